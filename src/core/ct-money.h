@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+/* Money is always int64_t minor units (fen for CNY). No amount may exceed
+ * CT_MONEY_MAX in absolute value. */
+#define CT_MONEY_MAX ((int64_t) 10000000000000LL) /* 10^13 */
+#define CT_MONEY_MINOR_UNITS_MAX 4
+
+#define CT_MONEY_ERROR (ct_money_error_quark ())
+
+typedef enum
+{
+  CT_MONEY_ERROR_EMPTY,
+  CT_MONEY_ERROR_SYNTAX,
+  CT_MONEY_ERROR_TOO_MANY_DECIMALS,
+  CT_MONEY_ERROR_GROUPING,
+  CT_MONEY_ERROR_SIGN,
+  CT_MONEY_ERROR_OVERFLOW,
+  CT_MONEY_ERROR_ZERO,
+} CtMoneyError;
+
+typedef enum
+{
+  CT_MONEY_PARSE_DEFAULT = 0,
+  /* A leading '+' or '-' is allowed (an adjustment's delta). "-0" stays an error. */
+  CT_MONEY_PARSE_SIGNED = 1 << 0,
+} CtMoneyParseFlags;
+
+GQuark   ct_money_error_quark    (void);
+
+gboolean ct_money_parse          (const char         *text,
+                                  int                 minor_units,
+                                  CtMoneyParseFlags   flags,
+                                  int64_t            *out_minor,
+                                  GError            **error);
+
+char    *ct_money_format_plain   (int64_t             minor,
+                                  int                 minor_units);
+char    *ct_money_format_display (int64_t             minor,
+                                  int                 minor_units,
+                                  const char         *symbol,
+                                  const char         *group_separator);
+
+gboolean ct_money_add            (int64_t             a,
+                                  int64_t             b,
+                                  int64_t            *out,
+                                  GError            **error);
+gboolean ct_money_sub            (int64_t             a,
+                                  int64_t             b,
+                                  int64_t            *out,
+                                  GError            **error);
+gboolean ct_money_mul            (int64_t             a,
+                                  int64_t             factor,
+                                  int64_t            *out,
+                                  GError            **error);
+
+int64_t  ct_money_unit           (int                 minor_units);
+
+gboolean ct_bonus_from_ratio     (int64_t             amount,
+                                  int64_t             basis_points,
+                                  int64_t            *out_bonus,
+                                  GError            **error);
+
+int64_t  ct_points_for_payment   (int64_t             amount,
+                                  int                 minor_units,
+                                  int64_t             points_per_unit);
+int64_t  ct_points_for_refund    (int64_t             recorded_points,
+                                  int64_t             card_points);
+
+G_END_DECLS
