@@ -36,6 +36,8 @@ char            *ct_card_number_normalize   (const char  *text,
                                              GError     **error);
 char            *ct_card_number_generate    (const char  *issuer_prefix,
                                              GRand       *rand);
+gboolean         ct_card_number_in_issuer_range (const char *card_no,
+                                                 const char *issuer_prefix);
 char            *ct_card_number_from_scan   (const char  *payload,
                                              const char  *issuer_prefix,
                                              GError     **error);
