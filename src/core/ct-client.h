@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <stdint.h>
+
+#include "ct-client-config.h"
+#include "ct-outbox.h"
+#include "ct-wire.h"
+
+G_BEGIN_DECLS
+
+/* CtClient: the till's connection to its card service (DESIGN.md §5), for
+ * the GTK app and cardtill-cli alike. Every call that does I/O has an
+ * _async/_finish pair running on a GTask worker thread (never the main
+ * loop); callbacks run in the thread-default main context of the caller.
+ * Every POST goes through the durable outbox first.
+ *
+ * Outcomes of a money call (pay, top-up, refund, adjust):
+ *  - a CtReceipt: the service applied it (or replayed the stored answer);
+ *  - a GError in CT_CLIENT_ERROR with a service code (insufficient_balance,
+ *    card_frozen, ...; the message is the service's): refused, not applied;
+ *  - CT_CLIENT_ERROR_QUEUED: taken, outcome pending in the outbox ("pending
+ *    sync"); the background sync settles it with the same key. Never offer
+ *    a fresh "try again" for it;
+ *  - CT_CLIENT_ERROR_OFFLINE_REFUSED / _UNREACHABLE: not taken, nothing done;
+ *  - CT_CLIENT_ERROR_INVALID_INPUT / _LOCAL / _TLS / _CONFIG / _BAD_ANSWER. */
+
+#define CT_TYPE_CLIENT (ct_client_get_type ())
+G_DECLARE_FINAL_TYPE (CtClient, ct_client, CT, CLIENT, GObject)
+
+typedef enum
+{
+  CT_CONNECTION_UNKNOWN,   /* nothing tried yet */
+  CT_CONNECTION_ONLINE,    /* the last request reached the service */
+  CT_CONNECTION_OFFLINE,   /* the last request could not reach it */
+} CtConnectionState;
+
+GType ct_connection_state_get_type (void) G_GNUC_CONST;
+#define CT_TYPE_CONNECTION_STATE (ct_connection_state_get_type ())
+
+/* Creates a client: opens the data directory (outbox, member cache).
+ * Does no network I/O and starts nothing; call ct_client_start_async(). */
+CtClient          *ct_client_new                   (const CtClientConfig *config,
+                                                    GError              **error);
+
+const CtClientConfig *ct_client_get_config         (CtClient            *self);
+/* TRUE when no service is configured: the client uses its embedded one. */
+gboolean           ct_client_is_embedded           (CtClient            *self);
+/* TRUE when the embedded service of this data directory does not exist yet:
+ * ct_client_start_async() will create it, with the first manager PIN given
+ * there (the app asks the user for it first). */
+gboolean           ct_client_needs_first_run       (CtClient            *self);
+
+/* Connects: starts or joins the embedded service if there is no configured
+ * one (creating it on first run with @first_manager_pin, or a generated PIN
+ * when NULL), then fetches /v1/merchant (offline: keeps the stored one) and
+ * starts the background sync of the outbox. On first run *out_generated_pin
+ * receives the PIN that was set (the caller shows it once); else NULL. */
+void               ct_client_start_async           (CtClient            *self,
+                                                    const char          *first_manager_pin,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
+gboolean           ct_client_start_finish          (CtClient            *self,
+                                                    GAsyncResult        *result,
+                                                    char               **out_generated_pin,
+                                                    GError             **error);
+/* Blocking form of start, for the CLI and tests. */
+gboolean           ct_client_start                 (CtClient            *self,
+                                                    const char          *first_manager_pin,
+                                                    char               **out_generated_pin,
+                                                    GCancellable        *cancellable,
+                                                    GError             **error);
+/* Stops the background sync and leaves the embedded service (stopping it
+ * when no other client uses it). Also done on finalize. */
+void               ct_client_shutdown              (CtClient            *self);
+
+/* Where the embedded service lives (NULL when not embedded), for the
+ * "how to change it" text: its database and its admin binary. */
+char              *ct_client_get_embedded_db_path  (CtClient            *self);
+
+/* The operator recorded on requests (cashier name); default from config. */
+void               ct_client_set_operator          (CtClient            *self,
+                                                    const char          *operator_name);
+const char        *ct_client_get_operator          (CtClient            *self);
+
+/* Properties (notified in the client's main context):
+ *  "connection-state" CtConnectionState
+ *  "pending-count"    guint: outbox entries waiting to be sent/settled
+ *  "attention-count"  guint: entries that need a manager
+ *  "merchant"         CtMerchant (boxed): last known settings, NULL before any
+ * Signals:
+ *  "card-updated" (CtCard *card): fresh state of a card arrived from the service
+ *  "outbox-changed" (): the pending or needs-attention lists changed */
+CtConnectionState  ct_client_get_connection_state  (CtClient            *self);
+guint              ct_client_get_pending_count     (CtClient            *self);
+guint              ct_client_get_attention_count   (CtClient            *self);
+/* Last known merchant settings (stored locally from the last /v1/merchant);
+ * NULL if never fetched. Fast, no I/O beyond memory. */
+CtMerchant        *ct_client_dup_merchant          (CtClient            *self);
+
+/* The member cache: the last known state of @card_no (normalised inside),
+ * from_cache set, fetched_at telling its age. NULL without error when the
+ * card was never seen. Synchronous and fast (an in-memory index over the
+ * SQLite cache): meant for showing a scanned card at once. */
+CtCard            *ct_client_cached_card           (CtClient            *self,
+                                                    const char          *card_no);
+
+/* GET /v1/merchant; stores it for offline rules and ct_client_dup_merchant(). */
+void               ct_client_merchant_async        (CtClient *self, GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+CtMerchant        *ct_client_merchant_finish       (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
+
+/* GET /v1/cards/{no}; updates the member cache. */
+void               ct_client_card_show_async       (CtClient *self, const char *card_no,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+CtCard            *ct_client_card_show_finish      (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
+
+/* GET /v1/cards?phone= or ?name= (exactly one non-NULL). Element-type CtCard. */
+void               ct_client_card_find_async       (CtClient *self, const char *phone,
+                                                    const char *name, GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+GPtrArray         *ct_client_card_find_finish      (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
+
+/* POST /v1/cards (manager). @card_no NULL: the service issues a number. */
+void               ct_client_card_issue_async      (CtClient *self, const char *member_name,
+                                                    const char *member_phone, const char *level,
+                                                    const char *card_no,
+                                                    const char *manager_id, const char *manager_pin,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+CtCard            *ct_client_card_issue_finish     (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
+
+/* PATCH /v1/cards/{no} (manager): freeze, unfreeze, edit member/level. */
+void               ct_client_card_patch_async      (CtClient *self, const char *card_no,
+                                                    const CtCardPatch *patch,
+                                                    const char *manager_id, const char *manager_pin,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+CtCard            *ct_client_card_patch_finish     (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
+
+/* Top-up of a package (fixed mode): @package is the one the customer was
+ * shown (its amount and bonus are sent as "expect"). Offline it is queued:
+ * CT_CLIENT_ERROR_QUEUED ("pending sync"). */
+void               ct_client_topup_package_async   (CtClient *self, const char *card_no,
+                                                    const CtPackage *package,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+/* Top-up of an amount (any mode), minor units. */
+void               ct_client_topup_amount_async    (CtClient *self, const char *card_no,
+                                                    int64_t amount,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+CtReceipt         *ct_client_topup_finish          (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
+
+/* Balance payment. Offline: refused (OFFLINE_REFUSED) unless the merchant's
+ * offline caps allow it, then queued (QUEUED). */
+void               ct_client_pay_async             (CtClient *self, const char *card_no,
+                                                    int64_t amount, const char *order_ref,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+CtReceipt         *ct_client_pay_finish            (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
+
+/* Refund of a payment or a top-up (manager). */
+void               ct_client_refund_async          (CtClient *self, const char *card_no,
+                                                    const char *transaction_id,
+                                                    const char *manager_id, const char *manager_pin,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+CtReceipt         *ct_client_refund_finish         (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
+
+/* Manager balance change: @delta non-zero, signed, minor units. */
+void               ct_client_adjust_async          (CtClient *self, const char *card_no,
+                                                    int64_t delta, const char *reason,
+                                                    const char *manager_id, const char *manager_pin,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+CtReceipt         *ct_client_adjust_finish         (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
+
+/* One page of a card's history, newest first. @from_date/@to_date
+ * "YYYY-MM-DD" inclusive (NULL: today in the merchant's zone), @cursor from
+ * the previous page or NULL, @limit 0 = the service default. */
+void               ct_client_history_async         (CtClient *self, const char *card_no,
+                                                    const char *from_date, const char *to_date,
+                                                    const char *cursor, guint limit,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+CtHistoryPage     *ct_client_history_finish        (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
+
+/* GET /v1/transactions?date=D[&till=T]: the day report. @date NULL: today. */
+void               ct_client_day_report_async      (CtClient *self, const char *date,
+                                                    const char *till,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+CtDayReport       *ct_client_day_report_finish     (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
+
+/* Drains the outbox now (every due entry), ignoring backoff. Returns the
+ * number of entries settled. */
+void               ct_client_sync_async            (CtClient *self, GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+gboolean           ct_client_sync_finish           (CtClient *self, GAsyncResult *result,
+                                                    guint *out_settled, GError **error);
+
+/* Outbox entries in @state, in the order taken (element-type CtOutboxEntry). */
+void               ct_client_outbox_list_async     (CtClient *self, CtOutboxState state,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+GPtrArray         *ct_client_outbox_list_finish    (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
+
+/* From needs attention: re-send the same intent as a new request (new key,
+ * same body but the manager given here; logged in the entry's reason). The
+ * old entry becomes resolved. Returns the answer like the original call. */
+void               ct_client_resend_as_new_async   (CtClient *self, gint64 entry_id,
+                                                    const char *manager_id, const char *manager_pin,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+CtReceipt         *ct_client_resend_as_new_finish  (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
+
+/* From needs attention: record what happened instead ("cash returned to
+ * customer") and resolve the entry. @manager_id is recorded with it. */
+void               ct_client_record_outcome_async  (CtClient *self, gint64 entry_id,
+                                                    const char *manager_id, const char *outcome,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+gboolean           ct_client_record_outcome_finish (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
+
+/* Generic request through the same path, for cardtill-cli and the import:
+ * the raw answer. A POST/PATCH goes through the outbox (with @key, or a
+ * generated one when NULL); a GET is sent directly. Blocking: call it from
+ * a worker thread or the CLI. Returns NULL only for local failures
+ * (outbox/disk, config, TLS setup); anything else is described by the
+ * answer. */
+typedef struct
+{
+  int      status;           /* HTTP status, 0 when no definitive answer came */
+  GBytes  *body;             /* the answer body exactly as it came; NULL if none */
+  char    *idempotency_key;  /* POST/PATCH: the key used */
+  gboolean replayed;         /* Idempotent-Replayed: true */
+  gboolean queued;           /* pending in the outbox (outcome unknown / offline top-up) */
+  gboolean not_sent;         /* nothing was sent and nothing is pending */
+  gint64   outbox_id;        /* the entry, when queued */
+  CtClientError reason_code; /* when queued / not_sent: QUEUED, OFFLINE_REFUSED, UNREACHABLE, TLS, BAD_ANSWER */
+  char    *reason;           /* when queued / not_sent: why, human text */
+} CtAnswer;
+
+void               ct_answer_free                  (CtAnswer *answer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtAnswer, ct_answer_free)
+
+/* Options of a generic request. */
+typedef struct
+{
+  CtOutboxKind  kind;          /* what it is (offline rules, sync --status) */
+  const char   *card_no;       /* nullable: per-card order, offline rules */
+  int64_t       amount;        /* minor units, for the offline rules and the lists */
+  const char   *order_ref;     /* nullable */
+  guint         wait_ms;       /* how long to keep retrying before "queued"; 0 = config */
+} CtRequestInfo;
+
+CtAnswer          *ct_client_request               (CtClient            *self,
+                                                    const char          *method,
+                                                    const char          *path,
+                                                    const char          *idempotency_key,
+                                                    GBytes              *body,
+                                                    const CtRequestInfo *info,
+                                                    GCancellable        *cancellable,
+                                                    GError             **error);
+
+/* Blocking drain for the CLI's `sync`: sends every pending entry (ignoring
+ * backoff, keeping card order) until each is settled or @wait_ms passed. */
+gboolean           ct_client_sync                  (CtClient            *self,
+                                                    guint                wait_ms,
+                                                    guint               *out_settled,
+                                                    GCancellable        *cancellable,
+                                                    GError             **error);
+
+/* Turns an answer into a GError for the typed calls: NULL-returning when the
+ * answer is a success (2xx). */
+gboolean           ct_answer_to_error              (const CtAnswer      *answer,
+                                                    GError             **error);
+
+G_END_DECLS

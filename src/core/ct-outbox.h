@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+/* The till's durable outbox (DESIGN.md §5): every POST is committed here,
+ * with its Idempotency-Key and exact body bytes, before it is sent, and
+ * leaves only on a definitive answer. SQLite, WAL, synchronous=FULL. */
+
+typedef enum
+{
+  CT_OUTBOX_STATE_PENDING,          /* to be sent or re-sent with the same key */
+  CT_OUTBOX_STATE_NEEDS_ATTENTION,  /* refused after it was queued, or too old */
+  CT_OUTBOX_STATE_RESOLVED,         /* a manager settled it (re-sent as new, or outcome recorded) */
+} CtOutboxState;
+
+typedef enum
+{
+  CT_OUTBOX_KIND_TOPUP,
+  CT_OUTBOX_KIND_PAYMENT,
+  CT_OUTBOX_KIND_REFUND,
+  CT_OUTBOX_KIND_ADJUSTMENT,
+  CT_OUTBOX_KIND_CARD_ISSUE,
+  CT_OUTBOX_KIND_CARD_PATCH,
+  CT_OUTBOX_KIND_IMPORT,
+  CT_OUTBOX_KIND_OTHER,
+} CtOutboxKind;
+
+typedef struct
+{
+  gint64         id;               /* local row id, order of taking */
+  char          *idempotency_key;
+  char          *method;           /* "POST" or "PATCH" */
+  char          *path;             /* "/v1/cards/8888.../payments" */
+  GBytes        *body;             /* exact bytes sent, every attempt */
+  char          *service_url;
+  char          *till;             /* till token fingerprint: which till it is for */
+  char          *card_no;          /* nullable */
+  CtOutboxKind   kind;
+  int64_t        amount;           /* minor units; signed for adjustments, 0 if none */
+  char          *order_ref;        /* nullable */
+  gint64         created_at;       /* g_get_real_time(), µs */
+  int            attempts;
+  gint64         next_attempt_at;  /* µs */
+  CtOutboxState  state;
+  char          *reason;           /* nullable: last failure, refusal or resolution */
+  gboolean       maybe_sent;       /* some attempt may have reached the service */
+  gboolean       reported_queued;  /* the user was told "queued" / "pending sync" */
+  int            last_status;      /* last HTTP status, 0 if none */
+  GBytes        *last_answer;      /* nullable: last answer body (refusals) */
+} CtOutboxEntry;
+
+GType          ct_outbox_entry_get_type   (void) G_GNUC_CONST;
+#define CT_TYPE_OUTBOX_ENTRY (ct_outbox_entry_get_type ())
+
+CtOutboxEntry *ct_outbox_entry_copy       (const CtOutboxEntry *entry);
+void           ct_outbox_entry_free       (CtOutboxEntry       *entry);
+const char    *ct_outbox_kind_to_string   (CtOutboxKind         kind);
+const char    *ct_outbox_state_to_string  (CtOutboxState        state);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtOutboxEntry, ct_outbox_entry_free)
+
+typedef struct _CtOutbox CtOutbox;
+
+/* Opens (creating) the outbox database at @path. Thread-safe: one SQLite
+ * connection guarded by a mutex. */
+CtOutbox      *ct_outbox_open             (const char     *path,
+                                           GError        **error);
+void           ct_outbox_close            (CtOutbox       *outbox);
+
+/* Inserts @entry (its id is set on return), durably committed. */
+gboolean       ct_outbox_add              (CtOutbox       *outbox,
+                                           CtOutboxEntry  *entry,
+                                           GError        **error);
+gboolean       ct_outbox_remove           (CtOutbox       *outbox,
+                                           gint64          id,
+                                           GError        **error);
+CtOutboxEntry *ct_outbox_get              (CtOutbox       *outbox,
+                                           gint64          id,
+                                           GError        **error);
+/* Records an attempt that did not settle the entry. */
+gboolean       ct_outbox_record_attempt   (CtOutbox       *outbox,
+                                           gint64          id,
+                                           gboolean        maybe_sent,
+                                           gint64          next_attempt_at,
+                                           int             last_status,
+                                           const char     *reason,
+                                           GError        **error);
+gboolean       ct_outbox_set_state        (CtOutbox       *outbox,
+                                           gint64          id,
+                                           CtOutboxState   state,
+                                           int             last_status,
+                                           GBytes         *last_answer,
+                                           const char     *reason,
+                                           GError        **error);
+gboolean       ct_outbox_mark_reported    (CtOutbox       *outbox,
+                                           gint64          id,
+                                           GError        **error);
+/* Entries in @state, in the order they were taken (element-type CtOutboxEntry). */
+GPtrArray     *ct_outbox_list             (CtOutbox       *outbox,
+                                           CtOutboxState   state,
+                                           GError        **error);
+/* The first pending entry of each card (and every card-less one) whose
+ * next attempt is due at @now: what may be sent next, card order kept. */
+GPtrArray     *ct_outbox_list_due         (CtOutbox       *outbox,
+                                           gint64          now,
+                                           GError        **error);
+/* Pending entries for @card_no taken before entry @before_id. */
+guint          ct_outbox_count_before     (CtOutbox       *outbox,
+                                           const char     *card_no,
+                                           gint64          before_id,
+                                           GError        **error);
+/* Sum of this till's pending payments on @card_no (minor units). */
+gboolean       ct_outbox_pending_payments (CtOutbox       *outbox,
+                                           const char     *card_no,
+                                           int64_t        *out_sum,
+                                           GError        **error);
+guint          ct_outbox_count            (CtOutbox       *outbox,
+                                           CtOutboxState   state);
+/* Moves pending entries created before @cutoff to needs attention. */
+guint          ct_outbox_expire           (CtOutbox       *outbox,
+                                           gint64          cutoff,
+                                           GError        **error);
+
+/* Backoff with jitter for the @attempts-th failed attempt: 0.5 s doubling,
+ * capped at 60 s, jittered into [d/2, d]. Microseconds. */
+gint64         ct_outbox_backoff          (int             attempts,
+                                           GRand          *rand);
+
+G_END_DECLS

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+/* The wire codec: the JSON requests and answers of the card service API v1
+ * (DESIGN.md §4), and the plain data the rest of the till works with.
+ * Answers are validated strictly: required fields, JSON types (a money field
+ * must be a JSON integer token, never 12.0 or "100"), ranges; unknown fields
+ * are ignored. */
+
+/* One error domain for everything a client call can end with: the service's
+ * refusal codes (the GError message is the service's own message), plus the
+ * till's own outcomes. ct_client_error_code_to_string() gives the
+ * snake_case code. */
+#define CT_CLIENT_ERROR (ct_client_error_quark ())
+
+typedef enum
+{
+  /* Codes the service sends, §4. */
+  CT_CLIENT_ERROR_BAD_REQUEST,
+  CT_CLIENT_ERROR_IDEMPOTENCY_KEY_MISSING,
+  CT_CLIENT_ERROR_UNAUTHORIZED,
+  CT_CLIENT_ERROR_FORBIDDEN,
+  CT_CLIENT_ERROR_CARD_NOT_FOUND,
+  CT_CLIENT_ERROR_NOT_FOUND,
+  CT_CLIENT_ERROR_CARD_FROZEN,
+  CT_CLIENT_ERROR_INSUFFICIENT_BALANCE,
+  CT_CLIENT_ERROR_INSUFFICIENT_POOL,
+  CT_CLIENT_ERROR_ALREADY_REFUNDED,
+  CT_CLIENT_ERROR_CARD_EXISTS,
+  CT_CLIENT_ERROR_PACKAGE_CHANGED,
+  CT_CLIENT_ERROR_REQUEST_IN_PROGRESS,
+  CT_CLIENT_ERROR_PAYLOAD_TOO_LARGE,
+  CT_CLIENT_ERROR_INVALID_AMOUNT,
+  CT_CLIENT_ERROR_INVALID_CARD_NO,
+  CT_CLIENT_ERROR_IDEMPOTENCY_KEY_REUSED,
+  CT_CLIENT_ERROR_PIN_LOCKED,
+  CT_CLIENT_ERROR_RATE_LIMITED,
+  CT_CLIENT_ERROR_INTERNAL,
+  /* A well-formed error answer with a code this till does not know. */
+  CT_CLIENT_ERROR_OTHER_REFUSAL,
+
+  /* The till's own outcomes. */
+  /* Bytes of the request reached the network but no definitive answer came:
+   * the request stays in the outbox and is settled by retrying the same key.
+   * Never offer a fresh "try again" for it. For an offline top-up (or an
+   * offline payment the merchant's caps allow) this is "pending sync". */
+  CT_CLIENT_ERROR_QUEUED,
+  /* Service unreachable and the offline rules of §5 refuse the request
+   * (a payment without or beyond the offline caps). Nothing was taken. */
+  CT_CLIENT_ERROR_OFFLINE_REFUSED,
+  /* Service unreachable before any byte was sent, for a request that needs
+   * the service (refund, adjustment, card issue or change, lookups). Nothing
+   * was done. */
+  CT_CLIENT_ERROR_UNREACHABLE,
+  /* The service answered something that is not a valid API answer (HTML,
+   * truncated or malformed JSON, missing fields, wrong types). */
+  CT_CLIENT_ERROR_BAD_ANSWER,
+  /* TLS: certificate or pin does not match. Nothing was sent. */
+  CT_CLIENT_ERROR_TLS,
+  /* Invalid local input (amount, card number...): nothing was sent. */
+  CT_CLIENT_ERROR_INVALID_INPUT,
+  /* Local failure: the outbox or cache database, the disk, a file. */
+  CT_CLIENT_ERROR_LOCAL,
+  /* Configuration: no service, a bad URL, http:// to a non-loopback host. */
+  CT_CLIENT_ERROR_CONFIG,
+  /* The embedded service could not be created or started. */
+  CT_CLIENT_ERROR_EMBEDDED,
+} CtClientError;
+
+GQuark      ct_client_error_quark              (void);
+/* "insufficient_balance", ..., "queued", "offline_refused", "unreachable",
+ * "bad_answer", "tls", "invalid_input", "local", "config", "embedded". */
+const char *ct_client_error_code_to_string     (CtClientError code);
+/* Maps a service code; unknown codes give CT_CLIENT_ERROR_OTHER_REFUSAL. */
+CtClientError ct_client_error_code_from_string (const char   *code);
+/* TRUE for codes the service sends (the request was refused by it). */
+gboolean    ct_client_error_is_refusal         (const GError *error);
+
+typedef enum
+{
+  CT_CARD_STATUS_ACTIVE,
+  CT_CARD_STATUS_FROZEN,
+} CtCardStatus;
+
+/* A card as the service last described it. */
+typedef struct
+{
+  char         *card_no;
+  CtCardStatus  status;
+  char         *level;         /* nullable */
+  char         *member_name;   /* nullable */
+  char         *member_phone;  /* nullable */
+  int64_t       balance;       /* minor units */
+  int64_t       points;
+  char         *created_at;    /* RFC 3339 UTC, as sent */
+  char         *updated_at;
+  /* When this state came from the service (g_get_real_time(), µs), and
+   * whether it was read from the member cache rather than a live answer. */
+  gint64        fetched_at;
+  gboolean      from_cache;
+} CtCard;
+
+typedef enum
+{
+  CT_TRANSACTION_TOPUP,
+  CT_TRANSACTION_PAYMENT,
+  CT_TRANSACTION_REFUND,
+  CT_TRANSACTION_ADJUSTMENT,
+  CT_TRANSACTION_IMPORT,
+} CtTransactionKind;
+
+typedef struct
+{
+  char              *id;
+  char              *card_no;
+  CtTransactionKind  kind;
+  int64_t            delta;         /* signed change of the card balance, bonus included */
+  int64_t            bonus;         /* 0 except on top-ups */
+  int64_t            balance_after;
+  int64_t            points_delta;
+  int64_t            points_after;
+  char              *store;         /* nullable ... */
+  char              *till;
+  char              *operator_name;
+  char              *manager;
+  char              *reason;
+  char              *order_ref;
+  char              *refund_of;
+  char              *created_at;
+} CtTransaction;
+
+typedef struct
+{
+  char    *id;
+  int64_t  amount;
+  int64_t  bonus;
+} CtPackage;
+
+typedef enum
+{
+  CT_TOPUP_MODE_FIXED,
+  CT_TOPUP_MODE_ANY,
+} CtTopupMode;
+
+typedef struct
+{
+  char        *name;
+  char        *currency;
+  int          minor_units;
+  CtTopupMode  topup_mode;
+  GPtrArray   *packages;        /* element-type CtPackage */
+  int64_t      topup_min;
+  int64_t      topup_max;
+  int64_t      points_per_unit;
+  char        *timezone;
+  int64_t      offline_payment_cap;
+  int64_t      offline_card_cap;
+  int64_t      pool_balance;
+  gint64       fetched_at;      /* g_get_real_time() when it came */
+} CtMerchant;
+
+/* The answer to a money request: {"transaction","card"}. */
+typedef struct
+{
+  CtTransaction *transaction;
+  CtCard        *card;
+  char          *idempotency_key;
+  gboolean       replayed;      /* the service replayed a stored answer */
+} CtReceipt;
+
+typedef struct
+{
+  GPtrArray *transactions;      /* element-type CtTransaction, newest first */
+  char      *next_cursor;       /* nullable */
+} CtHistoryPage;
+
+typedef struct
+{
+  int64_t topups;
+  int64_t bonus;
+  int64_t payments;
+  int64_t refunds;
+  int64_t adjustments;
+  int64_t imports;
+} CtDayTotals;
+
+typedef struct
+{
+  char        *date;
+  char        *store;
+  GPtrArray   *transactions;    /* element-type CtTransaction */
+  CtDayTotals  totals;
+} CtDayReport;
+
+typedef struct
+{
+  int64_t sum;
+  int64_t cards;
+  int64_t pool;
+  int64_t cash;
+  int64_t promo;
+  int64_t legacy;
+} CtLedgerCheck;
+
+/* A change to a card (PATCH): NULL fields stay as they are. */
+typedef enum
+{
+  CT_CARD_STATUS_CHANGE_NONE,
+  CT_CARD_STATUS_CHANGE_FREEZE,
+  CT_CARD_STATUS_CHANGE_UNFREEZE,
+} CtCardStatusChange;
+
+typedef struct
+{
+  const char         *member_name;
+  const char         *member_phone;
+  const char         *level;
+  CtCardStatusChange  status;
+} CtCardPatch;
+
+GType          ct_card_get_type            (void) G_GNUC_CONST;
+GType          ct_transaction_get_type     (void) G_GNUC_CONST;
+GType          ct_package_get_type         (void) G_GNUC_CONST;
+GType          ct_merchant_get_type        (void) G_GNUC_CONST;
+GType          ct_receipt_get_type         (void) G_GNUC_CONST;
+GType          ct_history_page_get_type    (void) G_GNUC_CONST;
+GType          ct_day_report_get_type      (void) G_GNUC_CONST;
+
+#define CT_TYPE_CARD         (ct_card_get_type ())
+#define CT_TYPE_TRANSACTION  (ct_transaction_get_type ())
+#define CT_TYPE_PACKAGE      (ct_package_get_type ())
+#define CT_TYPE_MERCHANT     (ct_merchant_get_type ())
+#define CT_TYPE_RECEIPT      (ct_receipt_get_type ())
+#define CT_TYPE_HISTORY_PAGE (ct_history_page_get_type ())
+#define CT_TYPE_DAY_REPORT   (ct_day_report_get_type ())
+
+CtCard        *ct_card_copy                (const CtCard        *card);
+void           ct_card_free                (CtCard              *card);
+CtTransaction *ct_transaction_copy         (const CtTransaction *tx);
+void           ct_transaction_free         (CtTransaction       *tx);
+CtPackage     *ct_package_copy             (const CtPackage     *package);
+void           ct_package_free             (CtPackage           *package);
+CtMerchant    *ct_merchant_copy            (const CtMerchant    *merchant);
+void           ct_merchant_free            (CtMerchant          *merchant);
+const CtPackage *ct_merchant_find_package  (const CtMerchant    *merchant,
+                                            const char          *package_id);
+CtReceipt     *ct_receipt_copy             (const CtReceipt     *receipt);
+void           ct_receipt_free             (CtReceipt           *receipt);
+CtHistoryPage *ct_history_page_copy        (const CtHistoryPage *page);
+void           ct_history_page_free        (CtHistoryPage       *page);
+CtDayReport   *ct_day_report_copy          (const CtDayReport   *report);
+void           ct_day_report_free          (CtDayReport         *report);
+
+const char    *ct_transaction_kind_to_string (CtTransactionKind kind);
+const char    *ct_card_status_to_string      (CtCardStatus      status);
+
+/* Decoders: body/len is the raw answer body (not NUL-terminated necessarily).
+ * A body that is not a valid answer gives CT_CLIENT_ERROR_BAD_ANSWER. */
+CtCard        *ct_wire_decode_card         (const char *body, gsize len, GError **error);
+GPtrArray     *ct_wire_decode_card_list    (const char *body, gsize len, GError **error);
+CtMerchant    *ct_wire_decode_merchant     (const char *body, gsize len, GError **error);
+CtReceipt     *ct_wire_decode_receipt      (const char *body, gsize len, GError **error);
+CtHistoryPage *ct_wire_decode_history      (const char *body, gsize len, GError **error);
+CtDayReport   *ct_wire_decode_day_report   (const char *body, gsize len, GError **error);
+gboolean       ct_wire_decode_ledger_check (const char *body, gsize len,
+                                            CtLedgerCheck *out, GError **error);
+gboolean       ct_wire_decode_health       (const char *body, gsize len,
+                                            char **out_version, GError **error);
+/* Turns a non-2xx answer into a GError: the service's code and message when
+ * the body is a valid error object, CT_CLIENT_ERROR_BAD_ANSWER otherwise.
+ * Always returns FALSE and sets @error. */
+gboolean       ct_wire_decode_error        (int status, const char *body, gsize len,
+                                            GError **error);
+
+/* Encoders: the exact body bytes of each POST/PATCH (NUL-terminated JSON).
+ * Nullable arguments are left out of the body (or sent as null where §4
+ * says the field is optional). */
+char          *ct_wire_encode_payment      (int64_t amount, const char *order_ref,
+                                            const char *operator_name);
+char          *ct_wire_encode_topup_package (const char *package_id,
+                                             gboolean    with_expect,
+                                             int64_t     expect_amount,
+                                             int64_t     expect_bonus,
+                                             const char *operator_name);
+char          *ct_wire_encode_topup_amount (int64_t amount, const char *operator_name);
+char          *ct_wire_encode_refund       (const char *transaction_id,
+                                            const char *operator_name,
+                                            const char *manager_id,
+                                            const char *manager_pin);
+char          *ct_wire_encode_adjustment   (int64_t delta, const char *reason,
+                                            const char *operator_name,
+                                            const char *manager_id,
+                                            const char *manager_pin);
+char          *ct_wire_encode_card_issue   (const char *member_name,
+                                            const char *member_phone,
+                                            const char *level,
+                                            const char *card_no,
+                                            const char *operator_name,
+                                            const char *manager_id,
+                                            const char *manager_pin);
+char          *ct_wire_encode_card_patch   (const CtCardPatch *patch,
+                                            const char *manager_id,
+                                            const char *manager_pin);
+
+/* Card and merchant state as JSON, for the member cache (same shape as the
+ * service's card object). */
+char          *ct_wire_encode_card         (const CtCard *card);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtCard, ct_card_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtTransaction, ct_transaction_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtPackage, ct_package_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtMerchant, ct_merchant_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtReceipt, ct_receipt_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtHistoryPage, ct_history_page_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtDayReport, ct_day_report_free)
+
+G_END_DECLS
