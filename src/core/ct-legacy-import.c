@@ -1,0 +1,1096 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-legacy-import"
+#include "config.h"
+
+#include "ct-legacy-import.h"
+
+#include <string.h>
+
+#include "ct-card-number.h"
+#include "ct-money.h"
+
+/* The file is read three times, each time as a stream: once for its bytes
+ * (SHA-256 and encoding), once for the card numbers (a number on two lines
+ * rejects both, so every line must be known before the first verdict), and
+ * once to validate and hand out rows. Only the set of card numbers grows
+ * with the file. */
+
+G_DEFINE_QUARK (ct-legacy-import-error-quark, ct_legacy_import_error)
+
+typedef struct
+{
+  guint64 first_line;
+  guint32 count;
+} DupInfo;
+
+struct _CtLegacyImport
+{
+  GFile         *file;
+  int            minor_units;
+  char          *issuer_prefix;
+  CtCsvSniff     sniff;
+
+  GPtrArray     *columns;
+  int            field_column[CT_IMPORT_N_FIELDS];
+  guint64        n_rows;
+
+  GStringChunk  *dup_keys;
+  GHashTable    *dups;
+  GArray        *dup_info;
+
+  CtCsvReader   *reader;
+  CtImportTotals totals;
+
+  /* The current item's strings. */
+  char          *card_no;
+  char          *name;
+  char          *phone;
+  char          *level;
+  char          *reason;
+};
+
+static const char * const field_names[CT_IMPORT_N_FIELDS] = {
+  "card_no", "name", "phone", "balance", "points", "level",
+};
+
+/* Header names that map on their own, after trimming, ASCII lower-casing
+ * and turning spaces and '-' into '_'. */
+static const struct
+{
+  const char   *header;
+  CtImportField field;
+} header_aliases[] = {
+  { "card_no", CT_IMPORT_FIELD_CARD_NO },
+  { "cardno", CT_IMPORT_FIELD_CARD_NO },
+  { "card_number", CT_IMPORT_FIELD_CARD_NO },
+  { "card", CT_IMPORT_FIELD_CARD_NO },
+  { "卡号", CT_IMPORT_FIELD_CARD_NO },
+  { "会员卡号", CT_IMPORT_FIELD_CARD_NO },
+  { "name", CT_IMPORT_FIELD_NAME },
+  { "member_name", CT_IMPORT_FIELD_NAME },
+  { "姓名", CT_IMPORT_FIELD_NAME },
+  { "会员姓名", CT_IMPORT_FIELD_NAME },
+  { "phone", CT_IMPORT_FIELD_PHONE },
+  { "mobile", CT_IMPORT_FIELD_PHONE },
+  { "手机号", CT_IMPORT_FIELD_PHONE },
+  { "手机", CT_IMPORT_FIELD_PHONE },
+  { "手机号码", CT_IMPORT_FIELD_PHONE },
+  { "电话", CT_IMPORT_FIELD_PHONE },
+  { "balance", CT_IMPORT_FIELD_BALANCE },
+  { "余额", CT_IMPORT_FIELD_BALANCE },
+  { "卡余额", CT_IMPORT_FIELD_BALANCE },
+  { "储值余额", CT_IMPORT_FIELD_BALANCE },
+  { "points", CT_IMPORT_FIELD_POINTS },
+  { "积分", CT_IMPORT_FIELD_POINTS },
+  { "level", CT_IMPORT_FIELD_LEVEL },
+  { "等级", CT_IMPORT_FIELD_LEVEL },
+  { "会员等级", CT_IMPORT_FIELD_LEVEL },
+};
+
+const char *
+ct_import_field_to_string (CtImportField field)
+{
+  g_return_val_if_fail (field < CT_IMPORT_N_FIELDS, "");
+  return field_names[field];
+}
+
+gboolean
+ct_import_field_from_string (const char    *text,
+                             CtImportField *out_field)
+{
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  for (guint i = 0; i < CT_IMPORT_N_FIELDS; i++)
+    if (g_ascii_strcasecmp (text, field_names[i]) == 0)
+      {
+        *out_field = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static char *
+normalize_header (const char *header)
+{
+  char *s = g_strstrip (g_strdup (header));
+
+  for (char *p = s; *p; p++)
+    {
+      if (*p == ' ' || *p == '-')
+        *p = '_';
+      else
+        *p = g_ascii_tolower (*p);
+    }
+  return s;
+}
+
+/* Whether a header name maps to a field on its own. */
+gboolean
+ct_import_field_for_header (const char    *header,
+                            CtImportField *out_field)
+{
+  g_autofree char *norm = NULL;
+
+  g_return_val_if_fail (header != NULL, FALSE);
+
+  norm = normalize_header (header);
+  for (guint i = 0; i < G_N_ELEMENTS (header_aliases); i++)
+    if (strcmp (norm, header_aliases[i].header) == 0)
+      {
+        *out_field = header_aliases[i].field;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static char *
+describe_column (CtLegacyImport *self,
+                 guint           column)
+{
+  return g_strdup_printf ("column %u (“%s”)", column + 1,
+                          (const char *) g_ptr_array_index (self->columns, column));
+}
+
+static gboolean
+resolve_mapping (CtLegacyImport        *self,
+                 const CtImportOptions *options,
+                 GError               **error)
+{
+  int mapped[CT_IMPORT_N_FIELDS];
+  g_autofree int *column_field = g_new (int, self->columns->len);
+  g_autofree gboolean *explicit = g_new0 (gboolean, self->columns->len);
+
+  for (guint f = 0; f < CT_IMPORT_N_FIELDS; f++)
+    mapped[f] = -1;
+  for (guint c = 0; c < self->columns->len; c++)
+    column_field[c] = -1;
+
+  /* Explicit --map entries first: they win over the automatic names. */
+  for (guint m = 0; options->maps != NULL && options->maps[m] != NULL; m++)
+    {
+      const char *eq = strrchr (options->maps[m], '=');
+      g_autofree char *column = NULL;
+      g_autofree char *field = NULL;
+      CtImportField f;
+      gboolean ignore;
+      int found = -1;
+
+      if (eq == NULL || eq == options->maps[m])
+        {
+          g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
+                       "“%s” is not a mapping; write COLUMN=FIELD, for example 余额=balance",
+                       options->maps[m]);
+          return FALSE;
+        }
+      column = g_strstrip (g_strndup (options->maps[m], eq - options->maps[m]));
+      field = g_strstrip (g_strdup (eq + 1));
+      ignore = g_ascii_strcasecmp (field, "ignore") == 0;
+      if (!ignore && !ct_import_field_from_string (field, &f))
+        {
+          g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
+                       "“%s” is not a field; use card_no, name, phone, balance, points, level or ignore",
+                       field);
+          return FALSE;
+        }
+
+      for (guint c = 0; c < self->columns->len && found < 0; c++)
+        {
+          g_autofree char *name = g_strstrip (g_strdup (g_ptr_array_index (self->columns, c)));
+
+          if (strcmp (name, column) == 0)
+            found = c;
+        }
+      for (guint c = 0; c < self->columns->len && found < 0; c++)
+        {
+          g_autofree char *name = g_strstrip (g_strdup (g_ptr_array_index (self->columns, c)));
+
+          if (g_ascii_strcasecmp (name, column) == 0)
+            found = c;
+        }
+      if (found < 0)
+        {
+          g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
+                       "The header has no column named “%s”", column);
+          return FALSE;
+        }
+      if (explicit[found])
+        {
+          g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
+                       "Column “%s” is mapped twice", column);
+          return FALSE;
+        }
+      explicit[found] = TRUE;
+      if (ignore)
+        continue;
+      if (mapped[f] >= 0)
+        {
+          g_autofree char *a = describe_column (self, mapped[f]);
+          g_autofree char *b = describe_column (self, found);
+
+          g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
+                       "Both %s and %s are mapped to %s", a, b, field_names[f]);
+          return FALSE;
+        }
+      mapped[f] = found;
+      column_field[found] = f;
+    }
+
+  for (guint c = 0; c < self->columns->len; c++)
+    {
+      CtImportField f;
+
+      if (explicit[c] || !ct_import_field_for_header (g_ptr_array_index (self->columns, c), &f))
+        continue;
+      if (mapped[f] >= 0 && explicit[mapped[f]])
+        continue; /* an explicit mapping took this field */
+      if (mapped[f] >= 0)
+        {
+          g_autofree char *a = describe_column (self, mapped[f]);
+          g_autofree char *b = describe_column (self, c);
+
+          g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
+                       "Both %s and %s look like %s; choose one with --map COLUMN=%s "
+                       "and COLUMN=ignore", a, b, field_names[f], field_names[f]);
+          return FALSE;
+        }
+      mapped[f] = c;
+      column_field[c] = f;
+    }
+
+  if (mapped[CT_IMPORT_FIELD_CARD_NO] < 0)
+    {
+      g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
+                   "The file has no card number column (card_no or 卡号); name it with "
+                   "--map COLUMN=card_no");
+      return FALSE;
+    }
+  if (mapped[CT_IMPORT_FIELD_BALANCE] < 0)
+    {
+      g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
+                   "The file has no balance column (balance or 余额); name it with "
+                   "--map COLUMN=balance");
+      return FALSE;
+    }
+
+  memcpy (self->field_column, mapped, sizeof mapped);
+  return TRUE;
+}
+
+/* Opens a reader on the file and moves it past the header row (leading
+ * blank lines are skipped). Stores the header when @keep_header. */
+static CtCsvReader *
+open_reader (CtLegacyImport  *self,
+             gboolean         keep_header,
+             GCancellable    *cancellable,
+             GError         **error)
+{
+  g_autoptr(GFileInputStream) in = NULL;
+  g_autoptr(CtCsvReader) reader = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  in = g_file_read (self->file, cancellable, error);
+  if (in == NULL)
+    return NULL;
+  reader = ct_csv_reader_new (G_INPUT_STREAM (in), self->sniff.encoding);
+
+  for (;;)
+    {
+      if (!ct_csv_reader_next (reader, cancellable, &local_error))
+        {
+          if (local_error != NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return NULL;
+            }
+          g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_EMPTY,
+                       "The file is empty: it has no header row");
+          return NULL;
+        }
+      if (!ct_csv_reader_is_blank (reader))
+        break;
+    }
+
+  if (keep_header)
+    {
+      if (ct_csv_reader_get_problem (reader) != NULL)
+        {
+          g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_HEADER,
+                       "Line %" G_GUINT64_FORMAT ": the header row is malformed: %s",
+                       ct_csv_reader_get_line (reader), ct_csv_reader_get_problem (reader));
+          return NULL;
+        }
+      for (guint i = 0; i < ct_csv_reader_get_n_fields (reader); i++)
+        g_ptr_array_add (self->columns, g_strdup (ct_csv_reader_get_field (reader, i)));
+    }
+
+  return g_steal_pointer (&reader);
+}
+
+static char *
+cell_dup_stripped (CtCsvReader *reader,
+                   int          column)
+{
+  if (column < 0)
+    return g_strdup ("");
+  return g_strstrip (g_strdup (ct_csv_reader_get_field (reader, column)));
+}
+
+static gboolean
+count_card_numbers (CtLegacyImport  *self,
+                    GCancellable    *cancellable,
+                    GError         **error)
+{
+  g_autoptr(CtCsvReader) reader = NULL;
+  g_autoptr(GError) local_error = NULL;
+  int column = self->field_column[CT_IMPORT_FIELD_CARD_NO];
+
+  reader = open_reader (self, FALSE, cancellable, error);
+  if (reader == NULL)
+    return FALSE;
+
+  while (ct_csv_reader_next (reader, cancellable, &local_error))
+    {
+      g_autofree char *number = NULL;
+      gpointer value;
+
+      if (ct_csv_reader_is_blank (reader))
+        continue;
+      self->n_rows++;
+      if (ct_csv_reader_get_problem (reader) != NULL)
+        continue;
+      number = ct_card_number_normalize (ct_csv_reader_get_field (reader, column),
+                                         self->issuer_prefix, NULL, NULL);
+      if (number == NULL)
+        continue;
+
+      value = g_hash_table_lookup (self->dups, number);
+      if (value != NULL)
+        {
+          DupInfo *info = &g_array_index (self->dup_info, DupInfo, GPOINTER_TO_UINT (value) - 1);
+
+          if (info->count < G_MAXUINT32)
+            info->count++;
+        }
+      else
+        {
+          DupInfo info = { ct_csv_reader_get_line (reader), 1 };
+
+          g_array_append_val (self->dup_info, info);
+          g_hash_table_insert (self->dups, g_string_chunk_insert (self->dup_keys, number),
+                               GUINT_TO_POINTER (self->dup_info->len));
+        }
+    }
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * ct_legacy_import_open:
+ * @file: the CSV export
+ * @options: encoding, extra column mappings, currency and issuer prefix
+ *
+ * Reads the file's bytes (batch id, encoding), its header (the column
+ * mapping) and its card numbers (duplicates), so that ct_legacy_import_next()
+ * can give each row its verdict. Errors here concern the whole file: not
+ * text, wrong encoding, empty, a required column missing, an unclosed quote.
+ *
+ * Returns: (transfer full): the import, positioned at the first data row
+ */
+CtLegacyImport *
+ct_legacy_import_open (GFile                 *file,
+                       const CtImportOptions *options,
+                       GCancellable          *cancellable,
+                       GError               **error)
+{
+  g_autoptr(CtLegacyImport) self = NULL;
+  g_autoptr(CtCsvReader) header_reader = NULL;
+
+  g_return_val_if_fail (G_IS_FILE (file), NULL);
+  g_return_val_if_fail (options != NULL, NULL);
+  g_return_val_if_fail (options->minor_units >= 0
+                        && options->minor_units <= CT_MONEY_MINOR_UNITS_MAX, NULL);
+
+  self = g_new0 (CtLegacyImport, 1);
+  self->file = g_object_ref (file);
+  self->minor_units = options->minor_units;
+  self->issuer_prefix = g_strdup (options->issuer_prefix != NULL ? options->issuer_prefix
+                                                                 : CT_CARD_NUMBER_DEFAULT_PREFIX);
+  self->columns = g_ptr_array_new_with_free_func (g_free);
+  self->dup_keys = g_string_chunk_new (64 * 1024);
+  self->dups = g_hash_table_new (g_str_hash, g_str_equal);
+  self->dup_info = g_array_new (FALSE, FALSE, sizeof (DupInfo));
+
+  if (!ct_csv_sniff_file (file, options->encoding, &self->sniff, cancellable, error))
+    return NULL;
+
+  header_reader = open_reader (self, TRUE, cancellable, error);
+  if (header_reader == NULL)
+    return NULL;
+  g_clear_pointer (&header_reader, ct_csv_reader_free);
+
+  if (!resolve_mapping (self, options, error))
+    return NULL;
+  if (!count_card_numbers (self, cancellable, error))
+    return NULL;
+
+  if (!ct_legacy_import_rewind (self, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+void
+ct_legacy_import_free (CtLegacyImport *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_object (&self->file);
+  g_free (self->issuer_prefix);
+  g_ptr_array_unref (self->columns);
+  g_string_chunk_free (self->dup_keys);
+  g_hash_table_unref (self->dups);
+  g_array_unref (self->dup_info);
+  g_clear_pointer (&self->reader, ct_csv_reader_free);
+  g_free (self->card_no);
+  g_free (self->name);
+  g_free (self->phone);
+  g_free (self->level);
+  g_free (self->reason);
+  g_free (self);
+}
+
+/* The batch id: the hex SHA-256 of the file's bytes. */
+const char *
+ct_legacy_import_get_batch_id (CtLegacyImport *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->sniff.sha256;
+}
+
+CtCsvEncoding
+ct_legacy_import_get_encoding (CtLegacyImport *self)
+{
+  g_return_val_if_fail (self != NULL, CT_CSV_ENCODING_AUTO);
+  return self->sniff.encoding;
+}
+
+guint64
+ct_legacy_import_get_size (CtLegacyImport *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->sniff.size;
+}
+
+/* Data rows in the file (blank lines not counted). */
+guint64
+ct_legacy_import_get_n_rows (CtLegacyImport *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->n_rows;
+}
+
+guint
+ct_legacy_import_get_n_columns (CtLegacyImport *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->columns->len;
+}
+
+const char *
+ct_legacy_import_get_column_name (CtLegacyImport *self,
+                                  guint           column)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (column < self->columns->len, NULL);
+  return g_ptr_array_index (self->columns, column);
+}
+
+/* The column (0-based) a field is read from, or -1. */
+int
+ct_legacy_import_get_column (CtLegacyImport *self,
+                             CtImportField   field)
+{
+  g_return_val_if_fail (self != NULL, -1);
+  g_return_val_if_fail (field < CT_IMPORT_N_FIELDS, -1);
+  return self->field_column[field];
+}
+
+/* Starts the rows over from the first one, with zero totals. */
+gboolean
+ct_legacy_import_rewind (CtLegacyImport  *self,
+                         GError         **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  g_clear_pointer (&self->reader, ct_csv_reader_free);
+  memset (&self->totals, 0, sizeof self->totals);
+  self->reader = open_reader (self, FALSE, NULL, error);
+  return self->reader != NULL;
+}
+
+static gboolean
+reject (CtImportItem *item,
+        const char   *code)
+{
+  item->accepted = FALSE;
+  item->code = code;
+  return FALSE;
+}
+
+static gboolean
+take_reason (CtLegacyImport *self,
+             CtImportItem   *item,
+             const char     *code,
+             char           *reason)
+{
+  g_free (self->reason);
+  self->reason = reason;
+  item->reason = reason;
+  return reject (item, code);
+}
+
+/* Phone: digits with optional spaces or '-' between them and an optional
+ * leading '+'; 5 to 15 digits. Returns the digits (and '+'), or NULL. */
+static char *
+normalize_phone (const char *text)
+{
+  GString *out = g_string_new (NULL);
+  guint digits = 0;
+
+  for (const char *p = text; *p; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c >= 0xFF10 && c <= 0xFF19)
+        c = c - 0xFF10 + '0';
+      if (c >= '0' && c <= '9')
+        {
+          g_string_append_c (out, (char) c);
+          digits++;
+        }
+      else if (c == '+' && p == text)
+        g_string_append_c (out, '+');
+      else if ((c == ' ' || c == '-') && digits > 0)
+        continue;
+      else
+        {
+          g_string_free (out, TRUE);
+          return NULL;
+        }
+    }
+  if (digits < 5 || digits > 15)
+    {
+      g_string_free (out, TRUE);
+      return NULL;
+    }
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+parse_points (const char *text,
+              int64_t    *out_points)
+{
+  int64_t v = 0;
+
+  if (*text == '\0')
+    {
+      *out_points = 0;
+      return TRUE;
+    }
+  for (const char *p = text; *p; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c >= 0xFF10 && c <= 0xFF19)
+        c = c - 0xFF10 + '0';
+      if (c < '0' || c > '9')
+        return FALSE;
+      if (v > CT_MONEY_MAX / 10)
+        return FALSE;
+      v = v * 10 + (c - '0');
+    }
+  if (v > CT_MONEY_MAX)
+    return FALSE;
+  *out_points = v;
+  return TRUE;
+}
+
+/* Free text (name, level): one line, at most @max characters, neutralised
+ * when it starts like a spreadsheet formula. Returns NULL when empty. */
+static gboolean
+check_text (CtLegacyImport *self,
+            CtImportItem   *item,
+            const char     *what,
+            char          **inout_text,
+            guint           max)
+{
+  char *text = *inout_text;
+
+  if (strpbrk (text, "\r\n") != NULL)
+    return take_reason (self, item, "invalid_text",
+                        g_strdup_printf ("the %s holds a line break", what));
+  if (g_utf8_strlen (text, -1) > (glong) max)
+    return take_reason (self, item, "invalid_text",
+                        g_strdup_printf ("the %s is longer than %u characters", what, max));
+  if (*text == '\0')
+    {
+      g_clear_pointer (inout_text, g_free);
+      return TRUE;
+    }
+  if (ct_csv_text_is_formula_like (text))
+    {
+      *inout_text = ct_csv_neutralize_formula (text);
+      g_free (text);
+    }
+  return TRUE;
+}
+
+static gboolean
+validate_row (CtLegacyImport *self,
+              CtImportItem   *item)
+{
+  CtCsvReader *reader = self->reader;
+  guint n_fields = ct_csv_reader_get_n_fields (reader);
+  guint n_columns = self->columns->len;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *card_cell = NULL;
+  g_autofree char *balance_cell = NULL;
+  g_autofree char *points_cell = NULL;
+  g_autofree char *phone_cell = NULL;
+  CtCardNumberKind kind;
+  gpointer dup;
+  int64_t total;
+
+  g_clear_pointer (&self->card_no, g_free);
+  g_clear_pointer (&self->name, g_free);
+  g_clear_pointer (&self->phone, g_free);
+  g_clear_pointer (&self->level, g_free);
+
+  card_cell = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_CARD_NO]);
+  self->card_no = g_strdup (card_cell);
+  item->card_no = self->card_no;
+
+  if (ct_csv_reader_get_problem (reader) != NULL)
+    return take_reason (self, item, "malformed_row",
+                        g_strdup_printf ("the row is malformed: %s",
+                                         ct_csv_reader_get_problem (reader)));
+
+  if (n_fields < n_columns)
+    return take_reason (self, item, "malformed_row",
+                        g_strdup_printf ("the row has %u fields but the header has %u",
+                                         n_fields, n_columns));
+  for (guint i = n_columns; i < n_fields; i++)
+    if (ct_csv_reader_get_field_length (reader, i) != 0)
+      return take_reason (self, item, "malformed_row",
+                          g_strdup_printf ("the row has %u fields but the header has %u",
+                                           n_fields, n_columns));
+
+  /* Card number. */
+  if (*card_cell == '\0')
+    return take_reason (self, item, "invalid_card_no", g_strdup ("the card number is empty"));
+  {
+    char *number = ct_card_number_normalize (card_cell, self->issuer_prefix, &kind, &local_error);
+
+    /* A wrong check digit means the number lies in the issued range. */
+    if (number == NULL
+        && !g_error_matches (local_error, CT_CARD_NUMBER_ERROR, CT_CARD_NUMBER_ERROR_CHECK_DIGIT))
+      return take_reason (self, item, "invalid_card_no", g_strdup (local_error->message));
+    if (number != NULL)
+      {
+        g_free (self->card_no);
+        self->card_no = number;
+        item->card_no = number;
+      }
+  }
+  if (local_error != NULL || ct_card_number_in_issuer_range (self->card_no, self->issuer_prefix))
+    {
+      /* The number would be accepted but the row is rejected: report the
+       * cell as it was. */
+      g_free (self->card_no);
+      self->card_no = g_strdup (card_cell);
+      item->card_no = self->card_no;
+      return take_reason (self, item, "card_in_issued_range",
+                          g_strdup_printf ("card number “%s” lies in the range this system issues "
+                                           "(numbers starting %s); give the member a new card",
+                                           card_cell, self->issuer_prefix));
+    }
+
+  dup = g_hash_table_lookup (self->dups, self->card_no);
+  if (dup != NULL)
+    {
+      DupInfo *info = &g_array_index (self->dup_info, DupInfo, GPOINTER_TO_UINT (dup) - 1);
+
+      if (info->count > 1)
+        return take_reason (self, item, "duplicate_card_no",
+                            g_strdup_printf ("card number “%s” is on %u lines of the file "
+                                             "(first on line %" G_GUINT64_FORMAT "); none of "
+                                             "them is imported", self->card_no, info->count,
+                                             info->first_line));
+    }
+
+  /* Balance, in major units. */
+  balance_cell = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_BALANCE]);
+  if (*balance_cell == '\0')
+    return take_reason (self, item, "invalid_amount", g_strdup ("the balance is empty"));
+  if (balance_cell[0] == '-' || g_str_has_prefix (balance_cell, "－")
+      || g_str_has_prefix (balance_cell, "−"))
+    return take_reason (self, item, "invalid_amount",
+                        g_strdup_printf ("the balance “%s” is negative", balance_cell));
+  if (!ct_money_parse (balance_cell, self->minor_units, CT_MONEY_PARSE_DEFAULT,
+                       &item->balance, &local_error))
+    return take_reason (self, item, "invalid_amount",
+                        g_strdup_printf ("balance: %s", local_error->message));
+
+  /* Points. */
+  points_cell = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_POINTS]);
+  if (!parse_points (points_cell, &item->points))
+    return take_reason (self, item, "invalid_points",
+                        g_strdup_printf ("points “%s” is not a whole number of 0 or more",
+                                         points_cell));
+
+  /* Phone. */
+  phone_cell = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_PHONE]);
+  if (*phone_cell != '\0')
+    {
+      self->phone = normalize_phone (phone_cell);
+      if (self->phone == NULL)
+        return take_reason (self, item, "invalid_phone",
+                            g_strdup_printf ("phone “%s” is not a phone number (5 to 15 digits, "
+                                             "an optional leading +)", phone_cell));
+    }
+
+  /* Free text. */
+  self->name = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_NAME]);
+  if (!check_text (self, item, "name", &self->name, CT_IMPORT_NAME_MAX))
+    return FALSE;
+  self->level = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_LEVEL]);
+  if (!check_text (self, item, "level", &self->level, CT_IMPORT_LEVEL_MAX))
+    return FALSE;
+
+  if (!ct_money_add (self->totals.total_balance, item->balance, &total, NULL)
+      || total > CT_MONEY_MAX)
+    return take_reason (self, item, "invalid_amount",
+                        g_strdup ("the file's total balance would exceed the largest amount "
+                                  "the system holds; split the file"));
+  if (self->totals.total_points + item->points > CT_MONEY_MAX)
+    return take_reason (self, item, "invalid_points",
+                        g_strdup ("the file's total points would exceed the largest number "
+                                  "the system holds; split the file"));
+
+  item->accepted = TRUE;
+  item->name = self->name;
+  item->phone = self->phone;
+  item->level = self->level;
+  return TRUE;
+}
+
+/**
+ * ct_legacy_import_next:
+ * @out_item: (out caller-allocates): the row and its verdict
+ *
+ * Reads the next data row (blank lines are skipped) and validates it.
+ *
+ * Returns: %TRUE with @out_item filled; %FALSE at the end (@error unset) or
+ *   on an error that stops the whole file (@error set)
+ */
+gboolean
+ct_legacy_import_next (CtLegacyImport  *self,
+                       CtImportItem    *out_item,
+                       GCancellable    *cancellable,
+                       GError         **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (out_item != NULL, FALSE);
+
+  if (self->reader == NULL)
+    return FALSE;
+
+  for (;;)
+    {
+      if (!ct_csv_reader_next (self->reader, cancellable, error))
+        return FALSE;
+      if (!ct_csv_reader_is_blank (self->reader))
+        break;
+      self->totals.blank++;
+    }
+
+  memset (out_item, 0, sizeof *out_item);
+  out_item->line = ct_csv_reader_get_line (self->reader);
+  self->totals.rows++;
+  if (validate_row (self, out_item))
+    {
+      self->totals.accepted++;
+      self->totals.total_balance += out_item->balance;
+      self->totals.total_points += out_item->points;
+    }
+  else
+    {
+      out_item->balance = 0;
+      out_item->points = 0;
+      self->totals.rejected++;
+    }
+  return TRUE;
+}
+
+guint64
+ct_legacy_import_get_bytes_read (CtLegacyImport *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->reader != NULL ? ct_csv_reader_get_bytes_read (self->reader) : 0;
+}
+
+void
+ct_legacy_import_get_totals (CtLegacyImport *self,
+                             CtImportTotals *out_totals)
+{
+  g_return_if_fail (self != NULL);
+  *out_totals = self->totals;
+}
+
+/* "line N: reason", as the dry run prints each rejected row. */
+char *
+ct_import_format_reject (guint64     line,
+                         const char *reason)
+{
+  return g_strdup_printf ("line %" G_GUINT64_FORMAT ": %s", line, reason);
+}
+
+/* The dry run's summary, one fact per line, amounts in major units. */
+char *
+ct_import_format_totals (const CtImportTotals *totals,
+                         int                   minor_units)
+{
+  g_autofree char *balance = ct_money_format_plain (totals->total_balance, minor_units);
+
+  return g_strdup_printf ("accepted %" G_GUINT64_FORMAT "\n"
+                          "rejected %" G_GUINT64_FORMAT "\n"
+                          "total balance %s\n"
+                          "total points %" G_GINT64_FORMAT "\n",
+                          totals->accepted, totals->rejected, balance, totals->total_points);
+}
+
+/* Chunks: the body of one POST /v1/imports, built row by row so that its
+ * size is known exactly before a row is added. */
+
+struct _CtImportChunker
+{
+  char    *prefix;
+  GString *rows;
+  guint    n_rows;
+};
+
+static void
+append_json_string (GString    *out,
+                    const char *s)
+{
+  if (s == NULL)
+    {
+      g_string_append (out, "null");
+      return;
+    }
+  g_string_append_c (out, '"');
+  for (const char *p = s; *p; p++)
+    {
+      guchar c = (guchar) *p;
+
+      if (c == '"' || c == '\\')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, (char) c);
+        }
+      else if (c < 0x20)
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_c (out, (char) c);
+    }
+  g_string_append_c (out, '"');
+}
+
+CtImportChunker *
+ct_import_chunker_new (const char *batch_id,
+                       const char *manager_id,
+                       const char *manager_pin)
+{
+  CtImportChunker *self;
+  GString *prefix = g_string_new ("{\"batch_id\":");
+
+  g_return_val_if_fail (batch_id != NULL, NULL);
+
+  append_json_string (prefix, batch_id);
+  g_string_append (prefix, ",\"manager\":{\"id\":");
+  append_json_string (prefix, manager_id != NULL ? manager_id : "");
+  g_string_append (prefix, ",\"pin\":");
+  append_json_string (prefix, manager_pin != NULL ? manager_pin : "");
+  g_string_append (prefix, "},\"rows\":[");
+
+  self = g_new0 (CtImportChunker, 1);
+  self->prefix = g_string_free (prefix, FALSE);
+  self->rows = g_string_sized_new (64 * 1024);
+  return self;
+}
+
+void
+ct_import_chunker_free (CtImportChunker *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->prefix);
+  g_string_free (self->rows, TRUE);
+  g_free (self);
+}
+
+/**
+ * ct_import_chunker_add:
+ * @item: an accepted row
+ *
+ * Returns: %FALSE when the chunk is full (5000 rows or 4 MiB): take it with
+ *   ct_import_chunker_take() and add the row again.
+ */
+gboolean
+ct_import_chunker_add (CtImportChunker    *self,
+                       const CtImportItem *item)
+{
+  gsize before;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (item != NULL && item->accepted, FALSE);
+
+  if (self->n_rows >= CT_IMPORT_CHUNK_MAX_ROWS)
+    return FALSE;
+
+  before = self->rows->len;
+  if (self->n_rows > 0)
+    g_string_append_c (self->rows, ',');
+  g_string_append_printf (self->rows, "{\"line\":%" G_GUINT64_FORMAT ",\"card_no\":", item->line);
+  append_json_string (self->rows, item->card_no);
+  g_string_append (self->rows, ",\"name\":");
+  append_json_string (self->rows, item->name);
+  g_string_append (self->rows, ",\"phone\":");
+  append_json_string (self->rows, item->phone);
+  g_string_append_printf (self->rows, ",\"balance\":%" G_GINT64_FORMAT ",\"points\":%"
+                          G_GINT64_FORMAT ",\"level\":", item->balance, item->points);
+  append_json_string (self->rows, item->level);
+  g_string_append_c (self->rows, '}');
+
+  if (self->n_rows > 0 && strlen (self->prefix) + self->rows->len + 2 > CT_IMPORT_CHUNK_MAX_BYTES)
+    {
+      g_string_truncate (self->rows, before);
+      return FALSE;
+    }
+  self->n_rows++;
+  return TRUE;
+}
+
+guint
+ct_import_chunker_get_n_rows (CtImportChunker *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->n_rows;
+}
+
+/* Returns the chunk's body (NULL when empty) and starts a new chunk. */
+GBytes *
+ct_import_chunker_take (CtImportChunker *self)
+{
+  GString *body;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (self->n_rows == 0)
+    return NULL;
+  body = g_string_sized_new (strlen (self->prefix) + self->rows->len + 2);
+  g_string_append (body, self->prefix);
+  g_string_append_len (body, self->rows->str, self->rows->len);
+  g_string_append (body, "]}");
+  g_string_truncate (self->rows, 0);
+  self->n_rows = 0;
+  return g_string_free_to_bytes (body);
+}
+
+/* The report file: every rejected row and why, as CSV that a spreadsheet
+ * opens safely (UTF-8 with a byte order mark so that Excel and WPS see the
+ * encoding; every formula-like cell neutralised). */
+
+struct _CtImportReport
+{
+  GOutputStream *out;
+  GString       *buf;
+};
+
+static gboolean
+report_flush (CtImportReport  *self,
+              GError         **error)
+{
+  if (self->buf->len == 0)
+    return TRUE;
+  if (!g_output_stream_write_all (self->out, self->buf->str, self->buf->len, NULL, NULL, error))
+    return FALSE;
+  g_string_truncate (self->buf, 0);
+  return TRUE;
+}
+
+CtImportReport *
+ct_import_report_new (GFile   *file,
+                      GError **error)
+{
+  CtImportReport *self;
+  GFileOutputStream *out;
+
+  g_return_val_if_fail (G_IS_FILE (file), NULL);
+
+  out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, error);
+  if (out == NULL)
+    return NULL;
+  self = g_new0 (CtImportReport, 1);
+  self->out = G_OUTPUT_STREAM (out);
+  self->buf = g_string_sized_new (64 * 1024);
+  g_string_append (self->buf, "\xEF\xBB\xBF" "line,card_no,code,reason\r\n");
+  return self;
+}
+
+gboolean
+ct_import_report_add (CtImportReport  *self,
+                      guint64          line,
+                      const char      *card_no,
+                      const char      *code,
+                      const char      *reason,
+                      GError         **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  g_string_append_printf (self->buf, "%" G_GUINT64_FORMAT ",", line);
+  ct_csv_append_field (self->buf, card_no != NULL ? card_no : "", TRUE);
+  g_string_append_c (self->buf, ',');
+  ct_csv_append_field (self->buf, code != NULL ? code : "", TRUE);
+  g_string_append_c (self->buf, ',');
+  ct_csv_append_field (self->buf, reason != NULL ? reason : "", TRUE);
+  g_string_append (self->buf, "\r\n");
+  if (self->buf->len > 60 * 1024)
+    return report_flush (self, error);
+  return TRUE;
+}
+
+gboolean
+ct_import_report_close (CtImportReport  *self,
+                        GError         **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (!report_flush (self, error))
+    return FALSE;
+  return g_output_stream_close (self->out, NULL, error);
+}
+
+void
+ct_import_report_free (CtImportReport *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_object (&self->out);
+  g_string_free (self->buf, TRUE);
+  g_free (self);
+}
