@@ -1,0 +1,723 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-service-imports"
+#include "config.h"
+
+#include "service-imports.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#include "ct-card-number.h"
+#include "ct-money.h"
+
+/* The import writes many rows per request, so it does not go through the
+ * per-card store functions (a card insert at balance 0, then a posting that
+ * updates it, then a read back): each row is one card insert with its
+ * opening balance, one transaction and its postings, and the legacy
+ * account is debited once per chunk. These statements are written against
+ * the SQLite store's writer connection (ct_store_writer_handle()); a
+ * PostgreSQL store needs its own version of the few functions below marked
+ * "store". Row idempotency needs no table of its own: the card's import
+ * transaction carries the batch id in order_ref. */
+
+#define NAME_MAX_CHARS  64
+#define LEVEL_MAX_CHARS 32
+#define BATCH_ID_MAX    128
+
+typedef struct
+{
+  int64_t     line;
+  const char *card_no_text;
+  const char *name;
+  const char *phone;
+  const char *level;
+  int64_t     balance;
+  int64_t     points;
+
+  char       *card_no;   /* normalised, in apply */
+  const char *code;      /* rejected: why */
+  char       *message;
+} ImportRow;
+
+typedef struct
+{
+  const char *batch_id;
+  const char *operator_name;
+  ImportRow  *rows;
+  guint       n_rows;
+} ImportReq;
+
+static void
+import_req_free (gpointer data)
+{
+  ImportReq *r = data;
+
+  for (guint i = 0; i < r->n_rows; i++)
+    {
+      g_free (r->rows[i].card_no);
+      g_free (r->rows[i].message);
+    }
+  g_free (r->rows);
+  g_free (r);
+}
+
+static gboolean
+batch_id_valid (const char *id)
+{
+  gsize n = strlen (id);
+
+  if (n == 0 || n > BATCH_ID_MAX)
+    return FALSE;
+  for (const char *p = id; *p; p++)
+    if (!(g_ascii_isalnum (*p) || *p == '_' || *p == '-' || *p == '.' || *p == ':'))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+only_keys (json_object        *obj,
+           const char * const *allowed,
+           const char        **out_unknown)
+{
+  json_object_object_foreach (obj, key, value)
+    {
+      gboolean ok = FALSE;
+
+      (void) value;
+      for (guint i = 0; allowed[i] != NULL && !ok; i++)
+        ok = strcmp (key, allowed[i]) == 0;
+      if (!ok)
+        {
+          *out_unknown = key;
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* A string or null; NULL when absent, null or empty. */
+static CtReply *
+row_text (json_object  *row,
+          guint         index,
+          const char   *key,
+          const char  **out)
+{
+  json_object *v = NULL;
+
+  *out = NULL;
+  if (!json_object_object_get_ex (row, key, &v) || v == NULL)
+    return NULL;
+  if (!json_object_is_type (v, json_type_string))
+    return ct_reply_error (400, "bad_request", "rows[%u].%s must be a string or null", index, key);
+  if (json_object_get_string_len (v) > 1024)
+    return ct_reply_error (400, "bad_request", "rows[%u].%s is too long", index, key);
+  if (json_object_get_string_len (v) > 0)
+    *out = json_object_get_string (v);
+  return NULL;
+}
+
+static CtReply *
+row_int (json_object *row,
+         guint        index,
+         const char  *key,
+         gboolean     required,
+         int64_t     *out)
+{
+  json_object *v = NULL;
+
+  *out = 0;
+  if (!json_object_object_get_ex (row, key, &v) || v == NULL)
+    {
+      if (required)
+        return ct_reply_error (400, "bad_request", "rows[%u].%s is required", index, key);
+      return NULL;
+    }
+  /* The strict parser already refused fractions, exponents and values
+   * beyond int64, so an int here is what the client wrote. */
+  if (!json_object_is_type (v, json_type_int))
+    return ct_reply_error (400, "bad_request", "rows[%u].%s must be a JSON integer", index, key);
+  *out = json_object_get_int64 (v);
+  return NULL;
+}
+
+/**
+ * ct_imports_parse:
+ *
+ * POST /v1/imports `{"batch_id", "rows": [{"line", "card_no", "name",
+ * "phone", "balance", "points", "level"}], "manager", "operator"?}`. Wrong
+ * types and shapes refuse the whole request (400); a row whose values are
+ * wrong is refused alone, in apply.
+ */
+CtReply *
+ct_imports_parse (CtService *svc,
+                  CtCall    *call)
+{
+  static const char * const top_keys[] = { "batch_id", "rows", "manager", "operator", NULL };
+  static const char * const row_keys[] = { "line", "card_no", "name", "phone", "balance",
+                                           "points", "level", NULL };
+  CtReply *reply = NULL;
+  ImportReq *r;
+  json_object *rows = NULL;
+  const char *unknown = NULL;
+  gsize n;
+
+  if ((reply = ct_call_body_object (call)) != NULL)
+    return reply;
+  if (!only_keys (call->json, top_keys, &unknown))
+    return ct_reply_error (400, "bad_request", "Unknown field \"%s\" in an import", unknown);
+
+  r = g_new0 (ImportReq, 1);
+  call->data = r;
+  call->data_free = import_req_free;
+
+  if (!ct_json_get_string (call->json, "batch_id", TRUE, BATCH_ID_MAX, &r->batch_id, &reply)
+      || !ct_json_get_string (call->json, "operator", FALSE, 64, &r->operator_name, &reply))
+    return reply;
+  if (!batch_id_valid (r->batch_id))
+    return ct_reply_error (400, "bad_request",
+                           "\"batch_id\" must be 1 to %d of A-Z a-z 0-9 _ - . :", BATCH_ID_MAX);
+
+  if (!json_object_object_get_ex (call->json, "rows", &rows) || rows == NULL
+      || !json_object_is_type (rows, json_type_array))
+    return ct_reply_error (400, "bad_request", "\"rows\" must be an array of rows");
+  n = json_object_array_length (rows);
+  if (n == 0 || n > CT_IMPORT_MAX_ROWS)
+    return ct_reply_error (400, "bad_request", "An import request holds 1 to %d rows, not %" G_GSIZE_FORMAT,
+                           CT_IMPORT_MAX_ROWS, n);
+
+  r->rows = g_new0 (ImportRow, n);
+  r->n_rows = n;
+  for (guint i = 0; i < n; i++)
+    {
+      json_object *row = json_object_array_get_idx (rows, i);
+      ImportRow *ir = &r->rows[i];
+      json_object *v = NULL;
+
+      if (row == NULL || !json_object_is_type (row, json_type_object))
+        return ct_reply_error (400, "bad_request", "rows[%u] must be an object", i);
+      if (!only_keys (row, row_keys, &unknown))
+        return ct_reply_error (400, "bad_request", "Unknown field \"%s\" in rows[%u]", unknown, i);
+      if ((reply = row_int (row, i, "line", TRUE, &ir->line)) != NULL
+          || (reply = row_int (row, i, "balance", TRUE, &ir->balance)) != NULL
+          || (reply = row_int (row, i, "points", FALSE, &ir->points)) != NULL
+          || (reply = row_text (row, i, "name", &ir->name)) != NULL
+          || (reply = row_text (row, i, "phone", &ir->phone)) != NULL
+          || (reply = row_text (row, i, "level", &ir->level)) != NULL)
+        return reply;
+      if (!json_object_object_get_ex (row, "card_no", &v) || v == NULL
+          || !json_object_is_type (v, json_type_string))
+        return ct_reply_error (400, "bad_request", "rows[%u].card_no must be a string", i);
+      if (json_object_get_string_len (v) > 64)
+        return ct_reply_error (400, "bad_request", "rows[%u].card_no is too long", i);
+      ir->card_no_text = json_object_get_string (v);
+    }
+
+  return ct_call_take_manager (call);
+}
+
+static gboolean
+phone_valid (const char *phone)
+{
+  guint digits = 0;
+
+  for (const char *p = phone; *p; p++)
+    {
+      if (g_ascii_isdigit (*p))
+        digits++;
+      else if (!(*p == '+' && p == phone))
+        return FALSE;
+    }
+  return digits >= 5 && digits <= 15;
+}
+
+static gboolean
+text_valid (const char *text,
+            glong       max_chars)
+{
+  return g_utf8_validate (text, -1, NULL) && strpbrk (text, "\r\n") == NULL
+         && g_utf8_strlen (text, -1) <= max_chars;
+}
+
+static void
+row_reject (ImportRow  *row,
+            const char *code,
+            char       *message)
+{
+  if (row->code != NULL)
+    {
+      g_free (message);
+      return;
+    }
+  row->code = code;
+  row->message = message;
+}
+
+/* Checks the values of each row; the shape was checked in parse. */
+static void
+validate_rows (ImportReq        *r,
+               const CtMerchant *merchant)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < r->n_rows; i++)
+    {
+      ImportRow *row = &r->rows[i];
+      g_autoptr(GError) error = NULL;
+
+      row->card_no = ct_card_number_normalize (row->card_no_text, merchant->issuer_prefix, NULL, &error);
+      if (row->card_no == NULL)
+        {
+          if (g_error_matches (error, CT_CARD_NUMBER_ERROR, CT_CARD_NUMBER_ERROR_CHECK_DIGIT))
+            row_reject (row, "invalid_card_no",
+                        g_strdup_printf ("Card number %s lies in the range this service issues; "
+                                         "it cannot be imported", row->card_no_text));
+          else
+            row_reject (row, "invalid_card_no", g_strdup (error->message));
+          continue;
+        }
+      if (ct_card_number_in_issuer_range (row->card_no, merchant->issuer_prefix))
+        row_reject (row, "invalid_card_no",
+                    g_strdup_printf ("Card number %s lies in the range this service issues; "
+                                     "it cannot be imported", row->card_no));
+      if (row->line < 1)
+        row_reject (row, "bad_request", g_strdup ("The row's line number must be 1 or more"));
+      if (row->balance < 0 || row->balance > CT_MONEY_MAX)
+        row_reject (row, "invalid_amount",
+                    g_strdup ("An opening balance is 0 or more, at most 10^13 minor units"));
+      if (row->points < 0 || row->points > CT_MONEY_MAX)
+        row_reject (row, "invalid_points", g_strdup ("Points are a whole number of 0 or more"));
+      if (row->phone != NULL && !phone_valid (row->phone))
+        row_reject (row, "invalid_phone",
+                    g_strdup_printf ("Phone %s is not 5 to 15 digits with an optional leading +",
+                                     row->phone));
+      if (row->name != NULL && !text_valid (row->name, NAME_MAX_CHARS))
+        row_reject (row, "invalid_text",
+                    g_strdup_printf ("The name must be one line of at most %d characters", NAME_MAX_CHARS));
+      if (row->level != NULL && !text_valid (row->level, LEVEL_MAX_CHARS))
+        row_reject (row, "invalid_text",
+                    g_strdup_printf ("The level must be one line of at most %d characters", LEVEL_MAX_CHARS));
+
+      /* A number twice in one request: which balance is right is the
+       * store's call, so neither line goes in. */
+      {
+        gpointer first = NULL;
+
+        if (g_hash_table_lookup_extended (seen, row->card_no, NULL, &first))
+          {
+            ImportRow *other = &r->rows[GPOINTER_TO_UINT (first)];
+            char *msg = g_strdup_printf ("Card number %s is on more than one row of this import",
+                                         row->card_no);
+
+            if (other->code == NULL || strcmp (other->code, "duplicate_card_no") != 0)
+              {
+                g_clear_pointer (&other->message, g_free);
+                other->code = NULL;
+                row_reject (other, "duplicate_card_no", g_strdup (msg));
+              }
+            g_clear_pointer (&row->message, g_free);
+            row->code = NULL;
+            row_reject (row, "duplicate_card_no", msg);
+          }
+        else
+          g_hash_table_insert (seen, row->card_no, GUINT_TO_POINTER (i));
+      }
+    }
+}
+
+/* store: the statements of one import request on the writer connection. */
+typedef struct
+{
+  sqlite3      *db;
+  sqlite3_stmt *ins_card;
+  sqlite3_stmt *sel_batch;
+  sqlite3_stmt *ins_tx;
+  sqlite3_stmt *ins_posting;
+} ImportStmts;
+
+static void
+import_stmts_clear (ImportStmts *s)
+{
+  sqlite3_finalize (s->ins_card);
+  sqlite3_finalize (s->sel_batch);
+  sqlite3_finalize (s->ins_tx);
+  sqlite3_finalize (s->ins_posting);
+}
+
+static gboolean
+db_fail (sqlite3     *db,
+         const char  *what,
+         GError     **error)
+{
+  g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED, "%s: %s", what, sqlite3_errmsg (db));
+  return FALSE;
+}
+
+static gboolean
+import_stmts_prepare (ImportStmts  *s,
+                      sqlite3      *db,
+                      GError      **error)
+{
+  static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS import_batches (batch_id TEXT PRIMARY KEY,"
+    "  rows_accepted INTEGER NOT NULL, rows_rejected INTEGER NOT NULL,"
+    "  total_balance INTEGER NOT NULL, total_points INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID";
+
+  memset (s, 0, sizeof *s);
+  s->db = db;
+  if (sqlite3_exec (db, schema, NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail (db, "import schema", error);
+  if (sqlite3_prepare_v2 (db, "INSERT INTO cards (card_no, status, level, name, phone, balance,"
+                              " points, created_at, updated_at) VALUES (?1, 'active', ?2, ?3, ?4,"
+                              " ?5, ?6, ?7, ?7) ON CONFLICT (card_no) DO NOTHING",
+                          -1, &s->ins_card, NULL) != SQLITE_OK
+      || sqlite3_prepare_v2 (db, "SELECT order_ref FROM transactions WHERE card_no = ?1"
+                                 " AND kind = 'import' ORDER BY id LIMIT 1",
+                             -1, &s->sel_batch, NULL) != SQLITE_OK
+      || sqlite3_prepare_v2 (db, "INSERT INTO transactions (card_no, kind, delta, bonus,"
+                                 " balance_after, points_delta, points_after, store, till, operator,"
+                                 " manager, reason, order_ref, refund_of, created_at) VALUES (?1,"
+                                 " 'import', ?2, 0, ?2, ?3, ?3, ?4, ?5, ?6, ?7, NULL, ?8, NULL, ?9)",
+                             -1, &s->ins_tx, NULL) != SQLITE_OK
+      || sqlite3_prepare_v2 (db, "INSERT INTO postings (tx_id, account, amount) VALUES (?1, ?2, ?3)",
+                             -1, &s->ins_posting, NULL) != SQLITE_OK)
+    return db_fail (db, "import statements", error);
+  return TRUE;
+}
+
+static void
+bind_text_or_null (sqlite3_stmt *st,
+                   int           i,
+                   const char   *s)
+{
+  if (s == NULL)
+    sqlite3_bind_null (st, i);
+  else
+    sqlite3_bind_text (st, i, s, -1, SQLITE_STATIC);
+}
+
+static gboolean
+step_done (ImportStmts   *s,
+           sqlite3_stmt  *st,
+           const char    *what,
+           GError       **error)
+{
+  int rc = sqlite3_step (st);
+
+  sqlite3_reset (st);
+  if (rc != SQLITE_DONE)
+    return db_fail (s->db, what, error);
+  return TRUE;
+}
+
+typedef enum
+{
+  ROW_INSERTED,
+  ROW_ALREADY_IN_BATCH,
+  ROW_CARD_EXISTS,
+} RowOutcome;
+
+/* store: inserts the card with its opening balance and records the import
+ * transaction legacy → card; or finds why the card is already there. */
+static gboolean
+import_row (ImportStmts     *s,
+            const ImportReq *r,
+            const ImportRow *row,
+            const CtCall    *call,
+            const char      *manager,
+            int64_t          now,
+            RowOutcome      *out_outcome,
+            char           **out_other_batch,
+            GError         **error)
+{
+  int64_t tx_id;
+
+  *out_other_batch = NULL;
+
+  sqlite3_bind_text (s->ins_card, 1, row->card_no, -1, SQLITE_STATIC);
+  bind_text_or_null (s->ins_card, 2, row->level);
+  bind_text_or_null (s->ins_card, 3, row->name);
+  bind_text_or_null (s->ins_card, 4, row->phone);
+  sqlite3_bind_int64 (s->ins_card, 5, row->balance);
+  sqlite3_bind_int64 (s->ins_card, 6, row->points);
+  sqlite3_bind_int64 (s->ins_card, 7, now);
+  if (!step_done (s, s->ins_card, "import card", error))
+    return FALSE;
+
+  if (sqlite3_changes (s->db) == 0)
+    {
+      int rc;
+
+      sqlite3_bind_text (s->sel_batch, 1, row->card_no, -1, SQLITE_STATIC);
+      rc = sqlite3_step (s->sel_batch);
+      if (rc == SQLITE_ROW && sqlite3_column_type (s->sel_batch, 0) == SQLITE_TEXT)
+        *out_other_batch = g_strdup ((const char *) sqlite3_column_text (s->sel_batch, 0));
+      sqlite3_reset (s->sel_batch);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail (s->db, "import lookup", error);
+      if (g_strcmp0 (*out_other_batch, r->batch_id) == 0)
+        {
+          g_clear_pointer (out_other_batch, g_free);
+          *out_outcome = ROW_ALREADY_IN_BATCH;
+        }
+      else
+        *out_outcome = ROW_CARD_EXISTS;
+      return TRUE;
+    }
+
+  sqlite3_bind_text (s->ins_tx, 1, row->card_no, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s->ins_tx, 2, row->balance);
+  sqlite3_bind_int64 (s->ins_tx, 3, row->points);
+  bind_text_or_null (s->ins_tx, 4, call->till.store);
+  bind_text_or_null (s->ins_tx, 5, call->till.name);
+  bind_text_or_null (s->ins_tx, 6, r->operator_name);
+  bind_text_or_null (s->ins_tx, 7, manager);
+  sqlite3_bind_text (s->ins_tx, 8, r->batch_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (s->ins_tx, 9, now);
+  if (!step_done (s, s->ins_tx, "import transaction", error))
+    return FALSE;
+  tx_id = sqlite3_last_insert_rowid (s->db);
+
+  if (row->balance != 0)
+    {
+      sqlite3_bind_int64 (s->ins_posting, 1, tx_id);
+      sqlite3_bind_text (s->ins_posting, 2, CT_ACCOUNT_LEGACY, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (s->ins_posting, 3, -row->balance);
+      if (!step_done (s, s->ins_posting, "import posting", error))
+        return FALSE;
+      sqlite3_bind_int64 (s->ins_posting, 1, tx_id);
+      sqlite3_bind_text (s->ins_posting, 2, row->card_no, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (s->ins_posting, 3, row->balance);
+      if (!step_done (s, s->ins_posting, "import posting", error))
+        return FALSE;
+    }
+
+  *out_outcome = ROW_INSERTED;
+  return TRUE;
+}
+
+/* store: debits the legacy account once for the chunk and keeps the
+ * batch's running totals. */
+static gboolean
+import_finish (ImportStmts     *s,
+               const ImportReq *r,
+               guint64          inserted,
+               guint64          rejected,
+               int64_t          total_balance,
+               int64_t          total_points,
+               int64_t          now,
+               GError         **error)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean ok;
+
+  if (total_balance != 0)
+    {
+      /* @legacy has no floor: it holds minus every opening balance. */
+      if (sqlite3_prepare_v2 (s->db, "UPDATE accounts SET balance = balance - ?1 WHERE name = ?2",
+                              -1, &st, NULL) != SQLITE_OK)
+        return db_fail (s->db, "import legacy account", error);
+      sqlite3_bind_int64 (st, 1, total_balance);
+      sqlite3_bind_text (st, 2, CT_ACCOUNT_LEGACY, -1, SQLITE_STATIC);
+      ok = step_done (s, st, "import legacy account", error);
+      if (ok && sqlite3_changes (s->db) != 1)
+        ok = db_fail (s->db, "import legacy account missing", error);
+      sqlite3_finalize (st);
+      st = NULL;
+      if (!ok)
+        return FALSE;
+    }
+
+  if (sqlite3_prepare_v2 (s->db, "INSERT INTO import_batches (batch_id, rows_accepted,"
+                                 " rows_rejected, total_balance, total_points, created_at,"
+                                 " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
+                                 " ON CONFLICT (batch_id) DO UPDATE SET"
+                                 " rows_accepted = rows_accepted + excluded.rows_accepted,"
+                                 " rows_rejected = rows_rejected + excluded.rows_rejected,"
+                                 " total_balance = total_balance + excluded.total_balance,"
+                                 " total_points = total_points + excluded.total_points,"
+                                 " updated_at = excluded.updated_at",
+                          -1, &st, NULL) != SQLITE_OK)
+    return db_fail (s->db, "import batch", error);
+  sqlite3_bind_text (st, 1, r->batch_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (st, 2, (int64_t) inserted);
+  sqlite3_bind_int64 (st, 3, (int64_t) rejected);
+  sqlite3_bind_int64 (st, 4, total_balance);
+  sqlite3_bind_int64 (st, 5, total_points);
+  sqlite3_bind_int64 (st, 6, now);
+  ok = step_done (s, st, "import batch", error);
+  sqlite3_finalize (st);
+  return ok;
+}
+
+static json_object *
+rejected_entry (int64_t     line,
+                const char *code,
+                const char *message)
+{
+  json_object *o = json_object_new_object ();
+
+  json_object_object_add (o, "line", json_object_new_int64 (line));
+  json_object_object_add (o, "code", json_object_new_string (code));
+  json_object_object_add (o, "message", json_object_new_string (message));
+  return o;
+}
+
+CtReply *
+ct_imports_apply (CtService        *svc,
+                  CtStore          *store,
+                  const CtMerchant *merchant,
+                  CtCall           *call)
+{
+  ImportReq *r = call->data;
+  CtReply *reply;
+  ImportStmts s;
+  g_autoptr(GError) error = NULL;
+  json_object *root, *rejected;
+  int64_t now = ct_store_now_ms ();
+  guint64 accepted = 0, inserted = 0, n_rejected = 0;
+  int64_t total_balance = 0, total_points = 0;
+  const char *manager;
+
+  if ((reply = ct_call_check_manager (call, store)) != NULL)
+    return reply;
+  manager = call->manager_id;
+
+  validate_rows (r, merchant);
+
+  if (!import_stmts_prepare (&s, ct_store_writer_handle (store), &error))
+    {
+      import_stmts_clear (&s);
+      g_warning ("imports: %s", error->message);
+      return ct_reply_error (500, "internal", "The service could not complete the import; nothing was changed");
+    }
+
+  rejected = json_object_new_array ();
+  for (guint i = 0; i < r->n_rows; i++)
+    {
+      ImportRow *row = &r->rows[i];
+      g_autofree char *other_batch = NULL;
+      RowOutcome outcome;
+
+      if (row->code != NULL)
+        {
+          json_object_array_add (rejected, rejected_entry (row->line, row->code, row->message));
+          n_rejected++;
+          continue;
+        }
+      if (!import_row (&s, r, row, call, manager, now, &outcome, &other_batch, &error))
+        break;
+      switch (outcome)
+        {
+        case ROW_INSERTED:
+          inserted++;
+          accepted++;
+          total_balance += row->balance;
+          total_points += row->points;
+          break;
+        case ROW_ALREADY_IN_BATCH:
+          accepted++;
+          break;
+        case ROW_CARD_EXISTS:
+          {
+            g_autofree char *msg = other_batch != NULL
+              ? g_strdup_printf ("Card %s already exists: batch %s imported it", row->card_no, other_batch)
+              : g_strdup_printf ("Card %s already exists in this service", row->card_no);
+
+            json_object_array_add (rejected, rejected_entry (row->line, "card_exists", msg));
+            n_rejected++;
+          }
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+
+  if (error == NULL)
+    import_finish (&s, r, inserted, n_rejected, total_balance, total_points, now, &error);
+  import_stmts_clear (&s);
+
+  if (error != NULL)
+    {
+      json_object_put (rejected);
+      g_warning ("imports: %s", error->message);
+      return ct_reply_error (500, "internal", "The service could not complete the import; nothing was changed");
+    }
+
+  root = json_object_new_object ();
+  json_object_object_add (root, "accepted", json_object_new_int64 ((int64_t) accepted));
+  json_object_object_add (root, "rejected", rejected);
+  return ct_reply_new_json (200, root);
+}
+
+typedef struct
+{
+  const char *batch_id;
+  gboolean    found;
+  int64_t     rows_accepted;
+  int64_t     rows_rejected;
+  int64_t     total_balance;
+} BatchRead;
+
+/* store: reads a batch's totals on a read connection. */
+static gboolean
+read_batch (gpointer   db,
+            gpointer   user_data,
+            GError   **error)
+{
+  BatchRead *b = user_data;
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  rc = sqlite3_prepare_v2 (db, "SELECT rows_accepted, rows_rejected, total_balance"
+                               " FROM import_batches WHERE batch_id = ?1", -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    {
+      /* No import ever ran: the table does not exist yet. */
+      sqlite3_finalize (st);
+      if (strstr (sqlite3_errmsg (db), "no such table") != NULL)
+        return TRUE;
+      return db_fail (db, "import batch read", error);
+    }
+  sqlite3_bind_text (st, 1, b->batch_id, -1, SQLITE_STATIC);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      b->found = TRUE;
+      b->rows_accepted = sqlite3_column_int64 (st, 0);
+      b->rows_rejected = sqlite3_column_int64 (st, 1);
+      b->total_balance = sqlite3_column_int64 (st, 2);
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return db_fail (db, "import batch read", error);
+  return TRUE;
+}
+
+/* GET /v1/imports/{batch_id} */
+CtReply *
+ct_imports_read (CtService *svc,
+                 CtCall    *call)
+{
+  BatchRead b = { 0 };
+  g_autoptr(GError) error = NULL;
+  json_object *root;
+
+  b.batch_id = call->args[0];
+  if (b.batch_id == NULL || !batch_id_valid (b.batch_id))
+    return ct_reply_error (404, "not_found", "No such import batch");
+  if (!ct_store_with_reader (ct_service_get_store (svc), read_batch, &b, &error))
+    {
+      g_warning ("imports: %s", error->message);
+      return ct_reply_error (500, "internal", "The service could not read the import batch");
+    }
+  if (!b.found)
+    return ct_reply_error (404, "not_found", "No import batch %s", b.batch_id);
+
+  root = json_object_new_object ();
+  json_object_object_add (root, "batch_id", json_object_new_string (b.batch_id));
+  json_object_object_add (root, "rows_accepted", json_object_new_int64 (b.rows_accepted));
+  json_object_object_add (root, "rows_rejected", json_object_new_int64 (b.rows_rejected));
+  json_object_object_add (root, "total_balance", json_object_new_int64 (b.total_balance));
+  return ct_reply_new_json (200, root);
+}
