@@ -1,0 +1,682 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-service-admin"
+#include "config.h"
+
+#include <gio/gio.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ct-money.h"
+#include "ct-service-admin.h"
+#include "ct-service-auth.h"
+#include "ct-service-cert.h"
+#include "ct-service.h"
+#include "ct-store.h"
+
+/* The administrator's command line: init, merchant set, till, manager,
+ * package, serve and gen-cert, each with --db PATH. */
+
+static const char usage_text[] =
+  "Usage: cardtill-service COMMAND [OPTIONS] --db PATH\n"
+  "\n"
+  "Commands:\n"
+  "  init --merchant-name NAME [--currency CNY] [--minor-units 2] [--topup-mode fixed|any]\n"
+  "       [--topup-min A] [--topup-max A] [--points-per-unit N] [--timezone Asia/Shanghai]\n"
+  "       [--offline-payment-cap A] [--offline-card-cap A] [--issuer-prefix 8888]\n"
+  "  merchant set [the options of init but --currency and --minor-units]\n"
+  "  merchant show\n"
+  "  till add --store S --name T       prints the new till token on its last line\n"
+  "  till token --store S --name T     reissues the token (the old one stops working)\n"
+  "  till revoke --store S --name T\n"
+  "  manager add --id ID --pin-file F  (the PIN is the file's first line)\n"
+  "  manager set-pin --id ID --pin-file F\n"
+  "  manager remove --id ID\n"
+  "  package add --id ID --amount A (--bonus A | --bonus-bp N)\n"
+  "  package remove --id ID\n"
+  "  serve --listen ADDR:PORT --cert F --key F [--insecure-http] [--rate-limit N] [--threads N]\n"
+  "  gen-cert --cert F --key F [--ip 127.0.0.1] [--days 825]\n"
+  "\n"
+  "Amounts are in major units (\"100.00\"). Exit status: 0 done, 1 usage, 2 refused, 4 local failure.\n";
+
+static int
+usage_error (const char *format,
+             ...) G_GNUC_PRINTF (1, 2);
+
+static int
+usage_error (const char *format,
+             ...)
+{
+  va_list args;
+  g_autofree char *msg = NULL;
+
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("cardtill-service: %s\n", msg);
+  g_printerr ("Run `cardtill-service --help` for usage.\n");
+  return CT_SERVICE_EXIT_USAGE;
+}
+
+static int
+fail_with (GError *error)
+{
+  g_printerr ("cardtill-service: %s\n", error->message);
+  if (error->domain == CT_STORE_ERROR
+      && (error->code == CT_STORE_ERROR_EXISTS || error->code == CT_STORE_ERROR_NOT_FOUND
+          || error->code == CT_STORE_ERROR_ALREADY_INITIALIZED || error->code == CT_STORE_ERROR_NOT_INITIALIZED))
+    return CT_SERVICE_EXIT_REFUSED;
+  return CT_SERVICE_EXIT_LOCAL;
+}
+
+/* Parses options; argv[0] is the command words for messages. */
+static gboolean
+parse_options (GOptionEntry *entries,
+               int          *argc,
+               char       ***argv,
+               const char   *command,
+               int          *status)
+{
+  g_autoptr(GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_option_context_set_help_enabled (ctx, TRUE);
+  g_option_context_set_summary (ctx, command);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      *status = usage_error ("%s: %s", command, error->message);
+      return FALSE;
+    }
+  if (*argc > 1)
+    {
+      *status = usage_error ("%s: unexpected argument \"%s\"", command, (*argv)[1]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_amount (const char *text,
+              const char *option,
+              int         minor_units,
+              int64_t    *out,
+              int        *status)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (text == NULL)
+    return TRUE;
+  if (!ct_money_parse (text, minor_units, CT_MONEY_PARSE_DEFAULT, out, &error))
+    {
+      *status = usage_error ("%s: %s", option, error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *db_path;
+
+static CtStore *
+open_store (int *status)
+{
+  g_autoptr(GError) error = NULL;
+  CtStore *store;
+
+  if (db_path == NULL)
+    {
+      *status = usage_error ("--db PATH is required");
+      return NULL;
+    }
+  store = ct_store_open (db_path, 0, &error);
+  if (store == NULL)
+    *status = fail_with (error);
+  return store;
+}
+
+/* Merchant settings shared by init and merchant set */
+
+static char *opt_name, *opt_currency, *opt_mode, *opt_min, *opt_max, *opt_tz;
+static char *opt_pay_cap, *opt_card_cap, *opt_prefix;
+static int opt_minor = -1;
+static gint64 opt_ppu = -1;
+
+#define MERCHANT_ENTRIES \
+  { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "The service database", "PATH" }, \
+  { "merchant-name", 0, 0, G_OPTION_ARG_STRING, &opt_name, "The merchant's name", "NAME" }, \
+  { "topup-mode", 0, 0, G_OPTION_ARG_STRING, &opt_mode, "fixed (packages) or any (an amount)", "MODE" }, \
+  { "topup-min", 0, 0, G_OPTION_ARG_STRING, &opt_min, "Smallest any-mode top-up", "A" }, \
+  { "topup-max", 0, 0, G_OPTION_ARG_STRING, &opt_max, "Largest any-mode top-up", "A" }, \
+  { "points-per-unit", 0, 0, G_OPTION_ARG_INT64, &opt_ppu, "Points per major unit paid", "N" }, \
+  { "timezone", 0, 0, G_OPTION_ARG_STRING, &opt_tz, "IANA time zone of the merchant", "TZ" }, \
+  { "offline-payment-cap", 0, 0, G_OPTION_ARG_STRING, &opt_pay_cap, "Largest offline payment", "A" }, \
+  { "offline-card-cap", 0, 0, G_OPTION_ARG_STRING, &opt_card_cap, "Offline payments per card", "A" }, \
+  { "issuer-prefix", 0, 0, G_OPTION_ARG_STRING, &opt_prefix, "Prefix of issued card numbers", "DIGITS" }
+
+static gboolean
+apply_merchant_options (CtMerchant *m,
+                        int        *status)
+{
+  if (opt_name != NULL)
+    {
+      if (*opt_name == '\0' || strlen (opt_name) > 200 || !g_utf8_validate (opt_name, -1, NULL))
+        {
+          *status = usage_error ("--merchant-name must be 1 to 200 characters of text");
+          return FALSE;
+        }
+      g_free (m->name);
+      m->name = g_strdup (opt_name);
+    }
+  if (opt_mode != NULL)
+    {
+      if (!g_str_equal (opt_mode, "fixed") && !g_str_equal (opt_mode, "any"))
+        {
+          *status = usage_error ("--topup-mode is fixed or any, not \"%s\"", opt_mode);
+          return FALSE;
+        }
+      g_free (m->topup_mode);
+      m->topup_mode = g_strdup (opt_mode);
+    }
+  if (!parse_amount (opt_min, "--topup-min", m->minor_units, &m->topup_min, status)
+      || !parse_amount (opt_max, "--topup-max", m->minor_units, &m->topup_max, status)
+      || !parse_amount (opt_pay_cap, "--offline-payment-cap", m->minor_units, &m->offline_payment_cap, status)
+      || !parse_amount (opt_card_cap, "--offline-card-cap", m->minor_units, &m->offline_card_cap, status))
+    return FALSE;
+  if (m->topup_min <= 0 || m->topup_max < m->topup_min)
+    {
+      *status = usage_error ("the top-up range must have 0 < min <= max");
+      return FALSE;
+    }
+  if (opt_ppu >= 0)
+    {
+      if (opt_ppu > 1000)
+        {
+          *status = usage_error ("--points-per-unit is 0 to 1000");
+          return FALSE;
+        }
+      m->points_per_unit = opt_ppu;
+    }
+  if (opt_tz != NULL)
+    {
+      GTimeZone *tz = g_time_zone_new_identifier (opt_tz);
+
+      if (tz == NULL)
+        {
+          *status = usage_error ("--timezone: \"%s\" is not a known time zone (e.g. Asia/Shanghai)", opt_tz);
+          return FALSE;
+        }
+      g_time_zone_unref (tz);
+      g_free (m->timezone);
+      m->timezone = g_strdup (opt_tz);
+    }
+  if (opt_prefix != NULL)
+    {
+      gsize n = strlen (opt_prefix);
+
+      if (n < 1 || n > 8 || strspn (opt_prefix, "0123456789") != n)
+        {
+          *status = usage_error ("--issuer-prefix is 1 to 8 digits");
+          return FALSE;
+        }
+      g_free (m->issuer_prefix);
+      m->issuer_prefix = g_strdup (opt_prefix);
+    }
+  return TRUE;
+}
+
+static int
+cmd_init (int    argc,
+          char **argv)
+{
+  GOptionEntry entries[] = {
+    MERCHANT_ENTRIES,
+    { "currency", 0, 0, G_OPTION_ARG_STRING, &opt_currency, "ISO 4217 code (never changes)", "CODE" },
+    { "minor-units", 0, 0, G_OPTION_ARG_INT, &opt_minor, "Digits after the point (never changes)", "N" },
+    { NULL }
+  };
+  g_auto(CtMerchant) m = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStore) store = NULL;
+  int status = 0;
+  int64_t unit;
+
+  if (!parse_options (entries, &argc, &argv, "init", &status))
+    return status;
+  if (db_path == NULL)
+    return usage_error ("init: --db PATH is required");
+  if (opt_name == NULL)
+    return usage_error ("init: --merchant-name is required");
+  m.currency = g_strdup (opt_currency ? opt_currency : "CNY");
+  if (strlen (m.currency) != 3 || !g_ascii_isupper (m.currency[0]) || !g_ascii_isupper (m.currency[1])
+      || !g_ascii_isupper (m.currency[2]))
+    return usage_error ("--currency is a three-letter code such as CNY");
+  m.minor_units = opt_minor >= 0 ? opt_minor : 2;
+  if (m.minor_units > CT_MONEY_MINOR_UNITS_MAX)
+    return usage_error ("--minor-units is 0 to %d", CT_MONEY_MINOR_UNITS_MAX);
+  unit = ct_money_unit (m.minor_units);
+  m.topup_mode = g_strdup ("fixed");
+  m.topup_min = unit;
+  m.topup_max = 10000 * unit;
+  m.points_per_unit = 1;
+  m.timezone = g_strdup ("Asia/Shanghai");
+  m.issuer_prefix = g_strdup ("8888");
+  if (!apply_merchant_options (&m, &status))
+    return status;
+
+  store = ct_store_create (db_path, &m, &error);
+  if (store == NULL)
+    return fail_with (error);
+  g_print ("initialised %s for %s (%s, %d minor units, top-up mode %s)\n", db_path, m.name,
+           m.currency, m.minor_units, m.topup_mode);
+  return CT_SERVICE_EXIT_OK;
+}
+
+static int
+cmd_merchant (int    argc,
+              char **argv)
+{
+  GOptionEntry entries[] = { MERCHANT_ENTRIES, { NULL } };
+  g_auto(CtMerchant) m = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStore) store = NULL;
+  int status = 0;
+  gboolean show;
+
+  if (argc < 2 || (!g_str_equal (argv[1], "set") && !g_str_equal (argv[1], "show")))
+    return usage_error ("merchant takes set or show");
+  show = g_str_equal (argv[1], "show");
+  argv[1] = argv[0];
+  argc--;
+  argv++;
+  if (!parse_options (entries, &argc, &argv, show ? "merchant show" : "merchant set", &status))
+    return status;
+  if ((store = open_store (&status)) == NULL)
+    return status;
+  if (!ct_store_get_merchant (store, &m, &error))
+    return fail_with (error);
+  if (!show)
+    {
+      if (!apply_merchant_options (&m, &status))
+        return status;
+      if (!ct_store_begin (store, &error) || !ct_store_set_merchant (store, &m, &error)
+          || !ct_store_commit (store, &error))
+        return fail_with (error);
+    }
+  {
+    g_autofree char *min = ct_money_format_plain (m.topup_min, m.minor_units);
+    g_autofree char *max = ct_money_format_plain (m.topup_max, m.minor_units);
+    g_autofree char *pay = ct_money_format_plain (m.offline_payment_cap, m.minor_units);
+    g_autofree char *card = ct_money_format_plain (m.offline_card_cap, m.minor_units);
+
+    g_print ("name: %s\ncurrency: %s\nminor units: %d\ntop-up mode: %s\ntop-up range: %s to %s\n"
+             "points per unit: %" G_GINT64_FORMAT "\ntime zone: %s\noffline payment cap: %s\n"
+             "offline card cap: %s\nissuer prefix: %s\n",
+             m.name, m.currency, m.minor_units, m.topup_mode, min, max, m.points_per_unit,
+             m.timezone, pay, card, m.issuer_prefix);
+  }
+  return CT_SERVICE_EXIT_OK;
+}
+
+static int
+cmd_till (int    argc,
+          char **argv)
+{
+  char *store_name = NULL, *name = NULL;
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "The service database", "PATH" },
+    { "store", 0, 0, G_OPTION_ARG_STRING, &store_name, "The store the till is in", "S" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "The till's name in its store", "T" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStore) store = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *command = NULL;
+  const char *verb;
+  guint8 hash[32];
+  int status = 0;
+
+  if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "token")
+                   && !g_str_equal (argv[1], "revoke")))
+    return usage_error ("till takes add, token or revoke");
+  verb = argv[1];
+  command = g_strdup_printf ("till %s", verb);
+  argv[1] = argv[0];
+  argc--;
+  argv++;
+  if (!parse_options (entries, &argc, &argv, command, &status))
+    return status;
+  if (store_name == NULL || name == NULL || *store_name == '\0' || *name == '\0')
+    return usage_error ("%s: --store and --name are required", command);
+  if (strlen (store_name) > 64 || strlen (name) > 64 || !g_utf8_validate (store_name, -1, NULL)
+      || !g_utf8_validate (name, -1, NULL))
+    return usage_error ("%s: store and till names are at most 64 bytes of text", command);
+  if ((store = open_store (&status)) == NULL)
+    return status;
+
+  if (!ct_store_begin (store, &error))
+    return fail_with (error);
+  if (g_str_equal (verb, "revoke"))
+    {
+      if (!ct_store_till_revoke (store, store_name, name, &error) || !ct_store_commit (store, &error))
+        {
+          ct_store_rollback (store);
+          return fail_with (error);
+        }
+      g_print ("till %s/%s revoked\n", store_name, name);
+      return CT_SERVICE_EXIT_OK;
+    }
+  token = ct_auth_new_token ();
+  ct_auth_token_hash (token, hash);
+  if (!ct_store_till_put (store, store_name, name, hash, g_str_equal (verb, "add"), &error)
+      || !ct_store_commit (store, &error))
+    {
+      ct_store_rollback (store);
+      return fail_with (error);
+    }
+  g_print ("till %s/%s: keep this token; it is shown only once\n%s\n", store_name, name, token);
+  return CT_SERVICE_EXIT_OK;
+}
+
+static char *
+read_pin_file (const char  *path,
+               GError     **error)
+{
+  g_autofree char *contents = NULL;
+  char *nl;
+
+  if (!g_file_get_contents (path, &contents, NULL, error))
+    return NULL;
+  nl = strpbrk (contents, "\r\n");
+  if (nl != NULL)
+    *nl = '\0';
+  return g_steal_pointer (&contents);
+}
+
+static int
+cmd_manager (int    argc,
+             char **argv)
+{
+  char *id = NULL, *pin_file = NULL;
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "The service database", "PATH" },
+    { "id", 0, 0, G_OPTION_ARG_STRING, &id, "The manager's id", "ID" },
+    { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &pin_file, "A file whose first line is the PIN", "F" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStore) store = NULL;
+  g_autofree char *command = NULL;
+  g_autofree char *pin = NULL;
+  g_autofree char *hash = NULL;
+  const char *verb;
+  int status = 0;
+  gboolean ok;
+
+  if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "set-pin")
+                   && !g_str_equal (argv[1], "remove")))
+    return usage_error ("manager takes add, set-pin or remove");
+  verb = argv[1];
+  command = g_strdup_printf ("manager %s", verb);
+  argv[1] = argv[0];
+  argc--;
+  argv++;
+  if (!parse_options (entries, &argc, &argv, command, &status))
+    return status;
+  if (id == NULL || *id == '\0' || strlen (id) > 64 || !g_utf8_validate (id, -1, NULL))
+    return usage_error ("%s: --id (1 to 64 bytes) is required", command);
+  if (!g_str_equal (verb, "remove"))
+    {
+      if (pin_file == NULL)
+        return usage_error ("%s: --pin-file is required", command);
+      pin = read_pin_file (pin_file, &error);
+      if (pin == NULL)
+        {
+          g_printerr ("cardtill-service: %s\n", error->message);
+          return CT_SERVICE_EXIT_LOCAL;
+        }
+      if (!ct_auth_pin_valid (pin))
+        return usage_error ("%s: a PIN is 4 to 64 characters", command);
+      hash = ct_auth_pin_hash (pin, &error);
+      if (hash == NULL)
+        return fail_with (error);
+    }
+  if ((store = open_store (&status)) == NULL)
+    return status;
+  if (!ct_store_begin (store, &error))
+    return fail_with (error);
+  if (g_str_equal (verb, "remove"))
+    ok = ct_store_manager_remove (store, id, &error);
+  else
+    ok = ct_store_manager_put (store, id, hash, g_str_equal (verb, "add"), &error);
+  if (!ok || !ct_store_commit (store, &error))
+    {
+      ct_store_rollback (store);
+      return fail_with (error);
+    }
+  g_print ("manager %s: %s\n", id, g_str_equal (verb, "add") ? "added" : g_str_equal (verb, "remove") ? "removed" : "PIN changed");
+  return CT_SERVICE_EXIT_OK;
+}
+
+static int
+cmd_package (int    argc,
+             char **argv)
+{
+  char *id = NULL, *amount = NULL, *bonus = NULL;
+  gint64 bonus_bp = -1;
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "The service database", "PATH" },
+    { "id", 0, 0, G_OPTION_ARG_STRING, &id, "The package id", "ID" },
+    { "amount", 0, 0, G_OPTION_ARG_STRING, &amount, "What the customer pays", "A" },
+    { "bonus", 0, 0, G_OPTION_ARG_STRING, &bonus, "A fixed bonus", "A" },
+    { "bonus-bp", 0, 0, G_OPTION_ARG_INT64, &bonus_bp, "A bonus ratio in basis points", "N" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStore) store = NULL;
+  g_auto(CtMerchant) m = { 0 };
+  g_autofree char *command = NULL;
+  CtPackage p = { 0 };
+  const char *verb;
+  int status = 0;
+  gboolean ok;
+
+  if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "remove")))
+    return usage_error ("package takes add or remove");
+  verb = argv[1];
+  command = g_strdup_printf ("package %s", verb);
+  argv[1] = argv[0];
+  argc--;
+  argv++;
+  if (!parse_options (entries, &argc, &argv, command, &status))
+    return status;
+  if (id == NULL || *id == '\0' || strlen (id) > 64 || !g_utf8_validate (id, -1, NULL))
+    return usage_error ("%s: --id (1 to 64 bytes) is required", command);
+  if (g_str_equal (verb, "add"))
+    {
+      if (amount == NULL)
+        return usage_error ("package add: --amount is required");
+      if ((bonus == NULL) == (bonus_bp < 0))
+        return usage_error ("package add: give exactly one of --bonus and --bonus-bp");
+      if (bonus_bp > 100000)
+        return usage_error ("package add: --bonus-bp is 0 to 100000");
+    }
+  if ((store = open_store (&status)) == NULL)
+    return status;
+  if (!ct_store_get_merchant (store, &m, &error))
+    return fail_with (error);
+  p.id = id;
+  p.bonus_bp = -1;
+  if (g_str_equal (verb, "add"))
+    {
+      if (!parse_amount (amount, "--amount", m.minor_units, &p.amount, &status)
+          || !parse_amount (bonus, "--bonus", m.minor_units, &p.bonus, &status))
+        return status;
+      if (p.amount <= 0)
+        return usage_error ("package add: --amount must be more than 0");
+      if (bonus_bp >= 0)
+        {
+          p.bonus_bp = bonus_bp;
+          if (!ct_bonus_from_ratio (p.amount, p.bonus_bp, &p.bonus, &error))
+            return usage_error ("package add: %s", error->message);
+          p.bonus = 0;
+        }
+    }
+  if (!ct_store_begin (store, &error))
+    return fail_with (error);
+  if (g_str_equal (verb, "add"))
+    ok = ct_store_put_package (store, &p, &error);
+  else
+    ok = ct_store_remove_package (store, id, &error);
+  if (!ok || !ct_store_commit (store, &error))
+    {
+      ct_store_rollback (store);
+      return fail_with (error);
+    }
+  if (g_str_equal (verb, "add"))
+    {
+      g_autofree char *a = ct_money_format_plain (p.amount, m.minor_units);
+      g_autofree char *b = ct_money_format_plain (ct_package_bonus (&p), m.minor_units);
+      g_print ("package %s: %s with bonus %s\n", id, a, b);
+    }
+  else
+    g_print ("package %s removed\n", id);
+  return CT_SERVICE_EXIT_OK;
+}
+
+static int
+cmd_serve (int    argc,
+           char **argv)
+{
+  CtServiceOptions opts = { 0 };
+  gint rate = 0, threads = 0;
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &opts.db_path, "The service database", "PATH" },
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &opts.listen, "Address and port (port 0: any free port)", "ADDR:PORT" },
+    { "cert", 0, 0, G_OPTION_ARG_FILENAME, &opts.cert_file, "TLS certificate (PEM)", "F" },
+    { "key", 0, 0, G_OPTION_ARG_FILENAME, &opts.key_file, "TLS private key (PEM)", "F" },
+    { "insecure-http", 0, 0, G_OPTION_ARG_NONE, &opts.insecure_http, "Plain HTTP (loopback only, for tests)", NULL },
+    { "rate-limit", 0, 0, G_OPTION_ARG_INT, &rate, "Requests per second per till (0: off)", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: one per processor)", "N" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  CtService *svc;
+  sigset_t set;
+  int status = 0, sig = 0;
+
+  if (!parse_options (entries, &argc, &argv, "serve", &status))
+    return status;
+  if (opts.db_path == NULL || opts.listen == NULL)
+    return usage_error ("serve: --db and --listen are required");
+  if (rate < 0 || threads < 0 || threads > 256)
+    return usage_error ("serve: --rate-limit and --threads take a positive number");
+  if (!opts.insecure_http && (opts.cert_file == NULL || opts.key_file == NULL))
+    return usage_error ("serve: HTTPS needs --cert and --key (make them with `cardtill-service gen-cert`)");
+  opts.rate_limit = (guint) rate;
+  opts.threads = (guint) threads;
+
+  /* Every thread inherits this mask, so only sigwait() below sees the
+   * signals and the shutdown runs in an ordinary thread context. */
+  sigemptyset (&set);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGINT);
+  pthread_sigmask (SIG_BLOCK, &set, NULL);
+  signal (SIGPIPE, SIG_IGN);
+
+  svc = ct_service_new (&opts, &error);
+  if (svc == NULL)
+    return fail_with (error);
+  if (!ct_service_start (svc, &error))
+    {
+      ct_service_free (svc);
+      g_printerr ("cardtill-service: %s\n", error->message);
+      return CT_SERVICE_EXIT_LOCAL;
+    }
+  g_print ("listening on %s\n", ct_service_get_url (svc));
+  fflush (stdout);
+
+  sigwait (&set, &sig);
+  g_printerr ("cardtill-service: %s, finishing the requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  ct_service_stop (svc);
+  ct_service_free (svc);
+  return CT_SERVICE_EXIT_OK;
+}
+
+static int
+cmd_gen_cert (int    argc,
+              char **argv)
+{
+  char *cert = NULL, *key = NULL, *ip = NULL;
+  gint days = 825;
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "Ignored (accepted like every command)", "PATH" },
+    { "cert", 0, 0, G_OPTION_ARG_FILENAME, &cert, "Where the certificate goes", "F" },
+    { "key", 0, 0, G_OPTION_ARG_FILENAME, &key, "Where the private key goes (mode 0600)", "F" },
+    { "ip", 0, 0, G_OPTION_ARG_STRING, &ip, "The address the certificate is for (127.0.0.1)", "IP" },
+    { "days", 0, 0, G_OPTION_ARG_INT, &days, "Validity in days (825)", "N" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pin = NULL;
+  int status = 0;
+
+  if (!parse_options (entries, &argc, &argv, "gen-cert", &status))
+    return status;
+  if (cert == NULL || key == NULL)
+    return usage_error ("gen-cert: --cert and --key are required");
+  if (days <= 0)
+    return usage_error ("gen-cert: --days must be positive");
+  pin = ct_service_gen_cert (cert, key, ip ? ip : "127.0.0.1", (guint) days, &error);
+  if (pin == NULL)
+    {
+      g_printerr ("cardtill-service: %s\n", error->message);
+      return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT) ? CT_SERVICE_EXIT_USAGE
+                                                                             : CT_SERVICE_EXIT_LOCAL;
+    }
+  g_print ("certificate: %s\nkey: %s\n%s\n", cert, key, pin);
+  return CT_SERVICE_EXIT_OK;
+}
+
+int
+ct_service_admin_main (int    argc,
+                       char **argv)
+{
+  const char *cmd;
+
+  if (argc < 2)
+    {
+      g_printerr ("%s", usage_text);
+      return CT_SERVICE_EXIT_USAGE;
+    }
+  cmd = argv[1];
+  if (g_str_equal (cmd, "--help") || g_str_equal (cmd, "-h") || g_str_equal (cmd, "help"))
+    {
+      g_print ("%s", usage_text);
+      return CT_SERVICE_EXIT_OK;
+    }
+  if (g_str_equal (cmd, "--version"))
+    {
+      g_print ("cardtill-service %s\n", PACKAGE_VERSION);
+      return CT_SERVICE_EXIT_OK;
+    }
+  /* Each command sees argv[0] = "cardtill-service CMD" and its own options. */
+  argv[1] = argv[0];
+  argc--;
+  argv++;
+  if (g_str_equal (cmd, "init"))
+    return cmd_init (argc, argv);
+  if (g_str_equal (cmd, "merchant"))
+    return cmd_merchant (argc, argv);
+  if (g_str_equal (cmd, "till"))
+    return cmd_till (argc, argv);
+  if (g_str_equal (cmd, "manager"))
+    return cmd_manager (argc, argv);
+  if (g_str_equal (cmd, "package"))
+    return cmd_package (argc, argv);
+  if (g_str_equal (cmd, "serve"))
+    return cmd_serve (argc, argv);
+  if (g_str_equal (cmd, "gen-cert"))
+    return cmd_gen_cert (argc, argv);
+  return usage_error ("unknown command \"%s\"", cmd);
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-service-auth"
+#include "config.h"
+
+#include <gio/gio.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <string.h>
+
+#include "ct-service-auth.h"
+
+static char *
+base64url (const guint8 *data,
+           gsize         len)
+{
+  char *s = g_base64_encode (data, len);
+
+  for (char *p = s; *p; p++)
+    {
+      if (*p == '+')
+        *p = '-';
+      else if (*p == '/')
+        *p = '_';
+      else if (*p == '=')
+        {
+          *p = '\0';
+          break;
+        }
+    }
+  return s;
+}
+
+char *
+ct_auth_new_token (void)
+{
+  guint8 raw[32];
+
+  if (gnutls_rnd (GNUTLS_RND_KEY, raw, sizeof raw) != 0)
+    g_error ("no random numbers available");
+  return base64url (raw, sizeof raw);
+}
+
+void
+ct_auth_token_hash (const char *token,
+                    guint8      out[32])
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  gsize len = 32;
+
+  g_checksum_update (sum, (const guchar *) token, strlen (token));
+  g_checksum_get_digest (sum, out, &len);
+}
+
+gboolean
+ct_auth_pin_valid (const char *pin)
+{
+  gsize len;
+
+  if (pin == NULL)
+    return FALSE;
+  len = strlen (pin);
+  return len >= 4 && len <= 64 && g_utf8_validate (pin, -1, NULL);
+}
+
+static gboolean
+derive (const char   *pin,
+        const guint8 *salt,
+        gsize         salt_len,
+        guint         iterations,
+        guint8        out[32])
+{
+  gnutls_datum_t key = { (unsigned char *) pin, (unsigned int) strlen (pin) };
+  gnutls_datum_t s = { (unsigned char *) salt, (unsigned int) salt_len };
+
+  return gnutls_pbkdf2 (GNUTLS_MAC_SHA256, &key, &s, iterations, out, 32) == 0;
+}
+
+char *
+ct_auth_pin_hash (const char  *pin,
+                  GError     **error)
+{
+  guint8 salt[16];
+  guint8 hash[32];
+  g_autofree char *salt64 = NULL;
+  g_autofree char *hash64 = NULL;
+
+  if (!ct_auth_pin_valid (pin))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "a PIN is 4 to 64 characters");
+      return NULL;
+    }
+  if (gnutls_rnd (GNUTLS_RND_NONCE, salt, sizeof salt) != 0
+      || !derive (pin, salt, sizeof salt, CT_PIN_ITERATIONS, hash))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot hash the PIN");
+      return NULL;
+    }
+  salt64 = g_base64_encode (salt, sizeof salt);
+  hash64 = g_base64_encode (hash, sizeof hash);
+  return g_strdup_printf ("pbkdf2-sha256$%u$%s$%s", CT_PIN_ITERATIONS, salt64, hash64);
+}
+
+gboolean
+ct_auth_pin_verify (const char *pin,
+                    const char *stored)
+{
+  g_auto(GStrv) parts = NULL;
+  g_autofree guchar *salt = NULL;
+  g_autofree guchar *want = NULL;
+  gsize salt_len = 0, want_len = 0;
+  guint64 iterations;
+  guint8 got[32];
+  guint8 diff = 0;
+
+  if (pin == NULL || stored == NULL)
+    return FALSE;
+  parts = g_strsplit (stored, "$", 4);
+  if (g_strv_length (parts) != 4 || !g_str_equal (parts[0], "pbkdf2-sha256")
+      || !g_ascii_string_to_unsigned (parts[1], 10, 1, 10000000, &iterations, NULL))
+    return FALSE;
+  salt = g_base64_decode (parts[2], &salt_len);
+  want = g_base64_decode (parts[3], &want_len);
+  if (want_len != 32 || salt_len == 0)
+    return FALSE;
+  if (!derive (pin, salt, salt_len, (guint) iterations, got))
+    return FALSE;
+  for (int i = 0; i < 32; i++)
+    diff |= got[i] ^ want[i];
+  return diff == 0;
+}
+
+static GMutex cache_lock;
+static GHashTable *cache;
+
+gboolean
+ct_auth_pin_verify_cached (const char *manager_id,
+                           const char *pin,
+                           const char *stored)
+{
+  g_autoptr(GChecksum) sum = NULL;
+  char *key;
+  gboolean hit;
+
+  if (pin == NULL || stored == NULL || manager_id == NULL)
+    return FALSE;
+  sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_checksum_update (sum, (const guchar *) manager_id, strlen (manager_id) + 1);
+  g_checksum_update (sum, (const guchar *) stored, strlen (stored) + 1);
+  g_checksum_update (sum, (const guchar *) pin, strlen (pin));
+  key = g_strdup (g_checksum_get_string (sum));
+
+  g_mutex_lock (&cache_lock);
+  if (cache == NULL)
+    cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  hit = g_hash_table_contains (cache, key);
+  g_mutex_unlock (&cache_lock);
+  if (hit)
+    {
+      g_free (key);
+      return TRUE;
+    }
+  if (!ct_auth_pin_verify (pin, stored))
+    {
+      g_free (key);
+      return FALSE;
+    }
+  g_mutex_lock (&cache_lock);
+  if (g_hash_table_size (cache) > 1024)
+    g_hash_table_remove_all (cache);
+  g_hash_table_add (cache, key);
+  g_mutex_unlock (&cache_lock);
+  return TRUE;
+}

@@ -1,0 +1,676 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-service-ledger"
+#include "config.h"
+
+#include <string.h>
+
+#include "ct-card-number.h"
+#include "ct-money.h"
+#include "ct-service-ledger.h"
+
+/* The ledger rules of DESIGN.md §3. Parse functions run in a worker thread
+ * and only look at the body; apply functions run in the committer, inside
+ * the request's savepoint, in the order of §4: card (404), manager, then the
+ * business rules. */
+
+#define TEXT_MAX 200
+
+typedef struct
+{
+  const char *operator_name;
+  const char *name;
+  const char *phone;
+  const char *level;
+  const char *status;
+  const char *card_no;
+  const char *package_id;
+  const char *order_ref;
+  const char *reason;
+  const char *transaction_id;
+  gboolean    has_member;
+  gboolean    has_name;
+  gboolean    has_phone;
+  gboolean    has_level;
+  gboolean    has_amount;
+  gboolean    has_expect;
+  int64_t     amount;
+  int64_t     expect_amount;
+  int64_t     expect_bonus;
+  int64_t     delta;
+} Req;
+
+static Req *
+req_new (CtCall *call)
+{
+  Req *r = g_new0 (Req, 1);
+
+  call->data = r;
+  call->data_free = g_free;
+  return r;
+}
+
+static CtReply *
+internal (GError *error)
+{
+  g_warning ("ledger: %s", error ? error->message : "unknown failure");
+  return ct_reply_error (500, "internal", "The service could not complete the request; nothing was changed");
+}
+
+static gboolean
+is_null (json_object *obj,
+         const char  *key)
+{
+  json_object *v = NULL;
+
+  return json_object_object_get_ex (obj, key, &v) && v == NULL;
+}
+
+static gboolean
+phone_valid (const char *phone)
+{
+  gsize n = 0;
+
+  for (const char *p = phone; *p; p++)
+    {
+      if (g_ascii_isdigit (*p))
+        n++;
+      else if (*p != '+' && *p != '-' && *p != ' ')
+        return FALSE;
+    }
+  return n >= 3 && n <= 20;
+}
+
+/* Reads "member": {"name", "phone"}; on PATCH both are optional. */
+static CtReply *
+parse_member (CtCall   *call,
+              Req      *r,
+              gboolean  required)
+{
+  json_object *m = NULL;
+  CtReply *reply = NULL;
+
+  if (!json_object_object_get_ex (call->json, "member", &m) || m == NULL)
+    {
+      if (required)
+        return ct_reply_error (400, "bad_request", "\"member\": {\"name\", \"phone\"} is required");
+      return NULL;
+    }
+  if (!json_object_is_type (m, json_type_object))
+    return ct_reply_error (400, "bad_request", "\"member\" must be an object");
+  r->has_member = TRUE;
+  if (!ct_json_get_string (m, "name", required, TEXT_MAX, &r->name, &reply)
+      || !ct_json_get_string (m, "phone", FALSE, 32, &r->phone, &reply))
+    return reply;
+  r->has_name = r->name != NULL;
+  r->has_phone = r->phone != NULL || is_null (m, "phone");
+  if (r->name != NULL && *r->name == '\0')
+    return ct_reply_error (400, "bad_request", "\"member.name\" must not be empty");
+  if (r->phone != NULL && *r->phone != '\0' && !phone_valid (r->phone))
+    return ct_reply_error (400, "bad_request", "\"member.phone\" must be 3 to 20 digits (with + - or spaces)");
+  if (r->phone != NULL && *r->phone == '\0')
+    r->phone = NULL;
+  return NULL;
+}
+
+static CtReply *
+parse_level (CtCall *call,
+             Req    *r)
+{
+  CtReply *reply = NULL;
+
+  if (!ct_json_get_string (call->json, "level", FALSE, 64, &r->level, &reply))
+    return reply;
+  r->has_level = r->level != NULL || is_null (call->json, "level");
+  if (r->level != NULL && *r->level == '\0')
+    r->level = NULL;
+  return NULL;
+}
+
+static CtReply *
+parse_common (CtCall   *call,
+              Req     **out,
+              gboolean  operator_required)
+{
+  CtReply *reply;
+  Req *r;
+
+  if ((reply = ct_call_body_object (call)) != NULL)
+    return reply;
+  r = req_new (call);
+  *out = r;
+  if (!ct_json_get_string (call->json, "operator", operator_required, 64, &r->operator_name, &reply))
+    return reply;
+  return ct_call_take_manager (call);
+}
+
+/* Looks the path's card up; 422 invalid_card_no or 404 card_not_found. */
+static CtReply *
+load_card (CtCall           *call,
+           CtStore          *store,
+           const CtMerchant *merchant,
+           CtCard           *card)
+{
+  g_autofree char *no = NULL;
+  g_autoptr(GError) error = NULL;
+  CtReply *reply;
+
+  if ((reply = ct_call_card_number (call, call->args[0], merchant, &no)) != NULL)
+    return reply;
+  if (!ct_store_card_get (store, no, card, &error))
+    {
+      if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND))
+        return ct_reply_error (404, "card_not_found", "No card %s", no);
+      return internal (error);
+    }
+  return NULL;
+}
+
+static CtReply *
+card_reply (guint         status,
+            const CtCard *card)
+{
+  return ct_reply_new_json (status, ct_card_to_json (card));
+}
+
+static void
+tx_fill (CtTx       *tx,
+         CtCall     *call,
+         const char *card_no,
+         const char *kind,
+         const char *operator_name)
+{
+  tx->card_no = g_strdup (card_no);
+  tx->kind = g_strdup (kind);
+  tx->store = g_strdup (call->till.store);
+  tx->till = g_strdup (call->till.name);
+  tx->operator_name = g_strdup (operator_name);
+  tx->manager = call->manager_outcome == CT_MANAGER_OUTCOME_SUCCESS ? g_strdup (call->manager_id) : NULL;
+  tx->created_at = ct_store_now_ms ();
+}
+
+CtReply *
+ct_ledger_post (CtStore          *store,
+                CtCall           *call,
+                CtTx             *tx,
+                const CtPosting  *postings,
+                guint             n_postings,
+                int64_t           points_delta,
+                GError          **error)
+{
+  g_auto(CtCard) card = { 0 };
+  json_object *root;
+
+  if (!ct_store_post (store, postings, n_postings, error))
+    return NULL;
+  if (points_delta != 0 && !ct_store_card_add_points (store, tx->card_no, points_delta, NULL, error))
+    return NULL;
+  if (!ct_store_card_get (store, tx->card_no, &card, error))
+    return NULL;
+  tx->balance_after = card.balance;
+  tx->points_delta = points_delta;
+  tx->points_after = card.points;
+  if (!ct_store_tx_insert (store, tx, postings, n_postings, error))
+    return NULL;
+  root = json_object_new_object ();
+  json_object_object_add (root, "transaction", ct_tx_to_json (tx));
+  json_object_object_add (root, "card", ct_card_to_json (&card));
+  return ct_reply_new_json (201, root);
+}
+
+/* POST /v1/cards */
+
+CtReply *
+ct_ledger_parse_issue (CtService *svc,
+                       CtCall    *call)
+{
+  CtReply *reply;
+  Req *r = NULL;
+
+  if ((reply = parse_common (call, &r, TRUE)) != NULL)
+    return reply;
+  if ((reply = parse_member (call, r, TRUE)) != NULL || (reply = parse_level (call, r)) != NULL)
+    return reply;
+  if (!ct_json_get_string (call->json, "card_no", FALSE, 64, &r->card_no, &reply))
+    return reply;
+  return NULL;
+}
+
+CtReply *
+ct_ledger_apply_issue (CtService        *svc,
+                       CtStore          *store,
+                       const CtMerchant *merchant,
+                       CtCall           *call)
+{
+  Req *r = call->data;
+  g_auto(CtCard) card = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *no = NULL;
+  CtReply *reply;
+
+  if (r->card_no != NULL)
+    {
+      CtCardNumberKind kind;
+
+      no = ct_card_number_normalize (r->card_no, merchant->issuer_prefix, &kind, &error);
+      if (no == NULL)
+        return ct_reply_error (422, "invalid_card_no", "%s", error->message);
+    }
+  if ((reply = ct_call_check_manager (call, store)) != NULL)
+    return reply;
+
+  card.status = g_strdup ("active");
+  card.level = g_strdup (r->level);
+  card.name = g_strdup (r->name);
+  card.phone = g_strdup (r->phone);
+  card.created_at = card.updated_at = ct_store_now_ms ();
+  if (no != NULL)
+    {
+      card.card_no = g_steal_pointer (&no);
+      if (!ct_store_card_insert (store, &card, &error))
+        {
+          if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS))
+            return ct_reply_error (409, "card_exists", "Card %s already exists", card.card_no);
+          return internal (error);
+        }
+    }
+  else
+    {
+      g_autoptr(GRand) rand = g_rand_new ();
+
+      /* Random numbers under the issuer prefix; a collision just draws again. */
+      for (int attempt = 0;; attempt++)
+        {
+          g_clear_pointer (&card.card_no, g_free);
+          card.card_no = ct_card_number_generate (merchant->issuer_prefix, rand);
+          if (ct_store_card_insert (store, &card, &error))
+            break;
+          if (!g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS) || attempt >= 50)
+            return internal (error);
+          g_clear_error (&error);
+        }
+    }
+  return card_reply (201, &card);
+}
+
+/* PATCH /v1/cards/{no} */
+
+CtReply *
+ct_ledger_parse_patch (CtService *svc,
+                       CtCall    *call)
+{
+  CtReply *reply;
+  Req *r = NULL;
+
+  if ((reply = parse_common (call, &r, FALSE)) != NULL)
+    return reply;
+  if ((reply = parse_member (call, r, FALSE)) != NULL || (reply = parse_level (call, r)) != NULL)
+    return reply;
+  if (!ct_json_get_string (call->json, "status", FALSE, 16, &r->status, &reply))
+    return reply;
+  if (r->status != NULL && !g_str_equal (r->status, "active") && !g_str_equal (r->status, "frozen"))
+    return ct_reply_error (400, "bad_request", "\"status\" is \"active\" or \"frozen\", not \"%s\"", r->status);
+  return NULL;
+}
+
+CtReply *
+ct_ledger_apply_patch (CtService        *svc,
+                       CtStore          *store,
+                       const CtMerchant *merchant,
+                       CtCall           *call)
+{
+  Req *r = call->data;
+  g_auto(CtCard) card = { 0 };
+  g_autoptr(GError) error = NULL;
+  CtReply *reply;
+
+  if ((reply = load_card (call, store, merchant, &card)) != NULL
+      || (reply = ct_call_check_manager (call, store)) != NULL)
+    return reply;
+  if (r->has_name)
+    {
+      g_free (card.name);
+      card.name = g_strdup (r->name);
+    }
+  if (r->has_phone)
+    {
+      g_free (card.phone);
+      card.phone = g_strdup (r->phone);
+    }
+  if (r->has_level)
+    {
+      g_free (card.level);
+      card.level = g_strdup (r->level);
+    }
+  if (r->status != NULL)
+    {
+      g_free (card.status);
+      card.status = g_strdup (r->status);
+    }
+  card.updated_at = ct_store_now_ms ();
+  if (!ct_store_card_update (store, &card, &error))
+    return internal (error);
+  return card_reply (200, &card);
+}
+
+/* POST /v1/cards/{no}/topups */
+
+CtReply *
+ct_ledger_parse_topup (CtService *svc,
+                       CtCall    *call)
+{
+  CtReply *reply;
+  json_object *expect = NULL;
+  Req *r = NULL;
+
+  if ((reply = parse_common (call, &r, TRUE)) != NULL)
+    return reply;
+  if (!ct_json_get_string (call->json, "package_id", FALSE, 64, &r->package_id, &reply)
+      || !ct_json_get_int (call->json, "amount", FALSE, &r->has_amount, &r->amount, &reply))
+    return reply;
+  if (r->package_id != NULL && r->has_amount)
+    return ct_reply_error (400, "bad_request", "A top-up names either \"package_id\" or \"amount\", not both");
+  if (r->package_id == NULL && !r->has_amount)
+    return ct_reply_error (400, "bad_request", "A top-up needs \"package_id\" (fixed mode) or \"amount\" (any mode)");
+  if (json_object_object_get_ex (call->json, "expect", &expect) && expect != NULL)
+    {
+      if (!json_object_is_type (expect, json_type_object))
+        return ct_reply_error (400, "bad_request", "\"expect\" must be an object {\"amount\", \"bonus\"}");
+      if (!ct_json_get_int (expect, "amount", TRUE, NULL, &r->expect_amount, &reply)
+          || !ct_json_get_int (expect, "bonus", TRUE, NULL, &r->expect_bonus, &reply))
+        return reply;
+      r->has_expect = TRUE;
+    }
+  return NULL;
+}
+
+CtReply *
+ct_ledger_apply_topup (CtService        *svc,
+                       CtStore          *store,
+                       const CtMerchant *merchant,
+                       CtCall           *call)
+{
+  Req *r = call->data;
+  g_auto(CtCard) card = { 0 };
+  g_auto(CtTx) tx = { 0 };
+  g_autoptr(GError) error = NULL;
+  int64_t amount, bonus = 0, total;
+  g_autofree char *min_text = NULL;
+  g_autofree char *max_text = NULL;
+  CtReply *reply;
+
+  if ((reply = load_card (call, store, merchant, &card)) != NULL)
+    return reply;
+
+  if (g_str_equal (merchant->topup_mode, "fixed"))
+    {
+      g_auto(CtPackage) pkg = { 0 };
+
+      if (r->package_id == NULL)
+        return ct_reply_error (422, "invalid_amount",
+                               "This merchant tops up in fixed packages: name a \"package_id\" instead of an amount");
+      if (!ct_store_get_package (store, r->package_id, &pkg, &error))
+        {
+          if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND))
+            return ct_reply_error (404, "not_found", "There is no top-up package \"%s\"", r->package_id);
+          return internal (error);
+        }
+      amount = pkg.amount;
+      bonus = ct_package_bonus (&pkg);
+      if (g_str_equal (card.status, "frozen"))
+        return ct_reply_error (409, "card_frozen", "Card %s is frozen: no top-ups", card.card_no);
+      if (r->has_expect && (r->expect_amount != amount || r->expect_bonus != bonus))
+        {
+          g_autofree char *a = ct_money_format_plain (amount, merchant->minor_units);
+          g_autofree char *b = ct_money_format_plain (bonus, merchant->minor_units);
+          return ct_reply_error (409, "package_changed",
+                                 "Package %s is now %s with bonus %s; show the customer the new terms",
+                                 pkg.id, a, b);
+        }
+    }
+  else
+    {
+      if (r->package_id != NULL)
+        return ct_reply_error (422, "invalid_amount",
+                               "This merchant tops up any amount: send \"amount\", not a package");
+      amount = r->amount;
+      min_text = ct_money_format_plain (merchant->topup_min, merchant->minor_units);
+      max_text = ct_money_format_plain (merchant->topup_max, merchant->minor_units);
+      if (amount < merchant->topup_min || amount > merchant->topup_max || amount <= 0)
+        return ct_reply_error (422, "invalid_amount", "A top-up is between %s and %s", min_text, max_text);
+      if (g_str_equal (card.status, "frozen"))
+        return ct_reply_error (409, "card_frozen", "Card %s is frozen: no top-ups", card.card_no);
+    }
+
+  if (!ct_money_add (amount, bonus, &total, NULL) || total > CT_MONEY_MAX - card.balance)
+    return ct_reply_error (422, "invalid_amount", "This top-up would take the card's balance beyond the limit");
+
+  {
+    CtPosting postings[] = {
+      { CT_ACCOUNT_CASH, -amount },
+      { card.card_no, amount },
+      { CT_ACCOUNT_PROMO, -bonus },
+      { card.card_no, bonus },
+    };
+
+    tx_fill (&tx, call, card.card_no, "topup", r->operator_name);
+    tx.delta = total;
+    tx.bonus = bonus;
+    reply = ct_ledger_post (store, call, &tx, postings, G_N_ELEMENTS (postings), 0, &error);
+  }
+  return reply != NULL ? reply : internal (error);
+}
+
+/* POST /v1/cards/{no}/payments */
+
+CtReply *
+ct_ledger_parse_payment (CtService *svc,
+                         CtCall    *call)
+{
+  CtReply *reply;
+  Req *r = NULL;
+
+  if ((reply = parse_common (call, &r, TRUE)) != NULL)
+    return reply;
+  if (!ct_json_get_int (call->json, "amount", TRUE, &r->has_amount, &r->amount, &reply)
+      || !ct_json_get_string (call->json, "order_ref", FALSE, 128, &r->order_ref, &reply))
+    return reply;
+  return NULL;
+}
+
+CtReply *
+ct_ledger_apply_payment (CtService        *svc,
+                         CtStore          *store,
+                         const CtMerchant *merchant,
+                         CtCall           *call)
+{
+  Req *r = call->data;
+  g_auto(CtCard) card = { 0 };
+  g_auto(CtTx) tx = { 0 };
+  g_autoptr(GError) error = NULL;
+  int64_t points;
+  CtReply *reply;
+
+  if ((reply = load_card (call, store, merchant, &card)) != NULL)
+    return reply;
+  if (r->amount <= 0 || r->amount > CT_MONEY_MAX)
+    return ct_reply_error (422, "invalid_amount", "A payment is a positive amount of at most 10^13 minor units");
+  if (g_str_equal (card.status, "frozen"))
+    return ct_reply_error (409, "card_frozen", "Card %s is frozen: no payments", card.card_no);
+  if (card.balance < r->amount)
+    {
+      g_autofree char *have = ct_money_format_plain (card.balance, merchant->minor_units);
+      return ct_reply_error (409, "insufficient_balance", "Card %s holds only %s", card.card_no, have);
+    }
+  points = ct_points_for_payment (r->amount, merchant->minor_units, merchant->points_per_unit);
+  if (points > CT_MONEY_MAX - card.points)
+    points = MAX (CT_MONEY_MAX - card.points, 0);
+
+  {
+    CtPosting postings[] = {
+      { card.card_no, -r->amount },
+      { CT_ACCOUNT_POOL, r->amount },
+    };
+
+    tx_fill (&tx, call, card.card_no, "payment", r->operator_name);
+    tx.delta = -r->amount;
+    tx.order_ref = g_strdup (r->order_ref);
+    reply = ct_ledger_post (store, call, &tx, postings, G_N_ELEMENTS (postings), points, &error);
+  }
+  if (reply == NULL && g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT))
+    return ct_reply_error (409, "insufficient_balance", "Card %s does not hold enough", card.card_no);
+  return reply != NULL ? reply : internal (error);
+}
+
+/* POST /v1/cards/{no}/refunds */
+
+CtReply *
+ct_ledger_parse_refund (CtService *svc,
+                        CtCall    *call)
+{
+  CtReply *reply;
+  Req *r = NULL;
+
+  if ((reply = parse_common (call, &r, TRUE)) != NULL)
+    return reply;
+  if (!ct_json_get_string (call->json, "transaction_id", TRUE, 32, &r->transaction_id, &reply))
+    return reply;
+  return NULL;
+}
+
+CtReply *
+ct_ledger_apply_refund (CtService        *svc,
+                        CtStore          *store,
+                        const CtMerchant *merchant,
+                        CtCall           *call)
+{
+  Req *r = call->data;
+  g_auto(CtCard) card = { 0 };
+  g_auto(CtTx) orig = { 0 };
+  g_auto(CtTx) tx = { 0 };
+  g_autoptr(GError) error = NULL;
+  guint64 id = 0;
+  CtReply *reply;
+
+  if ((reply = load_card (call, store, merchant, &card)) != NULL
+      || (reply = ct_call_check_manager (call, store)) != NULL)
+    return reply;
+
+  if (!g_ascii_string_to_unsigned (r->transaction_id, 10, 1, G_MAXINT64, &id, NULL)
+      || !ct_store_tx_get (store, (int64_t) id, &orig, NULL)
+      || !g_str_equal (orig.card_no, card.card_no)
+      || !(g_str_equal (orig.kind, "payment") || g_str_equal (orig.kind, "topup")))
+    return ct_reply_error (404, "not_found", "Transaction %s is not a payment or top-up of card %s",
+                           r->transaction_id, card.card_no);
+
+  if (ct_store_tx_refunded (store, orig.id))
+    return ct_reply_error (409, "already_refunded", "Transaction %s was already refunded", r->transaction_id);
+
+  tx_fill (&tx, call, card.card_no, "refund", r->operator_name);
+  tx.refund_of = orig.id;
+  if (g_str_equal (orig.kind, "payment"))
+    {
+      int64_t amount = -orig.delta;
+      int64_t points = ct_points_for_refund (orig.points_delta, card.points);
+      CtPosting postings[] = {
+        { CT_ACCOUNT_POOL, -amount },
+        { card.card_no, amount },
+      };
+
+      tx.delta = amount;
+      reply = ct_ledger_post (store, call, &tx, postings, G_N_ELEMENTS (postings), -points, &error);
+    }
+  else
+    {
+      int64_t bonus = orig.bonus;
+      int64_t amount = orig.delta - bonus;
+      CtPosting postings[] = {
+        { card.card_no, -amount },
+        { CT_ACCOUNT_CASH, amount },
+        { card.card_no, -bonus },
+        { CT_ACCOUNT_PROMO, bonus },
+      };
+
+      tx.delta = -orig.delta;
+      reply = ct_ledger_post (store, call, &tx, postings, G_N_ELEMENTS (postings), 0, &error);
+    }
+  if (reply != NULL)
+    return reply;
+
+  /* The unique index on refund_of decides which refund wins; it is checked
+   * before the balances so a second refund is always "already refunded". */
+  if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS))
+    return ct_reply_error (409, "already_refunded", "Transaction %s was already refunded", r->transaction_id);
+  if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT))
+    {
+      if (g_str_equal (orig.kind, "payment"))
+        return ct_reply_error (409, "insufficient_pool",
+                               "The merchant's card account holds too little to refund this payment");
+      return ct_reply_error (409, "insufficient_balance",
+                             "Card %s no longer holds the top-up to void", card.card_no);
+    }
+  return internal (error);
+}
+
+/* POST /v1/cards/{no}/adjustments */
+
+CtReply *
+ct_ledger_parse_adjustment (CtService *svc,
+                            CtCall    *call)
+{
+  CtReply *reply;
+  Req *r = NULL;
+
+  if ((reply = parse_common (call, &r, FALSE)) != NULL)
+    return reply;
+  if (!ct_json_get_int (call->json, "delta", TRUE, NULL, &r->delta, &reply)
+      || !ct_json_get_string (call->json, "reason", TRUE, TEXT_MAX, &r->reason, &reply))
+    return reply;
+  return NULL;
+}
+
+CtReply *
+ct_ledger_apply_adjustment (CtService        *svc,
+                            CtStore          *store,
+                            const CtMerchant *merchant,
+                            CtCall           *call)
+{
+  Req *r = call->data;
+  g_auto(CtCard) card = { 0 };
+  g_auto(CtTx) tx = { 0 };
+  g_autoptr(GError) error = NULL;
+  CtReply *reply;
+
+  if ((reply = load_card (call, store, merchant, &card)) != NULL
+      || (reply = ct_call_check_manager (call, store)) != NULL)
+    return reply;
+  if (r->delta == 0 || r->delta > CT_MONEY_MAX || r->delta < -CT_MONEY_MAX)
+    return ct_reply_error (422, "invalid_amount", "An adjustment is a non-zero amount of at most 10^13 minor units");
+  if (r->delta > 0 && card.balance + r->delta > CT_MONEY_MAX)
+    return ct_reply_error (422, "invalid_amount", "This adjustment would take the card's balance beyond the limit");
+
+  {
+    CtPosting postings[] = {
+      { CT_ACCOUNT_POOL, -r->delta },
+      { card.card_no, r->delta },
+    };
+    /* Debit first so the refusal names the account that is short. */
+    if (r->delta < 0)
+      {
+        postings[0] = (CtPosting) { card.card_no, r->delta };
+        postings[1] = (CtPosting) { CT_ACCOUNT_POOL, -r->delta };
+      }
+    tx_fill (&tx, call, card.card_no, "adjustment", r->operator_name);
+    tx.delta = r->delta;
+    tx.reason = g_strdup (r->reason);
+    reply = ct_ledger_post (store, call, &tx, postings, G_N_ELEMENTS (postings), 0, &error);
+  }
+  if (reply == NULL && g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT))
+    {
+      if (r->delta > 0)
+        return ct_reply_error (409, "insufficient_pool",
+                               "The merchant's card account holds too little for this increase; "
+                               "it fills as members pay");
+      return ct_reply_error (409, "insufficient_balance", "Card %s does not hold that much", card.card_no);
+    }
+  return reply != NULL ? reply : internal (error);
+}

@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-service"
+#include "config.h"
+
+#include <string.h>
+
+#include "ct-card-number.h"
+#include "ct-service-auth.h"
+#include "ct-service.h"
+#include "ct-strict-json.h"
+
+/* Replies, JSON shapes and the request checks every route shares. */
+
+static char *
+json_text (json_object *obj)
+{
+  return g_strdup (json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+CtReply *
+ct_reply_new_json (guint        status,
+                   json_object *body)
+{
+  CtReply *r = g_new0 (CtReply, 1);
+
+  r->status = status;
+  r->body = json_text (body);
+  json_object_put (body);
+  return r;
+}
+
+CtReply *
+ct_reply_error (guint       status,
+                const char *code,
+                const char *format,
+                ...)
+{
+  CtReply *r = g_new0 (CtReply, 1);
+  json_object *root = json_object_new_object ();
+  json_object *err = json_object_new_object ();
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  if (!g_utf8_validate (message, -1, NULL))
+    {
+      char *fixed = g_utf8_make_valid (message, -1);
+      g_free (message);
+      message = fixed;
+    }
+
+  json_object_object_add (err, "code", json_object_new_string (code));
+  json_object_object_add (err, "message", json_object_new_string (message));
+  json_object_object_add (root, "error", err);
+  r->status = status;
+  r->code = g_strdup (code);
+  r->body = json_text (root);
+  json_object_put (root);
+  return r;
+}
+
+CtReply *
+ct_reply_copy (const CtReply *reply)
+{
+  CtReply *r = g_new0 (CtReply, 1);
+
+  r->status = reply->status;
+  r->code = g_strdup (reply->code);
+  r->body = g_strdup (reply->body);
+  r->retry_after = reply->retry_after;
+  r->replayed = reply->replayed;
+  return r;
+}
+
+void
+ct_reply_free (CtReply *reply)
+{
+  if (reply == NULL)
+    return;
+  g_free (reply->code);
+  g_free (reply->body);
+  g_free (reply);
+}
+
+gboolean
+ct_reply_is_success (const CtReply *reply)
+{
+  return reply->status >= 200 && reply->status < 300;
+}
+
+/* DESIGN.md §4: 2xx and every refusal by validation or the ledger rules are
+ * kept with the key; 401, idempotency_key_missing, request_in_progress, 413,
+ * 429 and 5xx are not. */
+gboolean
+ct_reply_is_stored (const CtReply *reply)
+{
+  switch (reply->status)
+    {
+    case 400:
+      return g_strcmp0 (reply->code, "bad_request") == 0;
+    case 403:
+    case 404:
+      return TRUE;
+    case 409:
+      return g_strcmp0 (reply->code, "request_in_progress") != 0;
+    case 422:
+      return g_strcmp0 (reply->code, "idempotency_key_reused") != 0;
+    default:
+      return reply->status >= 200 && reply->status < 300;
+    }
+}
+
+char *
+ct_service_format_time (int64_t ms)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (ms / 1000);
+  g_autofree char *base = NULL;
+
+  if (dt == NULL)
+    return g_strdup ("1970-01-01T00:00:00.000Z");
+  base = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S");
+  return g_strdup_printf ("%s.%03dZ", base, (int) (ms % 1000));
+}
+
+static json_object *
+string_or_null (const char *s)
+{
+  return s != NULL ? json_object_new_string (s) : NULL;
+}
+
+static void
+add_time (json_object *obj,
+          const char  *key,
+          int64_t      ms)
+{
+  g_autofree char *t = ct_service_format_time (ms);
+
+  json_object_object_add (obj, key, json_object_new_string (t));
+}
+
+json_object *
+ct_card_to_json (const CtCard *card)
+{
+  json_object *obj = json_object_new_object ();
+  json_object *member = json_object_new_object ();
+
+  json_object_object_add (obj, "card_no", json_object_new_string (card->card_no));
+  json_object_object_add (obj, "status", json_object_new_string (card->status));
+  json_object_object_add (obj, "level", string_or_null (card->level));
+  json_object_object_add (member, "name", string_or_null (card->name));
+  json_object_object_add (member, "phone", string_or_null (card->phone));
+  json_object_object_add (obj, "member", member);
+  json_object_object_add (obj, "balance", json_object_new_int64 (card->balance));
+  json_object_object_add (obj, "points", json_object_new_int64 (card->points));
+  add_time (obj, "created_at", card->created_at);
+  add_time (obj, "updated_at", card->updated_at);
+  return obj;
+}
+
+json_object *
+ct_tx_to_json (const CtTx *tx)
+{
+  json_object *obj = json_object_new_object ();
+  char id[32];
+
+  g_snprintf (id, sizeof id, "%" G_GINT64_FORMAT, tx->id);
+  json_object_object_add (obj, "id", json_object_new_string (id));
+  json_object_object_add (obj, "card_no", json_object_new_string (tx->card_no));
+  json_object_object_add (obj, "kind", json_object_new_string (tx->kind));
+  json_object_object_add (obj, "delta", json_object_new_int64 (tx->delta));
+  json_object_object_add (obj, "bonus", json_object_new_int64 (tx->bonus));
+  json_object_object_add (obj, "balance_after", json_object_new_int64 (tx->balance_after));
+  json_object_object_add (obj, "points_delta", json_object_new_int64 (tx->points_delta));
+  json_object_object_add (obj, "points_after", json_object_new_int64 (tx->points_after));
+  json_object_object_add (obj, "store", string_or_null (tx->store));
+  json_object_object_add (obj, "till", string_or_null (tx->till));
+  json_object_object_add (obj, "operator", string_or_null (tx->operator_name));
+  json_object_object_add (obj, "manager", string_or_null (tx->manager));
+  json_object_object_add (obj, "reason", string_or_null (tx->reason));
+  json_object_object_add (obj, "order_ref", string_or_null (tx->order_ref));
+  if (tx->refund_of > 0)
+    {
+      g_snprintf (id, sizeof id, "%" G_GINT64_FORMAT, tx->refund_of);
+      json_object_object_add (obj, "refund_of", json_object_new_string (id));
+    }
+  else
+    json_object_object_add (obj, "refund_of", NULL);
+  add_time (obj, "created_at", tx->created_at);
+  return obj;
+}
+
+/* Body checks */
+
+CtReply *
+ct_call_body_object (CtCall *call)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (call->json != NULL)
+    return NULL;
+  if (call->body == NULL || call->body->len == 0)
+    return ct_reply_error (400, "bad_request", "The request needs a JSON object body");
+  call->json = ct_strict_json_parse (call->body->str, call->body->len, &error);
+  if (call->json == NULL)
+    return ct_reply_error (400, "bad_request", "The body is not acceptable JSON: %s", error->message);
+  if (!json_object_is_type (call->json, json_type_object))
+    return ct_reply_error (400, "bad_request", "The body must be a JSON object");
+  return NULL;
+}
+
+gboolean
+ct_json_get_string (json_object  *obj,
+                    const char   *key,
+                    gboolean      required,
+                    gsize         max_len,
+                    const char  **out,
+                    CtReply     **reply)
+{
+  json_object *v = NULL;
+
+  *out = NULL;
+  if (!json_object_object_get_ex (obj, key, &v) || v == NULL)
+    {
+      if (required)
+        {
+          *reply = ct_reply_error (400, "bad_request", "\"%s\" is required", key);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (!json_object_is_type (v, json_type_string))
+    {
+      *reply = ct_reply_error (400, "bad_request", "\"%s\" must be a string", key);
+      return FALSE;
+    }
+  if ((gsize) json_object_get_string_len (v) > max_len)
+    {
+      *reply = ct_reply_error (400, "bad_request", "\"%s\" is longer than %" G_GSIZE_FORMAT " bytes", key, max_len);
+      return FALSE;
+    }
+  if (required && json_object_get_string_len (v) == 0)
+    {
+      *reply = ct_reply_error (400, "bad_request", "\"%s\" must not be empty", key);
+      return FALSE;
+    }
+  *out = json_object_get_string (v);
+  return TRUE;
+}
+
+gboolean
+ct_json_get_int (json_object  *obj,
+                 const char   *key,
+                 gboolean      required,
+                 gboolean     *present,
+                 int64_t      *out,
+                 CtReply     **reply)
+{
+  json_object *v = NULL;
+
+  *out = 0;
+  if (present != NULL)
+    *present = FALSE;
+  if (!json_object_object_get_ex (obj, key, &v) || v == NULL)
+    {
+      if (required)
+        {
+          *reply = ct_reply_error (400, "bad_request", "\"%s\" is required", key);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  /* The strict validator already refused fractions, exponents and values
+   * beyond int64, so an int here is exactly what the client wrote. */
+  if (!json_object_is_type (v, json_type_int))
+    {
+      *reply = ct_reply_error (400, "bad_request", "\"%s\" must be a JSON integer (minor units)", key);
+      return FALSE;
+    }
+  *out = json_object_get_int64 (v);
+  if (present != NULL)
+    *present = TRUE;
+  return TRUE;
+}
+
+/* Managers */
+
+CtReply *
+ct_call_take_manager (CtCall *call)
+{
+  json_object *m = NULL;
+  const char *id = NULL, *pin = NULL;
+  CtReply *reply = NULL;
+
+  if (!json_object_object_get_ex (call->json, "manager", &m) || m == NULL)
+    {
+      call->manager_state = CT_MANAGER_ABSENT;
+      return NULL;
+    }
+  if (!json_object_is_type (m, json_type_object))
+    return ct_reply_error (400, "bad_request", "\"manager\" must be an object {\"id\", \"pin\"}");
+  if (!ct_json_get_string (m, "id", FALSE, 64, &id, &reply)
+      || !ct_json_get_string (m, "pin", FALSE, 64, &pin, &reply))
+    return reply;
+  if (id == NULL || pin == NULL || *id == '\0' || *pin == '\0')
+    {
+      call->manager_state = CT_MANAGER_ABSENT;
+      return NULL;
+    }
+  call->manager_state = CT_MANAGER_GIVEN;
+  call->manager_id = g_strdup (id);
+  call->manager_pin = g_strdup (pin);
+  return NULL;
+}
+
+CtReply *
+ct_call_check_manager (CtCall  *call,
+                       CtStore *store)
+{
+  g_auto(CtManager) m = { 0 };
+  int64_t now = ct_store_now_ms ();
+
+  if (call->manager_state != CT_MANAGER_GIVEN)
+    return ct_reply_error (400, "bad_request",
+                           "This request needs a manager: add \"manager\": {\"id\", \"pin\"}");
+  if (!ct_store_manager_get (store, call->manager_id, &m, NULL))
+    return ct_reply_error (403, "forbidden", "The manager id or PIN is wrong");
+  if (m.locked_until > now)
+    {
+      CtReply *r = ct_reply_error (429, "pin_locked",
+                                   "Manager %s is locked after %d wrong PINs; try again in %" G_GINT64_FORMAT " seconds",
+                                   m.id, CT_PIN_MAX_FAILURES, (m.locked_until - now + 999) / 1000);
+      r->retry_after = (guint) ((m.locked_until - now + 999) / 1000);
+      return r;
+    }
+  /* The PIN was checked against the stored hash in a worker thread; check
+   * again only if the hash changed since (a PIN reset in between). */
+  if (g_strcmp0 (call->manager_hash_checked, m.pin_hash) != 0)
+    {
+      g_free (call->manager_hash_checked);
+      call->manager_hash_checked = g_strdup (m.pin_hash);
+      call->manager_verified = ct_auth_pin_verify_cached (m.id, call->manager_pin, m.pin_hash);
+    }
+  if (!call->manager_verified)
+    {
+      call->manager_outcome = CT_MANAGER_OUTCOME_FAILURE;
+      return ct_reply_error (403, "forbidden", "The manager id or PIN is wrong");
+    }
+  call->manager_outcome = CT_MANAGER_OUTCOME_SUCCESS;
+  return NULL;
+}
+
+CtReply *
+ct_call_card_number (CtCall            *call,
+                     const char        *text,
+                     const CtMerchant  *merchant,
+                     char             **out_card_no)
+{
+  g_autoptr(GError) error = NULL;
+  CtCardNumberKind kind;
+  char *no;
+
+  *out_card_no = NULL;
+  no = ct_card_number_normalize (text, merchant->issuer_prefix, &kind, &error);
+  if (no == NULL)
+    {
+      if (g_error_matches (error, CT_CARD_NUMBER_ERROR, CT_CARD_NUMBER_ERROR_CHECK_DIGIT))
+        return ct_reply_error (422, "invalid_card_no", "%s", error->message);
+      return ct_reply_error (404, "card_not_found", "%s", error->message);
+    }
+  *out_card_no = no;
+  return NULL;
+}
+
+/* Dates in the merchant's time zone */
+
+static GTimeZone *
+merchant_tz (const char *timezone)
+{
+  GTimeZone *tz = timezone != NULL ? g_time_zone_new_identifier (timezone) : NULL;
+
+  return tz != NULL ? tz : g_time_zone_new_utc ();
+}
+
+gboolean
+ct_service_day_range (const char *timezone,
+                      const char *date,
+                      int64_t    *from_ms,
+                      int64_t    *to_ms)
+{
+  g_autoptr(GTimeZone) tz = merchant_tz (timezone);
+  g_autoptr(GDateTime) start = NULL;
+  g_autoptr(GDateTime) end = NULL;
+  guint64 y, m, d;
+
+  if (date == NULL || strlen (date) != 10 || date[4] != '-' || date[7] != '-')
+    return FALSE;
+  for (int i = 0; i < 10; i++)
+    if (i != 4 && i != 7 && !g_ascii_isdigit (date[i]))
+      return FALSE;
+  y = g_ascii_strtoull (date, NULL, 10);
+  m = g_ascii_strtoull (date + 5, NULL, 10);
+  d = g_ascii_strtoull (date + 8, NULL, 10);
+  if (y < 1970 || y > 9998 || !g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y))
+    return FALSE;
+  start = g_date_time_new (tz, (int) y, (int) m, (int) d, 0, 0, 0);
+  if (start == NULL)
+    return FALSE;
+  end = g_date_time_add_days (start, 1);
+  if (end == NULL)
+    return FALSE;
+  *from_ms = g_date_time_to_unix (start) * 1000;
+  *to_ms = g_date_time_to_unix (end) * 1000;
+  return TRUE;
+}
+
+char *
+ct_service_today (const char *timezone)
+{
+  g_autoptr(GTimeZone) tz = merchant_tz (timezone);
+  g_autoptr(GDateTime) now = g_date_time_new_now (tz);
+
+  return g_date_time_format (now, "%Y-%m-%d");
+}

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-service"
+#include "config.h"
+
+#include <string.h>
+
+#include "ct-service-ledger.h"
+#include "ct-service.h"
+
+/* The API of DESIGN.md §4 as a table: one line per endpoint. A read runs
+ * in a worker thread; a write is parsed there and applied by the committer.
+ * Adding an endpoint is one line here plus its functions. */
+
+static CtReply *read_health       (CtService *svc, CtCall *call);
+static CtReply *read_merchant     (CtService *svc, CtCall *call);
+static CtReply *read_card         (CtService *svc, CtCall *call);
+static CtReply *read_find_cards   (CtService *svc, CtCall *call);
+static CtReply *read_card_history (CtService *svc, CtCall *call);
+static CtReply *read_store_day    (CtService *svc, CtCall *call);
+static CtReply *read_ledger_check (CtService *svc, CtCall *call);
+
+static const CtRoute routes[] = {
+  { "GET",   "/v1/health",                  TRUE,  read_health, NULL, NULL },
+  { "GET",   "/v1/merchant",                FALSE, read_merchant, NULL, NULL },
+  { "POST",  "/v1/cards",                   FALSE, NULL, ct_ledger_parse_issue, ct_ledger_apply_issue },
+  { "GET",   "/v1/cards",                   FALSE, read_find_cards, NULL, NULL },
+  { "GET",   "/v1/cards/*",                 FALSE, read_card, NULL, NULL },
+  { "PATCH", "/v1/cards/*",                 FALSE, NULL, ct_ledger_parse_patch, ct_ledger_apply_patch },
+  { "POST",  "/v1/cards/*/topups",          FALSE, NULL, ct_ledger_parse_topup, ct_ledger_apply_topup },
+  { "POST",  "/v1/cards/*/payments",        FALSE, NULL, ct_ledger_parse_payment, ct_ledger_apply_payment },
+  { "POST",  "/v1/cards/*/refunds",         FALSE, NULL, ct_ledger_parse_refund, ct_ledger_apply_refund },
+  { "POST",  "/v1/cards/*/adjustments",     FALSE, NULL, ct_ledger_parse_adjustment, ct_ledger_apply_adjustment },
+  { "GET",   "/v1/cards/*/transactions",    FALSE, read_card_history, NULL, NULL },
+  { "GET",   "/v1/transactions",            FALSE, read_store_day, NULL, NULL },
+  { "GET",   "/v1/ledger/check",            FALSE, read_ledger_check, NULL, NULL },
+};
+
+static gboolean
+match (const char *pattern,
+       const char *path,
+       char       *args[2])
+{
+  int n_args = 0;
+
+  while (*pattern && *path)
+    {
+      if (*pattern == '*')
+        {
+          const char *end = strchr (path, '/');
+          gsize len = end ? (gsize) (end - path) : strlen (path);
+
+          if (len == 0 || n_args >= 2)
+            goto fail;
+          args[n_args++] = g_strndup (path, len);
+          path += len;
+          pattern++;
+          continue;
+        }
+      if (*pattern != *path)
+        goto fail;
+      pattern++;
+      path++;
+    }
+  if (*pattern == '\0' && *path == '\0')
+    return TRUE;
+fail:
+  for (int i = 0; i < n_args; i++)
+    g_clear_pointer (&args[i], g_free);
+  return FALSE;
+}
+
+/**
+ * ct_service_route:
+ * Finds the route for @method and @path, filling @args with the segments
+ * that matched '*'. @path_known tells a wrong method from an unknown path.
+ */
+const CtRoute *
+ct_service_route (const char *method,
+                  const char *path,
+                  char       *args[2],
+                  gboolean   *path_known)
+{
+  *path_known = FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (routes); i++)
+    {
+      if (!match (routes[i].pattern, path, args))
+        continue;
+      *path_known = TRUE;
+      if (g_str_equal (routes[i].method, method))
+        return &routes[i];
+      g_clear_pointer (&args[0], g_free);
+      g_clear_pointer (&args[1], g_free);
+    }
+  return NULL;
+}
+
+static CtReply *
+internal_read (GError *error)
+{
+  g_warning ("read: %s", error ? error->message : "unknown failure");
+  return ct_reply_error (500, "internal", "The service could not read its ledger");
+}
+
+static const char *
+query (CtCall     *call,
+       const char *name)
+{
+  return call->query ? g_hash_table_lookup (call->query, name) : NULL;
+}
+
+static CtReply *
+read_health (CtService *svc,
+             CtCall    *call)
+{
+  json_object *obj = json_object_new_object ();
+
+  json_object_object_add (obj, "status", json_object_new_string ("ok"));
+  json_object_object_add (obj, "version", json_object_new_string (PACKAGE_VERSION));
+  return ct_reply_new_json (200, obj);
+}
+
+static CtReply *
+read_merchant (CtService *svc,
+               CtCall    *call)
+{
+  CtStore *store = ct_service_get_store (svc);
+  g_auto(CtMerchant) m = { 0 };
+  g_autoptr(GPtrArray) packages = NULL;
+  g_autoptr(GError) error = NULL;
+  json_object *obj, *list;
+  int64_t pool;
+
+  if (!ct_store_read_merchant (store, &m, &error)
+      || (packages = ct_store_read_packages (store, &error)) == NULL
+      || (pool = ct_store_read_balance (store, CT_ACCOUNT_POOL, &error)) < 0)
+    return internal_read (error);
+
+  obj = json_object_new_object ();
+  json_object_object_add (obj, "name", json_object_new_string (m.name));
+  json_object_object_add (obj, "currency", json_object_new_string (m.currency));
+  json_object_object_add (obj, "minor_units", json_object_new_int (m.minor_units));
+  json_object_object_add (obj, "topup_mode", json_object_new_string (m.topup_mode));
+  list = json_object_new_array ();
+  for (guint i = 0; i < packages->len; i++)
+    {
+      CtPackage *p = packages->pdata[i];
+      json_object *po = json_object_new_object ();
+
+      json_object_object_add (po, "id", json_object_new_string (p->id));
+      json_object_object_add (po, "amount", json_object_new_int64 (p->amount));
+      json_object_object_add (po, "bonus", json_object_new_int64 (ct_package_bonus (p)));
+      json_object_array_add (list, po);
+    }
+  json_object_object_add (obj, "topup_packages", list);
+  json_object_object_add (obj, "topup_min", json_object_new_int64 (m.topup_min));
+  json_object_object_add (obj, "topup_max", json_object_new_int64 (m.topup_max));
+  json_object_object_add (obj, "points_per_unit", json_object_new_int64 (m.points_per_unit));
+  json_object_object_add (obj, "timezone", json_object_new_string (m.timezone));
+  json_object_object_add (obj, "offline_payment_cap", json_object_new_int64 (m.offline_payment_cap));
+  json_object_object_add (obj, "offline_card_cap", json_object_new_int64 (m.offline_card_cap));
+  json_object_object_add (obj, "pool_balance", json_object_new_int64 (pool));
+  return ct_reply_new_json (200, obj);
+}
+
+static CtReply *
+path_card (CtService  *svc,
+           CtCall     *call,
+           CtMerchant *m,
+           CtCard     *card)
+{
+  CtStore *store = ct_service_get_store (svc);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *no = NULL;
+  CtReply *reply;
+
+  if (!ct_store_read_merchant (store, m, &error))
+    return internal_read (error);
+  if ((reply = ct_call_card_number (call, call->args[0], m, &no)) != NULL)
+    return reply;
+  if (!ct_store_read_card (store, no, card, &error))
+    {
+      if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND))
+        return ct_reply_error (404, "card_not_found", "No card %s", no);
+      return internal_read (error);
+    }
+  return NULL;
+}
+
+static CtReply *
+read_card (CtService *svc,
+           CtCall    *call)
+{
+  g_auto(CtMerchant) m = { 0 };
+  g_auto(CtCard) card = { 0 };
+  CtReply *reply;
+
+  if ((reply = path_card (svc, call, &m, &card)) != NULL)
+    return reply;
+  return ct_reply_new_json (200, ct_card_to_json (&card));
+}
+
+static CtReply *
+read_find_cards (CtService *svc,
+                 CtCall    *call)
+{
+  const char *phone = query (call, "phone");
+  const char *name = query (call, "name");
+  g_autoptr(GPtrArray) cards = NULL;
+  g_autoptr(GError) error = NULL;
+  json_object *obj, *list;
+
+  if ((phone == NULL) == (name == NULL) || (phone != NULL && *phone == '\0') || (name != NULL && *name == '\0'))
+    return ct_reply_error (400, "bad_request", "Look members up with ?phone=P or ?name=N (one of them)");
+  if (!g_utf8_validate (phone ? phone : name, -1, NULL) || strlen (phone ? phone : name) > 200)
+    return ct_reply_error (400, "bad_request", "The search text is not valid");
+  cards = ct_store_find_cards (ct_service_get_store (svc), phone, name, 50, &error);
+  if (cards == NULL)
+    return internal_read (error);
+  obj = json_object_new_object ();
+  list = json_object_new_array ();
+  for (guint i = 0; i < cards->len; i++)
+    json_object_array_add (list, ct_card_to_json (cards->pdata[i]));
+  json_object_object_add (obj, "cards", list);
+  return ct_reply_new_json (200, obj);
+}
+
+static CtReply *
+read_card_history (CtService *svc,
+                   CtCall    *call)
+{
+  g_auto(CtMerchant) m = { 0 };
+  g_auto(CtCard) card = { 0 };
+  g_autoptr(GPtrArray) txs = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *today = NULL;
+  const char *from = query (call, "from");
+  const char *to = query (call, "to");
+  const char *limit_text = query (call, "limit");
+  const char *cursor = query (call, "cursor");
+  int64_t from_ms, to_ms, ignored, before = 0;
+  guint64 limit = 50, c = 0;
+  json_object *obj, *list;
+  CtReply *reply;
+
+  if ((reply = path_card (svc, call, &m, &card)) != NULL)
+    return reply;
+  today = ct_service_today (m.timezone);
+  if (from == NULL)
+    from = to != NULL ? to : today;
+  if (to == NULL)
+    to = from;
+  if (!ct_service_day_range (m.timezone, from, &from_ms, &ignored)
+      || !ct_service_day_range (m.timezone, to, &ignored, &to_ms))
+    return ct_reply_error (400, "bad_request", "Dates are YYYY-MM-DD");
+  if (from_ms >= to_ms)
+    return ct_reply_error (400, "bad_request", "\"from\" must not be after \"to\"");
+  if (limit_text != NULL && !g_ascii_string_to_unsigned (limit_text, 10, 1, 500, &limit, NULL))
+    return ct_reply_error (400, "bad_request", "\"limit\" is 1 to 500");
+  if (cursor != NULL)
+    {
+      if (!g_ascii_string_to_unsigned (cursor, 10, 1, G_MAXINT64, &c, NULL))
+        return ct_reply_error (400, "bad_request", "\"cursor\" is not one this service gave out");
+      before = (int64_t) c;
+    }
+  /* One more than asked tells whether another page exists. */
+  txs = ct_store_card_history (ct_service_get_store (svc), card.card_no, from_ms, to_ms, before,
+                               (guint) limit + 1, &error);
+  if (txs == NULL)
+    return internal_read (error);
+  obj = json_object_new_object ();
+  list = json_object_new_array ();
+  for (guint i = 0; i < txs->len && i < limit; i++)
+    json_object_array_add (list, ct_tx_to_json (txs->pdata[i]));
+  json_object_object_add (obj, "transactions", list);
+  if (txs->len > limit)
+    {
+      CtTx *last = txs->pdata[limit - 1];
+      char buf[32];
+
+      g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, last->id);
+      json_object_object_add (obj, "next_cursor", json_object_new_string (buf));
+    }
+  else
+    json_object_object_add (obj, "next_cursor", NULL);
+  return ct_reply_new_json (200, obj);
+}
+
+static CtReply *
+read_store_day (CtService *svc,
+                CtCall    *call)
+{
+  CtStore *store = ct_service_get_store (svc);
+  g_auto(CtMerchant) m = { 0 };
+  g_autoptr(GPtrArray) txs = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *today = NULL;
+  const char *date = query (call, "date");
+  const char *till = query (call, "till");
+  int64_t from_ms, to_ms;
+  int64_t topups = 0, bonus = 0, payments = 0, refunds = 0, adjustments = 0, imports = 0;
+  json_object *obj, *list, *totals;
+
+  if (!ct_store_read_merchant (store, &m, &error))
+    return internal_read (error);
+  today = ct_service_today (m.timezone);
+  if (date == NULL)
+    date = today;
+  if (!ct_service_day_range (m.timezone, date, &from_ms, &to_ms))
+    return ct_reply_error (400, "bad_request", "\"date\" is YYYY-MM-DD");
+  if (till != NULL && (*till == '\0' || !g_utf8_validate (till, -1, NULL)))
+    return ct_reply_error (400, "bad_request", "\"till\" names a till of this store");
+  txs = ct_store_store_day (store, call->till.store, till, from_ms, to_ms, &error);
+  if (txs == NULL)
+    return internal_read (error);
+
+  obj = json_object_new_object ();
+  json_object_object_add (obj, "date", json_object_new_string (date));
+  json_object_object_add (obj, "store", json_object_new_string (call->till.store));
+  list = json_object_new_array ();
+  for (guint i = 0; i < txs->len; i++)
+    {
+      CtTx *t = txs->pdata[i];
+
+      json_object_array_add (list, ct_tx_to_json (t));
+      if (g_str_equal (t->kind, "topup"))
+        {
+          topups += t->delta - t->bonus;
+          bonus += t->bonus;
+        }
+      else if (g_str_equal (t->kind, "payment"))
+        payments += -t->delta;
+      else if (g_str_equal (t->kind, "refund"))
+        refunds += t->delta;
+      else if (g_str_equal (t->kind, "adjustment"))
+        adjustments += t->delta;
+      else if (g_str_equal (t->kind, "import"))
+        imports += t->delta;
+    }
+  json_object_object_add (obj, "transactions", list);
+  totals = json_object_new_object ();
+  json_object_object_add (totals, "topups", json_object_new_int64 (topups));
+  json_object_object_add (totals, "bonus", json_object_new_int64 (bonus));
+  json_object_object_add (totals, "payments", json_object_new_int64 (payments));
+  json_object_object_add (totals, "refunds", json_object_new_int64 (refunds));
+  json_object_object_add (totals, "adjustments", json_object_new_int64 (adjustments));
+  json_object_object_add (totals, "imports", json_object_new_int64 (imports));
+  json_object_object_add (obj, "totals", totals);
+  return ct_reply_new_json (200, obj);
+}
+
+static CtReply *
+read_ledger_check (CtService *svc,
+                   CtCall    *call)
+{
+  CtLedgerCheck check;
+  g_autoptr(GError) error = NULL;
+  json_object *obj;
+
+  if (!ct_store_ledger_check (ct_service_get_store (svc), &check, &error))
+    return internal_read (error);
+  obj = json_object_new_object ();
+  json_object_object_add (obj, "sum", json_object_new_int64 (check.sum));
+  json_object_object_add (obj, "cards", json_object_new_int64 (check.cards));
+  json_object_object_add (obj, "pool", json_object_new_int64 (check.pool));
+  json_object_object_add (obj, "cash", json_object_new_int64 (check.cash));
+  json_object_object_add (obj, "promo", json_object_new_int64 (check.promo));
+  json_object_object_add (obj, "legacy", json_object_new_int64 (check.legacy));
+  json_object_object_add (obj, "postings_sum", json_object_new_int64 (check.postings_sum));
+  json_object_object_add (obj, "balanced", json_object_new_boolean (check.sum == 0 && check.postings_sum == 0
+                                                                    && check.balances_match));
+  return ct_reply_new_json (200, obj);
+}
+
+/**
+ * ct_service_parse_body:
+ * Runs the parse step of the write route for @method and @path on @body, as
+ * the service would, without a server or a database. Returns the refusal, or
+ * NULL when the body would go on to the ledger.
+ */
+CtReply *
+ct_service_parse_body (const char *method,
+                       const char *path,
+                       const char *body,
+                       gsize       len)
+{
+  CtCall call = { 0 };
+  const CtRoute *route;
+  gboolean known;
+  CtReply *reply = NULL;
+
+  route = ct_service_route (method, path, call.args, &known);
+  if (route == NULL || route->parse == NULL)
+    return ct_reply_error (404, "not_found", "No such endpoint");
+  call.body = g_string_new_len (body, len);
+  reply = route->parse (NULL, &call);
+  g_string_free (call.body, TRUE);
+  g_clear_pointer (&call.json, json_object_put);
+  if (call.data_free)
+    call.data_free (call.data);
+  g_free (call.manager_id);
+  g_free (call.manager_pin);
+  g_free (call.args[0]);
+  g_free (call.args[1]);
+  return reply;
+}

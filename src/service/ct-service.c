@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-service"
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ct-service-auth.h"
+#include "ct-service.h"
+
+/* The HTTP side of the service: libmicrohttpd with its own thread pool for
+ * the connections, and one committer thread that owns the database writer.
+ *
+ * A write is checked and parsed in a worker thread, then handed to the
+ * committer while its connection is suspended. The committer takes every
+ * write waiting at that moment, runs each in its own savepoint inside one
+ * transaction, commits once (one fsync for the whole group) and only then
+ * resumes the connections with their answers: an answer is never sent for
+ * a write that is not on disk. */
+
+G_DEFINE_QUARK (ct-service-error-quark, ct_service_error)
+
+#define BATCH_MAX 512
+#define EXPIRE_EVERY_MS (10 * 60 * 1000)
+
+typedef struct
+{
+  int64_t tokens;   /* millionths of a request */
+  int64_t last_us;
+} Bucket;
+
+struct _CtService
+{
+  CtServiceOptions   opts;
+  CtStore           *store;
+  struct MHD_Daemon *daemon;
+  char              *cert_pem;
+  char              *key_pem;
+  char              *url;
+  GThread           *committer;
+  GAsyncQueue       *jobs;
+  gint               active;
+  gint               stopping;
+  GMutex             rate_lock;
+  GHashTable        *rate;
+  int64_t            last_expire;
+};
+
+static CtCall stop_marker;
+
+CtStore *
+ct_service_get_store (CtService *svc)
+{
+  return svc->store;
+}
+
+const char *
+ct_service_get_url (CtService *svc)
+{
+  return svc->url;
+}
+
+/* Calls */
+
+static CtCall *
+call_new (CtService  *svc,
+          const char *method,
+          const char *path)
+{
+  CtCall *call = g_new0 (CtCall, 1);
+
+  call->service = svc;
+  call->method = g_strdup (method);
+  call->path = g_strdup (path);
+  g_atomic_int_inc (&svc->active);
+  return call;
+}
+
+static void
+call_free (CtCall *call)
+{
+  if (call->claimed)
+    ct_store_unclaim_key (call->service->store, call->till.id, call->idem_key);
+  g_atomic_int_add (&call->service->active, -1);
+  g_free (call->method);
+  g_free (call->path);
+  g_free (call->args[0]);
+  g_free (call->args[1]);
+  g_clear_pointer (&call->query, g_hash_table_destroy);
+  if (call->body)
+    g_string_free (call->body, TRUE);
+  g_clear_pointer (&call->json, json_object_put);
+  ct_till_clear (&call->till);
+  g_free (call->idem_key);
+  g_free (call->manager_id);
+  g_free (call->manager_pin);
+  g_free (call->manager_hash_checked);
+  if (call->data_free)
+    call->data_free (call->data);
+  ct_reply_free (call->reply);
+  g_free (call);
+}
+
+static enum MHD_Result
+respond (CtService             *svc,
+         struct MHD_Connection *conn,
+         CtCall                *call,
+         CtReply               *reply)
+{
+  struct MHD_Response *resp;
+  enum MHD_Result ret;
+
+  resp = MHD_create_response_from_buffer (strlen (reply->body), reply->body, MHD_RESPMEM_MUST_COPY);
+  if (resp == NULL)
+    return MHD_NO;
+  MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  MHD_add_response_header (resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  if (reply->replayed)
+    MHD_add_response_header (resp, "Idempotent-Replayed", "true");
+  if (reply->retry_after > 0)
+    {
+      char buf[16];
+      g_snprintf (buf, sizeof buf, "%u", reply->retry_after);
+      MHD_add_response_header (resp, MHD_HTTP_HEADER_RETRY_AFTER, buf);
+    }
+  if (g_atomic_int_get (&svc->stopping))
+    MHD_add_response_header (resp, MHD_HTTP_HEADER_CONNECTION, "close");
+  ret = MHD_queue_response (conn, reply->status, resp);
+  MHD_destroy_response (resp);
+  if (call != NULL)
+    {
+      call->queued = FALSE;
+      if (call->reply != reply)
+        {
+          ct_reply_free (call->reply);
+          call->reply = reply;
+        }
+    }
+  return ret;
+}
+
+/* Checks that run before the body is read */
+
+static gboolean
+key_valid (const char *key)
+{
+  gsize n = strlen (key);
+
+  if (n < 1 || n > 255)
+    return FALSE;
+  for (const char *p = key; *p; p++)
+    if (!(g_ascii_isalnum (*p) || *p == '_' || *p == '.' || *p == ':' || *p == '-'))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+rate_allow (CtService *svc,
+            int64_t    till_id)
+{
+  int64_t now = g_get_monotonic_time ();
+  int64_t cap = (int64_t) svc->opts.rate_limit * 1000000;
+  Bucket *b;
+  gboolean ok;
+
+  g_mutex_lock (&svc->rate_lock);
+  b = g_hash_table_lookup (svc->rate, &till_id);
+  if (b == NULL)
+    {
+      int64_t *key = g_new (int64_t, 1);
+
+      *key = till_id;
+      b = g_new0 (Bucket, 1);
+      b->tokens = cap;
+      b->last_us = now;
+      g_hash_table_insert (svc->rate, key, b);
+    }
+  b->tokens = MIN (cap, b->tokens + (now - b->last_us) * (int64_t) svc->opts.rate_limit);
+  b->last_us = now;
+  ok = b->tokens >= 1000000;
+  if (ok)
+    b->tokens -= 1000000;
+  g_mutex_unlock (&svc->rate_lock);
+  return ok;
+}
+
+static CtReply *
+check_headers (CtService             *svc,
+               struct MHD_Connection *conn,
+               CtCall                *call)
+{
+  const char *auth, *key, *length;
+  gboolean known = FALSE;
+  g_autoptr(GError) error = NULL;
+
+  call->route = ct_service_route (call->method, call->path, call->args, &known);
+  if (call->route != NULL && call->route->public)
+    return NULL;
+
+  auth = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+  if (auth == NULL || g_ascii_strncasecmp (auth, "Bearer ", 7) != 0)
+    return ct_reply_error (401, "unauthorized", "Send the till's token as \"Authorization: Bearer TOKEN\"");
+  {
+    guint8 hash[32];
+    const char *token = auth + 7;
+
+    while (*token == ' ')
+      token++;
+    ct_auth_token_hash (token, hash);
+    if (!ct_store_till_by_token (svc->store, hash, &call->till, &error))
+      {
+        if (!g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND))
+          g_warning ("token lookup: %s", error->message);
+        return ct_reply_error (401, "unauthorized", "The till token is wrong or was replaced");
+      }
+    if (call->till.revoked)
+      return ct_reply_error (401, "unauthorized", "Till %s/%s was revoked", call->till.store, call->till.name);
+  }
+
+  if (svc->opts.rate_limit > 0 && !rate_allow (svc, call->till.id))
+    {
+      CtReply *r = ct_reply_error (429, "rate_limited", "Too many requests from this till; slow down");
+      r->retry_after = 1;
+      return r;
+    }
+
+  key = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, "Idempotency-Key");
+  if (g_str_equal (call->method, "POST") && key == NULL)
+    return ct_reply_error (400, "idempotency_key_missing", "Every POST needs an Idempotency-Key header");
+  if (key != NULL && (call->route == NULL || call->route->apply != NULL))
+    {
+      if (!key_valid (key))
+        return ct_reply_error (400, "idempotency_key_missing",
+                               "The Idempotency-Key must be 1 to 255 of A-Z a-z 0-9 _ . : -");
+      call->idem_key = g_strdup (key);
+    }
+
+  length = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  if (length != NULL)
+    {
+      guint64 n;
+
+      if (!g_ascii_string_to_unsigned (length, 10, 0, G_MAXUINT64, &n, NULL) || n > CT_SERVICE_BODY_MAX)
+        return ct_reply_error (413, "payload_too_large", "A request body is at most 8 MiB");
+    }
+
+  if (call->route == NULL)
+    {
+      if (known)
+        return ct_reply_error (404, "not_found", "%s is not allowed on %s", call->method, call->path);
+      return ct_reply_error (404, "not_found", "There is no %s", call->path);
+    }
+  return NULL;
+}
+
+static enum MHD_Result
+collect_query (void                *cls,
+               enum MHD_ValueKind   kind,
+               const char          *key,
+               const char          *value)
+{
+  GHashTable *table = cls;
+
+  if (key != NULL && !g_hash_table_contains (table, key))
+    g_hash_table_insert (table, g_strdup (key), g_strdup (value ? value : ""));
+  return MHD_YES;
+}
+
+static void
+compute_identity (CtCall *call)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  gsize len = 32;
+
+  g_checksum_update (sum, (const guchar *) call->method, strlen (call->method));
+  g_checksum_update (sum, (const guchar *) "\n", 1);
+  g_checksum_update (sum, (const guchar *) call->path, strlen (call->path));
+  g_checksum_update (sum, (const guchar *) "\n", 1);
+  if (call->body != NULL)
+    g_checksum_update (sum, (const guchar *) call->body->str, call->body->len);
+  g_checksum_get_digest (sum, call->identity, &len);
+}
+
+static void
+verify_manager (CtService *svc,
+                CtCall    *call)
+{
+  g_auto(CtManager) m = { 0 };
+
+  if (call->manager_state != CT_MANAGER_GIVEN)
+    return;
+  /* The slow hash runs here, in a worker, so it never holds up the
+   * committer; the committer checks locks and records the outcome. */
+  if (!ct_store_read_manager (svc->store, call->manager_id, &m, NULL))
+    return;
+  call->manager_hash_checked = g_strdup (m.pin_hash);
+  call->manager_verified = ct_auth_pin_verify_cached (m.id, call->manager_pin, m.pin_hash);
+}
+
+static enum MHD_Result
+access_cb (void                  *cls,
+           struct MHD_Connection *conn,
+           const char            *url,
+           const char            *method,
+           const char            *version,
+           const char            *upload_data,
+           size_t                *upload_data_size,
+           void                 **con_cls)
+{
+  CtService *svc = cls;
+  CtCall *call = *con_cls;
+  CtReply *reply;
+
+  if (call == NULL)
+    {
+      call = call_new (svc, method, url);
+      *con_cls = call;
+      reply = check_headers (svc, conn, call);
+      if (reply != NULL)
+        {
+          call->too_large = TRUE; /* ignore any body that still arrives */
+          return respond (svc, conn, call, reply);
+        }
+      call->body = g_string_new (NULL);
+      return MHD_YES;
+    }
+
+  if (call->queued)
+    {
+      /* Resumed by the committer: the answer is ready and on disk. */
+      return respond (svc, conn, call, call->reply);
+    }
+
+  if (*upload_data_size > 0)
+    {
+      if (!call->too_large)
+        {
+          if (call->body->len + *upload_data_size > CT_SERVICE_BODY_MAX)
+            {
+              call->too_large = TRUE;
+              g_string_truncate (call->body, 0);
+            }
+          else
+            g_string_append_len (call->body, upload_data, *upload_data_size);
+        }
+      *upload_data_size = 0;
+      return MHD_YES;
+    }
+
+  if (call->reply != NULL)
+    return MHD_YES; /* answered before the body */
+  if (call->too_large)
+    return respond (svc, conn, call, ct_reply_error (413, "payload_too_large", "A request body is at most 8 MiB"));
+
+  if (call->route->read != NULL)
+    {
+      call->query = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      MHD_get_connection_values (conn, MHD_GET_ARGUMENT_KIND, collect_query, call->query);
+      return respond (svc, conn, call, call->route->read (svc, call));
+    }
+
+  /* A write: parse here, apply in the committer. */
+  compute_identity (call);
+  call->reply = call->route->parse (svc, call);
+  if (call->reply == NULL)
+    verify_manager (svc, call);
+  if (call->idem_key != NULL)
+    {
+      if (!ct_store_claim_key (svc->store, call->till.id, call->idem_key))
+        {
+          ct_reply_free (call->reply);
+          call->reply = NULL;
+          return respond (svc, conn, call,
+                          ct_reply_error (409, "request_in_progress",
+                                          "A request with this Idempotency-Key is still running; retry shortly"));
+        }
+      call->claimed = TRUE;
+    }
+  call->connection = conn;
+  call->queued = TRUE;
+  MHD_suspend_connection (conn);
+  g_async_queue_push (svc->jobs, call);
+  return MHD_YES;
+}
+
+static void
+completed_cb (void                            *cls,
+              struct MHD_Connection           *conn,
+              void                           **con_cls,
+              enum MHD_RequestTerminationCode  toe)
+{
+  CtCall *call = *con_cls;
+
+  if (call != NULL)
+    call_free (call);
+  *con_cls = NULL;
+}
+
+/* The committer */
+
+static void
+apply_manager_outcome (CtStore *store,
+                       CtCall  *call)
+{
+  g_auto(CtManager) m = { 0 };
+
+  if (call->manager_outcome == CT_MANAGER_OUTCOME_NONE
+      || !ct_store_manager_get (store, call->manager_id, &m, NULL))
+    return;
+  if (call->manager_outcome == CT_MANAGER_OUTCOME_FAILURE)
+    {
+      int failures = m.failures + 1;
+
+      if (failures >= CT_PIN_MAX_FAILURES)
+        ct_store_manager_set_failures (store, m.id, 0, ct_store_now_ms () + CT_PIN_LOCK_MS, NULL);
+      else
+        ct_store_manager_set_failures (store, m.id, failures, m.locked_until, NULL);
+    }
+  else if (m.failures > 0)
+    ct_store_manager_set_failures (store, m.id, 0, 0, NULL);
+}
+
+static CtReply *
+internal_error (const char *what,
+                GError     *error)
+{
+  g_warning ("%s: %s", what, error ? error->message : "failed");
+  return ct_reply_error (500, "internal", "The service could not store the request; nothing was changed");
+}
+
+static void
+run_one (CtService        *svc,
+         const CtMerchant *merchant,
+         CtCall           *call)
+{
+  CtStore *store = svc->store;
+  g_autoptr(GError) error = NULL;
+  CtReply *reply;
+
+  if (!ct_store_savepoint (store, &error))
+    {
+      ct_reply_free (call->reply);
+      call->reply = internal_error ("savepoint", error);
+      return;
+    }
+
+  if (call->idem_key != NULL)
+    {
+      CtStoreKeyState state;
+      guint8 hash[32];
+      guint status = 0;
+      g_autofree char *body = NULL;
+
+      if (!ct_store_key_get (store, call->till.id, call->idem_key, &state, hash, &status, &body, &error))
+        {
+          ct_store_rollback_savepoint (store);
+          ct_store_release_savepoint (store, NULL);
+          ct_reply_free (call->reply);
+          call->reply = internal_error ("idempotency", error);
+          return;
+        }
+      if (state == CT_STORE_KEY_DONE)
+        {
+          ct_reply_free (call->reply);
+          if (memcmp (hash, call->identity, 32) == 0)
+            {
+              call->reply = g_new0 (CtReply, 1);
+              call->reply->status = status;
+              call->reply->body = g_steal_pointer (&body);
+              call->reply->replayed = TRUE;
+            }
+          else
+            call->reply = ct_reply_error (422, "idempotency_key_reused",
+                                          "This Idempotency-Key was used for a different request; "
+                                          "a new intent needs a new key");
+          ct_store_release_savepoint (store, NULL);
+          return;
+        }
+    }
+
+  reply = g_steal_pointer (&call->reply);
+  if (reply == NULL)
+    reply = call->route->apply (svc, store, merchant, call);
+  if (!ct_reply_is_success (reply))
+    ct_store_rollback_savepoint (store);
+  if (reply->status < 500)
+    {
+      apply_manager_outcome (store, call);
+      if (call->idem_key != NULL && ct_reply_is_stored (reply)
+          && !ct_store_key_put (store, call->till.id, call->idem_key, call->identity,
+                                reply->status, reply->body, &error))
+        {
+          ct_store_rollback_savepoint (store);
+          ct_reply_free (reply);
+          reply = internal_error ("idempotency", error);
+        }
+    }
+  ct_store_release_savepoint (store, NULL);
+  call->reply = reply;
+}
+
+static void
+run_batch (CtService *svc,
+           GPtrArray *batch)
+{
+  CtStore *store = svc->store;
+  g_auto(CtMerchant) merchant = { 0 };
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  ok = ct_store_begin (store, &error) && ct_store_get_merchant (store, &merchant, &error);
+  if (ok)
+    {
+      int64_t now = ct_store_now_ms ();
+
+      if (now - svc->last_expire > EXPIRE_EVERY_MS)
+        {
+          svc->last_expire = now;
+          ct_store_key_expire (store, now - (int64_t) CT_SERVICE_KEY_RETENTION_DAYS * 86400 * 1000, NULL);
+        }
+      for (guint i = 0; i < batch->len; i++)
+        run_one (svc, &merchant, batch->pdata[i]);
+      ok = ct_store_commit (store, &error);
+    }
+  else
+    ct_store_rollback (store);
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      CtCall *call = batch->pdata[i];
+
+      if (!ok)
+        {
+          ct_reply_free (call->reply);
+          call->reply = internal_error ("commit", error);
+        }
+      /* Only now, with the group on disk, may the key be claimed again and
+       * the answer go out. */
+      if (call->claimed)
+        {
+          ct_store_unclaim_key (store, call->till.id, call->idem_key);
+          call->claimed = FALSE;
+        }
+      MHD_resume_connection (call->connection);
+    }
+}
+
+static gpointer
+committer_main (gpointer data)
+{
+  CtService *svc = data;
+  g_autoptr(GPtrArray) batch = g_ptr_array_new ();
+  gboolean stop = FALSE;
+
+  while (!stop)
+    {
+      CtCall *call = g_async_queue_pop (svc->jobs);
+
+      g_ptr_array_set_size (batch, 0);
+      if (call == &stop_marker)
+        break;
+      g_ptr_array_add (batch, call);
+      while (batch->len < BATCH_MAX && (call = g_async_queue_try_pop (svc->jobs)) != NULL)
+        {
+          if (call == &stop_marker)
+            {
+              stop = TRUE;
+              break;
+            }
+          g_ptr_array_add (batch, call);
+        }
+      run_batch (svc, batch);
+    }
+  return NULL;
+}
+
+/* Lifecycle */
+
+static gboolean
+parse_listen (const char               *listen,
+              struct sockaddr_storage  *addr,
+              socklen_t                *addr_len,
+              gboolean                 *loopback,
+              GError                  **error)
+{
+  g_autofree char *host = NULL;
+  const char *colon;
+  guint64 port;
+
+  memset (addr, 0, sizeof *addr);
+  if (listen == NULL || (colon = strrchr (listen, ':')) == NULL
+      || !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL))
+    {
+      g_set_error (error, CT_SERVICE_ERROR, CT_SERVICE_ERROR_ADDRESS,
+                   "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8443");
+      return FALSE;
+    }
+  host = g_strndup (listen, colon - listen);
+  if (host[0] == '[' && host[strlen (host) - 1] == ']')
+    {
+      char *inner = g_strndup (host + 1, strlen (host) - 2);
+      g_free (host);
+      host = inner;
+    }
+  {
+    struct sockaddr_in *a4 = (struct sockaddr_in *) addr;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *) addr;
+
+    if (inet_pton (AF_INET, host, &a4->sin_addr) == 1)
+      {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons ((guint16) port);
+        *addr_len = sizeof *a4;
+        *loopback = (ntohl (a4->sin_addr.s_addr) >> 24) == 127;
+        return TRUE;
+      }
+    if (inet_pton (AF_INET6, host, &a6->sin6_addr) == 1)
+      {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons ((guint16) port);
+        *addr_len = sizeof *a6;
+        *loopback = IN6_IS_ADDR_LOOPBACK (&a6->sin6_addr);
+        return TRUE;
+      }
+  }
+  g_set_error (error, CT_SERVICE_ERROR, CT_SERVICE_ERROR_ADDRESS,
+               "\"%s\" is not an IP address (the service binds to an address, not a name)", host);
+  return FALSE;
+}
+
+CtService *
+ct_service_new (const CtServiceOptions  *options,
+                GError                 **error)
+{
+  CtService *svc = g_new0 (CtService, 1);
+  guint threads = options->threads ? options->threads : g_get_num_processors ();
+
+  svc->opts = *options;
+  svc->opts.db_path = g_strdup (options->db_path);
+  svc->opts.listen = g_strdup (options->listen);
+  svc->opts.cert_file = g_strdup (options->cert_file);
+  svc->opts.key_file = g_strdup (options->key_file);
+  svc->opts.threads = threads;
+  svc->jobs = g_async_queue_new ();
+  g_mutex_init (&svc->rate_lock);
+  svc->rate = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+
+  if (!svc->opts.insecure_http)
+    {
+      if (svc->opts.cert_file == NULL || svc->opts.key_file == NULL)
+        {
+          g_set_error (error, CT_SERVICE_ERROR, CT_SERVICE_ERROR_TLS,
+                       "HTTPS needs --cert and --key (see `cardtill-service gen-cert`)");
+          ct_service_free (svc);
+          return NULL;
+        }
+      if (!g_file_get_contents (svc->opts.cert_file, &svc->cert_pem, NULL, error)
+          || !g_file_get_contents (svc->opts.key_file, &svc->key_pem, NULL, error))
+        {
+          ct_service_free (svc);
+          return NULL;
+        }
+    }
+  svc->store = ct_store_open (svc->opts.db_path, threads + 2, error);
+  if (svc->store == NULL)
+    {
+      ct_service_free (svc);
+      return NULL;
+    }
+  return svc;
+}
+
+gboolean
+ct_service_start (CtService  *svc,
+                  GError    **error)
+{
+  struct sockaddr_storage addr;
+  socklen_t addr_len;
+  gboolean loopback = FALSE;
+  const union MHD_DaemonInfo *info;
+  unsigned int flags;
+  char host[INET6_ADDRSTRLEN];
+
+  if (!parse_listen (svc->opts.listen, &addr, &addr_len, &loopback, error))
+    return FALSE;
+  if (svc->opts.insecure_http && !loopback)
+    {
+      g_set_error (error, CT_SERVICE_ERROR, CT_SERVICE_ERROR_ADDRESS,
+                   "--insecure-http is only allowed on a loopback address (127.0.0.1 or ::1)");
+      return FALSE;
+    }
+
+  flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
+  if (addr.ss_family == AF_INET6)
+    flags |= MHD_USE_IPv6;
+  if (!svc->opts.insecure_http)
+    flags |= MHD_USE_TLS;
+
+  svc->committer = g_thread_new ("ct-committer", committer_main, svc);
+  if (svc->opts.insecure_http)
+    svc->daemon = MHD_start_daemon (flags, 0, NULL, NULL, access_cb, svc,
+                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+                                    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) svc->opts.threads,
+                                    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, svc,
+                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120,
+                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 4000,
+                                    MHD_OPTION_END);
+  else
+    svc->daemon = MHD_start_daemon (flags, 0, NULL, NULL, access_cb, svc,
+                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+                                    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) svc->opts.threads,
+                                    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, svc,
+                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120,
+                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 4000,
+                                    MHD_OPTION_HTTPS_MEM_KEY, svc->key_pem,
+                                    MHD_OPTION_HTTPS_MEM_CERT, svc->cert_pem,
+                                    MHD_OPTION_END);
+  if (svc->daemon == NULL)
+    {
+      g_set_error (error, CT_SERVICE_ERROR, CT_SERVICE_ERROR_FAILED,
+                   "cannot listen on %s (address in use, or a bad certificate or key)", svc->opts.listen);
+      return FALSE;
+    }
+  info = MHD_get_daemon_info (svc->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  if (addr.ss_family == AF_INET6)
+    {
+      inet_ntop (AF_INET6, &((struct sockaddr_in6 *) &addr)->sin6_addr, host, sizeof host);
+      svc->url = g_strdup_printf ("%s://[%s]:%u", svc->opts.insecure_http ? "http" : "https", host,
+                                  info ? info->port : 0);
+    }
+  else
+    {
+      inet_ntop (AF_INET, &((struct sockaddr_in *) &addr)->sin_addr, host, sizeof host);
+      svc->url = g_strdup_printf ("%s://%s:%u", svc->opts.insecure_http ? "http" : "https", host,
+                                  info ? info->port : 0);
+    }
+  return TRUE;
+}
+
+void
+ct_service_stop (CtService *svc)
+{
+  int64_t deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  if (svc->daemon == NULL)
+    return;
+  g_atomic_int_set (&svc->stopping, 1);
+  /* No new connections; the requests already in flight get their answers
+   * (with "Connection: close"), bounded by a deadline. */
+  MHD_quiesce_daemon (svc->daemon);
+  while (g_atomic_int_get (&svc->active) > 0 && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  /* Whatever is still queued is committed and answered before the daemon
+   * goes; the committer drains the queue up to the marker. */
+  g_async_queue_push (svc->jobs, &stop_marker);
+  g_thread_join (svc->committer);
+  svc->committer = NULL;
+  /* A write that slipped in after the deadline is answered, not dropped:
+   * it was never applied. */
+  {
+    CtCall *call;
+
+    while ((call = g_async_queue_try_pop (svc->jobs)) != NULL)
+      {
+        ct_reply_free (call->reply);
+        call->reply = ct_reply_error (503, "internal", "The service is shutting down; nothing was changed");
+        if (call->claimed)
+          {
+            ct_store_unclaim_key (svc->store, call->till.id, call->idem_key);
+            call->claimed = FALSE;
+          }
+        MHD_resume_connection (call->connection);
+      }
+  }
+  MHD_stop_daemon (svc->daemon);
+  svc->daemon = NULL;
+}
+
+void
+ct_service_free (CtService *svc)
+{
+  if (svc == NULL)
+    return;
+  if (svc->daemon != NULL)
+    ct_service_stop (svc);
+  if (svc->committer != NULL)
+    {
+      g_async_queue_push (svc->jobs, &stop_marker);
+      g_thread_join (svc->committer);
+    }
+  ct_store_free (svc->store);
+  g_async_queue_unref (svc->jobs);
+  g_hash_table_destroy (svc->rate);
+  g_mutex_clear (&svc->rate_lock);
+  g_free (svc->cert_pem);
+  g_free (svc->key_pem);
+  g_free (svc->url);
+  g_free (svc->opts.db_path);
+  g_free (svc->opts.listen);
+  g_free (svc->opts.cert_file);
+  g_free (svc->opts.key_file);
+  g_free (svc);
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <json-c/json.h>
+
+#include "ct-store.h"
+
+G_BEGIN_DECLS
+
+#define CT_SERVICE_ERROR (ct_service_error_quark ())
+
+typedef enum
+{
+  CT_SERVICE_ERROR_FAILED,
+  CT_SERVICE_ERROR_ADDRESS,
+  CT_SERVICE_ERROR_TLS,
+} CtServiceError;
+
+#define CT_SERVICE_BODY_MAX (8 * 1024 * 1024)
+#define CT_SERVICE_KEY_RETENTION_DAYS 35
+
+typedef struct _CtService CtService;
+typedef struct _CtCall CtCall;
+typedef struct _CtRoute CtRoute;
+
+/* An answer: a status, a JSON body and the headers that go with some of
+ * them. @code is the error code of a refusal (NULL on success). */
+typedef struct
+{
+  guint     status;
+  char     *code;
+  char     *body;
+  guint     retry_after;
+  gboolean  replayed;
+} CtReply;
+
+typedef enum
+{
+  CT_MANAGER_ABSENT,      /* no "manager" in the body */
+  CT_MANAGER_GIVEN,       /* id and PIN given; verified is set */
+} CtManagerState;
+
+typedef enum
+{
+  CT_MANAGER_OUTCOME_NONE,
+  CT_MANAGER_OUTCOME_SUCCESS,
+  CT_MANAGER_OUTCOME_FAILURE,
+} CtManagerOutcome;
+
+/* One request on its way through the service. Route functions read the
+ * request half and fill @data; the HTTP layer owns the rest. */
+struct _CtCall
+{
+  const CtRoute   *route;
+  char            *method;
+  char            *path;
+  char            *args[2];     /* the path segments matched by '*' */
+  GHashTable      *query;       /* GET arguments */
+  GString         *body;
+  json_object     *json;        /* the parsed body of a write */
+  CtTill           till;
+  char            *idem_key;
+  guint8           identity[32];
+
+  CtManagerState   manager_state;
+  char            *manager_id;
+  char            *manager_pin;
+  char            *manager_hash_checked; /* the stored hash the PIN was checked against */
+  gboolean         manager_verified;
+  CtManagerOutcome manager_outcome;
+
+  gpointer         data;        /* the route's parsed request */
+  GDestroyNotify   data_free;
+
+  CtReply         *reply;
+
+  /* HTTP layer state */
+  gpointer         connection;
+  gboolean         too_large;
+  gboolean         queued;
+  gboolean         claimed;
+  CtService       *service;
+};
+
+typedef CtReply *(*CtReadFunc)  (CtService *svc, CtCall *call);
+/* Parses and validates the body in a worker thread; returns NULL when the
+ * request may go to the ledger, or the refusal (400 bad_request). */
+typedef CtReply *(*CtParseFunc) (CtService *svc, CtCall *call);
+/* Runs in the committer inside the request's savepoint. A non-2xx answer
+ * rolls the savepoint back. */
+typedef CtReply *(*CtApplyFunc) (CtService *svc, CtStore *store, const CtMerchant *merchant,
+                                 CtCall *call);
+
+struct _CtRoute
+{
+  const char  *method;
+  const char  *pattern;   /* "/v1/cards/ * /topups": '*' is one path segment */
+  gboolean     public;    /* no token needed */
+  CtReadFunc   read;
+  CtParseFunc  parse;
+  CtApplyFunc  apply;
+};
+
+typedef struct
+{
+  char     *db_path;
+  char     *listen;        /* ADDR:PORT */
+  char     *cert_file;
+  char     *key_file;
+  gboolean  insecure_http;
+  guint     rate_limit;    /* requests per second per till, 0 = off */
+  guint     threads;       /* 0 = one per processor */
+} CtServiceOptions;
+
+GQuark      ct_service_error_quark  (void);
+
+CtService  *ct_service_new          (const CtServiceOptions *options,
+                                     GError                **error);
+gboolean    ct_service_start        (CtService   *svc,
+                                     GError     **error);
+const char *ct_service_get_url      (CtService   *svc);
+/* Stops taking connections, lets in-flight requests finish, then stops. */
+void        ct_service_stop         (CtService   *svc);
+void        ct_service_free         (CtService   *svc);
+CtStore    *ct_service_get_store    (CtService   *svc);
+
+/* Routing (ct-service-routes.c). */
+const CtRoute *ct_service_route     (const char  *method,
+                                     const char  *path,
+                                     char        *args[2],
+                                     gboolean    *path_known);
+
+/* Replies. */
+CtReply    *ct_reply_new_json       (guint        status,
+                                     json_object *body);
+CtReply    *ct_reply_error          (guint        status,
+                                     const char  *code,
+                                     const char  *format,
+                                     ...) G_GNUC_PRINTF (3, 4);
+CtReply    *ct_reply_copy           (const CtReply *reply);
+void        ct_reply_free           (CtReply     *reply);
+gboolean    ct_reply_is_stored      (const CtReply *reply);
+gboolean    ct_reply_is_success     (const CtReply *reply);
+
+/* Helpers for route functions. */
+char       *ct_service_format_time  (int64_t      ms);
+json_object *ct_card_to_json        (const CtCard *card);
+json_object *ct_tx_to_json          (const CtTx   *tx);
+CtReply    *ct_call_body_object     (CtCall      *call);
+CtReply    *ct_call_take_manager    (CtCall      *call);
+CtReply    *ct_call_check_manager   (CtCall      *call,
+                                     CtStore     *store);
+CtReply    *ct_call_card_number     (CtCall      *call,
+                                     const char  *text,
+                                     const CtMerchant *merchant,
+                                     char       **out_card_no);
+gboolean    ct_json_get_string      (json_object *obj,
+                                     const char  *key,
+                                     gboolean     required,
+                                     gsize        max_len,
+                                     const char **out,
+                                     CtReply    **reply);
+gboolean    ct_json_get_int         (json_object *obj,
+                                     const char  *key,
+                                     gboolean     required,
+                                     gboolean    *present,
+                                     int64_t     *out,
+                                     CtReply    **reply);
+gboolean    ct_service_day_range    (const char  *timezone,
+                                     const char  *date,
+                                     int64_t     *from_ms,
+                                     int64_t     *to_ms);
+char       *ct_service_today        (const char  *timezone);
+
+/* Request parsing for one route without a server (the fuzz target). */
+CtReply    *ct_service_parse_body   (const char  *method,
+                                     const char  *path,
+                                     const char  *body,
+                                     gsize        len);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtReply, ct_reply_free)
+
+G_END_DECLS

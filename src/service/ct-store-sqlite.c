@@ -1,0 +1,1584 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-store"
+#include "config.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#include "ct-money.h"
+#include "ct-store.h"
+
+/* The SQLite store: one writer connection (the committer thread, or the
+ * admin command line) and a pool of read connections for the worker
+ * threads. WAL with synchronous=FULL, so a returned commit is on disk. */
+
+G_DEFINE_QUARK (ct-store-error-quark, ct_store_error)
+
+#define SCHEMA_VERSION "1"
+
+typedef struct
+{
+  sqlite3    *db;
+  GHashTable *stmts; /* sql text -> sqlite3_stmt* */
+} Conn;
+
+struct _CtStore
+{
+  char        *path;
+  Conn        *writer;
+  GAsyncQueue *readers;
+  guint        n_readers;
+  GMutex       claims_lock;
+  GHashTable  *claims;
+};
+
+static const char schema_sql[] =
+  "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+  "CREATE TABLE packages (id TEXT PRIMARY KEY, amount INTEGER NOT NULL,"
+  "  bonus INTEGER NOT NULL, bonus_bp INTEGER NOT NULL, position INTEGER NOT NULL);"
+  "CREATE TABLE tills (id INTEGER PRIMARY KEY, store TEXT NOT NULL, name TEXT NOT NULL,"
+  "  token_hash BLOB NOT NULL UNIQUE, revoked INTEGER NOT NULL DEFAULT 0, UNIQUE (store, name));"
+  "CREATE TABLE managers (id TEXT PRIMARY KEY, pin_hash TEXT NOT NULL,"
+  "  failures INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0);"
+  "CREATE TABLE accounts (name TEXT PRIMARY KEY, balance INTEGER NOT NULL,"
+  "  floor_zero INTEGER NOT NULL, CHECK (floor_zero = 0 OR balance >= 0)) WITHOUT ROWID;"
+  "INSERT INTO accounts VALUES ('@pool', 0, 1), ('@cash', 0, 0), ('@promo', 0, 0), ('@legacy', 0, 0);"
+  "CREATE TABLE cards (card_no TEXT PRIMARY KEY, status TEXT NOT NULL, level TEXT,"
+  "  name TEXT, phone TEXT, balance INTEGER NOT NULL DEFAULT 0 CHECK (balance >= 0),"
+  "  points INTEGER NOT NULL DEFAULT 0 CHECK (points >= 0),"
+  "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;"
+  "CREATE INDEX cards_phone ON cards (phone);"
+  "CREATE TABLE transactions (id INTEGER PRIMARY KEY, card_no TEXT NOT NULL,"
+  "  kind TEXT NOT NULL, delta INTEGER NOT NULL, bonus INTEGER NOT NULL,"
+  "  balance_after INTEGER NOT NULL, points_delta INTEGER NOT NULL,"
+  "  points_after INTEGER NOT NULL, store TEXT NOT NULL, till TEXT NOT NULL,"
+  "  operator TEXT, manager TEXT, reason TEXT, order_ref TEXT, refund_of INTEGER UNIQUE,"
+  "  created_at INTEGER NOT NULL);"
+  "CREATE INDEX transactions_card ON transactions (card_no, id);"
+  "CREATE INDEX transactions_time ON transactions (created_at);"
+  "CREATE TABLE postings (tx_id INTEGER NOT NULL, account TEXT NOT NULL, amount INTEGER NOT NULL);"
+  "CREATE TABLE idempotency (till_id INTEGER NOT NULL, key TEXT NOT NULL, hash BLOB NOT NULL,"
+  "  status INTEGER NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,"
+  "  PRIMARY KEY (till_id, key)) WITHOUT ROWID;"
+  "CREATE INDEX idempotency_time ON idempotency (created_at);";
+
+int64_t
+ct_store_now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+void
+ct_merchant_clear (CtMerchant *m)
+{
+  g_clear_pointer (&m->name, g_free);
+  g_clear_pointer (&m->currency, g_free);
+  g_clear_pointer (&m->topup_mode, g_free);
+  g_clear_pointer (&m->timezone, g_free);
+  g_clear_pointer (&m->issuer_prefix, g_free);
+}
+
+void
+ct_package_clear (CtPackage *p)
+{
+  g_clear_pointer (&p->id, g_free);
+}
+
+static void
+ct_package_free (CtPackage *p)
+{
+  ct_package_clear (p);
+  g_free (p);
+}
+
+int64_t
+ct_package_bonus (const CtPackage *p)
+{
+  int64_t bonus = 0;
+
+  if (p->bonus_bp < 0)
+    return p->bonus;
+  /* Amount and ratio were checked when the package was added. */
+  if (!ct_bonus_from_ratio (p->amount, p->bonus_bp, &bonus, NULL))
+    return 0;
+  return bonus;
+}
+
+void
+ct_card_clear (CtCard *c)
+{
+  g_clear_pointer (&c->card_no, g_free);
+  g_clear_pointer (&c->status, g_free);
+  g_clear_pointer (&c->level, g_free);
+  g_clear_pointer (&c->name, g_free);
+  g_clear_pointer (&c->phone, g_free);
+}
+
+void
+ct_card_free (CtCard *c)
+{
+  ct_card_clear (c);
+  g_free (c);
+}
+
+void
+ct_tx_clear (CtTx *t)
+{
+  g_clear_pointer (&t->card_no, g_free);
+  g_clear_pointer (&t->kind, g_free);
+  g_clear_pointer (&t->store, g_free);
+  g_clear_pointer (&t->till, g_free);
+  g_clear_pointer (&t->operator_name, g_free);
+  g_clear_pointer (&t->manager, g_free);
+  g_clear_pointer (&t->reason, g_free);
+  g_clear_pointer (&t->order_ref, g_free);
+}
+
+void
+ct_tx_free (CtTx *t)
+{
+  ct_tx_clear (t);
+  g_free (t);
+}
+
+void
+ct_till_clear (CtTill *t)
+{
+  g_clear_pointer (&t->store, g_free);
+  g_clear_pointer (&t->name, g_free);
+}
+
+void
+ct_manager_clear (CtManager *m)
+{
+  g_clear_pointer (&m->id, g_free);
+  g_clear_pointer (&m->pin_hash, g_free);
+}
+
+/* Connections and statements */
+
+static gboolean
+db_error (sqlite3     *db,
+          int          rc,
+          const char  *what,
+          GError     **error)
+{
+  int code = CT_STORE_ERROR_FAILED;
+
+  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    code = CT_STORE_ERROR_EXISTS;
+  g_set_error (error, CT_STORE_ERROR, code, "%s: %s", what,
+               db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
+  return FALSE;
+}
+
+static void
+conn_free (Conn *c)
+{
+  if (c == NULL)
+    return;
+  g_hash_table_destroy (c->stmts);
+  sqlite3_close_v2 (c->db);
+  g_free (c);
+}
+
+static gboolean
+conn_exec (Conn        *c,
+           const char  *sql,
+           GError     **error)
+{
+  char *msg = NULL;
+  int rc = sqlite3_exec (c->db, sql, NULL, NULL, &msg);
+
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED, "%s", msg ? msg : sqlite3_errstr (rc));
+      sqlite3_free (msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+finalize_stmt (gpointer st)
+{
+  sqlite3_finalize (st);
+}
+
+static Conn *
+conn_open (const char  *path,
+           gboolean     create,
+           GError     **error)
+{
+  Conn *c = g_new0 (Conn, 1);
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc;
+
+  c->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, finalize_stmt);
+  rc = sqlite3_open_v2 (path, &c->db, flags, NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED, "cannot open %s: %s", path,
+                   c->db ? sqlite3_errmsg (c->db) : sqlite3_errstr (rc));
+      conn_free (c);
+      return NULL;
+    }
+  sqlite3_busy_timeout (c->db, 10000);
+  sqlite3_extended_result_codes (c->db, 1);
+  if (!conn_exec (c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;", error))
+    {
+      conn_free (c);
+      return NULL;
+    }
+  return c;
+}
+
+static sqlite3_stmt *
+prep (Conn        *c,
+      const char  *sql,
+      GError     **error)
+{
+  sqlite3_stmt *st = g_hash_table_lookup (c->stmts, sql);
+  int rc;
+
+  if (st != NULL)
+    return st;
+  rc = sqlite3_prepare_v3 (c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+  if (rc != SQLITE_OK)
+    {
+      db_error (c->db, rc, "prepare", error);
+      return NULL;
+    }
+  g_hash_table_insert (c->stmts, (gpointer) sql, st);
+  return st;
+}
+
+static void
+done (sqlite3_stmt *st)
+{
+  sqlite3_reset (st);
+  sqlite3_clear_bindings (st);
+}
+
+static void
+bind_text (sqlite3_stmt *st,
+           int           i,
+           const char   *s)
+{
+  if (s == NULL)
+    sqlite3_bind_null (st, i);
+  else
+    sqlite3_bind_text (st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+static char *
+col_text (sqlite3_stmt *st,
+          int           i)
+{
+  const unsigned char *t = sqlite3_column_text (st, i);
+
+  return t != NULL ? g_strdup ((const char *) t) : NULL;
+}
+
+/* Runs a statement that returns no rows. */
+static gboolean
+step_done (Conn          *c,
+           sqlite3_stmt  *st,
+           const char    *what,
+           GError       **error)
+{
+  int rc = sqlite3_step (st);
+
+  done (st);
+  if (rc != SQLITE_DONE)
+    return db_error (c->db, rc, what, error);
+  return TRUE;
+}
+
+static Conn *
+reader_take (CtStore *store)
+{
+  return g_async_queue_pop (store->readers);
+}
+
+static void
+reader_give (CtStore *store,
+             Conn    *c)
+{
+  g_async_queue_push (store->readers, c);
+}
+
+/* Settings */
+
+static gboolean
+setting_put (Conn        *c,
+             const char  *key,
+             const char  *value,
+             GError     **error)
+{
+  sqlite3_stmt *st = prep (c, "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, key);
+  bind_text (st, 2, value);
+  return step_done (c, st, "settings", error);
+}
+
+static gboolean
+setting_put_int (Conn        *c,
+                 const char  *key,
+                 int64_t      value,
+                 GError     **error)
+{
+  char buf[32];
+
+  g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, value);
+  return setting_put (c, key, buf, error);
+}
+
+static gboolean
+merchant_put (Conn              *c,
+              const CtMerchant  *m,
+              GError           **error)
+{
+  return setting_put (c, "name", m->name, error)
+      && setting_put (c, "currency", m->currency, error)
+      && setting_put_int (c, "minor_units", m->minor_units, error)
+      && setting_put (c, "topup_mode", m->topup_mode, error)
+      && setting_put_int (c, "topup_min", m->topup_min, error)
+      && setting_put_int (c, "topup_max", m->topup_max, error)
+      && setting_put_int (c, "points_per_unit", m->points_per_unit, error)
+      && setting_put (c, "timezone", m->timezone, error)
+      && setting_put_int (c, "offline_payment_cap", m->offline_payment_cap, error)
+      && setting_put_int (c, "offline_card_cap", m->offline_card_cap, error)
+      && setting_put (c, "issuer_prefix", m->issuer_prefix, error);
+}
+
+static gboolean
+merchant_get (Conn        *c,
+              CtMerchant  *out,
+              GError     **error)
+{
+  sqlite3_stmt *st = prep (c, "SELECT key, value FROM settings", error);
+  gboolean seen = FALSE;
+  int rc;
+
+  memset (out, 0, sizeof *out);
+  if (st == NULL)
+    return FALSE;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      const char *k = (const char *) sqlite3_column_text (st, 0);
+      const char *v = (const char *) sqlite3_column_text (st, 1);
+      gint64 n = g_ascii_strtoll (v, NULL, 10);
+
+      seen = TRUE;
+      if (g_str_equal (k, "name"))
+        out->name = g_strdup (v);
+      else if (g_str_equal (k, "currency"))
+        out->currency = g_strdup (v);
+      else if (g_str_equal (k, "minor_units"))
+        out->minor_units = (int) n;
+      else if (g_str_equal (k, "topup_mode"))
+        out->topup_mode = g_strdup (v);
+      else if (g_str_equal (k, "topup_min"))
+        out->topup_min = n;
+      else if (g_str_equal (k, "topup_max"))
+        out->topup_max = n;
+      else if (g_str_equal (k, "points_per_unit"))
+        out->points_per_unit = n;
+      else if (g_str_equal (k, "timezone"))
+        out->timezone = g_strdup (v);
+      else if (g_str_equal (k, "offline_payment_cap"))
+        out->offline_payment_cap = n;
+      else if (g_str_equal (k, "offline_card_cap"))
+        out->offline_card_cap = n;
+      else if (g_str_equal (k, "issuer_prefix"))
+        out->issuer_prefix = g_strdup (v);
+    }
+  done (st);
+  if (rc != SQLITE_DONE)
+    return db_error (c->db, rc, "settings", error);
+  if (!seen || out->name == NULL || out->currency == NULL || out->topup_mode == NULL)
+    {
+      ct_merchant_clear (out);
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_INITIALIZED,
+                   "the database has no merchant settings (run `cardtill-service init`)");
+      return FALSE;
+    }
+  if (out->timezone == NULL)
+    out->timezone = g_strdup ("UTC");
+  if (out->issuer_prefix == NULL)
+    out->issuer_prefix = g_strdup ("8888");
+  return TRUE;
+}
+
+/* Opening */
+
+static CtStore *
+store_new (const char *path)
+{
+  CtStore *store = g_new0 (CtStore, 1);
+
+  store->path = g_strdup (path);
+  store->readers = g_async_queue_new ();
+  g_mutex_init (&store->claims_lock);
+  store->claims = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return store;
+}
+
+CtStore *
+ct_store_create (const char        *path,
+                 const CtMerchant  *merchant,
+                 GError           **error)
+{
+  g_autoptr(CtStore) store = NULL;
+  g_autofree char *journal = NULL;
+
+  g_return_val_if_fail (path != NULL && merchant != NULL, NULL);
+
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_ALREADY_INITIALIZED,
+                   "%s already exists; init refuses to overwrite a database", path);
+      return NULL;
+    }
+  store = store_new (path);
+  store->writer = conn_open (path, TRUE, error);
+  if (store->writer == NULL)
+    return NULL;
+  if (!conn_exec (store->writer, "BEGIN IMMEDIATE", error))
+    return NULL;
+  if (!conn_exec (store->writer, schema_sql, error)
+      || !merchant_put (store->writer, merchant, error)
+      || !setting_put (store->writer, "schema_version", SCHEMA_VERSION, error)
+      || !conn_exec (store->writer, "COMMIT", error))
+    {
+      conn_exec (store->writer, "ROLLBACK", NULL);
+      return NULL;
+    }
+  return g_steal_pointer (&store);
+}
+
+CtStore *
+ct_store_open (const char  *path,
+               guint        readers,
+               GError     **error)
+{
+  g_autoptr(CtStore) store = NULL;
+  CtMerchant m;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_INITIALIZED,
+                   "%s does not exist (run `cardtill-service init --db %s` first)", path, path);
+      return NULL;
+    }
+  store = store_new (path);
+  store->writer = conn_open (path, FALSE, error);
+  if (store->writer == NULL)
+    return NULL;
+  if (!merchant_get (store->writer, &m, error))
+    return NULL;
+  ct_merchant_clear (&m);
+  for (guint i = 0; i < readers; i++)
+    {
+      Conn *c = conn_open (path, FALSE, error);
+
+      if (c == NULL)
+        return NULL;
+      g_async_queue_push (store->readers, c);
+      store->n_readers++;
+    }
+  return g_steal_pointer (&store);
+}
+
+void
+ct_store_free (CtStore *store)
+{
+  if (store == NULL)
+    return;
+  for (guint i = 0; i < store->n_readers; i++)
+    conn_free (g_async_queue_pop (store->readers));
+  g_async_queue_unref (store->readers);
+  conn_free (store->writer);
+  g_hash_table_destroy (store->claims);
+  g_mutex_clear (&store->claims_lock);
+  g_free (store->path);
+  g_free (store);
+}
+
+gpointer
+ct_store_writer_handle (CtStore *store)
+{
+  return store->writer->db;
+}
+
+gboolean
+ct_store_with_reader (CtStore          *store,
+                      CtStoreReadFunc   func,
+                      gpointer          user_data,
+                      GError          **error)
+{
+  Conn *c;
+  gboolean ok;
+
+  if (store->n_readers == 0)
+    return func (store->writer->db, user_data, error);
+  c = reader_take (store);
+  ok = func (c->db, user_data, error);
+  reader_give (store, c);
+  return ok;
+}
+
+/* Transactions */
+
+gboolean
+ct_store_begin (CtStore  *store,
+                GError  **error)
+{
+  sqlite3_stmt *st = prep (store->writer, "BEGIN IMMEDIATE", error);
+
+  return st != NULL && step_done (store->writer, st, "begin", error);
+}
+
+gboolean
+ct_store_commit (CtStore  *store,
+                 GError  **error)
+{
+  sqlite3_stmt *st = prep (store->writer, "COMMIT", error);
+
+  if (st == NULL || !step_done (store->writer, st, "commit", error))
+    {
+      ct_store_rollback (store);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+ct_store_rollback (CtStore *store)
+{
+  if (!sqlite3_get_autocommit (store->writer->db))
+    conn_exec (store->writer, "ROLLBACK", NULL);
+}
+
+gboolean
+ct_store_savepoint (CtStore  *store,
+                    GError  **error)
+{
+  sqlite3_stmt *st = prep (store->writer, "SAVEPOINT request", error);
+
+  return st != NULL && step_done (store->writer, st, "savepoint", error);
+}
+
+void
+ct_store_rollback_savepoint (CtStore *store)
+{
+  sqlite3_stmt *st = prep (store->writer, "ROLLBACK TO request", NULL);
+
+  if (st != NULL)
+    step_done (store->writer, st, "rollback to", NULL);
+}
+
+gboolean
+ct_store_release_savepoint (CtStore  *store,
+                            GError  **error)
+{
+  sqlite3_stmt *st = prep (store->writer, "RELEASE request", error);
+
+  return st != NULL && step_done (store->writer, st, "release", error);
+}
+
+/* Merchant and packages */
+
+gboolean
+ct_store_get_merchant (CtStore     *store,
+                       CtMerchant  *out,
+                       GError     **error)
+{
+  return merchant_get (store->writer, out, error);
+}
+
+gboolean
+ct_store_set_merchant (CtStore           *store,
+                       const CtMerchant  *m,
+                       GError           **error)
+{
+  return merchant_put (store->writer, m, error);
+}
+
+gboolean
+ct_store_read_merchant (CtStore     *store,
+                        CtMerchant  *out,
+                        GError     **error)
+{
+  Conn *c = reader_take (store);
+  gboolean ok = merchant_get (c, out, error);
+
+  reader_give (store, c);
+  return ok;
+}
+
+static void
+package_from_row (sqlite3_stmt *st,
+                  CtPackage    *p)
+{
+  p->id = col_text (st, 0);
+  p->amount = sqlite3_column_int64 (st, 1);
+  p->bonus = sqlite3_column_int64 (st, 2);
+  p->bonus_bp = sqlite3_column_int64 (st, 3);
+}
+
+static GPtrArray *
+packages_list (Conn    *c,
+               GError **error)
+{
+  sqlite3_stmt *st = prep (c, "SELECT id, amount, bonus, bonus_bp FROM packages ORDER BY position, id", error);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_package_free);
+  int rc;
+
+  if (st == NULL)
+    return NULL;
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      CtPackage *p = g_new0 (CtPackage, 1);
+      package_from_row (st, p);
+      g_ptr_array_add (list, p);
+    }
+  done (st);
+  if (rc != SQLITE_DONE)
+    {
+      db_error (c->db, rc, "packages", error);
+      return NULL;
+    }
+  return g_steal_pointer (&list);
+}
+
+GPtrArray *
+ct_store_list_packages (CtStore  *store,
+                        GError  **error)
+{
+  return packages_list (store->writer, error);
+}
+
+GPtrArray *
+ct_store_read_packages (CtStore  *store,
+                        GError  **error)
+{
+  Conn *c = reader_take (store);
+  GPtrArray *list = packages_list (c, error);
+
+  reader_give (store, c);
+  return list;
+}
+
+gboolean
+ct_store_get_package (CtStore     *store,
+                      const char  *id,
+                      CtPackage   *out,
+                      GError     **error)
+{
+  sqlite3_stmt *st = prep (store->writer, "SELECT id, amount, bonus, bonus_bp FROM packages WHERE id = ?1", error);
+  int rc;
+
+  memset (out, 0, sizeof *out);
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, id);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    package_from_row (st, out);
+  done (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no package \"%s\"", id);
+      return FALSE;
+    }
+  return db_error (store->writer->db, rc, "package", error);
+}
+
+gboolean
+ct_store_put_package (CtStore          *store,
+                      const CtPackage  *p,
+                      GError          **error)
+{
+  sqlite3_stmt *st = prep (store->writer,
+                           "INSERT INTO packages (id, amount, bonus, bonus_bp, position) "
+                           "VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(position), 0) + 1 FROM packages)) "
+                           "ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, "
+                           "bonus = excluded.bonus, bonus_bp = excluded.bonus_bp", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, p->id);
+  sqlite3_bind_int64 (st, 2, p->amount);
+  sqlite3_bind_int64 (st, 3, p->bonus);
+  sqlite3_bind_int64 (st, 4, p->bonus_bp);
+  return step_done (store->writer, st, "package", error);
+}
+
+static gboolean
+expect_one_change (Conn        *c,
+                   const char  *what,
+                   const char  *name,
+                   GError     **error)
+{
+  if (sqlite3_changes (c->db) == 0)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no %s \"%s\"", what, name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ct_store_remove_package (CtStore     *store,
+                         const char  *id,
+                         GError     **error)
+{
+  sqlite3_stmt *st = prep (store->writer, "DELETE FROM packages WHERE id = ?1", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, id);
+  return step_done (store->writer, st, "package", error)
+      && expect_one_change (store->writer, "package", id, error);
+}
+
+/* Tills and managers */
+
+gboolean
+ct_store_till_put (CtStore       *store,
+                   const char    *store_name,
+                   const char    *name,
+                   const guint8   token_hash[32],
+                   gboolean       must_be_new,
+                   GError       **error)
+{
+  Conn *c = store->writer;
+  sqlite3_stmt *st;
+  g_autofree char *label = g_strdup_printf ("%s/%s", store_name, name);
+
+  if (must_be_new)
+    st = prep (c, "INSERT INTO tills (store, name, token_hash) VALUES (?1, ?2, ?3)", error);
+  else
+    st = prep (c, "UPDATE tills SET token_hash = ?3, revoked = 0 WHERE store = ?1 AND name = ?2", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, store_name);
+  bind_text (st, 2, name);
+  sqlite3_bind_blob (st, 3, token_hash, 32, SQLITE_TRANSIENT);
+  if (!step_done (c, st, "till", error))
+    {
+      if (g_error_matches (*error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS))
+        {
+          g_clear_error (error);
+          g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS, "till %s already exists", label);
+        }
+      return FALSE;
+    }
+  return must_be_new || expect_one_change (c, "till", label, error);
+}
+
+gboolean
+ct_store_till_revoke (CtStore     *store,
+                      const char  *store_name,
+                      const char  *name,
+                      GError     **error)
+{
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "UPDATE tills SET revoked = 1 WHERE store = ?1 AND name = ?2", error);
+  g_autofree char *label = g_strdup_printf ("%s/%s", store_name, name);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, store_name);
+  bind_text (st, 2, name);
+  return step_done (c, st, "till", error) && expect_one_change (c, "till", label, error);
+}
+
+gboolean
+ct_store_till_by_token (CtStore       *store,
+                        const guint8   token_hash[32],
+                        CtTill        *out,
+                        GError       **error)
+{
+  Conn *c = store->n_readers > 0 ? reader_take (store) : store->writer;
+  sqlite3_stmt *st = prep (c, "SELECT id, store, name, revoked FROM tills WHERE token_hash = ?1", error);
+  gboolean ok = FALSE;
+  int rc;
+
+  memset (out, 0, sizeof *out);
+  if (st != NULL)
+    {
+      sqlite3_bind_blob (st, 1, token_hash, 32, SQLITE_TRANSIENT);
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        {
+          out->id = sqlite3_column_int64 (st, 0);
+          out->store = col_text (st, 1);
+          out->name = col_text (st, 2);
+          out->revoked = sqlite3_column_int (st, 3) != 0;
+          ok = TRUE;
+        }
+      else if (rc == SQLITE_DONE)
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "unknown token");
+      else
+        db_error (c->db, rc, "till", error);
+      done (st);
+    }
+  if (c != store->writer)
+    reader_give (store, c);
+  return ok;
+}
+
+gboolean
+ct_store_manager_put (CtStore     *store,
+                      const char  *id,
+                      const char  *pin_hash,
+                      int          must_be_new,
+                      GError     **error)
+{
+  Conn *c = store->writer;
+  sqlite3_stmt *st;
+
+  if (must_be_new)
+    st = prep (c, "INSERT INTO managers (id, pin_hash) VALUES (?1, ?2)", error);
+  else
+    st = prep (c, "UPDATE managers SET pin_hash = ?2, failures = 0, locked_until = 0 WHERE id = ?1", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, id);
+  bind_text (st, 2, pin_hash);
+  if (!step_done (c, st, "manager", error))
+    {
+      if (g_error_matches (*error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS))
+        {
+          g_clear_error (error);
+          g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS, "manager %s already exists", id);
+        }
+      return FALSE;
+    }
+  return must_be_new || expect_one_change (c, "manager", id, error);
+}
+
+gboolean
+ct_store_manager_remove (CtStore     *store,
+                         const char  *id,
+                         GError     **error)
+{
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "DELETE FROM managers WHERE id = ?1", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, id);
+  return step_done (c, st, "manager", error) && expect_one_change (c, "manager", id, error);
+}
+
+static gboolean
+manager_get (Conn        *c,
+             const char  *id,
+             CtManager   *out,
+             GError     **error)
+{
+  sqlite3_stmt *st = prep (c, "SELECT id, pin_hash, failures, locked_until FROM managers WHERE id = ?1", error);
+  int rc;
+
+  memset (out, 0, sizeof *out);
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, id);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      out->id = col_text (st, 0);
+      out->pin_hash = col_text (st, 1);
+      out->failures = sqlite3_column_int (st, 2);
+      out->locked_until = sqlite3_column_int64 (st, 3);
+    }
+  done (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no manager \"%s\"", id);
+      return FALSE;
+    }
+  return db_error (c->db, rc, "manager", error);
+}
+
+gboolean
+ct_store_manager_get (CtStore     *store,
+                      const char  *id,
+                      CtManager   *out,
+                      GError     **error)
+{
+  return manager_get (store->writer, id, out, error);
+}
+
+gboolean
+ct_store_read_manager (CtStore     *store,
+                       const char  *id,
+                       CtManager   *out,
+                       GError     **error)
+{
+  Conn *c = reader_take (store);
+  gboolean ok = manager_get (c, id, out, error);
+
+  reader_give (store, c);
+  return ok;
+}
+
+gboolean
+ct_store_manager_set_failures (CtStore     *store,
+                               const char  *id,
+                               int          failures,
+                               int64_t      locked_until,
+                               GError     **error)
+{
+  sqlite3_stmt *st = prep (store->writer,
+                           "UPDATE managers SET failures = ?2, locked_until = ?3 WHERE id = ?1", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, id);
+  sqlite3_bind_int (st, 2, failures);
+  sqlite3_bind_int64 (st, 3, locked_until);
+  return step_done (store->writer, st, "manager", error);
+}
+
+/* Cards */
+
+#define CARD_COLUMNS "card_no, status, level, name, phone, balance, points, created_at, updated_at"
+
+static void
+card_from_row (sqlite3_stmt *st,
+               CtCard       *c)
+{
+  c->card_no = col_text (st, 0);
+  c->status = col_text (st, 1);
+  c->level = col_text (st, 2);
+  c->name = col_text (st, 3);
+  c->phone = col_text (st, 4);
+  c->balance = sqlite3_column_int64 (st, 5);
+  c->points = sqlite3_column_int64 (st, 6);
+  c->created_at = sqlite3_column_int64 (st, 7);
+  c->updated_at = sqlite3_column_int64 (st, 8);
+}
+
+static gboolean
+card_get (Conn        *c,
+          const char  *card_no,
+          CtCard      *out,
+          GError     **error)
+{
+  sqlite3_stmt *st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE card_no = ?1", error);
+  int rc;
+
+  memset (out, 0, sizeof *out);
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, card_no);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    card_from_row (st, out);
+  done (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no card %s", card_no);
+      return FALSE;
+    }
+  return db_error (c->db, rc, "card", error);
+}
+
+gboolean
+ct_store_card_get (CtStore     *store,
+                   const char  *card_no,
+                   CtCard      *out,
+                   GError     **error)
+{
+  return card_get (store->writer, card_no, out, error);
+}
+
+gboolean
+ct_store_read_card (CtStore     *store,
+                    const char  *card_no,
+                    CtCard      *out,
+                    GError     **error)
+{
+  Conn *c = reader_take (store);
+  gboolean ok = card_get (c, card_no, out, error);
+
+  reader_give (store, c);
+  return ok;
+}
+
+gboolean
+ct_store_card_insert (CtStore       *store,
+                      const CtCard  *card,
+                      GError       **error)
+{
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "INSERT INTO cards (" CARD_COLUMNS ") "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7)", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, card->card_no);
+  bind_text (st, 2, card->status);
+  bind_text (st, 3, card->level);
+  bind_text (st, 4, card->name);
+  bind_text (st, 5, card->phone);
+  sqlite3_bind_int64 (st, 6, card->points);
+  sqlite3_bind_int64 (st, 7, card->created_at);
+  return step_done (c, st, "card", error);
+}
+
+gboolean
+ct_store_card_update (CtStore       *store,
+                      const CtCard  *card,
+                      GError       **error)
+{
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "UPDATE cards SET status = ?2, level = ?3, name = ?4, phone = ?5, "
+                              "updated_at = ?6 WHERE card_no = ?1", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, card->card_no);
+  bind_text (st, 2, card->status);
+  bind_text (st, 3, card->level);
+  bind_text (st, 4, card->name);
+  bind_text (st, 5, card->phone);
+  sqlite3_bind_int64 (st, 6, card->updated_at);
+  return step_done (c, st, "card", error) && expect_one_change (c, "card", card->card_no, error);
+}
+
+gboolean
+ct_store_card_add_points (CtStore     *store,
+                          const char  *card_no,
+                          int64_t      delta,
+                          int64_t     *out_points,
+                          GError     **error)
+{
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "UPDATE cards SET points = points + ?2 WHERE card_no = ?1 "
+                              "AND points + ?2 >= 0 RETURNING points", error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, card_no);
+  sqlite3_bind_int64 (st, 2, delta);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW && out_points != NULL)
+    *out_points = sqlite3_column_int64 (st, 0);
+  done (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT, "points of %s would go below zero", card_no);
+      return FALSE;
+    }
+  return db_error (c->db, rc, "points", error);
+}
+
+/* Ledger */
+
+gboolean
+ct_store_post (CtStore          *store,
+               const CtPosting  *postings,
+               guint             n_postings,
+               GError          **error)
+{
+  Conn *c = store->writer;
+  int64_t now = ct_store_now_ms ();
+
+  for (guint i = 0; i < n_postings; i++)
+    {
+      const CtPosting *p = &postings[i];
+      sqlite3_stmt *st;
+
+      if (p->amount == 0)
+        continue;
+      /* The floor is part of the update itself, so the database refuses an
+       * overdraft whatever the application thought the balance was. */
+      if (p->account[0] == '@')
+        st = prep (c, "UPDATE accounts SET balance = balance + ?1 WHERE name = ?2 "
+                      "AND (floor_zero = 0 OR balance + ?1 >= 0)", error);
+      else
+        st = prep (c, "UPDATE cards SET balance = balance + ?1, updated_at = ?3 WHERE card_no = ?2 "
+                      "AND balance + ?1 >= 0", error);
+      if (st == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (st, 1, p->amount);
+      bind_text (st, 2, p->account);
+      if (p->account[0] != '@')
+        sqlite3_bind_int64 (st, 3, now);
+      if (!step_done (c, st, "posting", error))
+        return FALSE;
+      if (sqlite3_changes (c->db) == 0)
+        {
+          g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT,
+                       "account %s cannot go below zero", p->account);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+ct_store_tx_insert (CtStore          *store,
+                    CtTx             *tx,
+                    const CtPosting  *postings,
+                    guint             n_postings,
+                    GError          **error)
+{
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "INSERT INTO transactions (card_no, kind, delta, bonus, balance_after,"
+                              " points_delta, points_after, store, till, operator, manager, reason,"
+                              " order_ref, refund_of, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+                              " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", error);
+  int64_t sum = 0;
+
+  if (st == NULL)
+    return FALSE;
+  for (guint i = 0; i < n_postings; i++)
+    sum += postings[i].amount;
+  g_assert (sum == 0);
+
+  bind_text (st, 1, tx->card_no);
+  bind_text (st, 2, tx->kind);
+  sqlite3_bind_int64 (st, 3, tx->delta);
+  sqlite3_bind_int64 (st, 4, tx->bonus);
+  sqlite3_bind_int64 (st, 5, tx->balance_after);
+  sqlite3_bind_int64 (st, 6, tx->points_delta);
+  sqlite3_bind_int64 (st, 7, tx->points_after);
+  bind_text (st, 8, tx->store);
+  bind_text (st, 9, tx->till);
+  bind_text (st, 10, tx->operator_name);
+  bind_text (st, 11, tx->manager);
+  bind_text (st, 12, tx->reason);
+  bind_text (st, 13, tx->order_ref);
+  if (tx->refund_of > 0)
+    sqlite3_bind_int64 (st, 14, tx->refund_of);
+  else
+    sqlite3_bind_null (st, 14);
+  sqlite3_bind_int64 (st, 15, tx->created_at);
+  if (!step_done (c, st, "transaction", error))
+    return FALSE;
+  tx->id = sqlite3_last_insert_rowid (c->db);
+
+  st = prep (c, "INSERT INTO postings (tx_id, account, amount) VALUES (?1, ?2, ?3)", error);
+  if (st == NULL)
+    return FALSE;
+  for (guint i = 0; i < n_postings; i++)
+    {
+      if (postings[i].amount == 0)
+        continue;
+      sqlite3_bind_int64 (st, 1, tx->id);
+      bind_text (st, 2, postings[i].account);
+      sqlite3_bind_int64 (st, 3, postings[i].amount);
+      if (!step_done (c, st, "posting", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+#define TX_COLUMNS "id, card_no, kind, delta, bonus, balance_after, points_delta, points_after, " \
+                   "store, till, operator, manager, reason, order_ref, refund_of, created_at"
+
+static void
+tx_from_row (sqlite3_stmt *st,
+             CtTx         *t)
+{
+  t->id = sqlite3_column_int64 (st, 0);
+  t->card_no = col_text (st, 1);
+  t->kind = col_text (st, 2);
+  t->delta = sqlite3_column_int64 (st, 3);
+  t->bonus = sqlite3_column_int64 (st, 4);
+  t->balance_after = sqlite3_column_int64 (st, 5);
+  t->points_delta = sqlite3_column_int64 (st, 6);
+  t->points_after = sqlite3_column_int64 (st, 7);
+  t->store = col_text (st, 8);
+  t->till = col_text (st, 9);
+  t->operator_name = col_text (st, 10);
+  t->manager = col_text (st, 11);
+  t->reason = col_text (st, 12);
+  t->order_ref = col_text (st, 13);
+  t->refund_of = sqlite3_column_int64 (st, 14);
+  t->created_at = sqlite3_column_int64 (st, 15);
+}
+
+gboolean
+ct_store_tx_get (CtStore  *store,
+                 int64_t   id,
+                 CtTx     *out,
+                 GError  **error)
+{
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE id = ?1", error);
+  int rc;
+
+  memset (out, 0, sizeof *out);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, id);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    tx_from_row (st, out);
+  done (st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no transaction %" G_GINT64_FORMAT, id);
+      return FALSE;
+    }
+  return db_error (c->db, rc, "transaction", error);
+}
+
+gboolean
+ct_store_tx_refunded (CtStore *store,
+                      int64_t  id)
+{
+  sqlite3_stmt *st = prep (store->writer, "SELECT 1 FROM transactions WHERE refund_of = ?1", NULL);
+  gboolean found;
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, id);
+  found = sqlite3_step (st) == SQLITE_ROW;
+  done (st);
+  return found;
+}
+
+static int64_t
+balance_get (Conn        *c,
+             const char  *account,
+             GError     **error)
+{
+  sqlite3_stmt *st;
+  int64_t v = -1;
+  int rc;
+
+  if (account[0] == '@')
+    st = prep (c, "SELECT balance FROM accounts WHERE name = ?1", error);
+  else
+    st = prep (c, "SELECT balance FROM cards WHERE card_no = ?1", error);
+  if (st == NULL)
+    return -1;
+  bind_text (st, 1, account);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    v = sqlite3_column_int64 (st, 0);
+  else if (rc == SQLITE_DONE)
+    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no account %s", account);
+  else
+    db_error (c->db, rc, "balance", error);
+  done (st);
+  return v;
+}
+
+int64_t
+ct_store_account_balance (CtStore     *store,
+                          const char  *account,
+                          GError     **error)
+{
+  return balance_get (store->writer, account, error);
+}
+
+int64_t
+ct_store_read_balance (CtStore     *store,
+                       const char  *account,
+                       GError     **error)
+{
+  Conn *c = reader_take (store);
+  int64_t v = balance_get (c, account, error);
+
+  reader_give (store, c);
+  return v;
+}
+
+/* Idempotency */
+
+static char *
+claim_name (int64_t     till_id,
+            const char *key)
+{
+  return g_strdup_printf ("%" G_GINT64_FORMAT ":%s", till_id, key);
+}
+
+gboolean
+ct_store_claim_key (CtStore     *store,
+                    int64_t      till_id,
+                    const char  *key)
+{
+  char *name = claim_name (till_id, key);
+  gboolean ok;
+
+  g_mutex_lock (&store->claims_lock);
+  ok = g_hash_table_add (store->claims, name);
+  g_mutex_unlock (&store->claims_lock);
+  return ok;
+}
+
+void
+ct_store_unclaim_key (CtStore     *store,
+                      int64_t      till_id,
+                      const char  *key)
+{
+  g_autofree char *name = claim_name (till_id, key);
+
+  g_mutex_lock (&store->claims_lock);
+  g_hash_table_remove (store->claims, name);
+  g_mutex_unlock (&store->claims_lock);
+}
+
+gboolean
+ct_store_key_get (CtStore          *store,
+                  int64_t           till_id,
+                  const char       *key,
+                  CtStoreKeyState  *out_state,
+                  guint8            out_hash[32],
+                  guint            *out_status,
+                  char            **out_body,
+                  GError          **error)
+{
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "SELECT hash, status, body FROM idempotency WHERE till_id = ?1 AND key = ?2", error);
+  int rc;
+
+  *out_state = CT_STORE_KEY_NEW;
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, till_id);
+  bind_text (st, 2, key);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      const void *h = sqlite3_column_blob (st, 0);
+
+      *out_state = CT_STORE_KEY_DONE;
+      memset (out_hash, 0, 32);
+      if (h != NULL && sqlite3_column_bytes (st, 0) == 32)
+        memcpy (out_hash, h, 32);
+      *out_status = (guint) sqlite3_column_int (st, 1);
+      *out_body = col_text (st, 2);
+    }
+  done (st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return db_error (c->db, rc, "idempotency", error);
+  return TRUE;
+}
+
+gboolean
+ct_store_key_put (CtStore       *store,
+                  int64_t        till_id,
+                  const char    *key,
+                  const guint8   hash[32],
+                  guint          status,
+                  const char    *body,
+                  GError       **error)
+{
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "INSERT INTO idempotency (till_id, key, hash, status, body, created_at) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, till_id);
+  bind_text (st, 2, key);
+  sqlite3_bind_blob (st, 3, hash, 32, SQLITE_TRANSIENT);
+  sqlite3_bind_int (st, 4, (int) status);
+  bind_text (st, 5, body);
+  sqlite3_bind_int64 (st, 6, ct_store_now_ms ());
+  return step_done (c, st, "idempotency", error);
+}
+
+gboolean
+ct_store_key_expire (CtStore  *store,
+                     int64_t   older_than_ms,
+                     GError  **error)
+{
+  sqlite3_stmt *st = prep (store->writer, "DELETE FROM idempotency WHERE created_at < ?1", error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, older_than_ms);
+  return step_done (store->writer, st, "idempotency", error);
+}
+
+/* Reads */
+
+GPtrArray *
+ct_store_find_cards (CtStore     *store,
+                     const char  *phone,
+                     const char  *name,
+                     guint        limit,
+                     GError     **error)
+{
+  Conn *c = reader_take (store);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_card_free);
+  sqlite3_stmt *st;
+  gboolean ok = FALSE;
+  int rc = SQLITE_ERROR;
+
+  if (phone != NULL)
+    st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE phone = ?1 ORDER BY created_at, card_no LIMIT ?2", error);
+  else
+    st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE instr(lower(name), lower(?1)) > 0 "
+                  "ORDER BY created_at, card_no LIMIT ?2", error);
+  if (st != NULL)
+    {
+      bind_text (st, 1, phone != NULL ? phone : name);
+      sqlite3_bind_int (st, 2, (int) limit);
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          CtCard *card = g_new0 (CtCard, 1);
+          card_from_row (st, card);
+          g_ptr_array_add (list, card);
+        }
+      done (st);
+      ok = rc == SQLITE_DONE || db_error (c->db, rc, "cards", error);
+    }
+  reader_give (store, c);
+  return ok ? g_steal_pointer (&list) : NULL;
+}
+
+static GPtrArray *
+collect_tx (Conn          *c,
+            sqlite3_stmt  *st,
+            GError       **error)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_tx_free);
+  int rc;
+
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      CtTx *t = g_new0 (CtTx, 1);
+      tx_from_row (st, t);
+      g_ptr_array_add (list, t);
+    }
+  done (st);
+  if (rc != SQLITE_DONE)
+    {
+      db_error (c->db, rc, "transactions", error);
+      return NULL;
+    }
+  return g_steal_pointer (&list);
+}
+
+GPtrArray *
+ct_store_card_history (CtStore     *store,
+                       const char  *card_no,
+                       int64_t      from_ms,
+                       int64_t      to_ms,
+                       int64_t      before_id,
+                       guint        limit,
+                       GError     **error)
+{
+  Conn *c = reader_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE card_no = ?1 AND id < ?2 "
+                              "AND created_at >= ?3 AND created_at < ?4 ORDER BY id DESC LIMIT ?5", error);
+  GPtrArray *list = NULL;
+
+  if (st != NULL)
+    {
+      bind_text (st, 1, card_no);
+      sqlite3_bind_int64 (st, 2, before_id > 0 ? before_id : G_MAXINT64);
+      sqlite3_bind_int64 (st, 3, from_ms);
+      sqlite3_bind_int64 (st, 4, to_ms);
+      sqlite3_bind_int (st, 5, (int) limit);
+      list = collect_tx (c, st, error);
+    }
+  reader_give (store, c);
+  return list;
+}
+
+GPtrArray *
+ct_store_store_day (CtStore     *store,
+                    const char  *store_name,
+                    const char  *till,
+                    int64_t      from_ms,
+                    int64_t      to_ms,
+                    GError     **error)
+{
+  Conn *c = reader_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE created_at >= ?1 "
+                              "AND created_at < ?2 AND store = ?3 AND (?4 IS NULL OR till = ?4) "
+                              "ORDER BY id", error);
+  GPtrArray *list = NULL;
+
+  if (st != NULL)
+    {
+      sqlite3_bind_int64 (st, 1, from_ms);
+      sqlite3_bind_int64 (st, 2, to_ms);
+      bind_text (st, 3, store_name);
+      bind_text (st, 4, till);
+      list = collect_tx (c, st, error);
+    }
+  reader_give (store, c);
+  return list;
+}
+
+gboolean
+ct_store_ledger_check (CtStore        *store,
+                       CtLedgerCheck  *out,
+                       GError        **error)
+{
+  Conn *c = reader_take (store);
+  gboolean ok = FALSE;
+  sqlite3_stmt *st;
+  int rc;
+
+  memset (out, 0, sizeof *out);
+  /* One read transaction so every figure comes from the same snapshot. */
+  if (!conn_exec (c, "BEGIN", error))
+    goto out;
+  st = prep (c, "SELECT (SELECT coalesce(sum(balance), 0) FROM cards),"
+                " (SELECT balance FROM accounts WHERE name = '@pool'),"
+                " (SELECT balance FROM accounts WHERE name = '@cash'),"
+                " (SELECT balance FROM accounts WHERE name = '@promo'),"
+                " (SELECT balance FROM accounts WHERE name = '@legacy'),"
+                " (SELECT coalesce(sum(amount), 0) FROM postings),"
+                " (SELECT count(*) FROM (SELECT account, sum(amount) AS s FROM postings GROUP BY account) p"
+                "   LEFT JOIN cards ON cards.card_no = p.account LEFT JOIN accounts ON accounts.name = p.account"
+                "   WHERE coalesce(cards.balance, accounts.balance) IS NOT p.s)"
+                " + (SELECT count(*) FROM cards WHERE balance <> 0 AND card_no NOT IN (SELECT account FROM postings))",
+             error);
+  if (st == NULL)
+    goto rollback;
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      out->cards = sqlite3_column_int64 (st, 0);
+      out->pool = sqlite3_column_int64 (st, 1);
+      out->cash = sqlite3_column_int64 (st, 2);
+      out->promo = sqlite3_column_int64 (st, 3);
+      out->legacy = sqlite3_column_int64 (st, 4);
+      out->postings_sum = sqlite3_column_int64 (st, 5);
+      out->balances_match = sqlite3_column_int64 (st, 6) == 0;
+      out->sum = out->cards + out->pool + out->cash + out->promo + out->legacy;
+      ok = TRUE;
+    }
+  else
+    db_error (c->db, rc, "ledger check", error);
+  done (st);
+rollback:
+  conn_exec (c, "COMMIT", NULL);
+out:
+  reader_give (store, c);
+  return ok;
+}

@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-strict-json"
+#include "config.h"
+
+#include <string.h>
+
+#include "ct-strict-json.h"
+
+/* json-c 0.16 accepts 12.0, 1e3 and out-of-range integers and silently
+ * converts or clamps them, and it keeps the last of two duplicate keys. The
+ * service must refuse all of those, so every body first goes through this
+ * small RFC 8259 validator, which also insists that every number is an
+ * integer literal within int64 and that no object repeats a key. */
+
+G_DEFINE_QUARK (ct-strict-json-error-quark, ct_strict_json_error)
+
+typedef struct
+{
+  const char *p;
+  const char *end;
+  int         depth;
+} Scanner;
+
+static gboolean parse_value (Scanner *s, GError **error);
+
+static void
+skip_ws (Scanner *s)
+{
+  while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+    s->p++;
+}
+
+static gboolean
+fail (Scanner     *s,
+      const char  *start,
+      int          code,
+      const char  *what,
+      GError     **error)
+{
+  g_set_error (error, CT_STRICT_JSON_ERROR, code, "%s at byte %" G_GSIZE_FORMAT,
+               what, (gsize) (s->p - start));
+  return FALSE;
+}
+
+static int
+hex_value (char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+static gboolean
+read_hex4 (Scanner  *s,
+           gunichar *out)
+{
+  gunichar v = 0;
+
+  if (s->end - s->p < 4)
+    return FALSE;
+  for (int i = 0; i < 4; i++)
+    {
+      int h = hex_value (s->p[i]);
+      if (h < 0)
+        return FALSE;
+      v = (v << 4) | (gunichar) h;
+    }
+  s->p += 4;
+  *out = v;
+  return TRUE;
+}
+
+/* Scans a string starting at the opening quote. When @out is set, the
+ * decoded text is appended to it (keys need it for the duplicate check). */
+static gboolean
+parse_string (Scanner  *s,
+              GString  *out,
+              GError  **error)
+{
+  const char *start = s->p;
+
+  g_assert (*s->p == '"');
+  s->p++;
+  while (s->p < s->end)
+    {
+      const char *run = s->p;
+      unsigned char c;
+
+      while (s->p < s->end && *s->p != '"' && *s->p != '\\' && (unsigned char) *s->p >= 0x20)
+        s->p++;
+      if (!g_utf8_validate (run, s->p - run, NULL))
+        return fail (s, start, CT_STRICT_JSON_ERROR_ENCODING, "string is not valid UTF-8", error);
+      if (out != NULL)
+        g_string_append_len (out, run, s->p - run);
+      if (s->p >= s->end)
+        break;
+      c = (unsigned char) *s->p;
+      if (c == '"')
+        {
+          s->p++;
+          return TRUE;
+        }
+      if (c < 0x20)
+        return fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "control character in string", error);
+      /* A backslash escape. */
+      s->p++;
+      if (s->p >= s->end)
+        break;
+      c = (unsigned char) *s->p++;
+      switch (c)
+        {
+        case '"': case '\\': case '/':
+          if (out != NULL)
+            g_string_append_c (out, (char) c);
+          break;
+        case 'b': if (out) g_string_append_c (out, '\b'); break;
+        case 'f': if (out) g_string_append_c (out, '\f'); break;
+        case 'n': if (out) g_string_append_c (out, '\n'); break;
+        case 'r': if (out) g_string_append_c (out, '\r'); break;
+        case 't': if (out) g_string_append_c (out, '\t'); break;
+        case 'u':
+          {
+            gunichar u;
+
+            if (!read_hex4 (s, &u))
+              return fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "bad \\u escape", error);
+            if (u >= 0xD800 && u <= 0xDBFF)
+              {
+                gunichar low;
+
+                if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u')
+                  return fail (s, start, CT_STRICT_JSON_ERROR_ENCODING, "unpaired surrogate", error);
+                s->p += 2;
+                if (!read_hex4 (s, &low) || low < 0xDC00 || low > 0xDFFF)
+                  return fail (s, start, CT_STRICT_JSON_ERROR_ENCODING, "unpaired surrogate", error);
+                u = 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00);
+              }
+            else if (u >= 0xDC00 && u <= 0xDFFF)
+              return fail (s, start, CT_STRICT_JSON_ERROR_ENCODING, "unpaired surrogate", error);
+            if (u == 0)
+              return fail (s, start, CT_STRICT_JSON_ERROR_ENCODING, "NUL character in string", error);
+            if (out != NULL)
+              g_string_append_unichar (out, u);
+          }
+          break;
+        default:
+          return fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "bad escape in string", error);
+        }
+    }
+  return fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "unterminated string", error);
+}
+
+static gboolean
+parse_number (Scanner  *s,
+              GError  **error)
+{
+  const char *start = s->p;
+  char buf[24];
+  gint64 v;
+  gsize len;
+
+  if (*s->p == '-')
+    s->p++;
+  if (s->p >= s->end || !g_ascii_isdigit (*s->p))
+    return fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "bad number", error);
+  if (*s->p == '0')
+    s->p++;
+  else
+    while (s->p < s->end && g_ascii_isdigit (*s->p))
+      s->p++;
+  if (s->p < s->end && (*s->p == '.' || *s->p == 'e' || *s->p == 'E'))
+    return fail (s, start, CT_STRICT_JSON_ERROR_NUMBER, "number is not an integer", error);
+  if (s->p < s->end && g_ascii_isdigit (*s->p))
+    return fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "number with a leading zero", error);
+  len = s->p - start;
+  if (len >= sizeof buf)
+    return fail (s, start, CT_STRICT_JSON_ERROR_NUMBER, "integer out of range", error);
+  memcpy (buf, start, len);
+  buf[len] = '\0';
+  if (!g_ascii_string_to_signed (buf, 10, G_MININT64, G_MAXINT64, &v, NULL))
+    return fail (s, start, CT_STRICT_JSON_ERROR_NUMBER, "integer out of range", error);
+  return TRUE;
+}
+
+static gboolean
+parse_literal (Scanner    *s,
+               const char *word,
+               GError    **error)
+{
+  gsize n = strlen (word);
+
+  if ((gsize) (s->end - s->p) < n || memcmp (s->p, word, n) != 0)
+    return fail (s, s->p, CT_STRICT_JSON_ERROR_SYNTAX, "unexpected token", error);
+  s->p += n;
+  return TRUE;
+}
+
+static int
+compare_keys (gconstpointer a,
+              gconstpointer b)
+{
+  const GString *ka = *(GString * const *) a;
+  const GString *kb = *(GString * const *) b;
+  gsize n = MIN (ka->len, kb->len);
+  int r = memcmp (ka->str, kb->str, n);
+
+  if (r != 0)
+    return r;
+  return ka->len < kb->len ? -1 : ka->len > kb->len ? 1 : 0;
+}
+
+static void
+free_key (gpointer key)
+{
+  g_string_free (key, TRUE);
+}
+
+static gboolean
+parse_object (Scanner  *s,
+              GError  **error)
+{
+  const char *start = s->p;
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (free_key);
+
+  s->p++;
+  skip_ws (s);
+  if (s->p < s->end && *s->p == '}')
+    {
+      s->p++;
+      return TRUE;
+    }
+  for (;;)
+    {
+      GString *key;
+
+      skip_ws (s);
+      if (s->p >= s->end || *s->p != '"')
+        return fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "expected a key", error);
+      key = g_string_new (NULL);
+      g_ptr_array_add (keys, key);
+      if (!parse_string (s, key, error))
+        return FALSE;
+      skip_ws (s);
+      if (s->p >= s->end || *s->p != ':')
+        return fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "expected ':'", error);
+      s->p++;
+      if (!parse_value (s, error))
+        return FALSE;
+      skip_ws (s);
+      if (s->p < s->end && *s->p == ',')
+        {
+          s->p++;
+          continue;
+        }
+      if (s->p < s->end && *s->p == '}')
+        {
+          s->p++;
+          break;
+        }
+      return fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "expected ',' or '}'", error);
+    }
+
+  /* Sorting keeps a huge object O(n log n) instead of quadratic. */
+  g_ptr_array_sort (keys, compare_keys);
+  for (guint i = 1; i < keys->len; i++)
+    if (compare_keys (&keys->pdata[i - 1], &keys->pdata[i]) == 0)
+      {
+        GString *k = keys->pdata[i];
+        g_set_error (error, CT_STRICT_JSON_ERROR, CT_STRICT_JSON_ERROR_DUPLICATE_KEY,
+                     "duplicate key \"%s\"", k->str);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static gboolean
+parse_array (Scanner  *s,
+             GError  **error)
+{
+  const char *start = s->p;
+
+  s->p++;
+  skip_ws (s);
+  if (s->p < s->end && *s->p == ']')
+    {
+      s->p++;
+      return TRUE;
+    }
+  for (;;)
+    {
+      if (!parse_value (s, error))
+        return FALSE;
+      skip_ws (s);
+      if (s->p < s->end && *s->p == ',')
+        {
+          s->p++;
+          continue;
+        }
+      if (s->p < s->end && *s->p == ']')
+        {
+          s->p++;
+          return TRUE;
+        }
+      return fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "expected ',' or ']'", error);
+    }
+}
+
+static gboolean
+parse_value (Scanner  *s,
+             GError  **error)
+{
+  gboolean ok;
+
+  skip_ws (s);
+  if (s->p >= s->end)
+    return fail (s, s->p, CT_STRICT_JSON_ERROR_SYNTAX, "unexpected end of input", error);
+
+  switch (*s->p)
+    {
+    case '{':
+    case '[':
+      if (++s->depth > CT_STRICT_JSON_MAX_DEPTH)
+        {
+          g_set_error (error, CT_STRICT_JSON_ERROR, CT_STRICT_JSON_ERROR_TOO_DEEP,
+                       "nesting deeper than %d levels", CT_STRICT_JSON_MAX_DEPTH);
+          return FALSE;
+        }
+      ok = *s->p == '{' ? parse_object (s, error) : parse_array (s, error);
+      s->depth--;
+      return ok;
+    case '"':
+      return parse_string (s, NULL, error);
+    case 't':
+      return parse_literal (s, "true", error);
+    case 'f':
+      return parse_literal (s, "false", error);
+    case 'n':
+      return parse_literal (s, "null", error);
+    default:
+      if (*s->p == '-' || g_ascii_isdigit (*s->p))
+        return parse_number (s, error);
+      return fail (s, s->p, CT_STRICT_JSON_ERROR_SYNTAX, "unexpected character", error);
+    }
+}
+
+/**
+ * ct_strict_json_validate:
+ * Checks that @text is exactly one JSON value with integer-only numbers within
+ * int64, no duplicate keys, valid UTF-8 and at most CT_STRICT_JSON_MAX_DEPTH
+ * levels of nesting.
+ */
+gboolean
+ct_strict_json_validate (const char  *text,
+                         gsize        len,
+                         GError     **error)
+{
+  Scanner s = { text, text + len, 0 };
+
+  g_return_val_if_fail (text != NULL || len == 0, FALSE);
+
+  if (!parse_value (&s, error))
+    return FALSE;
+  skip_ws (&s);
+  if (s.p != s.end)
+    return fail (&s, text, CT_STRICT_JSON_ERROR_SYNTAX, "trailing data after the JSON value", error);
+  return TRUE;
+}
+
+/**
+ * ct_strict_json_parse:
+ * Validates @text strictly, then builds the json-c tree for it.
+ */
+json_object *
+ct_strict_json_parse (const char  *text,
+                      gsize        len,
+                      GError     **error)
+{
+  json_tokener *tok;
+  json_object *obj;
+
+  if (!ct_strict_json_validate (text, len, error))
+    return NULL;
+  if (len > G_MAXINT)
+    {
+      g_set_error (error, CT_STRICT_JSON_ERROR, CT_STRICT_JSON_ERROR_SYNTAX, "document too large");
+      return NULL;
+    }
+  tok = json_tokener_new_ex (CT_STRICT_JSON_MAX_DEPTH + 2);
+  json_tokener_set_flags (tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+  obj = json_tokener_parse_ex (tok, text, (int) len);
+  if (obj == NULL && json_tokener_get_error (tok) == json_tokener_continue)
+    obj = json_tokener_parse_ex (tok, "", 1);
+  if (json_tokener_get_error (tok) != json_tokener_success)
+    {
+      g_set_error (error, CT_STRICT_JSON_ERROR, CT_STRICT_JSON_ERROR_SYNTAX, "%s",
+                   json_tokener_error_desc (json_tokener_get_error (tok)));
+      json_object_put (obj);
+      obj = NULL;
+    }
+  json_tokener_free (tok);
+  return obj;
+}

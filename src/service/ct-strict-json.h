@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <json-c/json.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+#define CT_STRICT_JSON_ERROR (ct_strict_json_error_quark ())
+
+typedef enum
+{
+  CT_STRICT_JSON_ERROR_SYNTAX,
+  CT_STRICT_JSON_ERROR_NUMBER,
+  CT_STRICT_JSON_ERROR_DUPLICATE_KEY,
+  CT_STRICT_JSON_ERROR_TOO_DEEP,
+  CT_STRICT_JSON_ERROR_ENCODING,
+} CtStrictJsonError;
+
+#define CT_STRICT_JSON_MAX_DEPTH 32
+
+GQuark       ct_strict_json_error_quark (void);
+
+gboolean     ct_strict_json_validate    (const char   *text,
+                                         gsize         len,
+                                         GError      **error);
+json_object *ct_strict_json_parse       (const char   *text,
+                                         gsize         len,
+                                         GError      **error);
+
+G_END_DECLS
