@@ -1,0 +1,1541 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-client"
+#include "config.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#include "ct-card-number.h"
+#include "ct-client.h"
+#include "ct-embedded.h"
+#include "ct-member-cache.h"
+#include "ct-sync.h"
+
+struct _CtClient
+{
+  GObject            parent_instance;
+
+  CtClientConfig    *config;
+  GMainContext      *context;
+  CtOutbox          *outbox;
+  CtMemberCache     *cache;
+  CtSync            *sync;
+  char              *service_id;
+
+  GMutex             lock;       /* guards the fields below */
+  CtEmbedded        *embedded;
+  char              *operator_name;
+  CtConnectionState  state;
+  guint              pending;
+  guint              attention;
+  gboolean           started;
+
+  GThread           *bg_thread;
+  GMutex             bg_lock;
+  GCond              bg_cond;
+  gboolean           bg_stop;
+  gboolean           bg_kick;
+};
+
+G_DEFINE_FINAL_TYPE (CtClient, ct_client, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_CONNECTION_STATE,
+  PROP_PENDING_COUNT,
+  PROP_ATTENTION_COUNT,
+  PROP_MERCHANT,
+  N_PROPS
+};
+
+enum
+{
+  SIGNAL_CARD_UPDATED,
+  SIGNAL_OUTBOX_CHANGED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+GType
+ct_connection_state_get_type (void)
+{
+  static gsize type = 0;
+
+  if (g_once_init_enter (&type))
+    {
+      static const GEnumValue values[] = {
+        { CT_CONNECTION_UNKNOWN, "CT_CONNECTION_UNKNOWN", "unknown" },
+        { CT_CONNECTION_ONLINE, "CT_CONNECTION_ONLINE", "online" },
+        { CT_CONNECTION_OFFLINE, "CT_CONNECTION_OFFLINE", "offline" },
+        { 0, NULL, NULL },
+      };
+      g_once_init_leave (&type, g_enum_register_static ("CtConnectionState", values));
+    }
+  return type;
+}
+
+void
+ct_answer_free (CtAnswer *answer)
+{
+  if (answer == NULL)
+    return;
+  g_clear_pointer (&answer->body, g_bytes_unref);
+  g_free (answer->idempotency_key);
+  g_free (answer->reason);
+  g_free (answer);
+}
+
+gboolean
+ct_answer_to_error (const CtAnswer *answer, GError **error)
+{
+  gsize len = 0;
+  const char *data;
+
+  g_return_val_if_fail (answer != NULL, FALSE);
+
+  if (answer->queued || answer->not_sent)
+    {
+      g_set_error_literal (error, CT_CLIENT_ERROR,
+                           answer->queued ? CT_CLIENT_ERROR_QUEUED : answer->reason_code,
+                           answer->reason ? answer->reason : "no answer from the service");
+      return FALSE;
+    }
+  if (answer->status >= 200 && answer->status < 300)
+    return TRUE;
+  data = answer->body ? g_bytes_get_data (answer->body, &len) : NULL;
+  return ct_wire_decode_error (answer->status, data, len, error);
+}
+
+/* ---- notifications, always delivered in the client's context ---------- */
+
+typedef struct
+{
+  CtClient *client;
+  int       what;      /* -1: outbox changed, -2: card, else a property id */
+  CtCard   *card;
+} Notification;
+
+static gboolean
+deliver (gpointer data)
+{
+  Notification *n = data;
+
+  if (n->what == -2)
+    g_signal_emit (n->client, signals[SIGNAL_CARD_UPDATED], 0, n->card);
+  else if (n->what == -1)
+    {
+      g_object_notify_by_pspec (G_OBJECT (n->client), properties[PROP_PENDING_COUNT]);
+      g_object_notify_by_pspec (G_OBJECT (n->client), properties[PROP_ATTENTION_COUNT]);
+      g_signal_emit (n->client, signals[SIGNAL_OUTBOX_CHANGED], 0);
+    }
+  else
+    g_object_notify_by_pspec (G_OBJECT (n->client), properties[n->what]);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+notification_free (gpointer data)
+{
+  Notification *n = data;
+
+  g_object_unref (n->client);
+  g_clear_pointer (&n->card, ct_card_free);
+  g_free (n);
+}
+
+static void
+schedule (CtClient *self, int what, const CtCard *card)
+{
+  Notification *n = g_new0 (Notification, 1);
+
+  n->client = g_object_ref (self);
+  n->what = what;
+  n->card = card ? ct_card_copy (card) : NULL;
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, deliver, n, notification_free);
+}
+
+static void
+recount (CtClient *self)
+{
+  guint pending = ct_outbox_count (self->outbox, CT_OUTBOX_STATE_PENDING);
+  guint attention = ct_outbox_count (self->outbox, CT_OUTBOX_STATE_NEEDS_ATTENTION);
+  gboolean changed;
+
+  g_mutex_lock (&self->lock);
+  changed = pending != self->pending || attention != self->attention;
+  self->pending = pending;
+  self->attention = attention;
+  g_mutex_unlock (&self->lock);
+  if (changed)
+    schedule (self, -1, NULL);
+}
+
+static void
+on_sync_event (CtSyncEvent event, gconstpointer data, gpointer user_data)
+{
+  CtClient *self = user_data;
+  CtConnectionState state;
+  gboolean changed = FALSE;
+
+  switch (event)
+    {
+    case CT_SYNC_EVENT_ONLINE:
+    case CT_SYNC_EVENT_OFFLINE:
+      state = event == CT_SYNC_EVENT_ONLINE ? CT_CONNECTION_ONLINE : CT_CONNECTION_OFFLINE;
+      g_mutex_lock (&self->lock);
+      changed = self->state != state;
+      self->state = state;
+      g_mutex_unlock (&self->lock);
+      if (changed)
+        schedule (self, PROP_CONNECTION_STATE, NULL);
+      break;
+    case CT_SYNC_EVENT_OUTBOX_CHANGED:
+      recount (self);
+      break;
+    case CT_SYNC_EVENT_CARD:
+      schedule (self, -2, data);
+      break;
+    default:
+      break;
+    }
+}
+
+/* ---- object ------------------------------------------------------------ */
+
+static void
+ct_client_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  CtClient *self = CT_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONNECTION_STATE:
+      g_value_set_enum (value, ct_client_get_connection_state (self));
+      break;
+    case PROP_PENDING_COUNT:
+      g_value_set_uint (value, ct_client_get_pending_count (self));
+      break;
+    case PROP_ATTENTION_COUNT:
+      g_value_set_uint (value, ct_client_get_attention_count (self));
+      break;
+    case PROP_MERCHANT:
+      g_value_take_boxed (value, ct_client_dup_merchant (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ct_client_finalize (GObject *object)
+{
+  CtClient *self = CT_CLIENT (object);
+
+  ct_client_shutdown (self);
+  g_clear_pointer (&self->sync, ct_sync_free);
+  g_clear_pointer (&self->outbox, ct_outbox_close);
+  g_clear_pointer (&self->cache, ct_member_cache_close);
+  g_clear_pointer (&self->config, ct_client_config_free);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_free (self->service_id);
+  g_free (self->operator_name);
+  g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->bg_lock);
+  g_cond_clear (&self->bg_cond);
+
+  G_OBJECT_CLASS (ct_client_parent_class)->finalize (object);
+}
+
+static void
+ct_client_class_init (CtClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = ct_client_get_property;
+  object_class->finalize = ct_client_finalize;
+
+  properties[PROP_CONNECTION_STATE] =
+    g_param_spec_enum ("connection-state", NULL, NULL, CT_TYPE_CONNECTION_STATE,
+                       CT_CONNECTION_UNKNOWN,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PENDING_COUNT] =
+    g_param_spec_uint ("pending-count", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ATTENTION_COUNT] =
+    g_param_spec_uint ("attention-count", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MERCHANT] =
+    g_param_spec_boxed ("merchant", NULL, NULL, CT_TYPE_MERCHANT,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_CARD_UPDATED] =
+    g_signal_new ("card-updated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, CT_TYPE_CARD);
+  signals[SIGNAL_OUTBOX_CHANGED] =
+    g_signal_new ("outbox-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+ct_client_init (CtClient *self)
+{
+  g_mutex_init (&self->lock);
+  g_mutex_init (&self->bg_lock);
+  g_cond_init (&self->bg_cond);
+}
+
+CtClient *
+ct_client_new (const CtClientConfig *config, GError **error)
+{
+  g_autoptr(CtClient) self = NULL;
+  g_autofree char *outbox_path = NULL;
+  g_autofree char *cache_path = NULL;
+  g_autofree char *lock_path = NULL;
+
+  g_return_val_if_fail (config != NULL, NULL);
+
+  self = g_object_new (CT_TYPE_CLIENT, NULL);
+  self->config = ct_client_config_copy (config);
+  if (self->config->data_dir == NULL)
+    self->config->data_dir = g_build_filename (g_get_user_data_dir (), "cardtill", NULL);
+  if (self->config->operator_name == NULL)
+    self->config->operator_name = g_strdup (g_get_user_name ());
+  self->operator_name = g_strdup (self->config->operator_name);
+  self->context = g_main_context_ref_thread_default ();
+
+  if (self->config->service_url != NULL
+      && !ct_client_config_check_url (self->config->service_url, error))
+    return NULL;
+
+  if (g_mkdir_with_parents (self->config->data_dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_LOCAL,
+                   "Cannot create the data directory %s: %s", self->config->data_dir,
+                   g_strerror (saved));
+      return NULL;
+    }
+  outbox_path = g_build_filename (self->config->data_dir, "outbox.db", NULL);
+  cache_path = g_build_filename (self->config->data_dir, "cache.db", NULL);
+  lock_path = g_build_filename (self->config->data_dir, "outbox.lock", NULL);
+
+  self->outbox = ct_outbox_open (outbox_path, error);
+  if (self->outbox == NULL)
+    return NULL;
+  self->cache = ct_member_cache_open (cache_path, error);
+  if (self->cache == NULL)
+    return NULL;
+  if (self->config->service_url != NULL)
+    self->service_id = g_strdup (self->config->service_url);
+  else
+    self->service_id = g_strconcat ("embedded:", self->config->data_dir, NULL);
+  self->sync = ct_sync_new (self->outbox, self->cache, self->service_id, lock_path, error);
+  if (self->sync == NULL)
+    return NULL;
+  ct_sync_set_default_wait (self->sync, self->config->queue_wait_ms);
+  ct_sync_set_notify (self->sync, on_sync_event, self);
+  self->pending = ct_outbox_count (self->outbox, CT_OUTBOX_STATE_PENDING);
+  self->attention = ct_outbox_count (self->outbox, CT_OUTBOX_STATE_NEEDS_ATTENTION);
+  return g_steal_pointer (&self);
+}
+
+const CtClientConfig *
+ct_client_get_config (CtClient *self)
+{
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+  return self->config;
+}
+
+gboolean
+ct_client_is_embedded (CtClient *self)
+{
+  g_return_val_if_fail (CT_IS_CLIENT (self), FALSE);
+  return self->config->service_url == NULL;
+}
+
+gboolean
+ct_client_needs_first_run (CtClient *self)
+{
+  g_return_val_if_fail (CT_IS_CLIENT (self), FALSE);
+  return ct_client_is_embedded (self) && !ct_embedded_exists (self->config->data_dir);
+}
+
+char *
+ct_client_get_embedded_db_path (CtClient *self)
+{
+  char *path = NULL;
+
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+
+  if (!ct_client_is_embedded (self))
+    return NULL;
+  g_mutex_lock (&self->lock);
+  if (self->embedded != NULL)
+    path = g_strdup (ct_embedded_get_db_path (self->embedded));
+  g_mutex_unlock (&self->lock);
+  if (path == NULL)
+    path = g_build_filename (self->config->data_dir, "service", "service.db", NULL);
+  return path;
+}
+
+void
+ct_client_set_operator (CtClient *self, const char *operator_name)
+{
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  g_mutex_lock (&self->lock);
+  g_free (self->operator_name);
+  self->operator_name = g_strdup (operator_name ? operator_name : self->config->operator_name);
+  g_mutex_unlock (&self->lock);
+}
+
+const char *
+ct_client_get_operator (CtClient *self)
+{
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+  return self->operator_name;
+}
+
+static char *
+dup_operator (CtClient *self)
+{
+  char *name;
+
+  g_mutex_lock (&self->lock);
+  name = g_strdup (self->operator_name);
+  g_mutex_unlock (&self->lock);
+  return name;
+}
+
+CtConnectionState
+ct_client_get_connection_state (CtClient *self)
+{
+  CtConnectionState state;
+
+  g_return_val_if_fail (CT_IS_CLIENT (self), CT_CONNECTION_UNKNOWN);
+  g_mutex_lock (&self->lock);
+  state = self->state;
+  g_mutex_unlock (&self->lock);
+  return state;
+}
+
+guint
+ct_client_get_pending_count (CtClient *self)
+{
+  guint n;
+
+  g_return_val_if_fail (CT_IS_CLIENT (self), 0);
+  g_mutex_lock (&self->lock);
+  n = self->pending;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+guint
+ct_client_get_attention_count (CtClient *self)
+{
+  guint n;
+
+  g_return_val_if_fail (CT_IS_CLIENT (self), 0);
+  g_mutex_lock (&self->lock);
+  n = self->attention;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+CtMerchant *
+ct_client_dup_merchant (CtClient *self)
+{
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+  return ct_member_cache_load_merchant (self->cache);
+}
+
+CtCard *
+ct_client_cached_card (CtClient *self, const char *card_no)
+{
+  g_autofree char *normal = NULL;
+
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (card_no != NULL, NULL);
+
+  normal = ct_card_number_normalize (card_no, NULL, NULL, NULL);
+  if (normal == NULL)
+    return NULL;
+  return ct_member_cache_lookup (self->cache, normal);
+}
+
+/* ---- start / shutdown ------------------------------------------------- */
+
+static gpointer
+background_sync (gpointer data)
+{
+  CtClient *self = data;
+
+  g_mutex_lock (&self->bg_lock);
+  while (!self->bg_stop)
+    {
+      gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC;
+
+      while (!self->bg_stop && !self->bg_kick)
+        if (!g_cond_wait_until (&self->bg_cond, &self->bg_lock, until))
+          break;
+      self->bg_kick = FALSE;
+      if (self->bg_stop)
+        break;
+      g_mutex_unlock (&self->bg_lock);
+      /* Backoff decides what is due; errors are local (disk) and retried. */
+      ct_sync_drain_once (self->sync, FALSE, NULL, NULL);
+      g_mutex_lock (&self->bg_lock);
+    }
+  g_mutex_unlock (&self->bg_lock);
+  return NULL;
+}
+
+static gboolean
+fetch_merchant (CtClient *self, CtMerchant **out, GError **error);
+
+gboolean
+ct_client_start (CtClient      *self,
+                 const char    *first_manager_pin,
+                 char         **out_generated_pin,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  g_autoptr(GError) local = NULL;
+  const char *url, *token, *ca, *pin;
+  CtEmbedded *embedded = NULL;
+
+  g_return_val_if_fail (CT_IS_CLIENT (self), FALSE);
+
+  if (out_generated_pin)
+    *out_generated_pin = NULL;
+
+  if (ct_client_is_embedded (self))
+    {
+      g_mutex_lock (&self->lock);
+      embedded = self->embedded;
+      g_mutex_unlock (&self->lock);
+      if (embedded == NULL)
+        {
+          embedded = ct_embedded_join (self->config->data_dir,
+                                       first_manager_pin ? first_manager_pin
+                                                         : self->config->first_manager_pin,
+                                       out_generated_pin, error);
+          if (embedded == NULL)
+            return FALSE;
+          g_mutex_lock (&self->lock);
+          self->embedded = embedded;
+          g_mutex_unlock (&self->lock);
+        }
+      url = ct_embedded_get_url (embedded);
+      token = ct_embedded_get_token (embedded);
+      ca = ct_embedded_get_ca_file (embedded);
+      pin = ct_embedded_get_pin_pubkey (embedded);
+    }
+  else
+    {
+      url = self->config->service_url;
+      token = self->config->token;
+      ca = self->config->ca_file;
+      pin = self->config->pin_pubkey;
+    }
+  if (!ct_sync_set_service (self->sync, url, token, ca, pin, self->config->connect_timeout_ms,
+                            self->config->request_timeout_ms, error))
+    return FALSE;
+
+  /* The merchant's settings feed the offline rules; offline, the stored
+   * ones stay. A refused token is worth saying at once. */
+  if (!fetch_merchant (self, NULL, &local))
+    {
+      if (g_error_matches (local, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNAUTHORIZED)
+          || g_error_matches (local, CT_CLIENT_ERROR, CT_CLIENT_ERROR_TLS)
+          || g_error_matches (local, CT_CLIENT_ERROR, CT_CLIENT_ERROR_LOCAL))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      g_debug ("merchant settings not refreshed: %s", local->message);
+    }
+  g_mutex_lock (&self->lock);
+  self->started = TRUE;
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+static void
+start_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  CtClient *self = source;
+  g_autoptr(GError) error = NULL;
+  char *pin = NULL;
+
+  if (!ct_client_start (self, task_data, &pin, cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_mutex_lock (&self->bg_lock);
+  if (self->bg_thread == NULL && !self->bg_stop)
+    self->bg_thread = g_thread_new ("ct-sync", background_sync, self);
+  g_mutex_unlock (&self->bg_lock);
+  g_task_return_pointer (task, pin, g_free);
+}
+
+void
+ct_client_start_async (CtClient            *self,
+                       const char          *first_manager_pin,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ct_client_start_async);
+  g_task_set_task_data (task, g_strdup (first_manager_pin), g_free);
+  g_task_run_in_thread (task, start_thread);
+}
+
+gboolean
+ct_client_start_finish (CtClient      *self,
+                        GAsyncResult  *result,
+                        char         **out_generated_pin,
+                        GError       **error)
+{
+  char *pin;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  pin = g_task_propagate_pointer (G_TASK (result), error);
+  if (pin == NULL && g_task_had_error (G_TASK (result)))
+    return FALSE;
+  if (out_generated_pin)
+    *out_generated_pin = pin;
+  else
+    g_free (pin);
+  return TRUE;
+}
+
+void
+ct_client_shutdown (CtClient *self)
+{
+  GThread *thread;
+  CtEmbedded *embedded;
+
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  g_mutex_lock (&self->bg_lock);
+  self->bg_stop = TRUE;
+  thread = g_steal_pointer (&self->bg_thread);
+  g_cond_broadcast (&self->bg_cond);
+  g_mutex_unlock (&self->bg_lock);
+  if (thread != NULL)
+    g_thread_join (thread);
+
+  g_mutex_lock (&self->lock);
+  embedded = g_steal_pointer (&self->embedded);
+  g_mutex_unlock (&self->lock);
+  g_clear_pointer (&embedded, ct_embedded_leave);
+}
+
+static void
+kick_background (CtClient *self)
+{
+  g_mutex_lock (&self->bg_lock);
+  self->bg_kick = TRUE;
+  g_cond_signal (&self->bg_cond);
+  g_mutex_unlock (&self->bg_lock);
+}
+
+/* ---- generic request -------------------------------------------------- */
+
+CtAnswer *
+ct_client_request (CtClient             *self,
+                   const char           *method,
+                   const char           *path,
+                   const char           *idempotency_key,
+                   GBytes               *body,
+                   const CtRequestInfo  *info,
+                   GCancellable         *cancellable,
+                   GError              **error)
+{
+  CtAnswer *answer;
+
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (method != NULL && path != NULL, NULL);
+
+  if (g_ascii_strcasecmp (method, "GET") == 0)
+    {
+      g_autoptr(GError) local = NULL;
+
+      answer = ct_sync_get (self->sync, path, &local);
+      if (answer == NULL)
+        {
+          if (g_error_matches (local, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CONFIG))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return NULL;
+            }
+          answer = g_new0 (CtAnswer, 1);
+          answer->not_sent = TRUE;
+          answer->reason_code = local->code;
+          answer->reason = g_strdup (local->message);
+        }
+      return answer;
+    }
+
+  g_return_val_if_fail (body != NULL && info != NULL, NULL);
+  answer = ct_sync_submit (self->sync, method, path, idempotency_key, body, info, cancellable,
+                           error);
+  if (answer != NULL && answer->queued)
+    kick_background (self);
+  return answer;
+}
+
+gboolean
+ct_client_sync (CtClient      *self,
+                guint          wait_ms,
+                guint         *out_settled,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  g_return_val_if_fail (CT_IS_CLIENT (self), FALSE);
+  return ct_sync_drain (self->sync, wait_ms, out_settled, cancellable, error);
+}
+
+/* ---- typed calls -------------------------------------------------------- */
+
+static char *
+normalize_card (const char *card_no, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  char *normal;
+
+  if (card_no == NULL)
+    {
+      g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                           "No card number given");
+      return NULL;
+    }
+  normal = ct_card_number_normalize (card_no, NULL, NULL, &local);
+  if (normal == NULL)
+    g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT, local->message);
+  return normal;
+}
+
+/* GET that must answer 200; the body on success. */
+static GBytes *
+get_ok (CtClient *self, const char *path, GError **error)
+{
+  g_autoptr(CtAnswer) answer = ct_client_request (self, "GET", path, NULL, NULL, NULL, NULL, error);
+
+  if (answer == NULL || !ct_answer_to_error (answer, error))
+    return NULL;
+  return g_bytes_ref (answer->body);
+}
+
+static gboolean
+fetch_merchant (CtClient *self, CtMerchant **out, GError **error)
+{
+  g_autoptr(GBytes) body = get_ok (self, "/v1/merchant", error);
+  gsize len;
+  const char *data;
+
+  if (body == NULL)
+    return FALSE;
+  data = g_bytes_get_data (body, &len);
+  if (!ct_member_cache_store_merchant (self->cache, data, len, error))
+    return FALSE;
+  schedule (self, PROP_MERCHANT, NULL);
+  if (out)
+    *out = ct_member_cache_load_merchant (self->cache);
+  return TRUE;
+}
+
+typedef enum
+{
+  OP_MERCHANT,
+  OP_CARD_SHOW,
+  OP_CARD_FIND,
+  OP_CARD_ISSUE,
+  OP_CARD_PATCH,
+  OP_TOPUP,
+  OP_PAY,
+  OP_REFUND,
+  OP_ADJUST,
+  OP_HISTORY,
+  OP_DAY_REPORT,
+  OP_SYNC,
+  OP_OUTBOX_LIST,
+  OP_RESEND,
+  OP_RECORD,
+} OpKind;
+
+typedef struct
+{
+  OpKind        kind;
+  char         *card_no;
+  char         *a;           /* phone / name / package id / tx id / reason / from / date */
+  char         *b;           /* name / to / till / outcome */
+  char         *c;           /* level / cursor */
+  char         *d;           /* card_no to issue */
+  char         *manager_id;
+  char         *manager_pin;
+  int64_t       amount;
+  int64_t       bonus;
+  gboolean      with_package;
+  guint         limit;
+  gint64        entry_id;
+  CtOutboxState state;
+  CtCardPatch   patch;
+  char         *patch_name;
+  char         *patch_phone;
+  char         *patch_level;
+} Op;
+
+static void
+op_free (Op *op)
+{
+  g_free (op->card_no);
+  g_free (op->a);
+  g_free (op->b);
+  g_free (op->c);
+  g_free (op->d);
+  g_free (op->manager_id);
+  if (op->manager_pin)
+    memset (op->manager_pin, 0, strlen (op->manager_pin));
+  g_free (op->manager_pin);
+  g_free (op->patch_name);
+  g_free (op->patch_phone);
+  g_free (op->patch_level);
+  g_free (op);
+}
+
+static Op *
+op_new (OpKind kind)
+{
+  Op *op = g_new0 (Op, 1);
+
+  op->kind = kind;
+  return op;
+}
+
+/* Sends a money request and turns the answer into a receipt. */
+static CtReceipt *
+money_request (CtClient *self, const char *path, char *body_text, const CtRequestInfo *info,
+               GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GBytes) body = g_bytes_new_take (body_text, strlen (body_text));
+  g_autoptr(CtAnswer) answer = ct_client_request (self, "POST", path, NULL, body, info,
+                                                  cancellable, error);
+  CtReceipt *receipt;
+  gsize len;
+  const char *data;
+
+  if (answer == NULL || !ct_answer_to_error (answer, error))
+    return NULL;
+  data = g_bytes_get_data (answer->body, &len);
+  receipt = ct_wire_decode_receipt (data, len, error);
+  if (receipt != NULL)
+    {
+      receipt->idempotency_key = g_strdup (answer->idempotency_key);
+      receipt->replayed = answer->replayed;
+    }
+  return receipt;
+}
+
+static CtCard *
+card_request (CtClient *self, const char *method, const char *path, char *body_text,
+              const CtRequestInfo *info, GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GBytes) body = g_bytes_new_take (body_text, strlen (body_text));
+  g_autoptr(CtAnswer) answer = ct_client_request (self, method, path, NULL, body, info,
+                                                  cancellable, error);
+  gsize len;
+  const char *data;
+
+  if (answer == NULL || !ct_answer_to_error (answer, error))
+    return NULL;
+  data = g_bytes_get_data (answer->body, &len);
+  return ct_wire_decode_card (data, len, error);
+}
+
+static void
+add_query (GString *s, const char *key, const char *value)
+{
+  g_autofree char *escaped = NULL;
+
+  if (value == NULL)
+    return;
+  escaped = g_uri_escape_string (value, NULL, FALSE);
+  g_string_append_c (s, strchr (s->str, '?') ? '&' : '?');
+  g_string_append_printf (s, "%s=%s", key, escaped);
+}
+
+/* Replaces the manager of a stored body (a re-send is a new intent). */
+static char *
+body_with_manager (GBytes *body, const char *manager_id, const char *manager_pin, GError **error)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+  g_autofree char *text = g_strndup (data, len);
+  json_object *obj = json_tokener_parse (text);
+  char *out;
+
+  if (obj == NULL || !json_object_is_type (obj, json_type_object))
+    {
+      json_object_put (obj);
+      g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_LOCAL,
+                           "The stored request cannot be read back");
+      return NULL;
+    }
+  if (manager_id != NULL)
+    {
+      json_object *m = json_object_new_object ();
+
+      json_object_object_add (m, "id", json_object_new_string (manager_id));
+      json_object_object_add (m, "pin", json_object_new_string (manager_pin ? manager_pin : ""));
+      json_object_object_add (obj, "manager", m);
+    }
+  out = g_strdup (json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN
+                                                       | JSON_C_TO_STRING_NOSLASHESCAPE));
+  json_object_put (obj);
+  return out;
+}
+
+static void
+op_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  CtClient *self = source;
+  Op *op = task_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *card = NULL;
+  g_autofree char *operator_name = dup_operator (self);
+  g_autofree char *path = NULL;
+  CtRequestInfo info = { 0 };
+
+  if (op->card_no != NULL)
+    {
+      card = normalize_card (op->card_no, &error);
+      if (card == NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+    }
+  info.card_no = card;
+
+  switch (op->kind)
+    {
+    case OP_MERCHANT:
+      {
+        CtMerchant *m = NULL;
+
+        if (fetch_merchant (self, &m, &error))
+          g_task_return_pointer (task, m, (GDestroyNotify) ct_merchant_free);
+        break;
+      }
+    case OP_CARD_SHOW:
+      {
+        g_autoptr(GBytes) body = NULL;
+        CtCard *c;
+        gsize len;
+        const char *data;
+
+        path = g_strdup_printf ("/v1/cards/%s", card);
+        body = get_ok (self, path, &error);
+        if (body == NULL)
+          break;
+        data = g_bytes_get_data (body, &len);
+        c = ct_wire_decode_card (data, len, &error);
+        if (c != NULL)
+          {
+            ct_member_cache_store (self->cache, c, NULL);
+            schedule (self, -2, c);
+            g_task_return_pointer (task, c, (GDestroyNotify) ct_card_free);
+          }
+        break;
+      }
+    case OP_CARD_FIND:
+      {
+        g_autoptr(GString) s = g_string_new ("/v1/cards");
+        g_autoptr(GBytes) body = NULL;
+        GPtrArray *list;
+        gsize len;
+        const char *data;
+
+        if ((op->a == NULL) == (op->b == NULL))
+          {
+            g_set_error_literal (&error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                                 "Search by phone or by name, one of them");
+            break;
+          }
+        add_query (s, "phone", op->a);
+        add_query (s, "name", op->b);
+        body = get_ok (self, s->str, &error);
+        if (body == NULL)
+          break;
+        data = g_bytes_get_data (body, &len);
+        list = ct_wire_decode_card_list (data, len, &error);
+        if (list != NULL)
+          {
+            for (guint i = 0; i < list->len; i++)
+              ct_member_cache_store (self->cache, g_ptr_array_index (list, i), NULL);
+            g_task_return_pointer (task, list, (GDestroyNotify) g_ptr_array_unref);
+          }
+        break;
+      }
+    case OP_CARD_ISSUE:
+      {
+        g_autofree char *issue_no = NULL;
+        CtCard *c;
+
+        if (op->d != NULL && (issue_no = normalize_card (op->d, &error)) == NULL)
+          break;
+        info.kind = CT_OUTBOX_KIND_CARD_ISSUE;
+        info.card_no = issue_no;
+        c = card_request (self, "POST", "/v1/cards",
+                          ct_wire_encode_card_issue (op->a, op->b, op->c, issue_no, operator_name,
+                                                     op->manager_id, op->manager_pin),
+                          &info, cancellable, &error);
+        if (c != NULL)
+          g_task_return_pointer (task, c, (GDestroyNotify) ct_card_free);
+        break;
+      }
+    case OP_CARD_PATCH:
+      {
+        CtCard *c;
+
+        info.kind = CT_OUTBOX_KIND_CARD_PATCH;
+        path = g_strdup_printf ("/v1/cards/%s", card);
+        c = card_request (self, "PATCH", path,
+                          ct_wire_encode_card_patch (&op->patch, op->manager_id, op->manager_pin),
+                          &info, cancellable, &error);
+        if (c != NULL)
+          g_task_return_pointer (task, c, (GDestroyNotify) ct_card_free);
+        break;
+      }
+    case OP_TOPUP:
+    case OP_PAY:
+    case OP_REFUND:
+    case OP_ADJUST:
+      {
+        char *body_text;
+        CtReceipt *r;
+
+        if (op->kind == OP_TOPUP)
+          {
+            path = g_strdup_printf ("/v1/cards/%s/topups", card);
+            info.kind = CT_OUTBOX_KIND_TOPUP;
+            info.amount = op->amount;
+            body_text = op->with_package
+                        ? ct_wire_encode_topup_package (op->a, TRUE, op->amount, op->bonus,
+                                                        operator_name)
+                        : ct_wire_encode_topup_amount (op->amount, operator_name);
+          }
+        else if (op->kind == OP_PAY)
+          {
+            path = g_strdup_printf ("/v1/cards/%s/payments", card);
+            info.kind = CT_OUTBOX_KIND_PAYMENT;
+            info.amount = op->amount;
+            info.order_ref = op->a;
+            body_text = ct_wire_encode_payment (op->amount, op->a, operator_name);
+          }
+        else if (op->kind == OP_REFUND)
+          {
+            path = g_strdup_printf ("/v1/cards/%s/refunds", card);
+            info.kind = CT_OUTBOX_KIND_REFUND;
+            body_text = ct_wire_encode_refund (op->a, operator_name, op->manager_id,
+                                               op->manager_pin);
+          }
+        else
+          {
+            path = g_strdup_printf ("/v1/cards/%s/adjustments", card);
+            info.kind = CT_OUTBOX_KIND_ADJUSTMENT;
+            info.amount = op->amount;
+            body_text = ct_wire_encode_adjustment (op->amount, op->a, operator_name,
+                                                   op->manager_id, op->manager_pin);
+          }
+        r = money_request (self, path, body_text, &info, cancellable, &error);
+        if (r != NULL)
+          g_task_return_pointer (task, r, (GDestroyNotify) ct_receipt_free);
+        break;
+      }
+    case OP_HISTORY:
+      {
+        g_autoptr(GString) s = g_string_new (NULL);
+        g_autoptr(GBytes) body = NULL;
+        CtHistoryPage *page;
+        gsize len;
+        const char *data;
+
+        g_string_printf (s, "/v1/cards/%s/transactions", card);
+        add_query (s, "from", op->a);
+        add_query (s, "to", op->b);
+        if (op->limit > 0)
+          g_string_append_printf (s, "%climit=%u", strchr (s->str, '?') ? '&' : '?', op->limit);
+        add_query (s, "cursor", op->c);
+        body = get_ok (self, s->str, &error);
+        if (body == NULL)
+          break;
+        data = g_bytes_get_data (body, &len);
+        page = ct_wire_decode_history (data, len, &error);
+        if (page != NULL)
+          g_task_return_pointer (task, page, (GDestroyNotify) ct_history_page_free);
+        break;
+      }
+    case OP_DAY_REPORT:
+      {
+        g_autoptr(GString) s = g_string_new ("/v1/transactions");
+        g_autoptr(GBytes) body = NULL;
+        CtDayReport *report;
+        gsize len;
+        const char *data;
+
+        add_query (s, "date", op->a);
+        add_query (s, "till", op->b);
+        body = get_ok (self, s->str, &error);
+        if (body == NULL)
+          break;
+        data = g_bytes_get_data (body, &len);
+        report = ct_wire_decode_day_report (data, len, &error);
+        if (report != NULL)
+          g_task_return_pointer (task, report, (GDestroyNotify) ct_day_report_free);
+        break;
+      }
+    case OP_SYNC:
+      {
+        guint settled = 0;
+
+        if (ct_sync_drain (self->sync, self->config->queue_wait_ms, &settled, cancellable, &error))
+          g_task_return_pointer (task, GUINT_TO_POINTER (settled + 1), NULL);
+        break;
+      }
+    case OP_OUTBOX_LIST:
+      {
+        GPtrArray *list = ct_outbox_list (self->outbox, op->state, &error);
+
+        if (list != NULL)
+          g_task_return_pointer (task, list, (GDestroyNotify) g_ptr_array_unref);
+        break;
+      }
+    case OP_RESEND:
+      {
+        g_autoptr(CtOutboxEntry) e = ct_outbox_get (self->outbox, op->entry_id, &error);
+        g_autofree char *body_text = NULL;
+        g_autoptr(GBytes) body = NULL;
+        g_autoptr(CtAnswer) answer = NULL;
+        g_autofree char *note = NULL;
+        CtRequestInfo rinfo = { 0 };
+
+        if (e == NULL)
+          break;
+        if (e->state != CT_OUTBOX_STATE_NEEDS_ATTENTION)
+          {
+            g_set_error_literal (&error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                                 "Only a request that needs attention can be re-sent");
+            break;
+          }
+        body_text = body_with_manager (e->body, op->manager_id, op->manager_pin, &error);
+        if (body_text == NULL)
+          break;
+        body = g_bytes_new (body_text, strlen (body_text));
+        rinfo.kind = e->kind;
+        rinfo.card_no = e->card_no;
+        rinfo.amount = e->amount;
+        rinfo.order_ref = e->order_ref;
+        answer = ct_client_request (self, e->method, e->path, NULL, body, &rinfo, cancellable,
+                                    &error);
+        if (answer == NULL)
+          break;
+        note = g_strdup_printf ("re-sent as a new request (key %s) by manager %s; was: %s",
+                                answer->idempotency_key, op->manager_id ? op->manager_id : "?",
+                                e->reason ? e->reason : "");
+        if (!ct_outbox_set_state (self->outbox, e->id, CT_OUTBOX_STATE_RESOLVED, e->last_status,
+                                  NULL, note, &error))
+          break;
+        recount (self);
+        if (ct_answer_to_error (answer, &error))
+          {
+            gsize len;
+            const char *data = g_bytes_get_data (answer->body, &len);
+            CtReceipt *r = ct_wire_decode_receipt (data, len, NULL);
+
+            /* Card changes answer a card, not a receipt. */
+            if (r == NULL)
+              {
+                r = g_new0 (CtReceipt, 1);
+                r->card = ct_wire_decode_card (data, len, NULL);
+              }
+            r->idempotency_key = g_strdup (answer->idempotency_key);
+            r->replayed = answer->replayed;
+            g_task_return_pointer (task, r, (GDestroyNotify) ct_receipt_free);
+          }
+        break;
+      }
+    case OP_RECORD:
+      {
+        g_autoptr(CtOutboxEntry) e = ct_outbox_get (self->outbox, op->entry_id, &error);
+        g_autofree char *note = NULL;
+
+        if (e == NULL)
+          break;
+        if (e->state != CT_OUTBOX_STATE_NEEDS_ATTENTION)
+          {
+            g_set_error_literal (&error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                                 "Only a request that needs attention can be resolved");
+            break;
+          }
+        note = g_strdup_printf ("outcome recorded by manager %s: %s; was: %s",
+                                op->manager_id ? op->manager_id : "?", op->b ? op->b : "",
+                                e->reason ? e->reason : "");
+        if (ct_outbox_set_state (self->outbox, e->id, CT_OUTBOX_STATE_RESOLVED, e->last_status,
+                                 NULL, note, &error))
+          {
+            recount (self);
+            g_task_return_pointer (task, GUINT_TO_POINTER (1), NULL);
+          }
+        break;
+      }
+    default:
+      g_assert_not_reached ();
+    }
+
+  if (error != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+}
+
+static void
+run_op (CtClient *self, Op *op, gpointer source_tag, GCancellable *cancellable,
+        GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, op, (GDestroyNotify) op_free);
+  g_task_run_in_thread (task, op_thread);
+}
+
+static gpointer
+finish_op (CtClient *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+ct_client_merchant_async (CtClient *self, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data)
+{
+  run_op (self, op_new (OP_MERCHANT), ct_client_merchant_async, cancellable, callback, user_data);
+}
+
+CtMerchant *
+ct_client_merchant_finish (CtClient *self, GAsyncResult *result, GError **error)
+{
+  return finish_op (self, result, error);
+}
+
+void
+ct_client_card_show_async (CtClient *self, const char *card_no, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data)
+{
+  Op *op = op_new (OP_CARD_SHOW);
+
+  op->card_no = g_strdup (card_no ? card_no : "");
+  run_op (self, op, ct_client_card_show_async, cancellable, callback, user_data);
+}
+
+CtCard *
+ct_client_card_show_finish (CtClient *self, GAsyncResult *result, GError **error)
+{
+  return finish_op (self, result, error);
+}
+
+void
+ct_client_card_find_async (CtClient *self, const char *phone, const char *name,
+                           GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  Op *op = op_new (OP_CARD_FIND);
+
+  op->a = g_strdup (phone);
+  op->b = g_strdup (name);
+  run_op (self, op, ct_client_card_find_async, cancellable, callback, user_data);
+}
+
+GPtrArray *
+ct_client_card_find_finish (CtClient *self, GAsyncResult *result, GError **error)
+{
+  return finish_op (self, result, error);
+}
+
+void
+ct_client_card_issue_async (CtClient *self, const char *member_name, const char *member_phone,
+                            const char *level, const char *card_no, const char *manager_id,
+                            const char *manager_pin, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  Op *op = op_new (OP_CARD_ISSUE);
+
+  op->a = g_strdup (member_name);
+  op->b = g_strdup (member_phone);
+  op->c = g_strdup (level);
+  op->d = g_strdup (card_no);
+  op->manager_id = g_strdup (manager_id);
+  op->manager_pin = g_strdup (manager_pin);
+  run_op (self, op, ct_client_card_issue_async, cancellable, callback, user_data);
+}
+
+CtCard *
+ct_client_card_issue_finish (CtClient *self, GAsyncResult *result, GError **error)
+{
+  return finish_op (self, result, error);
+}
+
+void
+ct_client_card_patch_async (CtClient *self, const char *card_no, const CtCardPatch *patch,
+                            const char *manager_id, const char *manager_pin,
+                            GCancellable *cancellable, GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  Op *op = op_new (OP_CARD_PATCH);
+
+  g_return_if_fail (patch != NULL);
+
+  op->card_no = g_strdup (card_no ? card_no : "");
+  op->patch_name = g_strdup (patch->member_name);
+  op->patch_phone = g_strdup (patch->member_phone);
+  op->patch_level = g_strdup (patch->level);
+  op->patch.member_name = op->patch_name;
+  op->patch.member_phone = op->patch_phone;
+  op->patch.level = op->patch_level;
+  op->patch.status = patch->status;
+  op->manager_id = g_strdup (manager_id);
+  op->manager_pin = g_strdup (manager_pin);
+  run_op (self, op, ct_client_card_patch_async, cancellable, callback, user_data);
+}
+
+CtCard *
+ct_client_card_patch_finish (CtClient *self, GAsyncResult *result, GError **error)
+{
+  return finish_op (self, result, error);
+}
+
+void
+ct_client_topup_package_async (CtClient *self, const char *card_no, const CtPackage *package,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  Op *op = op_new (OP_TOPUP);
+
+  g_return_if_fail (package != NULL);
+
+  op->card_no = g_strdup (card_no ? card_no : "");
+  op->a = g_strdup (package->id);
+  op->amount = package->amount;
+  op->bonus = package->bonus;
+  op->with_package = TRUE;
+  run_op (self, op, ct_client_topup_package_async, cancellable, callback, user_data);
+}
+
+void
+ct_client_topup_amount_async (CtClient *self, const char *card_no, int64_t amount,
+                              GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  Op *op = op_new (OP_TOPUP);
+
+  op->card_no = g_strdup (card_no ? card_no : "");
+  op->amount = amount;
+  run_op (self, op, ct_client_topup_amount_async, cancellable, callback, user_data);
+}
+
+CtReceipt *
+ct_client_topup_finish (CtClient *self, GAsyncResult *result, GError **error)
+{
+  return finish_op (self, result, error);
+}
+
+void
+ct_client_pay_async (CtClient *self, const char *card_no, int64_t amount, const char *order_ref,
+                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  Op *op = op_new (OP_PAY);
+
+  op->card_no = g_strdup (card_no ? card_no : "");
+  op->amount = amount;
+  op->a = g_strdup (order_ref);
+  run_op (self, op, ct_client_pay_async, cancellable, callback, user_data);
+}
+
+CtReceipt *
+ct_client_pay_finish (CtClient *self, GAsyncResult *result, GError **error)
+{
+  return finish_op (self, result, error);
+}
+
+void
+ct_client_refund_async (CtClient *self, const char *card_no, const char *transaction_id,
+                        const char *manager_id, const char *manager_pin,
+                        GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  Op *op = op_new (OP_REFUND);
+
+  op->card_no = g_strdup (card_no ? card_no : "");
+  op->a = g_strdup (transaction_id);
+  op->manager_id = g_strdup (manager_id);
+  op->manager_pin = g_strdup (manager_pin);
+  run_op (self, op, ct_client_refund_async, cancellable, callback, user_data);
+}
+
+CtReceipt *
+ct_client_refund_finish (CtClient *self, GAsyncResult *result, GError **error)
+{
+  return finish_op (self, result, error);
+}
+
+void
+ct_client_adjust_async (CtClient *self, const char *card_no, int64_t delta, const char *reason,
+                        const char *manager_id, const char *manager_pin,
+                        GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  Op *op = op_new (OP_ADJUST);
+
+  op->card_no = g_strdup (card_no ? card_no : "");
+  op->amount = delta;
+  op->a = g_strdup (reason);
+  op->manager_id = g_strdup (manager_id);
+  op->manager_pin = g_strdup (manager_pin);
+  run_op (self, op, ct_client_adjust_async, cancellable, callback, user_data);
+}
+
+CtReceipt *
+ct_client_adjust_finish (CtClient *self, GAsyncResult *result, GError **error)
+{
+  return finish_op (self, result, error);
+}
+
+void
+ct_client_history_async (CtClient *self, const char *card_no, const char *from_date,
+                         const char *to_date, const char *cursor, guint limit,
+                         GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data)
+{
+  Op *op = op_new (OP_HISTORY);
+
+  op->card_no = g_strdup (card_no ? card_no : "");
+  op->a = g_strdup (from_date);
+  op->b = g_strdup (to_date);
+  op->c = g_strdup (cursor);
+  op->limit = limit;
+  run_op (self, op, ct_client_history_async, cancellable, callback, user_data);
+}
+
+CtHistoryPage *
+ct_client_history_finish (CtClient *self, GAsyncResult *result, GError **error)
+{
+  return finish_op (self, result, error);
+}
+
+void
+ct_client_day_report_async (CtClient *self, const char *date, const char *till,
+                            GCancellable *cancellable, GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  Op *op = op_new (OP_DAY_REPORT);
+
+  op->a = g_strdup (date);
+  op->b = g_strdup (till);
+  run_op (self, op, ct_client_day_report_async, cancellable, callback, user_data);
+}
+
+CtDayReport *
+ct_client_day_report_finish (CtClient *self, GAsyncResult *result, GError **error)
+{
+  return finish_op (self, result, error);
+}
+
+void
+ct_client_sync_async (CtClient *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                      gpointer user_data)
+{
+  run_op (self, op_new (OP_SYNC), ct_client_sync_async, cancellable, callback, user_data);
+}
+
+gboolean
+ct_client_sync_finish (CtClient *self, GAsyncResult *result, guint *out_settled, GError **error)
+{
+  gpointer p = finish_op (self, result, error);
+
+  if (p == NULL)
+    return FALSE;
+  if (out_settled)
+    *out_settled = GPOINTER_TO_UINT (p) - 1;
+  return TRUE;
+}
+
+void
+ct_client_outbox_list_async (CtClient *self, CtOutboxState state, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data)
+{
+  Op *op = op_new (OP_OUTBOX_LIST);
+
+  op->state = state;
+  run_op (self, op, ct_client_outbox_list_async, cancellable, callback, user_data);
+}
+
+GPtrArray *
+ct_client_outbox_list_finish (CtClient *self, GAsyncResult *result, GError **error)
+{
+  return finish_op (self, result, error);
+}
+
+void
+ct_client_resend_as_new_async (CtClient *self, gint64 entry_id, const char *manager_id,
+                               const char *manager_pin, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+  Op *op = op_new (OP_RESEND);
+
+  op->entry_id = entry_id;
+  op->manager_id = g_strdup (manager_id);
+  op->manager_pin = g_strdup (manager_pin);
+  run_op (self, op, ct_client_resend_as_new_async, cancellable, callback, user_data);
+}
+
+CtReceipt *
+ct_client_resend_as_new_finish (CtClient *self, GAsyncResult *result, GError **error)
+{
+  return finish_op (self, result, error);
+}
+
+void
+ct_client_record_outcome_async (CtClient *self, gint64 entry_id, const char *manager_id,
+                                const char *outcome, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
+{
+  Op *op = op_new (OP_RECORD);
+
+  op->entry_id = entry_id;
+  op->manager_id = g_strdup (manager_id);
+  op->b = g_strdup (outcome);
+  run_op (self, op, ct_client_record_outcome_async, cancellable, callback, user_data);
+}
+
+gboolean
+ct_client_record_outcome_finish (CtClient *self, GAsyncResult *result, GError **error)
+{
+  return finish_op (self, result, error) != NULL;
+}

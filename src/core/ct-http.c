@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-http"
+#include "config.h"
+
+#include <curl/curl.h>
+#include <gio/gio.h>
+#include <string.h>
+
+#include "ct-http.h"
+
+/* No honest answer of the API comes near this; a bigger one is refused
+ * rather than buffered. */
+#define CT_HTTP_MAX_ANSWER (64 * 1024 * 1024)
+
+struct _CtHttp
+{
+  CURL       *curl;
+  char       *base_url;
+  char       *auth_header;
+  char       *ca_file;
+  char       *pin_pubkey;
+  guint       connect_timeout_ms;
+  guint       timeout_ms;
+
+  /* Per request. */
+  GByteArray *answer;
+  gsize       bytes_out;
+  gboolean    replayed;
+  int         retry_after;
+  gboolean    too_large;
+  char        errbuf[CURL_ERROR_SIZE];
+};
+
+G_DEFINE_QUARK (ct-http-error-quark, ct_http_error)
+
+static gsize curl_initialized;
+
+gboolean
+ct_http_url_allowed (const char *url, GError **error)
+{
+  g_autoptr(GUri) uri = NULL;
+  const char *scheme, *host;
+  g_autoptr(GInetAddress) addr = NULL;
+
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+    {
+      g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_CONFIG,
+                   "“%s” is not a service URL (like https://host:port)", url);
+      return FALSE;
+    }
+  scheme = g_uri_get_scheme (uri);
+  host = g_uri_get_host (uri);
+  if (g_ascii_strcasecmp (scheme, "https") == 0)
+    return TRUE;
+  if (g_ascii_strcasecmp (scheme, "http") != 0)
+    {
+      g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_CONFIG,
+                   "“%s”: only https:// service URLs are accepted", url);
+      return FALSE;
+    }
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  addr = g_inet_address_new_from_string (host);
+  if (addr != NULL && g_inet_address_get_is_loopback (addr))
+    return TRUE;
+  g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_CONFIG,
+               "“%s”: plain http:// is accepted only to a loopback address; use https://",
+               url);
+  return FALSE;
+}
+
+static size_t
+on_write (char *data, size_t size, size_t nmemb, void *user_data)
+{
+  CtHttp *self = user_data;
+  size_t n = size * nmemb;
+
+  if (self->answer->len + n > CT_HTTP_MAX_ANSWER)
+    {
+      self->too_large = TRUE;
+      return 0;
+    }
+  g_byte_array_append (self->answer, (const guint8 *) data, n);
+  return n;
+}
+
+static size_t
+on_header (char *data, size_t size, size_t nitems, void *user_data)
+{
+  CtHttp *self = user_data;
+  size_t n = size * nitems;
+  g_autofree char *line = g_strndup (data, n);
+  char *colon = strchr (line, ':');
+
+  if (colon != NULL)
+    {
+      char *value;
+
+      *colon = '\0';
+      value = g_strstrip (colon + 1);
+      if (g_ascii_strcasecmp (line, "Idempotent-Replayed") == 0)
+        self->replayed = g_ascii_strcasecmp (value, "true") == 0;
+      else if (g_ascii_strcasecmp (line, "Retry-After") == 0)
+        {
+          guint64 secs;
+
+          if (g_ascii_string_to_unsigned (value, 10, 0, 86400, &secs, NULL))
+            self->retry_after = (int) secs;
+        }
+    }
+  else if (g_str_has_prefix (line, "HTTP/"))
+    {
+      /* A new status line: headers of an earlier (1xx) answer do not count. */
+      self->replayed = FALSE;
+      self->retry_after = -1;
+    }
+  return n;
+}
+
+/* Counts request bytes handed to the connection: the only reliable way to
+ * tell "nothing was sent" (safe to forget) from "sent, outcome unknown". */
+static int
+on_debug (CURL *handle, curl_infotype type, char *data, size_t size, void *user_data)
+{
+  CtHttp *self = user_data;
+
+  if (type == CURLINFO_HEADER_OUT || type == CURLINFO_DATA_OUT)
+    self->bytes_out += size;
+  return 0;
+}
+
+CtHttp *
+ct_http_new (const char  *base_url,
+             const char  *token,
+             const char  *ca_file,
+             const char  *pin_pubkey,
+             guint        connect_timeout_ms,
+             guint        timeout_ms,
+             GError     **error)
+{
+  CtHttp *self;
+  gsize len;
+
+  g_return_val_if_fail (base_url != NULL, NULL);
+
+  if (!ct_http_url_allowed (base_url, error))
+    return NULL;
+
+  if (g_once_init_enter (&curl_initialized))
+    {
+      curl_global_init (CURL_GLOBAL_DEFAULT);
+      g_once_init_leave (&curl_initialized, 1);
+    }
+
+  self = g_new0 (CtHttp, 1);
+  self->curl = curl_easy_init ();
+  if (self->curl == NULL)
+    {
+      g_free (self);
+      g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_CONFIG, "Could not create an HTTP handle");
+      return NULL;
+    }
+  self->base_url = g_strdup (base_url);
+  len = strlen (self->base_url);
+  while (len > 0 && self->base_url[len - 1] == '/')
+    self->base_url[--len] = '\0';
+  self->auth_header = token ? g_strdup_printf ("Authorization: Bearer %s", token) : NULL;
+  self->ca_file = g_strdup (ca_file);
+  self->pin_pubkey = g_strdup (pin_pubkey);
+  self->connect_timeout_ms = connect_timeout_ms ? connect_timeout_ms : 3000;
+  self->timeout_ms = timeout_ms ? timeout_ms : 10000;
+  self->answer = g_byte_array_new ();
+  return self;
+}
+
+void
+ct_http_free (CtHttp *self)
+{
+  if (self == NULL)
+    return;
+  curl_easy_cleanup (self->curl);
+  g_free (self->base_url);
+  if (self->auth_header)
+    memset (self->auth_header, 0, strlen (self->auth_header));
+  g_free (self->auth_header);
+  g_free (self->ca_file);
+  g_free (self->pin_pubkey);
+  g_byte_array_unref (self->answer);
+  g_free (self);
+}
+
+void
+ct_http_result_clear (CtHttpResult *result)
+{
+  g_clear_pointer (&result->body, g_bytes_unref);
+  result->status = 0;
+}
+
+static gboolean
+is_tls_error (CURLcode code)
+{
+  switch ((int) code)
+    {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_USE_SSL_FAILED:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+gboolean
+ct_http_request (CtHttp        *self,
+                 const char    *method,
+                 const char    *path,
+                 const char    *idempotency_key,
+                 GBytes        *body,
+                 CtHttpResult  *out,
+                 GError       **error)
+{
+  struct curl_slist *headers = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *key_header = NULL;
+  CURLcode code;
+  long status = 0;
+  gsize body_len = 0;
+  const void *body_data = NULL;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (method != NULL && path != NULL && out != NULL, FALSE);
+
+  memset (out, 0, sizeof *out);
+  url = g_strconcat (self->base_url, path, NULL);
+  g_byte_array_set_size (self->answer, 0);
+  self->bytes_out = 0;
+  self->replayed = FALSE;
+  self->retry_after = -1;
+  self->too_large = FALSE;
+  self->errbuf[0] = '\0';
+
+  if (self->auth_header)
+    headers = curl_slist_append (headers, self->auth_header);
+  headers = curl_slist_append (headers, "Accept: application/json");
+  /* No 100-continue round trip: the service answers at once. */
+  headers = curl_slist_append (headers, "Expect:");
+  if (idempotency_key != NULL)
+    {
+      key_header = g_strdup_printf ("Idempotency-Key: %s", idempotency_key);
+      headers = curl_slist_append (headers, key_header);
+    }
+  if (body != NULL)
+    {
+      body_data = g_bytes_get_data (body, &body_len);
+      headers = curl_slist_append (headers, "Content-Type: application/json");
+    }
+
+  curl_easy_setopt (self->curl, CURLOPT_URL, url);
+  curl_easy_setopt (self->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt (self->curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (self->curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt (self->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt (self->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt (self->curl, CURLOPT_CAINFO, self->ca_file);
+  curl_easy_setopt (self->curl, CURLOPT_PINNEDPUBLICKEY, self->pin_pubkey);
+  curl_easy_setopt (self->curl, CURLOPT_CONNECTTIMEOUT_MS, (long) self->connect_timeout_ms);
+  curl_easy_setopt (self->curl, CURLOPT_TIMEOUT_MS, (long) self->timeout_ms);
+  curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (self->curl, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt (self->curl, CURLOPT_WRITEDATA, self);
+  curl_easy_setopt (self->curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt (self->curl, CURLOPT_HEADERDATA, self);
+  curl_easy_setopt (self->curl, CURLOPT_DEBUGFUNCTION, on_debug);
+  curl_easy_setopt (self->curl, CURLOPT_DEBUGDATA, self);
+  curl_easy_setopt (self->curl, CURLOPT_VERBOSE, 1L);
+  curl_easy_setopt (self->curl, CURLOPT_ERRORBUFFER, self->errbuf);
+  curl_easy_setopt (self->curl, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+
+  if (g_ascii_strcasecmp (method, "GET") == 0)
+    {
+      curl_easy_setopt (self->curl, CURLOPT_CUSTOMREQUEST, NULL);
+      curl_easy_setopt (self->curl, CURLOPT_HTTPGET, 1L);
+    }
+  else
+    {
+      /* POSTFIELDS with an explicit size sends the bytes exactly, NULs
+       * and all; CUSTOMREQUEST turns it into PATCH when asked. */
+      curl_easy_setopt (self->curl, CURLOPT_POST, 1L);
+      curl_easy_setopt (self->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+      curl_easy_setopt (self->curl, CURLOPT_POSTFIELDS, body_data ? body_data : "");
+      curl_easy_setopt (self->curl, CURLOPT_CUSTOMREQUEST,
+                        g_ascii_strcasecmp (method, "POST") == 0 ? NULL : method);
+    }
+
+  code = curl_easy_perform (self->curl);
+  curl_slist_free_all (headers);
+  curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, NULL);
+
+  if (code != CURLE_OK)
+    {
+      const char *detail = self->errbuf[0] ? self->errbuf : curl_easy_strerror (code);
+
+      if (self->too_large)
+        {
+          g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_TOO_LARGE,
+                       "The service's answer is larger than %d MiB", CT_HTTP_MAX_ANSWER >> 20);
+          return FALSE;
+        }
+      if (self->bytes_out == 0 && is_tls_error (code))
+        g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_TLS,
+                     "The service's certificate was not accepted: %s", detail);
+      else if (self->bytes_out == 0)
+        g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_NOT_SENT,
+                     "Could not reach the service: %s", detail);
+      else
+        g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_UNKNOWN_OUTCOME,
+                     "The connection to the service failed after the request was sent: %s",
+                     detail);
+      return FALSE;
+    }
+
+  curl_easy_getinfo (self->curl, CURLINFO_RESPONSE_CODE, &status);
+  out->status = (int) status;
+  out->body = g_bytes_new (self->answer->data, self->answer->len);
+  out->replayed = self->replayed;
+  out->retry_after = self->retry_after;
+  return TRUE;
+}

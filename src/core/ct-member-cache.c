@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-member-cache"
+#include "config.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#include "ct-member-cache.h"
+
+struct _CtMemberCache
+{
+  GMutex      lock;
+  sqlite3    *db;
+  GHashTable *cards;     /* card_no -> CtCard */
+  CtMerchant *merchant;
+};
+
+static gboolean
+cache_error (sqlite3 *db, int rc, const char *what, GError **error)
+{
+  g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_LOCAL,
+               "Member cache: %s failed: %s%s", what,
+               db ? sqlite3_errmsg (db) : sqlite3_errstr (rc),
+               rc == SQLITE_FULL ? " (the disk is full)" : "");
+  return FALSE;
+}
+
+CtMemberCache *
+ct_member_cache_open (const char *path, GError **error)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  char *msg = NULL;
+  int rc;
+  CtMemberCache *self;
+
+  rc = sqlite3_open_v2 (path, &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      cache_error (db, rc, "open", error);
+      sqlite3_close (db);
+      return NULL;
+    }
+  sqlite3_busy_timeout (db, 10000);
+  /* A cache: losing the last write to a power cut costs a refresh, so
+   * it does not pay for an fsync per card. */
+  rc = sqlite3_exec (db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     "CREATE TABLE IF NOT EXISTS cards (card_no TEXT PRIMARY KEY,"
+                     " card TEXT NOT NULL, fetched_at INTEGER NOT NULL);"
+                     "CREATE TABLE IF NOT EXISTS merchant (id INTEGER PRIMARY KEY CHECK (id = 1),"
+                     " body BLOB NOT NULL, fetched_at INTEGER NOT NULL);",
+                     NULL, NULL, &msg);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_LOCAL, "Member cache %s: %s",
+                   path, msg ? msg : sqlite3_errstr (rc));
+      sqlite3_free (msg);
+      sqlite3_close (db);
+      return NULL;
+    }
+
+  self = g_new0 (CtMemberCache, 1);
+  g_mutex_init (&self->lock);
+  self->db = db;
+  self->cards = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                       (GDestroyNotify) ct_card_free);
+
+  /* Load the index; a row that no longer decodes is simply not cached. */
+  if (sqlite3_prepare_v2 (db, "SELECT card, fetched_at FROM cards", -1, &stmt, NULL) == SQLITE_OK)
+    {
+      while (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          const char *text = (const char *) sqlite3_column_text (stmt, 0);
+          CtCard *card = text ? ct_wire_decode_card (text, strlen (text), NULL) : NULL;
+
+          if (card == NULL)
+            continue;
+          card->fetched_at = sqlite3_column_int64 (stmt, 1);
+          card->from_cache = TRUE;
+          g_hash_table_replace (self->cards, card->card_no, card);
+        }
+    }
+  sqlite3_finalize (stmt);
+
+  if (sqlite3_prepare_v2 (db, "SELECT body, fetched_at FROM merchant WHERE id = 1", -1, &stmt,
+                          NULL) == SQLITE_OK
+      && sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      self->merchant = ct_wire_decode_merchant (sqlite3_column_blob (stmt, 0),
+                                                sqlite3_column_bytes (stmt, 0), NULL);
+      if (self->merchant)
+        self->merchant->fetched_at = sqlite3_column_int64 (stmt, 1);
+    }
+  sqlite3_finalize (stmt);
+  return self;
+}
+
+void
+ct_member_cache_close (CtMemberCache *self)
+{
+  if (self == NULL)
+    return;
+  sqlite3_close (self->db);
+  g_hash_table_unref (self->cards);
+  g_clear_pointer (&self->merchant, ct_merchant_free);
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}
+
+CtCard *
+ct_member_cache_lookup (CtMemberCache *self, const char *card_no)
+{
+  CtCard *card, *copy = NULL;
+
+  g_return_val_if_fail (self != NULL && card_no != NULL, NULL);
+
+  g_mutex_lock (&self->lock);
+  card = g_hash_table_lookup (self->cards, card_no);
+  if (card != NULL)
+    {
+      copy = ct_card_copy (card);
+      copy->from_cache = TRUE;
+    }
+  g_mutex_unlock (&self->lock);
+  return copy;
+}
+
+guint
+ct_member_cache_size (CtMemberCache *self)
+{
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = g_hash_table_size (self->cards);
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+gboolean
+ct_member_cache_store (CtMemberCache *self, const CtCard *card, GError **error)
+{
+  CtCard *old, *copy;
+  sqlite3_stmt *stmt = NULL;
+  g_autofree char *json = NULL;
+  int rc;
+
+  g_return_val_if_fail (self != NULL && card != NULL && card->card_no != NULL, FALSE);
+
+  g_mutex_lock (&self->lock);
+  old = g_hash_table_lookup (self->cards, card->card_no);
+  /* Answers can arrive out of order from parallel workers: keep the state
+   * the service changed last. */
+  if (old != NULL && old->updated_at != NULL && card->updated_at != NULL
+      && strcmp (old->updated_at, card->updated_at) > 0)
+    {
+      g_mutex_unlock (&self->lock);
+      return TRUE;
+    }
+  copy = ct_card_copy (card);
+  copy->from_cache = TRUE;
+  g_hash_table_replace (self->cards, copy->card_no, copy);
+
+  json = ct_wire_encode_card (card);
+  rc = sqlite3_prepare_v2 (self->db,
+                           "INSERT OR REPLACE INTO cards (card_no, card, fetched_at) VALUES (?,?,?)",
+                           -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, card->card_no, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, json, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 3, card->fetched_at);
+      rc = sqlite3_step (stmt);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    cache_error (self->db, rc, "storing a card", error);
+  g_mutex_unlock (&self->lock);
+  return rc == SQLITE_DONE;
+}
+
+gboolean
+ct_member_cache_store_merchant (CtMemberCache *self, const char *body, gsize len, GError **error)
+{
+  g_autoptr(CtMerchant) merchant = ct_wire_decode_merchant (body, len, error);
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (merchant == NULL)
+    return FALSE;
+
+  g_mutex_lock (&self->lock);
+  rc = sqlite3_prepare_v2 (self->db,
+                           "INSERT OR REPLACE INTO merchant (id, body, fetched_at) VALUES (1,?,?)",
+                           -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_bind_blob64 (stmt, 1, body, len, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (stmt, 2, merchant->fetched_at);
+      rc = sqlite3_step (stmt);
+    }
+  sqlite3_finalize (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_clear_pointer (&self->merchant, ct_merchant_free);
+      self->merchant = g_steal_pointer (&merchant);
+    }
+  else
+    cache_error (self->db, rc, "storing the merchant settings", error);
+  g_mutex_unlock (&self->lock);
+  return rc == SQLITE_DONE;
+}
+
+CtMerchant *
+ct_member_cache_load_merchant (CtMemberCache *self)
+{
+  CtMerchant *copy;
+
+  g_mutex_lock (&self->lock);
+  copy = self->merchant ? ct_merchant_copy (self->merchant) : NULL;
+  g_mutex_unlock (&self->lock);
+  return copy;
+}

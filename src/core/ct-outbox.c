@@ -1,0 +1,615 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-outbox"
+#include "config.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+#include "ct-outbox.h"
+#include "ct-wire.h"
+
+struct _CtOutbox
+{
+  GMutex   lock;
+  sqlite3 *db;
+};
+
+static const char * const kind_names[] = {
+  [CT_OUTBOX_KIND_TOPUP] = "topup",
+  [CT_OUTBOX_KIND_PAYMENT] = "payment",
+  [CT_OUTBOX_KIND_REFUND] = "refund",
+  [CT_OUTBOX_KIND_ADJUSTMENT] = "adjustment",
+  [CT_OUTBOX_KIND_CARD_ISSUE] = "card_issue",
+  [CT_OUTBOX_KIND_CARD_PATCH] = "card_change",
+  [CT_OUTBOX_KIND_IMPORT] = "import",
+  [CT_OUTBOX_KIND_OTHER] = "other",
+};
+
+static const char * const state_names[] = {
+  [CT_OUTBOX_STATE_PENDING] = "pending",
+  [CT_OUTBOX_STATE_NEEDS_ATTENTION] = "needs_attention",
+  [CT_OUTBOX_STATE_RESOLVED] = "resolved",
+};
+
+const char *
+ct_outbox_kind_to_string (CtOutboxKind kind)
+{
+  if ((guint) kind < G_N_ELEMENTS (kind_names))
+    return kind_names[kind];
+  return "other";
+}
+
+static CtOutboxKind
+kind_from_string (const char *text)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (kind_names); i++)
+    if (text != NULL && strcmp (kind_names[i], text) == 0)
+      return i;
+  return CT_OUTBOX_KIND_OTHER;
+}
+
+const char *
+ct_outbox_state_to_string (CtOutboxState state)
+{
+  if ((guint) state < G_N_ELEMENTS (state_names))
+    return state_names[state];
+  return "pending";
+}
+
+CtOutboxEntry *
+ct_outbox_entry_copy (const CtOutboxEntry *entry)
+{
+  CtOutboxEntry *copy;
+
+  g_return_val_if_fail (entry != NULL, NULL);
+
+  copy = g_memdup2 (entry, sizeof *entry);
+  copy->idempotency_key = g_strdup (entry->idempotency_key);
+  copy->method = g_strdup (entry->method);
+  copy->path = g_strdup (entry->path);
+  copy->body = entry->body ? g_bytes_ref (entry->body) : NULL;
+  copy->service_url = g_strdup (entry->service_url);
+  copy->till = g_strdup (entry->till);
+  copy->card_no = g_strdup (entry->card_no);
+  copy->order_ref = g_strdup (entry->order_ref);
+  copy->reason = g_strdup (entry->reason);
+  copy->last_answer = entry->last_answer ? g_bytes_ref (entry->last_answer) : NULL;
+  return copy;
+}
+
+void
+ct_outbox_entry_free (CtOutboxEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->idempotency_key);
+  g_free (entry->method);
+  g_free (entry->path);
+  g_clear_pointer (&entry->body, g_bytes_unref);
+  g_free (entry->service_url);
+  g_free (entry->till);
+  g_free (entry->card_no);
+  g_free (entry->order_ref);
+  g_free (entry->reason);
+  g_clear_pointer (&entry->last_answer, g_bytes_unref);
+  g_free (entry);
+}
+
+G_DEFINE_BOXED_TYPE (CtOutboxEntry, ct_outbox_entry, ct_outbox_entry_copy, ct_outbox_entry_free)
+
+static gboolean
+db_error (sqlite3 *db, int rc, const char *what, GError **error)
+{
+  const char *hint = "";
+
+  if (rc == SQLITE_FULL)
+    hint = " (the disk is full)";
+  else if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN || rc == SQLITE_PERM)
+    hint = " (check the data directory's permissions)";
+  g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_LOCAL,
+               "Outbox database: %s failed: %s%s", what,
+               db ? sqlite3_errmsg (db) : sqlite3_errstr (rc), hint);
+  return FALSE;
+}
+
+static const char schema[] =
+  "CREATE TABLE IF NOT EXISTS outbox ("
+  " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  " idem_key TEXT NOT NULL UNIQUE,"
+  " method TEXT NOT NULL,"
+  " path TEXT NOT NULL,"
+  " body BLOB NOT NULL,"
+  " service_url TEXT NOT NULL,"
+  " till TEXT NOT NULL,"
+  " card_no TEXT,"
+  " kind TEXT NOT NULL,"
+  " amount INTEGER NOT NULL,"
+  " order_ref TEXT,"
+  " created_at INTEGER NOT NULL,"
+  " attempts INTEGER NOT NULL DEFAULT 0,"
+  " next_attempt_at INTEGER NOT NULL,"
+  " state TEXT NOT NULL,"
+  " reason TEXT,"
+  " maybe_sent INTEGER NOT NULL DEFAULT 0,"
+  " reported INTEGER NOT NULL DEFAULT 0,"
+  " last_status INTEGER NOT NULL DEFAULT 0,"
+  " last_answer BLOB);"
+  "CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox (state, card_no, id);";
+
+CtOutbox *
+ct_outbox_open (const char *path, GError **error)
+{
+  sqlite3 *db = NULL;
+  int rc;
+  char *msg = NULL;
+  CtOutbox *self;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  rc = sqlite3_open_v2 (path, &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        NULL);
+  if (rc != SQLITE_OK)
+    {
+      db_error (db, rc, "open", error);
+      sqlite3_close (db);
+      return NULL;
+    }
+  sqlite3_busy_timeout (db, 10000);
+  /* Durability first: a payment the till took must survive a power cut. */
+  rc = sqlite3_exec (db,
+                     "PRAGMA journal_mode=WAL;"
+                     "PRAGMA synchronous=FULL;",
+                     NULL, NULL, &msg);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec (db, schema, NULL, NULL, &msg);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_LOCAL,
+                   "Outbox database %s: %s", path, msg ? msg : sqlite3_errstr (rc));
+      sqlite3_free (msg);
+      sqlite3_close (db);
+      return NULL;
+    }
+
+  self = g_new0 (CtOutbox, 1);
+  g_mutex_init (&self->lock);
+  self->db = db;
+  return self;
+}
+
+void
+ct_outbox_close (CtOutbox *self)
+{
+  if (self == NULL)
+    return;
+  sqlite3_close (self->db);
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}
+
+static void
+bind_text (sqlite3_stmt *stmt, int i, const char *text)
+{
+  if (text)
+    sqlite3_bind_text (stmt, i, text, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, i);
+}
+
+static void
+bind_bytes (sqlite3_stmt *stmt, int i, GBytes *bytes)
+{
+  gsize len;
+  const void *data;
+
+  if (bytes == NULL)
+    {
+      sqlite3_bind_null (stmt, i);
+      return;
+    }
+  data = g_bytes_get_data (bytes, &len);
+  sqlite3_bind_blob64 (stmt, i, data ? data : "", len, SQLITE_TRANSIENT);
+}
+
+gboolean
+ct_outbox_add (CtOutbox *self, CtOutboxEntry *entry, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (self != NULL && entry != NULL, FALSE);
+  g_return_val_if_fail (entry->idempotency_key != NULL && entry->body != NULL, FALSE);
+
+  g_mutex_lock (&self->lock);
+  rc = sqlite3_prepare_v2 (self->db,
+                           "INSERT INTO outbox (idem_key, method, path, body, service_url, till,"
+                           " card_no, kind, amount, order_ref, created_at, attempts,"
+                           " next_attempt_at, state, reason, maybe_sent, reported)"
+                           " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    {
+      bind_text (stmt, 1, entry->idempotency_key);
+      bind_text (stmt, 2, entry->method);
+      bind_text (stmt, 3, entry->path);
+      bind_bytes (stmt, 4, entry->body);
+      bind_text (stmt, 5, entry->service_url ? entry->service_url : "");
+      bind_text (stmt, 6, entry->till ? entry->till : "");
+      bind_text (stmt, 7, entry->card_no);
+      bind_text (stmt, 8, ct_outbox_kind_to_string (entry->kind));
+      sqlite3_bind_int64 (stmt, 9, entry->amount);
+      bind_text (stmt, 10, entry->order_ref);
+      sqlite3_bind_int64 (stmt, 11, entry->created_at);
+      sqlite3_bind_int (stmt, 12, entry->attempts);
+      sqlite3_bind_int64 (stmt, 13, entry->next_attempt_at);
+      bind_text (stmt, 14, ct_outbox_state_to_string (entry->state));
+      bind_text (stmt, 15, entry->reason);
+      sqlite3_bind_int (stmt, 16, entry->maybe_sent);
+      sqlite3_bind_int (stmt, 17, entry->reported_queued);
+      rc = sqlite3_step (stmt);
+    }
+  if (rc == SQLITE_DONE)
+    entry->id = sqlite3_last_insert_rowid (self->db);
+  else
+    db_error (self->db, rc, "saving a request", error);
+  sqlite3_finalize (stmt);
+  g_mutex_unlock (&self->lock);
+  return rc == SQLITE_DONE;
+}
+
+/* Runs one statement binding int64 params (NULL-terminated list of
+ * values given as count). Caller holds the lock. */
+static gboolean
+exec_locked (CtOutbox *self, const char *sql, const char *what, GError **error,
+             int n, ...)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+  va_list args;
+
+  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    {
+      va_start (args, n);
+      for (int i = 1; i <= n; i++)
+        sqlite3_bind_int64 (stmt, i, va_arg (args, gint64));
+      va_end (args);
+      rc = sqlite3_step (stmt);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return db_error (self->db, rc, what, error);
+  return TRUE;
+}
+
+gboolean
+ct_outbox_remove (CtOutbox *self, gint64 id, GError **error)
+{
+  gboolean ok;
+
+  g_mutex_lock (&self->lock);
+  ok = exec_locked (self, "DELETE FROM outbox WHERE id = ?", "removing a settled request",
+                    error, 1, id);
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+gboolean
+ct_outbox_mark_reported (CtOutbox *self, gint64 id, GError **error)
+{
+  gboolean ok;
+
+  g_mutex_lock (&self->lock);
+  ok = exec_locked (self, "UPDATE outbox SET reported = 1 WHERE id = ?", "marking a request",
+                    error, 1, id);
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+gboolean
+ct_outbox_record_attempt (CtOutbox    *self,
+                          gint64       id,
+                          gboolean     maybe_sent,
+                          gint64       next_attempt_at,
+                          int          last_status,
+                          const char  *reason,
+                          GError     **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  g_mutex_lock (&self->lock);
+  rc = sqlite3_prepare_v2 (self->db,
+                           "UPDATE outbox SET attempts = attempts + 1,"
+                           " maybe_sent = max(maybe_sent, ?), next_attempt_at = ?,"
+                           " last_status = ?, reason = ? WHERE id = ?",
+                           -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_bind_int (stmt, 1, maybe_sent ? 1 : 0);
+      sqlite3_bind_int64 (stmt, 2, next_attempt_at);
+      sqlite3_bind_int (stmt, 3, last_status);
+      bind_text (stmt, 4, reason);
+      sqlite3_bind_int64 (stmt, 5, id);
+      rc = sqlite3_step (stmt);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    db_error (self->db, rc, "recording an attempt", error);
+  g_mutex_unlock (&self->lock);
+  return rc == SQLITE_DONE;
+}
+
+gboolean
+ct_outbox_set_state (CtOutbox       *self,
+                     gint64          id,
+                     CtOutboxState   state,
+                     int             last_status,
+                     GBytes         *last_answer,
+                     const char     *reason,
+                     GError        **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  g_mutex_lock (&self->lock);
+  rc = sqlite3_prepare_v2 (self->db,
+                           "UPDATE outbox SET state = ?, last_status = ?,"
+                           " last_answer = coalesce(?, last_answer), reason = ? WHERE id = ?",
+                           -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    {
+      bind_text (stmt, 1, ct_outbox_state_to_string (state));
+      sqlite3_bind_int (stmt, 2, last_status);
+      bind_bytes (stmt, 3, last_answer);
+      bind_text (stmt, 4, reason);
+      sqlite3_bind_int64 (stmt, 5, id);
+      rc = sqlite3_step (stmt);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    db_error (self->db, rc, "changing a request's state", error);
+  g_mutex_unlock (&self->lock);
+  return rc == SQLITE_DONE;
+}
+
+#define ENTRY_COLUMNS \
+  "id, idem_key, method, path, body, service_url, till, card_no, kind, amount, order_ref," \
+  " created_at, attempts, next_attempt_at, state, reason, maybe_sent, reported, last_status," \
+  " last_answer"
+
+static char *
+column_text (sqlite3_stmt *stmt, int i)
+{
+  const unsigned char *text = sqlite3_column_text (stmt, i);
+
+  return text ? g_strdup ((const char *) text) : NULL;
+}
+
+static GBytes *
+column_bytes (sqlite3_stmt *stmt, int i)
+{
+  const void *data;
+  int len;
+
+  if (sqlite3_column_type (stmt, i) == SQLITE_NULL)
+    return NULL;
+  data = sqlite3_column_blob (stmt, i);
+  len = sqlite3_column_bytes (stmt, i);
+  return g_bytes_new (data, len);
+}
+
+static CtOutboxEntry *
+entry_from_row (sqlite3_stmt *stmt)
+{
+  CtOutboxEntry *e = g_new0 (CtOutboxEntry, 1);
+  g_autofree char *kind = NULL;
+  g_autofree char *state = NULL;
+
+  e->id = sqlite3_column_int64 (stmt, 0);
+  e->idempotency_key = column_text (stmt, 1);
+  e->method = column_text (stmt, 2);
+  e->path = column_text (stmt, 3);
+  e->body = column_bytes (stmt, 4);
+  if (e->body == NULL)
+    e->body = g_bytes_new (NULL, 0);
+  e->service_url = column_text (stmt, 5);
+  e->till = column_text (stmt, 6);
+  e->card_no = column_text (stmt, 7);
+  kind = column_text (stmt, 8);
+  e->kind = kind_from_string (kind);
+  e->amount = sqlite3_column_int64 (stmt, 9);
+  e->order_ref = column_text (stmt, 10);
+  e->created_at = sqlite3_column_int64 (stmt, 11);
+  e->attempts = sqlite3_column_int (stmt, 12);
+  e->next_attempt_at = sqlite3_column_int64 (stmt, 13);
+  state = column_text (stmt, 14);
+  e->state = CT_OUTBOX_STATE_PENDING;
+  for (guint i = 0; i < G_N_ELEMENTS (state_names); i++)
+    if (state && strcmp (state, state_names[i]) == 0)
+      e->state = i;
+  e->reason = column_text (stmt, 15);
+  e->maybe_sent = sqlite3_column_int (stmt, 16) != 0;
+  e->reported_queued = sqlite3_column_int (stmt, 17) != 0;
+  e->last_status = sqlite3_column_int (stmt, 18);
+  e->last_answer = column_bytes (stmt, 19);
+  return e;
+}
+
+/* Runs a query returning entries. @text_param (nullable) is bound first,
+ * then @n int64 params. */
+static GPtrArray *
+query_entries (CtOutbox *self, const char *sql, const char *text_param, GError **error,
+               int n, ...)
+{
+  sqlite3_stmt *stmt = NULL;
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_outbox_entry_free);
+  int rc;
+  int first = 1;
+  va_list args;
+
+  g_mutex_lock (&self->lock);
+  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    {
+      if (text_param != NULL)
+        bind_text (stmt, first++, text_param);
+      va_start (args, n);
+      for (int i = 0; i < n; i++)
+        sqlite3_bind_int64 (stmt, first + i, va_arg (args, gint64));
+      va_end (args);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        g_ptr_array_add (out, entry_from_row (stmt));
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      db_error (self->db, rc, "reading requests", error);
+      g_mutex_unlock (&self->lock);
+      return NULL;
+    }
+  g_mutex_unlock (&self->lock);
+  return g_steal_pointer (&out);
+}
+
+CtOutboxEntry *
+ct_outbox_get (CtOutbox *self, gint64 id, GError **error)
+{
+  g_autoptr(GPtrArray) list = query_entries (self, "SELECT " ENTRY_COLUMNS " FROM outbox WHERE id = ?",
+                                             NULL, error, 1, id);
+
+  if (list == NULL)
+    return NULL;
+  if (list->len == 0)
+    {
+      g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_NOT_FOUND,
+                   "No outbox entry %" G_GINT64_FORMAT, id);
+      return NULL;
+    }
+  return ct_outbox_entry_copy (g_ptr_array_index (list, 0));
+}
+
+GPtrArray *
+ct_outbox_list (CtOutbox *self, CtOutboxState state, GError **error)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return query_entries (self, "SELECT " ENTRY_COLUMNS " FROM outbox WHERE state = ? ORDER BY id",
+                        ct_outbox_state_to_string (state), error, 0);
+}
+
+GPtrArray *
+ct_outbox_list_due (CtOutbox *self, gint64 now, GError **error)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  /* The oldest pending entry of each card is the only one of that card
+   * that may go; it must also be due. Card-less entries go on their own. */
+  return query_entries (self,
+                        "SELECT " ENTRY_COLUMNS " FROM outbox o WHERE state = 'pending'"
+                        " AND next_attempt_at <= ?"
+                        " AND (card_no IS NULL OR id = (SELECT min(id) FROM outbox p"
+                        "  WHERE p.state = 'pending' AND p.card_no = o.card_no))"
+                        " ORDER BY id",
+                        NULL, error, 1, now);
+}
+
+static gboolean
+query_int64 (CtOutbox *self, const char *sql, const char *text_param, int n_ints,
+             gint64 a, gint64 *out, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  g_mutex_lock (&self->lock);
+  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    {
+      int i = 1;
+
+      if (text_param != NULL)
+        bind_text (stmt, i++, text_param);
+      if (n_ints > 0)
+        sqlite3_bind_int64 (stmt, i, a);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW)
+        {
+          *out = sqlite3_column_int64 (stmt, 0);
+          rc = SQLITE_DONE;
+        }
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    db_error (self->db, rc, "counting requests", error);
+  g_mutex_unlock (&self->lock);
+  return rc == SQLITE_DONE;
+}
+
+guint
+ct_outbox_count_before (CtOutbox *self, const char *card_no, gint64 before_id, GError **error)
+{
+  gint64 n = 0;
+
+  if (card_no == NULL)
+    return 0;
+  if (!query_int64 (self, "SELECT count(*) FROM outbox WHERE state = 'pending' AND card_no = ?"
+                    " AND id < ?", card_no, 1, before_id, &n, error))
+    return 0;
+  return (guint) n;
+}
+
+gboolean
+ct_outbox_pending_payments (CtOutbox *self, const char *card_no, int64_t *out_sum, GError **error)
+{
+  gint64 sum = 0;
+
+  if (!query_int64 (self, "SELECT coalesce(sum(amount), 0) FROM outbox WHERE state = 'pending'"
+                    " AND kind = 'payment' AND card_no = ?", card_no, 0, 0, &sum, error))
+    return FALSE;
+  *out_sum = sum;
+  return TRUE;
+}
+
+guint
+ct_outbox_count (CtOutbox *self, CtOutboxState state)
+{
+  gint64 n = 0;
+
+  if (!query_int64 (self, "SELECT count(*) FROM outbox WHERE state = ?",
+                    ct_outbox_state_to_string (state), 0, 0, &n, NULL))
+    return 0;
+  return (guint) n;
+}
+
+guint
+ct_outbox_expire (CtOutbox *self, gint64 cutoff, GError **error)
+{
+  gboolean ok;
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  ok = exec_locked (self,
+                    "UPDATE outbox SET state = 'needs_attention',"
+                    " reason = 'too old to replay on its own: check the card''s history first'"
+                    " WHERE state = 'pending' AND created_at < ?",
+                    "expiring old requests", error, 1, cutoff);
+  n = ok ? (guint) sqlite3_changes (self->db) : 0;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+gint64
+ct_outbox_backoff (int attempts, GRand *rand)
+{
+  gint64 delay = G_USEC_PER_SEC / 2;
+  gint64 cap = 60 * G_USEC_PER_SEC;
+
+  for (int i = 1; i < attempts && delay < cap; i++)
+    delay *= 2;
+  delay = MIN (delay, cap);
+  /* Jitter spreads the tills of a store that went offline together. */
+  if (rand != NULL)
+    return delay / 2 + g_rand_int_range (rand, 0, (gint32) (delay / 2) + 1);
+  return delay / 2 + g_random_int_range (0, (gint32) (delay / 2) + 1);
+}

@@ -1,0 +1,1149 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-sync"
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "ct-http.h"
+#include "ct-sync.h"
+
+struct _CtSync
+{
+  CtOutbox      *outbox;
+  CtMemberCache *cache;
+  char          *service_id;
+  int            lock_fd;
+  GMutex         send_lock;     /* threads of this process; flock for the others */
+
+  GMutex         lock;          /* guards what follows */
+  char          *base_url;
+  char          *token;
+  char          *till;          /* fingerprint of the token */
+  char          *ca_file;
+  char          *pin_pubkey;
+  guint          connect_timeout_ms;
+  guint          request_timeout_ms;
+  guint          generation;    /* bumps when the service settings change */
+  GPtrArray     *idle_http;     /* CtHttp of the current generation */
+  GHashTable    *claimed;       /* entry ids an interactive caller is settling */
+  GRand         *rand;
+  guint          default_wait_ms;
+
+  CtSyncNotify   notify;
+  gpointer       notify_data;
+};
+
+typedef struct
+{
+  CtHttp *http;
+  guint   generation;
+} PooledHttp;
+
+typedef enum
+{
+  ATTEMPT_DONE,          /* 2xx with a valid answer */
+  ATTEMPT_REFUSED,       /* a refusal the service stored: definitive */
+  ATTEMPT_NOT_STORED,    /* 401, 413, idempotency_key_missing: not applied, not stored */
+  ATTEMPT_RETRY,         /* outcome unknown or the service asks to come back */
+  ATTEMPT_NOT_SENT,      /* nothing reached the service */
+  ATTEMPT_TLS,           /* certificate or pin refused; nothing sent */
+} AttemptKind;
+
+typedef struct
+{
+  AttemptKind  kind;
+  int          status;
+  GBytes      *body;
+  gboolean     replayed;
+  int          retry_after;
+  char        *reason;
+} Attempt;
+
+static void
+attempt_clear (Attempt *a)
+{
+  g_clear_pointer (&a->body, g_bytes_unref);
+  g_clear_pointer (&a->reason, g_free);
+}
+
+char *
+ct_sync_new_key (void)
+{
+  g_autofree char *uuid = g_uuid_string_random ();
+  GString *key = g_string_new ("ct-");
+
+  for (const char *p = uuid; *p; p++)
+    if (*p != '-')
+      g_string_append_c (key, *p);
+  return g_string_free (key, FALSE);
+}
+
+CtSync *
+ct_sync_new (CtOutbox       *outbox,
+             CtMemberCache  *cache,
+             const char     *service_id,
+             const char     *lock_path,
+             GError        **error)
+{
+  CtSync *self;
+  int fd;
+
+  g_return_val_if_fail (outbox != NULL && service_id != NULL && lock_path != NULL, NULL);
+
+  fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_LOCAL,
+                   "Cannot open the outbox lock %s: %s", lock_path, g_strerror (saved));
+      return NULL;
+    }
+
+  self = g_new0 (CtSync, 1);
+  self->outbox = outbox;
+  self->cache = cache;
+  self->service_id = g_strdup (service_id);
+  self->lock_fd = fd;
+  g_mutex_init (&self->send_lock);
+  g_mutex_init (&self->lock);
+  self->idle_http = g_ptr_array_new ();
+  self->claimed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->rand = g_rand_new ();
+  self->default_wait_ms = 30000;
+  return self;
+}
+
+static void
+pooled_free (PooledHttp *p)
+{
+  ct_http_free (p->http);
+  g_free (p);
+}
+
+void
+ct_sync_free (CtSync *self)
+{
+  if (self == NULL)
+    return;
+  for (guint i = 0; i < self->idle_http->len; i++)
+    pooled_free (g_ptr_array_index (self->idle_http, i));
+  g_ptr_array_unref (self->idle_http);
+  g_hash_table_unref (self->claimed);
+  g_rand_free (self->rand);
+  close (self->lock_fd);
+  g_free (self->service_id);
+  g_free (self->base_url);
+  g_free (self->token);
+  g_free (self->till);
+  g_free (self->ca_file);
+  g_free (self->pin_pubkey);
+  g_mutex_clear (&self->send_lock);
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}
+
+gboolean
+ct_sync_set_service (CtSync      *self,
+                     const char  *base_url,
+                     const char  *token,
+                     const char  *ca_file,
+                     const char  *pin_pubkey,
+                     guint        connect_timeout_ms,
+                     guint        request_timeout_ms,
+                     GError     **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  if (!ct_http_url_allowed (base_url, &local))
+    {
+      g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CONFIG, local->message);
+      return FALSE;
+    }
+
+  g_mutex_lock (&self->lock);
+  g_free (self->base_url);
+  self->base_url = g_strdup (base_url);
+  g_free (self->token);
+  self->token = g_strdup (token);
+  g_free (self->till);
+  self->till = token ? g_compute_checksum_for_string (G_CHECKSUM_SHA256, token, -1) : g_strdup ("");
+  if (strlen (self->till) > 16)
+    self->till[16] = '\0';
+  g_free (self->ca_file);
+  self->ca_file = g_strdup (ca_file);
+  g_free (self->pin_pubkey);
+  self->pin_pubkey = g_strdup (pin_pubkey);
+  self->connect_timeout_ms = connect_timeout_ms;
+  self->request_timeout_ms = request_timeout_ms;
+  self->generation++;
+  for (guint i = 0; i < self->idle_http->len; i++)
+    pooled_free (g_ptr_array_index (self->idle_http, i));
+  g_ptr_array_set_size (self->idle_http, 0);
+  g_mutex_unlock (&self->lock);
+  return TRUE;
+}
+
+void
+ct_sync_set_notify (CtSync *self, CtSyncNotify notify, gpointer user_data)
+{
+  g_mutex_lock (&self->lock);
+  self->notify = notify;
+  self->notify_data = user_data;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+ct_sync_set_default_wait (CtSync *self, guint wait_ms)
+{
+  self->default_wait_ms = wait_ms;
+}
+
+static void
+emit (CtSync *self, CtSyncEvent event, gconstpointer data)
+{
+  CtSyncNotify notify;
+  gpointer user_data;
+
+  g_mutex_lock (&self->lock);
+  notify = self->notify;
+  user_data = self->notify_data;
+  g_mutex_unlock (&self->lock);
+  if (notify)
+    notify (event, data, user_data);
+}
+
+static PooledHttp *
+take_http (CtSync *self, GError **error)
+{
+  PooledHttp *p = NULL;
+  g_autoptr(GError) local = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->base_url == NULL)
+    {
+      g_mutex_unlock (&self->lock);
+      g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CONFIG,
+                           "No card service is configured");
+      return NULL;
+    }
+  if (self->idle_http->len > 0)
+    p = g_ptr_array_steal_index (self->idle_http, self->idle_http->len - 1);
+  else
+    {
+      CtHttp *http = ct_http_new (self->base_url, self->token, self->ca_file, self->pin_pubkey,
+                                  self->connect_timeout_ms, self->request_timeout_ms, &local);
+
+      if (http != NULL)
+        {
+          p = g_new0 (PooledHttp, 1);
+          p->http = http;
+          p->generation = self->generation;
+        }
+    }
+  g_mutex_unlock (&self->lock);
+  if (p == NULL)
+    g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CONFIG, local->message);
+  return p;
+}
+
+static void
+give_back_http (CtSync *self, PooledHttp *p)
+{
+  g_mutex_lock (&self->lock);
+  if (p->generation == self->generation)
+    {
+      g_ptr_array_add (self->idle_http, p);
+      p = NULL;
+    }
+  g_mutex_unlock (&self->lock);
+  if (p != NULL)
+    pooled_free (p);
+}
+
+static void
+send_lock (CtSync *self)
+{
+  g_mutex_lock (&self->send_lock);
+  while (flock (self->lock_fd, LOCK_EX) != 0 && errno == EINTR)
+    ;
+}
+
+static void
+send_unlock (CtSync *self)
+{
+  flock (self->lock_fd, LOCK_UN);
+  g_mutex_unlock (&self->send_lock);
+}
+
+static gboolean
+is_claimed (CtSync *self, gint64 id)
+{
+  gboolean claimed;
+
+  g_mutex_lock (&self->lock);
+  claimed = g_hash_table_contains (self->claimed, &id);
+  g_mutex_unlock (&self->lock);
+  return claimed;
+}
+
+static void
+claim (CtSync *self, gint64 id, gboolean on)
+{
+  g_mutex_lock (&self->lock);
+  if (on)
+    g_hash_table_add (self->claimed, g_memdup2 (&id, sizeof id));
+  else
+    g_hash_table_remove (self->claimed, &id);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Checks that a 2xx answer is what the request kind promises. An answer that
+ * does not decode is not proof of anything: the entry is retried with its
+ * key and the service's replay settles it. */
+static gboolean
+answer_valid (CtOutboxKind kind, GBytes *body, GError **error)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+
+  switch (kind)
+    {
+    case CT_OUTBOX_KIND_TOPUP:
+    case CT_OUTBOX_KIND_PAYMENT:
+    case CT_OUTBOX_KIND_REFUND:
+    case CT_OUTBOX_KIND_ADJUSTMENT:
+      {
+        g_autoptr(CtReceipt) r = ct_wire_decode_receipt (data, len, error);
+        return r != NULL;
+      }
+    case CT_OUTBOX_KIND_CARD_ISSUE:
+    case CT_OUTBOX_KIND_CARD_PATCH:
+      {
+        g_autoptr(CtCard) c = ct_wire_decode_card (data, len, error);
+        return c != NULL;
+      }
+    case CT_OUTBOX_KIND_IMPORT:
+    case CT_OUTBOX_KIND_OTHER:
+    default:
+      {
+        g_autoptr(CtHistoryPage) unused = NULL;
+        /* Any JSON object: reuse the strict parser through the error
+         * decoder's path by checking the first non-space byte. */
+        for (gsize i = 0; i < len; i++)
+          {
+            if (g_ascii_isspace (data[i]))
+              continue;
+            if (data[i] == '{')
+              return TRUE;
+            break;
+          }
+        g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_BAD_ANSWER,
+                             "The service's answer is not a JSON object");
+        return FALSE;
+      }
+    }
+}
+
+/* Caches the card a definitive answer carries and tells the listeners. */
+static void
+learn_from_answer (CtSync *self, CtOutboxKind kind, GBytes *body)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+  g_autoptr(CtCard) card = NULL;
+
+  switch (kind)
+    {
+    case CT_OUTBOX_KIND_TOPUP:
+    case CT_OUTBOX_KIND_PAYMENT:
+    case CT_OUTBOX_KIND_REFUND:
+    case CT_OUTBOX_KIND_ADJUSTMENT:
+      {
+        g_autoptr(CtReceipt) r = ct_wire_decode_receipt (data, len, NULL);
+
+        if (r != NULL)
+          card = g_steal_pointer (&r->card);
+        break;
+      }
+    case CT_OUTBOX_KIND_CARD_ISSUE:
+    case CT_OUTBOX_KIND_CARD_PATCH:
+      card = ct_wire_decode_card (data, len, NULL);
+      break;
+    case CT_OUTBOX_KIND_IMPORT:
+    case CT_OUTBOX_KIND_OTHER:
+    default:
+      break;
+    }
+  if (card != NULL)
+    {
+      if (self->cache != NULL)
+        ct_member_cache_store (self->cache, card, NULL);
+      emit (self, CT_SYNC_EVENT_CARD, card);
+    }
+}
+
+/* Sends @entry once and says what the answer means. No database change. */
+static void
+attempt_send (CtSync *self, const CtOutboxEntry *entry, Attempt *out)
+{
+  PooledHttp *p;
+  CtHttpResult result = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) refusal = NULL;
+  gsize len;
+  const char *data;
+
+  memset (out, 0, sizeof *out);
+  out->retry_after = -1;
+
+  p = take_http (self, &error);
+  if (p == NULL)
+    {
+      out->kind = ATTEMPT_NOT_SENT;
+      out->reason = g_strdup (error->message);
+      return;
+    }
+  if (!ct_http_request (p->http, entry->method, entry->path, entry->idempotency_key, entry->body,
+                        &result, &error))
+    {
+      give_back_http (self, p);
+      out->reason = g_strdup (error->message);
+      if (g_error_matches (error, CT_HTTP_ERROR, CT_HTTP_ERROR_NOT_SENT))
+        out->kind = ATTEMPT_NOT_SENT;
+      else if (g_error_matches (error, CT_HTTP_ERROR, CT_HTTP_ERROR_TLS))
+        out->kind = ATTEMPT_TLS;
+      else
+        out->kind = ATTEMPT_RETRY;
+      if (out->kind == ATTEMPT_RETRY || out->kind == ATTEMPT_NOT_SENT)
+        emit (self, CT_SYNC_EVENT_OFFLINE, NULL);
+      return;
+    }
+  give_back_http (self, p);
+  emit (self, CT_SYNC_EVENT_ONLINE, NULL);
+
+  out->status = result.status;
+  out->body = g_steal_pointer (&result.body);
+  out->replayed = result.replayed;
+  out->retry_after = result.retry_after;
+  data = g_bytes_get_data (out->body, &len);
+
+  if (result.status >= 200 && result.status < 300)
+    {
+      if (answer_valid (entry->kind, out->body, &error))
+        out->kind = ATTEMPT_DONE;
+      else
+        {
+          out->kind = ATTEMPT_RETRY;
+          out->reason = g_strdup (error->message);
+        }
+      return;
+    }
+
+  ct_wire_decode_error (result.status, data, len, &refusal);
+  if (g_error_matches (refusal, CT_CLIENT_ERROR, CT_CLIENT_ERROR_BAD_ANSWER))
+    {
+      /* An HTML error page from a proxy, a cut body: nothing definitive. */
+      out->kind = ATTEMPT_RETRY;
+      out->reason = g_strdup (refusal->message);
+      return;
+    }
+  out->reason = g_strdup_printf ("%s: %s", ct_client_error_code_to_string (refusal->code),
+                                 refusal->message);
+
+  /* Which refusals the service stored with the key (§4) decides whether
+   * the answer is final. */
+  switch (result.status)
+    {
+    case 400:
+      out->kind = refusal->code == CT_CLIENT_ERROR_IDEMPOTENCY_KEY_MISSING
+                  ? ATTEMPT_NOT_STORED : ATTEMPT_REFUSED;
+      break;
+    case 401:
+    case 413:
+      out->kind = ATTEMPT_NOT_STORED;
+      break;
+    case 403:
+    case 404:
+    case 422:
+      out->kind = ATTEMPT_REFUSED;
+      break;
+    case 409:
+      out->kind = refusal->code == CT_CLIENT_ERROR_REQUEST_IN_PROGRESS
+                  ? ATTEMPT_RETRY : ATTEMPT_REFUSED;
+      break;
+    default:
+      /* 429, 5xx and anything unexpected: come back later with the key. */
+      out->kind = ATTEMPT_RETRY;
+      break;
+    }
+}
+
+static gint64
+next_attempt_time (CtSync *self, int attempts, int retry_after)
+{
+  gint64 delay;
+
+  g_mutex_lock (&self->lock);
+  delay = ct_outbox_backoff (attempts, self->rand);
+  g_mutex_unlock (&self->lock);
+  if (retry_after > 0)
+    delay = MAX (delay, (gint64) MIN (retry_after, 60) * G_USEC_PER_SEC);
+  return g_get_real_time () + delay;
+}
+
+/* Applies an attempt's outcome to an entry that no caller is waiting for.
+ * Returns TRUE if the entry left the pending list. */
+static gboolean
+settle_background (CtSync *self, const CtOutboxEntry *e, Attempt *a, GError **error)
+{
+  gboolean ok = TRUE;
+  gboolean left = FALSE;
+
+  switch (a->kind)
+    {
+    case ATTEMPT_DONE:
+      ok = ct_outbox_remove (self->outbox, e->id, error);
+      if (ok)
+        learn_from_answer (self, e->kind, a->body);
+      left = ok;
+      break;
+    case ATTEMPT_REFUSED:
+      /* Queued and then refused: never dropped, a manager decides. */
+      ok = ct_outbox_set_state (self->outbox, e->id, CT_OUTBOX_STATE_NEEDS_ATTENTION,
+                                a->status, a->body, a->reason, error);
+      left = ok;
+      break;
+    case ATTEMPT_NOT_STORED:
+      if (a->status == 401)
+        ok = ct_outbox_record_attempt (self->outbox, e->id, FALSE,
+                                       next_attempt_time (self, e->attempts + 1, -1), a->status,
+                                       a->reason, error);
+      else
+        {
+          ok = ct_outbox_set_state (self->outbox, e->id, CT_OUTBOX_STATE_NEEDS_ATTENTION,
+                                    a->status, a->body, a->reason, error);
+          left = ok;
+        }
+      break;
+    case ATTEMPT_RETRY:
+      ok = ct_outbox_record_attempt (self->outbox, e->id, TRUE,
+                                     next_attempt_time (self, e->attempts + 1, a->retry_after),
+                                     a->status, a->reason, error);
+      break;
+    case ATTEMPT_NOT_SENT:
+    case ATTEMPT_TLS:
+    default:
+      ok = ct_outbox_record_attempt (self->outbox, e->id, FALSE,
+                                     next_attempt_time (self, e->attempts + 1, -1), 0,
+                                     a->reason, error);
+      break;
+    }
+  if (ok)
+    emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
+  return left;
+}
+
+static gboolean
+entry_is_ours (CtSync *self, const CtOutboxEntry *e)
+{
+  return g_strcmp0 (e->service_url, self->service_id) == 0;
+}
+
+static gboolean
+expire_old (CtSync *self, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  guint n = ct_outbox_expire (self->outbox, g_get_real_time () - CT_SYNC_REPLAY_HORIZON, &local);
+
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (n > 0)
+    emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
+  return TRUE;
+}
+
+gboolean
+ct_sync_drain_once (CtSync    *self,
+                    gboolean   ignore_backoff,
+                    guint     *out_settled,
+                    GError   **error)
+{
+  g_autoptr(GHashTable) tried = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  guint settled = 0;
+  gboolean offline = FALSE;
+  gboolean progress = TRUE;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (!expire_old (self, error))
+    return FALSE;
+
+  send_lock (self);
+  /* Each round sends the first pending entry of every card; settling one
+   * makes the card's next entry due, so go round until nothing moves. */
+  while (ok && progress && !offline)
+    {
+      g_autoptr(GPtrArray) due = NULL;
+
+      progress = FALSE;
+      due = ct_outbox_list_due (self->outbox, ignore_backoff ? G_MAXINT64 : g_get_real_time (),
+                                error);
+      if (due == NULL)
+        {
+          ok = FALSE;
+          break;
+        }
+      for (guint i = 0; i < due->len && !offline; i++)
+        {
+          CtOutboxEntry *e = g_ptr_array_index (due, i);
+          Attempt a;
+
+          if (!entry_is_ours (self, e) || is_claimed (self, e->id)
+              || g_hash_table_contains (tried, &e->id))
+            continue;
+          g_hash_table_add (tried, g_memdup2 (&e->id, sizeof e->id));
+
+          attempt_send (self, e, &a);
+          if (settle_background (self, e, &a, error))
+            {
+              settled++;
+              progress = TRUE;
+            }
+          else if (error != NULL && *error != NULL)
+            ok = FALSE;
+          if (a.kind == ATTEMPT_NOT_SENT || a.kind == ATTEMPT_TLS)
+            offline = TRUE;
+          attempt_clear (&a);
+          if (!ok)
+            break;
+        }
+    }
+  send_unlock (self);
+
+  if (out_settled)
+    *out_settled = settled;
+  return ok;
+}
+
+static guint
+count_ours_pending (CtSync *self)
+{
+  g_autoptr(GPtrArray) pending = ct_outbox_list (self->outbox, CT_OUTBOX_STATE_PENDING, NULL);
+  guint n = 0;
+
+  for (guint i = 0; pending != NULL && i < pending->len; i++)
+    if (entry_is_ours (self, g_ptr_array_index (pending, i)))
+      n++;
+  return n;
+}
+
+static void
+sleep_until (gint64 until_monotonic, GCancellable *cancellable)
+{
+  while (g_get_monotonic_time () < until_monotonic
+         && !g_cancellable_is_cancelled (cancellable))
+    {
+      gint64 left = until_monotonic - g_get_monotonic_time ();
+
+      g_usleep (MAX (0, MIN (left, 50 * 1000)));
+    }
+}
+
+gboolean
+ct_sync_drain (CtSync        *self,
+               guint          wait_ms,
+               guint         *out_settled,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) wait_ms * 1000;
+  guint total = 0;
+  int round = 0;
+
+  for (;;)
+    {
+      guint settled = 0;
+
+      if (!ct_sync_drain_once (self, TRUE, &settled, error))
+        return FALSE;
+      total += settled;
+      if (count_ours_pending (self) == 0)
+        break;
+      if (g_get_monotonic_time () >= deadline || g_cancellable_is_cancelled (cancellable))
+        break;
+      /* A short, growing pause between rounds, well under the backoff cap:
+       * someone is waiting at the till for this. */
+      round++;
+      sleep_until (MIN (deadline, g_get_monotonic_time () + MIN (round, 10) * 100 * 1000),
+                   cancellable);
+    }
+  if (out_settled)
+    *out_settled = total;
+  return TRUE;
+}
+
+gboolean
+ct_sync_offline_payment_allowed (const CtMerchant  *merchant,
+                                 const CtCard      *cached,
+                                 int64_t            amount,
+                                 int64_t            pending_other,
+                                 gint64             now,
+                                 char             **reason)
+{
+  int64_t total;
+
+  if (merchant == NULL)
+    {
+      *reason = g_strdup ("the service is unreachable and this till has never received the "
+                          "merchant's offline limits");
+      return FALSE;
+    }
+  if (merchant->offline_payment_cap <= 0 || merchant->offline_card_cap <= 0)
+    {
+      *reason = g_strdup ("the service is unreachable and the merchant allows no card "
+                          "payments while offline");
+      return FALSE;
+    }
+  if (amount > merchant->offline_payment_cap)
+    {
+      *reason = g_strdup ("the service is unreachable and the amount is over the offline "
+                          "limit per payment");
+      return FALSE;
+    }
+  if (cached == NULL)
+    {
+      *reason = g_strdup ("the service is unreachable and this till has never seen the card");
+      return FALSE;
+    }
+  if (now - cached->fetched_at > CT_SYNC_OFFLINE_CARD_MAX_AGE || cached->fetched_at > now + 60 * G_USEC_PER_SEC)
+    {
+      *reason = g_strdup ("the service is unreachable and the card's last known state is "
+                          "more than 24 hours old");
+      return FALSE;
+    }
+  if (cached->status == CT_CARD_STATUS_FROZEN)
+    {
+      *reason = g_strdup ("the service is unreachable and the card was frozen when last seen");
+      return FALSE;
+    }
+  total = pending_other + amount;
+  if (pending_other < 0 || total < pending_other)
+    {
+      *reason = g_strdup ("offline payment sum overflows");
+      return FALSE;
+    }
+  if (total > merchant->offline_card_cap)
+    {
+      *reason = g_strdup ("the service is unreachable and this card's unsynced payments "
+                          "would pass the offline limit per card");
+      return FALSE;
+    }
+  if (total > cached->balance)
+    {
+      *reason = g_strdup ("the service is unreachable and the card's last known balance, "
+                          "less its unsynced payments, does not cover the amount");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static CtAnswer *
+answer_from_attempt (const CtOutboxEntry *e, Attempt *a)
+{
+  CtAnswer *ans = g_new0 (CtAnswer, 1);
+
+  ans->status = a->status;
+  ans->body = a->body ? g_bytes_ref (a->body) : NULL;
+  ans->replayed = a->replayed;
+  ans->idempotency_key = g_strdup (e->idempotency_key);
+  return ans;
+}
+
+static CtAnswer *
+answer_queued (CtSync *self, const CtOutboxEntry *e, CtClientError code, const char *reason)
+{
+  CtAnswer *ans = g_new0 (CtAnswer, 1);
+
+  ct_outbox_mark_reported (self->outbox, e->id, NULL);
+  ans->queued = TRUE;
+  ans->outbox_id = e->id;
+  ans->idempotency_key = g_strdup (e->idempotency_key);
+  ans->reason_code = code;
+  ans->reason = g_strdup (reason);
+  emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
+  return ans;
+}
+
+static CtAnswer *
+answer_not_sent (CtSync *self, const CtOutboxEntry *e, CtClientError code, const char *reason,
+                 GError **error)
+{
+  CtAnswer *ans;
+
+  /* Nothing reached the service: the entry goes, nothing was done. */
+  if (!ct_outbox_remove (self->outbox, e->id, error))
+    return NULL;
+  ans = g_new0 (CtAnswer, 1);
+  ans->not_sent = TRUE;
+  ans->idempotency_key = g_strdup (e->idempotency_key);
+  ans->reason_code = code;
+  ans->reason = g_strdup (reason);
+  emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
+  return ans;
+}
+
+/* The service cannot be reached and @e never reached it. */
+static CtAnswer *
+handle_offline (CtSync *self, const CtOutboxEntry *e, const char *why, GError **error)
+{
+  switch (e->kind)
+    {
+    case CT_OUTBOX_KIND_TOPUP:
+      {
+        g_autofree char *reason = g_strdup_printf ("pending sync: the top-up is queued and will "
+                                                   "be sent when the service is back (%s)", why);
+        ct_outbox_record_attempt (self->outbox, e->id, FALSE,
+                                  next_attempt_time (self, e->attempts + 1, -1), 0, why, NULL);
+        return answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, reason);
+      }
+    case CT_OUTBOX_KIND_PAYMENT:
+      {
+        g_autoptr(CtMerchant) merchant = self->cache ? ct_member_cache_load_merchant (self->cache) : NULL;
+        g_autoptr(CtCard) cached = (self->cache && e->card_no)
+                                   ? ct_member_cache_lookup (self->cache, e->card_no) : NULL;
+        g_autofree char *refusal = NULL;
+        int64_t pending = 0;
+
+        if (e->card_no == NULL
+            || !ct_outbox_pending_payments (self->outbox, e->card_no, &pending, error))
+          {
+            if (error && *error)
+              return NULL;
+          }
+        /* The sum includes this payment, already in the outbox. */
+        if (ct_sync_offline_payment_allowed (merchant, cached, e->amount, pending - e->amount,
+                                             g_get_real_time (), &refusal))
+          {
+            ct_outbox_record_attempt (self->outbox, e->id, FALSE,
+                                      next_attempt_time (self, e->attempts + 1, -1), 0, why, NULL);
+            return answer_queued (self, e, CT_CLIENT_ERROR_QUEUED,
+                                  "pending sync: the service is unreachable; the payment was "
+                                  "taken within the merchant's offline limits");
+          }
+        return answer_not_sent (self, e, CT_CLIENT_ERROR_OFFLINE_REFUSED, refusal, error);
+      }
+    case CT_OUTBOX_KIND_REFUND:
+    case CT_OUTBOX_KIND_ADJUSTMENT:
+    case CT_OUTBOX_KIND_CARD_ISSUE:
+    case CT_OUTBOX_KIND_CARD_PATCH:
+    case CT_OUTBOX_KIND_IMPORT:
+    case CT_OUTBOX_KIND_OTHER:
+    default:
+      {
+        g_autofree char *reason = g_strdup_printf ("not done: this needs the service, which "
+                                                   "is unreachable (%s)", why);
+        return answer_not_sent (self, e, CT_CLIENT_ERROR_UNREACHABLE, reason, error);
+      }
+    }
+}
+
+/* Sends the card's older pending entries first (order per card). Returns
+ * TRUE when none is left ahead of @e; *out_offline tells whether the service
+ * was unreachable. Caller holds the send lock. */
+static gboolean
+clear_card_queue (CtSync *self, const CtOutboxEntry *e, gboolean *out_offline,
+                  char **out_reason, GError **error)
+{
+  g_autoptr(GPtrArray) pending = NULL;
+
+  *out_offline = FALSE;
+  if (e->card_no == NULL || ct_outbox_count_before (self->outbox, e->card_no, e->id, NULL) == 0)
+    return TRUE;
+
+  pending = ct_outbox_list (self->outbox, CT_OUTBOX_STATE_PENDING, error);
+  if (pending == NULL)
+    return FALSE;
+  for (guint i = 0; i < pending->len; i++)
+    {
+      CtOutboxEntry *p = g_ptr_array_index (pending, i);
+      Attempt a;
+      gboolean left;
+
+      if (p->id >= e->id)
+        break;
+      if (g_strcmp0 (p->card_no, e->card_no) != 0)
+        continue;
+      if (is_claimed (self, p->id) || !entry_is_ours (self, p))
+        {
+          g_free (*out_reason);
+          *out_reason = g_strdup ("an earlier request for this card is still being settled");
+          return FALSE;
+        }
+      attempt_send (self, p, &a);
+      left = settle_background (self, p, &a, NULL);
+      if (!left)
+        {
+          *out_offline = a.kind == ATTEMPT_NOT_SENT;
+          g_free (*out_reason);
+          *out_reason = g_strdup_printf ("an earlier request for this card is pending (%s)",
+                                         a.reason ? a.reason : "no answer");
+          attempt_clear (&a);
+          return FALSE;
+        }
+      attempt_clear (&a);
+    }
+  return TRUE;
+}
+
+/* The entry vanished: another till process settled it under the lock with a
+ * stored answer. The same key and bytes get that answer replayed. */
+static CtAnswer *
+replay_settled (CtSync *self, const CtOutboxEntry *e)
+{
+  Attempt a;
+  CtAnswer *ans;
+
+  attempt_send (self, e, &a);
+  if (a.kind == ATTEMPT_DONE || a.kind == ATTEMPT_REFUSED || a.kind == ATTEMPT_NOT_STORED)
+    ans = answer_from_attempt (e, &a);
+  else
+    {
+      ans = g_new0 (CtAnswer, 1);
+      ans->queued = TRUE;
+      ans->idempotency_key = g_strdup (e->idempotency_key);
+      ans->reason_code = CT_CLIENT_ERROR_QUEUED;
+      ans->reason = g_strdup_printf ("settled by another sync; its answer could not be fetched "
+                                     "again (%s)", a.reason ? a.reason : "no answer");
+    }
+  attempt_clear (&a);
+  return ans;
+}
+
+CtAnswer *
+ct_sync_submit (CtSync               *self,
+                const char           *method,
+                const char           *path,
+                const char           *idempotency_key,
+                GBytes               *body,
+                const CtRequestInfo  *info,
+                GCancellable         *cancellable,
+                GError              **error)
+{
+  g_autoptr(CtOutboxEntry) entry = g_new0 (CtOutboxEntry, 1);
+  g_autofree char *last_reason = NULL;
+  CtAnswer *answer = NULL;
+  gint64 deadline;
+  guint wait_ms;
+
+  g_return_val_if_fail (self != NULL && method != NULL && path != NULL && body != NULL, NULL);
+  g_return_val_if_fail (info != NULL, NULL);
+
+  wait_ms = info->wait_ms ? info->wait_ms : self->default_wait_ms;
+  entry->idempotency_key = idempotency_key ? g_strdup (idempotency_key) : ct_sync_new_key ();
+  entry->method = g_strdup (method);
+  entry->path = g_strdup (path);
+  entry->body = g_bytes_ref (body);
+  entry->service_url = g_strdup (self->service_id);
+  g_mutex_lock (&self->lock);
+  entry->till = g_strdup (self->till ? self->till : "");
+  g_mutex_unlock (&self->lock);
+  entry->card_no = g_strdup (info->card_no);
+  entry->kind = info->kind;
+  entry->amount = info->amount;
+  entry->order_ref = g_strdup (info->order_ref);
+  entry->created_at = g_get_real_time ();
+  entry->next_attempt_at = entry->created_at;
+  entry->state = CT_OUTBOX_STATE_PENDING;
+
+  /* Durable before a byte goes out. */
+  if (!ct_outbox_add (self->outbox, entry, error))
+    return NULL;
+  claim (self, entry->id, TRUE);
+  emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
+
+  deadline = g_get_monotonic_time () + (gint64) wait_ms * 1000;
+  for (;;)
+    {
+      g_autoptr(CtOutboxEntry) e = NULL;
+      g_autoptr(GError) local = NULL;
+      gboolean offline = FALSE;
+      Attempt a;
+
+      send_lock (self);
+      e = ct_outbox_get (self->outbox, entry->id, &local);
+      if (e == NULL)
+        {
+          if (!g_error_matches (local, CT_CLIENT_ERROR, CT_CLIENT_ERROR_NOT_FOUND))
+            {
+              send_unlock (self);
+              g_propagate_error (error, g_steal_pointer (&local));
+              break;
+            }
+          answer = replay_settled (self, entry);
+          send_unlock (self);
+          break;
+        }
+      if (e->state != CT_OUTBOX_STATE_PENDING)
+        {
+          send_unlock (self);
+          answer = answer_queued (self, e, CT_CLIENT_ERROR_QUEUED,
+                                  e->reason ? e->reason : "needs attention");
+          break;
+        }
+
+      if (!clear_card_queue (self, e, &offline, &last_reason, &local))
+        {
+          if (local != NULL)
+            {
+              send_unlock (self);
+              g_propagate_error (error, g_steal_pointer (&local));
+              break;
+            }
+          if (offline && !e->maybe_sent)
+            {
+              answer = handle_offline (self, e, last_reason, error);
+              send_unlock (self);
+              break;
+            }
+          send_unlock (self);
+        }
+      else
+        {
+          attempt_send (self, e, &a);
+          g_free (last_reason);
+          last_reason = g_strdup (a.reason);
+          switch (a.kind)
+            {
+            case ATTEMPT_DONE:
+            case ATTEMPT_REFUSED:
+              if (ct_outbox_remove (self->outbox, e->id, error))
+                {
+                  if (a.kind == ATTEMPT_DONE)
+                    learn_from_answer (self, e->kind, a.body);
+                  answer = answer_from_attempt (e, &a);
+                  emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
+                }
+              break;
+            case ATTEMPT_NOT_STORED:
+              if (!e->maybe_sent)
+                {
+                  /* Refused before anything could apply (token, size). */
+                  if (ct_outbox_remove (self->outbox, e->id, error))
+                    {
+                      answer = answer_from_attempt (e, &a);
+                      emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
+                    }
+                }
+              else
+                {
+                  ct_outbox_record_attempt (self->outbox, e->id, FALSE,
+                                            next_attempt_time (self, e->attempts + 1, -1),
+                                            a.status, a.reason, NULL);
+                  answer = answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, a.reason);
+                }
+              break;
+            case ATTEMPT_TLS:
+              if (!e->maybe_sent)
+                {
+                  answer = answer_not_sent (self, e, CT_CLIENT_ERROR_TLS, a.reason, error);
+                  break;
+                }
+              G_GNUC_FALLTHROUGH;
+            case ATTEMPT_NOT_SENT:
+              if (!e->maybe_sent)
+                {
+                  answer = handle_offline (self, e, a.reason, error);
+                  break;
+                }
+              ct_outbox_record_attempt (self->outbox, e->id, FALSE,
+                                        next_attempt_time (self, e->attempts + 1, -1), 0,
+                                        a.reason, NULL);
+              break;
+            case ATTEMPT_RETRY:
+            default:
+              ct_outbox_record_attempt (self->outbox, e->id, TRUE,
+                                        next_attempt_time (self, e->attempts + 1, a.retry_after),
+                                        a.status, a.reason, NULL);
+              break;
+            }
+          send_unlock (self);
+          attempt_clear (&a);
+          if (answer != NULL || (error != NULL && *error != NULL))
+            break;
+        }
+
+      /* Not settled: wait (backoff, jitter) and try the same key again,
+       * until the caller's patience runs out. */
+      if (g_get_monotonic_time () >= deadline || g_cancellable_is_cancelled (cancellable))
+        {
+          g_autoptr(CtOutboxEntry) now = ct_outbox_get (self->outbox, entry->id, NULL);
+          g_autofree char *reason = g_strdup_printf ("outcome pending in the outbox; it will be "
+                                                     "settled with the same key (%s)",
+                                                     last_reason ? last_reason : "no answer yet");
+
+          if (now != NULL)
+            answer = answer_queued (self, now, CT_CLIENT_ERROR_QUEUED, reason);
+          else
+            {
+              send_lock (self);
+              answer = replay_settled (self, entry);
+              send_unlock (self);
+            }
+          break;
+        }
+      {
+        g_autoptr(CtOutboxEntry) now = ct_outbox_get (self->outbox, entry->id, NULL);
+        gint64 next = now ? now->next_attempt_at : g_get_real_time ();
+        gint64 pause = MAX (20 * 1000, next - g_get_real_time ());
+
+        sleep_until (MIN (deadline, g_get_monotonic_time () + pause), cancellable);
+      }
+    }
+
+  claim (self, entry->id, FALSE);
+  return answer;
+}
+
+CtAnswer *
+ct_sync_get (CtSync *self, const char *path, GError **error)
+{
+  PooledHttp *p;
+  CtHttpResult result = { 0 };
+  g_autoptr(GError) local = NULL;
+  CtAnswer *ans;
+
+  p = take_http (self, error);
+  if (p == NULL)
+    return NULL;
+  if (!ct_http_request (p->http, "GET", path, NULL, NULL, &result, &local))
+    {
+      give_back_http (self, p);
+      if (g_error_matches (local, CT_HTTP_ERROR, CT_HTTP_ERROR_TLS))
+        g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_TLS, local->message);
+      else if (g_error_matches (local, CT_HTTP_ERROR, CT_HTTP_ERROR_TOO_LARGE))
+        g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_BAD_ANSWER, local->message);
+      else
+        {
+          emit (self, CT_SYNC_EVENT_OFFLINE, NULL);
+          g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNREACHABLE,
+                               local->message);
+        }
+      return NULL;
+    }
+  give_back_http (self, p);
+  emit (self, CT_SYNC_EVENT_ONLINE, NULL);
+  ans = g_new0 (CtAnswer, 1);
+  ans->status = result.status;
+  ans->body = g_steal_pointer (&result.body);
+  ans->replayed = result.replayed;
+  return ans;
+}
