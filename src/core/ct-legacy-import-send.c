@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-legacy-import"
+#include "config.h"
+
+#include "ct-legacy-import-send.h"
+
+#include <json-c/json.h>
+#include <string.h>
+
+typedef struct
+{
+  guint64  line;
+  char    *card_no;
+  int64_t  balance;
+  int64_t  points;
+} SentRow;
+
+static void
+sent_row_clear (gpointer data)
+{
+  SentRow *row = data;
+
+  g_free (row->card_no);
+}
+
+/**
+ * ct_import_chunk_key:
+ * @fallback: the key for a chunk whose first key is already bound to other
+ *   bytes
+ *
+ * The Idempotency-Key of chunk @chunk (numbered from 1) of a batch:
+ * import:<batch_id>:<chunk>. Each chunk carries the manager's PIN, so a
+ * rerun after a wrong PIN sends other bytes under the same key, which the
+ * service refuses (422 idempotency_key_reused) by design. Such a chunk is
+ * sent again under import:<batch_id>:<chunk>:<16 hex digits of the body's
+ * SHA-256>: the same bytes always get the same key, so that resend is still
+ * idempotent, and rows are idempotent by (batch_id, card_no) in the service
+ * whatever the key, so no row can go in twice.
+ */
+char *
+ct_import_chunk_key (const char *batch_id,
+                     guint       chunk,
+                     GBytes     *body,
+                     gboolean    fallback)
+{
+  g_autofree char *sum = NULL;
+
+  g_return_val_if_fail (batch_id != NULL, NULL);
+
+  if (!fallback)
+    return g_strdup_printf ("import:%s:%u", batch_id, chunk);
+  sum = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, body);
+  sum[16] = '\0';
+  return g_strdup_printf ("import:%s:%u:%s", batch_id, chunk, sum);
+}
+
+static const char *
+error_code_of (GBytes *body)
+{
+  static const char *known[] = { "idempotency_key_reused", NULL };
+  g_autoptr(GString) text = NULL;
+  json_object *root, *err = NULL, *code = NULL;
+  const char *found = NULL;
+
+  if (body == NULL)
+    return NULL;
+  text = g_string_new_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  root = json_tokener_parse (text->str);
+  if (root != NULL && json_object_object_get_ex (root, "error", &err) && err != NULL
+      && json_object_object_get_ex (err, "code", &code) && code != NULL
+      && json_object_is_type (code, json_type_string))
+    {
+      for (guint i = 0; known[i] != NULL; i++)
+        if (strcmp (json_object_get_string (code), known[i]) == 0)
+          found = known[i];
+    }
+  json_object_put (root);
+  return found;
+}
+
+static gboolean
+bad_answer (GError     **error,
+            const char  *why)
+{
+  g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_BAD_ANSWER,
+               "The service's answer to an import chunk is not valid: %s", why);
+  return FALSE;
+}
+
+/* Reads {"accepted": N, "rejected": [{"line", "code", "message"}]} and
+ * settles each sent row: accepted, or rejected with the service's reason. */
+static gboolean
+settle_chunk (GBytes                  *body,
+              GArray                  *sent,
+              const CtImportCallbacks *callbacks,
+              CtImportProgress        *progress,
+              GError                 **error)
+{
+  g_autoptr(GString) text = NULL;
+  g_autoptr(GHashTable) rejected_lines = g_hash_table_new_full (g_int64_hash, g_int64_equal,
+                                                                 g_free, NULL);
+  json_object *root, *accepted = NULL, *rejected = NULL;
+  gsize n_rejected;
+  int64_t n_accepted;
+  gboolean ok = FALSE;
+
+  if (body == NULL)
+    return bad_answer (error, "it is empty");
+  text = g_string_new_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  root = json_tokener_parse (text->str);
+  if (root == NULL || !json_object_is_type (root, json_type_object)
+      || !json_object_object_get_ex (root, "accepted", &accepted) || accepted == NULL
+      || !json_object_is_type (accepted, json_type_int)
+      || !json_object_object_get_ex (root, "rejected", &rejected) || rejected == NULL
+      || !json_object_is_type (rejected, json_type_array))
+    {
+      bad_answer (error, "\"accepted\" and \"rejected\" are missing");
+      goto out;
+    }
+  n_accepted = json_object_get_int64 (accepted);
+  n_rejected = json_object_array_length (rejected);
+  if (n_accepted < 0 || (guint64) n_accepted + n_rejected != sent->len)
+    {
+      bad_answer (error, "its counts do not add up to the rows sent");
+      goto out;
+    }
+
+  for (gsize i = 0; i < n_rejected; i++)
+    {
+      json_object *r = json_object_array_get_idx (rejected, i);
+      json_object *line = NULL, *code = NULL, *message = NULL;
+
+      if (r == NULL || !json_object_is_type (r, json_type_object)
+          || !json_object_object_get_ex (r, "line", &line) || line == NULL
+          || !json_object_is_type (line, json_type_int)
+          || !json_object_object_get_ex (r, "code", &code) || code == NULL
+          || !json_object_is_type (code, json_type_string)
+          || !json_object_object_get_ex (r, "message", &message) || message == NULL
+          || !json_object_is_type (message, json_type_string))
+        {
+          bad_answer (error, "a rejected row lacks its line, code or message");
+          goto out;
+        }
+      {
+        gint64 *key = g_new (gint64, 1);
+
+        *key = json_object_get_int64 (line);
+        g_hash_table_insert (rejected_lines, key, r);
+      }
+    }
+
+  for (guint i = 0; i < sent->len; i++)
+    {
+      SentRow *row = &g_array_index (sent, SentRow, i);
+      gint64 line = (gint64) row->line;
+      json_object *r = g_hash_table_lookup (rejected_lines, &line);
+
+      if (r != NULL)
+        {
+          json_object *code = NULL, *message = NULL;
+
+          json_object_object_get_ex (r, "code", &code);
+          json_object_object_get_ex (r, "message", &message);
+          progress->rejected++;
+          if (callbacks != NULL && callbacks->on_reject != NULL)
+            callbacks->on_reject (row->line, row->card_no, json_object_get_string (code),
+                                  json_object_get_string (message), callbacks->user_data);
+        }
+      else
+        {
+          progress->accepted++;
+          progress->total_balance += row->balance;
+          progress->total_points += row->points;
+        }
+    }
+  ok = TRUE;
+
+out:
+  json_object_put (root);
+  return ok;
+}
+
+static gboolean
+send_chunk (CtClient                *client,
+            const char              *batch_id,
+            guint                    chunk_no,
+            GBytes                  *body,
+            GArray                  *sent,
+            const CtImportCallbacks *callbacks,
+            CtImportProgress        *progress,
+            GCancellable            *cancellable,
+            GError                 **error)
+{
+  CtRequestInfo info = { CT_OUTBOX_KIND_IMPORT, NULL, 0, NULL, 0 };
+  g_autoptr(CtAnswer) answer = NULL;
+
+  for (int attempt = 0; attempt < 2; attempt++)
+    {
+      g_autofree char *key = ct_import_chunk_key (batch_id, chunk_no, body, attempt > 0);
+
+      g_clear_pointer (&answer, ct_answer_free);
+      answer = ct_client_request (client, "POST", "/v1/imports", key, body, &info,
+                                  cancellable, error);
+      if (answer == NULL)
+        return FALSE;
+      if (answer->status == 422 && g_strcmp0 (error_code_of (answer->body), "idempotency_key_reused") == 0)
+        continue;
+      break;
+    }
+
+  if (answer->queued || answer->not_sent)
+    {
+      g_set_error (error, CT_CLIENT_ERROR,
+                   answer->queued ? CT_CLIENT_ERROR_QUEUED : answer->reason_code,
+                   "Chunk %u of the import: %s", chunk_no,
+                   answer->reason != NULL ? answer->reason : "no answer from the service");
+      return FALSE;
+    }
+  if (callbacks != NULL && callbacks->on_answer != NULL && answer->body != NULL)
+    callbacks->on_answer (answer->body, callbacks->user_data);
+  if (answer->status != 200)
+    {
+      if (!ct_answer_to_error (answer, error))
+        return FALSE;
+      g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_BAD_ANSWER,
+                   "The service answered an import chunk with status %d", answer->status);
+      return FALSE;
+    }
+  if (!settle_chunk (answer->body, sent, callbacks, progress, error))
+    return FALSE;
+  progress->chunks++;
+  return TRUE;
+}
+
+static void
+report_progress (CtLegacyImport          *import,
+                 const CtImportCallbacks *callbacks,
+                 CtImportProgress        *progress)
+{
+  progress->bytes_read = ct_legacy_import_get_bytes_read (import);
+  if (callbacks != NULL && callbacks->on_progress != NULL)
+    callbacks->on_progress (progress, callbacks->user_data);
+}
+
+/**
+ * ct_legacy_import_run:
+ * @import: an opened import, at its first row
+ * @client: (nullable): the connected client; %NULL for a dry run, which
+ *   validates and counts but sends nothing
+ * @out_progress: (out caller-allocates): the final counts, also filled when
+ *   the run stops early
+ *
+ * Returns: %TRUE when every chunk was settled (rows may still have been
+ *   rejected: see @out_progress); %FALSE with @error when a chunk could not
+ *   be settled (service unreachable, answer pending in the outbox, the whole
+ *   chunk refused, cancelled). A rerun resumes: chunks already applied are
+ *   answered from the service's idempotency records.
+ */
+gboolean
+ct_legacy_import_run (CtLegacyImport          *import,
+                      CtClient                *client,
+                      const char              *manager_id,
+                      const char              *manager_pin,
+                      const CtImportCallbacks *callbacks,
+                      CtImportProgress        *out_progress,
+                      GCancellable            *cancellable,
+                      GError                 **error)
+{
+  g_autoptr(CtImportChunker) chunker = NULL;
+  g_autoptr(GArray) sent = g_array_new (FALSE, FALSE, sizeof (SentRow));
+  g_autoptr(GError) local_error = NULL;
+  const char *batch_id;
+  CtImportItem item;
+  guint chunk_no = 0;
+
+  g_return_val_if_fail (import != NULL, FALSE);
+  g_return_val_if_fail (out_progress != NULL, FALSE);
+
+  memset (out_progress, 0, sizeof *out_progress);
+  out_progress->size = ct_legacy_import_get_size (import);
+  batch_id = ct_legacy_import_get_batch_id (import);
+  g_array_set_clear_func (sent, sent_row_clear);
+  if (client != NULL)
+    chunker = ct_import_chunker_new (batch_id, manager_id, manager_pin);
+
+  while (ct_legacy_import_next (import, &item, cancellable, &local_error))
+    {
+      out_progress->rows++;
+      if (!item.accepted)
+        {
+          out_progress->rejected++;
+          if (callbacks != NULL && callbacks->on_reject != NULL)
+            callbacks->on_reject (item.line, item.card_no, item.code, item.reason,
+                                  callbacks->user_data);
+        }
+      else if (client == NULL)
+        {
+          out_progress->accepted++;
+          out_progress->total_balance += item.balance;
+          out_progress->total_points += item.points;
+        }
+      else
+        {
+          SentRow row;
+
+          if (!ct_import_chunker_add (chunker, &item))
+            {
+              g_autoptr(GBytes) body = ct_import_chunker_take (chunker);
+
+              if (!send_chunk (client, batch_id, ++chunk_no, body, sent, callbacks,
+                               out_progress, cancellable, error))
+                return FALSE;
+              g_array_set_size (sent, 0);
+              report_progress (import, callbacks, out_progress);
+              if (g_cancellable_set_error_if_cancelled (cancellable, error))
+                return FALSE;
+              if (!ct_import_chunker_add (chunker, &item))
+                g_assert_not_reached ();
+            }
+          row.line = item.line;
+          row.card_no = g_strdup (item.card_no);
+          row.balance = item.balance;
+          row.points = item.points;
+          g_array_append_val (sent, row);
+        }
+
+      if (out_progress->rows % 4096 == 0)
+        report_progress (import, callbacks, out_progress);
+    }
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  if (client != NULL && ct_import_chunker_get_n_rows (chunker) > 0)
+    {
+      g_autoptr(GBytes) body = ct_import_chunker_take (chunker);
+
+      if (!send_chunk (client, batch_id, ++chunk_no, body, sent, callbacks, out_progress,
+                       cancellable, error))
+        return FALSE;
+      g_array_set_size (sent, 0);
+    }
+  report_progress (import, callbacks, out_progress);
+  return TRUE;
+}
