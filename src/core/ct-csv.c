@@ -863,7 +863,10 @@ ct_csv_append_field (GString    *out,
       value = valid;
     }
 
-  if (strpbrk (value, ",\"\r\n") == NULL && !(formula_safe && ct_csv_text_is_formula_like (value)))
+  /* A leading byte order mark is quoted so that a reader at the start of a
+   * file does not take it for the file's own mark. */
+  if (strpbrk (value, ",\"\r\n") == NULL && !g_str_has_prefix (value, "\xEF\xBB\xBF")
+      && !(formula_safe && ct_csv_text_is_formula_like (value)))
     {
       g_string_append (out, value);
       return;
