@@ -6,6 +6,7 @@
 
 #include "ct-service-ledger.h"
 #include "ct-service.h"
+#include "service-imports.h"
 
 /* The API of DESIGN.md §4 as a table: one line per endpoint. A read runs
  * in a worker thread; a write is parsed there and applied by the committer.
@@ -32,6 +33,8 @@ static const CtRoute routes[] = {
   { "POST",  "/v1/cards/*/adjustments",     FALSE, NULL, ct_ledger_parse_adjustment, ct_ledger_apply_adjustment },
   { "GET",   "/v1/cards/*/transactions",    FALSE, read_card_history, NULL, NULL },
   { "GET",   "/v1/transactions",            FALSE, read_store_day, NULL, NULL },
+  { "POST",  "/v1/imports",                 FALSE, NULL, ct_imports_parse, ct_imports_apply },
+  { "GET",   "/v1/imports/*",               FALSE, ct_imports_read, NULL, NULL },
   { "GET",   "/v1/ledger/check",            FALSE, read_ledger_check, NULL, NULL },
 };
 
