@@ -313,47 +313,6 @@ bad:
   return FALSE;
 }
 
-/* Finds the usage pages in a HID report descriptor to tell a HID POS
- * scanner (page 0x8C) from a keyboard. */
-static CtHidMode
-mode_from_descriptor (const guint8 *d,
-                      gsize         len)
-{
-  gboolean keyboard = FALSE;
-  gsize i = 0;
-
-  while (i < len)
-    {
-      guint8 prefix = d[i];
-      gsize size = prefix & 0x03;
-      guint32 value = 0;
-
-      if (prefix == 0xfe)
-        {
-          /* A long item: skip it. */
-          if (i + 1 >= len)
-            break;
-          i += 3 + d[i + 1];
-          continue;
-        }
-      if (size == 3)
-        size = 4;
-      if (i + 1 + size > len)
-        break;
-      for (gsize k = 0; k < size; k++)
-        value |= (guint32) d[i + 1 + k] << (8 * k);
-      if ((prefix & 0xfc) == 0x04)
-        {
-          if ((value & 0xffff) == 0x8c)
-            return CT_HID_MODE_POS;
-          if ((value & 0xffff) == 0x07)
-            keyboard = TRUE;
-        }
-      i += 1 + size;
-    }
-  return keyboard ? CT_HID_MODE_KEYBOARD : CT_HID_MODE_AUTO;
-}
-
 static gboolean
 parse_recorder_line (CtCapture  *capture,
                      const char *line,
@@ -402,7 +361,7 @@ parse_recorder_line (CtCapture  *capture,
 
         id = g_strdup_printf ("%u", *device);
         if (line[0] == 'R')
-          get_stream (capture, id)->mode_hint = mode_from_descriptor (bytes->data, bytes->len);
+          get_stream (capture, id)->mode_hint = ct_hid_mode_from_report_descriptor (bytes->data, bytes->len);
         else if (bytes->len > 0)
           stream_add (get_stream (capture, id), bytes, lineno);
         return TRUE;

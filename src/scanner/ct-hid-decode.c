@@ -91,7 +91,10 @@ ct_scan_copy (const CtScan *scan)
 {
   g_return_val_if_fail (scan != NULL, NULL);
 
-  return ct_scan_new (scan->text, scan->length, scan->symbology, scan->mode);
+  CtScan *copy = ct_scan_new (scan->text, scan->length, scan->symbology, scan->mode);
+
+  copy->decoded_at = scan->decoded_at;
+  return copy;
 }
 
 void
@@ -185,6 +188,53 @@ ct_hid_mode_from_string (const char *text,
   else
     return FALSE;
   return TRUE;
+}
+
+/**
+ * ct_hid_mode_from_report_descriptor:
+ *
+ * Finds the usage pages in a HID report descriptor to tell a HID POS
+ * scanner (page 0x8C) from a keyboard (page 0x07).
+ *
+ * Returns: the mode, or %CT_HID_MODE_AUTO when the descriptor says neither.
+ */
+CtHidMode
+ct_hid_mode_from_report_descriptor (const guint8 *d,
+                                    gsize         len)
+{
+  gboolean keyboard = FALSE;
+  gsize i = 0;
+
+  while (i < len)
+    {
+      guint8 prefix = d[i];
+      gsize size = prefix & 0x03;
+      guint32 value = 0;
+
+      if (prefix == 0xfe)
+        {
+          /* A long item: skip it. */
+          if (i + 1 >= len)
+            break;
+          i += 3 + d[i + 1];
+          continue;
+        }
+      if (size == 3)
+        size = 4;
+      if (i + 1 + size > len)
+        break;
+      for (gsize k = 0; k < size; k++)
+        value |= (guint32) d[i + 1 + k] << (8 * k);
+      if ((prefix & 0xfc) == 0x04)
+        {
+          if ((value & 0xffff) == 0x8c)
+            return CT_HID_MODE_POS;
+          if ((value & 0xffff) == 0x07)
+            keyboard = TRUE;
+        }
+      i += 1 + size;
+    }
+  return keyboard ? CT_HID_MODE_KEYBOARD : CT_HID_MODE_AUTO;
 }
 
 CtHidDecoder *
@@ -317,7 +367,10 @@ finish_scan (CtHidDecoder *self)
     len -= self->suffix_len;
 
   if (len > 0)
-    scan = ct_scan_new (p, len, symbology, self->mode);
+    {
+      scan = ct_scan_new (p, len, symbology, self->mode);
+      scan->decoded_at = g_get_monotonic_time ();
+    }
 
   self->length = 0;
   self->symbology[0] = '\0';

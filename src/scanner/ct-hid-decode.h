@@ -34,6 +34,7 @@ typedef struct
   gsize      length;
   char       symbology[4];
   CtHidMode  mode;
+  gint64     decoded_at;  /* g_get_monotonic_time () of the last report */
 } CtScan;
 
 typedef struct _CtHidDecoder CtHidDecoder;
@@ -65,6 +66,8 @@ gboolean      ct_hid_decoder_feed         (CtHidDecoder *self,
                                            CtScan      **out_scan,
                                            GError      **error);
 
+CtHidMode     ct_hid_mode_from_report_descriptor (const guint8 *descriptor,
+                                                  gsize         length);
 const char   *ct_hid_mode_to_string       (CtHidMode     mode);
 gboolean      ct_hid_mode_from_string     (const char   *text,
                                            CtHidMode    *out_mode);

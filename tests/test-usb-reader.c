@@ -1,0 +1,708 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-usb-reader"
+#include "config.h"
+
+/* The real libusb reader against an emulated scanner: umockdev's
+ * in-process testbed serves the device's sysfs entry and descriptors, and
+ * the ioctl handler below answers the usbfs URB ioctls the way the kernel
+ * does (the approach of libusb's own tests/umockdev.c). Must run under
+ * LD_PRELOAD=libumockdev-preload.so.0 (umockdev-wrapper), under timeout. */
+
+#include <check.h>
+#include <errno.h>
+#include <linux/ioctl.h>
+#include <linux/usbdevice_fs.h>
+#include <string.h>
+#include <umockdev.h>
+
+#include "ct-capture.h"
+#include "ct-usb-scanner.h"
+
+#define WAIT_US (8 * G_USEC_PER_SEC)
+
+typedef struct
+{
+  GMutex             lock;
+  UMockdevTestbed   *testbed;
+  UMockdevIoctlBase *handler;
+  GQueue             reports;     /* GBytes for the interrupt IN endpoint */
+  GList             *flying;      /* submitted interrupt URBs */
+  GList             *done;        /* completed control URBs to reap */
+  GList             *discarded;   /* cancelled URBs to reap */
+  gboolean           unplugged;
+  gboolean           pos;
+  guint              claims;
+  guint              releases;
+  guint              set_protocol;
+} Mock;
+
+static Mock *mock;
+
+/* What the test saw on the main loop. */
+typedef struct
+{
+  GPtrArray *scans;     /* CtScan */
+  GPtrArray *problems;  /* char * */
+} Seen;
+
+static const char keyboard_descriptors[] =
+  "1201000200000040" "2e0c610b" "0001" "010200" "01"      /* device: 0c2e:0b61 */
+  "0902220001010080" "32"                                  /* configuration */
+  "090400000103010100"                                     /* interface: HID boot keyboard */
+  "0921110100012241" "00"                                  /* HID */
+  "07058103080005";                                        /* EP 1 IN interrupt, 8 bytes */
+
+static const char pos_descriptors[] =
+  "1201000200000040" "2e0c620b" "0001" "010200" "01"      /* device: 0c2e:0b62 */
+  "0902220001010080" "32"
+  "090400000103000000"                                     /* interface: HID, no boot */
+  "0921110100012217" "00"
+  "07058103400001";                                        /* EP 1 IN interrupt, 64 bytes */
+
+static const char other_descriptors[] =
+  "1201000200000040" "6d041cc3" "0001" "010200" "01"      /* 046d:c31c, a keyboard */
+  "0902220001010080" "32"
+  "090400000103010100"
+  "0921110100012241" "00"
+  "07058103080005";
+
+static const guint8 pos_report_descriptor[] = {
+  0x06, 0x8c, 0x00, 0x09, 0x02, 0xa1, 0x01, 0x85, 0x02, 0x15, 0x00, 0x26,
+  0xff, 0x00, 0x75, 0x08, 0x95, 0x3f, 0x09, 0xfe, 0x81, 0x02, 0xc0,
+};
+
+static gsize
+string_descriptor (guint8      index,
+                   guint8     *out,
+                   gsize       max)
+{
+  const char *text = index == 1 ? "Honeywell" : index == 2 ? "Voyager 1250g" : NULL;
+  gsize n = 0;
+
+  if (index == 0)
+    {
+      const guint8 langs[] = { 4, 3, 0x09, 0x04 };
+
+      memcpy (out, langs, MIN (max, sizeof langs));
+      return MIN (max, sizeof langs);
+    }
+  if (text == NULL)
+    return 0;
+  out[n++] = (guint8) (2 + 2 * strlen (text));
+  out[n++] = 3;
+  for (const char *p = text; *p && n + 2 <= max; p++)
+    {
+      out[n++] = (guint8) *p;
+      out[n++] = 0;
+    }
+  return MIN (n, max);
+}
+
+/* Answers a control transfer at submission: returns the data length or -1
+ * for a stall. */
+static int
+answer_control (Mock   *m,
+                guint8 *buffer,
+                gsize   buffer_length)
+{
+  guint8 type = buffer[0], request = buffer[1];
+  guint16 value = buffer[2] | buffer[3] << 8;
+  guint16 length = buffer[6] | buffer[7] << 8;
+  guint8 *data = buffer + 8;
+  gsize max = MIN ((gsize) length, buffer_length - 8);
+
+  if (type == 0x80 && request == 0x06 && (value >> 8) == 3)
+    return (int) string_descriptor (value & 0xff, data, max);
+  if (type == 0x81 && request == 0x06 && (value >> 8) == 0x22 && m->pos)
+    {
+      gsize n = MIN (max, sizeof pos_report_descriptor);
+
+      memcpy (data, pos_report_descriptor, n);
+      return (int) n;
+    }
+  if (type == 0x21 && request == 0x0b)
+    {
+      m->set_protocol++;
+      return 0;
+    }
+  return -1;
+}
+
+static gint
+cmp_client_addr (gconstpointer data,
+                 gconstpointer addr)
+{
+  return ((const UMockdevIoctlData *) data)->client_addr != (gulong) addr;
+}
+
+static void
+reap (UMockdevIoctlClient *client,
+      UMockdevIoctlData   *arg,
+      UMockdevIoctlData   *urb_data)
+{
+  g_autoptr(UMockdevIoctlData) urb_ptr = umockdev_ioctl_data_resolve (arg, 0, sizeof (gpointer), NULL);
+
+  umockdev_ioctl_data_set_ptr (urb_ptr, 0, urb_data);
+  umockdev_ioctl_client_complete (client, 0, 0);
+  g_object_unref (urb_data);
+}
+
+static gboolean
+handle_ioctl_cb (UMockdevIoctlBase   *handler,
+                 UMockdevIoctlClient *client,
+                 Mock                *m)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&m->lock);
+  UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg (client);
+  gulong request = umockdev_ioctl_client_get_request (client);
+  struct usbdevfs_urb *urb;
+
+  switch (request)
+    {
+    case USBDEVFS_GET_CAPABILITIES:
+      {
+        g_autoptr(UMockdevIoctlData) d = umockdev_ioctl_data_resolve (arg, 0, sizeof (guint32), NULL);
+
+        *(guint32 *) d->data = USBDEVFS_CAP_BULK_CONTINUATION | USBDEVFS_CAP_NO_PACKET_SIZE_LIM
+                               | USBDEVFS_CAP_REAP_AFTER_DISCONNECT | USBDEVFS_CAP_ZERO_PACKET;
+        umockdev_ioctl_client_complete (client, 0, 0);
+        return TRUE;
+      }
+
+    case USBDEVFS_CLAIMINTERFACE:
+    case USBDEVFS_DISCONNECT_CLAIM:
+      if (m->unplugged)
+        umockdev_ioctl_client_complete (client, -1, ENODEV);
+      else
+        {
+          m->claims++;
+          umockdev_ioctl_client_complete (client, 0, 0);
+        }
+      return TRUE;
+
+    case USBDEVFS_RELEASEINTERFACE:
+      m->releases++;
+      umockdev_ioctl_client_complete (client, 0, 0);
+      return TRUE;
+
+    case USBDEVFS_GETDRIVER:
+      umockdev_ioctl_client_complete (client, -1, ENODATA);
+      return TRUE;
+
+    case USBDEVFS_IOCTL:
+    case USBDEVFS_CLEAR_HALT:
+    case USBDEVFS_RESET:
+    case USBDEVFS_RESETEP:
+    case USBDEVFS_SETINTERFACE:
+      umockdev_ioctl_client_complete (client, 0, 0);
+      return TRUE;
+
+    case USBDEVFS_SUBMITURB:
+      {
+        UMockdevIoctlData *urb_data = umockdev_ioctl_data_resolve (arg, 0, sizeof (struct usbdevfs_urb), NULL);
+
+        urb = (struct usbdevfs_urb *) urb_data->data;
+        if (m->unplugged)
+          {
+            g_object_unref (urb_data);
+            umockdev_ioctl_client_complete (client, -1, ENODEV);
+            return TRUE;
+          }
+        if (urb->type == USBDEVFS_URB_TYPE_CONTROL && urb->buffer_length >= 8)
+          {
+            g_autoptr(UMockdevIoctlData) buf = umockdev_ioctl_data_resolve (urb_data, G_STRUCT_OFFSET (struct usbdevfs_urb, buffer),
+                                                                            urb->buffer_length, NULL);
+            int n = answer_control (m, buf->data, urb->buffer_length);
+
+            urb->status = n < 0 ? -EPIPE : 0;
+            urb->actual_length = n < 0 ? 0 : n;
+            m->done = g_list_append (m->done, urb_data);
+            umockdev_ioctl_client_complete (client, 0, 0);
+            return TRUE;
+          }
+        if (urb->type == USBDEVFS_URB_TYPE_INTERRUPT && (urb->endpoint & 0x80))
+          {
+            m->flying = g_list_append (m->flying, urb_data);
+            umockdev_ioctl_client_complete (client, 0, 0);
+            return TRUE;
+          }
+        g_object_unref (urb_data);
+        umockdev_ioctl_client_complete (client, -1, EINVAL);
+        return TRUE;
+      }
+
+    case USBDEVFS_REAPURB:
+    case USBDEVFS_REAPURBNDELAY:
+      {
+        UMockdevIoctlData *urb_data;
+
+        if (m->discarded != NULL)
+          {
+            urb_data = m->discarded->data;
+            m->discarded = g_list_delete_link (m->discarded, m->discarded);
+            ((struct usbdevfs_urb *) urb_data->data)->status = -ENOENT;
+            reap (client, arg, urb_data);
+            return TRUE;
+          }
+        if (m->done != NULL)
+          {
+            urb_data = m->done->data;
+            m->done = g_list_delete_link (m->done, m->done);
+            reap (client, arg, urb_data);
+            return TRUE;
+          }
+        if (m->unplugged)
+          {
+            if (m->flying != NULL)
+              {
+                urb_data = m->flying->data;
+                m->flying = g_list_delete_link (m->flying, m->flying);
+                urb = (struct usbdevfs_urb *) urb_data->data;
+                urb->status = -ESHUTDOWN;
+                urb->actual_length = 0;
+                reap (client, arg, urb_data);
+                return TRUE;
+              }
+            umockdev_ioctl_client_complete (client, -1, ENODEV);
+            return TRUE;
+          }
+        if (m->flying != NULL && !g_queue_is_empty (&m->reports))
+          {
+            g_autoptr(GBytes) report = g_queue_pop_head (&m->reports);
+            gsize len;
+            const guint8 *bytes = g_bytes_get_data (report, &len);
+
+            urb_data = m->flying->data;
+            m->flying = g_list_delete_link (m->flying, m->flying);
+            urb = (struct usbdevfs_urb *) urb_data->data;
+            len = MIN (len, (gsize) urb->buffer_length);
+            /* One address space: the client's buffer is written directly. */
+            memcpy (urb->buffer, bytes, len);
+            urb->actual_length = (int) len;
+            urb->status = 0;
+            reap (client, arg, urb_data);
+            return TRUE;
+          }
+        umockdev_ioctl_client_complete (client, -1, EAGAIN);
+        return TRUE;
+      }
+
+    case USBDEVFS_DISCARDURB:
+      {
+        GList *l = g_list_find_custom (m->flying, *(void **) arg->data, cmp_client_addr);
+
+        if (l != NULL)
+          {
+            m->discarded = g_list_append (m->discarded, l->data);
+            m->flying = g_list_delete_link (m->flying, l);
+            umockdev_ioctl_client_complete (client, 0, 0);
+          }
+        else
+          umockdev_ioctl_client_complete (client, -1, EINVAL);
+        return TRUE;
+      }
+
+    default:
+      return FALSE;
+    }
+}
+
+static void
+mock_setup (const char *descriptors,
+            gboolean    pos)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *description = NULL;
+
+  /* LD_PRELOAD must hold libumockdev-preload (see tests/meson.build). */
+  ck_assert_msg (g_strrstr (g_getenv ("LD_PRELOAD") ? g_getenv ("LD_PRELOAD") : "", "libumockdev-preload") != NULL,
+                 "run under umockdev-wrapper");
+
+  mock = g_new0 (Mock, 1);
+  g_mutex_init (&mock->lock);
+  g_queue_init (&mock->reports);
+  mock->pos = pos;
+  mock->testbed = umockdev_testbed_new ();
+  mock->handler = umockdev_ioctl_base_new ();
+  g_object_connect (mock->handler, "signal-after::handle-ioctl", handle_ioctl_cb, mock, NULL);
+  ck_assert (umockdev_testbed_attach_ioctl (mock->testbed, "/dev/bus/usb/001/001", mock->handler, &error));
+
+  description = g_strdup_printf ("P: /devices/usb1\n"
+                                 "N: bus/usb/001/001\n"
+                                 "E: SUBSYSTEM=usb\n"
+                                 "E: DRIVER=usb\n"
+                                 "E: BUSNUM=001\n"
+                                 "E: DEVNUM=001\n"
+                                 "E: DEVNAME=/dev/bus/usb/001/001\n"
+                                 "E: DEVTYPE=usb_device\n"
+                                 "A: bConfigurationValue=1\\n\n"
+                                 "A: busnum=1\\n\n"
+                                 "A: devnum=1\\n\n"
+                                 "A: speed=12\\n\n"
+                                 "H: descriptors=%s\n", descriptors);
+  ck_assert_msg (umockdev_testbed_add_from_string (mock->testbed, description, &error),
+                 "%s", error ? error->message : "");
+}
+
+static void
+free_urb_list (GList *list)
+{
+  g_list_free_full (list, g_object_unref);
+}
+
+static void
+mock_teardown (void)
+{
+  g_clear_object (&mock->handler);
+  g_clear_object (&mock->testbed);
+  free_urb_list (mock->flying);
+  free_urb_list (mock->done);
+  free_urb_list (mock->discarded);
+  g_queue_clear_full (&mock->reports, (GDestroyNotify) g_bytes_unref);
+  g_mutex_clear (&mock->lock);
+  g_clear_pointer (&mock, g_free);
+}
+
+static void
+queue_fixture (const char *name)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("CT_TOP_SRCDIR"), "tests", "fixtures",
+                                            "scanner", name, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(CtCapture) capture = NULL;
+  CtCaptureStream *stream;
+  gsize len;
+
+  ck_assert (g_file_get_contents (path, &contents, &len, NULL));
+  capture = ct_capture_parse (contents, len, NULL);
+  ck_assert_ptr_nonnull (capture);
+  stream = g_ptr_array_index (capture->streams, 0);
+  g_mutex_lock (&mock->lock);
+  for (guint i = 0; i < stream->reports->len; i++)
+    {
+      CtCaptureReport *r = &g_array_index (stream->reports, CtCaptureReport, i);
+
+      g_queue_push_tail (&mock->reports, g_bytes_new (r->data, r->length));
+    }
+  g_mutex_unlock (&mock->lock);
+}
+
+static void
+queue_report (const guint8 *data,
+              gsize         len)
+{
+  g_mutex_lock (&mock->lock);
+  g_queue_push_tail (&mock->reports, g_bytes_new (data, len));
+  g_mutex_unlock (&mock->lock);
+}
+
+static void
+on_scanned (CtUsbScanner *scanner,
+            CtScan       *scan,
+            Seen         *seen)
+{
+  g_ptr_array_add (seen->scans, ct_scan_copy (scan));
+}
+
+static void
+on_problem (CtUsbScanner *scanner,
+            const char   *message,
+            Seen         *seen)
+{
+  g_ptr_array_add (seen->problems, g_strdup (message));
+}
+
+static void
+seen_init (Seen *seen)
+{
+  seen->scans = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_scan_free);
+  seen->problems = g_ptr_array_new_with_free_func (g_free);
+}
+
+static void
+seen_clear (Seen *seen)
+{
+  g_ptr_array_unref (seen->scans);
+  g_ptr_array_unref (seen->problems);
+}
+
+typedef gboolean (*Condition) (CtUsbScanner *scanner, Seen *seen, gpointer data);
+
+static gboolean
+wait_within (CtUsbScanner *scanner,
+             Seen         *seen,
+             Condition     condition,
+             gpointer      data,
+             gint64        us)
+{
+  gint64 deadline = g_get_monotonic_time () + us;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      if (condition (scanner, seen, data))
+        return TRUE;
+      g_usleep (2000);
+    }
+  return FALSE;
+}
+
+static gboolean
+wait_for (CtUsbScanner *scanner,
+          Seen         *seen,
+          Condition     condition,
+          gpointer      data)
+{
+  return wait_within (scanner, seen, condition, data, WAIT_US);
+}
+
+static gboolean
+is_connected (CtUsbScanner *scanner,
+              Seen         *seen,
+              gpointer      data)
+{
+  return ct_usb_scanner_get_connected (scanner) == GPOINTER_TO_INT (data);
+}
+
+static gboolean
+has_scans (CtUsbScanner *scanner,
+           Seen         *seen,
+           gpointer      data)
+{
+  return seen->scans->len >= GPOINTER_TO_UINT (data);
+}
+
+static CtUsbScanner *
+start_scanner (guint16 vid,
+               guint16 pid,
+               Seen   *seen)
+{
+  g_autoptr(GError) error = NULL;
+  CtUsbScanner *scanner = ct_usb_scanner_new (vid, pid);
+
+  g_signal_connect (scanner, "scanned", G_CALLBACK (on_scanned), seen);
+  g_signal_connect (scanner, "problem", G_CALLBACK (on_problem), seen);
+  ck_assert_msg (ct_usb_scanner_start (scanner, &error), "%s", error ? error->message : "");
+  return scanner;
+}
+
+START_TEST (test_usb_reader_keyboard_scanner_scans)
+{
+  Seen seen;
+  CtUsbScanner *scanner;
+  CtScan *scan;
+
+  mock_setup (keyboard_descriptors, FALSE);
+  seen_init (&seen);
+  scanner = start_scanner (0, 0, &seen);  /* any known scanner vendor */
+  ck_assert_msg (wait_for (scanner, &seen, is_connected, GINT_TO_POINTER (TRUE)), "never connected");
+  ck_assert_ptr_nonnull (strstr (ct_usb_scanner_get_device_name (scanner), "Honeywell Voyager 1250g"));
+
+  queue_fixture ("digits.hex");
+  queue_fixture ("aim.hex");
+  ck_assert_msg (wait_for (scanner, &seen, has_scans, GUINT_TO_POINTER (3)), "got %u scans", seen.scans->len);
+  scan = g_ptr_array_index (seen.scans, 0);
+  ck_assert_str_eq (scan->text, "8888000012345674");
+  ck_assert_int_eq (scan->mode, CT_HID_MODE_KEYBOARD);
+  scan = g_ptr_array_index (seen.scans, 1);
+  ck_assert_str_eq (scan->text, "8888000012345674");
+  ck_assert_str_eq (scan->symbology, "]C0");
+  scan = g_ptr_array_index (seen.scans, 2);
+  ck_assert_str_eq (scan->text, "4006381333931");
+
+  g_mutex_lock (&mock->lock);
+  ck_assert_uint_eq (mock->claims, 1);
+  ck_assert_uint_eq (mock->set_protocol, 1);
+  g_mutex_unlock (&mock->lock);
+
+  /* Clean release on stop: the interface goes back to the kernel. */
+  ct_usb_scanner_stop (scanner);
+  g_mutex_lock (&mock->lock);
+  ck_assert_uint_eq (mock->releases, 1);
+  g_mutex_unlock (&mock->lock);
+  ck_assert_uint_eq (seen.problems->len, 0);
+
+  g_object_unref (scanner);
+  seen_clear (&seen);
+  mock_teardown ();
+}
+END_TEST
+
+START_TEST (test_usb_reader_pos_scanner_mode_from_descriptor)
+{
+  Seen seen;
+  CtUsbScanner *scanner;
+  CtScan *scan;
+
+  mock_setup (pos_descriptors, TRUE);
+  seen_init (&seen);
+  scanner = start_scanner (0x0c2e, 0x0b62, &seen);
+  ck_assert (wait_for (scanner, &seen, is_connected, GINT_TO_POINTER (TRUE)));
+  queue_fixture ("pos-continuation.hex");
+  ck_assert_msg (wait_for (scanner, &seen, has_scans, GUINT_TO_POINTER (2)), "got %u scans", seen.scans->len);
+  scan = g_ptr_array_index (seen.scans, 0);
+  ck_assert_int_eq (scan->mode, CT_HID_MODE_POS);
+  ck_assert_str_eq (scan->symbology, "]Q1");
+  ck_assert (g_str_has_prefix (scan->text, "https://cards.example.com/m/8888000012345674?"));
+  scan = g_ptr_array_index (seen.scans, 1);
+  ck_assert_str_eq (scan->text, "4006381333931");
+
+  g_object_unref (scanner);  /* dispose stops the reader */
+  g_mutex_lock (&mock->lock);
+  ck_assert_uint_eq (mock->releases, 1);
+  g_mutex_unlock (&mock->lock);
+  seen_clear (&seen);
+  mock_teardown ();
+}
+END_TEST
+
+START_TEST (test_usb_reader_unplug_mid_scan_then_replug)
+{
+  Seen seen;
+  CtUsbScanner *scanner;
+  guint8 r[8] = { 0 };
+
+  mock_setup (keyboard_descriptors, FALSE);
+  seen_init (&seen);
+  scanner = start_scanner (0x0c2e, 0, &seen);
+  ck_assert (wait_for (scanner, &seen, is_connected, GINT_TO_POINTER (TRUE)));
+
+  /* Half a code ("88"), then the cable comes out. */
+  r[2] = 0x25;
+  queue_report (r, 8);
+  r[2] = 0;
+  queue_report (r, 8);
+  r[2] = 0x25;
+  queue_report (r, 8);
+  for (int i = 0; i < 200; i++)
+    {
+      gboolean drained;
+
+      g_mutex_lock (&mock->lock);
+      drained = g_queue_is_empty (&mock->reports);
+      g_mutex_unlock (&mock->lock);
+      if (drained)
+        break;
+      g_usleep (5000);
+    }
+  g_usleep (50000);
+  g_mutex_lock (&mock->lock);
+  mock->unplugged = TRUE;
+  g_mutex_unlock (&mock->lock);
+  ck_assert_msg (wait_for (scanner, &seen, is_connected, GINT_TO_POINTER (FALSE)), "unplug not noticed");
+  ck_assert_uint_ge (seen.problems->len, 1);
+  ck_assert_ptr_nonnull (strstr (g_ptr_array_index (seen.problems, 0), "middle of a code"));
+
+  /* Plugged back in: found again without a restart, and the next code
+   * comes through whole, with nothing of the half code before it. */
+  g_mutex_lock (&mock->lock);
+  mock->unplugged = FALSE;
+  g_mutex_unlock (&mock->lock);
+  ck_assert_msg (wait_for (scanner, &seen, is_connected, GINT_TO_POINTER (TRUE)), "replug not noticed");
+  queue_fixture ("digits.hex");
+  ck_assert (wait_for (scanner, &seen, has_scans, GUINT_TO_POINTER (1)));
+  ck_assert_uint_eq (seen.scans->len, 1);
+  ck_assert_str_eq (((CtScan *) g_ptr_array_index (seen.scans, 0))->text, "8888000012345674");
+
+  g_object_unref (scanner);
+  seen_clear (&seen);
+  mock_teardown ();
+}
+END_TEST
+
+START_TEST (test_usb_reader_leaves_other_vendors_alone)
+{
+  Seen seen;
+  CtUsbScanner *scanner;
+  CtUsbScanner *configured;
+
+  mock_setup (other_descriptors, FALSE);
+  seen_init (&seen);
+  scanner = start_scanner (0, 0, &seen);
+  /* A keyboard of another vendor is never taken from the user. */
+  ck_assert (!wait_within (scanner, &seen, is_connected, GINT_TO_POINTER (TRUE), 1500 * 1000));
+  g_mutex_lock (&mock->lock);
+  ck_assert_uint_eq (mock->claims, 0);
+  g_mutex_unlock (&mock->lock);
+  g_object_unref (scanner);
+
+  /* Unless it is the configured scanner. */
+  configured = start_scanner (0x046d, 0xc31c, &seen);
+  ck_assert (wait_for (configured, &seen, is_connected, GINT_TO_POINTER (TRUE)));
+  g_object_unref (configured);
+  seen_clear (&seen);
+  mock_teardown ();
+}
+END_TEST
+
+START_TEST (test_usb_list_devices_shows_ids_names_mode)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  CtUsbDeviceInfo *info;
+  g_autofree char *line = NULL;
+
+  mock_setup (keyboard_descriptors, FALSE);
+  list = ct_usb_list_devices (&error);
+  ck_assert_msg (list != NULL, "%s", error ? error->message : "");
+  ck_assert_uint_eq (list->len, 1);
+  info = g_ptr_array_index (list, 0);
+  ck_assert_uint_eq (info->vendor_id, 0x0c2e);
+  ck_assert_uint_eq (info->product_id, 0x0b61);
+  ck_assert_int_eq (info->mode, CT_HID_MODE_KEYBOARD);
+  ck_assert (info->known_vendor);
+  ck_assert (info->accessible);
+  ck_assert_str_eq (info->manufacturer, "Honeywell");
+  ck_assert_str_eq (info->product, "Voyager 1250g");
+  line = ct_usb_device_info_describe (info);
+  ck_assert_ptr_nonnull (strstr (line, "0c2e:0b61"));
+  ck_assert_ptr_nonnull (strstr (line, "keyboard"));
+  g_clear_pointer (&list, g_ptr_array_unref);
+  mock_teardown ();
+}
+END_TEST
+
+START_TEST (test_usb_parse_vid_pid)
+{
+  guint16 v, p;
+
+  ck_assert (ct_usb_parse_vid_pid ("0c2e:0b61", &v, &p) && v == 0x0c2e && p == 0x0b61);
+  ck_assert (ct_usb_parse_vid_pid ("05e0", &v, &p) && v == 0x05e0 && p == 0);
+  ck_assert (!ct_usb_parse_vid_pid ("c2e:b61", &v, &p));
+  ck_assert (!ct_usb_parse_vid_pid ("0c2e:0b61:1", &v, &p));
+  ck_assert (!ct_usb_parse_vid_pid ("zzzz:0001", &v, &p));
+  ck_assert (!ct_usb_parse_vid_pid ("", &v, &p));
+}
+END_TEST
+
+static Suite *
+usb_reader_suite (void)
+{
+  Suite *s = suite_create ("usb-reader");
+  TCase *tc = tcase_create ("umockdev");
+  TCase *pure = tcase_create ("pure");
+
+  tcase_set_timeout (tc, 40);
+  tcase_add_test (tc, test_usb_reader_keyboard_scanner_scans);
+  tcase_add_test (tc, test_usb_reader_pos_scanner_mode_from_descriptor);
+  tcase_add_test (tc, test_usb_reader_unplug_mid_scan_then_replug);
+  tcase_add_test (tc, test_usb_reader_leaves_other_vendors_alone);
+  tcase_add_test (tc, test_usb_list_devices_shows_ids_names_mode);
+  suite_add_tcase (s, tc);
+  tcase_add_test (pure, test_usb_parse_vid_pid);
+  suite_add_tcase (s, pure);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (usb_reader_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}
