@@ -281,7 +281,13 @@ ct_legacy_import_run (CtLegacyImport          *import,
   batch_id = ct_legacy_import_get_batch_id (import);
   g_array_set_clear_func (sent, sent_row_clear);
   if (client != NULL)
-    chunker = ct_import_chunker_new (batch_id, manager_id, manager_pin);
+    {
+      /* A chunk left in the outbox by an interrupted run is settled first,
+       * with its own key and bytes, so that sending it again below meets a
+       * settled key (answered by the service from its records). */
+      ct_client_sync (client, 30000, NULL, cancellable, NULL);
+      chunker = ct_import_chunker_new (batch_id, manager_id, manager_pin);
+    }
 
   while (ct_legacy_import_next (import, &item, cancellable, &local_error))
     {
