@@ -28,12 +28,74 @@ struct _CtCli
   char     *pin_pubkey;
   char     *manager_pin_file;
   gpointer  client;          /* the connected client (core), created lazily */
+  /* Added by the client core: */
+  char     *operator_name;   /* --operator / CARDTILL_OPERATOR */
+  gboolean  started;         /* client started (embedded service joined) */
 };
 
 /* Every command is `int ct_cli_cmd_NAME (CtCli *cli, int argc, char **argv)`:
  * argv[0] is the command word, the rest its own arguments; it returns a CtExit. */
+int ct_cli_cmd_card    (CtCli *cli, int argc, char **argv);
+int ct_cli_cmd_find    (CtCli *cli, int argc, char **argv);
+int ct_cli_cmd_topup   (CtCli *cli, int argc, char **argv);
+int ct_cli_cmd_pay     (CtCli *cli, int argc, char **argv);
+int ct_cli_cmd_refund  (CtCli *cli, int argc, char **argv);
+int ct_cli_cmd_adjust  (CtCli *cli, int argc, char **argv);
+int ct_cli_cmd_history (CtCli *cli, int argc, char **argv);
+int ct_cli_cmd_sync    (CtCli *cli, int argc, char **argv);
 int ct_cli_cmd_scanner (CtCli *cli, int argc, char **argv);
 int ct_cli_cmd_barcode (CtCli *cli, int argc, char **argv);
 int ct_cli_cmd_import  (CtCli *cli, int argc, char **argv);
+
+/* Helpers for command files (src/cli/ct-cli.c). */
+
+/* The connected CtClient (src/core/ct-client.h): created and started on
+ * first use from the options, environment and till.ini (embedded service
+ * when none is configured; on its first run the generated manager PIN is
+ * printed once on stderr). NULL with an error otherwise; the caller
+ * reports it with ct_cli_report_error(). Returns a borrowed pointer. */
+struct _CtClient;
+struct _CtClient *ct_cli_get_client     (CtCli        *cli,
+                                         GError      **error);
+/* Minor units of the merchant's currency (last known; 2 before any). */
+int               ct_cli_minor_units    (CtCli        *cli);
+/* Reads a manager PIN: first line of @pin_file (or cli->manager_pin_file),
+ * else a prompt without echo when stdin is a terminal. */
+char             *ct_cli_read_pin       (CtCli        *cli,
+                                         const char   *pin_file,
+                                         GError      **error);
+/* Prints `cardtill-cli: CODE: message` on stderr and returns the exit
+ * status for @error (CT_CLIENT_ERROR refusals 2, QUEUED/OFFLINE_REFUSED/
+ * UNREACHABLE 3, INVALID_INPUT/usage 1, the rest 4). */
+int               ct_cli_report_error   (CtCli        *cli,
+                                         const GError *error);
+/* Prints `cardtill-cli: usage: ...` and returns CT_EXIT_USAGE. */
+int               ct_cli_usage_error    (const char   *format,
+                                         ...) G_GNUC_PRINTF (1, 2);
+/* Releases the client (stops the embedded service if last). */
+void              ct_cli_clear          (CtCli        *cli);
+
+/* A tiny option scanner that leaves negative amounts ("-10.00") alone:
+ * options are --name VALUE or --name=VALUE (or flags); everything else is
+ * positional. @spec is a NULL-terminated list of "name" (flag) or "name="
+ * (takes a value). Returns FALSE with a usage message for unknown options. */
+typedef struct
+{
+  GHashTable *values;        /* name -> value ("" for flags) */
+  GPtrArray  *positional;    /* char* */
+} CtCliArgs;
+
+gboolean          ct_cli_args_parse     (CtCliArgs    *args,
+                                         int           argc,
+                                         char        **argv,
+                                         const char  * const *spec,
+                                         GError      **error);
+const char       *ct_cli_args_get       (CtCliArgs    *args,
+                                         const char   *name);
+gboolean          ct_cli_args_has       (CtCliArgs    *args,
+                                         const char   *name);
+void              ct_cli_args_clear     (CtCliArgs    *args);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtCliArgs, ct_cli_args_clear)
 
 G_END_DECLS

@@ -1502,6 +1502,13 @@ ct_client_outbox_list_finish (CtClient *self, GAsyncResult *result, GError **err
   return finish_op (self, result, error);
 }
 
+GPtrArray *
+ct_client_outbox_list (CtClient *self, CtOutboxState state, GError **error)
+{
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+  return ct_outbox_list (self->outbox, state, error);
+}
+
 void
 ct_client_resend_as_new_async (CtClient *self, gint64 entry_id, const char *manager_id,
                                const char *manager_pin, GCancellable *cancellable,

@@ -220,6 +220,9 @@ void               ct_client_outbox_list_async     (CtClient *self, CtOutboxStat
                                                     GAsyncReadyCallback callback, gpointer user_data);
 GPtrArray         *ct_client_outbox_list_finish    (CtClient *self, GAsyncResult *result,
                                                     GError **error);
+/* Blocking form (a local SQLite read), for the CLI. */
+GPtrArray         *ct_client_outbox_list           (CtClient *self, CtOutboxState state,
+                                                    GError **error);
 
 /* From needs attention: re-send the same intent as a new request (new key,
  * same body but the manager given here; logged in the entry's reason). The

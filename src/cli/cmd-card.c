@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-cli-card"
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ct-cli-private.h"
+
+static void
+print_issued (CtCli *cli, const char *body, gsize len)
+{
+  g_autoptr(CtCard) card = ct_wire_decode_card (body, len, NULL);
+
+  if (card == NULL)
+    return;
+  ct_cli_print_card (cli, card);
+  /* Scripts take the new number from the last line. */
+  printf ("%s\n", card->card_no);
+}
+
+static int
+card_show (CtCli *cli, CtCliArgs *args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *card_no = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(CtAnswer) answer = NULL;
+  CtClient *client;
+
+  if (args->positional->len != 2)
+    return ct_cli_usage_error ("card show NO");
+  card_no = ct_cli_card_number (g_ptr_array_index (args->positional, 1), &error);
+  if (card_no == NULL)
+    return ct_cli_report_error (cli, error);
+  client = ct_cli_get_client (cli, &error);
+  if (client == NULL)
+    return ct_cli_finish_error (cli, error);
+  path = g_strdup_printf ("/v1/cards/%s", card_no);
+  answer = ct_client_request (client, "GET", path, NULL, NULL, NULL, NULL, &error);
+  if (answer == NULL)
+    return ct_cli_finish_error (cli, error);
+  return ct_cli_finish_answer (cli, answer, ct_cli_print_card_body);
+}
+
+static int
+card_issue (CtCli *cli, CtCliArgs *args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pin = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *card_no = NULL;
+  g_autoptr(CtAnswer) answer = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  CtRequestInfo info = { 0 };
+  const char *name = ct_cli_args_get (args, "name");
+  const char *phone = ct_cli_args_get (args, "phone");
+  const char *manager = ct_cli_args_get (args, "manager");
+  CtClient *client;
+
+  if (args->positional->len != 1 || name == NULL || phone == NULL || manager == NULL)
+    return ct_cli_usage_error ("card issue --name NAME --phone PHONE [--level L] [--card-no NO] "
+                               "--manager ID [--pin-file F]");
+  if (ct_cli_args_get (args, "card-no") != NULL
+      && (card_no = ct_cli_card_number (ct_cli_args_get (args, "card-no"), &error)) == NULL)
+    return ct_cli_report_error (cli, error);
+  pin = ct_cli_read_pin (cli, ct_cli_args_get (args, "pin-file"), &error);
+  if (pin == NULL)
+    return ct_cli_report_error (cli, error);
+  client = ct_cli_get_client (cli, &error);
+  if (client == NULL)
+    return ct_cli_finish_error (cli, error);
+  body = ct_wire_encode_card_issue (name, phone, ct_cli_args_get (args, "level"), card_no,
+                                    ct_client_get_operator (client), manager, pin);
+  bytes = g_bytes_new (body, strlen (body));
+  info.kind = CT_OUTBOX_KIND_CARD_ISSUE;
+  info.card_no = card_no;
+  answer = ct_client_request (client, "POST", "/v1/cards", NULL, bytes, &info, NULL, &error);
+  if (answer == NULL)
+    return ct_cli_finish_error (cli, error);
+  return ct_cli_finish_answer (cli, answer, print_issued);
+}
+
+static int
+card_patch (CtCli *cli, CtCliArgs *args, CtCardStatusChange status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pin = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *card_no = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(CtAnswer) answer = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  CtRequestInfo info = { 0 };
+  CtCardPatch patch = { 0 };
+  const char *manager = ct_cli_args_get (args, "manager");
+  CtClient *client;
+
+  if (args->positional->len != 2 || manager == NULL)
+    return ct_cli_usage_error ("card freeze|unfreeze|edit NO [--name N] [--phone P] [--level L] "
+                               "--manager ID [--pin-file F]");
+  patch.status = status;
+  patch.member_name = ct_cli_args_get (args, "name");
+  patch.member_phone = ct_cli_args_get (args, "phone");
+  patch.level = ct_cli_args_get (args, "level");
+  if (status == CT_CARD_STATUS_CHANGE_NONE && patch.member_name == NULL
+      && patch.member_phone == NULL && patch.level == NULL)
+    return ct_cli_usage_error ("card edit NO needs --name, --phone or --level");
+  card_no = ct_cli_card_number (g_ptr_array_index (args->positional, 1), &error);
+  if (card_no == NULL)
+    return ct_cli_report_error (cli, error);
+  pin = ct_cli_read_pin (cli, ct_cli_args_get (args, "pin-file"), &error);
+  if (pin == NULL)
+    return ct_cli_report_error (cli, error);
+  client = ct_cli_get_client (cli, &error);
+  if (client == NULL)
+    return ct_cli_finish_error (cli, error);
+  body = ct_wire_encode_card_patch (&patch, manager, pin);
+  bytes = g_bytes_new (body, strlen (body));
+  info.kind = CT_OUTBOX_KIND_CARD_PATCH;
+  info.card_no = card_no;
+  path = g_strdup_printf ("/v1/cards/%s", card_no);
+  answer = ct_client_request (client, "PATCH", path, NULL, bytes, &info, NULL, &error);
+  if (answer == NULL)
+    return ct_cli_finish_error (cli, error);
+  return ct_cli_finish_answer (cli, answer, ct_cli_print_card_body);
+}
+
+int
+ct_cli_cmd_card (CtCli *cli, int argc, char **argv)
+{
+  static const char * const spec[] = { "name=", "phone=", "level=", "card-no=", "manager=",
+                                       "pin-file=", NULL };
+  g_auto(CtCliArgs) args = { 0 };
+  g_autoptr(GError) error = NULL;
+  const char *sub;
+
+  if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
+    return ct_cli_usage_error ("%s", error->message);
+  if (args.positional->len < 1)
+    return ct_cli_usage_error ("card show|issue|freeze|unfreeze|edit ...");
+  sub = g_ptr_array_index (args.positional, 0);
+  if (strcmp (sub, "show") == 0)
+    return card_show (cli, &args);
+  if (strcmp (sub, "issue") == 0)
+    return card_issue (cli, &args);
+  if (strcmp (sub, "freeze") == 0)
+    return card_patch (cli, &args, CT_CARD_STATUS_CHANGE_FREEZE);
+  if (strcmp (sub, "unfreeze") == 0)
+    return card_patch (cli, &args, CT_CARD_STATUS_CHANGE_UNFREEZE);
+  if (strcmp (sub, "edit") == 0)
+    return card_patch (cli, &args, CT_CARD_STATUS_CHANGE_NONE);
+  return ct_cli_usage_error ("card show|issue|freeze|unfreeze|edit ...: unknown \"%s\"", sub);
+}

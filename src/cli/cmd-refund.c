@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-cli-refund"
+#include "config.h"
+
+#include <string.h>
+
+#include "ct-cli-private.h"
+
+int
+ct_cli_cmd_refund (CtCli *cli, int argc, char **argv)
+{
+  static const char * const spec[] = { "manager=", "pin-file=", NULL };
+  g_auto(CtCliArgs) args = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtAnswer) answer = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *card_no = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *pin = NULL;
+  CtRequestInfo info = { 0 };
+  const char *manager;
+  CtClient *client;
+
+  if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
+    return ct_cli_usage_error ("%s", error->message);
+  manager = ct_cli_args_get (&args, "manager");
+  if (args.positional->len != 2 || manager == NULL)
+    return ct_cli_usage_error ("refund NO TX_ID --manager ID [--pin-file F]");
+  card_no = ct_cli_card_number (g_ptr_array_index (args.positional, 0), &error);
+  if (card_no == NULL)
+    return ct_cli_report_error (cli, error);
+  pin = ct_cli_read_pin (cli, ct_cli_args_get (&args, "pin-file"), &error);
+  if (pin == NULL)
+    return ct_cli_report_error (cli, error);
+  client = ct_cli_get_client (cli, &error);
+  if (client == NULL)
+    return ct_cli_finish_error (cli, error);
+
+  body = ct_wire_encode_refund (g_ptr_array_index (args.positional, 1),
+                                ct_client_get_operator (client), manager, pin);
+  bytes = g_bytes_new (body, strlen (body));
+  info.kind = CT_OUTBOX_KIND_REFUND;
+  info.card_no = card_no;
+  path = g_strdup_printf ("/v1/cards/%s/refunds", card_no);
+  answer = ct_client_request (client, "POST", path, NULL, bytes, &info, NULL, &error);
+  if (answer == NULL)
+    return ct_cli_finish_error (cli, error);
+  return ct_cli_finish_answer (cli, answer, ct_cli_print_receipt_body);
+}

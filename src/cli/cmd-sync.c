@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-cli-sync"
+#include "config.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ct-cli-private.h"
+
+static json_object *
+entry_json (const CtOutboxEntry *e, gint64 now)
+{
+  json_object *o = json_object_new_object ();
+
+  json_object_object_add (o, "id", json_object_new_int64 (e->id));
+  json_object_object_add (o, "kind", json_object_new_string (ct_outbox_kind_to_string (e->kind)));
+  json_object_object_add (o, "card", e->card_no ? json_object_new_string (e->card_no) : NULL);
+  json_object_object_add (o, "amount", json_object_new_int64 (e->amount));
+  json_object_object_add (o, "order_ref",
+                          e->order_ref ? json_object_new_string (e->order_ref) : NULL);
+  json_object_object_add (o, "idempotency_key", json_object_new_string (e->idempotency_key));
+  json_object_object_add (o, "age", json_object_new_int64 ((now - e->created_at) / G_USEC_PER_SEC));
+  json_object_object_add (o, "attempts", json_object_new_int (e->attempts));
+  json_object_object_add (o, "reason", e->reason ? json_object_new_string (e->reason) : NULL);
+  json_object_object_add (o, "service", json_object_new_string (e->service_url));
+  return o;
+}
+
+static void
+print_entries (CtCli *cli, const char *title, GPtrArray *list, gint64 now)
+{
+  printf ("%s: %u\n", title, list->len);
+  for (guint i = 0; i < list->len; i++)
+    {
+      CtOutboxEntry *e = g_ptr_array_index (list, i);
+      g_autofree char *amount = ct_cli_format_amount (cli, e->amount);
+
+      printf ("  #%" G_GINT64_FORMAT "  %-11s %-20s %12s  age %" G_GINT64_FORMAT
+              " s  key %s%s%s\n",
+              e->id, ct_outbox_kind_to_string (e->kind), e->card_no ? e->card_no : "-", amount,
+              (now - e->created_at) / G_USEC_PER_SEC, e->idempotency_key,
+              e->order_ref ? "  order " : "", e->order_ref ? e->order_ref : "");
+      if (e->reason != NULL)
+        printf ("      %s\n", e->reason);
+    }
+}
+
+static int
+show_status (CtCli *cli, CtClient *client)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
+  g_autoptr(GPtrArray) attention = NULL;
+  gint64 now = g_get_real_time ();
+
+  pending = ct_client_outbox_list (client, CT_OUTBOX_STATE_PENDING, &error);
+  if (pending != NULL)
+    attention = ct_client_outbox_list (client, CT_OUTBOX_STATE_NEEDS_ATTENTION, &error);
+  if (attention == NULL)
+    return ct_cli_report_error (cli, error);
+
+  if (cli->json)
+    {
+      json_object *o = json_object_new_object ();
+      json_object *p = json_object_new_array ();
+      json_object *a = json_object_new_array ();
+
+      for (guint i = 0; i < pending->len; i++)
+        json_object_array_add (p, entry_json (g_ptr_array_index (pending, i), now));
+      for (guint i = 0; i < attention->len; i++)
+        json_object_array_add (a, entry_json (g_ptr_array_index (attention, i), now));
+      json_object_object_add (o, "pending", p);
+      json_object_object_add (o, "needs_attention", a);
+      puts (json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN
+                                                | JSON_C_TO_STRING_NOSLASHESCAPE));
+      json_object_put (o);
+    }
+  else
+    {
+      print_entries (cli, "Pending", pending, now);
+      print_entries (cli, "Needs attention", attention, now);
+    }
+  return CT_EXIT_OK;
+}
+
+typedef struct
+{
+  GAsyncResult *result;
+} Waiter;
+
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Waiter *w = user_data;
+
+  w->result = g_object_ref (result);
+}
+
+static int
+resolve (CtCli *cli, CtClient *client, CtCliArgs *args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autofree char *pin = NULL;
+  const char *resend = ct_cli_args_get (args, "resend");
+  const char *resolve_id = ct_cli_args_get (args, "resolve");
+  const char *manager = ct_cli_args_get (args, "manager");
+  const char *note = ct_cli_args_get (args, "note");
+  Waiter w = { 0 };
+  gint64 id;
+  int status = CT_EXIT_OK;
+
+  if (manager == NULL || (resolve_id != NULL && (note == NULL || *note == '\0')))
+    return ct_cli_usage_error ("sync --resend ID --manager M [--pin-file F] | "
+                               "sync --resolve ID --note TEXT --manager M");
+  if (!g_ascii_string_to_signed (resend ? resend : resolve_id, 10, 1, G_MAXINT64, &id, NULL))
+    return ct_cli_usage_error ("an entry id is a number from sync --status");
+  if (resend != NULL)
+    {
+      pin = ct_cli_read_pin (cli, ct_cli_args_get (args, "pin-file"), &error);
+      if (pin == NULL)
+        return ct_cli_report_error (cli, error);
+    }
+
+  g_main_context_push_thread_default (context);
+  if (resend != NULL)
+    ct_client_resend_as_new_async (client, id, manager, pin, NULL, on_done, &w);
+  else
+    ct_client_record_outcome_async (client, id, manager, note, NULL, on_done, &w);
+  while (w.result == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+
+  if (resend != NULL)
+    {
+      g_autoptr(CtReceipt) r = ct_client_resend_as_new_finish (client, w.result, &error);
+
+      if (r == NULL)
+        status = ct_cli_report_error (cli, error);
+      else
+        printf ("Re-sent as a new request (key %s)\n", r->idempotency_key);
+    }
+  else if (!ct_client_record_outcome_finish (client, w.result, &error))
+    status = ct_cli_report_error (cli, error);
+  else
+    printf ("Resolved #%" G_GINT64_FORMAT "\n", id);
+  g_object_unref (w.result);
+  return status;
+}
+
+int
+ct_cli_cmd_sync (CtCli *cli, int argc, char **argv)
+{
+  static const char * const spec[] = { "status", "resend=", "resolve=", "note=", "manager=",
+                                       "pin-file=", NULL };
+  g_auto(CtCliArgs) args = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
+  guint attention_before, attention_after, settled = 0;
+  CtClient *client;
+
+  if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
+    return ct_cli_usage_error ("%s", error->message);
+  if (args.positional->len != 0)
+    return ct_cli_usage_error ("sync [--status] | sync --resend ID | sync --resolve ID");
+
+  if (ct_cli_args_has (&args, "status"))
+    {
+      client = ct_cli_open_client (cli, FALSE, &error);
+      if (client == NULL)
+        return ct_cli_report_error (cli, error);
+      return show_status (cli, client);
+    }
+
+  client = ct_cli_get_client (cli, &error);
+  if (client == NULL)
+    return ct_cli_finish_error (cli, error);
+  if (ct_cli_args_has (&args, "resend") || ct_cli_args_has (&args, "resolve"))
+    return resolve (cli, client, &args);
+
+  attention_before = ct_client_get_attention_count (client);
+  if (!ct_client_sync (client, ct_client_get_config (client)->queue_wait_ms, &settled, NULL,
+                       &error))
+    return ct_cli_report_error (cli, error);
+  pending = ct_client_outbox_list (client, CT_OUTBOX_STATE_PENDING, &error);
+  if (pending == NULL)
+    return ct_cli_report_error (cli, error);
+  {
+    g_autoptr(GPtrArray) attention = ct_client_outbox_list (client,
+                                                            CT_OUTBOX_STATE_NEEDS_ATTENTION,
+                                                            NULL);
+    attention_after = attention ? attention->len : 0;
+  }
+  if (cli->json)
+    printf ("{\"settled\": %u, \"pending\": %u, \"needs_attention\": %u}\n", settled,
+            pending->len, attention_after);
+  else
+    printf ("Settled %u; pending %u; needs attention %u\n", settled, pending->len,
+            attention_after);
+  if (attention_after > attention_before)
+    {
+      fprintf (stderr, "cardtill-cli: refused: %u queued request(s) were refused by the "
+               "service and need attention (see sync --status)\n",
+               attention_after - attention_before);
+      return CT_EXIT_REFUSED;
+    }
+  if (pending->len > 0)
+    {
+      fprintf (stderr, "cardtill-cli: queued: %u request(s) still pending; the service did "
+               "not settle them yet\n", pending->len);
+      return CT_EXIT_NOT_APPLIED;
+    }
+  return CT_EXIT_OK;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-cli-topup"
+#include "config.h"
+
+#include <string.h>
+
+#include "ct-cli-private.h"
+
+int
+ct_cli_cmd_topup (CtCli *cli, int argc, char **argv)
+{
+  static const char * const spec[] = { "package=", NULL };
+  g_auto(CtCliArgs) args = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtAnswer) answer = NULL;
+  g_autoptr(CtMerchant) merchant = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *card_no = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *body = NULL;
+  CtRequestInfo info = { 0 };
+  const char *package_id;
+  CtClient *client;
+
+  if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
+    return ct_cli_usage_error ("%s", error->message);
+  package_id = ct_cli_args_get (&args, "package");
+  if ((package_id != NULL && args.positional->len != 1)
+      || (package_id == NULL && args.positional->len != 2))
+    return ct_cli_usage_error ("topup NO (--package ID | AMOUNT)");
+  card_no = ct_cli_card_number (g_ptr_array_index (args.positional, 0), &error);
+  if (card_no == NULL)
+    return ct_cli_report_error (cli, error);
+  client = ct_cli_get_client (cli, &error);
+  if (client == NULL)
+    return ct_cli_finish_error (cli, error);
+  merchant = ct_client_dup_merchant (client);
+
+  info.kind = CT_OUTBOX_KIND_TOPUP;
+  info.card_no = card_no;
+  if (package_id != NULL)
+    {
+      const CtPackage *p = merchant ? ct_merchant_find_package (merchant, package_id) : NULL;
+
+      if (merchant != NULL && p == NULL)
+        {
+          g_autoptr(GString) known = g_string_new (NULL);
+
+          for (guint i = 0; i < merchant->packages->len; i++)
+            g_string_append_printf (known, "%s%s", i ? ", " : "",
+                                    ((CtPackage *) g_ptr_array_index (merchant->packages, i))->id);
+          g_set_error (&error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                       "No package \"%s\" (packages: %s)", package_id,
+                       known->len ? known->str : "none");
+          return ct_cli_report_error (cli, error);
+        }
+      /* "expect" carries what the customer was told; without any stored
+       * settings the till cannot say, and the service decides alone. */
+      body = ct_wire_encode_topup_package (package_id, p != NULL, p ? p->amount : 0,
+                                           p ? p->bonus : 0, ct_client_get_operator (client));
+      info.amount = p ? p->amount : 0;
+    }
+  else
+    {
+      int64_t amount;
+
+      if (!ct_cli_parse_amount (cli, g_ptr_array_index (args.positional, 1), FALSE, &amount,
+                                &error))
+        return ct_cli_report_error (cli, error);
+      if (amount <= 0)
+        return ct_cli_usage_error ("the top-up amount must be more than 0");
+      body = ct_wire_encode_topup_amount (amount, ct_client_get_operator (client));
+      info.amount = amount;
+    }
+  bytes = g_bytes_new (body, strlen (body));
+  path = g_strdup_printf ("/v1/cards/%s/topups", card_no);
+  answer = ct_client_request (client, "POST", path, NULL, bytes, &info, NULL, &error);
+  if (answer == NULL)
+    return ct_cli_finish_error (cli, error);
+  return ct_cli_finish_answer (cli, answer, ct_cli_print_receipt_body);
+}

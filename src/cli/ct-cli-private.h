@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "ct-cli.h"
+#include "ct-client.h"
+
+G_BEGIN_DECLS
+
+/* Internal helpers shared by the client commands of cardtill-cli. */
+
+/* Like ct_cli_get_client(), but @start FALSE only opens the local outbox. */
+CtClient   *ct_cli_open_client      (CtCli          *cli,
+                                     gboolean        start,
+                                     GError        **error);
+int         ct_cli_exit_for_error   (const GError   *error);
+const char *ct_cli_error_code       (const GError   *error);
+
+/* Parses an amount in major units with the merchant's minor units. */
+gboolean    ct_cli_parse_amount     (CtCli          *cli,
+                                     const char     *text,
+                                     gboolean        is_signed,
+                                     int64_t        *out,
+                                     GError        **error);
+char       *ct_cli_format_amount    (CtCli          *cli,
+                                     int64_t         minor);
+/* Upper-cases and checks a card number (exit 1 material when NULL). */
+char       *ct_cli_card_number      (const char     *text,
+                                     GError        **error);
+
+typedef void (*CtCliPrinter) (CtCli *cli, const char *body, gsize len);
+
+/* Finishes a command from the service's answer: --json prints the body
+ * exactly (or the queued object when nothing came), else @printer prints
+ * a success and refusals go to stderr. Returns the exit status. */
+int         ct_cli_finish_answer    (CtCli          *cli,
+                                     CtAnswer       *answer,
+                                     CtCliPrinter    printer);
+/* The same for a local failure before or instead of an answer. */
+int         ct_cli_finish_error     (CtCli          *cli,
+                                     const GError   *error);
+
+void        ct_cli_print_card       (CtCli          *cli,
+                                     const CtCard   *card);
+void        ct_cli_print_transaction (CtCli               *cli,
+                                      const CtTransaction *tx);
+/* Printers for ct_cli_finish_answer(). */
+void        ct_cli_print_card_body    (CtCli *cli, const char *body, gsize len);
+void        ct_cli_print_receipt_body (CtCli *cli, const char *body, gsize len);
+
+G_END_DECLS

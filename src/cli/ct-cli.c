@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-cli"
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ct-cli.h"
+#include "ct-cli-private.h"
+#include "ct-client.h"
+#include "ct-embedded.h"
+#include "ct-card-number.h"
+#include "ct-money.h"
+
+static guint
+env_ms (const char *name, guint fallback)
+{
+  const char *v = g_getenv (name);
+  guint64 n;
+
+  if (v != NULL && g_ascii_string_to_unsigned (v, 10, 1, 3600 * 1000, &n, NULL))
+    return (guint) n;
+  return fallback;
+}
+
+struct _CtClient *
+ct_cli_get_client (CtCli *cli, GError **error)
+{
+  return ct_cli_open_client (cli, TRUE, error);
+}
+
+CtClient *
+ct_cli_open_client (CtCli *cli, gboolean start, GError **error)
+{
+  g_autoptr(CtClientConfig) config = NULL;
+  g_autofree char *created_pin = NULL;
+  CtClient *client;
+
+  if (cli->client != NULL && cli->started)
+    return cli->client;
+
+  if (cli->client == NULL)
+    {
+      config = ct_client_config_new ();
+      config->service_url = g_strdup (cli->service_url);
+      config->token = g_strdup (cli->token);
+      config->ca_file = g_strdup (cli->ca_file);
+      config->pin_pubkey = g_strdup (cli->pin_pubkey);
+      config->data_dir = g_strdup (cli->data_dir);
+      config->operator_name = g_strdup (cli->operator_name);
+      if (!ct_client_config_fill_defaults (config, error))
+        return NULL;
+      /* Tests and impatient scripts can shorten the waits. */
+      config->queue_wait_ms = env_ms ("CARDTILL_QUEUE_WAIT_MS", config->queue_wait_ms);
+      config->request_timeout_ms = env_ms ("CARDTILL_TIMEOUT_MS", config->request_timeout_ms);
+      config->connect_timeout_ms = env_ms ("CARDTILL_CONNECT_TIMEOUT_MS",
+                                           config->connect_timeout_ms);
+      /* --manager-pin-file only matters on the embedded service's first run. */
+      if (config->service_url == NULL && cli->manager_pin_file != NULL
+          && !ct_embedded_exists (config->data_dir))
+        {
+          config->first_manager_pin = ct_cli_read_pin (cli, cli->manager_pin_file, error);
+          if (config->first_manager_pin == NULL)
+            return NULL;
+        }
+      cli->client = ct_client_new (config, error);
+      if (cli->client == NULL)
+        return NULL;
+    }
+  client = cli->client;
+  if (!start)
+    return client;
+  if (!ct_client_start (client, NULL, &created_pin, NULL, error))
+    return NULL;
+  cli->started = TRUE;
+  if (created_pin != NULL)
+    {
+      g_autofree char *db = ct_client_get_embedded_db_path (client);
+
+      /* Shown once: nobody else knows it. */
+      fprintf (stderr,
+               "cardtill-cli: created the built-in card service (merchant \"My Shop\", "
+               "packages 100.00+10.00, 200.00+30.00, 500.00+100.00, no offline payments)\n"
+               "cardtill-cli: first manager \"manager\", PIN %s — write it down, it is not "
+               "shown again\n"
+               "cardtill-cli: change them with: cardtill-service manager set-pin --db %s "
+               "--id manager --pin-file FILE; cardtill-service merchant set --db %s ...; "
+               "cardtill-service package add|remove --db %s ...\n",
+               created_pin, db, db, db);
+    }
+  return client;
+}
+
+int
+ct_cli_minor_units (CtCli *cli)
+{
+  g_autoptr(CtMerchant) m = NULL;
+
+  if (cli->client != NULL)
+    m = ct_client_dup_merchant (cli->client);
+  return m ? m->minor_units : 2;
+}
+
+char *
+ct_cli_read_pin (CtCli *cli, const char *pin_file, GError **error)
+{
+  const char *file = pin_file ? pin_file : cli->manager_pin_file;
+
+  if (file != NULL)
+    {
+      g_autofree char *text = NULL;
+      char *nl;
+
+      if (!g_file_get_contents (file, &text, NULL, error))
+        return NULL;
+      nl = strpbrk (text, "\r\n");
+      if (nl != NULL)
+        *nl = '\0';
+      if (*text == '\0')
+        {
+          g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                       "The PIN file %s is empty", file);
+          return NULL;
+        }
+      return g_steal_pointer (&text);
+    }
+
+  if (isatty (STDIN_FILENO))
+    {
+      struct termios old, quiet;
+      char buf[128];
+      gboolean echo_off;
+      char *nl;
+
+      fprintf (stderr, "Manager PIN: ");
+      fflush (stderr);
+      echo_off = tcgetattr (STDIN_FILENO, &old) == 0;
+      if (echo_off)
+        {
+          quiet = old;
+          quiet.c_lflag &= ~(tcflag_t) ECHO;
+          tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
+        }
+      if (fgets (buf, sizeof buf, stdin) == NULL)
+        buf[0] = '\0';
+      if (echo_off)
+        tcsetattr (STDIN_FILENO, TCSAFLUSH, &old);
+      fputc ('\n', stderr);
+      nl = strpbrk (buf, "\r\n");
+      if (nl != NULL)
+        *nl = '\0';
+      if (buf[0] != '\0')
+        {
+          char *pin = g_strdup (buf);
+
+          memset (buf, 0, sizeof buf);
+          return pin;
+        }
+    }
+  g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                       "A manager PIN is needed: give --pin-file FILE (or run on a terminal)");
+  return NULL;
+}
+
+int
+ct_cli_exit_for_error (const GError *error)
+{
+  if (error->domain != CT_CLIENT_ERROR)
+    return CT_EXIT_USAGE;
+  if (ct_client_error_is_refusal (error))
+    return CT_EXIT_REFUSED;
+  if (error->code == CT_CLIENT_ERROR_QUEUED || error->code == CT_CLIENT_ERROR_OFFLINE_REFUSED
+      || error->code == CT_CLIENT_ERROR_UNREACHABLE || error->code == CT_CLIENT_ERROR_TLS
+      || error->code == CT_CLIENT_ERROR_BAD_ANSWER)
+    return CT_EXIT_NOT_APPLIED;
+  if (error->code == CT_CLIENT_ERROR_INVALID_INPUT || error->code == CT_CLIENT_ERROR_CONFIG)
+    return CT_EXIT_USAGE;
+  return CT_EXIT_LOCAL;
+}
+
+const char *
+ct_cli_error_code (const GError *error)
+{
+  if (error->domain == CT_CLIENT_ERROR)
+    return ct_client_error_code_to_string (error->code);
+  if (error->domain == CT_MONEY_ERROR)
+    return "invalid_amount";
+  if (error->domain == G_FILE_ERROR)
+    return "file";
+  return "invalid_input";
+}
+
+int
+ct_cli_report_error (CtCli *cli, const GError *error)
+{
+  fprintf (stderr, "cardtill-cli: %s: %s\n", ct_cli_error_code (error), error->message);
+  return ct_cli_exit_for_error (error);
+}
+
+int
+ct_cli_usage_error (const char *format, ...)
+{
+  va_list args;
+  g_autofree char *text = NULL;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  fprintf (stderr, "cardtill-cli: usage: %s\n", text);
+  return CT_EXIT_USAGE;
+}
+
+void
+ct_cli_clear (CtCli *cli)
+{
+  if (cli->client != NULL)
+    {
+      ct_client_shutdown (cli->client);
+      g_clear_object ((CtClient **) &cli->client);
+    }
+  cli->started = FALSE;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+static const char *
+spec_lookup (const char * const *spec, const char *name, gboolean *takes_value)
+{
+  gsize n = strlen (name);
+
+  for (guint i = 0; spec[i] != NULL; i++)
+    {
+      gsize sn = strlen (spec[i]);
+      gboolean value = sn > 0 && spec[i][sn - 1] == '=';
+
+      if ((value ? sn - 1 : sn) == n && strncmp (spec[i], name, n) == 0)
+        {
+          *takes_value = value;
+          return spec[i];
+        }
+    }
+  return NULL;
+}
+
+gboolean
+ct_cli_args_parse (CtCliArgs           *args,
+                   int                  argc,
+                   char               **argv,
+                   const char * const  *spec,
+                   GError             **error)
+{
+  gboolean only_positional = FALSE;
+
+  args->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  args->positional = g_ptr_array_new ();
+
+  for (int i = 1; i < argc; i++)
+    {
+      const char *a = argv[i];
+      g_autofree char *name = NULL;
+      const char *eq;
+      gboolean takes_value = FALSE;
+
+      if (only_positional || a[0] != '-' || a[1] == '\0'
+          || (a[1] != '-' && !g_ascii_isalpha (a[1])))
+        {
+          /* "-10.00", "-¥5", "-": values, not options. */
+          g_ptr_array_add (args->positional, (char *) a);
+          continue;
+        }
+      if (strcmp (a, "--") == 0)
+        {
+          only_positional = TRUE;
+          continue;
+        }
+      if (a[1] != '-')
+        {
+          g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                       "unknown option %s", a);
+          return FALSE;
+        }
+      eq = strchr (a, '=');
+      name = eq ? g_strndup (a + 2, eq - a - 2) : g_strdup (a + 2);
+      if (spec_lookup (spec, name, &takes_value) == NULL)
+        {
+          g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                       "unknown option --%s", name);
+          return FALSE;
+        }
+      if (takes_value)
+        {
+          const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+
+          if (value == NULL)
+            {
+              g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                           "--%s needs a value", name);
+              return FALSE;
+            }
+          g_hash_table_replace (args->values, g_steal_pointer (&name), g_strdup (value));
+        }
+      else
+        {
+          if (eq != NULL)
+            {
+              g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                           "--%s takes no value", name);
+              return FALSE;
+            }
+          g_hash_table_replace (args->values, g_steal_pointer (&name), g_strdup (""));
+        }
+    }
+  return TRUE;
+}
+
+const char *
+ct_cli_args_get (CtCliArgs *args, const char *name)
+{
+  return args->values ? g_hash_table_lookup (args->values, name) : NULL;
+}
+
+gboolean
+ct_cli_args_has (CtCliArgs *args, const char *name)
+{
+  return args->values != NULL && g_hash_table_contains (args->values, name);
+}
+
+void
+ct_cli_args_clear (CtCliArgs *args)
+{
+  g_clear_pointer (&args->values, g_hash_table_unref);
+  g_clear_pointer (&args->positional, g_ptr_array_unref);
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+gboolean
+ct_cli_parse_amount (CtCli *cli, const char *text, gboolean is_signed, int64_t *out,
+                     GError **error)
+{
+  return ct_money_parse (text, ct_cli_minor_units (cli),
+                         is_signed ? CT_MONEY_PARSE_SIGNED : CT_MONEY_PARSE_DEFAULT, out, error);
+}
+
+char *
+ct_cli_format_amount (CtCli *cli, int64_t minor)
+{
+  return ct_money_format_plain (minor, ct_cli_minor_units (cli));
+}
+
+char *
+ct_cli_card_number (const char *text, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  char *normal = ct_card_number_normalize (text, NULL, NULL, &local);
+
+  if (normal == NULL)
+    g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT, local->message);
+  return normal;
+}
+
+static void
+print_json_queued (const CtAnswer *answer)
+{
+  g_autoptr(GString) s = g_string_new ("{\"queued\": ");
+  g_autofree char *reason = NULL;
+
+  g_string_append (s, answer->queued ? "true" : "false");
+  g_string_append (s, ", \"idempotency_key\": ");
+  if (answer->idempotency_key)
+    g_string_append_printf (s, "\"%s\"", answer->idempotency_key);
+  else
+    g_string_append (s, "null");
+  reason = g_strescape (answer->reason ? answer->reason : "", NULL);
+  g_string_append_printf (s, ", \"reason\": \"%s\", \"code\": \"%s\"}", reason,
+                          ct_client_error_code_to_string (answer->queued
+                                                          ? CT_CLIENT_ERROR_QUEUED
+                                                          : answer->reason_code));
+  puts (s->str);
+}
+
+int
+ct_cli_finish_answer (CtCli *cli, CtAnswer *answer, CtCliPrinter printer)
+{
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+  const char *data = answer->body ? g_bytes_get_data (answer->body, &len) : NULL;
+
+  if (answer->queued || answer->not_sent)
+    {
+      if (cli->json)
+        print_json_queued (answer);
+      ct_answer_to_error (answer, &error);
+      if (answer->queued && answer->idempotency_key)
+        fprintf (stderr, "cardtill-cli: queued: %s (key %s)\n", error->message,
+                 answer->idempotency_key);
+      else
+        fprintf (stderr, "cardtill-cli: %s: %s\n", ct_cli_error_code (error), error->message);
+      return ct_cli_exit_for_error (error);
+    }
+  if (cli->json && data != NULL)
+    {
+      fwrite (data, 1, len, stdout);
+      if (len == 0 || data[len - 1] != '\n')
+        fputc ('\n', stdout);
+    }
+  if (!ct_answer_to_error (answer, &error))
+    {
+      fprintf (stderr, "cardtill-cli: %s: %s\n", ct_cli_error_code (error), error->message);
+      return ct_cli_exit_for_error (error) == CT_EXIT_USAGE ? CT_EXIT_REFUSED
+                                                            : ct_cli_exit_for_error (error);
+    }
+  if (!cli->json && printer != NULL)
+    printer (cli, data, len);
+  return CT_EXIT_OK;
+}
+
+int
+ct_cli_finish_error (CtCli *cli, const GError *error)
+{
+  if (cli->json && error->domain == CT_CLIENT_ERROR
+      && (error->code == CT_CLIENT_ERROR_UNREACHABLE || error->code == CT_CLIENT_ERROR_TLS))
+    {
+      CtAnswer a = { 0 };
+
+      a.not_sent = TRUE;
+      a.reason_code = error->code;
+      a.reason = (char *) error->message;
+      print_json_queued (&a);
+    }
+  return ct_cli_report_error (cli, error);
+}
+
+void
+ct_cli_print_card (CtCli *cli, const CtCard *card)
+{
+  g_autofree char *balance = ct_cli_format_amount (cli, card->balance);
+
+  printf ("Card      %s\n", card->card_no);
+  printf ("Status    %s\n", ct_card_status_to_string (card->status));
+  printf ("Member    %s", card->member_name ? card->member_name : "-");
+  if (card->member_phone)
+    printf (" (%s)", card->member_phone);
+  printf ("\n");
+  printf ("Level     %s\n", card->level ? card->level : "-");
+  printf ("Balance   %s\n", balance);
+  printf ("Points    %" G_GINT64_FORMAT "\n", (gint64) card->points);
+  printf ("Since     %s\n", card->created_at);
+}
+
+void
+ct_cli_print_transaction (CtCli *cli, const CtTransaction *tx)
+{
+  g_autofree char *delta = ct_cli_format_amount (cli, tx->delta);
+  g_autofree char *after = ct_cli_format_amount (cli, tx->balance_after);
+
+  printf ("%s  %-10s %12s  balance %12s  points %+" G_GINT64_FORMAT "  %s%s%s%s%s\n",
+          tx->created_at, ct_transaction_kind_to_string (tx->kind), delta, after,
+          (gint64) tx->points_delta, tx->id,
+          tx->order_ref ? "  order " : "", tx->order_ref ? tx->order_ref : "",
+          tx->reason ? "  reason " : "", tx->reason ? tx->reason : "");
+}
+
+void
+ct_cli_print_card_body (CtCli *cli, const char *body, gsize len)
+{
+  g_autoptr(CtCard) card = ct_wire_decode_card (body, len, NULL);
+
+  if (card != NULL)
+    ct_cli_print_card (cli, card);
+}
+
+void
+ct_cli_print_receipt_body (CtCli *cli, const char *body, gsize len)
+{
+  g_autoptr(CtReceipt) r = ct_wire_decode_receipt (body, len, NULL);
+  g_autofree char *delta = NULL;
+  g_autofree char *balance = NULL;
+
+  if (r == NULL)
+    return;
+  delta = ct_cli_format_amount (cli, r->transaction->delta);
+  balance = ct_cli_format_amount (cli, r->card->balance);
+  printf ("%s %s on card %s: balance %s, points %" G_GINT64_FORMAT " (%+" G_GINT64_FORMAT ")\n",
+          ct_transaction_kind_to_string (r->transaction->kind), delta, r->card->card_no,
+          balance, (gint64) r->card->points, (gint64) r->transaction->points_delta);
+  if (r->transaction->bonus > 0)
+    {
+      g_autofree char *bonus = ct_cli_format_amount (cli, r->transaction->bonus);
+
+      printf ("bonus %s included\n", bonus);
+    }
+  printf ("transaction %s\n", r->transaction->id);
+}
