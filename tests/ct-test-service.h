@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* A real cardtill-service for tests: a temporary directory with a fresh
+ * database (merchant "Test Shop", fixed top-up mode), one till "s1"/"t1",
+ * manager "m1" with PIN "2468", packages p100 (100.00 + 10.00 bonus) and
+ * p200 (200.00 + 15 %), a self-signed certificate for 127.0.0.1, and
+ * `serve --listen 127.0.0.1:0` running. The binary is found through
+ * $CT_TOP_BUILDDIR/src/service/cardtill-service. */
+
+typedef struct _CtTestService CtTestService;
+
+#define CT_TEST_SERVICE_MANAGER_ID  "m1"
+#define CT_TEST_SERVICE_MANAGER_PIN "2468"
+#define CT_TEST_SERVICE_STORE       "s1"
+#define CT_TEST_SERVICE_TILL        "t1"
+
+CtTestService *ct_test_service_start          (gboolean        https,
+                                               GError        **error);
+/* Like _start with extra arguments for `serve` (e.g. "--rate-limit", "5"). */
+CtTestService *ct_test_service_start_full     (gboolean            https,
+                                               const char * const *serve_args,
+                                               GError            **error);
+const char    *ct_test_service_get_url        (CtTestService  *svc);
+const char    *ct_test_service_get_token      (CtTestService  *svc);
+const char    *ct_test_service_get_ca_file    (CtTestService  *svc);
+const char    *ct_test_service_get_pin_pubkey (CtTestService  *svc);
+const char    *ct_test_service_get_manager_id (CtTestService  *svc);
+const char    *ct_test_service_get_manager_pin(CtTestService  *svc);
+const char    *ct_test_service_get_db_path    (CtTestService  *svc);
+const char    *ct_test_service_get_data_dir   (CtTestService  *svc);
+const char    *ct_test_service_get_binary     (void);
+GPid           ct_test_service_get_pid        (CtTestService  *svc);
+
+/* SIGTERM and wait; returns the exit status (0 on a clean shutdown). */
+int            ct_test_service_stop           (CtTestService  *svc);
+/* SIGKILL and wait. */
+void           ct_test_service_kill           (CtTestService  *svc);
+/* Starts serve again on the same database (the port may change). */
+gboolean       ct_test_service_restart        (CtTestService  *svc,
+                                               GError        **error);
+/* Stops it if running and removes the temporary directory. */
+void           ct_test_service_free           (CtTestService  *svc);
+
+/* Runs `cardtill-service ARGS... --db DB`; returns the exit status and,
+ * if @out_stdout is set, the output. */
+int            ct_test_service_admin          (CtTestService  *svc,
+                                               char          **out_stdout,
+                                               const char     *first_arg,
+                                               ...) G_GNUC_NULL_TERMINATED;
+
+/* A tiny blocking HTTP client over libcurl, one keep-alive connection. */
+typedef struct
+{
+  long        status;
+  GHashTable *headers;   /* lower-case name -> value */
+  char       *body;
+  gsize       body_len;
+} CtTestResponse;
+
+typedef struct _CtTestClient CtTestClient;
+
+CtTestClient   *ct_test_client_new            (CtTestService  *svc);
+/* For another till: @token replaces the service's own. */
+CtTestClient   *ct_test_client_new_for_token  (CtTestService  *svc,
+                                               const char     *token);
+void            ct_test_client_free           (CtTestClient   *client);
+/* @idem_key may be NULL (no header); @body may be NULL. */
+CtTestResponse *ct_test_client_request        (CtTestClient   *client,
+                                               const char     *method,
+                                               const char     *path,
+                                               const char     *idem_key,
+                                               const char     *body,
+                                               GError        **error);
+CtTestResponse *ct_test_client_request_len    (CtTestClient   *client,
+                                               const char     *method,
+                                               const char     *path,
+                                               const char     *idem_key,
+                                               const char     *body,
+                                               gsize           body_len,
+                                               const char     *authorization,
+                                               GError        **error);
+/* One request on a fresh connection. */
+CtTestResponse *ct_test_http                  (CtTestService  *svc,
+                                               const char     *method,
+                                               const char     *path,
+                                               const char     *idem_key,
+                                               const char     *body,
+                                               GError        **error);
+const char     *ct_test_response_header       (CtTestResponse *resp,
+                                               const char     *name);
+/* The "error.code" of a refusal, or NULL. */
+char           *ct_test_response_error_code   (CtTestResponse *resp);
+void            ct_test_response_free         (CtTestResponse *resp);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtTestResponse, ct_test_response_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtTestClient, ct_test_client_free)
+
+G_END_DECLS

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-service-load"
+#include "config.h"
+
+#include <check.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct-test-service.h"
+
+/* The service under concurrency and crashes: tills racing for one card's
+ * balance, a restart between write and read, and kill -9 in the middle of
+ * a load that must lose no acknowledged payment. */
+
+#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}"
+
+static CtTestService *svc;
+
+static void
+setup (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  svc = ct_test_service_start (TRUE, &error);
+  ck_assert_msg (svc != NULL, "service did not start: %s", error ? error->message : "");
+}
+
+static int64_t
+int_at (const char *body,
+        const char *a,
+        const char *b)
+{
+  json_object *root = json_tokener_parse (body), *v = NULL;
+  int64_t out;
+
+  ck_assert_msg (root && json_object_object_get_ex (root, a, &v), "%s", body);
+  if (b != NULL)
+    ck_assert_msg (json_object_object_get_ex (v, b, &v), "%s", body);
+  out = json_object_get_int64 (v);
+  json_object_put (root);
+  return out;
+}
+
+static char *
+str_at (const char *body,
+        const char *a,
+        const char *b)
+{
+  json_object *root = json_tokener_parse (body), *v = NULL;
+  char *out;
+
+  ck_assert_msg (root && json_object_object_get_ex (root, a, &v), "%s", body);
+  if (b != NULL)
+    ck_assert_msg (json_object_object_get_ex (v, b, &v), "%s", body);
+  out = g_strdup (json_object_get_string (v));
+  json_object_put (root);
+  return out;
+}
+
+static void
+assert_ledger_balanced (void)
+{
+  g_autoptr(CtTestResponse) r = ct_test_http (svc, "GET", "/v1/ledger/check", NULL, NULL, NULL);
+
+  ck_assert_ptr_nonnull (r);
+  ck_assert_int_eq (r->status, 200);
+  ck_assert_int_eq (int_at (r->body, "sum", NULL), 0);
+  ck_assert_msg (strstr (r->body, "\"balanced\":true") != NULL, "%s", r->body);
+}
+
+static void
+teardown (void)
+{
+  assert_ledger_balanced ();
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  ct_test_service_free (svc);
+}
+
+static char *
+issue_with_balance (const char *name,
+                    int         topups)
+{
+  g_autofree char *body = g_strdup_printf ("{\"member\":{\"name\":\"%s\"},\"operator\":\"op\"," MGR "}", name);
+  g_autofree char *key = g_strdup_printf ("issue-%s", name);
+  g_autoptr(CtTestResponse) r = ct_test_http (svc, "POST", "/v1/cards", key, body, NULL);
+  char *card;
+
+  ck_assert_ptr_nonnull (r);
+  ck_assert_int_eq (r->status, 201);
+  card = str_at (r->body, "card_no", NULL);
+  for (int i = 0; i < topups; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/v1/cards/%s/topups", card);
+      g_autofree char *tkey = g_strdup_printf ("top-%s-%d", name, i);
+      g_autoptr(CtTestResponse) t = ct_test_http (svc, "POST", path, tkey,
+                                                  "{\"package_id\":\"p100\",\"operator\":\"op\"}", NULL);
+      ck_assert_int_eq (t->status, 201);
+    }
+  return card;
+}
+
+static int64_t
+balance (const char *card)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", card);
+  g_autoptr(CtTestResponse) r = ct_test_http (svc, "GET", path, NULL, NULL, NULL);
+
+  ck_assert_ptr_nonnull (r);
+  ck_assert_int_eq (r->status, 200);
+  return int_at (r->body, "balance", NULL);
+}
+
+/* Racing tills */
+
+typedef struct
+{
+  char   *path;
+  guint   index;
+  guint   ok;
+  guint   refused;
+  guint   other;
+} Racer;
+
+static gpointer
+racer_main (gpointer data)
+{
+  Racer *r = data;
+  g_autoptr(CtTestClient) c = ct_test_client_new (svc);
+
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("race-%u-%u", r->index, i);
+      g_autoptr(CtTestResponse) resp = ct_test_client_request (c, "POST", r->path, key,
+                                                               "{\"amount\":1100,\"operator\":\"op\"}", NULL);
+      g_autofree char *code = resp ? ct_test_response_error_code (resp) : NULL;
+
+      if (resp != NULL && resp->status == 201)
+        r->ok++;
+      else if (resp != NULL && resp->status == 409 && g_strcmp0 (code, "insufficient_balance") == 0)
+        r->refused++;
+      else
+        r->other++;
+    }
+  return NULL;
+}
+
+START_TEST (test_service_sixteen_tills_cannot_overdraw_one_card)
+{
+  /* 3 top-ups of 110.00 pay for exactly K = 30 payments of 11.00. */
+  g_autofree char *card = issue_with_balance ("race", 3);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  Racer racers[16];
+  GThread *threads[16];
+  guint ok = 0, refused = 0, other = 0;
+
+  for (guint i = 0; i < 16; i++)
+    {
+      racers[i] = (Racer) { path, i, 0, 0, 0 };
+      threads[i] = g_thread_new ("racer", racer_main, &racers[i]);
+    }
+  for (guint i = 0; i < 16; i++)
+    {
+      g_thread_join (threads[i]);
+      ok += racers[i].ok;
+      refused += racers[i].refused;
+      other += racers[i].other;
+    }
+  ck_assert_uint_eq (ok, 30);
+  ck_assert_uint_eq (refused, 16 * 40 - 30);
+  ck_assert_uint_eq (other, 0);
+  ck_assert_int_eq (balance (card), 0);
+}
+END_TEST
+
+typedef struct
+{
+  char  *card;
+  guint  index;
+  guint  done;
+} Same;
+
+static gpointer
+same_key_main (gpointer data)
+{
+  Same *s = data;
+  g_autoptr(CtTestClient) c = ct_test_client_new (svc);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", s->card);
+
+  /* Every thread retries the same intent until it has a definitive answer. */
+  for (int attempt = 0; attempt < 200; attempt++)
+    {
+      g_autoptr(CtTestResponse) r = ct_test_client_request (c, "POST", path, "one-intent",
+                                                            "{\"amount\":500,\"operator\":\"op\"}", NULL);
+      if (r != NULL && r->status == 201)
+        {
+          s->done = 1;
+          break;
+        }
+      g_usleep (2000);
+    }
+  return NULL;
+}
+
+START_TEST (test_service_one_key_from_many_threads_applies_once)
+{
+  g_autofree char *card = issue_with_balance ("once", 1);
+  Same same[8];
+  GThread *threads[8];
+
+  for (guint i = 0; i < 8; i++)
+    {
+      same[i] = (Same) { card, i, 0 };
+      threads[i] = g_thread_new ("same", same_key_main, &same[i]);
+    }
+  for (guint i = 0; i < 8; i++)
+    {
+      g_thread_join (threads[i]);
+      ck_assert_uint_eq (same[i].done, 1);
+    }
+  ck_assert_int_eq (balance (card), 11000 - 500);
+}
+END_TEST
+
+/* Restart and crash */
+
+START_TEST (test_service_restart_between_write_and_read_keeps_everything)
+{
+  g_autofree char *card = issue_with_balance ("restart", 2);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  g_autoptr(CtTestResponse) paid = ct_test_http (svc, "POST", path, "before-restart",
+                                                 "{\"amount\":1234,\"operator\":\"op\"}", NULL);
+  g_autoptr(CtTestResponse) replay = NULL;
+  g_autofree char *hist = NULL;
+  g_autoptr(CtTestResponse) h = NULL;
+
+  ck_assert_int_eq (paid->status, 201);
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  ck_assert (ct_test_service_restart (svc, NULL));
+  ck_assert_int_eq (balance (card), 22000 - 1234);
+  replay = ct_test_http (svc, "POST", path, "before-restart", "{\"amount\":1234,\"operator\":\"op\"}", NULL);
+  ck_assert_int_eq (replay->status, 201);
+  ck_assert_str_eq (replay->body, paid->body);
+  ck_assert_str_eq (ct_test_response_header (replay, "Idempotent-Replayed"), "true");
+  hist = g_strdup_printf ("/v1/cards/%s/transactions", card);
+  h = ct_test_http (svc, "GET", hist, NULL, NULL, NULL);
+  ck_assert_msg (strstr (h->body, "\"delta\":-1234") != NULL, "%s", h->body);
+}
+END_TEST
+
+typedef struct
+{
+  char      *card;
+  guint      index;
+  GMutex    *lock;
+  GPtrArray *acked;   /* transaction ids acknowledged with 201 */
+  gint      *stop;
+} Loader;
+
+static gpointer
+loader_main (gpointer data)
+{
+  Loader *l = data;
+  g_autoptr(CtTestClient) c = ct_test_client_new (svc);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", l->card);
+
+  for (guint i = 0; !g_atomic_int_get (l->stop); i++)
+    {
+      g_autofree char *key = g_strdup_printf ("load-%u-%u", l->index, i);
+      g_autoptr(CtTestResponse) r = ct_test_client_request (c, "POST", path, key,
+                                                            "{\"amount\":1,\"operator\":\"op\"}", NULL);
+      if (r == NULL)
+        break; /* the service is gone: what was not answered is not acknowledged */
+      if (r->status == 201)
+        {
+          g_mutex_lock (l->lock);
+          g_ptr_array_add (l->acked, str_at (r->body, "transaction", "id"));
+          g_mutex_unlock (l->lock);
+        }
+    }
+  return NULL;
+}
+
+START_TEST (test_service_kill_9_during_load_loses_no_acknowledged_payment)
+{
+  GMutex lock;
+  g_autoptr(GPtrArray) acked = g_ptr_array_new_with_free_func (g_free);
+  gint stop = 0;
+  Loader loaders[8];
+  GThread *threads[8];
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  guint missing = 0;
+  g_autofree char *card = NULL;
+  int64_t before;
+
+  g_mutex_init (&lock);
+  card = issue_with_balance ("crash", 10);
+  for (guint i = 0; i < 8; i++)
+    {
+      loaders[i] = (Loader) { card, i, &lock, acked, &stop };
+      threads[i] = g_thread_new ("load", loader_main, &loaders[i]);
+    }
+  g_usleep (1500 * 1000);
+  ct_test_service_kill (svc);
+  g_atomic_int_set (&stop, 1);
+  for (guint i = 0; i < 8; i++)
+    g_thread_join (threads[i]);
+  ck_assert_uint_gt (acked->len, 10);
+
+  ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
+  ck_assert_int_eq (sqlite3_prepare_v2 (db, "SELECT 1 FROM transactions WHERE id = ?1 AND kind = 'payment'",
+                                        -1, &st, NULL), SQLITE_OK);
+  for (guint i = 0; i < acked->len; i++)
+    {
+      sqlite3_bind_int64 (st, 1, g_ascii_strtoll (acked->pdata[i], NULL, 10));
+      if (sqlite3_step (st) != SQLITE_ROW)
+        missing++;
+      sqlite3_reset (st);
+    }
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  ck_assert_uint_eq (missing, 0);
+
+  ck_assert (ct_test_service_restart (svc, NULL));
+  before = balance (card);
+  /* Every acknowledged payment took 1 fen; more may have committed whose
+   * answer was lost with the process, never fewer. */
+  ck_assert_int_le (before, 110000 - (int64_t) acked->len);
+  g_mutex_clear (&lock);
+}
+END_TEST
+
+static Suite *
+load_suite (void)
+{
+  Suite *s = suite_create ("service-load");
+  TCase *race = tcase_create ("race");
+  TCase *crash = tcase_create ("crash");
+
+  tcase_add_checked_fixture (race, setup, teardown);
+  tcase_set_timeout (race, 120);
+  tcase_add_test (race, test_service_sixteen_tills_cannot_overdraw_one_card);
+  tcase_add_test (race, test_service_one_key_from_many_threads_applies_once);
+  tcase_add_checked_fixture (crash, setup, teardown);
+  tcase_set_timeout (crash, 120);
+  tcase_add_test (crash, test_service_restart_between_write_and_read_keeps_everything);
+  tcase_add_test (crash, test_service_kill_9_during_load_loses_no_acknowledged_payment);
+  suite_add_tcase (s, race);
+  suite_add_tcase (s, crash);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (load_suite ());
+  int failed;
+
+  curl_global_init (CURL_GLOBAL_DEFAULT);
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-service-store"
+#include "config.h"
+
+#include <check.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct-service-auth.h"
+#include "ct-service.h"
+#include "ct-store.h"
+#include "ct-strict-json.h"
+
+/* The service's parts without a server: the strict JSON validator, PIN and
+ * token hashing, the store's balance floors and the check order of the
+ * request parsers. */
+
+static gboolean
+valid (const char *text)
+{
+  return ct_strict_json_validate (text, strlen (text), NULL);
+}
+
+static int
+invalid_code (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  ck_assert_msg (!ct_strict_json_validate (text, strlen (text), &error), "accepted: %s", text);
+  ck_assert (error->domain == CT_STRICT_JSON_ERROR);
+  return error->code;
+}
+
+START_TEST (test_strict_json_accepts_plain_json)
+{
+  ck_assert (valid ("{}"));
+  ck_assert (valid (" {\"a\": [1, -2, 0, true, false, null, \"x\\u00e9\\n\"], \"b\": {\"c\": {}}} "));
+  ck_assert (valid ("{\"max\":9223372036854775807,\"min\":-9223372036854775808}"));
+  ck_assert (valid ("{\"emoji\":\"\\ud83d\\ude00\",\"raw\":\"\xe4\xbd\xa0\"}"));
+  ck_assert (valid ("{\"a\":1,\"A\":2}"));
+}
+END_TEST
+
+START_TEST (test_strict_json_rejects_non_integers_and_out_of_range)
+{
+  ck_assert_int_eq (invalid_code ("{\"a\":12.0}"), CT_STRICT_JSON_ERROR_NUMBER);
+  ck_assert_int_eq (invalid_code ("{\"a\":1e3}"), CT_STRICT_JSON_ERROR_NUMBER);
+  ck_assert_int_eq (invalid_code ("{\"a\":1E3}"), CT_STRICT_JSON_ERROR_NUMBER);
+  ck_assert_int_eq (invalid_code ("{\"a\":9223372036854775808}"), CT_STRICT_JSON_ERROR_NUMBER);
+  ck_assert_int_eq (invalid_code ("{\"a\":-9223372036854775809}"), CT_STRICT_JSON_ERROR_NUMBER);
+  ck_assert_int_eq (invalid_code ("{\"a\":123456789012345678901234567890}"), CT_STRICT_JSON_ERROR_NUMBER);
+  ck_assert_int_eq (invalid_code ("{\"a\":01}"), CT_STRICT_JSON_ERROR_SYNTAX);
+  ck_assert_int_eq (invalid_code ("{\"a\":-}"), CT_STRICT_JSON_ERROR_SYNTAX);
+  ck_assert_int_eq (invalid_code ("{\"a\":+1}"), CT_STRICT_JSON_ERROR_SYNTAX);
+}
+END_TEST
+
+START_TEST (test_strict_json_rejects_duplicate_keys_even_escaped)
+{
+  ck_assert_int_eq (invalid_code ("{\"a\":1,\"a\":2}"), CT_STRICT_JSON_ERROR_DUPLICATE_KEY);
+  ck_assert_int_eq (invalid_code ("{\"a\":1,\"\\u0061\":2}"), CT_STRICT_JSON_ERROR_DUPLICATE_KEY);
+  ck_assert_int_eq (invalid_code ("{\"x\":{\"m\":1,\"n\":2,\"m\":3}}"), CT_STRICT_JSON_ERROR_DUPLICATE_KEY);
+  ck_assert (valid ("{\"x\":{\"m\":1},\"y\":{\"m\":1}}"));
+}
+END_TEST
+
+START_TEST (test_strict_json_rejects_malformed_input)
+{
+  const char *bad[] = { "", "{", "}", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "[1,]", "{\"a\":1} x",
+                        "{'a':1}", "{\"a\":tru}", "{\"a\":\"\x01\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\\ud800\"}",
+                        "{\"a\":\"\\u0000\"}", "{\"a\":\"\xff\"}", "{\"a\":NaN}", "{\"a\":\"unterminated}" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    invalid_code (bad[i]);
+}
+END_TEST
+
+START_TEST (test_strict_json_limits_depth)
+{
+  g_autoptr(GString) deep = g_string_new (NULL);
+
+  for (int i = 0; i < 100; i++)
+    g_string_append_c (deep, '[');
+  for (int i = 0; i < 100; i++)
+    g_string_append_c (deep, ']');
+  ck_assert_int_eq (invalid_code (deep->str), CT_STRICT_JSON_ERROR_TOO_DEEP);
+}
+END_TEST
+
+START_TEST (test_strict_json_parse_builds_what_it_validated)
+{
+  const char *text = "{\"amount\":9223372036854775807,\"s\":\"a\\\"b\"}";
+  json_object *obj = ct_strict_json_parse (text, strlen (text), NULL);
+  json_object *v = NULL;
+
+  ck_assert_ptr_nonnull (obj);
+  ck_assert (json_object_object_get_ex (obj, "amount", &v));
+  ck_assert (json_object_is_type (v, json_type_int));
+  ck_assert (json_object_get_int64 (v) == G_MAXINT64);
+  json_object_put (obj);
+}
+END_TEST
+
+START_TEST (test_pin_hash_is_salted_and_verifies)
+{
+  g_autofree char *h1 = ct_auth_pin_hash ("2468", NULL);
+  g_autofree char *h2 = ct_auth_pin_hash ("2468", NULL);
+
+  ck_assert (g_str_has_prefix (h1, "pbkdf2-sha256$"));
+  ck_assert_str_ne (h1, h2);
+  ck_assert (ct_auth_pin_verify ("2468", h1));
+  ck_assert (!ct_auth_pin_verify ("2469", h1));
+  ck_assert (ct_auth_pin_verify_cached ("m1", "2468", h1));
+  ck_assert (ct_auth_pin_verify_cached ("m1", "2468", h1));
+  ck_assert (ct_auth_pin_verify_cached ("m1", "2468", h2));
+  ck_assert (!ct_auth_pin_verify_cached ("m1", "1111", h1));
+  ck_assert (!ct_auth_pin_verify ("2468", "garbage"));
+  ck_assert (ct_auth_pin_hash ("12", NULL) == NULL);
+}
+END_TEST
+
+START_TEST (test_tokens_are_random_and_hashed)
+{
+  g_autofree char *a = ct_auth_new_token ();
+  g_autofree char *b = ct_auth_new_token ();
+  guint8 ha[32], hb[32];
+
+  ck_assert_int_eq (strlen (a), 43);
+  ck_assert_str_ne (a, b);
+  ct_auth_token_hash (a, ha);
+  ct_auth_token_hash (b, hb);
+  ck_assert (memcmp (ha, hb, 32) != 0);
+}
+END_TEST
+
+static char *tmpdir;
+static CtStore *store;
+
+static void
+store_setup (void)
+{
+  CtMerchant m = { (char *) "Shop", (char *) "CNY", 2, (char *) "fixed", 100, 1000000, 1,
+                   (char *) "Asia/Shanghai", 0, 0, (char *) "8888" };
+  g_autofree char *db = NULL;
+  g_autoptr(GError) error = NULL;
+  CtStore *created;
+
+  tmpdir = g_dir_make_tmp ("ct-store-XXXXXX", NULL);
+  db = g_build_filename (tmpdir, "s.db", NULL);
+  created = ct_store_create (db, &m, &error);
+  ck_assert_msg (created != NULL, "%s", error ? error->message : "");
+  ct_store_free (created);
+  store = ct_store_open (db, 1, &error);
+  ck_assert_ptr_nonnull (store);
+}
+
+static void
+store_teardown (void)
+{
+  ct_store_free (store);
+  /* The directory holds the database and its WAL files. */
+  {
+    GDir *d = g_dir_open (tmpdir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name (d)))
+      {
+        g_autofree char *p = g_build_filename (tmpdir, name, NULL);
+        g_unlink (p);
+      }
+    if (d)
+      g_dir_close (d);
+  }
+  g_rmdir (tmpdir);
+  g_free (tmpdir);
+}
+
+START_TEST (test_store_create_refuses_an_existing_database)
+{
+  CtMerchant m = { (char *) "Shop", (char *) "CNY", 2, (char *) "fixed", 100, 1000000, 1,
+                   (char *) "UTC", 0, 0, (char *) "8888" };
+  g_autofree char *db = g_build_filename (tmpdir, "s.db", NULL);
+  g_autoptr(GError) error = NULL;
+
+  ck_assert_ptr_null (ct_store_create (db, &m, &error));
+  ck_assert (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_ALREADY_INITIALIZED));
+}
+END_TEST
+
+START_TEST (test_store_debits_never_go_below_zero)
+{
+  CtCard card = { (char *) "CARD-1", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
+  CtPosting credit[] = { { CT_ACCOUNT_CASH, -500 }, { "CARD-1", 500 } };
+  CtPosting debit[] = { { "CARD-1", -501 }, { CT_ACCOUNT_POOL, 501 } };
+  CtPosting pool_debit[] = { { CT_ACCOUNT_POOL, -1 }, { "CARD-1", 1 } };
+  g_autoptr(GError) error = NULL;
+  CtLedgerCheck check;
+
+  ck_assert (ct_store_begin (store, NULL));
+  ck_assert (ct_store_card_insert (store, &card, NULL));
+  ck_assert (ct_store_post (store, credit, 2, NULL));
+  ck_assert (ct_store_savepoint (store, NULL));
+  ck_assert (!ct_store_post (store, debit, 2, &error));
+  ck_assert (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT));
+  ct_store_rollback_savepoint (store);
+  ck_assert (ct_store_release_savepoint (store, NULL));
+  g_clear_error (&error);
+  ck_assert (!ct_store_post (store, pool_debit, 2, &error));
+  ck_assert (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT));
+  ck_assert (ct_store_commit (store, NULL));
+  ck_assert_int_eq (ct_store_read_balance (store, "CARD-1", NULL), 500);
+  ck_assert (ct_store_ledger_check (store, &check, NULL));
+  ck_assert_int_eq (check.sum, 0);
+  ck_assert_int_eq (check.cash, -500);
+  /* The balance moved without a transaction row: postings do not match. */
+  ck_assert (!check.balances_match);
+}
+END_TEST
+
+START_TEST (test_store_refund_of_is_unique)
+{
+  CtCard card = { (char *) "CARD-2", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
+  CtTx tx = { 0 };
+  CtTx r1 = { 0 }, r2 = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  tx.card_no = r1.card_no = r2.card_no = (char *) "CARD-2";
+  tx.kind = (char *) "payment";
+  r1.kind = r2.kind = (char *) "refund";
+  tx.store = r1.store = r2.store = (char *) "s";
+  tx.till = r1.till = r2.till = (char *) "t";
+  ck_assert (ct_store_begin (store, NULL));
+  ck_assert (ct_store_card_insert (store, &card, NULL));
+  ck_assert (ct_store_tx_insert (store, &tx, NULL, 0, NULL));
+  r1.refund_of = r2.refund_of = tx.id;
+  ck_assert (ct_store_tx_insert (store, &r1, NULL, 0, NULL));
+  ck_assert (ct_store_tx_refunded (store, tx.id));
+  ck_assert (!ct_store_tx_insert (store, &r2, NULL, 0, &error));
+  ck_assert (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS));
+  ct_store_rollback (store);
+}
+END_TEST
+
+START_TEST (test_store_keys_claim_once)
+{
+  ck_assert (ct_store_claim_key (store, 1, "k"));
+  ck_assert (!ct_store_claim_key (store, 1, "k"));
+  ck_assert (ct_store_claim_key (store, 2, "k"));
+  ct_store_unclaim_key (store, 1, "k");
+  ck_assert (ct_store_claim_key (store, 1, "k"));
+}
+END_TEST
+
+START_TEST (test_day_range_follows_the_merchant_time_zone)
+{
+  int64_t from, to;
+
+  ck_assert (ct_service_day_range ("Asia/Shanghai", "2026-01-02", &from, &to));
+  /* Midnight in Shanghai is 16:00 UTC the day before. */
+  ck_assert (from == G_GINT64_CONSTANT (1767283200000));
+  ck_assert (to - from == 86400000);
+  ck_assert (!ct_service_day_range ("UTC", "2026-02-30", &from, &to));
+  ck_assert (!ct_service_day_range ("UTC", "26-01-01", &from, &to));
+}
+END_TEST
+
+START_TEST (test_parsers_refuse_before_the_ledger_sees_a_request)
+{
+  struct { const char *method, *path, *body; guint status; } cases[] = {
+    { "POST", "/v1/cards/X/payments", "{\"amount\":1,\"operator\":\"op\"}", 0 },
+    { "POST", "/v1/cards/X/payments", "{\"operator\":\"op\"}", 400 },
+    { "POST", "/v1/cards/X/topups", "{\"operator\":\"op\"}", 400 },
+    { "POST", "/v1/cards/X/topups", "{\"package_id\":\"p\",\"expect\":{\"amount\":1},\"operator\":\"op\"}", 400 },
+    { "POST", "/v1/cards/X/refunds", "{\"transaction_id\":7,\"operator\":\"op\"}", 400 },
+    { "POST", "/v1/cards/X/adjustments", "{\"delta\":5}", 400 },
+    { "POST", "/v1/cards/X/adjustments", "{\"delta\":5,\"reason\":\"r\",\"manager\":\"m1\"}", 400 },
+    { "POST", "/v1/cards", "{\"operator\":\"op\"}", 400 },
+    { "POST", "/v1/cards", "{\"member\":{\"name\":\"A\",\"phone\":\"abc\"},\"operator\":\"op\"}", 400 },
+    { "PATCH", "/v1/cards/X", "{\"status\":\"gone\"}", 400 },
+    { "PATCH", "/v1/cards/X", "{\"level\":null}", 0 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(CtReply) r = ct_service_parse_body (cases[i].method, cases[i].path, cases[i].body,
+                                                    strlen (cases[i].body));
+      ck_assert_msg ((r ? r->status : 0) == cases[i].status, "%s: %s", cases[i].body, r ? r->body : "accepted");
+    }
+}
+END_TEST
+
+static Suite *
+store_suite (void)
+{
+  Suite *s = suite_create ("service-store");
+  TCase *json = tcase_create ("strict-json");
+  TCase *auth = tcase_create ("auth");
+  TCase *st = tcase_create ("store");
+  TCase *parse = tcase_create ("parse");
+
+  tcase_add_test (json, test_strict_json_accepts_plain_json);
+  tcase_add_test (json, test_strict_json_rejects_non_integers_and_out_of_range);
+  tcase_add_test (json, test_strict_json_rejects_duplicate_keys_even_escaped);
+  tcase_add_test (json, test_strict_json_rejects_malformed_input);
+  tcase_add_test (json, test_strict_json_limits_depth);
+  tcase_add_test (json, test_strict_json_parse_builds_what_it_validated);
+  tcase_add_test (auth, test_pin_hash_is_salted_and_verifies);
+  tcase_add_test (auth, test_tokens_are_random_and_hashed);
+  tcase_add_checked_fixture (st, store_setup, store_teardown);
+  tcase_add_test (st, test_store_create_refuses_an_existing_database);
+  tcase_add_test (st, test_store_debits_never_go_below_zero);
+  tcase_add_test (st, test_store_refund_of_is_unique);
+  tcase_add_test (st, test_store_keys_claim_once);
+  tcase_add_test (parse, test_day_range_follows_the_merchant_time_zone);
+  tcase_add_test (parse, test_parsers_refuse_before_the_ledger_sees_a_request);
+  suite_add_tcase (s, json);
+  suite_add_tcase (s, auth);
+  suite_add_tcase (s, st);
+  suite_add_tcase (s, parse);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (store_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

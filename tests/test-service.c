@@ -1,0 +1,1117 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-service"
+#include "config.h"
+
+#include <check.h>
+#include <curl/curl.h>
+#include <glib/gstdio.h>
+#include <json-c/json.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ct-card-number.h"
+#include "ct-test-service.h"
+
+/* The card service's HTTP API (DESIGN.md §4) over real HTTPS on 127.0.0.1:
+ * every endpoint, every error code, the order of the checks and
+ * idempotency. Each test gets a fresh service; the teardown checks that the
+ * ledger still sums to zero. */
+
+static CtTestService *svc;
+static CtTestClient *cl;
+
+#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}"
+
+static void
+setup (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  svc = ct_test_service_start (TRUE, &error);
+  ck_assert_msg (svc != NULL, "service did not start: %s", error ? error->message : "");
+  cl = ct_test_client_new (svc);
+}
+
+static json_object *
+parse (const char *body)
+{
+  json_object *o = json_tokener_parse (body);
+
+  ck_assert_msg (o != NULL, "not JSON: %s", body);
+  return o;
+}
+
+static int64_t
+json_int_at (const char *body,
+             const char *path)
+{
+  json_object *root = parse (body), *v = root;
+  g_auto(GStrv) parts = g_strsplit (path, ".", -1);
+  int64_t out;
+
+  for (guint i = 0; parts[i]; i++)
+    ck_assert_msg (json_object_object_get_ex (v, parts[i], &v), "no %s in %s", path, body);
+  out = json_object_get_int64 (v);
+  json_object_put (root);
+  return out;
+}
+
+static char *
+json_str_at (const char *body,
+             const char *path)
+{
+  json_object *root = parse (body), *v = root;
+  g_auto(GStrv) parts = g_strsplit (path, ".", -1);
+  char *out;
+
+  for (guint i = 0; parts[i]; i++)
+    ck_assert_msg (json_object_object_get_ex (v, parts[i], &v), "no %s in %s", path, body);
+  out = v ? g_strdup (json_object_get_string (v)) : NULL;
+  json_object_put (root);
+  return out;
+}
+
+static void
+teardown (void)
+{
+  g_autoptr(CtTestResponse) r = ct_test_client_request (cl, "GET", "/v1/ledger/check", NULL, NULL, NULL);
+
+  ck_assert_ptr_nonnull (r);
+  ck_assert_int_eq (r->status, 200);
+  ck_assert_int_eq (json_int_at (r->body, "sum"), 0);
+  ck_assert_msg (strstr (r->body, "\"balanced\":true") != NULL, "ledger not balanced: %s", r->body);
+  ct_test_client_free (cl);
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  ct_test_service_free (svc);
+}
+
+static guint key_counter;
+
+static CtTestResponse *
+req (const char *method,
+     const char *path,
+     const char *body)
+{
+  g_autofree char *key = g_strdup_printf ("k-%u-%u", (guint) getpid (), ++key_counter);
+  g_autoptr(GError) error = NULL;
+  CtTestResponse *r;
+
+  r = ct_test_client_request (cl, method, path, g_str_equal (method, "POST") ? key : NULL, body, &error);
+  ck_assert_msg (r != NULL, "%s %s: %s", method, path, error ? error->message : "");
+  return r;
+}
+
+#define expect_status(r, st, code) expect_status_ (r, st, code, __LINE__)
+
+static void
+expect_status_ (CtTestResponse *r,
+                long            status,
+                const char     *code,
+                int             line)
+{
+  g_autofree char *got = ct_test_response_error_code (r);
+
+  ck_assert_msg (r->status == status, "line %d: status %ld, wanted %ld: %s", line, r->status, status, r->body);
+  if (code != NULL)
+    ck_assert_msg (g_strcmp0 (got, code) == 0, "line %d: code %s, wanted %s", line, got, code);
+  if (status >= 400)
+    ck_assert_msg (strstr (r->body, "\"message\":\"") != NULL, "line %d: no message: %s", line, r->body);
+}
+
+static char *
+issue_card (const char *name,
+            const char *phone)
+{
+  g_autofree char *body = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+
+  body = g_strdup_printf ("{\"member\":{\"name\":\"%s\",\"phone\":%s%s%s},\"operator\":\"op\"," MGR "}",
+                          name, phone ? "\"" : "", phone ? phone : "null", phone ? "\"" : "");
+  r = req ("POST", "/v1/cards", body);
+  expect_status (r, 201, NULL);
+  return json_str_at (r->body, "card_no");
+}
+
+static CtTestResponse *
+card_post (const char *card,
+           const char *what,
+           const char *body)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/%s", card, what);
+
+  return req ("POST", path, body);
+}
+
+static void
+topup (const char *card,
+       const char *package)
+{
+  g_autofree char *body = g_strdup_printf ("{\"package_id\":\"%s\",\"operator\":\"op\"}", package);
+  g_autoptr(CtTestResponse) r = card_post (card, "topups", body);
+
+  expect_status (r, 201, NULL);
+}
+
+static char *
+pay (const char *card,
+     int64_t     amount,
+     long        want_status)
+{
+  g_autofree char *body = g_strdup_printf ("{\"amount\":%" G_GINT64_FORMAT ",\"operator\":\"op\"}", amount);
+  g_autoptr(CtTestResponse) r = card_post (card, "payments", body);
+
+  ck_assert_msg (r->status == want_status, "pay: %ld %s", r->status, r->body);
+  return r->status == 201 ? json_str_at (r->body, "transaction.id") : NULL;
+}
+
+static int64_t
+balance_of (const char *card)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", card);
+  g_autoptr(CtTestResponse) r = req ("GET", path, NULL);
+
+  expect_status (r, 200, NULL);
+  return json_int_at (r->body, "balance");
+}
+
+/* Health and auth */
+
+START_TEST (test_service_health_needs_no_token)
+{
+  g_autoptr(CtTestClient) anon = ct_test_client_new_for_token (svc, NULL);
+  g_autoptr(CtTestResponse) r = ct_test_client_request (anon, "GET", "/v1/health", NULL, NULL, NULL);
+
+  expect_status (r, 200, NULL);
+  ck_assert_msg (strstr (r->body, "\"status\":\"ok\"") && strstr (r->body, "\"version\""), "%s", r->body);
+}
+END_TEST
+
+START_TEST (test_service_requests_without_a_valid_token_are_401)
+{
+  g_autoptr(CtTestClient) anon = ct_test_client_new_for_token (svc, NULL);
+  g_autoptr(CtTestClient) wrong = ct_test_client_new_for_token (svc, "not-a-token");
+  g_autoptr(CtTestResponse) r1 = ct_test_client_request (anon, "GET", "/v1/merchant", NULL, NULL, NULL);
+  g_autoptr(CtTestResponse) r2 = ct_test_client_request (wrong, "GET", "/v1/merchant", NULL, NULL, NULL);
+  /* 401 comes before every other check, even a missing key and a bad body. */
+  g_autoptr(CtTestResponse) r3 = ct_test_client_request (wrong, "POST", "/v1/cards/1234/payments", NULL, "{", NULL);
+
+  expect_status (r1, 401, "unauthorized");
+  expect_status (r2, 401, "unauthorized");
+  expect_status (r3, 401, "unauthorized");
+}
+END_TEST
+
+START_TEST (test_service_reissued_token_replaces_the_old_one_and_revoke_disables)
+{
+  g_autofree char *out = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(CtTestClient) fresh = NULL;
+  g_autoptr(CtTestResponse) r1 = NULL, r2 = NULL, r3 = NULL;
+  guint n;
+
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "till", "token", "--store", "s1", "--name", "t1", NULL), 0);
+  lines = g_strsplit (g_strstrip (out), "\n", -1);
+  n = g_strv_length (lines);
+  fresh = ct_test_client_new_for_token (svc, lines[n - 1]);
+  r1 = req ("GET", "/v1/merchant", NULL);
+  expect_status (r1, 401, "unauthorized");
+  r2 = ct_test_client_request (fresh, "GET", "/v1/merchant", NULL, NULL, NULL);
+  expect_status (r2, 200, NULL);
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "till", "revoke", "--store", "s1", "--name", "t1", NULL), 0);
+  r3 = ct_test_client_request (fresh, "GET", "/v1/merchant", NULL, NULL, NULL);
+  expect_status (r3, 401, "unauthorized");
+  /* The teardown's ledger check needs a working till again. */
+  ct_test_client_free (cl);
+  g_clear_pointer (&out, g_free);
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "till", "token", "--store", "s1", "--name", "t1", NULL), 0);
+  g_strfreev (lines);
+  lines = g_strsplit (g_strstrip (out), "\n", -1);
+  cl = ct_test_client_new_for_token (svc, lines[g_strv_length (lines) - 1]);
+}
+END_TEST
+
+START_TEST (test_service_unknown_path_is_404_not_found)
+{
+  g_autoptr(CtTestResponse) r = req ("GET", "/v1/nothing", NULL);
+
+  expect_status (r, 404, "not_found");
+}
+END_TEST
+
+/* Merchant */
+
+START_TEST (test_service_merchant_shows_settings_packages_and_pool)
+{
+  g_autoptr(CtTestResponse) r = req ("GET", "/v1/merchant", NULL);
+  g_autofree char *card = NULL;
+  g_autoptr(CtTestResponse) r2 = NULL;
+
+  expect_status (r, 200, NULL);
+  ck_assert_msg (strstr (r->body, "\"name\":\"Test Shop\"") != NULL, "%s", r->body);
+  ck_assert_msg (strstr (r->body, "\"topup_packages\":[{\"id\":\"p100\",\"amount\":10000,\"bonus\":1000},"
+                                  "{\"id\":\"p200\",\"amount\":20000,\"bonus\":3000}]") != NULL, "%s", r->body);
+  ck_assert_int_eq (json_int_at (r->body, "minor_units"), 2);
+  ck_assert_int_eq (json_int_at (r->body, "pool_balance"), 0);
+  ck_assert_int_eq (json_int_at (r->body, "offline_payment_cap"), 0);
+  ck_assert_msg (strstr (r->body, "\"timezone\":\"Asia/Shanghai\"") != NULL, "%s", r->body);
+
+  card = issue_card ("Pool", NULL);
+  topup (card, "p100");
+  g_free (pay (card, 1234, 201));
+  r2 = req ("GET", "/v1/merchant", NULL);
+  ck_assert_int_eq (json_int_at (r2->body, "pool_balance"), 1234);
+}
+END_TEST
+
+/* Cards */
+
+START_TEST (test_service_issue_card_gets_a_luhn_number_under_the_prefix)
+{
+  g_autofree char *card = issue_card ("Ann", "13800000000");
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", card);
+  g_autoptr(CtTestResponse) r = req ("GET", path, NULL);
+
+  ck_assert_int_eq (strlen (card), 16);
+  ck_assert (g_str_has_prefix (card, "8888"));
+  ck_assert (ct_luhn_valid (card));
+  expect_status (r, 200, NULL);
+  ck_assert_msg (strstr (r->body, "\"status\":\"active\",\"level\":null,\"member\":{\"name\":\"Ann\","
+                                  "\"phone\":\"13800000000\"},\"balance\":0,\"points\":0") != NULL, "%s", r->body);
+  ck_assert_msg (strstr (r->body, "\"created_at\":\"20") != NULL && strstr (r->body, "Z\"") != NULL, "%s", r->body);
+}
+END_TEST
+
+START_TEST (test_service_issue_card_with_a_given_number)
+{
+  g_autoptr(CtTestResponse) r1 = req ("POST", "/v1/cards",
+                                      "{\"member\":{\"name\":\"Old\",\"phone\":\"139\"},\"card_no\":\"vip-007\","
+                                      "\"level\":\"gold\",\"operator\":\"op\"," MGR "}");
+  g_autoptr(CtTestResponse) r2 = req ("POST", "/v1/cards",
+                                      "{\"member\":{\"name\":\"Dup\"},\"card_no\":\"VIP-007\",\"operator\":\"op\"," MGR "}");
+  g_autoptr(CtTestResponse) r3 = req ("POST", "/v1/cards",
+                                      "{\"member\":{\"name\":\"Bad\"},\"card_no\":\"8888000000000001\",\"operator\":\"op\"," MGR "}");
+
+  expect_status (r1, 201, NULL);
+  ck_assert_msg (strstr (r1->body, "\"card_no\":\"VIP-007\"") && strstr (r1->body, "\"level\":\"gold\""), "%s", r1->body);
+  expect_status (r2, 409, "card_exists");
+  expect_status (r3, 422, "invalid_card_no");
+}
+END_TEST
+
+START_TEST (test_service_unknown_card_is_404_and_bad_check_digit_422)
+{
+  g_autoptr(CtTestResponse) r1 = req ("GET", "/v1/cards/ABCD-1234", NULL);
+  g_autoptr(CtTestResponse) r2 = req ("GET", "/v1/cards/8888000000000001", NULL);
+  g_autoptr(CtTestResponse) r3 = req ("POST", "/v1/cards/ABCD-1234/payments", "{\"amount\":100,\"operator\":\"op\"}");
+
+  expect_status (r1, 404, "card_not_found");
+  expect_status (r2, 422, "invalid_card_no");
+  expect_status (r3, 404, "card_not_found");
+}
+END_TEST
+
+START_TEST (test_service_card_numbers_are_upper_cased)
+{
+  g_autoptr(CtTestResponse) r1 = req ("POST", "/v1/cards",
+                                      "{\"member\":{\"name\":\"Low\"},\"card_no\":\"abc-99\",\"operator\":\"op\"," MGR "}");
+  g_autoptr(CtTestResponse) r2 = req ("GET", "/v1/cards/abc-99", NULL);
+
+  expect_status (r1, 201, NULL);
+  expect_status (r2, 200, NULL);
+  ck_assert_msg (strstr (r2->body, "\"card_no\":\"ABC-99\"") != NULL, "%s", r2->body);
+}
+END_TEST
+
+START_TEST (test_service_find_cards_by_phone_and_name)
+{
+  g_autofree char *a = issue_card ("Wang Fang", "13811112222");
+  g_autofree char *b = issue_card ("wang li", "13833334444");
+  g_autofree char *c = issue_card ("Zhao", "13811112222");
+  g_autoptr(CtTestResponse) r1 = req ("GET", "/v1/cards?phone=13811112222", NULL);
+  g_autoptr(CtTestResponse) r2 = req ("GET", "/v1/cards?name=WANG", NULL);
+  g_autoptr(CtTestResponse) r3 = req ("GET", "/v1/cards?name=nobody", NULL);
+  g_autoptr(CtTestResponse) r4 = req ("GET", "/v1/cards", NULL);
+
+  expect_status (r1, 200, NULL);
+  ck_assert (strstr (r1->body, a) && strstr (r1->body, c) && !strstr (r1->body, b));
+  expect_status (r2, 200, NULL);
+  ck_assert (strstr (r2->body, a) && strstr (r2->body, b) && !strstr (r2->body, c));
+  ck_assert_str_eq (r3->body, "{\"cards\":[]}");
+  expect_status (r4, 400, "bad_request");
+}
+END_TEST
+
+START_TEST (test_service_patch_card_freezes_edits_and_needs_a_manager)
+{
+  g_autofree char *card = issue_card ("Edit", "13900000000");
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", card);
+  g_autoptr(CtTestResponse) r1 = req ("PATCH", path, "{\"status\":\"frozen\",\"level\":\"silver\","
+                                                     "\"member\":{\"phone\":\"13900000001\"}," MGR "}");
+  g_autoptr(CtTestResponse) r2 = req ("PATCH", path, "{\"status\":\"melted\"," MGR "}");
+  g_autoptr(CtTestResponse) r3 = req ("PATCH", path, "{\"status\":\"active\"}");
+  g_autoptr(CtTestResponse) r4 = req ("PATCH", "/v1/cards/NOPE-1", "{\"status\":\"active\"," MGR "}");
+
+  expect_status (r1, 200, NULL);
+  ck_assert_msg (strstr (r1->body, "\"status\":\"frozen\",\"level\":\"silver\",\"member\":{\"name\":\"Edit\","
+                                   "\"phone\":\"13900000001\"}") != NULL, "%s", r1->body);
+  expect_status (r2, 400, "bad_request");
+  expect_status (r3, 400, "bad_request");
+  expect_status (r4, 404, "card_not_found");
+}
+END_TEST
+
+/* Managers */
+
+START_TEST (test_service_wrong_pin_and_unknown_manager_get_one_403_message)
+{
+  g_autofree char *card = issue_card ("Mgr", NULL);
+  g_autoptr(CtTestResponse) r1 = card_post (card, "adjustments",
+                                            "{\"delta\":-1,\"reason\":\"x\",\"manager\":{\"id\":\"m1\",\"pin\":\"0000\"}}");
+  g_autoptr(CtTestResponse) r2 = card_post (card, "adjustments",
+                                            "{\"delta\":-1,\"reason\":\"x\",\"manager\":{\"id\":\"zz\",\"pin\":\"2468\"}}");
+  g_autoptr(CtTestResponse) r3 = card_post (card, "adjustments", "{\"delta\":-1,\"reason\":\"x\"}");
+  g_autofree char *m1 = NULL, *m2 = NULL;
+
+  expect_status (r1, 403, "forbidden");
+  expect_status (r2, 403, "forbidden");
+  m1 = json_str_at (r1->body, "error.message");
+  m2 = json_str_at (r2->body, "error.message");
+  ck_assert_str_eq (m1, m2);
+  expect_status (r3, 400, "bad_request");
+}
+END_TEST
+
+START_TEST (test_service_five_wrong_pins_lock_the_manager)
+{
+  g_autofree char *card = issue_card ("Lock", NULL);
+  g_autoptr(CtTestResponse) locked = NULL, right = NULL;
+
+  for (int i = 0; i < 5; i++)
+    {
+      g_autoptr(CtTestResponse) r = card_post (card, "adjustments",
+                                               "{\"delta\":-1,\"reason\":\"x\",\"manager\":{\"id\":\"m1\",\"pin\":\"1111\"}}");
+      expect_status (r, 403, "forbidden");
+    }
+  locked = card_post (card, "adjustments", "{\"delta\":-1,\"reason\":\"x\",\"manager\":{\"id\":\"m1\",\"pin\":\"1111\"}}");
+  expect_status (locked, 429, "pin_locked");
+  ck_assert_ptr_nonnull (ct_test_response_header (locked, "Retry-After"));
+  ck_assert_int_gt (atoi (ct_test_response_header (locked, "Retry-After")), 200);
+  /* The right PIN does not open a locked manager either. */
+  right = card_post (card, "adjustments", "{\"delta\":-1,\"reason\":\"x\"," MGR "}");
+  expect_status (right, 429, "pin_locked");
+}
+END_TEST
+
+START_TEST (test_service_card_check_comes_before_the_manager_check)
+{
+  g_autoptr(CtTestResponse) r = req ("POST", "/v1/cards/NOPE-2/adjustments",
+                                     "{\"delta\":5,\"reason\":\"x\",\"manager\":{\"id\":\"m1\",\"pin\":\"bad!\"}}");
+
+  expect_status (r, 404, "card_not_found");
+}
+END_TEST
+
+/* Top-ups */
+
+START_TEST (test_service_topup_package_posts_amount_and_bonus)
+{
+  g_autofree char *card = issue_card ("Top", NULL);
+  g_autoptr(CtTestResponse) r = card_post (card, "topups",
+                                           "{\"package_id\":\"p200\",\"expect\":{\"amount\":20000,\"bonus\":3000},\"operator\":\"amy\"}");
+  g_autoptr(CtTestResponse) chk = NULL;
+
+  expect_status (r, 201, NULL);
+  ck_assert_int_eq (json_int_at (r->body, "transaction.delta"), 23000);
+  ck_assert_int_eq (json_int_at (r->body, "transaction.bonus"), 3000);
+  ck_assert_int_eq (json_int_at (r->body, "transaction.balance_after"), 23000);
+  ck_assert_int_eq (json_int_at (r->body, "card.balance"), 23000);
+  ck_assert_msg (strstr (r->body, "\"kind\":\"topup\"") && strstr (r->body, "\"store\":\"s1\",\"till\":\"t1\","
+                                                                    "\"operator\":\"amy\",\"manager\":null"), "%s", r->body);
+  chk = req ("GET", "/v1/ledger/check", NULL);
+  ck_assert_int_eq (json_int_at (chk->body, "cash"), -20000);
+  ck_assert_int_eq (json_int_at (chk->body, "promo"), -3000);
+  ck_assert_int_eq (json_int_at (chk->body, "cards"), 23000);
+}
+END_TEST
+
+START_TEST (test_service_topup_refusals_in_fixed_mode)
+{
+  g_autofree char *card = issue_card ("Fix", NULL);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", card);
+  g_autoptr(CtTestResponse) changed = card_post (card, "topups",
+                                                 "{\"package_id\":\"p100\",\"expect\":{\"amount\":10000,\"bonus\":2000},\"operator\":\"op\"}");
+  g_autoptr(CtTestResponse) both = card_post (card, "topups", "{\"package_id\":\"p100\",\"amount\":10000,\"operator\":\"op\"}");
+  g_autoptr(CtTestResponse) amount = card_post (card, "topups", "{\"amount\":10000,\"operator\":\"op\"}");
+  g_autoptr(CtTestResponse) unknown = card_post (card, "topups", "{\"package_id\":\"p999\",\"operator\":\"op\"}");
+  g_autoptr(CtTestResponse) freeze = req ("PATCH", path, "{\"status\":\"frozen\"," MGR "}");
+  g_autoptr(CtTestResponse) frozen = card_post (card, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
+
+  expect_status (changed, 409, "package_changed");
+  expect_status (both, 400, "bad_request");
+  expect_status (amount, 422, "invalid_amount");
+  expect_status (unknown, 404, "not_found");
+  expect_status (freeze, 200, NULL);
+  expect_status (frozen, 409, "card_frozen");
+  ck_assert_int_eq (balance_of (card), 0);
+}
+END_TEST
+
+START_TEST (test_service_topup_any_amount_mode)
+{
+  g_autofree char *card = issue_card ("Any", NULL);
+  g_autoptr(CtTestResponse) ok = NULL, low = NULL, high = NULL, pkg = NULL, str = NULL;
+
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "set", "--topup-mode", "any",
+                                           "--topup-min", "10.00", "--topup-max", "500.00", NULL), 0);
+  ok = card_post (card, "topups", "{\"amount\":1050,\"operator\":\"op\"}");
+  low = card_post (card, "topups", "{\"amount\":999,\"operator\":\"op\"}");
+  high = card_post (card, "topups", "{\"amount\":50001,\"operator\":\"op\"}");
+  pkg = card_post (card, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
+  str = card_post (card, "topups", "{\"amount\":\"1050\",\"operator\":\"op\"}");
+  expect_status (ok, 201, NULL);
+  ck_assert_int_eq (json_int_at (ok->body, "transaction.bonus"), 0);
+  ck_assert_int_eq (json_int_at (ok->body, "card.balance"), 1050);
+  expect_status (low, 422, "invalid_amount");
+  expect_status (high, 422, "invalid_amount");
+  expect_status (pkg, 422, "invalid_amount");
+  expect_status (str, 400, "bad_request");
+}
+END_TEST
+
+/* Payments */
+
+START_TEST (test_service_payment_moves_money_to_the_pool_and_earns_points)
+{
+  g_autofree char *card = issue_card ("Pay", NULL);
+  g_autoptr(CtTestResponse) r = NULL;
+
+  topup (card, "p100");
+  r = card_post (card, "payments", "{\"amount\":2599,\"order_ref\":\"A-1\",\"operator\":\"op\"}");
+  expect_status (r, 201, NULL);
+  ck_assert_int_eq (json_int_at (r->body, "transaction.delta"), -2599);
+  ck_assert_int_eq (json_int_at (r->body, "transaction.points_delta"), 25);
+  ck_assert_int_eq (json_int_at (r->body, "card.points"), 25);
+  ck_assert_int_eq (json_int_at (r->body, "card.balance"), 11000 - 2599);
+  ck_assert_msg (strstr (r->body, "\"order_ref\":\"A-1\"") != NULL, "%s", r->body);
+}
+END_TEST
+
+START_TEST (test_service_payment_refusals)
+{
+  g_autofree char *card = issue_card ("Short", NULL);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", card);
+  g_autoptr(CtTestResponse) zero = NULL, neg = NULL, big = NULL, freeze = NULL, frozen = NULL;
+
+  topup (card, "p100");
+  g_free (pay (card, 11001, 409));
+  zero = card_post (card, "payments", "{\"amount\":0,\"operator\":\"op\"}");
+  neg = card_post (card, "payments", "{\"amount\":-5,\"operator\":\"op\"}");
+  big = card_post (card, "payments", "{\"amount\":10000000000001,\"operator\":\"op\"}");
+  expect_status (zero, 422, "invalid_amount");
+  expect_status (neg, 422, "invalid_amount");
+  expect_status (big, 422, "invalid_amount");
+  freeze = req ("PATCH", path, "{\"status\":\"frozen\"," MGR "}");
+  expect_status (freeze, 200, NULL);
+  /* card_frozen comes before insufficient_balance. */
+  frozen = card_post (card, "payments", "{\"amount\":99999,\"operator\":\"op\"}");
+  expect_status (frozen, 409, "card_frozen");
+  ck_assert_int_eq (balance_of (card), 11000);
+}
+END_TEST
+
+START_TEST (test_service_insufficient_balance_code)
+{
+  g_autofree char *card = issue_card ("Empty", NULL);
+  g_autoptr(CtTestResponse) r = card_post (card, "payments", "{\"amount\":1,\"operator\":\"op\"}");
+
+  expect_status (r, 409, "insufficient_balance");
+}
+END_TEST
+
+START_TEST (test_service_numbers_must_be_json_integers)
+{
+  const char *bodies[] = {
+    "{\"amount\":12.0,\"operator\":\"op\"}",
+    "{\"amount\":1e3,\"operator\":\"op\"}",
+    "{\"amount\":\"100\",\"operator\":\"op\"}",
+    "{\"amount\":9223372036854775808,\"operator\":\"op\"}",
+    "{\"amount\":-9223372036854775809,\"operator\":\"op\"}",
+    "{\"amount\":100,\"amount\":1,\"operator\":\"op\"}",
+    "{\"amount\":100,\"operator\":\"op\"",
+    "{\"amount\":100}",
+    "{\"amount\":100,\"operator\":7}",
+    "[1,2]",
+    "",
+    "{\"amount\":0100,\"operator\":\"op\"}",
+    "{\"amount\":true,\"operator\":\"op\"}",
+  };
+  g_autofree char *card = issue_card ("Types", NULL);
+
+  topup (card, "p200");
+  for (gsize i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autoptr(CtTestResponse) r = card_post (card, "payments", bodies[i]);
+      ck_assert_msg (r->status == 400, "%s -> %ld %s", bodies[i], r->status, r->body);
+      expect_status (r, 400, "bad_request");
+    }
+  ck_assert_int_eq (balance_of (card), 23000);
+}
+END_TEST
+
+START_TEST (test_service_check_order_key_then_size_then_body_then_card)
+{
+  g_autoptr(CtTestResponse) nokey = NULL, badkey = NULL, big = NULL, body_first = NULL;
+  gsize n = 8 * 1024 * 1024 + 16;
+  g_autofree char *huge = g_malloc (n + 1);
+
+  nokey = ct_test_client_request (cl, "POST", "/v1/cards/NOPE-3/payments", NULL, "{", NULL);
+  expect_status (nokey, 400, "idempotency_key_missing");
+  badkey = ct_test_client_request (cl, "POST", "/v1/cards/NOPE-3/payments", "has space", "{}", NULL);
+  expect_status (badkey, 400, "idempotency_key_missing");
+  memset (huge, ' ', n);
+  huge[0] = '{';
+  huge[n - 1] = '}';
+  huge[n] = '\0';
+  big = ct_test_client_request_len (cl, "POST", "/v1/cards/NOPE-3/payments", "big-1", huge, n, NULL, NULL);
+  ck_assert_ptr_nonnull (big);
+  expect_status (big, 413, "payload_too_large");
+  /* Malformed JSON is reported before the unknown card. */
+  body_first = req ("POST", "/v1/cards/NOPE-3/payments", "{\"amount\":1.5,\"operator\":\"op\"}");
+  expect_status (body_first, 400, "bad_request");
+}
+END_TEST
+
+START_TEST (test_service_body_at_the_cap_is_parsed)
+{
+  gsize n = 8 * 1024 * 1024;
+  g_autofree char *body = g_malloc (n + 1);
+  g_autofree char *card = issue_card ("Cap", NULL);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  const char *json = "{\"amount\":1,\"operator\":\"op\"}";
+  g_autoptr(CtTestResponse) r = NULL;
+
+  topup (card, "p100");
+  memset (body, ' ', n);
+  memcpy (body, json, strlen (json));
+  body[n] = '\0';
+  r = ct_test_client_request_len (cl, "POST", path, "cap-1", body, n, NULL, NULL);
+  ck_assert_ptr_nonnull (r);
+  expect_status (r, 201, NULL);
+}
+END_TEST
+
+/* Refunds */
+
+START_TEST (test_service_refund_of_a_payment_returns_money_and_points)
+{
+  g_autofree char *card = issue_card ("Ref", NULL);
+  g_autofree char *tx = NULL, *body = NULL;
+  g_autoptr(CtTestResponse) r = NULL, again = NULL;
+
+  topup (card, "p100");
+  tx = pay (card, 5000, 201);
+  body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
+  r = card_post (card, "refunds", body);
+  expect_status (r, 201, NULL);
+  ck_assert_int_eq (json_int_at (r->body, "transaction.delta"), 5000);
+  ck_assert_int_eq (json_int_at (r->body, "transaction.points_delta"), -50);
+  ck_assert_int_eq (json_int_at (r->body, "card.points"), 0);
+  ck_assert_int_eq (json_int_at (r->body, "card.balance"), 11000);
+  ck_assert_msg (strstr (r->body, "\"manager\":\"m1\"") != NULL, "%s", r->body);
+  {
+    g_autofree char *ref = json_str_at (r->body, "transaction.refund_of");
+    ck_assert_str_eq (ref, tx);
+  }
+  again = card_post (card, "refunds", body);
+  expect_status (again, 409, "already_refunded");
+}
+END_TEST
+
+START_TEST (test_service_refund_of_a_topup_is_a_void)
+{
+  g_autofree char *card = issue_card ("Void", NULL);
+  g_autoptr(CtTestResponse) t = card_post (card, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
+  g_autofree char *tx = json_str_at (t->body, "transaction.id");
+  g_autofree char *body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
+  g_autoptr(CtTestResponse) r = NULL, chk = NULL;
+
+  expect_status (t, 201, NULL);
+  r = card_post (card, "refunds", body);
+  expect_status (r, 201, NULL);
+  ck_assert_int_eq (json_int_at (r->body, "transaction.delta"), -11000);
+  ck_assert_int_eq (json_int_at (r->body, "card.balance"), 0);
+  chk = req ("GET", "/v1/ledger/check", NULL);
+  ck_assert_int_eq (json_int_at (chk->body, "cash"), 0);
+  ck_assert_int_eq (json_int_at (chk->body, "promo"), 0);
+}
+END_TEST
+
+START_TEST (test_service_void_needs_the_balance_still_there)
+{
+  g_autofree char *card = issue_card ("Spent", NULL);
+  g_autoptr(CtTestResponse) t = card_post (card, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
+  g_autofree char *tx = json_str_at (t->body, "transaction.id");
+  g_autofree char *body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
+  g_autoptr(CtTestResponse) r = NULL;
+
+  g_free (pay (card, 100, 201));
+  r = card_post (card, "refunds", body);
+  expect_status (r, 409, "insufficient_balance");
+}
+END_TEST
+
+START_TEST (test_service_refund_of_another_cards_transaction_is_not_found)
+{
+  g_autofree char *a = issue_card ("A", NULL);
+  g_autofree char *b = issue_card ("B", NULL);
+  g_autofree char *tx = NULL, *body = NULL;
+  g_autoptr(CtTestResponse) r1 = NULL, r2 = NULL, r3 = NULL;
+
+  topup (a, "p100");
+  tx = pay (a, 100, 201);
+  body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
+  r1 = card_post (b, "refunds", body);
+  expect_status (r1, 404, "not_found");
+  r2 = card_post (a, "refunds", "{\"transaction_id\":\"999999\",\"operator\":\"op\"," MGR "}");
+  expect_status (r2, 404, "not_found");
+  r3 = card_post (a, "refunds", "{\"transaction_id\":\"abc\",\"operator\":\"op\"," MGR "}");
+  expect_status (r3, 404, "not_found");
+}
+END_TEST
+
+START_TEST (test_service_refund_needs_the_pool_and_credits_a_frozen_card)
+{
+  g_autofree char *a = issue_card ("PoolA", NULL);
+  g_autofree char *b = issue_card ("PoolB", NULL);
+  g_autofree char *tx = NULL, *body = NULL, *path = NULL;
+  g_autoptr(CtTestResponse) adj = NULL, r1 = NULL, r2 = NULL, r3 = NULL, freeze = NULL;
+
+  topup (a, "p100");
+  tx = pay (a, 3000, 201);
+  /* The pool's 30.00 goes to B, so the refund has nothing to draw on. */
+  adj = card_post (b, "adjustments", "{\"delta\":3000,\"reason\":\"goodwill\"," MGR "}");
+  expect_status (adj, 201, NULL);
+  body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
+  r1 = card_post (a, "refunds", body);
+  expect_status (r1, 409, "insufficient_pool");
+  r2 = card_post (b, "adjustments", "{\"delta\":-3000,\"reason\":\"undo\"," MGR "}");
+  expect_status (r2, 201, NULL);
+  path = g_strdup_printf ("/v1/cards/%s", a);
+  freeze = req ("PATCH", path, "{\"status\":\"frozen\"," MGR "}");
+  expect_status (freeze, 200, NULL);
+  r3 = card_post (a, "refunds", body);
+  expect_status (r3, 201, NULL);
+  ck_assert_int_eq (json_int_at (r3->body, "card.balance"), 11000);
+}
+END_TEST
+
+/* Adjustments */
+
+START_TEST (test_service_adjustments_draw_on_the_pool)
+{
+  g_autofree char *card = issue_card ("Adj", NULL);
+  g_autoptr(CtTestResponse) empty_pool = NULL, zero = NULL, down = NULL, up = NULL, over = NULL;
+
+  empty_pool = card_post (card, "adjustments", "{\"delta\":100,\"reason\":\"gift\",\"operator\":\"op\"," MGR "}");
+  expect_status (empty_pool, 409, "insufficient_pool");
+  zero = card_post (card, "adjustments", "{\"delta\":0,\"reason\":\"none\"," MGR "}");
+  expect_status (zero, 422, "invalid_amount");
+  over = card_post (card, "adjustments", "{\"delta\":-1,\"reason\":\"take\"," MGR "}");
+  expect_status (over, 409, "insufficient_balance");
+  topup (card, "p100");
+  down = card_post (card, "adjustments", "{\"delta\":-500,\"reason\":\"fix\"," MGR "}");
+  expect_status (down, 201, NULL);
+  ck_assert_msg (strstr (down->body, "\"reason\":\"fix\"") && strstr (down->body, "\"operator\":null"), "%s", down->body);
+  up = card_post (card, "adjustments", "{\"delta\":200,\"reason\":\"back\",\"operator\":\"op\"," MGR "}");
+  expect_status (up, 201, NULL);
+  ck_assert_int_eq (balance_of (card), 11000 - 500 + 200);
+}
+END_TEST
+
+/* History */
+
+START_TEST (test_service_history_is_newest_first_with_cursors)
+{
+  g_autofree char *card = issue_card ("Hist", NULL);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/transactions?limit=2", card);
+  g_autoptr(CtTestResponse) p1 = NULL, p2 = NULL, all = NULL, bad = NULL, badlimit = NULL;
+  g_autofree char *cursor = NULL, *path2 = NULL, *first = NULL;
+
+  topup (card, "p100");
+  for (int i = 0; i < 3; i++)
+    g_free (pay (card, 100 + i, 201));
+  p1 = req ("GET", path, NULL);
+  expect_status (p1, 200, NULL);
+  first = json_str_at (p1->body, "transactions");
+  ck_assert_msg (strstr (p1->body, "\"delta\":-102") < strstr (p1->body, "\"delta\":-101"), "%s", p1->body);
+  cursor = json_str_at (p1->body, "next_cursor");
+  ck_assert_ptr_nonnull (cursor);
+  path2 = g_strdup_printf ("/v1/cards/%s/transactions?limit=2&cursor=%s", card, cursor);
+  p2 = req ("GET", path2, NULL);
+  expect_status (p2, 200, NULL);
+  ck_assert_msg (strstr (p2->body, "\"delta\":-100") && strstr (p2->body, "\"kind\":\"topup\"")
+                 && strstr (p2->body, "\"next_cursor\":null"), "%s", p2->body);
+  g_free (path);
+  path = g_strdup_printf ("/v1/cards/%s/transactions?from=2000-01-01&to=2000-01-02", card);
+  all = req ("GET", path, NULL);
+  ck_assert_str_eq (all->body, "{\"transactions\":[],\"next_cursor\":null}");
+  g_free (path);
+  path = g_strdup_printf ("/v1/cards/%s/transactions?from=2020-13-01", card);
+  bad = req ("GET", path, NULL);
+  expect_status (bad, 400, "bad_request");
+  g_free (path);
+  path = g_strdup_printf ("/v1/cards/%s/transactions?limit=501", card);
+  badlimit = req ("GET", path, NULL);
+  expect_status (badlimit, 400, "bad_request");
+}
+END_TEST
+
+START_TEST (test_service_store_day_lists_and_totals)
+{
+  g_autofree char *card = issue_card ("Day", NULL);
+  g_autoptr(CtTestResponse) r = NULL, other = NULL, bad = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GTimeZone) tz = g_time_zone_new_identifier ("Asia/Shanghai");
+  g_autofree char *today = NULL, *path = NULL;
+
+  topup (card, "p200");
+  g_free (pay (card, 700, 201));
+  now = g_date_time_new_now (tz);
+  today = g_date_time_format (now, "%Y-%m-%d");
+  r = req ("GET", "/v1/transactions", NULL);
+  expect_status (r, 200, NULL);
+  {
+    g_autofree char *date = json_str_at (r->body, "date");
+    ck_assert_str_eq (date, today);
+  }
+  ck_assert_msg (strstr (r->body, "\"store\":\"s1\"") != NULL, "%s", r->body);
+  ck_assert_msg (strstr (r->body, "\"totals\":{\"topups\":20000,\"bonus\":3000,\"payments\":700,"
+                                  "\"refunds\":0,\"adjustments\":0,\"imports\":0}") != NULL, "%s", r->body);
+  path = g_strdup_printf ("/v1/transactions?date=%s&till=t9", today);
+  other = req ("GET", path, NULL);
+  ck_assert_msg (strstr (other->body, "\"transactions\":[]") != NULL, "%s", other->body);
+  bad = req ("GET", "/v1/transactions?date=yesterday", NULL);
+  expect_status (bad, 400, "bad_request");
+}
+END_TEST
+
+/* Idempotency */
+
+START_TEST (test_service_replay_is_byte_identical_and_marked)
+{
+  g_autofree char *card = issue_card ("Idem", NULL);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  g_autoptr(CtTestResponse) r1 = NULL, r2 = NULL, r3 = NULL, r4 = NULL;
+
+  topup (card, "p100");
+  r1 = ct_test_client_request (cl, "POST", path, "pay-1", "{\"amount\":300,\"operator\":\"op\"}", NULL);
+  r2 = ct_test_client_request (cl, "POST", path, "pay-1", "{\"amount\":300,\"operator\":\"op\"}", NULL);
+  expect_status (r1, 201, NULL);
+  expect_status (r2, 201, NULL);
+  ck_assert_str_eq (r1->body, r2->body);
+  ck_assert_ptr_null (ct_test_response_header (r1, "Idempotent-Replayed"));
+  ck_assert_str_eq (ct_test_response_header (r2, "Idempotent-Replayed"), "true");
+  ck_assert_int_eq (balance_of (card), 11000 - 300);
+  /* The same key with other bytes (even a space) is another intent. */
+  r3 = ct_test_client_request (cl, "POST", path, "pay-1", "{\"amount\":300, \"operator\":\"op\"}", NULL);
+  expect_status (r3, 422, "idempotency_key_reused");
+  /* ... and so is the same key on another path. */
+  g_free (path);
+  path = g_strdup_printf ("/v1/cards/%s/topups", card);
+  r4 = ct_test_client_request (cl, "POST", path, "pay-1", "{\"amount\":300,\"operator\":\"op\"}", NULL);
+  expect_status (r4, 422, "idempotency_key_reused");
+}
+END_TEST
+
+START_TEST (test_service_stored_refusals_replay_but_unstored_do_not)
+{
+  g_autofree char *card = issue_card ("Refusal", NULL);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  const char *body = "{\"amount\":500,\"operator\":\"op\"}";
+  g_autoptr(CtTestResponse) r1 = NULL, r2 = NULL, bad1 = NULL, bad2 = NULL;
+
+  r1 = ct_test_client_request (cl, "POST", path, "short-1", body, NULL);
+  expect_status (r1, 409, "insufficient_balance");
+  topup (card, "p100");
+  /* The refusal was stored with the key: the retry gets it back, and the
+   * money that arrived since is not spent by an old intent. */
+  r2 = ct_test_client_request (cl, "POST", path, "short-1", body, NULL);
+  expect_status (r2, 409, "insufficient_balance");
+  ck_assert_str_eq (r1->body, r2->body);
+  ck_assert_str_eq (ct_test_response_header (r2, "Idempotent-Replayed"), "true");
+  ck_assert_int_eq (balance_of (card), 11000);
+  bad1 = ct_test_client_request (cl, "POST", path, "bad-1", "{\"amount\":5.0}", NULL);
+  bad2 = ct_test_client_request (cl, "POST", path, "bad-1", "{\"amount\":5.0}", NULL);
+  expect_status (bad2, 400, "bad_request");
+  ck_assert_str_eq (ct_test_response_header (bad2, "Idempotent-Replayed"), "true");
+  ck_assert_str_eq (bad1->body, bad2->body);
+}
+END_TEST
+
+START_TEST (test_service_unstored_answers_leave_the_key_free)
+{
+  g_autofree char *card = issue_card ("Free", NULL);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  g_autoptr(CtTestClient) wrong = ct_test_client_new_for_token (svc, "nope");
+  g_autoptr(CtTestResponse) r1 = NULL, r2 = NULL;
+
+  topup (card, "p100");
+  r1 = ct_test_client_request (wrong, "POST", path, "free-1", "{\"amount\":100,\"operator\":\"op\"}", NULL);
+  expect_status (r1, 401, "unauthorized");
+  r2 = ct_test_client_request (cl, "POST", path, "free-1", "{\"amount\":100,\"operator\":\"op\"}", NULL);
+  expect_status (r2, 201, NULL);
+  ck_assert_ptr_null (ct_test_response_header (r2, "Idempotent-Replayed"));
+}
+END_TEST
+
+START_TEST (test_service_keys_are_scoped_to_the_till)
+{
+  g_autofree char *card = issue_card ("Scope", NULL);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  g_autofree char *out = NULL, *out2 = NULL;
+  g_auto(GStrv) lines = NULL, lines2 = NULL;
+  g_autoptr(CtTestClient) other = NULL, reissued = NULL;
+  g_autoptr(CtTestResponse) r1 = NULL, r2 = NULL, r3 = NULL;
+
+  topup (card, "p100");
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "till", "add", "--store", "s1", "--name", "t2", NULL), 0);
+  lines = g_strsplit (g_strstrip (out), "\n", -1);
+  other = ct_test_client_new_for_token (svc, lines[g_strv_length (lines) - 1]);
+  r1 = ct_test_client_request (cl, "POST", path, "same", "{\"amount\":100,\"operator\":\"op\"}", NULL);
+  r2 = ct_test_client_request (other, "POST", path, "same", "{\"amount\":100,\"operator\":\"op\"}", NULL);
+  expect_status (r1, 201, NULL);
+  expect_status (r2, 201, NULL);
+  ck_assert_ptr_null (ct_test_response_header (r2, "Idempotent-Replayed"));
+  ck_assert_int_eq (balance_of (card), 10800);
+  /* A reissued token keeps the till's keys. */
+  ck_assert_int_eq (ct_test_service_admin (svc, &out2, "till", "token", "--store", "s1", "--name", "t2", NULL), 0);
+  lines2 = g_strsplit (g_strstrip (out2), "\n", -1);
+  reissued = ct_test_client_new_for_token (svc, lines2[g_strv_length (lines2) - 1]);
+  r3 = ct_test_client_request (reissued, "POST", path, "same", "{\"amount\":100,\"operator\":\"op\"}", NULL);
+  expect_status (r3, 201, NULL);
+  ck_assert_str_eq (ct_test_response_header (r3, "Idempotent-Replayed"), "true");
+  ck_assert_int_eq (balance_of (card), 10800);
+}
+END_TEST
+
+typedef struct
+{
+  CtTestService  *svc;
+  char           *path;
+  CtTestResponse *resp;
+} Slow;
+
+static gpointer
+slow_request (gpointer data)
+{
+  Slow *s = data;
+  g_autoptr(CtTestClient) c = ct_test_client_new (s->svc);
+
+  s->resp = ct_test_client_request (c, "POST", s->path, "slow-1", "{\"amount\":100,\"operator\":\"op\"}", NULL);
+  return NULL;
+}
+
+START_TEST (test_service_retry_while_running_is_request_in_progress)
+{
+  g_autofree char *card = issue_card ("Slow", NULL);
+  Slow s = { svc, g_strdup_printf ("/v1/cards/%s/payments", card), NULL };
+  g_autoptr(CtTestResponse) r = NULL;
+  sqlite3 *db = NULL;
+  GThread *t;
+
+  topup (card, "p100");
+  /* Holding the database's write lock keeps the first request in flight. */
+  ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
+  ck_assert_int_eq (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+  t = g_thread_new ("slow", slow_request, &s);
+  g_usleep (500 * 1000);
+  r = ct_test_client_request (cl, "POST", s.path, "slow-1", "{\"amount\":100,\"operator\":\"op\"}", NULL);
+  expect_status (r, 409, "request_in_progress");
+  sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close (db);
+  g_thread_join (t);
+  ck_assert_ptr_nonnull (s.resp);
+  expect_status (s.resp, 201, NULL);
+  ct_test_response_free (s.resp);
+  g_free (s.path);
+  ck_assert_int_eq (balance_of (card), 10900);
+}
+END_TEST
+
+/* Rate limit */
+
+START_TEST (test_service_rate_limit_answers_429_with_retry_after)
+{
+  const char *args[] = { "--rate-limit", "3", NULL };
+  g_autoptr(GError) error = NULL;
+  CtTestService *limited = ct_test_service_start_full (TRUE, args, &error);
+  g_autoptr(CtTestClient) c = NULL;
+  gboolean seen = FALSE;
+
+  ck_assert_msg (limited != NULL, "%s", error ? error->message : "");
+  c = ct_test_client_new (limited);
+  for (int i = 0; i < 10 && !seen; i++)
+    {
+      g_autoptr(CtTestResponse) r = ct_test_client_request (c, "GET", "/v1/merchant", NULL, NULL, NULL);
+      if (r->status == 429)
+        {
+          expect_status (r, 429, "rate_limited");
+          ck_assert_ptr_nonnull (ct_test_response_header (r, "Retry-After"));
+          seen = TRUE;
+        }
+    }
+  ck_assert (seen);
+  g_clear_pointer (&c, ct_test_client_free);
+  ct_test_service_free (limited);
+}
+END_TEST
+
+/* Transport and command line */
+
+START_TEST (test_service_plain_http_only_on_loopback)
+{
+  g_autofree char *out = NULL;
+  int status = ct_test_service_admin (svc, &out, "serve", "--listen", "0.0.0.0:0", "--insecure-http", NULL);
+
+  ck_assert_int_ne (status, 0);
+}
+END_TEST
+
+START_TEST (test_service_sigterm_shuts_down_cleanly)
+{
+  g_autofree char *card = issue_card ("Term", NULL);
+
+  topup (card, "p100");
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  ck_assert (ct_test_service_restart (svc, NULL));
+  ct_test_client_free (cl);
+  cl = ct_test_client_new (svc);
+  ck_assert_int_eq (balance_of (card), 11000);
+}
+END_TEST
+
+START_TEST (test_service_cli_exit_codes)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ct-cli-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (dir, "x.db", NULL);
+  g_autofree char *cert = g_build_filename (dir, "c.pem", NULL);
+  g_autofree char *key = g_build_filename (dir, "k.pem", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *pin = NULL;
+  const char *bin = ct_test_service_get_binary ();
+  int st;
+  struct stat sb;
+
+#define RUN(...) ({ const char *argv_[] = { bin, __VA_ARGS__, NULL }; int ws_ = 0; \
+                    g_clear_pointer (&out, g_free); \
+                    ck_assert (g_spawn_sync (NULL, (char **) argv_, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &ws_, NULL)); \
+                    WEXITSTATUS (ws_); })
+  ck_assert_int_eq (RUN ("frobnicate"), 1);
+  ck_assert_int_eq (RUN ("init", "--db", db), 1);
+  ck_assert_int_eq (RUN ("init", "--db", db, "--merchant-name", "X", "--topup-min", "1.234"), 1);
+  ck_assert_int_eq (RUN ("init", "--db", db, "--merchant-name", "X", "--timezone", "Mars/Base"), 1);
+  ck_assert_int_eq (RUN ("till", "add", "--db", db, "--store", "s", "--name", "t"), 2);
+  ck_assert_int_eq (RUN ("init", "--db", db, "--merchant-name", "X", "--topup-mode", "any"), 0);
+  ck_assert_int_eq (RUN ("init", "--db", db, "--merchant-name", "X"), 2);
+  ck_assert_int_eq (RUN ("till", "add", "--db", db, "--store", "s", "--name", "t"), 0);
+  ck_assert_int_eq (strlen (g_strstrip (strrchr (g_strstrip (out), '\n') + 1)), 43);
+  ck_assert_int_eq (RUN ("till", "add", "--db", db, "--store", "s", "--name", "t"), 2);
+  ck_assert_int_eq (RUN ("till", "revoke", "--db", db, "--store", "s", "--name", "nope"), 2);
+  ck_assert_int_eq (RUN ("package", "add", "--db", db, "--id", "p", "--amount", "10.00", "--bonus", "1.00", "--bonus-bp", "5"), 1);
+  ck_assert_int_eq (RUN ("package", "remove", "--db", db, "--id", "nope"), 2);
+  ck_assert_int_eq (RUN ("manager", "add", "--db", db, "--id", "m", "--pin-file", "/nonexistent/pin"), 4);
+  pin = g_build_filename (dir, "pin", NULL);
+  g_file_set_contents (pin, "12\n", -1, NULL);
+  ck_assert_int_eq (RUN ("manager", "add", "--db", db, "--id", "m", "--pin-file", pin), 1);
+  ck_assert_int_eq (RUN ("merchant", "set", "--db", db, "--topup-max", "5.00", "--topup-min", "1.00"), 0);
+  ck_assert_int_eq (RUN ("merchant", "show", "--db", db), 0);
+  ck_assert_msg (strstr (out, "top-up range: 1.00 to 5.00") != NULL, "%s", out);
+  st = RUN ("gen-cert", "--cert", cert, "--key", key, "--ip", "127.0.0.1", "--days", "10");
+  ck_assert_int_eq (st, 0);
+  ck_assert_msg (g_str_has_prefix (strrchr (g_strstrip (out), '\n') + 1, "sha256//"), "%s", out);
+  ck_assert_int_eq (stat (key, &sb), 0);
+  ck_assert_int_eq (sb.st_mode & 0777, 0600);
+  ck_assert_int_eq (RUN ("gen-cert", "--cert", cert, "--key", key, "--ip", "localhost"), 1);
+#undef RUN
+  g_unlink (db);
+  {
+    g_autofree char *wal = g_strconcat (db, "-wal", NULL);
+    g_autofree char *shm = g_strconcat (db, "-shm", NULL);
+    g_unlink (wal);
+    g_unlink (shm);
+  }
+  g_unlink (cert);
+  g_unlink (key);
+  g_unlink (pin);
+  g_rmdir (dir);
+}
+END_TEST
+
+static Suite *
+service_suite (void)
+{
+  Suite *s = suite_create ("service");
+  struct { const char *name; const TTest *tests[16]; } cases[] = {
+    { "auth", { test_service_health_needs_no_token, test_service_requests_without_a_valid_token_are_401,
+                test_service_reissued_token_replaces_the_old_one_and_revoke_disables,
+                test_service_unknown_path_is_404_not_found } },
+    { "merchant", { test_service_merchant_shows_settings_packages_and_pool } },
+    { "cards", { test_service_issue_card_gets_a_luhn_number_under_the_prefix,
+                 test_service_issue_card_with_a_given_number,
+                 test_service_unknown_card_is_404_and_bad_check_digit_422,
+                 test_service_card_numbers_are_upper_cased,
+                 test_service_find_cards_by_phone_and_name,
+                 test_service_patch_card_freezes_edits_and_needs_a_manager } },
+    { "manager", { test_service_wrong_pin_and_unknown_manager_get_one_403_message,
+                   test_service_five_wrong_pins_lock_the_manager,
+                   test_service_card_check_comes_before_the_manager_check } },
+    { "topup", { test_service_topup_package_posts_amount_and_bonus, test_service_topup_refusals_in_fixed_mode,
+                 test_service_topup_any_amount_mode } },
+    { "payment", { test_service_payment_moves_money_to_the_pool_and_earns_points, test_service_payment_refusals,
+                   test_service_insufficient_balance_code, test_service_numbers_must_be_json_integers,
+                   test_service_check_order_key_then_size_then_body_then_card,
+                   test_service_body_at_the_cap_is_parsed } },
+    { "refund", { test_service_refund_of_a_payment_returns_money_and_points, test_service_refund_of_a_topup_is_a_void,
+                  test_service_void_needs_the_balance_still_there,
+                  test_service_refund_of_another_cards_transaction_is_not_found,
+                  test_service_refund_needs_the_pool_and_credits_a_frozen_card } },
+    { "adjustment", { test_service_adjustments_draw_on_the_pool } },
+    { "history", { test_service_history_is_newest_first_with_cursors, test_service_store_day_lists_and_totals } },
+    { "idempotency", { test_service_replay_is_byte_identical_and_marked,
+                       test_service_stored_refusals_replay_but_unstored_do_not,
+                       test_service_unstored_answers_leave_the_key_free,
+                       test_service_keys_are_scoped_to_the_till,
+                       test_service_retry_while_running_is_request_in_progress } },
+    { "transport", { test_service_rate_limit_answers_429_with_retry_after, test_service_plain_http_only_on_loopback,
+                     test_service_sigterm_shuts_down_cleanly, test_service_cli_exit_codes } },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TCase *tc = tcase_create (cases[i].name);
+
+      tcase_add_checked_fixture (tc, setup, teardown);
+      tcase_set_timeout (tc, 60);
+      for (int j = 0; cases[i].tests[j] != NULL; j++)
+        _tcase_add_test (tc, cases[i].tests[j], 0, 0, 0, 1);
+      suite_add_tcase (s, tc);
+    }
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (service_suite ());
+  int failed;
+
+  curl_global_init (CURL_GLOBAL_DEFAULT);
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
