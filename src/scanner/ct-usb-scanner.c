@@ -5,7 +5,7 @@
 #include <libusb.h>
 #include <string.h>
 
-#include "ct-usb-scanner.h"
+#include "ct-usb-scanner-private.h"
 
 /* Reads a USB barcode scanner directly with libusb, so that its codes do
  * not leak into other programs as keystrokes and the host keyboard layout
@@ -428,17 +428,18 @@ post_problem (CtUsbScanner *self,
 
 /* Runs one report through the decoder and posts what comes out. Called on
  * the reader thread for every completed transfer. */
-static void
-handle_report (CtUsbScanner *self,
-               OpenDevice   *dev,
-               const guint8 *data,
-               gsize         length)
+void
+ct_usb_scanner_handle_report (CtUsbScanner *self,
+                              CtHidDecoder *decoder,
+                              const char   *device_name,
+                              const guint8 *data,
+                              gsize         length)
 {
   g_autoptr(GError) error = NULL;
   CtScan *scan = NULL;
 
-  if (!ct_hid_decoder_feed (dev->decoder, data, length, &scan, &error))
-    post_problem (self, "%s: %s", dev->name, error->message);
+  if (!ct_hid_decoder_feed (decoder, data, length, &scan, &error))
+    post_problem (self, "%s: %s", device_name, error->message);
   if (scan != NULL)
     post (self, DELIVER_SCAN, scan, NULL, TRUE);
 }
@@ -457,7 +458,8 @@ transfer_cb (struct libusb_transfer *transfer)
     case LIBUSB_TRANSFER_COMPLETED:
       dev->errors = 0;
       if (transfer->actual_length > 0)
-        handle_report (self, dev, transfer->buffer, transfer->actual_length);
+        ct_usb_scanner_handle_report (self, dev->decoder, dev->name, transfer->buffer,
+                                      transfer->actual_length);
       resubmit = TRUE;
       break;
 
@@ -950,4 +952,5 @@ static void
 ct_usb_scanner_init (CtUsbScanner *self)
 {
   self->told = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->context = g_main_context_ref_thread_default ();
 }
