@@ -33,7 +33,7 @@ ct_money_unit (int minor_units)
 }
 
 /* Reduces the text to ASCII: full-width digits and punctuation become their
- * ASCII forms and either yen sign becomes '$' (a placeholder nobody types for
+ * ASCII forms and either yen sign becomes '$' (a stand-in nobody types for
  * CNY, so it cannot be confused with real input). Anything else outside ASCII
  * is kept as '?' so that the syntax check rejects it. */
 static char *
