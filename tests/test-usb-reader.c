@@ -676,6 +676,36 @@ START_TEST (test_usb_parse_vid_pid)
 }
 END_TEST
 
+START_TEST (test_usb_udev_rule_covers_known_vendors)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("CT_TOP_SRCDIR"), "data",
+                                            "70-cardtill-scanner.rules", NULL);
+  g_autofree char *rules = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint vendors = 0;
+
+  /* The vendors the reader opens by itself are exactly those the rule
+   * grants access to: otherwise the cashier gets "no permission". */
+  ck_assert (g_file_get_contents (path, &rules, NULL, NULL));
+  lines = g_strsplit (rules, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      const char *at = strstr (lines[i], "ATTR{idVendor}==\"");
+      guint64 vid;
+      char hex[5] = { 0 };
+
+      if (lines[i][0] == '#' || at == NULL)
+        continue;
+      memcpy (hex, at + strlen ("ATTR{idVendor}==\""), 4);
+      ck_assert (g_ascii_string_to_unsigned (hex, 16, 1, 0xffff, &vid, NULL));
+      ck_assert_msg (ct_usb_is_known_scanner_vendor ((guint16) vid), "%s not known to the reader", hex);
+      vendors++;
+    }
+  ck_assert_uint_eq (vendors, 6);
+  ck_assert (strstr (rules, "TAG+=\"uaccess\"") != NULL);
+}
+END_TEST
+
 static Suite *
 usb_reader_suite (void)
 {
@@ -691,6 +721,7 @@ usb_reader_suite (void)
   tcase_add_test (tc, test_usb_list_devices_shows_ids_names_mode);
   suite_add_tcase (s, tc);
   tcase_add_test (pure, test_usb_parse_vid_pid);
+  tcase_add_test (pure, test_usb_udev_rule_covers_known_vendors);
   suite_add_tcase (s, pure);
   return s;
 }
