@@ -308,6 +308,33 @@ handle_ioctl_cb (UMockdevIoctlBase   *handler,
 }
 
 static void
+mock_add_device (const char *descriptors,
+                 guint       devnum)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *description = NULL;
+  g_autofree char *node = g_strdup_printf ("/dev/bus/usb/001/%03u", devnum);
+
+  ck_assert (umockdev_testbed_attach_ioctl (mock->testbed, node, mock->handler, &error));
+  description = g_strdup_printf ("P: /devices/usb1/1-%u\n"
+                                 "N: bus/usb/001/%03u\n"
+                                 "E: SUBSYSTEM=usb\n"
+                                 "E: DRIVER=usb\n"
+                                 "E: BUSNUM=001\n"
+                                 "E: DEVNUM=%03u\n"
+                                 "E: DEVNAME=%s\n"
+                                 "E: DEVTYPE=usb_device\n"
+                                 "A: bConfigurationValue=1\\n\n"
+                                 "A: busnum=1\\n\n"
+                                 "A: devnum=%u\\n\n"
+                                 "A: speed=12\\n\n"
+                                 "H: descriptors=%s\n",
+                                 devnum, devnum, devnum, node, devnum, descriptors);
+  ck_assert_msg (umockdev_testbed_add_from_string (mock->testbed, description, &error),
+                 "%s", error ? error->message : "");
+}
+
+static void
 mock_setup (const char *descriptors,
             gboolean    pos)
 {
@@ -611,6 +638,42 @@ START_TEST (test_usb_reader_unplug_mid_scan_then_replug)
 }
 END_TEST
 
+START_TEST (test_usb_reader_replugged_as_new_device)
+{
+  Seen seen;
+  CtUsbScanner *scanner;
+
+  mock_setup (keyboard_descriptors, FALSE);
+  seen_init (&seen);
+  scanner = start_scanner (0x0c2e, 0x0b61, &seen);
+  ck_assert (wait_for (scanner, &seen, is_connected, GINT_TO_POINTER (TRUE)));
+  ck_assert_ptr_nonnull (strstr (ct_usb_scanner_get_device_name (scanner), "device 001"));
+
+  /* The cable comes out: the device disappears from sysfs (a "remove"
+   * uevent) and its transfers fail. */
+  g_mutex_lock (&mock->lock);
+  mock->unplugged = TRUE;
+  g_mutex_unlock (&mock->lock);
+  ck_assert (wait_for (scanner, &seen, is_connected, GINT_TO_POINTER (FALSE)));
+  umockdev_testbed_remove_device (mock->testbed, "/sys/devices/usb1");
+
+  /* Plugged into another port: a new device address, found again. */
+  g_mutex_lock (&mock->lock);
+  mock->unplugged = FALSE;
+  g_mutex_unlock (&mock->lock);
+  mock_add_device (keyboard_descriptors, 7);
+  ck_assert_msg (wait_for (scanner, &seen, is_connected, GINT_TO_POINTER (TRUE)), "new device not found");
+  ck_assert_ptr_nonnull (strstr (ct_usb_scanner_get_device_name (scanner), "device 007"));
+  queue_fixture ("digits.hex");
+  ck_assert (wait_for (scanner, &seen, has_scans, GUINT_TO_POINTER (1)));
+  ck_assert_str_eq (((CtScan *) g_ptr_array_index (seen.scans, 0))->text, "8888000012345674");
+
+  g_object_unref (scanner);
+  seen_clear (&seen);
+  mock_teardown ();
+}
+END_TEST
+
 START_TEST (test_usb_reader_leaves_other_vendors_alone)
 {
   Seen seen;
@@ -717,6 +780,7 @@ usb_reader_suite (void)
   tcase_add_test (tc, test_usb_reader_keyboard_scanner_scans);
   tcase_add_test (tc, test_usb_reader_pos_scanner_mode_from_descriptor);
   tcase_add_test (tc, test_usb_reader_unplug_mid_scan_then_replug);
+  tcase_add_test (tc, test_usb_reader_replugged_as_new_device);
   tcase_add_test (tc, test_usb_reader_leaves_other_vendors_alone);
   tcase_add_test (tc, test_usb_list_devices_shows_ids_names_mode);
   suite_add_tcase (s, tc);
