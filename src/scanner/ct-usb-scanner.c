@@ -451,7 +451,10 @@ transfer_cb (struct libusb_transfer *transfer)
   OpenDevice *dev = self->dev;
   gboolean resubmit = FALSE;
 
-  g_assert (dev != NULL && dev->transfer == transfer);
+  /* A transfer left behind by a device that was closed while it would not
+   * cancel belongs to nobody any more. */
+  if (dev == NULL || dev->transfer != transfer)
+    return;
 
   switch (transfer->status)
     {
