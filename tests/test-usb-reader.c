@@ -9,13 +9,17 @@
  * LD_PRELOAD=libumockdev-preload.so.0 (umockdev-wrapper), under timeout. */
 
 #include <check.h>
+#include <glib/gstdio.h>
 #include <errno.h>
 #include <linux/ioctl.h>
 #include <linux/usbdevice_fs.h>
+#include <stdio.h>
 #include <string.h>
 #include <umockdev.h>
+#include <unistd.h>
 
 #include "ct-capture.h"
+#include "ct-cli.h"
 #include "ct-usb-scanner.h"
 
 #define WAIT_US (8 * G_USEC_PER_SEC)
@@ -726,6 +730,69 @@ START_TEST (test_usb_list_devices_shows_ids_names_mode)
 }
 END_TEST
 
+/* Runs a cardtill-cli scanner command in this process (so that it sees the
+ * testbed) and returns what it printed on stdout. */
+static char *
+run_cli_scanner (int   *status,
+                 char **argv)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  CtCli cli = { 0 };
+  int fd, saved;
+
+  fd = g_file_open_tmp ("ct-cli-out-XXXXXX", &path, &error);
+  ck_assert_int_ge (fd, 0);
+  fflush (stdout);
+  saved = dup (STDOUT_FILENO);
+  dup2 (fd, STDOUT_FILENO);
+  *status = ct_cli_cmd_scanner (&cli, (int) g_strv_length (argv), argv);
+  fflush (stdout);
+  dup2 (saved, STDOUT_FILENO);
+  close (saved);
+  close (fd);
+  ck_assert (g_file_get_contents (path, &out, NULL, NULL));
+  g_unlink (path);
+  return out;
+}
+
+START_TEST (test_usb_cli_scanner_listen_prints_scans)
+{
+  char *argv[] = { "scanner", "listen", "--device", "0c2e:0b61", "--count", "2", "--timeout", "20", NULL };
+  g_autofree char *out = NULL;
+  int status = -1;
+
+  mock_setup (keyboard_descriptors, FALSE);
+  /* Recorded reports wait in the device until the reader asks for them. */
+  queue_fixture ("digits.hex");
+  queue_fixture ("letters-shift.hex");
+  out = run_cli_scanner (&status, argv);
+  ck_assert_int_eq (status, 0);
+  ck_assert_str_eq (out, "8888000012345674\nAB-12cd_Z\n");
+  g_mutex_lock (&mock->lock);
+  ck_assert_uint_eq (mock->releases, 1);
+  g_mutex_unlock (&mock->lock);
+  mock_teardown ();
+}
+END_TEST
+
+START_TEST (test_usb_cli_scanner_list_shows_device)
+{
+  char *argv[] = { "scanner", "list", NULL };
+  g_autofree char *out = NULL;
+  int status = -1;
+
+  mock_setup (pos_descriptors, TRUE);
+  out = run_cli_scanner (&status, argv);
+  ck_assert_int_eq (status, 0);
+  ck_assert_ptr_nonnull (strstr (out, "0c2e:0b62"));
+  ck_assert_ptr_nonnull (strstr (out, "Honeywell Voyager 1250g"));
+  ck_assert_ptr_nonnull (strstr (out, "[scanner vendor]"));
+  mock_teardown ();
+}
+END_TEST
+
 START_TEST (test_usb_parse_vid_pid)
 {
   guint16 v, p;
@@ -783,6 +850,8 @@ usb_reader_suite (void)
   tcase_add_test (tc, test_usb_reader_replugged_as_new_device);
   tcase_add_test (tc, test_usb_reader_leaves_other_vendors_alone);
   tcase_add_test (tc, test_usb_list_devices_shows_ids_names_mode);
+  tcase_add_test (tc, test_usb_cli_scanner_listen_prints_scans);
+  tcase_add_test (tc, test_usb_cli_scanner_list_shows_device);
   suite_add_tcase (s, tc);
   tcase_add_test (pure, test_usb_parse_vid_pid);
   tcase_add_test (pure, test_usb_udev_rule_covers_known_vendors);

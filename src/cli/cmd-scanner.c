@@ -254,6 +254,9 @@ scanner_listen (CtCli  *cli,
 
   ct_usb_scanner_stop (scanner);
   g_signal_handlers_disconnect_by_data (scanner, &listen);
+  /* Deliveries still queued hold references to the scanner. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   return listen.status;
 }
 

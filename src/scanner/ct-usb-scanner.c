@@ -398,13 +398,22 @@ post (CtUsbScanner *self,
       gboolean      connected)
 {
   Delivery *d = g_new0 (Delivery, 1);
+  GSource *source;
 
   d->self = g_object_ref (self);
   d->kind = kind;
   d->scan = scan;
   d->text = g_strdup (text);
   d->connected = connected;
-  g_main_context_invoke_full (self->context, G_PRIORITY_HIGH, deliver_cb, d, delivery_free);
+  /* Always through a source: g_main_context_invoke() would run the
+   * callback right here on the reader thread whenever the context happens
+   * not to be owned at this moment. */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, deliver_cb, d, delivery_free);
+  g_source_set_static_name (source, "[ct-usb-scanner] deliver");
+  g_source_attach (source, self->context);
+  g_source_unref (source);
 }
 
 static void
