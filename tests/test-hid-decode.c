@@ -371,6 +371,31 @@ START_TEST (test_hid_reset_forgets_partial)
 }
 END_TEST
 
+START_TEST (test_hid_keyboard_report_with_report_id)
+{
+  g_autoptr(CtHidDecoder) d = ct_hid_decoder_new (CT_HID_MODE_AUTO);
+  guint8 r[4][9] = {
+    { 0x01, 0x02, 0, 0x04 },  /* id 1, Shift, a */
+    { 0x01, 0, 0, 0 },
+    { 0x01, 0, 0, 0x1e },     /* 1 */
+    { 0x01, 0, 0, 0x28 },     /* Enter */
+  };
+  g_autoptr(CtScan) scan = NULL;
+
+  for (guint i = 0; i < 4; i++)
+    {
+      CtScan *s = NULL;
+
+      ck_assert (ct_hid_decoder_feed (d, r[i], 9, &s, NULL));
+      if (s != NULL)
+        scan = s;
+    }
+  ck_assert_int_eq (ct_hid_decoder_get_mode (d), CT_HID_MODE_KEYBOARD);
+  ck_assert_ptr_nonnull (scan);
+  ck_assert_str_eq (scan->text, "A1");
+}
+END_TEST
+
 START_TEST (test_hid_escape_keeps_utf8)
 {
   g_autofree char *a = ct_hid_escape_bytes ("卡号\x01", strlen ("卡号\x01"));
@@ -408,6 +433,7 @@ hid_decode_suite (void)
   tcase_add_test (unit, test_hid_pos_symbology_without_bracket);
   tcase_add_test (unit, test_hid_pos_error_mid_continuation_drops_code);
   tcase_add_test (unit, test_hid_reset_forgets_partial);
+  tcase_add_test (unit, test_hid_keyboard_report_with_report_id);
   tcase_add_test (unit, test_hid_escape_keeps_utf8);
   suite_add_tcase (s, unit);
   return s;

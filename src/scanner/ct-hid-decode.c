@@ -502,10 +502,18 @@ feed_keyboard (CtHidDecoder *self,
                CtScan      **out_scan,
                GError      **error)
 {
-  const guint8 *keys = report + 2;
-  guint8 modifiers = report[0];
+  const guint8 *keys;
+  guint8 modifiers;
   g_autoptr(GError) local_error = NULL;
   gboolean ok = TRUE;
+
+  /* A keyboard interface in report protocol with report ids puts the id
+   * in front of the boot layout. */
+  if (length == BOOT_REPORT_SIZE + 1 && report[0] != 0)
+    {
+      report++;
+      length--;
+    }
 
   if (length < BOOT_REPORT_SIZE)
     {
@@ -523,6 +531,9 @@ feed_keyboard (CtHidDecoder *self,
                    length, BOOT_REPORT_SIZE);
       return FALSE;
     }
+
+  keys = report + 2;
+  modifiers = report[0];
 
   /* A rollover error report says "too many keys": it carries no key state,
    * so the previous state stays and nothing is emitted. */
@@ -676,6 +687,8 @@ ct_hid_decoder_feed (CtHidDecoder *self,
         self->mode = CT_HID_MODE_KEYBOARD;
       else if (length > POS_HEADER_SIZE && report[0] == POS_REPORT_ID)
         self->mode = CT_HID_MODE_POS;
+      else if (length == BOOT_REPORT_SIZE + 1 && report[0] != 0)
+        self->mode = CT_HID_MODE_KEYBOARD;
       else
         {
           g_set_error (error, CT_HID_ERROR, CT_HID_ERROR_BAD_REPORT,
