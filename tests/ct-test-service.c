@@ -34,6 +34,7 @@ struct _CtTestService
 
 struct _CtTestClient
 {
+  guint  connects;
   CURL  *curl;
   char  *base;
   char  *ca;
@@ -407,6 +408,12 @@ ct_test_client_new_for_token (CtTestService *svc,
   client->base = g_strdup (svc->url);
   client->ca = svc->https ? g_strdup (svc->cert) : NULL;
   client->token = g_strdup (token);
+  curl_easy_setopt (client->curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (client->curl, CURLOPT_TIMEOUT, 60L);
+  if (client->ca != NULL)
+    curl_easy_setopt (client->curl, CURLOPT_CAINFO, client->ca);
+  curl_easy_setopt (client->curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt (client->curl, CURLOPT_HEADERFUNCTION, on_header);
   return client;
 }
 
@@ -414,6 +421,12 @@ CtTestClient *
 ct_test_client_new (CtTestService *svc)
 {
   return ct_test_client_new_for_token (svc, svc->token);
+}
+
+guint
+ct_test_client_get_connects (CtTestClient *client)
+{
+  return client->connects;
 }
 
 void
@@ -448,13 +461,9 @@ ct_test_client_request_len (CtTestClient  *client,
   CURLcode rc;
 
   resp->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  curl_easy_reset (c);
+  /* No curl_easy_reset(): the handle keeps its TLS setup and connection,
+   * and every per-request option is set again below. */
   curl_easy_setopt (c, CURLOPT_URL, url);
-  curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, method);
-  curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (c, CURLOPT_TIMEOUT, 60L);
-  if (client->ca != NULL)
-    curl_easy_setopt (c, CURLOPT_CAINFO, client->ca);
   if (authorization != NULL)
     auth = g_strconcat ("Authorization: ", authorization, NULL);
   else if (client->token != NULL)
@@ -470,15 +479,19 @@ ct_test_client_request_len (CtTestClient  *client,
   if (body != NULL)
     {
       headers = curl_slist_append (headers, "Content-Type: application/json");
-      curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
       curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_len);
+      curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
     }
   else if (g_str_equal (method, "GET"))
     curl_easy_setopt (c, CURLOPT_HTTPGET, 1L);
+  else
+    {
+      curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) 0);
+      curl_easy_setopt (c, CURLOPT_POSTFIELDS, "");
+    }
+  curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt (c, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt (c, CURLOPT_WRITEDATA, buf);
-  curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt (c, CURLOPT_HEADERDATA, resp->headers);
   rc = curl_easy_perform (c);
   curl_slist_free_all (headers);
@@ -489,6 +502,12 @@ ct_test_client_request_len (CtTestClient  *client,
       return NULL;
     }
   curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &resp->status);
+  {
+    long connects = 0;
+
+    curl_easy_getinfo (c, CURLINFO_NUM_CONNECTS, &connects);
+    client->connects += connects;
+  }
   resp->body_len = buf->len;
   resp->body = g_string_free (g_steal_pointer (&buf), FALSE);
   return resp;

@@ -69,6 +69,8 @@ CtTestClient   *ct_test_client_new            (CtTestService  *svc);
 CtTestClient   *ct_test_client_new_for_token  (CtTestService  *svc,
                                                const char     *token);
 void            ct_test_client_free           (CtTestClient   *client);
+/* How many connections the client opened so far (keep-alive check). */
+guint           ct_test_client_get_connects   (CtTestClient   *client);
 /* @idem_key may be NULL (no header); @body may be NULL. */
 CtTestResponse *ct_test_client_request        (CtTestClient   *client,
                                                const char     *method,

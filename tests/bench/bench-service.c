@@ -25,6 +25,7 @@ typedef struct
   guint          payments;
   guint          topups;
   guint          failures;
+  guint          connects;
 } Till;
 
 static char *
@@ -75,6 +76,7 @@ till_main (gpointer data)
           g_array_append_val (t->latencies, elapsed);
         }
     }
+  t->connects = ct_test_client_get_connects (client);
   return NULL;
 }
 
@@ -98,7 +100,7 @@ main (int    argc,
   CtTestService *svc;
   Till *tills;
   GThread **threads;
-  guint payments = 0, topups = 0, failures = 0;
+  guint payments = 0, topups = 0, failures = 0, connects = 0;
   gint64 t0, t1;
 
   if (g_getenv ("CT_BENCH_TILLS"))
@@ -163,6 +165,7 @@ main (int    argc,
       payments += tills[i].payments;
       topups += tills[i].topups;
       failures += tills[i].failures;
+      connects += tills[i].connects;
       g_array_append_vals (all, tills[i].latencies->data, tills[i].latencies->len);
     }
   g_array_sort (all, cmp_i64);
@@ -170,7 +173,7 @@ main (int    argc,
 
   printf ("tills: %u, seconds: %.1f, threads per service: default (one per processor)\n",
           n_tills, (t1 - t0) / 1e6);
-  printf ("payments: %u, top-ups: %u, failed: %u\n", payments, topups, failures);
+  printf ("payments: %u, top-ups: %u, failed: %u, connections opened: %u\n", payments, topups, failures, connects);
   printf ("payments/s: %.0f (all writes/s: %.0f)\n", payments / ((t1 - t0) / 1e6),
           (payments + topups) / ((t1 - t0) / 1e6));
   if (all->len > 0)
