@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -87,127 +86,15 @@ on_answer (GBytes   *body,
     }
 }
 
-static char *
-read_pin (const char  *pin_file,
-          GError     **error)
-{
-  g_autofree char *contents = NULL;
-  char buf[256];
-  struct termios old, quiet;
-  gboolean echo_off;
-
-  if (pin_file != NULL)
-    {
-      char *nl;
-
-      if (!g_file_get_contents (pin_file, &contents, NULL, error))
-        return NULL;
-      nl = strpbrk (contents, "\r\n");
-      if (nl != NULL)
-        *nl = '\0';
-      return g_steal_pointer (&contents);
-    }
-
-  if (!isatty (STDIN_FILENO))
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                   "An import needs the manager's PIN: give --pin-file F (stdin is not a terminal)");
-      return NULL;
-    }
-  fprintf (stderr, "Manager PIN: ");
-  fflush (stderr);
-  echo_off = tcgetattr (STDIN_FILENO, &old) == 0;
-  if (echo_off)
-    {
-      quiet = old;
-      quiet.c_lflag &= ~(tcflag_t) ECHO;
-      tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
-    }
-  if (fgets (buf, sizeof buf, stdin) == NULL)
-    buf[0] = '\0';
-  if (echo_off)
-    tcsetattr (STDIN_FILENO, TCSAFLUSH, &old);
-  fprintf (stderr, "\n");
-  buf[strcspn (buf, "\r\n")] = '\0';
-  return g_strdup (buf);
-}
-
-/* The connected client: main.c's when it made one, else one made here from
- * the same options. */
-static CtClient *
-import_client (CtCli   *cli,
-               GError **error)
-{
-  g_autoptr(CtClientConfig) config = NULL;
-  g_autoptr(CtClient) client = NULL;
-  g_autofree char *generated_pin = NULL;
-
-  if (cli->client != NULL)
-    return g_object_ref (CT_CLIENT (cli->client));
-
-  config = ct_client_config_new ();
-  config->service_url = g_strdup (cli->service_url);
-  config->token = g_strdup (cli->token);
-  config->ca_file = g_strdup (cli->ca_file);
-  config->pin_pubkey = g_strdup (cli->pin_pubkey);
-  config->data_dir = g_strdup (cli->data_dir);
-  if (!ct_client_config_fill_defaults (config, error))
-    return NULL;
-  client = ct_client_new (config, error);
-  if (client == NULL)
-    return NULL;
-  if (!ct_client_start (client, NULL, &generated_pin, NULL, error))
-    return NULL;
-  if (generated_pin != NULL)
-    fprintf (stderr, "cardtill-cli: first run: the manager PIN is %s (write it down)\n",
-             generated_pin);
-  return g_steal_pointer (&client);
-}
-
+/* Exit status for an error that stopped the run: the client's own
+ * mapping for the client's errors; a cancelled or unreadable file else. */
 static int
-exit_for_error (const GError *error)
+exit_for_error (CtCli        *cli,
+                const GError *error)
 {
   if (error->domain == CT_CLIENT_ERROR)
-    {
-      switch ((CtClientError) error->code)
-        {
-        case CT_CLIENT_ERROR_QUEUED:
-        case CT_CLIENT_ERROR_UNREACHABLE:
-        case CT_CLIENT_ERROR_OFFLINE_REFUSED:
-          return CT_EXIT_NOT_APPLIED;
-        case CT_CLIENT_ERROR_INVALID_INPUT:
-        case CT_CLIENT_ERROR_CONFIG:
-          return CT_EXIT_USAGE;
-        case CT_CLIENT_ERROR_LOCAL:
-        case CT_CLIENT_ERROR_EMBEDDED:
-        case CT_CLIENT_ERROR_TLS:
-        case CT_CLIENT_ERROR_BAD_ANSWER:
-          return CT_EXIT_LOCAL;
-        case CT_CLIENT_ERROR_BAD_REQUEST:
-        case CT_CLIENT_ERROR_IDEMPOTENCY_KEY_MISSING:
-        case CT_CLIENT_ERROR_UNAUTHORIZED:
-        case CT_CLIENT_ERROR_FORBIDDEN:
-        case CT_CLIENT_ERROR_CARD_NOT_FOUND:
-        case CT_CLIENT_ERROR_NOT_FOUND:
-        case CT_CLIENT_ERROR_CARD_FROZEN:
-        case CT_CLIENT_ERROR_INSUFFICIENT_BALANCE:
-        case CT_CLIENT_ERROR_INSUFFICIENT_POOL:
-        case CT_CLIENT_ERROR_ALREADY_REFUNDED:
-        case CT_CLIENT_ERROR_CARD_EXISTS:
-        case CT_CLIENT_ERROR_PACKAGE_CHANGED:
-        case CT_CLIENT_ERROR_REQUEST_IN_PROGRESS:
-        case CT_CLIENT_ERROR_PAYLOAD_TOO_LARGE:
-        case CT_CLIENT_ERROR_INVALID_AMOUNT:
-        case CT_CLIENT_ERROR_INVALID_CARD_NO:
-        case CT_CLIENT_ERROR_IDEMPOTENCY_KEY_REUSED:
-        case CT_CLIENT_ERROR_PIN_LOCKED:
-        case CT_CLIENT_ERROR_RATE_LIMITED:
-        case CT_CLIENT_ERROR_INTERNAL:
-        case CT_CLIENT_ERROR_OTHER_REFUSAL:
-        default:
-          return CT_EXIT_REFUSED;
-        }
-    }
+    return ct_cli_report_error (cli, error);
+  fprintf (stderr, "cardtill-cli: %s\n", error->message);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return CT_EXIT_NOT_APPLIED;
   if (error->domain == G_IO_ERROR || error->domain == G_FILE_ERROR)
@@ -249,8 +136,7 @@ ct_cli_cmd_import (CtCli  *cli,
   g_autoptr(GError) error = NULL;
   g_autoptr(GFile) file = NULL;
   g_autoptr(CtLegacyImport) import = NULL;
-  g_autoptr(CtClient) client = NULL;
-  g_autoptr(CtMerchant) merchant = NULL;
+  CtClient *client = NULL;
   g_autofree char *pin = NULL;
   g_autofree char *totals_text = NULL;
   CtImportOptions options = { CT_CSV_ENCODING_AUTO, NULL, 2, NULL };
@@ -288,22 +174,14 @@ ct_cli_cmd_import (CtCli  *cli,
 
   if (!dry_run)
     {
-      pin = read_pin (pin_file != NULL ? pin_file : cli->manager_pin_file, &error);
+      pin = ct_cli_read_pin (cli, pin_file, &error);
       if (pin == NULL)
-        {
-          print_error (error);
-          return error->domain == G_FILE_ERROR ? CT_EXIT_LOCAL : CT_EXIT_USAGE;
-        }
-      client = import_client (cli, &error);
+        return exit_for_error (cli, error);
+      client = ct_cli_get_client (cli, &error);
       if (client == NULL)
-        {
-          print_error (error);
-          return exit_for_error (error);
-        }
-      merchant = ct_client_dup_merchant (client);
-      if (merchant != NULL)
-        options.minor_units = merchant->minor_units;
+        return exit_for_error (cli, error);
     }
+  options.minor_units = ct_cli_minor_units (cli);
 
   file = g_file_new_for_commandline_arg (argv[1]);
   import = ct_legacy_import_open (file, &options, NULL, &error);
@@ -380,11 +258,11 @@ ct_cli_cmd_import (CtCli  *cli,
 
   if (!ok)
     {
-      print_error (error);
+      status = exit_for_error (cli, error);
       if (!dry_run)
         fprintf (stderr, "cardtill-cli: import stopped after %u chunks; run the same command "
                  "again to resume (nothing is imported twice)\n", progress.chunks);
-      return exit_for_error (error);
+      return status;
     }
   if (run.report_error != NULL)
     {
