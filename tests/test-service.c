@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -994,6 +995,118 @@ START_TEST (test_service_sigterm_shuts_down_cleanly)
 }
 END_TEST
 
+START_TEST (test_service_second_serve_on_the_same_database_is_refused)
+{
+  g_autofree char *out = NULL;
+  int status = ct_test_service_admin (svc, &out, "serve", "--listen", "127.0.0.1:0", "--insecure-http", NULL);
+
+  ck_assert_int_eq (status, 4);
+}
+END_TEST
+
+START_TEST (test_service_requests_share_one_keep_alive_connection)
+{
+  g_autofree char *card = issue_card ("Keep", NULL);
+  g_autoptr(CtTestClient) c = ct_test_client_new (svc);
+
+  topup (card, "p100");
+  for (int i = 0; i < 20; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
+      g_autofree char *key = g_strdup_printf ("keep-%d", i);
+      g_autoptr(CtTestResponse) r = ct_test_client_request (c, "POST", path, key,
+                                                            "{\"amount\":1,\"operator\":\"op\"}", NULL);
+      g_autoptr(CtTestResponse) g = ct_test_client_request (c, "GET", "/v1/merchant", NULL, NULL, NULL);
+      expect_status (r, 201, NULL);
+      expect_status (g, 200, NULL);
+    }
+  ck_assert_uint_eq (ct_test_client_get_connects (c), 1);
+}
+END_TEST
+
+START_TEST (test_service_database_failure_is_500_and_not_stored)
+{
+  const char *args[] = { "--busy-timeout", "200", NULL };
+  g_autoptr(GError) error = NULL;
+  CtTestService *other = ct_test_service_start_full (TRUE, args, &error);
+  g_autoptr(CtTestClient) c = NULL;
+  g_autoptr(CtTestResponse) issued = NULL, failed = NULL, retried = NULL;
+  g_autofree char *card = NULL, *path = NULL;
+  sqlite3 *db = NULL;
+
+  ck_assert_msg (other != NULL, "%s", error ? error->message : "");
+  c = ct_test_client_new (other);
+  issued = ct_test_client_request (c, "POST", "/v1/cards", "i-1",
+                                   "{\"member\":{\"name\":\"Busy\"},\"operator\":\"op\"," MGR "}", NULL);
+  expect_status (issued, 201, NULL);
+  card = json_str_at (issued->body, "card_no");
+  path = g_strdup_printf ("/v1/cards/%s/topups", card);
+  /* Another connection holds the write lock longer than the service waits. */
+  ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (other), &db), SQLITE_OK);
+  ck_assert_int_eq (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+  failed = ct_test_client_request (c, "POST", path, "t-1", "{\"package_id\":\"p100\",\"operator\":\"op\"}", NULL);
+  expect_status (failed, 500, "internal");
+  sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close (db);
+  /* A 5xx is not kept with the key: the retry runs for real, once. */
+  retried = ct_test_client_request (c, "POST", path, "t-1", "{\"package_id\":\"p100\",\"operator\":\"op\"}", NULL);
+  expect_status (retried, 201, NULL);
+  ck_assert_ptr_null (ct_test_response_header (retried, "Idempotent-Replayed"));
+  ck_assert_int_eq (json_int_at (retried->body, "card.balance"), 11000);
+  g_clear_pointer (&c, ct_test_client_free);
+  ct_test_service_free (other);
+}
+END_TEST
+
+typedef struct
+{
+  CtTestService  *svc;
+  char           *path;
+  CtTestResponse *resp;
+} InFlight;
+
+static gpointer
+in_flight_request (gpointer data)
+{
+  InFlight *f = data;
+  g_autoptr(CtTestClient) c = ct_test_client_new (f->svc);
+
+  f->resp = ct_test_client_request (c, "POST", f->path, "flight-1", "{\"amount\":100,\"operator\":\"op\"}", NULL);
+  return NULL;
+}
+
+START_TEST (test_service_sigterm_finishes_the_request_in_flight)
+{
+  g_autofree char *card = issue_card ("Flight", NULL);
+  InFlight f = { svc, NULL, NULL };
+  sqlite3 *db = NULL;
+  GThread *t;
+
+  topup (card, "p100");
+  f.path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
+  ck_assert_int_eq (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+  t = g_thread_new ("flight", in_flight_request, &f);
+  g_usleep (400 * 1000);
+  kill (ct_test_service_get_pid (svc), SIGTERM);
+  g_usleep (400 * 1000);
+  sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close (db);
+  g_thread_join (t);
+  ck_assert_ptr_nonnull (f.resp);
+  expect_status (f.resp, 201, NULL);
+  ck_assert_int_eq (json_int_at (f.resp->body, "card.balance"), 10900);
+  ct_test_response_free (f.resp);
+  g_free (f.path);
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  /* Back up for the teardown's ledger check. */
+  ck_assert (ct_test_service_restart (svc, NULL));
+  ct_test_client_free (cl);
+  cl = ct_test_client_new (svc);
+  ck_assert_int_eq (balance_of (card), 10900);
+}
+END_TEST
+
 START_TEST (test_service_cli_exit_codes)
 {
   g_autofree char *dir = g_dir_make_tmp ("ct-cli-XXXXXX", NULL);
@@ -1087,7 +1200,11 @@ service_suite (void)
                        test_service_keys_are_scoped_to_the_till,
                        test_service_retry_while_running_is_request_in_progress } },
     { "transport", { test_service_rate_limit_answers_429_with_retry_after, test_service_plain_http_only_on_loopback,
-                     test_service_sigterm_shuts_down_cleanly, test_service_cli_exit_codes } },
+                     test_service_sigterm_shuts_down_cleanly, test_service_cli_exit_codes,
+                     test_service_second_serve_on_the_same_database_is_refused,
+                     test_service_requests_share_one_keep_alive_connection,
+                     test_service_database_failure_is_500_and_not_stored,
+                     test_service_sigterm_finishes_the_request_in_flight } },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

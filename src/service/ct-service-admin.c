@@ -35,6 +35,7 @@ static const char usage_text[] =
   "  package add --id ID --amount A (--bonus A | --bonus-bp N)\n"
   "  package remove --id ID\n"
   "  serve --listen ADDR:PORT --cert F --key F [--insecure-http] [--rate-limit N] [--threads N]\n"
+  "        [--busy-timeout MS]\n"
   "  gen-cert --cert F --key F [--ip 127.0.0.1] [--days 825]\n"
   "\n"
   "Amounts are in major units (\"100.00\"). Exit status: 0 done, 1 usage, 2 refused, 4 local failure.\n";
@@ -549,7 +550,7 @@ cmd_serve (int    argc,
            char **argv)
 {
   CtServiceOptions opts = { 0 };
-  gint rate = 0, threads = 0;
+  gint rate = 0, threads = 0, busy = 0;
   GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &opts.db_path, "The service database", "PATH" },
     { "listen", 0, 0, G_OPTION_ARG_STRING, &opts.listen, "Address and port (port 0: any free port)", "ADDR:PORT" },
@@ -558,6 +559,7 @@ cmd_serve (int    argc,
     { "insecure-http", 0, 0, G_OPTION_ARG_NONE, &opts.insecure_http, "Plain HTTP (loopback only, for tests)", NULL },
     { "rate-limit", 0, 0, G_OPTION_ARG_INT, &rate, "Requests per second per till (0: off)", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: one per processor)", "N" },
+    { "busy-timeout", 0, 0, G_OPTION_ARG_INT, &busy, "How long a write waits for a database lock (10000 ms)", "MS" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -569,12 +571,13 @@ cmd_serve (int    argc,
     return status;
   if (opts.db_path == NULL || opts.listen == NULL)
     return usage_error ("serve: --db and --listen are required");
-  if (rate < 0 || threads < 0 || threads > 256)
+  if (rate < 0 || threads < 0 || threads > 256 || busy < 0)
     return usage_error ("serve: --rate-limit and --threads take a positive number");
   if (!opts.insecure_http && (opts.cert_file == NULL || opts.key_file == NULL))
     return usage_error ("serve: HTTPS needs --cert and --key (make them with `cardtill-service gen-cert`)");
   opts.rate_limit = (guint) rate;
   opts.threads = (guint) threads;
+  opts.busy_timeout_ms = (guint) busy;
 
   /* Every thread inherits this mask, so only sigwait() below sees the
    * signals and the shutdown runs in an ordinary thread context. */

@@ -111,6 +111,7 @@ typedef struct
   gboolean  insecure_http;
   guint     rate_limit;    /* requests per second per till, 0 = off */
   guint     threads;       /* 0 = one per processor */
+  guint     busy_timeout_ms; /* 0 = the store's default */
 } CtServiceOptions;
 
 GQuark      ct_service_error_quark  (void);

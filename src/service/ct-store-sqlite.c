@@ -223,7 +223,7 @@ conn_open (const char  *path,
       conn_free (c);
       return NULL;
     }
-  sqlite3_busy_timeout (c->db, 10000);
+  sqlite3_busy_timeout (c->db, CT_STORE_BUSY_TIMEOUT_MS);
   sqlite3_extended_result_codes (c->db, 1);
   if (!conn_exec (c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;", error))
     {
@@ -510,6 +510,13 @@ ct_store_free (CtStore *store)
   g_mutex_clear (&store->claims_lock);
   g_free (store->path);
   g_free (store);
+}
+
+void
+ct_store_set_busy_timeout (CtStore *store,
+                           guint    ms)
+{
+  sqlite3_busy_timeout (store->writer->db, (int) MIN (ms, (guint) G_MAXINT));
 }
 
 gpointer

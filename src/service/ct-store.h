@@ -155,6 +155,11 @@ CtStore  *ct_store_open              (const char       *path,
                                       guint             readers,
                                       GError          **error);
 void      ct_store_free              (CtStore          *store);
+/* How long the writer waits for a lock held by another connection (an
+ * admin command) before the write fails; 10 s by default. */
+#define CT_STORE_BUSY_TIMEOUT_MS 10000
+void      ct_store_set_busy_timeout  (CtStore          *store,
+                                      guint             ms);
 
 /* Write transactions (one writer at a time). */
 gboolean  ct_store_begin             (CtStore *store, GError **error);
