@@ -5,56 +5,975 @@
 
 #include <check.h>
 #include <adwaita.h>
+#include <glib/gstdio.h>
 
+#include "ct-card-view.h"
+#include "ct-format.h"
+#include "ct-hid-decode.h"
+#include "ct-keypad.h"
+#include "ct-manager-actions.h"
+#include "ct-members-page.h"
+#include "ct-pay-page.h"
+#include "ct-pin-dialog.h"
+#include "ct-receipt-page.h"
+#include "ct-scan-page.h"
 #include "ct-screenshot.h"
+#include "ct-settings-page.h"
+#include "ct-sync-page.h"
+#include "ct-test-service.h"
+#include "ct-topup-page.h"
 #include "ct-window.h"
 
-static char *
-png_path (const char *name)
+/* UI tests: the real window, driven through its actions and widgets,
+ * against a real cardtill-service over HTTPS on 127.0.0.1. Each test
+ * asserts what the screen shows and saves a PNG into the build dir. */
+
+static CtTestService *service;
+
+typedef struct
+{
+  CtClient  *client;
+  GSettings *settings;
+  CtSession *session;
+  CtWindow  *window;
+  char      *data_dir;
+} Till;
+
+static gboolean
+wait_until (gboolean (*predicate) (gpointer),
+            gpointer   data,
+            guint      timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!predicate (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+
+  return TRUE;
+}
+
+static void
+save_png (Till       *till,
+          GtkWidget  *widget,
+          const char *name)
 {
   const char *builddir = g_getenv ("CT_TOP_BUILDDIR");
   g_autofree char *dir = g_build_filename (builddir ? builddir : ".", "screenshots", NULL);
   g_autofree char *file = g_strdup_printf ("app-%s.png", name);
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_autoptr(GError) error = NULL;
 
   g_mkdir_with_parents (dir, 0755);
-  return g_build_filename (dir, file, NULL);
+  ct_screenshot_settle (350);
+  ck_assert_msg (ct_screenshot_save_png (widget ? widget : GTK_WIDGET (till->window), path, &error),
+                 "%s", error ? error->message : "");
+  ck_assert (g_file_test (path, G_FILE_TEST_IS_REGULAR));
 }
+
+static void
+async_done_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static gboolean
+result_arrived (gpointer data)
+{
+  return *(GAsyncResult **) data != NULL;
+}
+
+static GAsyncResult *
+wait_result (GAsyncResult **slot)
+{
+  ck_assert_msg (wait_until (result_arrived, slot, 20000), "no answer in time");
+  return *slot;
+}
+
+static Till *
+till_new_for (CtTestService *svc,
+              guint          queue_wait_ms)
+{
+  Till *till = g_new0 (Till, 1);
+  g_autoptr(CtClientConfig) config = ct_client_config_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *pin = NULL;
+
+  till->data_dir = g_dir_make_tmp ("cardtill-app-XXXXXX", &error);
+  ck_assert_msg (till->data_dir != NULL, "%s", error ? error->message : "");
+
+  config->service_url = g_strdup (ct_test_service_get_url (svc));
+  config->token = g_strdup (ct_test_service_get_token (svc));
+  config->ca_file = g_strdup (ct_test_service_get_ca_file (svc));
+  config->data_dir = g_strdup (till->data_dir);
+  config->operator_name = g_strdup ("alice");
+  config->connect_timeout_ms = 1000;
+  config->request_timeout_ms = 4000;
+  config->queue_wait_ms = queue_wait_ms;
+
+  till->client = ct_client_new (config, &error);
+  ck_assert_msg (till->client != NULL, "%s", error ? error->message : "");
+
+  ct_client_start_async (till->client, NULL, NULL, async_done_cb, &result);
+  ck_assert_msg (ct_client_start_finish (till->client, wait_result (&result), &pin, &error),
+                 "%s", error ? error->message : "");
+
+  till->settings = g_settings_new (APP_ID);
+  g_settings_set_string (till->settings, "manager-id", "");
+  g_settings_set_string (till->settings, "till-name", "Till 1");
+  till->session = ct_session_new (till->client, till->settings);
+  till->window = ct_window_new (NULL, till->session);
+  gtk_window_present (GTK_WINDOW (till->window));
+  ct_screenshot_settle (200);
+
+  return till;
+}
+
+static Till *
+till_new (void)
+{
+  return till_new_for (service, 3000);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    {
+      g_remove (path);
+      return;
+    }
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_remove (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+till_free (Till *till)
+{
+  gtk_window_destroy (GTK_WINDOW (till->window));
+  ct_screenshot_settle (50);
+  ct_client_shutdown (till->client);
+  g_clear_object (&till->session);
+  g_clear_object (&till->client);
+  g_clear_object (&till->settings);
+  remove_tree (till->data_dir);
+  g_free (till->data_dir);
+  g_free (till);
+}
+
+/* Makes a member through the client core (as a manager would) with
+ * @topup_package applied, and returns the card number. */
+static char *
+issue_card (Till       *till,
+            const char *name,
+            const char *phone,
+            const char *topup_package)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = NULL;
+
+  ct_client_card_issue_async (till->client, name, phone, "Gold", NULL,
+                              CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN,
+                              NULL, async_done_cb, &result);
+  card = ct_client_card_issue_finish (till->client, wait_result (&result), &error);
+  ck_assert_msg (card != NULL, "%s", error ? error->message : "");
+
+  if (topup_package != NULL)
+    {
+      g_autoptr(CtMerchant) merchant = ct_client_dup_merchant (till->client);
+      g_autoptr(GAsyncResult) topup = NULL;
+      g_autoptr(CtReceipt) receipt = NULL;
+
+      ck_assert (merchant != NULL);
+      ct_client_topup_package_async (till->client, card->card_no,
+                                     ct_merchant_find_package (merchant, topup_package),
+                                     NULL, async_done_cb, &topup);
+      receipt = ct_client_topup_finish (till->client, wait_result (&topup), &error);
+      ck_assert_msg (receipt != NULL, "%s", error ? error->message : "");
+    }
+
+  return g_strdup (card->card_no);
+}
+
+static void
+pay_directly (Till       *till,
+              const char *card_no,
+              int64_t     amount)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtReceipt) receipt = NULL;
+
+  ct_client_pay_async (till->client, card_no, amount, NULL, NULL, async_done_cb, &result);
+  receipt = ct_client_pay_finish (till->client, wait_result (&result), &error);
+  ck_assert_msg (receipt != NULL, "%s", error ? error->message : "");
+}
+
+static char *
+unique_phone (void)
+{
+  static guint counter;
+
+  return g_strdup_printf ("139%04u%04u", (guint) (g_get_real_time () / 1000 % 10000), ++counter);
+}
+
+static gboolean
+card_fresh (gpointer data)
+{
+  Till *till = data;
+  const CtCard *card = ct_session_get_card (till->session);
+
+  return card != NULL && !card->from_cache && !ct_session_get_refreshing (till->session);
+}
+
+static gboolean
+on_receipt (gpointer data)
+{
+  Till *till = data;
+
+  return g_strcmp0 (ct_window_get_page (till->window), "receipt") == 0;
+}
+
+static CtCardView *
+scan_card_view (Till *till)
+{
+  return ct_scan_page_get_card_view (CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan")));
+}
+
+static char *
+receipt_text (Till *till)
+{
+  return ct_receipt_page_get_text (CT_RECEIPT_PAGE (ct_window_get_page_widget (till->window, "receipt")));
+}
+
+static void
+scan_and_wait (Till       *till,
+               const char *card_no)
+{
+  ct_window_handle_scan (till->window, card_no);
+  ck_assert_msg (wait_until (card_fresh, till, 15000), "the card did not load");
+}
+
+/* Navigation */
 
 START_TEST (test_app_window_navigates_every_screen)
 {
   static const char *pages[] = { "scan", "topup", "pay", "members", "import", "sync", "settings" };
-  CtWindow *window = ct_window_new (NULL);
+  Till *till = till_new ();
 
-  gtk_window_present (GTK_WINDOW (window));
-  ct_screenshot_settle (300);
-
-  ck_assert_str_eq (ct_window_get_page (window), "scan");
+  ck_assert_str_eq (ct_window_get_page (till->window), "scan");
 
   for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
     {
-      g_autofree char *path = png_path (pages[i]);
-      g_autoptr(GError) error = NULL;
-
-      ck_assert (gtk_widget_activate_action (GTK_WIDGET (window), "win.page", "s", pages[i]));
-      ct_screenshot_settle (250);
-      ck_assert_str_eq (ct_window_get_page (window), pages[i]);
-      ck_assert_msg (ct_screenshot_save_png (GTK_WIDGET (window), path, &error),
-                     "%s", error ? error->message : "");
-      ck_assert (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+      ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", pages[i]));
+      ct_screenshot_settle (150);
+      ck_assert_str_eq (ct_window_get_page (till->window), pages[i]);
+      save_png (till, NULL, pages[i]);
     }
 
-  gtk_window_destroy (GTK_WINDOW (window));
+  /* The header names the store and till and says the till is online. */
+  ck_assert_msg (strstr (ct_window_get_header_text (till->window), "Test Shop") != NULL,
+                 "header: %s", ct_window_get_header_text (till->window));
+  ck_assert_msg (strstr (ct_window_get_header_text (till->window), "Till 1") != NULL,
+                 "header: %s", ct_window_get_header_text (till->window));
+  ck_assert_msg (g_str_has_prefix (ct_window_get_connection_text (till->window), "Online"),
+                 "connection: %s", ct_window_get_connection_text (till->window));
+
+  till_free (till);
 }
 END_TEST
+
+/* Scanning */
+
+static void
+feed_burst (Till       *till,
+            const char *text,
+            guint32    *time,
+            guint       gap_ms)
+{
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      guint keyval = gdk_unicode_to_keyval ((guchar) *p);
+
+      *time += gap_ms;
+      ct_window_wedge_key (till->window, keyval, *time, TRUE, FALSE, 0);
+      ct_window_wedge_key (till->window, keyval, *time + 1, FALSE, FALSE, 0);
+    }
+}
+
+START_TEST (test_app_scan_by_wedge_burst_shows_member)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Wedge Member", phone, "p100");
+  GtkEditable *search;
+  guint32 time = 100000;
+  gboolean taken;
+
+  /* The focus is in the members search: a scanner burst must not land
+   * there, and must show the member. */
+  ct_window_show_page (till->window, "members");
+  ct_screenshot_settle (100);
+  search = GTK_EDITABLE (gtk_root_get_focus (GTK_ROOT (till->window)));
+  ck_assert (GTK_IS_EDITABLE (search));
+
+  feed_burst (till, card_no, &time, 4);
+  taken = ct_window_wedge_key (till->window, GDK_KEY_Return, time + 4, TRUE, FALSE, 0);
+  ck_assert (taken);
+
+  ck_assert_str_eq (gtk_editable_get_text (search), "");
+  ck_assert_str_eq (ct_window_get_page (till->window), "scan");
+  ck_assert (wait_until (card_fresh, till, 15000));
+  ck_assert_str_eq (ct_card_view_get_balance_text (scan_card_view (till)), "¥110.00");
+  save_png (till, NULL, "scan-wedge");
+
+  /* Slow typing is a person: the characters reach the focused entry. */
+  ct_window_show_page (till->window, "members");
+  ct_screenshot_settle (100);
+  time += 10000;
+  feed_burst (till, "13", &time, 250);
+  ct_screenshot_settle (100);
+  ck_assert_str_eq (gtk_editable_get_text (GTK_EDITABLE (gtk_root_get_focus (GTK_ROOT (till->window)))), "13");
+
+  till_free (till);
+}
+END_TEST
+
+static guint8
+usage_for (char c)
+{
+  if (c >= '1' && c <= '9')
+    return 0x1e + (c - '1');
+  if (c == '0')
+    return 0x27;
+  if (c >= 'A' && c <= 'Z')
+    return 0x04 + (c - 'A');
+  return 0;
+}
+
+START_TEST (test_app_scan_by_replayed_hid_reports)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "HID Member", phone, "p200");
+  g_autoptr(CtHidDecoder) decoder = ct_hid_decoder_new (CT_HID_MODE_KEYBOARD);
+  g_autoptr(CtScan) scan = NULL;
+  g_autoptr(GError) error = NULL;
+  static const guint8 release[8] = { 0 };
+
+  /* A boot-keyboard scanner: one report with the key down, one with all
+   * keys up, per character, then Enter. */
+  for (const char *p = card_no; *p != '\0' && scan == NULL; p++)
+    {
+      guint8 down[8] = { 0, 0, usage_for (*p), 0, 0, 0, 0, 0 };
+
+      ck_assert (ct_hid_decoder_feed (decoder, down, 8, &scan, &error));
+      ck_assert (ct_hid_decoder_feed (decoder, release, 8, &scan, &error));
+    }
+  {
+    guint8 enter[8] = { 0, 0, 0x28, 0, 0, 0, 0, 0 };
+
+    ck_assert (ct_hid_decoder_feed (decoder, enter, 8, &scan, &error));
+  }
+  ck_assert_msg (scan != NULL, "the reports did not make a scan");
+  ck_assert_str_eq (scan->text, card_no);
+
+  /* The reader hands scans to the main loop; the window takes them. */
+  ct_window_show_page (till->window, "settings");
+  ct_window_handle_scan (till->window, scan->text);
+  ck_assert (wait_until (card_fresh, till, 15000));
+  /* On Settings the scan stays there as the test-scan field's result. */
+  ck_assert_str_eq (ct_window_get_page (till->window), "settings");
+  ck_assert_msg (strstr (ct_settings_page_get_last_scan (CT_SETTINGS_PAGE (ct_window_get_page_widget (till->window, "settings"))),
+                         card_no) != NULL, "last scan not shown");
+  save_png (till, NULL, "settings-test-scan");
+
+  ct_window_show_page (till->window, "scan");
+  ck_assert_str_eq (ct_card_view_get_balance_text (scan_card_view (till)), "¥230.00");
+  save_png (till, NULL, "scan-hid");
+
+  till_free (till);
+}
+END_TEST
+
+START_TEST (test_app_cached_card_shows_at_once_marked_refreshing)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Cached Member", phone, "p100");
+  CtCardView *view = scan_card_view (till);
+
+  scan_and_wait (till, card_no);
+  ct_session_clear_card (till->session);
+
+  /* Second scan: the cached card is on screen before any answer. */
+  ct_window_handle_scan (till->window, card_no);
+  ck_assert_str_eq (ct_card_view_get_balance_text (view), "¥110.00");
+  ck_assert_msg (strstr (ct_card_view_get_freshness_text (view), "Refreshing") != NULL,
+                 "freshness: %s", ct_card_view_get_freshness_text (view));
+  save_png (till, NULL, "scan-cached-refreshing");
+
+  ck_assert (wait_until (card_fresh, till, 15000));
+  ck_assert_str_eq (ct_card_view_get_freshness_text (view), "Up to date.");
+
+  till_free (till);
+}
+END_TEST
+
+START_TEST (test_app_typed_card_number_with_bad_check_digit_is_refused)
+{
+  Till *till = till_new ();
+  GtkEntry *entry = ct_scan_page_get_entry (CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan")));
+  const char *problem;
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), "8888 0000 0000 0001");
+  g_signal_emit_by_name (entry, "activate");
+  problem = ct_scan_page_get_problem (CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan")));
+  ck_assert_msg (problem != NULL && strstr (problem, "check digit") != NULL, "problem: %s", problem);
+  ck_assert (!ct_scan_page_is_showing_card (CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan"))));
+  save_png (till, NULL, "scan-typo");
+
+  till_free (till);
+}
+END_TEST
+
+/* Top up */
+
+START_TEST (test_app_topup_package_shows_bonus_and_receipt)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Topup Member", phone, NULL);
+  CtTopupPage *topup = CT_TOPUP_PAGE (ct_window_get_page_widget (till->window, "topup"));
+  g_autofree char *text = NULL;
+  g_autofree char *pdf = NULL;
+  g_autofree char *pdf_bytes = NULL;
+  gsize pdf_len = 0;
+
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "topup"));
+  ck_assert_uint_eq (ct_topup_page_get_n_packages (topup), 2);
+  ck_assert (ct_topup_page_select_package (topup, "p100"));
+  ck_assert_str_eq (ct_topup_page_get_summary (topup), "Top up ¥100.00 + ¥10.00 bonus");
+  ck_assert_str_eq (ct_topup_page_get_after (topup), "Balance after: ¥110.00");
+  save_png (till, NULL, "topup-confirm");
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (topup), "topup.confirm", NULL));
+  ck_assert_msg (wait_until (on_receipt, till, 15000), "no receipt: %s", ct_topup_page_get_problem (topup));
+
+  text = receipt_text (till);
+  ck_assert_msg (strstr (text, "Top-Up Receipt") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Paid in: ¥100.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Bonus: ¥10.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Balance before: ¥0.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Balance after: ¥110.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Operator: alice") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "pending sync") == NULL, "%s", text);
+  save_png (till, NULL, "topup-receipt");
+
+  /* The receipt prints (here: to a PDF). */
+  pdf = g_build_filename (till->data_dir, "receipt.pdf", NULL);
+  ck_assert (ct_receipt_export_pdf (ct_session_get_last_receipt (till->session),
+                                    GTK_WINDOW (till->window), pdf, NULL));
+  ck_assert (g_file_get_contents (pdf, &pdf_bytes, &pdf_len, NULL));
+  ck_assert (pdf_len > 4 && memcmp (pdf_bytes, "%PDF", 4) == 0);
+
+  /* Enter (Done) goes back to the scan screen with the new balance. */
+  ck_assert (gtk_widget_activate_action (ct_window_get_page_widget (till->window, "receipt"), "receipt.done", NULL));
+  ck_assert_str_eq (ct_window_get_page (till->window), "scan");
+  ck_assert_str_eq (ct_card_view_get_balance_text (scan_card_view (till)), "¥110.00");
+
+  till_free (till);
+}
+END_TEST
+
+/* Pay */
+
+START_TEST (test_app_pay_shows_balance_after_points_and_receipt)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Pay Member", phone, "p100");
+  CtPayPage *pay = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
+  g_autofree char *text = NULL;
+
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "pay"));
+
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "25.50");
+  ck_assert_str_eq (ct_pay_page_get_summary (pay), "Pay ¥25.50");
+  ck_assert_str_eq (ct_pay_page_get_after (pay), "Balance after: ¥84.50");
+  ck_assert_str_eq (ct_pay_page_get_points (pay), "Earns 25 points");
+  save_png (till, NULL, "pay-confirm");
+
+  g_signal_emit_by_name (ct_pay_page_get_amount_entry (pay), "activate");
+  ck_assert_msg (wait_until (on_receipt, till, 15000), "no receipt: %s", ct_pay_page_get_problem (pay));
+  text = receipt_text (till);
+  ck_assert_msg (strstr (text, "Payment Receipt") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Paid from card: ¥25.50") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Balance after: ¥84.50") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Points: +25 (25)") != NULL, "%s", text);
+  save_png (till, NULL, "pay-receipt");
+
+  till_free (till);
+}
+END_TEST
+
+START_TEST (test_app_pay_insufficient_balance_shows_shortfall)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Short Member", phone, "p100");
+  CtPayPage *pay = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
+
+  scan_and_wait (till, card_no);
+  ct_window_show_page (till->window, "pay");
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "150.00");
+  ck_assert_str_eq (ct_pay_page_get_after (pay), "Insufficient balance: ¥40.00 short");
+  ck_assert (!gtk_widget_activate_action (GTK_WIDGET (pay), "pay.confirm", NULL) ||
+             !ct_pay_page_is_busy (pay));
+  ct_screenshot_settle (100);
+  ck_assert_str_eq (ct_window_get_page (till->window), "pay");
+  save_png (till, NULL, "pay-insufficient");
+
+  till_free (till);
+}
+END_TEST
+
+static gboolean
+pin_dialog_up (gpointer data)
+{
+  return ct_pin_dialog_find () != NULL;
+}
+
+static gboolean
+pin_dialog_with_problem (gpointer data)
+{
+  CtPinDialog *dialog = ct_pin_dialog_find ();
+
+  return dialog != NULL && ct_pin_dialog_get_problem (dialog) != NULL;
+}
+
+static void
+answer_pin (const char *manager,
+            const char *pin)
+{
+  CtPinDialog *dialog;
+
+  ck_assert_msg (wait_until (pin_dialog_up, NULL, 10000), "no PIN dialog");
+  dialog = ct_pin_dialog_find ();
+  ct_pin_dialog_fill (dialog, manager, pin);
+  ck_assert (ct_dialog_choose (ADW_MESSAGE_DIALOG (dialog), "authorize"));
+}
+
+static gboolean
+card_frozen (gpointer data)
+{
+  Till *till = data;
+  const CtCard *card = ct_session_get_card (till->session);
+
+  return card != NULL && card->status == CT_CARD_STATUS_FROZEN;
+}
+
+START_TEST (test_app_pay_frozen_card_refused)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Frozen Member", phone, "p100");
+  CtPayPage *pay = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+
+  /* A manager freezes the card from its member page. */
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+  ck_assert_str_eq (ct_window_get_page (till->window), "members");
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.freeze", NULL));
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (card_frozen, till, 15000), "the card was not frozen");
+
+  ct_window_show_page (till->window, "scan");
+  ck_assert_str_eq (ct_card_view_get_status_text (scan_card_view (till)), "Frozen");
+  save_png (till, NULL, "scan-frozen");
+
+  ct_window_show_page (till->window, "pay");
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "5.00");
+  ck_assert_msg (ct_pay_page_get_problem (pay) != NULL &&
+                 strstr (ct_pay_page_get_problem (pay), "frozen") != NULL,
+                 "problem: %s", ct_pay_page_get_problem (pay));
+  g_signal_emit_by_name (ct_pay_page_get_amount_entry (pay), "activate");
+  ct_screenshot_settle (200);
+  ck_assert (!ct_pay_page_is_busy (pay));
+  ck_assert_str_eq (ct_window_get_page (till->window), "pay");
+  save_png (till, NULL, "pay-frozen");
+
+  till_free (till);
+}
+END_TEST
+
+/* Manager actions */
+
+static void
+fill_named (GtkWidget  *root,
+            const char *name,
+            const char *text)
+{
+  for (GtkWidget *w = gtk_widget_get_first_child (root); w != NULL; w = gtk_widget_get_next_sibling (w))
+    {
+      if (g_strcmp0 (gtk_widget_get_name (w), name) == 0 && GTK_IS_EDITABLE (w))
+        {
+          gtk_editable_set_text (GTK_EDITABLE (w), text);
+          return;
+        }
+      fill_named (w, name, text);
+    }
+}
+
+START_TEST (test_app_adjust_wrong_then_right_pin)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Adjust Member", phone, "p200");
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  AdwMessageDialog *form;
+  g_autofree char *text = NULL;
+
+  /* Spending fills the store's pool, which funds increases. */
+  pay_directly (till, card_no, 5000);
+
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.adjust", NULL));
+  form = ct_find_dialog ("ct-adjust-dialog");
+  ck_assert (form != NULL);
+  fill_named (GTK_WIDGET (form), "delta", "+12.00");
+  fill_named (GTK_WIDGET (form), "reason", "Goodwill");
+  save_png (till, GTK_WIDGET (form), "adjust-form");
+  ck_assert (ct_dialog_choose (form, "continue"));
+
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, "0000");
+  ck_assert_msg (wait_until (pin_dialog_with_problem, NULL, 15000), "no second PIN prompt");
+  ck_assert_str_eq (ct_pin_dialog_get_problem (ct_pin_dialog_find ()), "Wrong manager or PIN. Try again.");
+  save_png (till, GTK_WIDGET (ct_pin_dialog_find ()), "adjust-wrong-pin");
+
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (on_receipt, till, 15000), "no receipt after the right PIN");
+  text = receipt_text (till);
+  ck_assert_msg (strstr (text, "Balance Adjustment") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Change: +¥12.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Balance after: ¥192.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Reason: Goodwill") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Authorised by: m1") != NULL, "%s", text);
+  save_png (till, NULL, "adjust-receipt");
+
+  till_free (till);
+}
+END_TEST
+
+/* Members */
+
+static gboolean
+members_idle (gpointer data)
+{
+  return !ct_members_page_is_loading (CT_MEMBERS_PAGE (data));
+}
+
+START_TEST (test_app_search_by_phone_finds_member)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Phone Member", phone, "p100");
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "members"));
+  ct_members_page_search (members, phone);
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert_uint_eq (ct_members_page_get_n_results (members), 1);
+  ck_assert_str_eq (ct_members_page_get_status (members), "1 member found.");
+  ck_assert (ct_members_page_get_card (members) != NULL);
+  ck_assert_str_eq (ct_members_page_get_card (members)->card_no, card_no);
+  save_png (till, NULL, "members-search");
+
+  /* Nobody has this phone. */
+  ct_members_page_search (members, "10000000000");
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert_uint_eq (ct_members_page_get_n_results (members), 0);
+  ck_assert_str_eq (ct_members_page_get_status (members), "No member found.");
+
+  till_free (till);
+}
+END_TEST
+
+START_TEST (test_app_history_pages_by_day)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "History Member", phone, "p100");
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  g_autofree char *today_text = NULL;
+  g_autofree char *yesterday_text = NULL;
+  const CtTransaction *newest;
+
+  pay_directly (till, card_no, 1000);
+  pay_directly (till, card_no, 250);
+
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+  ck_assert (wait_until (members_idle, members, 15000));
+
+  /* Today: the top-up and two payments, newest first. */
+  today_text = ct_members_page_get_date_text (members);
+  ck_assert_msg (g_str_has_prefix (today_text, "Today"), "%s", today_text);
+  ck_assert_uint_eq (ct_members_page_get_n_history (members), 3);
+  newest = ct_members_page_get_history_item (members, 0);
+  ck_assert_int_eq (newest->kind, CT_TRANSACTION_PAYMENT);
+  ck_assert_int_eq (newest->delta, -250);
+  ck_assert_int_eq (newest->balance_after, 11000 - 1000 - 250);
+  ck_assert_str_eq (newest->operator_name, "alice");
+  save_png (till, NULL, "members-history-today");
+
+  /* There is no tomorrow. */
+  ck_assert (!gtk_widget_activate_action (GTK_WIDGET (members), "members.next-day", NULL) ||
+             g_str_has_prefix (ct_members_page_get_date_text (members), "Today"));
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.previous-day", NULL));
+  ck_assert (wait_until (members_idle, members, 15000));
+  yesterday_text = ct_members_page_get_date_text (members);
+  ck_assert_msg (!g_str_has_prefix (yesterday_text, "Today"), "%s", yesterday_text);
+  ck_assert_uint_eq (ct_members_page_get_n_history (members), 0);
+  save_png (till, NULL, "members-history-yesterday");
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.next-day", NULL));
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert_uint_eq (ct_members_page_get_n_history (members), 3);
+
+  till_free (till);
+}
+END_TEST
+
+static gboolean
+new_card_dialog_up (gpointer data)
+{
+  return ct_find_dialog ("ct-new-card-dialog") != NULL;
+}
+
+START_TEST (test_app_issue_card_shows_qr_and_barcode)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  AdwMessageDialog *form;
+  AdwMessageDialog *done;
+  const CtCard *card;
+
+  ct_window_show_page (till->window, "members");
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.issue", NULL));
+  form = ct_find_dialog ("ct-issue-dialog");
+  ck_assert (form != NULL);
+  fill_named (GTK_WIDGET (form), "name", "New Member");
+  fill_named (GTK_WIDGET (form), "phone", phone);
+  ck_assert (ct_dialog_choose (form, "continue"));
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+
+  ck_assert_msg (wait_until (new_card_dialog_up, NULL, 15000), "no new-card dialog");
+  done = ct_find_dialog ("ct-new-card-dialog");
+  card = ct_session_get_card (till->session);
+  ck_assert (card != NULL);
+  ck_assert_uint_eq (strlen (card->card_no), 16);
+  ck_assert_str_eq (card->member_name, "New Member");
+  ck_assert_msg (strstr (adw_message_dialog_get_body (done), "New Member") != NULL, "%s",
+                 adw_message_dialog_get_body (done));
+  save_png (till, GTK_WIDGET (done), "issue-card");
+  ck_assert (ct_dialog_choose (done, "close"));
+
+  till_free (till);
+}
+END_TEST
+
+/* Offline */
+
+static gboolean
+offline_shown (gpointer data)
+{
+  Till *till = data;
+
+  return g_str_has_prefix (ct_window_get_connection_text (till->window), "Offline");
+}
+
+static gboolean
+sync_loaded (gpointer data)
+{
+  return !ct_sync_page_is_loading (CT_SYNC_PAGE (data));
+}
+
+START_TEST (test_app_offline_topup_is_queued_pending_sync)
+{
+  g_autoptr(GError) error = NULL;
+  CtTestService *own = ct_test_service_start (TRUE, &error);
+  Till *till;
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = NULL;
+  g_autofree char *text = NULL;
+  CtTopupPage *topup;
+  CtSyncPage *sync;
+
+  ck_assert_msg (own != NULL, "%s", error ? error->message : "");
+  till = till_new_for (own, 1500);
+  card_no = issue_card (till, "Offline Member", phone, "p100");
+  topup = CT_TOPUP_PAGE (ct_window_get_page_widget (till->window, "topup"));
+  sync = CT_SYNC_PAGE (ct_window_get_page_widget (till->window, "sync"));
+
+  scan_and_wait (till, card_no);
+  ct_test_service_stop (own);
+
+  ct_window_show_page (till->window, "topup");
+  ck_assert (ct_topup_page_select_package (topup, "p100"));
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (topup), "topup.confirm", NULL));
+  ck_assert_msg (wait_until (on_receipt, till, 30000), "no receipt: %s", ct_topup_page_get_problem (topup));
+
+  text = receipt_text (till);
+  ck_assert_msg (strstr (text, "Pending sync") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Transaction: pending sync") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Balance after: ¥220.00") != NULL, "%s", text);
+  save_png (till, NULL, "offline-topup-receipt");
+
+  ck_assert_msg (wait_until (offline_shown, till, 15000), "header: %s",
+                 ct_window_get_connection_text (till->window));
+  ck_assert_msg (strstr (ct_window_get_connection_text (till->window), "1 pending") != NULL,
+                 "header: %s", ct_window_get_connection_text (till->window));
+
+  ct_window_show_page (till->window, "sync");
+  ct_screenshot_settle (50);
+  ck_assert (wait_until (sync_loaded, sync, 15000));
+  ck_assert_uint_eq (ct_sync_page_get_n_pending (sync), 1);
+  ck_assert_uint_eq (ct_sync_page_get_n_attention (sync), 0);
+  save_png (till, NULL, "offline-sync");
+
+  till_free (till);
+  ct_test_service_free (own);
+}
+END_TEST
+
+/* Wording */
+
+START_TEST (test_app_errors_are_cashier_words_not_codes)
+{
+  for (int code = CT_CLIENT_ERROR_BAD_REQUEST; code <= CT_CLIENT_ERROR_EMBEDDED; code++)
+    {
+      g_autoptr(GError) error = g_error_new_literal (CT_CLIENT_ERROR, code, "raw_service_message");
+      g_autofree char *text = ct_format_error (error);
+      const char *raw = ct_client_error_code_to_string (code);
+
+      ck_assert_msg (strstr (text, "raw_service_message") == NULL, "%s", text);
+      ck_assert_msg (raw == NULL || strstr (text, raw) == NULL, "code %s shown: %s", raw, text);
+      ck_assert (strlen (text) > 10);
+    }
+}
+END_TEST
+
+START_TEST (test_app_format_masks_phone_and_groups_card)
+{
+  g_autofree char *phone = ct_format_mask_phone ("13812345678");
+  g_autofree char *card = ct_format_card_no ("8888123412341234");
+  g_autofree char *legacy = ct_format_card_no ("OLD-42");
+  g_autofree char *money = ct_format_money (123450, 2, "CNY");
+  g_autofree char *negative = ct_format_signed_money (-1000, 2, "CNY");
+  g_autofree char *positive = ct_format_signed_money (1000, 2, "CNY");
+
+  ck_assert_str_eq (phone, "138****5678");
+  ck_assert_str_eq (card, "8888 1234 1234 1234");
+  ck_assert_str_eq (legacy, "OLD-42");
+  ck_assert_str_eq (money, "¥1,234.50");
+  ck_assert_str_eq (negative, "-¥10.00");
+  ck_assert_str_eq (positive, "+¥10.00");
+}
+END_TEST
+
+START_TEST (test_app_keypad_types_into_its_entry)
+{
+  GtkWidget *entry = gtk_entry_new ();
+  GtkWidget *keypad = ct_keypad_new ();
+
+  g_object_ref_sink (entry);
+  g_object_ref_sink (keypad);
+  ct_keypad_set_target (CT_KEYPAD (keypad), GTK_EDITABLE (entry));
+  ct_keypad_press (CT_KEYPAD (keypad), "1");
+  ct_keypad_press (CT_KEYPAD (keypad), "00");
+  ct_keypad_press (CT_KEYPAD (keypad), ".");
+  ct_keypad_press (CT_KEYPAD (keypad), "5");
+  ck_assert_str_eq (gtk_editable_get_text (GTK_EDITABLE (entry)), "100.5");
+  ct_keypad_press (CT_KEYPAD (keypad), "back");
+  ck_assert_str_eq (gtk_editable_get_text (GTK_EDITABLE (entry)), "100.");
+  ct_keypad_press (CT_KEYPAD (keypad), "clear");
+  ck_assert_str_eq (gtk_editable_get_text (GTK_EDITABLE (entry)), "");
+  g_object_unref (keypad);
+  g_object_unref (entry);
+}
+END_TEST
+
+static void
+service_setup (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  service = ct_test_service_start (TRUE, &error);
+  ck_assert_msg (service != NULL, "%s", error ? error->message : "");
+}
+
+static void
+service_teardown (void)
+{
+  g_clear_pointer (&service, ct_test_service_free);
+}
 
 static Suite *
 app_suite (void)
 {
   Suite *s = suite_create ("app");
-  TCase *tc = tcase_create ("window");
+  TCase *tc;
 
-  tcase_set_timeout (tc, 60);
+  tc = tcase_create ("format");
+  tcase_add_test (tc, test_app_errors_are_cashier_words_not_codes);
+  tcase_add_test (tc, test_app_format_masks_phone_and_groups_card);
+  tcase_add_test (tc, test_app_keypad_types_into_its_entry);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("window");
+  tcase_set_timeout (tc, 120);
+  tcase_add_unchecked_fixture (tc, service_setup, service_teardown);
   tcase_add_test (tc, test_app_window_navigates_every_screen);
+  tcase_add_test (tc, test_app_scan_by_wedge_burst_shows_member);
+  tcase_add_test (tc, test_app_scan_by_replayed_hid_reports);
+  tcase_add_test (tc, test_app_cached_card_shows_at_once_marked_refreshing);
+  tcase_add_test (tc, test_app_typed_card_number_with_bad_check_digit_is_refused);
+  tcase_add_test (tc, test_app_topup_package_shows_bonus_and_receipt);
+  tcase_add_test (tc, test_app_pay_shows_balance_after_points_and_receipt);
+  tcase_add_test (tc, test_app_pay_insufficient_balance_shows_shortfall);
+  tcase_add_test (tc, test_app_pay_frozen_card_refused);
+  tcase_add_test (tc, test_app_adjust_wrong_then_right_pin);
+  tcase_add_test (tc, test_app_search_by_phone_finds_member);
+  tcase_add_test (tc, test_app_history_pages_by_day);
+  tcase_add_test (tc, test_app_issue_card_shows_qr_and_barcode);
+  tcase_add_test (tc, test_app_offline_topup_is_queued_pending_sync);
   suite_add_tcase (s, tc);
 
   return s;
@@ -66,6 +985,8 @@ main (void)
   SRunner *runner;
   int failed;
 
+  /* Messages and amounts in English for the assertions. */
+  g_setenv ("LANGUAGE", "C", TRUE);
   gtk_init ();
   adw_init ();
 

@@ -3,12 +3,17 @@
 
 #include <adwaita.h>
 
+#include "ct-client.h"
+
 G_BEGIN_DECLS
 
 #define CT_TYPE_APPLICATION (ct_application_get_type ())
 
 G_DECLARE_FINAL_TYPE (CtApplication, ct_application, CT, APPLICATION, AdwApplication)
 
-CtApplication *ct_application_new (void);
+CtApplication  *ct_application_new               (void);
+CtClientConfig *ct_application_config_from_settings (GSettings *settings,
+                                                     GError   **error);
+int             ct_application_get_exit_status   (CtApplication *self);
 
 G_END_DECLS

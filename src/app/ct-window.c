@@ -6,11 +6,33 @@
 #include <glib/gi18n.h>
 
 #include "ct-app-resources.h"
+#include "ct-members-page.h"
+#include "ct-pay-page.h"
+#include "ct-receipt-page.h"
+#include "ct-scan-page.h"
+#include "ct-settings-page.h"
+#include "ct-sync-page.h"
+#include "ct-topup-page.h"
+#include "ct-wedge.h"
 #include "ct-window.h"
+#ifdef CT_HAVE_IMPORT_PAGE
+# include "ct-import-page.h"
+#endif
+
+/* The main window: a sidebar of screens, the header with store, till
+ * and connection state, and the keyboard-wedge rule that tells a
+ * scanner's burst of keys from a person typing, wherever the focus is. */
 
 struct _CtWindow
 {
   AdwApplicationWindow  parent_instance;
+
+  CtSession            *session;
+  CtWedge              *wedge;
+  guint                 wedge_flush_id;
+  guint32               wedge_last_time;
+  gint64                wedge_last_monotonic;
+  guint                 wedge_down_keyval;
 
   /* Template widgets */
   AdwToastOverlay      *toast_overlay;
@@ -24,6 +46,14 @@ struct _CtWindow
 };
 
 G_DEFINE_FINAL_TYPE (CtWindow, ct_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_SESSION,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static void
 select_nav_row (CtWindow   *self,
@@ -40,6 +70,31 @@ select_nav_row (CtWindow   *self,
           return;
         }
     }
+
+  /* The receipt has no row of its own. */
+  gtk_list_box_unselect_all (self->nav_list);
+}
+
+static void
+ensure_import_page (CtWindow  *self,
+                    GtkWidget *slot)
+{
+  GtkWidget *page;
+
+  if (gtk_widget_get_first_child (slot) != NULL)
+    return;
+
+#ifdef CT_HAVE_IMPORT_PAGE
+  page = ct_import_page_new (ct_session_get_client (self->session));
+#else
+  page = adw_status_page_new ();
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (page), "document-open-symbolic");
+  adw_status_page_set_title (ADW_STATUS_PAGE (page), _("Import Old Card Balances"));
+  adw_status_page_set_description (ADW_STATUS_PAGE (page),
+                                   _("This build has no import screen. Use “cardtill-cli import FILE” on this till."));
+#endif
+  gtk_widget_set_vexpand (page, TRUE);
+  gtk_box_append (GTK_BOX (slot), page);
 }
 
 static void
@@ -51,6 +106,9 @@ stack_page_changed_cb (CtWindow *self)
 
   if (child == NULL)
     return;
+
+  if (g_strcmp0 (name, "import") == 0)
+    ensure_import_page (self, child);
 
   page = gtk_stack_get_page (self->stack, child);
   adw_window_title_set_title (self->window_title, gtk_stack_page_get_title (page));
@@ -66,6 +124,219 @@ nav_row_activated_cb (GtkListBox    *list,
 }
 
 static void
+update_header (CtWindow *self)
+{
+  CtClient *client;
+  g_autofree char *connection = NULL;
+  g_autofree char *store = NULL;
+  const char *icon;
+
+  if (self->session == NULL)
+    return;
+
+  client = ct_session_get_client (self->session);
+  connection = ct_connection_text (client);
+  gtk_label_set_label (self->connection_label, connection);
+
+  switch (ct_client_get_connection_state (client))
+    {
+    case CT_CONNECTION_ONLINE:
+      icon = "network-transmit-receive-symbolic";
+      gtk_widget_remove_css_class (GTK_WIDGET (self->connection_button), "warning");
+      break;
+    case CT_CONNECTION_OFFLINE:
+      icon = "network-offline-symbolic";
+      gtk_widget_add_css_class (GTK_WIDGET (self->connection_button), "warning");
+      break;
+    case CT_CONNECTION_UNKNOWN:
+    default:
+      icon = "network-idle-symbolic";
+      break;
+    }
+  gtk_image_set_from_icon_name (self->connection_icon, icon);
+
+  if (ct_client_get_attention_count (client) > 0)
+    gtk_widget_add_css_class (GTK_WIDGET (self->connection_button), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->connection_button), "error");
+
+  store = g_strdup_printf ("%s · %s", ct_session_get_store (self->session),
+                           ct_session_get_till (self->session));
+  gtk_label_set_label (self->store_label, store);
+}
+
+static void
+receipt_changed_cb (CtWindow *self)
+{
+  if (ct_session_get_last_receipt (self->session) != NULL)
+    ct_window_show_page (self, "receipt");
+}
+
+/**
+ * ct_window_handle_scan:
+ * @text: what a scanner read (USB, keyboard wedge or a photo)
+ *
+ * Looks the card up and shows it. On the top-up and pay screens the
+ * cashier stays where they are; elsewhere the scan screen comes up.
+ */
+void
+ct_window_handle_scan (CtWindow   *self,
+                       const char *text)
+{
+  const char *page;
+
+  g_return_if_fail (CT_IS_WINDOW (self));
+  g_return_if_fail (text != NULL);
+
+  page = ct_window_get_page (self);
+  ct_session_scan (self->session, text, CT_SCAN_SOURCE_SCANNER);
+
+  if (g_strcmp0 (page, "topup") != 0 && g_strcmp0 (page, "pay") != 0 &&
+      g_strcmp0 (page, "settings") != 0)
+    ct_window_show_page (self, "scan");
+}
+
+static void
+release_to_focus (CtWindow   *self,
+                  const char *text)
+{
+  GtkWidget *focus;
+  int position;
+
+  if (text == NULL || *text == '\0')
+    return;
+
+  /* GTK 4.8 cannot re-deliver held key events: the held characters go
+   * into the focused editable as text. */
+  focus = gtk_root_get_focus (GTK_ROOT (self));
+  if (focus == NULL || !GTK_IS_EDITABLE (focus) || !gtk_editable_get_editable (GTK_EDITABLE (focus)))
+    return;
+
+  gtk_editable_delete_selection (GTK_EDITABLE (focus));
+  position = gtk_editable_get_position (GTK_EDITABLE (focus));
+  gtk_editable_insert_text (GTK_EDITABLE (focus), text, -1, &position);
+  gtk_editable_set_position (GTK_EDITABLE (focus), position);
+}
+
+static guint32
+wedge_now (CtWindow *self)
+{
+  gint64 elapsed = (g_get_monotonic_time () - self->wedge_last_monotonic) / 1000;
+
+  return self->wedge_last_time + (guint32) CLAMP (elapsed, 0, G_MAXUINT32 / 2);
+}
+
+static gboolean
+wedge_flush_cb (gpointer user_data)
+{
+  CtWindow *self = user_data;
+  g_autofree char *text = NULL;
+
+  self->wedge_flush_id = 0;
+  text = ct_wedge_flush_due (self->wedge, wedge_now (self));
+  release_to_focus (self, text);
+
+  if (ct_wedge_is_holding (self->wedge))
+    self->wedge_flush_id = g_timeout_add (ct_wedge_get_threshold (self->wedge) + 1, wedge_flush_cb, self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * ct_window_wedge_key:
+ * @time_ms: the event's time stamp
+ *
+ * Feeds one key event to the keyboard-wedge rule.
+ *
+ * Returns: %TRUE when the event was taken (held in a burst or ending a
+ *   scan) and must not reach the focused widget.
+ */
+gboolean
+ct_window_wedge_key (CtWindow        *self,
+                     guint            keyval,
+                     guint32          time_ms,
+                     gboolean         is_key_down,
+                     gboolean         is_repeat,
+                     GdkModifierType  state)
+{
+  CtWedgeResult result = { 0 };
+  gunichar ch = gdk_keyval_to_unicode (keyval);
+  gboolean is_modifier;
+  gboolean taken = FALSE;
+
+  g_return_val_if_fail (CT_IS_WINDOW (self), FALSE);
+
+  /* Shortcuts are never part of a scan. */
+  if (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK))
+    ch = 0;
+
+  is_modifier = keyval == GDK_KEY_Shift_L || keyval == GDK_KEY_Shift_R ||
+                keyval == GDK_KEY_Caps_Lock || keyval == GDK_KEY_ISO_Level3_Shift;
+
+  self->wedge_last_time = time_ms;
+  self->wedge_last_monotonic = g_get_monotonic_time ();
+
+  ct_wedge_feed (self->wedge, keyval, ch, time_ms, is_key_down, is_repeat, is_modifier, &result);
+
+  release_to_focus (self, result.release);
+
+  switch (result.verdict)
+    {
+    case CT_WEDGE_SCAN:
+      ct_window_handle_scan (self, result.scan);
+      taken = TRUE;
+      break;
+    case CT_WEDGE_HOLD:
+      taken = TRUE;
+      break;
+    case CT_WEDGE_PASS:
+    default:
+      break;
+    }
+
+  g_clear_handle_id (&self->wedge_flush_id, g_source_remove);
+  if (ct_wedge_is_holding (self->wedge))
+    self->wedge_flush_id = g_timeout_add (ct_wedge_get_threshold (self->wedge) + 1, wedge_flush_cb, self);
+
+  ct_wedge_result_clear (&result);
+  return taken;
+}
+
+static gboolean
+key_pressed_cb (GtkEventControllerKey *controller,
+                guint                  keyval,
+                guint                  keycode,
+                GdkModifierType        state,
+                CtWindow              *self)
+{
+  GdkEvent *event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
+  guint32 time = event ? gdk_event_get_time (event) : (guint32) (g_get_monotonic_time () / 1000);
+  gboolean repeat = self->wedge_down_keyval == keyval;
+
+  /* GDK 4.8 has no repeat flag: a second press without a release is an
+   * auto-repeat. */
+  self->wedge_down_keyval = keyval;
+
+  return ct_window_wedge_key (self, keyval, time, TRUE, repeat, state);
+}
+
+static void
+key_released_cb (GtkEventControllerKey *controller,
+                 guint                  keyval,
+                 guint                  keycode,
+                 GdkModifierType        state,
+                 CtWindow              *self)
+{
+  GdkEvent *event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
+  guint32 time = event ? gdk_event_get_time (event) : (guint32) (g_get_monotonic_time () / 1000);
+
+  if (self->wedge_down_keyval == keyval)
+    self->wedge_down_keyval = 0;
+
+  ct_window_wedge_key (self, keyval, time, FALSE, FALSE, state);
+}
+
+static void
 page_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *param)
@@ -74,8 +345,165 @@ page_action (GtkWidget  *widget,
 }
 
 static void
+toast_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *param)
+{
+  ct_window_toast (CT_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+card_history_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  CtWindow *self = CT_WINDOW (widget);
+  const CtCard *card = ct_session_get_card (self->session);
+  GtkWidget *members = ct_window_get_page_widget (self, "members");
+
+  if (card == NULL || card->fetched_at == 0)
+    return;
+
+  ct_members_page_show_card (CT_MEMBERS_PAGE (members), card);
+  ct_window_show_page (self, "members");
+}
+
+static void
+last_receipt_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *param)
+{
+  CtWindow *self = CT_WINDOW (widget);
+
+  if (ct_session_get_last_receipt (self->session) != NULL)
+    ct_window_show_page (self, "receipt");
+  else
+    ct_window_toast (self, _("No receipt yet."));
+}
+
+static void
+add_page (CtWindow   *self,
+          GtkWidget  *page,
+          const char *name,
+          const char *title)
+{
+  gtk_stack_add_titled (self->stack, page, name, title);
+}
+
+static void
+settings_changed_cb (CtWindow   *self,
+                     const char *key)
+{
+  GSettings *settings = ct_session_get_settings (self->session);
+
+  if (g_strcmp0 (key, "wedge-threshold-ms") == 0)
+    ct_wedge_set_threshold (self->wedge, g_settings_get_uint (settings, key));
+  else
+    update_header (self);
+}
+
+static void
+ct_window_constructed (GObject *object)
+{
+  CtWindow *self = CT_WINDOW (object);
+  CtClient *client = ct_session_get_client (self->session);
+  GSettings *settings = ct_session_get_settings (self->session);
+  GtkWidget *import_page;
+
+  G_OBJECT_CLASS (ct_window_parent_class)->constructed (object);
+
+  if (settings != NULL)
+    {
+      ct_wedge_set_threshold (self->wedge, g_settings_get_uint (settings, "wedge-threshold-ms"));
+      g_signal_connect_object (settings, "changed", G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
+    }
+
+  add_page (self, ct_scan_page_new (self->session), "scan", _("Scan card"));
+  add_page (self, ct_topup_page_new (self->session), "topup", _("Top up"));
+  add_page (self, ct_pay_page_new (self->session), "pay", _("Pay"));
+  add_page (self, ct_members_page_new (self->session), "members", _("Members"));
+
+  /* The import screen is made the first time it is shown: most tills
+   * never import, and the window comes up faster without it. */
+  import_page = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  add_page (self, import_page, "import", _("Import"));
+
+  add_page (self, ct_sync_page_new (self->session), "sync", _("Sync"));
+  add_page (self, ct_settings_page_new (self->session), "settings", _("Settings"));
+  add_page (self, ct_receipt_page_new (self->session), "receipt", _("Receipt"));
+
+  g_signal_connect_object (client, "notify::connection-state", G_CALLBACK (update_header), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (client, "notify::pending-count", G_CALLBACK (update_header), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (client, "notify::attention-count", G_CALLBACK (update_header), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "notify::store", G_CALLBACK (update_header), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "notify::last-receipt", G_CALLBACK (receipt_changed_cb), self, G_CONNECT_SWAPPED);
+
+  gtk_stack_set_visible_child_name (self->stack, "scan");
+  stack_page_changed_cb (self);
+  update_header (self);
+}
+
+static void
+ct_window_dispose (GObject *object)
+{
+  CtWindow *self = CT_WINDOW (object);
+
+  g_clear_handle_id (&self->wedge_flush_id, g_source_remove);
+
+  G_OBJECT_CLASS (ct_window_parent_class)->dispose (object);
+}
+
+static void
+ct_window_finalize (GObject *object)
+{
+  CtWindow *self = CT_WINDOW (object);
+
+  g_clear_pointer (&self->wedge, ct_wedge_free);
+  g_clear_object (&self->session);
+
+  G_OBJECT_CLASS (ct_window_parent_class)->finalize (object);
+}
+
+static void
+ct_window_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  CtWindow *self = CT_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SESSION:
+      g_value_set_object (value, self->session);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ct_window_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  CtWindow *self = CT_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SESSION:
+      self->session = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 ct_window_class_init (CtWindowClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   static const struct { guint key; const char *page; } page_keys[] = {
     { GDK_KEY_F2, "scan" },
@@ -86,6 +514,17 @@ ct_window_class_init (CtWindowClass *klass)
     { GDK_KEY_F7, "sync" },
     { GDK_KEY_F8, "settings" },
   };
+
+  object_class->constructed = ct_window_constructed;
+  object_class->dispose = ct_window_dispose;
+  object_class->finalize = ct_window_finalize;
+  object_class->get_property = ct_window_get_property;
+  object_class->set_property = ct_window_set_property;
+
+  properties[PROP_SESSION] =
+    g_param_spec_object ("session", NULL, NULL, CT_TYPE_SESSION,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* Referencing the resource bundle keeps the linker from dropping it
    * out of the static library. */
@@ -104,50 +543,76 @@ ct_window_class_init (CtWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, nav_row_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "win.page", "s", page_action);
+  gtk_widget_class_install_action (widget_class, "win.toast", "s", toast_action);
+  gtk_widget_class_install_action (widget_class, "win.card-history", NULL, card_history_action);
+  gtk_widget_class_install_action (widget_class, "win.last-receipt", NULL, last_receipt_action);
 
   for (guint i = 0; i < G_N_ELEMENTS (page_keys); i++)
     gtk_widget_class_add_binding_action (widget_class, page_keys[i].key, 0,
                                          "win.page", "s", page_keys[i].page);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F9, 0, "win.last-receipt", NULL);
 }
 
 static void
-add_placeholder (CtWindow   *self,
-                 const char *name,
-                 const char *title)
+load_css (void)
 {
-  GtkWidget *status = adw_status_page_new ();
+  static gboolean loaded;
+  GtkCssProvider *provider;
 
-  adw_status_page_set_title (ADW_STATUS_PAGE (status), title);
-  gtk_stack_add_titled (self->stack, status, name, title);
+  if (loaded || gdk_display_get_default () == NULL)
+    return;
+
+  provider = gtk_css_provider_new ();
+  gtk_css_provider_load_from_resource (provider, "/io/github/cardtill/Cardtill/ct-style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (provider),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  g_object_unref (provider);
+  loaded = TRUE;
 }
 
 static void
 ct_window_init (CtWindow *self)
 {
+  GtkEventController *controller;
+
+  load_css ();
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  add_placeholder (self, "scan", _("Scan card"));
-  add_placeholder (self, "topup", _("Top up"));
-  add_placeholder (self, "pay", _("Pay"));
-  add_placeholder (self, "members", _("Members"));
-  add_placeholder (self, "import", _("Import"));
-  add_placeholder (self, "sync", _("Sync"));
-  add_placeholder (self, "settings", _("Settings"));
-  stack_page_changed_cb (self);
+  self->wedge = ct_wedge_new (CT_WEDGE_DEFAULT_THRESHOLD_MS);
+
+  /* Capture phase: the window sees every key before the focused widget,
+   * so a scanner burst never lands in whatever entry has the focus. */
+  controller = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  g_signal_connect (controller, "key-pressed", G_CALLBACK (key_pressed_cb), self);
+  g_signal_connect (controller, "key-released", G_CALLBACK (key_released_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
 }
 
 CtWindow *
-ct_window_new (AdwApplication *application)
+ct_window_new (AdwApplication *application,
+               CtSession      *session)
 {
+  g_return_val_if_fail (CT_IS_SESSION (session), NULL);
+
   return g_object_new (CT_TYPE_WINDOW,
                        "application", application,
+                       "session", session,
                        NULL);
+}
+
+CtSession *
+ct_window_get_session (CtWindow *self)
+{
+  g_return_val_if_fail (CT_IS_WINDOW (self), NULL);
+  return self->session;
 }
 
 /**
  * ct_window_show_page:
  * @self: a #CtWindow
- * @name: "scan", "topup", "pay", "members", "import", "sync" or "settings"
+ * @name: "scan", "topup", "pay", "members", "import", "sync", "settings"
+ *   or "receipt"
  *
  * Switches the window to the named screen.
  */
@@ -191,4 +656,18 @@ ct_window_toast (CtWindow   *self,
   g_return_if_fail (CT_IS_WINDOW (self));
 
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
+const char *
+ct_window_get_connection_text (CtWindow *self)
+{
+  g_return_val_if_fail (CT_IS_WINDOW (self), NULL);
+  return gtk_label_get_label (self->connection_label);
+}
+
+const char *
+ct_window_get_header_text (CtWindow *self)
+{
+  g_return_val_if_fail (CT_IS_WINDOW (self), NULL);
+  return gtk_label_get_label (self->store_label);
 }

@@ -13,6 +13,7 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(CtApplication) app = NULL;
+  int status;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -21,5 +22,9 @@ main (int   argc,
 
   app = ct_application_new ();
 
-  return g_application_run (G_APPLICATION (app), argc, argv);
+  status = g_application_run (G_APPLICATION (app), argc, argv);
+  if (status == 0)
+    status = ct_application_get_exit_status (app);
+
+  return status;
 }

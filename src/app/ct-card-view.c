@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-card-view"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ct-barcode-image.h"
+#include "ct-card-view.h"
+#include "ct-format.h"
+
+/* The member card as the cashier sees it: name, masked phone, level,
+ * status, balance in large type, points, the card's barcode, and how
+ * fresh the shown state is. */
+
+struct _CtCardView
+{
+  AdwBin      parent_instance;
+
+  GtkLabel   *name_label;
+  GtkLabel   *details_label;
+  GtkLabel   *status_label;
+  GtkLabel   *balance_label;
+  GtkLabel   *points_label;
+  GtkSpinner *refresh_spinner;
+  GtkLabel   *freshness_label;
+  GtkPicture *barcode_picture;
+  GtkLabel   *number_label;
+
+  char       *barcode_text;
+};
+
+G_DEFINE_FINAL_TYPE (CtCardView, ct_card_view, ADW_TYPE_BIN)
+
+static void
+ct_card_view_finalize (GObject *object)
+{
+  CtCardView *self = CT_CARD_VIEW (object);
+
+  g_free (self->barcode_text);
+
+  G_OBJECT_CLASS (ct_card_view_parent_class)->finalize (object);
+}
+
+static void
+ct_card_view_dispose (GObject *object)
+{
+  gtk_widget_dispose_template (GTK_WIDGET (object), CT_TYPE_CARD_VIEW);
+
+  G_OBJECT_CLASS (ct_card_view_parent_class)->dispose (object);
+}
+
+static void
+ct_card_view_class_init (CtCardViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = ct_card_view_dispose;
+  object_class->finalize = ct_card_view_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/cardtill/Cardtill/ct-card-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, CtCardView, name_label);
+  gtk_widget_class_bind_template_child (widget_class, CtCardView, details_label);
+  gtk_widget_class_bind_template_child (widget_class, CtCardView, status_label);
+  gtk_widget_class_bind_template_child (widget_class, CtCardView, balance_label);
+  gtk_widget_class_bind_template_child (widget_class, CtCardView, points_label);
+  gtk_widget_class_bind_template_child (widget_class, CtCardView, refresh_spinner);
+  gtk_widget_class_bind_template_child (widget_class, CtCardView, freshness_label);
+  gtk_widget_class_bind_template_child (widget_class, CtCardView, barcode_picture);
+  gtk_widget_class_bind_template_child (widget_class, CtCardView, number_label);
+}
+
+static void
+ct_card_view_init (CtCardView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+static char *
+describe_age (gint64 fetched_at)
+{
+  gint64 minutes;
+
+  if (fetched_at <= 0)
+    return g_strdup (_("Not seen on this till before."));
+
+  minutes = (g_get_real_time () - fetched_at) / G_USEC_PER_SEC / 60;
+  if (minutes < 1)
+    return g_strdup (_("Last known state, from less than a minute ago."));
+  if (minutes < 120)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "Last known state, from %d minute ago.",
+                                         "Last known state, from %d minutes ago.",
+                                         (gulong) minutes),
+                            (int) minutes);
+
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "Last known state, from %d hour ago.",
+                                       "Last known state, from %d hours ago.",
+                                       (gulong) (minutes / 60)),
+                          (int) (minutes / 60));
+}
+
+static void
+update_barcode (CtCardView *self,
+                const char *card_no)
+{
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (g_strcmp0 (self->barcode_text, card_no) == 0)
+    return;
+
+  g_free (self->barcode_text);
+  self->barcode_text = g_strdup (card_no);
+
+  if (card_no != NULL)
+    texture = ct_barcode_image_texture (card_no, CT_BARCODE_IMAGE_CODE128, &error);
+  if (texture == NULL && error != NULL)
+    g_debug ("No barcode for %s: %s", card_no, error->message);
+
+  gtk_picture_set_paintable (self->barcode_picture, GDK_PAINTABLE (texture));
+  gtk_widget_set_visible (GTK_WIDGET (self->barcode_picture), texture != NULL);
+}
+
+/**
+ * ct_card_view_set_card:
+ * @card: (nullable): the card to show
+ * @refreshing: whether the fresh state is being fetched
+ *
+ * Shows @card. A card that came from the member cache is marked with
+ * its age until the service answers.
+ */
+void
+ct_card_view_set_card (CtCardView   *self,
+                       const CtCard *card,
+                       int           minor_units,
+                       const char   *currency,
+                       gboolean      refreshing)
+{
+  g_autofree char *balance = NULL;
+  g_autofree char *points = NULL;
+  g_autofree char *phone = NULL;
+  g_autofree char *details = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *number = NULL;
+  g_autofree char *freshness = NULL;
+  gboolean known;
+
+  g_return_if_fail (CT_IS_CARD_VIEW (self));
+
+  if (card == NULL)
+    {
+      gtk_label_set_label (self->name_label, "");
+      gtk_label_set_label (self->details_label, "");
+      gtk_label_set_label (self->status_label, "");
+      gtk_label_set_label (self->balance_label, "");
+      gtk_label_set_label (self->points_label, "");
+      gtk_label_set_label (self->freshness_label, "");
+      gtk_label_set_label (self->number_label, "");
+      gtk_spinner_stop (self->refresh_spinner);
+      update_barcode (self, NULL);
+      return;
+    }
+
+  /* A card never seen before has no state until the service answers. */
+  known = !(card->from_cache && card->fetched_at == 0);
+
+  number = ct_format_card_no (card->card_no);
+  gtk_label_set_label (self->number_label, number);
+  update_barcode (self, card->card_no);
+
+  if (!known)
+    {
+      gtk_label_set_label (self->name_label, _("Looking up the card…"));
+      gtk_label_set_label (self->details_label, "");
+      gtk_label_set_label (self->status_label, "");
+      gtk_label_set_label (self->balance_label, "—");
+      gtk_label_set_label (self->points_label, "");
+    }
+  else
+    {
+      phone = ct_format_mask_phone (card->member_phone);
+      if (card->level != NULL && *card->level != '\0' && *phone != '\0')
+        details = g_strdup_printf ("%s · %s", phone, card->level);
+      else if (*phone != '\0')
+        details = g_strdup (phone);
+      else
+        details = g_strdup (card->level ? card->level : "");
+
+      gtk_label_set_label (self->name_label,
+                           card->member_name && *card->member_name ? card->member_name
+                                                                   : _("Member"));
+      gtk_label_set_label (self->details_label, details);
+
+      status = g_strdup (ct_format_card_status (card->status));
+      gtk_label_set_label (self->status_label, status);
+      if (card->status == CT_CARD_STATUS_FROZEN)
+        gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");
+      else
+        gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "error");
+
+      balance = ct_format_money (card->balance, minor_units, currency);
+      gtk_label_set_label (self->balance_label, balance);
+
+      points = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " point",
+                                             "%" G_GINT64_FORMAT " points",
+                                             (gulong) MIN (card->points, G_MAXLONG)),
+                                (gint64) card->points);
+      gtk_label_set_label (self->points_label, points);
+    }
+
+  if (refreshing)
+    {
+      gtk_spinner_start (self->refresh_spinner);
+      freshness = g_strdup (_("Refreshing from the card service…"));
+    }
+  else
+    {
+      gtk_spinner_stop (self->refresh_spinner);
+      if (card->from_cache)
+        freshness = describe_age (card->fetched_at);
+      else
+        freshness = g_strdup (_("Up to date."));
+    }
+
+  gtk_widget_set_visible (GTK_WIDGET (self->refresh_spinner), refreshing);
+  gtk_label_set_label (self->freshness_label, freshness);
+}
+
+const char *
+ct_card_view_get_balance_text (CtCardView *self)
+{
+  g_return_val_if_fail (CT_IS_CARD_VIEW (self), NULL);
+  return gtk_label_get_label (self->balance_label);
+}
+
+const char *
+ct_card_view_get_status_text (CtCardView *self)
+{
+  g_return_val_if_fail (CT_IS_CARD_VIEW (self), NULL);
+  return gtk_label_get_label (self->status_label);
+}
+
+const char *
+ct_card_view_get_freshness_text (CtCardView *self)
+{
+  g_return_val_if_fail (CT_IS_CARD_VIEW (self), NULL);
+  return gtk_label_get_label (self->freshness_label);
+}

@@ -1,0 +1,900 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-manager-actions"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ct-barcode-image.h"
+#include "ct-format.h"
+#include "ct-manager-actions.h"
+#include "ct-pin-dialog.h"
+
+/* Manager actions: each asks what to do, then the manager's PIN, then
+ * sends one request. A wrong PIN asks again (a new request with a new
+ * key, as DESIGN.md §4 wants); every other refusal is explained in a
+ * dialog, in words a cashier understands. */
+
+typedef enum
+{
+  OP_ADJUST,
+  OP_REFUND,
+  OP_FREEZE,
+  OP_UNFREEZE,
+  OP_ISSUE,
+  OP_RESEND,
+} OpKind;
+
+typedef struct
+{
+  OpKind      kind;
+  GtkWidget  *parent;
+  CtSession  *session;
+  char       *card_no;
+  int64_t     delta;
+  char       *reason;
+  char       *transaction_id;
+  char       *name;
+  char       *phone;
+  char       *level;
+  gint64      entry_id;
+  char       *heading;
+  char       *body;
+} ManagerOp;
+
+static void op_ask_pin (ManagerOp  *op,
+                        const char *problem);
+
+static void
+op_free (ManagerOp *op)
+{
+  g_clear_object (&op->parent);
+  g_clear_object (&op->session);
+  g_free (op->card_no);
+  g_free (op->reason);
+  g_free (op->transaction_id);
+  g_free (op->name);
+  g_free (op->phone);
+  g_free (op->level);
+  g_free (op->heading);
+  g_free (op->body);
+  g_free (op);
+}
+
+static ManagerOp *
+op_new (OpKind      kind,
+        GtkWidget  *parent,
+        CtSession  *session)
+{
+  ManagerOp *op = g_new0 (ManagerOp, 1);
+
+  op->kind = kind;
+  op->parent = g_object_ref (parent);
+  op->session = g_object_ref (session);
+
+  return op;
+}
+
+/**
+ * ct_find_dialog:
+ * @name: the widget name of a dialog
+ *
+ * Returns: (nullable) (transfer none): the message dialog of that name on
+ *   screen (tests and the walk-through use it).
+ */
+AdwMessageDialog *
+ct_find_dialog (const char *name)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  guint n = g_list_model_get_n_items (toplevels);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (window) &&
+          gtk_widget_get_visible (GTK_WIDGET (window)) &&
+          g_strcmp0 (gtk_widget_get_name (GTK_WIDGET (window)), name) == 0)
+        return ADW_MESSAGE_DIALOG (window);
+    }
+
+  return NULL;
+}
+
+static GtkWidget *
+find_button (GtkWidget  *widget,
+             const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/**
+ * ct_dialog_choose:
+ * @response: a response id of @dialog
+ *
+ * Clicks the button of @response, exactly as a user would (the dialog
+ * answers and closes). The walk-through and the tests use it.
+ *
+ * Returns: %FALSE when there is no such button or it is disabled.
+ */
+gboolean
+ct_dialog_choose (AdwMessageDialog *dialog,
+                  const char       *response)
+{
+  GtkWidget *button;
+
+  g_return_val_if_fail (ADW_IS_MESSAGE_DIALOG (dialog), FALSE);
+
+  if (!adw_message_dialog_has_response (dialog, response) ||
+      !adw_message_dialog_get_response_enabled (dialog, response))
+    return FALSE;
+
+  button = find_button (GTK_WIDGET (dialog), adw_message_dialog_get_response_label (dialog, response));
+  if (button == NULL)
+    return FALSE;
+
+  g_signal_emit_by_name (button, "clicked");
+  return TRUE;
+}
+
+/**
+ * ct_show_problem:
+ *
+ * Tells the user why something was not done, in a dialog they close
+ * with Enter or Escape.
+ */
+void
+ct_show_problem (GtkWidget  *parent,
+                 const char *heading,
+                 const char *body)
+{
+  GtkRoot *root = gtk_widget_get_root (parent);
+  GtkWidget *dialog;
+
+  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, heading, body);
+  gtk_widget_set_name (dialog, "ct-problem-dialog");
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static const char *
+op_failure_heading (ManagerOp *op)
+{
+  switch (op->kind)
+    {
+    case OP_ADJUST:
+      return _("The Balance Was Not Changed");
+    case OP_REFUND:
+      return _("Nothing Was Refunded");
+    case OP_FREEZE:
+      return _("The Card Was Not Frozen");
+    case OP_UNFREEZE:
+      return _("The Card Was Not Unfrozen");
+    case OP_ISSUE:
+      return _("No Card Was Issued");
+    case OP_RESEND:
+    default:
+      return _("Nothing Was Sent");
+    }
+}
+
+static void
+pool_merchant_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  ManagerOp *op = user_data;
+  g_autoptr(CtMerchant) merchant = ct_client_merchant_finish (CT_CLIENT (object), result, NULL);
+  g_autofree char *body = NULL;
+
+  if (merchant != NULL)
+    {
+      g_autofree char *pool = ct_format_money (merchant->pool_balance, merchant->minor_units,
+                                               merchant->currency);
+
+      body = g_strdup_printf (_("The store's card account is too low for this: it holds %s. "
+                                "It fills up as members pay with their cards."), pool);
+    }
+  else
+    body = g_strdup (_("The store's card account is too low for this. It fills up as members pay with their cards."));
+
+  ct_show_problem (op->parent, op_failure_heading (op), body);
+  op_free (op);
+}
+
+/* Returns TRUE when @error was dealt with by asking again. */
+static gboolean
+op_handle_error (ManagerOp *op,
+                 GError    *error)
+{
+  g_autofree char *text = NULL;
+
+  if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_FORBIDDEN))
+    {
+      op_ask_pin (op, _("Wrong manager or PIN. Try again."));
+      return TRUE;
+    }
+
+  if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INSUFFICIENT_POOL))
+    {
+      ct_client_merchant_async (ct_session_get_client (op->session), NULL, pool_merchant_cb, op);
+      return TRUE;
+    }
+
+  text = ct_format_error (error);
+  ct_show_problem (op->parent, op_failure_heading (op), text);
+  return FALSE;
+}
+
+static void
+receipt_done (ManagerOp *op,
+              CtReceipt *receipt,
+              GError    *error)
+{
+  if (receipt != NULL)
+    {
+      ct_session_apply_receipt (op->session, receipt);
+      op_free (op);
+      return;
+    }
+
+  if (!op_handle_error (op, error))
+    op_free (op);
+}
+
+static void
+adjust_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtReceipt) receipt = ct_client_adjust_finish (CT_CLIENT (object), result, &error);
+
+  receipt_done (user_data, receipt, error);
+}
+
+static void
+refund_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtReceipt) receipt = ct_client_refund_finish (CT_CLIENT (object), result, &error);
+
+  receipt_done (user_data, receipt, error);
+}
+
+static void
+resend_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtReceipt) receipt = ct_client_resend_as_new_finish (CT_CLIENT (object), result, &error);
+
+  receipt_done (user_data, receipt, error);
+}
+
+static void
+patch_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  ManagerOp *op = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = ct_client_card_patch_finish (CT_CLIENT (object), result, &error);
+
+  if (card != NULL)
+    {
+      const CtCard *current = ct_session_get_card (op->session);
+      GtkRoot *root = gtk_widget_get_root (op->parent);
+
+      if (current != NULL && g_strcmp0 (current->card_no, card->card_no) == 0)
+        ct_session_set_card (op->session, card);
+      if (root != NULL)
+        gtk_widget_activate_action (GTK_WIDGET (root), "win.toast", "s",
+                                    card->status == CT_CARD_STATUS_FROZEN ? _("The card is frozen.")
+                                                                          : _("The card is active again."));
+      op_free (op);
+      return;
+    }
+
+  if (!op_handle_error (op, error))
+    op_free (op);
+}
+
+static void
+show_new_card (ManagerOp    *op,
+               const CtCard *card)
+{
+  GtkRoot *root = gtk_widget_get_root (op->parent);
+  g_autoptr(GdkTexture) qr = ct_barcode_image_texture (card->card_no, CT_BARCODE_IMAGE_QR, NULL);
+  g_autoptr(GdkTexture) barcode = ct_barcode_image_texture (card->card_no, CT_BARCODE_IMAGE_CODE128, NULL);
+  g_autofree char *number = ct_format_card_no (card->card_no);
+  g_autofree char *body = g_strdup_printf (_("Card %s for %s. The member scans the QR code to add the card to their phone."),
+                                           number, card->member_name ? card->member_name : "");
+  GtkWidget *dialog;
+  GtkWidget *box;
+  GtkWidget *picture;
+
+  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                   _("New Card Issued"), body);
+  gtk_widget_set_name (dialog, "ct-new-card-dialog");
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Done"));
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
+
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  if (qr != NULL)
+    {
+      picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (qr));
+      gtk_widget_set_size_request (picture, 200, 200);
+      gtk_widget_add_css_class (picture, "barcode");
+      gtk_accessible_update_property (GTK_ACCESSIBLE (picture),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, _("Enrollment QR code"), -1);
+      gtk_box_append (GTK_BOX (box), picture);
+    }
+  if (barcode != NULL)
+    {
+      picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (barcode));
+      gtk_widget_set_size_request (picture, 280, 90);
+      gtk_widget_add_css_class (picture, "barcode");
+      gtk_accessible_update_property (GTK_ACCESSIBLE (picture),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, _("Card barcode"), -1);
+      gtk_box_append (GTK_BOX (box), picture);
+    }
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+issue_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  ManagerOp *op = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = ct_client_card_issue_finish (CT_CLIENT (object), result, &error);
+
+  if (card != NULL)
+    {
+      ct_session_set_card (op->session, card);
+      show_new_card (op, card);
+      op_free (op);
+      return;
+    }
+
+  if (!op_handle_error (op, error))
+    op_free (op);
+}
+
+static void
+op_send (ManagerOp  *op,
+         const char *manager_id,
+         const char *pin)
+{
+  CtClient *client = ct_session_get_client (op->session);
+  CtCardPatch patch = { 0 };
+
+  switch (op->kind)
+    {
+    case OP_ADJUST:
+      ct_client_adjust_async (client, op->card_no, op->delta, op->reason, manager_id, pin,
+                              NULL, adjust_cb, op);
+      break;
+    case OP_REFUND:
+      ct_client_refund_async (client, op->card_no, op->transaction_id, manager_id, pin,
+                              NULL, refund_cb, op);
+      break;
+    case OP_FREEZE:
+    case OP_UNFREEZE:
+      patch.status = op->kind == OP_FREEZE ? CT_CARD_STATUS_CHANGE_FREEZE : CT_CARD_STATUS_CHANGE_UNFREEZE;
+      ct_client_card_patch_async (client, op->card_no, &patch, manager_id, pin,
+                                  NULL, patch_cb, op);
+      break;
+    case OP_ISSUE:
+      ct_client_card_issue_async (client, op->name, op->phone, op->level, NULL, manager_id, pin,
+                                  NULL, issue_cb, op);
+      break;
+    case OP_RESEND:
+      ct_client_resend_as_new_async (client, op->entry_id, manager_id, pin, NULL, resend_cb, op);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+pin_cb (GObject      *object,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  ManagerOp *op = user_data;
+  g_autofree char *manager_id = NULL;
+  g_autofree char *pin = NULL;
+  GSettings *settings;
+
+  if (!ct_pin_dialog_run_finish (result, &manager_id, &pin, NULL))
+    {
+      op_free (op);
+      return;
+    }
+
+  settings = ct_session_get_settings (op->session);
+  if (settings != NULL)
+    g_settings_set_string (settings, "manager-id", manager_id);
+
+  op_send (op, manager_id, pin);
+  memset (pin, 0, strlen (pin));
+}
+
+static void
+op_ask_pin (ManagerOp  *op,
+            const char *problem)
+{
+  GSettings *settings = ct_session_get_settings (op->session);
+  g_autofree char *manager_id = settings ? g_settings_get_string (settings, "manager-id") : NULL;
+
+  ct_pin_dialog_run_async (op->parent, op->heading, op->body, problem, manager_id,
+                           NULL, pin_cb, op);
+}
+
+/* The adjustment form: the change and its reason, then the PIN. */
+
+typedef struct
+{
+  ManagerOp        *op;
+  AdwMessageDialog *dialog;
+  GtkEditable      *delta_row;
+  GtkEditable *reason_row;
+  GtkLabel    *hint;
+} AdjustForm;
+
+static gboolean
+adjust_form_read (AdjustForm *form,
+                  int64_t    *out_delta,
+                  char      **out_problem)
+{
+  const char *delta_text = gtk_editable_get_text (form->delta_row);
+  const char *reason = gtk_editable_get_text (form->reason_row);
+
+  if (!ct_format_parse_amount (delta_text, ct_session_get_minor_units (form->op->session),
+                               TRUE, out_delta, out_problem))
+    return FALSE;
+
+  if (*out_delta == 0)
+    {
+      *out_problem = g_strdup (_("The change cannot be zero."));
+      return FALSE;
+    }
+
+  {
+    g_autofree char *stripped = g_strstrip (g_strdup (reason));
+
+    if (*stripped == '\0')
+      {
+        *out_problem = g_strdup (_("A reason is required."));
+        return FALSE;
+      }
+  }
+
+  return TRUE;
+}
+
+static void
+adjust_form_changed_cb (GtkEditable *row,
+                        AdjustForm  *form)
+{
+  AdwMessageDialog *dialog = form->dialog;
+  g_autofree char *problem = NULL;
+  int64_t delta = 0;
+  gboolean ok = adjust_form_read (form, &delta, &problem);
+
+  adw_message_dialog_set_response_enabled (dialog, "continue", ok);
+  gtk_label_set_label (form->hint, ok ? "" : (*gtk_editable_get_text (form->delta_row) ? problem : ""));
+}
+
+static void
+adjust_form_response_cb (AdwMessageDialog *dialog,
+                         const char       *response,
+                         AdjustForm       *form)
+{
+  g_autofree char *problem = NULL;
+  ManagerOp *op;
+  int64_t delta = 0;
+
+  if (g_strcmp0 (response, "continue") != 0 || !adjust_form_read (form, &delta, &problem))
+    return;
+
+  op = g_steal_pointer (&form->op);
+
+  op->delta = delta;
+  op->reason = g_strstrip (g_strdup (gtk_editable_get_text (form->reason_row)));
+  {
+    g_autofree char *amount = ct_format_signed_money (delta, ct_session_get_minor_units (op->session),
+                                                      ct_session_get_currency (op->session));
+
+    op->body = g_strdup_printf (_("Change the balance of card %s by %s. Reason: %s"),
+                                op->card_no, amount, op->reason);
+  }
+  op_ask_pin (op, NULL);
+}
+
+static void
+adjust_form_free (gpointer data)
+{
+  AdjustForm *form = data;
+
+  if (form->op != NULL)
+    op_free (form->op);
+  g_free (form);
+}
+
+static GtkWidget *
+entry_row (GtkWidget  *list,
+           const char *title)
+{
+  GtkWidget *row = adw_entry_row_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  gtk_list_box_append (GTK_LIST_BOX (list), row);
+  return row;
+}
+
+/**
+ * ct_manager_adjust:
+ * @card_no: the card whose balance changes
+ *
+ * Asks for the change (+ or −) and the reason, then the manager's PIN,
+ * and sends the adjustment.
+ */
+void
+ct_manager_adjust (GtkWidget  *parent,
+                   CtSession  *session,
+                   const char *card_no)
+{
+  GtkRoot *root = gtk_widget_get_root (parent);
+  AdjustForm *form = g_new0 (AdjustForm, 1);
+  GtkWidget *dialog;
+  GtkWidget *box;
+  GtkWidget *list;
+  GtkWidget *hint;
+
+  form->op = op_new (OP_ADJUST, parent, session);
+  form->op->card_no = g_strdup (card_no);
+  form->op->heading = g_strdup (_("Adjust Balance"));
+
+  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                   _("Adjust Balance"),
+                                   _("Type the change with its sign: +10.00 adds, -10.00 takes away. "
+                                     "Increases come from the store's card account."));
+  gtk_widget_set_name (dialog, "ct-adjust-dialog");
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "continue", _("_Continue"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "continue",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "continue");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "continue", FALSE);
+
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  list = gtk_list_box_new ();
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (list, "boxed-list");
+  form->delta_row = GTK_EDITABLE (entry_row (list, _("Change (+ or −)")));
+  form->reason_row = GTK_EDITABLE (entry_row (list, _("Reason")));
+  gtk_widget_set_name (GTK_WIDGET (form->delta_row), "delta");
+  gtk_widget_set_name (GTK_WIDGET (form->reason_row), "reason");
+  gtk_box_append (GTK_BOX (box), list);
+  hint = gtk_label_new (NULL);
+  gtk_label_set_wrap (GTK_LABEL (hint), TRUE);
+  gtk_widget_add_css_class (hint, "error");
+  form->hint = GTK_LABEL (hint);
+  gtk_box_append (GTK_BOX (box), hint);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+
+  g_object_set_data_full (G_OBJECT (dialog), "ct-form", form, adjust_form_free);
+  form->dialog = ADW_MESSAGE_DIALOG (dialog);
+  g_signal_connect (form->delta_row, "changed", G_CALLBACK (adjust_form_changed_cb), form);
+  g_signal_connect (form->reason_row, "changed", G_CALLBACK (adjust_form_changed_cb), form);
+  g_signal_connect (dialog, "response", G_CALLBACK (adjust_form_response_cb), form);
+
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (GTK_WIDGET (form->delta_row));
+}
+
+/**
+ * ct_manager_refund:
+ * @transaction: a payment or top-up of the card, from its history
+ *
+ * Asks for the manager's PIN and refunds @transaction.
+ */
+void
+ct_manager_refund (GtkWidget           *parent,
+                   CtSession           *session,
+                   const CtTransaction *transaction)
+{
+  ManagerOp *op = op_new (OP_REFUND, parent, session);
+  g_autofree char *amount = ct_format_money (ABS (transaction->delta),
+                                             ct_session_get_minor_units (session),
+                                             ct_session_get_currency (session));
+  g_autofree char *when = ct_format_local_time (transaction->created_at, "%Y-%m-%d %H:%M");
+
+  op->card_no = g_strdup (transaction->card_no);
+  op->transaction_id = g_strdup (transaction->id);
+  op->heading = g_strdup (transaction->kind == CT_TRANSACTION_TOPUP ? _("Void Top-Up")
+                                                                     : _("Refund Payment"));
+  op->body = g_strdup_printf (_("%s of %s on %s, card %s."),
+                              ct_format_transaction_kind (transaction->kind), amount, when,
+                              transaction->card_no);
+  op_ask_pin (op, NULL);
+}
+
+/**
+ * ct_manager_set_frozen:
+ * @freeze: %TRUE to freeze, %FALSE to unfreeze
+ */
+void
+ct_manager_set_frozen (GtkWidget  *parent,
+                       CtSession  *session,
+                       const char *card_no,
+                       gboolean    freeze)
+{
+  ManagerOp *op = op_new (freeze ? OP_FREEZE : OP_UNFREEZE, parent, session);
+
+  op->card_no = g_strdup (card_no);
+  op->heading = g_strdup (freeze ? _("Freeze Card") : _("Unfreeze Card"));
+  op->body = freeze
+    ? g_strdup_printf (_("Card %s will not pay or top up until it is unfrozen. Refunds still reach it."), card_no)
+    : g_strdup_printf (_("Card %s will pay and top up again."), card_no);
+  op_ask_pin (op, NULL);
+}
+
+/* The card issue form: name, phone and level, then the PIN. */
+
+typedef struct
+{
+  ManagerOp        *op;
+  AdwMessageDialog *dialog;
+  GtkEditable      *name_row;
+  GtkEditable      *phone_row;
+  GtkEditable      *level_row;
+} IssueForm;
+
+static void
+issue_form_free (gpointer data)
+{
+  IssueForm *form = data;
+
+  if (form->op != NULL)
+    op_free (form->op);
+  g_free (form);
+}
+
+static void
+issue_form_changed_cb (GtkEditable *row,
+                       IssueForm   *form)
+{
+  const char *name = gtk_editable_get_text (form->name_row);
+  const char *phone = gtk_editable_get_text (form->phone_row);
+
+  adw_message_dialog_set_response_enabled (form->dialog, "continue",
+                                           *name != '\0' && *phone != '\0');
+}
+
+static void
+issue_form_response_cb (AdwMessageDialog *dialog,
+                        const char       *response,
+                        IssueForm        *form)
+{
+  ManagerOp *op = g_steal_pointer (&form->op);
+  const char *level;
+
+  if (g_strcmp0 (response, "continue") != 0)
+    {
+      op_free (op);
+      return;
+    }
+
+  op->name = g_strstrip (g_strdup (gtk_editable_get_text (form->name_row)));
+  op->phone = g_strstrip (g_strdup (gtk_editable_get_text (form->phone_row)));
+  level = gtk_editable_get_text (form->level_row);
+  op->level = *level != '\0' ? g_strstrip (g_strdup (level)) : NULL;
+  op->body = g_strdup_printf (_("A new card for %s (%s)."), op->name, op->phone);
+  op_ask_pin (op, NULL);
+}
+
+/**
+ * ct_manager_issue_card:
+ *
+ * Asks for the member's name, phone and level, then the manager's PIN,
+ * issues the card and shows its enrollment QR code and barcode.
+ */
+void
+ct_manager_issue_card (GtkWidget *parent,
+                       CtSession *session)
+{
+  GtkRoot *root = gtk_widget_get_root (parent);
+  IssueForm *form = g_new0 (IssueForm, 1);
+  GtkWidget *dialog;
+  GtkWidget *list;
+
+  form->op = op_new (OP_ISSUE, parent, session);
+  form->op->heading = g_strdup (_("Issue New Card"));
+
+  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                   _("Issue New Card"),
+                                   _("The card service chooses the card number."));
+  gtk_widget_set_name (dialog, "ct-issue-dialog");
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "continue", _("_Continue"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "continue",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "continue");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "continue", FALSE);
+
+  list = gtk_list_box_new ();
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (list, "boxed-list");
+  form->name_row = GTK_EDITABLE (entry_row (list, _("Name")));
+  form->phone_row = GTK_EDITABLE (entry_row (list, _("Phone")));
+  form->level_row = GTK_EDITABLE (entry_row (list, _("Level (optional)")));
+  gtk_widget_set_name (GTK_WIDGET (form->name_row), "name");
+  gtk_widget_set_name (GTK_WIDGET (form->phone_row), "phone");
+  gtk_widget_set_name (GTK_WIDGET (form->level_row), "level");
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), list);
+
+  form->dialog = ADW_MESSAGE_DIALOG (dialog);
+  g_object_set_data_full (G_OBJECT (dialog), "ct-form", form, issue_form_free);
+  g_signal_connect (form->name_row, "changed", G_CALLBACK (issue_form_changed_cb), form);
+  g_signal_connect (form->phone_row, "changed", G_CALLBACK (issue_form_changed_cb), form);
+  g_signal_connect (dialog, "response", G_CALLBACK (issue_form_response_cb), form);
+
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (GTK_WIDGET (form->name_row));
+}
+
+/**
+ * ct_manager_resend:
+ * @entry: a request from the "needs attention" list
+ *
+ * Sends the same intent again as a new request, with the manager's PIN.
+ */
+void
+ct_manager_resend (GtkWidget           *parent,
+                   CtSession           *session,
+                   const CtOutboxEntry *entry)
+{
+  ManagerOp *op = op_new (OP_RESEND, parent, session);
+
+  op->entry_id = entry->id;
+  op->card_no = g_strdup (entry->card_no);
+  op->heading = g_strdup (_("Send Again as a New Request"));
+  op->body = g_strdup_printf (_("The service refused this request: %s. Send it again only after checking the card's history."),
+                              entry->reason ? entry->reason : "");
+  op_ask_pin (op, NULL);
+}
+
+typedef struct
+{
+  CtSession   *session;
+  GtkWidget   *parent;
+  gint64       entry_id;
+  GtkEditable *manager_row;
+  GtkEditable *outcome_row;
+} OutcomeForm;
+
+static void
+outcome_form_free (gpointer data)
+{
+  OutcomeForm *form = data;
+
+  g_clear_object (&form->session);
+  g_clear_object (&form->parent);
+  g_free (form);
+}
+
+static void
+record_outcome_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GtkWidget) parent = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ct_client_record_outcome_finish (CT_CLIENT (object), result, &error))
+    {
+      g_autofree char *text = ct_format_error (error);
+
+      ct_show_problem (parent, _("The Outcome Was Not Recorded"), text);
+    }
+}
+
+static void
+outcome_response_cb (AdwMessageDialog *dialog,
+                     const char       *response,
+                     OutcomeForm      *form)
+{
+  g_autofree char *manager = NULL;
+  g_autofree char *outcome = NULL;
+
+  if (g_strcmp0 (response, "record") != 0)
+    return;
+
+  manager = g_strstrip (g_strdup (gtk_editable_get_text (form->manager_row)));
+  outcome = g_strstrip (g_strdup (gtk_editable_get_text (form->outcome_row)));
+  if (*manager == '\0' || *outcome == '\0')
+    return;
+
+  ct_client_record_outcome_async (ct_session_get_client (form->session), form->entry_id,
+                                  manager, outcome, NULL, record_outcome_cb,
+                                  g_object_ref (form->parent));
+}
+
+/**
+ * ct_manager_record_outcome:
+ * @entry: a request from the "needs attention" list
+ *
+ * Records what was done instead ("cash returned to customer") and takes
+ * the request off the list.
+ */
+void
+ct_manager_record_outcome (GtkWidget           *parent,
+                           CtSession           *session,
+                           const CtOutboxEntry *entry)
+{
+  GtkRoot *root = gtk_widget_get_root (parent);
+  OutcomeForm *form = g_new0 (OutcomeForm, 1);
+  GSettings *settings = ct_session_get_settings (session);
+  g_autofree char *manager_id = settings ? g_settings_get_string (settings, "manager-id") : NULL;
+  GtkWidget *dialog;
+  GtkWidget *list;
+
+  form->session = g_object_ref (session);
+  form->parent = g_object_ref (parent);
+  form->entry_id = entry->id;
+
+  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                   _("Record What Was Done"),
+                                   _("For example: cash returned to the customer. The request is then taken off the list."));
+  gtk_widget_set_name (dialog, "ct-outcome-dialog");
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "record", _("_Record"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "record",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+
+  list = gtk_list_box_new ();
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (list, "boxed-list");
+  form->manager_row = GTK_EDITABLE (entry_row (list, _("Manager")));
+  form->outcome_row = GTK_EDITABLE (entry_row (list, _("What was done")));
+  gtk_editable_set_text (form->manager_row, manager_id ? manager_id : "");
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), list);
+
+  g_object_set_data_full (G_OBJECT (dialog), "ct-form", form, outcome_form_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (outcome_response_cb), form);
+  gtk_window_present (GTK_WINDOW (dialog));
+}

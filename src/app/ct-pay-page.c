@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-pay-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ct-focus.h"
+#include "ct-format.h"
+#include "ct-keypad.h"
+#include "ct-money.h"
+#include "ct-pay-page.h"
+
+/* Pay from the card's balance: the balance after, or the shortfall, is
+ * on screen before the cashier confirms; a frozen card is refused; the
+ * points the payment earns are shown. */
+
+struct _CtPayPage
+{
+  AdwBin         parent_instance;
+
+  CtSession     *session;
+  GCancellable  *cancellable;
+  int64_t        amount;
+  gboolean       amount_ok;
+  gboolean       busy;
+
+  GtkLabel      *card_label;
+  GtkEntry      *amount_entry;
+  GtkEntry      *order_entry;
+  CtKeypad      *keypad;
+  GtkLabel      *summary_label;
+  GtkLabel      *after_label;
+  GtkLabel      *points_label;
+  GtkLabel      *problem_label;
+  GtkSpinner    *spinner;
+};
+
+G_DEFINE_FINAL_TYPE (CtPayPage, ct_pay_page, ADW_TYPE_BIN)
+
+static void
+show_problem (CtPayPage  *self,
+              const char *problem)
+{
+  gtk_label_set_label (self->problem_label, problem ? problem : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->problem_label), problem != NULL);
+}
+
+static void
+update_summary (CtPayPage *self)
+{
+  const CtCard *card = ct_session_get_card (self->session);
+  g_autoptr(CtMerchant) merchant = ct_session_dup_merchant (self->session);
+  gboolean card_known = card != NULL && !(card->from_cache && card->fetched_at == 0);
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->amount_entry));
+  int minor_units = merchant ? merchant->minor_units : 2;
+  gboolean short_of_money = FALSE;
+  gboolean frozen = card_known && card->status == CT_CARD_STATUS_FROZEN;
+
+  self->amount_ok = FALSE;
+  gtk_label_set_label (self->after_label, "");
+  gtk_label_set_label (self->points_label, "");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->after_label), "error");
+
+  if (text == NULL || *text == '\0')
+    gtk_label_set_label (self->summary_label, _("Enter the amount."));
+  else
+    {
+      g_autofree char *problem = NULL;
+      int64_t amount = 0;
+
+      if (!ct_format_parse_amount (text, minor_units, FALSE, &amount, &problem))
+        gtk_label_set_label (self->summary_label, problem);
+      else
+        {
+          g_autofree char *amount_text = ct_session_format_money (self->session, amount);
+          g_autofree char *summary = g_strdup_printf (_("Pay %s"), amount_text);
+
+          self->amount = amount;
+          self->amount_ok = TRUE;
+          gtk_label_set_label (self->summary_label, summary);
+
+          if (card_known)
+            {
+              if (amount > card->balance)
+                {
+                  g_autofree char *shortfall = ct_session_format_money (self->session, amount - card->balance);
+                  g_autofree char *msg = g_strdup_printf (_("Insufficient balance: %s short"), shortfall);
+
+                  short_of_money = TRUE;
+                  gtk_label_set_label (self->after_label, msg);
+                  gtk_widget_add_css_class (GTK_WIDGET (self->after_label), "error");
+                }
+              else
+                {
+                  g_autofree char *after = ct_session_format_money (self->session, card->balance - amount);
+                  g_autofree char *msg = g_strdup_printf (_("Balance after: %s"), after);
+
+                  gtk_label_set_label (self->after_label, msg);
+                }
+            }
+
+          if (merchant != NULL && merchant->points_per_unit > 0)
+            {
+              int64_t points = ct_points_for_payment (amount, merchant->minor_units,
+                                                      merchant->points_per_unit);
+              g_autofree char *msg =
+                g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                              "Earns %" G_GINT64_FORMAT " point",
+                                              "Earns %" G_GINT64_FORMAT " points",
+                                              (gulong) MIN (points, G_MAXLONG)),
+                                 (gint64) points);
+
+              gtk_label_set_label (self->points_label, msg);
+            }
+        }
+    }
+
+  if (card == NULL)
+    gtk_label_set_label (self->card_label, _("Scan the member's card first (F2)."));
+  else
+    {
+      g_autofree char *balance = card_known ? ct_session_format_money (self->session, card->balance)
+                                            : g_strdup ("—");
+      g_autofree char *label = g_strdup_printf (_("%s — balance %s"),
+                                                card->member_name && *card->member_name
+                                                  ? card->member_name : card->card_no,
+                                                balance);
+
+      gtk_label_set_label (self->card_label, label);
+    }
+
+  if (frozen)
+    show_problem (self, _("This card is frozen. It cannot pay until a manager unfreezes it."));
+
+  /* An insufficient balance is still sent when the shown state came from
+   * the cache: the service decides with the real balance. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "pay.confirm",
+                                 card != NULL && self->amount_ok && !self->busy && !frozen &&
+                                 !(short_of_money && !card->from_cache));
+}
+
+static void
+amount_changed_cb (CtPayPage *self)
+{
+  show_problem (self, NULL);
+  update_summary (self);
+}
+
+static void
+amount_activate_cb (CtPayPage *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "pay.confirm", NULL);
+}
+
+static void
+set_busy (CtPayPage *self,
+          gboolean   busy)
+{
+  self->busy = busy;
+  gtk_spinner_set_spinning (self->spinner, busy);
+  gtk_editable_set_editable (GTK_EDITABLE (self->amount_entry), !busy);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->keypad), !busy);
+  update_summary (self);
+}
+
+static void
+pay_cb (GObject      *object,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  g_autoptr(CtPayPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtReceipt) receipt = NULL;
+
+  receipt = ct_client_pay_finish (CT_CLIENT (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  set_busy (self, FALSE);
+
+  if (receipt != NULL)
+    {
+      gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
+      gtk_editable_set_text (GTK_EDITABLE (self->order_entry), "");
+      ct_session_apply_receipt (self->session, receipt);
+      return;
+    }
+
+  if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_QUEUED))
+    {
+      g_autoptr(CtReceiptData) pending =
+        ct_session_pending_receipt (self->session, CT_TRANSACTION_PAYMENT,
+                                    ct_session_get_card (self->session), self->amount, 0);
+
+      gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
+      gtk_editable_set_text (GTK_EDITABLE (self->order_entry), "");
+      ct_session_set_last_receipt (self->session, pending);
+      return;
+    }
+
+  if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INSUFFICIENT_BALANCE))
+    {
+      /* The cached balance was out of date: fetch the real one so the
+       * shortfall on screen is right. */
+      ct_session_refresh_card (self->session);
+    }
+
+  {
+    g_autofree char *problem = ct_format_error (error);
+
+    show_problem (self, problem);
+  }
+}
+
+static void
+confirm_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *param)
+{
+  CtPayPage *self = CT_PAY_PAGE (widget);
+  const CtCard *card = ct_session_get_card (self->session);
+  const char *order = gtk_editable_get_text (GTK_EDITABLE (self->order_entry));
+
+  update_summary (self);
+  if (card == NULL || !self->amount_ok || self->busy)
+    return;
+
+  show_problem (self, NULL);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  set_busy (self, TRUE);
+
+  ct_client_pay_async (ct_session_get_client (self->session), card->card_no, self->amount,
+                       order && *order ? order : NULL, self->cancellable,
+                       pay_cb, g_object_ref (self));
+}
+
+static void
+cancel_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  CtPayPage *self = CT_PAY_PAGE (widget);
+
+  if (self->busy)
+    return;
+
+  show_problem (self, NULL);
+  gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->order_entry), "");
+  gtk_widget_activate_action (widget, "win.page", "s", "scan");
+}
+
+static void
+ct_pay_page_dispose (GObject *object)
+{
+  CtPayPage *self = CT_PAY_PAGE (object);
+
+  g_clear_object (&self->cancellable);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CT_TYPE_PAY_PAGE);
+  g_clear_object (&self->session);
+
+  G_OBJECT_CLASS (ct_pay_page_parent_class)->dispose (object);
+}
+
+static void
+ct_pay_page_map (GtkWidget *widget)
+{
+  CtPayPage *self = CT_PAY_PAGE (widget);
+
+  GTK_WIDGET_CLASS (ct_pay_page_parent_class)->map (widget);
+  ct_focus_soon (GTK_WIDGET (self->amount_entry));
+}
+
+static void
+ct_pay_page_class_init (CtPayPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = ct_pay_page_dispose;
+  widget_class->map = ct_pay_page_map;
+
+  g_type_ensure (CT_TYPE_KEYPAD);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/cardtill/Cardtill/ct-pay-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, card_label);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, amount_entry);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, order_entry);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, keypad);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, summary_label);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, after_label);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, points_label);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, problem_label);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, spinner);
+  gtk_widget_class_bind_template_callback (widget_class, amount_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, amount_activate_cb);
+
+  gtk_widget_class_install_action (widget_class, "pay.confirm", NULL, confirm_action);
+  gtk_widget_class_install_action (widget_class, "pay.cancel", NULL, cancel_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "pay.cancel", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, 0, "pay.confirm", NULL);
+}
+
+static void
+ct_pay_page_init (CtPayPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  ct_keypad_set_target (self->keypad, GTK_EDITABLE (self->amount_entry));
+}
+
+GtkWidget *
+ct_pay_page_new (CtSession *session)
+{
+  CtPayPage *self = g_object_new (CT_TYPE_PAY_PAGE, NULL);
+
+  self->session = g_object_ref (session);
+  g_signal_connect_object (session, "notify::card", G_CALLBACK (update_summary), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (ct_session_get_client (session), "notify::merchant",
+                           G_CALLBACK (update_summary), self, G_CONNECT_SWAPPED);
+  update_summary (self);
+
+  return GTK_WIDGET (self);
+}
+
+GtkEntry *
+ct_pay_page_get_amount_entry (CtPayPage *self)
+{
+  g_return_val_if_fail (CT_IS_PAY_PAGE (self), NULL);
+  return self->amount_entry;
+}
+
+const char *
+ct_pay_page_get_summary (CtPayPage *self)
+{
+  g_return_val_if_fail (CT_IS_PAY_PAGE (self), NULL);
+  return gtk_label_get_label (self->summary_label);
+}
+
+const char *
+ct_pay_page_get_after (CtPayPage *self)
+{
+  g_return_val_if_fail (CT_IS_PAY_PAGE (self), NULL);
+  return gtk_label_get_label (self->after_label);
+}
+
+const char *
+ct_pay_page_get_points (CtPayPage *self)
+{
+  g_return_val_if_fail (CT_IS_PAY_PAGE (self), NULL);
+  return gtk_label_get_label (self->points_label);
+}
+
+const char *
+ct_pay_page_get_problem (CtPayPage *self)
+{
+  g_return_val_if_fail (CT_IS_PAY_PAGE (self), NULL);
+
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->problem_label)))
+    return NULL;
+  return gtk_label_get_label (self->problem_label);
+}
+
+gboolean
+ct_pay_page_is_busy (CtPayPage *self)
+{
+  g_return_val_if_fail (CT_IS_PAY_PAGE (self), FALSE);
+  return self->busy;
+}

@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-receipt-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ct-focus.h"
+#include "ct-format.h"
+#include "ct-receipt-page.h"
+
+/* The receipt after every top-up, payment, refund and adjustment, on
+ * screen and on paper (GtkPrintOperation, which can also write a PDF). */
+
+struct _CtReceiptPage
+{
+  AdwBin      parent_instance;
+
+  CtSession  *session;
+
+  GtkLabel   *title_label;
+  GtkLabel   *pending_label;
+  GtkGrid    *lines_grid;
+  GtkButton  *done_button;
+};
+
+G_DEFINE_FINAL_TYPE (CtReceiptPage, ct_receipt_page, ADW_TYPE_BIN)
+
+static void
+receipt_line_free (gpointer data)
+{
+  CtReceiptLine *line = data;
+
+  g_free (line->label);
+  g_free (line->value);
+  g_free (line);
+}
+
+static void
+add_line (GPtrArray  *lines,
+          const char *label,
+          char       *value)
+{
+  CtReceiptLine *line = g_new0 (CtReceiptLine, 1);
+
+  line->label = g_strdup (label);
+  line->value = value;
+  g_ptr_array_add (lines, line);
+}
+
+/**
+ * ct_receipt_title:
+ *
+ * Returns: "Top-up receipt", "Payment receipt", ...
+ */
+char *
+ct_receipt_title (const CtReceiptData *data)
+{
+  switch (data->kind)
+    {
+    case CT_TRANSACTION_TOPUP:
+      return g_strdup (_("Top-Up Receipt"));
+    case CT_TRANSACTION_PAYMENT:
+      return g_strdup (_("Payment Receipt"));
+    case CT_TRANSACTION_REFUND:
+      return g_strdup (_("Refund Receipt"));
+    case CT_TRANSACTION_ADJUSTMENT:
+      return g_strdup (_("Balance Adjustment"));
+    case CT_TRANSACTION_IMPORT:
+    default:
+      return g_strdup (_("Receipt"));
+    }
+}
+
+/**
+ * ct_receipt_lines:
+ *
+ * Returns: (transfer full) (element-type CtReceiptLine): the label and
+ *   value pairs of a receipt, in print order.
+ */
+GPtrArray *
+ct_receipt_lines (const CtReceiptData *data)
+{
+  GPtrArray *lines = g_ptr_array_new_with_free_func (receipt_line_free);
+  int mu = data->minor_units;
+  const char *cur = data->currency;
+
+  add_line (lines, _("Store"), g_strdup (data->store ? data->store : ""));
+  add_line (lines, _("Till"), g_strdup (data->till ? data->till : ""));
+  add_line (lines, _("Operator"), g_strdup (data->operator_name ? data->operator_name : ""));
+  if (data->manager != NULL)
+    add_line (lines, _("Authorised by"), g_strdup (data->manager));
+  add_line (lines, _("Card"), ct_format_mask_card (data->card_no));
+  if (data->member_name != NULL && *data->member_name != '\0')
+    add_line (lines, _("Member"), g_strdup (data->member_name));
+
+  switch (data->kind)
+    {
+    case CT_TRANSACTION_TOPUP:
+      add_line (lines, _("Paid in"), ct_format_money (data->amount, mu, cur));
+      add_line (lines, _("Bonus"), ct_format_money (data->bonus, mu, cur));
+      break;
+    case CT_TRANSACTION_PAYMENT:
+      add_line (lines, _("Paid from card"), ct_format_money (data->amount, mu, cur));
+      break;
+    case CT_TRANSACTION_REFUND:
+      add_line (lines, _("Refunded"), ct_format_money (data->amount, mu, cur));
+      break;
+    case CT_TRANSACTION_ADJUSTMENT:
+      add_line (lines, _("Change"), ct_format_signed_money (data->amount, mu, cur));
+      break;
+    case CT_TRANSACTION_IMPORT:
+    default:
+      add_line (lines, _("Amount"), ct_format_money (data->amount, mu, cur));
+      break;
+    }
+
+  if (data->balance_known)
+    {
+      add_line (lines, _("Balance before"), ct_format_money (data->balance_before, mu, cur));
+      add_line (lines, _("Balance after"), ct_format_money (data->balance_after, mu, cur));
+    }
+  else
+    add_line (lines, _("Balance after"), g_strdup (_("known after sync")));
+
+  if (data->points_delta != 0 || data->kind == CT_TRANSACTION_PAYMENT)
+    {
+      if (data->balance_known)
+        add_line (lines, _("Points"),
+                  g_strdup_printf ("%+" G_GINT64_FORMAT " (%" G_GINT64_FORMAT ")",
+                                   (gint64) data->points_delta, (gint64) data->points_after));
+      else
+        add_line (lines, _("Points"), g_strdup_printf ("%+" G_GINT64_FORMAT, (gint64) data->points_delta));
+    }
+
+  if (data->reason != NULL && *data->reason != '\0')
+    add_line (lines, _("Reason"), g_strdup (data->reason));
+
+  add_line (lines, _("Time"), ct_format_local_time (data->created_at, "%Y-%m-%d %H:%M:%S"));
+
+  if (data->pending)
+    add_line (lines, _("Transaction"), g_strdup (_("pending sync")));
+  else
+    add_line (lines, _("Transaction"), g_strdup (data->transaction_id ? data->transaction_id : ""));
+
+  return lines;
+}
+
+static void
+show_receipt (CtReceiptPage *self)
+{
+  const CtReceiptData *data = ct_session_get_last_receipt (self->session);
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *title = NULL;
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->lines_grid))) != NULL)
+    gtk_grid_remove (self->lines_grid, child);
+
+  if (data == NULL)
+    {
+      gtk_label_set_label (self->title_label, _("No receipt yet"));
+      gtk_widget_set_visible (GTK_WIDGET (self->pending_label), FALSE);
+      return;
+    }
+
+  title = ct_receipt_title (data);
+  gtk_label_set_label (self->title_label, title);
+  gtk_widget_set_visible (GTK_WIDGET (self->pending_label), data->pending);
+
+  lines = ct_receipt_lines (data);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const CtReceiptLine *line = g_ptr_array_index (lines, i);
+      GtkWidget *label = gtk_label_new (line->label);
+      GtkWidget *value = gtk_label_new (line->value);
+
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_widget_add_css_class (label, "dim-label");
+      gtk_label_set_xalign (GTK_LABEL (value), 1);
+      gtk_label_set_selectable (GTK_LABEL (value), TRUE);
+      gtk_label_set_wrap (GTK_LABEL (value), TRUE);
+      gtk_widget_set_hexpand (value, TRUE);
+      gtk_grid_attach (self->lines_grid, label, 0, i, 1, 1);
+      gtk_grid_attach (self->lines_grid, value, 1, i, 1, 1);
+    }
+}
+
+/**
+ * ct_receipt_page_get_text:
+ *
+ * Returns: the receipt on screen as plain text, one "label: value" line
+ *   each (the tests read it).
+ */
+char *
+ct_receipt_page_get_text (CtReceiptPage *self)
+{
+  const CtReceiptData *data;
+  g_autoptr(GPtrArray) lines = NULL;
+  GString *out;
+
+  g_return_val_if_fail (CT_IS_RECEIPT_PAGE (self), NULL);
+
+  data = ct_session_get_last_receipt (self->session);
+  if (data == NULL)
+    return g_strdup ("");
+
+  out = g_string_new (gtk_label_get_label (self->title_label));
+  g_string_append_c (out, '\n');
+  if (data->pending)
+    g_string_append_printf (out, "%s\n", gtk_label_get_label (self->pending_label));
+
+  lines = ct_receipt_lines (data);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const CtReceiptLine *line = g_ptr_array_index (lines, i);
+
+      g_string_append_printf (out, "%s: %s\n", line->label, line->value);
+    }
+
+  return g_string_free (out, FALSE);
+}
+
+typedef struct
+{
+  CtReceiptData *data;
+} PrintJob;
+
+static void
+print_job_free (gpointer user_data)
+{
+  PrintJob *job = user_data;
+
+  ct_receipt_data_free (job->data);
+  g_free (job);
+}
+
+static void
+begin_print_cb (GtkPrintOperation *operation,
+                GtkPrintContext   *context,
+                gpointer           user_data)
+{
+  gtk_print_operation_set_n_pages (operation, 1);
+}
+
+static void
+draw_page_cb (GtkPrintOperation *operation,
+              GtkPrintContext   *context,
+              int                page_nr,
+              gpointer           user_data)
+{
+  PrintJob *job = user_data;
+  cairo_t *cr = gtk_print_context_get_cairo_context (context);
+  double width = gtk_print_context_get_width (context);
+  g_autoptr(GPtrArray) lines = ct_receipt_lines (job->data);
+  g_autofree char *title = ct_receipt_title (job->data);
+  g_autoptr(PangoLayout) layout = gtk_print_context_create_pango_layout (context);
+  g_autoptr(PangoFontDescription) font = pango_font_description_from_string ("Sans 8");
+  g_autoptr(PangoFontDescription) title_font = pango_font_description_from_string ("Sans Bold 11");
+  double y = 0;
+  int w;
+  int h;
+
+  cairo_set_source_rgb (cr, 0, 0, 0);
+
+  pango_layout_set_font_description (layout, title_font);
+  pango_layout_set_width (layout, (int) (width * PANGO_SCALE));
+  pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
+  pango_layout_set_text (layout, title, -1);
+  cairo_move_to (cr, 0, y);
+  pango_cairo_show_layout (cr, layout);
+  pango_layout_get_pixel_size (layout, &w, &h);
+  y += h + 6;
+
+  pango_layout_set_font_description (layout, font);
+  if (job->data->pending)
+    {
+      pango_layout_set_text (layout, _("PENDING SYNC"), -1);
+      cairo_move_to (cr, 0, y);
+      pango_cairo_show_layout (cr, layout);
+      pango_layout_get_pixel_size (layout, &w, &h);
+      y += h + 4;
+    }
+
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const CtReceiptLine *line = g_ptr_array_index (lines, i);
+
+      pango_layout_set_width (layout, (int) (width * PANGO_SCALE));
+      pango_layout_set_alignment (layout, PANGO_ALIGN_LEFT);
+      pango_layout_set_text (layout, line->label, -1);
+      cairo_move_to (cr, 0, y);
+      pango_cairo_show_layout (cr, layout);
+
+      pango_layout_set_alignment (layout, PANGO_ALIGN_RIGHT);
+      pango_layout_set_text (layout, line->value, -1);
+      cairo_move_to (cr, 0, y);
+      pango_cairo_show_layout (cr, layout);
+      pango_layout_get_pixel_size (layout, &w, &h);
+      y += h + 2;
+    }
+}
+
+static GtkPrintOperation *
+receipt_print_operation_new (const CtReceiptData *data)
+{
+  GtkPrintOperation *operation = gtk_print_operation_new ();
+  g_autoptr(GtkPageSetup) setup = gtk_page_setup_new ();
+  GtkPaperSize *paper;
+  PrintJob *job = g_new0 (PrintJob, 1);
+
+  /* An 80 mm receipt roll, the common till printer. */
+  paper = gtk_paper_size_new_custom ("cardtill-receipt", _("Receipt roll 80 mm"), 80, 160, GTK_UNIT_MM);
+  gtk_page_setup_set_paper_size (setup, paper);
+  gtk_page_setup_set_left_margin (setup, 4, GTK_UNIT_MM);
+  gtk_page_setup_set_right_margin (setup, 4, GTK_UNIT_MM);
+  gtk_page_setup_set_top_margin (setup, 4, GTK_UNIT_MM);
+  gtk_page_setup_set_bottom_margin (setup, 4, GTK_UNIT_MM);
+  gtk_paper_size_free (paper);
+
+  gtk_print_operation_set_default_page_setup (operation, setup);
+  gtk_print_operation_set_job_name (operation, _("cardtill receipt"));
+  gtk_print_operation_set_unit (operation, GTK_UNIT_POINTS);
+
+  job->data = ct_receipt_data_copy (data);
+  g_object_set_data_full (G_OBJECT (operation), "ct-print-job", job, print_job_free);
+  g_signal_connect (operation, "begin-print", G_CALLBACK (begin_print_cb), job);
+  g_signal_connect (operation, "draw-page", G_CALLBACK (draw_page_cb), job);
+
+  return operation;
+}
+
+/**
+ * ct_receipt_export_pdf:
+ * @path: where to write the PDF
+ *
+ * Writes the receipt as a PDF without any dialog.
+ */
+gboolean
+ct_receipt_export_pdf (const CtReceiptData  *data,
+                       GtkWindow            *parent,
+                       const char           *path,
+                       GError              **error)
+{
+  g_autoptr(GtkPrintOperation) operation = NULL;
+  GtkPrintOperationResult result;
+
+  g_return_val_if_fail (data != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  operation = receipt_print_operation_new (data);
+  gtk_print_operation_set_export_filename (operation, path);
+  result = gtk_print_operation_run (operation, GTK_PRINT_OPERATION_ACTION_EXPORT, parent, error);
+
+  return result != GTK_PRINT_OPERATION_RESULT_ERROR;
+}
+
+static void
+print_done_cb (GtkPrintOperation       *operation,
+               GtkPrintOperationResult  result,
+               CtReceiptPage           *self)
+{
+  if (result == GTK_PRINT_OPERATION_RESULT_ERROR)
+    {
+      g_autoptr(GError) error = NULL;
+
+      gtk_print_operation_get_error (operation, &error);
+      g_warning ("Printing failed: %s", error ? error->message : "");
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s",
+                                  _("The receipt could not be printed. Check the printer."));
+    }
+
+  g_object_unref (operation);
+}
+
+static void
+print_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *param)
+{
+  CtReceiptPage *self = CT_RECEIPT_PAGE (widget);
+  const CtReceiptData *data = ct_session_get_last_receipt (self->session);
+  GtkPrintOperation *operation;
+  g_autoptr(GError) error = NULL;
+
+  if (data == NULL)
+    return;
+
+  /* The print dialog offers "Print to File" (PDF) as well. "done" is
+   * emitted once whatever happens, and drops the reference. */
+  operation = receipt_print_operation_new (data);
+  gtk_print_operation_set_allow_async (operation, TRUE);
+  g_signal_connect (operation, "done", G_CALLBACK (print_done_cb), self);
+  gtk_print_operation_run (operation, GTK_PRINT_OPERATION_ACTION_PRINT_DIALOG,
+                           GTK_WINDOW (gtk_widget_get_root (widget)), &error);
+}
+
+static void
+done_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *param)
+{
+  gtk_widget_activate_action (widget, "win.page", "s", "scan");
+}
+
+static void
+ct_receipt_page_dispose (GObject *object)
+{
+  CtReceiptPage *self = CT_RECEIPT_PAGE (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), CT_TYPE_RECEIPT_PAGE);
+  g_clear_object (&self->session);
+
+  G_OBJECT_CLASS (ct_receipt_page_parent_class)->dispose (object);
+}
+
+static void
+ct_receipt_page_map (GtkWidget *widget)
+{
+  CtReceiptPage *self = CT_RECEIPT_PAGE (widget);
+
+  GTK_WIDGET_CLASS (ct_receipt_page_parent_class)->map (widget);
+  ct_focus_soon (GTK_WIDGET (self->done_button));
+}
+
+static void
+ct_receipt_page_class_init (CtReceiptPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = ct_receipt_page_dispose;
+  widget_class->map = ct_receipt_page_map;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/cardtill/Cardtill/ct-receipt-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, CtReceiptPage, title_label);
+  gtk_widget_class_bind_template_child (widget_class, CtReceiptPage, pending_label);
+  gtk_widget_class_bind_template_child (widget_class, CtReceiptPage, lines_grid);
+  gtk_widget_class_bind_template_child (widget_class, CtReceiptPage, done_button);
+
+  gtk_widget_class_install_action (widget_class, "receipt.print", NULL, print_action);
+  gtk_widget_class_install_action (widget_class, "receipt.done", NULL, done_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, GDK_CONTROL_MASK, "receipt.print", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "receipt.done", NULL);
+}
+
+static void
+ct_receipt_page_init (CtReceiptPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+GtkWidget *
+ct_receipt_page_new (CtSession *session)
+{
+  CtReceiptPage *self = g_object_new (CT_TYPE_RECEIPT_PAGE, NULL);
+
+  self->session = g_object_ref (session);
+  g_signal_connect_object (session, "notify::last-receipt", G_CALLBACK (show_receipt), self, G_CONNECT_SWAPPED);
+  show_receipt (self);
+
+  return GTK_WIDGET (self);
+}

@@ -1,0 +1,751 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-session"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ct-card-number.h"
+#include "ct-format.h"
+#include "ct-money.h"
+#include "ct-session.h"
+
+/* CtSession is what the cashier is working on: the card on the counter
+ * (shown from the member cache at once, then refreshed from the
+ * service), the merchant's settings and the last receipt. Every screen
+ * reads it, so a scan anywhere updates every screen. */
+
+struct _CtSession
+{
+  GObject        parent_instance;
+
+  CtClient      *client;
+  GSettings     *settings;
+  CtCard        *card;
+  char          *problem;
+  char          *last_scan;
+  char          *store;
+  char          *till;
+  CtReceiptData *last_receipt;
+  GCancellable  *card_cancellable;
+  guint          refreshing : 1;
+};
+
+G_DEFINE_FINAL_TYPE (CtSession, ct_session, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_CLIENT,
+  PROP_SETTINGS,
+  PROP_CARD,
+  PROP_REFRESHING,
+  PROP_PROBLEM,
+  PROP_LAST_RECEIPT,
+  PROP_STORE,
+  PROP_TILL,
+  PROP_LAST_SCAN,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_BOXED_TYPE (CtReceiptData, ct_receipt_data, ct_receipt_data_copy, ct_receipt_data_free)
+
+CtReceiptData *
+ct_receipt_data_copy (const CtReceiptData *data)
+{
+  CtReceiptData *copy;
+
+  if (data == NULL)
+    return NULL;
+
+  copy = g_memdup2 (data, sizeof *data);
+  copy->card_no = g_strdup (data->card_no);
+  copy->member_name = g_strdup (data->member_name);
+  copy->store = g_strdup (data->store);
+  copy->till = g_strdup (data->till);
+  copy->operator_name = g_strdup (data->operator_name);
+  copy->manager = g_strdup (data->manager);
+  copy->reason = g_strdup (data->reason);
+  copy->transaction_id = g_strdup (data->transaction_id);
+  copy->created_at = g_strdup (data->created_at);
+  copy->currency = g_strdup (data->currency);
+
+  return copy;
+}
+
+void
+ct_receipt_data_free (CtReceiptData *data)
+{
+  if (data == NULL)
+    return;
+
+  g_free (data->card_no);
+  g_free (data->member_name);
+  g_free (data->store);
+  g_free (data->till);
+  g_free (data->operator_name);
+  g_free (data->manager);
+  g_free (data->reason);
+  g_free (data->transaction_id);
+  g_free (data->created_at);
+  g_free (data->currency);
+  g_free (data);
+}
+
+/**
+ * ct_receipt_data_new_from_receipt:
+ * @receipt: the service's answer to a money request
+ * @merchant: (nullable): for the currency
+ *
+ * Returns: what the receipt shows for an applied request.
+ */
+CtReceiptData *
+ct_receipt_data_new_from_receipt (const CtReceipt  *receipt,
+                                  const CtMerchant *merchant)
+{
+  const CtTransaction *tx = receipt->transaction;
+  CtReceiptData *data = g_new0 (CtReceiptData, 1);
+
+  data->kind = tx->kind;
+  data->card_no = g_strdup (tx->card_no);
+  data->member_name = g_strdup (receipt->card ? receipt->card->member_name : NULL);
+  data->store = g_strdup (tx->store);
+  data->till = g_strdup (tx->till);
+  data->operator_name = g_strdup (tx->operator_name);
+  data->manager = g_strdup (tx->manager);
+  data->reason = g_strdup (tx->reason);
+  data->transaction_id = g_strdup (tx->id);
+  data->created_at = g_strdup (tx->created_at);
+  data->bonus = tx->bonus;
+  /* A top-up's delta includes its bonus; the receipt shows them apart. */
+  data->amount = tx->kind == CT_TRANSACTION_TOPUP ? tx->delta - tx->bonus : ABS (tx->delta);
+  if (tx->kind == CT_TRANSACTION_ADJUSTMENT)
+    data->amount = tx->delta;
+  data->balance_after = tx->balance_after;
+  data->balance_before = tx->balance_after - tx->delta;
+  data->balance_known = TRUE;
+  data->points_delta = tx->points_delta;
+  data->points_after = tx->points_after;
+  data->pending = FALSE;
+  data->minor_units = merchant ? merchant->minor_units : 2;
+  data->currency = g_strdup (merchant ? merchant->currency : "CNY");
+
+  return data;
+}
+
+static void
+client_merchant_changed_cb (CtSession *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE]);
+}
+
+static void
+client_card_updated_cb (CtSession *self,
+                        CtCard    *card)
+{
+  /* Another screen (or the background sync) learnt something newer about
+   * the card on the counter: show it. */
+  if (self->card != NULL && card != NULL &&
+      g_strcmp0 (self->card->card_no, card->card_no) == 0 &&
+      !self->refreshing)
+    ct_session_set_card (self, card);
+}
+
+static void
+ct_session_constructed (GObject *object)
+{
+  CtSession *self = CT_SESSION (object);
+
+  G_OBJECT_CLASS (ct_session_parent_class)->constructed (object);
+
+  g_signal_connect_object (self->client, "notify::merchant",
+                           G_CALLBACK (client_merchant_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->client, "card-updated",
+                           G_CALLBACK (client_card_updated_cb), self,
+                           G_CONNECT_SWAPPED);
+  if (self->settings != NULL)
+    {
+      g_signal_connect_object (self->settings, "changed::store-name",
+                               G_CALLBACK (client_merchant_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->settings, "changed::till-name",
+                               G_CALLBACK (client_merchant_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+    }
+}
+
+static void
+ct_session_dispose (GObject *object)
+{
+  CtSession *self = CT_SESSION (object);
+
+  if (self->card_cancellable != NULL)
+    g_cancellable_cancel (self->card_cancellable);
+  g_clear_object (&self->card_cancellable);
+  g_clear_object (&self->client);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (ct_session_parent_class)->dispose (object);
+}
+
+static void
+ct_session_finalize (GObject *object)
+{
+  CtSession *self = CT_SESSION (object);
+
+  g_clear_pointer (&self->card, ct_card_free);
+  g_clear_pointer (&self->last_receipt, ct_receipt_data_free);
+  g_free (self->problem);
+  g_free (self->last_scan);
+  g_free (self->store);
+  g_free (self->till);
+
+  G_OBJECT_CLASS (ct_session_parent_class)->finalize (object);
+}
+
+static void
+ct_session_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  CtSession *self = CT_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_CLIENT:
+      g_value_set_object (value, self->client);
+      break;
+    case PROP_SETTINGS:
+      g_value_set_object (value, self->settings);
+      break;
+    case PROP_CARD:
+      g_value_set_boxed (value, self->card);
+      break;
+    case PROP_REFRESHING:
+      g_value_set_boolean (value, self->refreshing);
+      break;
+    case PROP_PROBLEM:
+      g_value_set_string (value, self->problem);
+      break;
+    case PROP_LAST_RECEIPT:
+      g_value_set_boxed (value, self->last_receipt);
+      break;
+    case PROP_STORE:
+      g_value_set_string (value, ct_session_get_store (self));
+      break;
+    case PROP_TILL:
+      g_value_set_string (value, ct_session_get_till (self));
+      break;
+    case PROP_LAST_SCAN:
+      g_value_set_string (value, self->last_scan);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ct_session_set_property (GObject      *object,
+                         guint         prop_id,
+                         const GValue *value,
+                         GParamSpec   *pspec)
+{
+  CtSession *self = CT_SESSION (object);
+
+  switch (prop_id)
+    {
+    case PROP_CLIENT:
+      self->client = g_value_dup_object (value);
+      break;
+    case PROP_SETTINGS:
+      self->settings = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ct_session_class_init (CtSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = ct_session_constructed;
+  object_class->dispose = ct_session_dispose;
+  object_class->finalize = ct_session_finalize;
+  object_class->get_property = ct_session_get_property;
+  object_class->set_property = ct_session_set_property;
+
+  properties[PROP_CLIENT] =
+    g_param_spec_object ("client", NULL, NULL, CT_TYPE_CLIENT,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SETTINGS] =
+    g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CARD] =
+    g_param_spec_boxed ("card", NULL, NULL, CT_TYPE_CARD,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_REFRESHING] =
+    g_param_spec_boolean ("refreshing", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PROBLEM] =
+    g_param_spec_string ("problem", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LAST_RECEIPT] =
+    g_param_spec_boxed ("last-receipt", NULL, NULL, CT_TYPE_RECEIPT_DATA,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STORE] =
+    g_param_spec_string ("store", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TILL] =
+    g_param_spec_string ("till", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LAST_SCAN] =
+    g_param_spec_string ("last-scan", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+ct_session_init (CtSession *self)
+{
+}
+
+CtSession *
+ct_session_new (CtClient  *client,
+                GSettings *settings)
+{
+  g_return_val_if_fail (CT_IS_CLIENT (client), NULL);
+
+  return g_object_new (CT_TYPE_SESSION,
+                       "client", client,
+                       "settings", settings,
+                       NULL);
+}
+
+CtClient *
+ct_session_get_client (CtSession *self)
+{
+  g_return_val_if_fail (CT_IS_SESSION (self), NULL);
+  return self->client;
+}
+
+GSettings *
+ct_session_get_settings (CtSession *self)
+{
+  g_return_val_if_fail (CT_IS_SESSION (self), NULL);
+  return self->settings;
+}
+
+const CtCard *
+ct_session_get_card (CtSession *self)
+{
+  g_return_val_if_fail (CT_IS_SESSION (self), NULL);
+  return self->card;
+}
+
+gboolean
+ct_session_get_refreshing (CtSession *self)
+{
+  g_return_val_if_fail (CT_IS_SESSION (self), FALSE);
+  return self->refreshing;
+}
+
+const char *
+ct_session_get_problem (CtSession *self)
+{
+  g_return_val_if_fail (CT_IS_SESSION (self), NULL);
+  return self->problem;
+}
+
+const char *
+ct_session_get_last_scan (CtSession *self)
+{
+  g_return_val_if_fail (CT_IS_SESSION (self), NULL);
+  return self->last_scan;
+}
+
+CtMerchant *
+ct_session_dup_merchant (CtSession *self)
+{
+  g_return_val_if_fail (CT_IS_SESSION (self), NULL);
+  return ct_client_dup_merchant (self->client);
+}
+
+int
+ct_session_get_minor_units (CtSession *self)
+{
+  g_autoptr(CtMerchant) merchant = ct_session_dup_merchant (self);
+
+  return merchant ? merchant->minor_units : 2;
+}
+
+const char *
+ct_session_get_currency (CtSession *self)
+{
+  g_autoptr(CtMerchant) merchant = ct_session_dup_merchant (self);
+
+  /* The currency is fixed at the service's init: the common ones are
+   * static strings, so nothing dangles after the merchant is freed. */
+  if (merchant == NULL || merchant->currency == NULL)
+    return "CNY";
+
+  return g_intern_string (merchant->currency);
+}
+
+char *
+ct_session_format_money (CtSession *self,
+                         int64_t    minor)
+{
+  g_autoptr(CtMerchant) merchant = ct_session_dup_merchant (self);
+
+  return ct_format_money (minor,
+                          merchant ? merchant->minor_units : 2,
+                          merchant ? merchant->currency : "CNY");
+}
+
+const char *
+ct_session_get_store (CtSession *self)
+{
+  g_autofree char *setting = NULL;
+  g_autoptr(CtMerchant) merchant = NULL;
+
+  g_return_val_if_fail (CT_IS_SESSION (self), NULL);
+
+  if (self->settings != NULL)
+    setting = g_settings_get_string (self->settings, "store-name");
+
+  if (setting != NULL && *setting != '\0')
+    {
+      g_free (self->store);
+      self->store = g_steal_pointer (&setting);
+      return self->store;
+    }
+
+  merchant = ct_client_dup_merchant (self->client);
+  g_free (self->store);
+  self->store = g_strdup (merchant && merchant->name ? merchant->name : "");
+  return self->store;
+}
+
+const char *
+ct_session_get_till (CtSession *self)
+{
+  g_autofree char *setting = NULL;
+
+  g_return_val_if_fail (CT_IS_SESSION (self), NULL);
+
+  if (self->settings != NULL)
+    setting = g_settings_get_string (self->settings, "till-name");
+
+  g_free (self->till);
+  self->till = (setting != NULL && *setting != '\0') ? g_steal_pointer (&setting)
+                                                      : g_strdup (_("Till"));
+  return self->till;
+}
+
+static void
+set_problem (CtSession  *self,
+             const char *problem)
+{
+  if (g_strcmp0 (self->problem, problem) == 0)
+    return;
+
+  g_free (self->problem);
+  self->problem = g_strdup (problem);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROBLEM]);
+}
+
+static void
+set_refreshing (CtSession *self,
+                gboolean   refreshing)
+{
+  if (self->refreshing == !!refreshing)
+    return;
+
+  self->refreshing = !!refreshing;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REFRESHING]);
+}
+
+/**
+ * ct_session_set_card:
+ * @card: (nullable): the card on the counter
+ *
+ * Shows @card on every screen (a copy is kept).
+ */
+void
+ct_session_set_card (CtSession    *self,
+                     const CtCard *card)
+{
+  g_return_if_fail (CT_IS_SESSION (self));
+
+  g_clear_pointer (&self->card, ct_card_free);
+  self->card = card ? ct_card_copy (card) : NULL;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CARD]);
+}
+
+void
+ct_session_clear_card (CtSession *self)
+{
+  g_return_if_fail (CT_IS_SESSION (self));
+
+  if (self->card_cancellable != NULL)
+    g_cancellable_cancel (self->card_cancellable);
+  g_clear_object (&self->card_cancellable);
+  set_refreshing (self, FALSE);
+  set_problem (self, NULL);
+  ct_session_set_card (self, NULL);
+}
+
+static void
+card_show_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(CtSession) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = NULL;
+
+  card = ct_client_card_show_finish (CT_CLIENT (object), result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  g_clear_object (&self->card_cancellable);
+  set_refreshing (self, FALSE);
+
+  if (card != NULL)
+    {
+      set_problem (self, NULL);
+      ct_session_set_card (self, card);
+      return;
+    }
+
+  if (self->card != NULL &&
+      (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNREACHABLE) ||
+       g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_QUEUED)))
+    {
+      /* Offline with a cached card: the cashier keeps working with the
+       * last known state, which the card view marks as such. */
+      set_problem (self, _("The card service cannot be reached. Showing the last known state of this card."));
+      return;
+    }
+
+  {
+    g_autofree char *text = ct_format_error (error);
+
+    if (!g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNREACHABLE))
+      ct_session_set_card (self, NULL);
+    set_problem (self, text);
+  }
+}
+
+/**
+ * ct_session_refresh_card:
+ *
+ * Asks the service for the fresh state of the card on the counter.
+ */
+void
+ct_session_refresh_card (CtSession *self)
+{
+  g_return_if_fail (CT_IS_SESSION (self));
+
+  if (self->card == NULL)
+    return;
+
+  if (self->card_cancellable != NULL)
+    g_cancellable_cancel (self->card_cancellable);
+  g_clear_object (&self->card_cancellable);
+  self->card_cancellable = g_cancellable_new ();
+
+  set_refreshing (self, TRUE);
+  ct_client_card_show_async (self->client, self->card->card_no, self->card_cancellable,
+                             card_show_cb, g_object_ref (self));
+}
+
+/**
+ * ct_session_scan:
+ * @text: a scanner payload or what the cashier typed
+ * @source: where @text came from
+ *
+ * Turns @text into a card number, shows the cached state of that card
+ * at once (marked as refreshing) and asks the service for the fresh one.
+ *
+ * Returns: %FALSE when @text is not a card number (the problem property
+ *   says why in a cashier's words).
+ */
+gboolean
+ct_session_scan (CtSession    *self,
+                 const char   *text,
+                 CtScanSource  source)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *card_no = NULL;
+  g_autoptr(CtCard) cached = NULL;
+  CtCardNumberKind kind;
+
+  g_return_val_if_fail (CT_IS_SESSION (self), FALSE);
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  g_free (self->last_scan);
+  self->last_scan = g_strdup (text);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_SCAN]);
+
+  if (source == CT_SCAN_SOURCE_SCANNER)
+    card_no = ct_card_number_from_scan (text, CT_CARD_NUMBER_DEFAULT_PREFIX, &error);
+  else
+    {
+      /* Cashiers copy numbers the way cards print them, in groups. */
+      g_autoptr(GString) compact = g_string_new (NULL);
+
+      for (const char *p = text; *p != '\0'; p++)
+        if (*p != ' ')
+          g_string_append_c (compact, *p);
+
+      card_no = ct_card_number_normalize (compact->str, CT_CARD_NUMBER_DEFAULT_PREFIX, &kind, &error);
+    }
+
+  if (card_no == NULL)
+    {
+      g_autofree char *problem = ct_format_error (error);
+
+      set_problem (self, problem);
+      return FALSE;
+    }
+
+  if (self->card_cancellable != NULL)
+    g_cancellable_cancel (self->card_cancellable);
+  g_clear_object (&self->card_cancellable);
+
+  set_problem (self, NULL);
+
+  cached = ct_client_cached_card (self->client, card_no);
+  if (cached != NULL)
+    {
+      ct_session_set_card (self, cached);
+    }
+  else
+    {
+      /* Never seen on this till: show the number being looked up. */
+      g_autoptr(CtCard) placeholder = g_new0 (CtCard, 1);
+
+      placeholder->card_no = g_strdup (card_no);
+      placeholder->from_cache = TRUE;
+      placeholder->fetched_at = 0;
+      ct_session_set_card (self, placeholder);
+    }
+
+  self->card_cancellable = g_cancellable_new ();
+  set_refreshing (self, TRUE);
+  ct_client_card_show_async (self->client, card_no, self->card_cancellable,
+                             card_show_cb, g_object_ref (self));
+
+  return TRUE;
+}
+
+const CtReceiptData *
+ct_session_get_last_receipt (CtSession *self)
+{
+  g_return_val_if_fail (CT_IS_SESSION (self), NULL);
+  return self->last_receipt;
+}
+
+void
+ct_session_set_last_receipt (CtSession           *self,
+                             const CtReceiptData *data)
+{
+  g_return_if_fail (CT_IS_SESSION (self));
+
+  g_clear_pointer (&self->last_receipt, ct_receipt_data_free);
+  self->last_receipt = ct_receipt_data_copy (data);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_RECEIPT]);
+}
+
+/**
+ * ct_session_pending_receipt:
+ * @card: (nullable): the card as last known
+ * @amount: what the customer gave (top-up) or spends (payment)
+ *
+ * Returns: the receipt of a request the till queued: "pending sync", the
+ *   balance after computed from the last known balance.
+ */
+CtReceiptData *
+ct_session_pending_receipt (CtSession         *self,
+                            CtTransactionKind  kind,
+                            const CtCard      *card,
+                            int64_t            amount,
+                            int64_t            bonus)
+{
+  g_autoptr(CtMerchant) merchant = ct_session_dup_merchant (self);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  CtReceiptData *data = g_new0 (CtReceiptData, 1);
+  int64_t delta = 0;
+
+  data->kind = kind;
+  data->card_no = g_strdup (card ? card->card_no : NULL);
+  data->member_name = g_strdup (card ? card->member_name : NULL);
+  data->store = g_strdup (ct_session_get_store (self));
+  data->till = g_strdup (ct_session_get_till (self));
+  data->operator_name = g_strdup (ct_client_get_operator (self->client));
+  data->created_at = g_date_time_format_iso8601 (now);
+  data->amount = amount;
+  data->bonus = bonus;
+  data->pending = TRUE;
+  data->minor_units = merchant ? merchant->minor_units : 2;
+  data->currency = g_strdup (merchant ? merchant->currency : "CNY");
+
+  if (kind == CT_TRANSACTION_TOPUP)
+    data->balance_known = ct_money_add (amount, bonus, &delta, NULL);
+  else if (kind == CT_TRANSACTION_PAYMENT)
+    {
+      delta = -amount;
+      data->balance_known = TRUE;
+      if (merchant != NULL)
+        data->points_delta = ct_points_for_payment (amount, merchant->minor_units,
+                                                    merchant->points_per_unit);
+    }
+
+  if (card != NULL && card->fetched_at > 0 && data->balance_known)
+    {
+      data->balance_before = card->balance;
+      data->balance_known = ct_money_add (card->balance, delta, &data->balance_after, NULL);
+      data->points_after = card->points + data->points_delta;
+    }
+  else
+    data->balance_known = FALSE;
+
+  return data;
+}
+
+/**
+ * ct_session_apply_receipt:
+ * @receipt: the service's answer to a money request
+ *
+ * Shows the card's new state and makes @receipt the last receipt.
+ */
+void
+ct_session_apply_receipt (CtSession       *self,
+                          const CtReceipt *receipt)
+{
+  g_autoptr(CtMerchant) merchant = ct_session_dup_merchant (self);
+  g_autoptr(CtReceiptData) data = NULL;
+
+  g_return_if_fail (CT_IS_SESSION (self));
+  g_return_if_fail (receipt != NULL && receipt->transaction != NULL);
+
+  if (receipt->card != NULL &&
+      (self->card == NULL || g_strcmp0 (self->card->card_no, receipt->card->card_no) == 0))
+    ct_session_set_card (self, receipt->card);
+
+  data = ct_receipt_data_new_from_receipt (receipt, merchant);
+  if (receipt->card != NULL)
+    {
+      g_free (data->member_name);
+      data->member_name = g_strdup (receipt->card->member_name);
+    }
+  ct_session_set_last_receipt (self, data);
+}

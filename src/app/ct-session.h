@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ct-client.h"
+
+G_BEGIN_DECLS
+
+/* What a receipt shows, whether the service applied the request or the
+ * till queued it ("pending sync"). */
+typedef struct
+{
+  CtTransactionKind  kind;
+  char              *card_no;
+  char              *member_name;
+  char              *store;
+  char              *till;
+  char              *operator_name;
+  char              *manager;
+  char              *reason;
+  char              *transaction_id;   /* NULL while pending */
+  char              *created_at;       /* RFC 3339; the till's clock while pending */
+  int64_t            amount;           /* what the customer paid or was given, bonus excluded */
+  int64_t            bonus;
+  int64_t            balance_before;
+  int64_t            balance_after;
+  int64_t            points_delta;
+  int64_t            points_after;
+  gboolean           balance_known;    /* FALSE when pending and no card was cached */
+  gboolean           pending;          /* queued in the outbox: "pending sync" */
+  int                minor_units;
+  char              *currency;
+} CtReceiptData;
+
+GType          ct_receipt_data_get_type        (void) G_GNUC_CONST;
+#define CT_TYPE_RECEIPT_DATA (ct_receipt_data_get_type ())
+CtReceiptData *ct_receipt_data_new_from_receipt (const CtReceipt  *receipt,
+                                                 const CtMerchant *merchant);
+CtReceiptData *ct_receipt_data_copy             (const CtReceiptData *data);
+void           ct_receipt_data_free             (CtReceiptData       *data);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtReceiptData, ct_receipt_data_free)
+
+#define CT_TYPE_SESSION (ct_session_get_type ())
+G_DECLARE_FINAL_TYPE (CtSession, ct_session, CT, SESSION, GObject)
+
+/* Where a card number came from. */
+typedef enum
+{
+  CT_SCAN_SOURCE_SCANNER,  /* a scanner payload (USB, wedge burst, image) */
+  CT_SCAN_SOURCE_TYPED,    /* typed by the cashier: check digit applies */
+} CtScanSource;
+
+CtSession           *ct_session_new              (CtClient       *client,
+                                                  GSettings      *settings);
+CtClient            *ct_session_get_client       (CtSession      *self);
+GSettings           *ct_session_get_settings     (CtSession      *self);
+const CtCard        *ct_session_get_card         (CtSession      *self);
+gboolean             ct_session_get_refreshing   (CtSession      *self);
+const char          *ct_session_get_problem      (CtSession      *self);
+CtMerchant          *ct_session_dup_merchant     (CtSession      *self);
+int                  ct_session_get_minor_units  (CtSession      *self);
+const char          *ct_session_get_currency     (CtSession      *self);
+char                *ct_session_format_money     (CtSession      *self,
+                                                  int64_t         minor);
+gboolean             ct_session_scan             (CtSession      *self,
+                                                  const char     *text,
+                                                  CtScanSource    source);
+void                 ct_session_refresh_card     (CtSession      *self);
+void                 ct_session_set_card         (CtSession      *self,
+                                                  const CtCard   *card);
+void                 ct_session_clear_card       (CtSession      *self);
+const CtReceiptData *ct_session_get_last_receipt (CtSession      *self);
+void                 ct_session_set_last_receipt (CtSession      *self,
+                                                  const CtReceiptData *data);
+const char          *ct_session_get_store        (CtSession      *self);
+const char          *ct_session_get_till         (CtSession      *self);
+const char          *ct_session_get_last_scan    (CtSession      *self);
+
+CtReceiptData *ct_session_pending_receipt (CtSession         *self,
+                                           CtTransactionKind  kind,
+                                           const CtCard      *card,
+                                           int64_t            amount,
+                                           int64_t            bonus);
+void           ct_session_apply_receipt   (CtSession         *self,
+                                           const CtReceipt   *receipt);
+G_END_DECLS
