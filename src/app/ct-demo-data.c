@@ -102,7 +102,8 @@ issue_cb (GObject      *object,
   if (step_failed (task, error))
     return;
 
-  state->cards[state->step - 2] = g_strdup (card->card_no);
+  /* next_step() has already counted the step that issued this card. */
+  state->cards[state->step - 3] = g_strdup (card->card_no);
   next_step (task);
 }
 

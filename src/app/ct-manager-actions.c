@@ -343,7 +343,9 @@ show_new_card (ManagerOp    *op,
   if (qr != NULL)
     {
       picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (qr));
+      gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
       gtk_widget_set_size_request (picture, 200, 200);
+      gtk_widget_set_halign (picture, GTK_ALIGN_CENTER);
       gtk_widget_add_css_class (picture, "barcode");
       gtk_accessible_update_property (GTK_ACCESSIBLE (picture),
                                       GTK_ACCESSIBLE_PROPERTY_LABEL, _("Enrollment QR code"), -1);
@@ -352,7 +354,9 @@ show_new_card (ManagerOp    *op,
   if (barcode != NULL)
     {
       picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (barcode));
+      gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
       gtk_widget_set_size_request (picture, 280, 90);
+      gtk_widget_set_halign (picture, GTK_ALIGN_CENTER);
       gtk_widget_add_css_class (picture, "barcode");
       gtk_accessible_update_property (GTK_ACCESSIBLE (picture),
                                       GTK_ACCESSIBLE_PROPERTY_LABEL, _("Card barcode"), -1);

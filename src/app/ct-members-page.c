@@ -175,6 +175,7 @@ find_cb (GObject      *object,
 
   for (guint i = 0; i < cards->len; i++)
     gtk_list_box_append (self->results_list, result_row_new (self, g_ptr_array_index (cards, i)));
+  gtk_widget_set_visible (GTK_WIDGET (self->results_list), cards->len > 0);
 
   if (cards->len == 1)
     ct_members_page_show_card (self, g_ptr_array_index (cards, 0));
@@ -678,6 +679,7 @@ static void
 ct_members_page_init (CtMembersPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_set_visible (GTK_WIDGET (self->results_list), FALSE);
   self->history = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_transaction_free);
   g_date_clear (&self->date, 1);
 }
