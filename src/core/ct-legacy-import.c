@@ -4,6 +4,7 @@
 
 #include "ct-legacy-import.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ct-card-number.h"
@@ -11,9 +12,9 @@
 
 /* The file is read three times, each time as a stream: once for its bytes
  * (SHA-256 and encoding), once for the card numbers (a number on two lines
- * rejects both, so every line must be known before the first verdict), and
- * once to validate and hand out rows. Only the set of card numbers grows
- * with the file. */
+ * rejects both, so every line must be known before the first verdict; a
+ * fourth pass when some numbers may repeat), and once to validate and hand
+ * out rows. Only a 64-bit hash per row grows with the file. */
 
 G_DEFINE_QUARK (ct-legacy-import-error-quark, ct_legacy_import_error)
 
@@ -34,6 +35,7 @@ struct _CtLegacyImport
   int            field_column[CT_IMPORT_N_FIELDS];
   guint64        n_rows;
 
+  GArray        *dup_candidates; /* sorted hashes seen on more than one row */
   GStringChunk  *dup_keys;
   GHashTable    *dups;
   GArray        *dup_info;
@@ -335,6 +337,45 @@ cell_dup_stripped (CtCsvReader *reader,
   return g_strstrip (g_strdup (ct_csv_reader_get_field (reader, column)));
 }
 
+/* A 64-bit hash of a card number (FNV-1a, then a finalising mix). */
+static guint64
+number_hash (const char *number)
+{
+  guint64 h = G_GUINT64_CONSTANT (0xcbf29ce484222325);
+
+  for (const guchar *p = (const guchar *) number; *p; p++)
+    {
+      h ^= *p;
+      h *= G_GUINT64_CONSTANT (0x100000001b3);
+    }
+  h ^= h >> 33;
+  h *= G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+  h ^= h >> 33;
+  return h;
+}
+
+static int
+compare_u64 (gconstpointer a,
+             gconstpointer b)
+{
+  guint64 x = *(const guint64 *) a, y = *(const guint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static gboolean
+is_candidate (CtLegacyImport *self,
+              guint64         hash)
+{
+  return self->dup_candidates->len > 0
+         && bsearch (&hash, self->dup_candidates->data, self->dup_candidates->len,
+                     sizeof (guint64), compare_u64) != NULL;
+}
+
+/* Reads the card number of every row. A first pass keeps only a 64-bit
+ * hash per row (8 bytes a row, the one thing that grows with the file);
+ * the hashes seen twice are candidates, and only when there are any does a
+ * second pass count the exact numbers of the candidate rows. */
 static gboolean
 count_card_numbers (CtLegacyImport  *self,
                     GCancellable    *cancellable,
@@ -342,16 +383,19 @@ count_card_numbers (CtLegacyImport  *self,
 {
   g_autoptr(CtCsvReader) reader = NULL;
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(GArray) hashes = NULL;
   int column = self->field_column[CT_IMPORT_FIELD_CARD_NO];
 
   reader = open_reader (self, FALSE, cancellable, error);
   if (reader == NULL)
     return FALSE;
+  hashes = g_array_sized_new (FALSE, FALSE, sizeof (guint64),
+                              (guint) MIN (self->sniff.size / 24 + 16, G_MAXUINT / 2));
 
   while (ct_csv_reader_next (reader, cancellable, &local_error))
     {
       g_autofree char *number = NULL;
-      gpointer value;
+      guint64 hash;
 
       if (ct_csv_reader_is_blank (reader))
         continue;
@@ -361,6 +405,44 @@ count_card_numbers (CtLegacyImport  *self,
       number = ct_card_number_normalize (ct_csv_reader_get_field (reader, column),
                                          self->issuer_prefix, NULL, NULL);
       if (number == NULL)
+        continue;
+      hash = number_hash (number);
+      g_array_append_val (hashes, hash);
+    }
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  g_clear_pointer (&reader, ct_csv_reader_free);
+
+  g_array_sort (hashes, compare_u64);
+  for (guint i = 1; i < hashes->len; i++)
+    {
+      guint64 h = g_array_index (hashes, guint64, i);
+
+      if (h == g_array_index (hashes, guint64, i - 1)
+          && (self->dup_candidates->len == 0
+              || g_array_index (self->dup_candidates, guint64, self->dup_candidates->len - 1) != h))
+        g_array_append_val (self->dup_candidates, h);
+    }
+  g_clear_pointer (&hashes, g_array_unref);
+  if (self->dup_candidates->len == 0)
+    return TRUE;
+
+  reader = open_reader (self, FALSE, cancellable, error);
+  if (reader == NULL)
+    return FALSE;
+  while (ct_csv_reader_next (reader, cancellable, &local_error))
+    {
+      g_autofree char *number = NULL;
+      gpointer value;
+
+      if (ct_csv_reader_is_blank (reader) || ct_csv_reader_get_problem (reader) != NULL)
+        continue;
+      number = ct_card_number_normalize (ct_csv_reader_get_field (reader, column),
+                                         self->issuer_prefix, NULL, NULL);
+      if (number == NULL || !is_candidate (self, number_hash (number)))
         continue;
 
       value = g_hash_table_lookup (self->dups, number);
@@ -420,6 +502,7 @@ ct_legacy_import_open (GFile                 *file,
   self->issuer_prefix = g_strdup (options->issuer_prefix != NULL ? options->issuer_prefix
                                                                  : CT_CARD_NUMBER_DEFAULT_PREFIX);
   self->columns = g_ptr_array_new_with_free_func (g_free);
+  self->dup_candidates = g_array_new (FALSE, FALSE, sizeof (guint64));
   self->dup_keys = g_string_chunk_new (64 * 1024);
   self->dups = g_hash_table_new (g_str_hash, g_str_equal);
   self->dup_info = g_array_new (FALSE, FALSE, sizeof (DupInfo));
@@ -451,6 +534,7 @@ ct_legacy_import_free (CtLegacyImport *self)
   g_clear_object (&self->file);
   g_free (self->issuer_prefix);
   g_ptr_array_unref (self->columns);
+  g_array_unref (self->dup_candidates);
   g_string_chunk_free (self->dup_keys);
   g_hash_table_unref (self->dups);
   g_array_unref (self->dup_info);
@@ -719,7 +803,8 @@ validate_row (CtLegacyImport *self,
                                            card_cell, self->issuer_prefix));
     }
 
-  dup = g_hash_table_lookup (self->dups, self->card_no);
+  dup = is_candidate (self, number_hash (self->card_no))
+          ? g_hash_table_lookup (self->dups, self->card_no) : NULL;
   if (dup != NULL)
     {
       DupInfo *info = &g_array_index (self->dup_info, DupInfo, GPOINTER_TO_UINT (dup) - 1);

@@ -149,6 +149,9 @@ bench_end_to_end (const char *dir,
   printf ("end to end:        %u rows in %.2f s = %.0f rows/s (cardtill-cli exit %d)\n",
           rows, t, rows / t, WIFEXITED (status) ? WEXITSTATUS (status) : -1);
   printf ("client peak RSS:   %.1f MB\n", usage.ru_maxrss / 1024.0);
+  printf ("client CPU:        %.2f s user, %.2f s system\n",
+          usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6,
+          usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6);
   printf ("ledger:            cards %s the file's total\n",
           ledger_cards (svc) == total ? "hold exactly" : "DO NOT hold");
   ct_test_service_free (svc);
