@@ -42,6 +42,7 @@ struct _CtFaultProxy
   guint           requests;
   guint           faults;
   guint           connections;
+  GHashTable     *active;        /* fds of the till's open connections */
 };
 
 typedef struct
@@ -231,6 +232,7 @@ serve_conn (gpointer data)
 {
   Conn *c = data;
   CtFaultProxy *self = c->proxy;
+  int original_fd = c->fd;
   g_autoptr(GByteArray) in = g_byte_array_new ();
   static const char html[] =
     "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: 44\r\n"
@@ -306,6 +308,9 @@ serve_conn (gpointer data)
       if (!write_all (c->fd, (const char *) out->data, resp_len))
         break;
     }
+  g_mutex_lock (&self->lock);
+  g_hash_table_remove (self->active, GINT_TO_POINTER (original_fd));
+  g_mutex_unlock (&self->lock);
   if (c->fd >= 0)
     close (c->fd);
   g_free (c);
@@ -344,6 +349,7 @@ accept_loop (gpointer data)
       c->fd = fd;
       g_mutex_lock (&self->lock);
       self->connections++;
+      g_hash_table_add (self->active, GINT_TO_POINTER (fd));
       g_ptr_array_add (self->conn_threads, g_thread_new ("ct-fault-conn", serve_conn, c));
       g_mutex_unlock (&self->lock);
     }
@@ -362,6 +368,7 @@ ct_fault_proxy_new (const char *upstream_url, guint32 seed, GError **error)
   self->weights.pass = 1;
   self->weights.stall_ms = 3000;
   self->conn_threads = g_ptr_array_new ();
+  self->active = g_hash_table_new (NULL, NULL);
   if (!parse_upstream (self, upstream_url))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad upstream %s",
@@ -416,8 +423,16 @@ ct_fault_proxy_set_offline (CtFaultProxy *self, gboolean offline, GError **error
   g_mutex_lock (&self->lock);
   if (offline && self->listen_fd >= 0)
     {
+      GHashTableIter iter;
+      gpointer key;
+
       close (self->listen_fd);
       self->listen_fd = -1;
+      /* Open connections end too (a FIN, as a stopped service sends), so
+       * the till's pooled connection is seen dead before it is reused. */
+      g_hash_table_iter_init (&iter, self->active);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        shutdown (GPOINTER_TO_INT (key), SHUT_RDWR);
     }
   else if (!offline && self->listen_fd < 0)
     {
@@ -431,6 +446,10 @@ ct_fault_proxy_set_offline (CtFaultProxy *self, gboolean offline, GError **error
     }
   self->offline = offline;
   g_mutex_unlock (&self->lock);
+  /* A service that stopped did so before the till's next request: give the
+   * FINs time to arrive, so a pooled connection is seen dead first. */
+  if (offline)
+    g_usleep (100 * 1000);
   return ok;
 }
 
@@ -488,6 +507,7 @@ ct_fault_proxy_free (CtFaultProxy *self)
   if (self->listen_fd >= 0)
     close (self->listen_fd);
   g_rand_free (self->rand);
+  g_clear_pointer (&self->active, g_hash_table_unref);
   g_free (self->url);
   g_free (self->upstream_host);
   g_mutex_clear (&self->lock);

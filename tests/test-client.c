@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-client"
+#include "config.h"
+
+#include <check.h>
+#include <string.h>
+
+#include "ct-client.h"
+#include "ct-fault-proxy.h"
+#include "ct-test-service.h"
+
+/* The client core against a real cardtill-service (plain HTTP on loopback)
+ * behind the fault-injecting proxy. */
+
+typedef struct
+{
+  CtTestService *svc;
+  CtFaultProxy  *proxy;
+  CtClient      *client;
+  char          *data_dir;
+} Fixture;
+
+static Fixture *
+fixture_new (guint request_timeout_ms)
+{
+  Fixture *f = g_new0 (Fixture, 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtClientConfig) config = ct_client_config_new ();
+
+  f->svc = ct_test_service_start (FALSE, &error);
+  ck_assert_msg (f->svc != NULL, "%s", error ? error->message : "");
+  f->proxy = ct_fault_proxy_new (ct_test_service_get_url (f->svc), 4242, &error);
+  ck_assert_ptr_nonnull (f->proxy);
+  f->data_dir = g_dir_make_tmp ("ct-client-XXXXXX", NULL);
+  config->service_url = g_strdup (ct_fault_proxy_get_url (f->proxy));
+  config->token = g_strdup (ct_test_service_get_token (f->svc));
+  config->data_dir = g_strdup (f->data_dir);
+  config->operator_name = g_strdup ("tester");
+  config->request_timeout_ms = request_timeout_ms;
+  config->connect_timeout_ms = 1000;
+  config->queue_wait_ms = 20000;
+  f->client = ct_client_new (config, &error);
+  ck_assert_msg (f->client != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (ct_client_start (f->client, NULL, NULL, NULL, &error), "%s",
+                 error ? error->message : "");
+  return f;
+}
+
+static void
+fixture_free (Fixture *f)
+{
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->data_dir);
+
+  ct_client_shutdown (f->client);
+  g_object_unref (f->client);
+  ct_fault_proxy_free (f->proxy);
+  ct_test_service_free (f->svc);
+  ck_assert_int_eq (system (cmd), 0);
+  g_free (f->data_dir);
+  g_free (f);
+}
+
+/* Direct requests to the service, past the proxy, for setup and checks. */
+static char *
+direct (Fixture *f, const char *method, const char *path, const char *key, const char *body,
+        long expect_status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtTestResponse) r = ct_test_http (f->svc, method, path, key, body, &error);
+
+  ck_assert_msg (r != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (r->status == expect_status, "%s %s: %ld %s", method, path, r->status, r->body);
+  return g_strndup (r->body, r->body_len);
+}
+
+static char *
+issue_card (Fixture *f, const char *name, int topups_p200)
+{
+  g_autofree char *key = g_strdup_printf ("issue-%s", name);
+  g_autofree char *body = g_strdup_printf ("{\"member\":{\"name\":\"%s\",\"phone\":\"1390000%04d\"},"
+                                           "\"operator\":\"t\",\"manager\":{\"id\":\"m1\","
+                                           "\"pin\":\"2468\"}}", name, g_random_int_range (0, 9999));
+  g_autofree char *answer = direct (f, "POST", "/v1/cards", key, body, 201);
+  g_autoptr(CtCard) card = ct_wire_decode_card (answer, strlen (answer), NULL);
+
+  ck_assert_ptr_nonnull (card);
+  for (int i = 0; i < topups_p200; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/v1/cards/%s/topups", card->card_no);
+      g_autofree char *tkey = g_strdup_printf ("setup-topup-%s-%d", name, i);
+      g_autofree char *r = direct (f, "POST", path, tkey,
+                                   "{\"package_id\":\"p200\",\"operator\":\"t\"}", 201);
+    }
+  return g_strdup (card->card_no);
+}
+
+static CtCard *
+fetch_card (Fixture *f, const char *card_no)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", card_no);
+  g_autofree char *body = direct (f, "GET", path, NULL, NULL, 200);
+
+  return ct_wire_decode_card (body, strlen (body), NULL);
+}
+
+/* Every transaction of the card (all pages), counting payments and their
+ * order references. */
+static guint
+count_payments (Fixture *f, const char *card_no, GHashTable *order_refs)
+{
+  g_autofree char *cursor = NULL;
+  guint n = 0;
+
+  do
+    {
+      g_autoptr(GString) path = g_string_new (NULL);
+      g_autofree char *body = NULL;
+      g_autoptr(CtHistoryPage) page = NULL;
+
+      g_string_printf (path, "/v1/cards/%s/transactions?from=2000-01-01&to=2100-01-01&limit=500",
+                       card_no);
+      if (cursor)
+        g_string_append_printf (path, "&cursor=%s", cursor);
+      body = direct (f, "GET", path->str, NULL, NULL, 200);
+      page = ct_wire_decode_history (body, strlen (body), NULL);
+      ck_assert_ptr_nonnull (page);
+      for (guint i = 0; i < page->transactions->len; i++)
+        {
+          CtTransaction *tx = g_ptr_array_index (page->transactions, i);
+
+          if (tx->kind != CT_TRANSACTION_PAYMENT)
+            continue;
+          n++;
+          if (order_refs && tx->order_ref)
+            {
+              ck_assert_msg (!g_hash_table_contains (order_refs, tx->order_ref),
+                             "payment %s applied twice", tx->order_ref);
+              g_hash_table_add (order_refs, g_strdup (tx->order_ref));
+            }
+        }
+      g_free (cursor);
+      cursor = g_strdup (page->next_cursor);
+    }
+  while (cursor != NULL);
+  return n;
+}
+
+static void
+assert_ledger_balanced (Fixture *f)
+{
+  g_autofree char *body = direct (f, "GET", "/v1/ledger/check", NULL, NULL, 200);
+  CtLedgerCheck check;
+
+  ck_assert (ct_wire_decode_ledger_check (body, strlen (body), &check, NULL));
+  ck_assert_int_eq (check.sum, 0);
+}
+
+static CtAnswer *
+pay (Fixture *f, const char *card_no, int64_t amount, const char *order_ref)
+{
+  g_autofree char *text = ct_wire_encode_payment (amount, order_ref, "tester");
+  g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card_no);
+  CtRequestInfo info = { .kind = CT_OUTBOX_KIND_PAYMENT, .card_no = card_no, .amount = amount,
+                         .order_ref = order_ref };
+  g_autoptr(GError) error = NULL;
+  CtAnswer *answer = ct_client_request (f->client, "POST", path, NULL, body, &info, NULL, &error);
+
+  ck_assert_msg (answer != NULL, "%s", error ? error->message : "");
+  return answer;
+}
+
+START_TEST (test_client_500_payments_through_faults_apply_exactly_once)
+{
+  Fixture *f = fixture_new (1000);
+  g_autofree char *card_no = issue_card (f, "Fault", 3);   /* 3 x (200 + 30) = 690.00 */
+  CtFaultWeights faults = { .pass = 85, .drop_answer = 4, .reset_before = 3, .stall = 2,
+                            .cut_answer = 3, .html_502 = 3, .stall_ms = 1500 };
+  g_autoptr(GHashTable) refs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(CtCard) card = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
+  g_autoptr(GPtrArray) attention = NULL;
+  guint done = 0, queued = 0;
+
+  ct_fault_proxy_set_weights (f->proxy, &faults);
+  for (int i = 0; i < 500; i++)
+    {
+      g_autofree char *ref = g_strdup_printf ("P-%03d", i);
+      g_autoptr(CtAnswer) a = pay (f, card_no, 100, ref);
+
+      /* Nothing was sent: the cashier takes the payment again. */
+      if (a->not_sent)
+        {
+          i--;
+          continue;
+        }
+      if (a->queued)
+        queued++;
+      else
+        {
+          ck_assert_msg (a->status == 201, "payment %d: status %d", i, a->status);
+          done++;
+        }
+    }
+  ck_assert_uint_gt (ct_fault_proxy_get_faults (f->proxy), 20);
+
+  /* The outbox settles the rest with the same keys. */
+  ck_assert (ct_client_sync (f->client, 90000, NULL, NULL, &error));
+  pending = ct_client_outbox_list (f->client, CT_OUTBOX_STATE_PENDING, NULL);
+  attention = ct_client_outbox_list (f->client, CT_OUTBOX_STATE_NEEDS_ATTENTION, NULL);
+  ck_assert_uint_eq (pending->len, 0);
+  ck_assert_uint_eq (attention->len, 0);
+
+  ck_assert_uint_eq (count_payments (f, card_no, refs), 500);
+  ck_assert_uint_eq (g_hash_table_size (refs), 500);
+  card = fetch_card (f, card_no);
+  ck_assert_int_eq (card->balance, 69000 - 50000);
+  assert_ledger_balanced (f);
+  g_print ("500 payments: %u answered at once, %u settled later, %u faults in %u requests\n",
+           done, queued, ct_fault_proxy_get_faults (f->proxy),
+           ct_fault_proxy_get_requests (f->proxy));
+  fixture_free (f);
+}
+END_TEST
+
+typedef struct
+{
+  GMainLoop    *loop;
+  GAsyncResult *result;
+} Wait;
+
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Wait *w = user_data;
+
+  w->result = g_object_ref (result);
+  g_main_loop_quit (w->loop);
+}
+
+static GAsyncResult *
+wait_for (Wait *w)
+{
+  g_main_loop_run (w->loop);
+  return w->result;
+}
+
+START_TEST (test_client_offline_topup_is_queued_and_applied_once)
+{
+  Fixture *f = fixture_new (2000);
+  g_autofree char *card_no = issue_card (f, "Offline", 0);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(CtMerchant) merchant = ct_client_dup_merchant (f->client);
+  const CtPackage *p100;
+  g_autoptr(CtReceipt) receipt = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
+  Wait w = { loop, NULL };
+  guint settled = 0;
+
+  ck_assert_ptr_nonnull (merchant);
+  p100 = ct_merchant_find_package (merchant, "p100");
+  ck_assert_ptr_nonnull (p100);
+
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, TRUE, NULL));
+  ct_client_topup_package_async (f->client, card_no, p100, NULL, on_done, &w);
+  receipt = ct_client_topup_finish (f->client, wait_for (&w), &error);
+  g_clear_object (&w.result);
+  ck_assert_ptr_null (receipt);
+  ck_assert_msg (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_QUEUED), "%s",
+                 error->message);
+  ck_assert (strstr (error->message, "pending sync") != NULL);
+  g_clear_error (&error);
+  /* Let the property notification arrive in this context. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  ck_assert_uint_eq (ct_client_get_pending_count (f->client), 1);
+  ck_assert_int_eq (ct_client_get_connection_state (f->client), CT_CONNECTION_OFFLINE);
+
+  /* Still offline: sync settles nothing and keeps it. */
+  ck_assert (ct_client_sync (f->client, 300, &settled, NULL, NULL));
+  ck_assert_uint_eq (settled, 0);
+
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, FALSE, NULL));
+  ck_assert (ct_client_sync (f->client, 10000, &settled, NULL, &error));
+  ck_assert_uint_eq (settled, 1);
+  ck_assert (ct_client_sync (f->client, 1000, &settled, NULL, &error));
+  ck_assert_uint_eq (settled, 0);
+  pending = ct_client_outbox_list (f->client, CT_OUTBOX_STATE_PENDING, NULL);
+  ck_assert_uint_eq (pending->len, 0);
+
+  card = fetch_card (f, card_no);
+  ck_assert_int_eq (card->balance, 11000);
+  assert_ledger_balanced (f);
+  fixture_free (f);
+}
+END_TEST
+
+START_TEST (test_client_offline_payment_needs_caps)
+{
+  Fixture *f = fixture_new (2000);
+  g_autofree char *card_no = issue_card (f, "Caps", 1);   /* 230.00 */
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) shown = NULL;
+  g_autoptr(CtCard) cached = NULL;
+  g_autoptr(CtCard) card = NULL;
+  g_autoptr(CtMerchant) merchant = NULL;
+  Wait w = { loop, NULL };
+  gint64 t0;
+
+  /* The till has seen the card. */
+  ct_client_card_show_async (f->client, card_no, NULL, on_done, &w);
+  shown = ct_client_card_show_finish (f->client, wait_for (&w), &error);
+  g_clear_object (&w.result);
+  ck_assert_ptr_nonnull (shown);
+  t0 = g_get_monotonic_time ();
+  cached = ct_client_cached_card (f->client, card_no);
+  ck_assert_int_lt (g_get_monotonic_time () - t0, 5000);
+  ck_assert_ptr_nonnull (cached);
+  ck_assert (cached->from_cache);
+  ck_assert_int_eq (cached->balance, 23000);
+
+  /* Without caps (the default) an offline balance payment is refused. */
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, TRUE, NULL));
+  {
+    g_autoptr(CtAnswer) a = pay (f, card_no, 1000, "no-cap");
+
+    ck_assert_msg (a->not_sent, "%s", a->reason);
+    ck_assert_int_eq (a->reason_code, CT_CLIENT_ERROR_OFFLINE_REFUSED);
+    ck_assert_uint_eq (ct_client_get_pending_count (f->client), 0);
+  }
+
+  /* The merchant allows 50.00 a payment, 80.00 a card. */
+  ck_assert_int_eq (ct_test_service_admin (f->svc, NULL, "merchant", "set",
+                                           "--offline-payment-cap", "50.00",
+                                           "--offline-card-cap", "80.00", NULL), 0);
+  ck_assert (ct_test_service_restart (f->svc, &error));
+  ct_fault_proxy_set_upstream (f->proxy, ct_test_service_get_url (f->svc));
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, FALSE, NULL));
+  ct_client_merchant_async (f->client, NULL, on_done, &w);
+  merchant = ct_client_merchant_finish (f->client, wait_for (&w), &error);
+  g_clear_object (&w.result);
+  ck_assert_msg (merchant != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (merchant->offline_payment_cap, 5000);
+  ck_assert_int_eq (merchant->offline_card_cap, 8000);
+
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, TRUE, NULL));
+  {
+    g_autoptr(CtAnswer) a1 = pay (f, card_no, 3000, "off-1");
+    g_autoptr(CtAnswer) a2 = pay (f, card_no, 6000, "off-too-big");
+    g_autoptr(CtAnswer) a3 = pay (f, card_no, 4000, "off-2");
+    g_autoptr(CtAnswer) a4 = pay (f, card_no, 2000, "off-over-card-cap");
+
+    ck_assert (a1->queued);
+    ck_assert (a2->not_sent);
+    ck_assert_int_eq (a2->reason_code, CT_CLIENT_ERROR_OFFLINE_REFUSED);
+    ck_assert (a3->queued);
+    ck_assert (a4->not_sent);
+    ck_assert (strstr (a4->reason, "per card") != NULL);
+  }
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, FALSE, NULL));
+  ck_assert (ct_client_sync (f->client, 10000, NULL, NULL, &error));
+  ck_assert_uint_eq (count_payments (f, card_no, NULL), 2);
+  card = fetch_card (f, card_no);
+  ck_assert_int_eq (card->balance, 23000 - 7000);
+  assert_ledger_balanced (f);
+  fixture_free (f);
+}
+END_TEST
+
+START_TEST (test_client_refused_queued_request_needs_attention)
+{
+  Fixture *f = fixture_new (2000);
+  g_autofree char *card_no = issue_card (f, "Frozen", 0);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", card_no);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) attention = NULL;
+  g_autoptr(GPtrArray) after = NULL;
+  Wait w = { loop, NULL };
+  CtOutboxEntry *e;
+  g_autofree char *unused = NULL;
+
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, TRUE, NULL));
+  {
+    g_autofree char *text = ct_wire_encode_topup_package ("p100", TRUE, 10000, 1000, "tester");
+    g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
+    g_autofree char *tpath = g_strdup_printf ("/v1/cards/%s/topups", card_no);
+    CtRequestInfo info = { .kind = CT_OUTBOX_KIND_TOPUP, .card_no = card_no, .amount = 10000 };
+    g_autoptr(CtAnswer) a = ct_client_request (f->client, "POST", tpath, NULL, body, &info,
+                                               NULL, NULL);
+
+    ck_assert (a->queued);
+  }
+  /* Meanwhile a manager froze the card. */
+  unused = direct (f, "PATCH", path, "freeze-1",
+                   "{\"status\":\"frozen\",\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}}", 200);
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, FALSE, NULL));
+  ck_assert (ct_client_sync (f->client, 10000, NULL, NULL, &error));
+
+  attention = ct_client_outbox_list (f->client, CT_OUTBOX_STATE_NEEDS_ATTENTION, NULL);
+  ck_assert_uint_eq (attention->len, 1);
+  e = g_ptr_array_index (attention, 0);
+  ck_assert_msg (strstr (e->reason, "card_frozen") != NULL, "%s", e->reason);
+  ck_assert_uint_eq (ct_client_get_attention_count (f->client), 1);
+
+  ct_client_record_outcome_async (f->client, e->id, "m1", "cash returned to customer", NULL,
+                                  on_done, &w);
+  ck_assert (ct_client_record_outcome_finish (f->client, wait_for (&w), &error));
+  g_clear_object (&w.result);
+  after = ct_client_outbox_list (f->client, CT_OUTBOX_STATE_NEEDS_ATTENTION, NULL);
+  ck_assert_uint_eq (after->len, 0);
+  {
+    g_autoptr(GPtrArray) resolved = ct_client_outbox_list (f->client, CT_OUTBOX_STATE_RESOLVED,
+                                                           NULL);
+    ck_assert_uint_eq (resolved->len, 1);
+    ck_assert (strstr (((CtOutboxEntry *) g_ptr_array_index (resolved, 0))->reason,
+                       "cash returned") != NULL);
+  }
+  fixture_free (f);
+}
+END_TEST
+
+START_TEST (test_client_typed_calls_report_service_refusals)
+{
+  Fixture *f = fixture_new (2000);
+  g_autofree char *card_no = issue_card (f, "Typed", 0);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtReceipt) r = NULL;
+  g_autoptr(CtReceipt) adj = NULL;
+  g_autoptr(CtHistoryPage) page = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  Wait w = { loop, NULL };
+
+  ct_client_pay_async (f->client, card_no, 100, NULL, NULL, on_done, &w);
+  r = ct_client_pay_finish (f->client, wait_for (&w), &error);
+  g_clear_object (&w.result);
+  ck_assert_ptr_null (r);
+  ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INSUFFICIENT_BALANCE));
+  g_clear_error (&error);
+
+  ct_client_adjust_async (f->client, card_no, 500, "goodwill", "m1", "9999", NULL, on_done, &w);
+  adj = ct_client_adjust_finish (f->client, wait_for (&w), &error);
+  g_clear_object (&w.result);
+  ck_assert_ptr_null (adj);
+  ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_FORBIDDEN));
+  g_clear_error (&error);
+
+  ct_client_card_find_async (f->client, NULL, "typ", NULL, on_done, &w);
+  found = ct_client_card_find_finish (f->client, wait_for (&w), &error);
+  g_clear_object (&w.result);
+  ck_assert_ptr_nonnull (found);
+  ck_assert_uint_eq (found->len, 1);
+
+  ct_client_history_async (f->client, card_no, NULL, NULL, NULL, 0, NULL, on_done, &w);
+  page = ct_client_history_finish (f->client, wait_for (&w), &error);
+  g_clear_object (&w.result);
+  ck_assert_ptr_nonnull (page);
+  ck_assert_uint_eq (page->transactions->len, 0);
+
+  ct_client_card_show_async (f->client, "12", NULL, on_done, &w);
+  ck_assert_ptr_null (ct_client_card_show_finish (f->client, wait_for (&w), &error));
+  g_clear_object (&w.result);
+  ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT));
+  fixture_free (f);
+}
+END_TEST
+
+static Suite *
+client_suite (void)
+{
+  Suite *s = suite_create ("client");
+  TCase *tc = tcase_create ("client");
+
+  tcase_set_timeout (tc, 240);
+  tcase_add_test (tc, test_client_offline_topup_is_queued_and_applied_once);
+  tcase_add_test (tc, test_client_offline_payment_needs_caps);
+  tcase_add_test (tc, test_client_refused_queued_request_needs_attention);
+  tcase_add_test (tc, test_client_typed_calls_report_service_refusals);
+  tcase_add_test (tc, test_client_500_payments_through_faults_apply_exactly_once);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (client_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}
