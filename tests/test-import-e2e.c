@@ -447,6 +447,35 @@ START_TEST (test_import_e2e_bad_files_are_refused_before_sending)
 }
 END_TEST
 
+START_TEST (test_import_e2e_map_option_and_json_answers)
+{
+  g_autofree char *csv = fixture_path ("custom-headers.csv");
+  g_autofree char *out = NULL;
+  g_autoptr(json_object) card = NULL;
+  g_autoptr(json_object) answer = NULL;
+  const char *args[] = { "--json", "import", csv, "--map", "Member ID=card_no", "--map", "Full Name=name",
+                         "--map", "Stored Value=balance", "--map", "Pts=points",
+                         "--manager", CT_TEST_SERVICE_MANAGER_ID, "--pin-file", f.pin_file, NULL };
+  const char *unmapped[] = { "import", csv, "--dry-run", NULL };
+  g_autofree char *err = NULL;
+
+  /* Without the mapping the file has no card number column: refused before sending. */
+  ck_assert_int_eq (run_cli (NULL, &err, unmapped), 1);
+  ck_assert_msg (strstr (err, "card_no") != NULL, "%s", err);
+
+  /* --json prints each chunk's answer exactly as the service sent it. */
+  ck_assert_int_eq (run_cli (&out, NULL, args), 0);
+  g_strstrip (out);
+  answer = json_tokener_parse (out);
+  ck_assert_msg (answer != NULL, "%s", out);
+  ck_assert_int_eq (json_int (answer, "accepted"), 1);
+  card = get_json ("/v1/cards/KAY1", 200);
+  ck_assert_int_eq (json_int (card, "balance"), 990);
+  ck_assert_int_eq (json_int (card, "points"), 4);
+  assert_ledger_balanced (990);
+}
+END_TEST
+
 /* The endpoint itself, without the CLI. */
 START_TEST (test_import_e2e_api_checks_requests_and_rows)
 {
@@ -559,6 +588,7 @@ import_e2e_suite (void)
   tcase_add_test (tc, test_import_e2e_gb18030_names_arrive_intact);
   tcase_add_test (tc, test_import_e2e_wrong_pin_then_right_pin_imports);
   tcase_add_test (tc, test_import_e2e_bad_files_are_refused_before_sending);
+  tcase_add_test (tc, test_import_e2e_map_option_and_json_answers);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -258,6 +258,56 @@ START_TEST (test_import_page_large_file_never_freezes_the_window)
 }
 END_TEST
 
+START_TEST (test_import_page_cancel_then_import_again_resumes)
+{
+  CtImportPage *page;
+  GtkWidget *window = show_page (&page);
+  g_autofree char *path = g_build_filename (tmp_dir, "cancel.csv", NULL);
+  g_autoptr(GString) data = g_string_new ("card_no,balance\n");
+  g_autoptr(GFile) file = NULL;
+  CtImportProgress progress = { 0 };
+  int64_t total = 0, partial;
+  gint64 deadline;
+
+  for (guint i = 0; i < 150000; i++)
+    {
+      g_string_append_printf (data, "X%07u,%u.%02u\n", i, i % 1000, i % 100);
+      total += (i % 1000) * 100 + i % 100;
+    }
+  ck_assert (g_file_set_contents (path, data->str, data->len, NULL));
+  file = g_file_new_for_path (path);
+  ct_import_page_open_file (page, file);
+  wait_idle (page, 120);
+
+  ct_import_page_set_manager (page, CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (page), "import.start", NULL));
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (progress.chunks == 0 && g_get_monotonic_time () < deadline)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+      ct_import_page_get_progress (page, &progress);
+    }
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (page), "import.cancel", NULL));
+  wait_idle (page, 60);
+  ck_assert_msg (strstr (ct_import_page_get_result_text (page), "cancelled") != NULL, "%s",
+                 ct_import_page_get_result_text (page));
+  partial = ledger_cards ();
+  ck_assert_msg (partial > 0 && partial < total, "%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT,
+                 partial, total);
+
+  /* Import again: it resumes, and every balance is in exactly once. */
+  ct_import_page_set_manager (page, CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (page), "import.start", NULL));
+  wait_idle (page, 120);
+  ct_import_page_get_progress (page, &progress);
+  ck_assert_uint_eq (progress.accepted, 150000);
+  ck_assert_int_eq (ledger_cards (), total);
+  g_unlink (path);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 static Suite *
 import_page_suite (void)
 {
@@ -269,6 +319,7 @@ import_page_suite (void)
   tcase_add_test (tc, test_import_page_checks_previews_and_imports);
   tcase_add_test (tc, test_import_page_mapping_step_fixes_a_missing_column);
   tcase_add_test (tc, test_import_page_large_file_never_freezes_the_window);
+  tcase_add_test (tc, test_import_page_cancel_then_import_again_resumes);
   suite_add_tcase (s, tc);
   return s;
 }
