@@ -357,14 +357,16 @@ static void
 show_check (CtImportPage *self)
 {
   g_autofree char *rows = NULL;
+  g_autofree char *n_rows = NULL;
   g_autofree char *accepted = g_strdup_printf ("%" G_GUINT64_FORMAT, self->check.accepted);
   g_autofree char *rejected = g_strdup_printf ("%" G_GUINT64_FORMAT, self->check.rejected);
   g_autofree char *balance = money_text (self, self->check.total_balance);
   g_autofree char *points = g_strdup_printf ("%" G_GINT64_FORMAT, self->check.total_points);
   g_autofree char *preview = NULL;
 
-  rows = g_strdup_printf (_("%" G_GUINT64_FORMAT " rows, %s"),
-                          ct_legacy_import_get_n_rows (self->import),
+  n_rows = g_strdup_printf ("%" G_GUINT64_FORMAT, ct_legacy_import_get_n_rows (self->import));
+  /* TRANSLATORS: "12345 rows, UTF-8 text" */
+  rows = g_strdup_printf (_("%s rows, %s"), n_rows,
                           ct_legacy_import_get_encoding (self->import) == CT_CSV_ENCODING_GB18030
                             ? _("GB18030 (GBK) text") : _("UTF-8 text"));
   adw_action_row_set_subtitle (self->rows_row, rows);
@@ -390,10 +392,10 @@ show_check (CtImportPage *self)
     {
       g_autofree char *text = g_strdup_printf (
         g_dngettext (GETTEXT_PACKAGE,
-                     "%" G_GUINT64_FORMAT " row will not be imported; the preview and the report say why.",
-                     "%" G_GUINT64_FORMAT " rows will not be imported; the preview and the report say why.",
-                     self->check.rejected),
-        self->check.rejected);
+                     "%s row will not be imported; the preview and the report say why.",
+                     "%s rows will not be imported; the preview and the report say why.",
+                     (gulong) MIN (self->check.rejected, G_MAXULONG)),
+        rejected);
       set_result (self, text);
     }
   else
@@ -729,15 +731,21 @@ progress_tick_cb (gpointer user_data)
   CtImportProgress p;
   guint64 n_rows = self->import != NULL ? ct_legacy_import_get_n_rows (self->import) : 0;
   g_autofree char *text = NULL;
+  g_autofree char *done = NULL;
+  g_autofree char *all = NULL;
+  g_autofree char *imported = NULL;
 
   g_mutex_lock (&self->progress_lock);
   p = self->progress;
   g_mutex_unlock (&self->progress_lock);
 
+  done = g_strdup_printf ("%" G_GUINT64_FORMAT, p.rows);
+  all = g_strdup_printf ("%" G_GUINT64_FORMAT, n_rows);
+  imported = g_strdup_printf ("%" G_GUINT64_FORMAT, p.accepted);
   if (n_rows > 0)
     gtk_progress_bar_set_fraction (self->progress_bar, MIN (1.0, (double) p.rows / (double) n_rows));
-  text = g_strdup_printf (_("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " rows · %" G_GUINT64_FORMAT
-                            " imported"), p.rows, n_rows, p.accepted);
+  /* TRANSLATORS: "5000 of 12345 rows · 4998 imported" */
+  text = g_strdup_printf (_("%s of %s rows · %s imported"), done, all, imported);
   gtk_progress_bar_set_text (self->progress_bar, text);
   return G_SOURCE_CONTINUE;
 }
@@ -753,6 +761,8 @@ run_done_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autofree char *balance = NULL;
   g_autofree char *text = NULL;
+  g_autofree char *accepted = NULL;
+  g_autofree char *rejected = NULL;
   CtImportProgress p;
 
   self->importing = FALSE;
@@ -768,23 +778,29 @@ run_done_cb (GObject      *source,
   p = self->progress;
   g_mutex_unlock (&self->progress_lock);
   balance = money_text (self, p.total_balance);
+  accepted = g_strdup_printf ("%" G_GUINT64_FORMAT, p.accepted);
+  rejected = g_strdup_printf ("%" G_GUINT64_FORMAT, p.rejected);
 
   if (!g_task_propagate_boolean (task, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        text = g_strdup_printf (_("Import cancelled after %u chunks (%" G_GUINT64_FORMAT
-                                  " rows imported). Choose Import again to go on: nothing is imported twice."),
-                                p.chunks, p.accepted);
-      else
-        text = g_strdup_printf (_("The import stopped: %s. %" G_GUINT64_FORMAT " rows are in. "
+        text = g_strdup_printf (_("Import cancelled after %u chunks (%s rows imported). "
                                   "Choose Import again to go on: nothing is imported twice."),
-                                error->message, p.accepted);
+                                p.chunks, accepted);
+      else
+        text = g_strdup_printf (_("The import stopped: %s. %s rows are in. "
+                                  "Choose Import again to go on: nothing is imported twice."),
+                                error->message, accepted);
     }
   else
-    text = g_strdup_printf (_("Imported %" G_GUINT64_FORMAT " cards with %s in all. "
-                              "%" G_GUINT64_FORMAT " rows were rejected%s"),
-                            p.accepted, balance, p.rejected,
-                            p.rejected > 0 ? _("; save the report to see why.") : ".");
+    {
+      if (p.rejected > 0)
+        text = g_strdup_printf (_("Imported %s cards with %s in all. %s rows were rejected; "
+                                  "save the report to see why."), accepted, balance, rejected);
+      else
+        text = g_strdup_printf (_("Imported %s cards with %s in all. No row was rejected."),
+                                accepted, balance);
+    }
   set_result (self, text);
   gtk_widget_set_visible (self->save_report_button, p.rejected > 0);
   update_actions (self);
