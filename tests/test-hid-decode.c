@@ -396,6 +396,142 @@ START_TEST (test_hid_keyboard_report_with_report_id)
 }
 END_TEST
 
+/* The scanned data report of a HID POS scanner as its descriptor gives
+ * it: id 2, Byte Count, Symbology Identifier 1-3, 56 bytes of Decoded Data
+ * (buffered bytes), the Decoded Data Continued bit and 7 bits of padding:
+ * 62 bytes with the id. */
+static const guint8 pos62_descriptor[] = {
+  0x05, 0x8c, 0x09, 0x02, 0xa1, 0x01, 0x09, 0x12, 0xa1, 0x02,
+  0x85, 0x02, 0x15, 0x00, 0x26, 0xff, 0x00,
+  0x75, 0x08, 0x95, 0x01, 0x05, 0x01, 0x09, 0x3b, 0x81, 0x02,
+  0x05, 0x8c, 0x09, 0xfb, 0x09, 0xfc, 0x09, 0xfd, 0x95, 0x03, 0x81, 0x02,
+  0x75, 0x08, 0x95, 0x38, 0x09, 0xfe, 0x82, 0x02, 0x01,
+  0x75, 0x01, 0x95, 0x01, 0x09, 0xff, 0x81, 0x02,
+  0x75, 0x07, 0x95, 0x01, 0x81, 0x03,
+  0xc0, 0xc0,
+};
+
+START_TEST (test_hid_pos_layout_from_descriptor)
+{
+  CtHidPosLayout l;
+
+  ck_assert (ct_hid_pos_layout_from_descriptor (pos62_descriptor, sizeof pos62_descriptor, &l));
+  ck_assert_uint_eq (l.report_id, 2);
+  ck_assert_uint_eq (l.report_length, 62);
+  ck_assert_uint_eq (l.count_offset, 1);
+  ck_assert_uint_eq (l.symbology_offset[0], 2);
+  ck_assert_uint_eq (l.symbology_offset[1], 3);
+  ck_assert_uint_eq (l.symbology_offset[2], 4);
+  ck_assert_uint_eq (l.data_offset, 5);
+  ck_assert_uint_eq (l.data_length, 56);
+  ck_assert_uint_eq (l.more_bit, 61 * 8);
+  ck_assert_int_eq (ct_hid_mode_from_report_descriptor (pos62_descriptor, sizeof pos62_descriptor),
+                    CT_HID_MODE_POS);
+}
+END_TEST
+
+START_TEST (test_hid_pos_descriptor_layout_with_continuation)
+{
+  g_autoptr(CtHidDecoder) d = ct_hid_decoder_new (CT_HID_MODE_POS);
+  CtHidPosLayout l;
+  const char *text = "https://cards.example.com/m/8888000012345674?from=issue-desk-7&lang=zh";
+  gsize n = strlen (text);
+  guint8 first[62] = { 0x02, 56, ']', 'Q', '1' };
+  guint8 second[62] = { 0x02, 0, ']', 'Q', '1' };
+  CtScan *none = NULL;
+  g_autoptr(CtScan) scan = NULL;
+
+  ck_assert (ct_hid_pos_layout_from_descriptor (pos62_descriptor, sizeof pos62_descriptor, &l));
+  ct_hid_decoder_set_pos_layout (d, &l);
+  memcpy (first + 5, text, 56);
+  first[61] = 0x01;
+  second[1] = (guint8) (n - 56);
+  memcpy (second + 5, text + 56, n - 56);
+  ck_assert (ct_hid_decoder_feed (d, first, sizeof first, &none, NULL));
+  ck_assert_ptr_null (none);
+  ck_assert (ct_hid_decoder_feed (d, second, sizeof second, &scan, NULL));
+  ck_assert_ptr_nonnull (scan);
+  ck_assert_str_eq (scan->text, text);
+  ck_assert_str_eq (scan->symbology, "]Q1");
+}
+END_TEST
+
+START_TEST (test_hid_pos_descriptor_layout_other_order)
+{
+  /* No report ids; the identifiers first, 20 data bytes, then the byte
+   * count and the continued bit: the descriptor decides, not habit. */
+  static const guint8 desc[] = {
+    0x06, 0x8c, 0x00, 0x09, 0x02, 0xa1, 0x01,
+    0x75, 0x08, 0x95, 0x03, 0x19, 0xfb, 0x29, 0xfd, 0x81, 0x02,
+    0x95, 0x14, 0x09, 0xfe, 0x81, 0x02,
+    0x95, 0x01, 0x06, 0x8c, 0x00, 0x09, 0x3b, 0x81, 0x02,
+    0x75, 0x01, 0x09, 0xff, 0x81, 0x02, 0x75, 0x07, 0x81, 0x03,
+    0xc0,
+  };
+  g_autoptr(CtHidDecoder) d = ct_hid_decoder_new (CT_HID_MODE_AUTO);
+  CtHidPosLayout l;
+  guint8 r[25] = { 'E', '0', 0 };
+  g_autoptr(CtScan) scan = NULL;
+
+  ck_assert (ct_hid_pos_layout_from_descriptor (desc, sizeof desc, &l));
+  ck_assert_uint_eq (l.report_id, 0);
+  ck_assert_uint_eq (l.report_length, 25);
+  ck_assert_uint_eq (l.data_offset, 3);
+  ck_assert_uint_eq (l.count_offset, 23);
+  ck_assert_uint_eq (l.more_bit, 24 * 8);
+  ct_hid_decoder_set_pos_layout (d, &l);
+  memcpy (r + 3, "4006381333931", 13);
+  r[23] = 13;
+  ck_assert (ct_hid_decoder_feed (d, r, sizeof r, &scan, NULL));
+  ck_assert_ptr_nonnull (scan);
+  ck_assert_str_eq (scan->text, "4006381333931");
+  ck_assert_str_eq (scan->symbology, "]E0");
+}
+END_TEST
+
+START_TEST (test_hid_pos_descriptor_without_fields_falls_back)
+{
+  /* Only Decoded Data: nothing says how much of it is the code. */
+  static const guint8 desc[] = {
+    0x06, 0x8c, 0x00, 0x09, 0x02, 0xa1, 0x01, 0x85, 0x02, 0x15, 0x00,
+    0x26, 0xff, 0x00, 0x75, 0x08, 0x95, 0x3f, 0x09, 0xfe, 0x81, 0x02, 0xc0,
+  };
+  static const guint8 keyboard[] = {
+    0x05, 0x01, 0x09, 0x06, 0xa1, 0x01, 0x05, 0x07, 0x19, 0xe0, 0x29, 0xe7,
+    0x15, 0x00, 0x25, 0x01, 0x75, 0x01, 0x95, 0x08, 0x81, 0x02, 0xc0,
+  };
+  CtHidPosLayout l;
+
+  ck_assert (!ct_hid_pos_layout_from_descriptor (desc, sizeof desc, &l));
+  ck_assert (!ct_hid_pos_layout_from_descriptor (keyboard, sizeof keyboard, &l));
+  ck_assert (!ct_hid_pos_layout_from_descriptor (desc, 7, &l));
+  ck_assert_int_eq (ct_hid_mode_from_report_descriptor (keyboard, sizeof keyboard), CT_HID_MODE_KEYBOARD);
+}
+END_TEST
+
+START_TEST (test_hid_pos_descriptor_layout_refuses_short_and_foreign)
+{
+  g_autoptr(CtHidDecoder) d = ct_hid_decoder_new (CT_HID_MODE_POS);
+  CtHidPosLayout l;
+  guint8 r[62] = { 0x02, 57, ']', 'C', '0' };
+  guint8 other[62] = { 0x04, 1, ']', 'C', '0', '1' };
+  g_autoptr(GError) e1 = NULL;
+  g_autoptr(GError) e2 = NULL;
+  g_autoptr(GError) e3 = NULL;
+  CtScan *scan = NULL;
+
+  ck_assert (ct_hid_pos_layout_from_descriptor (pos62_descriptor, sizeof pos62_descriptor, &l));
+  ct_hid_decoder_set_pos_layout (d, &l);
+  ck_assert (!ct_hid_decoder_feed (d, r, sizeof r, &scan, &e1));      /* 57 > 56 */
+  ck_assert (g_error_matches (e1, CT_HID_ERROR, CT_HID_ERROR_BAD_REPORT));
+  ck_assert (!ct_hid_decoder_feed (d, r, 40, &scan, &e2));            /* short */
+  ck_assert (g_error_matches (e2, CT_HID_ERROR, CT_HID_ERROR_SHORT_REPORT));
+  ck_assert (!ct_hid_decoder_feed (d, other, sizeof other, &scan, &e3));
+  ck_assert (g_error_matches (e3, CT_HID_ERROR, CT_HID_ERROR_BAD_REPORT));
+  ck_assert_ptr_null (scan);
+}
+END_TEST
+
 START_TEST (test_hid_escape_keeps_utf8)
 {
   g_autofree char *a = ct_hid_escape_bytes ("卡号\x01", strlen ("卡号\x01"));
@@ -434,6 +570,11 @@ hid_decode_suite (void)
   tcase_add_test (unit, test_hid_pos_error_mid_continuation_drops_code);
   tcase_add_test (unit, test_hid_reset_forgets_partial);
   tcase_add_test (unit, test_hid_keyboard_report_with_report_id);
+  tcase_add_test (unit, test_hid_pos_layout_from_descriptor);
+  tcase_add_test (unit, test_hid_pos_descriptor_layout_with_continuation);
+  tcase_add_test (unit, test_hid_pos_descriptor_layout_other_order);
+  tcase_add_test (unit, test_hid_pos_descriptor_without_fields_falls_back);
+  tcase_add_test (unit, test_hid_pos_descriptor_layout_refuses_short_and_foreign);
   tcase_add_test (unit, test_hid_escape_keeps_utf8);
   suite_add_tcase (s, unit);
   return s;

@@ -147,6 +147,22 @@ START_TEST (test_hidrecorder_pos_recording)
 }
 END_TEST
 
+START_TEST (test_hidrecorder_descriptor_gives_pos_layout)
+{
+  g_autoptr(CtCapture) capture = load ("pos62.hidrec");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = decode (capture, NULL, &error);
+  CtCaptureStream *stream = g_ptr_array_index (capture->streams, 0);
+
+  ck_assert (stream->has_pos_layout);
+  ck_assert_uint_eq (stream->pos_layout.report_length, 62);
+  ck_assert_uint_eq (stream->pos_layout.more_bit, 61 * 8);
+  ck_assert_uint_eq (stream->reports->len, 2);
+  ck_assert_msg (text != NULL, "%s", error ? error->message : "");
+  ck_assert_str_eq (text, "https://cards.example.com/m/8888000012345674?from=issue-desk-7&lang=zh");
+}
+END_TEST
+
 START_TEST (test_hex_lines_without_spaces_and_0x)
 {
   g_autoptr(GError) error = NULL;
@@ -253,6 +269,7 @@ usbmon_suite (void)
   tcase_add_test (tc, test_usbmon_truncated_capture_refused);
   tcase_add_test (tc, test_usbmon_unplug_mid_scan_drops_half_code);
   tcase_add_test (tc, test_hidrecorder_pos_recording);
+  tcase_add_test (tc, test_hidrecorder_descriptor_gives_pos_layout);
   tcase_add_test (tc, test_hex_lines_without_spaces_and_0x);
   tcase_add_test (tc, test_usbmon_old_format_without_bus);
   tcase_add_test (tc, test_capture_unrecognisable_input_is_error);

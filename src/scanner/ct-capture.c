@@ -361,7 +361,13 @@ parse_recorder_line (CtCapture  *capture,
 
         id = g_strdup_printf ("%u", *device);
         if (line[0] == 'R')
-          get_stream (capture, id)->mode_hint = ct_hid_mode_from_report_descriptor (bytes->data, bytes->len);
+          {
+            CtCaptureStream *stream = get_stream (capture, id);
+
+            stream->mode_hint = ct_hid_mode_from_report_descriptor (bytes->data, bytes->len);
+            stream->has_pos_layout = ct_hid_pos_layout_from_descriptor (bytes->data, bytes->len,
+                                                                        &stream->pos_layout);
+          }
         else if (bytes->len > 0)
           stream_add (get_stream (capture, id), bytes, lineno);
         return TRUE;
@@ -609,6 +615,8 @@ ct_capture_decode (CtCapture   *capture,
       decoder = ct_hid_decoder_new (mode != CT_HID_MODE_AUTO ? mode : stream->mode_hint);
       ct_hid_decoder_set_prefix (decoder, prefix);
       ct_hid_decoder_set_suffix (decoder, suffix);
+      if (stream->has_pos_layout)
+        ct_hid_decoder_set_pos_layout (decoder, &stream->pos_layout);
       for (guint r = 0; r < stream->reports->len; r++)
         {
           CtCaptureReport *report = &g_array_index (stream->reports, CtCaptureReport, r);

@@ -39,6 +39,8 @@ typedef struct
 {
   char      *id;
   CtHidMode  mode_hint;
+  gboolean   has_pos_layout;   /* from an hid-recorder descriptor */
+  CtHidPosLayout pos_layout;
   GArray    *reports;          /* of CtCaptureReport */
   guint      truncated_line;   /* first line with cut data, 0 if none */
   gsize      truncated_length;

@@ -37,6 +37,23 @@ typedef struct
   gint64     decoded_at;  /* g_get_monotonic_time () of the last report */
 } CtScan;
 
+/* Where a HID POS scanner puts the parts of its scanned data report, as
+ * its report descriptor says. Offsets are in bytes from the start of the
+ * report as read (report id included); CT_HID_POS_ABSENT for a part the
+ * report does not have. */
+#define CT_HID_POS_ABSENT G_MAXSIZE
+
+typedef struct
+{
+  guint8 report_id;            /* 0: the device uses no report ids */
+  gsize  report_length;
+  gsize  count_offset;         /* Byte Count */
+  gsize  symbology_offset[3];  /* Symbology Identifier 1, 2, 3 */
+  gsize  data_offset;          /* Decoded Data */
+  gsize  data_length;
+  gsize  more_bit;             /* Decoded Data Continued, in bits */
+} CtHidPosLayout;
+
 typedef struct _CtHidDecoder CtHidDecoder;
 
 GQuark        ct_hid_error_quark          (void);
@@ -68,6 +85,11 @@ gboolean      ct_hid_decoder_feed         (CtHidDecoder *self,
 
 CtHidMode     ct_hid_mode_from_report_descriptor (const guint8 *descriptor,
                                                   gsize         length);
+gboolean      ct_hid_pos_layout_from_descriptor  (const guint8   *descriptor,
+                                                  gsize           length,
+                                                  CtHidPosLayout *out_layout);
+void          ct_hid_decoder_set_pos_layout      (CtHidDecoder         *self,
+                                                  const CtHidPosLayout *layout);
 const char   *ct_hid_mode_to_string       (CtHidMode     mode);
 gboolean      ct_hid_mode_from_string     (const char   *text,
                                            CtHidMode    *out_mode);

@@ -566,14 +566,20 @@ device_wanted (CtUsbScanner                   *self,
   return ct_usb_is_known_scanner_vendor (desc->idVendor);
 }
 
+/* Decides the report layout: a boot keyboard is switched to the boot
+ * protocol; otherwise the report descriptor tells keyboard from HID POS
+ * and where a POS scanner puts its fields. */
 static CtHidMode
 read_mode (libusb_device_handle *handle,
            guint8                interface_number,
-           CtHidMode             mode)
+           CtHidMode             mode,
+           CtHidPosLayout       *layout,
+           gboolean             *has_layout)
 {
   unsigned char buf[1024];
   int n;
 
+  *has_layout = FALSE;
   if (mode == CT_HID_MODE_KEYBOARD)
     {
       /* Ask for the boot report layout: 8 bytes, whatever the descriptor. */
@@ -587,9 +593,12 @@ read_mode (libusb_device_handle *handle,
                                LIBUSB_ENDPOINT_IN | LIBUSB_REQUEST_TYPE_STANDARD | LIBUSB_RECIPIENT_INTERFACE,
                                LIBUSB_REQUEST_GET_DESCRIPTOR, HID_DESCRIPTOR_REPORT << 8,
                                interface_number, buf, sizeof buf, CONTROL_TIMEOUT_MS);
-  if (n > 0)
-    return ct_hid_mode_from_report_descriptor (buf, n);
-  return CT_HID_MODE_AUTO;
+  if (n <= 0)
+    return CT_HID_MODE_AUTO;
+  mode = ct_hid_mode_from_report_descriptor (buf, n);
+  if (mode == CT_HID_MODE_POS)
+    *has_layout = ct_hid_pos_layout_from_descriptor (buf, n, layout);
+  return mode;
 }
 
 static void
@@ -610,6 +619,8 @@ try_open (CtUsbScanner *self)
       guint8 iface, ep;
       guint16 max_packet;
       CtHidMode mode;
+      CtHidPosLayout layout;
+      gboolean has_layout = FALSE;
       int rc;
 
       if (libusb_get_device_descriptor (devices[i], &desc) != 0 || !device_wanted (self, &desc))
@@ -652,7 +663,7 @@ try_open (CtUsbScanner *self)
 
       manufacturer = read_string (handle, desc.iManufacturer);
       product = read_string (handle, desc.iProduct);
-      mode = read_mode (handle, iface, mode);
+      mode = read_mode (handle, iface, mode, &layout, &has_layout);
 
       dev = g_new0 (OpenDevice, 1);
       dev->handle = handle;
@@ -663,6 +674,8 @@ try_open (CtUsbScanner *self)
       dev->decoder = ct_hid_decoder_new (mode);
       ct_hid_decoder_set_prefix (dev->decoder, self->prefix);
       ct_hid_decoder_set_suffix (dev->decoder, self->suffix);
+      if (has_layout)
+        ct_hid_decoder_set_pos_layout (dev->decoder, &layout);
       dev->name = g_strdup_printf ("%s%s%s (%s)", manufacturer ? manufacturer : "",
                                    manufacturer && product ? " " : "",
                                    product ? product : (manufacturer ? "" : "USB scanner"), key);

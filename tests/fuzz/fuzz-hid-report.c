@@ -3,8 +3,9 @@
 #include "config.h"
 
 /* The HID report decoder on arbitrary reports. Input: one byte of settings
- * (mode in the low two bits, a prefix and suffix when bit 2 is set), then
- * reports, each a length byte followed by that many bytes. */
+ * (mode in the low two bits, a prefix and suffix when bit 2 is set, a
+ * report descriptor first when bit 3 is set), then reports, each a length
+ * byte followed by that many bytes. */
 
 #include <stdint.h>
 #include <string.h>
@@ -41,6 +42,21 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     {
       ct_hid_decoder_set_prefix (decoder, "]C0");
       ct_hid_decoder_set_suffix (decoder, "1");
+    }
+  if ((data[0] & 0x08) && size > 1)
+    {
+      /* The first chunk is a report descriptor for the HID POS layout. */
+      size_t len = MIN ((size_t) data[1], size - 2);
+      CtHidPosLayout layout;
+
+      ct_hid_mode_from_report_descriptor (data + 2, len);
+      if (ct_hid_pos_layout_from_descriptor (data + 2, len, &layout))
+        {
+          g_assert (layout.data_offset + layout.data_length <= layout.report_length);
+          g_assert (layout.more_bit == CT_HID_POS_ABSENT || layout.more_bit / 8 < layout.report_length);
+          ct_hid_decoder_set_pos_layout (decoder, &layout);
+        }
+      i = 2 + len;
     }
 
   while (i < size)
