@@ -362,6 +362,28 @@ START_TEST (test_service_patch_card_freezes_edits_and_needs_a_manager)
   expect_status (r2, 400, "bad_request");
   expect_status (r3, 400, "bad_request");
   expect_status (r4, 404, "card_not_found");
+
+  /* Who froze the card is on record, without the PIN. */
+  {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    g_autofree char *sql = g_strdup_printf ("SELECT kind, store, till, manager, detail FROM card_events "
+                                            "WHERE card_no = '%s' ORDER BY id", card);
+
+    ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
+    ck_assert_int_eq (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq (sqlite3_step (st), SQLITE_ROW);
+    ck_assert_str_eq ((const char *) sqlite3_column_text (st, 0), "issue");
+    ck_assert_int_eq (sqlite3_step (st), SQLITE_ROW);
+    ck_assert_str_eq ((const char *) sqlite3_column_text (st, 0), "frozen");
+    ck_assert_str_eq ((const char *) sqlite3_column_text (st, 1), "s1");
+    ck_assert_str_eq ((const char *) sqlite3_column_text (st, 2), "t1");
+    ck_assert_str_eq ((const char *) sqlite3_column_text (st, 3), "m1");
+    ck_assert (strstr ((const char *) sqlite3_column_text (st, 4), "2468") == NULL);
+    ck_assert_int_eq (sqlite3_step (st), SQLITE_DONE);
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+  }
 }
 END_TEST
 

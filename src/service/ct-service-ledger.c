@@ -188,6 +188,30 @@ tx_fill (CtTx       *tx,
   tx->created_at = ct_store_now_ms ();
 }
 
+/* Records who changed a card; the PIN never goes into the record. */
+static gboolean
+record_event (CtStore     *store,
+              CtCall      *call,
+              const char  *card_no,
+              const char  *kind,
+              const char  *operator_name,
+              GError     **error)
+{
+  json_object *detail = NULL;
+  gboolean ok;
+
+  if (json_object_deep_copy (call->json, &detail, NULL) != 0)
+    detail = json_object_new_object ();
+  json_object_object_del (detail, "manager");
+  ok = ct_store_card_event (store, card_no, kind,
+                            json_object_to_json_string_ext (detail, JSON_C_TO_STRING_PLAIN),
+                            call->till.store, call->till.name, operator_name,
+                            call->manager_outcome == CT_MANAGER_OUTCOME_SUCCESS ? call->manager_id : NULL,
+                            error);
+  json_object_put (detail);
+  return ok;
+}
+
 CtReply *
 ct_ledger_post (CtStore          *store,
                 CtCall           *call,
@@ -289,6 +313,8 @@ ct_ledger_apply_issue (CtService        *svc,
           g_clear_error (&error);
         }
     }
+  if (!record_event (store, call, card.card_no, "issue", r->operator_name, &error))
+    return internal (error);
   return card_reply (201, &card);
 }
 
@@ -347,7 +373,9 @@ ct_ledger_apply_patch (CtService        *svc,
       card.status = g_strdup (r->status);
     }
   card.updated_at = ct_store_now_ms ();
-  if (!ct_store_card_update (store, &card, &error))
+  if (!ct_store_card_update (store, &card, &error)
+      || !record_event (store, call, card.card_no, r->status != NULL ? r->status : "change",
+                        r->operator_name, &error))
     return internal (error);
   return card_reply (200, &card);
 }

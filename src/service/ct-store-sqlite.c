@@ -64,7 +64,11 @@ static const char schema_sql[] =
   "CREATE TABLE idempotency (till_id INTEGER NOT NULL, key TEXT NOT NULL, hash BLOB NOT NULL,"
   "  status INTEGER NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,"
   "  PRIMARY KEY (till_id, key)) WITHOUT ROWID;"
-  "CREATE INDEX idempotency_time ON idempotency (created_at);";
+  "CREATE INDEX idempotency_time ON idempotency (created_at);"
+  "CREATE TABLE card_events (id INTEGER PRIMARY KEY, card_no TEXT NOT NULL, kind TEXT NOT NULL,"
+  "  detail TEXT, store TEXT NOT NULL, till TEXT NOT NULL, operator TEXT, manager TEXT,"
+  "  created_at INTEGER NOT NULL);"
+  "CREATE INDEX card_events_card ON card_events (card_no, id);";
 
 int64_t
 ct_store_now_ms (void)
@@ -1160,6 +1164,34 @@ ct_store_card_add_points (CtStore     *store,
       return FALSE;
     }
   return db_error (c->db, rc, "points", error);
+}
+
+gboolean
+ct_store_card_event (CtStore     *store,
+                     const char  *card_no,
+                     const char  *kind,
+                     const char  *detail,
+                     const char  *store_name,
+                     const char  *till,
+                     const char  *operator_name,
+                     const char  *manager,
+                     GError     **error)
+{
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "INSERT INTO card_events (card_no, kind, detail, store, till, operator,"
+                              " manager, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, card_no);
+  bind_text (st, 2, kind);
+  bind_text (st, 3, detail);
+  bind_text (st, 4, store_name);
+  bind_text (st, 5, till);
+  bind_text (st, 6, operator_name);
+  bind_text (st, 7, manager);
+  sqlite3_bind_int64 (st, 8, ct_store_now_ms ());
+  return step_done (c, st, "card event", error);
 }
 
 /* Ledger */

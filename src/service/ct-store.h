@@ -196,6 +196,11 @@ gboolean  ct_store_manager_set_failures (CtStore *store, const char *id, int fai
 gboolean  ct_store_card_get          (CtStore *store, const char *card_no, CtCard *out, GError **error);
 gboolean  ct_store_card_insert       (CtStore *store, const CtCard *card, GError **error);
 gboolean  ct_store_card_update       (CtStore *store, const CtCard *card, GError **error);
+/* Card changes that move no money (issue, freeze, edits) are recorded here
+ * with who made them; @detail is the request's JSON. */
+gboolean  ct_store_card_event        (CtStore *store, const char *card_no, const char *kind,
+                                      const char *detail, const char *store_name, const char *till,
+                                      const char *operator_name, const char *manager, GError **error);
 gboolean  ct_store_card_add_points   (CtStore *store, const char *card_no, int64_t delta,
                                       int64_t *out_points, GError **error);
 gboolean  ct_store_post              (CtStore *store, const CtPosting *postings, guint n_postings,
