@@ -30,7 +30,8 @@ struct _CtApplication
   CtUsbScanner   *scanner;
   char           *walkthrough_dir;
   gboolean        demo;
-  gboolean        started;
+  gboolean        exit_after_first_frame;
+  gint64          started_at;
 };
 
 G_DEFINE_FINAL_TYPE (CtApplication, ct_application, ADW_TYPE_APPLICATION)
@@ -296,6 +297,26 @@ show_fatal (CtApplication *self,
 }
 
 static void
+first_frame_cb (GdkFrameClock *clock,
+                CtApplication *self)
+{
+  /* For the cold-start benchmark: the window has drawn once. */
+  g_signal_handlers_disconnect_by_func (clock, first_frame_cb, self);
+  g_print ("first frame after %.1f ms\n",
+           (g_get_monotonic_time () - self->started_at) / 1000.0);
+  g_application_quit (G_APPLICATION (self));
+}
+
+static void
+window_realized_cb (GtkWidget     *window,
+                    CtApplication *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (window);
+
+  g_signal_connect (clock, "after-paint", G_CALLBACK (first_frame_cb), self);
+}
+
+static void
 ct_application_activate (GApplication *app)
 {
   CtApplication *self = CT_APPLICATION (app);
@@ -324,6 +345,12 @@ ct_application_activate (GApplication *app)
 
   self->session = ct_session_new (self->client, self->settings);
   window = ct_window_new (ADW_APPLICATION (self), self->session);
+  if (self->exit_after_first_frame)
+    {
+      g_signal_connect (window, "realize", G_CALLBACK (window_realized_cb), self);
+      gtk_window_present (GTK_WINDOW (window));
+      return;
+    }
   gtk_window_present (GTK_WINDOW (window));
 
   start_scanner (self);
@@ -417,6 +444,12 @@ ct_application_handle_local_options (GApplication *app,
   if (g_variant_dict_contains (options, "demo"))
     self->demo = TRUE;
 
+  if (g_variant_dict_contains (options, "exit-after-first-frame"))
+    {
+      self->exit_after_first_frame = TRUE;
+      g_application_set_flags (app, g_application_get_flags (app) | G_APPLICATION_NON_UNIQUE);
+    }
+
   if (g_variant_dict_lookup (options, "demo-walkthrough", "^&ay", &dir))
     {
       self->demo = TRUE;
@@ -465,11 +498,15 @@ ct_application_class_init (CtApplicationClass *klass)
 static void
 ct_application_init (CtApplication *self)
 {
+  self->started_at = g_get_monotonic_time ();
+
   static const GOptionEntry options[] = {
     { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
     { "demo", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Run on the built-in service with demo members"), NULL },
     { "demo-walkthrough", 0, 0, G_OPTION_ARG_FILENAME, NULL,
       N_("Demo: walk through every screen, write one PNG per screen into DIR, then exit"), N_("DIR") },
+    { "exit-after-first-frame", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, NULL,
+      N_("Benchmark: print the time to the first frame and exit"), NULL },
     { NULL },
   };
 
