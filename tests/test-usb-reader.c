@@ -35,6 +35,8 @@ typedef struct
   GList             *discarded;   /* cancelled URBs to reap */
   gboolean           unplugged;
   gboolean           pos;
+  const guint8      *report_descriptor;
+  gsize              report_descriptor_length;
   guint              claims;
   guint              releases;
   guint              set_protocol;
@@ -73,6 +75,18 @@ static const char other_descriptors[] =
 static const guint8 pos_report_descriptor[] = {
   0x06, 0x8c, 0x00, 0x09, 0x02, 0xa1, 0x01, 0x85, 0x02, 0x15, 0x00, 0x26,
   0xff, 0x00, 0x75, 0x08, 0x95, 0x3f, 0x09, 0xfe, 0x81, 0x02, 0xc0,
+};
+
+/* A HID POS descriptor in an order of its own, without report ids: the
+ * three identifier bytes, 20 bytes of Decoded Data, Byte Count, then the
+ * Decoded Data Continued bit. Only reading the descriptor gets it right. */
+static const guint8 pos25_report_descriptor[] = {
+  0x06, 0x8c, 0x00, 0x09, 0x02, 0xa1, 0x01,
+  0x75, 0x08, 0x95, 0x03, 0x19, 0xfb, 0x29, 0xfd, 0x81, 0x02,
+  0x95, 0x14, 0x09, 0xfe, 0x81, 0x02,
+  0x95, 0x01, 0x06, 0x8c, 0x00, 0x09, 0x3b, 0x81, 0x02,
+  0x75, 0x01, 0x09, 0xff, 0x81, 0x02, 0x75, 0x07, 0x81, 0x03,
+  0xc0,
 };
 
 static gsize
@@ -119,9 +133,9 @@ answer_control (Mock   *m,
     return (int) string_descriptor (value & 0xff, data, max);
   if (type == 0x81 && request == 0x06 && (value >> 8) == 0x22 && m->pos)
     {
-      gsize n = MIN (max, sizeof pos_report_descriptor);
+      gsize n = MIN (max, m->report_descriptor_length);
 
-      memcpy (data, pos_report_descriptor, n);
+      memcpy (data, m->report_descriptor, n);
       return (int) n;
     }
   if (type == 0x21 && request == 0x0b)
@@ -353,6 +367,8 @@ mock_setup (const char *descriptors,
   g_mutex_init (&mock->lock);
   g_queue_init (&mock->reports);
   mock->pos = pos;
+  mock->report_descriptor = pos_report_descriptor;
+  mock->report_descriptor_length = sizeof pos_report_descriptor;
   mock->testbed = umockdev_testbed_new ();
   mock->handler = umockdev_ioctl_base_new ();
   g_object_connect (mock->handler, "signal-after::handle-ioctl", handle_ioctl_cb, mock, NULL);
@@ -425,6 +441,25 @@ queue_report (const guint8 *data,
   g_mutex_lock (&mock->lock);
   g_queue_push_tail (&mock->reports, g_bytes_new (data, len));
   g_mutex_unlock (&mock->lock);
+}
+
+static void
+queue_pos25 (const char *sym,
+             const char *text)
+{
+  gsize n = strlen (text);
+
+  for (gsize at = 0; at < n; at += 20)
+    {
+      guint8 r[25] = { 0 };
+      gsize part = MIN (n - at, 20);
+
+      memcpy (r, sym, 3);
+      memcpy (r + 3, text + at, part);
+      r[23] = (guint8) part;
+      r[24] = at + 20 < n ? 0x01 : 0x00;
+      queue_report (r, sizeof r);
+    }
 }
 
 static void
@@ -583,6 +618,38 @@ START_TEST (test_usb_reader_pos_scanner_mode_from_descriptor)
   g_mutex_lock (&mock->lock);
   ck_assert_uint_eq (mock->releases, 1);
   g_mutex_unlock (&mock->lock);
+  seen_clear (&seen);
+  mock_teardown ();
+}
+END_TEST
+
+START_TEST (test_usb_reader_pos_layout_from_device_descriptor)
+{
+  Seen seen;
+  CtUsbScanner *scanner;
+  CtScan *scan;
+
+  mock_setup (pos_descriptors, TRUE);
+  g_mutex_lock (&mock->lock);
+  mock->report_descriptor = pos25_report_descriptor;
+  mock->report_descriptor_length = sizeof pos25_report_descriptor;
+  g_mutex_unlock (&mock->lock);
+  seen_init (&seen);
+  scanner = start_scanner (0x0c2e, 0x0b62, &seen);
+  ck_assert (wait_for (scanner, &seen, is_connected, GINT_TO_POINTER (TRUE)));
+  queue_pos25 ("]E0", "4006381333931");
+  queue_pos25 ("Q1\0", "https://x.example/m/8888000012345674");
+  ck_assert_msg (wait_for (scanner, &seen, has_scans, GUINT_TO_POINTER (2)), "got %u scans", seen.scans->len);
+  scan = g_ptr_array_index (seen.scans, 0);
+  ck_assert_int_eq (scan->mode, CT_HID_MODE_POS);
+  ck_assert_str_eq (scan->symbology, "]E0");
+  ck_assert_str_eq (scan->text, "4006381333931");
+  scan = g_ptr_array_index (seen.scans, 1);
+  ck_assert_str_eq (scan->symbology, "]Q1");
+  ck_assert_str_eq (scan->text, "https://x.example/m/8888000012345674");
+  ck_assert_uint_eq (seen.problems->len, 0);
+
+  g_object_unref (scanner);
   seen_clear (&seen);
   mock_teardown ();
 }
@@ -846,6 +913,7 @@ usb_reader_suite (void)
   tcase_set_timeout (tc, 40);
   tcase_add_test (tc, test_usb_reader_keyboard_scanner_scans);
   tcase_add_test (tc, test_usb_reader_pos_scanner_mode_from_descriptor);
+  tcase_add_test (tc, test_usb_reader_pos_layout_from_device_descriptor);
   tcase_add_test (tc, test_usb_reader_unplug_mid_scan_then_replug);
   tcase_add_test (tc, test_usb_reader_replugged_as_new_device);
   tcase_add_test (tc, test_usb_reader_leaves_other_vendors_alone);
