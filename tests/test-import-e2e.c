@@ -302,6 +302,18 @@ START_TEST (test_import_e2e_rerun_on_complete_batch_changes_nothing)
   history = get_json ("/v1/cards/RR0006999/transactions", 200);
   ck_assert (json_object_object_get_ex (history, "transactions", &txs));
   ck_assert_uint_eq (json_object_array_length (txs), 1);
+  {
+    json_object *tx = json_object_array_get_idx (txs, 0), *v = NULL;
+
+    ck_assert (json_object_object_get_ex (tx, "kind", &v));
+    ck_assert_str_eq (json_object_get_string (v), "import");
+    ck_assert (json_object_object_get_ex (tx, "manager", &v));
+    ck_assert_str_eq (json_object_get_string (v), CT_TEST_SERVICE_MANAGER_ID);
+    ck_assert (json_object_object_get_ex (tx, "operator", &v));
+    ck_assert_ptr_nonnull (v);
+    ck_assert (json_object_object_get_ex (tx, "order_ref", &v));
+    ck_assert_str_eq (json_object_get_string (v), batch);
+  }
 }
 END_TEST
 

@@ -362,7 +362,7 @@ END_TEST
 
 START_TEST (test_import_chunks_respect_row_and_byte_limits)
 {
-  g_autoptr(CtImportChunker) chunker = ct_import_chunker_new ("abc", "mgr", "1234");
+  g_autoptr(CtImportChunker) chunker = ct_import_chunker_new ("abc", NULL, "mgr", "1234");
   CtImportItem item = { 0 };
   g_autofree char *long_name = g_strnfill (60, 'N');
   g_autoptr(GBytes) body = NULL;
@@ -407,7 +407,7 @@ END_TEST
 
 START_TEST (test_import_chunk_json_escapes_text)
 {
-  g_autoptr(CtImportChunker) chunker = ct_import_chunker_new ("b1", "m", "p\"q");
+  g_autoptr(CtImportChunker) chunker = ct_import_chunker_new ("b1", "till-1", "m", "p\"q");
   CtImportItem item = { 0 };
   g_autoptr(GBytes) body = NULL;
   g_autoptr(json_object) obj = NULL;
@@ -431,6 +431,8 @@ START_TEST (test_import_chunk_json_escapes_text)
   ck_assert_ptr_null (v);
   ck_assert (json_object_object_get_ex (row, "line", &v));
   ck_assert_int_eq (json_object_get_int64 (v), 7);
+  ck_assert (json_object_object_get_ex (obj, "operator", &v));
+  ck_assert_str_eq (json_object_get_string (v), "till-1");
   ck_assert (json_object_object_get_ex (obj, "manager", &v));
   ck_assert (json_object_object_get_ex (v, "pin", &v));
   ck_assert_str_eq (json_object_get_string (v), "p\"q");

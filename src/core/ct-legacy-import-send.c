@@ -286,7 +286,8 @@ ct_legacy_import_run (CtLegacyImport          *import,
        * with its own key and bytes, so that sending it again below meets a
        * settled key (answered by the service from its records). */
       ct_client_sync (client, 30000, NULL, cancellable, NULL);
-      chunker = ct_import_chunker_new (batch_id, manager_id, manager_pin);
+      chunker = ct_import_chunker_new (batch_id, ct_client_get_operator (client), manager_id,
+                                        manager_pin);
     }
 
   while (ct_legacy_import_next (import, &item, cancellable, &local_error))

@@ -995,8 +995,14 @@ append_json_string (GString    *out,
   g_string_append_c (out, '"');
 }
 
+/**
+ * ct_import_chunker_new:
+ * @operator_name: (nullable): the cashier recorded on the import
+ *   transactions
+ */
 CtImportChunker *
 ct_import_chunker_new (const char *batch_id,
+                       const char *operator_name,
                        const char *manager_id,
                        const char *manager_pin)
 {
@@ -1006,6 +1012,11 @@ ct_import_chunker_new (const char *batch_id,
   g_return_val_if_fail (batch_id != NULL, NULL);
 
   append_json_string (prefix, batch_id);
+  if (operator_name != NULL)
+    {
+      g_string_append (prefix, ",\"operator\":");
+      append_json_string (prefix, operator_name);
+    }
   g_string_append (prefix, ",\"manager\":{\"id\":");
   append_json_string (prefix, manager_id != NULL ? manager_id : "");
   g_string_append (prefix, ",\"pin\":");

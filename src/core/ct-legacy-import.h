@@ -116,6 +116,7 @@ char           *ct_import_format_totals          (const CtImportTotals    *total
                                                   int                      minor_units);
 
 CtImportChunker *ct_import_chunker_new           (const char              *batch_id,
+                                                  const char              *operator_name,
                                                   const char              *manager_id,
                                                   const char              *manager_pin);
 void            ct_import_chunker_free           (CtImportChunker         *self);
