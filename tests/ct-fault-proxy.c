@@ -305,6 +305,8 @@ serve_conn (gpointer data)
           c->fd = -1;
           break;
         }
+      if (self->weights.delay_ms > 0)
+        g_usleep ((gulong) self->weights.delay_ms * 1000);
       if (!write_all (c->fd, (const char *) out->data, resp_len))
         break;
     }

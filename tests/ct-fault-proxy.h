@@ -30,6 +30,7 @@ typedef struct
   guint cut_answer;
   guint html_502;
   guint stall_ms;      /* how long a stall holds the till (default 3000) */
+  guint delay_ms;      /* every passed answer waits this long (a slow link) */
 } CtFaultWeights;
 
 CtFaultProxy *ct_fault_proxy_new          (const char           *upstream_url,

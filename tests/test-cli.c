@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-cli"
+#include "config.h"
+
+#include <check.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ct-fault-proxy.h"
+#include "ct-test-service.h"
+#include "ct-wire.h"
+
+/* cardtill-cli, the real binary, against a real cardtill-service: every
+ * command and exit status, offline queueing, kill -9 in a payment loop. */
+
+typedef struct
+{
+  CtTestService *svc;
+  CtFaultProxy  *proxy;     /* NULL: straight to the service over HTTPS */
+  char          *dir;       /* data dir and config home */
+  char          *pin_file;  /* the manager's PIN */
+  char          *bad_pin_file;
+} Till;
+
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_clear (Run *r)
+{
+  g_clear_pointer (&r->out, g_free);
+  g_clear_pointer (&r->err, g_free);
+}
+
+static const char *
+cli_binary (void)
+{
+  static char *path;
+
+  if (path == NULL)
+    path = g_build_filename (g_getenv ("CT_TOP_BUILDDIR"), "src", "cli", "cardtill-cli", NULL);
+  return path;
+}
+
+static char **
+till_env (Till *t)
+{
+  char **env = g_get_environ ();
+  g_autofree char *data = g_build_filename (t->dir, "data", NULL);
+  g_autofree char *config = g_build_filename (t->dir, "config", NULL);
+
+  env = g_environ_unsetenv (env, "CARDTILL_SERVICE");
+  env = g_environ_unsetenv (env, "CARDTILL_CA");
+  env = g_environ_unsetenv (env, "CARDTILL_PIN_PUBKEY");
+  env = g_environ_unsetenv (env, "CARDTILL_TOKEN");
+  env = g_environ_setenv (env, "CARDTILL_DATA_DIR", data, TRUE);
+  env = g_environ_setenv (env, "XDG_CONFIG_HOME", config, TRUE);
+  env = g_environ_setenv (env, "CARDTILL_QUEUE_WAIT_MS", "3000", TRUE);
+  env = g_environ_setenv (env, "CARDTILL_TIMEOUT_MS", "2000", TRUE);
+  if (t->svc != NULL)
+    {
+      env = g_environ_setenv (env, "CARDTILL_TOKEN", ct_test_service_get_token (t->svc), TRUE);
+      if (t->proxy != NULL)
+        env = g_environ_setenv (env, "CARDTILL_SERVICE", ct_fault_proxy_get_url (t->proxy), TRUE);
+      else
+        {
+          env = g_environ_setenv (env, "CARDTILL_SERVICE", ct_test_service_get_url (t->svc), TRUE);
+          env = g_environ_setenv (env, "CARDTILL_CA", ct_test_service_get_ca_file (t->svc), TRUE);
+          env = g_environ_setenv (env, "CARDTILL_PIN_PUBKEY",
+                                  ct_test_service_get_pin_pubkey (t->svc), TRUE);
+        }
+    }
+  else
+    env = g_environ_unsetenv (env, "CARDTILL_TOKEN");
+  return env;
+}
+
+/* Runs cardtill-cli with the arguments (NULL-terminated). */
+static int
+cli (Till *t, Run *r, ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_auto(GStrv) env = till_env (t);
+  g_autoptr(GError) error = NULL;
+  int wait_status = 0;
+  const char *a;
+  va_list args;
+
+  run_clear (r);
+  g_ptr_array_add (argv, (char *) cli_binary ());
+  va_start (args, r);
+  while ((a = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (char *) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
+                               &r->out, &r->err, &wait_status, &error),
+                 "%s", error ? error->message : "");
+  ck_assert (WIFEXITED (wait_status));
+  r->status = WEXITSTATUS (wait_status);
+  return r->status;
+}
+
+static const char *
+last_line (const char *text)
+{
+  static char line[256];
+  const char *end = text + strlen (text);
+  const char *start;
+
+  while (end > text && end[-1] == '\n')
+    end--;
+  start = end;
+  while (start > text && start[-1] != '\n')
+    start--;
+  g_strlcpy (line, start, MIN ((gsize) (end - start) + 1, sizeof line));
+  return line;
+}
+
+static Till *
+till_new (gboolean through_proxy)
+{
+  Till *t = g_new0 (Till, 1);
+  g_autoptr(GError) error = NULL;
+
+  t->svc = ct_test_service_start (!through_proxy, &error);
+  ck_assert_msg (t->svc != NULL, "%s", error ? error->message : "");
+  if (through_proxy)
+    {
+      t->proxy = ct_fault_proxy_new (ct_test_service_get_url (t->svc), 99, &error);
+      ck_assert_ptr_nonnull (t->proxy);
+    }
+  t->dir = g_dir_make_tmp ("ct-cli-XXXXXX", NULL);
+  t->pin_file = g_build_filename (t->dir, "pin", NULL);
+  t->bad_pin_file = g_build_filename (t->dir, "bad-pin", NULL);
+  ck_assert (g_file_set_contents (t->pin_file, CT_TEST_SERVICE_MANAGER_PIN "\n", -1, NULL));
+  ck_assert (g_file_set_contents (t->bad_pin_file, "0000\n", -1, NULL));
+  return t;
+}
+
+static void
+till_free (Till *t)
+{
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", t->dir);
+
+  g_clear_pointer (&t->proxy, ct_fault_proxy_free);
+  g_clear_pointer (&t->svc, ct_test_service_free);
+  ck_assert_int_eq (system (cmd), 0);
+  g_free (t->dir);
+  g_free (t->pin_file);
+  g_free (t->bad_pin_file);
+  g_free (t);
+}
+
+static char *
+issue (Till *t, const char *name, const char *phone)
+{
+  Run r = { 0 };
+  char *card_no;
+
+  ck_assert_msg (cli (t, &r, "card", "issue", "--name", name, "--phone", phone, "--manager",
+                      "m1", "--pin-file", t->pin_file, NULL) == 0, "%s", r.err);
+  card_no = g_strdup (last_line (r.out));
+  ck_assert_int_eq (strlen (card_no), 16);
+  run_clear (&r);
+  return card_no;
+}
+
+static json_object *
+parse_json (const char *text)
+{
+  json_object *o = json_tokener_parse (text);
+
+  ck_assert_msg (o != NULL, "not JSON: %s", text);
+  return o;
+}
+
+START_TEST (test_cli_usage_and_version)
+{
+  Till *t = till_new (FALSE);
+  Run r = { 0 };
+
+  ck_assert_int_eq (cli (t, &r, "--version", NULL), 0);
+  ck_assert (g_str_has_prefix (r.out, "cardtill-cli " PACKAGE_VERSION));
+  ck_assert_int_eq (cli (t, &r, NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "frobnicate", NULL), 1);
+  ck_assert (strstr (r.err, "unknown command") != NULL);
+  ck_assert_int_eq (cli (t, &r, "pay", "8888000000000001", NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "pay", "8888000000000001", "12.345", NULL), 1);
+  ck_assert (strstr (r.err, "cardtill-cli: ") == r.err);
+  ck_assert_int_eq (cli (t, &r, "card", "show", "ab", NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "refund", "8888000000000001", "1", NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "history", "8888000000000001", "--date", "2026-13-01", NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "--help", NULL), 0);
+  ck_assert (strstr (r.out, "Exit status") != NULL);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
+START_TEST (test_cli_card_commands)
+{
+  Till *t = till_new (FALSE);
+  g_autofree char *no = issue (t, "Alice", "13800000001");
+  Run r = { 0 };
+
+  ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 0);
+  ck_assert (strstr (r.out, "Balance   0.00") != NULL);
+  ck_assert (strstr (r.out, "Alice") != NULL);
+  ck_assert_int_eq (cli (t, &r, "--json", "card", "show", no, NULL), 0);
+  {
+    json_object *o = parse_json (r.out);
+    json_object *v;
+
+    ck_assert (json_object_object_get_ex (o, "card_no", &v));
+    ck_assert_str_eq (json_object_get_string (v), no);
+    json_object_put (o);
+  }
+  ck_assert_int_eq (cli (t, &r, "card", "show", "8888000000000000", NULL), 2);
+  ck_assert (g_str_has_prefix (r.err, "cardtill-cli: card_not_found: "));
+  ck_assert_int_eq (cli (t, &r, "card", "edit", no, "--level", "gold", "--manager", "m1",
+                         "--pin-file", t->pin_file, NULL), 0);
+  ck_assert (strstr (r.out, "gold") != NULL);
+  ck_assert_int_eq (cli (t, &r, "card", "freeze", no, "--manager", "m1", "--pin-file",
+                         t->bad_pin_file, NULL), 2);
+  ck_assert (g_str_has_prefix (r.err, "cardtill-cli: forbidden: "));
+  ck_assert_int_eq (cli (t, &r, "card", "freeze", no, "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL), 0);
+  ck_assert (strstr (r.out, "frozen") != NULL);
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p100", NULL), 2);
+  ck_assert (g_str_has_prefix (r.err, "cardtill-cli: card_frozen: "));
+  ck_assert_int_eq (cli (t, &r, "card", "unfreeze", no, "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL), 0);
+  /* A manager command without a PIN source on a non-terminal is usage. */
+  ck_assert_int_eq (cli (t, &r, "card", "freeze", no, "--manager", "m1", NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "find", "--phone", "13800000001", NULL), 0);
+  ck_assert (strstr (r.out, no) != NULL);
+  ck_assert_int_eq (cli (t, &r, "find", "--name", "alic", NULL), 0);
+  ck_assert (strstr (r.out, no) != NULL);
+  ck_assert_int_eq (cli (t, &r, "find", "--phone", "19999999999", NULL), 0);
+  ck_assert (strstr (r.out, "No card found") != NULL);
+  ck_assert_int_eq (cli (t, &r, "find", NULL), 1);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
+START_TEST (test_cli_money_commands)
+{
+  Till *t = till_new (FALSE);
+  g_autofree char *no = issue (t, "Bob", "13800000002");
+  g_autofree char *tx = NULL;
+  g_autofree char *today = NULL;
+  Run r = { 0 };
+
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p100", NULL), 0);
+  ck_assert (strstr (r.out, "balance 110.00") != NULL);
+  ck_assert (strstr (r.out, "bonus 10.00") != NULL);
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p999", NULL), 1);
+  /* Fixed mode: an amount alone is refused by the service. */
+  ck_assert_int_eq (cli (t, &r, "topup", no, "50.00", NULL), 2);
+  ck_assert (g_str_has_prefix (r.err, "cardtill-cli: invalid_amount: "));
+
+  ck_assert_int_eq (cli (t, &r, "--json", "pay", no, "10.00", "--order", "O-1", NULL), 0);
+  {
+    json_object *o = parse_json (r.out);
+    json_object *txo, *id;
+
+    ck_assert (json_object_object_get_ex (o, "transaction", &txo));
+    ck_assert (json_object_object_get_ex (txo, "id", &id));
+    tx = g_strdup (json_object_get_string (id));
+    json_object_put (o);
+  }
+  ck_assert_int_eq (cli (t, &r, "--json", "pay", no, "1,000.00", NULL), 2);
+  ck_assert (strstr (r.out, "\"insufficient_balance\"") != NULL);
+  ck_assert (g_str_has_prefix (r.err, "cardtill-cli: insufficient_balance: "));
+  ck_assert_int_eq (cli (t, &r, "pay", no, "¥5", NULL), 0);
+  ck_assert (strstr (r.out, "balance 95.00") != NULL);
+
+  ck_assert_int_eq (cli (t, &r, "refund", no, tx, "--manager", "m1", "--pin-file", t->pin_file,
+                         NULL), 0);
+  ck_assert (strstr (r.out, "balance 105.00") != NULL);
+  ck_assert_int_eq (cli (t, &r, "refund", no, tx, "--manager", "m1", "--pin-file", t->pin_file,
+                         NULL), 2);
+  ck_assert (g_str_has_prefix (r.err, "cardtill-cli: already_refunded: "));
+
+  /* A leading minus is a value, with or without --delta=. */
+  ck_assert_int_eq (cli (t, &r, "adjust", no, "-2.00", "--reason", "damaged", "--manager", "m1",
+                         "--pin-file", t->pin_file, NULL), 0);
+  ck_assert (strstr (r.out, "balance 103.00") != NULL);
+  ck_assert_int_eq (cli (t, &r, "adjust", no, "--delta=-1.00", "--reason", "damaged",
+                         "--manager", "m1", "--pin-file", t->pin_file, NULL), 0);
+  ck_assert (strstr (r.out, "balance 102.00") != NULL);
+  ck_assert_int_eq (cli (t, &r, "adjust", no, "+1000.00", "--reason", "gift", "--manager", "m1",
+                         "--pin-file", t->pin_file, NULL), 2);
+  ck_assert (g_str_has_prefix (r.err, "cardtill-cli: insufficient_pool: "));
+  ck_assert_int_eq (cli (t, &r, "adjust", no, "0.00", "--reason", "x", "--manager", "m1",
+                         "--pin-file", t->pin_file, NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "adjust", no, "-1.00", "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL), 1);
+
+  today = g_date_time_format (g_date_time_new_now_utc (), "%Y-%m-%d");
+  ck_assert_int_eq (cli (t, &r, "history", no, "--from", "2000-01-01", "--to", "2100-01-01",
+                         NULL), 0);
+  ck_assert (strstr (r.out, "topup") != NULL);
+  ck_assert (strstr (r.out, "refund") != NULL);
+  ck_assert (strstr (r.out, "order O-1") != NULL);
+  ck_assert_int_eq (cli (t, &r, "--json", "history", no, "--from", "2000-01-01", "--to",
+                         "2100-01-01", NULL), 0);
+  {
+    json_object *o = parse_json (r.out);
+    json_object *list;
+
+    ck_assert (json_object_object_get_ex (o, "transactions", &list));
+    ck_assert_int_eq (json_object_array_length (list), 6);
+    json_object_put (o);
+  }
+  ck_assert_int_eq (cli (t, &r, "sync", "--status", NULL), 0);
+  ck_assert (strstr (r.out, "Pending: 0") != NULL);
+  ck_assert_int_eq (cli (t, &r, "sync", NULL), 0);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
+START_TEST (test_cli_offline_topup_queued_then_synced)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *no = issue (t, "Carol", "13800000003");
+  Run r = { 0 };
+
+  ck_assert (ct_fault_proxy_set_offline (t->proxy, TRUE, NULL));
+  ck_assert_int_eq (cli (t, &r, "--json", "topup", no, "--package", "p100", NULL), 3);
+  {
+    json_object *o = parse_json (r.out);
+    json_object *v;
+
+    ck_assert (json_object_object_get_ex (o, "queued", &v));
+    ck_assert (json_object_get_boolean (v));
+    ck_assert (json_object_object_get_ex (o, "idempotency_key", &v));
+    ck_assert (json_object_is_type (v, json_type_string));
+    json_object_put (o);
+  }
+  /* Offline, and no caps: no balance payment. */
+  ck_assert_int_eq (cli (t, &r, "--json", "pay", no, "1.00", NULL), 3);
+  ck_assert (strstr (r.out, "\"queued\": false") != NULL);
+  ck_assert (strstr (r.err, "offline_refused") != NULL);
+  /* Needs the service: not done. */
+  ck_assert_int_eq (cli (t, &r, "adjust", no, "+1.00", "--reason", "x", "--manager", "m1",
+                         "--pin-file", t->pin_file, NULL), 3);
+  ck_assert (strstr (r.err, "unreachable") != NULL);
+  ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 3);
+
+  ck_assert_int_eq (cli (t, &r, "--json", "sync", "--status", NULL), 0);
+  {
+    json_object *o = parse_json (r.out);
+    json_object *pending, *e, *v;
+
+    ck_assert (json_object_object_get_ex (o, "pending", &pending));
+    ck_assert_int_eq (json_object_array_length (pending), 1);
+    e = json_object_array_get_idx (pending, 0);
+    ck_assert (json_object_object_get_ex (e, "kind", &v));
+    ck_assert_str_eq (json_object_get_string (v), "topup");
+    ck_assert (json_object_object_get_ex (e, "card", &v));
+    ck_assert_str_eq (json_object_get_string (v), no);
+    ck_assert (json_object_object_get_ex (e, "amount", &v));
+    ck_assert_int_eq (json_object_get_int64 (v), 10000);
+    ck_assert (json_object_object_get_ex (o, "needs_attention", &v));
+    ck_assert_int_eq (json_object_array_length (v), 0);
+    json_object_put (o);
+  }
+  ck_assert_int_eq (cli (t, &r, "sync", NULL), 3);
+
+  ck_assert (ct_fault_proxy_set_offline (t->proxy, FALSE, NULL));
+  ck_assert_int_eq (cli (t, &r, "sync", NULL), 0);
+  ck_assert (strstr (r.out, "Settled 1") != NULL);
+  ck_assert_int_eq (cli (t, &r, "sync", NULL), 0);
+  ck_assert (strstr (r.out, "Settled 0") != NULL);
+  ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 0);
+  ck_assert (strstr (r.out, "Balance   110.00") != NULL);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
+static void
+collect_refs (Till *t, const char *no, GHashTable *refs, guint *out_payments)
+{
+  Run r = { 0 };
+  g_auto(GStrv) lines = NULL;
+
+  *out_payments = 0;
+  ck_assert_int_eq (cli (t, &r, "--json", "history", no, "--from", "2000-01-01", "--to",
+                         "2100-01-01", NULL), 0);
+  /* One page per line. */
+  lines = g_strsplit (r.out, "\n", -1);
+  for (guint l = 0; lines[l] != NULL; l++)
+    {
+      g_autoptr(CtHistoryPage) page = NULL;
+
+      if (*lines[l] == '\0')
+        continue;
+      page = ct_wire_decode_history (lines[l], strlen (lines[l]), NULL);
+      ck_assert_ptr_nonnull (page);
+      for (guint i = 0; i < page->transactions->len; i++)
+        {
+          CtTransaction *tx = g_ptr_array_index (page->transactions, i);
+
+          if (tx->kind != CT_TRANSACTION_PAYMENT)
+            continue;
+          (*out_payments)++;
+          ck_assert_msg (!g_hash_table_contains (refs, tx->order_ref), "%s applied twice",
+                         tx->order_ref);
+          g_hash_table_add (refs, g_strdup (tx->order_ref));
+        }
+    }
+  run_clear (&r);
+}
+
+START_TEST (test_cli_kill9_in_payment_loop_loses_nothing_doubles_nothing)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *no = issue (t, "Dave", "13800000004");
+  g_autoptr(GHashTable) ok_refs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) pending_refs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) before = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) after = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261122);
+  g_auto(GStrv) env = till_env (t);
+  GHashTableIter iter;
+  gpointer key;
+  Run r = { 0 };
+  guint kills = 0, n_before, n_after;
+  const int runs = 40;
+
+  CtFaultWeights slow = { .pass = 1, .delay_ms = 40 };
+
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p200", NULL), 0);
+  /* A slow link widens the window between the outbox write and the answer. */
+  ct_fault_proxy_set_weights (t->proxy, &slow);
+
+  for (int i = 0; i < runs; i++)
+    {
+      g_autofree char *ref = g_strdup_printf ("K-%02d", i);
+      char *argv[] = { (char *) cli_binary (), "pay", no, "1.00", "--order", ref, NULL };
+      g_autoptr(GError) error = NULL;
+      GPid pid;
+      int status = 0;
+
+      ck_assert (g_spawn_async (NULL, argv, env, G_SPAWN_DO_NOT_REAP_CHILD
+                                | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                NULL, NULL, &pid, &error));
+      /* Anywhere from before the outbox write to after the answer. */
+      g_usleep (g_rand_int_range (rand, 0, 260) * 1000);
+      kill (pid, SIGKILL);
+      ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+      if (WIFSIGNALED (status))
+        kills++;
+      if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+        g_hash_table_add (ok_refs, g_strdup (ref));
+      else if (WIFEXITED (status))
+        ck_abort_msg ("payment %s exited %d", ref, WEXITSTATUS (status));
+    }
+
+  /* What the outbox holds now must all be applied, once. */
+  ck_assert_int_eq (cli (t, &r, "--json", "sync", "--status", NULL), 0);
+  {
+    json_object *o = parse_json (r.out);
+    json_object *pending;
+
+    ck_assert (json_object_object_get_ex (o, "pending", &pending));
+    for (size_t i = 0; i < json_object_array_length (pending); i++)
+      {
+        json_object *v;
+
+        ck_assert (json_object_object_get_ex (json_object_array_get_idx (pending, i),
+                                              "order_ref", &v));
+        g_hash_table_add (pending_refs, g_strdup (json_object_get_string (v)));
+      }
+    json_object_put (o);
+  }
+  collect_refs (t, no, before, &n_before);
+  ck_assert_msg (cli (t, &r, "sync", NULL) == 0, "%s", r.err);
+  collect_refs (t, no, after, &n_after);
+
+  g_hash_table_iter_init (&iter, ok_refs);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    ck_assert_msg (g_hash_table_contains (after, key), "acknowledged %s lost", (char *) key);
+  g_hash_table_iter_init (&iter, pending_refs);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    ck_assert_msg (g_hash_table_contains (after, key), "queued %s lost", (char *) key);
+  g_hash_table_iter_init (&iter, before);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    ck_assert (g_hash_table_contains (after, key));
+  /* Nothing else appeared: every payment came from the loop, once. */
+  ck_assert_uint_le (n_after, runs);
+  ck_assert_uint_eq (n_after, g_hash_table_size (after));
+  ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 0);
+  {
+    g_autofree char *expect = g_strdup_printf ("Balance   %u.00", 230 - n_after);
+
+    ck_assert_msg (strstr (r.out, expect) != NULL, "%s vs %s", r.out, expect);
+  }
+  {
+    g_autoptr(CtTestResponse) check = ct_test_http (t->svc, "GET", "/v1/ledger/check", NULL,
+                                                    NULL, NULL);
+    CtLedgerCheck lc;
+
+    ck_assert (ct_wire_decode_ledger_check (check->body, check->body_len, &lc, NULL));
+    ck_assert_int_eq (lc.sum, 0);
+  }
+  g_print ("kill -9: %u kills in %d runs; %u acknowledged, %u pending before sync, "
+           "%u applied before sync, %u after\n", kills, runs, g_hash_table_size (ok_refs),
+           g_hash_table_size (pending_refs), n_before, n_after);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
+START_TEST (test_cli_embedded_service_first_run_and_stop)
+{
+  Till *t = till_new (FALSE);
+  g_autofree char *state = NULL;
+  g_autofree char *first_pin = g_build_filename (t->dir, "first-pin", NULL);
+  g_autofree char *no = NULL;
+  Run r = { 0 };
+
+  /* No service configured: the till's own one. */
+  g_clear_pointer (&t->svc, ct_test_service_free);
+  ck_assert (g_file_set_contents (first_pin, "1357\n", -1, NULL));
+  ck_assert_int_eq (cli (t, &r, "--manager-pin-file", first_pin, "card", "issue", "--name",
+                         "Erin", "--phone", "13800000005", "--manager", "manager", "--pin-file",
+                         first_pin, NULL), 0);
+  ck_assert_msg (strstr (r.err, "created the built-in card service") != NULL, "%s", r.err);
+  no = g_strdup (last_line (r.out));
+  state = g_build_filename (t->dir, "data", "service", "state.ini", NULL);
+  /* The last client stopped it. */
+  ck_assert (!g_file_test (state, G_FILE_TEST_EXISTS));
+
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p500", NULL), 0);
+  ck_assert (strstr (r.out, "balance 600.00") != NULL);
+  ck_assert (strstr (r.err, "created") == NULL);
+  ck_assert_int_eq (cli (t, &r, "pay", no, "0.50", NULL), 0);
+  ck_assert (strstr (r.out, "balance 599.50") != NULL);
+  ck_assert (!g_file_test (state, G_FILE_TEST_EXISTS));
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
+static Suite *
+cli_suite (void)
+{
+  Suite *s = suite_create ("cli");
+  TCase *tc = tcase_create ("cli");
+
+  tcase_set_timeout (tc, 240);
+  tcase_add_test (tc, test_cli_usage_and_version);
+  tcase_add_test (tc, test_cli_card_commands);
+  tcase_add_test (tc, test_cli_money_commands);
+  tcase_add_test (tc, test_cli_offline_topup_queued_then_synced);
+  tcase_add_test (tc, test_cli_kill9_in_payment_loop_loses_nothing_doubles_nothing);
+  tcase_add_test (tc, test_cli_embedded_service_first_run_and_stop);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (cli_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}
