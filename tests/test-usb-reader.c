@@ -860,6 +860,66 @@ START_TEST (test_usb_cli_scanner_list_shows_device)
 }
 END_TEST
 
+START_TEST (test_usb_list_reads_pos_mode_from_sysfs)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GString) hex = g_string_new (NULL);
+  g_autofree char *description = NULL;
+  CtUsbDeviceInfo *info = NULL;
+
+  /* A scanner on port 2 of bus 1, bound to usbhid: its interface and HID
+   * device in sysfs carry the report descriptor. */
+  mock_setup (keyboard_descriptors, FALSE);
+  for (gsize i = 0; i < sizeof pos25_report_descriptor; i++)
+    g_string_append_printf (hex, "%02x", pos25_report_descriptor[i]);
+  ck_assert (umockdev_testbed_attach_ioctl (mock->testbed, "/dev/bus/usb/001/002", mock->handler, &error));
+  description = g_strdup_printf ("P: /devices/usb1/1-2/1-2:1.0/0003:0C2E:0B62.0001\n"
+                                 "E: SUBSYSTEM=hid\n"
+                                 "E: DRIVER=hid-generic\n"
+                                 "H: report_descriptor=%s\n"
+                                 "\n"
+                                 "P: /devices/usb1/1-2/1-2:1.0\n"
+                                 "E: SUBSYSTEM=usb\n"
+                                 "E: DEVTYPE=usb_interface\n"
+                                 "E: DRIVER=usbhid\n"
+                                 "A: bInterfaceNumber=00\\n\n"
+                                 "A: bInterfaceClass=03\\n\n"
+                                 "\n"
+                                 "P: /devices/usb1/1-2\n"
+                                 "N: bus/usb/001/002\n"
+                                 "E: SUBSYSTEM=usb\n"
+                                 "E: DRIVER=usb\n"
+                                 "E: BUSNUM=001\n"
+                                 "E: DEVNUM=002\n"
+                                 "E: DEVNAME=/dev/bus/usb/001/002\n"
+                                 "E: DEVTYPE=usb_device\n"
+                                 "A: bConfigurationValue=1\\n\n"
+                                 "A: busnum=1\\n\n"
+                                 "A: devnum=2\\n\n"
+                                 "A: speed=12\\n\n"
+                                 "H: descriptors=%s\n",
+                                 hex->str, pos_descriptors);
+  ck_assert_msg (umockdev_testbed_add_from_string (mock->testbed, description, &error),
+                 "%s", error ? error->message : "");
+
+  list = ct_usb_list_devices (&error);
+  ck_assert_msg (list != NULL, "%s", error ? error->message : "");
+  for (guint i = 0; i < list->len; i++)
+    {
+      CtUsbDeviceInfo *candidate = g_ptr_array_index (list, i);
+
+      if (candidate->product_id == 0x0b62)
+        info = candidate;
+    }
+  ck_assert_ptr_nonnull (info);
+  ck_assert_uint_eq (info->address, 2);
+  ck_assert_int_eq (info->mode, CT_HID_MODE_POS);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  mock_teardown ();
+}
+END_TEST
+
 START_TEST (test_usb_parse_vid_pid)
 {
   guint16 v, p;
@@ -920,6 +980,7 @@ usb_reader_suite (void)
   tcase_add_test (tc, test_usb_list_devices_shows_ids_names_mode);
   tcase_add_test (tc, test_usb_cli_scanner_listen_prints_scans);
   tcase_add_test (tc, test_usb_cli_scanner_list_shows_device);
+  tcase_add_test (tc, test_usb_list_reads_pos_mode_from_sysfs);
   suite_add_tcase (s, tc);
   tcase_add_test (pure, test_usb_parse_vid_pid);
   tcase_add_test (pure, test_usb_udev_rule_covers_known_vendors);

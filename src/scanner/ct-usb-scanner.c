@@ -259,6 +259,62 @@ read_string (libusb_device_handle *handle,
   return g_strstrip (g_strdup ((const char *) buf));
 }
 
+/* Reads the interface's report descriptor from sysfs, which any user may
+ * read and which needs no claim: the usbhid driver keeps the interface
+ * while cardtill only lists it. "/sys/bus/usb/devices/1-2.3:1.0/" holds
+ * one HID device directory ("0003:0C2E:0B61.0004") with report_descriptor. */
+static CtHidMode
+mode_from_sysfs (libusb_device *device,
+                 guint8         interface_number,
+                 CtHidMode      fallback)
+{
+  guint8 ports[8];
+  g_autoptr(GString) name = g_string_new (NULL);
+  g_autofree char *dir_path = NULL;
+  g_autoptr(GDir) dir = NULL;
+  struct libusb_config_descriptor *config = NULL;
+  guint8 config_value = 1;
+  const char *entry;
+  int n;
+
+  n = libusb_get_port_numbers (device, ports, sizeof ports);
+  if (n <= 0)
+    return fallback;
+  if (libusb_get_active_config_descriptor (device, &config) == 0)
+    {
+      config_value = config->bConfigurationValue;
+      libusb_free_config_descriptor (config);
+    }
+
+  g_string_printf (name, "%u-", libusb_get_bus_number (device));
+  for (int i = 0; i < n; i++)
+    g_string_append_printf (name, i == 0 ? "%u" : ".%u", ports[i]);
+  g_string_append_printf (name, ":%u.%u", config_value, interface_number);
+
+  dir_path = g_build_filename ("/sys/bus/usb/devices", name->str, NULL);
+  dir = g_dir_open (dir_path, 0, NULL);
+  if (dir == NULL)
+    return fallback;
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *contents = NULL;
+      gsize len = 0;
+      CtHidMode mode;
+
+      /* bus:vendor:product.instance */
+      if (strlen (entry) != 19 || entry[4] != ':' || entry[9] != ':' || entry[14] != '.')
+        continue;
+      path = g_build_filename (dir_path, entry, "report_descriptor", NULL);
+      if (!g_file_get_contents (path, &contents, &len, NULL))
+        continue;
+      mode = ct_hid_mode_from_report_descriptor ((const guint8 *) contents, len);
+      if (mode != CT_HID_MODE_AUTO)
+        return mode;
+    }
+  return fallback;
+}
+
 /**
  * ct_usb_list_devices:
  *
@@ -309,7 +365,7 @@ ct_usb_list_devices (GError **error)
       info->interface_number = iface;
       info->endpoint = ep;
       info->max_packet_size = max_packet;
-      info->mode = mode;
+      info->mode = mode_from_sysfs (devices[i], iface, mode);
       info->known_vendor = ct_usb_is_known_scanner_vendor (desc.idVendor);
 
       rc = libusb_open (devices[i], &handle);
