@@ -873,6 +873,119 @@ START_TEST (test_app_offline_topup_is_queued_pending_sync)
 }
 END_TEST
 
+
+START_TEST (test_app_refund_payment_from_history)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Refund Member", phone, "p100");
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  const CtTransaction *payment;
+  g_autofree char *text = NULL;
+
+  pay_directly (till, card_no, 1000);
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+  ck_assert (wait_until (members_idle, members, 15000));
+  payment = ct_members_page_get_history_item (members, 0);
+  ck_assert (payment != NULL && payment->kind == CT_TRANSACTION_PAYMENT);
+
+  ct_manager_refund (GTK_WIDGET (members), till->session, payment);
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (on_receipt, till, 15000), "no refund receipt");
+  text = receipt_text (till);
+  ck_assert_msg (strstr (text, "Refund Receipt") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Refunded: ¥10.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Balance after: ¥110.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Points: -10 (0)") != NULL, "%s", text);
+  save_png (till, NULL, "refund-receipt");
+
+  /* The history shows the refund, and the payment cannot be refunded twice. */
+  ct_window_show_page (till->window, "members");
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert_uint_eq (ct_members_page_get_n_history (members), 3);
+  ck_assert_int_eq (ct_members_page_get_history_item (members, 0)->kind, CT_TRANSACTION_REFUND);
+  save_png (till, NULL, "members-history-refund");
+
+  till_free (till);
+}
+END_TEST
+
+static gboolean
+attention_arrived (gpointer data)
+{
+  Till *till = data;
+
+  return ct_client_get_attention_count (till->client) == 1;
+}
+
+static gboolean
+attention_cleared (gpointer data)
+{
+  Till *till = data;
+
+  return ct_client_get_attention_count (till->client) == 0;
+}
+
+START_TEST (test_app_refused_queued_topup_needs_attention)
+{
+  g_autoptr(GError) error = NULL;
+  CtTestService *own = ct_test_service_start (TRUE, &error);
+  Till *till;
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = NULL;
+  CtTopupPage *topup;
+  CtSyncPage *sync;
+  AdwMessageDialog *dialog;
+
+  ck_assert_msg (own != NULL, "%s", error ? error->message : "");
+  till = till_new_for (own, 1500);
+  card_no = issue_card (till, "Attention Member", phone, "p100");
+  topup = CT_TOPUP_PAGE (ct_window_get_page_widget (till->window, "topup"));
+  sync = CT_SYNC_PAGE (ct_window_get_page_widget (till->window, "sync"));
+  scan_and_wait (till, card_no);
+
+  /* Offline, the cashier takes a top-up of the ¥100 + ¥10 package... */
+  ct_test_service_stop (own);
+  ct_window_show_page (till->window, "topup");
+  ck_assert (ct_topup_page_select_package (topup, "p100"));
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (topup), "topup.confirm", NULL));
+  ck_assert_msg (wait_until (on_receipt, till, 30000), "no receipt");
+
+  /* ...while the store changes that package's bonus. */
+  ck_assert_int_eq (ct_test_service_admin (own, NULL, "package", "remove", "--id", "p100", NULL), 0);
+  ck_assert_int_eq (ct_test_service_admin (own, NULL, "package", "add", "--id", "p100",
+                                           "--amount", "100.00", "--bonus", "20.00", NULL), 0);
+  ck_assert (ct_test_service_restart (own, NULL));
+
+  /* The service refuses the queued top-up: it needs a manager. */
+  ct_window_show_page (till->window, "sync");
+  ck_assert (gtk_widget_activate_action (ct_window_get_page_widget (till->window, "sync"), "sync.now", NULL));
+  ck_assert_msg (wait_until (attention_arrived, till, 60000), "no needs-attention entry");
+  ck_assert (wait_until (sync_loaded, sync, 15000));
+  ct_sync_page_reload (sync);
+  ck_assert (wait_until (sync_loaded, sync, 15000));
+  ck_assert_uint_eq (ct_sync_page_get_n_attention (sync), 1);
+  ck_assert_msg (strstr (ct_window_get_connection_text (till->window), "1 needs attention") != NULL,
+                 "header: %s", ct_window_get_connection_text (till->window));
+  save_png (till, NULL, "sync-needs-attention");
+
+  /* The manager gives the cash back and records it. */
+  ct_manager_record_outcome (GTK_WIDGET (sync), till->session, ct_sync_page_get_attention_entry (sync, 0));
+  dialog = ct_find_dialog ("ct-outcome-dialog");
+  ck_assert (dialog != NULL);
+  ck_assert (!ct_dialog_choose (dialog, "record"));
+  fill_named (GTK_WIDGET (dialog), "manager", "m1");
+  fill_named (GTK_WIDGET (dialog), "outcome", "Cash returned to the customer");
+  save_png (till, GTK_WIDGET (dialog), "sync-record-outcome");
+  ck_assert (ct_dialog_choose (dialog, "record"));
+  ck_assert_msg (wait_until (attention_cleared, till, 15000), "still needs attention");
+
+  till_free (till);
+  ct_test_service_free (own);
+}
+END_TEST
+
 /* Wording */
 
 START_TEST (test_app_errors_are_cashier_words_not_codes)
@@ -974,6 +1087,8 @@ app_suite (void)
   tcase_add_test (tc, test_app_history_pages_by_day);
   tcase_add_test (tc, test_app_issue_card_shows_qr_and_barcode);
   tcase_add_test (tc, test_app_offline_topup_is_queued_pending_sync);
+  tcase_add_test (tc, test_app_refund_payment_from_history);
+  tcase_add_test (tc, test_app_refused_queued_topup_needs_attention);
   suite_add_tcase (s, tc);
 
   return s;

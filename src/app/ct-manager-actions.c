@@ -794,8 +794,7 @@ ct_manager_resend (GtkWidget           *parent,
   op->entry_id = entry->id;
   op->card_no = g_strdup (entry->card_no);
   op->heading = g_strdup (_("Send Again as a New Request"));
-  op->body = g_strdup_printf (_("The service refused this request: %s. Send it again only after checking the card's history."),
-                              entry->reason ? entry->reason : "");
+  op->body = g_strdup (_("The card service refused this request after it was taken. Send it again only after checking the card's history."));
   op_ask_pin (op, NULL);
 }
 
@@ -832,6 +831,18 @@ record_outcome_cb (GObject      *object,
 
       ct_show_problem (parent, _("The Outcome Was Not Recorded"), text);
     }
+}
+
+static void
+outcome_changed_cb (GtkEditable *row,
+                    GtkWidget   *dialog)
+{
+  OutcomeForm *form = g_object_get_data (G_OBJECT (dialog), "ct-form");
+  g_autofree char *manager = g_strstrip (g_strdup (gtk_editable_get_text (form->manager_row)));
+  g_autofree char *outcome = g_strstrip (g_strdup (gtk_editable_get_text (form->outcome_row)));
+
+  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "record",
+                                           *manager != '\0' && *outcome != '\0');
 }
 
 static void
@@ -895,10 +906,15 @@ ct_manager_record_outcome (GtkWidget           *parent,
   gtk_widget_add_css_class (list, "boxed-list");
   form->manager_row = GTK_EDITABLE (entry_row (list, _("Manager")));
   form->outcome_row = GTK_EDITABLE (entry_row (list, _("What was done")));
+  gtk_widget_set_name (GTK_WIDGET (form->manager_row), "manager");
+  gtk_widget_set_name (GTK_WIDGET (form->outcome_row), "outcome");
   gtk_editable_set_text (form->manager_row, manager_id ? manager_id : "");
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), list);
 
   g_object_set_data_full (G_OBJECT (dialog), "ct-form", form, outcome_form_free);
+  g_signal_connect_object (form->manager_row, "changed", G_CALLBACK (outcome_changed_cb), dialog, 0);
+  g_signal_connect_object (form->outcome_row, "changed", G_CALLBACK (outcome_changed_cb), dialog, 0);
+  outcome_changed_cb (NULL, dialog);
   g_signal_connect (dialog, "response", G_CALLBACK (outcome_response_cb), form);
   gtk_window_present (GTK_WINDOW (dialog));
 }

@@ -137,6 +137,36 @@ describe_age (const CtOutboxEntry *entry,
   return g_strdup_printf (_("Card %s · taken %s"), card_no ? card_no : "—", when);
 }
 
+/* The outbox keeps the service's refusal as "code: message"; the manager
+ * reads it in the same words as everywhere else in the till. */
+static char *
+describe_reason (const char *reason)
+{
+  const char *colon;
+  g_autofree char *code = NULL;
+  g_autoptr(GError) error = NULL;
+  CtClientError kind;
+
+  if (reason == NULL)
+    return g_strdup ("");
+
+  colon = strstr (reason, ": ");
+  if (colon == NULL)
+    return g_strdup (reason);
+
+  code = g_strndup (reason, colon - reason);
+  for (const char *p = code; *p != '\0'; p++)
+    if (!g_ascii_islower (*p) && *p != '_')
+      return g_strdup (reason);
+
+  kind = ct_client_error_code_from_string (code);
+  if (kind == CT_CLIENT_ERROR_OTHER_REFUSAL)
+    return g_strdup (colon + 2);
+
+  error = g_error_new_literal (CT_CLIENT_ERROR, kind, colon + 2);
+  return ct_format_error (error);
+}
+
 static void
 resend_clicked_cb (GtkButton  *button,
                    CtSyncPage *self)
@@ -167,7 +197,8 @@ entry_row_new (CtSyncPage          *self,
 
   if (attention && entry->reason != NULL)
     {
-      g_autofree char *full = g_strdup_printf ("%s\n%s", subtitle, entry->reason);
+      g_autofree char *reason = describe_reason (entry->reason);
+      g_autofree char *full = g_strdup_printf ("%s\n%s", subtitle, reason);
 
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), full);
     }
@@ -437,4 +468,15 @@ ct_sync_page_get_state_text (CtSyncPage *self)
 {
   g_return_val_if_fail (CT_IS_SYNC_PAGE (self), NULL);
   return gtk_label_get_label (self->state_label);
+}
+
+const CtOutboxEntry *
+ct_sync_page_get_attention_entry (CtSyncPage *self,
+                                  guint       index)
+{
+  g_return_val_if_fail (CT_IS_SYNC_PAGE (self), NULL);
+
+  if (self->attention == NULL || index >= self->attention->len)
+    return NULL;
+  return g_ptr_array_index (self->attention, index);
 }

@@ -17,6 +17,8 @@ guint       ct_sync_page_get_n_pending   (CtSyncPage *self);
 guint       ct_sync_page_get_n_attention (CtSyncPage *self);
 gboolean    ct_sync_page_is_loading      (CtSyncPage *self);
 const char *ct_sync_page_get_state_text  (CtSyncPage *self);
+const CtOutboxEntry *ct_sync_page_get_attention_entry (CtSyncPage *self,
+                                                       guint       index);
 char       *ct_connection_text           (CtClient   *client);
 
 G_END_DECLS
