@@ -76,6 +76,8 @@ struct _CtImportPage
   gboolean          loading;
   gboolean          importing;
   gboolean          populating;
+  gboolean          disposed;
+  guint             load_serial;  /* the load whose answer counts */
   guint             progress_source;
   GMutex            progress_lock;
   CtImportProgress  progress;
@@ -175,6 +177,7 @@ typedef struct
   CtLegacyImport *import;
   GPtrArray      *rows;         /* element-type CtImportPreviewRow */
   CtImportTotals  totals;
+  guint           serial;
   GPtrArray      *columns;      /* header names, for the mapping rows */
   GArray         *column_field; /* int per column: its field, or -1 */
 } LoadData;
@@ -411,11 +414,14 @@ load_done_cb (GObject      *source,
   GTask *task = G_TASK (result);
   LoadData *d = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
+  gboolean ok = g_task_propagate_boolean (task, &error);
 
-  if (!g_task_propagate_boolean (task, &error))
+  /* A load replaced by a newer one, or a page already gone: nothing to show. */
+  if (self->disposed || d->serial != self->load_serial)
+    return;
+
+  if (!ok)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
       self->loading = FALSE;
       gtk_spinner_stop (self->spinner);
       g_list_store_remove_all (self->preview);
@@ -429,7 +435,10 @@ load_done_cb (GObject      *source,
       if (d->columns != NULL)
         populate_mapping (self, d->columns, d->column_field);
       gtk_widget_set_visible (GTK_WIDGET (self->mapping_group), d->columns != NULL);
-      set_result (self, error->message);
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        set_result (self, _("Check cancelled. Choose the file again to check it."));
+      else
+        set_result (self, error->message);
       update_actions (self);
       return;
     }
@@ -495,6 +504,7 @@ start_load (CtImportPage *self,
   d->maps = maps;
   d->minor_units = self->minor_units;
   d->report_path = new_report_path ();
+  d->serial = ++self->load_serial;
 
   self->loading = TRUE;
   gtk_spinner_start (self->spinner);
@@ -767,6 +777,8 @@ run_done_cb (GObject      *source,
 
   self->importing = FALSE;
   g_clear_handle_id (&self->progress_source, g_source_remove);
+  if (self->disposed)
+    return;
   progress_tick_cb (self);
   gtk_spinner_stop (self->spinner);
   gtk_editable_set_text (GTK_EDITABLE (self->pin_row), "");
@@ -981,6 +993,7 @@ ct_import_page_dispose (GObject *object)
 {
   CtImportPage *self = CT_IMPORT_PAGE (object);
 
+  self->disposed = TRUE;
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->progress_source, g_source_remove);
