@@ -38,6 +38,8 @@ typedef struct
   const guint8      *report_descriptor;
   gsize              report_descriptor_length;
   guint              claims;
+  guint              claimed_interface;
+  guint              last_in_endpoint;
   guint              releases;
   guint              set_protocol;
 } Mock;
@@ -64,6 +66,16 @@ static const char pos_descriptors[] =
   "090400000103000000"                                     /* interface: HID, no boot */
   "0921110100012217" "00"
   "07058103400001";                                        /* EP 1 IN interrupt, 64 bytes */
+
+static const char composite_descriptors[] =
+  "1201000200000040" "2e0c630b" "0001" "010200" "01"      /* device: 0c2e:0b63 */
+  "09023b0002010080" "32"                                  /* configuration, 2 interfaces */
+  "090400000103010100"                                     /* interface 0: boot keyboard */
+  "0921110100012241" "00"
+  "07058103080005"                                         /* EP 1 IN, 8 bytes */
+  "090401000103000000"                                     /* interface 1: HID */
+  "092111010001222c" "00"
+  "07058203400001";                                        /* EP 2 IN, 64 bytes */
 
 static const char other_descriptors[] =
   "1201000200000040" "6d041cc3" "0001" "010200" "01"      /* 046d:c31c, a keyboard */
@@ -193,6 +205,10 @@ handle_ioctl_cb (UMockdevIoctlBase   *handler,
         umockdev_ioctl_client_complete (client, -1, ENODEV);
       else
         {
+          /* Both start with the interface number. */
+          g_autoptr(UMockdevIoctlData) d = umockdev_ioctl_data_resolve (arg, 0, sizeof (guint), NULL);
+
+          m->claimed_interface = *(guint *) d->data;
           m->claims++;
           umockdev_ioctl_client_complete (client, 0, 0);
         }
@@ -240,6 +256,7 @@ handle_ioctl_cb (UMockdevIoctlBase   *handler,
           }
         if (urb->type == USBDEVFS_URB_TYPE_INTERRUPT && (urb->endpoint & 0x80))
           {
+            m->last_in_endpoint = urb->endpoint;
             m->flying = g_list_append (m->flying, urb_data);
             umockdev_ioctl_client_complete (client, 0, 0);
             return TRUE;
@@ -920,6 +937,70 @@ START_TEST (test_usb_list_reads_pos_mode_from_sysfs)
 }
 END_TEST
 
+START_TEST (test_usb_reader_prefers_pos_interface_of_composite_scanner)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) hex = g_string_new (NULL);
+  g_autofree char *description = NULL;
+  Seen seen;
+  CtUsbScanner *scanner;
+  CtScan *scan;
+
+  /* Keyboard on interface 0, HID POS on interface 1 (its report descriptor
+   * in sysfs says so): the reader takes interface 1, so nothing is typed. */
+  mock_setup (keyboard_descriptors, TRUE);
+  g_mutex_lock (&mock->lock);
+  mock->report_descriptor = pos25_report_descriptor;
+  mock->report_descriptor_length = sizeof pos25_report_descriptor;
+  g_mutex_unlock (&mock->lock);
+  for (gsize i = 0; i < sizeof pos25_report_descriptor; i++)
+    g_string_append_printf (hex, "%02x", pos25_report_descriptor[i]);
+  ck_assert (umockdev_testbed_attach_ioctl (mock->testbed, "/dev/bus/usb/001/002", mock->handler, &error));
+  description = g_strdup_printf ("P: /devices/usb1/1-2/1-2:1.1/0003:0C2E:0B63.0002\n"
+                                 "E: SUBSYSTEM=hid\n"
+                                 "H: report_descriptor=%s\n"
+                                 "\n"
+                                 "P: /devices/usb1/1-2/1-2:1.1\n"
+                                 "E: SUBSYSTEM=usb\n"
+                                 "E: DEVTYPE=usb_interface\n"
+                                 "A: bInterfaceNumber=01\\n\n"
+                                 "\n"
+                                 "P: /devices/usb1/1-2\n"
+                                 "N: bus/usb/001/002\n"
+                                 "E: SUBSYSTEM=usb\n"
+                                 "E: DRIVER=usb\n"
+                                 "E: BUSNUM=001\n"
+                                 "E: DEVNUM=002\n"
+                                 "E: DEVNAME=/dev/bus/usb/001/002\n"
+                                 "E: DEVTYPE=usb_device\n"
+                                 "A: bConfigurationValue=1\\n\n"
+                                 "A: busnum=1\\n\n"
+                                 "A: devnum=2\\n\n"
+                                 "A: speed=12\\n\n"
+                                 "H: descriptors=%s\n",
+                                 hex->str, composite_descriptors);
+  ck_assert_msg (umockdev_testbed_add_from_string (mock->testbed, description, &error),
+                 "%s", error ? error->message : "");
+
+  seen_init (&seen);
+  scanner = start_scanner (0x0c2e, 0x0b63, &seen);
+  ck_assert (wait_for (scanner, &seen, is_connected, GINT_TO_POINTER (TRUE)));
+  queue_pos25 ("]C0", "8888000012345674");
+  ck_assert (wait_for (scanner, &seen, has_scans, GUINT_TO_POINTER (1)));
+  scan = g_ptr_array_index (seen.scans, 0);
+  ck_assert_str_eq (scan->text, "8888000012345674");
+  ck_assert_int_eq (scan->mode, CT_HID_MODE_POS);
+  g_mutex_lock (&mock->lock);
+  ck_assert_uint_eq (mock->claimed_interface, 1);
+  ck_assert_uint_eq (mock->last_in_endpoint, 0x82);
+  g_mutex_unlock (&mock->lock);
+
+  g_object_unref (scanner);
+  seen_clear (&seen);
+  mock_teardown ();
+}
+END_TEST
+
 START_TEST (test_usb_parse_vid_pid)
 {
   guint16 v, p;
@@ -981,6 +1062,7 @@ usb_reader_suite (void)
   tcase_add_test (tc, test_usb_cli_scanner_listen_prints_scans);
   tcase_add_test (tc, test_usb_cli_scanner_list_shows_device);
   tcase_add_test (tc, test_usb_list_reads_pos_mode_from_sysfs);
+  tcase_add_test (tc, test_usb_reader_prefers_pos_interface_of_composite_scanner);
   suite_add_tcase (s, tc);
   tcase_add_test (pure, test_usb_parse_vid_pid);
   tcase_add_test (pure, test_usb_udev_rule_covers_known_vendors);

@@ -194,53 +194,82 @@ ct_usb_device_info_describe (const CtUsbDeviceInfo *info)
                           info->accessible ? "" : "  [no permission: see the udev rule]");
 }
 
-/* Finds the first HID interface with an interrupt IN endpoint. */
-static gboolean
-find_hid_interface (libusb_device *device,
-                    guint8        *out_interface,
-                    guint8        *out_endpoint,
-                    guint16       *out_max_packet,
-                    CtHidMode     *out_mode)
+typedef struct
 {
+  guint8    interface_number;
+  guint8    endpoint;
+  guint16   max_packet;
+  CtHidMode mode;
+} HidInterface;
+
+static CtHidMode mode_from_sysfs (libusb_device *device,
+                                  guint8         interface_number,
+                                  CtHidMode      fallback);
+
+/* Every HID interface of the device that has an interrupt IN endpoint,
+ * with its mode: boot keyboard from the interface descriptor, HID POS or
+ * keyboard from the report descriptor in sysfs where it can be read. */
+static GArray *
+list_hid_interfaces (libusb_device *device)
+{
+  GArray *found = g_array_new (FALSE, TRUE, sizeof (HidInterface));
   struct libusb_config_descriptor *config = NULL;
-  gboolean found = FALSE;
 
   if (libusb_get_active_config_descriptor (device, &config) != 0
       && libusb_get_config_descriptor (device, 0, &config) != 0)
-    return FALSE;
+    return found;
 
-  for (int i = 0; i < config->bNumInterfaces && !found; i++)
+  for (int i = 0; i < config->bNumInterfaces; i++)
     {
       const struct libusb_interface *iface = &config->interface[i];
+      const struct libusb_interface_descriptor *alt;
 
       if (iface->num_altsetting < 1)
         continue;
-      {
-        const struct libusb_interface_descriptor *alt = &iface->altsetting[0];
+      alt = &iface->altsetting[0];
+      if (alt->bInterfaceClass != LIBUSB_CLASS_HID)
+        continue;
+      for (int e = 0; e < alt->bNumEndpoints; e++)
+        {
+          const struct libusb_endpoint_descriptor *ep = &alt->endpoint[e];
+          HidInterface h;
 
-        if (alt->bInterfaceClass != LIBUSB_CLASS_HID)
-          continue;
-        for (int e = 0; e < alt->bNumEndpoints; e++)
-          {
-            const struct libusb_endpoint_descriptor *ep = &alt->endpoint[e];
-
-            if ((ep->bEndpointAddress & LIBUSB_ENDPOINT_DIR_MASK) == LIBUSB_ENDPOINT_IN
-                && (ep->bmAttributes & LIBUSB_TRANSFER_TYPE_MASK) == LIBUSB_TRANSFER_TYPE_INTERRUPT)
-              {
-                *out_interface = alt->bInterfaceNumber;
-                *out_endpoint = ep->bEndpointAddress;
-                *out_max_packet = ep->wMaxPacketSize;
-                /* Subclass 1 protocol 1: a boot protocol keyboard. */
-                *out_mode = (alt->bInterfaceSubClass == 1 && alt->bInterfaceProtocol == 1)
-                            ? CT_HID_MODE_KEYBOARD : CT_HID_MODE_AUTO;
-                found = TRUE;
-                break;
-              }
-          }
-      }
+          if ((ep->bEndpointAddress & LIBUSB_ENDPOINT_DIR_MASK) != LIBUSB_ENDPOINT_IN
+              || (ep->bmAttributes & LIBUSB_TRANSFER_TYPE_MASK) != LIBUSB_TRANSFER_TYPE_INTERRUPT)
+            continue;
+          h.interface_number = alt->bInterfaceNumber;
+          h.endpoint = ep->bEndpointAddress;
+          h.max_packet = ep->wMaxPacketSize;
+          /* Subclass 1 protocol 1: a boot protocol keyboard. */
+          h.mode = (alt->bInterfaceSubClass == 1 && alt->bInterfaceProtocol == 1)
+                   ? CT_HID_MODE_KEYBOARD : CT_HID_MODE_AUTO;
+          h.mode = mode_from_sysfs (device, h.interface_number, h.mode);
+          g_array_append_val (found, h);
+          break;
+        }
     }
   libusb_free_config_descriptor (config);
   return found;
+}
+
+/* A scanner with several HID interfaces (HID POS next to a keyboard, or a
+ * vendor interface for configuration) is read on its HID POS interface,
+ * else on its keyboard, else on the first. */
+static gboolean
+best_hid_interface (libusb_device *device,
+                    HidInterface  *out)
+{
+  g_autoptr(GArray) all = list_hid_interfaces (device);
+  static const CtHidMode preference[] = { CT_HID_MODE_POS, CT_HID_MODE_KEYBOARD, CT_HID_MODE_AUTO };
+
+  for (guint p = 0; p < G_N_ELEMENTS (preference); p++)
+    for (guint i = 0; i < all->len; i++)
+      if (g_array_index (all, HidInterface, i).mode == preference[p])
+        {
+          *out = g_array_index (all, HidInterface, i);
+          return TRUE;
+        }
+  return FALSE;
 }
 
 static char *
@@ -347,36 +376,45 @@ ct_usb_list_devices (GError **error)
     {
       struct libusb_device_descriptor desc;
       libusb_device_handle *handle = NULL;
-      CtUsbDeviceInfo *info;
-      guint8 iface, ep;
-      guint16 max_packet;
-      CtHidMode mode;
+      g_autoptr(GArray) interfaces = NULL;
+      g_autofree char *manufacturer = NULL;
+      g_autofree char *product = NULL;
+      gboolean accessible = FALSE;
 
       if (libusb_get_device_descriptor (devices[i], &desc) != 0)
         continue;
-      if (!find_hid_interface (devices[i], &iface, &ep, &max_packet, &mode))
+      interfaces = list_hid_interfaces (devices[i]);
+      if (interfaces->len == 0)
         continue;
-
-      info = g_new0 (CtUsbDeviceInfo, 1);
-      info->vendor_id = desc.idVendor;
-      info->product_id = desc.idProduct;
-      info->bus = libusb_get_bus_number (devices[i]);
-      info->address = libusb_get_device_address (devices[i]);
-      info->interface_number = iface;
-      info->endpoint = ep;
-      info->max_packet_size = max_packet;
-      info->mode = mode_from_sysfs (devices[i], iface, mode);
-      info->known_vendor = ct_usb_is_known_scanner_vendor (desc.idVendor);
 
       rc = libusb_open (devices[i], &handle);
       if (rc == 0)
         {
-          info->accessible = TRUE;
-          info->manufacturer = read_string (handle, desc.iManufacturer);
-          info->product = read_string (handle, desc.iProduct);
+          accessible = TRUE;
+          manufacturer = read_string (handle, desc.iManufacturer);
+          product = read_string (handle, desc.iProduct);
           libusb_close (handle);
         }
-      g_ptr_array_add (list, info);
+
+      for (guint k = 0; k < interfaces->len; k++)
+        {
+          HidInterface *h = &g_array_index (interfaces, HidInterface, k);
+          CtUsbDeviceInfo *info = g_new0 (CtUsbDeviceInfo, 1);
+
+          info->vendor_id = desc.idVendor;
+          info->product_id = desc.idProduct;
+          info->bus = libusb_get_bus_number (devices[i]);
+          info->address = libusb_get_device_address (devices[i]);
+          info->interface_number = h->interface_number;
+          info->endpoint = h->endpoint;
+          info->max_packet_size = h->max_packet;
+          info->mode = h->mode;
+          info->known_vendor = ct_usb_is_known_scanner_vendor (desc.idVendor);
+          info->accessible = accessible;
+          info->manufacturer = g_strdup (manufacturer);
+          info->product = g_strdup (product);
+          g_ptr_array_add (list, info);
+        }
     }
   if (devices != NULL)
     libusb_free_device_list (devices, 1);
@@ -672,6 +710,7 @@ try_open (CtUsbScanner *self)
       g_autofree char *manufacturer = NULL;
       g_autofree char *product = NULL;
       OpenDevice *dev;
+      HidInterface hid;
       guint8 iface, ep;
       guint16 max_packet;
       CtHidMode mode;
@@ -681,8 +720,12 @@ try_open (CtUsbScanner *self)
 
       if (libusb_get_device_descriptor (devices[i], &desc) != 0 || !device_wanted (self, &desc))
         continue;
-      if (!find_hid_interface (devices[i], &iface, &ep, &max_packet, &mode))
+      if (!best_hid_interface (devices[i], &hid))
         continue;
+      iface = hid.interface_number;
+      ep = hid.endpoint;
+      max_packet = hid.max_packet;
+      mode = hid.mode;
 
       key = g_strdup_printf ("%04x:%04x bus %03u device %03u", desc.idVendor, desc.idProduct,
                              libusb_get_bus_number (devices[i]),
