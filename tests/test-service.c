@@ -585,6 +585,12 @@ START_TEST (test_service_numbers_must_be_json_integers)
 }
 END_TEST
 
+static size_t
+discard (char *ptr, size_t size, size_t nmemb, void *data)
+{
+  return size * nmemb;
+}
+
 START_TEST (test_service_check_order_key_then_size_then_body_then_card)
 {
   g_autoptr(CtTestResponse) nokey = NULL, badkey = NULL, big = NULL, body_first = NULL;
@@ -602,6 +608,28 @@ START_TEST (test_service_check_order_key_then_size_then_body_then_card)
   big = ct_test_client_request_len (cl, "POST", "/v1/cards/NOPE-3/payments", "big-1", huge, n, NULL, NULL);
   ck_assert_ptr_nonnull (big);
   expect_status (big, 413, "payload_too_large");
+  /* A client that waits for "100 Continue" is refused before it sends. */
+  {
+    CURL *c = curl_easy_init ();
+    g_autofree char *url = g_strconcat (ct_test_service_get_url (svc), "/v1/cards/NOPE-3/payments", NULL);
+    g_autofree char *auth = g_strconcat ("Authorization: Bearer ", ct_test_service_get_token (svc), NULL);
+    struct curl_slist *h = curl_slist_append (NULL, auth);
+    long status = 0;
+
+    h = curl_slist_append (h, "Idempotency-Key: big-2");
+    h = curl_slist_append (h, "Expect: 100-continue");
+    curl_easy_setopt (c, CURLOPT_URL, url);
+    curl_easy_setopt (c, CURLOPT_CAINFO, ct_test_service_get_ca_file (svc));
+    curl_easy_setopt (c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt (c, CURLOPT_POSTFIELDS, huge);
+    curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) n);
+    curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, discard);
+    ck_assert_int_eq (curl_easy_perform (c), CURLE_OK);
+    curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status);
+    ck_assert_int_eq (status, 413);
+    curl_slist_free_all (h);
+    curl_easy_cleanup (c);
+  }
   /* Malformed JSON is reported before the unknown card. */
   body_first = req ("POST", "/v1/cards/NOPE-3/payments", "{\"amount\":1.5,\"operator\":\"op\"}");
   expect_status (body_first, 400, "bad_request");

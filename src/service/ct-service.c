@@ -248,7 +248,19 @@ check_headers (CtService             *svc,
       guint64 n;
 
       if (!g_ascii_string_to_unsigned (length, 10, 0, G_MAXUINT64, &n, NULL) || n > CT_SERVICE_BODY_MAX)
-        return ct_reply_error (413, "payload_too_large", "A request body is at most 8 MiB");
+        {
+          const char *expect = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+
+          /* A client waiting for "100 Continue" gets the refusal before it
+           * sends the body. One already sending it has the body read and
+           * dropped first (up to a bound), so that it is not cut off
+           * mid-send and can read the answer. */
+          if ((expect != NULL && g_ascii_strcasecmp (expect, "100-continue") == 0)
+              || n > 8 * (guint64) CT_SERVICE_BODY_MAX)
+            return ct_reply_error (413, "payload_too_large", "A request body is at most 8 MiB");
+          call->too_large = TRUE;
+          return NULL;
+        }
     }
 
   if (call->route == NULL)
@@ -322,13 +334,13 @@ access_cb (void                  *cls,
     {
       call = call_new (svc, method, url);
       *con_cls = call;
+      call->body = g_string_new (NULL);
       reply = check_headers (svc, conn, call);
       if (reply != NULL)
         {
           call->too_large = TRUE; /* ignore any body that still arrives */
           return respond (svc, conn, call, reply);
         }
-      call->body = g_string_new (NULL);
       return MHD_YES;
     }
 
