@@ -993,6 +993,82 @@ START_TEST (test_service_retry_while_running_is_request_in_progress)
 }
 END_TEST
 
+START_TEST (test_service_dates_follow_the_merchant_time_zone)
+{
+  g_autofree char *card = issue_card ("Zone", NULL);
+  g_autoptr(GTimeZone) east = g_time_zone_new_identifier ("Pacific/Kiritimati");
+  g_autoptr(GTimeZone) west = g_time_zone_new_identifier ("Pacific/Pago_Pago");
+  g_autoptr(GDateTime) now_east = g_date_time_new_now (east);
+  g_autoptr(GDateTime) now_west = g_date_time_new_now (west);
+  g_autofree char *day_east = g_date_time_format (now_east, "%Y-%m-%d");
+  g_autofree char *day_west = g_date_time_format (now_west, "%Y-%m-%d");
+  g_autofree char *p_east = g_strdup_printf ("/v1/transactions?date=%s", day_east);
+  g_autofree char *p_west = g_strdup_printf ("/v1/transactions?date=%s", day_west);
+  g_autoptr(CtTestResponse) e1 = NULL, w1 = NULL, def = NULL, w2 = NULL;
+
+  /* UTC+14 and UTC-11 are 25 hours apart: never the same date. */
+  ck_assert_str_ne (day_east, day_west);
+  topup (card, "p100");
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "set", "--timezone", "Pacific/Kiritimati", NULL), 0);
+  e1 = req ("GET", p_east, NULL);
+  w1 = req ("GET", p_west, NULL);
+  def = req ("GET", "/v1/transactions", NULL);
+  ck_assert_msg (strstr (e1->body, card) != NULL, "%s", e1->body);
+  ck_assert_msg (strstr (w1->body, card) == NULL, "%s", w1->body);
+  ck_assert_msg (strstr (def->body, day_east) != NULL, "%s", def->body);
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "set", "--timezone", "Pacific/Pago_Pago", NULL), 0);
+  w2 = req ("GET", p_west, NULL);
+  ck_assert_msg (strstr (w2->body, card) != NULL, "%s", w2->body);
+}
+END_TEST
+
+static void
+age_key (const char *key,
+         int         days)
+{
+  sqlite3 *db = NULL;
+  g_autofree char *sql = g_strdup_printf ("UPDATE idempotency SET created_at = created_at - %d * 86400000 "
+                                          "WHERE key = '%s'", days, key);
+
+  ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  ck_assert_int_eq (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+  ck_assert_int_eq (sqlite3_changes (db), 1);
+  sqlite3_close (db);
+}
+
+START_TEST (test_service_keys_are_kept_at_least_thirty_days)
+{
+  g_autofree char *card = issue_card ("Old", NULL);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  const char *body = "{\"amount\":100,\"operator\":\"op\"}";
+  g_autoptr(CtTestResponse) a1 = NULL, b1 = NULL, a2 = NULL, b2 = NULL;
+
+  topup (card, "p100");
+  a1 = ct_test_client_request (cl, "POST", path, "aged-31", body, NULL);
+  b1 = ct_test_client_request (cl, "POST", path, "aged-40", body, NULL);
+  expect_status (a1, 201, NULL);
+  expect_status (b1, 201, NULL);
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  age_key ("aged-31", 31);
+  age_key ("aged-40", 40);
+  ck_assert (ct_test_service_restart (svc, NULL));
+  ct_test_client_free (cl);
+  cl = ct_test_client_new (svc);
+  /* Expiry runs with the first write after a start. */
+  g_free (pay (card, 1, 201));
+  a2 = ct_test_client_request (cl, "POST", path, "aged-31", body, NULL);
+  expect_status (a2, 201, NULL);
+  ck_assert_str_eq (ct_test_response_header (a2, "Idempotent-Replayed"), "true");
+  ck_assert_str_eq (a1->body, a2->body);
+  /* Past the retention the key is forgotten: the same bytes are a new payment. */
+  b2 = ct_test_client_request (cl, "POST", path, "aged-40", body, NULL);
+  expect_status (b2, 201, NULL);
+  ck_assert_ptr_null (ct_test_response_header (b2, "Idempotent-Replayed"));
+  ck_assert_int_eq (balance_of (card), 11000 - 100 - 100 - 1 - 100);
+}
+END_TEST
+
 /* Rate limit */
 
 START_TEST (test_service_rate_limit_answers_429_with_retry_after)
@@ -1243,12 +1319,14 @@ service_suite (void)
                   test_service_refund_of_another_cards_transaction_is_not_found,
                   test_service_refund_needs_the_pool_and_credits_a_frozen_card } },
     { "adjustment", { test_service_adjustments_draw_on_the_pool } },
-    { "history", { test_service_history_is_newest_first_with_cursors, test_service_store_day_lists_and_totals } },
+    { "history", { test_service_history_is_newest_first_with_cursors, test_service_store_day_lists_and_totals,
+                   test_service_dates_follow_the_merchant_time_zone } },
     { "idempotency", { test_service_replay_is_byte_identical_and_marked,
                        test_service_stored_refusals_replay_but_unstored_do_not,
                        test_service_unstored_answers_leave_the_key_free,
                        test_service_keys_are_scoped_to_the_till,
-                       test_service_retry_while_running_is_request_in_progress } },
+                       test_service_retry_while_running_is_request_in_progress,
+                       test_service_keys_are_kept_at_least_thirty_days } },
     { "transport", { test_service_rate_limit_answers_429_with_retry_after, test_service_plain_http_only_on_loopback,
                      test_service_sigterm_shuts_down_cleanly, test_service_cli_exit_codes,
                      test_service_second_serve_on_the_same_database_is_refused,
