@@ -68,6 +68,38 @@ START_TEST (test_cli_replay_hex_prints_code)
 }
 END_TEST
 
+/* Every recorded sequence through `scanner replay`, as a support engineer
+ * would run it. */
+static const struct
+{
+  const char *fixture;
+  const char *expected;
+} replays[] = {
+  { "digits.hex", "8888000012345674\n" },
+  { "letters-shift.hex", "AB-12cd_Z\n" },
+  { "rollover.hex", "ab123\n" },
+  { "repeated.hex", "1234567890\n" },
+  { "aim.hex", "8888000012345674\n4006381333931\n" },
+  { "caps.hex", "ABC1de\n" },
+  { "pos-continuation.hex", "https://cards.example.com/m/8888000012345674?src=qr&pad=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n4006381333931\n" },
+  { "pos62.hidrec", "https://cards.example.com/m/8888000012345674?from=issue-desk-7&lang=zh\n" },
+  { "scanner.usbmon", "8888000012345674\n" },
+  { "bus-mouse.usbmon", "8888000012345674\n" },
+  { "unplug.usbmon", "8888000012345674\n" },
+};
+
+START_TEST (test_cli_replay_recorded_sequences)
+{
+  g_autofree char *f = fixture (replays[_i].fixture);
+  Run r;
+
+  run_cli (&r, "scanner", "replay", f, NULL);
+  ck_assert_msg (r.status == 0, "%s: %s", replays[_i].fixture, r.err);
+  ck_assert_str_eq (r.out, replays[_i].expected);
+  run_clear (&r);
+}
+END_TEST
+
 START_TEST (test_cli_replay_usbmon_whole_bus_needs_device)
 {
   g_autofree char *f = fixture ("bus.usbmon");
@@ -262,6 +294,7 @@ cli_scanner_suite (void)
 
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_cli_replay_hex_prints_code);
+  tcase_add_loop_test (tc, test_cli_replay_recorded_sequences, 0, G_N_ELEMENTS (replays));
   tcase_add_test (tc, test_cli_replay_usbmon_whole_bus_needs_device);
   tcase_add_test (tc, test_cli_replay_truncated_capture_fails);
   tcase_add_test (tc, test_cli_replay_hidrecorder_and_prefix);
