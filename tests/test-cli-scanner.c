@@ -100,6 +100,22 @@ START_TEST (test_cli_replay_recorded_sequences)
 }
 END_TEST
 
+START_TEST (test_cli_replay_reads_standard_input)
+{
+  g_autofree char *f = fixture ("aim.hex");
+  g_autofree char *cli = g_build_filename (g_getenv ("CT_TOP_BUILDDIR"), "src", "cli", "cardtill-cli", NULL);
+  g_autofree char *script = g_strdup_printf ("exec \"$0\" scanner replay - < \"$1\"");
+  const char *argv[] = { "/bin/sh", "-c", script, cli, f, NULL };
+  g_autofree char *out = NULL;
+  int wait_status = 0;
+
+  ck_assert (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                           &out, NULL, &wait_status, NULL));
+  ck_assert (WIFEXITED (wait_status) && WEXITSTATUS (wait_status) == 0);
+  ck_assert_str_eq (out, "8888000012345674\n4006381333931\n");
+}
+END_TEST
+
 START_TEST (test_cli_replay_usbmon_whole_bus_needs_device)
 {
   g_autofree char *f = fixture ("bus.usbmon");
@@ -295,6 +311,7 @@ cli_scanner_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_cli_replay_hex_prints_code);
   tcase_add_loop_test (tc, test_cli_replay_recorded_sequences, 0, G_N_ELEMENTS (replays));
+  tcase_add_test (tc, test_cli_replay_reads_standard_input);
   tcase_add_test (tc, test_cli_replay_usbmon_whole_bus_needs_device);
   tcase_add_test (tc, test_cli_replay_truncated_capture_fails);
   tcase_add_test (tc, test_cli_replay_hidrecorder_and_prefix);
