@@ -203,6 +203,48 @@ START_TEST (test_csv_gb18030_is_converted_to_utf8)
 }
 END_TEST
 
+/* Multi-byte GB18030 characters (two and four bytes) cut by the reader's
+ * block boundary must convert whole: the same rows as the UTF-8 original. */
+START_TEST (test_csv_gb18030_across_block_boundaries)
+{
+  g_autoptr(GString) utf8 = g_string_new ("\xEF\xBB\xBF卡号,姓名\n");
+  g_autofree char *gb = NULL;
+  gsize gb_len = 0;
+  g_autoptr(CtCsvReader) a = NULL;
+  g_autoptr(CtCsvReader) b = NULL;
+  guint n = 0;
+
+  for (guint i = 0; utf8->len < 900 * 1024; i++)
+    g_string_append_printf (utf8, "G%06u,\"欧阳娜娜𠀀%u, 张\"\n", i, i);
+  gb = g_convert (utf8->str, utf8->len, "GB18030", "UTF-8", NULL, &gb_len, NULL);
+  ck_assert_ptr_nonnull (gb);
+  a = ct_csv_reader_new_for_data (utf8->str, utf8->len, CT_CSV_ENCODING_UTF8);
+  b = ct_csv_reader_new_for_data (gb, gb_len, CT_CSV_ENCODING_GB18030);
+  while (ct_csv_reader_next (a, NULL, NULL))
+    {
+      ck_assert (ct_csv_reader_next (b, NULL, NULL));
+      ck_assert_uint_eq (ct_csv_reader_get_n_fields (b), ct_csv_reader_get_n_fields (a));
+      ck_assert_str_eq (ct_csv_reader_get_field (b, 0), ct_csv_reader_get_field (a, 0));
+      ck_assert_str_eq (ct_csv_reader_get_field (b, 1), ct_csv_reader_get_field (a, 1));
+      ck_assert_uint_eq (ct_csv_reader_get_line (b), ct_csv_reader_get_line (a));
+      n++;
+    }
+  ck_assert (!ct_csv_reader_next (b, NULL, NULL));
+  ck_assert_uint_gt (n, 20000);
+}
+END_TEST
+
+START_TEST (test_csv_gb18030_truncated_character_is_an_error)
+{
+  g_autoptr(GError) error = NULL;
+  /* "卡号" in GB18030 is BF A8 BA C5: cut after the first byte of 号. */
+  g_autofree char *s = dump ("a,\xBF\xA8\xBA", 5, CT_CSV_ENCODING_GB18030, &error);
+
+  ck_assert_ptr_null (s);
+  ck_assert (g_error_matches (error, CT_CSV_ERROR, CT_CSV_ERROR_ENCODING));
+}
+END_TEST
+
 static gboolean
 sniff (const char    *fixture,
        CtCsvEncoding  forced,
@@ -351,6 +393,8 @@ csv_suite (void)
   tcase_add_test (tc, test_csv_record_too_long_is_refused);
   tcase_add_test (tc, test_csv_records_across_block_boundaries);
   tcase_add_test (tc, test_csv_gb18030_is_converted_to_utf8);
+  tcase_add_test (tc, test_csv_gb18030_across_block_boundaries);
+  tcase_add_test (tc, test_csv_gb18030_truncated_character_is_an_error);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("sniff");
