@@ -78,6 +78,8 @@ struct _CtImportPage
   gboolean          populating;
   gboolean          disposed;
   guint             load_serial;  /* the load whose answer counts */
+  gpointer          load_data;    /* that load's LoadData, while it runs */
+  guint             load_tick;
   guint             progress_source;
   GMutex            progress_lock;
   CtImportProgress  progress;
@@ -178,6 +180,7 @@ typedef struct
   GPtrArray      *rows;         /* element-type CtImportPreviewRow */
   CtImportTotals  totals;
   guint           serial;
+  gint            percent;      /* of the row check, atomic; -1 while opening */
   GPtrArray      *columns;      /* header names, for the mapping rows */
   GArray         *column_field; /* int per column: its field, or -1 */
 } LoadData;
@@ -292,6 +295,13 @@ load_thread (GTask        *task,
   d->rows = g_ptr_array_new_with_free_func (g_object_unref);
   while (ct_legacy_import_next (d->import, &item, cancellable, &error))
     {
+      if (item.line % 4096 == 0)
+        {
+          guint64 size = MAX (ct_legacy_import_get_size (d->import), 1);
+
+          g_atomic_int_set (&d->percent,
+                            (gint) MIN (100, ct_legacy_import_get_bytes_read (d->import) * 100 / size));
+        }
       if (!item.accepted && report != NULL)
         ct_import_report_add (report, item.line, item.card_no, item.code, item.reason, NULL);
       if (d->rows->len < PREVIEW_ROWS)
@@ -419,6 +429,8 @@ load_done_cb (GObject      *source,
   /* A load replaced by a newer one, or a page already gone: nothing to show. */
   if (self->disposed || d->serial != self->load_serial)
     return;
+  self->load_data = NULL;
+  g_clear_handle_id (&self->load_tick, g_source_remove);
 
   if (!ok)
     {
@@ -481,6 +493,29 @@ current_maps (CtImportPage *self)
   return g_strv_builder_end (builder);
 }
 
+/* What the check is doing, for a large file. */
+static gboolean
+load_tick_cb (gpointer user_data)
+{
+  CtImportPage *self = user_data;
+  LoadData *d = self->load_data;
+  g_autofree char *text = NULL;
+  gint percent;
+
+  if (d == NULL)
+    return G_SOURCE_CONTINUE;
+  percent = g_atomic_int_get (&d->percent);
+  if (percent < 0)
+    set_result (self, _("Reading the file: encoding, columns, card numbers…"));
+  else
+    {
+      /* TRANSLATORS: the share of the file checked so far, "42" */
+      text = g_strdup_printf (_("Checking every row… %d %%"), percent);
+      set_result (self, text);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 start_load (CtImportPage *self,
             GStrv         maps)
@@ -505,6 +540,10 @@ start_load (CtImportPage *self,
   d->minor_units = self->minor_units;
   d->report_path = new_report_path ();
   d->serial = ++self->load_serial;
+  d->percent = -1;
+  self->load_data = d;
+  if (self->load_tick == 0)
+    self->load_tick = g_timeout_add (200, load_tick_cb, self);
 
   self->loading = TRUE;
   gtk_spinner_start (self->spinner);
@@ -994,9 +1033,11 @@ ct_import_page_dispose (GObject *object)
   CtImportPage *self = CT_IMPORT_PAGE (object);
 
   self->disposed = TRUE;
+  self->load_data = NULL;
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->progress_source, g_source_remove);
+  g_clear_handle_id (&self->load_tick, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), CT_TYPE_IMPORT_PAGE);
   G_OBJECT_CLASS (ct_import_page_parent_class)->dispose (object);
 }
