@@ -1233,6 +1233,52 @@ START_TEST (test_service_sigterm_finishes_the_request_in_flight)
 }
 END_TEST
 
+static long
+health_with_pin (const char *pin)
+{
+  CURL *c = curl_easy_init ();
+  g_autofree char *url = g_strconcat (ct_test_service_get_url (svc), "/v1/health", NULL);
+  long status = 0;
+  CURLcode rc;
+
+  curl_easy_setopt (c, CURLOPT_URL, url);
+  curl_easy_setopt (c, CURLOPT_CAINFO, ct_test_service_get_ca_file (svc));
+  curl_easy_setopt (c, CURLOPT_PINNEDPUBLICKEY, pin);
+  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, discard);
+  rc = curl_easy_perform (c);
+  if (rc == CURLE_OK)
+    curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup (c);
+  return rc == CURLE_OK ? status : -(long) rc;
+}
+
+START_TEST (test_service_gen_cert_pin_matches_the_served_key)
+{
+  const char *pin = ct_test_service_get_pin_pubkey (svc);
+
+  ck_assert (g_str_has_prefix (pin, "sha256//"));
+  ck_assert_int_eq (health_with_pin (pin), 200);
+  ck_assert_int_eq (health_with_pin ("sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="), -(long) CURLE_SSL_PINNEDPUBKEYNOTMATCH);
+}
+END_TEST
+
+START_TEST (test_service_insecure_http_on_loopback_for_tests)
+{
+  g_autoptr(GError) error = NULL;
+  CtTestService *plain = ct_test_service_start (FALSE, &error);
+  g_autoptr(CtTestClient) c = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+
+  ck_assert_msg (plain != NULL, "%s", error ? error->message : "");
+  ck_assert (g_str_has_prefix (ct_test_service_get_url (plain), "http://127.0.0.1:"));
+  c = ct_test_client_new (plain);
+  r = ct_test_client_request (c, "GET", "/v1/merchant", NULL, NULL, NULL);
+  expect_status (r, 200, NULL);
+  g_clear_pointer (&c, ct_test_client_free);
+  ct_test_service_free (plain);
+}
+END_TEST
+
 START_TEST (test_service_cli_exit_codes)
 {
   g_autofree char *dir = g_dir_make_tmp ("ct-cli-XXXXXX", NULL);
@@ -1332,7 +1378,9 @@ service_suite (void)
                      test_service_second_serve_on_the_same_database_is_refused,
                      test_service_requests_share_one_keep_alive_connection,
                      test_service_database_failure_is_500_and_not_stored,
-                     test_service_sigterm_finishes_the_request_in_flight } },
+                     test_service_sigterm_finishes_the_request_in_flight,
+                     test_service_gen_cert_pin_matches_the_served_key,
+                     test_service_insecure_http_on_loopback_for_tests } },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
