@@ -182,7 +182,9 @@ rate_allow (CtService *svc,
       b->last_us = now;
       g_hash_table_insert (svc->rate, key, b);
     }
-  b->tokens = MIN (cap, b->tokens + (now - b->last_us) * (int64_t) svc->opts.rate_limit);
+  /* A bucket is full after a second; capping the idle time keeps the
+   * product far from overflowing. */
+  b->tokens = MIN (cap, b->tokens + MIN (now - b->last_us, G_USEC_PER_SEC) * (int64_t) svc->opts.rate_limit);
   b->last_us = now;
   ok = b->tokens >= 1000000;
   if (ok)
