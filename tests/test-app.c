@@ -820,6 +820,12 @@ offline_shown (gpointer data)
 }
 
 static gboolean
+pay_idle (gpointer data)
+{
+  return !ct_pay_page_is_busy (CT_PAY_PAGE (data));
+}
+
+static gboolean
 sync_loaded (gpointer data)
 {
   return !ct_sync_page_is_loading (CT_SYNC_PAGE (data));
@@ -860,6 +866,21 @@ START_TEST (test_app_offline_topup_is_queued_pending_sync)
                  ct_window_get_connection_text (till->window));
   ck_assert_msg (strstr (ct_window_get_connection_text (till->window), "1 pending") != NULL,
                  "header: %s", ct_window_get_connection_text (till->window));
+
+  /* A balance payment offline is refused: this store allows none. */
+  {
+    CtPayPage *pay = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
+
+    ct_window_show_page (till->window, "pay");
+    gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "5.00");
+    g_signal_emit_by_name (ct_pay_page_get_amount_entry (pay), "activate");
+    ck_assert (wait_until (pay_idle, pay, 30000));
+    ck_assert_msg (ct_pay_page_get_problem (pay) != NULL &&
+                   strstr (ct_pay_page_get_problem (pay), "cannot be reached") != NULL,
+                   "problem: %s", ct_pay_page_get_problem (pay));
+    ck_assert_str_eq (ct_window_get_page (till->window), "pay");
+    save_png (till, NULL, "offline-pay-refused");
+  }
 
   ct_window_show_page (till->window, "sync");
   ct_screenshot_settle (50);

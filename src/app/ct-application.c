@@ -234,6 +234,17 @@ start_cb (GObject      *object,
         ct_window_toast (window, text);
     }
 
+  if (generated_pin != NULL && window != NULL && !self->demo)
+    {
+      g_autofree char *body = g_strdup_printf (_("The first manager is “manager” with PIN %s. "
+                                                 "Write it down now: it is not shown again."),
+                                               generated_pin);
+      GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (window), _("Manager PIN"), body);
+
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Done"));
+      gtk_window_present (GTK_WINDOW (dialog));
+    }
+
   if (self->demo)
     {
       ct_demo_data_create_async (self->session, "manager", DEMO_MANAGER_PIN, NULL,
