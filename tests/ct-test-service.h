@@ -10,7 +10,12 @@ G_BEGIN_DECLS
  * manager "m1" with PIN "2468", packages p100 (100.00 + 10.00 bonus) and
  * p200 (200.00 + 15 %), a self-signed certificate for 127.0.0.1, and
  * `serve --listen 127.0.0.1:0` running. The binary is found through
- * $CT_TOP_BUILDDIR/src/service/cardtill-service. */
+ * $CT_TOP_BUILDDIR/src/service/cardtill-service.
+ *
+ * The service gets SIGKILL when the thread that started it exits (so a
+ * failed Check test never leaves one behind): start and restart it from the
+ * test's own thread, not from a short-lived worker. Set CT_TEST_KEEP=1 to
+ * keep the temporary directory for a post-mortem. */
 
 typedef struct _CtTestService CtTestService;
 
