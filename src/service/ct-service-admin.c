@@ -602,6 +602,13 @@ cmd_serve (int    argc,
   sigwait (&set, &sig);
   g_printerr ("cardtill-service: %s, finishing the requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   ct_service_stop (svc);
+  {
+    guint64 writes, commits;
+
+    ct_service_get_stats (svc, &writes, &commits);
+    g_printerr ("cardtill-service: stopped after %" G_GUINT64_FORMAT " writes in %" G_GUINT64_FORMAT
+                " commits\n", writes, commits);
+  }
   ct_service_free (svc);
   return CT_SERVICE_EXIT_OK;
 }

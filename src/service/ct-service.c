@@ -51,6 +51,8 @@ struct _CtService
   GMutex             rate_lock;
   GHashTable        *rate;
   int64_t            last_expire;
+  guint64            n_writes;
+  guint64            n_commits;
 };
 
 static CtCall stop_marker;
@@ -542,6 +544,11 @@ run_batch (CtService *svc,
       for (guint i = 0; i < batch->len; i++)
         run_one (svc, &merchant, batch->pdata[i]);
       ok = ct_store_commit (store, &error);
+      if (ok)
+        {
+          svc->n_writes += batch->len;
+          svc->n_commits++;
+        }
     }
   else
     ct_store_rollback (store);
@@ -814,6 +821,15 @@ ct_service_stop (CtService *svc)
   }
   MHD_stop_daemon (svc->daemon);
   svc->daemon = NULL;
+}
+
+void
+ct_service_get_stats (CtService *svc,
+                      guint64   *n_writes,
+                      guint64   *n_commits)
+{
+  *n_writes = svc->n_writes;
+  *n_commits = svc->n_commits;
 }
 
 void

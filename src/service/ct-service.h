@@ -125,6 +125,10 @@ const char *ct_service_get_url      (CtService   *svc);
 void        ct_service_stop         (CtService   *svc);
 void        ct_service_free         (CtService   *svc);
 CtStore    *ct_service_get_store    (CtService   *svc);
+/* Writes committed and commit groups (fsyncs) so far; read after stop. */
+void        ct_service_get_stats    (CtService   *svc,
+                                     guint64     *n_writes,
+                                     guint64     *n_commits);
 
 /* Routing (ct-service-routes.c). */
 const CtRoute *ct_service_route     (const char  *method,
