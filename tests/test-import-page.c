@@ -60,12 +60,33 @@ setup (void)
 }
 
 static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (d != NULL)
+    while ((name = g_dir_read_name (d)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+
+        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+          remove_tree (child);
+        else
+          g_unlink (child);
+      }
+  g_rmdir (path);
+}
+
+static void
 teardown (void)
 {
   if (client != NULL)
     ct_client_shutdown (client);
   g_clear_object (&client);
   g_clear_pointer (&svc, ct_test_service_free);
+  if (tmp_dir != NULL)
+    remove_tree (tmp_dir);
   g_clear_pointer (&tmp_dir, g_free);
 }
 

@@ -192,6 +192,9 @@ load_data_free (gpointer data)
 
   g_clear_object (&d->file);
   g_strfreev (d->maps);
+  /* A report the page did not take (a superseded or failed check). */
+  if (d->report_path != NULL)
+    g_unlink (d->report_path);
   g_free (d->report_path);
   g_clear_pointer (&d->import, ct_legacy_import_free);
   g_clear_pointer (&d->rows, g_ptr_array_unref);
@@ -709,8 +712,10 @@ run_data_free (gpointer data)
   if (d->pin != NULL)
     memset (d->pin, 0, strlen (d->pin));
   g_free (d->pin);
-  g_free (d->report_path);
   g_clear_pointer (&d->report, ct_import_report_free);
+  if (d->report_path != NULL)
+    g_unlink (d->report_path);
+  g_free (d->report_path);
   g_free (d);
 }
 
