@@ -505,6 +505,38 @@ START_TEST (test_service_topup_any_amount_mode)
 }
 END_TEST
 
+START_TEST (test_service_manager_set_pin_and_remove_take_effect)
+{
+  g_autofree char *card = issue_card ("Pins", NULL);
+  g_autofree char *pin = g_build_filename (ct_test_service_get_data_dir (svc), "new.pin", NULL);
+  g_autoptr(CtTestResponse) old_pin = NULL, new_pin = NULL, removed = NULL;
+
+  topup (card, "p100");
+  g_file_set_contents (pin, "97531\n", -1, NULL);
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "manager", "set-pin", "--id", "m1", "--pin-file", pin, NULL), 0);
+  old_pin = card_post (card, "adjustments", "{\"delta\":-1,\"reason\":\"x\"," MGR "}");
+  expect_status (old_pin, 403, "forbidden");
+  new_pin = card_post (card, "adjustments", "{\"delta\":-1,\"reason\":\"x\",\"manager\":{\"id\":\"m1\",\"pin\":\"97531\"}}");
+  expect_status (new_pin, 201, NULL);
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "manager", "remove", "--id", "m1", NULL), 0);
+  removed = card_post (card, "adjustments", "{\"delta\":-1,\"reason\":\"x\",\"manager\":{\"id\":\"m1\",\"pin\":\"97531\"}}");
+  expect_status (removed, 403, "forbidden");
+}
+END_TEST
+
+START_TEST (test_service_removed_package_is_not_found)
+{
+  g_autofree char *card = issue_card ("Gone", NULL);
+  g_autoptr(CtTestResponse) r = NULL, m = NULL;
+
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "package", "remove", "--id", "p100", NULL), 0);
+  r = card_post (card, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
+  expect_status (r, 404, "not_found");
+  m = req ("GET", "/v1/merchant", NULL);
+  ck_assert_msg (strstr (m->body, "\"topup_packages\":[{\"id\":\"p200\"") != NULL, "%s", m->body);
+}
+END_TEST
+
 /* Payments */
 
 START_TEST (test_service_payment_moves_money_to_the_pool_and_earns_points)
@@ -1353,9 +1385,10 @@ service_suite (void)
                  test_service_patch_card_freezes_edits_and_needs_a_manager } },
     { "manager", { test_service_wrong_pin_and_unknown_manager_get_one_403_message,
                    test_service_five_wrong_pins_lock_the_manager,
-                   test_service_card_check_comes_before_the_manager_check } },
+                   test_service_card_check_comes_before_the_manager_check,
+                   test_service_manager_set_pin_and_remove_take_effect } },
     { "topup", { test_service_topup_package_posts_amount_and_bonus, test_service_topup_refusals_in_fixed_mode,
-                 test_service_topup_any_amount_mode } },
+                 test_service_topup_any_amount_mode, test_service_removed_package_is_not_found } },
     { "payment", { test_service_payment_moves_money_to_the_pool_and_earns_points, test_service_payment_refusals,
                    test_service_insufficient_balance_code, test_service_numbers_must_be_json_integers,
                    test_service_check_order_key_then_size_then_body_then_card,
