@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "ct-hid-descriptor.h"
+
 G_BEGIN_DECLS
 
 #define CT_HID_ERROR (ct_hid_error_quark ())
@@ -14,13 +16,6 @@ typedef enum
   CT_HID_ERROR_UNKNOWN_USAGE,  /* a key that no scanner sends inside a code */
   CT_HID_ERROR_TOO_LONG,       /* more data than any code can hold */
 } CtHidError;
-
-typedef enum
-{
-  CT_HID_MODE_AUTO,      /* decide from the first report's size and id */
-  CT_HID_MODE_KEYBOARD,  /* boot protocol keyboard, 8-byte reports */
-  CT_HID_MODE_POS,       /* HID POS (usage page 0x8C) scanned data reports */
-} CtHidMode;
 
 /* The longest code the decoder assembles; longer input is refused. */
 #define CT_HID_MAX_SCAN 4096
@@ -36,23 +31,6 @@ typedef struct
   CtHidMode  mode;
   gint64     decoded_at;  /* g_get_monotonic_time () of the last report */
 } CtScan;
-
-/* Where a HID POS scanner puts the parts of its scanned data report, as
- * its report descriptor says. Offsets are in bytes from the start of the
- * report as read (report id included); CT_HID_POS_ABSENT for a part the
- * report does not have. */
-#define CT_HID_POS_ABSENT G_MAXSIZE
-
-typedef struct
-{
-  guint8 report_id;            /* 0: the device uses no report ids */
-  gsize  report_length;
-  gsize  count_offset;         /* Byte Count */
-  gsize  symbology_offset[3];  /* Symbology Identifier 1, 2, 3 */
-  gsize  data_offset;          /* Decoded Data */
-  gsize  data_length;
-  gsize  more_bit;             /* Decoded Data Continued, in bits */
-} CtHidPosLayout;
 
 typedef struct _CtHidDecoder CtHidDecoder;
 
@@ -83,11 +61,6 @@ gboolean      ct_hid_decoder_feed         (CtHidDecoder *self,
                                            CtScan      **out_scan,
                                            GError      **error);
 
-CtHidMode     ct_hid_mode_from_report_descriptor (const guint8 *descriptor,
-                                                  gsize         length);
-gboolean      ct_hid_pos_layout_from_descriptor  (const guint8   *descriptor,
-                                                  gsize           length,
-                                                  CtHidPosLayout *out_layout);
 void          ct_hid_decoder_set_pos_layout      (CtHidDecoder         *self,
                                                   const CtHidPosLayout *layout);
 const char   *ct_hid_mode_to_string       (CtHidMode     mode);
