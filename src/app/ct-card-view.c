@@ -204,10 +204,15 @@ ct_card_view_set_card (CtCardView   *self,
       balance = ct_format_money (card->balance, minor_units, currency);
       gtk_label_set_label (self->balance_label, balance);
 
-      points = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " point",
-                                             "%" G_GINT64_FORMAT " points",
-                                             (gulong) MIN (card->points, G_MAXLONG)),
-                                (gint64) card->points);
+      {
+        /* The count is formatted first: G_GINT64_FORMAT cannot sit inside
+         * a translatable string. */
+        g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) card->points);
+
+        points = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s point", "%s points",
+                                               (gulong) MIN (card->points, G_MAXLONG)),
+                                  count);
+      }
       gtk_label_set_label (self->points_label, points);
     }
 

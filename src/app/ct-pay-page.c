@@ -104,12 +104,11 @@ update_summary (CtPayPage *self)
             {
               int64_t points = ct_points_for_payment (amount, merchant->minor_units,
                                                       merchant->points_per_unit);
+              g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) points);
               g_autofree char *msg =
-                g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                              "Earns %" G_GINT64_FORMAT " point",
-                                              "Earns %" G_GINT64_FORMAT " points",
+                g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Earns %s point", "Earns %s points",
                                               (gulong) MIN (points, G_MAXLONG)),
-                                 (gint64) points);
+                                 count);
 
               gtk_label_set_label (self->points_label, msg);
             }

@@ -16,7 +16,9 @@ main (int   argc,
   int status;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* CARDTILL_LOCALEDIR lets the build tree's translations (build/po) be
+   * used before installing, e.g. by build-aux/demo. */
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("CARDTILL_LOCALEDIR") ? g_getenv ("CARDTILL_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
