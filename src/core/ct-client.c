@@ -30,6 +30,8 @@ struct _CtClient
   guint              pending;
   guint              attention;
   gboolean           started;
+  gint64             last_recount;
+  gboolean           counts_dirty;
 
   GThread           *bg_thread;
   GMutex             bg_lock;
@@ -159,6 +161,29 @@ schedule (CtClient *self, int what, const CtCard *card)
 }
 
 static void
+recount (CtClient *self);
+
+/* Counting is a query per state; during a drain of thousands of entries
+ * the counts are refreshed at most every 200 ms (and by the background
+ * sync once a second), not once per entry. */
+static void
+recount_throttled (CtClient *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  gboolean due;
+
+  g_mutex_lock (&self->lock);
+  due = now - self->last_recount >= 200 * 1000;
+  if (due)
+    self->last_recount = now;
+  else
+    self->counts_dirty = TRUE;
+  g_mutex_unlock (&self->lock);
+  if (due)
+    recount (self);
+}
+
+static void
 recount (CtClient *self)
 {
   guint pending = ct_outbox_count (self->outbox, CT_OUTBOX_STATE_PENDING);
@@ -167,11 +192,25 @@ recount (CtClient *self)
 
   g_mutex_lock (&self->lock);
   changed = pending != self->pending || attention != self->attention;
+  self->counts_dirty = FALSE;
   self->pending = pending;
   self->attention = attention;
   g_mutex_unlock (&self->lock);
   if (changed)
     schedule (self, -1, NULL);
+}
+
+/* Brings the counts up to date if a throttled recount was skipped. */
+static void
+flush_counts (CtClient *self)
+{
+  gboolean dirty;
+
+  g_mutex_lock (&self->lock);
+  dirty = self->counts_dirty;
+  g_mutex_unlock (&self->lock);
+  if (dirty)
+    recount (self);
 }
 
 static void
@@ -194,7 +233,7 @@ on_sync_event (CtSyncEvent event, gconstpointer data, gpointer user_data)
         schedule (self, PROP_CONNECTION_STATE, NULL);
       break;
     case CT_SYNC_EVENT_OUTBOX_CHANGED:
-      recount (self);
+      recount_throttled (self);
       break;
     case CT_SYNC_EVENT_CARD:
       schedule (self, -2, data);
@@ -476,6 +515,7 @@ static gpointer
 background_sync (gpointer data)
 {
   CtClient *self = data;
+  gboolean dirty;
 
   g_mutex_lock (&self->bg_lock);
   while (!self->bg_stop)
@@ -491,6 +531,11 @@ background_sync (gpointer data)
       g_mutex_unlock (&self->bg_lock);
       /* Backoff decides what is due; errors are local (disk) and retried. */
       ct_sync_drain_once (self->sync, FALSE, NULL, NULL);
+      g_mutex_lock (&self->lock);
+      dirty = self->counts_dirty;
+      g_mutex_unlock (&self->lock);
+      if (dirty)
+        recount (self);
       g_mutex_lock (&self->bg_lock);
     }
   g_mutex_unlock (&self->bg_lock);
@@ -695,6 +740,7 @@ ct_client_request (CtClient             *self,
   g_return_val_if_fail (body != NULL && info != NULL, NULL);
   answer = ct_sync_submit (self->sync, method, path, idempotency_key, body, info, cancellable,
                            error);
+  flush_counts (self);
   if (answer != NULL && answer->queued)
     kick_background (self);
   return answer;
@@ -707,8 +753,12 @@ ct_client_sync (CtClient      *self,
                 GCancellable  *cancellable,
                 GError       **error)
 {
+  gboolean ok;
+
   g_return_val_if_fail (CT_IS_CLIENT (self), FALSE);
-  return ct_sync_drain (self->sync, wait_ms, out_settled, cancellable, error);
+  ok = ct_sync_drain (self->sync, wait_ms, out_settled, cancellable, error);
+  flush_counts (self);
+  return ok;
 }
 
 /* ---- typed calls -------------------------------------------------------- */

@@ -8,7 +8,10 @@ G_BEGIN_DECLS
 
 /* The till's durable outbox (DESIGN.md §5): every POST is committed here,
  * with its Idempotency-Key and exact body bytes, before it is sent, and
- * leaves only on a definitive answer. SQLite, WAL, synchronous=FULL. */
+ * leaves only on a definitive answer. SQLite in WAL mode: adding an entry
+ * and resolving one commit with synchronous=FULL; the bookkeeping in
+ * between (attempts, removal) with NORMAL, since losing it only replays an
+ * entry with its key. */
 
 typedef enum
 {
@@ -110,6 +113,12 @@ GPtrArray     *ct_outbox_list_due         (CtOutbox       *outbox,
                                            GError        **error);
 /* Pending entries for @card_no taken before entry @before_id. */
 guint          ct_outbox_count_before     (CtOutbox       *outbox,
+                                           const char     *card_no,
+                                           gint64          before_id,
+                                           GError        **error);
+/* Pending entries for @card_no taken before entry @before_id, in order
+ * (element-type CtOutboxEntry). */
+GPtrArray     *ct_outbox_list_card_before (CtOutbox       *outbox,
                                            const char     *card_no,
                                            gint64          before_id,
                                            GError        **error);

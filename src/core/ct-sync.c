@@ -570,6 +570,55 @@ expire_old (CtSync *self, GError **error)
   return TRUE;
 }
 
+typedef struct
+{
+  CtSync    *sync;
+  GPtrArray *work;        /* CtOutboxEntry, borrowed */
+  gint       next;
+  gint       settled;
+  gint       offline;
+  GMutex     error_lock;
+  GError    *error;
+} DrainRound;
+
+static gpointer
+drain_worker (gpointer data)
+{
+  DrainRound *round = data;
+
+  for (;;)
+    {
+      gint i = g_atomic_int_add (&round->next, 1);
+      CtOutboxEntry *e;
+      GError *local = NULL;
+      Attempt a;
+
+      if (i >= (gint) round->work->len || g_atomic_int_get (&round->offline))
+        break;
+      e = g_ptr_array_index (round->work, i);
+      attempt_send (round->sync, e, &a);
+      if (settle_background (round->sync, e, &a, &local))
+        g_atomic_int_inc (&round->settled);
+      if (local != NULL)
+        {
+          g_mutex_lock (&round->error_lock);
+          if (round->error == NULL)
+            round->error = local;
+          else
+            g_error_free (local);
+          g_mutex_unlock (&round->error_lock);
+        }
+      if (a.kind == ATTEMPT_NOT_SENT || a.kind == ATTEMPT_TLS)
+        g_atomic_int_set (&round->offline, 1);
+      attempt_clear (&a);
+    }
+  return NULL;
+}
+
+/* Cards are independent: their first entries go out over several
+ * connections at once (each worker takes its own pooled connection). */
+#define DRAIN_WORKERS 4
+
 gboolean
 ct_sync_drain_once (CtSync    *self,
                     gboolean   ignore_backoff,
@@ -593,6 +642,9 @@ ct_sync_drain_once (CtSync    *self,
   while (ok && progress && !offline)
     {
       g_autoptr(GPtrArray) due = NULL;
+      g_autoptr(GPtrArray) work = g_ptr_array_new ();
+      DrainRound round = { 0 };
+      guint n_threads;
 
       progress = FALSE;
       due = ct_outbox_list_due (self->outbox, ignore_backoff ? G_MAXINT64 : g_get_real_time (),
@@ -602,29 +654,42 @@ ct_sync_drain_once (CtSync    *self,
           ok = FALSE;
           break;
         }
-      for (guint i = 0; i < due->len && !offline; i++)
+      for (guint i = 0; i < due->len; i++)
         {
           CtOutboxEntry *e = g_ptr_array_index (due, i);
-          Attempt a;
 
           if (!entry_is_ours (self, e) || is_claimed (self, e->id)
               || g_hash_table_contains (tried, &e->id))
             continue;
           g_hash_table_add (tried, g_memdup2 (&e->id, sizeof e->id));
+          g_ptr_array_add (work, e);
+        }
+      if (work->len == 0)
+        break;
 
-          attempt_send (self, e, &a);
-          if (settle_background (self, e, &a, error))
-            {
-              settled++;
-              progress = TRUE;
-            }
-          else if (error != NULL && *error != NULL)
-            ok = FALSE;
-          if (a.kind == ATTEMPT_NOT_SENT || a.kind == ATTEMPT_TLS)
-            offline = TRUE;
-          attempt_clear (&a);
-          if (!ok)
-            break;
+      round.sync = self;
+      round.work = work;
+      g_mutex_init (&round.error_lock);
+      n_threads = MIN (DRAIN_WORKERS, work->len / 2);
+      if (n_threads <= 1)
+        drain_worker (&round);
+      else
+        {
+          GThread *threads[DRAIN_WORKERS];
+
+          for (guint t = 0; t < n_threads; t++)
+            threads[t] = g_thread_new ("ct-drain", drain_worker, &round);
+          for (guint t = 0; t < n_threads; t++)
+            g_thread_join (threads[t]);
+        }
+      g_mutex_clear (&round.error_lock);
+      settled += (guint) round.settled;
+      progress = round.settled > 0;
+      offline = round.offline != 0;
+      if (round.error != NULL)
+        {
+          g_propagate_error (error, round.error);
+          ok = FALSE;
         }
     }
   send_unlock (self);
@@ -869,7 +934,7 @@ clear_card_queue (CtSync *self, const CtOutboxEntry *e, gboolean *out_offline,
   if (e->card_no == NULL || ct_outbox_count_before (self->outbox, e->card_no, e->id, NULL) == 0)
     return TRUE;
 
-  pending = ct_outbox_list (self->outbox, CT_OUTBOX_STATE_PENDING, error);
+  pending = ct_outbox_list_card_before (self->outbox, e->card_no, e->id, error);
   if (pending == NULL)
     return FALSE;
   for (guint i = 0; i < pending->len; i++)
@@ -878,10 +943,6 @@ clear_card_queue (CtSync *self, const CtOutboxEntry *e, gboolean *out_offline,
       Attempt a;
       gboolean left;
 
-      if (p->id >= e->id)
-        break;
-      if (g_strcmp0 (p->card_no, e->card_no) != 0)
-        continue;
       if (is_claimed (self, p->id) || !entry_is_ours (self, p))
         {
           g_free (*out_reason);
@@ -1008,9 +1069,12 @@ ct_sync_submit (CtSync               *self,
               g_propagate_error (error, g_steal_pointer (&local));
               break;
             }
-          if (offline && !e->maybe_sent)
+          if (offline)
             {
-              answer = handle_offline (self, e, last_reason, error);
+              if (!e->maybe_sent)
+                answer = handle_offline (self, e, last_reason, error);
+              else
+                answer = answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, last_reason);
               send_unlock (self);
               break;
             }
@@ -1064,9 +1128,19 @@ ct_sync_submit (CtSync               *self,
                   answer = handle_offline (self, e, a.reason, error);
                   break;
                 }
+              /* An earlier attempt may have reached the service, which is
+               * now unreachable: waiting cannot settle it, the outbox will
+               * (same key) when the service is back. */
               ct_outbox_record_attempt (self->outbox, e->id, FALSE,
                                         next_attempt_time (self, e->attempts + 1, -1), 0,
                                         a.reason, NULL);
+              {
+                g_autofree char *reason = g_strdup_printf ("outcome pending in the outbox: the "
+                                                           "service became unreachable after the "
+                                                           "request may have reached it (%s)",
+                                                           a.reason);
+                answer = answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, reason);
+              }
               break;
             case ATTEMPT_RETRY:
             default:
