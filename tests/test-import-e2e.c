@@ -353,6 +353,39 @@ START_TEST (test_import_e2e_killed_midway_then_rerun_imports_each_balance_once)
 }
 END_TEST
 
+START_TEST (test_import_e2e_service_killed_midway_then_rerun_imports_each_balance_once)
+{
+  const guint n = 150000;
+  int64_t total;
+  g_autofree char *csv = write_rows ("big.csv", "SK", n, 0, &total, NULL);
+  g_autofree char *batch = file_sha256 (csv);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  const char *args[] = { "import", csv, "--manager", CT_TEST_SERVICE_MANAGER_ID,
+                         "--pin-file", f.pin_file, NULL };
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  int64_t before;
+  int status;
+
+  proc = spawn_cli (args, &error);
+  ck_assert_ptr_nonnull (proc);
+  while (batch_accepted (batch) == 0 && g_get_monotonic_time () < deadline)
+    g_usleep (5000);
+  /* The service dies mid-import: the till cannot settle the chunk in flight. */
+  ct_test_service_kill (f.svc);
+  ck_assert (g_subprocess_wait (proc, NULL, NULL));
+  status = g_subprocess_get_exit_status (proc);
+  ck_assert_msg (status == 3, "exit %d", status);
+
+  ck_assert_msg (ct_test_service_restart (f.svc, &error), "%s", error ? error->message : "");
+  before = batch_accepted (batch);
+  ck_assert_msg (before > 0 && before < n, "%" G_GINT64_FORMAT, before);
+  ck_assert_int_eq (run_cli (NULL, NULL, args), 0);
+  ck_assert_int_eq (batch_accepted (batch), n);
+  assert_ledger_balanced (total);
+}
+END_TEST
+
 START_TEST (test_import_e2e_card_from_another_batch_is_card_exists)
 {
   int64_t total_a;
@@ -595,6 +628,7 @@ import_e2e_suite (void)
   tcase_add_test (tc, test_import_e2e_cli_import_then_ledger_check);
   tcase_add_test (tc, test_import_e2e_rerun_on_complete_batch_changes_nothing);
   tcase_add_test (tc, test_import_e2e_killed_midway_then_rerun_imports_each_balance_once);
+  tcase_add_test (tc, test_import_e2e_service_killed_midway_then_rerun_imports_each_balance_once);
   tcase_add_test (tc, test_import_e2e_card_from_another_batch_is_card_exists);
   tcase_add_test (tc, test_import_e2e_dry_run_sends_nothing);
   tcase_add_test (tc, test_import_e2e_gb18030_names_arrive_intact);
