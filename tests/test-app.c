@@ -713,6 +713,11 @@ START_TEST (test_app_search_by_phone_finds_member)
   ck_assert_str_eq (ct_members_page_get_card (members)->card_no, card_no);
   save_png (till, NULL, "members-search");
 
+  /* Part of the name finds the member too. */
+  ct_members_page_search (members, "phone memb");
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert_uint_ge (ct_members_page_get_n_results (members), 1);
+
   /* Nobody has this phone. */
   ct_members_page_search (members, "10000000000");
   ck_assert (wait_until (members_idle, members, 15000));

@@ -334,7 +334,8 @@ history_row_new (CtMembersPage       *self,
                                                                                        : _("Void…"));
 
       gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-      g_object_set_data (G_OBJECT (button), "ct-transaction", (gpointer) tx);
+      g_object_set_data_full (G_OBJECT (button), "ct-transaction", ct_transaction_copy (tx),
+                              (GDestroyNotify) ct_transaction_free);
       g_signal_connect (button, "clicked", G_CALLBACK (refund_clicked_cb), self);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
     }

@@ -212,8 +212,11 @@ entry_row_new (CtSyncPage          *self,
 
       gtk_widget_set_valign (resend, GTK_ALIGN_CENTER);
       gtk_widget_set_valign (outcome, GTK_ALIGN_CENTER);
-      g_object_set_data (G_OBJECT (resend), "ct-entry", (gpointer) entry);
-      g_object_set_data (G_OBJECT (outcome), "ct-entry", (gpointer) entry);
+      /* Each button keeps its own copy: the lists are replaced on reload. */
+      g_object_set_data_full (G_OBJECT (resend), "ct-entry", ct_outbox_entry_copy (entry),
+                              (GDestroyNotify) ct_outbox_entry_free);
+      g_object_set_data_full (G_OBJECT (outcome), "ct-entry", ct_outbox_entry_copy (entry),
+                              (GDestroyNotify) ct_outbox_entry_free);
       g_signal_connect (resend, "clicked", G_CALLBACK (resend_clicked_cb), self);
       g_signal_connect (outcome, "clicked", G_CALLBACK (outcome_clicked_cb), self);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), resend);
