@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ct-test-service.h"
 
@@ -13,7 +14,8 @@
  * N tills (threads, each with its own keep-alive connection and its own
  * card) take 1-fen payments, with a top-up every 20th request, for a fixed
  * time. Prints payments/s, p50 and p99 latency, and the ledger check.
- * CT_BENCH_TILLS (32) and CT_BENCH_SECONDS (5) change the load. */
+ * CT_BENCH_TILLS (32) and CT_BENCH_SECONDS (5) change the load;
+ * CT_BENCH_THREADS sets the service's worker threads. */
 
 typedef struct
 {
@@ -80,6 +82,25 @@ till_main (gpointer data)
   return NULL;
 }
 
+/* CPU time (user + system) of a process in µs, from /proc. */
+static gint64
+process_cpu_us (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *after;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (after = strrchr (text, ')')) == NULL)
+    return -1;
+  fields = g_strsplit (after + 2, " ", -1);
+  if (g_strv_length (fields) < 13)
+    return -1;
+  /* utime and stime are fields 14 and 15 of the line, 12 and 13 after ')'. */
+  return (g_ascii_strtoll (fields[11], NULL, 10) + g_ascii_strtoll (fields[12], NULL, 10))
+         * G_USEC_PER_SEC / sysconf (_SC_CLK_TCK);
+}
+
 static int
 cmp_i64 (gconstpointer a,
          gconstpointer b)
@@ -101,14 +122,19 @@ main (int    argc,
   Till *tills;
   GThread **threads;
   guint payments = 0, topups = 0, failures = 0, connects = 0;
-  gint64 t0, t1;
+  gint64 t0, t1, cpu0, cpu1;
 
   if (g_getenv ("CT_BENCH_TILLS"))
     n_tills = (guint) CLAMP (atoi (g_getenv ("CT_BENCH_TILLS")), 1, 256);
   if (g_getenv ("CT_BENCH_SECONDS"))
     seconds = (guint) CLAMP (atoi (g_getenv ("CT_BENCH_SECONDS")), 1, 600);
 
-  svc = ct_test_service_start (TRUE, &error);
+  {
+    const char *n_threads = g_getenv ("CT_BENCH_THREADS");
+    const char *args[] = { "--threads", n_threads, NULL };
+
+    svc = ct_test_service_start_full (TRUE, n_threads ? args : NULL, &error);
+  }
   if (svc == NULL)
     {
       g_printerr ("bench-service: %s\n", error->message);
@@ -150,6 +176,7 @@ main (int    argc,
         }
     }
 
+  cpu0 = process_cpu_us (ct_test_service_get_pid (svc));
   t0 = g_get_monotonic_time ();
   for (guint i = 0; i < n_tills; i++)
     {
@@ -159,6 +186,7 @@ main (int    argc,
   for (guint i = 0; i < n_tills; i++)
     g_thread_join (threads[i]);
   t1 = g_get_monotonic_time ();
+  cpu1 = process_cpu_us (ct_test_service_get_pid (svc));
 
   for (guint i = 0; i < n_tills; i++)
     {
@@ -171,8 +199,8 @@ main (int    argc,
   g_array_sort (all, cmp_i64);
   check = ct_test_http (svc, "GET", "/v1/ledger/check", NULL, NULL, NULL);
 
-  printf ("tills: %u, seconds: %.1f, threads per service: default (one per processor)\n",
-          n_tills, (t1 - t0) / 1e6);
+  printf ("tills: %u, seconds: %.1f, service worker threads: %s\n",
+          n_tills, (t1 - t0) / 1e6, g_getenv ("CT_BENCH_THREADS") ? g_getenv ("CT_BENCH_THREADS") : "one per processor");
   printf ("payments: %u, top-ups: %u, failed: %u, connections opened: %u\n", payments, topups, failures, connects);
   printf ("payments/s: %.0f (all writes/s: %.0f)\n", payments / ((t1 - t0) / 1e6),
           (payments + topups) / ((t1 - t0) / 1e6));
@@ -180,6 +208,9 @@ main (int    argc,
     printf ("payment latency p50: %.2f ms, p99: %.2f ms\n",
             g_array_index (all, gint64, all->len / 2) / 1000.0,
             g_array_index (all, gint64, MIN (all->len - 1, all->len * 99 / 100)) / 1000.0);
+  if (cpu0 >= 0 && cpu1 >= 0 && payments + topups > 0)
+    printf ("service CPU: %.1f s over %.1f s, %.0f µs per write\n", (cpu1 - cpu0) / 1e6, (t1 - t0) / 1e6,
+            (double) (cpu1 - cpu0) / (payments + topups));
   printf ("ledger check: %s\n", check ? check->body : "(no answer)");
 
   for (guint i = 0; i < n_tills; i++)
