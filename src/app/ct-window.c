@@ -75,26 +75,101 @@ select_nav_row (CtWindow   *self,
   gtk_list_box_unselect_all (self->nav_list);
 }
 
-static void
-ensure_import_page (CtWindow  *self,
-                    GtkWidget *slot)
+static GtkWidget *
+make_scan_page (CtWindow *self)
 {
-  GtkWidget *page;
+  return ct_scan_page_new (self->session);
+}
 
-  if (gtk_widget_get_first_child (slot) != NULL)
-    return;
+static GtkWidget *
+make_topup_page (CtWindow *self)
+{
+  return ct_topup_page_new (self->session);
+}
 
+static GtkWidget *
+make_pay_page (CtWindow *self)
+{
+  return ct_pay_page_new (self->session);
+}
+
+static GtkWidget *
+make_members_page (CtWindow *self)
+{
+  return ct_members_page_new (self->session);
+}
+
+static GtkWidget *
+make_import_page (CtWindow *self)
+{
 #ifdef CT_HAVE_IMPORT_PAGE
-  page = ct_import_page_new (ct_session_get_client (self->session));
+  return ct_import_page_new (ct_session_get_client (self->session));
 #else
-  page = adw_status_page_new ();
+  GtkWidget *page = adw_status_page_new ();
+
   adw_status_page_set_icon_name (ADW_STATUS_PAGE (page), "document-open-symbolic");
   adw_status_page_set_title (ADW_STATUS_PAGE (page), _("Import Old Card Balances"));
   adw_status_page_set_description (ADW_STATUS_PAGE (page),
                                    _("This build has no import screen. Use “cardtill-cli import FILE” on this till."));
+  return page;
 #endif
+}
+
+static GtkWidget *
+make_sync_page (CtWindow *self)
+{
+  return ct_sync_page_new (self->session);
+}
+
+static GtkWidget *
+make_settings_page (CtWindow *self)
+{
+  return ct_settings_page_new (self->session);
+}
+
+static GtkWidget *
+make_receipt_page (CtWindow *self)
+{
+  return ct_receipt_page_new (self->session);
+}
+
+typedef GtkWidget *(*PageFactory) (CtWindow *self);
+
+/* The screens, in sidebar order. Each is made the first time it is shown
+ * (or asked for), so the window comes up with the scan screen alone. */
+static const struct
+{
+  const char  *name;
+  const char  *title;
+  PageFactory  factory;
+} screens[] = {
+  { "scan", N_("Scan card"), make_scan_page },
+  { "topup", N_("Top up"), make_topup_page },
+  { "pay", N_("Pay"), make_pay_page },
+  { "members", N_("Members"), make_members_page },
+  { "import", N_("Import"), make_import_page },
+  { "sync", N_("Sync"), make_sync_page },
+  { "settings", N_("Settings"), make_settings_page },
+  { "receipt", N_("Receipt"), make_receipt_page },
+};
+
+static GtkWidget *
+ensure_page (CtWindow  *self,
+             GtkWidget *slot)
+{
+  GtkWidget *page = gtk_widget_get_first_child (slot);
+  PageFactory factory;
+
+  if (page != NULL)
+    return page;
+
+  factory = g_object_get_data (G_OBJECT (slot), "ct-factory");
+  page = factory (self);
+  gtk_widget_set_hexpand (page, TRUE);
   gtk_widget_set_vexpand (page, TRUE);
   gtk_box_append (GTK_BOX (slot), page);
+
+  return page;
 }
 
 static void
@@ -107,8 +182,7 @@ stack_page_changed_cb (CtWindow *self)
   if (child == NULL)
     return;
 
-  if (g_strcmp0 (name, "import") == 0)
-    ensure_import_page (self, child);
+  ensure_page (self, child);
 
   page = gtk_stack_get_page (self->stack, child);
   adw_window_title_set_title (self->window_title, gtk_stack_page_get_title (page));
@@ -382,15 +456,6 @@ last_receipt_action (GtkWidget  *widget,
 }
 
 static void
-add_page (CtWindow   *self,
-          GtkWidget  *page,
-          const char *name,
-          const char *title)
-{
-  gtk_stack_add_titled (self->stack, page, name, title);
-}
-
-static void
 settings_changed_cb (CtWindow   *self,
                      const char *key)
 {
@@ -408,7 +473,6 @@ ct_window_constructed (GObject *object)
   CtWindow *self = CT_WINDOW (object);
   CtClient *client = ct_session_get_client (self->session);
   GSettings *settings = ct_session_get_settings (self->session);
-  GtkWidget *import_page;
 
   G_OBJECT_CLASS (ct_window_parent_class)->constructed (object);
 
@@ -418,19 +482,13 @@ ct_window_constructed (GObject *object)
       g_signal_connect_object (settings, "changed", G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
     }
 
-  add_page (self, ct_scan_page_new (self->session), "scan", _("Scan card"));
-  add_page (self, ct_topup_page_new (self->session), "topup", _("Top up"));
-  add_page (self, ct_pay_page_new (self->session), "pay", _("Pay"));
-  add_page (self, ct_members_page_new (self->session), "members", _("Members"));
+  for (guint i = 0; i < G_N_ELEMENTS (screens); i++)
+    {
+      GtkWidget *slot = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
 
-  /* The import screen is made the first time it is shown: most tills
-   * never import, and the window comes up faster without it. */
-  import_page = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  add_page (self, import_page, "import", _("Import"));
-
-  add_page (self, ct_sync_page_new (self->session), "sync", _("Sync"));
-  add_page (self, ct_settings_page_new (self->session), "settings", _("Settings"));
-  add_page (self, ct_receipt_page_new (self->session), "receipt", _("Receipt"));
+      g_object_set_data (G_OBJECT (slot), "ct-factory", screens[i].factory);
+      gtk_stack_add_titled (self->stack, slot, screens[i].name, _(screens[i].title));
+    }
 
   g_signal_connect_object (client, "notify::connection-state", G_CALLBACK (update_header), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (client, "notify::pending-count", G_CALLBACK (update_header), self, G_CONNECT_SWAPPED);
@@ -644,9 +702,15 @@ GtkWidget *
 ct_window_get_page_widget (CtWindow   *self,
                            const char *name)
 {
+  GtkWidget *slot;
+
   g_return_val_if_fail (CT_IS_WINDOW (self), NULL);
 
-  return gtk_stack_get_child_by_name (self->stack, name);
+  slot = gtk_stack_get_child_by_name (self->stack, name);
+  if (slot == NULL)
+    return NULL;
+
+  return ensure_page (self, slot);
 }
 
 void
