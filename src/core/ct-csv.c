@@ -5,6 +5,7 @@
 #include "ct-csv.h"
 
 #include <errno.h>
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 /* A streaming RFC 4180 reader. The file is read in fixed blocks and only the
@@ -94,6 +95,14 @@ ct_csv_encoding_from_string (const char    *text,
   else
     return FALSE;
   return TRUE;
+}
+
+/* Line numbers go into translatable messages as text: a format macro
+ * cannot be part of a message id. */
+static char *
+line_text (guint64 line)
+{
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, line);
 }
 
 static guint
@@ -206,8 +215,8 @@ gb18030_validate_file (GFile         *file,
   cd = g_iconv_open ("UTF-8", "GB18030");
   if (cd == (GIConv) -1)
     {
-      g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_ENCODING,
-                   "This system cannot convert GB18030 text");
+      g_set_error_literal (error, CT_CSV_ERROR, CT_CSV_ERROR_ENCODING,
+                           _("This system cannot convert GB18030 text"));
       return FALSE;
     }
 
@@ -316,8 +325,8 @@ ct_csv_sniff_file (GFile         *file,
       if (first && n >= 2
           && ((block[0] == 0xFF && block[1] == 0xFE) || (block[0] == 0xFE && block[1] == 0xFF)))
         {
-          g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_ENCODING,
-                       "The file is UTF-16 text; save it as CSV in UTF-8 (or GB18030) and try again");
+          g_set_error_literal (error, CT_CSV_ERROR, CT_CSV_ERROR_ENCODING,
+                               _("The file is UTF-16 text; save it as CSV in UTF-8 (or GB18030) and try again"));
           return FALSE;
         }
       if (first && n >= 3 && block[0] == 0xEF && block[1] == 0xBB && block[2] == 0xBF)
@@ -327,10 +336,12 @@ ct_csv_sniff_file (GFile         *file,
       nul = memchr (block, 0, n);
       if (nul != NULL)
         {
+          g_autofree char *where = NULL;
+
           line += count_lines ((const char *) block, nul - block, &prev_cr);
+          where = line_text (line);
           g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_BINARY,
-                       "Line %" G_GUINT64_FORMAT " holds a NUL byte: this is a binary file, not CSV text",
-                       line);
+                       _("Line %s holds a NUL byte: this is a binary file, not CSV text"), where);
           return FALSE;
         }
 
@@ -365,9 +376,10 @@ ct_csv_sniff_file (GFile         *file,
 
   if (forced == CT_CSV_ENCODING_UTF8)
     {
+      g_autofree char *where = line_text (utf8_bad_line);
+
       g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_ENCODING,
-                   "Line %" G_GUINT64_FORMAT " is not valid UTF-8 text; is the file GB18030 (GBK)?",
-                   utf8_bad_line);
+                   _("Line %s is not valid UTF-8 text; is the file GB18030 (GBK)?"), where);
       return FALSE;
     }
 
@@ -379,15 +391,16 @@ ct_csv_sniff_file (GFile         *file,
       return FALSE;
     if (bad_line != 0)
       {
+        g_autofree char *where = line_text (forced == CT_CSV_ENCODING_GB18030
+                                            ? bad_line : MAX (bad_line, utf8_bad_line));
+
         if (forced == CT_CSV_ENCODING_GB18030)
           g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_ENCODING,
-                       "Line %" G_GUINT64_FORMAT " is not valid GB18030 text (byte 0x%02X)",
-                       bad_line, bad_byte);
+                       _("Line %s is not valid GB18030 text (byte 0x%02X)"), where, bad_byte);
         else
           g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_ENCODING,
-                       "The file is neither UTF-8 nor GB18030 text (line %" G_GUINT64_FORMAT
-                       " is not valid in either); save it as CSV in UTF-8",
-                       MAX (bad_line, utf8_bad_line));
+                       _("The file is neither UTF-8 nor GB18030 text (line %s is not valid in "
+                         "either); save it as CSV in UTF-8"), where);
         return FALSE;
       }
   }
@@ -506,8 +519,8 @@ reader_fill (CtCsvReader   *self,
 
           if (self->iconv == (GIConv) -1)
             {
-              g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_ENCODING,
-                           "This system cannot convert GB18030 text");
+              g_set_error_literal (error, CT_CSV_ERROR, CT_CSV_ERROR_ENCODING,
+                                   _("This system cannot convert GB18030 text"));
               return FALSE;
             }
 
@@ -538,9 +551,12 @@ reader_fill (CtCsvReader   *self,
                 }
               if (errno == EINVAL && !self->eof)
                 break;
-              g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_ENCODING,
-                           "Line %" G_GUINT64_FORMAT " (or just after) is not valid GB18030 text",
-                           self->line);
+              {
+                g_autofree char *where = line_text (self->line);
+
+                g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_ENCODING,
+                             _("Line %s (or just after) is not valid GB18030 text"), where);
+              }
               return FALSE;
             }
           self->raw_len = inleft;
@@ -697,7 +713,7 @@ ct_csv_reader_next (CtCsvReader   *self,
             }
           else
             {
-              self->problem = "text follows a closing quote inside a field";
+              self->problem = N_("text follows a closing quote inside a field");
               g_string_append_c (self->record, c);
               state = STATE_UNQUOTED;
             }
@@ -710,11 +726,16 @@ ct_csv_reader_next (CtCsvReader   *self,
 
       if (self->record->len > self->max_record)
         {
-          g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_RECORD_TOO_LONG,
-                       state == STATE_QUOTED
-                         ? "Line %" G_GUINT64_FORMAT ": a quoted field opens here and runs on for more than %" G_GSIZE_FORMAT " bytes; is a closing quote missing?"
-                         : "Line %" G_GUINT64_FORMAT ": the row is longer than %" G_GSIZE_FORMAT " bytes",
-                       self->record_line, self->max_record);
+          g_autofree char *where = line_text (self->record_line);
+          g_autofree char *limit = g_strdup_printf ("%" G_GSIZE_FORMAT, self->max_record);
+
+          if (state == STATE_QUOTED)
+            g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_RECORD_TOO_LONG,
+                         _("Line %s: a quoted field opens here and runs on for more than %s bytes; "
+                           "is a closing quote missing?"), where, limit);
+          else
+            g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_RECORD_TOO_LONG,
+                         _("Line %s: the row is longer than %s bytes"), where, limit);
           return FALSE;
         }
     }
@@ -724,9 +745,10 @@ ct_csv_reader_next (CtCsvReader   *self,
     return FALSE;
   if (state == STATE_QUOTED)
     {
+      g_autofree char *where = line_text (self->record_line);
+
       g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_UNCLOSED_QUOTE,
-                   "Line %" G_GUINT64_FORMAT ": a quoted field opens here and is never closed",
-                   self->record_line);
+                   _("Line %s: a quoted field opens here and is never closed"), where);
       return FALSE;
     }
   end_field (self, &field_start);
@@ -738,7 +760,7 @@ record_done:
       gsize len = g_array_index (self->lengths, gsize, i);
 
       if (!g_utf8_validate_len (f, len, NULL))
-        self->problem = "the row is not valid text in the file's encoding";
+        self->problem = N_("the row is not valid text in the file's encoding");
     }
   return TRUE;
 }
@@ -791,6 +813,8 @@ ct_csv_reader_is_blank (CtCsvReader *self)
   return TRUE;
 }
 
+/* What is wrong with the current record, or NULL: an untranslated message
+ * (mark it with _() where it is shown). */
 const char *
 ct_csv_reader_get_problem (CtCsvReader *self)
 {

@@ -4,11 +4,16 @@
 
 #include "ct-legacy-import.h"
 
+#include <glib/gi18n-lib.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ct-card-number.h"
 #include "ct-money.h"
+
+/* Reasons and errors are translated (a manager reads them in the preview,
+ * the report and the dry run); the dry run's own words ("line N:",
+ * "accepted N") are not, so scripts can read them. */
 
 /* The file is read three times, each time as a stream: once for its bytes
  * (SHA-256 and encoding), once for the card numbers (a number on two lines
@@ -149,7 +154,7 @@ static char *
 describe_column (CtLegacyImport *self,
                  guint           column)
 {
-  return g_strdup_printf ("column %u (“%s”)", column + 1,
+  return g_strdup_printf (_("column %u (“%s”)"), column + 1,
                           (const char *) g_ptr_array_index (self->columns, column));
 }
 
@@ -180,7 +185,7 @@ resolve_mapping (CtLegacyImport        *self,
       if (eq == NULL || eq == options->maps[m])
         {
           g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
-                       "“%s” is not a mapping; write COLUMN=FIELD, for example 余额=balance",
+                       _("“%s” is not a mapping; write COLUMN=FIELD, for example 余额=balance"),
                        options->maps[m]);
           return FALSE;
         }
@@ -190,7 +195,7 @@ resolve_mapping (CtLegacyImport        *self,
       if (!ignore && !ct_import_field_from_string (field, &f))
         {
           g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
-                       "“%s” is not a field; use card_no, name, phone, balance, points, level or ignore",
+                       _("“%s” is not a field; use card_no, name, phone, balance, points, level or ignore"),
                        field);
           return FALSE;
         }
@@ -212,13 +217,13 @@ resolve_mapping (CtLegacyImport        *self,
       if (found < 0)
         {
           g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
-                       "The header has no column named “%s”", column);
+                       _("The header has no column named “%s”"), column);
           return FALSE;
         }
       if (explicit[found])
         {
           g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
-                       "Column “%s” is mapped twice", column);
+                       _("Column “%s” is mapped twice"), column);
           return FALSE;
         }
       explicit[found] = TRUE;
@@ -230,7 +235,7 @@ resolve_mapping (CtLegacyImport        *self,
           g_autofree char *b = describe_column (self, found);
 
           g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
-                       "Both %s and %s are mapped to %s", a, b, field_names[f]);
+                       _("Both %s and %s are mapped to %s"), a, b, field_names[f]);
           return FALSE;
         }
       mapped[f] = found;
@@ -251,8 +256,8 @@ resolve_mapping (CtLegacyImport        *self,
           g_autofree char *b = describe_column (self, c);
 
           g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
-                       "Both %s and %s look like %s; choose one with --map COLUMN=%s "
-                       "and COLUMN=ignore", a, b, field_names[f], field_names[f]);
+                       _("Both %s and %s look like %s; choose one with --map COLUMN=%s "
+                         "and COLUMN=ignore"), a, b, field_names[f], field_names[f]);
           return FALSE;
         }
       mapped[f] = c;
@@ -261,16 +266,16 @@ resolve_mapping (CtLegacyImport        *self,
 
   if (mapped[CT_IMPORT_FIELD_CARD_NO] < 0)
     {
-      g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
-                   "The file has no card number column (card_no or 卡号); name it with "
-                   "--map COLUMN=card_no");
+      g_set_error_literal (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
+                           _("The file has no card number column (card_no or 卡号); name it with "
+                             "--map COLUMN=card_no"));
       return FALSE;
     }
   if (mapped[CT_IMPORT_FIELD_BALANCE] < 0)
     {
-      g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
-                   "The file has no balance column (balance or 余额); name it with "
-                   "--map COLUMN=balance");
+      g_set_error_literal (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_MAPPING,
+                           _("The file has no balance column (balance or 余额); name it with "
+                             "--map COLUMN=balance"));
       return FALSE;
     }
 
@@ -305,7 +310,7 @@ open_reader (CtLegacyImport  *self,
               return NULL;
             }
           g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_EMPTY,
-                       "The file is empty: it has no header row");
+                       _("The file is empty: it has no header row"));
           return NULL;
         }
       if (!ct_csv_reader_is_blank (reader))
@@ -316,9 +321,11 @@ open_reader (CtLegacyImport  *self,
     {
       if (ct_csv_reader_get_problem (reader) != NULL)
         {
+          g_autofree char *line = g_strdup_printf ("%" G_GUINT64_FORMAT, ct_csv_reader_get_line (reader));
+
           g_set_error (error, CT_LEGACY_IMPORT_ERROR, CT_LEGACY_IMPORT_ERROR_HEADER,
-                       "Line %" G_GUINT64_FORMAT ": the header row is malformed: %s",
-                       ct_csv_reader_get_line (reader), ct_csv_reader_get_problem (reader));
+                       _("Line %s: the header row is malformed: %s"), line,
+                       _(ct_csv_reader_get_problem (reader)));
           return NULL;
         }
       for (guint i = 0; i < ct_csv_reader_get_n_fields (reader); i++)
@@ -708,18 +715,17 @@ parse_points (const char *text,
 static gboolean
 check_text (CtLegacyImport *self,
             CtImportItem   *item,
-            const char     *what,
+            const char     *line_break_reason,
+            const char     *too_long_reason,
             char          **inout_text,
             guint           max)
 {
   char *text = *inout_text;
 
   if (strpbrk (text, "\r\n") != NULL)
-    return take_reason (self, item, "invalid_text",
-                        g_strdup_printf ("the %s holds a line break", what));
+    return take_reason (self, item, "invalid_text", g_strdup (line_break_reason));
   if (g_utf8_strlen (text, -1) > (glong) max)
-    return take_reason (self, item, "invalid_text",
-                        g_strdup_printf ("the %s is longer than %u characters", what, max));
+    return take_reason (self, item, "invalid_text", g_strdup_printf (too_long_reason, max));
   if (*text == '\0')
     {
       g_clear_pointer (inout_text, g_free);
@@ -760,22 +766,22 @@ validate_row (CtLegacyImport *self,
 
   if (ct_csv_reader_get_problem (reader) != NULL)
     return take_reason (self, item, "malformed_row",
-                        g_strdup_printf ("the row is malformed: %s",
-                                         ct_csv_reader_get_problem (reader)));
+                        g_strdup_printf (_("the row is malformed: %s"),
+                                         _(ct_csv_reader_get_problem (reader))));
 
   if (n_fields < n_columns)
     return take_reason (self, item, "malformed_row",
-                        g_strdup_printf ("the row has %u fields but the header has %u",
+                        g_strdup_printf (_("the row has %u fields but the header has %u"),
                                          n_fields, n_columns));
   for (guint i = n_columns; i < n_fields; i++)
     if (ct_csv_reader_get_field_length (reader, i) != 0)
       return take_reason (self, item, "malformed_row",
-                          g_strdup_printf ("the row has %u fields but the header has %u",
+                          g_strdup_printf (_("the row has %u fields but the header has %u"),
                                            n_fields, n_columns));
 
   /* Card number. */
   if (*card_cell == '\0')
-    return take_reason (self, item, "invalid_card_no", g_strdup ("the card number is empty"));
+    return take_reason (self, item, "invalid_card_no", g_strdup (_("the card number is empty")));
   {
     char *number = ct_card_number_normalize (card_cell, self->issuer_prefix, &kind, &local_error);
 
@@ -798,8 +804,8 @@ validate_row (CtLegacyImport *self,
       self->card_no = g_strdup (card_cell);
       item->card_no = self->card_no;
       return take_reason (self, item, "card_in_issued_range",
-                          g_strdup_printf ("card number “%s” lies in the range this system issues "
-                                           "(numbers starting %s); give the member a new card",
+                          g_strdup_printf (_("card number “%s” lies in the range this system issues "
+                                             "(numbers starting %s); give the member a new card"),
                                            card_cell, self->issuer_prefix));
     }
 
@@ -810,31 +816,34 @@ validate_row (CtLegacyImport *self,
       DupInfo *info = &g_array_index (self->dup_info, DupInfo, GPOINTER_TO_UINT (dup) - 1);
 
       if (info->count > 1)
-        return take_reason (self, item, "duplicate_card_no",
-                            g_strdup_printf ("card number “%s” is on %u lines of the file "
-                                             "(first on line %" G_GUINT64_FORMAT "); none of "
-                                             "them is imported", self->card_no, info->count,
-                                             info->first_line));
+        {
+          g_autofree char *first = g_strdup_printf ("%" G_GUINT64_FORMAT, info->first_line);
+
+          return take_reason (self, item, "duplicate_card_no",
+                              g_strdup_printf (_("card number “%s” is on %u lines of the file "
+                                                 "(first on line %s); none of them is imported"),
+                                               self->card_no, info->count, first));
+        }
     }
 
   /* Balance, in major units. */
   balance_cell = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_BALANCE]);
   if (*balance_cell == '\0')
-    return take_reason (self, item, "invalid_amount", g_strdup ("the balance is empty"));
+    return take_reason (self, item, "invalid_amount", g_strdup (_("the balance is empty")));
   if (balance_cell[0] == '-' || g_str_has_prefix (balance_cell, "－")
       || g_str_has_prefix (balance_cell, "−"))
     return take_reason (self, item, "invalid_amount",
-                        g_strdup_printf ("the balance “%s” is negative", balance_cell));
+                        g_strdup_printf (_("the balance “%s” is negative"), balance_cell));
   if (!ct_money_parse (balance_cell, self->minor_units, CT_MONEY_PARSE_DEFAULT,
                        &item->balance, &local_error))
     return take_reason (self, item, "invalid_amount",
-                        g_strdup_printf ("balance: %s", local_error->message));
+                        g_strdup_printf (_("balance: %s"), local_error->message));
 
   /* Points. */
   points_cell = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_POINTS]);
   if (!parse_points (points_cell, &item->points))
     return take_reason (self, item, "invalid_points",
-                        g_strdup_printf ("points “%s” is not a whole number of 0 or more",
+                        g_strdup_printf (_("points “%s” is not a whole number of 0 or more"),
                                          points_cell));
 
   /* Phone. */
@@ -844,27 +853,29 @@ validate_row (CtLegacyImport *self,
       self->phone = normalize_phone (phone_cell);
       if (self->phone == NULL)
         return take_reason (self, item, "invalid_phone",
-                            g_strdup_printf ("phone “%s” is not a phone number (5 to 15 digits, "
-                                             "an optional leading +)", phone_cell));
+                            g_strdup_printf (_("phone “%s” is not a phone number (5 to 15 digits, "
+                                               "an optional leading +)"), phone_cell));
     }
 
   /* Free text. */
   self->name = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_NAME]);
-  if (!check_text (self, item, "name", &self->name, CT_IMPORT_NAME_MAX))
+  if (!check_text (self, item, _("the name holds a line break"),
+                   _("the name is longer than %u characters"), &self->name, CT_IMPORT_NAME_MAX))
     return FALSE;
   self->level = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_LEVEL]);
-  if (!check_text (self, item, "level", &self->level, CT_IMPORT_LEVEL_MAX))
+  if (!check_text (self, item, _("the level holds a line break"),
+                   _("the level is longer than %u characters"), &self->level, CT_IMPORT_LEVEL_MAX))
     return FALSE;
 
   if (!ct_money_add (self->totals.total_balance, item->balance, &total, NULL)
       || total > CT_MONEY_MAX)
     return take_reason (self, item, "invalid_amount",
-                        g_strdup ("the file's total balance would exceed the largest amount "
-                                  "the system holds; split the file"));
+                        g_strdup (_("the file's total balance would exceed the largest amount "
+                                    "the system holds; split the file")));
   if (self->totals.total_points + item->points > CT_MONEY_MAX)
     return take_reason (self, item, "invalid_points",
-                        g_strdup ("the file's total points would exceed the largest number "
-                                  "the system holds; split the file"));
+                        g_strdup (_("the file's total points would exceed the largest number "
+                                    "the system holds; split the file")));
 
   item->accepted = TRUE;
   item->name = self->name;
