@@ -751,6 +751,7 @@ ct_service_start (CtService  *svc,
                                     MHD_OPTION_NOTIFY_COMPLETED, completed_cb, svc,
                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120,
                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 4000,
+                                    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 16384,
                                     MHD_OPTION_END);
   else
     svc->daemon = MHD_start_daemon (flags, 0, NULL, NULL, access_cb, svc,
@@ -759,6 +760,7 @@ ct_service_start (CtService  *svc,
                                     MHD_OPTION_NOTIFY_COMPLETED, completed_cb, svc,
                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120,
                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 4000,
+                                    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 16384,
                                     MHD_OPTION_HTTPS_MEM_KEY, svc->key_pem,
                                     MHD_OPTION_HTTPS_MEM_CERT, svc->cert_pem,
                                     MHD_OPTION_END);
