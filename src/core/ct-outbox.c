@@ -539,6 +539,22 @@ ct_outbox_list_card_before (CtOutbox *self, const char *card_no, gint64 before_i
                         card_no, error, 1, before_id);
 }
 
+CtOutboxEntry *
+ct_outbox_first_pending (CtOutbox *self, const char *card_no, GError **error)
+{
+  g_autoptr(GPtrArray) list = NULL;
+
+  g_return_val_if_fail (self != NULL && card_no != NULL, NULL);
+
+  list = query_entries (self,
+                        "SELECT " ENTRY_COLUMNS " FROM outbox WHERE state = 'pending'"
+                        " AND card_no = ? ORDER BY id LIMIT 1",
+                        card_no, error, 0);
+  if (list == NULL || list->len == 0)
+    return NULL;
+  return ct_outbox_entry_copy (g_ptr_array_index (list, 0));
+}
+
 static gboolean
 query_int64 (CtOutbox *self, const char *sql, const char *text_param, int n_ints,
              gint64 a, gint64 *out, GError **error)

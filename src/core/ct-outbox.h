@@ -122,6 +122,10 @@ GPtrArray     *ct_outbox_list_card_before (CtOutbox       *outbox,
                                            const char     *card_no,
                                            gint64          before_id,
                                            GError        **error);
+/* The oldest pending entry of @card_no, or NULL (no error) when none. */
+CtOutboxEntry *ct_outbox_first_pending    (CtOutbox       *outbox,
+                                           const char     *card_no,
+                                           GError        **error);
 /* Sum of this till's pending payments on @card_no (minor units). */
 gboolean       ct_outbox_pending_payments (CtOutbox       *outbox,
                                            const char     *card_no,

@@ -572,14 +572,31 @@ expire_old (CtSync *self, GError **error)
 
 typedef struct
 {
-  CtSync    *sync;
-  GPtrArray *work;        /* CtOutboxEntry, borrowed */
-  gint       next;
-  gint       settled;
-  gint       offline;
-  GMutex     error_lock;
-  GError    *error;
+  CtSync     *sync;
+  GPtrArray  *work;        /* CtOutboxEntry, borrowed: one per card (or card-less) */
+  GHashTable *tried;       /* entry ids sent in this drain, under tried_lock */
+  GMutex      tried_lock;
+  gboolean    ignore_backoff;
+  gint        next;
+  gint        settled;
+  gint        offline;
+  GMutex      error_lock;
+  GError     *error;
 } DrainRound;
+
+/* Marks @id as tried in this drain; FALSE if it was already. */
+static gboolean
+round_try (DrainRound *round, gint64 id)
+{
+  gboolean fresh;
+
+  g_mutex_lock (&round->tried_lock);
+  fresh = !g_hash_table_contains (round->tried, &id);
+  if (fresh)
+    g_hash_table_add (round->tried, g_memdup2 (&id, sizeof id));
+  g_mutex_unlock (&round->tried_lock);
+  return fresh;
+}
 
 static gpointer
 drain_worker (gpointer data)
@@ -589,35 +606,60 @@ drain_worker (gpointer data)
   for (;;)
     {
       gint i = g_atomic_int_add (&round->next, 1);
+      g_autoptr(CtOutboxEntry) owned = NULL;
       CtOutboxEntry *e;
-      GError *local = NULL;
-      Attempt a;
 
       if (i >= (gint) round->work->len || g_atomic_int_get (&round->offline))
         break;
       e = g_ptr_array_index (round->work, i);
-      attempt_send (round->sync, e, &a);
-      if (settle_background (round->sync, e, &a, &local))
-        g_atomic_int_inc (&round->settled);
-      if (local != NULL)
+
+      /* A worker keeps to its card: once an entry settles, the card's next
+       * one goes on the same connection, in order. */
+      while (e != NULL && !g_atomic_int_get (&round->offline))
         {
-          g_mutex_lock (&round->error_lock);
-          if (round->error == NULL)
-            round->error = local;
-          else
-            g_error_free (local);
-          g_mutex_unlock (&round->error_lock);
+          GError *local = NULL;
+          gboolean left;
+          Attempt a;
+
+          attempt_send (round->sync, e, &a);
+          left = settle_background (round->sync, e, &a, &local);
+          if (left)
+            g_atomic_int_inc (&round->settled);
+          if (local != NULL)
+            {
+              g_mutex_lock (&round->error_lock);
+              if (round->error == NULL)
+                round->error = local;
+              else
+                g_error_free (local);
+              g_mutex_unlock (&round->error_lock);
+            }
+          if (a.kind == ATTEMPT_NOT_SENT || a.kind == ATTEMPT_TLS)
+            g_atomic_int_set (&round->offline, 1);
+          attempt_clear (&a);
+
+          if (!left || e->card_no == NULL || local != NULL)
+            break;
+          {
+            g_autofree char *card = g_strdup (e->card_no);
+
+            g_clear_pointer (&owned, ct_outbox_entry_free);
+            owned = ct_outbox_first_pending (round->sync->outbox, card, NULL);
+          }
+          e = owned;
+          if (e != NULL
+              && (!entry_is_ours (round->sync, e) || is_claimed (round->sync, e->id)
+                  || (!round->ignore_backoff && e->next_attempt_at > g_get_real_time ())
+                  || !round_try (round, e->id)))
+            e = NULL;
         }
-      if (a.kind == ATTEMPT_NOT_SENT || a.kind == ATTEMPT_TLS)
-        g_atomic_int_set (&round->offline, 1);
-      attempt_clear (&a);
     }
   return NULL;
 }
 
 /* Cards are independent: their first entries go out over several
  * connections at once (each worker takes its own pooled connection). */
-#define DRAIN_WORKERS 4
+#define DRAIN_WORKERS 8
 
 gboolean
 ct_sync_drain_once (CtSync    *self,
@@ -654,23 +696,28 @@ ct_sync_drain_once (CtSync    *self,
           ok = FALSE;
           break;
         }
+      round.sync = self;
+      round.work = work;
+      round.tried = tried;
+      round.ignore_backoff = ignore_backoff;
+      g_mutex_init (&round.error_lock);
+      g_mutex_init (&round.tried_lock);
       for (guint i = 0; i < due->len; i++)
         {
           CtOutboxEntry *e = g_ptr_array_index (due, i);
 
-          if (!entry_is_ours (self, e) || is_claimed (self, e->id)
-              || g_hash_table_contains (tried, &e->id))
+          if (!entry_is_ours (self, e) || is_claimed (self, e->id) || !round_try (&round, e->id))
             continue;
-          g_hash_table_add (tried, g_memdup2 (&e->id, sizeof e->id));
           g_ptr_array_add (work, e);
         }
       if (work->len == 0)
-        break;
+        {
+          g_mutex_clear (&round.error_lock);
+          g_mutex_clear (&round.tried_lock);
+          break;
+        }
 
-      round.sync = self;
-      round.work = work;
-      g_mutex_init (&round.error_lock);
-      n_threads = MIN (DRAIN_WORKERS, work->len / 2);
+      n_threads = MIN (DRAIN_WORKERS, work->len);
       if (n_threads <= 1)
         drain_worker (&round);
       else
@@ -683,6 +730,7 @@ ct_sync_drain_once (CtSync    *self,
             g_thread_join (threads[t]);
         }
       g_mutex_clear (&round.error_lock);
+      g_mutex_clear (&round.tried_lock);
       settled += (guint) round.settled;
       progress = round.settled > 0;
       offline = round.offline != 0;
