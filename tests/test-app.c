@@ -24,6 +24,11 @@
 #include "ct-topup-page.h"
 #include "ct-window.h"
 
+#ifdef CT_HAVE_XTEST
+# include <gdk/x11/gdkx.h>
+# include <X11/extensions/XTest.h>
+#endif
+
 /* UI tests: the real window, driven through its actions and widgets,
  * against a real cardtill-service over HTTPS on 127.0.0.1. Each test
  * asserts what the screen shows and saves a PNG into the build dir. */
@@ -1012,6 +1017,91 @@ START_TEST (test_app_refused_queued_topup_needs_attention)
 }
 END_TEST
 
+
+#ifdef CT_HAVE_XTEST
+/* Real key events through the X server (XTest), so the time stamps are
+ * the server's: a burst as fast as a scanner types is a scan, a person's
+ * typing reaches the entry. Tolerant: a loaded machine may stretch the
+ * gaps of the burst, so the burst is sent in one go. */
+
+static void
+xtest_type (Display    *dpy,
+            const char *text,
+            guint       gap_ms)
+{
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      char name[2] = { *p, '\0' };
+      KeyCode code = XKeysymToKeycode (dpy, XStringToKeysym (name));
+
+      XTestFakeKeyEvent (dpy, code, True, CurrentTime);
+      XTestFakeKeyEvent (dpy, code, False, CurrentTime);
+      if (gap_ms > 0)
+        {
+          XFlush (dpy);
+          ct_screenshot_settle (gap_ms);
+        }
+    }
+  XFlush (dpy);
+}
+
+static void
+xtest_key (Display *dpy,
+           KeySym   sym)
+{
+  KeyCode code = XKeysymToKeycode (dpy, sym);
+
+  XTestFakeKeyEvent (dpy, code, True, CurrentTime);
+  XTestFakeKeyEvent (dpy, code, False, CurrentTime);
+  XFlush (dpy);
+}
+
+START_TEST (test_app_real_typing_burst_is_a_scan_slow_typing_is_text)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Typing Member", phone, "p100");
+  GdkDisplay *display = gtk_widget_get_display (GTK_WIDGET (till->window));
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (till->window));
+  Display *dpy;
+  GtkWidget *focus;
+
+  if (!GDK_IS_X11_DISPLAY (display))
+    {
+      g_message ("Not on X11: no real typing test");
+      till_free (till);
+      return;
+    }
+
+  dpy = gdk_x11_display_get_xdisplay (display);
+  XSetInputFocus (dpy, gdk_x11_surface_get_xid (surface), RevertToParent, CurrentTime);
+  XFlush (dpy);
+  ct_window_show_page (till->window, "members");
+  ct_screenshot_settle (300);
+  focus = gtk_root_get_focus (GTK_ROOT (till->window));
+  ck_assert (GTK_IS_EDITABLE (focus));
+
+  /* A person types "12" with pauses: it lands in the search entry. */
+  xtest_type (dpy, "12", 150);
+  ct_screenshot_settle (200);
+  ck_assert_str_eq (gtk_editable_get_text (GTK_EDITABLE (focus)), "12");
+  gtk_editable_set_text (GTK_EDITABLE (focus), "");
+
+  /* A scanner's burst, ended by Enter: the card comes up, the entry
+   * stays empty. */
+  xtest_type (dpy, card_no, 0);
+  xtest_key (dpy, XK_Return);
+  ck_assert_msg (wait_until (card_fresh, till, 15000), "the burst was not taken as a scan");
+  ck_assert_str_eq (ct_window_get_page (till->window), "scan");
+  ck_assert_str_eq (gtk_editable_get_text (GTK_EDITABLE (focus)), "");
+  ck_assert_str_eq (ct_session_get_card (till->session)->card_no, card_no);
+  save_png (till, NULL, "scan-real-typing");
+
+  till_free (till);
+}
+END_TEST
+#endif
+
 /* Wording */
 
 START_TEST (test_app_errors_are_cashier_words_not_codes)
@@ -1115,6 +1205,9 @@ app_suite (void)
   tcase_add_test (tc, test_app_offline_topup_is_queued_pending_sync);
   tcase_add_test (tc, test_app_refund_payment_from_history);
   tcase_add_test (tc, test_app_refused_queued_topup_needs_attention);
+#ifdef CT_HAVE_XTEST
+  tcase_add_test (tc, test_app_real_typing_burst_is_a_scan_slow_typing_is_text);
+#endif
   suite_add_tcase (s, tc);
 
   return s;
