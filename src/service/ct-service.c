@@ -107,6 +107,7 @@ call_free (CtCall *call)
   if (call->data_free)
     call->data_free (call->data);
   ct_reply_free (call->reply);
+  ct_reply_free (call->parse_reply);
   g_free (call);
 }
 
@@ -350,7 +351,11 @@ access_cb (void                  *cls,
 
   if (call->queued)
     {
-      /* Resumed by the committer: the answer is ready and on disk. */
+      /* Resumed by the committer: the answer is ready and on disk. Resumed
+       * by the daemon's own shutdown instead, there is no answer: the write
+       * was never applied, and closing tells the client so. */
+      if (call->reply == NULL)
+        return MHD_NO;
       return respond (svc, conn, call, call->reply);
     }
 
@@ -384,15 +389,13 @@ access_cb (void                  *cls,
 
   /* A write: parse here, apply in the committer. */
   compute_identity (call);
-  call->reply = call->route->parse (svc, call);
-  if (call->reply == NULL)
+  call->parse_reply = call->route->parse (svc, call);
+  if (call->parse_reply == NULL)
     verify_manager (svc, call);
   if (call->idem_key != NULL)
     {
       if (!ct_store_claim_key (svc->store, call->till.id, call->idem_key))
         {
-          ct_reply_free (call->reply);
-          call->reply = NULL;
           return respond (svc, conn, call,
                           ct_reply_error (409, "request_in_progress",
                                           "A request with this Idempotency-Key is still running; retry shortly"));
@@ -501,7 +504,7 @@ run_one (CtService        *svc,
         }
     }
 
-  reply = g_steal_pointer (&call->reply);
+  reply = g_steal_pointer (&call->parse_reply);
   if (reply == NULL)
     reply = call->route->apply (svc, store, merchant, call);
   if (!ct_reply_is_success (reply))

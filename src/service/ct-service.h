@@ -74,6 +74,7 @@ struct _CtCall
   GDestroyNotify   data_free;
 
   CtReply         *reply;
+  CtReply         *parse_reply; /* a write's refusal by its parser, until the committer */
 
   /* HTTP layer state */
   gpointer         connection;
