@@ -198,6 +198,16 @@ START_TEST (test_cli_usage_and_version)
   ck_assert_int_eq (cli (t, &r, "card", "show", "ab", NULL), 1);
   ck_assert_int_eq (cli (t, &r, "refund", "8888000000000001", "1", NULL), 1);
   ck_assert_int_eq (cli (t, &r, "history", "8888000000000001", "--date", "2026-13-01", NULL), 1);
+  /* A refused token and a certificate that does not match the pin. */
+  ck_assert_int_eq (cli (t, &r, "--token", "wrong-token", "card", "show", "8888000000000001",
+                         NULL), 2);
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: unauthorized: "), "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "--pin-pubkey", "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                         "pay", "8888000000000001", "1.00", NULL), 3);
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: tls: "), "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "--service", "http://192.0.2.1:80", "card", "show",
+                         "8888000000000001", NULL), 1);
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: config: "), "%s", r.err);
   ck_assert_int_eq (cli (t, &r, "--help", NULL), 0);
   ck_assert (strstr (r.out, "Exit status") != NULL);
   run_clear (&r);

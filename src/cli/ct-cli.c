@@ -79,16 +79,21 @@ ct_cli_open_client (CtCli *cli, gboolean start, GError **error)
     {
       g_autofree char *db = ct_client_get_embedded_db_path (client);
 
-      /* Shown once: nobody else knows it. */
       fprintf (stderr,
                "cardtill-cli: created the built-in card service (merchant \"My Shop\", "
-               "packages 100.00+10.00, 200.00+30.00, 500.00+100.00, no offline payments)\n"
-               "cardtill-cli: first manager \"manager\", PIN %s — write it down, it is not "
-               "shown again\n"
+               "packages p100 100.00+10.00, p200 200.00+30.00, p500 500.00+100.00, no "
+               "offline payments)\n");
+      /* A generated PIN is shown once: nobody else knows it. */
+      if (cli->manager_pin_file == NULL)
+        fprintf (stderr, "cardtill-cli: first manager \"manager\", PIN %s — write it down, "
+                 "it is not shown again\n", created_pin);
+      else
+        fprintf (stderr, "cardtill-cli: first manager \"manager\", PIN from %s\n",
+                 cli->manager_pin_file);
+      fprintf (stderr,
                "cardtill-cli: change them with: cardtill-service manager set-pin --db %s "
                "--id manager --pin-file FILE; cardtill-service merchant set --db %s ...; "
-               "cardtill-service package add|remove --db %s ...\n",
-               created_pin, db, db, db);
+               "cardtill-service package add|remove --db %s ...\n", db, db, db);
     }
   return client;
 }
