@@ -230,6 +230,37 @@ START_TEST (test_import_page_mapping_step_fixes_a_missing_column)
 }
 END_TEST
 
+START_TEST (test_import_page_encoding_can_be_forced)
+{
+  CtImportPage *page;
+  GtkWidget *window = show_page (&page);
+  g_autofree char *csv = fixture_path ("gb18030-chinese.csv");
+  g_autoptr(GFile) file = g_file_new_for_path (csv);
+  CtImportTotals check;
+
+  ct_import_page_open_file (page, file);
+  wait_idle (page, 30);
+  ck_assert (ct_import_page_is_loaded (page));
+  ct_import_page_get_check (page, &check);
+  ck_assert_uint_eq (check.accepted, 3);
+
+  /* Forcing UTF-8 on GB18030 bytes is refused with the line it fails on. */
+  ct_import_page_set_encoding (page, CT_CSV_ENCODING_UTF8);
+  wait_idle (page, 30);
+  ck_assert (!ct_import_page_is_loaded (page));
+  ck_assert_msg (strstr (ct_import_page_get_result_text (page), "Line 1 is not valid UTF-8") != NULL,
+                 "%s", ct_import_page_get_result_text (page));
+
+  ct_import_page_set_encoding (page, CT_CSV_ENCODING_GB18030);
+  wait_idle (page, 30);
+  ck_assert (ct_import_page_is_loaded (page));
+  ct_import_page_get_check (page, &check);
+  ck_assert_uint_eq (check.accepted, 3);
+  ck_assert_int_eq (check.total_balance, 125750);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 typedef struct
 {
   gint64 last;
@@ -359,6 +390,7 @@ import_page_suite (void)
   tcase_set_timeout (tc, 240);
   tcase_add_test (tc, test_import_page_checks_previews_and_imports);
   tcase_add_test (tc, test_import_page_mapping_step_fixes_a_missing_column);
+  tcase_add_test (tc, test_import_page_encoding_can_be_forced);
   tcase_add_test (tc, test_import_page_large_file_never_freezes_the_window);
   tcase_add_test (tc, test_import_page_cancel_then_import_again_resumes);
   suite_add_tcase (s, tc);

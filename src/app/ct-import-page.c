@@ -570,9 +570,10 @@ mapping_changed_cb (CtImportPage *self)
 static void
 encoding_changed_cb (CtImportPage *self)
 {
-  if (self->file == NULL || self->importing)
+  if (self->populating || self->file == NULL || self->importing)
     return;
-  start_load (self, current_maps (self));
+  /* The column names change with the encoding: map them afresh. */
+  start_load (self, NULL);
 }
 
 /**
@@ -1201,6 +1202,29 @@ ct_import_page_set_column_field (CtImportPage *self,
         return TRUE;
       }
   return FALSE;
+}
+
+/* Forces an encoding (or AUTO), as the Encoding row does; the file is
+ * checked again. */
+void
+ct_import_page_set_encoding (CtImportPage  *self,
+                             CtCsvEncoding  encoding)
+{
+  g_return_if_fail (CT_IS_IMPORT_PAGE (self));
+
+  switch (encoding)
+    {
+    case CT_CSV_ENCODING_UTF8:
+      adw_combo_row_set_selected (self->encoding_row, 1);
+      break;
+    case CT_CSV_ENCODING_GB18030:
+      adw_combo_row_set_selected (self->encoding_row, 2);
+      break;
+    case CT_CSV_ENCODING_AUTO:
+    default:
+      adw_combo_row_set_selected (self->encoding_row, 0);
+      break;
+    }
 }
 
 gboolean

@@ -21,6 +21,8 @@ void        ct_import_page_set_manager     (CtImportPage     *self,
 gboolean    ct_import_page_set_column_field (CtImportPage *self,
                                             const char       *column,
                                             int               field);
+void        ct_import_page_set_encoding    (CtImportPage     *self,
+                                            CtCsvEncoding     encoding);
 gboolean    ct_import_page_is_busy         (CtImportPage     *self);
 gboolean    ct_import_page_is_loaded       (CtImportPage     *self);
 GListModel *ct_import_page_get_preview     (CtImportPage     *self);
