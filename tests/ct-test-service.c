@@ -402,11 +402,19 @@ CtTestClient *
 ct_test_client_new_for_token (CtTestService *svc,
                               const char    *token)
 {
+  return ct_test_client_new_for_url (svc->url, svc->https ? svc->cert : NULL, token);
+}
+
+CtTestClient *
+ct_test_client_new_for_url (const char *url,
+                            const char *ca_file,
+                            const char *token)
+{
   CtTestClient *client = g_new0 (CtTestClient, 1);
 
   client->curl = curl_easy_init ();
-  client->base = g_strdup (svc->url);
-  client->ca = svc->https ? g_strdup (svc->cert) : NULL;
+  client->base = g_strdup (url);
+  client->ca = g_strdup (ca_file);
   client->token = g_strdup (token);
   curl_easy_setopt (client->curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt (client->curl, CURLOPT_TIMEOUT, 60L);

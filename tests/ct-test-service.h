@@ -73,6 +73,10 @@ CtTestClient   *ct_test_client_new            (CtTestService  *svc);
 /* For another till: @token replaces the service's own. */
 CtTestClient   *ct_test_client_new_for_token  (CtTestService  *svc,
                                                const char     *token);
+/* Any service: @ca_file NULL for http://. */
+CtTestClient   *ct_test_client_new_for_url    (const char     *url,
+                                               const char     *ca_file,
+                                               const char     *token);
 void            ct_test_client_free           (CtTestClient   *client);
 /* How many connections the client opened so far (keep-alive check). */
 guint           ct_test_client_get_connects   (CtTestClient   *client);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ct-service.h"
 #include "ct-test-service.h"
 
 /* The service under concurrency and crashes: tills racing for one card's
@@ -224,6 +225,77 @@ START_TEST (test_service_one_key_from_many_threads_applies_once)
 }
 END_TEST
 
+typedef struct
+{
+  const char *url;
+  const char *token;
+  char       *card;
+  guint       ok;
+} Grouped;
+
+static gpointer
+grouped_main (gpointer data)
+{
+  Grouped *g = data;
+  g_autoptr(CtTestClient) c = ct_test_client_new_for_url (g->url, NULL, g->token);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", g->card);
+
+  for (guint i = 0; i < 25; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("grp-%s-%u", g->card, i);
+      g_autoptr(CtTestResponse) r = ct_test_client_request (c, "POST", path, key,
+                                                            "{\"amount\":1,\"operator\":\"op\"}", NULL);
+      if (r != NULL && r->status == 201)
+        g->ok++;
+    }
+  return NULL;
+}
+
+START_TEST (test_service_commits_concurrent_writes_in_groups)
+{
+  char *cards[16];
+  Grouped grouped[16];
+  GThread *threads[16];
+  CtServiceOptions opts = { 0 };
+  g_autoptr(GError) error = NULL;
+  CtService *inproc;
+  guint64 writes = 0, commits = 0;
+
+  for (guint i = 0; i < 16; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("grp%u", i);
+      cards[i] = issue_with_balance (name, 1);
+    }
+  /* The same database, served in this process so its counters can be read. */
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  opts.db_path = (char *) ct_test_service_get_db_path (svc);
+  opts.listen = (char *) "127.0.0.1:0";
+  opts.insecure_http = TRUE;
+  inproc = ct_service_new (&opts, &error);
+  ck_assert_msg (inproc != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (ct_service_start (inproc, &error), "%s", error ? error->message : "");
+  for (guint i = 0; i < 16; i++)
+    {
+      grouped[i] = (Grouped) { ct_service_get_url (inproc), ct_test_service_get_token (svc), cards[i], 0 };
+      threads[i] = g_thread_new ("grouped", grouped_main, &grouped[i]);
+    }
+  for (guint i = 0; i < 16; i++)
+    {
+      g_thread_join (threads[i]);
+      ck_assert_uint_eq (grouped[i].ok, 25);
+      g_free (cards[i]);
+    }
+  ct_service_stop (inproc);
+  ct_service_get_stats (inproc, &writes, &commits);
+  ct_service_free (inproc);
+  ck_assert_uint_eq (writes, 16 * 25);
+  /* Sixteen tills at once must share fsyncs, not pay one each. */
+  ck_assert_msg (commits < writes / 2, "%" G_GUINT64_FORMAT " commits for %" G_GUINT64_FORMAT " writes",
+                 commits, writes);
+  ck_assert (ct_test_service_restart (svc, NULL));
+}
+END_TEST
+
 /* Restart and crash */
 
 START_TEST (test_service_restart_between_write_and_read_keeps_everything)
@@ -344,6 +416,7 @@ load_suite (void)
   tcase_set_timeout (race, 120);
   tcase_add_test (race, test_service_sixteen_tills_cannot_overdraw_one_card);
   tcase_add_test (race, test_service_one_key_from_many_threads_applies_once);
+  tcase_add_test (race, test_service_commits_concurrent_writes_in_groups);
   tcase_add_checked_fixture (crash, setup, teardown);
   tcase_set_timeout (crash, 120);
   tcase_add_test (crash, test_service_restart_between_write_and_read_keeps_everything);
