@@ -242,6 +242,35 @@ START_TEST (test_import_duplicates_reject_every_line)
 }
 END_TEST
 
+/* A malformed line still holds its card number: the well-formed line with
+ * the same number is not imported either. */
+START_TEST (test_import_duplicate_of_a_malformed_line_is_rejected_too)
+{
+  static const char data[] = "card_no,name,balance\nMAL1,\"x\"y,1.00\nMAL1,ok,2.00\nGOOD1,ok,3.00\n";
+  g_autofree char *path = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(CtLegacyImport) import = NULL;
+  CtImportOptions options = { CT_CSV_ENCODING_AUTO, NULL, 2, NULL };
+  CtImportItem item;
+  int fd = g_file_open_tmp ("ct-import-XXXXXX.csv", &path, NULL);
+
+  ck_assert_int_ge (fd, 0);
+  close (fd);
+  ck_assert (g_file_set_contents (path, data, -1, NULL));
+  file = g_file_new_for_path (path);
+  import = ct_legacy_import_open (file, &options, NULL, NULL);
+  ck_assert_ptr_nonnull (import);
+
+  ck_assert (ct_legacy_import_next (import, &item, NULL, NULL));
+  ck_assert_str_eq (item.code, "malformed_row");
+  ck_assert (ct_legacy_import_next (import, &item, NULL, NULL));
+  ck_assert_str_eq (item.code, "duplicate_card_no");
+  ck_assert (ct_legacy_import_next (import, &item, NULL, NULL));
+  ck_assert (item.accepted);
+  g_unlink (path);
+}
+END_TEST
+
 START_TEST (test_import_missing_required_column_is_an_error)
 {
   g_autoptr(GError) error = NULL;
@@ -504,6 +533,7 @@ legacy_import_suite (void)
   tcase_add_test (tc, test_import_gb18030_names_arrive_as_utf8);
   tcase_add_test (tc, test_import_formula_text_is_neutralised);
   tcase_add_test (tc, test_import_duplicates_reject_every_line);
+  tcase_add_test (tc, test_import_duplicate_of_a_malformed_line_is_rejected_too);
   tcase_add_test (tc, test_import_rewind_starts_over);
   tcase_add_test (tc, test_import_batch_id_is_sha256_of_file);
   suite_add_tcase (s, tc);

@@ -404,11 +404,10 @@ count_card_numbers (CtLegacyImport  *self,
       g_autofree char *number = NULL;
       guint64 hash;
 
+      /* A malformed row still counts: its number is on the line too. */
       if (ct_csv_reader_is_blank (reader))
         continue;
       self->n_rows++;
-      if (ct_csv_reader_get_problem (reader) != NULL)
-        continue;
       number = ct_card_number_normalize (ct_csv_reader_get_field (reader, column),
                                          self->issuer_prefix, NULL, NULL);
       if (number == NULL)
@@ -445,7 +444,7 @@ count_card_numbers (CtLegacyImport  *self,
       g_autofree char *number = NULL;
       gpointer value;
 
-      if (ct_csv_reader_is_blank (reader) || ct_csv_reader_get_problem (reader) != NULL)
+      if (ct_csv_reader_is_blank (reader))
         continue;
       number = ct_card_number_normalize (ct_csv_reader_get_field (reader, column),
                                          self->issuer_prefix, NULL, NULL);
