@@ -512,6 +512,52 @@ START_TEST (test_app_topup_package_shows_bonus_and_receipt)
 }
 END_TEST
 
+
+START_TEST (test_app_topup_any_amount_enforces_limits)
+{
+  g_autoptr(GError) error = NULL;
+  CtTestService *own = ct_test_service_start (TRUE, &error);
+  Till *till;
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = NULL;
+  g_autofree char *text = NULL;
+  CtTopupPage *topup;
+  GtkEditable *amount;
+
+  ck_assert_msg (own != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (ct_test_service_admin (own, NULL, "merchant", "set", "--topup-mode", "any",
+                                           "--topup-min", "10.00", "--topup-max", "1000.00", NULL), 0);
+  ck_assert (ct_test_service_restart (own, NULL));
+  till = till_new_for (own, 3000);
+  card_no = issue_card (till, "Any Member", phone, NULL);
+  topup = CT_TOPUP_PAGE (ct_window_get_page_widget (till->window, "topup"));
+  amount = GTK_EDITABLE (ct_topup_page_get_amount_entry (topup));
+
+  scan_and_wait (till, card_no);
+  ct_window_show_page (till->window, "topup");
+  ck_assert_uint_eq (ct_topup_page_get_n_packages (topup), 0);
+
+  gtk_editable_set_text (amount, "5.00");
+  ck_assert_str_eq (ct_topup_page_get_summary (topup), "Top-ups must be between ¥10.00 and ¥1,000.00.");
+  gtk_editable_set_text (amount, "12.345");
+  ck_assert_str_eq (ct_topup_page_get_summary (topup), "Too many digits after the decimal point.");
+  gtk_editable_set_text (amount, "50");
+  ck_assert_str_eq (ct_topup_page_get_summary (topup), "Top up ¥50.00");
+  ck_assert_str_eq (ct_topup_page_get_after (topup), "Balance after: ¥50.00");
+  save_png (till, NULL, "topup-any-amount");
+
+  g_signal_emit_by_name (ct_topup_page_get_amount_entry (topup), "activate");
+  ck_assert_msg (wait_until (on_receipt, till, 15000), "no receipt: %s", ct_topup_page_get_problem (topup));
+  text = receipt_text (till);
+  ck_assert_msg (strstr (text, "Paid in: ¥50.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Bonus: ¥0.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Balance after: ¥50.00") != NULL, "%s", text);
+
+  till_free (till);
+  ct_test_service_free (own);
+}
+END_TEST
+
 /* Pay */
 
 START_TEST (test_app_pay_shows_balance_after_points_and_receipt)
@@ -1195,6 +1241,7 @@ app_suite (void)
   tcase_add_test (tc, test_app_cached_card_shows_at_once_marked_refreshing);
   tcase_add_test (tc, test_app_typed_card_number_with_bad_check_digit_is_refused);
   tcase_add_test (tc, test_app_topup_package_shows_bonus_and_receipt);
+  tcase_add_test (tc, test_app_topup_any_amount_enforces_limits);
   tcase_add_test (tc, test_app_pay_shows_balance_after_points_and_receipt);
   tcase_add_test (tc, test_app_pay_insufficient_balance_shows_shortfall);
   tcase_add_test (tc, test_app_pay_frozen_card_refused);
