@@ -296,6 +296,62 @@ START_TEST (test_service_commits_concurrent_writes_in_groups)
 }
 END_TEST
 
+typedef struct
+{
+  char  *path;
+  char  *body;
+  guint  index;
+  long   status;
+  char  *code;
+} Refunder;
+
+static gpointer
+refunder_main (gpointer data)
+{
+  Refunder *r = data;
+  g_autoptr(CtTestClient) c = ct_test_client_new (svc);
+  g_autofree char *key = g_strdup_printf ("refund-race-%u", r->index);
+  g_autoptr(CtTestResponse) resp = ct_test_client_request (c, "POST", r->path, key, r->body, NULL);
+
+  r->status = resp ? resp->status : -1;
+  r->code = resp ? ct_test_response_error_code (resp) : NULL;
+  return NULL;
+}
+
+START_TEST (test_service_racing_refunds_apply_once)
+{
+  g_autofree char *card = issue_with_balance ("refund-race", 1);
+  g_autofree char *pay_path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/refunds", card);
+  g_autoptr(CtTestResponse) paid = ct_test_http (svc, "POST", pay_path, "to-refund",
+                                                 "{\"amount\":4000,\"operator\":\"op\"}", NULL);
+  g_autofree char *tx = str_at (paid->body, "transaction", "id");
+  g_autofree char *body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
+  Refunder refunders[8];
+  GThread *threads[8];
+  guint ok = 0, already = 0;
+
+  ck_assert_int_eq (paid->status, 201);
+  for (guint i = 0; i < 8; i++)
+    {
+      refunders[i] = (Refunder) { path, body, i, 0, NULL };
+      threads[i] = g_thread_new ("refund", refunder_main, &refunders[i]);
+    }
+  for (guint i = 0; i < 8; i++)
+    {
+      g_thread_join (threads[i]);
+      if (refunders[i].status == 201)
+        ok++;
+      else if (refunders[i].status == 409 && g_strcmp0 (refunders[i].code, "already_refunded") == 0)
+        already++;
+      g_free (refunders[i].code);
+    }
+  ck_assert_uint_eq (ok, 1);
+  ck_assert_uint_eq (already, 7);
+  ck_assert_int_eq (balance (card), 11000);
+}
+END_TEST
+
 /* Restart and crash */
 
 START_TEST (test_service_restart_between_write_and_read_keeps_everything)
@@ -417,6 +473,7 @@ load_suite (void)
   tcase_add_test (race, test_service_sixteen_tills_cannot_overdraw_one_card);
   tcase_add_test (race, test_service_one_key_from_many_threads_applies_once);
   tcase_add_test (race, test_service_commits_concurrent_writes_in_groups);
+  tcase_add_test (race, test_service_racing_refunds_apply_once);
   tcase_add_checked_fixture (crash, setup, teardown);
   tcase_set_timeout (crash, 120);
   tcase_add_test (crash, test_service_restart_between_write_and_read_keeps_everything);
