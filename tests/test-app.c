@@ -478,7 +478,7 @@ START_TEST (test_app_topup_package_shows_bonus_and_receipt)
   scan_and_wait (till, card_no);
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "topup"));
   ck_assert_uint_eq (ct_topup_page_get_n_packages (topup), 2);
-  ck_assert (ct_topup_page_select_package (topup, "p100"));
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (topup), "topup.select-package", "s", "p100"));
   ck_assert_str_eq (ct_topup_page_get_summary (topup), "Top up ¥100.00 + ¥10.00 bonus");
   ck_assert_str_eq (ct_topup_page_get_after (topup), "Balance after: ¥110.00");
   save_png (till, NULL, "topup-confirm");
@@ -967,7 +967,7 @@ START_TEST (test_app_refund_payment_from_history)
   payment = ct_members_page_get_history_item (members, 0);
   ck_assert (payment != NULL && payment->kind == CT_TRANSACTION_PAYMENT);
 
-  ct_manager_refund (GTK_WIDGET (members), till->session, payment);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", payment->id));
   answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
   ck_assert_msg (wait_until (on_receipt, till, 15000), "no refund receipt");
   text = receipt_text (till);
@@ -1048,7 +1048,8 @@ START_TEST (test_app_refused_queued_topup_needs_attention)
   save_png (till, NULL, "sync-needs-attention");
 
   /* The manager gives the cash back and records it. */
-  ct_manager_record_outcome (GTK_WIDGET (sync), till->session, ct_sync_page_get_attention_entry (sync, 0));
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (sync), "sync.record-outcome", "x",
+                                         (gint64) ct_sync_page_get_attention_entry (sync, 0)->id));
   dialog = ct_find_dialog ("ct-outcome-dialog");
   ck_assert (dialog != NULL);
   ck_assert (!ct_dialog_choose (dialog, "record"));

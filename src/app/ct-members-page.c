@@ -262,12 +262,23 @@ result_activated_cb (CtMembersPage *self,
 }
 
 static void
-refund_clicked_cb (GtkButton     *button,
-                   CtMembersPage *self)
+refund_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
 {
-  const CtTransaction *tx = g_object_get_data (G_OBJECT (button), "ct-transaction");
+  CtMembersPage *self = CT_MEMBERS_PAGE (widget);
+  const char *id = g_variant_get_string (param, NULL);
 
-  ct_manager_refund (GTK_WIDGET (self), self->session, tx);
+  for (guint i = 0; i < self->history->len; i++)
+    {
+      const CtTransaction *tx = g_ptr_array_index (self->history, i);
+
+      if (g_strcmp0 (tx->id, id) == 0)
+        {
+          ct_manager_refund (widget, self->session, tx);
+          return;
+        }
+    }
 }
 
 static gboolean
@@ -334,9 +345,8 @@ history_row_new (CtMembersPage       *self,
                                                                                        : _("Void…"));
 
       gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-      g_object_set_data_full (G_OBJECT (button), "ct-transaction", ct_transaction_copy (tx),
-                              (GDestroyNotify) ct_transaction_free);
-      g_signal_connect (button, "clicked", G_CALLBACK (refund_clicked_cb), self);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "members.refund");
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", tx->id);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
     }
 
@@ -667,6 +677,7 @@ ct_members_page_class_init (CtMembersPageClass *klass)
   gtk_widget_class_install_action (widget_class, "members.freeze", NULL, freeze_action);
   gtk_widget_class_install_action (widget_class, "members.issue", NULL, issue_action);
   gtk_widget_class_install_action (widget_class, "members.use", NULL, use_action);
+  gtk_widget_class_install_action (widget_class, "members.refund", "s", refund_action);
   gtk_widget_class_install_action (widget_class, "members.focus-search", NULL, focus_search_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Up, 0, "members.previous-day", NULL);

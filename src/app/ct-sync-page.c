@@ -167,20 +167,43 @@ describe_reason (const char *reason)
   return ct_format_error (error);
 }
 
-static void
-resend_clicked_cb (GtkButton  *button,
-                   CtSyncPage *self)
+static const CtOutboxEntry *
+find_attention (CtSyncPage *self,
+                gint64      id)
 {
-  ct_manager_resend (GTK_WIDGET (self), self->session,
-                     g_object_get_data (G_OBJECT (button), "ct-entry"));
+  for (guint i = 0; self->attention != NULL && i < self->attention->len; i++)
+    {
+      const CtOutboxEntry *entry = g_ptr_array_index (self->attention, i);
+
+      if (entry->id == id)
+        return entry;
+    }
+
+  return NULL;
 }
 
 static void
-outcome_clicked_cb (GtkButton  *button,
-                    CtSyncPage *self)
+resend_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
 {
-  ct_manager_record_outcome (GTK_WIDGET (self), self->session,
-                             g_object_get_data (G_OBJECT (button), "ct-entry"));
+  CtSyncPage *self = CT_SYNC_PAGE (widget);
+  const CtOutboxEntry *entry = find_attention (self, g_variant_get_int64 (param));
+
+  if (entry != NULL)
+    ct_manager_resend (widget, self->session, entry);
+}
+
+static void
+record_outcome_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *param)
+{
+  CtSyncPage *self = CT_SYNC_PAGE (widget);
+  const CtOutboxEntry *entry = find_attention (self, g_variant_get_int64 (param));
+
+  if (entry != NULL)
+    ct_manager_record_outcome (widget, self->session, entry);
 }
 
 static GtkWidget *
@@ -212,13 +235,10 @@ entry_row_new (CtSyncPage          *self,
 
       gtk_widget_set_valign (resend, GTK_ALIGN_CENTER);
       gtk_widget_set_valign (outcome, GTK_ALIGN_CENTER);
-      /* Each button keeps its own copy: the lists are replaced on reload. */
-      g_object_set_data_full (G_OBJECT (resend), "ct-entry", ct_outbox_entry_copy (entry),
-                              (GDestroyNotify) ct_outbox_entry_free);
-      g_object_set_data_full (G_OBJECT (outcome), "ct-entry", ct_outbox_entry_copy (entry),
-                              (GDestroyNotify) ct_outbox_entry_free);
-      g_signal_connect (resend, "clicked", G_CALLBACK (resend_clicked_cb), self);
-      g_signal_connect (outcome, "clicked", G_CALLBACK (outcome_clicked_cb), self);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (resend), "sync.resend");
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (resend), "x", (gint64) entry->id);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (outcome), "sync.record-outcome");
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (outcome), "x", (gint64) entry->id);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), resend);
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), outcome);
     }
@@ -412,6 +432,8 @@ ct_sync_page_class_init (CtSyncPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtSyncPage, attention_list);
 
   gtk_widget_class_install_action (widget_class, "sync.now", NULL, sync_now_action);
+  gtk_widget_class_install_action (widget_class, "sync.resend", "x", resend_action);
+  gtk_widget_class_install_action (widget_class, "sync.record-outcome", "x", record_outcome_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "sync.now", NULL);
 }
 

@@ -172,11 +172,14 @@ update_summary (CtTopupPage *self)
 }
 
 static void
-package_clicked_cb (GtkButton   *button,
-                    CtTopupPage *self)
+select_package_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *param)
 {
-  ct_topup_page_select_package (self, g_object_get_data (G_OBJECT (button), "ct-package-id"));
-  gtk_widget_grab_focus (GTK_WIDGET (self->confirm_button));
+  CtTopupPage *self = CT_TOPUP_PAGE (widget);
+
+  if (ct_topup_page_select_package (self, g_variant_get_string (param, NULL)))
+    gtk_widget_grab_focus (GTK_WIDGET (self->confirm_button));
 }
 
 static void
@@ -224,7 +227,8 @@ rebuild_packages (CtTopupPage *self)
           g_object_set_data_full (G_OBJECT (button), "ct-package-id", g_strdup (package->id), g_free);
           gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (button),
                                         self->selected && g_strcmp0 (self->selected->id, package->id) == 0);
-          g_signal_connect (button, "clicked", G_CALLBACK (package_clicked_cb), self);
+          gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "topup.select-package");
+          gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", package->id);
           gtk_flow_box_append (self->package_box, button);
         }
     }
@@ -272,9 +276,7 @@ ct_topup_page_select_package (CtTopupPage *self,
       GtkWidget *button = gtk_flow_box_child_get_child (GTK_FLOW_BOX_CHILD (child));
       const char *id = g_object_get_data (G_OBJECT (button), "ct-package-id");
 
-      g_signal_handlers_block_by_func (button, package_clicked_cb, self);
       gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (button), g_strcmp0 (id, package_id) == 0);
-      g_signal_handlers_unblock_by_func (button, package_clicked_cb, self);
     }
 
   update_summary (self);
@@ -464,6 +466,7 @@ ct_topup_page_class_init (CtTopupPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, amount_activate_cb);
 
   gtk_widget_class_install_action (widget_class, "topup.confirm", NULL, confirm_action);
+  gtk_widget_class_install_action (widget_class, "topup.select-package", "s", select_package_action);
   gtk_widget_class_install_action (widget_class, "topup.cancel", NULL, cancel_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "topup.cancel", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "topup.confirm", NULL);
