@@ -157,13 +157,13 @@ START_TEST (test_import_page_checks_previews_and_imports)
   ck_assert (ct_import_page_is_loaded (page));
 
   ct_import_page_get_check (page, &check);
-  ck_assert_uint_eq (check.accepted, 3);
-  ck_assert_uint_eq (check.rejected, 18);
-  ck_assert_int_eq (check.total_balance, 124950);
+  ck_assert_uint_eq (check.accepted, 4);
+  ck_assert_uint_eq (check.rejected, 19);
+  ck_assert_int_eq (check.total_balance, 125450);
 
   preview = ct_import_page_get_preview (page);
-  ck_assert_uint_eq (g_list_model_get_n_items (preview), 21);
-  ck_assert_msg (strstr (ct_import_page_get_result_text (page), "18 rows will not be imported") != NULL,
+  ck_assert_uint_eq (g_list_model_get_n_items (preview), 23);
+  ck_assert_msg (strstr (ct_import_page_get_result_text (page), "19 rows will not be imported") != NULL,
                  "%s", ct_import_page_get_result_text (page));
   ck_assert (ct_screenshot_save_png (window, png_check, NULL));
 
@@ -183,12 +183,12 @@ START_TEST (test_import_page_checks_previews_and_imports)
   ck_assert (ct_import_page_is_busy (page));
   wait_idle (page, 60);
   ct_import_page_get_progress (page, &progress);
-  ck_assert_uint_eq (progress.accepted, 3);
-  ck_assert_uint_eq (progress.rejected, 18);
-  ck_assert_int_eq (progress.total_balance, 124950);
-  ck_assert_msg (strstr (ct_import_page_get_result_text (page), "Imported 3 cards") != NULL,
+  ck_assert_uint_eq (progress.accepted, 4);
+  ck_assert_uint_eq (progress.rejected, 19);
+  ck_assert_int_eq (progress.total_balance, 125450);
+  ck_assert_msg (strstr (ct_import_page_get_result_text (page), "Imported 4 cards") != NULL,
                  "%s", ct_import_page_get_result_text (page));
-  ck_assert_int_eq (ledger_cards (), 124950);
+  ck_assert_int_eq (ledger_cards (), 125450);
   ck_assert (ct_screenshot_save_png (window, png_done, NULL));
 
   /* Importing again (a resume on a complete batch) changes nothing. */
@@ -196,8 +196,8 @@ START_TEST (test_import_page_checks_previews_and_imports)
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (page), "import.start", NULL));
   wait_idle (page, 60);
   ct_import_page_get_progress (page, &progress);
-  ck_assert_uint_eq (progress.accepted, 3);
-  ck_assert_int_eq (ledger_cards (), 124950);
+  ck_assert_uint_eq (progress.accepted, 4);
+  ck_assert_int_eq (ledger_cards (), 125450);
 
   gtk_window_destroy (GTK_WINDOW (window));
 }
