@@ -80,9 +80,11 @@ parse_options (GOptionEntry *entries,
 {
   g_autoptr(GOptionContext) ctx = g_option_context_new (NULL);
   g_autoptr(GError) error = NULL;
+  g_autofree char *prgname = g_strconcat ("cardtill-service ", command, NULL);
 
+  /* --help then reads "Usage: cardtill-service till add [OPTION…]". */
+  g_set_prgname (prgname);
   g_option_context_set_help_enabled (ctx, TRUE);
-  g_option_context_set_summary (ctx, command);
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, argc, argv, &error))
     {
