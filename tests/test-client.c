@@ -470,6 +470,52 @@ START_TEST (test_client_typed_calls_report_service_refusals)
 }
 END_TEST
 
+START_TEST (test_client_same_key_again_settles_the_queued_entry)
+{
+  Fixture *f = fixture_new (2000);
+  g_autofree char *card_no = issue_card (f, "Again", 1);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card_no);
+  const char *text = "{\"amount\":100,\"operator\":\"tester\"}";
+  g_autoptr(GBytes) body = g_bytes_new_static (text, strlen (text));
+  g_autoptr(GBytes) other = g_bytes_new_static ("{\"amount\":200,\"operator\":\"tester\"}", 34);
+  CtRequestInfo info = { .kind = CT_OUTBOX_KIND_PAYMENT, .card_no = card_no, .amount = 100 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtAnswer) first = NULL;
+  g_autoptr(CtAnswer) again = NULL;
+  g_autoptr(CtAnswer) reused = NULL;
+  g_autoptr(CtCard) card = NULL;
+
+  /* The first run dies with the request unsettled (here: a stalled answer
+   * and a short patience), the rerun takes the same intent with its key. */
+  {
+    CtFaultWeights stall = { .stall = 1, .stall_ms = 2500 };
+    CtRequestInfo quick = info;
+
+    quick.wait_ms = 1;
+    ct_fault_proxy_set_weights (f->proxy, &stall);
+    first = ct_client_request (f->client, "POST", path, "run-1:pay", body, &quick, NULL, &error);
+    ck_assert_ptr_nonnull (first);
+    ck_assert (first->queued);
+  }
+  {
+    CtFaultWeights pass = { .pass = 1 };
+
+    ct_fault_proxy_set_weights (f->proxy, &pass);
+  }
+  reused = ct_client_request (f->client, "POST", path, "run-1:pay", other, &info, NULL, &error);
+  ck_assert_ptr_null (reused);
+  ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT));
+  g_clear_error (&error);
+  again = ct_client_request (f->client, "POST", path, "run-1:pay", body, &info, NULL, &error);
+  ck_assert_ptr_nonnull (again);
+  ck_assert_int_eq (again->status, 201);
+  ck_assert_uint_eq (count_payments (f, card_no, NULL), 1);
+  card = fetch_card (f, card_no);
+  ck_assert_int_eq (card->balance, 23000 - 100);
+  fixture_free (f);
+}
+END_TEST
+
 static Suite *
 client_suite (void)
 {
@@ -481,6 +527,7 @@ client_suite (void)
   tcase_add_test (tc, test_client_offline_payment_needs_caps);
   tcase_add_test (tc, test_client_refused_queued_request_needs_attention);
   tcase_add_test (tc, test_client_typed_calls_report_service_refusals);
+  tcase_add_test (tc, test_client_same_key_again_settles_the_queued_entry);
   tcase_add_test (tc, test_client_500_payments_through_faults_apply_exactly_once);
   suite_add_tcase (s, tc);
   return s;

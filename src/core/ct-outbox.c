@@ -540,6 +540,20 @@ ct_outbox_list_card_before (CtOutbox *self, const char *card_no, gint64 before_i
 }
 
 CtOutboxEntry *
+ct_outbox_get_by_key (CtOutbox *self, const char *idempotency_key, GError **error)
+{
+  g_autoptr(GPtrArray) list = NULL;
+
+  g_return_val_if_fail (self != NULL && idempotency_key != NULL, NULL);
+
+  list = query_entries (self, "SELECT " ENTRY_COLUMNS " FROM outbox WHERE idem_key = ?",
+                        idempotency_key, error, 0);
+  if (list == NULL || list->len == 0)
+    return NULL;
+  return ct_outbox_entry_copy (g_ptr_array_index (list, 0));
+}
+
+CtOutboxEntry *
 ct_outbox_first_pending (CtOutbox *self, const char *card_no, GError **error)
 {
   g_autoptr(GPtrArray) list = NULL;

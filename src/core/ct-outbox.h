@@ -122,6 +122,10 @@ GPtrArray     *ct_outbox_list_card_before (CtOutbox       *outbox,
                                            const char     *card_no,
                                            gint64          before_id,
                                            GError        **error);
+/* The entry holding @idempotency_key, or NULL (no error) when none. */
+CtOutboxEntry *ct_outbox_get_by_key       (CtOutbox       *outbox,
+                                           const char     *idempotency_key,
+                                           GError        **error);
 /* The oldest pending entry of @card_no, or NULL (no error) when none. */
 CtOutboxEntry *ct_outbox_first_pending    (CtOutbox       *outbox,
                                            const char     *card_no,

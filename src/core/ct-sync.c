@@ -1073,8 +1073,53 @@ ct_sync_submit (CtSync               *self,
   entry->next_attempt_at = entry->created_at;
   entry->state = CT_OUTBOX_STATE_PENDING;
 
+  /* A caller-chosen key may already be in the outbox: the same intent
+   * taken again after a crash (an import rerun). Same bytes: settle that
+   * entry. Other bytes under the same key: a new intent needs a new key. */
+  if (idempotency_key != NULL)
+    {
+      g_autoptr(GError) local = NULL;
+      g_autoptr(CtOutboxEntry) existing = ct_outbox_get_by_key (self->outbox, idempotency_key,
+                                                                &local);
+
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      if (existing != NULL)
+        {
+          if (g_strcmp0 (existing->path, path) != 0 || !g_bytes_equal (existing->body, body))
+            {
+              g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                           "The key %s is already used in the outbox for another request",
+                           idempotency_key);
+              return NULL;
+            }
+          if (existing->state != CT_OUTBOX_STATE_PENDING)
+            {
+              CtAnswer *ans = g_new0 (CtAnswer, 1);
+
+              ans->status = existing->last_status;
+              ans->body = existing->last_answer ? g_bytes_ref (existing->last_answer) : NULL;
+              ans->idempotency_key = g_strdup (existing->idempotency_key);
+              if (ans->body == NULL || ans->status == 0)
+                {
+                  ans->queued = TRUE;
+                  ans->outbox_id = existing->id;
+                  ans->reason_code = CT_CLIENT_ERROR_QUEUED;
+                  ans->reason = g_strdup (existing->reason ? existing->reason
+                                                           : "needs attention");
+                }
+              return ans;
+            }
+          g_clear_pointer (&entry, ct_outbox_entry_free);
+          entry = g_steal_pointer (&existing);
+        }
+    }
+
   /* Durable before a byte goes out. */
-  if (!ct_outbox_add (self->outbox, entry, error))
+  if (entry->id == 0 && !ct_outbox_add (self->outbox, entry, error))
     return NULL;
   claim (self, entry->id, TRUE);
   emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
