@@ -160,6 +160,14 @@ settings_changed_cb (CtApplication *self,
     apply_style (self);
   else if (g_strcmp0 (key, "scanner-device") == 0 || g_strcmp0 (key, "use-usb-scanner") == 0)
     start_scanner (self);
+  else if (g_strcmp0 (key, "operator") == 0 && self->client != NULL)
+    {
+      g_autofree char *operator_name = g_settings_get_string (self->settings, key);
+
+      /* The next transaction records the new cashier. */
+      if (*operator_name != '\0')
+        ct_client_set_operator (self->client, operator_name);
+    }
 }
 
 static void
