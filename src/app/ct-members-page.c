@@ -526,6 +526,15 @@ calendar_day_selected_cb (CtMembersPage *self)
                   g_date_time_get_month (chosen), g_date_time_get_year (chosen));
   gtk_menu_button_popdown (self->date_button);
 
+  /* There is no history in the future: a later day shows today. */
+  {
+    GDate now;
+
+    today (self, &now);
+    if (g_date_compare (&date, &now) > 0)
+      date = now;
+  }
+
   if (g_date_compare (&date, &self->date) != 0)
     ct_members_page_set_date (self, &date);
 }
