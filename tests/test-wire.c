@@ -102,7 +102,13 @@ START_TEST (test_wire_rejects_truncated_html_and_trailing_data)
 
       ck_assert_msg (card == NULL, "accepted %s", bad[i]);
       ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_BAD_ANSWER));
+      ck_assert (!ct_wire_check_object (bad[i], strlen (bad[i]), NULL));
     }
+  {
+    const char *ok = "{\"accepted\":3,\"rejected\":[]}\n";
+
+    ck_assert (ct_wire_check_object (ok, strlen (ok), NULL));
+  }
 }
 END_TEST
 

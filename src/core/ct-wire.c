@@ -817,6 +817,17 @@ ct_wire_decode_health (const char *body, gsize len, char **out_version, GError *
 }
 
 gboolean
+ct_wire_check_object (const char *body, gsize len, GError **error)
+{
+  json_object *obj = parse_object (body, len, error);
+
+  if (obj == NULL)
+    return FALSE;
+  json_object_put (obj);
+  return TRUE;
+}
+
+gboolean
 ct_wire_decode_error (int status, const char *body, gsize len, GError **error)
 {
   g_autoptr(GError) local = NULL;

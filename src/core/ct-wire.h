@@ -271,6 +271,8 @@ gboolean       ct_wire_decode_ledger_check (const char *body, gsize len,
                                             CtLedgerCheck *out, GError **error);
 gboolean       ct_wire_decode_health       (const char *body, gsize len,
                                             char **out_version, GError **error);
+/* TRUE when the body is exactly one complete JSON object (any content). */
+gboolean       ct_wire_check_object        (const char *body, gsize len, GError **error);
 /* Turns a non-2xx answer into a GError: the service's code and message when
  * the body is a valid error object, CT_CLIENT_ERROR_BAD_ANSWER otherwise.
  * Always returns FALSE and sets @error. */
