@@ -45,6 +45,7 @@ struct _CtMembersPage
 G_DEFINE_FINAL_TYPE (CtMembersPage, ct_members_page, ADW_TYPE_BIN)
 
 static void load_history (CtMembersPage *self);
+static void calendar_day_selected_cb (CtMembersPage *self);
 
 static void
 list_box_clear (GtkListBox *list)
@@ -91,6 +92,17 @@ update_date_label (CtMembersPage *self)
 
   today (self, &now);
   gtk_menu_button_set_label (self->date_button, text);
+
+  /* The calendar opens on the day shown. */
+  {
+    g_autoptr(GDateTime) shown = g_date_time_new_local (g_date_get_year (&self->date),
+                                                        g_date_get_month (&self->date),
+                                                        g_date_get_day (&self->date), 12, 0, 0);
+
+    g_signal_handlers_block_by_func (self->calendar, calendar_day_selected_cb, self);
+    gtk_calendar_select_day (self->calendar, shown);
+    g_signal_handlers_unblock_by_func (self->calendar, calendar_day_selected_cb, self);
+  }
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.next-day",
                                  g_date_compare (&self->date, &now) < 0);
 }
