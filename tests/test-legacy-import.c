@@ -274,6 +274,8 @@ START_TEST (test_import_duplicate_of_a_malformed_line_is_rejected_too)
   ck_assert_str_eq (item.code, "malformed_row");
   ck_assert (ct_legacy_import_next (import, &item, NULL, NULL));
   ck_assert_str_eq (item.code, "duplicate_card_no");
+  /* A rejected row still shows whose it is. */
+  ck_assert_str_eq (item.name, "ok");
   ck_assert (ct_legacy_import_next (import, &item, NULL, NULL));
   ck_assert (item.accepted);
   g_unlink (path);

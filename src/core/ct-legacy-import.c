@@ -760,6 +760,10 @@ validate_row (CtLegacyImport *self,
   g_clear_pointer (&self->level, g_free);
 
   card_cell = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_CARD_NO]);
+  /* The name is shown with a rejected row too (the preview), so it is read
+   * first; it is checked further down. */
+  self->name = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_NAME]);
+  item->name = *self->name != '\0' && g_utf8_validate (self->name, -1, NULL) ? self->name : NULL;
   self->card_no = g_strdup (card_cell);
   item->card_no = self->card_no;
 
@@ -857,10 +861,10 @@ validate_row (CtLegacyImport *self,
     }
 
   /* Free text. */
-  self->name = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_NAME]);
   if (!check_text (self, item, _("the name holds a line break"),
                    _("the name is longer than %u characters"), &self->name, CT_IMPORT_NAME_MAX))
     return FALSE;
+  item->name = self->name;
   self->level = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_LEVEL]);
   if (!check_text (self, item, _("the level holds a line break"),
                    _("the level is longer than %u characters"), &self->level, CT_IMPORT_LEVEL_MAX))

@@ -55,7 +55,7 @@ typedef struct
   gboolean    accepted;
   /* accepted: the normalised number; rejected: the cell as it was (or "") */
   const char *card_no;
-  const char *name;      /* accepted only; NULL when empty; formula-neutralised */
+  const char *name;      /* NULL when empty; accepted: formula-neutralised; rejected: the cell */
   const char *phone;     /* accepted only; NULL when empty; digits (and a leading +) */
   const char *level;     /* accepted only; NULL when empty; formula-neutralised */
   int64_t     balance;   /* minor units */
