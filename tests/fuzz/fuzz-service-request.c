@@ -29,6 +29,38 @@ static const struct
   { "POST", "/v1/cards/8888000000000001/adjustments" },
 };
 
+/* Whatever passed the strict validator must hold integers only: a double
+ * here would mean json-c converted something the validator let through. */
+static void
+assert_integers_only (json_object *obj)
+{
+  switch (json_object_get_type (obj))
+    {
+    case json_type_double:
+      g_error ("the strict validator let a non-integer number through");
+      break;
+    case json_type_object:
+      {
+        json_object_object_foreach (obj, key, value)
+          {
+            (void) key;
+            assert_integers_only (value);
+          }
+      }
+      break;
+    case json_type_array:
+      for (size_t i = 0; i < json_object_array_length (obj); i++)
+        assert_integers_only (json_object_array_get_idx (obj, i));
+      break;
+    case json_type_null:
+    case json_type_boolean:
+    case json_type_int:
+    case json_type_string:
+    default:
+      break;
+    }
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
@@ -48,6 +80,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   obj = ct_strict_json_parse (body, len, NULL);
   if (ct_strict_json_validate (body, len, NULL))
     g_assert_nonnull (obj);
+  if (obj != NULL)
+    assert_integers_only (obj);
   json_object_put (obj);
 
   reply = ct_service_parse_body (targets[which].method, targets[which].path, body, len);
