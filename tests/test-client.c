@@ -385,16 +385,17 @@ START_TEST (test_client_refused_queued_request_needs_attention)
   g_autofree char *unused = NULL;
 
   ck_assert (ct_fault_proxy_set_offline (f->proxy, TRUE, NULL));
-  {
-    g_autofree char *text = ct_wire_encode_topup_package ("p100", TRUE, 10000, 1000, "tester");
-    g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
-    g_autofree char *tpath = g_strdup_printf ("/v1/cards/%s/topups", card_no);
-    CtRequestInfo info = { .kind = CT_OUTBOX_KIND_TOPUP, .card_no = card_no, .amount = 10000 };
-    g_autoptr(CtAnswer) a = ct_client_request (f->client, "POST", tpath, NULL, body, &info,
-                                               NULL, NULL);
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *text = ct_wire_encode_topup_package ("p100", TRUE, 10000, 1000, "tester");
+      g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
+      g_autofree char *tpath = g_strdup_printf ("/v1/cards/%s/topups", card_no);
+      CtRequestInfo info = { .kind = CT_OUTBOX_KIND_TOPUP, .card_no = card_no, .amount = 10000 };
+      g_autoptr(CtAnswer) a = ct_client_request (f->client, "POST", tpath, NULL, body, &info,
+                                                 NULL, NULL);
 
-    ck_assert (a->queued);
-  }
+      ck_assert (a->queued);
+    }
   /* Meanwhile a manager froze the card. */
   unused = direct (f, "PATCH", path, "freeze-1",
                    "{\"status\":\"frozen\",\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}}", 200);
@@ -402,10 +403,29 @@ START_TEST (test_client_refused_queued_request_needs_attention)
   ck_assert (ct_client_sync (f->client, 10000, NULL, NULL, &error));
 
   attention = ct_client_outbox_list (f->client, CT_OUTBOX_STATE_NEEDS_ATTENTION, NULL);
-  ck_assert_uint_eq (attention->len, 1);
+  ck_assert_uint_eq (attention->len, 2);
   e = g_ptr_array_index (attention, 0);
   ck_assert_msg (strstr (e->reason, "card_frozen") != NULL, "%s", e->reason);
-  ck_assert_uint_eq (ct_client_get_attention_count (f->client), 1);
+  ck_assert_uint_eq (ct_client_get_attention_count (f->client), 2);
+
+  /* Unfrozen, the second is re-sent as a new request by a manager. */
+  {
+    g_autofree char *unfreeze = direct (f, "PATCH", path, "unfreeze-1",
+                                        "{\"status\":\"active\",\"manager\":{\"id\":\"m1\","
+                                        "\"pin\":\"2468\"}}", 200);
+    CtOutboxEntry *second = g_ptr_array_index (attention, 1);
+    g_autoptr(CtReceipt) receipt = NULL;
+    g_autoptr(CtCard) card = NULL;
+
+    ct_client_resend_as_new_async (f->client, second->id, "m1", "2468", NULL, on_done, &w);
+    receipt = ct_client_resend_as_new_finish (f->client, wait_for (&w), &error);
+    g_clear_object (&w.result);
+    ck_assert_msg (receipt != NULL, "%s", error ? error->message : "");
+    ck_assert_int_eq (receipt->card->balance, 11000);
+    ck_assert_str_ne (receipt->idempotency_key, second->idempotency_key);
+    card = fetch_card (f, card_no);
+    ck_assert_int_eq (card->balance, 11000);
+  }
 
   ct_client_record_outcome_async (f->client, e->id, "m1", "cash returned to customer", NULL,
                                   on_done, &w);
@@ -416,9 +436,11 @@ START_TEST (test_client_refused_queued_request_needs_attention)
   {
     g_autoptr(GPtrArray) resolved = ct_client_outbox_list (f->client, CT_OUTBOX_STATE_RESOLVED,
                                                            NULL);
-    ck_assert_uint_eq (resolved->len, 1);
+    ck_assert_uint_eq (resolved->len, 2);
     ck_assert (strstr (((CtOutboxEntry *) g_ptr_array_index (resolved, 0))->reason,
                        "cash returned") != NULL);
+    ck_assert (strstr (((CtOutboxEntry *) g_ptr_array_index (resolved, 1))->reason,
+                       "re-sent as a new request") != NULL);
   }
   fixture_free (f);
 }

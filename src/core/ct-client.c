@@ -947,7 +947,8 @@ body_with_manager (GBytes *body, const char *manager_id, const char *manager_pin
                            "The stored request cannot be read back");
       return NULL;
     }
-  if (manager_id != NULL)
+  /* Only requests that carry a manager get the one who re-sends them. */
+  if (manager_id != NULL && json_object_object_get_ex (obj, "manager", NULL))
     {
       json_object *m = json_object_new_object ();
 
