@@ -7,6 +7,7 @@
 #include <adwaita.h>
 #include <glib/gstdio.h>
 
+#include "ct-barcode.h"
 #include "ct-card-view.h"
 #include "ct-format.h"
 #include "ct-hid-decode.h"
@@ -257,6 +258,12 @@ on_receipt (gpointer data)
   Till *till = data;
 
   return g_strcmp0 (ct_window_get_page (till->window), "receipt") == 0;
+}
+
+static gboolean
+scan_problem_shown (gpointer data)
+{
+  return ct_scan_page_get_problem (CT_SCAN_PAGE (data)) != NULL;
 }
 
 static CtCardView *
@@ -1149,6 +1156,89 @@ START_TEST (test_app_real_typing_burst_is_a_scan_slow_typing_is_text)
 END_TEST
 #endif
 
+
+static gboolean
+card_shown_any (gpointer data)
+{
+  Till *till = data;
+
+  return ct_scan_page_is_showing_card (CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan"))) &&
+         card_fresh (data);
+}
+
+START_TEST (test_app_card_read_from_photo)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Photo Member", phone, "p200");
+  g_autofree char *png = g_build_filename (till->data_dir, "card.png", NULL);
+  g_autoptr(GError) error = NULL;
+
+  /* A QR code holding the card's https address, as printed on cards. */
+  {
+    g_autofree char *url = g_strdup_printf ("https://cards.example.com/c/%s?src=print", card_no);
+
+    ck_assert_msg (ct_barcode_encode_png (url, zxing_BarcodeFormat_QRCode, 300, 300, png, &error),
+                   "%s", error ? error->message : "");
+  }
+
+  ct_scan_page_read_image (CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan")), png);
+  ck_assert_msg (wait_until (card_shown_any, till, 15000), "the photo did not bring the card up");
+  ck_assert_str_eq (ct_session_get_card (till->session)->card_no, card_no);
+  ck_assert_str_eq (ct_card_view_get_balance_text (scan_card_view (till)), "¥230.00");
+
+  /* A picture without any code says so. */
+  {
+    g_autofree char *blank = g_build_filename (till->data_dir, "blank.png", NULL);
+    g_autoptr(GdkPixbuf) white = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 64, 64);
+    CtScanPage *scan = CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan"));
+
+    gdk_pixbuf_fill (white, 0xffffffff);
+    ck_assert (gdk_pixbuf_save (white, blank, "png", NULL, NULL));
+    ct_scan_page_read_image (scan, blank);
+    ck_assert (wait_until (scan_problem_shown, scan, 15000));
+    ck_assert_msg (strstr (ct_scan_page_get_problem (scan), "No barcode") != NULL,
+                   "%s", ct_scan_page_get_problem (scan));
+  }
+  save_png (till, NULL, "scan-photo");
+
+  till_free (till);
+}
+END_TEST
+
+START_TEST (test_app_demo_walkthrough_writes_every_screen)
+{
+  const char *builddir = g_getenv ("CT_TOP_BUILDDIR");
+  g_autofree char *binary = g_build_filename (builddir, "src", "app", "cardtill", NULL);
+  g_autofree char *service_bin = g_build_filename (builddir, "src", "service", "cardtill-service", NULL);
+  g_autofree char *data_dir = g_dir_make_tmp ("cardtill-demo-XXXXXX", NULL);
+  g_autofree char *out_dir = g_build_filename (data_dir, "out", NULL);
+  const char *argv[] = { binary, "--demo", "--demo-walkthrough", out_dir, NULL };
+  g_auto(GStrv) envp = g_get_environ ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) dir = NULL;
+  g_autofree char *err = NULL;
+  int status = -1;
+  guint pngs = 0;
+
+  envp = g_environ_setenv (envp, "CARDTILL_DATA_DIR", data_dir, TRUE);
+  envp = g_environ_setenv (envp, "CARDTILL_SERVICE_BIN", service_bin, TRUE);
+  envp = g_environ_unsetenv (envp, "CARDTILL_SERVICE");
+  ck_assert_msg (g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                               NULL, &err, &status, &error), "%s", error ? error->message : "");
+  ck_assert_msg (g_spawn_check_wait_status (status, NULL), "walk-through failed: %s", err);
+
+  dir = g_dir_open (out_dir, 0, &error);
+  ck_assert (dir != NULL);
+  for (const char *name; (name = g_dir_read_name (dir)) != NULL;)
+    if (g_str_has_suffix (name, ".png"))
+      pngs++;
+  ck_assert_uint_eq (pngs, 17);
+
+  remove_tree (data_dir);
+}
+END_TEST
+
 /* Wording */
 
 START_TEST (test_app_errors_are_cashier_words_not_codes)
@@ -1253,6 +1343,8 @@ app_suite (void)
   tcase_add_test (tc, test_app_offline_topup_is_queued_pending_sync);
   tcase_add_test (tc, test_app_refund_payment_from_history);
   tcase_add_test (tc, test_app_refused_queued_topup_needs_attention);
+  tcase_add_test (tc, test_app_card_read_from_photo);
+  tcase_add_test (tc, test_app_demo_walkthrough_writes_every_screen);
 #ifdef CT_HAVE_XTEST
   tcase_add_test (tc, test_app_real_typing_burst_is_a_scan_slow_typing_is_text);
 #endif
