@@ -269,15 +269,60 @@ ct_test_service_start (gboolean   https,
   return ct_test_service_start_full (https, NULL, error);
 }
 
-const char *ct_test_service_get_url (CtTestService *svc) { return svc->url; }
-const char *ct_test_service_get_token (CtTestService *svc) { return svc->token; }
-const char *ct_test_service_get_ca_file (CtTestService *svc) { return svc->cert; }
-const char *ct_test_service_get_pin_pubkey (CtTestService *svc) { return svc->pubkey; }
-const char *ct_test_service_get_manager_id (CtTestService *svc) { return CT_TEST_SERVICE_MANAGER_ID; }
-const char *ct_test_service_get_manager_pin (CtTestService *svc) { return CT_TEST_SERVICE_MANAGER_PIN; }
-const char *ct_test_service_get_db_path (CtTestService *svc) { return svc->db; }
-const char *ct_test_service_get_data_dir (CtTestService *svc) { return svc->dir; }
-GPid ct_test_service_get_pid (CtTestService *svc) { return svc->pid; }
+const char *
+ct_test_service_get_url (CtTestService *svc)
+{
+  return svc->url;
+}
+
+const char *
+ct_test_service_get_token (CtTestService *svc)
+{
+  return svc->token;
+}
+
+const char *
+ct_test_service_get_ca_file (CtTestService *svc)
+{
+  return svc->cert;
+}
+
+const char *
+ct_test_service_get_pin_pubkey (CtTestService *svc)
+{
+  return svc->pubkey;
+}
+
+const char *
+ct_test_service_get_manager_id (CtTestService *svc)
+{
+  return CT_TEST_SERVICE_MANAGER_ID;
+}
+
+const char *
+ct_test_service_get_manager_pin (CtTestService *svc)
+{
+  return CT_TEST_SERVICE_MANAGER_PIN;
+}
+
+const char *
+ct_test_service_get_db_path (CtTestService *svc)
+{
+  return svc->db;
+}
+
+const char *
+ct_test_service_get_data_dir (CtTestService *svc)
+{
+  return svc->dir;
+}
+
+GPid
+ct_test_service_get_pid (CtTestService *svc)
+{
+  return svc->pid;
+}
+
 
 static int
 wait_exit (CtTestService *svc,

@@ -113,15 +113,20 @@ parse_string (Scanner  *s,
       c = (unsigned char) *s->p++;
       switch (c)
         {
-        case '"': case '\\': case '/':
+        case '"':
+        case '\\':
+        case '/':
           if (out != NULL)
             g_string_append_c (out, (char) c);
           break;
-        case 'b': if (out) g_string_append_c (out, '\b'); break;
-        case 'f': if (out) g_string_append_c (out, '\f'); break;
-        case 'n': if (out) g_string_append_c (out, '\n'); break;
-        case 'r': if (out) g_string_append_c (out, '\r'); break;
-        case 't': if (out) g_string_append_c (out, '\t'); break;
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+          if (out != NULL)
+            g_string_append_c (out, c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'n' ? '\n' : c == 'r' ? '\r' : '\t');
+          break;
         case 'u':
           {
             gunichar u;
