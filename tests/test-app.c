@@ -1086,7 +1086,7 @@ xtest_type (Display    *dpy,
   for (const char *p = text; *p != '\0'; p++)
     {
       char name[2] = { *p, '\0' };
-      KeyCode code = XKeysymToKeycode (dpy, XStringToKeysym (name));
+      KeyCode code = XKeysymToKeycode (dpy, *p == '.' ? XK_period : XStringToKeysym (name));
 
       XTestFakeKeyEvent (dpy, code, True, CurrentTime);
       XTestFakeKeyEvent (dpy, code, False, CurrentTime);
@@ -1150,6 +1150,29 @@ START_TEST (test_app_real_typing_burst_is_a_scan_slow_typing_is_text)
   ck_assert_str_eq (gtk_editable_get_text (GTK_EDITABLE (focus)), "");
   ck_assert_str_eq (ct_session_get_card (till->session)->card_no, card_no);
   save_png (till, NULL, "scan-real-typing");
+
+  /* The cashier's keys: F3 top up, Escape back, F4 pay, type, Enter
+   * confirms, Escape leaves the receipt. */
+  xtest_key (dpy, XK_F3);
+  ct_screenshot_settle (200);
+  ck_assert_str_eq (ct_window_get_page (till->window), "topup");
+  xtest_key (dpy, XK_Escape);
+  ct_screenshot_settle (200);
+  ck_assert_str_eq (ct_window_get_page (till->window), "scan");
+  xtest_key (dpy, XK_F4);
+  ct_screenshot_settle (300);
+  ck_assert_str_eq (ct_window_get_page (till->window), "pay");
+  xtest_type (dpy, "7.50", 120);
+  ct_screenshot_settle (200);
+  ck_assert_str_eq (ct_pay_page_get_summary (CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"))),
+                    "Pay ¥7.50");
+  xtest_key (dpy, XK_Return);
+  ck_assert_msg (wait_until (on_receipt, till, 15000), "Enter did not confirm the payment");
+  ct_screenshot_settle (300);
+  xtest_key (dpy, XK_Escape);
+  ct_screenshot_settle (200);
+  ck_assert_str_eq (ct_window_get_page (till->window), "scan");
+  ck_assert_str_eq (ct_card_view_get_balance_text (scan_card_view (till)), "¥102.50");
 
   till_free (till);
 }
