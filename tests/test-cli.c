@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,6 +83,18 @@ till_env (Till *t)
   return env;
 }
 
+static gsize file_size_limit;
+
+/* In the child: files may not grow past the limit (a full disk). */
+static void
+limit_file_size (gpointer data)
+{
+  struct rlimit rl = { file_size_limit, file_size_limit };
+
+  signal (SIGXFSZ, SIG_IGN);
+  setrlimit (RLIMIT_FSIZE, &rl);
+}
+
 /* Runs cardtill-cli with the arguments (NULL-terminated). */
 static int
 cli (Till *t, Run *r, ...)
@@ -100,7 +113,8 @@ cli (Till *t, Run *r, ...)
     g_ptr_array_add (argv, (char *) a);
   va_end (args);
   g_ptr_array_add (argv, NULL);
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
+  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT,
+                               file_size_limit ? limit_file_size : NULL, NULL,
                                &r->out, &r->err, &wait_status, &error),
                  "%s", error ? error->message : "");
   ck_assert (WIFEXITED (wait_status));
@@ -387,6 +401,15 @@ START_TEST (test_cli_offline_topup_queued_then_synced)
     json_object_put (o);
   }
   ck_assert_int_eq (cli (t, &r, "sync", NULL), 3);
+
+  /* A full disk: the next request cannot be taken (exit 4, said clearly),
+   * and the queued top-up is still there. */
+  file_size_limit = 1;
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p100", NULL), 4);
+  file_size_limit = 0;
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: local: "), "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "--json", "sync", "--status", NULL), 0);
+  ck_assert (strstr (r.out, "\"kind\":\"topup\"") != NULL);
 
   ck_assert (ct_fault_proxy_set_offline (t->proxy, FALSE, NULL));
   ck_assert_int_eq (cli (t, &r, "sync", NULL), 0);

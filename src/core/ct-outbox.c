@@ -104,6 +104,8 @@ db_error (sqlite3 *db, int rc, const char *what, GError **error)
 
   if (rc == SQLITE_FULL)
     hint = " (the disk is full)";
+  else if ((rc & 0xff) == SQLITE_IOERR)
+    hint = " (the disk may be full or failing)";
   else if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN || rc == SQLITE_PERM)
     hint = " (check the data directory's permissions)";
   g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_LOCAL,
@@ -170,7 +172,10 @@ ct_outbox_open (const char *path, GError **error)
   if (rc != SQLITE_OK)
     {
       g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_LOCAL,
-                   "Outbox database %s: %s", path, msg ? msg : sqlite3_errstr (rc));
+                   "Outbox database %s: %s%s; nothing was sent", path,
+                   msg ? msg : sqlite3_errstr (rc),
+                   rc == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR
+                   ? " (the disk may be full or failing)" : "");
       sqlite3_free (msg);
       sqlite3_close (db);
       return NULL;
@@ -257,7 +262,7 @@ ct_outbox_add (CtOutbox *self, CtOutboxEntry *entry, GError **error)
   if (rc == SQLITE_DONE)
     entry->id = sqlite3_last_insert_rowid (self->db);
   else
-    db_error (self->db, rc, "saving a request", error);
+    db_error (self->db, rc, "saving a request (nothing was sent)", error);
   sqlite3_finalize (stmt);
   sqlite3_exec (self->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
   g_mutex_unlock (&self->lock);

@@ -1169,13 +1169,19 @@ ct_sync_submit (CtSync               *self,
             {
             case ATTEMPT_DONE:
             case ATTEMPT_REFUSED:
-              if (ct_outbox_remove (self->outbox, e->id, error))
-                {
-                  if (a.kind == ATTEMPT_DONE)
-                    learn_from_answer (self, e->kind, a.body);
-                  answer = answer_from_attempt (e, &a);
-                  emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
-                }
+              {
+                g_autoptr(GError) remove_error = NULL;
+
+                /* The answer is definitive whatever the disk says: if the
+                 * entry cannot be removed now, it is replayed later and the
+                 * service answers the stored result again. */
+                if (!ct_outbox_remove (self->outbox, e->id, &remove_error))
+                  g_warning ("%s", remove_error->message);
+                if (a.kind == ATTEMPT_DONE)
+                  learn_from_answer (self, e->kind, a.body);
+                answer = answer_from_attempt (e, &a);
+                emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
+              }
               break;
             case ATTEMPT_NOT_STORED:
               if (!e->maybe_sent)
