@@ -631,12 +631,12 @@ ct_session_scan (CtSession    *self,
   else
     {
       /* Never seen on this till: show the number being looked up. */
-      g_autoptr(CtCard) placeholder = g_new0 (CtCard, 1);
+      g_autoptr(CtCard) looking_up = g_new0 (CtCard, 1);
 
-      placeholder->card_no = g_strdup (card_no);
-      placeholder->from_cache = TRUE;
-      placeholder->fetched_at = 0;
-      ct_session_set_card (self, placeholder);
+      looking_up->card_no = g_strdup (card_no);
+      looking_up->from_cache = TRUE;
+      looking_up->fetched_at = 0;
+      ct_session_set_card (self, looking_up);
     }
 
   self->card_cancellable = g_cancellable_new ();

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 
 #include "ct-card-view.h"
@@ -58,6 +59,24 @@ rss_kb (void)
     return -1;
   line = strstr (status, "VmRSS:");
   return line ? strtol (line + 6, NULL, 10) : -1;
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_remove (child);
+    }
+  g_rmdir (path);
 }
 
 static int
@@ -139,6 +158,7 @@ bench_cold_start (CtTestService *svc)
                i + 1, runs[i], out ? g_strstrip (out) : "");
     }
 
+  remove_tree (data_dir);
   qsort (runs, G_N_ELEMENTS (runs), sizeof runs[0], compare_double);
   g_print ("cold start to first frame: median %.1f ms (goal < 1000 ms)\n", runs[G_N_ELEMENTS (runs) / 2]);
 }
@@ -284,6 +304,7 @@ main (void)
 
   gtk_window_destroy (GTK_WINDOW (window));
   ct_client_shutdown (client);
+  remove_tree (config->data_dir);
   ct_test_service_free (svc);
 
   return 0;
