@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <gio/gio.h>
 #include <curl/curl.h>
 #include <json-c/json.h>
 #include <sqlite3.h>
@@ -352,6 +353,94 @@ START_TEST (test_service_racing_refunds_apply_once)
 }
 END_TEST
 
+/* Raw bytes at the HTTP layer */
+
+static void
+send_raw (guint16     port,
+          const char *data,
+          gsize       len)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) conn = NULL;
+  GOutputStream *out;
+  GInputStream *in;
+  char buf[4096];
+
+  /* A few junk requests leave the connection waiting for more; the service
+   * times those out itself, the test need not wait for it. */
+  g_socket_client_set_timeout (client, 1);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+  ck_assert_ptr_nonnull (conn);
+  out = g_io_stream_get_output_stream (G_IO_STREAM (conn));
+  in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+  g_output_stream_write_all (out, data, len, NULL, NULL, NULL);
+  g_socket_shutdown (g_socket_connection_get_socket (conn), FALSE, TRUE, NULL);
+  /* Read whatever comes back until the service closes. */
+  while (g_input_stream_read (in, buf, sizeof buf, NULL, NULL) > 0)
+    ;
+}
+
+START_TEST (test_service_survives_garbage_at_the_http_layer)
+{
+  const char *args[] = { NULL };
+  g_autoptr(GError) error = NULL;
+  CtTestService *plain = ct_test_service_start_full (FALSE, args, &error);
+  g_autofree char *auth = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261122);
+  g_autoptr(CtTestClient) c = NULL;
+  g_autoptr(CtTestResponse) health = NULL, pay = NULL;
+  const char *url;
+  guint16 port;
+  const char *fixed[] = {
+    "GET / HTTP/1.1\r\n\r\n",
+    "BREW /v1/health HTTP/1.1\r\nHost: x\r\n\r\n",
+    "POST /v1/cards HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+    "POST /v1/cards HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n",
+    "POST /v1/cards HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n",
+    "GET /v1/cards/%00%ff%2F..%2F HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /v1/health HTTP/9.9\r\n\r\n",
+    "\r\n\r\n\r\n",
+    "GET /v1/health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \x01\x02\xff\r\n\r\n",
+  };
+
+  ck_assert_msg (plain != NULL, "%s", error ? error->message : "");
+  url = ct_test_service_get_url (plain);
+  port = (guint16) g_ascii_strtoull (strrchr (url, ':') + 1, NULL, 10);
+  for (gsize i = 0; i < G_N_ELEMENTS (fixed); i++)
+    send_raw (port, fixed[i], strlen (fixed[i]));
+  /* A header far beyond the connection's memory. */
+  {
+    g_autoptr(GString) big = g_string_new ("GET /v1/health HTTP/1.1\r\nX-Big: ");
+    for (int i = 0; i < 100000; i++)
+      g_string_append_c (big, 'a');
+    g_string_append (big, "\r\n\r\n");
+    send_raw (port, big->str, big->len);
+  }
+  /* Random bytes, and random bytes after a valid request line. */
+  for (int i = 0; i < 50; i++)
+    {
+      guint8 junk[512];
+      g_autoptr(GString) s = g_string_new (i % 2 ? "POST /v1/cards/X/payments HTTP/1.1\r\n" : "");
+
+      for (gsize j = 0; j < sizeof junk; j++)
+        junk[j] = (guint8) g_rand_int_range (rand, 0, 256);
+      g_string_append_len (s, (const char *) junk, sizeof junk);
+      send_raw (port, s->str, s->len);
+    }
+
+  c = ct_test_client_new (plain);
+  health = ct_test_client_request (c, "GET", "/v1/health", NULL, NULL, NULL);
+  ck_assert_ptr_nonnull (health);
+  ck_assert_int_eq (health->status, 200);
+  pay = ct_test_client_request (c, "POST", "/v1/cards/NOPE-9/payments", "after-garbage",
+                                "{\"amount\":1,\"operator\":\"op\"}", NULL);
+  ck_assert_int_eq (pay->status, 404);
+  g_clear_pointer (&c, ct_test_client_free);
+  ck_assert_int_eq (ct_test_service_stop (plain), 0);
+  ct_test_service_free (plain);
+}
+END_TEST
+
 /* Restart and crash */
 
 START_TEST (test_service_restart_between_write_and_read_keeps_everything)
@@ -474,6 +563,7 @@ load_suite (void)
   tcase_add_test (race, test_service_one_key_from_many_threads_applies_once);
   tcase_add_test (race, test_service_commits_concurrent_writes_in_groups);
   tcase_add_test (race, test_service_racing_refunds_apply_once);
+  tcase_add_test (race, test_service_survives_garbage_at_the_http_layer);
   tcase_add_checked_fixture (crash, setup, teardown);
   tcase_set_timeout (crash, 120);
   tcase_add_test (crash, test_service_restart_between_write_and_read_keeps_everything);

@@ -250,9 +250,12 @@ check_headers (CtService             *svc,
   length = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
   if (length != NULL)
     {
-      guint64 n;
+      guint64 n = G_MAXUINT64;
+      gboolean parsed = g_ascii_string_to_unsigned (length, 10, 0, G_MAXUINT64, &n, NULL);
 
-      if (!g_ascii_string_to_unsigned (length, 10, 0, G_MAXUINT64, &n, NULL) || n > CT_SERVICE_BODY_MAX)
+      if (!parsed)
+        n = G_MAXUINT64;
+      if (n > CT_SERVICE_BODY_MAX)
         {
           const char *expect = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
 
