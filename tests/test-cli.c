@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ct-client.h"
 #include "ct-fault-proxy.h"
 #include "ct-test-service.h"
 #include "ct-wire.h"
@@ -588,6 +589,117 @@ START_TEST (test_cli_embedded_service_first_run_and_stop)
 }
 END_TEST
 
+static gint64
+first_attention_id (Till *t)
+{
+  Run r = { 0 };
+  json_object *o, *list, *v;
+  gint64 id;
+
+  ck_assert_int_eq (cli (t, &r, "--json", "sync", "--status", NULL), 0);
+  o = parse_json (r.out);
+  ck_assert (json_object_object_get_ex (o, "needs_attention", &list));
+  ck_assert_int_ge (json_object_array_length (list), 1);
+  ck_assert (json_object_object_get_ex (json_object_array_get_idx (list, 0), "id", &v));
+  id = json_object_get_int64 (v);
+  json_object_put (o);
+  run_clear (&r);
+  return id;
+}
+
+START_TEST (test_cli_needs_attention_resend_and_resolve)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *no = issue (t, "Fay", "13800000006");
+  g_autofree char *id1 = NULL;
+  g_autofree char *id2 = NULL;
+  Run r = { 0 };
+
+  ck_assert (ct_fault_proxy_set_offline (t->proxy, TRUE, NULL));
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p100", NULL), 3);
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p200", NULL), 3);
+  ck_assert (ct_fault_proxy_set_offline (t->proxy, FALSE, NULL));
+  /* Another till freezes the card meanwhile. */
+  {
+    g_autofree char *path = g_strdup_printf ("/v1/cards/%s", no);
+    g_autoptr(CtTestResponse) frozen = ct_test_http (t->svc, "PATCH", path, "other-till-freeze",
+                                                     "{\"status\":\"frozen\",\"manager\":"
+                                                     "{\"id\":\"m1\",\"pin\":\"2468\"}}",
+                                                     NULL);
+    ck_assert_int_eq (frozen->status, 200);
+  }
+  /* Both queued top-ups are refused now: sync says so, nothing is dropped. */
+  ck_assert_int_eq (cli (t, &r, "sync", NULL), 2);
+  ck_assert (strstr (r.out, "needs attention 2") != NULL);
+  ck_assert_int_eq (cli (t, &r, "sync", "--status", NULL), 0);
+  ck_assert (strstr (r.out, "Needs attention: 2") != NULL);
+  ck_assert (strstr (r.out, "card_frozen") != NULL);
+
+  id1 = g_strdup_printf ("%" G_GINT64_FORMAT, first_attention_id (t));
+  ck_assert_int_eq (cli (t, &r, "sync", "--resolve", id1, "--note", "cash returned",
+                         "--manager", "m1", NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "card", "unfreeze", no, "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL), 0);
+  id2 = g_strdup_printf ("%" G_GINT64_FORMAT, first_attention_id (t));
+  ck_assert_str_ne (id1, id2);
+  ck_assert_int_eq (cli (t, &r, "sync", "--resend", id2, "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL), 0);
+  ck_assert (strstr (r.out, "Re-sent as a new request") != NULL);
+  ck_assert_int_eq (cli (t, &r, "sync", "--status", NULL), 0);
+  ck_assert (strstr (r.out, "Needs attention: 0") != NULL);
+  ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 0);
+  ck_assert (strstr (r.out, "Balance   230.00") != NULL);
+  ck_assert_int_eq (cli (t, &r, "sync", "--resolve", "999", "--note", "x", "--manager", "m1",
+                         NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "sync", "--resolve", id1, "--note", "again", "--manager", "m1",
+                         NULL), 1);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
+START_TEST (test_cli_embedded_service_shared_by_two_clients)
+{
+  Till *t = till_new (FALSE);
+  g_autofree char *data = g_build_filename (t->dir, "data", NULL);
+  g_autofree char *state = g_build_filename (data, "service", "state.ini", NULL);
+  g_autofree char *pin = NULL;
+  g_autoptr(CtClientConfig) config = ct_client_config_new ();
+  g_autoptr(GError) error = NULL;
+  CtClient *app;
+  Run r = { 0 };
+
+  g_clear_pointer (&t->svc, ct_test_service_free);
+  /* In process, the service binary is not next to this test program. */
+  g_setenv ("CARDTILL_SERVICE_BIN", ct_test_service_get_binary (), TRUE);
+  config->data_dir = g_strdup (data);
+  config->first_manager_pin = g_strdup ("8642");
+  app = ct_client_new (config, &error);
+  ck_assert_ptr_nonnull (app);
+  ck_assert (ct_client_is_embedded (app));
+  ck_assert (ct_client_needs_first_run (app));
+  ck_assert_msg (ct_client_start (app, NULL, &pin, NULL, &error), "%s",
+                 error ? error->message : "");
+  ck_assert_str_eq (pin, "8642");
+  ck_assert (!ct_client_needs_first_run (app));
+  ck_assert (g_file_test (state, G_FILE_TEST_EXISTS));
+
+  /* The CLI joins the running one and leaves it running. */
+  ck_assert (g_file_set_contents (t->pin_file, "8642\n", -1, NULL));
+  ck_assert_int_eq (cli (t, &r, "card", "issue", "--name", "Gus", "--phone", "13800000007",
+                         "--manager", "manager", "--pin-file", t->pin_file, NULL), 0);
+  ck_assert (strstr (r.err, "created") == NULL);
+  ck_assert (g_file_test (state, G_FILE_TEST_EXISTS));
+
+  /* The last one to leave stops it. */
+  ct_client_shutdown (app);
+  ck_assert (!g_file_test (state, G_FILE_TEST_EXISTS));
+  g_object_unref (app);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 static Suite *
 cli_suite (void)
 {
@@ -601,6 +713,8 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_offline_topup_queued_then_synced);
   tcase_add_test (tc, test_cli_kill9_in_payment_loop_loses_nothing_doubles_nothing);
   tcase_add_test (tc, test_cli_embedded_service_first_run_and_stop);
+  tcase_add_test (tc, test_cli_needs_attention_resend_and_resolve);
+  tcase_add_test (tc, test_cli_embedded_service_shared_by_two_clients);
   suite_add_tcase (s, tc);
   return s;
 }

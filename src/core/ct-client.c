@@ -1188,7 +1188,12 @@ op_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
         CtRequestInfo rinfo = { 0 };
 
         if (e == NULL)
-          break;
+          {
+            /* A wrong entry number is the user's input, not a refusal. */
+            if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_NOT_FOUND))
+              error->code = CT_CLIENT_ERROR_INVALID_INPUT;
+            break;
+          }
         if (e->state != CT_OUTBOX_STATE_NEEDS_ATTENTION)
           {
             g_set_error_literal (&error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
@@ -1238,7 +1243,12 @@ op_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
         g_autofree char *note = NULL;
 
         if (e == NULL)
-          break;
+          {
+            /* A wrong entry number is the user's input, not a refusal. */
+            if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_NOT_FOUND))
+              error->code = CT_CLIENT_ERROR_INVALID_INPUT;
+            break;
+          }
         if (e->state != CT_OUTBOX_STATE_NEEDS_ATTENTION)
           {
             g_set_error_literal (&error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
