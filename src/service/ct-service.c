@@ -3,9 +3,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -47,7 +44,6 @@ struct _CtService
   GAsyncQueue       *jobs;
   gint               active;
   gint               stopping;
-  int                serve_lock;
   GMutex             rate_lock;
   GHashTable        *rate;
   int64_t            last_expire;
@@ -676,7 +672,6 @@ ct_service_new (const CtServiceOptions  *options,
   svc->opts.key_file = g_strdup (options->key_file);
   svc->opts.threads = threads;
   svc->jobs = g_async_queue_new ();
-  svc->serve_lock = -1;
   g_mutex_init (&svc->rate_lock);
   svc->rate = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
 
@@ -705,21 +700,6 @@ ct_service_new (const CtServiceOptions  *options,
   if (options->busy_timeout_ms > 0)
     ct_store_set_busy_timeout (svc->store, options->busy_timeout_ms);
 
-  /* The SQLite store keeps its "request in progress" claims beside its one
-   * writer, so exactly one process may serve a database; a second serve is
-   * refused here (admin commands still work alongside). */
-  {
-    g_autofree char *lock_path = g_strconcat (svc->opts.db_path, ".serve-lock", NULL);
-
-    svc->serve_lock = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (svc->serve_lock < 0 || flock (svc->serve_lock, LOCK_EX | LOCK_NB) != 0)
-      {
-        g_set_error (error, CT_SERVICE_ERROR, CT_SERVICE_ERROR_FAILED,
-                     "another cardtill-service is already serving %s", svc->opts.db_path);
-        ct_service_free (svc);
-        return NULL;
-      }
-  }
   return svc;
 }
 
@@ -856,8 +836,6 @@ ct_service_free (CtService *svc)
   g_async_queue_unref (svc->jobs);
   g_hash_table_destroy (svc->rate);
   g_mutex_clear (&svc->rate_lock);
-  if (svc->serve_lock >= 0)
-    close (svc->serve_lock);
   g_free (svc->cert_pem);
   g_free (svc->key_pem);
   g_free (svc->url);

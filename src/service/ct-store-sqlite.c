@@ -2,7 +2,10 @@
 #define G_LOG_DOMAIN "ct-store"
 #include "config.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "ct-money.h"
@@ -25,6 +28,7 @@ typedef struct
 struct _CtStore
 {
   char        *path;
+  int          serve_lock;
   GThread     *checkpointer;
   GMutex       checkpoint_lock;
   GCond        checkpoint_cond;
@@ -436,6 +440,7 @@ store_new (const char *path)
   CtStore *store = g_new0 (CtStore, 1);
 
   store->path = g_strdup (path);
+  store->serve_lock = -1;
   store->readers = g_async_queue_new ();
   g_mutex_init (&store->claims_lock);
   store->claims = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -494,6 +499,22 @@ ct_store_open (const char  *path,
       return NULL;
     }
   store = store_new (path);
+  if (readers > 0)
+    {
+      /* Serving: this store keeps its "request in progress" claims in
+       * memory beside its one writer, so exactly one process may serve a
+       * database. A lock file refuses a second; admin commands (no
+       * readers) still work alongside. */
+      g_autofree char *lock_path = g_strconcat (path, ".serve-lock", NULL);
+
+      store->serve_lock = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (store->serve_lock < 0 || flock (store->serve_lock, LOCK_EX | LOCK_NB) != 0)
+        {
+          g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED,
+                       "another cardtill-service is already serving %s", path);
+          return NULL;
+        }
+    }
   store->writer = conn_open (path, FALSE, error);
   if (store->writer == NULL)
     return NULL;
@@ -573,6 +594,8 @@ ct_store_free (CtStore *store)
   conn_free (store->writer);
   g_hash_table_destroy (store->claims);
   g_mutex_clear (&store->claims_lock);
+  if (store->serve_lock >= 0)
+    close (store->serve_lock);
   g_free (store->path);
   g_free (store);
 }
