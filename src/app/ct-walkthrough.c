@@ -332,8 +332,34 @@ act_import (Walk *walk)
 }
 
 static void
+act_shortcuts (Walk *walk)
+{
+  gtk_widget_activate_action (GTK_WIDGET (walk->window), "win.show-help-overlay", NULL);
+}
+
+static GtkWidget *
+shortcuts_window (Walk *walk)
+{
+  return GTK_WIDGET (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (walk->window)));
+}
+
+static gboolean
+shortcuts_ready (Walk *walk)
+{
+  GtkWidget *overlay = shortcuts_window (walk);
+
+  /* Without an application (tests) there is no overlay: skip it. */
+  return overlay == NULL || gtk_widget_get_mapped (overlay);
+}
+
+static void
 act_dark (Walk *walk)
 {
+  GtkShortcutsWindow *overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (walk->window));
+
+  if (overlay != NULL)
+    gtk_widget_set_visible (GTK_WIDGET (overlay), FALSE);
+
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
   ct_window_show_page (walk->window, "scan");
 }
@@ -355,7 +381,8 @@ static const Step steps[] = {
   { "14-sync", act_close_new_card, sync_ready, NULL },
   { "15-settings", act_settings, always, NULL },
   { "16-import", act_import, always, NULL },
-  { "17-scan-card-dark", act_dark, card_shown, NULL },
+  { "17-keyboard-shortcuts", act_shortcuts, shortcuts_ready, shortcuts_window },
+  { "18-scan-card-dark", act_dark, card_shown, NULL },
 };
 
 static void run_step (GTask *task);
@@ -419,6 +446,10 @@ run_step (GTask *task)
 
   if (walk->step >= G_N_ELEMENTS (steps))
     {
+      GtkShortcutsWindow *overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (walk->window));
+
+      if (overlay != NULL)
+        gtk_widget_set_visible (GTK_WIDGET (overlay), FALSE);
       adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
       g_task_return_boolean (task, TRUE);
       g_object_unref (task);
