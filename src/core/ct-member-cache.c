@@ -9,7 +9,10 @@
 
 struct _CtMemberCache
 {
-  GMutex      lock;
+  /* Two locks: the in-memory index is never held across disk I/O, so a
+   * scan shown from the cache does not wait for a worker's write. */
+  GMutex      lock;      /* cards, merchant */
+  GMutex      db_lock;   /* db */
   sqlite3    *db;
   GHashTable *cards;     /* card_no -> CtCard */
   CtMerchant *merchant;
@@ -63,6 +66,7 @@ ct_member_cache_open (const char *path, GError **error)
 
   self = g_new0 (CtMemberCache, 1);
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->db_lock);
   self->db = db;
   self->cards = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                        (GDestroyNotify) ct_card_free);
@@ -106,6 +110,7 @@ ct_member_cache_close (CtMemberCache *self)
   g_hash_table_unref (self->cards);
   g_clear_pointer (&self->merchant, ct_merchant_free);
   g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->db_lock);
   g_free (self);
 }
 
@@ -141,7 +146,8 @@ ct_member_cache_size (CtMemberCache *self)
 gboolean
 ct_member_cache_store (CtMemberCache *self, const CtCard *card, GError **error)
 {
-  CtCard *old, *copy;
+  CtCard *old, *copy, *current;
+  gint64 fetched_at;
   sqlite3_stmt *stmt = NULL;
   g_autofree char *json = NULL;
   int rc;
@@ -161,8 +167,16 @@ ct_member_cache_store (CtMemberCache *self, const CtCard *card, GError **error)
   copy = ct_card_copy (card);
   copy->from_cache = TRUE;
   g_hash_table_replace (self->cards, copy->card_no, copy);
+  g_mutex_unlock (&self->lock);
 
-  json = ct_wire_encode_card (card);
+  /* Write what the index holds now: of two racing stores, the disk ends
+   * with the newest state whichever writes last. */
+  g_mutex_lock (&self->db_lock);
+  g_mutex_lock (&self->lock);
+  current = g_hash_table_lookup (self->cards, card->card_no);
+  json = ct_wire_encode_card (current ? current : card);
+  fetched_at = current ? current->fetched_at : card->fetched_at;
+  g_mutex_unlock (&self->lock);
   rc = sqlite3_prepare_v2 (self->db,
                            "INSERT OR REPLACE INTO cards (card_no, card, fetched_at) VALUES (?,?,?)",
                            -1, &stmt, NULL);
@@ -170,13 +184,13 @@ ct_member_cache_store (CtMemberCache *self, const CtCard *card, GError **error)
     {
       sqlite3_bind_text (stmt, 1, card->card_no, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (stmt, 2, json, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (stmt, 3, card->fetched_at);
+      sqlite3_bind_int64 (stmt, 3, fetched_at);
       rc = sqlite3_step (stmt);
     }
   sqlite3_finalize (stmt);
   if (rc != SQLITE_DONE)
     cache_error (self->db, rc, "storing a card", error);
-  g_mutex_unlock (&self->lock);
+  g_mutex_unlock (&self->db_lock);
   return rc == SQLITE_DONE;
 }
 
@@ -190,7 +204,7 @@ ct_member_cache_store_merchant (CtMemberCache *self, const char *body, gsize len
   if (merchant == NULL)
     return FALSE;
 
-  g_mutex_lock (&self->lock);
+  g_mutex_lock (&self->db_lock);
   rc = sqlite3_prepare_v2 (self->db,
                            "INSERT OR REPLACE INTO merchant (id, body, fetched_at) VALUES (1,?,?)",
                            -1, &stmt, NULL);
@@ -201,14 +215,16 @@ ct_member_cache_store_merchant (CtMemberCache *self, const char *body, gsize len
       rc = sqlite3_step (stmt);
     }
   sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    cache_error (self->db, rc, "storing the merchant settings", error);
+  g_mutex_unlock (&self->db_lock);
   if (rc == SQLITE_DONE)
     {
+      g_mutex_lock (&self->lock);
       g_clear_pointer (&self->merchant, ct_merchant_free);
       self->merchant = g_steal_pointer (&merchant);
+      g_mutex_unlock (&self->lock);
     }
-  else
-    cache_error (self->db, rc, "storing the merchant settings", error);
-  g_mutex_unlock (&self->lock);
   return rc == SQLITE_DONE;
 }
 
