@@ -39,6 +39,25 @@ png_path (const char *name)
   return g_build_filename (dir, file, NULL);
 }
 
+/* Saves a PNG of @window, letting a slow (sanitizer, loaded CI) machine map
+ * and draw it first. */
+static void
+save_png (GtkWidget  *window,
+          const char *name)
+{
+  g_autofree char *path = png_path (name);
+  g_autoptr(GError) error = NULL;
+
+  for (guint attempt = 0; attempt < 50; attempt++)
+    {
+      g_clear_error (&error);
+      if (ct_screenshot_save_png (window, path, &error))
+        return;
+      ct_screenshot_settle (100);
+    }
+  ck_abort_msg ("screenshot %s: %s", name, error->message);
+}
+
 static void
 setup (void)
 {
@@ -143,8 +162,6 @@ START_TEST (test_import_page_checks_previews_and_imports)
   GtkWidget *window = show_page (&page);
   g_autofree char *csv = fixture_path ("bad-rows.csv");
   g_autoptr(GFile) file = g_file_new_for_path (csv);
-  g_autofree char *png_check = png_path ("check");
-  g_autofree char *png_done = png_path ("done");
   g_autofree char *report = NULL;
   GListModel *preview;
   CtImportTotals check;
@@ -165,7 +182,7 @@ START_TEST (test_import_page_checks_previews_and_imports)
   ck_assert_uint_eq (g_list_model_get_n_items (preview), 23);
   ck_assert_msg (strstr (ct_import_page_get_result_text (page), "19 rows will not be imported") != NULL,
                  "%s", ct_import_page_get_result_text (page));
-  ck_assert (ct_screenshot_save_png (window, png_check, NULL));
+  save_png (window, "check");
 
   /* The check wrote a report of the rejects before anything was sent. */
   ck_assert (g_file_get_contents (ct_import_page_get_report_path (page), &report, NULL, NULL));
@@ -189,7 +206,7 @@ START_TEST (test_import_page_checks_previews_and_imports)
   ck_assert_msg (strstr (ct_import_page_get_result_text (page), "Imported 4 cards") != NULL,
                  "%s", ct_import_page_get_result_text (page));
   ck_assert_int_eq (ledger_cards (), 125450);
-  ck_assert (ct_screenshot_save_png (window, png_done, NULL));
+  save_png (window, "done");
 
   /* Importing again (a resume on a complete batch) changes nothing. */
   ct_import_page_set_manager (page, CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
@@ -209,7 +226,6 @@ START_TEST (test_import_page_mapping_step_fixes_a_missing_column)
   GtkWidget *window = show_page (&page);
   g_autofree char *csv = fixture_path ("missing-balance.csv");
   g_autoptr(GFile) file = g_file_new_for_path (csv);
-  g_autofree char *png = png_path ("mapping");
   CtImportTotals check;
 
   ct_import_page_open_file (page, file);
@@ -217,7 +233,7 @@ START_TEST (test_import_page_mapping_step_fixes_a_missing_column)
   ck_assert (!ct_import_page_is_loaded (page));
   ck_assert_msg (strstr (ct_import_page_get_result_text (page), "balance") != NULL, "%s",
                  ct_import_page_get_result_text (page));
-  ck_assert (ct_screenshot_save_png (window, png, NULL));
+  save_png (window, "mapping");
 
   /* The manager says the "amount" column is the balance. */
   ck_assert (ct_import_page_set_column_field (page, "amount", CT_IMPORT_FIELD_BALANCE));
