@@ -603,6 +603,10 @@ START_TEST (test_service_numbers_must_be_json_integers)
     "",
     "{\"amount\":0100,\"operator\":\"op\"}",
     "{\"amount\":true,\"operator\":\"op\"}",
+    "null",
+    " null ",
+    "5",
+    "\"text\"",
   };
   g_autofree char *card = issue_card ("Types", NULL);
 

@@ -377,7 +377,8 @@ ct_strict_json_validate (const char  *text,
 
 /**
  * ct_strict_json_parse:
- * Validates @text strictly, then builds the json-c tree for it.
+ * Validates @text strictly, then builds the json-c tree for it. Returns NULL
+ * with @error set on any failure, a bare "null" document included.
  */
 json_object *
 ct_strict_json_parse (const char  *text,
@@ -405,6 +406,12 @@ ct_strict_json_parse (const char  *text,
                    json_tokener_error_desc (json_tokener_get_error (tok)));
       json_object_put (obj);
       obj = NULL;
+    }
+  else if (obj == NULL)
+    {
+      /* json-c represents a bare "null" document as NULL; no caller wants
+       * one, and a NULL without an error would be taken for a failure. */
+      g_set_error (error, CT_STRICT_JSON_ERROR, CT_STRICT_JSON_ERROR_SYNTAX, "the document is null");
     }
   json_tokener_free (tok);
   return obj;

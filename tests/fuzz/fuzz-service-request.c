@@ -77,12 +77,19 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   body = (const char *) data + 1;
   len = size - 1;
 
-  obj = ct_strict_json_parse (body, len, NULL);
-  if (ct_strict_json_validate (body, len, NULL))
-    g_assert_nonnull (obj);
-  if (obj != NULL)
-    assert_integers_only (obj);
-  json_object_put (obj);
+  {
+    g_autoptr(GError) error = NULL;
+
+    obj = ct_strict_json_parse (body, len, &error);
+    /* NULL always comes with a reason (a bare "null" too). */
+    g_assert_true ((obj == NULL) == (error != NULL));
+    if (obj != NULL)
+      {
+        g_assert_true (ct_strict_json_validate (body, len, NULL));
+        assert_integers_only (obj);
+      }
+    json_object_put (obj);
+  }
 
   reply = ct_service_parse_body (targets[which].method, targets[which].path, body, len);
   if (reply != NULL)
