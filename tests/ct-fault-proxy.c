@@ -23,6 +23,7 @@ typedef enum
   FAULT_STALL,
   FAULT_CUT_ANSWER,
   FAULT_HTML_502,
+  FAULT_GARBAGE_200,
 } Fault;
 
 struct _CtFaultProxy
@@ -195,7 +196,8 @@ choose (CtFaultProxy *self)
   Fault f;
 
   g_mutex_lock (&self->lock);
-  total = w->pass + w->drop_answer + w->reset_before + w->stall + w->cut_answer + w->html_502;
+  total = w->pass + w->drop_answer + w->reset_before + w->stall + w->cut_answer + w->html_502
+          + w->garbage_200;
   r = total ? (guint) g_rand_int_range (self->rand, 0, (gint32) total) : 0;
   if (total == 0 || r < w->pass)
     f = FAULT_PASS;
@@ -207,8 +209,10 @@ choose (CtFaultProxy *self)
     f = FAULT_STALL;
   else if ((r -= w->stall) < w->cut_answer)
     f = FAULT_CUT_ANSWER;
-  else
+  else if ((r -= w->cut_answer) < w->html_502)
     f = FAULT_HTML_502;
+  else
+    f = FAULT_GARBAGE_200;
   self->requests++;
   if (f != FAULT_PASS)
     self->faults++;
@@ -235,8 +239,11 @@ serve_conn (gpointer data)
   int original_fd = c->fd;
   g_autoptr(GByteArray) in = g_byte_array_new ();
   static const char html[] =
-    "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: 44\r\n"
+    "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: 43\r\n"
     "Connection: close\r\n\r\n<html><body>502 Bad Gateway</body></html>\r\n";
+  static const char garbage[] =
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 21\r\n\r\n"
+    "{\"card_no\":\"8888\",\"st";
 
   while (!stopping (self))
     {
@@ -265,6 +272,13 @@ serve_conn (gpointer data)
         {
           write_all (c->fd, html, sizeof html - 1);
           break;
+        }
+      if (fault == FAULT_GARBAGE_200)
+        {
+          g_byte_array_remove_range (in, 0, req_len);
+          if (!write_all (c->fd, garbage, sizeof garbage - 1))
+            break;
+          continue;
         }
 
       up = connect_upstream (self);

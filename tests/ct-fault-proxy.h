@@ -15,7 +15,8 @@ G_BEGIN_DECLS
  *    by the till but never reached the service);
  *  - stalls: forwards, then holds the answer past the till's timeout;
  *  - cuts the answer half-way;
- *  - answers an HTML 502 page itself (a broken gateway).
+ *  - answers an HTML 502 page itself (a broken gateway);
+ *  - answers "200 OK" with truncated JSON itself (a broken service).
  * It can also go "offline": it stops listening, so connections are refused
  * and nothing is sent. */
 
@@ -29,6 +30,7 @@ typedef struct
   guint stall;
   guint cut_answer;
   guint html_502;
+  guint garbage_200;   /* answers 200 with a cut JSON body, without forwarding */
   guint stall_ms;      /* how long a stall holds the till (default 3000) */
   guint delay_ms;      /* every passed answer waits this long (a slow link) */
 } CtFaultWeights;

@@ -589,6 +589,40 @@ START_TEST (test_cli_embedded_service_first_run_and_stop)
 }
 END_TEST
 
+START_TEST (test_cli_garbage_answers_are_not_results)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *no = issue (t, "Hal", "13800000008");
+  CtFaultWeights garbage = { .garbage_200 = 1 };
+  CtFaultWeights html = { .html_502 = 1 };
+  CtFaultWeights pass = { .pass = 1 };
+  Run r = { 0 };
+
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p100", NULL), 0);
+
+  /* A "200" with cut JSON: a lookup shows nothing and says why. */
+  ct_fault_proxy_set_weights (t->proxy, &garbage);
+  ck_assert_int_eq (cli (t, &r, "find", "--phone", "13800000008", NULL), 3);
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: bad_answer: "), "%s", r.err);
+  /* An HTML error page from a gateway. */
+  ct_fault_proxy_set_weights (t->proxy, &html);
+  ck_assert_int_eq (cli (t, &r, "history", no, NULL), 3);
+  ck_assert_msg (strstr (r.err, "bad_answer") != NULL, "%s", r.err);
+
+  /* A payment answered with garbage is not taken as done: it stays queued
+   * with its key, and is applied once when the service answers properly. */
+  ct_fault_proxy_set_weights (t->proxy, &garbage);
+  ck_assert_int_eq (cli (t, &r, "--json", "pay", no, "3.00", "--order", "G-1", NULL), 3);
+  ck_assert (strstr (r.out, "\"queued\": true") != NULL);
+  ct_fault_proxy_set_weights (t->proxy, &pass);
+  ck_assert_int_eq (cli (t, &r, "sync", NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 0);
+  ck_assert_msg (strstr (r.out, "Balance   107.00") != NULL, "%s", r.out);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 static gint64
 first_attention_id (Till *t)
 {
@@ -714,6 +748,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_kill9_in_payment_loop_loses_nothing_doubles_nothing);
   tcase_add_test (tc, test_cli_embedded_service_first_run_and_stop);
   tcase_add_test (tc, test_cli_needs_attention_resend_and_resolve);
+  tcase_add_test (tc, test_cli_garbage_answers_are_not_results);
   tcase_add_test (tc, test_cli_embedded_service_shared_by_two_clients);
   suite_add_tcase (s, tc);
   return s;

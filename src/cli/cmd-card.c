@@ -7,16 +7,19 @@
 
 #include "ct-cli-private.h"
 
-static void
-print_issued (CtCli *cli, const char *body, gsize len)
+static gboolean
+print_issued (CtCli *cli, const char *body, gsize len, gboolean print, GError **error)
 {
-  g_autoptr(CtCard) card = ct_wire_decode_card (body, len, NULL);
+  g_autoptr(CtCard) card = ct_wire_decode_card (body, len, error);
 
   if (card == NULL)
-    return;
+    return FALSE;
+  if (!print)
+    return TRUE;
   ct_cli_print_card (cli, card);
   /* Scripts take the new number from the last line. */
   printf ("%s\n", card->card_no);
+  return TRUE;
 }
 
 static int

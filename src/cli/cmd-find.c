@@ -6,13 +6,15 @@
 
 #include "ct-cli-private.h"
 
-static void
-print_cards (CtCli *cli, const char *body, gsize len)
+static gboolean
+print_cards (CtCli *cli, const char *body, gsize len, gboolean print, GError **error)
 {
-  g_autoptr(GPtrArray) cards = ct_wire_decode_card_list (body, len, NULL);
+  g_autoptr(GPtrArray) cards = ct_wire_decode_card_list (body, len, error);
 
   if (cards == NULL)
-    return;
+    return FALSE;
+  if (!print)
+    return TRUE;
   if (cards->len == 0)
     printf ("No card found\n");
   for (guint i = 0; i < cards->len; i++)
@@ -24,6 +26,7 @@ print_cards (CtCli *cli, const char *body, gsize len)
               balance, c->member_name ? c->member_name : "-",
               c->member_phone ? c->member_phone : "-");
     }
+  return TRUE;
 }
 
 int

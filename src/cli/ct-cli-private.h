@@ -27,7 +27,10 @@ char       *ct_cli_format_amount    (CtCli          *cli,
 char       *ct_cli_card_number      (const char     *text,
                                      GError        **error);
 
-typedef void (*CtCliPrinter) (CtCli *cli, const char *body, gsize len);
+/* Decodes a success answer and, when @print, prints it for people. FALSE
+ * with an error when the body is not a valid answer. */
+typedef gboolean (*CtCliPrinter) (CtCli *cli, const char *body, gsize len, gboolean print,
+                                  GError **error);
 
 /* Finishes a command from the service's answer: --json prints the body
  * exactly (or the queued object when nothing came), else @printer prints
@@ -44,7 +47,9 @@ void        ct_cli_print_card       (CtCli          *cli,
 void        ct_cli_print_transaction (CtCli               *cli,
                                       const CtTransaction *tx);
 /* Printers for ct_cli_finish_answer(). */
-void        ct_cli_print_card_body    (CtCli *cli, const char *body, gsize len);
-void        ct_cli_print_receipt_body (CtCli *cli, const char *body, gsize len);
+gboolean    ct_cli_print_card_body    (CtCli *cli, const char *body, gsize len, gboolean print,
+                                       GError **error);
+gboolean    ct_cli_print_receipt_body (CtCli *cli, const char *body, gsize len, gboolean print,
+                                       GError **error);
 
 G_END_DECLS

@@ -417,8 +417,10 @@ ct_cli_finish_answer (CtCli *cli, CtAnswer *answer, CtCliPrinter printer)
       return ct_cli_exit_for_error (error) == CT_EXIT_USAGE ? CT_EXIT_REFUSED
                                                             : ct_cli_exit_for_error (error);
     }
-  if (!cli->json && printer != NULL)
-    printer (cli, data, len);
+  /* A success that does not decode is not a success the till can show
+   * (--json has printed it as it came). */
+  if (printer != NULL && !printer (cli, data, len, !cli->json, &error))
+    return ct_cli_report_error (cli, error);
   return CT_EXIT_OK;
 }
 
@@ -468,24 +470,30 @@ ct_cli_print_transaction (CtCli *cli, const CtTransaction *tx)
           tx->reason ? "  reason " : "", tx->reason ? tx->reason : "");
 }
 
-void
-ct_cli_print_card_body (CtCli *cli, const char *body, gsize len)
+gboolean
+ct_cli_print_card_body (CtCli *cli, const char *body, gsize len, gboolean print, GError **error)
 {
-  g_autoptr(CtCard) card = ct_wire_decode_card (body, len, NULL);
+  g_autoptr(CtCard) card = ct_wire_decode_card (body, len, error);
 
-  if (card != NULL)
+  if (card == NULL)
+    return FALSE;
+  if (print)
     ct_cli_print_card (cli, card);
+  return TRUE;
 }
 
-void
-ct_cli_print_receipt_body (CtCli *cli, const char *body, gsize len)
+gboolean
+ct_cli_print_receipt_body (CtCli *cli, const char *body, gsize len, gboolean print,
+                           GError **error)
 {
-  g_autoptr(CtReceipt) r = ct_wire_decode_receipt (body, len, NULL);
+  g_autoptr(CtReceipt) r = ct_wire_decode_receipt (body, len, error);
   g_autofree char *delta = NULL;
   g_autofree char *balance = NULL;
 
   if (r == NULL)
-    return;
+    return FALSE;
+  if (!print)
+    return TRUE;
   delta = ct_cli_format_amount (cli, r->transaction->delta);
   balance = ct_cli_format_amount (cli, r->card->balance);
   printf ("%s %s on card %s: balance %s, points %" G_GINT64_FORMAT " (%+" G_GINT64_FORMAT ")\n",
@@ -498,4 +506,5 @@ ct_cli_print_receipt_body (CtCli *cli, const char *body, gsize len)
       printf ("bonus %s included\n", bonus);
     }
   printf ("transaction %s\n", r->transaction->id);
+  return TRUE;
 }
