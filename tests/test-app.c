@@ -747,6 +747,57 @@ START_TEST (test_app_adjust_wrong_then_right_pin)
 }
 END_TEST
 
+
+static gboolean
+problem_dialog_up (gpointer data)
+{
+  return ct_find_dialog ("ct-problem-dialog") != NULL;
+}
+
+START_TEST (test_app_adjust_with_empty_pool_shows_pool_balance)
+{
+  g_autoptr(GError) error = NULL;
+  CtTestService *own = ct_test_service_start (TRUE, &error);
+  Till *till;
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = NULL;
+  CtMembersPage *members;
+  AdwMessageDialog *form;
+  AdwMessageDialog *problem;
+
+  /* A new merchant's card account is empty: no member has paid yet. */
+  ck_assert_msg (own != NULL, "%s", error ? error->message : "");
+  till = till_new_for (own, 3000);
+  card_no = issue_card (till, "Pool Member", phone, "p100");
+  members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.adjust", NULL));
+  form = ct_find_dialog ("ct-adjust-dialog");
+  ck_assert (form != NULL);
+
+  /* The reason is required. */
+  fill_named (GTK_WIDGET (form), "delta", "+5.00");
+  ck_assert (!ct_dialog_choose (form, "continue"));
+  fill_named (GTK_WIDGET (form), "reason", "Goodwill");
+  ck_assert (ct_dialog_choose (form, "continue"));
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+
+  ck_assert_msg (wait_until (problem_dialog_up, NULL, 15000), "no explanation shown");
+  problem = ct_find_dialog ("ct-problem-dialog");
+  ck_assert_str_eq (adw_message_dialog_get_heading (problem), "The Balance Was Not Changed");
+  ck_assert_msg (strstr (adw_message_dialog_get_body (problem), "it holds ¥0.00") != NULL,
+                 "%s", adw_message_dialog_get_body (problem));
+  save_png (till, GTK_WIDGET (problem), "adjust-pool-too-low");
+  ck_assert (ct_dialog_choose (problem, "close"));
+  ck_assert_str_eq (ct_card_view_get_balance_text (scan_card_view (till)), "¥110.00");
+
+  till_free (till);
+  ct_test_service_free (own);
+}
+END_TEST
+
 /* Members */
 
 static gboolean
@@ -1360,6 +1411,7 @@ app_suite (void)
   tcase_add_test (tc, test_app_pay_insufficient_balance_shows_shortfall);
   tcase_add_test (tc, test_app_pay_frozen_card_refused);
   tcase_add_test (tc, test_app_adjust_wrong_then_right_pin);
+  tcase_add_test (tc, test_app_adjust_with_empty_pool_shows_pool_balance);
   tcase_add_test (tc, test_app_search_by_phone_finds_member);
   tcase_add_test (tc, test_app_history_pages_by_day);
   tcase_add_test (tc, test_app_issue_card_shows_qr_and_barcode);
