@@ -174,8 +174,9 @@ START_TEST (test_client_500_payments_through_faults_apply_exactly_once)
 {
   Fixture *f = fixture_new (1000);
   g_autofree char *card_no = issue_card (f, "Fault", 3);   /* 3 x (200 + 30) = 690.00 */
-  CtFaultWeights faults = { .pass = 85, .drop_answer = 4, .reset_before = 3, .stall = 2,
-                            .cut_answer = 3, .html_502 = 3, .stall_ms = 1500 };
+  CtFaultWeights faults = { .pass = 83, .drop_answer = 4, .reset_before = 3, .stall = 2,
+                            .cut_answer = 3, .html_502 = 3, .garbage_200 = 2,
+                            .stall_ms = 1500 };
   g_autoptr(GHashTable) refs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(CtCard) card = NULL;
   g_autoptr(GError) error = NULL;
