@@ -27,6 +27,7 @@ static const struct
   { "POST", "/v1/cards/8888000000000001/payments" },
   { "POST", "/v1/cards/8888000000000001/refunds" },
   { "POST", "/v1/cards/8888000000000001/adjustments" },
+  { "POST", "/v1/imports" },
 };
 
 /* Whatever passed the strict validator must hold integers only: a double
