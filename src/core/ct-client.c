@@ -585,6 +585,14 @@ ct_client_start (CtClient      *self,
     }
   else
     {
+      if (self->config->token == NULL || *self->config->token == '\0')
+        {
+          g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CONFIG,
+                               "No till token for the card service: give --token, "
+                               "CARDTILL_TOKEN or token= in till.ini (cardtill-service till add "
+                               "prints one)");
+          return FALSE;
+        }
       url = self->config->service_url;
       token = self->config->token;
       ca = self->config->ca_file;

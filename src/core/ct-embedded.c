@@ -208,7 +208,7 @@ create_service (CtEmbedded *self, const char *bin, const char *pin, GError **err
 }
 
 static gboolean
-pid_is_service (int pid)
+pid_is_service (int pid, const char *db_path)
 {
   g_autofree char *path = NULL;
   g_autofree char *cmdline = NULL;
@@ -222,11 +222,18 @@ pid_is_service (int pid)
   /* The first argument is the binary; check its name and the serve word. */
   if (strstr (cmdline, "cardtill-service") == NULL)
     return FALSE;
-  /* Arguments are NUL-separated: look for the "serve" word among them. */
-  for (gsize i = 0; i < len; i += strlen (cmdline + i) + 1)
-    if (strcmp (cmdline + i, "serve") == 0)
-      return TRUE;
-  return FALSE;
+  /* Arguments are NUL-separated: "serve" and this data directory's
+   * database, so a recycled pid is never taken for ours. */
+  {
+    gboolean serve = FALSE, db = FALSE;
+
+    for (gsize i = 0; i < len; i += strlen (cmdline + i) + 1)
+      {
+        serve = serve || strcmp (cmdline + i, "serve") == 0;
+        db = db || strcmp (cmdline + i, db_path) == 0;
+      }
+    return serve && db;
+  }
 }
 
 static gboolean
@@ -434,7 +441,7 @@ ct_embedded_join (const char  *data_dir,
       int pid = g_key_file_get_integer (state, STATE_GROUP, "pid", NULL);
       int port = g_key_file_get_integer (state, STATE_GROUP, "port", NULL);
 
-      if (pid_is_service (pid) && port > 0 && port_answers (port))
+      if (pid_is_service (pid, self->db_path) && port > 0 && port_answers (port))
         {
           self->pid = pid;
           self->url = g_strdup_printf ("https://127.0.0.1:%d", port);
@@ -487,7 +494,7 @@ ct_embedded_leave (CtEmbedded *self)
         lock_file (start_fd, LOCK_EX);
       /* Converting our shared lock to exclusive without waiting succeeds
        * only when no other client holds one: then we are the last. */
-      if (flock (self->users_fd, LOCK_EX | LOCK_NB) == 0 && pid_is_service (self->pid))
+      if (flock (self->users_fd, LOCK_EX | LOCK_NB) == 0 && pid_is_service (self->pid, self->db_path))
         {
           g_autofree char *state_path = g_build_filename (self->dir, "state.ini", NULL);
           gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
