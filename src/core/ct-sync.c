@@ -1043,6 +1043,16 @@ ct_sync_submit (CtSync               *self,
   g_return_val_if_fail (self != NULL && method != NULL && path != NULL && body != NULL, NULL);
   g_return_val_if_fail (info != NULL, NULL);
 
+  g_mutex_lock (&self->lock);
+  if (self->base_url == NULL)
+    {
+      g_mutex_unlock (&self->lock);
+      g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CONFIG,
+                           "The till is not connected to its card service yet");
+      return NULL;
+    }
+  g_mutex_unlock (&self->lock);
+
   wait_ms = info->wait_ms ? info->wait_ms : self->default_wait_ms;
   entry->idempotency_key = idempotency_key ? g_strdup (idempotency_key) : ct_sync_new_key ();
   entry->method = g_strdup (method);
