@@ -9,13 +9,12 @@
 #include <string.h>
 
 #include "ct-money.h"
+#include "ct-store-private.h"
 #include "ct-store.h"
 
 /* The SQLite store: one writer connection (the committer thread, or the
  * admin command line) and a pool of read connections for the worker
  * threads. WAL with synchronous=FULL, so a returned commit is on disk. */
-
-G_DEFINE_QUARK (ct-store-error-quark, ct_store_error)
 
 #define SCHEMA_VERSION "1"
 
@@ -25,8 +24,11 @@ typedef struct
   GHashTable *stmts; /* sql text -> sqlite3_stmt* */
 } Conn;
 
-struct _CtStore
+typedef struct _CtSqliteStore CtSqliteStore;
+
+struct _CtSqliteStore
 {
+  CtStore      parent;
   char        *path;
   int          serve_lock;
   GThread     *checkpointer;
@@ -39,6 +41,17 @@ struct _CtStore
   GMutex       claims_lock;
   GHashTable  *claims;
 };
+
+static void sqlite_free (CtStore *base);
+static const CtStoreBackend sqlite_backend;
+
+static void
+sqlite_store_destroy (CtSqliteStore *store)
+{
+  sqlite_free (&store->parent);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtSqliteStore, sqlite_store_destroy)
 
 static const char schema_sql[] =
   "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -74,97 +87,11 @@ static const char schema_sql[] =
   "  created_at INTEGER NOT NULL);"
   "CREATE INDEX card_events_card ON card_events (card_no, id);";
 
-int64_t
-ct_store_now_ms (void)
-{
-  return g_get_real_time () / 1000;
-}
-
-void
-ct_merchant_clear (CtMerchant *m)
-{
-  g_clear_pointer (&m->name, g_free);
-  g_clear_pointer (&m->currency, g_free);
-  g_clear_pointer (&m->topup_mode, g_free);
-  g_clear_pointer (&m->timezone, g_free);
-  g_clear_pointer (&m->issuer_prefix, g_free);
-}
-
-void
-ct_package_clear (CtPackage *p)
-{
-  g_clear_pointer (&p->id, g_free);
-}
-
 static void
 ct_package_free (CtPackage *p)
 {
   ct_package_clear (p);
   g_free (p);
-}
-
-int64_t
-ct_package_bonus (const CtPackage *p)
-{
-  int64_t bonus = 0;
-
-  if (p->bonus_bp < 0)
-    return p->bonus;
-  /* Amount and ratio were checked when the package was added. */
-  if (!ct_bonus_from_ratio (p->amount, p->bonus_bp, &bonus, NULL))
-    return 0;
-  return bonus;
-}
-
-void
-ct_card_clear (CtCard *c)
-{
-  g_clear_pointer (&c->card_no, g_free);
-  g_clear_pointer (&c->status, g_free);
-  g_clear_pointer (&c->level, g_free);
-  g_clear_pointer (&c->name, g_free);
-  g_clear_pointer (&c->phone, g_free);
-}
-
-void
-ct_card_free (CtCard *c)
-{
-  ct_card_clear (c);
-  g_free (c);
-}
-
-void
-ct_tx_clear (CtTx *t)
-{
-  g_clear_pointer (&t->card_no, g_free);
-  g_clear_pointer (&t->kind, g_free);
-  g_clear_pointer (&t->store, g_free);
-  g_clear_pointer (&t->till, g_free);
-  g_clear_pointer (&t->operator_name, g_free);
-  g_clear_pointer (&t->manager, g_free);
-  g_clear_pointer (&t->reason, g_free);
-  g_clear_pointer (&t->order_ref, g_free);
-}
-
-void
-ct_tx_free (CtTx *t)
-{
-  ct_tx_clear (t);
-  g_free (t);
-}
-
-void
-ct_till_clear (CtTill *t)
-{
-  g_clear_pointer (&t->store, g_free);
-  g_clear_pointer (&t->name, g_free);
-}
-
-void
-ct_manager_clear (CtManager *m)
-{
-  g_clear_pointer (&m->id, g_free);
-  g_clear_pointer (&m->pin_hash, g_free);
 }
 
 /* Connections and statements */
@@ -311,13 +238,13 @@ step_done (Conn          *c,
 }
 
 static Conn *
-reader_take (CtStore *store)
+reader_take (CtSqliteStore *store)
 {
   return g_async_queue_pop (store->readers);
 }
 
 static void
-reader_give (CtStore *store,
+reader_give (CtSqliteStore *store,
              Conn    *c)
 {
   g_async_queue_push (store->readers, c);
@@ -434,10 +361,12 @@ merchant_get (Conn        *c,
 
 static gpointer checkpointer_main (gpointer data);
 
-static CtStore *
+static CtSqliteStore *
 store_new (const char *path)
 {
-  CtStore *store = g_new0 (CtStore, 1);
+  CtSqliteStore *store = g_new0 (CtSqliteStore, 1);
+
+  store->parent.backend = &sqlite_backend;
 
   store->path = g_strdup (path);
   store->serve_lock = -1;
@@ -450,12 +379,11 @@ store_new (const char *path)
 }
 
 CtStore *
-ct_store_create (const char        *path,
-                 const CtMerchant  *merchant,
-                 GError           **error)
+ct_store_sqlite_create (const char        *path,
+                        const CtMerchant  *merchant,
+                        GError           **error)
 {
-  g_autoptr(CtStore) store = NULL;
-  g_autofree char *journal = NULL;
+  g_autoptr(CtSqliteStore) store = NULL;
 
   g_return_val_if_fail (path != NULL && merchant != NULL, NULL);
 
@@ -479,15 +407,15 @@ ct_store_create (const char        *path,
       conn_exec (store->writer, "ROLLBACK", NULL);
       return NULL;
     }
-  return g_steal_pointer (&store);
+  return (CtStore *) g_steal_pointer (&store);
 }
 
 CtStore *
-ct_store_open (const char  *path,
-               guint        readers,
-               GError     **error)
+ct_store_sqlite_open (const char  *path,
+                      guint        readers,
+                      GError     **error)
 {
-  g_autoptr(CtStore) store = NULL;
+  g_autoptr(CtSqliteStore) store = NULL;
   CtMerchant m;
 
   g_return_val_if_fail (path != NULL, NULL);
@@ -537,7 +465,7 @@ ct_store_open (const char  *path,
         return NULL;
       store->checkpointer = g_thread_new ("ct-checkpoint", checkpointer_main, store);
     }
-  return g_steal_pointer (&store);
+  return (CtStore *) g_steal_pointer (&store);
 }
 
 /* Checkpoints copy the WAL into the database file and fsync it. Left to
@@ -546,7 +474,7 @@ ct_store_open (const char  *path,
 static gpointer
 checkpointer_main (gpointer data)
 {
-  CtStore *store = data;
+  CtSqliteStore *store = data;
   g_autoptr(GError) error = NULL;
   Conn *c = conn_open (store->path, FALSE, &error);
 
@@ -573,9 +501,11 @@ checkpointer_main (gpointer data)
   return NULL;
 }
 
-void
-ct_store_free (CtStore *store)
+static void
+sqlite_free (CtStore *base)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
+
   if (store == NULL)
     return;
   if (store->checkpointer != NULL)
@@ -600,25 +530,30 @@ ct_store_free (CtStore *store)
   g_free (store);
 }
 
-void
-ct_store_set_busy_timeout (CtStore *store,
-                           guint    ms)
+static void
+sqlite_set_busy_timeout (CtStore *base,
+                         guint    ms)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
+
   sqlite3_busy_timeout (store->writer->db, (int) MIN (ms, (guint) G_MAXINT));
 }
 
-gpointer
-ct_store_writer_handle (CtStore *store)
+static gpointer
+sqlite_writer_handle (CtStore *base)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
+
   return store->writer->db;
 }
 
-gboolean
-ct_store_with_reader (CtStore          *store,
-                      CtStoreReadFunc   func,
-                      gpointer          user_data,
-                      GError          **error)
+static gboolean
+sqlite_with_reader (CtStore          *base,
+                    CtStoreReadFunc   func,
+                    gpointer          user_data,
+                    GError          **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c;
   gboolean ok;
 
@@ -632,58 +567,65 @@ ct_store_with_reader (CtStore          *store,
 
 /* Transactions */
 
-gboolean
-ct_store_begin (CtStore  *store,
-                GError  **error)
+static gboolean
+sqlite_begin (CtStore  *base,
+              GError  **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   sqlite3_stmt *st = prep (store->writer, "BEGIN IMMEDIATE", error);
 
   return st != NULL && step_done (store->writer, st, "begin", error);
 }
 
-gboolean
-ct_store_commit (CtStore  *store,
-                 GError  **error)
+static gboolean
+sqlite_commit (CtStore  *base,
+               GError  **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   sqlite3_stmt *st = prep (store->writer, "COMMIT", error);
 
   if (st == NULL || !step_done (store->writer, st, "commit", error))
     {
-      ct_store_rollback (store);
+      ct_store_rollback (&store->parent);
       return FALSE;
     }
   return TRUE;
 }
 
-void
-ct_store_rollback (CtStore *store)
+static void
+sqlite_rollback (CtStore *base)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
+
   if (!sqlite3_get_autocommit (store->writer->db))
     conn_exec (store->writer, "ROLLBACK", NULL);
 }
 
-gboolean
-ct_store_savepoint (CtStore  *store,
-                    GError  **error)
+static gboolean
+sqlite_savepoint (CtStore  *base,
+                  GError  **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   sqlite3_stmt *st = prep (store->writer, "SAVEPOINT request", error);
 
   return st != NULL && step_done (store->writer, st, "savepoint", error);
 }
 
-void
-ct_store_rollback_savepoint (CtStore *store)
+static void
+sqlite_rollback_savepoint (CtStore *base)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   sqlite3_stmt *st = prep (store->writer, "ROLLBACK TO request", NULL);
 
   if (st != NULL)
     step_done (store->writer, st, "rollback to", NULL);
 }
 
-gboolean
-ct_store_release_savepoint (CtStore  *store,
-                            GError  **error)
+static gboolean
+sqlite_release_savepoint (CtStore  *base,
+                          GError  **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   sqlite3_stmt *st = prep (store->writer, "RELEASE request", error);
 
   return st != NULL && step_done (store->writer, st, "release", error);
@@ -691,27 +633,32 @@ ct_store_release_savepoint (CtStore  *store,
 
 /* Merchant and packages */
 
-gboolean
-ct_store_get_merchant (CtStore     *store,
-                       CtMerchant  *out,
-                       GError     **error)
+static gboolean
+sqlite_get_merchant (CtStore     *base,
+                     CtMerchant  *out,
+                     GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
+
   return merchant_get (store->writer, out, error);
 }
 
-gboolean
-ct_store_set_merchant (CtStore           *store,
-                       const CtMerchant  *m,
-                       GError           **error)
+static gboolean
+sqlite_set_merchant (CtStore           *base,
+                     const CtMerchant  *m,
+                     GError           **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
+
   return merchant_put (store->writer, m, error);
 }
 
-gboolean
-ct_store_read_merchant (CtStore     *store,
-                        CtMerchant  *out,
-                        GError     **error)
+static gboolean
+sqlite_read_merchant (CtStore     *base,
+                      CtMerchant  *out,
+                      GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = reader_take (store);
   gboolean ok = merchant_get (c, out, error);
 
@@ -754,17 +701,20 @@ packages_list (Conn    *c,
   return g_steal_pointer (&list);
 }
 
-GPtrArray *
-ct_store_list_packages (CtStore  *store,
-                        GError  **error)
+static GPtrArray *
+sqlite_list_packages (CtStore  *base,
+                      GError  **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
+
   return packages_list (store->writer, error);
 }
 
-GPtrArray *
-ct_store_read_packages (CtStore  *store,
-                        GError  **error)
+static GPtrArray *
+sqlite_read_packages (CtStore  *base,
+                      GError  **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = reader_take (store);
   GPtrArray *list = packages_list (c, error);
 
@@ -772,12 +722,13 @@ ct_store_read_packages (CtStore  *store,
   return list;
 }
 
-gboolean
-ct_store_get_package (CtStore     *store,
-                      const char  *id,
-                      CtPackage   *out,
-                      GError     **error)
+static gboolean
+sqlite_get_package (CtStore     *base,
+                    const char  *id,
+                    CtPackage   *out,
+                    GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   sqlite3_stmt *st = prep (store->writer, "SELECT id, amount, bonus, bonus_bp FROM packages WHERE id = ?1", error);
   int rc;
 
@@ -799,11 +750,12 @@ ct_store_get_package (CtStore     *store,
   return db_error (store->writer->db, rc, "package", error);
 }
 
-gboolean
-ct_store_put_package (CtStore          *store,
-                      const CtPackage  *p,
-                      GError          **error)
+static gboolean
+sqlite_put_package (CtStore          *base,
+                    const CtPackage  *p,
+                    GError          **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   sqlite3_stmt *st = prep (store->writer,
                            "INSERT INTO packages (id, amount, bonus, bonus_bp, position) "
                            "VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(position), 0) + 1 FROM packages)) "
@@ -833,11 +785,12 @@ expect_one_change (Conn        *c,
   return TRUE;
 }
 
-gboolean
-ct_store_remove_package (CtStore     *store,
-                         const char  *id,
-                         GError     **error)
+static gboolean
+sqlite_remove_package (CtStore     *base,
+                       const char  *id,
+                       GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   sqlite3_stmt *st = prep (store->writer, "DELETE FROM packages WHERE id = ?1", error);
 
   if (st == NULL)
@@ -849,14 +802,15 @@ ct_store_remove_package (CtStore     *store,
 
 /* Tills and managers */
 
-gboolean
-ct_store_till_put (CtStore       *store,
-                   const char    *store_name,
-                   const char    *name,
-                   const guint8   token_hash[32],
-                   gboolean       must_be_new,
-                   GError       **error)
+static gboolean
+sqlite_till_put (CtStore       *base,
+                 const char    *store_name,
+                 const char    *name,
+                 const guint8   token_hash[32],
+                 gboolean       must_be_new,
+                 GError       **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = store->writer;
   sqlite3_stmt *st;
   g_autofree char *label = g_strdup_printf ("%s/%s", store_name, name);
@@ -882,12 +836,13 @@ ct_store_till_put (CtStore       *store,
   return must_be_new || expect_one_change (c, "till", label, error);
 }
 
-gboolean
-ct_store_till_revoke (CtStore     *store,
-                      const char  *store_name,
-                      const char  *name,
-                      GError     **error)
+static gboolean
+sqlite_till_revoke (CtStore     *base,
+                    const char  *store_name,
+                    const char  *name,
+                    GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "UPDATE tills SET revoked = 1 WHERE store = ?1 AND name = ?2", error);
   g_autofree char *label = g_strdup_printf ("%s/%s", store_name, name);
@@ -899,12 +854,13 @@ ct_store_till_revoke (CtStore     *store,
   return step_done (c, st, "till", error) && expect_one_change (c, "till", label, error);
 }
 
-gboolean
-ct_store_till_by_token (CtStore       *store,
-                        const guint8   token_hash[32],
-                        CtTill        *out,
-                        GError       **error)
+static gboolean
+sqlite_till_by_token (CtStore       *base,
+                      const guint8   token_hash[32],
+                      CtTill        *out,
+                      GError       **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = store->n_readers > 0 ? reader_take (store) : store->writer;
   sqlite3_stmt *st = prep (c, "SELECT id, store, name, revoked FROM tills WHERE token_hash = ?1", error);
   gboolean ok = FALSE;
@@ -934,13 +890,14 @@ ct_store_till_by_token (CtStore       *store,
   return ok;
 }
 
-gboolean
-ct_store_manager_put (CtStore     *store,
-                      const char  *id,
-                      const char  *pin_hash,
-                      int          must_be_new,
-                      GError     **error)
+static gboolean
+sqlite_manager_put (CtStore     *base,
+                    const char  *id,
+                    const char  *pin_hash,
+                    int          must_be_new,
+                    GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = store->writer;
   sqlite3_stmt *st;
 
@@ -964,11 +921,12 @@ ct_store_manager_put (CtStore     *store,
   return must_be_new || expect_one_change (c, "manager", id, error);
 }
 
-gboolean
-ct_store_manager_remove (CtStore     *store,
-                         const char  *id,
-                         GError     **error)
+static gboolean
+sqlite_manager_remove (CtStore     *base,
+                       const char  *id,
+                       GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "DELETE FROM managers WHERE id = ?1", error);
 
@@ -1010,21 +968,24 @@ manager_get (Conn        *c,
   return db_error (c->db, rc, "manager", error);
 }
 
-gboolean
-ct_store_manager_get (CtStore     *store,
-                      const char  *id,
-                      CtManager   *out,
-                      GError     **error)
+static gboolean
+sqlite_manager_get (CtStore     *base,
+                    const char  *id,
+                    CtManager   *out,
+                    GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
+
   return manager_get (store->writer, id, out, error);
 }
 
-gboolean
-ct_store_read_manager (CtStore     *store,
-                       const char  *id,
-                       CtManager   *out,
-                       GError     **error)
+static gboolean
+sqlite_read_manager (CtStore     *base,
+                     const char  *id,
+                     CtManager   *out,
+                     GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = reader_take (store);
   gboolean ok = manager_get (c, id, out, error);
 
@@ -1032,13 +993,14 @@ ct_store_read_manager (CtStore     *store,
   return ok;
 }
 
-gboolean
-ct_store_manager_set_failures (CtStore     *store,
-                               const char  *id,
-                               int          failures,
-                               int64_t      locked_until,
-                               GError     **error)
+static gboolean
+sqlite_manager_set_failures (CtStore     *base,
+                             const char  *id,
+                             int          failures,
+                             int64_t      locked_until,
+                             GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   sqlite3_stmt *st = prep (store->writer,
                            "UPDATE managers SET failures = ?2, locked_until = ?3 WHERE id = ?1", error);
 
@@ -1096,21 +1058,24 @@ card_get (Conn        *c,
   return db_error (c->db, rc, "card", error);
 }
 
-gboolean
-ct_store_card_get (CtStore     *store,
-                   const char  *card_no,
-                   CtCard      *out,
-                   GError     **error)
+static gboolean
+sqlite_card_get (CtStore     *base,
+                 const char  *card_no,
+                 CtCard      *out,
+                 GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
+
   return card_get (store->writer, card_no, out, error);
 }
 
-gboolean
-ct_store_read_card (CtStore     *store,
-                    const char  *card_no,
-                    CtCard      *out,
-                    GError     **error)
+static gboolean
+sqlite_read_card (CtStore     *base,
+                  const char  *card_no,
+                  CtCard      *out,
+                  GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = reader_take (store);
   gboolean ok = card_get (c, card_no, out, error);
 
@@ -1118,11 +1083,12 @@ ct_store_read_card (CtStore     *store,
   return ok;
 }
 
-gboolean
-ct_store_card_insert (CtStore       *store,
-                      const CtCard  *card,
-                      GError       **error)
+static gboolean
+sqlite_card_insert (CtStore       *base,
+                    const CtCard  *card,
+                    GError       **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "INSERT INTO cards (" CARD_COLUMNS ") "
                               "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7)", error);
@@ -1139,11 +1105,12 @@ ct_store_card_insert (CtStore       *store,
   return step_done (c, st, "card", error);
 }
 
-gboolean
-ct_store_card_update (CtStore       *store,
-                      const CtCard  *card,
-                      GError       **error)
+static gboolean
+sqlite_card_update (CtStore       *base,
+                    const CtCard  *card,
+                    GError       **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "UPDATE cards SET status = ?2, level = ?3, name = ?4, phone = ?5, "
                               "updated_at = ?6 WHERE card_no = ?1", error);
@@ -1159,13 +1126,14 @@ ct_store_card_update (CtStore       *store,
   return step_done (c, st, "card", error) && expect_one_change (c, "card", card->card_no, error);
 }
 
-gboolean
-ct_store_card_add_points (CtStore     *store,
-                          const char  *card_no,
-                          int64_t      delta,
-                          int64_t     *out_points,
-                          GError     **error)
+static gboolean
+sqlite_card_add_points (CtStore     *base,
+                        const char  *card_no,
+                        int64_t      delta,
+                        int64_t     *out_points,
+                        GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "UPDATE cards SET points = points + ?2 WHERE card_no = ?1 "
                               "AND points + ?2 >= 0 RETURNING points", error);
@@ -1189,17 +1157,18 @@ ct_store_card_add_points (CtStore     *store,
   return db_error (c->db, rc, "points", error);
 }
 
-gboolean
-ct_store_card_event (CtStore     *store,
-                     const char  *card_no,
-                     const char  *kind,
-                     const char  *detail,
-                     const char  *store_name,
-                     const char  *till,
-                     const char  *operator_name,
-                     const char  *manager,
-                     GError     **error)
+static gboolean
+sqlite_card_event (CtStore     *base,
+                   const char  *card_no,
+                   const char  *kind,
+                   const char  *detail,
+                   const char  *store_name,
+                   const char  *till,
+                   const char  *operator_name,
+                   const char  *manager,
+                   GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "INSERT INTO card_events (card_no, kind, detail, store, till, operator,"
                               " manager, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", error);
@@ -1219,12 +1188,13 @@ ct_store_card_event (CtStore     *store,
 
 /* Ledger */
 
-gboolean
-ct_store_post (CtStore          *store,
-               const CtPosting  *postings,
-               guint             n_postings,
-               GError          **error)
+static gboolean
+sqlite_post (CtStore          *base,
+             const CtPosting  *postings,
+             guint             n_postings,
+             GError          **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = store->writer;
   int64_t now = ct_store_now_ms ();
 
@@ -1261,13 +1231,14 @@ ct_store_post (CtStore          *store,
   return TRUE;
 }
 
-gboolean
-ct_store_tx_insert (CtStore          *store,
-                    CtTx             *tx,
-                    const CtPosting  *postings,
-                    guint             n_postings,
-                    GError          **error)
+static gboolean
+sqlite_tx_insert (CtStore          *base,
+                  CtTx             *tx,
+                  const CtPosting  *postings,
+                  guint             n_postings,
+                  GError          **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "INSERT INTO transactions (card_no, kind, delta, bonus, balance_after,"
                               " points_delta, points_after, store, till, operator, manager, reason,"
@@ -1344,12 +1315,13 @@ tx_from_row (sqlite3_stmt *st,
   t->created_at = sqlite3_column_int64 (st, 15);
 }
 
-gboolean
-ct_store_tx_get (CtStore  *store,
-                 int64_t   id,
-                 CtTx     *out,
-                 GError  **error)
+static gboolean
+sqlite_tx_get (CtStore  *base,
+               int64_t   id,
+               CtTx     *out,
+               GError  **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE id = ?1", error);
   int rc;
@@ -1372,10 +1344,11 @@ ct_store_tx_get (CtStore  *store,
   return db_error (c->db, rc, "transaction", error);
 }
 
-gboolean
-ct_store_tx_refunded (CtStore *store,
-                      int64_t  id)
+static gboolean
+sqlite_tx_refunded (CtStore *base,
+                    int64_t  id)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   sqlite3_stmt *st = prep (store->writer, "SELECT 1 FROM transactions WHERE refund_of = ?1", NULL);
   gboolean found;
 
@@ -1414,19 +1387,22 @@ balance_get (Conn        *c,
   return v;
 }
 
-int64_t
-ct_store_account_balance (CtStore     *store,
-                          const char  *account,
-                          GError     **error)
+static int64_t
+sqlite_account_balance (CtStore     *base,
+                        const char  *account,
+                        GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
+
   return balance_get (store->writer, account, error);
 }
 
-int64_t
-ct_store_read_balance (CtStore     *store,
-                       const char  *account,
-                       GError     **error)
+static int64_t
+sqlite_read_balance (CtStore     *base,
+                     const char  *account,
+                     GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = reader_take (store);
   int64_t v = balance_get (c, account, error);
 
@@ -1443,11 +1419,12 @@ claim_name (int64_t     till_id,
   return g_strdup_printf ("%" G_GINT64_FORMAT ":%s", till_id, key);
 }
 
-gboolean
-ct_store_claim_key (CtStore     *store,
-                    int64_t      till_id,
-                    const char  *key)
+static gboolean
+sqlite_claim_key (CtStore     *base,
+                  int64_t      till_id,
+                  const char  *key)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   char *name = claim_name (till_id, key);
   gboolean ok;
 
@@ -1457,11 +1434,12 @@ ct_store_claim_key (CtStore     *store,
   return ok;
 }
 
-void
-ct_store_unclaim_key (CtStore     *store,
-                      int64_t      till_id,
-                      const char  *key)
+static void
+sqlite_unclaim_key (CtStore     *base,
+                    int64_t      till_id,
+                    const char  *key)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   g_autofree char *name = claim_name (till_id, key);
 
   g_mutex_lock (&store->claims_lock);
@@ -1469,16 +1447,17 @@ ct_store_unclaim_key (CtStore     *store,
   g_mutex_unlock (&store->claims_lock);
 }
 
-gboolean
-ct_store_key_get (CtStore          *store,
-                  int64_t           till_id,
-                  const char       *key,
-                  CtStoreKeyState  *out_state,
-                  guint8            out_hash[32],
-                  guint            *out_status,
-                  char            **out_body,
-                  GError          **error)
+static gboolean
+sqlite_key_get (CtStore          *base,
+                int64_t           till_id,
+                const char       *key,
+                CtStoreKeyState  *out_state,
+                guint8            out_hash[32],
+                guint            *out_status,
+                char            **out_body,
+                GError          **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "SELECT hash, status, body FROM idempotency WHERE till_id = ?1 AND key = ?2", error);
   int rc;
@@ -1506,15 +1485,16 @@ ct_store_key_get (CtStore          *store,
   return TRUE;
 }
 
-gboolean
-ct_store_key_put (CtStore       *store,
-                  int64_t        till_id,
-                  const char    *key,
-                  const guint8   hash[32],
-                  guint          status,
-                  const char    *body,
-                  GError       **error)
+static gboolean
+sqlite_key_put (CtStore       *base,
+                int64_t        till_id,
+                const char    *key,
+                const guint8   hash[32],
+                guint          status,
+                const char    *body,
+                GError       **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "INSERT INTO idempotency (till_id, key, hash, status, body, created_at) "
                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
@@ -1530,11 +1510,12 @@ ct_store_key_put (CtStore       *store,
   return step_done (c, st, "idempotency", error);
 }
 
-gboolean
-ct_store_key_expire (CtStore  *store,
-                     int64_t   older_than_ms,
-                     GError  **error)
+static gboolean
+sqlite_key_expire (CtStore  *base,
+                   int64_t   older_than_ms,
+                   GError  **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   sqlite3_stmt *st = prep (store->writer, "DELETE FROM idempotency WHERE created_at < ?1", error);
 
   if (st == NULL)
@@ -1545,13 +1526,14 @@ ct_store_key_expire (CtStore  *store,
 
 /* Reads */
 
-GPtrArray *
-ct_store_find_cards (CtStore     *store,
-                     const char  *phone,
-                     const char  *name,
-                     guint        limit,
-                     GError     **error)
+static GPtrArray *
+sqlite_find_cards (CtStore     *base,
+                   const char  *phone,
+                   const char  *name,
+                   guint        limit,
+                   GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = reader_take (store);
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_card_free);
   sqlite3_stmt *st;
@@ -1603,15 +1585,16 @@ collect_tx (Conn          *c,
   return g_steal_pointer (&list);
 }
 
-GPtrArray *
-ct_store_card_history (CtStore     *store,
-                       const char  *card_no,
-                       int64_t      from_ms,
-                       int64_t      to_ms,
-                       int64_t      before_id,
-                       guint        limit,
-                       GError     **error)
+static GPtrArray *
+sqlite_card_history (CtStore     *base,
+                     const char  *card_no,
+                     int64_t      from_ms,
+                     int64_t      to_ms,
+                     int64_t      before_id,
+                     guint        limit,
+                     GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = reader_take (store);
   sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE card_no = ?1 AND id < ?2 "
                               "AND created_at >= ?3 AND created_at < ?4 ORDER BY id DESC LIMIT ?5", error);
@@ -1630,14 +1613,15 @@ ct_store_card_history (CtStore     *store,
   return list;
 }
 
-GPtrArray *
-ct_store_store_day (CtStore     *store,
-                    const char  *store_name,
-                    const char  *till,
-                    int64_t      from_ms,
-                    int64_t      to_ms,
-                    GError     **error)
+static GPtrArray *
+sqlite_store_day (CtStore     *base,
+                  const char  *store_name,
+                  const char  *till,
+                  int64_t      from_ms,
+                  int64_t      to_ms,
+                  GError     **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = reader_take (store);
   sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE created_at >= ?1 "
                               "AND created_at < ?2 AND store = ?3 AND (?4 IS NULL OR till = ?4) "
@@ -1656,11 +1640,12 @@ ct_store_store_day (CtStore     *store,
   return list;
 }
 
-gboolean
-ct_store_ledger_check (CtStore        *store,
-                       CtLedgerCheck  *out,
-                       GError        **error)
+static gboolean
+sqlite_ledger_check (CtStore        *base,
+                     CtLedgerCheck  *out,
+                     GError        **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = reader_take (store);
   gboolean ok = FALSE;
   sqlite3_stmt *st;
@@ -1705,3 +1690,54 @@ out:
   reader_give (store, c);
   return ok;
 }
+
+static const CtStoreBackend sqlite_backend = {
+  .name = "sqlite",
+  .free = sqlite_free,
+  .set_busy_timeout = sqlite_set_busy_timeout,
+  .writer_handle = sqlite_writer_handle,
+  .with_reader = sqlite_with_reader,
+  .begin = sqlite_begin,
+  .commit = sqlite_commit,
+  .rollback = sqlite_rollback,
+  .savepoint = sqlite_savepoint,
+  .rollback_savepoint = sqlite_rollback_savepoint,
+  .release_savepoint = sqlite_release_savepoint,
+  .get_merchant = sqlite_get_merchant,
+  .set_merchant = sqlite_set_merchant,
+  .read_merchant = sqlite_read_merchant,
+  .list_packages = sqlite_list_packages,
+  .read_packages = sqlite_read_packages,
+  .get_package = sqlite_get_package,
+  .put_package = sqlite_put_package,
+  .remove_package = sqlite_remove_package,
+  .till_put = sqlite_till_put,
+  .till_revoke = sqlite_till_revoke,
+  .till_by_token = sqlite_till_by_token,
+  .manager_put = sqlite_manager_put,
+  .manager_remove = sqlite_manager_remove,
+  .manager_get = sqlite_manager_get,
+  .read_manager = sqlite_read_manager,
+  .manager_set_failures = sqlite_manager_set_failures,
+  .card_get = sqlite_card_get,
+  .read_card = sqlite_read_card,
+  .card_insert = sqlite_card_insert,
+  .card_update = sqlite_card_update,
+  .card_add_points = sqlite_card_add_points,
+  .card_event = sqlite_card_event,
+  .post = sqlite_post,
+  .tx_insert = sqlite_tx_insert,
+  .tx_get = sqlite_tx_get,
+  .tx_refunded = sqlite_tx_refunded,
+  .account_balance = sqlite_account_balance,
+  .read_balance = sqlite_read_balance,
+  .claim_key = sqlite_claim_key,
+  .unclaim_key = sqlite_unclaim_key,
+  .key_get = sqlite_key_get,
+  .key_put = sqlite_key_put,
+  .key_expire = sqlite_key_expire,
+  .find_cards = sqlite_find_cards,
+  .card_history = sqlite_card_history,
+  .store_day = sqlite_store_day,
+  .ledger_check = sqlite_ledger_check,
+};

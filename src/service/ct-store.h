@@ -7,8 +7,10 @@
 G_BEGIN_DECLS
 
 /* The service's storage interface. The HTTP layer and the ledger rules see
- * only these functions, never SQL, so that a PostgreSQL store can implement
- * them later. The contract every implementation keeps:
+ * only these functions, never SQL. Each call is forwarded to the store's
+ * backend (ct-store-private.h): SQLite today; a PostgreSQL backend is one
+ * more function table, without touching the HTTP layer. The contract every
+ * backend keeps:
  *
  *  - Writes happen inside ct_store_begin()/ct_store_commit(); a commit is
  *    durable when it returns. Each request runs inside its own savepoint.
@@ -243,8 +245,9 @@ GPtrArray *ct_store_read_packages    (CtStore *store, GError **error);
 int64_t   ct_store_read_balance      (CtStore *store, const char *account, GError **error);
 gboolean  ct_store_read_manager      (CtStore *store, const char *id, CtManager *out, GError **error);
 
-/* Runs @func on a read connection; for later store functions (imports) that
- * need their own queries. The pointer is the implementation's handle. */
+/* Runs @func on a read connection; for store functions added in other files
+ * (imports) that need their own queries. The pointer is the backend's
+ * native handle (a sqlite3 * for SQLite), so such code is backend-specific. */
 typedef gboolean (*CtStoreReadFunc) (gpointer db, gpointer user_data, GError **error);
 gboolean  ct_store_with_reader       (CtStore *store, CtStoreReadFunc func, gpointer user_data,
                                       GError **error);

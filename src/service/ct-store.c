@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-store"
+#include "config.h"
+
+#include "ct-money.h"
+#include "ct-store-private.h"
+#include "ct-store.h"
+
+/* The storage interface: the value types shared by every backend, and one
+ * forwarding function per operation. The HTTP layer and the ledger rules
+ * call only these. */
+
+G_DEFINE_QUARK (ct-store-error-quark, ct_store_error)
+
+int64_t
+ct_store_now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+void
+ct_merchant_clear (CtMerchant *m)
+{
+  g_clear_pointer (&m->name, g_free);
+  g_clear_pointer (&m->currency, g_free);
+  g_clear_pointer (&m->topup_mode, g_free);
+  g_clear_pointer (&m->timezone, g_free);
+  g_clear_pointer (&m->issuer_prefix, g_free);
+}
+
+void
+ct_package_clear (CtPackage *p)
+{
+  g_clear_pointer (&p->id, g_free);
+}
+
+int64_t
+ct_package_bonus (const CtPackage *p)
+{
+  int64_t bonus = 0;
+
+  if (p->bonus_bp < 0)
+    return p->bonus;
+  /* Amount and ratio were checked when the package was added. */
+  if (!ct_bonus_from_ratio (p->amount, p->bonus_bp, &bonus, NULL))
+    return 0;
+  return bonus;
+}
+
+void
+ct_card_clear (CtCard *c)
+{
+  g_clear_pointer (&c->card_no, g_free);
+  g_clear_pointer (&c->status, g_free);
+  g_clear_pointer (&c->level, g_free);
+  g_clear_pointer (&c->name, g_free);
+  g_clear_pointer (&c->phone, g_free);
+}
+
+void
+ct_card_free (CtCard *c)
+{
+  ct_card_clear (c);
+  g_free (c);
+}
+
+void
+ct_tx_clear (CtTx *t)
+{
+  g_clear_pointer (&t->card_no, g_free);
+  g_clear_pointer (&t->kind, g_free);
+  g_clear_pointer (&t->store, g_free);
+  g_clear_pointer (&t->till, g_free);
+  g_clear_pointer (&t->operator_name, g_free);
+  g_clear_pointer (&t->manager, g_free);
+  g_clear_pointer (&t->reason, g_free);
+  g_clear_pointer (&t->order_ref, g_free);
+}
+
+void
+ct_tx_free (CtTx *t)
+{
+  ct_tx_clear (t);
+  g_free (t);
+}
+
+void
+ct_till_clear (CtTill *t)
+{
+  g_clear_pointer (&t->store, g_free);
+  g_clear_pointer (&t->name, g_free);
+}
+
+void
+ct_manager_clear (CtManager *m)
+{
+  g_clear_pointer (&m->id, g_free);
+  g_clear_pointer (&m->pin_hash, g_free);
+}
+
+/**
+ * ct_store_create:
+ * Makes a new database at @path (refusing an existing one) with the
+ * merchant's settings.
+ */
+CtStore *
+ct_store_create (const char       *path,
+                 const CtMerchant *merchant,
+                 GError          **error)
+{
+  return ct_store_sqlite_create (path, merchant, error);
+}
+
+/**
+ * ct_store_open:
+ * Opens the database at @path; @readers read connections serve the worker
+ * threads (0 for the admin command line).
+ */
+CtStore *
+ct_store_open (const char *path,
+               guint       readers,
+               GError    **error)
+{
+  return ct_store_sqlite_open (path, readers, error);
+}
+
+void
+ct_store_free (CtStore *store)
+{
+  if (store == NULL)
+    return;
+  store->backend->free (store);
+}
+
+void
+ct_store_set_busy_timeout (CtStore *store,
+                           guint    ms)
+{
+  store->backend->set_busy_timeout (store, ms);
+}
+
+gpointer
+ct_store_writer_handle (CtStore *store)
+{
+  return store->backend->writer_handle (store);
+}
+
+gboolean
+ct_store_with_reader (CtStore        *store,
+                      CtStoreReadFunc func,
+                      gpointer        user_data,
+                      GError        **error)
+{
+  return store->backend->with_reader (store, func, user_data, error);
+}
+
+gboolean
+ct_store_begin (CtStore *store,
+                GError **error)
+{
+  return store->backend->begin (store, error);
+}
+
+gboolean
+ct_store_commit (CtStore *store,
+                 GError **error)
+{
+  return store->backend->commit (store, error);
+}
+
+void
+ct_store_rollback (CtStore *store)
+{
+  store->backend->rollback (store);
+}
+
+gboolean
+ct_store_savepoint (CtStore *store,
+                    GError **error)
+{
+  return store->backend->savepoint (store, error);
+}
+
+void
+ct_store_rollback_savepoint (CtStore *store)
+{
+  store->backend->rollback_savepoint (store);
+}
+
+gboolean
+ct_store_release_savepoint (CtStore *store,
+                            GError **error)
+{
+  return store->backend->release_savepoint (store, error);
+}
+
+gboolean
+ct_store_get_merchant (CtStore    *store,
+                       CtMerchant *out,
+                       GError    **error)
+{
+  return store->backend->get_merchant (store, out, error);
+}
+
+gboolean
+ct_store_set_merchant (CtStore          *store,
+                       const CtMerchant *m,
+                       GError          **error)
+{
+  return store->backend->set_merchant (store, m, error);
+}
+
+gboolean
+ct_store_read_merchant (CtStore    *store,
+                        CtMerchant *out,
+                        GError    **error)
+{
+  return store->backend->read_merchant (store, out, error);
+}
+
+GPtrArray *
+ct_store_list_packages (CtStore *store,
+                        GError **error)
+{
+  return store->backend->list_packages (store, error);
+}
+
+GPtrArray *
+ct_store_read_packages (CtStore *store,
+                        GError **error)
+{
+  return store->backend->read_packages (store, error);
+}
+
+gboolean
+ct_store_get_package (CtStore    *store,
+                      const char *id,
+                      CtPackage  *out,
+                      GError    **error)
+{
+  return store->backend->get_package (store, id, out, error);
+}
+
+gboolean
+ct_store_put_package (CtStore         *store,
+                      const CtPackage *p,
+                      GError         **error)
+{
+  return store->backend->put_package (store, p, error);
+}
+
+gboolean
+ct_store_remove_package (CtStore    *store,
+                         const char *id,
+                         GError    **error)
+{
+  return store->backend->remove_package (store, id, error);
+}
+
+gboolean
+ct_store_till_put (CtStore     *store,
+                   const char  *store_name,
+                   const char  *name,
+                   const guint8 token_hash[32],
+                   gboolean     must_be_new,
+                   GError     **error)
+{
+  return store->backend->till_put (store, store_name, name, token_hash, must_be_new, error);
+}
+
+gboolean
+ct_store_till_revoke (CtStore    *store,
+                      const char *store_name,
+                      const char *name,
+                      GError    **error)
+{
+  return store->backend->till_revoke (store, store_name, name, error);
+}
+
+gboolean
+ct_store_till_by_token (CtStore     *store,
+                        const guint8 token_hash[32],
+                        CtTill      *out,
+                        GError     **error)
+{
+  return store->backend->till_by_token (store, token_hash, out, error);
+}
+
+gboolean
+ct_store_manager_put (CtStore    *store,
+                      const char *id,
+                      const char *pin_hash,
+                      int         must_be_new,
+                      GError    **error)
+{
+  return store->backend->manager_put (store, id, pin_hash, must_be_new, error);
+}
+
+gboolean
+ct_store_manager_remove (CtStore    *store,
+                         const char *id,
+                         GError    **error)
+{
+  return store->backend->manager_remove (store, id, error);
+}
+
+gboolean
+ct_store_manager_get (CtStore    *store,
+                      const char *id,
+                      CtManager  *out,
+                      GError    **error)
+{
+  return store->backend->manager_get (store, id, out, error);
+}
+
+gboolean
+ct_store_read_manager (CtStore    *store,
+                       const char *id,
+                       CtManager  *out,
+                       GError    **error)
+{
+  return store->backend->read_manager (store, id, out, error);
+}
+
+gboolean
+ct_store_manager_set_failures (CtStore    *store,
+                               const char *id,
+                               int         failures,
+                               int64_t     locked_until,
+                               GError    **error)
+{
+  return store->backend->manager_set_failures (store, id, failures, locked_until, error);
+}
+
+gboolean
+ct_store_card_get (CtStore    *store,
+                   const char *card_no,
+                   CtCard     *out,
+                   GError    **error)
+{
+  return store->backend->card_get (store, card_no, out, error);
+}
+
+gboolean
+ct_store_read_card (CtStore    *store,
+                    const char *card_no,
+                    CtCard     *out,
+                    GError    **error)
+{
+  return store->backend->read_card (store, card_no, out, error);
+}
+
+gboolean
+ct_store_card_insert (CtStore      *store,
+                      const CtCard *card,
+                      GError      **error)
+{
+  return store->backend->card_insert (store, card, error);
+}
+
+gboolean
+ct_store_card_update (CtStore      *store,
+                      const CtCard *card,
+                      GError      **error)
+{
+  return store->backend->card_update (store, card, error);
+}
+
+gboolean
+ct_store_card_add_points (CtStore    *store,
+                          const char *card_no,
+                          int64_t     delta,
+                          int64_t    *out_points,
+                          GError    **error)
+{
+  return store->backend->card_add_points (store, card_no, delta, out_points, error);
+}
+
+gboolean
+ct_store_card_event (CtStore    *store,
+                     const char *card_no,
+                     const char *kind,
+                     const char *detail,
+                     const char *store_name,
+                     const char *till,
+                     const char *operator_name,
+                     const char *manager,
+                     GError    **error)
+{
+  return store->backend->card_event (store, card_no, kind, detail, store_name, till, operator_name, manager, error);
+}
+
+gboolean
+ct_store_post (CtStore         *store,
+               const CtPosting *postings,
+               guint            n_postings,
+               GError         **error)
+{
+  return store->backend->post (store, postings, n_postings, error);
+}
+
+gboolean
+ct_store_tx_insert (CtStore         *store,
+                    CtTx            *tx,
+                    const CtPosting *postings,
+                    guint            n_postings,
+                    GError         **error)
+{
+  return store->backend->tx_insert (store, tx, postings, n_postings, error);
+}
+
+gboolean
+ct_store_tx_get (CtStore *store,
+                 int64_t  id,
+                 CtTx    *out,
+                 GError **error)
+{
+  return store->backend->tx_get (store, id, out, error);
+}
+
+gboolean
+ct_store_tx_refunded (CtStore *store,
+                      int64_t  id)
+{
+  return store->backend->tx_refunded (store, id);
+}
+
+int64_t
+ct_store_account_balance (CtStore    *store,
+                          const char *account,
+                          GError    **error)
+{
+  return store->backend->account_balance (store, account, error);
+}
+
+int64_t
+ct_store_read_balance (CtStore    *store,
+                       const char *account,
+                       GError    **error)
+{
+  return store->backend->read_balance (store, account, error);
+}
+
+gboolean
+ct_store_claim_key (CtStore    *store,
+                    int64_t     till_id,
+                    const char *key)
+{
+  return store->backend->claim_key (store, till_id, key);
+}
+
+void
+ct_store_unclaim_key (CtStore    *store,
+                      int64_t     till_id,
+                      const char *key)
+{
+  store->backend->unclaim_key (store, till_id, key);
+}
+
+gboolean
+ct_store_key_get (CtStore         *store,
+                  int64_t          till_id,
+                  const char      *key,
+                  CtStoreKeyState *out_state,
+                  guint8           out_hash[32],
+                  guint           *out_status,
+                  char           **out_body,
+                  GError         **error)
+{
+  return store->backend->key_get (store, till_id, key, out_state, out_hash, out_status, out_body, error);
+}
+
+gboolean
+ct_store_key_put (CtStore     *store,
+                  int64_t      till_id,
+                  const char  *key,
+                  const guint8 hash[32],
+                  guint        status,
+                  const char  *body,
+                  GError     **error)
+{
+  return store->backend->key_put (store, till_id, key, hash, status, body, error);
+}
+
+gboolean
+ct_store_key_expire (CtStore *store,
+                     int64_t  older_than_ms,
+                     GError **error)
+{
+  return store->backend->key_expire (store, older_than_ms, error);
+}
+
+GPtrArray *
+ct_store_find_cards (CtStore    *store,
+                     const char *phone,
+                     const char *name,
+                     guint       limit,
+                     GError    **error)
+{
+  return store->backend->find_cards (store, phone, name, limit, error);
+}
+
+GPtrArray *
+ct_store_card_history (CtStore    *store,
+                       const char *card_no,
+                       int64_t     from_ms,
+                       int64_t     to_ms,
+                       int64_t     before_id,
+                       guint       limit,
+                       GError    **error)
+{
+  return store->backend->card_history (store, card_no, from_ms, to_ms, before_id, limit, error);
+}
+
+GPtrArray *
+ct_store_store_day (CtStore    *store,
+                    const char *store_name,
+                    const char *till,
+                    int64_t     from_ms,
+                    int64_t     to_ms,
+                    GError    **error)
+{
+  return store->backend->store_day (store, store_name, till, from_ms, to_ms, error);
+}
+
+gboolean
+ct_store_ledger_check (CtStore       *store,
+                       CtLedgerCheck *out,
+                       GError       **error)
+{
+  return store->backend->ledger_check (store, out, error);
+}
