@@ -426,6 +426,24 @@ START_TEST (test_service_five_wrong_pins_lock_the_manager)
   /* The right PIN does not open a locked manager either. */
   right = card_post (card, "adjustments", "{\"delta\":-1,\"reason\":\"x\"," MGR "}");
   expect_status (right, 429, "pin_locked");
+
+  /* Five minutes later (moved forward in the database) the right PIN works
+   * again, and one more wrong PIN does not lock at once. */
+  {
+    sqlite3 *db = NULL;
+    g_autoptr(CtTestResponse) after = NULL, wrong = NULL;
+
+    ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
+    sqlite3_busy_timeout (db, 5000);
+    ck_assert_int_eq (sqlite3_exec (db, "UPDATE managers SET locked_until = locked_until - 300000 WHERE id = 'm1'",
+                                    NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+    topup (card, "p100");
+    after = card_post (card, "adjustments", "{\"delta\":-1,\"reason\":\"x\"," MGR "}");
+    expect_status (after, 201, NULL);
+    wrong = card_post (card, "adjustments", "{\"delta\":-1,\"reason\":\"x\",\"manager\":{\"id\":\"m1\",\"pin\":\"1111\"}}");
+    expect_status (wrong, 403, "forbidden");
+  }
 }
 END_TEST
 
