@@ -38,6 +38,69 @@ ct_barcode_image_texture (const char          *text,
   return gdk_texture_new_for_pixbuf (pixbuf);
 }
 
+/* The few cards on the counter come back again and again (scan, top up,
+ * pay): their barcodes are kept instead of being drawn anew each time. */
+#define TEXTURE_CACHE_SIZE 16
+
+typedef struct
+{
+  char       *key;
+  GdkTexture *texture;
+} CachedTexture;
+
+static GQueue texture_cache = G_QUEUE_INIT;
+
+static void
+cached_texture_free (CachedTexture *cached)
+{
+  g_free (cached->key);
+  g_object_unref (cached->texture);
+  g_free (cached);
+}
+
+/**
+ * ct_barcode_image_texture_cached:
+ *
+ * Like ct_barcode_image_texture(), remembering the last few codes drawn.
+ * Main thread only.
+ *
+ * Returns: (transfer full) (nullable): the code, black on white.
+ */
+GdkTexture *
+ct_barcode_image_texture_cached (const char          *text,
+                                 CtBarcodeImageKind   kind,
+                                 GError             **error)
+{
+  g_autofree char *key = g_strdup_printf ("%d:%s", (int) kind, text);
+  CachedTexture *cached;
+  GdkTexture *texture;
+
+  for (GList *l = texture_cache.head; l != NULL; l = l->next)
+    {
+      cached = l->data;
+      if (g_str_equal (cached->key, key))
+        {
+          /* Most recently used first. */
+          g_queue_unlink (&texture_cache, l);
+          g_queue_push_head_link (&texture_cache, l);
+          return g_object_ref (cached->texture);
+        }
+    }
+
+  texture = ct_barcode_image_texture (text, kind, error);
+  if (texture == NULL)
+    return NULL;
+
+  cached = g_new0 (CachedTexture, 1);
+  cached->key = g_steal_pointer (&key);
+  cached->texture = g_object_ref (texture);
+  g_queue_push_head (&texture_cache, cached);
+  while (texture_cache.length > TEXTURE_CACHE_SIZE)
+    cached_texture_free (g_queue_pop_tail (&texture_cache));
+
+  return texture;
+}
+
 static void
 decode_file_thread (GTask        *task,
                     gpointer      source_object,

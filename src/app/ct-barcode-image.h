@@ -14,6 +14,9 @@ typedef enum
 GdkTexture *ct_barcode_image_texture            (const char           *text,
                                                  CtBarcodeImageKind    kind,
                                                  GError              **error);
+GdkTexture *ct_barcode_image_texture_cached     (const char           *text,
+                                                 CtBarcodeImageKind    kind,
+                                                 GError              **error);
 void        ct_barcode_image_decode_file_async  (const char           *path,
                                                  GCancellable         *cancellable,
                                                  GAsyncReadyCallback   callback,

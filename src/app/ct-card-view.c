@@ -116,7 +116,7 @@ update_barcode (CtCardView *self,
   self->barcode_text = g_strdup (card_no);
 
   if (card_no != NULL)
-    texture = ct_barcode_image_texture (card_no, CT_BARCODE_IMAGE_CODE128, &error);
+    texture = ct_barcode_image_texture_cached (card_no, CT_BARCODE_IMAGE_CODE128, &error);
   if (texture == NULL && error != NULL)
     g_debug ("No barcode for %s: %s", card_no, error->message);
 
