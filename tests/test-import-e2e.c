@@ -204,9 +204,14 @@ assert_ledger_balanced (int64_t expect_cards)
 {
   g_autoptr(json_object) check = get_json ("/v1/ledger/check", 200);
 
+  json_object *balanced = NULL;
+
   ck_assert_int_eq (json_int (check, "sum"), 0);
   ck_assert_int_eq (json_int (check, "cards"), expect_cards);
   ck_assert_int_eq (json_int (check, "legacy"), -expect_cards);
+  /* Every account's balance equals the sum of its postings. */
+  ck_assert (json_object_object_get_ex (check, "balanced", &balanced));
+  ck_assert (json_object_get_boolean (balanced));
 }
 
 static int64_t

@@ -379,7 +379,8 @@ import_stmts_prepare (ImportStmts  *s,
                                  " manager, reason, order_ref, refund_of, created_at) VALUES (?1,"
                                  " 'import', ?2, 0, ?2, ?3, ?3, ?4, ?5, ?6, ?7, NULL, ?8, NULL, ?9)",
                              -1, &s->ins_tx, NULL) != SQLITE_OK
-      || sqlite3_prepare_v2 (db, "INSERT INTO postings (tx_id, account, amount) VALUES (?1, ?2, ?3)",
+      || sqlite3_prepare_v2 (db, "INSERT INTO postings (tx_id, account, amount)"
+                                 " VALUES (?1, ?2, -?4), (?1, ?3, ?4)",
                              -1, &s->ins_posting, NULL) != SQLITE_OK)
     return db_fail (db, "import statements", error);
   return TRUE;
@@ -478,17 +479,14 @@ import_row (ImportStmts     *s,
     return FALSE;
   tx_id = sqlite3_last_insert_rowid (s->db);
 
+  /* Both postings in one statement: legacy → card. */
   if (row->balance != 0)
     {
       sqlite3_bind_int64 (s->ins_posting, 1, tx_id);
       sqlite3_bind_text (s->ins_posting, 2, CT_ACCOUNT_LEGACY, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (s->ins_posting, 3, -row->balance);
-      if (!step_done (s, s->ins_posting, "import posting", error))
-        return FALSE;
-      sqlite3_bind_int64 (s->ins_posting, 1, tx_id);
-      sqlite3_bind_text (s->ins_posting, 2, row->card_no, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (s->ins_posting, 3, row->balance);
-      if (!step_done (s, s->ins_posting, "import posting", error))
+      sqlite3_bind_text (s->ins_posting, 3, row->card_no, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (s->ins_posting, 4, row->balance);
+      if (!step_done (s, s->ins_posting, "import postings", error))
         return FALSE;
     }
 
