@@ -61,6 +61,7 @@ typedef struct
   gboolean     replayed;
   int          retry_after;
   char        *reason;
+  CtCard      *card;       /* the card a valid 2xx answer carried */
 } Attempt;
 
 static void
@@ -68,6 +69,7 @@ attempt_clear (Attempt *a)
 {
   g_clear_pointer (&a->body, g_bytes_unref);
   g_clear_pointer (&a->reason, g_free);
+  g_clear_pointer (&a->card, ct_card_free);
 }
 
 char *
@@ -302,11 +304,12 @@ claim (CtSync *self, gint64 id, gboolean on)
   g_mutex_unlock (&self->lock);
 }
 
-/* Checks that a 2xx answer is what the request kind promises. An answer that
- * does not decode is not proof of anything: the entry is retried with its
- * key and the service's replay settles it. */
+/* Checks that a 2xx answer is what the request kind promises, and keeps
+ * the card it carries. An answer that does not decode is not proof of
+ * anything: the entry is retried with its key and the service's replay
+ * settles it. */
 static gboolean
-answer_valid (CtOutboxKind kind, GBytes *body, GError **error)
+answer_valid (CtOutboxKind kind, GBytes *body, CtCard **out_card, GError **error)
 {
   gsize len;
   const char *data = g_bytes_get_data (body, &len);
@@ -319,14 +322,16 @@ answer_valid (CtOutboxKind kind, GBytes *body, GError **error)
     case CT_OUTBOX_KIND_ADJUSTMENT:
       {
         g_autoptr(CtReceipt) r = ct_wire_decode_receipt (data, len, error);
-        return r != NULL;
+
+        if (r == NULL)
+          return FALSE;
+        *out_card = g_steal_pointer (&r->card);
+        return TRUE;
       }
     case CT_OUTBOX_KIND_CARD_ISSUE:
     case CT_OUTBOX_KIND_CARD_PATCH:
-      {
-        g_autoptr(CtCard) c = ct_wire_decode_card (data, len, error);
-        return c != NULL;
-      }
+      *out_card = ct_wire_decode_card (data, len, error);
+      return *out_card != NULL;
     case CT_OUTBOX_KIND_IMPORT:
     case CT_OUTBOX_KIND_OTHER:
     default:
@@ -336,42 +341,15 @@ answer_valid (CtOutboxKind kind, GBytes *body, GError **error)
     }
 }
 
-/* Caches the card a definitive answer carries and tells the listeners. */
+/* Caches the card a definitive answer carried and tells the listeners. */
 static void
-learn_from_answer (CtSync *self, CtOutboxKind kind, GBytes *body)
+learn_from_answer (CtSync *self, const CtCard *card)
 {
-  gsize len;
-  const char *data = g_bytes_get_data (body, &len);
-  g_autoptr(CtCard) card = NULL;
-
-  switch (kind)
-    {
-    case CT_OUTBOX_KIND_TOPUP:
-    case CT_OUTBOX_KIND_PAYMENT:
-    case CT_OUTBOX_KIND_REFUND:
-    case CT_OUTBOX_KIND_ADJUSTMENT:
-      {
-        g_autoptr(CtReceipt) r = ct_wire_decode_receipt (data, len, NULL);
-
-        if (r != NULL)
-          card = g_steal_pointer (&r->card);
-        break;
-      }
-    case CT_OUTBOX_KIND_CARD_ISSUE:
-    case CT_OUTBOX_KIND_CARD_PATCH:
-      card = ct_wire_decode_card (data, len, NULL);
-      break;
-    case CT_OUTBOX_KIND_IMPORT:
-    case CT_OUTBOX_KIND_OTHER:
-    default:
-      break;
-    }
-  if (card != NULL)
-    {
-      if (self->cache != NULL)
-        ct_member_cache_store (self->cache, card, NULL);
-      emit (self, CT_SYNC_EVENT_CARD, card);
-    }
+  if (card == NULL)
+    return;
+  if (self->cache != NULL)
+    ct_member_cache_store (self->cache, card, NULL);
+  emit (self, CT_SYNC_EVENT_CARD, card);
 }
 
 /* Sends @entry once and says what the answer means. No database change. */
@@ -421,7 +399,7 @@ attempt_send (CtSync *self, const CtOutboxEntry *entry, Attempt *out)
 
   if (result.status >= 200 && result.status < 300)
     {
-      if (answer_valid (entry->kind, out->body, &error))
+      if (answer_valid (entry->kind, out->body, &out->card, &error))
         out->kind = ATTEMPT_DONE;
       else
         {
@@ -496,7 +474,7 @@ settle_background (CtSync *self, const CtOutboxEntry *e, Attempt *a, GError **er
     case ATTEMPT_DONE:
       ok = ct_outbox_remove (self->outbox, e->id, error);
       if (ok)
-        learn_from_answer (self, e->kind, a->body);
+        learn_from_answer (self, a->card);
       left = ok;
       break;
     case ATTEMPT_REFUSED:
@@ -1188,7 +1166,7 @@ ct_sync_submit (CtSync               *self,
                 if (!ct_outbox_remove (self->outbox, e->id, &remove_error))
                   g_warning ("%s", remove_error->message);
                 if (a.kind == ATTEMPT_DONE)
-                  learn_from_answer (self, e->kind, a.body);
+                  learn_from_answer (self, a.card);
                 answer = answer_from_attempt (e, &a);
                 emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
               }
