@@ -350,6 +350,13 @@ ct_test_service_stop (CtTestService *svc)
   return wait_exit (svc, SIGTERM);
 }
 
+int
+ct_test_service_stop_with_signal (CtTestService *svc,
+                                  int            sig)
+{
+  return wait_exit (svc, sig);
+}
+
 void
 ct_test_service_kill (CtTestService *svc)
 {

@@ -43,6 +43,10 @@ GPid           ct_test_service_get_pid        (CtTestService  *svc);
 
 /* SIGTERM and wait; returns the exit status (0 on a clean shutdown). */
 int            ct_test_service_stop           (CtTestService  *svc);
+/* Sends @sig (SIGINT, SIGTERM…) and waits; returns the exit status, or 128 +
+ * the signal if it died of one. */
+int            ct_test_service_stop_with_signal (CtTestService *svc,
+                                                 int            sig);
 /* SIGKILL and wait. */
 void           ct_test_service_kill           (CtTestService  *svc);
 /* Starts serve again on the same database (the port may change). */

@@ -1168,6 +1168,9 @@ START_TEST (test_service_sigterm_shuts_down_cleanly)
 
   topup (card, "p100");
   ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  /* SIGINT (Ctrl+C in a terminal) stops it the same way. */
+  ck_assert (ct_test_service_restart (svc, NULL));
+  ck_assert_int_eq (ct_test_service_stop_with_signal (svc, SIGINT), 0);
   ck_assert (ct_test_service_restart (svc, NULL));
   ct_test_client_free (cl);
   cl = ct_test_client_new (svc);
