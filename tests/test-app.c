@@ -465,6 +465,15 @@ START_TEST (test_app_typed_card_number_with_bad_check_digit_is_refused)
   ck_assert (!ct_scan_page_is_showing_card (CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan"))));
   save_png (till, NULL, "scan-typo");
 
+  /* A well-formed number the service does not know. */
+  gtk_editable_set_text (GTK_EDITABLE (entry), "old-4711");
+  g_signal_emit_by_name (entry, "activate");
+  ck_assert (wait_until (scan_problem_shown, ct_window_get_page_widget (till->window, "scan"), 15000));
+  problem = ct_scan_page_get_problem (CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan")));
+  ck_assert_msg (strstr (problem, "This card is not known") != NULL, "problem: %s", problem);
+  ck_assert (!ct_scan_page_is_showing_card (CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan"))));
+  ck_assert (ct_session_get_card (till->session) == NULL);
+
   till_free (till);
 }
 END_TEST

@@ -525,7 +525,7 @@ card_show_cb (GObject      *object,
       return;
     }
 
-  if (self->card != NULL &&
+  if (self->card != NULL && self->card->fetched_at > 0 &&
       (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNREACHABLE) ||
        g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_QUEUED)))
     {
@@ -538,8 +538,8 @@ card_show_cb (GObject      *object,
   {
     g_autofree char *text = ct_format_error (error);
 
-    if (!g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNREACHABLE))
-      ct_session_set_card (self, NULL);
+    /* Nothing known about this card: there is nothing to show. */
+    ct_session_set_card (self, NULL);
     set_problem (self, text);
   }
 }
