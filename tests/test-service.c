@@ -1336,6 +1336,30 @@ START_TEST (test_service_insecure_http_on_loopback_for_tests)
 }
 END_TEST
 
+START_TEST (test_service_ledger_check_command_finds_tampering)
+{
+  g_autofree char *card = issue_card ("Audit", NULL);
+  g_autofree char *out = NULL, *out2 = NULL, *sql = NULL, *undo = NULL;
+  sqlite3 *db = NULL;
+
+  topup (card, "p200");
+  g_free (pay (card, 1234, 201));
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "ledger", "check", NULL), 0);
+  ck_assert_msg (strstr (out, "cards: 217.66\n") && strstr (out, "pool: 12.34\n") && strstr (out, "sum: 0.00\n")
+                 && strstr (out, "\nbalanced\n"), "%s", out);
+  /* A balance changed behind the ledger's back is found. */
+  sql = g_strdup_printf ("UPDATE cards SET balance = balance + 1 WHERE card_no = '%s'", card);
+  undo = g_strdup_printf ("UPDATE cards SET balance = balance - 1 WHERE card_no = '%s'", card);
+  ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  ck_assert_int_eq (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+  ck_assert_int_eq (ct_test_service_admin (svc, &out2, "ledger", "check", NULL), 2);
+  ck_assert_msg (strstr (out2, "NOT BALANCED") != NULL, "%s", out2);
+  ck_assert_int_eq (sqlite3_exec (db, undo, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close (db);
+}
+END_TEST
+
 START_TEST (test_service_cli_exit_codes)
 {
   g_autofree char *dir = g_dir_make_tmp ("ct-cli-XXXXXX", NULL);
@@ -1438,7 +1462,8 @@ service_suite (void)
                      test_service_database_failure_is_500_and_not_stored,
                      test_service_sigterm_finishes_the_request_in_flight,
                      test_service_gen_cert_pin_matches_the_served_key,
-                     test_service_insecure_http_on_loopback_for_tests } },
+                     test_service_insecure_http_on_loopback_for_tests,
+                     test_service_ledger_check_command_finds_tampering } },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

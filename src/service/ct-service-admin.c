@@ -37,6 +37,7 @@ static const char usage_text[] =
   "  serve --listen ADDR:PORT --cert F --key F [--insecure-http] [--rate-limit N] [--threads N]\n"
   "        [--busy-timeout MS]\n"
   "  gen-cert --cert F --key F [--ip 127.0.0.1] [--days 825]\n"
+  "  ledger check                      sums every account (exit 2 if they disagree)\n"
   "\n"
   "Amounts are in major units (\"100.00\"). Exit status: 0 done, 1 usage, 2 refused, 4 local failure.\n";
 
@@ -616,6 +617,49 @@ cmd_serve (int    argc,
 }
 
 static int
+cmd_ledger (int    argc,
+            char **argv)
+{
+  GOptionEntry entries[] = {
+    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "The service database", "PATH" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStore) store = NULL;
+  g_auto(CtMerchant) m = { 0 };
+  CtLedgerCheck check;
+  int status = 0;
+  gboolean balanced;
+
+  if (argc < 2 || !g_str_equal (argv[1], "check"))
+    return usage_error ("ledger takes check");
+  argv[1] = argv[0];
+  argc--;
+  argv++;
+  if (!parse_options (entries, &argc, &argv, "ledger check", &status))
+    return status;
+  if ((store = open_store (&status)) == NULL)
+    return status;
+  if (!ct_store_get_merchant (store, &m, &error) || !ct_store_ledger_check (store, &check, &error))
+    return fail_with (error);
+  balanced = check.sum == 0 && check.postings_sum == 0 && check.balances_match;
+  {
+    const struct { const char *name; int64_t v; } rows[] = {
+      { "cards", check.cards }, { "pool", check.pool }, { "cash", check.cash },
+      { "promo", check.promo }, { "legacy", check.legacy }, { "sum", check.sum },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (rows); i++)
+      {
+        g_autofree char *v = ct_money_format_plain (rows[i].v, m.minor_units);
+        g_print ("%s: %s\n", rows[i].name, v);
+      }
+  }
+  g_print ("%s\n", balanced ? "balanced" : "NOT BALANCED: the balances and the postings disagree");
+  return balanced ? CT_SERVICE_EXIT_OK : CT_SERVICE_EXIT_REFUSED;
+}
+
+static int
 cmd_gen_cert (int    argc,
               char **argv)
 {
@@ -690,5 +734,7 @@ ct_service_admin_main (int    argc,
     return cmd_serve (argc, argv);
   if (g_str_equal (cmd, "gen-cert"))
     return cmd_gen_cert (argc, argv);
+  if (g_str_equal (cmd, "ledger"))
+    return cmd_ledger (argc, argv);
   return usage_error ("unknown command \"%s\"", cmd);
 }

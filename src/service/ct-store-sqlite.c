@@ -240,14 +240,19 @@ step_done (Conn          *c,
 static Conn *
 reader_take (CtSqliteStore *store)
 {
+  /* Without read connections (the admin command line) reads share the
+   * writer, which only that one thread uses. */
+  if (store->n_readers == 0)
+    return store->writer;
   return g_async_queue_pop (store->readers);
 }
 
 static void
 reader_give (CtSqliteStore *store,
-             Conn    *c)
+             Conn          *c)
 {
-  g_async_queue_push (store->readers, c);
+  if (c != store->writer)
+    g_async_queue_push (store->readers, c);
 }
 
 /* Settings */
