@@ -623,6 +623,32 @@ START_TEST (test_cli_garbage_answers_are_not_results)
 }
 END_TEST
 
+START_TEST (test_cli_locked_pin_is_reported_at_once)
+{
+  Till *t = till_new (FALSE);
+  g_autofree char *no = issue (t, "Ivy", "13800000009");
+  gint64 t0;
+  Run r = { 0 };
+
+  for (int i = 0; i < 5; i++)
+    {
+      ck_assert_int_eq (cli (t, &r, "adjust", no, "+1.00", "--reason", "x", "--manager", "m1",
+                             "--pin-file", t->bad_pin_file, NULL), 2);
+      ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: forbidden: "), "%s", r.err);
+    }
+  /* Locked: said at once, nothing queued for later. */
+  t0 = g_get_monotonic_time ();
+  ck_assert_int_eq (cli (t, &r, "adjust", no, "+1.00", "--reason", "x", "--manager", "m1",
+                         "--pin-file", t->pin_file, NULL), 2);
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: pin_locked: "), "%s", r.err);
+  ck_assert_int_lt (g_get_monotonic_time () - t0, 2 * G_USEC_PER_SEC);
+  ck_assert_int_eq (cli (t, &r, "sync", "--status", NULL), 0);
+  ck_assert (strstr (r.out, "Pending: 0") != NULL);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 static gint64
 first_attention_id (Till *t)
 {
@@ -749,6 +775,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_embedded_service_first_run_and_stop);
   tcase_add_test (tc, test_cli_needs_attention_resend_and_resolve);
   tcase_add_test (tc, test_cli_garbage_answers_are_not_results);
+  tcase_add_test (tc, test_cli_locked_pin_is_reported_at_once);
   tcase_add_test (tc, test_cli_embedded_service_shared_by_two_clients);
   suite_add_tcase (s, tc);
   return s;

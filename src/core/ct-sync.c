@@ -441,8 +441,15 @@ attempt_send (CtSync *self, const CtOutboxEntry *entry, Attempt *out)
       out->kind = refusal->code == CT_CLIENT_ERROR_REQUEST_IN_PROGRESS
                   ? ATTEMPT_RETRY : ATTEMPT_REFUSED;
       break;
+    case 429:
+      /* A locked manager PIN will not unlock by retrying the same PIN: the
+       * request was not applied and a manager has to try again. A rate
+       * limit is worth waiting for. */
+      out->kind = refusal->code == CT_CLIENT_ERROR_PIN_LOCKED ? ATTEMPT_NOT_STORED
+                                                               : ATTEMPT_RETRY;
+      break;
     default:
-      /* 429, 5xx and anything unexpected: come back later with the key. */
+      /* 5xx and anything unexpected: come back later with the key. */
       out->kind = ATTEMPT_RETRY;
       break;
     }
