@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -217,6 +218,35 @@ spawn_serve (CtTestService  *svc,
   return TRUE;
 }
 
+/* A Check test that fails exits its process without the teardown; the
+ * services and directories still alive then are cleaned up here. */
+static GMutex live_lock;
+static GList *live;
+
+static void remove_tree (const char *dir);
+
+static void
+cleanup_at_exit (void)
+{
+  g_mutex_lock (&live_lock);
+  for (GList *l = live; l != NULL; l = l->next)
+    {
+      CtTestService *svc = l->data;
+
+      if (svc->pid > 0)
+        {
+          int st;
+
+          kill (svc->pid, SIGKILL);
+          waitpid (svc->pid, &st, 0);
+          svc->pid = 0;
+        }
+      if (svc->dir != NULL && g_getenv ("CT_TEST_KEEP") == NULL)
+        remove_tree (svc->dir);
+    }
+  g_mutex_unlock (&live_lock);
+}
+
 CtTestService *
 ct_test_service_start_full (gboolean             https,
                             const char * const  *serve_args,
@@ -224,6 +254,16 @@ ct_test_service_start_full (gboolean             https,
 {
   CtTestService *svc = g_new0 (CtTestService, 1);
   g_autofree char *out = NULL;
+  static gsize registered;
+
+  if (g_once_init_enter (&registered))
+    {
+      atexit (cleanup_at_exit);
+      g_once_init_leave (&registered, 1);
+    }
+  g_mutex_lock (&live_lock);
+  live = g_list_prepend (live, svc);
+  g_mutex_unlock (&live_lock);
 
   svc->https = https;
   svc->serve_args = g_strdupv ((char **) serve_args);
@@ -401,6 +441,9 @@ ct_test_service_free (CtTestService *svc)
 {
   if (svc == NULL)
     return;
+  g_mutex_lock (&live_lock);
+  live = g_list_remove (live, svc);
+  g_mutex_unlock (&live_lock);
   if (svc->pid > 0)
     ct_test_service_stop (svc);
   if (svc->dir != NULL && g_getenv ("CT_TEST_KEEP") == NULL)
