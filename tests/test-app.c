@@ -1060,7 +1060,7 @@ attention_arrived (gpointer data)
 {
   Till *till = data;
 
-  return ct_client_get_attention_count (till->client) == 1;
+  return ct_client_get_attention_count (till->client) == 2;
 }
 
 static gboolean
@@ -1092,11 +1092,15 @@ START_TEST (test_app_refused_queued_topup_needs_attention)
   /* Offline, the cashier takes a top-up of the ¥100 + ¥10 package... */
   ct_test_service_stop (own);
   ct_window_show_page (till->window, "topup");
-  ck_assert (ct_topup_page_select_package (topup, "p100"));
-  ck_assert (gtk_widget_activate_action (GTK_WIDGET (topup), "topup.confirm", NULL));
-  ck_assert_msg (wait_until (on_receipt, till, 30000), "no receipt");
+  for (int i = 0; i < 2; i++)
+    {
+      ct_window_show_page (till->window, "topup");
+      ck_assert (ct_topup_page_select_package (topup, "p100"));
+      ck_assert (gtk_widget_activate_action (GTK_WIDGET (topup), "topup.confirm", NULL));
+      ck_assert_msg (wait_until (on_receipt, till, 30000), "no receipt");
+    }
 
-  /* ...while the store changes that package's bonus. */
+  /* ...twice, while the store changes that package's bonus. */
   ck_assert_int_eq (ct_test_service_admin (own, NULL, "package", "remove", "--id", "p100", NULL), 0);
   ck_assert_int_eq (ct_test_service_admin (own, NULL, "package", "add", "--id", "p100",
                                            "--amount", "100.00", "--bonus", "20.00", NULL), 0);
@@ -1109,10 +1113,27 @@ START_TEST (test_app_refused_queued_topup_needs_attention)
   ck_assert (wait_until (sync_loaded, sync, 15000));
   ct_sync_page_reload (sync);
   ck_assert (wait_until (sync_loaded, sync, 15000));
-  ck_assert_uint_eq (ct_sync_page_get_n_attention (sync), 1);
-  ck_assert_msg (strstr (ct_window_get_connection_text (till->window), "1 needs attention") != NULL,
+  ck_assert_uint_eq (ct_sync_page_get_n_attention (sync), 2);
+  ck_assert_msg (strstr (ct_window_get_connection_text (till->window), "2 need attention") != NULL,
                  "header: %s", ct_window_get_connection_text (till->window));
   save_png (till, NULL, "sync-needs-attention");
+
+  /* Sending it again as it was is refused again, and said in words. */
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (sync), "sync.resend", "x",
+                                         (gint64) ct_sync_page_get_attention_entry (sync, 0)->id));
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (problem_dialog_up, NULL, 15000), "no explanation after sending again");
+  {
+    AdwMessageDialog *problem = ct_find_dialog ("ct-problem-dialog");
+
+    ck_assert_msg (strstr (adw_message_dialog_get_body (problem), "package was changed") != NULL,
+                   "%s", adw_message_dialog_get_body (problem));
+    ck_assert (ct_dialog_choose (problem, "close"));
+  }
+  /* The refusal was told; that request is settled, the other one waits. */
+  ct_sync_page_reload (sync);
+  ck_assert (wait_until (sync_loaded, sync, 15000));
+  ck_assert_uint_eq (ct_sync_page_get_n_attention (sync), 1);
 
   /* The manager gives the cash back and records it. */
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (sync), "sync.record-outcome", "x",
