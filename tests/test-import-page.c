@@ -277,6 +277,31 @@ START_TEST (test_import_page_encoding_can_be_forced)
 }
 END_TEST
 
+START_TEST (test_import_page_preview_shows_rejects_further_down)
+{
+  CtImportPage *page;
+  GtkWidget *window = show_page (&page);
+  g_autofree char *path = g_build_filename (tmp_dir, "late-rejects.csv", NULL);
+  g_autoptr(GString) data = g_string_new ("card_no,balance\n");
+  g_autoptr(GFile) file = NULL;
+  GListModel *preview;
+
+  for (guint i = 0; i < 500; i++)
+    g_string_append_printf (data, "LATE%04u,1.00\n", i);
+  g_string_append (data, "LATEBAD1,-1.00\nLATEBAD2,1.005\nLATEBAD3,\n");
+  ck_assert (g_file_set_contents (path, data->str, data->len, NULL));
+  file = g_file_new_for_path (path);
+
+  ct_import_page_open_file (page, file);
+  wait_idle (page, 30);
+  preview = ct_import_page_get_preview (page);
+  /* The first 100 rows, then the three rejects from the end of the file. */
+  ck_assert_uint_eq (g_list_model_get_n_items (preview), 103);
+  save_png (window, "late-rejects");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+END_TEST
+
 typedef struct
 {
   CtImportPage *page;
@@ -330,6 +355,8 @@ START_TEST (test_import_page_large_file_never_freezes_the_window)
 
   ct_import_page_get_check (page, &check);
   ck_assert_uint_eq (check.accepted, 300000);
+  /* Only the first rows are previewed when none is rejected. */
+  ck_assert_uint_eq (g_list_model_get_n_items (ct_import_page_get_preview (page)), 100);
   /* The main loop kept running while the file was read on a worker (the
    * check itself takes seconds; a stall would show as one long gap). */
   ck_assert_msg (ticks.max_gap < 500 * 1000, "the main loop stalled for %" G_GINT64_FORMAT " ms",
@@ -411,6 +438,7 @@ import_page_suite (void)
   tcase_add_test (tc, test_import_page_checks_previews_and_imports);
   tcase_add_test (tc, test_import_page_mapping_step_fixes_a_missing_column);
   tcase_add_test (tc, test_import_page_encoding_can_be_forced);
+  tcase_add_test (tc, test_import_page_preview_shows_rejects_further_down);
   tcase_add_test (tc, test_import_page_large_file_never_freezes_the_window);
   tcase_add_test (tc, test_import_page_cancel_then_import_again_resumes);
   suite_add_tcase (s, tc);

@@ -19,7 +19,10 @@
  * rejected row. The file is read on GTask workers only (three passes over
  * a 100 MB file take seconds), never on the main loop. */
 
-#define PREVIEW_ROWS 200
+/* The preview: the first rows as they are, then the rejected rows further
+ * down (the manager's "first rejects"), each with its verdict. */
+#define PREVIEW_FIRST_ROWS 100
+#define PREVIEW_MORE_REJECTS 400
 
 /* One row of the preview table. */
 #define CT_TYPE_IMPORT_PREVIEW_ROW (ct_import_preview_row_get_type ())
@@ -68,6 +71,7 @@ struct _CtImportPage
   GFile            *file;
   CtLegacyImport   *import;      /* touched only by the one worker running, or when idle */
   GListStore       *preview;     /* element-type CtImportPreviewRow */
+  guint             preview_first;
   CtImportTotals    check;
   int               minor_units;
   char             *currency;
@@ -179,6 +183,7 @@ typedef struct
   CtLegacyImport *import;
   GPtrArray      *rows;         /* element-type CtImportPreviewRow */
   CtImportTotals  totals;
+  guint           n_first;      /* preview rows taken from the top */
   guint           serial;
   gint            percent;      /* of the row check, atomic; -1 while opening */
   GPtrArray      *columns;      /* header names, for the mapping rows */
@@ -307,7 +312,8 @@ load_thread (GTask        *task,
         }
       if (!item.accepted && report != NULL)
         ct_import_report_add (report, item.line, item.card_no, item.code, item.reason, NULL);
-      if (d->rows->len < PREVIEW_ROWS)
+      if (d->n_first < PREVIEW_FIRST_ROWS
+          || (!item.accepted && d->rows->len < PREVIEW_FIRST_ROWS + PREVIEW_MORE_REJECTS))
         {
           CtImportPreviewRow *row = g_object_new (CT_TYPE_IMPORT_PREVIEW_ROW, NULL);
 
@@ -318,6 +324,8 @@ load_thread (GTask        *task,
           row->balance = item.balance;
           row->status = item.accepted ? g_strdup (_("OK")) : g_strdup (item.reason);
           g_ptr_array_add (d->rows, row);
+          if (d->n_first < PREVIEW_FIRST_ROWS)
+            d->n_first++;
         }
     }
   if (error != NULL)
@@ -392,8 +400,12 @@ show_check (CtImportPage *self)
   adw_action_row_set_subtitle (self->balance_row, balance);
   adw_action_row_set_subtitle (self->points_row, points);
 
-  preview = g_strdup_printf (_("Preview: the first %u rows"),
-                             g_list_model_get_n_items (G_LIST_MODEL (self->preview)));
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->preview)) > self->preview_first)
+    preview = g_strdup_printf (_("Preview: the first %u rows, then %u rejected rows further down"),
+                               self->preview_first,
+                               g_list_model_get_n_items (G_LIST_MODEL (self->preview)) - self->preview_first);
+  else
+    preview = g_strdup_printf (_("Preview: the first %u rows"), self->preview_first);
   gtk_label_set_text (self->preview_label, preview);
 
   gtk_widget_set_visible (GTK_WIDGET (self->file_group), TRUE);
@@ -468,6 +480,7 @@ load_done_cb (GObject      *source,
 
   g_list_store_remove_all (self->preview);
   g_list_store_splice (self->preview, 0, 0, d->rows->pdata, d->rows->len);
+  self->preview_first = d->n_first;
   populate_mapping (self, d->columns, d->column_field);
   show_check (self);
   update_actions (self);
