@@ -539,6 +539,55 @@ START_TEST (test_client_same_key_again_settles_the_queued_entry)
 }
 END_TEST
 
+START_TEST (test_client_rate_limit_is_waited_out)
+{
+  const char * const serve_args[] = { "--rate-limit", "5", NULL };
+  g_autoptr(GError) error = NULL;
+  CtTestService *svc = ct_test_service_start_full (TRUE, serve_args, &error);
+  g_autoptr(CtClientConfig) config = ct_client_config_new ();
+  g_autofree char *dir = g_dir_make_tmp ("ct-client-XXXXXX", NULL);
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+  CtClient *client;
+  guint ok = 0;
+  gint64 t0;
+
+  ck_assert_msg (svc != NULL, "%s", error ? error->message : "");
+  config->service_url = g_strdup (ct_test_service_get_url (svc));
+  config->token = g_strdup (ct_test_service_get_token (svc));
+  config->ca_file = g_strdup (ct_test_service_get_ca_file (svc));
+  config->pin_pubkey = g_strdup (ct_test_service_get_pin_pubkey (svc));
+  config->data_dir = g_strdup (dir);
+  client = ct_client_new (config, &error);
+  ck_assert (ct_client_start (client, NULL, NULL, NULL, &error));
+
+  /* Well over 5 requests a second: the 429s are waited out, each request
+   * ends with the service's own answer (here: no such card). */
+  t0 = g_get_monotonic_time ();
+  for (int i = 0; i < 15; i++)
+    {
+      g_autoptr(CtAnswer) a = NULL;
+      g_autofree char *text = ct_wire_encode_payment (100, NULL, "t");
+      g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
+      CtRequestInfo info = { .kind = CT_OUTBOX_KIND_PAYMENT, .card_no = "NOPE1", .amount = 100 };
+
+      a = ct_client_request (client, "POST", "/v1/cards/NOPE1/payments", NULL, body, &info, NULL,
+                             &error);
+      ck_assert_ptr_nonnull (a);
+      ck_assert_msg (a->status == 404, "request %d: status %d %s", i, a->status,
+                     a->reason ? a->reason : "");
+      ok++;
+    }
+  ck_assert_uint_eq (ok, 15);
+  /* 15 requests at 5 a second: the limit was met and waited for. */
+  ck_assert_int_ge (g_get_monotonic_time () - t0, G_USEC_PER_SEC);
+  ck_assert_uint_eq (ct_client_get_pending_count (client), 0);
+  ct_client_shutdown (client);
+  g_object_unref (client);
+  ct_test_service_free (svc);
+  ck_assert_int_eq (system (cmd), 0);
+}
+END_TEST
+
 static Suite *
 client_suite (void)
 {
@@ -551,6 +600,7 @@ client_suite (void)
   tcase_add_test (tc, test_client_refused_queued_request_needs_attention);
   tcase_add_test (tc, test_client_typed_calls_report_service_refusals);
   tcase_add_test (tc, test_client_same_key_again_settles_the_queued_entry);
+  tcase_add_test (tc, test_client_rate_limit_is_waited_out);
   tcase_add_test (tc, test_client_500_payments_through_faults_apply_exactly_once);
   suite_add_tcase (s, tc);
   return s;
