@@ -368,19 +368,32 @@ START_TEST (test_import_e2e_service_killed_midway_then_rerun_imports_each_balanc
   g_autoptr(GSubprocess) proc = NULL;
   const char *args[] = { "import", csv, "--manager", CT_TEST_SERVICE_MANAGER_ID,
                          "--pin-file", f.pin_file, NULL };
+  const char *json_args[] = { "--json", "import", csv, "--manager", CT_TEST_SERVICE_MANAGER_ID,
+                              "--pin-file", f.pin_file, NULL };
   gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  g_autofree char *out = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(json_object) last = NULL;
+  json_object *v = NULL;
   int64_t before;
   int status;
 
-  proc = spawn_cli (args, &error);
+  proc = spawn_cli (json_args, &error);
   ck_assert_ptr_nonnull (proc);
   while (batch_accepted (batch) == 0 && g_get_monotonic_time () < deadline)
     g_usleep (5000);
   /* The service dies mid-import: the till cannot settle the chunk in flight. */
   ct_test_service_kill (f.svc);
-  ck_assert (g_subprocess_wait (proc, NULL, NULL));
+  ck_assert (g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL, NULL));
   status = g_subprocess_get_exit_status (proc);
   ck_assert_msg (status == 3, "exit %d", status);
+  /* --json ends with the chunk that got no answer, as every command says it. */
+  g_strstrip (out);
+  lines = g_strsplit (out, "\n", -1);
+  last = json_tokener_parse (lines[g_strv_length (lines) - 1]);
+  ck_assert_msg (last != NULL, "%s", out);
+  ck_assert (json_object_object_get_ex (last, "queued", &v));
+  ck_assert (json_object_object_get_ex (last, "code", &v));
 
   ck_assert_msg (ct_test_service_restart (f.svc, &error), "%s", error ? error->message : "");
   before = batch_accepted (batch);

@@ -764,7 +764,7 @@ run_thread (GTask        *task,
             GCancellable *cancellable)
 {
   RunData *d = task_data;
-  CtImportCallbacks callbacks = { run_reject_cb, run_progress_cb, NULL, d };
+  CtImportCallbacks callbacks = { run_reject_cb, run_progress_cb, NULL, NULL, d };
   CtImportProgress progress;
   g_autoptr(GError) error = NULL;
   gboolean ok;

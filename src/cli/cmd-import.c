@@ -86,6 +86,30 @@ on_answer (GBytes   *body,
     }
 }
 
+/* --json: a chunk without a definitive answer is described the way every
+ * command describes one: {"queued", "idempotency_key", "reason", "code"}. */
+static void
+on_unsettled (const CtAnswer *answer,
+              gpointer        user_data)
+{
+  ImportRun *run = user_data;
+  json_object *o;
+
+  if (!run->cli->json)
+    return;
+  o = json_object_new_object ();
+  json_object_object_add (o, "queued", json_object_new_boolean (answer->queued));
+  json_object_object_add (o, "idempotency_key",
+                          answer->idempotency_key ? json_object_new_string (answer->idempotency_key)
+                                                  : NULL);
+  json_object_object_add (o, "reason", json_object_new_string (answer->reason ? answer->reason : ""));
+  json_object_object_add (o, "code",
+                          json_object_new_string (ct_client_error_code_to_string (
+                            answer->queued ? CT_CLIENT_ERROR_QUEUED : answer->reason_code)));
+  printf ("%s\n", json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN));
+  json_object_put (o);
+}
+
 /* Exit status for an error that stopped the run: the client's own
  * mapping for the client's errors; a cancelled or unreadable file else. */
 static int
@@ -140,7 +164,7 @@ ct_cli_cmd_import (CtCli  *cli,
   g_autofree char *pin = NULL;
   g_autofree char *totals_text = NULL;
   CtImportOptions options = { CT_CSV_ENCODING_AUTO, NULL, 2, NULL };
-  CtImportCallbacks callbacks = { on_reject, on_progress, on_answer, NULL };
+  CtImportCallbacks callbacks = { on_reject, on_progress, on_answer, on_unsettled, NULL };
   CtImportProgress progress;
   CtImportTotals totals = { 0 };
   ImportRun run = { 0 };

@@ -210,6 +210,8 @@ send_chunk (CtClient                *client,
 
   if (answer->queued || answer->not_sent)
     {
+      if (callbacks != NULL && callbacks->on_unsettled != NULL)
+        callbacks->on_unsettled (answer, callbacks->user_data);
       g_set_error (error, CT_CLIENT_ERROR,
                    answer->queued ? CT_CLIENT_ERROR_QUEUED : answer->reason_code,
                    "Chunk %u of the import: %s", chunk_no,

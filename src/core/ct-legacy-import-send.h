@@ -36,12 +36,17 @@ typedef void (*CtImportProgressFunc) (const CtImportProgress *progress,
 /* Each chunk's answer body exactly as it came (for --json). */
 typedef void (*CtImportAnswerFunc)   (GBytes                 *body,
                                       gpointer                user_data);
+/* A chunk that got no definitive answer: pending in the outbox (@answer's
+ * queued) or not sent at all (not_sent), with its key and reason. */
+typedef void (*CtImportUnsettledFunc) (const CtAnswer        *answer,
+                                       gpointer               user_data);
 
 typedef struct
 {
   CtImportRejectFunc   on_reject;
   CtImportProgressFunc on_progress;
   CtImportAnswerFunc   on_answer;
+  CtImportUnsettledFunc on_unsettled;
   gpointer             user_data;
 } CtImportCallbacks;
 
