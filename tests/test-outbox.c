@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "ct-client-config.h"
 #include "ct-member-cache.h"
 #include "ct-outbox.h"
 #include "ct-sync.h"
@@ -284,6 +285,43 @@ START_TEST (test_member_cache_survives_restart_and_keeps_newest)
 }
 END_TEST
 
+START_TEST (test_config_options_then_environment_then_ini)
+{
+  g_autofree char *ini = g_build_filename (tmpdir, "till.ini", NULL);
+  g_autoptr(CtClientConfig) config = ct_client_config_new ();
+  g_autoptr(CtClientConfig) bad = ct_client_config_new ();
+  g_autoptr(CtClientConfig) broken = ct_client_config_new ();
+  g_autoptr(GError) error = NULL;
+
+  ck_assert (g_file_set_contents (ini, "[till]\nservice=https://cards.example.com:8443\n"
+                                  "token=ini-token\nca=/etc/ca.pem\n"
+                                  "pin-pubkey=sha256//ini\ndata-dir=/var/lib/till\n", -1, NULL));
+  g_setenv ("CARDTILL_TOKEN", "env-token", TRUE);
+  g_unsetenv ("CARDTILL_SERVICE");
+  g_unsetenv ("CARDTILL_CA");
+  g_unsetenv ("CARDTILL_PIN_PUBKEY");
+  g_unsetenv ("CARDTILL_DATA_DIR");
+  config->ca_file = g_strdup ("/opt/option-ca.pem");
+  ck_assert (ct_client_config_fill_from (config, ini, TRUE, &error));
+  ck_assert_str_eq (config->ca_file, "/opt/option-ca.pem");       /* option */
+  ck_assert_str_eq (config->token, "env-token");                  /* environment */
+  ck_assert_str_eq (config->service_url, "https://cards.example.com:8443");  /* ini */
+  ck_assert_str_eq (config->pin_pubkey, "sha256//ini");
+  ck_assert_str_eq (config->data_dir, "/var/lib/till");
+  ck_assert_ptr_nonnull (config->operator_name);
+  g_unsetenv ("CARDTILL_TOKEN");
+
+  /* Plain http to another host is refused; a broken file is an error. */
+  bad->service_url = g_strdup ("http://cards.example.com");
+  ck_assert (!ct_client_config_fill_from (bad, NULL, FALSE, &error));
+  ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CONFIG));
+  g_clear_error (&error);
+  ck_assert (g_file_set_contents (ini, "not an ini file\n", -1, NULL));
+  ck_assert (!ct_client_config_fill_from (broken, ini, FALSE, &error));
+  ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CONFIG));
+}
+END_TEST
+
 static Suite *
 outbox_suite (void)
 {
@@ -300,6 +338,7 @@ outbox_suite (void)
   tcase_add_test (tc, test_outbox_backoff_grows_with_jitter_and_caps_at_60s);
   tcase_add_test (tc, test_offline_payment_rules);
   tcase_add_test (tc, test_member_cache_survives_restart_and_keeps_newest);
+  tcase_add_test (tc, test_config_options_then_environment_then_ini);
   suite_add_tcase (s, tc);
   return s;
 }
