@@ -31,6 +31,7 @@ struct _CtTestService
   GStrv     serve_args;
   GPid      pid;
   guint     port;
+  pid_t     owner;     /* the process that started it */
 };
 
 struct _CtTestClient
@@ -233,6 +234,10 @@ cleanup_at_exit (void)
     {
       CtTestService *svc = l->data;
 
+      /* A forked test child inherits the list: it must not touch the
+       * services its parent started (an unchecked fixture's, say). */
+      if (svc->owner != getpid ())
+        continue;
       if (svc->pid > 0)
         {
           int st;
@@ -261,6 +266,7 @@ ct_test_service_start_full (gboolean             https,
       atexit (cleanup_at_exit);
       g_once_init_leave (&registered, 1);
     }
+  svc->owner = getpid ();
   g_mutex_lock (&live_lock);
   live = g_list_prepend (live, svc);
   g_mutex_unlock (&live_lock);
