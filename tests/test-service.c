@@ -1033,7 +1033,7 @@ START_TEST (test_service_retry_while_running_is_request_in_progress)
   ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
   ck_assert_int_eq (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
   t = g_thread_new ("slow", slow_request, &s);
-  g_usleep (500 * 1000);
+  g_usleep (G_USEC_PER_SEC); /* time for the first to be claimed and queued */
   r = ct_test_client_request (cl, "POST", s.path, "slow-1", "{\"amount\":100,\"operator\":\"op\"}", NULL);
   expect_status (r, 409, "request_in_progress");
   sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
@@ -1270,7 +1270,7 @@ START_TEST (test_service_sigterm_finishes_the_request_in_flight)
   ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
   ck_assert_int_eq (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
   t = g_thread_new ("flight", in_flight_request, &f);
-  g_usleep (400 * 1000);
+  g_usleep (G_USEC_PER_SEC); /* time for the request to be queued */
   kill (ct_test_service_get_pid (svc), SIGTERM);
   g_usleep (400 * 1000);
   sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
