@@ -47,6 +47,10 @@ session_changed_cb (CtScanPage *self)
                          ct_session_get_refreshing (self->session));
   gtk_stack_set_visible_child_name (self->card_stack, card ? "card" : "empty");
   show_problem (self, ct_session_get_problem (self->session));
+
+  /* History needs the card's state from the service at least once. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "scan.history",
+                                 card != NULL && card->fetched_at > 0);
 }
 
 static void
