@@ -205,6 +205,10 @@ START_TEST (test_import_page_checks_previews_and_imports)
   ck_assert_int_eq (progress.total_balance, 125450);
   ck_assert_msg (strstr (ct_import_page_get_result_text (page), "Imported 4 cards") != NULL,
                  "%s", ct_import_page_get_result_text (page));
+  /* The final report rests on the service's own count of the batch. */
+  ck_assert_msg (strstr (ct_import_page_get_result_text (page),
+                         "The service holds 4 cards of this file, with ¥1,254.50 in all.") != NULL,
+                 "%s", ct_import_page_get_result_text (page));
   ck_assert_int_eq (ledger_cards (), 125450);
   save_png (window, "done");
 

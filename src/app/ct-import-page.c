@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <json-c/json.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -713,6 +714,9 @@ typedef struct
   char           *pin;
   char           *report_path;
   CtImportReport *report;
+  gboolean        batch_known;   /* what the service holds of the batch afterwards */
+  int64_t         batch_rows;
+  int64_t         batch_balance;
 } RunData;
 
 static void
@@ -757,6 +761,35 @@ run_progress_cb (const CtImportProgress *progress,
   g_mutex_unlock (&d->self->progress_lock);
 }
 
+/* Asks the service what it holds of this batch now (GET /v1/imports/{id}),
+ * so that the final report rests on the service's own count. */
+static void
+read_batch (RunData *d)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/imports/%s",
+                                           ct_legacy_import_get_batch_id (d->import));
+  g_autoptr(CtAnswer) answer = ct_client_request (d->client, "GET", path, NULL, NULL, NULL,
+                                                  NULL, NULL);
+  g_autoptr(GString) text = NULL;
+  json_object *root, *rows = NULL, *balance = NULL;
+
+  if (answer == NULL || answer->status != 200 || answer->body == NULL)
+    return;
+  text = g_string_new_len (g_bytes_get_data (answer->body, NULL), g_bytes_get_size (answer->body));
+  root = json_tokener_parse (text->str);
+  if (root != NULL
+      && json_object_object_get_ex (root, "rows_accepted", &rows) && rows != NULL
+      && json_object_is_type (rows, json_type_int)
+      && json_object_object_get_ex (root, "total_balance", &balance) && balance != NULL
+      && json_object_is_type (balance, json_type_int))
+    {
+      d->batch_known = TRUE;
+      d->batch_rows = json_object_get_int64 (rows);
+      d->batch_balance = json_object_get_int64 (balance);
+    }
+  json_object_put (root);
+}
+
 static void
 run_thread (GTask        *task,
             gpointer      source_object,
@@ -783,6 +816,8 @@ run_thread (GTask        *task,
   ok = ct_legacy_import_run (d->import, d->client, d->manager_id, d->pin, &callbacks, &progress,
                              cancellable, &error);
   run_progress_cb (&progress, d);
+  if (ok)
+    read_batch (d);
   if (d->report != NULL)
     ct_import_report_close (d->report, NULL);
   ct_legacy_import_rewind (d->import, NULL);
@@ -864,12 +899,25 @@ run_done_cb (GObject      *source,
     }
   else
     {
+      g_autofree char *summary = NULL;
+
       if (p.rejected > 0)
-        text = g_strdup_printf (_("Imported %s cards with %s in all. %s rows were rejected; "
-                                  "save the report to see why."), accepted, balance, rejected);
+        summary = g_strdup_printf (_("Imported %s cards with %s in all. %s rows were rejected; "
+                                     "save the report to see why."), accepted, balance, rejected);
       else
-        text = g_strdup_printf (_("Imported %s cards with %s in all. No row was rejected."),
-                                accepted, balance);
+        summary = g_strdup_printf (_("Imported %s cards with %s in all. No row was rejected."),
+                                   accepted, balance);
+      if (d->batch_known)
+        {
+          g_autofree char *held_rows = g_strdup_printf ("%" G_GINT64_FORMAT, d->batch_rows);
+          g_autofree char *held_balance = money_text (self, d->batch_balance);
+          g_autofree char *held = g_strdup_printf (_("The service holds %s cards of this file, "
+                                                     "with %s in all."), held_rows, held_balance);
+
+          text = g_strconcat (summary, " ", held, NULL);
+        }
+      else
+        text = g_steal_pointer (&summary);
     }
   set_result (self, text);
   gtk_widget_set_visible (self->save_report_button, p.rejected > 0);
