@@ -66,7 +66,8 @@ gboolean           ct_client_start_finish          (CtClient            *self,
                                                     GAsyncResult        *result,
                                                     char               **out_generated_pin,
                                                     GError             **error);
-/* Blocking form of start, for the CLI and tests. */
+/* Blocking form of start, for the CLI and tests. Unlike the async form it
+ * starts no background sync thread: the caller drains with ct_client_sync(). */
 gboolean           ct_client_start                 (CtClient            *self,
                                                     const char          *first_manager_pin,
                                                     char               **out_generated_pin,
