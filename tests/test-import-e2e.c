@@ -290,6 +290,7 @@ START_TEST (test_import_e2e_rerun_on_complete_batch_changes_nothing)
   g_autofree char *batch = file_sha256 (csv);
   g_autofree char *out1 = NULL;
   g_autofree char *out2 = NULL;
+  g_autofree char *err2 = NULL;
   g_autoptr(json_object) history = NULL;
   json_object *txs = NULL;
   const char *args[] = { "import", csv, "--manager", CT_TEST_SERVICE_MANAGER_ID,
@@ -299,8 +300,10 @@ START_TEST (test_import_e2e_rerun_on_complete_batch_changes_nothing)
   assert_ledger_balanced (total);
   ck_assert_int_eq (batch_accepted (batch), 7000);
 
-  ck_assert_int_eq (run_cli (&out2, NULL, args), 0);
+  g_clear_pointer (&err2, g_free);
+  ck_assert_int_eq (run_cli (&out2, &err2, args), 0);
   ck_assert_str_eq (out1, out2);
+  ck_assert_msg (strstr (err2, "the service holds 7000 rows of this batch") != NULL, "%s", err2);
   assert_ledger_balanced (total);
   ck_assert_int_eq (batch_accepted (batch), 7000);
 

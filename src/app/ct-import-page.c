@@ -5,7 +5,6 @@
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
-#include <json-c/json.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -761,33 +760,13 @@ run_progress_cb (const CtImportProgress *progress,
   g_mutex_unlock (&d->self->progress_lock);
 }
 
-/* Asks the service what it holds of this batch now (GET /v1/imports/{id}),
- * so that the final report rests on the service's own count. */
+/* Asks the service what it holds of this batch now, so that the final
+ * report rests on the service's own count. */
 static void
 read_batch (RunData *d)
 {
-  g_autofree char *path = g_strdup_printf ("/v1/imports/%s",
-                                           ct_legacy_import_get_batch_id (d->import));
-  g_autoptr(CtAnswer) answer = ct_client_request (d->client, "GET", path, NULL, NULL, NULL,
-                                                  NULL, NULL);
-  g_autoptr(GString) text = NULL;
-  json_object *root, *rows = NULL, *balance = NULL;
-
-  if (answer == NULL || answer->status != 200 || answer->body == NULL)
-    return;
-  text = g_string_new_len (g_bytes_get_data (answer->body, NULL), g_bytes_get_size (answer->body));
-  root = json_tokener_parse (text->str);
-  if (root != NULL
-      && json_object_object_get_ex (root, "rows_accepted", &rows) && rows != NULL
-      && json_object_is_type (rows, json_type_int)
-      && json_object_object_get_ex (root, "total_balance", &balance) && balance != NULL
-      && json_object_is_type (balance, json_type_int))
-    {
-      d->batch_known = TRUE;
-      d->batch_rows = json_object_get_int64 (rows);
-      d->batch_balance = json_object_get_int64 (balance);
-    }
-  json_object_put (root);
+  d->batch_known = ct_import_fetch_batch (d->client, ct_legacy_import_get_batch_id (d->import),
+                                          &d->batch_rows, &d->batch_balance, NULL);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include "ct-cli.h"
 #include "ct-client.h"
 #include "ct-legacy-import-send.h"
+#include "ct-money.h"
 
 /* cardtill-cli import FILE [--dry-run] [--encoding auto|utf-8|gb18030]
  *   [--map COLUMN=FIELD …] [--report FILE] --manager ID [--pin-file F]
@@ -293,6 +294,21 @@ ct_cli_cmd_import (CtCli  *cli,
       print_error (run.report_error);
       g_clear_error (&run.report_error);
       return CT_EXIT_LOCAL;
+    }
+
+  /* The service's own count of the batch, for the person at the till. */
+  if (!dry_run && !cli->json)
+    {
+      int64_t held_rows, held_balance;
+
+      if (ct_import_fetch_batch (client, ct_legacy_import_get_batch_id (import), &held_rows,
+                                 &held_balance, NULL))
+        {
+          g_autofree char *balance = ct_money_format_plain (held_balance, options.minor_units);
+
+          fprintf (stderr, "import: the service holds %" G_GINT64_FORMAT " rows of this batch, "
+                   "total balance %s\n", held_rows, balance);
+        }
     }
 
   status = progress.rejected > 0 ? CT_EXIT_REFUSED : CT_EXIT_OK;

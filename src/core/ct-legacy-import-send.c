@@ -354,3 +354,55 @@ ct_legacy_import_run (CtLegacyImport          *import,
   report_progress (import, callbacks, out_progress);
   return TRUE;
 }
+
+/**
+ * ct_import_fetch_batch:
+ *
+ * What the service holds of a batch (GET /v1/imports/{batch_id}): the rows
+ * it accepted and their total balance. Blocking, like the run.
+ */
+gboolean
+ct_import_fetch_batch (CtClient    *client,
+                       const char  *batch_id,
+                       int64_t     *out_rows_accepted,
+                       int64_t     *out_total_balance,
+                       GError     **error)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(CtAnswer) answer = NULL;
+  g_autoptr(GString) text = NULL;
+  json_object *root, *rows = NULL, *balance = NULL;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (CT_IS_CLIENT (client), FALSE);
+  g_return_val_if_fail (batch_id != NULL, FALSE);
+
+  path = g_strdup_printf ("/v1/imports/%s", batch_id);
+  answer = ct_client_request (client, "GET", path, NULL, NULL, NULL, NULL, error);
+  if (answer == NULL)
+    return FALSE;
+  if (answer->status != 200)
+    {
+      if (!ct_answer_to_error (answer, error))
+        return FALSE;
+      return bad_answer (error, "no batch summary");
+    }
+  if (answer->body == NULL)
+    return bad_answer (error, "it is empty");
+  text = g_string_new_len (g_bytes_get_data (answer->body, NULL), g_bytes_get_size (answer->body));
+  root = json_tokener_parse (text->str);
+  if (root != NULL
+      && json_object_object_get_ex (root, "rows_accepted", &rows) && rows != NULL
+      && json_object_is_type (rows, json_type_int)
+      && json_object_object_get_ex (root, "total_balance", &balance) && balance != NULL
+      && json_object_is_type (balance, json_type_int))
+    {
+      *out_rows_accepted = json_object_get_int64 (rows);
+      *out_total_balance = json_object_get_int64 (balance);
+      ok = TRUE;
+    }
+  else
+    bad_answer (error, "the batch summary lacks rows_accepted or total_balance");
+  json_object_put (root);
+  return ok;
+}

@@ -55,6 +55,12 @@ char     *ct_import_chunk_key  (const char              *batch_id,
                                 GBytes                  *body,
                                 gboolean                 fallback);
 
+gboolean  ct_import_fetch_batch (CtClient               *client,
+                                const char             *batch_id,
+                                int64_t                *out_rows_accepted,
+                                int64_t                *out_total_balance,
+                                GError                **error);
+
 gboolean  ct_legacy_import_run (CtLegacyImport          *import,
                                 CtClient                *client,
                                 const char              *manager_id,
