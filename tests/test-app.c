@@ -1003,6 +1003,10 @@ START_TEST (test_app_offline_topup_is_queued_pending_sync)
                    "problem: %s", ct_pay_page_get_problem (pay));
     ck_assert_str_eq (ct_window_get_page (till->window), "pay");
     save_png (till, NULL, "offline-pay-refused");
+
+    /* Settings shows why: the store's offline limits, read-only. */
+    ck_assert_str_eq (ct_settings_page_get_payment_cap (CT_SETTINGS_PAGE (ct_window_get_page_widget (till->window, "settings"))),
+                      "No balance payments while offline");
   }
 
   ct_window_show_page (till->window, "sync");
