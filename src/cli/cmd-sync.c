@@ -207,8 +207,10 @@ ct_cli_cmd_sync (CtCli *cli, int argc, char **argv)
     }
   if (pending->len > 0)
     {
-      fprintf (stderr, "cardtill-cli: queued: %u request(s) still pending; the service did "
-               "not settle them yet\n", pending->len);
+      fprintf (stderr, "cardtill-cli: queued: %u request(s) still pending; %s\n", pending->len,
+               ct_client_get_connection_state (client) == CT_CONNECTION_OFFLINE
+               ? "the service is unreachable, they go when it is back"
+               : "the service did not settle them yet");
       return CT_EXIT_NOT_APPLIED;
     }
   return CT_EXIT_OK;

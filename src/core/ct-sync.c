@@ -633,11 +633,12 @@ drain_worker (gpointer data)
  * connections at once (each worker takes its own pooled connection). */
 #define DRAIN_WORKERS 8
 
-gboolean
-ct_sync_drain_once (CtSync    *self,
-                    gboolean   ignore_backoff,
-                    guint     *out_settled,
-                    GError   **error)
+static gboolean
+drain_rounds (CtSync    *self,
+              gboolean   ignore_backoff,
+              guint     *out_settled,
+              gboolean  *out_offline,
+              GError   **error)
 {
   g_autoptr(GHashTable) tried = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   guint settled = 0;
@@ -716,7 +717,18 @@ ct_sync_drain_once (CtSync    *self,
 
   if (out_settled)
     *out_settled = settled;
+  if (out_offline)
+    *out_offline = offline;
   return ok;
+}
+
+gboolean
+ct_sync_drain_once (CtSync    *self,
+                    gboolean   ignore_backoff,
+                    guint     *out_settled,
+                    GError   **error)
+{
+  return drain_rounds (self, ignore_backoff, out_settled, NULL, error);
 }
 
 static guint
@@ -753,17 +765,24 @@ ct_sync_drain (CtSync        *self,
   gint64 deadline = g_get_monotonic_time () + (gint64) wait_ms * 1000;
   guint total = 0;
   int round = 0;
+  int refused_rounds = 0;
 
   for (;;)
     {
       guint settled = 0;
+      gboolean offline = FALSE;
 
-      if (!ct_sync_drain_once (self, TRUE, &settled, error))
+      if (!drain_rounds (self, TRUE, &settled, &offline, error))
         return FALSE;
       total += settled;
       if (count_ours_pending (self) == 0)
         break;
       if (g_get_monotonic_time () >= deadline || g_cancellable_is_cancelled (cancellable))
+        break;
+      /* A service that refuses connections round after round is down, not
+       * slow: say so now rather than at the end of the wait. */
+      refused_rounds = offline && settled == 0 ? refused_rounds + 1 : 0;
+      if (refused_rounds >= 3)
         break;
       /* A short, growing pause between rounds, well under the backoff cap:
        * someone is waiting at the till for this. */
