@@ -382,6 +382,8 @@ START_TEST (test_cli_offline_topup_queued_then_synced)
                          "--pin-file", t->pin_file, NULL), 3);
   ck_assert (strstr (r.err, "unreachable") != NULL);
   ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 3);
+  ck_assert_msg (strstr (r.out, "last known state") != NULL, "%s", r.out);
+  ck_assert (strstr (r.out, "Balance   0.00") != NULL);
 
   ck_assert_int_eq (cli (t, &r, "--json", "sync", "--status", NULL), 0);
   {

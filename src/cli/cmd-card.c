@@ -43,6 +43,19 @@ card_show (CtCli *cli, CtCliArgs *args)
   answer = ct_client_request (client, "GET", path, NULL, NULL, NULL, NULL, &error);
   if (answer == NULL)
     return ct_cli_finish_error (cli, error);
+  if (answer->not_sent && !cli->json)
+    {
+      g_autoptr(CtCard) cached = ct_client_cached_card (client, card_no);
+
+      /* Unreachable: the last known state, said to be that. */
+      if (cached != NULL)
+        {
+          ct_cli_print_card (cli, cached);
+          printf ("(last known state, %" G_GINT64_FORMAT " min old: the service is "
+                  "unreachable)\n",
+                  (g_get_real_time () - cached->fetched_at) / (60 * G_USEC_PER_SEC));
+        }
+    }
   return ct_cli_finish_answer (cli, answer, ct_cli_print_card_body);
 }
 
