@@ -561,7 +561,7 @@ cmd_serve (int    argc,
     { "key", 0, 0, G_OPTION_ARG_FILENAME, &opts.key_file, "TLS private key (PEM)", "F" },
     { "insecure-http", 0, 0, G_OPTION_ARG_NONE, &opts.insecure_http, "Plain HTTP (loopback only, for tests)", NULL },
     { "rate-limit", 0, 0, G_OPTION_ARG_INT, &rate, "Requests per second per till (0: off)", "N" },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: one per processor)", "N" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: two per processor)", "N" },
     { "busy-timeout", 0, 0, G_OPTION_ARG_INT, &busy, "How long a write waits for a database lock (10000 ms)", "MS" },
     { NULL }
   };

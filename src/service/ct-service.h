@@ -111,7 +111,7 @@ typedef struct
   char     *key_file;
   gboolean  insecure_http;
   guint     rate_limit;    /* requests per second per till, 0 = off */
-  guint     threads;       /* 0 = one per processor */
+  guint     threads;       /* 0 = two per processor */
   guint     busy_timeout_ms; /* 0 = the store's default */
 } CtServiceOptions;
 

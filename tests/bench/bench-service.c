@@ -200,7 +200,7 @@ main (int    argc,
   check = ct_test_http (svc, "GET", "/v1/ledger/check", NULL, NULL, NULL);
 
   printf ("tills: %u, seconds: %.1f, service worker threads: %s\n",
-          n_tills, (t1 - t0) / 1e6, g_getenv ("CT_BENCH_THREADS") ? g_getenv ("CT_BENCH_THREADS") : "one per processor");
+          n_tills, (t1 - t0) / 1e6, g_getenv ("CT_BENCH_THREADS") ? g_getenv ("CT_BENCH_THREADS") : "two per processor");
   printf ("payments: %u, top-ups: %u, failed: %u, connections opened: %u\n", payments, topups, failures, connects);
   printf ("payments/s: %.0f (all writes/s: %.0f)\n", payments / ((t1 - t0) / 1e6),
           (payments + topups) / ((t1 - t0) / 1e6));
