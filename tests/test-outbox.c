@@ -147,6 +147,18 @@ START_TEST (test_outbox_refused_entry_goes_to_needs_attention_with_reason)
   ck_assert_str_eq (e->reason, "card_frozen: Card is frozen");
   ck_assert_int_eq (e->last_status, 409);
   ck_assert_uint_eq (ct_outbox_count (outbox, CT_OUTBOX_STATE_PENDING), 0);
+
+  /* Resolved by a manager: kept as a record, without the request body. */
+  ck_assert (ct_outbox_set_state (outbox, id, CT_OUTBOX_STATE_RESOLVED, 409, NULL,
+                                  "outcome recorded: cash returned", NULL));
+  {
+    g_autoptr(CtOutboxEntry) r = ct_outbox_get (outbox, id, NULL);
+
+    ck_assert_int_eq (r->state, CT_OUTBOX_STATE_RESOLVED);
+    ck_assert_uint_eq (g_bytes_get_size (r->body), 0);
+    ck_assert_str_eq (r->reason, "outcome recorded: cash returned");
+    ck_assert_int_eq (r->amount, 100);
+  }
   ct_outbox_close (outbox);
 }
 END_TEST

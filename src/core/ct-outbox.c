@@ -163,9 +163,12 @@ ct_outbox_open (const char *path, GError **error)
    * (attempt counters, removal, state) commits with NORMAL: losing one to a
    * power cut only means the entry is replayed with its key and the service
    * answers the stored result again; the next FULL commit syncs them too. */
+  /* secure_delete: a settled manager request's PIN does not linger in
+   * free pages. */
   rc = sqlite3_exec (db,
                      "PRAGMA journal_mode=WAL;"
-                     "PRAGMA synchronous=NORMAL;",
+                     "PRAGMA synchronous=NORMAL;"
+                     "PRAGMA secure_delete=ON;",
                      NULL, NULL, &msg);
   if (rc == SQLITE_OK)
     rc = sqlite3_exec (db, schema, NULL, NULL, &msg);
@@ -370,9 +373,15 @@ ct_outbox_set_state (CtOutbox       *self,
    * intent offered again could be sent twice): durable. */
   if (state == CT_OUTBOX_STATE_RESOLVED)
     sqlite3_exec (self->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+  /* A resolved entry is a record, never sent again: its body (which may
+   * hold a manager's PIN) is dropped. */
   rc = sqlite3_prepare_v2 (self->db,
-                           "UPDATE outbox SET state = ?, last_status = ?,"
-                           " last_answer = coalesce(?, last_answer), reason = ? WHERE id = ?",
+                           state == CT_OUTBOX_STATE_RESOLVED
+                           ? "UPDATE outbox SET state = ?, last_status = ?,"
+                             " last_answer = coalesce(?, last_answer), reason = ?, body = X''"
+                             " WHERE id = ?"
+                           : "UPDATE outbox SET state = ?, last_status = ?,"
+                             " last_answer = coalesce(?, last_answer), reason = ? WHERE id = ?",
                            -1, &stmt, NULL);
   if (rc == SQLITE_OK)
     {
