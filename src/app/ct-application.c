@@ -551,3 +551,24 @@ ct_application_get_exit_status (CtApplication *self)
 {
   return GPOINTER_TO_INT (g_object_get_data (G_OBJECT (self), "ct-exit-status"));
 }
+
+/* A till's screens are flat widgets that the cairo renderer draws well
+ * without a GPU. Creating a GL context loads the whole Mesa driver (with
+ * LLVM: about 45 MB resident) just to probe it, so unless the user asks for
+ * GL with CARDTILL_GL=1 the window renders with cairo and GL stays off. An
+ * explicit GSK_RENDERER or GDK_DEBUG from the user is left alone. */
+
+/**
+ * ct_application_prefer_software_rendering:
+ *
+ * Chooses cairo rendering without GL for this process (see above). Call it
+ * before GTK is initialised.
+ */
+void
+ct_application_prefer_software_rendering (void)
+{
+  if (g_strcmp0 (g_getenv ("CARDTILL_GL"), "1") == 0)
+    return;
+  g_setenv ("GSK_RENDERER", "cairo", FALSE);
+  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
+}

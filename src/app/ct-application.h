@@ -16,4 +16,6 @@ CtClientConfig *ct_application_config_from_settings (GSettings *settings,
                                                      GError   **error);
 int             ct_application_get_exit_status   (CtApplication *self);
 
+void ct_application_prefer_software_rendering (void);
+
 G_END_DECLS

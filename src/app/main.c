@@ -15,6 +15,7 @@ main (int   argc,
   g_autoptr(CtApplication) app = NULL;
   int status;
 
+  ct_application_prefer_software_rendering ();
   setlocale (LC_ALL, "");
   /* CARDTILL_LOCALEDIR lets the build tree's translations (build/po) be
    * used before installing, e.g. by build-aux/demo. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ct-application.h"
 #include "ct-card-view.h"
 #include "ct-pay-page.h"
 #include "ct-scan-page.h"
@@ -186,6 +187,7 @@ main (void)
   long rss_half = 0;
 
   g_setenv ("LANGUAGE", "C", TRUE);
+  ct_application_prefer_software_rendering ();
   gtk_init ();
   adw_init ();
 
