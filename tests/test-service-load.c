@@ -520,7 +520,22 @@ START_TEST (test_service_kill_9_during_load_loses_no_acknowledged_payment)
       loaders[i] = (Loader) { card, i, &lock, acked, &stop };
       threads[i] = g_thread_new ("load", loader_main, &loaders[i]);
     }
-  g_usleep (1500 * 1000);
+  /* Kill once a fair number of payments were acknowledged (a slow,
+   * sanitized build takes longer to get there), while the loaders are still
+   * sending, so that the kill lands in the middle of commit groups. */
+  for (gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+       g_get_monotonic_time () < deadline;)
+    {
+      guint n;
+
+      g_mutex_lock (&lock);
+      n = acked->len;
+      g_mutex_unlock (&lock);
+      if (n >= 40)
+        break;
+      g_usleep (20 * 1000);
+    }
+  g_usleep (100 * 1000);
   ct_test_service_kill (svc);
   g_atomic_int_set (&stop, 1);
   for (guint i = 0; i < 8; i++)
