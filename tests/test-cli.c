@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <check.h>
+#include <poll.h>
+#include <pty.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <string.h>
@@ -651,6 +653,90 @@ START_TEST (test_cli_locked_pin_is_reported_at_once)
 }
 END_TEST
 
+static int pty_slave_fd = -1;
+
+static void
+stdin_from_pty (gpointer data)
+{
+  dup2 (pty_slave_fd, 0);
+}
+
+/* Reads from @fd until @needle appears (or 10 s pass); returns what came. */
+static char *
+read_until (int fd, const char *needle)
+{
+  GString *got = g_string_new (NULL);
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (strstr (got->str, needle) == NULL && g_get_monotonic_time () < deadline)
+    {
+      struct pollfd p = { fd, POLLIN, 0 };
+      char buf[256];
+      ssize_t n;
+
+      if (poll (&p, 1, 100) <= 0)
+        continue;
+      n = read (fd, buf, sizeof buf);
+      if (n <= 0)
+        break;
+      g_string_append_len (got, buf, n);
+    }
+  return g_string_free (got, FALSE);
+}
+
+START_TEST (test_cli_pin_prompt_on_a_terminal_does_not_echo)
+{
+  Till *t = till_new (FALSE);
+  g_autofree char *no = issue (t, "Jo", "13800000010");
+  g_auto(GStrv) env = till_env (t);
+  char *argv[] = { (char *) cli_binary (), "card", "freeze", no, "--manager", "m1", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *prompt = NULL;
+  g_autofree char *echoed = NULL;
+  g_autofree char *rest = NULL;
+  int master, err_fd, status = 0;
+  GPid pid;
+
+  ck_assert_int_eq (openpty (&master, &pty_slave_fd, NULL, NULL, NULL), 0);
+
+  ck_assert (g_spawn_async_with_pipes (NULL, argv, env, G_SPAWN_DO_NOT_REAP_CHILD
+                                       | G_SPAWN_STDOUT_TO_DEV_NULL, stdin_from_pty, NULL,
+                                       &pid, NULL, NULL, &err_fd, &error));
+  close (pty_slave_fd);
+  pty_slave_fd = -1;
+
+  prompt = read_until (err_fd, "Manager PIN: ");
+  ck_assert_msg (strstr (prompt, "Manager PIN: ") != NULL, "%s", prompt);
+  /* Echo is off once the prompt is out: the PIN typed must not come back. */
+  g_usleep (100 * 1000);
+  ck_assert_int_eq (write (master, CT_TEST_SERVICE_MANAGER_PIN "\n", 5), 5);
+  rest = read_until (err_fd, "\n");
+  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+  ck_assert (WIFEXITED (status));
+  ck_assert_int_eq (WEXITSTATUS (status), 0);
+  {
+    struct pollfd p = { master, POLLIN, 0 };
+
+    echoed = g_strdup ("");
+    if (poll (&p, 1, 200) > 0)
+      {
+        char buf[256] = { 0 };
+        ssize_t n = read (master, buf, sizeof buf - 1);
+
+        if (n > 0)
+          {
+            g_free (echoed);
+            echoed = g_strndup (buf, n);
+          }
+      }
+  }
+  ck_assert_msg (strstr (echoed, CT_TEST_SERVICE_MANAGER_PIN) == NULL, "echoed: %s", echoed);
+  close (err_fd);
+  close (master);
+  till_free (t);
+}
+END_TEST
+
 static gint64
 first_attention_id (Till *t)
 {
@@ -778,6 +864,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_needs_attention_resend_and_resolve);
   tcase_add_test (tc, test_cli_garbage_answers_are_not_results);
   tcase_add_test (tc, test_cli_locked_pin_is_reported_at_once);
+  tcase_add_test (tc, test_cli_pin_prompt_on_a_terminal_does_not_echo);
   tcase_add_test (tc, test_cli_embedded_service_shared_by_two_clients);
   suite_add_tcase (s, tc);
   return s;
