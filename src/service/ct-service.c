@@ -729,7 +729,12 @@ ct_service_start (CtService  *svc,
       return FALSE;
     }
 
-  flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
+  /* poll(), not epoll: with a thread pool, libmicrohttpd 0.9.75's
+   * MHD_quiesce_daemon() removes the listen socket from every worker's epoll
+   * set while a worker may have removed it already (at its connection
+   * limit), and panics on the ENOENT. A pool of a few threads, each with a
+   * few dozen keep-alive tills, gains nothing from epoll. */
+  flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC;
   if (addr.ss_family == AF_INET6)
     flags |= MHD_USE_IPv6;
   if (!svc->opts.insecure_http)
@@ -782,13 +787,14 @@ void
 ct_service_stop (CtService *svc)
 {
   int64_t deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  MHD_socket listen_fd;
 
   if (svc->daemon == NULL)
     return;
   g_atomic_int_set (&svc->stopping, 1);
   /* No new connections; the requests already in flight get their answers
    * (with "Connection: close"), bounded by a deadline. */
-  MHD_quiesce_daemon (svc->daemon);
+  listen_fd = MHD_quiesce_daemon (svc->daemon);
   while (g_atomic_int_get (&svc->active) > 0 && g_get_monotonic_time () < deadline)
     g_usleep (10 * 1000);
   /* Whatever is still queued is committed and answered before the daemon
@@ -815,6 +821,9 @@ ct_service_stop (CtService *svc)
   }
   MHD_stop_daemon (svc->daemon);
   svc->daemon = NULL;
+  /* A quiesced daemon hands its listen socket to the caller. */
+  if (listen_fd != MHD_INVALID_SOCKET)
+    close (listen_fd);
 }
 
 void
