@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "ct-card-number.h"
@@ -128,7 +129,7 @@ ct_card_number_normalize (const char       *text,
   if (!g_utf8_validate (text, -1, NULL))
     {
       g_set_error_literal (error, CT_CARD_NUMBER_ERROR, CT_CARD_NUMBER_ERROR_SYNTAX,
-                           "The card number is not valid text");
+                           _("The card number is not valid text"));
       return NULL;
     }
 
@@ -150,7 +151,7 @@ ct_card_number_normalize (const char       *text,
   if (len == 0)
     {
       g_set_error_literal (error, CT_CARD_NUMBER_ERROR, CT_CARD_NUMBER_ERROR_SYNTAX,
-                           "The card number is empty");
+                           _("The card number is empty"));
       return NULL;
     }
 
@@ -161,7 +162,7 @@ ct_card_number_normalize (const char       *text,
       if (!(g_ascii_isdigit (c) || (c >= 'A' && c <= 'Z') || c == '-'))
         {
           g_set_error (error, CT_CARD_NUMBER_ERROR, CT_CARD_NUMBER_ERROR_SYNTAX,
-                       "“%s” is not a card number: only digits, letters and '-' are allowed",
+                       _("“%s” is not a card number: only digits, letters and '-' are allowed"),
                        s->str);
           return NULL;
         }
@@ -170,7 +171,7 @@ ct_card_number_normalize (const char       *text,
   if (len < CARD_NO_MIN || len > CARD_NO_MAX)
     {
       g_set_error (error, CT_CARD_NUMBER_ERROR, CT_CARD_NUMBER_ERROR_SYNTAX,
-                   "“%s” is not a card number: it must have %d to %d characters",
+                   _("“%s” is not a card number: it must have %d to %d characters"),
                    s->str, CARD_NO_MIN, CARD_NO_MAX);
       return NULL;
     }
@@ -180,8 +181,8 @@ ct_card_number_normalize (const char       *text,
       if (!ct_luhn_valid (s->str))
         {
           g_set_error (error, CT_CARD_NUMBER_ERROR, CT_CARD_NUMBER_ERROR_CHECK_DIGIT,
-                       "“%s” is not a valid card number: its check digit is wrong "
-                       "(a digit was probably mistyped)", s->str);
+                       _("“%s” is not a valid card number: its check digit is wrong "
+                         "(a digit was probably mistyped)"), s->str);
           return NULL;
         }
       if (out_kind)
@@ -256,14 +257,14 @@ last_url_segment (const char  *payload,
   if (decoded == NULL)
     {
       g_set_error (error, CT_CARD_NUMBER_ERROR, CT_CARD_NUMBER_ERROR_PAYLOAD,
-                   "The scanned link has a malformed escape in “%s”", last);
+                   _("The scanned link has a malformed escape in “%s”"), last);
       return NULL;
     }
   return decoded;
 
 no_segment:
   g_set_error_literal (error, CT_CARD_NUMBER_ERROR, CT_CARD_NUMBER_ERROR_PAYLOAD,
-                       "The scanned link does not end in a card number");
+                       _("The scanned link does not end in a card number"));
   return NULL;
 }
 
@@ -302,7 +303,7 @@ ct_card_number_from_scan (const char  *payload,
   if (strstr (trimmed, "://") != NULL)
     {
       g_set_error_literal (error, CT_CARD_NUMBER_ERROR, CT_CARD_NUMBER_ERROR_PAYLOAD,
-                           "The scanned code is a link that is not https, so it is not a card");
+                           _("The scanned code is a link that is not https, so it is not a card"));
       return NULL;
     }
 

@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "ct-money.h"
@@ -66,7 +67,7 @@ fail (GError     **error,
       const char  *text,
       const char  *why)
 {
-  g_set_error (error, CT_MONEY_ERROR, code, "“%s” is not an amount: %s", text, why);
+  g_set_error (error, CT_MONEY_ERROR, code, _("“%s” is not an amount: %s"), text, why);
   return FALSE;
 }
 
@@ -112,12 +113,12 @@ ct_money_parse (const char         *text,
   p = norm;
 
   if (*p == '\0')
-    return fail (error, CT_MONEY_ERROR_EMPTY, text, "it is empty");
+    return fail (error, CT_MONEY_ERROR_EMPTY, text, _("it is empty"));
 
   if (*p == '+' || *p == '-')
     {
       if (!(flags & CT_MONEY_PARSE_SIGNED))
-        return fail (error, CT_MONEY_ERROR_SIGN, text, "a sign is not allowed here");
+        return fail (error, CT_MONEY_ERROR_SIGN, text, _("a sign is not allowed here"));
       has_sign = TRUE;
       sign = *p == '-' ? -1 : 1;
       p++;
@@ -129,10 +130,10 @@ ct_money_parse (const char         *text,
   if (!g_ascii_isdigit (*p))
     {
       if (*p == '\0')
-        return fail (error, CT_MONEY_ERROR_EMPTY, text, "there are no digits");
+        return fail (error, CT_MONEY_ERROR_EMPTY, text, _("there are no digits"));
       if (*p == '.')
-        return fail (error, CT_MONEY_ERROR_SYNTAX, text, "a digit must come before the decimal point");
-      return fail (error, CT_MONEY_ERROR_SYNTAX, text, "it must start with a digit");
+        return fail (error, CT_MONEY_ERROR_SYNTAX, text, _("a digit must come before the decimal point"));
+      return fail (error, CT_MONEY_ERROR_SYNTAX, text, _("it must start with a digit"));
     }
 
   for (; *p; p++)
@@ -140,17 +141,17 @@ ct_money_parse (const char         *text,
       if (g_ascii_isdigit (*p))
         {
           if (integer > CT_MONEY_MAX)
-            return fail (error, CT_MONEY_ERROR_OVERFLOW, text, "it is too large");
+            return fail (error, CT_MONEY_ERROR_OVERFLOW, text, _("it is too large"));
           integer = integer * 10 + (*p - '0');
           int_digits++;
           group_digits++;
           if (grouped && group_digits > 3)
-            return fail (error, CT_MONEY_ERROR_GROUPING, text, "digit groups after a ',' must have exactly three digits");
+            return fail (error, CT_MONEY_ERROR_GROUPING, text, _("digit groups after a ',' must have exactly three digits"));
         }
       else if (*p == ',')
         {
           if ((!grouped && group_digits > 3) || (grouped && group_digits != 3) || group_digits == 0)
-            return fail (error, CT_MONEY_ERROR_GROUPING, text, "digit groups after a ',' must have exactly three digits");
+            return fail (error, CT_MONEY_ERROR_GROUPING, text, _("digit groups after a ',' must have exactly three digits"));
           grouped = TRUE;
           group_digits = 0;
         }
@@ -159,7 +160,7 @@ ct_money_parse (const char         *text,
     }
 
   if (grouped && group_digits != 3)
-    return fail (error, CT_MONEY_ERROR_GROUPING, text, "digit groups after a ',' must have exactly three digits");
+    return fail (error, CT_MONEY_ERROR_GROUPING, text, _("digit groups after a ',' must have exactly three digits"));
 
   if (*p == '.')
     {
@@ -174,35 +175,35 @@ ct_money_parse (const char         *text,
               g_autofree char *why = NULL;
 
               if (minor_units == 0)
-                why = g_strdup ("this currency has no decimal places");
+                why = g_strdup (_("this currency has no decimal places"));
               else
-                why = g_strdup_printf ("at most %d decimal places are allowed", minor_units);
+                why = g_strdup_printf (_("at most %d decimal places are allowed"), minor_units);
               return fail (error, CT_MONEY_ERROR_TOO_MANY_DECIMALS, text, why);
             }
           fraction = fraction * 10 + (*p - '0');
         }
       if (frac_digits == 0)
-        return fail (error, CT_MONEY_ERROR_SYNTAX, text, "a digit must follow the decimal point");
+        return fail (error, CT_MONEY_ERROR_SYNTAX, text, _("a digit must follow the decimal point"));
       fraction *= pow10_table[minor_units - frac_digits];
     }
 
   if (*p != '\0')
     {
       if (*p == 'e' || *p == 'E')
-        return fail (error, CT_MONEY_ERROR_SYNTAX, text, "exponents are not allowed");
-      return fail (error, CT_MONEY_ERROR_SYNTAX, text, "it contains characters that do not belong in an amount");
+        return fail (error, CT_MONEY_ERROR_SYNTAX, text, _("exponents are not allowed"));
+      return fail (error, CT_MONEY_ERROR_SYNTAX, text, _("it contains characters that do not belong in an amount"));
     }
 
   g_assert (int_digits > 0);
 
   if (integer > CT_MONEY_MAX / pow10_table[minor_units])
-    return fail (error, CT_MONEY_ERROR_OVERFLOW, text, "it is too large");
+    return fail (error, CT_MONEY_ERROR_OVERFLOW, text, _("it is too large"));
   value = integer * pow10_table[minor_units] + fraction;
   if (value > CT_MONEY_MAX)
-    return fail (error, CT_MONEY_ERROR_OVERFLOW, text, "it is too large");
+    return fail (error, CT_MONEY_ERROR_OVERFLOW, text, _("it is too large"));
 
   if (has_sign && value == 0)
-    return fail (error, CT_MONEY_ERROR_ZERO, text, "a signed amount cannot be zero");
+    return fail (error, CT_MONEY_ERROR_ZERO, text, _("a signed amount cannot be zero"));
 
   *out_minor = sign * value;
   return TRUE;
@@ -287,7 +288,7 @@ checked (gboolean  overflowed,
   if (overflowed || result > CT_MONEY_MAX || result < -CT_MONEY_MAX)
     {
       g_set_error_literal (error, CT_MONEY_ERROR, CT_MONEY_ERROR_OVERFLOW,
-                           "The amount is too large");
+                           _("The amount is too large"));
       return FALSE;
     }
   *out = result;
@@ -364,7 +365,7 @@ ct_bonus_from_ratio (int64_t   amount,
   if (amount < 0 || basis_points < 0)
     {
       g_set_error_literal (error, CT_MONEY_ERROR, CT_MONEY_ERROR_SIGN,
-                           "A bonus needs a non-negative amount and ratio");
+                           _("A bonus needs a non-negative amount and ratio"));
       return FALSE;
     }
   if (__builtin_mul_overflow (amount, basis_points, &product))
