@@ -588,6 +588,100 @@ START_TEST (test_client_rate_limit_is_waited_out)
 }
 END_TEST
 
+/* A second till on the same service: its own data directory. */
+static CtClient *
+second_till (Fixture *f, char **out_dir)
+{
+  g_autoptr(CtClientConfig) config = ct_client_config_new ();
+  g_autoptr(GError) error = NULL;
+  CtClient *client;
+
+  *out_dir = g_dir_make_tmp ("ct-client-XXXXXX", NULL);
+  config->service_url = g_strdup (ct_fault_proxy_get_url (f->proxy));
+  config->token = g_strdup (ct_test_service_get_token (f->svc));
+  config->data_dir = g_strdup (*out_dir);
+  config->operator_name = g_strdup ("second");
+  config->queue_wait_ms = 5000;
+  client = ct_client_new (config, &error);
+  ck_assert_msg (client != NULL, "%s", error ? error->message : "");
+  ck_assert (ct_client_start (client, NULL, NULL, NULL, &error));
+  return client;
+}
+
+static CtAnswer *
+pay_on (CtClient *client, const char *card_no, int64_t amount)
+{
+  g_autofree char *text = ct_wire_encode_payment (amount, NULL, "t");
+  g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card_no);
+  CtRequestInfo info = { .kind = CT_OUTBOX_KIND_PAYMENT, .card_no = card_no, .amount = amount };
+
+  return ct_client_request (client, "POST", path, NULL, body, &info, NULL, NULL);
+}
+
+START_TEST (test_client_two_offline_tills_can_spend_the_same_balance)
+{
+  Fixture *f = fixture_new (2000);
+  g_autofree char *card_no = NULL;
+  g_autofree char *dir2 = NULL;
+  g_autofree char *cmd = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = NULL;
+  g_autoptr(GPtrArray) attention = NULL;
+  CtClient *till2;
+
+  ck_assert_int_eq (ct_test_service_admin (f->svc, NULL, "merchant", "set",
+                                           "--offline-payment-cap", "200.00",
+                                           "--offline-card-cap", "200.00", NULL), 0);
+  ck_assert (ct_test_service_restart (f->svc, &error));
+  ct_fault_proxy_set_upstream (f->proxy, ct_test_service_get_url (f->svc));
+  card_no = issue_card (f, "Shared", 1);   /* 230.00 */
+  till2 = second_till (f, &dir2);
+  ck_assert (ct_client_start (f->client, NULL, NULL, NULL, &error));
+
+  /* Both tills have seen the card (230.00) and the caps. */
+  {
+    g_autoptr(CtMerchant) m1 = ct_client_dup_merchant (f->client);
+    g_autoptr(CtMerchant) m2 = ct_client_dup_merchant (till2);
+    g_autoptr(CtAnswer) p1 = pay_on (f->client, card_no, 100);
+    g_autoptr(CtAnswer) p2 = pay_on (till2, card_no, 100);
+
+    ck_assert_int_eq (m1->offline_card_cap, 20000);
+    ck_assert_int_eq (m2->offline_card_cap, 20000);
+    ck_assert_int_eq (p1->status, 201);
+    ck_assert_int_eq (p2->status, 201);
+  }
+
+  /* Offline, each till takes 150.00 from the 228.00 it knows. */
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, TRUE, NULL));
+  {
+    g_autoptr(CtAnswer) a1 = pay_on (f->client, card_no, 15000);
+    g_autoptr(CtAnswer) a2 = pay_on (till2, card_no, 15000);
+
+    ck_assert (a1->queued);
+    ck_assert (a2->queued);
+  }
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, FALSE, NULL));
+  ck_assert (ct_client_sync (f->client, 10000, NULL, NULL, &error));
+  ck_assert (ct_client_sync (till2, 10000, NULL, NULL, &error));
+
+  /* The balance covered one: the other needs a manager. Never below zero. */
+  card = fetch_card (f, card_no);
+  ck_assert_int_eq (card->balance, 23000 - 200 - 15000);
+  attention = ct_client_outbox_list (till2, CT_OUTBOX_STATE_NEEDS_ATTENTION, NULL);
+  ck_assert_uint_eq (attention->len, 1);
+  ck_assert (strstr (((CtOutboxEntry *) g_ptr_array_index (attention, 0))->reason,
+                     "insufficient_balance") != NULL);
+  assert_ledger_balanced (f);
+
+  ct_client_shutdown (till2);
+  g_object_unref (till2);
+  cmd = g_strdup_printf ("rm -rf '%s'", dir2);
+  ck_assert_int_eq (system (cmd), 0);
+  fixture_free (f);
+}
+END_TEST
+
 static Suite *
 client_suite (void)
 {
@@ -601,6 +695,7 @@ client_suite (void)
   tcase_add_test (tc, test_client_typed_calls_report_service_refusals);
   tcase_add_test (tc, test_client_same_key_again_settles_the_queued_entry);
   tcase_add_test (tc, test_client_rate_limit_is_waited_out);
+  tcase_add_test (tc, test_client_two_offline_tills_can_spend_the_same_balance);
   tcase_add_test (tc, test_client_500_payments_through_faults_apply_exactly_once);
   suite_add_tcase (s, tc);
   return s;
