@@ -379,6 +379,18 @@ START_TEST (test_cli_offline_topup_queued_then_synced)
   ck_assert_int_eq (cli (t, &r, "--json", "pay", no, "1.00", NULL), 3);
   ck_assert (strstr (r.out, "\"queued\": false") != NULL);
   ck_assert (strstr (r.err, "offline_refused") != NULL);
+  {
+    /* Whatever the reason's text, the answer is JSON a script can read. */
+    json_object *o = parse_json (r.out);
+    json_object *v;
+
+    ck_assert (json_object_object_get_ex (o, "code", &v));
+    ck_assert_str_eq (json_object_get_string (v), "offline_refused");
+    ck_assert (json_object_object_get_ex (o, "reason", &v));
+    ck_assert_ptr_nonnull (strstr (json_object_get_string (v), "offline"));
+    ck_assert (json_object_object_get_ex (o, "idempotency_key", &v));
+    json_object_put (o);
+  }
   /* Needs the service: not done. */
   ck_assert_int_eq (cli (t, &r, "adjust", no, "+1.00", "--reason", "x", "--manager", "m1",
                          "--pin-file", t->pin_file, NULL), 3);

@@ -7,6 +7,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <json.h>
+
 #include "ct-cli.h"
 #include "ct-cli-private.h"
 #include "ct-client.h"
@@ -369,21 +371,20 @@ ct_cli_card_number (const char *text, GError **error)
 static void
 print_json_queued (const CtAnswer *answer)
 {
-  g_autoptr(GString) s = g_string_new ("{\"queued\": ");
-  g_autofree char *reason = NULL;
+  /* json-c escapes the reason as JSON wants it (g_strescape would turn
+   * non-ASCII text into octal escapes that are not JSON). */
+  json_object *obj = json_object_new_object ();
+  const char *code = ct_client_error_code_to_string (answer->queued
+                                                     ? CT_CLIENT_ERROR_QUEUED
+                                                     : answer->reason_code);
 
-  g_string_append (s, answer->queued ? "true" : "false");
-  g_string_append (s, ", \"idempotency_key\": ");
-  if (answer->idempotency_key)
-    g_string_append_printf (s, "\"%s\"", answer->idempotency_key);
-  else
-    g_string_append (s, "null");
-  reason = g_strescape (answer->reason ? answer->reason : "", NULL);
-  g_string_append_printf (s, ", \"reason\": \"%s\", \"code\": \"%s\"}", reason,
-                          ct_client_error_code_to_string (answer->queued
-                                                          ? CT_CLIENT_ERROR_QUEUED
-                                                          : answer->reason_code));
-  puts (s->str);
+  json_object_object_add (obj, "queued", json_object_new_boolean (answer->queued));
+  json_object_object_add (obj, "idempotency_key",
+                          answer->idempotency_key ? json_object_new_string (answer->idempotency_key) : NULL);
+  json_object_object_add (obj, "reason", json_object_new_string (answer->reason ? answer->reason : ""));
+  json_object_object_add (obj, "code", json_object_new_string (code));
+  puts (json_object_to_json_string_ext (obj, JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+  json_object_put (obj);
 }
 
 int
