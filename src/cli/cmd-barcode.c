@@ -9,6 +9,7 @@
 #include "ct-barcode.h"
 #include "ct-card-number.h"
 #include "ct-cli.h"
+#include "ct-cli-private.h"
 #include "ct-hid-decode.h"
 
 /* cardtill-cli barcode decode IMAGE | encode TEXT --format F -o OUT.png */
@@ -25,31 +26,6 @@ usage_error (const char *message)
   return CT_EXIT_USAGE;
 }
 
-static gboolean
-take_value (int          argc,
-            char       **argv,
-            int         *i,
-            const char  *name,
-            const char **out)
-{
-  const char *a = argv[*i];
-  gsize n = strlen (name);
-
-  if (strncmp (a, name, n) != 0)
-    return FALSE;
-  if (a[n] == '=')
-    {
-      *out = a + n + 1;
-      return TRUE;
-    }
-  if (a[n] == '\0' && *i + 1 < argc)
-    {
-      *out = argv[++*i];
-      return TRUE;
-    }
-  return FALSE;
-}
-
 static int
 barcode_decode (CtCli  *cli,
                 int     argc,
@@ -63,7 +39,7 @@ barcode_decode (CtCli  *cli,
 
   for (int i = 1; i < argc; i++)
     {
-      if (take_value (argc, argv, &i, "--issuer-prefix", &prefix))
+      if (ct_cli_take_value (argc, argv, &i, "--issuer-prefix", &prefix))
         continue;
       if (argv[i][0] == '-' && argv[i][1] != '\0')
         return usage_error ("unknown option to barcode decode");
@@ -136,11 +112,11 @@ barcode_encode (CtCli  *cli,
 
   for (int i = 1; i < argc; i++)
     {
-      if (take_value (argc, argv, &i, "--format", &format_name)
-          || take_value (argc, argv, &i, "-o", &out)
-          || take_value (argc, argv, &i, "--output", &out)
-          || take_value (argc, argv, &i, "--width", &width_text)
-          || take_value (argc, argv, &i, "--height", &height_text))
+      if (ct_cli_take_value (argc, argv, &i, "--format", &format_name)
+          || ct_cli_take_value (argc, argv, &i, "-o", &out)
+          || ct_cli_take_value (argc, argv, &i, "--output", &out)
+          || ct_cli_take_value (argc, argv, &i, "--width", &width_text)
+          || ct_cli_take_value (argc, argv, &i, "--height", &height_text))
         continue;
       if (text != NULL)
         return usage_error ("barcode encode takes one TEXT");

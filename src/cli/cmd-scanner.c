@@ -10,6 +10,7 @@
 
 #include "ct-capture.h"
 #include "ct-cli.h"
+#include "ct-cli-private.h"
 #include "ct-usb-scanner.h"
 
 /* cardtill-cli scanner list | listen | replay (DESIGN.md §6). */
@@ -28,32 +29,6 @@ usage_error (const char *message)
 {
   fprintf (stderr, "cardtill-cli: usage: %s\n%s", message, scanner_usage);
   return CT_EXIT_USAGE;
-}
-
-/* Takes "--name VALUE" or "--name=VALUE" at argv[*i]. */
-static gboolean
-take_value (int          argc,
-            char       **argv,
-            int         *i,
-            const char  *name,
-            const char **out)
-{
-  const char *a = argv[*i];
-  gsize n = strlen (name);
-
-  if (strncmp (a, name, n) != 0)
-    return FALSE;
-  if (a[n] == '=')
-    {
-      *out = a + n + 1;
-      return TRUE;
-    }
-  if (a[n] == '\0' && *i + 1 < argc)
-    {
-      *out = argv[++*i];
-      return TRUE;
-    }
-  return FALSE;
 }
 
 static int
@@ -204,11 +179,11 @@ scanner_listen (CtCli  *cli,
 
   for (int i = 1; i < argc; i++)
     {
-      if (take_value (argc, argv, &i, "--device", &device)
-          || take_value (argc, argv, &i, "--prefix", &prefix)
-          || take_value (argc, argv, &i, "--suffix", &suffix)
-          || take_value (argc, argv, &i, "--count", &count)
-          || take_value (argc, argv, &i, "--timeout", &timeout))
+      if (ct_cli_take_value (argc, argv, &i, "--device", &device)
+          || ct_cli_take_value (argc, argv, &i, "--prefix", &prefix)
+          || ct_cli_take_value (argc, argv, &i, "--suffix", &suffix)
+          || ct_cli_take_value (argc, argv, &i, "--count", &count)
+          || ct_cli_take_value (argc, argv, &i, "--timeout", &timeout))
         continue;
       return usage_error ("unknown argument to scanner listen");
     }
@@ -276,10 +251,10 @@ scanner_replay (CtCli  *cli,
 
   for (int i = 1; i < argc; i++)
     {
-      if (take_value (argc, argv, &i, "--device", &device)
-          || take_value (argc, argv, &i, "--mode", &mode_text)
-          || take_value (argc, argv, &i, "--prefix", &prefix)
-          || take_value (argc, argv, &i, "--suffix", &suffix))
+      if (ct_cli_take_value (argc, argv, &i, "--device", &device)
+          || ct_cli_take_value (argc, argv, &i, "--mode", &mode_text)
+          || ct_cli_take_value (argc, argv, &i, "--prefix", &prefix)
+          || ct_cli_take_value (argc, argv, &i, "--suffix", &suffix))
         continue;
       if (argv[i][0] == '-' && argv[i][1] != '\0')
         return usage_error ("unknown option to scanner replay");

@@ -509,3 +509,34 @@ ct_cli_print_receipt_body (CtCli *cli, const char *body, gsize len, gboolean pri
   printf ("transaction %s\n", r->transaction->id);
   return TRUE;
 }
+
+/**
+ * ct_cli_take_value:
+ *
+ * Takes "--name VALUE" or "--name=VALUE" at argv[*i]; on success *i is at
+ * the last word taken.
+ */
+gboolean
+ct_cli_take_value (int          argc,
+                   char       **argv,
+                   int         *i,
+                   const char  *name,
+                   const char **out)
+{
+  const char *a = argv[*i];
+  gsize n = strlen (name);
+
+  if (strncmp (a, name, n) != 0)
+    return FALSE;
+  if (a[n] == '=')
+    {
+      *out = a + n + 1;
+      return TRUE;
+    }
+  if (a[n] == '\0' && *i + 1 < argc)
+    {
+      *out = argv[++*i];
+      return TRUE;
+    }
+  return FALSE;
+}
