@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "ct-client.h"
@@ -294,6 +295,57 @@ START_TEST (test_client_offline_topup_is_queued_and_applied_once)
 
   card = fetch_card (f, card_no);
   ck_assert_int_eq (card->balance, 11000);
+  assert_ledger_balanced (f);
+  fixture_free (f);
+}
+END_TEST
+
+/* An entry older than the service's key retention minus a day is never
+ * sent on its own: not by a drain, and not to make way for a new request on
+ * the same card either. It waits in needs attention for a manager. */
+START_TEST (test_client_old_entry_is_not_replayed_ahead_of_a_new_request)
+{
+  Fixture *f = fixture_new (2000);
+  g_autofree char *card_no = issue_card (f, "Old", 0);
+  g_autofree char *outbox_path = g_build_filename (f->data_dir, "outbox.db", NULL);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(CtMerchant) merchant = ct_client_dup_merchant (f->client);
+  g_autoptr(CtReceipt) receipt = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = NULL;
+  g_autoptr(GPtrArray) attention = NULL;
+  g_autofree char *sql = NULL;
+  const CtPackage *p100;
+  sqlite3 *db = NULL;
+  Wait w = { loop, NULL };
+
+  p100 = ct_merchant_find_package (merchant, "p100");
+  ck_assert_ptr_nonnull (p100);
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, TRUE, NULL));
+  ct_client_topup_package_async (f->client, card_no, p100, NULL, on_done, &w);
+  receipt = ct_client_topup_finish (f->client, wait_for (&w), &error);
+  g_clear_object (&w.result);
+  ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_QUEUED));
+  g_clear_error (&error);
+
+  /* The queued top-up was taken 31 days ago. */
+  sql = g_strdup_printf ("UPDATE outbox SET created_at = created_at - %" G_GINT64_FORMAT
+                         ", next_attempt_at = 0", (gint64) 31 * 86400 * G_USEC_PER_SEC);
+  ck_assert_int_eq (sqlite3_open (outbox_path, &db), SQLITE_OK);
+  ck_assert_int_eq (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close (db);
+
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, FALSE, NULL));
+  ct_client_topup_package_async (f->client, card_no, p100, NULL, on_done, &w);
+  receipt = ct_client_topup_finish (f->client, wait_for (&w), &error);
+  g_clear_object (&w.result);
+  ck_assert_msg (receipt != NULL, "%s", error ? error->message : "");
+
+  /* Only the new top-up reached the card; the old one waits for a manager. */
+  card = fetch_card (f, card_no);
+  ck_assert_int_eq (card->balance, 11000);
+  attention = ct_client_outbox_list (f->client, CT_OUTBOX_STATE_NEEDS_ATTENTION, NULL);
+  ck_assert_uint_eq (attention->len, 1);
   assert_ledger_balanced (f);
   fixture_free (f);
 }
@@ -690,6 +742,7 @@ client_suite (void)
 
   tcase_set_timeout (tc, 240);
   tcase_add_test (tc, test_client_offline_topup_is_queued_and_applied_once);
+  tcase_add_test (tc, test_client_old_entry_is_not_replayed_ahead_of_a_new_request);
   tcase_add_test (tc, test_client_offline_payment_needs_caps);
   tcase_add_test (tc, test_client_refused_queued_request_needs_attention);
   tcase_add_test (tc, test_client_typed_calls_report_service_refusals);

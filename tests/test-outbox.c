@@ -41,7 +41,8 @@ open_outbox (void)
 }
 
 static gint64
-add (CtOutbox *outbox, const char *key, const char *card, CtOutboxKind kind, int64_t amount)
+add_for (CtOutbox *outbox, const char *service, const char *key, const char *card,
+         CtOutboxKind kind, int64_t amount)
 {
   g_autoptr(CtOutboxEntry) e = g_new0 (CtOutboxEntry, 1);
   g_autoptr(GError) error = NULL;
@@ -52,7 +53,7 @@ add (CtOutbox *outbox, const char *key, const char *card, CtOutboxKind kind, int
   e->path = g_strdup_printf ("/v1/cards/%s/payments", card ? card : "X");
   /* Exact bytes, NUL included: the outbox must keep them byte for byte. */
   e->body = g_bytes_new (body, sizeof body - 1);
-  e->service_url = g_strdup ("https://svc");
+  e->service_url = g_strdup (service);
   e->till = g_strdup ("till");
   e->card_no = g_strdup (card);
   e->kind = kind;
@@ -62,6 +63,12 @@ add (CtOutbox *outbox, const char *key, const char *card, CtOutboxKind kind, int
   e->state = CT_OUTBOX_STATE_PENDING;
   ck_assert (ct_outbox_add (outbox, e, &error));
   return e->id;
+}
+
+static gint64
+add (CtOutbox *outbox, const char *key, const char *card, CtOutboxKind kind, int64_t amount)
+{
+  return add_for (outbox, "https://svc", key, card, kind, amount);
 }
 
 START_TEST (test_outbox_keeps_exact_bytes_across_reopen)
@@ -127,6 +134,27 @@ START_TEST (test_outbox_due_list_keeps_card_order)
   due3 = ct_outbox_list_due (outbox, G_MAXINT64, NULL);
   ck_assert_uint_eq (due3->len, 2);
   ck_assert_int_eq (((CtOutboxEntry *) g_ptr_array_index (due3, 1))->id, a2);
+  ct_outbox_close (outbox);
+}
+END_TEST
+
+START_TEST (test_outbox_entry_for_another_service_does_not_hold_a_card_back)
+{
+  CtOutbox *outbox = open_outbox ();
+  gint64 old = add_for (outbox, "https://old-service", "o1", "A", CT_OUTBOX_KIND_PAYMENT, 10);
+  gint64 a1 = add (outbox, "a1", "A", CT_OUTBOX_KIND_PAYMENT, 30);
+  gint64 a2 = add (outbox, "a2", "A", CT_OUTBOX_KIND_PAYMENT, 40);
+  g_autoptr(GPtrArray) due = ct_outbox_list_due (outbox, G_MAXINT64, NULL);
+  g_autoptr(GPtrArray) before = ct_outbox_list_card_before (outbox, "A", a2, NULL);
+
+  /* Each service's ledger keeps its own order for the card. */
+  ck_assert_uint_eq (due->len, 2);
+  ck_assert_int_eq (((CtOutboxEntry *) g_ptr_array_index (due, 0))->id, old);
+  ck_assert_int_eq (((CtOutboxEntry *) g_ptr_array_index (due, 1))->id, a1);
+  ck_assert_uint_eq (ct_outbox_count_before (outbox, "A", a1, NULL), 0);
+  ck_assert_uint_eq (ct_outbox_count_before (outbox, "A", a2, NULL), 1);
+  ck_assert_uint_eq (before->len, 1);
+  ck_assert_int_eq (((CtOutboxEntry *) g_ptr_array_index (before, 0))->id, a1);
   ct_outbox_close (outbox);
 }
 END_TEST
@@ -344,6 +372,7 @@ outbox_suite (void)
   tcase_add_test (tc, test_outbox_keeps_exact_bytes_across_reopen);
   tcase_add_test (tc, test_outbox_refuses_duplicate_key);
   tcase_add_test (tc, test_outbox_due_list_keeps_card_order);
+  tcase_add_test (tc, test_outbox_entry_for_another_service_does_not_hold_a_card_back);
   tcase_add_test (tc, test_outbox_refused_entry_goes_to_needs_attention_with_reason);
   tcase_add_test (tc, test_outbox_pending_payment_sum_per_card);
   tcase_add_test (tc, test_outbox_old_entries_need_attention);

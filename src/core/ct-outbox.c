@@ -531,13 +531,16 @@ ct_outbox_list_due (CtOutbox *self, gint64 now, GError **error)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
-  /* The oldest pending entry of each card is the only one of that card
-   * that may go; it must also be due. Card-less entries go on their own. */
+  /* The oldest pending entry of each card at each service is the only one
+   * of that card that may go; it must also be due. Card-less entries go on
+   * their own. Requests for another service (the till was pointed
+   * elsewhere) are another ledger's order and never hold these back. */
   return query_entries (self,
                         "SELECT " ENTRY_COLUMNS " FROM outbox o WHERE state = 'pending'"
                         " AND next_attempt_at <= ?"
                         " AND (card_no IS NULL OR id = (SELECT min(id) FROM outbox p"
-                        "  WHERE p.state = 'pending' AND p.card_no = o.card_no))"
+                        "  WHERE p.state = 'pending' AND p.card_no = o.card_no"
+                        "  AND p.service_url IS o.service_url))"
                         " ORDER BY id",
                         NULL, error, 1, now);
 }
@@ -549,7 +552,9 @@ ct_outbox_list_card_before (CtOutbox *self, const char *card_no, gint64 before_i
 
   return query_entries (self,
                         "SELECT " ENTRY_COLUMNS " FROM outbox WHERE state = 'pending'"
-                        " AND card_no = ? AND id < ? ORDER BY id",
+                        " AND card_no = ?1 AND id < ?2"
+                        " AND service_url IS (SELECT service_url FROM outbox WHERE id = ?2)"
+                        " ORDER BY id",
                         card_no, error, 1, before_id);
 }
 
@@ -621,8 +626,9 @@ ct_outbox_count_before (CtOutbox *self, const char *card_no, gint64 before_id, G
 
   if (card_no == NULL)
     return 0;
-  if (!query_int64 (self, "SELECT count(*) FROM outbox WHERE state = 'pending' AND card_no = ?"
-                    " AND id < ?", card_no, 1, before_id, &n, error))
+  if (!query_int64 (self, "SELECT count(*) FROM outbox WHERE state = 'pending' AND card_no = ?1"
+                    " AND id < ?2 AND service_url IS (SELECT service_url FROM outbox WHERE id = ?2)",
+                    card_no, 1, before_id, &n, error))
     return 0;
   return (guint) n;
 }

@@ -106,18 +106,20 @@ gboolean       ct_outbox_mark_reported    (CtOutbox       *outbox,
 GPtrArray     *ct_outbox_list             (CtOutbox       *outbox,
                                            CtOutboxState   state,
                                            GError        **error);
-/* The first pending entry of each card (and every card-less one) whose
- * next attempt is due at @now: what may be sent next, card order kept. */
+/* The first pending entry of each card at each service (and every
+ * card-less one) whose next attempt is due at @now: what may be sent next,
+ * card order kept. */
 GPtrArray     *ct_outbox_list_due         (CtOutbox       *outbox,
                                            gint64          now,
                                            GError        **error);
-/* Pending entries for @card_no taken before entry @before_id. */
+/* Pending entries for @card_no, for the same service, taken before entry
+ * @before_id. */
 guint          ct_outbox_count_before     (CtOutbox       *outbox,
                                            const char     *card_no,
                                            gint64          before_id,
                                            GError        **error);
-/* Pending entries for @card_no taken before entry @before_id, in order
- * (element-type CtOutboxEntry). */
+/* Pending entries for @card_no, for the same service, taken before entry
+ * @before_id, in order (element-type CtOutboxEntry). */
 GPtrArray     *ct_outbox_list_card_before (CtOutbox       *outbox,
                                            const char     *card_no,
                                            gint64          before_id,

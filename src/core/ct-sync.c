@@ -973,6 +973,11 @@ clear_card_queue (CtSync *self, const CtOutboxEntry *e, gboolean *out_offline,
   if (e->card_no == NULL || ct_outbox_count_before (self->outbox, e->card_no, e->id, NULL) == 0)
     return TRUE;
 
+  /* An older entry past the replay horizon is not sent on its own, not even
+   * to make way for this one: it goes to needs attention first, as in a
+   * drain. */
+  if (!expire_old (self, error))
+    return FALSE;
   pending = ct_outbox_list_card_before (self->outbox, e->card_no, e->id, error);
   if (pending == NULL)
     return FALSE;
