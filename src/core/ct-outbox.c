@@ -311,6 +311,23 @@ ct_outbox_remove (CtOutbox *self, gint64 id, GError **error)
 }
 
 gboolean
+ct_outbox_remove_unsent (CtOutbox *self, gint64 id, GError **error)
+{
+  gboolean ok;
+
+  g_mutex_lock (&self->lock);
+  /* FULL: the customer is told this request was not done. A removal lost
+   * to a power cut would bring it back and send it later, charging for
+   * something that was refused at the till. */
+  sqlite3_exec (self->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+  ok = exec_locked (self, "DELETE FROM outbox WHERE id = ?", "removing a request that was not sent",
+                    error, 1, id);
+  sqlite3_exec (self->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+gboolean
 ct_outbox_mark_reported (CtOutbox *self, gint64 id, GError **error)
 {
   gboolean ok;

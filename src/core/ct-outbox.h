@@ -81,6 +81,11 @@ gboolean       ct_outbox_add              (CtOutbox       *outbox,
 gboolean       ct_outbox_remove           (CtOutbox       *outbox,
                                            gint64          id,
                                            GError        **error);
+/* Removes a request that never reached the service, durably (the till
+ * told the customer it was not done). */
+gboolean       ct_outbox_remove_unsent    (CtOutbox       *outbox,
+                                           gint64          id,
+                                           GError        **error);
 CtOutboxEntry *ct_outbox_get              (CtOutbox       *outbox,
                                            gint64          id,
                                            GError        **error);

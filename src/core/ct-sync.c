@@ -894,7 +894,7 @@ answer_not_sent (CtSync *self, const CtOutboxEntry *e, CtClientError code, const
   CtAnswer *ans;
 
   /* Nothing reached the service: the entry goes, nothing was done. */
-  if (!ct_outbox_remove (self->outbox, e->id, error))
+  if (!ct_outbox_remove_unsent (self->outbox, e->id, error))
     return NULL;
   ans = g_new0 (CtAnswer, 1);
   ans->not_sent = TRUE;
