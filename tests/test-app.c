@@ -882,6 +882,9 @@ START_TEST (test_app_history_pages_by_day)
   ck_assert (wait_until (members_idle, members, 15000));
   yesterday_text = ct_members_page_get_date_text (members);
   ck_assert_msg (!g_str_has_prefix (yesterday_text, "Today"), "%s", yesterday_text);
+  /* A past day shows its date and weekday: "2026-11-22 Sun". */
+  ck_assert_msg (g_regex_match_simple ("^[0-9]{4}-[0-9]{2}-[0-9]{2} (Mon|Tue|Wed|Thu|Fri|Sat|Sun)$",
+                                       yesterday_text, 0, 0), "%s", yesterday_text);
   ck_assert_uint_eq (ct_members_page_get_n_history (members), 0);
   save_png (till, NULL, "members-history-yesterday");
 

@@ -872,9 +872,13 @@ run_done_cb (GObject      *source,
                                   "Choose Import again to go on: nothing is imported twice."),
                                 p.chunks, accepted);
       else
-        text = g_strdup_printf (_("The import stopped: %s. %s rows are in. "
-                                  "Choose Import again to go on: nothing is imported twice."),
-                                error->message, accepted);
+        {
+          g_autofree char *why = ct_format_error (error);
+
+          text = g_strdup_printf (_("The import stopped: %s. %s rows are in. "
+                                    "Choose Import again to go on: nothing is imported twice."),
+                                  why, accepted);
+        }
     }
   else
     {

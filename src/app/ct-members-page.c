@@ -738,7 +738,6 @@ char *
 ct_members_page_get_date_text (CtMembersPage *self)
 {
   GDate now;
-  char buf[64];
 
   g_return_val_if_fail (CT_IS_MEMBERS_PAGE (self), NULL);
 
@@ -750,10 +749,25 @@ ct_members_page_get_date_text (CtMembersPage *self)
       return g_strdup_printf (_("Today, %s"), iso);
     }
 
-  if (g_date_strftime (buf, sizeof buf, "%Y-%m-%d %a", &self->date) == 0)
-    return date_iso (&self->date);
+  /* The weekday comes from our own translations, not from strftime, so it
+   * follows the language the window speaks even where the matching locale
+   * is not installed. */
+  {
+    static const char *const weekdays[] = {
+      NC_("weekday", "Mon"), NC_("weekday", "Tue"), NC_("weekday", "Wed"),
+      NC_("weekday", "Thu"), NC_("weekday", "Fri"), NC_("weekday", "Sat"),
+      NC_("weekday", "Sun"),
+    };
+    GDateWeekday wd = g_date_get_weekday (&self->date);
+    g_autofree char *iso = date_iso (&self->date);
 
-  return g_strdup (buf);
+    if (wd < G_DATE_MONDAY || wd > G_DATE_SUNDAY)
+      return g_steal_pointer (&iso);
+    /* TRANSLATORS: a day of a member's history: the date (2026-11-22),
+     * then the weekday's short name. */
+    return g_strdup_printf (C_("history day", "%s %s"), iso,
+                            g_dpgettext2 (GETTEXT_PACKAGE, "weekday", weekdays[wd - 1]));
+  }
 }
 
 guint
