@@ -17,7 +17,7 @@
 #include "ct-card-number.h"
 #include "ct-test-service.h"
 
-/* The card service's HTTP API (DESIGN.md §4) over real HTTPS on 127.0.0.1:
+/* The card service's HTTP API (docs/api.md) over real HTTPS on 127.0.0.1:
  * every endpoint, every error code, the order of the checks and
  * idempotency. Each test gets a fresh service; the teardown checks that the
  * ledger still sums to zero. */

@@ -12,7 +12,7 @@
 #include "ct-format.h"
 #include "ct-import-page.h"
 
-/* The Import screen (DESIGN.md §7): choose a CSV export of the old card
+/* The Import screen (docs/import.md): choose a CSV export of the old card
  * system, see its encoding, its column mapping, a preview of the first rows
  * with each row's verdict and the totals the manager must confirm, then
  * import with a progress bar, a cancel button and a report of every

@@ -12,7 +12,7 @@
 
 /* Manager actions: each asks what to do, then the manager's PIN, then
  * sends one request. A wrong PIN asks again (a new request with a new
- * key, as DESIGN.md §4 wants); every other refusal is explained in a
+ * key, as docs/api.md wants); every other refusal is explained in a
  * dialog, in words a cashier understands. */
 
 typedef enum

@@ -13,7 +13,7 @@
 #include "ct-cli-private.h"
 #include "ct-usb-scanner.h"
 
-/* cardtill-cli scanner list | listen | replay (DESIGN.md §6). */
+/* cardtill-cli scanner list | listen | replay (docs/scanner.md). */
 
 static const char scanner_usage[] =
   "Usage: cardtill-cli scanner list\n"

@@ -5,7 +5,7 @@
 
 G_BEGIN_DECLS
 
-/* Exit statuses of cardtill-cli (DESIGN.md §5). */
+/* Exit statuses of cardtill-cli (docs/architecture.md). */
 typedef enum
 {
   CT_EXIT_OK = 0,

@@ -5,7 +5,7 @@
 
 G_BEGIN_DECLS
 
-/* How a till reaches its card service (DESIGN.md §5). With no service_url
+/* How a till reaches its card service (docs/architecture.md). With no service_url
  * the client uses the embedded service of its data directory. */
 typedef struct
 {

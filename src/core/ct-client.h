@@ -10,7 +10,7 @@
 
 G_BEGIN_DECLS
 
-/* CtClient: the till's connection to its card service (DESIGN.md §5), for
+/* CtClient: the till's connection to its card service (docs/architecture.md), for
  * the GTK app and cardtill-cli alike. Every call that does I/O has an
  * _async/_finish pair running on a GTask worker thread (never the main
  * loop); callbacks run in the thread-default main context of the caller.

@@ -5,7 +5,7 @@
 
 G_BEGIN_DECLS
 
-/* The embedded card service (DESIGN.md §5): with no service configured,
+/* The embedded card service (docs/architecture.md): with no service configured,
  * each data directory has one private `cardtill-service` on 127.0.0.1 with
  * an SQLite file and a self-signed certificate the client pins. The first
  * client creates and starts it and records port, pid and pin beside the

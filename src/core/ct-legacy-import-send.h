@@ -6,7 +6,7 @@
 
 G_BEGIN_DECLS
 
-/* Runs a legacy import (DESIGN.md §7) through the client core: validates
+/* Runs a legacy import (docs/import.md) through the client core: validates
  * every row, sends the accepted ones in chunks of at most 5,000 rows and
  * 4 MiB to POST /v1/imports, each under Idempotency-Key
  * import:<batch_id>:<chunk>, and reports every rejected row (the file's

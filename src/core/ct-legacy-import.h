@@ -8,7 +8,7 @@
 
 G_BEGIN_DECLS
 
-/* Legacy balance import (DESIGN.md §7): reading a store's export of its old
+/* Legacy balance import (docs/import.md): reading a store's export of its old
  * card system, mapping its columns, validating every row before anything is
  * sent, and cutting the accepted rows into the chunks sent to /v1/imports. */
 

@@ -7,7 +7,7 @@
 
 G_BEGIN_DECLS
 
-/* The member cache (DESIGN.md §5): the last known state of each card this
+/* The member cache (docs/architecture.md): the last known state of each card this
  * till saw, and the last merchant settings, in SQLite, with an in-memory
  * index so a scanned card shows at once. Thread-safe. */
 

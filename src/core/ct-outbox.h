@@ -6,7 +6,7 @@
 
 G_BEGIN_DECLS
 
-/* The till's durable outbox (DESIGN.md §5): every POST is committed here,
+/* The till's durable outbox (docs/architecture.md): every POST is committed here,
  * with its Idempotency-Key and exact body bytes, before it is sent, and
  * leaves only on a definitive answer. SQLite in WAL mode: adding an entry
  * and resolving one commit with synchronous=FULL; the bookkeeping in

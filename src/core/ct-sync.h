@@ -9,7 +9,7 @@
 
 G_BEGIN_DECLS
 
-/* The sync engine (DESIGN.md §5): sends outbox entries with their keys and
+/* The sync engine (docs/architecture.md): sends outbox entries with their keys and
  * exact bytes, settles them on definitive answers, applies the offline
  * rules, retries with backoff, keeps each card's order, and drains under an
  * exclusive lock (flock on a file in the data directory). */

@@ -5,7 +5,7 @@
 
 G_BEGIN_DECLS
 
-/* The keyboard-wedge rule (DESIGN.md §6): a scanner left in OS keyboard mode
+/* The keyboard-wedge rule (docs/scanner.md): a scanner left in OS keyboard mode
  * types a code much faster than a person. Printable keys are held back while
  * the gaps between them stay within the threshold; at least
  * CT_WEDGE_MIN_SCAN characters ended by Enter, KP-Enter or Tab is a scan and

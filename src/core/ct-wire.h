@@ -7,7 +7,7 @@
 G_BEGIN_DECLS
 
 /* The wire codec: the JSON requests and answers of the card service API v1
- * (DESIGN.md §4), and the plain data the rest of the till works with.
+ * (docs/api.md), and the plain data the rest of the till works with.
  * Answers are validated strictly: required fields, JSON types (a money field
  * must be a JSON integer token, never 12.0 or "100"), ranges; unknown fields
  * are ignored. */

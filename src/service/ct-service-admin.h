@@ -5,7 +5,7 @@
 
 G_BEGIN_DECLS
 
-/* Exit statuses of cardtill-service (DESIGN.md §4). */
+/* Exit statuses of cardtill-service (docs/api.md). */
 typedef enum
 {
   CT_SERVICE_EXIT_OK = 0,

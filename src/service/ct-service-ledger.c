@@ -8,7 +8,7 @@
 #include "ct-money.h"
 #include "ct-service-ledger.h"
 
-/* The ledger rules of DESIGN.md §3. Parse functions run in a worker thread
+/* The ledger rules of docs/ledger.md. Parse functions run in a worker thread
  * and only look at the body; apply functions run in the committer, inside
  * the request's savepoint, in the order of §4: card (404), manager, then the
  * business rules. */

@@ -5,7 +5,7 @@
 
 G_BEGIN_DECLS
 
-/* The writes of DESIGN.md §3: parse in a worker, apply in the committer. */
+/* The writes of docs/ledger.md: parse in a worker, apply in the committer. */
 CtReply *ct_ledger_parse_issue      (CtService *svc, CtCall *call);
 CtReply *ct_ledger_apply_issue      (CtService *svc, CtStore *store, const CtMerchant *merchant, CtCall *call);
 CtReply *ct_ledger_parse_patch      (CtService *svc, CtCall *call);

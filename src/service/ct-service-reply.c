@@ -90,7 +90,7 @@ ct_reply_is_success (const CtReply *reply)
   return reply->status >= 200 && reply->status < 300;
 }
 
-/* DESIGN.md §4: 2xx and every refusal by validation or the ledger rules are
+/* docs/api.md: 2xx and every refusal by validation or the ledger rules are
  * kept with the key; 401, idempotency_key_missing, request_in_progress, 413,
  * 429 and 5xx are not. */
 gboolean

@@ -8,7 +8,7 @@
 #include "ct-service.h"
 #include "service-imports.h"
 
-/* The API of DESIGN.md §4 as a table: one line per endpoint. A read runs
+/* The API of docs/api.md as a table: one line per endpoint. A read runs
  * in a worker thread; a write is parsed there and applied by the committer.
  * Adding an endpoint is one line here plus its functions. */
 

@@ -5,7 +5,7 @@
 
 G_BEGIN_DECLS
 
-/* POST /v1/imports and GET /v1/imports/{batch_id} (DESIGN.md §3, §4, §7):
+/* POST /v1/imports and GET /v1/imports/{batch_id} (docs/ledger.md, docs/api.md, docs/import.md):
  * opening balances of a store's old cards, legacy → card, one row per card,
  * idempotent by (batch_id, card_no). */
 

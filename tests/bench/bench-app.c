@@ -16,7 +16,7 @@
 #include "ct-topup-page.h"
 #include "ct-window.h"
 
-/* Benchmarks of the cashier client (DESIGN.md §8), printed as figures:
+/* Benchmarks of the cashier client (docs/performance.md), printed as figures:
  *  1. scan event to member card drawn, with the card in the member cache
  *     (goal < 5 ms): the scan handler plus the next frame's layout and paint;
  *  2. cold start to first frame of the real `cardtill` binary (goal < 1 s);
