@@ -11,15 +11,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (CtReceiptPage, ct_receipt_page, CT, RECEIPT_PAGE, AdwBin)
 
-typedef struct
-{
-  char *label;
-  char *value;
-} CtReceiptLine;
-
 GtkWidget *ct_receipt_page_new        (CtSession            *session);
-GPtrArray *ct_receipt_lines           (const CtReceiptData  *data);
-char      *ct_receipt_title           (const CtReceiptData  *data);
 char      *ct_receipt_page_get_text   (CtReceiptPage        *self);
 gboolean   ct_receipt_export_pdf      (const CtReceiptData  *data,
                                        GtkWindow            *parent,

@@ -4,42 +4,9 @@
 #include <gio/gio.h>
 
 #include "ct-client.h"
+#include "ct-receipt-data.h"
 
 G_BEGIN_DECLS
-
-/* What a receipt shows, whether the service applied the request or the
- * till queued it ("pending sync"). */
-typedef struct
-{
-  CtTransactionKind  kind;
-  char              *card_no;
-  char              *member_name;
-  char              *store;
-  char              *till;
-  char              *operator_name;
-  char              *manager;
-  char              *reason;
-  char              *transaction_id;   /* NULL while pending */
-  char              *created_at;       /* RFC 3339; the till's clock while pending */
-  int64_t            amount;           /* what the customer paid or was given, bonus excluded */
-  int64_t            bonus;
-  int64_t            balance_before;
-  int64_t            balance_after;
-  int64_t            points_delta;
-  int64_t            points_after;
-  gboolean           balance_known;    /* FALSE when pending and no card was cached */
-  gboolean           pending;          /* queued in the outbox: "pending sync" */
-  int                minor_units;
-  char              *currency;
-} CtReceiptData;
-
-GType          ct_receipt_data_get_type        (void) G_GNUC_CONST;
-#define CT_TYPE_RECEIPT_DATA (ct_receipt_data_get_type ())
-CtReceiptData *ct_receipt_data_new_from_receipt (const CtReceipt  *receipt,
-                                                 const CtMerchant *merchant);
-CtReceiptData *ct_receipt_data_copy             (const CtReceiptData *data);
-void           ct_receipt_data_free             (CtReceiptData       *data);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtReceiptData, ct_receipt_data_free)
 
 #define CT_TYPE_SESSION (ct_session_get_type ())
 G_DECLARE_FINAL_TYPE (CtSession, ct_session, CT, SESSION, GObject)

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-receipt-data"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ct-format.h"
+#include "ct-receipt-data.h"
+
+/* The one home of what a receipt says. The screen, the PDF, the terminal
+ * and the thermal printer differ in how they lay the lines out, never in
+ * which lines there are or how an amount is written. */
+
+G_DEFINE_BOXED_TYPE (CtReceiptData, ct_receipt_data, ct_receipt_data_copy, ct_receipt_data_free)
+
+CtReceiptData *
+ct_receipt_data_copy (const CtReceiptData *data)
+{
+  CtReceiptData *copy;
+
+  if (data == NULL)
+    return NULL;
+
+  copy = g_memdup2 (data, sizeof *data);
+  copy->card_no = g_strdup (data->card_no);
+  copy->member_name = g_strdup (data->member_name);
+  copy->store = g_strdup (data->store);
+  copy->till = g_strdup (data->till);
+  copy->operator_name = g_strdup (data->operator_name);
+  copy->manager = g_strdup (data->manager);
+  copy->reason = g_strdup (data->reason);
+  copy->tender = g_strdup (data->tender);
+  copy->transaction_id = g_strdup (data->transaction_id);
+  copy->created_at = g_strdup (data->created_at);
+  copy->currency = g_strdup (data->currency);
+
+  return copy;
+}
+
+void
+ct_receipt_data_free (CtReceiptData *data)
+{
+  if (data == NULL)
+    return;
+
+  g_free (data->card_no);
+  g_free (data->member_name);
+  g_free (data->store);
+  g_free (data->till);
+  g_free (data->operator_name);
+  g_free (data->manager);
+  g_free (data->reason);
+  g_free (data->tender);
+  g_free (data->transaction_id);
+  g_free (data->created_at);
+  g_free (data->currency);
+  g_free (data);
+}
+
+/**
+ * ct_receipt_data_new_from_transaction:
+ * @tx: a transaction as the service keeps it
+ * @member_name: (nullable): the card holder's name
+ * @merchant: (nullable): for the currency
+ *
+ * Returns: what the receipt of an applied transaction shows.
+ */
+CtReceiptData *
+ct_receipt_data_new_from_transaction (const CtTransaction *tx,
+                                      const char          *member_name,
+                                      const CtMerchant    *merchant)
+{
+  CtReceiptData *data;
+
+  g_return_val_if_fail (tx != NULL, NULL);
+
+  data = g_new0 (CtReceiptData, 1);
+  data->kind = tx->kind;
+  data->card_no = g_strdup (tx->card_no);
+  data->member_name = g_strdup (member_name);
+  data->store = g_strdup (tx->store);
+  data->till = g_strdup (tx->till);
+  data->operator_name = g_strdup (tx->operator_name);
+  data->manager = g_strdup (tx->manager);
+  data->reason = g_strdup (tx->reason);
+  data->transaction_id = g_strdup (tx->id);
+  data->created_at = g_strdup (tx->created_at);
+  data->bonus = tx->bonus;
+  /* A top-up's delta includes its bonus; the receipt shows them apart. */
+  data->amount = tx->kind == CT_TRANSACTION_TOPUP ? tx->delta - tx->bonus : ABS (tx->delta);
+  if (tx->kind == CT_TRANSACTION_ADJUSTMENT)
+    data->amount = tx->delta;
+  data->balance_after = tx->balance_after;
+  data->balance_before = tx->balance_after - tx->delta;
+  data->balance_known = TRUE;
+  data->points_delta = tx->points_delta;
+  data->points_after = tx->points_after;
+  data->pending = FALSE;
+  data->minor_units = merchant ? merchant->minor_units : 2;
+  data->currency = g_strdup (merchant ? merchant->currency : "CNY");
+
+  return data;
+}
+
+/**
+ * ct_receipt_data_new_from_receipt:
+ * @receipt: the service's answer to a money request
+ * @merchant: (nullable): for the currency
+ *
+ * Returns: what the receipt shows for an applied request.
+ */
+CtReceiptData *
+ct_receipt_data_new_from_receipt (const CtReceipt  *receipt,
+                                  const CtMerchant *merchant)
+{
+  g_return_val_if_fail (receipt != NULL && receipt->transaction != NULL, NULL);
+
+  return ct_receipt_data_new_from_transaction (receipt->transaction,
+                                               receipt->card ? receipt->card->member_name : NULL,
+                                               merchant);
+}
+
+/**
+ * ct_receipt_data_opens_drawer:
+ *
+ * Returns: whether taking this transaction puts cash in the drawer: a
+ *   top-up paid in cash. Payments, refunds and adjustments move only the
+ *   card's balance, and a reprint never opens the drawer (the caller
+ *   asks this only when the transaction is taken).
+ */
+gboolean
+ct_receipt_data_opens_drawer (const CtReceiptData *data)
+{
+  g_return_val_if_fail (data != NULL, FALSE);
+
+  return data->kind == CT_TRANSACTION_TOPUP
+         && (data->tender == NULL || g_str_equal (data->tender, "cash"));
+}
+
+/**
+ * ct_receipt_title:
+ *
+ * Returns: "Top-up receipt", "Payment receipt", ...
+ */
+char *
+ct_receipt_title (const CtReceiptData *data)
+{
+  switch (data->kind)
+    {
+    case CT_TRANSACTION_TOPUP:
+      return g_strdup (_("Top-Up Receipt"));
+    case CT_TRANSACTION_PAYMENT:
+      return g_strdup (_("Payment Receipt"));
+    case CT_TRANSACTION_REFUND:
+      return g_strdup (_("Refund Receipt"));
+    case CT_TRANSACTION_ADJUSTMENT:
+      return g_strdup (_("Balance Adjustment"));
+    case CT_TRANSACTION_IMPORT:
+    default:
+      return g_strdup (_("Receipt"));
+    }
+}
+
+static void
+receipt_line_free (gpointer data)
+{
+  CtReceiptLine *line = data;
+
+  g_free (line->label);
+  g_free (line->value);
+  g_free (line);
+}
+
+static void
+add_line (GPtrArray  *lines,
+          const char *label,
+          char       *value)
+{
+  CtReceiptLine *line = g_new0 (CtReceiptLine, 1);
+
+  line->label = g_strdup (label);
+  line->value = value;
+  g_ptr_array_add (lines, line);
+}
+
+/**
+ * ct_receipt_lines:
+ *
+ * Returns: (transfer full) (element-type CtReceiptLine): the label and
+ *   value pairs of a receipt, in print order.
+ */
+GPtrArray *
+ct_receipt_lines (const CtReceiptData *data)
+{
+  GPtrArray *lines = g_ptr_array_new_with_free_func (receipt_line_free);
+  int mu = data->minor_units;
+  const char *cur = data->currency;
+
+  add_line (lines, _("Store"), g_strdup (data->store ? data->store : ""));
+  add_line (lines, _("Till"), g_strdup (data->till ? data->till : ""));
+  add_line (lines, _("Operator"), g_strdup (data->operator_name ? data->operator_name : ""));
+  if (data->manager != NULL)
+    add_line (lines, _("Authorised by"), g_strdup (data->manager));
+  add_line (lines, _("Card"), ct_format_mask_card (data->card_no));
+  if (data->member_name != NULL && *data->member_name != '\0')
+    add_line (lines, _("Member"), g_strdup (data->member_name));
+
+  switch (data->kind)
+    {
+    case CT_TRANSACTION_TOPUP:
+      add_line (lines, _("Paid in"), ct_format_money (data->amount, mu, cur));
+      add_line (lines, _("Bonus"), ct_format_money (data->bonus, mu, cur));
+      break;
+    case CT_TRANSACTION_PAYMENT:
+      add_line (lines, _("Paid from card"), ct_format_money (data->amount, mu, cur));
+      break;
+    case CT_TRANSACTION_REFUND:
+      add_line (lines, _("Refunded"), ct_format_money (data->amount, mu, cur));
+      break;
+    case CT_TRANSACTION_ADJUSTMENT:
+      add_line (lines, _("Change"), ct_format_signed_money (data->amount, mu, cur));
+      break;
+    case CT_TRANSACTION_IMPORT:
+    default:
+      add_line (lines, _("Amount"), ct_format_money (data->amount, mu, cur));
+      break;
+    }
+
+  if (data->balance_known)
+    {
+      add_line (lines, _("Balance before"), ct_format_money (data->balance_before, mu, cur));
+      add_line (lines, _("Balance after"), ct_format_money (data->balance_after, mu, cur));
+    }
+  else
+    add_line (lines, _("Balance after"), g_strdup (_("known after sync")));
+
+  if (data->points_delta != 0 || data->kind == CT_TRANSACTION_PAYMENT)
+    {
+      if (data->balance_known)
+        add_line (lines, _("Points"),
+                  g_strdup_printf ("%+" G_GINT64_FORMAT " (%" G_GINT64_FORMAT ")",
+                                   (gint64) data->points_delta, (gint64) data->points_after));
+      else
+        add_line (lines, _("Points"), g_strdup_printf ("%+" G_GINT64_FORMAT, (gint64) data->points_delta));
+    }
+
+  if (data->reason != NULL && *data->reason != '\0')
+    add_line (lines, _("Reason"), g_strdup (data->reason));
+
+  add_line (lines, _("Time"), ct_format_local_time (data->created_at, "%Y-%m-%d %H:%M:%S"));
+
+  if (data->pending)
+    add_line (lines, _("Transaction"), g_strdup (_("pending sync")));
+  else
+    add_line (lines, _("Transaction"), g_strdup (data->transaction_id ? data->transaction_id : ""));
+
+  return lines;
+}
+
+/**
+ * ct_receipt_to_text:
+ *
+ * Returns: the receipt as plain text: the title, "PENDING SYNC" when it
+ *   is, then one "label: value" line each.
+ */
+char *
+ct_receipt_to_text (const CtReceiptData *data)
+{
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *title = NULL;
+  GString *out;
+
+  g_return_val_if_fail (data != NULL, NULL);
+
+  title = ct_receipt_title (data);
+  out = g_string_new (title);
+  g_string_append_c (out, '\n');
+  if (data->pending)
+    g_string_append_printf (out, "%s\n", _("PENDING SYNC"));
+
+  lines = ct_receipt_lines (data);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const CtReceiptLine *line = g_ptr_array_index (lines, i);
+
+      g_string_append_printf (out, "%s: %s\n", line->label, line->value);
+    }
+
+  return g_string_free (out, FALSE);
+}
