@@ -145,14 +145,20 @@ pen_row (Pen                 *pen,
   int avail = pen->width - 2 * CT_RENDER_MARGIN;
   int lw, lh, vw, vh;
 
+  int lb, vb, base;
+
   pen_set (pen, line->value, pen->text_font, -1, PANGO_ALIGN_LEFT, &vw, &vh);
+  vb = PANGO_PIXELS (pango_layout_get_baseline (pen->layout));
   pen_set (pen, line->label, pen->text_font, -1, PANGO_ALIGN_LEFT, &lw, &lh);
+  lb = PANGO_PIXELS (pango_layout_get_baseline (pen->layout));
   if (lw + COLUMN_GAP + vw <= avail)
     {
-      pen_show (pen, CT_RENDER_MARGIN, pen->y);
+      /* On one baseline: a Chinese value stands higher than Latin. */
+      base = MAX (lb, vb);
+      pen_show (pen, CT_RENDER_MARGIN, pen->y + base - lb);
       pen_set (pen, line->value, pen->text_font, -1, PANGO_ALIGN_LEFT, &vw, &vh);
-      pen_show (pen, CT_RENDER_MARGIN + avail - vw, pen->y);
-      pen->y += MAX (lh, vh) + LINE_GAP;
+      pen_show (pen, CT_RENDER_MARGIN + avail - vw, pen->y + base - vb);
+      pen->y += base + MAX (lh - lb, vh - vb) + LINE_GAP;
       return;
     }
 
