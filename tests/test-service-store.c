@@ -140,7 +140,7 @@ static CtStore *store;
 static void
 store_setup (void)
 {
-  CtMerchant m = { (char *) "Shop", (char *) "CNY", 2, (char *) "fixed", 100, 1000000, 1,
+  CtStoreMerchant m = { (char *) "Shop", (char *) "CNY", 2, (char *) "fixed", 100, 1000000, 1,
                    (char *) "Asia/Shanghai", 0, 0, (char *) "8888" };
   g_autofree char *db = NULL;
   g_autoptr(GError) error = NULL;
@@ -177,7 +177,7 @@ store_teardown (void)
 
 START_TEST (test_store_create_refuses_an_existing_database)
 {
-  CtMerchant m = { (char *) "Shop", (char *) "CNY", 2, (char *) "fixed", 100, 1000000, 1,
+  CtStoreMerchant m = { (char *) "Shop", (char *) "CNY", 2, (char *) "fixed", 100, 1000000, 1,
                    (char *) "UTC", 0, 0, (char *) "8888" };
   g_autofree char *db = g_build_filename (tmpdir, "s.db", NULL);
   g_autoptr(GError) error = NULL;
@@ -189,12 +189,12 @@ END_TEST
 
 START_TEST (test_store_debits_never_go_below_zero)
 {
-  CtCard card = { (char *) "CARD-1", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
-  CtPosting credit[] = { { CT_ACCOUNT_CASH, -500 }, { "CARD-1", 500 } };
-  CtPosting debit[] = { { "CARD-1", -501 }, { CT_ACCOUNT_POOL, 501 } };
-  CtPosting pool_debit[] = { { CT_ACCOUNT_POOL, -1 }, { "CARD-1", 1 } };
+  CtStoreCard card = { (char *) "CARD-1", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
+  CtStorePosting credit[] = { { CT_ACCOUNT_CASH, -500 }, { "CARD-1", 500 } };
+  CtStorePosting debit[] = { { "CARD-1", -501 }, { CT_ACCOUNT_POOL, 501 } };
+  CtStorePosting pool_debit[] = { { CT_ACCOUNT_POOL, -1 }, { "CARD-1", 1 } };
   g_autoptr(GError) error = NULL;
-  CtLedgerCheck check;
+  CtStoreLedgerCheck check;
 
   ck_assert (ct_store_begin (store, NULL));
   ck_assert (ct_store_card_insert (store, &card, NULL));
@@ -208,7 +208,7 @@ START_TEST (test_store_debits_never_go_below_zero)
   ck_assert (!ct_store_post (store, pool_debit, 2, &error));
   ck_assert (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT));
   ck_assert (ct_store_commit (store, NULL));
-  ck_assert_int_eq (ct_store_read_balance (store, "CARD-1", NULL), 500);
+  ck_assert_int_eq (ct_store_account_balance (store, "CARD-1", NULL), 500);
   ck_assert (ct_store_ledger_check (store, &check, NULL));
   ck_assert_int_eq (check.sum, 0);
   ck_assert_int_eq (check.cash, -500);
@@ -219,9 +219,9 @@ END_TEST
 
 START_TEST (test_store_refund_of_is_unique)
 {
-  CtCard card = { (char *) "CARD-2", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
-  CtTx tx = { 0 };
-  CtTx r1 = { 0 }, r2 = { 0 };
+  CtStoreCard card = { (char *) "CARD-2", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
+  CtStoreTx tx = { 0 };
+  CtStoreTx r1 = { 0 }, r2 = { 0 };
   g_autoptr(GError) error = NULL;
 
   tx.card_no = r1.card_no = r2.card_no = (char *) "CARD-2";
@@ -243,11 +243,14 @@ END_TEST
 
 START_TEST (test_store_keys_claim_once)
 {
-  ck_assert (ct_store_claim_key (store, 1, "k"));
-  ck_assert (!ct_store_claim_key (store, 1, "k"));
-  ck_assert (ct_store_claim_key (store, 2, "k"));
+  g_autoptr(GError) error = NULL;
+
+  ck_assert (ct_store_claim_key (store, 1, "k", NULL));
+  ck_assert (!ct_store_claim_key (store, 1, "k", &error));
+  ck_assert (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_IN_PROGRESS));
+  ck_assert (ct_store_claim_key (store, 2, "k", NULL));
   ct_store_unclaim_key (store, 1, "k");
-  ck_assert (ct_store_claim_key (store, 1, "k"));
+  ck_assert (ct_store_claim_key (store, 1, "k", NULL));
 }
 END_TEST
 

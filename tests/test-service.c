@@ -1360,6 +1360,18 @@ START_TEST (test_service_ledger_check_command_finds_tampering)
 }
 END_TEST
 
+/* Removes a SQLite database with its WAL files. */
+static void
+unlink_database (const char *db)
+{
+  g_autofree char *wal = g_strconcat (db, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (db, "-shm", NULL);
+
+  g_unlink (db);
+  g_unlink (wal);
+  g_unlink (shm);
+}
+
 START_TEST (test_service_cli_exit_codes)
 {
   g_autofree char *dir = g_dir_make_tmp ("ct-cli-XXXXXX", NULL);
@@ -1403,16 +1415,52 @@ START_TEST (test_service_cli_exit_codes)
   ck_assert_int_eq (sb.st_mode & 0777, 0600);
   ck_assert_int_eq (RUN ("gen-cert", "--cert", cert, "--key", key, "--ip", "localhost"), 1);
 #undef RUN
-  g_unlink (db);
-  {
-    g_autofree char *wal = g_strconcat (db, "-wal", NULL);
-    g_autofree char *shm = g_strconcat (db, "-shm", NULL);
-    g_unlink (wal);
-    g_unlink (shm);
-  }
+  unlink_database (db);
   g_unlink (cert);
   g_unlink (key);
   g_unlink (pin);
+  g_rmdir (dir);
+}
+END_TEST
+
+START_TEST (test_service_database_from_db_file_or_environment)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ct-cli-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (dir, "x.db", NULL);
+  g_autofree char *db_file = g_build_filename (dir, "db-location", NULL);
+  g_autofree char *contents = g_strdup_printf ("%s\nthe rest is ignored\n", db);
+  g_autofree char *env_db = g_strdup_printf ("CARDTILL_DB=%s", db);
+  g_autofree char *out = NULL, *err = NULL;
+  const char *bin = ct_test_service_get_binary ();
+  g_auto(GStrv) env = g_environ_unsetenv (g_get_environ (), "CARDTILL_DB");
+  g_auto(GStrv) env_with_db = g_strdupv (env);
+  int ws = 0;
+
+  env_with_db = g_environ_setenv (env_with_db, "CARDTILL_DB", db, TRUE);
+#define RUN_ENV(envp, ...) ({ const char *argv_[] = { bin, __VA_ARGS__, NULL }; ws = 0; \
+                    g_clear_pointer (&out, g_free); g_clear_pointer (&err, g_free); \
+                    ck_assert (g_spawn_sync (NULL, (char **) argv_, envp, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &ws, NULL)); \
+                    WEXITSTATUS (ws); })
+  /* Without --db, --db-file or CARDTILL_DB there is nothing to open. */
+  ck_assert_int_eq (RUN_ENV (env, "ledger", "check"), 1);
+  ck_assert_msg (strstr (err, "CARDTILL_DB") != NULL, "%s", err);
+  /* The environment names the database... */
+  ck_assert_int_eq (RUN_ENV (env_with_db, "init", "--merchant-name", "Env Shop"), 0);
+  ck_assert (g_file_test (db, G_FILE_TEST_EXISTS));
+  /* ...and so does the first line of --db-file. */
+  ck_assert (g_file_set_contents (db_file, contents, -1, NULL));
+  ck_assert_int_eq (RUN_ENV (env, "merchant", "show", "--db-file", db_file), 0);
+  ck_assert_msg (strstr (out, "Env Shop") != NULL, "%s", out);
+  /* --db wins over the environment. */
+  ck_assert_int_eq (RUN_ENV (env_with_db, "merchant", "show", "--db", "/nonexistent/other.db"), 2);
+  ck_assert_msg (strstr (err, "/nonexistent/other.db") != NULL, "%s", err);
+  /* An empty first line says what it should hold. */
+  ck_assert (g_file_set_contents (db_file, "\n", -1, NULL));
+  ck_assert_int_eq (RUN_ENV (env, "merchant", "show", "--db-file", db_file), 1);
+  ck_assert_msg (strstr (err, "first line is empty") != NULL, "%s", err);
+#undef RUN_ENV
+  g_unlink (db_file);
+  unlink_database (db);
   g_rmdir (dir);
 }
 END_TEST
@@ -1457,6 +1505,7 @@ service_suite (void)
                        test_service_keys_are_kept_at_least_thirty_days } },
     { "transport", { test_service_rate_limit_answers_429_with_retry_after, test_service_plain_http_only_on_loopback,
                      test_service_sigterm_shuts_down_cleanly, test_service_cli_exit_codes,
+                     test_service_database_from_db_file_or_environment,
                      test_service_second_serve_on_the_same_database_is_refused,
                      test_service_requests_share_one_keep_alive_connection,
                      test_service_database_failure_is_500_and_not_stored,

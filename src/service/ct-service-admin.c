@@ -18,7 +18,7 @@
  * package, serve and gen-cert, each with --db PATH. */
 
 static const char usage_text[] =
-  "Usage: cardtill-service COMMAND [OPTIONS] --db PATH\n"
+  "Usage: cardtill-service COMMAND [OPTIONS] (--db PATH|URI | --db-file F)\n"
   "\n"
   "Commands:\n"
   "  init --merchant-name NAME [--currency CNY] [--minor-units 2] [--topup-mode fixed|any]\n"
@@ -39,6 +39,8 @@ static const char usage_text[] =
   "  gen-cert --cert F --key F [--ip 127.0.0.1] [--days 825]\n"
   "  ledger check                      sums every account (exit 2 if they disagree)\n"
   "\n"
+  "The database is a file (SQLite) or a postgresql:// URI; --db-file F reads it from F's first\n"
+  "line, and without either the environment's CARDTILL_DB is used.\n"
   "Amounts are in major units (\"100.00\"). Exit status: 0 done, 1 usage, 2 refused, 4 local failure.\n";
 
 static int
@@ -119,19 +121,68 @@ parse_amount (const char *text,
   return TRUE;
 }
 
-static char *db_path;
+/* Where the database is: --db, else the first line of --db-file, else
+ * $CARDTILL_DB. A file path is a SQLite database; a postgresql:// or
+ * postgres:// URI a PostgreSQL one. The file and the environment keep a
+ * password out of the process list. */
+static char *db_path, *db_file;
+
+#define DB_ENTRIES \
+  { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, \
+    "The service database: a file (SQLite) or a postgresql:// URI", "PATH|URI" }, \
+  { "db-file", 0, 0, G_OPTION_ARG_FILENAME, &db_file, "A file whose first line is the --db value", "F" }
+
+static gboolean
+resolve_db (const char *command,
+            int        *status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  const char *env;
+
+  if (db_path != NULL)
+    return TRUE;
+  if (db_file != NULL)
+    {
+      char *end;
+
+      if (!g_file_get_contents (db_file, &text, NULL, &error))
+        {
+          *status = usage_error ("%s: --db-file: %s", command, error->message);
+          return FALSE;
+        }
+      end = strpbrk (text, "\r\n");
+      if (end != NULL)
+        *end = '\0';
+      g_strstrip (text);
+      if (*text == '\0')
+        {
+          *status = usage_error ("%s: --db-file %s: the first line is empty; it should hold the database "
+                                 "path or postgresql:// URI", command, db_file);
+          return FALSE;
+        }
+      db_path = g_steal_pointer (&text);
+      return TRUE;
+    }
+  env = g_getenv ("CARDTILL_DB");
+  if (env != NULL && *env != '\0')
+    {
+      db_path = g_strdup (env);
+      return TRUE;
+    }
+  *status = usage_error ("%s: --db PATH|URI is required (or --db-file F, or CARDTILL_DB)", command);
+  return FALSE;
+}
 
 static CtStore *
-open_store (int *status)
+open_store (const char *command,
+            int        *status)
 {
   g_autoptr(GError) error = NULL;
   CtStore *store;
 
-  if (db_path == NULL)
-    {
-      *status = usage_error ("--db PATH is required");
-      return NULL;
-    }
+  if (!resolve_db (command, status))
+    return NULL;
   store = ct_store_open (db_path, 0, &error);
   if (store == NULL)
     *status = fail_with (error);
@@ -146,7 +197,7 @@ static int opt_minor = -1;
 static gint64 opt_ppu = -1;
 
 #define MERCHANT_ENTRIES \
-  { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "The service database", "PATH" }, \
+  DB_ENTRIES, \
   { "merchant-name", 0, 0, G_OPTION_ARG_STRING, &opt_name, "The merchant's name", "NAME" }, \
   { "topup-mode", 0, 0, G_OPTION_ARG_STRING, &opt_mode, "fixed (packages) or any (an amount)", "MODE" }, \
   { "topup-min", 0, 0, G_OPTION_ARG_STRING, &opt_min, "Smallest any-mode top-up", "A" }, \
@@ -158,7 +209,7 @@ static gint64 opt_ppu = -1;
   { "issuer-prefix", 0, 0, G_OPTION_ARG_STRING, &opt_prefix, "Prefix of issued card numbers", "DIGITS" }
 
 static gboolean
-apply_merchant_options (CtMerchant *m,
+apply_merchant_options (CtStoreMerchant *m,
                         int        *status)
 {
   if (opt_name != NULL)
@@ -238,7 +289,7 @@ cmd_init (int    argc,
     { "minor-units", 0, 0, G_OPTION_ARG_INT, &opt_minor, "Digits after the point (never changes)", "N" },
     { NULL }
   };
-  g_auto(CtMerchant) m = { 0 };
+  g_auto(CtStoreMerchant) m = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(CtStore) store = NULL;
   int status = 0;
@@ -246,8 +297,8 @@ cmd_init (int    argc,
 
   if (!parse_options (entries, &argc, &argv, "init", &status))
     return status;
-  if (db_path == NULL)
-    return usage_error ("init: --db PATH is required");
+  if (!resolve_db ("init", &status))
+    return status;
   if (opt_name == NULL)
     return usage_error ("init: --merchant-name is required");
   m.currency = g_strdup (opt_currency ? opt_currency : "CNY");
@@ -280,7 +331,7 @@ cmd_merchant (int    argc,
               char **argv)
 {
   GOptionEntry entries[] = { MERCHANT_ENTRIES, { NULL } };
-  g_auto(CtMerchant) m = { 0 };
+  g_auto(CtStoreMerchant) m = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(CtStore) store = NULL;
   int status = 0;
@@ -294,7 +345,7 @@ cmd_merchant (int    argc,
   argv++;
   if (!parse_options (entries, &argc, &argv, show ? "merchant show" : "merchant set", &status))
     return status;
-  if ((store = open_store (&status)) == NULL)
+  if ((store = open_store (show ? "merchant show" : "merchant set", &status)) == NULL)
     return status;
   if (!ct_store_get_merchant (store, &m, &error))
     return fail_with (error);
@@ -327,7 +378,7 @@ cmd_till (int    argc,
 {
   char *store_name = NULL, *name = NULL;
   GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "The service database", "PATH" },
+    DB_ENTRIES,
     { "store", 0, 0, G_OPTION_ARG_STRING, &store_name, "The store the till is in", "S" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "The till's name in its store", "T" },
     { NULL }
@@ -355,7 +406,7 @@ cmd_till (int    argc,
   if (strlen (store_name) > 64 || strlen (name) > 64 || !g_utf8_validate (store_name, -1, NULL)
       || !g_utf8_validate (name, -1, NULL))
     return usage_error ("%s: store and till names are at most 64 bytes of text", command);
-  if ((store = open_store (&status)) == NULL)
+  if ((store = open_store (command, &status)) == NULL)
     return status;
 
   if (!ct_store_begin (store, &error))
@@ -403,7 +454,7 @@ cmd_manager (int    argc,
 {
   char *id = NULL, *pin_file = NULL;
   GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "The service database", "PATH" },
+    DB_ENTRIES,
     { "id", 0, 0, G_OPTION_ARG_STRING, &id, "The manager's id", "ID" },
     { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &pin_file, "A file whose first line is the PIN", "F" },
     { NULL }
@@ -445,7 +496,7 @@ cmd_manager (int    argc,
       if (hash == NULL)
         return fail_with (error);
     }
-  if ((store = open_store (&status)) == NULL)
+  if ((store = open_store (command, &status)) == NULL)
     return status;
   if (!ct_store_begin (store, &error))
     return fail_with (error);
@@ -469,7 +520,7 @@ cmd_package (int    argc,
   char *id = NULL, *amount = NULL, *bonus = NULL;
   gint64 bonus_bp = -1;
   GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "The service database", "PATH" },
+    DB_ENTRIES,
     { "id", 0, 0, G_OPTION_ARG_STRING, &id, "The package id", "ID" },
     { "amount", 0, 0, G_OPTION_ARG_STRING, &amount, "What the customer pays", "A" },
     { "bonus", 0, 0, G_OPTION_ARG_STRING, &bonus, "A fixed bonus", "A" },
@@ -478,9 +529,9 @@ cmd_package (int    argc,
   };
   g_autoptr(GError) error = NULL;
   g_autoptr(CtStore) store = NULL;
-  g_auto(CtMerchant) m = { 0 };
+  g_auto(CtStoreMerchant) m = { 0 };
   g_autofree char *command = NULL;
-  CtPackage p = { 0 };
+  CtStorePackage p = { 0 };
   const char *verb;
   int status = 0;
   gboolean ok;
@@ -505,7 +556,7 @@ cmd_package (int    argc,
       if (bonus_bp > 100000)
         return usage_error ("package add: --bonus-bp is 0 to 100000");
     }
-  if ((store = open_store (&status)) == NULL)
+  if ((store = open_store (command, &status)) == NULL)
     return status;
   if (!ct_store_get_merchant (store, &m, &error))
     return fail_with (error);
@@ -540,7 +591,7 @@ cmd_package (int    argc,
   if (g_str_equal (verb, "add"))
     {
       g_autofree char *a = ct_money_format_plain (p.amount, m.minor_units);
-      g_autofree char *b = ct_money_format_plain (ct_package_bonus (&p), m.minor_units);
+      g_autofree char *b = ct_money_format_plain (ct_store_package_bonus (&p), m.minor_units);
       g_print ("package %s: %s with bonus %s\n", id, a, b);
     }
   else
@@ -555,7 +606,7 @@ cmd_serve (int    argc,
   CtServiceOptions opts = { 0 };
   gint rate = 0, threads = 0, busy = 0;
   GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &opts.db_path, "The service database", "PATH" },
+    DB_ENTRIES,
     { "listen", 0, 0, G_OPTION_ARG_STRING, &opts.listen, "Address and port (port 0: any free port)", "ADDR:PORT" },
     { "cert", 0, 0, G_OPTION_ARG_FILENAME, &opts.cert_file, "TLS certificate (PEM)", "F" },
     { "key", 0, 0, G_OPTION_ARG_FILENAME, &opts.key_file, "TLS private key (PEM)", "F" },
@@ -572,8 +623,11 @@ cmd_serve (int    argc,
 
   if (!parse_options (entries, &argc, &argv, "serve", &status))
     return status;
-  if (opts.db_path == NULL || opts.listen == NULL)
-    return usage_error ("serve: --db and --listen are required");
+  if (!resolve_db ("serve", &status))
+    return status;
+  if (opts.listen == NULL)
+    return usage_error ("serve: --listen is required");
+  opts.db_path = db_path;
   if (rate < 0 || threads < 0 || threads > 256 || busy < 0)
     return usage_error ("serve: --rate-limit and --threads take a positive number");
   if (!opts.insecure_http && (opts.cert_file == NULL || opts.key_file == NULL))
@@ -621,13 +675,13 @@ cmd_ledger (int    argc,
             char **argv)
 {
   GOptionEntry entries[] = {
-    { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "The service database", "PATH" },
+    DB_ENTRIES,
     { NULL }
   };
   g_autoptr(GError) error = NULL;
   g_autoptr(CtStore) store = NULL;
-  g_auto(CtMerchant) m = { 0 };
-  CtLedgerCheck check;
+  g_auto(CtStoreMerchant) m = { 0 };
+  CtStoreLedgerCheck check;
   int status = 0;
   gboolean balanced;
 
@@ -638,7 +692,7 @@ cmd_ledger (int    argc,
   argv++;
   if (!parse_options (entries, &argc, &argv, "ledger check", &status))
     return status;
-  if ((store = open_store (&status)) == NULL)
+  if ((store = open_store ("ledger check", &status)) == NULL)
     return status;
   if (!ct_store_get_merchant (store, &m, &error) || !ct_store_ledger_check (store, &check, &error))
     return fail_with (error);
@@ -667,6 +721,7 @@ cmd_gen_cert (int    argc,
   gint days = 825;
   GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "Ignored (accepted like every command)", "PATH" },
+    { "db-file", 0, 0, G_OPTION_ARG_FILENAME, &db_file, "Ignored (accepted like every command)", "F" },
     { "cert", 0, 0, G_OPTION_ARG_FILENAME, &cert, "Where the certificate goes", "F" },
     { "key", 0, 0, G_OPTION_ARG_FILENAME, &key, "Where the private key goes (mode 0600)", "F" },
     { "ip", 0, 0, G_OPTION_ARG_STRING, &ip, "The address the certificate is for (127.0.0.1)", "IP" },

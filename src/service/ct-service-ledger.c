@@ -147,8 +147,8 @@ parse_common (CtCall   *call,
 static CtReply *
 load_card (CtCall           *call,
            CtStore          *store,
-           const CtMerchant *merchant,
-           CtCard           *card)
+           const CtStoreMerchant *merchant,
+           CtStoreCard           *card)
 {
   g_autofree char *no = NULL;
   g_autoptr(GError) error = NULL;
@@ -167,13 +167,13 @@ load_card (CtCall           *call,
 
 static CtReply *
 card_reply (guint         status,
-            const CtCard *card)
+            const CtStoreCard *card)
 {
-  return ct_reply_new_json (status, ct_card_to_json (card));
+  return ct_reply_new_json (status, ct_service_card_to_json (card));
 }
 
 static void
-tx_fill (CtTx       *tx,
+tx_fill (CtStoreTx       *tx,
          CtCall     *call,
          const char *card_no,
          const char *kind,
@@ -215,13 +215,13 @@ record_event (CtStore     *store,
 CtReply *
 ct_ledger_post (CtStore          *store,
                 CtCall           *call,
-                CtTx             *tx,
-                const CtPosting  *postings,
+                CtStoreTx             *tx,
+                const CtStorePosting  *postings,
                 guint             n_postings,
                 int64_t           points_delta,
                 GError          **error)
 {
-  g_auto(CtCard) card = { 0 };
+  g_auto(CtStoreCard) card = { 0 };
   json_object *root;
 
   if (!ct_store_post (store, postings, n_postings, error))
@@ -236,8 +236,8 @@ ct_ledger_post (CtStore          *store,
   if (!ct_store_tx_insert (store, tx, postings, n_postings, error))
     return NULL;
   root = json_object_new_object ();
-  json_object_object_add (root, "transaction", ct_tx_to_json (tx));
-  json_object_object_add (root, "card", ct_card_to_json (&card));
+  json_object_object_add (root, "transaction", ct_service_tx_to_json (tx));
+  json_object_object_add (root, "card", ct_service_card_to_json (&card));
   return ct_reply_new_json (201, root);
 }
 
@@ -262,11 +262,11 @@ ct_ledger_parse_issue (CtService *svc,
 CtReply *
 ct_ledger_apply_issue (CtService        *svc,
                        CtStore          *store,
-                       const CtMerchant *merchant,
+                       const CtStoreMerchant *merchant,
                        CtCall           *call)
 {
   Req *r = call->data;
-  g_auto(CtCard) card = { 0 };
+  g_auto(CtStoreCard) card = { 0 };
   g_autoptr(GError) error = NULL;
   g_autofree char *no = NULL;
   CtReply *reply;
@@ -341,11 +341,11 @@ ct_ledger_parse_patch (CtService *svc,
 CtReply *
 ct_ledger_apply_patch (CtService        *svc,
                        CtStore          *store,
-                       const CtMerchant *merchant,
+                       const CtStoreMerchant *merchant,
                        CtCall           *call)
 {
   Req *r = call->data;
-  g_auto(CtCard) card = { 0 };
+  g_auto(CtStoreCard) card = { 0 };
   g_autoptr(GError) error = NULL;
   CtReply *reply;
 
@@ -414,12 +414,12 @@ ct_ledger_parse_topup (CtService *svc,
 CtReply *
 ct_ledger_apply_topup (CtService        *svc,
                        CtStore          *store,
-                       const CtMerchant *merchant,
+                       const CtStoreMerchant *merchant,
                        CtCall           *call)
 {
   Req *r = call->data;
-  g_auto(CtCard) card = { 0 };
-  g_auto(CtTx) tx = { 0 };
+  g_auto(CtStoreCard) card = { 0 };
+  g_auto(CtStoreTx) tx = { 0 };
   g_autoptr(GError) error = NULL;
   int64_t amount, bonus = 0, total;
   g_autofree char *min_text = NULL;
@@ -431,7 +431,7 @@ ct_ledger_apply_topup (CtService        *svc,
 
   if (g_str_equal (merchant->topup_mode, "fixed"))
     {
-      g_auto(CtPackage) pkg = { 0 };
+      g_auto(CtStorePackage) pkg = { 0 };
 
       if (r->package_id == NULL)
         return ct_reply_error (422, "invalid_amount",
@@ -443,7 +443,7 @@ ct_ledger_apply_topup (CtService        *svc,
           return internal (error);
         }
       amount = pkg.amount;
-      bonus = ct_package_bonus (&pkg);
+      bonus = ct_store_package_bonus (&pkg);
       if (g_str_equal (card.status, "frozen"))
         return ct_reply_error (409, "card_frozen", "Card %s is frozen: no top-ups", card.card_no);
       if (r->has_expect && (r->expect_amount != amount || r->expect_bonus != bonus))
@@ -473,7 +473,7 @@ ct_ledger_apply_topup (CtService        *svc,
     return ct_reply_error (422, "invalid_amount", "This top-up would take the card's balance beyond the limit");
 
   {
-    CtPosting postings[] = {
+    CtStorePosting postings[] = {
       { CT_ACCOUNT_CASH, -amount },
       { card.card_no, amount },
       { CT_ACCOUNT_PROMO, -bonus },
@@ -508,12 +508,12 @@ ct_ledger_parse_payment (CtService *svc,
 CtReply *
 ct_ledger_apply_payment (CtService        *svc,
                          CtStore          *store,
-                         const CtMerchant *merchant,
+                         const CtStoreMerchant *merchant,
                          CtCall           *call)
 {
   Req *r = call->data;
-  g_auto(CtCard) card = { 0 };
-  g_auto(CtTx) tx = { 0 };
+  g_auto(CtStoreCard) card = { 0 };
+  g_auto(CtStoreTx) tx = { 0 };
   g_autoptr(GError) error = NULL;
   int64_t points;
   CtReply *reply;
@@ -534,7 +534,7 @@ ct_ledger_apply_payment (CtService        *svc,
     points = MAX (CT_MONEY_MAX - card.points, 0);
 
   {
-    CtPosting postings[] = {
+    CtStorePosting postings[] = {
       { card.card_no, -r->amount },
       { CT_ACCOUNT_POOL, r->amount },
     };
@@ -568,13 +568,13 @@ ct_ledger_parse_refund (CtService *svc,
 CtReply *
 ct_ledger_apply_refund (CtService        *svc,
                         CtStore          *store,
-                        const CtMerchant *merchant,
+                        const CtStoreMerchant *merchant,
                         CtCall           *call)
 {
   Req *r = call->data;
-  g_auto(CtCard) card = { 0 };
-  g_auto(CtTx) orig = { 0 };
-  g_auto(CtTx) tx = { 0 };
+  g_auto(CtStoreCard) card = { 0 };
+  g_auto(CtStoreTx) orig = { 0 };
+  g_auto(CtStoreTx) tx = { 0 };
   g_autoptr(GError) error = NULL;
   guint64 id = 0;
   CtReply *reply;
@@ -599,7 +599,7 @@ ct_ledger_apply_refund (CtService        *svc,
     {
       int64_t amount = -orig.delta;
       int64_t points = ct_points_for_refund (orig.points_delta, card.points);
-      CtPosting postings[] = {
+      CtStorePosting postings[] = {
         { CT_ACCOUNT_POOL, -amount },
         { card.card_no, amount },
       };
@@ -611,7 +611,7 @@ ct_ledger_apply_refund (CtService        *svc,
     {
       int64_t bonus = orig.bonus;
       int64_t amount = orig.delta - bonus;
-      CtPosting postings[] = {
+      CtStorePosting postings[] = {
         { card.card_no, -amount },
         { CT_ACCOUNT_CASH, amount },
         { card.card_no, -bonus },
@@ -659,12 +659,12 @@ ct_ledger_parse_adjustment (CtService *svc,
 CtReply *
 ct_ledger_apply_adjustment (CtService        *svc,
                             CtStore          *store,
-                            const CtMerchant *merchant,
+                            const CtStoreMerchant *merchant,
                             CtCall           *call)
 {
   Req *r = call->data;
-  g_auto(CtCard) card = { 0 };
-  g_auto(CtTx) tx = { 0 };
+  g_auto(CtStoreCard) card = { 0 };
+  g_auto(CtStoreTx) tx = { 0 };
   g_autoptr(GError) error = NULL;
   CtReply *reply;
 
@@ -677,15 +677,15 @@ ct_ledger_apply_adjustment (CtService        *svc,
     return ct_reply_error (422, "invalid_amount", "This adjustment would take the card's balance beyond the limit");
 
   {
-    CtPosting postings[] = {
+    CtStorePosting postings[] = {
       { CT_ACCOUNT_POOL, -r->delta },
       { card.card_no, r->delta },
     };
     /* Debit first so the refusal names the account that is short. */
     if (r->delta < 0)
       {
-        postings[0] = (CtPosting) { card.card_no, r->delta };
-        postings[1] = (CtPosting) { CT_ACCOUNT_POOL, -r->delta };
+        postings[0] = (CtStorePosting) { card.card_no, r->delta };
+        postings[1] = (CtStorePosting) { CT_ACCOUNT_POOL, -r->delta };
       }
     tx_fill (&tx, call, card.card_no, "adjustment", r->operator_name);
     tx.delta = r->delta;

@@ -141,7 +141,7 @@ add_time (json_object *obj,
 }
 
 json_object *
-ct_card_to_json (const CtCard *card)
+ct_service_card_to_json (const CtStoreCard *card)
 {
   json_object *obj = json_object_new_object ();
   json_object *member = json_object_new_object ();
@@ -160,7 +160,7 @@ ct_card_to_json (const CtCard *card)
 }
 
 json_object *
-ct_tx_to_json (const CtTx *tx)
+ct_service_tx_to_json (const CtStoreTx *tx)
 {
   json_object *obj = json_object_new_object ();
   char id[32];
@@ -318,7 +318,7 @@ CtReply *
 ct_call_check_manager (CtCall  *call,
                        CtStore *store)
 {
-  g_auto(CtManager) m = { 0 };
+  g_auto(CtStoreManager) m = { 0 };
   int64_t now = ct_store_now_ms ();
 
   if (call->manager_state != CT_MANAGER_GIVEN)
@@ -354,7 +354,7 @@ ct_call_check_manager (CtCall  *call,
 CtReply *
 ct_call_card_number (CtCall            *call,
                      const char        *text,
-                     const CtMerchant  *merchant,
+                     const CtStoreMerchant  *merchant,
                      char             **out_card_no)
 {
   g_autoptr(GError) error = NULL;

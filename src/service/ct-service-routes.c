@@ -127,15 +127,15 @@ read_merchant (CtService *svc,
                CtCall    *call)
 {
   CtStore *store = ct_service_get_store (svc);
-  g_auto(CtMerchant) m = { 0 };
+  g_auto(CtStoreMerchant) m = { 0 };
   g_autoptr(GPtrArray) packages = NULL;
   g_autoptr(GError) error = NULL;
   json_object *obj, *list;
   int64_t pool;
 
-  if (!ct_store_read_merchant (store, &m, &error)
-      || (packages = ct_store_read_packages (store, &error)) == NULL
-      || (pool = ct_store_read_balance (store, CT_ACCOUNT_POOL, &error)) < 0)
+  if (!ct_store_get_merchant (store, &m, &error)
+      || (packages = ct_store_list_packages (store, &error)) == NULL
+      || (pool = ct_store_account_balance (store, CT_ACCOUNT_POOL, &error)) < 0)
     return internal_read (error);
 
   obj = json_object_new_object ();
@@ -146,12 +146,12 @@ read_merchant (CtService *svc,
   list = json_object_new_array ();
   for (guint i = 0; i < packages->len; i++)
     {
-      CtPackage *p = packages->pdata[i];
+      CtStorePackage *p = packages->pdata[i];
       json_object *po = json_object_new_object ();
 
       json_object_object_add (po, "id", json_object_new_string (p->id));
       json_object_object_add (po, "amount", json_object_new_int64 (p->amount));
-      json_object_object_add (po, "bonus", json_object_new_int64 (ct_package_bonus (p)));
+      json_object_object_add (po, "bonus", json_object_new_int64 (ct_store_package_bonus (p)));
       json_object_array_add (list, po);
     }
   json_object_object_add (obj, "topup_packages", list);
@@ -168,19 +168,19 @@ read_merchant (CtService *svc,
 static CtReply *
 path_card (CtService  *svc,
            CtCall     *call,
-           CtMerchant *m,
-           CtCard     *card)
+           CtStoreMerchant *m,
+           CtStoreCard     *card)
 {
   CtStore *store = ct_service_get_store (svc);
   g_autoptr(GError) error = NULL;
   g_autofree char *no = NULL;
   CtReply *reply;
 
-  if (!ct_store_read_merchant (store, m, &error))
+  if (!ct_store_get_merchant (store, m, &error))
     return internal_read (error);
   if ((reply = ct_call_card_number (call, call->args[0], m, &no)) != NULL)
     return reply;
-  if (!ct_store_read_card (store, no, card, &error))
+  if (!ct_store_card_get (store, no, card, &error))
     {
       if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND))
         return ct_reply_error (404, "card_not_found", "No card %s", no);
@@ -193,13 +193,13 @@ static CtReply *
 read_card (CtService *svc,
            CtCall    *call)
 {
-  g_auto(CtMerchant) m = { 0 };
-  g_auto(CtCard) card = { 0 };
+  g_auto(CtStoreMerchant) m = { 0 };
+  g_auto(CtStoreCard) card = { 0 };
   CtReply *reply;
 
   if ((reply = path_card (svc, call, &m, &card)) != NULL)
     return reply;
-  return ct_reply_new_json (200, ct_card_to_json (&card));
+  return ct_reply_new_json (200, ct_service_card_to_json (&card));
 }
 
 static CtReply *
@@ -222,7 +222,7 @@ read_find_cards (CtService *svc,
   obj = json_object_new_object ();
   list = json_object_new_array ();
   for (guint i = 0; i < cards->len; i++)
-    json_object_array_add (list, ct_card_to_json (cards->pdata[i]));
+    json_object_array_add (list, ct_service_card_to_json (cards->pdata[i]));
   json_object_object_add (obj, "cards", list);
   return ct_reply_new_json (200, obj);
 }
@@ -231,8 +231,8 @@ static CtReply *
 read_card_history (CtService *svc,
                    CtCall    *call)
 {
-  g_auto(CtMerchant) m = { 0 };
-  g_auto(CtCard) card = { 0 };
+  g_auto(CtStoreMerchant) m = { 0 };
+  g_auto(CtStoreCard) card = { 0 };
   g_autoptr(GPtrArray) txs = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *today = NULL;
@@ -273,11 +273,11 @@ read_card_history (CtService *svc,
   obj = json_object_new_object ();
   list = json_object_new_array ();
   for (guint i = 0; i < txs->len && i < limit; i++)
-    json_object_array_add (list, ct_tx_to_json (txs->pdata[i]));
+    json_object_array_add (list, ct_service_tx_to_json (txs->pdata[i]));
   json_object_object_add (obj, "transactions", list);
   if (txs->len > limit)
     {
-      CtTx *last = txs->pdata[limit - 1];
+      CtStoreTx *last = txs->pdata[limit - 1];
       char buf[32];
 
       g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, last->id);
@@ -293,7 +293,7 @@ read_store_day (CtService *svc,
                 CtCall    *call)
 {
   CtStore *store = ct_service_get_store (svc);
-  g_auto(CtMerchant) m = { 0 };
+  g_auto(CtStoreMerchant) m = { 0 };
   g_autoptr(GPtrArray) txs = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *today = NULL;
@@ -303,7 +303,7 @@ read_store_day (CtService *svc,
   int64_t topups = 0, bonus = 0, payments = 0, refunds = 0, adjustments = 0, imports = 0;
   json_object *obj, *list, *totals;
 
-  if (!ct_store_read_merchant (store, &m, &error))
+  if (!ct_store_get_merchant (store, &m, &error))
     return internal_read (error);
   today = ct_service_today (m.timezone);
   if (date == NULL)
@@ -322,9 +322,9 @@ read_store_day (CtService *svc,
   list = json_object_new_array ();
   for (guint i = 0; i < txs->len; i++)
     {
-      CtTx *t = txs->pdata[i];
+      CtStoreTx *t = txs->pdata[i];
 
-      json_object_array_add (list, ct_tx_to_json (t));
+      json_object_array_add (list, ct_service_tx_to_json (t));
       if (g_str_equal (t->kind, "topup"))
         {
           topups += t->delta - t->bonus;
@@ -355,7 +355,7 @@ static CtReply *
 read_ledger_check (CtService *svc,
                    CtCall    *call)
 {
-  CtLedgerCheck check;
+  CtStoreLedgerCheck check;
   g_autoptr(GError) error = NULL;
   json_object *obj;
 

@@ -95,7 +95,7 @@ call_free (CtCall *call)
   if (call->body)
     g_string_free (call->body, TRUE);
   g_clear_pointer (&call->json, json_object_put);
-  ct_till_clear (&call->till);
+  ct_store_till_clear (&call->till);
   g_free (call->idem_key);
   g_free (call->manager_id);
   g_free (call->manager_pin);
@@ -308,13 +308,13 @@ static void
 verify_manager (CtService *svc,
                 CtCall    *call)
 {
-  g_auto(CtManager) m = { 0 };
+  g_auto(CtStoreManager) m = { 0 };
 
   if (call->manager_state != CT_MANAGER_GIVEN)
     return;
   /* The slow hash runs here, in a worker, so it never holds up the
    * committer; the committer checks locks and records the outcome. */
-  if (!ct_store_read_manager (svc->store, call->manager_id, &m, NULL))
+  if (!ct_store_manager_get (svc->store, call->manager_id, &m, NULL))
     return;
   /* A locked manager gets 429 whatever the PIN: no slow hash for it, so
    * wrong PINs sent to a locked manager cannot tie up the workers. */
@@ -322,6 +322,21 @@ verify_manager (CtService *svc,
     return;
   call->manager_hash_checked = g_strdup (m.pin_hash);
   call->manager_verified = ct_auth_pin_verify_cached (m.id, call->manager_pin, m.pin_hash);
+}
+
+static CtReply *
+internal_error (const char *what,
+                GError     *error)
+{
+  g_warning ("%s: %s", what, error ? error->message : "failed");
+  return ct_reply_error (500, "internal", "The service could not store the request; nothing was changed");
+}
+
+static CtReply *
+in_progress_reply (void)
+{
+  return ct_reply_error (409, "request_in_progress",
+                         "A request with this Idempotency-Key is still running; retry shortly");
 }
 
 static enum MHD_Result
@@ -397,11 +412,13 @@ access_cb (void                  *cls,
     verify_manager (svc, call);
   if (call->idem_key != NULL)
     {
-      if (!ct_store_claim_key (svc->store, call->till.id, call->idem_key))
+      g_autoptr(GError) error = NULL;
+
+      if (!ct_store_claim_key (svc->store, call->till.id, call->idem_key, &error))
         {
-          return respond (svc, conn, call,
-                          ct_reply_error (409, "request_in_progress",
-                                          "A request with this Idempotency-Key is still running; retry shortly"));
+          if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_IN_PROGRESS))
+            return respond (svc, conn, call, in_progress_reply ());
+          return respond (svc, conn, call, internal_error ("idempotency claim", error));
         }
       call->claimed = TRUE;
     }
@@ -431,7 +448,7 @@ static void
 apply_manager_outcome (CtStore *store,
                        CtCall  *call)
 {
-  g_auto(CtManager) m = { 0 };
+  g_auto(CtStoreManager) m = { 0 };
 
   if (call->manager_outcome == CT_MANAGER_OUTCOME_NONE
       || !ct_store_manager_get (store, call->manager_id, &m, NULL))
@@ -449,17 +466,9 @@ apply_manager_outcome (CtStore *store,
     ct_store_manager_set_failures (store, m.id, 0, 0, NULL);
 }
 
-static CtReply *
-internal_error (const char *what,
-                GError     *error)
-{
-  g_warning ("%s: %s", what, error ? error->message : "failed");
-  return ct_reply_error (500, "internal", "The service could not store the request; nothing was changed");
-}
-
 static void
 run_one (CtService        *svc,
-         const CtMerchant *merchant,
+         const CtStoreMerchant *merchant,
          CtCall           *call)
 {
   CtStore *store = svc->store;
@@ -533,7 +542,7 @@ run_batch (CtService *svc,
            GPtrArray *batch)
 {
   CtStore *store = svc->store;
-  g_auto(CtMerchant) merchant = { 0 };
+  g_auto(CtStoreMerchant) merchant = { 0 };
   g_autoptr(GError) error = NULL;
   gboolean ok;
 

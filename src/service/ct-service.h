@@ -59,7 +59,7 @@ struct _CtCall
   GHashTable      *query;       /* GET arguments */
   GString         *body;
   json_object     *json;        /* the parsed body of a write */
-  CtTill           till;
+  CtStoreTill           till;
   char            *idem_key;
   guint8           identity[32];
 
@@ -90,7 +90,7 @@ typedef CtReply *(*CtReadFunc)  (CtService *svc, CtCall *call);
 typedef CtReply *(*CtParseFunc) (CtService *svc, CtCall *call);
 /* Runs in the committer inside the request's savepoint. A non-2xx answer
  * rolls the savepoint back. */
-typedef CtReply *(*CtApplyFunc) (CtService *svc, CtStore *store, const CtMerchant *merchant,
+typedef CtReply *(*CtApplyFunc) (CtService *svc, CtStore *store, const CtStoreMerchant *merchant,
                                  CtCall *call);
 
 struct _CtRoute
@@ -151,15 +151,15 @@ gboolean    ct_reply_is_success     (const CtReply *reply);
 
 /* Helpers for route functions. */
 char       *ct_service_format_time  (int64_t      ms);
-json_object *ct_card_to_json        (const CtCard *card);
-json_object *ct_tx_to_json          (const CtTx   *tx);
+json_object *ct_service_card_to_json        (const CtStoreCard *card);
+json_object *ct_service_tx_to_json          (const CtStoreTx   *tx);
 CtReply    *ct_call_body_object     (CtCall      *call);
 CtReply    *ct_call_take_manager    (CtCall      *call);
 CtReply    *ct_call_check_manager   (CtCall      *call,
                                      CtStore     *store);
 CtReply    *ct_call_card_number     (CtCall      *call,
                                      const char  *text,
-                                     const CtMerchant *merchant,
+                                     const CtStoreMerchant *merchant,
                                      char       **out_card_no);
 gboolean    ct_json_get_string      (json_object *obj,
                                      const char  *key,

@@ -6,10 +6,9 @@
 G_BEGIN_DECLS
 
 /* What a storage backend implements: one function per ct_store_*()
- * operation of ct-store.h, with the same contract. ct-store.c forwards each
- * call to the backend of the store; a backend's store struct starts with a
- * CtStore. SQLite is the one backend today (ct-store-sqlite.c); a
- * PostgreSQL backend adds a table like it and a case in ct_store_open(). */
+ * operation of ct-store.h, with the same contract, as the only door to its
+ * database. ct-store.c forwards each call to the backend of the store; a
+ * backend's store struct starts with a CtStore. */
 
 typedef struct _CtStoreBackend CtStoreBackend;
 
@@ -21,45 +20,39 @@ struct _CtStore
 struct _CtStoreBackend
 {
   const char *name;
+  gboolean    batches_writes;
   void (*free) (CtStore *store);
   void (*set_busy_timeout) (CtStore *store, guint ms);
-  gpointer (*writer_handle) (CtStore *store);
-  gboolean (*with_reader) (CtStore *store, CtStoreReadFunc func, gpointer user_data, GError **error);
   gboolean (*begin) (CtStore *store, GError **error);
   gboolean (*commit) (CtStore *store, GError **error);
   void (*rollback) (CtStore *store);
   gboolean (*savepoint) (CtStore *store, GError **error);
   void (*rollback_savepoint) (CtStore *store);
   gboolean (*release_savepoint) (CtStore *store, GError **error);
-  gboolean (*get_merchant) (CtStore *store, CtMerchant *out, GError **error);
-  gboolean (*set_merchant) (CtStore *store, const CtMerchant *m, GError **error);
-  gboolean (*read_merchant) (CtStore *store, CtMerchant *out, GError **error);
+  gboolean (*get_merchant) (CtStore *store, CtStoreMerchant *out, GError **error);
+  gboolean (*set_merchant) (CtStore *store, const CtStoreMerchant *m, GError **error);
   GPtrArray * (*list_packages) (CtStore *store, GError **error);
-  GPtrArray * (*read_packages) (CtStore *store, GError **error);
-  gboolean (*get_package) (CtStore *store, const char *id, CtPackage *out, GError **error);
-  gboolean (*put_package) (CtStore *store, const CtPackage *p, GError **error);
+  gboolean (*get_package) (CtStore *store, const char *id, CtStorePackage *out, GError **error);
+  gboolean (*put_package) (CtStore *store, const CtStorePackage *p, GError **error);
   gboolean (*remove_package) (CtStore *store, const char *id, GError **error);
   gboolean (*till_put) (CtStore *store, const char *store_name, const char *name, const guint8 token_hash[32], gboolean must_be_new, GError **error);
   gboolean (*till_revoke) (CtStore *store, const char *store_name, const char *name, GError **error);
-  gboolean (*till_by_token) (CtStore *store, const guint8 token_hash[32], CtTill *out, GError **error);
+  gboolean (*till_by_token) (CtStore *store, const guint8 token_hash[32], CtStoreTill *out, GError **error);
   gboolean (*manager_put) (CtStore *store, const char *id, const char *pin_hash, int must_be_new, GError **error);
   gboolean (*manager_remove) (CtStore *store, const char *id, GError **error);
-  gboolean (*manager_get) (CtStore *store, const char *id, CtManager *out, GError **error);
-  gboolean (*read_manager) (CtStore *store, const char *id, CtManager *out, GError **error);
+  gboolean (*manager_get) (CtStore *store, const char *id, CtStoreManager *out, GError **error);
   gboolean (*manager_set_failures) (CtStore *store, const char *id, int failures, int64_t locked_until, GError **error);
-  gboolean (*card_get) (CtStore *store, const char *card_no, CtCard *out, GError **error);
-  gboolean (*read_card) (CtStore *store, const char *card_no, CtCard *out, GError **error);
-  gboolean (*card_insert) (CtStore *store, const CtCard *card, GError **error);
-  gboolean (*card_update) (CtStore *store, const CtCard *card, GError **error);
+  gboolean (*card_get) (CtStore *store, const char *card_no, CtStoreCard *out, GError **error);
+  gboolean (*card_insert) (CtStore *store, const CtStoreCard *card, GError **error);
+  gboolean (*card_update) (CtStore *store, const CtStoreCard *card, GError **error);
   gboolean (*card_add_points) (CtStore *store, const char *card_no, int64_t delta, int64_t *out_points, GError **error);
   gboolean (*card_event) (CtStore *store, const char *card_no, const char *kind, const char *detail, const char *store_name, const char *till, const char *operator_name, const char *manager, GError **error);
-  gboolean (*post) (CtStore *store, const CtPosting *postings, guint n_postings, GError **error);
-  gboolean (*tx_insert) (CtStore *store, CtTx *tx, const CtPosting *postings, guint n_postings, GError **error);
-  gboolean (*tx_get) (CtStore *store, int64_t id, CtTx *out, GError **error);
+  gboolean (*post) (CtStore *store, const CtStorePosting *postings, guint n_postings, GError **error);
+  gboolean (*tx_insert) (CtStore *store, CtStoreTx *tx, const CtStorePosting *postings, guint n_postings, GError **error);
+  gboolean (*tx_get) (CtStore *store, int64_t id, CtStoreTx *out, GError **error);
   gboolean (*tx_refunded) (CtStore *store, int64_t id);
   int64_t (*account_balance) (CtStore *store, const char *account, GError **error);
-  int64_t (*read_balance) (CtStore *store, const char *account, GError **error);
-  gboolean (*claim_key) (CtStore *store, int64_t till_id, const char *key);
+  gboolean (*claim_key) (CtStore *store, int64_t till_id, const char *key, GError **error);
   void (*unclaim_key) (CtStore *store, int64_t till_id, const char *key);
   gboolean (*key_get) (CtStore *store, int64_t till_id, const char *key, CtStoreKeyState *out_state, guint8 out_hash[32], guint *out_status, char **out_body, GError **error);
   gboolean (*key_put) (CtStore *store, int64_t till_id, const char *key, const guint8 hash[32], guint status, const char *body, GError **error);
@@ -67,14 +60,17 @@ struct _CtStoreBackend
   GPtrArray * (*find_cards) (CtStore *store, const char *phone, const char *name, guint limit, GError **error);
   GPtrArray * (*card_history) (CtStore *store, const char *card_no, int64_t from_ms, int64_t to_ms, int64_t before_id, guint limit, GError **error);
   GPtrArray * (*store_day) (CtStore *store, const char *store_name, const char *till, int64_t from_ms, int64_t to_ms, GError **error);
-  gboolean (*ledger_check) (CtStore *store, CtLedgerCheck *out, GError **error);
+  gboolean (*ledger_check) (CtStore *store, CtStoreLedgerCheck *out, GError **error);
+  gboolean (*import_row) (CtStore *store, const CtStoreTx *origin, const CtStoreImportRow *row, CtStoreImportOutcome *out_outcome, char **out_other_batch, GError **error);
+  gboolean (*import_finish) (CtStore *store, const char *batch_id, const CtStoreImportBatch *counts, GError **error);
+  gboolean (*import_batch_get) (CtStore *store, const char *batch_id, CtStoreImportBatch *out, GError **error);
 };
 
-CtStore *ct_store_sqlite_create (const char        *path,
-                                 const CtMerchant  *merchant,
-                                 GError           **error);
-CtStore *ct_store_sqlite_open   (const char        *path,
-                                 guint              readers,
-                                 GError           **error);
+CtStore *ct_store_sqlite_create (const char             *path,
+                                 const CtStoreMerchant  *merchant,
+                                 GError                **error);
+CtStore *ct_store_sqlite_open   (const char             *path,
+                                 guint                   readers,
+                                 GError                **error);
 
 G_END_DECLS

@@ -38,6 +38,7 @@ struct _CtSqliteStore
   Conn        *writer;
   GAsyncQueue *readers;
   guint        n_readers;
+  GThread     *tx_thread;   /* the thread inside a write transaction */
   GMutex       claims_lock;
   GHashTable  *claims;
 };
@@ -52,6 +53,14 @@ sqlite_store_destroy (CtSqliteStore *store)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtSqliteStore, sqlite_store_destroy)
+
+/* Databases made before imports kept batch totals get the table when
+ * they are opened. */
+#define IMPORT_BATCHES_SQL \
+  "CREATE TABLE IF NOT EXISTS import_batches (batch_id TEXT PRIMARY KEY," \
+  "  rows_accepted INTEGER NOT NULL, rows_rejected INTEGER NOT NULL," \
+  "  total_balance INTEGER NOT NULL, total_points INTEGER NOT NULL," \
+  "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID"
 
 static const char schema_sql[] =
   "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -85,12 +94,13 @@ static const char schema_sql[] =
   "CREATE TABLE card_events (id INTEGER PRIMARY KEY, card_no TEXT NOT NULL, kind TEXT NOT NULL,"
   "  detail TEXT, store TEXT NOT NULL, till TEXT NOT NULL, operator TEXT, manager TEXT,"
   "  created_at INTEGER NOT NULL);"
-  "CREATE INDEX card_events_card ON card_events (card_no, id);";
+  "CREATE INDEX card_events_card ON card_events (card_no, id);"
+  IMPORT_BATCHES_SQL ";";
 
 static void
-ct_package_free (CtPackage *p)
+ct_store_package_free (CtStorePackage *p)
 {
-  ct_package_clear (p);
+  ct_store_package_clear (p);
   g_free (p);
 }
 
@@ -237,19 +247,22 @@ step_done (Conn          *c,
   return TRUE;
 }
 
+/* The connection for one call: the writer on the thread inside a write
+ * transaction, so that the call sees that transaction's own changes; a
+ * read connection on any other thread. Without read connections (the
+ * admin command line) everything shares the writer, which only that one
+ * thread uses. */
 static Conn *
-reader_take (CtSqliteStore *store)
+conn_take (CtSqliteStore *store)
 {
-  /* Without read connections (the admin command line) reads share the
-   * writer, which only that one thread uses. */
-  if (store->n_readers == 0)
+  if (store->n_readers == 0 || g_atomic_pointer_get (&store->tx_thread) == g_thread_self ())
     return store->writer;
   return g_async_queue_pop (store->readers);
 }
 
 static void
-reader_give (CtSqliteStore *store,
-             Conn          *c)
+conn_give (CtSqliteStore *store,
+           Conn          *c)
 {
   if (c != store->writer)
     g_async_queue_push (store->readers, c);
@@ -287,7 +300,7 @@ setting_put_int (Conn        *c,
 
 static gboolean
 merchant_put (Conn              *c,
-              const CtMerchant  *m,
+              const CtStoreMerchant  *m,
               GError           **error)
 {
   return setting_put (c, "name", m->name, error)
@@ -305,7 +318,7 @@ merchant_put (Conn              *c,
 
 static gboolean
 merchant_get (Conn        *c,
-              CtMerchant  *out,
+              CtStoreMerchant  *out,
               GError     **error)
 {
   sqlite3_stmt *st = prep (c, "SELECT key, value FROM settings", error);
@@ -350,7 +363,7 @@ merchant_get (Conn        *c,
     return db_error (c->db, rc, "settings", error);
   if (!seen || out->name == NULL || out->currency == NULL || out->topup_mode == NULL)
     {
-      ct_merchant_clear (out);
+      ct_store_merchant_clear (out);
       g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_INITIALIZED,
                    "the database has no merchant settings (run `cardtill-service init`)");
       return FALSE;
@@ -385,7 +398,7 @@ store_new (const char *path)
 
 CtStore *
 ct_store_sqlite_create (const char        *path,
-                        const CtMerchant  *merchant,
+                        const CtStoreMerchant  *merchant,
                         GError           **error)
 {
   g_autoptr(CtSqliteStore) store = NULL;
@@ -421,7 +434,7 @@ ct_store_sqlite_open (const char  *path,
                       GError     **error)
 {
   g_autoptr(CtSqliteStore) store = NULL;
-  CtMerchant m;
+  CtStoreMerchant m;
 
   g_return_val_if_fail (path != NULL, NULL);
 
@@ -453,7 +466,9 @@ ct_store_sqlite_open (const char  *path,
     return NULL;
   if (!merchant_get (store->writer, &m, error))
     return NULL;
-  ct_merchant_clear (&m);
+  ct_store_merchant_clear (&m);
+  if (!conn_exec (store->writer, IMPORT_BATCHES_SQL, error))
+    return NULL;
   for (guint i = 0; i < readers; i++)
     {
       Conn *c = conn_open (path, FALSE, error);
@@ -544,32 +559,6 @@ sqlite_set_busy_timeout (CtStore *base,
   sqlite3_busy_timeout (store->writer->db, (int) MIN (ms, (guint) G_MAXINT));
 }
 
-static gpointer
-sqlite_writer_handle (CtStore *base)
-{
-  CtSqliteStore *store = (CtSqliteStore *) base;
-
-  return store->writer->db;
-}
-
-static gboolean
-sqlite_with_reader (CtStore          *base,
-                    CtStoreReadFunc   func,
-                    gpointer          user_data,
-                    GError          **error)
-{
-  CtSqliteStore *store = (CtSqliteStore *) base;
-  Conn *c;
-  gboolean ok;
-
-  if (store->n_readers == 0)
-    return func (store->writer->db, user_data, error);
-  c = reader_take (store);
-  ok = func (c->db, user_data, error);
-  reader_give (store, c);
-  return ok;
-}
-
 /* Transactions */
 
 static gboolean
@@ -579,7 +568,10 @@ sqlite_begin (CtStore  *base,
   CtSqliteStore *store = (CtSqliteStore *) base;
   sqlite3_stmt *st = prep (store->writer, "BEGIN IMMEDIATE", error);
 
-  return st != NULL && step_done (store->writer, st, "begin", error);
+  if (st == NULL || !step_done (store->writer, st, "begin", error))
+    return FALSE;
+  g_atomic_pointer_set (&store->tx_thread, g_thread_self ());
+  return TRUE;
 }
 
 static gboolean
@@ -594,6 +586,7 @@ sqlite_commit (CtStore  *base,
       ct_store_rollback (&store->parent);
       return FALSE;
     }
+  g_atomic_pointer_set (&store->tx_thread, NULL);
   return TRUE;
 }
 
@@ -604,6 +597,7 @@ sqlite_rollback (CtStore *base)
 
   if (!sqlite3_get_autocommit (store->writer->db))
     conn_exec (store->writer, "ROLLBACK", NULL);
+  g_atomic_pointer_set (&store->tx_thread, NULL);
 }
 
 static gboolean
@@ -639,18 +633,21 @@ sqlite_release_savepoint (CtStore  *base,
 /* Merchant and packages */
 
 static gboolean
-sqlite_get_merchant (CtStore     *base,
-                     CtMerchant  *out,
-                     GError     **error)
+sqlite_get_merchant (CtStore          *base,
+                     CtStoreMerchant  *out,
+                     GError          **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  gboolean ok = merchant_get (c, out, error);
 
-  return merchant_get (store->writer, out, error);
+  conn_give (store, c);
+  return ok;
 }
 
 static gboolean
 sqlite_set_merchant (CtStore           *base,
-                     const CtMerchant  *m,
+                     const CtStoreMerchant  *m,
                      GError           **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
@@ -658,22 +655,9 @@ sqlite_set_merchant (CtStore           *base,
   return merchant_put (store->writer, m, error);
 }
 
-static gboolean
-sqlite_read_merchant (CtStore     *base,
-                      CtMerchant  *out,
-                      GError     **error)
-{
-  CtSqliteStore *store = (CtSqliteStore *) base;
-  Conn *c = reader_take (store);
-  gboolean ok = merchant_get (c, out, error);
-
-  reader_give (store, c);
-  return ok;
-}
-
 static void
 package_from_row (sqlite3_stmt *st,
-                  CtPackage    *p)
+                  CtStorePackage    *p)
 {
   p->id = col_text (st, 0);
   p->amount = sqlite3_column_int64 (st, 1);
@@ -686,14 +670,14 @@ packages_list (Conn    *c,
                GError **error)
 {
   sqlite3_stmt *st = prep (c, "SELECT id, amount, bonus, bonus_bp FROM packages ORDER BY position, id", error);
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_package_free);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_package_free);
   int rc;
 
   if (st == NULL)
     return NULL;
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
     {
-      CtPackage *p = g_new0 (CtPackage, 1);
+      CtStorePackage *p = g_new0 (CtStorePackage, 1);
       package_from_row (st, p);
       g_ptr_array_add (list, p);
     }
@@ -711,26 +695,17 @@ sqlite_list_packages (CtStore  *base,
                       GError  **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
-
-  return packages_list (store->writer, error);
-}
-
-static GPtrArray *
-sqlite_read_packages (CtStore  *base,
-                      GError  **error)
-{
-  CtSqliteStore *store = (CtSqliteStore *) base;
-  Conn *c = reader_take (store);
+  Conn *c = conn_take (store);
   GPtrArray *list = packages_list (c, error);
 
-  reader_give (store, c);
+  conn_give (store, c);
   return list;
 }
 
 static gboolean
 sqlite_get_package (CtStore     *base,
                     const char  *id,
-                    CtPackage   *out,
+                    CtStorePackage   *out,
                     GError     **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
@@ -757,7 +732,7 @@ sqlite_get_package (CtStore     *base,
 
 static gboolean
 sqlite_put_package (CtStore          *base,
-                    const CtPackage  *p,
+                    const CtStorePackage  *p,
                     GError          **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
@@ -862,11 +837,11 @@ sqlite_till_revoke (CtStore     *base,
 static gboolean
 sqlite_till_by_token (CtStore       *base,
                       const guint8   token_hash[32],
-                      CtTill        *out,
+                      CtStoreTill        *out,
                       GError       **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
-  Conn *c = store->n_readers > 0 ? reader_take (store) : store->writer;
+  Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT id, store, name, revoked FROM tills WHERE token_hash = ?1", error);
   gboolean ok = FALSE;
   int rc;
@@ -890,8 +865,7 @@ sqlite_till_by_token (CtStore       *base,
         db_error (c->db, rc, "till", error);
       done (st);
     }
-  if (c != store->writer)
-    reader_give (store, c);
+  conn_give (store, c);
   return ok;
 }
 
@@ -944,7 +918,7 @@ sqlite_manager_remove (CtStore     *base,
 static gboolean
 manager_get (Conn        *c,
              const char  *id,
-             CtManager   *out,
+             CtStoreManager   *out,
              GError     **error)
 {
   sqlite3_stmt *st = prep (c, "SELECT id, pin_hash, failures, locked_until FROM managers WHERE id = ?1", error);
@@ -976,25 +950,14 @@ manager_get (Conn        *c,
 static gboolean
 sqlite_manager_get (CtStore     *base,
                     const char  *id,
-                    CtManager   *out,
+                    CtStoreManager   *out,
                     GError     **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
-
-  return manager_get (store->writer, id, out, error);
-}
-
-static gboolean
-sqlite_read_manager (CtStore     *base,
-                     const char  *id,
-                     CtManager   *out,
-                     GError     **error)
-{
-  CtSqliteStore *store = (CtSqliteStore *) base;
-  Conn *c = reader_take (store);
+  Conn *c = conn_take (store);
   gboolean ok = manager_get (c, id, out, error);
 
-  reader_give (store, c);
+  conn_give (store, c);
   return ok;
 }
 
@@ -1023,7 +986,7 @@ sqlite_manager_set_failures (CtStore     *base,
 
 static void
 card_from_row (sqlite3_stmt *st,
-               CtCard       *c)
+               CtStoreCard       *c)
 {
   c->card_no = col_text (st, 0);
   c->status = col_text (st, 1);
@@ -1039,7 +1002,7 @@ card_from_row (sqlite3_stmt *st,
 static gboolean
 card_get (Conn        *c,
           const char  *card_no,
-          CtCard      *out,
+          CtStoreCard      *out,
           GError     **error)
 {
   sqlite3_stmt *st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE card_no = ?1", error);
@@ -1066,31 +1029,20 @@ card_get (Conn        *c,
 static gboolean
 sqlite_card_get (CtStore     *base,
                  const char  *card_no,
-                 CtCard      *out,
+                 CtStoreCard      *out,
                  GError     **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
-
-  return card_get (store->writer, card_no, out, error);
-}
-
-static gboolean
-sqlite_read_card (CtStore     *base,
-                  const char  *card_no,
-                  CtCard      *out,
-                  GError     **error)
-{
-  CtSqliteStore *store = (CtSqliteStore *) base;
-  Conn *c = reader_take (store);
+  Conn *c = conn_take (store);
   gboolean ok = card_get (c, card_no, out, error);
 
-  reader_give (store, c);
+  conn_give (store, c);
   return ok;
 }
 
 static gboolean
 sqlite_card_insert (CtStore       *base,
-                    const CtCard  *card,
+                    const CtStoreCard  *card,
                     GError       **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
@@ -1112,7 +1064,7 @@ sqlite_card_insert (CtStore       *base,
 
 static gboolean
 sqlite_card_update (CtStore       *base,
-                    const CtCard  *card,
+                    const CtStoreCard  *card,
                     GError       **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
@@ -1195,7 +1147,7 @@ sqlite_card_event (CtStore     *base,
 
 static gboolean
 sqlite_post (CtStore          *base,
-             const CtPosting  *postings,
+             const CtStorePosting  *postings,
              guint             n_postings,
              GError          **error)
 {
@@ -1205,7 +1157,7 @@ sqlite_post (CtStore          *base,
 
   for (guint i = 0; i < n_postings; i++)
     {
-      const CtPosting *p = &postings[i];
+      const CtStorePosting *p = &postings[i];
       sqlite3_stmt *st;
 
       if (p->amount == 0)
@@ -1238,8 +1190,8 @@ sqlite_post (CtStore          *base,
 
 static gboolean
 sqlite_tx_insert (CtStore          *base,
-                  CtTx             *tx,
-                  const CtPosting  *postings,
+                  CtStoreTx             *tx,
+                  const CtStorePosting  *postings,
                   guint             n_postings,
                   GError          **error)
 {
@@ -1300,7 +1252,7 @@ sqlite_tx_insert (CtStore          *base,
 
 static void
 tx_from_row (sqlite3_stmt *st,
-             CtTx         *t)
+             CtStoreTx         *t)
 {
   t->id = sqlite3_column_int64 (st, 0);
   t->card_no = col_text (st, 1);
@@ -1323,7 +1275,7 @@ tx_from_row (sqlite3_stmt *st,
 static gboolean
 sqlite_tx_get (CtStore  *base,
                int64_t   id,
-               CtTx     *out,
+               CtStoreTx     *out,
                GError  **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
@@ -1398,20 +1350,10 @@ sqlite_account_balance (CtStore     *base,
                         GError     **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
-
-  return balance_get (store->writer, account, error);
-}
-
-static int64_t
-sqlite_read_balance (CtStore     *base,
-                     const char  *account,
-                     GError     **error)
-{
-  CtSqliteStore *store = (CtSqliteStore *) base;
-  Conn *c = reader_take (store);
+  Conn *c = conn_take (store);
   int64_t v = balance_get (c, account, error);
 
-  reader_give (store, c);
+  conn_give (store, c);
   return v;
 }
 
@@ -1427,7 +1369,8 @@ claim_name (int64_t     till_id,
 static gboolean
 sqlite_claim_key (CtStore     *base,
                   int64_t      till_id,
-                  const char  *key)
+                  const char  *key,
+                  GError     **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
   char *name = claim_name (till_id, key);
@@ -1436,6 +1379,9 @@ sqlite_claim_key (CtStore     *base,
   g_mutex_lock (&store->claims_lock);
   ok = g_hash_table_add (store->claims, name);
   g_mutex_unlock (&store->claims_lock);
+  if (!ok)
+    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_IN_PROGRESS,
+                 "key %s of till %" G_GINT64_FORMAT " is in progress", key, till_id);
   return ok;
 }
 
@@ -1539,8 +1485,8 @@ sqlite_find_cards (CtStore     *base,
                    GError     **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
-  Conn *c = reader_take (store);
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_card_free);
+  Conn *c = conn_take (store);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_card_free);
   sqlite3_stmt *st;
   gboolean ok = FALSE;
   int rc = SQLITE_ERROR;
@@ -1556,14 +1502,14 @@ sqlite_find_cards (CtStore     *base,
       sqlite3_bind_int (st, 2, (int) limit);
       while ((rc = sqlite3_step (st)) == SQLITE_ROW)
         {
-          CtCard *card = g_new0 (CtCard, 1);
+          CtStoreCard *card = g_new0 (CtStoreCard, 1);
           card_from_row (st, card);
           g_ptr_array_add (list, card);
         }
       done (st);
       ok = rc == SQLITE_DONE || db_error (c->db, rc, "cards", error);
     }
-  reader_give (store, c);
+  conn_give (store, c);
   return ok ? g_steal_pointer (&list) : NULL;
 }
 
@@ -1572,12 +1518,12 @@ collect_tx (Conn          *c,
             sqlite3_stmt  *st,
             GError       **error)
 {
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_tx_free);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_tx_free);
   int rc;
 
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
     {
-      CtTx *t = g_new0 (CtTx, 1);
+      CtStoreTx *t = g_new0 (CtStoreTx, 1);
       tx_from_row (st, t);
       g_ptr_array_add (list, t);
     }
@@ -1600,7 +1546,7 @@ sqlite_card_history (CtStore     *base,
                      GError     **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
-  Conn *c = reader_take (store);
+  Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE card_no = ?1 AND id < ?2 "
                               "AND created_at >= ?3 AND created_at < ?4 ORDER BY id DESC LIMIT ?5", error);
   GPtrArray *list = NULL;
@@ -1614,7 +1560,7 @@ sqlite_card_history (CtStore     *base,
       sqlite3_bind_int (st, 5, (int) limit);
       list = collect_tx (c, st, error);
     }
-  reader_give (store, c);
+  conn_give (store, c);
   return list;
 }
 
@@ -1627,7 +1573,7 @@ sqlite_store_day (CtStore     *base,
                   GError     **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
-  Conn *c = reader_take (store);
+  Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE created_at >= ?1 "
                               "AND created_at < ?2 AND store = ?3 AND (?4 IS NULL OR till = ?4) "
                               "ORDER BY id", error);
@@ -1641,17 +1587,17 @@ sqlite_store_day (CtStore     *base,
       bind_text (st, 4, till);
       list = collect_tx (c, st, error);
     }
-  reader_give (store, c);
+  conn_give (store, c);
   return list;
 }
 
 static gboolean
 sqlite_ledger_check (CtStore        *base,
-                     CtLedgerCheck  *out,
+                     CtStoreLedgerCheck  *out,
                      GError        **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
-  Conn *c = reader_take (store);
+  Conn *c = conn_take (store);
   gboolean ok = FALSE;
   sqlite3_stmt *st;
   int rc;
@@ -1692,16 +1638,189 @@ sqlite_ledger_check (CtStore        *base,
 rollback:
   conn_exec (c, "COMMIT", NULL);
 out:
-  reader_give (store, c);
+  conn_give (store, c);
   return ok;
+}
+
+/* Imports */
+
+static gboolean
+sqlite_import_row (CtStore                 *base,
+                   const CtStoreTx         *origin,
+                   const CtStoreImportRow  *row,
+                   CtStoreImportOutcome    *out_outcome,
+                   char                   **out_other_batch,
+                   GError                 **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = store->writer;
+  sqlite3_stmt *st;
+  int64_t tx_id;
+
+  *out_other_batch = NULL;
+  /* One insert with the opening balance rather than a card at 0 and a
+   * posting that updates it: an import writes thousands of rows. */
+  st = prep (c, "INSERT INTO cards (card_no, status, level, name, phone, balance, points,"
+                " created_at, updated_at) VALUES (?1, 'active', ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+                " ON CONFLICT (card_no) DO NOTHING", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, row->card_no);
+  bind_text (st, 2, row->level);
+  bind_text (st, 3, row->name);
+  bind_text (st, 4, row->phone);
+  sqlite3_bind_int64 (st, 5, row->balance);
+  sqlite3_bind_int64 (st, 6, row->points);
+  sqlite3_bind_int64 (st, 7, origin->created_at);
+  if (!step_done (c, st, "import card", error))
+    return FALSE;
+
+  if (sqlite3_changes (c->db) == 0)
+    {
+      int rc;
+
+      st = prep (c, "SELECT order_ref FROM transactions WHERE card_no = ?1 AND kind = 'import'"
+                    " ORDER BY id LIMIT 1", error);
+      if (st == NULL)
+        return FALSE;
+      bind_text (st, 1, row->card_no);
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW && sqlite3_column_type (st, 0) == SQLITE_TEXT)
+        *out_other_batch = col_text (st, 0);
+      done (st);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error (c->db, rc, "import lookup", error);
+      if (g_strcmp0 (*out_other_batch, origin->order_ref) == 0)
+        {
+          g_clear_pointer (out_other_batch, g_free);
+          *out_outcome = CT_STORE_IMPORT_ALREADY_IN_BATCH;
+        }
+      else
+        *out_outcome = CT_STORE_IMPORT_CARD_EXISTS;
+      return TRUE;
+    }
+
+  st = prep (c, "INSERT INTO transactions (card_no, kind, delta, bonus, balance_after,"
+                " points_delta, points_after, store, till, operator, manager, reason, order_ref,"
+                " refund_of, created_at) VALUES (?1, 'import', ?2, 0, ?2, ?3, ?3, ?4, ?5, ?6, ?7,"
+                " NULL, ?8, NULL, ?9)", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, row->card_no);
+  sqlite3_bind_int64 (st, 2, row->balance);
+  sqlite3_bind_int64 (st, 3, row->points);
+  bind_text (st, 4, origin->store);
+  bind_text (st, 5, origin->till);
+  bind_text (st, 6, origin->operator_name);
+  bind_text (st, 7, origin->manager);
+  bind_text (st, 8, origin->order_ref);
+  sqlite3_bind_int64 (st, 9, origin->created_at);
+  if (!step_done (c, st, "import transaction", error))
+    return FALSE;
+  tx_id = sqlite3_last_insert_rowid (c->db);
+
+  /* Both postings in one statement: legacy → card. */
+  if (row->balance != 0)
+    {
+      st = prep (c, "INSERT INTO postings (tx_id, account, amount) VALUES (?1, ?2, -?4), (?1, ?3, ?4)",
+                 error);
+      if (st == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (st, 1, tx_id);
+      bind_text (st, 2, CT_ACCOUNT_LEGACY);
+      bind_text (st, 3, row->card_no);
+      sqlite3_bind_int64 (st, 4, row->balance);
+      if (!step_done (c, st, "import postings", error))
+        return FALSE;
+    }
+  *out_outcome = CT_STORE_IMPORT_INSERTED;
+  return TRUE;
+}
+
+static gboolean
+sqlite_import_finish (CtStore                   *base,
+                      const char                *batch_id,
+                      const CtStoreImportBatch  *counts,
+                      GError                   **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = store->writer;
+  sqlite3_stmt *st;
+  int64_t now = ct_store_now_ms ();
+
+  if (counts->total_balance != 0)
+    {
+      /* @legacy has no floor: it holds minus every opening balance. */
+      st = prep (c, "UPDATE accounts SET balance = balance - ?1 WHERE name = '@legacy'", error);
+      if (st == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (st, 1, counts->total_balance);
+      if (!step_done (c, st, "import legacy account", error))
+        return FALSE;
+      if (sqlite3_changes (c->db) != 1)
+        {
+          g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED, "the legacy account is missing");
+          return FALSE;
+        }
+    }
+  st = prep (c, "INSERT INTO import_batches (batch_id, rows_accepted, rows_rejected, total_balance,"
+                " total_points, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
+                " ON CONFLICT (batch_id) DO UPDATE SET"
+                " rows_accepted = rows_accepted + excluded.rows_accepted,"
+                " rows_rejected = rows_rejected + excluded.rows_rejected,"
+                " total_balance = total_balance + excluded.total_balance,"
+                " total_points = total_points + excluded.total_points,"
+                " updated_at = excluded.updated_at", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, batch_id);
+  sqlite3_bind_int64 (st, 2, counts->rows_accepted);
+  sqlite3_bind_int64 (st, 3, counts->rows_rejected);
+  sqlite3_bind_int64 (st, 4, counts->total_balance);
+  sqlite3_bind_int64 (st, 5, counts->total_points);
+  sqlite3_bind_int64 (st, 6, now);
+  return step_done (c, st, "import batch", error);
+}
+
+static gboolean
+sqlite_import_batch_get (CtStore             *base,
+                         const char          *batch_id,
+                         CtStoreImportBatch  *out,
+                         GError             **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT rows_accepted, rows_rejected, total_balance, total_points"
+                              " FROM import_batches WHERE batch_id = ?1", error);
+  int rc = SQLITE_ERROR;
+
+  memset (out, 0, sizeof *out);
+  if (st != NULL)
+    {
+      bind_text (st, 1, batch_id);
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        {
+          out->rows_accepted = sqlite3_column_int64 (st, 0);
+          out->rows_rejected = sqlite3_column_int64 (st, 1);
+          out->total_balance = sqlite3_column_int64 (st, 2);
+          out->total_points = sqlite3_column_int64 (st, 3);
+        }
+      else if (rc == SQLITE_DONE)
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no import batch %s", batch_id);
+      else
+        db_error (c->db, rc, "import batch", error);
+      done (st);
+    }
+  conn_give (store, c);
+  return rc == SQLITE_ROW;
 }
 
 static const CtStoreBackend sqlite_backend = {
   .name = "sqlite",
+  .batches_writes = TRUE,
   .free = sqlite_free,
   .set_busy_timeout = sqlite_set_busy_timeout,
-  .writer_handle = sqlite_writer_handle,
-  .with_reader = sqlite_with_reader,
   .begin = sqlite_begin,
   .commit = sqlite_commit,
   .rollback = sqlite_rollback,
@@ -1710,9 +1829,7 @@ static const CtStoreBackend sqlite_backend = {
   .release_savepoint = sqlite_release_savepoint,
   .get_merchant = sqlite_get_merchant,
   .set_merchant = sqlite_set_merchant,
-  .read_merchant = sqlite_read_merchant,
   .list_packages = sqlite_list_packages,
-  .read_packages = sqlite_read_packages,
   .get_package = sqlite_get_package,
   .put_package = sqlite_put_package,
   .remove_package = sqlite_remove_package,
@@ -1722,10 +1839,8 @@ static const CtStoreBackend sqlite_backend = {
   .manager_put = sqlite_manager_put,
   .manager_remove = sqlite_manager_remove,
   .manager_get = sqlite_manager_get,
-  .read_manager = sqlite_read_manager,
   .manager_set_failures = sqlite_manager_set_failures,
   .card_get = sqlite_card_get,
-  .read_card = sqlite_read_card,
   .card_insert = sqlite_card_insert,
   .card_update = sqlite_card_update,
   .card_add_points = sqlite_card_add_points,
@@ -1735,7 +1850,6 @@ static const CtStoreBackend sqlite_backend = {
   .tx_get = sqlite_tx_get,
   .tx_refunded = sqlite_tx_refunded,
   .account_balance = sqlite_account_balance,
-  .read_balance = sqlite_read_balance,
   .claim_key = sqlite_claim_key,
   .unclaim_key = sqlite_unclaim_key,
   .key_get = sqlite_key_get,
@@ -1745,4 +1859,7 @@ static const CtStoreBackend sqlite_backend = {
   .card_history = sqlite_card_history,
   .store_day = sqlite_store_day,
   .ledger_check = sqlite_ledger_check,
+  .import_row = sqlite_import_row,
+  .import_finish = sqlite_import_finish,
+  .import_batch_get = sqlite_import_batch_get,
 };

@@ -19,7 +19,7 @@ ct_store_now_ms (void)
 }
 
 void
-ct_merchant_clear (CtMerchant *m)
+ct_store_merchant_clear (CtStoreMerchant *m)
 {
   g_clear_pointer (&m->name, g_free);
   g_clear_pointer (&m->currency, g_free);
@@ -29,13 +29,13 @@ ct_merchant_clear (CtMerchant *m)
 }
 
 void
-ct_package_clear (CtPackage *p)
+ct_store_package_clear (CtStorePackage *p)
 {
   g_clear_pointer (&p->id, g_free);
 }
 
 int64_t
-ct_package_bonus (const CtPackage *p)
+ct_store_package_bonus (const CtStorePackage *p)
 {
   int64_t bonus = 0;
 
@@ -48,7 +48,7 @@ ct_package_bonus (const CtPackage *p)
 }
 
 void
-ct_card_clear (CtCard *c)
+ct_store_card_clear (CtStoreCard *c)
 {
   g_clear_pointer (&c->card_no, g_free);
   g_clear_pointer (&c->status, g_free);
@@ -58,14 +58,14 @@ ct_card_clear (CtCard *c)
 }
 
 void
-ct_card_free (CtCard *c)
+ct_store_card_free (CtStoreCard *c)
 {
-  ct_card_clear (c);
+  ct_store_card_clear (c);
   g_free (c);
 }
 
 void
-ct_tx_clear (CtTx *t)
+ct_store_tx_clear (CtStoreTx *t)
 {
   g_clear_pointer (&t->card_no, g_free);
   g_clear_pointer (&t->kind, g_free);
@@ -78,50 +78,88 @@ ct_tx_clear (CtTx *t)
 }
 
 void
-ct_tx_free (CtTx *t)
+ct_store_tx_free (CtStoreTx *t)
 {
-  ct_tx_clear (t);
+  ct_store_tx_clear (t);
   g_free (t);
 }
 
 void
-ct_till_clear (CtTill *t)
+ct_store_till_clear (CtStoreTill *t)
 {
   g_clear_pointer (&t->store, g_free);
   g_clear_pointer (&t->name, g_free);
 }
 
 void
-ct_manager_clear (CtManager *m)
+ct_store_manager_clear (CtStoreManager *m)
 {
   g_clear_pointer (&m->id, g_free);
   g_clear_pointer (&m->pin_hash, g_free);
 }
 
 /**
+ * ct_store_location_is_uri:
+ * Whether @location names a PostgreSQL database rather than a file.
+ */
+gboolean
+ct_store_location_is_uri (const char *location)
+{
+  return g_str_has_prefix (location, "postgresql://") || g_str_has_prefix (location, "postgres://");
+}
+
+/**
  * ct_store_create:
- * Makes a new database at @path (refusing an existing one) with the
- * merchant's settings.
+ * Makes a new database at @location (refusing an existing or non-empty
+ * one) with the merchant's settings.
  */
 CtStore *
-ct_store_create (const char       *path,
-                 const CtMerchant *merchant,
-                 GError          **error)
+ct_store_create (const char            *location,
+                 const CtStoreMerchant *merchant,
+                 GError               **error)
 {
-  return ct_store_sqlite_create (path, merchant, error);
+  g_return_val_if_fail (location != NULL && merchant != NULL, NULL);
+
+  if (ct_store_location_is_uri (location))
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED,
+                   "this cardtill-service has no PostgreSQL store yet; give --db a file path");
+      return NULL;
+    }
+  return ct_store_sqlite_create (location, merchant, error);
 }
 
 /**
  * ct_store_open:
- * Opens the database at @path; @readers read connections serve the worker
- * threads (0 for the admin command line).
+ * Opens the database at @location; @connections connections serve the
+ * worker threads (0 for the admin command line).
  */
 CtStore *
-ct_store_open (const char *path,
-               guint       readers,
+ct_store_open (const char *location,
+               guint       connections,
                GError    **error)
 {
-  return ct_store_sqlite_open (path, readers, error);
+  g_return_val_if_fail (location != NULL, NULL);
+
+  if (ct_store_location_is_uri (location))
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED,
+                   "this cardtill-service has no PostgreSQL store yet; give --db a file path");
+      return NULL;
+    }
+  return ct_store_sqlite_open (location, connections, error);
+}
+
+const char *
+ct_store_backend_name (CtStore *store)
+{
+  return store->backend->name;
+}
+
+gboolean
+ct_store_batches_writes (CtStore *store)
+{
+  return store->backend->batches_writes;
 }
 
 void
@@ -137,21 +175,6 @@ ct_store_set_busy_timeout (CtStore *store,
                            guint    ms)
 {
   store->backend->set_busy_timeout (store, ms);
-}
-
-gpointer
-ct_store_writer_handle (CtStore *store)
-{
-  return store->backend->writer_handle (store);
-}
-
-gboolean
-ct_store_with_reader (CtStore        *store,
-                      CtStoreReadFunc func,
-                      gpointer        user_data,
-                      GError        **error)
-{
-  return store->backend->with_reader (store, func, user_data, error);
 }
 
 gboolean
@@ -196,7 +219,7 @@ ct_store_release_savepoint (CtStore *store,
 
 gboolean
 ct_store_get_merchant (CtStore    *store,
-                       CtMerchant *out,
+                       CtStoreMerchant *out,
                        GError    **error)
 {
   return store->backend->get_merchant (store, out, error);
@@ -204,18 +227,10 @@ ct_store_get_merchant (CtStore    *store,
 
 gboolean
 ct_store_set_merchant (CtStore          *store,
-                       const CtMerchant *m,
+                       const CtStoreMerchant *m,
                        GError          **error)
 {
   return store->backend->set_merchant (store, m, error);
-}
-
-gboolean
-ct_store_read_merchant (CtStore    *store,
-                        CtMerchant *out,
-                        GError    **error)
-{
-  return store->backend->read_merchant (store, out, error);
 }
 
 GPtrArray *
@@ -225,17 +240,10 @@ ct_store_list_packages (CtStore *store,
   return store->backend->list_packages (store, error);
 }
 
-GPtrArray *
-ct_store_read_packages (CtStore *store,
-                        GError **error)
-{
-  return store->backend->read_packages (store, error);
-}
-
 gboolean
 ct_store_get_package (CtStore    *store,
                       const char *id,
-                      CtPackage  *out,
+                      CtStorePackage  *out,
                       GError    **error)
 {
   return store->backend->get_package (store, id, out, error);
@@ -243,7 +251,7 @@ ct_store_get_package (CtStore    *store,
 
 gboolean
 ct_store_put_package (CtStore         *store,
-                      const CtPackage *p,
+                      const CtStorePackage *p,
                       GError         **error)
 {
   return store->backend->put_package (store, p, error);
@@ -280,7 +288,7 @@ ct_store_till_revoke (CtStore    *store,
 gboolean
 ct_store_till_by_token (CtStore     *store,
                         const guint8 token_hash[32],
-                        CtTill      *out,
+                        CtStoreTill      *out,
                         GError     **error)
 {
   return store->backend->till_by_token (store, token_hash, out, error);
@@ -307,19 +315,10 @@ ct_store_manager_remove (CtStore    *store,
 gboolean
 ct_store_manager_get (CtStore    *store,
                       const char *id,
-                      CtManager  *out,
+                      CtStoreManager  *out,
                       GError    **error)
 {
   return store->backend->manager_get (store, id, out, error);
-}
-
-gboolean
-ct_store_read_manager (CtStore    *store,
-                       const char *id,
-                       CtManager  *out,
-                       GError    **error)
-{
-  return store->backend->read_manager (store, id, out, error);
 }
 
 gboolean
@@ -335,24 +334,15 @@ ct_store_manager_set_failures (CtStore    *store,
 gboolean
 ct_store_card_get (CtStore    *store,
                    const char *card_no,
-                   CtCard     *out,
+                   CtStoreCard     *out,
                    GError    **error)
 {
   return store->backend->card_get (store, card_no, out, error);
 }
 
 gboolean
-ct_store_read_card (CtStore    *store,
-                    const char *card_no,
-                    CtCard     *out,
-                    GError    **error)
-{
-  return store->backend->read_card (store, card_no, out, error);
-}
-
-gboolean
 ct_store_card_insert (CtStore      *store,
-                      const CtCard *card,
+                      const CtStoreCard *card,
                       GError      **error)
 {
   return store->backend->card_insert (store, card, error);
@@ -360,7 +350,7 @@ ct_store_card_insert (CtStore      *store,
 
 gboolean
 ct_store_card_update (CtStore      *store,
-                      const CtCard *card,
+                      const CtStoreCard *card,
                       GError      **error)
 {
   return store->backend->card_update (store, card, error);
@@ -392,7 +382,7 @@ ct_store_card_event (CtStore    *store,
 
 gboolean
 ct_store_post (CtStore         *store,
-               const CtPosting *postings,
+               const CtStorePosting *postings,
                guint            n_postings,
                GError         **error)
 {
@@ -401,8 +391,8 @@ ct_store_post (CtStore         *store,
 
 gboolean
 ct_store_tx_insert (CtStore         *store,
-                    CtTx            *tx,
-                    const CtPosting *postings,
+                    CtStoreTx            *tx,
+                    const CtStorePosting *postings,
                     guint            n_postings,
                     GError         **error)
 {
@@ -412,7 +402,7 @@ ct_store_tx_insert (CtStore         *store,
 gboolean
 ct_store_tx_get (CtStore *store,
                  int64_t  id,
-                 CtTx    *out,
+                 CtStoreTx    *out,
                  GError **error)
 {
   return store->backend->tx_get (store, id, out, error);
@@ -433,20 +423,13 @@ ct_store_account_balance (CtStore    *store,
   return store->backend->account_balance (store, account, error);
 }
 
-int64_t
-ct_store_read_balance (CtStore    *store,
-                       const char *account,
-                       GError    **error)
-{
-  return store->backend->read_balance (store, account, error);
-}
-
 gboolean
 ct_store_claim_key (CtStore    *store,
                     int64_t     till_id,
-                    const char *key)
+                    const char *key,
+                    GError    **error)
 {
-  return store->backend->claim_key (store, till_id, key);
+  return store->backend->claim_key (store, till_id, key, error);
 }
 
 void
@@ -525,8 +508,37 @@ ct_store_store_day (CtStore    *store,
 
 gboolean
 ct_store_ledger_check (CtStore       *store,
-                       CtLedgerCheck *out,
+                       CtStoreLedgerCheck *out,
                        GError       **error)
 {
   return store->backend->ledger_check (store, out, error);
+}
+
+gboolean
+ct_store_import_row (CtStore                *store,
+                     const CtStoreTx        *origin,
+                     const CtStoreImportRow *row,
+                     CtStoreImportOutcome   *out_outcome,
+                     char                  **out_other_batch,
+                     GError                **error)
+{
+  return store->backend->import_row (store, origin, row, out_outcome, out_other_batch, error);
+}
+
+gboolean
+ct_store_import_finish (CtStore                  *store,
+                        const char               *batch_id,
+                        const CtStoreImportBatch *counts,
+                        GError                  **error)
+{
+  return store->backend->import_finish (store, batch_id, counts, error);
+}
+
+gboolean
+ct_store_import_batch_get (CtStore            *store,
+                           const char         *batch_id,
+                           CtStoreImportBatch *out,
+                           GError            **error)
+{
+  return store->backend->import_batch_get (store, batch_id, out, error);
 }

@@ -7,13 +7,14 @@
 G_BEGIN_DECLS
 
 /* The service's storage interface. The HTTP layer and the ledger rules see
- * only these functions, never SQL. Each call is forwarded to the store's
- * backend (ct-store-private.h): SQLite today; a PostgreSQL backend is one
- * more function table, without touching the HTTP layer. The contract every
- * backend keeps:
+ * only these functions, never SQL nor a database handle. Each call is
+ * forwarded to the store's backend (ct-store-private.h), chosen by the
+ * location given to ct_store_open(). The contract every backend keeps:
  *
- *  - Writes happen inside ct_store_begin()/ct_store_commit(); a commit is
- *    durable when it returns. Each request runs inside its own savepoint.
+ *  - Writes happen inside ct_store_begin()/ct_store_commit() on one thread;
+ *    a commit is durable when it returns. Every call made on that thread
+ *    until the commit runs inside that transaction; a call made on any
+ *    other thread reads what is committed.
  *  - Balance floors are enforced by the database itself: a debit is a
  *    conditional update (ct_store_post()) that refuses to take an account
  *    below zero, so two service processes can never overdraw a card.
@@ -23,6 +24,10 @@ G_BEGIN_DECLS
  *    ct_store_claim_key(); the SQLite store is written by one process, so
  *    it keeps claims in memory beside its single writer connection; a
  *    multi-process store takes them in the database.
+ *  - ct_store_batches_writes() tells how the service shapes its commits:
+ *    TRUE for a store with one writer connection (the service runs many
+ *    requests in one transaction, one savepoint each), FALSE for a store
+ *    that takes one transaction per request on a pool of connections.
  */
 
 #define CT_STORE_ERROR (ct_store_error_quark ())
@@ -35,6 +40,7 @@ typedef enum
   CT_STORE_ERROR_INSUFFICIENT,
   CT_STORE_ERROR_NOT_INITIALIZED,
   CT_STORE_ERROR_ALREADY_INITIALIZED,
+  CT_STORE_ERROR_IN_PROGRESS,
 } CtStoreError;
 
 /* Ledger accounts that are not cards. */
@@ -58,7 +64,7 @@ typedef struct
   int64_t  offline_payment_cap;
   int64_t  offline_card_cap;
   char    *issuer_prefix;
-} CtMerchant;
+} CtStoreMerchant;
 
 typedef struct
 {
@@ -66,7 +72,7 @@ typedef struct
   int64_t  amount;
   int64_t  bonus;             /* fixed bonus, when bonus_bp < 0 */
   int64_t  bonus_bp;          /* ratio in basis points, or -1 */
-} CtPackage;
+} CtStorePackage;
 
 typedef struct
 {
@@ -79,7 +85,7 @@ typedef struct
   int64_t  points;
   int64_t  created_at;        /* ms since the epoch, UTC */
   int64_t  updated_at;
-} CtCard;
+} CtStoreCard;
 
 typedef struct
 {
@@ -99,13 +105,13 @@ typedef struct
   char    *order_ref;         /* may be NULL */
   int64_t  refund_of;         /* 0 when none */
   int64_t  created_at;
-} CtTx;
+} CtStoreTx;
 
 typedef struct
 {
   const char *account;        /* a card number or one of CT_ACCOUNT_* */
   int64_t     amount;         /* credit (+) or debit (-) of that account */
-} CtPosting;
+} CtStorePosting;
 
 typedef struct
 {
@@ -113,7 +119,7 @@ typedef struct
   char    *store;
   char    *name;
   gboolean revoked;
-} CtTill;
+} CtStoreTill;
 
 typedef struct
 {
@@ -121,7 +127,7 @@ typedef struct
   char    *pin_hash;
   int      failures;
   int64_t  locked_until;      /* ms since the epoch; 0 = not locked */
-} CtManager;
+} CtStoreManager;
 
 typedef struct
 {
@@ -133,29 +139,34 @@ typedef struct
   int64_t legacy;
   int64_t postings_sum;       /* the sum over every posting ever made */
   gboolean balances_match;    /* every account's balance equals its postings */
-} CtLedgerCheck;
+} CtStoreLedgerCheck;
 
 GQuark    ct_store_error_quark       (void);
 
-void      ct_merchant_clear          (CtMerchant *m);
-void      ct_package_clear           (CtPackage  *p);
-void      ct_card_clear              (CtCard     *c);
-void      ct_tx_clear                (CtTx       *t);
-void      ct_till_clear              (CtTill     *t);
-void      ct_manager_clear           (CtManager  *m);
-void      ct_tx_free                 (CtTx       *t);
-void      ct_card_free               (CtCard     *c);
-int64_t   ct_package_bonus           (const CtPackage *p);
+void      ct_store_merchant_clear          (CtStoreMerchant *m);
+void      ct_store_package_clear           (CtStorePackage  *p);
+void      ct_store_card_clear              (CtStoreCard     *c);
+void      ct_store_tx_clear                (CtStoreTx       *t);
+void      ct_store_till_clear              (CtStoreTill     *t);
+void      ct_store_manager_clear           (CtStoreManager  *m);
+void      ct_store_tx_free                 (CtStoreTx       *t);
+void      ct_store_card_free               (CtStoreCard     *c);
+int64_t   ct_store_package_bonus           (const CtStorePackage *p);
 
-/* Opening. ct_store_create() makes a new database and refuses an existing
- * one (CT_STORE_ERROR_ALREADY_INITIALIZED). @readers read connections serve
- * the GET requests of the worker threads. */
-CtStore  *ct_store_create            (const char       *path,
-                                      const CtMerchant *merchant,
+/* Opening. @location is a file path (SQLite) or a PostgreSQL connection
+ * URI (postgresql:// or postgres://). ct_store_create() makes a new
+ * database and refuses an existing or non-empty one
+ * (CT_STORE_ERROR_ALREADY_INITIALIZED). @connections connections serve the
+ * worker threads (0 for the admin command line). */
+gboolean  ct_store_location_is_uri   (const char       *location);
+CtStore  *ct_store_create            (const char       *location,
+                                      const CtStoreMerchant *merchant,
                                       GError          **error);
-CtStore  *ct_store_open              (const char       *path,
-                                      guint             readers,
+CtStore  *ct_store_open              (const char       *location,
+                                      guint             connections,
                                       GError          **error);
+const char *ct_store_backend_name    (CtStore          *store);
+gboolean  ct_store_batches_writes    (CtStore          *store);
 void      ct_store_free              (CtStore          *store);
 /* How long the writer waits for a lock held by another connection (an
  * admin command) before the write fails; 10 s by default. */
@@ -163,7 +174,7 @@ void      ct_store_free              (CtStore          *store);
 void      ct_store_set_busy_timeout  (CtStore          *store,
                                       guint             ms);
 
-/* Write transactions (one writer at a time). */
+/* Write transactions. */
 gboolean  ct_store_begin             (CtStore *store, GError **error);
 gboolean  ct_store_commit            (CtStore *store, GError **error);
 void      ct_store_rollback          (CtStore *store);
@@ -171,12 +182,12 @@ gboolean  ct_store_savepoint         (CtStore *store, GError **error);
 void      ct_store_rollback_savepoint(CtStore *store);
 gboolean  ct_store_release_savepoint (CtStore *store, GError **error);
 
-/* Settings (usable inside or outside a write transaction). */
-gboolean  ct_store_get_merchant      (CtStore *store, CtMerchant *out, GError **error);
-gboolean  ct_store_set_merchant      (CtStore *store, const CtMerchant *m, GError **error);
-GPtrArray *ct_store_list_packages    (CtStore *store, GError **error); /* of CtPackage* */
-gboolean  ct_store_get_package       (CtStore *store, const char *id, CtPackage *out, GError **error);
-gboolean  ct_store_put_package       (CtStore *store, const CtPackage *p, GError **error);
+/* Settings. */
+gboolean  ct_store_get_merchant      (CtStore *store, CtStoreMerchant *out, GError **error);
+gboolean  ct_store_set_merchant      (CtStore *store, const CtStoreMerchant *m, GError **error);
+GPtrArray *ct_store_list_packages    (CtStore *store, GError **error); /* of CtStorePackage* */
+gboolean  ct_store_get_package       (CtStore *store, const char *id, CtStorePackage *out, GError **error);
+gboolean  ct_store_put_package       (CtStore *store, const CtStorePackage *p, GError **error);
 gboolean  ct_store_remove_package    (CtStore *store, const char *id, GError **error);
 
 /* Tills and managers. */
@@ -185,19 +196,19 @@ gboolean  ct_store_till_put          (CtStore *store, const char *store_name, co
                                       GError **error);
 gboolean  ct_store_till_revoke       (CtStore *store, const char *store_name, const char *name,
                                       GError **error);
-gboolean  ct_store_till_by_token     (CtStore *store, const guint8 token_hash[32], CtTill *out,
+gboolean  ct_store_till_by_token     (CtStore *store, const guint8 token_hash[32], CtStoreTill *out,
                                       GError **error);
 gboolean  ct_store_manager_put       (CtStore *store, const char *id, const char *pin_hash,
                                       int must_be_new, GError **error);
 gboolean  ct_store_manager_remove    (CtStore *store, const char *id, GError **error);
-gboolean  ct_store_manager_get       (CtStore *store, const char *id, CtManager *out, GError **error);
+gboolean  ct_store_manager_get       (CtStore *store, const char *id, CtStoreManager *out, GError **error);
 gboolean  ct_store_manager_set_failures (CtStore *store, const char *id, int failures,
                                          int64_t locked_until, GError **error);
 
-/* Cards and the ledger (inside a write transaction). */
-gboolean  ct_store_card_get          (CtStore *store, const char *card_no, CtCard *out, GError **error);
-gboolean  ct_store_card_insert       (CtStore *store, const CtCard *card, GError **error);
-gboolean  ct_store_card_update       (CtStore *store, const CtCard *card, GError **error);
+/* Cards and the ledger (writes inside a write transaction). */
+gboolean  ct_store_card_get          (CtStore *store, const char *card_no, CtStoreCard *out, GError **error);
+gboolean  ct_store_card_insert       (CtStore *store, const CtStoreCard *card, GError **error);
+gboolean  ct_store_card_update       (CtStore *store, const CtStoreCard *card, GError **error);
 /* Card changes that move no money (issue, freeze, edits) are recorded here
  * with who made them; @detail is the request's JSON. */
 gboolean  ct_store_card_event        (CtStore *store, const char *card_no, const char *kind,
@@ -205,11 +216,11 @@ gboolean  ct_store_card_event        (CtStore *store, const char *card_no, const
                                       const char *operator_name, const char *manager, GError **error);
 gboolean  ct_store_card_add_points   (CtStore *store, const char *card_no, int64_t delta,
                                       int64_t *out_points, GError **error);
-gboolean  ct_store_post              (CtStore *store, const CtPosting *postings, guint n_postings,
+gboolean  ct_store_post              (CtStore *store, const CtStorePosting *postings, guint n_postings,
                                       GError **error);
-gboolean  ct_store_tx_insert         (CtStore *store, CtTx *tx, const CtPosting *postings,
+gboolean  ct_store_tx_insert         (CtStore *store, CtStoreTx *tx, const CtStorePosting *postings,
                                       guint n_postings, GError **error);
-gboolean  ct_store_tx_get            (CtStore *store, int64_t id, CtTx *out, GError **error);
+gboolean  ct_store_tx_get            (CtStore *store, int64_t id, CtStoreTx *out, GError **error);
 gboolean  ct_store_tx_refunded       (CtStore *store, int64_t id);
 int64_t   ct_store_account_balance   (CtStore *store, const char *account, GError **error);
 
@@ -220,7 +231,13 @@ typedef enum
   CT_STORE_KEY_DONE,
 } CtStoreKeyState;
 
-gboolean  ct_store_claim_key         (CtStore *store, int64_t till_id, const char *key);
+/* Claims a key for the request that runs now; FALSE with
+ * CT_STORE_ERROR_IN_PROGRESS while another request holds it, or another
+ * error when the database failed. A store that takes claims in the
+ * database is called inside the request's transaction, and the claim ends
+ * with it. */
+gboolean  ct_store_claim_key         (CtStore *store, int64_t till_id, const char *key,
+                                      GError **error);
 void      ct_store_unclaim_key       (CtStore *store, int64_t till_id, const char *key);
 gboolean  ct_store_key_get           (CtStore *store, int64_t till_id, const char *key,
                                       CtStoreKeyState *out_state, guint8 out_hash[32],
@@ -230,38 +247,66 @@ gboolean  ct_store_key_put           (CtStore *store, int64_t till_id, const cha
                                       GError **error);
 gboolean  ct_store_key_expire        (CtStore *store, int64_t older_than_ms, GError **error);
 
-/* Reads (any thread; served by the read connections). */
-gboolean  ct_store_read_card         (CtStore *store, const char *card_no, CtCard *out, GError **error);
+/* Reads (any thread). */
 GPtrArray *ct_store_find_cards       (CtStore *store, const char *phone, const char *name,
-                                      guint limit, GError **error); /* of CtCard* */
+                                      guint limit, GError **error); /* of CtStoreCard* */
 GPtrArray *ct_store_card_history     (CtStore *store, const char *card_no, int64_t from_ms,
                                       int64_t to_ms, int64_t before_id, guint limit,
-                                      GError **error); /* of CtTx*, newest first */
+                                      GError **error); /* of CtStoreTx*, newest first */
 GPtrArray *ct_store_store_day        (CtStore *store, const char *store_name, const char *till,
                                       int64_t from_ms, int64_t to_ms, GError **error);
-gboolean  ct_store_ledger_check      (CtStore *store, CtLedgerCheck *out, GError **error);
-gboolean  ct_store_read_merchant     (CtStore *store, CtMerchant *out, GError **error);
-GPtrArray *ct_store_read_packages    (CtStore *store, GError **error);
-int64_t   ct_store_read_balance      (CtStore *store, const char *account, GError **error);
-gboolean  ct_store_read_manager      (CtStore *store, const char *id, CtManager *out, GError **error);
+gboolean  ct_store_ledger_check      (CtStore *store, CtStoreLedgerCheck *out, GError **error);
 
-/* Runs @func on a read connection; for store functions added in other files
- * (imports) that need their own queries. The pointer is the backend's
- * native handle (a sqlite3 * for SQLite), so such code is backend-specific. */
-typedef gboolean (*CtStoreReadFunc) (gpointer db, gpointer user_data, GError **error);
-gboolean  ct_store_with_reader       (CtStore *store, CtStoreReadFunc func, gpointer user_data,
-                                      GError **error);
-/* The writer's handle, for store functions added in other files. */
-gpointer  ct_store_writer_handle     (CtStore *store);
+/* Imports of opening balances. A row is a new card with its balance and an
+ * import transaction legacy → card that carries the batch id in order_ref;
+ * a card number that exists is not touched. */
+typedef struct
+{
+  const char *card_no;
+  const char *name;           /* may be NULL */
+  const char *phone;          /* may be NULL */
+  const char *level;          /* may be NULL */
+  int64_t     balance;
+  int64_t     points;
+} CtStoreImportRow;
+
+typedef enum
+{
+  CT_STORE_IMPORT_INSERTED,
+  CT_STORE_IMPORT_ALREADY_IN_BATCH,
+  CT_STORE_IMPORT_CARD_EXISTS,
+} CtStoreImportOutcome;
+
+typedef struct
+{
+  int64_t rows_accepted;
+  int64_t rows_rejected;
+  int64_t total_balance;
+  int64_t total_points;
+} CtStoreImportBatch;
+
+/* @origin gives the transaction's store, till, operator, manager,
+ * order_ref (the batch id) and created_at. On CT_STORE_IMPORT_CARD_EXISTS
+ * @out_other_batch is the batch that imported the card, or NULL. */
+gboolean  ct_store_import_row        (CtStore *store, const CtStoreTx *origin,
+                                      const CtStoreImportRow *row,
+                                      CtStoreImportOutcome *out_outcome,
+                                      char **out_other_batch, GError **error);
+/* Debits @legacy once for the rows inserted and adds @counts to the
+ * batch's running totals. */
+gboolean  ct_store_import_finish     (CtStore *store, const char *batch_id,
+                                      const CtStoreImportBatch *counts, GError **error);
+gboolean  ct_store_import_batch_get  (CtStore *store, const char *batch_id,
+                                      CtStoreImportBatch *out, GError **error);
 
 int64_t   ct_store_now_ms            (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtStore, ct_store_free)
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtMerchant, ct_merchant_clear)
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtPackage, ct_package_clear)
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtCard, ct_card_clear)
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtTx, ct_tx_clear)
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtTill, ct_till_clear)
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtManager, ct_manager_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreMerchant, ct_store_merchant_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStorePackage, ct_store_package_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreCard, ct_store_card_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreTx, ct_store_tx_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreTill, ct_store_till_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreManager, ct_store_manager_clear)
 
 G_END_DECLS

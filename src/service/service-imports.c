@@ -4,7 +4,6 @@
 
 #include "service-imports.h"
 
-#include <sqlite3.h>
 #include <string.h>
 
 #include "ct-card-number.h"
@@ -12,13 +11,11 @@
 
 /* The import writes many rows per request, so it does not go through the
  * per-card store functions (a card insert at balance 0, then a posting that
- * updates it, then a read back): each row is one card insert with its
- * opening balance, one transaction and its postings, and the legacy
- * account is debited once per chunk. These statements are written against
- * the SQLite store's writer connection (ct_store_writer_handle()); a
- * PostgreSQL store needs its own version of the few functions below marked
- * "store". Row idempotency needs no table of its own: the card's import
- * transaction carries the batch id in order_ref. */
+ * updates it, then a read back): each row is one ct_store_import_row() (the
+ * card with its opening balance, one transaction and its postings), and the
+ * legacy account is debited once per request by ct_store_import_finish().
+ * Row idempotency needs no table of its own: the card's import transaction
+ * carries the batch id in order_ref. */
 
 #define NAME_MAX_CHARS  64
 #define LEVEL_MAX_CHARS 32
@@ -255,7 +252,7 @@ row_reject (ImportRow  *row,
 /* Checks the values of each row; the shape was checked in parse. */
 static void
 validate_rows (ImportReq        *r,
-               const CtMerchant *merchant)
+               const CtStoreMerchant *merchant)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
 
@@ -324,230 +321,6 @@ validate_rows (ImportReq        *r,
     }
 }
 
-/* store: the statements of one import request on the writer connection. */
-typedef struct
-{
-  sqlite3      *db;
-  sqlite3_stmt *ins_card;
-  sqlite3_stmt *sel_batch;
-  sqlite3_stmt *ins_tx;
-  sqlite3_stmt *ins_posting;
-} ImportStmts;
-
-static void
-import_stmts_clear (ImportStmts *s)
-{
-  sqlite3_finalize (s->ins_card);
-  sqlite3_finalize (s->sel_batch);
-  sqlite3_finalize (s->ins_tx);
-  sqlite3_finalize (s->ins_posting);
-}
-
-static gboolean
-db_fail (sqlite3     *db,
-         const char  *what,
-         GError     **error)
-{
-  g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED, "%s: %s", what, sqlite3_errmsg (db));
-  return FALSE;
-}
-
-static gboolean
-import_stmts_prepare (ImportStmts  *s,
-                      sqlite3      *db,
-                      GError      **error)
-{
-  static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS import_batches (batch_id TEXT PRIMARY KEY,"
-    "  rows_accepted INTEGER NOT NULL, rows_rejected INTEGER NOT NULL,"
-    "  total_balance INTEGER NOT NULL, total_points INTEGER NOT NULL,"
-    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID";
-
-  memset (s, 0, sizeof *s);
-  s->db = db;
-  if (sqlite3_exec (db, schema, NULL, NULL, NULL) != SQLITE_OK)
-    return db_fail (db, "import schema", error);
-  if (sqlite3_prepare_v2 (db, "INSERT INTO cards (card_no, status, level, name, phone, balance,"
-                              " points, created_at, updated_at) VALUES (?1, 'active', ?2, ?3, ?4,"
-                              " ?5, ?6, ?7, ?7) ON CONFLICT (card_no) DO NOTHING",
-                          -1, &s->ins_card, NULL) != SQLITE_OK
-      || sqlite3_prepare_v2 (db, "SELECT order_ref FROM transactions WHERE card_no = ?1"
-                                 " AND kind = 'import' ORDER BY id LIMIT 1",
-                             -1, &s->sel_batch, NULL) != SQLITE_OK
-      || sqlite3_prepare_v2 (db, "INSERT INTO transactions (card_no, kind, delta, bonus,"
-                                 " balance_after, points_delta, points_after, store, till, operator,"
-                                 " manager, reason, order_ref, refund_of, created_at) VALUES (?1,"
-                                 " 'import', ?2, 0, ?2, ?3, ?3, ?4, ?5, ?6, ?7, NULL, ?8, NULL, ?9)",
-                             -1, &s->ins_tx, NULL) != SQLITE_OK
-      || sqlite3_prepare_v2 (db, "INSERT INTO postings (tx_id, account, amount)"
-                                 " VALUES (?1, ?2, -?4), (?1, ?3, ?4)",
-                             -1, &s->ins_posting, NULL) != SQLITE_OK)
-    return db_fail (db, "import statements", error);
-  return TRUE;
-}
-
-static void
-bind_text_or_null (sqlite3_stmt *st,
-                   int           i,
-                   const char   *s)
-{
-  if (s == NULL)
-    sqlite3_bind_null (st, i);
-  else
-    sqlite3_bind_text (st, i, s, -1, SQLITE_STATIC);
-}
-
-static gboolean
-step_done (ImportStmts   *s,
-           sqlite3_stmt  *st,
-           const char    *what,
-           GError       **error)
-{
-  int rc = sqlite3_step (st);
-
-  sqlite3_reset (st);
-  if (rc != SQLITE_DONE)
-    return db_fail (s->db, what, error);
-  return TRUE;
-}
-
-typedef enum
-{
-  ROW_INSERTED,
-  ROW_ALREADY_IN_BATCH,
-  ROW_CARD_EXISTS,
-} RowOutcome;
-
-/* store: inserts the card with its opening balance and records the import
- * transaction legacy → card; or finds why the card is already there. */
-static gboolean
-import_row (ImportStmts     *s,
-            const ImportReq *r,
-            const ImportRow *row,
-            const CtCall    *call,
-            const char      *manager,
-            int64_t          now,
-            RowOutcome      *out_outcome,
-            char           **out_other_batch,
-            GError         **error)
-{
-  int64_t tx_id;
-
-  *out_other_batch = NULL;
-
-  sqlite3_bind_text (s->ins_card, 1, row->card_no, -1, SQLITE_STATIC);
-  bind_text_or_null (s->ins_card, 2, row->level);
-  bind_text_or_null (s->ins_card, 3, row->name);
-  bind_text_or_null (s->ins_card, 4, row->phone);
-  sqlite3_bind_int64 (s->ins_card, 5, row->balance);
-  sqlite3_bind_int64 (s->ins_card, 6, row->points);
-  sqlite3_bind_int64 (s->ins_card, 7, now);
-  if (!step_done (s, s->ins_card, "import card", error))
-    return FALSE;
-
-  if (sqlite3_changes (s->db) == 0)
-    {
-      int rc;
-
-      sqlite3_bind_text (s->sel_batch, 1, row->card_no, -1, SQLITE_STATIC);
-      rc = sqlite3_step (s->sel_batch);
-      if (rc == SQLITE_ROW && sqlite3_column_type (s->sel_batch, 0) == SQLITE_TEXT)
-        *out_other_batch = g_strdup ((const char *) sqlite3_column_text (s->sel_batch, 0));
-      sqlite3_reset (s->sel_batch);
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_fail (s->db, "import lookup", error);
-      if (g_strcmp0 (*out_other_batch, r->batch_id) == 0)
-        {
-          g_clear_pointer (out_other_batch, g_free);
-          *out_outcome = ROW_ALREADY_IN_BATCH;
-        }
-      else
-        *out_outcome = ROW_CARD_EXISTS;
-      return TRUE;
-    }
-
-  sqlite3_bind_text (s->ins_tx, 1, row->card_no, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (s->ins_tx, 2, row->balance);
-  sqlite3_bind_int64 (s->ins_tx, 3, row->points);
-  bind_text_or_null (s->ins_tx, 4, call->till.store);
-  bind_text_or_null (s->ins_tx, 5, call->till.name);
-  bind_text_or_null (s->ins_tx, 6, r->operator_name);
-  bind_text_or_null (s->ins_tx, 7, manager);
-  sqlite3_bind_text (s->ins_tx, 8, r->batch_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (s->ins_tx, 9, now);
-  if (!step_done (s, s->ins_tx, "import transaction", error))
-    return FALSE;
-  tx_id = sqlite3_last_insert_rowid (s->db);
-
-  /* Both postings in one statement: legacy → card. */
-  if (row->balance != 0)
-    {
-      sqlite3_bind_int64 (s->ins_posting, 1, tx_id);
-      sqlite3_bind_text (s->ins_posting, 2, CT_ACCOUNT_LEGACY, -1, SQLITE_STATIC);
-      sqlite3_bind_text (s->ins_posting, 3, row->card_no, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (s->ins_posting, 4, row->balance);
-      if (!step_done (s, s->ins_posting, "import postings", error))
-        return FALSE;
-    }
-
-  *out_outcome = ROW_INSERTED;
-  return TRUE;
-}
-
-/* store: debits the legacy account once for the chunk and keeps the
- * batch's running totals. */
-static gboolean
-import_finish (ImportStmts     *s,
-               const ImportReq *r,
-               guint64          inserted,
-               guint64          rejected,
-               int64_t          total_balance,
-               int64_t          total_points,
-               int64_t          now,
-               GError         **error)
-{
-  sqlite3_stmt *st = NULL;
-  gboolean ok;
-
-  if (total_balance != 0)
-    {
-      /* @legacy has no floor: it holds minus every opening balance. */
-      if (sqlite3_prepare_v2 (s->db, "UPDATE accounts SET balance = balance - ?1 WHERE name = ?2",
-                              -1, &st, NULL) != SQLITE_OK)
-        return db_fail (s->db, "import legacy account", error);
-      sqlite3_bind_int64 (st, 1, total_balance);
-      sqlite3_bind_text (st, 2, CT_ACCOUNT_LEGACY, -1, SQLITE_STATIC);
-      ok = step_done (s, st, "import legacy account", error);
-      if (ok && sqlite3_changes (s->db) != 1)
-        ok = db_fail (s->db, "import legacy account missing", error);
-      sqlite3_finalize (st);
-      st = NULL;
-      if (!ok)
-        return FALSE;
-    }
-
-  if (sqlite3_prepare_v2 (s->db, "INSERT INTO import_batches (batch_id, rows_accepted,"
-                                 " rows_rejected, total_balance, total_points, created_at,"
-                                 " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
-                                 " ON CONFLICT (batch_id) DO UPDATE SET"
-                                 " rows_accepted = rows_accepted + excluded.rows_accepted,"
-                                 " rows_rejected = rows_rejected + excluded.rows_rejected,"
-                                 " total_balance = total_balance + excluded.total_balance,"
-                                 " total_points = total_points + excluded.total_points,"
-                                 " updated_at = excluded.updated_at",
-                          -1, &st, NULL) != SQLITE_OK)
-    return db_fail (s->db, "import batch", error);
-  sqlite3_bind_text (st, 1, r->batch_id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (st, 2, (int64_t) inserted);
-  sqlite3_bind_int64 (st, 3, (int64_t) rejected);
-  sqlite3_bind_int64 (st, 4, total_balance);
-  sqlite3_bind_int64 (st, 5, total_points);
-  sqlite3_bind_int64 (st, 6, now);
-  ok = step_done (s, st, "import batch", error);
-  sqlite3_finalize (st);
-  return ok;
-}
-
 static json_object *
 rejected_entry (int64_t     line,
                 const char *code,
@@ -562,68 +335,63 @@ rejected_entry (int64_t     line,
 }
 
 CtReply *
-ct_imports_apply (CtService        *svc,
-                  CtStore          *store,
-                  const CtMerchant *merchant,
-                  CtCall           *call)
+ct_imports_apply (CtService             *svc,
+                  CtStore               *store,
+                  const CtStoreMerchant *merchant,
+                  CtCall                *call)
 {
   ImportReq *r = call->data;
   CtReply *reply;
-  ImportStmts s;
   g_autoptr(GError) error = NULL;
   json_object *root, *rejected;
-  int64_t now = ct_store_now_ms ();
-  guint64 accepted = 0, inserted = 0, n_rejected = 0;
-  int64_t total_balance = 0, total_points = 0;
-  const char *manager;
+  CtStoreImportBatch counts = { 0 };
+  CtStoreTx origin = { 0 };
 
   if ((reply = ct_call_check_manager (call, store)) != NULL)
     return reply;
-  manager = call->manager_id;
 
   validate_rows (r, merchant);
 
-  if (!import_stmts_prepare (&s, ct_store_writer_handle (store), &error))
-    {
-      import_stmts_clear (&s);
-      g_warning ("imports: %s", error->message);
-      return ct_reply_error (500, "internal", "The service could not complete the import; nothing was changed");
-    }
+  origin.store = call->till.store;
+  origin.till = call->till.name;
+  origin.operator_name = (char *) r->operator_name;
+  origin.manager = call->manager_id;
+  origin.order_ref = (char *) r->batch_id;
+  origin.created_at = ct_store_now_ms ();
 
   rejected = json_object_new_array ();
-  for (guint i = 0; i < r->n_rows; i++)
+  for (guint i = 0; i < r->n_rows && error == NULL; i++)
     {
       ImportRow *row = &r->rows[i];
+      CtStoreImportRow srow = { row->card_no, row->name, row->phone, row->level, row->balance, row->points };
       g_autofree char *other_batch = NULL;
-      RowOutcome outcome;
+      CtStoreImportOutcome outcome;
 
       if (row->code != NULL)
         {
           json_object_array_add (rejected, rejected_entry (row->line, row->code, row->message));
-          n_rejected++;
+          counts.rows_rejected++;
           continue;
         }
-      if (!import_row (&s, r, row, call, manager, now, &outcome, &other_batch, &error))
+      if (!ct_store_import_row (store, &origin, &srow, &outcome, &other_batch, &error))
         break;
       switch (outcome)
         {
-        case ROW_INSERTED:
-          inserted++;
-          accepted++;
-          total_balance += row->balance;
-          total_points += row->points;
+        case CT_STORE_IMPORT_INSERTED:
+          counts.rows_accepted++;
+          counts.total_balance += row->balance;
+          counts.total_points += row->points;
           break;
-        case ROW_ALREADY_IN_BATCH:
-          accepted++;
+        case CT_STORE_IMPORT_ALREADY_IN_BATCH:
           break;
-        case ROW_CARD_EXISTS:
+        case CT_STORE_IMPORT_CARD_EXISTS:
           {
             g_autofree char *msg = other_batch != NULL
               ? g_strdup_printf ("Card %s already exists: batch %s imported it", row->card_no, other_batch)
               : g_strdup_printf ("Card %s already exists in this service", row->card_no);
 
             json_object_array_add (rejected, rejected_entry (row->line, "card_exists", msg));
-            n_rejected++;
+            counts.rows_rejected++;
           }
           break;
         default:
@@ -632,8 +400,7 @@ ct_imports_apply (CtService        *svc,
     }
 
   if (error == NULL)
-    import_finish (&s, r, inserted, n_rejected, total_balance, total_points, now, &error);
-  import_stmts_clear (&s);
+    ct_store_import_finish (store, r->batch_id, &counts, &error);
 
   if (error != NULL)
     {
@@ -643,53 +410,9 @@ ct_imports_apply (CtService        *svc,
     }
 
   root = json_object_new_object ();
-  json_object_object_add (root, "accepted", json_object_new_int64 ((int64_t) accepted));
+  json_object_object_add (root, "accepted", json_object_new_int64 ((int64_t) (r->n_rows - json_object_array_length (rejected))));
   json_object_object_add (root, "rejected", rejected);
   return ct_reply_new_json (200, root);
-}
-
-typedef struct
-{
-  const char *batch_id;
-  gboolean    found;
-  int64_t     rows_accepted;
-  int64_t     rows_rejected;
-  int64_t     total_balance;
-} BatchRead;
-
-/* store: reads a batch's totals on a read connection. */
-static gboolean
-read_batch (gpointer   db,
-            gpointer   user_data,
-            GError   **error)
-{
-  BatchRead *b = user_data;
-  sqlite3_stmt *st = NULL;
-  int rc;
-
-  rc = sqlite3_prepare_v2 (db, "SELECT rows_accepted, rows_rejected, total_balance"
-                               " FROM import_batches WHERE batch_id = ?1", -1, &st, NULL);
-  if (rc != SQLITE_OK)
-    {
-      /* No import ever ran: the table does not exist yet. */
-      sqlite3_finalize (st);
-      if (strstr (sqlite3_errmsg (db), "no such table") != NULL)
-        return TRUE;
-      return db_fail (db, "import batch read", error);
-    }
-  sqlite3_bind_text (st, 1, b->batch_id, -1, SQLITE_STATIC);
-  rc = sqlite3_step (st);
-  if (rc == SQLITE_ROW)
-    {
-      b->found = TRUE;
-      b->rows_accepted = sqlite3_column_int64 (st, 0);
-      b->rows_rejected = sqlite3_column_int64 (st, 1);
-      b->total_balance = sqlite3_column_int64 (st, 2);
-    }
-  sqlite3_finalize (st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return db_fail (db, "import batch read", error);
-  return TRUE;
 }
 
 /* GET /v1/imports/{batch_id} */
@@ -697,23 +420,23 @@ CtReply *
 ct_imports_read (CtService *svc,
                  CtCall    *call)
 {
-  BatchRead b = { 0 };
+  CtStoreImportBatch b;
+  const char *batch_id = call->args[0];
   g_autoptr(GError) error = NULL;
   json_object *root;
 
-  b.batch_id = call->args[0];
-  if (b.batch_id == NULL || !batch_id_valid (b.batch_id))
+  if (batch_id == NULL || !batch_id_valid (batch_id))
     return ct_reply_error (404, "not_found", "No such import batch");
-  if (!ct_store_with_reader (ct_service_get_store (svc), read_batch, &b, &error))
+  if (!ct_store_import_batch_get (ct_service_get_store (svc), batch_id, &b, &error))
     {
+      if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND))
+        return ct_reply_error (404, "not_found", "No import batch %s", batch_id);
       g_warning ("imports: %s", error->message);
       return ct_reply_error (500, "internal", "The service could not read the import batch");
     }
-  if (!b.found)
-    return ct_reply_error (404, "not_found", "No import batch %s", b.batch_id);
 
   root = json_object_new_object ();
-  json_object_object_add (root, "batch_id", json_object_new_string (b.batch_id));
+  json_object_object_add (root, "batch_id", json_object_new_string (batch_id));
   json_object_object_add (root, "rows_accepted", json_object_new_int64 (b.rows_accepted));
   json_object_object_add (root, "rows_rejected", json_object_new_int64 (b.rows_rejected));
   json_object_object_add (root, "total_balance", json_object_new_int64 (b.total_balance));

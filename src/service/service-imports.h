@@ -15,7 +15,7 @@ CtReply *ct_imports_parse (CtService        *svc,
                            CtCall           *call);
 CtReply *ct_imports_apply (CtService        *svc,
                            CtStore          *store,
-                           const CtMerchant *merchant,
+                           const CtStoreMerchant *merchant,
                            CtCall           *call);
 CtReply *ct_imports_read  (CtService        *svc,
                            CtCall           *call);
