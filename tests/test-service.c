@@ -659,9 +659,26 @@ START_TEST (test_service_check_order_key_then_size_then_body_then_card)
   huge[0] = '{';
   huge[n - 1] = '}';
   huge[n] = '\0';
-  big = ct_test_client_request_len (cl, "POST", "/v1/cards/NOPE-3/payments", "big-1", huge, n, NULL, NULL);
+  /* A little over the limit the body is dropped unread, then refused. */
+  big = ct_test_client_request_len (cl, "POST", "/v1/cards/NOPE-3/payments", "big-1", huge, 200 * 1024, NULL, NULL);
   ck_assert_ptr_nonnull (big);
   expect_status (big, 413, "payload_too_large");
+  /* Far over it the refusal goes out at once and the connection closes:
+   * the client reads the 413 or sees its upload cut off. */
+  {
+    g_autoptr(CtTestResponse) far = NULL;
+    g_autoptr(CtTestResponse) after = NULL;
+    g_autoptr(GError) error = NULL;
+
+    far = ct_test_client_request_len (cl, "POST", "/v1/cards/NOPE-3/payments", "big-3", huge, n, NULL, &error);
+    if (far != NULL)
+      expect_status (far, 413, "payload_too_large");
+    else
+      ck_assert_msg (strstr (error->message, "send") != NULL,
+                     "%s", error->message);
+    after = req ("GET", "/v1/merchant", NULL);
+    expect_status (after, 200, NULL);
+  }
   /* A client that waits for "100 Continue" is refused before it sends. */
   {
     CURL *c = curl_easy_init ();
@@ -690,22 +707,46 @@ START_TEST (test_service_check_order_key_then_size_then_body_then_card)
 }
 END_TEST
 
-START_TEST (test_service_body_at_the_cap_is_parsed)
+/* A body of @n bytes: @json padded with spaces. */
+static char *
+padded (const char *json,
+        gsize       n)
 {
-  gsize n = 8 * 1024 * 1024;
-  g_autofree char *body = g_malloc (n + 1);
-  g_autofree char *card = issue_card ("Cap", NULL);
-  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
-  const char *json = "{\"amount\":1,\"operator\":\"op\"}";
-  g_autoptr(CtTestResponse) r = NULL;
+  char *body = g_malloc (n + 1);
 
-  topup (card, "p100");
   memset (body, ' ', n);
   memcpy (body, json, strlen (json));
   body[n] = '\0';
-  r = ct_test_client_request_len (cl, "POST", path, "cap-1", body, n, NULL, NULL);
-  ck_assert_ptr_nonnull (r);
-  expect_status (r, 201, NULL);
+  return body;
+}
+
+START_TEST (test_service_body_limit_is_64_kib_but_8_mib_for_imports)
+{
+  g_autofree char *card = issue_card ("Cap", NULL);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  g_autofree char *at_cap = padded ("{\"amount\":1,\"operator\":\"op\"}", 64 * 1024);
+  g_autofree char *over = padded ("{\"amount\":1,\"operator\":\"op\"}", 64 * 1024 + 1);
+  g_autofree char *import = padded ("{\"batch_id\":\"cap\",\"rows\":[{\"line\":1,\"card_no\":\"X\",\"balance\":0}]," MGR "}", 8 * 1024 * 1024);
+  g_autofree char *import_over = padded ("{\"batch_id\":\"cap\",\"rows\":[{\"line\":1,\"card_no\":\"X\",\"balance\":0}]," MGR "}", 8 * 1024 * 1024 + 1);
+  g_autoptr(CtTestResponse) r1 = NULL, r2 = NULL, r3 = NULL, r4 = NULL;
+  g_autoptr(GError) error = NULL;
+
+  topup (card, "p100");
+  r1 = ct_test_client_request_len (cl, "POST", path, "cap-1", at_cap, 64 * 1024, NULL, NULL);
+  ck_assert_ptr_nonnull (r1);
+  expect_status (r1, 201, NULL);
+  /* One byte over is refused from Content-Length, nothing taken. */
+  r2 = ct_test_client_request_len (cl, "POST", path, "cap-2", over, 64 * 1024 + 1, NULL, NULL);
+  ck_assert_ptr_nonnull (r2);
+  expect_status (r2, 413, "payload_too_large");
+  ck_assert_int_eq (balance_of (card), 11000 - 1);
+  /* An import may be 8 MiB, and not a byte more. */
+  r3 = ct_test_client_request_len (cl, "POST", "/v1/imports", "cap-3", import, 8 * 1024 * 1024, NULL, NULL);
+  ck_assert_ptr_nonnull (r3);
+  expect_status (r3, 200, NULL);
+  r4 = ct_test_client_request_len (cl, "POST", "/v1/imports", "cap-4", import_over, 8 * 1024 * 1024 + 1, NULL, &error);
+  ck_assert_msg (r4 != NULL, "%s", error ? error->message : "");
+  expect_status (r4, 413, "payload_too_large");
 }
 END_TEST
 
@@ -911,6 +952,7 @@ START_TEST (test_service_replay_is_byte_identical_and_marked)
   g_autofree char *card = issue_card ("Idem", NULL);
   g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
   g_autoptr(CtTestResponse) r1 = NULL, r2 = NULL, r3 = NULL, r4 = NULL;
+  g_autoptr(GError) error = NULL;
 
   topup (card, "p100");
   r1 = ct_test_client_request (cl, "POST", path, "pay-1", "{\"amount\":300,\"operator\":\"op\"}", NULL);
@@ -1489,7 +1531,7 @@ service_suite (void)
     { "payment", { test_service_payment_moves_money_to_the_pool_and_earns_points, test_service_payment_refusals,
                    test_service_insufficient_balance_code, test_service_numbers_must_be_json_integers,
                    test_service_check_order_key_then_size_then_body_then_card,
-                   test_service_body_at_the_cap_is_parsed } },
+                   test_service_body_limit_is_64_kib_but_8_mib_for_imports } },
     { "refund", { test_service_refund_of_a_payment_returns_money_and_points, test_service_refund_of_a_topup_is_a_void,
                   test_service_void_needs_the_balance_still_there,
                   test_service_refund_of_another_cards_transaction_is_not_found,

@@ -35,7 +35,8 @@ static const char usage_text[] =
   "  package add --id ID --amount A (--bonus A | --bonus-bp N)\n"
   "  package remove --id ID\n"
   "  serve --listen ADDR:PORT --cert F --key F [--insecure-http] [--rate-limit N] [--threads N]\n"
-  "        [--busy-timeout MS]\n"
+  "        [--busy-timeout MS] [--max-connections N] [--connections-per-address N]\n"
+  "        [--handshake-timeout S]\n"
   "  gen-cert --cert F --key F [--ip 127.0.0.1] [--days 825]\n"
   "  ledger check                      sums every account (exit 2 if they disagree)\n"
   "\n"
@@ -604,7 +605,7 @@ cmd_serve (int    argc,
            char **argv)
 {
   CtServiceOptions opts = { 0 };
-  gint rate = 0, threads = 0, busy = 0;
+  gint rate = 0, threads = 0, busy = 0, max_conn = 0, per_address = 0, handshake = 0;
   GOptionEntry entries[] = {
     DB_ENTRIES,
     { "listen", 0, 0, G_OPTION_ARG_STRING, &opts.listen, "Address and port (port 0: any free port)", "ADDR:PORT" },
@@ -614,6 +615,10 @@ cmd_serve (int    argc,
     { "rate-limit", 0, 0, G_OPTION_ARG_INT, &rate, "Requests per second per till (0: off)", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: two per processor)", "N" },
     { "busy-timeout", 0, 0, G_OPTION_ARG_INT, &busy, "How long a write waits for a database lock (10000 ms)", "MS" },
+    { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_conn, "Connections at once, in total (4000)", "N" },
+    { "connections-per-address", 0, 0, G_OPTION_ARG_INT, &per_address, "Connections at once from one address (64)", "N" },
+    { "handshake-timeout", 0, 0, G_OPTION_ARG_INT, &handshake,
+      "Seconds a connection has to send a request with a valid till token (10)", "S" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -628,13 +633,18 @@ cmd_serve (int    argc,
   if (opts.listen == NULL)
     return usage_error ("serve: --listen is required");
   opts.db_path = db_path;
-  if (rate < 0 || threads < 0 || threads > 256 || busy < 0)
-    return usage_error ("serve: --rate-limit and --threads take a positive number");
+  if (rate < 0 || threads < 0 || threads > 256 || busy < 0 || max_conn < 0 || per_address < 0 || handshake < 0)
+    return usage_error ("serve: --rate-limit, --threads, --busy-timeout and the connection limits take a positive number");
+  if (per_address > 0 && max_conn > 0 && per_address > max_conn)
+    return usage_error ("serve: --connections-per-address is at most --max-connections");
   if (!opts.insecure_http && (opts.cert_file == NULL || opts.key_file == NULL))
     return usage_error ("serve: HTTPS needs --cert and --key (make them with `cardtill-service gen-cert`)");
   opts.rate_limit = (guint) rate;
   opts.threads = (guint) threads;
   opts.busy_timeout_ms = (guint) busy;
+  opts.max_connections = (guint) max_conn;
+  opts.per_address = (guint) per_address;
+  opts.handshake_timeout = (guint) handshake;
 
   /* Every thread inherits this mask, so only sigwait() below sees the
    * signals and the shutdown runs in an ordinary thread context. */

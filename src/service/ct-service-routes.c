@@ -33,7 +33,7 @@ static const CtRoute routes[] = {
   { "POST",  "/v1/cards/*/adjustments",     FALSE, NULL, ct_ledger_parse_adjustment, ct_ledger_apply_adjustment },
   { "GET",   "/v1/cards/*/transactions",    FALSE, read_card_history, NULL, NULL },
   { "GET",   "/v1/transactions",            FALSE, read_store_day, NULL, NULL },
-  { "POST",  "/v1/imports",                 FALSE, NULL, ct_imports_parse, ct_imports_apply },
+  { "POST",  "/v1/imports",                 FALSE, NULL, ct_imports_parse, ct_imports_apply, CT_SERVICE_IMPORT_BODY_MAX },
   { "GET",   "/v1/imports/*",               FALSE, ct_imports_read, NULL, NULL },
   { "GET",   "/v1/ledger/check",            FALSE, read_ledger_check, NULL, NULL },
 };

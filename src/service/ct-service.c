@@ -44,6 +44,7 @@ struct _CtService
   GAsyncQueue       *jobs;
   gint               active;
   gint               stopping;
+  gint               large_bodies;
   GMutex             rate_lock;
   GHashTable        *rate;
   int64_t            last_expire;
@@ -86,6 +87,8 @@ call_free (CtCall *call)
 {
   if (call->claimed)
     ct_store_unclaim_key (call->service->store, call->till.id, call->idem_key);
+  if (call->large_body)
+    g_atomic_int_add (&call->service->large_bodies, -1);
   g_atomic_int_add (&call->service->active, -1);
   g_free (call->method);
   g_free (call->path);
@@ -147,6 +150,14 @@ respond (CtService             *svc,
 
 /* Checks that run before the body is read */
 
+static CtReply *
+too_large (CtCall *call)
+{
+  if (call->body_max > CT_SERVICE_BODY_MAX)
+    return ct_reply_error (413, "payload_too_large", "An import body is at most 8 MiB; send fewer rows at a time");
+  return ct_reply_error (413, "payload_too_large", "A request body is at most 64 KiB");
+}
+
 static gboolean
 key_valid (const char *key)
 {
@@ -192,14 +203,75 @@ rate_allow (CtService *svc,
   return ok;
 }
 
+static gboolean
+large_body_take (CtService *svc)
+{
+  int n;
+
+  do
+    {
+      n = g_atomic_int_get (&svc->large_bodies);
+      if (n >= CT_SERVICE_LARGE_BODIES_AT_ONCE)
+        return FALSE;
+    }
+  while (!g_atomic_int_compare_and_exchange (&svc->large_bodies, n, n + 1));
+  return TRUE;
+}
+
+/* The body limit is the route's (64 KiB, 8 MiB for imports), decided from
+ * Content-Length before any of the body is read. A client waiting for
+ * "100 Continue" gets the refusal before it sends the body. One already
+ * sending it has the body read and dropped first, unkept, up to a bound, so
+ * that it is not cut off mid-send and can read the answer; far over the
+ * limit, the answer goes out at once and the connection is closed. A
+ * chunked body has no length; it is dropped from the point where it passes
+ * the limit. Bodies over 64 KiB take one of a few slots, so parallel
+ * imports cannot take the memory of the service. */
+static CtReply *
+check_body_size (CtService             *svc,
+                 struct MHD_Connection *conn,
+                 CtCall                *call)
+{
+  const char *length = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  const char *chunked = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+  guint64 n = 0;
+
+  call->body_max = call->route != NULL && call->route->body_max > 0 ? call->route->body_max : CT_SERVICE_BODY_MAX;
+  if (length != NULL && !g_ascii_string_to_unsigned (length, 10, 0, G_MAXUINT64, &n, NULL))
+    n = G_MAXUINT64;
+  if (n > call->body_max)
+    {
+      const char *expect = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+
+      if ((expect != NULL && g_ascii_strcasecmp (expect, "100-continue") == 0)
+          || n - call->body_max > CT_SERVICE_BODY_DROP_MAX)
+        return too_large (call);
+      call->too_large = TRUE;
+      return NULL;
+    }
+  if (call->body_max > CT_SERVICE_BODY_MAX && (n > CT_SERVICE_BODY_MAX || (length == NULL && chunked != NULL)))
+    {
+      if (!large_body_take (svc))
+        {
+          CtReply *r = ct_reply_error (429, "rate_limited",
+                                       "The service is receiving other imports; send this one again in a moment");
+          r->retry_after = 1;
+          return r;
+        }
+      call->large_body = TRUE;
+    }
+  return NULL;
+}
+
 static CtReply *
 check_headers (CtService             *svc,
                struct MHD_Connection *conn,
                CtCall                *call)
 {
-  const char *auth, *key, *length;
+  const char *auth, *key;
   gboolean known = FALSE;
   g_autoptr(GError) error = NULL;
+  CtReply *reply;
 
   call->route = ct_service_route (call->method, call->path, call->args, &known);
   if (call->route != NULL && call->route->public)
@@ -224,6 +296,9 @@ check_headers (CtService             *svc,
     if (call->till.revoked)
       return ct_reply_error (401, "unauthorized", "Till %s/%s was revoked", call->till.store, call->till.name);
   }
+  /* A till's keep-alive connection may now stay idle between its
+   * requests; one that never showed a valid token keeps the short timeout. */
+  MHD_set_connection_option (conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int) CT_SERVICE_IDLE_TIMEOUT);
 
   if (svc->opts.rate_limit > 0 && !rate_allow (svc, call->till.id))
     {
@@ -243,29 +318,8 @@ check_headers (CtService             *svc,
       call->idem_key = g_strdup (key);
     }
 
-  length = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-  if (length != NULL)
-    {
-      guint64 n = G_MAXUINT64;
-      gboolean parsed = g_ascii_string_to_unsigned (length, 10, 0, G_MAXUINT64, &n, NULL);
-
-      if (!parsed)
-        n = G_MAXUINT64;
-      if (n > CT_SERVICE_BODY_MAX)
-        {
-          const char *expect = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-
-          /* A client waiting for "100 Continue" gets the refusal before it
-           * sends the body. One already sending it has the body read and
-           * dropped first (up to a bound), so that it is not cut off
-           * mid-send and can read the answer. */
-          if ((expect != NULL && g_ascii_strcasecmp (expect, "100-continue") == 0)
-              || n > 8 * (guint64) CT_SERVICE_BODY_MAX)
-            return ct_reply_error (413, "payload_too_large", "A request body is at most 8 MiB");
-          call->too_large = TRUE;
-          return NULL;
-        }
-    }
+  if ((reply = check_body_size (svc, conn, call)) != NULL || call->too_large)
+    return reply;
 
   if (call->route == NULL)
     {
@@ -381,7 +435,7 @@ access_cb (void                  *cls,
     {
       if (!call->too_large)
         {
-          if (call->body->len + *upload_data_size > CT_SERVICE_BODY_MAX)
+          if (call->body->len + *upload_data_size > call->body_max)
             {
               call->too_large = TRUE;
               g_string_truncate (call->body, 0);
@@ -396,7 +450,7 @@ access_cb (void                  *cls,
   if (call->reply != NULL)
     return MHD_YES; /* answered before the body */
   if (call->too_large)
-    return respond (svc, conn, call, ct_reply_error (413, "payload_too_large", "A request body is at most 8 MiB"));
+    return respond (svc, conn, call, too_large (call));
 
   if (call->route->read != NULL)
     {
@@ -686,6 +740,12 @@ ct_service_new (const CtServiceOptions  *options,
   svc->opts.cert_file = g_strdup (options->cert_file);
   svc->opts.key_file = g_strdup (options->key_file);
   svc->opts.threads = threads;
+  if (svc->opts.max_connections == 0)
+    svc->opts.max_connections = CT_SERVICE_CONNECTIONS_DEFAULT;
+  if (svc->opts.per_address == 0)
+    svc->opts.per_address = CT_SERVICE_PER_ADDRESS_DEFAULT;
+  if (svc->opts.handshake_timeout == 0)
+    svc->opts.handshake_timeout = CT_SERVICE_HANDSHAKE_TIMEOUT_DEFAULT;
   svc->jobs = g_async_queue_new ();
   g_mutex_init (&svc->rate_lock);
   svc->rate = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
@@ -750,26 +810,33 @@ ct_service_start (CtService  *svc,
     flags |= MHD_USE_TLS;
 
   svc->committer = g_thread_new ("ct-committer", committer_main, svc);
-  if (svc->opts.insecure_http)
+  {
+    /* Every connection starts with the short timeout, which covers the TLS
+     * handshake and the first request's headers; check_headers() gives a
+     * till's connection the idle timeout once its token is known. */
+    struct MHD_OptionItem options[] = {
+      { MHD_OPTION_SOCK_ADDR, 0, &addr },
+      { MHD_OPTION_THREAD_POOL_SIZE, svc->opts.threads, NULL },
+      { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t) completed_cb, svc },
+      { MHD_OPTION_CONNECTION_TIMEOUT, svc->opts.handshake_timeout, NULL },
+      { MHD_OPTION_CONNECTION_LIMIT, svc->opts.max_connections, NULL },
+      { MHD_OPTION_PER_IP_CONNECTION_LIMIT, svc->opts.per_address, NULL },
+      { MHD_OPTION_CONNECTION_MEMORY_LIMIT, 16384, NULL },
+      { MHD_OPTION_END, 0, NULL },
+      { MHD_OPTION_END, 0, NULL },
+      { MHD_OPTION_END, 0, NULL },
+    };
+    gsize n = 7;
+
+    if (!svc->opts.insecure_http)
+      {
+        options[n++] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_KEY, 0, svc->key_pem };
+        options[n++] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_CERT, 0, svc->cert_pem };
+      }
+    g_assert (n < G_N_ELEMENTS (options));
     svc->daemon = MHD_start_daemon (flags, 0, NULL, NULL, access_cb, svc,
-                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
-                                    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) svc->opts.threads,
-                                    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, svc,
-                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120,
-                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 4000,
-                                    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 16384,
-                                    MHD_OPTION_END);
-  else
-    svc->daemon = MHD_start_daemon (flags, 0, NULL, NULL, access_cb, svc,
-                                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
-                                    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int) svc->opts.threads,
-                                    MHD_OPTION_NOTIFY_COMPLETED, completed_cb, svc,
-                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120,
-                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 4000,
-                                    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 16384,
-                                    MHD_OPTION_HTTPS_MEM_KEY, svc->key_pem,
-                                    MHD_OPTION_HTTPS_MEM_CERT, svc->cert_pem,
-                                    MHD_OPTION_END);
+                                    MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+  }
   if (svc->daemon == NULL)
     {
       g_set_error (error, CT_SERVICE_ERROR, CT_SERVICE_ERROR_FAILED,

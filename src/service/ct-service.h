@@ -17,7 +17,23 @@ typedef enum
   CT_SERVICE_ERROR_TLS,
 } CtServiceError;
 
-#define CT_SERVICE_BODY_MAX (8 * 1024 * 1024)
+/* Request bodies: 64 KiB on every route but imports, which take 8 MiB. */
+#define CT_SERVICE_BODY_MAX        (64 * 1024)
+#define CT_SERVICE_IMPORT_BODY_MAX (8 * 1024 * 1024)
+/* How far over its limit a body is read and dropped so that the client can
+ * read the 413; further over, the answer goes out at once. */
+#define CT_SERVICE_BODY_DROP_MAX   (1024 * 1024)
+/* Bodies over 64 KiB (imports) received at once; another waits (429). */
+#define CT_SERVICE_LARGE_BODIES_AT_ONCE 2
+
+/* Connections: in total, from one address, and how long a connection may
+ * take to finish its TLS handshake and first request headers with a valid
+ * till token before it is closed (a till's keep-alive connection then gets
+ * the longer idle timeout). */
+#define CT_SERVICE_CONNECTIONS_DEFAULT       4000
+#define CT_SERVICE_PER_ADDRESS_DEFAULT       64
+#define CT_SERVICE_HANDSHAKE_TIMEOUT_DEFAULT 10
+#define CT_SERVICE_IDLE_TIMEOUT              120
 #define CT_SERVICE_KEY_RETENTION_DAYS 35
 
 typedef struct _CtService CtService;
@@ -78,7 +94,9 @@ struct _CtCall
 
   /* HTTP layer state */
   gpointer         connection;
+  gsize            body_max;
   gboolean         too_large;
+  gboolean         large_body;  /* holds one of the CT_SERVICE_LARGE_BODIES_AT_ONCE */
   gboolean         queued;
   gboolean         claimed;
   CtService       *service;
@@ -101,6 +119,7 @@ struct _CtRoute
   CtReadFunc   read;
   CtParseFunc  parse;
   CtApplyFunc  apply;
+  gsize        body_max;  /* 0: CT_SERVICE_BODY_MAX */
 };
 
 typedef struct
@@ -113,6 +132,9 @@ typedef struct
   guint     rate_limit;    /* requests per second per till, 0 = off */
   guint     threads;       /* 0 = two per processor */
   guint     busy_timeout_ms; /* 0 = the store's default */
+  guint     max_connections;   /* 0 = CT_SERVICE_CONNECTIONS_DEFAULT */
+  guint     per_address;       /* 0 = CT_SERVICE_PER_ADDRESS_DEFAULT */
+  guint     handshake_timeout; /* seconds, 0 = CT_SERVICE_HANDSHAKE_TIMEOUT_DEFAULT */
 } CtServiceOptions;
 
 GQuark      ct_service_error_quark  (void);
