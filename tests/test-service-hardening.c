@@ -6,6 +6,7 @@
 #include <check.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <json-c/json.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -274,6 +275,58 @@ START_TEST (test_hardening_large_bodies_are_received_two_at_a_time)
 }
 END_TEST
 
+/* TLS */
+
+/* Runs a TLS handshake with the service offering only @priorities; returns
+ * the negotiated version, or GNUTLS_VERSION_UNKNOWN when it is refused. */
+static gnutls_protocol_t
+handshake_with (CtTestService *svc,
+                const char    *priorities)
+{
+  gnutls_certificate_credentials_t creds;
+  gnutls_session_t session;
+  gnutls_protocol_t version = GNUTLS_VERSION_UNKNOWN;
+  int fd = connect_from (svc, "127.0.0.1");
+  int ret;
+
+  ck_assert_int_eq (gnutls_certificate_allocate_credentials (&creds), GNUTLS_E_SUCCESS);
+  ck_assert_int_eq (gnutls_init (&session, GNUTLS_CLIENT), GNUTLS_E_SUCCESS);
+  ck_assert_msg (gnutls_priority_set_direct (session, priorities, NULL) == GNUTLS_E_SUCCESS,
+                 "this GnuTLS does not take %s", priorities);
+  ck_assert_int_eq (gnutls_credentials_set (session, GNUTLS_CRD_CERTIFICATE, creds), GNUTLS_E_SUCCESS);
+  gnutls_transport_set_int (session, fd);
+  gnutls_handshake_set_timeout (session, 30 * 1000);
+  do
+    ret = gnutls_handshake (session);
+  while (ret < 0 && !gnutls_error_is_fatal (ret));
+  if (ret == GNUTLS_E_SUCCESS)
+    version = gnutls_protocol_get_version (session);
+  else
+    g_test_message ("%s: %s", priorities, gnutls_strerror (ret));
+  gnutls_deinit (session);
+  gnutls_certificate_free_credentials (creds);
+  close (fd);
+  return version;
+}
+
+START_TEST (test_hardening_tls_is_1_2_or_1_3_without_cbc_sha1)
+{
+  CtTestService *svc = start (TRUE, NULL);
+
+  ck_assert_int_eq (handshake_with (svc, "NORMAL:-VERS-ALL:+VERS-TLS1.0"), GNUTLS_VERSION_UNKNOWN);
+  ck_assert_int_eq (handshake_with (svc, "NORMAL:-VERS-ALL:+VERS-TLS1.1"), GNUTLS_VERSION_UNKNOWN);
+  ck_assert_int_eq (handshake_with (svc, "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC:+AES-256-CBC"
+                                         ":-MAC-ALL:+SHA1"),
+                    GNUTLS_VERSION_UNKNOWN);
+  /* What a till offers is taken. */
+  ck_assert_int_eq (handshake_with (svc, "NORMAL:-VERS-ALL:+VERS-TLS1.2"), GNUTLS_TLS1_2);
+  ck_assert_int_eq (handshake_with (svc, "NORMAL"), GNUTLS_TLS1_3);
+
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  ct_test_service_free (svc);
+}
+END_TEST
+
 static Suite *
 hardening_suite (void)
 {
@@ -282,6 +335,7 @@ hardening_suite (void)
     { "connections", { test_hardening_idle_connections_from_one_address_do_not_stop_payments,
                        test_hardening_connection_without_a_till_request_is_closed_after_the_handshake_timeout,
                        test_hardening_large_bodies_are_received_two_at_a_time } },
+    { "tls", { test_hardening_tls_is_1_2_or_1_3_without_cbc_sha1 } },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

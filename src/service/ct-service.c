@@ -825,6 +825,7 @@ ct_service_start (CtService  *svc,
       { MHD_OPTION_END, 0, NULL },
       { MHD_OPTION_END, 0, NULL },
       { MHD_OPTION_END, 0, NULL },
+      { MHD_OPTION_END, 0, NULL },
     };
     gsize n = 7;
 
@@ -832,6 +833,7 @@ ct_service_start (CtService  *svc,
       {
         options[n++] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_KEY, 0, svc->key_pem };
         options[n++] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_MEM_CERT, 0, svc->cert_pem };
+        options[n++] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_PRIORITIES, 0, (void *) CT_SERVICE_TLS_PRIORITIES };
       }
     g_assert (n < G_N_ELEMENTS (options));
     svc->daemon = MHD_start_daemon (flags, 0, NULL, NULL, access_cb, svc,

@@ -30,6 +30,13 @@ typedef enum
  * take to finish its TLS handshake and first request headers with a valid
  * till token before it is closed (a till's keep-alive connection then gets
  * the longer idle timeout). */
+/* TLS 1.2 and 1.3 with AEAD ciphers and ECDHE only: no TLS 1.0/1.1, no CBC
+ * suites (CBC-SHA1 was the weak one), no key exchange without forward
+ * secrecy. */
+#define CT_SERVICE_TLS_PRIORITIES \
+  "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305" \
+  ":-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+
 #define CT_SERVICE_CONNECTIONS_DEFAULT       4000
 #define CT_SERVICE_PER_ADDRESS_DEFAULT       64
 #define CT_SERVICE_HANDSHAKE_TIMEOUT_DEFAULT 10
