@@ -7,19 +7,6 @@
 
 #include "ct-cli-private.h"
 
-static gboolean
-valid_date (const char *text)
-{
-  g_autoptr(GDateTime) dt = NULL;
-  g_autofree char *iso = NULL;
-
-  if (text == NULL || strlen (text) != 10)
-    return FALSE;
-  iso = g_strdup_printf ("%sT00:00:00Z", text);
-  dt = g_date_time_new_from_iso8601 (iso, NULL);
-  return dt != NULL;
-}
-
 int
 ct_cli_cmd_history (CtCli *cli, int argc, char **argv)
 {
@@ -42,7 +29,7 @@ ct_cli_cmd_history (CtCli *cli, int argc, char **argv)
     return ct_cli_usage_error ("history NO [--date YYYY-MM-DD | --from D --to D]");
   if (date != NULL)
     from = to = date;
-  if ((from != NULL && !valid_date (from)) || (to != NULL && !valid_date (to)))
+  if ((from != NULL && !ct_cli_valid_date (from)) || (to != NULL && !ct_cli_valid_date (to)))
     return ct_cli_usage_error ("dates are YYYY-MM-DD");
   card_no = ct_cli_card_number (g_ptr_array_index (args.positional, 0), &error);
   if (card_no == NULL)

@@ -29,6 +29,8 @@ gboolean    ct_cli_parse_amount     (CtCli          *cli,
                                      GError        **error);
 char       *ct_cli_format_amount    (CtCli          *cli,
                                      int64_t         minor);
+/* Whether @text is a calendar date written YYYY-MM-DD. */
+gboolean    ct_cli_valid_date       (const char     *text);
 /* Upper-cases and checks a card number (exit 1 material when NULL). */
 char       *ct_cli_card_number      (const char     *text,
                                      GError        **error);

@@ -351,6 +351,19 @@ ct_cli_parse_amount (CtCli *cli, const char *text, gboolean is_signed, int64_t *
                          is_signed ? CT_MONEY_PARSE_SIGNED : CT_MONEY_PARSE_DEFAULT, out, error);
 }
 
+gboolean
+ct_cli_valid_date (const char *text)
+{
+  g_autoptr(GDateTime) dt = NULL;
+  g_autofree char *iso = NULL;
+
+  if (text == NULL || strlen (text) != 10)
+    return FALSE;
+  iso = g_strdup_printf ("%sT00:00:00Z", text);
+  dt = g_date_time_new_from_iso8601 (iso, NULL);
+  return dt != NULL;
+}
+
 char *
 ct_cli_format_amount (CtCli *cli, int64_t minor)
 {

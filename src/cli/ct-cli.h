@@ -46,6 +46,8 @@ int ct_cli_cmd_sync    (CtCli *cli, int argc, char **argv);
 int ct_cli_cmd_scanner (CtCli *cli, int argc, char **argv);
 int ct_cli_cmd_barcode (CtCli *cli, int argc, char **argv);
 int ct_cli_cmd_import  (CtCli *cli, int argc, char **argv);
+int ct_cli_cmd_printer (CtCli *cli, int argc, char **argv);
+int ct_cli_cmd_receipt (CtCli *cli, int argc, char **argv);
 
 /* Helpers for command files (src/cli/ct-cli.c). */
 

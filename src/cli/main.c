@@ -26,6 +26,9 @@ static const char usage_text[] =
   "  import FILE [--dry-run] [--encoding auto|utf-8|gb18030] [--map column=field ...] [--report FILE]\n"
   "  scanner list | scanner listen [--device VID:PID] | scanner replay FILE [...]\n"
   "  barcode decode IMAGE | barcode encode TEXT --format code128|qr|ean13 -o OUT.png\n"
+  "  receipt TX_ID [--date D] [--print [--printer ADDRESS] [--paper 58|80]]\n"
+  "  printer list | printer test [--printer ADDRESS] [--paper 58|80]\n"
+  "    (ADDRESS: usb:VID:PID, tcp:HOST:PORT or file:PATH; default $CARDTILL_PRINTER)\n"
   "Manager commands read the PIN from --pin-file F or, on a terminal, a prompt.\n"
   "\n"
   "Options (also CARDTILL_SERVICE, CARDTILL_TOKEN, CARDTILL_CA, CARDTILL_PIN_PUBKEY,\n"
@@ -67,6 +70,8 @@ static const struct
 #ifdef CT_CLI_HAVE_IMPORT
   { "import", ct_cli_cmd_import },
 #endif
+  { "printer", ct_cli_cmd_printer },
+  { "receipt", ct_cli_cmd_receipt },
 };
 
 /* Global options may stand anywhere before "--"; they are taken out and

@@ -140,8 +140,12 @@ pen_rule (Pen *pen)
  * right-aligned. Nothing is ever cut off at the paper's edge. */
 static void
 pen_row (Pen                 *pen,
-         const CtReceiptLine *line)
+         const CtReceiptLine *raw)
 {
+  g_autofree char *label = ct_receipt_escape_controls (raw->label);
+  g_autofree char *value = ct_receipt_escape_controls (raw->value);
+  CtReceiptLine shown = { label, value };
+  const CtReceiptLine *line = &shown;
   int avail = pen->width - 2 * CT_RENDER_MARGIN;
   int lw, lh, vw, vh;
 

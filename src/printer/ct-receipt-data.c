@@ -259,33 +259,34 @@ ct_receipt_lines (const CtReceiptData *data)
 }
 
 /**
- * ct_receipt_to_text:
+ * ct_receipt_escape_controls:
  *
- * Returns: the receipt as plain text: the title, "PENDING SYNC" when it
- *   is, then one "label: value" line each.
+ * Returns: @text with control characters (and the invisible ones that
+ *   reorder text) written as \xNN or \uNNNN, so a name typed with an
+ *   escape sequence can neither drive a terminal nor hide on paper.
  */
 char *
-ct_receipt_to_text (const CtReceiptData *data)
+ct_receipt_escape_controls (const char *text)
 {
-  g_autoptr(GPtrArray) lines = NULL;
-  g_autofree char *title = NULL;
+  g_autofree char *valid = NULL;
   GString *out;
 
-  g_return_val_if_fail (data != NULL, NULL);
+  if (text == NULL)
+    return g_strdup ("");
 
-  title = ct_receipt_title (data);
-  out = g_string_new (title);
-  g_string_append_c (out, '\n');
-  if (data->pending)
-    g_string_append_printf (out, "%s\n", _("PENDING SYNC"));
-
-  lines = ct_receipt_lines (data);
-  for (guint i = 0; i < lines->len; i++)
+  valid = g_utf8_make_valid (text, -1);
+  out = g_string_new (NULL);
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
     {
-      const CtReceiptLine *line = g_ptr_array_index (lines, i);
+      gunichar c = g_utf8_get_char (p);
 
-      g_string_append_printf (out, "%s: %s\n", line->label, line->value);
+      if (c < 0x20 || c == 0x7f)
+        g_string_append_printf (out, "\\x%02x", c);
+      else if ((c >= 0x80 && c < 0xa0) || c == 0x2028 || c == 0x2029
+               || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
+        g_string_append_printf (out, "\\u%04x", c);
+      else
+        g_string_append_unichar (out, c);
     }
-
   return g_string_free (out, FALSE);
 }

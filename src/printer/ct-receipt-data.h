@@ -57,7 +57,7 @@ gboolean       ct_receipt_data_opens_drawer          (const CtReceiptData *data)
 
 char          *ct_receipt_title                      (const CtReceiptData *data);
 GPtrArray     *ct_receipt_lines                      (const CtReceiptData *data);
-char          *ct_receipt_to_text                    (const CtReceiptData *data);
+char          *ct_receipt_escape_controls            (const char          *text);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtReceiptData, ct_receipt_data_free)
 
