@@ -10,6 +10,7 @@
 #include "ct-barcode.h"
 #include "ct-card-view.h"
 #include "ct-format.h"
+#include "ct-phone.h"
 #include "ct-hid-decode.h"
 #include "ct-keypad.h"
 #include "ct-manager-actions.h"
@@ -820,6 +821,7 @@ START_TEST (test_app_search_by_phone_finds_member)
   Till *till = till_new ();
   g_autofree char *phone = unique_phone ();
   g_autofree char *card_no = issue_card (till, "Phone Member", phone, "p100");
+  g_autofree char *dashed = NULL;
   CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
 
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "members"));
@@ -830,6 +832,18 @@ START_TEST (test_app_search_by_phone_finds_member)
   ck_assert (ct_members_page_get_card (members) != NULL);
   ck_assert_str_eq (ct_members_page_get_card (members)->card_no, card_no);
   save_png (till, NULL, "members-search");
+
+  /* The same number typed with the country code and dashes. */
+  dashed = g_strdup_printf ("+86 %.3s-%.4s-%s", phone, phone + 3, phone + 7);
+  ct_members_page_search (members, dashed);
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert_uint_eq (ct_members_page_get_n_results (members), 1);
+  ck_assert_str_eq (ct_members_page_get_card (members)->card_no, card_no);
+
+  /* Its last four digits find it among others, by a masked phone. */
+  ct_members_page_search (members, phone + 7);
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert_uint_ge (ct_members_page_get_n_results (members), 1);
 
   /* Part of the name finds the member too. */
   ct_members_page_search (members, "phone memb");
@@ -1369,7 +1383,7 @@ END_TEST
 
 START_TEST (test_app_format_masks_phone_and_groups_card)
 {
-  g_autofree char *phone = ct_format_mask_phone ("13812345678");
+  g_autofree char *phone = ct_phone_mask ("13812345678");
   g_autofree char *card = ct_format_card_no ("8888123412341234");
   g_autofree char *legacy = ct_format_card_no ("OLD-42");
   g_autofree char *money = ct_format_money (123450, 2, "CNY");

@@ -271,6 +271,14 @@ START_TEST (test_cli_card_commands)
   ck_assert (strstr (r.out, no) != NULL);
   ck_assert_int_eq (cli (t, &r, "find", "--name", "alic", NULL), 0);
   ck_assert (strstr (r.out, no) != NULL);
+  ck_assert_int_eq (cli (t, &r, "find", "--phone", "+86 138-0000-0001", NULL), 0);
+  ck_assert (strstr (r.out, no) != NULL && strstr (r.out, "13800000001") != NULL);
+  ck_assert_int_eq (cli (t, &r, "find", "--phone", "0001", NULL), 0);
+  ck_assert_msg (strstr (r.out, no) != NULL && strstr (r.out, "138****0001") != NULL, "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "find", "--phone", "call me", NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "card", "issue", "--name", "Short", "--phone", "12", "--manager", "m1",
+                         "--pin-file", t->pin_file, NULL), 1);
+  ck_assert_msg (strstr (r.err, "5 to 15 digits") != NULL, "%s", r.err);
   ck_assert_int_eq (cli (t, &r, "find", "--phone", "19999999999", NULL), 0);
   ck_assert (strstr (r.out, "No card found") != NULL);
   ck_assert_int_eq (cli (t, &r, "find", NULL), 1);

@@ -155,7 +155,7 @@ START_TEST (test_import_rows_are_normalised)
 
   ck_assert (ct_legacy_import_next (import, &item, NULL, NULL));
   ck_assert_str_eq (item.card_no, "A1003");
-  ck_assert_str_eq (item.phone, "+8613800138001");
+  ck_assert_str_eq (item.phone, "13800138001");
   ck_assert_int_eq (item.balance, 123450);
 
   ck_assert (ct_legacy_import_next (import, &item, NULL, NULL));

@@ -289,7 +289,7 @@ END_TEST
 START_TEST (test_service_issue_card_with_a_given_number)
 {
   g_autoptr(CtTestResponse) r1 = req ("POST", "/v1/cards",
-                                      "{\"member\":{\"name\":\"Old\",\"phone\":\"139\"},\"card_no\":\"vip-007\","
+                                      "{\"member\":{\"name\":\"Old\",\"phone\":\"139 0000 0007\"},\"card_no\":\"vip-007\","
                                       "\"level\":\"gold\",\"operator\":\"op\"," MGR "}");
   g_autoptr(CtTestResponse) r2 = req ("POST", "/v1/cards",
                                       "{\"member\":{\"name\":\"Dup\"},\"card_no\":\"VIP-007\",\"operator\":\"op\"," MGR "}");
@@ -342,6 +342,35 @@ START_TEST (test_service_find_cards_by_phone_and_name)
   expect_status (r2, 200, NULL);
   ck_assert (strstr (r2->body, a) && strstr (r2->body, b) && !strstr (r2->body, c));
   ck_assert_str_eq (r3->body, "{\"cards\":[]}");
+  expect_status (r4, 400, "bad_request");
+}
+END_TEST
+
+START_TEST (test_service_phone_is_stored_as_digits_and_found_in_any_form)
+{
+  g_autofree char *a = issue_card ("Dash", "+86 139-7777-6543");
+  g_autofree char *b = issue_card ("Other", "021 5555 6543");
+  g_autoptr(CtTestResponse) bad = req ("POST", "/v1/cards",
+                                       "{\"member\":{\"name\":\"X\",\"phone\":\"139\"},"
+                                       "\"operator\":\"op\"," MGR "}");
+  g_autoptr(CtTestResponse) r1 = req ("GET", "/v1/cards?phone=13977776543", NULL);
+  g_autoptr(CtTestResponse) r2 = req ("GET", "/v1/cards?phone=0086%20139.7777.6543", NULL);
+  g_autoptr(CtTestResponse) r3 = req ("GET", "/v1/cards?phone=6543", NULL);
+  g_autoptr(CtTestResponse) r4 = req ("GET", "/v1/cards?phone=654", NULL);
+
+  expect_status (bad, 400, "bad_request");
+  ck_assert_msg (strstr (bad->body, "5 to 15 digits") != NULL, "%s", bad->body);
+  expect_status (r1, 200, NULL);
+  ck_assert_msg (strstr (r1->body, a) && !strstr (r1->body, b)
+                 && strstr (r1->body, "\"phone\":\"13977776543\""), "%s", r1->body);
+  expect_status (r2, 200, NULL);
+  ck_assert_msg (strstr (r2->body, a) && !strstr (r2->body, b), "%s", r2->body);
+  /* The last four digits find both, with the phones masked. */
+  expect_status (r3, 200, NULL);
+  ck_assert_msg (strstr (r3->body, a) && strstr (r3->body, b)
+                 && strstr (r3->body, "\"phone\":\"139****6543\"")
+                 && strstr (r3->body, "\"phone\":\"021****6543\"")
+                 && !strstr (r3->body, "13977776543"), "%s", r3->body);
   expect_status (r4, 400, "bad_request");
 }
 END_TEST
@@ -1521,6 +1550,7 @@ service_suite (void)
                  test_service_unknown_card_is_404_and_bad_check_digit_422,
                  test_service_card_numbers_are_upper_cased,
                  test_service_find_cards_by_phone_and_name,
+                 test_service_phone_is_stored_as_digits_and_found_in_any_form,
                  test_service_patch_card_freezes_edits_and_needs_a_manager } },
     { "manager", { test_service_wrong_pin_and_unknown_manager_get_one_403_message,
                    test_service_five_wrong_pins_lock_the_manager,

@@ -8,6 +8,7 @@
 #include "ct-barcode-image.h"
 #include "ct-card-view.h"
 #include "ct-format.h"
+#include "ct-phone.h"
 
 /* The member card as the cashier sees it: name, masked phone, level,
  * status, balance in large type, points, the card's barcode, and how
@@ -181,7 +182,7 @@ ct_card_view_set_card (CtCardView   *self,
     }
   else
     {
-      phone = ct_format_mask_phone (card->member_phone);
+      phone = ct_phone_mask (card->member_phone);
       if (card->level != NULL && *card->level != '\0' && *phone != '\0')
         details = g_strdup_printf ("%s · %s", phone, card->level);
       else if (*phone != '\0')

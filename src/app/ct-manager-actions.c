@@ -7,6 +7,7 @@
 
 #include "ct-barcode-image.h"
 #include "ct-format.h"
+#include "ct-phone.h"
 #include "ct-manager-actions.h"
 #include "ct-pin-dialog.h"
 
@@ -699,8 +700,12 @@ issue_form_changed_cb (GtkEditable *row,
   const char *name = gtk_editable_get_text (form->name_row);
   const char *phone = gtk_editable_get_text (form->phone_row);
 
+  g_autofree char *digits = ct_phone_normalize (phone, NULL);
+
+  /* The service stores a phone by the one rule of ct-phone.c; a number it
+   * would refuse cannot be sent. */
   adw_message_dialog_set_response_enabled (form->dialog, "continue",
-                                           *name != '\0' && *phone != '\0');
+                                           *name != '\0' && digits != NULL);
 }
 
 static void
@@ -718,7 +723,7 @@ issue_form_response_cb (AdwMessageDialog *dialog,
     }
 
   op->name = g_strstrip (g_strdup (gtk_editable_get_text (form->name_row)));
-  op->phone = g_strstrip (g_strdup (gtk_editable_get_text (form->phone_row)));
+  op->phone = ct_phone_normalize (gtk_editable_get_text (form->phone_row), NULL);
   level = gtk_editable_get_text (form->level_row);
   op->level = *level != '\0' ? g_strstrip (g_strdup (level)) : NULL;
   op->body = g_strdup_printf (_("A new card for %s (%s)."), op->name, op->phone);

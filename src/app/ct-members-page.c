@@ -8,6 +8,7 @@
 #include "ct-focus.h"
 #include "ct-card-view.h"
 #include "ct-format.h"
+#include "ct-phone.h"
 #include "ct-manager-actions.h"
 #include "ct-members-page.h"
 
@@ -130,7 +131,7 @@ result_row_new (CtMembersPage *self,
                 const CtCard  *card)
 {
   GtkWidget *row = adw_action_row_new ();
-  g_autofree char *phone = ct_format_mask_phone (card->member_phone);
+  g_autofree char *phone = ct_phone_mask (card->member_phone);
   g_autofree char *balance = ct_session_format_money (self->session, card->balance);
   g_autofree char *subtitle = g_strdup_printf ("%s · %s", phone, card->card_no);
   GtkWidget *suffix = gtk_label_new (balance);
@@ -193,33 +194,19 @@ find_cb (GObject      *object,
     ct_members_page_show_card (self, g_ptr_array_index (cards, 0));
 }
 
-static gboolean
-looks_like_phone (const char *text)
-{
-  gboolean digit = FALSE;
-
-  for (const char *p = text; *p != '\0'; p++)
-    {
-      if (g_ascii_isdigit (*p))
-        digit = TRUE;
-      else if (*p != '+' && *p != '-' && *p != ' ')
-        return FALSE;
-    }
-
-  return digit;
-}
-
 /**
  * ct_members_page_search:
  * @text: a phone number or (part of) a name
  *
- * Looks members up; digits are a phone number, anything else a name.
+ * Looks members up; a phone number (or its last four digits) by phone,
+ * anything else by name.
  */
 void
 ct_members_page_search (CtMembersPage *self,
                         const char    *text)
 {
   g_autofree char *query = NULL;
+  g_autofree char *phone_key = NULL;
 
   g_return_if_fail (CT_IS_MEMBERS_PAGE (self));
 
@@ -240,18 +227,12 @@ ct_members_page_search (CtMembersPage *self,
   self->searching = TRUE;
 
   gtk_label_set_label (self->search_status, _("Searching…"));
-  if (looks_like_phone (query))
-    {
-      GString *phone = g_string_new (NULL);
-
-      for (const char *p = query; *p != '\0'; p++)
-        if (*p != ' ' && *p != '-')
-          g_string_append_c (phone, *p);
-
-      ct_client_card_find_async (ct_session_get_client (self->session), phone->str, NULL,
-                                 self->search_cancellable, find_cb, g_object_ref (self));
-      g_string_free (phone, TRUE);
-    }
+  /* The whole number in any form, or its last four digits, is a phone
+   * (ct-phone.c); anything else is a name. */
+  phone_key = ct_phone_search_key (query, NULL);
+  if (phone_key != NULL)
+    ct_client_card_find_async (ct_session_get_client (self->session), phone_key, NULL,
+                               self->search_cancellable, find_cb, g_object_ref (self));
   else
     ct_client_card_find_async (ct_session_get_client (self->session), NULL, query,
                                self->search_cancellable, find_cb, g_object_ref (self));

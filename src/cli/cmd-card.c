@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ct-cli-private.h"
+#include "ct-phone.h"
 
 static gboolean
 print_issued (CtCli *cli, const char *body, gsize len, gboolean print, GError **error)
@@ -66,6 +67,7 @@ card_issue (CtCli *cli, CtCliArgs *args)
   g_autofree char *pin = NULL;
   g_autofree char *body = NULL;
   g_autofree char *card_no = NULL;
+  g_autofree char *phone_digits = NULL;
   g_autoptr(CtAnswer) answer = NULL;
   g_autoptr(GBytes) bytes = NULL;
   CtRequestInfo info = { 0 };
@@ -80,13 +82,16 @@ card_issue (CtCli *cli, CtCliArgs *args)
   if (ct_cli_args_get (args, "card-no") != NULL
       && (card_no = ct_cli_card_number (ct_cli_args_get (args, "card-no"), &error)) == NULL)
     return ct_cli_report_error (cli, error);
+  phone_digits = ct_phone_normalize (phone, &error);
+  if (phone_digits == NULL)
+    return ct_cli_usage_error ("%s", error->message);
   pin = ct_cli_read_pin (cli, ct_cli_args_get (args, "pin-file"), &error);
   if (pin == NULL)
     return ct_cli_report_error (cli, error);
   client = ct_cli_get_client (cli, &error);
   if (client == NULL)
     return ct_cli_finish_error (cli, error);
-  body = ct_wire_encode_card_issue (name, phone, ct_cli_args_get (args, "level"), card_no,
+  body = ct_wire_encode_card_issue (name, phone_digits, ct_cli_args_get (args, "level"), card_no,
                                     ct_client_get_operator (client), manager, pin);
   bytes = g_bytes_new (body, strlen (body));
   info.kind = CT_OUTBOX_KIND_CARD_ISSUE;
@@ -105,6 +110,7 @@ card_patch (CtCli *cli, CtCliArgs *args, CtCardStatusChange status)
   g_autofree char *body = NULL;
   g_autofree char *card_no = NULL;
   g_autofree char *path = NULL;
+  g_autofree char *phone_digits = NULL;
   g_autoptr(CtAnswer) answer = NULL;
   g_autoptr(GBytes) bytes = NULL;
   CtRequestInfo info = { 0 };
@@ -122,6 +128,13 @@ card_patch (CtCli *cli, CtCliArgs *args, CtCardStatusChange status)
   if (status == CT_CARD_STATUS_CHANGE_NONE && patch.member_name == NULL
       && patch.member_phone == NULL && patch.level == NULL)
     return ct_cli_usage_error ("card edit NO needs --name, --phone or --level");
+  if (patch.member_phone != NULL && *patch.member_phone != '\0')
+    {
+      phone_digits = ct_phone_normalize (patch.member_phone, &error);
+      if (phone_digits == NULL)
+        return ct_cli_usage_error ("%s", error->message);
+      patch.member_phone = phone_digits;
+    }
   card_no = ct_cli_card_number (g_ptr_array_index (args->positional, 1), &error);
   if (card_no == NULL)
     return ct_cli_report_error (cli, error);

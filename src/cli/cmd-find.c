@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "ct-cli-private.h"
+#include "ct-phone.h"
 
 static gboolean
 print_cards (CtCli *cli, const char *body, gsize len, gboolean print, GError **error)
@@ -38,6 +39,7 @@ ct_cli_cmd_find (CtCli *cli, int argc, char **argv)
   g_autoptr(CtAnswer) answer = NULL;
   g_autofree char *path = NULL;
   g_autofree char *escaped = NULL;
+  g_autofree char *phone_key = NULL;
   const char *phone, *name;
   CtClient *client;
 
@@ -48,6 +50,14 @@ ct_cli_cmd_find (CtCli *cli, int argc, char **argv)
   if (args.positional->len != 0 || (phone == NULL) == (name == NULL)
       || (phone ? *phone : *name) == '\0')
     return ct_cli_usage_error ("find --phone P | --name N");
+  if (phone != NULL)
+    {
+      phone_key = ct_phone_search_key (phone, NULL);
+      if (phone_key == NULL)
+        return ct_cli_usage_error ("find --phone takes a phone number or its last 4 digits, not “%s”",
+                                   phone);
+      phone = phone_key;
+    }
   client = ct_cli_get_client (cli, &error);
   if (client == NULL)
     return ct_cli_finish_error (cli, error);

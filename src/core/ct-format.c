@@ -70,44 +70,6 @@ ct_format_signed_money (int64_t     minor,
 }
 
 /**
- * ct_format_mask_phone:
- * @phone: (nullable): a phone number
- *
- * Keeps the first three and last four digits, as receipts and the card
- * view show a member's phone: "138****5678".
- */
-char *
-ct_format_mask_phone (const char *phone)
-{
-  GString *out;
-  const char *p;
-  glong len;
-  glong keep_head;
-  glong i = 0;
-
-  if (phone == NULL || *phone == '\0')
-    return g_strdup ("");
-
-  len = g_utf8_strlen (phone, -1);
-  if (len <= 4)
-    return g_strdup (phone);
-
-  /* Short numbers keep only their last four characters. */
-  keep_head = len >= 8 ? 3 : 0;
-
-  out = g_string_new (NULL);
-  for (p = phone; *p != '\0'; p = g_utf8_next_char (p), i++)
-    {
-      if (i < keep_head || i >= len - 4)
-        g_string_append_unichar (out, g_utf8_get_char (p));
-      else
-        g_string_append_c (out, '*');
-    }
-
-  return g_string_free (out, FALSE);
-}
-
-/**
  * ct_format_mask_card:
  *
  * Shows only the last four characters of a card number, for receipts.

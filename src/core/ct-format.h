@@ -15,7 +15,6 @@ char       *ct_format_signed_money     (int64_t              minor,
                                         int                  minor_units,
                                         const char          *currency);
 const char *ct_format_currency_symbol  (const char          *currency);
-char       *ct_format_mask_phone       (const char          *phone);
 char       *ct_format_mask_card        (const char          *card_no);
 char       *ct_format_card_no          (const char          *card_no);
 char       *ct_format_local_time       (const char          *rfc3339,

@@ -10,6 +10,7 @@
 
 #include "ct-card-number.h"
 #include "ct-money.h"
+#include "ct-phone.h"
 
 /* Reasons and errors are translated (a manager reads them in the preview,
  * the report and the dry run); the dry run's own words ("line N:",
@@ -643,43 +644,6 @@ take_reason (CtLegacyImport *self,
   return reject (item, code);
 }
 
-/* Phone: digits with optional spaces or '-' between them and an optional
- * leading '+'; 5 to 15 digits. Returns the digits (and '+'), or NULL. */
-static char *
-normalize_phone (const char *text)
-{
-  GString *out = g_string_new (NULL);
-  guint digits = 0;
-
-  for (const char *p = text; *p; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (c >= 0xFF10 && c <= 0xFF19)
-        c = c - 0xFF10 + '0';
-      if (c >= '0' && c <= '9')
-        {
-          g_string_append_c (out, (char) c);
-          digits++;
-        }
-      else if (c == '+' && p == text)
-        g_string_append_c (out, '+');
-      else if ((c == ' ' || c == '-') && digits > 0)
-        continue;
-      else
-        {
-          g_string_free (out, TRUE);
-          return NULL;
-        }
-    }
-  if (digits < 5 || digits > 15)
-    {
-      g_string_free (out, TRUE);
-      return NULL;
-    }
-  return g_string_free (out, FALSE);
-}
-
 static gboolean
 parse_points (const char *text,
               int64_t    *out_points)
@@ -853,11 +817,11 @@ validate_row (CtLegacyImport *self,
   phone_cell = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_PHONE]);
   if (*phone_cell != '\0')
     {
-      self->phone = normalize_phone (phone_cell);
+      g_autoptr(GError) phone_error = NULL;
+
+      self->phone = ct_phone_normalize (phone_cell, &phone_error);
       if (self->phone == NULL)
-        return take_reason (self, item, "invalid_phone",
-                            g_strdup_printf (_("phone “%s” is not a phone number (5 to 15 digits, "
-                                               "an optional leading +)"), phone_cell));
+        return take_reason (self, item, "invalid_phone", g_strdup (phone_error->message));
     }
 
   /* Free text. */

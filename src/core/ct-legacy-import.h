@@ -56,7 +56,7 @@ typedef struct
   /* accepted: the normalised number; rejected: the cell as it was (or "") */
   const char *card_no;
   const char *name;      /* NULL when empty; accepted: formula-neutralised; rejected: the cell */
-  const char *phone;     /* accepted only; NULL when empty; digits (and a leading +) */
+  const char *phone;     /* accepted only; NULL when empty; digits only (ct_phone_normalize) */
   const char *level;     /* accepted only; NULL when empty; formula-neutralised */
   int64_t     balance;   /* minor units */
   int64_t     points;

@@ -6,6 +6,7 @@
 
 #include "ct-card-number.h"
 #include "ct-money.h"
+#include "ct-phone.h"
 #include "ct-service-ledger.h"
 
 /* The ledger rules of docs/ledger.md. Parse functions run in a worker thread
@@ -37,7 +38,17 @@ typedef struct
   int64_t     expect_amount;
   int64_t     expect_bonus;
   int64_t     delta;
+  char       *phone_digits;  /* owns the normalised phone that phone points to */
 } Req;
+
+static void
+req_free (gpointer data)
+{
+  Req *r = data;
+
+  g_free (r->phone_digits);
+  g_free (r);
+}
 
 static Req *
 req_new (CtCall *call)
@@ -45,7 +56,7 @@ req_new (CtCall *call)
   Req *r = g_new0 (Req, 1);
 
   call->data = r;
-  call->data_free = g_free;
+  call->data_free = req_free;
   return r;
 }
 
@@ -63,21 +74,6 @@ is_null (json_object *obj,
   json_object *v = NULL;
 
   return json_object_object_get_ex (obj, key, &v) && v == NULL;
-}
-
-static gboolean
-phone_valid (const char *phone)
-{
-  gsize n = 0;
-
-  for (const char *p = phone; *p; p++)
-    {
-      if (g_ascii_isdigit (*p))
-        n++;
-      else if (*p != '+' && *p != '-' && *p != ' ')
-        return FALSE;
-    }
-  return n >= 3 && n <= 20;
 }
 
 /* Reads "member": {"name", "phone"}; on PATCH both are optional. */
@@ -105,10 +101,17 @@ parse_member (CtCall   *call,
   r->has_phone = r->phone != NULL || is_null (m, "phone");
   if (r->name != NULL && *r->name == '\0')
     return ct_reply_error (400, "bad_request", "\"member.name\" must not be empty");
-  if (r->phone != NULL && *r->phone != '\0' && !phone_valid (r->phone))
-    return ct_reply_error (400, "bad_request", "\"member.phone\" must be 3 to 20 digits (with + - or spaces)");
   if (r->phone != NULL && *r->phone == '\0')
     r->phone = NULL;
+  if (r->phone != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      r->phone_digits = ct_phone_normalize (r->phone, &error);
+      if (r->phone_digits == NULL)
+        return ct_reply_error (400, "bad_request", "\"member.phone\": %s", error->message);
+      r->phone = r->phone_digits;
+    }
   return NULL;
 }
 

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "ct-phone.h"
 #include "ct-service-ledger.h"
 #include "ct-service.h"
 #include "service-imports.h"
@@ -208,6 +209,8 @@ read_find_cards (CtService *svc,
 {
   const char *phone = query (call, "phone");
   const char *name = query (call, "name");
+  g_autofree char *phone_key = NULL;
+  gboolean tail = FALSE;
   g_autoptr(GPtrArray) cards = NULL;
   g_autoptr(GError) error = NULL;
   json_object *obj, *list;
@@ -216,13 +219,33 @@ read_find_cards (CtService *svc,
     return ct_reply_error (400, "bad_request", "Look members up with ?phone=P or ?name=N (one of them)");
   if (!g_utf8_validate (phone ? phone : name, -1, NULL) || strlen (phone ? phone : name) > 200)
     return ct_reply_error (400, "bad_request", "The search text is not valid");
-  cards = ct_store_find_cards (ct_service_get_store (svc), phone, name, 50, &error);
+  if (phone != NULL)
+    {
+      phone_key = ct_phone_search_key (phone, &tail);
+      if (phone_key == NULL)
+        return ct_reply_error (400, "bad_request",
+                               "Look a phone up by the whole number or by its last 4 digits");
+    }
+  cards = ct_store_find_cards (ct_service_get_store (svc), phone_key, name, 50, &error);
   if (cards == NULL)
     return internal_read (error);
   obj = json_object_new_object ();
   list = json_object_new_array ();
   for (guint i = 0; i < cards->len; i++)
-    json_object_array_add (list, ct_service_card_to_json (cards->pdata[i]));
+    {
+      CtStoreCard *card = cards->pdata[i];
+
+      /* Four digits match many members: the cashier chooses by name and
+       * the masked phone, and nobody reads other members' numbers whole. */
+      if (tail && card->phone != NULL)
+        {
+          char *masked = ct_phone_mask (card->phone);
+
+          g_free (card->phone);
+          card->phone = masked;
+        }
+      json_object_array_add (list, ct_service_card_to_json (card));
+    }
   json_object_object_add (obj, "cards", list);
   return ct_reply_new_json (200, obj);
 }

@@ -1492,7 +1492,9 @@ sqlite_find_cards (CtStore     *base,
   int rc = SQLITE_ERROR;
 
   if (phone != NULL)
-    st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE phone = ?1 ORDER BY created_at, card_no LIMIT ?2", error);
+    st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE phone = ?1 "
+                  "OR (length (?1) = 4 AND substr (phone, -4) = ?1) "
+                  "ORDER BY created_at, card_no LIMIT ?2", error);
   else
     st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE instr(lower(name), lower(?1)) > 0 "
                   "ORDER BY created_at, card_no LIMIT ?2", error);

@@ -248,6 +248,7 @@ gboolean  ct_store_key_put           (CtStore *store, int64_t till_id, const cha
 gboolean  ct_store_key_expire        (CtStore *store, int64_t older_than_ms, GError **error);
 
 /* Reads (any thread). */
+/* phone: a whole stored phone, or its last 4 digits (ct_phone_search_key) */
 GPtrArray *ct_store_find_cards       (CtStore *store, const char *phone, const char *name,
                                       guint limit, GError **error); /* of CtStoreCard* */
 GPtrArray *ct_store_card_history     (CtStore *store, const char *card_no, int64_t from_ms,

@@ -8,6 +8,7 @@
 
 #include "ct-card-number.h"
 #include "ct-money.h"
+#include "ct-phone.h"
 
 /* The import writes many rows per request, so it does not go through the
  * per-card store functions (a card insert at balance 0, then a posting that
@@ -32,6 +33,7 @@ typedef struct
   int64_t     points;
 
   char       *card_no;   /* normalised, in apply */
+  char       *phone_digits; /* normalised, in apply; NULL without a phone */
   const char *code;      /* rejected: why */
   char       *message;
 } ImportRow;
@@ -52,6 +54,7 @@ import_req_free (gpointer data)
   for (guint i = 0; i < r->n_rows; i++)
     {
       g_free (r->rows[i].card_no);
+      g_free (r->rows[i].phone_digits);
       g_free (r->rows[i].message);
     }
   g_free (r->rows);
@@ -213,21 +216,6 @@ ct_imports_parse (CtService *svc,
 }
 
 static gboolean
-phone_valid (const char *phone)
-{
-  guint digits = 0;
-
-  for (const char *p = phone; *p; p++)
-    {
-      if (g_ascii_isdigit (*p))
-        digits++;
-      else if (!(*p == '+' && p == phone))
-        return FALSE;
-    }
-  return digits >= 5 && digits <= 15;
-}
-
-static gboolean
 text_valid (const char *text,
             glong       max_chars)
 {
@@ -283,10 +271,14 @@ validate_rows (ImportReq        *r,
                     g_strdup ("An opening balance is 0 or more, at most 10^13 minor units"));
       if (row->points < 0 || row->points > CT_MONEY_MAX)
         row_reject (row, "invalid_points", g_strdup ("Points are a whole number of 0 or more"));
-      if (row->phone != NULL && !phone_valid (row->phone))
-        row_reject (row, "invalid_phone",
-                    g_strdup_printf ("Phone %s is not 5 to 15 digits with an optional leading +",
-                                     row->phone));
+      if (row->phone != NULL)
+        {
+          g_autoptr(GError) phone_error = NULL;
+
+          row->phone_digits = ct_phone_normalize (row->phone, &phone_error);
+          if (row->phone_digits == NULL)
+            row_reject (row, "invalid_phone", g_strdup (phone_error->message));
+        }
       if (row->name != NULL && !text_valid (row->name, NAME_MAX_CHARS))
         row_reject (row, "invalid_text",
                     g_strdup_printf ("The name must be one line of at most %d characters", NAME_MAX_CHARS));
@@ -363,7 +355,7 @@ ct_imports_apply (CtService             *svc,
   for (guint i = 0; i < r->n_rows && error == NULL; i++)
     {
       ImportRow *row = &r->rows[i];
-      CtStoreImportRow srow = { row->card_no, row->name, row->phone, row->level, row->balance, row->points };
+      CtStoreImportRow srow = { row->card_no, row->name, row->phone_digits, row->level, row->balance, row->points };
       g_autofree char *other_batch = NULL;
       CtStoreImportOutcome outcome;
 
