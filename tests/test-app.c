@@ -372,6 +372,40 @@ START_TEST (test_app_scan_by_wedge_burst_shows_member)
 }
 END_TEST
 
+START_TEST (test_app_scanned_member_code_names_the_card_and_is_kept_for_it)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Code Member", phone, "p100");
+  g_autofree char *other_phone = unique_phone ();
+  g_autofree char *other = issue_card (till, "Other Member", other_phone, "p100");
+  g_autofree char *payload = g_strdup_printf ("CTP1:%s:20481632", card_no);
+  guint32 time = 200000;
+
+  /* Through the keyboard wedge, as a scanner that types would send it. */
+  ct_window_show_page (till->window, "members");
+  ct_screenshot_settle (100);
+  feed_burst (till, payload, &time, 4);
+  ck_assert (ct_window_wedge_key (till->window, GDK_KEY_Return, time + 4, TRUE, FALSE, 0));
+  ck_assert_str_eq (ct_window_get_page (till->window), "scan");
+  ck_assert (wait_until (card_fresh, till, 15000));
+  ck_assert_str_eq (ct_session_get_card (till->session)->card_no, card_no);
+  ck_assert_str_eq (ct_session_get_member_code (till->session), "20481632");
+  ck_assert_ptr_null (ct_session_get_problem (till->session));
+
+  /* The code belongs to that card: another card on the counter drops it. */
+  ct_window_handle_scan (till->window, other);
+  ck_assert (wait_until (card_fresh, till, 15000));
+  ck_assert_ptr_null (ct_session_get_member_code (till->session));
+
+  /* A damaged code is a sentence, not a card. */
+  ck_assert (!ct_session_scan (till->session, "CTP1:12", CT_SCAN_SOURCE_SCANNER));
+  ck_assert_ptr_nonnull (ct_session_get_problem (till->session));
+
+  till_free (till);
+}
+END_TEST
+
 static guint8
 usage_for (char c)
 {
@@ -1453,6 +1487,7 @@ app_suite (void)
   tcase_add_unchecked_fixture (tc, service_setup, service_teardown);
   tcase_add_test (tc, test_app_window_navigates_every_screen);
   tcase_add_test (tc, test_app_scan_by_wedge_burst_shows_member);
+  tcase_add_test (tc, test_app_scanned_member_code_names_the_card_and_is_kept_for_it);
   tcase_add_test (tc, test_app_scan_by_replayed_hid_reports);
   tcase_add_test (tc, test_app_cached_card_shows_at_once_marked_refreshing);
   tcase_add_test (tc, test_app_typed_card_number_with_bad_check_digit_is_refused);

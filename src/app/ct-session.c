@@ -4,9 +4,11 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "ct-card-number.h"
 #include "ct-format.h"
+#include "ct-member-code.h"
 #include "ct-money.h"
 #include "ct-session.h"
 
@@ -24,6 +26,8 @@ struct _CtSession
   CtCard        *card;
   char          *problem;
   char          *last_scan;
+  char          *member_code;       /* the dynamic code last scanned, for the next payment */
+  char          *member_code_card;  /* the card it belongs to */
   char          *store;
   char          *till;
   CtReceiptData *last_receipt;
@@ -114,6 +118,8 @@ ct_session_finalize (GObject *object)
   g_clear_pointer (&self->last_receipt, ct_receipt_data_free);
   g_free (self->problem);
   g_free (self->last_scan);
+  g_free (self->member_code);
+  g_free (self->member_code_card);
   g_free (self->store);
   g_free (self->till);
 
@@ -400,7 +406,40 @@ ct_session_set_card (CtSession    *self,
 
   g_clear_pointer (&self->card, ct_card_free);
   self->card = card ? ct_card_copy (card) : NULL;
+  /* A member's code is for their own card only. */
+  if (card == NULL || g_strcmp0 (card->card_no, self->member_code_card) != 0)
+    ct_session_forget_member_code (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CARD]);
+}
+
+/**
+ * ct_session_get_member_code:
+ *
+ * Returns: (nullable): the dynamic payment code the member showed for the
+ *   card on the counter, to go with the next payment
+ */
+const char *
+ct_session_get_member_code (CtSession *self)
+{
+  g_return_val_if_fail (CT_IS_SESSION (self), NULL);
+
+  if (self->card == NULL || g_strcmp0 (self->card->card_no, self->member_code_card) != 0)
+    return NULL;
+  return self->member_code;
+}
+
+/**
+ * ct_session_forget_member_code:
+ *
+ * Drops the remembered code: a code pays once, and belongs to one card.
+ */
+void
+ct_session_forget_member_code (CtSession *self)
+{
+  g_return_if_fail (CT_IS_SESSION (self));
+
+  g_clear_pointer (&self->member_code, g_free);
+  g_clear_pointer (&self->member_code_card, g_free);
 }
 
 void
@@ -500,6 +539,7 @@ ct_session_scan (CtSession    *self,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *card_no = NULL;
+  g_autofree char *member_code = NULL;
   g_autoptr(CtCard) cached = NULL;
   CtCardNumberKind kind;
 
@@ -510,7 +550,13 @@ ct_session_scan (CtSession    *self,
   self->last_scan = g_strdup (text);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_SCAN]);
 
-  if (source == CT_SCAN_SOURCE_SCANNER)
+  /* Every scanner path (USB, keyboard wedge, image) arrives here, so this
+   * is where a member's dynamic payment code is recognised: it names the
+   * card, and its code is kept for the next payment on that card. */
+  if (source == CT_SCAN_SOURCE_SCANNER
+      && g_ascii_strncasecmp (text, CT_MEMBER_CODE_PREFIX, strlen (CT_MEMBER_CODE_PREFIX)) == 0)
+    ct_member_code_parse (text, CT_CARD_NUMBER_DEFAULT_PREFIX, &card_no, &member_code, &error);
+  else if (source == CT_SCAN_SOURCE_SCANNER)
     card_no = ct_card_number_from_scan (text, CT_CARD_NUMBER_DEFAULT_PREFIX, &error);
   else
     {
@@ -537,6 +583,12 @@ ct_session_scan (CtSession    *self,
   g_clear_object (&self->card_cancellable);
 
   set_problem (self, NULL);
+  ct_session_forget_member_code (self);
+  if (member_code != NULL)
+    {
+      self->member_code = g_steal_pointer (&member_code);
+      self->member_code_card = g_strdup (card_no);
+    }
 
   cached = ct_client_cached_card (self->client, card_no);
   if (cached != NULL)

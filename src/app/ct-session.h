@@ -43,6 +43,8 @@ void                 ct_session_set_last_receipt (CtSession      *self,
 const char          *ct_session_get_store        (CtSession      *self);
 const char          *ct_session_get_till         (CtSession      *self);
 const char          *ct_session_get_last_scan    (CtSession      *self);
+const char          *ct_session_get_member_code  (CtSession      *self);
+void                 ct_session_forget_member_code (CtSession    *self);
 
 CtReceiptData *ct_session_pending_receipt (CtSession         *self,
                                            CtTransactionKind  kind,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ct-card-number.h"
+#include "ct-member-code.h"
 
 G_DEFINE_QUARK (ct-card-number-error-quark, ct_card_number_error)
 
@@ -275,8 +276,9 @@ no_segment:
  * @error: a #CtCardNumberError
  *
  * A QR code holding an https URL gives its last non-empty path segment
- * (query and fragment stripped, percent-decoded); then the card number rules
- * of ct_card_number_normalize() apply.
+ * (query and fragment stripped, percent-decoded); a member's payment code
+ * ("CTP1:<card_no>:<code>", ct_member_code_parse()) gives its card; then the
+ * card number rules of ct_card_number_normalize() apply.
  *
  * Returns: (transfer full): the card number, or %NULL
  */
@@ -291,6 +293,17 @@ ct_card_number_from_scan (const char  *payload,
   g_return_val_if_fail (payload != NULL, NULL);
 
   trimmed = g_strstrip (g_strdup (payload));
+
+  /* A member's dynamic payment code names its card. */
+  if (g_ascii_strncasecmp (trimmed, CT_MEMBER_CODE_PREFIX, strlen (CT_MEMBER_CODE_PREFIX)) == 0)
+    {
+      g_autofree char *code = NULL;
+      char *card_no = NULL;
+
+      if (!ct_member_code_parse (trimmed, issuer_prefix, &card_no, &code, error))
+        return NULL;
+      return card_no;
+    }
 
   if (g_ascii_strncasecmp (trimmed, "https://", strlen ("https://")) == 0)
     {
