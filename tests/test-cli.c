@@ -220,7 +220,7 @@ START_TEST (test_cli_usage_and_version)
                          NULL), 2);
   ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: unauthorized: "), "%s", r.err);
   ck_assert_int_eq (cli (t, &r, "--pin-pubkey", "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                         "pay", "8888000000000001", "1.00", NULL), 3);
+                         "pay", "8888000000000001", "1.00", NULL), 5);
   ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: tls: "), "%s", r.err);
   ck_assert_int_eq (cli (t, &r, "--service", "http://192.0.2.1:80", "card", "show",
                          "8888000000000001", NULL), 1);
@@ -383,8 +383,9 @@ START_TEST (test_cli_offline_topup_queued_then_synced)
     ck_assert (json_object_is_type (v, json_type_string));
     json_object_put (o);
   }
-  /* Offline, and no caps: no balance payment. */
-  ck_assert_int_eq (cli (t, &r, "--json", "pay", no, "1.00", NULL), 3);
+  /* Offline, and no caps: no balance payment, and the exit status says the
+   * customer did not pay (5), unlike the queued top-up (3). */
+  ck_assert_int_eq (cli (t, &r, "--json", "pay", no, "1.00", NULL), 5);
   ck_assert (strstr (r.out, "\"queued\": false") != NULL);
   ck_assert (strstr (r.err, "offline_refused") != NULL);
   {
@@ -401,9 +402,9 @@ START_TEST (test_cli_offline_topup_queued_then_synced)
   }
   /* Needs the service: not done. */
   ck_assert_int_eq (cli (t, &r, "adjust", no, "+1.00", "--reason", "x", "--manager", "m1",
-                         "--pin-file", t->pin_file, NULL), 3);
+                         "--pin-file", t->pin_file, NULL), 5);
   ck_assert (strstr (r.err, "unreachable") != NULL);
-  ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 3);
+  ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 5);
   ck_assert_msg (strstr (r.out, "last known state") != NULL, "%s", r.out);
   ck_assert (strstr (r.out, "Balance   0.00") != NULL);
 
@@ -626,11 +627,11 @@ START_TEST (test_cli_garbage_answers_are_not_results)
 
   /* A "200" with cut JSON: a lookup shows nothing and says why. */
   ct_fault_proxy_set_weights (t->proxy, &garbage);
-  ck_assert_int_eq (cli (t, &r, "find", "--phone", "13800000008", NULL), 3);
+  ck_assert_int_eq (cli (t, &r, "find", "--phone", "13800000008", NULL), 5);
   ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: bad_answer: "), "%s", r.err);
   /* An HTML error page from a gateway. */
   ct_fault_proxy_set_weights (t->proxy, &html);
-  ck_assert_int_eq (cli (t, &r, "history", no, NULL), 3);
+  ck_assert_int_eq (cli (t, &r, "history", no, NULL), 5);
   ck_assert_msg (strstr (r.err, "bad_answer") != NULL, "%s", r.err);
 
   /* A payment answered with garbage is not taken as done: it stays queued
@@ -868,6 +869,197 @@ START_TEST (test_cli_embedded_service_shared_by_two_clients)
 }
 END_TEST
 
+START_TEST (test_cli_online_only_behind_unsettled_request_is_not_queued)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *no = issue (t, "Kim", "13800000011");
+  CtFaultWeights drop = { .drop_answer = 1 };
+  CtFaultWeights pass = { .pass = 1 };
+  Run r = { 0 };
+
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p100", NULL), 0);
+  /* The payment reaches the service but its answer is lost: queued. */
+  ct_fault_proxy_set_weights (t->proxy, &drop);
+  ck_assert_int_eq (cli (t, &r, "pay", no, "5.00", NULL), 3);
+  /* A manager action on that card cannot go before it settles: not done,
+   * said why, and nothing waits in the outbox for later. */
+  ck_assert_int_eq (cli (t, &r, "adjust", no, "+1.00", "--reason", "x", "--manager", "m1",
+                         "--pin-file", t->pin_file, NULL), 5);
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: earlier_pending: "), "%s", r.err);
+  ck_assert_msg (strstr (r.err, "earlier request on this card") != NULL, "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "card", "freeze", no, "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL), 5);
+  ck_assert_msg (strstr (r.err, "earlier_pending") != NULL, "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "--json", "sync", "--status", NULL), 0);
+  {
+    json_object *o = parse_json (r.out);
+    json_object *pending, *v;
+
+    ck_assert (json_object_object_get_ex (o, "pending", &pending));
+    ck_assert_int_eq (json_object_array_length (pending), 1);
+    ck_assert (json_object_object_get_ex (json_object_array_get_idx (pending, 0), "kind", &v));
+    ck_assert_str_eq (json_object_get_string (v), "payment");
+    json_object_put (o);
+  }
+  /* Back online, the sync settles the payment alone. */
+  ct_fault_proxy_set_weights (t->proxy, &pass);
+  ck_assert_int_eq (cli (t, &r, "sync", NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 0);
+  ck_assert_msg (strstr (r.out, "Balance   105.00") != NULL, "%s", r.out);
+  ck_assert_msg (strstr (r.out, "active") != NULL, "%s", r.out);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
+/* An offline top-up of @package on @no that the service refuses on sync
+ * (after @change ran): it needs attention; returns its id. */
+static char *
+topup_needing_attention (Till *t, const char *no, const char *package, void (*change) (Till *, const char *))
+{
+  Run r = { 0 };
+
+  ck_assert (ct_fault_proxy_set_offline (t->proxy, TRUE, NULL));
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", package, NULL), 3);
+  ck_assert (ct_fault_proxy_set_offline (t->proxy, FALSE, NULL));
+  change (t, no);
+  ck_assert_int_eq (cli (t, &r, "sync", NULL), 2);
+  run_clear (&r);
+  return g_strdup_printf ("%" G_GINT64_FORMAT, first_attention_id (t));
+}
+
+static void
+freeze_elsewhere (Till *t, const char *no)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", no);
+  g_autoptr(CtTestResponse) frozen = ct_test_http (t->svc, "PATCH", path, NULL,
+                                                   "{\"status\":\"frozen\",\"manager\":"
+                                                   "{\"id\":\"m1\",\"pin\":\"2468\"}}",
+                                                   NULL);
+
+  ck_assert_int_eq (frozen->status, 200);
+}
+
+static void
+raise_p100_bonus (Till *t, const char *no)
+{
+  ck_assert_int_eq (ct_test_service_admin (t->svc, NULL, "package", "add", "--id", "p100",
+                                           "--amount", "100.00", "--bonus", "20.00", NULL), 0);
+}
+
+START_TEST (test_cli_resend_refused_again_stays_in_view)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *no = issue (t, "Lin", "13800000012");
+  g_autofree char *id = topup_needing_attention (t, no, "p100", freeze_elsewhere);
+  Run r = { 0 };
+
+  /* Still frozen: the re-send is refused too, and the entry comes back. */
+  ck_assert_int_eq (cli (t, &r, "sync", "--resend", id, "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL), 2);
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: card_frozen: "), "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "sync", "--status", NULL), 0);
+  ck_assert_msg (strstr (r.out, "Needs attention: 1") != NULL, "%s", r.out);
+  ck_assert_msg (strstr (r.out, "refused again") != NULL, "%s", r.out);
+  {
+    /* Both refusals are in its reason. */
+    const char *first = strstr (r.out, "card_frozen");
+
+    ck_assert_ptr_nonnull (first);
+    ck_assert_msg (strstr (first + 1, "card_frozen") != NULL, "%s", r.out);
+  }
+  ck_assert_int_eq (cli (t, &r, "sync", "--resolve", id, "--note", "cash returned",
+                         "--manager", "m1", "--pin-file", t->pin_file, NULL), 0);
+  /* Resolved entries stay in view on request, with their outcome. */
+  ck_assert_int_eq (cli (t, &r, "sync", "--status", NULL), 0);
+  ck_assert (strstr (r.out, "Resolved") == NULL);
+  ck_assert_int_eq (cli (t, &r, "sync", "--status", "--all", NULL), 0);
+  ck_assert_msg (strstr (r.out, "Resolved: 1") != NULL, "%s", r.out);
+  ck_assert_msg (strstr (r.out, "cash returned") != NULL, "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "--json", "sync", "--status", "--all", NULL), 0);
+  {
+    json_object *o = parse_json (r.out);
+    json_object *list, *v;
+
+    ck_assert (json_object_object_get_ex (o, "resolved", &list));
+    ck_assert_int_eq (json_object_array_length (list), 1);
+    ck_assert (json_object_object_get_ex (json_object_array_get_idx (list, 0), "reason", &v));
+    ck_assert_ptr_nonnull (strstr (json_object_get_string (v), "cash returned"));
+    json_object_put (o);
+  }
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
+START_TEST (test_cli_resend_of_changed_package_quotes_the_new_bonus)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *no = issue (t, "Mo", "13800000013");
+  g_autofree char *id = topup_needing_attention (t, no, "p100", raise_p100_bonus);
+  Run r = { 0 };
+
+  ck_assert_int_eq (cli (t, &r, "sync", "--status", NULL), 0);
+  ck_assert_msg (strstr (r.out, "package_changed") != NULL, "%s", r.out);
+  /* The terms now are quoted; nothing is sent without the confirmation. */
+  ck_assert_int_eq (cli (t, &r, "sync", "--resend", id, "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL), 1);
+  ck_assert_msg (strstr (r.err, "100.00 with a bonus of 20.00") != NULL, "%s", r.err);
+  ck_assert_msg (strstr (r.err, "--accept-package") != NULL, "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "sync", "--status", NULL), 0);
+  ck_assert_msg (strstr (r.out, "Needs attention: 1") != NULL, "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "sync", "--resend", id, "--manager", "m1", "--pin-file",
+                         t->pin_file, "--accept-package", NULL), 0);
+  ck_assert_msg (strstr (r.err, "bonus of 20.00") != NULL, "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 0);
+  ck_assert_msg (strstr (r.out, "Balance   120.00") != NULL, "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "sync", "--status", "--all", NULL), 0);
+  ck_assert_msg (strstr (r.out, "Needs attention: 0") != NULL, "%s", r.out);
+  ck_assert_msg (strstr (r.out, "Resolved: 1") != NULL, "%s", r.out);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
+START_TEST (test_cli_show_and_find_refresh_the_member_cache)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *other = g_build_filename (t->dir, "other-till", NULL);
+  g_autofree char *shown = NULL;
+  g_autofree char *found = NULL;
+  Run r = { 0 };
+
+  ck_assert_int_eq (ct_test_service_admin (t->svc, NULL, "merchant", "set",
+                                           "--offline-payment-cap", "50.00",
+                                           "--offline-card-cap", "100.00", NULL), 0);
+  ck_assert (ct_test_service_restart (t->svc, NULL));
+  ct_fault_proxy_set_upstream (t->proxy, ct_test_service_get_url (t->svc));
+  /* Two cards this till never took money on: another till issued them. */
+  ck_assert_int_eq (cli (t, &r, "--data-dir", other, "card", "issue", "--name", "Ned",
+                         "--phone", "13800000014", "--manager", "m1", "--pin-file", t->pin_file,
+                         NULL), 0);
+  shown = g_strdup (last_line (r.out));
+  ck_assert_int_eq (cli (t, &r, "--data-dir", other, "card", "issue", "--name", "Olga",
+                         "--phone", "13800000015", "--manager", "m1", "--pin-file", t->pin_file,
+                         NULL), 0);
+  found = g_strdup (last_line (r.out));
+  ck_assert_int_eq (cli (t, &r, "--data-dir", other, "topup", shown, "--package", "p100", NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "--data-dir", other, "topup", found, "--package", "p100", NULL), 0);
+
+  /* This till looks them up, then loses the service. */
+  ck_assert_int_eq (cli (t, &r, "card", "show", shown, NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "find", "--phone", "13800000015", NULL), 0);
+  ck_assert (ct_fault_proxy_set_offline (t->proxy, TRUE, NULL));
+  /* The offline rules know both cards and their balances. */
+  ck_assert_int_eq (cli (t, &r, "pay", shown, "5.00", NULL), 3);
+  ck_assert_int_eq (cli (t, &r, "pay", found, "5.00", NULL), 3);
+  ck_assert_int_eq (cli (t, &r, "card", "show", found, NULL), 5);
+  ck_assert_msg (strstr (r.out, "Balance   110.00") != NULL, "%s", r.out);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 static Suite *
 cli_suite (void)
 {
@@ -886,6 +1078,14 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_locked_pin_is_reported_at_once);
   tcase_add_test (tc, test_cli_pin_prompt_on_a_terminal_does_not_echo);
   tcase_add_test (tc, test_cli_embedded_service_shared_by_two_clients);
+  suite_add_tcase (s, tc);
+  /* What an attacker, a hostile network and a careful manager found. */
+  tc = tcase_create ("hardening");
+  tcase_set_timeout (tc, 240);
+  tcase_add_test (tc, test_cli_online_only_behind_unsettled_request_is_not_queued);
+  tcase_add_test (tc, test_cli_resend_refused_again_stays_in_view);
+  tcase_add_test (tc, test_cli_resend_of_changed_package_quotes_the_new_bonus);
+  tcase_add_test (tc, test_cli_show_and_find_refresh_the_member_cache);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -389,7 +389,7 @@ START_TEST (test_import_e2e_service_killed_midway_then_rerun_imports_each_balanc
   ct_test_service_kill (f.svc);
   ck_assert (g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL, NULL));
   status = g_subprocess_get_exit_status (proc);
-  ck_assert_msg (status == 3, "exit %d", status);
+  ck_assert_msg (status == 3 || status == 5, "exit %d", status);
   /* --json ends with the chunk that got no answer, as every command says it. */
   g_strstrip (out);
   lines = g_strsplit (out, "\n", -1);

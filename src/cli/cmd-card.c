@@ -28,7 +28,6 @@ card_show (CtCli *cli, CtCliArgs *args)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *card_no = NULL;
-  g_autofree char *path = NULL;
   g_autoptr(CtAnswer) answer = NULL;
   CtClient *client;
 
@@ -40,8 +39,7 @@ card_show (CtCli *cli, CtCliArgs *args)
   client = ct_cli_get_client (cli, &error);
   if (client == NULL)
     return ct_cli_finish_error (cli, error);
-  path = g_strdup_printf ("/v1/cards/%s", card_no);
-  answer = ct_client_request (client, "GET", path, NULL, NULL, NULL, NULL, &error);
+  answer = ct_client_card_lookup (client, card_no, NULL, &error);
   if (answer == NULL)
     return ct_cli_finish_error (cli, error);
   if (answer->not_sent && !cli->json)

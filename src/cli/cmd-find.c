@@ -37,8 +37,6 @@ ct_cli_cmd_find (CtCli *cli, int argc, char **argv)
   g_auto(CtCliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(CtAnswer) answer = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *escaped = NULL;
   g_autofree char *phone_key = NULL;
   const char *phone, *name;
   CtClient *client;
@@ -61,9 +59,7 @@ ct_cli_cmd_find (CtCli *cli, int argc, char **argv)
   client = ct_cli_get_client (cli, &error);
   if (client == NULL)
     return ct_cli_finish_error (cli, error);
-  escaped = g_uri_escape_string (phone ? phone : name, NULL, FALSE);
-  path = g_strdup_printf ("/v1/cards?%s=%s", phone ? "phone" : "name", escaped);
-  answer = ct_client_request (client, "GET", path, NULL, NULL, NULL, NULL, &error);
+  answer = ct_client_card_search (client, phone, name, NULL, &error);
   if (answer == NULL)
     return ct_cli_finish_error (cli, error);
   return ct_cli_finish_answer (cli, answer, print_cards);

@@ -47,17 +47,20 @@ print_entries (CtCli *cli, const char *title, GPtrArray *list, gint64 now)
 }
 
 static int
-show_status (CtCli *cli, CtClient *client)
+show_status (CtCli *cli, CtClient *client, gboolean all)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) pending = NULL;
   g_autoptr(GPtrArray) attention = NULL;
+  g_autoptr(GPtrArray) resolved = NULL;
   gint64 now = g_get_real_time ();
 
   pending = ct_client_outbox_list (client, CT_OUTBOX_STATE_PENDING, &error);
   if (pending != NULL)
     attention = ct_client_outbox_list (client, CT_OUTBOX_STATE_NEEDS_ATTENTION, &error);
-  if (attention == NULL)
+  if (attention != NULL && all)
+    resolved = ct_client_outbox_list (client, CT_OUTBOX_STATE_RESOLVED, &error);
+  if (attention == NULL || (all && resolved == NULL))
     return ct_cli_report_error (cli, error);
 
   if (cli->json)
@@ -72,6 +75,15 @@ show_status (CtCli *cli, CtClient *client)
         json_object_array_add (a, entry_json (g_ptr_array_index (attention, i), now));
       json_object_object_add (o, "pending", p);
       json_object_object_add (o, "needs_attention", a);
+      if (resolved != NULL)
+        {
+          json_object *d = json_object_new_array ();
+
+          /* "reason" of a resolved entry is its outcome. */
+          for (guint i = 0; i < resolved->len; i++)
+            json_object_array_add (d, entry_json (g_ptr_array_index (resolved, i), now));
+          json_object_object_add (o, "resolved", d);
+        }
       puts (json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN
                                                 | JSON_C_TO_STRING_NOSLASHESCAPE));
       json_object_put (o);
@@ -80,6 +92,8 @@ show_status (CtCli *cli, CtClient *client)
     {
       print_entries (cli, "Pending", pending, now);
       print_entries (cli, "Needs attention", attention, now);
+      if (resolved != NULL)
+        print_entries (cli, "Resolved", resolved, now);
     }
   return CT_EXIT_OK;
 }
@@ -97,6 +111,43 @@ on_done (GObject *source, GAsyncResult *result, gpointer user_data)
   w->result = g_object_ref (result);
 }
 
+/* Runs the calls of the client core on their worker and waits here. */
+static GAsyncResult *
+wait_result (GMainContext *context, Waiter *w)
+{
+  while (w->result == NULL)
+    g_main_context_iteration (context, TRUE);
+  return w->result;
+}
+
+static void
+waiter_clear (Waiter *w)
+{
+  g_clear_object (&w->result);
+}
+
+/* A package top-up re-sent at the package's current terms: quoted, said,
+ * and only with --accept-package. */
+static CtPackage *
+quote_accepted (CtCli *cli, CtClient *client, GMainContext *context, gint64 id, GError **error)
+{
+  Waiter w = { 0 };
+  CtPackage *now;
+
+  ct_client_resend_quote_async (client, id, NULL, on_done, &w);
+  now = ct_client_resend_quote_finish (client, wait_result (context, &w), error);
+  waiter_clear (&w);
+  if (now != NULL)
+    {
+      g_autofree char *amount = ct_cli_format_amount (cli, now->amount);
+      g_autofree char *bonus = ct_cli_format_amount (cli, now->bonus);
+
+      fprintf (stderr, "cardtill-cli: re-sending at the package's current terms: %s, %s with a "
+               "bonus of %s\n", now->id, amount, bonus);
+    }
+  return now;
+}
+
 static int
 resolve (CtCli *cli, CtClient *client, CtCliArgs *args)
 {
@@ -112,7 +163,7 @@ resolve (CtCli *cli, CtClient *client, CtCliArgs *args)
   int status = CT_EXIT_OK;
 
   if (manager == NULL || (resolve_id != NULL && (note == NULL || *note == '\0')))
-    return ct_cli_usage_error ("sync --resend ID --manager M [--pin-file F] | "
+    return ct_cli_usage_error ("sync --resend ID --manager M [--pin-file F] [--accept-package] | "
                                "sync --resolve ID --note TEXT --manager M");
   if (!g_ascii_string_to_signed (resend ? resend : resolve_id, 10, 1, G_MAXINT64, &id, NULL))
     return ct_cli_usage_error ("an entry id is a number from sync --status");
@@ -125,18 +176,38 @@ resolve (CtCli *cli, CtClient *client, CtCliArgs *args)
 
   g_main_context_push_thread_default (context);
   if (resend != NULL)
-    ct_client_resend_as_new_async (client, id, manager, pin, NULL, on_done, &w);
+    {
+      g_autoptr(CtPackage) accepted = NULL;
+
+      if (ct_cli_args_has (args, "accept-package"))
+        {
+          accepted = quote_accepted (cli, client, context, id, &error);
+          if (error != NULL)
+            {
+              g_main_context_pop_thread_default (context);
+              return ct_cli_report_error (cli, error);
+            }
+        }
+      ct_client_resend_accepting_async (client, id, manager, pin, accepted, NULL, on_done, &w);
+    }
   else
     ct_client_record_outcome_async (client, id, manager, note, NULL, on_done, &w);
-  while (w.result == NULL)
-    g_main_context_iteration (context, TRUE);
+  wait_result (context, &w);
   g_main_context_pop_thread_default (context);
 
   if (resend != NULL)
     {
       g_autoptr(CtReceipt) r = ct_client_resend_as_new_finish (client, w.result, &error);
 
-      if (r == NULL)
+      if (r == NULL && g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_PACKAGE_CHANGED)
+          && !ct_cli_args_has (args, "accept-package"))
+        {
+          /* Nothing was sent: the manager confirms the new terms first. */
+          fprintf (stderr, "cardtill-cli: package_changed: %s: re-send with --accept-package\n",
+                   error->message);
+          status = CT_EXIT_USAGE;
+        }
+      else if (r == NULL)
         status = ct_cli_report_error (cli, error);
       else
         printf ("Re-sent as a new request (key %s)\n", r->idempotency_key);
@@ -145,15 +216,15 @@ resolve (CtCli *cli, CtClient *client, CtCliArgs *args)
     status = ct_cli_report_error (cli, error);
   else
     printf ("Resolved #%" G_GINT64_FORMAT "\n", id);
-  g_object_unref (w.result);
+  waiter_clear (&w);
   return status;
 }
 
 int
 ct_cli_cmd_sync (CtCli *cli, int argc, char **argv)
 {
-  static const char * const spec[] = { "status", "resend=", "resolve=", "note=", "manager=",
-                                       "pin-file=", NULL };
+  static const char * const spec[] = { "status", "all", "resend=", "resolve=", "note=",
+                                       "manager=", "pin-file=", "accept-package", NULL };
   g_auto(CtCliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) pending = NULL;
@@ -170,7 +241,7 @@ ct_cli_cmd_sync (CtCli *cli, int argc, char **argv)
       client = ct_cli_open_client (cli, FALSE, &error);
       if (client == NULL)
         return ct_cli_report_error (cli, error);
-      return show_status (cli, client);
+      return show_status (cli, client, ct_cli_args_has (&args, "all"));
     }
 
   client = ct_cli_get_client (cli, &error);

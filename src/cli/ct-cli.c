@@ -178,10 +178,14 @@ ct_cli_exit_for_error (const GError *error)
     return CT_EXIT_USAGE;
   if (ct_client_error_is_refusal (error))
     return CT_EXIT_REFUSED;
-  if (error->code == CT_CLIENT_ERROR_QUEUED || error->code == CT_CLIENT_ERROR_OFFLINE_REFUSED
-      || error->code == CT_CLIENT_ERROR_UNREACHABLE || error->code == CT_CLIENT_ERROR_TLS
-      || error->code == CT_CLIENT_ERROR_BAD_ANSWER)
+  /* 3 only when the request is in the outbox and will settle: a script must
+   * be able to tell whether the customer paid. */
+  if (error->code == CT_CLIENT_ERROR_QUEUED)
     return CT_EXIT_NOT_APPLIED;
+  if (error->code == CT_CLIENT_ERROR_OFFLINE_REFUSED || error->code == CT_CLIENT_ERROR_UNREACHABLE
+      || error->code == CT_CLIENT_ERROR_TLS || error->code == CT_CLIENT_ERROR_BAD_ANSWER
+      || error->code == CT_CLIENT_ERROR_EARLIER_PENDING)
+    return CT_EXIT_NOT_TAKEN;
   if (error->code == CT_CLIENT_ERROR_INVALID_INPUT || error->code == CT_CLIENT_ERROR_CONFIG)
     return CT_EXIT_USAGE;
   return CT_EXIT_LOCAL;

@@ -11,8 +11,9 @@ typedef enum
   CT_EXIT_OK = 0,
   CT_EXIT_USAGE = 1,       /* usage or invalid local input: nothing sent */
   CT_EXIT_REFUSED = 2,     /* refused by the service (or import: some rows rejected) */
-  CT_EXIT_NOT_APPLIED = 3, /* unreachable, pending in the outbox, or offline rules */
+  CT_EXIT_NOT_APPLIED = 3, /* taken and queued in the outbox: it will settle */
   CT_EXIT_LOCAL = 4,       /* file, device, decode, disk */
+  CT_EXIT_NOT_TAKEN = 5,   /* not done: offline rules, or the service is needed and unreachable */
 } CtExit;
 
 /* Options shared by every command; filled by main.c before dispatch. The
@@ -67,8 +68,8 @@ char             *ct_cli_read_pin       (CtCli        *cli,
                                          const char   *pin_file,
                                          GError      **error);
 /* Prints `cardtill-cli: CODE: message` on stderr and returns the exit
- * status for @error (CT_CLIENT_ERROR refusals 2, QUEUED/OFFLINE_REFUSED/
- * UNREACHABLE 3, INVALID_INPUT/usage 1, the rest 4). */
+ * status for @error (CT_CLIENT_ERROR refusals 2, QUEUED 3, OFFLINE_REFUSED/
+ * UNREACHABLE/TLS/BAD_ANSWER 5, INVALID_INPUT/usage 1, the rest 4). */
 int               ct_cli_report_error   (CtCli        *cli,
                                          const GError *error);
 /* Prints `cardtill-cli: usage: ...` and returns CT_EXIT_USAGE. */

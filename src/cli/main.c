@@ -44,7 +44,8 @@ static const char usage_text[] =
   "  --version, --help\n"
   "\n"
   "Exit status: 0 done; 1 usage or invalid input (nothing sent); 2 refused by the service;\n"
-  "3 not applied now (unreachable, pending in the outbox, or offline rules); 4 local failure.\n";
+  "3 taken offline and queued (it will settle); 4 local failure; 5 not taken (refused by\n"
+  "the offline rules, or it needs the service, which is unreachable).\n";
 
 typedef int (*CommandFunc) (CtCli *cli, int argc, char **argv);
 

@@ -10,6 +10,7 @@
 #include "ct-client.h"
 #include "ct-embedded.h"
 #include "ct-member-cache.h"
+#include "ct-money.h"
 #include "ct-sync.h"
 
 struct _CtClient
@@ -834,6 +835,7 @@ typedef enum
   OP_SYNC,
   OP_OUTBOX_LIST,
   OP_RESEND,
+  OP_RESEND_QUOTE,
   OP_RECORD,
 } OpKind;
 
@@ -857,6 +859,7 @@ typedef struct
   char         *patch_name;
   char         *patch_phone;
   char         *patch_level;
+  CtPackage    *accepted;    /* re-send: the package terms the manager confirmed */
 } Op;
 
 static void
@@ -874,6 +877,7 @@ op_free (Op *op)
   g_free (op->patch_name);
   g_free (op->patch_phone);
   g_free (op->patch_level);
+  g_clear_pointer (&op->accepted, ct_package_free);
   g_free (op);
 }
 
@@ -938,9 +942,66 @@ add_query (GString *s, const char *key, const char *value)
   g_string_append_printf (s, "%s=%s", key, escaped);
 }
 
-/* Replaces the manager of a stored body (a re-send is a new intent). */
+/* The package and the terms the customer was shown, from a stored top-up
+ * body; FALSE when it is not a package top-up with "expect". */
+static gboolean
+stored_package_terms (GBytes *body, char **out_id, int64_t *out_amount, int64_t *out_bonus)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+  g_autofree char *text = g_strndup (data, len);
+  json_object *obj = json_tokener_parse (text);
+  json_object *id, *expect, *amount, *bonus;
+  gboolean ok;
+
+  ok = obj != NULL && json_object_object_get_ex (obj, "package_id", &id)
+       && json_object_is_type (id, json_type_string)
+       && json_object_object_get_ex (obj, "expect", &expect)
+       && json_object_object_get_ex (expect, "amount", &amount)
+       && json_object_object_get_ex (expect, "bonus", &bonus);
+  if (ok)
+    {
+      *out_id = g_strdup (json_object_get_string (id));
+      *out_amount = json_object_get_int64 (amount);
+      *out_bonus = json_object_get_int64 (bonus);
+    }
+  json_object_put (obj);
+  return ok;
+}
+
+/* The package of a stored top-up as the service has it now, when its terms
+ * differ from those the customer was shown; NULL otherwise (or on error). */
+static CtPackage *
+quote_package (CtClient *self, const CtOutboxEntry *e, CtMerchant **out_merchant, GError **error)
+{
+  g_autofree char *id = NULL;
+  g_autoptr(CtMerchant) merchant = NULL;
+  const CtPackage *now;
+  int64_t amount, bonus;
+
+  if (e->kind != CT_OUTBOX_KIND_TOPUP || !stored_package_terms (e->body, &id, &amount, &bonus))
+    return NULL;
+  if (!fetch_merchant (self, &merchant, error))
+    return NULL;
+  now = ct_merchant_find_package (merchant, id);
+  if (now == NULL)
+    {
+      g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_NOT_FOUND,
+                   "The package %s no longer exists: record what was done instead", id);
+      return NULL;
+    }
+  if (out_merchant)
+    *out_merchant = g_steal_pointer (&merchant);
+  if (now->amount == amount && now->bonus == bonus)
+    return NULL;
+  return ct_package_copy (now);
+}
+
+/* Replaces the manager of a stored body (a re-send is a new intent) and,
+ * for a package top-up, the terms with those the manager confirmed. */
 static char *
-body_with_manager (GBytes *body, const char *manager_id, const char *manager_pin, GError **error)
+body_with_manager (GBytes *body, const char *manager_id, const char *manager_pin,
+                   const CtPackage *terms, GError **error)
 {
   gsize len;
   const char *data = g_bytes_get_data (body, &len);
@@ -964,10 +1025,93 @@ body_with_manager (GBytes *body, const char *manager_id, const char *manager_pin
       json_object_object_add (m, "pin", json_object_new_string (manager_pin ? manager_pin : ""));
       json_object_object_add (obj, "manager", m);
     }
+  if (terms != NULL && json_object_object_get_ex (obj, "expect", NULL))
+    {
+      json_object *expect = json_object_new_object ();
+
+      json_object_object_add (expect, "amount", json_object_new_int64 (terms->amount));
+      json_object_object_add (expect, "bonus", json_object_new_int64 (terms->bonus));
+      json_object_object_add (obj, "expect", expect);
+    }
   out = g_strdup (json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN
                                                        | JSON_C_TO_STRING_NOSLASHESCAPE));
   json_object_put (obj);
   return out;
+}
+
+/* Every card a look-up answered goes to the member cache. */
+static void
+learn_cards (CtClient *self, const CtAnswer *answer, gboolean list)
+{
+  gsize len;
+  const char *data;
+
+  if (answer->status != 200 || answer->body == NULL)
+    return;
+  data = g_bytes_get_data (answer->body, &len);
+  if (list)
+    {
+      g_autoptr(GPtrArray) cards = ct_wire_decode_card_list (data, len, NULL);
+
+      for (guint i = 0; cards != NULL && i < cards->len; i++)
+        {
+          ct_member_cache_store (self->cache, g_ptr_array_index (cards, i), NULL);
+          schedule (self, -2, g_ptr_array_index (cards, i));
+        }
+    }
+  else
+    {
+      g_autoptr(CtCard) card = ct_wire_decode_card (data, len, NULL);
+
+      if (card != NULL)
+        {
+          ct_member_cache_store (self->cache, card, NULL);
+          schedule (self, -2, card);
+        }
+    }
+}
+
+CtAnswer *
+ct_client_card_lookup (CtClient *self, const char *card_no, GCancellable *cancellable,
+                       GError **error)
+{
+  g_autofree char *card = NULL;
+  g_autofree char *path = NULL;
+  CtAnswer *answer;
+
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+
+  card = normalize_card (card_no, error);
+  if (card == NULL)
+    return NULL;
+  path = g_strdup_printf ("/v1/cards/%s", card);
+  answer = ct_client_request (self, "GET", path, NULL, NULL, NULL, cancellable, error);
+  if (answer != NULL)
+    learn_cards (self, answer, FALSE);
+  return answer;
+}
+
+CtAnswer *
+ct_client_card_search (CtClient *self, const char *phone, const char *name,
+                       GCancellable *cancellable, GError **error)
+{
+  g_autoptr(GString) s = g_string_new ("/v1/cards");
+  CtAnswer *answer;
+
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+
+  if ((phone == NULL) == (name == NULL) || *(phone ? phone : name) == '\0')
+    {
+      g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                           "Search by phone or by name, one of them");
+      return NULL;
+    }
+  add_query (s, "phone", phone);
+  add_query (s, "name", name);
+  answer = ct_client_request (self, "GET", s->str, NULL, NULL, NULL, cancellable, error);
+  if (answer != NULL)
+    learn_cards (self, answer, TRUE);
+  return answer;
 }
 
 static void
@@ -1003,52 +1147,31 @@ op_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
         break;
       }
     case OP_CARD_SHOW:
-      {
-        g_autoptr(GBytes) body = NULL;
-        CtCard *c;
-        gsize len;
-        const char *data;
-
-        path = g_strdup_printf ("/v1/cards/%s", card);
-        body = get_ok (self, path, &error);
-        if (body == NULL)
-          break;
-        data = g_bytes_get_data (body, &len);
-        c = ct_wire_decode_card (data, len, &error);
-        if (c != NULL)
-          {
-            ct_member_cache_store (self->cache, c, NULL);
-            schedule (self, -2, c);
-            g_task_return_pointer (task, c, (GDestroyNotify) ct_card_free);
-          }
-        break;
-      }
     case OP_CARD_FIND:
       {
-        g_autoptr(GString) s = g_string_new ("/v1/cards");
-        g_autoptr(GBytes) body = NULL;
-        GPtrArray *list;
+        g_autoptr(CtAnswer) answer = NULL;
         gsize len;
         const char *data;
 
-        if ((op->a == NULL) == (op->b == NULL))
-          {
-            g_set_error_literal (&error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
-                                 "Search by phone or by name, one of them");
-            break;
-          }
-        add_query (s, "phone", op->a);
-        add_query (s, "name", op->b);
-        body = get_ok (self, s->str, &error);
-        if (body == NULL)
+        answer = op->kind == OP_CARD_SHOW
+                 ? ct_client_card_lookup (self, card, cancellable, &error)
+                 : ct_client_card_search (self, op->a, op->b, cancellable, &error);
+        if (answer == NULL || !ct_answer_to_error (answer, &error))
           break;
-        data = g_bytes_get_data (body, &len);
-        list = ct_wire_decode_card_list (data, len, &error);
-        if (list != NULL)
+        data = g_bytes_get_data (answer->body, &len);
+        if (op->kind == OP_CARD_SHOW)
           {
-            for (guint i = 0; i < list->len; i++)
-              ct_member_cache_store (self->cache, g_ptr_array_index (list, i), NULL);
-            g_task_return_pointer (task, list, (GDestroyNotify) g_ptr_array_unref);
+            CtCard *c = ct_wire_decode_card (data, len, &error);
+
+            if (c != NULL)
+              g_task_return_pointer (task, c, (GDestroyNotify) ct_card_free);
+          }
+        else
+          {
+            GPtrArray *list = ct_wire_decode_card_list (data, len, &error);
+
+            if (list != NULL)
+              g_task_return_pointer (task, list, (GDestroyNotify) g_ptr_array_unref);
           }
         break;
       }
@@ -1189,6 +1312,8 @@ op_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
     case OP_RESEND:
       {
         g_autoptr(CtOutboxEntry) e = ct_outbox_get (self->outbox, op->entry_id, &error);
+        g_autoptr(CtPackage) now = NULL;
+        g_autoptr(CtMerchant) merchant = NULL;
         g_autofree char *body_text = NULL;
         g_autoptr(GBytes) body = NULL;
         g_autoptr(CtAnswer) answer = NULL;
@@ -1208,20 +1333,66 @@ op_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
                                  "Only a request that needs attention can be re-sent");
             break;
           }
-        body_text = body_with_manager (e->body, op->manager_id, op->manager_pin, &error);
+        /* A package top-up goes at the package's current terms, and only
+         * once the manager confirmed them. */
+        now = quote_package (self, e, &merchant, &error);
+        if (error != NULL)
+          break;
+        if (now != NULL
+            && (op->accepted == NULL || op->accepted->amount != now->amount
+                || op->accepted->bonus != now->bonus))
+          {
+            g_autofree char *amount = ct_money_format_plain (now->amount, merchant->minor_units);
+            g_autofree char *bonus = ct_money_format_plain (now->bonus, merchant->minor_units);
+
+            g_set_error (&error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_PACKAGE_CHANGED,
+                         "The package %s is now %s with a bonus of %s%s; confirm these terms "
+                         "with the customer to re-send it", now->id, amount, bonus,
+                         op->accepted != NULL ? " (it changed again)" : "");
+            break;
+          }
+        body_text = body_with_manager (e->body, op->manager_id, op->manager_pin, now, &error);
         if (body_text == NULL)
           break;
         body = g_bytes_new (body_text, strlen (body_text));
         rinfo.kind = e->kind;
         rinfo.card_no = e->card_no;
-        rinfo.amount = e->amount;
+        rinfo.amount = now != NULL ? now->amount : e->amount;
         rinfo.order_ref = e->order_ref;
         answer = ct_client_request (self, e->method, e->path, NULL, body, &rinfo, cancellable,
                                     &error);
         if (answer == NULL)
           break;
-        note = g_strdup_printf ("re-sent as a new request (key %s) by manager %s; was: %s",
-                                answer->idempotency_key, op->manager_id ? op->manager_id : "?",
+        /* Nothing reached the service: the entry stays as it was. */
+        if (answer->not_sent)
+          {
+            ct_answer_to_error (answer, &error);
+            break;
+          }
+        if (!answer->queued && (answer->status < 200 || answer->status >= 300))
+          {
+            /* Refused again: it stays in view with both refusals (a wrong
+             * or locked PIN says nothing about the request itself). */
+            ct_answer_to_error (answer, &error);
+            if (!g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_FORBIDDEN)
+                && !g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_PIN_LOCKED)
+                && !g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNAUTHORIZED))
+              {
+                note = g_strdup_printf ("refused again when re-sent by manager %s (key %s): "
+                                        "%s: %s; before: %s",
+                                        op->manager_id ? op->manager_id : "?",
+                                        answer->idempotency_key,
+                                        ct_client_error_code_to_string (error->code),
+                                        error->message, e->reason ? e->reason : "");
+                ct_outbox_set_state (self->outbox, e->id, CT_OUTBOX_STATE_NEEDS_ATTENTION,
+                                     answer->status, answer->body, note, NULL);
+                recount (self);
+              }
+            break;
+          }
+        note = g_strdup_printf ("re-sent as a new request (key %s%s) by manager %s; was: %s",
+                                answer->idempotency_key, answer->queued ? ", pending" : "",
+                                op->manager_id ? op->manager_id : "?",
                                 e->reason ? e->reason : "");
         if (!ct_outbox_set_state (self->outbox, e->id, CT_OUTBOX_STATE_RESOLVED, e->last_status,
                                   NULL, note, &error))
@@ -1243,6 +1414,22 @@ op_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
             r->replayed = answer->replayed;
             g_task_return_pointer (task, r, (GDestroyNotify) ct_receipt_free);
           }
+        break;
+      }
+    case OP_RESEND_QUOTE:
+      {
+        g_autoptr(CtOutboxEntry) e = ct_outbox_get (self->outbox, op->entry_id, &error);
+        CtPackage *now;
+
+        if (e == NULL)
+          {
+            if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_NOT_FOUND))
+              error->code = CT_CLIENT_ERROR_INVALID_INPUT;
+            break;
+          }
+        now = quote_package (self, e, NULL, &error);
+        if (error == NULL)
+          g_task_return_pointer (task, now, (GDestroyNotify) ct_package_free);
         break;
       }
     case OP_RECORD:
@@ -1583,12 +1770,39 @@ ct_client_resend_as_new_async (CtClient *self, gint64 entry_id, const char *mana
                                const char *manager_pin, GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data)
 {
+  ct_client_resend_accepting_async (self, entry_id, manager_id, manager_pin, NULL, cancellable,
+                                    callback, user_data);
+}
+
+void
+ct_client_resend_accepting_async (CtClient *self, gint64 entry_id, const char *manager_id,
+                                  const char *manager_pin, const CtPackage *accepted,
+                                  GCancellable *cancellable, GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
   Op *op = op_new (OP_RESEND);
 
   op->entry_id = entry_id;
   op->manager_id = g_strdup (manager_id);
   op->manager_pin = g_strdup (manager_pin);
+  op->accepted = accepted ? ct_package_copy (accepted) : NULL;
   run_op (self, op, ct_client_resend_as_new_async, cancellable, callback, user_data);
+}
+
+void
+ct_client_resend_quote_async (CtClient *self, gint64 entry_id, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data)
+{
+  Op *op = op_new (OP_RESEND_QUOTE);
+
+  op->entry_id = entry_id;
+  run_op (self, op, ct_client_resend_quote_async, cancellable, callback, user_data);
+}
+
+CtPackage *
+ct_client_resend_quote_finish (CtClient *self, GAsyncResult *result, GError **error)
+{
+  return finish_op (self, result, error);
 }
 
 CtReceipt *

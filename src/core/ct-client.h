@@ -226,13 +226,46 @@ GPtrArray         *ct_client_outbox_list           (CtClient *self, CtOutboxStat
                                                     GError **error);
 
 /* From needs attention: re-send the same intent as a new request (new key,
- * same body but the manager given here; logged in the entry's reason). The
- * old entry becomes resolved. Returns the answer like the original call. */
+ * same body but the manager given here). The old entry becomes resolved
+ * (its reason says how) once the new request is done or queued; if the
+ * service refuses the new request too, the old entry stays in needs
+ * attention with both refusals in its reason and the error is returned;
+ * if it cannot be sent, the entry is left as it was. Returns the answer
+ * like the original call.
+ *
+ * A package top-up refused with package_changed would be refused again with
+ * the terms the customer was shown: re-sending it needs the package's
+ * current terms, confirmed (see ct_client_resend_quote_async()). Without
+ * them a package top-up whose package changed fails with
+ * CT_CLIENT_ERROR_PACKAGE_CHANGED (nothing sent), the message quoting the
+ * new terms. */
 void               ct_client_resend_as_new_async   (CtClient *self, gint64 entry_id,
                                                     const char *manager_id, const char *manager_pin,
                                                     GCancellable *cancellable,
                                                     GAsyncReadyCallback callback, gpointer user_data);
+/* The same with the package terms the manager confirmed (from
+ * ct_client_resend_quote_finish()); @accepted NULL is the plain re-send. If
+ * the package changed again since, CT_CLIENT_ERROR_PACKAGE_CHANGED and
+ * nothing is sent. */
+void               ct_client_resend_accepting_async (CtClient *self, gint64 entry_id,
+                                                     const char *manager_id,
+                                                     const char *manager_pin,
+                                                     const CtPackage *accepted,
+                                                     GCancellable *cancellable,
+                                                     GAsyncReadyCallback callback,
+                                                     gpointer user_data);
 CtReceipt         *ct_client_resend_as_new_finish  (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
+/* For a re-send: fetches the merchant's packages now and returns the
+ * entry's package as it is now when it differs from what the customer was
+ * shown (ask the manager to confirm the new amount and bonus, then re-send
+ * with ct_client_resend_accepting_async()). NULL without an error when the
+ * entry is not a package top-up or its terms did not change. Fails with
+ * CT_CLIENT_ERROR_NOT_FOUND when the package no longer exists. */
+void               ct_client_resend_quote_async    (CtClient *self, gint64 entry_id,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+CtPackage         *ct_client_resend_quote_finish   (CtClient *self, GAsyncResult *result,
                                                     GError **error);
 
 /* From needs attention: record what happened instead ("cash returned to
@@ -282,6 +315,22 @@ CtAnswer          *ct_client_request               (CtClient            *self,
                                                     const char          *idempotency_key,
                                                     GBytes              *body,
                                                     const CtRequestInfo *info,
+                                                    GCancellable        *cancellable,
+                                                    GError             **error);
+
+/* Look-ups for cardtill-cli, blocking, with the raw answer (for --json):
+ * GET /v1/cards/{no} (normalised inside), or GET /v1/cards?phone= or ?name=
+ * (exactly one non-NULL). Every card a 200 carries refreshes the member
+ * cache (the offline rules know every card the till has seen) and is
+ * announced with "card-updated". The async card_show/card_find calls go
+ * through the same path. */
+CtAnswer          *ct_client_card_lookup           (CtClient            *self,
+                                                    const char          *card_no,
+                                                    GCancellable        *cancellable,
+                                                    GError             **error);
+CtAnswer          *ct_client_card_search           (CtClient            *self,
+                                                    const char          *phone,
+                                                    const char          *name,
                                                     GCancellable        *cancellable,
                                                     GError             **error);
 

@@ -225,6 +225,8 @@ client_error_text (CtClientError code)
       return _("The card service settings of this till are incomplete. A manager should check Settings.");
     case CT_CLIENT_ERROR_EMBEDDED:
       return _("The built-in card service could not be started.");
+    case CT_CLIENT_ERROR_EARLIER_PENDING:
+      return _("An earlier request on this card is not settled yet, so this was not done. Sync, then try again.");
     case CT_CLIENT_ERROR_INVALID_INPUT:
       return _("Please check what was entered.");
     case CT_CLIENT_ERROR_LOCAL:

@@ -39,6 +39,13 @@ ct_outbox_kind_to_string (CtOutboxKind kind)
   return "other";
 }
 
+gboolean
+ct_outbox_kind_is_online_only (CtOutboxKind kind)
+{
+  return kind == CT_OUTBOX_KIND_REFUND || kind == CT_OUTBOX_KIND_ADJUSTMENT
+         || kind == CT_OUTBOX_KIND_CARD_ISSUE || kind == CT_OUTBOX_KIND_CARD_PATCH;
+}
+
 static CtOutboxKind
 kind_from_string (const char *text)
 {

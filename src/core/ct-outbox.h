@@ -63,6 +63,9 @@ CtOutboxEntry *ct_outbox_entry_copy       (const CtOutboxEntry *entry);
 void           ct_outbox_entry_free       (CtOutboxEntry       *entry);
 const char    *ct_outbox_kind_to_string   (CtOutboxKind         kind);
 const char    *ct_outbox_state_to_string  (CtOutboxState        state);
+/* TRUE for requests that are only done with the service answering now
+ * (refund, adjustment, card issue and changes): never queued for later. */
+gboolean       ct_outbox_kind_is_online_only (CtOutboxKind      kind);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtOutboxEntry, ct_outbox_entry_free)
 

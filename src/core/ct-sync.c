@@ -999,8 +999,8 @@ clear_card_queue (CtSync *self, const CtOutboxEntry *e, gboolean *out_offline,
         {
           *out_offline = a.kind == ATTEMPT_NOT_SENT;
           g_free (*out_reason);
-          *out_reason = g_strdup_printf ("an earlier request for this card is pending (%s)",
-                                         a.reason ? a.reason : "no answer");
+          *out_reason = g_strdup_printf ("an earlier request on this card is not settled yet "
+                                         "(%s)", a.reason ? a.reason : "no answer");
           attempt_clear (&a);
           return FALSE;
         }
@@ -1269,7 +1269,19 @@ ct_sync_submit (CtSync               *self,
                                                      "settled with the same key (%s)",
                                                      last_reason ? last_reason : "no answer yet");
 
-          if (now != NULL)
+          /* A request that needs the service and never left the till is not
+           * queued behind the card's unsettled one: it is not done. */
+          if (now != NULL && now->state == CT_OUTBOX_STATE_PENDING && !now->maybe_sent
+              && ct_outbox_kind_is_online_only (now->kind))
+            {
+              g_autofree char *why = g_strdup_printf ("not done, nothing was sent: %s",
+                                                      last_reason ? last_reason
+                                                                  : "an earlier request on this "
+                                                                    "card is not settled yet");
+
+              answer = answer_not_sent (self, now, CT_CLIENT_ERROR_EARLIER_PENDING, why, error);
+            }
+          else if (now != NULL)
             answer = answer_queued (self, now, CT_CLIENT_ERROR_QUEUED, reason);
           else
             {

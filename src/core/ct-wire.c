@@ -48,6 +48,7 @@ static const struct
   { CT_CLIENT_ERROR_LOCAL, "local" },
   { CT_CLIENT_ERROR_CONFIG, "config" },
   { CT_CLIENT_ERROR_EMBEDDED, "embedded" },
+  { CT_CLIENT_ERROR_EARLIER_PENDING, "earlier_pending" },
 };
 
 const char *

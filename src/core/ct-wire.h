@@ -70,11 +70,16 @@ typedef enum
   CT_CLIENT_ERROR_CONFIG,
   /* The embedded service could not be created or started. */
   CT_CLIENT_ERROR_EMBEDDED,
+  /* A request that needs the service (refund, adjustment, card issue or
+   * change) could not be sent because an earlier request on the same card
+   * is not settled yet. Nothing was sent and nothing is queued. */
+  CT_CLIENT_ERROR_EARLIER_PENDING,
 } CtClientError;
 
 GQuark      ct_client_error_quark              (void);
 /* "insufficient_balance", ..., "queued", "offline_refused", "unreachable",
- * "bad_answer", "tls", "invalid_input", "local", "config", "embedded". */
+ * "bad_answer", "tls", "invalid_input", "local", "config", "embedded",
+ * "earlier_pending". */
 const char *ct_client_error_code_to_string     (CtClientError code);
 /* Maps a service code; unknown codes give CT_CLIENT_ERROR_OTHER_REFUSAL. */
 CtClientError ct_client_error_code_from_string (const char   *code);
