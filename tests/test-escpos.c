@@ -14,29 +14,7 @@
 #include "ct-printer.h"
 #include "ct-printer-render.h"
 #include "ct-receipt-data.h"
-
-static CtReceiptData *
-topup_receipt (const char *member_name)
-{
-  CtReceiptData *data = g_new0 (CtReceiptData, 1);
-
-  data->kind = CT_TRANSACTION_TOPUP;
-  data->card_no = g_strdup ("8800000000000017");
-  data->member_name = g_strdup (member_name);
-  data->store = g_strdup ("旗舰店 Flagship");
-  data->till = g_strdup ("till-1");
-  data->operator_name = g_strdup ("王芳");
-  data->transaction_id = g_strdup ("1042");
-  data->created_at = g_strdup ("2026-11-22T10:15:00Z");
-  data->amount = 50000;
-  data->bonus = 5000;
-  data->balance_before = 1250;
-  data->balance_after = 56250;
-  data->balance_known = TRUE;
-  data->minor_units = 2;
-  data->currency = g_strdup ("CNY");
-  return data;
-}
+#include "ct-test-receipt.h"
 
 /* Renders, encodes and decodes @data; the decoded raster must be the
  * rendered one, dot for dot. */
@@ -84,7 +62,7 @@ assert_shows (const CtRaster *raster,
 
 START_TEST (test_escpos_topup_58mm_chinese_name)
 {
-  g_autoptr(CtReceiptData) data = topup_receipt ("张三丰");
+  g_autoptr(CtReceiptData) data = ct_test_receipt_topup ("张三丰");
   g_autoptr(CtDecoded) d = print_and_decode (data, CT_PAPER_58MM, "receipt-58mm-topup-chinese.png");
 
   /* A cash top-up: initialise, the image in bands, cut, open the drawer. */
@@ -105,7 +83,7 @@ END_TEST
 
 START_TEST (test_escpos_topup_80mm_is_wider_not_longer)
 {
-  g_autoptr(CtReceiptData) data = topup_receipt ("张三丰");
+  g_autoptr(CtReceiptData) data = ct_test_receipt_topup ("张三丰");
   g_autoptr(CtDecoded) d80 = print_and_decode (data, CT_PAPER_80MM, "receipt-80mm-topup-chinese.png");
   g_autoptr(CtDecoded) d58 = print_and_decode (data, CT_PAPER_58MM, "receipt-58mm-topup-again.png");
 
@@ -124,8 +102,8 @@ END_TEST
 START_TEST (test_escpos_long_name_wraps_inside_the_paper)
 {
   const char *long_name = "Maximilian Alexander Bartholomew von Hohenzollern-Sigmaringen 欧阳娜娜";
-  g_autoptr(CtReceiptData) shortd = topup_receipt ("Li");
-  g_autoptr(CtReceiptData) longd = topup_receipt (long_name);
+  g_autoptr(CtReceiptData) shortd = ct_test_receipt_topup ("Li");
+  g_autoptr(CtReceiptData) longd = ct_test_receipt_topup (long_name);
   g_autoptr(CtDecoded) s = print_and_decode (shortd, CT_PAPER_58MM, "receipt-58mm-short-name.png");
   g_autoptr(CtDecoded) l = print_and_decode (longd, CT_PAPER_58MM, "receipt-58mm-long-name.png");
 
@@ -140,7 +118,7 @@ END_TEST
 
 START_TEST (test_escpos_refund_has_no_drawer_kick)
 {
-  g_autoptr(CtReceiptData) data = topup_receipt ("张三丰");
+  g_autoptr(CtReceiptData) data = ct_test_receipt_topup ("张三丰");
   g_autoptr(CtDecoded) d = NULL;
 
   data->kind = CT_TRANSACTION_REFUND;
@@ -162,7 +140,7 @@ END_TEST
 
 START_TEST (test_escpos_drawer_only_for_cash_topups)
 {
-  g_autoptr(CtReceiptData) data = topup_receipt ("A");
+  g_autoptr(CtReceiptData) data = ct_test_receipt_topup ("A");
 
   ck_assert (ct_receipt_data_opens_drawer (data));
   data->tender = g_strdup ("wechat");
@@ -179,7 +157,7 @@ END_TEST
 
 START_TEST (test_escpos_pending_receipt_says_so)
 {
-  g_autoptr(CtReceiptData) data = topup_receipt ("张三丰");
+  g_autoptr(CtReceiptData) data = ct_test_receipt_topup ("张三丰");
   g_autoptr(CtDecoded) d = NULL;
 
   data->kind = CT_TRANSACTION_PAYMENT;

@@ -13,149 +13,13 @@
 
 #include "ct-escpos-decoder.h"
 #include "ct-printer.h"
+#include "ct-printer-listener.h"
 #include "ct-printer-render.h"
 
-#define DEADLINE_US (30 * G_USEC_PER_SEC)
-
-typedef struct
-{
-  GSocket    *socket;
-  guint16     port;
-  GThread    *thread;
-  GMutex      lock;
-  gint        stop;
-  guint       paper_out_answers;  /* answer "paper out" this many times */
-  gboolean    silent;             /* never answer a status request */
-  GPtrArray  *received;           /* GByteArray per finished connection */
-} Listener;
-
-static const guint8 status_request[] = { 0x10, 0x04, 0x02, 0x10, 0x04, 0x04 };
-
-static void
-serve_connection (Listener *l,
-                  GSocket  *conn)
-{
-  GByteArray *got = g_byte_array_new ();
-  gboolean answered = FALSE;
-  guint8 buf[8192];
-
-  g_socket_set_timeout (conn, 1);
-  while (!g_atomic_int_get (&l->stop))
-    {
-      g_autoptr(GError) error = NULL;
-      gssize n = g_socket_receive (conn, (char *) buf, sizeof buf, NULL, &error);
-
-      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-        continue;
-      if (n <= 0)
-        break;
-      g_byte_array_append (got, buf, (guint) n);
-      if (!answered && got->len >= sizeof status_request
-          && memcmp (got->data, status_request, sizeof status_request) == 0)
-        {
-          guint8 answer[2] = { 0x12, 0x12 };
-
-          answered = TRUE;
-          g_mutex_lock (&l->lock);
-          if (l->paper_out_answers > 0)
-            {
-              l->paper_out_answers--;
-              answer[0] = 0x32;
-              answer[1] = 0x72;
-            }
-          if (!l->silent)
-            g_socket_send (conn, (const char *) answer, sizeof answer, NULL, NULL);
-          g_mutex_unlock (&l->lock);
-        }
-    }
-  g_mutex_lock (&l->lock);
-  g_ptr_array_add (l->received, got);
-  g_mutex_unlock (&l->lock);
-}
-
-static gpointer
-listener_thread (gpointer user_data)
-{
-  Listener *l = user_data;
-
-  while (!g_atomic_int_get (&l->stop))
-    {
-      g_autoptr(GSocket) conn = g_socket_accept (l->socket, NULL, NULL);
-
-      if (conn != NULL)
-        serve_connection (l, conn);
-    }
-  return NULL;
-}
-
-static Listener *
-listener_new (void)
-{
-  Listener *l = g_new0 (Listener, 1);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-
-  g_mutex_init (&l->lock);
-  l->received = g_ptr_array_new_with_free_func ((GDestroyNotify) g_byte_array_unref);
-  l->socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-  ck_assert (g_socket_bind (l->socket, any, TRUE, NULL));
-  ck_assert (g_socket_listen (l->socket, NULL));
-  g_socket_set_timeout (l->socket, 1);
-  bound = g_socket_get_local_address (l->socket, NULL);
-  l->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  l->thread = g_thread_new ("printer", listener_thread, l);
-  return l;
-}
-
-static void
-listener_free (Listener *l)
-{
-  g_atomic_int_set (&l->stop, 1);
-  g_thread_join (l->thread);
-  g_object_unref (l->socket);
-  g_ptr_array_unref (l->received);
-  g_mutex_clear (&l->lock);
-  g_free (l);
-}
-
-/* Waits until @n connections have ended and returns what the n-th
- * (counting from 1) brought. */
-static GByteArray *
-listener_wait (Listener *l,
-               guint     n)
-{
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_US;
-  GByteArray *got = NULL;
-
-  while (got == NULL && g_get_monotonic_time () < deadline)
-    {
-      g_mutex_lock (&l->lock);
-      if (l->received->len >= n)
-        got = g_byte_array_ref (g_ptr_array_index (l->received, n - 1));
-      g_mutex_unlock (&l->lock);
-      if (got == NULL)
-        g_usleep (10 * 1000);
-    }
-  ck_assert_msg (got != NULL, "connection %u never ended", n);
-  return got;
-}
-
-static guint
-listener_connections (Listener *l)
-{
-  guint n;
-
-  g_mutex_lock (&l->lock);
-  n = l->received->len;
-  g_mutex_unlock (&l->lock);
-  return n;
-}
-
 static CtPrinter *
-tcp_printer (Listener *l)
+tcp_printer (CtPrinterListener *l)
 {
-  g_autofree char *text = g_strdup_printf ("tcp:127.0.0.1:%u", l->port);
+  g_autofree char *text = ct_printer_listener_address (l);
   g_autoptr(CtPrinterAddress) address = ct_printer_address_parse (text, NULL);
   CtPrinter *printer;
 
@@ -185,7 +49,7 @@ decode (GByteArray *got)
 
 START_TEST (test_printer_tcp_paper_out_once_then_prints_when_asked)
 {
-  Listener *l = listener_new ();
+  CtPrinterListener *l = ct_printer_listener_new ();
   g_autoptr(CtPrinter) printer = tcp_printer (l);
   g_autoptr(GBytes) job = test_page_job ();
   g_autoptr(GError) error = NULL;
@@ -194,51 +58,54 @@ START_TEST (test_printer_tcp_paper_out_once_then_prints_when_asked)
   g_autoptr(CtDecoded) d1 = NULL;
   g_autoptr(CtDecoded) d2 = NULL;
 
-  l->paper_out_answers = 1;
+  ct_printer_listener_answer (l, 1, FALSE);
   ck_assert (!ct_printer_print (printer, job, NULL, &error));
   ck_assert (g_error_matches (error, CT_PRINTER_ERROR, CT_PRINTER_ERROR_PAPER_OUT));
   ck_assert_str_eq (error->message, "The printer is out of paper. Put in a new roll, then print again.");
 
   /* Only the status question went out: nothing was printed. */
-  first = listener_wait (l, 1);
+  first = ct_printer_listener_wait (l, 1);
+  ck_assert_ptr_nonnull (first);
   d1 = decode (first);
   ck_assert_str_eq (d1->ops->str, "status status");
-  ck_assert_uint_eq (listener_connections (l), 1);
+  ck_assert_uint_eq (ct_printer_listener_connections (l), 1);
 
   /* Print again, as the cashier asks: the whole receipt, once. */
   ck_assert (ct_printer_print (printer, job, NULL, NULL));
-  second = listener_wait (l, 2);
+  second = ct_printer_listener_wait (l, 2);
+  ck_assert_ptr_nonnull (second);
   d2 = decode (second);
   ck_assert (g_str_has_prefix (d2->ops->str, "status status init raster"));
   ck_assert (g_str_has_suffix (d2->ops->str, "raster cut"));
   ck_assert_uint_eq (d2->inits, 1);
   ck_assert_uint_eq (d2->raster->width, 384);
   ck_assert (ct_raster_write_png (d2->raster, "tcp-test-page.png", NULL));
-  ck_assert_uint_eq (listener_connections (l), 2);
+  ck_assert_uint_eq (ct_printer_listener_connections (l), 2);
 
-  listener_free (l);
+  ct_printer_listener_free (l);
 }
 END_TEST
 
 START_TEST (test_printer_tcp_never_answers_is_a_timeout)
 {
-  Listener *l = listener_new ();
+  CtPrinterListener *l = ct_printer_listener_new ();
   g_autoptr(CtPrinter) printer = tcp_printer (l);
   g_autoptr(GBytes) job = test_page_job ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GByteArray) got = NULL;
   g_autoptr(CtDecoded) d = NULL;
 
-  l->silent = TRUE;
+  ct_printer_listener_answer (l, 0, TRUE);
   ck_assert (!ct_printer_print (printer, job, NULL, &error));
   ck_assert (g_error_matches (error, CT_PRINTER_ERROR, CT_PRINTER_ERROR_TIMEOUT));
   ck_assert_str_eq (error->message,
                     "The printer did not answer within 1 second. Check that it is switched on and connected; nothing was printed.");
-  got = listener_wait (l, 1);
+  got = ct_printer_listener_wait (l, 1);
+  ck_assert_ptr_nonnull (got);
   d = decode (got);
   ck_assert_str_eq (d->ops->str, "status status");
 
-  listener_free (l);
+  ct_printer_listener_free (l);
 }
 END_TEST
 
@@ -301,14 +168,14 @@ print_done_cb (GObject      *source,
 
 START_TEST (test_printer_async_never_blocks_the_main_loop)
 {
-  Listener *l = listener_new ();
+  CtPrinterListener *l = ct_printer_listener_new ();
   g_autoptr(CtPrinter) printer = tcp_printer (l);
   g_autoptr(GBytes) job = test_page_job ();
   AsyncSeen seen = { 0 };
-  gint64 deadline = g_get_monotonic_time () + DEADLINE_US;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
   guint tick;
 
-  l->silent = TRUE;
+  ct_printer_listener_answer (l, 0, TRUE);
   tick = g_timeout_add (5, tick_cb, &seen);
   ct_printer_print_async (printer, job, NULL, print_done_cb, &seen);
   while (!seen.done && g_get_monotonic_time () < deadline)
@@ -320,7 +187,7 @@ START_TEST (test_printer_async_never_blocks_the_main_loop)
   ck_assert_uint_gt (seen.ticks_at_result, 0);
   ck_assert (g_error_matches (seen.error, CT_PRINTER_ERROR, CT_PRINTER_ERROR_TIMEOUT));
   g_clear_error (&seen.error);
-  listener_free (l);
+  ct_printer_listener_free (l);
 }
 END_TEST
 

@@ -20,6 +20,8 @@
 #include "ct-escpos-decoder.h"
 #include "ct-printer.h"
 #include "ct-printer-render.h"
+#include "ct-test-receipt.h"
+#include "ct-usbfs-mock.h"
 
 typedef struct
 {
@@ -28,9 +30,7 @@ typedef struct
   UMockdevIoctlBase *handler;
   GByteArray        *written;      /* every bulk OUT byte, in order */
   GQueue             status;       /* GBytes for the bulk IN endpoint */
-  GList             *flying;       /* bulk IN URBs waiting for an answer */
-  GList             *done;
-  GList             *discarded;
+  CtUsbfsUrbs        urbs;         /* bulk IN URBs waiting for an answer, URBs done */
   gboolean           driver_bound; /* usblp holds the interface */
   gboolean           claimed;
   gboolean           unplugged;
@@ -69,52 +69,6 @@ static const char keyboard_descriptors[] =
   "0921110100012241" "00"
   "07058103080005";
 
-static gsize
-string_descriptor (guint8  index,
-                   guint8 *out,
-                   gsize   max)
-{
-  const char *text = index == 1 ? "Xprinter" : index == 2 ? "POS58 Printer" : NULL;
-  gsize n = 0;
-
-  if (index == 0)
-    {
-      const guint8 langs[] = { 4, 3, 0x09, 0x04 };
-
-      memcpy (out, langs, MIN (max, sizeof langs));
-      return MIN (max, sizeof langs);
-    }
-  if (text == NULL)
-    return 0;
-  out[n++] = (guint8) (2 + 2 * strlen (text));
-  out[n++] = 3;
-  for (const char *p = text; *p && n + 2 <= max; p++)
-    {
-      out[n++] = (guint8) *p;
-      out[n++] = 0;
-    }
-  return MIN (n, max);
-}
-
-static gint
-cmp_client_addr (gconstpointer data,
-                 gconstpointer addr)
-{
-  return ((const UMockdevIoctlData *) data)->client_addr != (gulong) addr;
-}
-
-static void
-reap (UMockdevIoctlClient *client,
-      UMockdevIoctlData   *arg,
-      UMockdevIoctlData   *urb_data)
-{
-  g_autoptr(UMockdevIoctlData) urb_ptr = umockdev_ioctl_data_resolve (arg, 0, sizeof (gpointer), NULL);
-
-  umockdev_ioctl_data_set_ptr (urb_ptr, 0, urb_data);
-  umockdev_ioctl_client_complete (client, 0, 0);
-  g_object_unref (urb_data);
-}
-
 static gboolean
 submit_urb (Mock                *m,
             UMockdevIoctlClient *client,
@@ -139,10 +93,10 @@ submit_urb (Mock                *m,
       int n = -1;
 
       if (b[0] == 0x80 && b[1] == 0x06 && (value >> 8) == 3)
-        n = (int) string_descriptor (value & 0xff, b + 8, MIN ((gsize) length, (gsize) urb->buffer_length - 8));
+        n = (int) ct_usbfs_string_descriptor (value & 0xff, "Xprinter", "POS58 Printer", b + 8, MIN ((gsize) length, (gsize) urb->buffer_length - 8));
       urb->status = n < 0 ? -EPIPE : 0;
       urb->actual_length = MAX (n, 0);
-      m->done = g_list_append (m->done, urb_data);
+      m->urbs.done = g_list_append (m->urbs.done, urb_data);
       umockdev_ioctl_client_complete (client, 0, 0);
       return TRUE;
     }
@@ -163,7 +117,7 @@ submit_urb (Mock                *m,
       g_byte_array_append (m->written, urb->buffer, (guint) urb->buffer_length);
       urb->actual_length = urb->buffer_length;
       urb->status = 0;
-      m->done = g_list_append (m->done, urb_data);
+      m->urbs.done = g_list_append (m->urbs.done, urb_data);
       umockdev_ioctl_client_complete (client, 0, 0);
       return TRUE;
     }
@@ -179,10 +133,10 @@ submit_urb (Mock                *m,
           memcpy (urb->buffer, bytes, len);
           urb->actual_length = (int) len;
           urb->status = 0;
-          m->done = g_list_append (m->done, urb_data);
+          m->urbs.done = g_list_append (m->urbs.done, urb_data);
         }
       else
-        m->flying = g_list_append (m->flying, urb_data);
+        m->urbs.flying = g_list_append (m->urbs.flying, urb_data);
       umockdev_ioctl_client_complete (client, 0, 0);
       return TRUE;
     }
@@ -203,14 +157,8 @@ handle_ioctl_cb (UMockdevIoctlBase   *handler,
   switch (request)
     {
     case USBDEVFS_GET_CAPABILITIES:
-      {
-        g_autoptr(UMockdevIoctlData) d = umockdev_ioctl_data_resolve (arg, 0, sizeof (guint32), NULL);
-
-        *(guint32 *) d->data = USBDEVFS_CAP_BULK_CONTINUATION | USBDEVFS_CAP_NO_PACKET_SIZE_LIM
-                               | USBDEVFS_CAP_REAP_AFTER_DISCONNECT | USBDEVFS_CAP_ZERO_PACKET;
-        umockdev_ioctl_client_complete (client, 0, 0);
-        return TRUE;
-      }
+      ct_usbfs_answer_capabilities (client, arg);
+      return TRUE;
 
     case USBDEVFS_GETDRIVER:
       {
@@ -286,50 +234,13 @@ handle_ioctl_cb (UMockdevIoctlBase   *handler,
 
     case USBDEVFS_REAPURB:
     case USBDEVFS_REAPURBNDELAY:
-      {
-        UMockdevIoctlData *urb_data;
-
-        if (m->discarded != NULL)
-          {
-            urb_data = m->discarded->data;
-            m->discarded = g_list_delete_link (m->discarded, m->discarded);
-            ((struct usbdevfs_urb *) urb_data->data)->status = -ENOENT;
-            reap (client, arg, urb_data);
-            return TRUE;
-          }
-        if (m->done != NULL)
-          {
-            urb_data = m->done->data;
-            m->done = g_list_delete_link (m->done, m->done);
-            reap (client, arg, urb_data);
-            return TRUE;
-          }
-        if (m->unplugged && m->flying != NULL)
-          {
-            urb_data = m->flying->data;
-            m->flying = g_list_delete_link (m->flying, m->flying);
-            ((struct usbdevfs_urb *) urb_data->data)->status = -ESHUTDOWN;
-            reap (client, arg, urb_data);
-            return TRUE;
-          }
-        umockdev_ioctl_client_complete (client, -1, m->unplugged ? ENODEV : EAGAIN);
-        return TRUE;
-      }
+      if (!ct_usbfs_reap_ready (&m->urbs, client, arg, m->unplugged))
+        umockdev_ioctl_client_complete (client, -1, EAGAIN);
+      return TRUE;
 
     case USBDEVFS_DISCARDURB:
-      {
-        GList *l = g_list_find_custom (m->flying, *(void **) arg->data, cmp_client_addr);
-
-        if (l != NULL)
-          {
-            m->discarded = g_list_append (m->discarded, l->data);
-            m->flying = g_list_delete_link (m->flying, l);
-            umockdev_ioctl_client_complete (client, 0, 0);
-          }
-        else
-          umockdev_ioctl_client_complete (client, -1, EINVAL);
-        return TRUE;
-      }
+      ct_usbfs_discard (&m->urbs, client, arg);
+      return TRUE;
 
     default:
       return FALSE;
@@ -341,25 +252,9 @@ mock_add_device (const char *descriptors,
                  guint       devnum)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *description = NULL;
-  g_autofree char *node = g_strdup_printf ("/dev/bus/usb/001/%03u", devnum);
+  g_autofree char *path = g_strdup_printf ("/devices/usb1/1-%u", devnum);
 
-  ck_assert (umockdev_testbed_attach_ioctl (mock->testbed, node, mock->handler, &error));
-  description = g_strdup_printf ("P: /devices/usb1/1-%u\n"
-                                 "N: bus/usb/001/%03u\n"
-                                 "E: SUBSYSTEM=usb\n"
-                                 "E: DRIVER=usb\n"
-                                 "E: BUSNUM=001\n"
-                                 "E: DEVNUM=%03u\n"
-                                 "E: DEVNAME=%s\n"
-                                 "E: DEVTYPE=usb_device\n"
-                                 "A: bConfigurationValue=1\\n\n"
-                                 "A: busnum=1\\n\n"
-                                 "A: devnum=%u\\n\n"
-                                 "A: speed=12\\n\n"
-                                 "H: descriptors=%s\n",
-                                 devnum, devnum, devnum, node, devnum, descriptors);
-  ck_assert_msg (umockdev_testbed_add_from_string (mock->testbed, description, &error),
+  ck_assert_msg (ct_usbfs_add_device (mock->testbed, mock->handler, path, devnum, descriptors, &error),
                  "%s", error ? error->message : "");
 }
 
@@ -388,9 +283,7 @@ mock_teardown (void)
 {
   g_clear_object (&mock->handler);
   g_clear_object (&mock->testbed);
-  g_list_free_full (mock->flying, g_object_unref);
-  g_list_free_full (mock->done, g_object_unref);
-  g_list_free_full (mock->discarded, g_object_unref);
+  ct_usbfs_urbs_clear (&mock->urbs);
   g_queue_clear_full (&mock->status, (GDestroyNotify) g_bytes_unref);
   g_byte_array_unref (mock->written);
   g_mutex_clear (&mock->lock);
@@ -423,24 +316,9 @@ static GBytes *
 receipt_job (CtPaper   paper,
              gboolean  drawer)
 {
-  g_autoptr(CtReceiptData) data = g_new0 (CtReceiptData, 1);
-  g_autoptr(CtRaster) raster = NULL;
+  g_autoptr(CtReceiptData) data = ct_test_receipt_topup ("欧阳娜娜");
+  g_autoptr(CtRaster) raster = ct_render_receipt (data, paper, NULL);
 
-  data->kind = CT_TRANSACTION_TOPUP;
-  data->card_no = g_strdup ("8800000000000017");
-  data->member_name = g_strdup ("欧阳娜娜");
-  data->store = g_strdup ("旗舰店");
-  data->till = g_strdup ("till-2");
-  data->operator_name = g_strdup ("Lin");
-  data->transaction_id = g_strdup ("77");
-  data->created_at = g_strdup ("2026-11-22T10:15:00Z");
-  data->amount = 20000;
-  data->bonus = 3000;
-  data->balance_after = 23000;
-  data->balance_known = TRUE;
-  data->minor_units = 2;
-  data->currency = g_strdup ("CNY");
-  raster = ct_render_receipt (data, paper, NULL);
   return ct_escpos_document (raster, drawer && ct_receipt_data_opens_drawer (data));
 }
 
@@ -524,7 +402,20 @@ START_TEST (test_printer_usb_prints_a_receipt_with_usblp_detached)
 }
 END_TEST
 
-START_TEST (test_printer_usb_paper_out_prints_nothing)
+/* What DLE EOT answers, and the sentence the cashier reads. */
+static const struct
+{
+  guint8          offline;
+  guint8          paper;
+  CtPrinterError  code;
+  const char     *sentence;
+} refusals[] = {
+  { 0x32, 0x72, CT_PRINTER_ERROR_PAPER_OUT, "The printer is out of paper. Put in a new roll, then print again." },
+  { 0x12, 0x72, CT_PRINTER_ERROR_PAPER_OUT, "The printer is out of paper. Put in a new roll, then print again." },
+  { 0x16, 0x12, CT_PRINTER_ERROR_COVER_OPEN, "The printer's cover is open. Close it, then print again." },
+};
+
+START_TEST (test_printer_usb_paper_out_or_cover_open_prints_nothing)
 {
   g_autoptr(CtPrinter) printer = NULL;
   g_autoptr(GBytes) job = receipt_job (CT_PAPER_80MM, TRUE);
@@ -532,31 +423,11 @@ START_TEST (test_printer_usb_paper_out_prints_nothing)
   g_autoptr(CtDecoded) d = NULL;
 
   mock_setup ();
-  queue_status (0x32, 0x72);
+  queue_status (refusals[_i].offline, refusals[_i].paper);
   printer = usb_printer ("usb:0416:5011");
   ck_assert (!ct_printer_print (printer, job, NULL, &error));
-  ck_assert (g_error_matches (error, CT_PRINTER_ERROR, CT_PRINTER_ERROR_PAPER_OUT));
-  ck_assert_str_eq (error->message, "The printer is out of paper. Put in a new roll, then print again.");
-  d = decode_written ();
-  ck_assert_str_eq (d->ops->str, "status status");
-  assert_given_back ();
-  mock_teardown ();
-}
-END_TEST
-
-START_TEST (test_printer_usb_cover_open_prints_nothing)
-{
-  g_autoptr(CtPrinter) printer = NULL;
-  g_autoptr(GBytes) job = receipt_job (CT_PAPER_58MM, FALSE);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CtDecoded) d = NULL;
-
-  mock_setup ();
-  queue_status (0x16, 0x12);
-  printer = usb_printer ("usb:0416:5011");
-  ck_assert (!ct_printer_print (printer, job, NULL, &error));
-  ck_assert (g_error_matches (error, CT_PRINTER_ERROR, CT_PRINTER_ERROR_COVER_OPEN));
-  ck_assert_str_eq (error->message, "The printer's cover is open. Close it, then print again.");
+  ck_assert (g_error_matches (error, CT_PRINTER_ERROR, refusals[_i].code));
+  ck_assert_str_eq (error->message, refusals[_i].sentence);
   d = decode_written ();
   ck_assert_str_eq (d->ops->str, "status status");
   assert_given_back ();
@@ -667,8 +538,7 @@ printer_usb_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_printer_usb_list_finds_printers_by_class);
   tcase_add_test (tc, test_printer_usb_prints_a_receipt_with_usblp_detached);
-  tcase_add_test (tc, test_printer_usb_paper_out_prints_nothing);
-  tcase_add_test (tc, test_printer_usb_cover_open_prints_nothing);
+  tcase_add_loop_test (tc, test_printer_usb_paper_out_or_cover_open_prints_nothing, 0, G_N_ELEMENTS (refusals));
   tcase_add_test (tc, test_printer_usb_unplugged_mid_receipt);
   tcase_add_test (tc, test_printer_usb_never_answers_is_a_timeout);
   tcase_add_test (tc, test_printer_usb_without_in_endpoint_prints_without_status);

@@ -21,6 +21,7 @@
 #include "ct-capture.h"
 #include "ct-cli.h"
 #include "ct-usb-scanner.h"
+#include "ct-usbfs-mock.h"
 
 #define WAIT_US (8 * G_USEC_PER_SEC)
 
@@ -30,9 +31,7 @@ typedef struct
   UMockdevTestbed   *testbed;
   UMockdevIoctlBase *handler;
   GQueue             reports;     /* GBytes for the interrupt IN endpoint */
-  GList             *flying;      /* submitted interrupt URBs */
-  GList             *done;        /* completed control URBs to reap */
-  GList             *discarded;   /* cancelled URBs to reap */
+  CtUsbfsUrbs        urbs;        /* interrupt URBs in flight, control URBs done */
   gboolean           unplugged;
   gboolean           pos;
   const guint8      *report_descriptor;
@@ -101,33 +100,6 @@ static const guint8 pos25_report_descriptor[] = {
   0xc0,
 };
 
-static gsize
-string_descriptor (guint8      index,
-                   guint8     *out,
-                   gsize       max)
-{
-  const char *text = index == 1 ? "Honeywell" : index == 2 ? "Voyager 1250g" : NULL;
-  gsize n = 0;
-
-  if (index == 0)
-    {
-      const guint8 langs[] = { 4, 3, 0x09, 0x04 };
-
-      memcpy (out, langs, MIN (max, sizeof langs));
-      return MIN (max, sizeof langs);
-    }
-  if (text == NULL)
-    return 0;
-  out[n++] = (guint8) (2 + 2 * strlen (text));
-  out[n++] = 3;
-  for (const char *p = text; *p && n + 2 <= max; p++)
-    {
-      out[n++] = (guint8) *p;
-      out[n++] = 0;
-    }
-  return MIN (n, max);
-}
-
 /* Answers a control transfer at submission: returns the data length or -1
  * for a stall. */
 static int
@@ -142,7 +114,7 @@ answer_control (Mock   *m,
   gsize max = MIN ((gsize) length, buffer_length - 8);
 
   if (type == 0x80 && request == 0x06 && (value >> 8) == 3)
-    return (int) string_descriptor (value & 0xff, data, max);
+    return (int) ct_usbfs_string_descriptor (value & 0xff, "Honeywell", "Voyager 1250g", data, max);
   if (type == 0x81 && request == 0x06 && (value >> 8) == 0x22 && m->pos)
     {
       gsize n = MIN (max, m->report_descriptor_length);
@@ -158,25 +130,6 @@ answer_control (Mock   *m,
   return -1;
 }
 
-static gint
-cmp_client_addr (gconstpointer data,
-                 gconstpointer addr)
-{
-  return ((const UMockdevIoctlData *) data)->client_addr != (gulong) addr;
-}
-
-static void
-reap (UMockdevIoctlClient *client,
-      UMockdevIoctlData   *arg,
-      UMockdevIoctlData   *urb_data)
-{
-  g_autoptr(UMockdevIoctlData) urb_ptr = umockdev_ioctl_data_resolve (arg, 0, sizeof (gpointer), NULL);
-
-  umockdev_ioctl_data_set_ptr (urb_ptr, 0, urb_data);
-  umockdev_ioctl_client_complete (client, 0, 0);
-  g_object_unref (urb_data);
-}
-
 static gboolean
 handle_ioctl_cb (UMockdevIoctlBase   *handler,
                  UMockdevIoctlClient *client,
@@ -190,14 +143,8 @@ handle_ioctl_cb (UMockdevIoctlBase   *handler,
   switch (request)
     {
     case USBDEVFS_GET_CAPABILITIES:
-      {
-        g_autoptr(UMockdevIoctlData) d = umockdev_ioctl_data_resolve (arg, 0, sizeof (guint32), NULL);
-
-        *(guint32 *) d->data = USBDEVFS_CAP_BULK_CONTINUATION | USBDEVFS_CAP_NO_PACKET_SIZE_LIM
-                               | USBDEVFS_CAP_REAP_AFTER_DISCONNECT | USBDEVFS_CAP_ZERO_PACKET;
-        umockdev_ioctl_client_complete (client, 0, 0);
-        return TRUE;
-      }
+      ct_usbfs_answer_capabilities (client, arg);
+      return TRUE;
 
     case USBDEVFS_CLAIMINTERFACE:
     case USBDEVFS_DISCONNECT_CLAIM:
@@ -250,14 +197,14 @@ handle_ioctl_cb (UMockdevIoctlBase   *handler,
 
             urb->status = n < 0 ? -EPIPE : 0;
             urb->actual_length = n < 0 ? 0 : n;
-            m->done = g_list_append (m->done, urb_data);
+            m->urbs.done = g_list_append (m->urbs.done, urb_data);
             umockdev_ioctl_client_complete (client, 0, 0);
             return TRUE;
           }
         if (urb->type == USBDEVFS_URB_TYPE_INTERRUPT && (urb->endpoint & 0x80))
           {
             m->last_in_endpoint = urb->endpoint;
-            m->flying = g_list_append (m->flying, urb_data);
+            m->urbs.flying = g_list_append (m->urbs.flying, urb_data);
             umockdev_ioctl_client_complete (client, 0, 0);
             return TRUE;
           }
@@ -268,74 +215,31 @@ handle_ioctl_cb (UMockdevIoctlBase   *handler,
 
     case USBDEVFS_REAPURB:
     case USBDEVFS_REAPURBNDELAY:
-      {
-        UMockdevIoctlData *urb_data;
-
-        if (m->discarded != NULL)
-          {
-            urb_data = m->discarded->data;
-            m->discarded = g_list_delete_link (m->discarded, m->discarded);
-            ((struct usbdevfs_urb *) urb_data->data)->status = -ENOENT;
-            reap (client, arg, urb_data);
-            return TRUE;
-          }
-        if (m->done != NULL)
-          {
-            urb_data = m->done->data;
-            m->done = g_list_delete_link (m->done, m->done);
-            reap (client, arg, urb_data);
-            return TRUE;
-          }
-        if (m->unplugged)
-          {
-            if (m->flying != NULL)
-              {
-                urb_data = m->flying->data;
-                m->flying = g_list_delete_link (m->flying, m->flying);
-                urb = (struct usbdevfs_urb *) urb_data->data;
-                urb->status = -ESHUTDOWN;
-                urb->actual_length = 0;
-                reap (client, arg, urb_data);
-                return TRUE;
-              }
-            umockdev_ioctl_client_complete (client, -1, ENODEV);
-            return TRUE;
-          }
-        if (m->flying != NULL && !g_queue_is_empty (&m->reports))
-          {
-            g_autoptr(GBytes) report = g_queue_pop_head (&m->reports);
-            gsize len;
-            const guint8 *bytes = g_bytes_get_data (report, &len);
-
-            urb_data = m->flying->data;
-            m->flying = g_list_delete_link (m->flying, m->flying);
-            urb = (struct usbdevfs_urb *) urb_data->data;
-            len = MIN (len, (gsize) urb->buffer_length);
-            /* One address space: the client's buffer is written directly. */
-            memcpy (urb->buffer, bytes, len);
-            urb->actual_length = (int) len;
-            urb->status = 0;
-            reap (client, arg, urb_data);
-            return TRUE;
-          }
-        umockdev_ioctl_client_complete (client, -1, EAGAIN);
+      if (ct_usbfs_reap_ready (&m->urbs, client, arg, m->unplugged))
         return TRUE;
-      }
+      if (m->urbs.flying != NULL && !g_queue_is_empty (&m->reports))
+        {
+          g_autoptr(GBytes) report = g_queue_pop_head (&m->reports);
+          UMockdevIoctlData *urb_data = m->urbs.flying->data;
+          gsize len;
+          const guint8 *bytes = g_bytes_get_data (report, &len);
+
+          m->urbs.flying = g_list_delete_link (m->urbs.flying, m->urbs.flying);
+          urb = (struct usbdevfs_urb *) urb_data->data;
+          len = MIN (len, (gsize) urb->buffer_length);
+          /* One address space: the client's buffer is written directly. */
+          memcpy (urb->buffer, bytes, len);
+          urb->actual_length = (int) len;
+          urb->status = 0;
+          ct_usbfs_reap (client, arg, urb_data);
+          return TRUE;
+        }
+      umockdev_ioctl_client_complete (client, -1, EAGAIN);
+      return TRUE;
 
     case USBDEVFS_DISCARDURB:
-      {
-        GList *l = g_list_find_custom (m->flying, *(void **) arg->data, cmp_client_addr);
-
-        if (l != NULL)
-          {
-            m->discarded = g_list_append (m->discarded, l->data);
-            m->flying = g_list_delete_link (m->flying, l);
-            umockdev_ioctl_client_complete (client, 0, 0);
-          }
-        else
-          umockdev_ioctl_client_complete (client, -1, EINVAL);
-        return TRUE;
-      }
+      ct_usbfs_discard (&m->urbs, client, arg);
+      return TRUE;
 
     default:
       return FALSE;
@@ -347,25 +251,9 @@ mock_add_device (const char *descriptors,
                  guint       devnum)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *description = NULL;
-  g_autofree char *node = g_strdup_printf ("/dev/bus/usb/001/%03u", devnum);
+  g_autofree char *path = g_strdup_printf ("/devices/usb1/1-%u", devnum);
 
-  ck_assert (umockdev_testbed_attach_ioctl (mock->testbed, node, mock->handler, &error));
-  description = g_strdup_printf ("P: /devices/usb1/1-%u\n"
-                                 "N: bus/usb/001/%03u\n"
-                                 "E: SUBSYSTEM=usb\n"
-                                 "E: DRIVER=usb\n"
-                                 "E: BUSNUM=001\n"
-                                 "E: DEVNUM=%03u\n"
-                                 "E: DEVNAME=%s\n"
-                                 "E: DEVTYPE=usb_device\n"
-                                 "A: bConfigurationValue=1\\n\n"
-                                 "A: busnum=1\\n\n"
-                                 "A: devnum=%u\\n\n"
-                                 "A: speed=12\\n\n"
-                                 "H: descriptors=%s\n",
-                                 devnum, devnum, devnum, node, devnum, descriptors);
-  ck_assert_msg (umockdev_testbed_add_from_string (mock->testbed, description, &error),
+  ck_assert_msg (ct_usbfs_add_device (mock->testbed, mock->handler, path, devnum, descriptors, &error),
                  "%s", error ? error->message : "");
 }
 
@@ -374,7 +262,6 @@ mock_setup (const char *descriptors,
             gboolean    pos)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *description = NULL;
 
   /* LD_PRELOAD must hold libumockdev-preload (see tests/meson.build). */
   ck_assert_msg (g_strrstr (g_getenv ("LD_PRELOAD") ? g_getenv ("LD_PRELOAD") : "", "libumockdev-preload") != NULL,
@@ -389,29 +276,8 @@ mock_setup (const char *descriptors,
   mock->testbed = umockdev_testbed_new ();
   mock->handler = umockdev_ioctl_base_new ();
   g_object_connect (mock->handler, "signal-after::handle-ioctl", handle_ioctl_cb, mock, NULL);
-  ck_assert (umockdev_testbed_attach_ioctl (mock->testbed, "/dev/bus/usb/001/001", mock->handler, &error));
-
-  description = g_strdup_printf ("P: /devices/usb1\n"
-                                 "N: bus/usb/001/001\n"
-                                 "E: SUBSYSTEM=usb\n"
-                                 "E: DRIVER=usb\n"
-                                 "E: BUSNUM=001\n"
-                                 "E: DEVNUM=001\n"
-                                 "E: DEVNAME=/dev/bus/usb/001/001\n"
-                                 "E: DEVTYPE=usb_device\n"
-                                 "A: bConfigurationValue=1\\n\n"
-                                 "A: busnum=1\\n\n"
-                                 "A: devnum=1\\n\n"
-                                 "A: speed=12\\n\n"
-                                 "H: descriptors=%s\n", descriptors);
-  ck_assert_msg (umockdev_testbed_add_from_string (mock->testbed, description, &error),
+  ck_assert_msg (ct_usbfs_add_device (mock->testbed, mock->handler, "/devices/usb1", 1, descriptors, &error),
                  "%s", error ? error->message : "");
-}
-
-static void
-free_urb_list (GList *list)
-{
-  g_list_free_full (list, g_object_unref);
 }
 
 static void
@@ -419,9 +285,7 @@ mock_teardown (void)
 {
   g_clear_object (&mock->handler);
   g_clear_object (&mock->testbed);
-  free_urb_list (mock->flying);
-  free_urb_list (mock->done);
-  free_urb_list (mock->discarded);
+  ct_usbfs_urbs_clear (&mock->urbs);
   g_queue_clear_full (&mock->reports, (GDestroyNotify) g_bytes_unref);
   g_mutex_clear (&mock->lock);
   g_clear_pointer (&mock, g_free);

@@ -22,6 +22,8 @@ struct _CtReceiptPage
   GtkLabel   *pending_label;
   GtkGrid    *lines_grid;
   GtkButton  *done_button;
+  GtkWidget  *printer_box;
+  GtkLabel   *printer_problem_label;
 };
 
 G_DEFINE_FINAL_TYPE (CtReceiptPage, ct_receipt_page, ADW_TYPE_BIN)
@@ -275,6 +277,46 @@ print_action (GtkWidget  *widget,
                            GTK_WINDOW (gtk_widget_get_root (widget)), &error);
 }
 
+/* A receipt printer fault stays on the receipt as a sentence, with the
+ * button that prints it again, until a receipt prints. */
+static void
+printer_problem_cb (CtReceiptPage *self)
+{
+  CtTillPrinter *printer = ct_session_get_printer (self->session);
+  const char *problem = printer ? ct_till_printer_get_problem (printer) : NULL;
+
+  gtk_label_set_label (self->printer_problem_label, problem ? problem : "");
+  gtk_widget_set_visible (self->printer_box, problem != NULL);
+}
+
+static void
+print_again_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *param)
+{
+  CtReceiptPage *self = CT_RECEIPT_PAGE (widget);
+  CtTillPrinter *printer = ct_session_get_printer (self->session);
+  const CtReceiptData *data = ct_session_get_last_receipt (self->session);
+
+  if (printer != NULL && data != NULL && ct_till_printer_is_set (printer))
+    ct_till_printer_reprint (printer, data);
+}
+
+/**
+ * ct_receipt_page_get_printer_problem:
+ *
+ * Returns: (nullable): the receipt printer's fault shown on the receipt.
+ */
+const char *
+ct_receipt_page_get_printer_problem (CtReceiptPage *self)
+{
+  g_return_val_if_fail (CT_IS_RECEIPT_PAGE (self), NULL);
+
+  if (!gtk_widget_get_visible (self->printer_box))
+    return NULL;
+  return gtk_label_get_label (self->printer_problem_label);
+}
+
 static void
 done_action (GtkWidget  *widget,
              const char *action_name,
@@ -317,9 +359,12 @@ ct_receipt_page_class_init (CtReceiptPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtReceiptPage, pending_label);
   gtk_widget_class_bind_template_child (widget_class, CtReceiptPage, lines_grid);
   gtk_widget_class_bind_template_child (widget_class, CtReceiptPage, done_button);
+  gtk_widget_class_bind_template_child (widget_class, CtReceiptPage, printer_box);
+  gtk_widget_class_bind_template_child (widget_class, CtReceiptPage, printer_problem_label);
 
   gtk_widget_class_install_action (widget_class, "receipt.print", NULL, print_action);
   gtk_widget_class_install_action (widget_class, "receipt.done", NULL, done_action);
+  gtk_widget_class_install_action (widget_class, "receipt.print-again", NULL, print_again_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, GDK_CONTROL_MASK, "receipt.print", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "receipt.done", NULL);
 }
@@ -337,7 +382,11 @@ ct_receipt_page_new (CtSession *session)
 
   self->session = g_object_ref (session);
   g_signal_connect_object (session, "notify::last-receipt", G_CALLBACK (show_receipt), self, G_CONNECT_SWAPPED);
+  if (ct_session_get_printer (session) != NULL)
+    g_signal_connect_object (ct_session_get_printer (session), "notify::problem",
+                             G_CALLBACK (printer_problem_cb), self, G_CONNECT_SWAPPED);
   show_receipt (self);
+  printer_problem_cb (self);
 
   return GTK_WIDGET (self);
 }

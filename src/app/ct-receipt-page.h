@@ -13,6 +13,7 @@ G_DECLARE_FINAL_TYPE (CtReceiptPage, ct_receipt_page, CT, RECEIPT_PAGE, AdwBin)
 
 GtkWidget *ct_receipt_page_new        (CtSession            *session);
 char      *ct_receipt_page_get_text   (CtReceiptPage        *self);
+const char *ct_receipt_page_get_printer_problem (CtReceiptPage *self);
 gboolean   ct_receipt_export_pdf      (const CtReceiptData  *data,
                                        GtkWindow            *parent,
                                        const char           *path,

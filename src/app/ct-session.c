@@ -31,6 +31,7 @@ struct _CtSession
   char          *store;
   char          *till;
   CtReceiptData *last_receipt;
+  CtTillPrinter *printer;
   GCancellable  *card_cancellable;
   guint          refreshing : 1;
 };
@@ -92,6 +93,7 @@ ct_session_constructed (GObject *object)
       g_signal_connect_object (self->settings, "changed::till-name",
                                G_CALLBACK (client_merchant_changed_cb), self,
                                G_CONNECT_SWAPPED);
+      self->printer = ct_till_printer_new (self->settings);
     }
 }
 
@@ -104,6 +106,7 @@ ct_session_dispose (GObject *object)
     g_cancellable_cancel (self->card_cancellable);
   g_clear_object (&self->card_cancellable);
   g_clear_object (&self->client);
+  g_clear_object (&self->printer);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (ct_session_parent_class)->dispose (object);
@@ -630,6 +633,23 @@ ct_session_set_last_receipt (CtSession           *self,
   g_clear_pointer (&self->last_receipt, ct_receipt_data_free);
   self->last_receipt = ct_receipt_data_copy (data);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_RECEIPT]);
+
+  /* Every last receipt is a transaction just taken. */
+  if (self->printer != NULL && data != NULL)
+    ct_till_printer_taken (self->printer, data);
+}
+
+/**
+ * ct_session_get_printer:
+ *
+ * Returns: (nullable) (transfer none): the till's receipt printer, %NULL
+ *   without settings.
+ */
+CtTillPrinter *
+ct_session_get_printer (CtSession *self)
+{
+  g_return_val_if_fail (CT_IS_SESSION (self), NULL);
+  return self->printer;
 }
 
 /**

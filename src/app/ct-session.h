@@ -5,6 +5,7 @@
 
 #include "ct-client.h"
 #include "ct-receipt-data.h"
+#include "ct-till-printer.h"
 
 G_BEGIN_DECLS
 
@@ -22,6 +23,7 @@ CtSession           *ct_session_new              (CtClient       *client,
                                                   GSettings      *settings);
 CtClient            *ct_session_get_client       (CtSession      *self);
 GSettings           *ct_session_get_settings     (CtSession      *self);
+CtTillPrinter       *ct_session_get_printer      (CtSession      *self);
 const CtCard        *ct_session_get_card         (CtSession      *self);
 gboolean             ct_session_get_refreshing   (CtSession      *self);
 const char          *ct_session_get_problem      (CtSession      *self);

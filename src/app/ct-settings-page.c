@@ -9,6 +9,7 @@
 #include "ct-format.h"
 #include "ct-settings-page.h"
 #include "ct-sync-page.h"
+#include "ct-printer.h"
 #include "ct-usb-scanner.h"
 
 /* Settings: how the till reaches its card service, what it records,
@@ -42,6 +43,11 @@ struct _CtSettingsPage
   AdwActionRow   *payment_cap_row;
   AdwActionRow   *card_cap_row;
   AdwActionRow   *topup_mode_row;
+  AdwEntryRow    *printer_row;
+  AdwComboRow    *paper_row;
+  GtkSwitch      *auto_print_switch;
+  GtkSwitch      *drawer_switch;
+  AdwActionRow   *printer_state_row;
 };
 
 G_DEFINE_FINAL_TYPE (CtSettingsPage, ct_settings_page, ADW_TYPE_BIN)
@@ -135,6 +141,62 @@ style_changed_cb (CtSettingsPage *self)
 
   if (settings != NULL && selected < G_N_ELEMENTS (styles))
     g_settings_set_string (settings, "style", styles[selected]);
+}
+
+static void
+paper_setting_cb (CtSettingsPage *self)
+{
+  GSettings *settings = ct_session_get_settings (self->session);
+  g_autofree char *paper = g_settings_get_string (settings, "paper-width");
+
+  adw_combo_row_set_selected (self->paper_row, g_str_equal (paper, "80") ? 1 : 0);
+}
+
+static void
+paper_changed_cb (CtSettingsPage *self)
+{
+  GSettings *settings = ct_session_get_settings (self->session);
+
+  if (settings != NULL)
+    g_settings_set_string (settings, "paper-width",
+                           adw_combo_row_get_selected (self->paper_row) == 1 ? "80" : "58");
+}
+
+/* What the printer setting means now: its mistake, the printer's last
+ * fault, or that it works. */
+static void
+update_printer_state (CtSettingsPage *self)
+{
+  GSettings *settings = ct_session_get_settings (self->session);
+  CtTillPrinter *printer = ct_session_get_printer (self->session);
+  g_autofree char *text = settings ? g_settings_get_string (settings, "printer") : NULL;
+  g_autoptr(CtPrinterAddress) address = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *problem = printer ? ct_till_printer_get_problem (printer) : NULL;
+
+  if (text == NULL || *text == '\0')
+    adw_action_row_set_subtitle (self->printer_state_row, _("No receipt printer is set."));
+  else if ((address = ct_printer_address_parse (text, &error)) == NULL)
+    adw_action_row_set_subtitle (self->printer_state_row, error->message);
+  else if (problem != NULL)
+    adw_action_row_set_subtitle (self->printer_state_row, problem);
+  else if (printer != NULL && ct_till_printer_get_printed (printer) > 0)
+    adw_action_row_set_subtitle (self->printer_state_row, _("The last receipt or test page printed."));
+  else
+    adw_action_row_set_subtitle (self->printer_state_row, "");
+}
+
+static void
+print_test_page_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *param)
+{
+  CtSettingsPage *self = CT_SETTINGS_PAGE (widget);
+  CtTillPrinter *printer = ct_session_get_printer (self->session);
+
+  if (printer != NULL && ct_till_printer_is_set (printer))
+    ct_till_printer_test_page (printer);
+  update_printer_state (self);
 }
 
 static void
@@ -292,6 +354,13 @@ ct_settings_page_class_init (CtSettingsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, payment_cap_row);
   gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, card_cap_row);
   gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, topup_mode_row);
+  gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, printer_row);
+  gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, paper_row);
+  gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, auto_print_switch);
+  gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, drawer_switch);
+  gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, printer_state_row);
+
+  gtk_widget_class_install_action (widget_class, "settings.print-test-page", NULL, print_test_page_action);
 }
 
 static void
@@ -321,6 +390,10 @@ bind_settings (CtSettingsPage *self,
   g_settings_bind (settings, "use-usb-scanner", self->usb_switch, "active", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "use-usb-scanner", self->scanner_row, "sensitive", G_SETTINGS_BIND_GET);
   g_settings_bind (settings, "wedge-threshold-ms", self->threshold_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "printer", self->printer_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "auto-print", self->auto_print_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "open-drawer", self->drawer_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  paper_setting_cb (self);
 
   for (guint i = 0; i < G_N_ELEMENTS (styles); i++)
     if (g_strcmp0 (style, styles[i]) == 0)
@@ -341,6 +414,19 @@ ct_settings_page_new (CtSession *session)
 
   g_signal_connect_object (self->style_row, "notify::selected", G_CALLBACK (style_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->scanner_row, "notify::selected", G_CALLBACK (scanner_selected_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->paper_row, "notify::selected", G_CALLBACK (paper_changed_cb), self, G_CONNECT_SWAPPED);
+  if (settings != NULL)
+    {
+      g_signal_connect_object (settings, "changed::printer", G_CALLBACK (update_printer_state), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (settings, "changed::paper-width", G_CALLBACK (paper_setting_cb), self, G_CONNECT_SWAPPED);
+    }
+  if (ct_session_get_printer (session) != NULL)
+    {
+      g_signal_connect_object (ct_session_get_printer (session), "notify::problem",
+                               G_CALLBACK (update_printer_state), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (ct_session_get_printer (session), "notify::printed",
+                               G_CALLBACK (update_printer_state), self, G_CONNECT_SWAPPED);
+    }
   g_signal_connect_object (self->test_row, "entry-activated", G_CALLBACK (test_row_activated_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (session, "notify::last-scan", G_CALLBACK (update_last_scan), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (client, "notify::merchant", G_CALLBACK (update_merchant), self, G_CONNECT_SWAPPED);
@@ -349,6 +435,7 @@ ct_settings_page_new (CtSession *session)
 
   update_merchant (self);
   update_last_scan (self);
+  update_printer_state (self);
 
   return GTK_WIDGET (self);
 }
@@ -365,4 +452,17 @@ ct_settings_page_get_payment_cap (CtSettingsPage *self)
 {
   g_return_val_if_fail (CT_IS_SETTINGS_PAGE (self), NULL);
   return adw_action_row_get_subtitle (self->payment_cap_row);
+}
+
+/**
+ * ct_settings_page_get_printer_state:
+ *
+ * Returns: what Settings says about the receipt printer: a mistake in
+ *   its address, its last fault, or that it printed.
+ */
+const char *
+ct_settings_page_get_printer_state (CtSettingsPage *self)
+{
+  g_return_val_if_fail (CT_IS_SETTINGS_PAGE (self), NULL);
+  return adw_action_row_get_subtitle (self->printer_state_row);
 }

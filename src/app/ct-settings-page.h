@@ -15,5 +15,6 @@ GtkWidget  *ct_settings_page_new               (CtSession      *session);
 const char *ct_settings_page_get_last_scan     (CtSettingsPage *self);
 const char *ct_settings_page_get_payment_cap   (CtSettingsPage *self);
 void        ct_settings_page_reload_scanners   (CtSettingsPage *self);
+const char *ct_settings_page_get_printer_state (CtSettingsPage *self);
 
 G_END_DECLS

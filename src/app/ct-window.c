@@ -448,11 +448,18 @@ last_receipt_action (GtkWidget  *widget,
                      GVariant   *param)
 {
   CtWindow *self = CT_WINDOW (widget);
+  CtTillPrinter *printer = ct_session_get_printer (self->session);
+  const CtReceiptData *data = ct_session_get_last_receipt (self->session);
 
-  if (ct_session_get_last_receipt (self->session) != NULL)
-    ct_window_show_page (self, "receipt");
-  else
-    ct_window_toast (self, _("No receipt yet."));
+  if (data == NULL)
+    {
+      ct_window_toast (self, _("No receipt yet."));
+      return;
+    }
+  ct_window_show_page (self, "receipt");
+  /* With a receipt printer, F9 prints the last receipt again. */
+  if (printer != NULL && ct_till_printer_is_set (printer))
+    ct_till_printer_reprint (printer, data);
 }
 
 static void

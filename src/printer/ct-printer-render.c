@@ -309,28 +309,6 @@ ct_render_receipt (const CtReceiptData *data,
                           unknown_glyphs);
 }
 
-static void
-add_row (GPtrArray  *lines,
-         const char *label,
-         char       *value)
-{
-  CtReceiptLine *line = g_new0 (CtReceiptLine, 1);
-
-  line->label = g_strdup (label);
-  line->value = value;
-  g_ptr_array_add (lines, line);
-}
-
-static void
-free_row (gpointer data)
-{
-  CtReceiptLine *line = data;
-
-  g_free (line->label);
-  g_free (line->value);
-  g_free (line);
-}
-
 /* A black bar from margin to margin shows whether the paper width is
  * set right: on a narrower roll its ends are missing. */
 static void
@@ -360,15 +338,15 @@ ct_render_test_page (CtPaper     paper,
                      const char *printer,
                      guint      *unknown_glyphs)
 {
-  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (free_row);
+  g_autoptr(GPtrArray) lines = ct_receipt_lines_new ();
   Document doc = { _("Printer test"), NULL, lines };
 
-  add_row (lines, _("Printer"), g_strdup (printer ? printer : ""));
-  add_row (lines, _("Paper"), g_strdup_printf (_("%u mm (%u dots)"), ct_paper_mm (paper), (guint) paper));
+  ct_receipt_lines_add (lines, _("Printer"), g_strdup (printer ? printer : ""));
+  ct_receipt_lines_add (lines, _("Paper"), g_strdup_printf (_("%u mm (%u dots)"), ct_paper_mm (paper), (guint) paper));
   /* Fixed Chinese text with the yuan sign: the glyphs that garble when a
    * printer's own code page is used. */
-  add_row (lines, "中文", g_strdup ("会员 张三 充值 ¥1,234.50"));
-  add_row (lines, "ABC abc 123", g_strdup ("¥ € $ £"));
+  ct_receipt_lines_add (lines, "中文", g_strdup ("会员 张三 充值 ¥1,234.50"));
+  ct_receipt_lines_add (lines, "ABC abc 123", g_strdup ("¥ € $ £"));
   return render ((int) paper, draw_test_page, &doc, unknown_glyphs);
 }
 

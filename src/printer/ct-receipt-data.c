@@ -172,10 +172,26 @@ receipt_line_free (gpointer data)
   g_free (line);
 }
 
-static void
-add_line (GPtrArray  *lines,
-          const char *label,
-          char       *value)
+/**
+ * ct_receipt_lines_new:
+ *
+ * Returns: (transfer full) (element-type CtReceiptLine): no lines yet,
+ *   for ct_receipt_lines_add().
+ */
+GPtrArray *
+ct_receipt_lines_new (void)
+{
+  return g_ptr_array_new_with_free_func (receipt_line_free);
+}
+
+/**
+ * ct_receipt_lines_add:
+ * @value: (transfer full): the value, taken
+ */
+void
+ct_receipt_lines_add (GPtrArray  *lines,
+                      const char *label,
+                      char       *value)
 {
   CtReceiptLine *line = g_new0 (CtReceiptLine, 1);
 
@@ -193,67 +209,67 @@ add_line (GPtrArray  *lines,
 GPtrArray *
 ct_receipt_lines (const CtReceiptData *data)
 {
-  GPtrArray *lines = g_ptr_array_new_with_free_func (receipt_line_free);
+  GPtrArray *lines = ct_receipt_lines_new ();
   int mu = data->minor_units;
   const char *cur = data->currency;
 
-  add_line (lines, _("Store"), g_strdup (data->store ? data->store : ""));
-  add_line (lines, _("Till"), g_strdup (data->till ? data->till : ""));
-  add_line (lines, _("Operator"), g_strdup (data->operator_name ? data->operator_name : ""));
+  ct_receipt_lines_add (lines, _("Store"), g_strdup (data->store ? data->store : ""));
+  ct_receipt_lines_add (lines, _("Till"), g_strdup (data->till ? data->till : ""));
+  ct_receipt_lines_add (lines, _("Operator"), g_strdup (data->operator_name ? data->operator_name : ""));
   if (data->manager != NULL)
-    add_line (lines, _("Authorised by"), g_strdup (data->manager));
-  add_line (lines, _("Card"), ct_format_mask_card (data->card_no));
+    ct_receipt_lines_add (lines, _("Authorised by"), g_strdup (data->manager));
+  ct_receipt_lines_add (lines, _("Card"), ct_format_mask_card (data->card_no));
   if (data->member_name != NULL && *data->member_name != '\0')
-    add_line (lines, _("Member"), g_strdup (data->member_name));
+    ct_receipt_lines_add (lines, _("Member"), g_strdup (data->member_name));
 
   switch (data->kind)
     {
     case CT_TRANSACTION_TOPUP:
-      add_line (lines, _("Paid in"), ct_format_money (data->amount, mu, cur));
-      add_line (lines, _("Bonus"), ct_format_money (data->bonus, mu, cur));
+      ct_receipt_lines_add (lines, _("Paid in"), ct_format_money (data->amount, mu, cur));
+      ct_receipt_lines_add (lines, _("Bonus"), ct_format_money (data->bonus, mu, cur));
       break;
     case CT_TRANSACTION_PAYMENT:
-      add_line (lines, _("Paid from card"), ct_format_money (data->amount, mu, cur));
+      ct_receipt_lines_add (lines, _("Paid from card"), ct_format_money (data->amount, mu, cur));
       break;
     case CT_TRANSACTION_REFUND:
-      add_line (lines, _("Refunded"), ct_format_money (data->amount, mu, cur));
+      ct_receipt_lines_add (lines, _("Refunded"), ct_format_money (data->amount, mu, cur));
       break;
     case CT_TRANSACTION_ADJUSTMENT:
-      add_line (lines, _("Change"), ct_format_signed_money (data->amount, mu, cur));
+      ct_receipt_lines_add (lines, _("Change"), ct_format_signed_money (data->amount, mu, cur));
       break;
     case CT_TRANSACTION_IMPORT:
     default:
-      add_line (lines, _("Amount"), ct_format_money (data->amount, mu, cur));
+      ct_receipt_lines_add (lines, _("Amount"), ct_format_money (data->amount, mu, cur));
       break;
     }
 
   if (data->balance_known)
     {
-      add_line (lines, _("Balance before"), ct_format_money (data->balance_before, mu, cur));
-      add_line (lines, _("Balance after"), ct_format_money (data->balance_after, mu, cur));
+      ct_receipt_lines_add (lines, _("Balance before"), ct_format_money (data->balance_before, mu, cur));
+      ct_receipt_lines_add (lines, _("Balance after"), ct_format_money (data->balance_after, mu, cur));
     }
   else
-    add_line (lines, _("Balance after"), g_strdup (_("known after sync")));
+    ct_receipt_lines_add (lines, _("Balance after"), g_strdup (_("known after sync")));
 
   if (data->points_delta != 0 || data->kind == CT_TRANSACTION_PAYMENT)
     {
       if (data->balance_known)
-        add_line (lines, _("Points"),
+        ct_receipt_lines_add (lines, _("Points"),
                   g_strdup_printf ("%+" G_GINT64_FORMAT " (%" G_GINT64_FORMAT ")",
                                    (gint64) data->points_delta, (gint64) data->points_after));
       else
-        add_line (lines, _("Points"), g_strdup_printf ("%+" G_GINT64_FORMAT, (gint64) data->points_delta));
+        ct_receipt_lines_add (lines, _("Points"), g_strdup_printf ("%+" G_GINT64_FORMAT, (gint64) data->points_delta));
     }
 
   if (data->reason != NULL && *data->reason != '\0')
-    add_line (lines, _("Reason"), g_strdup (data->reason));
+    ct_receipt_lines_add (lines, _("Reason"), g_strdup (data->reason));
 
-  add_line (lines, _("Time"), ct_format_local_time (data->created_at, "%Y-%m-%d %H:%M:%S"));
+  ct_receipt_lines_add (lines, _("Time"), ct_format_local_time (data->created_at, "%Y-%m-%d %H:%M:%S"));
 
   if (data->pending)
-    add_line (lines, _("Transaction"), g_strdup (_("pending sync")));
+    ct_receipt_lines_add (lines, _("Transaction"), g_strdup (_("pending sync")));
   else
-    add_line (lines, _("Transaction"), g_strdup (data->transaction_id ? data->transaction_id : ""));
+    ct_receipt_lines_add (lines, _("Transaction"), g_strdup (data->transaction_id ? data->transaction_id : ""));
 
   return lines;
 }

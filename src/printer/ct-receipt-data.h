@@ -57,6 +57,10 @@ gboolean       ct_receipt_data_opens_drawer          (const CtReceiptData *data)
 
 char          *ct_receipt_title                      (const CtReceiptData *data);
 GPtrArray     *ct_receipt_lines                      (const CtReceiptData *data);
+GPtrArray     *ct_receipt_lines_new                  (void);
+void           ct_receipt_lines_add                  (GPtrArray           *lines,
+                                                      const char          *label,
+                                                      char                *value);
 char          *ct_receipt_escape_controls            (const char          *text);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtReceiptData, ct_receipt_data_free)

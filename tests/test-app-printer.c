@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-app-printer"
+#include "config.h"
+
+/* The window with a receipt printer set: the real window and client
+ * against a real cardtill-service, a local network printer (a listener
+ * that answers DLE EOT), and what it gets decoded: a receipt after each
+ * transaction, the drawer only for a cash top-up, a printer fault as a
+ * sentence on the receipt with "Print Again", F9 reprinting. */
+
+#include <check.h>
+#include <gtk/gtk.h>
+#include <adwaita.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "ct-escpos-decoder.h"
+#include "ct-printer-listener.h"
+#include "ct-receipt-page.h"
+#include "ct-screenshot.h"
+#include "ct-session.h"
+#include "ct-settings-page.h"
+#include "ct-test-service.h"
+#include "ct-window.h"
+
+typedef struct
+{
+  CtTestService     *svc;
+  CtPrinterListener *printer;
+  CtClient          *client;
+  GSettings         *settings;
+  CtSession         *session;
+  CtWindow          *window;
+  char              *data_dir;
+} Till;
+
+static gboolean
+wait_until (gboolean (*predicate) (gpointer),
+            gpointer   data)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (!predicate (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+  return TRUE;
+}
+
+static void
+async_done_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static gboolean
+result_arrived (gpointer data)
+{
+  return *(GAsyncResult **) data != NULL;
+}
+
+static GAsyncResult *
+wait_result (GAsyncResult **slot)
+{
+  ck_assert_msg (wait_until (result_arrived, slot), "no answer in time");
+  return *slot;
+}
+
+static Till *
+till_new (void)
+{
+  Till *till = g_new0 (Till, 1);
+  g_autoptr(CtClientConfig) config = ct_client_config_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *address = NULL;
+
+  till->svc = ct_test_service_start (TRUE, &error);
+  ck_assert_msg (till->svc != NULL, "%s", error ? error->message : "");
+  till->printer = ct_printer_listener_new ();
+  till->data_dir = g_dir_make_tmp ("cardtill-app-printer-XXXXXX", NULL);
+
+  config->service_url = g_strdup (ct_test_service_get_url (till->svc));
+  config->token = g_strdup (ct_test_service_get_token (till->svc));
+  config->ca_file = g_strdup (ct_test_service_get_ca_file (till->svc));
+  config->data_dir = g_strdup (till->data_dir);
+  config->operator_name = g_strdup ("王芳");
+  till->client = ct_client_new (config, &error);
+  ck_assert_msg (till->client != NULL, "%s", error ? error->message : "");
+  ct_client_start_async (till->client, NULL, NULL, async_done_cb, &result);
+  ck_assert_msg (ct_client_start_finish (till->client, wait_result (&result), NULL, &error),
+                 "%s", error ? error->message : "");
+
+  address = ct_printer_listener_address (till->printer);
+  till->settings = g_settings_new (APP_ID);
+  g_settings_set_string (till->settings, "printer", address);
+  g_settings_set_string (till->settings, "paper-width", "80");
+  g_settings_set_boolean (till->settings, "auto-print", TRUE);
+  g_settings_set_boolean (till->settings, "open-drawer", TRUE);
+  till->session = ct_session_new (till->client, till->settings);
+  till->window = ct_window_new (NULL, till->session);
+  gtk_window_present (GTK_WINDOW (till->window));
+  ct_screenshot_settle (200);
+  return till;
+}
+
+static void
+till_free (Till *till)
+{
+  g_autofree char *rm = g_strdup_printf ("rm -rf '%s'", till->data_dir);
+
+  gtk_window_destroy (GTK_WINDOW (till->window));
+  ct_screenshot_settle (50);
+  ct_client_shutdown (till->client);
+  g_clear_object (&till->session);
+  g_clear_object (&till->client);
+  g_settings_reset (till->settings, "printer");
+  g_clear_object (&till->settings);
+  ct_printer_listener_free (till->printer);
+  ct_test_service_free (till->svc);
+  g_spawn_command_line_sync (rm, NULL, NULL, NULL, NULL);
+  g_free (till->data_dir);
+  g_free (till);
+}
+
+static char *
+issue_card (Till       *till,
+            const char *name)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = NULL;
+
+  ct_client_card_issue_async (till->client, name, "13900139000", NULL, NULL,
+                              CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN,
+                              NULL, async_done_cb, &result);
+  card = ct_client_card_issue_finish (till->client, wait_result (&result), &error);
+  ck_assert_msg (card != NULL, "%s", error ? error->message : "");
+  return g_strdup (card->card_no);
+}
+
+/* A top-up as the Top-up screen takes it: the client's answer goes to
+ * the session, which shows the receipt. */
+static void
+take_topup (Till       *till,
+            const char *card_no)
+{
+  g_autoptr(CtMerchant) merchant = ct_client_dup_merchant (till->client);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtReceipt) receipt = NULL;
+
+  ct_client_topup_package_async (till->client, card_no, ct_merchant_find_package (merchant, "p100"),
+                                 NULL, async_done_cb, &result);
+  receipt = ct_client_topup_finish (till->client, wait_result (&result), &error);
+  ck_assert_msg (receipt != NULL, "%s", error ? error->message : "");
+  ct_session_apply_receipt (till->session, receipt);
+}
+
+static void
+take_payment (Till       *till,
+              const char *card_no)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtReceipt) receipt = NULL;
+
+  ct_client_pay_async (till->client, card_no, 2550, NULL, NULL, async_done_cb, &result);
+  receipt = ct_client_pay_finish (till->client, wait_result (&result), &error);
+  ck_assert_msg (receipt != NULL, "%s", error ? error->message : "");
+  ct_session_apply_receipt (till->session, receipt);
+}
+
+typedef struct
+{
+  Till  *till;
+  guint  printed;
+} WaitPrinted;
+
+static gboolean
+printer_idle (gpointer data)
+{
+  Till *till = data;
+  CtTillPrinter *printer = ct_session_get_printer (till->session);
+
+  return !ct_till_printer_get_busy (printer);
+}
+
+/* The n-th job the printer got, decoded, once the window heard back. */
+static CtDecoded *
+job (Till *till,
+     guint n)
+{
+  g_autoptr(GByteArray) got = ct_printer_listener_wait (till->printer, n);
+  g_autoptr(GError) error = NULL;
+  CtDecoded *d;
+
+  ck_assert_msg (got != NULL, "the printer got no job %u", n);
+  ck_assert (wait_until (printer_idle, till));
+  d = ct_escpos_decode (got->data, got->len, &error);
+  ck_assert_msg (d != NULL, "%s", error ? error->message : "");
+  return d;
+}
+
+static const char *
+problem_on_receipt (Till *till)
+{
+  return ct_receipt_page_get_printer_problem (CT_RECEIPT_PAGE (ct_window_get_page_widget (till->window, "receipt")));
+}
+
+static void
+save_png (Till       *till,
+          const char *name)
+{
+  const char *builddir = g_getenv ("CT_TOP_BUILDDIR");
+  g_autofree char *file = g_strdup_printf ("app-%s.png", name);
+  g_autofree char *dir = g_build_filename (builddir ? builddir : ".", "screenshots", NULL);
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_mkdir_with_parents (dir, 0755);
+
+  ct_screenshot_settle (350);
+  ck_assert_msg (ct_screenshot_save_png (GTK_WIDGET (till->window), path, &error),
+                 "%s", error ? error->message : "");
+}
+
+START_TEST (test_app_prints_each_receipt_and_opens_the_drawer_for_cash)
+{
+  Till *till = till_new ();
+  g_autofree char *card_no = issue_card (till, "张三");
+  g_autoptr(CtDecoded) topup = NULL;
+  g_autoptr(CtDecoded) payment = NULL;
+
+  take_topup (till, card_no);
+  topup = job (till, 1);
+  ck_assert (g_str_has_prefix (topup->ops->str, "status status init raster"));
+  ck_assert (g_str_has_suffix (topup->ops->str, "raster cut drawer"));
+  ck_assert_uint_eq (topup->raster->width, 576);
+  ck_assert (ct_raster_write_png (topup->raster, "app-topup-80mm.png", NULL));
+  ck_assert_ptr_null (problem_on_receipt (till));
+  ck_assert_str_eq (ct_window_get_page (till->window), "receipt");
+
+  take_payment (till, card_no);
+  payment = job (till, 2);
+  ck_assert (g_str_has_suffix (payment->ops->str, "raster cut"));
+  ck_assert_uint_eq (payment->drawer_kicks, 0);
+  ck_assert_uint_eq (ct_till_printer_get_printed (ct_session_get_printer (till->session)), 2);
+  till_free (till);
+}
+END_TEST
+
+START_TEST (test_app_paper_out_is_a_sentence_and_print_again_prints_once)
+{
+  Till *till = till_new ();
+  g_autofree char *card_no = issue_card (till, "李四");
+  GtkWidget *receipt;
+  g_autoptr(CtDecoded) refused = NULL;
+  g_autoptr(CtDecoded) again = NULL;
+  g_autoptr(CtDecoded) f9 = NULL;
+
+  ct_printer_listener_answer (till->printer, 1, FALSE);
+  take_topup (till, card_no);
+  refused = job (till, 1);
+  /* Nothing printed, the drawer stayed shut, and the receipt says why. */
+  ck_assert_str_eq (refused->ops->str, "status status");
+  ck_assert_str_eq (problem_on_receipt (till), "The printer is out of paper. Put in a new roll, then print again.");
+  save_png (till, "receipt-printer-paper-out");
+
+  /* Print Again: the whole receipt once, without the drawer. */
+  receipt = ct_window_get_page_widget (till->window, "receipt");
+  ck_assert (gtk_widget_activate_action (receipt, "receipt.print-again", NULL));
+  again = job (till, 2);
+  ck_assert (g_str_has_prefix (again->ops->str, "status status init raster"));
+  ck_assert (g_str_has_suffix (again->ops->str, "raster cut"));
+  ck_assert_uint_eq (again->drawer_kicks, 0);
+  ck_assert_ptr_null (problem_on_receipt (till));
+  ck_assert_uint_eq (ct_printer_listener_connections (till->printer), 2);
+
+  /* F9 reprints the last receipt, never with the drawer. */
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.last-receipt", NULL));
+  f9 = job (till, 3);
+  ck_assert_uint_eq (f9->drawer_kicks, 0);
+  ck_assert_uint_eq (f9->cuts, 1);
+  ck_assert_str_eq (ct_window_get_page (till->window), "receipt");
+  till_free (till);
+}
+END_TEST
+
+static GtkWidget *
+find_group (GtkWidget  *widget,
+            const char *title)
+{
+  if (ADW_IS_PREFERENCES_GROUP (widget)
+      && g_strcmp0 (adw_preferences_group_get_title (ADW_PREFERENCES_GROUP (widget)), title) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_group (child, title);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+test_page_printed (gpointer data)
+{
+  Till *till = data;
+
+  return ct_till_printer_get_printed (ct_session_get_printer (till->session)) == 1;
+}
+
+START_TEST (test_app_settings_show_the_printer)
+{
+  Till *till = till_new ();
+  CtSettingsPage *page = CT_SETTINGS_PAGE (ct_window_get_page_widget (till->window, "settings"));
+  GtkWidget *group = find_group (GTK_WIDGET (page), "Receipt Printer");
+  g_autofree char *path = NULL;
+  g_autofree char *address = ct_printer_listener_address (till->printer);
+  g_autoptr(GByteArray) got = NULL;
+  g_autoptr(CtDecoded) d = NULL;
+
+  ck_assert_ptr_nonnull (group);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "settings"));
+
+  /* A mistake in the address is shown as the sentence that says how. */
+  g_settings_set_string (till->settings, "printer", "lpt1");
+  ck_assert_str_eq (ct_settings_page_get_printer_state (page),
+                    "“lpt1” is not a printer address. Use usb:VID:PID (like usb:0416:5011), "
+                    "tcp:HOST:PORT (like tcp:192.168.1.87:9100) or file:PATH.");
+  path = g_build_filename (g_getenv ("CT_TOP_BUILDDIR"), "screenshots", "app-settings-printer-bad-address.png", NULL);
+  ct_screenshot_settle (350);
+  ck_assert (ct_screenshot_save_png (group, path, NULL));
+
+  /* The test page, at the width chosen. */
+  g_settings_set_string (till->settings, "paper-width", "58");
+  g_settings_set_string (till->settings, "printer", address);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (page), "settings.print-test-page", NULL));
+  ck_assert (wait_until (test_page_printed, till));
+  got = ct_printer_listener_wait (till->printer, 1);
+  ck_assert_ptr_nonnull (got);
+  d = ct_escpos_decode (got->data, got->len, NULL);
+  ck_assert_ptr_nonnull (d);
+  ck_assert_uint_eq (d->raster->width, 384);
+  ck_assert_str_eq (ct_settings_page_get_printer_state (page), "The last receipt or test page printed.");
+
+  /* No printer: nothing is printed after a transaction. */
+  g_settings_set_string (till->settings, "printer", "");
+  ck_assert_str_eq (ct_settings_page_get_printer_state (page), "No receipt printer is set.");
+  {
+    g_autofree char *card_no = issue_card (till, "Wang");
+
+    take_topup (till, card_no);
+    ck_assert_str_eq (ct_window_get_page (till->window), "receipt");
+    ct_screenshot_settle (200);
+    ck_assert_uint_eq (ct_printer_listener_connections (till->printer), 1);
+    ck_assert_uint_eq (ct_till_printer_get_printed (ct_session_get_printer (till->session)), 1);
+  }
+  till_free (till);
+}
+END_TEST
+
+static Suite *
+app_printer_suite (void)
+{
+  Suite *s = suite_create ("app-printer");
+  TCase *tc = tcase_create ("receipt-printer");
+
+  tcase_set_timeout (tc, 300);
+  tcase_add_test (tc, test_app_prints_each_receipt_and_opens_the_drawer_for_cash);
+  tcase_add_test (tc, test_app_paper_out_is_a_sentence_and_print_again_prints_once);
+  tcase_add_test (tc, test_app_settings_show_the_printer);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *runner;
+  int failed;
+
+  g_setenv ("LANGUAGE", "C", TRUE);
+  gtk_init ();
+  adw_init ();
+
+  runner = srunner_create (app_printer_suite ());
+  srunner_set_fork_status (runner, CK_NOFORK);
+  srunner_run_all (runner, CK_VERBOSE);
+  failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+  return failed == 0 ? 0 : 1;
+}
