@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ct-fake-wallet.h"
+#include "ct-test-service.h"
 #include "ct-wallet-alipay.h"
 #include "ct-wallet-sign.h"
 #include "ct-wallet-wechat.h"
@@ -910,8 +911,8 @@ mem_attempts (MemOutbox *mem,
     gint64 deadline_ = g_get_monotonic_time () + 60 * G_USEC_PER_SEC; \
     while (!(cond)) \
       { \
-        ck_assert_msg (g_get_monotonic_time () < deadline_, "timed out waiting for " #cond); \
-        g_usleep (10 * 1000); \
+        ck_assert_msg (g_get_monotonic_time () < deadline_, "timed out waiting for %s", #cond); \
+        g_usleep (20 * 1000); \
       } \
   } G_STMT_END
 
@@ -1160,6 +1161,232 @@ START_TEST (test_wallet_wechat_unsigned_success_is_not_delivered)
 }
 END_TEST
 
+
+/* ---- the real service, its ledger and its worker ---- */
+
+static int request_counter;
+
+/* POSTs @body and returns the answer's JSON; asserts @expect_status. */
+static json_object *
+post_json (CtTestClient *client,
+           const char   *path,
+           const char   *body,
+           long          expect_status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key = g_strdup_printf ("wallet-test-%d", ++request_counter);
+  g_autoptr(CtTestResponse) r = ct_test_client_request (client, "POST", path, key, body, &error);
+
+  g_assert_no_error (error);
+  ck_assert_msg (r->status == expect_status, "%s: %ld %s", path, r->status, r->body);
+  return json_tokener_parse (r->body);
+}
+
+static char *
+tx_id_of (json_object *answer)
+{
+  json_object *tx = NULL, *id = NULL;
+
+  ck_assert (json_object_object_get_ex (answer, "transaction", &tx));
+  ck_assert (json_object_object_get_ex (tx, "id", &id));
+  return g_strdup (json_object_get_string (id));
+}
+
+#define MANAGER "\"manager\":{\"id\":\"" CT_TEST_SERVICE_MANAGER_ID "\",\"pin\":\"" CT_TEST_SERVICE_MANAGER_PIN "\"}"
+
+static char *
+issue_card (CtTestClient *client)
+{
+  json_object *card = post_json (client, "/v1/cards",
+                                 "{\"member\":{\"name\":\"王芳\",\"phone\":\"13800000000\"},\"level\":\"银卡\","
+                                 "\"operator\":\"amy\"," MANAGER "}", 201);
+  json_object *no = NULL;
+  char *card_no;
+
+  ck_assert (json_object_object_get_ex (card, "card_no", &no));
+  card_no = g_strdup (json_object_get_string (no));
+  json_object_put (card);
+  return card_no;
+}
+
+/* Runs a money request on @card_no; returns its transaction id. */
+static char *
+money (CtTestClient *client,
+       const char   *card_no,
+       const char   *what,
+       const char   *body)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/%s", card_no, what);
+  json_object *answer = post_json (client, path, body, 201);
+  char *id = tx_id_of (answer);
+
+  json_object_put (answer);
+  return id;
+}
+
+static char *
+wallet_status (CtTestService *svc)
+{
+  char *out = NULL;
+
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "wallet", "status", NULL), 0);
+  return out;
+}
+
+static gboolean
+status_says (CtTestService *svc,
+             const char    *text)
+{
+  g_autofree char *out = wallet_status (svc);
+
+  return strstr (out, text) != NULL;
+}
+
+static gboolean
+applied_has (CtFakeWallet *fake,
+             const char   *request_no)
+{
+  g_autoptr(GPtrArray) applied = ct_fake_wallet_applied (fake);
+
+  for (guint i = 0; i < applied->len; i++)
+    if (g_strcmp0 (((CtFakeWalletRecord *) applied->pdata[i])->request_no, request_no) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static CtTestService *
+service_with_wallets (CtFakeWallet *alipay,
+                      CtFakeWallet *wechat)
+{
+  const char *const args[] = { "--wallet-retry-cap", "1", NULL };
+  g_autoptr(GError) error = NULL;
+  CtTestService *svc = ct_test_service_start_full (TRUE, args, &error);
+
+  g_assert_no_error (error);
+  if (alipay != NULL)
+    ck_assert_int_eq (ct_test_service_admin (svc, NULL, "wallet", "add", "--kind", "alipay",
+                                             "--app-id", "2021000000000001", "--private-key", app_key,
+                                             "--alipay-public-key", alipay_pub,
+                                             "--template-id", "20261202000000000001",
+                                             "--gateway", ct_fake_wallet_url (alipay), NULL), 0);
+  if (wechat != NULL)
+    ck_assert_int_eq (ct_test_service_admin (svc, NULL, "wallet", "add", "--kind", "wechat",
+                                             "--mch-id", "1900000001", "--serial-no", MCH_SERIAL,
+                                             "--private-key", mch_key, "--platform-cert", platform_cert,
+                                             "--card-id", "pbLatjvWOibDc5-TBnbUk1pD12o0",
+                                             "--gateway", ct_fake_wallet_url (wechat), NULL), 0);
+  return svc;
+}
+
+START_TEST (test_wallet_service_mirrors_every_transaction_once_in_order)
+{
+  g_autoptr(CtFakeWallet) alipay = ct_fake_wallet_new (CT_FAKE_ALIPAY, "2021000000000001", app_pub, NULL,
+                                                       alipay_key, NULL);
+  g_autoptr(CtFakeWallet) wechat = ct_fake_wallet_new (CT_FAKE_WECHAT, "1900000001", mch_cert, MCH_SERIAL,
+                                                       platform_key, PLATFORM_SERIAL);
+  CtTestService *svc;
+  g_autoptr(CtTestClient) client = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) alipay_expect = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) wechat_expect = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) applied = NULL;
+  g_autofree char *card_no = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *refund_body = NULL;
+  g_autofree char *paid = NULL;
+  CtFakeWalletRecord *last = NULL;
+
+  ct_fake_wallet_start (alipay);
+  ct_fake_wallet_start (wechat);
+  ct_fake_wallet_drop_every (alipay, 3);
+  ct_fake_wallet_drop_every (wechat, 2);
+  svc = service_with_wallets (alipay, wechat);
+  client = ct_test_client_new (svc);
+
+  card_no = issue_card (client);
+  g_ptr_array_add (ids, money (client, card_no, "topups", "{\"package_id\":\"p100\",\"operator\":\"amy\"}"));
+  g_ptr_array_add (ids, money (client, card_no, "payments", "{\"amount\":3000,\"operator\":\"amy\"}"));
+  paid = g_strdup_printf ("main:%s", (char *) ids->pdata[1]);
+  WAIT_FOR (applied_has (alipay, paid));
+
+  /* Alipay goes down: the tills do not notice. */
+  ct_fake_wallet_stop (alipay);
+  refund_body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"amy\"," MANAGER "}",
+                                 (char *) ids->pdata[1]);
+  g_ptr_array_add (ids, money (client, card_no, "refunds", refund_body));
+  g_ptr_array_add (ids, money (client, card_no, "topups", "{\"package_id\":\"p200\",\"operator\":\"amy\"}"));
+  g_ptr_array_add (ids, money (client, card_no, "payments", "{\"amount\":100,\"operator\":\"amy\"}"));
+  WAIT_FOR (status_says (svc, "could not be reached"));
+  ct_fake_wallet_start (alipay);
+
+  g_ptr_array_add (alipay_expect, g_strdup_printf ("open:%s", card_no));
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_ptr_array_add (alipay_expect, g_strdup_printf ("main:%s", (char *) ids->pdata[i]));
+      g_ptr_array_add (wechat_expect, g_strdup_printf ("main-%s", (char *) ids->pdata[i]));
+    }
+  g_ptr_array_add (alipay_expect, NULL);
+  g_ptr_array_add (wechat_expect, NULL);
+  WAIT_FOR (status_says (svc, "main alipay (2021000000000001): 0 waiting")
+            && status_says (svc, "main wechat (1900000001): 0 waiting"));
+
+  applied = ct_fake_wallet_applied (alipay);
+  assert_once_in_order (applied, card_no, (const char *const *) alipay_expect->pdata);
+  /* The last sync carries the card as it is now: 100 + 10 + 200 + 30 - 1. */
+  last = applied->pdata[applied->len - 1];
+  ck_assert_msg (strstr (last->content, "\"balance\":\"339.00\"") != NULL, "%s", last->content);
+  ck_assert_msg (strstr (last->content, "\"trade_type\":\"TRADE\"") != NULL, "%s", last->content);
+  ck_assert_msg (strstr (last->content, "\"level\":\"银卡\"") != NULL, "%s", last->content);
+  g_clear_pointer (&applied, g_ptr_array_unref);
+  applied = ct_fake_wallet_applied (wechat);
+  assert_once_in_order (applied, card_no, (const char *const *) wechat_expect->pdata);
+  last = applied->pdata[applied->len - 1];
+  ck_assert_msg (strstr (last->content, "\"balance\":33900") != NULL, "%s", last->content);
+
+  status = wallet_status (svc);
+  ck_assert_msg (strstr (status, "0 refused") != NULL, "%s", status);
+  ck_assert_msg (strstr (status, "6 delivered today") != NULL, "%s", status);
+  /* Never a key in what an operator sees. */
+  ck_assert (strstr (status, "PRIVATE") == NULL);
+  ct_test_service_free (svc);
+}
+END_TEST
+
+START_TEST (test_wallet_service_bad_answer_signature_and_refusal_show_in_status)
+{
+  g_autoptr(CtFakeWallet) alipay = ct_fake_wallet_new (CT_FAKE_ALIPAY, "2021000000000001", app_pub, NULL,
+                                                       alipay_key, NULL);
+  CtTestService *svc;
+  g_autoptr(CtTestClient) client = NULL;
+  g_autofree char *card_no = NULL;
+  g_autofree char *open_no = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *second = NULL;
+
+  ct_fake_wallet_start (alipay);
+  ct_fake_wallet_sign_with (alipay, wrong_key);
+  svc = service_with_wallets (alipay, NULL);
+  client = ct_test_client_new (svc);
+  card_no = issue_card (client);
+  open_no = g_strdup_printf ("open:%s", card_no);
+
+  /* Alipay took the card, but its answer is not signed by Alipay: the
+   * service keeps the message and sends it again. */
+  WAIT_FOR (applied_has (alipay, open_no) && status_says (svc, "signature"));
+  ck_assert (status_says (svc, "1 waiting"));
+  ct_fake_wallet_sign_with (alipay, NULL);
+  WAIT_FOR (status_says (svc, "0 waiting"));
+
+  /* A card the member cannot hold: refused for good, kept with the reason. */
+  second = issue_card (client);
+  ct_fake_wallet_refuse_card (alipay, second);
+  WAIT_FOR (status_says (svc, "1 refused"));
+  status = wallet_status (svc);
+  ck_assert_msg (strstr (status, second) != NULL && strstr (status, "CARD_REFUSED") != NULL, "%s", status);
+  ct_test_service_free (svc);
+}
+END_TEST
+
 START_TEST (test_wallet_backoff_doubles_to_the_cap)
 {
   CtWalletWorkerOptions o = { 1000, 8000, 0, 0 };
@@ -1180,6 +1407,7 @@ wallet_suite (void)
   TCase *sign = tcase_create ("sign");
   TCase *build = tcase_create ("build");
   TCase *deliver = tcase_create ("deliver");
+  TCase *service = tcase_create ("service");
 
   tcase_add_test (sign, test_wallet_sign_matches_openssl);
   tcase_add_test (sign, test_wallet_key_file_readable_by_others_is_refused);
@@ -1202,6 +1430,10 @@ wallet_suite (void)
   tcase_add_test (deliver, test_wallet_wechat_every_update_once_in_order);
   tcase_add_test (deliver, test_wallet_wechat_unsigned_success_is_not_delivered);
   suite_add_tcase (s, deliver);
+  tcase_set_timeout (service, 240);
+  tcase_add_test (service, test_wallet_service_mirrors_every_transaction_once_in_order);
+  tcase_add_test (service, test_wallet_service_bad_answer_signature_and_refusal_show_in_status);
+  suite_add_tcase (s, service);
   return s;
 }
 

@@ -12,7 +12,9 @@
 #include "ct-service-auth.h"
 #include "ct-service-cert.h"
 #include "ct-service.h"
+#include "ct-http.h"
 #include "ct-store.h"
+#include "ct-wallet-sign.h"
 
 /* The administrator's command line: init, merchant set, till, manager,
  * package, serve and gen-cert, each with --db PATH. */
@@ -36,9 +38,15 @@ static const char usage_text[] =
   "  package remove --id ID\n"
   "  serve --listen ADDR:PORT --cert F --key F [--insecure-http] [--rate-limit N] [--threads N]\n"
   "        [--busy-timeout MS] [--max-connections N] [--connections-per-address N]\n"
-  "        [--handshake-timeout S]\n"
+  "        [--handshake-timeout S] [--wallet-retry-cap S]\n"
   "  gen-cert --cert F --key F [--ip 127.0.0.1] [--days 825]\n"
   "  ledger check                      sums every account (exit 2 if they disagree)\n"
+  "  wallet add --kind alipay [--merchant M] --app-id ID --private-key F --alipay-public-key F\n"
+  "       --template-id ID [--gateway URL]\n"
+  "  wallet add --kind wechat [--merchant M] --mch-id ID --serial-no S --private-key F\n"
+  "       --platform-cert F --card-id ID [--gateway URL]\n"
+  "  wallet list | wallet status        the connectors; queue, last error, refusals\n"
+  "  wallet remove --kind alipay|wechat [--merchant M]\n"
   "\n"
   "The database is a file (SQLite) or a postgresql:// URI; --db-file F reads it from F's first\n"
   "line, and without either the environment's CARDTILL_DB is used.\n"
@@ -605,7 +613,7 @@ cmd_serve (int    argc,
            char **argv)
 {
   CtServiceOptions opts = { 0 };
-  gint rate = 0, threads = 0, busy = 0, max_conn = 0, per_address = 0, handshake = 0;
+  gint rate = 0, threads = 0, busy = 0, max_conn = 0, per_address = 0, handshake = 0, wallet_cap = 0;
   GOptionEntry entries[] = {
     DB_ENTRIES,
     { "listen", 0, 0, G_OPTION_ARG_STRING, &opts.listen, "Address and port (port 0: any free port)", "ADDR:PORT" },
@@ -619,6 +627,8 @@ cmd_serve (int    argc,
     { "connections-per-address", 0, 0, G_OPTION_ARG_INT, &per_address, "Connections at once from one address (64)", "N" },
     { "handshake-timeout", 0, 0, G_OPTION_ARG_INT, &handshake,
       "Seconds a connection has to send a request with a valid till token (10)", "S" },
+    { "wallet-retry-cap", 0, 0, G_OPTION_ARG_INT, &wallet_cap,
+      "Longest wait in seconds between two attempts to reach Alipay or WeChat Pay (600)", "S" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -633,8 +643,10 @@ cmd_serve (int    argc,
   if (opts.listen == NULL)
     return usage_error ("serve: --listen is required");
   opts.db_path = db_path;
-  if (rate < 0 || threads < 0 || threads > 256 || busy < 0 || max_conn < 0 || per_address < 0 || handshake < 0)
-    return usage_error ("serve: --rate-limit, --threads, --busy-timeout and the connection limits take a positive number");
+  if (rate < 0 || threads < 0 || threads > 256 || busy < 0 || max_conn < 0 || per_address < 0 || handshake < 0
+      || wallet_cap < 0)
+    return usage_error ("serve: --rate-limit, --threads, --busy-timeout, --wallet-retry-cap and the connection "
+                        "limits take a positive number");
   if (per_address > 0 && max_conn > 0 && per_address > max_conn)
     return usage_error ("serve: --connections-per-address is at most --max-connections");
   if (!opts.insecure_http && (opts.cert_file == NULL || opts.key_file == NULL))
@@ -645,6 +657,7 @@ cmd_serve (int    argc,
   opts.max_connections = (guint) max_conn;
   opts.per_address = (guint) per_address;
   opts.handshake_timeout = (guint) handshake;
+  opts.wallet_retry_cap_s = (guint) wallet_cap;
 
   /* Every thread inherits this mask, so only sigwait() below sees the
    * signals and the shutdown runs in an ordinary thread context. */
@@ -759,6 +772,231 @@ cmd_gen_cert (int    argc,
   return CT_SERVICE_EXIT_OK;
 }
 
+/* Wallet connectors */
+
+#define WALLET_DEFAULT_MERCHANT "main"
+#define ID_MAX 128
+
+static gboolean
+wallet_text_ok (const char *text)
+{
+  if (text == NULL || *text == '\0' || strlen (text) > ID_MAX)
+    return FALSE;
+  for (const char *p = text; *p; p++)
+    if (!g_ascii_isgraph (*p))
+      return FALSE;
+  return TRUE;
+}
+
+/* Checks what `wallet add` was given before anything is stored: the keys
+ * load (a private key readable by others is refused), the gateway is
+ * https:// (http:// only to loopback). Paths are stored absolute, since the
+ * service may run from another directory. */
+static int
+wallet_check_files (CtWalletConnector *c)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtWalletKey) key = NULL;
+  g_autoptr(CtWalletPubkey) pub = NULL;
+  char *abs;
+
+  abs = g_canonicalize_filename (c->private_key, NULL);
+  g_free (c->private_key);
+  c->private_key = abs;
+  abs = g_canonicalize_filename (c->public_key, NULL);
+  g_free (c->public_key);
+  c->public_key = abs;
+  if ((key = ct_wallet_key_load (c->private_key, &error)) == NULL
+      || (pub = ct_wallet_pubkey_load (c->public_key, &error)) == NULL)
+    {
+      g_printerr ("cardtill-service: wallet add: %s\n", error->message);
+      return CT_SERVICE_EXIT_REFUSED;
+    }
+  if (c->kind == CT_WALLET_WECHAT && ct_wallet_pubkey_serial (pub) == NULL)
+    {
+      g_printerr ("cardtill-service: wallet add: %s is not a certificate; --platform-cert takes "
+                  "WeChat Pay's platform certificate (PEM)\n", c->public_key);
+      return CT_SERVICE_EXIT_REFUSED;
+    }
+  if (!ct_http_url_allowed (c->gateway, &error))
+    return usage_error ("wallet add: --gateway: %s", error->message);
+  return CT_SERVICE_EXIT_OK;
+}
+
+static void
+wallet_print_status (CtStore                 *store,
+                     const CtWalletConnector *c,
+                     const CtStoreMerchant   *m)
+{
+  g_auto(CtStoreWalletStatus) st = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *today = ct_service_today (m->timezone);
+  int64_t from = 0, to = 0;
+
+  ct_service_day_range (m->timezone, today, &from, &to);
+  g_print ("%s %s (%s):", c->merchant, ct_wallet_kind_to_string (c->kind), c->app_id);
+  if (!ct_store_wallet_status (store, c->id, from, &st, &error))
+    {
+      g_print (" %s\n", error->message);
+      return;
+    }
+  g_print (" %" G_GINT64_FORMAT " waiting", st.pending);
+  if (st.pending > 0)
+    {
+      g_autofree char *oldest = ct_wallet_local_time (st.oldest_pending_ms, m->timezone);
+      g_print (" (oldest from %s)", oldest);
+    }
+  g_print (", %" G_GINT64_FORMAT " delivered today, %" G_GINT64_FORMAT " refused\n",
+           st.delivered_since, st.refused);
+  if (st.last_error != NULL)
+    g_print ("  last error: %s\n", st.last_error);
+  for (guint i = 0; i < st.refusals->len; i++)
+    {
+      CtStoreWalletRefusal *r = st.refusals->pdata[i];
+      g_autofree char *when = ct_wallet_local_time (r->settled_at, m->timezone);
+
+      g_print ("  refused %s: card %s, %s %s: %s\n", when, r->card_no, r->method, r->request_no,
+               r->reason != NULL ? r->reason : "");
+    }
+}
+
+static int
+cmd_wallet (int    argc,
+            char **argv)
+{
+  char *kind = NULL, *merchant = NULL, *app_id = NULL, *mch_id = NULL, *serial = NULL;
+  char *private_key = NULL, *alipay_public_key = NULL, *platform_cert = NULL;
+  char *template_id = NULL, *card_id = NULL, *gateway = NULL;
+  GOptionEntry entries[] = {
+    DB_ENTRIES,
+    { "kind", 0, 0, G_OPTION_ARG_STRING, &kind, "alipay or wechat", "KIND" },
+    { "merchant", 0, 0, G_OPTION_ARG_STRING, &merchant, "The merchant (default: " WALLET_DEFAULT_MERCHANT ")", "M" },
+    { "app-id", 0, 0, G_OPTION_ARG_STRING, &app_id, "Alipay: the app id", "ID" },
+    { "mch-id", 0, 0, G_OPTION_ARG_STRING, &mch_id, "WeChat Pay: the merchant id", "ID" },
+    { "serial-no", 0, 0, G_OPTION_ARG_STRING, &serial, "WeChat Pay: the merchant certificate's serial number", "S" },
+    { "private-key", 0, 0, G_OPTION_ARG_FILENAME, &private_key, "The merchant's private key (mode 600)", "F" },
+    { "alipay-public-key", 0, 0, G_OPTION_ARG_FILENAME, &alipay_public_key, "Alipay: Alipay's public key", "F" },
+    { "platform-cert", 0, 0, G_OPTION_ARG_FILENAME, &platform_cert, "WeChat Pay: the platform certificate", "F" },
+    { "template-id", 0, 0, G_OPTION_ARG_STRING, &template_id, "Alipay: the card template id", "ID" },
+    { "card-id", 0, 0, G_OPTION_ARG_STRING, &card_id, "WeChat Pay: the member card id", "ID" },
+    { "gateway", 0, 0, G_OPTION_ARG_STRING, &gateway, "The gateway URL (default: the real one)", "URL" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStore) store = NULL;
+  g_autoptr(GPtrArray) connectors = NULL;
+  g_auto(CtStoreMerchant) m = { 0 };
+  g_autofree char *command = NULL;
+  CtWalletKind k = CT_WALLET_ALIPAY;
+  const char *verb;
+  int status = 0;
+
+  if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "remove")
+                   && !g_str_equal (argv[1], "list") && !g_str_equal (argv[1], "status")))
+    return usage_error ("wallet takes add, list, remove or status");
+  verb = argv[1];
+  command = g_strdup_printf ("wallet %s", verb);
+  argv[1] = argv[0];
+  argc--;
+  argv++;
+  if (!parse_options (entries, &argc, &argv, command, &status))
+    return status;
+  if (merchant == NULL)
+    merchant = g_strdup (WALLET_DEFAULT_MERCHANT);
+  if (!wallet_text_ok (merchant))
+    return usage_error ("%s: --merchant is 1 to %d printable characters without spaces", command, ID_MAX);
+  if ((g_str_equal (verb, "add") || g_str_equal (verb, "remove")) && !ct_wallet_kind_from_string (kind, &k))
+    return usage_error ("%s: --kind alipay or --kind wechat is required", command);
+
+  if (g_str_equal (verb, "add"))
+    {
+      g_autoptr(CtWalletConnector) c = g_new0 (CtWalletConnector, 1);
+
+      c->merchant = g_strdup (merchant);
+      c->kind = k;
+      c->private_key = g_strdup (private_key);
+      if (k == CT_WALLET_ALIPAY)
+        {
+          if (!wallet_text_ok (app_id) || private_key == NULL || alipay_public_key == NULL
+              || !wallet_text_ok (template_id))
+            return usage_error ("wallet add --kind alipay: --app-id, --private-key, --alipay-public-key "
+                                "and --template-id are required");
+          c->app_id = g_strdup (app_id);
+          c->public_key = g_strdup (alipay_public_key);
+          c->template_id = g_strdup (template_id);
+          c->gateway = g_strdup (gateway != NULL ? gateway : CT_ALIPAY_GATEWAY_DEFAULT);
+        }
+      else
+        {
+          if (!wallet_text_ok (mch_id) || !wallet_text_ok (serial) || private_key == NULL
+              || platform_cert == NULL || !wallet_text_ok (card_id))
+            return usage_error ("wallet add --kind wechat: --mch-id, --serial-no, --private-key, "
+                                "--platform-cert and --card-id are required");
+          c->app_id = g_strdup (mch_id);
+          c->serial_no = g_strdup (serial);
+          c->public_key = g_strdup (platform_cert);
+          c->template_id = g_strdup (card_id);
+          c->gateway = g_strdup (gateway != NULL ? gateway : CT_WECHAT_GATEWAY_DEFAULT);
+        }
+      if ((status = wallet_check_files (c)) != CT_SERVICE_EXIT_OK)
+        return status;
+      if ((store = open_store (command, &status)) == NULL)
+        return status;
+      if (!ct_store_begin (store, &error))
+        return fail_with (error);
+      if (!ct_store_wallet_connector_put (store, c, &error) || !ct_store_commit (store, &error))
+        {
+          ct_store_rollback (store);
+          return fail_with (error);
+        }
+      g_print ("wallet %s for merchant %s: %s %s, %s %s, sending to %s\n", kind, merchant,
+               k == CT_WALLET_ALIPAY ? "app" : "mch id", c->app_id,
+               k == CT_WALLET_ALIPAY ? "template" : "card", c->template_id, c->gateway);
+      return CT_SERVICE_EXIT_OK;
+    }
+
+  if ((store = open_store (command, &status)) == NULL)
+    return status;
+  if (g_str_equal (verb, "remove"))
+    {
+      if (!ct_store_begin (store, &error))
+        return fail_with (error);
+      if (!ct_store_wallet_connector_remove (store, merchant, k, &error) || !ct_store_commit (store, &error))
+        {
+          ct_store_rollback (store);
+          return fail_with (error);
+        }
+      g_print ("wallet %s for merchant %s removed\n", kind, merchant);
+      return CT_SERVICE_EXIT_OK;
+    }
+
+  if (!ct_store_get_merchant (store, &m, &error)
+      || (connectors = ct_store_wallet_connectors (store, &error)) == NULL)
+    return fail_with (error);
+  if (connectors->len == 0)
+    g_print ("no wallet connectors: members' cards are not sent to Alipay or WeChat\n");
+  for (guint i = 0; i < connectors->len; i++)
+    {
+      const CtWalletConnector *c = connectors->pdata[i];
+
+      if (!g_str_equal (c->merchant, merchant))
+        continue;
+      if (g_str_equal (verb, "status"))
+        wallet_print_status (store, c, &m);
+      else
+        {
+          g_autofree char *serial_text = c->serial_no != NULL ? g_strdup_printf (" serial %s", c->serial_no)
+                                                              : g_strdup ("");
+
+          g_print ("%s %s %s %s %s %s%s gateway %s private key %s public key %s\n", c->merchant,
+                   ct_wallet_kind_to_string (c->kind), c->kind == CT_WALLET_ALIPAY ? "app" : "mch",
+                   c->app_id, c->kind == CT_WALLET_ALIPAY ? "template" : "card", c->template_id,
+                   serial_text, c->gateway, c->private_key, c->public_key);
+        }
+    }
+  return CT_SERVICE_EXIT_OK;
+}
+
 int
 ct_service_admin_main (int    argc,
                        char **argv)
@@ -801,5 +1039,7 @@ ct_service_admin_main (int    argc,
     return cmd_gen_cert (argc, argv);
   if (g_str_equal (cmd, "ledger"))
     return cmd_ledger (argc, argv);
+  if (g_str_equal (cmd, "wallet"))
+    return cmd_wallet (argc, argv);
   return usage_error ("unknown command \"%s\"", cmd);
 }

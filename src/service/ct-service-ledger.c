@@ -8,6 +8,7 @@
 #include "ct-money.h"
 #include "ct-phone.h"
 #include "ct-service-ledger.h"
+#include "ct-wallet-outbox.h"
 
 /* The ledger rules of docs/ledger.md. Parse functions run in a worker thread
  * and only look at the body; apply functions run in the committer, inside
@@ -212,7 +213,8 @@ record_event (CtStore     *store,
                             call->manager_outcome == CT_MANAGER_OUTCOME_SUCCESS ? call->manager_id : NULL,
                             error);
   json_object_put (detail);
-  return ok;
+  /* The member's wallet learns of the new card, or its new state. */
+  return ok && ct_wallet_outbox_card_changed (store, card_no, g_str_equal (kind, "issue"), error);
 }
 
 CtReply *
@@ -236,7 +238,8 @@ ct_ledger_post (CtStore          *store,
   tx->balance_after = card.balance;
   tx->points_delta = points_delta;
   tx->points_after = card.points;
-  if (!ct_store_tx_insert (store, tx, postings, n_postings, error))
+  if (!ct_store_tx_insert (store, tx, postings, n_postings, error)
+      || !ct_wallet_outbox_ledger_tx (store, tx, &card, error))
     return NULL;
   root = json_object_new_object ();
   json_object_object_add (root, "transaction", ct_service_tx_to_json (tx));

@@ -10,6 +10,8 @@
 
 #include "ct-service-auth.h"
 #include "ct-service.h"
+#include "ct-wallet-outbox.h"
+#include "ct-wallet-worker.h"
 
 /* The HTTP side of the service: libmicrohttpd with its own thread pool for
  * the connections, and one committer thread that owns the database writer.
@@ -41,6 +43,7 @@ struct _CtService
   char              *key_pem;
   char              *url;
   GThread           *committer;
+  CtWalletWorker    *wallet;
   GAsyncQueue       *jobs;
   gint               active;
   gint               stopping;
@@ -617,6 +620,8 @@ run_batch (CtService *svc,
         {
           svc->n_writes += batch->len;
           svc->n_commits++;
+          /* Wallet messages written with this group may go now. */
+          ct_wallet_worker_wake (svc->wallet);
         }
     }
   else
@@ -809,6 +814,17 @@ ct_service_start (CtService  *svc,
   if (!svc->opts.insecure_http)
     flags |= MHD_USE_TLS;
 
+  {
+    CtWalletWorkerOptions wallet_options = { 0 };
+
+    if (svc->opts.wallet_retry_cap_s > 0)
+      {
+        wallet_options.backoff_max_ms = svc->opts.wallet_retry_cap_s * 1000;
+        wallet_options.backoff_min_ms = MIN (2000, wallet_options.backoff_max_ms);
+      }
+    svc->wallet = ct_wallet_worker_new (&ct_wallet_store_ops, svc->store, &wallet_options);
+    ct_wallet_worker_start (svc->wallet);
+  }
   svc->committer = g_thread_new ("ct-committer", committer_main, svc);
   {
     /* Every connection starts with the short timeout, which covers the TLS
@@ -880,6 +896,7 @@ ct_service_stop (CtService *svc)
   g_async_queue_push (svc->jobs, &stop_marker);
   g_thread_join (svc->committer);
   svc->committer = NULL;
+  g_clear_pointer (&svc->wallet, ct_wallet_worker_free);
   /* A write that slipped in after the deadline is answered, not dropped:
    * it was never applied. */
   {
@@ -925,6 +942,7 @@ ct_service_free (CtService *svc)
       g_async_queue_push (svc->jobs, &stop_marker);
       g_thread_join (svc->committer);
     }
+  g_clear_pointer (&svc->wallet, ct_wallet_worker_free);
   ct_store_free (svc->store);
   g_async_queue_unref (svc->jobs);
   g_hash_table_destroy (svc->rate);

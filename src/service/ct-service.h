@@ -139,6 +139,7 @@ typedef struct
   guint     rate_limit;    /* requests per second per till, 0 = off */
   guint     threads;       /* 0 = two per processor */
   guint     busy_timeout_ms; /* 0 = the store's default */
+  guint     wallet_retry_cap_s; /* longest wait between wallet attempts; 0 = 10 min */
   guint     max_connections;   /* 0 = CT_SERVICE_CONNECTIONS_DEFAULT */
   guint     per_address;       /* 0 = CT_SERVICE_PER_ADDRESS_DEFAULT */
   guint     handshake_timeout; /* seconds, 0 = CT_SERVICE_HANDSHAKE_TIMEOUT_DEFAULT */

@@ -64,6 +64,15 @@ struct _CtStoreBackend
   gboolean (*import_row) (CtStore *store, const CtStoreTx *origin, const CtStoreImportRow *row, CtStoreImportOutcome *out_outcome, char **out_other_batch, GError **error);
   gboolean (*import_finish) (CtStore *store, const char *batch_id, const CtStoreImportBatch *counts, GError **error);
   gboolean (*import_batch_get) (CtStore *store, const char *batch_id, CtStoreImportBatch *out, GError **error);
+  gboolean (*wallet_connector_put) (CtStore *store, CtWalletConnector *connector, GError **error);
+  gboolean (*wallet_connector_remove) (CtStore *store, const char *merchant, CtWalletKind kind, GError **error);
+  GPtrArray * (*wallet_connectors) (CtStore *store, GError **error);
+  gboolean (*wallet_enqueue) (CtStore *store, CtWalletMessage *msg, int64_t now_ms, GError **error);
+  GPtrArray * (*wallet_due) (CtStore *store, int64_t now_ms, guint limit, GError **error);
+  gboolean (*wallet_link_get) (CtStore *store, int64_t connector_id, const char *card_no, char **out_biz_card_no, GError **error);
+  gboolean (*wallet_link_put) (CtStore *store, int64_t connector_id, const char *card_no, const char *biz_card_no, GError **error);
+  gboolean (*wallet_settle) (CtStore *store, int64_t id, CtWalletOutcome outcome, int64_t next_at_ms, const char *reason, int64_t now_ms, GError **error);
+  gboolean (*wallet_status) (CtStore *store, int64_t connector_id, int64_t since_ms, CtStoreWalletStatus *out, GError **error);
 };
 
 CtStore *ct_store_sqlite_create (const char             *path,

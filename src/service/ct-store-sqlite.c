@@ -39,6 +39,9 @@ struct _CtSqliteStore
   GAsyncQueue *readers;
   guint        n_readers;
   GThread     *tx_thread;   /* the thread inside a write transaction */
+  /* Held from begin to commit or rollback: the committer and the wallet
+   * worker take turns on the one writer connection. */
+  GMutex       write_lock;
   GMutex       claims_lock;
   GHashTable  *claims;
 };
@@ -61,6 +64,25 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtSqliteStore, sqlite_store_destroy)
   "  rows_accepted INTEGER NOT NULL, rows_rejected INTEGER NOT NULL," \
   "  total_balance INTEGER NOT NULL, total_points INTEGER NOT NULL," \
   "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID"
+
+/* Wallet connectors, their outbox and the wallet's card numbers; made when
+ * a database is opened, so databases from before connectors get them. A
+ * private key is a path here, never the key. */
+#define WALLET_SQL \
+  "CREATE TABLE IF NOT EXISTS wallet_connectors (id INTEGER PRIMARY KEY," \
+  "  merchant TEXT NOT NULL, kind TEXT NOT NULL, app_id TEXT NOT NULL, serial_no TEXT," \
+  "  private_key TEXT NOT NULL, public_key TEXT NOT NULL, template_id TEXT NOT NULL," \
+  "  gateway TEXT NOT NULL, UNIQUE (merchant, kind));" \
+  "CREATE TABLE IF NOT EXISTS wallet_outbox (id INTEGER PRIMARY KEY," \
+  "  connector_id INTEGER NOT NULL, card_no TEXT NOT NULL, method TEXT NOT NULL," \
+  "  request_no TEXT NOT NULL, payload TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending'," \
+  "  attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0, last_error TEXT," \
+  "  created_at INTEGER NOT NULL, settled_at INTEGER);" \
+  "CREATE INDEX IF NOT EXISTS wallet_outbox_pending ON wallet_outbox (connector_id, card_no, id)" \
+  "  WHERE state = 'pending';" \
+  "CREATE INDEX IF NOT EXISTS wallet_outbox_settled ON wallet_outbox (connector_id, state, settled_at);" \
+  "CREATE TABLE IF NOT EXISTS wallet_cards (connector_id INTEGER NOT NULL, card_no TEXT NOT NULL," \
+  "  biz_card_no TEXT NOT NULL, PRIMARY KEY (connector_id, card_no)) WITHOUT ROWID"
 
 static const char schema_sql[] =
   "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -95,7 +117,8 @@ static const char schema_sql[] =
   "  detail TEXT, store TEXT NOT NULL, till TEXT NOT NULL, operator TEXT, manager TEXT,"
   "  created_at INTEGER NOT NULL);"
   "CREATE INDEX card_events_card ON card_events (card_no, id);"
-  IMPORT_BATCHES_SQL ";";
+  IMPORT_BATCHES_SQL ";"
+  WALLET_SQL ";";
 
 static void
 ct_store_package_free (CtStorePackage *p)
@@ -390,6 +413,7 @@ store_new (const char *path)
   store->serve_lock = -1;
   store->readers = g_async_queue_new ();
   g_mutex_init (&store->claims_lock);
+  g_mutex_init (&store->write_lock);
   store->claims = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_mutex_init (&store->checkpoint_lock);
   g_cond_init (&store->checkpoint_cond);
@@ -467,7 +491,8 @@ ct_store_sqlite_open (const char  *path,
   if (!merchant_get (store->writer, &m, error))
     return NULL;
   ct_store_merchant_clear (&m);
-  if (!conn_exec (store->writer, IMPORT_BATCHES_SQL, error))
+  if (!conn_exec (store->writer, IMPORT_BATCHES_SQL, error)
+      || !conn_exec (store->writer, WALLET_SQL, error))
     return NULL;
   for (guint i = 0; i < readers; i++)
     {
@@ -544,6 +569,7 @@ sqlite_free (CtStore *base)
   conn_free (store->writer);
   g_hash_table_destroy (store->claims);
   g_mutex_clear (&store->claims_lock);
+  g_mutex_clear (&store->write_lock);
   if (store->serve_lock >= 0)
     close (store->serve_lock);
   g_free (store->path);
@@ -566,10 +592,15 @@ sqlite_begin (CtStore  *base,
               GError  **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
-  sqlite3_stmt *st = prep (store->writer, "BEGIN IMMEDIATE", error);
+  sqlite3_stmt *st;
 
+  g_mutex_lock (&store->write_lock);
+  st = prep (store->writer, "BEGIN IMMEDIATE", error);
   if (st == NULL || !step_done (store->writer, st, "begin", error))
-    return FALSE;
+    {
+      g_mutex_unlock (&store->write_lock);
+      return FALSE;
+    }
   g_atomic_pointer_set (&store->tx_thread, g_thread_self ());
   return TRUE;
 }
@@ -587,6 +618,7 @@ sqlite_commit (CtStore  *base,
       return FALSE;
     }
   g_atomic_pointer_set (&store->tx_thread, NULL);
+  g_mutex_unlock (&store->write_lock);
   return TRUE;
 }
 
@@ -597,7 +629,12 @@ sqlite_rollback (CtStore *base)
 
   if (!sqlite3_get_autocommit (store->writer->db))
     conn_exec (store->writer, "ROLLBACK", NULL);
-  g_atomic_pointer_set (&store->tx_thread, NULL);
+  /* Only the thread that began the transaction holds the lock. */
+  if (g_atomic_pointer_get (&store->tx_thread) == g_thread_self ())
+    {
+      g_atomic_pointer_set (&store->tx_thread, NULL);
+      g_mutex_unlock (&store->write_lock);
+    }
 }
 
 static gboolean
@@ -1818,6 +1855,368 @@ sqlite_import_batch_get (CtStore             *base,
   return rc == SQLITE_ROW;
 }
 
+/* Wallet connectors and their outbox */
+
+static gboolean
+sqlite_wallet_connector_put (CtStore            *base,
+                             CtWalletConnector  *c,
+                             GError            **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *w = store->writer;
+  sqlite3_stmt *st = prep (w, "INSERT INTO wallet_connectors (merchant, kind, app_id, serial_no,"
+                              " private_key, public_key, template_id, gateway)"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                              " ON CONFLICT (merchant, kind) DO UPDATE SET app_id = excluded.app_id,"
+                              " serial_no = excluded.serial_no, private_key = excluded.private_key,"
+                              " public_key = excluded.public_key, template_id = excluded.template_id,"
+                              " gateway = excluded.gateway RETURNING id", error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, c->merchant);
+  bind_text (st, 2, ct_wallet_kind_to_string (c->kind));
+  bind_text (st, 3, c->app_id);
+  bind_text (st, 4, c->serial_no);
+  bind_text (st, 5, c->private_key);
+  bind_text (st, 6, c->public_key);
+  bind_text (st, 7, c->template_id);
+  bind_text (st, 8, c->gateway);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      c->id = sqlite3_column_int64 (st, 0);
+      rc = sqlite3_step (st);
+    }
+  done (st);
+  if (rc != SQLITE_DONE)
+    return db_error (w->db, rc, "wallet connector", error);
+  return TRUE;
+}
+
+static gboolean
+sqlite_wallet_connector_remove (CtStore       *base,
+                                const char    *merchant,
+                                CtWalletKind   kind,
+                                GError       **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *w = store->writer;
+  sqlite3_stmt *st = prep (w, "DELETE FROM wallet_connectors WHERE merchant = ?1 AND kind = ?2"
+                              " RETURNING id", error);
+  int64_t id = 0;
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, merchant);
+  bind_text (st, 2, ct_wallet_kind_to_string (kind));
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      id = sqlite3_column_int64 (st, 0);
+      rc = sqlite3_step (st);
+    }
+  done (st);
+  if (rc != SQLITE_DONE)
+    return db_error (w->db, rc, "wallet connector", error);
+  if (id == 0)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "merchant %s has no %s connector",
+                   merchant, ct_wallet_kind_to_string (kind));
+      return FALSE;
+    }
+  /* Delivered and refused messages stay as history; the undelivered ones
+   * and the card links go with the connector. */
+  st = prep (w, "DELETE FROM wallet_outbox WHERE connector_id = ?1 AND state = 'pending'", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, id);
+  if (!step_done (w, st, "wallet outbox", error))
+    return FALSE;
+  st = prep (w, "DELETE FROM wallet_cards WHERE connector_id = ?1", error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, id);
+  return step_done (w, st, "wallet cards", error);
+}
+
+static GPtrArray *
+sqlite_wallet_connectors (CtStore  *base,
+                          GError  **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT id, merchant, kind, app_id, serial_no, private_key, public_key,"
+                              " template_id, gateway FROM wallet_connectors ORDER BY id", error);
+  GPtrArray *list = NULL;
+  int rc = SQLITE_ERROR;
+
+  if (st != NULL)
+    {
+      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_wallet_connector_free);
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          CtWalletConnector *conn = g_new0 (CtWalletConnector, 1);
+          g_autofree char *kind = col_text (st, 2);
+
+          conn->id = sqlite3_column_int64 (st, 0);
+          conn->merchant = col_text (st, 1);
+          if (!ct_wallet_kind_from_string (kind, &conn->kind))
+            {
+              ct_wallet_connector_free (conn);
+              continue;
+            }
+          conn->app_id = col_text (st, 3);
+          conn->serial_no = col_text (st, 4);
+          conn->private_key = col_text (st, 5);
+          conn->public_key = col_text (st, 6);
+          conn->template_id = col_text (st, 7);
+          conn->gateway = col_text (st, 8);
+          g_ptr_array_add (list, conn);
+        }
+      done (st);
+      if (rc != SQLITE_DONE)
+        {
+          db_error (c->db, rc, "wallet connectors", error);
+          g_clear_pointer (&list, g_ptr_array_unref);
+        }
+    }
+  conn_give (store, c);
+  return list;
+}
+
+static gboolean
+sqlite_wallet_enqueue (CtStore          *base,
+                       CtWalletMessage  *msg,
+                       int64_t           now_ms,
+                       GError          **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *w = store->writer;
+  sqlite3_stmt *st = prep (w, "INSERT INTO wallet_outbox (connector_id, card_no, method, request_no,"
+                              " payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, msg->connector_id);
+  bind_text (st, 2, msg->card_no);
+  bind_text (st, 3, msg->method);
+  bind_text (st, 4, msg->request_no);
+  bind_text (st, 5, msg->payload);
+  sqlite3_bind_int64 (st, 6, now_ms);
+  if (!step_done (w, st, "wallet outbox", error))
+    return FALSE;
+  msg->id = sqlite3_last_insert_rowid (w->db);
+  return TRUE;
+}
+
+static GPtrArray *
+sqlite_wallet_due (CtStore  *base,
+                   int64_t   now_ms,
+                   guint     limit,
+                   GError  **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  /* The head of each card's queue, and only when it is due: a message
+   * waiting for its retry holds back the later ones of its card. */
+  sqlite3_stmt *st = prep (c, "SELECT o.id, o.connector_id, o.card_no, o.method, o.request_no,"
+                              " o.payload, o.attempts FROM wallet_outbox o"
+                              " WHERE o.state = 'pending' AND o.next_at <= ?1"
+                              " AND o.id = (SELECT min (p.id) FROM wallet_outbox p"
+                              "   WHERE p.state = 'pending' AND p.connector_id = o.connector_id"
+                              "   AND p.card_no = o.card_no)"
+                              " ORDER BY o.id LIMIT ?2", error);
+  GPtrArray *list = NULL;
+  int rc;
+
+  if (st != NULL)
+    {
+      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_wallet_message_free);
+      sqlite3_bind_int64 (st, 1, now_ms);
+      sqlite3_bind_int64 (st, 2, limit);
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          CtWalletMessage *m = g_new0 (CtWalletMessage, 1);
+
+          m->id = sqlite3_column_int64 (st, 0);
+          m->connector_id = sqlite3_column_int64 (st, 1);
+          m->card_no = col_text (st, 2);
+          m->method = col_text (st, 3);
+          m->request_no = col_text (st, 4);
+          m->payload = col_text (st, 5);
+          m->attempts = (guint) sqlite3_column_int64 (st, 6);
+          g_ptr_array_add (list, m);
+        }
+      done (st);
+      if (rc != SQLITE_DONE)
+        {
+          db_error (c->db, rc, "wallet outbox", error);
+          g_clear_pointer (&list, g_ptr_array_unref);
+        }
+    }
+  conn_give (store, c);
+  return list;
+}
+
+static gboolean
+sqlite_wallet_link_get (CtStore     *base,
+                        int64_t      connector_id,
+                        const char  *card_no,
+                        char       **out,
+                        GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT biz_card_no FROM wallet_cards WHERE connector_id = ?1"
+                              " AND card_no = ?2", error);
+  int rc = SQLITE_ERROR;
+
+  *out = NULL;
+  if (st != NULL)
+    {
+      sqlite3_bind_int64 (st, 1, connector_id);
+      bind_text (st, 2, card_no);
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        *out = col_text (st, 0);
+      else if (rc != SQLITE_DONE)
+        db_error (c->db, rc, "wallet cards", error);
+      done (st);
+    }
+  conn_give (store, c);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+static gboolean
+sqlite_wallet_link_put (CtStore     *base,
+                        int64_t      connector_id,
+                        const char  *card_no,
+                        const char  *biz_card_no,
+                        GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *w = store->writer;
+  sqlite3_stmt *st = prep (w, "INSERT INTO wallet_cards (connector_id, card_no, biz_card_no)"
+                              " VALUES (?1, ?2, ?3) ON CONFLICT (connector_id, card_no)"
+                              " DO UPDATE SET biz_card_no = excluded.biz_card_no", error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, connector_id);
+  bind_text (st, 2, card_no);
+  bind_text (st, 3, biz_card_no);
+  return step_done (w, st, "wallet cards", error);
+}
+
+static gboolean
+sqlite_wallet_settle (CtStore          *base,
+                      int64_t           id,
+                      CtWalletOutcome   outcome,
+                      int64_t           next_at_ms,
+                      const char       *reason,
+                      int64_t           now_ms,
+                      GError          **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *w = store->writer;
+  sqlite3_stmt *st;
+
+  switch (outcome)
+    {
+    case CT_WALLET_DELIVERED:
+      st = prep (w, "UPDATE wallet_outbox SET state = 'delivered', attempts = attempts + 1,"
+                    " last_error = NULL, settled_at = ?2 WHERE id = ?1", error);
+      break;
+    case CT_WALLET_REFUSED:
+      st = prep (w, "UPDATE wallet_outbox SET state = 'refused', attempts = attempts + 1,"
+                    " last_error = ?3, settled_at = ?2 WHERE id = ?1", error);
+      break;
+    case CT_WALLET_RETRY:
+      st = prep (w, "UPDATE wallet_outbox SET attempts = attempts + 1, last_error = ?3,"
+                    " next_at = ?4 WHERE id = ?1 AND state = 'pending'", error);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, id);
+  sqlite3_bind_int64 (st, 2, now_ms);
+  if (outcome != CT_WALLET_DELIVERED)
+    bind_text (st, 3, reason);
+  if (outcome == CT_WALLET_RETRY)
+    sqlite3_bind_int64 (st, 4, next_at_ms);
+  return step_done (w, st, "wallet outbox", error);
+}
+
+static gboolean
+sqlite_wallet_status (CtStore              *base,
+                      int64_t               connector_id,
+                      int64_t               since_ms,
+                      CtStoreWalletStatus  *out,
+                      GError              **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st;
+  int rc = SQLITE_ERROR;
+
+  st = prep (c, "SELECT count (*), min (created_at),"
+                " (SELECT last_error FROM wallet_outbox WHERE connector_id = ?1 AND state = 'pending'"
+                "  AND last_error IS NOT NULL ORDER BY next_at DESC LIMIT 1),"
+                " (SELECT count (*) FROM wallet_outbox WHERE connector_id = ?1 AND state = 'delivered'"
+                "  AND settled_at >= ?2),"
+                " (SELECT count (*) FROM wallet_outbox WHERE connector_id = ?1 AND state = 'refused')"
+                " FROM wallet_outbox WHERE connector_id = ?1 AND state = 'pending'", error);
+  if (st != NULL)
+    {
+      sqlite3_bind_int64 (st, 1, connector_id);
+      sqlite3_bind_int64 (st, 2, since_ms);
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        {
+          out->pending = sqlite3_column_int64 (st, 0);
+          out->oldest_pending_ms = sqlite3_column_int64 (st, 1);
+          out->last_error = col_text (st, 2);
+          out->delivered_since = sqlite3_column_int64 (st, 3);
+          out->refused = sqlite3_column_int64 (st, 4);
+        }
+      else
+        db_error (c->db, rc, "wallet status", error);
+      done (st);
+    }
+  if (rc == SQLITE_ROW)
+    {
+      st = prep (c, "SELECT card_no, method, request_no, last_error, settled_at FROM wallet_outbox"
+                    " WHERE connector_id = ?1 AND state = 'refused' ORDER BY settled_at DESC, id DESC"
+                    " LIMIT 20", error);
+      rc = SQLITE_ERROR;
+      if (st != NULL)
+        {
+          sqlite3_bind_int64 (st, 1, connector_id);
+          while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+            {
+              CtStoreWalletRefusal *r = g_new0 (CtStoreWalletRefusal, 1);
+
+              r->card_no = col_text (st, 0);
+              r->method = col_text (st, 1);
+              r->request_no = col_text (st, 2);
+              r->reason = col_text (st, 3);
+              r->settled_at = sqlite3_column_int64 (st, 4);
+              g_ptr_array_add (out->refusals, r);
+            }
+          done (st);
+          if (rc != SQLITE_DONE)
+            db_error (c->db, rc, "wallet status", error);
+        }
+    }
+  conn_give (store, c);
+  return rc == SQLITE_DONE;
+}
+
 static const CtStoreBackend sqlite_backend = {
   .name = "sqlite",
   .batches_writes = TRUE,
@@ -1864,4 +2263,13 @@ static const CtStoreBackend sqlite_backend = {
   .import_row = sqlite_import_row,
   .import_finish = sqlite_import_finish,
   .import_batch_get = sqlite_import_batch_get,
+  .wallet_connector_put = sqlite_wallet_connector_put,
+  .wallet_connector_remove = sqlite_wallet_connector_remove,
+  .wallet_connectors = sqlite_wallet_connectors,
+  .wallet_enqueue = sqlite_wallet_enqueue,
+  .wallet_due = sqlite_wallet_due,
+  .wallet_link_get = sqlite_wallet_link_get,
+  .wallet_link_put = sqlite_wallet_link_put,
+  .wallet_settle = sqlite_wallet_settle,
+  .wallet_status = sqlite_wallet_status,
 };

@@ -2,6 +2,8 @@
 #define G_LOG_DOMAIN "ct-store"
 #include "config.h"
 
+#include <string.h>
+
 #include "ct-money.h"
 #include "ct-store-private.h"
 #include "ct-store.h"
@@ -541,4 +543,142 @@ ct_store_import_batch_get (CtStore            *store,
                            GError            **error)
 {
   return store->backend->import_batch_get (store, batch_id, out, error);
+}
+
+/* Wallet connectors and their outbox. */
+
+static void
+wallet_refusal_free (gpointer data)
+{
+  CtStoreWalletRefusal *r = data;
+
+  g_free (r->card_no);
+  g_free (r->method);
+  g_free (r->request_no);
+  g_free (r->reason);
+  g_free (r);
+}
+
+void
+ct_store_wallet_status_clear (CtStoreWalletStatus *status)
+{
+  g_clear_pointer (&status->last_error, g_free);
+  g_clear_pointer (&status->refusals, g_ptr_array_unref);
+  memset (status, 0, sizeof *status);
+}
+
+/* A backend that has not got the wallet tables yet says so in a sentence
+ * instead of crashing. */
+static gboolean
+wallet_missing (CtStore  *store,
+                GError  **error)
+{
+  g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED,
+               "the %s store has no wallet outbox", store->backend->name);
+  return FALSE;
+}
+
+gboolean
+ct_store_wallet_connector_put (CtStore            *store,
+                               CtWalletConnector  *connector,
+                               GError            **error)
+{
+  if (store->backend->wallet_connector_put == NULL)
+    return wallet_missing (store, error);
+  return store->backend->wallet_connector_put (store, connector, error);
+}
+
+gboolean
+ct_store_wallet_connector_remove (CtStore       *store,
+                                  const char    *merchant,
+                                  CtWalletKind   kind,
+                                  GError       **error)
+{
+  if (store->backend->wallet_connector_remove == NULL)
+    return wallet_missing (store, error);
+  return store->backend->wallet_connector_remove (store, merchant, kind, error);
+}
+
+GPtrArray *
+ct_store_wallet_connectors (CtStore  *store,
+                            GError  **error)
+{
+  /* No wallet tables: no connectors, so the ledger writes no messages. */
+  if (store->backend->wallet_connectors == NULL)
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) ct_wallet_connector_free);
+  return store->backend->wallet_connectors (store, error);
+}
+
+gboolean
+ct_store_wallet_enqueue (CtStore          *store,
+                         CtWalletMessage  *msg,
+                         int64_t           now_ms,
+                         GError          **error)
+{
+  if (store->backend->wallet_enqueue == NULL)
+    return wallet_missing (store, error);
+  return store->backend->wallet_enqueue (store, msg, now_ms, error);
+}
+
+GPtrArray *
+ct_store_wallet_due (CtStore  *store,
+                     int64_t   now_ms,
+                     guint     limit,
+                     GError  **error)
+{
+  if (store->backend->wallet_due == NULL)
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) ct_wallet_message_free);
+  return store->backend->wallet_due (store, now_ms, limit, error);
+}
+
+gboolean
+ct_store_wallet_link_get (CtStore     *store,
+                          int64_t      connector_id,
+                          const char  *card_no,
+                          char       **out_biz_card_no,
+                          GError     **error)
+{
+  if (store->backend->wallet_link_get == NULL)
+    return wallet_missing (store, error);
+  return store->backend->wallet_link_get (store, connector_id, card_no, out_biz_card_no, error);
+}
+
+gboolean
+ct_store_wallet_link_put (CtStore     *store,
+                          int64_t      connector_id,
+                          const char  *card_no,
+                          const char  *biz_card_no,
+                          GError     **error)
+{
+  if (store->backend->wallet_link_put == NULL)
+    return wallet_missing (store, error);
+  return store->backend->wallet_link_put (store, connector_id, card_no, biz_card_no, error);
+}
+
+gboolean
+ct_store_wallet_settle (CtStore          *store,
+                        int64_t           id,
+                        CtWalletOutcome   outcome,
+                        int64_t           next_at_ms,
+                        const char       *reason,
+                        int64_t           now_ms,
+                        GError          **error)
+{
+  if (store->backend->wallet_settle == NULL)
+    return wallet_missing (store, error);
+  return store->backend->wallet_settle (store, id, outcome, next_at_ms, reason, now_ms, error);
+}
+
+gboolean
+ct_store_wallet_status (CtStore              *store,
+                        int64_t               connector_id,
+                        int64_t               since_ms,
+                        CtStoreWalletStatus  *out,
+                        GError              **error)
+{
+  memset (out, 0, sizeof *out);
+  if (store->backend->wallet_status == NULL)
+    return wallet_missing (store, error);
+  out->refusals = g_ptr_array_new_with_free_func (wallet_refusal_free);
+  return store->backend->wallet_status (store, connector_id, since_ms, out, error);
 }

@@ -4,6 +4,8 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "ct-wallet.h"
+
 G_BEGIN_DECLS
 
 /* The service's storage interface. The HTTP layer and the ledger rules see
@@ -300,6 +302,57 @@ gboolean  ct_store_import_finish     (CtStore *store, const char *batch_id,
 gboolean  ct_store_import_batch_get  (CtStore *store, const char *batch_id,
                                       CtStoreImportBatch *out, GError **error);
 
+/* Wallet connectors and their outbox (docs/wallet.md). Messages are
+ * enqueued inside the write transaction of the ledger change they reflect;
+ * the delivery worker reads the due ones and settles each in a write
+ * transaction of its own. */
+typedef struct
+{
+  char    *card_no;
+  char    *method;
+  char    *request_no;
+  char    *reason;
+  int64_t  settled_at;
+} CtStoreWalletRefusal;
+
+typedef struct
+{
+  int64_t    pending;             /* messages not yet delivered */
+  int64_t    oldest_pending_ms;   /* when the oldest of them was written; 0 = none */
+  char      *last_error;          /* why the latest attempt failed, or NULL */
+  int64_t    delivered_since;     /* delivered at or after the given time */
+  int64_t    refused;
+  GPtrArray *refusals;            /* of CtStoreWalletRefusal*, newest first, at most 20 */
+} CtStoreWalletStatus;
+
+void       ct_store_wallet_status_clear     (CtStoreWalletStatus *status);
+/* Adds a connector, or replaces the one of the same merchant and kind;
+ * sets @connector->id. */
+gboolean   ct_store_wallet_connector_put    (CtStore *store, CtWalletConnector *connector,
+                                             GError **error);
+/* Removes a connector with its undelivered messages and card links. */
+gboolean   ct_store_wallet_connector_remove (CtStore *store, const char *merchant, CtWalletKind kind,
+                                             GError **error);
+GPtrArray *ct_store_wallet_connectors       (CtStore *store, GError **error); /* of CtWalletConnector* */
+/* @msg->id is set. */
+gboolean   ct_store_wallet_enqueue          (CtStore *store, CtWalletMessage *msg, int64_t now_ms,
+                                             GError **error);
+/* As CtWalletOutboxOps.due: the oldest pending message per connector and
+ * card, when due at @now_ms, oldest first. */
+GPtrArray *ct_store_wallet_due              (CtStore *store, int64_t now_ms, guint limit,
+                                             GError **error); /* of CtWalletMessage* */
+gboolean   ct_store_wallet_link_get         (CtStore *store, int64_t connector_id, const char *card_no,
+                                             char **out_biz_card_no, GError **error);
+gboolean   ct_store_wallet_link_put         (CtStore *store, int64_t connector_id, const char *card_no,
+                                             const char *biz_card_no, GError **error);
+/* Records an attempt: delivered, refused for good (with @reason), or to be
+ * retried at @next_at_ms (attempts counted, @reason kept). */
+gboolean   ct_store_wallet_settle           (CtStore *store, int64_t id, CtWalletOutcome outcome,
+                                             int64_t next_at_ms, const char *reason, int64_t now_ms,
+                                             GError **error);
+gboolean   ct_store_wallet_status           (CtStore *store, int64_t connector_id, int64_t since_ms,
+                                             CtStoreWalletStatus *out, GError **error);
+
 int64_t   ct_store_now_ms            (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtStore, ct_store_free)
@@ -309,5 +362,6 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreCard, ct_store_card_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreTx, ct_store_tx_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreTill, ct_store_till_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreManager, ct_store_manager_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreWalletStatus, ct_store_wallet_status_clear)
 
 G_END_DECLS

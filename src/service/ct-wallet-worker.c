@@ -37,6 +37,7 @@ struct _CtWalletWorker
 
   /* Worker thread only. */
   GHashTable              *connectors;  /* id → Connector* */
+  gint64                   refreshed;   /* monotonic time of the last look */
   CURL                    *curl;
 };
 
@@ -538,7 +539,15 @@ deliver_round (CtWalletWorker *w)
   g_autoptr(GPtrArray) due = NULL;
   gboolean settled = FALSE;
 
+  /* Without connectors a wake-up (every commit of the ledger) costs
+   * nothing; a connector added meanwhile is seen at the next poll. */
+  if (g_hash_table_size (w->connectors) == 0 && w->refreshed != 0
+      && g_get_monotonic_time () - w->refreshed < (gint64) w->options.poll_ms * 1000)
+    return FALSE;
+  w->refreshed = g_get_monotonic_time ();
   if (!refresh_connectors (w))
+    return FALSE;
+  if (g_hash_table_size (w->connectors) == 0)
     return FALSE;
   due = w->ops->due (w->outbox, now_ms (), DUE_BATCH, &error);
   if (due == NULL)

@@ -104,16 +104,20 @@ ct_wallet_alipay_trade_no (const char *merchant,
 }
 
 char *
+ct_wallet_wechat_clean (char *text)
+{
+  /* out_request_no allows letters, digits, '-' and '_' only. */
+  for (char *p = text; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
+      *p = '_';
+  return text;
+}
+
+char *
 ct_wallet_wechat_request_no (const char *merchant,
                              int64_t     tx_id)
 {
-  g_autofree char *clean = g_strdup (merchant);
-
-  /* out_request_no allows letters, digits, '-' and '_' only. */
-  for (char *p = clean; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
-      *p = '_';
-  return g_strdup_printf ("%s-%" G_GINT64_FORMAT, clean, tx_id);
+  return ct_wallet_wechat_clean (g_strdup_printf ("%s-%" G_GINT64_FORMAT, merchant, tx_id));
 }
 
 const char *

@@ -136,6 +136,8 @@ char        *ct_wallet_alipay_trade_no    (const char        *merchant,
                                            int64_t            tx_id);
 char        *ct_wallet_wechat_request_no  (const char        *merchant,
                                            int64_t            tx_id);
+/* Replaces in place every character out_request_no does not allow. */
+char        *ct_wallet_wechat_clean       (char              *text);
 
 /* Alipay trade_type of a ledger transaction kind: DEPOSIT (top-up), TRADE
  * (payment), RETURN (refund, void), OPEN (import); NULL when the kind is

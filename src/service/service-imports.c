@@ -9,6 +9,7 @@
 #include "ct-card-number.h"
 #include "ct-money.h"
 #include "ct-phone.h"
+#include "ct-wallet-outbox.h"
 
 /* The import writes many rows per request, so it does not go through the
  * per-card store functions (a card insert at balance 0, then a posting that
@@ -338,6 +339,7 @@ ct_imports_apply (CtService             *svc,
   json_object *root, *rejected;
   CtStoreImportBatch counts = { 0 };
   CtStoreTx origin = { 0 };
+  g_autoptr(GPtrArray) wallet = NULL;
 
   if ((reply = ct_call_check_manager (call, store)) != NULL)
     return reply;
@@ -350,6 +352,15 @@ ct_imports_apply (CtService             *svc,
   origin.manager = call->manager_id;
   origin.order_ref = (char *) r->batch_id;
   origin.created_at = ct_store_now_ms ();
+
+  /* Looked up once for the whole request: a large import without
+   * connectors pays nothing per row. */
+  wallet = ct_wallet_outbox_connectors (store, &error);
+  if (wallet == NULL)
+    {
+      g_warning ("imports: %s", error->message);
+      return ct_reply_error (500, "internal", "The service could not complete the import; nothing was changed");
+    }
 
   rejected = json_object_new_array ();
   for (guint i = 0; i < r->n_rows && error == NULL; i++)
@@ -370,6 +381,8 @@ ct_imports_apply (CtService             *svc,
       switch (outcome)
         {
         case CT_STORE_IMPORT_INSERTED:
+          if (!ct_wallet_outbox_import (store, wallet, merchant, row->card_no, &error))
+            break;
           counts.rows_accepted++;
           counts.total_balance += row->balance;
           counts.total_points += row->points;

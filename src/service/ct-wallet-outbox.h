@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "ct-store.h"
+#include "ct-wallet.h"
+
+G_BEGIN_DECLS
+
+/* The wallet outbox in the service's store: what the ledger writes, in its
+ * own write transaction, and the delivery worker's view of it. */
+
+/* The worker's CtWalletOutboxOps over a CtStore (the outbox pointer). Each
+ * settlement is a write transaction of its own. */
+extern const CtWalletOutboxOps ct_wallet_store_ops;
+
+/* Every connector, for one ledger write or one import request; empty when
+ * none is configured (then the functions below write nothing). */
+GPtrArray *ct_wallet_outbox_connectors (CtStore                *store,
+                                        GError                **error);
+
+/* What the ledger calls inside its write transaction: they look the
+ * connectors up and write nothing when there are none. @card is the card
+ * after the change. */
+gboolean   ct_wallet_outbox_ledger_tx  (CtStore                *store,
+                                        const CtStoreTx        *tx,
+                                        const CtStoreCard      *card,
+                                        GError                **error);
+gboolean   ct_wallet_outbox_card_changed (CtStore              *store,
+                                          const char           *card_no,
+                                          gboolean              issued,
+                                          GError              **error);
+
+/* A money movement: Alipay consume.sync (or card.update for an
+ * adjustment), WeChat's member code update. Inside the ledger's write
+ * transaction; @card is the card after @tx. */
+gboolean   ct_wallet_outbox_tx         (CtStore                *store,
+                                        GPtrArray              *connectors,
+                                        const CtStoreMerchant  *merchant,
+                                        const CtStoreTx        *tx,
+                                        const CtStoreCard      *card,
+                                        GError                **error);
+
+/* A card issued (Alipay card.open) or changed without money (a freeze, a
+ * level change: Alipay card.update, WeChat's level). */
+gboolean   ct_wallet_outbox_card       (CtStore                *store,
+                                        GPtrArray              *connectors,
+                                        const CtStoreMerchant  *merchant,
+                                        const CtStoreCard      *card,
+                                        gboolean                issued,
+                                        GError                **error);
+
+/* An imported card: card.open with its opening balance, then the import
+ * transaction as an OPEN trade. */
+gboolean   ct_wallet_outbox_import     (CtStore                *store,
+                                        GPtrArray              *connectors,
+                                        const CtStoreMerchant  *merchant,
+                                        const char             *card_no,
+                                        GError                **error);
+
+G_END_DECLS
