@@ -8,6 +8,8 @@
  * and written back as a PNG under the build tree's tests/printer-out/. */
 
 #include <check.h>
+#include <glib/gi18n.h>
+#include <locale.h>
 #include <string.h>
 
 #include "ct-escpos-decoder.h"
@@ -191,6 +193,28 @@ START_TEST (test_escpos_test_page_shows_chinese)
 }
 END_TEST
 
+/* The till in Chinese: labels, title and amounts all CJK-capable, and
+ * nothing past the margins on the narrow roll. */
+START_TEST (test_escpos_receipt_in_chinese)
+{
+  g_autofree char *localedir = g_build_filename (g_getenv ("CT_TOP_BUILDDIR"), "po", NULL);
+  g_autoptr(CtReceiptData) data = ct_test_receipt_topup ("欧阳娜娜");
+  g_autoptr(CtDecoded) d = NULL;
+
+  g_setenv ("LANGUAGE", "zh_CN", TRUE);
+  setlocale (LC_ALL, "C.UTF-8");
+  bindtextdomain (GETTEXT_PACKAGE, localedir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  d = print_and_decode (data, CT_PAPER_58MM, "receipt-58mm-topup-zh_CN.png");
+  assert_shows (d->raster, "充值小票", TRUE);
+  assert_shows (d->raster, _("Paid in"), FALSE);
+  ck_assert_str_ne (_("Paid in"), "Paid in");
+  ck_assert (ct_raster_ink_within (d->raster, CT_RENDER_MARGIN, 384 - CT_RENDER_MARGIN));
+  g_setenv ("LANGUAGE", "C", TRUE);
+}
+END_TEST
+
 START_TEST (test_escpos_bands_are_bounded)
 {
   g_autoptr(CtRaster) raster = ct_raster_new (384, 300);
@@ -312,6 +336,7 @@ escpos_suite (void)
   tcase_add_test (tc, test_escpos_drawer_only_for_cash_topups);
   tcase_add_test (tc, test_escpos_pending_receipt_says_so);
   tcase_add_test (tc, test_escpos_test_page_shows_chinese);
+  tcase_add_test (tc, test_escpos_receipt_in_chinese);
   tcase_add_test (tc, test_escpos_bands_are_bounded);
   tcase_add_test (tc, test_escpos_status_bytes);
   tcase_add_test (tc, test_escpos_decoder_refuses_what_a_printer_would_not_take);
