@@ -17,6 +17,7 @@
 #include <string.h>
 #include <umockdev.h>
 
+#include "ct-cli-capture.h"
 #include "ct-escpos-decoder.h"
 #include "ct-printer.h"
 #include "ct-printer-render.h"
@@ -529,6 +530,37 @@ START_TEST (test_printer_usb_wrong_device_is_a_sentence)
 }
 END_TEST
 
+START_TEST (test_printer_usb_cli_list_and_test_page)
+{
+  char *list_argv[] = { "printer", "list", NULL };
+  char *test_argv[] = { "printer", "test", "--printer", "usb:0416:5011", "--paper", "58", NULL };
+  g_autofree char *listed = NULL;
+  g_autofree char *printed = NULL;
+  g_autoptr(CtDecoded) d = NULL;
+  int status = -1;
+
+  mock_setup ();
+  listed = ct_cli_capture (ct_cli_cmd_printer, list_argv, &status);
+  ck_assert_int_eq (status, 0);
+  /* The two printers, one line each; not the keyboard. */
+  ck_assert_ptr_nonnull (strstr (listed, "usb:0416:5011  bus 001 device 002 interface 0  Xprinter POS58 Printer  OUT 0x03 IN 0x82  [generic chip vendor id]\n"));
+  ck_assert_ptr_nonnull (strstr (listed, "usb:0483:5743  bus 001 device 004 interface 0  Xprinter POS58 Printer  OUT 0x01 no IN (no status)  [generic chip vendor id]\n"));
+  ck_assert_ptr_null (strstr (listed, "046d"));
+
+  queue_status (0x12, 0x12);
+  printed = ct_cli_capture (ct_cli_cmd_printer, test_argv, &status);
+  ck_assert_int_eq (status, 0);
+  ck_assert_str_eq (printed, "Printed a 58 mm test page on usb:0416:5011.\n");
+  d = decode_written ();
+  ck_assert (g_str_has_prefix (d->ops->str, "status status init raster"));
+  ck_assert (g_str_has_suffix (d->ops->str, "raster cut"));
+  ck_assert_uint_eq (d->raster->width, 384);
+  ck_assert (ct_raster_write_png (d->raster, "usb-test-page-58mm.png", NULL));
+  assert_given_back ();
+  mock_teardown ();
+}
+END_TEST
+
 static Suite *
 printer_usb_suite (void)
 {
@@ -543,6 +575,7 @@ printer_usb_suite (void)
   tcase_add_test (tc, test_printer_usb_never_answers_is_a_timeout);
   tcase_add_test (tc, test_printer_usb_without_in_endpoint_prints_without_status);
   tcase_add_test (tc, test_printer_usb_wrong_device_is_a_sentence);
+  tcase_add_test (tc, test_printer_usb_cli_list_and_test_page);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "ct-capture.h"
-#include "ct-cli.h"
+#include "ct-cli-capture.h"
 #include "ct-usb-scanner.h"
 #include "ct-usbfs-mock.h"
 
@@ -678,33 +678,6 @@ START_TEST (test_usb_list_devices_shows_ids_names_mode)
 }
 END_TEST
 
-/* Runs a cardtill-cli scanner command in this process (so that it sees the
- * testbed) and returns what it printed on stdout. */
-static char *
-run_cli_scanner (int   *status,
-                 char **argv)
-{
-  g_autofree char *path = NULL;
-  g_autoptr(GError) error = NULL;
-  char *out = NULL;
-  CtCli cli = { 0 };
-  int fd, saved;
-
-  fd = g_file_open_tmp ("ct-cli-out-XXXXXX", &path, &error);
-  ck_assert_int_ge (fd, 0);
-  fflush (stdout);
-  saved = dup (STDOUT_FILENO);
-  dup2 (fd, STDOUT_FILENO);
-  *status = ct_cli_cmd_scanner (&cli, (int) g_strv_length (argv), argv);
-  fflush (stdout);
-  dup2 (saved, STDOUT_FILENO);
-  close (saved);
-  close (fd);
-  ck_assert (g_file_get_contents (path, &out, NULL, NULL));
-  g_unlink (path);
-  return out;
-}
-
 START_TEST (test_usb_cli_scanner_listen_prints_scans)
 {
   char *argv[] = { "scanner", "listen", "--device", "0c2e:0b61", "--count", "2", "--timeout", "20", NULL };
@@ -715,7 +688,7 @@ START_TEST (test_usb_cli_scanner_listen_prints_scans)
   /* Recorded reports wait in the device until the reader asks for them. */
   queue_fixture ("digits.hex");
   queue_fixture ("letters-shift.hex");
-  out = run_cli_scanner (&status, argv);
+  out = ct_cli_capture (ct_cli_cmd_scanner, argv, &status);
   ck_assert_int_eq (status, 0);
   ck_assert_str_eq (out, "8888000012345674\nAB-12cd_Z\n");
   g_mutex_lock (&mock->lock);
@@ -732,7 +705,7 @@ START_TEST (test_usb_cli_scanner_list_shows_device)
   int status = -1;
 
   mock_setup (pos_descriptors, TRUE);
-  out = run_cli_scanner (&status, argv);
+  out = ct_cli_capture (ct_cli_cmd_scanner, argv, &status);
   ck_assert_int_eq (status, 0);
   ck_assert_ptr_nonnull (strstr (out, "0c2e:0b62"));
   ck_assert_ptr_nonnull (strstr (out, "Honeywell Voyager 1250g"));
