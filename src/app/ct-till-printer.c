@@ -11,17 +11,36 @@
 /* The till's thermal receipt printer, as Settings sets it: receipts of
  * transactions as they are taken (with the cash drawer for a cash
  * top-up), reprints (never the drawer) and the test page. Jobs go to the
- * printer one after the other on a worker; the window only hears the
- * outcome. A failed job is not tried again by itself: "problem" holds
- * the sentence until the next job prints, and the cashier prints again
- * when the printer is ready. */
+ * printer one after the other on a worker, which also draws them (the
+ * first drawing loads fonts); the window only hears the outcome. A
+ * failed job is not tried again by itself: "problem" holds the sentence
+ * until the next job prints, and the cashier prints again when the
+ * printer is ready. */
+
+typedef struct
+{
+  CtReceiptData *data;       /* NULL: the test page */
+  char          *address;
+  CtPaper        paper;
+  gboolean       open_drawer;
+} TillJob;
+
+static void
+till_job_free (gpointer user_data)
+{
+  TillJob *job = user_data;
+
+  ct_receipt_data_free (job->data);
+  g_free (job->address);
+  g_free (job);
+}
 
 struct _CtTillPrinter
 {
   GObject       parent_instance;
 
   GSettings    *settings;
-  GQueue        jobs;         /* GBytes, waiting */
+  GQueue        jobs;         /* TillJob, waiting */
   GCancellable *cancellable;
   char         *problem;
   guint         printed;
@@ -64,25 +83,15 @@ set_busy (CtTillPrinter *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
 }
 
-static CtPaper
-paper (CtTillPrinter *self)
-{
-  g_autofree char *text = g_settings_get_string (self->settings, "paper-width");
-  CtPaper out = CT_PAPER_58MM;
-
-  ct_paper_from_mm (g_strcmp0 (text, "80") == 0 ? 80 : 58, &out);
-  return out;
-}
-
 static void
 print_done_cb (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
 {
-  g_autoptr(CtTillPrinter) self = user_data;
+  CtTillPrinter *self = CT_TILL_PRINTER (source);
   g_autoptr(GError) error = NULL;
 
-  if (ct_printer_print_finish (CT_PRINTER (source), result, &error))
+  if (g_task_propagate_boolean (G_TASK (result), &error))
     {
       self->printed++;
       set_problem (self, NULL);
@@ -98,39 +107,64 @@ print_done_cb (GObject      *source,
 }
 
 static void
-send_next (CtTillPrinter *self)
+print_worker (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
 {
-  g_autofree char *text = NULL;
+  TillJob *job = task_data;
   g_autoptr(CtPrinterAddress) address = NULL;
   g_autoptr(CtPrinter) printer = NULL;
-  g_autoptr(GBytes) job = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(CtRaster) raster = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  GError *error = NULL;
+
+  address = ct_printer_address_parse (job->address, &error);
+  if (address == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (job->data != NULL)
+    raster = ct_render_receipt (job->data, job->paper, NULL);
+  else
+    raster = ct_render_test_page (job->paper, job->address, NULL);
+  bytes = ct_escpos_document (raster, job->open_drawer);
+  printer = ct_printer_new (address);
+  if (ct_printer_print (printer, bytes, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+send_next (CtTillPrinter *self)
+{
+  g_autoptr(GTask) task = NULL;
 
   if (self->busy || g_queue_is_empty (&self->jobs))
     return;
 
-  job = g_queue_pop_head (&self->jobs);
-  text = g_settings_get_string (self->settings, "printer");
-  address = ct_printer_address_parse (text, &error);
-  if (address == NULL)
-    {
-      set_problem (self, error->message);
-      return;
-    }
-
-  printer = ct_printer_new (address);
   set_busy (self, TRUE);
-  ct_printer_print_async (printer, job, self->cancellable, print_done_cb, g_object_ref (self));
+  task = g_task_new (self, self->cancellable, print_done_cb, NULL);
+  g_task_set_source_tag (task, send_next);
+  g_task_set_task_data (task, g_queue_pop_head (&self->jobs), till_job_free);
+  g_task_run_in_thread (task, print_worker);
 }
 
 static void
-queue_raster (CtTillPrinter *self,
-              CtRaster      *raster,
-              gboolean       open_drawer)
+queue_job (CtTillPrinter       *self,
+           const CtReceiptData *data,
+           gboolean             open_drawer)
 {
-  g_autoptr(CtRaster) owned = raster;
+  TillJob *job = g_new0 (TillJob, 1);
+  g_autofree char *paper = g_settings_get_string (self->settings, "paper-width");
 
-  g_queue_push_tail (&self->jobs, ct_escpos_document (owned, open_drawer));
+  job->data = ct_receipt_data_copy (data);
+  job->address = g_settings_get_string (self->settings, "printer");
+  job->paper = g_strcmp0 (paper, "80") == 0 ? CT_PAPER_80MM : CT_PAPER_58MM;
+  job->open_drawer = open_drawer;
+  g_queue_push_tail (&self->jobs, job);
   send_next (self);
 }
 
@@ -169,7 +203,7 @@ ct_till_printer_taken (CtTillPrinter       *self,
   if (!ct_till_printer_is_set (self) || !g_settings_get_boolean (self->settings, "auto-print"))
     return;
   drawer = g_settings_get_boolean (self->settings, "open-drawer") && ct_receipt_data_opens_drawer (data);
-  queue_raster (self, ct_render_receipt (data, paper (self), NULL), drawer);
+  queue_job (self, data, drawer);
 }
 
 /**
@@ -184,18 +218,15 @@ ct_till_printer_reprint (CtTillPrinter       *self,
   g_return_if_fail (CT_IS_TILL_PRINTER (self));
   g_return_if_fail (data != NULL);
 
-  queue_raster (self, ct_render_receipt (data, paper (self), NULL), FALSE);
+  queue_job (self, data, FALSE);
 }
 
 void
 ct_till_printer_test_page (CtTillPrinter *self)
 {
-  g_autofree char *text = NULL;
-
   g_return_if_fail (CT_IS_TILL_PRINTER (self));
 
-  text = g_settings_get_string (self->settings, "printer");
-  queue_raster (self, ct_render_test_page (paper (self), text, NULL), FALSE);
+  queue_job (self, NULL, FALSE);
 }
 
 const char *
@@ -225,7 +256,7 @@ ct_till_printer_dispose (GObject *object)
   CtTillPrinter *self = CT_TILL_PRINTER (object);
 
   g_cancellable_cancel (self->cancellable);
-  g_queue_clear_full (&self->jobs, (GDestroyNotify) g_bytes_unref);
+  g_queue_clear_full (&self->jobs, till_job_free);
 
   G_OBJECT_CLASS (ct_till_printer_parent_class)->dispose (object);
 }
