@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <gio/gio.h>
 #include <string.h>
 
 #include "ct-fault-proxy.h"
@@ -198,6 +199,150 @@ START_TEST (test_http_sends_key_and_sees_replay)
 }
 END_TEST
 
+/* A listener that accepts TCP connections and closes them at once, before
+ * any TLS: a network that cuts the handshake off. */
+typedef struct
+{
+  GSocket  *listener;
+  gboolean  stop;
+  guint     accepted;
+} Cutter;
+
+static gpointer
+cutter_thread (gpointer data)
+{
+  Cutter *c = data;
+
+  while (!g_atomic_int_get (&c->stop))
+    {
+      g_autoptr(GSocket) conn = NULL;
+
+      if (!g_socket_condition_timed_wait (c->listener, G_IO_IN, 100 * 1000, NULL, NULL))
+        continue;
+      conn = g_socket_accept (c->listener, NULL, NULL);
+      if (conn == NULL)
+        continue;
+      g_atomic_int_inc (&c->accepted);
+      g_socket_close (conn, NULL);
+    }
+  return NULL;
+}
+
+static guint16
+listen_any (GSocket **out)
+{
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                G_SOCKET_PROTOCOL_TCP, NULL);
+
+  ck_assert_ptr_nonnull (sock);
+  ck_assert (g_socket_bind (sock, addr, TRUE, NULL));
+  ck_assert (g_socket_listen (sock, NULL));
+  bound = g_socket_get_local_address (sock, NULL);
+  *out = sock;
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+START_TEST (test_http_handshake_cut_by_the_network_is_unreachable)
+{
+  Cutter c = { 0 };
+  guint16 port = listen_any (&c.listener);
+  GThread *thread = g_thread_new ("cutter", cutter_thread, &c);
+  g_autofree char *url = g_strdup_printf ("https://127.0.0.1:%u", port);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtHttp) http = ct_http_new (url, "t", ct_test_service_get_ca_file (https_svc),
+                                        ct_test_service_get_pin_pubkey (https_svc), 2000, 5000,
+                                        &error);
+  CtHttpResult r;
+
+  ck_assert_ptr_nonnull (http);
+  ck_assert (!ct_http_request (http, "GET", "/v1/merchant", NULL, NULL, &r, &error));
+  g_atomic_int_set (&c.stop, TRUE);
+  g_thread_join (thread);
+  g_object_unref (c.listener);
+  ck_assert_msg (g_error_matches (error, CT_HTTP_ERROR, CT_HTTP_ERROR_NOT_SENT), "%s (%d)",
+                 error->message, error->code);
+  ck_assert_uint_ge (c.accepted, 1);
+  /* Said in words, not libcurl's. */
+  ck_assert_msg (strstr (error->message, "does not answer") != NULL, "%s", error->message);
+}
+END_TEST
+
+START_TEST (test_http_pin_alone_verifies_a_self_signed_service)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtHttp) http = ct_http_new (ct_test_service_get_url (https_svc),
+                                        ct_test_service_get_token (https_svc), NULL,
+                                        ct_test_service_get_pin_pubkey (https_svc), 2000, 5000,
+                                        &error);
+  g_autoptr(CtHttp) wrong = ct_http_new (ct_test_service_get_url (https_svc),
+                                         ct_test_service_get_token (https_svc), NULL,
+                                         "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+                                         2000, 5000, &error);
+  CtHttpResult r;
+
+  ck_assert_msg (ct_http_request (http, "GET", "/v1/merchant", NULL, NULL, &r, &error), "%s",
+                 error ? error->message : "");
+  ck_assert_int_eq (r.status, 200);
+  ct_http_result_clear (&r);
+  /* Without a CA the pin is the check: another key is refused. */
+  ck_assert (!ct_http_request (wrong, "GET", "/v1/merchant", NULL, NULL, &r, &error));
+  ck_assert (g_error_matches (error, CT_HTTP_ERROR, CT_HTTP_ERROR_TLS));
+  ck_assert_msg (strstr (error->message, "pin") != NULL, "%s", error->message);
+}
+END_TEST
+
+START_TEST (test_http_refuses_tls_before_1_2)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) serv = NULL;
+  g_autoptr(CtHttp) http = NULL;
+  g_autofree char *cert = g_build_filename (ct_test_service_get_data_dir (https_svc), "cert.pem",
+                                            NULL);
+  g_autofree char *key = g_build_filename (ct_test_service_get_data_dir (https_svc), "key.pem",
+                                           NULL);
+  g_autofree char *port_text = NULL;
+  g_autofree char *url = NULL;
+  GSocket *probe = NULL;
+  guint16 port = listen_any (&probe);
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  gboolean up = FALSE;
+  CtHttpResult r;
+
+  /* A free port for gnutls-serv, offering TLS 1.0 and 1.1 only. */
+  g_object_unref (probe);
+  port_text = g_strdup_printf ("%u", port);
+  serv = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                           &error, "gnutls-serv", "--http", "-p", port_text, "--x509certfile",
+                           cert, "--x509keyfile", key, "--priority",
+                           "NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1", NULL);
+  ck_assert_msg (serv != NULL, "%s", error ? error->message : "");
+  while (!up && g_get_monotonic_time () < deadline)
+    {
+      g_autoptr(GSocketClient) client = g_socket_client_new ();
+      g_autoptr(GSocketConnection) conn = g_socket_client_connect_to_host (client, "127.0.0.1",
+                                                                          port, NULL, NULL);
+
+      up = conn != NULL;
+      if (!up)
+        g_usleep (50 * 1000);
+    }
+  ck_assert (up);
+
+  url = g_strdup_printf ("https://127.0.0.1:%u", port);
+  http = ct_http_new (url, "t", cert, NULL, 2000, 5000, &error);
+  ck_assert_ptr_nonnull (http);
+  ck_assert_msg (!ct_http_request (http, "GET", "/", NULL, NULL, &r, &error),
+                 "a TLS 1.0/1.1 handshake was completed");
+  ck_assert_msg (g_error_matches (error, CT_HTTP_ERROR, CT_HTTP_ERROR_TLS), "%s", error->message);
+  ck_assert_msg (strstr (error->message, "TLS 1.2") != NULL, "%s", error->message);
+  g_subprocess_force_exit (serv);
+  g_subprocess_wait (serv, NULL, NULL);
+}
+END_TEST
+
 static Suite *
 http_suite (void)
 {
@@ -214,6 +359,9 @@ http_suite (void)
   tcase_add_test (tc, test_http_reset_after_sending_is_unknown_outcome);
   tcase_add_test (tc, test_http_reuses_one_connection);
   tcase_add_test (tc, test_http_sends_key_and_sees_replay);
+  tcase_add_test (tc, test_http_handshake_cut_by_the_network_is_unreachable);
+  tcase_add_test (tc, test_http_pin_alone_verifies_a_self_signed_service);
+  tcase_add_test (tc, test_http_refuses_tls_before_1_2);
   suite_add_tcase (s, tc);
   return s;
 }

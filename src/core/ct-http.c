@@ -16,6 +16,7 @@ struct _CtHttp
 {
   CURL       *curl;
   char       *base_url;
+  char       *authority;     /* "host:port", for messages */
   char       *auth_header;
   char       *ca_file;
   char       *pin_pubkey;
@@ -162,6 +163,14 @@ ct_http_new (const char  *base_url,
       return NULL;
     }
   self->base_url = g_strdup (base_url);
+  {
+    g_autoptr(GUri) uri = g_uri_parse (base_url, G_URI_FLAGS_NONE, NULL);
+    int port = g_uri_get_port (uri);
+
+    if (port < 0)
+      port = g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") == 0 ? 80 : 443;
+    self->authority = g_strdup_printf ("%s:%d", g_uri_get_host (uri), port);
+  }
   len = strlen (self->base_url);
   while (len > 0 && self->base_url[len - 1] == '/')
     self->base_url[--len] = '\0';
@@ -181,6 +190,7 @@ ct_http_free (CtHttp *self)
     return;
   curl_easy_cleanup (self->curl);
   g_free (self->base_url);
+  g_free (self->authority);
   if (self->auth_header)
     memset (self->auth_header, 0, strlen (self->auth_header));
   g_free (self->auth_header);
@@ -214,6 +224,84 @@ is_tls_error (CURLcode code)
       return TRUE;
     default:
       return FALSE;
+    }
+}
+
+/* A TLS handshake that the network cut off (reset, EOF, a failed read or
+ * write) says nothing about the certificate: the service is unreachable. */
+static gboolean
+is_handshake_cut (CURLcode code, const char *detail)
+{
+  static const char * const cut[] = {
+    "non-properly terminated", "pull function", "push function", "connection reset",
+    "ssl_error_syscall", "unexpected eof", "broken pipe", "recv failure", "send failure",
+  };
+  g_autofree char *lower = NULL;
+
+  if (code != CURLE_SSL_CONNECT_ERROR || detail == NULL)
+    return FALSE;
+  lower = g_ascii_strdown (detail, -1);
+  for (guint i = 0; i < G_N_ELEMENTS (cut); i++)
+    if (strstr (lower, cut[i]) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* What went wrong, in words a cashier or a manager can act on (libcurl's
+ * own text goes to the debug log). */
+static void
+set_failure (CtHttp *self, CURLcode code, const char *detail, GError **error)
+{
+  g_debug ("request to %s failed: %s (%d)", self->authority, detail, (int) code);
+
+  if (self->bytes_out > 0)
+    {
+      g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_UNKNOWN_OUTCOME,
+                   "The connection to the card service at %s broke after the request was "
+                   "sent; whether it was done is not known yet", self->authority);
+      return;
+    }
+  if (is_tls_error (code) && !is_handshake_cut (code, detail))
+    {
+      const char *why;
+
+      switch ((int) code)
+        {
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+          why = "its public key does not match this till's pin (pin-pubkey)";
+          break;
+        case CURLE_PEER_FAILED_VERIFICATION:
+          why = "its certificate is not signed by this till's CA (ca) or is not for this address";
+          break;
+        case CURLE_SSL_CACERT_BADFILE:
+          why = "this till's CA file cannot be read";
+          break;
+        default:
+          why = "no secure connection could be agreed (the service must offer TLS 1.2 or newer)";
+          break;
+        }
+      g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_TLS,
+                   "The card service at %s was not accepted: %s; nothing was sent",
+                   self->authority, why);
+      return;
+    }
+  switch ((int) code)
+    {
+    case CURLE_COULDNT_RESOLVE_HOST:
+      g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_NOT_SENT,
+                   "The card service's address %s cannot be found: check the address and the "
+                   "network", self->authority);
+      break;
+    case CURLE_OPERATION_TIMEDOUT:
+      g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_NOT_SENT,
+                   "The card service at %s did not answer in time: check the network",
+                   self->authority);
+      break;
+    default:
+      g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_NOT_SENT,
+                   "The card service at %s does not answer: check that it runs and that the "
+                   "network is up", self->authority);
+      break;
     }
 }
 
@@ -266,7 +354,11 @@ ct_http_request (CtHttp        *self,
   curl_easy_setopt (self->curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt (self->curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt (self->curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt (self->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  /* TLS 1.2 and newer only. With a public-key pin and no CA (a self-signed
+   * service), the pin is what verifies the peer; the name is still checked. */
+  curl_easy_setopt (self->curl, CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2);
+  curl_easy_setopt (self->curl, CURLOPT_SSL_VERIFYPEER,
+                    self->pin_pubkey != NULL && self->ca_file == NULL ? 0L : 1L);
   curl_easy_setopt (self->curl, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt (self->curl, CURLOPT_CAINFO, self->ca_file);
   curl_easy_setopt (self->curl, CURLOPT_PINNEDPUBLICKEY, self->pin_pubkey);
@@ -313,16 +405,7 @@ ct_http_request (CtHttp        *self,
                        "The service's answer is larger than %d MiB", CT_HTTP_MAX_ANSWER >> 20);
           return FALSE;
         }
-      if (self->bytes_out == 0 && is_tls_error (code))
-        g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_TLS,
-                     "The service's certificate was not accepted: %s", detail);
-      else if (self->bytes_out == 0)
-        g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_NOT_SENT,
-                     "Could not reach the service: %s", detail);
-      else
-        g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_UNKNOWN_OUTCOME,
-                     "The connection to the service failed after the request was sent: %s",
-                     detail);
+      set_failure (self, code, detail, error);
       return FALSE;
     }
 
