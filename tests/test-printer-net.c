@@ -16,8 +16,11 @@
 #include "ct-printer-listener.h"
 #include "ct-printer-render.h"
 
+/* @timeout: 1 s where the test waits for it to run out, else long
+ * enough for a loaded machine. */
 static CtPrinter *
-tcp_printer (CtPrinterListener *l)
+tcp_printer (CtPrinterListener *l,
+             guint              timeout)
 {
   g_autofree char *text = ct_printer_listener_address (l);
   g_autoptr(CtPrinterAddress) address = ct_printer_address_parse (text, NULL);
@@ -25,7 +28,7 @@ tcp_printer (CtPrinterListener *l)
 
   ck_assert_ptr_nonnull (address);
   printer = ct_printer_new (address);
-  ct_printer_set_timeout (printer, 1);
+  ct_printer_set_timeout (printer, timeout);
   return printer;
 }
 
@@ -50,7 +53,7 @@ decode (GByteArray *got)
 START_TEST (test_printer_tcp_paper_out_once_then_prints_when_asked)
 {
   CtPrinterListener *l = ct_printer_listener_new ();
-  g_autoptr(CtPrinter) printer = tcp_printer (l);
+  g_autoptr(CtPrinter) printer = tcp_printer (l, 20);
   g_autoptr(GBytes) job = test_page_job ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GByteArray) first = NULL;
@@ -89,7 +92,7 @@ END_TEST
 START_TEST (test_printer_tcp_never_answers_is_a_timeout)
 {
   CtPrinterListener *l = ct_printer_listener_new ();
-  g_autoptr(CtPrinter) printer = tcp_printer (l);
+  g_autoptr(CtPrinter) printer = tcp_printer (l, 1);
   g_autoptr(GBytes) job = test_page_job ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GByteArray) got = NULL;
@@ -169,7 +172,7 @@ print_done_cb (GObject      *source,
 START_TEST (test_printer_async_never_blocks_the_main_loop)
 {
   CtPrinterListener *l = ct_printer_listener_new ();
-  g_autoptr(CtPrinter) printer = tcp_printer (l);
+  g_autoptr(CtPrinter) printer = tcp_printer (l, 1);
   g_autoptr(GBytes) job = test_page_job ();
   AsyncSeen seen = { 0 };
   gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;

@@ -301,15 +301,18 @@ queue_status (guint8 offline,
   g_mutex_unlock (&mock->lock);
 }
 
+/* @timeout: 1 s where the test waits for it to run out, else long
+ * enough for a loaded machine. */
 static CtPrinter *
-usb_printer (const char *text)
+usb_printer (const char *text,
+             guint       timeout)
 {
   g_autoptr(CtPrinterAddress) address = ct_printer_address_parse (text, NULL);
   CtPrinter *printer;
 
   ck_assert_ptr_nonnull (address);
   printer = ct_printer_new (address);
-  ct_printer_set_timeout (printer, 1);
+  ct_printer_set_timeout (printer, timeout);
   return printer;
 }
 
@@ -387,7 +390,7 @@ START_TEST (test_printer_usb_prints_a_receipt_with_usblp_detached)
 
   mock_setup ();
   queue_status (0x12, 0x12);
-  printer = usb_printer ("usb:0416:5011");
+  printer = usb_printer ("usb:0416:5011", 20);
   ck_assert_msg (ct_printer_print (printer, job, NULL, &error), "%s", error ? error->message : "");
 
   d = decode_written ();
@@ -425,7 +428,7 @@ START_TEST (test_printer_usb_paper_out_or_cover_open_prints_nothing)
 
   mock_setup ();
   queue_status (refusals[_i].offline, refusals[_i].paper);
-  printer = usb_printer ("usb:0416:5011");
+  printer = usb_printer ("usb:0416:5011", 20);
   ck_assert (!ct_printer_print (printer, job, NULL, &error));
   ck_assert (g_error_matches (error, CT_PRINTER_ERROR, refusals[_i].code));
   ck_assert_str_eq (error->message, refusals[_i].sentence);
@@ -448,7 +451,7 @@ START_TEST (test_printer_usb_unplugged_mid_receipt)
   queue_status (0x12, 0x12);
   /* The status question, then three chunks of the receipt. */
   mock->unplug_after = 4;
-  printer = usb_printer ("usb:0416:5011");
+  printer = usb_printer ("usb:0416:5011", 20);
   ck_assert (!ct_printer_print (printer, job, NULL, &error));
   ck_assert (g_error_matches (error, CT_PRINTER_ERROR, CT_PRINTER_ERROR_DISCONNECTED));
   ck_assert_str_eq (error->message,
@@ -475,7 +478,7 @@ START_TEST (test_printer_usb_never_answers_is_a_timeout)
   g_autoptr(CtDecoded) d = NULL;
 
   mock_setup ();
-  printer = usb_printer ("usb:0416:5011");
+  printer = usb_printer ("usb:0416:5011", 1);
   ck_assert (!ct_printer_print (printer, job, NULL, &error));
   ck_assert (g_error_matches (error, CT_PRINTER_ERROR, CT_PRINTER_ERROR_TIMEOUT));
   ck_assert_str_eq (error->message,
@@ -495,7 +498,7 @@ START_TEST (test_printer_usb_without_in_endpoint_prints_without_status)
   g_autoptr(CtDecoded) d = NULL;
 
   mock_setup ();
-  printer = usb_printer ("usb:0483:5743");
+  printer = usb_printer ("usb:0483:5743", 20);
   ck_assert_msg (ct_printer_print (printer, job, NULL, &error), "%s", error ? error->message : "");
   d = decode_written ();
   ck_assert_uint_eq (d->status_requests, 0);
@@ -515,14 +518,14 @@ START_TEST (test_printer_usb_wrong_device_is_a_sentence)
   g_autoptr(GError) error = NULL;
 
   mock_setup ();
-  missing = usb_printer ("usb:0416:9999");
+  missing = usb_printer ("usb:0416:9999", 20);
   ck_assert (!ct_printer_print (missing, job, NULL, &error));
   ck_assert (g_error_matches (error, CT_PRINTER_ERROR, CT_PRINTER_ERROR_NOT_FOUND));
   ck_assert_str_eq (error->message,
                     "The printer usb:0416:9999 is not connected. Check its USB cable and that it is switched on.");
   g_clear_error (&error);
 
-  keyboard = usb_printer ("usb:046d:c31c");
+  keyboard = usb_printer ("usb:046d:c31c", 20);
   ck_assert (!ct_printer_print (keyboard, job, NULL, &error));
   ck_assert (g_error_matches (error, CT_PRINTER_ERROR, CT_PRINTER_ERROR_NOT_PRINTER));
   ck_assert_uint_eq (mock->written->len, 0);
