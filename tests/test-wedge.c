@@ -11,7 +11,8 @@
 typedef struct
 {
   CtWedge *wedge;
-  GString *released;    /* everything that reached the focused widget */
+  GString *released;    /* the focused field: everything that reached it and stayed */
+  char *before;         /* the field when the burst began */
   GPtrArray *scans;
 } Harness;
 
@@ -21,6 +22,7 @@ harness_init (Harness *h,
 {
   h->wedge = ct_wedge_new (threshold);
   h->released = g_string_new (NULL);
+  h->before = NULL;
   h->scans = g_ptr_array_new_with_free_func (g_free);
 }
 
@@ -29,10 +31,13 @@ harness_clear (Harness *h)
 {
   ct_wedge_free (h->wedge);
   g_string_free (h->released, TRUE);
+  g_free (h->before);
   g_ptr_array_unref (h->scans);
 }
 
-/* Feeds one press and applies the verdict the way the app does. */
+/* Feeds one press and applies the verdict the way the app does: a key
+ * that passes reaches the field (the cursor is at its end); a scan is
+ * taken back out of it. */
 static CtWedgeVerdict
 press (Harness  *h,
        guint     keyval,
@@ -45,10 +50,24 @@ press (Harness  *h,
   CtWedgeVerdict v;
 
   ct_wedge_feed (h->wedge, keyval, ch, t, TRUE, repeat, modifier, &r);
-  if (r.release != NULL)
-    g_string_append (h->released, r.release);
+  if (r.burst_started)
+    {
+      g_free (h->before);
+      h->before = g_strdup (h->released->str);
+    }
   if (r.verdict == CT_WEDGE_SCAN)
-    g_ptr_array_add (h->scans, g_strdup (r.scan));
+    {
+      glong end = g_utf8_strlen (h->before, -1);
+      g_autofree char *missing = NULL;
+      g_autofree char *text = NULL;
+      int position = -1;
+
+      g_ptr_array_add (h->scans, g_strdup (r.scan));
+      ck_assert (ct_wedge_take_back (h->before, end, end, h->released->str, r.scan,
+                                     &text, &position, &missing));
+      ck_assert_ptr_null (missing);
+      g_string_assign (h->released, text);
+    }
   else if (r.verdict == CT_WEDGE_PASS)
     {
       if (ch != 0)
@@ -209,20 +228,114 @@ START_TEST (test_wedge_shift_does_not_break_burst)
 }
 END_TEST
 
-START_TEST (test_wedge_flush_due_releases_quiet_burst)
+START_TEST (test_wedge_keys_of_a_burst_reach_the_field)
 {
   Harness h;
-  char *text;
+  guint32 t = 0;
 
+  /* Every key of a burst goes on to the field and its input method; only
+   * the terminator of a scan is kept from it. */
   harness_init (&h, 30);
-  press (&h, 'x', 'x', 100, FALSE, FALSE);
-  ck_assert (ct_wedge_is_holding (h.wedge));
-  ck_assert_ptr_null (ct_wedge_flush_due (h.wedge, 120));
-  text = ct_wedge_flush_due (h.wedge, 131);
-  ck_assert_str_eq (text, "x");
-  ck_assert (!ct_wedge_is_holding (h.wedge));
-  g_free (text);
+  for (const char *p = "88880000"; *p; p++, t += 5)
+    ck_assert_int_eq (press (&h, (guint) *p, (gunichar) *p, t, FALSE, FALSE), CT_WEDGE_PASS);
+  ck_assert_uint_eq (ct_wedge_get_burst_length (h.wedge), 8);
+  ck_assert_str_eq (h.released->str, "88880000");
+  ck_assert_int_eq (press (&h, CT_WEDGE_KEY_RETURN, 0, t, FALSE, FALSE), CT_WEDGE_SCAN);
+  ck_assert_uint_eq (ct_wedge_get_burst_length (h.wedge), 0);
+  ck_assert_str_eq (h.released->str, "");
   harness_clear (&h);
+}
+END_TEST
+
+START_TEST (test_wedge_take_back_keeps_composed_text)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *missing = NULL;
+  int position = -1;
+
+  /* An input method committed 王芳 while the burst was under way: it
+   * stays, the scan goes. */
+  ck_assert (ct_wedge_take_back ("", 0, 0, "王芳8888000012345678", "8888000012345678",
+                                 &text, &position, &missing));
+  ck_assert_str_eq (text, "王芳");
+  ck_assert_int_eq (position, 2);
+  ck_assert_ptr_null (missing);
+  g_clear_pointer (&text, g_free);
+
+  /* Composed text between the scan's characters stays too. */
+  ck_assert (ct_wedge_take_back ("张", 1, 1, "张12王34", "1234", &text, &position, &missing));
+  ck_assert_str_eq (text, "张王");
+  ck_assert_int_eq (position, 2);
+  ck_assert_ptr_null (missing);
+}
+END_TEST
+
+START_TEST (test_wedge_take_back_restores_field_around_cursor)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *missing = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *selected = NULL;
+  int position = -1;
+
+  /* The scan was typed at the cursor, in the middle of the text. */
+  ck_assert (ct_wedge_take_back ("abcdef", 3, 3, "abc1234def", "1234", &text, &position, &missing));
+  ck_assert_str_eq (text, "abcdef");
+  ck_assert_int_eq (position, 3);
+  ck_assert_ptr_null (missing);
+
+  /* The text before the cursor looks like the scan: the cursor decides
+   * where the burst went in. */
+  ck_assert (ct_wedge_take_back ("8", 1, 1, "88888", "8888", &again, &position, &missing));
+  ck_assert_str_eq (again, "8");
+  ck_assert_int_eq (position, 1);
+
+  /* The first key replaced a selection: the field gets it back. */
+  ck_assert (ct_wedge_take_back ("hello", 0, 5, "1234", "1234", &selected, &position, &missing));
+  ck_assert_str_eq (selected, "hello");
+  ck_assert_int_eq (position, 5);
+}
+END_TEST
+
+START_TEST (test_wedge_composed_text_alone_is_not_a_scan)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *missing = NULL;
+  int position = -1;
+
+  /* A fast typist's pinyin became 王芳 and none of the keys' letters
+   * reached the field: a person, not a scanner. */
+  ck_assert (!ct_wedge_take_back ("", 0, 0, "王芳", "wangfang ", &text, &position, &missing));
+  ck_assert_ptr_null (text);
+  ck_assert_ptr_null (missing);
+}
+END_TEST
+
+START_TEST (test_wedge_take_back_reports_characters_still_to_come)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *missing = NULL;
+  int position = -1;
+
+  /* An input method still holds the end of the scan when its terminator
+   * arrives: what is there goes, the rest is reported to be caught. */
+  ck_assert (ct_wedge_take_back ("", 0, 0, "88880", "8888000012345678", &text, &position, &missing));
+  ck_assert_str_eq (text, "");
+  ck_assert_str_eq (missing, "00012345678");
+}
+END_TEST
+
+START_TEST (test_wedge_take_back_finds_characters_out_of_order)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *missing = NULL;
+  int position = -1;
+
+  /* An asynchronous input method committed the burst backwards. */
+  ck_assert (ct_wedge_take_back ("", 0, 0, "6104432890438888", "8888340982340416",
+                                 &text, &position, &missing));
+  ck_assert_str_eq (text, "");
+  ck_assert_ptr_null (missing);
 }
 END_TEST
 
@@ -288,7 +401,12 @@ wedge_suite (void)
   tcase_add_test (tc, test_wedge_gap_before_enter_is_not_scan);
   tcase_add_test (tc, test_wedge_auto_repeat_ignored);
   tcase_add_test (tc, test_wedge_shift_does_not_break_burst);
-  tcase_add_test (tc, test_wedge_flush_due_releases_quiet_burst);
+  tcase_add_test (tc, test_wedge_keys_of_a_burst_reach_the_field);
+  tcase_add_test (tc, test_wedge_take_back_keeps_composed_text);
+  tcase_add_test (tc, test_wedge_take_back_restores_field_around_cursor);
+  tcase_add_test (tc, test_wedge_take_back_reports_characters_still_to_come);
+  tcase_add_test (tc, test_wedge_composed_text_alone_is_not_a_scan);
+  tcase_add_test (tc, test_wedge_take_back_finds_characters_out_of_order);
   tcase_add_test (tc, test_wedge_threshold_boundary);
   tcase_add_test (tc, test_wedge_time_wraps);
   tcase_add_test (tc, test_wedge_unicode_characters_counted_not_bytes);

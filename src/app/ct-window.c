@@ -13,7 +13,7 @@
 #include "ct-settings-page.h"
 #include "ct-sync-page.h"
 #include "ct-topup-page.h"
-#include "ct-wedge.h"
+#include "ct-wedge-capture.h"
 #include "ct-window.h"
 #ifdef CT_HAVE_IMPORT_PAGE
 # include "ct-import-page.h"
@@ -28,11 +28,7 @@ struct _CtWindow
   AdwApplicationWindow  parent_instance;
 
   CtSession            *session;
-  CtWedge              *wedge;
-  guint                 wedge_flush_id;
-  guint32               wedge_last_time;
-  gint64                wedge_last_monotonic;
-  guint                 wedge_down_keyval;
+  CtWedgeCapture       *wedge;
 
   /* Template widgets */
   AdwToastOverlay      *toast_overlay;
@@ -270,60 +266,15 @@ ct_window_handle_scan (CtWindow   *self,
     ct_window_show_page (self, "scan");
 }
 
-static void
-release_to_focus (CtWindow   *self,
-                  const char *text)
-{
-  GtkWidget *focus;
-  int position;
-
-  if (text == NULL || *text == '\0')
-    return;
-
-  /* GTK 4.8 cannot re-deliver held key events: the held characters go
-   * into the focused editable as text. */
-  focus = gtk_root_get_focus (GTK_ROOT (self));
-  if (focus == NULL || !GTK_IS_EDITABLE (focus) || !gtk_editable_get_editable (GTK_EDITABLE (focus)))
-    return;
-
-  gtk_editable_delete_selection (GTK_EDITABLE (focus));
-  position = gtk_editable_get_position (GTK_EDITABLE (focus));
-  gtk_editable_insert_text (GTK_EDITABLE (focus), text, -1, &position);
-  gtk_editable_set_position (GTK_EDITABLE (focus), position);
-}
-
-static guint32
-wedge_now (CtWindow *self)
-{
-  gint64 elapsed = (g_get_monotonic_time () - self->wedge_last_monotonic) / 1000;
-
-  return self->wedge_last_time + (guint32) CLAMP (elapsed, 0, G_MAXUINT32 / 2);
-}
-
-static gboolean
-wedge_flush_cb (gpointer user_data)
-{
-  CtWindow *self = user_data;
-  g_autofree char *text = NULL;
-
-  self->wedge_flush_id = 0;
-  text = ct_wedge_flush_due (self->wedge, wedge_now (self));
-  release_to_focus (self, text);
-
-  if (ct_wedge_is_holding (self->wedge))
-    self->wedge_flush_id = g_timeout_add (ct_wedge_get_threshold (self->wedge) + 1, wedge_flush_cb, self);
-
-  return G_SOURCE_REMOVE;
-}
-
 /**
  * ct_window_wedge_key:
  * @time_ms: the event's time stamp
  *
- * Feeds one key event to the keyboard-wedge rule.
+ * Feeds one key event to the keyboard-wedge capture, as the window's key
+ * controller does.
  *
- * Returns: %TRUE when the event was taken (held in a burst or ending a
- *   scan) and must not reach the focused widget.
+ * Returns: %TRUE when the event ended a scan and must not reach the
+ *   focused widget.
  */
 gboolean
 ct_window_wedge_key (CtWindow        *self,
@@ -333,81 +284,18 @@ ct_window_wedge_key (CtWindow        *self,
                      gboolean         is_repeat,
                      GdkModifierType  state)
 {
-  CtWedgeResult result = { 0 };
-  gunichar ch = gdk_keyval_to_unicode (keyval);
-  gboolean is_modifier;
-  gboolean taken = FALSE;
-
   g_return_val_if_fail (CT_IS_WINDOW (self), FALSE);
 
-  /* Shortcuts are never part of a scan. */
-  if (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK))
-    ch = 0;
-
-  is_modifier = keyval == GDK_KEY_Shift_L || keyval == GDK_KEY_Shift_R ||
-                keyval == GDK_KEY_Caps_Lock || keyval == GDK_KEY_ISO_Level3_Shift;
-
-  self->wedge_last_time = time_ms;
-  self->wedge_last_monotonic = g_get_monotonic_time ();
-
-  ct_wedge_feed (self->wedge, keyval, ch, time_ms, is_key_down, is_repeat, is_modifier, &result);
-
-  release_to_focus (self, result.release);
-
-  switch (result.verdict)
-    {
-    case CT_WEDGE_SCAN:
-      ct_window_handle_scan (self, result.scan);
-      taken = TRUE;
-      break;
-    case CT_WEDGE_HOLD:
-      taken = TRUE;
-      break;
-    case CT_WEDGE_PASS:
-    default:
-      break;
-    }
-
-  g_clear_handle_id (&self->wedge_flush_id, g_source_remove);
-  if (ct_wedge_is_holding (self->wedge))
-    self->wedge_flush_id = g_timeout_add (ct_wedge_get_threshold (self->wedge) + 1, wedge_flush_cb, self);
-
-  ct_wedge_result_clear (&result);
-  return taken;
-}
-
-static gboolean
-key_pressed_cb (GtkEventControllerKey *controller,
-                guint                  keyval,
-                guint                  keycode,
-                GdkModifierType        state,
-                CtWindow              *self)
-{
-  GdkEvent *event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
-  guint32 time = event ? gdk_event_get_time (event) : (guint32) (g_get_monotonic_time () / 1000);
-  gboolean repeat = self->wedge_down_keyval == keyval;
-
-  /* GDK 4.8 has no repeat flag: a second press without a release is an
-   * auto-repeat. */
-  self->wedge_down_keyval = keyval;
-
-  return ct_window_wedge_key (self, keyval, time, TRUE, repeat, state);
+  if (self->wedge == NULL)
+    return FALSE;
+  return ct_wedge_capture_key (self->wedge, keyval, time_ms, is_key_down, is_repeat, state);
 }
 
 static void
-key_released_cb (GtkEventControllerKey *controller,
-                 guint                  keyval,
-                 guint                  keycode,
-                 GdkModifierType        state,
-                 CtWindow              *self)
+wedge_scan_cb (const char *scan,
+               gpointer    user_data)
 {
-  GdkEvent *event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
-  guint32 time = event ? gdk_event_get_time (event) : (guint32) (g_get_monotonic_time () / 1000);
-
-  if (self->wedge_down_keyval == keyval)
-    self->wedge_down_keyval = 0;
-
-  ct_window_wedge_key (self, keyval, time, FALSE, FALSE, state);
+  ct_window_handle_scan (CT_WINDOW (user_data), scan);
 }
 
 static void
@@ -469,7 +357,7 @@ settings_changed_cb (CtWindow   *self,
   GSettings *settings = ct_session_get_settings (self->session);
 
   if (g_strcmp0 (key, "wedge-threshold-ms") == 0)
-    ct_wedge_set_threshold (self->wedge, g_settings_get_uint (settings, key));
+    ct_wedge_capture_set_threshold (self->wedge, g_settings_get_uint (settings, key));
   else
     update_header (self);
 }
@@ -485,7 +373,7 @@ ct_window_constructed (GObject *object)
 
   if (settings != NULL)
     {
-      ct_wedge_set_threshold (self->wedge, g_settings_get_uint (settings, "wedge-threshold-ms"));
+      ct_wedge_capture_set_threshold (self->wedge, g_settings_get_uint (settings, "wedge-threshold-ms"));
       g_signal_connect_object (settings, "changed", G_CALLBACK (settings_changed_cb), self, G_CONNECT_SWAPPED);
     }
 
@@ -513,7 +401,7 @@ ct_window_dispose (GObject *object)
 {
   CtWindow *self = CT_WINDOW (object);
 
-  g_clear_handle_id (&self->wedge_flush_id, g_source_remove);
+  g_clear_pointer (&self->wedge, ct_wedge_capture_free);
 
   G_OBJECT_CLASS (ct_window_parent_class)->dispose (object);
 }
@@ -523,7 +411,6 @@ ct_window_finalize (GObject *object)
 {
   CtWindow *self = CT_WINDOW (object);
 
-  g_clear_pointer (&self->wedge, ct_wedge_free);
   g_clear_object (&self->session);
 
   G_OBJECT_CLASS (ct_window_parent_class)->finalize (object);
@@ -638,20 +525,10 @@ load_css (void)
 static void
 ct_window_init (CtWindow *self)
 {
-  GtkEventController *controller;
-
   load_css ();
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->wedge = ct_wedge_new (CT_WEDGE_DEFAULT_THRESHOLD_MS);
-
-  /* Capture phase: the window sees every key before the focused widget,
-   * so a scanner burst never lands in whatever entry has the focus. */
-  controller = gtk_event_controller_key_new ();
-  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
-  g_signal_connect (controller, "key-pressed", G_CALLBACK (key_pressed_cb), self);
-  g_signal_connect (controller, "key-released", G_CALLBACK (key_released_cb), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+  self->wedge = ct_wedge_capture_new (GTK_WINDOW (self), wedge_scan_cb, self);
 }
 
 CtWindow *

@@ -6,11 +6,12 @@
 G_BEGIN_DECLS
 
 /* The keyboard-wedge rule (docs/scanner.md): a scanner left in OS keyboard mode
- * types a code much faster than a person. Printable keys are held back while
- * the gaps between them stay within the threshold; at least
- * CT_WEDGE_MIN_SCAN characters ended by Enter, KP-Enter or Tab is a scan and
- * never reaches the focused widget. A longer gap or another key ends the
- * burst and the held characters are released to the focused widget. */
+ * types a code much faster than a person. Every key reaches the focused
+ * widget (and its input method) as usual; the rule only watches the gaps.
+ * A burst of at least CT_WEDGE_MIN_SCAN printable characters with gaps
+ * within the threshold, ended by Enter, KP-Enter or Tab within the
+ * threshold, is a scan: the terminator is swallowed and the burst's
+ * characters are taken back out of the field (ct_wedge_take_back()). */
 
 #define CT_WEDGE_DEFAULT_THRESHOLD_MS 30
 #define CT_WEDGE_MIN_SCAN 4
@@ -24,17 +25,16 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  CT_WEDGE_PASS,  /* let this event through (after inserting any released text) */
-  CT_WEDGE_HOLD,  /* swallow this event: its character is held in the burst */
+  CT_WEDGE_PASS,  /* let this event through to the focused widget */
   CT_WEDGE_SCAN,  /* swallow this event: it ended a scan */
 } CtWedgeVerdict;
 
 typedef struct
 {
   CtWedgeVerdict  verdict;
-  char           *scan;     /* the scanned text when verdict is CT_WEDGE_SCAN */
-  char           *release;  /* held text for the focused widget, to insert before
-                             * the event is let through; NULL when none */
+  gboolean        burst_started; /* this key began a burst: note the field as it
+                                  * is now, before the key reaches it */
+  char           *scan;          /* the scanned text when verdict is CT_WEDGE_SCAN */
 } CtWedgeResult;
 
 typedef struct _CtWedge CtWedge;
@@ -44,7 +44,7 @@ void      ct_wedge_free           (CtWedge       *self);
 void      ct_wedge_set_threshold  (CtWedge       *self,
                                    guint          threshold_ms);
 guint     ct_wedge_get_threshold  (CtWedge       *self);
-gboolean  ct_wedge_is_holding     (CtWedge       *self);
+guint     ct_wedge_get_burst_length (CtWedge     *self);
 
 void      ct_wedge_feed           (CtWedge       *self,
                                    guint          keyval,
@@ -54,11 +54,18 @@ void      ct_wedge_feed           (CtWedge       *self,
                                    gboolean       is_repeat,
                                    gboolean       is_modifier,
                                    CtWedgeResult *result);
-char     *ct_wedge_flush_due      (CtWedge       *self,
-                                   guint32        now_ms);
-char     *ct_wedge_flush          (CtWedge       *self);
+void      ct_wedge_reset          (CtWedge       *self);
 
 void      ct_wedge_result_clear   (CtWedgeResult *result);
+
+gboolean  ct_wedge_take_back      (const char    *before,
+                                   int            selection_start,
+                                   int            selection_end,
+                                   const char    *after,
+                                   const char    *scan,
+                                   char         **out_text,
+                                   int           *out_position,
+                                   char         **out_missing);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtWedge, ct_wedge_free)
 

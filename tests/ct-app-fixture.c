@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-app-fixture"
+
+#include "config.h"
+
+#include <check.h>
+#include <glib/gstdio.h>
+
+#include "ct-app-fixture.h"
+#include "ct-manager-actions.h"
+#include "ct-members-page.h"
+#include "ct-pin-dialog.h"
+#include "ct-receipt-page.h"
+#include "ct-scan-page.h"
+#include "ct-screenshot.h"
+
+CtTestService *service;
+
+
+gboolean
+wait_until (gboolean (*predicate) (gpointer),
+            gpointer   data,
+            guint      timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!predicate (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (2000);
+    }
+
+  return TRUE;
+}
+
+void
+save_png (Till       *till,
+          GtkWidget  *widget,
+          const char *name)
+{
+  const char *builddir = g_getenv ("CT_TOP_BUILDDIR");
+  g_autofree char *dir = g_build_filename (builddir ? builddir : ".", "screenshots", NULL);
+  g_autofree char *file = g_strdup_printf ("app-%s.png", name);
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_mkdir_with_parents (dir, 0755);
+  ct_screenshot_settle (350);
+  ck_assert_msg (ct_screenshot_save_png (widget ? widget : GTK_WIDGET (till->window), path, &error),
+                 "%s", error ? error->message : "");
+  ck_assert (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+}
+
+void
+async_done_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+gboolean
+result_arrived (gpointer data)
+{
+  return *(GAsyncResult **) data != NULL;
+}
+
+GAsyncResult *
+wait_result (GAsyncResult **slot)
+{
+  ck_assert_msg (wait_until (result_arrived, slot, 60000), "no answer in time");
+  return *slot;
+}
+
+/* Starting fetches the merchant's settings, but a slow answer leaves the
+ * till without them (it carries on offline-style): the tests need them,
+ * so ask until they are there. */
+static void
+wait_for_merchant (CtClient *client)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  while (TRUE)
+    {
+      g_autoptr(CtMerchant) merchant = ct_client_dup_merchant (client);
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(CtMerchant) fetched = NULL;
+      g_autoptr(GError) error = NULL;
+
+      if (merchant != NULL)
+        return;
+      ck_assert_msg (g_get_monotonic_time () < deadline, "the merchant's settings never arrived");
+      ct_client_merchant_async (client, NULL, async_done_cb, &result);
+      fetched = ct_client_merchant_finish (client, wait_result (&result), &error);
+      if (fetched == NULL)
+        g_message ("merchant settings not fetched yet: %s", error->message);
+    }
+}
+
+Till *
+till_new_for (CtTestService *svc,
+              guint          queue_wait_ms)
+{
+  Till *till = g_new0 (Till, 1);
+  g_autoptr(CtClientConfig) config = ct_client_config_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *pin = NULL;
+
+  till->data_dir = g_dir_make_tmp ("cardtill-app-XXXXXX", &error);
+  ck_assert_msg (till->data_dir != NULL, "%s", error ? error->message : "");
+
+  config->service_url = g_strdup (ct_test_service_get_url (svc));
+  config->token = g_strdup (ct_test_service_get_token (svc));
+  config->ca_file = g_strdup (ct_test_service_get_ca_file (svc));
+  config->data_dir = g_strdup (till->data_dir);
+  config->operator_name = g_strdup ("alice");
+  /* Generous: a loaded machine (sanitizers, parallel builds) answers
+   * slowly, and a timeout would look like the service being away. */
+  config->connect_timeout_ms = 5000;
+  config->request_timeout_ms = 20000;
+  config->queue_wait_ms = queue_wait_ms;
+
+  till->client = ct_client_new (config, &error);
+  ck_assert_msg (till->client != NULL, "%s", error ? error->message : "");
+
+  ct_client_start_async (till->client, NULL, NULL, async_done_cb, &result);
+  ck_assert_msg (ct_client_start_finish (till->client, wait_result (&result), &pin, &error),
+                 "%s", error ? error->message : "");
+  wait_for_merchant (till->client);
+
+  till->settings = g_settings_new (APP_ID);
+  g_settings_set_string (till->settings, "manager-id", "");
+  g_settings_set_string (till->settings, "till-name", "Till 1");
+  till->session = ct_session_new (till->client, till->settings);
+  till->window = ct_window_new (NULL, till->session);
+  gtk_window_present (GTK_WINDOW (till->window));
+  ct_screenshot_settle (200);
+
+  return till;
+}
+
+Till *
+till_new (void)
+{
+  return till_new_for (service, 3000);
+}
+
+void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    {
+      g_remove (path);
+      return;
+    }
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_remove (child);
+    }
+  g_rmdir (path);
+}
+
+void
+till_free (Till *till)
+{
+  gtk_window_destroy (GTK_WINDOW (till->window));
+  ct_screenshot_settle (50);
+  ct_client_shutdown (till->client);
+  g_clear_object (&till->session);
+  g_clear_object (&till->client);
+  g_clear_object (&till->settings);
+  remove_tree (till->data_dir);
+  g_free (till->data_dir);
+  g_free (till);
+}
+
+/* Makes a member through the client core (as a manager would) with
+ * @topup_package applied, and returns the card number. */
+char *
+issue_card (Till       *till,
+            const char *name,
+            const char *phone,
+            const char *topup_package)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = NULL;
+
+  ct_client_card_issue_async (till->client, name, phone, "Gold", NULL,
+                              CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN,
+                              NULL, async_done_cb, &result);
+  card = ct_client_card_issue_finish (till->client, wait_result (&result), &error);
+  ck_assert_msg (card != NULL, "%s", error ? error->message : "");
+
+  if (topup_package != NULL)
+    {
+      g_autoptr(CtMerchant) merchant = ct_client_dup_merchant (till->client);
+      g_autoptr(GAsyncResult) topup = NULL;
+      g_autoptr(CtReceipt) receipt = NULL;
+
+      ck_assert (merchant != NULL);
+      ct_client_topup_package_async (till->client, card->card_no,
+                                     ct_merchant_find_package (merchant, topup_package),
+                                     NULL, async_done_cb, &topup);
+      receipt = ct_client_topup_finish (till->client, wait_result (&topup), &error);
+      ck_assert_msg (receipt != NULL, "%s", error ? error->message : "");
+    }
+
+  return g_strdup (card->card_no);
+}
+
+void
+pay_directly (Till       *till,
+              const char *card_no,
+              int64_t     amount)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtReceipt) receipt = NULL;
+
+  ct_client_pay_async (till->client, card_no, amount, NULL, NULL, async_done_cb, &result);
+  receipt = ct_client_pay_finish (till->client, wait_result (&result), &error);
+  ck_assert_msg (receipt != NULL, "%s", error ? error->message : "");
+}
+
+char *
+unique_phone (void)
+{
+  static guint counter;
+
+  return g_strdup_printf ("139%04u%04u", (guint) (g_get_real_time () / 1000 % 10000), ++counter);
+}
+
+gboolean
+card_fresh (gpointer data)
+{
+  Till *till = data;
+  const CtCard *card = ct_session_get_card (till->session);
+
+  return card != NULL && !card->from_cache && !ct_session_get_refreshing (till->session);
+}
+
+gboolean
+on_receipt (gpointer data)
+{
+  Till *till = data;
+
+  return g_strcmp0 (ct_window_get_page (till->window), "receipt") == 0;
+}
+
+gboolean
+scan_problem_shown (gpointer data)
+{
+  return ct_scan_page_get_problem (CT_SCAN_PAGE (data)) != NULL;
+}
+
+CtCardView *
+scan_card_view (Till *till)
+{
+  return ct_scan_page_get_card_view (CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan")));
+}
+
+char *
+receipt_text (Till *till)
+{
+  return ct_receipt_page_get_text (CT_RECEIPT_PAGE (ct_window_get_page_widget (till->window, "receipt")));
+}
+
+void
+scan_and_wait (Till       *till,
+               const char *card_no)
+{
+  ct_window_handle_scan (till->window, card_no);
+  ck_assert_msg (wait_until (card_fresh, till, 15000), "the card did not load");
+}
+
+gboolean
+pin_dialog_up (gpointer data)
+{
+  return ct_pin_dialog_find () != NULL;
+}
+
+gboolean
+pin_dialog_with_problem (gpointer data)
+{
+  CtPinDialog *dialog = ct_pin_dialog_find ();
+
+  return dialog != NULL && ct_pin_dialog_get_problem (dialog) != NULL;
+}
+
+void
+answer_pin (const char *manager,
+            const char *pin)
+{
+  CtPinDialog *dialog;
+
+  ck_assert_msg (wait_until (pin_dialog_up, NULL, 10000), "no PIN dialog");
+  dialog = ct_pin_dialog_find ();
+  ct_pin_dialog_fill (dialog, manager, pin);
+  ck_assert (ct_dialog_choose (ADW_MESSAGE_DIALOG (dialog), "authorize"));
+}
+
+void
+fill_named (GtkWidget  *root,
+            const char *name,
+            const char *text)
+{
+  for (GtkWidget *w = gtk_widget_get_first_child (root); w != NULL; w = gtk_widget_get_next_sibling (w))
+    {
+      if (g_strcmp0 (gtk_widget_get_name (w), name) == 0 && GTK_IS_EDITABLE (w))
+        {
+          gtk_editable_set_text (GTK_EDITABLE (w), text);
+          return;
+        }
+      fill_named (w, name, text);
+    }
+}
+
+gboolean
+problem_dialog_up (gpointer data)
+{
+  return ct_find_dialog ("ct-problem-dialog") != NULL;
+}
+
+gboolean
+members_idle (gpointer data)
+{
+  return !ct_members_page_is_loading (CT_MEMBERS_PAGE (data));
+}
+
+
+void
+service_setup (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  service = ct_test_service_start (TRUE, &error);
+  ck_assert_msg (service != NULL, "%s", error ? error->message : "");
+}
+
+void
+service_teardown (void)
+{
+  g_clear_pointer (&service, ct_test_service_free);
+}
+

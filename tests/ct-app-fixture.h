@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <adwaita.h>
+
+#include "ct-card-view.h"
+#include "ct-session.h"
+#include "ct-test-service.h"
+#include "ct-window.h"
+
+G_BEGIN_DECLS
+
+/* The UI tests' shared fixture: a till (client, settings, session and the
+ * real window) against a real cardtill-service, and ways to wait for the
+ * state a test needs without assuming how fast the machine is. */
+
+typedef struct
+{
+  CtClient  *client;
+  GSettings *settings;
+  CtSession *session;
+  CtWindow  *window;
+  char      *data_dir;
+} Till;
+
+extern CtTestService *service;
+
+gboolean       wait_until (gboolean (*predicate) (gpointer), gpointer data, guint timeout_ms);
+void           save_png (Till *till, GtkWidget *widget, const char *name);
+void           async_done_cb (GObject *object, GAsyncResult *result, gpointer user_data);
+gboolean       result_arrived (gpointer data);
+GAsyncResult * wait_result (GAsyncResult **slot);
+Till *         till_new_for (CtTestService *svc, guint queue_wait_ms);
+Till *         till_new (void);
+void           remove_tree (const char *path);
+void           till_free (Till *till);
+char *         issue_card (Till *till, const char *name, const char *phone, const char *topup_package);
+void           pay_directly (Till *till, const char *card_no, int64_t amount);
+char *         unique_phone (void);
+gboolean       card_fresh (gpointer data);
+gboolean       on_receipt (gpointer data);
+gboolean       scan_problem_shown (gpointer data);
+CtCardView *   scan_card_view (Till *till);
+char *         receipt_text (Till *till);
+void           scan_and_wait (Till *till, const char *card_no);
+gboolean       pin_dialog_up (gpointer data);
+gboolean       pin_dialog_with_problem (gpointer data);
+void           answer_pin (const char *manager, const char *pin);
+void           fill_named (GtkWidget *root, const char *name, const char *text);
+gboolean       problem_dialog_up (gpointer data);
+gboolean       members_idle (gpointer data);
+void           service_setup (void);
+void           service_teardown (void);
+
+G_END_DECLS
