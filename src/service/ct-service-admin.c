@@ -37,6 +37,7 @@ static const char usage_text[] =
   "  package add --id ID --amount A (--bonus A | --bonus-bp N)\n"
   "  package remove --id ID\n"
   "  serve --listen ADDR:PORT --cert F --key F [--insecure-http] [--rate-limit N] [--threads N]\n"
+  "        [--public-url https://HOST]\n"
   "        [--busy-timeout MS] [--max-connections N] [--connections-per-address N]\n"
   "        [--handshake-timeout S] [--wallet-retry-cap S]\n"
   "  gen-cert --cert F --key F [--ip 127.0.0.1] [--days 825]\n"
@@ -620,6 +621,8 @@ cmd_serve (int    argc,
     { "cert", 0, 0, G_OPTION_ARG_FILENAME, &opts.cert_file, "TLS certificate (PEM)", "F" },
     { "key", 0, 0, G_OPTION_ARG_FILENAME, &opts.key_file, "TLS private key (PEM)", "F" },
     { "insecure-http", 0, 0, G_OPTION_ARG_NONE, &opts.insecure_http, "Plain HTTP (loopback only, for tests)", NULL },
+    { "public-url", 0, 0, G_OPTION_ARG_STRING, &opts.public_url,
+      "Where members reach the service, for their member page links (default: the request's Host)", "URL" },
     { "rate-limit", 0, 0, G_OPTION_ARG_INT, &rate, "Requests per second per till (0: off)", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: two per processor)", "N" },
     { "busy-timeout", 0, 0, G_OPTION_ARG_INT, &busy, "How long a write waits for a database lock (10000 ms)", "MS" },
@@ -649,6 +652,10 @@ cmd_serve (int    argc,
                         "limits take a positive number");
   if (per_address > 0 && max_conn > 0 && per_address > max_conn)
     return usage_error ("serve: --connections-per-address is at most --max-connections");
+  if (opts.public_url != NULL
+      && (!g_str_has_prefix (opts.public_url, "https://") || strpbrk (opts.public_url, " \"<>?#") != NULL
+          || g_str_has_suffix (opts.public_url, "/")))
+    return usage_error ("serve: --public-url is an https:// URL without a trailing /, e.g. https://cards.example.com");
   if (!opts.insecure_http && (opts.cert_file == NULL || opts.key_file == NULL))
     return usage_error ("serve: HTTPS needs --cert and --key (make them with `cardtill-service gen-cert`)");
   opts.rate_limit = (guint) rate;

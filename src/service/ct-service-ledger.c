@@ -9,6 +9,7 @@
 #include "ct-phone.h"
 #include "ct-service-ledger.h"
 #include "ct-wallet-outbox.h"
+#include "ct-service-member.h"
 
 /* The ledger rules of docs/ledger.md. Parse functions run in a worker thread
  * and only look at the body; apply functions run in the committer, inside
@@ -275,6 +276,8 @@ ct_ledger_apply_issue (CtService        *svc,
   g_auto(CtStoreCard) card = { 0 };
   g_autoptr(GError) error = NULL;
   g_autofree char *no = NULL;
+  g_autofree char *member_url = NULL;
+  json_object *obj;
   CtReply *reply;
 
   if (r->card_no != NULL)
@@ -321,7 +324,48 @@ ct_ledger_apply_issue (CtService        *svc,
     }
   if (!record_event (store, call, card.card_no, "issue", r->operator_name, &error))
     return internal (error);
-  return card_reply (201, &card);
+  member_url = ct_member_link_new (store, call, card.card_no, &error);
+  if (member_url == NULL)
+    return internal (error);
+  obj = ct_service_card_to_json (&card);
+  json_object_object_add (obj, "member_url", json_object_new_string (member_url));
+  return ct_reply_new_json (201, obj);
+}
+
+/* POST /v1/cards/{no}/member-link {"manager", "operator"?}: a new link to
+ * the member's page; the old one stops. */
+
+CtReply *
+ct_ledger_parse_member_link (CtService *svc,
+                             CtCall    *call)
+{
+  Req *r = NULL;
+
+  return parse_common (call, &r, FALSE);
+}
+
+CtReply *
+ct_ledger_apply_member_link (CtService             *svc,
+                             CtStore               *store,
+                             const CtStoreMerchant *merchant,
+                             CtCall                *call)
+{
+  Req *r = call->data;
+  g_auto(CtStoreCard) card = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *member_url = NULL;
+  json_object *obj;
+  CtReply *reply;
+
+  if ((reply = load_card (call, store, merchant, &card)) != NULL
+      || (reply = ct_call_check_manager (call, store)) != NULL)
+    return reply;
+  member_url = ct_member_link_new (store, call, card.card_no, &error);
+  if (member_url == NULL || !record_event (store, call, card.card_no, "member_link", r->operator_name, &error))
+    return internal (error);
+  obj = json_object_new_object ();
+  json_object_object_add (obj, "member_url", json_object_new_string (member_url));
+  return ct_reply_new_json (201, obj);
 }
 
 /* PATCH /v1/cards/{no} */

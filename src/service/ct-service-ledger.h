@@ -18,6 +18,8 @@ CtReply *ct_ledger_parse_refund     (CtService *svc, CtCall *call);
 CtReply *ct_ledger_apply_refund     (CtService *svc, CtStore *store, const CtStoreMerchant *merchant, CtCall *call);
 CtReply *ct_ledger_parse_adjustment (CtService *svc, CtCall *call);
 CtReply *ct_ledger_apply_adjustment (CtService *svc, CtStore *store, const CtStoreMerchant *merchant, CtCall *call);
+CtReply *ct_ledger_parse_member_link (CtService *svc, CtCall *call);
+CtReply *ct_ledger_apply_member_link (CtService *svc, CtStore *store, const CtStoreMerchant *merchant, CtCall *call);
 
 /* Posts a transaction and answers 201 {"transaction", "card"}; shared with
  * the import endpoint. @tx gets its id, balance_after and points_after. */

@@ -71,6 +71,8 @@ ct_reply_copy (const CtReply *reply)
   r->body = g_strdup (reply->body);
   r->retry_after = reply->retry_after;
   r->replayed = reply->replayed;
+  r->content_type = reply->content_type;
+  r->csp = g_strdup (reply->csp);
   return r;
 }
 
@@ -81,6 +83,7 @@ ct_reply_free (CtReply *reply)
     return;
   g_free (reply->code);
   g_free (reply->body);
+  g_free (reply->csp);
   g_free (reply);
 }
 

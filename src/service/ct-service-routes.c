@@ -6,6 +6,7 @@
 
 #include "ct-phone.h"
 #include "ct-service-ledger.h"
+#include "ct-service-member.h"
 #include "ct-service.h"
 #include "service-imports.h"
 
@@ -37,6 +38,9 @@ static const CtRoute routes[] = {
   { "POST",  "/v1/imports",                 FALSE, NULL, ct_imports_parse, ct_imports_apply, CT_SERVICE_IMPORT_BODY_MAX },
   { "GET",   "/v1/imports/*",               FALSE, ct_imports_read, NULL, NULL },
   { "GET",   "/v1/ledger/check",            FALSE, read_ledger_check, NULL, NULL },
+  { "POST",  "/v1/cards/*/member-link",     FALSE, NULL, ct_ledger_parse_member_link, ct_ledger_apply_member_link },
+  { "GET",   "/m/*",                        TRUE,  ct_member_read_page, NULL, NULL },
+  { "GET",   "/m/*/code",                   TRUE,  ct_member_read_code, NULL, NULL },
 };
 
 static gboolean

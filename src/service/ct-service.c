@@ -98,6 +98,8 @@ call_free (CtCall *call)
   g_free (call->args[0]);
   g_free (call->args[1]);
   g_clear_pointer (&call->query, g_hash_table_destroy);
+  g_free (call->accept_language);
+  g_free (call->base_url);
   if (call->body)
     g_string_free (call->body, TRUE);
   g_clear_pointer (&call->json, json_object_put);
@@ -125,8 +127,18 @@ respond (CtService             *svc,
   resp = MHD_create_response_from_buffer (strlen (reply->body), reply->body, MHD_RESPMEM_MUST_COPY);
   if (resp == NULL)
     return MHD_NO;
-  MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                           reply->content_type != NULL ? reply->content_type : "application/json");
   MHD_add_response_header (resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  if (reply->csp != NULL)
+    {
+      /* A member's page: nothing from elsewhere, never framed, no sniffing,
+       * and its secret link never leaks in a Referer. */
+      MHD_add_response_header (resp, "Content-Security-Policy", reply->csp);
+      MHD_add_response_header (resp, "X-Content-Type-Options", "nosniff");
+      MHD_add_response_header (resp, "Referrer-Policy", "no-referrer");
+      MHD_add_response_header (resp, "X-Frame-Options", "DENY");
+    }
   if (reply->replayed)
     MHD_add_response_header (resp, "Idempotent-Replayed", "true");
   if (reply->retry_after > 0)
@@ -266,6 +278,21 @@ check_body_size (CtService             *svc,
   return NULL;
 }
 
+/* A Host header is a name or an address and a port; anything else is not
+ * put into a link. */
+static gboolean
+host_valid (const char *host)
+{
+  gsize n = strlen (host);
+
+  if (n == 0 || n > 255)
+    return FALSE;
+  for (const char *p = host; *p != '\0'; p++)
+    if (!(g_ascii_isalnum (*p) || strchr (".-:[]", *p) != NULL))
+      return FALSE;
+  return TRUE;
+}
+
 static CtReply *
 check_headers (CtService             *svc,
                struct MHD_Connection *conn,
@@ -277,6 +304,19 @@ check_headers (CtService             *svc,
   CtReply *reply;
 
   call->route = ct_service_route (call->method, call->path, call->args, &known);
+  {
+    const char *language = MHD_lookup_connection_value (conn, MHD_HEADER_KIND,
+                                                        MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
+    const char *host = MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+
+    call->accept_language = g_strdup (language);
+    if (svc->opts.public_url != NULL)
+      call->base_url = g_strdup (svc->opts.public_url);
+    else if (host != NULL && host_valid (host))
+      call->base_url = g_strconcat (svc->opts.insecure_http ? "http://" : "https://", host, NULL);
+    else
+      call->base_url = g_strdup (svc->url);
+  }
   if (call->route != NULL && call->route->public)
     return NULL;
 
@@ -743,6 +783,7 @@ ct_service_new (const CtServiceOptions  *options,
   svc->opts.db_path = g_strdup (options->db_path);
   svc->opts.listen = g_strdup (options->listen);
   svc->opts.cert_file = g_strdup (options->cert_file);
+  svc->opts.public_url = g_strdup (options->public_url);
   svc->opts.key_file = g_strdup (options->key_file);
   svc->opts.threads = threads;
   if (svc->opts.max_connections == 0)
@@ -954,5 +995,6 @@ ct_service_free (CtService *svc)
   g_free (svc->opts.listen);
   g_free (svc->opts.cert_file);
   g_free (svc->opts.key_file);
+  g_free (svc->opts.public_url);
   g_free (svc);
 }

@@ -56,6 +56,8 @@ typedef struct
   char     *body;
   guint     retry_after;
   gboolean  replayed;
+  const char *content_type; /* NULL: application/json */
+  char     *csp;            /* a Content-Security-Policy for a page, or NULL */
 } CtReply;
 
 typedef enum
@@ -80,6 +82,8 @@ struct _CtCall
   char            *path;
   char            *args[2];     /* the path segments matched by '*' */
   GHashTable      *query;       /* GET arguments */
+  char            *accept_language; /* the request's Accept-Language, or NULL */
+  char            *base_url;    /* what the service is reached at: "https://HOST" */
   GString         *body;
   json_object     *json;        /* the parsed body of a write */
   CtStoreTill           till;
@@ -143,6 +147,7 @@ typedef struct
   guint     max_connections;   /* 0 = CT_SERVICE_CONNECTIONS_DEFAULT */
   guint     per_address;       /* 0 = CT_SERVICE_PER_ADDRESS_DEFAULT */
   guint     handshake_timeout; /* seconds, 0 = CT_SERVICE_HANDSHAKE_TIMEOUT_DEFAULT */
+  char     *public_url;        /* the member links' base URL; NULL: from the request's Host */
 } CtServiceOptions;
 
 GQuark      ct_service_error_quark  (void);

@@ -73,6 +73,10 @@ struct _CtStoreBackend
   gboolean (*wallet_link_put) (CtStore *store, int64_t connector_id, const char *card_no, const char *biz_card_no, GError **error);
   gboolean (*wallet_settle) (CtStore *store, int64_t id, CtWalletOutcome outcome, int64_t next_at_ms, const char *reason, int64_t now_ms, GError **error);
   gboolean (*wallet_status) (CtStore *store, int64_t connector_id, int64_t since_ms, CtStoreWalletStatus *out, GError **error);
+  gboolean (*member_link_put) (CtStore *store, const char *card_no, const guint8 token_hash[32], const guint8 *secret, gsize secret_len, int64_t now_ms, GError **error);
+  gboolean (*member_link_get) (CtStore *store, const guint8 token_hash[32], char **out_card_no, GBytes **out_secret, GError **error);
+  gboolean (*member_secret_get) (CtStore *store, const char *card_no, GBytes **out_secret, GError **error);
+  gboolean (*member_code_take) (CtStore *store, const char *card_no, int64_t step, GError **error);
 };
 
 CtStore *ct_store_sqlite_create (const char             *path,

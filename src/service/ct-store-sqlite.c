@@ -84,6 +84,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtSqliteStore, sqlite_store_destroy)
   "CREATE TABLE IF NOT EXISTS wallet_cards (connector_id INTEGER NOT NULL, card_no TEXT NOT NULL," \
   "  biz_card_no TEXT NOT NULL, PRIMARY KEY (connector_id, card_no)) WITHOUT ROWID"
 
+/* The member's page link (only the SHA-256 of its token) and the card's
+ * payment-code secret, with the last code step that paid. */
+#define MEMBER_LINKS_SQL \
+  "CREATE TABLE IF NOT EXISTS member_links (card_no TEXT PRIMARY KEY," \
+  "  token_hash BLOB NOT NULL UNIQUE, secret BLOB NOT NULL," \
+  "  code_step INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL) WITHOUT ROWID"
+
 static const char schema_sql[] =
   "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
   "CREATE TABLE packages (id TEXT PRIMARY KEY, amount INTEGER NOT NULL,"
@@ -118,7 +125,8 @@ static const char schema_sql[] =
   "  created_at INTEGER NOT NULL);"
   "CREATE INDEX card_events_card ON card_events (card_no, id);"
   IMPORT_BATCHES_SQL ";"
-  WALLET_SQL ";";
+  WALLET_SQL ";"
+  MEMBER_LINKS_SQL ";";
 
 static void
 ct_store_package_free (CtStorePackage *p)
@@ -492,7 +500,8 @@ ct_store_sqlite_open (const char  *path,
     return NULL;
   ct_store_merchant_clear (&m);
   if (!conn_exec (store->writer, IMPORT_BATCHES_SQL, error)
-      || !conn_exec (store->writer, WALLET_SQL, error))
+      || !conn_exec (store->writer, WALLET_SQL, error)
+      || !conn_exec (store->writer, MEMBER_LINKS_SQL, error))
     return NULL;
   for (guint i = 0; i < readers; i++)
     {
@@ -2217,6 +2226,119 @@ sqlite_wallet_status (CtStore              *base,
   return rc == SQLITE_DONE;
 }
 
+/* Member links and payment codes */
+
+static gboolean
+sqlite_member_link_put (CtStore       *base,
+                        const char    *card_no,
+                        const guint8   token_hash[32],
+                        const guint8  *secret,
+                        gsize          secret_len,
+                        int64_t        now_ms,
+                        GError       **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "INSERT INTO member_links (card_no, token_hash, secret, code_step, created_at) "
+                              "VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT (card_no) DO UPDATE SET "
+                              "token_hash = excluded.token_hash, created_at = excluded.created_at", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, card_no);
+  sqlite3_bind_blob (st, 2, token_hash, 32, SQLITE_TRANSIENT);
+  sqlite3_bind_blob (st, 3, secret, (int) secret_len, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 4, now_ms);
+  return step_done (c, st, "member link", error);
+}
+
+static gboolean
+member_link_select (CtSqliteStore  *store,
+                    const char     *sql,
+                    const void     *key,
+                    int             key_len,
+                    char          **out_card_no,
+                    GBytes        **out_secret,
+                    GError        **error)
+{
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, sql, error);
+  int rc = SQLITE_ERROR;
+
+  if (st != NULL)
+    {
+      if (key_len < 0)
+        bind_text (st, 1, key);
+      else
+        sqlite3_bind_blob (st, 1, key, key_len, SQLITE_TRANSIENT);
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        {
+          if (out_card_no != NULL)
+            *out_card_no = col_text (st, 0);
+          if (out_secret != NULL)
+            *out_secret = g_bytes_new (sqlite3_column_blob (st, 1), sqlite3_column_bytes (st, 1));
+        }
+      else if (rc == SQLITE_DONE)
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no member link");
+      else
+        db_error (c->db, rc, "member link", error);
+      done (st);
+    }
+  conn_give (store, c);
+  return rc == SQLITE_ROW;
+}
+
+static gboolean
+sqlite_member_link_get (CtStore       *base,
+                        const guint8   token_hash[32],
+                        char         **out_card_no,
+                        GBytes       **out_secret,
+                        GError       **error)
+{
+  return member_link_select ((CtSqliteStore *) base,
+                             "SELECT card_no, secret FROM member_links WHERE token_hash = ?1",
+                             token_hash, 32, out_card_no, out_secret, error);
+}
+
+static gboolean
+sqlite_member_secret_get (CtStore     *base,
+                          const char  *card_no,
+                          GBytes     **out_secret,
+                          GError     **error)
+{
+  return member_link_select ((CtSqliteStore *) base,
+                             "SELECT card_no, secret FROM member_links WHERE card_no = ?1",
+                             card_no, -1, NULL, out_secret, error);
+}
+
+static gboolean
+sqlite_member_code_take (CtStore     *base,
+                         const char  *card_no,
+                         int64_t      step,
+                         GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "UPDATE member_links SET code_step = ?2 WHERE card_no = ?1 AND code_step < ?2", error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, card_no);
+  sqlite3_bind_int64 (st, 2, step);
+  rc = sqlite3_step (st);
+  done (st);
+  if (rc != SQLITE_DONE)
+    return db_error (c->db, rc, "member code", error);
+  if (sqlite3_changes (c->db) == 0)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS, "this payment code of %s was used", card_no);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static const CtStoreBackend sqlite_backend = {
   .name = "sqlite",
   .batches_writes = TRUE,
@@ -2272,4 +2394,8 @@ static const CtStoreBackend sqlite_backend = {
   .wallet_link_put = sqlite_wallet_link_put,
   .wallet_settle = sqlite_wallet_settle,
   .wallet_status = sqlite_wallet_status,
+  .member_link_put = sqlite_member_link_put,
+  .member_link_get = sqlite_member_link_get,
+  .member_secret_get = sqlite_member_secret_get,
+  .member_code_take = sqlite_member_code_take,
 };

@@ -682,3 +682,43 @@ ct_store_wallet_status (CtStore              *store,
   out->refusals = g_ptr_array_new_with_free_func (wallet_refusal_free);
   return store->backend->wallet_status (store, connector_id, since_ms, out, error);
 }
+
+gboolean
+ct_store_member_link_put (CtStore       *store,
+                          const char    *card_no,
+                          const guint8   token_hash[32],
+                          const guint8  *secret,
+                          gsize          secret_len,
+                          int64_t        now_ms,
+                          GError       **error)
+{
+  return store->backend->member_link_put (store, card_no, token_hash, secret, secret_len, now_ms, error);
+}
+
+gboolean
+ct_store_member_link_get (CtStore       *store,
+                          const guint8   token_hash[32],
+                          char         **out_card_no,
+                          GBytes       **out_secret,
+                          GError       **error)
+{
+  return store->backend->member_link_get (store, token_hash, out_card_no, out_secret, error);
+}
+
+gboolean
+ct_store_member_secret_get (CtStore     *store,
+                            const char  *card_no,
+                            GBytes     **out_secret,
+                            GError     **error)
+{
+  return store->backend->member_secret_get (store, card_no, out_secret, error);
+}
+
+gboolean
+ct_store_member_code_take (CtStore     *store,
+                           const char  *card_no,
+                           int64_t      step,
+                           GError     **error)
+{
+  return store->backend->member_code_take (store, card_no, step, error);
+}

@@ -364,4 +364,20 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreTill, ct_store_till_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreManager, ct_store_manager_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreWalletStatus, ct_store_wallet_status_clear)
 
+/* The member's page link and payment code. A card has at most one link:
+ * putting a new one replaces the old token (the old link stops) and keeps
+ * the card's code secret if it has one already, else stores @secret. Only
+ * the SHA-256 of a token is stored. member_code_take() records that the
+ * code of @step paid: CT_STORE_ERROR_EXISTS when that step or a later one
+ * already did (each code pays once). */
+gboolean  ct_store_member_link_put   (CtStore *store, const char *card_no, const guint8 token_hash[32],
+                                      const guint8 *secret, gsize secret_len, int64_t now_ms,
+                                      GError **error);
+gboolean  ct_store_member_link_get   (CtStore *store, const guint8 token_hash[32], char **out_card_no,
+                                      GBytes **out_secret, GError **error);
+gboolean  ct_store_member_secret_get (CtStore *store, const char *card_no, GBytes **out_secret,
+                                      GError **error);
+gboolean  ct_store_member_code_take  (CtStore *store, const char *card_no, int64_t step,
+                                      GError **error);
+
 G_END_DECLS
