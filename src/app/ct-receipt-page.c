@@ -24,6 +24,7 @@ struct _CtReceiptPage
   GtkButton  *done_button;
   GtkWidget  *printer_box;
   GtkLabel   *printer_problem_label;
+  GtkWidget  *print_again_button;
 };
 
 G_DEFINE_FINAL_TYPE (CtReceiptPage, ct_receipt_page, ADW_TYPE_BIN)
@@ -287,6 +288,9 @@ printer_problem_cb (CtReceiptPage *self)
 
   gtk_label_set_label (self->printer_problem_label, problem ? problem : "");
   gtk_widget_set_visible (self->printer_box, problem != NULL);
+  /* One press, one receipt: no second job while one is printing. */
+  gtk_widget_set_sensitive (self->print_again_button,
+                            printer == NULL || !ct_till_printer_get_busy (printer));
 }
 
 static void
@@ -298,7 +302,8 @@ print_again_action (GtkWidget  *widget,
   CtTillPrinter *printer = ct_session_get_printer (self->session);
   const CtReceiptData *data = ct_session_get_last_receipt (self->session);
 
-  if (printer != NULL && data != NULL && ct_till_printer_is_set (printer))
+  if (printer != NULL && data != NULL && ct_till_printer_is_set (printer)
+      && !ct_till_printer_get_busy (printer))
     ct_till_printer_reprint (printer, data);
 }
 
@@ -361,6 +366,7 @@ ct_receipt_page_class_init (CtReceiptPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtReceiptPage, done_button);
   gtk_widget_class_bind_template_child (widget_class, CtReceiptPage, printer_box);
   gtk_widget_class_bind_template_child (widget_class, CtReceiptPage, printer_problem_label);
+  gtk_widget_class_bind_template_child (widget_class, CtReceiptPage, print_again_button);
 
   gtk_widget_class_install_action (widget_class, "receipt.print", NULL, print_action);
   gtk_widget_class_install_action (widget_class, "receipt.done", NULL, done_action);
@@ -383,8 +389,12 @@ ct_receipt_page_new (CtSession *session)
   self->session = g_object_ref (session);
   g_signal_connect_object (session, "notify::last-receipt", G_CALLBACK (show_receipt), self, G_CONNECT_SWAPPED);
   if (ct_session_get_printer (session) != NULL)
-    g_signal_connect_object (ct_session_get_printer (session), "notify::problem",
-                             G_CALLBACK (printer_problem_cb), self, G_CONNECT_SWAPPED);
+    {
+      g_signal_connect_object (ct_session_get_printer (session), "notify::problem",
+                               G_CALLBACK (printer_problem_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (ct_session_get_printer (session), "notify::busy",
+                               G_CALLBACK (printer_problem_cb), self, G_CONNECT_SWAPPED);
+    }
   show_receipt (self);
   printer_problem_cb (self);
 
