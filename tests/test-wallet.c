@@ -1194,12 +1194,16 @@ tx_id_of (json_object *answer)
 
 #define MANAGER "\"manager\":{\"id\":\"" CT_TEST_SERVICE_MANAGER_ID "\",\"pin\":\"" CT_TEST_SERVICE_MANAGER_PIN "\"}"
 
+/* Issues a card; @card_no NULL lets the service choose its number. */
 static char *
-issue_card (CtTestClient *client)
+issue_card (CtTestClient *client,
+            const char   *card_no_wanted)
 {
-  json_object *card = post_json (client, "/v1/cards",
-                                 "{\"member\":{\"name\":\"王芳\",\"phone\":\"13800000000\"},\"level\":\"银卡\","
-                                 "\"operator\":\"amy\"," MANAGER "}", 201);
+  g_autofree char *number = card_no_wanted != NULL ? g_strdup_printf ("\"card_no\":\"%s\",", card_no_wanted)
+                                                   : g_strdup ("");
+  g_autofree char *body = g_strdup_printf ("{\"member\":{\"name\":\"王芳\",\"phone\":\"13800000000\"},"
+                                           "\"level\":\"银卡\",%s\"operator\":\"amy\"," MANAGER "}", number);
+  json_object *card = post_json (client, "/v1/cards", body, 201);
   json_object *no = NULL;
   char *card_no;
 
@@ -1303,7 +1307,7 @@ START_TEST (test_wallet_service_mirrors_every_transaction_once_in_order)
   svc = service_with_wallets (alipay, wechat);
   client = ct_test_client_new (svc);
 
-  card_no = issue_card (client);
+  card_no = issue_card (client, NULL);
   g_ptr_array_add (ids, money (client, card_no, "topups", "{\"package_id\":\"p100\",\"operator\":\"amy\"}"));
   g_ptr_array_add (ids, money (client, card_no, "payments", "{\"amount\":3000,\"operator\":\"amy\"}"));
   paid = g_strdup_printf ("main:%s", (char *) ids->pdata[1]);
@@ -1367,7 +1371,7 @@ START_TEST (test_wallet_service_bad_answer_signature_and_refusal_show_in_status)
   ct_fake_wallet_sign_with (alipay, wrong_key);
   svc = service_with_wallets (alipay, NULL);
   client = ct_test_client_new (svc);
-  card_no = issue_card (client);
+  card_no = issue_card (client, NULL);
   open_no = g_strdup_printf ("open:%s", card_no);
 
   /* Alipay took the card, but its answer is not signed by Alipay: the
@@ -1378,8 +1382,8 @@ START_TEST (test_wallet_service_bad_answer_signature_and_refusal_show_in_status)
   WAIT_FOR (status_says (svc, "0 waiting"));
 
   /* A card the member cannot hold: refused for good, kept with the reason. */
-  second = issue_card (client);
-  ct_fake_wallet_refuse_card (alipay, second);
+  ct_fake_wallet_refuse_card (alipay, "WALLET-2");
+  second = issue_card (client, "WALLET-2");
   WAIT_FOR (status_says (svc, "1 refused"));
   status = wallet_status (svc);
   ck_assert_msg (strstr (status, second) != NULL && strstr (status, "CARD_REFUSED") != NULL, "%s", status);

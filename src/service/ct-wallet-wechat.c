@@ -88,6 +88,7 @@ ct_wechat_judge (CtWalletPubkey              *platform_cert,
   g_autoptr(GError) error = NULL;
   json_object *obj, *v = NULL;
   const char *code = NULL, *message = NULL;
+  CtWalletOutcome outcome;
 
   *out_reason = NULL;
   /* A body with a NUL in it could sign one thing and show another. */
@@ -112,11 +113,14 @@ ct_wechat_judge (CtWalletPubkey              *platform_cert,
     message = json_object_get_string (v);
   *out_reason = g_strdup_printf ("WeChat Pay HTTP %ld %s: %s", http_status, code ? code : "-",
                                  message ? message : "no message");
-  json_object_put (obj);
   if (http_status == 429 || http_status >= 500 || g_strcmp0 (code, "SYSTEM_ERROR") == 0
       || g_strcmp0 (code, "FREQUENCY_LIMITED") == 0)
-    return CT_WALLET_RETRY;
-  return CT_WALLET_REFUSED;
+    outcome = CT_WALLET_RETRY;
+  else
+    outcome = CT_WALLET_REFUSED;
+  /* code and message belong to obj. */
+  json_object_put (obj);
+  return outcome;
 }
 
 char *

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <curl/curl.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "ct-http.h"
@@ -21,6 +22,8 @@ typedef struct
   CtWalletKey       *key;
   CtWalletPubkey    *pub;
   char              *load_error;
+  gint64             key_mtime;     /* the files as they were loaded */
+  gint64             pub_mtime;
 } Connector;
 
 struct _CtWalletWorker
@@ -136,6 +139,16 @@ conf_equal (const CtWalletConnector *a,
          && g_strcmp0 (a->template_id, b->template_id) == 0 && g_strcmp0 (a->gateway, b->gateway) == 0;
 }
 
+static gint64
+file_mtime (const char *path)
+{
+  GStatBuf st;
+
+  if (path == NULL || g_stat (path, &st) != 0)
+    return 0;
+  return (gint64) st.st_mtime * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000;
+}
+
 static Connector *
 connector_load (CtWalletConnector *conf)
 {
@@ -143,6 +156,8 @@ connector_load (CtWalletConnector *conf)
   g_autoptr(GError) error = NULL;
 
   c->conf = conf;
+  c->key_mtime = file_mtime (conf->private_key);
+  c->pub_mtime = file_mtime (conf->public_key);
   if (!ct_http_url_allowed (conf->gateway, &error)
       || (c->key = ct_wallet_key_load (conf->private_key, &error)) == NULL
       || (c->pub = ct_wallet_pubkey_load (conf->public_key, &error)) == NULL)
@@ -154,9 +169,8 @@ connector_load (CtWalletConnector *conf)
   return c;
 }
 
-/* Keeps the loaded keys of unchanged connectors; loads new or changed ones
- * (a key file replaced under the same name is read again when the service
- * restarts or the connector is re-added). */
+/* Keeps the loaded keys of unchanged connectors; loads new or changed ones,
+ * and those whose key files were replaced. */
 static gboolean
 refresh_connectors (CtWalletWorker *w)
 {
@@ -175,7 +189,9 @@ refresh_connectors (CtWalletWorker *w)
       Connector *have = g_hash_table_lookup (w->connectors, &conf->id);
 
       list->pdata[i] = NULL;
-      if (have != NULL && conf_equal (have->conf, conf))
+      if (have != NULL && conf_equal (have->conf, conf)
+          && have->key_mtime == file_mtime (conf->private_key)
+          && have->pub_mtime == file_mtime (conf->public_key))
         {
           ct_wallet_connector_free (conf);
           g_hash_table_add (seen, &have->conf->id);
