@@ -14,6 +14,9 @@
 #include "ct-scan-page.h"
 #include "ct-screenshot.h"
 
+#include <gdk/x11/gdkx.h>
+#include <X11/extensions/XTest.h>
+
 CtTestService *service;
 
 
@@ -356,3 +359,135 @@ service_teardown (void)
   g_clear_pointer (&service, ct_test_service_free);
 }
 
+
+static Display *
+x_display (void)
+{
+  GdkDisplay *display = gdk_display_get_default ();
+
+  ck_assert_msg (GDK_IS_X11_DISPLAY (display), "real key events need X11 (Xvfb)");
+  return gdk_x11_display_get_xdisplay (display);
+}
+
+/* Gives @window the X keyboard focus (there is no window manager under
+ * Xvfb) and waits until GTK knows. */
+static gboolean
+window_active (gpointer data)
+{
+  return gtk_window_is_active (GTK_WINDOW (data));
+}
+
+void
+keys_focus (GtkWindow *window)
+{
+  Display *dpy = x_display ();
+
+  ck_assert (wait_until ((gboolean (*) (gpointer)) gtk_widget_get_mapped, window, 10000));
+  XSetInputFocus (dpy, gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (window))),
+                  RevertToParent, CurrentTime);
+  XFlush (dpy);
+  ck_assert_msg (wait_until (window_active, window, 10000), "the window did not get the keyboard");
+}
+
+void
+keys_type (const char *text,
+           guint       gap_ms)
+{
+  Display *dpy = x_display ();
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      char name[2] = { *p, '\0' };
+      KeyCode code = XKeysymToKeycode (dpy, *p == '.' ? XK_period : *p == '+' ? XK_plus
+                                            : *p == '-' ? XK_minus : *p == ' ' ? XK_space
+                                            : XStringToKeysym (name));
+      gboolean shift = g_ascii_isupper (*p) || *p == '+';
+      KeyCode shift_code = XKeysymToKeycode (dpy, XK_Shift_L);
+
+      if (shift)
+        XTestFakeKeyEvent (dpy, shift_code, True, CurrentTime);
+      XTestFakeKeyEvent (dpy, code, True, CurrentTime);
+      XTestFakeKeyEvent (dpy, code, False, CurrentTime);
+      if (shift)
+        XTestFakeKeyEvent (dpy, shift_code, False, CurrentTime);
+      if (gap_ms > 0)
+        {
+          XFlush (dpy);
+          ct_screenshot_settle (gap_ms);
+        }
+    }
+  XFlush (dpy);
+}
+
+void
+keys_press (guint keysym)
+{
+  Display *dpy = x_display ();
+  KeyCode code = XKeysymToKeycode (dpy, keysym);
+
+  XTestFakeKeyEvent (dpy, code, True, CurrentTime);
+  XTestFakeKeyEvent (dpy, code, False, CurrentTime);
+  XFlush (dpy);
+}
+
+/* The first widget under @root of @type (0: any) and @name (NULL: any). */
+GtkWidget *
+find_widget (GtkWidget  *root,
+             GType       type,
+             const char *name)
+{
+  for (GtkWidget *w = gtk_widget_get_first_child (root); w != NULL; w = gtk_widget_get_next_sibling (w))
+    {
+      GtkWidget *found;
+
+      if ((type == 0 || G_TYPE_CHECK_INSTANCE_TYPE (w, type)) &&
+          (name == NULL || g_strcmp0 (gtk_widget_get_name (w), name) == 0))
+        return w;
+      if ((found = find_widget (w, type, name)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The windows of @type that exist (shown or not, not yet destroyed). */
+guint
+count_windows (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  guint count = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
+        count++;
+    }
+  return count;
+}
+
+/* CT_TEST_ONLY=name[,name…] runs only the tests whose names hold one of
+ * the words, for work on one screen. */
+gboolean
+test_selected (const char *name)
+{
+  const char *only = g_getenv ("CT_TEST_ONLY");
+  g_auto(GStrv) words = NULL;
+
+  if (only == NULL || *only == '\0')
+    return TRUE;
+  words = g_strsplit (only, ",", -1);
+  for (guint i = 0; words[i] != NULL; i++)
+    if (*words[i] != '\0' && strstr (name, words[i]) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+
+gboolean
+scan_page_shown (gpointer data)
+{
+  Till *till = data;
+
+  return g_strcmp0 (ct_window_get_page (till->window), "scan") == 0;
+}

@@ -52,4 +52,16 @@ gboolean       members_idle (gpointer data);
 void           service_setup (void);
 void           service_teardown (void);
 
+/* Real key events through the X server (XTest), time-stamped by it. */
+void           keys_focus (GtkWindow *window);
+void           keys_type (const char *text, guint gap_ms);
+void           keys_press (guint keysym);
+GtkWidget *    find_widget (GtkWidget *root, GType type, const char *name);
+guint          count_windows (GType type);
+gboolean       scan_page_shown (gpointer data);
+gboolean       test_selected (const char *name);
+
+#define add_test(tc, test) \
+  G_STMT_START { if (test_selected (#test)) tcase_add_test (tc, test); } G_STMT_END
+
 G_END_DECLS

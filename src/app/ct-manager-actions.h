@@ -3,6 +3,7 @@
 
 #include <adwaita.h>
 
+#include "ct-dialog.h"
 #include "ct-session.h"
 
 G_BEGIN_DECLS
@@ -28,8 +29,5 @@ void       ct_manager_record_outcome (GtkWidget           *parent,
 void       ct_show_problem           (GtkWidget           *parent,
                                       const char          *heading,
                                       const char          *body);
-AdwMessageDialog *ct_find_dialog     (const char          *name);
-gboolean   ct_dialog_choose          (AdwMessageDialog    *dialog,
-                                      const char          *response);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "ct-dialog.h"
 #include "ct-pin-dialog.h"
 
 /* Manager actions ask for the manager and PIN here. The PIN is only
@@ -50,18 +51,6 @@ update_sensitivity (CtPinDialog *self)
 
   adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (self), "authorize",
                                            *id != '\0' && *pin != '\0');
-}
-
-static void
-row_activated_cb (CtPinDialog *self)
-{
-  const char *id = gtk_editable_get_text (GTK_EDITABLE (self->manager_row));
-  const char *pin = gtk_editable_get_text (GTK_EDITABLE (self->pin_row));
-
-  if (*id != '\0' && *pin != '\0')
-    adw_message_dialog_response (ADW_MESSAGE_DIALOG (self), "authorize");
-  else if (*id != '\0')
-    gtk_widget_grab_focus (GTK_WIDGET (self->pin_row));
 }
 
 static void
@@ -116,7 +105,6 @@ ct_pin_dialog_class_init (CtPinDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtPinDialog, problem_label);
   gtk_widget_class_bind_template_child (widget_class, CtPinDialog, manager_row);
   gtk_widget_class_bind_template_child (widget_class, CtPinDialog, pin_row);
-  gtk_widget_class_bind_template_callback (widget_class, row_activated_cb);
 }
 
 static void
@@ -127,6 +115,8 @@ ct_pin_dialog_init (CtPinDialog *self)
   g_signal_connect_swapped (self->manager_row, "changed", G_CALLBACK (update_sensitivity), self);
   g_signal_connect_swapped (self->pin_row, "changed", G_CALLBACK (update_sensitivity), self);
   update_sensitivity (self);
+  ct_dialog_form (ADW_MESSAGE_DIALOG (self), "authorize",
+                  GTK_WIDGET (self->manager_row), GTK_WIDGET (self->pin_row), NULL);
 }
 
 /**

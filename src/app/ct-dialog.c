@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-dialog"
+
+#include "config.h"
+
+#include "ct-dialog.h"
+
+/* What every dialog of the till shares: finding one on screen (tests and
+ * the walk-through), choosing a response as a click would, and forms a
+ * cashier fills from the keyboard alone: Enter moves to the next field and
+ * submits from the last; Tab from the last field goes to the button that
+ * submits, never to Cancel. libadwaita 1.2's adw_message_dialog_response()
+ * does not close the dialog, so submitting closes it here. */
+
+/**
+ * ct_find_dialog:
+ * @name: the widget name of a dialog
+ *
+ * Returns: (nullable) (transfer none): the message dialog of that name on
+ *   screen (tests and the walk-through use it).
+ */
+AdwMessageDialog *
+ct_find_dialog (const char *name)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  guint n = g_list_model_get_n_items (toplevels);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (window) &&
+          gtk_widget_get_visible (GTK_WIDGET (window)) &&
+          g_strcmp0 (gtk_widget_get_name (GTK_WIDGET (window)), name) == 0)
+        return ADW_MESSAGE_DIALOG (window);
+    }
+
+  return NULL;
+}
+
+static GtkWidget *
+find_button (GtkWidget  *widget,
+             const char *label)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_button (child, label);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/**
+ * ct_dialog_choose:
+ * @response: a response id of @dialog
+ *
+ * Clicks the button of @response, exactly as a user would (the dialog
+ * answers and closes). The walk-through and the tests use it.
+ *
+ * Returns: %FALSE when there is no such button or it is disabled.
+ */
+gboolean
+ct_dialog_choose (AdwMessageDialog *dialog,
+                  const char       *response)
+{
+  GtkWidget *button;
+
+  g_return_val_if_fail (ADW_IS_MESSAGE_DIALOG (dialog), FALSE);
+
+  if (!adw_message_dialog_has_response (dialog, response) ||
+      !adw_message_dialog_get_response_enabled (dialog, response))
+    return FALSE;
+
+  button = find_button (GTK_WIDGET (dialog), adw_message_dialog_get_response_label (dialog, response));
+  if (button == NULL)
+    return FALSE;
+
+  g_signal_emit_by_name (button, "clicked");
+  return TRUE;
+}
+
+/**
+ * ct_dialog_submit:
+ * @response: the response that submits (the default one)
+ *
+ * Answers @dialog with @response, as its button would, and closes it.
+ *
+ * Returns: %FALSE when that response is not enabled (the form is not
+ *   complete); the dialog stays.
+ */
+gboolean
+ct_dialog_submit (AdwMessageDialog *dialog,
+                  const char       *response)
+{
+  g_return_val_if_fail (ADW_IS_MESSAGE_DIALOG (dialog), FALSE);
+
+  if (!adw_message_dialog_has_response (dialog, response) ||
+      !adw_message_dialog_get_response_enabled (dialog, response))
+    return FALSE;
+
+  g_object_ref (dialog);
+  adw_message_dialog_response (dialog, response);
+  gtk_window_close (GTK_WINDOW (dialog));
+  g_object_unref (dialog);
+  return TRUE;
+}
+
+typedef struct
+{
+  AdwMessageDialog *dialog;
+  char             *response;
+  GtkWidget        *next;    /* NULL for the last field */
+} FormField;
+
+static void
+form_field_free (gpointer data)
+{
+  FormField *field = data;
+
+  g_free (field->response);
+  g_free (field);
+}
+
+static void
+field_activated_cb (GtkWidget *widget,
+                    FormField *field)
+{
+  if (field->next != NULL)
+    gtk_widget_grab_focus (field->next);
+  else
+    ct_dialog_submit (field->dialog, field->response);
+}
+
+static gboolean
+field_key_pressed_cb (GtkEventControllerKey *controller,
+                      guint                  keyval,
+                      guint                  keycode,
+                      GdkModifierType        state,
+                      FormField             *field)
+{
+  GtkWidget *button;
+
+  if ((keyval != GDK_KEY_Tab && keyval != GDK_KEY_KP_Tab) || (state & GDK_SHIFT_MASK))
+    return FALSE;
+
+  button = find_button (GTK_WIDGET (field->dialog),
+                        adw_message_dialog_get_response_label (field->dialog, field->response));
+  if (button == NULL || !gtk_widget_get_sensitive (button))
+    return FALSE;
+  gtk_widget_grab_focus (button);
+  return TRUE;
+}
+
+/**
+ * ct_dialog_form:
+ * @response: the response that submits the form
+ * @first_field: the first field (an #AdwEntryRow, #GtkEntry…), then the
+ *   others in order, %NULL-terminated
+ *
+ * Wires the fields of @dialog for the keyboard: Enter in a field moves to
+ * the next one, Enter in the last submits (when the form allows), Tab
+ * from the last goes to the submitting button.
+ */
+void
+ct_dialog_form (AdwMessageDialog *dialog,
+                const char       *response,
+                GtkWidget        *first_field,
+                ...)
+{
+  GtkWidget *field = first_field;
+  va_list ap;
+
+  g_return_if_fail (ADW_IS_MESSAGE_DIALOG (dialog));
+
+  va_start (ap, first_field);
+  while (field != NULL)
+    {
+      GtkWidget *next = va_arg (ap, GtkWidget *);
+      FormField *data = g_new0 (FormField, 1);
+      const char *signal = ADW_IS_ENTRY_ROW (field) ? "entry-activated" : "activate";
+
+      data->dialog = dialog;
+      data->response = g_strdup (response);
+      data->next = next;
+      g_object_set_data_full (G_OBJECT (field), "ct-form-field", data, form_field_free);
+      g_signal_connect (field, signal, G_CALLBACK (field_activated_cb), data);
+
+      if (next == NULL)
+        {
+          GtkEventController *keys = gtk_event_controller_key_new ();
+
+          gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+          g_signal_connect (keys, "key-pressed", G_CALLBACK (field_key_pressed_cb), data);
+          gtk_widget_add_controller (field, keys);
+        }
+      field = next;
+    }
+  va_end (ap);
+}

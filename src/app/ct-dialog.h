@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+AdwMessageDialog *ct_find_dialog        (const char       *name);
+gboolean          ct_dialog_choose      (AdwMessageDialog *dialog,
+                                         const char       *response);
+gboolean          ct_dialog_submit      (AdwMessageDialog *dialog,
+                                         const char       *response);
+void              ct_dialog_form        (AdwMessageDialog *dialog,
+                                         const char       *response,
+                                         GtkWidget        *first_field,
+                                         ...) G_GNUC_NULL_TERMINATED;
+
+G_END_DECLS
