@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1060,6 +1061,65 @@ START_TEST (test_cli_show_and_find_refresh_the_member_cache)
 }
 END_TEST
 
+static guint
+count_of (const char *text, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (text, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+START_TEST (test_cli_secrets_stay_private_and_readable_ones_are_warned)
+{
+  Till *t = till_new (FALSE);
+  g_autofree char *ini_dir = g_build_filename (t->dir, "config", "cardtill", NULL);
+  g_autofree char *ini = g_build_filename (ini_dir, "till.ini", NULL);
+  g_autofree char *token_file = g_build_filename (t->dir, "token", NULL);
+  g_autofree char *outbox = g_build_filename (t->dir, "data", "outbox.db", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *no = issue (t, "Pat", "13800000016");
+  g_autofree char *token = g_strdup (ct_test_service_get_token (t->svc));
+  struct stat st;
+  Run r = { 0 };
+
+  /* The outbox holds manager PINs while their requests are pending. */
+  ck_assert_int_eq (stat (outbox, &st), 0);
+  ck_assert_int_eq (st.st_mode & 0777, 0600);
+
+  /* The token from a file, the environment's left out. */
+  g_unsetenv ("CARDTILL_TOKEN_FILE");
+  ck_assert (g_file_set_contents_full (token_file, token, -1, G_FILE_SET_CONTENTS_NONE, 0600,
+                                       NULL));
+  ck_assert_int_eq (cli (t, &r, "--token", "wrong", "--token-file", token_file, "card", "show",
+                         no, NULL), 2);
+  ck_assert_msg (strstr (r.err, "--token shows the till token") != NULL, "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "--token-file", token_file, "card", "show", no, NULL), 0);
+  ck_assert_msg (strstr (r.err, "warning") == NULL, "%s", r.err);
+  /* Others may read it: said once. */
+  ck_assert_int_eq (chmod (token_file, 0644), 0);
+  ck_assert_int_eq (cli (t, &r, "--token-file", token_file, "card", "show", no, NULL), 0);
+  ck_assert_msg (count_of (r.err, "others can read it") == 1, "%s", r.err);
+
+  /* A world-readable till.ini with the token in it. */
+  ck_assert_int_eq (g_mkdir_with_parents (ini_dir, 0700), 0);
+  text = g_strdup_printf ("[till]\ntoken=%s\n", token);
+  ck_assert (g_file_set_contents_full (ini, text, -1, G_FILE_SET_CONTENTS_NONE, 0644, NULL));
+  ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 0);
+  ck_assert_msg (count_of (r.err, "others can read it") == 1, "%s", r.err);
+  ck_assert_msg (strstr (r.err, "till.ini") != NULL, "%s", r.err);
+  /* A mistyped key stops the till, naming the line. */
+  ck_assert (g_file_set_contents (ini, "[till]\n# the shop's service\nservise=https://x\n", -1,
+                                  NULL));
+  ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 1);
+  ck_assert_msg (strstr (r.err, "line 3") != NULL && strstr (r.err, "servise") != NULL, "%s",
+                 r.err);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 static Suite *
 cli_suite (void)
 {
@@ -1086,6 +1146,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_resend_refused_again_stays_in_view);
   tcase_add_test (tc, test_cli_resend_of_changed_package_quotes_the_new_bonus);
   tcase_add_test (tc, test_cli_show_and_find_refresh_the_member_cache);
+  tcase_add_test (tc, test_cli_secrets_stay_private_and_readable_ones_are_warned);
   suite_add_tcase (s, tc);
   return s;
 }

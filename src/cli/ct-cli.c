@@ -48,6 +48,7 @@ ct_cli_open_client (CtCli *cli, gboolean start, GError **error)
       config = ct_client_config_new ();
       config->service_url = g_strdup (cli->service_url);
       config->token = g_strdup (cli->token);
+      config->token_file = g_strdup (cli->token_file);
       config->ca_file = g_strdup (cli->ca_file);
       config->pin_pubkey = g_strdup (cli->pin_pubkey);
       config->data_dir = g_strdup (cli->data_dir);

@@ -25,6 +25,7 @@ struct _CtCli
   char     *data_dir;
   char     *service_url;
   char     *token;
+  char     *token_file;      /* --token-file: the till token's file */
   char     *ca_file;
   char     *pin_pubkey;
   char     *manager_pin_file;

@@ -31,10 +31,11 @@ static const char usage_text[] =
   "    (ADDRESS: usb:VID:PID, tcp:HOST:PORT or file:PATH; default $CARDTILL_PRINTER)\n"
   "Manager commands read the PIN from --pin-file F or, on a terminal, a prompt.\n"
   "\n"
-  "Options (also CARDTILL_SERVICE, CARDTILL_TOKEN, CARDTILL_CA, CARDTILL_PIN_PUBKEY,\n"
-  "CARDTILL_DATA_DIR, or the same keys in $XDG_CONFIG_HOME/cardtill/till.ini [till]):\n"
+  "Options (also CARDTILL_SERVICE, CARDTILL_TOKEN, CARDTILL_TOKEN_FILE, CARDTILL_CA,\n"
+  "CARDTILL_PIN_PUBKEY, CARDTILL_DATA_DIR, or the same keys in\n"
+  "$XDG_CONFIG_HOME/cardtill/till.ini [till]):\n"
   "  --service URL          card service (none: the built-in service of the data dir)\n"
-  "  --token TOKEN          till token\n"
+  "  --token-file F         the till token, first line of F (--token TOKEN shows it in ps)\n"
   "  --ca FILE              CA certificate file\n"
   "  --pin-pubkey sha256//… public-key pin of the service's certificate\n"
   "  --data-dir DIR         outbox, member cache, built-in service\n"
@@ -83,6 +84,7 @@ take_global (CtCli *cli, int argc, char **argv, int *i, gboolean *handled)
   static const struct { const char *name; gsize offset; } valued[] = {
     { "service", G_STRUCT_OFFSET (CtCli, service_url) },
     { "token", G_STRUCT_OFFSET (CtCli, token) },
+    { "token-file", G_STRUCT_OFFSET (CtCli, token_file) },
     { "ca", G_STRUCT_OFFSET (CtCli, ca_file) },
     { "pin-pubkey", G_STRUCT_OFFSET (CtCli, pin_pubkey) },
     { "data-dir", G_STRUCT_OFFSET (CtCli, data_dir) },
@@ -119,6 +121,9 @@ take_global (CtCli *cli, int argc, char **argv, int *i, gboolean *handled)
         }
       else
         continue;
+      if (strcmp (valued[k].name, "token") == 0)
+        fprintf (stderr, "cardtill-cli: warning: --token shows the till token to every user "
+                 "of this machine (process list); prefer --token-file F or CARDTILL_TOKEN\n");
       *handled = TRUE;
       return TRUE;
     }
@@ -135,6 +140,7 @@ main (int argc, char **argv)
   const char *command;
 
   setlocale (LC_ALL, "");
+  g_set_prgname ("cardtill-cli");
 
   g_ptr_array_add (rest, argv[0]);
   for (int i = 1; i < argc; i++)
@@ -189,6 +195,7 @@ main (int argc, char **argv)
   g_free (cli.data_dir);
   g_free (cli.service_url);
   g_free (cli.token);
+  g_free (cli.token_file);
   g_free (cli.ca_file);
   g_free (cli.pin_pubkey);
   g_free (cli.manager_pin_file);

@@ -11,6 +11,7 @@ typedef struct
 {
   char  *service_url;       /* "https://host:port"; NULL = embedded service */
   char  *token;             /* till token */
+  char  *token_file;        /* nullable: a file whose first line is the token */
   char  *ca_file;           /* nullable: CA bundle / certificate file */
   char  *pin_pubkey;        /* nullable: "sha256//BASE64" */
   char  *data_dir;          /* outbox, member cache, embedded service */
@@ -28,11 +29,17 @@ CtClientConfig *ct_client_config_copy      (const CtClientConfig *config);
 void            ct_client_config_free      (CtClientConfig       *config);
 
 /* Fills the fields still NULL from the environment (CARDTILL_SERVICE,
- * CARDTILL_TOKEN, CARDTILL_CA, CARDTILL_PIN_PUBKEY, CARDTILL_DATA_DIR,
- * CARDTILL_OPERATOR), then from $XDG_CONFIG_HOME/cardtill/till.ini (group
- * [till], keys service, token, ca, pin-pubkey, data-dir, operator), then
- * defaults (data dir $XDG_DATA_HOME/cardtill, operator = user name). A
- * till.ini that exists but cannot be parsed is an error. */
+ * CARDTILL_TOKEN, CARDTILL_TOKEN_FILE, CARDTILL_CA, CARDTILL_PIN_PUBKEY,
+ * CARDTILL_DATA_DIR, CARDTILL_OPERATOR), then from
+ * $XDG_CONFIG_HOME/cardtill/till.ini (group [till] or [service], keys
+ * service, token, token-file, ca, pin-pubkey, data-dir, operator), then
+ * defaults (data dir $XDG_DATA_HOME/cardtill, operator = user name). The
+ * token and the token file come from the first source that gives either;
+ * a token file is then read into @token. A till.ini that exists but has a
+ * line that is not a comment, a group or key=value, an unknown group or
+ * key, or a key twice is an error naming the file and the line. A till.ini
+ * holding a token, or a token file, that others than its owner may read
+ * gets a warning on stderr (once per file and process). */
 gboolean        ct_client_config_fill_defaults (CtClientConfig *config,
                                                 GError        **error);
 /* Same, reading the ini file at @ini_path instead of the default (tests). */
@@ -40,6 +47,11 @@ gboolean        ct_client_config_fill_from  (CtClientConfig *config,
                                              const char     *ini_path,
                                              gboolean        use_environment,
                                              GError        **error);
+
+/* Warns once on stderr when @path, holding @what ("the till token"), can be
+ * read by others than its owner. */
+void            ct_client_config_warn_readable (const char  *path,
+                                                const char  *what);
 
 /* Checks the URL: https://, or http:// only to a loopback address. */
 gboolean        ct_client_config_check_url (const char      *url,

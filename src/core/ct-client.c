@@ -589,7 +589,7 @@ ct_client_start (CtClient      *self,
       if (self->config->token == NULL || *self->config->token == '\0')
         {
           g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CONFIG,
-                               "No till token for the card service: give --token, "
+                               "No till token for the card service: give --token-file F, "
                                "CARDTILL_TOKEN or token= in till.ini (cardtill-service till add "
                                "prints one)");
           return FALSE;

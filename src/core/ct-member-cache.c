@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ct-member-cache.h"
+#include "ct-outbox.h"
 
 struct _CtMemberCache
 {
@@ -37,6 +38,9 @@ ct_member_cache_open (const char *path, GError **error)
   int rc;
   CtMemberCache *self;
 
+  /* Members' names and phones: for this user's eyes only. */
+  if (!ct_sqlite_file_make_private (path, error))
+    return NULL;
   rc = sqlite3_open_v2 (path, &db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
   if (rc != SQLITE_OK)

@@ -2,7 +2,11 @@
 #define G_LOG_DOMAIN "ct-outbox"
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "ct-outbox.h"
@@ -145,6 +149,35 @@ static const char schema[] =
   " last_answer BLOB);"
   "CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox (state, card_no, id);";
 
+gboolean
+ct_sqlite_file_make_private (const char *path, GError **error)
+{
+  static const char * const suffixes[] = { "", "-wal", "-shm", "-journal" };
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  if (fd < 0 || fchmod (fd, 0600) != 0)
+    {
+      int saved = errno;
+
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_LOCAL, "Cannot open %s: %s", path,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  close (fd);
+  /* SQLite gives its side files the mode of the database; older ones
+   * created before are tightened too. */
+  for (guint i = 1; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *side = g_strconcat (path, suffixes[i], NULL);
+
+      if (chmod (side, 0600) != 0 && errno != ENOENT)
+        g_debug ("cannot chmod %s: %s", side, g_strerror (errno));
+    }
+  return TRUE;
+}
+
 CtOutbox *
 ct_outbox_open (const char *path, GError **error)
 {
@@ -155,6 +188,9 @@ ct_outbox_open (const char *path, GError **error)
 
   g_return_val_if_fail (path != NULL, NULL);
 
+  /* It holds manager PINs while their requests are pending. */
+  if (!ct_sqlite_file_make_private (path, error))
+    return NULL;
   rc = sqlite3_open_v2 (path, &db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         NULL);

@@ -71,6 +71,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtOutboxEntry, ct_outbox_entry_free)
 
 typedef struct _CtOutbox CtOutbox;
 
+/* Creates @path if needed and makes it and its SQLite side files (-wal,
+ * -shm, -journal) readable by the owner only (0600). */
+gboolean       ct_sqlite_file_make_private (const char     *path,
+                                            GError        **error);
+
 /* Opens (creating) the outbox database at @path. Thread-safe: one SQLite
  * connection guarded by a mutex. */
 CtOutbox      *ct_outbox_open             (const char     *path,
