@@ -26,6 +26,7 @@ static const char usage_text[] =
   "  init --merchant-name NAME [--currency CNY] [--minor-units 2] [--topup-mode fixed|any]\n"
   "       [--topup-min A] [--topup-max A] [--points-per-unit N] [--timezone Asia/Shanghai]\n"
   "       [--offline-payment-cap A] [--offline-card-cap A] [--issuer-prefix 8888]\n"
+  "       [--points-redeem-rate N] [--points-redeem-max-bp N] [--consent-over A]\n"
   "  merchant set [the options of init but --currency and --minor-units]\n"
   "  merchant show\n"
   "  till add --store S --name T       prints the new till token on its last line\n"
@@ -202,9 +203,9 @@ open_store (const char *command,
 /* Merchant settings shared by init and merchant set */
 
 static char *opt_name, *opt_currency, *opt_mode, *opt_min, *opt_max, *opt_tz;
-static char *opt_pay_cap, *opt_card_cap, *opt_prefix;
+static char *opt_pay_cap, *opt_card_cap, *opt_prefix, *opt_consent_over;
 static int opt_minor = -1;
-static gint64 opt_ppu = -1;
+static gint64 opt_ppu = -1, opt_redeem_rate = -1, opt_redeem_max_bp = -1;
 
 #define MERCHANT_ENTRIES \
   DB_ENTRIES, \
@@ -216,7 +217,13 @@ static gint64 opt_ppu = -1;
   { "timezone", 0, 0, G_OPTION_ARG_STRING, &opt_tz, "IANA time zone of the merchant", "TZ" }, \
   { "offline-payment-cap", 0, 0, G_OPTION_ARG_STRING, &opt_pay_cap, "Largest offline payment", "A" }, \
   { "offline-card-cap", 0, 0, G_OPTION_ARG_STRING, &opt_card_cap, "Offline payments per card", "A" }, \
-  { "issuer-prefix", 0, 0, G_OPTION_ARG_STRING, &opt_prefix, "Prefix of issued card numbers", "DIGITS" }
+  { "issuer-prefix", 0, 0, G_OPTION_ARG_STRING, &opt_prefix, "Prefix of issued card numbers", "DIGITS" }, \
+  { "points-redeem-rate", 0, 0, G_OPTION_ARG_INT64, &opt_redeem_rate, \
+    "Points that pay one major unit of a payment (0: no redemption)", "N" }, \
+  { "points-redeem-max-bp", 0, 0, G_OPTION_ARG_INT64, &opt_redeem_max_bp, \
+    "Largest share of a payment that points may pay, in basis points", "N" }, \
+  { "consent-over", 0, 0, G_OPTION_ARG_STRING, &opt_consent_over, \
+    "Payments above this need the member's payment code (0: never)", "A" }
 
 static gboolean
 apply_merchant_options (CtStoreMerchant *m,
@@ -245,8 +252,27 @@ apply_merchant_options (CtStoreMerchant *m,
   if (!parse_amount (opt_min, "--topup-min", m->minor_units, &m->topup_min, status)
       || !parse_amount (opt_max, "--topup-max", m->minor_units, &m->topup_max, status)
       || !parse_amount (opt_pay_cap, "--offline-payment-cap", m->minor_units, &m->offline_payment_cap, status)
-      || !parse_amount (opt_card_cap, "--offline-card-cap", m->minor_units, &m->offline_card_cap, status))
+      || !parse_amount (opt_card_cap, "--offline-card-cap", m->minor_units, &m->offline_card_cap, status)
+      || !parse_amount (opt_consent_over, "--consent-over", m->minor_units, &m->consent_over, status))
     return FALSE;
+  if (opt_redeem_rate >= 0)
+    {
+      if (opt_redeem_rate > 1000000)
+        {
+          *status = usage_error ("--points-redeem-rate is 0 (off) to 1000000 points per major unit");
+          return FALSE;
+        }
+      m->points_redeem_rate = opt_redeem_rate;
+    }
+  if (opt_redeem_max_bp >= 0)
+    {
+      if (opt_redeem_max_bp > 10000)
+        {
+          *status = usage_error ("--points-redeem-max-bp is 0 to 10000 (100 %%)");
+          return FALSE;
+        }
+      m->points_redeem_max_bp = opt_redeem_max_bp;
+    }
   if (m->topup_min <= 0 || m->topup_max < m->topup_min)
     {
       *status = usage_error ("the top-up range must have 0 < min <= max");
@@ -373,11 +399,16 @@ cmd_merchant (int    argc,
     g_autofree char *pay = ct_money_format_plain (m.offline_payment_cap, m.minor_units);
     g_autofree char *card = ct_money_format_plain (m.offline_card_cap, m.minor_units);
 
+    g_autofree char *consent = ct_money_format_plain (m.consent_over, m.minor_units);
+
     g_print ("name: %s\ncurrency: %s\nminor units: %d\ntop-up mode: %s\ntop-up range: %s to %s\n"
              "points per unit: %" G_GINT64_FORMAT "\ntime zone: %s\noffline payment cap: %s\n"
-             "offline card cap: %s\nissuer prefix: %s\n",
+             "offline card cap: %s\nissuer prefix: %s\n"
+             "points redeem rate: %" G_GINT64_FORMAT "\npoints redeem max: %" G_GINT64_FORMAT " bp\n"
+             "consent over: %s\n",
              m.name, m.currency, m.minor_units, m.topup_mode, min, max, m.points_per_unit,
-             m.timezone, pay, card, m.issuer_prefix);
+             m.timezone, pay, card, m.issuer_prefix, m.points_redeem_rate, m.points_redeem_max_bp,
+             consent);
   }
   return CT_SERVICE_EXIT_OK;
 }

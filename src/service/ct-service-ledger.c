@@ -41,6 +41,9 @@ typedef struct
   int64_t     expect_bonus;
   int64_t     delta;
   char       *phone_digits;  /* owns the normalised phone that phone points to */
+  int64_t     redeem_points;
+  const char *member_code;
+  const char *member_pin;
 } Req;
 
 static void
@@ -218,14 +221,15 @@ record_event (CtStore     *store,
   return ok && ct_wallet_outbox_card_changed (store, card_no, g_str_equal (kind, "issue"), error);
 }
 
-CtReply *
-ct_ledger_post (CtStore          *store,
-                CtCall           *call,
-                CtStoreTx             *tx,
-                const CtStorePosting  *postings,
-                guint             n_postings,
-                int64_t           points_delta,
-                GError          **error)
+/* Posts @tx and answers {"transaction", "card"} as an object the caller may
+ * add to; NULL with @error when the store refused. */
+static json_object *
+post_answer (CtStore              *store,
+             CtStoreTx            *tx,
+             const CtStorePosting *postings,
+             guint                 n_postings,
+             int64_t               points_delta,
+             GError              **error)
 {
   g_auto(CtStoreCard) card = { 0 };
   json_object *root;
@@ -245,7 +249,21 @@ ct_ledger_post (CtStore          *store,
   root = json_object_new_object ();
   json_object_object_add (root, "transaction", ct_service_tx_to_json (tx));
   json_object_object_add (root, "card", ct_service_card_to_json (&card));
-  return ct_reply_new_json (201, root);
+  return root;
+}
+
+CtReply *
+ct_ledger_post (CtStore          *store,
+                CtCall           *call,
+                CtStoreTx             *tx,
+                const CtStorePosting  *postings,
+                guint             n_postings,
+                int64_t           points_delta,
+                GError          **error)
+{
+  json_object *root = post_answer (store, tx, postings, n_postings, points_delta, error);
+
+  return root != NULL ? ct_reply_new_json (201, root) : NULL;
 }
 
 /* POST /v1/cards */
@@ -550,8 +568,93 @@ ct_ledger_parse_payment (CtService *svc,
   if ((reply = parse_common (call, &r, TRUE)) != NULL)
     return reply;
   if (!ct_json_get_int (call->json, "amount", TRUE, &r->has_amount, &r->amount, &reply)
-      || !ct_json_get_string (call->json, "order_ref", FALSE, 128, &r->order_ref, &reply))
+      || !ct_json_get_string (call->json, "order_ref", FALSE, 128, &r->order_ref, &reply)
+      || !ct_json_get_int (call->json, "redeem_points", FALSE, NULL, &r->redeem_points, &reply)
+      || !ct_json_get_string (call->json, "member_code", FALSE, 16, &r->member_code, &reply)
+      || !ct_json_get_string (call->json, "member_pin", FALSE, 64, &r->member_pin, &reply))
     return reply;
+  if (r->redeem_points < 0)
+    return ct_reply_error (422, "invalid_amount", "\"redeem_points\" is 0 or more");
+  if (r->member_pin != NULL)
+    return ct_reply_error (400, "bad_request",
+                           "\"member_pin\" is not taken by this service; the member's payment code gives consent");
+  return NULL;
+}
+
+/* The member's consent to a payment above the merchant's consent_over: the
+ * dynamic payment code from the member's page, good for one payment. A
+ * code sent with a smaller payment is checked (and used) all the same. */
+static CtReply *
+check_consent (CtStore               *store,
+               const CtStoreMerchant *merchant,
+               const CtStoreCard     *card,
+               Req                   *r,
+               gboolean              *out_given)
+{
+  g_autoptr(GError) error = NULL;
+
+  *out_given = FALSE;
+  if (r->member_code != NULL)
+    {
+      if (!ct_member_code_check (store, card->card_no, r->member_code, &error))
+        {
+          if (error != NULL)
+            return internal (error);
+          return ct_reply_error (403, "member_consent_required",
+                                 "The member's payment code is wrong, expired or was used; "
+                                 "ask the member to show the code on their page again");
+        }
+      *out_given = TRUE;
+      return NULL;
+    }
+  if (merchant->consent_over > 0 && r->amount > merchant->consent_over)
+    {
+      g_autofree char *over = ct_money_format_plain (merchant->consent_over, merchant->minor_units);
+
+      return ct_reply_error (403, "member_consent_required",
+                             "A payment above %s needs the member's consent: scan the payment code "
+                             "on the member's page", over);
+    }
+  return NULL;
+}
+
+/* Points that pay part of a payment: N points are N / rate major units,
+ * at most points_redeem_max_bp of the amount. Sets *out_value (minor
+ * units) or refuses. */
+static CtReply *
+check_redemption (const CtStoreMerchant *merchant,
+                  const CtStoreCard     *card,
+                  const Req             *r,
+                  int64_t               *out_value)
+{
+  int64_t unit = 1, units, max_value;
+
+  *out_value = 0;
+  if (r->redeem_points == 0)
+    return NULL;
+  if (merchant->points_redeem_rate <= 0)
+    return ct_reply_error (422, "invalid_amount", "This merchant does not take points as payment");
+  if (r->redeem_points % merchant->points_redeem_rate != 0)
+    return ct_reply_error (422, "invalid_amount", "Points pay in steps of %" G_GINT64_FORMAT " (one unit)",
+                           merchant->points_redeem_rate);
+  for (int i = 0; i < merchant->minor_units; i++)
+    unit *= 10;
+  units = r->redeem_points / merchant->points_redeem_rate;
+  if (units > CT_MONEY_MAX / unit)
+    return ct_reply_error (422, "invalid_amount", "That is more points than any payment can use");
+  /* No floating point: the share is computed in basis points of the amount. */
+  max_value = r->amount / 10000 * merchant->points_redeem_max_bp
+              + r->amount % 10000 * merchant->points_redeem_max_bp / 10000;
+  if (units * unit > max_value)
+    {
+      g_autofree char *max = ct_money_format_plain (max_value, merchant->minor_units);
+
+      return ct_reply_error (422, "invalid_amount", "Points may pay at most %s of this payment", max);
+    }
+  if (card->points < r->redeem_points)
+    return ct_reply_error (409, "insufficient_points", "Card %s holds only %" G_GINT64_FORMAT " points",
+                           card->card_no, card->points);
+  *out_value = units * unit;
   return NULL;
 }
 
@@ -565,38 +668,67 @@ ct_ledger_apply_payment (CtService        *svc,
   g_auto(CtStoreCard) card = { 0 };
   g_auto(CtStoreTx) tx = { 0 };
   g_autoptr(GError) error = NULL;
-  int64_t points;
+  int64_t points, value = 0, from_balance;
+  gboolean consent = FALSE;
+  json_object *root = NULL;
   CtReply *reply;
 
   if ((reply = load_card (call, store, merchant, &card)) != NULL)
     return reply;
   if (r->amount <= 0 || r->amount > CT_MONEY_MAX)
     return ct_reply_error (422, "invalid_amount", "A payment is a positive amount of at most 10^13 minor units");
+  if ((reply = check_consent (store, merchant, &card, r, &consent)) != NULL)
+    return reply;
   if (g_str_equal (card.status, "frozen"))
     return ct_reply_error (409, "card_frozen", "Card %s is frozen: no payments", card.card_no);
-  if (card.balance < r->amount)
+  if ((reply = check_redemption (merchant, &card, r, &value)) != NULL)
+    return reply;
+  from_balance = r->amount - value;
+  if (card.balance < from_balance)
     {
       g_autofree char *have = ct_money_format_plain (card.balance, merchant->minor_units);
       return ct_reply_error (409, "insufficient_balance", "Card %s holds only %s", card.card_no, have);
     }
-  points = ct_points_for_payment (r->amount, merchant->minor_units, merchant->points_per_unit);
+  /* Points are earned on the part the balance paid, and the redeemed ones
+   * leave the card in the same change. */
+  points = ct_points_for_payment (from_balance, merchant->minor_units, merchant->points_per_unit);
   if (points > CT_MONEY_MAX - card.points)
     points = MAX (CT_MONEY_MAX - card.points, 0);
+  points -= r->redeem_points;
 
   {
     CtStorePosting postings[] = {
-      { card.card_no, -r->amount },
+      { card.card_no, -from_balance },
       { CT_ACCOUNT_POOL, r->amount },
+      { CT_ACCOUNT_PROMO, -value },
     };
 
     tx_fill (&tx, call, card.card_no, "payment", r->operator_name);
-    tx.delta = -r->amount;
+    tx.delta = -from_balance;
     tx.order_ref = g_strdup (r->order_ref);
-    reply = ct_ledger_post (store, call, &tx, postings, G_N_ELEMENTS (postings), points, &error);
+    root = post_answer (store, &tx, postings, value > 0 ? 3 : 2, points, &error);
   }
-  if (reply == NULL && g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT))
+  if (root == NULL && g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT))
     return ct_reply_error (409, "insufficient_balance", "Card %s does not hold enough", card.card_no);
-  return reply != NULL ? reply : internal (error);
+  if (root == NULL || (value > 0 && !ct_store_redemption_put (store, tx.id, r->redeem_points, value, &error)))
+    {
+      json_object_put (root);
+      return internal (error);
+    }
+  /* What the service applied, for the till's receipt. */
+  json_object_object_add (root, "amount", json_object_new_int64 (r->amount));
+  if (value > 0)
+    {
+      json_object *redeemed = json_object_new_object ();
+
+      json_object_object_add (redeemed, "points", json_object_new_int64 (r->redeem_points));
+      json_object_object_add (redeemed, "value", json_object_new_int64 (value));
+      json_object_object_add (root, "redemption", redeemed);
+    }
+  else
+    json_object_object_add (root, "redemption", NULL);
+  json_object_object_add (root, "consent", consent ? json_object_new_string ("member_code") : NULL);
+  return ct_reply_new_json (201, root);
 }
 
 /* POST /v1/cards/{no}/refunds */
@@ -648,14 +780,25 @@ ct_ledger_apply_refund (CtService        *svc,
   if (g_str_equal (orig.kind, "payment"))
     {
       int64_t amount = -orig.delta;
-      int64_t points = ct_points_for_refund (orig.points_delta, card.points);
-      CtStorePosting postings[] = {
-        { CT_ACCOUNT_POOL, -amount },
-        { card.card_no, amount },
-      };
+      int64_t redeemed_points = 0, redeemed_value = 0;
+      /* A payment that redeemed points took more than it earned: the net
+       * comes back; one that earned takes back what it earned, never below
+       * zero. */
+      int64_t points = orig.points_delta < 0 ? orig.points_delta
+                                             : ct_points_for_refund (orig.points_delta, card.points);
 
-      tx.delta = amount;
-      reply = ct_ledger_post (store, call, &tx, postings, G_N_ELEMENTS (postings), -points, &error);
+      if (!ct_store_redemption_get (store, orig.id, &redeemed_points, &redeemed_value, &error))
+        return internal (error);
+      {
+        CtStorePosting postings[] = {
+          { CT_ACCOUNT_POOL, -(amount + redeemed_value) },
+          { card.card_no, amount },
+          { CT_ACCOUNT_PROMO, redeemed_value },
+        };
+
+        tx.delta = amount;
+        reply = ct_ledger_post (store, call, &tx, postings, redeemed_value > 0 ? 3 : 2, -points, &error);
+      }
     }
   else
     {

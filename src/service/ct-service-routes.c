@@ -166,6 +166,9 @@ read_merchant (CtService *svc,
   json_object_object_add (obj, "timezone", json_object_new_string (m.timezone));
   json_object_object_add (obj, "offline_payment_cap", json_object_new_int64 (m.offline_payment_cap));
   json_object_object_add (obj, "offline_card_cap", json_object_new_int64 (m.offline_card_cap));
+  json_object_object_add (obj, "points_redeem_rate", json_object_new_int64 (m.points_redeem_rate));
+  json_object_object_add (obj, "points_redeem_max_bp", json_object_new_int64 (m.points_redeem_max_bp));
+  json_object_object_add (obj, "consent_over", json_object_new_int64 (m.consent_over));
   json_object_object_add (obj, "pool_balance", json_object_new_int64 (pool));
   return ct_reply_new_json (200, obj);
 }

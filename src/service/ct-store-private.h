@@ -77,6 +77,8 @@ struct _CtStoreBackend
   gboolean (*member_link_get) (CtStore *store, const guint8 token_hash[32], char **out_card_no, GBytes **out_secret, GError **error);
   gboolean (*member_secret_get) (CtStore *store, const char *card_no, GBytes **out_secret, GError **error);
   gboolean (*member_code_take) (CtStore *store, const char *card_no, int64_t step, GError **error);
+  gboolean (*redemption_put) (CtStore *store, int64_t tx_id, int64_t points, int64_t value, GError **error);
+  gboolean (*redemption_get) (CtStore *store, int64_t tx_id, int64_t *out_points, int64_t *out_value, GError **error);
 };
 
 CtStore *ct_store_sqlite_create (const char             *path,

@@ -84,12 +84,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtSqliteStore, sqlite_store_destroy)
   "CREATE TABLE IF NOT EXISTS wallet_cards (connector_id INTEGER NOT NULL, card_no TEXT NOT NULL," \
   "  biz_card_no TEXT NOT NULL, PRIMARY KEY (connector_id, card_no)) WITHOUT ROWID"
 
-/* The member's page link (only the SHA-256 of its token) and the card's
- * payment-code secret, with the last code step that paid. */
-#define MEMBER_LINKS_SQL \
+/* Loyalty: the member's page link (only the SHA-256 of its token) and the
+ * card's payment-code secret, with the last code step that paid; and the
+ * points a payment redeemed with the value they paid (for its refund). */
+#define LOYALTY_SQL \
   "CREATE TABLE IF NOT EXISTS member_links (card_no TEXT PRIMARY KEY," \
   "  token_hash BLOB NOT NULL UNIQUE, secret BLOB NOT NULL," \
-  "  code_step INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL) WITHOUT ROWID"
+  "  code_step INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL) WITHOUT ROWID;" \
+  "CREATE TABLE IF NOT EXISTS redemptions (tx_id INTEGER PRIMARY KEY," \
+  "  points INTEGER NOT NULL CHECK (points > 0), value INTEGER NOT NULL CHECK (value > 0))"
 
 static const char schema_sql[] =
   "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
@@ -126,7 +129,7 @@ static const char schema_sql[] =
   "CREATE INDEX card_events_card ON card_events (card_no, id);"
   IMPORT_BATCHES_SQL ";"
   WALLET_SQL ";"
-  MEMBER_LINKS_SQL ";";
+  LOYALTY_SQL ";";
 
 static void
 ct_store_package_free (CtStorePackage *p)
@@ -344,7 +347,10 @@ merchant_put (Conn              *c,
       && setting_put (c, "timezone", m->timezone, error)
       && setting_put_int (c, "offline_payment_cap", m->offline_payment_cap, error)
       && setting_put_int (c, "offline_card_cap", m->offline_card_cap, error)
-      && setting_put (c, "issuer_prefix", m->issuer_prefix, error);
+      && setting_put (c, "issuer_prefix", m->issuer_prefix, error)
+      && setting_put_int (c, "points_redeem_rate", m->points_redeem_rate, error)
+      && setting_put_int (c, "points_redeem_max_bp", m->points_redeem_max_bp, error)
+      && setting_put_int (c, "consent_over", m->consent_over, error);
 }
 
 static gboolean
@@ -388,6 +394,12 @@ merchant_get (Conn        *c,
         out->offline_card_cap = n;
       else if (g_str_equal (k, "issuer_prefix"))
         out->issuer_prefix = g_strdup (v);
+      else if (g_str_equal (k, "points_redeem_rate"))
+        out->points_redeem_rate = n;
+      else if (g_str_equal (k, "points_redeem_max_bp"))
+        out->points_redeem_max_bp = n;
+      else if (g_str_equal (k, "consent_over"))
+        out->consent_over = n;
     }
   done (st);
   if (rc != SQLITE_DONE)
@@ -501,7 +513,7 @@ ct_store_sqlite_open (const char  *path,
   ct_store_merchant_clear (&m);
   if (!conn_exec (store->writer, IMPORT_BATCHES_SQL, error)
       || !conn_exec (store->writer, WALLET_SQL, error)
-      || !conn_exec (store->writer, MEMBER_LINKS_SQL, error))
+      || !conn_exec (store->writer, LOYALTY_SQL, error))
     return NULL;
   for (guint i = 0; i < readers; i++)
     {
@@ -2339,6 +2351,55 @@ sqlite_member_code_take (CtStore     *base,
   return TRUE;
 }
 
+static gboolean
+sqlite_redemption_put (CtStore     *base,
+                       int64_t      tx_id,
+                       int64_t      points,
+                       int64_t      value,
+                       GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "INSERT INTO redemptions (tx_id, points, value) VALUES (?1, ?2, ?3)", error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, tx_id);
+  sqlite3_bind_int64 (st, 2, points);
+  sqlite3_bind_int64 (st, 3, value);
+  return step_done (c, st, "redemption", error);
+}
+
+static gboolean
+sqlite_redemption_get (CtStore     *base,
+                       int64_t      tx_id,
+                       int64_t     *out_points,
+                       int64_t     *out_value,
+                       GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT points, value FROM redemptions WHERE tx_id = ?1", error);
+  int rc = SQLITE_ERROR;
+
+  *out_points = *out_value = 0;
+  if (st != NULL)
+    {
+      sqlite3_bind_int64 (st, 1, tx_id);
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        {
+          *out_points = sqlite3_column_int64 (st, 0);
+          *out_value = sqlite3_column_int64 (st, 1);
+        }
+      else if (rc != SQLITE_DONE)
+        db_error (c->db, rc, "redemption", error);
+      done (st);
+    }
+  conn_give (store, c);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
 static const CtStoreBackend sqlite_backend = {
   .name = "sqlite",
   .batches_writes = TRUE,
@@ -2398,4 +2459,6 @@ static const CtStoreBackend sqlite_backend = {
   .member_link_get = sqlite_member_link_get,
   .member_secret_get = sqlite_member_secret_get,
   .member_code_take = sqlite_member_code_take,
+  .redemption_put = sqlite_redemption_put,
+  .redemption_get = sqlite_redemption_get,
 };

@@ -722,3 +722,23 @@ ct_store_member_code_take (CtStore     *store,
 {
   return store->backend->member_code_take (store, card_no, step, error);
 }
+
+gboolean
+ct_store_redemption_put (CtStore  *store,
+                         int64_t   tx_id,
+                         int64_t   points,
+                         int64_t   value,
+                         GError  **error)
+{
+  return store->backend->redemption_put (store, tx_id, points, value, error);
+}
+
+gboolean
+ct_store_redemption_get (CtStore  *store,
+                         int64_t   tx_id,
+                         int64_t  *out_points,
+                         int64_t  *out_value,
+                         GError  **error)
+{
+  return store->backend->redemption_get (store, tx_id, out_points, out_value, error);
+}

@@ -66,6 +66,9 @@ typedef struct
   int64_t  offline_payment_cap;
   int64_t  offline_card_cap;
   char    *issuer_prefix;
+  int64_t  points_redeem_rate;   /* points per major unit a payment may use; 0 = off */
+  int64_t  points_redeem_max_bp; /* the largest share of a payment points may pay */
+  int64_t  consent_over;         /* payments above it need the member's consent; 0 = off */
 } CtStoreMerchant;
 
 typedef struct
@@ -379,5 +382,12 @@ gboolean  ct_store_member_secret_get (CtStore *store, const char *card_no, GByte
                                       GError **error);
 gboolean  ct_store_member_code_take  (CtStore *store, const char *card_no, int64_t step,
                                       GError **error);
+
+/* Points a payment redeemed and the value (minor units) they paid, funded
+ * by promo; _get answers 0 and 0 for a payment without redemption. */
+gboolean  ct_store_redemption_put    (CtStore *store, int64_t tx_id, int64_t points, int64_t value,
+                                      GError **error);
+gboolean  ct_store_redemption_get    (CtStore *store, int64_t tx_id, int64_t *out_points,
+                                      int64_t *out_value, GError **error);
 
 G_END_DECLS
