@@ -15,6 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
 #include "ct-test-service.h"
 
 struct _CtTestService
@@ -144,6 +147,179 @@ admin_checked (CtTestService  *svc,
       return FALSE;
     }
   return TRUE;
+}
+
+/* The store under test */
+
+gboolean
+ct_test_store_is_pg (void)
+{
+  const char *pg = g_getenv ("CT_TEST_PG");
+
+  return pg != NULL && *pg != '\0';
+}
+
+gboolean
+ct_test_store_new (const char  *dir,
+                   char       **out_location,
+                   GError     **error)
+{
+  static guint counter;
+  g_autofree char *name = NULL;
+  g_autofree char *sql = NULL;
+  PQconninfoOption *opts;
+  const char *host = NULL, *port = NULL, *user = NULL;
+  PGconn *pg;
+  PGresult *res;
+  gboolean ok;
+
+  if (!ct_test_store_is_pg ())
+    {
+      *out_location = g_build_filename (dir, "service.db", NULL);
+      return TRUE;
+    }
+  /* The pid keeps the names of forked test processes apart. */
+  name = g_strdup_printf ("ct_%d_%u", (int) getpid (), ++counter);
+  pg = PQconnectdb (g_getenv ("CT_TEST_PG"));
+  sql = g_strdup_printf ("CREATE DATABASE %s", name);
+  res = PQexec (pg, sql);
+  ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+  if (!ok)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot create the test database: %s",
+                 PQerrorMessage (pg));
+  PQclear (res);
+  PQfinish (pg);
+  if (!ok)
+    return FALSE;
+  opts = PQconninfoParse (g_getenv ("CT_TEST_PG"), NULL);
+  for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++)
+    {
+      if (o->val == NULL)
+        continue;
+      if (g_str_equal (o->keyword, "host"))
+        host = o->val;
+      else if (g_str_equal (o->keyword, "port"))
+        port = o->val;
+      else if (g_str_equal (o->keyword, "user"))
+        user = o->val;
+    }
+  *out_location = g_strdup_printf ("postgresql:///%s?host=%s&port=%s&user=%s", name, host, port, user);
+  PQconninfoFree (opts);
+  return TRUE;
+}
+
+struct _CtTestDb
+{
+  sqlite3 *lite;
+  PGconn  *pg;
+};
+
+CtTestDb *
+ct_test_db_open (const char *location)
+{
+  CtTestDb *db = g_new0 (CtTestDb, 1);
+
+  if (g_str_has_prefix (location, "postgresql://"))
+    {
+      db->pg = PQconnectdb (location);
+      g_assert (PQstatus (db->pg) == CONNECTION_OK);
+    }
+  else
+    {
+      g_assert (sqlite3_open (location, &db->lite) == SQLITE_OK);
+      sqlite3_busy_timeout (db->lite, 5000);
+    }
+  return db;
+}
+
+void
+ct_test_db_close (CtTestDb *db)
+{
+  if (db->pg != NULL)
+    PQfinish (db->pg);
+  if (db->lite != NULL)
+    sqlite3_close (db->lite);
+  g_free (db);
+}
+
+int64_t
+ct_test_db_exec (CtTestDb   *db,
+                 const char *sql)
+{
+  int64_t n = -1;
+
+  if (db->pg != NULL)
+    {
+      PGresult *res = PQexec (db->pg, sql);
+
+      if (PQresultStatus (res) == PGRES_COMMAND_OK || PQresultStatus (res) == PGRES_TUPLES_OK)
+        n = g_ascii_strtoll (PQcmdTuples (res), NULL, 10);
+      else
+        g_test_message ("%s: %s", sql, PQerrorMessage (db->pg));
+      PQclear (res);
+    }
+  else if (sqlite3_exec (db->lite, sql, NULL, NULL, NULL) == SQLITE_OK)
+    n = sqlite3_changes (db->lite);
+  else
+    g_test_message ("%s: %s", sql, sqlite3_errmsg (db->lite));
+  return n;
+}
+
+GPtrArray *
+ct_test_db_query (CtTestDb   *db,
+                  const char *sql)
+{
+  GPtrArray *rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+
+  if (db->pg != NULL)
+    {
+      PGresult *res = PQexec (db->pg, sql);
+
+      g_assert (PQresultStatus (res) == PGRES_TUPLES_OK);
+      for (int i = 0; i < PQntuples (res); i++)
+        {
+          char **row = g_new0 (char *, PQnfields (res) + 1);
+
+          for (int j = 0; j < PQnfields (res); j++)
+            row[j] = g_strdup (PQgetvalue (res, i, j));
+          g_ptr_array_add (rows, row);
+        }
+      PQclear (res);
+    }
+  else
+    {
+      sqlite3_stmt *st = NULL;
+
+      g_assert (sqlite3_prepare_v2 (db->lite, sql, -1, &st, NULL) == SQLITE_OK);
+      while (sqlite3_step (st) == SQLITE_ROW)
+        {
+          int n = sqlite3_column_count (st);
+          char **row = g_new0 (char *, n + 1);
+
+          for (int j = 0; j < n; j++)
+            row[j] = g_strdup (sqlite3_column_text (st, j) ? (const char *) sqlite3_column_text (st, j) : "");
+          g_ptr_array_add (rows, row);
+        }
+      sqlite3_finalize (st);
+    }
+  return rows;
+}
+
+void
+ct_test_db_hold_writes (CtTestDb *db)
+{
+  /* SQLite: the one write lock. PostgreSQL: every request reads its
+   * Idempotency-Key's record first, after claiming the key. */
+  if (db->pg != NULL)
+    g_assert (ct_test_db_exec (db, "BEGIN; LOCK TABLE idempotency, cards IN ACCESS EXCLUSIVE MODE") >= 0);
+  else
+    g_assert (ct_test_db_exec (db, "BEGIN IMMEDIATE") >= 0);
+}
+
+void
+ct_test_db_release (CtTestDb *db)
+{
+  ct_test_db_exec (db, "ROLLBACK");
 }
 
 /* A service must not outlive a test that failed before stopping it. */
@@ -276,7 +452,8 @@ ct_test_service_start_full (gboolean             https,
   svc->dir = g_dir_make_tmp ("cardtill-service-XXXXXX", error);
   if (svc->dir == NULL)
     goto fail;
-  svc->db = g_build_filename (svc->dir, "service.db", NULL);
+  if (!ct_test_store_new (svc->dir, &svc->db, error))
+    goto fail;
   svc->cert = g_build_filename (svc->dir, "cert.pem", NULL);
   svc->key = g_build_filename (svc->dir, "key.pem", NULL);
   svc->pin_file = g_build_filename (svc->dir, "m1.pin", NULL);

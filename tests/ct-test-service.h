@@ -55,6 +55,34 @@ gboolean       ct_test_service_restart        (CtTestService  *svc,
 /* Stops it if running and removes the temporary directory. */
 void           ct_test_service_free           (CtTestService  *svc);
 
+/* The store under test: a SQLite file in the service's directory, or,
+ * when CT_TEST_PG names a PostgreSQL cluster (tests/ct-pg-run.sh), a new
+ * database in it. @out_location is the --db value. */
+gboolean       ct_test_store_new              (const char     *dir,
+                                               char          **out_location,
+                                               GError        **error);
+gboolean       ct_test_store_is_pg            (void);
+
+/* Direct access to a service's database, for tests that look behind the
+ * service or hold it up: plain SQL that both stores understand. */
+typedef struct _CtTestDb CtTestDb;
+
+CtTestDb      *ct_test_db_open                (const char     *location);
+void           ct_test_db_close               (CtTestDb       *db);
+/* Runs @sql; returns the rows it changed, or -1 on an error. */
+int64_t        ct_test_db_exec                (CtTestDb       *db,
+                                               const char     *sql);
+/* Runs a query; each row is a NULL-terminated array of column texts (an SQL
+ * NULL is ""). */
+GPtrArray     *ct_test_db_query               (CtTestDb       *db,
+                                               const char     *sql);
+/* Takes the locks every write of the service needs and keeps them until
+ * ct_test_db_release(): the service's writes wait meanwhile. */
+void           ct_test_db_hold_writes         (CtTestDb       *db);
+void           ct_test_db_release             (CtTestDb       *db);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtTestDb, ct_test_db_close)
+
 /* Runs `cardtill-service ARGS... --db DB`; returns the exit status and,
  * if @out_stdout is set, the output. */
 int            ct_test_service_admin          (CtTestService  *svc,

@@ -6,7 +6,6 @@
 #include <gio/gio.h>
 #include <curl/curl.h>
 #include <json-c/json.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -290,9 +289,14 @@ START_TEST (test_service_commits_concurrent_writes_in_groups)
   ct_service_get_stats (inproc, &writes, &commits);
   ct_service_free (inproc);
   ck_assert_uint_eq (writes, 16 * 25);
-  /* Sixteen tills at once must share fsyncs, not pay one each. */
-  ck_assert_msg (commits < writes / 2, "%" G_GUINT64_FORMAT " commits for %" G_GUINT64_FORMAT " writes",
-                 commits, writes);
+  /* Sixteen tills at once must share fsyncs, not pay one each: SQLite's
+   * one writer commits them in groups; PostgreSQL groups the WAL flushes
+   * of its one-request transactions itself. */
+  if (ct_store_location_is_uri (opts.db_path))
+    ck_assert_uint_eq (commits, writes);
+  else
+    ck_assert_msg (commits < writes / 2, "%" G_GUINT64_FORMAT " commits for %" G_GUINT64_FORMAT " writes",
+                   commits, writes);
   ck_assert (ct_test_service_restart (svc, NULL));
 }
 END_TEST
@@ -507,8 +511,7 @@ START_TEST (test_service_kill_9_during_load_loses_no_acknowledged_payment)
   gint stop = 0;
   Loader loaders[8];
   GThread *threads[8];
-  sqlite3 *db = NULL;
-  sqlite3_stmt *st = NULL;
+  g_autoptr(CtTestDb) db = NULL;
   guint missing = 0;
   g_autofree char *card = NULL;
   int64_t before;
@@ -542,18 +545,17 @@ START_TEST (test_service_kill_9_during_load_loses_no_acknowledged_payment)
     g_thread_join (threads[i]);
   ck_assert_uint_gt (acked->len, 10);
 
-  ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
-  ck_assert_int_eq (sqlite3_prepare_v2 (db, "SELECT 1 FROM transactions WHERE id = ?1 AND kind = 'payment'",
-                                        -1, &st, NULL), SQLITE_OK);
+  db = ct_test_db_open (ct_test_service_get_db_path (svc));
   for (guint i = 0; i < acked->len; i++)
     {
-      sqlite3_bind_int64 (st, 1, g_ascii_strtoll (acked->pdata[i], NULL, 10));
-      if (sqlite3_step (st) != SQLITE_ROW)
+      g_autofree char *sql = g_strdup_printf ("SELECT 1 FROM transactions WHERE id = %" G_GINT64_FORMAT
+                                              " AND kind = 'payment'",
+                                              g_ascii_strtoll (acked->pdata[i], NULL, 10));
+      g_autoptr(GPtrArray) rows = ct_test_db_query (db, sql);
+
+      if (rows->len != 1)
         missing++;
-      sqlite3_reset (st);
     }
-  sqlite3_finalize (st);
-  sqlite3_close (db);
   ck_assert_uint_eq (missing, 0);
 
   ck_assert (ct_test_service_restart (svc, NULL));

@@ -6,7 +6,6 @@
 #include <curl/curl.h>
 #include <glib/gstdio.h>
 #include <json-c/json.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
@@ -394,24 +393,20 @@ START_TEST (test_service_patch_card_freezes_edits_and_needs_a_manager)
 
   /* Who froze the card is on record, without the PIN. */
   {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
+    g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
     g_autofree char *sql = g_strdup_printf ("SELECT kind, store, till, manager, detail FROM card_events "
                                             "WHERE card_no = '%s' ORDER BY id", card);
+    g_autoptr(GPtrArray) rows = ct_test_db_query (db, sql);
+    char **row;
 
-    ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
-    ck_assert_int_eq (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), SQLITE_OK);
-    ck_assert_int_eq (sqlite3_step (st), SQLITE_ROW);
-    ck_assert_str_eq ((const char *) sqlite3_column_text (st, 0), "issue");
-    ck_assert_int_eq (sqlite3_step (st), SQLITE_ROW);
-    ck_assert_str_eq ((const char *) sqlite3_column_text (st, 0), "frozen");
-    ck_assert_str_eq ((const char *) sqlite3_column_text (st, 1), "s1");
-    ck_assert_str_eq ((const char *) sqlite3_column_text (st, 2), "t1");
-    ck_assert_str_eq ((const char *) sqlite3_column_text (st, 3), "m1");
-    ck_assert (strstr ((const char *) sqlite3_column_text (st, 4), "2468") == NULL);
-    ck_assert_int_eq (sqlite3_step (st), SQLITE_DONE);
-    sqlite3_finalize (st);
-    sqlite3_close (db);
+    ck_assert_uint_eq (rows->len, 2);
+    ck_assert_str_eq (((char **) rows->pdata[0])[0], "issue");
+    row = rows->pdata[1];
+    ck_assert_str_eq (row[0], "frozen");
+    ck_assert_str_eq (row[1], "s1");
+    ck_assert_str_eq (row[2], "t1");
+    ck_assert_str_eq (row[3], "m1");
+    ck_assert (strstr (row[4], "2468") == NULL);
   }
 }
 END_TEST
@@ -459,14 +454,10 @@ START_TEST (test_service_five_wrong_pins_lock_the_manager)
   /* Five minutes later (moved forward in the database) the right PIN works
    * again, and one more wrong PIN does not lock at once. */
   {
-    sqlite3 *db = NULL;
+    g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
     g_autoptr(CtTestResponse) after = NULL, wrong = NULL;
 
-    ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
-    sqlite3_busy_timeout (db, 5000);
-    ck_assert_int_eq (sqlite3_exec (db, "UPDATE managers SET locked_until = locked_until - 300000 WHERE id = 'm1'",
-                                    NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close (db);
+    ck_assert_int_eq (ct_test_db_exec (db, "UPDATE managers SET locked_until = locked_until - 300000 WHERE id = 'm1'"), 1);
     topup (card, "p100");
     after = card_post (card, "adjustments", "{\"delta\":-1,\"reason\":\"x\"," MGR "}");
     expect_status (after, 201, NULL);
@@ -1096,19 +1087,17 @@ START_TEST (test_service_retry_while_running_is_request_in_progress)
   g_autofree char *card = issue_card ("Slow", NULL);
   Slow s = { svc, g_strdup_printf ("/v1/cards/%s/payments", card), NULL };
   g_autoptr(CtTestResponse) r = NULL;
-  sqlite3 *db = NULL;
+  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
   GThread *t;
 
   topup (card, "p100");
-  /* Holding the database's write lock keeps the first request in flight. */
-  ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
-  ck_assert_int_eq (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+  /* Holding the database's write locks keeps the first request in flight. */
+  ct_test_db_hold_writes (db);
   t = g_thread_new ("slow", slow_request, &s);
   g_usleep (G_USEC_PER_SEC); /* time for the first to be claimed and queued */
   r = ct_test_client_request (cl, "POST", s.path, "slow-1", "{\"amount\":100,\"operator\":\"op\"}", NULL);
   expect_status (r, 409, "request_in_progress");
-  sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
-  sqlite3_close (db);
+  ct_test_db_release (db);
   g_thread_join (t);
   ck_assert_ptr_nonnull (s.resp);
   expect_status (s.resp, 201, NULL);
@@ -1151,15 +1140,11 @@ static void
 age_key (const char *key,
          int         days)
 {
-  sqlite3 *db = NULL;
-  g_autofree char *sql = g_strdup_printf ("UPDATE idempotency SET created_at = created_at - %d * 86400000 "
-                                          "WHERE key = '%s'", days, key);
+  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+  g_autofree char *sql = g_strdup_printf ("UPDATE idempotency SET created_at = created_at - %" G_GINT64_FORMAT
+                                          " WHERE key = '%s'", (int64_t) days * 86400000, key);
 
-  ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
-  sqlite3_busy_timeout (db, 5000);
-  ck_assert_int_eq (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
-  ck_assert_int_eq (sqlite3_changes (db), 1);
-  sqlite3_close (db);
+  ck_assert_int_eq (ct_test_db_exec (db, sql), 1);
 }
 
 START_TEST (test_service_keys_are_kept_at_least_thirty_days)
@@ -1286,7 +1271,7 @@ START_TEST (test_service_database_failure_is_500_and_not_stored)
   g_autoptr(CtTestClient) c = NULL;
   g_autoptr(CtTestResponse) issued = NULL, failed = NULL, retried = NULL;
   g_autofree char *card = NULL, *path = NULL;
-  sqlite3 *db = NULL;
+  g_autoptr(CtTestDb) db = NULL;
 
   ck_assert_msg (other != NULL, "%s", error ? error->message : "");
   c = ct_test_client_new (other);
@@ -1296,12 +1281,11 @@ START_TEST (test_service_database_failure_is_500_and_not_stored)
   card = json_str_at (issued->body, "card_no");
   path = g_strdup_printf ("/v1/cards/%s/topups", card);
   /* Another connection holds the write lock longer than the service waits. */
-  ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (other), &db), SQLITE_OK);
-  ck_assert_int_eq (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+  db = ct_test_db_open (ct_test_service_get_db_path (other));
+  ct_test_db_hold_writes (db);
   failed = ct_test_client_request (c, "POST", path, "t-1", "{\"package_id\":\"p100\",\"operator\":\"op\"}", NULL);
   expect_status (failed, 500, "internal");
-  sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
-  sqlite3_close (db);
+  ct_test_db_release (db);
   /* A 5xx is not kept with the key: the retry runs for real, once. */
   retried = ct_test_client_request (c, "POST", path, "t-1", "{\"package_id\":\"p100\",\"operator\":\"op\"}", NULL);
   expect_status (retried, 201, NULL);
@@ -1333,19 +1317,17 @@ START_TEST (test_service_sigterm_finishes_the_request_in_flight)
 {
   g_autofree char *card = issue_card ("Flight", NULL);
   InFlight f = { svc, NULL, NULL };
-  sqlite3 *db = NULL;
+  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
   GThread *t;
 
   topup (card, "p100");
   f.path = g_strdup_printf ("/v1/cards/%s/payments", card);
-  ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
-  ck_assert_int_eq (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+  ct_test_db_hold_writes (db);
   t = g_thread_new ("flight", in_flight_request, &f);
   g_usleep (G_USEC_PER_SEC); /* time for the request to be queued */
   kill (ct_test_service_get_pid (svc), SIGTERM);
   g_usleep (400 * 1000);
-  sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
-  sqlite3_close (db);
+  ct_test_db_release (db);
   g_thread_join (t);
   ck_assert_ptr_nonnull (f.resp);
   expect_status (f.resp, 201, NULL);
@@ -1411,7 +1393,7 @@ START_TEST (test_service_ledger_check_command_finds_tampering)
 {
   g_autofree char *card = issue_card ("Audit", NULL);
   g_autofree char *out = NULL, *out2 = NULL, *sql = NULL, *undo = NULL;
-  sqlite3 *db = NULL;
+  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
 
   topup (card, "p200");
   g_free (pay (card, 1234, 201));
@@ -1421,13 +1403,10 @@ START_TEST (test_service_ledger_check_command_finds_tampering)
   /* A balance changed behind the ledger's back is found. */
   sql = g_strdup_printf ("UPDATE cards SET balance = balance + 1 WHERE card_no = '%s'", card);
   undo = g_strdup_printf ("UPDATE cards SET balance = balance - 1 WHERE card_no = '%s'", card);
-  ck_assert_int_eq (sqlite3_open (ct_test_service_get_db_path (svc), &db), SQLITE_OK);
-  sqlite3_busy_timeout (db, 5000);
-  ck_assert_int_eq (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+  ck_assert_int_eq (ct_test_db_exec (db, sql), 1);
   ck_assert_int_eq (ct_test_service_admin (svc, &out2, "ledger", "check", NULL), 2);
   ck_assert_msg (strstr (out2, "NOT BALANCED") != NULL, "%s", out2);
-  ck_assert_int_eq (sqlite3_exec (db, undo, NULL, NULL, NULL), SQLITE_OK);
-  sqlite3_close (db);
+  ck_assert_int_eq (ct_test_db_exec (db, undo), 1);
 }
 END_TEST
 
@@ -1536,6 +1515,61 @@ START_TEST (test_service_database_from_db_file_or_environment)
 }
 END_TEST
 
+START_TEST (test_service_postgresql_uri_errors_say_where_and_why)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  const char *bin = ct_test_service_get_binary ();
+  int ws = 0;
+
+#define RUN_ERR(...) ({ const char *argv_[] = { bin, __VA_ARGS__, NULL }; ws = 0; \
+                    g_clear_pointer (&out, g_free); g_clear_pointer (&err, g_free); \
+                    ck_assert (g_spawn_sync (NULL, (char **) argv_, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &ws, NULL)); \
+                    WEXITSTATUS (ws); })
+  /* Nothing listens on port 1: the sentence names the database, the user,
+   * the host and the port, never a password. */
+  ck_assert_int_eq (RUN_ERR ("ledger", "check", "--db", "postgresql://shop:s3cret@127.0.0.1:1/cards"), 4);
+  ck_assert_msg (strstr (err, "cannot connect to database \"cards\" as shop on 127.0.0.1 port 1") != NULL, "%s", err);
+  ck_assert_msg (strstr (err, "s3cret") == NULL, "%s", err);
+  /* A URI libpq cannot read says so and shows the form. */
+  ck_assert_int_eq (RUN_ERR ("ledger", "check", "--db", "postgresql://h/x?colour=blue"), 4);
+  ck_assert_msg (strstr (err, "not a PostgreSQL URI") != NULL && strstr (err, "colour") != NULL, "%s", err);
+#undef RUN_ERR
+}
+END_TEST
+
+START_TEST (test_service_other_schema_version_is_refused_with_the_command_to_run)
+{
+  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+  g_autofree char *out = NULL;
+  const char *newer = ct_test_store_is_pg () ? "UPDATE schema_version SET version = 99"
+                                             : "UPDATE settings SET value = '99' WHERE key = 'schema_version'";
+  const char *back = ct_test_store_is_pg () ? "UPDATE schema_version SET version = 1"
+                                            : "UPDATE settings SET value = '1' WHERE key = 'schema_version'";
+
+  /* The current schema: upgrade has nothing to do, init refuses to touch it. */
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "upgrade", NULL), 0);
+  ck_assert_msg (strstr (out, "version 1 already") != NULL, "%s", out);
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "init", "--merchant-name", "Again", NULL), 2);
+  ck_assert_int_eq (ct_test_db_exec (db, newer), 1);
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  {
+    const char *argv[] = { ct_test_service_get_binary (), "serve", "--db", ct_test_service_get_db_path (svc),
+                           "--listen", "127.0.0.1:0", "--insecure-http", NULL };
+    g_autofree char *err = NULL;
+    int ws = 0;
+
+    ck_assert (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &ws, NULL));
+    ck_assert_int_eq (WEXITSTATUS (ws), 2);
+    ck_assert_msg (strstr (err, "schema version 99") != NULL && strstr (err, "cardtill-service") != NULL, "%s", err);
+  }
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "ledger", "check", NULL), 2);
+  ck_assert_int_eq (ct_test_db_exec (db, back), 1);
+  ck_assert (ct_test_service_restart (svc, NULL));
+  ct_test_client_free (cl);
+  cl = ct_test_client_new (svc);
+}
+END_TEST
+
 static Suite *
 service_suite (void)
 {
@@ -1578,6 +1612,8 @@ service_suite (void)
     { "transport", { test_service_rate_limit_answers_429_with_retry_after, test_service_plain_http_only_on_loopback,
                      test_service_sigterm_shuts_down_cleanly, test_service_cli_exit_codes,
                      test_service_database_from_db_file_or_environment,
+                     test_service_postgresql_uri_errors_say_where_and_why,
+                     test_service_other_schema_version_is_refused_with_the_command_to_run,
                      test_service_second_serve_on_the_same_database_is_refused,
                      test_service_requests_share_one_keep_alive_connection,
                      test_service_database_failure_is_500_and_not_stored,
@@ -1594,7 +1630,14 @@ service_suite (void)
       tcase_add_checked_fixture (tc, setup, teardown);
       tcase_set_timeout (tc, 60);
       for (int j = 0; cases[i].tests[j] != NULL; j++)
-        _tcase_add_test (tc, cases[i].tests[j], 0, 0, 0, 1);
+        {
+          /* One process per database is SQLite's rule; PostgreSQL serves
+           * any number (test-service-multi). */
+          if (cases[i].tests[j] == test_service_second_serve_on_the_same_database_is_refused
+              && ct_test_store_is_pg ())
+            continue;
+          _tcase_add_test (tc, cases[i].tests[j], 0, 0, 0, 1);
+        }
       suite_add_tcase (s, tc);
     }
   return s;

@@ -40,7 +40,8 @@ static const char usage_text[] =
   "  serve --listen ADDR:PORT --cert F --key F [--insecure-http] [--rate-limit N] [--threads N]\n"
   "        [--public-url https://HOST]\n"
   "        [--busy-timeout MS] [--max-connections N] [--connections-per-address N]\n"
-  "        [--handshake-timeout S] [--wallet-retry-cap S]\n"
+  "        [--handshake-timeout S] [--wallet-retry-cap S] [--connections N] [--reuse-port]\n"
+  "  upgrade                           brings the database's schema to this version\n"
   "  gen-cert --cert F --key F [--ip 127.0.0.1] [--days 825]\n"
   "  ledger check                      sums every account (exit 2 if they disagree)\n"
   "  wallet add --kind alipay [--merchant M] --app-id ID --private-key F --alipay-public-key F\n"
@@ -79,7 +80,8 @@ fail_with (GError *error)
   g_printerr ("cardtill-service: %s\n", error->message);
   if (error->domain == CT_STORE_ERROR
       && (error->code == CT_STORE_ERROR_EXISTS || error->code == CT_STORE_ERROR_NOT_FOUND
-          || error->code == CT_STORE_ERROR_ALREADY_INITIALIZED || error->code == CT_STORE_ERROR_NOT_INITIALIZED))
+          || error->code == CT_STORE_ERROR_ALREADY_INITIALIZED || error->code == CT_STORE_ERROR_NOT_INITIALIZED
+          || error->code == CT_STORE_ERROR_SCHEMA))
     return CT_SERVICE_EXIT_REFUSED;
   return CT_SERVICE_EXIT_LOCAL;
 }
@@ -357,7 +359,9 @@ cmd_init (int    argc,
   store = ct_store_create (db_path, &m, &error);
   if (store == NULL)
     return fail_with (error);
-  g_print ("initialised %s for %s (%s, %d minor units, top-up mode %s)\n", db_path, m.name,
+  /* A URI may carry a password: it is not echoed. */
+  g_print ("initialised %s for %s (%s, %d minor units, top-up mode %s)\n",
+           ct_store_location_is_uri (db_path) ? "the PostgreSQL database" : db_path, m.name,
            m.currency, m.minor_units, m.topup_mode);
   return CT_SERVICE_EXIT_OK;
 }
@@ -646,6 +650,7 @@ cmd_serve (int    argc,
 {
   CtServiceOptions opts = { 0 };
   gint rate = 0, threads = 0, busy = 0, max_conn = 0, per_address = 0, handshake = 0, wallet_cap = 0;
+  gint connections = 0;
   GOptionEntry entries[] = {
     DB_ENTRIES,
     { "listen", 0, 0, G_OPTION_ARG_STRING, &opts.listen, "Address and port (port 0: any free port)", "ADDR:PORT" },
@@ -663,6 +668,10 @@ cmd_serve (int    argc,
       "Seconds a connection has to send a request with a valid till token (10)", "S" },
     { "wallet-retry-cap", 0, 0, G_OPTION_ARG_INT, &wallet_cap,
       "Longest wait in seconds between two attempts to reach Alipay or WeChat Pay (600)", "S" },
+    { "connections", 0, 0, G_OPTION_ARG_INT, &connections,
+      "PostgreSQL: requests written at once, one connection each (16)", "N" },
+    { "reuse-port", 0, 0, G_OPTION_ARG_NONE, &opts.reuse_port,
+      "Share the port with other cardtill-service processes (SO_REUSEPORT)", NULL },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -678,9 +687,9 @@ cmd_serve (int    argc,
     return usage_error ("serve: --listen is required");
   opts.db_path = db_path;
   if (rate < 0 || threads < 0 || threads > 256 || busy < 0 || max_conn < 0 || per_address < 0 || handshake < 0
-      || wallet_cap < 0)
-    return usage_error ("serve: --rate-limit, --threads, --busy-timeout, --wallet-retry-cap and the connection "
-                        "limits take a positive number");
+      || wallet_cap < 0 || connections < 0 || connections > 256)
+    return usage_error ("serve: --rate-limit, --threads, --busy-timeout, --wallet-retry-cap, --connections and "
+                        "the connection limits take a positive number");
   if (per_address > 0 && max_conn > 0 && per_address > max_conn)
     return usage_error ("serve: --connections-per-address is at most --max-connections");
   if (opts.public_url != NULL
@@ -696,6 +705,7 @@ cmd_serve (int    argc,
   opts.per_address = (guint) per_address;
   opts.handshake_timeout = (guint) handshake;
   opts.wallet_retry_cap_s = (guint) wallet_cap;
+  opts.connections = (guint) connections;
 
   /* Every thread inherits this mask, so only sigwait() below sees the
    * signals and the shutdown runs in an ordinary thread context. */
@@ -772,6 +782,27 @@ cmd_ledger (int    argc,
   }
   g_print ("%s\n", balanced ? "balanced" : "NOT BALANCED: the balances and the postings disagree");
   return balanced ? CT_SERVICE_EXIT_OK : CT_SERVICE_EXIT_REFUSED;
+}
+
+static int
+cmd_upgrade (int    argc,
+             char **argv)
+{
+  GOptionEntry entries[] = { DB_ENTRIES, { NULL } };
+  g_autoptr(GError) error = NULL;
+  int status = 0, from = 0, to = 0;
+
+  if (!parse_options (entries, &argc, &argv, "upgrade", &status))
+    return status;
+  if (!resolve_db ("upgrade", &status))
+    return status;
+  if (!ct_store_upgrade (db_path, &from, &to, &error))
+    return fail_with (error);
+  if (from == to)
+    g_print ("the schema is at version %d already; nothing to do\n", to);
+  else
+    g_print ("upgraded the schema from version %d to %d\n", from, to);
+  return CT_SERVICE_EXIT_OK;
 }
 
 static int
@@ -1075,6 +1106,8 @@ ct_service_admin_main (int    argc,
     return cmd_serve (argc, argv);
   if (g_str_equal (cmd, "gen-cert"))
     return cmd_gen_cert (argc, argv);
+  if (g_str_equal (cmd, "upgrade"))
+    return cmd_upgrade (argc, argv);
   if (g_str_equal (cmd, "ledger"))
     return cmd_ledger (argc, argv);
   if (g_str_equal (cmd, "wallet"))

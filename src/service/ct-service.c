@@ -14,19 +14,27 @@
 #include "ct-wallet-worker.h"
 
 /* The HTTP side of the service: libmicrohttpd with its own thread pool for
- * the connections, and one committer thread that owns the database writer.
+ * the connections, and committer threads that apply the writes.
  *
- * A write is checked and parsed in a worker thread, then handed to the
- * committer while its connection is suspended. The committer takes every
- * write waiting at that moment, runs each in its own savepoint inside one
- * transaction, commits once (one fsync for the whole group) and only then
- * resumes the connections with their answers: an answer is never sent for
- * a write that is not on disk. */
+ * A write is checked and parsed in a worker thread, then handed to a
+ * committer while its connection is suspended; the connection is resumed
+ * with its answer only once the write is committed, so an answer is never
+ * sent for a write that is not on disk. How the committers commit follows
+ * the store (ct_store_batches_writes()):
+ *
+ *  - SQLite has one writer. One committer takes every write waiting at that
+ *    moment, runs each in its own savepoint inside one transaction and
+ *    commits once: one fsync for the whole group.
+ *  - PostgreSQL flushes the WAL of concurrent commits together by itself.
+ *    A pool of committers runs one transaction per request, each on its own
+ *    connection; a transaction that loses a deadlock or a serialization
+ *    race is run again, so a till never sees one as a 500. */
 
 G_DEFINE_QUARK (ct-service-error-quark, ct_service_error)
 
 #define BATCH_MAX 512
 #define EXPIRE_EVERY_MS (10 * 60 * 1000)
+#define RETRY_MAX 30
 
 typedef struct
 {
@@ -42,7 +50,7 @@ struct _CtService
   char              *cert_pem;
   char              *key_pem;
   char              *url;
-  GThread           *committer;
+  GPtrArray         *committers;
   CtWalletWorker    *wallet;
   GAsyncQueue       *jobs;
   gint               active;
@@ -50,6 +58,7 @@ struct _CtService
   gint               large_bodies;
   GMutex             rate_lock;
   GHashTable        *rate;
+  GMutex             stats_lock;
   int64_t            last_expire;
   guint64            n_writes;
   guint64            n_commits;
@@ -507,7 +516,9 @@ access_cb (void                  *cls,
   call->parse_reply = call->route->parse (svc, call);
   if (call->parse_reply == NULL)
     verify_manager (svc, call);
-  if (call->idem_key != NULL)
+  /* A store that batches writes keeps claims beside its one writer and
+   * takes them here; any other takes them in the request's transaction. */
+  if (call->idem_key != NULL && ct_store_batches_writes (svc->store))
     {
       g_autoptr(GError) error = NULL;
 
@@ -613,8 +624,10 @@ run_one (CtService        *svc,
         }
     }
 
-  reply = g_steal_pointer (&call->parse_reply);
-  if (reply == NULL)
+  /* A copy: a request that is run again needs its refusal again. */
+  if (call->parse_reply != NULL)
+    reply = ct_reply_copy (call->parse_reply);
+  else
     reply = call->route->apply (svc, store, merchant, call);
   if (!ct_reply_is_success (reply))
     ct_store_rollback_savepoint (store);
@@ -634,6 +647,40 @@ run_one (CtService        *svc,
   call->reply = reply;
 }
 
+/* Whether it is time to drop the idempotency records past their
+ * retention; TRUE for one caller every EXPIRE_EVERY_MS. */
+static gboolean
+expire_due (CtService *svc)
+{
+  int64_t now = ct_store_now_ms ();
+  gboolean due;
+
+  g_mutex_lock (&svc->stats_lock);
+  due = now - svc->last_expire > EXPIRE_EVERY_MS;
+  if (due)
+    svc->last_expire = now;
+  g_mutex_unlock (&svc->stats_lock);
+  return due;
+}
+
+static void
+expire_keys (CtStore *store)
+{
+  int64_t now = ct_store_now_ms ();
+
+  ct_store_key_expire (store, now - (int64_t) CT_SERVICE_KEY_RETENTION_DAYS * 86400 * 1000, NULL);
+}
+
+static void
+count_commit (CtService *svc,
+              guint      n_writes)
+{
+  g_mutex_lock (&svc->stats_lock);
+  svc->n_writes += n_writes;
+  svc->n_commits++;
+  g_mutex_unlock (&svc->stats_lock);
+}
+
 static void
 run_batch (CtService *svc,
            GPtrArray *batch)
@@ -646,20 +693,14 @@ run_batch (CtService *svc,
   ok = ct_store_begin (store, &error) && ct_store_get_merchant (store, &merchant, &error);
   if (ok)
     {
-      int64_t now = ct_store_now_ms ();
-
-      if (now - svc->last_expire > EXPIRE_EVERY_MS)
-        {
-          svc->last_expire = now;
-          ct_store_key_expire (store, now - (int64_t) CT_SERVICE_KEY_RETENTION_DAYS * 86400 * 1000, NULL);
-        }
+      if (expire_due (svc))
+        expire_keys (store);
       for (guint i = 0; i < batch->len; i++)
         run_one (svc, &merchant, batch->pdata[i]);
       ok = ct_store_commit (store, &error);
       if (ok)
         {
-          svc->n_writes += batch->len;
-          svc->n_commits++;
+          count_commit (svc, batch->len);
           /* Wallet messages written with this group may go now. */
           ct_wallet_worker_wake (svc->wallet);
         }
@@ -685,6 +726,57 @@ run_batch (CtService *svc,
         }
       MHD_resume_connection (call->connection);
     }
+}
+
+/* One request in a transaction of its own: claim its key, replay or apply
+ * it, commit. A deadlock or serialization failure rolls all of it back and
+ * runs it again after a short random pause. */
+static void
+run_alone (CtService *svc,
+           CtCall    *call)
+{
+  CtStore *store = svc->store;
+
+  for (guint attempt = 0;; attempt++)
+    {
+      g_auto(CtStoreMerchant) merchant = { 0 };
+      g_autoptr(GError) error = NULL;
+      gboolean ok;
+
+      g_clear_pointer (&call->reply, ct_reply_free);
+      call->manager_outcome = CT_MANAGER_OUTCOME_NONE;
+      ok = ct_store_begin (store, &error);
+      if (ok)
+        {
+          ok = (call->idem_key == NULL || ct_store_claim_key (store, call->till.id, call->idem_key, &error))
+               && ct_store_get_merchant (store, &merchant, &error);
+          if (ok)
+            {
+              run_one (svc, &merchant, call);
+              ok = ct_store_commit (store, &error);
+            }
+          else
+            ct_store_rollback (store);
+        }
+      if (ok)
+        {
+          count_commit (svc, 1);
+          ct_wallet_worker_wake (svc->wallet);
+          break;
+        }
+      if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_RETRY) && attempt < RETRY_MAX)
+        {
+          g_usleep (g_random_int_range (1000, 5000) * (attempt < 5 ? attempt + 1 : 5));
+          continue;
+        }
+      g_clear_pointer (&call->reply, ct_reply_free);
+      if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_IN_PROGRESS))
+        call->reply = in_progress_reply ();
+      else
+        call->reply = internal_error ("commit", error);
+      break;
+    }
+  MHD_resume_connection (call->connection);
 }
 
 static gpointer
@@ -714,6 +806,48 @@ committer_main (gpointer data)
       run_batch (svc, batch);
     }
   return NULL;
+}
+
+static gpointer
+single_committer_main (gpointer data)
+{
+  CtService *svc = data;
+  CtCall *call;
+
+  while ((call = g_async_queue_pop (svc->jobs)) != &stop_marker)
+    {
+      if (expire_due (svc) && ct_store_begin (svc->store, NULL))
+        {
+          expire_keys (svc->store);
+          ct_store_commit (svc->store, NULL);
+        }
+      run_alone (svc, call);
+    }
+  return NULL;
+}
+
+/* Starts the committers; the stop marker ends one each. */
+static void
+committers_start (CtService *svc)
+{
+  svc->committers = g_ptr_array_new ();
+  if (ct_store_batches_writes (svc->store))
+    g_ptr_array_add (svc->committers, g_thread_new ("ct-committer", committer_main, svc));
+  else
+    for (guint i = 0; i < svc->opts.connections; i++)
+      g_ptr_array_add (svc->committers, g_thread_new ("ct-committer", single_committer_main, svc));
+}
+
+static void
+committers_join (CtService *svc)
+{
+  if (svc->committers == NULL)
+    return;
+  for (guint i = 0; i < svc->committers->len; i++)
+    g_async_queue_push (svc->jobs, &stop_marker);
+  for (guint i = 0; i < svc->committers->len; i++)
+    g_thread_join (svc->committers->pdata[i]);
+  g_clear_pointer (&svc->committers, g_ptr_array_unref);
 }
 
 /* Lifecycle */
@@ -794,6 +928,7 @@ ct_service_new (const CtServiceOptions  *options,
     svc->opts.handshake_timeout = CT_SERVICE_HANDSHAKE_TIMEOUT_DEFAULT;
   svc->jobs = g_async_queue_new ();
   g_mutex_init (&svc->rate_lock);
+  g_mutex_init (&svc->stats_lock);
   svc->rate = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
 
   if (!svc->opts.insecure_http)
@@ -812,7 +947,16 @@ ct_service_new (const CtServiceOptions  *options,
           return NULL;
         }
     }
-  svc->store = ct_store_open (svc->opts.db_path, threads + 2, error);
+  /* SQLite: read connections for the workers, beside its one writer.
+   * PostgreSQL: one connection per committer plus one per worker. */
+  if (ct_store_location_is_uri (svc->opts.db_path))
+    {
+      if (svc->opts.connections == 0)
+        svc->opts.connections = 16;
+      svc->store = ct_store_open (svc->opts.db_path, threads + svc->opts.connections, error);
+    }
+  else
+    svc->store = ct_store_open (svc->opts.db_path, threads + 2, error);
   if (svc->store == NULL)
     {
       ct_service_free (svc);
@@ -866,7 +1010,7 @@ ct_service_start (CtService  *svc,
     svc->wallet = ct_wallet_worker_new (&ct_wallet_store_ops, svc->store, &wallet_options);
     ct_wallet_worker_start (svc->wallet);
   }
-  svc->committer = g_thread_new ("ct-committer", committer_main, svc);
+  committers_start (svc);
   {
     /* Every connection starts with the short timeout, which covers the TLS
      * handshake and the first request's headers; check_headers() gives a
@@ -879,12 +1023,13 @@ ct_service_start (CtService  *svc,
       { MHD_OPTION_CONNECTION_LIMIT, svc->opts.max_connections, NULL },
       { MHD_OPTION_PER_IP_CONNECTION_LIMIT, svc->opts.per_address, NULL },
       { MHD_OPTION_CONNECTION_MEMORY_LIMIT, 16384, NULL },
+      { MHD_OPTION_LISTENING_ADDRESS_REUSE, svc->opts.reuse_port ? 1 : 0, NULL },
       { MHD_OPTION_END, 0, NULL },
       { MHD_OPTION_END, 0, NULL },
       { MHD_OPTION_END, 0, NULL },
       { MHD_OPTION_END, 0, NULL },
     };
-    gsize n = 7;
+    gsize n = 8;
 
     if (!svc->opts.insecure_http)
       {
@@ -934,9 +1079,7 @@ ct_service_stop (CtService *svc)
     g_usleep (10 * 1000);
   /* Whatever is still queued is committed and answered before the daemon
    * goes; the committer drains the queue up to the marker. */
-  g_async_queue_push (svc->jobs, &stop_marker);
-  g_thread_join (svc->committer);
-  svc->committer = NULL;
+  committers_join (svc);
   g_clear_pointer (&svc->wallet, ct_wallet_worker_free);
   /* A write that slipped in after the deadline is answered, not dropped:
    * it was never applied. */
@@ -978,16 +1121,13 @@ ct_service_free (CtService *svc)
     return;
   if (svc->daemon != NULL)
     ct_service_stop (svc);
-  if (svc->committer != NULL)
-    {
-      g_async_queue_push (svc->jobs, &stop_marker);
-      g_thread_join (svc->committer);
-    }
+  committers_join (svc);
   g_clear_pointer (&svc->wallet, ct_wallet_worker_free);
   ct_store_free (svc->store);
   g_async_queue_unref (svc->jobs);
   g_hash_table_destroy (svc->rate);
   g_mutex_clear (&svc->rate_lock);
+  g_mutex_clear (&svc->stats_lock);
   g_free (svc->cert_pem);
   g_free (svc->key_pem);
   g_free (svc->url);

@@ -148,6 +148,8 @@ typedef struct
   guint     per_address;       /* 0 = CT_SERVICE_PER_ADDRESS_DEFAULT */
   guint     handshake_timeout; /* seconds, 0 = CT_SERVICE_HANDSHAKE_TIMEOUT_DEFAULT */
   char     *public_url;        /* the member links' base URL; NULL: from the request's Host */
+  guint     connections;   /* PostgreSQL: committers, one connection each (0 = 16) */
+  gboolean  reuse_port;    /* several processes listen on one port */
 } CtServiceOptions;
 
 GQuark      ct_service_error_quark  (void);

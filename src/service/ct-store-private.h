@@ -88,4 +88,19 @@ CtStore *ct_store_sqlite_open   (const char             *path,
                                  guint                   readers,
                                  GError                **error);
 
+gboolean ct_store_sqlite_upgrade (const char             *path,
+                                 int                    *out_from,
+                                 int                    *out_to,
+                                 GError                **error);
+CtStore *ct_store_pg_create     (const char             *uri,
+                                 const CtStoreMerchant  *merchant,
+                                 GError                **error);
+CtStore *ct_store_pg_open       (const char             *uri,
+                                 guint                   connections,
+                                 GError                **error);
+gboolean ct_store_pg_upgrade    (const char             *uri,
+                                 int                    *out_from,
+                                 int                    *out_to,
+                                 GError                **error);
+
 G_END_DECLS

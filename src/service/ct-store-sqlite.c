@@ -16,7 +16,7 @@
  * admin command line) and a pool of read connections for the worker
  * threads. WAL with synchronous=FULL, so a returned commit is on disk. */
 
-#define SCHEMA_VERSION "1"
+#define SCHEMA_VERSION 1
 
 typedef struct
 {
@@ -130,13 +130,6 @@ static const char schema_sql[] =
   IMPORT_BATCHES_SQL ";"
   WALLET_SQL ";"
   LOYALTY_SQL ";";
-
-static void
-ct_store_package_free (CtStorePackage *p)
-{
-  ct_store_package_clear (p);
-  g_free (p);
-}
 
 /* Connections and statements */
 
@@ -354,68 +347,40 @@ merchant_put (Conn              *c,
 }
 
 static gboolean
-merchant_get (Conn        *c,
+merchant_get (Conn             *c,
               CtStoreMerchant  *out,
-              GError     **error)
+              GError          **error)
 {
   sqlite3_stmt *st = prep (c, "SELECT key, value FROM settings", error);
-  gboolean seen = FALSE;
   int rc;
 
   memset (out, 0, sizeof *out);
   if (st == NULL)
     return FALSE;
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    {
-      const char *k = (const char *) sqlite3_column_text (st, 0);
-      const char *v = (const char *) sqlite3_column_text (st, 1);
-      gint64 n = g_ascii_strtoll (v, NULL, 10);
-
-      seen = TRUE;
-      if (g_str_equal (k, "name"))
-        out->name = g_strdup (v);
-      else if (g_str_equal (k, "currency"))
-        out->currency = g_strdup (v);
-      else if (g_str_equal (k, "minor_units"))
-        out->minor_units = (int) n;
-      else if (g_str_equal (k, "topup_mode"))
-        out->topup_mode = g_strdup (v);
-      else if (g_str_equal (k, "topup_min"))
-        out->topup_min = n;
-      else if (g_str_equal (k, "topup_max"))
-        out->topup_max = n;
-      else if (g_str_equal (k, "points_per_unit"))
-        out->points_per_unit = n;
-      else if (g_str_equal (k, "timezone"))
-        out->timezone = g_strdup (v);
-      else if (g_str_equal (k, "offline_payment_cap"))
-        out->offline_payment_cap = n;
-      else if (g_str_equal (k, "offline_card_cap"))
-        out->offline_card_cap = n;
-      else if (g_str_equal (k, "issuer_prefix"))
-        out->issuer_prefix = g_strdup (v);
-      else if (g_str_equal (k, "points_redeem_rate"))
-        out->points_redeem_rate = n;
-      else if (g_str_equal (k, "points_redeem_max_bp"))
-        out->points_redeem_max_bp = n;
-      else if (g_str_equal (k, "consent_over"))
-        out->consent_over = n;
-    }
+    ct_store_merchant_set_field (out, (const char *) sqlite3_column_text (st, 0),
+                                 (const char *) sqlite3_column_text (st, 1));
   done (st);
   if (rc != SQLITE_DONE)
-    return db_error (c->db, rc, "settings", error);
-  if (!seen || out->name == NULL || out->currency == NULL || out->topup_mode == NULL)
     {
       ct_store_merchant_clear (out);
-      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_INITIALIZED,
-                   "the database has no merchant settings (run `cardtill-service init`)");
-      return FALSE;
+      return db_error (c->db, rc, "settings", error);
     }
-  if (out->timezone == NULL)
-    out->timezone = g_strdup ("UTC");
-  if (out->issuer_prefix == NULL)
-    out->issuer_prefix = g_strdup ("8888");
-  return TRUE;
+  return ct_store_merchant_complete (out, error);
+}
+
+static int
+schema_version (Conn *c)
+{
+  sqlite3_stmt *st = prep (c, "SELECT value FROM settings WHERE key = 'schema_version'", NULL);
+  int v = 0;
+
+  if (st == NULL)
+    return 0;
+  if (sqlite3_step (st) == SQLITE_ROW)
+    v = (int) sqlite3_column_int64 (st, 0);
+  done (st);
+  return v;
 }
 
 /* Opening */
@@ -463,7 +428,7 @@ ct_store_sqlite_create (const char        *path,
     return NULL;
   if (!conn_exec (store->writer, schema_sql, error)
       || !merchant_put (store->writer, merchant, error)
-      || !setting_put (store->writer, "schema_version", SCHEMA_VERSION, error)
+      || !setting_put_int (store->writer, "schema_version", SCHEMA_VERSION, error)
       || !conn_exec (store->writer, "COMMIT", error))
     {
       conn_exec (store->writer, "ROLLBACK", NULL);
@@ -511,6 +476,14 @@ ct_store_sqlite_open (const char  *path,
   if (!merchant_get (store->writer, &m, error))
     return NULL;
   ct_store_merchant_clear (&m);
+  if (schema_version (store->writer) != SCHEMA_VERSION)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_SCHEMA,
+                   "%s has schema version %d and this cardtill-service knows version %d: run "
+                   "`cardtill-service upgrade --db %s`, or the cardtill-service that wrote it",
+                   path, schema_version (store->writer), SCHEMA_VERSION, path);
+      return NULL;
+    }
   if (!conn_exec (store->writer, IMPORT_BATCHES_SQL, error)
       || !conn_exec (store->writer, WALLET_SQL, error)
       || !conn_exec (store->writer, LOYALTY_SQL, error))
@@ -532,6 +505,22 @@ ct_store_sqlite_open (const char  *path,
       store->checkpointer = g_thread_new ("ct-checkpoint", checkpointer_main, store);
     }
   return (CtStore *) g_steal_pointer (&store);
+}
+
+/* The SQLite schema has had one version so far: there is nothing to
+ * migrate yet, but the command answers the same way on both stores. */
+gboolean
+ct_store_sqlite_upgrade (const char  *path,
+                         int         *out_from,
+                         int         *out_to,
+                         GError     **error)
+{
+  g_autoptr(CtStore) store = ct_store_sqlite_open (path, 0, error);
+
+  if (store == NULL)
+    return FALSE;
+  *out_from = *out_to = SCHEMA_VERSION;
+  return TRUE;
 }
 
 /* Checkpoints copy the WAL into the database file and fsync it. Left to

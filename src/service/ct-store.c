@@ -30,10 +30,73 @@ ct_store_merchant_clear (CtStoreMerchant *m)
   g_clear_pointer (&m->issuer_prefix, g_free);
 }
 
+/* Sets the merchant setting @key (as stored: every backend keeps the
+ * settings as key and text value); unknown keys are ignored. */
+void
+ct_store_merchant_set_field (CtStoreMerchant *m,
+                             const char      *key,
+                             const char      *value)
+{
+  gint64 n = g_ascii_strtoll (value, NULL, 10);
+  struct { const char *key; char **field; } texts[] = {
+    { "name", &m->name }, { "currency", &m->currency }, { "topup_mode", &m->topup_mode },
+    { "timezone", &m->timezone }, { "issuer_prefix", &m->issuer_prefix },
+  };
+  struct { const char *key; int64_t *field; } numbers[] = {
+    { "topup_min", &m->topup_min }, { "topup_max", &m->topup_max },
+    { "points_per_unit", &m->points_per_unit }, { "offline_payment_cap", &m->offline_payment_cap },
+    { "offline_card_cap", &m->offline_card_cap }, { "points_redeem_rate", &m->points_redeem_rate },
+    { "points_redeem_max_bp", &m->points_redeem_max_bp }, { "consent_over", &m->consent_over },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
+    if (g_str_equal (key, texts[i].key))
+      {
+        g_free (*texts[i].field);
+        *texts[i].field = g_strdup (value);
+        return;
+      }
+  for (gsize i = 0; i < G_N_ELEMENTS (numbers); i++)
+    if (g_str_equal (key, numbers[i].key))
+      {
+        *numbers[i].field = n;
+        return;
+      }
+  if (g_str_equal (key, "minor_units"))
+    m->minor_units = (int) n;
+}
+
+/* Checks that the settings read name a merchant, and fills the settings
+ * that older databases lack. */
+gboolean
+ct_store_merchant_complete (CtStoreMerchant  *m,
+                            GError          **error)
+{
+  if (m->name == NULL || m->currency == NULL || m->topup_mode == NULL)
+    {
+      ct_store_merchant_clear (m);
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_INITIALIZED,
+                   "the database has no merchant settings (run `cardtill-service init`)");
+      return FALSE;
+    }
+  if (m->timezone == NULL)
+    m->timezone = g_strdup ("UTC");
+  if (m->issuer_prefix == NULL)
+    m->issuer_prefix = g_strdup ("8888");
+  return TRUE;
+}
+
 void
 ct_store_package_clear (CtStorePackage *p)
 {
   g_clear_pointer (&p->id, g_free);
+}
+
+void
+ct_store_package_free (CtStorePackage *p)
+{
+  ct_store_package_clear (p);
+  g_free (p);
 }
 
 int64_t
@@ -123,11 +186,7 @@ ct_store_create (const char            *location,
   g_return_val_if_fail (location != NULL && merchant != NULL, NULL);
 
   if (ct_store_location_is_uri (location))
-    {
-      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED,
-                   "this cardtill-service has no PostgreSQL store yet; give --db a file path");
-      return NULL;
-    }
+    return ct_store_pg_create (location, merchant, error);
   return ct_store_sqlite_create (location, merchant, error);
 }
 
@@ -144,12 +203,26 @@ ct_store_open (const char *location,
   g_return_val_if_fail (location != NULL, NULL);
 
   if (ct_store_location_is_uri (location))
-    {
-      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED,
-                   "this cardtill-service has no PostgreSQL store yet; give --db a file path");
-      return NULL;
-    }
+    return ct_store_pg_open (location, connections, error);
   return ct_store_sqlite_open (location, connections, error);
+}
+
+/**
+ * ct_store_upgrade:
+ * Brings the schema of the database at @location to this version in one
+ * transaction; @out_from and @out_to are the versions before and after.
+ */
+gboolean
+ct_store_upgrade (const char  *location,
+                  int         *out_from,
+                  int         *out_to,
+                  GError     **error)
+{
+  g_return_val_if_fail (location != NULL, FALSE);
+
+  if (ct_store_location_is_uri (location))
+    return ct_store_pg_upgrade (location, out_from, out_to, error);
+  return ct_store_sqlite_upgrade (location, out_from, out_to, error);
 }
 
 const char *

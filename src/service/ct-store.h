@@ -20,6 +20,8 @@ G_BEGIN_DECLS
  *  - Balance floors are enforced by the database itself: a debit is a
  *    conditional update (ct_store_post()) that refuses to take an account
  *    below zero, so two service processes can never overdraw a card.
+ *    A refused ct_store_post() may have applied some of its postings: the
+ *    caller rolls back its savepoint.
  *  - A refund is unique per refunded transaction (a unique index).
  *  - An idempotency record is written in the same transaction as the ledger
  *    change it answers for. "In progress" claims are taken with
@@ -43,6 +45,8 @@ typedef enum
   CT_STORE_ERROR_NOT_INITIALIZED,
   CT_STORE_ERROR_ALREADY_INITIALIZED,
   CT_STORE_ERROR_IN_PROGRESS,
+  CT_STORE_ERROR_RETRY,       /* a deadlock or serialization failure: run the request again */
+  CT_STORE_ERROR_SCHEMA,      /* the database has another schema version */
 } CtStoreError;
 
 /* Ledger accounts that are not cards. */
@@ -156,6 +160,12 @@ void      ct_store_till_clear              (CtStoreTill     *t);
 void      ct_store_manager_clear           (CtStoreManager  *m);
 void      ct_store_tx_free                 (CtStoreTx       *t);
 void      ct_store_card_free               (CtStoreCard     *c);
+void      ct_store_package_free            (CtStorePackage  *p);
+void      ct_store_merchant_set_field      (CtStoreMerchant *m,
+                                            const char      *key,
+                                            const char      *value);
+gboolean  ct_store_merchant_complete       (CtStoreMerchant *m,
+                                            GError         **error);
 int64_t   ct_store_package_bonus           (const CtStorePackage *p);
 
 /* Opening. @location is a file path (SQLite) or a PostgreSQL connection
@@ -169,6 +179,10 @@ CtStore  *ct_store_create            (const char       *location,
                                       GError          **error);
 CtStore  *ct_store_open              (const char       *location,
                                       guint             connections,
+                                      GError          **error);
+gboolean  ct_store_upgrade           (const char       *location,
+                                      int              *out_from,
+                                      int              *out_to,
                                       GError          **error);
 const char *ct_store_backend_name    (CtStore          *store);
 gboolean  ct_store_batches_writes    (CtStore          *store);

@@ -250,6 +250,10 @@ validate_rows (ImportReq        *r,
       ImportRow *row = &r->rows[i];
       g_autoptr(GError) error = NULL;
 
+      /* A request that is run again (a lost lock race) is checked anew. */
+      g_clear_pointer (&row->card_no, g_free);
+      g_clear_pointer (&row->message, g_free);
+      row->code = NULL;
       row->card_no = ct_card_number_normalize (row->card_no_text, merchant->issuer_prefix, NULL, &error);
       if (row->card_no == NULL)
         {

@@ -1,0 +1,2628 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-store-pg"
+#include "config.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ct-store-private.h"
+#include "ct-store.h"
+
+/* The PostgreSQL store: a pool of connections shared by any number of
+ * service processes over one database. Nothing that decides money lives in
+ * a process: balance floors are conditional updates and CHECK constraints,
+ * refund-once and card numbers are unique constraints, an Idempotency-Key
+ * is claimed with a transaction-level advisory lock (it ends with the
+ * transaction, so a process killed -9 leaves no claim behind) and its
+ * answer is a row written in the same transaction.
+ *
+ * No hot row: the accounts every payment or top-up touches (pool, cash,
+ * promo, legacy) are split into SLOTS rows. A credit, and any posting on an
+ * account without a floor, goes to the slot of the connection that makes
+ * it; a debit of the pool, which must not overdraw, locks all its slots in
+ * slot order and spends across them (ct_post_account()). Card rows are
+ * locked before slots, so two transactions take their locks in one order.
+ *
+ * A thread inside ct_store_begin()/ct_store_commit() owns one connection
+ * until the commit; every store call it makes meanwhile runs on that
+ * connection. A deadlock or serialization failure marks the transaction,
+ * and its commit fails with CT_STORE_ERROR_RETRY so the caller runs the
+ * request again. */
+
+#define SCHEMA_VERSION 1
+#define SLOTS 64
+
+typedef struct _CtPgStore CtPgStore;
+
+typedef struct
+{
+  CtPgStore  *store;
+  PGconn     *pg;
+  int         slot;       /* this connection's slot of the split accounts */
+  gboolean    in_tx;
+  gboolean    retry;      /* the transaction hit a deadlock or serialization failure */
+  GHashTable *prepared;   /* SQL literal -> statement name */
+  guint       n_prepared;
+} PgConn;
+
+struct _CtPgStore
+{
+  CtStore      parent;
+  char        *uri;
+  char        *where;     /* the URI without its password, for messages */
+  GAsyncQueue *idle;
+  guint        n_conns;
+  guint        lock_timeout_ms;
+};
+
+static const CtStoreBackend pg_backend;
+
+/* The connection a thread holds between begin and commit. */
+static GPrivate current_conn;
+
+/* Schema. migrations[i] takes a database from version i to i + 1; init
+ * applies them all, upgrade the ones a database lacks, each run in one
+ * transaction. */
+
+static const char *const migrations[] = {
+  /* 0 → 1 */
+  "CREATE TABLE schema_version (version integer NOT NULL);"
+  "CREATE TABLE settings (key text PRIMARY KEY, value text NOT NULL);"
+  "CREATE TABLE packages (id text PRIMARY KEY, amount bigint NOT NULL, bonus bigint NOT NULL,"
+  "  bonus_bp bigint NOT NULL, position bigint NOT NULL);"
+  "CREATE TABLE tills (id bigserial PRIMARY KEY, store text NOT NULL, name text NOT NULL,"
+  "  token_hash bytea NOT NULL UNIQUE, revoked boolean NOT NULL DEFAULT false, UNIQUE (store, name));"
+  "CREATE TABLE managers (id text PRIMARY KEY, pin_hash text NOT NULL,"
+  "  failures integer NOT NULL DEFAULT 0, locked_until bigint NOT NULL DEFAULT 0);"
+  "CREATE TABLE account_slots (name text NOT NULL, slot integer NOT NULL, balance bigint NOT NULL,"
+  "  floor_zero boolean NOT NULL, PRIMARY KEY (name, slot), CHECK (NOT floor_zero OR balance >= 0));"
+  "INSERT INTO account_slots SELECT a.name, s, 0, a.name = '@pool'"
+  "  FROM (VALUES ('@pool'), ('@cash'), ('@promo'), ('@legacy')) a (name), generate_series (0, 63) s;"
+  "CREATE TABLE cards (card_no text PRIMARY KEY, status text NOT NULL, level text, name text, phone text,"
+  "  balance bigint NOT NULL DEFAULT 0 CHECK (balance >= 0),"
+  "  points bigint NOT NULL DEFAULT 0 CHECK (points >= 0),"
+  "  created_at bigint NOT NULL, updated_at bigint NOT NULL);"
+  "CREATE INDEX cards_phone ON cards (phone);"
+  "CREATE TABLE transactions (id bigserial PRIMARY KEY, card_no text NOT NULL, kind text NOT NULL,"
+  "  delta bigint NOT NULL, bonus bigint NOT NULL, balance_after bigint NOT NULL,"
+  "  points_delta bigint NOT NULL, points_after bigint NOT NULL, store text NOT NULL, till text NOT NULL,"
+  "  operator text, manager text, reason text, order_ref text, refund_of bigint UNIQUE,"
+  "  created_at bigint NOT NULL);"
+  "CREATE INDEX transactions_card ON transactions (card_no, id);"
+  "CREATE INDEX transactions_time ON transactions (created_at);"
+  "CREATE TABLE postings (tx_id bigint NOT NULL, account text NOT NULL, amount bigint NOT NULL);"
+  "CREATE INDEX postings_account ON postings (account);"
+  "CREATE TABLE idempotency (till_id bigint NOT NULL, key text NOT NULL, hash bytea NOT NULL,"
+  "  status integer NOT NULL, body text NOT NULL, created_at bigint NOT NULL,"
+  "  PRIMARY KEY (till_id, key));"
+  "CREATE INDEX idempotency_time ON idempotency (created_at);"
+  "CREATE TABLE card_events (id bigserial PRIMARY KEY, card_no text NOT NULL, kind text NOT NULL,"
+  "  detail text, store text NOT NULL, till text NOT NULL, operator text, manager text,"
+  "  created_at bigint NOT NULL);"
+  "CREATE INDEX card_events_card ON card_events (card_no, id);"
+  "CREATE TABLE import_batches (batch_id text PRIMARY KEY, rows_accepted bigint NOT NULL,"
+  "  rows_rejected bigint NOT NULL, total_balance bigint NOT NULL, total_points bigint NOT NULL,"
+  "  created_at bigint NOT NULL, updated_at bigint NOT NULL);"
+  "CREATE TABLE wallet_connectors (id bigserial PRIMARY KEY, merchant text NOT NULL, kind text NOT NULL,"
+  "  app_id text NOT NULL, serial_no text, private_key text NOT NULL, public_key text NOT NULL,"
+  "  template_id text NOT NULL, gateway text NOT NULL, UNIQUE (merchant, kind));"
+  "CREATE TABLE wallet_outbox (id bigserial PRIMARY KEY, connector_id bigint NOT NULL,"
+  "  card_no text NOT NULL, method text NOT NULL, request_no text NOT NULL, payload text NOT NULL,"
+  "  state text NOT NULL DEFAULT 'pending', attempts integer NOT NULL DEFAULT 0,"
+  "  next_at bigint NOT NULL DEFAULT 0, last_error text, created_at bigint NOT NULL, settled_at bigint);"
+  "CREATE INDEX wallet_outbox_pending ON wallet_outbox (connector_id, card_no, id) WHERE state = 'pending';"
+  "CREATE INDEX wallet_outbox_settled ON wallet_outbox (connector_id, state, settled_at);"
+  "CREATE TABLE wallet_cards (connector_id bigint NOT NULL, card_no text NOT NULL,"
+  "  biz_card_no text NOT NULL, PRIMARY KEY (connector_id, card_no));"
+  "CREATE TABLE member_links (card_no text PRIMARY KEY, token_hash bytea NOT NULL UNIQUE,"
+  "  secret bytea NOT NULL, code_step bigint NOT NULL DEFAULT 0, created_at bigint NOT NULL);"
+  "CREATE TABLE redemptions (tx_id bigint PRIMARY KEY, points bigint NOT NULL CHECK (points > 0),"
+  "  value bigint NOT NULL CHECK (value > 0));"
+  /* A posting on a split account: a credit, or any posting on an account
+   * without a floor, goes to the caller's slot; a debit of an account with
+   * a floor locks every slot in slot order and spends across them, or
+   * refuses (false) when together they hold too little. */
+  "CREATE FUNCTION ct_post_account (acct text, my_slot integer, amount bigint) RETURNS boolean"
+  "  LANGUAGE plpgsql AS $$"
+  "DECLARE"
+  "  has_floor boolean;"
+  "  total bigint;"
+  "  rest bigint := -amount;"
+  "  r record;"
+  "BEGIN"
+  "  SELECT floor_zero INTO has_floor FROM account_slots WHERE name = acct AND slot = my_slot;"
+  "  IF has_floor IS NULL THEN RAISE EXCEPTION 'no account %', acct; END IF;"
+  "  IF amount >= 0 OR NOT has_floor THEN"
+  "    UPDATE account_slots SET balance = balance + amount WHERE name = acct AND slot = my_slot;"
+  "    RETURN true;"
+  "  END IF;"
+  "  SELECT sum (s.balance) INTO total FROM"
+  "    (SELECT balance FROM account_slots WHERE name = acct ORDER BY slot FOR UPDATE) s;"
+  "  IF total < rest THEN RETURN false; END IF;"
+  "  FOR r IN SELECT slot, balance FROM account_slots WHERE name = acct AND balance > 0 ORDER BY slot LOOP"
+  "    EXIT WHEN rest = 0;"
+  "    UPDATE account_slots SET balance = balance - least (r.balance, rest)"
+  "      WHERE name = acct AND slot = r.slot;"
+  "    rest := rest - least (r.balance, rest);"
+  "  END LOOP;"
+  "  RETURN true;"
+  "END $$;",
+};
+
+#define LATEST_VERSION ((int) G_N_ELEMENTS (migrations))
+G_STATIC_ASSERT (LATEST_VERSION == SCHEMA_VERSION);
+
+/* Parameters, as text */
+
+typedef struct
+{
+  const char *v[16];
+  char        buf[16][72];
+  int         n;
+} Params;
+
+static void
+p_text (Params     *p,
+        const char *s)
+{
+  g_assert (p->n < 16);
+  p->v[p->n++] = s;
+}
+
+static void
+p_int (Params  *p,
+       int64_t  x)
+{
+  g_assert (p->n < 16);
+  g_snprintf (p->buf[p->n], sizeof p->buf[p->n], "%" G_GINT64_FORMAT, x);
+  p->v[p->n] = p->buf[p->n];
+  p->n++;
+}
+
+/* A 32-byte hash as bytea's hex input. */
+static void
+p_hash (Params       *p,
+        const guint8  h[32])
+{
+  char *b = p->buf[p->n];
+
+  g_assert (p->n < 16);
+  b[0] = '\\';
+  b[1] = 'x';
+  for (int i = 0; i < 32; i++)
+    g_snprintf (b + 2 + 2 * i, 3, "%02x", h[i]);
+  p->v[p->n] = b;
+  p->n++;
+}
+
+/* Any bytes as bytea's hex input. */
+static char *
+bytea_hex (const guint8 *data,
+           gsize         len)
+{
+  GString *out = g_string_sized_new (2 + 2 * len);
+
+  g_string_append (out, "\\x");
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (out, "%02x", data[i]);
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+hash_from_text (const char *text,
+                guint8      out[32])
+{
+  size_t len = 0;
+  unsigned char *raw = PQunescapeBytea ((const unsigned char *) text, &len);
+  gboolean ok = raw != NULL && len == 32;
+
+  memset (out, 0, 32);
+  if (ok)
+    memcpy (out, raw, 32);
+  PQfreemem (raw);
+  return ok;
+}
+
+static char *
+col_text (PGresult *res,
+          int       row,
+          int       col)
+{
+  if (PQgetisnull (res, row, col))
+    return NULL;
+  return g_strdup (PQgetvalue (res, row, col));
+}
+
+static int64_t
+col_int (PGresult *res,
+         int       row,
+         int       col)
+{
+  if (PQgetisnull (res, row, col))
+    return 0;
+  return g_ascii_strtoll (PQgetvalue (res, row, col), NULL, 10);
+}
+
+static gboolean
+col_bool (PGresult *res,
+          int       row,
+          int       col)
+{
+  return !PQgetisnull (res, row, col) && PQgetvalue (res, row, col)[0] == 't';
+}
+
+/* Connections */
+
+/* libpq's messages come on several lines; a log line and a till's
+ * sentence want one. */
+static char *
+one_line (const char *message)
+{
+  g_auto(GStrv) words = g_strsplit_set (message ? message : "failed", " \t\n", -1);
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; words[i] != NULL; i++)
+    if (*words[i] != '\0')
+      g_string_append_printf (out, "%s%s", out->len > 0 ? " " : "", words[i]);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* The URI with its password masked, to name the database in messages. */
+static char *
+describe_uri (const char *uri)
+{
+  PQconninfoOption *opts = PQconninfoParse (uri, NULL);
+  const char *host = NULL, *port = NULL, *db = NULL, *user = NULL;
+  char *text;
+
+  if (opts == NULL)
+    return g_strdup ("the database");
+  for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
+    {
+      if (o->val == NULL)
+        continue;
+      if (g_str_equal (o->keyword, "host"))
+        host = o->val;
+      else if (g_str_equal (o->keyword, "port"))
+        port = o->val;
+      else if (g_str_equal (o->keyword, "dbname"))
+        db = o->val;
+      else if (g_str_equal (o->keyword, "user"))
+        user = o->val;
+    }
+  text = g_strdup_printf ("database \"%s\"%s%s on %s%s%s", db ? db : "(default)",
+                          user ? " as " : "", user ? user : "",
+                          host ? host : "the local socket", port ? " port " : "", port ? port : "");
+  PQconninfoFree (opts);
+  return text;
+}
+
+static gboolean
+pg_fail (PgConn      *c,
+         PGresult    *res,
+         const char  *what,
+         GError     **error)
+{
+  const char *state = res ? PQresultErrorField (res, PG_DIAG_SQLSTATE) : NULL;
+  const char *msg = res ? PQresultErrorMessage (res) : PQerrorMessage (c->pg);
+  int code = CT_STORE_ERROR_FAILED;
+  g_autofree char *clean = one_line (msg);
+
+  if (state != NULL)
+    {
+      if (g_str_equal (state, "23505"))
+        code = CT_STORE_ERROR_EXISTS;
+      else if (g_str_equal (state, "23514"))
+        code = CT_STORE_ERROR_INSUFFICIENT;
+      else if (g_str_equal (state, "40001") || g_str_equal (state, "40P01"))
+        {
+          code = CT_STORE_ERROR_RETRY;
+          c->retry = TRUE;
+        }
+    }
+  if (PQstatus (c->pg) != CONNECTION_OK)
+    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED, "%s: lost the connection to %s: %s",
+                 what, c->store->where, clean);
+  else
+    g_set_error (error, CT_STORE_ERROR, code, "%s: %s", what, clean);
+  return FALSE;
+}
+
+/* Runs @sql (a string literal: prepared once per connection, keyed by its
+ * address) with @p; returns the result of a statement that succeeded. */
+static PGresult *
+run (PgConn        *c,
+     const char    *sql,
+     const Params  *p,
+     const char    *what,
+     GError       **error)
+{
+  const char *name = g_hash_table_lookup (c->prepared, sql);
+  PGresult *res;
+  ExecStatusType st;
+
+  if (name == NULL)
+    {
+      char *n = g_strdup_printf ("s%u", ++c->n_prepared);
+
+      res = PQprepare (c->pg, n, sql, p ? p->n : 0, NULL);
+      if (PQresultStatus (res) != PGRES_COMMAND_OK)
+        {
+          pg_fail (c, res, what, error);
+          PQclear (res);
+          g_free (n);
+          return NULL;
+        }
+      PQclear (res);
+      g_hash_table_insert (c->prepared, (gpointer) sql, n);
+      name = n;
+    }
+  res = PQexecPrepared (c->pg, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+  st = PQresultStatus (res);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+    {
+      pg_fail (c, res, what, error);
+      PQclear (res);
+      return NULL;
+    }
+  return res;
+}
+
+static gboolean
+run_done (PgConn        *c,
+          const char    *sql,
+          const Params  *p,
+          const char    *what,
+          GError       **error)
+{
+  PGresult *res = run (c, sql, p, what, error);
+
+  PQclear (res);
+  return res != NULL;
+}
+
+/* Runs @sql and counts the rows it changed or returned. */
+static gboolean
+run_count (PgConn        *c,
+           const char    *sql,
+           const Params  *p,
+           const char    *what,
+           int64_t       *out_rows,
+           GError       **error)
+{
+  PGresult *res = run (c, sql, p, what, error);
+
+  if (res == NULL)
+    return FALSE;
+  if (PQresultStatus (res) == PGRES_TUPLES_OK)
+    *out_rows = PQntuples (res);
+  else
+    *out_rows = g_ascii_strtoll (PQcmdTuples (res), NULL, 10);
+  PQclear (res);
+  return TRUE;
+}
+
+/* A statement without parameters nor preparation (transaction control,
+ * schema). */
+static gboolean
+exec_simple (PgConn      *c,
+             const char  *sql,
+             GError     **error)
+{
+  PGresult *res = PQexec (c->pg, sql);
+  ExecStatusType st = PQresultStatus (res);
+  gboolean ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+
+  if (!ok)
+    pg_fail (c, res, sql, error);
+  PQclear (res);
+  return ok;
+}
+
+static void
+conn_free (PgConn *c)
+{
+  if (c == NULL)
+    return;
+  g_hash_table_destroy (c->prepared);
+  PQfinish (c->pg);
+  g_free (c);
+}
+
+static void
+notice_quiet (void       *arg,
+              const char *message)
+{
+  /* Notices ("relation exists, skipping") are not for the till's log. */
+}
+
+/* How long a statement waits for a row lock that another connection (an
+ * admin command, a stuck transaction) holds before the request fails. */
+static gboolean
+conn_set_lock_timeout (PgConn   *c,
+                       guint     ms,
+                       GError  **error)
+{
+  g_autofree char *sql = g_strdup_printf ("SET lock_timeout = %u", ms);
+
+  return exec_simple (c, sql, error);
+}
+
+static PgConn *
+conn_open (CtPgStore  *store,
+           GError    **error)
+{
+  PgConn *c = g_new0 (PgConn, 1);
+  PGresult *res;
+
+  c->store = store;
+  c->prepared = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  c->pg = PQconnectdb (store->uri);
+  if (PQstatus (c->pg) != CONNECTION_OK)
+    {
+      g_autofree char *why = one_line (PQerrorMessage (c->pg));
+
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED, "cannot connect to %s: %s",
+                   store->where, why);
+      conn_free (c);
+      return NULL;
+    }
+  PQsetNoticeProcessor (c->pg, notice_quiet, NULL);
+  if (!conn_set_lock_timeout (c, store->lock_timeout_ms, error))
+    {
+      conn_free (c);
+      return NULL;
+    }
+  /* Each connection credits its own slot of the split accounts, so two
+   * connections rarely write the same slot row. */
+  res = PQexec (c->pg, "SELECT pg_backend_pid ()");
+  if (PQresultStatus (res) != PGRES_TUPLES_OK)
+    {
+      pg_fail (c, res, "connect", error);
+      PQclear (res);
+      conn_free (c);
+      return NULL;
+    }
+  c->slot = (int) (col_int (res, 0, 0) % SLOTS);
+  PQclear (res);
+  return c;
+}
+
+/* The connection for one call: the one this thread holds inside a
+ * transaction, or an idle one from the pool. */
+static PgConn *
+conn_take (CtPgStore *store)
+{
+  PgConn *c = g_private_get (&current_conn);
+
+  if (c != NULL && c->store == store)
+    return c;
+  return g_async_queue_pop (store->idle);
+}
+
+static void
+conn_give (CtPgStore *store,
+           PgConn    *c)
+{
+  if (c->in_tx)
+    return;
+  /* A connection lost (a restart, a failover) is reopened before it goes
+   * back; its prepared statements went with it. */
+  if (PQstatus (c->pg) != CONNECTION_OK)
+    {
+      PQreset (c->pg);
+      g_hash_table_remove_all (c->prepared);
+      if (PQstatus (c->pg) == CONNECTION_OK)
+        conn_set_lock_timeout (c, store->lock_timeout_ms, NULL);
+    }
+  g_async_queue_push (store->idle, c);
+}
+
+/* Opening */
+
+static void pg_free (CtStore *base);
+
+static CtPgStore *
+store_new (const char  *uri,
+           GError     **error)
+{
+  CtPgStore *store;
+  char *errmsg = NULL;
+  PQconninfoOption *opts = PQconninfoParse (uri, &errmsg);
+
+  if (opts == NULL)
+    {
+      g_autofree char *why = one_line (errmsg ? errmsg : "not a connection URI");
+
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED,
+                   "--db: this is not a PostgreSQL URI libpq understands (%s); the form is "
+                   "postgresql://USER@HOST:PORT/DATABASE or postgresql:///DATABASE?host=/run/postgresql", why);
+      PQfreemem (errmsg);
+      return NULL;
+    }
+  PQconninfoFree (opts);
+  store = g_new0 (CtPgStore, 1);
+  store->parent.backend = &pg_backend;
+  store->uri = g_strdup (uri);
+  store->where = describe_uri (uri);
+  store->idle = g_async_queue_new ();
+  store->lock_timeout_ms = CT_STORE_BUSY_TIMEOUT_MS;
+  return store;
+}
+
+static gboolean
+store_add_conns (CtPgStore  *store,
+                 guint       n,
+                 GError    **error)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      PgConn *c = conn_open (store, error);
+
+      if (c == NULL)
+        return FALSE;
+      g_async_queue_push (store->idle, c);
+      store->n_conns++;
+    }
+  return TRUE;
+}
+
+static void
+pg_store_destroy (CtPgStore *store)
+{
+  pg_free (&store->parent);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtPgStore, pg_store_destroy)
+
+/* The schema version of the database, 0 when it has no cardtill schema. */
+static gboolean
+schema_version (PgConn   *c,
+                int      *out,
+                GError  **error)
+{
+  PGresult *res = PQexec (c->pg, "SELECT to_regclass ('schema_version') IS NOT NULL");
+  gboolean exists;
+
+  if (PQresultStatus (res) != PGRES_TUPLES_OK)
+    {
+      pg_fail (c, res, "schema version", error);
+      PQclear (res);
+      return FALSE;
+    }
+  exists = col_bool (res, 0, 0);
+  PQclear (res);
+  *out = 0;
+  if (!exists)
+    return TRUE;
+  res = PQexec (c->pg, "SELECT max (version) FROM schema_version");
+  if (PQresultStatus (res) != PGRES_TUPLES_OK)
+    {
+      pg_fail (c, res, "schema version", error);
+      PQclear (res);
+      return FALSE;
+    }
+  *out = (int) col_int (res, 0, 0);
+  PQclear (res);
+  return TRUE;
+}
+
+static gboolean
+apply_migrations (PgConn   *c,
+                  int       from,
+                  GError  **error)
+{
+  g_autofree char *sql = g_strdup_printf ("DELETE FROM schema_version;"
+                                          " INSERT INTO schema_version VALUES (%d)", LATEST_VERSION);
+
+  for (int v = from; v < LATEST_VERSION; v++)
+    if (!exec_simple (c, migrations[v], error))
+      return FALSE;
+  return exec_simple (c, sql, error);
+}
+
+static gboolean merchant_put (PgConn *c, const CtStoreMerchant *m, GError **error);
+static gboolean merchant_get (PgConn *c, CtStoreMerchant *out, GError **error);
+
+CtStore *
+ct_store_pg_create (const char             *uri,
+                    const CtStoreMerchant  *merchant,
+                    GError                **error)
+{
+  g_autoptr(CtPgStore) store = store_new (uri, error);
+  PgConn *c;
+  PGresult *res;
+  int64_t n_relations;
+
+  if (store == NULL || !store_add_conns (store, 1, error))
+    return NULL;
+  c = g_async_queue_pop (store->idle);
+  g_async_queue_push (store->idle, c);
+  /* The lock makes two inits racing on one database take turns; the
+   * second then finds the first one's tables. */
+  if (!exec_simple (c, "BEGIN; SELECT pg_advisory_xact_lock (7243);", error))
+    return NULL;
+  res = PQexec (c->pg, "SELECT count (*) FROM pg_class k JOIN pg_namespace n ON n.oid = k.relnamespace"
+                       " WHERE n.nspname = current_schema ()");
+  if (PQresultStatus (res) != PGRES_TUPLES_OK)
+    {
+      pg_fail (c, res, "init", error);
+      PQclear (res);
+      exec_simple (c, "ROLLBACK", NULL);
+      return NULL;
+    }
+  n_relations = col_int (res, 0, 0);
+  PQclear (res);
+  if (n_relations > 0)
+    {
+      exec_simple (c, "ROLLBACK", NULL);
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_ALREADY_INITIALIZED,
+                   "%s is not empty (%" G_GINT64_FORMAT " tables, sequences or indexes); init needs an "
+                   "empty database and never overwrites one", store->where, n_relations);
+      return NULL;
+    }
+  if (!apply_migrations (c, 0, error) || !merchant_put (c, merchant, error)
+      || !exec_simple (c, "COMMIT", error))
+    {
+      exec_simple (c, "ROLLBACK", NULL);
+      return NULL;
+    }
+  return (CtStore *) g_steal_pointer (&store);
+}
+
+CtStore *
+ct_store_pg_open (const char  *uri,
+                  guint        connections,
+                  GError     **error)
+{
+  g_autoptr(CtPgStore) store = store_new (uri, error);
+  g_auto(CtStoreMerchant) m = { 0 };
+  PgConn *c;
+  int version = 0;
+
+  if (store == NULL || !store_add_conns (store, 1, error))
+    return NULL;
+  c = g_async_queue_pop (store->idle);
+  g_async_queue_push (store->idle, c);
+  if (!schema_version (c, &version, error))
+    return NULL;
+  if (version == 0)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_INITIALIZED,
+                   "%s has no cardtill schema (run `cardtill-service init --db URI` first)", store->where);
+      return NULL;
+    }
+  if (version < SCHEMA_VERSION)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_SCHEMA,
+                   "%s has schema version %d and this cardtill-service needs %d: run "
+                   "`cardtill-service upgrade --db URI` first", store->where, version, SCHEMA_VERSION);
+      return NULL;
+    }
+  if (version > SCHEMA_VERSION)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_SCHEMA,
+                   "%s has schema version %d, newer than this cardtill-service knows (%d): install the "
+                   "cardtill-service that upgraded it", store->where, version, SCHEMA_VERSION);
+      return NULL;
+    }
+  if (!merchant_get (c, &m, error))
+    return NULL;
+  if (connections > 1 && !store_add_conns (store, connections - 1, error))
+    return NULL;
+  return (CtStore *) g_steal_pointer (&store);
+}
+
+/**
+ * ct_store_pg_upgrade:
+ * Brings the schema of the database at @uri to this version, in one
+ * transaction; @out_from and @out_to tell what it did.
+ */
+gboolean
+ct_store_pg_upgrade (const char  *uri,
+                     int         *out_from,
+                     int         *out_to,
+                     GError     **error)
+{
+  g_autoptr(CtPgStore) store = store_new (uri, error);
+  PgConn *c;
+  int version = 0;
+
+  if (store == NULL || !store_add_conns (store, 1, error))
+    return FALSE;
+  c = g_async_queue_pop (store->idle);
+  g_async_queue_push (store->idle, c);
+  if (!exec_simple (c, "BEGIN; SELECT pg_advisory_xact_lock (7243);", error))
+    return FALSE;
+  if (!schema_version (c, &version, error))
+    goto fail;
+  *out_from = version;
+  *out_to = MAX (version, SCHEMA_VERSION);
+  if (version == 0)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_INITIALIZED,
+                   "%s has no cardtill schema to upgrade (run `cardtill-service init --db URI`)", store->where);
+      goto fail;
+    }
+  if (version > SCHEMA_VERSION)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_SCHEMA,
+                   "%s has schema version %d, newer than this cardtill-service knows (%d)",
+                   store->where, version, SCHEMA_VERSION);
+      goto fail;
+    }
+  if (!apply_migrations (c, version, error) || !exec_simple (c, "COMMIT", error))
+    goto fail;
+  return TRUE;
+
+fail:
+  exec_simple (c, "ROLLBACK", NULL);
+  return FALSE;
+}
+
+static void
+pg_free (CtStore *base)
+{
+  CtPgStore *store = (CtPgStore *) base;
+
+  if (store == NULL)
+    return;
+  for (guint i = 0; i < store->n_conns; i++)
+    conn_free (g_async_queue_pop (store->idle));
+  g_async_queue_unref (store->idle);
+  g_free (store->uri);
+  g_free (store->where);
+  g_free (store);
+}
+
+static void
+pg_set_busy_timeout (CtStore *base,
+                     guint    ms)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  g_autoptr(GPtrArray) conns = g_ptr_array_new ();
+
+  /* Called before the store is shared: every connection is idle. */
+  store->lock_timeout_ms = ms;
+  for (guint i = 0; i < store->n_conns; i++)
+    g_ptr_array_add (conns, g_async_queue_pop (store->idle));
+  for (guint i = 0; i < conns->len; i++)
+    {
+      conn_set_lock_timeout (conns->pdata[i], ms, NULL);
+      g_async_queue_push (store->idle, conns->pdata[i]);
+    }
+}
+
+/* Transactions */
+
+static gboolean
+pg_begin (CtStore  *base,
+          GError  **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = g_async_queue_pop (store->idle);
+
+  if (!exec_simple (c, "BEGIN", error))
+    {
+      conn_give (store, c);
+      return FALSE;
+    }
+  c->in_tx = TRUE;
+  c->retry = FALSE;
+  g_private_set (&current_conn, c);
+  return TRUE;
+}
+
+static void
+end_tx (CtPgStore *store,
+        PgConn    *c)
+{
+  c->in_tx = FALSE;
+  g_private_set (&current_conn, NULL);
+  conn_give (store, c);
+}
+
+static void
+pg_rollback (CtStore *base)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = g_private_get (&current_conn);
+
+  if (c == NULL || c->store != store)
+    return;
+  exec_simple (c, "ROLLBACK", NULL);
+  end_tx (store, c);
+}
+
+static gboolean
+pg_commit (CtStore  *base,
+           GError  **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = g_private_get (&current_conn);
+  g_autoptr(GError) local = NULL;
+
+  g_return_val_if_fail (c != NULL && c->store == store, FALSE);
+  if (c->retry)
+    {
+      /* A statement of this transaction lost a deadlock or a
+       * serialization race: nothing of it may stand. */
+      pg_rollback (base);
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_RETRY,
+                   "the transaction lost a lock race and was rolled back");
+      return FALSE;
+    }
+  if (!exec_simple (c, "COMMIT", &local))
+    {
+      exec_simple (c, "ROLLBACK", NULL);
+      end_tx (store, c);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  end_tx (store, c);
+  return TRUE;
+}
+
+static PgConn *
+tx_conn (CtPgStore *store)
+{
+  PgConn *c = g_private_get (&current_conn);
+
+  g_assert (c != NULL && c->store == store);
+  return c;
+}
+
+static gboolean
+pg_savepoint (CtStore  *base,
+              GError  **error)
+{
+  return exec_simple (tx_conn ((CtPgStore *) base), "SAVEPOINT request", error);
+}
+
+static void
+pg_rollback_savepoint (CtStore *base)
+{
+  exec_simple (tx_conn ((CtPgStore *) base), "ROLLBACK TO SAVEPOINT request", NULL);
+}
+
+static gboolean
+pg_release_savepoint (CtStore  *base,
+                      GError  **error)
+{
+  return exec_simple (tx_conn ((CtPgStore *) base), "RELEASE SAVEPOINT request", error);
+}
+
+/* Merchant and packages */
+
+static gboolean
+setting_put (PgConn      *c,
+             const char  *key,
+             const char  *value,
+             GError     **error)
+{
+  Params p = { 0 };
+
+  p_text (&p, key);
+  p_text (&p, value);
+  return run_done (c, "INSERT INTO settings (key, value) VALUES ($1, $2)"
+                      " ON CONFLICT (key) DO UPDATE SET value = excluded.value", &p, "settings", error);
+}
+
+static gboolean
+setting_put_int (PgConn      *c,
+                 const char  *key,
+                 int64_t      value,
+                 GError     **error)
+{
+  char buf[32];
+
+  g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, value);
+  return setting_put (c, key, buf, error);
+}
+
+static gboolean
+merchant_put (PgConn                 *c,
+              const CtStoreMerchant  *m,
+              GError                **error)
+{
+  return setting_put (c, "name", m->name, error)
+      && setting_put (c, "currency", m->currency, error)
+      && setting_put_int (c, "minor_units", m->minor_units, error)
+      && setting_put (c, "topup_mode", m->topup_mode, error)
+      && setting_put_int (c, "topup_min", m->topup_min, error)
+      && setting_put_int (c, "topup_max", m->topup_max, error)
+      && setting_put_int (c, "points_per_unit", m->points_per_unit, error)
+      && setting_put (c, "timezone", m->timezone, error)
+      && setting_put_int (c, "offline_payment_cap", m->offline_payment_cap, error)
+      && setting_put_int (c, "offline_card_cap", m->offline_card_cap, error)
+      && setting_put (c, "issuer_prefix", m->issuer_prefix, error)
+      && setting_put_int (c, "points_redeem_rate", m->points_redeem_rate, error)
+      && setting_put_int (c, "points_redeem_max_bp", m->points_redeem_max_bp, error)
+      && setting_put_int (c, "consent_over", m->consent_over, error);
+}
+
+static gboolean
+merchant_get (PgConn           *c,
+              CtStoreMerchant  *out,
+              GError          **error)
+{
+  PGresult *res = run (c, "SELECT key, value FROM settings", NULL, "settings", error);
+
+  memset (out, 0, sizeof *out);
+  if (res == NULL)
+    return FALSE;
+  for (int i = 0; i < PQntuples (res); i++)
+    ct_store_merchant_set_field (out, PQgetvalue (res, i, 0), PQgetvalue (res, i, 1));
+  PQclear (res);
+  return ct_store_merchant_complete (out, error);
+}
+
+static gboolean
+pg_get_merchant (CtStore          *base,
+                 CtStoreMerchant  *out,
+                 GError          **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  gboolean ok = merchant_get (c, out, error);
+
+  conn_give (store, c);
+  return ok;
+}
+
+static gboolean
+pg_set_merchant (CtStore                *base,
+                 const CtStoreMerchant  *m,
+                 GError                **error)
+{
+  return merchant_put (tx_conn ((CtPgStore *) base), m, error);
+}
+
+static void
+package_from_row (PGresult       *res,
+                  int             i,
+                  CtStorePackage *p)
+{
+  p->id = col_text (res, i, 0);
+  p->amount = col_int (res, i, 1);
+  p->bonus = col_int (res, i, 2);
+  p->bonus_bp = col_int (res, i, 3);
+}
+
+static GPtrArray *
+pg_list_packages (CtStore  *base,
+                  GError  **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  PGresult *res = run (c, "SELECT id, amount, bonus, bonus_bp FROM packages ORDER BY position, id",
+                       NULL, "packages", error);
+  GPtrArray *list = NULL;
+
+  if (res != NULL)
+    {
+      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_package_free);
+      for (int i = 0; i < PQntuples (res); i++)
+        {
+          CtStorePackage *p = g_new0 (CtStorePackage, 1);
+
+          package_from_row (res, i, p);
+          g_ptr_array_add (list, p);
+        }
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return list;
+}
+
+static gboolean
+pg_get_package (CtStore         *base,
+                const char      *id,
+                CtStorePackage  *out,
+                GError         **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  gboolean ok = FALSE;
+
+  memset (out, 0, sizeof *out);
+  p_text (&p, id);
+  res = run (c, "SELECT id, amount, bonus, bonus_bp FROM packages WHERE id = $1", &p, "package", error);
+  if (res != NULL)
+    {
+      ok = PQntuples (res) == 1;
+      if (ok)
+        package_from_row (res, 0, out);
+      else
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no package \"%s\"", id);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+static gboolean
+pg_put_package (CtStore               *base,
+                const CtStorePackage  *pkg,
+                GError               **error)
+{
+  Params p = { 0 };
+
+  p_text (&p, pkg->id);
+  p_int (&p, pkg->amount);
+  p_int (&p, pkg->bonus);
+  p_int (&p, pkg->bonus_bp);
+  return run_done (tx_conn ((CtPgStore *) base),
+                   "INSERT INTO packages (id, amount, bonus, bonus_bp, position)"
+                   " VALUES ($1, $2, $3, $4, (SELECT coalesce (max (position), 0) + 1 FROM packages))"
+                   " ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, bonus = excluded.bonus,"
+                   " bonus_bp = excluded.bonus_bp", &p, "package", error);
+}
+
+/* Runs a statement that must change one row; NOT_FOUND names @what. */
+static gboolean
+change_one (PgConn        *c,
+            const char    *sql,
+            const Params  *p,
+            const char    *what,
+            const char    *name,
+            GError       **error)
+{
+  int64_t n = 0;
+
+  if (!run_count (c, sql, p, what, &n, error))
+    return FALSE;
+  if (n == 0)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no %s \"%s\"", what, name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+pg_remove_package (CtStore     *base,
+                   const char  *id,
+                   GError     **error)
+{
+  Params p = { 0 };
+
+  p_text (&p, id);
+  return change_one (tx_conn ((CtPgStore *) base), "DELETE FROM packages WHERE id = $1", &p,
+                     "package", id, error);
+}
+
+/* Tills and managers */
+
+static gboolean
+pg_till_put (CtStore       *base,
+             const char    *store_name,
+             const char    *name,
+             const guint8   token_hash[32],
+             gboolean       must_be_new,
+             GError       **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base);
+  g_autofree char *label = g_strdup_printf ("%s/%s", store_name, name);
+  Params p = { 0 };
+  int64_t n = 0;
+
+  p_text (&p, store_name);
+  p_text (&p, name);
+  p_hash (&p, token_hash);
+  if (!must_be_new)
+    return change_one (c, "UPDATE tills SET token_hash = $3, revoked = false WHERE store = $1 AND name = $2",
+                       &p, "till", label, error);
+  if (!run_count (c, "INSERT INTO tills (store, name, token_hash) VALUES ($1, $2, $3)"
+                     " ON CONFLICT (store, name) DO NOTHING", &p, "till", &n, error))
+    return FALSE;
+  if (n == 0)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS, "till %s already exists", label);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+pg_till_revoke (CtStore     *base,
+                const char  *store_name,
+                const char  *name,
+                GError     **error)
+{
+  g_autofree char *label = g_strdup_printf ("%s/%s", store_name, name);
+  Params p = { 0 };
+
+  p_text (&p, store_name);
+  p_text (&p, name);
+  return change_one (tx_conn ((CtPgStore *) base), "UPDATE tills SET revoked = true WHERE store = $1 AND name = $2",
+                     &p, "till", label, error);
+}
+
+static gboolean
+pg_till_by_token (CtStore       *base,
+                  const guint8   token_hash[32],
+                  CtStoreTill   *out,
+                  GError       **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  gboolean ok = FALSE;
+
+  memset (out, 0, sizeof *out);
+  p_hash (&p, token_hash);
+  res = run (c, "SELECT id, store, name, revoked FROM tills WHERE token_hash = $1", &p, "till", error);
+  if (res != NULL)
+    {
+      ok = PQntuples (res) == 1;
+      if (ok)
+        {
+          out->id = col_int (res, 0, 0);
+          out->store = col_text (res, 0, 1);
+          out->name = col_text (res, 0, 2);
+          out->revoked = col_bool (res, 0, 3);
+        }
+      else
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "unknown token");
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+static gboolean
+pg_manager_put (CtStore     *base,
+                const char  *id,
+                const char  *pin_hash,
+                int          must_be_new,
+                GError     **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base);
+  Params p = { 0 };
+  int64_t n = 0;
+
+  p_text (&p, id);
+  p_text (&p, pin_hash);
+  if (!must_be_new)
+    return change_one (c, "UPDATE managers SET pin_hash = $2, failures = 0, locked_until = 0 WHERE id = $1",
+                       &p, "manager", id, error);
+  if (!run_count (c, "INSERT INTO managers (id, pin_hash) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+                  &p, "manager", &n, error))
+    return FALSE;
+  if (n == 0)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS, "manager %s already exists", id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+pg_manager_remove (CtStore     *base,
+                   const char  *id,
+                   GError     **error)
+{
+  Params p = { 0 };
+
+  p_text (&p, id);
+  return change_one (tx_conn ((CtPgStore *) base), "DELETE FROM managers WHERE id = $1", &p,
+                     "manager", id, error);
+}
+
+static gboolean
+pg_manager_get (CtStore         *base,
+                const char      *id,
+                CtStoreManager  *out,
+                GError         **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  gboolean ok = FALSE;
+
+  memset (out, 0, sizeof *out);
+  p_text (&p, id);
+  /* Inside a request the row stays locked until the commit, so wrong PINs
+   * sent to several processes at once are all counted. */
+  if (c->in_tx)
+    res = run (c, "SELECT id, pin_hash, failures, locked_until FROM managers WHERE id = $1 FOR UPDATE",
+               &p, "manager", error);
+  else
+    res = run (c, "SELECT id, pin_hash, failures, locked_until FROM managers WHERE id = $1",
+               &p, "manager", error);
+  if (res != NULL)
+    {
+      ok = PQntuples (res) == 1;
+      if (ok)
+        {
+          out->id = col_text (res, 0, 0);
+          out->pin_hash = col_text (res, 0, 1);
+          out->failures = (int) col_int (res, 0, 2);
+          out->locked_until = col_int (res, 0, 3);
+        }
+      else
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no manager \"%s\"", id);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+static gboolean
+pg_manager_set_failures (CtStore     *base,
+                         const char  *id,
+                         int          failures,
+                         int64_t      locked_until,
+                         GError     **error)
+{
+  Params p = { 0 };
+
+  p_text (&p, id);
+  p_int (&p, failures);
+  p_int (&p, locked_until);
+  return run_done (tx_conn ((CtPgStore *) base),
+                   "UPDATE managers SET failures = $2, locked_until = $3 WHERE id = $1", &p, "manager", error);
+}
+
+/* Cards */
+
+#define CARD_COLUMNS "card_no, status, level, name, phone, balance, points, created_at, updated_at"
+
+static void
+card_from_row (PGresult    *res,
+               int          i,
+               CtStoreCard *c)
+{
+  c->card_no = col_text (res, i, 0);
+  c->status = col_text (res, i, 1);
+  c->level = col_text (res, i, 2);
+  c->name = col_text (res, i, 3);
+  c->phone = col_text (res, i, 4);
+  c->balance = col_int (res, i, 5);
+  c->points = col_int (res, i, 6);
+  c->created_at = col_int (res, i, 7);
+  c->updated_at = col_int (res, i, 8);
+}
+
+static GPtrArray *
+collect_cards (PGresult *res)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_card_free);
+
+  for (int i = 0; i < PQntuples (res); i++)
+    {
+      CtStoreCard *card = g_new0 (CtStoreCard, 1);
+
+      card_from_row (res, i, card);
+      g_ptr_array_add (list, card);
+    }
+  return list;
+}
+
+static gboolean
+pg_card_get (CtStore      *base,
+             const char   *card_no,
+             CtStoreCard  *out,
+             GError      **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  gboolean ok = FALSE;
+
+  memset (out, 0, sizeof *out);
+  p_text (&p, card_no);
+  res = run (c, "SELECT " CARD_COLUMNS " FROM cards WHERE card_no = $1", &p, "card", error);
+  if (res != NULL)
+    {
+      ok = PQntuples (res) == 1;
+      if (ok)
+        card_from_row (res, 0, out);
+      else
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no card %s", card_no);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+static gboolean
+pg_card_insert (CtStore            *base,
+                const CtStoreCard  *card,
+                GError            **error)
+{
+  Params p = { 0 };
+  int64_t n = 0;
+
+  p_text (&p, card->card_no);
+  p_text (&p, card->status);
+  p_text (&p, card->level);
+  p_text (&p, card->name);
+  p_text (&p, card->phone);
+  p_int (&p, card->points);
+  p_int (&p, card->created_at);
+  /* DO NOTHING rather than a unique violation: a violation would abort the
+   * request, and a number drawn twice just draws again. */
+  if (!run_count (tx_conn ((CtPgStore *) base),
+                  "INSERT INTO cards (" CARD_COLUMNS ") VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $7)"
+                  " ON CONFLICT (card_no) DO NOTHING", &p, "card", &n, error))
+    return FALSE;
+  if (n == 0)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS, "card %s exists", card->card_no);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+pg_card_update (CtStore            *base,
+                const CtStoreCard  *card,
+                GError            **error)
+{
+  Params p = { 0 };
+
+  p_text (&p, card->card_no);
+  p_text (&p, card->status);
+  p_text (&p, card->level);
+  p_text (&p, card->name);
+  p_text (&p, card->phone);
+  p_int (&p, card->updated_at);
+  return change_one (tx_conn ((CtPgStore *) base),
+                     "UPDATE cards SET status = $2, level = $3, name = $4, phone = $5, updated_at = $6"
+                     " WHERE card_no = $1", &p, "card", card->card_no, error);
+}
+
+static gboolean
+pg_card_add_points (CtStore     *base,
+                    const char  *card_no,
+                    int64_t      delta,
+                    int64_t     *out_points,
+                    GError     **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base);
+  Params p = { 0 };
+  PGresult *res;
+  gboolean ok;
+
+  p_text (&p, card_no);
+  p_int (&p, delta);
+  res = run (c, "UPDATE cards SET points = points + $2 WHERE card_no = $1 AND points + $2 >= 0"
+                " RETURNING points", &p, "points", error);
+  if (res == NULL)
+    return FALSE;
+  ok = PQntuples (res) == 1;
+  if (ok && out_points != NULL)
+    *out_points = col_int (res, 0, 0);
+  PQclear (res);
+  if (!ok)
+    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT, "points of %s would go below zero", card_no);
+  return ok;
+}
+
+static gboolean
+pg_card_event (CtStore     *base,
+               const char  *card_no,
+               const char  *kind,
+               const char  *detail,
+               const char  *store_name,
+               const char  *till,
+               const char  *operator_name,
+               const char  *manager,
+               GError     **error)
+{
+  Params p = { 0 };
+
+  p_text (&p, card_no);
+  p_text (&p, kind);
+  p_text (&p, detail);
+  p_text (&p, store_name);
+  p_text (&p, till);
+  p_text (&p, operator_name);
+  p_text (&p, manager);
+  p_int (&p, ct_store_now_ms ());
+  return run_done (tx_conn ((CtPgStore *) base),
+                   "INSERT INTO card_events (card_no, kind, detail, store, till, operator, manager, created_at)"
+                   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", &p, "card event", error);
+}
+
+/* Ledger */
+
+static gboolean
+post_one (PgConn                *c,
+          const CtStorePosting  *posting,
+          GError               **error)
+{
+  Params p = { 0 };
+  PGresult *res;
+  gboolean ok;
+
+  p_text (&p, posting->account);
+  p_int (&p, posting->amount);
+  if (posting->account[0] != '@')
+    {
+      int64_t n = 0;
+
+      /* The floor is part of the update itself, so the database refuses an
+       * overdraft whatever the application thought the balance was. */
+      p_int (&p, ct_store_now_ms ());
+      if (!run_count (c, "UPDATE cards SET balance = balance + $2, updated_at = $3 WHERE card_no = $1"
+                         " AND balance + $2 >= 0", &p, "posting", &n, error))
+        return FALSE;
+      ok = n == 1;
+    }
+  else
+    {
+      p_int (&p, c->slot);
+      res = run (c, "SELECT ct_post_account ($1, $3, $2)", &p, "posting", error);
+      if (res == NULL)
+        return FALSE;
+      ok = col_bool (res, 0, 0);
+      PQclear (res);
+    }
+  if (!ok)
+    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT,
+                 "account %s cannot go below zero", posting->account);
+  return ok;
+}
+
+static gboolean
+pg_post (CtStore               *base,
+         const CtStorePosting  *postings,
+         guint                  n_postings,
+         GError               **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base);
+
+  /* Cards first, then the split accounts: every transaction takes its row
+   * locks in this one order, so a payment (card, then a pool slot) and a
+   * refund (all pool slots, then the card) cannot wait for each other. */
+  for (int pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < n_postings; i++)
+      {
+        const CtStorePosting *posting = &postings[i];
+
+        if (posting->amount == 0 || (posting->account[0] == '@') != (pass == 1))
+          continue;
+        if (!post_one (c, posting, error))
+          return FALSE;
+      }
+  return TRUE;
+}
+
+/* Postings as two array literals for one INSERT … unnest. */
+static gboolean
+insert_postings (PgConn                *c,
+                 int64_t                tx_id,
+                 const CtStorePosting  *postings,
+                 guint                  n_postings,
+                 GError               **error)
+{
+  g_autoptr(GString) accounts = g_string_new ("{");
+  g_autoptr(GString) amounts = g_string_new ("{");
+  Params p = { 0 };
+  guint n = 0;
+
+  for (guint i = 0; i < n_postings; i++)
+    {
+      if (postings[i].amount == 0)
+        continue;
+      if (n++ > 0)
+        {
+          g_string_append_c (accounts, ',');
+          g_string_append_c (amounts, ',');
+        }
+      /* Card numbers and account names are letters, digits and '@'. */
+      g_string_append_printf (accounts, "\"%s\"", postings[i].account);
+      g_string_append_printf (amounts, "%" G_GINT64_FORMAT, postings[i].amount);
+    }
+  if (n == 0)
+    return TRUE;
+  g_string_append_c (accounts, '}');
+  g_string_append_c (amounts, '}');
+  p_int (&p, tx_id);
+  p_text (&p, accounts->str);
+  p_text (&p, amounts->str);
+  return run_done (c, "INSERT INTO postings (tx_id, account, amount)"
+                      " SELECT $1, a, m FROM unnest ($2::text[], $3::bigint[]) AS u (a, m)",
+                   &p, "postings", error);
+}
+
+static gboolean
+pg_tx_insert (CtStore               *base,
+              CtStoreTx             *tx,
+              const CtStorePosting  *postings,
+              guint                  n_postings,
+              GError               **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base);
+  Params p = { 0 };
+  PGresult *res;
+  int64_t sum = 0;
+
+  for (guint i = 0; i < n_postings; i++)
+    sum += postings[i].amount;
+  g_assert (sum == 0);
+
+  p_text (&p, tx->card_no);
+  p_text (&p, tx->kind);
+  p_int (&p, tx->delta);
+  p_int (&p, tx->bonus);
+  p_int (&p, tx->balance_after);
+  p_int (&p, tx->points_delta);
+  p_int (&p, tx->points_after);
+  p_text (&p, tx->store);
+  p_text (&p, tx->till);
+  p_text (&p, tx->operator_name);
+  p_text (&p, tx->manager);
+  p_text (&p, tx->reason);
+  p_text (&p, tx->order_ref);
+  if (tx->refund_of > 0)
+    p_int (&p, tx->refund_of);
+  else
+    p_text (&p, NULL);
+  p_int (&p, tx->created_at);
+  res = run (c, "INSERT INTO transactions (card_no, kind, delta, bonus, balance_after, points_delta,"
+                " points_after, store, till, operator, manager, reason, order_ref, refund_of, created_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+             &p, "transaction", error);
+  if (res == NULL)
+    return FALSE;
+  tx->id = col_int (res, 0, 0);
+  PQclear (res);
+  return insert_postings (c, tx->id, postings, n_postings, error);
+}
+
+#define TX_COLUMNS "id, card_no, kind, delta, bonus, balance_after, points_delta, points_after, " \
+                   "store, till, operator, manager, reason, order_ref, refund_of, created_at"
+
+static void
+tx_from_row (PGresult  *res,
+             int        i,
+             CtStoreTx *t)
+{
+  t->id = col_int (res, i, 0);
+  t->card_no = col_text (res, i, 1);
+  t->kind = col_text (res, i, 2);
+  t->delta = col_int (res, i, 3);
+  t->bonus = col_int (res, i, 4);
+  t->balance_after = col_int (res, i, 5);
+  t->points_delta = col_int (res, i, 6);
+  t->points_after = col_int (res, i, 7);
+  t->store = col_text (res, i, 8);
+  t->till = col_text (res, i, 9);
+  t->operator_name = col_text (res, i, 10);
+  t->manager = col_text (res, i, 11);
+  t->reason = col_text (res, i, 12);
+  t->order_ref = col_text (res, i, 13);
+  t->refund_of = col_int (res, i, 14);
+  t->created_at = col_int (res, i, 15);
+}
+
+static GPtrArray *
+collect_tx (PGresult *res)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_tx_free);
+
+  for (int i = 0; i < PQntuples (res); i++)
+    {
+      CtStoreTx *t = g_new0 (CtStoreTx, 1);
+
+      tx_from_row (res, i, t);
+      g_ptr_array_add (list, t);
+    }
+  return list;
+}
+
+static gboolean
+pg_tx_get (CtStore    *base,
+           int64_t     id,
+           CtStoreTx  *out,
+           GError    **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  gboolean ok = FALSE;
+
+  memset (out, 0, sizeof *out);
+  p_int (&p, id);
+  res = run (c, "SELECT " TX_COLUMNS " FROM transactions WHERE id = $1", &p, "transaction", error);
+  if (res != NULL)
+    {
+      ok = PQntuples (res) == 1;
+      if (ok)
+        tx_from_row (res, 0, out);
+      else
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no transaction %" G_GINT64_FORMAT, id);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+static gboolean
+pg_tx_refunded (CtStore *base,
+                int64_t  id)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  int64_t n = 0;
+
+  p_int (&p, id);
+  if (!run_count (c, "SELECT 1 FROM transactions WHERE refund_of = $1", &p, "refund", &n, NULL))
+    n = 0;
+  conn_give (store, c);
+  return n > 0;
+}
+
+static int64_t
+pg_account_balance (CtStore     *base,
+                    const char  *account,
+                    GError     **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  int64_t v = -1;
+
+  p_text (&p, account);
+  if (account[0] == '@')
+    res = run (c, "SELECT sum (balance) FROM account_slots WHERE name = $1", &p, "balance", error);
+  else
+    res = run (c, "SELECT balance FROM cards WHERE card_no = $1", &p, "balance", error);
+  if (res != NULL)
+    {
+      if (PQntuples (res) == 1 && !PQgetisnull (res, 0, 0))
+        v = col_int (res, 0, 0);
+      else
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no account %s", account);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return v;
+}
+
+/* Idempotency */
+
+static gboolean
+pg_claim_key (CtStore     *base,
+              int64_t      till_id,
+              const char  *key,
+              GError     **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base);
+  g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ":%s", till_id, key);
+  Params p = { 0 };
+  PGresult *res;
+  gboolean ok;
+
+  /* A transaction-level lock: it ends with the commit or the rollback,
+   * and with the connection of a process that died. */
+  p_text (&p, name);
+  res = run (c, "SELECT pg_try_advisory_xact_lock (hashtextextended ($1, 0))", &p, "idempotency claim", error);
+  if (res == NULL)
+    return FALSE;
+  ok = col_bool (res, 0, 0);
+  PQclear (res);
+  if (!ok)
+    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_IN_PROGRESS,
+                 "key %s of till %" G_GINT64_FORMAT " is in progress", key, till_id);
+  return ok;
+}
+
+static void
+pg_unclaim_key (CtStore     *base,
+                int64_t      till_id,
+                const char  *key)
+{
+  /* The claim ends with its transaction. */
+}
+
+static gboolean
+pg_key_get (CtStore          *base,
+            int64_t           till_id,
+            const char       *key,
+            CtStoreKeyState  *out_state,
+            guint8            out_hash[32],
+            guint            *out_status,
+            char            **out_body,
+            GError          **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base);
+  Params p = { 0 };
+  PGresult *res;
+
+  *out_state = CT_STORE_KEY_NEW;
+  p_int (&p, till_id);
+  p_text (&p, key);
+  res = run (c, "SELECT hash, status, body FROM idempotency WHERE till_id = $1 AND key = $2",
+             &p, "idempotency", error);
+  if (res == NULL)
+    return FALSE;
+  if (PQntuples (res) == 1)
+    {
+      *out_state = CT_STORE_KEY_DONE;
+      hash_from_text (PQgetvalue (res, 0, 0), out_hash);
+      *out_status = (guint) col_int (res, 0, 1);
+      *out_body = col_text (res, 0, 2);
+    }
+  PQclear (res);
+  return TRUE;
+}
+
+static gboolean
+pg_key_put (CtStore       *base,
+            int64_t        till_id,
+            const char    *key,
+            const guint8   hash[32],
+            guint          status,
+            const char    *body,
+            GError       **error)
+{
+  Params p = { 0 };
+
+  p_int (&p, till_id);
+  p_text (&p, key);
+  p_hash (&p, hash);
+  p_int (&p, status);
+  p_text (&p, body);
+  p_int (&p, ct_store_now_ms ());
+  return run_done (tx_conn ((CtPgStore *) base),
+                   "INSERT INTO idempotency (till_id, key, hash, status, body, created_at)"
+                   " VALUES ($1, $2, $3, $4, $5, $6)", &p, "idempotency", error);
+}
+
+static gboolean
+pg_key_expire (CtStore  *base,
+               int64_t   older_than_ms,
+               GError  **error)
+{
+  Params p = { 0 };
+
+  p_int (&p, older_than_ms);
+  return run_done (tx_conn ((CtPgStore *) base), "DELETE FROM idempotency WHERE created_at < $1", &p,
+                   "idempotency", error);
+}
+
+/* Reads */
+
+static GPtrArray *
+pg_find_cards (CtStore     *base,
+               const char  *phone,
+               const char  *name,
+               guint        limit,
+               GError     **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  GPtrArray *list = NULL;
+
+  p_text (&p, phone != NULL ? phone : name);
+  p_int (&p, limit);
+  if (phone != NULL)
+    res = run (c, "SELECT " CARD_COLUMNS " FROM cards WHERE phone = $1"
+                  " OR (length ($1) = 4 AND right (phone, 4) = $1) ORDER BY created_at, card_no LIMIT $2",
+               &p, "cards", error);
+  else
+    res = run (c, "SELECT " CARD_COLUMNS " FROM cards WHERE strpos (lower (name), lower ($1)) > 0"
+                  " ORDER BY created_at, card_no LIMIT $2", &p, "cards", error);
+  if (res != NULL)
+    {
+      list = collect_cards (res);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return list;
+}
+
+static GPtrArray *
+pg_card_history (CtStore     *base,
+                 const char  *card_no,
+                 int64_t      from_ms,
+                 int64_t      to_ms,
+                 int64_t      before_id,
+                 guint        limit,
+                 GError     **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  GPtrArray *list = NULL;
+
+  p_text (&p, card_no);
+  p_int (&p, before_id > 0 ? before_id : G_MAXINT64);
+  p_int (&p, from_ms);
+  p_int (&p, to_ms);
+  p_int (&p, limit);
+  res = run (c, "SELECT " TX_COLUMNS " FROM transactions WHERE card_no = $1 AND id < $2"
+                " AND created_at >= $3 AND created_at < $4 ORDER BY id DESC LIMIT $5", &p, "transactions", error);
+  if (res != NULL)
+    {
+      list = collect_tx (res);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return list;
+}
+
+static GPtrArray *
+pg_store_day (CtStore     *base,
+              const char  *store_name,
+              const char  *till,
+              int64_t      from_ms,
+              int64_t      to_ms,
+              GError     **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  GPtrArray *list = NULL;
+
+  p_int (&p, from_ms);
+  p_int (&p, to_ms);
+  p_text (&p, store_name);
+  p_text (&p, till);
+  res = run (c, "SELECT " TX_COLUMNS " FROM transactions WHERE created_at >= $1 AND created_at < $2"
+                " AND store = $3 AND ($4::text IS NULL OR till = $4) ORDER BY id", &p, "transactions", error);
+  if (res != NULL)
+    {
+      list = collect_tx (res);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return list;
+}
+
+static gboolean
+pg_ledger_check (CtStore             *base,
+                 CtStoreLedgerCheck  *out,
+                 GError             **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  PGresult *res = NULL;
+  gboolean ok = FALSE;
+  gboolean own_tx = !c->in_tx;
+
+  memset (out, 0, sizeof *out);
+  /* One snapshot for every figure. */
+  if (own_tx && !exec_simple (c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", error))
+    goto out;
+  res = run (c, "WITH acct AS (SELECT name, sum (balance) AS balance FROM account_slots GROUP BY name),"
+                " posted AS (SELECT account, sum (amount) AS s FROM postings GROUP BY account)"
+                " SELECT (SELECT coalesce (sum (balance), 0) FROM cards),"
+                "  (SELECT balance FROM acct WHERE name = '@pool'),"
+                "  (SELECT balance FROM acct WHERE name = '@cash'),"
+                "  (SELECT balance FROM acct WHERE name = '@promo'),"
+                "  (SELECT balance FROM acct WHERE name = '@legacy'),"
+                "  (SELECT coalesce (sum (s), 0) FROM posted),"
+                "  (SELECT count (*) FROM posted p LEFT JOIN cards k ON k.card_no = p.account"
+                "     LEFT JOIN acct a ON a.name = p.account"
+                "     WHERE coalesce (k.balance, a.balance) IS DISTINCT FROM p.s)"
+                "  + (SELECT count (*) FROM cards k WHERE balance <> 0"
+                "     AND NOT EXISTS (SELECT 1 FROM posted p WHERE p.account = k.card_no))"
+                "  + (SELECT count (*) FROM acct a WHERE balance <> 0"
+                "     AND NOT EXISTS (SELECT 1 FROM posted p WHERE p.account = a.name))",
+             NULL, "ledger check", error);
+  if (res != NULL)
+    {
+      out->cards = col_int (res, 0, 0);
+      out->pool = col_int (res, 0, 1);
+      out->cash = col_int (res, 0, 2);
+      out->promo = col_int (res, 0, 3);
+      out->legacy = col_int (res, 0, 4);
+      out->postings_sum = col_int (res, 0, 5);
+      out->balances_match = col_int (res, 0, 6) == 0;
+      out->sum = out->cards + out->pool + out->cash + out->promo + out->legacy;
+      PQclear (res);
+      ok = TRUE;
+    }
+  if (own_tx)
+    exec_simple (c, "COMMIT", NULL);
+out:
+  conn_give (store, c);
+  return ok;
+}
+
+/* Imports */
+
+static gboolean
+pg_import_row (CtStore                 *base,
+               const CtStoreTx         *origin,
+               const CtStoreImportRow  *row,
+               CtStoreImportOutcome    *out_outcome,
+               char                   **out_other_batch,
+               GError                 **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base);
+  Params p = { 0 };
+  PGresult *res;
+  int64_t n = 0, tx_id;
+  CtStorePosting postings[2] = { { CT_ACCOUNT_LEGACY, -row->balance }, { row->card_no, row->balance } };
+
+  *out_other_batch = NULL;
+  p_text (&p, row->card_no);
+  p_text (&p, row->level);
+  p_text (&p, row->name);
+  p_text (&p, row->phone);
+  p_int (&p, row->balance);
+  p_int (&p, row->points);
+  p_int (&p, origin->created_at);
+  if (!run_count (c, "INSERT INTO cards (" CARD_COLUMNS ") VALUES ($1, 'active', $2, $3, $4, $5, $6, $7, $7)"
+                     " ON CONFLICT (card_no) DO NOTHING", &p, "import card", &n, error))
+    return FALSE;
+  if (n == 0)
+    {
+      Params q = { 0 };
+
+      p_text (&q, row->card_no);
+      res = run (c, "SELECT order_ref FROM transactions WHERE card_no = $1 AND kind = 'import'"
+                    " ORDER BY id LIMIT 1", &q, "import lookup", error);
+      if (res == NULL)
+        return FALSE;
+      if (PQntuples (res) == 1)
+        *out_other_batch = col_text (res, 0, 0);
+      PQclear (res);
+      if (g_strcmp0 (*out_other_batch, origin->order_ref) == 0)
+        {
+          g_clear_pointer (out_other_batch, g_free);
+          *out_outcome = CT_STORE_IMPORT_ALREADY_IN_BATCH;
+        }
+      else
+        *out_outcome = CT_STORE_IMPORT_CARD_EXISTS;
+      return TRUE;
+    }
+
+  memset (&p, 0, sizeof p);
+  p_text (&p, row->card_no);
+  p_int (&p, row->balance);
+  p_int (&p, row->points);
+  p_text (&p, origin->store);
+  p_text (&p, origin->till);
+  p_text (&p, origin->operator_name);
+  p_text (&p, origin->manager);
+  p_text (&p, origin->order_ref);
+  p_int (&p, origin->created_at);
+  res = run (c, "INSERT INTO transactions (card_no, kind, delta, bonus, balance_after, points_delta,"
+                " points_after, store, till, operator, manager, reason, order_ref, refund_of, created_at)"
+                " VALUES ($1, 'import', $2, 0, $2, $3, $3, $4, $5, $6, $7, NULL, $8, NULL, $9) RETURNING id",
+             &p, "import transaction", error);
+  if (res == NULL)
+    return FALSE;
+  tx_id = col_int (res, 0, 0);
+  PQclear (res);
+  if (!insert_postings (c, tx_id, postings, 2, error))
+    return FALSE;
+  *out_outcome = CT_STORE_IMPORT_INSERTED;
+  return TRUE;
+}
+
+static gboolean
+pg_import_finish (CtStore                   *base,
+                  const char                *batch_id,
+                  const CtStoreImportBatch  *counts,
+                  GError                   **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base);
+  CtStorePosting legacy = { CT_ACCOUNT_LEGACY, -counts->total_balance };
+  Params p = { 0 };
+
+  /* @legacy has no floor: it holds minus every opening balance. */
+  if (counts->total_balance != 0 && !post_one (c, &legacy, error))
+    return FALSE;
+  p_text (&p, batch_id);
+  p_int (&p, counts->rows_accepted);
+  p_int (&p, counts->rows_rejected);
+  p_int (&p, counts->total_balance);
+  p_int (&p, counts->total_points);
+  p_int (&p, ct_store_now_ms ());
+  return run_done (c, "INSERT INTO import_batches (batch_id, rows_accepted, rows_rejected, total_balance,"
+                      " total_points, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)"
+                      " ON CONFLICT (batch_id) DO UPDATE SET"
+                      " rows_accepted = import_batches.rows_accepted + excluded.rows_accepted,"
+                      " rows_rejected = import_batches.rows_rejected + excluded.rows_rejected,"
+                      " total_balance = import_batches.total_balance + excluded.total_balance,"
+                      " total_points = import_batches.total_points + excluded.total_points,"
+                      " updated_at = excluded.updated_at", &p, "import batch", error);
+}
+
+static gboolean
+pg_import_batch_get (CtStore             *base,
+                     const char          *batch_id,
+                     CtStoreImportBatch  *out,
+                     GError             **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  gboolean ok = FALSE;
+
+  memset (out, 0, sizeof *out);
+  p_text (&p, batch_id);
+  res = run (c, "SELECT rows_accepted, rows_rejected, total_balance, total_points FROM import_batches"
+                " WHERE batch_id = $1", &p, "import batch", error);
+  if (res != NULL)
+    {
+      ok = PQntuples (res) == 1;
+      if (ok)
+        {
+          out->rows_accepted = col_int (res, 0, 0);
+          out->rows_rejected = col_int (res, 0, 1);
+          out->total_balance = col_int (res, 0, 2);
+          out->total_points = col_int (res, 0, 3);
+        }
+      else
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no import batch %s", batch_id);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+/* Wallet connectors and their outbox. The delivery worker settles
+ * messages outside any request, so these run on the request's connection
+ * inside a transaction and on a pooled one (autocommit) otherwise. */
+
+static gboolean
+pg_wallet_connector_put (CtStore            *base,
+                         CtWalletConnector  *wc,
+                         GError            **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+
+  p_text (&p, wc->merchant);
+  p_text (&p, ct_wallet_kind_to_string (wc->kind));
+  p_text (&p, wc->app_id);
+  p_text (&p, wc->serial_no);
+  p_text (&p, wc->private_key);
+  p_text (&p, wc->public_key);
+  p_text (&p, wc->template_id);
+  p_text (&p, wc->gateway);
+  res = run (c, "INSERT INTO wallet_connectors (merchant, kind, app_id, serial_no, private_key, public_key,"
+                " template_id, gateway) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                " ON CONFLICT (merchant, kind) DO UPDATE SET app_id = excluded.app_id,"
+                " serial_no = excluded.serial_no, private_key = excluded.private_key,"
+                " public_key = excluded.public_key, template_id = excluded.template_id,"
+                " gateway = excluded.gateway RETURNING id", &p, "wallet connector", error);
+  if (res != NULL)
+    {
+      wc->id = col_int (res, 0, 0);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return res != NULL;
+}
+
+static gboolean
+pg_wallet_connector_remove (CtStore       *base,
+                            const char    *merchant,
+                            CtWalletKind   kind,
+                            GError       **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  int64_t n = 0;
+
+  p_text (&p, merchant);
+  p_text (&p, ct_wallet_kind_to_string (kind));
+  /* Delivered and refused messages stay as history; the undelivered ones
+   * and the card links go with the connector, in one statement. */
+  res = run (c, "WITH gone AS (DELETE FROM wallet_connectors WHERE merchant = $1 AND kind = $2 RETURNING id),"
+                " o AS (DELETE FROM wallet_outbox WHERE state = 'pending' AND connector_id IN (SELECT id FROM gone)),"
+                " k AS (DELETE FROM wallet_cards WHERE connector_id IN (SELECT id FROM gone))"
+                " SELECT count (*) FROM gone", &p, "wallet connector", error);
+  if (res != NULL)
+    {
+      n = col_int (res, 0, 0);
+      PQclear (res);
+      if (n == 0)
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "merchant %s has no %s connector",
+                     merchant, ct_wallet_kind_to_string (kind));
+    }
+  conn_give (store, c);
+  return n > 0;
+}
+
+static GPtrArray *
+pg_wallet_connectors (CtStore  *base,
+                      GError  **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  PGresult *res = run (c, "SELECT id, merchant, kind, app_id, serial_no, private_key, public_key,"
+                          " template_id, gateway FROM wallet_connectors ORDER BY id", NULL,
+                       "wallet connectors", error);
+  GPtrArray *list = NULL;
+
+  if (res != NULL)
+    {
+      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_wallet_connector_free);
+      for (int i = 0; i < PQntuples (res); i++)
+        {
+          CtWalletConnector *wc = g_new0 (CtWalletConnector, 1);
+
+          if (!ct_wallet_kind_from_string (PQgetvalue (res, i, 2), &wc->kind))
+            {
+              ct_wallet_connector_free (wc);
+              continue;
+            }
+          wc->id = col_int (res, i, 0);
+          wc->merchant = col_text (res, i, 1);
+          wc->app_id = col_text (res, i, 3);
+          wc->serial_no = col_text (res, i, 4);
+          wc->private_key = col_text (res, i, 5);
+          wc->public_key = col_text (res, i, 6);
+          wc->template_id = col_text (res, i, 7);
+          wc->gateway = col_text (res, i, 8);
+          g_ptr_array_add (list, wc);
+        }
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return list;
+}
+
+static gboolean
+pg_wallet_enqueue (CtStore          *base,
+                   CtWalletMessage  *msg,
+                   int64_t           now_ms,
+                   GError          **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+
+  p_int (&p, msg->connector_id);
+  p_text (&p, msg->card_no);
+  p_text (&p, msg->method);
+  p_text (&p, msg->request_no);
+  p_text (&p, msg->payload);
+  p_int (&p, now_ms);
+  res = run (c, "INSERT INTO wallet_outbox (connector_id, card_no, method, request_no, payload, created_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id", &p, "wallet outbox", error);
+  if (res != NULL)
+    {
+      msg->id = col_int (res, 0, 0);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return res != NULL;
+}
+
+static GPtrArray *
+pg_wallet_due (CtStore  *base,
+               int64_t   now_ms,
+               guint     limit,
+               GError  **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  GPtrArray *list = NULL;
+
+  p_int (&p, now_ms);
+  p_int (&p, limit);
+  /* The head of each card's queue, and only when it is due: a message
+   * waiting for its retry holds back the later ones of its card. */
+  res = run (c, "SELECT o.id, o.connector_id, o.card_no, o.method, o.request_no, o.payload, o.attempts"
+                " FROM wallet_outbox o WHERE o.state = 'pending' AND o.next_at <= $1"
+                " AND o.id = (SELECT min (q.id) FROM wallet_outbox q WHERE q.state = 'pending'"
+                "   AND q.connector_id = o.connector_id AND q.card_no = o.card_no)"
+                " ORDER BY o.id LIMIT $2", &p, "wallet outbox", error);
+  if (res != NULL)
+    {
+      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_wallet_message_free);
+      for (int i = 0; i < PQntuples (res); i++)
+        {
+          CtWalletMessage *m = g_new0 (CtWalletMessage, 1);
+
+          m->id = col_int (res, i, 0);
+          m->connector_id = col_int (res, i, 1);
+          m->card_no = col_text (res, i, 2);
+          m->method = col_text (res, i, 3);
+          m->request_no = col_text (res, i, 4);
+          m->payload = col_text (res, i, 5);
+          m->attempts = (guint) col_int (res, i, 6);
+          g_ptr_array_add (list, m);
+        }
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return list;
+}
+
+static gboolean
+pg_wallet_link_get (CtStore     *base,
+                    int64_t      connector_id,
+                    const char  *card_no,
+                    char       **out,
+                    GError     **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+
+  *out = NULL;
+  p_int (&p, connector_id);
+  p_text (&p, card_no);
+  res = run (c, "SELECT biz_card_no FROM wallet_cards WHERE connector_id = $1 AND card_no = $2", &p,
+             "wallet cards", error);
+  if (res != NULL)
+    {
+      if (PQntuples (res) == 1)
+        *out = col_text (res, 0, 0);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return res != NULL;
+}
+
+static gboolean
+pg_wallet_link_put (CtStore     *base,
+                    int64_t      connector_id,
+                    const char  *card_no,
+                    const char  *biz_card_no,
+                    GError     **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  gboolean ok;
+
+  p_int (&p, connector_id);
+  p_text (&p, card_no);
+  p_text (&p, biz_card_no);
+  ok = run_done (c, "INSERT INTO wallet_cards (connector_id, card_no, biz_card_no) VALUES ($1, $2, $3)"
+                    " ON CONFLICT (connector_id, card_no) DO UPDATE SET biz_card_no = excluded.biz_card_no",
+                 &p, "wallet cards", error);
+  conn_give (store, c);
+  return ok;
+}
+
+static gboolean
+pg_wallet_settle (CtStore          *base,
+                  int64_t           id,
+                  CtWalletOutcome   outcome,
+                  int64_t           next_at_ms,
+                  const char       *reason,
+                  int64_t           now_ms,
+                  GError          **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  gboolean ok = FALSE;
+
+  p_int (&p, id);
+  p_int (&p, now_ms);
+  switch (outcome)
+    {
+    case CT_WALLET_DELIVERED:
+      ok = run_done (c, "UPDATE wallet_outbox SET state = 'delivered', attempts = attempts + 1,"
+                        " last_error = NULL, settled_at = $2 WHERE id = $1", &p, "wallet outbox", error);
+      break;
+    case CT_WALLET_REFUSED:
+      p_text (&p, reason);
+      ok = run_done (c, "UPDATE wallet_outbox SET state = 'refused', attempts = attempts + 1,"
+                        " last_error = $3, settled_at = $2 WHERE id = $1", &p, "wallet outbox", error);
+      break;
+    case CT_WALLET_RETRY:
+      /* The settling time has no column of its own here. */
+      p.n = 1;
+      p_text (&p, reason);
+      p_int (&p, next_at_ms);
+      ok = run_done (c, "UPDATE wallet_outbox SET attempts = attempts + 1, last_error = $2, next_at = $3"
+                        " WHERE id = $1 AND state = 'pending'", &p, "wallet outbox", error);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+static gboolean
+pg_wallet_status (CtStore              *base,
+                  int64_t               connector_id,
+                  int64_t               since_ms,
+                  CtStoreWalletStatus  *out,
+                  GError              **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  gboolean ok = FALSE;
+
+  p_int (&p, connector_id);
+  p_int (&p, since_ms);
+  res = run (c, "SELECT count (*), coalesce (min (created_at), 0),"
+                " (SELECT last_error FROM wallet_outbox WHERE connector_id = $1 AND state = 'pending'"
+                "  AND last_error IS NOT NULL ORDER BY next_at DESC LIMIT 1),"
+                " (SELECT count (*) FROM wallet_outbox WHERE connector_id = $1 AND state = 'delivered'"
+                "  AND settled_at >= $2),"
+                " (SELECT count (*) FROM wallet_outbox WHERE connector_id = $1 AND state = 'refused')"
+                " FROM wallet_outbox WHERE connector_id = $1 AND state = 'pending'", &p, "wallet status", error);
+  if (res != NULL)
+    {
+      out->pending = col_int (res, 0, 0);
+      out->oldest_pending_ms = col_int (res, 0, 1);
+      out->last_error = col_text (res, 0, 2);
+      out->delivered_since = col_int (res, 0, 3);
+      out->refused = col_int (res, 0, 4);
+      PQclear (res);
+      p.n = 1;
+      res = run (c, "SELECT card_no, method, request_no, last_error, settled_at FROM wallet_outbox"
+                    " WHERE connector_id = $1 AND state = 'refused' ORDER BY settled_at DESC, id DESC LIMIT 20",
+                 &p, "wallet status", error);
+      if (res != NULL)
+        {
+          for (int i = 0; i < PQntuples (res); i++)
+            {
+              CtStoreWalletRefusal *r = g_new0 (CtStoreWalletRefusal, 1);
+
+              r->card_no = col_text (res, i, 0);
+              r->method = col_text (res, i, 1);
+              r->request_no = col_text (res, i, 2);
+              r->reason = col_text (res, i, 3);
+              r->settled_at = col_int (res, i, 4);
+              g_ptr_array_add (out->refusals, r);
+            }
+          PQclear (res);
+          ok = TRUE;
+        }
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+/* Member links and payment codes */
+
+static gboolean
+pg_member_link_put (CtStore       *base,
+                    const char    *card_no,
+                    const guint8   token_hash[32],
+                    const guint8  *secret,
+                    gsize          secret_len,
+                    int64_t        now_ms,
+                    GError       **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  g_autofree char *secret_hex = bytea_hex (secret, secret_len);
+  Params p = { 0 };
+  gboolean ok;
+
+  p_text (&p, card_no);
+  p_hash (&p, token_hash);
+  p_text (&p, secret_hex);
+  p_int (&p, now_ms);
+  ok = run_done (c, "INSERT INTO member_links (card_no, token_hash, secret, code_step, created_at)"
+                    " VALUES ($1, $2, $3, 0, $4) ON CONFLICT (card_no) DO UPDATE SET"
+                    " token_hash = excluded.token_hash, created_at = excluded.created_at",
+                 &p, "member link", error);
+  conn_give (store, c);
+  return ok;
+}
+
+static gboolean
+member_link_select (CtPgStore     *store,
+                    const char    *sql,
+                    const Params  *p,
+                    char         **out_card_no,
+                    GBytes       **out_secret,
+                    GError       **error)
+{
+  PgConn *c = conn_take (store);
+  PGresult *res = run (c, sql, p, "member link", error);
+  gboolean ok = FALSE;
+
+  if (res != NULL)
+    {
+      ok = PQntuples (res) == 1;
+      if (ok)
+        {
+          if (out_card_no != NULL)
+            *out_card_no = col_text (res, 0, 0);
+          if (out_secret != NULL)
+            {
+              size_t len = 0;
+              unsigned char *raw = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 1), &len);
+
+              *out_secret = g_bytes_new (raw, len);
+              PQfreemem (raw);
+            }
+        }
+      else
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no member link");
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+static gboolean
+pg_member_link_get (CtStore       *base,
+                    const guint8   token_hash[32],
+                    char         **out_card_no,
+                    GBytes       **out_secret,
+                    GError       **error)
+{
+  Params p = { 0 };
+
+  p_hash (&p, token_hash);
+  return member_link_select ((CtPgStore *) base, "SELECT card_no, secret FROM member_links WHERE token_hash = $1",
+                             &p, out_card_no, out_secret, error);
+}
+
+static gboolean
+pg_member_secret_get (CtStore     *base,
+                      const char  *card_no,
+                      GBytes     **out_secret,
+                      GError     **error)
+{
+  Params p = { 0 };
+
+  p_text (&p, card_no);
+  return member_link_select ((CtPgStore *) base, "SELECT card_no, secret FROM member_links WHERE card_no = $1",
+                             &p, NULL, out_secret, error);
+}
+
+static gboolean
+pg_member_code_take (CtStore     *base,
+                     const char  *card_no,
+                     int64_t      step,
+                     GError     **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  int64_t n = 0;
+  gboolean ok;
+
+  p_text (&p, card_no);
+  p_int (&p, step);
+  /* A conditional update: two processes given one code, one of them wins. */
+  ok = run_count (c, "UPDATE member_links SET code_step = $2 WHERE card_no = $1 AND code_step < $2", &p,
+                  "member code", &n, error);
+  conn_give (store, c);
+  if (ok && n == 0)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS, "this payment code of %s was used", card_no);
+      return FALSE;
+    }
+  return ok;
+}
+
+/* Points redeemed by a payment */
+
+static gboolean
+pg_redemption_put (CtStore  *base,
+                   int64_t   tx_id,
+                   int64_t   points,
+                   int64_t   value,
+                   GError  **error)
+{
+  Params p = { 0 };
+
+  p_int (&p, tx_id);
+  p_int (&p, points);
+  p_int (&p, value);
+  return run_done (tx_conn ((CtPgStore *) base), "INSERT INTO redemptions (tx_id, points, value) VALUES ($1, $2, $3)",
+                   &p, "redemption", error);
+}
+
+static gboolean
+pg_redemption_get (CtStore  *base,
+                   int64_t   tx_id,
+                   int64_t  *out_points,
+                   int64_t  *out_value,
+                   GError  **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+
+  *out_points = *out_value = 0;
+  p_int (&p, tx_id);
+  res = run (c, "SELECT points, value FROM redemptions WHERE tx_id = $1", &p, "redemption", error);
+  if (res != NULL)
+    {
+      if (PQntuples (res) == 1)
+        {
+          *out_points = col_int (res, 0, 0);
+          *out_value = col_int (res, 0, 1);
+        }
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return res != NULL;
+}
+
+static const CtStoreBackend pg_backend = {
+  .name = "postgresql",
+  .batches_writes = FALSE,
+  .free = pg_free,
+  .set_busy_timeout = pg_set_busy_timeout,
+  .begin = pg_begin,
+  .commit = pg_commit,
+  .rollback = pg_rollback,
+  .savepoint = pg_savepoint,
+  .rollback_savepoint = pg_rollback_savepoint,
+  .release_savepoint = pg_release_savepoint,
+  .get_merchant = pg_get_merchant,
+  .set_merchant = pg_set_merchant,
+  .list_packages = pg_list_packages,
+  .get_package = pg_get_package,
+  .put_package = pg_put_package,
+  .remove_package = pg_remove_package,
+  .till_put = pg_till_put,
+  .till_revoke = pg_till_revoke,
+  .till_by_token = pg_till_by_token,
+  .manager_put = pg_manager_put,
+  .manager_remove = pg_manager_remove,
+  .manager_get = pg_manager_get,
+  .manager_set_failures = pg_manager_set_failures,
+  .card_get = pg_card_get,
+  .card_insert = pg_card_insert,
+  .card_update = pg_card_update,
+  .card_add_points = pg_card_add_points,
+  .card_event = pg_card_event,
+  .post = pg_post,
+  .tx_insert = pg_tx_insert,
+  .tx_get = pg_tx_get,
+  .tx_refunded = pg_tx_refunded,
+  .account_balance = pg_account_balance,
+  .claim_key = pg_claim_key,
+  .unclaim_key = pg_unclaim_key,
+  .key_get = pg_key_get,
+  .key_put = pg_key_put,
+  .key_expire = pg_key_expire,
+  .find_cards = pg_find_cards,
+  .card_history = pg_card_history,
+  .store_day = pg_store_day,
+  .ledger_check = pg_ledger_check,
+  .import_row = pg_import_row,
+  .import_finish = pg_import_finish,
+  .import_batch_get = pg_import_batch_get,
+  .wallet_connector_put = pg_wallet_connector_put,
+  .wallet_connector_remove = pg_wallet_connector_remove,
+  .wallet_connectors = pg_wallet_connectors,
+  .wallet_enqueue = pg_wallet_enqueue,
+  .wallet_due = pg_wallet_due,
+  .wallet_link_get = pg_wallet_link_get,
+  .wallet_link_put = pg_wallet_link_put,
+  .wallet_settle = pg_wallet_settle,
+  .wallet_status = pg_wallet_status,
+  .member_link_put = pg_member_link_put,
+  .member_link_get = pg_member_link_get,
+  .member_secret_get = pg_member_secret_get,
+  .member_code_take = pg_member_code_take,
+  .redemption_put = pg_redemption_put,
+  .redemption_get = pg_redemption_get,
+};
