@@ -12,6 +12,7 @@
 #include "ct-pin-dialog.h"
 #include "ct-receipt-page.h"
 #include "ct-screenshot.h"
+#include "ct-welcome-dialog.h"
 
 /* The till driven from the keyboard alone, with real key events through
  * the X server: dialogs that submit with Enter and close, focus that
@@ -95,6 +96,142 @@ START_TEST (test_app_keyboard_pin_dialog_closes_on_enter)
 }
 END_TEST
 
+
+static void
+response_cb (AdwMessageDialog *dialog,
+             const char       *response,
+             char            **out)
+{
+  g_free (*out);
+  *out = g_strdup_printf ("%s:%s", response, ct_welcome_dialog_get_pin (dialog));
+}
+
+static gboolean
+string_set (gpointer data)
+{
+  return *(char **) data != NULL;
+}
+
+START_TEST (test_app_keyboard_welcome_pin_rule_shown_and_enter_starts)
+{
+  GtkWidget *dialog = ct_welcome_dialog_new (NULL);
+  g_autofree char *answer = NULL;
+  GtkWidget *row = find_widget (dialog, ADW_TYPE_PASSWORD_ENTRY_ROW, "pin");
+  const char *problem;
+
+  /* The PIN is typed hidden. */
+  ck_assert (row != NULL);
+  g_signal_connect (dialog, "response", G_CALLBACK (response_cb), &answer);
+  gtk_window_present (GTK_WINDOW (dialog));
+  ct_screenshot_settle (100);
+
+  /* A PIN shorter than the rule is refused in the dialog, saying the rule;
+   * Enter does nothing. */
+  gtk_editable_set_text (GTK_EDITABLE (row), "1234");
+  problem = ct_welcome_dialog_get_problem (ADW_MESSAGE_DIALOG (dialog));
+  ck_assert_msg (problem != NULL && strstr (problem, "at least 6 digits") != NULL, "problem: %s", problem);
+  ck_assert (!adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "start"));
+  save_png (NULL, dialog, "welcome-short-pin");
+  g_signal_emit_by_name (row, "entry-activated");
+  ct_screenshot_settle (50);
+  ck_assert_ptr_null (answer);
+
+  gtk_editable_set_text (GTK_EDITABLE (row), "12ab56");
+  problem = ct_welcome_dialog_get_problem (ADW_MESSAGE_DIALOG (dialog));
+  ck_assert_msg (problem != NULL && strstr (problem, "digits only") != NULL, "problem: %s", problem);
+
+  /* Six digits: Enter starts with that PIN and the dialog goes. */
+  gtk_editable_set_text (GTK_EDITABLE (row), "135790");
+  ck_assert_ptr_null (ct_welcome_dialog_get_problem (ADW_MESSAGE_DIALOG (dialog)));
+  g_signal_emit_by_name (row, "entry-activated");
+  ck_assert (wait_until (string_set, &answer, 10000));
+  ck_assert_str_eq (answer, "start:135790");
+  ck_assert_ptr_null (ct_find_dialog ("ct-welcome-dialog"));
+}
+END_TEST
+
+static void
+child_exited_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* The X window id of the first window titled @title, or 0. */
+static char *
+find_x_window (const char *title)
+{
+  const char *argv[] = { "xdotool", "search", "--name", title, NULL };
+  g_autofree char *out = NULL;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, &out, NULL, NULL, NULL) || out == NULL || *out == '\0')
+    return NULL;
+  g_strdelimit (out, "\n", '\0');
+  return g_steal_pointer (&out);
+}
+
+START_TEST (test_app_keyboard_escape_on_welcome_quits_cleanly)
+{
+  const char *builddir = g_getenv ("CT_TOP_BUILDDIR");
+  g_autofree char *binary = g_build_filename (builddir, "src", "app", "cardtill", NULL);
+  g_autofree char *data_dir = g_dir_make_tmp ("cardtill-welcome-XXXXXX", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GSubprocess) app = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *window = NULL;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  gboolean exited = FALSE;
+
+  if (g_find_program_in_path ("xdotool") == NULL)
+    {
+      g_message ("no xdotool: the first start is not driven");
+      return;
+    }
+
+  /* A till that never ran: the Welcome dialog asks for the first PIN. */
+  g_subprocess_launcher_setenv (launcher, "CARDTILL_DATA_DIR", data_dir, TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "CARDTILL_SERVICE");
+  g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
+  app = g_subprocess_launcher_spawn (launcher, &error, binary, NULL);
+  ck_assert_msg (app != NULL, "%s", error ? error->message : "");
+  g_subprocess_wait_async (app, NULL, child_exited_cb, &exited);
+
+  while ((window = find_x_window ("Welcome to cardtill")) == NULL)
+    {
+      ck_assert_msg (!exited, "cardtill ended before asking for the first PIN");
+      ck_assert_msg (g_get_monotonic_time () < deadline, "no Welcome dialog");
+      ct_screenshot_settle (100);
+    }
+
+  /* Escape: the till quits, cleanly. */
+  {
+    const char *focus[] = { "xdotool", "windowfocus", window, NULL };
+    const char *escape[] = { "xdotool", "key", "Escape", NULL };
+
+    g_spawn_sync (NULL, (char **) focus, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                  NULL, NULL, NULL, NULL, NULL, NULL);
+    ct_screenshot_settle (300);
+    ck_assert (g_spawn_sync (NULL, (char **) escape, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                             NULL, NULL, NULL, NULL));
+  }
+  ck_assert_msg (wait_until (flag_set, &exited, 60000), "cardtill did not quit on Escape");
+  ck_assert_msg (g_subprocess_get_if_exited (app), "cardtill crashed (signal %d)",
+                 g_subprocess_get_if_signaled (app) ? g_subprocess_get_term_sig (app) : 0);
+  ck_assert_int_eq (g_subprocess_get_exit_status (app), 0);
+
+  remove_tree (data_dir);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -110,6 +247,8 @@ main (void)
   tcase_set_timeout (tc, 300);
   tcase_add_unchecked_fixture (tc, service_setup, service_teardown);
   add_test (tc, test_app_keyboard_pin_dialog_closes_on_enter);
+  add_test (tc, test_app_keyboard_welcome_pin_rule_shown_and_enter_starts);
+  add_test (tc, test_app_keyboard_escape_on_welcome_quits_cleanly);
   suite_add_tcase (s, tc);
 
   runner = srunner_create (s);

@@ -11,6 +11,7 @@
 #include "ct-session.h"
 #include "ct-usb-scanner.h"
 #include "ct-walkthrough.h"
+#include "ct-welcome-dialog.h"
 #include "ct-window.h"
 
 /* The application: reads the settings, connects the till to its card
@@ -30,6 +31,7 @@ struct _CtApplication
   CtUsbScanner   *scanner;
   char           *walkthrough_dir;
   gboolean        demo;
+  gboolean        pin_chosen;      /* the first manager's PIN was typed here */
   gboolean        exit_after_first_frame;
   gint64          started_at;
 };
@@ -242,7 +244,7 @@ start_cb (GObject      *object,
         ct_window_toast (window, text);
     }
 
-  if (generated_pin != NULL && window != NULL && !self->demo)
+  if (generated_pin != NULL && window != NULL && !self->demo && !self->pin_chosen)
     {
       g_autofree char *body = g_strdup_printf (_("The first manager is “manager” with PIN %s. "
                                                  "Write it down now: it is not shown again."),
@@ -264,43 +266,31 @@ start_cb (GObject      *object,
 }
 
 static void
-first_pin_response_cb (AdwMessageDialog *dialog,
-                       const char       *response,
-                       CtApplication    *self)
+welcome_response_cb (AdwMessageDialog *dialog,
+                     const char       *response,
+                     CtApplication    *self)
 {
-  GtkEditable *pin_row = g_object_get_data (G_OBJECT (dialog), "ct-pin");
-  const char *pin = gtk_editable_get_text (pin_row);
+  if (g_strcmp0 (response, "start") == 0)
+    {
+      self->pin_chosen = TRUE;
+      ct_client_start_async (self->client, ct_welcome_dialog_get_pin (dialog), NULL, start_cb, self);
+      return;
+    }
 
-  ct_client_start_async (self->client, *pin ? pin : NULL, NULL, start_cb, self);
+  /* Escape or Quit: nothing was set up; the next start asks again. */
+  g_application_release (G_APPLICATION (self));
+  g_application_quit (G_APPLICATION (self));
 }
 
 static void
 ask_first_pin (CtApplication *self,
                CtWindow      *window)
 {
-  GtkWidget *dialog;
-  GtkWidget *list;
-  GtkWidget *row;
+  GtkWidget *dialog = ct_welcome_dialog_new (GTK_WINDOW (window));
 
   /* The first run of the built-in service makes the first manager; the
    * person setting the till up chooses the PIN. */
-  dialog = adw_message_dialog_new (GTK_WINDOW (window), _("Welcome to cardtill"),
-                                   _("This till keeps its own card service. Choose the PIN of the first manager, "
-                                     "whose name is “manager”. Managers authorise refunds, balance changes and new cards."));
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "start", _("_Start"));
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "start", ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "start");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "start");
-
-  list = gtk_list_box_new ();
-  gtk_widget_add_css_class (list, "boxed-list");
-  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
-  row = adw_password_entry_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Manager PIN"));
-  gtk_list_box_append (GTK_LIST_BOX (list), row);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), list);
-  g_object_set_data (G_OBJECT (dialog), "ct-pin", row);
-  g_signal_connect (dialog, "response", G_CALLBACK (first_pin_response_cb), self);
+  g_signal_connect (dialog, "response", G_CALLBACK (welcome_response_cb), self);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

@@ -108,7 +108,11 @@ ct_dialog_submit (AdwMessageDialog *dialog,
 
   g_object_ref (dialog);
   adw_message_dialog_response (dialog, response);
-  gtk_window_close (GTK_WINDOW (dialog));
+  /* Destroyed, not closed: closing would answer the close response too.
+   * The focus goes first: libadwaita 1.2 crashes tearing down an entry
+   * row that has it. */
+  gtk_window_set_focus (GTK_WINDOW (dialog), NULL);
+  gtk_window_destroy (GTK_WINDOW (dialog));
   g_object_unref (dialog);
   return TRUE;
 }

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-manager-pin"
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "ct-manager-pin.h"
+
+G_DEFINE_QUARK (ct-manager-pin-error-quark, ct_manager_pin_error)
+
+/**
+ * ct_manager_pin_rule:
+ *
+ * Returns: (transfer full): the rule for a new PIN, in words, to show
+ *   where the PIN is chosen.
+ */
+char *
+ct_manager_pin_rule (void)
+{
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "A manager PIN has at least %d digit.",
+                                       "A manager PIN has at least %d digits.",
+                                       CT_MANAGER_PIN_MIN_DIGITS),
+                          CT_MANAGER_PIN_MIN_DIGITS);
+}
+
+/**
+ * ct_manager_pin_check_new:
+ * @pin: a PIN someone chose for a new manager
+ *
+ * Returns: %TRUE when @pin follows the rule; otherwise %FALSE with a
+ *   sentence that says the rule.
+ */
+gboolean
+ct_manager_pin_check_new (const char  *pin,
+                          GError     **error)
+{
+  gsize len;
+
+  g_return_val_if_fail (pin != NULL, FALSE);
+
+  len = strlen (pin);
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isdigit (pin[i]))
+      {
+        g_set_error (error, CT_MANAGER_PIN_ERROR, CT_MANAGER_PIN_ERROR_NOT_DIGITS,
+                     _("A manager PIN is made of digits only."));
+        return FALSE;
+      }
+  if (len < CT_MANAGER_PIN_MIN_DIGITS)
+    {
+      g_autofree char *rule = ct_manager_pin_rule ();
+
+      g_set_error_literal (error, CT_MANAGER_PIN_ERROR, CT_MANAGER_PIN_ERROR_TOO_SHORT, rule);
+      return FALSE;
+    }
+  if (len > CT_MANAGER_PIN_MAX_DIGITS)
+    {
+      g_set_error (error, CT_MANAGER_PIN_ERROR, CT_MANAGER_PIN_ERROR_TOO_LONG,
+                   _("A manager PIN has at most %d digits."), CT_MANAGER_PIN_MAX_DIGITS);
+      return FALSE;
+    }
+  return TRUE;
+}
