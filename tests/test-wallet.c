@@ -1391,6 +1391,76 @@ START_TEST (test_wallet_service_bad_answer_signature_and_refusal_show_in_status)
 }
 END_TEST
 
+/* The records the fake took for one card, as "method|request_no|content". */
+static GPtrArray *
+records_of (CtFakeWallet *fake,
+            const char   *card_no)
+{
+  g_autoptr(GPtrArray) applied = ct_fake_wallet_applied (fake);
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_fake_wallet_record_free);
+
+  for (guint i = 0; i < applied->len; i++)
+    {
+      CtFakeWalletRecord *r = applied->pdata[i];
+
+      if (g_strcmp0 (r->card_no, card_no) == 0)
+        g_ptr_array_add (out, g_steal_pointer (&applied->pdata[i]));
+    }
+  return out;
+}
+
+START_TEST (test_wallet_service_import_adjustment_and_freeze_reach_alipay)
+{
+  g_autoptr(CtFakeWallet) alipay = ct_fake_wallet_new (CT_FAKE_ALIPAY, "2021000000000001", app_pub, NULL,
+                                                       alipay_key, NULL);
+  CtTestService *svc;
+  g_autoptr(CtTestClient) client = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(CtTestResponse) frozen = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *adjust = NULL;
+  json_object *answer;
+  CtFakeWalletRecord *r;
+
+  ct_fake_wallet_start (alipay);
+  svc = service_with_wallets (alipay, NULL);
+  client = ct_test_client_new (svc);
+
+  answer = post_json (client, "/v1/imports",
+                      "{\"batch_id\":\"w1\"," MANAGER ",\"rows\":[{\"line\":2,\"card_no\":\"OLD-7\","
+                      "\"name\":\"李雷\",\"balance\":5000,\"points\":7,\"level\":\"金卡\"}]}", 200);
+  json_object_put (answer);
+  adjust = money (client, "OLD-7", "adjustments", "{\"delta\":-150,\"reason\":\"wrong import\"," MANAGER "}");
+  frozen = ct_test_client_request (client, "PATCH", "/v1/cards/OLD-7", NULL,
+                                   "{\"status\":\"frozen\"," MANAGER "}", &error);
+  g_assert_no_error (error);
+  ck_assert_int_eq (frozen->status, 200);
+  WAIT_FOR (status_says (svc, "0 waiting") && status_says (svc, "4 delivered today"));
+
+  records = records_of (alipay, "OLD-7");
+  ck_assert_int_eq (records->len, 4);
+  /* Opened with its opening balance, points and level… */
+  r = records->pdata[0];
+  ck_assert_str_eq (r->method, CT_WALLET_METHOD_OPEN);
+  ck_assert_str_eq (r->request_no, "open:OLD-7");
+  ck_assert_msg (strstr (r->content, "\"balance\":\"50.00\"") && strstr (r->content, "\"point\":\"7\"")
+                 && strstr (r->content, "\"level\":\"金卡\""), "%s", r->content);
+  /* …the opening balance as an OPEN trade… */
+  r = records->pdata[1];
+  ck_assert_str_eq (r->method, CT_WALLET_METHOD_SYNC);
+  ck_assert_msg (strstr (r->content, "\"trade_type\":\"OPEN\"") && strstr (r->content, "\"trade_amount\":\"50.00\""),
+                 "%s", r->content);
+  /* …the adjustment and the freeze as card updates. */
+  r = records->pdata[2];
+  ck_assert_str_eq (r->method, CT_WALLET_METHOD_UPDATE);
+  ck_assert_msg (strstr (r->content, "\"balance\":\"48.50\""), "%s", r->content);
+  r = records->pdata[3];
+  ck_assert_str_eq (r->method, CT_WALLET_METHOD_UPDATE);
+  ck_assert_msg (strstr (r->content, "FROZEN"), "%s", r->content);
+  ct_test_service_free (svc);
+}
+END_TEST
+
 START_TEST (test_wallet_backoff_doubles_to_the_cap)
 {
   CtWalletWorkerOptions o = { 1000, 8000, 0, 0 };
@@ -1437,6 +1507,7 @@ wallet_suite (void)
   tcase_set_timeout (service, 240);
   tcase_add_test (service, test_wallet_service_mirrors_every_transaction_once_in_order);
   tcase_add_test (service, test_wallet_service_bad_answer_signature_and_refusal_show_in_status);
+  tcase_add_test (service, test_wallet_service_import_adjustment_and_freeze_reach_alipay);
   suite_add_tcase (s, service);
   return s;
 }

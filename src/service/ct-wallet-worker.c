@@ -270,6 +270,21 @@ on_header (char   *data,
   return n;
 }
 
+/* A request in flight ends when the service stops: its message stays in
+ * the outbox and goes again, with the same ids, after the restart. */
+static int
+on_progress (void       *user_data,
+             curl_off_t  dltotal,
+             curl_off_t  dlnow,
+             curl_off_t  ultotal,
+             curl_off_t  ulnow)
+{
+  CtWalletWorker *w = user_data;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&w->lock);
+
+  return w->stopping ? 1 : 0;
+}
+
 /* Sends one request; FALSE (with @reason) when no complete answer came. */
 static gboolean
 http_send (CtWalletWorker    *w,
@@ -306,6 +321,9 @@ http_send (CtWalletWorker    *w,
   curl_easy_setopt (w->curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt (w->curl, CURLOPT_HEADERDATA, out);
   curl_easy_setopt (w->curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (w->curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt (w->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt (w->curl, CURLOPT_XFERINFODATA, w);
   rc = curl_easy_perform (w->curl);
   if (rc != CURLE_OK)
     {
