@@ -485,6 +485,38 @@ fail:
   return NULL;
 }
 
+/**
+ * ct_test_service_start_peer:
+ * Another `serve` process over @primary's database (PostgreSQL serves any
+ * number), with its own port; it shares the till token, the certificate
+ * and the directory, which stays @primary's to remove.
+ */
+CtTestService *
+ct_test_service_start_peer (CtTestService      *primary,
+                            const char * const *serve_args,
+                            GError            **error)
+{
+  CtTestService *svc = g_new0 (CtTestService, 1);
+
+  svc->owner = getpid ();
+  g_mutex_lock (&live_lock);
+  live = g_list_prepend (live, svc);
+  g_mutex_unlock (&live_lock);
+  svc->https = primary->https;
+  svc->serve_args = g_strdupv ((char **) serve_args);
+  svc->db = g_strdup (primary->db);
+  svc->cert = g_strdup (primary->cert);
+  svc->key = g_strdup (primary->key);
+  svc->token = g_strdup (primary->token);
+  svc->pubkey = g_strdup (primary->pubkey);
+  if (!spawn_serve (svc, 0, error))
+    {
+      ct_test_service_free (svc);
+      return NULL;
+    }
+  return svc;
+}
+
 CtTestService *
 ct_test_service_start (gboolean   https,
                        GError   **error)

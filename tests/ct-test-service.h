@@ -30,6 +30,10 @@ CtTestService *ct_test_service_start          (gboolean        https,
 CtTestService *ct_test_service_start_full     (gboolean            https,
                                                const char * const *serve_args,
                                                GError            **error);
+/* Another `serve` process over the same database (PostgreSQL only). */
+CtTestService *ct_test_service_start_peer     (CtTestService      *primary,
+                                               const char * const *serve_args,
+                                               GError            **error);
 const char    *ct_test_service_get_url        (CtTestService  *svc);
 const char    *ct_test_service_get_token      (CtTestService  *svc);
 const char    *ct_test_service_get_ca_file    (CtTestService  *svc);
