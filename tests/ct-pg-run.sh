@@ -46,8 +46,15 @@ as_owner "$pgbin/initdb" -D "$dir/data" -A trust -U cardtill -E UTF8 --no-sync >
 # cluster is thrown away, so it need not survive a power cut (fsync off);
 # the service's own durability is tested on SQLite and by kill -9 of
 # service processes, which PostgreSQL survives either way.
+# CT_PG_DURABLE=1 (the benchmark) keeps fsync on.
+settings="-c max_connections=300"
+if [ -z "${CT_PG_DURABLE:-}" ]; then
+  settings="$settings -c fsync=off -c full_page_writes=off"
+else
+  settings="$settings -c shared_buffers=256MB -c max_wal_size=4GB"
+fi
 as_owner "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-  -o "-k $dir -p 5432 -c listen_addresses= -c max_connections=300 -c fsync=off -c full_page_writes=off" \
+  -o "-k $dir -p 5432 -c listen_addresses= $settings" \
   start >/dev/null || {
   cat "$dir/server.log" >&2
   exit 1

@@ -1,0 +1,124 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# PostgreSQL side by side: pgbench's TPC-B at 32 clients, then durable
+# cardtill payments through 2 service processes sharing one port, 32
+# connections (wrk), on the same throwaway cluster (fsync on). Prints both
+# rates and their ratio, then checks the ledger sums to 0 and that every
+# acknowledged payment is in it.
+#
+#   tests/bench/bench-pg.sh BUILDDIR [SECONDS]
+#
+# Run it as is: it starts and stops its own cluster (tests/ct-pg-run.sh).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${CT_TEST_PG:-}" ]; then
+  CT_PG_DURABLE=1 exec "$here/../ct-pg-run.sh" "$0" "$@"
+fi
+
+build=$(cd "${1:?usage: bench-pg.sh BUILDDIR [SECONDS]}" && pwd)
+secs=${2:-20}
+svc="$build/src/service/cardtill-service"
+pgbin=${CT_PG_BIN:-/usr/lib/postgresql/15/bin}
+work=$(mktemp -d "${TMPDIR:-/tmp}/ct-bench-XXXXXX")
+pids=""
+cleanup() {
+  for p in $pids; do kill "$p" 2>/dev/null || true; done
+  for p in $pids; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# CT_TEST_PG is postgresql:///postgres?host=DIR&port=P&user=U
+query=${CT_TEST_PG#*\?}
+uri() { echo "postgresql:///$1?$query"; }
+psql_do() { "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 "$(uri "$1")" -c "$2"; }
+
+echo "== pgbench TPC-B, 32 clients, ${secs} s"
+psql_do postgres "CREATE DATABASE pgb"
+"$pgbin/pgbench" -q -i -s 32 "$(uri pgb)" >/dev/null 2>&1
+pgb_tps=$("$pgbin/pgbench" -n -c 32 -j 2 -T "$secs" "$(uri pgb)" 2>/dev/null \
+          | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1)
+echo "pgbench: $pgb_tps transactions/s"
+
+echo "== cardtill payments, 2 processes, 32 connections, ${secs} s"
+psql_do postgres "CREATE DATABASE cards"
+db=$(uri cards)
+"$svc" init --db "$db" --merchant-name Bench --topup-mode any >/dev/null
+token=$("$svc" till add --db "$db" --store s1 --name t1 | tail -n 1)
+echo 2468 > "$work/pin"
+"$svc" manager add --db "$db" --id m1 --pin-file "$work/pin" >/dev/null
+# 2000 cards with 10000.00 each, imported in one go.
+python3 - "$work/import.json" <<'PY'
+import json, sys
+rows = [{"line": i + 1, "card_no": "6%011d" % i, "name": "B%d" % i, "balance": 1000000} for i in range(2000)]
+json.dump({"batch_id": "bench", "rows": rows, "manager": {"id": "m1", "pin": "2468"}}, open(sys.argv[1], "w"))
+PY
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+for i in 1 2; do
+  "$svc" serve --db "$db" --listen "127.0.0.1:$port" --insecure-http --reuse-port \
+    ${CT_BENCH_SERVE_ARGS:-} > "$work/serve$i.log" 2>&1 &
+  pids="$pids $!"
+done
+for i in $(seq 1 100); do
+  grep -q listening "$work/serve1.log" 2>/dev/null && grep -q listening "$work/serve2.log" 2>/dev/null && break
+  sleep 0.1
+done
+base="http://127.0.0.1:$port"
+curl -sf -o /dev/null -H "Authorization: Bearer $token" -H "Idempotency-Key: import-bench" \
+  --data-binary "@$work/import.json" "$base/v1/imports"
+
+cat > "$work/pay.lua" <<LUA
+local counter = 0
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  ok = 0
+  bad = 0
+end
+function request()
+  counter = counter + 1
+  local card = string.format("6%011d", (counter * 7 + id * 1000) % 2000)
+  local headers = {}
+  headers["Authorization"] = "Bearer $token"
+  headers["Idempotency-Key"] = string.format("b-%d-%d", id, counter)
+  headers["Content-Type"] = "application/json"
+  return wrk.format("POST", "/v1/cards/" .. card .. "/payments", headers,
+                    '{"amount":1,"operator":"bench"}')
+end
+function response(status, headers, body)
+  if status == 201 then ok = ok + 1 else bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local total_ok, total_bad = 0, 0
+  for _, t in ipairs(threads) do
+    total_ok = total_ok + t:get("ok")
+    total_bad = total_bad + t:get("bad")
+  end
+  io.write(string.format("acknowledged %d refused %d\n", total_ok, total_bad))
+  io.write(string.format("latency p50 %.1f ms p99 %.1f ms\n", latency:percentile(50) / 1000,
+                         latency:percentile(99) / 1000))
+end
+LUA
+wrk -t 2 -c 32 -d "${secs}s" -s "$work/pay.lua" "$base" > "$work/wrk.txt" 2>&1
+cat "$work/wrk.txt" | grep -E 'acknowledged|latency p|Requests/sec'
+acked=$(sed -n 's/^acknowledged \([0-9]*\).*/\1/p' "$work/wrk.txt")
+bad=$(sed -n 's/^acknowledged [0-9]* refused \([0-9]*\)/\1/p' "$work/wrk.txt")
+for p in $pids; do kill "$p"; done
+for p in $pids; do wait "$p" || true; done
+pids=""
+
+in_ledger=$("$pgbin/psql" -X -At "$db" -c "SELECT count (*) FROM transactions WHERE kind = 'payment'")
+ct_rate=$(python3 -c "print('%.0f' % ($acked / $secs))")
+echo "cardtill: $ct_rate payments/s ($acked acknowledged in $secs s, $bad not 201)"
+echo "ratio cardtill / pgbench: $(python3 -c "print('%.2f' % ($ct_rate / $pgb_tps))")"
+"$svc" ledger check --db "$db" | grep -E '^sum|balanced'
+if [ "$in_ledger" -lt "$acked" ]; then
+  echo "MISSING: $acked payments acknowledged, $in_ledger in the ledger" >&2
+  exit 1
+fi
+echo "acknowledged payments in the ledger: $acked of $acked ($in_ledger payments recorded)"
