@@ -2215,6 +2215,7 @@ static GPtrArray *
 pg_wallet_due (CtStore  *base,
                int64_t   now_ms,
                guint     limit,
+               int64_t   lease_until_ms,
                GError  **error)
 {
   CtPgStore *store = (CtPgStore *) base;
@@ -2225,13 +2226,19 @@ pg_wallet_due (CtStore  *base,
 
   p_int (&p, now_ms);
   p_int (&p, limit);
+  p_int (&p, lease_until_ms);
   /* The head of each card's queue, and only when it is due: a message
-   * waiting for its retry holds back the later ones of its card. */
-  res = run (c, "SELECT o.id, o.connector_id, o.card_no, o.method, o.request_no, o.payload, o.attempts"
-                " FROM wallet_outbox o WHERE o.state = 'pending' AND o.next_at <= $1"
-                " AND o.id = (SELECT min (q.id) FROM wallet_outbox q WHERE q.state = 'pending'"
-                "   AND q.connector_id = o.connector_id AND q.card_no = o.card_no)"
-                " ORDER BY o.id LIMIT $2", &p, "wallet outbox", error);
+   * waiting for its retry holds back the later ones of its card. Taking
+   * them moves their next attempt to the lease's end, so the worker of
+   * another service process passes them by (the outer next_at test is
+   * checked again on a row another process just claimed). */
+  res = run (c, "UPDATE wallet_outbox SET next_at = $3 WHERE next_at <= $1 AND state = 'pending' AND id IN"
+                " (SELECT o.id FROM wallet_outbox o WHERE o.state = 'pending' AND o.next_at <= $1"
+                "  AND o.id = (SELECT min (q.id) FROM wallet_outbox q WHERE q.state = 'pending'"
+                "    AND q.connector_id = o.connector_id AND q.card_no = o.card_no)"
+                "  ORDER BY o.id LIMIT $2)"
+                " RETURNING id, connector_id, card_no, method, request_no, payload, attempts",
+             &p, "wallet outbox", error);
   if (res != NULL)
     {
       list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_wallet_message_free);
@@ -2249,6 +2256,7 @@ pg_wallet_due (CtStore  *base,
           g_ptr_array_add (list, m);
         }
       PQclear (res);
+      g_ptr_array_sort (list, ct_wallet_message_compare);
     }
   conn_give (store, c);
   return list;

@@ -68,7 +68,7 @@ struct _CtStoreBackend
   gboolean (*wallet_connector_remove) (CtStore *store, const char *merchant, CtWalletKind kind, GError **error);
   GPtrArray * (*wallet_connectors) (CtStore *store, GError **error);
   gboolean (*wallet_enqueue) (CtStore *store, CtWalletMessage *msg, int64_t now_ms, GError **error);
-  GPtrArray * (*wallet_due) (CtStore *store, int64_t now_ms, guint limit, GError **error);
+  GPtrArray * (*wallet_due) (CtStore *store, int64_t now_ms, guint limit, int64_t lease_until_ms, GError **error);
   gboolean (*wallet_link_get) (CtStore *store, int64_t connector_id, const char *card_no, char **out_biz_card_no, GError **error);
   gboolean (*wallet_link_put) (CtStore *store, int64_t connector_id, const char *card_no, const char *biz_card_no, GError **error);
   gboolean (*wallet_settle) (CtStore *store, int64_t id, CtWalletOutcome outcome, int64_t next_at_ms, const char *reason, int64_t now_ms, GError **error);

@@ -2026,19 +2026,23 @@ static GPtrArray *
 sqlite_wallet_due (CtStore  *base,
                    int64_t   now_ms,
                    guint     limit,
+                   int64_t   lease_until_ms,
                    GError  **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
-  Conn *c = conn_take (store);
+  Conn *c = store->writer;
   /* The head of each card's queue, and only when it is due: a message
-   * waiting for its retry holds back the later ones of its card. */
-  sqlite3_stmt *st = prep (c, "SELECT o.id, o.connector_id, o.card_no, o.method, o.request_no,"
-                              " o.payload, o.attempts FROM wallet_outbox o"
-                              " WHERE o.state = 'pending' AND o.next_at <= ?1"
-                              " AND o.id = (SELECT min (p.id) FROM wallet_outbox p"
-                              "   WHERE p.state = 'pending' AND p.connector_id = o.connector_id"
-                              "   AND p.card_no = o.card_no)"
-                              " ORDER BY o.id LIMIT ?2", error);
+   * waiting for its retry holds back the later ones of its card. Taking
+   * them moves their next attempt to the lease's end. */
+  sqlite3_stmt *st = prep (c, "UPDATE wallet_outbox SET next_at = ?3 WHERE id IN"
+                              " (SELECT o.id FROM wallet_outbox o"
+                              "  WHERE o.state = 'pending' AND o.next_at <= ?1"
+                              "  AND o.id = (SELECT min (p.id) FROM wallet_outbox p"
+                              "    WHERE p.state = 'pending' AND p.connector_id = o.connector_id"
+                              "    AND p.card_no = o.card_no)"
+                              "  ORDER BY o.id LIMIT ?2)"
+                              " RETURNING id, connector_id, card_no, method, request_no, payload, attempts",
+                           error);
   GPtrArray *list = NULL;
   int rc;
 
@@ -2047,6 +2051,7 @@ sqlite_wallet_due (CtStore  *base,
       list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_wallet_message_free);
       sqlite3_bind_int64 (st, 1, now_ms);
       sqlite3_bind_int64 (st, 2, limit);
+      sqlite3_bind_int64 (st, 3, lease_until_ms);
       while ((rc = sqlite3_step (st)) == SQLITE_ROW)
         {
           CtWalletMessage *m = g_new0 (CtWalletMessage, 1);
@@ -2066,8 +2071,9 @@ sqlite_wallet_due (CtStore  *base,
           db_error (c->db, rc, "wallet outbox", error);
           g_clear_pointer (&list, g_ptr_array_unref);
         }
+      else
+        g_ptr_array_sort (list, ct_wallet_message_compare);
     }
-  conn_give (store, c);
   return list;
 }
 

@@ -697,11 +697,12 @@ GPtrArray *
 ct_store_wallet_due (CtStore  *store,
                      int64_t   now_ms,
                      guint     limit,
+                     int64_t   lease_until_ms,
                      GError  **error)
 {
   if (store->backend->wallet_due == NULL)
     return g_ptr_array_new_with_free_func ((GDestroyNotify) ct_wallet_message_free);
-  return store->backend->wallet_due (store, now_ms, limit, error);
+  return store->backend->wallet_due (store, now_ms, limit, lease_until_ms, error);
 }
 
 gboolean

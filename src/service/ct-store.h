@@ -354,9 +354,11 @@ GPtrArray *ct_store_wallet_connectors       (CtStore *store, GError **error); /*
 /* @msg->id is set. */
 gboolean   ct_store_wallet_enqueue          (CtStore *store, CtWalletMessage *msg, int64_t now_ms,
                                              GError **error);
-/* As CtWalletOutboxOps.due: the oldest pending message per connector and
- * card, when due at @now_ms, oldest first. */
+/* As CtWalletOutboxOps.due: takes the oldest pending message per
+ * connector and card, when due at @now_ms, oldest first, and holds them
+ * until @lease_until_ms (inside a write transaction). */
 GPtrArray *ct_store_wallet_due              (CtStore *store, int64_t now_ms, guint limit,
+                                             int64_t lease_until_ms,
                                              GError **error); /* of CtWalletMessage* */
 gboolean   ct_store_wallet_link_get         (CtStore *store, int64_t connector_id, const char *card_no,
                                              char **out_biz_card_no, GError **error);

@@ -232,9 +232,26 @@ static GPtrArray *
 ops_due (gpointer   outbox,
          int64_t    now_ms,
          guint      limit,
+         int64_t    lease_until_ms,
          GError   **error)
 {
-  return ct_store_wallet_due (outbox, now_ms, limit, error);
+  CtStore *store = outbox;
+  GPtrArray *due;
+
+  if (!ct_store_begin (store, error))
+    return NULL;
+  due = ct_store_wallet_due (store, now_ms, limit, lease_until_ms, error);
+  if (due == NULL)
+    {
+      ct_store_rollback (store);
+      return NULL;
+    }
+  if (!ct_store_commit (store, error))
+    {
+      g_ptr_array_unref (due);
+      return NULL;
+    }
+  return due;
 }
 
 static gboolean

@@ -583,7 +583,9 @@ deliver_round (CtWalletWorker *w)
     return FALSE;
   if (g_hash_table_size (w->connectors) == 0)
     return FALSE;
-  due = w->ops->due (w->outbox, now_ms (), DUE_BATCH, &error);
+  /* Held long enough for every one of them to time out in turn. */
+  due = w->ops->due (w->outbox, now_ms (), DUE_BATCH,
+                     now_ms () + (int64_t) DUE_BATCH * w->options.timeout_ms + 60000, &error);
   if (due == NULL)
     {
       g_warning ("wallet: cannot read the outbox: %s", error->message);

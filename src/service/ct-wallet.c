@@ -39,6 +39,16 @@ ct_wallet_message_free (CtWalletMessage *m)
   g_free (m);
 }
 
+int
+ct_wallet_message_compare (gconstpointer a,
+                           gconstpointer b)
+{
+  const CtWalletMessage *x = *(const CtWalletMessage * const *) a;
+  const CtWalletMessage *y = *(const CtWalletMessage * const *) b;
+
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
 const char *
 ct_wallet_kind_to_string (CtWalletKind kind)
 {

@@ -94,10 +94,14 @@ typedef struct
 {
   /* Every configured connector, as CtWalletConnector*. */
   GPtrArray *(*connectors) (gpointer outbox, GError **error);
-  /* Up to @limit messages, each the oldest undelivered message of its card
-   * and connector, whose next attempt is due at @now_ms; as
-   * CtWalletMessage*, oldest first. */
-  GPtrArray *(*due)        (gpointer outbox, int64_t now_ms, guint limit, GError **error);
+  /* Takes up to @limit messages, each the oldest undelivered message of
+   * its card and connector, whose next attempt is due at @now_ms; as
+   * CtWalletMessage*, oldest first. They are the caller's until
+   * @lease_until_ms: another worker (another service process on the same
+   * database) does not take them before, so a card's messages never go
+   * twice at once or out of order. */
+  GPtrArray *(*due)        (gpointer outbox, int64_t now_ms, guint limit, int64_t lease_until_ms,
+                            GError **error);
   /* The Alipay card number (biz_card_no) of a card opened on a connector;
    * *out is NULL when the card has not been opened there. */
   gboolean   (*card_link)  (gpointer outbox, int64_t connector_id, const char *card_no,
@@ -117,6 +121,9 @@ GQuark       ct_wallet_error_quark        (void);
 
 void         ct_wallet_connector_free     (CtWalletConnector *c);
 void         ct_wallet_message_free       (CtWalletMessage   *m);
+/* Orders CtWalletMessage* by id, for g_ptr_array_sort(). */
+int          ct_wallet_message_compare    (gconstpointer      a,
+                                           gconstpointer      b);
 const char  *ct_wallet_kind_to_string     (CtWalletKind       kind);
 gboolean     ct_wallet_kind_from_string   (const char        *text,
                                            CtWalletKind      *out);
