@@ -31,6 +31,7 @@ struct _CtMembersPage
   gboolean        searching;
 
   GtkSearchEntry *search_entry;
+  char           *counter_card_no;  /* the session's card, to see it change */
   GtkLabel       *search_status;
   GtkListBox     *results_list;
   GtkStack       *detail_stack;
@@ -225,6 +226,13 @@ ct_members_page_search (CtMembersPage *self,
   g_clear_object (&self->search_cancellable);
   self->search_cancellable = g_cancellable_new ();
   self->searching = TRUE;
+
+  /* The member found before is not the one being looked for now: their
+   * details and the manager buttons for them go until the answer. */
+  list_box_clear (self->results_list);
+  g_clear_pointer (&self->results, g_ptr_array_unref);
+  gtk_widget_set_visible (GTK_WIDGET (self->results_list), FALSE);
+  ct_members_page_show_card (self, NULL);
 
   gtk_label_set_label (self->search_status, _("Searching…"));
   /* The whole number in any form, or its last four digits, is a phone
@@ -601,7 +609,23 @@ card_updated_cb (CtMembersPage *self,
 static void
 session_card_cb (CtMembersPage *self)
 {
-  card_updated_cb (self, (CtCard *) ct_session_get_card (self->session));
+  const CtCard *card = ct_session_get_card (self->session);
+  const char *card_no = card != NULL ? card->card_no : NULL;
+
+  /* Another card on the counter (a scan), or none after a sale: the
+   * member shown here before is not the customer any more. A fresh
+   * state of the same card is only an update. */
+  if (g_strcmp0 (card_no, self->counter_card_no) != 0)
+    {
+      g_free (self->counter_card_no);
+      self->counter_card_no = g_strdup (card_no);
+      if (self->card != NULL && g_strcmp0 (card_no, self->card->card_no) != 0)
+        {
+          ct_members_page_show_card (self, NULL);
+          return;
+        }
+    }
+  card_updated_cb (self, (CtCard *) card);
 }
 
 static void
@@ -625,6 +649,7 @@ ct_members_page_dispose (GObject *object)
     g_cancellable_cancel (self->history_cancellable);
   g_clear_object (&self->search_cancellable);
   g_clear_object (&self->history_cancellable);
+  g_clear_pointer (&self->counter_card_no, g_free);
   gtk_widget_dispose_template (GTK_WIDGET (self), CT_TYPE_MEMBERS_PAGE);
   g_clear_object (&self->session);
   g_clear_pointer (&self->card, ct_card_free);
@@ -704,6 +729,8 @@ ct_members_page_new (CtSession *session)
   CtMembersPage *self = g_object_new (CT_TYPE_MEMBERS_PAGE, NULL);
 
   self->session = g_object_ref (session);
+  if (ct_session_get_card (session) != NULL)
+    self->counter_card_no = g_strdup (ct_session_get_card (session)->card_no);
   today (self, &self->date);
   g_signal_connect_object (ct_session_get_client (session), "card-updated",
                            G_CALLBACK (card_updated_cb), self, G_CONNECT_SWAPPED);

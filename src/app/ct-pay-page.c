@@ -20,6 +20,7 @@ struct _CtPayPage
   AdwBin         parent_instance;
 
   CtSession     *session;
+  char          *card_no;   /* the customer the choices on screen belong to */
   GCancellable  *cancellable;
   int64_t        amount;
   gboolean       amount_ok;
@@ -34,6 +35,7 @@ struct _CtPayPage
   GtkLabel      *points_label;
   GtkLabel      *problem_label;
   GtkSpinner    *spinner;
+  GtkButton     *confirm_button;
 };
 
 G_DEFINE_FINAL_TYPE (CtPayPage, ct_pay_page, ADW_TYPE_BIN)
@@ -188,13 +190,10 @@ pay_cb (GObject      *object,
 
   if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_QUEUED))
     {
-      g_autoptr(CtReceiptData) pending =
-        ct_session_pending_receipt (self->session, CT_TRANSACTION_PAYMENT,
-                                    ct_session_get_card (self->session), self->amount, 0);
-
+      ct_session_show_queued_receipt (self->session, CT_TRANSACTION_PAYMENT,
+                                      ct_session_get_card (self->session), self->amount, 0);
       gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
       gtk_editable_set_text (GTK_EDITABLE (self->order_entry), "");
-      ct_session_set_last_receipt (self->session, pending);
       return;
     }
 
@@ -259,6 +258,7 @@ ct_pay_page_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), CT_TYPE_PAY_PAGE);
   g_clear_object (&self->session);
+  g_clear_pointer (&self->card_no, g_free);
 
   G_OBJECT_CLASS (ct_pay_page_parent_class)->dispose (object);
 }
@@ -293,6 +293,7 @@ ct_pay_page_class_init (CtPayPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtPayPage, points_label);
   gtk_widget_class_bind_template_child (widget_class, CtPayPage, problem_label);
   gtk_widget_class_bind_template_child (widget_class, CtPayPage, spinner);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, confirm_button);
   gtk_widget_class_bind_template_callback (widget_class, amount_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, amount_activate_cb);
 
@@ -309,13 +310,40 @@ ct_pay_page_init (CtPayPage *self)
   ct_keypad_set_target (self->keypad, GTK_EDITABLE (self->amount_entry));
 }
 
+/* Another customer (or none) is on the counter: what was chosen for the
+ * previous one goes, and the focus leaves Confirm, so that Enter cannot
+ * take the previous customer's choice for the new one. */
+static void
+card_changed_cb (CtPayPage *self)
+{
+  const CtCard *card = ct_session_get_card (self->session);
+  const char *card_no = card != NULL ? card->card_no : NULL;
+  gboolean had_focus;
+
+  if (g_strcmp0 (card_no, self->card_no) == 0)
+    {
+      update_summary (self);
+      return;
+    }
+  g_free (self->card_no);
+  self->card_no = g_strdup (card_no);
+
+  had_focus = gtk_widget_has_focus (GTK_WIDGET (self->confirm_button));
+  gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->order_entry), "");
+  show_problem (self, NULL);
+  update_summary (self);
+  if (had_focus)
+    gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
+}
+
 GtkWidget *
 ct_pay_page_new (CtSession *session)
 {
   CtPayPage *self = g_object_new (CT_TYPE_PAY_PAGE, NULL);
 
   self->session = g_object_ref (session);
-  g_signal_connect_object (session, "notify::card", G_CALLBACK (update_summary), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (session, "notify::card", G_CALLBACK (card_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (ct_session_get_client (session), "notify::merchant",
                            G_CALLBACK (update_summary), self, G_CONNECT_SWAPPED);
   update_summary (self);

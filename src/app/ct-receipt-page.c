@@ -327,6 +327,10 @@ done_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *param)
 {
+  CtReceiptPage *self = CT_RECEIPT_PAGE (widget);
+
+  /* The sale is finished: the next customer starts on an empty screen. */
+  ct_session_clear_card (self->session);
   gtk_widget_activate_action (widget, "win.page", "s", "scan");
 }
 

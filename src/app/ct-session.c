@@ -577,6 +577,10 @@ ct_session_scan (CtSession    *self,
     {
       g_autofree char *problem = ct_format_error (error);
 
+      /* Whoever was on the counter before is not this customer: nothing
+       * of theirs may stay to be paid for. */
+      ct_session_forget_member_code (self);
+      ct_session_clear_card (self);
       set_problem (self, problem);
       return FALSE;
     }
@@ -706,6 +710,79 @@ ct_session_pending_receipt (CtSession         *self,
     data->balance_known = FALSE;
 
   return data;
+}
+
+typedef struct
+{
+  CtSession     *session;
+  CtReceiptData *data;
+} QueuedReceipt;
+
+static void
+queued_list_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  QueuedReceipt *queued = user_data;
+  g_autoptr(CtSession) self = queued->session;
+  g_autoptr(CtReceiptData) data = queued->data;
+  g_autoptr(GPtrArray) pending = ct_client_outbox_list_finish (CT_CLIENT (object), result, NULL);
+
+  g_free (queued);
+
+  if (pending != NULL && data->balance_known)
+    {
+      int64_t own = data->balance_after - data->balance_before;
+      int64_t last_known = data->balance_before;
+      int64_t all = 0;
+      guint count = 0;
+
+      for (guint i = 0; i < pending->len && data->balance_known; i++)
+        {
+          const CtOutboxEntry *entry = g_ptr_array_index (pending, i);
+          int64_t change = 0;
+
+          if (g_strcmp0 (entry->card_no, data->card_no) != 0)
+            continue;
+          /* A pending change the till cannot count (a refund) leaves the
+           * balance to the service. */
+          if (!ct_outbox_entry_balance_change (entry, &change) || !ct_money_add (all, change, &all, NULL))
+            data->balance_known = FALSE;
+          count++;
+        }
+
+      /* The list holds this request too: everything pending on the card
+       * comes on top of its last known balance. */
+      if (data->balance_known && count > 0)
+        data->balance_known = ct_money_add (last_known, all, &data->balance_after, NULL)
+                              && ct_money_add (data->balance_after, -own, &data->balance_before, NULL);
+    }
+
+  ct_session_set_last_receipt (self, data);
+}
+
+/**
+ * ct_session_show_queued_receipt:
+ *
+ * Makes the receipt of a request the till queued the last receipt, once
+ * the outbox has said what else is pending on the card: its balance after
+ * counts every pending top-up and payment of the card, as expected once
+ * they are booked.
+ */
+void
+ct_session_show_queued_receipt (CtSession         *self,
+                                CtTransactionKind  kind,
+                                const CtCard      *card,
+                                int64_t            amount,
+                                int64_t            bonus)
+{
+  QueuedReceipt *queued = g_new0 (QueuedReceipt, 1);
+
+  g_return_if_fail (CT_IS_SESSION (self));
+
+  queued->session = g_object_ref (self);
+  queued->data = ct_session_pending_receipt (self, kind, card, amount, bonus);
+  ct_client_outbox_list_async (self->client, CT_OUTBOX_STATE_PENDING, NULL, queued_list_cb, queued);
 }
 
 /**

@@ -20,6 +20,7 @@ struct _CtTopupPage
   AdwBin         parent_instance;
 
   CtSession     *session;
+  char          *card_no;   /* the customer the choices on screen belong to */
   CtMerchant    *merchant;
   CtPackage     *selected;
   GCancellable  *cancellable;
@@ -339,13 +340,10 @@ topup_cb (GObject      *object,
 
   if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_QUEUED))
     {
-      g_autoptr(CtReceiptData) pending =
-        ct_session_pending_receipt (self->session, CT_TRANSACTION_TOPUP,
-                                    ct_session_get_card (self->session),
-                                    self->amount, self->bonus);
-
+      ct_session_show_queued_receipt (self->session, CT_TRANSACTION_TOPUP,
+                                      ct_session_get_card (self->session),
+                                      self->amount, self->bonus);
       reset_entry (self);
-      ct_session_set_last_receipt (self->session, pending);
       return;
     }
 
@@ -414,6 +412,7 @@ ct_topup_page_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), CT_TYPE_TOPUP_PAGE);
   g_clear_object (&self->session);
+  g_clear_pointer (&self->card_no, g_free);
   g_clear_pointer (&self->merchant, ct_merchant_free);
   g_clear_pointer (&self->selected, ct_package_free);
 
@@ -480,13 +479,45 @@ ct_topup_page_init (CtTopupPage *self)
   ct_keypad_set_target (self->keypad, GTK_EDITABLE (self->amount_entry));
 }
 
+/* Another customer (or none) is on the counter: what was chosen for the
+ * previous one goes, and the focus leaves Confirm, so that Enter cannot
+ * take the previous customer's choice for the new one. */
+static void
+card_changed_cb (CtTopupPage *self)
+{
+  const CtCard *card = ct_session_get_card (self->session);
+  const char *card_no = card != NULL ? card->card_no : NULL;
+  gboolean had_focus;
+
+  if (g_strcmp0 (card_no, self->card_no) == 0)
+    {
+      update_summary (self);
+      return;
+    }
+  g_free (self->card_no);
+  self->card_no = g_strdup (card_no);
+
+  had_focus = gtk_widget_has_focus (GTK_WIDGET (self->confirm_button));
+  g_clear_pointer (&self->selected, ct_package_free);
+  gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->package_box));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (gtk_flow_box_child_get_child (GTK_FLOW_BOX_CHILD (child))),
+                                  FALSE);
+  show_problem (self, NULL);
+  update_summary (self);
+  if (had_focus)
+    gtk_widget_grab_focus (GTK_WIDGET (self->package_box));
+}
+
 GtkWidget *
 ct_topup_page_new (CtSession *session)
 {
   CtTopupPage *self = g_object_new (CT_TYPE_TOPUP_PAGE, NULL);
 
   self->session = g_object_ref (session);
-  g_signal_connect_object (session, "notify::card", G_CALLBACK (update_summary), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (session, "notify::card", G_CALLBACK (card_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (ct_session_get_client (session), "notify::merchant",
                            G_CALLBACK (rebuild_packages), self, G_CONNECT_SWAPPED);
   rebuild_packages (self);

@@ -9,8 +9,11 @@
 #include <unistd.h>
 #include <string.h>
 
+#include "ct-money.h"
 #include "ct-outbox.h"
 #include "ct-wire.h"
+
+#include <json-c/json.h>
 
 struct _CtOutbox
 {
@@ -65,6 +68,61 @@ ct_outbox_state_to_string (CtOutboxState state)
   if ((guint) state < G_N_ELEMENTS (state_names))
     return state_names[state];
   return "pending";
+}
+
+/**
+ * ct_outbox_entry_balance_change:
+ * @out_delta: (out): what the entry will do to its card's balance once the
+ *   service books it, as the customer was told
+ *
+ * A top-up adds its amount and the bonus the customer was shown; a payment
+ * takes its amount; an adjustment its signed amount. Other entries (a
+ * refund, whose amount the service knows) say nothing.
+ *
+ * Returns: %TRUE when the change is known.
+ */
+gboolean
+ct_outbox_entry_balance_change (const CtOutboxEntry *entry,
+                                int64_t             *out_delta)
+{
+  g_return_val_if_fail (entry != NULL && out_delta != NULL, FALSE);
+
+  switch (entry->kind)
+    {
+    case CT_OUTBOX_KIND_TOPUP:
+      {
+        int64_t bonus = 0;
+
+        if (entry->body != NULL)
+          {
+            gsize len;
+            const char *data = g_bytes_get_data (entry->body, &len);
+            g_autofree char *text = g_strndup (data, len);
+            json_object *obj = json_tokener_parse (text);
+            json_object *expect, *value;
+
+            if (obj != NULL && json_object_object_get_ex (obj, "expect", &expect)
+                && json_object_object_get_ex (expect, "bonus", &value)
+                && json_object_is_type (value, json_type_int))
+              bonus = json_object_get_int64 (value);
+            json_object_put (obj);
+          }
+        return ct_money_add (entry->amount, bonus, out_delta, NULL);
+      }
+    case CT_OUTBOX_KIND_PAYMENT:
+      *out_delta = -entry->amount;
+      return TRUE;
+    case CT_OUTBOX_KIND_ADJUSTMENT:
+      *out_delta = entry->amount;
+      return TRUE;
+    case CT_OUTBOX_KIND_REFUND:
+    case CT_OUTBOX_KIND_CARD_ISSUE:
+    case CT_OUTBOX_KIND_CARD_PATCH:
+    case CT_OUTBOX_KIND_IMPORT:
+    case CT_OUTBOX_KIND_OTHER:
+    default:
+      return FALSE;
+    }
 }
 
 CtOutboxEntry *

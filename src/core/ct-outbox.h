@@ -60,6 +60,8 @@ GType          ct_outbox_entry_get_type   (void) G_GNUC_CONST;
 #define CT_TYPE_OUTBOX_ENTRY (ct_outbox_entry_get_type ())
 
 CtOutboxEntry *ct_outbox_entry_copy       (const CtOutboxEntry *entry);
+gboolean       ct_outbox_entry_balance_change (const CtOutboxEntry *entry,
+                                               int64_t             *out_delta);
 void           ct_outbox_entry_free       (CtOutboxEntry       *entry);
 const char    *ct_outbox_kind_to_string   (CtOutboxKind         kind);
 const char    *ct_outbox_state_to_string  (CtOutboxState        state);

@@ -246,7 +246,16 @@ ct_receipt_lines (const CtReceiptData *data)
   if (data->balance_known)
     {
       ct_receipt_lines_add (lines, _("Balance before"), ct_format_money (data->balance_before, mu, cur));
-      ct_receipt_lines_add (lines, _("Balance after"), ct_format_money (data->balance_after, mu, cur));
+      if (data->pending)
+        {
+          g_autofree char *after = ct_format_money (data->balance_after, mu, cur);
+
+          /* Counted by the till with what else is pending on the card: the
+           * service books it when the till is back online. */
+          ct_receipt_lines_add (lines, _("Balance after"), g_strdup_printf (_("%s (expected)"), after));
+        }
+      else
+        ct_receipt_lines_add (lines, _("Balance after"), ct_format_money (data->balance_after, mu, cur));
     }
   else
     ct_receipt_lines_add (lines, _("Balance after"), g_strdup (_("known after sync")));

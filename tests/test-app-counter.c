@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-app-counter"
+
+#include "config.h"
+
+#include <check.h>
+
+#include "ct-app-fixture.h"
+#include "ct-members-page.h"
+#include "ct-pay-page.h"
+#include "ct-receipt-page.h"
+#include "ct-scan-page.h"
+#include "ct-screenshot.h"
+#include "ct-topup-page.h"
+
+/* The customer at the counter: a new scan, a search or a finished sale
+ * leaves nothing of the previous customer on any screen. */
+
+static gboolean
+card_is (Till       *till,
+         const char *card_no)
+{
+  const CtCard *card = ct_session_get_card (till->session);
+
+  return card != NULL && g_strcmp0 (card->card_no, card_no) == 0 && card_fresh (till);
+}
+
+static const char *want_card;
+
+static gboolean
+wanted_card_loaded (gpointer data)
+{
+  return card_is (data, want_card);
+}
+
+static void
+scan_card (Till       *till,
+           const char *card_no)
+{
+  want_card = card_no;
+  ct_window_handle_scan (till->window, card_no);
+  ck_assert_msg (wait_until (wanted_card_loaded, till, 20000), "%s did not load", card_no);
+}
+
+/* The button with @action_name under @root. */
+static GtkWidget *
+find_action_button (GtkWidget  *root,
+                    const char *action_name)
+{
+  for (GtkWidget *w = gtk_widget_get_first_child (root); w != NULL; w = gtk_widget_get_next_sibling (w))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_BUTTON (w) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (w)), action_name) == 0)
+        return w;
+      if ((found = find_action_button (w, action_name)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+can_confirm (GtkWidget  *page,
+             const char *action_name)
+{
+  GtkWidget *button = find_action_button (page, action_name);
+
+  ck_assert (button != NULL);
+  return gtk_widget_is_sensitive (button);
+}
+
+START_TEST (test_app_counter_new_scan_clears_topup_and_pay_choices)
+{
+  Till *till = till_new ();
+  g_autofree char *phone_a = unique_phone ();
+  g_autofree char *phone_b = unique_phone ();
+  g_autofree char *card_a = issue_card (till, "First Customer", phone_a, "p100");
+  g_autofree char *card_b = issue_card (till, "Second Customer", phone_b, "p200");
+  GtkWidget *topup = ct_window_get_page_widget (till->window, "topup");
+  GtkWidget *pay = ct_window_get_page_widget (till->window, "pay");
+  GtkWidget *focus;
+
+  /* The first customer chooses a package: Confirm has the focus. */
+  scan_card (till, card_a);
+  ct_window_show_page (till->window, "topup");
+  ck_assert (gtk_widget_activate_action (topup, "topup.select-package", "s", "p100"));
+  ct_screenshot_settle (100);
+  ck_assert (can_confirm (topup, "topup.confirm"));
+  gtk_widget_grab_focus (find_action_button (topup, "topup.confirm"));
+  focus = gtk_root_get_focus (GTK_ROOT (till->window));
+  ck_assert_msg (focus == find_action_button (topup, "topup.confirm"), "focus: %s",
+                 focus ? G_OBJECT_TYPE_NAME (focus) : "none");
+
+  /* The next customer's card is scanned on the same screen: the package
+   * chosen for the first is gone, Enter cannot take it for the second. */
+  scan_card (till, card_b);
+  ck_assert_str_eq (ct_window_get_page (till->window), "topup");
+  ck_assert_str_eq (ct_topup_page_get_summary (CT_TOPUP_PAGE (topup)), "Choose a package.");
+  ck_assert (!can_confirm (topup, "topup.confirm"));
+  ck_assert (gtk_root_get_focus (GTK_ROOT (till->window)) != find_action_button (topup, "topup.confirm"));
+  save_png (till, NULL, "counter-topup-after-new-scan");
+
+  /* On Pay, the amount typed for one customer goes with them. */
+  ct_window_show_page (till->window, "pay");
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (CT_PAY_PAGE (pay))), "5.00");
+  ck_assert (can_confirm (pay, "pay.confirm"));
+  scan_card (till, card_a);
+  ck_assert_str_eq (gtk_editable_get_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (CT_PAY_PAGE (pay)))), "");
+  ck_assert (!can_confirm (pay, "pay.confirm"));
+
+  till_free (till);
+}
+END_TEST
+
+START_TEST (test_app_counter_mistyped_number_leaves_no_customer)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Earlier Customer", phone, "p100");
+  CtScanPage *scan = CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan"));
+  GtkWidget *pay = ct_window_get_page_widget (till->window, "pay");
+
+  scan_card (till, card_no);
+  ck_assert (ct_scan_page_is_showing_card (scan));
+
+  /* A typo in the next number: nobody is at the counter, F4 pays for
+   * nobody. */
+  gtk_editable_set_text (GTK_EDITABLE (ct_scan_page_get_entry (scan)), "8888 0000 0000 0001");
+  g_signal_emit_by_name (ct_scan_page_get_entry (scan), "activate");
+  ck_assert (ct_scan_page_get_problem (scan) != NULL);
+  ck_assert_ptr_null (ct_session_get_card (till->session));
+  ck_assert (!ct_scan_page_is_showing_card (scan));
+  ct_window_show_page (till->window, "pay");
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (CT_PAY_PAGE (pay))), "5.00");
+  ck_assert (!can_confirm (pay, "pay.confirm"));
+
+  till_free (till);
+}
+END_TEST
+
+START_TEST (test_app_counter_search_and_scan_clear_member_detail)
+{
+  Till *till = till_new ();
+  g_autofree char *phone_a = unique_phone ();
+  g_autofree char *phone_b = unique_phone ();
+  g_autofree char *card_a = issue_card (till, "Found Member", phone_a, "p100");
+  g_autofree char *card_b = issue_card (till, "Scanned Member", phone_b, "p100");
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+
+  ct_window_show_page (till->window, "members");
+  ct_members_page_search (members, phone_a);
+  ck_assert (wait_until (members_idle, members, 20000));
+  ck_assert (ct_members_page_get_card (members) != NULL);
+  ck_assert (can_confirm (GTK_WIDGET (members), "members.adjust"));
+
+  /* A search that finds nobody: the member found before and the manager
+   * buttons for them go. */
+  ct_members_page_search (members, "10000000000");
+  ck_assert (wait_until (members_idle, members, 20000));
+  ck_assert_uint_eq (ct_members_page_get_n_results (members), 0);
+  ck_assert_ptr_null (ct_members_page_get_card (members));
+  ck_assert (!can_confirm (GTK_WIDGET (members), "members.adjust"));
+  save_png (till, NULL, "counter-members-no-result");
+
+  /* The member is shown again; then another card is scanned. */
+  ct_members_page_search (members, phone_a);
+  ck_assert (wait_until (members_idle, members, 20000));
+  ck_assert_str_eq (ct_members_page_get_card (members)->card_no, card_a);
+  scan_card (till, card_b);
+  ck_assert_ptr_null (ct_members_page_get_card (members));
+
+  till_free (till);
+}
+END_TEST
+
+START_TEST (test_app_counter_finished_sale_returns_to_empty_scan)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Sale Member", phone, "p100");
+  GtkWidget *pay = ct_window_get_page_widget (till->window, "pay");
+
+  scan_card (till, card_no);
+  ct_window_show_page (till->window, "pay");
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (CT_PAY_PAGE (pay))), "1.00");
+  ck_assert (gtk_widget_activate_action (pay, "pay.confirm", NULL));
+  ck_assert_msg (wait_until (on_receipt, till, 20000), "no receipt: %s", ct_pay_page_get_problem (CT_PAY_PAGE (pay)));
+  ck_assert (gtk_widget_activate_action (ct_window_get_page_widget (till->window, "receipt"), "receipt.done", NULL));
+
+  ck_assert_str_eq (ct_window_get_page (till->window), "scan");
+  ck_assert_ptr_null (ct_session_get_card (till->session));
+  ck_assert (!ct_scan_page_is_showing_card (CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan"))));
+  save_png (till, NULL, "counter-after-sale");
+
+  till_free (till);
+}
+END_TEST
+
+static gboolean
+card_settled (gpointer data)
+{
+  Till *till = data;
+
+  return ct_session_get_card (till->session) != NULL && !ct_session_get_refreshing (till->session);
+}
+
+static char *
+offline_topup (Till *till)
+{
+  GtkWidget *topup = ct_window_get_page_widget (till->window, "topup");
+
+  ct_window_show_page (till->window, "topup");
+  ck_assert (ct_topup_page_select_package (CT_TOPUP_PAGE (topup), "p100"));
+  ck_assert (gtk_widget_activate_action (topup, "topup.confirm", NULL));
+  ck_assert_msg (wait_until (on_receipt, till, 30000), "no receipt: %s",
+                 ct_topup_page_get_problem (CT_TOPUP_PAGE (topup)));
+  return receipt_text (till);
+}
+
+START_TEST (test_app_counter_offline_receipts_count_pending_topups)
+{
+  g_autoptr(GError) error = NULL;
+  CtTestService *own = ct_test_service_start (TRUE, &error);
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  Till *till;
+
+  ck_assert_msg (own != NULL, "%s", error ? error->message : "");
+  till = till_new_for (own, 1500);
+  card_no = issue_card (till, "Offline Twice", phone, "p100");
+  scan_card (till, card_no);
+  ct_test_service_stop (own);
+
+  /* ¥110 known; ¥100 + ¥10 taken offline: ¥220 expected. */
+  first = offline_topup (till);
+  ck_assert_msg (strstr (first, "Balance before: ¥110.00") != NULL, "%s", first);
+  ck_assert_msg (strstr (first, "Balance after: ¥220.00 (expected)") != NULL, "%s", first);
+  ck_assert (gtk_widget_activate_action (ct_window_get_page_widget (till->window, "receipt"), "receipt.done", NULL));
+
+  /* The same card again, still offline: the pending top-up counts. */
+  ct_window_handle_scan (till->window, card_no);
+  ck_assert (wait_until (card_settled, till, 30000));
+  second = offline_topup (till);
+  ck_assert_msg (strstr (second, "Balance before: ¥220.00") != NULL, "%s", second);
+  ck_assert_msg (strstr (second, "Balance after: ¥330.00 (expected)") != NULL, "%s", second);
+  save_png (till, NULL, "counter-offline-second-topup");
+
+  /* And the service books what the receipt said. */
+  ck_assert (ct_test_service_restart (own, NULL));
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(CtCard) card = NULL;
+    guint settled = 0;
+
+    ct_client_sync_async (till->client, NULL, async_done_cb, &result);
+    ck_assert_msg (ct_client_sync_finish (till->client, wait_result (&result), &settled, &error),
+                   "%s", error ? error->message : "");
+    g_clear_object (&result);
+    ct_client_card_show_async (till->client, card_no, NULL, async_done_cb, &result);
+    card = ct_client_card_show_finish (till->client, wait_result (&result), &error);
+    ck_assert_msg (card != NULL, "%s", error ? error->message : "");
+    ck_assert_int_eq (card->balance, 33000);
+  }
+
+  till_free (till);
+  ct_test_service_free (own);
+}
+END_TEST
+
+int
+main (void)
+{
+  Suite *s = suite_create ("app-counter");
+  TCase *tc = tcase_create ("counter");
+  SRunner *runner;
+  int failed;
+
+  g_setenv ("LANGUAGE", "C", TRUE);
+  gtk_init ();
+  adw_init ();
+
+  tcase_set_timeout (tc, 300);
+  tcase_add_unchecked_fixture (tc, service_setup, service_teardown);
+  add_test (tc, test_app_counter_new_scan_clears_topup_and_pay_choices);
+  add_test (tc, test_app_counter_mistyped_number_leaves_no_customer);
+  add_test (tc, test_app_counter_search_and_scan_clear_member_detail);
+  add_test (tc, test_app_counter_finished_sale_returns_to_empty_scan);
+  add_test (tc, test_app_counter_offline_receipts_count_pending_topups);
+  suite_add_tcase (s, tc);
+
+  runner = srunner_create (s);
+  srunner_set_fork_status (runner, CK_NOFORK);
+  srunner_run_all (runner, CK_VERBOSE);
+  failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+
+  return failed == 0 ? 0 : 1;
+}
