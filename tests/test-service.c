@@ -955,12 +955,138 @@ START_TEST (test_service_store_day_lists_and_totals)
     ck_assert_str_eq (date, today);
   }
   ck_assert_msg (strstr (r->body, "\"store\":\"s1\"") != NULL, "%s", r->body);
-  ck_assert_msg (strstr (r->body, "\"totals\":{\"topups\":20000,\"bonus\":3000,\"payments\":700,"
+  ck_assert_msg (strstr (r->body, "\"totals\":{\"count\":2,\"topups\":20000,\"bonus\":3000,\"payments\":700,"
                                   "\"refunds\":0,\"adjustments\":0,\"imports\":0}") != NULL, "%s", r->body);
   path = g_strdup_printf ("/v1/transactions?date=%s&till=t9", today);
   other = req ("GET", path, NULL);
   ck_assert_msg (strstr (other->body, "\"transactions\":[]") != NULL, "%s", other->body);
   bad = req ("GET", "/v1/transactions?date=yesterday", NULL);
+  expect_status (bad, 400, "bad_request");
+}
+END_TEST
+
+START_TEST (test_service_store_day_pages_with_totals_of_the_whole_day)
+{
+  g_autofree char *card = issue_card ("Pages", NULL);
+  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *cursor = NULL;
+  guint pages = 0;
+
+  topup (card, "p200");
+  for (int i = 0; i < 5; i++)
+    g_free (pay (card, 100 + i, 201));
+  /* Six transactions, two a page: three pages, oldest first, each with
+   * the totals of the whole day. */
+  do
+    {
+      g_autofree char *path = cursor ? g_strdup_printf ("/v1/transactions?limit=2&cursor=%s", cursor)
+                                     : g_strdup ("/v1/transactions?limit=2");
+      g_autoptr(CtTestResponse) r = req ("GET", path, NULL);
+      json_object *root, *list = NULL;
+
+      expect_status (r, 200, NULL);
+      ck_assert_int_eq (json_int_at (r->body, "totals.count"), 6);
+      ck_assert_int_eq (json_int_at (r->body, "totals.payments"), 100 + 101 + 102 + 103 + 104);
+      root = parse (r->body);
+      ck_assert (json_object_object_get_ex (root, "transactions", &list));
+      ck_assert_int_le (json_object_array_length (list), 2);
+      for (gsize i = 0; i < json_object_array_length (list); i++)
+        {
+          json_object *id = NULL;
+
+          ck_assert (json_object_object_get_ex (json_object_array_get_idx (list, i), "id", &id));
+          g_ptr_array_add (seen, g_strdup (json_object_get_string (id)));
+        }
+      json_object_put (root);
+      g_clear_pointer (&cursor, g_free);
+      cursor = json_str_at (r->body, "next_cursor");
+      pages++;
+    }
+  while (cursor != NULL && pages < 10);
+  ck_assert_uint_eq (pages, 3);
+  ck_assert_uint_eq (seen->len, 6);
+  for (guint i = 1; i < seen->len; i++)
+    ck_assert (g_ascii_strtoll (seen->pdata[i - 1], NULL, 10) < g_ascii_strtoll (seen->pdata[i], NULL, 10));
+  {
+    g_autoptr(CtTestResponse) bad = req ("GET", "/v1/transactions?limit=501", NULL);
+    g_autoptr(CtTestResponse) bad_cursor = req ("GET", "/v1/transactions?cursor=x", NULL);
+
+    expect_status (bad, 400, "bad_request");
+    expect_status (bad_cursor, 400, "bad_request");
+  }
+}
+END_TEST
+
+/* A payment of @amount on @card by the till holding @token. */
+static void
+pay_as (const char *token,
+        const char *card,
+        int64_t     amount)
+{
+  g_autoptr(CtTestClient) c = ct_test_client_new_for_token (svc, token);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  g_autofree char *key = g_strdup_printf ("as-%u", ++key_counter);
+  g_autofree char *body = g_strdup_printf ("{\"amount\":%" G_GINT64_FORMAT ",\"operator\":\"op\"}", amount);
+  g_autoptr(CtTestResponse) r = ct_test_client_request (c, "POST", path, key, body, NULL);
+
+  ck_assert_msg (r != NULL && r->status == 201, "%s", r ? r->body : "no answer");
+}
+
+static char *
+add_till (const char *store_name,
+          const char *name)
+{
+  g_autofree char *out = NULL;
+  char *nl;
+
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "till", "add", "--store", store_name, "--name", name, NULL), 0);
+  g_strstrip (out);
+  nl = strrchr (out, '\n');
+  return g_strdup (nl ? nl + 1 : out);
+}
+
+START_TEST (test_service_day_report_per_store_and_till)
+{
+  g_autofree char *card = issue_card ("Report", NULL);
+  g_autofree char *t2 = add_till ("s1", "t2");
+  g_autofree char *east = add_till ("s2", "t1");
+  g_autoptr(CtTestResponse) r = NULL, bad = NULL;
+  json_object *root, *stores = NULL, *s1 = NULL, *tills = NULL;
+
+  topup (card, "p200");
+  g_free (pay (card, 300, 201));
+  pay_as (t2, card, 200);
+  pay_as (east, card, 50);
+  pay_as (east, card, 25);
+  r = req ("GET", "/v1/reports/day", NULL);
+  expect_status (r, 200, NULL);
+  ck_assert_int_eq (json_int_at (r->body, "totals.payments"), 575);
+  ck_assert_int_eq (json_int_at (r->body, "totals.topups"), 20000);
+  ck_assert_int_eq (json_int_at (r->body, "totals.count"), 5);
+  root = parse (r->body);
+  ck_assert (json_object_object_get_ex (root, "stores", &stores));
+  ck_assert_int_eq (json_object_array_length (stores), 2);
+  s1 = json_object_array_get_idx (stores, 0);
+  ck_assert_str_eq (json_object_get_string (json_object_object_get (s1, "store")), "s1");
+  ck_assert_int_eq (json_object_get_int64 (json_object_object_get (json_object_object_get (s1, "totals"),
+                                                                   "payments")), 500);
+  ck_assert (json_object_object_get_ex (s1, "tills", &tills));
+  ck_assert_int_eq (json_object_array_length (tills), 2);
+  ck_assert_str_eq (json_object_get_string (json_object_object_get (json_object_array_get_idx (tills, 1),
+                                                                    "till")), "t2");
+  ck_assert_int_eq (json_object_get_int64 (json_object_object_get (
+                      json_object_object_get (json_object_array_get_idx (tills, 1), "totals"), "payments")), 200);
+  ck_assert_int_eq (json_object_get_int64 (json_object_object_get (
+                      json_object_object_get (json_object_array_get_idx (stores, 1), "totals"), "payments")), 75);
+  json_object_put (root);
+  /* Another store's page is there too, by name. */
+  {
+    g_autoptr(CtTestResponse) other = req ("GET", "/v1/transactions?store=s2", NULL);
+
+    expect_status (other, 200, NULL);
+    ck_assert_int_eq (json_int_at (other->body, "totals.count"), 2);
+  }
+  bad = req ("GET", "/v1/reports/day?date=2026-13-40", NULL);
   expect_status (bad, 400, "bad_request");
 }
 END_TEST
@@ -1602,6 +1728,8 @@ service_suite (void)
                   test_service_refund_needs_the_pool_and_credits_a_frozen_card } },
     { "adjustment", { test_service_adjustments_draw_on_the_pool } },
     { "history", { test_service_history_is_newest_first_with_cursors, test_service_store_day_lists_and_totals,
+                   test_service_store_day_pages_with_totals_of_the_whole_day,
+                   test_service_day_report_per_store_and_till,
                    test_service_dates_follow_the_merchant_time_zone } },
     { "idempotency", { test_service_replay_is_byte_identical_and_marked,
                        test_service_stored_refusals_replay_but_unstored_do_not,

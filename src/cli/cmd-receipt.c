@@ -26,22 +26,12 @@ fetch_receipt (CtClient    *client,
                const char  *date,
                GError     **error)
 {
-  g_autoptr(GString) path = g_string_new ("/v1/transactions");
-  g_autoptr(CtAnswer) answer = NULL;
   g_autoptr(CtDayReport) day = NULL;
   g_autoptr(CtMerchant) merchant = NULL;
   g_autoptr(CtCard) card = NULL;
   const CtTransaction *tx = NULL;
-  const char *body;
-  gsize len = 0;
 
-  if (date != NULL)
-    g_string_append_printf (path, "?date=%s", date);
-  answer = ct_client_request (client, "GET", path->str, NULL, NULL, NULL, NULL, error);
-  if (answer == NULL || !ct_answer_to_error (answer, error))
-    return NULL;
-  body = g_bytes_get_data (answer->body, &len);
-  day = ct_wire_decode_day_report (body, len, error);
+  day = ct_client_day_report (client, date, NULL, error);
   if (day == NULL)
     return NULL;
   for (guint i = 0; i < day->transactions->len && tx == NULL; i++)
@@ -68,7 +58,9 @@ fetch_receipt (CtClient    *client,
       card_answer = ct_client_request (client, "GET", card_path, NULL, NULL, NULL, NULL, NULL);
       if (card_answer != NULL && ct_answer_to_error (card_answer, NULL))
         {
-          body = g_bytes_get_data (card_answer->body, &len);
+          gsize len = 0;
+          const char *body = g_bytes_get_data (card_answer->body, &len);
+
           card = ct_wire_decode_card (body, len, NULL);
         }
     }

@@ -1276,19 +1276,8 @@ op_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
       }
     case OP_DAY_REPORT:
       {
-        g_autoptr(GString) s = g_string_new ("/v1/transactions");
-        g_autoptr(GBytes) body = NULL;
-        CtDayReport *report;
-        gsize len;
-        const char *data;
+        CtDayReport *report = ct_client_day_report (self, op->a, op->b, &error);
 
-        add_query (s, "date", op->a);
-        add_query (s, "till", op->b);
-        body = get_ok (self, s->str, &error);
-        if (body == NULL)
-          break;
-        data = g_bytes_get_data (body, &len);
-        report = ct_wire_decode_day_report (data, len, &error);
         if (report != NULL)
           g_task_return_pointer (task, report, (GDestroyNotify) ct_day_report_free);
         break;
@@ -1703,6 +1692,48 @@ CtHistoryPage *
 ct_client_history_finish (CtClient *self, GAsyncResult *result, GError **error)
 {
   return finish_op (self, result, error);
+}
+
+/**
+ * ct_client_day_report:
+ * The whole day of the till's store (@date NULL: today), every page of
+ * GET /v1/transactions followed; blocks (the CLI, or a worker thread).
+ */
+CtDayReport *
+ct_client_day_report (CtClient *self, const char *date, const char *till, GError **error)
+{
+  g_autoptr(CtDayReport) report = NULL;
+  g_autofree char *cursor = NULL;
+
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+
+  do
+    {
+      g_autoptr(GString) s = g_string_new ("/v1/transactions?limit=500");
+      g_autoptr(GBytes) body = NULL;
+      g_autoptr(CtDayReport) page = NULL;
+      gsize len;
+      const char *data;
+
+      add_query (s, "date", date);
+      add_query (s, "till", till);
+      add_query (s, "cursor", cursor);
+      body = get_ok (self, s->str, error);
+      if (body == NULL)
+        return NULL;
+      data = g_bytes_get_data (body, &len);
+      page = ct_wire_decode_day_report (data, len, error);
+      if (page == NULL)
+        return NULL;
+      g_free (cursor);
+      cursor = g_steal_pointer (&page->next_cursor);
+      if (report == NULL)
+        report = g_steal_pointer (&page);
+      else
+        g_ptr_array_extend_and_steal (report->transactions, g_steal_pointer (&page->transactions));
+    }
+  while (cursor != NULL);
+  return g_steal_pointer (&report);
 }
 
 void

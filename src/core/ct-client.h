@@ -200,7 +200,10 @@ void               ct_client_history_async         (CtClient *self, const char *
 CtHistoryPage     *ct_client_history_finish        (CtClient *self, GAsyncResult *result,
                                                     GError **error);
 
-/* GET /v1/transactions?date=D[&till=T]: the day report. @date NULL: today. */
+/* GET /v1/transactions?date=D[&till=T]: the day report, every page. @date
+ * NULL: today. ct_client_day_report() blocks. */
+CtDayReport       *ct_client_day_report            (CtClient *self, const char *date,
+                                                    const char *till, GError **error);
 void               ct_client_day_report_async      (CtClient *self, const char *date,
                                                     const char *till,
                                                     GCancellable *cancellable,

@@ -291,6 +291,7 @@ ct_day_report_copy (const CtDayReport *report)
   copy = g_memdup2 (report, sizeof *report);
   copy->date = g_strdup (report->date);
   copy->store = g_strdup (report->store);
+  copy->next_cursor = g_strdup (report->next_cursor);
   copy->transactions = copy_ptr_array (report->transactions, (GBoxedCopyFunc) ct_transaction_copy,
                                        (GDestroyNotify) ct_transaction_free);
   return copy;
@@ -303,6 +304,7 @@ ct_day_report_free (CtDayReport *report)
     return;
   g_free (report->date);
   g_free (report->store);
+  g_free (report->next_cursor);
   g_clear_pointer (&report->transactions, g_ptr_array_unref);
   g_free (report);
 }
@@ -770,7 +772,10 @@ ct_wire_decode_day_report (const char *body, gsize len, GError **error)
        && get_money (totals, "payments", TRUE, &report->totals.payments, error)
        && get_money (totals, "refunds", TRUE, &report->totals.refunds, error)
        && get_money (totals, "adjustments", TRUE, &report->totals.adjustments, error)
-       && get_money (totals, "imports", TRUE, &report->totals.imports, error);
+       && get_money (totals, "imports", TRUE, &report->totals.imports, error)
+       /* A service that does not page the day sends no cursor. */
+       && (!json_object_object_get_ex (obj, "next_cursor", NULL)
+           || get_string (obj, "next_cursor", TRUE, &report->next_cursor, error));
   json_object_put (obj);
   if (!ok)
     return NULL;

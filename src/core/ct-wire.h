@@ -199,7 +199,8 @@ typedef struct
   char        *date;
   char        *store;
   GPtrArray   *transactions;    /* element-type CtTransaction */
-  CtDayTotals  totals;
+  CtDayTotals  totals;          /* the whole day's, whatever the page */
+  char        *next_cursor;     /* the next page's cursor, or NULL on the last */
 } CtDayReport;
 
 typedef struct

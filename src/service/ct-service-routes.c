@@ -20,6 +20,7 @@ static CtReply *read_card         (CtService *svc, CtCall *call);
 static CtReply *read_find_cards   (CtService *svc, CtCall *call);
 static CtReply *read_card_history (CtService *svc, CtCall *call);
 static CtReply *read_store_day    (CtService *svc, CtCall *call);
+static CtReply *read_day_report   (CtService *svc, CtCall *call);
 static CtReply *read_ledger_check (CtService *svc, CtCall *call);
 
 static const CtRoute routes[] = {
@@ -35,6 +36,7 @@ static const CtRoute routes[] = {
   { "POST",  "/v1/cards/*/adjustments",     FALSE, NULL, ct_ledger_parse_adjustment, ct_ledger_apply_adjustment },
   { "GET",   "/v1/cards/*/transactions",    FALSE, read_card_history, NULL, NULL },
   { "GET",   "/v1/transactions",            FALSE, read_store_day, NULL, NULL },
+  { "GET",   "/v1/reports/day",             FALSE, read_day_report, NULL, NULL },
   { "POST",  "/v1/imports",                 FALSE, NULL, ct_imports_parse, ct_imports_apply, CT_SERVICE_IMPORT_BODY_MAX },
   { "GET",   "/v1/imports/*",               FALSE, ct_imports_read, NULL, NULL },
   { "GET",   "/v1/ledger/check",            FALSE, read_ledger_check, NULL, NULL },
@@ -318,6 +320,53 @@ read_card_history (CtService *svc,
   return ct_reply_new_json (200, obj);
 }
 
+static json_object *
+totals_to_json (const CtStoreDayTotals *t)
+{
+  json_object *o = json_object_new_object ();
+
+  json_object_object_add (o, "count", json_object_new_int64 (t->count));
+  json_object_object_add (o, "topups", json_object_new_int64 (t->topups));
+  json_object_object_add (o, "bonus", json_object_new_int64 (t->bonus));
+  json_object_object_add (o, "payments", json_object_new_int64 (t->payments));
+  json_object_object_add (o, "refunds", json_object_new_int64 (t->refunds));
+  json_object_object_add (o, "adjustments", json_object_new_int64 (t->adjustments));
+  json_object_object_add (o, "imports", json_object_new_int64 (t->imports));
+  return o;
+}
+
+static void
+totals_add (CtStoreDayTotals       *sum,
+            const CtStoreDayTotals *t)
+{
+  sum->count += t->count;
+  sum->topups += t->topups;
+  sum->bonus += t->bonus;
+  sum->payments += t->payments;
+  sum->refunds += t->refunds;
+  sum->adjustments += t->adjustments;
+  sum->imports += t->imports;
+}
+
+/* The day of ?date= (today by default) in the merchant's time zone. */
+static CtReply *
+query_day (CtCall                *call,
+           const CtStoreMerchant *m,
+           char                 **out_date,
+           int64_t               *from_ms,
+           int64_t               *to_ms)
+{
+  const char *date = query (call, "date");
+
+  *out_date = date != NULL ? g_strdup (date) : ct_service_today (m->timezone);
+  if (!ct_service_day_range (m->timezone, *out_date, from_ms, to_ms))
+    return ct_reply_error (400, "bad_request", "\"date\" is YYYY-MM-DD");
+  return NULL;
+}
+
+/* GET /v1/transactions?date=D[&store=S][&till=T][&limit=N&cursor=C]: one
+ * page of a store's day, oldest first, with the whole day's totals summed
+ * by the database, so memory stays bounded whatever the day's size. */
 static CtReply *
 read_store_day (CtService *svc,
                 CtCall    *call)
@@ -325,59 +374,120 @@ read_store_day (CtService *svc,
   CtStore *store = ct_service_get_store (svc);
   g_auto(CtStoreMerchant) m = { 0 };
   g_autoptr(GPtrArray) txs = NULL;
+  g_autoptr(GPtrArray) totals = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *today = NULL;
-  const char *date = query (call, "date");
+  g_autofree char *date = NULL;
   const char *till = query (call, "till");
+  const char *store_name = query (call, "store");
+  const char *limit_text = query (call, "limit");
+  const char *cursor = query (call, "cursor");
+  guint64 limit = 50, after = 0;
   int64_t from_ms, to_ms;
-  int64_t topups = 0, bonus = 0, payments = 0, refunds = 0, adjustments = 0, imports = 0;
-  json_object *obj, *list, *totals;
+  json_object *obj, *list;
+  CtReply *reply;
 
   if (!ct_store_get_merchant (store, &m, &error))
     return internal_read (error);
-  today = ct_service_today (m.timezone);
-  if (date == NULL)
-    date = today;
-  if (!ct_service_day_range (m.timezone, date, &from_ms, &to_ms))
-    return ct_reply_error (400, "bad_request", "\"date\" is YYYY-MM-DD");
+  if ((reply = query_day (call, &m, &date, &from_ms, &to_ms)) != NULL)
+    return reply;
+  if (store_name == NULL)
+    store_name = call->till.store;
+  if (*store_name == '\0' || !g_utf8_validate (store_name, -1, NULL))
+    return ct_reply_error (400, "bad_request", "\"store\" names a store of this merchant");
   if (till != NULL && (*till == '\0' || !g_utf8_validate (till, -1, NULL)))
     return ct_reply_error (400, "bad_request", "\"till\" names a till of this store");
-  txs = ct_store_store_day (store, call->till.store, till, from_ms, to_ms, &error);
+  if (limit_text != NULL && !g_ascii_string_to_unsigned (limit_text, 10, 1, 500, &limit, NULL))
+    return ct_reply_error (400, "bad_request", "\"limit\" is 1 to 500");
+  if (cursor != NULL && !g_ascii_string_to_unsigned (cursor, 10, 1, G_MAXINT64, &after, NULL))
+    return ct_reply_error (400, "bad_request", "\"cursor\" is not one this service gave out");
+  /* One more than asked tells whether another page exists. */
+  txs = ct_store_store_day (store, store_name, till, from_ms, to_ms, (int64_t) after, (guint) limit + 1, &error);
   if (txs == NULL)
+    return internal_read (error);
+  totals = ct_store_day_totals (store, store_name, till, from_ms, to_ms, FALSE, &error);
+  if (totals == NULL || totals->len != 1)
     return internal_read (error);
 
   obj = json_object_new_object ();
   json_object_object_add (obj, "date", json_object_new_string (date));
-  json_object_object_add (obj, "store", json_object_new_string (call->till.store));
+  json_object_object_add (obj, "store", json_object_new_string (store_name));
   list = json_object_new_array ();
-  for (guint i = 0; i < txs->len; i++)
-    {
-      CtStoreTx *t = txs->pdata[i];
-
-      json_object_array_add (list, ct_service_tx_to_json (t));
-      if (g_str_equal (t->kind, "topup"))
-        {
-          topups += t->delta - t->bonus;
-          bonus += t->bonus;
-        }
-      else if (g_str_equal (t->kind, "payment"))
-        payments += -t->delta;
-      else if (g_str_equal (t->kind, "refund"))
-        refunds += t->delta;
-      else if (g_str_equal (t->kind, "adjustment"))
-        adjustments += t->delta;
-      else if (g_str_equal (t->kind, "import"))
-        imports += t->delta;
-    }
+  for (guint i = 0; i < txs->len && i < limit; i++)
+    json_object_array_add (list, ct_service_tx_to_json (txs->pdata[i]));
   json_object_object_add (obj, "transactions", list);
-  totals = json_object_new_object ();
-  json_object_object_add (totals, "topups", json_object_new_int64 (topups));
-  json_object_object_add (totals, "bonus", json_object_new_int64 (bonus));
-  json_object_object_add (totals, "payments", json_object_new_int64 (payments));
-  json_object_object_add (totals, "refunds", json_object_new_int64 (refunds));
-  json_object_object_add (totals, "adjustments", json_object_new_int64 (adjustments));
-  json_object_object_add (totals, "imports", json_object_new_int64 (imports));
-  json_object_object_add (obj, "totals", totals);
+  json_object_object_add (obj, "totals", totals_to_json (totals->pdata[0]));
+  if (txs->len > limit)
+    {
+      CtStoreTx *last = txs->pdata[limit - 1];
+      char buf[32];
+
+      g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, last->id);
+      json_object_object_add (obj, "next_cursor", json_object_new_string (buf));
+    }
+  else
+    json_object_object_add (obj, "next_cursor", NULL);
+  return ct_reply_new_json (200, obj);
+}
+
+/* GET /v1/reports/day?date=D: the merchant's day per store and per till
+ * (one row per till that took a transaction), and in all. */
+static CtReply *
+read_day_report (CtService *svc,
+                 CtCall    *call)
+{
+  CtStore *store = ct_service_get_store (svc);
+  g_auto(CtStoreMerchant) m = { 0 };
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *date = NULL;
+  CtStoreDayTotals all = { 0 }, store_sum = { 0 };
+  int64_t from_ms, to_ms;
+  json_object *obj, *stores, *tills = NULL;
+  CtReply *reply;
+
+  if (!ct_store_get_merchant (store, &m, &error))
+    return internal_read (error);
+  if ((reply = query_day (call, &m, &date, &from_ms, &to_ms)) != NULL)
+    return reply;
+  rows = ct_store_day_totals (store, NULL, NULL, from_ms, to_ms, TRUE, &error);
+  if (rows == NULL)
+    return internal_read (error);
+
+  obj = json_object_new_object ();
+  json_object_object_add (obj, "date", json_object_new_string (date));
+  stores = json_object_new_array ();
+  /* Rows come in store, till order: a store's tills are together. */
+  for (guint i = 0; i <= rows->len; i++)
+    {
+      CtStoreDayTotals *t = i < rows->len ? rows->pdata[i] : NULL;
+      CtStoreDayTotals *prev = i > 0 ? rows->pdata[i - 1] : NULL;
+
+      if (prev != NULL && (t == NULL || g_strcmp0 (t->store, prev->store) != 0))
+        {
+          json_object *s = json_object_new_object ();
+
+          json_object_object_add (s, "store", json_object_new_string (prev->store));
+          json_object_object_add (s, "totals", totals_to_json (&store_sum));
+          json_object_object_add (s, "tills", g_steal_pointer (&tills));
+          json_object_array_add (stores, s);
+          memset (&store_sum, 0, sizeof store_sum);
+        }
+      if (t == NULL)
+        break;
+      if (tills == NULL)
+        tills = json_object_new_array ();
+      {
+        json_object *row = json_object_new_object ();
+
+        json_object_object_add (row, "till", json_object_new_string (t->till));
+        json_object_object_add (row, "totals", totals_to_json (t));
+        json_object_array_add (tills, row);
+      }
+      totals_add (&store_sum, t);
+      totals_add (&all, t);
+    }
+  json_object_object_add (obj, "stores", stores);
+  json_object_object_add (obj, "totals", totals_to_json (&all));
   return ct_reply_new_json (200, obj);
 }
 

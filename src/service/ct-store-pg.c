@@ -1865,6 +1865,8 @@ pg_store_day (CtStore     *base,
               const char  *till,
               int64_t      from_ms,
               int64_t      to_ms,
+              int64_t      after_id,
+              guint        limit,
               GError     **error)
 {
   CtPgStore *store = (CtPgStore *) base;
@@ -1877,11 +1879,63 @@ pg_store_day (CtStore     *base,
   p_int (&p, to_ms);
   p_text (&p, store_name);
   p_text (&p, till);
+  p_int (&p, after_id);
+  p_int (&p, limit);
   res = run (c, "SELECT " TX_COLUMNS " FROM transactions WHERE created_at >= $1 AND created_at < $2"
-                " AND store = $3 AND ($4::text IS NULL OR till = $4) ORDER BY id", &p, "transactions", error);
+                " AND store = $3 AND ($4::text IS NULL OR till = $4) AND id > $5 ORDER BY id LIMIT $6",
+             &p, "transactions", error);
   if (res != NULL)
     {
       list = collect_tx (res);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return list;
+}
+
+#define DAY_TOTALS_COLUMNS " count (*), coalesce (sum (CASE WHEN kind = 'topup' THEN delta - bonus ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'topup' THEN bonus ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'payment' THEN -delta ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'refund' THEN delta ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'adjustment' THEN delta ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'import' THEN delta ELSE 0 END), 0)"
+
+static GPtrArray *
+pg_day_totals (CtStore     *base,
+               const char  *store_name,
+               const char  *till,
+               int64_t      from_ms,
+               int64_t      to_ms,
+               gboolean     by_till,
+               GError     **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  GPtrArray *list = NULL;
+
+  p_int (&p, from_ms);
+  p_int (&p, to_ms);
+  p_text (&p, store_name);
+  p_text (&p, till);
+  if (by_till)
+    res = run (c, "SELECT store, till," DAY_TOTALS_COLUMNS " FROM transactions WHERE created_at >= $1"
+                  " AND created_at < $2 AND ($3::text IS NULL OR store = $3) AND ($4::text IS NULL OR till = $4)"
+                  " GROUP BY store, till ORDER BY store, till", &p, "day totals", error);
+  else
+    res = run (c, "SELECT $3::text, $4::text," DAY_TOTALS_COLUMNS " FROM transactions WHERE created_at >= $1"
+                  " AND created_at < $2 AND store = $3 AND ($4::text IS NULL OR till = $4)", &p, "day totals", error);
+  if (res != NULL)
+    {
+      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_day_totals_free);
+      for (int i = 0; i < PQntuples (res); i++)
+        {
+          CtStoreDayTotals *t = g_new0 (CtStoreDayTotals, 1);
+          int64_t *fields[] = { &t->count, &t->topups, &t->bonus, &t->payments, &t->refunds,
+                                &t->adjustments, &t->imports };
+
+          t->store = col_text (res, i, 0);
+          t->till = col_text (res, i, 1);
+          for (guint j = 0; j < G_N_ELEMENTS (fields); j++)
+            *fields[j] = col_int (res, i, 2 + (int) j);
+          g_ptr_array_add (list, t);
+        }
       PQclear (res);
     }
   conn_give (store, c);
@@ -2614,6 +2668,7 @@ static const CtStoreBackend pg_backend = {
   .find_cards = pg_find_cards,
   .card_history = pg_card_history,
   .store_day = pg_store_day,
+  .day_totals = pg_day_totals,
   .ledger_check = pg_ledger_check,
   .import_row = pg_import_row,
   .import_finish = pg_import_finish,

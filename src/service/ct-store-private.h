@@ -59,7 +59,8 @@ struct _CtStoreBackend
   gboolean (*key_expire) (CtStore *store, int64_t older_than_ms, GError **error);
   GPtrArray * (*find_cards) (CtStore *store, const char *phone, const char *name, guint limit, GError **error);
   GPtrArray * (*card_history) (CtStore *store, const char *card_no, int64_t from_ms, int64_t to_ms, int64_t before_id, guint limit, GError **error);
-  GPtrArray * (*store_day) (CtStore *store, const char *store_name, const char *till, int64_t from_ms, int64_t to_ms, GError **error);
+  GPtrArray * (*store_day) (CtStore *store, const char *store_name, const char *till, int64_t from_ms, int64_t to_ms, int64_t after_id, guint limit, GError **error);
+  GPtrArray * (*day_totals) (CtStore *store, const char *store_name, const char *till, int64_t from_ms, int64_t to_ms, gboolean by_till, GError **error);
   gboolean (*ledger_check) (CtStore *store, CtStoreLedgerCheck *out, GError **error);
   gboolean (*import_row) (CtStore *store, const CtStoreTx *origin, const CtStoreImportRow *row, CtStoreImportOutcome *out_outcome, char **out_other_batch, GError **error);
   gboolean (*import_finish) (CtStore *store, const char *batch_id, const CtStoreImportBatch *counts, GError **error);

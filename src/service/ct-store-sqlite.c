@@ -1619,13 +1619,15 @@ sqlite_store_day (CtStore     *base,
                   const char  *till,
                   int64_t      from_ms,
                   int64_t      to_ms,
+                  int64_t      after_id,
+                  guint        limit,
                   GError     **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE created_at >= ?1 "
                               "AND created_at < ?2 AND store = ?3 AND (?4 IS NULL OR till = ?4) "
-                              "ORDER BY id", error);
+                              "AND id > ?5 ORDER BY id LIMIT ?6", error);
   GPtrArray *list = NULL;
 
   if (st != NULL)
@@ -1634,10 +1636,62 @@ sqlite_store_day (CtStore     *base,
       sqlite3_bind_int64 (st, 2, to_ms);
       bind_text (st, 3, store_name);
       bind_text (st, 4, till);
+      sqlite3_bind_int64 (st, 5, after_id);
+      sqlite3_bind_int64 (st, 6, limit);
       list = collect_tx (c, st, error);
     }
   conn_give (store, c);
   return list;
+}
+
+#define DAY_TOTALS_COLUMNS " count (*), coalesce (sum (CASE WHEN kind = 'topup' THEN delta - bonus ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'topup' THEN bonus ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'payment' THEN -delta ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'refund' THEN delta ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'adjustment' THEN delta ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'import' THEN delta ELSE 0 END), 0)"
+
+static GPtrArray *
+sqlite_day_totals (CtStore     *base,
+                   const char  *store_name,
+                   const char  *till,
+                   int64_t      from_ms,
+                   int64_t      to_ms,
+                   gboolean     by_till,
+                   GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_day_totals_free);
+  sqlite3_stmt *st;
+  gboolean ok = FALSE;
+  int rc;
+
+  if (by_till)
+    st = prep (c, "SELECT store, till," DAY_TOTALS_COLUMNS " FROM transactions WHERE created_at >= ?1"
+                  " AND created_at < ?2 AND (?3 IS NULL OR store = ?3) AND (?4 IS NULL OR till = ?4)"
+                  " GROUP BY store, till ORDER BY store, till", error);
+  else
+    st = prep (c, "SELECT ?3, ?4," DAY_TOTALS_COLUMNS " FROM transactions WHERE created_at >= ?1"
+                  " AND created_at < ?2 AND store = ?3 AND (?4 IS NULL OR till = ?4)", error);
+  if (st != NULL)
+    {
+      sqlite3_bind_int64 (st, 1, from_ms);
+      sqlite3_bind_int64 (st, 2, to_ms);
+      bind_text (st, 3, store_name);
+      bind_text (st, 4, till);
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          CtStoreDayTotals *t = g_new0 (CtStoreDayTotals, 1);
+          int64_t *fields[] = { &t->count, &t->topups, &t->bonus, &t->payments, &t->refunds,
+                                &t->adjustments, &t->imports };
+
+          t->store = col_text (st, 0);
+          t->till = col_text (st, 1);
+          for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+            *fields[i] = sqlite3_column_int64 (st, 2 + (int) i);
+          g_ptr_array_add (list, t);
+        }
+      done (st);
+      ok = rc == SQLITE_DONE || db_error (c->db, rc, "day totals", error);
+    }
+  conn_give (store, c);
+  return ok ? g_steal_pointer (&list) : NULL;
 }
 
 static gboolean
@@ -2437,6 +2491,7 @@ static const CtStoreBackend sqlite_backend = {
   .find_cards = sqlite_find_cards,
   .card_history = sqlite_card_history,
   .store_day = sqlite_store_day,
+  .day_totals = sqlite_day_totals,
   .ledger_check = sqlite_ledger_check,
   .import_row = sqlite_import_row,
   .import_finish = sqlite_import_finish,

@@ -576,9 +576,33 @@ ct_store_store_day (CtStore    *store,
                     const char *till,
                     int64_t     from_ms,
                     int64_t     to_ms,
+                    int64_t     after_id,
+                    guint       limit,
                     GError    **error)
 {
-  return store->backend->store_day (store, store_name, till, from_ms, to_ms, error);
+  return store->backend->store_day (store, store_name, till, from_ms, to_ms, after_id, limit, error);
+}
+
+void
+ct_store_day_totals_free (CtStoreDayTotals *t)
+{
+  g_free (t->store);
+  g_free (t->till);
+  g_free (t);
+}
+
+GPtrArray *
+ct_store_day_totals (CtStore    *store,
+                     const char *store_name,
+                     const char *till,
+                     int64_t     from_ms,
+                     int64_t     to_ms,
+                     gboolean    by_till,
+                     GError    **error)
+{
+  g_return_val_if_fail (by_till || store_name != NULL, NULL);
+
+  return store->backend->day_totals (store, store_name, till, from_ms, to_ms, by_till, error);
 }
 
 gboolean

@@ -273,8 +273,34 @@ GPtrArray *ct_store_find_cards       (CtStore *store, const char *phone, const c
 GPtrArray *ct_store_card_history     (CtStore *store, const char *card_no, int64_t from_ms,
                                       int64_t to_ms, int64_t before_id, guint limit,
                                       GError **error); /* of CtStoreTx*, newest first */
+/* One page of a day: the transactions of @store_name (and @till, unless
+ * NULL) in [@from_ms, @to_ms) with an id above @after_id, oldest first,
+ * at most @limit. */
 GPtrArray *ct_store_store_day        (CtStore *store, const char *store_name, const char *till,
-                                      int64_t from_ms, int64_t to_ms, GError **error);
+                                      int64_t from_ms, int64_t to_ms, int64_t after_id, guint limit,
+                                      GError **error);
+
+/* Totals of a day's transactions by kind, summed by the database. */
+typedef struct
+{
+  char    *store;
+  char    *till;
+  int64_t  count;
+  int64_t  topups;            /* the amounts paid in, without bonus */
+  int64_t  bonus;
+  int64_t  payments;
+  int64_t  refunds;
+  int64_t  adjustments;
+  int64_t  imports;
+} CtStoreDayTotals;
+
+void       ct_store_day_totals_free  (CtStoreDayTotals *t);
+/* With @by_till one row per store and till that has transactions that day
+ * (store, till order), for every store when @store_name is NULL; without,
+ * one row for @store_name (and @till unless NULL). */
+GPtrArray *ct_store_day_totals       (CtStore *store, const char *store_name, const char *till,
+                                      int64_t from_ms, int64_t to_ms, gboolean by_till,
+                                      GError **error); /* of CtStoreDayTotals* */
 gboolean  ct_store_ledger_check      (CtStore *store, CtStoreLedgerCheck *out, GError **error);
 
 /* Imports of opening balances. A row is a new card with its balance and an
