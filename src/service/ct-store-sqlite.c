@@ -637,14 +637,14 @@ sqlite_rollback (CtStore *base)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
 
+  /* Only the thread inside the transaction may end it: after a failed
+   * begin the writer may be another thread's (the wallet worker's). */
+  if (g_atomic_pointer_get (&store->tx_thread) != g_thread_self ())
+    return;
   if (!sqlite3_get_autocommit (store->writer->db))
     conn_exec (store->writer, "ROLLBACK", NULL);
-  /* Only the thread that began the transaction holds the lock. */
-  if (g_atomic_pointer_get (&store->tx_thread) == g_thread_self ())
-    {
-      g_atomic_pointer_set (&store->tx_thread, NULL);
-      g_mutex_unlock (&store->write_lock);
-    }
+  g_atomic_pointer_set (&store->tx_thread, NULL);
+  g_mutex_unlock (&store->write_lock);
 }
 
 static gboolean
