@@ -63,6 +63,7 @@ static gboolean
 run_admin_v (CtTestService  *svc,
              GPtrArray      *args,
              char          **out_stdout,
+             char          **out_stderr,
              int            *out_status,
              GError        **error)
 {
@@ -85,7 +86,30 @@ run_admin_v (CtTestService  *svc,
   *out_status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128;
   if (out_stdout != NULL)
     *out_stdout = g_steal_pointer (&out);
+  if (out_stderr != NULL)
+    *out_stderr = g_steal_pointer (&err);
   return TRUE;
+}
+
+static int
+admin_va (CtTestService  *svc,
+          char          **out_stdout,
+          char          **out_stderr,
+          const char     *first_arg,
+          va_list         ap)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  for (const char *a = first_arg; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (args, g_strdup (a));
+  if (!run_admin_v (svc, args, out_stdout, out_stderr, &status, &error))
+    {
+      g_warning ("cannot run cardtill-service: %s", error->message);
+      return -1;
+    }
+  return status;
 }
 
 int
@@ -94,26 +118,33 @@ ct_test_service_admin (CtTestService  *svc,
                        const char     *first_arg,
                        ...)
 {
-  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  const char *a;
   va_list ap;
-  int status = -1;
+  int status;
 
   va_start (ap, first_arg);
-  for (a = first_arg; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (args, g_strdup (a));
+  status = admin_va (svc, out_stdout, NULL, first_arg, ap);
   va_end (ap);
-  if (!run_admin_v (svc, args, out_stdout, &status, &error))
-    {
-      g_warning ("cannot run cardtill-service: %s", error->message);
-      return -1;
-    }
   return status;
 }
 
-static char *
-last_line (const char *text)
+int
+ct_test_service_admin_full (CtTestService  *svc,
+                            char          **out_stdout,
+                            char          **out_stderr,
+                            const char     *first_arg,
+                            ...)
+{
+  va_list ap;
+  int status;
+
+  va_start (ap, first_arg);
+  status = admin_va (svc, out_stdout, out_stderr, first_arg, ap);
+  va_end (ap);
+  return status;
+}
+
+char *
+ct_test_last_line (const char *text)
 {
   g_auto(GStrv) lines = g_strsplit (text ? text : "", "\n", -1);
   guint n = g_strv_length (lines);
@@ -139,7 +170,7 @@ admin_checked (CtTestService  *svc,
   for (a = first; a != NULL; a = va_arg (ap, const char *))
     g_ptr_array_add (args, g_strdup (a));
   va_end (ap);
-  if (!run_admin_v (svc, args, out, &status, error))
+  if (!run_admin_v (svc, args, out, NULL, &status, error))
     return FALSE;
   if (status != 0)
     {
@@ -464,7 +495,7 @@ ct_test_service_start_full (gboolean             https,
       || !admin_checked (svc, &out, error, "till", "add", "--store", CT_TEST_SERVICE_STORE,
                          "--name", CT_TEST_SERVICE_TILL, NULL))
     goto fail;
-  svc->token = last_line (out);
+  svc->token = ct_test_last_line (out);
   g_clear_pointer (&out, g_free);
   if (!admin_checked (svc, NULL, error, "manager", "add", "--id", CT_TEST_SERVICE_MANAGER_ID,
                       "--pin-file", svc->pin_file, NULL)
@@ -475,7 +506,7 @@ ct_test_service_start_full (gboolean             https,
       || !admin_checked (NULL, &out, error, "gen-cert", "--cert", svc->cert, "--key", svc->key,
                          "--ip", "127.0.0.1", NULL))
     goto fail;
-  svc->pubkey = last_line (out);
+  svc->pubkey = ct_test_last_line (out);
   if (!spawn_serve (svc, 0, error))
     goto fail;
   return svc;

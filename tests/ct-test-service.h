@@ -94,6 +94,16 @@ int            ct_test_service_admin          (CtTestService  *svc,
                                                const char     *first_arg,
                                                ...) G_GNUC_NULL_TERMINATED;
 
+/* The same, with what it wrote on stderr in @out_stderr. */
+int            ct_test_service_admin_full     (CtTestService  *svc,
+                                               char          **out_stdout,
+                                               char          **out_stderr,
+                                               const char     *first_arg,
+                                               ...) G_GNUC_NULL_TERMINATED;
+
+/* The last line of @text that is not empty (a printed token or pin). */
+char          *ct_test_last_line              (const char     *text);
+
 /* A tiny blocking HTTP client over libcurl, one keep-alive connection. */
 typedef struct
 {

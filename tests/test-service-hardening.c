@@ -12,8 +12,10 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "ct-service-cert.h"
 #include "ct-test-service.h"
 
 /* The card service under hostile traffic and careless input
@@ -32,6 +34,14 @@ start (gboolean            https,
 
   ck_assert_msg (svc != NULL, "service did not start: %s", error ? error->message : "");
   return svc;
+}
+
+/* Stops @svc, which must exit cleanly, and removes its files. */
+static void
+finish (CtTestService *svc)
+{
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  ct_test_service_free (svc);
 }
 
 static guint
@@ -180,8 +190,7 @@ START_TEST (test_hardening_idle_connections_from_one_address_do_not_stop_payment
     if (idle[i] >= 0)
       close (idle[i]);
   g_clear_pointer (&c, ct_test_client_free);
-  ck_assert_int_eq (ct_test_service_stop (svc), 0);
-  ct_test_service_free (svc);
+  finish (svc);
 }
 END_TEST
 
@@ -205,8 +214,7 @@ START_TEST (test_hardening_connection_without_a_till_request_is_closed_after_the
   ck_assert_uint_eq (ct_test_client_get_connects (c), 1);
 
   g_clear_pointer (&c, ct_test_client_free);
-  ck_assert_int_eq (ct_test_service_stop (svc), 0);
-  ct_test_service_free (svc);
+  finish (svc);
 }
 END_TEST
 
@@ -247,7 +255,8 @@ import_of_size (CtTestClient *c,
 
 START_TEST (test_hardening_large_bodies_are_received_two_at_a_time)
 {
-  CtTestService *svc = start (FALSE, NULL);
+  const char *args[] = { "--rate-limit", "0", NULL };
+  CtTestService *svc = start (FALSE, args);
   g_autoptr(CtTestClient) c = ct_test_client_new (svc);
   gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
   int uploads[2];
@@ -270,8 +279,7 @@ START_TEST (test_hardening_large_bodies_are_received_two_at_a_time)
 
   close (uploads[1]);
   g_clear_pointer (&c, ct_test_client_free);
-  ck_assert_int_eq (ct_test_service_stop (svc), 0);
-  ct_test_service_free (svc);
+  finish (svc);
 }
 END_TEST
 
@@ -322,8 +330,323 @@ START_TEST (test_hardening_tls_is_1_2_or_1_3_without_cbc_sha1)
   ck_assert_int_eq (handshake_with (svc, "NORMAL:-VERS-ALL:+VERS-TLS1.2"), GNUTLS_TLS1_2);
   ck_assert_int_eq (handshake_with (svc, "NORMAL"), GNUTLS_TLS1_3);
 
+  finish (svc);
+}
+END_TEST
+
+/* Request input */
+
+static void
+expect_refused_naming (CtTestClient *c,
+                       const char   *method,
+                       const char   *path,
+                       const char   *body,
+                       const char   *field)
+{
+  static guint n;
+  g_autofree char *key = g_strdup_printf ("strict-%u", ++n);
+  g_autofree char *code = NULL, *message = NULL, *quoted = g_strdup_printf ("\"%s\"", field);
+  g_autoptr(CtTestResponse) r = ct_test_client_request (c, method, path, key, body, NULL);
+
+  ck_assert_ptr_nonnull (r);
+  code = json_string_at (r->body, "error.code");
+  message = json_string_at (r->body, "error.message");
+  ck_assert_msg (r->status == 400 && g_strcmp0 (code, "bad_request") == 0, "%s %s: %ld %s", method, path,
+                 r->status, r->body);
+  ck_assert_msg (message != NULL && strstr (message, quoted) != NULL, "%s does not name %s", r->body, field);
+}
+
+static int64_t
+balance_of (CtTestClient *c,
+            const char   *card)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", card);
+  g_autoptr(CtTestResponse) r = ct_test_client_request (c, "GET", path, NULL, NULL, NULL);
+  g_autofree char *balance = NULL;
+
+  ck_assert_int_eq (r->status, 200);
+  balance = json_string_at (r->body, "balance");
+  return g_ascii_strtoll (balance, NULL, 10);
+}
+
+START_TEST (test_hardening_unknown_fields_are_refused_on_every_route)
+{
+  CtTestService *svc = start (TRUE, NULL);
+  g_autoptr(CtTestClient) c = ct_test_client_new (svc);
+  g_autofree char *card = funded_card (c);
+  g_autofree char *card_path = g_strdup_printf ("/v1/cards/%s", card);
+  g_autofree char *topups = g_strdup_printf ("/v1/cards/%s/topups", card);
+  g_autofree char *payments = g_strdup_printf ("/v1/cards/%s/payments", card);
+  g_autofree char *refunds = g_strdup_printf ("/v1/cards/%s/refunds", card);
+  g_autofree char *adjustments = g_strdup_printf ("/v1/cards/%s/adjustments", card);
+  g_autofree char *refund = NULL, *paid = NULL;
+  g_autoptr(CtTestResponse) payment = NULL;
+
+  payment = ct_test_client_request (c, "POST", payments, "paid-1", "{\"amount\":1000,\"operator\":\"op\"}", NULL);
+  ck_assert_int_eq (payment->status, 201);
+  paid = json_string_at (payment->body, "transaction.id");
+  ck_assert_int_eq (balance_of (c, card), 10000);
+
+  /* A partial refund this service does not know is not a whole refund… */
+  refund = g_strdup_printf ("{\"transaction_id\":\"%s\",\"amount\":300,\"operator\":\"op\"," MGR "}", paid);
+  expect_refused_naming (c, "POST", refunds, refund, "amount");
+  /* …and a coupon it cannot take is not ignored. */
+  expect_refused_naming (c, "POST", payments, "{\"amount\":100,\"coupon\":\"HALF\",\"operator\":\"op\"}",
+                         "coupon");
+  ck_assert_int_eq (balance_of (c, card), 10000);
+
+  expect_refused_naming (c, "POST", "/v1/cards",
+                         "{\"member\":{\"name\":\"N\"},\"operator\":\"op\",\"vip\":true," MGR "}", "vip");
+  expect_refused_naming (c, "POST", "/v1/cards",
+                         "{\"member\":{\"name\":\"N\",\"email\":\"n@example.com\"},\"operator\":\"op\"," MGR "}",
+                         "member.email");
+  expect_refused_naming (c, "PATCH", card_path, "{\"status\":\"frozen\",\"note\":\"x\"," MGR "}", "note");
+  expect_refused_naming (c, "PATCH", card_path,
+                         "{\"status\":\"frozen\",\"manager\":{\"id\":\"m1\",\"pin\":\"2468\",\"role\":\"x\"}}",
+                         "manager.role");
+  expect_refused_naming (c, "POST", topups, "{\"package_id\":\"p100\",\"tender\":\"card\",\"operator\":\"op\"}",
+                         "tender");
+  expect_refused_naming (c, "POST", topups,
+                         "{\"package_id\":\"p100\",\"expect\":{\"amount\":10000,\"bonus\":1000,\"points\":5},"
+                         "\"operator\":\"op\"}", "expect.points");
+  expect_refused_naming (c, "POST", adjustments,
+                         "{\"delta\":-100,\"reason\":\"r\",\"points\":5,\"operator\":\"op\"," MGR "}", "points");
+  expect_refused_naming (c, "POST", "/v1/imports", "{\"batch_id\":\"b\",\"dry_run\":true,\"rows\":[{\"line\":1,"
+                         "\"card_no\":\"X\",\"balance\":0}]," MGR "}", "dry_run");
+  expect_refused_naming (c, "POST", "/v1/imports", "{\"batch_id\":\"b\",\"rows\":[{\"line\":1,\"card_no\":\"X\","
+                         "\"balance\":0,\"email\":\"e\"}]," MGR "}", "rows[0].email");
+  ck_assert_int_eq (balance_of (c, card), 10000);
+
+  g_clear_pointer (&c, ct_test_client_free);
+  finish (svc);
+}
+END_TEST
+
+START_TEST (test_hardening_control_bytes_in_the_path_are_refused)
+{
+  CtTestService *svc = start (TRUE, NULL);
+  g_autoptr(CtTestClient) c = ct_test_client_new (svc);
+  g_autofree char *card = funded_card (c);
+  const char *suffixes[] = { "%00/freeze", "%00", "%0a", "%7F", "%ff" };
+  g_autofree char *status = NULL, *card_path = g_strdup_printf ("/v1/cards/%s", card);
+  g_autoptr(CtTestResponse) shown = NULL, found = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/v1/cards/%s%s", card, suffixes[i]);
+      g_autoptr(CtTestResponse) patch = NULL, get = NULL;
+      g_autofree char *code = NULL;
+
+      patch = ct_test_client_request (c, "PATCH", path, NULL, "{\"status\":\"frozen\"," MGR "}", NULL);
+      ck_assert_msg (patch->status == 400, "PATCH %s: %ld %s", path, patch->status, patch->body);
+      code = json_string_at (patch->body, "error.code");
+      ck_assert_str_eq (code, "bad_request");
+      get = ct_test_client_request (c, "GET", path, NULL, NULL, NULL);
+      ck_assert_msg (get->status == 400, "GET %s: %ld %s", path, get->status, get->body);
+    }
+  shown = ct_test_client_request (c, "GET", card_path, NULL, NULL, NULL);
+  status = json_string_at (shown->body, "status");
+  ck_assert_str_eq (status, "active");
+  /* A query argument with a control byte is refused too, not cut short. */
+  found = ct_test_client_request (c, "GET", "/v1/cards?name=H%00", NULL, NULL, NULL);
+  ck_assert_int_eq (found->status, 400);
+
+  g_clear_pointer (&c, ct_test_client_free);
+  finish (svc);
+}
+END_TEST
+
+/* Rate limit and features */
+
+typedef struct
+{
+  CtTestService *svc;
+  guint          max_requests;
+  gint          *stop;
+  gboolean       limited;
+} Reader;
+
+/* Reads the merchant as fast as it can, up to @max_requests times, until
+ * any reader is limited. */
+static gpointer
+read_fast (gpointer data)
+{
+  Reader *r = data;
+  g_autoptr(CtTestClient) c = ct_test_client_new (r->svc);
+
+  for (guint i = 0; i < r->max_requests && !g_atomic_int_get (r->stop); i++)
+    {
+      g_autoptr(CtTestResponse) resp = ct_test_client_request (c, "GET", "/v1/merchant", NULL, NULL, NULL);
+
+      if (resp != NULL && resp->status == 429)
+        {
+          g_autofree char *code = json_string_at (resp->body, "error.code");
+
+          r->limited = g_strcmp0 (code, "rate_limited") == 0
+                       && ct_test_response_header (resp, "Retry-After") != NULL;
+          g_atomic_int_set (r->stop, 1);
+        }
+    }
+  return NULL;
+}
+
+static gboolean
+reads_get_limited (CtTestService *svc,
+                   guint          max_requests)
+{
+  Reader readers[4];
+  GThread *threads[4];
+  gint stop = 0;
+  gboolean limited = FALSE;
+
+  for (guint i = 0; i < 4; i++)
+    {
+      readers[i] = (Reader) { svc, max_requests / 4, &stop, FALSE };
+      threads[i] = g_thread_new ("reader", read_fast, &readers[i]);
+    }
+  for (guint i = 0; i < 4; i++)
+    {
+      g_thread_join (threads[i]);
+      limited = limited || readers[i].limited;
+    }
+  return limited;
+}
+
+START_TEST (test_hardening_rate_limit_is_on_by_default)
+{
+  CtTestService *svc = start (TRUE, NULL);
+  const char *off[] = { "--rate-limit", "0", NULL };
+  CtTestService *unlimited = start (TRUE, off);
+
+  /* One till reading the member data at thousands a second is stopped. */
+  ck_assert (reads_get_limited (svc, 3000));
+  /* `--rate-limit 0` turns the limit off (load tests, benchmarks). */
+  ck_assert (!reads_get_limited (unlimited, 400));
+
   ck_assert_int_eq (ct_test_service_stop (svc), 0);
   ct_test_service_free (svc);
+  finish (unlimited);
+}
+END_TEST
+
+START_TEST (test_hardening_health_lists_the_features)
+{
+  CtTestService *svc = start (TRUE, NULL);
+  g_autoptr(CtTestClient) anon = ct_test_client_new_for_token (svc, NULL);
+  g_autoptr(CtTestResponse) r = ct_test_client_request (anon, "GET", "/v1/health", NULL, NULL, NULL);
+  json_object *root = json_tokener_parse (r->body), *features = NULL;
+  gboolean strict = FALSE;
+
+  ck_assert_int_eq (r->status, 200);
+  ck_assert_msg (json_object_object_get_ex (root, "features", &features)
+                 && json_object_is_type (features, json_type_array), "%s", r->body);
+  for (gsize i = 0; i < json_object_array_length (features); i++)
+    strict = strict || g_strcmp0 (json_object_get_string (json_object_array_get_idx (features, i)),
+                                  "strict_fields") == 0;
+  ck_assert_msg (strict, "%s", r->body);
+  json_object_put (root);
+
+  g_clear_pointer (&anon, ct_test_client_free);
+  finish (svc);
+}
+END_TEST
+
+/* Administration */
+
+static long
+merchant_status (CtTestService *svc,
+                 const char    *token)
+{
+  g_autoptr(CtTestClient) c = ct_test_client_new_for_token (svc, token);
+  g_autoptr(CtTestResponse) r = ct_test_client_request (c, "GET", "/v1/merchant", NULL, NULL, NULL);
+
+  ck_assert_ptr_nonnull (r);
+  return r->status;
+}
+
+START_TEST (test_hardening_a_revoked_till_gets_no_new_token_until_enabled)
+{
+  CtTestService *svc = start (TRUE, NULL);
+  const char *old = ct_test_service_get_token (svc);
+  g_autofree char *out = NULL, *err = NULL, *enabled = NULL, *token = NULL;
+
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "till", "revoke", "--store", "s1", "--name", "t1", NULL), 0);
+  ck_assert_int_eq (merchant_status (svc, old), 401);
+  /* A new token would let the revoked till take money again: refused, and
+   * the refusal says what to run. */
+  ck_assert_int_eq (ct_test_service_admin_full (svc, &out, &err, "till", "token", "--store", "s1", "--name", "t1",
+                                                NULL), 2);
+  ck_assert_msg (strstr (err, "revoked") && strstr (err, "till enable --store s1 --name t1"), "%s", err);
+  ck_assert_msg (out == NULL || *out == '\0', "a token was printed: %s", out);
+  ck_assert_int_eq (merchant_status (svc, old), 401);
+  /* `till enable` lets it work again, with a new token only. */
+  ck_assert_int_eq (ct_test_service_admin (svc, &enabled, "till", "enable", "--store", "s1", "--name", "t1", NULL), 0);
+  token = ct_test_last_line (enabled);
+  ck_assert_int_eq (merchant_status (svc, token), 200);
+  ck_assert_int_eq (merchant_status (svc, old), 401);
+
+  finish (svc);
+}
+END_TEST
+
+/* Runs serve with @cert and @key and returns its exit status (124 if it was
+ * still serving after 30 s) and its stderr. */
+static int
+serve_with (CtTestService  *svc,
+            const char     *cert,
+            const char     *key,
+            char          **out_stderr)
+{
+  const char *argv[] = { "timeout", "30", ct_test_service_get_binary (), "serve",
+                         "--db", ct_test_service_get_db_path (svc), "--listen", "127.0.0.1:0",
+                         "--cert", cert, "--key", key, NULL };
+  g_autoptr(GError) error = NULL;
+  int wait_status = 0;
+
+  ck_assert_msg (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, out_stderr,
+                               &wait_status, &error), "%s", error ? error->message : "");
+  return WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128;
+}
+
+START_TEST (test_hardening_serve_says_what_is_wrong_with_the_certificate)
+{
+  CtTestService *svc = start (TRUE, NULL);
+  const char *dir = ct_test_service_get_data_dir (svc);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  struct { const char *name; gint64 from, to; } pairs[] = {
+    { "expired", now - 10 * 86400, now - 86400 },
+    { "future", now + 86400, now + 10 * 86400 },
+    { "a", now - 3600, now + 86400 },
+    { "b", now - 3600, now + 86400 },
+  };
+  struct { const char *cert, *key, *says; } cases[] = {
+    { "expired", "expired", "expired on" },
+    { "future", "future", "is not valid yet" },
+    { "a", "b", "does not match the certificate" },
+  };
+
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (pairs); i++)
+    {
+      g_autofree char *cert = g_strdup_printf ("%s/%s-cert.pem", dir, pairs[i].name);
+      g_autofree char *key = g_strdup_printf ("%s/%s-key.pem", dir, pairs[i].name);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *pin = ct_service_gen_cert_valid (cert, key, "127.0.0.1", pairs[i].from, pairs[i].to, &error);
+
+      ck_assert_msg (pin != NULL, "%s", error ? error->message : "");
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *cert = g_strdup_printf ("%s/%s-cert.pem", dir, cases[i].cert);
+      g_autofree char *key = g_strdup_printf ("%s/%s-key.pem", dir, cases[i].key);
+      g_autofree char *err = NULL;
+
+      ck_assert_int_eq (serve_with (svc, cert, key, &err), 4);
+      ck_assert_msg (strstr (err, cases[i].says) != NULL && strstr (err, cases[i].cert) != NULL, "%s", err);
+    }
+  /* The matching pair that is valid now serves. */
+  ck_assert (ct_test_service_restart (svc, NULL));
+  finish (svc);
 }
 END_TEST
 
@@ -336,6 +659,11 @@ hardening_suite (void)
                        test_hardening_connection_without_a_till_request_is_closed_after_the_handshake_timeout,
                        test_hardening_large_bodies_are_received_two_at_a_time } },
     { "tls", { test_hardening_tls_is_1_2_or_1_3_without_cbc_sha1 } },
+    { "input", { test_hardening_unknown_fields_are_refused_on_every_route,
+                 test_hardening_control_bytes_in_the_path_are_refused } },
+    { "rate", { test_hardening_rate_limit_is_on_by_default, test_hardening_health_lists_the_features } },
+    { "admin", { test_hardening_a_revoked_till_gets_no_new_token_until_enabled,
+                 test_hardening_serve_says_what_is_wrong_with_the_certificate } },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -227,7 +227,7 @@ START_TEST (test_service_reissued_token_replaces_the_old_one_and_revoke_disables
   /* The teardown's ledger check needs a working till again. */
   ct_test_client_free (cl);
   g_clear_pointer (&out, g_free);
-  ck_assert_int_eq (ct_test_service_admin (svc, &out, "till", "token", "--store", "s1", "--name", "t1", NULL), 0);
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "till", "enable", "--store", "s1", "--name", "t1", NULL), 0);
   g_strfreev (lines);
   lines = g_strsplit (g_strstrip (out), "\n", -1);
   cl = ct_test_client_new_for_token (svc, lines[g_strv_length (lines) - 1]);

@@ -31,7 +31,8 @@ static const char usage_text[] =
   "  merchant show\n"
   "  till add --store S --name T       prints the new till token on its last line\n"
   "  till token --store S --name T     reissues the token (the old one stops working)\n"
-  "  till revoke --store S --name T\n"
+  "  till revoke --store S --name T    the till's requests are refused from now on\n"
+  "  till enable --store S --name T    lets a revoked till work again with a new token\n"
   "  manager add --id ID --pin-file F  (the PIN is the file's first line)\n"
   "  manager set-pin --id ID --pin-file F\n"
   "  manager remove --id ID\n"
@@ -437,8 +438,8 @@ cmd_till (int    argc,
   int status = 0;
 
   if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "token")
-                   && !g_str_equal (argv[1], "revoke")))
-    return usage_error ("till takes add, token or revoke");
+                   && !g_str_equal (argv[1], "revoke") && !g_str_equal (argv[1], "enable")))
+    return usage_error ("till takes add, token, revoke or enable");
   verb = argv[1];
   command = g_strdup_printf ("till %s", verb);
   argv[1] = argv[0];
@@ -465,6 +466,27 @@ cmd_till (int    argc,
         }
       g_print ("till %s/%s revoked\n", store_name, name);
       return CT_SERVICE_EXIT_OK;
+    }
+  /* A revoked till stays revoked until someone says otherwise: a new token
+   * for it would silently let it take money again. `till enable` gives it a
+   * new token, so the one it had when it was revoked stays dead. */
+  if (g_str_equal (verb, "token"))
+    {
+      g_auto(CtStoreTill) till = { 0 };
+
+      if (!ct_store_till_get (store, store_name, name, &till, &error))
+        {
+          ct_store_rollback (store);
+          return fail_with (error);
+        }
+      if (till.revoked)
+        {
+          ct_store_rollback (store);
+          g_printerr ("cardtill-service: till %s/%s is revoked; run `cardtill-service till enable --store %s "
+                      "--name %s` to let it work again (with a new token)\n",
+                      store_name, name, store_name, name);
+          return CT_SERVICE_EXIT_REFUSED;
+        }
     }
   token = ct_auth_new_token ();
   ct_auth_token_hash (token, hash);
@@ -649,8 +671,8 @@ cmd_serve (int    argc,
            char **argv)
 {
   CtServiceOptions opts = { 0 };
-  gint rate = 0, threads = 0, busy = 0, max_conn = 0, per_address = 0, handshake = 0, wallet_cap = 0;
-  gint connections = 0;
+  gint rate = CT_SERVICE_RATE_LIMIT_DEFAULT, threads = 0, busy = 0, max_conn = 0, per_address = 0, handshake = 0;
+  gint wallet_cap = 0, connections = 0;
   GOptionEntry entries[] = {
     DB_ENTRIES,
     { "listen", 0, 0, G_OPTION_ARG_STRING, &opts.listen, "Address and port (port 0: any free port)", "ADDR:PORT" },
@@ -659,7 +681,7 @@ cmd_serve (int    argc,
     { "insecure-http", 0, 0, G_OPTION_ARG_NONE, &opts.insecure_http, "Plain HTTP (loopback only, for tests)", NULL },
     { "public-url", 0, 0, G_OPTION_ARG_STRING, &opts.public_url,
       "Where members reach the service, for their member page links (default: the request's Host)", "URL" },
-    { "rate-limit", 0, 0, G_OPTION_ARG_INT, &rate, "Requests per second per till (0: off)", "N" },
+    { "rate-limit", 0, 0, G_OPTION_ARG_INT, &rate, "Requests per second per till (50; 0: off)", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: two per processor)", "N" },
     { "busy-timeout", 0, 0, G_OPTION_ARG_INT, &busy, "How long a write waits for a database lock (10000 ms)", "MS" },
     { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_conn, "Connections at once, in total (4000)", "N" },

@@ -98,6 +98,8 @@ parse_member (CtCall   *call,
     }
   if (!json_object_is_type (m, json_type_object))
     return ct_reply_error (400, "bad_request", "\"member\" must be an object");
+  if ((reply = ct_json_refuse_unknown (m, "member.", (const char * const[]) { "name", "phone", NULL })) != NULL)
+    return reply;
   r->has_member = TRUE;
   if (!ct_json_get_string (m, "name", required, TEXT_MAX, &r->name, &reply)
       || !ct_json_get_string (m, "phone", FALSE, 32, &r->phone, &reply))
@@ -134,15 +136,19 @@ parse_level (CtCall *call,
   return NULL;
 }
 
+/* The body as an object of the fields @known, with "operator" and
+ * "manager" read. */
 static CtReply *
-parse_common (CtCall   *call,
-              Req     **out,
-              gboolean  operator_required)
+parse_common (CtCall              *call,
+              const char * const  *known,
+              Req                **out,
+              gboolean             operator_required)
 {
   CtReply *reply;
   Req *r;
 
-  if ((reply = ct_call_body_object (call)) != NULL)
+  if ((reply = ct_call_body_object (call)) != NULL
+      || (reply = ct_json_refuse_unknown (call->json, "", known)) != NULL)
     return reply;
   r = req_new (call);
   *out = r;
@@ -272,10 +278,11 @@ CtReply *
 ct_ledger_parse_issue (CtService *svc,
                        CtCall    *call)
 {
+  static const char * const known[] = { "member", "level", "card_no", "operator", "manager", NULL };
   CtReply *reply;
   Req *r = NULL;
 
-  if ((reply = parse_common (call, &r, TRUE)) != NULL)
+  if ((reply = parse_common (call, known, &r, TRUE)) != NULL)
     return reply;
   if ((reply = parse_member (call, r, TRUE)) != NULL || (reply = parse_level (call, r)) != NULL)
     return reply;
@@ -357,9 +364,10 @@ CtReply *
 ct_ledger_parse_member_link (CtService *svc,
                              CtCall    *call)
 {
+  static const char * const known[] = { "operator", "manager", NULL };
   Req *r = NULL;
 
-  return parse_common (call, &r, FALSE);
+  return parse_common (call, known, &r, FALSE);
 }
 
 CtReply *
@@ -392,10 +400,11 @@ CtReply *
 ct_ledger_parse_patch (CtService *svc,
                        CtCall    *call)
 {
+  static const char * const known[] = { "member", "level", "status", "operator", "manager", NULL };
   CtReply *reply;
   Req *r = NULL;
 
-  if ((reply = parse_common (call, &r, FALSE)) != NULL)
+  if ((reply = parse_common (call, known, &r, FALSE)) != NULL)
     return reply;
   if ((reply = parse_member (call, r, FALSE)) != NULL || (reply = parse_level (call, r)) != NULL)
     return reply;
@@ -454,11 +463,12 @@ CtReply *
 ct_ledger_parse_topup (CtService *svc,
                        CtCall    *call)
 {
+  static const char * const known[] = { "package_id", "amount", "expect", "operator", NULL };
   CtReply *reply;
   json_object *expect = NULL;
   Req *r = NULL;
 
-  if ((reply = parse_common (call, &r, TRUE)) != NULL)
+  if ((reply = parse_common (call, known, &r, TRUE)) != NULL)
     return reply;
   if (!ct_json_get_string (call->json, "package_id", FALSE, 64, &r->package_id, &reply)
       || !ct_json_get_int (call->json, "amount", FALSE, &r->has_amount, &r->amount, &reply))
@@ -471,6 +481,9 @@ ct_ledger_parse_topup (CtService *svc,
     {
       if (!json_object_is_type (expect, json_type_object))
         return ct_reply_error (400, "bad_request", "\"expect\" must be an object {\"amount\", \"bonus\"}");
+      if ((reply = ct_json_refuse_unknown (expect, "expect.", (const char * const[]) { "amount", "bonus", NULL }))
+          != NULL)
+        return reply;
       if (!ct_json_get_int (expect, "amount", TRUE, NULL, &r->expect_amount, &reply)
           || !ct_json_get_int (expect, "bonus", TRUE, NULL, &r->expect_bonus, &reply))
         return reply;
@@ -562,10 +575,12 @@ CtReply *
 ct_ledger_parse_payment (CtService *svc,
                          CtCall    *call)
 {
+  static const char * const known[] = { "amount", "order_ref", "redeem_points", "member_code", "member_pin",
+                                        "operator", NULL };
   CtReply *reply;
   Req *r = NULL;
 
-  if ((reply = parse_common (call, &r, TRUE)) != NULL)
+  if ((reply = parse_common (call, known, &r, TRUE)) != NULL)
     return reply;
   if (!ct_json_get_int (call->json, "amount", TRUE, &r->has_amount, &r->amount, &reply)
       || !ct_json_get_string (call->json, "order_ref", FALSE, 128, &r->order_ref, &reply)
@@ -737,10 +752,11 @@ CtReply *
 ct_ledger_parse_refund (CtService *svc,
                         CtCall    *call)
 {
+  static const char * const known[] = { "transaction_id", "operator", "manager", NULL };
   CtReply *reply;
   Req *r = NULL;
 
-  if ((reply = parse_common (call, &r, TRUE)) != NULL)
+  if ((reply = parse_common (call, known, &r, TRUE)) != NULL)
     return reply;
   if (!ct_json_get_string (call->json, "transaction_id", TRUE, 32, &r->transaction_id, &reply))
     return reply;
@@ -838,10 +854,11 @@ CtReply *
 ct_ledger_parse_adjustment (CtService *svc,
                             CtCall    *call)
 {
+  static const char * const known[] = { "delta", "reason", "operator", "manager", NULL };
   CtReply *reply;
   Req *r = NULL;
 
-  if ((reply = parse_common (call, &r, FALSE)) != NULL)
+  if ((reply = parse_common (call, known, &r, FALSE)) != NULL)
     return reply;
   if (!ct_json_get_int (call->json, "delta", TRUE, NULL, &r->delta, &reply)
       || !ct_json_get_string (call->json, "reason", TRUE, TEXT_MAX, &r->reason, &reply))

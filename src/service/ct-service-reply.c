@@ -213,6 +213,30 @@ ct_call_body_object (CtCall *call)
   return NULL;
 }
 
+/**
+ * ct_json_refuse_unknown:
+ * @where: the path of @obj in the body, "" for the body itself or "member."
+ *
+ * Refuses the first field of @obj that is not in @known (400 bad_request
+ * naming it): a till newer than this service must never have a field it
+ * relies on silently ignored. Returns NULL when every field is known.
+ */
+CtReply *
+ct_json_refuse_unknown (json_object        *obj,
+                        const char         *where,
+                        const char * const *known)
+{
+  json_object_object_foreach (obj, key, value)
+    {
+      (void) value;
+      if (!g_strv_contains (known, key))
+        return ct_reply_error (400, "bad_request",
+                               "Unknown field \"%s%s\": this service does not take it (GET /v1/health lists "
+                               "its features)", where, key);
+    }
+  return NULL;
+}
+
 gboolean
 ct_json_get_string (json_object  *obj,
                     const char   *key,
@@ -303,6 +327,8 @@ ct_call_take_manager (CtCall *call)
     }
   if (!json_object_is_type (m, json_type_object))
     return ct_reply_error (400, "bad_request", "\"manager\" must be an object {\"id\", \"pin\"}");
+  if ((reply = ct_json_refuse_unknown (m, "manager.", (const char * const[]) { "id", "pin", NULL })) != NULL)
+    return reply;
   if (!ct_json_get_string (m, "id", FALSE, 64, &id, &reply)
       || !ct_json_get_string (m, "pin", FALSE, 64, &pin, &reply))
     return reply;

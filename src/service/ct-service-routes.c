@@ -118,14 +118,28 @@ query (CtCall     *call,
   return call->query ? g_hash_table_lookup (call->query, name) : NULL;
 }
 
+/* The API features this service has beyond the first version of the API,
+ * for a till to check before it offers them: whoever adds a feature to the
+ * API adds its name here and to docs/api.md. */
+static const char * const features[] = {
+  "strict_fields",   /* unknown fields in a body are refused (400), never ignored */
+  "points_redemption", /* "redeem_points" on a payment */
+  "member_code",     /* "member_code"/"member_pin" on a payment over the merchant's threshold */
+  NULL
+};
+
 static CtReply *
 read_health (CtService *svc,
              CtCall    *call)
 {
   json_object *obj = json_object_new_object ();
+  json_object *list = json_object_new_array ();
 
   json_object_object_add (obj, "status", json_object_new_string ("ok"));
   json_object_object_add (obj, "version", json_object_new_string (PACKAGE_VERSION));
+  for (gsize i = 0; features[i] != NULL; i++)
+    json_object_array_add (list, json_object_new_string (features[i]));
+  json_object_object_add (obj, "features", list);
   return ct_reply_new_json (200, obj);
 }
 

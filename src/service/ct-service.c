@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "ct-service-auth.h"
+#include "ct-service-cert.h"
 #include "ct-service.h"
 #include "ct-wallet-outbox.h"
 #include "ct-wallet-worker.h"
@@ -195,6 +196,43 @@ key_valid (const char *key)
   return TRUE;
 }
 
+/* Percent-decoding of the path and the query arguments. A control byte
+ * (%00 to %1F, %7F) decodes to 0xFF instead, never valid in UTF-8, so the
+ * request is refused whole (path_valid(), the readers' UTF-8 checks) rather
+ * than cut short at a NUL: "/v1/cards/NO%00/freeze" must not act on
+ * "/v1/cards/NO". */
+static size_t
+unescape_cb (void                  *cls,
+             struct MHD_Connection *conn,
+             char                  *s)
+{
+  char *out = s;
+
+  for (const char *p = s; *p != '\0'; p++)
+    {
+      if (p[0] == '%' && g_ascii_isxdigit (p[1]) && g_ascii_isxdigit (p[2]))
+        {
+          int v = g_ascii_xdigit_value (p[1]) * 16 + g_ascii_xdigit_value (p[2]);
+
+          *out++ = (v < 0x20 || v == 0x7f) ? (char) 0xff : (char) v;
+          p += 2;
+        }
+      else
+        *out++ = *p;
+    }
+  *out = '\0';
+  return (size_t) (out - s);
+}
+
+static gboolean
+path_valid (const char *path)
+{
+  for (const char *p = path; *p != '\0'; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      return FALSE;
+  return g_utf8_validate (path, -1, NULL);
+}
+
 static gboolean
 rate_allow (CtService *svc,
             int64_t    till_id)
@@ -351,6 +389,10 @@ check_headers (CtService             *svc,
   /* A till's keep-alive connection may now stay idle between its
    * requests; one that never showed a valid token keeps the short timeout. */
   MHD_set_connection_option (conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned int) CT_SERVICE_IDLE_TIMEOUT);
+
+  if (!path_valid (call->path))
+    return ct_reply_error (400, "bad_request", "The path holds a control character (such as %%00) or bytes "
+                           "that are not UTF-8");
 
   if (svc->opts.rate_limit > 0 && !rate_allow (svc, call->till.id))
     {
@@ -941,7 +983,8 @@ ct_service_new (const CtServiceOptions  *options,
           return NULL;
         }
       if (!g_file_get_contents (svc->opts.cert_file, &svc->cert_pem, NULL, error)
-          || !g_file_get_contents (svc->opts.key_file, &svc->key_pem, NULL, error))
+          || !g_file_get_contents (svc->opts.key_file, &svc->key_pem, NULL, error)
+          || !ct_service_check_cert (svc->opts.cert_file, svc->cert_pem, svc->opts.key_file, svc->key_pem, error))
         {
           ct_service_free (svc);
           return NULL;
@@ -1024,12 +1067,17 @@ ct_service_start (CtService  *svc,
       { MHD_OPTION_PER_IP_CONNECTION_LIMIT, svc->opts.per_address, NULL },
       { MHD_OPTION_CONNECTION_MEMORY_LIMIT, 16384, NULL },
       { MHD_OPTION_LISTENING_ADDRESS_REUSE, svc->opts.reuse_port ? 1 : 0, NULL },
+      { MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t) unescape_cb, NULL },
+      { MHD_OPTION_END, 0, NULL },
       { MHD_OPTION_END, 0, NULL },
       { MHD_OPTION_END, 0, NULL },
       { MHD_OPTION_END, 0, NULL },
       { MHD_OPTION_END, 0, NULL },
     };
-    gsize n = 8;
+    gsize n = 0;
+
+    while (options[n].option != MHD_OPTION_END)
+      n++;
 
     if (!svc->opts.insecure_http)
       {

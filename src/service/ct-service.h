@@ -37,6 +37,12 @@ typedef enum
   "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305" \
   ":-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 
+/* Requests a second per till unless `serve --rate-limit N` says otherwise:
+ * far above what a busy till sends (a sale is two or three requests), far
+ * below what a stolen token reading the member list would. A till may send
+ * that many at once after a quiet second. */
+#define CT_SERVICE_RATE_LIMIT_DEFAULT 50
+
 #define CT_SERVICE_CONNECTIONS_DEFAULT       4000
 #define CT_SERVICE_PER_ADDRESS_DEFAULT       64
 #define CT_SERVICE_HANDSHAKE_TIMEOUT_DEFAULT 10
@@ -198,6 +204,9 @@ CtReply    *ct_call_card_number     (CtCall      *call,
                                      const char  *text,
                                      const CtStoreMerchant *merchant,
                                      char       **out_card_no);
+CtReply    *ct_json_refuse_unknown  (json_object *obj,
+                                     const char  *where,
+                                     const char * const *known);
 gboolean    ct_json_get_string      (json_object *obj,
                                      const char  *key,
                                      gboolean     required,

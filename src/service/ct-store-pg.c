@@ -1142,21 +1142,21 @@ pg_till_revoke (CtStore     *base,
                      &p, "till", label, error);
 }
 
+/* Runs @sql, a SELECT of id, store, name, revoked, into @out. */
 static gboolean
-pg_till_by_token (CtStore       *base,
-                  const guint8   token_hash[32],
-                  CtStoreTill   *out,
-                  GError       **error)
+till_select (CtPgStore    *store,
+             const char   *sql,
+             Params       *p,
+             const char   *not_found,
+             CtStoreTill  *out,
+             GError      **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
   PgConn *c = conn_take (store);
-  Params p = { 0 };
   PGresult *res;
   gboolean ok = FALSE;
 
   memset (out, 0, sizeof *out);
-  p_hash (&p, token_hash);
-  res = run (c, "SELECT id, store, name, revoked FROM tills WHERE token_hash = $1", &p, "till", error);
+  res = run (c, sql, p, "till", error);
   if (res != NULL)
     {
       ok = PQntuples (res) == 1;
@@ -1168,11 +1168,40 @@ pg_till_by_token (CtStore       *base,
           out->revoked = col_bool (res, 0, 3);
         }
       else
-        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "unknown token");
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "%s", not_found);
       PQclear (res);
     }
   conn_give (store, c);
   return ok;
+}
+
+static gboolean
+pg_till_by_token (CtStore       *base,
+                  const guint8   token_hash[32],
+                  CtStoreTill   *out,
+                  GError       **error)
+{
+  Params p = { 0 };
+
+  p_hash (&p, token_hash);
+  return till_select ((CtPgStore *) base, "SELECT id, store, name, revoked FROM tills WHERE token_hash = $1", &p,
+                      "unknown token", out, error);
+}
+
+static gboolean
+pg_till_get (CtStore       *base,
+             const char    *store_name,
+             const char    *name,
+             CtStoreTill   *out,
+             GError       **error)
+{
+  g_autofree char *not_found = g_strdup_printf ("there is no till %s/%s", store_name, name);
+  Params p = { 0 };
+
+  p_text (&p, store_name);
+  p_text (&p, name);
+  return till_select ((CtPgStore *) base, "SELECT id, store, name, revoked FROM tills WHERE store = $1 AND name = $2",
+                      &p, not_found, out, error);
 }
 
 static gboolean
@@ -2646,6 +2675,7 @@ static const CtStoreBackend pg_backend = {
   .till_put = pg_till_put,
   .till_revoke = pg_till_revoke,
   .till_by_token = pg_till_by_token,
+  .till_get = pg_till_get,
   .manager_put = pg_manager_put,
   .manager_remove = pg_manager_remove,
   .manager_get = pg_manager_get,

@@ -38,6 +38,7 @@ struct _CtStoreBackend
   gboolean (*till_put) (CtStore *store, const char *store_name, const char *name, const guint8 token_hash[32], gboolean must_be_new, GError **error);
   gboolean (*till_revoke) (CtStore *store, const char *store_name, const char *name, GError **error);
   gboolean (*till_by_token) (CtStore *store, const guint8 token_hash[32], CtStoreTill *out, GError **error);
+  gboolean (*till_get) (CtStore *store, const char *store_name, const char *name, CtStoreTill *out, GError **error);
   gboolean (*manager_put) (CtStore *store, const char *id, const char *pin_hash, int must_be_new, GError **error);
   gboolean (*manager_remove) (CtStore *store, const char *id, GError **error);
   gboolean (*manager_get) (CtStore *store, const char *id, CtStoreManager *out, GError **error);

@@ -881,36 +881,73 @@ sqlite_till_revoke (CtStore     *base,
   return step_done (c, st, "till", error) && expect_one_change (c, "till", label, error);
 }
 
+/* Steps @st, a SELECT of id, store, name, revoked, into @out. */
+static gboolean
+till_from_statement (Conn          *c,
+                     sqlite3_stmt  *st,
+                     const char    *not_found,
+                     CtStoreTill   *out,
+                     GError       **error)
+{
+  gboolean ok = FALSE;
+  int rc = sqlite3_step (st);
+
+  if (rc == SQLITE_ROW)
+    {
+      out->id = sqlite3_column_int64 (st, 0);
+      out->store = col_text (st, 1);
+      out->name = col_text (st, 2);
+      out->revoked = sqlite3_column_int (st, 3) != 0;
+      ok = TRUE;
+    }
+  else if (rc == SQLITE_DONE)
+    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "%s", not_found);
+  else
+    db_error (c->db, rc, "till", error);
+  done (st);
+  return ok;
+}
+
 static gboolean
 sqlite_till_by_token (CtStore       *base,
                       const guint8   token_hash[32],
-                      CtStoreTill        *out,
+                      CtStoreTill   *out,
                       GError       **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT id, store, name, revoked FROM tills WHERE token_hash = ?1", error);
   gboolean ok = FALSE;
-  int rc;
 
   memset (out, 0, sizeof *out);
   if (st != NULL)
     {
       sqlite3_bind_blob (st, 1, token_hash, 32, SQLITE_TRANSIENT);
-      rc = sqlite3_step (st);
-      if (rc == SQLITE_ROW)
-        {
-          out->id = sqlite3_column_int64 (st, 0);
-          out->store = col_text (st, 1);
-          out->name = col_text (st, 2);
-          out->revoked = sqlite3_column_int (st, 3) != 0;
-          ok = TRUE;
-        }
-      else if (rc == SQLITE_DONE)
-        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "unknown token");
-      else
-        db_error (c->db, rc, "till", error);
-      done (st);
+      ok = till_from_statement (c, st, "unknown token", out, error);
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+static gboolean
+sqlite_till_get (CtStore       *base,
+                 const char    *store_name,
+                 const char    *name,
+                 CtStoreTill   *out,
+                 GError       **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT id, store, name, revoked FROM tills WHERE store = ?1 AND name = ?2", error);
+  g_autofree char *not_found = g_strdup_printf ("there is no till %s/%s", store_name, name);
+  gboolean ok = FALSE;
+
+  memset (out, 0, sizeof *out);
+  if (st != NULL)
+    {
+      bind_text (st, 1, store_name);
+      bind_text (st, 2, name);
+      ok = till_from_statement (c, st, not_found, out, error);
     }
   conn_give (store, c);
   return ok;
@@ -2469,6 +2506,7 @@ static const CtStoreBackend sqlite_backend = {
   .till_put = sqlite_till_put,
   .till_revoke = sqlite_till_revoke,
   .till_by_token = sqlite_till_by_token,
+  .till_get = sqlite_till_get,
   .manager_put = sqlite_manager_put,
   .manager_remove = sqlite_manager_remove,
   .manager_get = sqlite_manager_get,

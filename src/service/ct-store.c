@@ -370,6 +370,16 @@ ct_store_till_by_token (CtStore     *store,
 }
 
 gboolean
+ct_store_till_get (CtStore     *store,
+                   const char  *store_name,
+                   const char  *name,
+                   CtStoreTill *out,
+                   GError     **error)
+{
+  return store->backend->till_get (store, store_name, name, out, error);
+}
+
+gboolean
 ct_store_manager_put (CtStore    *store,
                       const char *id,
                       const char *pin_hash,

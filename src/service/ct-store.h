@@ -217,6 +217,9 @@ gboolean  ct_store_till_revoke       (CtStore *store, const char *store_name, co
                                       GError **error);
 gboolean  ct_store_till_by_token     (CtStore *store, const guint8 token_hash[32], CtStoreTill *out,
                                       GError **error);
+/* CT_STORE_ERROR_NOT_FOUND when there is no such till. */
+gboolean  ct_store_till_get          (CtStore *store, const char *store_name, const char *name,
+                                      CtStoreTill *out, GError **error);
 gboolean  ct_store_manager_put       (CtStore *store, const char *id, const char *pin_hash,
                                       int must_be_new, GError **error);
 gboolean  ct_store_manager_remove    (CtStore *store, const char *id, GError **error);

@@ -75,27 +75,6 @@ batch_id_valid (const char *id)
   return TRUE;
 }
 
-static gboolean
-only_keys (json_object        *obj,
-           const char * const *allowed,
-           const char        **out_unknown)
-{
-  json_object_object_foreach (obj, key, value)
-    {
-      gboolean ok = FALSE;
-
-      (void) value;
-      for (guint i = 0; allowed[i] != NULL && !ok; i++)
-        ok = strcmp (key, allowed[i]) == 0;
-      if (!ok)
-        {
-          *out_unknown = key;
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
 /* A string or null; NULL when absent, null or empty. */
 static CtReply *
 row_text (json_object  *row,
@@ -159,13 +138,12 @@ ct_imports_parse (CtService *svc,
   CtReply *reply = NULL;
   ImportReq *r;
   json_object *rows = NULL;
-  const char *unknown = NULL;
   gsize n;
 
   if ((reply = ct_call_body_object (call)) != NULL)
     return reply;
-  if (!only_keys (call->json, top_keys, &unknown))
-    return ct_reply_error (400, "bad_request", "Unknown field \"%s\" in an import", unknown);
+  if ((reply = ct_json_refuse_unknown (call->json, "", top_keys)) != NULL)
+    return reply;
 
   r = g_new0 (ImportReq, 1);
   call->data = r;
@@ -196,8 +174,12 @@ ct_imports_parse (CtService *svc,
 
       if (row == NULL || !json_object_is_type (row, json_type_object))
         return ct_reply_error (400, "bad_request", "rows[%u] must be an object", i);
-      if (!only_keys (row, row_keys, &unknown))
-        return ct_reply_error (400, "bad_request", "Unknown field \"%s\" in rows[%u]", unknown, i);
+      {
+        g_autofree char *where = g_strdup_printf ("rows[%u].", i);
+
+        if ((reply = ct_json_refuse_unknown (row, where, row_keys)) != NULL)
+          return reply;
+      }
       if ((reply = row_int (row, i, "line", TRUE, &ir->line)) != NULL
           || (reply = row_int (row, i, "balance", TRUE, &ir->balance)) != NULL
           || (reply = row_int (row, i, "points", FALSE, &ir->points)) != NULL

@@ -191,7 +191,7 @@ main (void)
   gtk_init ();
   adw_init ();
 
-  svc = ct_test_service_start (TRUE, &error);
+  svc = ct_test_service_start_full (TRUE, (const char * const[]) { "--rate-limit", "0", NULL }, &error);
   if (svc == NULL)
     g_error ("service: %s", error->message);
 

@@ -100,7 +100,7 @@ main (int argc, char **argv)
   int status;
   gboolean queued;
 
-  svc = ct_test_service_start (TRUE, &error);
+  svc = ct_test_service_start_full (TRUE, (const char * const[]) { "--rate-limit", "0", NULL }, &error);
   if (svc == NULL)
     g_error ("service: %s", error->message);
 

@@ -111,7 +111,7 @@ bench_end_to_end (const char *dir,
                   int64_t     total)
 {
   g_autoptr(GError) error = NULL;
-  CtTestService *svc = ct_test_service_start (TRUE, &error);
+  CtTestService *svc = ct_test_service_start_full (TRUE, (const char * const[]) { "--rate-limit", "0", NULL }, &error);
   g_autofree char *pin_file = g_build_filename (dir, "pin", NULL);
   g_autofree char *data_dir = g_build_filename (dir, "till", NULL);
   g_autofree char *cli = g_build_filename (g_getenv ("CT_TOP_BUILDDIR") ? g_getenv ("CT_TOP_BUILDDIR") : ".",

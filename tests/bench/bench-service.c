@@ -131,9 +131,9 @@ main (int    argc,
 
   {
     const char *n_threads = g_getenv ("CT_BENCH_THREADS");
-    const char *args[] = { "--threads", n_threads, NULL };
+    const char *args[] = { "--rate-limit", "0", n_threads ? "--threads" : NULL, n_threads, NULL };
 
-    svc = ct_test_service_start_full (TRUE, n_threads ? args : NULL, &error);
+    svc = ct_test_service_start_full (TRUE, args, &error);
   }
   if (svc == NULL)
     {
