@@ -548,6 +548,14 @@ ct_test_service_start_peer (CtTestService      *primary,
   return svc;
 }
 
+void
+ct_test_service_set_db (CtTestService *svc,
+                        const char    *location)
+{
+  g_free (svc->db);
+  svc->db = g_strdup (location);
+}
+
 CtTestService *
 ct_test_service_start (gboolean   https,
                        GError   **error)

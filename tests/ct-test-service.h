@@ -30,6 +30,10 @@ CtTestService *ct_test_service_start          (gboolean        https,
 CtTestService *ct_test_service_start_full     (gboolean            https,
                                                const char * const *serve_args,
                                                GError            **error);
+/* Points the service at another database (its ledger copied there); the
+ * next restart serves it with the same till token and certificate. */
+void           ct_test_service_set_db         (CtTestService      *svc,
+                                               const char         *location);
 /* Another `serve` process over the same database (PostgreSQL only). */
 CtTestService *ct_test_service_start_peer     (CtTestService      *primary,
                                                const char * const *serve_args,

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "ct-test-service.h"
 
@@ -111,7 +112,8 @@ issue_with_balance (const char *name,
     {
       g_autofree char *path = g_strdup_printf ("/v1/cards/%s/topups", card);
       g_autofree char *tkey = g_strdup_printf ("top-%s-%d", name, i);
-      g_autoptr(CtTestResponse) t = send_to ((guint) i % N_PROC, "POST", path, tkey,
+      guint proc = procs[i % N_PROC] != NULL ? (guint) i % N_PROC : 0;
+      g_autoptr(CtTestResponse) t = send_to (proc, "POST", path, tkey,
                                              "{\"package_id\":\"p100\",\"operator\":\"op\"}");
       ck_assert_int_eq (t->status, 201);
     }
@@ -517,6 +519,85 @@ START_TEST (test_multi_kill_9_loses_no_acknowledged_payment_and_others_keep_serv
 }
 END_TEST
 
+/* Moving a grown shop: SQLite to PostgreSQL */
+
+static int
+run_copy (const char  *from,
+          const char  *to,
+          char       **out)
+{
+  const char *argv[] = { ct_test_service_get_binary (), "copy", "--from", from, "--to", to, NULL };
+  int ws = 0;
+
+  ck_assert (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, out, NULL, &ws, NULL));
+  return WEXITSTATUS (ws);
+}
+
+START_TEST (test_multi_copy_from_sqlite_keeps_tokens_keys_and_balances)
+{
+  g_autofree char *pg = g_strdup (g_getenv ("CT_TEST_PG"));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *card = NULL, *tx = NULL, *target = NULL, *out = NULL, *out2 = NULL;
+  g_autofree char *path = NULL, *refund_body = NULL, *lite_db = NULL;
+  g_autoptr(CtTestResponse) issued = NULL, paid = NULL, refunded = NULL, imported = NULL;
+  g_autoptr(CtTestResponse) replay = NULL, after = NULL, card_after = NULL;
+  int64_t balance_before;
+
+  /* A shop on SQLite with a bit of everything in its ledger. */
+  g_unsetenv ("CT_TEST_PG");
+  procs[0] = ct_test_service_start (FALSE, &error);
+  g_setenv ("CT_TEST_PG", pg, TRUE);
+  ck_assert_msg (procs[0] != NULL, "%s", error ? error->message : "");
+  lite_db = g_strdup (ct_test_service_get_db_path (procs[0]));
+  card = issue_with_balance ("moving", 2);
+  path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  paid = send_to (0, "POST", path, "before-move", "{\"amount\":1234,\"operator\":\"op\"}");
+  ck_assert_int_eq (paid->status, 201);
+  tx = str_at (paid->body, "transaction", "id");
+  g_free (path);
+  path = g_strdup_printf ("/v1/cards/%s/refunds", card);
+  refund_body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
+  refunded = send_to (0, "POST", path, "refund-before-move", refund_body);
+  ck_assert_int_eq (refunded->status, 201);
+  g_free (path);
+  path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  g_clear_pointer (&paid, ct_test_response_free);
+  paid = send_to (0, "POST", path, "paid-before-move", "{\"amount\":500,\"operator\":\"op\"}");
+  imported = send_to (0, "POST", "/v1/imports", "import-before-move",
+                      "{\"batch_id\":\"old\",\"rows\":[{\"line\":1,\"card_no\":\"7700000001\",\"balance\":999}]," MGR "}");
+  ck_assert_int_eq (imported->status, 200);
+  balance_before = balance_on (0, card);
+  ck_assert_int_eq (ct_test_service_stop (procs[0]), 0);
+
+  /* The copy agrees with its source, and refuses a target in use. */
+  ck_assert (ct_test_store_new (ct_test_service_get_data_dir (procs[0]), &target, NULL));
+  ck_assert_int_eq (run_copy (lite_db, target, &out), 0);
+  ck_assert_msg (strstr (out, "both sides agree") != NULL && strstr (out, "DIFFERENT") == NULL, "%s", out);
+  ck_assert_int_eq (run_copy (lite_db, target, &out2), 2);
+
+  /* The same till token and the same keys work against the new store. */
+  ct_test_service_set_db (procs[0], target);
+  ck_assert (ct_test_service_restart (procs[0], NULL));
+  replay = send_to (0, "POST", path, "paid-before-move", "{\"amount\":500,\"operator\":\"op\"}");
+  ck_assert_int_eq (replay->status, 201);
+  ck_assert_str_eq (ct_test_response_header (replay, "Idempotent-Replayed"), "true");
+  ck_assert_str_eq (replay->body, paid->body);
+  ck_assert_int_eq (balance_on (0, card), balance_before);
+  after = send_to (0, "POST", path, "after-move", "{\"amount\":100,\"operator\":\"op\"}");
+  ck_assert_int_eq (after->status, 201);
+  ck_assert (g_ascii_strtoll (str_at (after->body, "transaction", "id"), NULL, 10) > g_ascii_strtoll (tx, NULL, 10));
+  ck_assert_int_eq (balance_on (0, card), balance_before - 100);
+  card_after = send_to (0, "GET", "/v1/cards/7700000001", NULL, NULL);
+  ck_assert_int_eq (int_at (card_after->body, "balance", NULL), 999);
+}
+END_TEST
+
+static void
+copy_teardown (void)
+{
+  teardown ();
+}
+
 static Suite *
 multi_suite (void)
 {
@@ -532,6 +613,11 @@ multi_suite (void)
   tcase_add_test (tc, test_multi_concurrent_card_issues_get_unique_numbers);
   tcase_add_test (tc, test_multi_one_import_batch_to_several_processes_takes_each_row_once);
   tcase_add_test (tc, test_multi_kill_9_loses_no_acknowledged_payment_and_others_keep_serving);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("copy");
+  tcase_add_checked_fixture (tc, NULL, copy_teardown);
+  tcase_set_timeout (tc, 180);
+  tcase_add_test (tc, test_multi_copy_from_sqlite_keeps_tokens_keys_and_balances);
   suite_add_tcase (s, tc);
   return s;
 }

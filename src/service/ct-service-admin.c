@@ -43,6 +43,7 @@ static const char usage_text[] =
   "        [--busy-timeout MS] [--max-connections N] [--connections-per-address N]\n"
   "        [--handshake-timeout S] [--wallet-retry-cap S] [--connections N] [--reuse-port]\n"
   "  upgrade                           brings the database's schema to this version\n"
+  "  copy --from FILE --to URI         a SQLite ledger into an empty PostgreSQL database, compared\n"
   "  gen-cert --cert F --key F [--ip 127.0.0.1] [--days 825]\n"
   "  ledger check                      sums every account (exit 2 if they disagree)\n"
   "  wallet add --kind alipay [--merchant M] --app-id ID --private-key F --alipay-public-key F\n"
@@ -806,6 +807,64 @@ cmd_ledger (int    argc,
   return balanced ? CT_SERVICE_EXIT_OK : CT_SERVICE_EXIT_REFUSED;
 }
 
+/* The first line of @file, for a URI that must not show in the process
+ * list. */
+static char *
+first_line (const char  *file,
+            GError     **error)
+{
+  g_autofree char *text = NULL;
+  char *end;
+
+  if (!g_file_get_contents (file, &text, NULL, error))
+    return NULL;
+  end = strpbrk (text, "\r\n");
+  if (end != NULL)
+    *end = '\0';
+  return g_strdup (g_strstrip (text));
+}
+
+static int
+cmd_copy (int    argc,
+          char **argv)
+{
+  char *from = NULL, *to = NULL, *to_file = NULL;
+  GOptionEntry entries[] = {
+    { "from", 0, 0, G_OPTION_ARG_FILENAME, &from, "The SQLite ledger to copy", "FILE" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "The empty PostgreSQL database", "URI" },
+    { "to-file", 0, 0, G_OPTION_ARG_FILENAME, &to_file, "A file whose first line is the --to URI", "F" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) report = g_string_new (NULL);
+  g_autofree char *target = NULL;
+  gboolean ok;
+  int status = 0;
+
+  if (!parse_options (entries, &argc, &argv, "copy", &status))
+    return status;
+  if (from == NULL || (to == NULL && to_file == NULL))
+    return usage_error ("copy: --from FILE and --to postgresql://… (or --to-file F) are required");
+  target = to != NULL ? g_strdup (to) : first_line (to_file, &error);
+  if (target == NULL)
+    return usage_error ("copy: --to-file: %s", error->message);
+  if (!ct_store_location_is_uri (target) || ct_store_location_is_uri (from))
+    return usage_error ("copy: --from is a SQLite file and --to a postgresql:// URI");
+  ok = ct_store_copy (from, target, report, &error);
+  g_print ("%s", report->str);
+  if (!ok)
+    {
+      if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED) && strstr (report->str, "DIFFERENT"))
+        {
+          g_printerr ("cardtill-service: %s\n", error->message);
+          return CT_SERVICE_EXIT_REFUSED;
+        }
+      return fail_with (error);
+    }
+  g_print ("copied %s to the PostgreSQL database; both sides agree\n", from);
+  return CT_SERVICE_EXIT_OK;
+}
+
 static int
 cmd_upgrade (int    argc,
              char **argv)
@@ -1130,6 +1189,8 @@ ct_service_admin_main (int    argc,
     return cmd_gen_cert (argc, argv);
   if (g_str_equal (cmd, "upgrade"))
     return cmd_upgrade (argc, argv);
+  if (g_str_equal (cmd, "copy"))
+    return cmd_copy (argc, argv);
   if (g_str_equal (cmd, "ledger"))
     return cmd_ledger (argc, argv);
   if (g_str_equal (cmd, "wallet"))

@@ -184,6 +184,12 @@ gboolean  ct_store_upgrade           (const char       *location,
                                       int              *out_from,
                                       int              *out_to,
                                       GError          **error);
+/* Copies a SQLite ledger into an empty PostgreSQL database and compares
+ * both sides; @report gets what was copied and each figure compared. */
+gboolean  ct_store_copy              (const char       *from,
+                                      const char       *to,
+                                      GString          *report,
+                                      GError          **error);
 const char *ct_store_backend_name    (CtStore          *store);
 gboolean  ct_store_batches_writes    (CtStore          *store);
 void      ct_store_free              (CtStore          *store);

@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-store-copy"
+#include "config.h"
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "ct-store-private.h"
+#include "ct-store.h"
+
+/* Moving a shop that grew: a SQLite ledger copied into an empty PostgreSQL
+ * database, table by table in one PostgreSQL transaction (COPY), from one
+ * read snapshot of the SQLite file, then both sides compared. This file
+ * knows both stores' tables; it is part of the store, like the backends. */
+
+typedef enum
+{
+  COL_TEXT,
+  COL_INT,
+  COL_BOOL,
+  COL_BLOB,
+} ColType;
+
+typedef struct
+{
+  const char *table;
+  const char *columns;     /* the same names on both sides */
+  ColType     types[16];
+} Table;
+
+#define T COL_TEXT
+#define I COL_INT
+#define B COL_BOOL
+#define X COL_BLOB
+
+static const Table tables[] = {
+  { "packages", "id, amount, bonus, bonus_bp, position", { T, I, I, I, I } },
+  { "tills", "id, store, name, token_hash, revoked", { I, T, T, X, B } },
+  { "managers", "id, pin_hash, failures, locked_until", { T, T, I, I } },
+  { "cards", "card_no, status, level, name, phone, balance, points, created_at, updated_at",
+    { T, T, T, T, T, I, I, I, I } },
+  { "transactions", "id, card_no, kind, delta, bonus, balance_after, points_delta, points_after, store, till,"
+                    " operator, manager, reason, order_ref, refund_of, created_at",
+    { I, T, T, I, I, I, I, I, T, T, T, T, T, T, I, I } },
+  { "postings", "tx_id, account, amount", { I, T, I } },
+  { "idempotency", "till_id, key, hash, status, body, created_at", { I, T, X, I, T, I } },
+  { "card_events", "id, card_no, kind, detail, store, till, operator, manager, created_at",
+    { I, T, T, T, T, T, T, T, I } },
+  { "import_batches", "batch_id, rows_accepted, rows_rejected, total_balance, total_points, created_at, updated_at",
+    { T, I, I, I, I, I, I } },
+  { "wallet_connectors", "id, merchant, kind, app_id, serial_no, private_key, public_key, template_id, gateway",
+    { I, T, T, T, T, T, T, T, T } },
+  { "wallet_outbox", "id, connector_id, card_no, method, request_no, payload, state, attempts, next_at,"
+                     " last_error, created_at, settled_at",
+    { I, I, T, T, T, T, T, I, I, T, I, I } },
+  { "wallet_cards", "connector_id, card_no, biz_card_no", { I, T, T } },
+  { "member_links", "card_no, token_hash, secret, code_step, created_at", { T, X, X, I, I } },
+  { "redemptions", "tx_id, points, value", { I, I, I } },
+};
+
+#undef T
+#undef I
+#undef B
+#undef X
+
+/* Sequences to move past the copied ids. */
+static const char *const sequences[][2] = {
+  { "tills", "tills_id_seq" },
+  { "transactions", "transactions_id_seq" },
+  { "card_events", "card_events_id_seq" },
+  { "wallet_connectors", "wallet_connectors_id_seq" },
+  { "wallet_outbox", "wallet_outbox_id_seq" },
+};
+
+static gboolean
+lite_fail (sqlite3     *db,
+           const char  *what,
+           GError     **error)
+{
+  g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED, "%s: %s", what, sqlite3_errmsg (db));
+  return FALSE;
+}
+
+static gboolean
+pg_fail (PGconn      *pg,
+         const char  *what,
+         GError     **error)
+{
+  g_autofree char *msg = g_strstrip (g_strdup (PQerrorMessage (pg)));
+
+  g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED, "%s: %s", what, msg);
+  return FALSE;
+}
+
+static gboolean
+pg_exec (PGconn      *pg,
+         const char  *sql,
+         GError     **error)
+{
+  PGresult *res = PQexec (pg, sql);
+  ExecStatusType st = PQresultStatus (res);
+
+  PQclear (res);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+    return pg_fail (pg, sql, error);
+  return TRUE;
+}
+
+/* One value in COPY's text format. */
+static void
+append_value (GString       *line,
+              sqlite3_stmt  *st,
+              int            col,
+              ColType        type)
+{
+  if (sqlite3_column_type (st, col) == SQLITE_NULL)
+    {
+      g_string_append (line, "\\N");
+      return;
+    }
+  switch (type)
+    {
+    case COL_INT:
+      g_string_append_printf (line, "%" G_GINT64_FORMAT, (gint64) sqlite3_column_int64 (st, col));
+      break;
+    case COL_BOOL:
+      g_string_append_c (line, sqlite3_column_int64 (st, col) != 0 ? 't' : 'f');
+      break;
+    case COL_BLOB:
+      {
+        const guint8 *b = sqlite3_column_blob (st, col);
+        int n = sqlite3_column_bytes (st, col);
+
+        /* bytea's hex input, its backslash escaped for COPY. */
+        g_string_append (line, "\\\\x");
+        for (int i = 0; i < n; i++)
+          g_string_append_printf (line, "%02x", b[i]);
+      }
+      break;
+    case COL_TEXT:
+      for (const char *p = (const char *) sqlite3_column_text (st, col); *p; p++)
+        switch (*p)
+          {
+          case '\\': g_string_append (line, "\\\\"); break;
+          case '\t': g_string_append (line, "\\t"); break;
+          case '\n': g_string_append (line, "\\n"); break;
+          case '\r': g_string_append (line, "\\r"); break;
+          default: g_string_append_c (line, *p);
+          }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gboolean
+copy_table (sqlite3      *lite,
+            PGconn       *pg,
+            const Table  *t,
+            guint64      *out_rows,
+            GError      **error)
+{
+  g_autofree char *select = g_strdup_printf ("SELECT %s FROM %s", t->columns, t->table);
+  g_autofree char *copy = g_strdup_printf ("COPY %s (%s) FROM STDIN", t->table, t->columns);
+  g_autoptr(GString) line = g_string_new (NULL);
+  sqlite3_stmt *st = NULL;
+  PGresult *res;
+  int rc, n_cols;
+
+  *out_rows = 0;
+  if (sqlite3_prepare_v2 (lite, select, -1, &st, NULL) != SQLITE_OK)
+    return lite_fail (lite, select, error);
+  n_cols = sqlite3_column_count (st);
+  res = PQexec (pg, copy);
+  if (PQresultStatus (res) != PGRES_COPY_IN)
+    {
+      PQclear (res);
+      sqlite3_finalize (st);
+      return pg_fail (pg, copy, error);
+    }
+  PQclear (res);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      g_string_truncate (line, 0);
+      for (int i = 0; i < n_cols; i++)
+        {
+          if (i > 0)
+            g_string_append_c (line, '\t');
+          append_value (line, st, i, t->types[i]);
+        }
+      g_string_append_c (line, '\n');
+      if (PQputCopyData (pg, line->str, (int) line->len) != 1)
+        break;
+      (*out_rows)++;
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    {
+      PQputCopyEnd (pg, "the source could not be read");
+      PQclear (PQgetResult (pg));
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED, "reading %s failed", t->table);
+      return FALSE;
+    }
+  if (PQputCopyEnd (pg, NULL) != 1)
+    return pg_fail (pg, copy, error);
+  res = PQgetResult (pg);
+  if (PQresultStatus (res) != PGRES_COMMAND_OK)
+    {
+      PQclear (res);
+      return pg_fail (pg, copy, error);
+    }
+  PQclear (res);
+  return TRUE;
+}
+
+/* The figures both sides must agree on, as lines of text. */
+static const char *const lite_checks[] = {
+  "SELECT 'settings', group_concat (key || '=' || value, ',') FROM"
+  "  (SELECT key, value FROM settings WHERE key <> 'schema_version' ORDER BY key)",
+  "SELECT 'accounts', group_concat (name || '=' || balance, ',') FROM (SELECT name, balance FROM accounts ORDER BY name)",
+  "SELECT 'cards', count (*), coalesce (sum (balance), 0), coalesce (sum (points), 0) FROM cards",
+  "SELECT 'transactions', count (*), coalesce (sum (delta), 0), coalesce (max (id), 0) FROM transactions",
+  "SELECT 'postings', count (*), coalesce (sum (amount), 0), coalesce (sum (abs (amount)), 0) FROM postings",
+  "SELECT 'idempotency', count (*) FROM idempotency",
+  "SELECT 'tills', count (*), coalesce (max (id), 0) FROM tills",
+  "SELECT 'managers', count (*) FROM managers",
+  "SELECT 'import_batches', count (*), coalesce (sum (total_balance), 0) FROM import_batches",
+};
+
+static const char *const pg_checks[] = {
+  "SELECT 'settings', string_agg (key || '=' || value, ',' ORDER BY key) FROM settings",
+  "SELECT 'accounts', string_agg (name || '=' || balance, ',' ORDER BY name) FROM"
+  "  (SELECT name, sum (balance) AS balance FROM account_slots GROUP BY name) a",
+  "SELECT 'cards', count (*), coalesce (sum (balance), 0), coalesce (sum (points), 0) FROM cards",
+  "SELECT 'transactions', count (*), coalesce (sum (delta), 0), coalesce (max (id), 0) FROM transactions",
+  "SELECT 'postings', count (*), coalesce (sum (amount), 0), coalesce (sum (abs (amount)), 0) FROM postings",
+  "SELECT 'idempotency', count (*) FROM idempotency",
+  "SELECT 'tills', count (*), coalesce (max (id), 0) FROM tills",
+  "SELECT 'managers', count (*) FROM managers",
+  "SELECT 'import_batches', count (*), coalesce (sum (total_balance), 0) FROM import_batches",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (lite_checks) == G_N_ELEMENTS (pg_checks));
+
+static char *
+lite_figure (sqlite3     *lite,
+             const char  *sql,
+             GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  GString *out = g_string_new (NULL);
+
+  if (sqlite3_prepare_v2 (lite, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step (st) != SQLITE_ROW)
+    {
+      lite_fail (lite, sql, error);
+      sqlite3_finalize (st);
+      g_string_free (out, TRUE);
+      return NULL;
+    }
+  for (int i = 0; i < sqlite3_column_count (st); i++)
+    g_string_append_printf (out, "%s%s", i ? " " : "",
+                            sqlite3_column_text (st, i) ? (const char *) sqlite3_column_text (st, i) : "");
+  sqlite3_finalize (st);
+  return g_string_free (out, FALSE);
+}
+
+static char *
+pg_figure (PGconn      *pg,
+           const char  *sql,
+           GError     **error)
+{
+  PGresult *res = PQexec (pg, sql);
+  GString *out;
+
+  if (PQresultStatus (res) != PGRES_TUPLES_OK || PQntuples (res) != 1)
+    {
+      PQclear (res);
+      pg_fail (pg, sql, error);
+      return NULL;
+    }
+  out = g_string_new (NULL);
+  for (int i = 0; i < PQnfields (res); i++)
+    g_string_append_printf (out, "%s%s", i ? " " : "", PQgetvalue (res, 0, i));
+  PQclear (res);
+  return g_string_free (out, FALSE);
+}
+
+/* Compares the two ledgers; each figure goes to @report. */
+static gboolean
+compare (sqlite3   *lite,
+         PGconn    *pg,
+         GString   *report,
+         gboolean  *out_equal,
+         GError   **error)
+{
+  *out_equal = TRUE;
+  for (gsize i = 0; i < G_N_ELEMENTS (lite_checks); i++)
+    {
+      g_autofree char *a = lite_figure (lite, lite_checks[i], error);
+      g_autofree char *b = a ? pg_figure (pg, pg_checks[i], error) : NULL;
+
+      if (b == NULL)
+        return FALSE;
+      if (g_str_equal (a, b))
+        g_string_append_printf (report, "same: %s\n", a);
+      else
+        {
+          g_string_append_printf (report, "DIFFERENT: %s  |  %s\n", a, b);
+          *out_equal = FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/**
+ * ct_store_copy:
+ * Copies the SQLite ledger at @from into the empty PostgreSQL database at
+ * @to, then compares both sides (every account's balance, the count and sum
+ * of postings, transactions, cards, settings) and the ledger checks of
+ * both. @report gets one line per figure. FALSE with
+ * CT_STORE_ERROR_ALREADY_INITIALIZED for a non-empty target, and with
+ * CT_STORE_ERROR_FAILED when the two sides differ.
+ */
+gboolean
+ct_store_copy (const char  *from,
+               const char  *to,
+               GString     *report,
+               GError     **error)
+{
+  g_autoptr(CtStore) source = NULL;
+  g_autoptr(CtStore) target = NULL;
+  g_auto(CtStoreMerchant) merchant = { 0 };
+  CtStoreLedgerCheck check_from, check_to;
+  sqlite3 *lite = NULL;
+  PGconn *pg = NULL;
+  gboolean ok = FALSE, equal = FALSE;
+
+  g_return_val_if_fail (from != NULL && to != NULL && report != NULL, FALSE);
+
+  if (ct_store_location_is_uri (from) || !ct_store_location_is_uri (to))
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED,
+                   "copy goes from a SQLite file (--from FILE) to PostgreSQL (--to postgresql://…)");
+      return FALSE;
+    }
+  /* Opening the source checks its schema and brings its tables up to
+   * date; the target is created empty with the source's merchant. */
+  source = ct_store_open (from, 0, error);
+  if (source == NULL || !ct_store_get_merchant (source, &merchant, error))
+    return FALSE;
+  g_clear_pointer (&source, ct_store_free);
+  target = ct_store_create (to, &merchant, error);
+  if (target == NULL)
+    return FALSE;
+  g_clear_pointer (&target, ct_store_free);
+
+  if (sqlite3_open_v2 (from, &lite, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    {
+      lite_fail (lite, "open", error);
+      goto out;
+    }
+  sqlite3_busy_timeout (lite, CT_STORE_BUSY_TIMEOUT_MS);
+  pg = PQconnectdb (to);
+  if (PQstatus (pg) != CONNECTION_OK)
+    {
+      pg_fail (pg, "connect", error);
+      goto out;
+    }
+  /* One read snapshot of the source (a service may still be writing it,
+   * though a move stops the tills first), one transaction on the target. */
+  if (sqlite3_exec (lite, "BEGIN; SELECT count (*) FROM settings;", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      lite_fail (lite, "snapshot", error);
+      goto out;
+    }
+  if (!pg_exec (pg, "BEGIN; DELETE FROM settings", error))
+    goto out;
+  {
+    const Table settings = { "settings", "key, value", { COL_TEXT, COL_TEXT } };
+    guint64 n = 0;
+
+    if (!copy_table (lite, pg, &settings, &n, error)
+        || !pg_exec (pg, "DELETE FROM settings WHERE key = 'schema_version'", error))
+      goto rollback;
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (tables); i++)
+    {
+      guint64 n = 0;
+
+      if (!copy_table (lite, pg, &tables[i], &n, error))
+        goto rollback;
+      g_string_append_printf (report, "copied %s: %" G_GUINT64_FORMAT " rows\n", tables[i].table, n);
+    }
+  /* A balance of SQLite's one account row goes into the account's first
+   * slot. */
+  {
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2 (lite, "SELECT name, balance FROM accounts", -1, &st, NULL) != SQLITE_OK)
+      {
+        lite_fail (lite, "accounts", error);
+        goto rollback;
+      }
+    while (sqlite3_step (st) == SQLITE_ROW)
+      {
+        g_autofree char *sql = NULL;
+        char *name = PQescapeLiteral (pg, (const char *) sqlite3_column_text (st, 0), (size_t) -1 >> 1);
+
+        sql = g_strdup_printf ("UPDATE account_slots SET balance = CASE WHEN slot = 0 THEN %" G_GINT64_FORMAT
+                               " ELSE 0 END WHERE name = %s", (gint64) sqlite3_column_int64 (st, 1), name);
+        PQfreemem (name);
+        if (!pg_exec (pg, sql, error))
+          {
+            sqlite3_finalize (st);
+            goto rollback;
+          }
+      }
+    sqlite3_finalize (st);
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (sequences); i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT setval ('%s', coalesce ((SELECT max (id) FROM %s), 0) + 1,"
+                                              " false)", sequences[i][1], sequences[i][0]);
+
+      if (!pg_exec (pg, sql, error))
+        goto rollback;
+    }
+  if (!pg_exec (pg, "COMMIT", error))
+    goto rollback;
+
+  /* Both sides, figure by figure, from the same source snapshot. */
+  if (!compare (lite, pg, report, &equal, error))
+    goto out;
+  source = ct_store_open (from, 0, error);
+  target = source ? ct_store_open (to, 0, error) : NULL;
+  if (target == NULL || !ct_store_ledger_check (source, &check_from, error)
+      || !ct_store_ledger_check (target, &check_to, error))
+    goto out;
+  g_string_append_printf (report, "ledger check: sum %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT
+                          ", %s and %s\n", check_from.sum, check_to.sum,
+                          check_from.balances_match ? "balanced" : "NOT BALANCED",
+                          check_to.balances_match ? "balanced" : "NOT BALANCED");
+  equal = equal && check_to.sum == 0 && check_to.postings_sum == 0 && check_to.balances_match
+          && check_from.cards == check_to.cards && check_from.pool == check_to.pool
+          && check_from.cash == check_to.cash && check_from.promo == check_to.promo
+          && check_from.legacy == check_to.legacy;
+  if (!equal)
+    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED,
+                 "the copy does not match its source (see the lines marked DIFFERENT)");
+  ok = equal;
+  goto out;
+
+rollback:
+  pg_exec (pg, "ROLLBACK", NULL);
+out:
+  if (lite != NULL)
+    {
+      sqlite3_exec (lite, "COMMIT", NULL, NULL, NULL);
+      sqlite3_close (lite);
+    }
+  if (pg != NULL)
+    PQfinish (pg);
+  return ok;
+}
