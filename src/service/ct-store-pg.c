@@ -910,36 +910,16 @@ setting_put (PgConn      *c,
 }
 
 static gboolean
-setting_put_int (PgConn      *c,
-                 const char  *key,
-                 int64_t      value,
-                 GError     **error)
-{
-  char buf[32];
-
-  g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, value);
-  return setting_put (c, key, buf, error);
-}
-
-static gboolean
-merchant_put (PgConn                 *c,
+merchant_put (PgConn                   *c,
               const CtStoreMerchant  *m,
               GError                **error)
 {
-  return setting_put (c, "name", m->name, error)
-      && setting_put (c, "currency", m->currency, error)
-      && setting_put_int (c, "minor_units", m->minor_units, error)
-      && setting_put (c, "topup_mode", m->topup_mode, error)
-      && setting_put_int (c, "topup_min", m->topup_min, error)
-      && setting_put_int (c, "topup_max", m->topup_max, error)
-      && setting_put_int (c, "points_per_unit", m->points_per_unit, error)
-      && setting_put (c, "timezone", m->timezone, error)
-      && setting_put_int (c, "offline_payment_cap", m->offline_payment_cap, error)
-      && setting_put_int (c, "offline_card_cap", m->offline_card_cap, error)
-      && setting_put (c, "issuer_prefix", m->issuer_prefix, error)
-      && setting_put_int (c, "points_redeem_rate", m->points_redeem_rate, error)
-      && setting_put_int (c, "points_redeem_max_bp", m->points_redeem_max_bp, error)
-      && setting_put_int (c, "consent_over", m->consent_over, error);
+  g_auto(GStrv) settings = ct_store_merchant_to_settings (m);
+
+  for (guint i = 0; settings[i] != NULL; i += 2)
+    if (!setting_put (c, settings[i], settings[i + 1], error))
+      return FALSE;
+  return TRUE;
 }
 
 static gboolean

@@ -30,40 +30,104 @@ ct_store_merchant_clear (CtStoreMerchant *m)
   g_clear_pointer (&m->issuer_prefix, g_free);
 }
 
-/* Sets the merchant setting @key (as stored: every backend keeps the
- * settings as key and text value); unknown keys are ignored. */
+/* The merchant's settings as every backend stores them: one row of key
+ * and text value each. One table, so that a new setting is added once. */
+typedef enum
+{
+  FIELD_TEXT,
+  FIELD_INT64,
+  FIELD_INT,
+} FieldKind;
+
+static const struct
+{
+  const char *key;
+  gsize       offset;
+  FieldKind   kind;
+} merchant_fields[] = {
+  { "name", G_STRUCT_OFFSET (CtStoreMerchant, name), FIELD_TEXT },
+  { "currency", G_STRUCT_OFFSET (CtStoreMerchant, currency), FIELD_TEXT },
+  { "minor_units", G_STRUCT_OFFSET (CtStoreMerchant, minor_units), FIELD_INT },
+  { "topup_mode", G_STRUCT_OFFSET (CtStoreMerchant, topup_mode), FIELD_TEXT },
+  { "topup_min", G_STRUCT_OFFSET (CtStoreMerchant, topup_min), FIELD_INT64 },
+  { "topup_max", G_STRUCT_OFFSET (CtStoreMerchant, topup_max), FIELD_INT64 },
+  { "points_per_unit", G_STRUCT_OFFSET (CtStoreMerchant, points_per_unit), FIELD_INT64 },
+  { "timezone", G_STRUCT_OFFSET (CtStoreMerchant, timezone), FIELD_TEXT },
+  { "offline_payment_cap", G_STRUCT_OFFSET (CtStoreMerchant, offline_payment_cap), FIELD_INT64 },
+  { "offline_card_cap", G_STRUCT_OFFSET (CtStoreMerchant, offline_card_cap), FIELD_INT64 },
+  { "issuer_prefix", G_STRUCT_OFFSET (CtStoreMerchant, issuer_prefix), FIELD_TEXT },
+  { "points_redeem_rate", G_STRUCT_OFFSET (CtStoreMerchant, points_redeem_rate), FIELD_INT64 },
+  { "points_redeem_max_bp", G_STRUCT_OFFSET (CtStoreMerchant, points_redeem_max_bp), FIELD_INT64 },
+  { "consent_over", G_STRUCT_OFFSET (CtStoreMerchant, consent_over), FIELD_INT64 },
+};
+
+/* Sets the merchant setting @key from its stored text; unknown keys are
+ * ignored. */
 void
 ct_store_merchant_set_field (CtStoreMerchant *m,
                              const char      *key,
                              const char      *value)
 {
-  gint64 n = g_ascii_strtoll (value, NULL, 10);
-  struct { const char *key; char **field; } texts[] = {
-    { "name", &m->name }, { "currency", &m->currency }, { "topup_mode", &m->topup_mode },
-    { "timezone", &m->timezone }, { "issuer_prefix", &m->issuer_prefix },
-  };
-  struct { const char *key; int64_t *field; } numbers[] = {
-    { "topup_min", &m->topup_min }, { "topup_max", &m->topup_max },
-    { "points_per_unit", &m->points_per_unit }, { "offline_payment_cap", &m->offline_payment_cap },
-    { "offline_card_cap", &m->offline_card_cap }, { "points_redeem_rate", &m->points_redeem_rate },
-    { "points_redeem_max_bp", &m->points_redeem_max_bp }, { "consent_over", &m->consent_over },
-  };
+  for (gsize i = 0; i < G_N_ELEMENTS (merchant_fields); i++)
+    {
+      gpointer field = G_STRUCT_MEMBER_P (m, merchant_fields[i].offset);
 
-  for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
-    if (g_str_equal (key, texts[i].key))
-      {
-        g_free (*texts[i].field);
-        *texts[i].field = g_strdup (value);
-        return;
-      }
-  for (gsize i = 0; i < G_N_ELEMENTS (numbers); i++)
-    if (g_str_equal (key, numbers[i].key))
-      {
-        *numbers[i].field = n;
-        return;
-      }
-  if (g_str_equal (key, "minor_units"))
-    m->minor_units = (int) n;
+      if (!g_str_equal (key, merchant_fields[i].key))
+        continue;
+      switch (merchant_fields[i].kind)
+        {
+        case FIELD_TEXT:
+          g_free (*(char **) field);
+          *(char **) field = g_strdup (value);
+          break;
+        case FIELD_INT64:
+          *(int64_t *) field = g_ascii_strtoll (value, NULL, 10);
+          break;
+        case FIELD_INT:
+          *(int *) field = (int) g_ascii_strtoll (value, NULL, 10);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+      return;
+    }
+}
+
+/**
+ * ct_store_merchant_to_settings:
+ * The merchant as stored settings: key, value, key, value…, NULL. A
+ * NULL text setting is left out.
+ */
+GStrv
+ct_store_merchant_to_settings (const CtStoreMerchant *m)
+{
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+
+  for (gsize i = 0; i < G_N_ELEMENTS (merchant_fields); i++)
+    {
+      gconstpointer field = G_STRUCT_MEMBER_P (m, merchant_fields[i].offset);
+      g_autofree char *value = NULL;
+
+      switch (merchant_fields[i].kind)
+        {
+        case FIELD_TEXT:
+          value = g_strdup (*(char * const *) field);
+          break;
+        case FIELD_INT64:
+          value = g_strdup_printf ("%" G_GINT64_FORMAT, *(const int64_t *) field);
+          break;
+        case FIELD_INT:
+          value = g_strdup_printf ("%d", *(const int *) field);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+      if (value == NULL)
+        continue;
+      g_strv_builder_add (b, merchant_fields[i].key);
+      g_strv_builder_add (b, value);
+    }
+  return g_strv_builder_end (b);
 }
 
 /* Checks that the settings read name a merchant, and fills the settings

@@ -164,6 +164,7 @@ void      ct_store_package_free            (CtStorePackage  *p);
 void      ct_store_merchant_set_field      (CtStoreMerchant *m,
                                             const char      *key,
                                             const char      *value);
+GStrv     ct_store_merchant_to_settings    (const CtStoreMerchant *m);
 gboolean  ct_store_merchant_complete       (CtStoreMerchant *m,
                                             GError         **error);
 int64_t   ct_store_package_bonus           (const CtStorePackage *p);
