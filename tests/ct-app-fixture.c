@@ -430,6 +430,21 @@ keys_press (guint keysym)
   XFlush (dpy);
 }
 
+void
+keys_chord (guint modifier,
+            guint keysym)
+{
+  Display *dpy = x_display ();
+  KeyCode mod = XKeysymToKeycode (dpy, modifier);
+  KeyCode code = XKeysymToKeycode (dpy, keysym);
+
+  XTestFakeKeyEvent (dpy, mod, True, CurrentTime);
+  XTestFakeKeyEvent (dpy, code, True, CurrentTime);
+  XTestFakeKeyEvent (dpy, code, False, CurrentTime);
+  XTestFakeKeyEvent (dpy, mod, False, CurrentTime);
+  XFlush (dpy);
+}
+
 /* The first widget under @root of @type (0: any) and @name (NULL: any). */
 GtkWidget *
 find_widget (GtkWidget  *root,

@@ -56,6 +56,7 @@ void           service_teardown (void);
 void           keys_focus (GtkWindow *window);
 void           keys_type (const char *text, guint gap_ms);
 void           keys_press (guint keysym);
+void           keys_chord (guint modifier, guint keysym);
 GtkWidget *    find_widget (GtkWidget *root, GType type, const char *name);
 guint          count_windows (GType type);
 gboolean       scan_page_shown (gpointer data);

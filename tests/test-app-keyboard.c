@@ -12,6 +12,7 @@
 #include "ct-pin-dialog.h"
 #include "ct-receipt-page.h"
 #include "ct-screenshot.h"
+#include "ct-topup-page.h"
 #include "ct-welcome-dialog.h"
 
 /* The till driven from the keyboard alone, with real key events through
@@ -96,6 +97,188 @@ START_TEST (test_app_keyboard_pin_dialog_closes_on_enter)
 }
 END_TEST
 
+
+static gboolean
+adjust_form_up (gpointer data)
+{
+  return ct_find_dialog ("ct-adjust-dialog") != NULL;
+}
+
+static gboolean
+adjust_form_gone (gpointer data)
+{
+  return ct_find_dialog ("ct-adjust-dialog") == NULL;
+}
+
+static GtkWidget *
+focus_in (GtkWindow *window)
+{
+  return gtk_root_get_focus (GTK_ROOT (window));
+}
+
+static GtkWindow *focus_window;
+static GtkWidget *focus_target;
+
+/* The focus is @focus_target or inside it. */
+static gboolean
+focus_on_target (gpointer data)
+{
+  GtkWidget *focus = focus_in (focus_window);
+
+  return focus != NULL && (focus == focus_target || gtk_widget_is_ancestor (focus, focus_target));
+}
+
+static void
+wait_focus (GtkWindow *window,
+            GtkWidget *target)
+{
+  focus_window = window;
+  focus_target = target;
+  ck_assert_msg (wait_until (focus_on_target, NULL, 10000), "the focus is on %s, not %s",
+                 focus_in (window) ? G_OBJECT_TYPE_NAME (focus_in (window)) : "nothing",
+                 G_OBJECT_TYPE_NAME (target));
+}
+
+START_TEST (test_app_keyboard_adjust_form_enter_tab_space)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Keys Member", phone, "p200");
+  AdwMessageDialog *form;
+  GtkWidget *reason;
+  g_autofree char *text = NULL;
+
+  pay_directly (till, card_no, 5000);
+  scan_and_wait (till, card_no);
+
+  /* Ctrl+B from the scan screen: the card's Adjust Balance form. */
+  keys_focus (GTK_WINDOW (till->window));
+  keys_chord (XK_Control_L, XK_b);
+  ck_assert_msg (wait_until (adjust_form_up, NULL, 10000), "Ctrl+B did not open Adjust Balance");
+  form = ct_find_dialog ("ct-adjust-dialog");
+  keys_focus (GTK_WINDOW (form));
+  reason = find_widget (GTK_WIDGET (form), 0, "reason");
+
+  /* Enter in the change goes to the reason. */
+  keys_type ("+12.00", 20);
+  keys_press (XK_Return);
+  wait_focus (GTK_WINDOW (form), reason);
+  keys_type ("Goodwill", 20);
+
+  /* Tab from the reason goes to Continue, not Cancel; Space presses it. */
+  keys_press (XK_Tab);
+  {
+    GtkWidget *focus;
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+    while (!GTK_IS_BUTTON (focus = focus_in (GTK_WINDOW (form))) && g_get_monotonic_time () < deadline)
+      ct_screenshot_settle (20);
+    ck_assert_msg (GTK_IS_BUTTON (focus), "Tab went to %s", focus ? G_OBJECT_TYPE_NAME (focus) : "nothing");
+    ck_assert_str_eq (gtk_button_get_label (GTK_BUTTON (focus)), "_Continue");
+  }
+  save_png (till, GTK_WIDGET (form), "keyboard-adjust-continue-focused");
+  keys_press (XK_space);
+  ck_assert_msg (wait_until (adjust_form_gone, NULL, 10000), "Space did not press Continue");
+
+  type_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (on_receipt, till, 20000), "no receipt");
+  text = receipt_text (till);
+  ck_assert_msg (strstr (text, "Change: +¥12.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Reason: Goodwill") != NULL, "%s", text);
+
+  till_free (till);
+}
+END_TEST
+
+static gboolean
+topup_summary_is (gpointer data)
+{
+  Till *till = data;
+  CtTopupPage *topup = CT_TOPUP_PAGE (ct_window_get_page_widget (till->window, "topup"));
+
+  return g_strcmp0 (ct_topup_page_get_summary (topup), "Top up ¥200.00 + ¥30.00 bonus") == 0;
+}
+
+static const char *mapped_page;
+
+/* The screen is on the display: its map has run, and with it the focus
+ * it gives (ct_focus_soon). */
+static gboolean
+page_mapped (gpointer data)
+{
+  Till *till = data;
+
+  return g_strcmp0 (ct_window_get_page (till->window), mapped_page) == 0 &&
+         gtk_widget_get_mapped (ct_window_get_page_widget (till->window, mapped_page));
+}
+
+static void
+wait_page (Till       *till,
+           const char *page)
+{
+  mapped_page = page;
+  ck_assert_msg (wait_until (page_mapped, till, 10000), "%s is not shown", page);
+  /* The focus it gives comes in an idle right after: let everything due
+   * run. */
+  for (guint i = 0; i < 1000 && g_main_context_pending (NULL); i++)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+START_TEST (test_app_keyboard_package_tiles_arrows_and_space)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Tiles Member", phone, NULL);
+  GtkWidget *topup = ct_window_get_page_widget (till->window, "topup");
+  GtkFlowBox *box = GTK_FLOW_BOX (find_widget (topup, GTK_TYPE_FLOW_BOX, NULL));
+  GtkWidget *focus;
+
+  scan_and_wait (till, card_no);
+  keys_focus (GTK_WINDOW (till->window));
+  keys_press (XK_F3);
+  wait_page (till, "topup");
+
+  /* The first tile has the focus; Right moves to the second. */
+  wait_focus (GTK_WINDOW (till->window), GTK_WIDGET (gtk_flow_box_get_child_at_index (box, 0)));
+  keys_press (XK_Right);
+  wait_focus (GTK_WINDOW (till->window), GTK_WIDGET (gtk_flow_box_get_child_at_index (box, 1)));
+
+  /* Space picks it (the keyboard-wedge capture lets Space through) and
+   * the focus goes to Confirm; Space again tops up. */
+  keys_press (XK_space);
+  ck_assert_msg (wait_until (topup_summary_is, till, 10000), "summary: %s",
+                 ct_topup_page_get_summary (CT_TOPUP_PAGE (topup)));
+  ct_screenshot_settle (100);
+  focus = focus_in (GTK_WINDOW (till->window));
+  ck_assert_msg (GTK_IS_BUTTON (focus) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (focus)),
+                                                     "topup.confirm") == 0,
+                 "focus: %s", focus ? G_OBJECT_TYPE_NAME (focus) : "nothing");
+  save_png (till, NULL, "keyboard-topup-confirm-focused");
+  keys_press (XK_space);
+  ck_assert_msg (wait_until (on_receipt, till, 20000), "Space on Confirm did not top up: %s, page %s, focus %s",
+                 ct_topup_page_get_problem (CT_TOPUP_PAGE (topup)), ct_window_get_page (till->window),
+                 focus_in (GTK_WINDOW (till->window)) ? G_OBJECT_TYPE_NAME (focus_in (GTK_WINDOW (till->window))) : "-");
+
+  /* Back on Top up, the tiles are one Tab stop: Tab from a tile leaves
+   * the tiles. */
+  wait_focus (GTK_WINDOW (till->window), ct_window_get_page_widget (till->window, "receipt"));
+  keys_press (XK_Escape);
+  wait_page (till, "scan");
+  scan_and_wait (till, card_no);
+  keys_press (XK_F3);
+  wait_page (till, "topup");
+  wait_focus (GTK_WINDOW (till->window), GTK_WIDGET (gtk_flow_box_get_child_at_index (box, 0)));
+  keys_press (XK_Tab);
+  ct_screenshot_settle (200);
+  focus = focus_in (GTK_WINDOW (till->window));
+  ck_assert_msg (focus != NULL && !gtk_widget_is_ancestor (focus, GTK_WIDGET (box)),
+                 "Tab stayed in the tiles: %s in %s (child 0 %p, focus %p)", focus ? G_OBJECT_TYPE_NAME (focus) : "nothing",
+                 focus ? G_OBJECT_TYPE_NAME (gtk_widget_get_parent (focus)) : "",
+                 gtk_flow_box_get_child_at_index (box, 0), focus);
+
+  till_free (till);
+}
+END_TEST
 
 static void
 response_cb (AdwMessageDialog *dialog,
@@ -248,6 +431,8 @@ main (void)
   tcase_add_unchecked_fixture (tc, service_setup, service_teardown);
   add_test (tc, test_app_keyboard_pin_dialog_closes_on_enter);
   add_test (tc, test_app_keyboard_welcome_pin_rule_shown_and_enter_starts);
+  add_test (tc, test_app_keyboard_adjust_form_enter_tab_space);
+  add_test (tc, test_app_keyboard_package_tiles_arrows_and_space);
   add_test (tc, test_app_keyboard_escape_on_welcome_quits_cleanly);
   suite_add_tcase (s, tc);
 

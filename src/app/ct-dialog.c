@@ -119,9 +119,12 @@ ct_dialog_submit (AdwMessageDialog *dialog,
 
 typedef struct
 {
-  AdwMessageDialog *dialog;
+  AdwMessageDialog *dialog;    /* a dialog's form: submitted with @response */
   char             *response;
-  GtkWidget        *next;    /* NULL for the last field */
+  GtkWidget        *owner;     /* a screen's form: submitted with @action */
+  char             *action;
+  GtkWidget        *submit;    /* the screen's submitting button */
+  GtkWidget        *next;      /* NULL for the last field */
 } FormField;
 
 static void
@@ -130,6 +133,7 @@ form_field_free (gpointer data)
   FormField *field = data;
 
   g_free (field->response);
+  g_free (field->action);
   g_free (field);
 }
 
@@ -139,8 +143,10 @@ field_activated_cb (GtkWidget *widget,
 {
   if (field->next != NULL)
     gtk_widget_grab_focus (field->next);
-  else
+  else if (field->dialog != NULL)
     ct_dialog_submit (field->dialog, field->response);
+  else
+    gtk_widget_activate_action (field->owner, field->action, NULL);
 }
 
 static gboolean
@@ -150,17 +156,52 @@ field_key_pressed_cb (GtkEventControllerKey *controller,
                       GdkModifierType        state,
                       FormField             *field)
 {
-  GtkWidget *button;
+  GtkWidget *button = field->submit;
 
   if ((keyval != GDK_KEY_Tab && keyval != GDK_KEY_KP_Tab) || (state & GDK_SHIFT_MASK))
     return FALSE;
 
-  button = find_button (GTK_WIDGET (field->dialog),
-                        adw_message_dialog_get_response_label (field->dialog, field->response));
-  if (button == NULL || !gtk_widget_get_sensitive (button))
+  if (button == NULL && field->dialog != NULL)
+    button = find_button (GTK_WIDGET (field->dialog),
+                          adw_message_dialog_get_response_label (field->dialog, field->response));
+  if (button == NULL || !gtk_widget_is_sensitive (button))
     return FALSE;
   gtk_widget_grab_focus (button);
   return TRUE;
+}
+
+static void
+wire_fields (FormField  *proto,
+             GtkWidget  *first_field,
+             va_list     ap)
+{
+  GtkWidget *field = first_field;
+
+  while (field != NULL)
+    {
+      GtkWidget *next = va_arg (ap, GtkWidget *);
+      FormField *data = g_new0 (FormField, 1);
+      const char *signal = ADW_IS_ENTRY_ROW (field) ? "entry-activated" : "activate";
+
+      data->dialog = proto->dialog;
+      data->response = g_strdup (proto->response);
+      data->owner = proto->owner;
+      data->action = g_strdup (proto->action);
+      data->submit = proto->submit;
+      data->next = next;
+      g_object_set_data_full (G_OBJECT (field), "ct-form-field", data, form_field_free);
+      g_signal_connect (field, signal, G_CALLBACK (field_activated_cb), data);
+
+      if (next == NULL)
+        {
+          GtkEventController *keys = gtk_event_controller_key_new ();
+
+          gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+          g_signal_connect (keys, "key-pressed", G_CALLBACK (field_key_pressed_cb), data);
+          gtk_widget_add_controller (field, keys);
+        }
+      field = next;
+    }
 }
 
 /**
@@ -179,33 +220,35 @@ ct_dialog_form (AdwMessageDialog *dialog,
                 GtkWidget        *first_field,
                 ...)
 {
-  GtkWidget *field = first_field;
+  FormField proto = { .dialog = dialog, .response = (char *) response };
   va_list ap;
 
   g_return_if_fail (ADW_IS_MESSAGE_DIALOG (dialog));
 
   va_start (ap, first_field);
-  while (field != NULL)
-    {
-      GtkWidget *next = va_arg (ap, GtkWidget *);
-      FormField *data = g_new0 (FormField, 1);
-      const char *signal = ADW_IS_ENTRY_ROW (field) ? "entry-activated" : "activate";
+  wire_fields (&proto, first_field, ap);
+  va_end (ap);
+}
 
-      data->dialog = dialog;
-      data->response = g_strdup (response);
-      data->next = next;
-      g_object_set_data_full (G_OBJECT (field), "ct-form-field", data, form_field_free);
-      g_signal_connect (field, signal, G_CALLBACK (field_activated_cb), data);
+/**
+ * ct_screen_form:
+ * @owner: the screen whose @action submits the form
+ * @submit: the button that submits it
+ * @first_field: the first field, then the others in order, %NULL-terminated
+ *
+ * As ct_dialog_form(), for a form on a screen.
+ */
+void
+ct_screen_form (GtkWidget  *owner,
+                const char *action,
+                GtkWidget  *submit,
+                GtkWidget  *first_field,
+                ...)
+{
+  FormField proto = { .owner = owner, .action = (char *) action, .submit = submit };
+  va_list ap;
 
-      if (next == NULL)
-        {
-          GtkEventController *keys = gtk_event_controller_key_new ();
-
-          gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
-          g_signal_connect (keys, "key-pressed", G_CALLBACK (field_key_pressed_cb), data);
-          gtk_widget_add_controller (field, keys);
-        }
-      field = next;
-    }
+  va_start (ap, first_field);
+  wire_fields (&proto, first_field, ap);
   va_end (ap);
 }

@@ -15,4 +15,10 @@ void              ct_dialog_form        (AdwMessageDialog *dialog,
                                          GtkWidget        *first_field,
                                          ...) G_GNUC_NULL_TERMINATED;
 
+void              ct_screen_form        (GtkWidget        *owner,
+                                         const char       *action,
+                                         GtkWidget        *submit,
+                                         GtkWidget        *first_field,
+                                         ...) G_GNUC_NULL_TERMINATED;
+
 G_END_DECLS

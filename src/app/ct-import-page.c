@@ -10,6 +10,7 @@
 
 #include "ct-app-resources.h"
 #include "ct-format.h"
+#include "ct-dialog.h"
 #include "ct-import-page.h"
 
 /* The Import screen (docs/import.md): choose a CSV export of the old card
@@ -108,6 +109,7 @@ struct _CtImportPage
   AdwPreferencesGroup *auth_group;
   AdwEntryRow      *manager_row;
   AdwPasswordEntryRow *pin_row;
+  GtkWidget        *import_button;
   GtkWidget        *run_box;
   GtkProgressBar   *progress_bar;
   GtkLabel         *result_label;
@@ -1142,6 +1144,7 @@ ct_import_page_class_init (CtImportPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtImportPage, auth_group);
   gtk_widget_class_bind_template_child (widget_class, CtImportPage, manager_row);
   gtk_widget_class_bind_template_child (widget_class, CtImportPage, pin_row);
+  gtk_widget_class_bind_template_child (widget_class, CtImportPage, import_button);
   gtk_widget_class_bind_template_child (widget_class, CtImportPage, run_box);
   gtk_widget_class_bind_template_child_full (widget_class, "progress", FALSE,
                                              G_STRUCT_OFFSET (CtImportPage, progress_bar));
@@ -1159,6 +1162,10 @@ static void
 ct_import_page_init (CtImportPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Enter moves from the manager to the PIN and imports; Tab from the PIN
+   * goes to Import, not Cancel. */
+  ct_screen_form (GTK_WIDGET (self), "import.start", self->import_button,
+                  GTK_WIDGET (self->manager_row), GTK_WIDGET (self->pin_row), NULL);
 
   g_mutex_init (&self->progress_lock);
   self->minor_units = 2;

@@ -545,6 +545,8 @@ ct_manager_adjust (GtkWidget  *parent,
   g_signal_connect (form->delta_row, "changed", G_CALLBACK (adjust_form_changed_cb), form);
   g_signal_connect (form->reason_row, "changed", G_CALLBACK (adjust_form_changed_cb), form);
   g_signal_connect (dialog, "response", G_CALLBACK (adjust_form_response_cb), form);
+  ct_dialog_form (ADW_MESSAGE_DIALOG (dialog), "continue",
+                  GTK_WIDGET (form->delta_row), GTK_WIDGET (form->reason_row), NULL);
 
   gtk_window_present (GTK_WINDOW (dialog));
   gtk_widget_grab_focus (GTK_WIDGET (form->delta_row));
@@ -703,6 +705,8 @@ ct_manager_issue_card (GtkWidget *parent,
   g_signal_connect (form->name_row, "changed", G_CALLBACK (issue_form_changed_cb), form);
   g_signal_connect (form->phone_row, "changed", G_CALLBACK (issue_form_changed_cb), form);
   g_signal_connect (dialog, "response", G_CALLBACK (issue_form_response_cb), form);
+  ct_dialog_form (ADW_MESSAGE_DIALOG (dialog), "continue", GTK_WIDGET (form->name_row),
+                  GTK_WIDGET (form->phone_row), GTK_WIDGET (form->level_row), NULL);
 
   gtk_window_present (GTK_WINDOW (dialog));
   gtk_widget_grab_focus (GTK_WIDGET (form->name_row));
@@ -846,5 +850,8 @@ ct_manager_record_outcome (GtkWidget           *parent,
   g_signal_connect_object (form->outcome_row, "changed", G_CALLBACK (outcome_changed_cb), dialog, 0);
   outcome_changed_cb (NULL, dialog);
   g_signal_connect (dialog, "response", G_CALLBACK (outcome_response_cb), form);
+  ct_dialog_form (ADW_MESSAGE_DIALOG (dialog), "record",
+                  GTK_WIDGET (form->manager_row), GTK_WIDGET (form->outcome_row), NULL);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "record");
   gtk_window_present (GTK_WINDOW (dialog));
 }

@@ -102,7 +102,8 @@ update_summary (CtPayPage *self)
                 }
             }
 
-          if (merchant != NULL && merchant->points_per_unit > 0)
+          /* Points are earned by a payment that can be made. */
+          if (merchant != NULL && merchant->points_per_unit > 0 && !short_of_money && !frozen)
             {
               int64_t points = ct_points_for_payment (amount, merchant->minor_units,
                                                       merchant->points_per_unit);

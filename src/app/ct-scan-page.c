@@ -24,6 +24,8 @@ struct _CtScanPage
   GtkLabel      *problem_label;
   GtkStack      *card_stack;
   CtCardView    *card_view;
+  GtkWidget     *topup_button;
+  GtkWidget     *pay_button;
 };
 
 G_DEFINE_FINAL_TYPE (CtScanPage, ct_scan_page, ADW_TYPE_BIN)
@@ -47,6 +49,23 @@ session_changed_cb (CtScanPage *self)
                          ct_session_get_refreshing (self->session));
   gtk_stack_set_visible_child_name (self->card_stack, card ? "card" : "empty");
   show_problem (self, ct_session_get_problem (self->session));
+
+  /* A frozen card can neither top up nor pay: those are not offered as
+   * the next step. */
+  {
+    gboolean frozen = card != NULL && card->fetched_at > 0 && card->status == CT_CARD_STATUS_FROZEN;
+
+    if (frozen)
+      {
+        gtk_widget_remove_css_class (self->topup_button, "suggested-action");
+        gtk_widget_remove_css_class (self->pay_button, "suggested-action");
+      }
+    else
+      {
+        gtk_widget_add_css_class (self->topup_button, "suggested-action");
+        gtk_widget_add_css_class (self->pay_button, "suggested-action");
+      }
+  }
 
   /* History needs the card's state from the service at least once. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "scan.history",
@@ -220,6 +239,8 @@ ct_scan_page_class_init (CtScanPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtScanPage, problem_label);
   gtk_widget_class_bind_template_child (widget_class, CtScanPage, card_stack);
   gtk_widget_class_bind_template_child (widget_class, CtScanPage, card_view);
+  gtk_widget_class_bind_template_child (widget_class, CtScanPage, topup_button);
+  gtk_widget_class_bind_template_child (widget_class, CtScanPage, pay_button);
   gtk_widget_class_bind_template_callback (widget_class, card_entry_activate_cb);
 
   gtk_widget_class_install_action (widget_class, "scan.lookup", NULL, lookup_action);
@@ -274,6 +295,19 @@ ct_scan_page_get_problem (CtScanPage *self)
     return NULL;
 
   return gtk_label_get_label (self->problem_label);
+}
+
+/**
+ * ct_scan_page_suggests_sale:
+ *
+ * Returns: %TRUE when Top Up and Pay are shown as the next step.
+ */
+gboolean
+ct_scan_page_suggests_sale (CtScanPage *self)
+{
+  g_return_val_if_fail (CT_IS_SCAN_PAGE (self), FALSE);
+  return gtk_widget_has_css_class (self->topup_button, "suggested-action") &&
+         gtk_widget_has_css_class (self->pay_button, "suggested-action");
 }
 
 gboolean

@@ -16,6 +16,7 @@ GtkWidget  *ct_scan_page_new           (CtSession  *session);
 CtCardView *ct_scan_page_get_card_view (CtScanPage *self);
 GtkEntry   *ct_scan_page_get_entry     (CtScanPage *self);
 const char *ct_scan_page_get_problem   (CtScanPage *self);
+gboolean    ct_scan_page_suggests_sale (CtScanPage *self);
 gboolean    ct_scan_page_is_showing_card (CtScanPage *self);
 void        ct_scan_page_read_image    (CtScanPage *self,
                                         const char *path);

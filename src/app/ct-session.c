@@ -806,6 +806,12 @@ ct_session_apply_receipt (CtSession       *self,
     ct_session_set_card (self, receipt->card);
 
   data = ct_receipt_data_new_from_receipt (receipt, merchant);
+  /* The service answers with ids; the receipt names the store and till
+   * as the pending ones do. */
+  g_free (data->store);
+  data->store = g_strdup (ct_session_get_store (self));
+  g_free (data->till);
+  data->till = g_strdup (ct_session_get_till (self));
   if (receipt->card != NULL)
     {
       g_free (data->member_name);

@@ -41,6 +41,7 @@ struct _CtTopupPage
   GtkLabel      *problem_label;
   GtkSpinner    *spinner;
   GtkButton     *confirm_button;
+  GtkButton     *cancel_button;
 };
 
 G_DEFINE_FINAL_TYPE (CtTopupPage, ct_topup_page, ADW_TYPE_BIN)
@@ -179,8 +180,40 @@ select_package_action (GtkWidget  *widget,
 {
   CtTopupPage *self = CT_TOPUP_PAGE (widget);
 
+  /* Soon: a tile picked from the keyboard is activated by the tiles' box,
+   * which puts the focus back on the tile when it is done. */
   if (ct_topup_page_select_package (self, g_variant_get_string (param, NULL)))
+    ct_focus_soon (GTK_WIDGET (self->confirm_button));
+}
+
+/* Tab leaves the tiles (arrows move between them): to Confirm when a
+ * package is picked, else to Cancel. */
+static gboolean
+package_key_pressed_cb (GtkEventControllerKey *controller,
+                        guint                  keyval,
+                        guint                  keycode,
+                        GdkModifierType        state,
+                        CtTopupPage           *self)
+{
+  if ((keyval != GDK_KEY_Tab && keyval != GDK_KEY_KP_Tab) || (state & GDK_SHIFT_MASK))
+    return FALSE;
+
+  if (gtk_widget_is_sensitive (GTK_WIDGET (self->confirm_button)))
     gtk_widget_grab_focus (GTK_WIDGET (self->confirm_button));
+  else
+    gtk_widget_grab_focus (GTK_WIDGET (self->cancel_button));
+  return TRUE;
+}
+
+static void
+package_activated_cb (CtTopupPage     *self,
+                      GtkFlowBoxChild *child)
+{
+  GtkWidget *button = gtk_flow_box_child_get_child (child);
+  const char *id = g_object_get_data (G_OBJECT (button), "ct-package-id");
+
+  if (id != NULL)
+    gtk_widget_activate_action (GTK_WIDGET (self), "topup.select-package", "s", id);
 }
 
 static void
@@ -230,6 +263,9 @@ rebuild_packages (CtTopupPage *self)
                                         self->selected && g_strcmp0 (self->selected->id, package->id) == 0);
           gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "topup.select-package");
           gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", package->id);
+          /* The tiles are one stop for Tab: the box's children take the
+           * focus, arrows move between them, Enter or Space picks one. */
+          gtk_widget_set_focusable (button, FALSE);
           gtk_flow_box_append (self->package_box, button);
         }
     }
@@ -433,7 +469,7 @@ ct_topup_page_map (GtkWidget *widget)
       GtkFlowBoxChild *first = gtk_flow_box_get_child_at_index (self->package_box, 0);
 
       if (first != NULL)
-        ct_focus_soon (gtk_flow_box_child_get_child (first));
+        ct_focus_soon (GTK_WIDGET (first));
     }
 }
 
@@ -461,6 +497,7 @@ ct_topup_page_class_init (CtTopupPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtTopupPage, problem_label);
   gtk_widget_class_bind_template_child (widget_class, CtTopupPage, spinner);
   gtk_widget_class_bind_template_child (widget_class, CtTopupPage, confirm_button);
+  gtk_widget_class_bind_template_child (widget_class, CtTopupPage, cancel_button);
   gtk_widget_class_bind_template_callback (widget_class, amount_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, amount_activate_cb);
 
@@ -476,6 +513,14 @@ static void
 ct_topup_page_init (CtTopupPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_swapped (self->package_box, "child-activated", G_CALLBACK (package_activated_cb), self);
+  {
+    GtkEventController *keys = gtk_event_controller_key_new ();
+
+    gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+    g_signal_connect (keys, "key-pressed", G_CALLBACK (package_key_pressed_cb), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->package_box), keys);
+  }
   ct_keypad_set_target (self->keypad, GTK_EDITABLE (self->amount_entry));
 }
 
@@ -507,8 +552,10 @@ card_changed_cb (CtTopupPage *self)
                                   FALSE);
   show_problem (self, NULL);
   update_summary (self);
-  if (had_focus)
-    gtk_widget_grab_focus (GTK_WIDGET (self->package_box));
+  if (had_focus && gtk_widget_get_visible (GTK_WIDGET (self->amount_box)))
+    gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
+  else if (had_focus && gtk_flow_box_get_child_at_index (self->package_box, 0) != NULL)
+    gtk_widget_grab_focus (GTK_WIDGET (gtk_flow_box_get_child_at_index (self->package_box, 0)));
 }
 
 GtkWidget *

@@ -163,6 +163,7 @@ ensure_page (CtWindow  *self,
   page = factory (self);
   gtk_widget_set_hexpand (page, TRUE);
   gtk_widget_set_vexpand (page, TRUE);
+  gtk_widget_add_css_class (page, "counter-screen");
   gtk_box_append (GTK_BOX (slot), page);
 
   return page;
@@ -328,6 +329,21 @@ card_history_action (GtkWidget  *widget,
 
   ct_members_page_show_card (CT_MEMBERS_PAGE (members), card);
   ct_window_show_page (self, "members");
+}
+
+static void
+adjust_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  CtWindow *self = CT_WINDOW (widget);
+  const CtCard *card = ct_session_get_card (self->session);
+
+  /* Ctrl+B from any screen: the card on the counter's Adjust Balance. */
+  if (card == NULL || card->fetched_at == 0)
+    return;
+  card_history_action (widget, NULL, NULL);
+  gtk_widget_activate_action (ct_window_get_page_widget (self, "members"), "members.adjust", NULL);
 }
 
 static void
@@ -498,6 +514,8 @@ ct_window_class_init (CtWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.toast", "s", toast_action);
   gtk_widget_class_install_action (widget_class, "win.card-history", NULL, card_history_action);
   gtk_widget_class_install_action (widget_class, "win.last-receipt", NULL, last_receipt_action);
+  gtk_widget_class_install_action (widget_class, "win.adjust", NULL, adjust_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_b, GDK_CONTROL_MASK, "win.adjust", NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (page_keys); i++)
     gtk_widget_class_add_binding_action (widget_class, page_keys[i].key, 0,
