@@ -12,6 +12,7 @@
 #include "ct-wallet-worker.h"
 
 #define DUE_BATCH 32
+#define SENDERS 8
 #define ANSWER_MAX (1024 * 1024)
 #define NONCE_LEN 32
 
@@ -41,7 +42,11 @@ struct _CtWalletWorker
   /* Worker thread only. */
   GHashTable              *connectors;  /* id → Connector* */
   gint64                   refreshed;   /* monotonic time of the last look */
-  CURL                    *curl;
+
+  /* The messages of one round go out at once, one card each. */
+  GThreadPool             *senders;
+  GCond                    round_cond;
+  guint                    round_left;
 };
 
 /* One HTTP answer. */
@@ -55,6 +60,9 @@ typedef struct
   char    *wechat_serial;
   gboolean too_large;
 } Answer;
+
+static void job_run (gpointer data,
+                     gpointer user_data);
 
 static void
 answer_clear (Answer *a)
@@ -124,6 +132,8 @@ ct_wallet_worker_new (const CtWalletOutboxOps     *ops,
   g_mutex_init (&w->lock);
   g_cond_init (&w->cond);
   w->connectors = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, connector_free);
+  g_cond_init (&w->round_cond);
+  w->senders = g_thread_pool_new (job_run, NULL, SENDERS, FALSE, NULL);
   curl_global_init (CURL_GLOBAL_DEFAULT);
   return w;
 }
@@ -285,6 +295,9 @@ on_progress (void       *user_data,
   return w->stopping ? 1 : 0;
 }
 
+/* Each sending thread keeps its own connection to the gateways. */
+static GPrivate thread_curl = G_PRIVATE_INIT ((GDestroyNotify) curl_easy_cleanup);
+
 /* Sends one request; FALSE (with @reason) when no complete answer came. */
 static gboolean
 http_send (CtWalletWorker    *w,
@@ -296,42 +309,46 @@ http_send (CtWalletWorker    *w,
            char             **reason)
 {
   char errbuf[CURL_ERROR_SIZE] = "";
+  CURL *curl = g_private_get (&thread_curl);
   CURLcode rc;
 
-  if (w->curl == NULL)
-    w->curl = curl_easy_init ();
+  if (curl == NULL)
+    {
+      curl = curl_easy_init ();
+      g_private_set (&thread_curl, curl);
+    }
   else
-    curl_easy_reset (w->curl);
+    curl_easy_reset (curl);
   out->body = g_string_new (NULL);
-  curl_easy_setopt (w->curl, CURLOPT_URL, url);
-  curl_easy_setopt (w->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt (w->curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt (w->curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (w->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt (w->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt (w->curl, CURLOPT_CONNECTTIMEOUT_MS, (long) MIN (w->options.timeout_ms, 10000));
-  curl_easy_setopt (w->curl, CURLOPT_TIMEOUT_MS, (long) w->options.timeout_ms);
-  curl_easy_setopt (w->curl, CURLOPT_CUSTOMREQUEST, method);
-  curl_easy_setopt (w->curl, CURLOPT_POSTFIELDS, body);
-  curl_easy_setopt (w->curl, CURLOPT_POSTFIELDSIZE, (long) strlen (body));
-  curl_easy_setopt (w->curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt (w->curl, CURLOPT_USERAGENT, PACKAGE_NAME "-service/" PACKAGE_VERSION);
-  curl_easy_setopt (w->curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt (w->curl, CURLOPT_WRITEDATA, out);
-  curl_easy_setopt (w->curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt (w->curl, CURLOPT_HEADERDATA, out);
-  curl_easy_setopt (w->curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt (w->curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt (w->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-  curl_easy_setopt (w->curl, CURLOPT_XFERINFODATA, w);
-  rc = curl_easy_perform (w->curl);
+  curl_easy_setopt (curl, CURLOPT_URL, url);
+  curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt (curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt (curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, (long) MIN (w->options.timeout_ms, 10000));
+  curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, (long) w->options.timeout_ms);
+  curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long) strlen (body));
+  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (curl, CURLOPT_USERAGENT, PACKAGE_NAME "-service/" PACKAGE_VERSION);
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt (curl, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt (curl, CURLOPT_HEADERDATA, out);
+  curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt (curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt (curl, CURLOPT_XFERINFODATA, w);
+  rc = curl_easy_perform (curl);
   if (rc != CURLE_OK)
     {
       *reason = g_strdup_printf ("%s", out->too_large ? "the answer was too large"
                                        : *errbuf ? errbuf : curl_easy_strerror (rc));
       return FALSE;
     }
-  curl_easy_getinfo (w->curl, CURLINFO_RESPONSE_CODE, &out->status);
+  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &out->status);
   return TRUE;
 }
 
@@ -564,13 +581,58 @@ deliver (CtWalletWorker        *w,
     }
 }
 
-/* One pass over the due messages; TRUE when any message settled, so that
- * the next message of its card may be due at once. */
+/* One message of a round, on a sending thread. */
+typedef struct
+{
+  CtWalletWorker        *w;
+  const CtWalletMessage *msg;
+  gboolean               settled;
+} Job;
+
+static void
+job_run (gpointer data,
+         gpointer user_data)
+{
+  Job *job = data;
+  CtWalletWorker *w = job->w;
+  g_autofree char *reason = NULL;
+  CtWalletOutcome outcome;
+  gboolean stopping;
+
+  {
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&w->lock);
+    stopping = w->stopping;
+  }
+  if (stopping)
+    {
+      /* Not sent: free for the next start (or another process) at once. */
+      outcome = CT_WALLET_RETRY;
+      reason = g_strdup ("the service stopped before sending it");
+      w->ops->retry (w->outbox, job->msg, now_ms (), reason, NULL);
+    }
+  else
+    {
+      outcome = deliver (w, job->msg, &reason);
+      record (w, job->msg, outcome, reason);
+    }
+  job->settled = outcome != CT_WALLET_RETRY;
+
+  {
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&w->lock);
+    if (--w->round_left == 0)
+      g_cond_broadcast (&w->round_cond);
+  }
+}
+
+/* One pass over the due messages, sent at once (they are of different
+ * cards: each is the head of its card's queue); TRUE when any message
+ * settled, so that the next message of its card may be due at once. */
 static gboolean
 deliver_round (CtWalletWorker *w)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) due = NULL;
+  g_autofree Job *jobs = NULL;
   gboolean settled = FALSE;
 
   /* Without connectors a wake-up (every commit of the ledger) costs
@@ -583,30 +645,37 @@ deliver_round (CtWalletWorker *w)
     return FALSE;
   if (g_hash_table_size (w->connectors) == 0)
     return FALSE;
-  /* Held long enough for every one of them to time out in turn. */
+  /* Held long enough for the round to finish even when every request
+   * times out (an Alipay message may take an open and its own call). */
   due = w->ops->due (w->outbox, now_ms (), DUE_BATCH,
-                     now_ms () + (int64_t) DUE_BATCH * w->options.timeout_ms + 60000, &error);
+                     now_ms () + (int64_t) (DUE_BATCH / SENDERS + 1) * 2 * w->options.timeout_ms + 60000,
+                     &error);
   if (due == NULL)
     {
       g_warning ("wallet: cannot read the outbox: %s", error->message);
       return FALSE;
     }
   g_ptr_array_set_free_func (due, (GDestroyNotify) ct_wallet_message_free);
+  if (due->len == 0)
+    return FALSE;
+
+  jobs = g_new0 (Job, due->len);
+  {
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&w->lock);
+    w->round_left = due->len;
+  }
   for (guint i = 0; i < due->len; i++)
     {
-      const CtWalletMessage *msg = due->pdata[i];
-      g_autofree char *reason = NULL;
-      CtWalletOutcome outcome;
-
-      {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&w->lock);
-        if (w->stopping)
-          break;
-      }
-      outcome = deliver (w, msg, &reason);
-      record (w, msg, outcome, reason);
-      settled |= outcome != CT_WALLET_RETRY;
+      jobs[i] = (Job) { w, due->pdata[i], FALSE };
+      g_thread_pool_push (w->senders, &jobs[i], NULL);
     }
+  {
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&w->lock);
+    while (w->round_left > 0)
+      g_cond_wait (&w->round_cond, &w->lock);
+  }
+  for (guint i = 0; i < due->len; i++)
+    settled |= jobs[i].settled;
   return settled;
 }
 
@@ -678,9 +747,9 @@ ct_wallet_worker_free (CtWalletWorker *worker)
   if (worker == NULL)
     return;
   ct_wallet_worker_stop (worker);
+  g_thread_pool_free (worker->senders, FALSE, TRUE);
   g_hash_table_unref (worker->connectors);
-  if (worker->curl != NULL)
-    curl_easy_cleanup (worker->curl);
+  g_cond_clear (&worker->round_cond);
   g_mutex_clear (&worker->lock);
   g_cond_clear (&worker->cond);
   g_free (worker);
