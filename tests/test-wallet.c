@@ -1495,6 +1495,45 @@ START_TEST (test_wallet_two_workers_never_send_a_message_twice)
 }
 END_TEST
 
+START_TEST (test_wallet_service_two_processes_send_each_message_once)
+{
+  g_autoptr(CtFakeWallet) wechat = ct_fake_wallet_new (CT_FAKE_WECHAT, "1900000001", mch_cert, MCH_SERIAL,
+                                                       platform_key, PLATFORM_SERIAL);
+  const char *const args[] = { "--wallet-retry-cap", "1", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) expect = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) applied = NULL;
+  g_autoptr(CtTestClient) a = NULL;
+  g_autoptr(CtTestClient) b = NULL;
+  g_autofree char *card_no = NULL;
+  CtTestService *svc, *peer;
+
+  /* Both processes run a wallet worker over the one database. */
+  ct_fake_wallet_start (wechat);
+  svc = service_with_wallets (NULL, wechat);
+  peer = ct_test_service_start_peer (svc, args, &error);
+  g_assert_no_error (error);
+  a = ct_test_client_new (svc);
+  b = ct_test_client_new (peer);
+  card_no = issue_card (a, NULL);
+  for (int i = 0; i < 8; i++)
+    {
+      char *id = money (i % 2 ? b : a, card_no, "topups", "{\"package_id\":\"p100\",\"operator\":\"amy\"}");
+
+      g_ptr_array_add (expect, g_strdup_printf ("main-%s", id));
+      g_free (id);
+    }
+  g_ptr_array_add (expect, NULL);
+  WAIT_FOR (status_says (svc, "0 waiting") && status_says (svc, "8 delivered today"));
+  applied = ct_fake_wallet_applied (wechat);
+  assert_once_in_order (applied, card_no, (const char *const *) expect->pdata);
+  /* Nothing went over the wire twice. */
+  ck_assert_int_eq (ct_fake_wallet_n_received (wechat), 8);
+  ct_test_service_free (peer);
+  ct_test_service_free (svc);
+}
+END_TEST
+
 START_TEST (test_wallet_backoff_doubles_to_the_cap)
 {
   CtWalletWorkerOptions o = { 1000, 8000, 0, 0 };
@@ -1540,8 +1579,11 @@ wallet_suite (void)
   tcase_add_test (service, test_wallet_service_mirrors_every_transaction_once_in_order);
   tcase_add_test (service, test_wallet_service_bad_answer_signature_and_refusal_show_in_status);
   tcase_add_test (service, test_wallet_service_import_adjustment_and_freeze_reach_alipay);
-  /* On PostgreSQL only what goes through the store runs again. */
-  if (!ct_test_store_is_pg ())
+  /* On PostgreSQL only what goes through the store runs again, and
+   * several processes may share the database. */
+  if (ct_test_store_is_pg ())
+    tcase_add_test (service, test_wallet_service_two_processes_send_each_message_once);
+  else
     {
       suite_add_tcase (s, sign);
       suite_add_tcase (s, build);
