@@ -269,6 +269,184 @@ START_TEST (test_app_counter_offline_receipts_count_pending_topups)
 }
 END_TEST
 
+static gboolean
+window_height_is (gpointer data)
+{
+  Till *till = data;
+  int want = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (till->window), "want-height"));
+
+  int height = gtk_widget_get_height (GTK_WIDGET (till->window));
+
+  /* The window's own drawing (its shadow, without a window manager) takes
+   * a few pixels of the size asked for. */
+  return height <= want && height >= want - 40;
+}
+
+/* Every screen fits a small touch screen: the window's minimum size with
+ * that screen shown is within it, and Pay's Confirm is on screen. */
+START_TEST (test_app_counter_screens_fit_small_displays)
+{
+  static const char *pages[] = { "scan", "topup", "pay", "members", "import", "sync", "settings", "receipt" };
+  static const int sizes[][2] = { { 1024, 600 }, { 800, 600 } };
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Small Screen", phone, "p100");
+
+  scan_card (till, card_no);
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      /* A window of that size, as the till starts on that display. */
+      gtk_window_destroy (GTK_WINDOW (till->window));
+      till->window = ct_window_new (NULL, till->session);
+      gtk_window_set_default_size (GTK_WINDOW (till->window), sizes[s][0], sizes[s][1]);
+      gtk_window_present (GTK_WINDOW (till->window));
+      g_object_set_data (G_OBJECT (till->window), "want-height", GINT_TO_POINTER (sizes[s][1]));
+      for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+        {
+          int min_width = 0, min_height = 0;
+
+          ct_window_show_page (till->window, pages[i]);
+          ct_screenshot_settle (100);
+          gtk_widget_measure (GTK_WIDGET (till->window), GTK_ORIENTATION_HORIZONTAL, -1, &min_width, NULL, NULL, NULL);
+          gtk_widget_measure (GTK_WIDGET (till->window), GTK_ORIENTATION_VERTICAL, sizes[s][0], &min_height, NULL, NULL, NULL);
+          g_message ("%s at %dx%d: needs %dx%d", pages[i], sizes[s][0], sizes[s][1], min_width, min_height);
+          ck_assert_msg (min_width <= sizes[s][0], "%s needs %d px of width", pages[i], min_width);
+          ck_assert_msg (min_height <= sizes[s][1], "%s needs %d px of height", pages[i], min_height);
+        }
+      ck_assert_msg (wait_until (window_height_is, till, 10000), "window %dx%d", gtk_widget_get_width (GTK_WIDGET (till->window)), gtk_widget_get_height (GTK_WIDGET (till->window)));
+
+      /* Pay's Confirm is within the window. */
+      ct_window_show_page (till->window, "pay");
+      ct_screenshot_settle (200);
+      {
+        GtkWidget *confirm = find_action_button (ct_window_get_page_widget (till->window, "pay"), "pay.confirm");
+        graphene_rect_t bounds;
+        g_autofree char *name = g_strdup_printf ("pay-%dx%d", sizes[s][0], sizes[s][1]);
+
+        ck_assert (gtk_widget_compute_bounds (confirm, GTK_WIDGET (till->window), &bounds));
+        ck_assert_msg (bounds.origin.y + bounds.size.height <= gtk_widget_get_height (GTK_WIDGET (till->window)),
+                       "Confirm ends at %.0f px", bounds.origin.y + bounds.size.height);
+        save_png (till, NULL, name);
+      }
+      {
+        g_autofree char *name = g_strdup_printf ("members-%dx%d", sizes[s][0], sizes[s][1]);
+
+        ct_window_show_page (till->window, "members");
+        save_png (till, NULL, name);
+      }
+    }
+
+  till_free (till);
+}
+END_TEST
+
+static gboolean
+all_rows_made (gpointer data)
+{
+  CtMembersPage *members = data;
+
+  return ct_members_page_get_n_result_rows (members) == ct_members_page_get_n_results (members);
+}
+
+START_TEST (test_app_counter_broad_search_is_paged)
+{
+  Till *till = till_new ();
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  g_autofree char *name = g_strdup_printf ("Paged %u", g_random_int_range (100000, 999999));
+
+  for (int i = 0; i < 45; i++)
+    {
+      g_autofree char *phone = unique_phone ();
+      g_autofree char *card_no = issue_card (till, name, phone, NULL);
+    }
+
+  /* The answer holds 45 members: the rows come a page at a time, the
+   * first page at once, the rest while the window keeps answering. */
+  ct_window_show_page (till->window, "members");
+  ct_members_page_search (members, name);
+  ck_assert (wait_until (members_idle, members, 20000));
+  ck_assert_uint_eq (ct_members_page_get_n_results (members), 45);
+  ck_assert_uint_le (ct_members_page_get_n_result_rows (members), 40);
+  ck_assert (wait_until (all_rows_made, members, 20000));
+  ck_assert_uint_eq (ct_members_page_get_n_result_rows (members), 45);
+
+  till_free (till);
+}
+END_TEST
+
+static gboolean
+frozen_now (gpointer data)
+{
+  Till *till = data;
+  const CtCard *card = ct_session_get_card (till->session);
+
+  return card != NULL && card->status == CT_CARD_STATUS_FROZEN;
+}
+
+/* The height a button takes on screen, its padding and border included. */
+static int
+button_height (GtkWidget *button)
+{
+  int min = 0;
+
+  ck_assert (button != NULL);
+  gtk_widget_measure (button, GTK_ORIENTATION_VERTICAL, -1, &min, NULL, NULL, NULL);
+  return MAX (min, gtk_widget_get_height (button));
+}
+
+START_TEST (test_app_counter_counter_details)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Details Member", phone, "p100");
+  CtScanPage *scan = CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan"));
+  GtkWidget *pay = ct_window_get_page_widget (till->window, "pay");
+  GtkWidget *topup = ct_window_get_page_widget (till->window, "topup");
+  g_autofree char *text = NULL;
+
+  scan_card (till, card_no);
+  ck_assert (ct_scan_page_suggests_sale (scan));
+
+  /* No points are promised for a payment the card cannot make. */
+  ct_window_show_page (till->window, "pay");
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (CT_PAY_PAGE (pay))), "500.00");
+  ck_assert_str_eq (ct_pay_page_get_points (CT_PAY_PAGE (pay)), "");
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (CT_PAY_PAGE (pay))), "10.00");
+  ck_assert_str_eq (ct_pay_page_get_points (CT_PAY_PAGE (pay)), "Earns 10 points");
+
+  /* Buttons at the counter are at least 44 px tall. */
+  ct_screenshot_settle (200);
+  ck_assert_int_ge (button_height (find_action_button (pay, "pay.confirm")), 44);
+  ck_assert_int_ge (button_height (find_action_button (pay, "pay.cancel")), 44);
+  ck_assert_int_ge (button_height (find_widget (pay, GTK_TYPE_BUTTON, NULL)), 44);
+  ck_assert_int_ge (button_height (find_action_button (ct_window_get_page_widget (till->window, "members"),
+                                                       "members.issue")), 44);
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (CT_PAY_PAGE (pay))), "");
+
+  /* An online receipt names the store and the till, as an offline one. */
+  ct_window_show_page (till->window, "topup");
+  ck_assert (ct_topup_page_select_package (CT_TOPUP_PAGE (topup), "p100"));
+  ck_assert (gtk_widget_activate_action (topup, "topup.confirm", NULL));
+  ck_assert (wait_until (on_receipt, till, 20000));
+  text = receipt_text (till);
+  ck_assert_msg (strstr (text, "Store: Test Shop") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Till: Till 1") != NULL, "%s", text);
+  ck_assert (gtk_widget_activate_action (ct_window_get_page_widget (till->window, "receipt"), "receipt.done", NULL));
+
+  /* A frozen card does not offer Top Up and Pay as the next step. */
+  scan_card (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+  ck_assert (gtk_widget_activate_action (ct_window_get_page_widget (till->window, "members"), "members.freeze", NULL));
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert (wait_until (frozen_now, till, 20000));
+  ct_window_show_page (till->window, "scan");
+  ck_assert (!ct_scan_page_suggests_sale (scan));
+  save_png (till, NULL, "counter-frozen-no-suggestion");
+
+  till_free (till);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -288,6 +466,9 @@ main (void)
   add_test (tc, test_app_counter_search_and_scan_clear_member_detail);
   add_test (tc, test_app_counter_finished_sale_returns_to_empty_scan);
   add_test (tc, test_app_counter_offline_receipts_count_pending_topups);
+  add_test (tc, test_app_counter_screens_fit_small_displays);
+  add_test (tc, test_app_counter_broad_search_is_paged);
+  add_test (tc, test_app_counter_counter_details);
   suite_add_tcase (s, tc);
 
   runner = srunner_create (s);

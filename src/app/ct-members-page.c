@@ -22,6 +22,8 @@ struct _CtMembersPage
   CtSession      *session;
   CtCard         *card;
   GPtrArray      *results;       /* element-type CtCard */
+  guint           results_shown;  /* rows made so far */
+  guint           results_idle;
   GPtrArray      *history;       /* element-type CtTransaction */
   GDate           date;
   GCancellable   *search_cancellable;
@@ -149,6 +151,33 @@ result_row_new (CtMembersPage *self,
   return row;
 }
 
+#define RESULTS_PAGE 40
+
+static void
+add_result_rows (CtMembersPage *self)
+{
+  guint end;
+
+  if (self->results == NULL)
+    return;
+  end = MIN (self->results->len, self->results_shown + RESULTS_PAGE);
+  for (; self->results_shown < end; self->results_shown++)
+    gtk_list_box_append (self->results_list,
+                         result_row_new (self, g_ptr_array_index (self->results, self->results_shown)));
+}
+
+static gboolean
+add_result_rows_cb (gpointer user_data)
+{
+  CtMembersPage *self = user_data;
+
+  add_result_rows (self);
+  if (self->results != NULL && self->results_shown < self->results->len)
+    return G_SOURCE_CONTINUE;
+  self->results_idle = 0;
+  return G_SOURCE_REMOVE;
+}
+
 static void
 find_cb (GObject      *object,
          GAsyncResult *result,
@@ -163,6 +192,7 @@ find_cb (GObject      *object,
     return;
 
   self->searching = FALSE;
+  g_clear_handle_id (&self->results_idle, g_source_remove);
   list_box_clear (self->results_list);
   g_clear_pointer (&self->results, g_ptr_array_unref);
 
@@ -187,8 +217,12 @@ find_cb (GObject      *object,
       gtk_label_set_label (self->search_status, text);
     }
 
-  for (guint i = 0; i < cards->len; i++)
-    gtk_list_box_append (self->results_list, result_row_new (self, g_ptr_array_index (cards, i)));
+  /* A broad search finds hundreds: the rows are made a page at a time in
+   * idle time, so the window keeps answering. */
+  self->results_shown = 0;
+  add_result_rows (self);
+  if (self->results_shown < cards->len && self->results_idle == 0)
+    self->results_idle = g_idle_add (add_result_rows_cb, self);
   gtk_widget_set_visible (GTK_WIDGET (self->results_list), cards->len > 0);
 
   if (cards->len == 1)
@@ -229,8 +263,10 @@ ct_members_page_search (CtMembersPage *self,
 
   /* The member found before is not the one being looked for now: their
    * details and the manager buttons for them go until the answer. */
+  g_clear_handle_id (&self->results_idle, g_source_remove);
   list_box_clear (self->results_list);
   g_clear_pointer (&self->results, g_ptr_array_unref);
+  self->results_shown = 0;
   gtk_widget_set_visible (GTK_WIDGET (self->results_list), FALSE);
   ct_members_page_show_card (self, NULL);
 
@@ -650,6 +686,7 @@ ct_members_page_dispose (GObject *object)
   g_clear_object (&self->search_cancellable);
   g_clear_object (&self->history_cancellable);
   g_clear_pointer (&self->counter_card_no, g_free);
+  g_clear_handle_id (&self->results_idle, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (self), CT_TYPE_MEMBERS_PAGE);
   g_clear_object (&self->session);
   g_clear_pointer (&self->card, ct_card_free);
@@ -778,6 +815,18 @@ ct_members_page_get_date_text (CtMembersPage *self)
     return g_strdup_printf (C_("history day", "%s %s"), iso,
                             g_dpgettext2 (GETTEXT_PACKAGE, "weekday", weekdays[wd - 1]));
   }
+}
+
+/**
+ * ct_members_page_get_n_result_rows:
+ *
+ * Returns: the rows of results made so far (a page at a time).
+ */
+guint
+ct_members_page_get_n_result_rows (CtMembersPage *self)
+{
+  g_return_val_if_fail (CT_IS_MEMBERS_PAGE (self), 0);
+  return self->results_shown;
 }
 
 guint

@@ -20,6 +20,7 @@ void        ct_members_page_set_date         (CtMembersPage *self,
                                               GDate         *date);
 char       *ct_members_page_get_date_text    (CtMembersPage *self);
 guint       ct_members_page_get_n_results    (CtMembersPage *self);
+guint       ct_members_page_get_n_result_rows (CtMembersPage *self);
 guint       ct_members_page_get_n_history    (CtMembersPage *self);
 gboolean    ct_members_page_is_loading       (CtMembersPage *self);
 const char *ct_members_page_get_status       (CtMembersPage *self);

@@ -151,8 +151,9 @@ static const struct
 
 static GtkWidget *
 ensure_page (CtWindow  *self,
-             GtkWidget *slot)
+             GtkWidget *child)
 {
+  GtkWidget *slot = g_object_get_data (G_OBJECT (child), "ct-slot");
   GtkWidget *page = gtk_widget_get_first_child (slot);
   PageFactory factory;
 
@@ -396,9 +397,14 @@ ct_window_constructed (GObject *object)
   for (guint i = 0; i < G_N_ELEMENTS (screens); i++)
     {
       GtkWidget *slot = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+      GtkWidget *scroller = gtk_scrolled_window_new ();
 
+      /* A screen larger than a small touch screen (800×600) scrolls
+       * rather than making the window larger than the display. */
+      gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), slot);
+      g_object_set_data (G_OBJECT (scroller), "ct-slot", slot);
       g_object_set_data (G_OBJECT (slot), "ct-factory", screens[i].factory);
-      gtk_stack_add_titled (self->stack, slot, screens[i].name, _(screens[i].title));
+      gtk_stack_add_titled (self->stack, scroller, screens[i].name, _(screens[i].title));
     }
 
   g_signal_connect_object (client, "notify::connection-state", G_CALLBACK (update_header), self, G_CONNECT_SWAPPED);
