@@ -42,6 +42,7 @@ typedef struct
   int         slot;       /* this connection's slot of the split accounts */
   gboolean    in_tx;
   gboolean    retry;      /* the transaction hit a deadlock or serialization failure */
+  GPtrArray  *deferred;   /* BEGIN, SAVEPOINT, RELEASE not sent yet (string literals) */
   GHashTable *prepared;   /* SQL literal -> statement name */
   guint       n_prepared;
 } PgConn;
@@ -329,6 +330,72 @@ pg_fail (PgConn      *c,
   return FALSE;
 }
 
+/* Transaction control needs no answer before the next statement: BEGIN,
+ * SAVEPOINT and RELEASE wait in @c->deferred and go in the same round trip
+ * as the statement after them (libpq's pipeline mode), or in one simple
+ * query with the next COMMIT or ROLLBACK TO. A payment saves three round
+ * trips of about fifteen. */
+static void
+defer (PgConn     *c,
+       const char *sql)
+{
+  g_ptr_array_add (c->deferred, (gpointer) sql);
+}
+
+/* Sends the deferred commands and the prepared statement @name together;
+ * the statement's result, or NULL with @error when a deferred command
+ * failed. */
+static PGresult *
+exec_prepared (PgConn        *c,
+               const char    *name,
+               const Params  *p,
+               const char    *what,
+               GError       **error)
+{
+  PGresult *res, *failed = NULL, *out = NULL;
+  gboolean sent;
+
+  if (c->deferred->len == 0)
+    return PQexecPrepared (c->pg, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+  sent = PQenterPipelineMode (c->pg) == 1;
+  for (guint i = 0; sent && i < c->deferred->len; i++)
+    sent = PQsendQueryParams (c->pg, c->deferred->pdata[i], 0, NULL, NULL, NULL, NULL, 0) == 1;
+  sent = sent && PQsendQueryPrepared (c->pg, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0) == 1
+         && PQpipelineSync (c->pg) == 1;
+  if (sent)
+    {
+      /* One result and a NULL per command, then the sync. */
+      for (guint i = 0; i <= c->deferred->len; i++)
+        {
+          res = PQgetResult (c->pg);
+          if (i < c->deferred->len)
+            {
+              if (PQresultStatus (res) != PGRES_COMMAND_OK && failed == NULL)
+                failed = g_steal_pointer (&res);
+              PQclear (res);
+            }
+          else
+            out = res;
+          res = PQgetResult (c->pg);
+          g_assert (res == NULL);
+        }
+      res = PQgetResult (c->pg);
+      if (PQresultStatus (res) != PGRES_PIPELINE_SYNC)
+        sent = FALSE;
+      PQclear (res);
+    }
+  PQexitPipelineMode (c->pg);
+  g_ptr_array_set_size (c->deferred, 0);
+  if (!sent || failed != NULL)
+    {
+      pg_fail (c, failed, what, error);
+      PQclear (failed);
+      PQclear (out);
+      return NULL;
+    }
+  return out;
+}
+
 /* Runs @sql (a string literal: prepared once per connection, keyed by its
  * address) with @p; returns the result of a statement that succeeded. */
 static PGresult *
@@ -358,7 +425,9 @@ run (PgConn        *c,
       g_hash_table_insert (c->prepared, (gpointer) sql, n);
       name = n;
     }
-  res = PQexecPrepared (c->pg, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+  res = exec_prepared (c, name, p, what, error);
+  if (res == NULL)
+    return NULL;
   st = PQresultStatus (res);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
     {
@@ -410,7 +479,18 @@ exec_simple (PgConn      *c,
              const char  *sql,
              GError     **error)
 {
-  PGresult *res = PQexec (c->pg, sql);
+  g_autofree char *joined = NULL;
+  PGresult *res;
+
+  if (c->deferred->len > 0)
+    {
+      g_ptr_array_add (c->deferred, (gpointer) sql);
+      g_ptr_array_add (c->deferred, NULL);
+      joined = g_strjoinv ("; ", (char **) c->deferred->pdata);
+      g_ptr_array_set_size (c->deferred, 0);
+      sql = joined;
+    }
+  res = PQexec (c->pg, sql);
   ExecStatusType st = PQresultStatus (res);
   gboolean ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 
@@ -426,6 +506,7 @@ conn_free (PgConn *c)
   if (c == NULL)
     return;
   g_hash_table_destroy (c->prepared);
+  g_ptr_array_unref (c->deferred);
   PQfinish (c->pg);
   g_free (c);
 }
@@ -458,6 +539,7 @@ conn_open (CtPgStore  *store,
 
   c->store = store;
   c->prepared = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  c->deferred = g_ptr_array_new ();
   c->pg = PQconnectdb (store->uri);
   if (PQstatus (c->pg) != CONNECTION_OK)
     {
@@ -803,11 +885,8 @@ pg_begin (CtStore  *base,
   CtPgStore *store = (CtPgStore *) base;
   PgConn *c = g_async_queue_pop (store->idle);
 
-  if (!exec_simple (c, "BEGIN", error))
-    {
-      conn_give (store, c);
-      return FALSE;
-    }
+  /* A BEGIN that fails shows with the first statement. */
+  defer (c, "BEGIN");
   c->in_tx = TRUE;
   c->retry = FALSE;
   g_private_set (&current_conn, c);
@@ -819,6 +898,7 @@ end_tx (CtPgStore *store,
         PgConn    *c)
 {
   c->in_tx = FALSE;
+  g_ptr_array_set_size (c->deferred, 0);
   g_private_set (&current_conn, NULL);
   conn_give (store, c);
 }
@@ -831,7 +911,14 @@ pg_rollback (CtStore *base)
 
   if (c == NULL || c->store != store)
     return;
-  exec_simple (c, "ROLLBACK", NULL);
+  /* A transaction whose BEGIN is still deferred never reached the server. */
+  if (c->deferred->len > 0 && g_str_equal (c->deferred->pdata[0], "BEGIN"))
+    g_ptr_array_set_size (c->deferred, 0);
+  else
+    {
+      g_ptr_array_set_size (c->deferred, 0);
+      exec_simple (c, "ROLLBACK", NULL);
+    }
   end_tx (store, c);
 }
 
@@ -877,20 +964,27 @@ static gboolean
 pg_savepoint (CtStore  *base,
               GError  **error)
 {
-  return exec_simple (tx_conn ((CtPgStore *) base), "SAVEPOINT request", error);
+  defer (tx_conn ((CtPgStore *) base), "SAVEPOINT request");
+  return TRUE;
 }
 
 static void
 pg_rollback_savepoint (CtStore *base)
 {
-  exec_simple (tx_conn ((CtPgStore *) base), "ROLLBACK TO SAVEPOINT request", NULL);
+  PgConn *c = tx_conn ((CtPgStore *) base);
+
+  /* Nothing ran since the savepoint: there is nothing to undo. */
+  if (c->deferred->len > 0 && g_str_equal (c->deferred->pdata[c->deferred->len - 1], "SAVEPOINT request"))
+    return;
+  exec_simple (c, "ROLLBACK TO SAVEPOINT request", NULL);
 }
 
 static gboolean
 pg_release_savepoint (CtStore  *base,
                       GError  **error)
 {
-  return exec_simple (tx_conn ((CtPgStore *) base), "RELEASE SAVEPOINT request", error);
+  defer (tx_conn ((CtPgStore *) base), "RELEASE SAVEPOINT request");
+  return TRUE;
 }
 
 /* Merchant and packages */

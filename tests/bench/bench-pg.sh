@@ -57,7 +57,7 @@ PY
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 for i in 1 2; do
-  "$svc" serve --db "$db" --listen "127.0.0.1:$port" --insecure-http --reuse-port \
+  "$svc" serve --db "$db" --listen "127.0.0.1:$port" --insecure-http --reuse-port --rate-limit 0 \
     ${CT_BENCH_SERVE_ARGS:-} > "$work/serve$i.log" 2>&1 &
   pids="$pids $!"
 done
