@@ -427,6 +427,14 @@ static void
 ct_application_shutdown (GApplication *app)
 {
   CtApplication *self = CT_APPLICATION (app);
+  GList *windows;
+
+  /* The windows go first: the cashier sees the till quit at once, while
+   * the background sync finishes its request and the built-in service
+   * stops. */
+  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
+    gtk_window_destroy (GTK_WINDOW (windows->data));
+  gdk_display_flush (gdk_display_get_default ());
 
   if (self->scanner != NULL)
     ct_usb_scanner_stop (self->scanner);
