@@ -142,6 +142,9 @@ START_TEST (test_loyalty_points_pay_part_of_a_payment_and_come_back_on_refund)
   g_autofree char *tx_id = NULL;
   g_autofree char *refund_body = NULL;
 
+  r = req ("GET", "/v1/health", NULL);
+  ck_assert_msg (strstr (r->body, "\"points_redemption\"") && strstr (r->body, "\"member_code\""), "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
   merchant_set ("--points-redeem-rate", "100", "--points-redeem-max-bp", "5000", NULL);
   merchant = req ("GET", "/v1/merchant", NULL);
   ck_assert_int_eq (json_int (merchant->body, "points_redeem_rate"), 100);

@@ -270,6 +270,11 @@ START_TEST (test_member_page_issue_answers_a_link_that_shows_the_card)
 
   ck_assert_int_eq (issued->status, 201);
   ck_assert_msg (url != NULL && g_str_has_prefix (url, ct_test_service_get_url (svc)), "%s", issued->body);
+  {
+    g_autoptr(CtTestResponse) health = ct_test_http (svc, "GET", "/v1/health", NULL, NULL, NULL);
+
+    ck_assert_msg (strstr (health->body, "\"member_page\"") != NULL, "%s", health->body);
+  }
   path = url_path (url);
   token = path + 3;
   /* 128 random bits */

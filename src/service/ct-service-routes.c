@@ -124,7 +124,8 @@ query (CtCall     *call,
 static const char * const features[] = {
   "strict_fields",   /* unknown fields in a body are refused (400), never ignored */
   "points_redemption", /* "redeem_points" on a payment */
-  "member_code",     /* "member_code"/"member_pin" on a payment over the merchant's threshold */
+  "member_code",     /* "member_code" on a payment over the merchant's consent_over */
+  "member_page",     /* "member_url" on a card issue, POST /v1/cards/{no}/member-link, GET /m/{token} */
   NULL
 };
 
