@@ -46,13 +46,6 @@ enqueue (CtStore                 *store,
   return ok;
 }
 
-GPtrArray *
-ct_wallet_outbox_connectors (CtStore  *store,
-                             GError  **error)
-{
-  return ct_store_wallet_connectors (store, error);
-}
-
 gboolean
 ct_wallet_outbox_tx (CtStore                *store,
                      GPtrArray              *connectors,

@@ -13,11 +13,6 @@ G_BEGIN_DECLS
  * settlement is a write transaction of its own. */
 extern const CtWalletOutboxOps ct_wallet_store_ops;
 
-/* Every connector, for one ledger write or one import request; empty when
- * none is configured (then the functions below write nothing). */
-GPtrArray *ct_wallet_outbox_connectors (CtStore                *store,
-                                        GError                **error);
-
 /* What the ledger calls inside its write transaction: they look the
  * connectors up and write nothing when there are none. @card is the card
  * after the change. */
@@ -30,7 +25,11 @@ gboolean   ct_wallet_outbox_card_changed (CtStore              *store,
                                           gboolean              issued,
                                           GError              **error);
 
-/* A money movement: Alipay consume.sync (or card.update for an
+/* The same with the connectors (ct_store_wallet_connectors()) looked up by
+ * the caller, once for many changes (an import request); nothing is
+ * written when there are none.
+ *
+ * A money movement: Alipay consume.sync (or card.update for an
  * adjustment), WeChat's member code update. Inside the ledger's write
  * transaction; @card is the card after @tx. */
 gboolean   ct_wallet_outbox_tx         (CtStore                *store,

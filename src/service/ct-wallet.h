@@ -88,8 +88,9 @@ typedef struct
   guint    attempts;
 } CtWalletMessage;
 
-/* The storage the worker delivers from. Every function is called from the
- * worker thread only, and may take the time of one database round. */
+/* The storage the worker delivers from. The functions are called from the
+ * worker's threads (several at once: each sending thread records its own
+ * message), and may take the time of one database round. */
 typedef struct
 {
   /* Every configured connector, as CtWalletConnector*. */

@@ -341,7 +341,7 @@ ct_imports_apply (CtService             *svc,
 
   /* Looked up once for the whole request: a large import without
    * connectors pays nothing per row. */
-  wallet = ct_wallet_outbox_connectors (store, &error);
+  wallet = ct_store_wallet_connectors (store, &error);
   if (wallet == NULL)
     {
       g_warning ("imports: %s", error->message);
