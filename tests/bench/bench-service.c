@@ -254,6 +254,7 @@ main (int    argc,
   char **cards;
   guint total_failures = 0;
 
+  setvbuf (stdout, NULL, _IOLBF, 0);
   {
     const char *n_threads = g_getenv ("CT_BENCH_THREADS");
     const char *args[] = { "--rate-limit", "0", n_threads ? "--threads" : NULL, n_threads, NULL };
