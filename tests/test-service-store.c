@@ -326,6 +326,46 @@ START_TEST (test_parsers_refuse_before_the_ledger_sees_a_request)
 }
 END_TEST
 
+/* The answers of payments and top-ups are written as text: byte for byte
+ * what json-c prints for the same card and transaction, whatever the
+ * strings hold (quotes, backslashes, control characters, Chinese, NULL). */
+START_TEST (test_answer_text_is_what_json_c_prints)
+{
+  const char *names[] = { "Plain", "Zh\u00e0ng \u5f20\u4e09", "say \"hi\" \\ back/slash", "tab\tnew\nline\r\b\f",
+                          "\x01\x1f\x7f end", "", NULL };
+  const int64_t times[] = { 0, 1, 1772357400250, 1700000000999, 253402300799999, 253402300800000, -5 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    for (guint k = 0; k < G_N_ELEMENTS (times); k++)
+      {
+        CtStoreCard card = { .card_no = (char *) "8800000000000017", .status = (char *) "active",
+                             .level = i % 2 ? NULL : (char *) "gold", .name = (char *) names[i],
+                             .phone = i % 3 ? (char *) "+86 138 0000 0000" : NULL,
+                             .balance = G_MAXINT64 - (int64_t) i, .points = -(int64_t) k,
+                             .created_at = times[k], .updated_at = times[(k + 1) % G_N_ELEMENTS (times)] };
+        CtStoreTx tx = { .id = (int64_t) i * 1000003 + (int64_t) k, .card_no = card.card_no,
+                         .kind = (char *) "payment", .delta = -1, .bonus = (int64_t) k,
+                         .balance_after = card.balance, .points_delta = G_MININT64 + 1,
+                         .points_after = 7, .store = (char *) "s1", .till = (char *) names[i],
+                         .operator_name = (char *) names[(i + 1) % G_N_ELEMENTS (names)],
+                         .manager = NULL, .reason = (char *) "\"", .order_ref = (char *) names[i],
+                         .refund_of = k % 2 ? 42 : 0, .created_at = times[k] };
+        json_object *cj = ct_service_card_to_json (&card);
+        json_object *tj = ct_service_tx_to_json (&tx);
+        g_autoptr(GString) ct = g_string_new (NULL);
+        g_autoptr(GString) tt = g_string_new (NULL);
+        const int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+
+        ct_service_card_write (ct, &card);
+        ct_service_tx_write (tt, &tx);
+        ck_assert_str_eq (ct->str, json_object_to_json_string_ext (cj, flags));
+        ck_assert_str_eq (tt->str, json_object_to_json_string_ext (tj, flags));
+        json_object_put (cj);
+        json_object_put (tj);
+      }
+}
+END_TEST
+
 static Suite *
 store_suite (void)
 {
@@ -341,6 +381,7 @@ store_suite (void)
   tcase_add_test (json, test_strict_json_rejects_malformed_input);
   tcase_add_test (json, test_strict_json_limits_depth);
   tcase_add_test (json, test_strict_json_parse_builds_what_it_validated);
+  tcase_add_test (json, test_answer_text_is_what_json_c_prints);
   tcase_add_test (auth, test_pin_hash_is_salted_and_verifies);
   tcase_add_test (auth, test_tokens_are_random_and_hashed);
   tcase_add_checked_fixture (st, store_setup, store_teardown);

@@ -227,9 +227,11 @@ record_event (CtStore     *store,
   return ok && ct_wallet_outbox_card_changed (store, card_no, g_str_equal (kind, "issue"), error);
 }
 
-/* Posts @tx and answers {"transaction", "card"} as an object the caller may
- * add to; NULL with @error when the store refused. */
-static json_object *
+/* Posts @tx and answers {"transaction", "card"} as JSON text left open
+ * (no closing brace) for the caller to add to and close; NULL with @error
+ * when the store refused. The answer is written as text, not built as
+ * json-c objects: this is every payment's and top-up's answer. */
+static GString *
 post_answer (CtStore              *store,
              CtStoreTx            *tx,
              const CtStorePosting *postings,
@@ -238,7 +240,7 @@ post_answer (CtStore              *store,
              GError              **error)
 {
   g_auto(CtStoreCard) card = { 0 };
-  json_object *root;
+  GString *out;
 
   if (!ct_store_post (store, postings, n_postings, error))
     return NULL;
@@ -252,10 +254,24 @@ post_answer (CtStore              *store,
   if (!ct_store_tx_insert (store, tx, postings, n_postings, error)
       || !ct_wallet_outbox_ledger_tx (store, tx, &card, error))
     return NULL;
-  root = json_object_new_object ();
-  json_object_object_add (root, "transaction", ct_service_tx_to_json (tx));
-  json_object_object_add (root, "card", ct_service_card_to_json (&card));
-  return root;
+  out = g_string_sized_new (640);
+  g_string_append (out, "{\"transaction\":");
+  ct_service_tx_write (out, tx);
+  g_string_append (out, ",\"card\":");
+  ct_service_card_write (out, &card);
+  return out;
+}
+
+static CtReply *
+reply_from_text (guint    status,
+                 GString *body)
+{
+  CtReply *r = g_new0 (CtReply, 1);
+
+  g_string_append_c (body, '}');
+  r->status = status;
+  r->body = g_string_free (body, FALSE);
+  return r;
 }
 
 CtReply *
@@ -267,9 +283,9 @@ ct_ledger_post (CtStore          *store,
                 int64_t           points_delta,
                 GError          **error)
 {
-  json_object *root = post_answer (store, tx, postings, n_postings, points_delta, error);
+  GString *out = post_answer (store, tx, postings, n_postings, points_delta, error);
 
-  return root != NULL ? ct_reply_new_json (201, root) : NULL;
+  return out != NULL ? reply_from_text (201, out) : NULL;
 }
 
 /* POST /v1/cards */
@@ -685,7 +701,7 @@ ct_ledger_apply_payment (CtService        *svc,
   g_autoptr(GError) error = NULL;
   int64_t points, value = 0, from_balance;
   gboolean consent = FALSE;
-  json_object *root = NULL;
+  GString *root = NULL;
   CtReply *reply;
 
   if ((reply = load_card (call, store, merchant, &card)) != NULL)
@@ -727,23 +743,19 @@ ct_ledger_apply_payment (CtService        *svc,
     return ct_reply_error (409, "insufficient_balance", "Card %s does not hold enough", card.card_no);
   if (root == NULL || (value > 0 && !ct_store_redemption_put (store, tx.id, r->redeem_points, value, &error)))
     {
-      json_object_put (root);
+      if (root != NULL)
+        g_string_free (root, TRUE);
       return internal (error);
     }
   /* What the service applied, for the till's receipt. */
-  json_object_object_add (root, "amount", json_object_new_int64 (r->amount));
+  g_string_append_printf (root, ",\"amount\":%" G_GINT64_FORMAT, r->amount);
   if (value > 0)
-    {
-      json_object *redeemed = json_object_new_object ();
-
-      json_object_object_add (redeemed, "points", json_object_new_int64 (r->redeem_points));
-      json_object_object_add (redeemed, "value", json_object_new_int64 (value));
-      json_object_object_add (root, "redemption", redeemed);
-    }
+    g_string_append_printf (root, ",\"redemption\":{\"points\":%" G_GINT64_FORMAT ",\"value\":%" G_GINT64_FORMAT "}",
+                            r->redeem_points, value);
   else
-    json_object_object_add (root, "redemption", NULL);
-  json_object_object_add (root, "consent", consent ? json_object_new_string ("member_code") : NULL);
-  return ct_reply_new_json (201, root);
+    g_string_append (root, ",\"redemption\":null");
+  g_string_append (root, consent ? ",\"consent\":\"member_code\"" : ",\"consent\":null");
+  return reply_from_text (201, root);
 }
 
 /* POST /v1/cards/{no}/refunds */

@@ -196,6 +196,13 @@ gboolean    ct_reply_is_success     (const CtReply *reply);
 char       *ct_service_format_time  (int64_t      ms);
 json_object *ct_service_card_to_json        (const CtStoreCard *card);
 json_object *ct_service_tx_to_json          (const CtStoreTx   *tx);
+/* The same objects appended to @out as JSON text; a string NULL is null. */
+void        ct_json_append_string        (GString           *out,
+                                          const char        *s);
+void        ct_service_card_write        (GString           *out,
+                                          const CtStoreCard *card);
+void        ct_service_tx_write          (GString           *out,
+                                          const CtStoreTx   *tx);
 CtReply    *ct_call_body_object     (CtCall      *call);
 CtReply    *ct_call_take_manager    (CtCall      *call);
 CtReply    *ct_call_check_manager   (CtCall      *call,
