@@ -363,6 +363,15 @@ START_TEST (test_answer_text_is_what_json_c_prints)
         json_object_put (cj);
         json_object_put (tj);
       }
+  {
+    g_autofree char *t1 = ct_service_format_time (1772357400250);
+    g_autofree char *t2 = ct_service_format_time (951782400007);
+    g_autofree char *t3 = ct_service_format_time (253402300799999);
+
+    ck_assert_str_eq (t1, "2026-03-01T09:30:00.250Z");
+    ck_assert_str_eq (t2, "2000-02-29T00:00:00.007Z");
+    ck_assert_str_eq (t3, "9999-12-31T23:59:59.999Z");
+  }
 }
 END_TEST
 

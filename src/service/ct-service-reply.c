@@ -116,20 +116,45 @@ ct_reply_is_stored (const CtReply *reply)
     }
 }
 
+static char *
+put_digits (char *p,
+            int   value,
+            int   width)
+{
+  for (int i = width - 1; i >= 0; i--, value /= 10)
+    p[i] = (char) ('0' + value % 10);
+  return p + width;
+}
+
 /* ISO 8601 in UTC with milliseconds, "2026-03-01T09:30:00.250Z": gmtime_r
- * and one printf, as GDateTime's formatter cost a payment 5 % of its
- * instructions. */
+ * and the digits put in place, as GDateTime's formatter and then printf
+ * cost a payment 5 % and 3 % of its instructions. */
 static gsize
 format_time (int64_t ms,
              char    out[32])
 {
   time_t secs = (time_t) (ms / 1000);
   struct tm tm;
+  char *p = out;
 
   if (ms < 0 || gmtime_r (&secs, &tm) == NULL || tm.tm_year + 1900 > 9999)
     return g_strlcpy (out, "1970-01-01T00:00:00.000Z", 32);
-  return (gsize) g_snprintf (out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (ms % 1000));
+  p = put_digits (p, tm.tm_year + 1900, 4);
+  *p++ = '-';
+  p = put_digits (p, tm.tm_mon + 1, 2);
+  *p++ = '-';
+  p = put_digits (p, tm.tm_mday, 2);
+  *p++ = 'T';
+  p = put_digits (p, tm.tm_hour, 2);
+  *p++ = ':';
+  p = put_digits (p, tm.tm_min, 2);
+  *p++ = ':';
+  p = put_digits (p, tm.tm_sec, 2);
+  *p++ = '.';
+  p = put_digits (p, (int) (ms % 1000), 3);
+  *p++ = 'Z';
+  *p = '\0';
+  return (gsize) (p - out);
 }
 
 char *
