@@ -41,7 +41,7 @@ struct _CtWalletWorker
 
   /* Worker thread only. */
   GHashTable              *connectors;  /* id → Connector* */
-  gint64                   refreshed;   /* monotonic time of the last look */
+  gint                     active;      /* any connector at the last look (atomic) */
 
   /* The messages of one round go out at once, one card each. */
   GThreadPool             *senders;
@@ -635,14 +635,9 @@ deliver_round (CtWalletWorker *w)
   g_autofree Job *jobs = NULL;
   gboolean settled = FALSE;
 
-  /* Without connectors a wake-up (every commit of the ledger) costs
-   * nothing; a connector added meanwhile is seen at the next poll. */
-  if (g_hash_table_size (w->connectors) == 0 && w->refreshed != 0
-      && g_get_monotonic_time () - w->refreshed < (gint64) w->options.poll_ms * 1000)
-    return FALSE;
-  w->refreshed = g_get_monotonic_time ();
   if (!refresh_connectors (w))
     return FALSE;
+  g_atomic_int_set (&w->active, g_hash_table_size (w->connectors) > 0);
   if (g_hash_table_size (w->connectors) == 0)
     return FALSE;
   /* Held long enough for the round to finish even when every request
@@ -722,6 +717,10 @@ ct_wallet_worker_wake (CtWalletWorker *worker)
 
   g_return_if_fail (worker != NULL);
 
+  /* Without connectors the ledger's commits wake nobody: the next poll
+   * sees a connector added meanwhile. */
+  if (!g_atomic_int_get (&worker->active))
+    return;
   locker = g_mutex_locker_new (&worker->lock);
   worker->woken = TRUE;
   g_cond_signal (&worker->cond);
