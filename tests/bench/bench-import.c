@@ -22,8 +22,30 @@
  * reader, then the whole validation: encoding, duplicates, every row), then
  * imported end to end by cardtill-cli into a real cardtill-service over
  * HTTPS on 127.0.0.1. Prints rows/s, total time and the client's peak RSS,
- * and checks the ledger afterwards. Goals: parse > 1,000,000 rows/s, end to
- * end < 20 s, client < 100 MB. */
+ * and checks the ledger afterwards. The sqlite3 shell's `.import` of the
+ * same file, in the same run, is the yardstick: the ratio is printed.
+ * Goals: parse > 1,000,000 rows/s, end to end < 20 s and within 3x of
+ * sqlite3 .import, client < 100 MB. */
+
+static guint ct_bench_rows;
+
+/* CPU time (user + system) of a process in seconds, from /proc. */
+static double
+process_cpu_s (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *after;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (after = strrchr (text, ')')) == NULL)
+    return 0;
+  fields = g_strsplit (after + 2, " ", -1);
+  if (g_strv_length (fields) < 13)
+    return 0;
+  /* utime and stime are fields 14 and 15 of the line, 12 and 13 after ')'. */
+  return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL)) / sysconf (_SC_CLK_TCK);
+}
 
 static double
 seconds_since (gint64 start)
@@ -104,7 +126,46 @@ ledger_cards (CtTestService *svc)
   return cards;
 }
 
-static void
+/* The yardstick: the sqlite3 shell's `.import` of the same file into a
+ * fresh database on the same disk, one table, no index, one transaction.
+ * Returns the seconds it took, or 0 without the sqlite3 shell. */
+static double
+bench_sqlite3_import (const char *dir,
+                      const char *path)
+{
+  g_autofree char *shell = g_find_program_in_path ("sqlite3");
+  g_autofree char *db = g_build_filename (dir, "yardstick.db", NULL);
+  g_autofree char *import = g_strdup_printf (".import --csv --skip 1 %s members", path);
+  const char *argv[] = { shell, db,
+                         "CREATE TABLE members (card_no TEXT, name TEXT, phone TEXT, balance TEXT, points TEXT, "
+                         "level TEXT)",
+                         import, NULL };
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+  gint64 start;
+  double t;
+
+  if (shell == NULL)
+    {
+      printf ("sqlite3 .import:   (no sqlite3 shell: apt install sqlite3)\n");
+      return 0;
+    }
+  start = g_get_monotonic_time ();
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status,
+                     &error)
+      || !g_spawn_check_wait_status (status, &error))
+    {
+      printf ("sqlite3 .import:   failed: %s\n", error->message);
+      return 0;
+    }
+  t = seconds_since (start);
+  printf ("sqlite3 .import:   same file in %.2f s = %.0f rows/s (one table, no index)\n", t,
+          0.0 + ct_bench_rows / t);
+  g_unlink (db);
+  return t;
+}
+
+static double
 bench_end_to_end (const char *dir,
                   const char *path,
                   guint       rows,
@@ -117,6 +178,7 @@ bench_end_to_end (const char *dir,
   g_autofree char *cli = g_build_filename (g_getenv ("CT_TOP_BUILDDIR") ? g_getenv ("CT_TOP_BUILDDIR") : ".",
                                            "src", "cli", "cardtill-cli", NULL);
   struct rusage usage;
+  double service_cpu0, service_cpu1;
   gint64 start;
   double t;
   int status = 0;
@@ -125,6 +187,7 @@ bench_end_to_end (const char *dir,
   g_assert_no_error (error);
   g_assert (g_file_set_contents (pin_file, CT_TEST_SERVICE_MANAGER_PIN "\n", -1, NULL));
 
+  service_cpu0 = process_cpu_s (ct_test_service_get_pid (svc));
   start = g_get_monotonic_time ();
   pid = fork ();
   g_assert (pid >= 0);
@@ -145,6 +208,7 @@ bench_end_to_end (const char *dir,
   while (wait4 (pid, &status, 0, &usage) < 0 && errno == EINTR)
     ;
   t = seconds_since (start);
+  service_cpu1 = process_cpu_s (ct_test_service_get_pid (svc));
 
   printf ("end to end:        %u rows in %.2f s = %.0f rows/s (cardtill-cli exit %d)\n",
           rows, t, rows / t, WIFEXITED (status) ? WEXITSTATUS (status) : -1);
@@ -152,9 +216,11 @@ bench_end_to_end (const char *dir,
   printf ("client CPU:        %.2f s user, %.2f s system\n",
           usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6,
           usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6);
+  printf ("service CPU:       %.2f s (user + system)\n", service_cpu1 - service_cpu0);
   printf ("ledger:            cards %s the file's total\n",
           ledger_cards (svc) == total ? "hold exactly" : "DO NOT hold");
   ct_test_service_free (svc);
+  return t;
 }
 
 static void
@@ -185,15 +251,19 @@ main (void)
   g_autofree char *path = NULL;
   int64_t total;
   gint64 start = g_get_monotonic_time ();
-
+  double yardstick, end_to_end;
   GStatBuf st;
 
   path = generate (dir, rows, &total);
   g_assert (g_stat (path, &st) == 0);
   printf ("generated:         %u rows, %.1f MB in %.2f s\n", rows,
           st.st_size / (1024.0 * 1024.0), seconds_since (start));
+  ct_bench_rows = rows;
   bench_parse (path, rows);
-  bench_end_to_end (dir, path, rows, total);
+  yardstick = bench_sqlite3_import (dir, path);
+  end_to_end = bench_end_to_end (dir, path, rows, total);
+  if (yardstick > 0)
+    printf ("end to end / sqlite3 .import: %.1fx (goal: at most 3x)\n", end_to_end / yardstick);
   remove_tree (dir);
   return 0;
 }
