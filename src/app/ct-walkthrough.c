@@ -387,6 +387,20 @@ static const Step steps[] = {
 
 static void run_step (GTask *task);
 
+/* A screen still cross-fading from the last one is not captured: on a
+ * loaded machine the fade outlasts the settling time. */
+static gboolean
+transition_running (GtkWidget *widget)
+{
+  if (GTK_IS_STACK (widget) && gtk_stack_get_transition_running (GTK_STACK (widget)))
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (transition_running (child))
+      return TRUE;
+  return FALSE;
+}
+
 static gboolean
 capture_cb (gpointer user_data)
 {
@@ -398,6 +412,8 @@ capture_cb (gpointer user_data)
   g_autofree char *path = g_build_filename (walk->directory, file, NULL);
   g_autoptr(GError) error = NULL;
 
+  if (target != NULL && transition_running (GTK_WIDGET (walk->window)))
+    return G_SOURCE_CONTINUE;
   walk->source = 0;
 
   if (target == NULL || !ct_screenshot_save_png (target, path, &error))
