@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "ct-text.h"
 #include "ct-escpos-decoder.h"
 #include "ct-printer-render.h"
 #include "ct-receipt-data.h"
@@ -134,7 +135,7 @@ app_lines (const char *json)
   for (guint i = 0; i < lines->len; i++)
     {
       const CtReceiptLine *line = g_ptr_array_index (lines, i);
-      g_autofree char *value = ct_receipt_escape_controls (line->value);
+      g_autofree char *value = ct_text_escape_controls (line->value);
 
       g_string_append_printf (out, "%s: %s\n", line->label, value);
     }

@@ -300,9 +300,9 @@ START_TEST (test_cli_money_commands)
   ck_assert (strstr (r.out, "balance 110.00") != NULL);
   ck_assert (strstr (r.out, "bonus 10.00") != NULL);
   ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p999", NULL), 1);
-  /* Fixed mode: an amount alone is refused by the service. */
-  ck_assert_int_eq (cli (t, &r, "topup", no, "50.00", NULL), 2);
-  ck_assert (g_str_has_prefix (r.err, "cardtill-cli: invalid_amount: "));
+  /* Fixed mode: an amount alone is refused before it is sent. */
+  ck_assert_int_eq (cli (t, &r, "topup", no, "50.00", NULL), 1);
+  ck_assert (g_str_has_prefix (r.err, "cardtill-cli: invalid_input: "));
 
   ck_assert_int_eq (cli (t, &r, "--json", "pay", no, "10.00", "--order", "O-1", NULL), 0);
   {
@@ -1120,6 +1120,74 @@ START_TEST (test_cli_secrets_stay_private_and_readable_ones_are_warned)
 }
 END_TEST
 
+START_TEST (test_cli_messages_a_cashier_can_act_on)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *no = issue (t, "Eve\033[2J", "13800000017");
+  g_autofree char *tx = NULL;
+  Run r = { 0 };
+
+  /* Usage errors name what is missing. */
+  ck_assert_int_eq (cli (t, &r, "adjust", no, "-1.00", "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL), 1);
+  ck_assert_msg (strstr (r.err, "--reason is missing") != NULL, "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "refund", no, "--manager", "m1", NULL), 1);
+  ck_assert_msg (strstr (r.err, "TX_ID is missing") != NULL, "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "card", "issue", "--name", "A", "--manager", "m1", NULL), 1);
+  ck_assert_msg (strstr (r.err, "--phone is missing") != NULL, "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "sync", "--resolve", "1", "--manager", "m1", NULL), 1);
+  ck_assert_msg (strstr (r.err, "--note is missing") != NULL, "%s", r.err);
+
+  /* An amount in a shop of packages: said before sending, no field names. */
+  ck_assert_int_eq (cli (t, &r, "topup", no, "50.00", NULL), 1);
+  ck_assert_msg (strstr (r.err, "--package") != NULL && strstr (r.err, "p100") != NULL, "%s",
+                 r.err);
+  ck_assert_msg (strstr (r.err, "package_id") == NULL, "%s", r.err);
+
+  /* A void: the cash to hand back and the bonus taken back. */
+  ck_assert_int_eq (cli (t, &r, "--json", "topup", no, "--package", "p100", NULL), 0);
+  {
+    json_object *o = parse_json (r.out);
+    json_object *txo, *id;
+
+    ck_assert (json_object_object_get_ex (o, "transaction", &txo));
+    ck_assert (json_object_object_get_ex (txo, "id", &id));
+    tx = g_strdup (json_object_get_string (id));
+    json_object_put (o);
+  }
+  ck_assert_int_eq (cli (t, &r, "refund", no, tx, "--manager", "m1", "--pin-file", t->pin_file,
+                         NULL), 0);
+  ck_assert_msg (strstr (r.out, "hand back 100.00 in cash") != NULL, "%s", r.out);
+  ck_assert_msg (strstr (r.out, "bonus 10.00 taken back") != NULL, "%s", r.out);
+  ck_assert_msg (strstr (r.out, "-110.00") == NULL, "%s", r.out);
+
+  /* A refused increase says how much the store's card account holds. */
+  ck_assert_int_eq (cli (t, &r, "adjust", no, "+1000.00", "--reason", "gift", "--manager", "m1",
+                         "--pin-file", t->pin_file, NULL), 2);
+  ck_assert_msg (strstr (r.err, "card account holds 0.00") != NULL, "%s", r.err);
+
+  /* What people typed never drives the terminal. */
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p100", NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "pay", no, "1.00", "--order", "O-1\r\033[2KPAID 9999.00", NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 0);
+  ck_assert_msg (strchr (r.out, '\033') == NULL && strstr (r.out, "Eve\\x1b[2J") != NULL, "%s",
+                 r.out);
+  ck_assert_int_eq (cli (t, &r, "find", "--phone", "13800000017", NULL), 0);
+  ck_assert_msg (strchr (r.out, '\033') == NULL, "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "history", no, NULL), 0);
+  ck_assert_msg (strchr (r.out, '\033') == NULL && strchr (r.out, '\r') == NULL, "%s", r.out);
+  ck_assert_msg (strstr (r.out, "O-1\\x0d\\x1b[2KPAID") != NULL, "%s", r.out);
+
+  /* No libcurl text when the service is away. */
+  ck_assert (ct_fault_proxy_set_offline (t->proxy, TRUE, NULL));
+  ck_assert_int_eq (cli (t, &r, "find", "--phone", "13800000017", NULL), 5);
+  ck_assert_msg (strstr (r.err, "does not answer") != NULL, "%s", r.err);
+  ck_assert_msg (strstr (r.err, "Failed to connect") == NULL, "%s", r.err);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 static Suite *
 cli_suite (void)
 {
@@ -1147,6 +1215,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_resend_of_changed_package_quotes_the_new_bonus);
   tcase_add_test (tc, test_cli_show_and_find_refresh_the_member_cache);
   tcase_add_test (tc, test_cli_secrets_stay_private_and_readable_ones_are_warned);
+  tcase_add_test (tc, test_cli_messages_a_cashier_can_act_on);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -32,6 +32,10 @@ ct_cli_cmd_adjust (CtCli *cli, int argc, char **argv)
     delta_text = g_ptr_array_index (args.positional, 1);
   else if (args.positional->len != 1)
     delta_text = NULL;
+  if (ct_cli_usage_missing (&args, "adjust NO DELTA --reason R --manager ID",
+                            "NO", delta_text == NULL ? "DELTA" : "reason", "reason", "manager",
+                            NULL) == CT_EXIT_USAGE)
+    return CT_EXIT_USAGE;
   if (delta_text == NULL || manager == NULL || reason == NULL || *reason == '\0')
     return ct_cli_usage_error ("adjust NO DELTA --reason R --manager ID [--pin-file F] "
                                "(DELTA like +10.00 or -10.00, or --delta=-10.00)");

@@ -31,6 +31,8 @@ card_show (CtCli *cli, CtCliArgs *args)
   g_autoptr(CtAnswer) answer = NULL;
   CtClient *client;
 
+  if (ct_cli_usage_missing (args, "card show NO", "WHAT", "NO", NULL) == CT_EXIT_USAGE)
+    return CT_EXIT_USAGE;
   if (args->positional->len != 2)
     return ct_cli_usage_error ("card show NO");
   card_no = ct_cli_card_number (g_ptr_array_index (args->positional, 1), &error);
@@ -74,6 +76,9 @@ card_issue (CtCli *cli, CtCliArgs *args)
   const char *manager = ct_cli_args_get (args, "manager");
   CtClient *client;
 
+  if (ct_cli_usage_missing (args, "card issue --name NAME --phone PHONE --manager ID", "name",
+                            "phone", "manager", NULL) == CT_EXIT_USAGE)
+    return CT_EXIT_USAGE;
   if (args->positional->len != 1 || name == NULL || phone == NULL || manager == NULL)
     return ct_cli_usage_error ("card issue --name NAME --phone PHONE [--level L] [--card-no NO] "
                                "--manager ID [--pin-file F]");
@@ -116,6 +121,9 @@ card_patch (CtCli *cli, CtCliArgs *args, CtCardStatusChange status)
   const char *manager = ct_cli_args_get (args, "manager");
   CtClient *client;
 
+  if (ct_cli_usage_missing (args, "card freeze|unfreeze|edit NO --manager ID", "WHAT", "NO",
+                            "manager", NULL) == CT_EXIT_USAGE)
+    return CT_EXIT_USAGE;
   if (args->positional->len != 2 || manager == NULL)
     return ct_cli_usage_error ("card freeze|unfreeze|edit NO [--name N] [--phone P] [--level L] "
                                "--manager ID [--pin-file F]");

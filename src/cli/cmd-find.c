@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "ct-cli-private.h"
+#include "ct-text.h"
 #include "ct-phone.h"
 
 static gboolean
@@ -22,10 +23,11 @@ print_cards (CtCli *cli, const char *body, gsize len, gboolean print, GError **e
     {
       CtCard *c = g_ptr_array_index (cards, i);
       g_autofree char *balance = ct_cli_format_amount (cli, c->balance);
+      g_autofree char *name = ct_text_escape_controls (c->member_name ? c->member_name : "-");
+      g_autofree char *phone = ct_text_escape_controls (c->member_phone ? c->member_phone : "-");
 
       printf ("%s  %-6s  %12s  %s  %s\n", c->card_no, ct_card_status_to_string (c->status),
-              balance, c->member_name ? c->member_name : "-",
-              c->member_phone ? c->member_phone : "-");
+              balance, name, phone);
     }
   return TRUE;
 }

@@ -23,6 +23,9 @@ ct_cli_cmd_pay (CtCli *cli, int argc, char **argv)
 
   if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
     return ct_cli_usage_error ("%s", error->message);
+  if (ct_cli_usage_missing (&args, "pay NO AMOUNT [--order REF]", "NO", "AMOUNT",
+                            NULL) == CT_EXIT_USAGE)
+    return CT_EXIT_USAGE;
   if (args.positional->len != 2)
     return ct_cli_usage_error ("pay NO AMOUNT [--order REF]");
   card_no = ct_cli_card_number (g_ptr_array_index (args.positional, 0), &error);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ct-text.h"
 #include "ct-cli-private.h"
 #include "ct-cli-printer.h"
 #include "ct-printer-render.h"
@@ -80,8 +81,8 @@ print_text (const CtReceiptData *data)
   for (guint i = 0; i < lines->len; i++)
     {
       const CtReceiptLine *line = g_ptr_array_index (lines, i);
-      g_autofree char *label = ct_receipt_escape_controls (line->label);
-      g_autofree char *value = ct_receipt_escape_controls (line->value);
+      g_autofree char *label = ct_text_escape_controls (line->label);
+      g_autofree char *value = ct_text_escape_controls (line->value);
 
       printf ("%s: %s\n", label, value);
     }

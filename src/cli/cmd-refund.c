@@ -25,6 +25,9 @@ ct_cli_cmd_refund (CtCli *cli, int argc, char **argv)
   if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
     return ct_cli_usage_error ("%s", error->message);
   manager = ct_cli_args_get (&args, "manager");
+  if (ct_cli_usage_missing (&args, "refund NO TX_ID --manager ID", "NO", "TX_ID", "manager",
+                            NULL) == CT_EXIT_USAGE)
+    return CT_EXIT_USAGE;
   if (args.positional->len != 2 || manager == NULL)
     return ct_cli_usage_error ("refund NO TX_ID --manager ID [--pin-file F]");
   card_no = ct_cli_card_number (g_ptr_array_index (args.positional, 0), &error);

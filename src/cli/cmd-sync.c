@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ct-cli-private.h"
+#include "ct-text.h"
 
 static json_object *
 entry_json (const CtOutboxEntry *e, gint64 now)
@@ -35,14 +36,16 @@ print_entries (CtCli *cli, const char *title, GPtrArray *list, gint64 now)
     {
       CtOutboxEntry *e = g_ptr_array_index (list, i);
       g_autofree char *amount = ct_cli_format_amount (cli, e->amount);
+      g_autofree char *order_ref = ct_text_escape_controls (e->order_ref);
+      g_autofree char *reason = ct_text_escape_controls (e->reason);
 
       printf ("  #%" G_GINT64_FORMAT "  %-11s %-20s %12s  age %" G_GINT64_FORMAT
               " s  key %s%s%s\n",
               e->id, ct_outbox_kind_to_string (e->kind), e->card_no ? e->card_no : "-", amount,
               (now - e->created_at) / G_USEC_PER_SEC, e->idempotency_key,
-              e->order_ref ? "  order " : "", e->order_ref ? e->order_ref : "");
+              e->order_ref ? "  order " : "", order_ref);
       if (e->reason != NULL)
-        printf ("      %s\n", e->reason);
+        printf ("      %s\n", reason);
     }
 }
 
@@ -162,6 +165,10 @@ resolve (CtCli *cli, CtClient *client, CtCliArgs *args)
   gint64 id;
   int status = CT_EXIT_OK;
 
+  if (ct_cli_usage_missing (args, resend ? "sync --resend ID --manager M"
+                                          : "sync --resolve ID --note TEXT --manager M",
+                            "manager", resend ? NULL : "note", NULL) == CT_EXIT_USAGE)
+    return CT_EXIT_USAGE;
   if (manager == NULL || (resolve_id != NULL && (note == NULL || *note == '\0')))
     return ct_cli_usage_error ("sync --resend ID --manager M [--pin-file F] [--accept-package] | "
                                "sync --resolve ID --note TEXT --manager M");

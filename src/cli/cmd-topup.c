@@ -69,6 +69,25 @@ ct_cli_cmd_topup (CtCli *cli, int argc, char **argv)
         return ct_cli_report_error (cli, error);
       if (amount <= 0)
         return ct_cli_usage_error ("the top-up amount must be more than 0");
+      if (merchant != NULL && merchant->topup_mode == CT_TOPUP_MODE_FIXED)
+        {
+          g_autoptr(GString) known = g_string_new (NULL);
+
+          /* Said here, in the cashier's words, before anything is sent. */
+          for (guint i = 0; i < merchant->packages->len; i++)
+            {
+              const CtPackage *p = g_ptr_array_index (merchant->packages, i);
+              g_autofree char *paid = ct_cli_format_amount (cli, p->amount);
+              g_autofree char *bonus = ct_cli_format_amount (cli, p->bonus);
+
+              g_string_append_printf (known, "%s%s (%s + %s bonus)", i ? ", " : "", p->id,
+                                      paid, bonus);
+            }
+          g_set_error (&error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                       "This shop tops up in packages, not any amount: give --package ID (%s)",
+                       known->len ? known->str : "no packages are set up");
+          return ct_cli_report_error (cli, error);
+        }
       body = ct_wire_encode_topup_amount (amount, ct_client_get_operator (client));
       info.amount = amount;
     }

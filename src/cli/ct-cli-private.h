@@ -20,6 +20,12 @@ gboolean    ct_cli_take_value       (int             argc,
                                      const char     *name,
                                      const char    **out);
 const char *ct_cli_error_code       (const GError   *error);
+/* Usage error naming what is missing: the first of @names (NULL-terminated,
+ * "name" for an option --name, "NAME" in capitals for the next positional
+ * word, in order) that is not given, then the command's @usage. Returns CT_EXIT_USAGE, or -1 when nothing is missing. */
+int         ct_cli_usage_missing    (CtCliArgs      *args,
+                                     const char     *usage,
+                                     ...) G_GNUC_NULL_TERMINATED;
 
 /* Parses an amount in major units with the merchant's minor units. */
 gboolean    ct_cli_parse_amount     (CtCli          *cli,

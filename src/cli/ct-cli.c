@@ -15,6 +15,7 @@
 #include "ct-embedded.h"
 #include "ct-card-number.h"
 #include "ct-money.h"
+#include "ct-text.h"
 
 static guint
 env_ms (const char *name, guint fallback)
@@ -222,6 +223,36 @@ ct_cli_usage_error (const char *format, ...)
   va_end (args);
   fprintf (stderr, "cardtill-cli: usage: %s\n", text);
   return CT_EXIT_USAGE;
+}
+
+int
+ct_cli_usage_missing (CtCliArgs *args, const char *usage, ...)
+{
+  va_list names;
+  const char *name;
+  guint positional = 0;
+  int status = -1;
+
+  va_start (names, usage);
+  while (status < 0 && (name = va_arg (names, const char *)) != NULL)
+    {
+      if (g_ascii_isupper (name[0]))
+        {
+          /* Positional words are counted in order. */
+          if (args->positional->len <= positional)
+            status = ct_cli_usage_error ("%s is missing: %s", name, usage);
+          positional++;
+        }
+      else
+        {
+          const char *value = ct_cli_args_get (args, name);
+
+          if (value == NULL || *value == '\0')
+            status = ct_cli_usage_error ("--%s is missing: %s", name, usage);
+        }
+    }
+  va_end (names);
+  return status;
 }
 
 void
@@ -432,6 +463,18 @@ ct_cli_finish_answer (CtCli *cli, CtAnswer *answer, CtCliPrinter printer)
     }
   if (!ct_answer_to_error (answer, &error))
     {
+      g_autoptr(CtMerchant) merchant = NULL;
+
+      /* Too little in the store's card account: say how much it holds. */
+      if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INSUFFICIENT_POOL)
+          && cli->client != NULL
+          && (merchant = ct_client_fetch_merchant (cli->client, NULL, NULL)) != NULL)
+        {
+          g_autofree char *pool = ct_money_format_plain (merchant->pool_balance,
+                                                         merchant->minor_units);
+
+          g_prefix_error (&error, "The store's card account holds %s: ", pool);
+        }
       fprintf (stderr, "cardtill-cli: %s: %s\n", ct_cli_error_code (error), error->message);
       return ct_cli_exit_for_error (error) == CT_EXIT_USAGE ? CT_EXIT_REFUSED
                                                             : ct_cli_exit_for_error (error);
@@ -463,14 +506,18 @@ void
 ct_cli_print_card (CtCli *cli, const CtCard *card)
 {
   g_autofree char *balance = ct_cli_format_amount (cli, card->balance);
+  /* What people typed reaches the terminal escaped. */
+  g_autofree char *name = ct_text_escape_controls (card->member_name ? card->member_name : "-");
+  g_autofree char *phone = ct_text_escape_controls (card->member_phone);
+  g_autofree char *level = ct_text_escape_controls (card->level ? card->level : "-");
 
   printf ("Card      %s\n", card->card_no);
   printf ("Status    %s\n", ct_card_status_to_string (card->status));
-  printf ("Member    %s", card->member_name ? card->member_name : "-");
+  printf ("Member    %s", name);
   if (card->member_phone)
-    printf (" (%s)", card->member_phone);
+    printf (" (%s)", phone);
   printf ("\n");
-  printf ("Level     %s\n", card->level ? card->level : "-");
+  printf ("Level     %s\n", level);
   printf ("Balance   %s\n", balance);
   printf ("Points    %" G_GINT64_FORMAT "\n", (gint64) card->points);
   printf ("Since     %s\n", card->created_at);
@@ -481,12 +528,16 @@ ct_cli_print_transaction (CtCli *cli, const CtTransaction *tx)
 {
   g_autofree char *delta = ct_cli_format_amount (cli, tx->delta);
   g_autofree char *after = ct_cli_format_amount (cli, tx->balance_after);
+  g_autofree char *order_ref = ct_text_escape_controls (tx->order_ref);
+  g_autofree char *reason = ct_text_escape_controls (tx->reason);
+  g_autofree char *operator_name = ct_text_escape_controls (tx->operator_name);
 
-  printf ("%s  %-10s %12s  balance %12s  points %+" G_GINT64_FORMAT "  %s%s%s%s%s\n",
+  printf ("%s  %-10s %12s  balance %12s  points %+" G_GINT64_FORMAT "  %s%s%s%s%s%s%s\n",
           tx->created_at, ct_transaction_kind_to_string (tx->kind), delta, after,
           (gint64) tx->points_delta, tx->id,
-          tx->order_ref ? "  order " : "", tx->order_ref ? tx->order_ref : "",
-          tx->reason ? "  reason " : "", tx->reason ? tx->reason : "");
+          tx->order_ref ? "  order " : "", order_ref,
+          tx->reason ? "  reason " : "", reason,
+          tx->operator_name ? "  by " : "", operator_name);
 }
 
 gboolean
@@ -513,8 +564,37 @@ ct_cli_print_receipt_body (CtCli *cli, const char *body, gsize len, gboolean pri
     return FALSE;
   if (!print)
     return TRUE;
-  delta = ct_cli_format_amount (cli, r->transaction->delta);
   balance = ct_cli_format_amount (cli, r->card->balance);
+  if (r->transaction->kind == CT_TRANSACTION_REFUND && r->transaction->delta < 0)
+    {
+      /* A voided top-up: the customer gets the cash paid back, the bonus
+       * goes back with it. */
+      g_autofree char *cash = NULL;
+      g_autofree char *bonus_text = NULL;
+      int64_t bonus = 0;
+
+      if (cli->client == NULL
+          || !ct_client_voided_bonus (cli->client, r->transaction, &bonus, NULL, NULL))
+        {
+          g_autofree char *total = ct_cli_format_amount (cli, -r->transaction->delta);
+
+          /* The split is unknown: say what left the card. */
+          printf ("top-up voided on card %s: %s (cash paid and bonus) taken off the card; hand "
+                  "back the cash paid for it; balance %s\n", r->card->card_no, total, balance);
+          printf ("transaction %s\n", r->transaction->id);
+          return TRUE;
+        }
+      cash = ct_cli_format_amount (cli, -r->transaction->delta - bonus);
+      bonus_text = ct_cli_format_amount (cli, bonus);
+
+      printf ("top-up voided on card %s: hand back %s in cash; bonus %s taken back; balance %s, "
+              "points %" G_GINT64_FORMAT " (%+" G_GINT64_FORMAT ")\n", r->card->card_no, cash,
+              bonus_text, balance, (gint64) r->card->points,
+              (gint64) r->transaction->points_delta);
+      printf ("transaction %s\n", r->transaction->id);
+      return TRUE;
+    }
+  delta = ct_cli_format_amount (cli, r->transaction->delta);
   printf ("%s %s on card %s: balance %s, points %" G_GINT64_FORMAT " (%+" G_GINT64_FORMAT ")\n",
           ct_transaction_kind_to_string (r->transaction->kind), delta, r->card->card_no,
           balance, (gint64) r->card->points, (gint64) r->transaction->points_delta);

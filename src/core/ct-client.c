@@ -819,6 +819,17 @@ fetch_merchant (CtClient *self, CtMerchant **out, GError **error)
   return TRUE;
 }
 
+CtMerchant *
+ct_client_fetch_merchant (CtClient *self, GCancellable *cancellable, GError **error)
+{
+  CtMerchant *m = NULL;
+
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+  if (!fetch_merchant (self, &m, error))
+    return NULL;
+  return m;
+}
+
 typedef enum
 {
   OP_MERCHANT,
@@ -1112,6 +1123,54 @@ ct_client_card_search (CtClient *self, const char *phone, const char *name,
   if (answer != NULL)
     learn_cards (self, answer, TRUE);
   return answer;
+}
+
+gboolean
+ct_client_voided_bonus (CtClient *self, const CtTransaction *refund, int64_t *out_bonus,
+                        GCancellable *cancellable, GError **error)
+{
+  g_autofree char *cursor = NULL;
+
+  g_return_val_if_fail (CT_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (refund != NULL && out_bonus != NULL, FALSE);
+
+  /* Newest first: the top-up is usually on the first page. */
+  for (guint pages = 0; refund->refund_of != NULL && refund->card_no != NULL && pages < 20; pages++)
+    {
+      g_autoptr(GString) path = g_string_new (NULL);
+      g_autoptr(GBytes) body = NULL;
+      g_autoptr(CtHistoryPage) page = NULL;
+      gsize len;
+      const char *data;
+
+      g_string_printf (path, "/v1/cards/%s/transactions?from=2000-01-01&to=2100-01-01&limit=500",
+                       refund->card_no);
+      add_query (path, "cursor", cursor);
+      body = get_ok (self, path->str, error);
+      if (body == NULL)
+        return FALSE;
+      data = g_bytes_get_data (body, &len);
+      page = ct_wire_decode_history (data, len, error);
+      if (page == NULL)
+        return FALSE;
+      for (guint i = 0; i < page->transactions->len; i++)
+        {
+          const CtTransaction *tx = g_ptr_array_index (page->transactions, i);
+
+          if (g_strcmp0 (tx->id, refund->refund_of) == 0)
+            {
+              *out_bonus = tx->bonus;
+              return TRUE;
+            }
+        }
+      if (page->next_cursor == NULL || g_cancellable_is_cancelled (cancellable))
+        break;
+      g_free (cursor);
+      cursor = g_strdup (page->next_cursor);
+    }
+  g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_NOT_FOUND,
+                       "The voided top-up is not in the card's history");
+  return FALSE;
 }
 
 static void

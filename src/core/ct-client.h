@@ -114,6 +114,10 @@ void               ct_client_merchant_async        (CtClient *self, GCancellable
 CtMerchant        *ct_client_merchant_finish       (CtClient *self, GAsyncResult *result,
                                                     GError **error);
 
+/* Blocking form of ct_client_merchant_async(), for the CLI. */
+CtMerchant        *ct_client_fetch_merchant        (CtClient *self, GCancellable *cancellable,
+                                                    GError **error);
+
 /* GET /v1/cards/{no}; updates the member cache. */
 void               ct_client_card_show_async       (CtClient *self, const char *card_no,
                                                     GCancellable *cancellable,
@@ -334,6 +338,16 @@ CtAnswer          *ct_client_card_lookup           (CtClient            *self,
 CtAnswer          *ct_client_card_search           (CtClient            *self,
                                                     const char          *phone,
                                                     const char          *name,
+                                                    GCancellable        *cancellable,
+                                                    GError             **error);
+
+/* For the receipt of a voided top-up (a refund with a negative delta): the
+ * bonus of the top-up it voided, found in the card's history (blocking, at
+ * most a few pages). The cash to hand back is then -delta - bonus. FALSE
+ * with an error when the top-up cannot be found. */
+gboolean           ct_client_voided_bonus          (CtClient            *self,
+                                                    const CtTransaction *refund,
+                                                    int64_t             *out_bonus,
                                                     GCancellable        *cancellable,
                                                     GError             **error);
 

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <pango/pangocairo.h>
 
+#include "ct-text.h"
 #include "ct-printer-render.h"
 
 /* Receipts are drawn with Pango into an 8-bit coverage image as wide as
@@ -142,8 +143,8 @@ static void
 pen_row (Pen                 *pen,
          const CtReceiptLine *raw)
 {
-  g_autofree char *label = ct_receipt_escape_controls (raw->label);
-  g_autofree char *value = ct_receipt_escape_controls (raw->value);
+  g_autofree char *label = ct_text_escape_controls (raw->label);
+  g_autofree char *value = ct_text_escape_controls (raw->value);
   CtReceiptLine shown = { label, value };
   const CtReceiptLine *line = &shown;
   int avail = pen->width - 2 * CT_RENDER_MARGIN;

@@ -61,7 +61,6 @@ GPtrArray     *ct_receipt_lines_new                  (void);
 void           ct_receipt_lines_add                  (GPtrArray           *lines,
                                                       const char          *label,
                                                       char                *value);
-char          *ct_receipt_escape_controls            (const char          *text);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtReceiptData, ct_receipt_data_free)
 
