@@ -174,13 +174,13 @@ START_TEST (test_import_page_checks_previews_and_imports)
   ck_assert (ct_import_page_is_loaded (page));
 
   ct_import_page_get_check (page, &check);
-  ck_assert_uint_eq (check.accepted, 4);
-  ck_assert_uint_eq (check.rejected, 19);
-  ck_assert_int_eq (check.total_balance, 125450);
+  ck_assert_uint_eq (check.accepted, 5);
+  ck_assert_uint_eq (check.rejected, 18);
+  ck_assert_int_eq (check.total_balance, 125950);
 
   preview = ct_import_page_get_preview (page);
   ck_assert_uint_eq (g_list_model_get_n_items (preview), 23);
-  ck_assert_msg (strstr (ct_import_page_get_result_text (page), "19 rows will not be imported") != NULL,
+  ck_assert_msg (strstr (ct_import_page_get_result_text (page), "18 rows will not be imported") != NULL,
                  "%s", ct_import_page_get_result_text (page));
   save_png (window, "check");
 
@@ -200,16 +200,16 @@ START_TEST (test_import_page_checks_previews_and_imports)
   ck_assert (ct_import_page_is_busy (page));
   wait_idle (page, 60);
   ct_import_page_get_progress (page, &progress);
-  ck_assert_uint_eq (progress.accepted, 4);
-  ck_assert_uint_eq (progress.rejected, 19);
-  ck_assert_int_eq (progress.total_balance, 125450);
-  ck_assert_msg (strstr (ct_import_page_get_result_text (page), "Imported 4 cards") != NULL,
+  ck_assert_uint_eq (progress.accepted, 5);
+  ck_assert_uint_eq (progress.rejected, 18);
+  ck_assert_int_eq (progress.total_balance, 125950);
+  ck_assert_msg (strstr (ct_import_page_get_result_text (page), "Imported 5 cards") != NULL,
                  "%s", ct_import_page_get_result_text (page));
   /* The final report rests on the service's own count of the batch. */
   ck_assert_msg (strstr (ct_import_page_get_result_text (page),
-                         "The service holds 4 cards of this file, with ¥1,254.50 in all.") != NULL,
+                         "The service holds 5 cards of this file, with ¥1,259.50 in all.") != NULL,
                  "%s", ct_import_page_get_result_text (page));
-  ck_assert_int_eq (ledger_cards (), 125450);
+  ck_assert_int_eq (ledger_cards (), 125950);
   save_png (window, "done");
 
   /* Importing again (a resume on a complete batch) changes nothing. */
@@ -217,8 +217,8 @@ START_TEST (test_import_page_checks_previews_and_imports)
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (page), "import.start", NULL));
   wait_idle (page, 60);
   ct_import_page_get_progress (page, &progress);
-  ck_assert_uint_eq (progress.accepted, 4);
-  ck_assert_int_eq (ledger_cards (), 125450);
+  ck_assert_uint_eq (progress.accepted, 5);
+  ck_assert_int_eq (ledger_cards (), 125950);
 
   gtk_window_destroy (GTK_WINDOW (window));
 }

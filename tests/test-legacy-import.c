@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ct-legacy-import.h"
+#include "ct-legacy-import-send.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (json_object, json_object_put)
 
@@ -46,7 +47,8 @@ dry_run (CtLegacyImport *import)
 
   while (ct_legacy_import_next (import, &item, NULL, &error))
     {
-      if (!item.accepted)
+      /* As the CLI: a repeated card number is said once, on its group's line. */
+      if (!item.accepted && item.duplicate_of == 0)
         {
           g_autofree char *line = ct_import_format_reject (item.line, item.reason);
 
@@ -526,6 +528,80 @@ START_TEST (test_import_header_names_map_in_both_languages)
 }
 END_TEST
 
+static CtLegacyImport *
+open_text (const char *text, gsize len, char **out_path)
+{
+  CtImportOptions options = { CT_CSV_ENCODING_AUTO, NULL, 2, NULL };
+  g_autoptr(GFile) file = NULL;
+  int fd = g_file_open_tmp ("ct-import-XXXXXX.csv", out_path, NULL);
+
+  ck_assert_int_ge (fd, 0);
+  close (fd);
+  ck_assert (g_file_set_contents (*out_path, text, len, NULL));
+  file = g_file_new_for_path (*out_path);
+  return ct_legacy_import_open (file, &options, NULL, NULL);
+}
+
+START_TEST (test_import_line_breaks_in_names_are_folded)
+{
+  static const char csv[] = "card_no,name,balance,level\n"
+                            "LBL1,\"Wang\nFang\",1.00,\"Gold \r\n  Plus\"\n"
+                            "LBL2,\"\n=Li\",2.00,\n";
+  g_autofree char *path = NULL;
+  g_autoptr(CtLegacyImport) import = open_text (csv, sizeof csv - 1, &path);
+  CtImportItem item;
+
+  ck_assert_ptr_nonnull (import);
+  ck_assert (ct_legacy_import_next (import, &item, NULL, NULL));
+  ck_assert_msg (item.accepted, "%s", item.reason);
+  ck_assert_str_eq (item.name, "Wang Fang");
+  ck_assert_str_eq (item.level, "Gold Plus");
+  ck_assert_int_eq (item.balance, 100);
+  /* Folded first, then a formula is still neutralised. */
+  ck_assert (ct_legacy_import_next (import, &item, NULL, NULL));
+  ck_assert_msg (item.accepted, "%s", item.reason);
+  ck_assert_str_eq (item.name, "'=Li");
+  g_unlink (path);
+}
+END_TEST
+
+static void
+count_reject (guint64 line, const char *card_no, const char *code, const char *reason,
+              gpointer user_data)
+{
+  GString *said = user_data;
+
+  g_string_append_printf (said, "%" G_GUINT64_FORMAT ": %s\n", line, reason);
+}
+
+START_TEST (test_import_duplicates_are_reported_once_per_group)
+{
+  g_autoptr(GString) data = g_string_new ("card_no,balance\n");
+  g_autoptr(GString) said = g_string_new (NULL);
+  g_autofree char *path = NULL;
+  g_autoptr(CtLegacyImport) import = NULL;
+  CtImportCallbacks callbacks = { count_reject, NULL, NULL, NULL, said };
+  CtImportProgress progress;
+  const guint n = 200000;
+
+  for (guint i = 0; i < n; i++)
+    g_string_append (data, i % 2 ? "DUPA,1.00\n" : "DUPB,1.00\n");
+  g_string_append (data, "OKAY1,2.00\n");
+  import = open_text (data->str, data->len, &path);
+  ck_assert_ptr_nonnull (import);
+  ck_assert (ct_legacy_import_run (import, NULL, NULL, NULL, &callbacks, &progress, NULL, NULL));
+  ck_assert_uint_eq (progress.rejected, n);
+  ck_assert_uint_eq (progress.accepted, 1);
+  /* Two groups, two messages, each on its group's first line. */
+  ck_assert_msg (g_str_has_prefix (said->str, "2: card number “DUPB” is on 100000 lines"),
+                 "%s", said->str);
+  ck_assert_msg (strstr (said->str, "\n3: card number “DUPA” is on 100000 lines") != NULL,
+                 "%s", said->str);
+  ck_assert_uint_lt (said->len, 400);
+  g_unlink (path);
+}
+END_TEST
+
 static Suite *
 legacy_import_suite (void)
 {
@@ -544,6 +620,8 @@ legacy_import_suite (void)
   tcase_add_test (tc, test_import_gb18030_names_arrive_as_utf8);
   tcase_add_test (tc, test_import_formula_text_is_neutralised);
   tcase_add_test (tc, test_import_duplicates_reject_every_line);
+  tcase_add_test (tc, test_import_line_breaks_in_names_are_folded);
+  tcase_add_test (tc, test_import_duplicates_are_reported_once_per_group);
   tcase_add_test (tc, test_import_duplicate_of_a_malformed_line_is_rejected_too);
   tcase_add_test (tc, test_import_rewind_starts_over);
   tcase_add_test (tc, test_import_batch_id_is_sha256_of_file);

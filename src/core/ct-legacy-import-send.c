@@ -298,7 +298,8 @@ ct_legacy_import_run (CtLegacyImport          *import,
       if (!item.accepted)
         {
           out_progress->rejected++;
-          if (callbacks != NULL && callbacks->on_reject != NULL)
+          /* A repeated card number is said once, on its group's line. */
+          if (callbacks != NULL && callbacks->on_reject != NULL && item.duplicate_of == 0)
             callbacks->on_reject (item.line, item.card_no, item.code, item.reason,
                                   callbacks->user_data);
         }

@@ -28,6 +28,7 @@ typedef struct
 {
   guint64 first_line;
   guint32 count;
+  guint64 reported_line;   /* the line that carries the group's message; 0 before */
 } DupInfo;
 
 struct _CtLegacyImport
@@ -675,18 +676,54 @@ parse_points (const char *text,
 
 /* Free text (name, level): one line, at most @max characters, neutralised
  * when it starts like a spreadsheet formula. Returns NULL when empty. */
+/* A line break typed into a name in the old system is folded into a
+ * space: the member's balance does not stay behind for it. */
+static char *
+fold_line_breaks (char *text)
+{
+  GString *out;
+  gboolean in_break = FALSE;
+
+  if (strpbrk (text, "\r\n") == NULL)
+    return text;
+  out = g_string_new (NULL);
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '\r' || *p == '\n')
+        {
+          in_break = TRUE;
+          continue;
+        }
+      if (in_break)
+        {
+          /* One space for the break and the blanks around it. */
+          while (out->len > 0 && out->str[out->len - 1] == ' ')
+            g_string_truncate (out, out->len - 1);
+          if (*p == ' ')
+            continue;
+          g_string_append_c (out, ' ');
+          in_break = FALSE;
+        }
+      g_string_append_c (out, *p);
+    }
+  g_free (text);
+  return g_strstrip (g_string_free (out, FALSE));
+}
+
 static gboolean
 check_text (CtLegacyImport *self,
             CtImportItem   *item,
-            const char     *line_break_reason,
             const char     *too_long_reason,
             char          **inout_text,
             guint           max)
 {
-  char *text = *inout_text;
+  gboolean shown = item->name == *inout_text;
+  char *text;
 
-  if (strpbrk (text, "\r\n") != NULL)
-    return take_reason (self, item, "invalid_text", g_strdup (line_break_reason));
+  *inout_text = fold_line_breaks (*inout_text);
+  text = *inout_text;
+  if (shown)
+    item->name = text;
   if (g_utf8_strlen (text, -1) > (glong) max)
     return take_reason (self, item, "invalid_text", g_strdup_printf (too_long_reason, max));
   if (*text == '\0')
@@ -782,10 +819,21 @@ validate_row (CtLegacyImport *self,
     {
       DupInfo *info = &g_array_index (self->dup_info, DupInfo, GPOINTER_TO_UINT (dup) - 1);
 
+      if (info->count > 1 && info->reported_line != 0 && info->reported_line != item->line)
+        {
+          g_autofree char *first = g_strdup_printf ("%" G_GUINT64_FORMAT, info->reported_line);
+
+          /* The group's message is on its first line: a million copies of
+           * one number make one message, not a million. */
+          item->duplicate_of = info->reported_line;
+          return take_reason (self, item, "duplicate_card_no",
+                              g_strdup_printf (_("same card number as line %s"), first));
+        }
       if (info->count > 1)
         {
           g_autofree char *first = g_strdup_printf ("%" G_GUINT64_FORMAT, info->first_line);
 
+          info->reported_line = item->line;
           return take_reason (self, item, "duplicate_card_no",
                               g_strdup_printf (_("card number “%s” is on %u lines of the file "
                                                  "(first on line %s); none of them is imported"),
@@ -825,13 +873,13 @@ validate_row (CtLegacyImport *self,
     }
 
   /* Free text. */
-  if (!check_text (self, item, _("the name holds a line break"),
-                   _("the name is longer than %u characters"), &self->name, CT_IMPORT_NAME_MAX))
+  if (!check_text (self, item, _("the name is longer than %u characters"), &self->name,
+                   CT_IMPORT_NAME_MAX))
     return FALSE;
   item->name = self->name;
   self->level = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_LEVEL]);
-  if (!check_text (self, item, _("the level holds a line break"),
-                   _("the level is longer than %u characters"), &self->level, CT_IMPORT_LEVEL_MAX))
+  if (!check_text (self, item, _("the level is longer than %u characters"), &self->level,
+                   CT_IMPORT_LEVEL_MAX))
     return FALSE;
 
   if (!ct_money_add (self->totals.total_balance, item->balance, &total, NULL)

@@ -62,6 +62,9 @@ typedef struct
   int64_t     points;
   const char *code;      /* rejected: a snake_case reason code */
   const char *reason;    /* rejected: a sentence a manager understands */
+  /* rejected duplicate_card_no: the line that carries the message of this
+   * card number's group (lists of rejects may leave this row out); else 0 */
+  guint64     duplicate_of;
 } CtImportItem;
 
 typedef struct
