@@ -326,7 +326,17 @@ START_TEST (test_app_counter_screens_fit_small_displays)
         ck_assert (gtk_widget_compute_bounds (confirm, GTK_WIDGET (till->window), &bounds));
         ck_assert_msg (bounds.origin.y + bounds.size.height <= gtk_widget_get_height (GTK_WIDGET (till->window)),
                        "Confirm ends at %.0f px", bounds.origin.y + bounds.size.height);
+
+        /* Also with the longest summary: an amount the card cannot pay. */
+        gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay")))),
+                               "9999.00");
+        ct_screenshot_settle (200);
+        ck_assert (gtk_widget_compute_bounds (confirm, GTK_WIDGET (till->window), &bounds));
+        ck_assert_msg (bounds.origin.y + bounds.size.height <= gtk_widget_get_height (GTK_WIDGET (till->window)),
+                       "with a shortfall, Confirm ends at %.0f px", bounds.origin.y + bounds.size.height);
         save_png (till, NULL, name);
+        gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay")))),
+                               "");
       }
       {
         g_autofree char *name = g_strdup_printf ("members-%dx%d", sizes[s][0], sizes[s][1]);

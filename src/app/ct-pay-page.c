@@ -62,6 +62,7 @@ update_summary (CtPayPage *self)
   self->amount_ok = FALSE;
   gtk_label_set_label (self->after_label, "");
   gtk_label_set_label (self->points_label, "");
+  gtk_widget_set_visible (GTK_WIDGET (self->points_label), FALSE);
   gtk_widget_remove_css_class (GTK_WIDGET (self->after_label), "error");
 
   if (text == NULL || *text == '\0')
@@ -114,6 +115,7 @@ update_summary (CtPayPage *self)
                                  count);
 
               gtk_label_set_label (self->points_label, msg);
+              gtk_widget_set_visible (GTK_WIDGET (self->points_label), TRUE);
             }
         }
     }
