@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "ct-application.h"
 #include "ct-card-view.h"
@@ -19,7 +20,8 @@
 /* Benchmarks of the cashier client (docs/performance.md), printed as figures:
  *  1. scan event to member card drawn, with the card in the member cache
  *     (goal < 5 ms): the scan handler plus the next frame's layout and paint;
- *  2. cold start to first frame of the real `cardtill` binary (goal < 1 s);
+ *  2. cold start to first frame of the real `cardtill` binary, wall time
+ *     and the CPU it took (goal < 0.5 s);
  *  3. resident memory over a scripted shift of scans, top-ups and
  *     payments through the screens (goal < 100 MB, no growth). */
 
@@ -130,13 +132,22 @@ issue (CtClient   *client,
   return g_strdup (card->card_no);
 }
 
+static double
+load_average (void)
+{
+  g_autofree char *text = NULL;
+
+  return g_file_get_contents ("/proc/loadavg", &text, NULL, NULL) ? g_ascii_strtod (text, NULL) : -1;
+}
+
 static void
 bench_cold_start (CtTestService *svc)
 {
   const char *builddir = g_getenv ("CT_TOP_BUILDDIR");
   g_autofree char *binary = g_build_filename (builddir ? builddir : ".", "src", "app", "cardtill", NULL);
   g_autofree char *data_dir = g_dir_make_tmp ("cardtill-bench-XXXXXX", NULL);
-  double runs[5];
+  double runs[5], cpu[5];
+  struct rusage before, after;
 
   for (guint i = 0; i < G_N_ELEMENTS (runs); i++)
     {
@@ -152,17 +163,24 @@ bench_cold_start (CtTestService *svc)
       envp = g_environ_setenv (envp, "CARDTILL_CA", ct_test_service_get_ca_file (svc), TRUE);
       envp = g_environ_setenv (envp, "CARDTILL_DATA_DIR", data_dir, TRUE);
 
+      getrusage (RUSAGE_CHILDREN, &before);
       t0 = g_get_monotonic_time ();
       if (!g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, &error))
         g_error ("spawn %s: %s", binary, error->message);
       runs[i] = (g_get_monotonic_time () - t0) / 1000.0;
-      g_print ("cold start run %u: process start to exit after first frame %.1f ms (%s)\n",
-               i + 1, runs[i], out ? g_strstrip (out) : "");
+      getrusage (RUSAGE_CHILDREN, &after);
+      /* The CPU the start took is what a busy machine changes least. */
+      cpu[i] = (after.ru_utime.tv_sec - before.ru_utime.tv_sec + after.ru_stime.tv_sec - before.ru_stime.tv_sec) * 1000.0
+               + (after.ru_utime.tv_usec - before.ru_utime.tv_usec + after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1000.0;
+      g_print ("cold start run %u: process start to exit after first frame %.1f ms, %.1f ms of CPU (%s)\n",
+               i + 1, runs[i], cpu[i], out ? g_strstrip (out) : "");
     }
 
   remove_tree (data_dir);
   qsort (runs, G_N_ELEMENTS (runs), sizeof runs[0], compare_double);
-  g_print ("cold start to first frame: median %.1f ms (goal < 1000 ms)\n", runs[G_N_ELEMENTS (runs) / 2]);
+  qsort (cpu, G_N_ELEMENTS (cpu), sizeof cpu[0], compare_double);
+  g_print ("cold start to first frame: median %.1f ms, %.1f ms of CPU, load average %.2f (goal < 500 ms)\n",
+           runs[G_N_ELEMENTS (runs) / 2], cpu[G_N_ELEMENTS (cpu) / 2], load_average ());
 }
 
 int
