@@ -10,7 +10,7 @@
 #include "ct-client.h"
 #include "ct-test-service.h"
 
-/* The client core's two figures (issue 4):
+/* The client core's two figures (docs/performance.md):
  *  1. one payment through the client core (outbox write, HTTPS request on a
  *     reused connection, outbox removal) to a real cardtill-service on
  *     loopback: p50 and p99 over N payments (goal p50 < 5 ms, p99 < 20 ms);

@@ -17,7 +17,7 @@
 #include "ct-legacy-import.h"
 #include "ct-test-service.h"
 
-/* The legacy import benchmark (docs/performance.md, issue 7): a generated file of
+/* The legacy import benchmark (docs/performance.md): a generated file of
  * BENCH_IMPORT_ROWS rows (default 1,000,000), first parsed alone (the CSV
  * reader, then the whole validation: encoding, duplicates, every row), then
  * imported end to end by cardtill-cli into a real cardtill-service over

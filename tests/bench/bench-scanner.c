@@ -2,7 +2,7 @@
 #define G_LOG_DOMAIN "bench-scanner"
 #include "config.h"
 
-/* Scanner figures (issue 5):
+/* Scanner figures (docs/performance.md):
  * - decode time per report and per scan, boot keyboard and HID POS
  *   (goal: well under 1 µs per report);
  * - time from the last report of a scan to the "scanned" signal on the
