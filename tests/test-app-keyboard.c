@@ -7,6 +7,7 @@
 #include <X11/keysym.h>
 
 #include "ct-app-fixture.h"
+#include "ct-import-page.h"
 #include "ct-manager-actions.h"
 #include "ct-members-page.h"
 #include "ct-pin-dialog.h"
@@ -280,6 +281,68 @@ START_TEST (test_app_keyboard_package_tiles_arrows_and_space)
 }
 END_TEST
 
+static GtkWidget *typed_row;
+
+static gboolean
+import_loaded (gpointer data)
+{
+  return !ct_import_page_is_busy (data) && ct_import_page_is_loaded (data);
+}
+
+static gboolean
+row_has_m1 (gpointer data)
+{
+  return g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (typed_row)), "m1") == 0;
+}
+
+START_TEST (test_app_keyboard_import_pin_enter_moves_on)
+{
+  Till *till = till_new ();
+  GtkWidget *import = ct_window_get_page_widget (till->window, "import");
+  GtkWidget *manager = find_widget (import, ADW_TYPE_ENTRY_ROW, NULL);
+  GtkWidget *pin = find_widget (import, ADW_TYPE_PASSWORD_ENTRY_ROW, NULL);
+
+  ck_assert (manager != NULL && pin != NULL && manager != pin);
+  ct_window_show_page (till->window, "import");
+  wait_page (till, "import");
+  {
+    g_autofree char *path = g_build_filename (g_getenv ("CT_TOP_SRCDIR"), "tests", "fixtures", "import",
+                                              "utf8-basic.csv", NULL);
+    g_autoptr(GFile) file = g_file_new_for_path (path);
+
+    /* The manager's fields come with a file to import. */
+    ct_import_page_open_file (CT_IMPORT_PAGE (import), file);
+    ck_assert (wait_until (import_loaded, import, 30000));
+  }
+  keys_focus (GTK_WINDOW (till->window));
+
+  /* Enter in the manager's ID goes on to the PIN, as in every form. */
+  gtk_widget_grab_focus (manager);
+  wait_focus (GTK_WINDOW (till->window), manager);
+  keys_type ("m1", 20);
+  typed_row = manager;
+  ck_assert_msg (wait_until (row_has_m1, NULL, 10000), "the manager field holds \"%s\"",
+                 gtk_editable_get_text (GTK_EDITABLE (manager)));
+  keys_press (XK_Return);
+  wait_focus (GTK_WINDOW (till->window), pin);
+
+  /* Tab from the PIN goes to Import, not Cancel. */
+  keys_type ("2468", 20);
+  keys_press (XK_Tab);
+  {
+    GtkWidget *focus;
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+    while (!GTK_IS_BUTTON (focus = focus_in (GTK_WINDOW (till->window))) && g_get_monotonic_time () < deadline)
+      ct_screenshot_settle (20);
+    ck_assert_msg (GTK_IS_BUTTON (focus), "Tab went to %s", focus ? G_OBJECT_TYPE_NAME (focus) : "nothing");
+    ck_assert_str_eq (gtk_button_get_label (GTK_BUTTON (focus)), "_Import");
+  }
+
+  till_free (till);
+}
+END_TEST
+
 static void
 response_cb (AdwMessageDialog *dialog,
              const char       *response,
@@ -433,6 +496,7 @@ main (void)
   add_test (tc, test_app_keyboard_welcome_pin_rule_shown_and_enter_starts);
   add_test (tc, test_app_keyboard_adjust_form_enter_tab_space);
   add_test (tc, test_app_keyboard_package_tiles_arrows_and_space);
+  add_test (tc, test_app_keyboard_import_pin_enter_moves_on);
   add_test (tc, test_app_keyboard_escape_on_welcome_quits_cleanly);
   suite_add_tcase (s, tc);
 
