@@ -1188,6 +1188,75 @@ START_TEST (test_cli_messages_a_cashier_can_act_on)
 }
 END_TEST
 
+/* Alive and not a zombie. */
+static gboolean
+process_alive (int pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *stat = NULL;
+  const char *close_paren;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return FALSE;
+  close_paren = strrchr (stat, ')');
+  return close_paren != NULL && close_paren[1] == ' ' && close_paren[2] != 'Z'
+         && close_paren[2] != 'X';
+}
+
+START_TEST (test_cli_orphaned_builtin_service_stops_by_itself)
+{
+  Till *t = till_new (FALSE);
+  g_autofree char *first_pin = g_build_filename (t->dir, "first-pin", NULL);
+  g_autofree char *state = g_build_filename (t->dir, "data", "service", "state.ini", NULL);
+  g_autofree char *prompt = NULL;
+  g_auto(GStrv) env = NULL;
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  char *argv[] = { (char *) cli_binary (), "sync", "--resend", "1", "--manager", "manager", NULL };
+  gint64 deadline;
+  int master, err_fd, service_pid, status = 0;
+  GPid pid;
+  Run r = { 0 };
+
+  g_clear_pointer (&t->svc, ct_test_service_free);
+  ck_assert (g_file_set_contents (first_pin, "135790\n", -1, NULL));
+  ck_assert_int_eq (cli (t, &r, "--manager-pin-file", first_pin, "sync", "--status", NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "--manager-pin-file", first_pin, "sync", NULL), 0);
+
+  /* A client that holds the built-in service (it waits at the PIN prompt)
+   * is killed with -9: nobody tells the service to stop. */
+  env = till_env (t);
+  env = g_environ_setenv (env, "CARDTILL_CLIENT_POLL_MS", "200", TRUE);
+  ck_assert_int_eq (openpty (&master, &pty_slave_fd, NULL, NULL, NULL), 0);
+  ck_assert (g_spawn_async_with_pipes (NULL, argv, env, G_SPAWN_DO_NOT_REAP_CHILD
+                                       | G_SPAWN_STDOUT_TO_DEV_NULL, stdin_from_pty, NULL,
+                                       &pid, NULL, NULL, &err_fd, &error));
+  close (pty_slave_fd);
+  pty_slave_fd = -1;
+  prompt = read_until (err_fd, "Manager PIN: ");
+  ck_assert_msg (strstr (prompt, "Manager PIN: ") != NULL, "%s", prompt);
+  ck_assert (g_key_file_load_from_file (kf, state, G_KEY_FILE_NONE, NULL));
+  service_pid = g_key_file_get_integer (kf, "service", "pid", NULL);
+  ck_assert_int_gt (service_pid, 0);
+  ck_assert (process_alive (service_pid));
+  kill (pid, SIGKILL);
+  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+
+  /* It notices that no client holds its lock, and stops. */
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (process_alive (service_pid) && g_get_monotonic_time () < deadline)
+    g_usleep (50 * 1000);
+  ck_assert_msg (!process_alive (service_pid), "the orphaned built-in service still runs");
+  ck_assert (!g_file_test (state, G_FILE_TEST_EXISTS));
+  /* The next client starts it again. */
+  ck_assert_int_eq (cli (t, &r, "sync", NULL), 0);
+  close (err_fd);
+  close (master);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 static Suite *
 cli_suite (void)
 {
@@ -1216,6 +1285,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_show_and_find_refresh_the_member_cache);
   tcase_add_test (tc, test_cli_secrets_stay_private_and_readable_ones_are_warned);
   tcase_add_test (tc, test_cli_messages_a_cashier_can_act_on);
+  tcase_add_test (tc, test_cli_orphaned_builtin_service_stops_by_itself);
   suite_add_tcase (s, tc);
   return s;
 }

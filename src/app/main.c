@@ -4,9 +4,20 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <glib-unix.h>
 #include <locale.h>
+#include <signal.h>
 
 #include "ct-application.h"
+
+/* SIGTERM or SIGINT: quit as the window would, so the client leaves (and
+ * stops, if it is the last) its built-in card service. */
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+  return G_SOURCE_CONTINUE;
+}
 
 int
 main (int   argc,
@@ -24,6 +35,8 @@ main (int   argc,
   textdomain (GETTEXT_PACKAGE);
 
   app = ct_application_new ();
+  g_unix_signal_add (SIGTERM, on_quit_signal, app);
+  g_unix_signal_add (SIGINT, on_quit_signal, app);
 
   status = g_application_run (G_APPLICATION (app), argc, argv);
   if (status == 0)

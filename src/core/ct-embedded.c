@@ -254,8 +254,11 @@ start_service (CtEmbedded *self, const char *bin, GError **error)
 {
   g_autofree char *key_path = g_build_filename (self->dir, "key.pem", NULL);
   g_autofree char *log_path = g_build_filename (self->dir, "service.log", NULL);
+  /* It stops by itself when no client holds users.lock any more (a client
+   * killed with -9, an app killed by a signal). */
   const char *argv[] = { bin, "serve", "--db", self->db_path, "--listen", "127.0.0.1:0",
-                         "--cert", self->cert_path, "--key", key_path, NULL };
+                         "--cert", self->cert_path, "--key", key_path,
+                         "--stop-without-clients", self->dir, NULL };
   int pipefd[2];
   pid_t child;
   int status;

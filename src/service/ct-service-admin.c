@@ -2,10 +2,15 @@
 #define G_LOG_DOMAIN "ct-service-admin"
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "ct-money.h"
 #include "ct-service-admin.h"
@@ -667,10 +672,86 @@ cmd_package (int    argc,
   return CT_SERVICE_EXIT_OK;
 }
 
+/* The built-in service of a till (started by its client core with
+ * --stop-without-clients DIR) stops by itself when no client uses it any
+ * more: every client holds a shared lock on DIR/users.lock while it uses the
+ * service, and DIR/start.lock while it joins or leaves. A client killed
+ * with -9 (or an app killed by a signal) loses its lock with its process. */
+typedef struct
+{
+  char     *dir;
+  guint     poll_ms;
+  gboolean  stop;
+  GMutex    lock;
+  GCond     cond;
+} ClientWatch;
+
+static gboolean
+no_client_left (const char *dir)
+{
+  g_autofree char *start_path = g_build_filename (dir, "start.lock", NULL);
+  g_autofree char *users_path = g_build_filename (dir, "users.lock", NULL);
+  int start_fd = open (start_path, O_RDWR | O_CLOEXEC);
+  int users_fd = start_fd >= 0 ? open (users_path, O_RDWR | O_CLOEXEC) : -1;
+  gboolean none = FALSE;
+
+  /* A client joining or leaving holds start.lock: ask again later. */
+  if (users_fd >= 0 && flock (start_fd, LOCK_EX | LOCK_NB) == 0)
+    {
+      none = flock (users_fd, LOCK_EX | LOCK_NB) == 0;
+      if (none)
+        {
+          g_autofree char *state = g_build_filename (dir, "state.ini", NULL);
+
+          /* Said before the lock goes, so no client joins a dying service. */
+          g_unlink (state);
+        }
+      flock (users_fd, LOCK_UN);
+      flock (start_fd, LOCK_UN);
+    }
+  if (users_fd >= 0)
+    close (users_fd);
+  if (start_fd >= 0)
+    close (start_fd);
+  return none;
+}
+
+static gpointer
+client_watch_thread (gpointer data)
+{
+  ClientWatch *w = data;
+
+  g_mutex_lock (&w->lock);
+  while (!w->stop)
+    {
+      gint64 until = g_get_monotonic_time () + (gint64) w->poll_ms * 1000;
+
+      while (!w->stop && g_cond_wait_until (&w->cond, &w->lock, until))
+        ;
+      if (w->stop)
+        break;
+      g_mutex_unlock (&w->lock);
+      if (no_client_left (w->dir))
+        {
+          g_printerr ("cardtill-service: no till uses this built-in service any more; stopping\n");
+          /* The main thread's sigwait() takes it and shuts down cleanly. */
+          kill (getpid (), SIGTERM);
+          g_mutex_lock (&w->lock);
+          break;
+        }
+      g_mutex_lock (&w->lock);
+    }
+  g_mutex_unlock (&w->lock);
+  return NULL;
+}
+
 static int
 cmd_serve (int    argc,
            char **argv)
 {
+  g_autofree char *clients_dir = NULL;
+  ClientWatch watch = { 0 };
+  GThread *watch_thread = NULL;
   CtServiceOptions opts = { 0 };
   gint rate = CT_SERVICE_RATE_LIMIT_DEFAULT, threads = 0, busy = 0, max_conn = 0, per_address = 0, handshake = 0;
   gint wallet_cap = 0, connections = 0;
@@ -695,6 +776,9 @@ cmd_serve (int    argc,
       "PostgreSQL: requests written at once, one connection each (16)", "N" },
     { "reuse-port", 0, 0, G_OPTION_ARG_NONE, &opts.reuse_port,
       "Share the port with other cardtill-service processes (SO_REUSEPORT)", NULL },
+    { "stop-without-clients", 0, 0, G_OPTION_ARG_FILENAME, &clients_dir,
+      "A till's built-in service: stop when no client holds DIR/users.lock (checked every 3 s)",
+      "DIR" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -750,7 +834,31 @@ cmd_serve (int    argc,
   g_print ("listening on %s\n", ct_service_get_url (svc));
   fflush (stdout);
 
+  if (clients_dir != NULL)
+    {
+      const char *poll = g_getenv ("CARDTILL_CLIENT_POLL_MS");
+      guint64 ms = 3000;
+
+      if (poll != NULL)
+        g_ascii_string_to_unsigned (poll, 10, 10, 600000, &ms, NULL);
+      watch.dir = clients_dir;
+      watch.poll_ms = (guint) ms;
+      g_mutex_init (&watch.lock);
+      g_cond_init (&watch.cond);
+      watch_thread = g_thread_new ("ct-client-watch", client_watch_thread, &watch);
+    }
+
   sigwait (&set, &sig);
+  if (watch_thread != NULL)
+    {
+      g_mutex_lock (&watch.lock);
+      watch.stop = TRUE;
+      g_cond_signal (&watch.cond);
+      g_mutex_unlock (&watch.lock);
+      g_thread_join (watch_thread);
+      g_mutex_clear (&watch.lock);
+      g_cond_clear (&watch.cond);
+    }
   g_printerr ("cardtill-service: %s, finishing the requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   ct_service_stop (svc);
   {
