@@ -142,6 +142,14 @@ START_TEST (test_app_scan_by_wedge_burst_shows_member)
 }
 END_TEST
 
+static gboolean
+pay_refused (gpointer data)
+{
+  CtPayPage *pay = data;
+
+  return !ct_pay_page_is_busy (pay) && ct_pay_page_get_problem (pay) != NULL;
+}
+
 START_TEST (test_app_scanned_member_code_names_the_card_and_is_kept_for_it)
 {
   Till *till = till_new ();
@@ -162,6 +170,22 @@ START_TEST (test_app_scanned_member_code_names_the_card_and_is_kept_for_it)
   ck_assert_str_eq (ct_session_get_card (till->session)->card_no, card_no);
   ck_assert_str_eq (ct_session_get_member_code (till->session), "20481632");
   ck_assert_ptr_null (ct_session_get_problem (till->session));
+
+  /* The code goes with the next payment: this one is not the card's code,
+   * so the service refuses it for want of the member's consent (a payment
+   * without a code would have gone through), and the code is used up. */
+  {
+    CtPayPage *pay = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
+
+    ct_window_show_page (till->window, "pay");
+    gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "1.00");
+    g_signal_emit_by_name (ct_pay_page_get_amount_entry (pay), "activate");
+    ck_assert (wait_until (pay_refused, pay, 15000));
+    ck_assert_msg (strstr (ct_pay_page_get_problem (pay), "member's consent") != NULL,
+                   "%s", ct_pay_page_get_problem (pay));
+    ck_assert_ptr_null (ct_session_get_member_code (till->session));
+    save_png (till, NULL, "pay-consent-refused");
+  }
 
   /* The code belongs to that card: another card on the counter drops it. */
   ct_window_handle_scan (till->window, other);

@@ -366,6 +366,67 @@ START_TEST (test_cli_money_commands)
 }
 END_TEST
 
+/* The member's side of a payment: points that pay part of it, and the
+ * member's payment code as consent (typed, or scanned as CTP1:…). */
+START_TEST (test_cli_pay_with_points_and_the_members_code)
+{
+  Till *t = till_new (FALSE);
+  g_autofree char *no = issue (t, "Dora", "13800000009");
+  g_autoptr(CtTestClient) http = ct_test_client_new (t->svc);
+  g_autofree char *link_path = g_strdup_printf ("/v1/cards/%s/member-link", no);
+  g_autoptr(CtTestResponse) link = NULL;
+  g_autoptr(CtTestResponse) code_answer = NULL;
+  g_autofree char *code_path = NULL;
+  g_autofree char *payload = NULL;
+  json_object *o, *v;
+  Run r = { 0 };
+
+  ck_assert_int_eq (ct_test_service_admin (t->svc, NULL, "merchant", "set", "--points-redeem-rate", "100",
+                                           "--points-redeem-max-bp", "5000", "--consent-over", "50.00",
+                                           NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p200", NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "pay", no, "50.00", NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "pay", no, "50.00", NULL), 0);
+  ck_assert (strstr (r.out, "points 100") != NULL);
+
+  ck_assert_int_eq (cli (t, &r, "pay", no, "10.00", "--redeem-points", "100", NULL), 0);
+  ck_assert_msg (strstr (r.out, "100 points paid 1.00") && strstr (r.out, "balance 121.00")
+                 && strstr (r.out, "points 9 (-91)"), "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "pay", no, "10.00", "--redeem-points", "abc", NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "pay", no, "10.00", "--redeem-points", "100", NULL), 2);
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: insufficient_points: "), "%s", r.err);
+
+  /* Over 50.00 the member's code is needed. */
+  ck_assert_int_eq (cli (t, &r, "pay", no, "60.00", NULL), 2);
+  ck_assert (g_str_has_prefix (r.err, "cardtill-cli: member_consent_required: "));
+  ck_assert_int_eq (cli (t, &r, "pay", no, "60.00", "--member-code", "12ab", NULL), 1);
+
+  link = ct_test_client_request (http, "POST", link_path, "cli-link-1",
+                                 "{\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}}", NULL);
+  ck_assert (link != NULL && link->status == 201);
+  o = parse_json (link->body);
+  ck_assert (json_object_object_get_ex (o, "member_url", &v));
+  code_path = g_strconcat (strstr (json_object_get_string (v), "/m/"), "/code", NULL);
+  json_object_put (o);
+  code_answer = ct_test_http (t->svc, "GET", code_path, NULL, NULL, NULL);
+  ck_assert (code_answer != NULL && code_answer->status == 200);
+  o = parse_json (code_answer->body);
+  ck_assert (json_object_object_get_ex (o, "code", &v));
+  /* "1234 5678" on the page; the QR code holds the 8 digits. */
+  payload = g_strdup_printf ("CTP1:%s:%.4s%s", no, json_object_get_string (v), json_object_get_string (v) + 5);
+  json_object_put (o);
+
+  ck_assert_int_eq (cli (t, &r, "pay", payload, "60.00", NULL), 0);
+  ck_assert_msg (strstr (r.out, "member consent: payment code") && strstr (r.out, "balance 61.00"), "%s", r.out);
+  /* A code pays once. */
+  ck_assert_int_eq (cli (t, &r, "pay", payload, "60.00", NULL), 2);
+  ck_assert (g_str_has_prefix (r.err, "cardtill-cli: member_consent_required: "));
+  ck_assert_int_eq (cli (t, &r, "pay", "CTP1:12", "60.00", NULL), 1);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 START_TEST (test_cli_offline_topup_queued_then_synced)
 {
   Till *t = till_new (TRUE);
@@ -401,6 +462,10 @@ START_TEST (test_cli_offline_topup_queued_then_synced)
     ck_assert (json_object_object_get_ex (o, "idempotency_key", &v));
     json_object_put (o);
   }
+  /* A payment with the member's code (or points) is the service's to
+   * decide: not done offline, whatever the caps. */
+  ck_assert_int_eq (cli (t, &r, "pay", no, "1.00", "--member-code", "12345678", NULL), 5);
+  ck_assert_msg (strstr (r.err, "member's payment code needs the service") != NULL, "%s", r.err);
   /* Needs the service: not done. */
   ck_assert_int_eq (cli (t, &r, "adjust", no, "+1.00", "--reason", "x", "--manager", "m1",
                          "--pin-file", t->pin_file, NULL), 5);
@@ -1267,6 +1332,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_usage_and_version);
   tcase_add_test (tc, test_cli_card_commands);
   tcase_add_test (tc, test_cli_money_commands);
+  tcase_add_test (tc, test_cli_pay_with_points_and_the_members_code);
   tcase_add_test (tc, test_cli_offline_topup_queued_then_synced);
   tcase_add_test (tc, test_cli_kill9_in_payment_loop_loses_nothing_doubles_nothing);
   tcase_add_test (tc, test_cli_embedded_service_first_run_and_stop);

@@ -222,6 +222,7 @@ confirm_action (GtkWidget  *widget,
   CtPayPage *self = CT_PAY_PAGE (widget);
   const CtCard *card = ct_session_get_card (self->session);
   const char *order = gtk_editable_get_text (GTK_EDITABLE (self->order_entry));
+  g_autofree char *member_code = NULL;
 
   update_summary (self);
   if (card == NULL || !self->amount_ok || self->busy)
@@ -232,9 +233,13 @@ confirm_action (GtkWidget  *widget,
   self->cancellable = g_cancellable_new ();
   set_busy (self, TRUE);
 
-  ct_client_pay_async (ct_session_get_client (self->session), card->card_no, self->amount,
-                       order && *order ? order : NULL, self->cancellable,
-                       pay_cb, g_object_ref (self));
+  /* A payment code the member showed goes with this payment and no other:
+   * the service takes each code once. */
+  member_code = g_strdup (ct_session_get_member_code (self->session));
+  ct_session_forget_member_code (self->session);
+  ct_client_pay_member_async (ct_session_get_client (self->session), card->card_no, self->amount,
+                              order && *order ? order : NULL, 0, member_code, self->cancellable,
+                              pay_cb, g_object_ref (self));
 }
 
 static void

@@ -5,11 +5,12 @@
 #include <string.h>
 
 #include "ct-cli-private.h"
+#include "ct-member-code.h"
 
 int
 ct_cli_cmd_pay (CtCli *cli, int argc, char **argv)
 {
-  static const char * const spec[] = { "order=", NULL };
+  static const char * const spec[] = { "order=", "redeem-points=", "member-code=", NULL };
   g_auto(CtCliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(CtAnswer) answer = NULL;
@@ -17,6 +18,11 @@ ct_cli_cmd_pay (CtCli *cli, int argc, char **argv)
   g_autofree char *card_no = NULL;
   g_autofree char *path = NULL;
   g_autofree char *body = NULL;
+  g_autofree char *scanned_code = NULL;
+  const char *member_code = NULL;
+  const char *redeem_text;
+  guint64 redeem_points = 0;
+  const char *no_text;
   CtRequestInfo info = { 0 };
   int64_t amount;
   CtClient *client;
@@ -27,10 +33,35 @@ ct_cli_cmd_pay (CtCli *cli, int argc, char **argv)
                             NULL) == CT_EXIT_USAGE)
     return CT_EXIT_USAGE;
   if (args.positional->len != 2)
-    return ct_cli_usage_error ("pay NO AMOUNT [--order REF]");
-  card_no = ct_cli_card_number (g_ptr_array_index (args.positional, 0), &error);
-  if (card_no == NULL)
-    return ct_cli_report_error (cli, error);
+    return ct_cli_usage_error ("pay NO AMOUNT [--order REF] [--redeem-points N] [--member-code CODE]");
+  no_text = g_ptr_array_index (args.positional, 0);
+  /* A scanned member's payment code ("CTP1:<card>:<code>") names the card
+   * and carries the member's consent. */
+  if (g_ascii_strncasecmp (no_text, CT_MEMBER_CODE_PREFIX, strlen (CT_MEMBER_CODE_PREFIX)) == 0)
+    {
+      g_autoptr(GError) local = NULL;
+
+      if (!ct_member_code_parse (no_text, NULL, &card_no, &scanned_code, &local))
+        return ct_cli_usage_error ("%s", local->message);
+      member_code = scanned_code;
+    }
+  else
+    {
+      card_no = ct_cli_card_number (no_text, &error);
+      if (card_no == NULL)
+        return ct_cli_report_error (cli, error);
+    }
+  if (ct_cli_args_get (&args, "member-code") != NULL)
+    {
+      member_code = ct_cli_args_get (&args, "member-code");
+      if (strlen (member_code) != CT_MEMBER_CODE_DIGITS || strspn (member_code, "0123456789") != CT_MEMBER_CODE_DIGITS)
+        return ct_cli_usage_error ("--member-code is the %d digits under the member's payment QR code",
+                                   CT_MEMBER_CODE_DIGITS);
+    }
+  redeem_text = ct_cli_args_get (&args, "redeem-points");
+  if (redeem_text != NULL
+      && !g_ascii_string_to_unsigned (redeem_text, 10, 1, G_MAXINT64, &redeem_points, NULL))
+    return ct_cli_usage_error ("--redeem-points is a whole number of points, 1 or more");
   client = ct_cli_get_client (cli, &error);
   if (client == NULL)
     return ct_cli_finish_error (cli, error);
@@ -39,8 +70,8 @@ ct_cli_cmd_pay (CtCli *cli, int argc, char **argv)
   if (amount <= 0)
     return ct_cli_usage_error ("the payment amount must be more than 0");
 
-  body = ct_wire_encode_payment (amount, ct_cli_args_get (&args, "order"),
-                                 ct_client_get_operator (client));
+  body = ct_wire_encode_payment (amount, ct_cli_args_get (&args, "order"), (int64_t) redeem_points,
+                                 member_code, ct_client_get_operator (client));
   bytes = g_bytes_new (body, strlen (body));
   info.kind = CT_OUTBOX_KIND_PAYMENT;
   info.card_no = card_no;

@@ -604,6 +604,14 @@ ct_cli_print_receipt_body (CtCli *cli, const char *body, gsize len, gboolean pri
 
       printf ("bonus %s included\n", bonus);
     }
+  if (r->redeemed_points > 0)
+    {
+      g_autofree char *value = ct_cli_format_amount (cli, r->redeemed_value);
+
+      printf ("%" G_GINT64_FORMAT " points paid %s\n", (gint64) r->redeemed_points, value);
+    }
+  if (r->member_consent)
+    printf ("member consent: payment code\n");
   printf ("transaction %s\n", r->transaction->id);
   return TRUE;
 }

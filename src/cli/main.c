@@ -18,7 +18,7 @@ static const char usage_text[] =
   "  card edit NO [--name N] [--phone P] [--level L] --manager ID\n"
   "  find --phone P | --name N\n"
   "  topup NO (--package ID | AMOUNT)\n"
-  "  pay NO AMOUNT [--order REF]\n"
+  "  pay NO AMOUNT [--order REF] [--redeem-points N] [--member-code CODE]\n"
   "  refund NO TX_ID --manager ID\n"
   "  adjust NO DELTA --reason R --manager ID     (DELTA +10.00 / -10.00, or --delta=-10.00)\n"
   "  history NO [--date D | --from D --to D]\n"

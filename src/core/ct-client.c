@@ -871,12 +871,15 @@ typedef struct
   char         *patch_phone;
   char         *patch_level;
   CtPackage    *accepted;    /* re-send: the package terms the manager confirmed */
+  int64_t       redeem_points; /* payment: points that pay part of it */
+  char         *member_code;   /* payment: the member's dynamic payment code */
 } Op;
 
 static void
 op_free (Op *op)
 {
   g_free (op->card_no);
+  g_free (op->member_code);
   g_free (op->a);
   g_free (op->b);
   g_free (op->c);
@@ -1288,7 +1291,8 @@ op_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
             info.kind = CT_OUTBOX_KIND_PAYMENT;
             info.amount = op->amount;
             info.order_ref = op->a;
-            body_text = ct_wire_encode_payment (op->amount, op->a, operator_name);
+            body_text = ct_wire_encode_payment (op->amount, op->a, op->redeem_points, op->member_code,
+                                                operator_name);
           }
         else if (op->kind == OP_REFUND)
           {
@@ -1674,12 +1678,31 @@ void
 ct_client_pay_async (CtClient *self, const char *card_no, int64_t amount, const char *order_ref,
                      GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
+  ct_client_pay_member_async (self, card_no, amount, order_ref, 0, NULL, cancellable, callback,
+                              user_data);
+}
+
+/**
+ * ct_client_pay_member_async:
+ * @redeem_points: points that pay part of the payment (0: none)
+ * @member_code: (nullable): the member's dynamic payment code, their consent
+ *
+ * A payment with the member's side of it; with either it is online-only.
+ */
+void
+ct_client_pay_member_async (CtClient *self, const char *card_no, int64_t amount,
+                            const char *order_ref, int64_t redeem_points, const char *member_code,
+                            GCancellable *cancellable, GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
   Op *op = op_new (OP_PAY);
 
   op->card_no = g_strdup (card_no ? card_no : "");
   op->amount = amount;
   op->a = g_strdup (order_ref);
-  run_op (self, op, ct_client_pay_async, cancellable, callback, user_data);
+  op->redeem_points = redeem_points;
+  op->member_code = g_strdup (member_code);
+  run_op (self, op, ct_client_pay_member_async, cancellable, callback, user_data);
 }
 
 CtReceipt *

@@ -194,6 +194,10 @@ client_error_text (CtClientError code)
       return _("There is not enough balance on the card.");
     case CT_CLIENT_ERROR_INSUFFICIENT_POOL:
       return _("The store's card account is too low for this. It fills up as members pay with their cards.");
+    case CT_CLIENT_ERROR_INSUFFICIENT_POINTS:
+      return _("The card does not hold that many points.");
+    case CT_CLIENT_ERROR_MEMBER_CONSENT_REQUIRED:
+      return _("This payment needs the member's consent: scan the payment code on the member's phone.");
     case CT_CLIENT_ERROR_ALREADY_REFUNDED:
       return _("This transaction was already refunded.");
     case CT_CLIENT_ERROR_CARD_EXISTS:

@@ -927,6 +927,15 @@ handle_offline (CtSync *self, const CtOutboxEntry *e, const char *why, GError **
         g_autofree char *refusal = NULL;
         int64_t pending = 0;
 
+        /* The points and the code's single use are the service's to decide. */
+        if (ct_wire_payment_needs_service (e->body))
+          {
+            g_autofree char *reason = g_strdup_printf ("not done: a payment with points or the "
+                                                       "member's payment code needs the service, "
+                                                       "which is unreachable (%s)", why);
+            return answer_not_sent (self, e, CT_CLIENT_ERROR_UNREACHABLE, reason, error);
+          }
+
         if (e->card_no == NULL
             || !ct_outbox_pending_payments (self->outbox, e->card_no, &pending, error))
           {

@@ -38,6 +38,8 @@ static const struct
   { CT_CLIENT_ERROR_PIN_LOCKED, "pin_locked" },
   { CT_CLIENT_ERROR_RATE_LIMITED, "rate_limited" },
   { CT_CLIENT_ERROR_INTERNAL, "internal" },
+  { CT_CLIENT_ERROR_INSUFFICIENT_POINTS, "insufficient_points" },
+  { CT_CLIENT_ERROR_MEMBER_CONSENT_REQUIRED, "member_consent_required" },
   { CT_CLIENT_ERROR_OTHER_REFUSAL, "refused" },
   { CT_CLIENT_ERROR_QUEUED, "queued" },
   { CT_CLIENT_ERROR_OFFLINE_REFUSED, "offline_refused" },
@@ -68,7 +70,7 @@ ct_client_error_code_from_string (const char *code)
   /* Only the codes the service sends map back; the local ones are ours. */
   for (guint i = 0; i < G_N_ELEMENTS (error_names); i++)
     {
-      if (error_names[i].code > CT_CLIENT_ERROR_INTERNAL)
+      if (error_names[i].code >= CT_CLIENT_ERROR_OTHER_REFUSAL)
         break;
       if (strcmp (error_names[i].name, code) == 0)
         return error_names[i].code;
@@ -243,6 +245,9 @@ ct_receipt_copy (const CtReceipt *receipt)
   copy->card = receipt->card ? ct_card_copy (receipt->card) : NULL;
   copy->idempotency_key = g_strdup (receipt->idempotency_key);
   copy->replayed = receipt->replayed;
+  copy->redeemed_points = receipt->redeemed_points;
+  copy->redeemed_value = receipt->redeemed_value;
+  copy->member_consent = receipt->member_consent;
   return copy;
 }
 
@@ -727,6 +732,22 @@ ct_wire_decode_receipt (const char *body, gsize len, GError **error)
       if (c != NULL)
         receipt->card = card_from_json (c, error);
     }
+  /* What the service applied to a payment; absent from other answers and
+   * from services before points redemption. */
+  {
+    json_object *redemption = NULL, *consent = NULL, *v = NULL;
+
+    if (json_object_object_get_ex (obj, "redemption", &redemption)
+        && json_object_is_type (redemption, json_type_object))
+      {
+        if (json_object_object_get_ex (redemption, "points", &v) && json_object_is_type (v, json_type_int))
+          receipt->redeemed_points = json_object_get_int64 (v);
+        if (json_object_object_get_ex (redemption, "value", &v) && json_object_is_type (v, json_type_int))
+          receipt->redeemed_value = json_object_get_int64 (v);
+      }
+    receipt->member_consent = json_object_object_get_ex (obj, "consent", &consent)
+                              && json_object_is_type (consent, json_type_string);
+  }
   json_object_put (obj);
   if (receipt->card == NULL)
     return NULL;
@@ -895,15 +916,53 @@ add_manager (json_object *obj, const char *manager_id, const char *manager_pin)
 }
 
 char *
-ct_wire_encode_payment (int64_t amount, const char *order_ref, const char *operator_name)
+ct_wire_encode_payment (int64_t amount, const char *order_ref, int64_t redeem_points,
+                        const char *member_code, const char *operator_name)
 {
   json_object *obj = json_object_new_object ();
 
   json_object_object_add (obj, "amount", json_object_new_int64 (amount));
   if (order_ref != NULL)
     add_string (obj, "order_ref", order_ref);
+  /* Only when used, so a payment without them reaches a service from before
+   * points redemption and member codes as it always did. */
+  if (redeem_points > 0)
+    json_object_object_add (obj, "redeem_points", json_object_new_int64 (redeem_points));
+  if (member_code != NULL)
+    add_string (obj, "member_code", member_code);
   add_string (obj, "operator", operator_name);
   return finish_object (obj);
+}
+
+/**
+ * ct_wire_payment_needs_service:
+ * @body: a payment's request body
+ *
+ * A payment that redeems points or carries the member's payment code is
+ * decided by the service (the points, the code's single use): it is never
+ * taken offline.
+ *
+ * Returns: whether the payment in @body is online-only
+ */
+gboolean
+ct_wire_payment_needs_service (GBytes *body)
+{
+  gsize len = 0;
+  const char *data = body != NULL ? g_bytes_get_data (body, &len) : NULL;
+  json_tokener *tok;
+  json_object *obj;
+  gboolean needs;
+
+  if (data == NULL)
+    return FALSE;
+  tok = json_tokener_new ();
+  obj = json_tokener_parse_ex (tok, data, (int) len);
+  json_tokener_free (tok);
+  needs = obj != NULL && json_object_is_type (obj, json_type_object)
+          && (json_object_object_get_ex (obj, "redeem_points", NULL)
+              || json_object_object_get_ex (obj, "member_code", NULL));
+  json_object_put (obj);
+  return needs;
 }
 
 char *

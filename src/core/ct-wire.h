@@ -41,6 +41,8 @@ typedef enum
   CT_CLIENT_ERROR_PIN_LOCKED,
   CT_CLIENT_ERROR_RATE_LIMITED,
   CT_CLIENT_ERROR_INTERNAL,
+  CT_CLIENT_ERROR_INSUFFICIENT_POINTS,
+  CT_CLIENT_ERROR_MEMBER_CONSENT_REQUIRED,
   /* A well-formed error answer with a code this till does not know. */
   CT_CLIENT_ERROR_OTHER_REFUSAL,
 
@@ -176,6 +178,9 @@ typedef struct
   CtCard        *card;
   char          *idempotency_key;
   gboolean       replayed;      /* the service replayed a stored answer */
+  int64_t        redeemed_points; /* a payment: points that paid part of it (0: none) */
+  int64_t        redeemed_value;  /* and what they paid, minor units */
+  gboolean       member_consent;  /* a payment: the member's payment code was taken */
 } CtReceipt;
 
 typedef struct
@@ -289,7 +294,9 @@ gboolean       ct_wire_decode_error        (int status, const char *body, gsize 
  * Nullable arguments are left out of the body (or sent as null where §4
  * says the field is optional). */
 char          *ct_wire_encode_payment      (int64_t amount, const char *order_ref,
+                                            int64_t redeem_points, const char *member_code,
                                             const char *operator_name);
+gboolean       ct_wire_payment_needs_service (GBytes *body);
 char          *ct_wire_encode_topup_package (const char *package_id,
                                              gboolean    with_expect,
                                              int64_t     expect_amount,
