@@ -7,7 +7,7 @@ G_BEGIN_DECLS
 
 /* A real cardtill-service for tests: a temporary directory with a fresh
  * database (merchant "Test Shop", fixed top-up mode), one till "s1"/"t1",
- * manager "m1" with PIN "2468", packages p100 (100.00 + 10.00 bonus) and
+ * manager "m1" with PIN "246813", packages p100 (100.00 + 10.00 bonus) and
  * p200 (200.00 + 15 %), a self-signed certificate for 127.0.0.1, and
  * `serve --listen 127.0.0.1:0` running. The binary is found through
  * $CT_TOP_BUILDDIR/src/service/cardtill-service.
@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 typedef struct _CtTestService CtTestService;
 
 #define CT_TEST_SERVICE_MANAGER_ID  "m1"
-#define CT_TEST_SERVICE_MANAGER_PIN "2468"
+#define CT_TEST_SERVICE_MANAGER_PIN "246813"
 #define CT_TEST_SERVICE_STORE       "s1"
 #define CT_TEST_SERVICE_TILL        "t1"
 

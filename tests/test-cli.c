@@ -659,7 +659,7 @@ START_TEST (test_cli_embedded_service_first_run_and_stop)
 
   /* No service configured: the till's own one. */
   g_clear_pointer (&t->svc, ct_test_service_free);
-  ck_assert (g_file_set_contents (first_pin, "1357\n", -1, NULL));
+  ck_assert (g_file_set_contents (first_pin, "135790\n", -1, NULL));
   ck_assert_int_eq (cli (t, &r, "--manager-pin-file", first_pin, "card", "issue", "--name",
                          "Erin", "--phone", "13800000005", "--manager", "manager", "--pin-file",
                          first_pin, NULL), 0);
@@ -796,7 +796,7 @@ START_TEST (test_cli_pin_prompt_on_a_terminal_does_not_echo)
   ck_assert_msg (strstr (prompt, "Manager PIN: ") != NULL, "%s", prompt);
   /* Echo is off once the prompt is out: the PIN typed must not come back. */
   g_usleep (100 * 1000);
-  ck_assert_int_eq (write (master, CT_TEST_SERVICE_MANAGER_PIN "\n", 5), 5);
+  ck_assert_int_eq (write (master, CT_TEST_SERVICE_MANAGER_PIN "\n", 7), 7);
   rest = read_until (err_fd, "\n");
   ck_assert_int_eq (waitpid (pid, &status, 0), pid);
   ck_assert (WIFEXITED (status));
@@ -859,7 +859,7 @@ START_TEST (test_cli_needs_attention_resend_and_resolve)
     g_autofree char *path = g_strdup_printf ("/v1/cards/%s", no);
     g_autoptr(CtTestResponse) frozen = ct_test_http (t->svc, "PATCH", path, "other-till-freeze",
                                                      "{\"status\":\"frozen\",\"manager\":"
-                                                     "{\"id\":\"m1\",\"pin\":\"2468\"}}",
+                                                     "{\"id\":\"m1\",\"pin\":\"246813\"}}",
                                                      NULL);
     ck_assert_int_eq (frozen->status, 200);
   }
@@ -908,19 +908,19 @@ START_TEST (test_cli_embedded_service_shared_by_two_clients)
   /* In process, the service binary is not next to this test program. */
   g_setenv ("CARDTILL_SERVICE_BIN", ct_test_service_get_binary (), TRUE);
   config->data_dir = g_strdup (data);
-  config->first_manager_pin = g_strdup ("8642");
+  config->first_manager_pin = g_strdup ("864209");
   app = ct_client_new (config, &error);
   ck_assert_ptr_nonnull (app);
   ck_assert (ct_client_is_embedded (app));
   ck_assert (ct_client_needs_first_run (app));
   ck_assert_msg (ct_client_start (app, NULL, &pin, NULL, &error), "%s",
                  error ? error->message : "");
-  ck_assert_str_eq (pin, "8642");
+  ck_assert_str_eq (pin, "864209");
   ck_assert (!ct_client_needs_first_run (app));
   ck_assert (g_file_test (state, G_FILE_TEST_EXISTS));
 
   /* The CLI joins the running one and leaves it running. */
-  ck_assert (g_file_set_contents (t->pin_file, "8642\n", -1, NULL));
+  ck_assert (g_file_set_contents (t->pin_file, "864209\n", -1, NULL));
   ck_assert_int_eq (cli (t, &r, "card", "issue", "--name", "Gus", "--phone", "13800000007",
                          "--manager", "manager", "--pin-file", t->pin_file, NULL), 0);
   ck_assert (strstr (r.err, "created") == NULL);
@@ -1000,7 +1000,7 @@ freeze_elsewhere (Till *t, const char *no)
   g_autofree char *path = g_strdup_printf ("/v1/cards/%s", no);
   g_autoptr(CtTestResponse) frozen = ct_test_http (t->svc, "PATCH", path, NULL,
                                                    "{\"status\":\"frozen\",\"manager\":"
-                                                   "{\"id\":\"m1\",\"pin\":\"2468\"}}",
+                                                   "{\"id\":\"m1\",\"pin\":\"246813\"}}",
                                                    NULL);
 
   ck_assert_int_eq (frozen->status, 200);

@@ -80,7 +80,7 @@ issue_card (Fixture *f, const char *name, int topups_p200)
   g_autofree char *key = g_strdup_printf ("issue-%s", name);
   g_autofree char *body = g_strdup_printf ("{\"member\":{\"name\":\"%s\",\"phone\":\"1390000%04d\"},"
                                            "\"operator\":\"t\",\"manager\":{\"id\":\"m1\","
-                                           "\"pin\":\"2468\"}}", name, g_random_int_range (0, 9999));
+                                           "\"pin\":\"246813\"}}", name, g_random_int_range (0, 9999));
   g_autofree char *answer = direct (f, "POST", "/v1/cards", key, body, 201);
   g_autoptr(CtCard) card = ct_wire_decode_card (answer, strlen (answer), NULL);
 
@@ -451,7 +451,7 @@ START_TEST (test_client_refused_queued_request_needs_attention)
     }
   /* Meanwhile a manager froze the card. */
   unused = direct (f, "PATCH", path, "freeze-1",
-                   "{\"status\":\"frozen\",\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}}", 200);
+                   "{\"status\":\"frozen\",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}}", 200);
   ck_assert (ct_fault_proxy_set_offline (f->proxy, FALSE, NULL));
   ck_assert (ct_client_sync (f->client, 10000, NULL, NULL, &error));
 
@@ -465,12 +465,12 @@ START_TEST (test_client_refused_queued_request_needs_attention)
   {
     g_autofree char *unfreeze = direct (f, "PATCH", path, "unfreeze-1",
                                         "{\"status\":\"active\",\"manager\":{\"id\":\"m1\","
-                                        "\"pin\":\"2468\"}}", 200);
+                                        "\"pin\":\"246813\"}}", 200);
     CtOutboxEntry *second = g_ptr_array_index (attention, 1);
     g_autoptr(CtReceipt) receipt = NULL;
     g_autoptr(CtCard) card = NULL;
 
-    ct_client_resend_as_new_async (f->client, second->id, "m1", "2468", NULL, on_done, &w);
+    ct_client_resend_as_new_async (f->client, second->id, "m1", "246813", NULL, on_done, &w);
     receipt = ct_client_resend_as_new_finish (f->client, wait_for (&w), &error);
     g_clear_object (&w.result);
     ck_assert_msg (receipt != NULL, "%s", error ? error->message : "");

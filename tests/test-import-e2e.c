@@ -548,7 +548,7 @@ START_TEST (test_import_e2e_api_checks_requests_and_rows)
   g_autoptr(CtTestClient) client = ct_test_client_new (f.svc);
   g_autoptr(GError) error = NULL;
   const char *good =
-    "{\"batch_id\":\"b1\",\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"},\"rows\":["
+    "{\"batch_id\":\"b1\",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"},\"rows\":["
     "{\"line\":2,\"card_no\":\"api001\",\"name\":\"A\",\"phone\":\"13800138000\",\"balance\":1000,\"points\":5,\"level\":null},"
     "{\"line\":3,\"card_no\":\"8888123456789015\",\"balance\":5},"
     "{\"line\":4,\"card_no\":\"DUPL\",\"balance\":1},{\"line\":5,\"card_no\":\"dupl\",\"balance\":2},"
@@ -556,11 +556,11 @@ START_TEST (test_import_e2e_api_checks_requests_and_rows)
   struct { const char *body; long status; const char *code; } refusals[] = {
     { "{\"batch_id\":\"b2\",\"rows\":[{\"line\":2,\"card_no\":\"ZZZZ1\",\"balance\":1}]}", 400, "bad_request" },
     { "{\"batch_id\":\"b2\",\"manager\":{\"id\":\"m1\",\"pin\":\"0000\"},\"rows\":[{\"line\":2,\"card_no\":\"ZZZZ1\",\"balance\":1}]}", 403, "forbidden" },
-    { "{\"batch_id\":\"b2\",\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"},\"rows\":[{\"line\":2,\"card_no\":\"ZZZZ1\",\"balance\":\"100\"}]}", 400, "bad_request" },
-    { "{\"batch_id\":\"b2\",\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"},\"rows\":[{\"line\":2,\"card_no\":\"ZZZZ1\",\"balance\":1e3}]}", 400, "bad_request" },
-    { "{\"batch_id\":\"b2\",\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"},\"rows\":[{\"line\":2,\"card_no\":\"ZZZZ1\",\"balance\":1,\"bonus\":1}]}", 400, "bad_request" },
-    { "{\"batch_id\":\"b2\",\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"},\"rows\":[]}", 400, "bad_request" },
-    { "{\"batch_id\":\"b 2\",\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"},\"rows\":[{\"line\":2,\"card_no\":\"ZZZZ1\",\"balance\":1}]}", 400, "bad_request" },
+    { "{\"batch_id\":\"b2\",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"},\"rows\":[{\"line\":2,\"card_no\":\"ZZZZ1\",\"balance\":\"100\"}]}", 400, "bad_request" },
+    { "{\"batch_id\":\"b2\",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"},\"rows\":[{\"line\":2,\"card_no\":\"ZZZZ1\",\"balance\":1e3}]}", 400, "bad_request" },
+    { "{\"batch_id\":\"b2\",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"},\"rows\":[{\"line\":2,\"card_no\":\"ZZZZ1\",\"balance\":1,\"bonus\":1}]}", 400, "bad_request" },
+    { "{\"batch_id\":\"b2\",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"},\"rows\":[]}", 400, "bad_request" },
+    { "{\"batch_id\":\"b 2\",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"},\"rows\":[{\"line\":2,\"card_no\":\"ZZZZ1\",\"balance\":1}]}", 400, "bad_request" },
   };
   g_autoptr(CtTestResponse) first = NULL;
   g_autoptr(CtTestResponse) replay = NULL;
@@ -614,7 +614,7 @@ END_TEST
 START_TEST (test_import_e2e_api_refuses_more_than_5000_rows)
 {
   g_autoptr(CtTestClient) client = ct_test_client_new (f.svc);
-  g_autoptr(GString) body = g_string_new ("{\"batch_id\":\"big\",\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"},\"rows\":[");
+  g_autoptr(GString) body = g_string_new ("{\"batch_id\":\"big\",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"},\"rows\":[");
   g_autoptr(CtTestResponse) r = NULL;
   g_autofree char *code = NULL;
 

@@ -13,7 +13,7 @@
 /* Points that pay part of a payment, and the member's consent by the
  * dynamic payment code, through a real cardtill-service. */
 
-#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}"
+#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}"
 
 static CtTestService *svc;
 static CtTestClient *client;

@@ -19,7 +19,7 @@
  * and a replaced link refused. Skipped (exit 77) only where no Chromium is
  * installed. */
 
-#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}"
+#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}"
 
 static char *chromium;
 static CtTestService *svc;

@@ -13,7 +13,7 @@
 #include "ct-store.h"
 #include "ct-test-service.h"
 
-#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}"
+#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}"
 
 /* The renderer alone */
 

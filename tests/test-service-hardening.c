@@ -10,12 +10,15 @@
 #include <json-c/json.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ct-service-auth.h"
 #include "ct-service-cert.h"
+#include "ct-store.h"
 #include "ct-test-service.h"
 
 /* The card service under hostile traffic and careless input
@@ -23,7 +26,7 @@
  * limits, TLS versions, strict request bodies, the rate limit and the
  * start-up checks. Each test starts the services it needs. */
 
-#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}"
+#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}"
 
 static CtTestService *
 start (gboolean            https,
@@ -218,7 +221,9 @@ START_TEST (test_hardening_connection_without_a_till_request_is_closed_after_the
 }
 END_TEST
 
-/* Starts an import upload of 1 MB on plain HTTP and leaves it unfinished. */
+/* Starts an import upload of 1 MB on plain HTTP and leaves it unfinished.
+ * It asks for "100 Continue" and waits for it, so the service has taken
+ * the upload when this returns. */
 static int
 start_import_upload (CtTestService *svc,
                      const char    *key)
@@ -226,10 +231,27 @@ start_import_upload (CtTestService *svc,
   int fd = connect_from (svc, "127.0.0.1");
   g_autofree char *head = g_strdup_printf ("POST /v1/imports HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                                            "Authorization: Bearer %s\r\nIdempotency-Key: %s\r\n"
-                                           "Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{",
+                                           "Content-Type: application/json\r\nContent-Length: 1000000\r\n"
+                                           "Expect: 100-continue\r\n\r\n",
                                            ct_test_service_get_token (svc), key);
+  g_autoptr(GString) answer = g_string_new (NULL);
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
 
   ck_assert_int_eq (send (fd, head, strlen (head), MSG_NOSIGNAL), (ssize_t) strlen (head));
+  while (strstr (answer->str, "\r\n\r\n") == NULL && g_get_monotonic_time () < deadline)
+    {
+      struct pollfd pfd = { fd, POLLIN, 0 };
+      char buf[256];
+      ssize_t n;
+
+      if (poll (&pfd, 1, 1000) <= 0)
+        continue;
+      n = recv (fd, buf, sizeof buf, 0);
+      ck_assert_int_gt (n, 0);
+      g_string_append_len (answer, buf, n);
+    }
+  ck_assert_msg (g_str_has_prefix (answer->str, "HTTP/1.1 100"), "%s", answer->str);
+  ck_assert_int_eq (send (fd, "{", 1, MSG_NOSIGNAL), 1);
   return fd;
 }
 
@@ -265,10 +287,8 @@ START_TEST (test_hardening_large_bodies_are_received_two_at_a_time)
 
   uploads[0] = start_import_upload (svc, "slow-1");
   uploads[1] = start_import_upload (svc, "slow-2");
-  /* Once the service has both unfinished uploads, a third large body waits. */
-  while ((status = import_of_size (c, 100 * 1024, attempt++)) != 429 && g_get_monotonic_time () < deadline)
-    g_usleep (20 * 1000);
-  ck_assert_int_eq (status, 429);
+  /* The service has both unfinished uploads: a third large body waits. */
+  ck_assert_int_eq (import_of_size (c, 100 * 1024, attempt++), 429);
   /* A small import is never held up. */
   ck_assert_int_eq (import_of_size (c, 1024, 0), 200);
   /* When one upload ends, a large body is taken again. */
@@ -402,7 +422,7 @@ START_TEST (test_hardening_unknown_fields_are_refused_on_every_route)
                          "member.email");
   expect_refused_naming (c, "PATCH", card_path, "{\"status\":\"frozen\",\"note\":\"x\"," MGR "}", "note");
   expect_refused_naming (c, "PATCH", card_path,
-                         "{\"status\":\"frozen\",\"manager\":{\"id\":\"m1\",\"pin\":\"2468\",\"role\":\"x\"}}",
+                         "{\"status\":\"frozen\",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\",\"role\":\"x\"}}",
                          "manager.role");
   expect_refused_naming (c, "POST", topups, "{\"package_id\":\"p100\",\"tender\":\"card\",\"operator\":\"op\"}",
                          "tender");
@@ -650,6 +670,349 @@ START_TEST (test_hardening_serve_says_what_is_wrong_with_the_certificate)
 }
 END_TEST
 
+/* Managers */
+
+static CtTestResponse *
+adjust_as (CtTestClient *c,
+           const char   *card,
+           const char   *manager_id,
+           const char   *pin)
+{
+  static guint n;
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/adjustments", card);
+  g_autofree char *key = g_strdup_printf ("adjust-%u", ++n);
+  g_autofree char *body = g_strdup_printf ("{\"delta\":-1,\"reason\":\"count\",\"operator\":\"op\","
+                                           "\"manager\":{\"id\":\"%s\",\"pin\":\"%s\"}}", manager_id, pin);
+  CtTestResponse *r = ct_test_client_request (c, "POST", path, key, body, NULL);
+
+  ck_assert_ptr_nonnull (r);
+  return r;
+}
+
+static long
+adjust_status (CtTestClient *c,
+               const char   *card,
+               const char   *manager_id,
+               const char   *pin)
+{
+  g_autoptr(CtTestResponse) r = adjust_as (c, card, manager_id, pin);
+
+  return r->status;
+}
+
+static char *
+admin_out (CtTestService *svc,
+           int            want_status,
+           const char    *first,
+           ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int wait_status = 0;
+  va_list ap;
+
+  g_ptr_array_add (argv, g_strdup (ct_test_service_get_binary ()));
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, g_strdup (a));
+  va_end (ap);
+  g_ptr_array_add (argv, g_strdup ("--db"));
+  g_ptr_array_add (argv, g_strdup (ct_test_service_get_db_path (svc)));
+  g_ptr_array_add (argv, NULL);
+  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
+                               &wait_status, &error), "%s", error ? error->message : "");
+  ck_assert_msg (WIFEXITED (wait_status) && WEXITSTATUS (wait_status) == want_status, "%s: exit %d, wanted %d: %s%s",
+                 first, WEXITSTATUS (wait_status), want_status, out, err);
+  return g_strconcat (out, err, NULL);
+}
+
+static char *
+pin_file (CtTestService *svc,
+          const char    *pin)
+{
+  char *path = g_build_filename (ct_test_service_get_data_dir (svc), "new.pin", NULL);
+  g_autofree char *text = g_strconcat (pin, "\n", NULL);
+
+  ck_assert (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+START_TEST (test_hardening_new_pins_have_six_digits_and_short_old_ones_are_warned_about)
+{
+  CtTestService *svc = start (TRUE, NULL);
+  g_autoptr(CtTestClient) c = ct_test_client_new (svc);
+  g_autofree char *card = funded_card (c);
+  g_autofree char *short_pin = pin_file (svc, "1234");
+  g_autofree char *out = NULL, *listed = NULL, *checked = NULL, *learned = NULL, *fixed = NULL;
+  g_autofree char *letters = NULL, *good = NULL;
+
+  out = admin_out (svc, 1, "manager", "add", "--id", "m2", "--pin-file", short_pin, NULL);
+  ck_assert_msg (strstr (out, "at least 6 digits") != NULL, "%s", out);
+  g_free (letters);
+  letters = pin_file (svc, "12345a");
+  g_free (out);
+  out = admin_out (svc, 1, "manager", "set-pin", "--id", "m1", "--pin-file", letters, NULL);
+  ck_assert_msg (strstr (out, "digits only") != NULL, "%s", out);
+
+  /* A manager from before the rule, with a four-digit PIN, as an older
+   * cardtill-service stored it. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CtStore) store = ct_store_open (ct_test_service_get_db_path (svc), 0, &error);
+    g_autofree char *hash = ct_auth_pin_hash ("4321", NULL);
+
+    ck_assert_msg (store != NULL, "%s", error ? error->message : "");
+    ck_assert (ct_store_begin (store, NULL));
+    ck_assert (ct_store_manager_put (store, "old", hash, TRUE, NULL));
+    ck_assert (ct_store_commit (store, NULL));
+  }
+  listed = admin_out (svc, 0, "manager", "list", NULL);
+  ck_assert_msg (strstr (listed, "manager old may have a PIN shorter than 6 digits") != NULL, "%s", listed);
+  ck_assert_msg (strstr (listed, "manager m1 ") == NULL, "%s", listed);
+  checked = admin_out (svc, 0, "ledger", "check", NULL);
+  ck_assert_msg (strstr (checked, "balanced") && strstr (checked, "warning: manager old"), "%s", checked);
+  /* It keeps working; once used, the service knows it is short. */
+  ck_assert_int_eq (adjust_status (c, card, "old", "4321"), 201);
+  learned = admin_out (svc, 0, "manager", "list", NULL);
+  ck_assert_msg (strstr (learned, "manager old has a PIN shorter than 6 digits") != NULL, "%s", learned);
+  good = pin_file (svc, "864209");
+  g_free (out);
+  out = admin_out (svc, 0, "manager", "set-pin", "--id", "old", "--pin-file", good, NULL);
+  fixed = admin_out (svc, 0, "manager", "list", NULL);
+  ck_assert_msg (strstr (fixed, "warning") == NULL, "%s", fixed);
+
+  g_clear_pointer (&c, ct_test_client_free);
+  finish (svc);
+}
+END_TEST
+
+/* The median time of an adjustment refused for @manager_id (a fresh id per
+ * try when @fresh_ids). */
+static gint64
+refusal_time (CtTestClient *c,
+              const char   *card,
+              const char   *manager_id,
+              gboolean      fresh_ids,
+              char        **out_body)
+{
+  gint64 times[3];
+
+  for (guint i = 0; i < G_N_ELEMENTS (times); i++)
+    {
+      g_autofree char *id = fresh_ids ? g_strdup_printf ("%s%u", manager_id, i) : g_strdup (manager_id);
+      gint64 start = g_get_monotonic_time ();
+      g_autoptr(CtTestResponse) r = adjust_as (c, card, id, "999999");
+
+      times[i] = g_get_monotonic_time () - start;
+      ck_assert_int_eq (r->status, 403);
+      if (out_body != NULL && *out_body == NULL)
+        *out_body = g_strdup (r->body);
+    }
+  for (guint i = 0; i < 2; i++)
+    for (guint j = i + 1; j < 3; j++)
+      if (times[j] < times[i])
+        {
+          gint64 t = times[i];
+          times[i] = times[j];
+          times[j] = t;
+        }
+  return times[1];
+}
+
+START_TEST (test_hardening_unknown_manager_gets_the_answer_time_and_lock_of_a_wrong_pin)
+{
+  CtTestService *svc = start (TRUE, NULL);
+  g_autoptr(CtTestClient) c = ct_test_client_new (svc);
+  g_autofree char *card = funded_card (c);
+  g_autofree char *wrong_body = NULL, *unknown_body = NULL;
+  g_autoptr(CtTestResponse) locked = NULL;
+  gint64 wrong, unknown;
+
+  /* Unknown ids take the slow hash too (each a new id, so none locks). */
+  wrong = refusal_time (c, card, "m1", FALSE, &wrong_body);
+  unknown = refusal_time (c, card, "ghost", TRUE, &unknown_body);
+  ck_assert_str_eq (wrong_body, unknown_body);
+  ck_assert_msg (unknown * 2 >= wrong, "an unknown id was refused in %" G_GINT64_FORMAT " us, a wrong PIN in %"
+                 G_GINT64_FORMAT " us", unknown, wrong);
+  /* An unknown id counts its wrong PINs and locks like a real one. */
+  for (int i = 0; i < CT_PIN_MAX_FAILURES; i++)
+    ck_assert_int_eq (adjust_status (c, card, "nobody", "999999"), 403);
+  locked = adjust_as (c, card, "nobody", "999999");
+  ck_assert_int_eq (locked->status, 429);
+  ck_assert_ptr_nonnull (strstr (locked->body, "pin_locked"));
+  ck_assert_ptr_nonnull (ct_test_response_header (locked, "Retry-After"));
+
+  g_clear_pointer (&c, ct_test_client_free);
+  finish (svc);
+}
+END_TEST
+
+/* Locks m1 with five wrong PINs; returns the Retry-After of the next try. */
+static int
+lock_out (CtTestClient *c,
+          const char   *card)
+{
+  g_autoptr(CtTestResponse) r = NULL;
+
+  for (int i = 0; i < CT_PIN_MAX_FAILURES; i++)
+    ck_assert_int_eq (adjust_status (c, card, "m1", "999999"), 403);
+  r = adjust_as (c, card, "m1", "999999");
+  ck_assert_int_eq (r->status, 429);
+  return atoi (ct_test_response_header (r, "Retry-After"));
+}
+
+START_TEST (test_hardening_lockouts_grow_and_wrong_pins_are_forgotten_after_an_hour)
+{
+  CtTestService *svc = start (TRUE, NULL);
+  g_autoptr(CtTestClient) c = ct_test_client_new (svc);
+  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+  g_autofree char *card = funded_card (c);
+  const char *unlock = "UPDATE pin_guard SET locked_until = 1 WHERE manager_id = 'm1'";
+  int wait;
+
+  wait = lock_out (c, card);
+  ck_assert_msg (wait > 200 && wait <= 300, "%d", wait);
+  ck_assert_int_eq (ct_test_db_exec (db, unlock), 1);
+  wait = lock_out (c, card);
+  ck_assert_msg (wait > 1700 && wait <= 1800, "%d", wait);
+  ck_assert_int_eq (ct_test_db_exec (db, unlock), 1);
+  wait = lock_out (c, card);
+  ck_assert_msg (wait > 86000 && wait <= 86400, "%d", wait);
+  /* The right PIN, once the lock is over, starts again from five minutes. */
+  ck_assert_int_eq (ct_test_db_exec (db, unlock), 1);
+  ck_assert_int_eq (adjust_status (c, card, "m1", CT_TEST_SERVICE_MANAGER_PIN), 201);
+  wait = lock_out (c, card);
+  ck_assert_msg (wait > 200 && wait <= 300, "%d", wait);
+
+  /* Four wrong PINs, then an hour without one: the count starts again. */
+  ck_assert_int_eq (ct_test_db_exec (db, unlock), 1);
+  for (int i = 0; i < CT_PIN_MAX_FAILURES - 1; i++)
+    ck_assert_int_eq (adjust_status (c, card, "m1", "999999"), 403);
+  ck_assert_int_eq (ct_test_db_exec (db, "UPDATE pin_guard SET last_failure_at = last_failure_at - 3600000"
+                                         " WHERE manager_id = 'm1'"), 1);
+  for (int i = 0; i < CT_PIN_MAX_FAILURES - 1; i++)
+    ck_assert_int_eq (adjust_status (c, card, "m1", "999999"), 403);
+  ck_assert_int_eq (adjust_status (c, card, "m1", "999999"), 403);
+  ck_assert_int_eq (adjust_status (c, card, "m1", CT_TEST_SERVICE_MANAGER_PIN), 429);
+
+  g_clear_pointer (&c, ct_test_client_free);
+  finish (svc);
+}
+END_TEST
+
+static CtTestResponse *
+post (CtTestClient *c,
+      const char   *path,
+      const char   *key,
+      const char   *body)
+{
+  CtTestResponse *r = ct_test_client_request (c, "POST", path, key, body, NULL);
+
+  ck_assert_ptr_nonnull (r);
+  return r;
+}
+
+START_TEST (test_hardening_audit_lists_manager_actions_and_refused_pins)
+{
+  CtTestService *svc = start (TRUE, NULL);
+  g_autoptr(CtTestClient) c = ct_test_client_new (svc);
+  g_autofree char *card = funded_card (c);
+  g_autofree char *card_path = g_strdup_printf ("/v1/cards/%s", card);
+  g_autofree char *pay_path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  g_autofree char *refund_path = g_strdup_printf ("/v1/cards/%s/refunds", card);
+  g_autofree char *refund = NULL, *wrong_refund = NULL, *paid = NULL, *log = NULL, *none = NULL;
+  g_autofree char *since_time = NULL, *tomorrow = NULL;
+  g_autoptr(CtTestResponse) payment = NULL, r1 = NULL, r2 = NULL, r3 = NULL, r4 = NULL, r5 = NULL;
+  g_autoptr(GTimeZone) tz = g_time_zone_new_identifier ("Asia/Shanghai");
+  g_autoptr(GDateTime) now = g_date_time_new_now (tz);
+  g_autoptr(GDateTime) next_day = g_date_time_add_days (now, 1);
+
+  payment = post (c, pay_path, "a-pay", "{\"amount\":500,\"operator\":\"op\"}");
+  paid = json_string_at (payment->body, "transaction.id");
+  wrong_refund = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\","
+                                  "\"manager\":{\"id\":\"m1\",\"pin\":\"111111\"}}", paid);
+  r1 = post (c, refund_path, "a-wrong", wrong_refund);
+  ck_assert_int_eq (r1->status, 403);
+  refund = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", paid);
+  r2 = post (c, refund_path, "a-refund", refund);
+  ck_assert_int_eq (r2->status, 201);
+  r3 = ct_test_client_request (c, "PATCH", card_path, NULL, "{\"status\":\"frozen\"," MGR "}", NULL);
+  ck_assert_int_eq (r3->status, 200);
+  r4 = post (c, "/v1/imports", "a-import", "{\"batch_id\":\"old-shop\",\"rows\":[{\"line\":1,\"card_no\":\"X\","
+             "\"balance\":0}]," MGR "}");
+  ck_assert_int_eq (r4->status, 200);
+  r5 = post (c, "/v1/imports", "a-import-2", "{\"batch_id\":\"b2\",\"rows\":[{\"line\":1,\"card_no\":\"X\","
+             "\"balance\":0}],\"manager\":{\"id\":\"ghost\",\"pin\":\"123456\"}}");
+  ck_assert_int_eq (r5->status, 403);
+
+  log = admin_out (svc, 0, "audit", NULL);
+  {
+    const char *want[] = { "  s1/t1  m1  issue  ", "  s1/t1  m1  pin_wrong  ", "  s1/t1  m1  refund  ",
+                           "  s1/t1  m1  card_change  ", "  s1/t1  m1  import  ", "  s1/t1  ghost  pin_wrong  " };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (want); i++)
+      ck_assert_msg (strstr (log, want[i]) != NULL, "no \"%s\" in:\n%s", want[i], log);
+  }
+  ck_assert_msg (strstr (log, card) != NULL && strstr (log, "old-shop") != NULL
+                 && strstr (log, "refund refused: wrong PIN 1 of 5") != NULL, "%s", log);
+  /* The PINs are never in it. */
+  ck_assert_msg (strstr (log, CT_TEST_SERVICE_MANAGER_PIN) == NULL && strstr (log, "111111") == NULL, "%s", log);
+
+  tomorrow = g_date_time_format (next_day, "%Y-%m-%d");
+  none = admin_out (svc, 0, "audit", "--since", tomorrow, NULL);
+  ck_assert_msg (strstr (none, "no manager actions") != NULL, "%s", none);
+  since_time = g_date_time_format (now, "%Y-%m-%dT00:00");
+  g_free (none);
+  none = admin_out (svc, 0, "audit", "--since", since_time, NULL);
+  ck_assert_msg (strstr (none, "  refund  ") != NULL, "%s", none);
+  g_free (none);
+  none = admin_out (svc, 1, "audit", "--since", "yesterday", NULL);
+
+  g_clear_pointer (&c, ct_test_client_free);
+  finish (svc);
+}
+END_TEST
+
+START_TEST (test_hardening_an_outcome_needs_the_manager_and_is_audited)
+{
+  CtTestService *svc = start (TRUE, NULL);
+  g_autoptr(CtTestClient) c = ct_test_client_new (svc);
+  g_autoptr(CtTestResponse) missing = NULL, wrong = NULL, unknown = NULL, done = NULL, again = NULL;
+  g_autofree char *id = NULL, *log = NULL;
+  const char *note = "{\"card_no\":\"8888000000000001\",\"idempotency_key\":\"pay-77\",\"kind\":\"payment\","
+                     "\"outcome\":\"Customer paid cash instead\"";
+  g_autofree char *no_manager = g_strconcat (note, "}", NULL);
+  g_autofree char *wrong_pin = g_strconcat (note, ",\"manager\":{\"id\":\"m1\",\"pin\":\"111111\"}}", NULL);
+  g_autofree char *extra = g_strconcat (note, ",\"tip\":1," MGR "}", NULL);
+  g_autofree char *right = g_strconcat (note, "," MGR "}", NULL);
+
+  missing = post (c, "/v1/outcomes", "o-1", no_manager);
+  ck_assert_int_eq (missing->status, 400);
+  wrong = post (c, "/v1/outcomes", "o-2", wrong_pin);
+  ck_assert_int_eq (wrong->status, 403);
+  unknown = post (c, "/v1/outcomes", "o-3", extra);
+  ck_assert_int_eq (unknown->status, 400);
+  done = post (c, "/v1/outcomes", "o-4", right);
+  ck_assert_msg (done->status == 201, "%s", done->body);
+  id = json_string_at (done->body, "audit_id");
+  ck_assert_msg (id != NULL && g_ascii_strtoll (id, NULL, 10) > 0, "%s", done->body);
+  ck_assert_ptr_nonnull (strstr (done->body, "\"created_at\":\""));
+  /* Idempotent like every POST. */
+  again = post (c, "/v1/outcomes", "o-4", right);
+  ck_assert_str_eq (again->body, done->body);
+  ck_assert_str_eq (ct_test_response_header (again, "Idempotent-Replayed"), "true");
+
+  log = admin_out (svc, 0, "audit", NULL);
+  ck_assert_msg (strstr (log, "  m1  outcome  8888000000000001  ") != NULL
+                 && strstr (log, "Customer paid cash instead") != NULL && strstr (log, "pay-77") != NULL, "%s", log);
+  ck_assert_msg (g_strstr_len (log, -1, "outcome  8888") == g_strrstr (log, "outcome  8888"), "recorded twice:\n%s", log);
+
+  g_clear_pointer (&c, ct_test_client_free);
+  finish (svc);
+}
+END_TEST
+
 static Suite *
 hardening_suite (void)
 {
@@ -664,6 +1027,11 @@ hardening_suite (void)
     { "rate", { test_hardening_rate_limit_is_on_by_default, test_hardening_health_lists_the_features } },
     { "admin", { test_hardening_a_revoked_till_gets_no_new_token_until_enabled,
                  test_hardening_serve_says_what_is_wrong_with_the_certificate } },
+    { "managers", { test_hardening_new_pins_have_six_digits_and_short_old_ones_are_warned_about,
+                    test_hardening_unknown_manager_gets_the_answer_time_and_lock_of_a_wrong_pin,
+                    test_hardening_lockouts_grow_and_wrong_pins_are_forgotten_after_an_hour,
+                    test_hardening_audit_lists_manager_actions_and_refused_pins,
+                    test_hardening_an_outcome_needs_the_manager_and_is_audited } },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

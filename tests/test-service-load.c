@@ -16,7 +16,7 @@
  * balance, a restart between write and read, and kill -9 in the middle of
  * a load that must lose no acknowledged payment. */
 
-#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}"
+#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}"
 
 static CtTestService *svc;
 

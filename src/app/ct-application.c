@@ -19,7 +19,7 @@
  * demo mode fills the built-in service with example members. */
 
 /* The first manager PIN of a demo till; the demo says it on screen. */
-#define DEMO_MANAGER_PIN "2468"
+#define DEMO_MANAGER_PIN "246813"
 
 struct _CtApplication
 {

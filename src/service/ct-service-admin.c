@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "ct-manager-pin.h"
 #include "ct-money.h"
 #include "ct-service-admin.h"
 #include "ct-service-auth.h"
@@ -38,9 +39,10 @@ static const char usage_text[] =
   "  till token --store S --name T     reissues the token (the old one stops working)\n"
   "  till revoke --store S --name T    the till's requests are refused from now on\n"
   "  till enable --store S --name T    lets a revoked till work again with a new token\n"
-  "  manager add --id ID --pin-file F  (the PIN is the file's first line)\n"
+  "  manager add --id ID --pin-file F  (the PIN is the file's first line: 6 digits or more)\n"
   "  manager set-pin --id ID --pin-file F\n"
   "  manager remove --id ID\n"
+  "  manager list                      managers, their locks, and PINs shorter than 6 digits\n"
   "  package add --id ID --amount A (--bonus A | --bonus-bp N)\n"
   "  package remove --id ID\n"
   "  serve --listen ADDR:PORT --cert F --key F [--insecure-http] [--rate-limit N] [--threads N]\n"
@@ -51,6 +53,7 @@ static const char usage_text[] =
   "  copy --from FILE --to URI         a SQLite ledger into an empty PostgreSQL database, compared\n"
   "  gen-cert --cert F --key F [--ip 127.0.0.1] [--days 825]\n"
   "  ledger check                      sums every account (exit 2 if they disagree)\n"
+  "  audit [--since DATE|TIME]         manager actions and refused PINs, with till and time\n"
   "  wallet add --kind alipay [--merchant M] --app-id ID --private-key F --alipay-public-key F\n"
   "       --template-id ID [--gateway URL]\n"
   "  wallet add --kind wechat [--merchant M] --mch-id ID --serial-no S --private-key F\n"
@@ -521,6 +524,62 @@ read_pin_file (const char  *path,
   return g_steal_pointer (&contents);
 }
 
+/* Warns about managers whose PIN is shorter than the rule, or may be (set
+ * before it and not used since); returns how many. */
+static guint
+warn_short_pins (GPtrArray *managers)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < managers->len; i++)
+    {
+      CtStoreManagerInfo *info = managers->pdata[i];
+
+      if (info->guard.pin_short == 0)
+        continue;
+      n++;
+      g_print ("warning: manager %s %s; give it a new one with `cardtill-service manager set-pin --id %s`\n",
+               info->id,
+               info->guard.pin_short > 0 ? "has a PIN shorter than " G_STRINGIFY (CT_MANAGER_PIN_MIN_DIGITS) " digits"
+                                         : "may have a PIN shorter than " G_STRINGIFY (CT_MANAGER_PIN_MIN_DIGITS)
+                                           " digits (set before PINs needed " G_STRINGIFY (CT_MANAGER_PIN_MIN_DIGITS)
+                                           ", not used since)",
+               info->id);
+    }
+  return n;
+}
+
+static int
+manager_list (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStore) store = NULL;
+  g_autoptr(GPtrArray) managers = NULL;
+  int64_t now = ct_store_now_ms ();
+  int status = 0;
+
+  if ((store = open_store ("manager list", &status)) == NULL)
+    return status;
+  if ((managers = ct_store_manager_list (store, &error)) == NULL)
+    return fail_with (error);
+  for (guint i = 0; i < managers->len; i++)
+    {
+      CtStoreManagerInfo *info = managers->pdata[i];
+
+      g_print ("%s", info->id);
+      if (info->guard.locked_until > now)
+        {
+          g_autofree char *until = ct_service_format_time (info->guard.locked_until);
+          g_print ("  locked until %s", until);
+        }
+      else if (info->guard.failures > 0)
+        g_print ("  %d wrong PIN%s in the last hour", info->guard.failures, info->guard.failures == 1 ? "" : "s");
+      g_print ("\n");
+    }
+  warn_short_pins (managers);
+  return CT_SERVICE_EXIT_OK;
+}
+
 static int
 cmd_manager (int    argc,
              char **argv)
@@ -542,8 +601,8 @@ cmd_manager (int    argc,
   gboolean ok;
 
   if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "set-pin")
-                   && !g_str_equal (argv[1], "remove")))
-    return usage_error ("manager takes add, set-pin or remove");
+                   && !g_str_equal (argv[1], "remove") && !g_str_equal (argv[1], "list")))
+    return usage_error ("manager takes add, set-pin, remove or list");
   verb = argv[1];
   command = g_strdup_printf ("manager %s", verb);
   argv[1] = argv[0];
@@ -551,6 +610,8 @@ cmd_manager (int    argc,
   argv++;
   if (!parse_options (entries, &argc, &argv, command, &status))
     return status;
+  if (g_str_equal (verb, "list"))
+    return manager_list ();
   if (id == NULL || *id == '\0' || strlen (id) > 64 || !g_utf8_validate (id, -1, NULL))
     return usage_error ("%s: --id (1 to 64 bytes) is required", command);
   if (!g_str_equal (verb, "remove"))
@@ -563,8 +624,9 @@ cmd_manager (int    argc,
           g_printerr ("cardtill-service: %s\n", error->message);
           return CT_SERVICE_EXIT_LOCAL;
         }
-      if (!ct_auth_pin_valid (pin))
-        return usage_error ("%s: a PIN is 4 to 64 characters", command);
+      /* PINs set before the rule keep working; a new one follows it. */
+      if (!ct_manager_pin_check_new (pin, &error))
+        return usage_error ("%s: %s", command, error->message);
       hash = ct_auth_pin_hash (pin, &error);
       if (hash == NULL)
         return fail_with (error);
@@ -576,7 +638,13 @@ cmd_manager (int    argc,
   if (g_str_equal (verb, "remove"))
     ok = ct_store_manager_remove (store, id, &error);
   else
-    ok = ct_store_manager_put (store, id, hash, g_str_equal (verb, "add"), &error);
+    {
+      /* A new PIN unlocks the manager. */
+      CtStorePinGuard guard = { .pin_short = 0 };
+
+      ok = ct_store_manager_put (store, id, hash, g_str_equal (verb, "add"), &error)
+           && ct_store_pin_guard_put (store, id, &guard, &error);
+    }
   if (!ok || !ct_store_commit (store, &error))
     {
       ct_store_rollback (store);
@@ -912,6 +980,13 @@ cmd_ledger (int    argc,
       }
   }
   g_print ("%s\n", balanced ? "balanced" : "NOT BALANCED: the balances and the postings disagree");
+  {
+    g_autoptr(GPtrArray) managers = ct_store_manager_list (store, &error);
+
+    if (managers == NULL)
+      return fail_with (error);
+    warn_short_pins (managers);
+  }
   return balanced ? CT_SERVICE_EXIT_OK : CT_SERVICE_EXIT_REFUSED;
 }
 
@@ -991,6 +1066,94 @@ cmd_upgrade (int    argc,
     g_print ("the schema is at version %d already; nothing to do\n", to);
   else
     g_print ("upgraded the schema from version %d to %d\n", from, to);
+  return CT_SERVICE_EXIT_OK;
+}
+
+/* Text from a till (an outcome note, a name) as one line a terminal shows
+ * as it is: control characters are written as \xNN. */
+static char *
+printable (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = text != NULL ? text : "-"; *p != '\0'; p++)
+    {
+      if ((guchar) *p < 0x20 || *p == 0x7f)
+        g_string_append_printf (out, "\\x%02x", (guchar) *p);
+      else
+        g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* --since: a date (from its start in the merchant's time zone) or a time
+ * (RFC 3339; without an offset, in the merchant's time zone). */
+static gboolean
+parse_since (const char  *text,
+             const char  *timezone,
+             int64_t     *out_ms)
+{
+  g_autoptr(GTimeZone) tz = g_time_zone_new_identifier (timezone);
+  g_autoptr(GDateTime) dt = NULL;
+  int64_t end;
+
+  const char *t = strchr (text, 'T');
+  g_autofree char *full = NULL;
+
+  if (ct_service_day_range (timezone, text, out_ms, &end))
+    return TRUE;
+  /* GLib wants the seconds; "14:00" is a time a person writes. */
+  if (t != NULL && strlen (t) == 6 && t[3] == ':')
+    text = full = g_strconcat (text, ":00", NULL);
+  dt = g_date_time_new_from_iso8601 (text, tz);
+  if (dt == NULL)
+    return FALSE;
+  *out_ms = g_date_time_to_unix (dt) * 1000 + g_date_time_get_microsecond (dt) / 1000;
+  return TRUE;
+}
+
+static int
+cmd_audit (int    argc,
+           char **argv)
+{
+  char *since = NULL;
+  GOptionEntry entries[] = {
+    DB_ENTRIES,
+    { "since", 0, 0, G_OPTION_ARG_STRING, &since, "From this date or time on (default: everything)",
+      "DATE|TIME" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStore) store = NULL;
+  g_autoptr(GPtrArray) entries_found = NULL;
+  g_auto(CtStoreMerchant) m = { 0 };
+  int64_t since_ms = 0;
+  int status = 0;
+
+  if (!parse_options (entries, &argc, &argv, "audit", &status))
+    return status;
+  if ((store = open_store ("audit", &status)) == NULL)
+    return status;
+  if (!ct_store_get_merchant (store, &m, &error))
+    return fail_with (error);
+  if (since != NULL && !parse_since (since, m.timezone, &since_ms))
+    return usage_error ("audit: --since takes a date (2026-12-01) or a time (2026-12-01T14:00), not \"%s\"", since);
+  if ((entries_found = ct_store_audit_list (store, since_ms, &error)) == NULL)
+    return fail_with (error);
+  for (guint i = 0; i < entries_found->len; i++)
+    {
+      CtStoreAudit *a = entries_found->pdata[i];
+      g_autofree char *at = ct_service_format_time (a->created_at);
+      g_autofree char *till = g_strdup_printf ("%s/%s", a->store ? a->store : "-", a->till ? a->till : "-");
+      g_autofree char *safe_till = printable (till);
+      g_autofree char *manager = printable (a->manager);
+      g_autofree char *card = printable (a->card_no);
+      g_autofree char *detail = printable (a->detail);
+
+      g_print ("%s  %s  %s  %s  %s  %s\n", at, safe_till, manager, a->action, card, detail);
+    }
+  if (entries_found->len == 0)
+    g_print ("no manager actions or refused PINs%s%s\n", since ? " since " : "", since ? since : "");
   return CT_SERVICE_EXIT_OK;
 }
 
@@ -1299,6 +1462,8 @@ ct_service_admin_main (int    argc,
     return cmd_upgrade (argc, argv);
   if (g_str_equal (cmd, "copy"))
     return cmd_copy (argc, argv);
+  if (g_str_equal (cmd, "audit"))
+    return cmd_audit (argc, argv);
   if (g_str_equal (cmd, "ledger"))
     return cmd_ledger (argc, argv);
   if (g_str_equal (cmd, "wallet"))

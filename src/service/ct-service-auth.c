@@ -7,6 +7,7 @@
 #include <gnutls/gnutls.h>
 #include <string.h>
 
+#include "ct-manager-pin.h"
 #include "ct-service-auth.h"
 
 static char *
@@ -170,4 +171,59 @@ ct_auth_pin_verify_cached (const char *manager_id,
   g_hash_table_add (cache, key);
   g_mutex_unlock (&cache_lock);
   return TRUE;
+}
+
+void
+ct_auth_pin_verify_dummy (const char *pin)
+{
+  static gsize made;
+  static char *dummy;
+
+  if (g_once_init_enter (&made))
+    {
+      dummy = ct_auth_pin_hash ("no-such-manager", NULL);
+      g_once_init_leave (&made, 1);
+    }
+  (void) ct_auth_pin_verify (pin != NULL ? pin : "", dummy);
+}
+
+/**
+ * ct_auth_lock_ms:
+ * How long the @lockouts-th lock-out since the last right PIN lasts.
+ */
+int64_t
+ct_auth_lock_ms (int lockouts)
+{
+  if (lockouts <= 1)
+    return 5 * 60 * 1000;
+  if (lockouts == 2)
+    return 30 * 60 * 1000;
+  return 24 * 60 * 60 * 1000;
+}
+
+gboolean
+ct_auth_guard_failure (CtStorePinGuard *guard,
+                       int64_t          now_ms)
+{
+  if (now_ms - guard->last_failure_at >= CT_PIN_DECAY_MS)
+    guard->failures = 0;
+  guard->failures++;
+  guard->last_failure_at = now_ms;
+  if (guard->failures < CT_PIN_MAX_FAILURES)
+    return FALSE;
+  guard->failures = 0;
+  guard->lockouts++;
+  guard->locked_until = now_ms + ct_auth_lock_ms (guard->lockouts);
+  return TRUE;
+}
+
+void
+ct_auth_guard_success (CtStorePinGuard *guard,
+                       const char      *pin)
+{
+  guard->failures = 0;
+  guard->lockouts = 0;
+  guard->last_failure_at = 0;
+  guard->locked_until = 0;
+  guard->pin_short = strlen (pin) < CT_MANAGER_PIN_MIN_DIGITS;
 }

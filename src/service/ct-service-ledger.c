@@ -176,6 +176,8 @@ load_card (CtCall           *call,
         return ct_reply_error (404, "card_not_found", "No card %s", no);
       return internal (error);
     }
+  g_free (call->card_no);
+  call->card_no = g_steal_pointer (&no);
   return NULL;
 }
 
@@ -363,6 +365,7 @@ ct_ledger_apply_issue (CtService        *svc,
           g_clear_error (&error);
         }
     }
+  call->card_no = g_strdup (card.card_no);
   if (!record_event (store, call, card.card_no, "issue", r->operator_name, &error))
     return internal (error);
   member_url = ct_member_link_new (store, call, card.card_no, &error);

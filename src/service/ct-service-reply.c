@@ -526,43 +526,6 @@ ct_call_take_manager (CtCall *call)
 }
 
 CtReply *
-ct_call_check_manager (CtCall  *call,
-                       CtStore *store)
-{
-  g_auto(CtStoreManager) m = { 0 };
-  int64_t now = ct_store_now_ms ();
-
-  if (call->manager_state != CT_MANAGER_GIVEN)
-    return ct_reply_error (400, "bad_request",
-                           "This request needs a manager: add \"manager\": {\"id\", \"pin\"}");
-  if (!ct_store_manager_get (store, call->manager_id, &m, NULL))
-    return ct_reply_error (403, "forbidden", "The manager id or PIN is wrong");
-  if (m.locked_until > now)
-    {
-      CtReply *r = ct_reply_error (429, "pin_locked",
-                                   "Manager %s is locked after %d wrong PINs; try again in %" G_GINT64_FORMAT " seconds",
-                                   m.id, CT_PIN_MAX_FAILURES, (m.locked_until - now + 999) / 1000);
-      r->retry_after = (guint) ((m.locked_until - now + 999) / 1000);
-      return r;
-    }
-  /* The PIN was checked against the stored hash in a worker thread; check
-   * again only if the hash changed since (a PIN reset in between). */
-  if (g_strcmp0 (call->manager_hash_checked, m.pin_hash) != 0)
-    {
-      g_free (call->manager_hash_checked);
-      call->manager_hash_checked = g_strdup (m.pin_hash);
-      call->manager_verified = ct_auth_pin_verify_cached (m.id, call->manager_pin, m.pin_hash);
-    }
-  if (!call->manager_verified)
-    {
-      call->manager_outcome = CT_MANAGER_OUTCOME_FAILURE;
-      return ct_reply_error (403, "forbidden", "The manager id or PIN is wrong");
-    }
-  call->manager_outcome = CT_MANAGER_OUTCOME_SUCCESS;
-  return NULL;
-}
-
-CtReply *
 ct_call_card_number (CtCall            *call,
                      const char        *text,
                      const CtStoreMerchant  *merchant,

@@ -26,21 +26,25 @@ static CtReply *read_ledger_check (CtService *svc, CtCall *call);
 static const CtRoute routes[] = {
   { "GET",   "/v1/health",                  TRUE,  read_health, NULL, NULL },
   { "GET",   "/v1/merchant",                FALSE, read_merchant, NULL, NULL },
-  { "POST",  "/v1/cards",                   FALSE, NULL, ct_ledger_parse_issue, ct_ledger_apply_issue },
+  { "POST",  "/v1/cards",                   FALSE, NULL, ct_ledger_parse_issue, ct_ledger_apply_issue, 0, "issue" },
   { "GET",   "/v1/cards",                   FALSE, read_find_cards, NULL, NULL },
   { "GET",   "/v1/cards/*",                 FALSE, read_card, NULL, NULL },
-  { "PATCH", "/v1/cards/*",                 FALSE, NULL, ct_ledger_parse_patch, ct_ledger_apply_patch },
+  { "PATCH", "/v1/cards/*",                 FALSE, NULL, ct_ledger_parse_patch, ct_ledger_apply_patch, 0, "card_change" },
   { "POST",  "/v1/cards/*/topups",          FALSE, NULL, ct_ledger_parse_topup, ct_ledger_apply_topup },
   { "POST",  "/v1/cards/*/payments",        FALSE, NULL, ct_ledger_parse_payment, ct_ledger_apply_payment },
-  { "POST",  "/v1/cards/*/refunds",         FALSE, NULL, ct_ledger_parse_refund, ct_ledger_apply_refund },
-  { "POST",  "/v1/cards/*/adjustments",     FALSE, NULL, ct_ledger_parse_adjustment, ct_ledger_apply_adjustment },
+  { "POST",  "/v1/cards/*/refunds",         FALSE, NULL, ct_ledger_parse_refund, ct_ledger_apply_refund, 0, "refund" },
+  { "POST",  "/v1/cards/*/adjustments",     FALSE, NULL, ct_ledger_parse_adjustment, ct_ledger_apply_adjustment, 0,
+    "adjustment" },
   { "GET",   "/v1/cards/*/transactions",    FALSE, read_card_history, NULL, NULL },
   { "GET",   "/v1/transactions",            FALSE, read_store_day, NULL, NULL },
   { "GET",   "/v1/reports/day",             FALSE, read_day_report, NULL, NULL },
-  { "POST",  "/v1/imports",                 FALSE, NULL, ct_imports_parse, ct_imports_apply, CT_SERVICE_IMPORT_BODY_MAX },
+  { "POST",  "/v1/imports",                 FALSE, NULL, ct_imports_parse, ct_imports_apply, CT_SERVICE_IMPORT_BODY_MAX,
+    "import" },
   { "GET",   "/v1/imports/*",               FALSE, ct_imports_read, NULL, NULL },
   { "GET",   "/v1/ledger/check",            FALSE, read_ledger_check, NULL, NULL },
-  { "POST",  "/v1/cards/*/member-link",     FALSE, NULL, ct_ledger_parse_member_link, ct_ledger_apply_member_link },
+  { "POST",  "/v1/cards/*/member-link",     FALSE, NULL, ct_ledger_parse_member_link, ct_ledger_apply_member_link, 0,
+    "member_link" },
+  { "POST",  "/v1/outcomes",                FALSE, NULL, ct_service_parse_outcome, ct_service_apply_outcome, 0, "outcome" },
   { "GET",   "/m/*",                        TRUE,  ct_member_read_page, NULL, NULL },
   { "GET",   "/m/*/code",                   TRUE,  ct_member_read_code, NULL, NULL },
 };
@@ -126,6 +130,7 @@ static const char * const features[] = {
   "points_redemption", /* "redeem_points" on a payment */
   "member_code",     /* "member_code" on a payment over the merchant's consent_over */
   "member_page",     /* "member_url" on a card issue, POST /v1/cards/{no}/member-link, GET /m/{token} */
+  "outcomes",        /* POST /v1/outcomes: a manager's note on a refused request, in the audit log */
   NULL
 };
 

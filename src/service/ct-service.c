@@ -118,6 +118,7 @@ call_free (CtCall *call)
   g_free (call->manager_id);
   g_free (call->manager_pin);
   g_free (call->manager_hash_checked);
+  g_free (call->card_no);
   if (call->data_free)
     call->data_free (call->data);
   ct_reply_free (call->reply);
@@ -452,26 +453,6 @@ compute_identity (CtCall *call)
   g_checksum_get_digest (sum, call->identity, &len);
 }
 
-static void
-verify_manager (CtService *svc,
-                CtCall    *call)
-{
-  g_auto(CtStoreManager) m = { 0 };
-
-  if (call->manager_state != CT_MANAGER_GIVEN)
-    return;
-  /* The slow hash runs here, in a worker, so it never holds up the
-   * committer; the committer checks locks and records the outcome. */
-  if (!ct_store_manager_get (svc->store, call->manager_id, &m, NULL))
-    return;
-  /* A locked manager gets 429 whatever the PIN: no slow hash for it, so
-   * wrong PINs sent to a locked manager cannot tie up the workers. */
-  if (m.locked_until > ct_store_now_ms ())
-    return;
-  call->manager_hash_checked = g_strdup (m.pin_hash);
-  call->manager_verified = ct_auth_pin_verify_cached (m.id, call->manager_pin, m.pin_hash);
-}
-
 static CtReply *
 internal_error (const char *what,
                 GError     *error)
@@ -557,7 +538,7 @@ access_cb (void                  *cls,
   compute_identity (call);
   call->parse_reply = call->route->parse (svc, call);
   if (call->parse_reply == NULL)
-    verify_manager (svc, call);
+    ct_service_manager_verify (svc->store, call);
   /* A store that batches writes keeps claims beside its one writer and
    * takes them here; any other takes them in the request's transaction. */
   if (call->idem_key != NULL && ct_store_batches_writes (svc->store))
@@ -593,28 +574,6 @@ completed_cb (void                            *cls,
 }
 
 /* The committer */
-
-static void
-apply_manager_outcome (CtStore *store,
-                       CtCall  *call)
-{
-  g_auto(CtStoreManager) m = { 0 };
-
-  if (call->manager_outcome == CT_MANAGER_OUTCOME_NONE
-      || !ct_store_manager_get (store, call->manager_id, &m, NULL))
-    return;
-  if (call->manager_outcome == CT_MANAGER_OUTCOME_FAILURE)
-    {
-      int failures = m.failures + 1;
-
-      if (failures >= CT_PIN_MAX_FAILURES)
-        ct_store_manager_set_failures (store, m.id, 0, ct_store_now_ms () + CT_PIN_LOCK_MS, NULL);
-      else
-        ct_store_manager_set_failures (store, m.id, failures, m.locked_until, NULL);
-    }
-  else if (m.failures > 0)
-    ct_store_manager_set_failures (store, m.id, 0, 0, NULL);
-}
 
 static void
 run_one (CtService        *svc,
@@ -675,7 +634,7 @@ run_one (CtService        *svc,
     ct_store_rollback_savepoint (store);
   if (reply->status < 500)
     {
-      apply_manager_outcome (store, call);
+      ct_service_manager_record (store, call, reply);
       if (call->idem_key != NULL && ct_reply_is_stored (reply)
           && !ct_store_key_put (store, call->till.id, call->idem_key, call->identity,
                                 reply->status, reply->body, &error))

@@ -77,6 +77,7 @@ typedef enum
   CT_MANAGER_OUTCOME_NONE,
   CT_MANAGER_OUTCOME_SUCCESS,
   CT_MANAGER_OUTCOME_FAILURE,
+  CT_MANAGER_OUTCOME_LOCKED,
 } CtManagerOutcome;
 
 /* One request on its way through the service. Route functions read the
@@ -102,6 +103,9 @@ struct _CtCall
   char            *manager_hash_checked; /* the stored hash the PIN was checked against */
   gboolean         manager_verified;
   CtManagerOutcome manager_outcome;
+  CtStorePinGuard  manager_guard; /* read by ct_call_check_manager() */
+  char            *card_no;     /* the card acted on, for the audit log */
+  int64_t          audit_id;    /* the audit entry the request wrote, 0 if none yet */
 
   gpointer         data;        /* the route's parsed request */
   GDestroyNotify   data_free;
@@ -137,6 +141,7 @@ struct _CtRoute
   CtParseFunc  parse;
   CtApplyFunc  apply;
   gsize        body_max;  /* 0: CT_SERVICE_BODY_MAX */
+  const char  *action;    /* a manager action, as the audit log names it */
 };
 
 typedef struct
@@ -205,8 +210,21 @@ void        ct_service_tx_write          (GString           *out,
                                           const CtStoreTx   *tx);
 CtReply    *ct_call_body_object     (CtCall      *call);
 CtReply    *ct_call_take_manager    (CtCall      *call);
+
+/* Managers and the audit log (ct-service-managers.c). */
 CtReply    *ct_call_check_manager   (CtCall      *call,
                                      CtStore     *store);
+void        ct_service_manager_verify (CtStore   *store,
+                                       CtCall    *call);
+void        ct_service_manager_record (CtStore       *store,
+                                       CtCall        *call,
+                                       const CtReply *reply);
+CtReply    *ct_service_parse_outcome  (CtService   *svc,
+                                       CtCall      *call);
+CtReply    *ct_service_apply_outcome  (CtService             *svc,
+                                       CtStore               *store,
+                                       const CtStoreMerchant *merchant,
+                                       CtCall                *call);
 CtReply    *ct_call_card_number     (CtCall      *call,
                                      const char  *text,
                                      const CtStoreMerchant *merchant,

@@ -30,7 +30,7 @@
  * and its commit fails with CT_STORE_ERROR_RETRY so the caller runs the
  * request again. */
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define SLOTS 64
 
 typedef struct _CtPgStore CtPgStore;
@@ -149,6 +149,13 @@ static const char *const migrations[] = {
   "  END LOOP;"
   "  RETURN true;"
   "END $$;",
+  /* 1 → 2: the PIN guard of each manager id and the audit log. */
+  "CREATE TABLE pin_guard (manager_id text PRIMARY KEY, failures integer NOT NULL DEFAULT 0,"
+  "  lockouts integer NOT NULL DEFAULT 0, last_failure_at bigint NOT NULL DEFAULT 0,"
+  "  locked_until bigint NOT NULL DEFAULT 0, pin_short integer NOT NULL DEFAULT -1);"
+  "CREATE TABLE audit (id bigserial PRIMARY KEY, created_at bigint NOT NULL, store text, till text,"
+  "  manager text, action text NOT NULL, card_no text, detail text);"
+  "CREATE INDEX audit_time ON audit (created_at);",
 };
 
 #define LATEST_VERSION ((int) G_N_ELEMENTS (migrations))
@@ -1292,7 +1299,7 @@ pg_manager_put (CtStore     *base,
   p_text (&p, id);
   p_text (&p, pin_hash);
   if (!must_be_new)
-    return change_one (c, "UPDATE managers SET pin_hash = $2, failures = 0, locked_until = 0 WHERE id = $1",
+    return change_one (c, "UPDATE managers SET pin_hash = $2 WHERE id = $1",
                        &p, "manager", id, error);
   if (!run_count (c, "INSERT INTO managers (id, pin_hash) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
                   &p, "manager", &n, error))
@@ -1331,14 +1338,7 @@ pg_manager_get (CtStore         *base,
 
   memset (out, 0, sizeof *out);
   p_text (&p, id);
-  /* Inside a request the row stays locked until the commit, so wrong PINs
-   * sent to several processes at once are all counted. */
-  if (c->in_tx)
-    res = run (c, "SELECT id, pin_hash, failures, locked_until FROM managers WHERE id = $1 FOR UPDATE",
-               &p, "manager", error);
-  else
-    res = run (c, "SELECT id, pin_hash, failures, locked_until FROM managers WHERE id = $1",
-               &p, "manager", error);
+  res = run (c, "SELECT id, pin_hash FROM managers WHERE id = $1", &p, "manager", error);
   if (res != NULL)
     {
       ok = PQntuples (res) == 1;
@@ -1346,8 +1346,6 @@ pg_manager_get (CtStore         *base,
         {
           out->id = col_text (res, 0, 0);
           out->pin_hash = col_text (res, 0, 1);
-          out->failures = (int) col_int (res, 0, 2);
-          out->locked_until = col_int (res, 0, 3);
         }
       else
         g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no manager \"%s\"", id);
@@ -1357,20 +1355,161 @@ pg_manager_get (CtStore         *base,
   return ok;
 }
 
+#define GUARD_COLUMNS "failures, lockouts, last_failure_at, locked_until, pin_short"
+
+static void
+guard_from_row (PGresult        *res,
+                int              row,
+                int              first,
+                CtStorePinGuard *g)
+{
+  g->failures = (int) col_int (res, row, first);
+  g->lockouts = (int) col_int (res, row, first + 1);
+  g->last_failure_at = col_int (res, row, first + 2);
+  g->locked_until = col_int (res, row, first + 3);
+  g->pin_short = PQgetisnull (res, row, first + 4) ? -1 : (int) col_int (res, row, first + 4);
+}
+
 static gboolean
-pg_manager_set_failures (CtStore     *base,
-                         const char  *id,
-                         int          failures,
-                         int64_t      locked_until,
-                         GError     **error)
+pg_pin_guard_get (CtStore          *base,
+                  const char       *id,
+                  CtStorePinGuard  *out,
+                  GError          **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res = NULL;
+  gboolean ok = TRUE;
+
+  *out = (CtStorePinGuard) { .pin_short = -1 };
+  p_text (&p, id);
+  /* Inside a request the row is made and locked until the commit, so wrong
+   * PINs sent to several processes at once are all counted. */
+  if (c->in_tx)
+    ok = run_done (c, "INSERT INTO pin_guard (manager_id) VALUES ($1) ON CONFLICT DO NOTHING", &p, "PIN guard",
+                   error)
+         && (res = run (c, "SELECT " GUARD_COLUMNS " FROM pin_guard WHERE manager_id = $1 FOR UPDATE", &p,
+                        "PIN guard", error)) != NULL;
+  else
+    ok = (res = run (c, "SELECT " GUARD_COLUMNS " FROM pin_guard WHERE manager_id = $1", &p, "PIN guard",
+                     error)) != NULL;
+  if (ok && PQntuples (res) == 1)
+    guard_from_row (res, 0, 0, out);
+  PQclear (res);
+  conn_give (store, c);
+  return ok;
+}
+
+static gboolean
+pg_pin_guard_put (CtStore               *base,
+                  const char            *id,
+                  const CtStorePinGuard *g,
+                  GError               **error)
 {
   Params p = { 0 };
 
   p_text (&p, id);
-  p_int (&p, failures);
-  p_int (&p, locked_until);
+  p_int (&p, g->failures);
+  p_int (&p, g->lockouts);
+  p_int (&p, g->last_failure_at);
+  p_int (&p, g->locked_until);
+  p_int (&p, g->pin_short);
   return run_done (tx_conn ((CtPgStore *) base),
-                   "UPDATE managers SET failures = $2, locked_until = $3 WHERE id = $1", &p, "manager", error);
+                   "INSERT INTO pin_guard (manager_id, " GUARD_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)"
+                   " ON CONFLICT (manager_id) DO UPDATE SET failures = $2, lockouts = $3, last_failure_at = $4,"
+                   " locked_until = $5, pin_short = $6", &p, "PIN guard", error);
+}
+
+static GPtrArray *
+pg_manager_list (CtStore  *base,
+                 GError  **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  PGresult *res = run (c, "SELECT m.id, coalesce (g.failures, 0), coalesce (g.lockouts, 0),"
+                          " coalesce (g.last_failure_at, 0), coalesce (g.locked_until, 0), g.pin_short"
+                          " FROM managers m LEFT JOIN pin_guard g ON g.manager_id = m.id ORDER BY m.id",
+                       NULL, "managers", error);
+  GPtrArray *list = NULL;
+
+  if (res != NULL)
+    {
+      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_manager_info_free);
+      for (int i = 0; i < PQntuples (res); i++)
+        {
+          CtStoreManagerInfo *info = g_new0 (CtStoreManagerInfo, 1);
+
+          info->id = col_text (res, i, 0);
+          guard_from_row (res, i, 1, &info->guard);
+          g_ptr_array_add (list, info);
+        }
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return list;
+}
+
+static gboolean
+pg_audit_add (CtStore       *base,
+              CtStoreAudit  *a,
+              GError       **error)
+{
+  Params p = { 0 };
+  PGresult *res;
+
+  p_int (&p, a->created_at);
+  p_text (&p, a->store);
+  p_text (&p, a->till);
+  p_text (&p, a->manager);
+  p_text (&p, a->action);
+  p_text (&p, a->card_no);
+  p_text (&p, a->detail);
+  res = run (tx_conn ((CtPgStore *) base),
+             "INSERT INTO audit (created_at, store, till, manager, action, card_no, detail)"
+             " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id", &p, "audit", error);
+  if (res == NULL)
+    return FALSE;
+  a->id = col_int (res, 0, 0);
+  PQclear (res);
+  return TRUE;
+}
+
+static GPtrArray *
+pg_audit_list (CtStore  *base,
+               int64_t   since_ms,
+               GError  **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  GPtrArray *list = NULL;
+
+  p_int (&p, since_ms);
+  res = run (c, "SELECT id, created_at, store, till, manager, action, card_no, detail"
+                " FROM audit WHERE created_at >= $1 ORDER BY id", &p, "audit", error);
+  if (res != NULL)
+    {
+      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_audit_free);
+      for (int i = 0; i < PQntuples (res); i++)
+        {
+          CtStoreAudit *a = g_new0 (CtStoreAudit, 1);
+
+          a->id = col_int (res, i, 0);
+          a->created_at = col_int (res, i, 1);
+          a->store = col_text (res, i, 2);
+          a->till = col_text (res, i, 3);
+          a->manager = col_text (res, i, 4);
+          a->action = col_text (res, i, 5);
+          a->card_no = col_text (res, i, 6);
+          a->detail = col_text (res, i, 7);
+          g_ptr_array_add (list, a);
+        }
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return list;
 }
 
 /* Cards */
@@ -2753,7 +2892,11 @@ static const CtStoreBackend pg_backend = {
   .manager_put = pg_manager_put,
   .manager_remove = pg_manager_remove,
   .manager_get = pg_manager_get,
-  .manager_set_failures = pg_manager_set_failures,
+  .pin_guard_get = pg_pin_guard_get,
+  .pin_guard_put = pg_pin_guard_put,
+  .manager_list = pg_manager_list,
+  .audit_add = pg_audit_add,
+  .audit_list = pg_audit_list,
   .card_get = pg_card_get,
   .card_insert = pg_card_insert,
   .card_update = pg_card_update,

@@ -42,7 +42,11 @@ struct _CtStoreBackend
   gboolean (*manager_put) (CtStore *store, const char *id, const char *pin_hash, int must_be_new, GError **error);
   gboolean (*manager_remove) (CtStore *store, const char *id, GError **error);
   gboolean (*manager_get) (CtStore *store, const char *id, CtStoreManager *out, GError **error);
-  gboolean (*manager_set_failures) (CtStore *store, const char *id, int failures, int64_t locked_until, GError **error);
+  gboolean (*pin_guard_get) (CtStore *store, const char *id, CtStorePinGuard *out, GError **error);
+  gboolean (*pin_guard_put) (CtStore *store, const char *id, const CtStorePinGuard *guard, GError **error);
+  GPtrArray * (*manager_list) (CtStore *store, GError **error);
+  gboolean (*audit_add) (CtStore *store, CtStoreAudit *entry, GError **error);
+  GPtrArray * (*audit_list) (CtStore *store, int64_t since_ms, GError **error);
   gboolean (*card_get) (CtStore *store, const char *card_no, CtStoreCard *out, GError **error);
   gboolean (*card_insert) (CtStore *store, const CtStoreCard *card, GError **error);
   gboolean (*card_update) (CtStore *store, const CtStoreCard *card, GError **error);

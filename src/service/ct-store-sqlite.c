@@ -65,6 +65,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtSqliteStore, sqlite_store_destroy)
   "  total_balance INTEGER NOT NULL, total_points INTEGER NOT NULL," \
   "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID"
 
+/* What is known about the PINs given for each manager id, and the audit
+ * log of manager actions and refused PINs; made when a database is opened,
+ * so databases from before them get them. */
+#define MANAGER_GUARD_SQL \
+  "CREATE TABLE IF NOT EXISTS pin_guard (manager_id TEXT PRIMARY KEY," \
+  "  failures INTEGER NOT NULL DEFAULT 0, lockouts INTEGER NOT NULL DEFAULT 0," \
+  "  last_failure_at INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0," \
+  "  pin_short INTEGER NOT NULL DEFAULT -1) WITHOUT ROWID;" \
+  "CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL," \
+  "  store TEXT, till TEXT, manager TEXT, action TEXT NOT NULL, card_no TEXT, detail TEXT);" \
+  "CREATE INDEX IF NOT EXISTS audit_time ON audit (created_at)"
+
 /* Wallet connectors, their outbox and the wallet's card numbers; made when
  * a database is opened, so databases from before connectors get them. A
  * private key is a path here, never the key. */
@@ -128,6 +140,7 @@ static const char schema_sql[] =
   "  created_at INTEGER NOT NULL);"
   "CREATE INDEX card_events_card ON card_events (card_no, id);"
   IMPORT_BATCHES_SQL ";"
+  MANAGER_GUARD_SQL ";"
   WALLET_SQL ";"
   LOYALTY_SQL ";";
 
@@ -477,6 +490,7 @@ ct_store_sqlite_open (const char  *path,
       return NULL;
     }
   if (!conn_exec (store->writer, IMPORT_BATCHES_SQL, error)
+      || !conn_exec (store->writer, MANAGER_GUARD_SQL, error)
       || !conn_exec (store->writer, WALLET_SQL, error)
       || !conn_exec (store->writer, LOYALTY_SQL, error))
     return NULL;
@@ -959,7 +973,7 @@ sqlite_manager_put (CtStore     *base,
   if (must_be_new)
     st = prep (c, "INSERT INTO managers (id, pin_hash) VALUES (?1, ?2)", error);
   else
-    st = prep (c, "UPDATE managers SET pin_hash = ?2, failures = 0, locked_until = 0 WHERE id = ?1", error);
+    st = prep (c, "UPDATE managers SET pin_hash = ?2 WHERE id = ?1", error);
   if (st == NULL)
     return FALSE;
   bind_text (st, 1, id);
@@ -997,7 +1011,7 @@ manager_get (Conn        *c,
              CtStoreManager   *out,
              GError     **error)
 {
-  sqlite3_stmt *st = prep (c, "SELECT id, pin_hash, failures, locked_until FROM managers WHERE id = ?1", error);
+  sqlite3_stmt *st = prep (c, "SELECT id, pin_hash FROM managers WHERE id = ?1", error);
   int rc;
 
   memset (out, 0, sizeof *out);
@@ -1009,8 +1023,6 @@ manager_get (Conn        *c,
     {
       out->id = col_text (st, 0);
       out->pin_hash = col_text (st, 1);
-      out->failures = sqlite3_column_int (st, 2);
-      out->locked_until = sqlite3_column_int64 (st, 3);
     }
   done (st);
   if (rc == SQLITE_ROW)
@@ -1037,23 +1049,163 @@ sqlite_manager_get (CtStore     *base,
   return ok;
 }
 
+#define GUARD_COLUMNS "failures, lockouts, last_failure_at, locked_until, pin_short"
+
+static void
+guard_from_row (sqlite3_stmt    *st,
+                int              first,
+                CtStorePinGuard *g)
+{
+  g->failures = sqlite3_column_int (st, first);
+  g->lockouts = sqlite3_column_int (st, first + 1);
+  g->last_failure_at = sqlite3_column_int64 (st, first + 2);
+  g->locked_until = sqlite3_column_int64 (st, first + 3);
+  g->pin_short = sqlite3_column_type (st, first + 4) == SQLITE_NULL ? -1 : sqlite3_column_int (st, first + 4);
+}
+
 static gboolean
-sqlite_manager_set_failures (CtStore     *base,
-                             const char  *id,
-                             int          failures,
-                             int64_t      locked_until,
-                             GError     **error)
+sqlite_pin_guard_get (CtStore          *base,
+                      const char       *id,
+                      CtStorePinGuard  *out,
+                      GError          **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT " GUARD_COLUMNS " FROM pin_guard WHERE manager_id = ?1", error);
+  gboolean ok = FALSE;
+  int rc;
+
+  *out = (CtStorePinGuard) { .pin_short = -1 };
+  if (st != NULL)
+    {
+      bind_text (st, 1, id);
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        guard_from_row (st, 0, out);
+      ok = rc == SQLITE_ROW || rc == SQLITE_DONE || db_error (c->db, rc, "PIN guard", error);
+      done (st);
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+static gboolean
+sqlite_pin_guard_put (CtStore               *base,
+                      const char            *id,
+                      const CtStorePinGuard *g,
+                      GError               **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
   sqlite3_stmt *st = prep (store->writer,
-                           "UPDATE managers SET failures = ?2, locked_until = ?3 WHERE id = ?1", error);
+                           "INSERT OR REPLACE INTO pin_guard (manager_id, " GUARD_COLUMNS ") "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
 
   if (st == NULL)
     return FALSE;
   bind_text (st, 1, id);
-  sqlite3_bind_int (st, 2, failures);
-  sqlite3_bind_int64 (st, 3, locked_until);
-  return step_done (store->writer, st, "manager", error);
+  sqlite3_bind_int (st, 2, g->failures);
+  sqlite3_bind_int (st, 3, g->lockouts);
+  sqlite3_bind_int64 (st, 4, g->last_failure_at);
+  sqlite3_bind_int64 (st, 5, g->locked_until);
+  sqlite3_bind_int (st, 6, g->pin_short);
+  return step_done (store->writer, st, "PIN guard", error);
+}
+
+static GPtrArray *
+sqlite_manager_list (CtStore  *base,
+                     GError  **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT m.id, coalesce (g.failures, 0), coalesce (g.lockouts, 0),"
+                              " coalesce (g.last_failure_at, 0), coalesce (g.locked_until, 0), g.pin_short"
+                              " FROM managers m LEFT JOIN pin_guard g ON g.manager_id = m.id ORDER BY m.id",
+                           error);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_manager_info_free);
+  int rc = SQLITE_DONE;
+
+  if (st != NULL)
+    {
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          CtStoreManagerInfo *info = g_new0 (CtStoreManagerInfo, 1);
+
+          info->id = col_text (st, 0);
+          guard_from_row (st, 1, &info->guard);
+          g_ptr_array_add (list, info);
+        }
+      done (st);
+    }
+  if (st != NULL && rc != SQLITE_DONE)
+    db_error (c->db, rc, "managers", error);
+  conn_give (store, c);
+  if (st == NULL || rc != SQLITE_DONE)
+    return NULL;
+  return g_steal_pointer (&list);
+}
+
+static gboolean
+sqlite_audit_add (CtStore       *base,
+                  CtStoreAudit  *a,
+                  GError       **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "INSERT INTO audit (created_at, store, till, manager, action, card_no, detail)"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, a->created_at);
+  bind_text (st, 2, a->store);
+  bind_text (st, 3, a->till);
+  bind_text (st, 4, a->manager);
+  bind_text (st, 5, a->action);
+  bind_text (st, 6, a->card_no);
+  bind_text (st, 7, a->detail);
+  if (!step_done (c, st, "audit", error))
+    return FALSE;
+  a->id = sqlite3_last_insert_rowid (c->db);
+  return TRUE;
+}
+
+static GPtrArray *
+sqlite_audit_list (CtStore  *base,
+                   int64_t   since_ms,
+                   GError  **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT id, created_at, store, till, manager, action, card_no, detail"
+                              " FROM audit WHERE created_at >= ?1 ORDER BY id", error);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_audit_free);
+  int rc = SQLITE_DONE;
+
+  if (st != NULL)
+    {
+      sqlite3_bind_int64 (st, 1, since_ms);
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          CtStoreAudit *a = g_new0 (CtStoreAudit, 1);
+
+          a->id = sqlite3_column_int64 (st, 0);
+          a->created_at = sqlite3_column_int64 (st, 1);
+          a->store = col_text (st, 2);
+          a->till = col_text (st, 3);
+          a->manager = col_text (st, 4);
+          a->action = col_text (st, 5);
+          a->card_no = col_text (st, 6);
+          a->detail = col_text (st, 7);
+          g_ptr_array_add (list, a);
+        }
+      done (st);
+    }
+  if (st != NULL && rc != SQLITE_DONE)
+    db_error (c->db, rc, "audit", error);
+  conn_give (store, c);
+  if (st == NULL || rc != SQLITE_DONE)
+    return NULL;
+  return g_steal_pointer (&list);
 }
 
 /* Cards */
@@ -2502,7 +2654,11 @@ static const CtStoreBackend sqlite_backend = {
   .manager_put = sqlite_manager_put,
   .manager_remove = sqlite_manager_remove,
   .manager_get = sqlite_manager_get,
-  .manager_set_failures = sqlite_manager_set_failures,
+  .pin_guard_get = sqlite_pin_guard_get,
+  .pin_guard_put = sqlite_pin_guard_put,
+  .manager_list = sqlite_manager_list,
+  .audit_add = sqlite_audit_add,
+  .audit_list = sqlite_audit_list,
   .card_get = sqlite_card_get,
   .card_insert = sqlite_card_insert,
   .card_update = sqlite_card_update,

@@ -227,6 +227,31 @@ ct_store_manager_clear (CtStoreManager *m)
   g_clear_pointer (&m->pin_hash, g_free);
 }
 
+void
+ct_store_manager_info_free (CtStoreManagerInfo *info)
+{
+  g_free (info->id);
+  g_free (info);
+}
+
+void
+ct_store_audit_free (CtStoreAudit *a)
+{
+  ct_store_audit_clear (a);
+  g_free (a);
+}
+
+void
+ct_store_audit_clear (CtStoreAudit *a)
+{
+  g_clear_pointer (&a->store, g_free);
+  g_clear_pointer (&a->till, g_free);
+  g_clear_pointer (&a->manager, g_free);
+  g_clear_pointer (&a->action, g_free);
+  g_clear_pointer (&a->card_no, g_free);
+  g_clear_pointer (&a->detail, g_free);
+}
+
 /**
  * ct_store_location_is_uri:
  * Whether @location names a PostgreSQL database rather than a file.
@@ -471,13 +496,44 @@ ct_store_manager_get (CtStore    *store,
 }
 
 gboolean
-ct_store_manager_set_failures (CtStore    *store,
-                               const char *id,
-                               int         failures,
-                               int64_t     locked_until,
-                               GError    **error)
+ct_store_pin_guard_get (CtStore         *store,
+                        const char      *id,
+                        CtStorePinGuard *out,
+                        GError         **error)
 {
-  return store->backend->manager_set_failures (store, id, failures, locked_until, error);
+  return store->backend->pin_guard_get (store, id, out, error);
+}
+
+gboolean
+ct_store_pin_guard_put (CtStore               *store,
+                        const char            *id,
+                        const CtStorePinGuard *guard,
+                        GError               **error)
+{
+  return store->backend->pin_guard_put (store, id, guard, error);
+}
+
+GPtrArray *
+ct_store_manager_list (CtStore  *store,
+                       GError  **error)
+{
+  return store->backend->manager_list (store, error);
+}
+
+gboolean
+ct_store_audit_add (CtStore       *store,
+                    CtStoreAudit  *entry,
+                    GError       **error)
+{
+  return store->backend->audit_add (store, entry, error);
+}
+
+GPtrArray *
+ct_store_audit_list (CtStore  *store,
+                     int64_t   since_ms,
+                     GError  **error)
+{
+  return store->backend->audit_list (store, since_ms, error);
 }
 
 gboolean

@@ -134,9 +134,37 @@ typedef struct
 {
   char    *id;
   char    *pin_hash;
-  int      failures;
-  int64_t  locked_until;      /* ms since the epoch; 0 = not locked */
 } CtStoreManager;
+
+/* What the service keeps about the PINs given for a manager id, known or
+ * not (an unknown id is locked out like a real one). */
+typedef struct
+{
+  int      failures;          /* wrong PINs since the last success, lock-out or quiet hour */
+  int      lockouts;          /* lock-outs since the last success */
+  int64_t  last_failure_at;   /* ms since the epoch */
+  int64_t  locked_until;      /* ms since the epoch; 0 = not locked */
+  int      pin_short;         /* 1: shorter than 6; 0: not; -1: not known (set before the rule) */
+} CtStorePinGuard;
+
+typedef struct
+{
+  char            *id;
+  CtStorePinGuard  guard;
+} CtStoreManagerInfo;
+
+/* One line of the audit log: a manager action or a refused PIN. */
+typedef struct
+{
+  int64_t  id;
+  int64_t  created_at;        /* ms since the epoch */
+  char    *store;
+  char    *till;
+  char    *manager;           /* the id given, which may not exist */
+  char    *action;            /* issue card_change refund adjustment import outcome pin_wrong pin_locked */
+  char    *card_no;           /* may be NULL */
+  char    *detail;            /* may be NULL */
+} CtStoreAudit;
 
 typedef struct
 {
@@ -158,6 +186,9 @@ void      ct_store_card_clear              (CtStoreCard     *c);
 void      ct_store_tx_clear                (CtStoreTx       *t);
 void      ct_store_till_clear              (CtStoreTill     *t);
 void      ct_store_manager_clear           (CtStoreManager  *m);
+void      ct_store_audit_clear             (CtStoreAudit    *a);
+void      ct_store_audit_free              (CtStoreAudit    *a);
+void      ct_store_manager_info_free       (CtStoreManagerInfo *info);
 void      ct_store_tx_free                 (CtStoreTx       *t);
 void      ct_store_card_free               (CtStoreCard     *c);
 void      ct_store_package_free            (CtStorePackage  *p);
@@ -231,8 +262,17 @@ gboolean  ct_store_manager_put       (CtStore *store, const char *id, const char
                                       int must_be_new, GError **error);
 gboolean  ct_store_manager_remove    (CtStore *store, const char *id, GError **error);
 gboolean  ct_store_manager_get       (CtStore *store, const char *id, CtStoreManager *out, GError **error);
-gboolean  ct_store_manager_set_failures (CtStore *store, const char *id, int failures,
-                                         int64_t locked_until, GError **error);
+/* A manager id's guard; all zeros (pin_short -1) for an id never seen. */
+gboolean  ct_store_pin_guard_get     (CtStore *store, const char *id, CtStorePinGuard *out, GError **error);
+gboolean  ct_store_pin_guard_put     (CtStore *store, const char *id, const CtStorePinGuard *guard,
+                                      GError **error);
+/* Every manager with its guard, by id; of CtStoreManagerInfo*. */
+GPtrArray *ct_store_manager_list     (CtStore *store, GError **error);
+
+/* The audit log. @entry's id is set. */
+gboolean  ct_store_audit_add         (CtStore *store, CtStoreAudit *entry, GError **error);
+/* Entries from @since_ms on, oldest first; of CtStoreAudit*. */
+GPtrArray *ct_store_audit_list       (CtStore *store, int64_t since_ms, GError **error);
 
 /* Cards and the ledger (writes inside a write transaction). */
 gboolean  ct_store_card_get          (CtStore *store, const char *card_no, CtStoreCard *out, GError **error);
@@ -417,6 +457,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreCard, ct_store_card_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreTx, ct_store_tx_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreTill, ct_store_till_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreManager, ct_store_manager_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreAudit, ct_store_audit_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreWalletStatus, ct_store_wallet_status_clear)
 
 /* The member's page link and payment code. A card has at most one link:

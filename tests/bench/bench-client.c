@@ -53,7 +53,7 @@ issue_card (CtTestService *svc, int n)
 {
   g_autofree char *key = g_strdup_printf ("bench-issue-%d", n);
   g_autofree char *body = g_strdup_printf ("{\"member\":{\"name\":\"Bench %d\",\"phone\":\"1370000%04d\"},"
-                                           "\"operator\":\"b\",\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}}",
+                                           "\"operator\":\"b\",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}}",
                                            n, n);
   g_autoptr(CtTestResponse) r = ct_test_http (svc, "POST", "/v1/cards", key, body, NULL);
   g_autoptr(CtCard) card = NULL;

@@ -275,7 +275,7 @@ main (int    argc,
     for (guint i = 0; i < n_cards; i++)
       {
         g_autofree char *body = g_strdup_printf ("{\"member\":{\"name\":\"Bench %u\"},\"operator\":\"bench\","
-                                                 "\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}}", i);
+                                                 "\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}}", i);
         g_autofree char *key = g_strdup_printf ("issue-%u", i);
         g_autofree char *tkey = g_strdup_printf ("seed-%u", i);
         g_autofree char *path = NULL;

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-service-managers"
+#include "config.h"
+
+#include <string.h>
+
+#include "ct-service-auth.h"
+#include "ct-service.h"
+
+/* Managers at the service (docs/operations.md, "Managers"): a PIN is
+ * checked the same way, with the same answer and in the same time, for an
+ * unknown manager id as for a wrong PIN; wrong PINs lock the id for longer
+ * each time; and every manager action and every refused PIN goes to the
+ * audit log with the till, the manager id, the card and the time. */
+
+#define DETAIL_MAX 1024
+
+/**
+ * ct_service_manager_verify:
+ *
+ * Checks the PIN of @call's manager in a worker thread, so the slow hash
+ * never holds up the committer; the committer checks locks again and
+ * records the outcome (ct_call_check_manager(), ct_service_manager_record()).
+ */
+void
+ct_service_manager_verify (CtStore *store,
+                           CtCall  *call)
+{
+  g_auto(CtStoreManager) m = { 0 };
+  CtStorePinGuard guard;
+
+  if (call->manager_state != CT_MANAGER_GIVEN
+      || !ct_store_pin_guard_get (store, call->manager_id, &guard, NULL))
+    return;
+  /* A locked id gets 429 whatever the PIN: no slow hash for it, so wrong
+   * PINs sent to a locked id cannot tie up the workers. */
+  if (guard.locked_until > ct_store_now_ms ())
+    return;
+  if (!ct_store_manager_get (store, call->manager_id, &m, NULL))
+    {
+      ct_auth_pin_verify_dummy (call->manager_pin);
+      return;
+    }
+  call->manager_hash_checked = g_strdup (m.pin_hash);
+  call->manager_verified = ct_auth_pin_verify_cached (m.id, call->manager_pin, m.pin_hash);
+}
+
+static CtReply *
+wrong_manager (CtCall *call)
+{
+  call->manager_outcome = CT_MANAGER_OUTCOME_FAILURE;
+  return ct_reply_error (403, "forbidden", "The manager id or PIN is wrong");
+}
+
+/**
+ * ct_call_check_manager:
+ *
+ * In the committer: 400 without a manager, 429 pin_locked for a locked id,
+ * 403 for an unknown id or a wrong PIN (one message for both), or NULL when
+ * the manager may act. The guard read here is what
+ * ct_service_manager_record() updates.
+ */
+CtReply *
+ct_call_check_manager (CtCall  *call,
+                       CtStore *store)
+{
+  g_auto(CtStoreManager) m = { 0 };
+  int64_t now = ct_store_now_ms ();
+
+  if (call->manager_state != CT_MANAGER_GIVEN)
+    return ct_reply_error (400, "bad_request",
+                           "This request needs a manager: add \"manager\": {\"id\", \"pin\"}");
+  if (!ct_store_pin_guard_get (store, call->manager_id, &call->manager_guard, NULL))
+    return ct_reply_error (500, "internal", "The service could not check the manager; nothing was changed");
+  if (call->manager_guard.locked_until > now)
+    {
+      int64_t seconds = (call->manager_guard.locked_until - now + 999) / 1000;
+      CtReply *r = ct_reply_error (429, "pin_locked",
+                                   "Manager %s is locked after %d wrong PINs; try again in %" G_GINT64_FORMAT
+                                   " seconds", call->manager_id, CT_PIN_MAX_FAILURES, seconds);
+
+      r->retry_after = (guint) MIN (seconds, G_MAXUINT);
+      call->manager_outcome = CT_MANAGER_OUTCOME_LOCKED;
+      return r;
+    }
+  if (!ct_store_manager_get (store, call->manager_id, &m, NULL))
+    return wrong_manager (call);
+  /* The PIN was checked against the stored hash in a worker thread; check
+   * again only if the hash changed since (a PIN reset in between) or the
+   * id was locked then. */
+  if (g_strcmp0 (call->manager_hash_checked, m.pin_hash) != 0)
+    {
+      g_free (call->manager_hash_checked);
+      call->manager_hash_checked = g_strdup (m.pin_hash);
+      call->manager_verified = ct_auth_pin_verify_cached (m.id, call->manager_pin, m.pin_hash);
+    }
+  if (!call->manager_verified)
+    return wrong_manager (call);
+  call->manager_outcome = CT_MANAGER_OUTCOME_SUCCESS;
+  return NULL;
+}
+
+/* The request as the audit log keeps it: the body without the manager
+ * (never a PIN) and without import rows, cut to DETAIL_MAX bytes. */
+static char *
+request_detail (CtCall *call)
+{
+  json_object *copy = NULL;
+  const char *text;
+  char *detail;
+
+  if (call->json == NULL || json_object_deep_copy (call->json, &copy, NULL) != 0)
+    return NULL;
+  json_object_object_del (copy, "manager");
+  json_object_object_del (copy, "rows");
+  text = json_object_to_json_string_ext (copy, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+  if (strlen (text) <= DETAIL_MAX)
+    detail = g_strdup (text);
+  else
+    {
+      const char *end = g_utf8_find_prev_char (text, text + DETAIL_MAX);
+      g_autofree char *head = g_strndup (text, end - text);
+
+      detail = g_strconcat (head, "…", NULL);
+    }
+  json_object_put (copy);
+  return detail;
+}
+
+/* Returns the entry's time. */
+static int64_t
+audit (CtStore    *store,
+       CtCall     *call,
+       const char *action,
+       const char *card_no,
+       char       *detail)
+{
+  g_autoptr(GError) error = NULL;
+  CtStoreAudit entry = {
+    .created_at = ct_store_now_ms (),
+    .store = call->till.store,
+    .till = call->till.name,
+    .manager = call->manager_id,
+    .action = (char *) action,
+    .card_no = (char *) card_no,
+    .detail = detail,
+  };
+
+  if (!ct_store_audit_add (store, &entry, &error))
+    g_warning ("audit: %s", error->message);
+  call->audit_id = entry.id;
+  g_free (detail);
+  return entry.created_at;
+}
+
+/**
+ * ct_service_manager_record:
+ *
+ * In the committer, after the request's own changes were kept or rolled
+ * back: counts a wrong PIN (locking the id at the fifth), clears the count
+ * after a right one, and writes the audit log.
+ */
+void
+ct_service_manager_record (CtStore       *store,
+                           CtCall        *call,
+                           const CtReply *reply)
+{
+  CtStorePinGuard *guard = &call->manager_guard;
+  const char *action = call->route->action != NULL ? call->route->action : call->method;
+  const char *card_no = call->card_no != NULL ? call->card_no : call->args[0];
+  g_autoptr(GError) error = NULL;
+
+  switch (call->manager_outcome)
+    {
+    case CT_MANAGER_OUTCOME_NONE:
+      return;
+    case CT_MANAGER_OUTCOME_LOCKED:
+      audit (store, call, "pin_locked", card_no, g_strdup_printf ("%s refused: the id is locked", action));
+      return;
+    case CT_MANAGER_OUTCOME_FAILURE:
+      if (ct_auth_guard_failure (guard, ct_store_now_ms ()))
+        audit (store, call, "pin_wrong", card_no,
+               g_strdup_printf ("%s refused: wrong PIN %d in a row, locked for %" G_GINT64_FORMAT " minutes",
+                                action, CT_PIN_MAX_FAILURES, ct_auth_lock_ms (guard->lockouts) / 60000));
+      else
+        audit (store, call, "pin_wrong", card_no,
+               g_strdup_printf ("%s refused: wrong PIN %d of %d", action, guard->failures, CT_PIN_MAX_FAILURES));
+      break;
+    case CT_MANAGER_OUTCOME_SUCCESS:
+      {
+        CtStorePinGuard before = *guard;
+
+        ct_auth_guard_success (guard, call->manager_pin);
+        if (ct_reply_is_success (reply) && call->audit_id == 0)
+          audit (store, call, action, card_no, request_detail (call));
+        if (memcmp (&before, guard, sizeof before) == 0)
+          return;
+      }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  if (!ct_store_pin_guard_put (store, call->manager_id, guard, &error))
+    g_warning ("PIN guard: %s", error->message);
+}
+
+/* POST /v1/outcomes: a manager's note on a request the service refused,
+ * kept in the audit log. */
+
+typedef struct
+{
+  const char *card_no;
+  const char *idempotency_key;
+  const char *kind;
+  const char *outcome;
+} OutcomeReq;
+
+CtReply *
+ct_service_parse_outcome (CtService *svc,
+                          CtCall    *call)
+{
+  static const char * const known[] = { "card_no", "idempotency_key", "kind", "outcome", "manager", NULL };
+  OutcomeReq *r;
+  CtReply *reply = NULL;
+
+  if ((reply = ct_call_body_object (call)) != NULL
+      || (reply = ct_json_refuse_unknown (call->json, "", known)) != NULL)
+    return reply;
+  r = g_new0 (OutcomeReq, 1);
+  call->data = r;
+  call->data_free = g_free;
+  if (!ct_json_get_string (call->json, "card_no", TRUE, 64, &r->card_no, &reply)
+      || !ct_json_get_string (call->json, "idempotency_key", TRUE, 255, &r->idempotency_key, &reply)
+      || !ct_json_get_string (call->json, "kind", TRUE, 32, &r->kind, &reply)
+      || !ct_json_get_string (call->json, "outcome", TRUE, 1000, &r->outcome, &reply))
+    return reply;
+  return ct_call_take_manager (call);
+}
+
+CtReply *
+ct_service_apply_outcome (CtService             *svc,
+                          CtStore               *store,
+                          const CtStoreMerchant *merchant,
+                          CtCall                *call)
+{
+  OutcomeReq *r = call->data;
+  json_object *detail, *obj;
+  g_autofree char *created_at = NULL;
+  int64_t at;
+  char id[32];
+  CtReply *reply;
+
+  if ((reply = ct_call_check_manager (call, store)) != NULL)
+    return reply;
+  detail = json_object_new_object ();
+  json_object_object_add (detail, "idempotency_key", json_object_new_string (r->idempotency_key));
+  json_object_object_add (detail, "kind", json_object_new_string (r->kind));
+  json_object_object_add (detail, "outcome", json_object_new_string (r->outcome));
+  at = audit (store, call, "outcome", r->card_no,
+         g_strdup (json_object_to_json_string_ext (detail, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
+  json_object_put (detail);
+  if (call->audit_id == 0)
+    return ct_reply_error (500, "internal", "The service could not keep the outcome; nothing was changed");
+
+  created_at = ct_service_format_time (at);
+  g_snprintf (id, sizeof id, "%" G_GINT64_FORMAT, call->audit_id);
+  obj = json_object_new_object ();
+  json_object_object_add (obj, "audit_id", json_object_new_string (id));
+  json_object_object_add (obj, "created_at", json_object_new_string (created_at));
+  return ct_reply_new_json (201, obj);
+}
