@@ -16,10 +16,12 @@
 
 #include "ct-escpos-decoder.h"
 #include "ct-printer-listener.h"
+#include "ct-printer-render.h"
 #include "ct-receipt-page.h"
 #include "ct-screenshot.h"
 #include "ct-session.h"
 #include "ct-settings-page.h"
+#include "ct-topup-page.h"
 #include "ct-test-service.h"
 #include "ct-window.h"
 
@@ -255,6 +257,55 @@ START_TEST (test_app_prints_each_receipt_and_opens_the_drawer_for_cash)
 }
 END_TEST
 
+static gboolean
+receipt_shown (gpointer data)
+{
+  Till *till = data;
+
+  return g_strcmp0 (ct_window_get_page (till->window), "receipt") == 0;
+}
+
+/* The Top-up screen offers how the customer pays; a top-up by WeChat Pay
+ * says so on the receipt and leaves the cash drawer shut. */
+START_TEST (test_app_topup_by_wechat_says_so_and_keeps_the_drawer_shut)
+{
+  Till *till = till_new ();
+  g_autofree char *card_no = issue_card (till, "李雷");
+  g_autoptr(CtDecoded) printed = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = NULL;
+  g_autoptr(CtRaster) paid_by = NULL;
+  g_autofree char *tender = NULL;
+  GtkWidget *topup = ct_window_get_page_widget (till->window, "topup");
+
+  ct_client_card_show_async (till->client, card_no, NULL, async_done_cb, &result);
+  card = ct_client_card_show_finish (till->client, wait_result (&result), &error);
+  ck_assert_msg (card != NULL, "%s", error ? error->message : "");
+  ct_session_set_card (till->session, card);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "topup"));
+  ck_assert (gtk_widget_activate_action (topup, "topup.select-package", "s", "p100"));
+  ck_assert (gtk_widget_activate_action (topup, "topup.tender", "s", "wechat"));
+  g_object_get (topup, "tender", &tender, NULL);
+  ck_assert_str_eq (tender, "wechat");
+  save_png (till, "topup-tender");
+  ck_assert (gtk_widget_activate_action (topup, "topup.confirm", NULL));
+  ck_assert_msg (wait_until (receipt_shown, till), "no receipt: %s",
+                 ct_topup_page_get_problem (CT_TOPUP_PAGE (topup)));
+
+  printed = job (till, 1);
+  ck_assert_uint_eq (printed->drawer_kicks, 0);
+  ck_assert (ct_raster_write_png (printed->raster, "app-topup-wechat-80mm.png", NULL));
+  paid_by = ct_render_text ("WeChat Pay", FALSE, NULL);
+  ck_assert_msg (ct_raster_find (printed->raster, paid_by, NULL, NULL), "no “WeChat Pay” on the receipt");
+  /* The next customer starts with cash. */
+  g_clear_pointer (&tender, g_free);
+  g_object_get (topup, "tender", &tender, NULL);
+  ck_assert_str_eq (tender, "cash");
+  till_free (till);
+}
+END_TEST
+
 START_TEST (test_app_paper_out_is_a_sentence_and_print_again_prints_once)
 {
   Till *till = till_new ();
@@ -378,6 +429,7 @@ app_printer_suite (void)
 
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_app_prints_each_receipt_and_opens_the_drawer_for_cash);
+  tcase_add_test (tc, test_app_topup_by_wechat_says_so_and_keeps_the_drawer_shut);
   tcase_add_test (tc, test_app_paper_out_is_a_sentence_and_print_again_prints_once);
   tcase_add_test (tc, test_app_settings_show_the_printer);
   suite_add_tcase (s, tc);

@@ -14,66 +14,32 @@
 
 #include "ct-text.h"
 #include "ct-escpos-decoder.h"
+#include "ct-test-cli.h"
+#include "ct-format.h"
 #include "ct-printer-render.h"
 #include "ct-receipt-data.h"
 #include "ct-test-service.h"
 #include "ct-wire.h"
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} Run;
+typedef CtTestCliRun Run;
 
 static CtTestService *svc;
 static char *dir;
 static char *pin_file;
 
-static void
-run_clear (Run *r)
-{
-  g_clear_pointer (&r->out, g_free);
-  g_clear_pointer (&r->err, g_free);
-}
+#define run_clear ct_test_cli_run_clear
 
 static int
 cli (Run *r,
      ...)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_auto(GStrv) env = g_get_environ ();
-  g_autofree char *binary = g_build_filename (g_getenv ("CT_TOP_BUILDDIR"), "src", "cli", "cardtill-cli", NULL);
-  g_autofree char *data = g_build_filename (dir, "data", NULL);
-  g_autofree char *config = g_build_filename (dir, "config", NULL);
-  g_autoptr(GError) error = NULL;
-  int wait_status = 0;
-  const char *a;
   va_list args;
+  int status;
 
-  env = g_environ_setenv (env, "CARDTILL_DATA_DIR", data, TRUE);
-  env = g_environ_setenv (env, "XDG_CONFIG_HOME", config, TRUE);
-  env = g_environ_setenv (env, "CARDTILL_SERVICE", ct_test_service_get_url (svc), TRUE);
-  env = g_environ_setenv (env, "CARDTILL_TOKEN", ct_test_service_get_token (svc), TRUE);
-  env = g_environ_setenv (env, "CARDTILL_CA", ct_test_service_get_ca_file (svc), TRUE);
-  env = g_environ_setenv (env, "CARDTILL_PIN_PUBKEY", ct_test_service_get_pin_pubkey (svc), TRUE);
-  env = g_environ_setenv (env, "CARDTILL_OPERATOR", "王芳", TRUE);
-  env = g_environ_setenv (env, "LANGUAGE", "C", TRUE);
-  env = g_environ_unsetenv (env, "CARDTILL_PRINTER");
-
-  run_clear (r);
-  g_ptr_array_add (argv, binary);
   va_start (args, r);
-  while ((a = va_arg (args, const char *)) != NULL)
-    g_ptr_array_add (argv, (char *) a);
+  status = ct_test_cli_runv (svc, dir, NULL, r, args);
   va_end (args);
-  g_ptr_array_add (argv, NULL);
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
-                               &r->out, &r->err, &wait_status, &error),
-                 "%s", error ? error->message : "");
-  ck_assert (WIFEXITED (wait_status));
-  r->status = WEXITSTATUS (wait_status);
-  return r->status;
+  return status;
 }
 
 static void
@@ -127,6 +93,9 @@ app_lines (const char *json)
   GString *out;
 
   ck_assert_ptr_nonnull (receipt);
+  /* The CLI shows times in the merchant's zone: the test service's is
+   * the default, Asia/Shanghai. */
+  ct_format_set_time_zone ("Asia/Shanghai");
   data = ct_receipt_data_new_from_receipt (receipt, NULL);
   title = ct_receipt_title (data);
   out = g_string_new (title);

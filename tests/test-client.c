@@ -440,7 +440,7 @@ START_TEST (test_client_refused_queued_request_needs_attention)
   ck_assert (ct_fault_proxy_set_offline (f->proxy, TRUE, NULL));
   for (int i = 0; i < 2; i++)
     {
-      g_autofree char *text = ct_wire_encode_topup_package ("p100", TRUE, 10000, 1000, "tester");
+      g_autofree char *text = ct_wire_encode_topup_package ("p100", TRUE, 10000, 1000, NULL, "tester");
       g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
       g_autofree char *tpath = g_strdup_printf ("/v1/cards/%s/topups", card_no);
       CtRequestInfo info = { .kind = CT_OUTBOX_KIND_TOPUP, .card_no = card_no, .amount = 10000 };

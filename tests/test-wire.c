@@ -185,7 +185,7 @@ START_TEST (test_wire_encodes_exact_bodies)
 {
   g_autofree char *pay = ct_wire_encode_payment (1250, "A-1", 0, NULL, "ann");
   g_autofree char *pay2 = ct_wire_encode_payment (1250, NULL, 0, NULL, "ann");
-  g_autofree char *topup = ct_wire_encode_topup_package ("p100", TRUE, 10000, 1000, "ann");
+  g_autofree char *topup = ct_wire_encode_topup_package ("p100", TRUE, 10000, 1000, NULL, "ann");
   g_autofree char *adjust = ct_wire_encode_adjustment (-1000, "broken \"card\"", "ann", "m1", "2468");
   CtCardPatch patch = { .status = CT_CARD_STATUS_CHANGE_FREEZE };
   g_autofree char *freeze = ct_wire_encode_card_patch (&patch, "m1", "2468");

@@ -194,7 +194,7 @@ pay_cb (GObject      *object,
   if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_QUEUED))
     {
       ct_session_show_queued_receipt (self->session, CT_TRANSACTION_PAYMENT,
-                                      ct_session_get_card (self->session), self->amount, 0);
+                                      ct_session_get_card (self->session), self->amount, 0, NULL);
       gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
       gtk_editable_set_text (GTK_EDITABLE (self->order_entry), "");
       return;

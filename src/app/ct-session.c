@@ -660,6 +660,7 @@ ct_session_get_printer (CtSession *self)
  * ct_session_pending_receipt:
  * @card: (nullable): the card as last known
  * @amount: what the customer gave (top-up) or spends (payment)
+ * @tender: (nullable): how a top-up was paid; NULL is cash
  *
  * Returns: the receipt of a request the till queued: "pending sync", the
  *   balance after computed from the last known balance.
@@ -669,7 +670,8 @@ ct_session_pending_receipt (CtSession         *self,
                             CtTransactionKind  kind,
                             const CtCard      *card,
                             int64_t            amount,
-                            int64_t            bonus)
+                            int64_t            bonus,
+                            const char        *tender)
 {
   g_autoptr(CtMerchant) merchant = ct_session_dup_merchant (self);
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
@@ -685,6 +687,7 @@ ct_session_pending_receipt (CtSession         *self,
   data->created_at = g_date_time_format_iso8601 (now);
   data->amount = amount;
   data->bonus = bonus;
+  data->tender = g_strdup (tender);
   data->pending = TRUE;
   data->minor_units = merchant ? merchant->minor_units : 2;
   data->currency = g_strdup (merchant ? merchant->currency : "CNY");
@@ -774,14 +777,15 @@ ct_session_show_queued_receipt (CtSession         *self,
                                 CtTransactionKind  kind,
                                 const CtCard      *card,
                                 int64_t            amount,
-                                int64_t            bonus)
+                                int64_t            bonus,
+                                const char        *tender)
 {
   QueuedReceipt *queued = g_new0 (QueuedReceipt, 1);
 
   g_return_if_fail (CT_IS_SESSION (self));
 
   queued->session = g_object_ref (self);
-  queued->data = ct_session_pending_receipt (self, kind, card, amount, bonus);
+  queued->data = ct_session_pending_receipt (self, kind, card, amount, bonus, tender);
   ct_client_outbox_list_async (self->client, CT_OUTBOX_STATE_PENDING, NULL, queued_list_cb, queued);
 }
 

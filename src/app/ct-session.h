@@ -52,12 +52,14 @@ CtReceiptData *ct_session_pending_receipt (CtSession         *self,
                                            CtTransactionKind  kind,
                                            const CtCard      *card,
                                            int64_t            amount,
-                                           int64_t            bonus);
+                                           int64_t            bonus,
+                                           const char        *tender);
 void           ct_session_show_queued_receipt (CtSession     *self,
                                                CtTransactionKind kind,
                                                const CtCard  *card,
                                                int64_t        amount,
-                                               int64_t        bonus);
+                                               int64_t        bonus,
+                                               const char    *tender);
 void           ct_session_apply_receipt   (CtSession         *self,
                                            const CtReceipt   *receipt);
 G_END_DECLS

@@ -118,6 +118,9 @@ describe_entry (CtSyncPage          *self,
     case CT_OUTBOX_KIND_IMPORT:
       kind = _("Import");
       break;
+    case CT_OUTBOX_KIND_SHIFT:
+      kind = _("Shift");
+      break;
     case CT_OUTBOX_KIND_OTHER:
     default:
       kind = _("Request");

@@ -28,6 +28,7 @@ struct _CtTopupPage
   int64_t        bonus;
   gboolean       amount_ok;
   gboolean       busy;
+  char          *tender;    /* how the customer pays: "cash", "wechat", ... */
 
   GtkLabel      *card_label;
   GtkLabel      *mode_label;
@@ -45,6 +46,27 @@ struct _CtTopupPage
 };
 
 G_DEFINE_FINAL_TYPE (CtTopupPage, ct_topup_page, ADW_TYPE_BIN)
+
+enum
+{
+  PROP_0,
+  PROP_TENDER,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* Each customer starts with cash, the common case. */
+static void
+set_tender (CtTopupPage *self,
+            const char  *tender)
+{
+  if (g_strcmp0 (self->tender, tender) == 0)
+    return;
+  g_free (self->tender);
+  self->tender = g_strdup (tender);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TENDER]);
+}
 
 static void
 show_problem (CtTopupPage *self,
@@ -347,6 +369,7 @@ set_busy (CtTopupPage *self,
 static void
 reset_entry (CtTopupPage *self)
 {
+  set_tender (self, "cash");
   g_clear_pointer (&self->selected, ct_package_free);
   gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
   rebuild_packages (self);
@@ -378,7 +401,7 @@ topup_cb (GObject      *object,
     {
       ct_session_show_queued_receipt (self->session, CT_TRANSACTION_TOPUP,
                                       ct_session_get_card (self->session),
-                                      self->amount, self->bonus);
+                                      self->amount, self->bonus, self->tender);
       reset_entry (self);
       return;
     }
@@ -415,12 +438,9 @@ confirm_action (GtkWidget  *widget,
   self->cancellable = g_cancellable_new ();
   set_busy (self, TRUE);
 
-  if (self->selected != NULL && self->merchant->topup_mode == CT_TOPUP_MODE_FIXED)
-    ct_client_topup_package_async (client, card->card_no, self->selected, self->cancellable,
-                                   topup_cb, g_object_ref (self));
-  else
-    ct_client_topup_amount_async (client, card->card_no, self->amount, self->cancellable,
-                                  topup_cb, g_object_ref (self));
+  ct_client_topup_async (client, card->card_no,
+                         self->merchant->topup_mode == CT_TOPUP_MODE_FIXED ? self->selected : NULL,
+                         self->amount, self->tender, self->cancellable, topup_cb, g_object_ref (self));
 }
 
 static void
@@ -451,8 +471,46 @@ ct_topup_page_dispose (GObject *object)
   g_clear_pointer (&self->card_no, g_free);
   g_clear_pointer (&self->merchant, ct_merchant_free);
   g_clear_pointer (&self->selected, ct_package_free);
+  g_clear_pointer (&self->tender, g_free);
 
   G_OBJECT_CLASS (ct_topup_page_parent_class)->dispose (object);
+}
+
+static void
+ct_topup_page_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  CtTopupPage *self = CT_TOPUP_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_TENDER:
+      g_value_set_string (value, self->tender);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ct_topup_page_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  CtTopupPage *self = CT_TOPUP_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_TENDER:
+      set_tender (self, ct_wire_tender_is_valid (g_value_get_string (value)) ? g_value_get_string (value)
+                                                                              : "cash");
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
@@ -480,7 +538,14 @@ ct_topup_page_class_init (CtTopupPageClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = ct_topup_page_dispose;
+  object_class->get_property = ct_topup_page_get_property;
+  object_class->set_property = ct_topup_page_set_property;
   widget_class->map = ct_topup_page_map;
+
+  properties[PROP_TENDER] =
+    g_param_spec_string ("tender", NULL, NULL, "cash",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (CT_TYPE_KEYPAD);
 
@@ -504,6 +569,9 @@ ct_topup_page_class_init (CtTopupPageClass *klass)
   gtk_widget_class_install_action (widget_class, "topup.confirm", NULL, confirm_action);
   gtk_widget_class_install_action (widget_class, "topup.select-package", "s", select_package_action);
   gtk_widget_class_install_action (widget_class, "topup.cancel", NULL, cancel_action);
+  /* How the customer pays, one toggle each with its mnemonic (Alt+C, W,
+   * A, B, O): the drawer opens and the shift counts cash only for cash. */
+  gtk_widget_class_install_property_action (widget_class, "topup.tender", "tender");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "topup.cancel", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "topup.confirm", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, 0, "topup.confirm", NULL);
@@ -512,6 +580,7 @@ ct_topup_page_class_init (CtTopupPageClass *klass)
 static void
 ct_topup_page_init (CtTopupPage *self)
 {
+  self->tender = g_strdup ("cash");
   gtk_widget_init_template (GTK_WIDGET (self));
   g_signal_connect_swapped (self->package_box, "child-activated", G_CALLBACK (package_activated_cb), self);
   {
@@ -544,6 +613,7 @@ card_changed_cb (CtTopupPage *self)
 
   had_focus = gtk_widget_has_focus (GTK_WIDGET (self->confirm_button));
   g_clear_pointer (&self->selected, ct_package_free);
+  set_tender (self, "cash");
   gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->package_box));
        child != NULL;

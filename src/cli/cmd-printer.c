@@ -9,6 +9,7 @@
 #include "ct-cli.h"
 #include "ct-cli-private.h"
 #include "ct-cli-printer.h"
+#include "ct-text.h"
 #include "ct-printer-render.h"
 
 /* cardtill-cli printer list | test, and what `receipt --print` shares:
@@ -67,6 +68,28 @@ ct_cli_parse_paper (const char *text,
  * Prints @raster (never with a drawer kick: the CLI only reprints) and
  * reports a failure as the printer's sentence.
  */
+/**
+ * ct_cli_print_lines:
+ * Prints a receipt's or a report's title and "label: value" lines, with
+ * the control characters of text people typed shown escaped.
+ */
+void
+ct_cli_print_lines (const char *title,
+                    GPtrArray  *lines)
+{
+  g_autofree char *safe_title = ct_text_escape_controls (title);
+
+  printf ("%s\n", safe_title);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const CtReceiptLine *line = g_ptr_array_index (lines, i);
+      g_autofree char *label = ct_text_escape_controls (line->label);
+      g_autofree char *value = ct_text_escape_controls (line->value);
+
+      printf ("%s: %s\n", label, value);
+    }
+}
+
 int
 ct_cli_print_raster (CtPrinter      *printer,
                      const CtRaster *raster)

@@ -77,15 +77,7 @@ print_text (const CtReceiptData *data)
   g_autoptr(GPtrArray) lines = ct_receipt_lines (data);
   g_autofree char *title = ct_receipt_title (data);
 
-  printf ("%s\n", title);
-  for (guint i = 0; i < lines->len; i++)
-    {
-      const CtReceiptLine *line = g_ptr_array_index (lines, i);
-      g_autofree char *label = ct_text_escape_controls (line->label);
-      g_autofree char *value = ct_text_escape_controls (line->value);
-
-      printf ("%s: %s\n", label, value);
-    }
+  ct_cli_print_lines (title, lines);
 }
 
 static void

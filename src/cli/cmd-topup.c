@@ -9,7 +9,7 @@
 int
 ct_cli_cmd_topup (CtCli *cli, int argc, char **argv)
 {
-  static const char * const spec[] = { "package=", NULL };
+  static const char * const spec[] = { "package=", "tender=", NULL };
   g_auto(CtCliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(CtAnswer) answer = NULL;
@@ -20,6 +20,7 @@ ct_cli_cmd_topup (CtCli *cli, int argc, char **argv)
   g_autofree char *body = NULL;
   CtRequestInfo info = { 0 };
   const char *package_id;
+  const char *tender;
   CtClient *client;
 
   if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
@@ -27,7 +28,10 @@ ct_cli_cmd_topup (CtCli *cli, int argc, char **argv)
   package_id = ct_cli_args_get (&args, "package");
   if ((package_id != NULL && args.positional->len != 1)
       || (package_id == NULL && args.positional->len != 2))
-    return ct_cli_usage_error ("topup NO (--package ID | AMOUNT)");
+    return ct_cli_usage_error ("topup NO (--package ID | AMOUNT) [--tender cash|wechat|alipay|bank_card|other]");
+  tender = ct_cli_args_get (&args, "tender");
+  if (tender != NULL && !ct_wire_tender_is_valid (tender))
+    return ct_cli_usage_error ("--tender is cash, wechat, alipay, bank_card or other, not \"%s\"", tender);
   card_no = ct_cli_card_number (g_ptr_array_index (args.positional, 0), &error);
   if (card_no == NULL)
     return ct_cli_report_error (cli, error);
@@ -57,7 +61,7 @@ ct_cli_cmd_topup (CtCli *cli, int argc, char **argv)
       /* "expect" carries what the customer was told; without any stored
        * settings the till cannot say, and the service decides alone. */
       body = ct_wire_encode_topup_package (package_id, p != NULL, p ? p->amount : 0,
-                                           p ? p->bonus : 0, ct_client_get_operator (client));
+                                           p ? p->bonus : 0, tender, ct_client_get_operator (client));
       info.amount = p ? p->amount : 0;
     }
   else
@@ -88,7 +92,7 @@ ct_cli_cmd_topup (CtCli *cli, int argc, char **argv)
                        known->len ? known->str : "no packages are set up");
           return ct_cli_report_error (cli, error);
         }
-      body = ct_wire_encode_topup_amount (amount, ct_client_get_operator (client));
+      body = ct_wire_encode_topup_amount (amount, tender, ct_client_get_operator (client));
       info.amount = amount;
     }
   bytes = g_bytes_new (body, strlen (body));

@@ -50,6 +50,8 @@ int ct_cli_cmd_barcode (CtCli *cli, int argc, char **argv);
 int ct_cli_cmd_import  (CtCli *cli, int argc, char **argv);
 int ct_cli_cmd_printer (CtCli *cli, int argc, char **argv);
 int ct_cli_cmd_receipt (CtCli *cli, int argc, char **argv);
+int ct_cli_cmd_shift   (CtCli *cli, int argc, char **argv);
+int ct_cli_cmd_report  (CtCli *cli, int argc, char **argv);
 
 /* Helpers for command files (src/cli/ct-cli.c). */
 

@@ -17,7 +17,7 @@ static const char usage_text[] =
   "  card freeze|unfreeze NO --manager ID\n"
   "  card edit NO [--name N] [--phone P] [--level L] --manager ID\n"
   "  find --phone P | --name N\n"
-  "  topup NO (--package ID | AMOUNT)\n"
+  "  topup NO (--package ID | AMOUNT) [--tender cash|wechat|alipay|bank_card|other]\n"
   "  pay NO AMOUNT [--order REF] [--redeem-points N] [--member-code CODE]\n"
   "  refund NO TX_ID --manager ID\n"
   "  adjust NO DELTA --reason R --manager ID     (DELTA +10.00 / -10.00, or --delta=-10.00)\n"
@@ -28,6 +28,9 @@ static const char usage_text[] =
   "  barcode decode IMAGE | barcode encode TEXT --format code128|qr|ean13 -o OUT.png\n"
   "  receipt TX_ID [--date D] [--print [--printer ADDRESS] [--paper 58|80]]\n"
   "  printer list | printer test [--printer ADDRESS] [--paper 58|80]\n"
+  "  shift open --float A | shift close --counted A\n"
+  "  shift handover --counted A --float A --to OPERATOR | shift report [ID] [--print]\n"
+  "  report day [--date D] [--csv] [--print]\n"
   "    (ADDRESS: usb:VID:PID, tcp:HOST:PORT or file:PATH; default $CARDTILL_PRINTER)\n"
   "Manager commands read the PIN from --pin-file F or, on a terminal, a prompt.\n"
   "\n"
@@ -74,6 +77,8 @@ static const struct
 #endif
   { "printer", ct_cli_cmd_printer },
   { "receipt", ct_cli_cmd_receipt },
+  { "shift", ct_cli_cmd_shift },
+  { "report", ct_cli_cmd_report },
 };
 
 /* Global options may stand anywhere before "--"; they are taken out and

@@ -8,6 +8,7 @@
 
 #include "ct-card-number.h"
 #include "ct-client.h"
+#include "ct-format.h"
 #include "ct-embedded.h"
 #include "ct-member-cache.h"
 #include "ct-money.h"
@@ -545,6 +546,7 @@ background_sync (gpointer data)
 
 static gboolean
 fetch_merchant (CtClient *self, CtMerchant **out, GError **error);
+static void learn_time_zone (CtClient *self);
 
 gboolean
 ct_client_start (CtClient      *self,
@@ -615,6 +617,7 @@ ct_client_start (CtClient      *self,
           return FALSE;
         }
       g_debug ("merchant settings not refreshed: %s", local->message);
+      learn_time_zone (self);
     }
   g_mutex_lock (&self->lock);
   self->started = TRUE;
@@ -711,6 +714,27 @@ kick_background (CtClient *self)
 
 /* ---- generic request -------------------------------------------------- */
 
+/* Requests whose time of taking decides their day and shift. */
+static gboolean
+takes_money (CtOutboxKind kind)
+{
+  switch (kind)
+    {
+    case CT_OUTBOX_KIND_TOPUP:
+    case CT_OUTBOX_KIND_PAYMENT:
+    case CT_OUTBOX_KIND_REFUND:
+    case CT_OUTBOX_KIND_ADJUSTMENT:
+    case CT_OUTBOX_KIND_SHIFT:
+      return TRUE;
+    case CT_OUTBOX_KIND_CARD_ISSUE:
+    case CT_OUTBOX_KIND_CARD_PATCH:
+    case CT_OUTBOX_KIND_IMPORT:
+    case CT_OUTBOX_KIND_OTHER:
+    default:
+      return FALSE;
+    }
+}
+
 CtAnswer *
 ct_client_request (CtClient             *self,
                    const char           *method,
@@ -721,6 +745,7 @@ ct_client_request (CtClient             *self,
                    GCancellable         *cancellable,
                    GError              **error)
 {
+  g_autoptr(GBytes) stamped_body = NULL;
   CtAnswer *answer;
 
   g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
@@ -747,8 +772,17 @@ ct_client_request (CtClient             *self,
     }
 
   g_return_val_if_fail (body != NULL && info != NULL, NULL);
-  answer = ct_sync_submit (self->sync, method, path, idempotency_key, body, info, cancellable,
-                           error);
+  if (takes_money (info->kind) && idempotency_key == NULL)
+    {
+      gsize len;
+      const char *data = g_bytes_get_data (body, &len);
+      char *stamped = ct_wire_add_taken_at (data, len, g_get_real_time ());
+
+      if (stamped != NULL)
+        stamped_body = g_bytes_new_take (stamped, strlen (stamped));
+    }
+  answer = ct_sync_submit (self->sync, method, path, idempotency_key,
+                           stamped_body != NULL ? stamped_body : body, info, cancellable, error);
   flush_counts (self);
   if (answer != NULL && answer->queued)
     kick_background (self);
@@ -801,6 +835,16 @@ get_ok (CtClient *self, const char *path, GError **error)
   return g_bytes_ref (answer->body);
 }
 
+/* Times are shown in the merchant's zone, from its last known settings. */
+static void
+learn_time_zone (CtClient *self)
+{
+  g_autoptr(CtMerchant) merchant = ct_member_cache_load_merchant (self->cache);
+
+  if (merchant != NULL && merchant->timezone != NULL)
+    ct_format_set_time_zone (merchant->timezone);
+}
+
 static gboolean
 fetch_merchant (CtClient *self, CtMerchant **out, GError **error)
 {
@@ -814,6 +858,7 @@ fetch_merchant (CtClient *self, CtMerchant **out, GError **error)
   if (!ct_member_cache_store_merchant (self->cache, data, len, error))
     return FALSE;
   schedule (self, PROP_MERCHANT, NULL);
+  learn_time_zone (self);
   if (out)
     *out = ct_member_cache_load_merchant (self->cache);
   return TRUE;
@@ -873,6 +918,7 @@ typedef struct
   CtPackage    *accepted;    /* re-send: the package terms the manager confirmed */
   int64_t       redeem_points; /* payment: points that pay part of it */
   char         *member_code;   /* payment: the member's dynamic payment code */
+  char         *tender;      /* top-up: how the customer paid, NULL for cash */
 } Op;
 
 static void
@@ -892,6 +938,7 @@ op_free (Op *op)
   g_free (op->patch_phone);
   g_free (op->patch_level);
   g_clear_pointer (&op->accepted, ct_package_free);
+  g_free (op->tender);
   g_free (op);
 }
 
@@ -1282,8 +1329,8 @@ op_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
             info.amount = op->amount;
             body_text = op->with_package
                         ? ct_wire_encode_topup_package (op->a, TRUE, op->amount, op->bonus,
-                                                        operator_name)
-                        : ct_wire_encode_topup_amount (op->amount, operator_name);
+                                                        op->tender, operator_name)
+                        : ct_wire_encode_topup_amount (op->amount, op->tender, operator_name);
           }
         else if (op->kind == OP_PAY)
           {
@@ -1640,20 +1687,35 @@ ct_client_card_patch_finish (CtClient *self, GAsyncResult *result, GError **erro
 }
 
 void
+ct_client_topup_async (CtClient *self, const char *card_no, const CtPackage *package,
+                       int64_t amount, const char *tender, GCancellable *cancellable,
+                       GAsyncReadyCallback callback, gpointer user_data)
+{
+  Op *op = op_new (OP_TOPUP);
+
+  op->card_no = g_strdup (card_no ? card_no : "");
+  op->tender = g_strdup (tender);
+  if (package != NULL)
+    {
+      op->a = g_strdup (package->id);
+      op->amount = package->amount;
+      op->bonus = package->bonus;
+      op->with_package = TRUE;
+    }
+  else
+    op->amount = amount;
+  /* Every top-up call shares one source tag, so any of them finishes it. */
+  run_op (self, op, ct_client_topup_async, cancellable, callback, user_data);
+}
+
+void
 ct_client_topup_package_async (CtClient *self, const char *card_no, const CtPackage *package,
                                GCancellable *cancellable, GAsyncReadyCallback callback,
                                gpointer user_data)
 {
-  Op *op = op_new (OP_TOPUP);
-
   g_return_if_fail (package != NULL);
 
-  op->card_no = g_strdup (card_no ? card_no : "");
-  op->a = g_strdup (package->id);
-  op->amount = package->amount;
-  op->bonus = package->bonus;
-  op->with_package = TRUE;
-  run_op (self, op, ct_client_topup_package_async, cancellable, callback, user_data);
+  ct_client_topup_async (self, card_no, package, 0, NULL, cancellable, callback, user_data);
 }
 
 void
@@ -1661,11 +1723,7 @@ ct_client_topup_amount_async (CtClient *self, const char *card_no, int64_t amoun
                               GCancellable *cancellable, GAsyncReadyCallback callback,
                               gpointer user_data)
 {
-  Op *op = op_new (OP_TOPUP);
-
-  op->card_no = g_strdup (card_no ? card_no : "");
-  op->amount = amount;
-  run_op (self, op, ct_client_topup_amount_async, cancellable, callback, user_data);
+  ct_client_topup_async (self, card_no, NULL, amount, NULL, cancellable, callback, user_data);
 }
 
 CtReceipt *

@@ -158,6 +158,14 @@ void               ct_client_topup_package_async   (CtClient *self, const char *
                                                     const CtPackage *package,
                                                     GCancellable *cancellable,
                                                     GAsyncReadyCallback callback, gpointer user_data);
+/* A top-up of @package (fixed mode; NULL in any mode, then @amount in minor
+ * units) paid by @tender ("cash", "wechat", "alipay", "bank_card",
+ * "other"; NULL is cash). */
+void               ct_client_topup_async           (CtClient *self, const char *card_no,
+                                                    const CtPackage *package, int64_t amount,
+                                                    const char *tender,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
 /* Top-up of an amount (any mode), minor units. */
 void               ct_client_topup_amount_async    (CtClient *self, const char *card_no,
                                                     int64_t amount,

@@ -119,13 +119,59 @@ ct_format_card_no (const char *card_no)
   return g_string_free (out, FALSE);
 }
 
+/* The merchant's time zone: every time a person reads is in it, whatever
+ * the till's own zone (a till set to UTC in a Shanghai shop still prints
+ * the shop's hour). NULL until the client knows the merchant. */
+static GMutex zone_lock;
+static GTimeZone *display_zone;
+
+/**
+ * ct_format_set_time_zone:
+ * @identifier: (nullable): an IANA zone, "Asia/Shanghai"; NULL for the
+ *   till's own zone
+ *
+ * Sets the zone ct_format_local_time() shows times in. The client sets it
+ * from the merchant's settings.
+ */
+void
+ct_format_set_time_zone (const char *identifier)
+{
+  GTimeZone *zone = identifier != NULL ? g_time_zone_new_identifier (identifier) : NULL;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&zone_lock);
+
+  g_clear_pointer (&display_zone, g_time_zone_unref);
+  display_zone = zone;
+}
+
+/**
+ * ct_format_tender:
+ * @tender: (nullable): "cash", "wechat", "alipay", "bank_card", "other"
+ *
+ * Returns: how the customer paid, in the cashier's words.
+ */
+char *
+ct_format_tender (const char *tender)
+{
+  if (tender == NULL || g_str_equal (tender, "cash"))
+    return g_strdup (_("Cash"));
+  if (g_str_equal (tender, "wechat"))
+    return g_strdup (_("WeChat Pay"));
+  if (g_str_equal (tender, "alipay"))
+    return g_strdup (_("Alipay"));
+  if (g_str_equal (tender, "bank_card"))
+    return g_strdup (_("Bank card"));
+  if (g_str_equal (tender, "other"))
+    return g_strdup (_("Other"));
+  return g_strdup (tender);
+}
+
 /**
  * ct_format_local_time:
  * @rfc3339: a service time stamp, "2026-11-22T10:15:00.000Z"
  * @format: a g_date_time_format() format
  *
- * Returns: the time in the till's time zone, or the raw text when it
- *   cannot be read.
+ * Returns: the time in the merchant's time zone (the till's until the
+ *   merchant is known), or the raw text when it cannot be read.
  */
 char *
 ct_format_local_time (const char *rfc3339,
@@ -141,7 +187,11 @@ ct_format_local_time (const char *rfc3339,
   if (utc == NULL)
     return g_strdup (rfc3339);
 
-  local = g_date_time_to_local (utc);
+  {
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&zone_lock);
+
+    local = display_zone != NULL ? g_date_time_to_timezone (utc, display_zone) : g_date_time_to_local (utc);
+  }
   return g_date_time_format (local, format);
 }
 
@@ -231,6 +281,14 @@ client_error_text (CtClientError code)
       return _("The built-in card service could not be started.");
     case CT_CLIENT_ERROR_EARLIER_PENDING:
       return _("An earlier request on this card is not settled yet, so this was not done. Sync, then try again.");
+    case CT_CLIENT_ERROR_SHIFT_OPEN:
+      return _("A shift is already open on this till. Close it or hand it over first.");
+    case CT_CLIENT_ERROR_SHIFT_CLOSED:
+      return _("This shift is already closed.");
+    case CT_CLIENT_ERROR_SHIFT_REQUIRED:
+      return _("This store takes money only during a shift. Open a shift first.");
+    case CT_CLIENT_ERROR_INVALID_TAKEN_AT:
+      return _("This till's clock is wrong, or the request waited too long to be sent. A manager should check the clock and the history.");
     case CT_CLIENT_ERROR_INVALID_INPUT:
       return _("Please check what was entered.");
     case CT_CLIENT_ERROR_LOCAL:

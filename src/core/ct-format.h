@@ -19,6 +19,8 @@ char       *ct_format_mask_card        (const char          *card_no);
 char       *ct_format_card_no          (const char          *card_no);
 char       *ct_format_local_time       (const char          *rfc3339,
                                         const char          *format);
+void        ct_format_set_time_zone    (const char          *identifier);
+char       *ct_format_tender           (const char          *tender);
 const char *ct_format_transaction_kind (CtTransactionKind    kind);
 const char *ct_format_card_status      (CtCardStatus         status);
 char       *ct_format_error            (const GError        *error);

@@ -30,6 +30,7 @@ static const char * const kind_names[] = {
   [CT_OUTBOX_KIND_CARD_PATCH] = "card_change",
   [CT_OUTBOX_KIND_IMPORT] = "import",
   [CT_OUTBOX_KIND_OTHER] = "other",
+  [CT_OUTBOX_KIND_SHIFT] = "shift",
 };
 
 static const char * const state_names[] = {
@@ -120,6 +121,7 @@ ct_outbox_entry_balance_change (const CtOutboxEntry *entry,
     case CT_OUTBOX_KIND_CARD_PATCH:
     case CT_OUTBOX_KIND_IMPORT:
     case CT_OUTBOX_KIND_OTHER:
+    case CT_OUTBOX_KIND_SHIFT:
     default:
       return FALSE;
     }
@@ -652,13 +654,19 @@ ct_outbox_list_due (CtOutbox *self, gint64 now, GError **error)
   /* The oldest pending entry of each card at each service is the only one
    * of that card that may go; it must also be due. Card-less entries go on
    * their own. Requests for another service (the till was pointed
-   * elsewhere) are another ledger's order and never hold these back. */
+   * elsewhere) are another ledger's order and never hold these back. A
+   * shift's opening or closing waits for everything taken before it and
+   * holds back everything taken after it, so the service books each sale
+   * into the shift it was taken in. */
   return query_entries (self,
                         "SELECT " ENTRY_COLUMNS " FROM outbox o WHERE state = 'pending'"
                         " AND next_attempt_at <= ?"
                         " AND (card_no IS NULL OR id = (SELECT min(id) FROM outbox p"
                         "  WHERE p.state = 'pending' AND p.card_no = o.card_no"
                         "  AND p.service_url IS o.service_url))"
+                        " AND NOT EXISTS (SELECT 1 FROM outbox s WHERE s.state = 'pending'"
+                        "  AND (s.kind = 'shift' OR o.kind = 'shift') AND s.id < o.id"
+                        "  AND s.service_url IS o.service_url)"
                         " ORDER BY id",
                         NULL, error, 1, now);
 }

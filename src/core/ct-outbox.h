@@ -30,6 +30,7 @@ typedef enum
   CT_OUTBOX_KIND_CARD_PATCH,
   CT_OUTBOX_KIND_IMPORT,
   CT_OUTBOX_KIND_OTHER,
+  CT_OUTBOX_KIND_SHIFT,             /* opening or closing a shift: queued offline like a top-up */
 } CtOutboxKind;
 
 typedef struct

@@ -334,6 +334,7 @@ answer_valid (CtOutboxKind kind, GBytes *body, CtCard **out_card, GError **error
       return *out_card != NULL;
     case CT_OUTBOX_KIND_IMPORT:
     case CT_OUTBOX_KIND_OTHER:
+    case CT_OUTBOX_KIND_SHIFT:
     default:
       /* Answers of other kinds (imports) are checked by their callers; a
        * complete JSON object is what proves the answer arrived whole. */
@@ -915,6 +916,14 @@ handle_offline (CtSync *self, const CtOutboxEntry *e, const char *why, GError **
       {
         g_autofree char *reason = g_strdup_printf ("pending sync: the top-up is queued and will "
                                                    "be sent when the service is back (%s)", why);
+        ct_outbox_record_attempt (self->outbox, e->id, FALSE,
+                                  next_attempt_time (self, e->attempts + 1, -1), 0, why, NULL);
+        return answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, reason);
+      }
+    case CT_OUTBOX_KIND_SHIFT:
+      {
+        g_autofree char *reason = g_strdup_printf ("pending sync: the shift change is queued and "
+                                                   "will be sent when the service is back (%s)", why);
         ct_outbox_record_attempt (self->outbox, e->id, FALSE,
                                   next_attempt_time (self, e->attempts + 1, -1), 0, why, NULL);
         return answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, reason);

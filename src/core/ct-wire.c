@@ -40,6 +40,10 @@ static const struct
   { CT_CLIENT_ERROR_INTERNAL, "internal" },
   { CT_CLIENT_ERROR_INSUFFICIENT_POINTS, "insufficient_points" },
   { CT_CLIENT_ERROR_MEMBER_CONSENT_REQUIRED, "member_consent_required" },
+  { CT_CLIENT_ERROR_SHIFT_OPEN, "shift_open" },
+  { CT_CLIENT_ERROR_SHIFT_CLOSED, "shift_closed" },
+  { CT_CLIENT_ERROR_SHIFT_REQUIRED, "shift_required" },
+  { CT_CLIENT_ERROR_INVALID_TAKEN_AT, "invalid_taken_at" },
   { CT_CLIENT_ERROR_OTHER_REFUSAL, "refused" },
   { CT_CLIENT_ERROR_QUEUED, "queued" },
   { CT_CLIENT_ERROR_OFFLINE_REFUSED, "offline_refused" },
@@ -136,6 +140,9 @@ ct_transaction_copy (const CtTransaction *tx)
   copy->order_ref = g_strdup (tx->order_ref);
   copy->refund_of = g_strdup (tx->refund_of);
   copy->created_at = g_strdup (tx->created_at);
+  copy->taken_at = g_strdup (tx->taken_at);
+  copy->tender = g_strdup (tx->tender);
+  copy->shift_id = g_strdup (tx->shift_id);
   return copy;
 }
 
@@ -154,6 +161,9 @@ ct_transaction_free (CtTransaction *tx)
   g_free (tx->order_ref);
   g_free (tx->refund_of);
   g_free (tx->created_at);
+  g_free (tx->taken_at);
+  g_free (tx->tender);
+  g_free (tx->shift_id);
   g_free (tx);
 }
 
@@ -467,6 +477,15 @@ get_string (json_object *obj, const char *key, gboolean nullable, char **out, GE
   return TRUE;
 }
 
+/* A field a service older than it leaves out. */
+static gboolean
+get_optional_string (json_object *obj, const char *key, char **out, GError **error)
+{
+  if (!json_object_object_get_ex (obj, key, NULL))
+    return TRUE;
+  return get_string (obj, key, TRUE, out, error);
+}
+
 static gboolean
 get_int (json_object *obj, const char *key, int64_t min, int64_t max, int64_t *out,
          GError **error)
@@ -566,7 +585,10 @@ transaction_from_json (json_object *obj, GError **error)
       || !get_string (obj, "reason", TRUE, &tx->reason, error)
       || !get_string (obj, "order_ref", TRUE, &tx->order_ref, error)
       || !get_string (obj, "refund_of", TRUE, &tx->refund_of, error)
-      || !get_string (obj, "created_at", FALSE, &tx->created_at, error))
+      || !get_string (obj, "created_at", FALSE, &tx->created_at, error)
+      || !get_optional_string (obj, "taken_at", &tx->taken_at, error)
+      || !get_optional_string (obj, "tender", &tx->tender, error)
+      || !get_optional_string (obj, "shift_id", &tx->shift_id, error))
     return NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (kind_names); i++)
@@ -970,6 +992,7 @@ ct_wire_encode_topup_package (const char *package_id,
                               gboolean    with_expect,
                               int64_t     expect_amount,
                               int64_t     expect_bonus,
+                              const char *tender,
                               const char *operator_name)
 {
   json_object *obj = json_object_new_object ();
@@ -983,18 +1006,73 @@ ct_wire_encode_topup_package (const char *package_id,
       json_object_object_add (e, "bonus", json_object_new_int64 (expect_bonus));
       json_object_object_add (obj, "expect", e);
     }
+  if (tender != NULL)
+    add_string (obj, "tender", tender);
   add_string (obj, "operator", operator_name);
   return finish_object (obj);
 }
 
 char *
-ct_wire_encode_topup_amount (int64_t amount, const char *operator_name)
+ct_wire_encode_topup_amount (int64_t amount, const char *tender, const char *operator_name)
 {
   json_object *obj = json_object_new_object ();
 
   json_object_object_add (obj, "amount", json_object_new_int64 (amount));
+  if (tender != NULL)
+    add_string (obj, "tender", tender);
   add_string (obj, "operator", operator_name);
   return finish_object (obj);
+}
+
+char *
+ct_wire_encode_shift_open (int64_t float_amount, const char *operator_name)
+{
+  json_object *obj = json_object_new_object ();
+
+  add_string (obj, "operator", operator_name);
+  json_object_object_add (obj, "float", json_object_new_int64 (float_amount));
+  return finish_object (obj);
+}
+
+char *
+ct_wire_encode_shift_close (int64_t counted_cash, const char *operator_name)
+{
+  json_object *obj = json_object_new_object ();
+
+  add_string (obj, "operator", operator_name);
+  json_object_object_add (obj, "counted_cash", json_object_new_int64 (counted_cash));
+  return finish_object (obj);
+}
+
+char *
+ct_wire_add_taken_at (const char *body, gsize len, gint64 now_us)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_from_unix_utc (now_us / G_USEC_PER_SEC);
+  g_autofree char *stamp = NULL;
+  g_autofree char *seconds = NULL;
+  json_tokener *tok = json_tokener_new ();
+  json_object *obj = json_tokener_parse_ex (tok, body, (int) len);
+
+  json_tokener_free (tok);
+  if (obj == NULL || !json_object_is_type (obj, json_type_object))
+    {
+      json_object_put (obj);
+      return NULL;
+    }
+  if (json_object_object_get_ex (obj, "taken_at", NULL))
+    return finish_object (obj);
+  seconds = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S");
+  stamp = g_strdup_printf ("%s.%03dZ", seconds, (int) ((now_us / 1000) % 1000));
+  add_string (obj, "taken_at", stamp);
+  return finish_object (obj);
+}
+
+gboolean
+ct_wire_tender_is_valid (const char *text)
+{
+  static const char * const tenders[] = { "cash", "wechat", "alipay", "bank_card", "other", NULL };
+
+  return text != NULL && g_strv_contains (tenders, text);
 }
 
 char *

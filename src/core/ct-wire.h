@@ -43,6 +43,10 @@ typedef enum
   CT_CLIENT_ERROR_INTERNAL,
   CT_CLIENT_ERROR_INSUFFICIENT_POINTS,
   CT_CLIENT_ERROR_MEMBER_CONSENT_REQUIRED,
+  CT_CLIENT_ERROR_SHIFT_OPEN,
+  CT_CLIENT_ERROR_SHIFT_CLOSED,
+  CT_CLIENT_ERROR_SHIFT_REQUIRED,
+  CT_CLIENT_ERROR_INVALID_TAKEN_AT,
   /* A well-formed error answer with a code this till does not know. */
   CT_CLIENT_ERROR_OTHER_REFUSAL,
 
@@ -139,6 +143,9 @@ typedef struct
   char              *order_ref;
   char              *refund_of;
   char              *created_at;
+  char              *taken_at;      /* when the customer paid (the till's clock); NULL from an older service */
+  char              *tender;        /* top-ups and their voids: "cash", "wechat", ...; NULL otherwise */
+  char              *shift_id;      /* the shift it was taken in, or NULL */
 } CtTransaction;
 
 typedef struct
@@ -297,12 +304,25 @@ char          *ct_wire_encode_payment      (int64_t amount, const char *order_re
                                             int64_t redeem_points, const char *member_code,
                                             const char *operator_name);
 gboolean       ct_wire_payment_needs_service (GBytes *body);
+/* @tender: "cash", "wechat", "alipay", "bank_card" or "other"; NULL
+ * leaves it out (the service takes cash). */
 char          *ct_wire_encode_topup_package (const char *package_id,
                                              gboolean    with_expect,
                                              int64_t     expect_amount,
                                              int64_t     expect_bonus,
+                                             const char *tender,
                                              const char *operator_name);
-char          *ct_wire_encode_topup_amount (int64_t amount, const char *operator_name);
+char          *ct_wire_encode_topup_amount (int64_t amount, const char *tender,
+                                            const char *operator_name);
+char          *ct_wire_encode_shift_open   (int64_t float_amount, const char *operator_name);
+char          *ct_wire_encode_shift_close  (int64_t counted_cash, const char *operator_name);
+/* @body with "taken_at" (@now_us, g_get_real_time()) added, unless it has
+ * one: when the customer paid, by the till's clock, so a request sent
+ * later still belongs to its day and shift. NULL if @body is not an
+ * object. */
+char          *ct_wire_add_taken_at        (const char *body, gsize len, gint64 now_us);
+/* Whether @text names a tender the service knows. */
+gboolean       ct_wire_tender_is_valid     (const char *text);
 char          *ct_wire_encode_refund       (const char *transaction_id,
                                             const char *operator_name,
                                             const char *manager_id,

@@ -85,7 +85,10 @@ ct_receipt_data_new_from_transaction (const CtTransaction *tx,
   data->manager = g_strdup (tx->manager);
   data->reason = g_strdup (tx->reason);
   data->transaction_id = g_strdup (tx->id);
-  data->created_at = g_strdup (tx->created_at);
+  /* The receipt shows when the customer paid, which for a sale taken
+   * offline is before the service booked it. */
+  data->created_at = g_strdup (tx->taken_at != NULL ? tx->taken_at : tx->created_at);
+  data->tender = g_strdup (tx->tender);
   data->bonus = tx->bonus;
   /* A top-up's delta includes its bonus; the receipt shows them apart. */
   data->amount = tx->kind == CT_TRANSACTION_TOPUP ? tx->delta - tx->bonus : ABS (tx->delta);
@@ -227,12 +230,15 @@ ct_receipt_lines (const CtReceiptData *data)
     case CT_TRANSACTION_TOPUP:
       ct_receipt_lines_add (lines, _("Paid in"), ct_format_money (data->amount, mu, cur));
       ct_receipt_lines_add (lines, _("Bonus"), ct_format_money (data->bonus, mu, cur));
+      ct_receipt_lines_add (lines, _("Paid by"), ct_format_tender (data->tender));
       break;
     case CT_TRANSACTION_PAYMENT:
       ct_receipt_lines_add (lines, _("Paid from card"), ct_format_money (data->amount, mu, cur));
       break;
     case CT_TRANSACTION_REFUND:
       ct_receipt_lines_add (lines, _("Refunded"), ct_format_money (data->amount, mu, cur));
+      if (data->tender != NULL)
+        ct_receipt_lines_add (lines, _("Given back by"), ct_format_tender (data->tender));
       break;
     case CT_TRANSACTION_ADJUSTMENT:
       ct_receipt_lines_add (lines, _("Change"), ct_format_signed_money (data->amount, mu, cur));

@@ -33,6 +33,7 @@ static const char usage_text[] =
   "       [--topup-min A] [--topup-max A] [--points-per-unit N] [--timezone Asia/Shanghai]\n"
   "       [--offline-payment-cap A] [--offline-card-cap A] [--issuer-prefix 8888]\n"
   "       [--points-redeem-rate N] [--points-redeem-max-bp N] [--consent-over A]\n"
+  "       [--require-shift yes|no]\n"
   "  merchant set [the options of init but --currency and --minor-units]\n"
   "  merchant show\n"
   "  till add --store S --name T       prints the new till token on its last line\n"
@@ -215,7 +216,7 @@ open_store (const char *command,
 /* Merchant settings shared by init and merchant set */
 
 static char *opt_name, *opt_currency, *opt_mode, *opt_min, *opt_max, *opt_tz;
-static char *opt_pay_cap, *opt_card_cap, *opt_prefix, *opt_consent_over;
+static char *opt_pay_cap, *opt_card_cap, *opt_prefix, *opt_consent_over, *opt_require_shift;
 static int opt_minor = -1;
 static gint64 opt_ppu = -1, opt_redeem_rate = -1, opt_redeem_max_bp = -1;
 
@@ -235,7 +236,8 @@ static gint64 opt_ppu = -1, opt_redeem_rate = -1, opt_redeem_max_bp = -1;
   { "points-redeem-max-bp", 0, 0, G_OPTION_ARG_INT64, &opt_redeem_max_bp, \
     "Largest share of a payment that points may pay, in basis points", "N" }, \
   { "consent-over", 0, 0, G_OPTION_ARG_STRING, &opt_consent_over, \
-    "Payments above this need the member's payment code (0: never)", "A" }
+    "Payments above this need the member's payment code (0: never)", "A" }, \
+  { "require-shift", 0, 0, G_OPTION_ARG_STRING, &opt_require_shift, "Money only during an open shift", "yes|no" }
 
 static gboolean
 apply_merchant_options (CtStoreMerchant *m,
@@ -284,6 +286,15 @@ apply_merchant_options (CtStoreMerchant *m,
           return FALSE;
         }
       m->points_redeem_max_bp = opt_redeem_max_bp;
+    }
+  if (opt_require_shift != NULL)
+    {
+      if (!g_str_equal (opt_require_shift, "yes") && !g_str_equal (opt_require_shift, "no"))
+        {
+          *status = usage_error ("--require-shift is yes or no, not \"%s\"", opt_require_shift);
+          return FALSE;
+        }
+      m->require_shift = g_str_equal (opt_require_shift, "yes");
     }
   if (m->topup_min <= 0 || m->topup_max < m->topup_min)
     {
@@ -419,10 +430,10 @@ cmd_merchant (int    argc,
              "points per unit: %" G_GINT64_FORMAT "\ntime zone: %s\noffline payment cap: %s\n"
              "offline card cap: %s\nissuer prefix: %s\n"
              "points redeem rate: %" G_GINT64_FORMAT "\npoints redeem max: %" G_GINT64_FORMAT " bp\n"
-             "consent over: %s\n",
+             "consent over: %s\nrequire shift: %s\n",
              m.name, m.currency, m.minor_units, m.topup_mode, min, max, m.points_per_unit,
              m.timezone, pay, card, m.issuer_prefix, m.points_redeem_rate, m.points_redeem_max_bp,
-             consent);
+             consent, m.require_shift ? "yes" : "no");
   }
   return CT_SERVICE_EXIT_OK;
 }
@@ -970,6 +981,8 @@ cmd_ledger (int    argc,
   {
     const struct { const char *name; int64_t v; } rows[] = {
       { "cards", check.cards }, { "pool", check.pool }, { "cash", check.cash },
+      { "wechat", check.tenders[CT_TENDER_WECHAT] }, { "alipay", check.tenders[CT_TENDER_ALIPAY] },
+      { "bank_card", check.tenders[CT_TENDER_BANK_CARD] }, { "other", check.tenders[CT_TENDER_OTHER] },
       { "promo", check.promo }, { "legacy", check.legacy }, { "sum", check.sum },
     };
 

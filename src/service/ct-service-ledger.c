@@ -40,6 +40,8 @@ typedef struct
   int64_t     expect_amount;
   int64_t     expect_bonus;
   int64_t     delta;
+  CtTender    tender;
+  int64_t     taken_at;      /* ms, 0 when the request did not say */
   char       *phone_digits;  /* owns the normalised phone that phone points to */
   int64_t     redeem_points;
   const char *member_code;
@@ -157,6 +159,42 @@ parse_common (CtCall              *call,
   return ct_call_take_manager (call);
 }
 
+/**
+ * ct_ledger_parse_taken_at:
+ * Reads the optional "taken_at" (RFC 3339: when the customer paid, by the
+ * till's clock) into @out_ms, 0 when absent. The service takes a time at
+ * most a minute ahead of its own clock and no older than it keeps
+ * Idempotency-Keys (less a day), so a replay can never apply twice.
+ */
+CtReply *
+ct_ledger_parse_taken_at (CtCall  *call,
+                          int64_t *out_ms)
+{
+  g_autoptr(GDateTime) when = NULL;
+  const char *text = NULL;
+  CtReply *reply = NULL;
+  int64_t now = ct_store_now_ms ();
+
+  *out_ms = 0;
+  if (!ct_json_get_string (call->json, "taken_at", FALSE, 64, &text, &reply))
+    return reply;
+  if (text == NULL)
+    return NULL;
+  when = g_date_time_new_from_iso8601 (text, NULL);
+  if (when == NULL)
+    return ct_reply_error (400, "bad_request",
+                           "\"taken_at\" is an RFC 3339 time with its offset, like 2026-01-31T23:59:00+08:00");
+  *out_ms = g_date_time_to_unix (when) * 1000 + g_date_time_get_microsecond (when) / 1000;
+  if (*out_ms > now + CT_LEDGER_TAKEN_AT_SKEW_MS)
+    return ct_reply_error (422, "invalid_taken_at",
+                           "\"taken_at\" %s is ahead of the service's clock: check the till's clock", text);
+  if (*out_ms < now - (int64_t) (CT_SERVICE_KEY_RETENTION_DAYS - 1) * 86400 * 1000)
+    return ct_reply_error (422, "invalid_taken_at",
+                           "\"taken_at\" %s is older than the %d days a request may wait to be sent", text,
+                           CT_SERVICE_KEY_RETENTION_DAYS - 1);
+  return NULL;
+}
+
 /* Looks the path's card up; 422 invalid_card_no or 404 card_not_found. */
 static CtReply *
 load_card (CtCall           *call,
@@ -202,6 +240,9 @@ tx_fill (CtStoreTx       *tx,
   tx->operator_name = g_strdup (operator_name);
   tx->manager = call->manager_outcome == CT_MANAGER_OUTCOME_SUCCESS ? g_strdup (call->manager_id) : NULL;
   tx->created_at = ct_store_now_ms ();
+  tx->taken_at = ((Req *) call->data)->taken_at;
+  if (tx->taken_at == 0)
+    tx->taken_at = tx->created_at;
 }
 
 /* Records who changed a card; the PIN never goes into the record. */
@@ -276,17 +317,41 @@ reply_from_text (guint    status,
   return r;
 }
 
+/* The money belongs to the shift that was open on this till when the
+ * customer paid, whenever the request arrives; a merchant that requires
+ * shifts takes no money outside one (409 shift_required). */
+static CtReply *
+find_shift (CtStore               *store,
+            const CtStoreMerchant *merchant,
+            CtStoreTx             *tx)
+{
+  g_autoptr(GError) error = NULL;
+
+  tx->shift_id = ct_store_shift_at (store, tx->store, tx->till, tx->taken_at, &error);
+  if (tx->shift_id < 0)
+    return internal (g_steal_pointer (&error));
+  if (tx->shift_id == 0 && merchant->require_shift)
+    return ct_reply_error (409, "shift_required",
+                           "This store takes money only during a shift: open a shift on till %s first", tx->till);
+  return NULL;
+}
+
 CtReply *
-ct_ledger_post (CtStore          *store,
-                CtCall           *call,
+ct_ledger_post (CtStore               *store,
+                const CtStoreMerchant *merchant,
+                CtCall                *call,
                 CtStoreTx             *tx,
                 const CtStorePosting  *postings,
-                guint             n_postings,
-                int64_t           points_delta,
-                GError          **error)
+                guint                  n_postings,
+                int64_t                points_delta,
+                GError               **error)
 {
-  GString *out = post_answer (store, tx, postings, n_postings, points_delta, error);
+  GString *out;
+  CtReply *refusal;
 
+  if ((refusal = find_shift (store, merchant, tx)) != NULL)
+    return refusal;
+  out = post_answer (store, tx, postings, n_postings, points_delta, error);
   return out != NULL ? reply_from_text (201, out) : NULL;
 }
 
@@ -482,15 +547,24 @@ CtReply *
 ct_ledger_parse_topup (CtService *svc,
                        CtCall    *call)
 {
-  static const char * const known[] = { "package_id", "amount", "expect", "operator", NULL };
+  static const char * const known[] = { "package_id", "amount", "expect", "tender", "taken_at", "operator", NULL };
   CtReply *reply;
   json_object *expect = NULL;
+  const char *tender = NULL;
   Req *r = NULL;
 
   if ((reply = parse_common (call, known, &r, TRUE)) != NULL)
     return reply;
   if (!ct_json_get_string (call->json, "package_id", FALSE, 64, &r->package_id, &reply)
       || !ct_json_get_int (call->json, "amount", FALSE, &r->has_amount, &r->amount, &reply))
+    return reply;
+  if (!ct_json_get_string (call->json, "tender", FALSE, 16, &tender, &reply))
+    return reply;
+  if (tender != NULL && !ct_store_tender_from_string (tender, &r->tender))
+    return ct_reply_error (400, "bad_request",
+                           "\"tender\" is \"cash\", \"wechat\", \"alipay\", \"bank_card\" or \"other\", not \"%s\"",
+                           tender);
+  if ((reply = ct_ledger_parse_taken_at (call, &r->taken_at)) != NULL)
     return reply;
   if (r->package_id != NULL && r->has_amount)
     return ct_reply_error (400, "bad_request", "A top-up names either \"package_id\" or \"amount\", not both");
@@ -574,7 +648,7 @@ ct_ledger_apply_topup (CtService        *svc,
 
   {
     CtStorePosting postings[] = {
-      { CT_ACCOUNT_CASH, -amount },
+      { ct_store_tender_account (r->tender), -amount },
       { card.card_no, amount },
       { CT_ACCOUNT_PROMO, -bonus },
       { card.card_no, bonus },
@@ -583,7 +657,8 @@ ct_ledger_apply_topup (CtService        *svc,
     tx_fill (&tx, call, card.card_no, "topup", r->operator_name);
     tx.delta = total;
     tx.bonus = bonus;
-    reply = ct_ledger_post (store, call, &tx, postings, G_N_ELEMENTS (postings), 0, &error);
+    tx.tender = g_strdup (ct_store_tender_to_string (r->tender));
+    reply = ct_ledger_post (store, merchant, call, &tx, postings, G_N_ELEMENTS (postings), 0, &error);
   }
   return reply != NULL ? reply : internal (error);
 }
@@ -594,7 +669,7 @@ CtReply *
 ct_ledger_parse_payment (CtService *svc,
                          CtCall    *call)
 {
-  static const char * const known[] = { "amount", "order_ref", "redeem_points", "member_code", "member_pin",
+  static const char * const known[] = { "amount", "order_ref", "redeem_points", "member_code", "member_pin", "taken_at",
                                         "operator", NULL };
   CtReply *reply;
   Req *r = NULL;
@@ -612,7 +687,7 @@ ct_ledger_parse_payment (CtService *svc,
   if (r->member_pin != NULL)
     return ct_reply_error (400, "bad_request",
                            "\"member_pin\" is not taken by this service; the member's payment code gives consent");
-  return NULL;
+  return ct_ledger_parse_taken_at (call, &r->taken_at);
 }
 
 /* The member's consent to a payment above the merchant's consent_over: the
@@ -740,6 +815,8 @@ ct_ledger_apply_payment (CtService        *svc,
     tx_fill (&tx, call, card.card_no, "payment", r->operator_name);
     tx.delta = -from_balance;
     tx.order_ref = g_strdup (r->order_ref);
+    if ((reply = find_shift (store, merchant, &tx)) != NULL)
+      return reply;
     root = post_answer (store, &tx, postings, value > 0 ? 3 : 2, points, &error);
   }
   if (root == NULL && g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT))
@@ -767,7 +844,7 @@ CtReply *
 ct_ledger_parse_refund (CtService *svc,
                         CtCall    *call)
 {
-  static const char * const known[] = { "transaction_id", "operator", "manager", NULL };
+  static const char * const known[] = { "transaction_id", "taken_at", "operator", "manager", NULL };
   CtReply *reply;
   Req *r = NULL;
 
@@ -775,7 +852,7 @@ ct_ledger_parse_refund (CtService *svc,
     return reply;
   if (!ct_json_get_string (call->json, "transaction_id", TRUE, 32, &r->transaction_id, &reply))
     return reply;
-  return NULL;
+  return ct_ledger_parse_taken_at (call, &r->taken_at);
 }
 
 CtReply *
@@ -828,22 +905,30 @@ ct_ledger_apply_refund (CtService        *svc,
         };
 
         tx.delta = amount;
-        reply = ct_ledger_post (store, call, &tx, postings, redeemed_value > 0 ? 3 : 2, -points, &error);
+        reply = ct_ledger_post (store, merchant, call, &tx, postings, redeemed_value > 0 ? 3 : 2, -points, &error);
       }
     }
   else
     {
       int64_t bonus = orig.bonus;
       int64_t amount = orig.delta - bonus;
+      CtTender tender = CT_TENDER_CASH;
       CtStorePosting postings[] = {
         { card.card_no, -amount },
-        { CT_ACCOUNT_CASH, amount },
+        { NULL, amount },
         { card.card_no, -bonus },
         { CT_ACCOUNT_PROMO, bonus },
       };
 
+      /* A void gives the money back the way the customer paid it. */
+      ct_store_tender_from_string (orig.tender, &tender);
+      postings[1].account = ct_store_tender_account (tender);
+      tx.tender = g_strdup (ct_store_tender_to_string (tender));
+      /* The void says how much of it was bonus, so a report can tell the
+       * money given back from the bonus taken back. */
+      tx.bonus = bonus;
       tx.delta = -orig.delta;
-      reply = ct_ledger_post (store, call, &tx, postings, G_N_ELEMENTS (postings), 0, &error);
+      reply = ct_ledger_post (store, merchant, call, &tx, postings, G_N_ELEMENTS (postings), 0, &error);
     }
   if (reply != NULL)
     return reply;
@@ -869,7 +954,7 @@ CtReply *
 ct_ledger_parse_adjustment (CtService *svc,
                             CtCall    *call)
 {
-  static const char * const known[] = { "delta", "reason", "operator", "manager", NULL };
+  static const char * const known[] = { "delta", "reason", "taken_at", "operator", "manager", NULL };
   CtReply *reply;
   Req *r = NULL;
 
@@ -878,7 +963,7 @@ ct_ledger_parse_adjustment (CtService *svc,
   if (!ct_json_get_int (call->json, "delta", TRUE, NULL, &r->delta, &reply)
       || !ct_json_get_string (call->json, "reason", TRUE, TEXT_MAX, &r->reason, &reply))
     return reply;
-  return NULL;
+  return ct_ledger_parse_taken_at (call, &r->taken_at);
 }
 
 CtReply *
@@ -915,7 +1000,7 @@ ct_ledger_apply_adjustment (CtService        *svc,
     tx_fill (&tx, call, card.card_no, "adjustment", r->operator_name);
     tx.delta = r->delta;
     tx.reason = g_strdup (r->reason);
-    reply = ct_ledger_post (store, call, &tx, postings, G_N_ELEMENTS (postings), 0, &error);
+    reply = ct_ledger_post (store, merchant, call, &tx, postings, G_N_ELEMENTS (postings), 0, &error);
   }
   if (reply == NULL && g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT))
     {

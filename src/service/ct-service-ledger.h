@@ -23,8 +23,12 @@ CtReply *ct_ledger_apply_member_link (CtService *svc, CtStore *store, const CtSt
 
 /* Posts a transaction and answers 201 {"transaction", "card"}; shared with
  * the import endpoint. @tx gets its id, balance_after and points_after. */
-CtReply *ct_ledger_post             (CtStore *store, CtCall *call, CtStoreTx *tx,
+CtReply *ct_ledger_post             (CtStore *store, const CtStoreMerchant *merchant, CtCall *call, CtStoreTx *tx,
                                      const CtStorePosting *postings, guint n_postings,
                                      int64_t points_delta, GError **error);
+
+/* A till's clock may run this far ahead of the service's. */
+#define CT_LEDGER_TAKEN_AT_SKEW_MS 60000
+CtReply *ct_ledger_parse_taken_at   (CtCall *call, int64_t *out_ms);
 
 G_END_DECLS

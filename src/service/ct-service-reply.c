@@ -230,6 +230,15 @@ ct_service_tx_to_json (const CtStoreTx *tx)
   else
     json_object_object_add (obj, "refund_of", NULL);
   add_time (obj, "created_at", tx->created_at);
+  add_time (obj, "taken_at", tx->taken_at != 0 ? tx->taken_at : tx->created_at);
+  json_object_object_add (obj, "tender", string_or_null (tx->tender));
+  if (tx->shift_id > 0)
+    {
+      g_snprintf (id, sizeof id, "%" G_GINT64_FORMAT, tx->shift_id);
+      json_object_object_add (obj, "shift_id", json_object_new_string (id));
+    }
+  else
+    json_object_object_add (obj, "shift_id", NULL);
   return obj;
 }
 
@@ -373,7 +382,62 @@ ct_service_tx_write (GString         *out,
   else
     append_str (out, "refund_of", NULL);
   append_time (out, "created_at", tx->created_at);
+  append_time (out, "taken_at", tx->taken_at != 0 ? tx->taken_at : tx->created_at);
+  append_str (out, "tender", tx->tender);
+  if (tx->shift_id > 0)
+    {
+      g_snprintf (id, sizeof id, "%" G_GINT64_FORMAT, tx->shift_id);
+      append_str (out, "shift_id", id);
+    }
+  else
+    append_str (out, "shift_id", NULL);
   g_string_append_c (out, '}');
+}
+
+static json_object *
+totals_pair (int64_t a,
+             int64_t b)
+{
+  json_object *o = json_object_new_object ();
+
+  json_object_object_add (o, "taken", json_object_new_int64 (a));
+  json_object_object_add (o, "given_back", json_object_new_int64 (b));
+  json_object_object_add (o, "net", json_object_new_int64 (a - b));
+  return o;
+}
+
+/**
+ * ct_service_totals_to_json:
+ * The totals of a day, a till or a shift (docs/api.md, "Totals"): amounts
+ * by kind, counts by kind, and money by tender.
+ */
+json_object *
+ct_service_totals_to_json (const CtStoreDayTotals *t)
+{
+  json_object *o = json_object_new_object ();
+  json_object *counts = json_object_new_object ();
+  json_object *tenders = json_object_new_object ();
+
+  json_object_object_add (o, "count", json_object_new_int64 (t->count));
+  json_object_object_add (o, "topups", json_object_new_int64 (t->topups));
+  json_object_object_add (o, "bonus", json_object_new_int64 (t->bonus));
+  json_object_object_add (o, "payments", json_object_new_int64 (t->payments));
+  json_object_object_add (o, "refunds", json_object_new_int64 (t->refunds));
+  json_object_object_add (o, "voids", json_object_new_int64 (t->voids));
+  json_object_object_add (o, "void_bonus", json_object_new_int64 (t->void_bonus));
+  json_object_object_add (o, "adjustments", json_object_new_int64 (t->adjustments));
+  json_object_object_add (o, "imports", json_object_new_int64 (t->imports));
+  json_object_object_add (counts, "topups", json_object_new_int64 (t->topup_count));
+  json_object_object_add (counts, "payments", json_object_new_int64 (t->payment_count));
+  json_object_object_add (counts, "refunds", json_object_new_int64 (t->refund_count));
+  json_object_object_add (counts, "voids", json_object_new_int64 (t->void_count));
+  json_object_object_add (counts, "adjustments", json_object_new_int64 (t->adjustment_count));
+  json_object_object_add (counts, "imports", json_object_new_int64 (t->import_count));
+  json_object_object_add (o, "counts", counts);
+  for (guint i = 0; i < CT_N_TENDERS; i++)
+    json_object_object_add (tenders, ct_store_tender_to_string (i), totals_pair (t->taken[i], t->given_back[i]));
+  json_object_object_add (o, "tenders", tenders);
+  return o;
 }
 
 /* Body checks */

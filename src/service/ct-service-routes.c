@@ -8,6 +8,7 @@
 #include "ct-service-ledger.h"
 #include "ct-service-member.h"
 #include "ct-service.h"
+#include "ct-service-shifts.h"
 #include "service-imports.h"
 
 /* The API of docs/api.md as a table: one line per endpoint. A read runs
@@ -47,6 +48,10 @@ static const CtRoute routes[] = {
   { "POST",  "/v1/outcomes",                FALSE, NULL, ct_service_parse_outcome, ct_service_apply_outcome, 0, "outcome" },
   { "GET",   "/m/*",                        TRUE,  ct_member_read_page, NULL, NULL },
   { "GET",   "/m/*/code",                   TRUE,  ct_member_read_code, NULL, NULL },
+  { "POST",  "/v1/shifts",                  FALSE, NULL, ct_shifts_parse_open, ct_shifts_apply_open },
+  { "GET",   "/v1/shifts",                  FALSE, ct_shifts_read_day, NULL, NULL },
+  { "GET",   "/v1/shifts/*",                FALSE, ct_shifts_read_one, NULL, NULL },
+  { "POST",  "/v1/shifts/*/close",          FALSE, NULL, ct_shifts_parse_close, ct_shifts_apply_close },
 };
 
 static gboolean
@@ -131,6 +136,10 @@ static const char * const features[] = {
   "member_code",     /* "member_code" on a payment over the merchant's consent_over */
   "member_page",     /* "member_url" on a card issue, POST /v1/cards/{no}/member-link, GET /m/{token} */
   "outcomes",        /* POST /v1/outcomes: a manager's note on a refused request, in the audit log */
+  "tenders",         /* "tender" on a top-up; money taken per tender in reports and ledger check */
+  "shifts",          /* /v1/shifts, shift_id on transactions, require_shift */
+  "taken_at",        /* "taken_at" on money requests: the till's time decides the day and shift */
+  "day_report",      /* GET /v1/reports/day with tenders and the day's shifts */
   NULL
 };
 
@@ -340,34 +349,6 @@ read_card_history (CtService *svc,
   return ct_reply_new_json (200, obj);
 }
 
-static json_object *
-totals_to_json (const CtStoreDayTotals *t)
-{
-  json_object *o = json_object_new_object ();
-
-  json_object_object_add (o, "count", json_object_new_int64 (t->count));
-  json_object_object_add (o, "topups", json_object_new_int64 (t->topups));
-  json_object_object_add (o, "bonus", json_object_new_int64 (t->bonus));
-  json_object_object_add (o, "payments", json_object_new_int64 (t->payments));
-  json_object_object_add (o, "refunds", json_object_new_int64 (t->refunds));
-  json_object_object_add (o, "adjustments", json_object_new_int64 (t->adjustments));
-  json_object_object_add (o, "imports", json_object_new_int64 (t->imports));
-  return o;
-}
-
-static void
-totals_add (CtStoreDayTotals       *sum,
-            const CtStoreDayTotals *t)
-{
-  sum->count += t->count;
-  sum->topups += t->topups;
-  sum->bonus += t->bonus;
-  sum->payments += t->payments;
-  sum->refunds += t->refunds;
-  sum->adjustments += t->adjustments;
-  sum->imports += t->imports;
-}
-
 /* The day of ?date= (today by default) in the merchant's time zone. */
 static CtReply *
 query_day (CtCall                *call,
@@ -435,7 +416,7 @@ read_store_day (CtService *svc,
   for (guint i = 0; i < txs->len && i < limit; i++)
     json_object_array_add (list, ct_service_tx_to_json (txs->pdata[i]));
   json_object_object_add (obj, "transactions", list);
-  json_object_object_add (obj, "totals", totals_to_json (totals->pdata[0]));
+  json_object_object_add (obj, "totals", ct_service_totals_to_json (totals->pdata[0]));
   if (txs->len > limit)
     {
       CtStoreTx *last = txs->pdata[limit - 1];
@@ -450,7 +431,8 @@ read_store_day (CtService *svc,
 }
 
 /* GET /v1/reports/day?date=D: the merchant's day per store and per till
- * (one row per till that took a transaction), and in all. */
+ * (one row per till that took a transaction), and in all, by kind and by
+ * tender, with the day's shifts. */
 static CtReply *
 read_day_report (CtService *svc,
                  CtCall    *call)
@@ -487,7 +469,7 @@ read_day_report (CtService *svc,
           json_object *s = json_object_new_object ();
 
           json_object_object_add (s, "store", json_object_new_string (prev->store));
-          json_object_object_add (s, "totals", totals_to_json (&store_sum));
+          json_object_object_add (s, "totals", ct_service_totals_to_json (&store_sum));
           json_object_object_add (s, "tills", g_steal_pointer (&tills));
           json_object_array_add (stores, s);
           memset (&store_sum, 0, sizeof store_sum);
@@ -500,14 +482,20 @@ read_day_report (CtService *svc,
         json_object *row = json_object_new_object ();
 
         json_object_object_add (row, "till", json_object_new_string (t->till));
-        json_object_object_add (row, "totals", totals_to_json (t));
+        json_object_object_add (row, "totals", ct_service_totals_to_json (t));
         json_object_array_add (tills, row);
       }
-      totals_add (&store_sum, t);
-      totals_add (&all, t);
+      ct_store_day_totals_add (&store_sum, t);
+      ct_store_day_totals_add (&all, t);
     }
   json_object_object_add (obj, "stores", stores);
-  json_object_object_add (obj, "totals", totals_to_json (&all));
+  json_object_object_add (obj, "totals", ct_service_totals_to_json (&all));
+  /* The day's shifts, each with its cash count and variance. */
+  if ((reply = ct_shifts_add_day (store, NULL, NULL, from_ms, to_ms, obj)) != NULL)
+    {
+      json_object_put (obj);
+      return reply;
+    }
   return ct_reply_new_json (200, obj);
 }
 
@@ -517,7 +505,7 @@ read_ledger_check (CtService *svc,
 {
   CtStoreLedgerCheck check;
   g_autoptr(GError) error = NULL;
-  json_object *obj;
+  json_object *obj, *tenders;
 
   if (!ct_store_ledger_check (ct_service_get_store (svc), &check, &error))
     return internal_read (error);
@@ -528,6 +516,10 @@ read_ledger_check (CtService *svc,
   json_object_object_add (obj, "cash", json_object_new_int64 (check.cash));
   json_object_object_add (obj, "promo", json_object_new_int64 (check.promo));
   json_object_object_add (obj, "legacy", json_object_new_int64 (check.legacy));
+  tenders = json_object_new_object ();
+  for (guint i = 0; i < CT_N_TENDERS; i++)
+    json_object_object_add (tenders, ct_store_tender_to_string (i), json_object_new_int64 (check.tenders[i]));
+  json_object_object_add (obj, "tenders", tenders);
   json_object_object_add (obj, "postings_sum", json_object_new_int64 (check.postings_sum));
   json_object_object_add (obj, "balanced", json_object_new_boolean (check.sum == 0 && check.postings_sum == 0
                                                                     && check.balances_match));

@@ -208,6 +208,7 @@ void        ct_service_card_write        (GString           *out,
                                           const CtStoreCard *card);
 void        ct_service_tx_write          (GString           *out,
                                           const CtStoreTx   *tx);
+json_object *ct_service_totals_to_json      (const CtStoreDayTotals *totals);
 CtReply    *ct_call_body_object     (CtCall      *call);
 CtReply    *ct_call_take_manager    (CtCall      *call);
 

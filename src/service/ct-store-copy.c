@@ -26,7 +26,7 @@ typedef struct
 {
   const char *table;
   const char *columns;     /* the same names on both sides */
-  ColType     types[16];
+  ColType     types[20];
 } Table;
 
 #define T COL_TEXT
@@ -41,8 +41,10 @@ static const Table tables[] = {
   { "cards", "card_no, status, level, name, phone, balance, points, created_at, updated_at",
     { T, T, T, T, T, I, I, I, I } },
   { "transactions", "id, card_no, kind, delta, bonus, balance_after, points_delta, points_after, store, till,"
-                    " operator, manager, reason, order_ref, refund_of, created_at",
-    { I, T, T, I, I, I, I, I, T, T, T, T, T, T, I, I } },
+                    " operator, manager, reason, order_ref, refund_of, created_at, tender, shift_id, taken_at",
+    { I, T, T, I, I, I, I, I, T, T, T, T, T, T, I, I, T, I, I } },
+  { "shifts", "id, store, till, operator, float_amount, opened_at, closed_at, closed_by, counted_cash",
+    { I, T, T, T, I, I, I, T, I } },
   { "postings", "tx_id, account, amount", { I, T, I } },
   { "idempotency", "till_id, key, hash, status, body, created_at", { I, T, X, I, T, I } },
   { "card_events", "id, card_no, kind, detail, store, till, operator, manager, created_at",
@@ -68,6 +70,7 @@ static const Table tables[] = {
 static const char *const sequences[][2] = {
   { "tills", "tills_id_seq" },
   { "transactions", "transactions_id_seq" },
+  { "shifts", "shifts_id_seq" },
   { "card_events", "card_events_id_seq" },
   { "wallet_connectors", "wallet_connectors_id_seq" },
   { "wallet_outbox", "wallet_outbox_id_seq" },

@@ -79,7 +79,8 @@ static const char *const migrations[] = {
   "CREATE TABLE account_slots (name text NOT NULL, slot integer NOT NULL, balance bigint NOT NULL,"
   "  floor_zero boolean NOT NULL, PRIMARY KEY (name, slot), CHECK (NOT floor_zero OR balance >= 0));"
   "INSERT INTO account_slots SELECT a.name, s, 0, a.name = '@pool'"
-  "  FROM (VALUES ('@pool'), ('@cash'), ('@promo'), ('@legacy')) a (name), generate_series (0, 63) s;"
+  "  FROM (VALUES ('@pool'), ('@cash'), ('@promo'), ('@legacy'), ('@wechat'), ('@alipay'), ('@bank_card'),"
+  "    ('@other')) a (name), generate_series (0, 63) s;"
   "CREATE TABLE cards (card_no text PRIMARY KEY, status text NOT NULL, level text, name text, phone text,"
   "  balance bigint NOT NULL DEFAULT 0 CHECK (balance >= 0),"
   "  points bigint NOT NULL DEFAULT 0 CHECK (points >= 0),"
@@ -89,9 +90,17 @@ static const char *const migrations[] = {
   "  delta bigint NOT NULL, bonus bigint NOT NULL, balance_after bigint NOT NULL,"
   "  points_delta bigint NOT NULL, points_after bigint NOT NULL, store text NOT NULL, till text NOT NULL,"
   "  operator text, manager text, reason text, order_ref text, refund_of bigint UNIQUE,"
-  "  created_at bigint NOT NULL);"
+  "  created_at bigint NOT NULL, tender text, shift_id bigint, taken_at bigint NOT NULL);"
   "CREATE INDEX transactions_card ON transactions (card_no, id);"
   "CREATE INDEX transactions_time ON transactions (created_at);"
+  "CREATE INDEX transactions_taken ON transactions (taken_at);"
+  "CREATE INDEX transactions_shift ON transactions (shift_id) WHERE shift_id IS NOT NULL;"
+  "CREATE TABLE shifts (id bigserial PRIMARY KEY, store text NOT NULL, till text NOT NULL,"
+  "  operator text NOT NULL, float_amount bigint NOT NULL, opened_at bigint NOT NULL,"
+  "  closed_at bigint, closed_by text, counted_cash bigint);"
+  "CREATE UNIQUE INDEX shifts_open ON shifts (store, till) WHERE closed_at IS NULL;"
+  "CREATE INDEX shifts_till ON shifts (store, till, opened_at);"
+  "CREATE INDEX shifts_day ON shifts (opened_at);"
   "CREATE TABLE postings (tx_id bigint NOT NULL, account text NOT NULL, amount bigint NOT NULL);"
   "CREATE INDEX postings_account ON postings (account);"
   "CREATE TABLE idempotency (till_id bigint NOT NULL, key text NOT NULL, hash bytea NOT NULL,"
@@ -165,8 +174,8 @@ G_STATIC_ASSERT (LATEST_VERSION == SCHEMA_VERSION);
 
 typedef struct
 {
-  const char *v[16];
-  char        buf[16][72];
+  const char *v[20];
+  char        buf[20][72];
   int         n;
 } Params;
 
@@ -174,7 +183,7 @@ static void
 p_text (Params     *p,
         const char *s)
 {
-  g_assert (p->n < 16);
+  g_assert (p->n < 20);
   p->v[p->n++] = s;
 }
 
@@ -182,7 +191,7 @@ static void
 p_int (Params  *p,
        int64_t  x)
 {
-  g_assert (p->n < 16);
+  g_assert (p->n < 20);
   g_snprintf (p->buf[p->n], sizeof p->buf[p->n], "%" G_GINT64_FORMAT, x);
   p->v[p->n] = p->buf[p->n];
   p->n++;
@@ -195,7 +204,7 @@ p_hash (Params       *p,
 {
   char *b = p->buf[p->n];
 
-  g_assert (p->n < 16);
+  g_assert (p->n < 20);
   b[0] = '\\';
   b[1] = 'x';
   for (int i = 0; i < 32; i++)
@@ -1811,9 +1820,17 @@ pg_tx_insert (CtStore               *base,
   else
     p_text (&p, NULL);
   p_int (&p, tx->created_at);
+  p_text (&p, tx->tender);
+  if (tx->shift_id > 0)
+    p_int (&p, tx->shift_id);
+  else
+    p_text (&p, NULL);
+  p_int (&p, tx->taken_at != 0 ? tx->taken_at : tx->created_at);
   res = run (c, "INSERT INTO transactions (card_no, kind, delta, bonus, balance_after, points_delta,"
-                " points_after, store, till, operator, manager, reason, order_ref, refund_of, created_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+                " points_after, store, till, operator, manager, reason, order_ref, refund_of, created_at,"
+                " tender, shift_id, taken_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+                " RETURNING id",
              &p, "transaction", error);
   if (res == NULL)
     return FALSE;
@@ -1823,7 +1840,8 @@ pg_tx_insert (CtStore               *base,
 }
 
 #define TX_COLUMNS "id, card_no, kind, delta, bonus, balance_after, points_delta, points_after, " \
-                   "store, till, operator, manager, reason, order_ref, refund_of, created_at"
+                   "store, till, operator, manager, reason, order_ref, refund_of, created_at, " \
+                   "tender, shift_id, taken_at"
 
 static void
 tx_from_row (PGresult  *res,
@@ -1846,6 +1864,9 @@ tx_from_row (PGresult  *res,
   t->order_ref = col_text (res, i, 13);
   t->refund_of = col_int (res, i, 14);
   t->created_at = col_int (res, i, 15);
+  t->tender = col_text (res, i, 16);
+  t->shift_id = col_int (res, i, 17);
+  t->taken_at = col_int (res, i, 18);
 }
 
 static GPtrArray *
@@ -2091,7 +2112,7 @@ pg_card_history (CtStore     *base,
   p_int (&p, to_ms);
   p_int (&p, limit);
   res = run (c, "SELECT " TX_COLUMNS " FROM transactions WHERE card_no = $1 AND id < $2"
-                " AND created_at >= $3 AND created_at < $4 ORDER BY id DESC LIMIT $5", &p, "transactions", error);
+                " AND taken_at >= $3 AND taken_at < $4 ORDER BY id DESC LIMIT $5", &p, "transactions", error);
   if (res != NULL)
     {
       list = collect_tx (res);
@@ -2123,7 +2144,7 @@ pg_store_day (CtStore     *base,
   p_text (&p, till);
   p_int (&p, after_id);
   p_int (&p, limit);
-  res = run (c, "SELECT " TX_COLUMNS " FROM transactions WHERE created_at >= $1 AND created_at < $2"
+  res = run (c, "SELECT " TX_COLUMNS " FROM transactions WHERE taken_at >= $1 AND taken_at < $2"
                 " AND store = $3 AND ($4::text IS NULL OR till = $4) AND id > $5 ORDER BY id LIMIT $6",
              &p, "transactions", error);
   if (res != NULL)
@@ -2135,7 +2156,18 @@ pg_store_day (CtStore     *base,
   return list;
 }
 
-#define DAY_TOTALS_COLUMNS " count (*), coalesce (sum (CASE WHEN kind = 'topup' THEN delta - bonus ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'topup' THEN bonus ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'payment' THEN -delta ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'refund' THEN delta ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'adjustment' THEN delta ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'import' THEN delta ELSE 0 END), 0)"
+static void
+totals_from_row (PGresult         *res,
+                 int               row,
+                 int               first,
+                 CtStoreDayTotals *t)
+{
+  int64_t *fields[32];
+  guint n = ct_store_day_totals_fields (t, fields);
+
+  for (guint i = 0; i < n; i++)
+    *fields[i] = col_int (res, row, first + (int) i);
+}
 
 static GPtrArray *
 pg_day_totals (CtStore     *base,
@@ -2157,25 +2189,22 @@ pg_day_totals (CtStore     *base,
   p_text (&p, store_name);
   p_text (&p, till);
   if (by_till)
-    res = run (c, "SELECT store, till," DAY_TOTALS_COLUMNS " FROM transactions WHERE created_at >= $1"
-                  " AND created_at < $2 AND ($3::text IS NULL OR store = $3) AND ($4::text IS NULL OR till = $4)"
+    res = run (c, "SELECT store, till," CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE taken_at >= $1"
+                  " AND taken_at < $2 AND ($3::text IS NULL OR store = $3) AND ($4::text IS NULL OR till = $4)"
                   " GROUP BY store, till ORDER BY store, till", &p, "day totals", error);
   else
-    res = run (c, "SELECT $3::text, $4::text," DAY_TOTALS_COLUMNS " FROM transactions WHERE created_at >= $1"
-                  " AND created_at < $2 AND store = $3 AND ($4::text IS NULL OR till = $4)", &p, "day totals", error);
+    res = run (c, "SELECT $3::text, $4::text," CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE taken_at >= $1"
+                  " AND taken_at < $2 AND store = $3 AND ($4::text IS NULL OR till = $4)", &p, "day totals", error);
   if (res != NULL)
     {
       list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_day_totals_free);
       for (int i = 0; i < PQntuples (res); i++)
         {
           CtStoreDayTotals *t = g_new0 (CtStoreDayTotals, 1);
-          int64_t *fields[] = { &t->count, &t->topups, &t->bonus, &t->payments, &t->refunds,
-                                &t->adjustments, &t->imports };
 
           t->store = col_text (res, i, 0);
           t->till = col_text (res, i, 1);
-          for (guint j = 0; j < G_N_ELEMENTS (fields); j++)
-            *fields[j] = col_int (res, i, 2 + (int) j);
+          totals_from_row (res, i, 2, t);
           g_ptr_array_add (list, t);
         }
       PQclear (res);
@@ -2207,6 +2236,10 @@ pg_ledger_check (CtStore             *base,
                 "  (SELECT balance FROM acct WHERE name = '@promo'),"
                 "  (SELECT balance FROM acct WHERE name = '@legacy'),"
                 "  (SELECT coalesce (sum (s), 0) FROM posted),"
+                "  (SELECT balance FROM acct WHERE name = '@wechat'),"
+                "  (SELECT balance FROM acct WHERE name = '@alipay'),"
+                "  (SELECT balance FROM acct WHERE name = '@bank_card'),"
+                "  (SELECT balance FROM acct WHERE name = '@other'),"
                 "  (SELECT count (*) FROM posted p LEFT JOIN cards k ON k.card_no = p.account"
                 "     LEFT JOIN acct a ON a.name = p.account"
                 "     WHERE coalesce (k.balance, a.balance) IS DISTINCT FROM p.s)"
@@ -2223,8 +2256,15 @@ pg_ledger_check (CtStore             *base,
       out->promo = col_int (res, 0, 3);
       out->legacy = col_int (res, 0, 4);
       out->postings_sum = col_int (res, 0, 5);
-      out->balances_match = col_int (res, 0, 6) == 0;
-      out->sum = out->cards + out->pool + out->cash + out->promo + out->legacy;
+      out->tenders[CT_TENDER_WECHAT] = col_int (res, 0, 6);
+      out->tenders[CT_TENDER_ALIPAY] = col_int (res, 0, 7);
+      out->tenders[CT_TENDER_BANK_CARD] = col_int (res, 0, 8);
+      out->tenders[CT_TENDER_OTHER] = col_int (res, 0, 9);
+      out->balances_match = col_int (res, 0, 10) == 0;
+      out->tenders[CT_TENDER_CASH] = out->cash;
+      out->sum = out->cards + out->pool + out->promo + out->legacy;
+      for (guint i = 0; i < CT_N_TENDERS; i++)
+        out->sum += out->tenders[i];
       PQclear (res);
       ok = TRUE;
     }
@@ -2233,6 +2273,193 @@ pg_ledger_check (CtStore             *base,
 out:
   conn_give (store, c);
   return ok;
+}
+
+/* Shifts */
+
+#define SHIFT_COLUMNS "id, store, till, operator, float_amount, opened_at, closed_at, closed_by, counted_cash"
+
+static void
+shift_from_row (PGresult     *res,
+                int           i,
+                CtStoreShift *s)
+{
+  s->id = col_int (res, i, 0);
+  s->store = col_text (res, i, 1);
+  s->till = col_text (res, i, 2);
+  s->operator_name = col_text (res, i, 3);
+  s->float_amount = col_int (res, i, 4);
+  s->opened_at = col_int (res, i, 5);
+  s->closed_at = col_int (res, i, 6);
+  s->closed_by = col_text (res, i, 7);
+  s->counted_cash = col_int (res, i, 8);
+}
+
+static gboolean
+pg_shift_open (CtStore       *base,
+               CtStoreShift  *shift,
+               GError       **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base);
+  Params p = { 0 };
+  PGresult *res;
+
+  p_text (&p, shift->store);
+  p_text (&p, shift->till);
+  p_text (&p, shift->operator_name);
+  p_int (&p, shift->float_amount);
+  p_int (&p, shift->opened_at);
+  res = run (c, "INSERT INTO shifts (store, till, operator, float_amount, opened_at)"
+                " VALUES ($1, $2, $3, $4, $5) RETURNING id", &p, "shift", error);
+  if (res == NULL)
+    return FALSE;
+  shift->id = col_int (res, 0, 0);
+  PQclear (res);
+  return TRUE;
+}
+
+static gboolean
+pg_shift_close (CtStore             *base,
+                const CtStoreShift  *shift,
+                GError             **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base);
+  Params p = { 0 };
+  int64_t n = 0;
+
+  p_int (&p, shift->id);
+  p_int (&p, shift->closed_at);
+  p_text (&p, shift->closed_by);
+  p_int (&p, shift->counted_cash);
+  if (!run_count (c, "UPDATE shifts SET closed_at = $2, closed_by = $3, counted_cash = $4"
+                     " WHERE id = $1 AND closed_at IS NULL", &p, "shift", &n, error))
+    return FALSE;
+  if (n == 0)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS,
+                   "shift %" G_GINT64_FORMAT " is closed already", shift->id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+pg_shift_get (CtStore       *base,
+              int64_t        id,
+              CtStoreShift  *out,
+              GError       **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  gboolean ok = FALSE;
+
+  memset (out, 0, sizeof *out);
+  p_int (&p, id);
+  /* Inside a request, the row is locked: two closes of one shift queue
+   * behind each other and the second finds it closed. */
+  res = run (c, c->in_tx ? "SELECT " SHIFT_COLUMNS " FROM shifts WHERE id = $1 FOR UPDATE"
+                         : "SELECT " SHIFT_COLUMNS " FROM shifts WHERE id = $1", &p, "shift", error);
+  if (res != NULL)
+    {
+      ok = PQntuples (res) == 1;
+      if (ok)
+        shift_from_row (res, 0, out);
+      else
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no shift %" G_GINT64_FORMAT, id);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+static int64_t
+pg_shift_at (CtStore     *base,
+             const char  *store_name,
+             const char  *till,
+             int64_t      at_ms,
+             GError     **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  int64_t id = -1;
+
+  p_text (&p, store_name);
+  p_text (&p, till);
+  p_int (&p, at_ms);
+  res = run (c, "SELECT id FROM shifts WHERE store = $1 AND till = $2 AND opened_at <= $3"
+                " AND (closed_at IS NULL OR closed_at > $3) ORDER BY opened_at DESC LIMIT 1",
+             &p, "shift", error);
+  if (res != NULL)
+    {
+      id = PQntuples (res) == 1 ? col_int (res, 0, 0) : 0;
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return id;
+}
+
+static GPtrArray *
+pg_shift_list (CtStore     *base,
+               const char  *store_name,
+               const char  *till,
+               int64_t      from_ms,
+               int64_t      to_ms,
+               GError     **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  GPtrArray *list = NULL;
+
+  p_int (&p, from_ms);
+  p_int (&p, to_ms);
+  p_text (&p, store_name);
+  p_text (&p, till);
+  res = run (c, "SELECT " SHIFT_COLUMNS " FROM shifts WHERE opened_at >= $1 AND opened_at < $2"
+                " AND ($3::text IS NULL OR store = $3) AND ($4::text IS NULL OR till = $4)"
+                " ORDER BY opened_at, id", &p, "shifts", error);
+  if (res != NULL)
+    {
+      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_shift_free);
+      for (int i = 0; i < PQntuples (res); i++)
+        {
+          CtStoreShift *s = g_new0 (CtStoreShift, 1);
+
+          shift_from_row (res, i, s);
+          g_ptr_array_add (list, s);
+        }
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return list;
+}
+
+static gboolean
+pg_shift_totals (CtStore           *base,
+                 int64_t            shift_id,
+                 CtStoreDayTotals  *out,
+                 GError           **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+
+  p_int (&p, shift_id);
+  res = run (c, "SELECT" CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE shift_id = $1", &p,
+             "shift totals", error);
+  if (res != NULL)
+    {
+      totals_from_row (res, 0, 0, out);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return res != NULL;
 }
 
 /* Imports */
@@ -2295,8 +2522,9 @@ pg_import_row (CtStore                 *base,
   p_text (&p, origin->order_ref);
   p_int (&p, origin->created_at);
   res = run (c, "INSERT INTO transactions (card_no, kind, delta, bonus, balance_after, points_delta,"
-                " points_after, store, till, operator, manager, reason, order_ref, refund_of, created_at)"
-                " VALUES ($1, 'import', $2, 0, $2, $3, $3, $4, $5, $6, $7, NULL, $8, NULL, $9) RETURNING id",
+                " points_after, store, till, operator, manager, reason, order_ref, refund_of, created_at,"
+                " taken_at)"
+                " VALUES ($1, 'import', $2, 0, $2, $3, $3, $4, $5, $6, $7, NULL, $8, NULL, $9, $9) RETURNING id",
              &p, "import transaction", error);
   if (res == NULL)
     return FALSE;
@@ -2917,6 +3145,12 @@ static const CtStoreBackend pg_backend = {
   .store_day = pg_store_day,
   .day_totals = pg_day_totals,
   .ledger_check = pg_ledger_check,
+  .shift_open = pg_shift_open,
+  .shift_close = pg_shift_close,
+  .shift_get = pg_shift_get,
+  .shift_at = pg_shift_at,
+  .shift_list = pg_shift_list,
+  .shift_totals = pg_shift_totals,
   .import_row = pg_import_row,
   .import_finish = pg_import_finish,
   .import_batch_get = pg_import_batch_get,

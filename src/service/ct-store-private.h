@@ -5,6 +5,34 @@
 
 G_BEGIN_DECLS
 
+/* The columns of a CtStoreDayTotals over a set of transactions, in the
+ * order of ct_store_day_totals_fields(), the same SQL for every store. A
+ * refund that names a tender is a void of a top-up. */
+#define CT_STORE_TOTALS_TENDER_SQL(name) \
+  ", coalesce (sum (CASE WHEN kind = 'topup' AND coalesce (tender, 'cash') = '" name "' THEN delta - bonus END), 0)" \
+  ", coalesce (sum (CASE WHEN kind = 'refund' AND tender = '" name "' THEN -delta - bonus END), 0)"
+#define CT_STORE_DAY_TOTALS_SQL \
+  " count (*)" \
+  ", coalesce (sum (CASE WHEN kind = 'topup' THEN delta - bonus END), 0)" \
+  ", coalesce (sum (CASE WHEN kind = 'topup' THEN bonus END), 0)" \
+  ", coalesce (sum (CASE WHEN kind = 'payment' THEN -delta END), 0)" \
+  ", coalesce (sum (CASE WHEN kind = 'refund' AND tender IS NULL THEN delta END), 0)" \
+  ", coalesce (sum (CASE WHEN kind = 'adjustment' THEN delta END), 0)" \
+  ", coalesce (sum (CASE WHEN kind = 'import' THEN delta END), 0)" \
+  ", coalesce (sum (CASE WHEN kind = 'refund' AND tender IS NOT NULL THEN -delta - bonus END), 0)" \
+  ", coalesce (sum (CASE WHEN kind = 'refund' AND tender IS NOT NULL THEN bonus END), 0)" \
+  ", count (CASE WHEN kind = 'topup' THEN 1 END)" \
+  ", count (CASE WHEN kind = 'payment' THEN 1 END)" \
+  ", count (CASE WHEN kind = 'refund' AND tender IS NULL THEN 1 END)" \
+  ", count (CASE WHEN kind = 'refund' AND tender IS NOT NULL THEN 1 END)" \
+  ", count (CASE WHEN kind = 'adjustment' THEN 1 END)" \
+  ", count (CASE WHEN kind = 'import' THEN 1 END)" \
+  CT_STORE_TOTALS_TENDER_SQL ("cash") \
+  CT_STORE_TOTALS_TENDER_SQL ("wechat") \
+  CT_STORE_TOTALS_TENDER_SQL ("alipay") \
+  CT_STORE_TOTALS_TENDER_SQL ("bank_card") \
+  CT_STORE_TOTALS_TENDER_SQL ("other")
+
 /* What a storage backend implements: one function per ct_store_*()
  * operation of ct-store.h, with the same contract, as the only door to its
  * database. ct-store.c forwards each call to the backend of the store; a
@@ -67,6 +95,12 @@ struct _CtStoreBackend
   GPtrArray * (*store_day) (CtStore *store, const char *store_name, const char *till, int64_t from_ms, int64_t to_ms, int64_t after_id, guint limit, GError **error);
   GPtrArray * (*day_totals) (CtStore *store, const char *store_name, const char *till, int64_t from_ms, int64_t to_ms, gboolean by_till, GError **error);
   gboolean (*ledger_check) (CtStore *store, CtStoreLedgerCheck *out, GError **error);
+  gboolean (*shift_open) (CtStore *store, CtStoreShift *shift, GError **error);
+  gboolean (*shift_close) (CtStore *store, const CtStoreShift *shift, GError **error);
+  gboolean (*shift_get) (CtStore *store, int64_t id, CtStoreShift *out, GError **error);
+  int64_t (*shift_at) (CtStore *store, const char *store_name, const char *till, int64_t at_ms, GError **error);
+  GPtrArray * (*shift_list) (CtStore *store, const char *store_name, const char *till, int64_t from_ms, int64_t to_ms, GError **error);
+  gboolean (*shift_totals) (CtStore *store, int64_t shift_id, CtStoreDayTotals *out, GError **error);
   gboolean (*import_row) (CtStore *store, const CtStoreTx *origin, const CtStoreImportRow *row, CtStoreImportOutcome *out_outcome, char **out_other_batch, GError **error);
   gboolean (*import_finish) (CtStore *store, const char *batch_id, const CtStoreImportBatch *counts, GError **error);
   gboolean (*import_batch_get) (CtStore *store, const char *batch_id, CtStoreImportBatch *out, GError **error);

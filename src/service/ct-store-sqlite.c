@@ -106,6 +106,30 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtSqliteStore, sqlite_store_destroy)
   "CREATE TABLE IF NOT EXISTS redemptions (tx_id INTEGER PRIMARY KEY," \
   "  points INTEGER NOT NULL CHECK (points > 0), value INTEGER NOT NULL CHECK (value > 0))"
 
+/* Tenders, shifts and the till's time of a transaction: databases made
+ * before them get the accounts, the table and the columns when they are
+ * opened (TX_DAY_COLUMNS_SQL once, when taken_at is missing; a transaction
+ * from before belongs to the day it was booked). */
+#define SHIFTS_SQL \
+  "INSERT OR IGNORE INTO accounts VALUES ('@wechat', 0, 0), ('@alipay', 0, 0)," \
+  "  ('@bank_card', 0, 0), ('@other', 0, 0);" \
+  "CREATE TABLE IF NOT EXISTS shifts (id INTEGER PRIMARY KEY, store TEXT NOT NULL," \
+  "  till TEXT NOT NULL, operator TEXT NOT NULL, float_amount INTEGER NOT NULL," \
+  "  opened_at INTEGER NOT NULL, closed_at INTEGER, closed_by TEXT, counted_cash INTEGER);" \
+  "CREATE UNIQUE INDEX IF NOT EXISTS shifts_open ON shifts (store, till) WHERE closed_at IS NULL;" \
+  "CREATE INDEX IF NOT EXISTS shifts_till ON shifts (store, till, opened_at);" \
+  "CREATE INDEX IF NOT EXISTS shifts_day ON shifts (opened_at)"
+
+#define TX_DAY_COLUMNS_SQL \
+  "ALTER TABLE transactions ADD COLUMN tender TEXT;" \
+  "ALTER TABLE transactions ADD COLUMN shift_id INTEGER;" \
+  "ALTER TABLE transactions ADD COLUMN taken_at INTEGER;" \
+  "UPDATE transactions SET taken_at = created_at, tender = CASE kind WHEN 'topup' THEN 'cash' END;" \
+  "UPDATE transactions SET tender = 'cash' WHERE kind = 'refund'" \
+  "  AND refund_of IN (SELECT id FROM transactions WHERE kind = 'topup');" \
+  "CREATE INDEX transactions_taken ON transactions (taken_at);" \
+  "CREATE INDEX transactions_shift ON transactions (shift_id) WHERE shift_id IS NOT NULL"
+
 static const char schema_sql[] =
   "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
   "CREATE TABLE packages (id TEXT PRIMARY KEY, amount INTEGER NOT NULL,"
@@ -127,9 +151,11 @@ static const char schema_sql[] =
   "  balance_after INTEGER NOT NULL, points_delta INTEGER NOT NULL,"
   "  points_after INTEGER NOT NULL, store TEXT NOT NULL, till TEXT NOT NULL,"
   "  operator TEXT, manager TEXT, reason TEXT, order_ref TEXT, refund_of INTEGER UNIQUE,"
-  "  created_at INTEGER NOT NULL);"
+  "  created_at INTEGER NOT NULL, tender TEXT, shift_id INTEGER, taken_at INTEGER);"
   "CREATE INDEX transactions_card ON transactions (card_no, id);"
   "CREATE INDEX transactions_time ON transactions (created_at);"
+  "CREATE INDEX transactions_taken ON transactions (taken_at);"
+  "CREATE INDEX transactions_shift ON transactions (shift_id) WHERE shift_id IS NOT NULL;"
   "CREATE TABLE postings (tx_id INTEGER NOT NULL, account TEXT NOT NULL, amount INTEGER NOT NULL);"
   "CREATE TABLE idempotency (till_id INTEGER NOT NULL, key TEXT NOT NULL, hash BLOB NOT NULL,"
   "  status INTEGER NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,"
@@ -142,7 +168,8 @@ static const char schema_sql[] =
   IMPORT_BATCHES_SQL ";"
   MANAGER_GUARD_SQL ";"
   WALLET_SQL ";"
-  LOYALTY_SQL ";";
+  LOYALTY_SQL ";"
+  SHIFTS_SQL ";";
 
 /* Connections and statements */
 
@@ -442,6 +469,31 @@ ct_store_sqlite_create (const char        *path,
   return (CtStore *) g_steal_pointer (&store);
 }
 
+static gboolean
+add_day_columns (Conn    *c,
+                 GError **error)
+{
+  sqlite3_stmt *st = prep (c, "SELECT count(*) FROM pragma_table_info('transactions') WHERE name = 'taken_at'",
+                           error);
+  gboolean have = FALSE;
+
+  if (st == NULL)
+    return FALSE;
+  if (sqlite3_step (st) == SQLITE_ROW)
+    have = sqlite3_column_int (st, 0) > 0;
+  done (st);
+  if (have)
+    return TRUE;
+  if (!conn_exec (c, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (!conn_exec (c, TX_DAY_COLUMNS_SQL, error) || !conn_exec (c, "COMMIT", error))
+    {
+      conn_exec (c, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 CtStore *
 ct_store_sqlite_open (const char  *path,
                       guint        readers,
@@ -492,7 +544,9 @@ ct_store_sqlite_open (const char  *path,
   if (!conn_exec (store->writer, IMPORT_BATCHES_SQL, error)
       || !conn_exec (store->writer, MANAGER_GUARD_SQL, error)
       || !conn_exec (store->writer, WALLET_SQL, error)
-      || !conn_exec (store->writer, LOYALTY_SQL, error))
+      || !conn_exec (store->writer, LOYALTY_SQL, error)
+      || !add_day_columns (store->writer, error)
+      || !conn_exec (store->writer, SHIFTS_SQL, error))
     return NULL;
   for (guint i = 0; i < readers; i++)
     {
@@ -1427,8 +1481,9 @@ sqlite_tx_insert (CtStore          *base,
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "INSERT INTO transactions (card_no, kind, delta, bonus, balance_after,"
                               " points_delta, points_after, store, till, operator, manager, reason,"
-                              " order_ref, refund_of, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-                              " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", error);
+                              " order_ref, refund_of, created_at, tender, shift_id, taken_at) VALUES (?1, ?2,"
+                              " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                           error);
   int64_t sum = 0;
 
   if (st == NULL)
@@ -1455,6 +1510,12 @@ sqlite_tx_insert (CtStore          *base,
   else
     sqlite3_bind_null (st, 14);
   sqlite3_bind_int64 (st, 15, tx->created_at);
+  bind_text (st, 16, tx->tender);
+  if (tx->shift_id > 0)
+    sqlite3_bind_int64 (st, 17, tx->shift_id);
+  else
+    sqlite3_bind_null (st, 17);
+  sqlite3_bind_int64 (st, 18, tx->taken_at != 0 ? tx->taken_at : tx->created_at);
   if (!step_done (c, st, "transaction", error))
     return FALSE;
   tx->id = sqlite3_last_insert_rowid (c->db);
@@ -1476,7 +1537,8 @@ sqlite_tx_insert (CtStore          *base,
 }
 
 #define TX_COLUMNS "id, card_no, kind, delta, bonus, balance_after, points_delta, points_after, " \
-                   "store, till, operator, manager, reason, order_ref, refund_of, created_at"
+                   "store, till, operator, manager, reason, order_ref, refund_of, created_at, " \
+                   "tender, coalesce(shift_id, 0), coalesce(taken_at, created_at)"
 
 static void
 tx_from_row (sqlite3_stmt *st,
@@ -1498,6 +1560,9 @@ tx_from_row (sqlite3_stmt *st,
   t->order_ref = col_text (st, 13);
   t->refund_of = sqlite3_column_int64 (st, 14);
   t->created_at = sqlite3_column_int64 (st, 15);
+  t->tender = col_text (st, 16);
+  t->shift_id = sqlite3_column_int64 (st, 17);
+  t->taken_at = sqlite3_column_int64 (st, 18);
 }
 
 static gboolean
@@ -1778,7 +1843,7 @@ sqlite_card_history (CtStore     *base,
   CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE card_no = ?1 AND id < ?2 "
-                              "AND created_at >= ?3 AND created_at < ?4 ORDER BY id DESC LIMIT ?5", error);
+                              "AND taken_at >= ?3 AND taken_at < ?4 ORDER BY id DESC LIMIT ?5", error);
   GPtrArray *list = NULL;
 
   if (st != NULL)
@@ -1806,8 +1871,8 @@ sqlite_store_day (CtStore     *base,
 {
   CtSqliteStore *store = (CtSqliteStore *) base;
   Conn *c = conn_take (store);
-  sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE created_at >= ?1 "
-                              "AND created_at < ?2 AND store = ?3 AND (?4 IS NULL OR till = ?4) "
+  sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE taken_at >= ?1 "
+                              "AND taken_at < ?2 AND store = ?3 AND (?4 IS NULL OR till = ?4) "
                               "AND id > ?5 ORDER BY id LIMIT ?6", error);
   GPtrArray *list = NULL;
 
@@ -1825,7 +1890,17 @@ sqlite_store_day (CtStore     *base,
   return list;
 }
 
-#define DAY_TOTALS_COLUMNS " count (*), coalesce (sum (CASE WHEN kind = 'topup' THEN delta - bonus ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'topup' THEN bonus ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'payment' THEN -delta ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'refund' THEN delta ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'adjustment' THEN delta ELSE 0 END), 0), coalesce (sum (CASE WHEN kind = 'import' THEN delta ELSE 0 END), 0)"
+static void
+totals_from_row (sqlite3_stmt     *st,
+                 int               first,
+                 CtStoreDayTotals *t)
+{
+  int64_t *fields[32];
+  guint n = ct_store_day_totals_fields (t, fields);
+
+  for (guint i = 0; i < n; i++)
+    *fields[i] = sqlite3_column_int64 (st, first + (int) i);
+}
 
 static GPtrArray *
 sqlite_day_totals (CtStore     *base,
@@ -1844,12 +1919,12 @@ sqlite_day_totals (CtStore     *base,
   int rc;
 
   if (by_till)
-    st = prep (c, "SELECT store, till," DAY_TOTALS_COLUMNS " FROM transactions WHERE created_at >= ?1"
-                  " AND created_at < ?2 AND (?3 IS NULL OR store = ?3) AND (?4 IS NULL OR till = ?4)"
+    st = prep (c, "SELECT store, till," CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE taken_at >= ?1"
+                  " AND taken_at < ?2 AND (?3 IS NULL OR store = ?3) AND (?4 IS NULL OR till = ?4)"
                   " GROUP BY store, till ORDER BY store, till", error);
   else
-    st = prep (c, "SELECT ?3, ?4," DAY_TOTALS_COLUMNS " FROM transactions WHERE created_at >= ?1"
-                  " AND created_at < ?2 AND store = ?3 AND (?4 IS NULL OR till = ?4)", error);
+    st = prep (c, "SELECT ?3, ?4," CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE taken_at >= ?1"
+                  " AND taken_at < ?2 AND store = ?3 AND (?4 IS NULL OR till = ?4)", error);
   if (st != NULL)
     {
       sqlite3_bind_int64 (st, 1, from_ms);
@@ -1859,13 +1934,10 @@ sqlite_day_totals (CtStore     *base,
       while ((rc = sqlite3_step (st)) == SQLITE_ROW)
         {
           CtStoreDayTotals *t = g_new0 (CtStoreDayTotals, 1);
-          int64_t *fields[] = { &t->count, &t->topups, &t->bonus, &t->payments, &t->refunds,
-                                &t->adjustments, &t->imports };
 
           t->store = col_text (st, 0);
           t->till = col_text (st, 1);
-          for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
-            *fields[i] = sqlite3_column_int64 (st, 2 + (int) i);
+          totals_from_row (st, 2, t);
           g_ptr_array_add (list, t);
         }
       done (st);
@@ -1896,6 +1968,10 @@ sqlite_ledger_check (CtStore        *base,
                 " (SELECT balance FROM accounts WHERE name = '@promo'),"
                 " (SELECT balance FROM accounts WHERE name = '@legacy'),"
                 " (SELECT coalesce(sum(amount), 0) FROM postings),"
+                " (SELECT balance FROM accounts WHERE name = '@wechat'),"
+                " (SELECT balance FROM accounts WHERE name = '@alipay'),"
+                " (SELECT balance FROM accounts WHERE name = '@bank_card'),"
+                " (SELECT balance FROM accounts WHERE name = '@other'),"
                 " (SELECT count(*) FROM (SELECT account, sum(amount) AS s FROM postings GROUP BY account) p"
                 "   LEFT JOIN cards ON cards.card_no = p.account LEFT JOIN accounts ON accounts.name = p.account"
                 "   WHERE coalesce(cards.balance, accounts.balance) IS NOT p.s)"
@@ -1912,8 +1988,15 @@ sqlite_ledger_check (CtStore        *base,
       out->promo = sqlite3_column_int64 (st, 3);
       out->legacy = sqlite3_column_int64 (st, 4);
       out->postings_sum = sqlite3_column_int64 (st, 5);
-      out->balances_match = sqlite3_column_int64 (st, 6) == 0;
-      out->sum = out->cards + out->pool + out->cash + out->promo + out->legacy;
+      out->tenders[CT_TENDER_WECHAT] = sqlite3_column_int64 (st, 6);
+      out->tenders[CT_TENDER_ALIPAY] = sqlite3_column_int64 (st, 7);
+      out->tenders[CT_TENDER_BANK_CARD] = sqlite3_column_int64 (st, 8);
+      out->tenders[CT_TENDER_OTHER] = sqlite3_column_int64 (st, 9);
+      out->balances_match = sqlite3_column_int64 (st, 10) == 0;
+      out->tenders[CT_TENDER_CASH] = out->cash;
+      out->sum = out->cards + out->pool + out->promo + out->legacy;
+      for (guint i = 0; i < CT_N_TENDERS; i++)
+        out->sum += out->tenders[i];
       ok = TRUE;
     }
   else
@@ -1924,6 +2007,198 @@ rollback:
 out:
   conn_give (store, c);
   return ok;
+}
+
+/* Shifts */
+
+#define SHIFT_COLUMNS "id, store, till, operator, float_amount, opened_at, coalesce(closed_at, 0), closed_by, " \
+                      "coalesce(counted_cash, 0)"
+
+static void
+shift_from_row (sqlite3_stmt *st,
+                CtStoreShift *s)
+{
+  s->id = sqlite3_column_int64 (st, 0);
+  s->store = col_text (st, 1);
+  s->till = col_text (st, 2);
+  s->operator_name = col_text (st, 3);
+  s->float_amount = sqlite3_column_int64 (st, 4);
+  s->opened_at = sqlite3_column_int64 (st, 5);
+  s->closed_at = sqlite3_column_int64 (st, 6);
+  s->closed_by = col_text (st, 7);
+  s->counted_cash = sqlite3_column_int64 (st, 8);
+}
+
+static gboolean
+sqlite_shift_open (CtStore       *base,
+                   CtStoreShift  *shift,
+                   GError       **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "INSERT INTO shifts (store, till, operator, float_amount, opened_at)"
+                              " VALUES (?1, ?2, ?3, ?4, ?5)", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, shift->store);
+  bind_text (st, 2, shift->till);
+  bind_text (st, 3, shift->operator_name);
+  sqlite3_bind_int64 (st, 4, shift->float_amount);
+  sqlite3_bind_int64 (st, 5, shift->opened_at);
+  if (!step_done (c, st, "shift", error))
+    return FALSE;
+  shift->id = sqlite3_last_insert_rowid (c->db);
+  return TRUE;
+}
+
+static gboolean
+sqlite_shift_close (CtStore             *base,
+                    const CtStoreShift  *shift,
+                    GError             **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "UPDATE shifts SET closed_at = ?2, closed_by = ?3, counted_cash = ?4"
+                              " WHERE id = ?1 AND closed_at IS NULL", error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, shift->id);
+  sqlite3_bind_int64 (st, 2, shift->closed_at);
+  bind_text (st, 3, shift->closed_by);
+  sqlite3_bind_int64 (st, 4, shift->counted_cash);
+  if (!step_done (c, st, "shift", error))
+    return FALSE;
+  if (sqlite3_changes (c->db) == 0)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS,
+                   "shift %" G_GINT64_FORMAT " is closed already", shift->id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+sqlite_shift_get (CtStore       *base,
+                  int64_t        id,
+                  CtStoreShift  *out,
+                  GError       **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT " SHIFT_COLUMNS " FROM shifts WHERE id = ?1", error);
+  int rc = SQLITE_ERROR;
+
+  memset (out, 0, sizeof *out);
+  if (st != NULL)
+    {
+      sqlite3_bind_int64 (st, 1, id);
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        shift_from_row (st, out);
+      done (st);
+      if (rc == SQLITE_DONE)
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no shift %" G_GINT64_FORMAT, id);
+      else if (rc != SQLITE_ROW)
+        db_error (c->db, rc, "shift", error);
+    }
+  conn_give (store, c);
+  return rc == SQLITE_ROW;
+}
+
+static int64_t
+sqlite_shift_at (CtStore     *base,
+                 const char  *store_name,
+                 const char  *till,
+                 int64_t      at_ms,
+                 GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT id FROM shifts WHERE store = ?1 AND till = ?2 AND opened_at <= ?3"
+                              " AND (closed_at IS NULL OR closed_at > ?3) ORDER BY opened_at DESC LIMIT 1",
+                           error);
+  int64_t id = -1;
+  int rc;
+
+  if (st != NULL)
+    {
+      bind_text (st, 1, store_name);
+      bind_text (st, 2, till);
+      sqlite3_bind_int64 (st, 3, at_ms);
+      rc = sqlite3_step (st);
+      id = rc == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : 0;
+      done (st);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        {
+          db_error (c->db, rc, "shift", error);
+          id = -1;
+        }
+    }
+  conn_give (store, c);
+  return id;
+}
+
+static GPtrArray *
+sqlite_shift_list (CtStore     *base,
+                   const char  *store_name,
+                   const char  *till,
+                   int64_t      from_ms,
+                   int64_t      to_ms,
+                   GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT " SHIFT_COLUMNS " FROM shifts WHERE opened_at >= ?1 AND opened_at < ?2"
+                              " AND (?3 IS NULL OR store = ?3) AND (?4 IS NULL OR till = ?4) ORDER BY opened_at, id", error);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_shift_free);
+  int rc = SQLITE_ERROR;
+
+  if (st != NULL)
+    {
+      sqlite3_bind_int64 (st, 1, from_ms);
+      sqlite3_bind_int64 (st, 2, to_ms);
+      bind_text (st, 3, store_name);
+      bind_text (st, 4, till);
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          CtStoreShift *shift = g_new0 (CtStoreShift, 1);
+
+          shift_from_row (st, shift);
+          g_ptr_array_add (list, shift);
+        }
+      done (st);
+      if (rc != SQLITE_DONE)
+        db_error (c->db, rc, "shifts", error);
+    }
+  conn_give (store, c);
+  return rc == SQLITE_DONE ? g_steal_pointer (&list) : NULL;
+}
+
+static gboolean
+sqlite_shift_totals (CtStore           *base,
+                     int64_t            shift_id,
+                     CtStoreDayTotals  *out,
+                     GError           **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT" CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE shift_id = ?1", error);
+  int rc = SQLITE_ERROR;
+
+  if (st != NULL)
+    {
+      sqlite3_bind_int64 (st, 1, shift_id);
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        totals_from_row (st, 0, out);
+      done (st);
+      if (rc != SQLITE_ROW)
+        db_error (c->db, rc, "shift totals", error);
+    }
+  conn_give (store, c);
+  return rc == SQLITE_ROW;
 }
 
 /* Imports */
@@ -1986,8 +2261,8 @@ sqlite_import_row (CtStore                 *base,
 
   st = prep (c, "INSERT INTO transactions (card_no, kind, delta, bonus, balance_after,"
                 " points_delta, points_after, store, till, operator, manager, reason, order_ref,"
-                " refund_of, created_at) VALUES (?1, 'import', ?2, 0, ?2, ?3, ?3, ?4, ?5, ?6, ?7,"
-                " NULL, ?8, NULL, ?9)", error);
+                " refund_of, created_at, taken_at) VALUES (?1, 'import', ?2, 0, ?2, ?3, ?3, ?4, ?5, ?6,"
+                " ?7, NULL, ?8, NULL, ?9, ?9)", error);
   if (st == NULL)
     return FALSE;
   bind_text (st, 1, row->card_no);
@@ -2679,6 +2954,12 @@ static const CtStoreBackend sqlite_backend = {
   .store_day = sqlite_store_day,
   .day_totals = sqlite_day_totals,
   .ledger_check = sqlite_ledger_check,
+  .shift_open = sqlite_shift_open,
+  .shift_close = sqlite_shift_close,
+  .shift_get = sqlite_shift_get,
+  .shift_at = sqlite_shift_at,
+  .shift_list = sqlite_shift_list,
+  .shift_totals = sqlite_shift_totals,
   .import_row = sqlite_import_row,
   .import_finish = sqlite_import_finish,
   .import_batch_get = sqlite_import_batch_get,

@@ -59,6 +59,7 @@ static const struct
   { "points_redeem_rate", G_STRUCT_OFFSET (CtStoreMerchant, points_redeem_rate), FIELD_INT64 },
   { "points_redeem_max_bp", G_STRUCT_OFFSET (CtStoreMerchant, points_redeem_max_bp), FIELD_INT64 },
   { "consent_over", G_STRUCT_OFFSET (CtStoreMerchant, consent_over), FIELD_INT64 },
+  { "require_shift", G_STRUCT_OFFSET (CtStoreMerchant, require_shift), FIELD_INT },
 };
 
 /* Sets the merchant setting @key from its stored text; unknown keys are
@@ -204,6 +205,71 @@ ct_store_tx_clear (CtStoreTx *t)
   g_clear_pointer (&t->manager, g_free);
   g_clear_pointer (&t->reason, g_free);
   g_clear_pointer (&t->order_ref, g_free);
+  g_clear_pointer (&t->tender, g_free);
+}
+
+void
+ct_store_shift_clear (CtStoreShift *s)
+{
+  g_clear_pointer (&s->store, g_free);
+  g_clear_pointer (&s->till, g_free);
+  g_clear_pointer (&s->operator_name, g_free);
+  g_clear_pointer (&s->closed_by, g_free);
+}
+
+void
+ct_store_shift_free (CtStoreShift *s)
+{
+  ct_store_shift_clear (s);
+  g_free (s);
+}
+
+static const struct
+{
+  const char *name;
+  const char *account;
+} tenders[CT_N_TENDERS] = {
+  [CT_TENDER_CASH] = { "cash", CT_ACCOUNT_CASH },
+  [CT_TENDER_WECHAT] = { "wechat", "@wechat" },
+  [CT_TENDER_ALIPAY] = { "alipay", "@alipay" },
+  [CT_TENDER_BANK_CARD] = { "bank_card", "@bank_card" },
+  [CT_TENDER_OTHER] = { "other", "@other" },
+};
+
+/**
+ * ct_store_tender_to_string:
+ * The tender's name in the API ("cash", "wechat", "alipay", "bank_card",
+ * "other").
+ */
+const char *
+ct_store_tender_to_string (CtTender tender)
+{
+  g_return_val_if_fail ((guint) tender < CT_N_TENDERS, NULL);
+  return tenders[tender].name;
+}
+
+gboolean
+ct_store_tender_from_string (const char *text,
+                             CtTender   *out)
+{
+  for (guint i = 0; text != NULL && i < CT_N_TENDERS; i++)
+    if (g_str_equal (text, tenders[i].name))
+      {
+        *out = (CtTender) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/**
+ * ct_store_tender_account:
+ * The ledger account that holds the money taken by @tender.
+ */
+const char *
+ct_store_tender_account (CtTender tender)
+{
+  g_return_val_if_fail ((guint) tender < CT_N_TENDERS, NULL);
+  return tenders[tender].account;
 }
 
 void
@@ -721,6 +787,46 @@ ct_store_day_totals_free (CtStoreDayTotals *t)
   g_free (t);
 }
 
+/**
+ * ct_store_day_totals_fields:
+ * @out: room for 25 pointers
+ *
+ * Returns: how many of @t's fields CT_STORE_DAY_TOTALS_SQL fills, with
+ *   their addresses in its column order in @out.
+ */
+guint
+ct_store_day_totals_fields (CtStoreDayTotals *t,
+                            int64_t          *out[])
+{
+  int64_t *fields[] = {
+    &t->count, &t->topups, &t->bonus, &t->payments, &t->refunds, &t->adjustments, &t->imports,
+    &t->voids, &t->void_bonus, &t->topup_count, &t->payment_count, &t->refund_count, &t->void_count,
+    &t->adjustment_count, &t->import_count,
+  };
+  guint n = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    out[n++] = fields[i];
+  for (guint i = 0; i < CT_N_TENDERS; i++)
+    {
+      out[n++] = &t->taken[i];
+      out[n++] = &t->given_back[i];
+    }
+  return n;
+}
+
+void
+ct_store_day_totals_add (CtStoreDayTotals       *sum,
+                         const CtStoreDayTotals *t)
+{
+  int64_t *to[32], *from[32];
+  guint n = ct_store_day_totals_fields (sum, to);
+
+  ct_store_day_totals_fields ((CtStoreDayTotals *) t, from);
+  for (guint i = 0; i < n; i++)
+    *to[i] += *from[i];
+}
+
 GPtrArray *
 ct_store_day_totals (CtStore    *store,
                      const char *store_name,
@@ -741,6 +847,62 @@ ct_store_ledger_check (CtStore       *store,
                        GError       **error)
 {
   return store->backend->ledger_check (store, out, error);
+}
+
+gboolean
+ct_store_shift_open (CtStore      *store,
+                     CtStoreShift *shift,
+                     GError      **error)
+{
+  return store->backend->shift_open (store, shift, error);
+}
+
+gboolean
+ct_store_shift_close (CtStore            *store,
+                      const CtStoreShift *shift,
+                      GError            **error)
+{
+  return store->backend->shift_close (store, shift, error);
+}
+
+gboolean
+ct_store_shift_get (CtStore      *store,
+                    int64_t       id,
+                    CtStoreShift *out,
+                    GError      **error)
+{
+  return store->backend->shift_get (store, id, out, error);
+}
+
+int64_t
+ct_store_shift_at (CtStore    *store,
+                   const char *store_name,
+                   const char *till,
+                   int64_t     at_ms,
+                   GError    **error)
+{
+  return store->backend->shift_at (store, store_name, till, at_ms, error);
+}
+
+GPtrArray *
+ct_store_shift_list (CtStore    *store,
+                     const char *store_name,
+                     const char *till,
+                     int64_t     from_ms,
+                     int64_t     to_ms,
+                     GError    **error)
+{
+  return store->backend->shift_list (store, store_name, till, from_ms, to_ms, error);
+}
+
+gboolean
+ct_store_shift_totals (CtStore          *store,
+                       int64_t           shift_id,
+                       CtStoreDayTotals *out,
+                       GError          **error)
+{
+  memset (out, 0, sizeof *out);
+  return store->backend->shift_totals (store, shift_id, out, error);
 }
 
 gboolean

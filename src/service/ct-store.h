@@ -55,6 +55,20 @@ typedef enum
 #define CT_ACCOUNT_PROMO  "@promo"
 #define CT_ACCOUNT_LEGACY "@legacy"
 
+/* How a customer paid for a top-up. Money taken is kept per tender: cash
+ * in CT_ACCOUNT_CASH, every other tender in an account of its own
+ * (ct_store_tender_account()). */
+typedef enum
+{
+  CT_TENDER_CASH,
+  CT_TENDER_WECHAT,
+  CT_TENDER_ALIPAY,
+  CT_TENDER_BANK_CARD,
+  CT_TENDER_OTHER,
+} CtTender;
+
+#define CT_N_TENDERS 5
+
 typedef struct _CtStore CtStore;
 
 typedef struct
@@ -73,6 +87,7 @@ typedef struct
   int64_t  points_redeem_rate;   /* points per major unit a payment may use; 0 = off */
   int64_t  points_redeem_max_bp; /* the largest share of a payment points may pay */
   int64_t  consent_over;         /* payments above it need the member's consent; 0 = off */
+  gboolean require_shift;     /* money requests need an open shift */
 } CtStoreMerchant;
 
 typedef struct
@@ -114,7 +129,25 @@ typedef struct
   char    *order_ref;         /* may be NULL */
   int64_t  refund_of;         /* 0 when none */
   int64_t  created_at;
+  char    *tender;            /* top-ups and their voids; NULL otherwise */
+  int64_t  shift_id;          /* 0 when taken outside a shift */
+  int64_t  taken_at;          /* when the customer paid (the till's clock); the day it belongs to */
 } CtStoreTx;
+
+/* A cashier's shift on one till: open from opened_at until closed_at (0
+ * while open). Times are the till's, ms since the epoch. */
+typedef struct
+{
+  int64_t  id;
+  char    *store;
+  char    *till;
+  char    *operator_name;
+  int64_t  float_amount;      /* cash in the drawer at the start */
+  int64_t  opened_at;
+  int64_t  closed_at;         /* 0 while open */
+  char    *closed_by;         /* NULL while open */
+  int64_t  counted_cash;      /* what the drawer held at the close */
+} CtStoreShift;
 
 typedef struct
 {
@@ -174,6 +207,7 @@ typedef struct
   int64_t cash;
   int64_t promo;
   int64_t legacy;
+  int64_t tenders[CT_N_TENDERS]; /* money taken per tender; tenders[CT_TENDER_CASH] == cash */
   int64_t postings_sum;       /* the sum over every posting ever made */
   gboolean balances_match;    /* every account's balance equals its postings */
 } CtStoreLedgerCheck;
@@ -198,6 +232,12 @@ void      ct_store_merchant_set_field      (CtStoreMerchant *m,
 GStrv     ct_store_merchant_to_settings    (const CtStoreMerchant *m);
 gboolean  ct_store_merchant_complete       (CtStoreMerchant *m,
                                             GError         **error);
+void      ct_store_shift_clear             (CtStoreShift    *s);
+void      ct_store_shift_free              (CtStoreShift    *s);
+const char *ct_store_tender_to_string      (CtTender         tender);
+gboolean  ct_store_tender_from_string      (const char      *text,
+                                            CtTender        *out);
+const char *ct_store_tender_account        (CtTender         tender);
 int64_t   ct_store_package_bonus           (const CtStorePackage *p);
 
 /* Opening. @location is a file path (SQLite) or a PostgreSQL connection
@@ -320,6 +360,8 @@ gboolean  ct_store_key_expire        (CtStore *store, int64_t older_than_ms, GEr
 /* phone: a whole stored phone, or its last 4 digits (ct_phone_search_key) */
 GPtrArray *ct_store_find_cards       (CtStore *store, const char *phone, const char *name,
                                       guint limit, GError **error); /* of CtStoreCard* */
+/* History and day lists go by taken_at, the day the customer paid. A day
+ * list with @store_name NULL covers every store, with @till NULL every till. */
 GPtrArray *ct_store_card_history     (CtStore *store, const char *card_no, int64_t from_ms,
                                       int64_t to_ms, int64_t before_id, guint limit,
                                       GError **error); /* of CtStoreTx*, newest first */
@@ -339,12 +381,25 @@ typedef struct
   int64_t  topups;            /* the amounts paid in, without bonus */
   int64_t  bonus;
   int64_t  payments;
-  int64_t  refunds;
+  int64_t  refunds;           /* of payments: back onto the card */
   int64_t  adjustments;
   int64_t  imports;
+  int64_t  voids;             /* top-ups taken back: money given back, bonus excluded */
+  int64_t  void_bonus;
+  int64_t  topup_count;
+  int64_t  payment_count;
+  int64_t  refund_count;
+  int64_t  void_count;
+  int64_t  adjustment_count;
+  int64_t  import_count;
+  int64_t  taken[CT_N_TENDERS];      /* top-ups, bonus excluded, by how the customer paid */
+  int64_t  given_back[CT_N_TENDERS]; /* voids, by the same tender */
 } CtStoreDayTotals;
 
 void       ct_store_day_totals_free  (CtStoreDayTotals *t);
+void       ct_store_day_totals_add   (CtStoreDayTotals *sum, const CtStoreDayTotals *t);
+/* The fields in the order of CT_STORE_DAY_TOTALS_SQL's columns. */
+guint      ct_store_day_totals_fields (CtStoreDayTotals *t, int64_t *out[]);
 /* With @by_till one row per store and till that has transactions that day
  * (store, till order), for every store when @store_name is NULL; without,
  * one row for @store_name (and @till unless NULL). */
@@ -352,6 +407,24 @@ GPtrArray *ct_store_day_totals       (CtStore *store, const char *store_name, co
                                       int64_t from_ms, int64_t to_ms, gboolean by_till,
                                       GError **error); /* of CtStoreDayTotals* */
 gboolean  ct_store_ledger_check      (CtStore *store, CtStoreLedgerCheck *out, GError **error);
+
+/* Shifts. The totals of a shift are those of the transactions booked
+ * into it. ct_store_shift_open() fills @shift->id, or fails with
+ * CT_STORE_ERROR_EXISTS while the till has an open shift (a unique index).
+ * ct_store_shift_close() fails with CT_STORE_ERROR_EXISTS when the shift
+ * is closed already. ct_store_shift_at() gives the till's shift that covers
+ * @at_ms (0 for none, -1 on error). Day lists take shifts opened in
+ * [from_ms, to_ms) of one store, or of one till when @till is set. */
+gboolean  ct_store_shift_open        (CtStore *store, CtStoreShift *shift, GError **error);
+gboolean  ct_store_shift_close       (CtStore *store, const CtStoreShift *shift, GError **error);
+gboolean  ct_store_shift_get         (CtStore *store, int64_t id, CtStoreShift *out, GError **error);
+int64_t   ct_store_shift_at          (CtStore *store, const char *store_name, const char *till,
+                                      int64_t at_ms, GError **error);
+GPtrArray *ct_store_shift_list       (CtStore *store, const char *store_name, const char *till,
+                                      int64_t from_ms, int64_t to_ms,
+                                      GError **error); /* of CtStoreShift*, oldest first */
+gboolean  ct_store_shift_totals      (CtStore *store, int64_t shift_id, CtStoreDayTotals *out,
+                                      GError **error);
 
 /* Imports of opening balances. A row is a new card with its balance and an
  * import transaction legacy → card that carries the batch id in order_ref;
@@ -455,6 +528,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreMerchant, ct_store_merchant_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStorePackage, ct_store_package_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreCard, ct_store_card_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreTx, ct_store_tx_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreShift, ct_store_shift_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreTill, ct_store_till_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreManager, ct_store_manager_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreAudit, ct_store_audit_clear)

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "ct-report-lines"
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <json-c/json.h>
+
+#include "ct-client.h"
+#include "ct-format.h"
+#include "ct-report-lines.h"
+
+/* The lines of a shift report and a day report, from the service's answer
+ * (docs/api.md): one home for what the app's screens, `cardtill-cli shift
+ * report`, `cardtill-cli report day` and the receipt printer show. */
+
+static const char * const tenders[] = { "cash", "wechat", "alipay", "bank_card", "other" };
+
+static json_object *
+member (json_object *obj,
+        const char  *key)
+{
+  json_object *v = NULL;
+
+  if (obj == NULL || !json_object_object_get_ex (obj, key, &v))
+    return NULL;
+  return v;
+}
+
+static int64_t
+int_member (json_object *obj,
+            const char  *key)
+{
+  json_object *v = member (obj, key);
+
+  return v != NULL ? json_object_get_int64 (v) : 0;
+}
+
+static const char *
+str_member (json_object *obj,
+            const char  *key)
+{
+  json_object *v = member (obj, key);
+
+  return v != NULL && json_object_is_type (v, json_type_string) ? json_object_get_string (v) : NULL;
+}
+
+static void
+add_money (GPtrArray   *lines,
+           const char  *label,
+           int64_t      amount,
+           int          mu,
+           const char  *cur)
+{
+  ct_receipt_lines_add (lines, label, ct_format_money (amount, mu, cur));
+}
+
+/* "3 × ¥300.00" */
+static void
+add_kind (GPtrArray   *lines,
+          const char  *label,
+          json_object *totals,
+          const char  *key,
+          int          mu,
+          const char  *cur)
+{
+  g_autofree char *money = ct_format_money (int_member (totals, key), mu, cur);
+
+  ct_receipt_lines_add (lines, label, g_strdup_printf ("%" G_GINT64_FORMAT " × %s",
+                                                       (gint64) int_member (member (totals, "counts"), key),
+                                                       money));
+}
+
+/* The totals of a till, a store or a shift: by kind, then by tender
+ * (only the tenders that moved). */
+static void
+add_totals (GPtrArray   *lines,
+            json_object *totals,
+            int          mu,
+            const char  *cur)
+{
+  json_object *by_tender = member (totals, "tenders");
+
+  add_kind (lines, _("Top-ups"), totals, "topups", mu, cur);
+  add_money (lines, _("Bonus given"), int_member (totals, "bonus"), mu, cur);
+  add_kind (lines, _("Payments"), totals, "payments", mu, cur);
+  add_kind (lines, _("Refunds"), totals, "refunds", mu, cur);
+  add_kind (lines, _("Voids"), totals, "voids", mu, cur);
+  add_kind (lines, _("Adjustments"), totals, "adjustments", mu, cur);
+  for (guint i = 0; i < G_N_ELEMENTS (tenders); i++)
+    {
+      json_object *t = member (by_tender, tenders[i]);
+      g_autofree char *name = NULL;
+
+      if (int_member (t, "taken") == 0 && int_member (t, "given_back") == 0 && i != 0)
+        continue;
+      name = ct_format_tender (tenders[i]);
+      ct_receipt_lines_add (lines, name, ct_format_signed_money (int_member (t, "net"), mu, cur));
+    }
+}
+
+static json_object *
+parse (const char  *body,
+       gsize        len,
+       GError     **error)
+{
+  json_tokener *tok = json_tokener_new ();
+  json_object *root = json_tokener_parse_ex (tok, body, (int) len);
+
+  json_tokener_free (tok);
+  if (root == NULL || !json_object_is_type (root, json_type_object))
+    {
+      json_object_put (root);
+      g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_BAD_ANSWER,
+                           "the service's report is not a JSON object");
+      return NULL;
+    }
+  return root;
+}
+
+static void
+add_shift (GPtrArray   *lines,
+           json_object *shift,
+           json_object *report,
+           int          mu,
+           const char  *cur)
+{
+  const char *closed = str_member (shift, "closed_at");
+
+  ct_receipt_lines_add (lines, _("Shift"), g_strdup (str_member (shift, "id")));
+  ct_receipt_lines_add (lines, _("Till"), g_strdup_printf ("%s / %s", str_member (shift, "store"),
+                                                           str_member (shift, "till")));
+  ct_receipt_lines_add (lines, _("Cashier"), g_strdup (str_member (shift, "operator")));
+  ct_receipt_lines_add (lines, _("Opened"), ct_format_local_time (str_member (shift, "opened_at"),
+                                                                  "%Y-%m-%d %H:%M"));
+  if (closed != NULL)
+    {
+      ct_receipt_lines_add (lines, _("Closed"), ct_format_local_time (closed, "%Y-%m-%d %H:%M"));
+      ct_receipt_lines_add (lines, _("Closed by"), g_strdup (str_member (shift, "closed_by")));
+    }
+  else
+    ct_receipt_lines_add (lines, _("Closed"), g_strdup (_("still open")));
+  if (report == NULL)
+    return;
+  add_totals (lines, report, mu, cur);
+  add_money (lines, _("Float"), int_member (report, "float"), mu, cur);
+  add_money (lines, _("Expected cash"), int_member (report, "expected_cash"), mu, cur);
+  if (member (report, "counted_cash") != NULL)
+    {
+      add_money (lines, _("Counted cash"), int_member (report, "counted_cash"), mu, cur);
+      ct_receipt_lines_add (lines, _("Variance"),
+                            ct_format_signed_money (int_member (report, "variance"), mu, cur));
+    }
+}
+
+/**
+ * ct_report_shift_lines:
+ * @body: the service's {"shift", "report"} answer
+ * @out_title: (out): the report's title
+ *
+ * Returns: (transfer full) (element-type CtReceiptLine): the shift report's
+ *   lines, or NULL when @body is not one.
+ */
+GPtrArray *
+ct_report_shift_lines (const char  *body,
+                       gsize        len,
+                       int          minor_units,
+                       const char  *currency,
+                       char       **out_title,
+                       GError     **error)
+{
+  json_object *root = parse (body, len, error);
+  GPtrArray *lines;
+
+  if (root == NULL)
+    return NULL;
+  if (member (root, "shift") == NULL)
+    {
+      json_object_put (root);
+      g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_BAD_ANSWER,
+                           "the service's answer has no shift");
+      return NULL;
+    }
+  lines = ct_receipt_lines_new ();
+  add_shift (lines, member (root, "shift"), member (root, "report"), minor_units, currency);
+  if (out_title != NULL)
+    *out_title = g_strdup (_("Shift Report"));
+  json_object_put (root);
+  return lines;
+}
+
+/**
+ * ct_report_day_lines:
+ * @body: the service's GET /v1/reports/day answer
+ * @out_title: (out): the report's title, with its date
+ *
+ * Returns: (transfer full) (element-type CtReceiptLine): the day's totals,
+ *   each store and till, then each shift with its variance.
+ */
+GPtrArray *
+ct_report_day_lines (const char  *body,
+                     gsize        len,
+                     int          minor_units,
+                     const char  *currency,
+                     char       **out_title,
+                     GError     **error)
+{
+  json_object *root = parse (body, len, error);
+  json_object *stores, *shifts;
+  GPtrArray *lines;
+
+  if (root == NULL)
+    return NULL;
+  lines = ct_receipt_lines_new ();
+  ct_receipt_lines_add (lines, _("Date"), g_strdup (str_member (root, "date")));
+  add_totals (lines, member (root, "totals"), minor_units, currency);
+  stores = member (root, "stores");
+  for (gsize i = 0; stores != NULL && i < json_object_array_length (stores); i++)
+    {
+      json_object *store = json_object_array_get_idx (stores, i);
+      json_object *tills = member (store, "tills");
+
+      ct_receipt_lines_add (lines, _("Store"), g_strdup (str_member (store, "store")));
+      add_totals (lines, member (store, "totals"), minor_units, currency);
+      for (gsize j = 0; tills != NULL && j < json_object_array_length (tills); j++)
+        {
+          json_object *till = json_object_array_get_idx (tills, j);
+
+          ct_receipt_lines_add (lines, _("Till"), g_strdup_printf ("%s / %s", str_member (store, "store"),
+                                                                   str_member (till, "till")));
+          add_totals (lines, member (till, "totals"), minor_units, currency);
+        }
+    }
+  shifts = member (root, "shifts");
+  for (gsize i = 0; shifts != NULL && i < json_object_array_length (shifts); i++)
+    {
+      json_object *shift = json_object_array_get_idx (shifts, i);
+      json_object *report = member (shift, "report");
+      g_autofree char *opened = ct_format_local_time (str_member (shift, "opened_at"), "%H:%M");
+      g_autofree char *label = g_strdup_printf (_("Shift %s (%s, %s/%s, %s)"), str_member (shift, "id"),
+                                                str_member (shift, "operator"), str_member (shift, "store"),
+                                                str_member (shift, "till"), opened);
+
+      if (member (report, "variance") != NULL)
+        {
+          g_autofree char *variance = ct_format_signed_money (int_member (report, "variance"),
+                                                              minor_units, currency);
+
+          ct_receipt_lines_add (lines, label, g_strdup_printf (_("variance %s"), variance));
+        }
+      else
+        ct_receipt_lines_add (lines, label, g_strdup (_("still open")));
+    }
+  if (out_title != NULL)
+    *out_title = g_strdup_printf (_("Day Report %s"), str_member (root, "date"));
+  json_object_put (root);
+  return lines;
+}

@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-service-day"
+#include "config.h"
+
+#include <check.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ct-test-service.h"
+
+/* The cashier's day over real HTTPS: tenders kept apart in the ledger,
+ * shifts with their reports, require_shift, the till's time of a request
+ * (taken_at) and the day report. Each test gets a fresh service; the
+ * teardown checks that the ledger still sums to zero. */
+
+static CtTestService *svc;
+static CtTestClient *cl;
+
+#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}"
+
+static void
+setup (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  svc = ct_test_service_start (TRUE, &error);
+  ck_assert_msg (svc != NULL, "service did not start: %s", error ? error->message : "");
+  cl = ct_test_client_new (svc);
+}
+
+static json_object *
+at (json_object *root,
+    const char  *path)
+{
+  g_auto(GStrv) parts = g_strsplit (path, ".", -1);
+  json_object *v = root;
+
+  for (guint i = 0; parts[i]; i++)
+    {
+      if (json_object_is_type (v, json_type_array))
+        v = json_object_array_get_idx (v, (gsize) g_ascii_strtoull (parts[i], NULL, 10));
+      else
+        ck_assert_msg (json_object_object_get_ex (v, parts[i], &v), "no %s in %s", path,
+                       json_object_to_json_string (root));
+    }
+  return v;
+}
+
+static int64_t
+int_at (const char *body,
+        const char *path)
+{
+  json_object *root = json_tokener_parse (body);
+  int64_t out;
+
+  ck_assert_msg (root != NULL, "not JSON: %s", body);
+  out = json_object_get_int64 (at (root, path));
+  json_object_put (root);
+  return out;
+}
+
+static char *
+str_at (const char *body,
+        const char *path)
+{
+  json_object *root = json_tokener_parse (body);
+  json_object *v;
+  char *out;
+
+  ck_assert_msg (root != NULL, "not JSON: %s", body);
+  v = at (root, path);
+  out = v != NULL ? g_strdup (json_object_get_string (v)) : NULL;
+  json_object_put (root);
+  return out;
+}
+
+static void
+teardown (void)
+{
+  g_autoptr(CtTestResponse) r = ct_test_client_request (cl, "GET", "/v1/ledger/check", NULL, NULL, NULL);
+
+  ck_assert_ptr_nonnull (r);
+  ck_assert_int_eq (r->status, 200);
+  ck_assert_int_eq (int_at (r->body, "sum"), 0);
+  ck_assert_msg (strstr (r->body, "\"balanced\":true") != NULL, "ledger not balanced: %s", r->body);
+  ct_test_client_free (cl);
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  ct_test_service_free (svc);
+}
+
+static guint key_counter;
+
+static CtTestResponse *
+req_on (CtTestClient *client,
+        const char   *method,
+        const char   *path,
+        const char   *key,
+        const char   *body)
+{
+  g_autofree char *made = g_strdup_printf ("day-%u-%u", (guint) getpid (), ++key_counter);
+  g_autoptr(GError) error = NULL;
+  CtTestResponse *r;
+
+  r = ct_test_client_request (client, method, path,
+                              g_str_equal (method, "POST") ? (key ? key : made) : NULL, body, &error);
+  ck_assert_msg (r != NULL, "%s %s: %s", method, path, error ? error->message : "");
+  return r;
+}
+
+static CtTestResponse *
+req (const char *method,
+     const char *path,
+     const char *body)
+{
+  return req_on (cl, method, path, NULL, body);
+}
+
+#define expect_status(r, st, code) expect_status_ (r, st, code, __LINE__)
+
+static void
+expect_status_ (CtTestResponse *r,
+                long            status,
+                const char     *code,
+                int             line)
+{
+  g_autofree char *got = ct_test_response_error_code (r);
+
+  ck_assert_msg (r->status == status, "line %d: status %ld, wanted %ld: %s", line, r->status, status, r->body);
+  if (code != NULL)
+    ck_assert_msg (g_strcmp0 (got, code) == 0, "line %d: code %s, wanted %s", line, got, code);
+  if (status >= 400)
+    ck_assert_msg (strstr (r->body, "\"message\":\"") != NULL, "line %d: no message: %s", line, r->body);
+}
+
+static char *
+issue_card (void)
+{
+  g_autoptr(CtTestResponse) r = req ("POST", "/v1/cards",
+                                     "{\"member\":{\"name\":\"Day\",\"phone\":null},\"operator\":\"op\"," MGR "}");
+
+  expect_status (r, 201, NULL);
+  return str_at (r->body, "card_no");
+}
+
+/* A p100 top-up (100.00 + 10.00 bonus) by @tender (NULL: not said);
+ * returns the transaction's answer. */
+static CtTestResponse *
+topup_on (CtTestClient *client,
+          const char   *card,
+          const char   *tender,
+          const char   *taken_at)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/topups", card);
+  g_autofree char *t = tender ? g_strdup_printf (",\"tender\":\"%s\"", tender) : g_strdup ("");
+  g_autofree char *w = taken_at ? g_strdup_printf (",\"taken_at\":\"%s\"", taken_at) : g_strdup ("");
+  g_autofree char *body = g_strdup_printf ("{\"package_id\":\"p100\",\"operator\":\"op\"%s%s}", t, w);
+
+  return req_on (client, "POST", path, NULL, body);
+}
+
+static char *
+topup (const char *card,
+       const char *tender)
+{
+  g_autoptr(CtTestResponse) r = topup_on (cl, card, tender, NULL);
+
+  expect_status (r, 201, NULL);
+  return str_at (r->body, "transaction.id");
+}
+
+static CtTestResponse *
+void_tx (const char *card,
+         const char *tx_id)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/refunds", card);
+  g_autofree char *body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx_id);
+
+  return req ("POST", path, body);
+}
+
+static CtTestResponse *
+pay_on (CtTestClient *client,
+        const char   *card,
+        int64_t       amount)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  g_autofree char *body = g_strdup_printf ("{\"amount\":%" G_GINT64_FORMAT ",\"operator\":\"op\"}", amount);
+
+  return req_on (client, "POST", path, NULL, body);
+}
+
+static char *
+open_shift (int64_t float_amount)
+{
+  g_autofree char *body = g_strdup_printf ("{\"operator\":\"amy\",\"float\":%" G_GINT64_FORMAT "}", float_amount);
+  g_autoptr(CtTestResponse) r = req ("POST", "/v1/shifts", body);
+
+  expect_status (r, 201, NULL);
+  return str_at (r->body, "shift.id");
+}
+
+/* Tenders */
+
+START_TEST (test_day_topup_tender_is_kept_in_its_own_account_and_a_void_gives_it_back)
+{
+  g_autofree char *card = issue_card ();
+  g_autoptr(CtTestResponse) r = topup_on (cl, card, "wechat", NULL);
+  g_autoptr(CtTestResponse) chk = NULL, chk2 = NULL, v = NULL, cash = NULL, bad = NULL, health = NULL;
+  g_autofree char *tx = NULL, *tender = NULL, *vtender = NULL, *ctender = NULL;
+
+  expect_status (r, 201, NULL);
+  tender = str_at (r->body, "transaction.tender");
+  ck_assert_str_eq (tender, "wechat");
+  tx = str_at (r->body, "transaction.id");
+  chk = req ("GET", "/v1/ledger/check", NULL);
+  ck_assert_int_eq (int_at (chk->body, "tenders.wechat"), -10000);
+  ck_assert_int_eq (int_at (chk->body, "cash"), 0);
+  ck_assert_int_eq (int_at (chk->body, "sum"), 0);
+
+  /* The void gives the money back by WeChat, not from the drawer. */
+  v = void_tx (card, tx);
+  expect_status (v, 201, NULL);
+  vtender = str_at (v->body, "transaction.tender");
+  ck_assert_str_eq (vtender, "wechat");
+  chk2 = req ("GET", "/v1/ledger/check", NULL);
+  ck_assert_int_eq (int_at (chk2->body, "tenders.wechat"), 0);
+  ck_assert_int_eq (int_at (chk2->body, "cash"), 0);
+
+  /* No tender said is cash. */
+  cash = topup_on (cl, card, NULL, NULL);
+  expect_status (cash, 201, NULL);
+  ctender = str_at (cash->body, "transaction.tender");
+  ck_assert_str_eq (ctender, "cash");
+
+  bad = topup_on (cl, card, "bitcoin", NULL);
+  expect_status (bad, 400, "bad_request");
+  ck_assert_msg (strstr (bad->body, "bitcoin") != NULL, "%s", bad->body);
+
+  /* A till checks the service takes tenders before it offers them. */
+  health = req ("GET", "/v1/health", NULL);
+  ck_assert_msg (strstr (health->body, "\"tenders\"") != NULL && strstr (health->body, "\"shifts\"") != NULL,
+                 "%s", health->body);
+}
+END_TEST
+
+START_TEST (test_day_payments_carry_no_tender_and_history_shows_it)
+{
+  g_autofree char *card = issue_card ();
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/transactions", card);
+  g_autoptr(CtTestResponse) p = NULL, h = NULL;
+  g_autofree char *t0 = NULL, *t1 = NULL;
+
+  g_free (topup (card, "bank_card"));
+  p = pay_on (cl, card, 500);
+  expect_status (p, 201, NULL);
+  ck_assert_msg (strstr (p->body, "\"tender\":null") != NULL, "%s", p->body);
+  h = req ("GET", path, NULL);
+  expect_status (h, 200, NULL);
+  t0 = str_at (h->body, "transactions.1.tender");
+  ck_assert_str_eq (t0, "bank_card");
+  t1 = str_at (h->body, "transactions.0.taken_at");
+  ck_assert_ptr_nonnull (t1);
+}
+END_TEST
+
+/* Shifts */
+
+START_TEST (test_day_shift_report_counts_kinds_tenders_and_cash_variance)
+{
+  g_autofree char *card = issue_card ();
+  g_autofree char *shift = open_shift (20000);
+  g_autofree char *close_path = g_strdup_printf ("/v1/shifts/%s/close", shift);
+  g_autofree char *get_path = g_strdup_printf ("/v1/shifts/%s", shift);
+  g_autofree char *void_me = NULL, *sid = NULL, *status = NULL;
+  g_autoptr(CtTestResponse) again = NULL, p = NULL, v = NULL, c = NULL, g = NULL;
+
+  again = req ("POST", "/v1/shifts", "{\"operator\":\"bob\",\"float\":0}");
+  expect_status (again, 409, "shift_open");
+
+  g_free (topup (card, "cash"));
+  void_me = topup (card, "cash");
+  g_free (topup (card, "alipay"));
+  p = pay_on (cl, card, 1234);
+  expect_status (p, 201, NULL);
+  sid = str_at (p->body, "transaction.shift_id");
+  ck_assert_str_eq (sid, shift);
+  v = void_tx (card, void_me);
+  expect_status (v, 201, NULL);
+
+  /* Float 200.00 + cash 200.00 - cash void 100.00 = 300.00 expected;
+   * 299.50 counted is 0.50 short. */
+  c = req ("POST", close_path, "{\"operator\":\"amy\",\"counted_cash\":29950}");
+  expect_status (c, 201, NULL);
+  status = str_at (c->body, "shift.status");
+  ck_assert_str_eq (status, "closed");
+  ck_assert_int_eq (int_at (c->body, "report.counts.topups"), 3);
+  ck_assert_int_eq (int_at (c->body, "report.topups"), 30000);
+  ck_assert_int_eq (int_at (c->body, "report.bonus"), 3000);
+  ck_assert_int_eq (int_at (c->body, "report.counts.payments"), 1);
+  ck_assert_int_eq (int_at (c->body, "report.payments"), 1234);
+  ck_assert_int_eq (int_at (c->body, "report.counts.voids"), 1);
+  ck_assert_int_eq (int_at (c->body, "report.voids"), 10000);
+  ck_assert_int_eq (int_at (c->body, "report.tenders.cash.taken"), 20000);
+  ck_assert_int_eq (int_at (c->body, "report.tenders.cash.given_back"), 10000);
+  ck_assert_int_eq (int_at (c->body, "report.tenders.alipay.taken"), 10000);
+  ck_assert_int_eq (int_at (c->body, "report.expected_cash"), 30000);
+  ck_assert_int_eq (int_at (c->body, "report.counted_cash"), 29950);
+  ck_assert_int_eq (int_at (c->body, "report.variance"), -50);
+
+  g = req ("GET", get_path, NULL);
+  expect_status (g, 200, NULL);
+  ck_assert_int_eq (int_at (g->body, "report.variance"), -50);
+  ck_assert_int_eq (int_at (g->body, "shift.float"), 20000);
+}
+END_TEST
+
+START_TEST (test_day_shift_closed_twice_replays_for_its_key_and_is_refused_for_a_new_one)
+{
+  g_autofree char *shift = open_shift (0);
+  g_autofree char *close_path = g_strdup_printf ("/v1/shifts/%s/close", shift);
+  const char *body = "{\"operator\":\"amy\",\"counted_cash\":0}";
+  g_autoptr(CtTestResponse) first = req_on (cl, "POST", close_path, "close-once", body);
+  g_autoptr(CtTestResponse) replay = req_on (cl, "POST", close_path, "close-once", body);
+  g_autoptr(CtTestResponse) second = req ("POST", close_path, body);
+  g_autoptr(CtTestResponse) bad = NULL, after = NULL;
+
+  expect_status (first, 201, NULL);
+  expect_status (replay, 201, NULL);
+  ck_assert_str_eq (replay->body, first->body);
+  ck_assert_str_eq (ct_test_response_header (replay, "idempotent-replayed"), "true");
+  expect_status (second, 409, "shift_closed");
+
+  /* A new shift opens once the old one is closed; a count that is not an
+   * integer amount is refused with a sentence and leaves it open. */
+  g_free (open_shift (100));
+  bad = req ("POST", "/v1/shifts", "{\"operator\":\"amy\",\"float\":\"12.50\"}");
+  expect_status (bad, 400, "bad_request");
+  after = req ("POST", "/v1/shifts", "{\"operator\":\"amy\",\"float\":1}");
+  expect_status (after, 409, "shift_open");
+}
+END_TEST
+
+START_TEST (test_day_require_shift_refuses_money_without_an_open_shift)
+{
+  g_autofree char *card = issue_card ();
+  g_autoptr(CtTestResponse) refused = NULL, taken = NULL, closed = NULL, after = NULL;
+  g_autofree char *shift = NULL, *close_path = NULL;
+
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "set", "--require-shift", "yes", NULL), 0);
+  refused = topup_on (cl, card, "cash", NULL);
+  expect_status (refused, 409, "shift_required");
+  shift = open_shift (0);
+  taken = topup_on (cl, card, "cash", NULL);
+  expect_status (taken, 201, NULL);
+  close_path = g_strdup_printf ("/v1/shifts/%s/close", shift);
+  closed = req ("POST", close_path, "{\"operator\":\"amy\",\"counted_cash\":10000}");
+  expect_status (closed, 201, NULL);
+  ck_assert_int_eq (int_at (closed->body, "report.variance"), 0);
+  after = pay_on (cl, card, 100);
+  expect_status (after, 409, "shift_required");
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "set", "--require-shift", "no", NULL), 0);
+}
+END_TEST
+
+/* Time */
+
+static char *
+iso_offset (GTimeSpan from_now)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GDateTime) t = g_date_time_add (now, from_now);
+
+  return g_date_time_format (t, "%Y-%m-%dT%H:%M:%S%:z");
+}
+
+START_TEST (test_day_taken_at_in_the_future_or_past_the_horizon_is_refused)
+{
+  g_autofree char *card = issue_card ();
+  g_autofree char *future = iso_offset (5 * G_TIME_SPAN_MINUTE);
+  g_autofree char *ancient = iso_offset (-40 * G_TIME_SPAN_DAY);
+  g_autofree char *skew = iso_offset (30 * G_TIME_SPAN_SECOND);
+  g_autoptr(CtTestResponse) f = topup_on (cl, card, NULL, future);
+  g_autoptr(CtTestResponse) a = topup_on (cl, card, NULL, ancient);
+  g_autoptr(CtTestResponse) b = topup_on (cl, card, NULL, "yesterday");
+  g_autoptr(CtTestResponse) ok = topup_on (cl, card, NULL, skew);
+
+  expect_status (f, 422, "invalid_taken_at");
+  ck_assert_msg (strstr (f->body, "clock") != NULL, "%s", f->body);
+  expect_status (a, 422, "invalid_taken_at");
+  expect_status (b, 400, "bad_request");
+  expect_status (ok, 201, NULL);
+}
+END_TEST
+
+START_TEST (test_day_offline_sale_before_midnight_lands_on_the_earlier_day)
+{
+  g_autofree char *card = issue_card ();
+  g_autoptr(GTimeZone) tz = g_time_zone_new_identifier ("Asia/Shanghai");
+  g_autoptr(GDateTime) now = g_date_time_new_now (tz);
+  g_autoptr(GDateTime) yesterday = g_date_time_add_days (now, -1);
+  g_autoptr(GDateTime) late = g_date_time_new (tz, g_date_time_get_year (yesterday),
+                                               g_date_time_get_month (yesterday),
+                                               g_date_time_get_day_of_month (yesterday), 23, 59, 30);
+  g_autofree char *taken = g_date_time_format (late, "%Y-%m-%dT%H:%M:%S%:z");
+  g_autofree char *day = g_date_time_format (late, "%Y-%m-%d");
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+  g_autofree char *p_day = g_strdup_printf ("/v1/transactions?date=%s", day);
+  g_autofree char *p_today = g_strdup_printf ("/v1/transactions?date=%s", today);
+  g_autofree char *h_day = g_strdup_printf ("/v1/cards/%s/transactions?from=%s&to=%s", card, day, day);
+  g_autofree char *r_day = g_strdup_printf ("/v1/reports/day?date=%s", day);
+  g_autoptr(CtTestResponse) t = NULL, d = NULL, n = NULL, h = NULL, rep = NULL;
+  g_autofree char *taken_back = NULL, *created = NULL;
+
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "set", "--timezone", "Asia/Shanghai", NULL), 0);
+  t = topup_on (cl, card, "cash", taken);
+  expect_status (t, 201, NULL);
+  taken_back = str_at (t->body, "transaction.taken_at");
+  created = str_at (t->body, "transaction.created_at");
+  ck_assert_msg (taken_back != NULL && strcmp (taken_back, created) != 0, "%s", t->body);
+  d = req ("GET", p_day, NULL);
+  n = req ("GET", p_today, NULL);
+  ck_assert_msg (strstr (d->body, card) != NULL, "not on %s: %s", day, d->body);
+  ck_assert_msg (strstr (n->body, card) == NULL, "on %s too: %s", today, n->body);
+  ck_assert_int_eq (int_at (d->body, "totals.topups"), 10000);
+  h = req ("GET", h_day, NULL);
+  ck_assert_msg (strstr (h->body, "\"topup\"") != NULL, "history of %s: %s", day, h->body);
+  rep = req ("GET", r_day, NULL);
+  ck_assert_int_eq (int_at (rep->body, "totals.topups"), 10000);
+}
+END_TEST
+
+/* The day report */
+
+START_TEST (test_day_report_has_tills_stores_tenders_and_shifts)
+{
+  g_autofree char *card = issue_card ();
+  g_autofree char *out = NULL, *token = NULL, *shift = NULL, *close_path = NULL;
+  g_autoptr(CtTestClient) t2 = NULL;
+  g_autoptr(CtTestResponse) a = NULL, b = NULL, c = NULL, closed = NULL, rep = NULL, list = NULL, imp = NULL;
+  g_autofree char *till0 = NULL, *till1 = NULL, *store0 = NULL, *sh_till = NULL;
+  char **lines;
+
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "till", "add", "--store", "s1", "--name", "t2", NULL), 0);
+  lines = g_strsplit (g_strstrip (out), "\n", -1);
+  token = g_strdup (lines[g_strv_length (lines) - 1]);
+  g_strfreev (lines);
+  t2 = ct_test_client_new_for_token (svc, token);
+
+  shift = open_shift (5000);
+  a = topup_on (cl, card, "cash", NULL);
+  expect_status (a, 201, NULL);
+  b = topup_on (t2, card, "wechat", NULL);
+  expect_status (b, 201, NULL);
+  c = pay_on (t2, card, 700);
+  expect_status (c, 201, NULL);
+  close_path = g_strdup_printf ("/v1/shifts/%s/close", shift);
+  closed = req ("POST", close_path, "{\"operator\":\"amy\",\"counted_cash\":15100}");
+  expect_status (closed, 201, NULL);
+
+  imp = req ("POST", "/v1/imports",
+             "{\"batch_id\":\"day-1\",\"rows\":[{\"line\":2,\"card_no\":\"OLD-0001\",\"name\":\"Old\","
+             "\"phone\":null,\"balance\":4200,\"points\":0,\"level\":null}]," MGR "}");
+  expect_status (imp, 200, NULL);
+
+  rep = req ("GET", "/v1/reports/day", NULL);
+  expect_status (rep, 200, NULL);
+  /* An imported opening balance belongs to the day it was imported. */
+  ck_assert_int_eq (int_at (rep->body, "totals.imports"), 4200);
+  store0 = str_at (rep->body, "stores.0.store");
+  ck_assert_str_eq (store0, "s1");
+  till0 = str_at (rep->body, "stores.0.tills.0.till");
+  till1 = str_at (rep->body, "stores.0.tills.1.till");
+  ck_assert_str_eq (till0, "t1");
+  ck_assert_str_eq (till1, "t2");
+  ck_assert_int_eq (int_at (rep->body, "stores.0.tills.0.totals.tenders.cash.taken"), 10000);
+  ck_assert_int_eq (int_at (rep->body, "stores.0.tills.0.totals.tenders.wechat.taken"), 0);
+  ck_assert_int_eq (int_at (rep->body, "stores.0.tills.1.totals.tenders.wechat.taken"), 10000);
+  ck_assert_int_eq (int_at (rep->body, "stores.0.tills.1.totals.payments"), 700);
+  ck_assert_int_eq (int_at (rep->body, "stores.0.totals.counts.topups"), 2);
+  ck_assert_int_eq (int_at (rep->body, "totals.bonus"), 2000);
+  sh_till = str_at (rep->body, "shifts.0.till");
+  ck_assert_str_eq (sh_till, "t1");
+  ck_assert_int_eq (int_at (rep->body, "shifts.0.report.variance"), 100);
+
+  list = req ("GET", "/v1/shifts?till=t1", NULL);
+  expect_status (list, 200, NULL);
+  ck_assert_int_eq (int_at (list->body, "shifts.0.report.expected_cash"), 15000);
+}
+END_TEST
+
+static Suite *
+day_suite (void)
+{
+  Suite *s = suite_create ("service-day");
+  struct
+  {
+    const char *name;
+    const TTest *tests[8];
+  } cases[] = {
+    { "tenders", { test_day_topup_tender_is_kept_in_its_own_account_and_a_void_gives_it_back,
+                   test_day_payments_carry_no_tender_and_history_shows_it } },
+    { "shifts", { test_day_shift_report_counts_kinds_tenders_and_cash_variance,
+                  test_day_shift_closed_twice_replays_for_its_key_and_is_refused_for_a_new_one,
+                  test_day_require_shift_refuses_money_without_an_open_shift } },
+    { "time", { test_day_taken_at_in_the_future_or_past_the_horizon_is_refused,
+                test_day_offline_sale_before_midnight_lands_on_the_earlier_day } },
+    { "report", { test_day_report_has_tills_stores_tenders_and_shifts } },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TCase *tc = tcase_create (cases[i].name);
+
+      tcase_add_checked_fixture (tc, setup, teardown);
+      tcase_set_timeout (tc, 60);
+      for (int j = 0; cases[i].tests[j] != NULL; j++)
+        _tcase_add_test (tc, cases[i].tests[j], 0, 0, 0, 1);
+      suite_add_tcase (s, tc);
+    }
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (day_suite ());
+  int failed;
+
+  curl_global_init (CURL_GLOBAL_DEFAULT);
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
