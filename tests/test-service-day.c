@@ -19,7 +19,7 @@
 static CtTestService *svc;
 static CtTestClient *cl;
 
-#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}"
+#define MGR "\"manager\":{\"id\":\"" CT_TEST_SERVICE_MANAGER_ID "\",\"pin\":\"" CT_TEST_SERVICE_MANAGER_PIN "\"}"
 
 static void
 setup (void)
