@@ -809,7 +809,7 @@ START_TEST (test_app_offline_topup_is_queued_pending_sync)
 
   ct_window_show_page (till->window, "sync");
   ct_screenshot_settle (50);
-  ck_assert (wait_until (sync_loaded, sync, 15000));
+  ck_assert (wait_until (sync_loaded, sync, 60000));
   ck_assert_uint_eq (ct_sync_page_get_n_pending (sync), 1);
   ck_assert_uint_eq (ct_sync_page_get_n_attention (sync), 0);
   save_png (till, NULL, "offline-sync");
@@ -913,9 +913,9 @@ START_TEST (test_app_refused_queued_topup_needs_attention)
   ct_window_show_page (till->window, "sync");
   ck_assert (gtk_widget_activate_action (ct_window_get_page_widget (till->window, "sync"), "sync.now", NULL));
   ck_assert_msg (wait_until (attention_arrived, till, 60000), "no needs-attention entry");
-  ck_assert (wait_until (sync_loaded, sync, 15000));
+  ck_assert (wait_until (sync_loaded, sync, 60000));
   ct_sync_page_reload (sync);
-  ck_assert (wait_until (sync_loaded, sync, 15000));
+  ck_assert (wait_until (sync_loaded, sync, 60000));
   ck_assert_uint_eq (ct_sync_page_get_n_attention (sync), 2);
   ck_assert_msg (strstr (ct_window_get_connection_text (till->window), "2 need attention") != NULL,
                  "header: %s", ct_window_get_connection_text (till->window));
@@ -936,7 +936,7 @@ START_TEST (test_app_refused_queued_topup_needs_attention)
   /* The refusal was told, and nothing the till took leaves the view: the
    * request refused again is back in needs attention beside the other. */
   ct_sync_page_reload (sync);
-  ck_assert (wait_until (sync_loaded, sync, 15000));
+  ck_assert (wait_until (sync_loaded, sync, 60000));
   ck_assert_uint_eq (ct_sync_page_get_n_attention (sync), 2);
 
   /* The manager gives the cash back and records it, for each. */
@@ -954,7 +954,7 @@ START_TEST (test_app_refused_queued_topup_needs_attention)
       ck_assert (ct_dialog_choose (dialog, "record"));
       ck_assert_msg (wait_until (attention_down_to, GUINT_TO_POINTER (1 - i), 15000), "still needs attention");
       ct_sync_page_reload (sync);
-      ck_assert (wait_until (sync_loaded, sync, 15000));
+      ck_assert (wait_until (sync_loaded, sync, 60000));
     }
   ck_assert_uint_eq (ct_client_get_attention_count (till->client), 0);
 
