@@ -7,7 +7,9 @@
 
 #include "ct-client.h"
 #include "ct-format.h"
+#include "ct-money.h"
 #include "ct-report-lines.h"
+#include "ct-text.h"
 
 /* The lines of a shift report and a day report, from the service's answer
  * (docs/api.md): one home for what the app's screens, `cardtill-cli shift
@@ -254,4 +256,144 @@ ct_report_day_lines (const char  *body,
     *out_title = g_strdup_printf (_("Day Report %s"), str_member (root, "date"));
   json_object_put (root);
   return lines;
+}
+
+/* The day report as CSV */
+
+static const char * const kinds[] = { "topups", "payments", "refunds", "voids", "adjustments", "imports" };
+
+/* A CSV cell: quoted when it holds a separator, and a cell that starts
+ * like a formula is neutralised, as in import reports. */
+static void
+csv_cell (GString    *out,
+          const char *text)
+{
+  g_autofree char *safe = ct_text_escape_controls (text);
+
+  if (strchr ("=+-@", safe[0]) != NULL && safe[0] != '\0')
+    g_string_append_c (out, '\'');
+  if (strpbrk (safe, ",\"") != NULL)
+    {
+      g_autofree char *quoted = NULL;
+      g_auto(GStrv) parts = g_strsplit (safe, "\"", -1);
+
+      quoted = g_strjoinv ("\"\"", parts);
+      g_string_append_printf (out, "\"%s\"", quoted);
+    }
+  else
+    g_string_append (out, safe);
+}
+
+static void
+csv_row (int          mu,
+         GString     *out,
+         const char  *scope,
+         const char  *store,
+         const char  *till,
+         json_object *totals)
+{
+  csv_cell (out, scope);
+  g_string_append_c (out, ',');
+  csv_cell (out, store ? store : "");
+  g_string_append_c (out, ',');
+  csv_cell (out, till ? till : "");
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      g_autofree char *amount = ct_money_format_plain (int_member (totals, kinds[i]), mu);
+
+      g_string_append_printf (out, ",%" G_GINT64_FORMAT ",%s",
+                              (gint64) int_member (member (totals, "counts"), kinds[i]), amount);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (tenders); i++)
+    {
+      g_autofree char *net = ct_money_format_plain (int_member (member (member (totals, "tenders"), tenders[i]),
+                                                                    "net"), mu);
+
+      g_string_append_printf (out, ",%s", net);
+    }
+  g_string_append_c (out, '\n');
+}
+
+/* One row for the merchant, one per store, one per till; amounts in major
+ * units like every amount the CLI prints. */
+static char *
+day_csv (int          mu,
+         json_object *root)
+{
+  g_autoptr(GString) out = g_string_new ("scope,store,till");
+  json_object *stores = member (root, "stores");
+  json_object *shifts = member (root, "shifts");
+
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    g_string_append_printf (out, ",%s_count,%s", kinds[i], kinds[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (tenders); i++)
+    g_string_append_printf (out, ",%s_net", tenders[i]);
+  g_string_append_c (out, '\n');
+  csv_row (mu, out, "day", NULL, NULL, member (root, "totals"));
+  for (gsize i = 0; stores != NULL && i < json_object_array_length (stores); i++)
+    {
+      json_object *store = json_object_array_get_idx (stores, i);
+      json_object *tills = member (store, "tills");
+      const char *name = json_object_get_string (member (store, "store"));
+
+      csv_row (mu, out, "store", name, NULL, member (store, "totals"));
+      for (gsize j = 0; tills != NULL && j < json_object_array_length (tills); j++)
+        {
+          json_object *till = json_object_array_get_idx (tills, j);
+
+          csv_row (mu, out, "till", name, json_object_get_string (member (till, "till")),
+                   member (till, "totals"));
+        }
+    }
+  /* The shifts follow as a second table. */
+  g_string_append (out, "\nshift,store,till,operator,opened_at,closed_at,float,expected_cash,counted_cash,variance\n");
+  for (gsize i = 0; shifts != NULL && i < json_object_array_length (shifts); i++)
+    {
+      json_object *s = json_object_array_get_idx (shifts, i);
+      json_object *r = member (s, "report");
+      const char *closed = json_object_get_string (member (s, "closed_at"));
+      g_autofree char *opened_local = ct_format_local_time (json_object_get_string (member (s, "opened_at")),
+                                                            "%Y-%m-%d %H:%M:%S");
+      g_autofree char *closed_local = closed ? ct_format_local_time (closed, "%Y-%m-%d %H:%M:%S") : g_strdup ("");
+      g_autofree char *fl = ct_money_format_plain (int_member (r, "float"), mu);
+      g_autofree char *expected = ct_money_format_plain (int_member (r, "expected_cash"), mu);
+      g_autofree char *counted = closed ? ct_money_format_plain (int_member (r, "counted_cash"), mu) : g_strdup ("");
+      g_autofree char *variance = closed ? ct_money_format_plain (int_member (r, "variance"), mu) : g_strdup ("");
+
+      csv_cell (out, json_object_get_string (member (s, "id")));
+      g_string_append_c (out, ',');
+      csv_cell (out, json_object_get_string (member (s, "store")));
+      g_string_append_c (out, ',');
+      csv_cell (out, json_object_get_string (member (s, "till")));
+      g_string_append_c (out, ',');
+      csv_cell (out, json_object_get_string (member (s, "operator")));
+      g_string_append_printf (out, ",%s,%s,%s,%s,%s,%s\n", opened_local, closed_local, fl, expected, counted,
+                              variance);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/**
+ * ct_report_day_csv:
+ * @body: the service's GET /v1/reports/day answer
+ *
+ * Returns: the day as CSV for a spreadsheet: one row for the day, each
+ *   store and each till (counts and amounts by kind, net money by tender,
+ *   amounts in major units), then a table of the shifts; NULL when @body
+ *   is not a report.
+ */
+char *
+ct_report_day_csv (const char  *body,
+                   gsize        len,
+                   int          minor_units,
+                   GError     **error)
+{
+  json_object *root = parse (body, len, error);
+  char *csv;
+
+  if (root == NULL)
+    return NULL;
+  csv = day_csv (minor_units, root);
+  json_object_put (root);
+  return csv;
 }

@@ -22,4 +22,9 @@ GPtrArray *ct_report_day_lines   (const char  *body,
                                   char       **out_title,
                                   GError     **error);
 
+char      *ct_report_day_csv     (const char  *body,
+                                  gsize        len,
+                                  int          minor_units,
+                                  GError     **error);
+
 G_END_DECLS
