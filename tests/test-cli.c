@@ -402,7 +402,7 @@ START_TEST (test_cli_pay_with_points_and_the_members_code)
   ck_assert_int_eq (cli (t, &r, "pay", no, "60.00", "--member-code", "12ab", NULL), 1);
 
   link = ct_test_client_request (http, "POST", link_path, "cli-link-1",
-                                 "{\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}}", NULL);
+                                 "{\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}}", NULL);
   ck_assert (link != NULL && link->status == 201);
   o = parse_json (link->body);
   ck_assert (json_object_object_get_ex (o, "member_url", &v));

@@ -46,13 +46,13 @@ psql_do postgres "CREATE DATABASE cards"
 db=$(uri cards)
 "$svc" init --db "$db" --merchant-name Bench --topup-mode any >/dev/null
 token=$("$svc" till add --db "$db" --store s1 --name t1 | tail -n 1)
-echo 2468 > "$work/pin"
+echo 246813 > "$work/pin"
 "$svc" manager add --db "$db" --id m1 --pin-file "$work/pin" >/dev/null
 # 2000 cards with 10000.00 each, imported in one go.
 python3 - "$work/import.json" <<'PY'
 import json, sys
 rows = [{"line": i + 1, "card_no": "6%011d" % i, "name": "B%d" % i, "balance": 1000000} for i in range(2000)]
-json.dump({"batch_id": "bench", "rows": rows, "manager": {"id": "m1", "pin": "2468"}}, open(sys.argv[1], "w"))
+json.dump({"batch_id": "bench", "rows": rows, "manager": {"id": "m1", "pin": "246813"}}, open(sys.argv[1], "w"))
 PY
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
