@@ -16,7 +16,7 @@
  * over the processes behave as if one process answered them all. Runs
  * under tests/ct-pg-run.sh. */
 
-#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}"
+#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}"
 #define N_PROC 3
 
 static CtTestService *procs[N_PROC];
