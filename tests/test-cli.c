@@ -871,8 +871,23 @@ START_TEST (test_cli_needs_attention_resend_and_resolve)
   ck_assert (strstr (r.out, "card_frozen") != NULL);
 
   id1 = g_strdup_printf ("%" G_GINT64_FORMAT, first_attention_id (t));
+  /* Recording what was done needs the manager's PIN, and reaches the
+   * service's audit log; a wrong PIN leaves the entry as it was. */
   ck_assert_int_eq (cli (t, &r, "sync", "--resolve", id1, "--note", "cash returned",
-                         "--manager", "m1", NULL), 0);
+                         "--manager", "m1", NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "sync", "--resolve", id1, "--note", "cash returned",
+                         "--manager", "m1", "--pin-file", t->bad_pin_file, NULL), 2);
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: forbidden: "), "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "sync", "--status", NULL), 0);
+  ck_assert (strstr (r.out, "Needs attention: 2") != NULL);
+  ck_assert_int_eq (cli (t, &r, "sync", "--resolve", id1, "--note", "cash returned",
+                         "--manager", "m1", "--pin-file", t->pin_file, NULL), 0);
+  {
+    g_autofree char *audit = NULL;
+
+    ck_assert_int_eq (ct_test_service_admin (t->svc, &audit, "audit", NULL), 0);
+    ck_assert_msg (strstr (audit, "cash returned") != NULL, "%s", audit);
+  }
   ck_assert_int_eq (cli (t, &r, "card", "unfreeze", no, "--manager", "m1", "--pin-file",
                          t->pin_file, NULL), 0);
   id2 = g_strdup_printf ("%" G_GINT64_FORMAT, first_attention_id (t));
@@ -885,9 +900,9 @@ START_TEST (test_cli_needs_attention_resend_and_resolve)
   ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 0);
   ck_assert (strstr (r.out, "Balance   230.00") != NULL);
   ck_assert_int_eq (cli (t, &r, "sync", "--resolve", "999", "--note", "x", "--manager", "m1",
-                         NULL), 1);
+                         "--pin-file", t->pin_file, NULL), 1);
   ck_assert_int_eq (cli (t, &r, "sync", "--resolve", id1, "--note", "again", "--manager", "m1",
-                         NULL), 1);
+                         "--pin-file", t->pin_file, NULL), 1);
   run_clear (&r);
   till_free (t);
 }
@@ -1000,7 +1015,8 @@ freeze_elsewhere (Till *t, const char *no)
   g_autofree char *path = g_strdup_printf ("/v1/cards/%s", no);
   g_autoptr(CtTestResponse) frozen = ct_test_http (t->svc, "PATCH", path, NULL,
                                                    "{\"status\":\"frozen\",\"manager\":"
-                                                   "{\"id\":\"m1\",\"pin\":\"246813\"}}",
+                                                   "{\"id\":\"m1\",\"pin\":\""
+                                                   CT_TEST_SERVICE_MANAGER_PIN "\"}}",
                                                    NULL);
 
   ck_assert_int_eq (frozen->status, 200);

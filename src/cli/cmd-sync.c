@@ -171,15 +171,13 @@ resolve (CtCli *cli, CtClient *client, CtCliArgs *args)
     return CT_EXIT_USAGE;
   if (manager == NULL || (resolve_id != NULL && (note == NULL || *note == '\0')))
     return ct_cli_usage_error ("sync --resend ID --manager M [--pin-file F] [--accept-package] | "
-                               "sync --resolve ID --note TEXT --manager M");
+                               "sync --resolve ID --note TEXT --manager M [--pin-file F]");
   if (!g_ascii_string_to_signed (resend ? resend : resolve_id, 10, 1, G_MAXINT64, &id, NULL))
     return ct_cli_usage_error ("an entry id is a number from sync --status");
-  if (resend != NULL)
-    {
-      pin = ct_cli_read_pin (cli, ct_cli_args_get (args, "pin-file"), &error);
-      if (pin == NULL)
-        return ct_cli_report_error (cli, error);
-    }
+  /* Both a re-send and a recorded outcome are a manager's act. */
+  pin = ct_cli_read_pin (cli, ct_cli_args_get (args, "pin-file"), &error);
+  if (pin == NULL)
+    return ct_cli_report_error (cli, error);
 
   g_main_context_push_thread_default (context);
   if (resend != NULL)
@@ -198,7 +196,8 @@ resolve (CtCli *cli, CtClient *client, CtCliArgs *args)
       ct_client_resend_accepting_async (client, id, manager, pin, accepted, NULL, on_done, &w);
     }
   else
-    ct_client_record_outcome_async (client, id, manager, note, NULL, on_done, &w);
+    ct_client_record_outcome_authorized_async (client, id, manager, pin, note, NULL, on_done,
+                                               &w);
   wait_result (context, &w);
   g_main_context_pop_thread_default (context);
 

@@ -1223,6 +1223,49 @@ ct_client_voided_bonus (CtClient *self, const CtTransaction *refund, int64_t *ou
   return FALSE;
 }
 
+/* POST /v1/outcomes with the manager's PIN; the audit id on success. The
+ * outcome is a note, not money: it waits behind nothing on the card and a
+ * new key is used each time (a refused PIN is stored with its key). */
+static char *
+record_outcome_at_service (CtClient *self, const CtOutboxEntry *e, const char *manager_id,
+                           const char *manager_pin, const char *outcome,
+                           GCancellable *cancellable, GError **error)
+{
+  g_autofree char *text = ct_wire_encode_outcome (e->card_no ? e->card_no : "-",
+                                                  e->idempotency_key,
+                                                  ct_outbox_kind_to_string (e->kind),
+                                                  outcome ? outcome : "", manager_id,
+                                                  manager_pin);
+  g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
+  g_autoptr(CtAnswer) answer = NULL;
+  CtRequestInfo info = { 0 };
+  json_object *obj = NULL;
+  json_object *v;
+  char *audit_id = NULL;
+  gsize len;
+  const char *data;
+
+  info.kind = CT_OUTBOX_KIND_OTHER;
+  answer = ct_client_request (self, "POST", "/v1/outcomes", NULL, body, &info, cancellable,
+                              error);
+  if (answer == NULL || !ct_answer_to_error (answer, error))
+    return NULL;
+  data = g_bytes_get_data (answer->body, &len);
+  {
+    g_autofree char *copy = g_strndup (data, len);
+
+    obj = json_tokener_parse (copy);
+  }
+  if (obj != NULL && json_object_object_get_ex (obj, "audit_id", &v)
+      && json_object_is_type (v, json_type_string))
+    audit_id = g_strdup (json_object_get_string (v));
+  json_object_put (obj);
+  if (audit_id == NULL)
+    g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_BAD_ANSWER,
+                         "The service's answer to the outcome has no audit id");
+  return audit_id;
+}
+
 static void
 op_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -1535,6 +1578,7 @@ op_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
       {
         g_autoptr(CtOutboxEntry) e = ct_outbox_get (self->outbox, op->entry_id, &error);
         g_autofree char *note = NULL;
+        g_autofree char *audit_id = NULL;
 
         if (e == NULL)
           {
@@ -1549,8 +1593,17 @@ op_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cance
                                  "Only a request that needs attention can be resolved");
             break;
           }
-        note = g_strdup_printf ("outcome recorded by manager %s: %s; was: %s",
-                                op->manager_id ? op->manager_id : "?", op->b ? op->b : "",
+        if (op->manager_pin != NULL)
+          {
+            audit_id = record_outcome_at_service (self, e, op->manager_id, op->manager_pin,
+                                                  op->b, cancellable, &error);
+            if (audit_id == NULL)
+              break;
+          }
+        note = g_strdup_printf ("outcome recorded by manager %s%s%s: %s; was: %s",
+                                op->manager_id ? op->manager_id : "?",
+                                audit_id ? " at the service, audit " : "",
+                                audit_id ? audit_id : "", op->b ? op->b : "",
                                 e->reason ? e->reason : "");
         if (ct_outbox_set_state (self->outbox, e->id, CT_OUTBOX_STATE_RESOLVED, e->last_status,
                                  NULL, note, &error))
@@ -1991,6 +2044,23 @@ ct_client_record_outcome_async (CtClient *self, gint64 entry_id, const char *man
 
   op->entry_id = entry_id;
   op->manager_id = g_strdup (manager_id);
+  op->b = g_strdup (outcome);
+  run_op (self, op, ct_client_record_outcome_async, cancellable, callback, user_data);
+}
+
+void
+ct_client_record_outcome_authorized_async (CtClient *self, gint64 entry_id,
+                                           const char *manager_id, const char *manager_pin,
+                                           const char *outcome, GCancellable *cancellable,
+                                           GAsyncReadyCallback callback, gpointer user_data)
+{
+  Op *op = op_new (OP_RECORD);
+
+  g_return_if_fail (manager_pin != NULL);
+
+  op->entry_id = entry_id;
+  op->manager_id = g_strdup (manager_id);
+  op->manager_pin = g_strdup (manager_pin);
   op->b = g_strdup (outcome);
   run_op (self, op, ct_client_record_outcome_async, cancellable, callback, user_data);
 }

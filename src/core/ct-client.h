@@ -289,13 +289,27 @@ CtPackage         *ct_client_resend_quote_finish   (CtClient *self, GAsyncResult
                                                     GError **error);
 
 /* From needs attention: record what happened instead ("cash returned to
- * customer") and resolve the entry. @manager_id is recorded with it. */
+ * customer") and resolve the entry. This form records it on this till
+ * only; prefer ct_client_record_outcome_authorized_async(). */
 void               ct_client_record_outcome_async  (CtClient *self, gint64 entry_id,
                                                     const char *manager_id, const char *outcome,
                                                     GCancellable *cancellable,
                                                     GAsyncReadyCallback callback, gpointer user_data);
 gboolean           ct_client_record_outcome_finish (CtClient *self, GAsyncResult *result,
                                                     GError **error);
+/* The same, authorised by the manager's PIN and recorded at the service
+ * (POST /v1/outcomes, kept in its audit log) before the entry is resolved
+ * here. A refusal (wrong PIN: CT_CLIENT_ERROR_FORBIDDEN, PIN_LOCKED), an
+ * unreachable service (UNREACHABLE) or an answer that did not come back
+ * (QUEUED) leaves the entry in needs attention as it was. Finish with
+ * ct_client_record_outcome_finish(). */
+void               ct_client_record_outcome_authorized_async (CtClient *self, gint64 entry_id,
+                                                              const char *manager_id,
+                                                              const char *manager_pin,
+                                                              const char *outcome,
+                                                              GCancellable *cancellable,
+                                                              GAsyncReadyCallback callback,
+                                                              gpointer user_data);
 
 /* Generic request through the same path, for cardtill-cli and the import:
  * the raw answer. A POST/PATCH goes through the outbox (with @key, or a

@@ -1090,6 +1090,24 @@ ct_wire_encode_refund (const char *transaction_id,
 }
 
 char *
+ct_wire_encode_outcome (const char *card_no,
+                        const char *idempotency_key,
+                        const char *kind,
+                        const char *outcome,
+                        const char *manager_id,
+                        const char *manager_pin)
+{
+  json_object *obj = json_object_new_object ();
+
+  add_string (obj, "card_no", card_no);
+  add_string (obj, "idempotency_key", idempotency_key);
+  add_string (obj, "kind", kind);
+  add_string (obj, "outcome", outcome);
+  add_manager (obj, manager_id, manager_pin);
+  return finish_object (obj);
+}
+
+char *
 ct_wire_encode_adjustment (int64_t     delta,
                            const char *reason,
                            const char *operator_name,

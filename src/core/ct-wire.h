@@ -327,6 +327,13 @@ char          *ct_wire_encode_refund       (const char *transaction_id,
                                             const char *operator_name,
                                             const char *manager_id,
                                             const char *manager_pin);
+/* POST /v1/outcomes: what a manager did instead of a refused request. */
+char          *ct_wire_encode_outcome      (const char *card_no,
+                                            const char *idempotency_key,
+                                            const char *kind,
+                                            const char *outcome,
+                                            const char *manager_id,
+                                            const char *manager_pin);
 char          *ct_wire_encode_adjustment   (int64_t delta, const char *reason,
                                             const char *operator_name,
                                             const char *manager_id,
