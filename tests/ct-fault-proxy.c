@@ -360,6 +360,15 @@ accept_loop (gpointer data)
       fd = accept (lfd, NULL, NULL);
       if (fd < 0)
         continue;
+      g_mutex_lock (&self->lock);
+      if (self->weights.cut_on_accept)
+        {
+          self->connections++;
+          g_mutex_unlock (&self->lock);
+          close (fd);
+          continue;
+        }
+      g_mutex_unlock (&self->lock);
       c = g_new0 (Conn, 1);
       c->proxy = self;
       c->fd = fd;

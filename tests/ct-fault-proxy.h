@@ -33,6 +33,8 @@ typedef struct
   guint garbage_200;   /* answers 200 with a cut JSON body, without forwarding */
   guint stall_ms;      /* how long a stall holds the till (default 3000) */
   guint delay_ms;      /* every passed answer waits this long (a slow link) */
+  gboolean cut_on_accept; /* every new connection is closed at once, before a byte is read:
+                           * a network that cuts a TLS handshake off */
 } CtFaultWeights;
 
 CtFaultProxy *ct_fault_proxy_new          (const char           *upstream_url,

@@ -1338,6 +1338,32 @@ START_TEST (test_cli_orphaned_builtin_service_stops_by_itself)
 }
 END_TEST
 
+START_TEST (test_cli_topup_is_queued_when_the_network_cuts_the_handshake)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *no = issue (t, "Quinn", "13800000018");
+  /* The same address, spoken to over TLS. */
+  g_autofree char *https_url = g_strconcat ("https", ct_fault_proxy_get_url (t->proxy)
+                                                     + strlen ("http"), NULL);
+  CtFaultWeights cut = { .cut_on_accept = TRUE };
+  Run r = { 0 };
+
+  /* The network drops every connection at once, in the middle of the TLS
+   * handshake: unreachable, not a certificate problem, so the top-up is
+   * taken and queued. */
+  ct_fault_proxy_set_weights (t->proxy, &cut);
+  ck_assert_int_eq (cli (t, &r, "--service", https_url, "topup", no, "--package", "p100", NULL),
+                    3);
+  ck_assert_msg (strstr (r.err, "queued") != NULL, "%s", r.err);
+  ck_assert_msg (strstr (r.err, "certificate") == NULL, "%s", r.err);
+  ck_assert_uint_ge (ct_fault_proxy_get_connections (t->proxy), 1);
+  ck_assert_int_eq (cli (t, &r, "--service", https_url, "sync", "--status", NULL), 0);
+  ck_assert_msg (strstr (r.out, "Pending: 1") != NULL, "%s", r.out);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 static Suite *
 cli_suite (void)
 {
@@ -1368,6 +1394,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_secrets_stay_private_and_readable_ones_are_warned);
   tcase_add_test (tc, test_cli_messages_a_cashier_can_act_on);
   tcase_add_test (tc, test_cli_orphaned_builtin_service_stops_by_itself);
+  tcase_add_test (tc, test_cli_topup_is_queued_when_the_network_cuts_the_handshake);
   suite_add_tcase (s, tc);
   return s;
 }
