@@ -1327,7 +1327,11 @@ START_TEST (test_cli_orphaned_builtin_service_stops_by_itself)
   deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   while (process_alive (service_pid) && g_get_monotonic_time () < deadline)
     g_usleep (50 * 1000);
-  ck_assert_msg (!process_alive (service_pid), "the orphaned built-in service still runs");
+  if (process_alive (service_pid))
+    {
+      kill (service_pid, SIGKILL);
+      ck_abort_msg ("the orphaned built-in service still runs");
+    }
   ck_assert (!g_file_test (state, G_FILE_TEST_EXISTS));
   /* The next client starts it again. */
   ck_assert_int_eq (cli (t, &r, "sync", NULL), 0);
@@ -1364,6 +1368,74 @@ START_TEST (test_cli_topup_is_queued_when_the_network_cuts_the_handshake)
 }
 END_TEST
 
+START_TEST (test_app_sigterm_stops_its_builtin_service)
+{
+  Till *t = till_new (FALSE);
+  g_autofree char *first_pin = g_build_filename (t->dir, "first-pin", NULL);
+  g_autofree char *state = g_build_filename (t->dir, "data", "service", "state.ini", NULL);
+  g_autofree char *app = g_build_filename (g_getenv ("CT_TOP_BUILDDIR"), "src", "app", "cardtill",
+                                           NULL);
+  g_autofree char *display = g_strdup_printf (":%d", 40 + getpid () % 50);
+  g_autofree char *socket = g_strdup_printf ("/tmp/.X11-unix/X%s", display + 1);
+  g_auto(GStrv) env = NULL;
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  char *xvfb_argv[] = { "Xvfb", display, "-nolisten", "tcp", "-screen", "0", "1024x768x24", NULL };
+  char *app_argv[] = { app, NULL };
+  gint64 deadline;
+  GPid xvfb, pid;
+  int service_pid, status = 0;
+  Run r = { 0 };
+
+  if (!g_file_test (app, G_FILE_TEST_IS_EXECUTABLE) || g_find_program_in_path ("Xvfb") == NULL)
+    {
+      till_free (t);
+      return;
+    }
+  g_clear_pointer (&t->svc, ct_test_service_free);
+  ck_assert (g_file_set_contents (first_pin, "135790\n", -1, NULL));
+  ck_assert_int_eq (cli (t, &r, "--manager-pin-file", first_pin, "sync", NULL), 0);
+
+  ck_assert (g_spawn_async (NULL, xvfb_argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD
+                            | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                            NULL, NULL, &xvfb, NULL));
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (!g_file_test (socket, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < deadline)
+    g_usleep (50 * 1000);
+
+  /* The app joins the built-in service; only a clean leave can stop it
+   * (the service's own check for orphans is made too slow to matter). */
+  env = till_env (t);
+  env = g_environ_setenv (env, "DISPLAY", display, TRUE);
+  env = g_environ_setenv (env, "CARDTILL_CLIENT_POLL_MS", "600000", TRUE);
+  ck_assert (g_spawn_async (NULL, app_argv, env, G_SPAWN_DO_NOT_REAP_CHILD
+                            | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid, NULL));
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (!g_key_file_load_from_file (kf, state, G_KEY_FILE_NONE, NULL)
+         && g_get_monotonic_time () < deadline)
+    g_usleep (50 * 1000);
+  service_pid = g_key_file_get_integer (kf, "service", "pid", NULL);
+  ck_assert_int_gt (service_pid, 0);
+  ck_assert (process_alive (service_pid));
+
+  kill (pid, SIGTERM);
+  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+  kill (xvfb, SIGTERM);
+  waitpid (xvfb, NULL, 0);
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (process_alive (service_pid) && g_get_monotonic_time () < deadline)
+    g_usleep (50 * 1000);
+  if (process_alive (service_pid))
+    {
+      /* Not left behind by a failing test either. */
+      kill (service_pid, SIGKILL);
+      ck_abort_msg ("the app left its built-in service running");
+    }
+  ck_assert (!g_file_test (state, G_FILE_TEST_EXISTS));
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 static Suite *
 cli_suite (void)
 {
@@ -1395,6 +1467,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_messages_a_cashier_can_act_on);
   tcase_add_test (tc, test_cli_orphaned_builtin_service_stops_by_itself);
   tcase_add_test (tc, test_cli_topup_is_queued_when_the_network_cuts_the_handshake);
+  tcase_add_test (tc, test_app_sigterm_stops_its_builtin_service);
   suite_add_tcase (s, tc);
   return s;
 }
