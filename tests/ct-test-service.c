@@ -519,8 +519,9 @@ fail:
 /**
  * ct_test_service_start_peer:
  * Another `serve` process over @primary's database (PostgreSQL serves any
- * number), with its own port; it shares the till token, the certificate
- * and the directory, which stays @primary's to remove.
+ * number), with its own port, or @primary's when both serve with
+ * --reuse-port; it shares the till token, the certificate and the
+ * directory, which stays @primary's to remove.
  */
 CtTestService *
 ct_test_service_start_peer (CtTestService      *primary,
@@ -540,7 +541,8 @@ ct_test_service_start_peer (CtTestService      *primary,
   svc->key = g_strdup (primary->key);
   svc->token = g_strdup (primary->token);
   svc->pubkey = g_strdup (primary->pubkey);
-  if (!spawn_serve (svc, 0, error))
+  if (!spawn_serve (svc, serve_args != NULL && g_strv_contains (serve_args, "--reuse-port") ? primary->port : 0,
+                    error))
     {
       ct_test_service_free (svc);
       return NULL;

@@ -598,6 +598,36 @@ copy_teardown (void)
   teardown ();
 }
 
+START_TEST (test_multi_processes_share_one_port_with_reuse_port)
+{
+  const char *args[] = { "--reuse-port", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) pids = g_hash_table_new (g_direct_hash, g_direct_equal);
+  CtTestService *a, *b;
+
+  a = ct_test_service_start_full (FALSE, args, &error);
+  ck_assert_msg (a != NULL, "%s", error ? error->message : "");
+  b = ct_test_service_start_peer (a, args, &error);
+  ck_assert_msg (b != NULL, "%s", error ? error->message : "");
+  ck_assert_str_eq (ct_test_service_get_url (a), ct_test_service_get_url (b));
+  /* Both answer on the one port; stopping one leaves the other serving it. */
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autoptr(CtTestResponse) r = ct_test_http (a, "GET", "/v1/merchant", NULL, NULL, NULL);
+
+      ck_assert (r != NULL && r->status == 200);
+    }
+  ck_assert_int_eq (ct_test_service_stop (a), 0);
+  {
+    g_autoptr(CtTestResponse) r = ct_test_http (b, "GET", "/v1/merchant", NULL, NULL, NULL);
+
+    ck_assert (r != NULL && r->status == 200);
+  }
+  ct_test_service_free (b);
+  ct_test_service_free (a);
+}
+END_TEST
+
 static Suite *
 multi_suite (void)
 {
@@ -618,6 +648,7 @@ multi_suite (void)
   tcase_add_checked_fixture (tc, NULL, copy_teardown);
   tcase_set_timeout (tc, 180);
   tcase_add_test (tc, test_multi_copy_from_sqlite_keeps_tokens_keys_and_balances);
+  tcase_add_test (tc, test_multi_processes_share_one_port_with_reuse_port);
   suite_add_tcase (s, tc);
   return s;
 }
