@@ -178,6 +178,15 @@ ct_service_manager_record (CtStore       *store,
       audit (store, call, "pin_locked", card_no, g_strdup_printf ("%s refused: the id is locked", action));
       return;
     case CT_MANAGER_OUTCOME_FAILURE:
+      /* Read the count again: the guard row's lock was taken inside the
+       * request's savepoint, and rolling the refused request back released
+       * it (PostgreSQL), so another process may have counted meanwhile.
+       * Read now, the lock holds until the commit. */
+      if (!ct_store_pin_guard_get (store, call->manager_id, guard, &error))
+        {
+          g_warning ("PIN guard: %s", error->message);
+          return;
+        }
       if (ct_auth_guard_failure (guard, ct_store_now_ms ()))
         audit (store, call, "pin_wrong", card_no,
                g_strdup_printf ("%s refused: wrong PIN %d in a row, locked for %" G_GINT64_FORMAT " minutes",
