@@ -15,9 +15,7 @@
 #include "ct-topup-page.h"
 #include "ct-wedge-capture.h"
 #include "ct-window.h"
-#ifdef CT_HAVE_IMPORT_PAGE
-# include "ct-import-page.h"
-#endif
+#include "ct-import-page.h"
 
 /* The main window: a sidebar of screens, the header with store, till
  * and connection state, and the keyboard-wedge rule that tells a
@@ -98,17 +96,7 @@ make_members_page (CtWindow *self)
 static GtkWidget *
 make_import_page (CtWindow *self)
 {
-#ifdef CT_HAVE_IMPORT_PAGE
   return ct_import_page_new (ct_session_get_client (self->session));
-#else
-  GtkWidget *page = adw_status_page_new ();
-
-  adw_status_page_set_icon_name (ADW_STATUS_PAGE (page), "document-open-symbolic");
-  adw_status_page_set_title (ADW_STATUS_PAGE (page), _("Import Old Card Balances"));
-  adw_status_page_set_description (ADW_STATUS_PAGE (page),
-                                   _("This build has no import screen. Use “cardtill-cli import FILE” on this till."));
-  return page;
-#endif
 }
 
 static GtkWidget *
