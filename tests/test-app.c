@@ -949,8 +949,27 @@ START_TEST (test_app_refused_queued_topup_needs_attention)
       ck_assert (!ct_dialog_choose (dialog, "record"));
       fill_named (GTK_WIDGET (dialog), "manager", "m1");
       fill_named (GTK_WIDGET (dialog), "outcome", "Cash returned to the customer");
+      /* No PIN, no record: the outcome goes to the service under it. */
+      ck_assert (!ct_dialog_choose (dialog, "record"));
       if (i == 0)
-        save_png (till, GTK_WIDGET (dialog), "sync-record-outcome");
+        {
+          /* A wrong PIN is refused by the service and changes nothing. */
+          fill_named (GTK_WIDGET (dialog), "pin", "000000");
+          ck_assert (ct_dialog_choose (dialog, "record"));
+          ck_assert_msg (wait_until (problem_dialog_up, NULL, 30000), "no explanation of the wrong PIN");
+          ck_assert (ct_dialog_choose (ct_find_dialog ("ct-problem-dialog"), "close"));
+          ct_sync_page_reload (sync);
+          ck_assert (wait_until (sync_loaded, sync, 60000));
+          ck_assert_uint_eq (ct_sync_page_get_n_attention (sync), 2);
+          ck_assert (gtk_widget_activate_action (GTK_WIDGET (sync), "sync.record-outcome", "x",
+                                                 (gint64) ct_sync_page_get_attention_entry (sync, 0)->id));
+          dialog = ct_find_dialog ("ct-outcome-dialog");
+          ck_assert (dialog != NULL);
+          fill_named (GTK_WIDGET (dialog), "manager", "m1");
+          fill_named (GTK_WIDGET (dialog), "outcome", "Cash returned to the customer");
+          save_png (till, GTK_WIDGET (dialog), "sync-record-outcome");
+        }
+      fill_named (GTK_WIDGET (dialog), "pin", CT_TEST_SERVICE_MANAGER_PIN);
       ck_assert (ct_dialog_choose (dialog, "record"));
       ck_assert_msg (wait_until (attention_down_to, GUINT_TO_POINTER (1 - i), 15000), "still needs attention");
       ct_sync_page_reload (sync);

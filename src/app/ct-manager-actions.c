@@ -738,6 +738,7 @@ typedef struct
   GtkWidget   *parent;
   gint64       entry_id;
   GtkEditable *manager_row;
+  GtkEditable *pin_row;
   GtkEditable *outcome_row;
 } OutcomeForm;
 
@@ -774,9 +775,10 @@ outcome_changed_cb (GtkEditable *row,
   OutcomeForm *form = g_object_get_data (G_OBJECT (dialog), "ct-form");
   g_autofree char *manager = g_strstrip (g_strdup (gtk_editable_get_text (form->manager_row)));
   g_autofree char *outcome = g_strstrip (g_strdup (gtk_editable_get_text (form->outcome_row)));
+  const char *pin = gtk_editable_get_text (form->pin_row);
 
   adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "record",
-                                           *manager != '\0' && *outcome != '\0');
+                                           *manager != '\0' && *pin != '\0' && *outcome != '\0');
 }
 
 static void
@@ -795,9 +797,11 @@ outcome_response_cb (AdwMessageDialog *dialog,
   if (*manager == '\0' || *outcome == '\0')
     return;
 
-  ct_client_record_outcome_async (ct_session_get_client (form->session), form->entry_id,
-                                  manager, outcome, NULL, record_outcome_cb,
-                                  g_object_ref (form->parent));
+  /* The outcome is recorded at the service, in its audit log, under the
+   * manager's PIN; a wrong PIN leaves the request where it was. */
+  ct_client_record_outcome_authorized_async (ct_session_get_client (form->session), form->entry_id,
+                                             manager, gtk_editable_get_text (form->pin_row), outcome,
+                                             NULL, record_outcome_cb, g_object_ref (form->parent));
 }
 
 /**
@@ -825,7 +829,7 @@ ct_manager_record_outcome (GtkWidget           *parent,
 
   dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                                    _("Record What Was Done"),
-                                   _("For example: cash returned to the customer. The request is then taken off the list."));
+                                   _("For example: cash returned to the customer. It is recorded at the card service under the manager's PIN, and the request is then taken off the list."));
   gtk_widget_set_name (dialog, "ct-outcome-dialog");
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
                                     "cancel", _("_Cancel"),
@@ -839,19 +843,25 @@ ct_manager_record_outcome (GtkWidget           *parent,
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
   gtk_widget_add_css_class (list, "boxed-list");
   form->manager_row = GTK_EDITABLE (entry_row (list, _("Manager")));
+  form->pin_row = GTK_EDITABLE (adw_password_entry_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (form->pin_row), _("Manager PIN"));
+  gtk_list_box_append (GTK_LIST_BOX (list), GTK_WIDGET (form->pin_row));
   form->outcome_row = GTK_EDITABLE (entry_row (list, _("What was done")));
   gtk_widget_set_name (GTK_WIDGET (form->manager_row), "manager");
+  gtk_widget_set_name (GTK_WIDGET (form->pin_row), "pin");
   gtk_widget_set_name (GTK_WIDGET (form->outcome_row), "outcome");
   gtk_editable_set_text (form->manager_row, manager_id ? manager_id : "");
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), list);
 
   g_object_set_data_full (G_OBJECT (dialog), "ct-form", form, outcome_form_free);
   g_signal_connect_object (form->manager_row, "changed", G_CALLBACK (outcome_changed_cb), dialog, 0);
+  g_signal_connect_object (form->pin_row, "changed", G_CALLBACK (outcome_changed_cb), dialog, 0);
   g_signal_connect_object (form->outcome_row, "changed", G_CALLBACK (outcome_changed_cb), dialog, 0);
   outcome_changed_cb (NULL, dialog);
   g_signal_connect (dialog, "response", G_CALLBACK (outcome_response_cb), form);
   ct_dialog_form (ADW_MESSAGE_DIALOG (dialog), "record",
-                  GTK_WIDGET (form->manager_row), GTK_WIDGET (form->outcome_row), NULL);
+                  GTK_WIDGET (form->manager_row), GTK_WIDGET (form->pin_row),
+                  GTK_WIDGET (form->outcome_row), NULL);
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "record");
   gtk_window_present (GTK_WINDOW (dialog));
 }
