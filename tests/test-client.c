@@ -734,6 +734,105 @@ START_TEST (test_client_two_offline_tills_can_spend_the_same_balance)
 }
 END_TEST
 
+/* Cashiers */
+
+static CtCashier *
+sign_in (Fixture    *f,
+         const char *id,
+         const char *pin,
+         GError    **error)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Wait w = { loop, NULL };
+  CtCashier *cashier;
+
+  ct_client_cashier_sign_in_async (f->client, id, pin, NULL, on_done, &w);
+  cashier = ct_client_cashier_sign_in_finish (f->client, wait_for (&w), error);
+  g_clear_object (&w.result);
+  return cashier;
+}
+
+START_TEST (test_client_cashier_signs_in_online_then_offline_from_a_slow_hash)
+{
+  Fixture *f = fixture_new (2000);
+  g_autofree char *pin_path = g_build_filename (f->data_dir, "c1.pin", NULL);
+  g_autofree char *book_path = g_build_filename (f->data_dir, "cashiers.ini", NULL);
+  g_autofree char *book = NULL;
+  g_autoptr(CtCashier) online = NULL, offline = NULL;
+  g_autoptr(CtMerchant) before = NULL, after = NULL;
+  g_autoptr(GError) error = NULL;
+  CtCashier *none;
+
+  before = ct_client_dup_merchant (f->client);
+  ck_assert (!before->cashier_sign_in);
+  ck_assert (g_file_set_contents (pin_path, "135790\n", -1, NULL));
+  ck_assert_int_eq (ct_test_service_admin (f->svc, NULL, "cashier", "add", "--id", "c1", "--name", "李娜",
+                                           "--pin-file", pin_path, NULL), 0);
+  {
+    g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+    Wait w = { loop, NULL };
+
+    ct_client_merchant_async (f->client, NULL, on_done, &w);
+    after = ct_client_merchant_finish (f->client, wait_for (&w), &error);
+    g_clear_object (&w.result);
+    ck_assert_ptr_nonnull (after);
+    ck_assert (after->cashier_sign_in);
+  }
+
+  /* Offline before any sign-in here: the till knows nobody. */
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, TRUE, NULL));
+  none = sign_in (f, "c1", "135790", &error);
+  ck_assert_ptr_null (none);
+  ck_assert_msg (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNREACHABLE), "%s", error->message);
+  g_clear_error (&error);
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, FALSE, NULL));
+
+  none = sign_in (f, "c1", "000000", &error);
+  ck_assert_ptr_null (none);
+  ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_FORBIDDEN));
+  g_clear_error (&error);
+  online = sign_in (f, "c1", "135790", &error);
+  ck_assert_msg (online != NULL, "%s", error ? error->message : "");
+  ck_assert_str_eq (online->name, "李娜");
+  ck_assert (!online->offline);
+  /* The till keeps a salted slow hash, never the PIN. */
+  ck_assert (g_file_get_contents (book_path, &book, NULL, NULL));
+  ck_assert_msg (strstr (book, "pbkdf2-sha256$60000$") != NULL && strstr (book, "135790") == NULL, "%s", book);
+
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, TRUE, NULL));
+  offline = sign_in (f, "c1", "135790", &error);
+  ck_assert_msg (offline != NULL, "%s", error ? error->message : "");
+  ck_assert_str_eq (offline->name, "李娜");
+  ck_assert (offline->offline);
+  none = sign_in (f, "nobody", "135790", &error);
+  ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNREACHABLE));
+  g_clear_error (&error);
+  /* Wrong PINs offline lock the cashier as the service would. */
+  for (int i = 0; i < CT_CASHIER_BOOK_MAX_FAILURES; i++)
+    {
+      none = sign_in (f, "c1", "111111", &error);
+      ck_assert_ptr_null (none);
+      ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_FORBIDDEN));
+      g_clear_error (&error);
+    }
+  none = sign_in (f, "c1", "135790", &error);
+  ck_assert_ptr_null (none);
+  ck_assert_msg (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_PIN_LOCKED), "%s", error->message);
+  g_clear_error (&error);
+
+  /* A cashier removed at the service is forgotten at the next online try. */
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, FALSE, NULL));
+  ck_assert_int_eq (ct_test_service_admin (f->svc, NULL, "cashier", "remove", "--id", "c1", NULL), 0);
+  none = sign_in (f, "c1", "135790", &error);
+  ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_FORBIDDEN));
+  g_clear_error (&error);
+  ck_assert (ct_fault_proxy_set_offline (f->proxy, TRUE, NULL));
+  none = sign_in (f, "c1", "135790", &error);
+  ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNREACHABLE));
+  fixture_free (f);
+}
+END_TEST
+
 static Suite *
 client_suite (void)
 {
@@ -750,6 +849,7 @@ client_suite (void)
   tcase_add_test (tc, test_client_rate_limit_is_waited_out);
   tcase_add_test (tc, test_client_two_offline_tills_can_spend_the_same_balance);
   tcase_add_test (tc, test_client_500_payments_through_faults_apply_exactly_once);
+  tcase_add_test (tc, test_client_cashier_signs_in_online_then_offline_from_a_slow_hash);
   suite_add_tcase (s, tc);
   return s;
 }

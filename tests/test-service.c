@@ -476,6 +476,152 @@ START_TEST (test_service_card_check_comes_before_the_manager_check)
 }
 END_TEST
 
+/* Cashiers */
+
+static char *
+cashier_pin_file (const char *pin)
+{
+  g_autofree char *text = g_strdup_printf ("%s\n", pin);
+  char *path = g_build_filename (ct_test_service_get_data_dir (svc), "cashier.pin", NULL);
+
+  ck_assert (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+static CtTestResponse *
+sign_in (const char *id,
+         const char *pin)
+{
+  g_autofree char *body = g_strdup_printf ("{\"cashier\":\"%s\",\"pin\":\"%s\"}", id, pin);
+
+  return req ("POST", "/v1/cashiers/sign-in", body);
+}
+
+START_TEST (test_service_cashier_add_list_sign_in_and_remove)
+{
+  g_autofree char *pin = cashier_pin_file ("135790");
+  g_autofree char *card = issue_card ("Till", NULL);
+  g_autofree char *list = NULL, *err = NULL, *empty = NULL, *name = NULL;
+  g_autoptr(CtTestResponse) ok = NULL, removed = NULL, paid = NULL;
+
+  ck_assert_int_eq (ct_test_service_admin (svc, &empty, "cashier", "list", NULL), 0);
+  ck_assert_msg (strstr (empty, "no cashiers") != NULL, "%s", empty);
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "cashier", "add", "--id", "c7", "--name", "王芳 Wang",
+                                           "--pin-file", pin, NULL), 0);
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "cashier", "add", "--id", "c7", "--name", "Again",
+                                           "--pin-file", pin, NULL), 2);
+  /* The rule of manager PINs: six digits at least. */
+  g_free (pin);
+  pin = cashier_pin_file ("1234");
+  ck_assert_int_eq (ct_test_service_admin_full (svc, NULL, &err, "cashier", "add", "--id", "c8", "--name", "Short",
+                                                "--pin-file", pin, NULL), 1);
+  ck_assert_msg (strstr (err, "at least 6 digits") != NULL, "%s", err);
+  ck_assert_int_eq (ct_test_service_admin (svc, &list, "cashier", "list", NULL), 0);
+  ck_assert_msg (strstr (list, "c7  王芳 Wang") != NULL && strstr (list, "c8") == NULL, "%s", list);
+
+  ok = sign_in ("c7", "135790");
+  expect_status (ok, 200, NULL);
+  name = json_str_at (ok->body, "cashier.name");
+  ck_assert_str_eq (name, "王芳 Wang");
+
+  /* An entry taken by a cashier who is removed before it reaches the
+   * service still settles: the operator is what the till recorded. */
+  topup (card, "p100");
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "cashier", "remove", "--id", "c7", NULL), 0);
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "cashier", "remove", "--id", "c7", NULL), 2);
+  removed = sign_in ("c7", "135790");
+  expect_status (removed, 403, "forbidden");
+  paid = card_post (card, "payments", "{\"amount\":100,\"operator\":\"c7\"}");
+  expect_status (paid, 201, NULL);
+  ck_assert_msg (strstr (paid->body, "\"operator\":\"c7\"") != NULL, "%s", paid->body);
+}
+END_TEST
+
+START_TEST (test_service_cashier_wrong_pins_lock_the_cashier_not_the_manager)
+{
+  g_autofree char *pin = cashier_pin_file ("135790");
+  g_autofree char *card = issue_card ("Guard", NULL);
+  g_autofree char *list = NULL, *audit = NULL, *m1 = NULL, *m2 = NULL;
+  g_autoptr(CtTestResponse) unknown = NULL, locked = NULL, right = NULL, manager = NULL, bad = NULL;
+
+  /* A cashier with a manager's id: their wrong PINs are counted apart. */
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "cashier", "add", "--id", "m1", "--name", "Amy",
+                                           "--pin-file", pin, NULL), 0);
+  bad = req ("POST", "/v1/cashiers/sign-in", "{\"cashier\":\"m1\"}");
+  expect_status (bad, 400, "bad_request");
+  unknown = sign_in ("nobody", "135790");
+  expect_status (unknown, 403, "forbidden");
+  for (int i = 0; i < 5; i++)
+    {
+      g_autoptr(CtTestResponse) r = sign_in ("m1", "999999");
+
+      expect_status (r, 403, "forbidden");
+      if (i == 0)
+        {
+          m1 = json_str_at (r->body, "error.message");
+          m2 = json_str_at (unknown->body, "error.message");
+          ck_assert_str_eq (m1, m2);
+        }
+    }
+  locked = sign_in ("m1", "999999");
+  expect_status (locked, 429, "pin_locked");
+  ck_assert_int_gt (atoi (ct_test_response_header (locked, "Retry-After")), 200);
+  right = sign_in ("m1", "135790");
+  expect_status (right, 429, "pin_locked");
+  topup (card, "p100");
+  manager = card_post (card, "adjustments", "{\"delta\":-1,\"reason\":\"x\"," MGR "}");
+  expect_status (manager, 201, NULL);
+
+  ck_assert_int_eq (ct_test_service_admin (svc, &list, "cashier", "list", NULL), 0);
+  ck_assert_msg (strstr (list, "m1  Amy  locked until") != NULL, "%s", list);
+  ck_assert_int_eq (ct_test_service_admin (svc, &audit, "audit", NULL), 0);
+  ck_assert_msg (strstr (audit, "cashier m1: cashier_sign_in refused: wrong PIN 1 of 5") != NULL
+                 && strstr (audit, "cashier m1: cashier_sign_in refused: the id is locked") != NULL
+                 && strstr (audit, "135790") == NULL && strstr (audit, "999999") == NULL, "%s", audit);
+
+  /* A new PIN unlocks the cashier, and a sign-in is in the audit log. */
+  g_free (pin);
+  pin = cashier_pin_file ("864200");
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "cashier", "set", "--id", "m1", "--pin-file", pin, NULL), 0);
+  {
+    g_autoptr(CtTestResponse) again = sign_in ("m1", "864200");
+    g_autofree char *audit2 = NULL;
+
+    expect_status (again, 200, NULL);
+    ck_assert_int_eq (ct_test_service_admin (svc, &audit2, "audit", NULL), 0);
+    ck_assert_msg (strstr (audit2, "cashier_sign_in  -  {\"cashier\":\"m1\"}") != NULL, "%s", audit2);
+  }
+}
+END_TEST
+
+START_TEST (test_service_upgrade_adds_cashiers_to_an_older_schema)
+{
+  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+  g_autofree char *pin = cashier_pin_file ("135790");
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(CtTestResponse) ok = NULL;
+
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  /* The schema as it was before cashiers. */
+  ck_assert_int_ge (ct_test_db_exec (db, "DROP TABLE cashiers"), 0);
+  ck_assert_int_eq (ct_test_db_exec (db, ct_test_store_is_pg ()
+                                           ? "UPDATE schema_version SET version = 2"
+                                           : "UPDATE settings SET value = '1' WHERE key = 'schema_version'"), 1);
+  ck_assert_int_eq (ct_test_service_admin_full (svc, NULL, &err, "cashier", "list", NULL), 2);
+  ck_assert_msg (strstr (err, "upgrade") != NULL, "%s", err);
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "upgrade", NULL), 0);
+  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to 3" : "from version 1 to 2") != NULL,
+                 "%s", out);
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "cashier", "add", "--id", "c1", "--name", "Bo",
+                                           "--pin-file", pin, NULL), 0);
+  ck_assert (ct_test_service_restart (svc, NULL));
+  ct_test_client_free (cl);
+  cl = ct_test_client_new (svc);
+  ok = sign_in ("c1", "135790");
+  expect_status (ok, 200, NULL);
+}
+END_TEST
+
 /* Top-ups */
 
 START_TEST (test_service_topup_package_posts_amount_and_bonus)
@@ -1725,6 +1871,9 @@ service_suite (void)
                    test_service_five_wrong_pins_lock_the_manager,
                    test_service_card_check_comes_before_the_manager_check,
                    test_service_manager_set_pin_and_remove_take_effect } },
+    { "cashier", { test_service_cashier_add_list_sign_in_and_remove,
+                   test_service_cashier_wrong_pins_lock_the_cashier_not_the_manager,
+                   test_service_upgrade_adds_cashiers_to_an_older_schema } },
     { "topup", { test_service_topup_package_posts_amount_and_bonus, test_service_topup_refusals_in_fixed_mode,
                  test_service_topup_any_amount_mode, test_service_removed_package_is_not_found } },
     { "payment", { test_service_payment_moves_money_to_the_pool_and_earns_points, test_service_payment_refusals,

@@ -23,6 +23,7 @@ struct _CtClient
   CtOutbox          *outbox;
   CtMemberCache     *cache;
   CtSync            *sync;
+  CtCashierBook     *cashiers;
   char              *service_id;
 
   GMutex             lock;       /* guards the fields below */
@@ -278,6 +279,7 @@ ct_client_finalize (GObject *object)
 
   ct_client_shutdown (self);
   g_clear_pointer (&self->sync, ct_sync_free);
+  g_clear_pointer (&self->cashiers, ct_cashier_book_free);
   g_clear_pointer (&self->outbox, ct_outbox_close);
   g_clear_pointer (&self->cache, ct_member_cache_close);
   g_clear_pointer (&self->config, ct_client_config_free);
@@ -379,6 +381,11 @@ ct_client_new (const CtClientConfig *config, GError **error)
   self->sync = ct_sync_new (self->outbox, self->cache, self->service_id, lock_path, error);
   if (self->sync == NULL)
     return NULL;
+  {
+    g_autofree char *cashiers_path = g_build_filename (self->config->data_dir, "cashiers.ini", NULL);
+
+    self->cashiers = ct_cashier_book_new (cashiers_path);
+  }
   ct_sync_set_default_wait (self->sync, self->config->queue_wait_ms);
   ct_sync_set_notify (self->sync, on_sync_event, self);
   self->pending = ct_outbox_count (self->outbox, CT_OUTBOX_STATE_PENDING);
@@ -2069,4 +2076,102 @@ gboolean
 ct_client_record_outcome_finish (CtClient *self, GAsyncResult *result, GError **error)
 {
   return finish_op (self, result, error) != NULL;
+}
+
+/* ---- cashiers ----------------------------------------------------------- */
+
+typedef struct
+{
+  char *cashier_id;
+  char *pin;
+} SignIn;
+
+static void
+sign_in_free (SignIn *data)
+{
+  g_free (data->cashier_id);
+  if (data->pin != NULL)
+    memset (data->pin, 0, strlen (data->pin));
+  g_free (data->pin);
+  g_free (data);
+}
+
+static void
+sign_in_worker (GTask        *task,
+                gpointer      source,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  CtClient *self = source;
+  SignIn *data = task_data;
+  g_autofree char *text = ct_cashier_encode_sign_in (data->cashier_id, data->pin);
+  g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
+  g_autoptr(CtAnswer) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  CtCashier *cashier = NULL;
+  gsize len;
+  const char *bytes;
+
+  answer = ct_sync_post_direct (self->sync, "/v1/cashiers/sign-in", body, &error);
+  if (answer == NULL)
+    {
+      /* No answer: the till's own memory of the cashier decides. */
+      if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNREACHABLE))
+        {
+          g_clear_error (&error);
+          cashier = ct_cashier_book_verify (self->cashiers, self->service_id, data->cashier_id, data->pin,
+                                            g_get_real_time (), &error);
+        }
+    }
+  else if (ct_answer_to_error (answer, &error))
+    {
+      g_autoptr(GError) local = NULL;
+
+      bytes = g_bytes_get_data (answer->body, &len);
+      cashier = ct_cashier_decode (bytes, len, &error);
+      if (cashier != NULL
+          && !ct_cashier_book_remember (self->cashiers, self->service_id, cashier, data->pin, &local))
+        g_warning ("Cannot remember cashier %s for offline sign-in: %s", cashier->id, local->message);
+    }
+  else if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_FORBIDDEN))
+    ct_cashier_book_forget (self->cashiers, self->service_id, data->cashier_id);
+  if (cashier != NULL)
+    g_task_return_pointer (task, cashier, (GDestroyNotify) ct_cashier_free);
+  else
+    g_task_return_error (task, g_steal_pointer (&error));
+}
+
+void
+ct_client_cashier_sign_in_async (CtClient            *self,
+                                 const char          *cashier_id,
+                                 const char          *pin,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  SignIn *data;
+
+  g_return_if_fail (CT_IS_CLIENT (self));
+  g_return_if_fail (cashier_id != NULL && pin != NULL);
+
+  data = g_new0 (SignIn, 1);
+  data->cashier_id = g_strdup (cashier_id);
+  data->pin = g_strdup (pin);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ct_client_cashier_sign_in_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) sign_in_free);
+  g_task_run_in_thread (task, sign_in_worker);
+}
+
+CtCashier *
+ct_client_cashier_sign_in_finish (CtClient      *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ct_client_cashier_sign_in_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <stdint.h>
 
+#include "ct-cashier.h"
 #include "ct-client-config.h"
 #include "ct-outbox.h"
 #include "ct-wire.h"
@@ -310,6 +311,24 @@ void               ct_client_record_outcome_authorized_async (CtClient *self, gi
                                                               GCancellable *cancellable,
                                                               GAsyncReadyCallback callback,
                                                               gpointer user_data);
+
+/* Signs a cashier in: POST /v1/cashiers/sign-in, sent at once and never
+ * queued (it moves no money and carries a PIN). A right PIN gives the
+ * cashier (with the name to show) and is remembered as a slow salted hash
+ * so that the cashier can sign in on this till while the service is
+ * unreachable (CtCashier.offline). A wrong PIN: CT_CLIENT_ERROR_FORBIDDEN;
+ * a locked id: PIN_LOCKED; no service and no record here: UNREACHABLE.
+ * The caller then records the cashier as the operator
+ * (ct_client_set_operator()). */
+void               ct_client_cashier_sign_in_async  (CtClient            *self,
+                                                     const char          *cashier_id,
+                                                     const char          *pin,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+CtCashier         *ct_client_cashier_sign_in_finish (CtClient            *self,
+                                                     GAsyncResult        *result,
+                                                     GError             **error);
 
 /* Generic request through the same path, for cardtill-cli and the import:
  * the raw answer. A POST/PATCH goes through the outbox (with @key, or a

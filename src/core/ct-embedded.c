@@ -452,7 +452,12 @@ ct_embedded_join (const char  *data_dir,
     }
   if (ok && self->url == NULL)
     {
-      ok = start_service (self, bin, error);
+      /* A newer cardtill brings its schema to the database it finds (a
+       * no-op when it is current); serve refuses an older one. */
+      const char *upgrade[] = { "upgrade", "--db", self->db_path, NULL };
+      g_autofree char *r = run_admin (bin, upgrade, error);
+
+      ok = r != NULL && start_service (self, bin, error);
       if (ok)
         {
           g_autoptr(GKeyFile) kf = g_key_file_new ();

@@ -25,6 +25,46 @@ ct_manager_pin_rule (void)
                           CT_MANAGER_PIN_MIN_DIGITS);
 }
 
+static gboolean
+pin_check_new (const char  *pin,
+               gboolean     cashier,
+               GError     **error)
+{
+  gsize len = strlen (pin);
+
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isdigit (pin[i]))
+      {
+        g_set_error_literal (error, CT_MANAGER_PIN_ERROR, CT_MANAGER_PIN_ERROR_NOT_DIGITS,
+                             cashier ? _("A cashier PIN is made of digits only.")
+                                     : _("A manager PIN is made of digits only."));
+        return FALSE;
+      }
+  if (len < CT_MANAGER_PIN_MIN_DIGITS)
+    {
+      g_autofree char *rule = NULL;
+
+      if (cashier)
+        rule = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                             "A cashier PIN has at least %d digit.",
+                                             "A cashier PIN has at least %d digits.",
+                                             CT_MANAGER_PIN_MIN_DIGITS),
+                                CT_MANAGER_PIN_MIN_DIGITS);
+      else
+        rule = ct_manager_pin_rule ();
+      g_set_error_literal (error, CT_MANAGER_PIN_ERROR, CT_MANAGER_PIN_ERROR_TOO_SHORT, rule);
+      return FALSE;
+    }
+  if (len > CT_MANAGER_PIN_MAX_DIGITS)
+    {
+      g_set_error (error, CT_MANAGER_PIN_ERROR, CT_MANAGER_PIN_ERROR_TOO_LONG,
+                   cashier ? _("A cashier PIN has at most %d digits.") : _("A manager PIN has at most %d digits."),
+                   CT_MANAGER_PIN_MAX_DIGITS);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * ct_manager_pin_check_new:
  * @pin: a PIN someone chose for a new manager
@@ -36,30 +76,27 @@ gboolean
 ct_manager_pin_check_new (const char  *pin,
                           GError     **error)
 {
-  gsize len;
-
   g_return_val_if_fail (pin != NULL, FALSE);
 
-  len = strlen (pin);
-  for (gsize i = 0; i < len; i++)
-    if (!g_ascii_isdigit (pin[i]))
-      {
-        g_set_error (error, CT_MANAGER_PIN_ERROR, CT_MANAGER_PIN_ERROR_NOT_DIGITS,
-                     _("A manager PIN is made of digits only."));
-        return FALSE;
-      }
-  if (len < CT_MANAGER_PIN_MIN_DIGITS)
-    {
-      g_autofree char *rule = ct_manager_pin_rule ();
+  return pin_check_new (pin, FALSE, error);
+}
 
-      g_set_error_literal (error, CT_MANAGER_PIN_ERROR, CT_MANAGER_PIN_ERROR_TOO_SHORT, rule);
-      return FALSE;
-    }
-  if (len > CT_MANAGER_PIN_MAX_DIGITS)
-    {
-      g_set_error (error, CT_MANAGER_PIN_ERROR, CT_MANAGER_PIN_ERROR_TOO_LONG,
-                   _("A manager PIN has at most %d digits."), CT_MANAGER_PIN_MAX_DIGITS);
-      return FALSE;
-    }
-  return TRUE;
+/**
+ * ct_cashier_pin_check_new:
+ * @pin: a PIN someone chose for a cashier
+ *
+ * A cashier's PIN follows the managers' rule: the till keeps a slow hash
+ * of it to sign the cashier in offline, and a short PIN would fall to a
+ * search of that hash.
+ *
+ * Returns: %TRUE when @pin follows the rule; otherwise %FALSE with a
+ *   sentence that says the rule.
+ */
+gboolean
+ct_cashier_pin_check_new (const char  *pin,
+                          GError     **error)
+{
+  g_return_val_if_fail (pin != NULL, FALSE);
+
+  return pin_check_new (pin, TRUE, error);
 }

@@ -24,5 +24,7 @@ GQuark    ct_manager_pin_error_quark (void);
 char     *ct_manager_pin_rule        (void);
 gboolean  ct_manager_pin_check_new   (const char  *pin,
                                       GError     **error);
+gboolean  ct_cashier_pin_check_new   (const char  *pin,
+                                      GError     **error);
 
 G_END_DECLS

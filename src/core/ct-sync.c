@@ -1322,8 +1322,14 @@ ct_sync_submit (CtSync               *self,
   return answer;
 }
 
-CtAnswer *
-ct_sync_get (CtSync *self, const char *path, GError **error)
+/* One request sent at once, never kept in the outbox. */
+static CtAnswer *
+send_direct (CtSync      *self,
+             const char  *method,
+             const char  *path,
+             const char  *idempotency_key,
+             GBytes      *body,
+             GError     **error)
 {
   PooledHttp *p;
   CtHttpResult result = { 0 };
@@ -1333,7 +1339,7 @@ ct_sync_get (CtSync *self, const char *path, GError **error)
   p = take_http (self, error);
   if (p == NULL)
     return NULL;
-  if (!ct_http_request (p->http, "GET", path, NULL, NULL, &result, &local))
+  if (!ct_http_request (p->http, method, path, idempotency_key, body, &result, &local))
     {
       give_back_http (self, p);
       if (g_error_matches (local, CT_HTTP_ERROR, CT_HTTP_ERROR_TLS))
@@ -1354,5 +1360,25 @@ ct_sync_get (CtSync *self, const char *path, GError **error)
   ans->status = result.status;
   ans->body = g_steal_pointer (&result.body);
   ans->replayed = result.replayed;
+  return ans;
+}
+
+CtAnswer *
+ct_sync_get (CtSync *self, const char *path, GError **error)
+{
+  return send_direct (self, "GET", path, NULL, NULL, error);
+}
+
+CtAnswer *
+ct_sync_post_direct (CtSync      *self,
+                     const char  *path,
+                     GBytes      *body,
+                     GError     **error)
+{
+  g_autofree char *key = ct_sync_new_key ();
+  CtAnswer *ans = send_direct (self, "POST", path, key, body, error);
+
+  if (ans != NULL)
+    ans->idempotency_key = g_steal_pointer (&key);
   return ans;
 }

@@ -66,6 +66,12 @@ CtAnswer  *ct_sync_submit                (CtSync                *sync,
 CtAnswer  *ct_sync_get                   (CtSync                *sync,
                                           const char            *path,
                                           GError               **error);
+/* A POST with a fresh key, sent directly and never kept (a sign-in: it
+ * moves no money and its body holds a PIN); errors as ct_sync_get(). */
+CtAnswer  *ct_sync_post_direct           (CtSync                *sync,
+                                          const char            *path,
+                                          GBytes                *body,
+                                          GError               **error);
 
 /* One drain round: sends each due entry once (all pending ones when
  * @ignore_backoff), card order kept. *out_settled counts entries that left

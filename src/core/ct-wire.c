@@ -701,6 +701,12 @@ ct_wire_decode_merchant (const char *body, gsize len, GError **error)
        && get_money (obj, "pool_balance", FALSE, &m->pool_balance, error);
   if (ok)
     {
+      json_object *sign_in = NULL;
+
+      /* A service from before cashiers does not say; then nobody signs in. */
+      m->cashier_sign_in = json_object_object_get_ex (obj, "cashier_sign_in", &sign_in)
+                           && json_object_is_type (sign_in, json_type_boolean)
+                           && json_object_get_boolean (sign_in);
       m->minor_units = (int) minor_units;
       if (strcmp (mode, "fixed") == 0)
         m->topup_mode = CT_TOPUP_MODE_FIXED;

@@ -175,6 +175,7 @@ typedef struct
   int64_t      offline_payment_cap;
   int64_t      offline_card_cap;
   int64_t      pool_balance;
+  gboolean     cashier_sign_in; /* cashiers exist: the till asks who is at it */
   gint64       fetched_at;      /* g_get_real_time() when it came */
 } CtMerchant;
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "ct-manager-pin.h"
@@ -20,6 +21,7 @@
 #include "ct-service.h"
 #include "ct-http.h"
 #include "ct-store.h"
+#include "ct-text.h"
 #include "ct-wallet-sign.h"
 
 /* The administrator's command line: init, merchant set, till, manager,
@@ -44,6 +46,10 @@ static const char usage_text[] =
   "  manager set-pin --id ID --pin-file F\n"
   "  manager remove --id ID\n"
   "  manager list                      managers, their locks, and PINs shorter than 6 digits\n"
+  "  cashier add --id ID --name NAME [--pin-file F]  (without --pin-file the PIN is asked for)\n"
+  "  cashier set --id ID [--name NAME] [--pin-file F | --new-pin]\n"
+  "  cashier remove --id ID\n"
+  "  cashier list                      cashiers, their names and locks\n"
   "  package add --id ID --amount A (--bonus A | --bonus-bp N)\n"
   "  package remove --id ID\n"
   "  serve --listen ADDR:PORT --cert F --key F [--insecure-http] [--rate-limit N] [--threads N]\n"
@@ -625,6 +631,8 @@ cmd_manager (int    argc,
     return manager_list ();
   if (id == NULL || *id == '\0' || strlen (id) > 64 || !g_utf8_validate (id, -1, NULL))
     return usage_error ("%s: --id (1 to 64 bytes) is required", command);
+  if (g_str_equal (verb, "add") && g_str_has_prefix (id, CT_STORE_CASHIER_GUARD_PREFIX))
+    return usage_error ("%s: a manager id may not start with \"" CT_STORE_CASHIER_GUARD_PREFIX "\"", command);
   if (!g_str_equal (verb, "remove"))
     {
       if (pin_file == NULL)
@@ -662,6 +670,186 @@ cmd_manager (int    argc,
       return fail_with (error);
     }
   g_print ("manager %s: %s\n", id, g_str_equal (verb, "add") ? "added" : g_str_equal (verb, "remove") ? "removed" : "PIN changed");
+  return CT_SERVICE_EXIT_OK;
+}
+
+/* Asks for a PIN twice on the terminal, without echo; from a pipe, the
+ * first line of standard input. */
+static char *
+read_pin_prompt (const char  *who,
+                 GError     **error)
+{
+  struct termios saved, quiet;
+  char first[128] = "", second[128] = "";
+  gboolean tty = isatty (STDIN_FILENO);
+  gboolean ok;
+
+  if (tty)
+    {
+      if (tcgetattr (STDIN_FILENO, &saved) != 0)
+        tty = FALSE;
+      quiet = saved;
+      quiet.c_lflag &= ~(tcflag_t) ECHO;
+      if (tty)
+        tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
+      g_printerr ("PIN for %s: ", who);
+    }
+  ok = fgets (first, sizeof first, stdin) != NULL;
+  if (tty && ok)
+    {
+      g_printerr ("\nThe PIN again: ");
+      ok = fgets (second, sizeof second, stdin) != NULL;
+    }
+  if (tty)
+    {
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
+      g_printerr ("\n");
+    }
+  first[strcspn (first, "\r\n")] = '\0';
+  second[strcspn (second, "\r\n")] = '\0';
+  if (!ok)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no PIN was given");
+      return NULL;
+    }
+  if (tty && strcmp (first, second) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the two PINs differ; nothing was changed");
+      return NULL;
+    }
+  return g_strdup (first);
+}
+
+static int
+cashier_list (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStore) store = NULL;
+  g_autoptr(GPtrArray) cashiers = NULL;
+  int64_t now = ct_store_now_ms ();
+  int status = 0;
+
+  if ((store = open_store ("cashier list", &status)) == NULL)
+    return status;
+  if ((cashiers = ct_store_cashier_list (store, &error)) == NULL)
+    return fail_with (error);
+  for (guint i = 0; i < cashiers->len; i++)
+    {
+      CtStoreCashier *k = cashiers->pdata[i];
+      g_autofree char *name = ct_text_escape_controls (k->name);
+
+      g_print ("%s  %s", k->id, name);
+      if (k->guard.locked_until > now)
+        {
+          g_autofree char *until = ct_service_format_time (k->guard.locked_until);
+          g_print ("  locked until %s", until);
+        }
+      else if (k->guard.failures > 0)
+        g_print ("  %d wrong PIN%s in the last hour", k->guard.failures, k->guard.failures == 1 ? "" : "s");
+      g_print ("\n");
+    }
+  if (cashiers->len == 0)
+    g_print ("no cashiers: tills take the operator they are given\n");
+  return CT_SERVICE_EXIT_OK;
+}
+
+/* The PIN of `cashier add` or `cashier set`, checked and hashed. */
+static int
+cashier_pin_hash (const char  *command,
+                  const char  *id,
+                  const char  *pin_file,
+                  char       **out_hash)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pin = NULL;
+
+  pin = pin_file != NULL ? read_pin_file (pin_file, &error) : read_pin_prompt (id, &error);
+  if (pin == NULL)
+    {
+      g_printerr ("cardtill-service: %s: %s\n", command, error->message);
+      return CT_SERVICE_EXIT_LOCAL;
+    }
+  if (!ct_cashier_pin_check_new (pin, &error))
+    return usage_error ("%s: %s", command, error->message);
+  if ((*out_hash = ct_auth_pin_hash (pin, &error)) == NULL)
+    return fail_with (error);
+  return CT_SERVICE_EXIT_OK;
+}
+
+static int
+cmd_cashier (int    argc,
+             char **argv)
+{
+  char *id = NULL, *name = NULL, *pin_file = NULL;
+  gboolean new_pin = FALSE;
+  GOptionEntry entries[] = {
+    DB_ENTRIES,
+    { "id", 0, 0, G_OPTION_ARG_STRING, &id, "The cashier's id, typed at the till", "ID" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "The cashier's name, shown and printed", "NAME" },
+    { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &pin_file, "A file whose first line is the PIN", "F" },
+    { "new-pin", 0, 0, G_OPTION_ARG_NONE, &new_pin, "Ask for a new PIN (cashier set)", NULL },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStore) store = NULL;
+  g_auto(CtStoreCashier) old = { 0 };
+  g_autofree char *command = NULL;
+  g_autofree char *hash = NULL;
+  const char *verb;
+  int status = 0;
+  gboolean ok;
+
+  if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "set")
+                   && !g_str_equal (argv[1], "remove") && !g_str_equal (argv[1], "list")))
+    return usage_error ("cashier takes add, set, remove or list");
+  verb = argv[1];
+  command = g_strdup_printf ("cashier %s", verb);
+  argv[1] = argv[0];
+  argc--;
+  argv++;
+  if (!parse_options (entries, &argc, &argv, command, &status))
+    return status;
+  if (g_str_equal (verb, "list"))
+    return cashier_list ();
+  if (id == NULL || *id == '\0' || strlen (id) > 64 || !g_utf8_validate (id, -1, NULL))
+    return usage_error ("%s: --id (1 to 64 bytes) is required", command);
+  if (name != NULL && (*name == '\0' || strlen (name) > 200 || !g_utf8_validate (name, -1, NULL)))
+    return usage_error ("%s: --name is 1 to 200 bytes of UTF-8", command);
+  if (g_str_equal (verb, "add") && name == NULL)
+    return usage_error ("%s: --name is required", command);
+  if (g_str_equal (verb, "add") || pin_file != NULL || new_pin)
+    {
+      if ((status = cashier_pin_hash (command, id, pin_file, &hash)) != CT_SERVICE_EXIT_OK)
+        return status;
+    }
+  if ((store = open_store (command, &status)) == NULL)
+    return status;
+  if (!ct_store_begin (store, &error))
+    return fail_with (error);
+  if (g_str_equal (verb, "remove"))
+    ok = ct_store_cashier_remove (store, id, &error);
+  else if (g_str_equal (verb, "add"))
+    ok = ct_store_cashier_put (store, id, name, hash, TRUE, &error);
+  else
+    ok = ct_store_cashier_get (store, id, &old, &error)
+         && ct_store_cashier_put (store, id, name != NULL ? name : old.name, hash != NULL ? hash : old.pin_hash,
+                                  FALSE, &error);
+  /* A new cashier, or a new PIN, starts unlocked; a removed cashier's
+   * wrong PINs are forgotten with it. */
+  if (ok && (hash != NULL || g_str_equal (verb, "remove")))
+    {
+      g_autofree char *guard_id = ct_store_cashier_guard_id (id);
+      CtStorePinGuard guard = { .pin_short = 0 };
+
+      ok = ct_store_pin_guard_put (store, guard_id, &guard, &error);
+    }
+  if (!ok || !ct_store_commit (store, &error))
+    {
+      ct_store_rollback (store);
+      return fail_with (error);
+    }
+  g_print ("cashier %s: %s\n", id,
+           g_str_equal (verb, "add") ? "added" : g_str_equal (verb, "remove") ? "removed" : "changed");
   return CT_SERVICE_EXIT_OK;
 }
 
@@ -1465,6 +1653,8 @@ ct_service_admin_main (int    argc,
     return cmd_till (argc, argv);
   if (g_str_equal (cmd, "manager"))
     return cmd_manager (argc, argv);
+  if (g_str_equal (cmd, "cashier"))
+    return cmd_cashier (argc, argv);
   if (g_str_equal (cmd, "package"))
     return cmd_package (argc, argv);
   if (g_str_equal (cmd, "serve"))

@@ -15,40 +15,72 @@
 
 #define DETAIL_MAX 1024
 
+/* The stored PIN hash of @call's manager, or of the cashier signing in
+ * (call->cashier): NULL when there is no such id. */
+static char *
+holder_pin_hash (CtStore *store,
+                 CtCall  *call)
+{
+  if (call->cashier)
+    {
+      g_auto(CtStoreCashier) k = { 0 };
+
+      return ct_store_cashier_get (store, call->manager_id, &k, NULL) ? g_steal_pointer (&k.pin_hash) : NULL;
+    }
+  else
+    {
+      g_auto(CtStoreManager) m = { 0 };
+
+      return ct_store_manager_get (store, call->manager_id, &m, NULL) ? g_steal_pointer (&m.pin_hash) : NULL;
+    }
+}
+
+/* The cache of right PINs is keyed by the holder, so a cashier and a
+ * manager of one name never share an entry. */
+static gboolean
+holder_pin_verify (CtCall     *call,
+                   const char *stored)
+{
+  return ct_auth_pin_verify_cached (call->guard_id, call->manager_pin, stored);
+}
+
 /**
  * ct_service_manager_verify:
  *
- * Checks the PIN of @call's manager in a worker thread, so the slow hash
- * never holds up the committer; the committer checks locks again and
- * records the outcome (ct_call_check_manager(), ct_service_manager_record()).
+ * Checks the PIN of @call's manager (or cashier) in a worker thread, so the
+ * slow hash never holds up the committer; the committer checks locks again
+ * and records the outcome (ct_call_check_manager(),
+ * ct_service_manager_record()).
  */
 void
 ct_service_manager_verify (CtStore *store,
                            CtCall  *call)
 {
-  g_auto(CtStoreManager) m = { 0 };
+  g_autofree char *hash = NULL;
   CtStorePinGuard guard;
 
   if (call->manager_state != CT_MANAGER_GIVEN
-      || !ct_store_pin_guard_get (store, call->manager_id, &guard, NULL))
+      || !ct_store_pin_guard_get (store, call->guard_id, &guard, NULL))
     return;
   /* A locked id gets 429 whatever the PIN: no slow hash for it, so wrong
    * PINs sent to a locked id cannot tie up the workers. */
   if (guard.locked_until > ct_store_now_ms ())
     return;
-  if (!ct_store_manager_get (store, call->manager_id, &m, NULL))
+  if ((hash = holder_pin_hash (store, call)) == NULL)
     {
       ct_auth_pin_verify_dummy (call->manager_pin);
       return;
     }
-  call->manager_hash_checked = g_strdup (m.pin_hash);
-  call->manager_verified = ct_auth_pin_verify_cached (m.id, call->manager_pin, m.pin_hash);
+  call->manager_verified = holder_pin_verify (call, hash);
+  call->manager_hash_checked = g_steal_pointer (&hash);
 }
 
 static CtReply *
 wrong_manager (CtCall *call)
 {
   call->manager_outcome = CT_MANAGER_OUTCOME_FAILURE;
+  if (call->cashier)
+    return ct_reply_error (403, "forbidden", "The cashier id or PIN is wrong");
   return ct_reply_error (403, "forbidden", "The manager id or PIN is wrong");
 }
 
@@ -64,35 +96,36 @@ CtReply *
 ct_call_check_manager (CtCall  *call,
                        CtStore *store)
 {
-  g_auto(CtStoreManager) m = { 0 };
+  g_autofree char *hash = NULL;
   int64_t now = ct_store_now_ms ();
 
   if (call->manager_state != CT_MANAGER_GIVEN)
     return ct_reply_error (400, "bad_request",
                            "This request needs a manager: add \"manager\": {\"id\", \"pin\"}");
-  if (!ct_store_pin_guard_get (store, call->manager_id, &call->manager_guard, NULL))
-    return ct_reply_error (500, "internal", "The service could not check the manager; nothing was changed");
+  if (!ct_store_pin_guard_get (store, call->guard_id, &call->manager_guard, NULL))
+    return ct_reply_error (500, "internal", "The service could not check the PIN; nothing was changed");
   if (call->manager_guard.locked_until > now)
     {
       int64_t seconds = (call->manager_guard.locked_until - now + 999) / 1000;
       CtReply *r = ct_reply_error (429, "pin_locked",
-                                   "Manager %s is locked after %d wrong PINs; try again in %" G_GINT64_FORMAT
-                                   " seconds", call->manager_id, CT_PIN_MAX_FAILURES, seconds);
+                                   "%s %s is locked after %d wrong PINs; try again in %" G_GINT64_FORMAT
+                                   " seconds", call->cashier ? "Cashier" : "Manager", call->manager_id,
+                                   CT_PIN_MAX_FAILURES, seconds);
 
       r->retry_after = (guint) MIN (seconds, G_MAXUINT);
       call->manager_outcome = CT_MANAGER_OUTCOME_LOCKED;
       return r;
     }
-  if (!ct_store_manager_get (store, call->manager_id, &m, NULL))
+  if ((hash = holder_pin_hash (store, call)) == NULL)
     return wrong_manager (call);
   /* The PIN was checked against the stored hash in a worker thread; check
    * again only if the hash changed since (a PIN reset in between) or the
    * id was locked then. */
-  if (g_strcmp0 (call->manager_hash_checked, m.pin_hash) != 0)
+  if (g_strcmp0 (call->manager_hash_checked, hash) != 0)
     {
+      call->manager_verified = holder_pin_verify (call, hash);
       g_free (call->manager_hash_checked);
-      call->manager_hash_checked = g_strdup (m.pin_hash);
-      call->manager_verified = ct_auth_pin_verify_cached (m.id, call->manager_pin, m.pin_hash);
+      call->manager_hash_checked = g_steal_pointer (&hash);
     }
   if (!call->manager_verified)
     return wrong_manager (call);
@@ -101,7 +134,8 @@ ct_call_check_manager (CtCall  *call,
 }
 
 /* The request as the audit log keeps it: the body without the manager
- * (never a PIN) and without import rows, cut to DETAIL_MAX bytes. */
+ * and the PIN (never a PIN) and without import rows, cut to DETAIL_MAX
+ * bytes. */
 static char *
 request_detail (CtCall *call)
 {
@@ -112,6 +146,7 @@ request_detail (CtCall *call)
   if (call->json == NULL || json_object_deep_copy (call->json, &copy, NULL) != 0)
     return NULL;
   json_object_object_del (copy, "manager");
+  json_object_object_del (copy, "pin");
   json_object_object_del (copy, "rows");
   text = json_object_to_json_string_ext (copy, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
   if (strlen (text) <= DETAIL_MAX)
@@ -140,7 +175,7 @@ audit (CtStore    *store,
     .created_at = ct_store_now_ms (),
     .store = call->till.store,
     .till = call->till.name,
-    .manager = call->manager_id,
+    .manager = call->cashier ? NULL : call->manager_id,
     .action = (char *) action,
     .card_no = (char *) card_no,
     .detail = detail,
@@ -168,6 +203,7 @@ ct_service_manager_record (CtStore       *store,
   CtStorePinGuard *guard = &call->manager_guard;
   const char *action = call->route->action != NULL ? call->route->action : call->method;
   const char *card_no = call->card_no != NULL ? call->card_no : call->args[0];
+  g_autofree char *who = call->cashier ? g_strdup_printf ("cashier %s: ", call->manager_id) : g_strdup ("");
   g_autoptr(GError) error = NULL;
 
   switch (call->manager_outcome)
@@ -175,25 +211,26 @@ ct_service_manager_record (CtStore       *store,
     case CT_MANAGER_OUTCOME_NONE:
       return;
     case CT_MANAGER_OUTCOME_LOCKED:
-      audit (store, call, "pin_locked", card_no, g_strdup_printf ("%s refused: the id is locked", action));
+      audit (store, call, "pin_locked", card_no, g_strdup_printf ("%s%s refused: the id is locked", who, action));
       return;
     case CT_MANAGER_OUTCOME_FAILURE:
       /* Read the count again: the guard row's lock was taken inside the
        * request's savepoint, and rolling the refused request back released
        * it (PostgreSQL), so another process may have counted meanwhile.
        * Read now, the lock holds until the commit. */
-      if (!ct_store_pin_guard_get (store, call->manager_id, guard, &error))
+      if (!ct_store_pin_guard_get (store, call->guard_id, guard, &error))
         {
           g_warning ("PIN guard: %s", error->message);
           return;
         }
       if (ct_auth_guard_failure (guard, ct_store_now_ms ()))
         audit (store, call, "pin_wrong", card_no,
-               g_strdup_printf ("%s refused: wrong PIN %d in a row, locked for %" G_GINT64_FORMAT " minutes",
-                                action, CT_PIN_MAX_FAILURES, ct_auth_lock_ms (guard->lockouts) / 60000));
+               g_strdup_printf ("%s%s refused: wrong PIN %d in a row, locked for %" G_GINT64_FORMAT " minutes",
+                                who, action, CT_PIN_MAX_FAILURES, ct_auth_lock_ms (guard->lockouts) / 60000));
       else
         audit (store, call, "pin_wrong", card_no,
-               g_strdup_printf ("%s refused: wrong PIN %d of %d", action, guard->failures, CT_PIN_MAX_FAILURES));
+               g_strdup_printf ("%s%s refused: wrong PIN %d of %d", who, action, guard->failures,
+                                CT_PIN_MAX_FAILURES));
       break;
     case CT_MANAGER_OUTCOME_SUCCESS:
       {
@@ -209,7 +246,7 @@ ct_service_manager_record (CtStore       *store,
     default:
       g_assert_not_reached ();
     }
-  if (!ct_store_pin_guard_put (store, call->manager_id, guard, &error))
+  if (!ct_store_pin_guard_put (store, call->guard_id, guard, &error))
     g_warning ("PIN guard: %s", error->message);
 }
 

@@ -586,6 +586,7 @@ ct_call_take_manager (CtCall *call)
   call->manager_state = CT_MANAGER_GIVEN;
   call->manager_id = g_strdup (id);
   call->manager_pin = g_strdup (pin);
+  call->guard_id = g_strdup (id);
   return NULL;
 }
 

@@ -46,6 +46,8 @@ static const CtRoute routes[] = {
   { "POST",  "/v1/cards/*/member-link",     FALSE, NULL, ct_ledger_parse_member_link, ct_ledger_apply_member_link, 0,
     "member_link" },
   { "POST",  "/v1/outcomes",                FALSE, NULL, ct_service_parse_outcome, ct_service_apply_outcome, 0, "outcome" },
+  { "POST",  "/v1/cashiers/sign-in",        FALSE, NULL, ct_service_parse_cashier_sign_in,
+    ct_service_apply_cashier_sign_in, 0, "cashier_sign_in" },
   { "GET",   "/m/*",                        TRUE,  ct_member_read_page, NULL, NULL },
   { "GET",   "/m/*/code",                   TRUE,  ct_member_read_code, NULL, NULL },
   { "POST",  "/v1/shifts",                  FALSE, NULL, ct_shifts_parse_open, ct_shifts_apply_open },
@@ -165,12 +167,14 @@ read_merchant (CtService *svc,
   CtStore *store = ct_service_get_store (svc);
   g_auto(CtStoreMerchant) m = { 0 };
   g_autoptr(GPtrArray) packages = NULL;
+  g_autoptr(GPtrArray) cashiers = NULL;
   g_autoptr(GError) error = NULL;
   json_object *obj, *list;
   int64_t pool;
 
   if (!ct_store_get_merchant (store, &m, &error)
       || (packages = ct_store_list_packages (store, &error)) == NULL
+      || (cashiers = ct_store_cashier_list (store, &error)) == NULL
       || (pool = ct_store_account_balance (store, CT_ACCOUNT_POOL, &error)) < 0)
     return internal_read (error);
 
@@ -201,6 +205,7 @@ read_merchant (CtService *svc,
   json_object_object_add (obj, "points_redeem_max_bp", json_object_new_int64 (m.points_redeem_max_bp));
   json_object_object_add (obj, "consent_over", json_object_new_int64 (m.consent_over));
   json_object_object_add (obj, "pool_balance", json_object_new_int64 (pool));
+  json_object_object_add (obj, "cashier_sign_in", json_object_new_boolean (cashiers->len > 0));
   return ct_reply_new_json (200, obj);
 }
 
@@ -554,6 +559,7 @@ ct_service_parse_body (const char *method,
     call.data_free (call.data);
   g_free (call.manager_id);
   g_free (call.manager_pin);
+  g_free (call.guard_id);
   g_free (call.args[0]);
   g_free (call.args[1]);
   return reply;

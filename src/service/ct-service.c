@@ -117,6 +117,7 @@ call_free (CtCall *call)
   g_free (call->idem_key);
   g_free (call->manager_id);
   g_free (call->manager_pin);
+  g_free (call->guard_id);
   g_free (call->manager_hash_checked);
   g_free (call->card_no);
   if (call->data_free)

@@ -97,9 +97,13 @@ struct _CtCall
   char            *idem_key;
   guint8           identity[32];
 
+  /* The PIN the request carries: a manager's, or a cashier's signing in
+   * (cashier TRUE: manager_id and manager_pin are the cashier's). */
   CtManagerState   manager_state;
+  gboolean         cashier;
   char            *manager_id;
   char            *manager_pin;
+  char            *guard_id;    /* the key of the id's PIN guard */
   char            *manager_hash_checked; /* the stored hash the PIN was checked against */
   gboolean         manager_verified;
   CtManagerOutcome manager_outcome;
@@ -220,6 +224,12 @@ void        ct_service_manager_verify (CtStore   *store,
 void        ct_service_manager_record (CtStore       *store,
                                        CtCall        *call,
                                        const CtReply *reply);
+CtReply    *ct_service_parse_cashier_sign_in (CtService   *svc,
+                                             CtCall      *call);
+CtReply    *ct_service_apply_cashier_sign_in (CtService             *svc,
+                                             CtStore               *store,
+                                             const CtStoreMerchant *merchant,
+                                             CtCall                *call);
 CtReply    *ct_service_parse_outcome  (CtService   *svc,
                                        CtCall      *call);
 CtReply    *ct_service_apply_outcome  (CtService             *svc,

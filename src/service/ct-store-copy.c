@@ -38,6 +38,7 @@ static const Table tables[] = {
   { "packages", "id, amount, bonus, bonus_bp, position", { T, I, I, I, I } },
   { "tills", "id, store, name, token_hash, revoked", { I, T, T, X, B } },
   { "managers", "id, pin_hash, failures, locked_until", { T, T, I, I } },
+  { "cashiers", "id, name, pin_hash, created_at", { T, T, T, I } },
   { "cards", "card_no, status, level, name, phone, balance, points, created_at, updated_at",
     { T, T, T, T, T, I, I, I, I } },
   { "transactions", "id, card_no, kind, delta, bonus, balance_after, points_delta, points_after, store, till,"
@@ -228,6 +229,7 @@ static const char *const lite_checks[] = {
   "SELECT 'idempotency', count (*) FROM idempotency",
   "SELECT 'tills', count (*), coalesce (max (id), 0) FROM tills",
   "SELECT 'managers', count (*) FROM managers",
+  "SELECT 'cashiers', count (*) FROM cashiers",
   "SELECT 'import_batches', count (*), coalesce (sum (total_balance), 0) FROM import_batches",
 };
 
@@ -241,6 +243,7 @@ static const char *const pg_checks[] = {
   "SELECT 'idempotency', count (*) FROM idempotency",
   "SELECT 'tills', count (*), coalesce (max (id), 0) FROM tills",
   "SELECT 'managers', count (*) FROM managers",
+  "SELECT 'cashiers', count (*) FROM cashiers",
   "SELECT 'import_batches', count (*), coalesce (sum (total_balance), 0) FROM import_batches",
 };
 

@@ -30,7 +30,7 @@
  * and its commit fails with CT_STORE_ERROR_RETRY so the caller runs the
  * request again. */
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define SLOTS 64
 
 typedef struct _CtPgStore CtPgStore;
@@ -165,6 +165,10 @@ static const char *const migrations[] = {
   "CREATE TABLE audit (id bigserial PRIMARY KEY, created_at bigint NOT NULL, store text, till text,"
   "  manager text, action text NOT NULL, card_no text, detail text);"
   "CREATE INDEX audit_time ON audit (created_at);",
+  /* 2 → 3: the cashiers who sign in at the tills; their PIN guards live in
+   * pin_guard under "cashier/ID" (ct_store_cashier_guard_id()). */
+  "CREATE TABLE cashiers (id text PRIMARY KEY, name text NOT NULL, pin_hash text NOT NULL,"
+  "  created_at bigint NOT NULL);",
 };
 
 #define LATEST_VERSION ((int) G_N_ELEMENTS (migrations))
@@ -1452,6 +1456,111 @@ pg_manager_list (CtStore  *base,
           info->id = col_text (res, i, 0);
           guard_from_row (res, i, 1, &info->guard);
           g_ptr_array_add (list, info);
+        }
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return list;
+}
+
+static gboolean
+pg_cashier_put (CtStore     *base,
+                const char  *id,
+                const char  *name,
+                const char  *pin_hash,
+                gboolean     must_be_new,
+                GError     **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base);
+  Params p = { 0 };
+  int64_t n = 0;
+
+  p_text (&p, id);
+  p_text (&p, name);
+  p_text (&p, pin_hash);
+  if (!must_be_new)
+    return change_one (c, "UPDATE cashiers SET name = $2, pin_hash = $3 WHERE id = $1",
+                       &p, "cashier", id, error);
+  p_int (&p, ct_store_now_ms ());
+  if (!run_count (c, "INSERT INTO cashiers (id, name, pin_hash, created_at) VALUES ($1, $2, $3, $4)"
+                     " ON CONFLICT (id) DO NOTHING", &p, "cashier", &n, error))
+    return FALSE;
+  if (n == 0)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS, "cashier %s already exists", id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+pg_cashier_remove (CtStore     *base,
+                   const char  *id,
+                   GError     **error)
+{
+  Params p = { 0 };
+
+  p_text (&p, id);
+  return change_one (tx_conn ((CtPgStore *) base), "DELETE FROM cashiers WHERE id = $1", &p,
+                     "cashier", id, error);
+}
+
+static gboolean
+pg_cashier_get (CtStore         *base,
+                const char      *id,
+                CtStoreCashier  *out,
+                GError         **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  gboolean ok = FALSE;
+
+  memset (out, 0, sizeof *out);
+  p_text (&p, id);
+  res = run (c, "SELECT id, name, pin_hash FROM cashiers WHERE id = $1", &p, "cashier", error);
+  if (res != NULL)
+    {
+      ok = PQntuples (res) == 1;
+      if (ok)
+        {
+          out->id = col_text (res, 0, 0);
+          out->name = col_text (res, 0, 1);
+          out->pin_hash = col_text (res, 0, 2);
+        }
+      else
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no cashier \"%s\"", id);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+static GPtrArray *
+pg_cashier_list (CtStore  *base,
+                 GError  **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  PGresult *res = run (c, "SELECT k.id, k.name, coalesce (g.failures, 0), coalesce (g.lockouts, 0),"
+                          " coalesce (g.last_failure_at, 0), coalesce (g.locked_until, 0), g.pin_short"
+                          " FROM cashiers k LEFT JOIN pin_guard g"
+                          " ON g.manager_id = '" CT_STORE_CASHIER_GUARD_PREFIX "' || k.id ORDER BY k.id",
+                       NULL, "cashiers", error);
+  GPtrArray *list = NULL;
+
+  if (res != NULL)
+    {
+      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_cashier_free);
+      for (int i = 0; i < PQntuples (res); i++)
+        {
+          CtStoreCashier *k = g_new0 (CtStoreCashier, 1);
+
+          k->id = col_text (res, i, 0);
+          k->name = col_text (res, i, 1);
+          guard_from_row (res, i, 2, &k->guard);
+          g_ptr_array_add (list, k);
         }
       PQclear (res);
     }
@@ -3121,6 +3230,10 @@ static const CtStoreBackend pg_backend = {
   .manager_remove = pg_manager_remove,
   .manager_get = pg_manager_get,
   .pin_guard_get = pg_pin_guard_get,
+  .cashier_put = pg_cashier_put,
+  .cashier_remove = pg_cashier_remove,
+  .cashier_get = pg_cashier_get,
+  .cashier_list = pg_cashier_list,
   .pin_guard_put = pg_pin_guard_put,
   .manager_list = pg_manager_list,
   .audit_add = pg_audit_add,

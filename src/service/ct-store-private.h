@@ -73,6 +73,10 @@ struct _CtStoreBackend
   gboolean (*pin_guard_get) (CtStore *store, const char *id, CtStorePinGuard *out, GError **error);
   gboolean (*pin_guard_put) (CtStore *store, const char *id, const CtStorePinGuard *guard, GError **error);
   GPtrArray * (*manager_list) (CtStore *store, GError **error);
+  gboolean (*cashier_put) (CtStore *store, const char *id, const char *name, const char *pin_hash, gboolean must_be_new, GError **error);
+  gboolean (*cashier_remove) (CtStore *store, const char *id, GError **error);
+  gboolean (*cashier_get) (CtStore *store, const char *id, CtStoreCashier *out, GError **error);
+  GPtrArray * (*cashier_list) (CtStore *store, GError **error);
   gboolean (*audit_add) (CtStore *store, CtStoreAudit *entry, GError **error);
   GPtrArray * (*audit_list) (CtStore *store, int64_t since_ms, GError **error);
   gboolean (*card_get) (CtStore *store, const char *card_no, CtStoreCard *out, GError **error);

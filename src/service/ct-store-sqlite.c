@@ -16,7 +16,7 @@
  * admin command line) and a pool of read connections for the worker
  * threads. WAL with synchronous=FULL, so a returned commit is on disk. */
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 typedef struct
 {
@@ -130,6 +130,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtSqliteStore, sqlite_store_destroy)
   "CREATE INDEX transactions_taken ON transactions (taken_at);" \
   "CREATE INDEX transactions_shift ON transactions (shift_id) WHERE shift_id IS NOT NULL"
 
+/* The cashiers who sign in at the tills; their PIN guards live in
+ * pin_guard under "cashier/ID" (ct_store_cashier_guard_id()). */
+#define CASHIERS_SQL \
+  "CREATE TABLE cashiers (id TEXT PRIMARY KEY, name TEXT NOT NULL, pin_hash TEXT NOT NULL," \
+  "  created_at INTEGER NOT NULL) WITHOUT ROWID"
+
+/* migrations[i] takes a database from version i + 1 to i + 2 (version 1
+ * is the first one init made); `upgrade` applies the ones a database
+ * lacks, in one transaction. Tables made when a database is opened (the
+ * IF NOT EXISTS ones above) came before versions were counted. */
+static const char *const migrations[] = {
+  /* 1 → 2 */
+  CASHIERS_SQL,
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) + 1 == SCHEMA_VERSION);
+
 static const char schema_sql[] =
   "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
   "CREATE TABLE packages (id TEXT PRIMARY KEY, amount INTEGER NOT NULL,"
@@ -169,7 +186,8 @@ static const char schema_sql[] =
   MANAGER_GUARD_SQL ";"
   WALLET_SQL ";"
   LOYALTY_SQL ";"
-  SHIFTS_SQL ";";
+  SHIFTS_SQL ";"
+  CASHIERS_SQL ";";
 
 /* Connections and statements */
 
@@ -567,20 +585,54 @@ ct_store_sqlite_open (const char  *path,
   return (CtStore *) g_steal_pointer (&store);
 }
 
-/* The SQLite schema has had one version so far: there is nothing to
- * migrate yet, but the command answers the same way on both stores. */
+/**
+ * ct_store_sqlite_upgrade:
+ * Brings the schema of the database at @path to this version in one
+ * transaction; @out_from and @out_to tell what it did.
+ */
 gboolean
 ct_store_sqlite_upgrade (const char  *path,
                          int         *out_from,
                          int         *out_to,
                          GError     **error)
 {
-  g_autoptr(CtStore) store = ct_store_sqlite_open (path, 0, error);
+  g_autoptr(CtStore) opened = NULL;
+  Conn *c;
+  int version;
+  gboolean ok = TRUE;
 
-  if (store == NULL)
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_INITIALIZED,
+                   "%s does not exist (run `cardtill-service init --db %s` first)", path, path);
+      return FALSE;
+    }
+  if ((c = conn_open (path, FALSE, error)) == NULL)
     return FALSE;
-  *out_from = *out_to = SCHEMA_VERSION;
-  return TRUE;
+  if (!conn_exec (c, "BEGIN IMMEDIATE", error))
+    {
+      conn_free (c);
+      return FALSE;
+    }
+  version = schema_version (c);
+  *out_from = version;
+  *out_to = MAX (version, SCHEMA_VERSION);
+  if (version < 1 || version > SCHEMA_VERSION)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_SCHEMA,
+                   version < 1 ? "%s has no cardtill schema to upgrade (version %d)"
+                               : "%s has schema version %d, newer than this cardtill-service knows (%d)",
+                   path, version, SCHEMA_VERSION);
+      ok = FALSE;
+    }
+  for (int v = version; ok && v < SCHEMA_VERSION; v++)
+    ok = conn_exec (c, migrations[v - 1], error);
+  ok = ok && setting_put_int (c, "schema_version", SCHEMA_VERSION, error) && conn_exec (c, "COMMIT", error);
+  if (!ok)
+    conn_exec (c, "ROLLBACK", NULL);
+  conn_free (c);
+  /* Opening makes the tables that are made on open and checks the rest. */
+  return ok && (opened = ct_store_sqlite_open (path, 0, error)) != NULL;
 }
 
 /* Checkpoints copy the WAL into the database file and fsync it. Left to
@@ -1192,6 +1244,125 @@ sqlite_manager_list (CtStore  *base,
     }
   if (st != NULL && rc != SQLITE_DONE)
     db_error (c->db, rc, "managers", error);
+  conn_give (store, c);
+  if (st == NULL || rc != SQLITE_DONE)
+    return NULL;
+  return g_steal_pointer (&list);
+}
+
+static gboolean
+sqlite_cashier_put (CtStore     *base,
+                    const char  *id,
+                    const char  *name,
+                    const char  *pin_hash,
+                    gboolean     must_be_new,
+                    GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = store->writer;
+  sqlite3_stmt *st;
+
+  if (must_be_new)
+    st = prep (c, "INSERT INTO cashiers (id, name, pin_hash, created_at) VALUES (?1, ?2, ?3, ?4)", error);
+  else
+    st = prep (c, "UPDATE cashiers SET name = ?2, pin_hash = ?3 WHERE id = ?1", error);
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, id);
+  bind_text (st, 2, name);
+  bind_text (st, 3, pin_hash);
+  if (must_be_new)
+    sqlite3_bind_int64 (st, 4, ct_store_now_ms ());
+  if (!step_done (c, st, "cashier", error))
+    {
+      if (g_error_matches (*error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS))
+        {
+          g_clear_error (error);
+          g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS, "cashier %s already exists", id);
+        }
+      return FALSE;
+    }
+  return must_be_new || expect_one_change (c, "cashier", id, error);
+}
+
+static gboolean
+sqlite_cashier_remove (CtStore     *base,
+                       const char  *id,
+                       GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "DELETE FROM cashiers WHERE id = ?1", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, id);
+  return step_done (c, st, "cashier", error) && expect_one_change (c, "cashier", id, error);
+}
+
+static gboolean
+sqlite_cashier_get (CtStore         *base,
+                    const char      *id,
+                    CtStoreCashier  *out,
+                    GError         **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT id, name, pin_hash FROM cashiers WHERE id = ?1", error);
+  gboolean ok = FALSE;
+  int rc;
+
+  memset (out, 0, sizeof *out);
+  if (st != NULL)
+    {
+      bind_text (st, 1, id);
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        {
+          out->id = col_text (st, 0);
+          out->name = col_text (st, 1);
+          out->pin_hash = col_text (st, 2);
+          ok = TRUE;
+        }
+      else if (rc == SQLITE_DONE)
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no cashier \"%s\"", id);
+      else
+        db_error (c->db, rc, "cashier", error);
+      done (st);
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+static GPtrArray *
+sqlite_cashier_list (CtStore  *base,
+                     GError  **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT k.id, k.name, coalesce (g.failures, 0), coalesce (g.lockouts, 0),"
+                              " coalesce (g.last_failure_at, 0), coalesce (g.locked_until, 0), g.pin_short"
+                              " FROM cashiers k LEFT JOIN pin_guard g"
+                              " ON g.manager_id = '" CT_STORE_CASHIER_GUARD_PREFIX "' || k.id ORDER BY k.id",
+                           error);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_cashier_free);
+  int rc = SQLITE_DONE;
+
+  if (st != NULL)
+    {
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          CtStoreCashier *k = g_new0 (CtStoreCashier, 1);
+
+          k->id = col_text (st, 0);
+          k->name = col_text (st, 1);
+          guard_from_row (st, 2, &k->guard);
+          g_ptr_array_add (list, k);
+        }
+      done (st);
+    }
+  if (st != NULL && rc != SQLITE_DONE)
+    db_error (c->db, rc, "cashiers", error);
   conn_give (store, c);
   if (st == NULL || rc != SQLITE_DONE)
     return NULL;
@@ -2932,6 +3103,10 @@ static const CtStoreBackend sqlite_backend = {
   .pin_guard_get = sqlite_pin_guard_get,
   .pin_guard_put = sqlite_pin_guard_put,
   .manager_list = sqlite_manager_list,
+  .cashier_put = sqlite_cashier_put,
+  .cashier_remove = sqlite_cashier_remove,
+  .cashier_get = sqlite_cashier_get,
+  .cashier_list = sqlite_cashier_list,
   .audit_add = sqlite_audit_add,
   .audit_list = sqlite_audit_list,
   .card_get = sqlite_card_get,

@@ -301,6 +301,34 @@ ct_store_manager_info_free (CtStoreManagerInfo *info)
 }
 
 void
+ct_store_cashier_clear (CtStoreCashier *c)
+{
+  g_clear_pointer (&c->id, g_free);
+  g_clear_pointer (&c->name, g_free);
+  g_clear_pointer (&c->pin_hash, g_free);
+}
+
+void
+ct_store_cashier_free (CtStoreCashier *c)
+{
+  ct_store_cashier_clear (c);
+  g_free (c);
+}
+
+/**
+ * ct_store_cashier_guard_id:
+ *
+ * Returns: (transfer full): the key of @cashier_id's PIN guard. Manager ids
+ *   may not start with CT_STORE_CASHIER_GUARD_PREFIX, so a cashier's wrong
+ *   PINs never count against a manager of the same name.
+ */
+char *
+ct_store_cashier_guard_id (const char *cashier_id)
+{
+  return g_strconcat (CT_STORE_CASHIER_GUARD_PREFIX, cashier_id, NULL);
+}
+
+void
 ct_store_audit_free (CtStoreAudit *a)
 {
   ct_store_audit_clear (a);
@@ -584,6 +612,41 @@ ct_store_manager_list (CtStore  *store,
                        GError  **error)
 {
   return store->backend->manager_list (store, error);
+}
+
+gboolean
+ct_store_cashier_put (CtStore     *store,
+                      const char  *id,
+                      const char  *name,
+                      const char  *pin_hash,
+                      gboolean     must_be_new,
+                      GError     **error)
+{
+  return store->backend->cashier_put (store, id, name, pin_hash, must_be_new, error);
+}
+
+gboolean
+ct_store_cashier_remove (CtStore     *store,
+                         const char  *id,
+                         GError     **error)
+{
+  return store->backend->cashier_remove (store, id, error);
+}
+
+gboolean
+ct_store_cashier_get (CtStore         *store,
+                      const char      *id,
+                      CtStoreCashier  *out,
+                      GError         **error)
+{
+  return store->backend->cashier_get (store, id, out, error);
+}
+
+GPtrArray *
+ct_store_cashier_list (CtStore  *store,
+                       GError  **error)
+{
+  return store->backend->cashier_list (store, error);
 }
 
 gboolean

@@ -186,6 +186,19 @@ typedef struct
   CtStorePinGuard  guard;
 } CtStoreManagerInfo;
 
+/* A cashier who signs in at a till (docs/operations.md, "Cashiers"). The
+ * PIN guard of a cashier is kept under ct_store_cashier_guard_id(), beside
+ * the managers' and never mixed with them. */
+typedef struct
+{
+  char            *id;
+  char            *name;
+  char            *pin_hash;
+  CtStorePinGuard  guard;     /* filled by ct_store_cashier_list() only */
+} CtStoreCashier;
+
+#define CT_STORE_CASHIER_GUARD_PREFIX "cashier/"
+
 /* One line of the audit log: a manager action or a refused PIN. */
 typedef struct
 {
@@ -223,6 +236,9 @@ void      ct_store_manager_clear           (CtStoreManager  *m);
 void      ct_store_audit_clear             (CtStoreAudit    *a);
 void      ct_store_audit_free              (CtStoreAudit    *a);
 void      ct_store_manager_info_free       (CtStoreManagerInfo *info);
+void      ct_store_cashier_clear           (CtStoreCashier  *c);
+void      ct_store_cashier_free            (CtStoreCashier  *c);
+char     *ct_store_cashier_guard_id        (const char      *cashier_id);
 void      ct_store_tx_free                 (CtStoreTx       *t);
 void      ct_store_card_free               (CtStoreCard     *c);
 void      ct_store_package_free            (CtStorePackage  *p);
@@ -308,6 +324,15 @@ gboolean  ct_store_pin_guard_put     (CtStore *store, const char *id, const CtSt
                                       GError **error);
 /* Every manager with its guard, by id; of CtStoreManagerInfo*. */
 GPtrArray *ct_store_manager_list     (CtStore *store, GError **error);
+/* Cashiers: @must_be_new adds one (CT_STORE_ERROR_EXISTS when the id is
+ * taken), otherwise changes the name and PIN hash of one that exists. */
+gboolean  ct_store_cashier_put       (CtStore *store, const char *id, const char *name,
+                                      const char *pin_hash, gboolean must_be_new, GError **error);
+gboolean  ct_store_cashier_remove    (CtStore *store, const char *id, GError **error);
+/* CT_STORE_ERROR_NOT_FOUND when there is no such cashier. */
+gboolean  ct_store_cashier_get       (CtStore *store, const char *id, CtStoreCashier *out, GError **error);
+/* Every cashier with its guard, by id; of CtStoreCashier* (pin_hash NULL). */
+GPtrArray *ct_store_cashier_list     (CtStore *store, GError **error);
 
 /* The audit log. @entry's id is set. */
 gboolean  ct_store_audit_add         (CtStore *store, CtStoreAudit *entry, GError **error);
@@ -531,6 +556,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreTx, ct_store_tx_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreShift, ct_store_shift_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreTill, ct_store_till_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreManager, ct_store_manager_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreCashier, ct_store_cashier_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreAudit, ct_store_audit_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreWalletStatus, ct_store_wallet_status_clear)
 
