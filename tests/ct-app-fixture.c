@@ -506,3 +506,20 @@ scan_page_shown (gpointer data)
 
   return g_strcmp0 (ct_window_get_page (till->window), "scan") == 0;
 }
+
+/* The button with @action_name under @root. */
+GtkWidget *
+find_action_button (GtkWidget  *root,
+                    const char *action_name)
+{
+  for (GtkWidget *w = gtk_widget_get_first_child (root); w != NULL; w = gtk_widget_get_next_sibling (w))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_BUTTON (w) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (w)), action_name) == 0)
+        return w;
+      if ((found = find_action_button (w, action_name)) != NULL)
+        return found;
+    }
+  return NULL;
+}

@@ -58,6 +58,7 @@ void           keys_type (const char *text, guint gap_ms);
 void           keys_press (guint keysym);
 void           keys_chord (guint modifier, guint keysym);
 GtkWidget *    find_widget (GtkWidget *root, GType type, const char *name);
+GtkWidget *    find_action_button (GtkWidget *root, const char *action_name);
 guint          count_windows (GType type);
 gboolean       scan_page_shown (gpointer data);
 gboolean       test_selected (const char *name);

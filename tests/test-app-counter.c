@@ -42,23 +42,6 @@ scan_card (Till       *till,
   ck_assert_msg (wait_until (wanted_card_loaded, till, 20000), "%s did not load", card_no);
 }
 
-/* The button with @action_name under @root. */
-static GtkWidget *
-find_action_button (GtkWidget  *root,
-                    const char *action_name)
-{
-  for (GtkWidget *w = gtk_widget_get_first_child (root); w != NULL; w = gtk_widget_get_next_sibling (w))
-    {
-      GtkWidget *found;
-
-      if (GTK_IS_BUTTON (w) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (w)), action_name) == 0)
-        return w;
-      if ((found = find_action_button (w, action_name)) != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static gboolean
 can_confirm (GtkWidget  *page,
              const char *action_name)
@@ -286,7 +269,8 @@ window_height_is (gpointer data)
  * that screen shown is within it, and Pay's Confirm is on screen. */
 START_TEST (test_app_counter_screens_fit_small_displays)
 {
-  static const char *pages[] = { "scan", "topup", "pay", "members", "import", "sync", "settings", "receipt" };
+  static const char *pages[] = { "scan", "topup", "pay", "members", "import", "sync", "settings", "shift", "reports",
+                                 "receipt" };
   static const int sizes[][2] = { { 1024, 600 }, { 800, 600 } };
   Till *till = till_new ();
   g_autofree char *phone = unique_phone ();

@@ -7,6 +7,7 @@
 
 #include "ct-focus.h"
 #include "ct-format.h"
+#include "ct-print-lines.h"
 #include "ct-receipt-page.h"
 
 /* The receipt after every top-up, payment, refund and adjustment, on
@@ -35,13 +36,10 @@ show_receipt (CtReceiptPage *self)
   const CtReceiptData *data = ct_session_get_last_receipt (self->session);
   g_autoptr(GPtrArray) lines = NULL;
   g_autofree char *title = NULL;
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->lines_grid))) != NULL)
-    gtk_grid_remove (self->lines_grid, child);
 
   if (data == NULL)
     {
+      ct_lines_grid_fill (self->lines_grid, NULL, NULL);
       gtk_label_set_label (self->title_label, _("No receipt yet"));
       gtk_widget_set_visible (GTK_WIDGET (self->pending_label), FALSE);
       return;
@@ -52,21 +50,7 @@ show_receipt (CtReceiptPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->pending_label), data->pending);
 
   lines = ct_receipt_lines (data);
-  for (guint i = 0; i < lines->len; i++)
-    {
-      const CtReceiptLine *line = g_ptr_array_index (lines, i);
-      GtkWidget *label = gtk_label_new (line->label);
-      GtkWidget *value = gtk_label_new (line->value);
-
-      gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_widget_add_css_class (label, "dim-label");
-      gtk_label_set_xalign (GTK_LABEL (value), 1);
-      gtk_label_set_selectable (GTK_LABEL (value), TRUE);
-      gtk_label_set_wrap (GTK_LABEL (value), TRUE);
-      gtk_widget_set_hexpand (value, TRUE);
-      gtk_grid_attach (self->lines_grid, label, 0, i, 1, 1);
-      gtk_grid_attach (self->lines_grid, value, 1, i, 1, 1);
-    }
+  ct_lines_grid_fill (self->lines_grid, lines, NULL);
 }
 
 /**
@@ -104,115 +88,6 @@ ct_receipt_page_get_text (CtReceiptPage *self)
   return g_string_free (out, FALSE);
 }
 
-typedef struct
-{
-  CtReceiptData *data;
-} PrintJob;
-
-static void
-print_job_free (gpointer user_data)
-{
-  PrintJob *job = user_data;
-
-  ct_receipt_data_free (job->data);
-  g_free (job);
-}
-
-static void
-begin_print_cb (GtkPrintOperation *operation,
-                GtkPrintContext   *context,
-                gpointer           user_data)
-{
-  gtk_print_operation_set_n_pages (operation, 1);
-}
-
-static void
-draw_page_cb (GtkPrintOperation *operation,
-              GtkPrintContext   *context,
-              int                page_nr,
-              gpointer           user_data)
-{
-  PrintJob *job = user_data;
-  cairo_t *cr = gtk_print_context_get_cairo_context (context);
-  double width = gtk_print_context_get_width (context);
-  g_autoptr(GPtrArray) lines = ct_receipt_lines (job->data);
-  g_autofree char *title = ct_receipt_title (job->data);
-  g_autoptr(PangoLayout) layout = gtk_print_context_create_pango_layout (context);
-  g_autoptr(PangoFontDescription) font = pango_font_description_from_string ("Sans 8");
-  g_autoptr(PangoFontDescription) title_font = pango_font_description_from_string ("Sans Bold 11");
-  double y = 0;
-  int w;
-  int h;
-
-  cairo_set_source_rgb (cr, 0, 0, 0);
-
-  pango_layout_set_font_description (layout, title_font);
-  pango_layout_set_width (layout, (int) (width * PANGO_SCALE));
-  pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
-  pango_layout_set_text (layout, title, -1);
-  cairo_move_to (cr, 0, y);
-  pango_cairo_show_layout (cr, layout);
-  pango_layout_get_pixel_size (layout, &w, &h);
-  y += h + 6;
-
-  pango_layout_set_font_description (layout, font);
-  if (job->data->pending)
-    {
-      pango_layout_set_text (layout, _("PENDING SYNC"), -1);
-      cairo_move_to (cr, 0, y);
-      pango_cairo_show_layout (cr, layout);
-      pango_layout_get_pixel_size (layout, &w, &h);
-      y += h + 4;
-    }
-
-  for (guint i = 0; i < lines->len; i++)
-    {
-      const CtReceiptLine *line = g_ptr_array_index (lines, i);
-
-      pango_layout_set_width (layout, (int) (width * PANGO_SCALE));
-      pango_layout_set_alignment (layout, PANGO_ALIGN_LEFT);
-      pango_layout_set_text (layout, line->label, -1);
-      cairo_move_to (cr, 0, y);
-      pango_cairo_show_layout (cr, layout);
-
-      pango_layout_set_alignment (layout, PANGO_ALIGN_RIGHT);
-      pango_layout_set_text (layout, line->value, -1);
-      cairo_move_to (cr, 0, y);
-      pango_cairo_show_layout (cr, layout);
-      pango_layout_get_pixel_size (layout, &w, &h);
-      y += h + 2;
-    }
-}
-
-static GtkPrintOperation *
-receipt_print_operation_new (const CtReceiptData *data)
-{
-  GtkPrintOperation *operation = gtk_print_operation_new ();
-  g_autoptr(GtkPageSetup) setup = gtk_page_setup_new ();
-  GtkPaperSize *paper;
-  PrintJob *job = g_new0 (PrintJob, 1);
-
-  /* An 80 mm receipt roll, the common till printer. */
-  paper = gtk_paper_size_new_custom ("cardtill-receipt", _("Receipt roll 80 mm"), 80, 160, GTK_UNIT_MM);
-  gtk_page_setup_set_paper_size (setup, paper);
-  gtk_page_setup_set_left_margin (setup, 4, GTK_UNIT_MM);
-  gtk_page_setup_set_right_margin (setup, 4, GTK_UNIT_MM);
-  gtk_page_setup_set_top_margin (setup, 4, GTK_UNIT_MM);
-  gtk_page_setup_set_bottom_margin (setup, 4, GTK_UNIT_MM);
-  gtk_paper_size_free (paper);
-
-  gtk_print_operation_set_default_page_setup (operation, setup);
-  gtk_print_operation_set_job_name (operation, _("cardtill receipt"));
-  gtk_print_operation_set_unit (operation, GTK_UNIT_POINTS);
-
-  job->data = ct_receipt_data_copy (data);
-  g_object_set_data_full (G_OBJECT (operation), "ct-print-job", job, print_job_free);
-  g_signal_connect (operation, "begin-print", G_CALLBACK (begin_print_cb), job);
-  g_signal_connect (operation, "draw-page", G_CALLBACK (draw_page_cb), job);
-
-  return operation;
-}
-
 /**
  * ct_receipt_export_pdf:
  * @path: where to write the PDF
@@ -225,35 +100,15 @@ ct_receipt_export_pdf (const CtReceiptData  *data,
                        const char           *path,
                        GError              **error)
 {
-  g_autoptr(GtkPrintOperation) operation = NULL;
-  GtkPrintOperationResult result;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *title = NULL;
 
   g_return_val_if_fail (data != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  operation = receipt_print_operation_new (data);
-  gtk_print_operation_set_export_filename (operation, path);
-  result = gtk_print_operation_run (operation, GTK_PRINT_OPERATION_ACTION_EXPORT, parent, error);
-
-  return result != GTK_PRINT_OPERATION_RESULT_ERROR;
-}
-
-static void
-print_done_cb (GtkPrintOperation       *operation,
-               GtkPrintOperationResult  result,
-               CtReceiptPage           *self)
-{
-  if (result == GTK_PRINT_OPERATION_RESULT_ERROR)
-    {
-      g_autoptr(GError) error = NULL;
-
-      gtk_print_operation_get_error (operation, &error);
-      g_warning ("Printing failed: %s", error ? error->message : "");
-      gtk_widget_activate_action (GTK_WIDGET (self), "win.toast", "s",
-                                  _("The receipt could not be printed. Check the printer."));
-    }
-
-  g_object_unref (operation);
+  lines = ct_receipt_lines (data);
+  title = ct_receipt_title (data);
+  return ct_print_lines_export_pdf (parent, title, data->pending ? _("PENDING SYNC") : NULL, lines, path, error);
 }
 
 static void
@@ -263,19 +118,15 @@ print_action (GtkWidget  *widget,
 {
   CtReceiptPage *self = CT_RECEIPT_PAGE (widget);
   const CtReceiptData *data = ct_session_get_last_receipt (self->session);
-  GtkPrintOperation *operation;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autofree char *title = NULL;
 
   if (data == NULL)
     return;
 
-  /* The print dialog offers "Print to File" (PDF) as well. "done" is
-   * emitted once whatever happens, and drops the reference. */
-  operation = receipt_print_operation_new (data);
-  gtk_print_operation_set_allow_async (operation, TRUE);
-  g_signal_connect (operation, "done", G_CALLBACK (print_done_cb), self);
-  gtk_print_operation_run (operation, GTK_PRINT_OPERATION_ACTION_PRINT_DIALOG,
-                           GTK_WINDOW (gtk_widget_get_root (widget)), &error);
+  lines = ct_receipt_lines (data);
+  title = ct_receipt_title (data);
+  ct_print_lines_dialog (widget, _("cardtill receipt"), title, data->pending ? _("PENDING SYNC") : NULL, lines);
 }
 
 /* A receipt printer fault stays on the receipt as a sentence, with the

@@ -19,7 +19,9 @@
 
 typedef struct
 {
-  CtReceiptData *data;       /* NULL: the test page */
+  CtReceiptData *data;       /* NULL: the report below or the test page */
+  char          *title;      /* a report (shift or day): its title and lines */
+  GPtrArray     *lines;      /* element-type CtReceiptLine */
   char          *address;
   CtPaper        paper;
   gboolean       open_drawer;
@@ -31,6 +33,8 @@ till_job_free (gpointer user_data)
   TillJob *job = user_data;
 
   ct_receipt_data_free (job->data);
+  g_free (job->title);
+  g_clear_pointer (&job->lines, g_ptr_array_unref);
   g_free (job->address);
   g_free (job);
 }
@@ -127,6 +131,8 @@ print_worker (GTask        *task,
     }
   if (job->data != NULL)
     raster = ct_render_receipt (job->data, job->paper, NULL);
+  else if (job->lines != NULL)
+    raster = ct_render_lines (job->title, NULL, job->lines, job->paper, NULL);
   else
     raster = ct_render_test_page (job->paper, job->address, NULL);
   bytes = ct_escpos_document (raster, job->open_drawer);
@@ -153,19 +159,51 @@ send_next (CtTillPrinter *self)
 }
 
 static void
+queue (CtTillPrinter *self,
+       TillJob       *job)
+{
+  g_autofree char *paper = g_settings_get_string (self->settings, "paper-width");
+
+  job->address = g_settings_get_string (self->settings, "printer");
+  job->paper = g_strcmp0 (paper, "80") == 0 ? CT_PAPER_80MM : CT_PAPER_58MM;
+  g_queue_push_tail (&self->jobs, job);
+  send_next (self);
+}
+
+static void
 queue_job (CtTillPrinter       *self,
            const CtReceiptData *data,
            gboolean             open_drawer)
 {
   TillJob *job = g_new0 (TillJob, 1);
-  g_autofree char *paper = g_settings_get_string (self->settings, "paper-width");
 
-  job->data = ct_receipt_data_copy (data);
-  job->address = g_settings_get_string (self->settings, "printer");
-  job->paper = g_strcmp0 (paper, "80") == 0 ? CT_PAPER_80MM : CT_PAPER_58MM;
+  job->data = data ? ct_receipt_data_copy (data) : NULL;
   job->open_drawer = open_drawer;
-  g_queue_push_tail (&self->jobs, job);
-  send_next (self);
+  queue (self, job);
+}
+
+/**
+ * ct_till_printer_print_report:
+ * @title: the report's title
+ * @lines: (element-type CtReceiptLine): its lines (ct_report_shift_lines(),
+ *   ct_report_day_lines())
+ *
+ * Prints a shift or day report on the receipt printer; never the drawer.
+ */
+void
+ct_till_printer_print_report (CtTillPrinter *self,
+                              const char    *title,
+                              GPtrArray     *lines)
+{
+  TillJob *job;
+
+  g_return_if_fail (CT_IS_TILL_PRINTER (self));
+  g_return_if_fail (lines != NULL);
+
+  job = g_new0 (TillJob, 1);
+  job->title = g_strdup (title);
+  job->lines = g_ptr_array_ref (lines);
+  queue (self, job);
 }
 
 /**

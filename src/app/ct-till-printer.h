@@ -17,6 +17,9 @@ void           ct_till_printer_taken          (CtTillPrinter        *self,
                                                const CtReceiptData  *data);
 void           ct_till_printer_reprint        (CtTillPrinter        *self,
                                                const CtReceiptData  *data);
+void           ct_till_printer_print_report   (CtTillPrinter        *self,
+                                               const char           *title,
+                                               GPtrArray            *lines);
 void           ct_till_printer_test_page      (CtTillPrinter        *self);
 const char    *ct_till_printer_get_problem    (CtTillPrinter        *self);
 gboolean       ct_till_printer_get_busy       (CtTillPrinter        *self);

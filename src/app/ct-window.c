@@ -9,8 +9,10 @@
 #include "ct-members-page.h"
 #include "ct-pay-page.h"
 #include "ct-receipt-page.h"
+#include "ct-reports-page.h"
 #include "ct-scan-page.h"
 #include "ct-settings-page.h"
+#include "ct-shift-page.h"
 #include "ct-sync-page.h"
 #include "ct-topup-page.h"
 #include "ct-wedge-capture.h"
@@ -106,6 +108,18 @@ make_sync_page (CtWindow *self)
 }
 
 static GtkWidget *
+make_shift_page (CtWindow *self)
+{
+  return ct_shift_page_new (self->session);
+}
+
+static GtkWidget *
+make_reports_page (CtWindow *self)
+{
+  return ct_reports_page_new (self->session);
+}
+
+static GtkWidget *
 make_settings_page (CtWindow *self)
 {
   return ct_settings_page_new (self->session);
@@ -134,6 +148,8 @@ static const struct
   { "import", N_("Import"), make_import_page },
   { "sync", N_("Sync"), make_sync_page },
   { "settings", N_("Settings"), make_settings_page },
+  { "shift", N_("Shift"), make_shift_page },
+  { "reports", N_("Reports"), make_reports_page },
   { "receipt", N_("Receipt"), make_receipt_page },
 };
 
@@ -475,6 +491,8 @@ ct_window_class_init (CtWindowClass *klass)
     { GDK_KEY_F6, "import" },
     { GDK_KEY_F7, "sync" },
     { GDK_KEY_F8, "settings" },
+    { GDK_KEY_F11, "shift" },
+    { GDK_KEY_F12, "reports" },
   };
 
   object_class->constructed = ct_window_constructed;

@@ -258,6 +258,29 @@ ct_report_day_lines (const char  *body,
   return lines;
 }
 
+/**
+ * ct_report_day_is_empty:
+ * @body: the service's GET /v1/reports/day answer
+ *
+ * Returns: whether the day had no transaction and no shift.
+ */
+gboolean
+ct_report_day_is_empty (const char *body,
+                        gsize       len)
+{
+  json_object *root = parse (body, len, NULL);
+  json_object *shifts;
+  gboolean empty;
+
+  if (root == NULL)
+    return TRUE;
+  shifts = member (root, "shifts");
+  empty = int_member (member (root, "totals"), "count") == 0
+          && (shifts == NULL || json_object_array_length (shifts) == 0);
+  json_object_put (root);
+  return empty;
+}
+
 /* The day report as CSV */
 
 static const char * const kinds[] = { "topups", "payments", "refunds", "voids", "adjustments", "imports" };

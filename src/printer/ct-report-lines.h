@@ -21,6 +21,8 @@ GPtrArray *ct_report_day_lines   (const char  *body,
                                   const char  *currency,
                                   char       **out_title,
                                   GError     **error);
+gboolean   ct_report_day_is_empty (const char  *body,
+                                   gsize        len);
 
 char      *ct_report_day_csv     (const char  *body,
                                   gsize        len,
