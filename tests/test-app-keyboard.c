@@ -225,6 +225,16 @@ wait_page (Till       *till,
     g_main_context_iteration (NULL, FALSE);
 }
 
+/* The focus is on the Top up screen's Confirm button. */
+static gboolean
+focus_on_confirm (gpointer data)
+{
+  GtkWidget *focus = focus_in (focus_window);
+
+  return GTK_IS_BUTTON (focus) &&
+         g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (focus)), "topup.confirm") == 0;
+}
+
 START_TEST (test_app_keyboard_package_tiles_arrows_and_space)
 {
   Till *till = till_new ();
@@ -249,6 +259,10 @@ START_TEST (test_app_keyboard_package_tiles_arrows_and_space)
   keys_press (XK_space);
   ck_assert_msg (wait_until (topup_summary_is, till, 10000), "summary: %s",
                  ct_topup_page_get_summary (CT_TOPUP_PAGE (topup)));
+  /* The focus moves to Confirm once the pick is shown (an idle): wait for
+   * it rather than read it at once. */
+  focus_window = GTK_WINDOW (till->window);
+  wait_until (focus_on_confirm, NULL, 10000);
   ct_screenshot_settle (100);
   focus = focus_in (GTK_WINDOW (till->window));
   ck_assert_msg (GTK_IS_BUTTON (focus) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (focus)),
