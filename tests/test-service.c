@@ -970,9 +970,17 @@ START_TEST (test_service_void_needs_the_balance_still_there)
   g_autofree char *body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
   g_autoptr(CtTestResponse) r = NULL;
 
+  g_autoptr(CtTestResponse) chk = NULL;
+
   g_free (pay (card, 100, 201));
+  /* The card gives back the 100.00 and the cash drawer takes it before
+   * the 10.00 bonus is refused: nothing of it may stay. */
   r = card_post (card, "refunds", body);
   expect_status (r, 409, "insufficient_balance");
+  ck_assert_int_eq (balance_of (card), 10900);
+  chk = req ("GET", "/v1/ledger/check", NULL);
+  ck_assert_int_eq (json_int_at (chk->body, "cash"), -10000);
+  ck_assert_int_eq (json_int_at (chk->body, "pool"), 100);
 }
 END_TEST
 

@@ -48,6 +48,11 @@ typedef enum
 #define CT_SERVICE_HANDSHAKE_TIMEOUT_DEFAULT 10
 #define CT_SERVICE_IDLE_TIMEOUT              120
 #define CT_SERVICE_KEY_RETENTION_DAYS 35
+/* libmicrohttpd's memory per connection: the request's headers and the
+ * answer's; a body streams through it. It zeroes all of it between two
+ * requests of a keep-alive connection, so it is kept to what a request
+ * needs (a till's headers are under 1 KiB). */
+#define CT_SERVICE_CONNECTION_MEMORY         8192
 
 typedef struct _CtService CtService;
 typedef struct _CtCall CtCall;

@@ -49,6 +49,7 @@ struct _CtStoreBackend
 {
   const char *name;
   gboolean    batches_writes;
+  gint64 (*write_count) (CtStore *store); /* optional */
   void (*free) (CtStore *store);
   void (*set_busy_timeout) (CtStore *store, guint ms);
   gboolean (*begin) (CtStore *store, GError **error);

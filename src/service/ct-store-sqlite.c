@@ -709,6 +709,12 @@ sqlite_set_busy_timeout (CtStore *base,
 
 /* Transactions */
 
+static gint64
+sqlite_write_count (CtStore *base)
+{
+  return sqlite3_total_changes64 (((CtSqliteStore *) base)->writer->db);
+}
+
 static gboolean
 sqlite_begin (CtStore  *base,
               GError  **error)
@@ -3079,6 +3085,7 @@ sqlite_redemption_get (CtStore     *base,
 static const CtStoreBackend sqlite_backend = {
   .name = "sqlite",
   .batches_writes = TRUE,
+  .write_count = sqlite_write_count,
   .free = sqlite_free,
   .set_busy_timeout = sqlite_set_busy_timeout,
   .begin = sqlite_begin,

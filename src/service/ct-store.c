@@ -420,6 +420,12 @@ ct_store_batches_writes (CtStore *store)
   return store->backend->batches_writes;
 }
 
+gint64
+ct_store_write_count (CtStore *store)
+{
+  return store->backend->write_count != NULL ? store->backend->write_count (store) : -1;
+}
+
 void
 ct_store_free (CtStore *store)
 {

@@ -32,6 +32,10 @@ G_BEGIN_DECLS
  *    TRUE for a store with one writer connection (the service runs many
  *    requests in one transaction, one savepoint each), FALSE for a store
  *    that takes one transaction per request on a pool of connections.
+ *    A store that batches may count the rows its writer changed
+ *    (ct_store_write_count()): the service then runs a group without a
+ *    savepoint per request and runs it again with them only when a
+ *    refused request had written something.
  */
 
 #define CT_STORE_ERROR (ct_store_error_quark ())
@@ -280,6 +284,9 @@ gboolean  ct_store_copy              (const char       *from,
                                       GError          **error);
 const char *ct_store_backend_name    (CtStore          *store);
 gboolean  ct_store_batches_writes    (CtStore          *store);
+/* A count that grows with every row the writer inserts, updates or
+ * deletes; -1 for a store that cannot tell. */
+gint64    ct_store_write_count       (CtStore          *store);
 void      ct_store_free              (CtStore          *store);
 /* How long the writer waits for a lock held by another connection (an
  * admin command) before the write fails; 10 s by default. */
