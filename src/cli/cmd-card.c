@@ -35,7 +35,7 @@ card_show (CtCli *cli, CtCliArgs *args)
     return CT_EXIT_USAGE;
   if (args->positional->len != 2)
     return ct_cli_usage_error ("card show NO");
-  card_no = ct_cli_card_number (g_ptr_array_index (args->positional, 1), &error);
+  card_no = ct_request_card_number (g_ptr_array_index (args->positional, 1), &error);
   if (card_no == NULL)
     return ct_cli_report_error (cli, error);
   client = ct_cli_get_client (cli, &error);
@@ -65,12 +65,9 @@ card_issue (CtCli *cli, CtCliArgs *args)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *pin = NULL;
-  g_autofree char *body = NULL;
   g_autofree char *card_no = NULL;
   g_autofree char *phone_digits = NULL;
-  g_autoptr(CtAnswer) answer = NULL;
-  g_autoptr(GBytes) bytes = NULL;
-  CtRequestInfo info = { 0 };
+  g_autoptr(CtRequest) request = NULL;
   const char *name = ct_cli_args_get (args, "name");
   const char *phone = ct_cli_args_get (args, "phone");
   const char *manager = ct_cli_args_get (args, "manager");
@@ -83,7 +80,7 @@ card_issue (CtCli *cli, CtCliArgs *args)
     return ct_cli_usage_error ("card issue --name NAME --phone PHONE [--level L] [--card-no NO] "
                                "--manager ID [--pin-file F]");
   if (ct_cli_args_get (args, "card-no") != NULL
-      && (card_no = ct_cli_card_number (ct_cli_args_get (args, "card-no"), &error)) == NULL)
+      && (card_no = ct_request_card_number (ct_cli_args_get (args, "card-no"), &error)) == NULL)
     return ct_cli_report_error (cli, error);
   phone_digits = ct_phone_normalize (phone, &error);
   if (phone_digits == NULL)
@@ -94,15 +91,9 @@ card_issue (CtCli *cli, CtCliArgs *args)
   client = ct_cli_get_client (cli, &error);
   if (client == NULL)
     return ct_cli_finish_error (cli, error);
-  body = ct_wire_encode_card_issue (name, phone_digits, ct_cli_args_get (args, "level"), card_no,
-                                    ct_client_get_operator (client), manager, pin);
-  bytes = g_bytes_new (body, strlen (body));
-  info.kind = CT_OUTBOX_KIND_CARD_ISSUE;
-  info.card_no = card_no;
-  answer = ct_client_request (client, "POST", "/v1/cards", NULL, bytes, &info, NULL, &error);
-  if (answer == NULL)
-    return ct_cli_finish_error (cli, error);
-  return ct_cli_finish_answer (cli, answer, print_issued);
+  request = ct_request_card_issue (name, phone_digits, ct_cli_args_get (args, "level"), card_no,
+                                   ct_client_get_operator (client), manager, pin, &error);
+  return ct_cli_send (cli, g_steal_pointer (&request), error, print_issued);
 }
 
 static int
@@ -110,13 +101,9 @@ card_patch (CtCli *cli, CtCliArgs *args, CtCardStatusChange status)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *pin = NULL;
-  g_autofree char *body = NULL;
   g_autofree char *card_no = NULL;
-  g_autofree char *path = NULL;
   g_autofree char *phone_digits = NULL;
-  g_autoptr(CtAnswer) answer = NULL;
-  g_autoptr(GBytes) bytes = NULL;
-  CtRequestInfo info = { 0 };
+  g_autoptr(CtRequest) request = NULL;
   CtCardPatch patch = { 0 };
   const char *manager = ct_cli_args_get (args, "manager");
   CtClient *client;
@@ -141,7 +128,7 @@ card_patch (CtCli *cli, CtCliArgs *args, CtCardStatusChange status)
         return ct_cli_usage_error ("%s", error->message);
       patch.member_phone = phone_digits;
     }
-  card_no = ct_cli_card_number (g_ptr_array_index (args->positional, 1), &error);
+  card_no = ct_request_card_number (g_ptr_array_index (args->positional, 1), &error);
   if (card_no == NULL)
     return ct_cli_report_error (cli, error);
   pin = ct_cli_read_pin (cli, ct_cli_args_get (args, "pin-file"), &error);
@@ -150,15 +137,8 @@ card_patch (CtCli *cli, CtCliArgs *args, CtCardStatusChange status)
   client = ct_cli_get_client (cli, &error);
   if (client == NULL)
     return ct_cli_finish_error (cli, error);
-  body = ct_wire_encode_card_patch (&patch, manager, pin);
-  bytes = g_bytes_new (body, strlen (body));
-  info.kind = CT_OUTBOX_KIND_CARD_PATCH;
-  info.card_no = card_no;
-  path = g_strdup_printf ("/v1/cards/%s", card_no);
-  answer = ct_client_request (client, "PATCH", path, NULL, bytes, &info, NULL, &error);
-  if (answer == NULL)
-    return ct_cli_finish_error (cli, error);
-  return ct_cli_finish_answer (cli, answer, ct_cli_print_card_body);
+  request = ct_request_card_patch (card_no, &patch, manager, pin, &error);
+  return ct_cli_send (cli, g_steal_pointer (&request), error, ct_cli_print_card_body);
 }
 
 int

@@ -31,7 +31,7 @@ ct_cli_cmd_history (CtCli *cli, int argc, char **argv)
     from = to = date;
   if ((from != NULL && !ct_cli_valid_date (from)) || (to != NULL && !ct_cli_valid_date (to)))
     return ct_cli_usage_error ("dates are YYYY-MM-DD");
-  card_no = ct_cli_card_number (g_ptr_array_index (args.positional, 0), &error);
+  card_no = ct_request_card_number (g_ptr_array_index (args.positional, 0), &error);
   if (card_no == NULL)
     return ct_cli_report_error (cli, error);
   client = ct_cli_get_client (cli, &error);
@@ -41,23 +41,17 @@ ct_cli_cmd_history (CtCli *cli, int argc, char **argv)
   /* Follow the cursors: each page's body on its own line with --json. */
   do
     {
-      g_autoptr(GString) path = g_string_new (NULL);
+      g_autoptr(CtRequest) request = NULL;
       g_autoptr(CtAnswer) answer = NULL;
       g_autoptr(CtHistoryPage) page = NULL;
       gsize len = 0;
       const char *data;
       int status;
 
-      g_string_printf (path, "/v1/cards/%s/transactions?limit=500", card_no);
-      if (from != NULL)
-        g_string_append_printf (path, "&from=%s&to=%s", from, to);
-      if (cursor != NULL)
-        {
-          g_autofree char *escaped = g_uri_escape_string (cursor, NULL, FALSE);
-
-          g_string_append_printf (path, "&cursor=%s", escaped);
-        }
-      answer = ct_client_request (client, "GET", path->str, NULL, NULL, NULL, NULL, &error);
+      request = ct_request_history (card_no, from, to, cursor, 500, &error);
+      if (request == NULL)
+        return ct_cli_report_error (cli, error);
+      answer = ct_client_send (client, request, NULL, &error);
       if (answer == NULL)
         return ct_cli_finish_error (cli, error);
       status = ct_cli_finish_answer (cli, answer, NULL);

@@ -13,17 +13,13 @@ ct_cli_cmd_pay (CtCli *cli, int argc, char **argv)
   static const char * const spec[] = { "order=", "redeem-points=", "member-code=", NULL };
   g_auto(CtCliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;
-  g_autoptr(CtAnswer) answer = NULL;
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(CtRequest) request = NULL;
   g_autofree char *card_no = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *body = NULL;
   g_autofree char *scanned_code = NULL;
   const char *member_code = NULL;
   const char *redeem_text;
   guint64 redeem_points = 0;
   const char *no_text;
-  CtRequestInfo info = { 0 };
   int64_t amount;
   CtClient *client;
 
@@ -47,7 +43,7 @@ ct_cli_cmd_pay (CtCli *cli, int argc, char **argv)
     }
   else
     {
-      card_no = ct_cli_card_number (no_text, &error);
+      card_no = ct_request_card_number (no_text, &error);
       if (card_no == NULL)
         return ct_cli_report_error (cli, error);
     }
@@ -70,16 +66,8 @@ ct_cli_cmd_pay (CtCli *cli, int argc, char **argv)
   if (amount <= 0)
     return ct_cli_usage_error ("the payment amount must be more than 0");
 
-  body = ct_wire_encode_payment (amount, ct_cli_args_get (&args, "order"), (int64_t) redeem_points,
-                                 member_code, ct_client_get_operator (client));
-  bytes = g_bytes_new (body, strlen (body));
-  info.kind = CT_OUTBOX_KIND_PAYMENT;
-  info.card_no = card_no;
-  info.amount = amount;
-  info.order_ref = ct_cli_args_get (&args, "order");
-  path = g_strdup_printf ("/v1/cards/%s/payments", card_no);
-  answer = ct_client_request (client, "POST", path, NULL, bytes, &info, NULL, &error);
-  if (answer == NULL)
-    return ct_cli_finish_error (cli, error);
-  return ct_cli_finish_answer (cli, answer, ct_cli_print_receipt_body);
+  request = ct_request_payment (card_no, amount, ct_cli_args_get (&args, "order"),
+                                (int64_t) redeem_points, member_code,
+                                ct_client_get_operator (client), &error);
+  return ct_cli_send (cli, g_steal_pointer (&request), error, ct_cli_print_receipt_body);
 }

@@ -53,10 +53,11 @@ fetch_receipt (CtClient    *client,
   if (tx->card_no != NULL)
     {
       g_autoptr(CtAnswer) card_answer = NULL;
-      g_autofree char *card_path = g_strdup_printf ("/v1/cards/%s", tx->card_no);
+      g_autoptr(CtRequest) card_request = ct_request_card_show (tx->card_no, NULL);
 
       /* Without the card the receipt is still right, only nameless. */
-      card_answer = ct_client_request (client, "GET", card_path, NULL, NULL, NULL, NULL, NULL);
+      if (card_request != NULL)
+        card_answer = ct_client_send (client, card_request, NULL, NULL);
       if (card_answer != NULL && ct_answer_to_error (card_answer, NULL))
         {
           gsize len = 0;

@@ -12,13 +12,9 @@ ct_cli_cmd_refund (CtCli *cli, int argc, char **argv)
   static const char * const spec[] = { "manager=", "pin-file=", NULL };
   g_auto(CtCliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;
-  g_autoptr(CtAnswer) answer = NULL;
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(CtRequest) request = NULL;
   g_autofree char *card_no = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *body = NULL;
   g_autofree char *pin = NULL;
-  CtRequestInfo info = { 0 };
   const char *manager;
   CtClient *client;
 
@@ -30,7 +26,7 @@ ct_cli_cmd_refund (CtCli *cli, int argc, char **argv)
     return CT_EXIT_USAGE;
   if (args.positional->len != 2 || manager == NULL)
     return ct_cli_usage_error ("refund NO TX_ID --manager ID [--pin-file F]");
-  card_no = ct_cli_card_number (g_ptr_array_index (args.positional, 0), &error);
+  card_no = ct_request_card_number (g_ptr_array_index (args.positional, 0), &error);
   if (card_no == NULL)
     return ct_cli_report_error (cli, error);
   pin = ct_cli_read_pin (cli, ct_cli_args_get (&args, "pin-file"), &error);
@@ -40,14 +36,7 @@ ct_cli_cmd_refund (CtCli *cli, int argc, char **argv)
   if (client == NULL)
     return ct_cli_finish_error (cli, error);
 
-  body = ct_wire_encode_refund (g_ptr_array_index (args.positional, 1),
-                                ct_client_get_operator (client), manager, pin);
-  bytes = g_bytes_new (body, strlen (body));
-  info.kind = CT_OUTBOX_KIND_REFUND;
-  info.card_no = card_no;
-  path = g_strdup_printf ("/v1/cards/%s/refunds", card_no);
-  answer = ct_client_request (client, "POST", path, NULL, bytes, &info, NULL, &error);
-  if (answer == NULL)
-    return ct_cli_finish_error (cli, error);
-  return ct_cli_finish_answer (cli, answer, ct_cli_print_receipt_body);
+  request = ct_request_refund (card_no, g_ptr_array_index (args.positional, 1),
+                               ct_client_get_operator (client), manager, pin, &error);
+  return ct_cli_send (cli, g_steal_pointer (&request), error, ct_cli_print_receipt_body);
 }

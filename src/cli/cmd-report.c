@@ -28,7 +28,7 @@ ct_cli_cmd_report (CtCli  *cli,
   g_autoptr(CtPrinter) printer = NULL;
   g_autoptr(CtMerchant) merchant = NULL;
   g_autoptr(GPtrArray) lines = NULL;
-  g_autofree char *path = NULL;
+  g_autoptr(CtRequest) request = NULL;
   g_autofree char *title = NULL;
   const char *date;
   CtPaper paper = CT_PAPER_58MM;
@@ -60,8 +60,8 @@ ct_cli_cmd_report (CtCli  *cli,
   client = ct_cli_get_client (cli, &error);
   if (client == NULL)
     return ct_cli_finish_error (cli, error);
-  path = date != NULL ? g_strdup_printf ("/v1/reports/day?date=%s", date) : g_strdup ("/v1/reports/day");
-  answer = ct_client_request (client, "GET", path, NULL, NULL, NULL, NULL, &error);
+  request = ct_request_day_summary (date);
+  answer = ct_client_send (client, request, NULL, &error);
   if (answer == NULL)
     return ct_cli_finish_error (cli, error);
   if (cli->json || !ct_answer_to_error (answer, NULL))

@@ -64,16 +64,15 @@ take_amount (CtCli       *cli,
   return TRUE;
 }
 
+/* Sends @request (taken). */
 static CtAnswer *
-post (CtClient    *client,
-      const char  *path,
-      char        *body_text,
-      GError     **error)
+send_request (CtClient   *client,
+              CtRequest  *request,
+              GError    **error)
 {
-  g_autoptr(GBytes) body = g_bytes_new_take (body_text, strlen (body_text));
-  CtRequestInfo info = { .kind = CT_OUTBOX_KIND_SHIFT };
+  g_autoptr(CtRequest) owned = request;
 
-  return ct_client_request (client, "POST", path, NULL, body, &info, NULL, error);
+  return ct_client_send (client, owned, NULL, error);
 }
 
 static int
@@ -86,7 +85,6 @@ shift_report (CtCli      *cli,
   g_autoptr(CtPrinter) printer = NULL;
   g_autoptr(CtMerchant) merchant = NULL;
   g_autoptr(GPtrArray) lines = NULL;
-  g_autofree char *path = NULL;
   g_autofree char *title = NULL;
   const char *id = args->positional->len == 2 ? g_ptr_array_index (args->positional, 1) : "current";
   CtPaper paper = CT_PAPER_58MM;
@@ -105,8 +103,7 @@ shift_report (CtCli      *cli,
       if (printer == NULL)
         return ct_cli_usage_error ("%s", error->message);
     }
-  path = g_strdup_printf ("/v1/shifts/%s", id);
-  answer = ct_client_request (client, "GET", path, NULL, NULL, NULL, NULL, &error);
+  answer = send_request (client, ct_request_shift_show (id), &error);
   if (answer == NULL)
     return ct_cli_finish_error (cli, error);
   status = ct_cli_finish_answer (cli, answer, print_shift_body);
@@ -170,8 +167,9 @@ ct_cli_cmd_shift (CtCli  *cli,
 
   if (g_str_equal (what, "close") || g_str_equal (what, "handover"))
     {
-      answer = post (client, "/v1/shifts/current/close",
-                     ct_wire_encode_shift_close (counted, ct_client_get_operator (client)), &error);
+      answer = send_request (client,
+                             ct_request_shift_close (counted, ct_client_get_operator (client)),
+                             &error);
       if (answer == NULL)
         return ct_cli_finish_error (cli, error);
       status = ct_cli_finish_answer (cli, answer, print_shift_body);
@@ -187,7 +185,7 @@ ct_cli_cmd_shift (CtCli  *cli,
                                                          : ct_client_get_operator (client);
     int open_status;
 
-    answer = post (client, "/v1/shifts", ct_wire_encode_shift_open (float_amount, cashier), &error);
+    answer = send_request (client, ct_request_shift_open (float_amount, cashier), &error);
     if (answer == NULL)
       return ct_cli_finish_error (cli, error);
     open_status = ct_cli_finish_answer (cli, answer, print_shift_body);

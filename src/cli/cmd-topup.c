@@ -12,13 +12,9 @@ ct_cli_cmd_topup (CtCli *cli, int argc, char **argv)
   static const char * const spec[] = { "package=", "tender=", NULL };
   g_auto(CtCliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;
-  g_autoptr(CtAnswer) answer = NULL;
   g_autoptr(CtMerchant) merchant = NULL;
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(CtRequest) request = NULL;
   g_autofree char *card_no = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *body = NULL;
-  CtRequestInfo info = { 0 };
   const char *package_id;
   const char *tender;
   CtClient *client;
@@ -32,7 +28,7 @@ ct_cli_cmd_topup (CtCli *cli, int argc, char **argv)
   tender = ct_cli_args_get (&args, "tender");
   if (tender != NULL && !ct_wire_tender_is_valid (tender))
     return ct_cli_usage_error ("--tender is cash, wechat, alipay, bank_card or other, not \"%s\"", tender);
-  card_no = ct_cli_card_number (g_ptr_array_index (args.positional, 0), &error);
+  card_no = ct_request_card_number (g_ptr_array_index (args.positional, 0), &error);
   if (card_no == NULL)
     return ct_cli_report_error (cli, error);
   client = ct_cli_get_client (cli, &error);
@@ -40,8 +36,6 @@ ct_cli_cmd_topup (CtCli *cli, int argc, char **argv)
     return ct_cli_finish_error (cli, error);
   merchant = ct_client_dup_merchant (client);
 
-  info.kind = CT_OUTBOX_KIND_TOPUP;
-  info.card_no = card_no;
   if (package_id != NULL)
     {
       const CtPackage *p = merchant ? ct_merchant_find_package (merchant, package_id) : NULL;
@@ -60,9 +54,8 @@ ct_cli_cmd_topup (CtCli *cli, int argc, char **argv)
         }
       /* "expect" carries what the customer was told; without any stored
        * settings the till cannot say, and the service decides alone. */
-      body = ct_wire_encode_topup_package (package_id, p != NULL, p ? p->amount : 0,
-                                           p ? p->bonus : 0, tender, ct_client_get_operator (client));
-      info.amount = p ? p->amount : 0;
+      request = ct_request_topup_package (card_no, package_id, p, tender,
+                                          ct_client_get_operator (client), &error);
     }
   else
     {
@@ -92,13 +85,8 @@ ct_cli_cmd_topup (CtCli *cli, int argc, char **argv)
                        known->len ? known->str : "no packages are set up");
           return ct_cli_report_error (cli, error);
         }
-      body = ct_wire_encode_topup_amount (amount, tender, ct_client_get_operator (client));
-      info.amount = amount;
+      request = ct_request_topup_amount (card_no, amount, tender, ct_client_get_operator (client),
+                                         &error);
     }
-  bytes = g_bytes_new (body, strlen (body));
-  path = g_strdup_printf ("/v1/cards/%s/topups", card_no);
-  answer = ct_client_request (client, "POST", path, NULL, bytes, &info, NULL, &error);
-  if (answer == NULL)
-    return ct_cli_finish_error (cli, error);
-  return ct_cli_finish_answer (cli, answer, ct_cli_print_receipt_body);
+  return ct_cli_send (cli, g_steal_pointer (&request), error, ct_cli_print_receipt_body);
 }

@@ -37,9 +37,6 @@ char       *ct_cli_format_amount    (CtCli          *cli,
                                      int64_t         minor);
 /* Whether @text is a calendar date written YYYY-MM-DD. */
 gboolean    ct_cli_valid_date       (const char     *text);
-/* Upper-cases and checks a card number (exit 1 material when NULL). */
-char       *ct_cli_card_number      (const char     *text,
-                                     GError        **error);
 
 /* Decodes a success answer and, when @print, prints it for people. FALSE
  * with an error when the body is not a valid answer. */
@@ -55,6 +52,12 @@ int         ct_cli_finish_answer    (CtCli          *cli,
 /* The same for a local failure before or instead of an answer. */
 int         ct_cli_finish_error     (CtCli          *cli,
                                      const GError   *error);
+/* Sends @request (taken; NULL when building it failed with @build_error)
+ * with the connected client and finishes the command from its answer. */
+int         ct_cli_send             (CtCli          *cli,
+                                     CtRequest      *request,
+                                     const GError   *build_error,
+                                     CtCliPrinter    printer);
 
 void        ct_cli_print_card       (CtCli          *cli,
                                      const CtCard   *card);

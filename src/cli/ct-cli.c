@@ -406,17 +406,6 @@ ct_cli_format_amount (CtCli *cli, int64_t minor)
   return ct_money_format_plain (minor, ct_cli_minor_units (cli));
 }
 
-char *
-ct_cli_card_number (const char *text, GError **error)
-{
-  g_autoptr(GError) local = NULL;
-  char *normal = ct_card_number_normalize (text, NULL, NULL, &local);
-
-  if (normal == NULL)
-    g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT, local->message);
-  return normal;
-}
-
 static void
 print_json_queued (const CtAnswer *answer)
 {
@@ -500,6 +489,24 @@ ct_cli_finish_error (CtCli *cli, const GError *error)
       print_json_queued (&a);
     }
   return ct_cli_report_error (cli, error);
+}
+
+int
+ct_cli_send (CtCli         *cli,
+             CtRequest     *request,
+             const GError  *build_error,
+             CtCliPrinter   printer)
+{
+  g_autoptr(CtRequest) owned = request;
+  g_autoptr(CtAnswer) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (request == NULL)
+    return ct_cli_report_error (cli, build_error);
+  answer = ct_client_send (cli->client, request, NULL, &error);
+  if (answer == NULL)
+    return ct_cli_finish_error (cli, error);
+  return ct_cli_finish_answer (cli, answer, printer);
 }
 
 void

@@ -117,11 +117,20 @@ ct_answer_to_error (const CtAnswer *answer, GError **error)
 
 /* ---- notifications, always delivered in the client's context ---------- */
 
+/* What a notification delivers in the client's context. */
+typedef enum
+{
+  NOTIFY_PROPERTY,        /* a property changed: notify it */
+  NOTIFY_OUTBOX_CHANGED,  /* the counts and the lists of the outbox changed */
+  NOTIFY_CARD_UPDATED,    /* fresh state of a card arrived */
+} NotifyKind;
+
 typedef struct
 {
-  CtClient *client;
-  int       what;      /* -1: outbox changed, -2: card, else a property id */
-  CtCard   *card;
+  CtClient   *client;
+  NotifyKind  kind;
+  guint       prop_id;   /* NOTIFY_PROPERTY */
+  CtCard     *card;      /* NOTIFY_CARD_UPDATED */
 } Notification;
 
 static gboolean
@@ -129,16 +138,22 @@ deliver (gpointer data)
 {
   Notification *n = data;
 
-  if (n->what == -2)
-    g_signal_emit (n->client, signals[SIGNAL_CARD_UPDATED], 0, n->card);
-  else if (n->what == -1)
+  switch (n->kind)
     {
+    case NOTIFY_PROPERTY:
+      g_object_notify_by_pspec (G_OBJECT (n->client), properties[n->prop_id]);
+      break;
+    case NOTIFY_OUTBOX_CHANGED:
       g_object_notify_by_pspec (G_OBJECT (n->client), properties[PROP_PENDING_COUNT]);
       g_object_notify_by_pspec (G_OBJECT (n->client), properties[PROP_ATTENTION_COUNT]);
       g_signal_emit (n->client, signals[SIGNAL_OUTBOX_CHANGED], 0);
+      break;
+    case NOTIFY_CARD_UPDATED:
+      g_signal_emit (n->client, signals[SIGNAL_CARD_UPDATED], 0, n->card);
+      break;
+    default:
+      g_assert_not_reached ();
     }
-  else
-    g_object_notify_by_pspec (G_OBJECT (n->client), properties[n->what]);
   return G_SOURCE_REMOVE;
 }
 
@@ -152,13 +167,18 @@ notification_free (gpointer data)
   g_free (n);
 }
 
+/* Delivers a notification in the client's context, whichever thread asks. */
 static void
-schedule (CtClient *self, int what, const CtCard *card)
+schedule (CtClient      *self,
+          NotifyKind     kind,
+          guint          prop_id,
+          const CtCard  *card)
 {
   Notification *n = g_new0 (Notification, 1);
 
   n->client = g_object_ref (self);
-  n->what = what;
+  n->kind = kind;
+  n->prop_id = prop_id;
   n->card = card ? ct_card_copy (card) : NULL;
   g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, deliver, n, notification_free);
 }
@@ -200,7 +220,7 @@ recount (CtClient *self)
   self->attention = attention;
   g_mutex_unlock (&self->lock);
   if (changed)
-    schedule (self, -1, NULL);
+    schedule (self, NOTIFY_OUTBOX_CHANGED, 0, NULL);
 }
 
 /* Brings the counts up to date if a throttled recount was skipped. */
@@ -233,13 +253,13 @@ on_sync_event (CtSyncEvent event, gconstpointer data, gpointer user_data)
       self->state = state;
       g_mutex_unlock (&self->lock);
       if (changed)
-        schedule (self, PROP_CONNECTION_STATE, NULL);
+        schedule (self, NOTIFY_PROPERTY, PROP_CONNECTION_STATE, NULL);
       break;
     case CT_SYNC_EVENT_OUTBOX_CHANGED:
       recount_throttled (self);
       break;
     case CT_SYNC_EVENT_CARD:
-      schedule (self, -2, data);
+      schedule (self, NOTIFY_CARD_UPDATED, 0, data);
       break;
     default:
       break;
@@ -813,29 +833,27 @@ ct_client_sync (CtClient      *self,
 
 /* ---- typed calls -------------------------------------------------------- */
 
-static char *
-normalize_card (const char *card_no, GError **error)
+CtAnswer *
+ct_client_send (CtClient         *self,
+                const CtRequest  *request,
+                GCancellable     *cancellable,
+                GError          **error)
 {
-  g_autoptr(GError) local = NULL;
-  char *normal;
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (request != NULL, NULL);
 
-  if (card_no == NULL)
-    {
-      g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
-                           "No card number given");
-      return NULL;
-    }
-  normal = ct_card_number_normalize (card_no, NULL, NULL, &local);
-  if (normal == NULL)
-    g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT, local->message);
-  return normal;
+  return ct_client_request (self, request->method, request->path, request->idempotency_key,
+                            request->body, &request->info, cancellable, error);
 }
 
-/* GET that must answer 200; the body on success. */
+/* The body of an answer that must be a success (2xx). */
 static GBytes *
-get_ok (CtClient *self, const char *path, GError **error)
+send_ok (CtClient         *self,
+         const CtRequest  *request,
+         GCancellable     *cancellable,
+         GError          **error)
 {
-  g_autoptr(CtAnswer) answer = ct_client_request (self, "GET", path, NULL, NULL, NULL, NULL, error);
+  g_autoptr(CtAnswer) answer = ct_client_send (self, request, cancellable, error);
 
   if (answer == NULL || !ct_answer_to_error (answer, error))
     return NULL;
@@ -853,9 +871,12 @@ learn_time_zone (CtClient *self)
 }
 
 static gboolean
-fetch_merchant (CtClient *self, CtMerchant **out, GError **error)
+fetch_merchant (CtClient    *self,
+                CtMerchant **out,
+                GError     **error)
 {
-  g_autoptr(GBytes) body = get_ok (self, "/v1/merchant", error);
+  g_autoptr(CtRequest) request = ct_request_merchant ();
+  g_autoptr(GBytes) body = send_ok (self, request, NULL, error);
   gsize len;
   const char *data;
 
@@ -864,7 +885,7 @@ fetch_merchant (CtClient *self, CtMerchant **out, GError **error)
   data = g_bytes_get_data (body, &len);
   if (!ct_member_cache_store_merchant (self->cache, data, len, error))
     return FALSE;
-  schedule (self, PROP_MERCHANT, NULL);
+  schedule (self, NOTIFY_PROPERTY, PROP_MERCHANT, NULL);
   learn_time_zone (self);
   if (out)
     *out = ct_member_cache_load_merchant (self->cache);
@@ -872,7 +893,9 @@ fetch_merchant (CtClient *self, CtMerchant **out, GError **error)
 }
 
 CtMerchant *
-ct_client_fetch_merchant (CtClient *self, GCancellable *cancellable, GError **error)
+ct_client_fetch_merchant (CtClient      *self,
+                          GCancellable  *cancellable,
+                          GError       **error)
 {
   CtMerchant *m = NULL;
 
@@ -882,90 +905,14 @@ ct_client_fetch_merchant (CtClient *self, GCancellable *cancellable, GError **er
   return m;
 }
 
-typedef enum
-{
-  OP_MERCHANT,
-  OP_CARD_SHOW,
-  OP_CARD_FIND,
-  OP_CARD_ISSUE,
-  OP_CARD_PATCH,
-  OP_TOPUP,
-  OP_PAY,
-  OP_REFUND,
-  OP_ADJUST,
-  OP_HISTORY,
-  OP_DAY_REPORT,
-  OP_SYNC,
-  OP_OUTBOX_LIST,
-  OP_RESEND,
-  OP_RESEND_QUOTE,
-  OP_RECORD,
-} OpKind;
-
-typedef struct
-{
-  OpKind        kind;
-  char         *card_no;
-  char         *a;           /* phone / name / package id / tx id / reason / from / date */
-  char         *b;           /* name / to / till / outcome */
-  char         *c;           /* level / cursor */
-  char         *d;           /* card_no to issue */
-  char         *manager_id;
-  char         *manager_pin;
-  int64_t       amount;
-  int64_t       bonus;
-  gboolean      with_package;
-  guint         limit;
-  gint64        entry_id;
-  CtOutboxState state;
-  CtCardPatch   patch;
-  char         *patch_name;
-  char         *patch_phone;
-  char         *patch_level;
-  CtPackage    *accepted;    /* re-send: the package terms the manager confirmed */
-  int64_t       redeem_points; /* payment: points that pay part of it */
-  char         *member_code;   /* payment: the member's dynamic payment code */
-  char         *tender;      /* top-up: how the customer paid, NULL for cash */
-} Op;
-
-static void
-op_free (Op *op)
-{
-  g_free (op->card_no);
-  g_free (op->member_code);
-  g_free (op->a);
-  g_free (op->b);
-  g_free (op->c);
-  g_free (op->d);
-  g_free (op->manager_id);
-  if (op->manager_pin)
-    memset (op->manager_pin, 0, strlen (op->manager_pin));
-  g_free (op->manager_pin);
-  g_free (op->patch_name);
-  g_free (op->patch_phone);
-  g_free (op->patch_level);
-  g_clear_pointer (&op->accepted, ct_package_free);
-  g_free (op->tender);
-  g_free (op);
-}
-
-static Op *
-op_new (OpKind kind)
-{
-  Op *op = g_new0 (Op, 1);
-
-  op->kind = kind;
-  return op;
-}
-
 /* Sends a money request and turns the answer into a receipt. */
 static CtReceipt *
-money_request (CtClient *self, const char *path, char *body_text, const CtRequestInfo *info,
-               GCancellable *cancellable, GError **error)
+send_for_receipt (CtClient         *self,
+                  const CtRequest  *request,
+                  GCancellable     *cancellable,
+                  GError          **error)
 {
-  g_autoptr(GBytes) body = g_bytes_new_take (body_text, strlen (body_text));
-  g_autoptr(CtAnswer) answer = ct_client_request (self, "POST", path, NULL, body, info,
-                                                  cancellable, error);
+  g_autoptr(CtAnswer) answer = ct_client_send (self, request, cancellable, error);
   CtReceipt *receipt;
   gsize len;
   const char *data;
@@ -982,32 +929,21 @@ money_request (CtClient *self, const char *path, char *body_text, const CtReques
   return receipt;
 }
 
+/* Sends a card change and decodes the card it answers. */
 static CtCard *
-card_request (CtClient *self, const char *method, const char *path, char *body_text,
-              const CtRequestInfo *info, GCancellable *cancellable, GError **error)
+send_for_card (CtClient         *self,
+               const CtRequest  *request,
+               GCancellable     *cancellable,
+               GError          **error)
 {
-  g_autoptr(GBytes) body = g_bytes_new_take (body_text, strlen (body_text));
-  g_autoptr(CtAnswer) answer = ct_client_request (self, method, path, NULL, body, info,
-                                                  cancellable, error);
+  g_autoptr(GBytes) body = send_ok (self, request, cancellable, error);
   gsize len;
   const char *data;
 
-  if (answer == NULL || !ct_answer_to_error (answer, error))
+  if (body == NULL)
     return NULL;
-  data = g_bytes_get_data (answer->body, &len);
+  data = g_bytes_get_data (body, &len);
   return ct_wire_decode_card (data, len, error);
-}
-
-static void
-add_query (GString *s, const char *key, const char *value)
-{
-  g_autofree char *escaped = NULL;
-
-  if (value == NULL)
-    return;
-  escaped = g_uri_escape_string (value, NULL, FALSE);
-  g_string_append_c (s, strchr (s->str, '?') ? '&' : '?');
-  g_string_append_printf (s, "%s=%s", key, escaped);
 }
 
 /* The package and the terms the customer was shown, from a stored top-up
@@ -1124,7 +1060,7 @@ learn_cards (CtClient *self, const CtAnswer *answer, gboolean list)
       for (guint i = 0; cards != NULL && i < cards->len; i++)
         {
           ct_member_cache_store (self->cache, g_ptr_array_index (cards, i), NULL);
-          schedule (self, -2, g_ptr_array_index (cards, i));
+          schedule (self, NOTIFY_CARD_UPDATED, 0, g_ptr_array_index (cards, i));
         }
     }
   else
@@ -1134,57 +1070,64 @@ learn_cards (CtClient *self, const CtAnswer *answer, gboolean list)
       if (card != NULL)
         {
           ct_member_cache_store (self->cache, card, NULL);
-          schedule (self, -2, card);
+          schedule (self, NOTIFY_CARD_UPDATED, 0, card);
         }
     }
 }
 
-CtAnswer *
-ct_client_card_lookup (CtClient *self, const char *card_no, GCancellable *cancellable,
-                       GError **error)
+/* Sends a look-up; every card its answer carries is learnt. */
+static CtAnswer *
+send_lookup (CtClient      *self,
+             CtRequest     *request,
+             gboolean       list,
+             GCancellable  *cancellable,
+             GError       **error)
 {
-  g_autofree char *card = NULL;
-  g_autofree char *path = NULL;
   CtAnswer *answer;
 
-  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
-
-  card = normalize_card (card_no, error);
-  if (card == NULL)
+  if (request == NULL)
     return NULL;
-  path = g_strdup_printf ("/v1/cards/%s", card);
-  answer = ct_client_request (self, "GET", path, NULL, NULL, NULL, cancellable, error);
+  answer = ct_client_send (self, request, cancellable, error);
   if (answer != NULL)
-    learn_cards (self, answer, FALSE);
+    learn_cards (self, answer, list);
   return answer;
 }
 
 CtAnswer *
-ct_client_card_search (CtClient *self, const char *phone, const char *name,
-                       GCancellable *cancellable, GError **error)
+ct_client_card_lookup (CtClient      *self,
+                       const char    *card_no,
+                       GCancellable  *cancellable,
+                       GError       **error)
 {
-  g_autoptr(GString) s = g_string_new ("/v1/cards");
-  CtAnswer *answer;
+  g_autoptr(CtRequest) request = NULL;
 
   g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
 
-  if ((phone == NULL) == (name == NULL) || *(phone ? phone : name) == '\0')
-    {
-      g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
-                           "Search by phone or by name, one of them");
-      return NULL;
-    }
-  add_query (s, "phone", phone);
-  add_query (s, "name", name);
-  answer = ct_client_request (self, "GET", s->str, NULL, NULL, NULL, cancellable, error);
-  if (answer != NULL)
-    learn_cards (self, answer, TRUE);
-  return answer;
+  request = ct_request_card_show (card_no, error);
+  return send_lookup (self, request, FALSE, cancellable, error);
+}
+
+CtAnswer *
+ct_client_card_search (CtClient      *self,
+                       const char    *phone,
+                       const char    *name,
+                       GCancellable  *cancellable,
+                       GError       **error)
+{
+  g_autoptr(CtRequest) request = NULL;
+
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+
+  request = ct_request_card_find (phone, name, error);
+  return send_lookup (self, request, TRUE, cancellable, error);
 }
 
 gboolean
-ct_client_voided_bonus (CtClient *self, const CtTransaction *refund, int64_t *out_bonus,
-                        GCancellable *cancellable, GError **error)
+ct_client_voided_bonus (CtClient             *self,
+                        const CtTransaction  *refund,
+                        int64_t              *out_bonus,
+                        GCancellable         *cancellable,
+                        GError              **error)
 {
   g_autofree char *cursor = NULL;
 
@@ -1194,16 +1137,17 @@ ct_client_voided_bonus (CtClient *self, const CtTransaction *refund, int64_t *ou
   /* Newest first: the top-up is usually on the first page. */
   for (guint pages = 0; refund->refund_of != NULL && refund->card_no != NULL && pages < 20; pages++)
     {
-      g_autoptr(GString) path = g_string_new (NULL);
+      g_autoptr(CtRequest) request = NULL;
       g_autoptr(GBytes) body = NULL;
       g_autoptr(CtHistoryPage) page = NULL;
       gsize len;
       const char *data;
 
-      g_string_printf (path, "/v1/cards/%s/transactions?from=2000-01-01&to=2100-01-01&limit=500",
-                       refund->card_no);
-      add_query (path, "cursor", cursor);
-      body = get_ok (self, path->str, error);
+      request = ct_request_history (refund->card_no, "2000-01-01", "2100-01-01", cursor, 500,
+                                    error);
+      if (request == NULL)
+        return FALSE;
+      body = send_ok (self, request, cancellable, error);
       if (body == NULL)
         return FALSE;
       data = g_bytes_get_data (body, &len);
@@ -1230,39 +1174,30 @@ ct_client_voided_bonus (CtClient *self, const CtTransaction *refund, int64_t *ou
   return FALSE;
 }
 
-/* POST /v1/outcomes with the manager's PIN; the audit id on success. The
- * outcome is a note, not money: it waits behind nothing on the card and a
+/* POST /v1/outcomes with the manager's PIN; the audit id on success. A
  * new key is used each time (a refused PIN is stored with its key). */
 static char *
-record_outcome_at_service (CtClient *self, const CtOutboxEntry *e, const char *manager_id,
-                           const char *manager_pin, const char *outcome,
-                           GCancellable *cancellable, GError **error)
+record_outcome_at_service (CtClient             *self,
+                           const CtOutboxEntry  *e,
+                           const char           *manager_id,
+                           const char           *manager_pin,
+                           const char           *outcome,
+                           GCancellable         *cancellable,
+                           GError              **error)
 {
-  g_autofree char *text = ct_wire_encode_outcome (e->card_no ? e->card_no : "-",
-                                                  e->idempotency_key,
-                                                  ct_outbox_kind_to_string (e->kind),
-                                                  outcome ? outcome : "", manager_id,
-                                                  manager_pin);
-  g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
-  g_autoptr(CtAnswer) answer = NULL;
-  CtRequestInfo info = { 0 };
-  json_object *obj = NULL;
-  json_object *v;
+  g_autoptr(CtRequest) request = ct_request_outcome (e, outcome, manager_id, manager_pin);
+  g_autoptr(GBytes) body = send_ok (self, request, cancellable, error);
+  g_autofree char *copy = NULL;
+  json_object *obj, *v;
   char *audit_id = NULL;
   gsize len;
   const char *data;
 
-  info.kind = CT_OUTBOX_KIND_OTHER;
-  answer = ct_client_request (self, "POST", "/v1/outcomes", NULL, body, &info, cancellable,
-                              error);
-  if (answer == NULL || !ct_answer_to_error (answer, error))
+  if (body == NULL)
     return NULL;
-  data = g_bytes_get_data (answer->body, &len);
-  {
-    g_autofree char *copy = g_strndup (data, len);
-
-    obj = json_tokener_parse (copy);
-  }
+  data = g_bytes_get_data (body, &len);
+  copy = g_strndup (data, len);
+  obj = json_tokener_parse (copy);
   if (obj != NULL && json_object_object_get_ex (obj, "audit_id", &v)
       && json_object_is_type (v, json_type_string))
     audit_id = g_strdup (json_object_get_string (v));
@@ -1273,505 +1208,348 @@ record_outcome_at_service (CtClient *self, const CtOutboxEntry *e, const char *m
   return audit_id;
 }
 
-static void
-op_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+/* An outbox entry by the number the user gave; with @refusal, it must
+ * need attention (else @refusal is the error). A wrong number is the
+ * user's input, not a refusal of the service. */
+static CtOutboxEntry *
+get_entry (CtClient    *self,
+           gint64       entry_id,
+           const char  *refusal,
+           GError     **error)
 {
-  CtClient *self = source;
-  Op *op = task_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *card = NULL;
-  g_autofree char *operator_name = dup_operator (self);
-  g_autofree char *path = NULL;
-  CtRequestInfo info = { 0 };
+  g_autoptr(GError) local = NULL;
+  g_autoptr(CtOutboxEntry) e = ct_outbox_get (self->outbox, entry_id, &local);
 
-  if (op->card_no != NULL)
+  if (e == NULL)
     {
-      card = normalize_card (op->card_no, &error);
-      if (card == NULL)
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
+      if (g_error_matches (local, CT_CLIENT_ERROR, CT_CLIENT_ERROR_NOT_FOUND))
+        local->code = CT_CLIENT_ERROR_INVALID_INPUT;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
     }
-  info.card_no = card;
-
-  switch (op->kind)
+  if (refusal != NULL && e->state != CT_OUTBOX_STATE_NEEDS_ATTENTION)
     {
-    case OP_MERCHANT:
-      {
-        CtMerchant *m = NULL;
-
-        if (fetch_merchant (self, &m, &error))
-          g_task_return_pointer (task, m, (GDestroyNotify) ct_merchant_free);
-        break;
-      }
-    case OP_CARD_SHOW:
-    case OP_CARD_FIND:
-      {
-        g_autoptr(CtAnswer) answer = NULL;
-        gsize len;
-        const char *data;
-
-        answer = op->kind == OP_CARD_SHOW
-                 ? ct_client_card_lookup (self, card, cancellable, &error)
-                 : ct_client_card_search (self, op->a, op->b, cancellable, &error);
-        if (answer == NULL || !ct_answer_to_error (answer, &error))
-          break;
-        data = g_bytes_get_data (answer->body, &len);
-        if (op->kind == OP_CARD_SHOW)
-          {
-            CtCard *c = ct_wire_decode_card (data, len, &error);
-
-            if (c != NULL)
-              g_task_return_pointer (task, c, (GDestroyNotify) ct_card_free);
-          }
-        else
-          {
-            GPtrArray *list = ct_wire_decode_card_list (data, len, &error);
-
-            if (list != NULL)
-              g_task_return_pointer (task, list, (GDestroyNotify) g_ptr_array_unref);
-          }
-        break;
-      }
-    case OP_CARD_ISSUE:
-      {
-        g_autofree char *issue_no = NULL;
-        CtCard *c;
-
-        if (op->d != NULL && (issue_no = normalize_card (op->d, &error)) == NULL)
-          break;
-        info.kind = CT_OUTBOX_KIND_CARD_ISSUE;
-        info.card_no = issue_no;
-        c = card_request (self, "POST", "/v1/cards",
-                          ct_wire_encode_card_issue (op->a, op->b, op->c, issue_no, operator_name,
-                                                     op->manager_id, op->manager_pin),
-                          &info, cancellable, &error);
-        if (c != NULL)
-          g_task_return_pointer (task, c, (GDestroyNotify) ct_card_free);
-        break;
-      }
-    case OP_CARD_PATCH:
-      {
-        CtCard *c;
-
-        info.kind = CT_OUTBOX_KIND_CARD_PATCH;
-        path = g_strdup_printf ("/v1/cards/%s", card);
-        c = card_request (self, "PATCH", path,
-                          ct_wire_encode_card_patch (&op->patch, op->manager_id, op->manager_pin),
-                          &info, cancellable, &error);
-        if (c != NULL)
-          g_task_return_pointer (task, c, (GDestroyNotify) ct_card_free);
-        break;
-      }
-    case OP_TOPUP:
-    case OP_PAY:
-    case OP_REFUND:
-    case OP_ADJUST:
-      {
-        char *body_text;
-        CtReceipt *r;
-
-        if (op->kind == OP_TOPUP)
-          {
-            path = g_strdup_printf ("/v1/cards/%s/topups", card);
-            info.kind = CT_OUTBOX_KIND_TOPUP;
-            info.amount = op->amount;
-            body_text = op->with_package
-                        ? ct_wire_encode_topup_package (op->a, TRUE, op->amount, op->bonus,
-                                                        op->tender, operator_name)
-                        : ct_wire_encode_topup_amount (op->amount, op->tender, operator_name);
-          }
-        else if (op->kind == OP_PAY)
-          {
-            path = g_strdup_printf ("/v1/cards/%s/payments", card);
-            info.kind = CT_OUTBOX_KIND_PAYMENT;
-            info.amount = op->amount;
-            info.order_ref = op->a;
-            body_text = ct_wire_encode_payment (op->amount, op->a, op->redeem_points, op->member_code,
-                                                operator_name);
-          }
-        else if (op->kind == OP_REFUND)
-          {
-            path = g_strdup_printf ("/v1/cards/%s/refunds", card);
-            info.kind = CT_OUTBOX_KIND_REFUND;
-            body_text = ct_wire_encode_refund (op->a, operator_name, op->manager_id,
-                                               op->manager_pin);
-          }
-        else
-          {
-            path = g_strdup_printf ("/v1/cards/%s/adjustments", card);
-            info.kind = CT_OUTBOX_KIND_ADJUSTMENT;
-            info.amount = op->amount;
-            body_text = ct_wire_encode_adjustment (op->amount, op->a, operator_name,
-                                                   op->manager_id, op->manager_pin);
-          }
-        r = money_request (self, path, body_text, &info, cancellable, &error);
-        if (r != NULL)
-          g_task_return_pointer (task, r, (GDestroyNotify) ct_receipt_free);
-        break;
-      }
-    case OP_HISTORY:
-      {
-        g_autoptr(GString) s = g_string_new (NULL);
-        g_autoptr(GBytes) body = NULL;
-        CtHistoryPage *page;
-        gsize len;
-        const char *data;
-
-        g_string_printf (s, "/v1/cards/%s/transactions", card);
-        add_query (s, "from", op->a);
-        add_query (s, "to", op->b);
-        if (op->limit > 0)
-          g_string_append_printf (s, "%climit=%u", strchr (s->str, '?') ? '&' : '?', op->limit);
-        add_query (s, "cursor", op->c);
-        body = get_ok (self, s->str, &error);
-        if (body == NULL)
-          break;
-        data = g_bytes_get_data (body, &len);
-        page = ct_wire_decode_history (data, len, &error);
-        if (page != NULL)
-          g_task_return_pointer (task, page, (GDestroyNotify) ct_history_page_free);
-        break;
-      }
-    case OP_DAY_REPORT:
-      {
-        CtDayReport *report = ct_client_day_report (self, op->a, op->b, &error);
-
-        if (report != NULL)
-          g_task_return_pointer (task, report, (GDestroyNotify) ct_day_report_free);
-        break;
-      }
-    case OP_SYNC:
-      {
-        guint settled = 0;
-
-        if (ct_sync_drain (self->sync, self->config->queue_wait_ms, &settled, cancellable, &error))
-          g_task_return_pointer (task, GUINT_TO_POINTER (settled + 1), NULL);
-        break;
-      }
-    case OP_OUTBOX_LIST:
-      {
-        GPtrArray *list = ct_outbox_list (self->outbox, op->state, &error);
-
-        if (list != NULL)
-          g_task_return_pointer (task, list, (GDestroyNotify) g_ptr_array_unref);
-        break;
-      }
-    case OP_RESEND:
-      {
-        g_autoptr(CtOutboxEntry) e = ct_outbox_get (self->outbox, op->entry_id, &error);
-        g_autoptr(CtPackage) now = NULL;
-        g_autoptr(CtMerchant) merchant = NULL;
-        g_autofree char *body_text = NULL;
-        g_autoptr(GBytes) body = NULL;
-        g_autoptr(CtAnswer) answer = NULL;
-        g_autofree char *note = NULL;
-        CtRequestInfo rinfo = { 0 };
-
-        if (e == NULL)
-          {
-            /* A wrong entry number is the user's input, not a refusal. */
-            if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_NOT_FOUND))
-              error->code = CT_CLIENT_ERROR_INVALID_INPUT;
-            break;
-          }
-        if (e->state != CT_OUTBOX_STATE_NEEDS_ATTENTION)
-          {
-            g_set_error_literal (&error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
-                                 "Only a request that needs attention can be re-sent");
-            break;
-          }
-        /* A package top-up goes at the package's current terms, and only
-         * once the manager confirmed them. */
-        now = quote_package (self, e, &merchant, &error);
-        if (error != NULL)
-          break;
-        if (now != NULL
-            && (op->accepted == NULL || op->accepted->amount != now->amount
-                || op->accepted->bonus != now->bonus))
-          {
-            g_autofree char *amount = ct_money_format_plain (now->amount, merchant->minor_units);
-            g_autofree char *bonus = ct_money_format_plain (now->bonus, merchant->minor_units);
-
-            g_set_error (&error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_PACKAGE_CHANGED,
-                         "The package %s is now %s with a bonus of %s%s; confirm these terms "
-                         "with the customer to re-send it", now->id, amount, bonus,
-                         op->accepted != NULL ? " (it changed again)" : "");
-            break;
-          }
-        body_text = body_with_manager (e->body, op->manager_id, op->manager_pin, now, &error);
-        if (body_text == NULL)
-          break;
-        body = g_bytes_new (body_text, strlen (body_text));
-        rinfo.kind = e->kind;
-        rinfo.card_no = e->card_no;
-        rinfo.amount = now != NULL ? now->amount : e->amount;
-        rinfo.order_ref = e->order_ref;
-        answer = ct_client_request (self, e->method, e->path, NULL, body, &rinfo, cancellable,
-                                    &error);
-        if (answer == NULL)
-          break;
-        /* Nothing reached the service: the entry stays as it was. */
-        if (answer->not_sent)
-          {
-            ct_answer_to_error (answer, &error);
-            break;
-          }
-        if (!answer->queued && (answer->status < 200 || answer->status >= 300))
-          {
-            /* Refused again: it stays in view with both refusals (a wrong
-             * or locked PIN says nothing about the request itself). */
-            ct_answer_to_error (answer, &error);
-            if (!g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_FORBIDDEN)
-                && !g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_PIN_LOCKED)
-                && !g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNAUTHORIZED))
-              {
-                note = g_strdup_printf ("refused again when re-sent by manager %s (key %s): "
-                                        "%s: %s; before: %s",
-                                        op->manager_id ? op->manager_id : "?",
-                                        answer->idempotency_key,
-                                        ct_client_error_code_to_string (error->code),
-                                        error->message, e->reason ? e->reason : "");
-                ct_outbox_set_state (self->outbox, e->id, CT_OUTBOX_STATE_NEEDS_ATTENTION,
-                                     answer->status, answer->body, note, NULL);
-                recount (self);
-              }
-            break;
-          }
-        note = g_strdup_printf ("re-sent as a new request (key %s%s) by manager %s; was: %s",
-                                answer->idempotency_key, answer->queued ? ", pending" : "",
-                                op->manager_id ? op->manager_id : "?",
-                                e->reason ? e->reason : "");
-        if (!ct_outbox_set_state (self->outbox, e->id, CT_OUTBOX_STATE_RESOLVED, e->last_status,
-                                  NULL, note, &error))
-          break;
-        recount (self);
-        if (ct_answer_to_error (answer, &error))
-          {
-            gsize len;
-            const char *data = g_bytes_get_data (answer->body, &len);
-            CtReceipt *r = ct_wire_decode_receipt (data, len, NULL);
-
-            /* Card changes answer a card, not a receipt. */
-            if (r == NULL)
-              {
-                r = g_new0 (CtReceipt, 1);
-                r->card = ct_wire_decode_card (data, len, NULL);
-              }
-            r->idempotency_key = g_strdup (answer->idempotency_key);
-            r->replayed = answer->replayed;
-            g_task_return_pointer (task, r, (GDestroyNotify) ct_receipt_free);
-          }
-        break;
-      }
-    case OP_RESEND_QUOTE:
-      {
-        g_autoptr(CtOutboxEntry) e = ct_outbox_get (self->outbox, op->entry_id, &error);
-        CtPackage *now;
-
-        if (e == NULL)
-          {
-            if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_NOT_FOUND))
-              error->code = CT_CLIENT_ERROR_INVALID_INPUT;
-            break;
-          }
-        now = quote_package (self, e, NULL, &error);
-        if (error == NULL)
-          g_task_return_pointer (task, now, (GDestroyNotify) ct_package_free);
-        break;
-      }
-    case OP_RECORD:
-      {
-        g_autoptr(CtOutboxEntry) e = ct_outbox_get (self->outbox, op->entry_id, &error);
-        g_autofree char *note = NULL;
-        g_autofree char *audit_id = NULL;
-
-        if (e == NULL)
-          {
-            /* A wrong entry number is the user's input, not a refusal. */
-            if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_NOT_FOUND))
-              error->code = CT_CLIENT_ERROR_INVALID_INPUT;
-            break;
-          }
-        if (e->state != CT_OUTBOX_STATE_NEEDS_ATTENTION)
-          {
-            g_set_error_literal (&error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
-                                 "Only a request that needs attention can be resolved");
-            break;
-          }
-        if (op->manager_pin != NULL)
-          {
-            audit_id = record_outcome_at_service (self, e, op->manager_id, op->manager_pin,
-                                                  op->b, cancellable, &error);
-            if (audit_id == NULL)
-              break;
-          }
-        note = g_strdup_printf ("outcome recorded by manager %s%s%s: %s; was: %s",
-                                op->manager_id ? op->manager_id : "?",
-                                audit_id ? " at the service, audit " : "",
-                                audit_id ? audit_id : "", op->b ? op->b : "",
-                                e->reason ? e->reason : "");
-        if (ct_outbox_set_state (self->outbox, e->id, CT_OUTBOX_STATE_RESOLVED, e->last_status,
-                                 NULL, note, &error))
-          {
-            recount (self);
-            g_task_return_pointer (task, GUINT_TO_POINTER (1), NULL);
-          }
-        break;
-      }
-    default:
-      g_assert_not_reached ();
+      g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT, refusal);
+      return NULL;
     }
-
-  if (error != NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
+  return g_steal_pointer (&e);
 }
 
-static void
-run_op (CtClient *self, Op *op, gpointer source_tag, GCancellable *cancellable,
-        GAsyncReadyCallback callback, gpointer user_data)
+/* ---- the asynchronous calls: one worker each, on its own task data ----- */
+
+static GTask *
+client_task_new (CtClient            *self,
+                 gpointer             source_tag,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, op, (GDestroyNotify) op_free);
-  g_task_run_in_thread (task, op_thread);
+  return task;
 }
 
+/* Runs @worker on @request (taken) in a thread, or, when the request could
+ * not be built, returns @error (taken) to the callback. */
+static void
+run_request (CtClient            *self,
+             CtRequest           *request,
+             GError              *error,
+             GTaskThreadFunc      worker,
+             gpointer             source_tag,
+             GCancellable        *cancellable,
+             GAsyncReadyCallback  callback,
+             gpointer             user_data)
+{
+  g_autoptr(GTask) task = client_task_new (self, source_tag, cancellable, callback, user_data);
+
+  if (request == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_set_task_data (task, request, (GDestroyNotify) ct_request_free);
+  g_task_run_in_thread (task, worker);
+}
+
+/* Returns @result, or @error when it is NULL. */
+static void
+return_result (GTask          *task,
+               gpointer        result,
+               GDestroyNotify  result_free,
+               GError         *error)
+{
+  if (result != NULL)
+    g_task_return_pointer (task, result, result_free);
+  else
+    g_task_return_error (task, error);
+}
+
+/* The result of a call started with @source_tag. */
 static gpointer
-finish_op (CtClient *self, GAsyncResult *result, GError **error)
+finish_pointer (CtClient      *self,
+                GAsyncResult  *result,
+                gpointer       source_tag,
+                GError       **error)
 {
   g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-void
-ct_client_merchant_async (CtClient *self, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
+static void
+merchant_worker (GTask         *task,
+                 gpointer       source,
+                 gpointer       task_data,
+                 GCancellable  *cancellable)
 {
-  run_op (self, op_new (OP_MERCHANT), ct_client_merchant_async, cancellable, callback, user_data);
+  CtClient *self = source;
+  GError *error = NULL;
+  CtMerchant *merchant = NULL;
+
+  fetch_merchant (self, &merchant, &error);
+  return_result (task, merchant, (GDestroyNotify) ct_merchant_free, error);
+}
+
+void
+ct_client_merchant_async (CtClient            *self,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  task = client_task_new (self, ct_client_merchant_async, cancellable, callback, user_data);
+  g_task_run_in_thread (task, merchant_worker);
 }
 
 CtMerchant *
-ct_client_merchant_finish (CtClient *self, GAsyncResult *result, GError **error)
+ct_client_merchant_finish (CtClient      *self,
+                           GAsyncResult  *result,
+                           GError       **error)
 {
-  return finish_op (self, result, error);
+  return finish_pointer (self, result, ct_client_merchant_async, error);
+}
+
+static void
+card_show_worker (GTask         *task,
+                  gpointer       source,
+                  gpointer       task_data,
+                  GCancellable  *cancellable)
+{
+  CtClient *self = source;
+  CtRequest *request = task_data;
+  g_autoptr(CtAnswer) answer = NULL;
+  GError *error = NULL;
+  CtCard *card = NULL;
+
+  answer = send_lookup (self, request, FALSE, cancellable, &error);
+  if (answer != NULL && ct_answer_to_error (answer, &error))
+    card = ct_wire_decode_card (g_bytes_get_data (answer->body, NULL),
+                                g_bytes_get_size (answer->body), &error);
+  return_result (task, card, (GDestroyNotify) ct_card_free, error);
 }
 
 void
-ct_client_card_show_async (CtClient *self, const char *card_no, GCancellable *cancellable,
-                           GAsyncReadyCallback callback, gpointer user_data)
+ct_client_card_show_async (CtClient            *self,
+                           const char          *card_no,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
 {
-  Op *op = op_new (OP_CARD_SHOW);
+  GError *error = NULL;
+  CtRequest *request;
 
-  op->card_no = g_strdup (card_no ? card_no : "");
-  run_op (self, op, ct_client_card_show_async, cancellable, callback, user_data);
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  request = ct_request_card_show (card_no ? card_no : "", &error);
+  run_request (self, request, error, card_show_worker, ct_client_card_show_async, cancellable,
+               callback, user_data);
 }
 
 CtCard *
-ct_client_card_show_finish (CtClient *self, GAsyncResult *result, GError **error)
+ct_client_card_show_finish (CtClient      *self,
+                            GAsyncResult  *result,
+                            GError       **error)
 {
-  return finish_op (self, result, error);
+  return finish_pointer (self, result, ct_client_card_show_async, error);
+}
+
+static void
+card_find_worker (GTask         *task,
+                  gpointer       source,
+                  gpointer       task_data,
+                  GCancellable  *cancellable)
+{
+  CtClient *self = source;
+  CtRequest *request = task_data;
+  g_autoptr(CtAnswer) answer = NULL;
+  GError *error = NULL;
+  GPtrArray *cards = NULL;
+
+  answer = send_lookup (self, request, TRUE, cancellable, &error);
+  if (answer != NULL && ct_answer_to_error (answer, &error))
+    cards = ct_wire_decode_card_list (g_bytes_get_data (answer->body, NULL),
+                                      g_bytes_get_size (answer->body), &error);
+  return_result (task, cards, (GDestroyNotify) g_ptr_array_unref, error);
 }
 
 void
-ct_client_card_find_async (CtClient *self, const char *phone, const char *name,
-                           GCancellable *cancellable, GAsyncReadyCallback callback,
-                           gpointer user_data)
+ct_client_card_find_async (CtClient            *self,
+                           const char          *phone,
+                           const char          *name,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
 {
-  Op *op = op_new (OP_CARD_FIND);
+  GError *error = NULL;
+  CtRequest *request;
 
-  op->a = g_strdup (phone);
-  op->b = g_strdup (name);
-  run_op (self, op, ct_client_card_find_async, cancellable, callback, user_data);
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  request = ct_request_card_find (phone, name, &error);
+  run_request (self, request, error, card_find_worker, ct_client_card_find_async, cancellable,
+               callback, user_data);
 }
 
 GPtrArray *
-ct_client_card_find_finish (CtClient *self, GAsyncResult *result, GError **error)
+ct_client_card_find_finish (CtClient      *self,
+                            GAsyncResult  *result,
+                            GError       **error)
 {
-  return finish_op (self, result, error);
+  return finish_pointer (self, result, ct_client_card_find_async, error);
+}
+
+/* The worker of the card changes (issue, patch): the card they answer. */
+static void
+card_change_worker (GTask         *task,
+                    gpointer       source,
+                    gpointer       task_data,
+                    GCancellable  *cancellable)
+{
+  GError *error = NULL;
+  CtCard *card = send_for_card (source, task_data, cancellable, &error);
+
+  return_result (task, card, (GDestroyNotify) ct_card_free, error);
 }
 
 void
-ct_client_card_issue_async (CtClient *self, const char *member_name, const char *member_phone,
-                            const char *level, const char *card_no, const char *manager_id,
-                            const char *manager_pin, GCancellable *cancellable,
-                            GAsyncReadyCallback callback, gpointer user_data)
+ct_client_card_issue_async (CtClient            *self,
+                            const char          *member_name,
+                            const char          *member_phone,
+                            const char          *level,
+                            const char          *card_no,
+                            const char          *manager_id,
+                            const char          *manager_pin,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
 {
-  Op *op = op_new (OP_CARD_ISSUE);
+  g_autofree char *operator_name = NULL;
+  GError *error = NULL;
+  CtRequest *request;
 
-  op->a = g_strdup (member_name);
-  op->b = g_strdup (member_phone);
-  op->c = g_strdup (level);
-  op->d = g_strdup (card_no);
-  op->manager_id = g_strdup (manager_id);
-  op->manager_pin = g_strdup (manager_pin);
-  run_op (self, op, ct_client_card_issue_async, cancellable, callback, user_data);
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  operator_name = dup_operator (self);
+  request = ct_request_card_issue (member_name, member_phone, level, card_no, operator_name,
+                                   manager_id, manager_pin, &error);
+  run_request (self, request, error, card_change_worker, ct_client_card_issue_async, cancellable,
+               callback, user_data);
 }
 
 CtCard *
-ct_client_card_issue_finish (CtClient *self, GAsyncResult *result, GError **error)
+ct_client_card_issue_finish (CtClient      *self,
+                             GAsyncResult  *result,
+                             GError       **error)
 {
-  return finish_op (self, result, error);
+  return finish_pointer (self, result, ct_client_card_issue_async, error);
 }
 
 void
-ct_client_card_patch_async (CtClient *self, const char *card_no, const CtCardPatch *patch,
-                            const char *manager_id, const char *manager_pin,
-                            GCancellable *cancellable, GAsyncReadyCallback callback,
-                            gpointer user_data)
+ct_client_card_patch_async (CtClient            *self,
+                            const char          *card_no,
+                            const CtCardPatch   *patch,
+                            const char          *manager_id,
+                            const char          *manager_pin,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
 {
-  Op *op = op_new (OP_CARD_PATCH);
+  GError *error = NULL;
+  CtRequest *request;
 
+  g_return_if_fail (CT_IS_CLIENT (self));
   g_return_if_fail (patch != NULL);
 
-  op->card_no = g_strdup (card_no ? card_no : "");
-  op->patch_name = g_strdup (patch->member_name);
-  op->patch_phone = g_strdup (patch->member_phone);
-  op->patch_level = g_strdup (patch->level);
-  op->patch.member_name = op->patch_name;
-  op->patch.member_phone = op->patch_phone;
-  op->patch.level = op->patch_level;
-  op->patch.status = patch->status;
-  op->manager_id = g_strdup (manager_id);
-  op->manager_pin = g_strdup (manager_pin);
-  run_op (self, op, ct_client_card_patch_async, cancellable, callback, user_data);
+  request = ct_request_card_patch (card_no ? card_no : "", patch, manager_id, manager_pin,
+                                   &error);
+  run_request (self, request, error, card_change_worker, ct_client_card_patch_async, cancellable,
+               callback, user_data);
 }
 
 CtCard *
-ct_client_card_patch_finish (CtClient *self, GAsyncResult *result, GError **error)
+ct_client_card_patch_finish (CtClient      *self,
+                             GAsyncResult  *result,
+                             GError       **error)
 {
-  return finish_op (self, result, error);
+  return finish_pointer (self, result, ct_client_card_patch_async, error);
+}
+
+/* The worker of the money calls (top-up, pay, refund, adjust): the receipt
+ * of the request they built. */
+static void
+money_worker (GTask         *task,
+              gpointer       source,
+              gpointer       task_data,
+              GCancellable  *cancellable)
+{
+  GError *error = NULL;
+  CtReceipt *receipt = send_for_receipt (source, task_data, cancellable, &error);
+
+  return_result (task, receipt, (GDestroyNotify) ct_receipt_free, error);
 }
 
 void
-ct_client_topup_async (CtClient *self, const char *card_no, const CtPackage *package,
-                       int64_t amount, const char *tender, GCancellable *cancellable,
-                       GAsyncReadyCallback callback, gpointer user_data)
+ct_client_topup_async (CtClient            *self,
+                       const char          *card_no,
+                       const CtPackage     *package,
+                       int64_t              amount,
+                       const char          *tender,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
 {
-  Op *op = op_new (OP_TOPUP);
+  g_autofree char *operator_name = NULL;
+  GError *error = NULL;
+  CtRequest *request;
 
-  op->card_no = g_strdup (card_no ? card_no : "");
-  op->tender = g_strdup (tender);
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  operator_name = dup_operator (self);
   if (package != NULL)
-    {
-      op->a = g_strdup (package->id);
-      op->amount = package->amount;
-      op->bonus = package->bonus;
-      op->with_package = TRUE;
-    }
+    request = ct_request_topup_package (card_no ? card_no : "", package->id, package, tender,
+                                        operator_name, &error);
   else
-    op->amount = amount;
+    request = ct_request_topup_amount (card_no ? card_no : "", amount, tender, operator_name,
+                                       &error);
   /* Every top-up call shares one source tag, so any of them finishes it. */
-  run_op (self, op, ct_client_topup_async, cancellable, callback, user_data);
+  run_request (self, request, error, money_worker, ct_client_topup_async, cancellable, callback,
+               user_data);
 }
 
 void
-ct_client_topup_package_async (CtClient *self, const char *card_no, const CtPackage *package,
-                               GCancellable *cancellable, GAsyncReadyCallback callback,
-                               gpointer user_data)
+ct_client_topup_package_async (CtClient            *self,
+                               const char          *card_no,
+                               const CtPackage     *package,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
 {
   g_return_if_fail (package != NULL);
 
@@ -1779,22 +1557,32 @@ ct_client_topup_package_async (CtClient *self, const char *card_no, const CtPack
 }
 
 void
-ct_client_topup_amount_async (CtClient *self, const char *card_no, int64_t amount,
-                              GCancellable *cancellable, GAsyncReadyCallback callback,
-                              gpointer user_data)
+ct_client_topup_amount_async (CtClient            *self,
+                              const char          *card_no,
+                              int64_t              amount,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
 {
   ct_client_topup_async (self, card_no, NULL, amount, NULL, cancellable, callback, user_data);
 }
 
 CtReceipt *
-ct_client_topup_finish (CtClient *self, GAsyncResult *result, GError **error)
+ct_client_topup_finish (CtClient      *self,
+                        GAsyncResult  *result,
+                        GError       **error)
 {
-  return finish_op (self, result, error);
+  return finish_pointer (self, result, ct_client_topup_async, error);
 }
 
 void
-ct_client_pay_async (CtClient *self, const char *card_no, int64_t amount, const char *order_ref,
-                     GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+ct_client_pay_async (CtClient            *self,
+                     const char          *card_no,
+                     int64_t              amount,
+                     const char          *order_ref,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
 {
   ct_client_pay_member_async (self, card_no, amount, order_ref, 0, NULL, cancellable, callback,
                               user_data);
@@ -1808,90 +1596,145 @@ ct_client_pay_async (CtClient *self, const char *card_no, int64_t amount, const 
  * A payment with the member's side of it; with either it is online-only.
  */
 void
-ct_client_pay_member_async (CtClient *self, const char *card_no, int64_t amount,
-                            const char *order_ref, int64_t redeem_points, const char *member_code,
-                            GCancellable *cancellable, GAsyncReadyCallback callback,
-                            gpointer user_data)
+ct_client_pay_member_async (CtClient            *self,
+                            const char          *card_no,
+                            int64_t              amount,
+                            const char          *order_ref,
+                            int64_t              redeem_points,
+                            const char          *member_code,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
 {
-  Op *op = op_new (OP_PAY);
+  g_autofree char *operator_name = NULL;
+  GError *error = NULL;
+  CtRequest *request;
 
-  op->card_no = g_strdup (card_no ? card_no : "");
-  op->amount = amount;
-  op->a = g_strdup (order_ref);
-  op->redeem_points = redeem_points;
-  op->member_code = g_strdup (member_code);
-  run_op (self, op, ct_client_pay_member_async, cancellable, callback, user_data);
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  operator_name = dup_operator (self);
+  request = ct_request_payment (card_no ? card_no : "", amount, order_ref, redeem_points,
+                                member_code, operator_name, &error);
+  run_request (self, request, error, money_worker, ct_client_pay_member_async, cancellable,
+               callback, user_data);
 }
 
 CtReceipt *
-ct_client_pay_finish (CtClient *self, GAsyncResult *result, GError **error)
+ct_client_pay_finish (CtClient      *self,
+                      GAsyncResult  *result,
+                      GError       **error)
 {
-  return finish_op (self, result, error);
+  return finish_pointer (self, result, ct_client_pay_member_async, error);
 }
 
 void
-ct_client_refund_async (CtClient *self, const char *card_no, const char *transaction_id,
-                        const char *manager_id, const char *manager_pin,
-                        GCancellable *cancellable, GAsyncReadyCallback callback,
-                        gpointer user_data)
+ct_client_refund_async (CtClient            *self,
+                        const char          *card_no,
+                        const char          *transaction_id,
+                        const char          *manager_id,
+                        const char          *manager_pin,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
 {
-  Op *op = op_new (OP_REFUND);
+  g_autofree char *operator_name = NULL;
+  GError *error = NULL;
+  CtRequest *request;
 
-  op->card_no = g_strdup (card_no ? card_no : "");
-  op->a = g_strdup (transaction_id);
-  op->manager_id = g_strdup (manager_id);
-  op->manager_pin = g_strdup (manager_pin);
-  run_op (self, op, ct_client_refund_async, cancellable, callback, user_data);
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  operator_name = dup_operator (self);
+  request = ct_request_refund (card_no ? card_no : "", transaction_id, operator_name, manager_id,
+                               manager_pin, &error);
+  run_request (self, request, error, money_worker, ct_client_refund_async, cancellable, callback,
+               user_data);
 }
 
 CtReceipt *
-ct_client_refund_finish (CtClient *self, GAsyncResult *result, GError **error)
+ct_client_refund_finish (CtClient      *self,
+                         GAsyncResult  *result,
+                         GError       **error)
 {
-  return finish_op (self, result, error);
+  return finish_pointer (self, result, ct_client_refund_async, error);
 }
 
 void
-ct_client_adjust_async (CtClient *self, const char *card_no, int64_t delta, const char *reason,
-                        const char *manager_id, const char *manager_pin,
-                        GCancellable *cancellable, GAsyncReadyCallback callback,
-                        gpointer user_data)
+ct_client_adjust_async (CtClient            *self,
+                        const char          *card_no,
+                        int64_t              delta,
+                        const char          *reason,
+                        const char          *manager_id,
+                        const char          *manager_pin,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
 {
-  Op *op = op_new (OP_ADJUST);
+  g_autofree char *operator_name = NULL;
+  GError *error = NULL;
+  CtRequest *request;
 
-  op->card_no = g_strdup (card_no ? card_no : "");
-  op->amount = delta;
-  op->a = g_strdup (reason);
-  op->manager_id = g_strdup (manager_id);
-  op->manager_pin = g_strdup (manager_pin);
-  run_op (self, op, ct_client_adjust_async, cancellable, callback, user_data);
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  operator_name = dup_operator (self);
+  request = ct_request_adjustment (card_no ? card_no : "", delta, reason, operator_name,
+                                   manager_id, manager_pin, &error);
+  run_request (self, request, error, money_worker, ct_client_adjust_async, cancellable, callback,
+               user_data);
 }
 
 CtReceipt *
-ct_client_adjust_finish (CtClient *self, GAsyncResult *result, GError **error)
+ct_client_adjust_finish (CtClient      *self,
+                         GAsyncResult  *result,
+                         GError       **error)
 {
-  return finish_op (self, result, error);
+  return finish_pointer (self, result, ct_client_adjust_async, error);
+}
+
+static void
+history_worker (GTask         *task,
+                gpointer       source,
+                gpointer       task_data,
+                GCancellable  *cancellable)
+{
+  g_autoptr(GBytes) body = NULL;
+  GError *error = NULL;
+  CtHistoryPage *page = NULL;
+
+  body = send_ok (source, task_data, cancellable, &error);
+  if (body != NULL)
+    page = ct_wire_decode_history (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                   &error);
+  return_result (task, page, (GDestroyNotify) ct_history_page_free, error);
 }
 
 void
-ct_client_history_async (CtClient *self, const char *card_no, const char *from_date,
-                         const char *to_date, const char *cursor, guint limit,
-                         GCancellable *cancellable, GAsyncReadyCallback callback,
-                         gpointer user_data)
+ct_client_history_async (CtClient            *self,
+                         const char          *card_no,
+                         const char          *from_date,
+                         const char          *to_date,
+                         const char          *cursor,
+                         guint                limit,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
 {
-  Op *op = op_new (OP_HISTORY);
+  GError *error = NULL;
+  CtRequest *request;
 
-  op->card_no = g_strdup (card_no ? card_no : "");
-  op->a = g_strdup (from_date);
-  op->b = g_strdup (to_date);
-  op->c = g_strdup (cursor);
-  op->limit = limit;
-  run_op (self, op, ct_client_history_async, cancellable, callback, user_data);
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  request = ct_request_history (card_no ? card_no : "", from_date, to_date, cursor, limit,
+                                &error);
+  run_request (self, request, error, history_worker, ct_client_history_async, cancellable,
+               callback, user_data);
 }
 
 CtHistoryPage *
-ct_client_history_finish (CtClient *self, GAsyncResult *result, GError **error)
+ct_client_history_finish (CtClient      *self,
+                          GAsyncResult  *result,
+                          GError       **error)
 {
-  return finish_op (self, result, error);
+  return finish_pointer (self, result, ct_client_history_async, error);
 }
 
 /**
@@ -1900,7 +1743,10 @@ ct_client_history_finish (CtClient *self, GAsyncResult *result, GError **error)
  * GET /v1/transactions followed; blocks (the CLI, or a worker thread).
  */
 CtDayReport *
-ct_client_day_report (CtClient *self, const char *date, const char *till, GError **error)
+ct_client_day_report (CtClient    *self,
+                      const char  *date,
+                      const char  *till,
+                      GError     **error)
 {
   g_autoptr(CtDayReport) report = NULL;
   g_autofree char *cursor = NULL;
@@ -1909,16 +1755,13 @@ ct_client_day_report (CtClient *self, const char *date, const char *till, GError
 
   do
     {
-      g_autoptr(GString) s = g_string_new ("/v1/transactions?limit=500");
+      g_autoptr(CtRequest) request = ct_request_day_transactions (date, till, cursor);
       g_autoptr(GBytes) body = NULL;
       g_autoptr(CtDayReport) page = NULL;
       gsize len;
       const char *data;
 
-      add_query (s, "date", date);
-      add_query (s, "till", till);
-      add_query (s, "cursor", cursor);
-      body = get_ok (self, s->str, error);
+      body = send_ok (self, request, NULL, error);
       if (body == NULL)
         return NULL;
       data = g_bytes_get_data (body, &len);
@@ -1936,146 +1779,530 @@ ct_client_day_report (CtClient *self, const char *date, const char *till, GError
   return g_steal_pointer (&report);
 }
 
-void
-ct_client_day_report_async (CtClient *self, const char *date, const char *till,
-                            GCancellable *cancellable, GAsyncReadyCallback callback,
-                            gpointer user_data)
+typedef struct
 {
-  Op *op = op_new (OP_DAY_REPORT);
+  char *date;
+  char *till;
+} DayReportData;
 
-  op->a = g_strdup (date);
-  op->b = g_strdup (till);
-  run_op (self, op, ct_client_day_report_async, cancellable, callback, user_data);
+static void
+day_report_data_free (DayReportData *data)
+{
+  g_free (data->date);
+  g_free (data->till);
+  g_free (data);
+}
+
+static void
+day_report_worker (GTask         *task,
+                   gpointer       source,
+                   gpointer       task_data,
+                   GCancellable  *cancellable)
+{
+  DayReportData *data = task_data;
+  GError *error = NULL;
+  CtDayReport *report = ct_client_day_report (source, data->date, data->till, &error);
+
+  return_result (task, report, (GDestroyNotify) ct_day_report_free, error);
+}
+
+void
+ct_client_day_report_async (CtClient            *self,
+                            const char          *date,
+                            const char          *till,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  DayReportData *data;
+
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  task = client_task_new (self, ct_client_day_report_async, cancellable, callback, user_data);
+  data = g_new0 (DayReportData, 1);
+  data->date = g_strdup (date);
+  data->till = g_strdup (till);
+  g_task_set_task_data (task, data, (GDestroyNotify) day_report_data_free);
+  g_task_run_in_thread (task, day_report_worker);
 }
 
 CtDayReport *
-ct_client_day_report_finish (CtClient *self, GAsyncResult *result, GError **error)
+ct_client_day_report_finish (CtClient      *self,
+                             GAsyncResult  *result,
+                             GError       **error)
 {
-  return finish_op (self, result, error);
+  return finish_pointer (self, result, ct_client_day_report_async, error);
+}
+
+static void
+sync_worker (GTask         *task,
+             gpointer       source,
+             gpointer       task_data,
+             GCancellable  *cancellable)
+{
+  CtClient *self = source;
+  GError *error = NULL;
+  guint settled = 0;
+
+  if (ct_sync_drain (self->sync, self->config->queue_wait_ms, &settled, cancellable, &error))
+    g_task_return_int (task, settled);
+  else
+    g_task_return_error (task, error);
 }
 
 void
-ct_client_sync_async (CtClient *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                      gpointer user_data)
+ct_client_sync_async (CtClient            *self,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
 {
-  run_op (self, op_new (OP_SYNC), ct_client_sync_async, cancellable, callback, user_data);
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  task = client_task_new (self, ct_client_sync_async, cancellable, callback, user_data);
+  g_task_run_in_thread (task, sync_worker);
 }
 
 gboolean
-ct_client_sync_finish (CtClient *self, GAsyncResult *result, guint *out_settled, GError **error)
+ct_client_sync_finish (CtClient      *self,
+                       GAsyncResult  *result,
+                       guint         *out_settled,
+                       GError       **error)
 {
-  gpointer p = finish_op (self, result, error);
+  gssize settled;
 
-  if (p == NULL)
+  g_return_val_if_fail (CT_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ct_client_sync_async, FALSE);
+
+  settled = g_task_propagate_int (G_TASK (result), error);
+  if (settled < 0)
     return FALSE;
   if (out_settled)
-    *out_settled = GPOINTER_TO_UINT (p) - 1;
+    *out_settled = (guint) settled;
   return TRUE;
 }
 
+static void
+outbox_list_worker (GTask         *task,
+                    gpointer       source,
+                    gpointer       task_data,
+                    GCancellable  *cancellable)
+{
+  CtClient *self = source;
+  CtOutboxState state = GPOINTER_TO_INT (task_data);
+  GError *error = NULL;
+  GPtrArray *list = ct_outbox_list (self->outbox, state, &error);
+
+  return_result (task, list, (GDestroyNotify) g_ptr_array_unref, error);
+}
+
 void
-ct_client_outbox_list_async (CtClient *self, CtOutboxState state, GCancellable *cancellable,
-                             GAsyncReadyCallback callback, gpointer user_data)
+ct_client_outbox_list_async (CtClient            *self,
+                             CtOutboxState        state,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
 {
-  Op *op = op_new (OP_OUTBOX_LIST);
+  g_autoptr(GTask) task = NULL;
 
-  op->state = state;
-  run_op (self, op, ct_client_outbox_list_async, cancellable, callback, user_data);
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  task = client_task_new (self, ct_client_outbox_list_async, cancellable, callback, user_data);
+  g_task_set_task_data (task, GINT_TO_POINTER (state), NULL);
+  g_task_run_in_thread (task, outbox_list_worker);
 }
 
 GPtrArray *
-ct_client_outbox_list_finish (CtClient *self, GAsyncResult *result, GError **error)
+ct_client_outbox_list_finish (CtClient      *self,
+                              GAsyncResult  *result,
+                              GError       **error)
 {
-  return finish_op (self, result, error);
+  return finish_pointer (self, result, ct_client_outbox_list_async, error);
 }
 
 GPtrArray *
-ct_client_outbox_list (CtClient *self, CtOutboxState state, GError **error)
+ct_client_outbox_list (CtClient       *self,
+                       CtOutboxState   state,
+                       GError        **error)
 {
   g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
   return ct_outbox_list (self->outbox, state, error);
 }
 
+/* ---- needs attention: re-send, or record what was done ----------------- */
+
+typedef struct
+{
+  gint64     entry_id;
+  char      *manager_id;
+  char      *manager_pin;
+  CtPackage *accepted;     /* re-send: the package terms the manager confirmed */
+  char      *outcome;      /* record: what was done instead */
+} AttentionData;
+
+static void
+attention_data_free (AttentionData *data)
+{
+  g_free (data->manager_id);
+  if (data->manager_pin != NULL)
+    memset (data->manager_pin, 0, strlen (data->manager_pin));
+  g_free (data->manager_pin);
+  g_clear_pointer (&data->accepted, ct_package_free);
+  g_free (data->outcome);
+  g_free (data);
+}
+
+static AttentionData *
+attention_data_new (gint64      entry_id,
+                    const char *manager_id,
+                    const char *manager_pin)
+{
+  AttentionData *data = g_new0 (AttentionData, 1);
+
+  data->entry_id = entry_id;
+  data->manager_id = g_strdup (manager_id);
+  data->manager_pin = g_strdup (manager_pin);
+  return data;
+}
+
+static void
+run_attention (CtClient            *self,
+               AttentionData       *data,
+               GTaskThreadFunc      worker,
+               gpointer             source_tag,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  g_autoptr(GTask) task = client_task_new (self, source_tag, cancellable, callback, user_data);
+
+  g_task_set_task_data (task, data, (GDestroyNotify) attention_data_free);
+  g_task_run_in_thread (task, worker);
+}
+
+/* The request that re-sends @e: its intent with the manager who re-sends
+ * it and, for a package top-up, the package's current terms, which the
+ * manager must have confirmed. */
+static CtRequest *
+resend_request (CtClient             *self,
+                const CtOutboxEntry  *e,
+                const AttentionData  *data,
+                GError              **error)
+{
+  g_autoptr(CtPackage) now = NULL;
+  g_autoptr(CtMerchant) merchant = NULL;
+  g_autoptr(GError) local = NULL;
+  char *body_text;
+
+  now = quote_package (self, e, &merchant, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  if (now != NULL
+      && (data->accepted == NULL || data->accepted->amount != now->amount
+          || data->accepted->bonus != now->bonus))
+    {
+      g_autofree char *amount = ct_money_format_plain (now->amount, merchant->minor_units);
+      g_autofree char *bonus = ct_money_format_plain (now->bonus, merchant->minor_units);
+
+      g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_PACKAGE_CHANGED,
+                   "The package %s is now %s with a bonus of %s%s; confirm these terms "
+                   "with the customer to re-send it", now->id, amount, bonus,
+                   data->accepted != NULL ? " (it changed again)" : "");
+      return NULL;
+    }
+  body_text = body_with_manager (e->body, data->manager_id, data->manager_pin, now, error);
+  if (body_text == NULL)
+    return NULL;
+  return ct_request_resend (e, body_text, now != NULL ? now->amount : e->amount);
+}
+
+/* After the re-sent request was refused too: it stays in view with both
+ * refusals (a wrong or locked PIN says nothing about the request itself). */
+static void
+keep_refused (CtClient             *self,
+              const CtOutboxEntry  *e,
+              const AttentionData  *data,
+              const CtAnswer       *answer,
+              const GError         *refusal)
+{
+  g_autofree char *note = NULL;
+
+  if (g_error_matches (refusal, CT_CLIENT_ERROR, CT_CLIENT_ERROR_FORBIDDEN)
+      || g_error_matches (refusal, CT_CLIENT_ERROR, CT_CLIENT_ERROR_PIN_LOCKED)
+      || g_error_matches (refusal, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNAUTHORIZED))
+    return;
+  note = g_strdup_printf ("refused again when re-sent by manager %s (key %s): %s: %s; before: %s",
+                          data->manager_id ? data->manager_id : "?", answer->idempotency_key,
+                          ct_client_error_code_to_string (refusal->code), refusal->message,
+                          e->reason ? e->reason : "");
+  ct_outbox_set_state (self->outbox, e->id, CT_OUTBOX_STATE_NEEDS_ATTENTION, answer->status,
+                       answer->body, note, NULL);
+  recount (self);
+}
+
+/* Settles @e from the answer to its re-sent request: resolved once the new
+ * request is done or queued, the answer like the original call's. */
+static CtReceipt *
+settle_resent (CtClient             *self,
+               const CtOutboxEntry  *e,
+               const AttentionData  *data,
+               const CtAnswer       *answer,
+               GError              **error)
+{
+  g_autofree char *note = NULL;
+  CtReceipt *receipt;
+  gsize len;
+  const char *body;
+
+  /* Nothing reached the service: the entry stays as it was. */
+  if (answer->not_sent)
+    {
+      ct_answer_to_error (answer, error);
+      return NULL;
+    }
+  if (!answer->queued && (answer->status < 200 || answer->status >= 300))
+    {
+      g_autoptr(GError) refusal = NULL;
+
+      ct_answer_to_error (answer, &refusal);
+      keep_refused (self, e, data, answer, refusal);
+      g_propagate_error (error, g_steal_pointer (&refusal));
+      return NULL;
+    }
+  note = g_strdup_printf ("re-sent as a new request (key %s%s) by manager %s; was: %s",
+                          answer->idempotency_key, answer->queued ? ", pending" : "",
+                          data->manager_id ? data->manager_id : "?", e->reason ? e->reason : "");
+  if (!ct_outbox_set_state (self->outbox, e->id, CT_OUTBOX_STATE_RESOLVED, e->last_status, NULL,
+                            note, error))
+    return NULL;
+  recount (self);
+  if (!ct_answer_to_error (answer, error))
+    return NULL;
+  body = g_bytes_get_data (answer->body, &len);
+  receipt = ct_wire_decode_receipt (body, len, NULL);
+  /* Card changes answer a card, not a receipt. */
+  if (receipt == NULL)
+    {
+      receipt = g_new0 (CtReceipt, 1);
+      receipt->card = ct_wire_decode_card (body, len, NULL);
+    }
+  receipt->idempotency_key = g_strdup (answer->idempotency_key);
+  receipt->replayed = answer->replayed;
+  return receipt;
+}
+
+static void
+resend_worker (GTask         *task,
+               gpointer       source,
+               gpointer       task_data,
+               GCancellable  *cancellable)
+{
+  CtClient *self = source;
+  AttentionData *data = task_data;
+  g_autoptr(CtOutboxEntry) e = NULL;
+  g_autoptr(CtRequest) request = NULL;
+  g_autoptr(CtAnswer) answer = NULL;
+  GError *error = NULL;
+  CtReceipt *receipt = NULL;
+
+  e = get_entry (self, data->entry_id, "Only a request that needs attention can be re-sent",
+                 &error);
+  if (e != NULL)
+    request = resend_request (self, e, data, &error);
+  if (request != NULL)
+    answer = ct_client_send (self, request, cancellable, &error);
+  if (answer != NULL)
+    receipt = settle_resent (self, e, data, answer, &error);
+  return_result (task, receipt, (GDestroyNotify) ct_receipt_free, error);
+}
+
 void
-ct_client_resend_as_new_async (CtClient *self, gint64 entry_id, const char *manager_id,
-                               const char *manager_pin, GCancellable *cancellable,
-                               GAsyncReadyCallback callback, gpointer user_data)
+ct_client_resend_as_new_async (CtClient            *self,
+                               gint64               entry_id,
+                               const char          *manager_id,
+                               const char          *manager_pin,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
 {
   ct_client_resend_accepting_async (self, entry_id, manager_id, manager_pin, NULL, cancellable,
                                     callback, user_data);
 }
 
 void
-ct_client_resend_accepting_async (CtClient *self, gint64 entry_id, const char *manager_id,
-                                  const char *manager_pin, const CtPackage *accepted,
-                                  GCancellable *cancellable, GAsyncReadyCallback callback,
-                                  gpointer user_data)
+ct_client_resend_accepting_async (CtClient            *self,
+                                  gint64               entry_id,
+                                  const char          *manager_id,
+                                  const char          *manager_pin,
+                                  const CtPackage     *accepted,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
 {
-  Op *op = op_new (OP_RESEND);
+  AttentionData *data;
 
-  op->entry_id = entry_id;
-  op->manager_id = g_strdup (manager_id);
-  op->manager_pin = g_strdup (manager_pin);
-  op->accepted = accepted ? ct_package_copy (accepted) : NULL;
-  run_op (self, op, ct_client_resend_as_new_async, cancellable, callback, user_data);
-}
+  g_return_if_fail (CT_IS_CLIENT (self));
 
-void
-ct_client_resend_quote_async (CtClient *self, gint64 entry_id, GCancellable *cancellable,
-                              GAsyncReadyCallback callback, gpointer user_data)
-{
-  Op *op = op_new (OP_RESEND_QUOTE);
-
-  op->entry_id = entry_id;
-  run_op (self, op, ct_client_resend_quote_async, cancellable, callback, user_data);
-}
-
-CtPackage *
-ct_client_resend_quote_finish (CtClient *self, GAsyncResult *result, GError **error)
-{
-  return finish_op (self, result, error);
+  data = attention_data_new (entry_id, manager_id, manager_pin);
+  data->accepted = accepted ? ct_package_copy (accepted) : NULL;
+  /* Both re-sends share one source tag, so either finish takes them. */
+  run_attention (self, data, resend_worker, ct_client_resend_as_new_async, cancellable, callback,
+                 user_data);
 }
 
 CtReceipt *
-ct_client_resend_as_new_finish (CtClient *self, GAsyncResult *result, GError **error)
+ct_client_resend_as_new_finish (CtClient      *self,
+                                GAsyncResult  *result,
+                                GError       **error)
 {
-  return finish_op (self, result, error);
+  return finish_pointer (self, result, ct_client_resend_as_new_async, error);
+}
+
+static void
+resend_quote_worker (GTask         *task,
+                     gpointer       source,
+                     gpointer       task_data,
+                     GCancellable  *cancellable)
+{
+  CtClient *self = source;
+  AttentionData *data = task_data;
+  g_autoptr(CtOutboxEntry) e = NULL;
+  GError *error = NULL;
+  CtPackage *now = NULL;
+
+  e = get_entry (self, data->entry_id, NULL, &error);
+  if (e != NULL)
+    now = quote_package (self, e, NULL, &error);
+  /* No package, or terms that did not change: NULL without an error. */
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, now, (GDestroyNotify) ct_package_free);
 }
 
 void
-ct_client_record_outcome_async (CtClient *self, gint64 entry_id, const char *manager_id,
-                                const char *outcome, GCancellable *cancellable,
-                                GAsyncReadyCallback callback, gpointer user_data)
+ct_client_resend_quote_async (CtClient            *self,
+                              gint64               entry_id,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
 {
-  Op *op = op_new (OP_RECORD);
+  g_return_if_fail (CT_IS_CLIENT (self));
 
-  op->entry_id = entry_id;
-  op->manager_id = g_strdup (manager_id);
-  op->b = g_strdup (outcome);
-  run_op (self, op, ct_client_record_outcome_async, cancellable, callback, user_data);
+  run_attention (self, attention_data_new (entry_id, NULL, NULL), resend_quote_worker,
+                 ct_client_resend_quote_async, cancellable, callback, user_data);
+}
+
+CtPackage *
+ct_client_resend_quote_finish (CtClient      *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  return finish_pointer (self, result, ct_client_resend_quote_async, error);
+}
+
+static void
+record_outcome_worker (GTask         *task,
+                       gpointer       source,
+                       gpointer       task_data,
+                       GCancellable  *cancellable)
+{
+  CtClient *self = source;
+  AttentionData *data = task_data;
+  g_autoptr(CtOutboxEntry) e = NULL;
+  g_autofree char *note = NULL;
+  g_autofree char *audit_id = NULL;
+  GError *error = NULL;
+
+  e = get_entry (self, data->entry_id, "Only a request that needs attention can be resolved",
+                 &error);
+  if (e == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (data->manager_pin != NULL)
+    {
+      audit_id = record_outcome_at_service (self, e, data->manager_id, data->manager_pin,
+                                            data->outcome, cancellable, &error);
+      if (audit_id == NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+  note = g_strdup_printf ("outcome recorded by manager %s%s%s: %s; was: %s",
+                          data->manager_id ? data->manager_id : "?",
+                          audit_id ? " at the service, audit " : "", audit_id ? audit_id : "",
+                          data->outcome ? data->outcome : "", e->reason ? e->reason : "");
+  if (!ct_outbox_set_state (self->outbox, e->id, CT_OUTBOX_STATE_RESOLVED, e->last_status, NULL,
+                            note, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  recount (self);
+  g_task_return_boolean (task, TRUE);
 }
 
 void
-ct_client_record_outcome_authorized_async (CtClient *self, gint64 entry_id,
-                                           const char *manager_id, const char *manager_pin,
-                                           const char *outcome, GCancellable *cancellable,
-                                           GAsyncReadyCallback callback, gpointer user_data)
+ct_client_record_outcome_async (CtClient            *self,
+                                gint64               entry_id,
+                                const char          *manager_id,
+                                const char          *outcome,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
 {
-  Op *op = op_new (OP_RECORD);
+  AttentionData *data;
 
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  data = attention_data_new (entry_id, manager_id, NULL);
+  data->outcome = g_strdup (outcome);
+  run_attention (self, data, record_outcome_worker, ct_client_record_outcome_async, cancellable,
+                 callback, user_data);
+}
+
+void
+ct_client_record_outcome_authorized_async (CtClient            *self,
+                                           gint64               entry_id,
+                                           const char          *manager_id,
+                                           const char          *manager_pin,
+                                           const char          *outcome,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data)
+{
+  AttentionData *data;
+
+  g_return_if_fail (CT_IS_CLIENT (self));
   g_return_if_fail (manager_pin != NULL);
 
-  op->entry_id = entry_id;
-  op->manager_id = g_strdup (manager_id);
-  op->manager_pin = g_strdup (manager_pin);
-  op->b = g_strdup (outcome);
-  run_op (self, op, ct_client_record_outcome_async, cancellable, callback, user_data);
+  data = attention_data_new (entry_id, manager_id, manager_pin);
+  data->outcome = g_strdup (outcome);
+  /* Both forms share one source tag: ct_client_record_outcome_finish(). */
+  run_attention (self, data, record_outcome_worker, ct_client_record_outcome_async, cancellable,
+                 callback, user_data);
 }
 
 gboolean
-ct_client_record_outcome_finish (CtClient *self, GAsyncResult *result, GError **error)
+ct_client_record_outcome_finish (CtClient      *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
 {
-  return finish_op (self, result, error) != NULL;
+  g_return_val_if_fail (CT_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ct_client_record_outcome_async,
+                        FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* ---- cashiers ----------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include "ct-cashier.h"
 #include "ct-client-config.h"
 #include "ct-outbox.h"
+#include "ct-request.h"
 #include "ct-wire.h"
 
 G_BEGIN_DECLS
@@ -352,22 +353,20 @@ typedef struct
 void               ct_answer_free                  (CtAnswer *answer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtAnswer, ct_answer_free)
 
-/* Options of a generic request. */
-typedef struct
-{
-  CtOutboxKind  kind;          /* what it is (offline rules, sync --status) */
-  const char   *card_no;       /* nullable: per-card order, offline rules */
-  int64_t       amount;        /* minor units, for the offline rules and the lists */
-  const char   *order_ref;     /* nullable */
-  guint         wait_ms;       /* how long to keep retrying before "queued"; 0 = config */
-} CtRequestInfo;
-
 CtAnswer          *ct_client_request               (CtClient            *self,
                                                     const char          *method,
                                                     const char          *path,
                                                     const char          *idempotency_key,
                                                     GBytes              *body,
                                                     const CtRequestInfo *info,
+                                                    GCancellable        *cancellable,
+                                                    GError             **error);
+
+/* Sends @request (built in ct-request.h) through ct_client_request(): the
+ * way every front end sends what it built, so none builds a path or a body
+ * of its own. Blocking, like ct_client_request(). */
+CtAnswer          *ct_client_send                  (CtClient            *self,
+                                                    const CtRequest     *request,
                                                     GCancellable        *cancellable,
                                                     GError             **error);
 

@@ -191,16 +191,15 @@ send_chunk (CtClient                *client,
             GCancellable            *cancellable,
             GError                 **error)
 {
-  CtRequestInfo info = { CT_OUTBOX_KIND_IMPORT, NULL, 0, NULL, 0 };
   g_autoptr(CtAnswer) answer = NULL;
 
   for (int attempt = 0; attempt < 2; attempt++)
     {
       g_autofree char *key = ct_import_chunk_key (batch_id, chunk_no, body, attempt > 0);
+      g_autoptr(CtRequest) request = ct_request_import_chunk (body, key);
 
       g_clear_pointer (&answer, ct_answer_free);
-      answer = ct_client_request (client, "POST", "/v1/imports", key, body, &info,
-                                  cancellable, error);
+      answer = ct_client_send (client, request, cancellable, error);
       if (answer == NULL)
         return FALSE;
       if (answer->status == 422 && g_strcmp0 (error_code_of (answer->body), "idempotency_key_reused") == 0)
@@ -369,7 +368,7 @@ ct_import_fetch_batch (CtClient    *client,
                        int64_t     *out_total_balance,
                        GError     **error)
 {
-  g_autofree char *path = NULL;
+  g_autoptr(CtRequest) request = NULL;
   g_autoptr(CtAnswer) answer = NULL;
   g_autoptr(GString) text = NULL;
   json_object *root, *rows = NULL, *balance = NULL;
@@ -378,8 +377,8 @@ ct_import_fetch_batch (CtClient    *client,
   g_return_val_if_fail (CT_IS_CLIENT (client), FALSE);
   g_return_val_if_fail (batch_id != NULL, FALSE);
 
-  path = g_strdup_printf ("/v1/imports/%s", batch_id);
-  answer = ct_client_request (client, "GET", path, NULL, NULL, NULL, NULL, error);
+  request = ct_request_import_batch (batch_id);
+  answer = ct_client_send (client, request, NULL, error);
   if (answer == NULL)
     return FALSE;
   if (answer->status != 200)
