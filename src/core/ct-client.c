@@ -2331,15 +2331,14 @@ sign_in_worker (GTask        *task,
 {
   CtClient *self = source;
   SignIn *data = task_data;
-  g_autofree char *text = ct_cashier_encode_sign_in (data->cashier_id, data->pin);
-  g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
+  g_autoptr(CtRequest) request = ct_request_cashier_sign_in (data->cashier_id, data->pin);
   g_autoptr(CtAnswer) answer = NULL;
   g_autoptr(GError) error = NULL;
   CtCashier *cashier = NULL;
   gsize len;
   const char *bytes;
 
-  answer = ct_sync_post_direct (self->sync, "/v1/cashiers/sign-in", body, &error);
+  answer = ct_sync_post_direct (self->sync, request->path, request->body, &error);
   if (answer == NULL)
     {
       /* No answer: the till's own memory of the cashier decides. */

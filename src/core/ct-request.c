@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ct-card-number.h"
+#include "ct-cashier.h"
 #include "ct-request.h"
 
 /* Every request of the card service API (docs/api.md) is built here once:
@@ -363,6 +364,14 @@ ct_request_outcome (const CtOutboxEntry *entry,
                                               ct_outbox_kind_to_string (entry->kind),
                                               outcome ? outcome : "", manager_id, manager_pin),
                       CT_OUTBOX_KIND_OTHER);
+}
+
+CtRequest *
+ct_request_cashier_sign_in (const char *cashier_id,
+                            const char *pin)
+{
+  return request_new ("POST", g_strdup ("/v1/cashiers/sign-in"),
+                      ct_cashier_encode_sign_in (cashier_id, pin), CT_OUTBOX_KIND_OTHER);
 }
 
 CtRequest *

@@ -134,6 +134,10 @@ CtRequest *ct_request_outcome           (const CtOutboxEntry *entry,
                                          const char          *outcome,
                                          const char          *manager_id,
                                          const char          *manager_pin);
+/* POST /v1/cashiers/sign-in: a cashier's id and PIN, sent directly (a
+ * sign-in is not an intent to keep in the outbox). */
+CtRequest *ct_request_cashier_sign_in   (const char          *cashier_id,
+                                         const char          *pin);
 /* A re-send of a stored request as a new one: its method, path and facts
  * with @body_text (taken) and @amount. */
 CtRequest *ct_request_resend            (const CtOutboxEntry *entry,
