@@ -38,6 +38,17 @@ wait_until (gboolean (*predicate) (gpointer),
   return TRUE;
 }
 
+/* The widget has been given its size on a shown window: a screen just
+ * switched to may still be in its transition on a loaded machine. */
+static gboolean
+laid_out (gpointer data)
+{
+  GtkWidget *widget = data;
+
+  return gtk_widget_get_mapped (widget) &&
+         gtk_widget_get_width (widget) > 0 && gtk_widget_get_height (widget) > 0;
+}
+
 void
 save_png (Till       *till,
           GtkWidget  *widget,
@@ -49,9 +60,13 @@ save_png (Till       *till,
   g_autofree char *path = g_build_filename (dir, file, NULL);
   g_autoptr(GError) error = NULL;
 
+  GtkWidget *target = widget ? widget : GTK_WIDGET (till->window);
+
   g_mkdir_with_parents (dir, 0755);
+  ck_assert_msg (wait_until (laid_out, target, 20000), "%s is not on the screen for %s",
+                 G_OBJECT_TYPE_NAME (target), name);
   ct_screenshot_settle (350);
-  ck_assert_msg (ct_screenshot_save_png (widget ? widget : GTK_WIDGET (till->window), path, &error),
+  ck_assert_msg (ct_screenshot_save_png (target, path, &error),
                  "%s", error ? error->message : "");
   ck_assert (g_file_test (path, G_FILE_TEST_IS_REGULAR));
 }
