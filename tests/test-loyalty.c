@@ -5,6 +5,7 @@
 
 #include <check.h>
 #include <json.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -273,6 +274,334 @@ START_TEST (test_loyalty_payment_over_the_threshold_needs_the_members_code)
 }
 END_TEST
 
+/* `cardtill-service level ARGS`; the exit status, the output in @out. */
+static int
+level_cmd (char **out,
+           ...)
+{
+  const char *args[18] = { "level" };
+  va_list ap;
+  guint n = 1;
+  int status;
+
+  va_start (ap, out);
+  while (n < G_N_ELEMENTS (args) - 1 && (args[n] = va_arg (ap, const char *)) != NULL)
+    n++;
+  va_end (ap);
+  g_assert (n < G_N_ELEMENTS (args) - 1);
+  status = ct_test_service_admin (svc, out, args[0], args[1], args[2], args[3], args[4], args[5], args[6],
+                                  args[7], args[8], args[9], args[10], args[11], args[12], args[13], args[14],
+                                  args[15], args[16], NULL);
+  return status;
+}
+
+static void
+patch_level (const char *card,
+             const char *level)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", card);
+  g_autofree char *body = g_strdup_printf ("{\"level\":\"%s\",\"operator\":\"op\"," MGR "}", level);
+  g_autoptr(CtTestResponse) r = req ("PATCH", path, body);
+
+  expect (r, 200, NULL);
+}
+
+static int64_t
+ledger_figure (const char *name)
+{
+  g_autoptr(CtTestResponse) r = req ("GET", "/v1/ledger/check", NULL);
+
+  return json_int (r->body, name);
+}
+
+START_TEST (test_loyalty_levels_are_added_listed_and_removed_and_bad_input_changes_nothing)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(CtTestResponse) merchant = NULL;
+
+  ck_assert_int_eq (level_cmd (&out, "list", NULL), 0);
+  ck_assert_msg (strstr (out, "no levels") != NULL, "%s", out);
+  g_clear_pointer (&out, g_free);
+  ck_assert_int_eq (level_cmd (&out, "add", "--id", "gold", "--name", "Gold 金卡", "--min-spend", "1,000.00",
+                               "--discount-bp", "500", "--points-multiplier-bp", "15000", NULL), 0);
+  ck_assert_msg (strstr (out, "gold: Gold 金卡, from a spend of 1000.00; discount 500 bp, points 15000 bp") != NULL,
+                 "%s", out);
+  g_clear_pointer (&out, g_free);
+
+  /* Bad input: a clear sentence, exit 1, nothing stored. */
+  ck_assert_int_eq (level_cmd (NULL, "add", "--id", "x", "--min-spend", "1", NULL), 1);
+  ck_assert_int_eq (level_cmd (NULL, "add", "--id", "x", "--name", "X", NULL), 1);
+  ck_assert_int_eq (level_cmd (NULL, "add", "--id", "x", "--name", "X", "--min-spend", "1.234", NULL), 1);
+  ck_assert_int_eq (level_cmd (NULL, "add", "--id", "x", "--name", "X", "--min-spend", "-1", NULL), 1);
+  ck_assert_int_eq (level_cmd (NULL, "add", "--id", "x", "--name", "X", "--min-spend", "1", "--discount-bp",
+                               "10001", NULL), 1);
+  ck_assert_int_eq (level_cmd (NULL, "add", "--id", "x", "--name", "X", "--min-spend", "1",
+                               "--points-multiplier-bp", "-1", NULL), 1);
+  ck_assert_int_eq (level_cmd (NULL, "add", "--id", "x", "--name", "X", "--min-spend", "1", "--topup-bonus-bp",
+                               "100001", NULL), 1);
+  ck_assert_int_eq (level_cmd (NULL, "add", "--name", "X", "--min-spend", "1", NULL), 1);
+  ck_assert_int_eq (level_cmd (NULL, "remove", "--id", "nope", NULL), 2);
+  ck_assert_int_eq (level_cmd (NULL, "frobnicate", NULL), 1);
+
+  /* The same id again replaces the level; the merchant shows them all. */
+  ck_assert_int_eq (level_cmd (NULL, "add", "--id", "gold", "--name", "Gold", "--min-spend", "800", NULL), 0);
+  ck_assert_int_eq (level_cmd (NULL, "add", "--id", "staff", "--name", "Staff", "--min-spend", "0",
+                               "--discount-bp", "2000", NULL), 0);
+  ck_assert_int_eq (level_cmd (&out, "list", NULL), 0);
+  ck_assert_msg (strstr (out, "staff: Staff, given by a manager only; discount 2000 bp") != NULL
+                 && strstr (out, "gold: Gold, from a spend of 800.00; discount 0 bp, points 10000 bp") != NULL
+                 && strstr (out, " x:") == NULL, "%s", out);
+  ck_assert (strstr (out, "staff:") < strstr (out, "gold:"));
+  g_clear_pointer (&out, g_free);
+  merchant = req ("GET", "/v1/merchant", NULL);
+  ck_assert_msg (strstr (merchant->body, "\"levels\":[{\"id\":\"staff\",\"name\":\"Staff\",\"min_spend\":0,"
+                                         "\"discount_bp\":2000,\"points_multiplier_bp\":10000,"
+                                         "\"topup_bonus_bp\":0},{\"id\":\"gold\"") != NULL, "%s", merchant->body);
+  g_clear_pointer (&merchant, ct_test_response_free);
+
+  ck_assert_int_eq (level_cmd (&out, "remove", "--id", "staff", NULL), 0);
+  ck_assert_int_eq (level_cmd (NULL, "remove", "--id", "staff", NULL), 2);
+  merchant = req ("GET", "/v1/merchant", NULL);
+  ck_assert_msg (strstr (merchant->body, "staff") == NULL && strstr (merchant->body, "\"gold\"") != NULL, "%s",
+                 merchant->body);
+}
+END_TEST
+
+START_TEST (test_loyalty_a_card_moves_up_with_the_payment_that_reaches_a_level_and_never_down)
+{
+  g_autofree char *card = issue (NULL);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", card);
+  g_autofree char *tx_id = NULL;
+  g_autofree char *refund = NULL;
+  g_autofree char *level = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+
+  ck_assert_int_eq (level_cmd (NULL, "add", "--id", "silver", "--name", "Silver", "--min-spend", "100", NULL), 0);
+  ck_assert_int_eq (level_cmd (NULL, "add", "--id", "gold", "--name", "Gold", "--min-spend", "300", NULL), 0);
+  r = card_post (card, "topups", "{\"package_id\":\"p200\",\"operator\":\"op\"}");
+  expect (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* 99.00 spent: no level yet. */
+  r = card_post (card, "payments", "{\"amount\":9900,\"operator\":\"op\"}");
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "spend"), 9900);
+  ck_assert_msg (strstr (r->body, "\"level_up\":null") != NULL && strstr (r->body, "\"level\":null") != NULL,
+                 "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* The payment that reaches 100.00 moves the card up in its own answer. */
+  r = card_post (card, "payments", "{\"amount\":100,\"operator\":\"op\"}");
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "spend"), 10000);
+  level = json_str (r->body, "card.level");
+  ck_assert_str_eq (level, "silver");
+  g_clear_pointer (&level, g_free);
+  level = json_str (r->body, "level_up.name");
+  ck_assert_str_eq (level, "Silver");
+  g_clear_pointer (&level, g_free);
+  tx_id = json_str (r->body, "transaction.id");
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* Refunded, the spend goes back below 100.00 and the level stays. */
+  refund = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx_id);
+  r = card_post (card, "refunds", refund);
+  expect (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = req ("GET", path, NULL);
+  level = json_str (r->body, "level");
+  ck_assert_str_eq (level, "silver");
+  g_clear_pointer (&level, g_free);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* A manager's level ranks by its min_spend: a card on gold is not taken
+   * down to silver by spend, and moves from a manager's own level (0) up. */
+  patch_level (card, "gold");
+  r = card_post (card, "payments", "{\"amount\":200,\"operator\":\"op\"}");
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "spend"), 10100);
+  level = json_str (r->body, "card.level");
+  ck_assert_str_eq (level, "gold");
+  g_clear_pointer (&level, g_free);
+  g_clear_pointer (&r, ct_test_response_free);
+  patch_level (card, "VIP from the old system");
+  r = card_post (card, "payments", "{\"amount\":100,\"operator\":\"op\"}");
+  expect (r, 201, NULL);
+  level = json_str (r->body, "card.level");
+  ck_assert_str_eq (level, "silver");
+  g_clear_pointer (&r, ct_test_response_free);
+  assert_balanced ();
+}
+END_TEST
+
+START_TEST (test_loyalty_level_benefits_are_applied_by_the_service_and_given_back_on_refund)
+{
+  g_autofree char *card = issue (NULL);
+  g_autofree char *tx_id = NULL;
+  g_autofree char *refund = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+  int64_t promo, pool;
+
+  ck_assert_int_eq (level_cmd (NULL, "add", "--id", "gold", "--name", "Gold", "--min-spend", "0", "--discount-bp",
+                               "1000", "--points-multiplier-bp", "20000", "--topup-bonus-bp", "500", NULL), 0);
+  patch_level (card, "gold");
+
+  /* The package's 10.00 bonus and 5 % of 100.00 more, from promo. */
+  promo = ledger_figure ("promo");
+  r = card_post (card, "topups", "{\"package_id\":\"p100\",\"expect\":{\"amount\":10000,\"bonus\":1000},"
+                                 "\"operator\":\"op\"}");
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "transaction.bonus"), 1500);
+  ck_assert_int_eq (json_int (r->body, "card.balance"), 11500);
+  ck_assert_int_eq (json_int (r->body, "level_bonus"), 500);
+  ck_assert_int_eq (json_int (r->body, "level.topup_bonus_bp"), 500);
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (ledger_figure ("promo"), promo - 1500);
+
+  /* A 60.00 order: 10 % off, the balance pays 54.00 and earns 54 × 2
+   * points; the pool gets what the balance paid. */
+  pool = ledger_figure ("pool");
+  r = card_post (card, "payments", "{\"amount\":6000,\"operator\":\"op\"}");
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "amount"), 6000);
+  ck_assert_int_eq (json_int (r->body, "discount"), 600);
+  ck_assert_int_eq (json_int (r->body, "transaction.delta"), -5400);
+  ck_assert_int_eq (json_int (r->body, "transaction.points_delta"), 108);
+  ck_assert_int_eq (json_int (r->body, "card.balance"), 6100);
+  ck_assert_int_eq (json_int (r->body, "level.discount_bp"), 1000);
+  ck_assert_int_eq (json_int (r->body, "level.points_multiplier_bp"), 20000);
+  tx_id = json_str (r->body, "transaction.id");
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (ledger_figure ("pool"), pool + 5400);
+  {
+    g_autofree char *history = g_strdup_printf ("/v1/cards/%s/transactions", card);
+    g_autoptr(CtTestResponse) h = req ("GET", history, NULL);
+
+    expect (h, 200, NULL);
+    ck_assert_msg (strstr (h->body, "\"level\":\"gold\",\"discount\":600,\"level_bonus\":0,\"redeemed_points\":0") != NULL
+                   && strstr (h->body, "\"level\":\"gold\",\"discount\":0,\"level_bonus\":500") != NULL,
+                   "%s", h->body);
+  }
+  {
+    g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+    g_autofree char *sql = g_strdup_printf ("SELECT level, order_amount, discount FROM tx_benefits WHERE tx_id = %s",
+                                            tx_id);
+    g_autoptr(GPtrArray) rows = ct_test_db_query (db, sql);
+
+    ck_assert_uint_eq (rows->len, 1);
+    ck_assert_str_eq (((char **) rows->pdata[0])[0], "gold");
+    ck_assert_str_eq (((char **) rows->pdata[0])[1], "6000");
+    ck_assert_str_eq (((char **) rows->pdata[0])[2], "600");
+  }
+
+  /* Points pay part of what is due after the discount: 20.00 less 2.00,
+   * 100 points pay 1.00, the balance 17.00 (34 points). */
+  merchant_set ("--points-redeem-rate", "100", "--points-redeem-max-bp", "5000", NULL);
+  promo = ledger_figure ("promo");
+  r = card_post (card, "payments", "{\"amount\":2000,\"redeem_points\":100,\"operator\":\"op\"}");
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "discount"), 200);
+  ck_assert_int_eq (json_int (r->body, "redemption.value"), 100);
+  ck_assert_int_eq (json_int (r->body, "transaction.delta"), -1700);
+  ck_assert_int_eq (json_int (r->body, "card.points"), 108 + 34 - 100);
+  ck_assert_int_eq (ledger_figure ("promo"), promo - 100);
+  g_free (tx_id);
+  tx_id = json_str (r->body, "transaction.id");
+  g_clear_pointer (&r, ct_test_response_free);
+  assert_balanced ();
+
+  /* The refund gives back what was taken: 17.00 and the points, the 1.00
+   * to promo; the spend falls by 17.00. */
+  refund = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx_id);
+  r = card_post (card, "refunds", refund);
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "card.balance"), 6100);
+  ck_assert_int_eq (json_int (r->body, "card.points"), 108);
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (ledger_figure ("promo"), promo);
+  {
+    g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+    g_autofree char *sql = g_strdup_printf ("SELECT spend FROM card_spend WHERE card_no = '%s'", card);
+    g_autoptr(GPtrArray) rows = ct_test_db_query (db, sql);
+
+    ck_assert_uint_eq (rows->len, 1);
+    ck_assert_str_eq (((char **) rows->pdata[0])[0], "5400");
+  }
+
+  /* Without a level (a text that names none) no benefit applies. */
+  patch_level (card, "bronze");
+  r = card_post (card, "payments", "{\"amount\":1000,\"operator\":\"op\"}");
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "discount"), 0);
+  ck_assert_int_eq (json_int (r->body, "transaction.delta"), -1000);
+  ck_assert_msg (strstr (r->body, "\"level\":null") != NULL, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+  assert_balanced ();
+}
+END_TEST
+
+START_TEST (test_loyalty_upgrade_maps_the_level_texts_of_cards_to_levels)
+{
+  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+  g_autofree char *card = issue (NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *older = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+  g_autofree char *sql = NULL;
+  const char *at;
+  guint64 version;
+
+  patch_level (card, "VIP");
+  r = card_post (card, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
+  expect (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_post (card, "payments", "{\"amount\":3000,\"operator\":\"op\"}");
+  expect (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* The database as the version before levels left it. */
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "upgrade", NULL), 0);
+  ck_assert_msg ((at = strstr (out, "at version ")) != NULL, "%s", out);
+  version = g_ascii_strtoull (at + strlen ("at version "), NULL, 10);
+  g_clear_pointer (&out, g_free);
+  older = ct_test_store_is_pg ()
+            ? g_strdup_printf ("UPDATE schema_version SET version = %" G_GUINT64_FORMAT, version - 1)
+            : g_strdup_printf ("UPDATE settings SET value = '%" G_GUINT64_FORMAT "' WHERE key = 'schema_version'",
+                               version - 1);
+  ck_assert_int_ge (ct_test_db_exec (db, "DROP TABLE levels"), 0);
+  ck_assert_int_ge (ct_test_db_exec (db, "DROP TABLE card_spend"), 0);
+  ck_assert_int_ge (ct_test_db_exec (db, "DROP TABLE tx_benefits"), 0);
+  ck_assert_int_eq (ct_test_db_exec (db, older), 1);
+
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "upgrade", NULL), 0);
+  sql = g_strdup_printf ("upgraded the schema from version %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT,
+                         version - 1, version);
+  ck_assert_msg (strstr (out, sql) != NULL, "%s", out);
+  g_clear_pointer (&out, g_free);
+  ck_assert_int_eq (level_cmd (&out, "list", NULL), 0);
+  ck_assert_msg (strstr (out, "VIP: VIP, given by a manager only; discount 0 bp, points 10000 bp") != NULL,
+                 "%s", out);
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("SELECT spend FROM card_spend WHERE card_no = '%s'", card);
+  rows = ct_test_db_query (db, sql);
+  ck_assert_uint_eq (rows->len, 1);
+  ck_assert_str_eq (((char **) rows->pdata[0])[0], "3000");
+
+  /* The manager gives the mapped level benefits; the card keeps it. */
+  ck_assert_int_eq (level_cmd (NULL, "add", "--id", "VIP", "--name", "VIP", "--min-spend", "0", "--discount-bp",
+                               "500", NULL), 0);
+  ck_assert (ct_test_service_restart (svc, NULL));
+  ct_test_client_free (client);
+  client = ct_test_client_new (svc);
+  r = card_post (card, "payments", "{\"amount\":1000,\"operator\":\"op\"}");
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "transaction.delta"), -950);
+  ck_assert_int_eq (json_int (r->body, "spend"), 3950);
+}
+END_TEST
+
 static Suite *
 loyalty_suite (void)
 {
@@ -283,6 +612,15 @@ loyalty_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_loyalty_points_pay_part_of_a_payment_and_come_back_on_refund);
   tcase_add_test (tc, test_loyalty_payment_over_the_threshold_needs_the_members_code);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("levels");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_loyalty_levels_are_added_listed_and_removed_and_bad_input_changes_nothing);
+  tcase_add_test (tc, test_loyalty_a_card_moves_up_with_the_payment_that_reaches_a_level_and_never_down);
+  tcase_add_test (tc, test_loyalty_level_benefits_are_applied_by_the_service_and_given_back_on_refund);
+  tcase_add_test (tc, test_loyalty_upgrade_maps_the_level_texts_of_cards_to_levels);
   suite_add_tcase (s, tc);
   return s;
 }

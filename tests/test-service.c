@@ -602,15 +602,18 @@ START_TEST (test_service_upgrade_adds_cashiers_to_an_older_schema)
   g_autoptr(CtTestResponse) ok = NULL;
 
   ck_assert_int_eq (ct_test_service_stop (svc), 0);
-  /* The schema as it was before cashiers. */
+  /* The schema as it was before cashiers (and the levels that came after). */
   ck_assert_int_ge (ct_test_db_exec (db, "DROP TABLE cashiers"), 0);
+  ck_assert_int_ge (ct_test_db_exec (db, "DROP TABLE levels"), 0);
+  ck_assert_int_ge (ct_test_db_exec (db, "DROP TABLE card_spend"), 0);
+  ck_assert_int_ge (ct_test_db_exec (db, "DROP TABLE tx_benefits"), 0);
   ck_assert_int_eq (ct_test_db_exec (db, ct_test_store_is_pg ()
                                            ? "UPDATE schema_version SET version = 2"
                                            : "UPDATE settings SET value = '1' WHERE key = 'schema_version'"), 1);
   ck_assert_int_eq (ct_test_service_admin_full (svc, NULL, &err, "cashier", "list", NULL), 2);
   ck_assert_msg (strstr (err, "upgrade") != NULL, "%s", err);
   ck_assert_int_eq (ct_test_service_admin (svc, &out, "upgrade", NULL), 0);
-  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to 3" : "from version 1 to 2") != NULL,
+  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to 4" : "from version 1 to 3") != NULL,
                  "%s", out);
   ck_assert_int_eq (ct_test_service_admin (svc, NULL, "cashier", "add", "--id", "c1", "--name", "Bo",
                                            "--pin-file", pin, NULL), 0);

@@ -413,3 +413,62 @@ ct_points_for_refund (int64_t recorded_points,
     return 0;
   return MIN (recorded_points, card_points);
 }
+
+/**
+ * ct_money_share_bp:
+ * @amount: an amount or a count, >= 0
+ * @basis_points: the share, >= 0 (10000 = all of it)
+ *
+ * Returns: floor(@amount × @basis_points / 10000), computed in integers
+ *   without overflowing for any amount up to %CT_MONEY_MAX and share up to
+ *   10^5; it saturates at %G_MAXINT64.
+ */
+int64_t
+ct_money_share_bp (int64_t amount,
+                   int64_t basis_points)
+{
+  int64_t whole, part;
+
+  g_return_val_if_fail (amount >= 0 && basis_points >= 0, 0);
+
+  if (__builtin_mul_overflow (amount / 10000, basis_points, &whole)
+      || __builtin_add_overflow (whole, amount % 10000 * basis_points / 10000, &part))
+    return G_MAXINT64;
+  return part;
+}
+
+/**
+ * ct_pay_split_compute:
+ * @amount: the order's total
+ * @discount_bp: the member's level discount in basis points (0: none)
+ * @points_value: what the points redeemed pay, minor units (0: none)
+ * @minor_units: of the currency
+ * @points_per_unit: points a major unit paid from the balance earns
+ * @multiplier_bp: the member's level points multiplier (10000: as many)
+ * @out: (out): the split
+ *
+ * How a payment divides, the same for the service that books it and the
+ * till that shows it before the cashier confirms: the level's discount
+ * comes off the order, points pay part of the rest, the balance pays what
+ * is left and earns points on that part only.
+ */
+void
+ct_pay_split_compute (int64_t     amount,
+                      int64_t     discount_bp,
+                      int64_t     points_value,
+                      int         minor_units,
+                      int64_t     points_per_unit,
+                      int64_t     multiplier_bp,
+                      CtPaySplit *out)
+{
+  g_return_if_fail (amount >= 0 && out != NULL);
+
+  out->amount = amount;
+  out->discount = MIN (ct_money_share_bp (amount, MAX (discount_bp, 0)), amount);
+  out->due = amount - out->discount;
+  out->points_value = CLAMP (points_value, 0, out->due);
+  out->from_balance = out->due - out->points_value;
+  out->points_earned = ct_money_share_bp (ct_points_for_payment (out->from_balance, minor_units,
+                                                                 MAX (points_per_unit, 0)),
+                                          MAX (multiplier_bp, 0));
+}

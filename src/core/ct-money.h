@@ -72,4 +72,28 @@ int64_t  ct_points_for_payment   (int64_t             amount,
 int64_t  ct_points_for_refund    (int64_t             recorded_points,
                                   int64_t             card_points);
 
+int64_t  ct_money_share_bp       (int64_t             amount,
+                                  int64_t             basis_points);
+
+/* How a payment divides (docs/ledger.md): the order's total, the level's
+ * discount, what is due after it, what points pay, what the balance pays,
+ * and the points the balance's part earns. */
+typedef struct
+{
+  int64_t amount;
+  int64_t discount;
+  int64_t due;
+  int64_t points_value;
+  int64_t from_balance;
+  int64_t points_earned;
+} CtPaySplit;
+
+void     ct_pay_split_compute    (int64_t             amount,
+                                  int64_t             discount_bp,
+                                  int64_t             points_value,
+                                  int                 minor_units,
+                                  int64_t             points_per_unit,
+                                  int64_t             multiplier_bp,
+                                  CtPaySplit         *out);
+
 G_END_DECLS

@@ -19,6 +19,7 @@
 #include "ct-service-auth.h"
 #include "ct-service-cert.h"
 #include "ct-service.h"
+#include "ct-service-levels.h"
 #include "ct-http.h"
 #include "ct-store.h"
 #include "ct-text.h"
@@ -52,6 +53,9 @@ static const char usage_text[] =
   "  cashier list                      cashiers, their names and locks\n"
   "  package add --id ID --amount A (--bonus A | --bonus-bp N)\n"
   "  package remove --id ID\n"
+  "  level add --id ID --name NAME --min-spend A [--points-multiplier-bp N] [--discount-bp N]\n"
+  "       [--topup-bonus-bp N]            adds a level, or replaces the one of that id\n"
+  "  level list | level remove --id ID\n"
   "  serve --listen ADDR:PORT --cert F --key F [--insecure-http] [--rate-limit N] [--threads N]\n"
   "        [--public-url https://HOST]\n"
   "        [--busy-timeout MS] [--max-connections N] [--connections-per-address N]\n"
@@ -939,6 +943,127 @@ cmd_package (int    argc,
   return CT_SERVICE_EXIT_OK;
 }
 
+/* `level add|list|remove`: levels by spend and their benefits. */
+static void
+print_level (const CtStoreLevel *level,
+             int                 minor_units)
+{
+  g_autofree char *min = ct_money_format_plain (level->min_spend, minor_units);
+
+  g_print ("%s: %s, %s%s; discount %" G_GINT64_FORMAT " bp, points %" G_GINT64_FORMAT " bp, top-up bonus %"
+           G_GINT64_FORMAT " bp\n", level->id, level->name, level->min_spend > 0 ? "from a spend of " : "",
+           level->min_spend > 0 ? min : "given by a manager only", level->discount_bp,
+           level->points_multiplier_bp, level->topup_bonus_bp);
+}
+
+static gboolean
+level_text_ok (const char *text)
+{
+  if (text == NULL || *text == '\0' || strlen (text) > 64 || !g_utf8_validate (text, -1, NULL))
+    return FALSE;
+  for (const char *p = text; *p != '\0'; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      return FALSE;
+  return TRUE;
+}
+
+static int
+level_list (int minor_units,
+            CtStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) levels = ct_store_level_list (store, &error);
+
+  if (levels == NULL)
+    return fail_with (error);
+  if (levels->len == 0)
+    g_print ("no levels\n");
+  for (guint i = 0; i < levels->len; i++)
+    print_level (levels->pdata[i], minor_units);
+  return CT_SERVICE_EXIT_OK;
+}
+
+static int
+cmd_level (int    argc,
+           char **argv)
+{
+  char *id = NULL, *name = NULL, *min_spend = NULL;
+  gint64 multiplier_bp = 10000, discount_bp = 0, bonus_bp = 0;
+  GOptionEntry entries[] = {
+    DB_ENTRIES,
+    { "id", 0, 0, G_OPTION_ARG_STRING, &id, "The level's id (what a card's level holds)", "ID" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "The name tills and receipts show", "NAME" },
+    { "min-spend", 0, 0, G_OPTION_ARG_STRING, &min_spend, "The spend that reaches it (0: a manager gives it)", "A" },
+    { "points-multiplier-bp", 0, 0, G_OPTION_ARG_INT64, &multiplier_bp, "Points earned, 10000 = as many", "N" },
+    { "discount-bp", 0, 0, G_OPTION_ARG_INT64, &discount_bp, "Off what the balance pays, 500 = 5 %", "N" },
+    { "topup-bonus-bp", 0, 0, G_OPTION_ARG_INT64, &bonus_bp, "Added to a package's bonus, of its amount", "N" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStore) store = NULL;
+  g_auto(CtStoreMerchant) m = { 0 };
+  g_autofree char *command = NULL;
+  CtStoreLevel level = { 0 };
+  const char *verb;
+  int status = 0;
+  gboolean ok;
+
+  if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "remove")
+                   && !g_str_equal (argv[1], "list")))
+    return usage_error ("level takes add, list or remove");
+  verb = argv[1];
+  command = g_strdup_printf ("level %s", verb);
+  argv[1] = argv[0];
+  argc--;
+  argv++;
+  if (!parse_options (entries, &argc, &argv, command, &status))
+    return status;
+  if (!g_str_equal (verb, "list") && !level_text_ok (id))
+    return usage_error ("%s: --id (one line of 1 to 64 bytes) is required", command);
+  if (g_str_equal (verb, "add"))
+    {
+      if (!level_text_ok (name))
+        return usage_error ("level add: --name (one line of 1 to 64 bytes) is required");
+      if (min_spend == NULL)
+        return usage_error ("level add: --min-spend is required (0 for a level a manager gives)");
+      if (discount_bp < 0 || discount_bp > CT_LEVEL_DISCOUNT_BP_MAX)
+        return usage_error ("level add: --discount-bp is 0 to %d", CT_LEVEL_DISCOUNT_BP_MAX);
+      if (multiplier_bp < 0 || multiplier_bp > CT_LEVEL_MULTIPLIER_BP_MAX)
+        return usage_error ("level add: --points-multiplier-bp is 0 to %d", CT_LEVEL_MULTIPLIER_BP_MAX);
+      if (bonus_bp < 0 || bonus_bp > CT_LEVEL_BONUS_BP_MAX)
+        return usage_error ("level add: --topup-bonus-bp is 0 to %d", CT_LEVEL_BONUS_BP_MAX);
+    }
+  if ((store = open_store (command, &status)) == NULL)
+    return status;
+  if (!ct_store_get_merchant (store, &m, &error))
+    return fail_with (error);
+  if (g_str_equal (verb, "list"))
+    return level_list (m.minor_units, store);
+  level.id = id;
+  level.name = name;
+  level.points_multiplier_bp = multiplier_bp;
+  level.discount_bp = discount_bp;
+  level.topup_bonus_bp = bonus_bp;
+  if (g_str_equal (verb, "add") && !parse_amount (min_spend, "--min-spend", m.minor_units, &level.min_spend, &status))
+    return status;
+  if (!ct_store_begin (store, &error))
+    return fail_with (error);
+  if (g_str_equal (verb, "add"))
+    ok = ct_store_level_put (store, &level, &error);
+  else
+    ok = ct_store_level_remove (store, id, &error);
+  if (!ok || !ct_store_commit (store, &error))
+    {
+      ct_store_rollback (store);
+      return fail_with (error);
+    }
+  if (g_str_equal (verb, "add"))
+    print_level (&level, m.minor_units);
+  else
+    g_print ("level %s removed; cards that had it keep it as a name without benefits\n", id);
+  return CT_SERVICE_EXIT_OK;
+}
+
 /* The built-in service of a till (started by its client core with
  * --stop-without-clients DIR) stops by itself when no client uses it any
  * more: every client holds a shared lock on DIR/users.lock while it uses the
@@ -1657,6 +1782,8 @@ ct_service_admin_main (int    argc,
     return cmd_cashier (argc, argv);
   if (g_str_equal (cmd, "package"))
     return cmd_package (argc, argv);
+  if (g_str_equal (cmd, "level"))
+    return cmd_level (argc, argv);
   if (g_str_equal (cmd, "serve"))
     return cmd_serve (argc, argv);
   if (g_str_equal (cmd, "gen-cert"))

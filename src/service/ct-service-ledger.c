@@ -8,6 +8,7 @@
 #include "ct-money.h"
 #include "ct-phone.h"
 #include "ct-service-ledger.h"
+#include "ct-service-levels.h"
 #include "ct-wallet-outbox.h"
 #include "ct-service-member.h"
 
@@ -270,16 +271,29 @@ record_event (CtStore     *store,
   return ok && ct_wallet_outbox_card_changed (store, card_no, g_str_equal (kind, "issue"), error);
 }
 
+/* What a payment adds to its card's spend, and the level that took it
+ * to (docs/ledger.md, "Levels"). */
+typedef struct
+{
+  GPtrArray          *levels;
+  int64_t             delta;
+  int64_t             after;
+  const CtStoreLevel *reached;
+} SpendStep;
+
 /* Posts @tx and answers {"transaction", "card"} as JSON text left open
  * (no closing brace) for the caller to add to and close; NULL with @error
  * when the store refused. The answer is written as text, not built as
- * json-c objects: this is every payment's and top-up's answer. */
+ * json-c objects: this is every payment's and top-up's answer. A payment
+ * books its @spend, and the card's move up with it, before the card is
+ * answered. */
 static GString *
 post_answer (CtStore              *store,
              CtStoreTx            *tx,
              const CtStorePosting *postings,
              guint                 n_postings,
              int64_t               points_delta,
+             SpendStep            *spend,
              GError              **error)
 {
   g_auto(CtStoreCard) card = { 0 };
@@ -290,6 +304,9 @@ post_answer (CtStore              *store,
   if (points_delta != 0 && !ct_store_card_add_points (store, tx->card_no, points_delta, NULL, error))
     return NULL;
   if (!ct_store_card_get (store, tx->card_no, &card, error))
+    return NULL;
+  if (spend != NULL
+      && !ct_levels_add_spend (store, spend->levels, &card, spend->delta, &spend->after, &spend->reached, error))
     return NULL;
   tx->balance_after = card.balance;
   tx->points_delta = points_delta;
@@ -351,7 +368,7 @@ ct_ledger_post (CtStore               *store,
 
   if ((refusal = find_shift (store, merchant, tx)) != NULL)
     return refusal;
-  out = post_answer (store, tx, postings, n_postings, points_delta, error);
+  out = post_answer (store, tx, postings, n_postings, points_delta, NULL, error);
   return out != NULL ? reply_from_text (201, out) : NULL;
 }
 
@@ -595,9 +612,12 @@ ct_ledger_apply_topup (CtService        *svc,
   g_auto(CtStoreCard) card = { 0 };
   g_auto(CtStoreTx) tx = { 0 };
   g_autoptr(GError) error = NULL;
-  int64_t amount, bonus = 0, total;
+  g_autoptr(GPtrArray) levels = NULL;
+  const CtStoreLevel *level = NULL;
+  int64_t amount, bonus = 0, level_bonus = 0, total;
   g_autofree char *min_text = NULL;
   g_autofree char *max_text = NULL;
+  GString *root;
   CtReply *reply;
 
   if ((reply = load_card (call, store, merchant, &card)) != NULL)
@@ -628,6 +648,14 @@ ct_ledger_apply_topup (CtService        *svc,
                                  "Package %s is now %s with bonus %s; show the customer the new terms",
                                  pkg.id, a, b);
         }
+      /* The member's level adds to a package's bonus, funded by promo. */
+      if ((levels = ct_store_level_list (store, &error)) == NULL)
+        return internal (error);
+      level = ct_levels_find (levels, card.level);
+      if (level != NULL)
+        level_bonus = ct_money_share_bp (amount, level->topup_bonus_bp);
+      if (!ct_money_add (bonus, level_bonus, &bonus, NULL))
+        return ct_reply_error (422, "invalid_amount", "This top-up would take the card's balance beyond the limit");
     }
   else
     {
@@ -658,9 +686,28 @@ ct_ledger_apply_topup (CtService        *svc,
     tx.delta = total;
     tx.bonus = bonus;
     tx.tender = g_strdup (ct_store_tender_to_string (r->tender));
-    reply = ct_ledger_post (store, merchant, call, &tx, postings, G_N_ELEMENTS (postings), 0, &error);
+    tx.level = level != NULL ? g_strdup (level->id) : NULL;
+    tx.level_bonus = level_bonus;
+    if ((reply = find_shift (store, merchant, &tx)) != NULL)
+      return reply;
+    root = post_answer (store, &tx, postings, G_N_ELEMENTS (postings), 0, NULL, &error);
   }
-  return reply != NULL ? reply : internal (error);
+  if (root != NULL && level != NULL)
+    {
+      CtStoreBenefit benefit = { level->id, amount, 0, level->points_multiplier_bp, level_bonus };
+
+      if (!ct_store_benefit_put (store, tx.id, &benefit, &error))
+        {
+          g_string_free (root, TRUE);
+          root = NULL;
+        }
+    }
+  if (root == NULL)
+    return internal (error);
+  /* What the member's level added, for the till's receipt. */
+  ct_levels_write_applied (root, level);
+  g_string_append_printf (root, ",\"level_bonus\":%" G_GINT64_FORMAT, level_bonus);
+  return reply_from_text (201, root);
 }
 
 /* POST /v1/cards/{no}/payments */
@@ -728,12 +775,13 @@ check_consent (CtStore               *store,
 }
 
 /* Points that pay part of a payment: N points are N / rate major units,
- * at most points_redeem_max_bp of the amount. Sets *out_value (minor
- * units) or refuses. */
+ * at most points_redeem_max_bp of what is @due after the level's discount.
+ * Sets *out_value (minor units) or refuses. */
 static CtReply *
 check_redemption (const CtStoreMerchant *merchant,
                   const CtStoreCard     *card,
                   const Req             *r,
+                  int64_t                due,
                   int64_t               *out_value)
 {
   int64_t unit = 1, units, max_value;
@@ -752,8 +800,7 @@ check_redemption (const CtStoreMerchant *merchant,
   if (units > CT_MONEY_MAX / unit)
     return ct_reply_error (422, "invalid_amount", "That is more points than any payment can use");
   /* No floating point: the share is computed in basis points of the amount. */
-  max_value = r->amount / 10000 * merchant->points_redeem_max_bp
-              + r->amount % 10000 * merchant->points_redeem_max_bp / 10000;
+  max_value = ct_money_share_bp (due, MAX (merchant->points_redeem_max_bp, 0));
   if (units * unit > max_value)
     {
       g_autofree char *max = ct_money_format_plain (max_value, merchant->minor_units);
@@ -767,6 +814,39 @@ check_redemption (const CtStoreMerchant *merchant,
   return NULL;
 }
 
+/* What the service applied, for the till's receipt: the order's total,
+ * the level's discount and benefits, the points redeemed, the consent,
+ * the spend and the level reached. */
+static void
+write_payment_applied (GString            *root,
+                       const CtPaySplit   *split,
+                       const CtStoreLevel *level,
+                       int64_t             redeem_points,
+                       gboolean            consent,
+                       const SpendStep    *spend)
+{
+  g_string_append_printf (root, ",\"amount\":%" G_GINT64_FORMAT ",\"discount\":%" G_GINT64_FORMAT,
+                          split->amount, split->discount);
+  if (split->points_value > 0)
+    g_string_append_printf (root, ",\"redemption\":{\"points\":%" G_GINT64_FORMAT ",\"value\":%" G_GINT64_FORMAT "}",
+                            redeem_points, split->points_value);
+  else
+    g_string_append (root, ",\"redemption\":null");
+  g_string_append (root, consent ? ",\"consent\":\"member_code\"" : ",\"consent\":null");
+  ct_levels_write_applied (root, level);
+  g_string_append_printf (root, ",\"spend\":%" G_GINT64_FORMAT ",\"level_up\":", spend->after);
+  if (spend->reached == NULL)
+    g_string_append (root, "null");
+  else
+    {
+      g_string_append (root, "{\"id\":");
+      ct_json_append_string (root, spend->reached->id);
+      g_string_append (root, ",\"name\":");
+      ct_json_append_string (root, spend->reached->name);
+      g_string_append_c (root, '}');
+    }
+}
+
 CtReply *
 ct_ledger_apply_payment (CtService        *svc,
                          CtStore          *store,
@@ -777,7 +857,11 @@ ct_ledger_apply_payment (CtService        *svc,
   g_auto(CtStoreCard) card = { 0 };
   g_auto(CtStoreTx) tx = { 0 };
   g_autoptr(GError) error = NULL;
-  int64_t points, value = 0, from_balance;
+  g_autoptr(GPtrArray) levels = NULL;
+  const CtStoreLevel *level;
+  int64_t points, value = 0, discount_bp;
+  CtPaySplit split;
+  SpendStep spend = { 0 };
   gboolean consent = FALSE;
   GString *root = NULL;
   CtReply *reply;
@@ -790,51 +874,67 @@ ct_ledger_apply_payment (CtService        *svc,
     return reply;
   if (g_str_equal (card.status, "frozen"))
     return ct_reply_error (409, "card_frozen", "Card %s is frozen: no payments", card.card_no);
-  if ((reply = check_redemption (merchant, &card, r, &value)) != NULL)
+  /* The benefits are those of the level the card has when it pays. */
+  if ((levels = ct_store_level_list (store, &error)) == NULL)
+    return internal (error);
+  level = ct_levels_find (levels, card.level);
+  discount_bp = level != NULL ? level->discount_bp : 0;
+  if ((reply = check_redemption (merchant, &card, r, r->amount - ct_money_share_bp (r->amount, discount_bp),
+                                 &value)) != NULL)
     return reply;
-  from_balance = r->amount - value;
-  if (card.balance < from_balance)
+  ct_pay_split_compute (r->amount, discount_bp, value, merchant->minor_units, merchant->points_per_unit,
+                        level != NULL ? level->points_multiplier_bp : 10000, &split);
+  if (card.balance < split.from_balance)
     {
       g_autofree char *have = ct_money_format_plain (card.balance, merchant->minor_units);
       return ct_reply_error (409, "insufficient_balance", "Card %s holds only %s", card.card_no, have);
     }
   /* Points are earned on the part the balance paid, and the redeemed ones
    * leave the card in the same change. */
-  points = ct_points_for_payment (from_balance, merchant->minor_units, merchant->points_per_unit);
+  points = split.points_earned;
   if (points > CT_MONEY_MAX - card.points)
     points = MAX (CT_MONEY_MAX - card.points, 0);
   points -= r->redeem_points;
+  spend.levels = levels;
+  spend.delta = split.from_balance;
 
   {
     CtStorePosting postings[] = {
-      { card.card_no, -from_balance },
-      { CT_ACCOUNT_POOL, r->amount },
+      { card.card_no, -split.from_balance },
+      { CT_ACCOUNT_POOL, split.due },
       { CT_ACCOUNT_PROMO, -value },
     };
 
     tx_fill (&tx, call, card.card_no, "payment", r->operator_name);
-    tx.delta = -from_balance;
+    tx.delta = -split.from_balance;
     tx.order_ref = g_strdup (r->order_ref);
+    tx.level = level != NULL ? g_strdup (level->id) : NULL;
+    tx.discount = split.discount;
+    tx.redeemed_points = value > 0 ? r->redeem_points : 0;
+    tx.redeemed_value = value;
     if ((reply = find_shift (store, merchant, &tx)) != NULL)
       return reply;
-    root = post_answer (store, &tx, postings, value > 0 ? 3 : 2, points, &error);
+    root = post_answer (store, &tx, postings, value > 0 ? 3 : 2, points, &spend, &error);
   }
   if (root == NULL && g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT))
     return ct_reply_error (409, "insufficient_balance", "Card %s does not hold enough", card.card_no);
+  if (root != NULL && level != NULL)
+    {
+      CtStoreBenefit benefit = { level->id, r->amount, split.discount, level->points_multiplier_bp, 0 };
+
+      if (!ct_store_benefit_put (store, tx.id, &benefit, &error))
+        {
+          g_string_free (root, TRUE);
+          root = NULL;
+        }
+    }
   if (root == NULL || (value > 0 && !ct_store_redemption_put (store, tx.id, r->redeem_points, value, &error)))
     {
       if (root != NULL)
         g_string_free (root, TRUE);
       return internal (error);
     }
-  /* What the service applied, for the till's receipt. */
-  g_string_append_printf (root, ",\"amount\":%" G_GINT64_FORMAT, r->amount);
-  if (value > 0)
-    g_string_append_printf (root, ",\"redemption\":{\"points\":%" G_GINT64_FORMAT ",\"value\":%" G_GINT64_FORMAT "}",
-                            r->redeem_points, value);
-  else
-    g_string_append (root, ",\"redemption\":null");
-  g_string_append (root, consent ? ",\"consent\":\"member_code\"" : ",\"consent\":null");
+  write_payment_applied (root, &split, level, r->redeem_points, consent, &spend);
   return reply_from_text (201, root);
 }
 
@@ -888,7 +988,7 @@ ct_ledger_apply_refund (CtService        *svc,
   if (g_str_equal (orig.kind, "payment"))
     {
       int64_t amount = -orig.delta;
-      int64_t redeemed_points = 0, redeemed_value = 0;
+      int64_t redeemed_points = 0, redeemed_value = 0, spend = 0;
       /* A payment that redeemed points took more than it earned: the net
        * comes back; one that earned takes back what it earned, never below
        * zero. */
@@ -896,6 +996,9 @@ ct_ledger_apply_refund (CtService        *svc,
                                              : ct_points_for_refund (orig.points_delta, card.points);
 
       if (!ct_store_redemption_get (store, orig.id, &redeemed_points, &redeemed_value, &error))
+        return internal (error);
+      /* What comes back to the balance leaves the spend; the level stays. */
+      if (!ct_store_card_add_spend (store, card.card_no, -amount, &spend, &error))
         return internal (error);
       {
         CtStorePosting postings[] = {

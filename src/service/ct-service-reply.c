@@ -239,6 +239,11 @@ ct_service_tx_to_json (const CtStoreTx *tx)
     }
   else
     json_object_object_add (obj, "shift_id", NULL);
+  json_object_object_add (obj, "level", string_or_null (tx->level));
+  json_object_object_add (obj, "discount", json_object_new_int64 (tx->discount));
+  json_object_object_add (obj, "level_bonus", json_object_new_int64 (tx->level_bonus));
+  json_object_object_add (obj, "redeemed_points", json_object_new_int64 (tx->redeemed_points));
+  json_object_object_add (obj, "redeemed_value", json_object_new_int64 (tx->redeemed_value));
   return obj;
 }
 
@@ -391,6 +396,11 @@ ct_service_tx_write (GString         *out,
     }
   else
     append_str (out, "shift_id", NULL);
+  append_str (out, "level", tx->level);
+  append_int (out, "discount", tx->discount);
+  append_int (out, "level_bonus", tx->level_bonus);
+  append_int (out, "redeemed_points", tx->redeemed_points);
+  append_int (out, "redeemed_value", tx->redeemed_value);
   g_string_append_c (out, '}');
 }
 

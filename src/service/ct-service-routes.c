@@ -160,6 +160,29 @@ read_health (CtService *svc,
   return ct_reply_new_json (200, obj);
 }
 
+/* The levels, so that a till shows a member's level by name and what it
+ * takes off a payment before the cashier confirms. */
+static json_object *
+levels_to_json (GPtrArray *levels)
+{
+  json_object *list = json_object_new_array ();
+
+  for (guint i = 0; i < levels->len; i++)
+    {
+      CtStoreLevel *level = levels->pdata[i];
+      json_object *lo = json_object_new_object ();
+
+      json_object_object_add (lo, "id", json_object_new_string (level->id));
+      json_object_object_add (lo, "name", json_object_new_string (level->name));
+      json_object_object_add (lo, "min_spend", json_object_new_int64 (level->min_spend));
+      json_object_object_add (lo, "discount_bp", json_object_new_int64 (level->discount_bp));
+      json_object_object_add (lo, "points_multiplier_bp", json_object_new_int64 (level->points_multiplier_bp));
+      json_object_object_add (lo, "topup_bonus_bp", json_object_new_int64 (level->topup_bonus_bp));
+      json_object_array_add (list, lo);
+    }
+  return list;
+}
+
 static CtReply *
 read_merchant (CtService *svc,
                CtCall    *call)
@@ -168,6 +191,7 @@ read_merchant (CtService *svc,
   g_auto(CtStoreMerchant) m = { 0 };
   g_autoptr(GPtrArray) packages = NULL;
   g_autoptr(GPtrArray) cashiers = NULL;
+  g_autoptr(GPtrArray) levels = NULL;
   g_autoptr(GError) error = NULL;
   json_object *obj, *list;
   int64_t pool;
@@ -175,6 +199,7 @@ read_merchant (CtService *svc,
   if (!ct_store_get_merchant (store, &m, &error)
       || (packages = ct_store_list_packages (store, &error)) == NULL
       || (cashiers = ct_store_cashier_list (store, &error)) == NULL
+      || (levels = ct_store_level_list (store, &error)) == NULL
       || (pool = ct_store_account_balance (store, CT_ACCOUNT_POOL, &error)) < 0)
     return internal_read (error);
 
@@ -206,6 +231,7 @@ read_merchant (CtService *svc,
   json_object_object_add (obj, "consent_over", json_object_new_int64 (m.consent_over));
   json_object_object_add (obj, "pool_balance", json_object_new_int64 (pool));
   json_object_object_add (obj, "cashier_sign_in", json_object_new_boolean (cashiers->len > 0));
+  json_object_object_add (obj, "levels", levels_to_json (levels));
   return ct_reply_new_json (200, obj);
 }
 

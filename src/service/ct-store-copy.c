@@ -60,6 +60,10 @@ static const Table tables[] = {
   { "wallet_cards", "connector_id, card_no, biz_card_no", { I, T, T } },
   { "member_links", "card_no, token_hash, secret, code_step, created_at", { T, X, X, I, I } },
   { "redemptions", "tx_id, points, value", { I, I, I } },
+  { "levels", "merchant_id, id, name, min_spend, points_multiplier_bp, discount_bp, topup_bonus_bp",
+    { I, T, T, I, I, I, I } },
+  { "card_spend", "merchant_id, card_no, spend", { I, T, I } },
+  { "tx_benefits", "tx_id, level, order_amount, discount, points_multiplier_bp, topup_bonus", { I, T, I, I, I, I } },
 };
 
 #undef T

@@ -30,7 +30,7 @@
  * and its commit fails with CT_STORE_ERROR_RETRY so the caller runs the
  * request again. */
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define SLOTS 64
 
 typedef struct _CtPgStore CtPgStore;
@@ -169,6 +169,22 @@ static const char *const migrations[] = {
    * pin_guard under "cashier/ID" (ct_store_cashier_guard_id()). */
   "CREATE TABLE cashiers (id text PRIMARY KEY, name text NOT NULL, pin_hash text NOT NULL,"
   "  created_at bigint NOT NULL);",
+  /* 3 → 4: levels by spend. Each level text cards had becomes a level of
+   * that id and name given by a manager only (min_spend 0) with no
+   * benefits, so the cards keep it; each card's spend is its balance
+   * payments less their refunds so far. */
+  "CREATE TABLE levels (merchant_id bigint NOT NULL DEFAULT 1, id text NOT NULL, name text NOT NULL,"
+  "  min_spend bigint NOT NULL CHECK (min_spend >= 0), points_multiplier_bp bigint NOT NULL,"
+  "  discount_bp bigint NOT NULL, topup_bonus_bp bigint NOT NULL, PRIMARY KEY (merchant_id, id));"
+  "CREATE TABLE card_spend (merchant_id bigint NOT NULL DEFAULT 1, card_no text NOT NULL,"
+  "  spend bigint NOT NULL CHECK (spend >= 0), PRIMARY KEY (merchant_id, card_no));"
+  "CREATE TABLE tx_benefits (tx_id bigint PRIMARY KEY, level text NOT NULL, order_amount bigint NOT NULL,"
+  "  discount bigint NOT NULL, points_multiplier_bp bigint NOT NULL, topup_bonus bigint NOT NULL);"
+  "INSERT INTO levels (id, name, min_spend, points_multiplier_bp, discount_bp, topup_bonus_bp)"
+  "  SELECT DISTINCT level, level, 0, 10000, 0, 0 FROM cards WHERE level IS NOT NULL AND level <> '';"
+  "INSERT INTO card_spend (card_no, spend) SELECT card_no, greatest (0, sum (-delta)) FROM transactions"
+  "  WHERE kind = 'payment' OR (kind = 'refund' AND refund_of IN"
+  "    (SELECT id FROM transactions WHERE kind = 'payment')) GROUP BY card_no;",
 };
 
 #define LATEST_VERSION ((int) G_N_ELEMENTS (migrations))
@@ -1950,7 +1966,12 @@ pg_tx_insert (CtStore               *base,
 
 #define TX_COLUMNS "id, card_no, kind, delta, bonus, balance_after, points_delta, points_after, " \
                    "store, till, operator, manager, reason, order_ref, refund_of, created_at, " \
-                   "tender, shift_id, taken_at"
+                   "tender, shift_id, taken_at, " \
+                   "(SELECT b.level FROM tx_benefits b WHERE b.tx_id = transactions.id), " \
+                   "coalesce ((SELECT b.discount FROM tx_benefits b WHERE b.tx_id = transactions.id), 0), " \
+                   "coalesce ((SELECT b.topup_bonus FROM tx_benefits b WHERE b.tx_id = transactions.id), 0), " \
+                   "coalesce ((SELECT r.points FROM redemptions r WHERE r.tx_id = transactions.id), 0), " \
+                   "coalesce ((SELECT r.value FROM redemptions r WHERE r.tx_id = transactions.id), 0)"
 
 static void
 tx_from_row (PGresult  *res,
@@ -1976,6 +1997,11 @@ tx_from_row (PGresult  *res,
   t->tender = col_text (res, i, 16);
   t->shift_id = col_int (res, i, 17);
   t->taken_at = col_int (res, i, 18);
+  t->level = col_text (res, i, 19);
+  t->discount = col_int (res, i, 20);
+  t->level_bonus = col_int (res, i, 21);
+  t->redeemed_points = col_int (res, i, 22);
+  t->redeemed_value = col_int (res, i, 23);
 }
 
 static GPtrArray *
@@ -3205,6 +3231,114 @@ pg_redemption_get (CtStore  *base,
   return res != NULL;
 }
 
+/* Levels */
+
+#define LEVEL_COLUMNS "id, name, min_spend, points_multiplier_bp, discount_bp, topup_bonus_bp"
+
+static GPtrArray *
+pg_level_list (CtStore  *base,
+               GError  **error)
+{
+  CtPgStore *store = (CtPgStore *) base;
+  PgConn *c = conn_take (store);
+  PGresult *res = run (c, "SELECT " LEVEL_COLUMNS " FROM levels ORDER BY min_spend, id", NULL, "levels", error);
+  GPtrArray *list = NULL;
+
+  if (res != NULL)
+    {
+      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_level_free);
+      for (int i = 0; i < PQntuples (res); i++)
+        {
+          CtStoreLevel *level = g_new0 (CtStoreLevel, 1);
+
+          level->id = col_text (res, i, 0);
+          level->name = col_text (res, i, 1);
+          level->min_spend = col_int (res, i, 2);
+          level->points_multiplier_bp = col_int (res, i, 3);
+          level->discount_bp = col_int (res, i, 4);
+          level->topup_bonus_bp = col_int (res, i, 5);
+          g_ptr_array_add (list, level);
+        }
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return list;
+}
+
+static gboolean
+pg_level_put (CtStore             *base,
+              const CtStoreLevel  *level,
+              GError             **error)
+{
+  Params p = { 0 };
+
+  p_text (&p, level->id);
+  p_text (&p, level->name);
+  p_int (&p, level->min_spend);
+  p_int (&p, level->points_multiplier_bp);
+  p_int (&p, level->discount_bp);
+  p_int (&p, level->topup_bonus_bp);
+  return run_done (tx_conn ((CtPgStore *) base),
+                   "INSERT INTO levels (" LEVEL_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)"
+                   " ON CONFLICT (merchant_id, id) DO UPDATE SET name = excluded.name,"
+                   " min_spend = excluded.min_spend, points_multiplier_bp = excluded.points_multiplier_bp,"
+                   " discount_bp = excluded.discount_bp, topup_bonus_bp = excluded.topup_bonus_bp",
+                   &p, "level", error);
+}
+
+static gboolean
+pg_level_remove (CtStore     *base,
+                 const char  *id,
+                 GError     **error)
+{
+  Params p = { 0 };
+
+  p_text (&p, id);
+  return change_one (tx_conn ((CtPgStore *) base), "DELETE FROM levels WHERE id = $1", &p, "level", id, error);
+}
+
+static gboolean
+pg_card_add_spend (CtStore     *base,
+                   const char  *card_no,
+                   int64_t      delta,
+                   int64_t     *out_spend,
+                   GError     **error)
+{
+  Params p = { 0 };
+  PGresult *res;
+
+  p_text (&p, card_no);
+  p_int (&p, delta);
+  res = run (tx_conn ((CtPgStore *) base),
+             "INSERT INTO card_spend (card_no, spend) VALUES ($1, greatest ($2::bigint, 0))"
+             " ON CONFLICT (merchant_id, card_no) DO UPDATE SET spend = greatest (card_spend.spend + $2::bigint, 0)"
+             " RETURNING spend", &p, "spend", error);
+  if (res == NULL)
+    return FALSE;
+  *out_spend = col_int (res, 0, 0);
+  PQclear (res);
+  return TRUE;
+}
+
+static gboolean
+pg_benefit_put (CtStore               *base,
+                int64_t                tx_id,
+                const CtStoreBenefit  *b,
+                GError               **error)
+{
+  Params p = { 0 };
+
+  p_int (&p, tx_id);
+  p_text (&p, b->level);
+  p_int (&p, b->order_amount);
+  p_int (&p, b->discount);
+  p_int (&p, b->points_multiplier_bp);
+  p_int (&p, b->topup_bonus);
+  return run_done (tx_conn ((CtPgStore *) base),
+                   "INSERT INTO tx_benefits (tx_id, level, order_amount, discount, points_multiplier_bp, topup_bonus)"
+                   " VALUES ($1, $2, $3, $4, $5, $6)", &p, "benefit", error);
+}
+
 static const CtStoreBackend pg_backend = {
   .name = "postgresql",
   .batches_writes = FALSE,
@@ -3282,4 +3416,9 @@ static const CtStoreBackend pg_backend = {
   .member_code_take = pg_member_code_take,
   .redemption_put = pg_redemption_put,
   .redemption_get = pg_redemption_get,
+  .level_list = pg_level_list,
+  .level_put = pg_level_put,
+  .level_remove = pg_level_remove,
+  .card_add_spend = pg_card_add_spend,
+  .benefit_put = pg_benefit_put,
 };

@@ -124,6 +124,11 @@ struct _CtStoreBackend
   gboolean (*member_code_take) (CtStore *store, const char *card_no, int64_t step, GError **error);
   gboolean (*redemption_put) (CtStore *store, int64_t tx_id, int64_t points, int64_t value, GError **error);
   gboolean (*redemption_get) (CtStore *store, int64_t tx_id, int64_t *out_points, int64_t *out_value, GError **error);
+  GPtrArray * (*level_list) (CtStore *store, GError **error);
+  gboolean (*level_put) (CtStore *store, const CtStoreLevel *level, GError **error);
+  gboolean (*level_remove) (CtStore *store, const char *id, GError **error);
+  gboolean (*card_add_spend) (CtStore *store, const char *card_no, int64_t delta, int64_t *out_spend, GError **error);
+  gboolean (*benefit_put) (CtStore *store, int64_t tx_id, const CtStoreBenefit *benefit, GError **error);
 };
 
 CtStore *ct_store_sqlite_create (const char             *path,

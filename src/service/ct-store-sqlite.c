@@ -16,7 +16,7 @@
  * admin command line) and a pool of read connections for the worker
  * threads. WAL with synchronous=FULL, so a returned commit is on disk. */
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 typedef struct
 {
@@ -140,9 +140,34 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtSqliteStore, sqlite_store_destroy)
  * is the first one init made); `upgrade` applies the ones a database
  * lacks, in one transaction. Tables made when a database is opened (the
  * IF NOT EXISTS ones above) came before versions were counted. */
+/* Levels by spend: the merchant's levels, each card's spend, and the level
+ * benefits a transaction got. */
+#define LEVELS_SQL \
+  "CREATE TABLE levels (merchant_id INTEGER NOT NULL DEFAULT 1, id TEXT NOT NULL, name TEXT NOT NULL," \
+  "  min_spend INTEGER NOT NULL CHECK (min_spend >= 0), points_multiplier_bp INTEGER NOT NULL," \
+  "  discount_bp INTEGER NOT NULL, topup_bonus_bp INTEGER NOT NULL," \
+  "  PRIMARY KEY (merchant_id, id)) WITHOUT ROWID;" \
+  "CREATE TABLE card_spend (merchant_id INTEGER NOT NULL DEFAULT 1, card_no TEXT NOT NULL," \
+  "  spend INTEGER NOT NULL CHECK (spend >= 0), PRIMARY KEY (merchant_id, card_no)) WITHOUT ROWID;" \
+  "CREATE TABLE tx_benefits (tx_id INTEGER PRIMARY KEY, level TEXT NOT NULL," \
+  "  order_amount INTEGER NOT NULL, discount INTEGER NOT NULL," \
+  "  points_multiplier_bp INTEGER NOT NULL, topup_bonus INTEGER NOT NULL)"
+
+/* Each level text cards had becomes a level of that id and name given by
+ * a manager only (min_spend 0) with no benefits, so the cards keep it;
+ * each card's spend is its balance payments less their refunds so far. */
+#define LEVELS_MAP_SQL \
+  "INSERT INTO levels (id, name, min_spend, points_multiplier_bp, discount_bp, topup_bonus_bp)" \
+  "  SELECT DISTINCT level, level, 0, 10000, 0, 0 FROM cards WHERE level IS NOT NULL AND level <> '';" \
+  "INSERT INTO card_spend (card_no, spend) SELECT card_no, max (0, sum (-delta)) FROM transactions" \
+  "  WHERE kind = 'payment' OR (kind = 'refund' AND refund_of IN" \
+  "    (SELECT id FROM transactions WHERE kind = 'payment')) GROUP BY card_no"
+
 static const char *const migrations[] = {
   /* 1 → 2 */
   CASHIERS_SQL,
+  /* 2 → 3 */
+  LEVELS_SQL ";" LEVELS_MAP_SQL,
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) + 1 == SCHEMA_VERSION);
@@ -187,7 +212,8 @@ static const char schema_sql[] =
   WALLET_SQL ";"
   LOYALTY_SQL ";"
   SHIFTS_SQL ";"
-  CASHIERS_SQL ";";
+  CASHIERS_SQL ";"
+  LEVELS_SQL ";";
 
 /* Connections and statements */
 
@@ -1715,7 +1741,12 @@ sqlite_tx_insert (CtStore          *base,
 
 #define TX_COLUMNS "id, card_no, kind, delta, bonus, balance_after, points_delta, points_after, " \
                    "store, till, operator, manager, reason, order_ref, refund_of, created_at, " \
-                   "tender, coalesce(shift_id, 0), coalesce(taken_at, created_at)"
+                   "tender, coalesce(shift_id, 0), coalesce(taken_at, created_at), " \
+                   "(SELECT b.level FROM tx_benefits b WHERE b.tx_id = transactions.id), " \
+                   "coalesce ((SELECT b.discount FROM tx_benefits b WHERE b.tx_id = transactions.id), 0), " \
+                   "coalesce ((SELECT b.topup_bonus FROM tx_benefits b WHERE b.tx_id = transactions.id), 0), " \
+                   "coalesce ((SELECT r.points FROM redemptions r WHERE r.tx_id = transactions.id), 0), " \
+                   "coalesce ((SELECT r.value FROM redemptions r WHERE r.tx_id = transactions.id), 0)"
 
 static void
 tx_from_row (sqlite3_stmt *st,
@@ -1740,6 +1771,11 @@ tx_from_row (sqlite3_stmt *st,
   t->tender = col_text (st, 16);
   t->shift_id = sqlite3_column_int64 (st, 17);
   t->taken_at = sqlite3_column_int64 (st, 18);
+  t->level = col_text (st, 19);
+  t->discount = sqlite3_column_int64 (st, 20);
+  t->level_bonus = sqlite3_column_int64 (st, 21);
+  t->redeemed_points = sqlite3_column_int64 (st, 22);
+  t->redeemed_value = sqlite3_column_int64 (st, 23);
 }
 
 static gboolean
@@ -3082,6 +3118,130 @@ sqlite_redemption_get (CtStore     *base,
   return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
 
+/* Levels */
+
+#define LEVEL_COLUMNS "id, name, min_spend, points_multiplier_bp, discount_bp, topup_bonus_bp"
+
+static GPtrArray *
+sqlite_level_list (CtStore  *base,
+                   GError  **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT " LEVEL_COLUMNS " FROM levels ORDER BY min_spend, id", error);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_level_free);
+  int rc = SQLITE_ERROR;
+
+  if (st != NULL)
+    {
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          CtStoreLevel *level = g_new0 (CtStoreLevel, 1);
+
+          level->id = col_text (st, 0);
+          level->name = col_text (st, 1);
+          level->min_spend = sqlite3_column_int64 (st, 2);
+          level->points_multiplier_bp = sqlite3_column_int64 (st, 3);
+          level->discount_bp = sqlite3_column_int64 (st, 4);
+          level->topup_bonus_bp = sqlite3_column_int64 (st, 5);
+          g_ptr_array_add (list, level);
+        }
+      if (rc != SQLITE_DONE)
+        db_error (c->db, rc, "levels", error);
+      done (st);
+    }
+  conn_give (store, c);
+  return rc == SQLITE_DONE ? g_steal_pointer (&list) : NULL;
+}
+
+static gboolean
+sqlite_level_put (CtStore             *base,
+                  const CtStoreLevel  *level,
+                  GError             **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  sqlite3_stmt *st = prep (store->writer,
+                           "INSERT INTO levels (" LEVEL_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                           " ON CONFLICT (merchant_id, id) DO UPDATE SET name = excluded.name,"
+                           " min_spend = excluded.min_spend, points_multiplier_bp = excluded.points_multiplier_bp,"
+                           " discount_bp = excluded.discount_bp, topup_bonus_bp = excluded.topup_bonus_bp",
+                           error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, level->id);
+  bind_text (st, 2, level->name);
+  sqlite3_bind_int64 (st, 3, level->min_spend);
+  sqlite3_bind_int64 (st, 4, level->points_multiplier_bp);
+  sqlite3_bind_int64 (st, 5, level->discount_bp);
+  sqlite3_bind_int64 (st, 6, level->topup_bonus_bp);
+  return step_done (store->writer, st, "level", error);
+}
+
+static gboolean
+sqlite_level_remove (CtStore     *base,
+                     const char  *id,
+                     GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  sqlite3_stmt *st = prep (store->writer, "DELETE FROM levels WHERE id = ?1", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, id);
+  return step_done (store->writer, st, "level", error)
+      && expect_one_change (store->writer, "level", id, error);
+}
+
+static gboolean
+sqlite_card_add_spend (CtStore     *base,
+                       const char  *card_no,
+                       int64_t      delta,
+                       int64_t     *out_spend,
+                       GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "INSERT INTO card_spend (card_no, spend) VALUES (?1, max (?2, 0))"
+                              " ON CONFLICT (merchant_id, card_no) DO UPDATE SET spend = max (spend + ?2, 0)"
+                              " RETURNING spend", error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, card_no);
+  sqlite3_bind_int64 (st, 2, delta);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    *out_spend = sqlite3_column_int64 (st, 0);
+  done (st);
+  if (rc != SQLITE_ROW)
+    return db_error (c->db, rc, "spend", error);
+  return TRUE;
+}
+
+static gboolean
+sqlite_benefit_put (CtStore               *base,
+                    int64_t                tx_id,
+                    const CtStoreBenefit  *b,
+                    GError               **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base;
+  sqlite3_stmt *st = prep (store->writer,
+                           "INSERT INTO tx_benefits (tx_id, level, order_amount, discount, points_multiplier_bp,"
+                           " topup_bonus) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
+
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, tx_id);
+  bind_text (st, 2, b->level);
+  sqlite3_bind_int64 (st, 3, b->order_amount);
+  sqlite3_bind_int64 (st, 4, b->discount);
+  sqlite3_bind_int64 (st, 5, b->points_multiplier_bp);
+  sqlite3_bind_int64 (st, 6, b->topup_bonus);
+  return step_done (store->writer, st, "benefit", error);
+}
+
 static const CtStoreBackend sqlite_backend = {
   .name = "sqlite",
   .batches_writes = TRUE,
@@ -3160,4 +3320,9 @@ static const CtStoreBackend sqlite_backend = {
   .member_code_take = sqlite_member_code_take,
   .redemption_put = sqlite_redemption_put,
   .redemption_get = sqlite_redemption_get,
+  .level_list = sqlite_level_list,
+  .level_put = sqlite_level_put,
+  .level_remove = sqlite_level_remove,
+  .card_add_spend = sqlite_card_add_spend,
+  .benefit_put = sqlite_benefit_put,
 };

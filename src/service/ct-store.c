@@ -206,6 +206,7 @@ ct_store_tx_clear (CtStoreTx *t)
   g_clear_pointer (&t->reason, g_free);
   g_clear_pointer (&t->order_ref, g_free);
   g_clear_pointer (&t->tender, g_free);
+  g_clear_pointer (&t->level, g_free);
 }
 
 void
@@ -1200,4 +1201,60 @@ ct_store_redemption_get (CtStore  *store,
                          GError  **error)
 {
   return store->backend->redemption_get (store, tx_id, out_points, out_value, error);
+}
+
+void
+ct_store_level_clear (CtStoreLevel *level)
+{
+  g_clear_pointer (&level->id, g_free);
+  g_clear_pointer (&level->name, g_free);
+}
+
+void
+ct_store_level_free (CtStoreLevel *level)
+{
+  ct_store_level_clear (level);
+  g_free (level);
+}
+
+GPtrArray *
+ct_store_level_list (CtStore  *store,
+                     GError  **error)
+{
+  return store->backend->level_list (store, error);
+}
+
+gboolean
+ct_store_level_put (CtStore             *store,
+                    const CtStoreLevel  *level,
+                    GError             **error)
+{
+  return store->backend->level_put (store, level, error);
+}
+
+gboolean
+ct_store_level_remove (CtStore     *store,
+                       const char  *id,
+                       GError     **error)
+{
+  return store->backend->level_remove (store, id, error);
+}
+
+gboolean
+ct_store_card_add_spend (CtStore     *store,
+                         const char  *card_no,
+                         int64_t      delta,
+                         int64_t     *out_spend,
+                         GError     **error)
+{
+  return store->backend->card_add_spend (store, card_no, delta, out_spend, error);
+}
+
+gboolean
+ct_store_benefit_put (CtStore               *store,
+                      int64_t                tx_id,
+                      const CtStoreBenefit  *benefit,
+                      GError               **error)
+{
+  return store->backend->benefit_put (store, tx_id, benefit, error);
 }

@@ -136,6 +136,13 @@ typedef struct
   char    *tender;            /* top-ups and their voids; NULL otherwise */
   int64_t  shift_id;          /* 0 when taken outside a shift */
   int64_t  taken_at;          /* when the customer paid (the till's clock); the day it belongs to */
+  /* What the card's level and points gave it, kept beside it (tx_benefits,
+   * redemptions) and read with it. */
+  char    *level;             /* the level whose benefits applied, or NULL */
+  int64_t  discount;          /* a payment: what the level took off the order */
+  int64_t  level_bonus;       /* a top-up: the level's part of the bonus */
+  int64_t  redeemed_points;   /* a payment: points that paid part of it */
+  int64_t  redeemed_value;    /* and what they paid */
 } CtStoreTx;
 
 /* A cashier's shift on one till: open from opened_at until closed_at (0
@@ -589,5 +596,49 @@ gboolean  ct_store_redemption_put    (CtStore *store, int64_t tx_id, int64_t poi
                                       GError **error);
 gboolean  ct_store_redemption_get    (CtStore *store, int64_t tx_id, int64_t *out_points,
                                       int64_t *out_value, GError **error);
+
+/* Levels by spend (docs/ledger.md, "Levels"). A level is reached by spend
+ * when its min_spend is above 0; a level of min_spend 0 is given by a
+ * manager only. Benefits are in basis points: points_multiplier_bp scales
+ * the points a payment earns (10000 = as many), discount_bp lowers what the
+ * balance pays, topup_bonus_bp adds to a package's bonus. */
+typedef struct
+{
+  char    *id;
+  char    *name;
+  int64_t  min_spend;
+  int64_t  points_multiplier_bp;
+  int64_t  discount_bp;
+  int64_t  topup_bonus_bp;
+} CtStoreLevel;
+
+/* What a level gave a transaction: the order's total and the discount of
+ * a payment, the multiplier its points got, the extra bonus of a top-up. */
+typedef struct
+{
+  const char *level;
+  int64_t     order_amount;
+  int64_t     discount;
+  int64_t     points_multiplier_bp;
+  int64_t     topup_bonus;
+} CtStoreBenefit;
+
+void       ct_store_level_clear      (CtStoreLevel *level);
+void       ct_store_level_free       (CtStoreLevel *level);
+/* Every level, by min_spend then id; of CtStoreLevel*. */
+GPtrArray *ct_store_level_list       (CtStore *store, GError **error);
+/* Adds a level, or replaces the one of the same id. */
+gboolean   ct_store_level_put        (CtStore *store, const CtStoreLevel *level, GError **error);
+/* CT_STORE_ERROR_NOT_FOUND for an unknown id. Cards keep the id as their
+ * level's text. */
+gboolean   ct_store_level_remove     (CtStore *store, const char *id, GError **error);
+/* Adds @delta (a payment's balance part, or less a refund's) to the card's
+ * spend, never below 0; @out_spend is the spend after. */
+gboolean   ct_store_card_add_spend   (CtStore *store, const char *card_no, int64_t delta,
+                                      int64_t *out_spend, GError **error);
+gboolean   ct_store_benefit_put      (CtStore *store, int64_t tx_id, const CtStoreBenefit *benefit,
+                                      GError **error);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreLevel, ct_store_level_clear)
 
 G_END_DECLS
