@@ -23,13 +23,27 @@
  * that cannot be imported at all, 3 when a chunk could not be settled now
  * (rerun to resume), 4 for a local failure. */
 
+/* One run of the command: its options, what it opened, how it went. */
 typedef struct
 {
-  CtCli          *cli;
-  CtImportReport *report;
-  GError         *report_error;
-  json_object    *json_rejects;  /* dry run with --json */
-  gboolean        tty_progress;
+  CtCli            *cli;
+  gboolean          dry_run;
+  char             *encoding;
+  char            **maps;
+  char             *report_path;
+  char             *manager_id;
+  char             *pin_file;
+  char             *path;          /* the FILE */
+  CtImportOptions   options;
+
+  CtClient         *client;        /* the CLI's, not a dry run's */
+  char             *pin;
+  CtLegacyImport   *import;
+  CtImportReport   *report;
+  GError           *report_error;
+  json_object      *json_rejects;  /* dry run with --json */
+  gboolean          tty_progress;
+  CtImportProgress  progress;
 } ImportRun;
 
 static void
@@ -137,180 +151,210 @@ print_error (const GError *error)
     fprintf (stderr, "cardtill-cli: %s\n", error->message);
 }
 
-int
-ct_cli_cmd_import (CtCli  *cli,
-                   int     argc,
-                   char  **argv)
+static void
+import_run_clear (ImportRun *run)
 {
-  gboolean dry_run = FALSE;
-  g_autofree char *encoding_text = NULL;
-  g_auto(GStrv) maps = NULL;
-  g_autofree char *report_path = NULL;
-  g_autofree char *manager_id = NULL;
-  g_autofree char *pin_file = NULL;
+  g_free (run->encoding);
+  g_strfreev (run->maps);
+  g_free (run->report_path);
+  g_free (run->manager_id);
+  g_free (run->pin_file);
+  g_free (run->path);
+  if (run->pin != NULL)
+    memset (run->pin, 0, strlen (run->pin));
+  g_free (run->pin);
+  g_clear_pointer (&run->import, ct_legacy_import_free);
+  g_clear_pointer (&run->report, ct_import_report_free);
+  g_clear_error (&run->report_error);
+  json_object_put (run->json_rejects);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ImportRun, import_run_clear)
+
+/* Parse: the command line into @run. CT_EXIT_OK, or the usage error. */
+static int
+import_parse (ImportRun  *run,
+              int         argc,
+              char      **argv)
+{
   GOptionEntry entries[] = {
-    { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run, "Check every row and print the totals; send nothing", NULL },
-    { "encoding", 0, 0, G_OPTION_ARG_STRING, &encoding_text, "auto (default), utf-8 or gb18030", "ENC" },
-    { "map", 0, 0, G_OPTION_ARG_STRING_ARRAY, &maps, "Map a column: COLUMN=FIELD (card_no, name, phone, balance, points, level, ignore)", "C=F" },
-    { "report", 0, 0, G_OPTION_ARG_FILENAME, &report_path, "Write every rejected row and why to this CSV file", "FILE" },
-    { "manager", 0, 0, G_OPTION_ARG_STRING, &manager_id, "The manager who authorises the import", "ID" },
-    { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &pin_file, "Read the manager's PIN from the first line of this file", "F" },
+    { "dry-run", 0, 0, G_OPTION_ARG_NONE, &run->dry_run, "Check every row and print the totals; send nothing", NULL },
+    { "encoding", 0, 0, G_OPTION_ARG_STRING, &run->encoding, "auto (default), utf-8 or gb18030", "ENC" },
+    { "map", 0, 0, G_OPTION_ARG_STRING_ARRAY, &run->maps, "Map a column: COLUMN=FIELD (card_no, name, phone, balance, points, level, ignore)", "C=F" },
+    { "report", 0, 0, G_OPTION_ARG_FILENAME, &run->report_path, "Write every rejected row and why to this CSV file", "FILE" },
+    { "manager", 0, 0, G_OPTION_ARG_STRING, &run->manager_id, "The manager who authorises the import", "ID" },
+    { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &run->pin_file, "Read the manager's PIN from the first line of this file", "F" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("FILE - import a store's old card balances");
   g_autoptr(GError) error = NULL;
-  g_autoptr(GFile) file = NULL;
-  g_autoptr(CtLegacyImport) import = NULL;
-  CtClient *client = NULL;
-  g_autofree char *pin = NULL;
-  g_autofree char *totals_text = NULL;
-  CtImportOptions options = { CT_CSV_ENCODING_AUTO, NULL, 2, NULL };
-  CtImportCallbacks callbacks = { on_reject, on_progress, on_answer, on_unsettled, NULL };
-  CtImportProgress progress;
-  CtImportTotals totals = { 0 };
-  ImportRun run = { 0 };
-  gboolean ok;
-  int status;
 
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_help_enabled (context, TRUE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      fprintf (stderr, "cardtill-cli: import: %s\n", error->message);
-      return CT_EXIT_USAGE;
-    }
+    return ct_cli_usage_error ("import: %s", error->message);
   if (argc != 2)
-    {
-      fprintf (stderr, "cardtill-cli: import: give exactly one FILE (see import --help)\n");
-      return CT_EXIT_USAGE;
-    }
-  if (encoding_text != NULL && !ct_csv_encoding_from_string (encoding_text, &options.encoding))
-    {
-      fprintf (stderr, "cardtill-cli: import: --encoding is auto, utf-8 or gb18030, not %s\n",
-               encoding_text);
-      return CT_EXIT_USAGE;
-    }
-  if (!dry_run && manager_id == NULL)
-    {
-      fprintf (stderr, "cardtill-cli: import: an import needs --manager ID (or use --dry-run)\n");
-      return CT_EXIT_USAGE;
-    }
-  options.maps = (const char * const *) maps;
+    return ct_cli_usage_error ("import: give exactly one FILE (see import --help)");
+  run->path = g_strdup (argv[1]);
+  run->options.encoding = CT_CSV_ENCODING_AUTO;
+  if (run->encoding != NULL && !ct_csv_encoding_from_string (run->encoding, &run->options.encoding))
+    return ct_cli_usage_error ("import: --encoding is auto, utf-8 or gb18030, not %s",
+                               run->encoding);
+  if (!run->dry_run && run->manager_id == NULL)
+    return ct_cli_usage_error ("import: an import needs --manager ID (or use --dry-run)");
+  run->options.maps = (const char * const *) run->maps;
+  return CT_EXIT_OK;
+}
 
-  if (!dry_run)
-    {
-      pin = ct_cli_read_pin (cli, pin_file, &error);
-      if (pin == NULL)
-        return exit_for_error (cli, error);
-      client = ct_cli_get_client (cli, &error);
-      if (client == NULL)
-        return exit_for_error (cli, error);
-    }
-  options.minor_units = ct_cli_minor_units (cli);
+/* Opens what the run needs: the manager's PIN and the client (not for a
+ * dry run), the file, the report. CT_EXIT_OK, or why it cannot start. */
+static int
+import_open (ImportRun *run)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) file = NULL;
 
-  file = g_file_new_for_commandline_arg (argv[1]);
-  import = ct_legacy_import_open (file, &options, NULL, &error);
-  if (import == NULL)
+  if (!run->dry_run)
+    {
+      run->pin = ct_cli_read_pin (run->cli, run->pin_file, &error);
+      if (run->pin == NULL)
+        return exit_for_error (run->cli, error);
+      run->client = ct_cli_get_client (run->cli, &error);
+      if (run->client == NULL)
+        return exit_for_error (run->cli, error);
+    }
+  run->options.minor_units = ct_cli_minor_units (run->cli);
+
+  file = g_file_new_for_commandline_arg (run->path);
+  run->import = ct_legacy_import_open (file, &run->options, NULL, &error);
+  if (run->import == NULL)
     {
       print_error (error);
       return error->domain == G_IO_ERROR ? CT_EXIT_LOCAL : CT_EXIT_USAGE;
     }
-  if (ct_legacy_import_get_n_rows (import) == 0)
+  if (ct_legacy_import_get_n_rows (run->import) == 0)
     {
-      fprintf (stderr, "cardtill-cli: %s has a header but no rows to import\n", argv[1]);
+      fprintf (stderr, "cardtill-cli: %s has a header but no rows to import\n", run->path);
       return CT_EXIT_USAGE;
     }
-  if (!cli->json)
-    fprintf (stderr, "import: %s: %" G_GUINT64_FORMAT " rows, %s, batch %s\n", argv[1],
-             ct_legacy_import_get_n_rows (import),
-             ct_csv_encoding_to_string (ct_legacy_import_get_encoding (import)),
-             ct_legacy_import_get_batch_id (import));
-
-  if (report_path != NULL)
+  if (!run->cli->json)
+    fprintf (stderr, "import: %s: %" G_GUINT64_FORMAT " rows, %s, batch %s\n", run->path,
+             ct_legacy_import_get_n_rows (run->import),
+             ct_csv_encoding_to_string (ct_legacy_import_get_encoding (run->import)),
+             ct_legacy_import_get_batch_id (run->import));
+  if (run->report_path != NULL)
     {
-      g_autoptr(GFile) report_file = g_file_new_for_commandline_arg (report_path);
+      g_autoptr(GFile) report_file = g_file_new_for_commandline_arg (run->report_path);
 
-      run.report = ct_import_report_new (report_file, &error);
-      if (run.report == NULL)
+      run->report = ct_import_report_new (report_file, &error);
+      if (run->report == NULL)
         {
           print_error (error);
           return CT_EXIT_LOCAL;
         }
     }
+  return CT_EXIT_OK;
+}
 
-  run.cli = cli;
-  run.tty_progress = !dry_run && !cli->json && isatty (STDERR_FILENO);
-  if (dry_run && cli->json)
-    run.json_rejects = json_object_new_array ();
-  callbacks.user_data = &run;
+/* Run: every row checked, and sent unless a dry run; the report closed. */
+static gboolean
+import_run (ImportRun  *run,
+            GError    **error)
+{
+  CtImportCallbacks callbacks = { on_reject, on_progress, on_answer, on_unsettled, run };
+  gboolean ok;
 
-  ok = ct_legacy_import_run (import, dry_run ? NULL : client, manager_id, pin, &callbacks,
-                             &progress, NULL, &error);
-  if (run.tty_progress)
+  run->tty_progress = !run->dry_run && !run->cli->json && isatty (STDERR_FILENO);
+  if (run->dry_run && run->cli->json)
+    run->json_rejects = json_object_new_array ();
+  ok = ct_legacy_import_run (run->import, run->dry_run ? NULL : run->client, run->manager_id,
+                             run->pin, &callbacks, &run->progress, NULL, error);
+  if (run->tty_progress)
     fprintf (stderr, "\n");
+  if (run->report != NULL && run->report_error == NULL)
+    ct_import_report_close (run->report, &run->report_error);
+  g_clear_pointer (&run->report, ct_import_report_free);
+  return ok;
+}
 
-  if (run.report != NULL)
-    {
-      if (run.report_error == NULL)
-        ct_import_report_close (run.report, &run.report_error);
-      g_clear_pointer (&run.report, ct_import_report_free);
-    }
+/* Print: the totals, for people or (a dry run with --json) as one object. */
+static void
+import_print (ImportRun *run)
+{
+  CtImportTotals totals = { 0 };
 
-  totals.accepted = progress.accepted;
-  totals.rejected = progress.rejected;
-  totals.total_balance = progress.total_balance;
-  totals.total_points = progress.total_points;
-
-  if (run.json_rejects != NULL)
+  totals.accepted = run->progress.accepted;
+  totals.rejected = run->progress.rejected;
+  totals.total_balance = run->progress.total_balance;
+  totals.total_points = run->progress.total_points;
+  if (run->json_rejects != NULL)
     {
       json_object *root = json_object_new_object ();
 
       json_object_object_add (root, "batch_id",
-                              json_object_new_string (ct_legacy_import_get_batch_id (import)));
+                              json_object_new_string (ct_legacy_import_get_batch_id (run->import)));
       json_object_object_add (root, "accepted", json_object_new_int64 ((int64_t) totals.accepted));
-      json_object_object_add (root, "rejected", run.json_rejects);
+      json_object_object_add (root, "rejected", g_steal_pointer (&run->json_rejects));
       json_object_object_add (root, "total_balance", json_object_new_int64 (totals.total_balance));
       json_object_object_add (root, "total_points", json_object_new_int64 (totals.total_points));
       printf ("%s\n", json_object_to_json_string_ext (root, JSON_C_TO_STRING_PLAIN));
       json_object_put (root);
     }
-  else if (!cli->json)
+  else if (!run->cli->json)
     {
-      totals_text = ct_import_format_totals (&totals, options.minor_units);
-      fputs (totals_text, stdout);
+      g_autofree char *text = ct_import_format_totals (&totals, run->options.minor_units);
+
+      fputs (text, stdout);
     }
   fflush (stdout);
+}
 
-  if (!ok)
+/* The service's own count of the batch, for the person at the till. */
+static void
+import_print_held (ImportRun *run)
+{
+  int64_t held_rows, held_balance;
+  g_autofree char *balance = NULL;
+
+  if (run->dry_run || run->cli->json
+      || !ct_import_fetch_batch (run->client, ct_legacy_import_get_batch_id (run->import),
+                                 &held_rows, &held_balance, NULL))
+    return;
+  balance = ct_money_format_plain (held_balance, run->options.minor_units);
+  fprintf (stderr, "import: the service holds %" G_GINT64_FORMAT " rows of this batch, "
+           "total balance %s\n", held_rows, balance);
+}
+
+int
+ct_cli_cmd_import (CtCli  *cli,
+                   int     argc,
+                   char  **argv)
+{
+  g_auto(ImportRun) run = { .cli = cli };
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  status = import_parse (&run, argc, argv);
+  if (status == CT_EXIT_OK)
+    status = import_open (&run);
+  if (status != CT_EXIT_OK)
+    return status;
+
+  if (!import_run (&run, &error))
     {
+      import_print (&run);
       status = exit_for_error (cli, error);
-      if (!dry_run)
+      if (!run.dry_run)
         fprintf (stderr, "cardtill-cli: import stopped after %u chunks; run the same command "
-                 "again to resume (nothing is imported twice)\n", progress.chunks);
+                 "again to resume (nothing is imported twice)\n", run.progress.chunks);
       return status;
     }
+  import_print (&run);
   if (run.report_error != NULL)
     {
       print_error (run.report_error);
-      g_clear_error (&run.report_error);
       return CT_EXIT_LOCAL;
     }
-
-  /* The service's own count of the batch, for the person at the till. */
-  if (!dry_run && !cli->json)
-    {
-      int64_t held_rows, held_balance;
-
-      if (ct_import_fetch_batch (client, ct_legacy_import_get_batch_id (import), &held_rows,
-                                 &held_balance, NULL))
-        {
-          g_autofree char *balance = ct_money_format_plain (held_balance, options.minor_units);
-
-          fprintf (stderr, "import: the service holds %" G_GINT64_FORMAT " rows of this batch, "
-                   "total balance %s\n", held_rows, balance);
-        }
-    }
-
-  status = progress.rejected > 0 ? CT_EXIT_REFUSED : CT_EXIT_OK;
-  return status;
+  import_print_held (&run);
+  return run.progress.rejected > 0 ? CT_EXIT_REFUSED : CT_EXIT_OK;
 }

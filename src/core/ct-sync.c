@@ -1051,6 +1051,279 @@ replay_settled (CtSync *self, const CtOutboxEntry *e)
   return ans;
 }
 
+/* ---- submit: prepare, one round, wait ---------------------------------- */
+
+/* The send lock held for a scope: g_autoptr(SendLocker) locker = send_locker (self). */
+typedef CtSync SendLocker;
+
+static SendLocker *
+send_locker (CtSync *self)
+{
+  send_lock (self);
+  return self;
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SendLocker, send_unlock)
+
+/* A new pending entry for the request, not stored yet. */
+static CtOutboxEntry *
+new_entry (CtSync               *self,
+           const char           *method,
+           const char           *path,
+           const char           *idempotency_key,
+           GBytes               *body,
+           const CtRequestInfo  *info)
+{
+  CtOutboxEntry *entry = g_new0 (CtOutboxEntry, 1);
+
+  entry->idempotency_key = idempotency_key ? g_strdup (idempotency_key) : ct_sync_new_key ();
+  entry->method = g_strdup (method);
+  entry->path = g_strdup (path);
+  entry->body = g_bytes_ref (body);
+  entry->service_url = g_strdup (self->service_id);
+  {
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+    entry->till = g_strdup (self->till ? self->till : "");
+  }
+  entry->card_no = g_strdup (info->card_no);
+  entry->kind = info->kind;
+  entry->amount = info->amount;
+  entry->order_ref = g_strdup (info->order_ref);
+  entry->created_at = g_get_real_time ();
+  entry->next_attempt_at = entry->created_at;
+  entry->state = CT_OUTBOX_STATE_PENDING;
+  return entry;
+}
+
+/* The answer an entry already settled under the caller's key holds. */
+static CtAnswer *
+answer_stored (const CtOutboxEntry *existing)
+{
+  CtAnswer *ans = g_new0 (CtAnswer, 1);
+
+  ans->status = existing->last_status;
+  ans->body = existing->last_answer ? g_bytes_ref (existing->last_answer) : NULL;
+  ans->idempotency_key = g_strdup (existing->idempotency_key);
+  if (ans->body == NULL || ans->status == 0)
+    {
+      ans->queued = TRUE;
+      ans->outbox_id = existing->id;
+      ans->reason_code = CT_CLIENT_ERROR_QUEUED;
+      ans->reason = g_strdup (existing->reason ? existing->reason : "needs attention");
+    }
+  return ans;
+}
+
+/* Prepare: the durable entry to send (*out_entry), or, for a caller's key
+ * already settled in the outbox, its answer (*out_answer). A caller-chosen
+ * key may be there already: the same intent taken again after a crash (an
+ * import rerun). Same bytes: settle that entry. Other bytes under the same
+ * key: a new intent needs a new key. */
+static gboolean
+submit_prepare (CtSync               *self,
+                const char           *method,
+                const char           *path,
+                const char           *idempotency_key,
+                GBytes               *body,
+                const CtRequestInfo  *info,
+                CtOutboxEntry       **out_entry,
+                CtAnswer            **out_answer,
+                GError              **error)
+{
+  g_autoptr(CtOutboxEntry) entry = NULL;
+
+  if (idempotency_key != NULL)
+    {
+      g_autoptr(GError) local = NULL;
+
+      entry = ct_outbox_get_by_key (self->outbox, idempotency_key, &local);
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (entry != NULL && (g_strcmp0 (entry->path, path) != 0 || !g_bytes_equal (entry->body, body)))
+        {
+          g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                       "The key %s is already used in the outbox for another request",
+                       idempotency_key);
+          return FALSE;
+        }
+      if (entry != NULL && entry->state != CT_OUTBOX_STATE_PENDING)
+        {
+          *out_answer = answer_stored (entry);
+          return TRUE;
+        }
+    }
+  if (entry == NULL)
+    {
+      entry = new_entry (self, method, path, idempotency_key, body, info);
+      /* Durable before a byte goes out. */
+      if (!ct_outbox_add (self->outbox, entry, error))
+        return FALSE;
+    }
+  *out_entry = g_steal_pointer (&entry);
+  return TRUE;
+}
+
+/* Settles @e from one attempt @a: the answer, or NULL when it is to be
+ * tried again (or with @error for a local failure). */
+static CtAnswer *
+settle_attempt (CtSync               *self,
+                const CtOutboxEntry  *e,
+                Attempt              *a,
+                GError              **error)
+{
+  g_autoptr(GError) remove_error = NULL;
+  g_autofree char *reason = NULL;
+
+  switch (a->kind)
+    {
+    case ATTEMPT_DONE:
+    case ATTEMPT_REFUSED:
+      /* The answer is definitive whatever the disk says: if the entry
+       * cannot be removed now, it is replayed later and the service
+       * answers the stored result again. */
+      if (!ct_outbox_remove (self->outbox, e->id, &remove_error))
+        g_warning ("%s", remove_error->message);
+      if (a->kind == ATTEMPT_DONE)
+        learn_from_answer (self, a->card);
+      emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
+      return answer_from_attempt (e, a);
+    case ATTEMPT_NOT_STORED:
+      if (e->maybe_sent)
+        {
+          ct_outbox_record_attempt (self->outbox, e->id, FALSE,
+                                    next_attempt_time (self, e->attempts + 1, -1),
+                                    a->status, a->reason, NULL);
+          return answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, a->reason);
+        }
+      /* Refused before anything could apply (token, size). */
+      if (!ct_outbox_remove (self->outbox, e->id, error))
+        return NULL;
+      emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
+      return answer_from_attempt (e, a);
+    case ATTEMPT_TLS:
+      if (!e->maybe_sent)
+        return answer_not_sent (self, e, CT_CLIENT_ERROR_TLS, a->reason, error);
+      G_GNUC_FALLTHROUGH;
+    case ATTEMPT_NOT_SENT:
+      if (!e->maybe_sent)
+        return handle_offline (self, e, a->reason, error);
+      /* An earlier attempt may have reached the service, which is now
+       * unreachable: waiting cannot settle it, the outbox will (same key)
+       * when the service is back. */
+      ct_outbox_record_attempt (self->outbox, e->id, FALSE,
+                                next_attempt_time (self, e->attempts + 1, -1), 0, a->reason,
+                                NULL);
+      reason = g_strdup_printf ("outcome pending in the outbox: the service became unreachable "
+                                "after the request may have reached it (%s)", a->reason);
+      return answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, reason);
+    case ATTEMPT_RETRY:
+    default:
+      ct_outbox_record_attempt (self->outbox, e->id, TRUE,
+                                next_attempt_time (self, e->attempts + 1, a->retry_after),
+                                a->status, a->reason, NULL);
+      return NULL;
+    }
+}
+
+/* One round, under the send lock: the entry as the outbox has it now, the
+ * card's earlier requests, then one attempt. Returns the answer when the
+ * entry is settled (or can go no further now), NULL to wait and try again;
+ * NULL with @error for a local failure. *last_reason keeps why the last
+ * round did not settle. */
+static CtAnswer *
+submit_round (CtSync               *self,
+              const CtOutboxEntry  *entry,
+              char                **last_reason,
+              GError              **error)
+{
+  g_autoptr(SendLocker) locker = send_locker (self);
+  g_autoptr(CtOutboxEntry) e = NULL;
+  g_autoptr(GError) local = NULL;
+  gboolean offline = FALSE;
+  CtAnswer *answer;
+  Attempt a;
+
+  e = ct_outbox_get (self->outbox, entry->id, &local);
+  if (e == NULL && !g_error_matches (local, CT_CLIENT_ERROR, CT_CLIENT_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  if (e == NULL)
+    return replay_settled (self, entry);
+  if (e->state != CT_OUTBOX_STATE_PENDING)
+    return answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, e->reason ? e->reason : "needs attention");
+
+  if (!clear_card_queue (self, e, &offline, last_reason, &local))
+    {
+      if (local != NULL)
+        g_propagate_error (error, g_steal_pointer (&local));
+      else if (offline && !e->maybe_sent)
+        return handle_offline (self, e, *last_reason, error);
+      else if (offline)
+        return answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, *last_reason);
+      return NULL;
+    }
+
+  attempt_send (self, e, &a);
+  g_free (*last_reason);
+  *last_reason = g_strdup (a.reason);
+  answer = settle_attempt (self, e, &a, error);
+  attempt_clear (&a);
+  return answer;
+}
+
+/* The caller's patience ran out before the entry settled: the answer that
+ * says so. */
+static CtAnswer *
+submit_give_up (CtSync               *self,
+                const CtOutboxEntry  *entry,
+                const char           *last_reason,
+                GError              **error)
+{
+  g_autoptr(CtOutboxEntry) now = ct_outbox_get (self->outbox, entry->id, NULL);
+  g_autofree char *reason = NULL;
+
+  if (now == NULL)
+    {
+      g_autoptr(SendLocker) locker = send_locker (self);
+
+      return replay_settled (self, entry);
+    }
+  /* A request that needs the service and never left the till is not
+   * queued behind the card's unsettled one: it is not done. */
+  if (now->state == CT_OUTBOX_STATE_PENDING && !now->maybe_sent
+      && ct_outbox_kind_is_online_only (now->kind))
+    {
+      reason = g_strdup_printf ("not done, nothing was sent: %s",
+                                last_reason ? last_reason
+                                            : "an earlier request on this card is not settled yet");
+      return answer_not_sent (self, now, CT_CLIENT_ERROR_EARLIER_PENDING, reason, error);
+    }
+  reason = g_strdup_printf ("outcome pending in the outbox; it will be settled with the same key "
+                            "(%s)", last_reason ? last_reason : "no answer yet");
+  return answer_queued (self, now, CT_CLIENT_ERROR_QUEUED, reason);
+}
+
+/* Waits for the entry's next attempt (backoff, jitter), at most until
+ * @deadline. */
+static void
+submit_wait (CtSync               *self,
+             const CtOutboxEntry  *entry,
+             gint64                deadline,
+             GCancellable         *cancellable)
+{
+  g_autoptr(CtOutboxEntry) now = ct_outbox_get (self->outbox, entry->id, NULL);
+  gint64 next = now ? now->next_attempt_at : g_get_real_time ();
+  gint64 pause = MAX (20 * 1000, next - g_get_real_time ());
+
+  sleep_until (MIN (deadline, g_get_monotonic_time () + pause), cancellable);
+}
+
 CtAnswer *
 ct_sync_submit (CtSync               *self,
                 const char           *method,
@@ -1061,263 +1334,53 @@ ct_sync_submit (CtSync               *self,
                 GCancellable         *cancellable,
                 GError              **error)
 {
-  g_autoptr(CtOutboxEntry) entry = g_new0 (CtOutboxEntry, 1);
+  g_autoptr(CtOutboxEntry) entry = NULL;
   g_autofree char *last_reason = NULL;
   CtAnswer *answer = NULL;
   gint64 deadline;
-  guint wait_ms;
 
   g_return_val_if_fail (self != NULL && method != NULL && path != NULL && body != NULL, NULL);
   g_return_val_if_fail (info != NULL, NULL);
 
-  g_mutex_lock (&self->lock);
-  if (self->base_url == NULL)
-    {
-      g_mutex_unlock (&self->lock);
-      g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CONFIG,
-                           "The till is not connected to its card service yet");
-      return NULL;
-    }
-  g_mutex_unlock (&self->lock);
+  {
+    g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
 
-  wait_ms = info->wait_ms ? info->wait_ms : self->default_wait_ms;
-  entry->idempotency_key = idempotency_key ? g_strdup (idempotency_key) : ct_sync_new_key ();
-  entry->method = g_strdup (method);
-  entry->path = g_strdup (path);
-  entry->body = g_bytes_ref (body);
-  entry->service_url = g_strdup (self->service_id);
-  g_mutex_lock (&self->lock);
-  entry->till = g_strdup (self->till ? self->till : "");
-  g_mutex_unlock (&self->lock);
-  entry->card_no = g_strdup (info->card_no);
-  entry->kind = info->kind;
-  entry->amount = info->amount;
-  entry->order_ref = g_strdup (info->order_ref);
-  entry->created_at = g_get_real_time ();
-  entry->next_attempt_at = entry->created_at;
-  entry->state = CT_OUTBOX_STATE_PENDING;
-
-  /* A caller-chosen key may already be in the outbox: the same intent
-   * taken again after a crash (an import rerun). Same bytes: settle that
-   * entry. Other bytes under the same key: a new intent needs a new key. */
-  if (idempotency_key != NULL)
-    {
-      g_autoptr(GError) local = NULL;
-      g_autoptr(CtOutboxEntry) existing = ct_outbox_get_by_key (self->outbox, idempotency_key,
-                                                                &local);
-
-      if (local != NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return NULL;
-        }
-      if (existing != NULL)
-        {
-          if (g_strcmp0 (existing->path, path) != 0 || !g_bytes_equal (existing->body, body))
-            {
-              g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
-                           "The key %s is already used in the outbox for another request",
-                           idempotency_key);
-              return NULL;
-            }
-          if (existing->state != CT_OUTBOX_STATE_PENDING)
-            {
-              CtAnswer *ans = g_new0 (CtAnswer, 1);
-
-              ans->status = existing->last_status;
-              ans->body = existing->last_answer ? g_bytes_ref (existing->last_answer) : NULL;
-              ans->idempotency_key = g_strdup (existing->idempotency_key);
-              if (ans->body == NULL || ans->status == 0)
-                {
-                  ans->queued = TRUE;
-                  ans->outbox_id = existing->id;
-                  ans->reason_code = CT_CLIENT_ERROR_QUEUED;
-                  ans->reason = g_strdup (existing->reason ? existing->reason
-                                                           : "needs attention");
-                }
-              return ans;
-            }
-          g_clear_pointer (&entry, ct_outbox_entry_free);
-          entry = g_steal_pointer (&existing);
-        }
-    }
-
-  /* Durable before a byte goes out. */
-  if (entry->id == 0 && !ct_outbox_add (self->outbox, entry, error))
+    if (self->base_url == NULL)
+      {
+        g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CONFIG,
+                             "The till is not connected to its card service yet");
+        return NULL;
+      }
+  }
+  if (!submit_prepare (self, method, path, idempotency_key, body, info, &entry, &answer, error))
     return NULL;
+  if (answer != NULL)
+    return answer;
   claim (self, entry->id, TRUE);
   emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
 
-  deadline = g_get_monotonic_time () + (gint64) wait_ms * 1000;
+  /* Not settled: try the same key again, until the caller's patience runs out. */
+  deadline = g_get_monotonic_time () + (gint64) (info->wait_ms ? info->wait_ms
+                                                               : self->default_wait_ms) * 1000;
   for (;;)
     {
-      g_autoptr(CtOutboxEntry) e = NULL;
       g_autoptr(GError) local = NULL;
-      gboolean offline = FALSE;
-      Attempt a;
 
-      send_lock (self);
-      e = ct_outbox_get (self->outbox, entry->id, &local);
-      if (e == NULL)
+      answer = submit_round (self, entry, &last_reason, &local);
+      if (local != NULL)
         {
-          if (!g_error_matches (local, CT_CLIENT_ERROR, CT_CLIENT_ERROR_NOT_FOUND))
-            {
-              send_unlock (self);
-              g_propagate_error (error, g_steal_pointer (&local));
-              break;
-            }
-          answer = replay_settled (self, entry);
-          send_unlock (self);
+          g_propagate_error (error, g_steal_pointer (&local));
           break;
         }
-      if (e->state != CT_OUTBOX_STATE_PENDING)
-        {
-          send_unlock (self);
-          answer = answer_queued (self, e, CT_CLIENT_ERROR_QUEUED,
-                                  e->reason ? e->reason : "needs attention");
-          break;
-        }
-
-      if (!clear_card_queue (self, e, &offline, &last_reason, &local))
-        {
-          if (local != NULL)
-            {
-              send_unlock (self);
-              g_propagate_error (error, g_steal_pointer (&local));
-              break;
-            }
-          if (offline)
-            {
-              if (!e->maybe_sent)
-                answer = handle_offline (self, e, last_reason, error);
-              else
-                answer = answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, last_reason);
-              send_unlock (self);
-              break;
-            }
-          send_unlock (self);
-        }
-      else
-        {
-          attempt_send (self, e, &a);
-          g_free (last_reason);
-          last_reason = g_strdup (a.reason);
-          switch (a.kind)
-            {
-            case ATTEMPT_DONE:
-            case ATTEMPT_REFUSED:
-              {
-                g_autoptr(GError) remove_error = NULL;
-
-                /* The answer is definitive whatever the disk says: if the
-                 * entry cannot be removed now, it is replayed later and the
-                 * service answers the stored result again. */
-                if (!ct_outbox_remove (self->outbox, e->id, &remove_error))
-                  g_warning ("%s", remove_error->message);
-                if (a.kind == ATTEMPT_DONE)
-                  learn_from_answer (self, a.card);
-                answer = answer_from_attempt (e, &a);
-                emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
-              }
-              break;
-            case ATTEMPT_NOT_STORED:
-              if (!e->maybe_sent)
-                {
-                  /* Refused before anything could apply (token, size). */
-                  if (ct_outbox_remove (self->outbox, e->id, error))
-                    {
-                      answer = answer_from_attempt (e, &a);
-                      emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
-                    }
-                }
-              else
-                {
-                  ct_outbox_record_attempt (self->outbox, e->id, FALSE,
-                                            next_attempt_time (self, e->attempts + 1, -1),
-                                            a.status, a.reason, NULL);
-                  answer = answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, a.reason);
-                }
-              break;
-            case ATTEMPT_TLS:
-              if (!e->maybe_sent)
-                {
-                  answer = answer_not_sent (self, e, CT_CLIENT_ERROR_TLS, a.reason, error);
-                  break;
-                }
-              G_GNUC_FALLTHROUGH;
-            case ATTEMPT_NOT_SENT:
-              if (!e->maybe_sent)
-                {
-                  answer = handle_offline (self, e, a.reason, error);
-                  break;
-                }
-              /* An earlier attempt may have reached the service, which is
-               * now unreachable: waiting cannot settle it, the outbox will
-               * (same key) when the service is back. */
-              ct_outbox_record_attempt (self->outbox, e->id, FALSE,
-                                        next_attempt_time (self, e->attempts + 1, -1), 0,
-                                        a.reason, NULL);
-              {
-                g_autofree char *reason = g_strdup_printf ("outcome pending in the outbox: the "
-                                                           "service became unreachable after the "
-                                                           "request may have reached it (%s)",
-                                                           a.reason);
-                answer = answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, reason);
-              }
-              break;
-            case ATTEMPT_RETRY:
-            default:
-              ct_outbox_record_attempt (self->outbox, e->id, TRUE,
-                                        next_attempt_time (self, e->attempts + 1, a.retry_after),
-                                        a.status, a.reason, NULL);
-              break;
-            }
-          send_unlock (self);
-          attempt_clear (&a);
-          if (answer != NULL || (error != NULL && *error != NULL))
-            break;
-        }
-
-      /* Not settled: wait (backoff, jitter) and try the same key again,
-       * until the caller's patience runs out. */
+      if (answer != NULL)
+        break;
       if (g_get_monotonic_time () >= deadline || g_cancellable_is_cancelled (cancellable))
         {
-          g_autoptr(CtOutboxEntry) now = ct_outbox_get (self->outbox, entry->id, NULL);
-          g_autofree char *reason = g_strdup_printf ("outcome pending in the outbox; it will be "
-                                                     "settled with the same key (%s)",
-                                                     last_reason ? last_reason : "no answer yet");
-
-          /* A request that needs the service and never left the till is not
-           * queued behind the card's unsettled one: it is not done. */
-          if (now != NULL && now->state == CT_OUTBOX_STATE_PENDING && !now->maybe_sent
-              && ct_outbox_kind_is_online_only (now->kind))
-            {
-              g_autofree char *why = g_strdup_printf ("not done, nothing was sent: %s",
-                                                      last_reason ? last_reason
-                                                                  : "an earlier request on this "
-                                                                    "card is not settled yet");
-
-              answer = answer_not_sent (self, now, CT_CLIENT_ERROR_EARLIER_PENDING, why, error);
-            }
-          else if (now != NULL)
-            answer = answer_queued (self, now, CT_CLIENT_ERROR_QUEUED, reason);
-          else
-            {
-              send_lock (self);
-              answer = replay_settled (self, entry);
-              send_unlock (self);
-            }
+          answer = submit_give_up (self, entry, last_reason, error);
           break;
         }
-      {
-        g_autoptr(CtOutboxEntry) now = ct_outbox_get (self->outbox, entry->id, NULL);
-        gint64 next = now ? now->next_attempt_at : g_get_real_time ();
-        gint64 pause = MAX (20 * 1000, next - g_get_real_time ());
-
-        sleep_until (MIN (deadline, g_get_monotonic_time () + pause), cancellable);
-      }
+      submit_wait (self, entry, deadline, cancellable);
     }
-
   claim (self, entry->id, FALSE);
   return answer;
 }
