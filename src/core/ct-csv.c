@@ -586,6 +586,129 @@ end_field (CtCsvReader *self,
   *field_start = self->record->len;
 }
 
+/* Takes @c into the record being read; TRUE when it ended the record. */
+static inline gboolean
+take_char (CtCsvReader *self,
+           ParseState  *state,
+           gsize       *field_start,
+           char         c)
+{
+  switch (*state)
+    {
+    case STATE_FIELD_START:
+    case STATE_UNQUOTED:
+      if (c == ',')
+        {
+          end_field (self, field_start);
+          *state = STATE_FIELD_START;
+        }
+      else if (c == '\r' || c == '\n')
+        {
+          self->line++;
+          self->prev_cr = FALSE;
+          self->skip_lf = (c == '\r');
+          end_field (self, field_start);
+          return TRUE;
+        }
+      else if (c == '"' && *state == STATE_FIELD_START)
+        *state = STATE_QUOTED;
+      else
+        {
+          /* Copy the rest of the plain field in one go. */
+          const char *p = self->buf + self->buf_pos;
+          const char *end = self->buf + self->buf_len;
+
+          while (p < end && *p != ',' && *p != '\r' && *p != '\n')
+            p++;
+          g_string_append_c (self->record, c);
+          g_string_append_len (self->record, self->buf + self->buf_pos,
+                               p - (self->buf + self->buf_pos));
+          self->buf_pos = p - self->buf;
+          *state = STATE_UNQUOTED;
+        }
+      self->prev_cr = FALSE;
+      return FALSE;
+
+    case STATE_QUOTED:
+      if (c == '"')
+        *state = STATE_QUOTE_SEEN;
+      else
+        {
+          if (c == '\r' || (c == '\n' && !self->prev_cr))
+            self->line++;
+          g_string_append_c (self->record, c);
+        }
+      self->prev_cr = (c == '\r');
+      return FALSE;
+
+    case STATE_QUOTE_SEEN:
+      if (c == '"')
+        {
+          g_string_append_c (self->record, '"');
+          *state = STATE_QUOTED;
+        }
+      else if (c == ',')
+        {
+          end_field (self, field_start);
+          *state = STATE_FIELD_START;
+        }
+      else if (c == '\r' || c == '\n')
+        {
+          self->line++;
+          self->skip_lf = (c == '\r');
+          self->prev_cr = FALSE;
+          end_field (self, field_start);
+          return TRUE;
+        }
+      else
+        {
+          self->problem = N_("text follows a closing quote inside a field");
+          g_string_append_c (self->record, c);
+          *state = STATE_UNQUOTED;
+        }
+      self->prev_cr = FALSE;
+      return FALSE;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* The error of a record past the size limit; a quoted field that runs on
+ * is most likely a missing closing quote. Always FALSE. */
+static gboolean
+record_too_long (CtCsvReader  *self,
+                 ParseState    state,
+                 GError      **error)
+{
+  g_autofree char *where = line_text (self->record_line);
+  g_autofree char *limit = g_strdup_printf ("%" G_GSIZE_FORMAT, self->max_record);
+
+  if (state == STATE_QUOTED)
+    g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_RECORD_TOO_LONG,
+                 _("Line %s: a quoted field opens here and runs on for more than %s bytes; "
+                   "is a closing quote missing?"), where, limit);
+  else
+    g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_RECORD_TOO_LONG,
+                 _("Line %s: the row is longer than %s bytes"), where, limit);
+  return FALSE;
+}
+
+/* A complete record: its fields must be text in the file's encoding. */
+static gboolean
+record_done (CtCsvReader *self)
+{
+  for (guint i = 0; i < self->lengths->len && self->problem == NULL; i++)
+    {
+      const char *f = self->record->str + g_array_index (self->offsets, gsize, i);
+      gsize len = g_array_index (self->lengths, gsize, i);
+
+      if (!g_utf8_validate_len (f, len, NULL))
+        self->problem = N_("the row is not valid text in the file's encoding");
+    }
+  return TRUE;
+}
+
 /**
  * ct_csv_reader_next:
  *
@@ -643,101 +766,10 @@ ct_csv_reader_next (CtCsvReader   *self,
           started = TRUE;
           self->record_line = self->line;
         }
-
-      switch (state)
-        {
-        case STATE_FIELD_START:
-        case STATE_UNQUOTED:
-          if (c == ',')
-            {
-              end_field (self, &field_start);
-              state = STATE_FIELD_START;
-            }
-          else if (c == '\r' || c == '\n')
-            {
-              self->line++;
-              self->prev_cr = FALSE;
-              self->skip_lf = (c == '\r');
-              end_field (self, &field_start);
-              goto record_done;
-            }
-          else if (c == '"' && state == STATE_FIELD_START)
-            state = STATE_QUOTED;
-          else
-            {
-              /* Copy the rest of the plain field in one go. */
-              const char *p = self->buf + self->buf_pos;
-              const char *end = self->buf + self->buf_len;
-
-              while (p < end && *p != ',' && *p != '\r' && *p != '\n')
-                p++;
-              g_string_append_c (self->record, c);
-              g_string_append_len (self->record, self->buf + self->buf_pos,
-                                   p - (self->buf + self->buf_pos));
-              self->buf_pos = p - self->buf;
-              state = STATE_UNQUOTED;
-            }
-          self->prev_cr = FALSE;
-          break;
-
-        case STATE_QUOTED:
-          if (c == '"')
-            state = STATE_QUOTE_SEEN;
-          else
-            {
-              if (c == '\r' || (c == '\n' && !self->prev_cr))
-                self->line++;
-              g_string_append_c (self->record, c);
-            }
-          self->prev_cr = (c == '\r');
-          break;
-
-        case STATE_QUOTE_SEEN:
-          if (c == '"')
-            {
-              g_string_append_c (self->record, '"');
-              state = STATE_QUOTED;
-            }
-          else if (c == ',')
-            {
-              end_field (self, &field_start);
-              state = STATE_FIELD_START;
-            }
-          else if (c == '\r' || c == '\n')
-            {
-              self->line++;
-              self->skip_lf = (c == '\r');
-              self->prev_cr = FALSE;
-              end_field (self, &field_start);
-              goto record_done;
-            }
-          else
-            {
-              self->problem = N_("text follows a closing quote inside a field");
-              g_string_append_c (self->record, c);
-              state = STATE_UNQUOTED;
-            }
-          self->prev_cr = FALSE;
-          break;
-
-        default:
-          g_assert_not_reached ();
-        }
-
+      if (take_char (self, &state, &field_start, c))
+        return record_done (self);
       if (self->record->len > self->max_record)
-        {
-          g_autofree char *where = line_text (self->record_line);
-          g_autofree char *limit = g_strdup_printf ("%" G_GSIZE_FORMAT, self->max_record);
-
-          if (state == STATE_QUOTED)
-            g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_RECORD_TOO_LONG,
-                         _("Line %s: a quoted field opens here and runs on for more than %s bytes; "
-                           "is a closing quote missing?"), where, limit);
-          else
-            g_set_error (error, CT_CSV_ERROR, CT_CSV_ERROR_RECORD_TOO_LONG,
-                         _("Line %s: the row is longer than %s bytes"), where, limit);
-          return FALSE;
-        }
+        return record_too_long (self, state, error);
     }
 
   /* End of input. */
@@ -752,17 +784,7 @@ ct_csv_reader_next (CtCsvReader   *self,
       return FALSE;
     }
   end_field (self, &field_start);
-
-record_done:
-  for (guint i = 0; i < self->lengths->len && self->problem == NULL; i++)
-    {
-      const char *f = self->record->str + g_array_index (self->offsets, gsize, i);
-      gsize len = g_array_index (self->lengths, gsize, i);
-
-      if (!g_utf8_validate_len (f, len, NULL))
-        self->problem = N_("the row is not valid text in the file's encoding");
-    }
-  return TRUE;
+  return record_done (self);
 }
 
 guint

@@ -739,51 +739,18 @@ check_text (CtLegacyImport *self,
   return TRUE;
 }
 
+/* The card number of a row: valid, outside the range this system issues,
+ * and on one line of the file only. FALSE (the row rejected, @item saying
+ * why) otherwise. */
 static gboolean
-validate_row (CtLegacyImport *self,
-              CtImportItem   *item)
+check_card_number (CtLegacyImport *self,
+                   CtImportItem   *item,
+                   const char     *card_cell)
 {
-  CtCsvReader *reader = self->reader;
-  guint n_fields = ct_csv_reader_get_n_fields (reader);
-  guint n_columns = self->columns->len;
   g_autoptr(GError) local_error = NULL;
-  g_autofree char *card_cell = NULL;
-  g_autofree char *balance_cell = NULL;
-  g_autofree char *points_cell = NULL;
-  g_autofree char *phone_cell = NULL;
   CtCardNumberKind kind;
   gpointer dup;
-  int64_t total;
 
-  g_clear_pointer (&self->card_no, g_free);
-  g_clear_pointer (&self->name, g_free);
-  g_clear_pointer (&self->phone, g_free);
-  g_clear_pointer (&self->level, g_free);
-
-  card_cell = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_CARD_NO]);
-  /* The name is shown with a rejected row too (the preview), so it is read
-   * first; it is checked further down. */
-  self->name = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_NAME]);
-  item->name = *self->name != '\0' && g_utf8_validate (self->name, -1, NULL) ? self->name : NULL;
-  self->card_no = g_strdup (card_cell);
-  item->card_no = self->card_no;
-
-  if (ct_csv_reader_get_problem (reader) != NULL)
-    return take_reason (self, item, "malformed_row",
-                        g_strdup_printf (_("the row is malformed: %s"),
-                                         _(ct_csv_reader_get_problem (reader))));
-
-  if (n_fields < n_columns)
-    return take_reason (self, item, "malformed_row",
-                        g_strdup_printf (_("the row has %u fields but the header has %u"),
-                                         n_fields, n_columns));
-  for (guint i = n_columns; i < n_fields; i++)
-    if (ct_csv_reader_get_field_length (reader, i) != 0)
-      return take_reason (self, item, "malformed_row",
-                          g_strdup_printf (_("the row has %u fields but the header has %u"),
-                                           n_fields, n_columns));
-
-  /* Card number. */
   if (*card_cell == '\0')
     return take_reason (self, item, "invalid_card_no", g_strdup (_("the card number is empty")));
   {
@@ -840,6 +807,53 @@ validate_row (CtLegacyImport *self,
                                                self->card_no, info->count, first));
         }
     }
+  return TRUE;
+}
+
+static gboolean
+validate_row (CtLegacyImport *self,
+              CtImportItem   *item)
+{
+  CtCsvReader *reader = self->reader;
+  guint n_fields = ct_csv_reader_get_n_fields (reader);
+  guint n_columns = self->columns->len;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *card_cell = NULL;
+  g_autofree char *balance_cell = NULL;
+  g_autofree char *points_cell = NULL;
+  g_autofree char *phone_cell = NULL;
+  int64_t total;
+
+  g_clear_pointer (&self->card_no, g_free);
+  g_clear_pointer (&self->name, g_free);
+  g_clear_pointer (&self->phone, g_free);
+  g_clear_pointer (&self->level, g_free);
+
+  card_cell = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_CARD_NO]);
+  /* The name is shown with a rejected row too (the preview), so it is read
+   * first; it is checked further down. */
+  self->name = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_NAME]);
+  item->name = *self->name != '\0' && g_utf8_validate (self->name, -1, NULL) ? self->name : NULL;
+  self->card_no = g_strdup (card_cell);
+  item->card_no = self->card_no;
+
+  if (ct_csv_reader_get_problem (reader) != NULL)
+    return take_reason (self, item, "malformed_row",
+                        g_strdup_printf (_("the row is malformed: %s"),
+                                         _(ct_csv_reader_get_problem (reader))));
+
+  if (n_fields < n_columns)
+    return take_reason (self, item, "malformed_row",
+                        g_strdup_printf (_("the row has %u fields but the header has %u"),
+                                         n_fields, n_columns));
+  for (guint i = n_columns; i < n_fields; i++)
+    if (ct_csv_reader_get_field_length (reader, i) != 0)
+      return take_reason (self, item, "malformed_row",
+                          g_strdup_printf (_("the row has %u fields but the header has %u"),
+                                           n_fields, n_columns));
+
+  if (!check_card_number (self, item, card_cell))
+    return FALSE;
 
   /* Balance, in major units. */
   balance_cell = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_BALANCE]);
