@@ -20,35 +20,28 @@ static const char barcode_usage[] =
   "                                   [--width W] [--height H]\n";
 
 static int
-usage_error (const char *message)
-{
-  fprintf (stderr, "cardtill-cli: usage: %s\n%s", message, barcode_usage);
-  return CT_EXIT_USAGE;
-}
-
-static int
 barcode_decode (CtCli  *cli,
                 int     argc,
                 char  **argv)
 {
+  static const char * const spec[] = { "issuer-prefix=", NULL };
+  g_auto(CtCliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) found = NULL;
-  const char *image = NULL;
-  const char *prefix = CT_CARD_NUMBER_DEFAULT_PREFIX;
+  const char *image;
+  const char *prefix;
   json_object *array = NULL;
 
-  for (int i = 1; i < argc; i++)
-    {
-      if (ct_cli_take_value (argc, argv, &i, "--issuer-prefix", &prefix))
-        continue;
-      if (argv[i][0] == '-' && argv[i][1] != '\0')
-        return usage_error ("unknown option to barcode decode");
-      if (image != NULL)
-        return usage_error ("barcode decode takes one IMAGE");
-      image = argv[i];
-    }
-  if (image == NULL)
-    return usage_error ("barcode decode needs an IMAGE");
+  if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
+    return ct_cli_usage_help (barcode_usage, error->message);
+  if (args.positional->len > 1)
+    return ct_cli_usage_help (barcode_usage, "barcode decode takes one IMAGE");
+  if (args.positional->len == 0)
+    return ct_cli_usage_help (barcode_usage, "barcode decode needs an IMAGE");
+  image = g_ptr_array_index (args.positional, 0);
+  prefix = ct_cli_args_get (&args, "issuer-prefix");
+  if (prefix == NULL)
+    prefix = CT_CARD_NUMBER_DEFAULT_PREFIX;
 
   found = ct_barcode_decode_file (image, &error);
   if (found == NULL)
@@ -105,31 +98,32 @@ barcode_encode (CtCli  *cli,
                 int     argc,
                 char  **argv)
 {
+  static const char * const spec[] = { "format=", "o=", "output=", "width=", "height=", NULL };
+  g_auto(CtCliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;
-  const char *text = NULL, *format_name = NULL, *out = NULL, *width_text = NULL, *height_text = NULL;
+  const char *text = NULL, *format_name, *out, *width_text, *height_text;
   zxing_BarcodeFormat format;
   guint64 width = 0, height = 0;
 
-  for (int i = 1; i < argc; i++)
-    {
-      if (ct_cli_take_value (argc, argv, &i, "--format", &format_name)
-          || ct_cli_take_value (argc, argv, &i, "-o", &out)
-          || ct_cli_take_value (argc, argv, &i, "--output", &out)
-          || ct_cli_take_value (argc, argv, &i, "--width", &width_text)
-          || ct_cli_take_value (argc, argv, &i, "--height", &height_text))
-        continue;
-      if (text != NULL)
-        return usage_error ("barcode encode takes one TEXT");
-      text = argv[i];
-    }
+  if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
+    return ct_cli_usage_help (barcode_usage, error->message);
+  if (args.positional->len > 1)
+    return ct_cli_usage_help (barcode_usage, "barcode encode takes one TEXT");
+  if (args.positional->len == 1)
+    text = g_ptr_array_index (args.positional, 0);
+  format_name = ct_cli_args_get (&args, "format");
+  out = ct_cli_args_get (&args, "output") ? ct_cli_args_get (&args, "output")
+                                          : ct_cli_args_get (&args, "o");
+  width_text = ct_cli_args_get (&args, "width");
+  height_text = ct_cli_args_get (&args, "height");
   if (text == NULL || format_name == NULL || out == NULL)
-    return usage_error ("barcode encode needs TEXT, --format and -o OUT.png");
+    return ct_cli_usage_help (barcode_usage, "barcode encode needs TEXT, --format and -o OUT.png");
   if (!ct_barcode_format_from_name (format_name, &format))
-    return usage_error ("unknown --format (code128, qr, ean13, or a ZXing name like EAN-8)");
+    return ct_cli_usage_help (barcode_usage, "unknown --format (code128, qr, ean13, or a ZXing name like EAN-8)");
   if (width_text != NULL && !g_ascii_string_to_unsigned (width_text, 10, 1, 10000, &width, NULL))
-    return usage_error ("--width takes 1 to 10000 pixels");
+    return ct_cli_usage_help (barcode_usage, "--width takes 1 to 10000 pixels");
   if (height_text != NULL && !g_ascii_string_to_unsigned (height_text, 10, 1, 10000, &height, NULL))
-    return usage_error ("--height takes 1 to 10000 pixels");
+    return ct_cli_usage_help (barcode_usage, "--height takes 1 to 10000 pixels");
 
   /* Printable defaults: a square for 2D codes, a wide strip for 1D. */
   if (width == 0)
@@ -157,5 +151,5 @@ ct_cli_cmd_barcode (CtCli  *cli,
     return barcode_decode (cli, argc - 1, argv + 1);
   if (sub != NULL && strcmp (sub, "encode") == 0)
     return barcode_encode (cli, argc - 1, argv + 1);
-  return usage_error ("barcode needs decode or encode");
+  return ct_cli_usage_help (barcode_usage, "barcode needs decode or encode");
 }

@@ -133,22 +133,12 @@ exit_for_error (CtCli        *cli,
 {
   if (error->domain == CT_CLIENT_ERROR)
     return ct_cli_report_error (cli, error);
-  fprintf (stderr, "cardtill-cli: %s\n", error->message);
+  ct_cli_print_error (error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return CT_EXIT_NOT_APPLIED;
   if (error->domain == G_IO_ERROR || error->domain == G_FILE_ERROR)
     return CT_EXIT_LOCAL;
   return CT_EXIT_USAGE;
-}
-
-static void
-print_error (const GError *error)
-{
-  if (error->domain == CT_CLIENT_ERROR)
-    fprintf (stderr, "cardtill-cli: %s: %s\n",
-             ct_client_error_code_to_string ((CtClientError) error->code), error->message);
-  else
-    fprintf (stderr, "cardtill-cli: %s\n", error->message);
 }
 
 static void
@@ -171,31 +161,43 @@ import_run_clear (ImportRun *run)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ImportRun, import_run_clear)
 
+static const char import_usage[] =
+  "Usage: cardtill-cli import FILE [OPTION…] - import a store's old card balances\n"
+  "  --dry-run          Check every row and print the totals; send nothing\n"
+  "  --encoding ENC     auto (default), utf-8 or gb18030\n"
+  "  --map C=F          Map a column: COLUMN=FIELD (card_no, name, phone, balance, points,\n"
+  "                     level, ignore); may be given again\n"
+  "  --report FILE      Write every rejected row and why to this CSV file\n"
+  "  --manager ID       The manager who authorises the import\n"
+  "  --pin-file F       Read the manager's PIN from the first line of this file\n";
+
 /* Parse: the command line into @run. CT_EXIT_OK, or the usage error. */
 static int
 import_parse (ImportRun  *run,
               int         argc,
               char      **argv)
 {
-  GOptionEntry entries[] = {
-    { "dry-run", 0, 0, G_OPTION_ARG_NONE, &run->dry_run, "Check every row and print the totals; send nothing", NULL },
-    { "encoding", 0, 0, G_OPTION_ARG_STRING, &run->encoding, "auto (default), utf-8 or gb18030", "ENC" },
-    { "map", 0, 0, G_OPTION_ARG_STRING_ARRAY, &run->maps, "Map a column: COLUMN=FIELD (card_no, name, phone, balance, points, level, ignore)", "C=F" },
-    { "report", 0, 0, G_OPTION_ARG_FILENAME, &run->report_path, "Write every rejected row and why to this CSV file", "FILE" },
-    { "manager", 0, 0, G_OPTION_ARG_STRING, &run->manager_id, "The manager who authorises the import", "ID" },
-    { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &run->pin_file, "Read the manager's PIN from the first line of this file", "F" },
-    { NULL }
-  };
-  g_autoptr(GOptionContext) context = g_option_context_new ("FILE - import a store's old card balances");
+  static const char * const spec[] = { "dry-run", "encoding=", "map=+", "report=", "manager=",
+                                       "pin-file=", "help", NULL };
+  g_auto(CtCliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;
 
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_set_help_enabled (context, TRUE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return ct_cli_usage_error ("import: %s", error->message);
-  if (argc != 2)
+  if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
+    return ct_cli_usage_help (import_usage, error->message);
+  if (ct_cli_args_has (&args, "help"))
+    {
+      fputs (import_usage, stdout);
+      return CT_EXIT_USAGE;
+    }
+  if (args.positional->len != 1)
     return ct_cli_usage_error ("import: give exactly one FILE (see import --help)");
-  run->path = g_strdup (argv[1]);
+  run->path = g_strdup (g_ptr_array_index (args.positional, 0));
+  run->dry_run = ct_cli_args_has (&args, "dry-run");
+  run->encoding = g_strdup (ct_cli_args_get (&args, "encoding"));
+  run->maps = g_strdupv ((char **) ct_cli_args_get_all (&args, "map"));
+  run->report_path = g_strdup (ct_cli_args_get (&args, "report"));
+  run->manager_id = g_strdup (ct_cli_args_get (&args, "manager"));
+  run->pin_file = g_strdup (ct_cli_args_get (&args, "pin-file"));
   run->options.encoding = CT_CSV_ENCODING_AUTO;
   if (run->encoding != NULL && !ct_csv_encoding_from_string (run->encoding, &run->options.encoding))
     return ct_cli_usage_error ("import: --encoding is auto, utf-8 or gb18030, not %s",
@@ -229,7 +231,7 @@ import_open (ImportRun *run)
   run->import = ct_legacy_import_open (file, &run->options, NULL, &error);
   if (run->import == NULL)
     {
-      print_error (error);
+      ct_cli_print_error (error);
       return error->domain == G_IO_ERROR ? CT_EXIT_LOCAL : CT_EXIT_USAGE;
     }
   if (ct_legacy_import_get_n_rows (run->import) == 0)
@@ -249,7 +251,7 @@ import_open (ImportRun *run)
       run->report = ct_import_report_new (report_file, &error);
       if (run->report == NULL)
         {
-          print_error (error);
+          ct_cli_print_error (error);
           return CT_EXIT_LOCAL;
         }
     }
@@ -352,7 +354,7 @@ ct_cli_cmd_import (CtCli  *cli,
   import_print (&run);
   if (run.report_error != NULL)
     {
-      print_error (run.report_error);
+      ct_cli_print_error (run.report_error);
       return CT_EXIT_LOCAL;
     }
   import_print_held (&run);

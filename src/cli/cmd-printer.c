@@ -20,13 +20,6 @@ static const char printer_usage[] =
   "       cardtill-cli printer test [--printer ADDRESS] [--paper 58|80]\n"
   "ADDRESS is usb:VID:PID, tcp:HOST:PORT or file:PATH (default: $CARDTILL_PRINTER).\n";
 
-static int
-usage_error (const char *message)
-{
-  fprintf (stderr, "cardtill-cli: usage: %s\n%s", message, printer_usage);
-  return CT_EXIT_USAGE;
-}
-
 /**
  * ct_cli_open_printer:
  * @text: (nullable): the --printer value; $CARDTILL_PRINTER when NULL
@@ -114,7 +107,7 @@ printer_list (CtCli  *cli,
   g_autoptr(GPtrArray) list = NULL;
 
   if (argc > 1)
-    return usage_error ("printer list takes no arguments");
+    return ct_cli_usage_help (printer_usage, "printer list takes no arguments");
 
   list = ct_printer_list_usb (&error);
   if (list == NULL)
@@ -176,14 +169,14 @@ printer_test (CtCli  *cli,
   int status;
 
   if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
-    return usage_error (error->message);
+    return ct_cli_usage_help (printer_usage, error->message);
   if (args.positional->len != 0)
-    return usage_error ("printer test takes no positional arguments");
+    return ct_cli_usage_help (printer_usage, "printer test takes no positional arguments");
   if (!ct_cli_parse_paper (ct_cli_args_get (&args, "paper"), &paper))
-    return usage_error ("--paper is 58 or 80 (mm)");
+    return ct_cli_usage_help (printer_usage, "--paper is 58 or 80 (mm)");
   printer = ct_cli_open_printer (ct_cli_args_get (&args, "printer"), &error);
   if (printer == NULL)
-    return usage_error (error->message);
+    return ct_cli_usage_help (printer_usage, error->message);
 
   name = ct_printer_address_to_string (ct_printer_get_address (printer));
   raster = ct_render_test_page (paper, name, NULL);
@@ -204,5 +197,5 @@ ct_cli_cmd_printer (CtCli  *cli,
     return printer_list (cli, argc - 1, argv + 1);
   if (sub != NULL && strcmp (sub, "test") == 0)
     return printer_test (cli, argc - 1, argv + 1);
-  return usage_error ("printer needs list or test");
+  return ct_cli_usage_help (printer_usage, "printer needs list or test");
 }

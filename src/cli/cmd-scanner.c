@@ -25,13 +25,6 @@ static const char scanner_usage[] =
   "(\"-\" reads standard input).\n";
 
 static int
-usage_error (const char *message)
-{
-  fprintf (stderr, "cardtill-cli: usage: %s\n%s", message, scanner_usage);
-  return CT_EXIT_USAGE;
-}
-
-static int
 scanner_list (CtCli  *cli,
               int     argc,
               char  **argv)
@@ -40,7 +33,7 @@ scanner_list (CtCli  *cli,
   g_autoptr(GPtrArray) list = NULL;
 
   if (argc > 1)
-    return usage_error ("scanner list takes no arguments");
+    return ct_cli_usage_help (scanner_usage, "scanner list takes no arguments");
 
   list = ct_usb_list_devices (&error);
   if (list == NULL)
@@ -171,28 +164,30 @@ scanner_listen (CtCli  *cli,
   g_autoptr(GError) error = NULL;
   g_autoptr(CtUsbScanner) scanner = NULL;
   g_autoptr(GMainLoop) loop = NULL;
-  const char *device = NULL, *prefix = NULL, *suffix = NULL, *count = NULL, *timeout = NULL;
+  static const char * const spec[] = { "device=", "prefix=", "suffix=", "count=", "timeout=",
+                                       NULL };
+  g_auto(CtCliArgs) args = { 0 };
+  const char *device, *prefix, *suffix, *count, *timeout;
   guint16 vid = 0, pid = 0;
   guint64 n = 0, seconds = 0;
   Listen listen = { 0 };
   guint sigint, sigterm, timer = 0;
 
-  for (int i = 1; i < argc; i++)
-    {
-      if (ct_cli_take_value (argc, argv, &i, "--device", &device)
-          || ct_cli_take_value (argc, argv, &i, "--prefix", &prefix)
-          || ct_cli_take_value (argc, argv, &i, "--suffix", &suffix)
-          || ct_cli_take_value (argc, argv, &i, "--count", &count)
-          || ct_cli_take_value (argc, argv, &i, "--timeout", &timeout))
-        continue;
-      return usage_error ("unknown argument to scanner listen");
-    }
+  if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
+    return ct_cli_usage_help (scanner_usage, error->message);
+  if (args.positional->len != 0)
+    return ct_cli_usage_help (scanner_usage, "unknown argument to scanner listen");
+  device = ct_cli_args_get (&args, "device");
+  prefix = ct_cli_args_get (&args, "prefix");
+  suffix = ct_cli_args_get (&args, "suffix");
+  count = ct_cli_args_get (&args, "count");
+  timeout = ct_cli_args_get (&args, "timeout");
   if (device != NULL && !ct_usb_parse_vid_pid (device, &vid, &pid))
-    return usage_error ("--device takes VID:PID in hex, like 0c2e:0b61");
+    return ct_cli_usage_help (scanner_usage, "--device takes VID:PID in hex, like 0c2e:0b61");
   if (count != NULL && !g_ascii_string_to_unsigned (count, 10, 1, G_MAXUINT, &n, NULL))
-    return usage_error ("--count takes a positive number");
+    return ct_cli_usage_help (scanner_usage, "--count takes a positive number");
   if (timeout != NULL && !g_ascii_string_to_unsigned (timeout, 10, 1, 86400, &seconds, NULL))
-    return usage_error ("--timeout takes seconds (1 to 86400)");
+    return ct_cli_usage_help (scanner_usage, "--timeout takes seconds (1 to 86400)");
 
   scanner = ct_usb_scanner_new (vid, pid);
   ct_usb_scanner_set_prefix (scanner, prefix);
@@ -245,27 +240,25 @@ scanner_replay (CtCli  *cli,
   g_autoptr(GPtrArray) scans = NULL;
   g_autoptr(GPtrArray) warnings = NULL;
   g_autofree char *contents = NULL;
-  const char *file = NULL, *device = NULL, *mode_text = NULL, *prefix = NULL, *suffix = NULL;
+  static const char * const spec[] = { "device=", "mode=", "prefix=", "suffix=", NULL };
+  g_auto(CtCliArgs) args = { 0 };
+  const char *file, *device, *mode_text, *prefix, *suffix;
   CtHidMode mode = CT_HID_MODE_AUTO;
   gsize length = 0;
 
-  for (int i = 1; i < argc; i++)
-    {
-      if (ct_cli_take_value (argc, argv, &i, "--device", &device)
-          || ct_cli_take_value (argc, argv, &i, "--mode", &mode_text)
-          || ct_cli_take_value (argc, argv, &i, "--prefix", &prefix)
-          || ct_cli_take_value (argc, argv, &i, "--suffix", &suffix))
-        continue;
-      if (argv[i][0] == '-' && argv[i][1] != '\0')
-        return usage_error ("unknown option to scanner replay");
-      if (file != NULL)
-        return usage_error ("scanner replay takes one FILE");
-      file = argv[i];
-    }
-  if (file == NULL)
-    return usage_error ("scanner replay needs a FILE");
+  if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
+    return ct_cli_usage_help (scanner_usage, error->message);
+  if (args.positional->len > 1)
+    return ct_cli_usage_help (scanner_usage, "scanner replay takes one FILE");
+  if (args.positional->len == 0)
+    return ct_cli_usage_help (scanner_usage, "scanner replay needs a FILE");
+  file = g_ptr_array_index (args.positional, 0);
+  device = ct_cli_args_get (&args, "device");
+  mode_text = ct_cli_args_get (&args, "mode");
+  prefix = ct_cli_args_get (&args, "prefix");
+  suffix = ct_cli_args_get (&args, "suffix");
   if (mode_text != NULL && !ct_hid_mode_from_string (mode_text, &mode))
-    return usage_error ("--mode is keyboard or pos");
+    return ct_cli_usage_help (scanner_usage, "--mode is keyboard or pos");
 
   if (strcmp (file, "-") == 0)
     {
@@ -308,12 +301,12 @@ ct_cli_cmd_scanner (CtCli  *cli,
   const char *sub = argc > 1 ? argv[1] : NULL;
 
   if (sub == NULL)
-    return usage_error ("scanner needs list, listen or replay");
+    return ct_cli_usage_help (scanner_usage, "scanner needs list, listen or replay");
   if (strcmp (sub, "list") == 0)
     return scanner_list (cli, argc - 1, argv + 1);
   if (strcmp (sub, "listen") == 0)
     return scanner_listen (cli, argc - 1, argv + 1);
   if (strcmp (sub, "replay") == 0)
     return scanner_replay (cli, argc - 1, argv + 1);
-  return usage_error ("scanner needs list, listen or replay");
+  return ct_cli_usage_help (scanner_usage, "scanner needs list, listen or replay");
 }

@@ -13,12 +13,6 @@ CtClient   *ct_cli_open_client      (CtCli          *cli,
                                      gboolean        start,
                                      GError        **error);
 int         ct_cli_exit_for_error   (const GError   *error);
-/* Takes "NAME VALUE" or "NAME=VALUE" at argv[*i], advancing *i past it. */
-gboolean    ct_cli_take_value       (int             argc,
-                                     char          **argv,
-                                     int            *i,
-                                     const char     *name,
-                                     const char    **out);
 const char *ct_cli_error_code       (const GError   *error);
 /* Usage error naming what is missing: the first of @names (NULL-terminated,
  * "name" for an option --name, "NAME" in capitals for the next positional

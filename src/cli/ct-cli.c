@@ -200,16 +200,30 @@ ct_cli_error_code (const GError *error)
     return ct_client_error_code_to_string (error->code);
   if (error->domain == CT_MONEY_ERROR)
     return "invalid_amount";
-  if (error->domain == G_FILE_ERROR)
+  if (error->domain == G_FILE_ERROR || error->domain == G_IO_ERROR)
     return "file";
   return "invalid_input";
+}
+
+void
+ct_cli_print_error (const GError *error)
+{
+  fprintf (stderr, "cardtill-cli: %s: %s\n", ct_cli_error_code (error), error->message);
 }
 
 int
 ct_cli_report_error (CtCli *cli, const GError *error)
 {
-  fprintf (stderr, "cardtill-cli: %s: %s\n", ct_cli_error_code (error), error->message);
+  ct_cli_print_error (error);
   return ct_cli_exit_for_error (error);
+}
+
+int
+ct_cli_usage_help (const char *help,
+                   const char *message)
+{
+  fprintf (stderr, "cardtill-cli: usage: %s\n%s", message, help);
+  return CT_EXIT_USAGE;
 }
 
 int
@@ -268,23 +282,53 @@ ct_cli_clear (CtCli *cli)
 
 /* ---- options ---------------------------------------------------------- */
 
+/* What @spec says of the option @name: unknown (NULL), a flag, a value
+ * (*takes_value), a repeatable value (*repeats too). */
 static const char *
-spec_lookup (const char * const *spec, const char *name, gboolean *takes_value)
+spec_lookup (const char * const  *spec,
+             const char          *name,
+             gboolean            *takes_value,
+             gboolean            *repeats)
 {
   gsize n = strlen (name);
 
   for (guint i = 0; spec[i] != NULL; i++)
     {
-      gsize sn = strlen (spec[i]);
-      gboolean value = sn > 0 && spec[i][sn - 1] == '=';
+      const char *eq = strchr (spec[i], '=');
+      gsize sn = eq ? (gsize) (eq - spec[i]) : strlen (spec[i]);
 
-      if ((value ? sn - 1 : sn) == n && strncmp (spec[i], name, n) == 0)
+      if (sn == n && strncmp (spec[i], name, n) == 0)
         {
-          *takes_value = value;
+          *takes_value = eq != NULL;
+          *repeats = eq != NULL && eq[1] == '+';
           return spec[i];
         }
     }
   return NULL;
+}
+
+static void
+args_add (CtCliArgs  *args,
+          char       *name,
+          const char *value,
+          gboolean    repeats)
+{
+  GPtrArray *list;
+
+  if (repeats)
+    {
+      list = g_hash_table_lookup (args->lists, name);
+      if (list == NULL)
+        {
+          list = g_ptr_array_new_with_free_func (g_free);
+          g_hash_table_insert (args->lists, g_strdup (name), list);
+        }
+      if (list->len > 0)
+        g_ptr_array_remove_index (list, list->len - 1);
+      g_ptr_array_add (list, g_strdup (value));
+      g_ptr_array_add (list, NULL);
+    }
+  g_hash_table_replace (args->values, name, g_strdup (value));
 }
 
 gboolean
@@ -298,6 +342,8 @@ ct_cli_args_parse (CtCliArgs           *args,
 
   args->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   args->positional = g_ptr_array_new ();
+  args->lists = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify) g_ptr_array_unref);
 
   for (int i = 1; i < argc; i++)
     {
@@ -305,6 +351,7 @@ ct_cli_args_parse (CtCliArgs           *args,
       g_autofree char *name = NULL;
       const char *eq;
       gboolean takes_value = FALSE;
+      gboolean repeats = FALSE;
 
       if (only_positional || a[0] != '-' || a[1] == '\0'
           || (a[1] != '-' && !g_ascii_isalpha (a[1])))
@@ -318,18 +365,27 @@ ct_cli_args_parse (CtCliArgs           *args,
           only_positional = TRUE;
           continue;
         }
-      if (a[1] != '-')
+      if (a[1] != '-' && a[2] == '\0')
+        {
+          /* -o VALUE: a one-letter option. */
+          eq = NULL;
+          name = g_strdup (a + 1);
+        }
+      else if (a[1] != '-')
         {
           g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
                        "unknown option %s", a);
           return FALSE;
         }
-      eq = strchr (a, '=');
-      name = eq ? g_strndup (a + 2, eq - a - 2) : g_strdup (a + 2);
-      if (spec_lookup (spec, name, &takes_value) == NULL)
+      else
+        {
+          eq = strchr (a, '=');
+          name = eq ? g_strndup (a + 2, eq - a - 2) : g_strdup (a + 2);
+        }
+      if (spec_lookup (spec, name, &takes_value, &repeats) == NULL)
         {
           g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
-                       "unknown option --%s", name);
+                       "unknown option %s%s", a[1] == '-' ? "--" : "-", name);
           return FALSE;
         }
       if (takes_value)
@@ -342,7 +398,7 @@ ct_cli_args_parse (CtCliArgs           *args,
                            "--%s needs a value", name);
               return FALSE;
             }
-          g_hash_table_replace (args->values, g_steal_pointer (&name), g_strdup (value));
+          args_add (args, g_steal_pointer (&name), value, repeats);
         }
       else
         {
@@ -364,6 +420,15 @@ ct_cli_args_get (CtCliArgs *args, const char *name)
   return args->values ? g_hash_table_lookup (args->values, name) : NULL;
 }
 
+const char * const *
+ct_cli_args_get_all (CtCliArgs  *args,
+                     const char *name)
+{
+  GPtrArray *list = args->lists ? g_hash_table_lookup (args->lists, name) : NULL;
+
+  return list ? (const char * const *) list->pdata : NULL;
+}
+
 gboolean
 ct_cli_args_has (CtCliArgs *args, const char *name)
 {
@@ -375,6 +440,7 @@ ct_cli_args_clear (CtCliArgs *args)
 {
   g_clear_pointer (&args->values, g_hash_table_unref);
   g_clear_pointer (&args->positional, g_ptr_array_unref);
+  g_clear_pointer (&args->lists, g_hash_table_unref);
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -621,35 +687,4 @@ ct_cli_print_receipt_body (CtCli *cli, const char *body, gsize len, gboolean pri
     printf ("member consent: payment code\n");
   printf ("transaction %s\n", r->transaction->id);
   return TRUE;
-}
-
-/**
- * ct_cli_take_value:
- *
- * Takes "--name VALUE" or "--name=VALUE" at argv[*i]; on success *i is at
- * the last word taken.
- */
-gboolean
-ct_cli_take_value (int          argc,
-                   char       **argv,
-                   int         *i,
-                   const char  *name,
-                   const char **out)
-{
-  const char *a = argv[*i];
-  gsize n = strlen (name);
-
-  if (strncmp (a, name, n) != 0)
-    return FALSE;
-  if (a[n] == '=')
-    {
-      *out = a + n + 1;
-      return TRUE;
-    }
-  if (a[n] == '\0' && *i + 1 < argc)
-    {
-      *out = argv[++*i];
-      return TRUE;
-    }
-  return FALSE;
 }

@@ -75,20 +75,29 @@ char             *ct_cli_read_pin       (CtCli        *cli,
  * UNREACHABLE/TLS/BAD_ANSWER 5, INVALID_INPUT/usage 1, the rest 4). */
 int               ct_cli_report_error   (CtCli        *cli,
                                          const GError *error);
+/* Prints `cardtill-cli: CODE: message` on stderr: the one way every
+ * command says what went wrong. */
+void              ct_cli_print_error    (const GError *error);
 /* Prints `cardtill-cli: usage: ...` and returns CT_EXIT_USAGE. */
 int               ct_cli_usage_error    (const char   *format,
                                          ...) G_GNUC_PRINTF (1, 2);
+/* The same followed by the command's own usage text @help. */
+int               ct_cli_usage_help     (const char   *help,
+                                         const char   *message);
 /* Releases the client (stops the embedded service if last). */
 void              ct_cli_clear          (CtCli        *cli);
 
-/* A tiny option scanner that leaves negative amounts ("-10.00") alone:
- * options are --name VALUE or --name=VALUE (or flags); everything else is
- * positional. @spec is a NULL-terminated list of "name" (flag) or "name="
- * (takes a value). Returns FALSE with a usage message for unknown options. */
+/* The option scanner of every command; it leaves negative amounts
+ * ("-10.00") alone: options are --name VALUE or --name=VALUE (or flags), a
+ * one-letter name also -n VALUE; everything else is positional. @spec is a
+ * NULL-terminated list of "name" (flag), "name=" (takes a value) or
+ * "name=+" (takes a value, may be repeated). Returns FALSE with a usage
+ * message for unknown options. */
 typedef struct
 {
   GHashTable *values;        /* name -> value ("" for flags) */
   GPtrArray  *positional;    /* char* */
+  GHashTable *lists;         /* name -> GPtrArray of char*, for "NAME=+" options */
 } CtCliArgs;
 
 gboolean          ct_cli_args_parse     (CtCliArgs    *args,
@@ -97,6 +106,10 @@ gboolean          ct_cli_args_parse     (CtCliArgs    *args,
                                          const char  * const *spec,
                                          GError      **error);
 const char       *ct_cli_args_get       (CtCliArgs    *args,
+                                         const char   *name);
+/* Every value of a repeatable option (spec "NAME=+"), in order; NULL-
+ * terminated, or NULL when it was not given. */
+const char * const *ct_cli_args_get_all (CtCliArgs    *args,
                                          const char   *name);
 gboolean          ct_cli_args_has       (CtCliArgs    *args,
                                          const char   *name);
