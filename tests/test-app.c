@@ -1179,7 +1179,7 @@ START_TEST (test_app_demo_walkthrough_writes_every_screen)
   for (const char *name; (name = g_dir_read_name (dir)) != NULL;)
     if (g_str_has_suffix (name, ".png"))
       pngs++;
-  ck_assert_uint_eq (pngs, 18);
+  ck_assert_uint_eq (pngs, 19);
 
   remove_tree (data_dir);
 }

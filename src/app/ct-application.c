@@ -166,8 +166,12 @@ settings_changed_cb (CtApplication *self,
     {
       g_autofree char *operator_name = g_settings_get_string (self->settings, key);
 
-      /* The next transaction records the new cashier. */
-      if (*operator_name != '\0')
+      CtWindow *window = main_window (self);
+
+      /* The next transaction records the new cashier, unless cashiers
+       * sign in: then the operator is whoever did. */
+      if (*operator_name != '\0'
+          && (window == NULL || ct_session_get_cashier (ct_window_get_session (window)) == NULL))
         ct_client_set_operator (self->client, operator_name);
     }
 }
@@ -201,8 +205,9 @@ after_demo_data (CtApplication *self)
                               NULL, walkthrough_done_cb, self);
   else if (window != NULL)
     {
-      g_autofree char *text = g_strdup_printf (_("Demo till: the manager is “manager”, PIN %s."),
-                                               DEMO_MANAGER_PIN);
+      g_autofree char *text = g_strdup_printf (_("Demo till: the cashier is “%s”, PIN %s; the manager is "
+                                                 "“manager”, PIN %s."),
+                                               CT_DEMO_CASHIER_ID, CT_DEMO_CASHIER_PIN, DEMO_MANAGER_PIN);
 
       ct_window_toast (window, text);
     }

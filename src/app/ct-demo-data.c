@@ -4,13 +4,16 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 
 #include "ct-demo-data.h"
+#include "ct-embedded.h"
 
 /* Demo members and their history, made through the client core exactly
  * as a till would make them: issued cards, top-ups, payments, a refund,
- * a manager's balance change and a frozen card. Runs once per data
- * directory: a second run finds the first member and stops. */
+ * a manager's balance change and a frozen card; then a cashier at the
+ * built-in service, so that the demo till asks who is at it. Runs once
+ * per data directory: a second run finds the first member and stops. */
 
 typedef struct
 {
@@ -194,6 +197,86 @@ pay (GTask   *task,
   ct_client_pay_async (state->client, state->cards[member], amount, NULL, NULL, receipt_cb, task);
 }
 
+/* A cashier is the administrator's to add (cardtill-service cashier add):
+ * the demo runs that command on the built-in service's database. */
+static void
+add_cashier_worker (GTask        *task,
+                    gpointer      source,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  CtClient *client = task_data;
+  g_autofree char *db = ct_client_get_embedded_db_path (client);
+  g_autofree char *bin = ct_embedded_find_service_binary ();
+  g_autofree char *pin_path = NULL;
+  g_autofree char *err = NULL;
+  GError *error = NULL;
+  int status = 0;
+  gboolean ok;
+
+  if (db == NULL)
+    {
+      /* A demo against a real service leaves its cashiers alone. */
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  pin_path = g_strconcat (db, ".cashier-pin", NULL);
+  ok = g_file_set_contents_full (pin_path, CT_DEMO_CASHIER_PIN "\n", -1, G_FILE_SET_CONTENTS_CONSISTENT,
+                                 0600, &error);
+  if (ok)
+    {
+      const char *argv[] = { bin, "cashier", "add", "--db", db, "--id", CT_DEMO_CASHIER_ID, "--name",
+                             CT_DEMO_CASHIER_NAME, "--pin-file", pin_path, NULL };
+
+      ok = g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                         &status, &error)
+           && g_spawn_check_wait_status (status, &error);
+      g_unlink (pin_path);
+      if (!ok && err != NULL && *err != '\0')
+        g_prefix_error (&error, "%s: ", g_strstrip (err));
+    }
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+merchant_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  GTask *task = user_data;
+  g_autoptr(CtMerchant) merchant = ct_client_merchant_finish (CT_CLIENT (object), result, NULL);
+
+  /* Without an answer the till learns of the cashier at its next fetch. */
+  next_step (task);
+}
+
+static void
+cashier_added_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  GTask *task = user_data;
+  DemoState *state = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error) && step_failed (task, error))
+    return;
+  ct_client_merchant_async (state->client, NULL, merchant_cb, task);
+}
+
+static void
+add_cashier (GTask *task)
+{
+  DemoState *state = g_task_get_task_data (task);
+  g_autoptr(GTask) worker = g_task_new (NULL, NULL, cashier_added_cb, task);
+
+  g_task_set_task_data (worker, g_object_ref (state->client), g_object_unref);
+  g_task_run_in_thread (worker, add_cashier_worker);
+}
+
 static void
 next_step (GTask *task)
 {
@@ -259,6 +342,9 @@ next_step (GTask *task)
       patch.status = CT_CARD_STATUS_CHANGE_FREEZE;
       ct_client_card_patch_async (state->client, state->cards[3], &patch,
                                   state->manager_id, state->manager_pin, NULL, patch_cb, task);
+      break;
+    case 17:
+      add_cashier (task);
       break;
     default:
       g_task_return_boolean (task, TRUE);

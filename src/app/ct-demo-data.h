@@ -20,4 +20,9 @@ gboolean ct_demo_data_create_finish (GAsyncResult        *result,
 #define CT_DEMO_PHONE_1 "13800138000"
 #define CT_DEMO_PHONE_2 "13912345678"
 
+/* The demo's cashier, who signs in at the demo till. */
+#define CT_DEMO_CASHIER_ID   "c1"
+#define CT_DEMO_CASHIER_NAME "李娜"
+#define CT_DEMO_CASHIER_PIN  "135790"
+
 G_END_DECLS

@@ -32,6 +32,7 @@ struct _CtSession
   char          *till;
   CtReceiptData *last_receipt;
   CtTillPrinter *printer;
+  CtCashier     *cashier;           /* who signed in, or NULL */
   GCancellable  *card_cancellable;
   guint          refreshing : 1;
 };
@@ -49,6 +50,7 @@ enum {
   PROP_STORE,
   PROP_TILL,
   PROP_LAST_SCAN,
+  PROP_CASHIER,
   N_PROPS
 };
 
@@ -119,6 +121,7 @@ ct_session_finalize (GObject *object)
 
   g_clear_pointer (&self->card, ct_card_free);
   g_clear_pointer (&self->last_receipt, ct_receipt_data_free);
+  g_clear_pointer (&self->cashier, ct_cashier_free);
   g_free (self->problem);
   g_free (self->last_scan);
   g_free (self->member_code);
@@ -165,6 +168,9 @@ ct_session_get_property (GObject    *object,
       break;
     case PROP_LAST_SCAN:
       g_value_set_string (value, self->last_scan);
+      break;
+    case PROP_CASHIER:
+      g_value_set_pointer (value, self->cashier);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -230,6 +236,11 @@ ct_session_class_init (CtSessionClass *klass)
   properties[PROP_LAST_SCAN] =
     g_param_spec_string ("last-scan", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /* The cashier signed in at the till (a CtCashier), or NULL. */
+  properties[PROP_CASHIER] =
+    g_param_spec_pointer ("cashier", NULL, NULL,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -636,6 +647,14 @@ ct_session_set_last_receipt (CtSession           *self,
 
   g_clear_pointer (&self->last_receipt, ct_receipt_data_free);
   self->last_receipt = ct_receipt_data_copy (data);
+  /* The receipt names the signed-in cashier, where the ledger keeps the id. */
+  if (self->last_receipt != NULL && self->cashier != NULL
+      && g_strcmp0 (self->last_receipt->operator_name, self->cashier->id) == 0
+      && g_strcmp0 (self->cashier->name, self->cashier->id) != 0)
+    {
+      g_free (self->last_receipt->operator_name);
+      self->last_receipt->operator_name = g_strdup_printf ("%s (%s)", self->cashier->name, self->cashier->id);
+    }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_RECEIPT]);
 
   /* Every last receipt is a transaction just taken. */
@@ -822,4 +841,55 @@ ct_session_apply_receipt (CtSession       *self,
       data->member_name = g_strdup (receipt->card->member_name);
     }
   ct_session_set_last_receipt (self, data);
+}
+
+/**
+ * ct_session_get_cashier:
+ *
+ * Returns: (nullable) (transfer none): the cashier signed in at the till.
+ */
+const CtCashier *
+ct_session_get_cashier (CtSession *self)
+{
+  g_return_val_if_fail (CT_IS_SESSION (self), NULL);
+  return self->cashier;
+}
+
+/**
+ * ct_session_set_cashier:
+ * @cashier: (nullable): who signed in
+ *
+ * From now on every request records @cashier's id as the operator.
+ */
+void
+ct_session_set_cashier (CtSession       *self,
+                        const CtCashier *cashier)
+{
+  g_return_if_fail (CT_IS_SESSION (self));
+
+  g_clear_pointer (&self->cashier, ct_cashier_free);
+  if (cashier != NULL)
+    {
+      self->cashier = ct_cashier_copy (cashier);
+      ct_client_set_operator (self->client, cashier->id);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CASHIER]);
+}
+
+/**
+ * ct_session_get_cashiers_in_use:
+ *
+ * Returns: %TRUE when the merchant has cashiers, so that someone must
+ *   sign in before the till takes money (as far as the till knows: the
+ *   merchant's settings last fetched).
+ */
+gboolean
+ct_session_get_cashiers_in_use (CtSession *self)
+{
+  g_autoptr(CtMerchant) merchant = NULL;
+
+  g_return_val_if_fail (CT_IS_SESSION (self), FALSE);
+
+  merchant = ct_session_dup_merchant (self);
+  return merchant != NULL && merchant->cashier_sign_in;
 }

@@ -45,6 +45,10 @@ void                 ct_session_set_last_receipt (CtSession      *self,
 const char          *ct_session_get_store        (CtSession      *self);
 const char          *ct_session_get_till         (CtSession      *self);
 const char          *ct_session_get_last_scan    (CtSession      *self);
+const CtCashier     *ct_session_get_cashier      (CtSession      *self);
+void                 ct_session_set_cashier      (CtSession      *self,
+                                                  const CtCashier *cashier);
+gboolean             ct_session_get_cashiers_in_use (CtSession   *self);
 const char          *ct_session_get_member_code  (CtSession      *self);
 void                 ct_session_forget_member_code (CtSession    *self);
 

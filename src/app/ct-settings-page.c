@@ -31,6 +31,8 @@ struct _CtSettingsPage
   AdwEntryRow    *pin_row;
   AdwActionRow   *service_state_row;
   AdwEntryRow    *operator_row;
+  AdwActionRow   *cashier_row;
+  GtkSpinButton  *idle_lock_spin;
   AdwEntryRow    *store_row;
   AdwEntryRow    *till_row;
   AdwComboRow    *style_row;
@@ -94,6 +96,23 @@ update_merchant (CtSettingsPage *self)
                                merchant->topup_mode == CT_TOPUP_MODE_FIXED
                                  ? _("Packages with bonus")
                                  : _("Any amount, no bonus"));
+}
+
+/* With cashiers, the operator is whoever signed in: nobody types it. */
+static void
+update_cashier (CtSettingsPage *self)
+{
+  const CtCashier *cashier = ct_session_get_cashier (self->session);
+  gboolean in_use = ct_session_get_cashiers_in_use (self->session);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->operator_row), !in_use);
+  gtk_widget_set_visible (GTK_WIDGET (self->cashier_row), in_use);
+  if (cashier != NULL)
+    {
+      g_autofree char *who = g_strdup_printf ("%s (%s)", cashier->name, cashier->id);
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->cashier_row), who);
+    }
 }
 
 static void
@@ -342,6 +361,8 @@ ct_settings_page_class_init (CtSettingsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, pin_row);
   gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, service_state_row);
   gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, operator_row);
+  gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, cashier_row);
+  gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, idle_lock_spin);
   gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, store_row);
   gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, till_row);
   gtk_widget_class_bind_template_child (widget_class, CtSettingsPage, style_row);
@@ -385,6 +406,7 @@ bind_settings (CtSettingsPage *self,
   g_settings_bind (settings, "ca-file", self->ca_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "pin-pubkey", self->pin_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "operator", self->operator_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "lock-idle-minutes", self->idle_lock_spin, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "store-name", self->store_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "till-name", self->till_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "use-usb-scanner", self->usb_switch, "active", G_SETTINGS_BIND_DEFAULT);
@@ -430,10 +452,13 @@ ct_settings_page_new (CtSession *session)
   g_signal_connect_object (self->test_row, "entry-activated", G_CALLBACK (test_row_activated_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (session, "notify::last-scan", G_CALLBACK (update_last_scan), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (client, "notify::merchant", G_CALLBACK (update_merchant), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (client, "notify::merchant", G_CALLBACK (update_cashier), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (session, "notify::cashier", G_CALLBACK (update_cashier), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (client, "notify::connection-state", G_CALLBACK (update_merchant), self, G_CONNECT_SWAPPED);
   gtk_string_list_append (self->scanner_model, _("First known scanner"));
 
   update_merchant (self);
+  update_cashier (self);
   update_last_scan (self);
   update_printer_state (self);
 

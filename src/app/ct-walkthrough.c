@@ -12,6 +12,7 @@
 #include "ct-pin-dialog.h"
 #include "ct-scan-page.h"
 #include "ct-screenshot.h"
+#include "ct-sign-in-page.h"
 #include "ct-sync-page.h"
 #include "ct-topup-page.h"
 #include "ct-walkthrough.h"
@@ -90,8 +91,30 @@ card_shown (Walk *walk)
 /* Steps */
 
 static void
+act_none (Walk *walk)
+{
+}
+
+/* The demo has a cashier: the till comes up asking who is at it (a till
+ * without cashiers shows its scan screen instead). */
+static gboolean
+sign_in_ready (Walk *walk)
+{
+  return ct_window_is_locked (walk->window) || !ct_session_get_cashiers_in_use (walk->session);
+}
+
+static gboolean
+signed_in (Walk *walk)
+{
+  return !ct_window_is_locked (walk->window);
+}
+
+static void
 act_home (Walk *walk)
 {
+  if (ct_window_is_locked (walk->window))
+    ct_sign_in_page_sign_in (CT_SIGN_IN_PAGE (ct_window_get_sign_in_page (walk->window)),
+                             CT_DEMO_CASHIER_ID, CT_DEMO_CASHIER_PIN);
   ct_session_clear_card (walk->session);
   ct_window_show_page (walk->window, "scan");
 }
@@ -365,7 +388,8 @@ act_dark (Walk *walk)
 }
 
 static const Step steps[] = {
-  { "01-scan-home", act_home, always, NULL },
+  { "00-sign-in", act_none, sign_in_ready, NULL },
+  { "01-scan-home", act_home, signed_in, NULL },
   { "02-members-search", act_search, members_ready, NULL },
   { "03-members-previous-day", act_previous_day, members_ready, NULL },
   { "04-scan-card", act_scan, card_shown, NULL },

@@ -13,15 +13,21 @@
 #include "ct-scan-page.h"
 #include "ct-settings-page.h"
 #include "ct-shift-page.h"
+#include "ct-sign-in-page.h"
 #include "ct-sync-page.h"
 #include "ct-topup-page.h"
 #include "ct-wedge-capture.h"
 #include "ct-window.h"
 #include "ct-import-page.h"
 
-/* The main window: a sidebar of screens, the header with store, till
- * and connection state, and the keyboard-wedge rule that tells a
- * scanner's burst of keys from a person typing, wherever the focus is. */
+/* The main window: a sidebar of screens, the header with the cashier,
+ * store, till and connection state, and the keyboard-wedge rule that
+ * tells a scanner's burst of keys from a person typing, wherever the
+ * focus is. When the merchant has cashiers, the sign-in screen covers
+ * the till until someone signs in, and again on Ctrl+L or after the idle
+ * minutes of the settings; the screens below keep what they held. */
+
+#define IDLE_CHECK_SECONDS 1
 
 struct _CtWindow
 {
@@ -29,11 +35,18 @@ struct _CtWindow
 
   CtSession            *session;
   CtWedgeCapture       *wedge;
+  GtkWidget            *sign_in_page;
+  GtkWidget            *till_focus;     /* weak: the focus when the till locked */
+  gint64                last_activity;  /* monotonic µs of the last key or click */
+  guint                 idle_source;
 
   /* Template widgets */
   AdwToastOverlay      *toast_overlay;
   AdwWindowTitle       *window_title;
   GtkLabel             *store_label;
+  GtkButton            *cashier_button;
+  GtkLabel             *cashier_label;
+  GtkStack             *lock_stack;
   GtkButton            *connection_button;
   GtkImage             *connection_icon;
   GtkLabel             *connection_label;
@@ -264,6 +277,9 @@ ct_window_handle_scan (CtWindow   *self,
   g_return_if_fail (CT_IS_WINDOW (self));
   g_return_if_fail (text != NULL);
 
+  /* Nobody takes a customer at a locked till. */
+  if (ct_window_is_locked (self))
+    return;
   page = ct_window_get_page (self);
   ct_session_scan (self->session, text, CT_SCAN_SOURCE_SCANNER);
 
@@ -371,6 +387,165 @@ last_receipt_action (GtkWidget  *widget,
     ct_till_printer_reprint (printer, data);
 }
 
+/* Commands that act on the till's screens; off while it is locked. */
+static const char * const till_actions[] = { "win.page", "win.card-history", "win.last-receipt", "win.adjust" };
+
+static void
+set_locked (CtWindow *self,
+            gboolean  locked)
+{
+  GtkWidget *till = gtk_stack_get_child_by_name (self->lock_stack, "till");
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+
+  for (guint i = 0; i < G_N_ELEMENTS (till_actions); i++)
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), till_actions[i], !locked);
+  if (locked)
+    {
+      /* Where the cashier was typing, for when someone signs in again. */
+      if (focus != NULL && gtk_widget_is_ancestor (focus, till))
+        g_set_weak_pointer (&self->till_focus, focus);
+      ct_sign_in_page_reset (CT_SIGN_IN_PAGE (self->sign_in_page));
+    }
+  else
+    {
+      /* The stack would give the focus back to whatever had it when the
+       * till locked, even a widget a screen has since taken away. */
+      gtk_window_set_focus (GTK_WINDOW (self), NULL);
+    }
+  gtk_stack_set_visible_child_name (self->lock_stack, locked ? "sign-in" : "till");
+  if (!locked)
+    {
+      if (self->till_focus != NULL && gtk_widget_is_ancestor (self->till_focus, till)
+          && gtk_widget_is_visible (self->till_focus))
+        gtk_widget_grab_focus (self->till_focus);
+      else
+        gtk_widget_child_focus (gtk_stack_get_visible_child (self->stack), GTK_DIR_TAB_FORWARD);
+      g_clear_weak_pointer (&self->till_focus);
+    }
+  /* Locked, the header shows nobody at the till and no screen of it. */
+  gtk_widget_set_visible (GTK_WIDGET (self->cashier_button),
+                          !locked && ct_session_get_cashier (self->session) != NULL);
+  if (locked)
+    adw_window_title_set_title (self->window_title, _("Sign In"));
+  else
+    stack_page_changed_cb (self);
+  self->last_activity = g_get_monotonic_time ();
+}
+
+/**
+ * ct_window_lock:
+ *
+ * Shows the sign-in screen over the till, when the merchant has cashiers;
+ * the screens keep what they held for the next cashier.
+ *
+ * Returns: %TRUE when the till is locked now.
+ */
+gboolean
+ct_window_lock (CtWindow *self)
+{
+  g_return_val_if_fail (CT_IS_WINDOW (self), FALSE);
+
+  if (!ct_session_get_cashiers_in_use (self->session))
+    return FALSE;
+  if (!ct_window_is_locked (self))
+    set_locked (self, TRUE);
+  return TRUE;
+}
+
+GtkWidget *
+ct_window_get_sign_in_page (CtWindow *self)
+{
+  g_return_val_if_fail (CT_IS_WINDOW (self), NULL);
+  return self->sign_in_page;
+}
+
+gboolean
+ct_window_is_locked (CtWindow *self)
+{
+  g_return_val_if_fail (CT_IS_WINDOW (self), FALSE);
+
+  return g_strcmp0 (gtk_stack_get_visible_child_name (self->lock_stack), "sign-in") == 0;
+}
+
+static void
+lock_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *param)
+{
+  CtWindow *self = CT_WINDOW (widget);
+
+  if (!ct_window_lock (self))
+    ct_window_toast (self, _("This till has no cashiers to sign in, so it does not lock."));
+}
+
+static void
+signed_in_cb (CtWindow        *self,
+              const CtCashier *cashier)
+{
+  g_autofree char *text = NULL;
+
+  set_locked (self, FALSE);
+  if (cashier->offline)
+    {
+      text = g_strdup_printf (_("Signed in as %s while the card service is unreachable."), cashier->name);
+      ct_window_toast (self, text);
+    }
+}
+
+/* Whether someone must sign in: the merchant has cashiers (it may say so
+ * only after the window is up) and nobody has signed in yet. */
+static void
+update_lock (CtWindow *self)
+{
+  if (ct_session_get_cashiers_in_use (self->session))
+    {
+      if (ct_session_get_cashier (self->session) == NULL)
+        ct_window_lock (self);
+    }
+  else if (ct_window_is_locked (self))
+    set_locked (self, FALSE);
+}
+
+static void
+update_cashier (CtWindow *self)
+{
+  const CtCashier *cashier = ct_session_get_cashier (self->session);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->cashier_button), cashier != NULL && !ct_window_is_locked (self));
+  if (cashier != NULL)
+    gtk_label_set_label (self->cashier_label, cashier->name);
+}
+
+static void
+activity_cb (CtWindow *self)
+{
+  self->last_activity = g_get_monotonic_time ();
+}
+
+static gboolean
+activity_key_cb (GtkEventControllerKey *keys,
+                 guint                  keyval,
+                 guint                  keycode,
+                 GdkModifierType        state,
+                 CtWindow              *self)
+{
+  activity_cb (self);
+  return GDK_EVENT_PROPAGATE;
+}
+
+static gboolean
+idle_check_cb (gpointer user_data)
+{
+  CtWindow *self = user_data;
+  GSettings *settings = ct_session_get_settings (self->session);
+  guint minutes = settings != NULL ? g_settings_get_uint (settings, "lock-idle-minutes") : 0;
+
+  if (minutes > 0 && !ct_window_is_locked (self)
+      && g_get_monotonic_time () - self->last_activity >= (gint64) minutes * 60 * G_USEC_PER_SEC)
+    ct_window_lock (self);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 settings_changed_cb (CtWindow   *self,
                      const char *key)
@@ -417,9 +592,17 @@ ct_window_constructed (GObject *object)
   g_signal_connect_object (self->session, "notify::store", G_CALLBACK (update_header), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->session, "notify::last-receipt", G_CALLBACK (receipt_changed_cb), self, G_CONNECT_SWAPPED);
 
+  self->sign_in_page = ct_sign_in_page_new (self->session);
+  gtk_stack_add_named (self->lock_stack, self->sign_in_page, "sign-in");
+  g_signal_connect_object (self->sign_in_page, "signed-in", G_CALLBACK (signed_in_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (client, "notify::merchant", G_CALLBACK (update_lock), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->session, "notify::cashier", G_CALLBACK (update_cashier), self, G_CONNECT_SWAPPED);
+
   gtk_stack_set_visible_child_name (self->stack, "scan");
   stack_page_changed_cb (self);
   update_header (self);
+  update_cashier (self);
+  update_lock (self);
 }
 
 static void
@@ -428,6 +611,8 @@ ct_window_dispose (GObject *object)
   CtWindow *self = CT_WINDOW (object);
 
   g_clear_pointer (&self->wedge, ct_wedge_capture_free);
+  g_clear_handle_id (&self->idle_source, g_source_remove);
+  g_clear_weak_pointer (&self->till_focus);
 
   G_OBJECT_CLASS (ct_window_parent_class)->dispose (object);
 }
@@ -514,6 +699,9 @@ ct_window_class_init (CtWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, CtWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, CtWindow, store_label);
+  gtk_widget_class_bind_template_child (widget_class, CtWindow, cashier_button);
+  gtk_widget_class_bind_template_child (widget_class, CtWindow, cashier_label);
+  gtk_widget_class_bind_template_child (widget_class, CtWindow, lock_stack);
   gtk_widget_class_bind_template_child (widget_class, CtWindow, connection_button);
   gtk_widget_class_bind_template_child (widget_class, CtWindow, connection_icon);
   gtk_widget_class_bind_template_child (widget_class, CtWindow, connection_label);
@@ -528,6 +716,8 @@ ct_window_class_init (CtWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.last-receipt", NULL, last_receipt_action);
   gtk_widget_class_install_action (widget_class, "win.adjust", NULL, adjust_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_b, GDK_CONTROL_MASK, "win.adjust", NULL);
+  gtk_widget_class_install_action (widget_class, "win.lock", NULL, lock_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.lock", NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (page_keys); i++)
     gtk_widget_class_add_binding_action (widget_class, page_keys[i].key, 0,
@@ -559,6 +749,22 @@ ct_window_init (CtWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->wedge = ct_wedge_capture_new (GTK_WINDOW (self), wedge_scan_cb, self);
+
+  /* Any key or click keeps the till awake; the controllers only look. */
+  {
+    GtkEventController *keys = gtk_event_controller_key_new ();
+    GtkGesture *clicks = gtk_gesture_click_new ();
+
+    gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+    g_signal_connect (keys, "key-pressed", G_CALLBACK (activity_key_cb), self);
+    gtk_widget_add_controller (GTK_WIDGET (self), keys);
+    gtk_event_controller_set_propagation_phase (GTK_EVENT_CONTROLLER (clicks), GTK_PHASE_CAPTURE);
+    gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (clicks), 0);
+    g_signal_connect_swapped (clicks, "pressed", G_CALLBACK (activity_cb), self);
+    gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (clicks));
+  }
+  self->last_activity = g_get_monotonic_time ();
+  self->idle_source = g_timeout_add_seconds (IDLE_CHECK_SECONDS, idle_check_cb, self);
 }
 
 CtWindow *

@@ -31,5 +31,8 @@ gboolean    ct_window_wedge_key       (CtWindow       *self,
                                        GdkModifierType state);
 const char *ct_window_get_connection_text (CtWindow   *self);
 const char *ct_window_get_header_text (CtWindow       *self);
+gboolean    ct_window_lock            (CtWindow       *self);
+gboolean    ct_window_is_locked       (CtWindow       *self);
+GtkWidget  *ct_window_get_sign_in_page (CtWindow      *self);
 
 G_END_DECLS
