@@ -314,13 +314,52 @@ append_str (GString    *out,
   ct_json_append_string (out, value);
 }
 
+/* The decimal digits of @value into @buf (at least 21 bytes, no NUL);
+ * their count. printf was a twentieth of an answer's instructions. */
+static gsize
+format_int64 (int64_t  value,
+              char    *buf)
+{
+  char digits[20];
+  guint64 u = value < 0 ? -(guint64) value : (guint64) value;
+  gsize n = 0, len = 0;
+
+  do
+    {
+      digits[n++] = (char) ('0' + u % 10);
+      u /= 10;
+    }
+  while (u > 0);
+  if (value < 0)
+    buf[len++] = '-';
+  while (n > 0)
+    buf[len++] = digits[--n];
+  return len;
+}
+
 static void
 append_int (GString    *out,
             const char *key,
             int64_t     value)
 {
+  char buf[24];
+
   append_key (out, key);
-  g_string_append_printf (out, "%" G_GINT64_FORMAT, value);
+  g_string_append_len (out, buf, format_int64 (value, buf));
+}
+
+/* An id, which the API writes as a string. */
+static void
+append_id (GString    *out,
+           const char *key,
+           int64_t     id)
+{
+  char buf[24];
+
+  append_key (out, key);
+  g_string_append_c (out, '"');
+  g_string_append_len (out, buf, format_int64 (id, buf));
+  g_string_append_c (out, '"');
 }
 
 static void
@@ -361,11 +400,8 @@ void
 ct_service_tx_write (GString         *out,
                      const CtStoreTx *tx)
 {
-  char id[32];
-
   g_string_append_c (out, '{');
-  g_snprintf (id, sizeof id, "%" G_GINT64_FORMAT, tx->id);
-  append_str (out, "id", id);
+  append_id (out, "id", tx->id);
   append_str (out, "card_no", tx->card_no);
   append_str (out, "kind", tx->kind);
   append_int (out, "delta", tx->delta);
@@ -380,20 +416,14 @@ ct_service_tx_write (GString         *out,
   append_str (out, "reason", tx->reason);
   append_str (out, "order_ref", tx->order_ref);
   if (tx->refund_of > 0)
-    {
-      g_snprintf (id, sizeof id, "%" G_GINT64_FORMAT, tx->refund_of);
-      append_str (out, "refund_of", id);
-    }
+    append_id (out, "refund_of", tx->refund_of);
   else
     append_str (out, "refund_of", NULL);
   append_time (out, "created_at", tx->created_at);
   append_time (out, "taken_at", tx->taken_at != 0 ? tx->taken_at : tx->created_at);
   append_str (out, "tender", tx->tender);
   if (tx->shift_id > 0)
-    {
-      g_snprintf (id, sizeof id, "%" G_GINT64_FORMAT, tx->shift_id);
-      append_str (out, "shift_id", id);
-    }
+    append_id (out, "shift_id", tx->shift_id);
   else
     append_str (out, "shift_id", NULL);
   append_str (out, "level", tx->level);
