@@ -7,7 +7,9 @@
 #include "ct-cli-private.h"
 
 int
-ct_cli_cmd_adjust (CtCli *cli, int argc, char **argv)
+ct_cli_cmd_adjust (CtCli  *cli,
+                   int     argc,
+                   char  **argv)
 {
   static const char * const spec[] = { "delta=", "reason=", "manager=", "pin-file=", NULL };
   g_auto(CtCliArgs) args = { 0 };

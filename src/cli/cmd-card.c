@@ -9,7 +9,11 @@
 #include "ct-phone.h"
 
 static gboolean
-print_issued (CtCli *cli, const char *body, gsize len, gboolean print, GError **error)
+print_issued (CtCli       *cli,
+              const char  *body,
+              gsize        len,
+              gboolean     print,
+              GError     **error)
 {
   g_autoptr(CtCard) card = ct_wire_decode_card (body, len, error);
 
@@ -24,7 +28,8 @@ print_issued (CtCli *cli, const char *body, gsize len, gboolean print, GError **
 }
 
 static int
-card_show (CtCli *cli, CtCliArgs *args)
+card_show (CtCli     *cli,
+           CtCliArgs *args)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *card_no = NULL;
@@ -61,7 +66,8 @@ card_show (CtCli *cli, CtCliArgs *args)
 }
 
 static int
-card_issue (CtCli *cli, CtCliArgs *args)
+card_issue (CtCli     *cli,
+            CtCliArgs *args)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *pin = NULL;
@@ -97,7 +103,9 @@ card_issue (CtCli *cli, CtCliArgs *args)
 }
 
 static int
-card_patch (CtCli *cli, CtCliArgs *args, CtCardStatusChange status)
+card_patch (CtCli              *cli,
+            CtCliArgs          *args,
+            CtCardStatusChange  status)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *pin = NULL;
@@ -142,7 +150,9 @@ card_patch (CtCli *cli, CtCliArgs *args, CtCardStatusChange status)
 }
 
 int
-ct_cli_cmd_card (CtCli *cli, int argc, char **argv)
+ct_cli_cmd_card (CtCli  *cli,
+                 int     argc,
+                 char  **argv)
 {
   static const char * const spec[] = { "name=", "phone=", "level=", "card-no=", "manager=",
                                        "pin-file=", NULL };

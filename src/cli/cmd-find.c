@@ -9,7 +9,11 @@
 #include "ct-phone.h"
 
 static gboolean
-print_cards (CtCli *cli, const char *body, gsize len, gboolean print, GError **error)
+print_cards (CtCli       *cli,
+             const char  *body,
+             gsize        len,
+             gboolean     print,
+             GError     **error)
 {
   g_autoptr(GPtrArray) cards = ct_wire_decode_card_list (body, len, error);
 
@@ -33,7 +37,9 @@ print_cards (CtCli *cli, const char *body, gsize len, gboolean print, GError **e
 }
 
 int
-ct_cli_cmd_find (CtCli *cli, int argc, char **argv)
+ct_cli_cmd_find (CtCli  *cli,
+                 int     argc,
+                 char  **argv)
 {
   static const char * const spec[] = { "phone=", "name=", NULL };
   g_auto(CtCliArgs) args = { 0 };

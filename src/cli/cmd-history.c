@@ -8,7 +8,9 @@
 #include "ct-cli-private.h"
 
 int
-ct_cli_cmd_history (CtCli *cli, int argc, char **argv)
+ct_cli_cmd_history (CtCli  *cli,
+                    int     argc,
+                    char  **argv)
 {
   static const char * const spec[] = { "date=", "from=", "to=", NULL };
   g_auto(CtCliArgs) args = { 0 };

@@ -8,7 +8,9 @@
 #include "ct-member-code.h"
 
 int
-ct_cli_cmd_pay (CtCli *cli, int argc, char **argv)
+ct_cli_cmd_pay (CtCli  *cli,
+                int     argc,
+                char  **argv)
 {
   static const char * const spec[] = { "order=", "redeem-points=", "member-code=", NULL };
   g_auto(CtCliArgs) args = { 0 };

@@ -42,11 +42,11 @@ print_shift_body (CtCli       *cli,
 
 /* Parses --NAME as an amount of 0 or more; exit 1 material on failure. */
 static gboolean
-take_amount (CtCli       *cli,
-             CtCliArgs   *args,
-             const char  *name,
-             int64_t     *out,
-             int         *status)
+take_amount (CtCli      *cli,
+             CtCliArgs  *args,
+             const char *name,
+             int64_t    *out,
+             int        *status)
 {
   const char *text = ct_cli_args_get (args, name);
   g_autoptr(GError) error = NULL;
@@ -76,9 +76,9 @@ send_request (CtClient   *client,
 }
 
 static int
-shift_report (CtCli      *cli,
-              CtClient   *client,
-              CtCliArgs  *args)
+shift_report (CtCli     *cli,
+              CtClient  *client,
+              CtCliArgs *args)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(CtAnswer) answer = NULL;

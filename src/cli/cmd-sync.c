@@ -10,7 +10,8 @@
 #include "ct-text.h"
 
 static json_object *
-entry_json (const CtOutboxEntry *e, gint64 now)
+entry_json (const CtOutboxEntry *e,
+            gint64               now)
 {
   json_object *o = json_object_new_object ();
 
@@ -29,7 +30,10 @@ entry_json (const CtOutboxEntry *e, gint64 now)
 }
 
 static void
-print_entries (CtCli *cli, const char *title, GPtrArray *list, gint64 now)
+print_entries (CtCli      *cli,
+               const char *title,
+               GPtrArray  *list,
+               gint64      now)
 {
   printf ("%s: %u\n", title, list->len);
   for (guint i = 0; i < list->len; i++)
@@ -50,7 +54,9 @@ print_entries (CtCli *cli, const char *title, GPtrArray *list, gint64 now)
 }
 
 static int
-show_status (CtCli *cli, CtClient *client, gboolean all)
+show_status (CtCli    *cli,
+             CtClient *client,
+             gboolean  all)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) pending = NULL;
@@ -107,7 +113,9 @@ typedef struct
 } Waiter;
 
 static void
-on_done (GObject *source, GAsyncResult *result, gpointer user_data)
+on_done (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
 {
   Waiter *w = user_data;
 
@@ -116,7 +124,8 @@ on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* Runs the calls of the client core on their worker and waits here. */
 static GAsyncResult *
-wait_result (GMainContext *context, Waiter *w)
+wait_result (GMainContext *context,
+             Waiter       *w)
 {
   while (w->result == NULL)
     g_main_context_iteration (context, TRUE);
@@ -132,7 +141,11 @@ waiter_clear (Waiter *w)
 /* A package top-up re-sent at the package's current terms: quoted, said,
  * and only with --accept-package. */
 static CtPackage *
-quote_accepted (CtCli *cli, CtClient *client, GMainContext *context, gint64 id, GError **error)
+quote_accepted (CtCli         *cli,
+                CtClient      *client,
+                GMainContext  *context,
+                gint64         id,
+                GError       **error)
 {
   Waiter w = { 0 };
   CtPackage *now;
@@ -152,7 +165,9 @@ quote_accepted (CtCli *cli, CtClient *client, GMainContext *context, gint64 id, 
 }
 
 static int
-resolve (CtCli *cli, CtClient *client, CtCliArgs *args)
+resolve (CtCli     *cli,
+         CtClient  *client,
+         CtCliArgs *args)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GMainContext) context = g_main_context_new ();
@@ -227,7 +242,9 @@ resolve (CtCli *cli, CtClient *client, CtCliArgs *args)
 }
 
 int
-ct_cli_cmd_sync (CtCli *cli, int argc, char **argv)
+ct_cli_cmd_sync (CtCli  *cli,
+                 int     argc,
+                 char  **argv)
 {
   static const char * const spec[] = { "status", "all", "resend=", "resolve=", "note=",
                                        "manager=", "pin-file=", "accept-package", NULL };

@@ -18,7 +18,8 @@
 #include "ct-text.h"
 
 static guint
-env_ms (const char *name, guint fallback)
+env_ms (const char *name,
+        guint       fallback)
 {
   const char *v = g_getenv (name);
   guint64 n;
@@ -29,13 +30,16 @@ env_ms (const char *name, guint fallback)
 }
 
 struct _CtClient *
-ct_cli_get_client (CtCli *cli, GError **error)
+ct_cli_get_client (CtCli   *cli,
+                   GError **error)
 {
   return ct_cli_open_client (cli, TRUE, error);
 }
 
 CtClient *
-ct_cli_open_client (CtCli *cli, gboolean start, GError **error)
+ct_cli_open_client (CtCli     *cli,
+                    gboolean   start,
+                    GError   **error)
 {
   g_autoptr(CtClientConfig) config = NULL;
   g_autofree char *created_pin = NULL;
@@ -113,7 +117,9 @@ ct_cli_minor_units (CtCli *cli)
 }
 
 char *
-ct_cli_read_pin (CtCli *cli, const char *pin_file, GError **error)
+ct_cli_read_pin (CtCli       *cli,
+                 const char  *pin_file,
+                 GError     **error)
 {
   const char *file = pin_file ? pin_file : cli->manager_pin_file;
 
@@ -212,7 +218,8 @@ ct_cli_print_error (const GError *error)
 }
 
 int
-ct_cli_report_error (CtCli *cli, const GError *error)
+ct_cli_report_error (CtCli        *cli,
+                     const GError *error)
 {
   ct_cli_print_error (error);
   return ct_cli_exit_for_error (error);
@@ -285,10 +292,10 @@ ct_cli_clear (CtCli *cli)
 /* What @spec says of the option @name: unknown (NULL), a flag, a value
  * (*takes_value), a repeatable value (*repeats too). */
 static const char *
-spec_lookup (const char * const  *spec,
-             const char          *name,
-             gboolean            *takes_value,
-             gboolean            *repeats)
+spec_lookup (const char * const *spec,
+             const char         *name,
+             gboolean           *takes_value,
+             gboolean           *repeats)
 {
   gsize n = strlen (name);
 
@@ -415,7 +422,8 @@ ct_cli_args_parse (CtCliArgs           *args,
 }
 
 const char *
-ct_cli_args_get (CtCliArgs *args, const char *name)
+ct_cli_args_get (CtCliArgs  *args,
+                 const char *name)
 {
   return args->values ? g_hash_table_lookup (args->values, name) : NULL;
 }
@@ -430,7 +438,8 @@ ct_cli_args_get_all (CtCliArgs  *args,
 }
 
 gboolean
-ct_cli_args_has (CtCliArgs *args, const char *name)
+ct_cli_args_has (CtCliArgs  *args,
+                 const char *name)
 {
   return args->values != NULL && g_hash_table_contains (args->values, name);
 }
@@ -446,8 +455,11 @@ ct_cli_args_clear (CtCliArgs *args)
 /* ---- output ------------------------------------------------------------ */
 
 gboolean
-ct_cli_parse_amount (CtCli *cli, const char *text, gboolean is_signed, int64_t *out,
-                     GError **error)
+ct_cli_parse_amount (CtCli       *cli,
+                     const char  *text,
+                     gboolean     is_signed,
+                     int64_t     *out,
+                     GError     **error)
 {
   return ct_money_parse (text, ct_cli_minor_units (cli),
                          is_signed ? CT_MONEY_PARSE_SIGNED : CT_MONEY_PARSE_DEFAULT, out, error);
@@ -467,7 +479,8 @@ ct_cli_valid_date (const char *text)
 }
 
 char *
-ct_cli_format_amount (CtCli *cli, int64_t minor)
+ct_cli_format_amount (CtCli   *cli,
+                      int64_t  minor)
 {
   return ct_money_format_plain (minor, ct_cli_minor_units (cli));
 }
@@ -492,7 +505,9 @@ print_json_queued (const CtAnswer *answer)
 }
 
 int
-ct_cli_finish_answer (CtCli *cli, CtAnswer *answer, CtCliPrinter printer)
+ct_cli_finish_answer (CtCli        *cli,
+                      CtAnswer     *answer,
+                      CtCliPrinter  printer)
 {
   g_autoptr(GError) error = NULL;
   gsize len = 0;
@@ -542,7 +557,8 @@ ct_cli_finish_answer (CtCli *cli, CtAnswer *answer, CtCliPrinter printer)
 }
 
 int
-ct_cli_finish_error (CtCli *cli, const GError *error)
+ct_cli_finish_error (CtCli        *cli,
+                     const GError *error)
 {
   if (cli->json && error->domain == CT_CLIENT_ERROR
       && (error->code == CT_CLIENT_ERROR_UNREACHABLE || error->code == CT_CLIENT_ERROR_TLS))
@@ -558,10 +574,10 @@ ct_cli_finish_error (CtCli *cli, const GError *error)
 }
 
 int
-ct_cli_send (CtCli         *cli,
-             CtRequest     *request,
-             const GError  *build_error,
-             CtCliPrinter   printer)
+ct_cli_send (CtCli        *cli,
+             CtRequest    *request,
+             const GError *build_error,
+             CtCliPrinter  printer)
 {
   g_autoptr(CtRequest) owned = request;
   g_autoptr(CtAnswer) answer = NULL;
@@ -576,7 +592,8 @@ ct_cli_send (CtCli         *cli,
 }
 
 void
-ct_cli_print_card (CtCli *cli, const CtCard *card)
+ct_cli_print_card (CtCli        *cli,
+                   const CtCard *card)
 {
   g_autofree char *balance = ct_cli_format_amount (cli, card->balance);
   /* What people typed reaches the terminal escaped. */
@@ -597,7 +614,8 @@ ct_cli_print_card (CtCli *cli, const CtCard *card)
 }
 
 void
-ct_cli_print_transaction (CtCli *cli, const CtTransaction *tx)
+ct_cli_print_transaction (CtCli               *cli,
+                          const CtTransaction *tx)
 {
   g_autofree char *delta = ct_cli_format_amount (cli, tx->delta);
   g_autofree char *after = ct_cli_format_amount (cli, tx->balance_after);
@@ -614,7 +632,11 @@ ct_cli_print_transaction (CtCli *cli, const CtTransaction *tx)
 }
 
 gboolean
-ct_cli_print_card_body (CtCli *cli, const char *body, gsize len, gboolean print, GError **error)
+ct_cli_print_card_body (CtCli       *cli,
+                        const char  *body,
+                        gsize        len,
+                        gboolean     print,
+                        GError     **error)
 {
   g_autoptr(CtCard) card = ct_wire_decode_card (body, len, error);
 
@@ -626,8 +648,11 @@ ct_cli_print_card_body (CtCli *cli, const char *body, gsize len, gboolean print,
 }
 
 gboolean
-ct_cli_print_receipt_body (CtCli *cli, const char *body, gsize len, gboolean print,
-                           GError **error)
+ct_cli_print_receipt_body (CtCli       *cli,
+                           const char  *body,
+                           gsize        len,
+                           gboolean     print,
+                           GError     **error)
 {
   g_autoptr(CtReceipt) r = ct_wire_decode_receipt (body, len, error);
   g_autofree char *delta = NULL;

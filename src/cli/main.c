@@ -86,7 +86,11 @@ static const struct
 /* Global options may stand anywhere before "--"; they are taken out and
  * the rest goes to the command. A "-10.00" is never an option. */
 static gboolean
-take_global (CtCli *cli, int argc, char **argv, int *i, gboolean *handled)
+take_global (CtCli     *cli,
+             int        argc,
+             char     **argv,
+             int       *i,
+             gboolean  *handled)
 {
   static const struct { const char *name; gsize offset; } valued[] = {
     { "service", G_STRUCT_OFFSET (CtCli, service_url) },
@@ -138,7 +142,8 @@ take_global (CtCli *cli, int argc, char **argv, int *i, gboolean *handled)
 }
 
 int
-main (int argc, char **argv)
+main (int    argc,
+      char **argv)
 {
   CtCli cli = { 0 };
   g_autoptr(GPtrArray) rest = g_ptr_array_new ();

@@ -114,10 +114,10 @@ ct_card_number_in_issuer_range (const char *card_no,
  * Returns: (transfer full): the normalized card number, or %NULL
  */
 char *
-ct_card_number_normalize (const char       *text,
-                          const char       *issuer_prefix,
-                          CtCardNumberKind *out_kind,
-                          GError          **error)
+ct_card_number_normalize (const char        *text,
+                          const char        *issuer_prefix,
+                          CtCardNumberKind  *out_kind,
+                          GError           **error)
 {
   g_autoptr(GString) s = NULL;
   size_t len;

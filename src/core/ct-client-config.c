@@ -59,7 +59,8 @@ ct_client_config_free (CtClientConfig *config)
 }
 
 static void
-fill (char **field, const char *value)
+fill (char       **field,
+      const char  *value)
 {
   if (*field == NULL && value != NULL && *value != '\0')
     *field = g_strdup (value);
@@ -67,7 +68,9 @@ fill (char **field, const char *value)
 
 /* The token and its file are one setting: the first source giving either wins. */
 static void
-fill_token (CtClientConfig *config, const char *token, const char *token_file)
+fill_token (CtClientConfig *config,
+            const char     *token,
+            const char     *token_file)
 {
   if (config->token != NULL || config->token_file != NULL)
     return;
@@ -77,7 +80,8 @@ fill_token (CtClientConfig *config, const char *token, const char *token_file)
 }
 
 void
-ct_client_config_warn_readable (const char *path, const char *what)
+ct_client_config_warn_readable (const char *path,
+                                const char *what)
 {
   static GMutex lock;
   static GHashTable *warned;
@@ -118,7 +122,9 @@ static const IniKey ini_keys[] = {
  * known key, each key once. Values go to @values (a CtClientConfig used as
  * a record). */
 static gboolean
-read_ini (const char *path, CtClientConfig *values, GError **error)
+read_ini (const char      *path,
+          CtClientConfig  *values,
+          GError         **error)
 {
   g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
@@ -194,7 +200,8 @@ read_ini (const char *path, CtClientConfig *values, GError **error)
 
 /* The first line of a token file becomes the token. */
 static gboolean
-read_token_file (CtClientConfig *config, GError **error)
+read_token_file (CtClientConfig  *config,
+                 GError         **error)
 {
   g_autofree char *text = NULL;
   g_autoptr(GError) local = NULL;
@@ -270,7 +277,8 @@ ct_client_config_fill_from (CtClientConfig  *config,
 }
 
 gboolean
-ct_client_config_fill_defaults (CtClientConfig *config, GError **error)
+ct_client_config_fill_defaults (CtClientConfig  *config,
+                                GError         **error)
 {
   g_autofree char *ini = g_build_filename (g_get_user_config_dir (), "cardtill", "till.ini", NULL);
 
@@ -278,7 +286,8 @@ ct_client_config_fill_defaults (CtClientConfig *config, GError **error)
 }
 
 gboolean
-ct_client_config_check_url (const char *url, GError **error)
+ct_client_config_check_url (const char  *url,
+                            GError     **error)
 {
   g_autoptr(GError) local = NULL;
 

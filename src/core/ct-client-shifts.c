@@ -134,9 +134,9 @@ post_shift (CtClient      *client,
 /* What an answer to opening or closing means: the shift, a pending one
  * when it was queued, or the refusal. */
 static CtShift *
-shift_from_post (CtAnswer    *answer,
-                 CtShift     *if_pending,
-                 GError     **error)
+shift_from_post (CtAnswer  *answer,
+                 CtShift   *if_pending,
+                 GError   **error)
 {
   g_autoptr(CtShift) pending = if_pending;
 

@@ -95,7 +95,8 @@ ct_answer_free (CtAnswer *answer)
 }
 
 gboolean
-ct_answer_to_error (const CtAnswer *answer, GError **error)
+ct_answer_to_error (const CtAnswer  *answer,
+                    GError         **error)
 {
   gsize len = 0;
   const char *data;
@@ -169,10 +170,10 @@ notification_free (gpointer data)
 
 /* Delivers a notification in the client's context, whichever thread asks. */
 static void
-schedule (CtClient      *self,
-          NotifyKind     kind,
-          guint          prop_id,
-          const CtCard  *card)
+schedule (CtClient     *self,
+          NotifyKind    kind,
+          guint         prop_id,
+          const CtCard *card)
 {
   Notification *n = g_new0 (Notification, 1);
 
@@ -237,7 +238,9 @@ flush_counts (CtClient *self)
 }
 
 static void
-on_sync_event (CtSyncEvent event, gconstpointer data, gpointer user_data)
+on_sync_event (CtSyncEvent   event,
+               gconstpointer data,
+               gpointer      user_data)
 {
   CtClient *self = user_data;
   CtConnectionState state;
@@ -269,7 +272,10 @@ on_sync_event (CtSyncEvent event, gconstpointer data, gpointer user_data)
 /* ---- object ------------------------------------------------------------ */
 
 static void
-ct_client_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+ct_client_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
 {
   CtClient *self = CT_CLIENT (object);
 
@@ -353,7 +359,8 @@ ct_client_init (CtClient *self)
 }
 
 CtClient *
-ct_client_new (const CtClientConfig *config, GError **error)
+ct_client_new (const CtClientConfig  *config,
+               GError               **error)
 {
   g_autoptr(CtClient) self = NULL;
   g_autofree char *outbox_path = NULL;
@@ -453,7 +460,8 @@ ct_client_get_embedded_db_path (CtClient *self)
 }
 
 void
-ct_client_set_operator (CtClient *self, const char *operator_name)
+ct_client_set_operator (CtClient   *self,
+                        const char *operator_name)
 {
   g_return_if_fail (CT_IS_CLIENT (self));
 
@@ -525,7 +533,8 @@ ct_client_dup_merchant (CtClient *self)
 }
 
 CtCard *
-ct_client_cached_card (CtClient *self, const char *card_no)
+ct_client_cached_card (CtClient   *self,
+                       const char *card_no)
 {
   g_autofree char *normal = NULL;
 
@@ -653,7 +662,10 @@ ct_client_start (CtClient      *self,
 }
 
 static void
-start_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+start_thread (GTask        *task,
+              gpointer      source,
+              gpointer      task_data,
+              GCancellable *cancellable)
 {
   CtClient *self = source;
   g_autoptr(GError) error = NULL;
@@ -949,7 +961,10 @@ send_for_card (CtClient         *self,
 /* The package and the terms the customer was shown, from a stored top-up
  * body; FALSE when it is not a package top-up with "expect". */
 static gboolean
-stored_package_terms (GBytes *body, char **out_id, int64_t *out_amount, int64_t *out_bonus)
+stored_package_terms (GBytes   *body,
+                      char    **out_id,
+                      int64_t  *out_amount,
+                      int64_t  *out_bonus)
 {
   gsize len;
   const char *data = g_bytes_get_data (body, &len);
@@ -976,7 +991,10 @@ stored_package_terms (GBytes *body, char **out_id, int64_t *out_amount, int64_t 
 /* The package of a stored top-up as the service has it now, when its terms
  * differ from those the customer was shown; NULL otherwise (or on error). */
 static CtPackage *
-quote_package (CtClient *self, const CtOutboxEntry *e, CtMerchant **out_merchant, GError **error)
+quote_package (CtClient             *self,
+               const CtOutboxEntry  *e,
+               CtMerchant          **out_merchant,
+               GError              **error)
 {
   g_autofree char *id = NULL;
   g_autoptr(CtMerchant) merchant = NULL;
@@ -1004,8 +1022,11 @@ quote_package (CtClient *self, const CtOutboxEntry *e, CtMerchant **out_merchant
 /* Replaces the manager of a stored body (a re-send is a new intent) and,
  * for a package top-up, the terms with those the manager confirmed. */
 static char *
-body_with_manager (GBytes *body, const char *manager_id, const char *manager_pin,
-                   const CtPackage *terms, GError **error)
+body_with_manager (GBytes           *body,
+                   const char       *manager_id,
+                   const char       *manager_pin,
+                   const CtPackage  *terms,
+                   GError          **error)
 {
   gsize len;
   const char *data = g_bytes_get_data (body, &len);
@@ -1045,7 +1066,9 @@ body_with_manager (GBytes *body, const char *manager_id, const char *manager_pin
 
 /* Every card a look-up answered goes to the member cache. */
 static void
-learn_cards (CtClient *self, const CtAnswer *answer, gboolean list)
+learn_cards (CtClient       *self,
+             const CtAnswer *answer,
+             gboolean        list)
 {
   gsize len;
   const char *data;
@@ -1301,10 +1324,10 @@ finish_pointer (CtClient      *self,
 }
 
 static void
-merchant_worker (GTask         *task,
-                 gpointer       source,
-                 gpointer       task_data,
-                 GCancellable  *cancellable)
+merchant_worker (GTask        *task,
+                 gpointer      source,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
 {
   CtClient *self = source;
   GError *error = NULL;
@@ -1337,10 +1360,10 @@ ct_client_merchant_finish (CtClient      *self,
 }
 
 static void
-card_show_worker (GTask         *task,
-                  gpointer       source,
-                  gpointer       task_data,
-                  GCancellable  *cancellable)
+card_show_worker (GTask        *task,
+                  gpointer      source,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
 {
   CtClient *self = source;
   CtRequest *request = task_data;
@@ -1381,10 +1404,10 @@ ct_client_card_show_finish (CtClient      *self,
 }
 
 static void
-card_find_worker (GTask         *task,
-                  gpointer       source,
-                  gpointer       task_data,
-                  GCancellable  *cancellable)
+card_find_worker (GTask        *task,
+                  gpointer      source,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
 {
   CtClient *self = source;
   CtRequest *request = task_data;
@@ -1427,10 +1450,10 @@ ct_client_card_find_finish (CtClient      *self,
 
 /* The worker of the card changes (issue, patch): the card they answer. */
 static void
-card_change_worker (GTask         *task,
-                    gpointer       source,
-                    gpointer       task_data,
-                    GCancellable  *cancellable)
+card_change_worker (GTask        *task,
+                    gpointer      source,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
 {
   GError *error = NULL;
   CtCard *card = send_for_card (source, task_data, cancellable, &error);
@@ -1504,10 +1527,10 @@ ct_client_card_patch_finish (CtClient      *self,
 /* The worker of the money calls (top-up, pay, refund, adjust): the receipt
  * of the request they built. */
 static void
-money_worker (GTask         *task,
-              gpointer       source,
-              gpointer       task_data,
-              GCancellable  *cancellable)
+money_worker (GTask        *task,
+              gpointer      source,
+              gpointer      task_data,
+              GCancellable *cancellable)
 {
   GError *error = NULL;
   CtReceipt *receipt = send_for_receipt (source, task_data, cancellable, &error);
@@ -1691,10 +1714,10 @@ ct_client_adjust_finish (CtClient      *self,
 }
 
 static void
-history_worker (GTask         *task,
-                gpointer       source,
-                gpointer       task_data,
-                GCancellable  *cancellable)
+history_worker (GTask        *task,
+                gpointer      source,
+                gpointer      task_data,
+                GCancellable *cancellable)
 {
   g_autoptr(GBytes) body = NULL;
   GError *error = NULL;
@@ -1794,10 +1817,10 @@ day_report_data_free (DayReportData *data)
 }
 
 static void
-day_report_worker (GTask         *task,
-                   gpointer       source,
-                   gpointer       task_data,
-                   GCancellable  *cancellable)
+day_report_worker (GTask        *task,
+                   gpointer      source,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
 {
   DayReportData *data = task_data;
   GError *error = NULL;
@@ -1836,10 +1859,10 @@ ct_client_day_report_finish (CtClient      *self,
 }
 
 static void
-sync_worker (GTask         *task,
-             gpointer       source,
-             gpointer       task_data,
-             GCancellable  *cancellable)
+sync_worker (GTask        *task,
+             gpointer      source,
+             gpointer      task_data,
+             GCancellable *cancellable)
 {
   CtClient *self = source;
   GError *error = NULL;
@@ -1886,10 +1909,10 @@ ct_client_sync_finish (CtClient      *self,
 }
 
 static void
-outbox_list_worker (GTask         *task,
-                    gpointer       source,
-                    gpointer       task_data,
-                    GCancellable  *cancellable)
+outbox_list_worker (GTask        *task,
+                    gpointer      source,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
 {
   CtClient *self = source;
   CtOutboxState state = GPOINTER_TO_INT (task_data);
@@ -2025,11 +2048,11 @@ resend_request (CtClient             *self,
 /* After the re-sent request was refused too: it stays in view with both
  * refusals (a wrong or locked PIN says nothing about the request itself). */
 static void
-keep_refused (CtClient             *self,
-              const CtOutboxEntry  *e,
-              const AttentionData  *data,
-              const CtAnswer       *answer,
-              const GError         *refusal)
+keep_refused (CtClient            *self,
+              const CtOutboxEntry *e,
+              const AttentionData *data,
+              const CtAnswer      *answer,
+              const GError        *refusal)
 {
   g_autofree char *note = NULL;
 
@@ -2098,10 +2121,10 @@ settle_resent (CtClient             *self,
 }
 
 static void
-resend_worker (GTask         *task,
-               gpointer       source,
-               gpointer       task_data,
-               GCancellable  *cancellable)
+resend_worker (GTask        *task,
+               gpointer      source,
+               gpointer      task_data,
+               GCancellable *cancellable)
 {
   CtClient *self = source;
   AttentionData *data = task_data;
@@ -2165,10 +2188,10 @@ ct_client_resend_as_new_finish (CtClient      *self,
 }
 
 static void
-resend_quote_worker (GTask         *task,
-                     gpointer       source,
-                     gpointer       task_data,
-                     GCancellable  *cancellable)
+resend_quote_worker (GTask        *task,
+                     gpointer      source,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
 {
   CtClient *self = source;
   AttentionData *data = task_data;
@@ -2208,10 +2231,10 @@ ct_client_resend_quote_finish (CtClient      *self,
 }
 
 static void
-record_outcome_worker (GTask         *task,
-                       gpointer       source,
-                       gpointer       task_data,
-                       GCancellable  *cancellable)
+record_outcome_worker (GTask        *task,
+                       gpointer      source,
+                       gpointer      task_data,
+                       GCancellable *cancellable)
 {
   CtClient *self = source;
   AttentionData *data = task_data;

@@ -287,11 +287,11 @@ gb18030_validate_file (GFile         *file,
  * UTF-16 is refused with advice, since spreadsheet programs offer both.
  */
 gboolean
-ct_csv_sniff_file (GFile         *file,
-                   CtCsvEncoding  forced,
-                   CtCsvSniff    *out_sniff,
-                   GCancellable  *cancellable,
-                   GError       **error)
+ct_csv_sniff_file (GFile          *file,
+                   CtCsvEncoding   forced,
+                   CtCsvSniff     *out_sniff,
+                   GCancellable   *cancellable,
+                   GError        **error)
 {
   g_autoptr(GFileInputStream) in = NULL;
   g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);

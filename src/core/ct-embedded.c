@@ -77,7 +77,8 @@ ct_embedded_find_service_binary (void)
 }
 
 static gboolean
-lock_file (int fd, int op)
+lock_file (int fd,
+           int op)
 {
   while (flock (fd, op) != 0)
     if (errno != EINTR)
@@ -86,7 +87,9 @@ lock_file (int fd, int op)
 }
 
 static int
-open_lock (const char *dir, const char *name, GError **error)
+open_lock (const char  *dir,
+           const char  *name,
+           GError     **error)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
   int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -103,7 +106,9 @@ open_lock (const char *dir, const char *name, GError **error)
 
 /* Runs one admin command of the service; returns its last output line. */
 static char *
-run_admin (const char *bin, const char * const *args, GError **error)
+run_admin (const char          *bin,
+           const char * const  *args,
+           GError             **error)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autofree char *out = NULL;
@@ -143,7 +148,10 @@ generate_pin (void)
 /* First run: the merchant "My Shop" in fixed mode with example packages,
  * a till, the first manager, a certificate. */
 static gboolean
-create_service (CtEmbedded *self, const char *bin, const char *pin, GError **error)
+create_service (CtEmbedded  *self,
+                const char  *bin,
+                const char  *pin,
+                GError     **error)
 {
   g_autofree char *key_path = g_build_filename (self->dir, "key.pem", NULL);
   g_autofree char *pin_path = g_build_filename (self->dir, "first-pin.tmp", NULL);
@@ -208,7 +216,8 @@ create_service (CtEmbedded *self, const char *bin, const char *pin, GError **err
 }
 
 static gboolean
-pid_is_service (int pid, const char *db_path)
+pid_is_service (int         pid,
+                const char *db_path)
 {
   g_autofree char *path = NULL;
   g_autofree char *cmdline = NULL;
@@ -250,7 +259,9 @@ port_answers (int port)
 /* Starts `serve` detached (its own session, reparented to init), output to
  * a log file, and waits for its "listening on" line. */
 static gboolean
-start_service (CtEmbedded *self, const char *bin, GError **error)
+start_service (CtEmbedded  *self,
+               const char  *bin,
+               GError     **error)
 {
   g_autofree char *key_path = g_build_filename (self->dir, "key.pem", NULL);
   g_autofree char *log_path = g_build_filename (self->dir, "service.log", NULL);

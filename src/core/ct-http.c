@@ -37,7 +37,8 @@ G_DEFINE_QUARK (ct-http-error-quark, ct_http_error)
 static gsize curl_initialized;
 
 gboolean
-ct_http_url_allowed (const char *url, GError **error)
+ct_http_url_allowed (const char  *url,
+                     GError     **error)
 {
   g_autoptr(GUri) uri = NULL;
   const char *scheme, *host;
@@ -72,7 +73,10 @@ ct_http_url_allowed (const char *url, GError **error)
 }
 
 static size_t
-on_write (char *data, size_t size, size_t nmemb, void *user_data)
+on_write (char   *data,
+          size_t  size,
+          size_t  nmemb,
+          void   *user_data)
 {
   CtHttp *self = user_data;
   size_t n = size * nmemb;
@@ -87,7 +91,10 @@ on_write (char *data, size_t size, size_t nmemb, void *user_data)
 }
 
 static size_t
-on_header (char *data, size_t size, size_t nitems, void *user_data)
+on_header (char   *data,
+           size_t  size,
+           size_t  nitems,
+           void   *user_data)
 {
   CtHttp *self = user_data;
   size_t n = size * nitems;
@@ -122,7 +129,11 @@ on_header (char *data, size_t size, size_t nitems, void *user_data)
 /* Counts request bytes handed to the connection: the only reliable way to
  * tell "nothing was sent" (safe to forget) from "sent, outcome unknown". */
 static int
-on_debug (CURL *handle, curl_infotype type, char *data, size_t size, void *user_data)
+on_debug (CURL          *handle,
+          curl_infotype  type,
+          char          *data,
+          size_t         size,
+          void          *user_data)
 {
   CtHttp *self = user_data;
 
@@ -230,7 +241,8 @@ is_tls_error (CURLcode code)
 /* A TLS handshake that the network cut off (reset, EOF, a failed read or
  * write) says nothing about the certificate: the service is unreachable. */
 static gboolean
-is_handshake_cut (CURLcode code, const char *detail)
+is_handshake_cut (CURLcode    code,
+                  const char *detail)
 {
   static const char * const cut[] = {
     "non-properly terminated", "pull function", "push function", "connection reset",
@@ -250,7 +262,10 @@ is_handshake_cut (CURLcode code, const char *detail)
 /* What went wrong, in words a cashier or a manager can act on (libcurl's
  * own text goes to the debug log). */
 static void
-set_failure (CtHttp *self, CURLcode code, const char *detail, GError **error)
+set_failure (CtHttp      *self,
+             CURLcode     code,
+             const char  *detail,
+             GError     **error)
 {
   g_debug ("request to %s failed: %s (%d)", self->authority, detail, (int) code);
 

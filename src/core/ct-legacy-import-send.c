@@ -90,11 +90,11 @@ bad_answer (GError     **error,
 /* Reads {"accepted": N, "rejected": [{"line", "code", "message"}]} and
  * settles each sent row: accepted, or rejected with the service's reason. */
 static gboolean
-settle_chunk (GBytes                  *body,
-              GArray                  *sent,
-              const CtImportCallbacks *callbacks,
-              CtImportProgress        *progress,
-              GError                 **error)
+settle_chunk (GBytes                   *body,
+              GArray                   *sent,
+              const CtImportCallbacks  *callbacks,
+              CtImportProgress         *progress,
+              GError                  **error)
 {
   g_autoptr(GString) text = NULL;
   g_autoptr(GHashTable) rejected_lines = g_hash_table_new_full (g_int64_hash, g_int64_equal,
@@ -181,15 +181,15 @@ out:
 }
 
 static gboolean
-send_chunk (CtClient                *client,
-            const char              *batch_id,
-            guint                    chunk_no,
-            GBytes                  *body,
-            GArray                  *sent,
-            const CtImportCallbacks *callbacks,
-            CtImportProgress        *progress,
-            GCancellable            *cancellable,
-            GError                 **error)
+send_chunk (CtClient                 *client,
+            const char               *batch_id,
+            guint                     chunk_no,
+            GBytes                   *body,
+            GArray                   *sent,
+            const CtImportCallbacks  *callbacks,
+            CtImportProgress         *progress,
+            GCancellable             *cancellable,
+            GError                  **error)
 {
   g_autoptr(CtAnswer) answer = NULL;
 
@@ -258,14 +258,14 @@ report_progress (CtLegacyImport          *import,
  *   answered from the service's idempotency records.
  */
 gboolean
-ct_legacy_import_run (CtLegacyImport          *import,
-                      CtClient                *client,
-                      const char              *manager_id,
-                      const char              *manager_pin,
-                      const CtImportCallbacks *callbacks,
-                      CtImportProgress        *out_progress,
-                      GCancellable            *cancellable,
-                      GError                 **error)
+ct_legacy_import_run (CtLegacyImport           *import,
+                      CtClient                 *client,
+                      const char               *manager_id,
+                      const char               *manager_pin,
+                      const CtImportCallbacks  *callbacks,
+                      CtImportProgress         *out_progress,
+                      GCancellable             *cancellable,
+                      GError                  **error)
 {
   g_autoptr(CtImportChunker) chunker = NULL;
   g_autoptr(GArray) sent = g_array_new (FALSE, FALSE, sizeof (SentRow));

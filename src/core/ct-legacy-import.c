@@ -161,9 +161,9 @@ describe_column (CtLegacyImport *self,
 }
 
 static gboolean
-resolve_mapping (CtLegacyImport        *self,
-                 const CtImportOptions *options,
-                 GError               **error)
+resolve_mapping (CtLegacyImport         *self,
+                 const CtImportOptions  *options,
+                 GError                **error)
 {
   int mapped[CT_IMPORT_N_FIELDS];
   g_autofree int *column_field = g_new (int, self->columns->len);
@@ -491,10 +491,10 @@ count_card_numbers (CtLegacyImport  *self,
  * Returns: (transfer full): the import, positioned at the first data row
  */
 CtLegacyImport *
-ct_legacy_import_open (GFile                 *file,
-                       const CtImportOptions *options,
-                       GCancellable          *cancellable,
-                       GError               **error)
+ct_legacy_import_open (GFile                  *file,
+                       const CtImportOptions  *options,
+                       GCancellable           *cancellable,
+                       GError                **error)
 {
   g_autoptr(CtLegacyImport) self = NULL;
   g_autoptr(CtCsvReader) header_reader = NULL;
@@ -711,11 +711,11 @@ fold_line_breaks (char *text)
 }
 
 static gboolean
-check_text (CtLegacyImport *self,
-            CtImportItem   *item,
-            const char     *too_long_reason,
-            char          **inout_text,
-            guint           max)
+check_text (CtLegacyImport  *self,
+            CtImportItem    *item,
+            const char      *too_long_reason,
+            char           **inout_text,
+            guint            max)
 {
   gboolean shown = item->name == *inout_text;
   char *text;

@@ -20,7 +20,10 @@ struct _CtMemberCache
 };
 
 static gboolean
-cache_error (sqlite3 *db, int rc, const char *what, GError **error)
+cache_error (sqlite3     *db,
+             int          rc,
+             const char  *what,
+             GError     **error)
 {
   g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_LOCAL,
                "Member cache: %s failed: %s%s", what,
@@ -30,7 +33,8 @@ cache_error (sqlite3 *db, int rc, const char *what, GError **error)
 }
 
 CtMemberCache *
-ct_member_cache_open (const char *path, GError **error)
+ct_member_cache_open (const char  *path,
+                      GError     **error)
 {
   sqlite3 *db = NULL;
   sqlite3_stmt *stmt = NULL;
@@ -119,7 +123,8 @@ ct_member_cache_close (CtMemberCache *self)
 }
 
 CtCard *
-ct_member_cache_lookup (CtMemberCache *self, const char *card_no)
+ct_member_cache_lookup (CtMemberCache *self,
+                        const char    *card_no)
 {
   CtCard *card, *copy = NULL;
 
@@ -148,7 +153,9 @@ ct_member_cache_size (CtMemberCache *self)
 }
 
 gboolean
-ct_member_cache_store (CtMemberCache *self, const CtCard *card, GError **error)
+ct_member_cache_store (CtMemberCache  *self,
+                       const CtCard   *card,
+                       GError        **error)
 {
   CtCard *old, *copy, *current;
   gint64 fetched_at;
@@ -199,7 +206,10 @@ ct_member_cache_store (CtMemberCache *self, const CtCard *card, GError **error)
 }
 
 gboolean
-ct_member_cache_store_merchant (CtMemberCache *self, const char *body, gsize len, GError **error)
+ct_member_cache_store_merchant (CtMemberCache  *self,
+                                const char     *body,
+                                gsize           len,
+                                GError        **error)
 {
   g_autoptr(CtMerchant) merchant = ct_wire_decode_merchant (body, len, error);
   sqlite3_stmt *stmt = NULL;

@@ -62,10 +62,10 @@ normalize_text (const char *text)
 }
 
 static gboolean
-fail (GError     **error,
-      CtMoneyError code,
-      const char  *text,
-      const char  *why)
+fail (GError       **error,
+      CtMoneyError   code,
+      const char    *text,
+      const char    *why)
 {
   g_set_error (error, CT_MONEY_ERROR, code, _("“%s” is not an amount: %s"), text, why);
   return FALSE;
@@ -280,10 +280,10 @@ ct_money_format_display (int64_t     minor,
 }
 
 static gboolean
-checked (gboolean  overflowed,
-         int64_t   result,
-         int64_t  *out,
-         GError  **error)
+checked (gboolean   overflowed,
+         int64_t    result,
+         int64_t   *out,
+         GError   **error)
 {
   if (overflowed || result > CT_MONEY_MAX || result < -CT_MONEY_MAX)
     {

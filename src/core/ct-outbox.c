@@ -169,7 +169,10 @@ ct_outbox_entry_free (CtOutboxEntry *entry)
 G_DEFINE_BOXED_TYPE (CtOutboxEntry, ct_outbox_entry, ct_outbox_entry_copy, ct_outbox_entry_free)
 
 static gboolean
-db_error (sqlite3 *db, int rc, const char *what, GError **error)
+db_error (sqlite3     *db,
+          int          rc,
+          const char  *what,
+          GError     **error)
 {
   const char *hint = "";
 
@@ -210,7 +213,8 @@ static const char schema[] =
   "CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox (state, card_no, id);";
 
 gboolean
-ct_sqlite_file_make_private (const char *path, GError **error)
+ct_sqlite_file_make_private (const char  *path,
+                             GError     **error)
 {
   static const char * const suffixes[] = { "", "-wal", "-shm", "-journal" };
   int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -239,7 +243,8 @@ ct_sqlite_file_make_private (const char *path, GError **error)
 }
 
 CtOutbox *
-ct_outbox_open (const char *path, GError **error)
+ct_outbox_open (const char  *path,
+                GError     **error)
 {
   sqlite3 *db = NULL;
   int rc;
@@ -304,7 +309,9 @@ ct_outbox_close (CtOutbox *self)
 }
 
 static void
-bind_text (sqlite3_stmt *stmt, int i, const char *text)
+bind_text (sqlite3_stmt *stmt,
+           int           i,
+           const char   *text)
 {
   if (text)
     sqlite3_bind_text (stmt, i, text, -1, SQLITE_TRANSIENT);
@@ -313,7 +320,9 @@ bind_text (sqlite3_stmt *stmt, int i, const char *text)
 }
 
 static void
-bind_bytes (sqlite3_stmt *stmt, int i, GBytes *bytes)
+bind_bytes (sqlite3_stmt *stmt,
+            int           i,
+            GBytes       *bytes)
 {
   gsize len;
   const void *data;
@@ -328,7 +337,9 @@ bind_bytes (sqlite3_stmt *stmt, int i, GBytes *bytes)
 }
 
 gboolean
-ct_outbox_add (CtOutbox *self, CtOutboxEntry *entry, GError **error)
+ct_outbox_add (CtOutbox       *self,
+               CtOutboxEntry  *entry,
+               GError        **error)
 {
   sqlite3_stmt *stmt = NULL;
   int rc;
@@ -401,7 +412,9 @@ exec_locked (CtOutbox *self, const char *sql, const char *what, GError **error,
 }
 
 gboolean
-ct_outbox_remove (CtOutbox *self, gint64 id, GError **error)
+ct_outbox_remove (CtOutbox  *self,
+                  gint64     id,
+                  GError   **error)
 {
   gboolean ok;
 
@@ -414,7 +427,9 @@ ct_outbox_remove (CtOutbox *self, gint64 id, GError **error)
 }
 
 gboolean
-ct_outbox_remove_unsent (CtOutbox *self, gint64 id, GError **error)
+ct_outbox_remove_unsent (CtOutbox  *self,
+                         gint64     id,
+                         GError   **error)
 {
   gboolean ok;
 
@@ -431,7 +446,9 @@ ct_outbox_remove_unsent (CtOutbox *self, gint64 id, GError **error)
 }
 
 gboolean
-ct_outbox_mark_reported (CtOutbox *self, gint64 id, GError **error)
+ct_outbox_mark_reported (CtOutbox  *self,
+                         gint64     id,
+                         GError   **error)
 {
   gboolean ok;
 
@@ -527,7 +544,8 @@ ct_outbox_set_state (CtOutbox       *self,
   " last_answer"
 
 static char *
-column_text (sqlite3_stmt *stmt, int i)
+column_text (sqlite3_stmt *stmt,
+             int           i)
 {
   const unsigned char *text = sqlite3_column_text (stmt, i);
 
@@ -535,7 +553,8 @@ column_text (sqlite3_stmt *stmt, int i)
 }
 
 static GBytes *
-column_bytes (sqlite3_stmt *stmt, int i)
+column_bytes (sqlite3_stmt *stmt,
+              int           i)
 {
   const void *data;
   int len;
@@ -621,7 +640,9 @@ query_entries (CtOutbox *self, const char *sql, const char *text_param, GError *
 }
 
 CtOutboxEntry *
-ct_outbox_get (CtOutbox *self, gint64 id, GError **error)
+ct_outbox_get (CtOutbox  *self,
+               gint64     id,
+               GError   **error)
 {
   g_autoptr(GPtrArray) list = query_entries (self, "SELECT " ENTRY_COLUMNS " FROM outbox WHERE id = ?",
                                              NULL, error, 1, id);
@@ -638,7 +659,9 @@ ct_outbox_get (CtOutbox *self, gint64 id, GError **error)
 }
 
 GPtrArray *
-ct_outbox_list (CtOutbox *self, CtOutboxState state, GError **error)
+ct_outbox_list (CtOutbox       *self,
+                CtOutboxState   state,
+                GError        **error)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
@@ -647,7 +670,9 @@ ct_outbox_list (CtOutbox *self, CtOutboxState state, GError **error)
 }
 
 GPtrArray *
-ct_outbox_list_due (CtOutbox *self, gint64 now, GError **error)
+ct_outbox_list_due (CtOutbox  *self,
+                    gint64     now,
+                    GError   **error)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
@@ -672,7 +697,10 @@ ct_outbox_list_due (CtOutbox *self, gint64 now, GError **error)
 }
 
 GPtrArray *
-ct_outbox_list_card_before (CtOutbox *self, const char *card_no, gint64 before_id, GError **error)
+ct_outbox_list_card_before (CtOutbox    *self,
+                            const char  *card_no,
+                            gint64       before_id,
+                            GError     **error)
 {
   g_return_val_if_fail (self != NULL && card_no != NULL, NULL);
 
@@ -685,7 +713,9 @@ ct_outbox_list_card_before (CtOutbox *self, const char *card_no, gint64 before_i
 }
 
 CtOutboxEntry *
-ct_outbox_get_by_key (CtOutbox *self, const char *idempotency_key, GError **error)
+ct_outbox_get_by_key (CtOutbox    *self,
+                      const char  *idempotency_key,
+                      GError     **error)
 {
   g_autoptr(GPtrArray) list = NULL;
 
@@ -699,7 +729,9 @@ ct_outbox_get_by_key (CtOutbox *self, const char *idempotency_key, GError **erro
 }
 
 CtOutboxEntry *
-ct_outbox_first_pending (CtOutbox *self, const char *card_no, GError **error)
+ct_outbox_first_pending (CtOutbox    *self,
+                         const char  *card_no,
+                         GError     **error)
 {
   g_autoptr(GPtrArray) list = NULL;
 
@@ -715,8 +747,13 @@ ct_outbox_first_pending (CtOutbox *self, const char *card_no, GError **error)
 }
 
 static gboolean
-query_int64 (CtOutbox *self, const char *sql, const char *text_param, int n_ints,
-             gint64 a, gint64 *out, GError **error)
+query_int64 (CtOutbox    *self,
+             const char  *sql,
+             const char  *text_param,
+             int          n_ints,
+             gint64       a,
+             gint64      *out,
+             GError     **error)
 {
   sqlite3_stmt *stmt = NULL;
   int rc;
@@ -746,7 +783,10 @@ query_int64 (CtOutbox *self, const char *sql, const char *text_param, int n_ints
 }
 
 guint
-ct_outbox_count_before (CtOutbox *self, const char *card_no, gint64 before_id, GError **error)
+ct_outbox_count_before (CtOutbox    *self,
+                        const char  *card_no,
+                        gint64       before_id,
+                        GError     **error)
 {
   gint64 n = 0;
 
@@ -760,7 +800,10 @@ ct_outbox_count_before (CtOutbox *self, const char *card_no, gint64 before_id, G
 }
 
 gboolean
-ct_outbox_pending_payments (CtOutbox *self, const char *card_no, int64_t *out_sum, GError **error)
+ct_outbox_pending_payments (CtOutbox    *self,
+                            const char  *card_no,
+                            int64_t     *out_sum,
+                            GError     **error)
 {
   gint64 sum = 0;
 
@@ -772,7 +815,8 @@ ct_outbox_pending_payments (CtOutbox *self, const char *card_no, int64_t *out_su
 }
 
 guint
-ct_outbox_count (CtOutbox *self, CtOutboxState state)
+ct_outbox_count (CtOutbox      *self,
+                 CtOutboxState  state)
 {
   gint64 n = 0;
 
@@ -783,7 +827,9 @@ ct_outbox_count (CtOutbox *self, CtOutboxState state)
 }
 
 guint
-ct_outbox_expire (CtOutbox *self, gint64 cutoff, GError **error)
+ct_outbox_expire (CtOutbox  *self,
+                  gint64     cutoff,
+                  GError   **error)
 {
   gboolean ok;
   guint n;
@@ -800,7 +846,8 @@ ct_outbox_expire (CtOutbox *self, gint64 cutoff, GError **error)
 }
 
 gint64
-ct_outbox_backoff (int attempts, GRand *rand)
+ct_outbox_backoff (int    attempts,
+                   GRand *rand)
 {
   gint64 delay = G_USEC_PER_SEC / 2;
   gint64 cap = 60 * G_USEC_PER_SEC;

@@ -191,7 +191,9 @@ ct_sync_set_service (CtSync      *self,
 }
 
 void
-ct_sync_set_notify (CtSync *self, CtSyncNotify notify, gpointer user_data)
+ct_sync_set_notify (CtSync       *self,
+                    CtSyncNotify  notify,
+                    gpointer      user_data)
 {
   g_mutex_lock (&self->lock);
   self->notify = notify;
@@ -200,13 +202,16 @@ ct_sync_set_notify (CtSync *self, CtSyncNotify notify, gpointer user_data)
 }
 
 void
-ct_sync_set_default_wait (CtSync *self, guint wait_ms)
+ct_sync_set_default_wait (CtSync *self,
+                          guint   wait_ms)
 {
   self->default_wait_ms = wait_ms;
 }
 
 static void
-emit (CtSync *self, CtSyncEvent event, gconstpointer data)
+emit (CtSync        *self,
+      CtSyncEvent    event,
+      gconstpointer  data)
 {
   CtSyncNotify notify;
   gpointer user_data;
@@ -220,7 +225,8 @@ emit (CtSync *self, CtSyncEvent event, gconstpointer data)
 }
 
 static PooledHttp *
-take_http (CtSync *self, GError **error)
+take_http (CtSync  *self,
+           GError **error)
 {
   PooledHttp *p = NULL;
   g_autoptr(GError) local = NULL;
@@ -254,7 +260,8 @@ take_http (CtSync *self, GError **error)
 }
 
 static void
-give_back_http (CtSync *self, PooledHttp *p)
+give_back_http (CtSync     *self,
+                PooledHttp *p)
 {
   g_mutex_lock (&self->lock);
   if (p->generation == self->generation)
@@ -283,7 +290,8 @@ send_unlock (CtSync *self)
 }
 
 static gboolean
-is_claimed (CtSync *self, gint64 id)
+is_claimed (CtSync *self,
+            gint64  id)
 {
   gboolean claimed;
 
@@ -294,7 +302,9 @@ is_claimed (CtSync *self, gint64 id)
 }
 
 static void
-claim (CtSync *self, gint64 id, gboolean on)
+claim (CtSync   *self,
+       gint64    id,
+       gboolean  on)
 {
   g_mutex_lock (&self->lock);
   if (on)
@@ -309,7 +319,10 @@ claim (CtSync *self, gint64 id, gboolean on)
  * anything: the entry is retried with its key and the service's replay
  * settles it. */
 static gboolean
-answer_valid (CtOutboxKind kind, GBytes *body, CtCard **out_card, GError **error)
+answer_valid (CtOutboxKind   kind,
+              GBytes        *body,
+              CtCard       **out_card,
+              GError       **error)
 {
   gsize len;
   const char *data = g_bytes_get_data (body, &len);
@@ -344,7 +357,8 @@ answer_valid (CtOutboxKind kind, GBytes *body, CtCard **out_card, GError **error
 
 /* Caches the card a definitive answer carried and tells the listeners. */
 static void
-learn_from_answer (CtSync *self, const CtCard *card)
+learn_from_answer (CtSync       *self,
+                   const CtCard *card)
 {
   if (card == NULL)
     return;
@@ -355,7 +369,9 @@ learn_from_answer (CtSync *self, const CtCard *card)
 
 /* Sends @entry once and says what the answer means. No database change. */
 static void
-attempt_send (CtSync *self, const CtOutboxEntry *entry, Attempt *out)
+attempt_send (CtSync              *self,
+              const CtOutboxEntry *entry,
+              Attempt             *out)
 {
   PooledHttp *p;
   CtHttpResult result = { 0 };
@@ -457,7 +473,9 @@ attempt_send (CtSync *self, const CtOutboxEntry *entry, Attempt *out)
 }
 
 static gint64
-next_attempt_time (CtSync *self, int attempts, int retry_after)
+next_attempt_time (CtSync *self,
+                   int     attempts,
+                   int     retry_after)
 {
   gint64 delay;
 
@@ -472,7 +490,10 @@ next_attempt_time (CtSync *self, int attempts, int retry_after)
 /* Applies an attempt's outcome to an entry that no caller is waiting for.
  * Returns TRUE if the entry left the pending list. */
 static gboolean
-settle_background (CtSync *self, const CtOutboxEntry *e, Attempt *a, GError **error)
+settle_background (CtSync               *self,
+                   const CtOutboxEntry  *e,
+                   Attempt              *a,
+                   GError              **error)
 {
   gboolean ok = TRUE;
   gboolean left = FALSE;
@@ -522,13 +543,15 @@ settle_background (CtSync *self, const CtOutboxEntry *e, Attempt *a, GError **er
 }
 
 static gboolean
-entry_is_ours (CtSync *self, const CtOutboxEntry *e)
+entry_is_ours (CtSync              *self,
+               const CtOutboxEntry *e)
 {
   return g_strcmp0 (e->service_url, self->service_id) == 0;
 }
 
 static gboolean
-expire_old (CtSync *self, GError **error)
+expire_old (CtSync  *self,
+            GError **error)
 {
   g_autoptr(GError) local = NULL;
   guint n = ct_outbox_expire (self->outbox, g_get_real_time () - CT_SYNC_REPLAY_HORIZON, &local);
@@ -559,7 +582,8 @@ typedef struct
 
 /* Marks @id as tried in this drain; FALSE if it was already. */
 static gboolean
-round_try (DrainRound *round, gint64 id)
+round_try (DrainRound *round,
+           gint64      id)
 {
   gboolean fresh;
 
@@ -745,7 +769,8 @@ count_ours_pending (CtSync *self)
 }
 
 static void
-sleep_until (gint64 until_monotonic, GCancellable *cancellable)
+sleep_until (gint64        until_monotonic,
+             GCancellable *cancellable)
 {
   while (g_get_monotonic_time () < until_monotonic
          && !g_cancellable_is_cancelled (cancellable))
@@ -862,7 +887,8 @@ ct_sync_offline_payment_allowed (const CtMerchant  *merchant,
 }
 
 static CtAnswer *
-answer_from_attempt (const CtOutboxEntry *e, Attempt *a)
+answer_from_attempt (const CtOutboxEntry *e,
+                     Attempt             *a)
 {
   CtAnswer *ans = g_new0 (CtAnswer, 1);
 
@@ -874,7 +900,10 @@ answer_from_attempt (const CtOutboxEntry *e, Attempt *a)
 }
 
 static CtAnswer *
-answer_queued (CtSync *self, const CtOutboxEntry *e, CtClientError code, const char *reason)
+answer_queued (CtSync              *self,
+               const CtOutboxEntry *e,
+               CtClientError        code,
+               const char          *reason)
 {
   CtAnswer *ans = g_new0 (CtAnswer, 1);
 
@@ -889,8 +918,11 @@ answer_queued (CtSync *self, const CtOutboxEntry *e, CtClientError code, const c
 }
 
 static CtAnswer *
-answer_not_sent (CtSync *self, const CtOutboxEntry *e, CtClientError code, const char *reason,
-                 GError **error)
+answer_not_sent (CtSync               *self,
+                 const CtOutboxEntry  *e,
+                 CtClientError         code,
+                 const char           *reason,
+                 GError              **error)
 {
   CtAnswer *ans;
 
@@ -908,7 +940,10 @@ answer_not_sent (CtSync *self, const CtOutboxEntry *e, CtClientError code, const
 
 /* The service cannot be reached and @e never reached it. */
 static CtAnswer *
-handle_offline (CtSync *self, const CtOutboxEntry *e, const char *why, GError **error)
+handle_offline (CtSync               *self,
+                const CtOutboxEntry  *e,
+                const char           *why,
+                GError              **error)
 {
   switch (e->kind)
     {
@@ -982,8 +1017,11 @@ handle_offline (CtSync *self, const CtOutboxEntry *e, const char *why, GError **
  * TRUE when none is left ahead of @e; *out_offline tells whether the service
  * was unreachable. Caller holds the send lock. */
 static gboolean
-clear_card_queue (CtSync *self, const CtOutboxEntry *e, gboolean *out_offline,
-                  char **out_reason, GError **error)
+clear_card_queue (CtSync               *self,
+                  const CtOutboxEntry  *e,
+                  gboolean             *out_offline,
+                  char                **out_reason,
+                  GError              **error)
 {
   g_autoptr(GPtrArray) pending = NULL;
 
@@ -1030,7 +1068,8 @@ clear_card_queue (CtSync *self, const CtOutboxEntry *e, gboolean *out_offline,
 /* The entry vanished: another till process settled it under the lock with a
  * stored answer. The same key and bytes get that answer replayed. */
 static CtAnswer *
-replay_settled (CtSync *self, const CtOutboxEntry *e)
+replay_settled (CtSync              *self,
+                const CtOutboxEntry *e)
 {
   Attempt a;
   CtAnswer *ans;
@@ -1067,12 +1106,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SendLocker, send_unlock)
 
 /* A new pending entry for the request, not stored yet. */
 static CtOutboxEntry *
-new_entry (CtSync               *self,
-           const char           *method,
-           const char           *path,
-           const char           *idempotency_key,
-           GBytes               *body,
-           const CtRequestInfo  *info)
+new_entry (CtSync              *self,
+           const char          *method,
+           const char          *path,
+           const char          *idempotency_key,
+           GBytes              *body,
+           const CtRequestInfo *info)
 {
   CtOutboxEntry *entry = g_new0 (CtOutboxEntry, 1);
 
@@ -1312,10 +1351,10 @@ submit_give_up (CtSync               *self,
 /* Waits for the entry's next attempt (backoff, jitter), at most until
  * @deadline. */
 static void
-submit_wait (CtSync               *self,
-             const CtOutboxEntry  *entry,
-             gint64                deadline,
-             GCancellable         *cancellable)
+submit_wait (CtSync              *self,
+             const CtOutboxEntry *entry,
+             gint64               deadline,
+             GCancellable        *cancellable)
 {
   g_autoptr(CtOutboxEntry) now = ct_outbox_get (self->outbox, entry->id, NULL);
   gint64 next = now ? now->next_attempt_at : g_get_real_time ();
@@ -1427,7 +1466,9 @@ send_direct (CtSync      *self,
 }
 
 CtAnswer *
-ct_sync_get (CtSync *self, const char *path, GError **error)
+ct_sync_get (CtSync      *self,
+             const char  *path,
+             GError     **error)
 {
   return send_direct (self, "GET", path, NULL, NULL, error);
 }

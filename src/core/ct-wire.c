@@ -189,7 +189,9 @@ ct_package_free (CtPackage *package)
 }
 
 static GPtrArray *
-copy_ptr_array (GPtrArray *array, GBoxedCopyFunc copy, GDestroyNotify destroy)
+copy_ptr_array (GPtrArray      *array,
+                GBoxedCopyFunc  copy,
+                GDestroyNotify  destroy)
 {
   GPtrArray *out = g_ptr_array_new_full (array ? array->len : 0, destroy);
 
@@ -372,7 +374,9 @@ bad_answer (GError **error, const char *format, ...)
 
 /* Parses exactly one JSON object filling the whole body (whitespace aside). */
 static json_object *
-parse_object (const char *body, gsize len, GError **error)
+parse_object (const char  *body,
+              gsize        len,
+              GError     **error)
 {
   json_tokener *tok;
   json_object *obj;
@@ -433,8 +437,12 @@ parse_object (const char *body, gsize len, GError **error)
 }
 
 static json_object *
-member (json_object *obj, const char *key, json_type type, gboolean nullable,
-        gboolean *out_null, GError **error)
+member (json_object  *obj,
+        const char   *key,
+        json_type     type,
+        gboolean      nullable,
+        gboolean     *out_null,
+        GError      **error)
 {
   json_object *value = NULL;
 
@@ -465,7 +473,11 @@ member (json_object *obj, const char *key, json_type type, gboolean nullable,
 }
 
 static gboolean
-get_string (json_object *obj, const char *key, gboolean nullable, char **out, GError **error)
+get_string (json_object  *obj,
+            const char   *key,
+            gboolean      nullable,
+            char        **out,
+            GError      **error)
 {
   gboolean is_null;
   json_object *v = member (obj, key, json_type_string, nullable, &is_null, error);
@@ -479,7 +491,10 @@ get_string (json_object *obj, const char *key, gboolean nullable, char **out, GE
 
 /* A field a service older than it leaves out. */
 static gboolean
-get_optional_string (json_object *obj, const char *key, char **out, GError **error)
+get_optional_string (json_object  *obj,
+                     const char   *key,
+                     char        **out,
+                     GError      **error)
 {
   if (!json_object_object_get_ex (obj, key, NULL))
     return TRUE;
@@ -487,8 +502,12 @@ get_optional_string (json_object *obj, const char *key, char **out, GError **err
 }
 
 static gboolean
-get_int (json_object *obj, const char *key, int64_t min, int64_t max, int64_t *out,
-         GError **error)
+get_int (json_object  *obj,
+         const char   *key,
+         int64_t       min,
+         int64_t       max,
+         int64_t      *out,
+         GError      **error)
 {
   json_object *v = member (obj, key, json_type_int, FALSE, NULL, error);
   int64_t value;
@@ -505,13 +524,18 @@ get_int (json_object *obj, const char *key, int64_t min, int64_t max, int64_t *o
 }
 
 static gboolean
-get_money (json_object *obj, const char *key, gboolean signed_ok, int64_t *out, GError **error)
+get_money (json_object  *obj,
+           const char   *key,
+           gboolean      signed_ok,
+           int64_t      *out,
+           GError      **error)
 {
   return get_int (obj, key, signed_ok ? -CT_MONEY_MAX : 0, CT_MONEY_MAX, out, error);
 }
 
 static CtCard *
-card_from_json (json_object *obj, GError **error)
+card_from_json (json_object  *obj,
+                GError      **error)
 {
   g_autoptr(CtCard) card = g_new0 (CtCard, 1);
   g_autofree char *status = NULL;
@@ -559,7 +583,8 @@ card_from_json (json_object *obj, GError **error)
 }
 
 static CtTransaction *
-transaction_from_json (json_object *obj, GError **error)
+transaction_from_json (json_object  *obj,
+                       GError      **error)
 {
   g_autoptr(CtTransaction) tx = g_new0 (CtTransaction, 1);
   g_autofree char *kind = NULL;
@@ -609,7 +634,9 @@ transaction_from_json (json_object *obj, GError **error)
 }
 
 static GPtrArray *
-transactions_from_json (json_object *obj, const char *key, GError **error)
+transactions_from_json (json_object  *obj,
+                        const char   *key,
+                        GError      **error)
 {
   json_object *list = member (obj, key, json_type_array, FALSE, NULL, error);
   g_autoptr(GPtrArray) out = NULL;
@@ -631,7 +658,9 @@ transactions_from_json (json_object *obj, const char *key, GError **error)
 }
 
 CtCard *
-ct_wire_decode_card (const char *body, gsize len, GError **error)
+ct_wire_decode_card (const char  *body,
+                     gsize        len,
+                     GError     **error)
 {
   json_object *obj = parse_object (body, len, error);
   CtCard *card;
@@ -644,7 +673,9 @@ ct_wire_decode_card (const char *body, gsize len, GError **error)
 }
 
 GPtrArray *
-ct_wire_decode_card_list (const char *body, gsize len, GError **error)
+ct_wire_decode_card_list (const char  *body,
+                          gsize        len,
+                          GError     **error)
 {
   json_object *obj = parse_object (body, len, error);
   json_object *list;
@@ -675,7 +706,9 @@ ct_wire_decode_card_list (const char *body, gsize len, GError **error)
 }
 
 CtMerchant *
-ct_wire_decode_merchant (const char *body, gsize len, GError **error)
+ct_wire_decode_merchant (const char  *body,
+                         gsize        len,
+                         GError     **error)
 {
   json_object *obj = parse_object (body, len, error);
   g_autoptr(CtMerchant) m = NULL;
@@ -742,7 +775,9 @@ ct_wire_decode_merchant (const char *body, gsize len, GError **error)
 }
 
 CtReceipt *
-ct_wire_decode_receipt (const char *body, gsize len, GError **error)
+ct_wire_decode_receipt (const char  *body,
+                        gsize        len,
+                        GError     **error)
 {
   json_object *obj = parse_object (body, len, error);
   g_autoptr(CtReceipt) receipt = NULL;
@@ -783,7 +818,9 @@ ct_wire_decode_receipt (const char *body, gsize len, GError **error)
 }
 
 CtHistoryPage *
-ct_wire_decode_history (const char *body, gsize len, GError **error)
+ct_wire_decode_history (const char  *body,
+                        gsize        len,
+                        GError     **error)
 {
   json_object *obj = parse_object (body, len, error);
   g_autoptr(CtHistoryPage) page = NULL;
@@ -802,7 +839,9 @@ ct_wire_decode_history (const char *body, gsize len, GError **error)
 }
 
 CtDayReport *
-ct_wire_decode_day_report (const char *body, gsize len, GError **error)
+ct_wire_decode_day_report (const char  *body,
+                           gsize        len,
+                           GError     **error)
 {
   json_object *obj = parse_object (body, len, error);
   g_autoptr(CtDayReport) report = NULL;
@@ -832,7 +871,10 @@ ct_wire_decode_day_report (const char *body, gsize len, GError **error)
 }
 
 gboolean
-ct_wire_decode_ledger_check (const char *body, gsize len, CtLedgerCheck *out, GError **error)
+ct_wire_decode_ledger_check (const char     *body,
+                             gsize           len,
+                             CtLedgerCheck  *out,
+                             GError        **error)
 {
   json_object *obj = parse_object (body, len, error);
   int64_t big = G_MAXINT64 / 2;
@@ -852,7 +894,10 @@ ct_wire_decode_ledger_check (const char *body, gsize len, CtLedgerCheck *out, GE
 }
 
 gboolean
-ct_wire_decode_health (const char *body, gsize len, char **out_version, GError **error)
+ct_wire_decode_health (const char  *body,
+                       gsize        len,
+                       char       **out_version,
+                       GError     **error)
 {
   json_object *obj = parse_object (body, len, error);
   g_autofree char *status = NULL;
@@ -872,7 +917,9 @@ ct_wire_decode_health (const char *body, gsize len, char **out_version, GError *
 }
 
 gboolean
-ct_wire_check_object (const char *body, gsize len, GError **error)
+ct_wire_check_object (const char  *body,
+                      gsize        len,
+                      GError     **error)
 {
   json_object *obj = parse_object (body, len, error);
 
@@ -883,7 +930,10 @@ ct_wire_check_object (const char *body, gsize len, GError **error)
 }
 
 gboolean
-ct_wire_decode_error (int status, const char *body, gsize len, GError **error)
+ct_wire_decode_error (int          status,
+                      const char  *body,
+                      gsize        len,
+                      GError     **error)
 {
   g_autoptr(GError) local = NULL;
   json_object *obj = parse_object (body, len, &local);
@@ -928,13 +978,17 @@ finish_object (json_object *obj)
 }
 
 static void
-add_string (json_object *obj, const char *key, const char *value)
+add_string (json_object *obj,
+            const char  *key,
+            const char  *value)
 {
   json_object_object_add (obj, key, value ? json_object_new_string (value) : NULL);
 }
 
 static void
-add_manager (json_object *obj, const char *manager_id, const char *manager_pin)
+add_manager (json_object *obj,
+             const char  *manager_id,
+             const char  *manager_pin)
 {
   json_object *m = json_object_new_object ();
 
@@ -944,8 +998,11 @@ add_manager (json_object *obj, const char *manager_id, const char *manager_pin)
 }
 
 char *
-ct_wire_encode_payment (int64_t amount, const char *order_ref, int64_t redeem_points,
-                        const char *member_code, const char *operator_name)
+ct_wire_encode_payment (int64_t     amount,
+                        const char *order_ref,
+                        int64_t     redeem_points,
+                        const char *member_code,
+                        const char *operator_name)
 {
   json_object *obj = json_object_new_object ();
 
@@ -1019,7 +1076,9 @@ ct_wire_encode_topup_package (const char *package_id,
 }
 
 char *
-ct_wire_encode_topup_amount (int64_t amount, const char *tender, const char *operator_name)
+ct_wire_encode_topup_amount (int64_t     amount,
+                             const char *tender,
+                             const char *operator_name)
 {
   json_object *obj = json_object_new_object ();
 
@@ -1031,7 +1090,8 @@ ct_wire_encode_topup_amount (int64_t amount, const char *tender, const char *ope
 }
 
 char *
-ct_wire_encode_shift_open (int64_t float_amount, const char *operator_name)
+ct_wire_encode_shift_open (int64_t     float_amount,
+                           const char *operator_name)
 {
   json_object *obj = json_object_new_object ();
 
@@ -1041,7 +1101,8 @@ ct_wire_encode_shift_open (int64_t float_amount, const char *operator_name)
 }
 
 char *
-ct_wire_encode_shift_close (int64_t counted_cash, const char *operator_name)
+ct_wire_encode_shift_close (int64_t     counted_cash,
+                            const char *operator_name)
 {
   json_object *obj = json_object_new_object ();
 
@@ -1051,7 +1112,9 @@ ct_wire_encode_shift_close (int64_t counted_cash, const char *operator_name)
 }
 
 char *
-ct_wire_add_taken_at (const char *body, gsize len, gint64 now_us)
+ct_wire_add_taken_at (const char *body,
+                      gsize       len,
+                      gint64      now_us)
 {
   g_autoptr(GDateTime) now = g_date_time_new_from_unix_utc (now_us / G_USEC_PER_SEC);
   g_autofree char *stamp = NULL;
