@@ -540,70 +540,6 @@ START_TEST (test_loyalty_level_benefits_are_applied_by_the_service_and_given_bac
 }
 END_TEST
 
-START_TEST (test_loyalty_upgrade_maps_the_level_texts_of_cards_to_levels)
-{
-  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
-  g_autofree char *card = issue (NULL);
-  g_autofree char *out = NULL;
-  g_autofree char *older = NULL;
-  g_autoptr(GPtrArray) rows = NULL;
-  g_autoptr(CtTestResponse) r = NULL;
-  g_autofree char *sql = NULL;
-  const char *at;
-  guint64 version, before;
-
-  patch_level (card, "VIP");
-  r = card_post (card, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
-  expect (r, 201, NULL);
-  g_clear_pointer (&r, ct_test_response_free);
-  r = card_post (card, "payments", "{\"amount\":3000,\"operator\":\"op\"}");
-  expect (r, 201, NULL);
-  g_clear_pointer (&r, ct_test_response_free);
-
-  /* The database as the version before levels left it. */
-  ck_assert_int_eq (ct_test_service_stop (svc), 0);
-  ck_assert_int_eq (ct_test_service_admin (svc, &out, "upgrade", NULL), 0);
-  ck_assert_msg ((at = strstr (out, "at version ")) != NULL, "%s", out);
-  version = g_ascii_strtoull (at + strlen ("at version "), NULL, 10);
-  g_clear_pointer (&out, g_free);
-  /* Levels came with SQLite's version 3 and PostgreSQL's 4. */
-  before = ct_test_store_is_pg () ? 3 : 2;
-  older = ct_test_store_is_pg ()
-            ? g_strdup_printf ("UPDATE schema_version SET version = %" G_GUINT64_FORMAT, before)
-            : g_strdup_printf ("UPDATE settings SET value = '%" G_GUINT64_FORMAT "' WHERE key = 'schema_version'",
-                               before);
-  ck_assert_int_ge (ct_test_db_exec (db, "DROP TABLE levels"), 0);
-  ck_assert_int_ge (ct_test_db_exec (db, "DROP TABLE card_spend"), 0);
-  ck_assert_int_ge (ct_test_db_exec (db, "DROP TABLE tx_benefits"), 0);
-  ck_assert_int_eq (ct_test_db_exec (db, older), 1);
-
-  ck_assert_int_eq (ct_test_service_admin (svc, &out, "upgrade", NULL), 0);
-  sql = g_strdup_printf ("upgraded the schema from version %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT,
-                         before, version);
-  ck_assert_msg (strstr (out, sql) != NULL, "%s", out);
-  g_clear_pointer (&out, g_free);
-  ck_assert_int_eq (level_cmd (&out, "list", NULL), 0);
-  ck_assert_msg (strstr (out, "VIP: VIP, given by a manager only; discount 0 bp, points 10000 bp") != NULL,
-                 "%s", out);
-  g_clear_pointer (&sql, g_free);
-  sql = g_strdup_printf ("SELECT spend FROM card_spend WHERE card_no = '%s'", card);
-  rows = ct_test_db_query (db, sql);
-  ck_assert_uint_eq (rows->len, 1);
-  ck_assert_str_eq (((char **) rows->pdata[0])[0], "3000");
-
-  /* The manager gives the mapped level benefits; the card keeps it. */
-  ck_assert_int_eq (level_cmd (NULL, "add", "--id", "VIP", "--name", "VIP", "--min-spend", "0", "--discount-bp",
-                               "500", NULL), 0);
-  ck_assert (ct_test_service_restart (svc, NULL));
-  ct_test_client_free (client);
-  client = ct_test_client_new (svc);
-  r = card_post (card, "payments", "{\"amount\":1000,\"operator\":\"op\"}");
-  expect (r, 201, NULL);
-  ck_assert_int_eq (json_int (r->body, "transaction.delta"), -950);
-  ck_assert_int_eq (json_int (r->body, "spend"), 3950);
-}
-END_TEST
-
 static Suite *
 loyalty_suite (void)
 {
@@ -622,7 +558,6 @@ loyalty_suite (void)
   tcase_add_test (tc, test_loyalty_levels_are_added_listed_and_removed_and_bad_input_changes_nothing);
   tcase_add_test (tc, test_loyalty_a_card_moves_up_with_the_payment_that_reaches_a_level_and_never_down);
   tcase_add_test (tc, test_loyalty_level_benefits_are_applied_by_the_service_and_given_back_on_refund);
-  tcase_add_test (tc, test_loyalty_upgrade_maps_the_level_texts_of_cards_to_levels);
   suite_add_tcase (s, tc);
   return s;
 }

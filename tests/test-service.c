@@ -594,95 +594,6 @@ START_TEST (test_service_cashier_wrong_pins_lock_the_cashier_not_the_manager)
 }
 END_TEST
 
-START_TEST (test_service_upgrade_adds_cashiers_to_an_older_schema)
-{
-  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
-  g_autofree char *pin = cashier_pin_file ("135790");
-  g_autofree char *out = NULL, *err = NULL;
-  g_autoptr(CtTestResponse) ok = NULL;
-
-  ck_assert_int_eq (ct_test_service_stop (svc), 0);
-  /* The schema as it was before cashiers (and the levels that came after). */
-  ck_assert_int_ge (ct_test_db_exec (db, "DROP TABLE cashiers"), 0);
-  ck_assert_int_ge (ct_test_db_exec (db, "DROP TABLE levels"), 0);
-  ck_assert_int_ge (ct_test_db_exec (db, "DROP TABLE card_spend"), 0);
-  ck_assert_int_ge (ct_test_db_exec (db, "DROP TABLE tx_benefits"), 0);
-  ck_assert_int_eq (ct_test_db_exec (db, ct_test_store_is_pg ()
-                                           ? "UPDATE schema_version SET version = 2"
-                                           : "UPDATE settings SET value = '1' WHERE key = 'schema_version'"), 1);
-  ck_assert_int_eq (ct_test_service_admin_full (svc, NULL, &err, "cashier", "list", NULL), 2);
-  ck_assert_msg (strstr (err, "upgrade") != NULL, "%s", err);
-  ck_assert_int_eq (ct_test_service_admin (svc, &out, "upgrade", NULL), 0);
-  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to " : "from version 1 to ") != NULL,
-                 "%s", out);
-  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "cashier", "add", "--id", "c1", "--name", "Bo",
-                                           "--pin-file", pin, NULL), 0);
-  ck_assert (ct_test_service_restart (svc, NULL));
-  ct_test_client_free (cl);
-  cl = ct_test_client_new (svc);
-  ok = sign_in ("c1", "135790");
-  expect_status (ok, 200, NULL);
-}
-END_TEST
-
-/* A database from before the day index: its stored answers still replay
- * after the upgrade, and a card's transactions are indexed by day. */
-START_TEST (test_service_upgrade_indexes_a_cards_transactions_by_day)
-{
-  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
-  g_autofree char *card = issue_card ("Old", NULL);
-  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
-  g_autofree char *out = NULL;
-  g_autoptr(CtTestResponse) paid = NULL, replayed = NULL;
-  g_autoptr(GPtrArray) index = NULL;
-  const gboolean pg = ct_test_store_is_pg ();
-  const char *const before_lite[] = {
-    "CREATE INDEX transactions_card ON transactions (card_no, id)",
-    "CREATE INDEX transactions_time ON transactions (created_at)",
-    "DROP INDEX transactions_card_day",
-    "CREATE TABLE idem_old (till_id INTEGER NOT NULL, key TEXT NOT NULL, hash BLOB NOT NULL,"
-    "  status INTEGER NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL,"
-    "  PRIMARY KEY (till_id, key)) WITHOUT ROWID",
-    "INSERT INTO idem_old SELECT till_id, key, hash, status, body, created_at FROM idempotency",
-    "DROP TABLE idempotency",
-    "ALTER TABLE idem_old RENAME TO idempotency",
-    "CREATE INDEX idempotency_time ON idempotency (created_at)",
-    "UPDATE settings SET value = '3' WHERE key = 'schema_version'",
-  };
-  const char *const before_pg[] = {
-    "CREATE INDEX transactions_card ON transactions (card_no, id)",
-    "CREATE INDEX transactions_time ON transactions (created_at)",
-    "DROP INDEX transactions_card_day",
-    "UPDATE schema_version SET version = 4",
-  };
-  const char *const *before = pg ? before_pg : before_lite;
-  gsize n_before = pg ? G_N_ELEMENTS (before_pg) : G_N_ELEMENTS (before_lite);
-
-  topup (card, "p100");
-  paid = ct_test_client_request (cl, "POST", path, "before-upgrade", "{\"amount\":250,\"operator\":\"op\"}", NULL);
-  expect_status (paid, 201, NULL);
-  ck_assert_int_eq (ct_test_service_stop (svc), 0);
-  for (gsize i = 0; i < n_before; i++)
-    ck_assert_msg (ct_test_db_exec (db, before[i]) >= 0, "%s", before[i]);
-
-  ck_assert_int_eq (ct_test_service_admin (svc, &out, "upgrade", NULL), 0);
-  ck_assert_msg (strstr (out, pg ? "from version 4 to " : "from version 3 to ") != NULL, "%s", out);
-  index = ct_test_db_query (db, pg ? "SELECT indexdef FROM pg_indexes WHERE indexname = 'transactions_card_day'"
-                                   : "SELECT sql FROM sqlite_master WHERE name = 'transactions_card_day'");
-  ck_assert_uint_eq (index->len, 1);
-  ck_assert_msg (strstr (((char **) index->pdata[0])[0], "card_no, taken_at") != NULL, "%s",
-                 ((char **) index->pdata[0])[0]);
-
-  ck_assert (ct_test_service_restart (svc, NULL));
-  ct_test_client_free (cl);
-  cl = ct_test_client_new (svc);
-  replayed = ct_test_client_request (cl, "POST", path, "before-upgrade", "{\"amount\":250,\"operator\":\"op\"}", NULL);
-  expect_status (replayed, 201, NULL);
-  ck_assert_str_eq (replayed->body, paid->body);
-  ck_assert_int_eq (balance_of (card), 11000 - 250);
-}
-END_TEST
-
 /* Top-ups */
 
 START_TEST (test_service_topup_package_posts_amount_and_bonus)
@@ -1941,9 +1852,7 @@ service_suite (void)
                    test_service_card_check_comes_before_the_manager_check,
                    test_service_manager_set_pin_and_remove_take_effect } },
     { "cashier", { test_service_cashier_add_list_sign_in_and_remove,
-                   test_service_cashier_wrong_pins_lock_the_cashier_not_the_manager,
-                   test_service_upgrade_adds_cashiers_to_an_older_schema,
-                   test_service_upgrade_indexes_a_cards_transactions_by_day } },
+                   test_service_cashier_wrong_pins_lock_the_cashier_not_the_manager } },
     { "topup", { test_service_topup_package_posts_amount_and_bonus, test_service_topup_refusals_in_fixed_mode,
                  test_service_topup_any_amount_mode, test_service_removed_package_is_not_found } },
     { "payment", { test_service_payment_moves_money_to_the_pool_and_earns_points, test_service_payment_refusals,

@@ -37,8 +37,9 @@ static const char usage_text[] =
   "       [--offline-payment-cap A] [--offline-card-cap A] [--issuer-prefix 8888]\n"
   "       [--points-redeem-rate N] [--points-redeem-max-bp N] [--consent-over A]\n"
   "       [--require-shift yes|no]\n"
+  "  merchant add --id M --name NAME [the options of init]   another merchant in this service\n"
   "  merchant set [the options of init but --currency and --minor-units]\n"
-  "  merchant show\n"
+  "  merchant show | merchant list\n"
   "  till add --store S --name T       prints the new till token on its last line\n"
   "  till token --store S --name T     reissues the token (the old one stops working)\n"
   "  till revoke --store S --name T    the till's requests are refused from now on\n"
@@ -56,6 +57,7 @@ static const char usage_text[] =
   "  level add --id ID --name NAME --min-spend A [--points-multiplier-bp N] [--discount-bp N]\n"
   "       [--topup-bonus-bp N]            adds a level, or replaces the one of that id\n"
   "  level list | level remove --id ID\n"
+  "  package list\n"
   "  serve --listen ADDR:PORT --cert F --key F [--insecure-http] [--rate-limit N] [--threads N]\n"
   "        [--public-url https://HOST]\n"
   "        [--busy-timeout MS] [--max-connections N] [--connections-per-address N]\n"
@@ -63,7 +65,7 @@ static const char usage_text[] =
   "  upgrade                           brings the database's schema to this version\n"
   "  copy --from FILE --to URI         a SQLite ledger into an empty PostgreSQL database, compared\n"
   "  gen-cert --cert F --key F [--ip 127.0.0.1] [--days 825]\n"
-  "  ledger check                      sums every account (exit 2 if they disagree)\n"
+  "  ledger check                      sums every account of each merchant (exit 2 if they disagree)\n"
   "  audit [--since DATE|TIME]         manager actions and refused PINs, with till and time\n"
   "  wallet add --kind alipay [--merchant M] --app-id ID --private-key F --alipay-public-key F\n"
   "       --template-id ID [--gateway URL]\n"
@@ -71,6 +73,10 @@ static const char usage_text[] =
   "       --platform-cert F --card-id ID [--gateway URL]\n"
   "  wallet list | wallet status        the connectors; queue, last error, refusals\n"
   "  wallet remove --kind alipay|wechat [--merchant M]\n"
+  "\n"
+  "merchant set|show, till, manager, cashier, package, level, ledger check, audit and wallet act inside\n"
+  "the merchant named by --merchant M (default: the first merchant, made by init; its id is \"main\"\n"
+  "unless init --merchant-id said otherwise). An unknown merchant is refused (exit 2).\n"
   "\n"
   "The database is a file (SQLite) or a postgresql:// URI; --db-file F reads it from F's first\n"
   "line, and without either the environment's CARDTILL_DB is used.\n"
@@ -208,19 +214,43 @@ resolve_db (const char *command,
   return FALSE;
 }
 
+/* --merchant M of the commands that act inside one merchant. */
+static char *opt_merchant;
+
+#define MERCHANT_OPTION \
+  { "merchant", 0, 0, G_OPTION_ARG_STRING, &opt_merchant, "The merchant (default: the first one)", "M" }
+
+/* The store opened by open_store(); the commands get views of it, and
+ * ct_service_admin_main() closes it after the command. */
+static CtStore *admin_root;
+
+/* Opens the database and gives the view of the merchant of --merchant
+ * (the first merchant without it); an unknown merchant is refused. */
 static CtStore *
 open_store (const char *command,
             int        *status)
 {
   g_autoptr(GError) error = NULL;
-  CtStore *store;
+  int64_t merchant;
 
   if (!resolve_db (command, status))
     return NULL;
-  store = ct_store_open (db_path, 0, &error);
-  if (store == NULL)
-    *status = fail_with (error);
-  return store;
+  if (admin_root == NULL)
+    admin_root = ct_store_open (db_path, 0, &error);
+  if (admin_root == NULL)
+    {
+      *status = fail_with (error);
+      return NULL;
+    }
+  merchant = ct_store_get_merchant_id (admin_root);
+  if (opt_merchant != NULL && !ct_store_merchant_find (admin_root, opt_merchant, &merchant, &error))
+    {
+      g_printerr ("cardtill-service: %s: %s (`cardtill-service merchant list` shows them)\n", command,
+                  error->message);
+      *status = CT_SERVICE_EXIT_REFUSED;
+      return NULL;
+    }
+  return ct_store_for_merchant (admin_root, merchant);
 }
 
 /* Merchant settings shared by init and merchant set */
@@ -348,12 +378,62 @@ apply_merchant_options (CtStoreMerchant *m,
   return TRUE;
 }
 
+/* A merchant id: what --merchant names. */
+static gboolean
+merchant_id_ok (const char *text)
+{
+  if (text == NULL || *text == '\0' || strlen (text) > 64)
+    return FALSE;
+  for (const char *p = text; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
+      return FALSE;
+  return TRUE;
+}
+
+/* A new merchant's settings: init's defaults, then the options given. */
+static gboolean
+new_merchant_settings (CtStoreMerchant *m,
+                       const char      *command,
+                       int             *status)
+{
+  int64_t unit;
+
+  if (opt_name == NULL)
+    {
+      *status = usage_error ("%s: the merchant's name is required", command);
+      return FALSE;
+    }
+  m->currency = g_strdup (opt_currency ? opt_currency : "CNY");
+  if (strlen (m->currency) != 3 || !g_ascii_isupper (m->currency[0]) || !g_ascii_isupper (m->currency[1])
+      || !g_ascii_isupper (m->currency[2]))
+    {
+      *status = usage_error ("--currency is a three-letter code such as CNY");
+      return FALSE;
+    }
+  m->minor_units = opt_minor >= 0 ? opt_minor : 2;
+  if (m->minor_units > CT_MONEY_MINOR_UNITS_MAX)
+    {
+      *status = usage_error ("--minor-units is 0 to %d", CT_MONEY_MINOR_UNITS_MAX);
+      return FALSE;
+    }
+  unit = ct_money_unit (m->minor_units);
+  m->topup_mode = g_strdup ("fixed");
+  m->topup_min = unit;
+  m->topup_max = 10000 * unit;
+  m->points_per_unit = 1;
+  m->timezone = g_strdup ("Asia/Shanghai");
+  m->issuer_prefix = g_strdup ("8888");
+  return apply_merchant_options (m, status);
+}
+
 static int
 cmd_init (int    argc,
           char **argv)
 {
+  char *merchant_id = NULL;
   GOptionEntry entries[] = {
     MERCHANT_ENTRIES,
+    { "merchant-id", 0, 0, G_OPTION_ARG_STRING, &merchant_id, "The first merchant's id (default: main)", "M" },
     { "currency", 0, 0, G_OPTION_ARG_STRING, &opt_currency, "ISO 4217 code (never changes)", "CODE" },
     { "minor-units", 0, 0, G_OPTION_ARG_INT, &opt_minor, "Digits after the point (never changes)", "N" },
     { NULL }
@@ -362,7 +442,6 @@ cmd_init (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(CtStore) store = NULL;
   int status = 0;
-  int64_t unit;
 
   if (!parse_options (entries, &argc, &argv, "init", &status))
     return status;
@@ -370,22 +449,11 @@ cmd_init (int    argc,
     return status;
   if (opt_name == NULL)
     return usage_error ("init: --merchant-name is required");
-  m.currency = g_strdup (opt_currency ? opt_currency : "CNY");
-  if (strlen (m.currency) != 3 || !g_ascii_isupper (m.currency[0]) || !g_ascii_isupper (m.currency[1])
-      || !g_ascii_isupper (m.currency[2]))
-    return usage_error ("--currency is a three-letter code such as CNY");
-  m.minor_units = opt_minor >= 0 ? opt_minor : 2;
-  if (m.minor_units > CT_MONEY_MINOR_UNITS_MAX)
-    return usage_error ("--minor-units is 0 to %d", CT_MONEY_MINOR_UNITS_MAX);
-  unit = ct_money_unit (m.minor_units);
-  m.topup_mode = g_strdup ("fixed");
-  m.topup_min = unit;
-  m.topup_max = 10000 * unit;
-  m.points_per_unit = 1;
-  m.timezone = g_strdup ("Asia/Shanghai");
-  m.issuer_prefix = g_strdup ("8888");
-  if (!apply_merchant_options (&m, &status))
+  if (merchant_id != NULL && !merchant_id_ok (merchant_id))
+    return usage_error ("init: --merchant-id is 1 to 64 of A-Z a-z 0-9 . _ -");
+  if (!new_merchant_settings (&m, "init", &status))
     return status;
+  m.code = g_strdup (merchant_id);
 
   store = ct_store_create (db_path, &m, &error);
   if (store == NULL)
@@ -397,26 +465,102 @@ cmd_init (int    argc,
   return CT_SERVICE_EXIT_OK;
 }
 
+/* merchant list: every merchant of the service, the first one first. */
 static int
-cmd_merchant (int    argc,
-              char **argv)
+merchant_list (void)
 {
-  GOptionEntry entries[] = { MERCHANT_ENTRIES, { NULL } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStore) store = NULL;
+  g_autoptr(GPtrArray) merchants = NULL;
+  int status = 0;
+
+  if ((store = open_store ("merchant list", &status)) == NULL)
+    return status;
+  if ((merchants = ct_store_merchant_list (store, &error)) == NULL)
+    return fail_with (error);
+  for (guint i = 0; i < merchants->len; i++)
+    {
+      const CtStoreMerchantRef *ref = merchants->pdata[i];
+      g_autoptr(CtStore) view = ct_store_for_merchant (store, ref->id);
+      g_auto(CtStoreMerchant) m = { 0 };
+
+      if (!ct_store_get_merchant (view, &m, &error))
+        return fail_with (error);
+      g_print ("%s  %s (%s)\n", ref->code, m.name, m.currency);
+    }
+  return CT_SERVICE_EXIT_OK;
+}
+
+/* merchant add: another merchant, with its own settings and accounts. */
+static int
+merchant_add (const char *id)
+{
   g_auto(CtStoreMerchant) m = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(CtStore) store = NULL;
   int status = 0;
+  int64_t number = 0;
+
+  if (!merchant_id_ok (id))
+    return usage_error ("merchant add: --id is 1 to 64 of A-Z a-z 0-9 . _ -");
+  if (!new_merchant_settings (&m, "merchant add", &status))
+    return status;
+  m.code = g_strdup (id);
+  if ((store = open_store ("merchant add", &status)) == NULL)
+    return status;
+  if (!ct_store_begin (store, &error) || !ct_store_merchant_add (store, &m, &number, &error)
+      || !ct_store_commit (store, &error))
+    {
+      ct_store_rollback (store);
+      return fail_with (error);
+    }
+  g_print ("merchant %s added: %s (%s, %d minor units, top-up mode %s); give it tills with "
+           "`cardtill-service till add --merchant %s`\n", id, m.name, m.currency, m.minor_units, m.topup_mode, id);
+  return CT_SERVICE_EXIT_OK;
+}
+
+static int
+cmd_merchant (int    argc,
+              char **argv)
+{
+  char *id = NULL;
+  GOptionEntry entries[] = {
+    MERCHANT_ENTRIES,
+    MERCHANT_OPTION,
+    { NULL }
+  };
+  GOptionEntry add_entries[] = {
+    MERCHANT_ENTRIES,
+    { "id", 0, 0, G_OPTION_ARG_STRING, &id, "The new merchant's id (what --merchant names)", "M" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &opt_name, "The merchant's name", "NAME" },
+    { "currency", 0, 0, G_OPTION_ARG_STRING, &opt_currency, "ISO 4217 code (never changes)", "CODE" },
+    { "minor-units", 0, 0, G_OPTION_ARG_INT, &opt_minor, "Digits after the point (never changes)", "N" },
+    { NULL }
+  };
+  g_auto(CtStoreMerchant) m = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStore) store = NULL;
+  g_autofree char *command = NULL;
+  const char *verb;
+  int status = 0;
   gboolean show;
 
-  if (argc < 2 || (!g_str_equal (argv[1], "set") && !g_str_equal (argv[1], "show")))
-    return usage_error ("merchant takes set or show");
-  show = g_str_equal (argv[1], "show");
+  if (argc < 2 || (!g_str_equal (argv[1], "set") && !g_str_equal (argv[1], "show")
+                   && !g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "list")))
+    return usage_error ("merchant takes add, set, show or list");
+  verb = argv[1];
+  command = g_strdup_printf ("merchant %s", verb);
+  show = g_str_equal (verb, "show");
   argv[1] = argv[0];
   argc--;
   argv++;
-  if (!parse_options (entries, &argc, &argv, show ? "merchant show" : "merchant set", &status))
+  if (!parse_options (g_str_equal (verb, "add") ? add_entries : entries, &argc, &argv, command, &status))
     return status;
-  if ((store = open_store (show ? "merchant show" : "merchant set", &status)) == NULL)
+  if (g_str_equal (verb, "add"))
+    return merchant_add (id);
+  if (g_str_equal (verb, "list"))
+    return merchant_list ();
+  if ((store = open_store (command, &status)) == NULL)
     return status;
   if (!ct_store_get_merchant (store, &m, &error))
     return fail_with (error);
@@ -436,6 +580,7 @@ cmd_merchant (int    argc,
 
     g_autofree char *consent = ct_money_format_plain (m.consent_over, m.minor_units);
 
+    g_print ("merchant: %s\n", m.code);
     g_print ("name: %s\ncurrency: %s\nminor units: %d\ntop-up mode: %s\ntop-up range: %s to %s\n"
              "points per unit: %" G_GINT64_FORMAT "\ntime zone: %s\noffline payment cap: %s\n"
              "offline card cap: %s\nissuer prefix: %s\n"
@@ -455,6 +600,7 @@ cmd_till (int    argc,
   char *store_name = NULL, *name = NULL;
   GOptionEntry entries[] = {
     DB_ENTRIES,
+    MERCHANT_OPTION,
     { "store", 0, 0, G_OPTION_ARG_STRING, &store_name, "The store the till is in", "S" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "The till's name in its store", "T" },
     { NULL }
@@ -608,6 +754,7 @@ cmd_manager (int    argc,
   char *id = NULL, *pin_file = NULL;
   GOptionEntry entries[] = {
     DB_ENTRIES,
+    MERCHANT_OPTION,
     { "id", 0, 0, G_OPTION_ARG_STRING, &id, "The manager's id", "ID" },
     { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &pin_file, "A file whose first line is the PIN", "F" },
     { NULL }
@@ -788,6 +935,7 @@ cmd_cashier (int    argc,
   gboolean new_pin = FALSE;
   GOptionEntry entries[] = {
     DB_ENTRIES,
+    MERCHANT_OPTION,
     { "id", 0, 0, G_OPTION_ARG_STRING, &id, "The cashier's id, typed at the till", "ID" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "The cashier's name, shown and printed", "NAME" },
     { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &pin_file, "A file whose first line is the PIN", "F" },
@@ -857,6 +1005,33 @@ cmd_cashier (int    argc,
   return CT_SERVICE_EXIT_OK;
 }
 
+/* package list: the merchant's packages, in the order tills show them. */
+static int
+package_list (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtStore) store = NULL;
+  g_autoptr(GPtrArray) packages = NULL;
+  g_auto(CtStoreMerchant) m = { 0 };
+  int status = 0;
+
+  if ((store = open_store ("package list", &status)) == NULL)
+    return status;
+  if (!ct_store_get_merchant (store, &m, &error) || (packages = ct_store_list_packages (store, &error)) == NULL)
+    return fail_with (error);
+  for (guint i = 0; i < packages->len; i++)
+    {
+      const CtStorePackage *p = packages->pdata[i];
+      g_autofree char *a = ct_money_format_plain (p->amount, m.minor_units);
+      g_autofree char *b = ct_money_format_plain (ct_store_package_bonus (p), m.minor_units);
+
+      g_print ("%s: %s with bonus %s\n", p->id, a, b);
+    }
+  if (packages->len == 0)
+    g_print ("no packages for merchant %s\n", m.code);
+  return CT_SERVICE_EXIT_OK;
+}
+
 static int
 cmd_package (int    argc,
              char **argv)
@@ -865,6 +1040,7 @@ cmd_package (int    argc,
   gint64 bonus_bp = -1;
   GOptionEntry entries[] = {
     DB_ENTRIES,
+    MERCHANT_OPTION,
     { "id", 0, 0, G_OPTION_ARG_STRING, &id, "The package id", "ID" },
     { "amount", 0, 0, G_OPTION_ARG_STRING, &amount, "What the customer pays", "A" },
     { "bonus", 0, 0, G_OPTION_ARG_STRING, &bonus, "A fixed bonus", "A" },
@@ -880,8 +1056,9 @@ cmd_package (int    argc,
   int status = 0;
   gboolean ok;
 
-  if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "remove")))
-    return usage_error ("package takes add or remove");
+  if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "remove")
+                   && !g_str_equal (argv[1], "list")))
+    return usage_error ("package takes add, remove or list");
   verb = argv[1];
   command = g_strdup_printf ("package %s", verb);
   argv[1] = argv[0];
@@ -889,6 +1066,8 @@ cmd_package (int    argc,
   argv++;
   if (!parse_options (entries, &argc, &argv, command, &status))
     return status;
+  if (g_str_equal (verb, "list"))
+    return package_list ();
   if (id == NULL || *id == '\0' || strlen (id) > 64 || !g_utf8_validate (id, -1, NULL))
     return usage_error ("%s: --id (1 to 64 bytes) is required", command);
   if (g_str_equal (verb, "add"))
@@ -991,6 +1170,7 @@ cmd_level (int    argc,
   gint64 multiplier_bp = 10000, discount_bp = 0, bonus_bp = 0;
   GOptionEntry entries[] = {
     DB_ENTRIES,
+    MERCHANT_OPTION,
     { "id", 0, 0, G_OPTION_ARG_STRING, &id, "The level's id (what a card's level holds)", "ID" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "The name tills and receipts show", "NAME" },
     { "min-spend", 0, 0, G_OPTION_ARG_STRING, &min_spend, "The spend that reaches it (0: a manager gives it)", "A" },
@@ -1264,16 +1444,50 @@ cmd_serve (int    argc,
   return CT_SERVICE_EXIT_OK;
 }
 
+/* One line per merchant: each merchant's ledger sums to zero by itself. */
+static int
+ledger_check_all (CtStore   *store,
+                  GPtrArray *merchants)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean all_balanced = TRUE;
+
+  for (guint i = 0; i < merchants->len; i++)
+    {
+      const CtStoreMerchantRef *ref = merchants->pdata[i];
+      g_autoptr(CtStore) view = ct_store_for_merchant (store, ref->id);
+      g_auto(CtStoreMerchant) m = { 0 };
+      CtStoreLedgerCheck check;
+      gboolean balanced;
+
+      if (!ct_store_get_merchant (view, &m, &error) || !ct_store_ledger_check (view, &check, &error))
+        return fail_with (error);
+      balanced = check.sum == 0 && check.postings_sum == 0 && check.balances_match;
+      all_balanced = all_balanced && balanced;
+      {
+        g_autofree char *cards = ct_money_format_plain (check.cards, m.minor_units);
+        g_autofree char *pool = ct_money_format_plain (check.pool, m.minor_units);
+        g_autofree char *sum = ct_money_format_plain (check.sum, m.minor_units);
+
+        g_print ("%s: cards %s, pool %s, sum %s: %s\n", ref->code, cards, pool, sum,
+                 balanced ? "balanced" : "NOT BALANCED: the balances and the postings disagree");
+      }
+    }
+  return all_balanced ? CT_SERVICE_EXIT_OK : CT_SERVICE_EXIT_REFUSED;
+}
+
 static int
 cmd_ledger (int    argc,
             char **argv)
 {
   GOptionEntry entries[] = {
     DB_ENTRIES,
+    MERCHANT_OPTION,
     { NULL }
   };
   g_autoptr(GError) error = NULL;
   g_autoptr(CtStore) store = NULL;
+  g_autoptr(GPtrArray) merchants = NULL;
   g_auto(CtStoreMerchant) m = { 0 };
   CtStoreLedgerCheck check;
   int status = 0;
@@ -1288,6 +1502,14 @@ cmd_ledger (int    argc,
     return status;
   if ((store = open_store ("ledger check", &status)) == NULL)
     return status;
+  /* Without --merchant, a service of several merchants gets a line each. */
+  if (opt_merchant == NULL)
+    {
+      if ((merchants = ct_store_merchant_list (store, &error)) == NULL)
+        return fail_with (error);
+      if (merchants->len > 1)
+        return ledger_check_all (store, merchants);
+    }
   if (!ct_store_get_merchant (store, &m, &error) || !ct_store_ledger_check (store, &check, &error))
     return fail_with (error);
   balanced = check.sum == 0 && check.postings_sum == 0 && check.balances_match;
@@ -1445,6 +1667,7 @@ cmd_audit (int    argc,
   char *since = NULL;
   GOptionEntry entries[] = {
     DB_ENTRIES,
+    MERCHANT_OPTION,
     { "since", 0, 0, G_OPTION_ARG_STRING, &since, "From this date or time on (default: everything)",
       "DATE|TIME" },
     { NULL }
@@ -1521,7 +1744,6 @@ cmd_gen_cert (int    argc,
 
 /* Wallet connectors */
 
-#define WALLET_DEFAULT_MERCHANT "main"
 #define ID_MAX 128
 
 static gboolean
@@ -1611,13 +1833,14 @@ static int
 cmd_wallet (int    argc,
             char **argv)
 {
-  char *kind = NULL, *merchant = NULL, *app_id = NULL, *mch_id = NULL, *serial = NULL;
+  const char *merchant = NULL;
+  char *kind = NULL, *app_id = NULL, *mch_id = NULL, *serial = NULL;
   char *private_key = NULL, *alipay_public_key = NULL, *platform_cert = NULL;
   char *template_id = NULL, *card_id = NULL, *gateway = NULL;
   GOptionEntry entries[] = {
     DB_ENTRIES,
     { "kind", 0, 0, G_OPTION_ARG_STRING, &kind, "alipay or wechat", "KIND" },
-    { "merchant", 0, 0, G_OPTION_ARG_STRING, &merchant, "The merchant (default: " WALLET_DEFAULT_MERCHANT ")", "M" },
+    MERCHANT_OPTION,
     { "app-id", 0, 0, G_OPTION_ARG_STRING, &app_id, "Alipay: the app id", "ID" },
     { "mch-id", 0, 0, G_OPTION_ARG_STRING, &mch_id, "WeChat Pay: the merchant id", "ID" },
     { "serial-no", 0, 0, G_OPTION_ARG_STRING, &serial, "WeChat Pay: the merchant certificate's serial number", "S" },
@@ -1648,10 +1871,6 @@ cmd_wallet (int    argc,
   argv++;
   if (!parse_options (entries, &argc, &argv, command, &status))
     return status;
-  if (merchant == NULL)
-    merchant = g_strdup (WALLET_DEFAULT_MERCHANT);
-  if (!wallet_text_ok (merchant))
-    return usage_error ("%s: --merchant is 1 to %d printable characters without spaces", command, ID_MAX);
   if ((g_str_equal (verb, "add") || g_str_equal (verb, "remove")) && !ct_wallet_kind_from_string (kind, &k))
     return usage_error ("%s: --kind alipay or --kind wechat is required", command);
 
@@ -1659,7 +1878,6 @@ cmd_wallet (int    argc,
     {
       g_autoptr(CtWalletConnector) c = g_new0 (CtWalletConnector, 1);
 
-      c->merchant = g_strdup (merchant);
       c->kind = k;
       c->private_key = g_strdup (private_key);
       if (k == CT_WALLET_ALIPAY)
@@ -1689,6 +1907,12 @@ cmd_wallet (int    argc,
         return status;
       if ((store = open_store (command, &status)) == NULL)
         return status;
+      /* A connector belongs to the merchant --merchant names; its id goes
+       * into the wallet's request numbers. */
+      if (!ct_store_get_merchant (store, &m, &error))
+        return fail_with (error);
+      c->merchant = g_strdup (m.code);
+      merchant = m.code;
       if (!ct_store_begin (store, &error))
         return fail_with (error);
       if (!ct_store_wallet_connector_put (store, c, &error) || !ct_store_commit (store, &error))
@@ -1704,6 +1928,9 @@ cmd_wallet (int    argc,
 
   if ((store = open_store (command, &status)) == NULL)
     return status;
+  if (!ct_store_get_merchant (store, &m, &error))
+    return fail_with (error);
+  merchant = m.code;
   if (g_str_equal (verb, "remove"))
     {
       if (!ct_store_begin (store, &error))
@@ -1717,8 +1944,7 @@ cmd_wallet (int    argc,
       return CT_SERVICE_EXIT_OK;
     }
 
-  if (!ct_store_get_merchant (store, &m, &error)
-      || (connectors = ct_store_wallet_connectors (store, &error)) == NULL)
+  if ((connectors = ct_store_wallet_connectors (store, &error)) == NULL)
     return fail_with (error);
   if (connectors->len == 0)
     g_print ("no wallet connectors: members' cards are not sent to Alipay or WeChat\n");
@@ -1726,8 +1952,6 @@ cmd_wallet (int    argc,
     {
       const CtWalletConnector *c = connectors->pdata[i];
 
-      if (!g_str_equal (c->merchant, merchant))
-        continue;
       if (g_str_equal (verb, "status"))
         wallet_print_status (store, c, &m);
       else
@@ -1744,11 +1968,14 @@ cmd_wallet (int    argc,
   return CT_SERVICE_EXIT_OK;
 }
 
+static int run_command (const char *cmd, int argc, char **argv);
+
 int
 ct_service_admin_main (int    argc,
                        char **argv)
 {
   const char *cmd;
+  int status;
 
   if (argc < 2)
     {
@@ -1770,6 +1997,16 @@ ct_service_admin_main (int    argc,
   argv[1] = argv[0];
   argc--;
   argv++;
+  status = run_command (cmd, argc, argv);
+  g_clear_pointer (&admin_root, ct_store_free);
+  return status;
+}
+
+static int
+run_command (const char  *cmd,
+             int          argc,
+             char       **argv)
+{
   if (g_str_equal (cmd, "init"))
     return cmd_init (argc, argv);
   if (g_str_equal (cmd, "merchant"))

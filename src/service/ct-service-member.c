@@ -131,17 +131,23 @@ token_card (CtService        *svc,
             CtStoreCard      *card,
             GBytes          **secret)
 {
-  CtStore *store = ct_service_get_store (svc);
   g_autoptr(GError) error = NULL;
   g_autofree char *card_no = NULL;
+  int64_t merchant = 0;
   guint8 hash[32];
 
   if (token_valid (call->args[0]))
     {
       ct_auth_token_hash (call->args[0], hash);
-      if (ct_store_member_link_get (store, hash, &card_no, secret, &error)
-          && ct_store_get_merchant (store, m, &error)
-          && ct_store_card_get (store, card_no, card, &error))
+      /* The link decides the merchant the page reads inside. */
+      if (ct_store_member_link_get (ct_service_get_store (svc), hash, &merchant, &card_no, secret, &error))
+        {
+          g_clear_pointer (&call->store, ct_store_free);
+          call->store = ct_store_for_merchant (ct_service_get_store (svc), merchant);
+        }
+      if (error == NULL
+          && ct_store_get_merchant (call->store, m, &error)
+          && ct_store_card_get (call->store, card_no, card, &error))
         return NULL;
       if (!g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND))
         {
@@ -223,7 +229,7 @@ ct_member_read_page (CtService *svc,
     day = today;
   if (!ct_service_day_range (m.timezone, day, &from_ms, &to_ms))
     return page_reply (500, ct_member_page_refused (language));
-  txs = ct_store_card_history (ct_service_get_store (svc), card.card_no, from_ms, to_ms, 0,
+  txs = ct_store_card_history (call->store, card.card_no, from_ms, to_ms, 0,
                                HISTORY_LIMIT, &error);
   if (txs == NULL)
     {

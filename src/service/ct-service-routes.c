@@ -187,7 +187,7 @@ static CtReply *
 read_merchant (CtService *svc,
                CtCall    *call)
 {
-  CtStore *store = ct_service_get_store (svc);
+  CtStore *store = call->store;
   g_auto(CtStoreMerchant) m = { 0 };
   g_autoptr(GPtrArray) packages = NULL;
   g_autoptr(GPtrArray) cashiers = NULL;
@@ -241,7 +241,7 @@ path_card (CtService  *svc,
            CtStoreMerchant *m,
            CtStoreCard     *card)
 {
-  CtStore *store = ct_service_get_store (svc);
+  CtStore *store = call->store;
   g_autoptr(GError) error = NULL;
   g_autofree char *no = NULL;
   CtReply *reply;
@@ -295,7 +295,7 @@ read_find_cards (CtService *svc,
         return ct_reply_error (400, "bad_request",
                                "Look a phone up by the whole number or by its last 4 digits");
     }
-  cards = ct_store_find_cards (ct_service_get_store (svc), phone_key, name, 50, &error);
+  cards = ct_store_find_cards (call->store, phone_key, name, 50, &error);
   if (cards == NULL)
     return internal_read (error);
   obj = json_object_new_object ();
@@ -358,7 +358,7 @@ read_card_history (CtService *svc,
       before = (int64_t) c;
     }
   /* One more than asked tells whether another page exists. */
-  txs = ct_store_card_history (ct_service_get_store (svc), card.card_no, from_ms, to_ms, before,
+  txs = ct_store_card_history (call->store, card.card_no, from_ms, to_ms, before,
                                (guint) limit + 1, &error);
   if (txs == NULL)
     return internal_read (error);
@@ -403,7 +403,7 @@ static CtReply *
 read_store_day (CtService *svc,
                 CtCall    *call)
 {
-  CtStore *store = ct_service_get_store (svc);
+  CtStore *store = call->store;
   g_auto(CtStoreMerchant) m = { 0 };
   g_autoptr(GPtrArray) txs = NULL;
   g_autoptr(GPtrArray) totals = NULL;
@@ -468,7 +468,7 @@ static CtReply *
 read_day_report (CtService *svc,
                  CtCall    *call)
 {
-  CtStore *store = ct_service_get_store (svc);
+  CtStore *store = call->store;
   g_auto(CtStoreMerchant) m = { 0 };
   g_autoptr(GPtrArray) rows = NULL;
   g_autoptr(GError) error = NULL;
@@ -538,7 +538,7 @@ read_ledger_check (CtService *svc,
   g_autoptr(GError) error = NULL;
   json_object *obj, *tenders;
 
-  if (!ct_store_ledger_check (ct_service_get_store (svc), &check, &error))
+  if (!ct_store_ledger_check (call->store, &check, &error))
     return internal_read (error);
   obj = json_object_new_object ();
   json_object_object_add (obj, "sum", json_object_new_int64 (check.sum));

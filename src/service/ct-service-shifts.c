@@ -278,7 +278,7 @@ CtReply *
 ct_shifts_read_one (CtService *svc,
                     CtCall    *call)
 {
-  CtStore *store = ct_service_get_store (svc);
+  CtStore *store = call->store;
   g_auto(CtStoreShift) shift = { 0 };
   CtReply *reply;
 
@@ -349,7 +349,7 @@ CtReply *
 ct_shifts_read_day (CtService *svc,
                     CtCall    *call)
 {
-  CtStore *store = ct_service_get_store (svc);
+  CtStore *store = call->store;
   const char *till = query (call, "till");
   g_autofree char *date = NULL;
   int64_t from_ms, to_ms;

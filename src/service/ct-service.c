@@ -47,6 +47,7 @@ struct _CtService
 {
   CtServiceOptions   opts;
   CtStore           *store;
+  CtStore           *wallet_store; /* every merchant's connectors, for the delivery worker */
   struct MHD_Daemon *daemon;
   char              *cert_pem;
   char              *key_pem;
@@ -100,6 +101,7 @@ call_free (CtCall *call)
 {
   if (call->claimed)
     ct_store_unclaim_key (call->service->store, call->till.id, call->idem_key);
+  g_clear_pointer (&call->store, ct_store_free);
   if (call->large_body)
     g_atomic_int_add (&call->service->large_bodies, -1);
   g_atomic_int_add (&call->service->active, -1);
@@ -387,6 +389,8 @@ check_headers (CtService             *svc,
       }
     if (call->till.revoked)
       return ct_reply_error (401, "unauthorized", "Till %s/%s was revoked", call->till.store, call->till.name);
+    /* From here on the request acts inside the till's merchant only. */
+    call->store = ct_store_for_merchant (svc->store, call->till.merchant);
   }
   /* A till's keep-alive connection may now stay idle between its
    * requests; one that never showed a valid token keeps the short timeout. */
@@ -539,7 +543,7 @@ access_cb (void                  *cls,
   compute_identity (call);
   call->parse_reply = call->route->parse (svc, call);
   if (call->parse_reply == NULL)
-    ct_service_manager_verify (svc->store, call);
+    ct_service_manager_verify (call->store, call);
   /* A store that batches writes keeps claims beside its one writer and
    * takes them here; any other takes them in the request's transaction. */
   if (call->idem_key != NULL && ct_store_batches_writes (svc->store))
@@ -587,7 +591,7 @@ run_one (CtService             *svc,
          CtCall                *call,
          gboolean               guarded)
 {
-  CtStore *store = svc->store;
+  CtStore *store = call->store;
   g_autoptr(GError) error = NULL;
   CtReply *reply;
   gint64 writes = 0;
@@ -708,6 +712,45 @@ count_commit (CtService *svc,
   g_mutex_unlock (&svc->stats_lock);
 }
 
+/* Runs @call with the settings of its merchant, read once per group for
+ * each merchant in it (@settings: merchant number -> CtStoreMerchant);
+ * FALSE as run_one(). */
+static gboolean
+run_in_group (CtService  *svc,
+              GHashTable *settings,
+              CtCall     *call,
+              gboolean    guarded)
+{
+  int64_t merchant = ct_store_get_merchant_id (call->store);
+  CtStoreMerchant *m = g_hash_table_lookup (settings, &merchant);
+  g_autoptr(GError) error = NULL;
+
+  if (m == NULL)
+    {
+      int64_t *key = g_new (int64_t, 1);
+
+      *key = merchant;
+      m = g_new0 (CtStoreMerchant, 1);
+      if (!ct_store_get_merchant (call->store, m, &error))
+        {
+          g_free (m);
+          g_free (key);
+          ct_reply_free (call->reply);
+          call->reply = internal_error ("merchant", error);
+          return TRUE;
+        }
+      g_hash_table_insert (settings, key, m);
+    }
+  return run_one (svc, m, call, guarded);
+}
+
+static void
+merchant_settings_free (gpointer m)
+{
+  ct_store_merchant_clear (m);
+  g_free (m);
+}
+
 /* One transaction for the whole group. FALSE with @out_again set when a
  * request without a savepoint needs the group run again guarded. */
 static gboolean
@@ -718,20 +761,16 @@ apply_group (CtService  *svc,
              GError    **error)
 {
   CtStore *store = svc->store;
-  g_auto(CtStoreMerchant) merchant = { 0 };
+  g_autoptr(GHashTable) settings = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                                          merchant_settings_free);
 
   *out_again = FALSE;
   if (!ct_store_begin (store, error))
     return FALSE;
-  if (!ct_store_get_merchant (store, &merchant, error))
-    {
-      ct_store_rollback (store);
-      return FALSE;
-    }
   if (expire_due (svc))
     expire_keys (store);
   for (guint i = 0; i < batch->len; i++)
-    if (!run_one (svc, &merchant, batch->pdata[i], guarded))
+    if (!run_in_group (svc, settings, batch->pdata[i], guarded))
       {
         ct_store_rollback (store);
         *out_again = TRUE;
@@ -813,7 +852,7 @@ run_alone (CtService *svc,
       if (ok)
         {
           ok = (call->idem_key == NULL || ct_store_claim_key (store, call->till.id, call->idem_key, &error))
-               && ct_store_get_merchant (store, &merchant, &error);
+               && ct_store_get_merchant (call->store, &merchant, &error);
           if (ok)
             {
               run_one (svc, &merchant, call, TRUE);
@@ -1072,7 +1111,8 @@ ct_service_start (CtService  *svc,
         wallet_options.backoff_max_ms = svc->opts.wallet_retry_cap_s * 1000;
         wallet_options.backoff_min_ms = MIN (2000, wallet_options.backoff_max_ms);
       }
-    svc->wallet = ct_wallet_worker_new (&ct_wallet_store_ops, svc->store, &wallet_options);
+    svc->wallet_store = ct_store_for_merchant (svc->store, 0);
+    svc->wallet = ct_wallet_worker_new (&ct_wallet_store_ops, svc->wallet_store, &wallet_options);
     ct_wallet_worker_start (svc->wallet);
   }
   committers_start (svc);
@@ -1193,6 +1233,7 @@ ct_service_free (CtService *svc)
     ct_service_stop (svc);
   committers_join (svc);
   g_clear_pointer (&svc->wallet, ct_wallet_worker_free);
+  g_clear_pointer (&svc->wallet_store, ct_store_free);
   ct_store_free (svc->store);
   g_async_queue_unref (svc->jobs);
   g_hash_table_destroy (svc->rate);

@@ -99,6 +99,7 @@ struct _CtCall
   GString         *body;
   json_object     *json;        /* the parsed body of a write */
   CtStoreTill           till;
+  CtStore         *store;       /* the store as the till's merchant sees it */
   char            *idem_key;
   guint8           identity[32];
 

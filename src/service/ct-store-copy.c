@@ -35,30 +35,35 @@ typedef struct
 #define X COL_BLOB
 
 static const Table tables[] = {
-  { "packages", "id, amount, bonus, bonus_bp, position", { T, I, I, I, I } },
-  { "tills", "id, store, name, token_hash, revoked", { I, T, T, X, B } },
-  { "managers", "id, pin_hash, failures, locked_until", { T, T, I, I } },
-  { "cashiers", "id, name, pin_hash, created_at", { T, T, T, I } },
-  { "cards", "card_no, status, level, name, phone, balance, points, created_at, updated_at",
-    { T, T, T, T, T, I, I, I, I } },
-  { "transactions", "id, card_no, kind, delta, bonus, balance_after, points_delta, points_after, store, till,"
-                    " operator, manager, reason, order_ref, refund_of, created_at, tender, shift_id, taken_at",
-    { I, T, T, I, I, I, I, I, T, T, T, T, T, T, I, I, T, I, I } },
-  { "shifts", "id, store, till, operator, float_amount, opened_at, closed_at, closed_by, counted_cash",
-    { I, T, T, T, I, I, I, T, I } },
-  { "postings", "tx_id, account, amount", { I, T, I } },
+  { "merchants", "id, code", { I, T } },
+  { "merchant_settings", "merchant_id, key, value", { I, T, T } },
+  { "packages", "merchant_id, id, amount, bonus, bonus_bp, position", { I, T, I, I, I, I } },
+  { "tills", "id, merchant_id, store, name, token_hash, revoked", { I, I, T, T, X, B } },
+  { "managers", "merchant_id, id, pin_hash, failures, locked_until", { I, T, T, I, I } },
+  { "cashiers", "merchant_id, id, name, pin_hash, created_at", { I, T, T, T, I } },
+  { "cards", "merchant_id, card_no, status, level, name, phone, balance, points, created_at, updated_at",
+    { I, T, T, T, T, T, I, I, I, I } },
+  { "transactions", "id, merchant_id, card_no, kind, delta, bonus, balance_after, points_delta, points_after,"
+                    " store, till, operator, manager, reason, order_ref, refund_of, created_at, tender, shift_id,"
+                    " taken_at",
+    { I, I, T, T, I, I, I, I, I, T, T, T, T, T, T, I, I, T, I, I } },
+  { "shifts", "id, merchant_id, store, till, operator, float_amount, opened_at, closed_at, closed_by, counted_cash",
+    { I, I, T, T, T, I, I, I, T, I } },
+  { "postings", "merchant_id, tx_id, account, amount", { I, I, T, I } },
   { "idempotency", "till_id, key, hash, status, body, created_at", { I, T, X, I, T, I } },
-  { "card_events", "id, card_no, kind, detail, store, till, operator, manager, created_at",
-    { I, T, T, T, T, T, T, T, I } },
-  { "import_batches", "batch_id, rows_accepted, rows_rejected, total_balance, total_points, created_at, updated_at",
-    { T, I, I, I, I, I, I } },
-  { "wallet_connectors", "id, merchant, kind, app_id, serial_no, private_key, public_key, template_id, gateway",
-    { I, T, T, T, T, T, T, T, T } },
+  { "card_events", "id, merchant_id, card_no, kind, detail, store, till, operator, manager, created_at",
+    { I, I, T, T, T, T, T, T, T, I } },
+  { "import_batches", "merchant_id, batch_id, rows_accepted, rows_rejected, total_balance, total_points,"
+                      " created_at, updated_at",
+    { I, T, I, I, I, I, I, I } },
+  { "wallet_connectors", "id, merchant_id, merchant, kind, app_id, serial_no, private_key, public_key, template_id,"
+                         " gateway",
+    { I, I, T, T, T, T, T, T, T, T } },
   { "wallet_outbox", "id, connector_id, card_no, method, request_no, payload, state, attempts, next_at,"
                      " last_error, created_at, settled_at",
     { I, I, T, T, T, T, T, I, I, T, I, I } },
   { "wallet_cards", "connector_id, card_no, biz_card_no", { I, T, T } },
-  { "member_links", "card_no, token_hash, secret, code_step, created_at", { T, X, X, I, I } },
+  { "member_links", "merchant_id, card_no, token_hash, secret, code_step, created_at", { I, T, X, X, I, I } },
   { "redemptions", "tx_id, points, value", { I, I, I } },
   { "levels", "merchant_id, id, name, min_spend, points_multiplier_bp, discount_bp, topup_bonus_bp",
     { I, T, T, I, I, I, I } },
@@ -73,6 +78,7 @@ static const Table tables[] = {
 
 /* Sequences to move past the copied ids. */
 static const char *const sequences[][2] = {
+  { "merchants", "merchants_id_seq" },
   { "tills", "tills_id_seq" },
   { "transactions", "transactions_id_seq" },
   { "shifts", "shifts_id_seq" },
@@ -224,9 +230,11 @@ copy_table (sqlite3      *lite,
 
 /* The figures both sides must agree on, as lines of text. */
 static const char *const lite_checks[] = {
-  "SELECT 'settings', group_concat (key || '=' || value, ',') FROM"
-  "  (SELECT key, value FROM settings WHERE key <> 'schema_version' ORDER BY key)",
-  "SELECT 'accounts', group_concat (name || '=' || balance, ',') FROM (SELECT name, balance FROM accounts ORDER BY name)",
+  "SELECT 'merchants', group_concat (id || '=' || code, ',') FROM (SELECT id, code FROM merchants ORDER BY id)",
+  "SELECT 'settings', group_concat (merchant_id || ':' || key || '=' || value, ',') FROM"
+  "  (SELECT merchant_id, key, value FROM merchant_settings ORDER BY merchant_id, key)",
+  "SELECT 'accounts', group_concat (merchant_id || ':' || name || '=' || balance, ',') FROM"
+  "  (SELECT merchant_id, name, balance FROM accounts ORDER BY merchant_id, name)",
   "SELECT 'cards', count (*), coalesce (sum (balance), 0), coalesce (sum (points), 0) FROM cards",
   "SELECT 'transactions', count (*), coalesce (sum (delta), 0), coalesce (max (id), 0) FROM transactions",
   "SELECT 'postings', count (*), coalesce (sum (amount), 0), coalesce (sum (abs (amount)), 0) FROM postings",
@@ -238,9 +246,11 @@ static const char *const lite_checks[] = {
 };
 
 static const char *const pg_checks[] = {
-  "SELECT 'settings', string_agg (key || '=' || value, ',' ORDER BY key) FROM settings",
-  "SELECT 'accounts', string_agg (name || '=' || balance, ',' ORDER BY name) FROM"
-  "  (SELECT name, sum (balance) AS balance FROM account_slots GROUP BY name) a",
+  "SELECT 'merchants', string_agg (id || '=' || code, ',' ORDER BY id) FROM merchants",
+  "SELECT 'settings', string_agg (merchant_id || ':' || key || '=' || value, ',' ORDER BY merchant_id, key)"
+  "  FROM merchant_settings",
+  "SELECT 'accounts', string_agg (merchant_id || ':' || name || '=' || balance, ',' ORDER BY merchant_id, name)"
+  "  FROM (SELECT merchant_id, name, sum (balance) AS balance FROM account_slots GROUP BY merchant_id, name) a",
   "SELECT 'cards', count (*), coalesce (sum (balance), 0), coalesce (sum (points), 0) FROM cards",
   "SELECT 'transactions', count (*), coalesce (sum (delta), 0), coalesce (max (id), 0) FROM transactions",
   "SELECT 'postings', count (*), coalesce (sum (amount), 0), coalesce (sum (abs (amount)), 0) FROM postings",
@@ -341,6 +351,7 @@ ct_store_copy (const char  *from,
   g_autoptr(CtStore) source = NULL;
   g_autoptr(CtStore) target = NULL;
   g_auto(CtStoreMerchant) merchant = { 0 };
+  g_autoptr(GPtrArray) merchants = NULL;
   CtStoreLedgerCheck check_from, check_to;
   sqlite3 *lite = NULL;
   PGconn *pg = NULL;
@@ -384,16 +395,11 @@ ct_store_copy (const char  *from,
       lite_fail (lite, "snapshot", error);
       goto out;
     }
-  if (!pg_exec (pg, "BEGIN; DELETE FROM settings", error))
+  /* The target's first merchant, made by create, is replaced by the
+   * source's merchants; each gets its split accounts. */
+  if (!pg_exec (pg, "BEGIN; DELETE FROM merchant_settings; DELETE FROM account_slots; DELETE FROM merchants",
+                error))
     goto out;
-  {
-    const Table settings = { "settings", "key, value", { COL_TEXT, COL_TEXT } };
-    guint64 n = 0;
-
-    if (!copy_table (lite, pg, &settings, &n, error)
-        || !pg_exec (pg, "DELETE FROM settings WHERE key = 'schema_version'", error))
-      goto rollback;
-  }
   for (gsize i = 0; i < G_N_ELEMENTS (tables); i++)
     {
       guint64 n = 0;
@@ -402,12 +408,17 @@ ct_store_copy (const char  *from,
         goto rollback;
       g_string_append_printf (report, "copied %s: %" G_GUINT64_FORMAT " rows\n", tables[i].table, n);
     }
+  if (!pg_exec (pg, "INSERT INTO account_slots (merchant_id, name, slot, balance, floor_zero)"
+                    " SELECT m.id, a.name, s, 0, a.name = '@pool' FROM merchants m, (VALUES ('@pool'), ('@cash'),"
+                    "  ('@promo'), ('@legacy'), ('@wechat'), ('@alipay'), ('@bank_card'), ('@other')) a (name),"
+                    "  generate_series (0, 63) s", error))
+    goto rollback;
   /* A balance of SQLite's one account row goes into the account's first
    * slot. */
   {
     sqlite3_stmt *st = NULL;
 
-    if (sqlite3_prepare_v2 (lite, "SELECT name, balance FROM accounts", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2 (lite, "SELECT merchant_id, name, balance FROM accounts", -1, &st, NULL) != SQLITE_OK)
       {
         lite_fail (lite, "accounts", error);
         goto rollback;
@@ -415,10 +426,11 @@ ct_store_copy (const char  *from,
     while (sqlite3_step (st) == SQLITE_ROW)
       {
         g_autofree char *sql = NULL;
-        char *name = PQescapeLiteral (pg, (const char *) sqlite3_column_text (st, 0), (size_t) -1 >> 1);
+        char *name = PQescapeLiteral (pg, (const char *) sqlite3_column_text (st, 1), (size_t) -1 >> 1);
 
         sql = g_strdup_printf ("UPDATE account_slots SET balance = CASE WHEN slot = 0 THEN %" G_GINT64_FORMAT
-                               " ELSE 0 END WHERE name = %s", (gint64) sqlite3_column_int64 (st, 1), name);
+                               " ELSE 0 END WHERE merchant_id = %" G_GINT64_FORMAT " AND name = %s",
+                               (gint64) sqlite3_column_int64 (st, 2), (gint64) sqlite3_column_int64 (st, 0), name);
         PQfreemem (name);
         if (!pg_exec (pg, sql, error))
           {
@@ -444,17 +456,26 @@ ct_store_copy (const char  *from,
     goto out;
   source = ct_store_open (from, 0, error);
   target = source ? ct_store_open (to, 0, error) : NULL;
-  if (target == NULL || !ct_store_ledger_check (source, &check_from, error)
-      || !ct_store_ledger_check (target, &check_to, error))
+  if (target == NULL || (merchants = ct_store_merchant_list (source, error)) == NULL)
     goto out;
-  g_string_append_printf (report, "ledger check: sum %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT
-                          ", %s and %s\n", check_from.sum, check_to.sum,
-                          check_from.balances_match ? "balanced" : "NOT BALANCED",
-                          check_to.balances_match ? "balanced" : "NOT BALANCED");
-  equal = equal && check_to.sum == 0 && check_to.postings_sum == 0 && check_to.balances_match
-          && check_from.cards == check_to.cards && check_from.pool == check_to.pool
-          && check_from.cash == check_to.cash && check_from.promo == check_to.promo
-          && check_from.legacy == check_to.legacy;
+  /* The ledger check of each merchant, on both sides. */
+  for (guint i = 0; i < merchants->len; i++)
+    {
+      const CtStoreMerchantRef *ref = merchants->pdata[i];
+      g_autoptr(CtStore) from_view = ct_store_for_merchant (source, ref->id);
+      g_autoptr(CtStore) to_view = ct_store_for_merchant (target, ref->id);
+
+      if (!ct_store_ledger_check (from_view, &check_from, error) || !ct_store_ledger_check (to_view, &check_to, error))
+        goto out;
+      g_string_append_printf (report, "ledger check of %s: sum %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT
+                              ", %s and %s\n", ref->code, check_from.sum, check_to.sum,
+                              check_from.balances_match ? "balanced" : "NOT BALANCED",
+                              check_to.balances_match ? "balanced" : "NOT BALANCED");
+      equal = equal && check_to.sum == 0 && check_to.postings_sum == 0 && check_to.balances_match
+              && check_from.cards == check_to.cards && check_from.pool == check_to.pool
+              && check_from.cash == check_to.cash && check_from.promo == check_to.promo
+              && check_from.legacy == check_to.legacy;
+    }
   if (!equal)
     g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED,
                  "the copy does not match its source (see the lines marked DIFFERENT)");

@@ -30,7 +30,7 @@
  * and its commit fails with CT_STORE_ERROR_RETRY so the caller runs the
  * request again. */
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 #define SLOTS 64
 
 typedef struct _CtPgStore CtPgStore;
@@ -191,7 +191,107 @@ static const char *const migrations[] = {
   "DROP INDEX IF EXISTS transactions_card;"
   "DROP INDEX IF EXISTS transactions_time;"
   "CREATE INDEX IF NOT EXISTS transactions_card_day ON transactions (card_no, taken_at);",
+  /* 5 → 6: several merchants. Every row of a merchant's cards, accounts,
+   * ledger, packages, tills, managers, cashiers, imports, member links, shifts and
+   * audit log names its merchant, and what was unique in the service is
+   * unique within a merchant. The rows there were belong to the first
+   * merchant, "main". */
+  "CREATE TABLE merchants (id bigserial PRIMARY KEY, code text NOT NULL UNIQUE);"
+  "INSERT INTO merchants (id, code) VALUES (1, 'main');"
+  "SELECT setval ('merchants_id_seq', 1);"
+  "CREATE TABLE merchant_settings (merchant_id bigint NOT NULL, key text NOT NULL, value text NOT NULL,"
+  "  PRIMARY KEY (merchant_id, key));"
+  "INSERT INTO merchant_settings SELECT 1, key, value FROM settings;"
+  "DROP TABLE settings;"
+  "ALTER TABLE packages ADD COLUMN merchant_id bigint NOT NULL DEFAULT 1;"
+  "ALTER TABLE packages DROP CONSTRAINT packages_pkey, ADD PRIMARY KEY (merchant_id, id);"
+  "ALTER TABLE tills ADD COLUMN merchant_id bigint NOT NULL DEFAULT 1;"
+  "ALTER TABLE tills DROP CONSTRAINT tills_store_name_key, ADD UNIQUE (merchant_id, store, name);"
+  "ALTER TABLE managers ADD COLUMN merchant_id bigint NOT NULL DEFAULT 1;"
+  "ALTER TABLE managers DROP CONSTRAINT managers_pkey, ADD PRIMARY KEY (merchant_id, id);"
+  "ALTER TABLE cashiers ADD COLUMN merchant_id bigint NOT NULL DEFAULT 1;"
+  "ALTER TABLE cashiers DROP CONSTRAINT cashiers_pkey, ADD PRIMARY KEY (merchant_id, id);"
+  "ALTER TABLE pin_guard ADD COLUMN merchant_id bigint NOT NULL DEFAULT 1;"
+  "ALTER TABLE pin_guard DROP CONSTRAINT pin_guard_pkey, ADD PRIMARY KEY (merchant_id, manager_id);"
+  "ALTER TABLE account_slots ADD COLUMN merchant_id bigint NOT NULL DEFAULT 1;"
+  "ALTER TABLE account_slots DROP CONSTRAINT account_slots_pkey, ADD PRIMARY KEY (merchant_id, name, slot);"
+  "ALTER TABLE cards ADD COLUMN merchant_id bigint NOT NULL DEFAULT 1;"
+  "ALTER TABLE cards DROP CONSTRAINT cards_pkey, ADD PRIMARY KEY (merchant_id, card_no);"
+  "DROP INDEX cards_phone; CREATE INDEX cards_phone ON cards (merchant_id, phone);"
+  "ALTER TABLE transactions ADD COLUMN merchant_id bigint NOT NULL DEFAULT 1;"
+  "DROP INDEX transactions_card_day;"
+  "CREATE INDEX transactions_card_day ON transactions (merchant_id, card_no, taken_at);"
+  "DROP INDEX transactions_taken; CREATE INDEX transactions_taken ON transactions (merchant_id, taken_at);"
+  "ALTER TABLE postings ADD COLUMN merchant_id bigint NOT NULL DEFAULT 1;"
+  "DROP INDEX postings_account; CREATE INDEX postings_account ON postings (merchant_id, account);"
+  "ALTER TABLE card_events ADD COLUMN merchant_id bigint NOT NULL DEFAULT 1;"
+  "DROP INDEX card_events_card; CREATE INDEX card_events_card ON card_events (merchant_id, card_no, id);"
+  "ALTER TABLE import_batches ADD COLUMN merchant_id bigint NOT NULL DEFAULT 1;"
+  "ALTER TABLE import_batches DROP CONSTRAINT import_batches_pkey, ADD PRIMARY KEY (merchant_id, batch_id);"
+  "ALTER TABLE audit ADD COLUMN merchant_id bigint NOT NULL DEFAULT 1;"
+  "ALTER TABLE wallet_connectors ADD COLUMN merchant_id bigint NOT NULL DEFAULT 1;"
+  "ALTER TABLE member_links ADD COLUMN merchant_id bigint NOT NULL DEFAULT 1;"
+  "ALTER TABLE member_links DROP CONSTRAINT member_links_pkey, ADD PRIMARY KEY (merchant_id, card_no);"
+  "ALTER TABLE shifts ADD COLUMN merchant_id bigint NOT NULL DEFAULT 1;"
+  "DROP INDEX shifts_open; CREATE UNIQUE INDEX shifts_open ON shifts (merchant_id, store, till)"
+  "  WHERE closed_at IS NULL;"
+  "DROP INDEX shifts_till; CREATE INDEX shifts_till ON shifts (merchant_id, store, till, opened_at);"
+  /* From now on every row names its merchant: a statement that forgets
+   * fails rather than write into the first merchant. */
+  "ALTER TABLE packages ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE tills ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE managers ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE cashiers ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE levels ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE card_spend ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE pin_guard ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE account_slots ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE cards ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE transactions ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE postings ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE card_events ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE import_batches ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE audit ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE wallet_connectors ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE member_links ALTER COLUMN merchant_id DROP DEFAULT;"
+  "ALTER TABLE shifts ALTER COLUMN merchant_id DROP DEFAULT;"
+  "DROP FUNCTION ct_post_account (text, integer, bigint);"
+  "CREATE FUNCTION ct_post_account (m bigint, acct text, my_slot integer, amount bigint) RETURNS boolean"
+  "  LANGUAGE plpgsql AS $$"
+  "DECLARE"
+  "  has_floor boolean;"
+  "  total bigint;"
+  "  rest bigint := -amount;"
+  "  r record;"
+  "BEGIN"
+  "  SELECT floor_zero INTO has_floor FROM account_slots WHERE merchant_id = m AND name = acct AND slot = my_slot;"
+  "  IF has_floor IS NULL THEN RAISE EXCEPTION 'no account %', acct; END IF;"
+  "  IF amount >= 0 OR NOT has_floor THEN"
+  "    UPDATE account_slots SET balance = balance + amount"
+  "      WHERE merchant_id = m AND name = acct AND slot = my_slot;"
+  "    RETURN true;"
+  "  END IF;"
+  "  SELECT sum (s.balance) INTO total FROM (SELECT balance FROM account_slots"
+  "    WHERE merchant_id = m AND name = acct ORDER BY slot FOR UPDATE) s;"
+  "  IF total < rest THEN RETURN false; END IF;"
+  "  FOR r IN SELECT slot, balance FROM account_slots WHERE merchant_id = m AND name = acct AND balance > 0"
+  "      ORDER BY slot LOOP"
+  "    EXIT WHEN rest = 0;"
+  "    UPDATE account_slots SET balance = balance - least (r.balance, rest)"
+  "      WHERE merchant_id = m AND name = acct AND slot = r.slot;"
+  "    rest := rest - least (r.balance, rest);"
+  "  END LOOP;"
+  "  RETURN true;"
+  "END $$;",
 };
+
+/* A new merchant's ledger accounts, SLOTS rows each: only the pool has a
+ * floor. */
+#define MERCHANT_ACCOUNTS_SQL \
+  "INSERT INTO account_slots (merchant_id, name, slot, balance, floor_zero)" \
+  " SELECT $1, a.name, s, 0, a.name = '@pool' FROM (VALUES ('@pool'), ('@cash'), ('@promo'), ('@legacy')," \
+  "  ('@wechat'), ('@alipay'), ('@bank_card'), ('@other')) a (name), generate_series (0, 63) s"
+
 
 #define LATEST_VERSION ((int) G_N_ELEMENTS (migrations))
 G_STATIC_ASSERT (LATEST_VERSION == SCHEMA_VERSION);
@@ -221,6 +321,14 @@ p_int (Params  *p,
   g_snprintf (p->buf[p->n], sizeof p->buf[p->n], "%" G_GINT64_FORMAT, x);
   p->v[p->n] = p->buf[p->n];
   p->n++;
+}
+
+/* The merchant a call acts inside, as the next parameter. */
+static void
+p_merchant (Params  *p,
+            CtStore *base)
+{
+  p_int (p, base->merchant);
 }
 
 /* A 32-byte hash as bytea's hex input. */
@@ -668,6 +776,8 @@ store_new (const char  *uri,
   PQconninfoFree (opts);
   store = g_new0 (CtPgStore, 1);
   store->parent.backend = &pg_backend;
+  store->parent.root = &store->parent;
+  store->parent.merchant = CT_STORE_FIRST_MERCHANT;
   store->uri = g_strdup (uri);
   store->where = describe_uri (uri);
   store->idle = g_async_queue_new ();
@@ -746,8 +856,9 @@ apply_migrations (PgConn   *c,
   return exec_simple (c, sql, error);
 }
 
-static gboolean merchant_put (PgConn *c, const CtStoreMerchant *m, GError **error);
-static gboolean merchant_get (PgConn *c, CtStoreMerchant *out, GError **error);
+static gboolean merchant_put (PgConn *c, int64_t merchant, const CtStoreMerchant *m, GError **error);
+static gboolean merchant_get (PgConn *c, int64_t merchant, CtStoreMerchant *out, GError **error);
+static gboolean first_merchant_put (PgConn *c, const CtStoreMerchant *m, GError **error);
 
 CtStore *
 ct_store_pg_create (const char             *uri,
@@ -786,7 +897,7 @@ ct_store_pg_create (const char             *uri,
                    "empty database and never overwrites one", store->where, n_relations);
       return NULL;
     }
-  if (!apply_migrations (c, 0, error) || !merchant_put (c, merchant, error)
+  if (!apply_migrations (c, 0, error) || !first_merchant_put (c, merchant, error)
       || !exec_simple (c, "COMMIT", error))
     {
       exec_simple (c, "ROLLBACK", NULL);
@@ -831,7 +942,7 @@ ct_store_pg_open (const char  *uri,
                    "cardtill-service that upgraded it", store->where, version, SCHEMA_VERSION);
       return NULL;
     }
-  if (!merchant_get (c, &m, error))
+  if (!merchant_get (c, CT_STORE_FIRST_MERCHANT, &m, error))
     return NULL;
   if (connections > 1 && !store_add_conns (store, connections - 1, error))
     return NULL;
@@ -888,7 +999,7 @@ fail:
 static void
 pg_free (CtStore *base)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
 
   if (store == NULL)
     return;
@@ -904,7 +1015,7 @@ static void
 pg_set_busy_timeout (CtStore *base,
                      guint    ms)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   g_autoptr(GPtrArray) conns = g_ptr_array_new ();
 
   /* Called before the store is shared: every connection is idle. */
@@ -924,7 +1035,7 @@ static gboolean
 pg_begin (CtStore  *base,
           GError  **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = g_async_queue_pop (store->idle);
 
   /* A BEGIN that fails shows with the first statement. */
@@ -948,7 +1059,7 @@ end_tx (CtPgStore *store,
 static void
 pg_rollback (CtStore *base)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = g_private_get (&current_conn);
 
   if (c == NULL || c->store != store)
@@ -968,7 +1079,7 @@ static gboolean
 pg_commit (CtStore  *base,
            GError  **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = g_private_get (&current_conn);
   g_autoptr(GError) local = NULL;
 
@@ -1006,14 +1117,14 @@ static gboolean
 pg_savepoint (CtStore  *base,
               GError  **error)
 {
-  defer (tx_conn ((CtPgStore *) base), "SAVEPOINT request");
+  defer (tx_conn ((CtPgStore *) base->root), "SAVEPOINT request");
   return TRUE;
 }
 
 static void
 pg_rollback_savepoint (CtStore *base)
 {
-  PgConn *c = tx_conn ((CtPgStore *) base);
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
 
   /* Nothing ran since the savepoint: there is nothing to undo. */
   if (c->deferred->len > 0 && g_str_equal (c->deferred->pdata[c->deferred->len - 1], "SAVEPOINT request"))
@@ -1025,51 +1136,71 @@ static gboolean
 pg_release_savepoint (CtStore  *base,
                       GError  **error)
 {
-  defer (tx_conn ((CtPgStore *) base), "RELEASE SAVEPOINT request");
+  defer (tx_conn ((CtPgStore *) base->root), "RELEASE SAVEPOINT request");
   return TRUE;
 }
 
 /* Merchant and packages */
 
 static gboolean
-setting_put (PgConn      *c,
-             const char  *key,
-             const char  *value,
-             GError     **error)
-{
-  Params p = { 0 };
-
-  p_text (&p, key);
-  p_text (&p, value);
-  return run_done (c, "INSERT INTO settings (key, value) VALUES ($1, $2)"
-                      " ON CONFLICT (key) DO UPDATE SET value = excluded.value", &p, "settings", error);
-}
-
-static gboolean
-merchant_put (PgConn                   *c,
+merchant_put (PgConn                 *c,
+              int64_t                 merchant,
               const CtStoreMerchant  *m,
               GError                **error)
 {
   g_auto(GStrv) settings = ct_store_merchant_to_settings (m);
 
   for (guint i = 0; settings[i] != NULL; i += 2)
-    if (!setting_put (c, settings[i], settings[i + 1], error))
-      return FALSE;
+    {
+      Params p = { 0 };
+
+      p_int (&p, merchant);
+      p_text (&p, settings[i]);
+      p_text (&p, settings[i + 1]);
+      if (!run_done (c, "INSERT INTO merchant_settings (merchant_id, key, value) VALUES ($1, $2, $3)"
+                        " ON CONFLICT (merchant_id, key) DO UPDATE SET value = excluded.value",
+                     &p, "settings", error))
+        return FALSE;
+    }
   return TRUE;
+}
+
+/* The first merchant's id (when init names one) and settings. */
+static gboolean
+first_merchant_put (PgConn                 *c,
+                    const CtStoreMerchant  *m,
+                    GError                **error)
+{
+  Params p = { 0 };
+
+  p_text (&p, m->code);
+  return (m->code == NULL
+          || run_done (c, "UPDATE merchants SET code = $1 WHERE id = 1", &p, "merchant", error))
+         && merchant_put (c, CT_STORE_FIRST_MERCHANT, m, error);
 }
 
 static gboolean
 merchant_get (PgConn           *c,
+              int64_t           merchant,
               CtStoreMerchant  *out,
               GError          **error)
 {
-  PGresult *res = run (c, "SELECT key, value FROM settings", NULL, "settings", error);
+  Params p = { 0 };
+  PGresult *res;
 
   memset (out, 0, sizeof *out);
+  p_int (&p, merchant);
+  res = run (c, "SELECT key, value FROM merchant_settings WHERE merchant_id = $1"
+                " UNION ALL SELECT '', code FROM merchants WHERE id = $1", &p, "settings", error);
   if (res == NULL)
     return FALSE;
   for (int i = 0; i < PQntuples (res); i++)
-    ct_store_merchant_set_field (out, PQgetvalue (res, i, 0), PQgetvalue (res, i, 1));
+    {
+      if (*PQgetvalue (res, i, 0) == '\0')
+        out->code = g_strdup (PQgetvalue (res, i, 1));
+      else
+        ct_store_merchant_set_field (out, PQgetvalue (res, i, 0), PQgetvalue (res, i, 1));
+    }
   PQclear (res);
   return ct_store_merchant_complete (out, error);
 }
@@ -1079,9 +1210,9 @@ pg_get_merchant (CtStore          *base,
                  CtStoreMerchant  *out,
                  GError          **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
-  gboolean ok = merchant_get (c, out, error);
+  gboolean ok = merchant_get (c, base->merchant, out, error);
 
   conn_give (store, c);
   return ok;
@@ -1092,7 +1223,92 @@ pg_set_merchant (CtStore                *base,
                  const CtStoreMerchant  *m,
                  GError                **error)
 {
-  return merchant_put (tx_conn ((CtPgStore *) base), m, error);
+  return merchant_put (tx_conn ((CtPgStore *) base->root), base->merchant, m, error);
+}
+
+static gboolean
+pg_merchant_add (CtStore                *base,
+                 const CtStoreMerchant  *m,
+                 int64_t                *out_id,
+                 GError                **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
+  Params p = { 0 };
+  PGresult *res;
+  int64_t id;
+
+  p_text (&p, m->code);
+  res = run (c, "INSERT INTO merchants (code) VALUES ($1) ON CONFLICT (code) DO NOTHING RETURNING id", &p,
+             "merchant", error);
+  if (res == NULL)
+    return FALSE;
+  if (PQntuples (res) != 1)
+    {
+      PQclear (res);
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS, "merchant %s already exists", m->code);
+      return FALSE;
+    }
+  id = col_int (res, 0, 0);
+  PQclear (res);
+  memset (&p, 0, sizeof p);
+  p_int (&p, id);
+  if (!run_done (c, MERCHANT_ACCOUNTS_SQL, &p, "merchant accounts", error) || !merchant_put (c, id, m, error))
+    return FALSE;
+  *out_id = id;
+  return TRUE;
+}
+
+static gboolean
+pg_merchant_find (CtStore     *base,
+                  const char  *code,
+                  int64_t     *out_id,
+                  GError     **error)
+{
+  CtPgStore *store = (CtPgStore *) base->root;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+  gboolean ok = FALSE;
+
+  p_text (&p, code);
+  res = run (c, "SELECT id FROM merchants WHERE code = $1", &p, "merchant", error);
+  if (res != NULL)
+    {
+      ok = PQntuples (res) == 1;
+      if (ok)
+        *out_id = col_int (res, 0, 0);
+      else
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "there is no merchant %s", code);
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+static GPtrArray *
+pg_merchant_list (CtStore  *base,
+                  GError  **error)
+{
+  CtPgStore *store = (CtPgStore *) base->root;
+  PgConn *c = conn_take (store);
+  PGresult *res = run (c, "SELECT id, code FROM merchants ORDER BY id", NULL, "merchants", error);
+  GPtrArray *list = NULL;
+
+  if (res != NULL)
+    {
+      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_merchant_ref_free);
+      for (int i = 0; i < PQntuples (res); i++)
+        {
+          CtStoreMerchantRef *ref = g_new0 (CtStoreMerchantRef, 1);
+
+          ref->id = col_int (res, i, 0);
+          ref->code = col_text (res, i, 1);
+          g_ptr_array_add (list, ref);
+        }
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return list;
 }
 
 static void
@@ -1110,12 +1326,15 @@ static GPtrArray *
 pg_list_packages (CtStore  *base,
                   GError  **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
-  PGresult *res = run (c, "SELECT id, amount, bonus, bonus_bp FROM packages ORDER BY position, id",
-                       NULL, "packages", error);
+  Params q = { 0 };
+  PGresult *res;
   GPtrArray *list = NULL;
 
+  p_merchant (&q, base);
+  res = run (c, "SELECT id, amount, bonus, bonus_bp FROM packages WHERE merchant_id = $1 ORDER BY position, id",
+             &q, "packages", error);
   if (res != NULL)
     {
       list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_package_free);
@@ -1138,7 +1357,7 @@ pg_get_package (CtStore         *base,
                 CtStorePackage  *out,
                 GError         **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -1146,7 +1365,9 @@ pg_get_package (CtStore         *base,
 
   memset (out, 0, sizeof *out);
   p_text (&p, id);
-  res = run (c, "SELECT id, amount, bonus, bonus_bp FROM packages WHERE id = $1", &p, "package", error);
+  p_merchant (&p, base);
+  res = run (c, "SELECT id, amount, bonus, bonus_bp FROM packages WHERE merchant_id = $2 AND id = $1", &p,
+             "package", error);
   if (res != NULL)
     {
       ok = PQntuples (res) == 1;
@@ -1171,10 +1392,12 @@ pg_put_package (CtStore               *base,
   p_int (&p, pkg->amount);
   p_int (&p, pkg->bonus);
   p_int (&p, pkg->bonus_bp);
-  return run_done (tx_conn ((CtPgStore *) base),
-                   "INSERT INTO packages (id, amount, bonus, bonus_bp, position)"
-                   " VALUES ($1, $2, $3, $4, (SELECT coalesce (max (position), 0) + 1 FROM packages))"
-                   " ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, bonus = excluded.bonus,"
+  p_merchant (&p, base);
+  return run_done (tx_conn ((CtPgStore *) base->root),
+                   "INSERT INTO packages (merchant_id, id, amount, bonus, bonus_bp, position)"
+                   " VALUES ($5, $1, $2, $3, $4, (SELECT coalesce (max (position), 0) + 1 FROM packages"
+                   " WHERE merchant_id = $5))"
+                   " ON CONFLICT (merchant_id, id) DO UPDATE SET amount = excluded.amount, bonus = excluded.bonus,"
                    " bonus_bp = excluded.bonus_bp", &p, "package", error);
 }
 
@@ -1207,7 +1430,8 @@ pg_remove_package (CtStore     *base,
   Params p = { 0 };
 
   p_text (&p, id);
-  return change_one (tx_conn ((CtPgStore *) base), "DELETE FROM packages WHERE id = $1", &p,
+  p_merchant (&p, base);
+  return change_one (tx_conn ((CtPgStore *) base->root), "DELETE FROM packages WHERE merchant_id = $2 AND id = $1", &p,
                      "package", id, error);
 }
 
@@ -1221,7 +1445,7 @@ pg_till_put (CtStore       *base,
              gboolean       must_be_new,
              GError       **error)
 {
-  PgConn *c = tx_conn ((CtPgStore *) base);
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
   g_autofree char *label = g_strdup_printf ("%s/%s", store_name, name);
   Params p = { 0 };
   int64_t n = 0;
@@ -1229,11 +1453,12 @@ pg_till_put (CtStore       *base,
   p_text (&p, store_name);
   p_text (&p, name);
   p_hash (&p, token_hash);
+  p_merchant (&p, base);
   if (!must_be_new)
-    return change_one (c, "UPDATE tills SET token_hash = $3, revoked = false WHERE store = $1 AND name = $2",
-                       &p, "till", label, error);
-  if (!run_count (c, "INSERT INTO tills (store, name, token_hash) VALUES ($1, $2, $3)"
-                     " ON CONFLICT (store, name) DO NOTHING", &p, "till", &n, error))
+    return change_one (c, "UPDATE tills SET token_hash = $3, revoked = false WHERE merchant_id = $4"
+                          " AND store = $1 AND name = $2", &p, "till", label, error);
+  if (!run_count (c, "INSERT INTO tills (merchant_id, store, name, token_hash) VALUES ($4, $1, $2, $3)"
+                     " ON CONFLICT (merchant_id, store, name) DO NOTHING", &p, "till", &n, error))
     return FALSE;
   if (n == 0)
     {
@@ -1254,11 +1479,13 @@ pg_till_revoke (CtStore     *base,
 
   p_text (&p, store_name);
   p_text (&p, name);
-  return change_one (tx_conn ((CtPgStore *) base), "UPDATE tills SET revoked = true WHERE store = $1 AND name = $2",
+  p_merchant (&p, base);
+  return change_one (tx_conn ((CtPgStore *) base->root),
+                     "UPDATE tills SET revoked = true WHERE merchant_id = $3 AND store = $1 AND name = $2",
                      &p, "till", label, error);
 }
 
-/* Runs @sql, a SELECT of id, store, name, revoked, into @out. */
+/* Runs @sql, a SELECT of id, store, name, revoked, merchant_id, into @out. */
 static gboolean
 till_select (CtPgStore    *store,
              const char   *sql,
@@ -1282,6 +1509,7 @@ till_select (CtPgStore    *store,
           out->store = col_text (res, 0, 1);
           out->name = col_text (res, 0, 2);
           out->revoked = col_bool (res, 0, 3);
+          out->merchant = col_int (res, 0, 4);
         }
       else
         g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "%s", not_found);
@@ -1300,7 +1528,8 @@ pg_till_by_token (CtStore       *base,
   Params p = { 0 };
 
   p_hash (&p, token_hash);
-  return till_select ((CtPgStore *) base, "SELECT id, store, name, revoked FROM tills WHERE token_hash = $1", &p,
+  return till_select ((CtPgStore *) base->root,
+                      "SELECT id, store, name, revoked, merchant_id FROM tills WHERE token_hash = $1", &p,
                       "unknown token", out, error);
 }
 
@@ -1316,7 +1545,10 @@ pg_till_get (CtStore       *base,
 
   p_text (&p, store_name);
   p_text (&p, name);
-  return till_select ((CtPgStore *) base, "SELECT id, store, name, revoked FROM tills WHERE store = $1 AND name = $2",
+  p_merchant (&p, base);
+  return till_select ((CtPgStore *) base->root,
+                      "SELECT id, store, name, revoked, merchant_id FROM tills WHERE merchant_id = $3"
+                      " AND store = $1 AND name = $2",
                       &p, not_found, out, error);
 }
 
@@ -1327,16 +1559,18 @@ pg_manager_put (CtStore     *base,
                 int          must_be_new,
                 GError     **error)
 {
-  PgConn *c = tx_conn ((CtPgStore *) base);
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
   Params p = { 0 };
   int64_t n = 0;
 
   p_text (&p, id);
   p_text (&p, pin_hash);
+  p_merchant (&p, base);
   if (!must_be_new)
-    return change_one (c, "UPDATE managers SET pin_hash = $2 WHERE id = $1",
+    return change_one (c, "UPDATE managers SET pin_hash = $2 WHERE merchant_id = $3 AND id = $1",
                        &p, "manager", id, error);
-  if (!run_count (c, "INSERT INTO managers (id, pin_hash) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+  if (!run_count (c, "INSERT INTO managers (merchant_id, id, pin_hash) VALUES ($3, $1, $2)"
+                     " ON CONFLICT (merchant_id, id) DO NOTHING",
                   &p, "manager", &n, error))
     return FALSE;
   if (n == 0)
@@ -1355,7 +1589,8 @@ pg_manager_remove (CtStore     *base,
   Params p = { 0 };
 
   p_text (&p, id);
-  return change_one (tx_conn ((CtPgStore *) base), "DELETE FROM managers WHERE id = $1", &p,
+  p_merchant (&p, base);
+  return change_one (tx_conn ((CtPgStore *) base->root), "DELETE FROM managers WHERE merchant_id = $2 AND id = $1", &p,
                      "manager", id, error);
 }
 
@@ -1365,7 +1600,7 @@ pg_manager_get (CtStore         *base,
                 CtStoreManager  *out,
                 GError         **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -1373,7 +1608,8 @@ pg_manager_get (CtStore         *base,
 
   memset (out, 0, sizeof *out);
   p_text (&p, id);
-  res = run (c, "SELECT id, pin_hash FROM managers WHERE id = $1", &p, "manager", error);
+  p_merchant (&p, base);
+  res = run (c, "SELECT id, pin_hash FROM managers WHERE merchant_id = $2 AND id = $1", &p, "manager", error);
   if (res != NULL)
     {
       ok = PQntuples (res) == 1;
@@ -1411,7 +1647,7 @@ pg_pin_guard_get (CtStore          *base,
                   CtStorePinGuard  *out,
                   GError          **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res = NULL;
@@ -1419,16 +1655,17 @@ pg_pin_guard_get (CtStore          *base,
 
   *out = (CtStorePinGuard) { .pin_short = -1 };
   p_text (&p, id);
+  p_merchant (&p, base);
   /* Inside a request the row is made and locked until the commit, so wrong
    * PINs sent to several processes at once are all counted. */
   if (c->in_tx)
-    ok = run_done (c, "INSERT INTO pin_guard (manager_id) VALUES ($1) ON CONFLICT DO NOTHING", &p, "PIN guard",
-                   error)
-         && (res = run (c, "SELECT " GUARD_COLUMNS " FROM pin_guard WHERE manager_id = $1 FOR UPDATE", &p,
-                        "PIN guard", error)) != NULL;
+    ok = run_done (c, "INSERT INTO pin_guard (merchant_id, manager_id) VALUES ($2, $1) ON CONFLICT DO NOTHING",
+                   &p, "PIN guard", error)
+         && (res = run (c, "SELECT " GUARD_COLUMNS " FROM pin_guard WHERE merchant_id = $2 AND manager_id = $1"
+                           " FOR UPDATE", &p, "PIN guard", error)) != NULL;
   else
-    ok = (res = run (c, "SELECT " GUARD_COLUMNS " FROM pin_guard WHERE manager_id = $1", &p, "PIN guard",
-                     error)) != NULL;
+    ok = (res = run (c, "SELECT " GUARD_COLUMNS " FROM pin_guard WHERE merchant_id = $2 AND manager_id = $1",
+                     &p, "PIN guard", error)) != NULL;
   if (ok && PQntuples (res) == 1)
     guard_from_row (res, 0, 0, out);
   PQclear (res);
@@ -1450,9 +1687,11 @@ pg_pin_guard_put (CtStore               *base,
   p_int (&p, g->last_failure_at);
   p_int (&p, g->locked_until);
   p_int (&p, g->pin_short);
-  return run_done (tx_conn ((CtPgStore *) base),
-                   "INSERT INTO pin_guard (manager_id, " GUARD_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)"
-                   " ON CONFLICT (manager_id) DO UPDATE SET failures = $2, lockouts = $3, last_failure_at = $4,"
+  p_merchant (&p, base);
+  return run_done (tx_conn ((CtPgStore *) base->root),
+                   "INSERT INTO pin_guard (merchant_id, manager_id, " GUARD_COLUMNS ")"
+                   " VALUES ($7, $1, $2, $3, $4, $5, $6)"
+                   " ON CONFLICT (merchant_id, manager_id) DO UPDATE SET failures = $2, lockouts = $3, last_failure_at = $4,"
                    " locked_until = $5, pin_short = $6", &p, "PIN guard", error);
 }
 
@@ -1460,13 +1699,17 @@ static GPtrArray *
 pg_manager_list (CtStore  *base,
                  GError  **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
-  PGresult *res = run (c, "SELECT m.id, coalesce (g.failures, 0), coalesce (g.lockouts, 0),"
-                          " coalesce (g.last_failure_at, 0), coalesce (g.locked_until, 0), g.pin_short"
-                          " FROM managers m LEFT JOIN pin_guard g ON g.manager_id = m.id ORDER BY m.id",
-                       NULL, "managers", error);
+  Params p = { 0 };
+  PGresult *res;
   GPtrArray *list = NULL;
+
+  p_merchant (&p, base);
+  res = run (c, "SELECT m.id, coalesce (g.failures, 0), coalesce (g.lockouts, 0),"
+                " coalesce (g.last_failure_at, 0), coalesce (g.locked_until, 0), g.pin_short"
+                " FROM managers m LEFT JOIN pin_guard g ON g.merchant_id = m.merchant_id AND g.manager_id = m.id"
+                " WHERE m.merchant_id = $1 ORDER BY m.id", &p, "managers", error);
 
   if (res != NULL)
     {
@@ -1493,19 +1736,21 @@ pg_cashier_put (CtStore     *base,
                 gboolean     must_be_new,
                 GError     **error)
 {
-  PgConn *c = tx_conn ((CtPgStore *) base);
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
   Params p = { 0 };
   int64_t n = 0;
 
   p_text (&p, id);
   p_text (&p, name);
   p_text (&p, pin_hash);
+  p_merchant (&p, base);
   if (!must_be_new)
-    return change_one (c, "UPDATE cashiers SET name = $2, pin_hash = $3 WHERE id = $1",
+    return change_one (c, "UPDATE cashiers SET name = $2, pin_hash = $3 WHERE merchant_id = $4 AND id = $1",
                        &p, "cashier", id, error);
   p_int (&p, ct_store_now_ms ());
-  if (!run_count (c, "INSERT INTO cashiers (id, name, pin_hash, created_at) VALUES ($1, $2, $3, $4)"
-                     " ON CONFLICT (id) DO NOTHING", &p, "cashier", &n, error))
+  if (!run_count (c, "INSERT INTO cashiers (merchant_id, id, name, pin_hash, created_at)"
+                     " VALUES ($4, $1, $2, $3, $5) ON CONFLICT (merchant_id, id) DO NOTHING", &p, "cashier", &n,
+                  error))
     return FALSE;
   if (n == 0)
     {
@@ -1523,7 +1768,8 @@ pg_cashier_remove (CtStore     *base,
   Params p = { 0 };
 
   p_text (&p, id);
-  return change_one (tx_conn ((CtPgStore *) base), "DELETE FROM cashiers WHERE id = $1", &p,
+  p_merchant (&p, base);
+  return change_one (tx_conn ((CtPgStore *) base->root), "DELETE FROM cashiers WHERE merchant_id = $2 AND id = $1", &p,
                      "cashier", id, error);
 }
 
@@ -1533,7 +1779,7 @@ pg_cashier_get (CtStore         *base,
                 CtStoreCashier  *out,
                 GError         **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -1541,7 +1787,8 @@ pg_cashier_get (CtStore         *base,
 
   memset (out, 0, sizeof *out);
   p_text (&p, id);
-  res = run (c, "SELECT id, name, pin_hash FROM cashiers WHERE id = $1", &p, "cashier", error);
+  p_merchant (&p, base);
+  res = run (c, "SELECT id, name, pin_hash FROM cashiers WHERE merchant_id = $2 AND id = $1", &p, "cashier", error);
   if (res != NULL)
     {
       ok = PQntuples (res) == 1;
@@ -1563,14 +1810,18 @@ static GPtrArray *
 pg_cashier_list (CtStore  *base,
                  GError  **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
-  PGresult *res = run (c, "SELECT k.id, k.name, coalesce (g.failures, 0), coalesce (g.lockouts, 0),"
-                          " coalesce (g.last_failure_at, 0), coalesce (g.locked_until, 0), g.pin_short"
-                          " FROM cashiers k LEFT JOIN pin_guard g"
-                          " ON g.manager_id = '" CT_STORE_CASHIER_GUARD_PREFIX "' || k.id ORDER BY k.id",
-                       NULL, "cashiers", error);
+  Params p = { 0 };
+  PGresult *res;
   GPtrArray *list = NULL;
+
+  p_merchant (&p, base);
+  res = run (c, "SELECT k.id, k.name, coalesce (g.failures, 0), coalesce (g.lockouts, 0),"
+                " coalesce (g.last_failure_at, 0), coalesce (g.locked_until, 0), g.pin_short"
+                " FROM cashiers k LEFT JOIN pin_guard g ON g.merchant_id = k.merchant_id"
+                " AND g.manager_id = '" CT_STORE_CASHIER_GUARD_PREFIX "' || k.id"
+                " WHERE k.merchant_id = $1 ORDER BY k.id", &p, "cashiers", error);
 
   if (res != NULL)
     {
@@ -1605,9 +1856,10 @@ pg_audit_add (CtStore       *base,
   p_text (&p, a->action);
   p_text (&p, a->card_no);
   p_text (&p, a->detail);
-  res = run (tx_conn ((CtPgStore *) base),
-             "INSERT INTO audit (created_at, store, till, manager, action, card_no, detail)"
-             " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id", &p, "audit", error);
+  p_merchant (&p, base);
+  res = run (tx_conn ((CtPgStore *) base->root),
+             "INSERT INTO audit (merchant_id, created_at, store, till, manager, action, card_no, detail)"
+             " VALUES ($8, $1, $2, $3, $4, $5, $6, $7) RETURNING id", &p, "audit", error);
   if (res == NULL)
     return FALSE;
   a->id = col_int (res, 0, 0);
@@ -1620,15 +1872,16 @@ pg_audit_list (CtStore  *base,
                int64_t   since_ms,
                GError  **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
   GPtrArray *list = NULL;
 
   p_int (&p, since_ms);
+  p_merchant (&p, base);
   res = run (c, "SELECT id, created_at, store, till, manager, action, card_no, detail"
-                " FROM audit WHERE created_at >= $1 ORDER BY id", &p, "audit", error);
+                " FROM audit WHERE merchant_id = $2 AND created_at >= $1 ORDER BY id", &p, "audit", error);
   if (res != NULL)
     {
       list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_audit_free);
@@ -1693,7 +1946,7 @@ pg_card_get (CtStore      *base,
              CtStoreCard  *out,
              GError      **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -1701,7 +1954,8 @@ pg_card_get (CtStore      *base,
 
   memset (out, 0, sizeof *out);
   p_text (&p, card_no);
-  res = run (c, "SELECT " CARD_COLUMNS " FROM cards WHERE card_no = $1", &p, "card", error);
+  p_merchant (&p, base);
+  res = run (c, "SELECT " CARD_COLUMNS " FROM cards WHERE merchant_id = $2 AND card_no = $1", &p, "card", error);
   if (res != NULL)
     {
       ok = PQntuples (res) == 1;
@@ -1730,11 +1984,12 @@ pg_card_insert (CtStore            *base,
   p_text (&p, card->phone);
   p_int (&p, card->points);
   p_int (&p, card->created_at);
+  p_merchant (&p, base);
   /* DO NOTHING rather than a unique violation: a violation would abort the
    * request, and a number drawn twice just draws again. */
-  if (!run_count (tx_conn ((CtPgStore *) base),
-                  "INSERT INTO cards (" CARD_COLUMNS ") VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $7)"
-                  " ON CONFLICT (card_no) DO NOTHING", &p, "card", &n, error))
+  if (!run_count (tx_conn ((CtPgStore *) base->root),
+                  "INSERT INTO cards (merchant_id, " CARD_COLUMNS ") VALUES ($8, $1, $2, $3, $4, $5, 0, $6, $7, $7)"
+                  " ON CONFLICT (merchant_id, card_no) DO NOTHING", &p, "card", &n, error))
     return FALSE;
   if (n == 0)
     {
@@ -1757,9 +2012,10 @@ pg_card_update (CtStore            *base,
   p_text (&p, card->name);
   p_text (&p, card->phone);
   p_int (&p, card->updated_at);
-  return change_one (tx_conn ((CtPgStore *) base),
+  p_merchant (&p, base);
+  return change_one (tx_conn ((CtPgStore *) base->root),
                      "UPDATE cards SET status = $2, level = $3, name = $4, phone = $5, updated_at = $6"
-                     " WHERE card_no = $1", &p, "card", card->card_no, error);
+                     " WHERE merchant_id = $7 AND card_no = $1", &p, "card", card->card_no, error);
 }
 
 static gboolean
@@ -1769,14 +2025,16 @@ pg_card_add_points (CtStore     *base,
                     int64_t     *out_points,
                     GError     **error)
 {
-  PgConn *c = tx_conn ((CtPgStore *) base);
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
   Params p = { 0 };
   PGresult *res;
   gboolean ok;
 
   p_text (&p, card_no);
   p_int (&p, delta);
-  res = run (c, "UPDATE cards SET points = points + $2 WHERE card_no = $1 AND points + $2 >= 0"
+  p_merchant (&p, base);
+  res = run (c, "UPDATE cards SET points = points + $2 WHERE merchant_id = $3 AND card_no = $1"
+                " AND points + $2 >= 0"
                 " RETURNING points", &p, "points", error);
   if (res == NULL)
     return FALSE;
@@ -1810,15 +2068,17 @@ pg_card_event (CtStore     *base,
   p_text (&p, operator_name);
   p_text (&p, manager);
   p_int (&p, ct_store_now_ms ());
-  return run_done (tx_conn ((CtPgStore *) base),
-                   "INSERT INTO card_events (card_no, kind, detail, store, till, operator, manager, created_at)"
-                   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", &p, "card event", error);
+  p_merchant (&p, base);
+  return run_done (tx_conn ((CtPgStore *) base->root),
+                   "INSERT INTO card_events (merchant_id, card_no, kind, detail, store, till, operator, manager,"
+                   " created_at) VALUES ($9, $1, $2, $3, $4, $5, $6, $7, $8)", &p, "card event", error);
 }
 
 /* Ledger */
 
 static gboolean
 post_one (PgConn                *c,
+          CtStore               *base,
           const CtStorePosting  *posting,
           GError               **error)
 {
@@ -1828,6 +2088,7 @@ post_one (PgConn                *c,
 
   p_text (&p, posting->account);
   p_int (&p, posting->amount);
+  p_merchant (&p, base);
   if (posting->account[0] != '@')
     {
       int64_t n = 0;
@@ -1835,15 +2096,15 @@ post_one (PgConn                *c,
       /* The floor is part of the update itself, so the database refuses an
        * overdraft whatever the application thought the balance was. */
       p_int (&p, ct_store_now_ms ());
-      if (!run_count (c, "UPDATE cards SET balance = balance + $2, updated_at = $3 WHERE card_no = $1"
-                         " AND balance + $2 >= 0", &p, "posting", &n, error))
+      if (!run_count (c, "UPDATE cards SET balance = balance + $2, updated_at = $4 WHERE merchant_id = $3"
+                         " AND card_no = $1 AND balance + $2 >= 0", &p, "posting", &n, error))
         return FALSE;
       ok = n == 1;
     }
   else
     {
       p_int (&p, c->slot);
-      res = run (c, "SELECT ct_post_account ($1, $3, $2)", &p, "posting", error);
+      res = run (c, "SELECT ct_post_account ($3, $1, $4, $2)", &p, "posting", error);
       if (res == NULL)
         return FALSE;
       ok = col_bool (res, 0, 0);
@@ -1861,7 +2122,7 @@ pg_post (CtStore               *base,
          guint                  n_postings,
          GError               **error)
 {
-  PgConn *c = tx_conn ((CtPgStore *) base);
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
 
   /* Cards first, then the split accounts: every transaction takes its row
    * locks in this one order, so a payment (card, then a pool slot) and a
@@ -1873,7 +2134,7 @@ pg_post (CtStore               *base,
 
         if (posting->amount == 0 || (posting->account[0] == '@') != (pass == 1))
           continue;
-        if (!post_one (c, posting, error))
+        if (!post_one (c, base, posting, error))
           return FALSE;
       }
   return TRUE;
@@ -1882,6 +2143,7 @@ pg_post (CtStore               *base,
 /* Postings as two array literals for one INSERT … unnest. */
 static gboolean
 insert_postings (PgConn                *c,
+                 CtStore               *base,
                  int64_t                tx_id,
                  const CtStorePosting  *postings,
                  guint                  n_postings,
@@ -1912,8 +2174,9 @@ insert_postings (PgConn                *c,
   p_int (&p, tx_id);
   p_text (&p, accounts->str);
   p_text (&p, amounts->str);
-  return run_done (c, "INSERT INTO postings (tx_id, account, amount)"
-                      " SELECT $1, a, m FROM unnest ($2::text[], $3::bigint[]) AS u (a, m)",
+  p_merchant (&p, base);
+  return run_done (c, "INSERT INTO postings (merchant_id, tx_id, account, amount)"
+                      " SELECT $4, $1, a, m FROM unnest ($2::text[], $3::bigint[]) AS u (a, m)",
                    &p, "postings", error);
 }
 
@@ -1924,7 +2187,7 @@ pg_tx_insert (CtStore               *base,
               guint                  n_postings,
               GError               **error)
 {
-  PgConn *c = tx_conn ((CtPgStore *) base);
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
   Params p = { 0 };
   PGresult *res;
   int64_t sum = 0;
@@ -1957,17 +2220,18 @@ pg_tx_insert (CtStore               *base,
   else
     p_text (&p, NULL);
   p_int (&p, tx->taken_at != 0 ? tx->taken_at : tx->created_at);
-  res = run (c, "INSERT INTO transactions (card_no, kind, delta, bonus, balance_after, points_delta,"
+  p_merchant (&p, base);
+  res = run (c, "INSERT INTO transactions (merchant_id, card_no, kind, delta, bonus, balance_after, points_delta,"
                 " points_after, store, till, operator, manager, reason, order_ref, refund_of, created_at,"
                 " tender, shift_id, taken_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+                " VALUES ($19, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
                 " RETURNING id",
              &p, "transaction", error);
   if (res == NULL)
     return FALSE;
   tx->id = col_int (res, 0, 0);
   PQclear (res);
-  return insert_postings (c, tx->id, postings, n_postings, error);
+  return insert_postings (c, base, tx->id, postings, n_postings, error);
 }
 
 #define TX_COLUMNS "id, card_no, kind, delta, bonus, balance_after, points_delta, points_after, " \
@@ -2031,7 +2295,7 @@ pg_tx_get (CtStore    *base,
            CtStoreTx  *out,
            GError    **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -2039,7 +2303,9 @@ pg_tx_get (CtStore    *base,
 
   memset (out, 0, sizeof *out);
   p_int (&p, id);
-  res = run (c, "SELECT " TX_COLUMNS " FROM transactions WHERE id = $1", &p, "transaction", error);
+  p_merchant (&p, base);
+  res = run (c, "SELECT " TX_COLUMNS " FROM transactions WHERE merchant_id = $2 AND id = $1", &p, "transaction",
+             error);
   if (res != NULL)
     {
       ok = PQntuples (res) == 1;
@@ -2057,13 +2323,15 @@ static gboolean
 pg_tx_refunded (CtStore *base,
                 int64_t  id)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   int64_t n = 0;
 
   p_int (&p, id);
-  if (!run_count (c, "SELECT 1 FROM transactions WHERE refund_of = $1", &p, "refund", &n, NULL))
+  p_merchant (&p, base);
+  if (!run_count (c, "SELECT 1 FROM transactions WHERE merchant_id = $2 AND refund_of = $1", &p, "refund", &n,
+                  NULL))
     n = 0;
   conn_give (store, c);
   return n > 0;
@@ -2074,17 +2342,19 @@ pg_account_balance (CtStore     *base,
                     const char  *account,
                     GError     **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
   int64_t v = -1;
 
   p_text (&p, account);
+  p_merchant (&p, base);
   if (account[0] == '@')
-    res = run (c, "SELECT sum (balance) FROM account_slots WHERE name = $1", &p, "balance", error);
+    res = run (c, "SELECT sum (balance) FROM account_slots WHERE merchant_id = $2 AND name = $1", &p, "balance",
+               error);
   else
-    res = run (c, "SELECT balance FROM cards WHERE card_no = $1", &p, "balance", error);
+    res = run (c, "SELECT balance FROM cards WHERE merchant_id = $2 AND card_no = $1", &p, "balance", error);
   if (res != NULL)
     {
       if (PQntuples (res) == 1 && !PQgetisnull (res, 0, 0))
@@ -2105,7 +2375,7 @@ pg_claim_key (CtStore     *base,
               const char  *key,
               GError     **error)
 {
-  PgConn *c = tx_conn ((CtPgStore *) base);
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
   g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ":%s", till_id, key);
   Params p = { 0 };
   PGresult *res;
@@ -2143,7 +2413,7 @@ pg_key_get (CtStore          *base,
             char            **out_body,
             GError          **error)
 {
-  PgConn *c = tx_conn ((CtPgStore *) base);
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
   Params p = { 0 };
   PGresult *res;
 
@@ -2182,7 +2452,7 @@ pg_key_put (CtStore       *base,
   p_int (&p, status);
   p_text (&p, body);
   p_int (&p, ct_store_now_ms ());
-  return run_done (tx_conn ((CtPgStore *) base),
+  return run_done (tx_conn ((CtPgStore *) base->root),
                    "INSERT INTO idempotency (till_id, key, hash, status, body, created_at)"
                    " VALUES ($1, $2, $3, $4, $5, $6)", &p, "idempotency", error);
 }
@@ -2195,7 +2465,7 @@ pg_key_expire (CtStore  *base,
   Params p = { 0 };
 
   p_int (&p, older_than_ms);
-  return run_done (tx_conn ((CtPgStore *) base), "DELETE FROM idempotency WHERE created_at < $1", &p,
+  return run_done (tx_conn ((CtPgStore *) base->root), "DELETE FROM idempotency WHERE created_at < $1", &p,
                    "idempotency", error);
 }
 
@@ -2208,7 +2478,7 @@ pg_find_cards (CtStore     *base,
                guint        limit,
                GError     **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -2216,13 +2486,15 @@ pg_find_cards (CtStore     *base,
 
   p_text (&p, phone != NULL ? phone : name);
   p_int (&p, limit);
+  p_merchant (&p, base);
   if (phone != NULL)
-    res = run (c, "SELECT " CARD_COLUMNS " FROM cards WHERE phone = $1"
-                  " OR (length ($1) = 4 AND right (phone, 4) = $1) ORDER BY created_at, card_no LIMIT $2",
+    res = run (c, "SELECT " CARD_COLUMNS " FROM cards WHERE merchant_id = $3 AND (phone = $1"
+                  " OR (length ($1) = 4 AND right (phone, 4) = $1)) ORDER BY created_at, card_no LIMIT $2",
                &p, "cards", error);
   else
-    res = run (c, "SELECT " CARD_COLUMNS " FROM cards WHERE strpos (lower (name), lower ($1)) > 0"
-                  " ORDER BY created_at, card_no LIMIT $2", &p, "cards", error);
+    res = run (c, "SELECT " CARD_COLUMNS " FROM cards WHERE merchant_id = $3"
+                  " AND strpos (lower (name), lower ($1)) > 0 ORDER BY created_at, card_no LIMIT $2", &p, "cards",
+               error);
   if (res != NULL)
     {
       list = collect_cards (res);
@@ -2241,7 +2513,7 @@ pg_card_history (CtStore     *base,
                  guint        limit,
                  GError     **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -2252,7 +2524,8 @@ pg_card_history (CtStore     *base,
   p_int (&p, from_ms);
   p_int (&p, to_ms);
   p_int (&p, limit);
-  res = run (c, "SELECT " TX_COLUMNS " FROM transactions WHERE card_no = $1 AND id < $2"
+  p_merchant (&p, base);
+  res = run (c, "SELECT " TX_COLUMNS " FROM transactions WHERE merchant_id = $6 AND card_no = $1 AND id < $2"
                 " AND taken_at >= $3 AND taken_at < $4 ORDER BY id DESC LIMIT $5", &p, "transactions", error);
   if (res != NULL)
     {
@@ -2273,7 +2546,7 @@ pg_store_day (CtStore     *base,
               guint        limit,
               GError     **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -2285,7 +2558,8 @@ pg_store_day (CtStore     *base,
   p_text (&p, till);
   p_int (&p, after_id);
   p_int (&p, limit);
-  res = run (c, "SELECT " TX_COLUMNS " FROM transactions WHERE taken_at >= $1 AND taken_at < $2"
+  p_merchant (&p, base);
+  res = run (c, "SELECT " TX_COLUMNS " FROM transactions WHERE merchant_id = $7 AND taken_at >= $1 AND taken_at < $2"
                 " AND store = $3 AND ($4::text IS NULL OR till = $4) AND id > $5 ORDER BY id LIMIT $6",
              &p, "transactions", error);
   if (res != NULL)
@@ -2319,7 +2593,7 @@ pg_day_totals (CtStore     *base,
                gboolean     by_till,
                GError     **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -2329,13 +2603,16 @@ pg_day_totals (CtStore     *base,
   p_int (&p, to_ms);
   p_text (&p, store_name);
   p_text (&p, till);
+  p_merchant (&p, base);
   if (by_till)
-    res = run (c, "SELECT store, till," CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE taken_at >= $1"
-                  " AND taken_at < $2 AND ($3::text IS NULL OR store = $3) AND ($4::text IS NULL OR till = $4)"
-                  " GROUP BY store, till ORDER BY store, till", &p, "day totals", error);
+    res = run (c, "SELECT store, till," CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE merchant_id = $5"
+                  " AND taken_at >= $1 AND taken_at < $2 AND ($3::text IS NULL OR store = $3)"
+                  " AND ($4::text IS NULL OR till = $4) GROUP BY store, till ORDER BY store, till", &p,
+               "day totals", error);
   else
-    res = run (c, "SELECT $3::text, $4::text," CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE taken_at >= $1"
-                  " AND taken_at < $2 AND store = $3 AND ($4::text IS NULL OR till = $4)", &p, "day totals", error);
+    res = run (c, "SELECT $3::text, $4::text," CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE merchant_id = $5"
+                  " AND taken_at >= $1 AND taken_at < $2 AND store = $3 AND ($4::text IS NULL OR till = $4)", &p,
+               "day totals", error);
   if (res != NULL)
     {
       list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_day_totals_free);
@@ -2359,9 +2636,10 @@ pg_ledger_check (CtStore             *base,
                  CtStoreLedgerCheck  *out,
                  GError             **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   PGresult *res = NULL;
+  Params p = { 0 };
   gboolean ok = FALSE;
   gboolean own_tx = !c->in_tx;
 
@@ -2369,9 +2647,12 @@ pg_ledger_check (CtStore             *base,
   /* One snapshot for every figure. */
   if (own_tx && !exec_simple (c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", error))
     goto out;
-  res = run (c, "WITH acct AS (SELECT name, sum (balance) AS balance FROM account_slots GROUP BY name),"
-                " posted AS (SELECT account, sum (amount) AS s FROM postings GROUP BY account)"
-                " SELECT (SELECT coalesce (sum (balance), 0) FROM cards),"
+  p_merchant (&p, base);
+  res = run (c, "WITH acct AS (SELECT name, sum (balance) AS balance FROM account_slots WHERE merchant_id = $1"
+                "   GROUP BY name),"
+                " posted AS (SELECT account, sum (amount) AS s FROM postings WHERE merchant_id = $1 GROUP BY account),"
+                " mcards AS (SELECT card_no, balance FROM cards WHERE merchant_id = $1)"
+                " SELECT (SELECT coalesce (sum (balance), 0) FROM mcards),"
                 "  (SELECT balance FROM acct WHERE name = '@pool'),"
                 "  (SELECT balance FROM acct WHERE name = '@cash'),"
                 "  (SELECT balance FROM acct WHERE name = '@promo'),"
@@ -2381,14 +2662,14 @@ pg_ledger_check (CtStore             *base,
                 "  (SELECT balance FROM acct WHERE name = '@alipay'),"
                 "  (SELECT balance FROM acct WHERE name = '@bank_card'),"
                 "  (SELECT balance FROM acct WHERE name = '@other'),"
-                "  (SELECT count (*) FROM posted p LEFT JOIN cards k ON k.card_no = p.account"
+                "  (SELECT count (*) FROM posted p LEFT JOIN mcards k ON k.card_no = p.account"
                 "     LEFT JOIN acct a ON a.name = p.account"
                 "     WHERE coalesce (k.balance, a.balance) IS DISTINCT FROM p.s)"
-                "  + (SELECT count (*) FROM cards k WHERE balance <> 0"
+                "  + (SELECT count (*) FROM mcards k WHERE balance <> 0"
                 "     AND NOT EXISTS (SELECT 1 FROM posted p WHERE p.account = k.card_no))"
                 "  + (SELECT count (*) FROM acct a WHERE balance <> 0"
                 "     AND NOT EXISTS (SELECT 1 FROM posted p WHERE p.account = a.name))",
-             NULL, "ledger check", error);
+             &p, "ledger check", error);
   if (res != NULL)
     {
       out->cards = col_int (res, 0, 0);
@@ -2441,7 +2722,7 @@ pg_shift_open (CtStore       *base,
                CtStoreShift  *shift,
                GError       **error)
 {
-  PgConn *c = tx_conn ((CtPgStore *) base);
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
   Params p = { 0 };
   PGresult *res;
 
@@ -2450,8 +2731,9 @@ pg_shift_open (CtStore       *base,
   p_text (&p, shift->operator_name);
   p_int (&p, shift->float_amount);
   p_int (&p, shift->opened_at);
-  res = run (c, "INSERT INTO shifts (store, till, operator, float_amount, opened_at)"
-                " VALUES ($1, $2, $3, $4, $5) RETURNING id", &p, "shift", error);
+  p_merchant (&p, base);
+  res = run (c, "INSERT INTO shifts (merchant_id, store, till, operator, float_amount, opened_at)"
+                " VALUES ($6, $1, $2, $3, $4, $5) RETURNING id", &p, "shift", error);
   if (res == NULL)
     return FALSE;
   shift->id = col_int (res, 0, 0);
@@ -2464,7 +2746,7 @@ pg_shift_close (CtStore             *base,
                 const CtStoreShift  *shift,
                 GError             **error)
 {
-  PgConn *c = tx_conn ((CtPgStore *) base);
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
   Params p = { 0 };
   int64_t n = 0;
 
@@ -2472,8 +2754,9 @@ pg_shift_close (CtStore             *base,
   p_int (&p, shift->closed_at);
   p_text (&p, shift->closed_by);
   p_int (&p, shift->counted_cash);
+  p_merchant (&p, base);
   if (!run_count (c, "UPDATE shifts SET closed_at = $2, closed_by = $3, counted_cash = $4"
-                     " WHERE id = $1 AND closed_at IS NULL", &p, "shift", &n, error))
+                     " WHERE merchant_id = $5 AND id = $1 AND closed_at IS NULL", &p, "shift", &n, error))
     return FALSE;
   if (n == 0)
     {
@@ -2490,7 +2773,7 @@ pg_shift_get (CtStore       *base,
               CtStoreShift  *out,
               GError       **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -2498,10 +2781,12 @@ pg_shift_get (CtStore       *base,
 
   memset (out, 0, sizeof *out);
   p_int (&p, id);
+  p_merchant (&p, base);
   /* Inside a request, the row is locked: two closes of one shift queue
    * behind each other and the second finds it closed. */
-  res = run (c, c->in_tx ? "SELECT " SHIFT_COLUMNS " FROM shifts WHERE id = $1 FOR UPDATE"
-                         : "SELECT " SHIFT_COLUMNS " FROM shifts WHERE id = $1", &p, "shift", error);
+  res = run (c, c->in_tx ? "SELECT " SHIFT_COLUMNS " FROM shifts WHERE merchant_id = $2 AND id = $1 FOR UPDATE"
+                         : "SELECT " SHIFT_COLUMNS " FROM shifts WHERE merchant_id = $2 AND id = $1", &p, "shift",
+             error);
   if (res != NULL)
     {
       ok = PQntuples (res) == 1;
@@ -2522,7 +2807,7 @@ pg_shift_at (CtStore     *base,
              int64_t      at_ms,
              GError     **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -2531,7 +2816,8 @@ pg_shift_at (CtStore     *base,
   p_text (&p, store_name);
   p_text (&p, till);
   p_int (&p, at_ms);
-  res = run (c, "SELECT id FROM shifts WHERE store = $1 AND till = $2 AND opened_at <= $3"
+  p_merchant (&p, base);
+  res = run (c, "SELECT id FROM shifts WHERE merchant_id = $4 AND store = $1 AND till = $2 AND opened_at <= $3"
                 " AND (closed_at IS NULL OR closed_at > $3) ORDER BY opened_at DESC LIMIT 1",
              &p, "shift", error);
   if (res != NULL)
@@ -2551,7 +2837,7 @@ pg_shift_list (CtStore     *base,
                int64_t      to_ms,
                GError     **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -2561,7 +2847,8 @@ pg_shift_list (CtStore     *base,
   p_int (&p, to_ms);
   p_text (&p, store_name);
   p_text (&p, till);
-  res = run (c, "SELECT " SHIFT_COLUMNS " FROM shifts WHERE opened_at >= $1 AND opened_at < $2"
+  p_merchant (&p, base);
+  res = run (c, "SELECT " SHIFT_COLUMNS " FROM shifts WHERE merchant_id = $5 AND opened_at >= $1 AND opened_at < $2"
                 " AND ($3::text IS NULL OR store = $3) AND ($4::text IS NULL OR till = $4)"
                 " ORDER BY opened_at, id", &p, "shifts", error);
   if (res != NULL)
@@ -2586,13 +2873,14 @@ pg_shift_totals (CtStore           *base,
                  CtStoreDayTotals  *out,
                  GError           **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
 
   p_int (&p, shift_id);
-  res = run (c, "SELECT" CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE shift_id = $1", &p,
+  p_merchant (&p, base);
+  res = run (c, "SELECT" CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE merchant_id = $2 AND shift_id = $1", &p,
              "shift totals", error);
   if (res != NULL)
     {
@@ -2613,7 +2901,7 @@ pg_import_row (CtStore                 *base,
                char                   **out_other_batch,
                GError                 **error)
 {
-  PgConn *c = tx_conn ((CtPgStore *) base);
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
   Params p = { 0 };
   PGresult *res;
   int64_t n = 0, tx_id;
@@ -2627,15 +2915,18 @@ pg_import_row (CtStore                 *base,
   p_int (&p, row->balance);
   p_int (&p, row->points);
   p_int (&p, origin->created_at);
-  if (!run_count (c, "INSERT INTO cards (" CARD_COLUMNS ") VALUES ($1, 'active', $2, $3, $4, $5, $6, $7, $7)"
-                     " ON CONFLICT (card_no) DO NOTHING", &p, "import card", &n, error))
+  p_merchant (&p, base);
+  if (!run_count (c, "INSERT INTO cards (merchant_id, " CARD_COLUMNS ")"
+                     " VALUES ($8, $1, 'active', $2, $3, $4, $5, $6, $7, $7)"
+                     " ON CONFLICT (merchant_id, card_no) DO NOTHING", &p, "import card", &n, error))
     return FALSE;
   if (n == 0)
     {
       Params q = { 0 };
 
       p_text (&q, row->card_no);
-      res = run (c, "SELECT order_ref FROM transactions WHERE card_no = $1 AND kind = 'import'"
+      p_merchant (&q, base);
+      res = run (c, "SELECT order_ref FROM transactions WHERE merchant_id = $2 AND card_no = $1 AND kind = 'import'"
                     " ORDER BY id LIMIT 1", &q, "import lookup", error);
       if (res == NULL)
         return FALSE;
@@ -2662,16 +2953,17 @@ pg_import_row (CtStore                 *base,
   p_text (&p, origin->manager);
   p_text (&p, origin->order_ref);
   p_int (&p, origin->created_at);
-  res = run (c, "INSERT INTO transactions (card_no, kind, delta, bonus, balance_after, points_delta,"
+  p_merchant (&p, base);
+  res = run (c, "INSERT INTO transactions (merchant_id, card_no, kind, delta, bonus, balance_after, points_delta,"
                 " points_after, store, till, operator, manager, reason, order_ref, refund_of, created_at,"
                 " taken_at)"
-                " VALUES ($1, 'import', $2, 0, $2, $3, $3, $4, $5, $6, $7, NULL, $8, NULL, $9, $9) RETURNING id",
+                " VALUES ($10, $1, 'import', $2, 0, $2, $3, $3, $4, $5, $6, $7, NULL, $8, NULL, $9, $9) RETURNING id",
              &p, "import transaction", error);
   if (res == NULL)
     return FALSE;
   tx_id = col_int (res, 0, 0);
   PQclear (res);
-  if (!insert_postings (c, tx_id, postings, 2, error))
+  if (!insert_postings (c, base, tx_id, postings, 2, error))
     return FALSE;
   *out_outcome = CT_STORE_IMPORT_INSERTED;
   return TRUE;
@@ -2683,12 +2975,12 @@ pg_import_finish (CtStore                   *base,
                   const CtStoreImportBatch  *counts,
                   GError                   **error)
 {
-  PgConn *c = tx_conn ((CtPgStore *) base);
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
   CtStorePosting legacy = { CT_ACCOUNT_LEGACY, -counts->total_balance };
   Params p = { 0 };
 
   /* @legacy has no floor: it holds minus every opening balance. */
-  if (counts->total_balance != 0 && !post_one (c, &legacy, error))
+  if (counts->total_balance != 0 && !post_one (c, base, &legacy, error))
     return FALSE;
   p_text (&p, batch_id);
   p_int (&p, counts->rows_accepted);
@@ -2696,9 +2988,10 @@ pg_import_finish (CtStore                   *base,
   p_int (&p, counts->total_balance);
   p_int (&p, counts->total_points);
   p_int (&p, ct_store_now_ms ());
-  return run_done (c, "INSERT INTO import_batches (batch_id, rows_accepted, rows_rejected, total_balance,"
-                      " total_points, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)"
-                      " ON CONFLICT (batch_id) DO UPDATE SET"
+  p_merchant (&p, base);
+  return run_done (c, "INSERT INTO import_batches (merchant_id, batch_id, rows_accepted, rows_rejected,"
+                      " total_balance, total_points, created_at, updated_at) VALUES ($7, $1, $2, $3, $4, $5, $6, $6)"
+                      " ON CONFLICT (merchant_id, batch_id) DO UPDATE SET"
                       " rows_accepted = import_batches.rows_accepted + excluded.rows_accepted,"
                       " rows_rejected = import_batches.rows_rejected + excluded.rows_rejected,"
                       " total_balance = import_batches.total_balance + excluded.total_balance,"
@@ -2712,7 +3005,7 @@ pg_import_batch_get (CtStore             *base,
                      CtStoreImportBatch  *out,
                      GError             **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -2720,8 +3013,9 @@ pg_import_batch_get (CtStore             *base,
 
   memset (out, 0, sizeof *out);
   p_text (&p, batch_id);
+  p_merchant (&p, base);
   res = run (c, "SELECT rows_accepted, rows_rejected, total_balance, total_points FROM import_batches"
-                " WHERE batch_id = $1", &p, "import batch", error);
+                " WHERE merchant_id = $2 AND batch_id = $1", &p, "import batch", error);
   if (res != NULL)
     {
       ok = PQntuples (res) == 1;
@@ -2749,7 +3043,7 @@ pg_wallet_connector_put (CtStore            *base,
                          CtWalletConnector  *wc,
                          GError            **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -2762,8 +3056,9 @@ pg_wallet_connector_put (CtStore            *base,
   p_text (&p, wc->public_key);
   p_text (&p, wc->template_id);
   p_text (&p, wc->gateway);
-  res = run (c, "INSERT INTO wallet_connectors (merchant, kind, app_id, serial_no, private_key, public_key,"
-                " template_id, gateway) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+  p_merchant (&p, base);
+  res = run (c, "INSERT INTO wallet_connectors (merchant_id, merchant, kind, app_id, serial_no, private_key,"
+                " public_key, template_id, gateway) VALUES ($9, $1, $2, $3, $4, $5, $6, $7, $8)"
                 " ON CONFLICT (merchant, kind) DO UPDATE SET app_id = excluded.app_id,"
                 " serial_no = excluded.serial_no, private_key = excluded.private_key,"
                 " public_key = excluded.public_key, template_id = excluded.template_id,"
@@ -2783,7 +3078,7 @@ pg_wallet_connector_remove (CtStore       *base,
                             CtWalletKind   kind,
                             GError       **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -2791,9 +3086,11 @@ pg_wallet_connector_remove (CtStore       *base,
 
   p_text (&p, merchant);
   p_text (&p, ct_wallet_kind_to_string (kind));
+  p_merchant (&p, base);
   /* Delivered and refused messages stay as history; the undelivered ones
    * and the card links go with the connector, in one statement. */
-  res = run (c, "WITH gone AS (DELETE FROM wallet_connectors WHERE merchant = $1 AND kind = $2 RETURNING id),"
+  res = run (c, "WITH gone AS (DELETE FROM wallet_connectors WHERE merchant_id = $3 AND merchant = $1"
+                " AND kind = $2 RETURNING id),"
                 " o AS (DELETE FROM wallet_outbox WHERE state = 'pending' AND connector_id IN (SELECT id FROM gone)),"
                 " k AS (DELETE FROM wallet_cards WHERE connector_id IN (SELECT id FROM gone))"
                 " SELECT count (*) FROM gone", &p, "wallet connector", error);
@@ -2813,12 +3110,16 @@ static GPtrArray *
 pg_wallet_connectors (CtStore  *base,
                       GError  **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
-  PGresult *res = run (c, "SELECT id, merchant, kind, app_id, serial_no, private_key, public_key,"
-                          " template_id, gateway FROM wallet_connectors ORDER BY id", NULL,
-                       "wallet connectors", error);
+  Params p = { 0 };
+  PGresult *res;
   GPtrArray *list = NULL;
+
+  p_merchant (&p, base);
+  res = run (c, "SELECT id, merchant, kind, app_id, serial_no, private_key, public_key,"
+                " template_id, gateway FROM wallet_connectors WHERE $1 = 0 OR merchant_id = $1 ORDER BY id", &p,
+             "wallet connectors", error);
 
   if (res != NULL)
     {
@@ -2854,7 +3155,7 @@ pg_wallet_enqueue (CtStore          *base,
                    int64_t           now_ms,
                    GError          **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -2883,7 +3184,7 @@ pg_wallet_due (CtStore  *base,
                int64_t   lease_until_ms,
                GError  **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -2934,7 +3235,7 @@ pg_wallet_link_get (CtStore     *base,
                     char       **out,
                     GError     **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -2961,7 +3262,7 @@ pg_wallet_link_put (CtStore     *base,
                     const char  *biz_card_no,
                     GError     **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   gboolean ok;
@@ -2985,7 +3286,7 @@ pg_wallet_settle (CtStore          *base,
                   int64_t           now_ms,
                   GError          **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   gboolean ok = FALSE;
@@ -3025,7 +3326,7 @@ pg_wallet_status (CtStore              *base,
                   CtStoreWalletStatus  *out,
                   GError              **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -3084,7 +3385,7 @@ pg_member_link_put (CtStore       *base,
                     int64_t        now_ms,
                     GError       **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   g_autofree char *secret_hex = bytea_hex (secret, secret_len);
   Params p = { 0 };
@@ -3094,8 +3395,9 @@ pg_member_link_put (CtStore       *base,
   p_hash (&p, token_hash);
   p_text (&p, secret_hex);
   p_int (&p, now_ms);
-  ok = run_done (c, "INSERT INTO member_links (card_no, token_hash, secret, code_step, created_at)"
-                    " VALUES ($1, $2, $3, 0, $4) ON CONFLICT (card_no) DO UPDATE SET"
+  p_merchant (&p, base);
+  ok = run_done (c, "INSERT INTO member_links (merchant_id, card_no, token_hash, secret, code_step, created_at)"
+                    " VALUES ($5, $1, $2, $3, 0, $4) ON CONFLICT (merchant_id, card_no) DO UPDATE SET"
                     " token_hash = excluded.token_hash, created_at = excluded.created_at",
                  &p, "member link", error);
   conn_give (store, c);
@@ -3106,6 +3408,7 @@ static gboolean
 member_link_select (CtPgStore     *store,
                     const char    *sql,
                     const Params  *p,
+                    int64_t       *out_merchant,
                     char         **out_card_no,
                     GBytes       **out_secret,
                     GError       **error)
@@ -3121,6 +3424,8 @@ member_link_select (CtPgStore     *store,
         {
           if (out_card_no != NULL)
             *out_card_no = col_text (res, 0, 0);
+          if (out_merchant != NULL)
+            *out_merchant = col_int (res, 0, 2);
           if (out_secret != NULL)
             {
               size_t len = 0;
@@ -3141,6 +3446,7 @@ member_link_select (CtPgStore     *store,
 static gboolean
 pg_member_link_get (CtStore       *base,
                     const guint8   token_hash[32],
+                    int64_t       *out_merchant,
                     char         **out_card_no,
                     GBytes       **out_secret,
                     GError       **error)
@@ -3148,8 +3454,9 @@ pg_member_link_get (CtStore       *base,
   Params p = { 0 };
 
   p_hash (&p, token_hash);
-  return member_link_select ((CtPgStore *) base, "SELECT card_no, secret FROM member_links WHERE token_hash = $1",
-                             &p, out_card_no, out_secret, error);
+  return member_link_select ((CtPgStore *) base->root,
+                             "SELECT card_no, secret, merchant_id FROM member_links WHERE token_hash = $1",
+                             &p, out_merchant, out_card_no, out_secret, error);
 }
 
 static gboolean
@@ -3161,8 +3468,10 @@ pg_member_secret_get (CtStore     *base,
   Params p = { 0 };
 
   p_text (&p, card_no);
-  return member_link_select ((CtPgStore *) base, "SELECT card_no, secret FROM member_links WHERE card_no = $1",
-                             &p, NULL, out_secret, error);
+  p_merchant (&p, base);
+  return member_link_select ((CtPgStore *) base->root,
+                             "SELECT card_no, secret, merchant_id FROM member_links WHERE merchant_id = $2"
+                             " AND card_no = $1", &p, NULL, NULL, out_secret, error);
 }
 
 static gboolean
@@ -3171,7 +3480,7 @@ pg_member_code_take (CtStore     *base,
                      int64_t      step,
                      GError     **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   int64_t n = 0;
@@ -3179,8 +3488,10 @@ pg_member_code_take (CtStore     *base,
 
   p_text (&p, card_no);
   p_int (&p, step);
+  p_merchant (&p, base);
   /* A conditional update: two processes given one code, one of them wins. */
-  ok = run_count (c, "UPDATE member_links SET code_step = $2 WHERE card_no = $1 AND code_step < $2", &p,
+  ok = run_count (c, "UPDATE member_links SET code_step = $2 WHERE merchant_id = $3 AND card_no = $1"
+                     " AND code_step < $2", &p,
                   "member code", &n, error);
   conn_give (store, c);
   if (ok && n == 0)
@@ -3205,7 +3516,7 @@ pg_redemption_put (CtStore  *base,
   p_int (&p, tx_id);
   p_int (&p, points);
   p_int (&p, value);
-  return run_done (tx_conn ((CtPgStore *) base), "INSERT INTO redemptions (tx_id, points, value) VALUES ($1, $2, $3)",
+  return run_done (tx_conn ((CtPgStore *) base->root), "INSERT INTO redemptions (tx_id, points, value) VALUES ($1, $2, $3)",
                    &p, "redemption", error);
 }
 
@@ -3216,7 +3527,7 @@ pg_redemption_get (CtStore  *base,
                    int64_t  *out_value,
                    GError  **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
   PGresult *res;
@@ -3245,10 +3556,15 @@ static GPtrArray *
 pg_level_list (CtStore  *base,
                GError  **error)
 {
-  CtPgStore *store = (CtPgStore *) base;
+  CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
-  PGresult *res = run (c, "SELECT " LEVEL_COLUMNS " FROM levels ORDER BY min_spend, id", NULL, "levels", error);
+  Params p = { 0 };
+  PGresult *res;
   GPtrArray *list = NULL;
+
+  p_merchant (&p, base);
+  res = run (c, "SELECT " LEVEL_COLUMNS " FROM levels WHERE merchant_id = $1 ORDER BY min_spend, id", &p, "levels",
+             error);
 
   if (res != NULL)
     {
@@ -3284,8 +3600,9 @@ pg_level_put (CtStore             *base,
   p_int (&p, level->points_multiplier_bp);
   p_int (&p, level->discount_bp);
   p_int (&p, level->topup_bonus_bp);
-  return run_done (tx_conn ((CtPgStore *) base),
-                   "INSERT INTO levels (" LEVEL_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6)"
+  p_merchant (&p, base);
+  return run_done (tx_conn ((CtPgStore *) base->root),
+                   "INSERT INTO levels (merchant_id, " LEVEL_COLUMNS ") VALUES ($7, $1, $2, $3, $4, $5, $6)"
                    " ON CONFLICT (merchant_id, id) DO UPDATE SET name = excluded.name,"
                    " min_spend = excluded.min_spend, points_multiplier_bp = excluded.points_multiplier_bp,"
                    " discount_bp = excluded.discount_bp, topup_bonus_bp = excluded.topup_bonus_bp",
@@ -3300,7 +3617,9 @@ pg_level_remove (CtStore     *base,
   Params p = { 0 };
 
   p_text (&p, id);
-  return change_one (tx_conn ((CtPgStore *) base), "DELETE FROM levels WHERE id = $1", &p, "level", id, error);
+  p_merchant (&p, base);
+  return change_one (tx_conn ((CtPgStore *) base->root), "DELETE FROM levels WHERE merchant_id = $2 AND id = $1", &p,
+                     "level", id, error);
 }
 
 static gboolean
@@ -3315,8 +3634,9 @@ pg_card_add_spend (CtStore     *base,
 
   p_text (&p, card_no);
   p_int (&p, delta);
-  res = run (tx_conn ((CtPgStore *) base),
-             "INSERT INTO card_spend (card_no, spend) VALUES ($1, greatest ($2::bigint, 0))"
+  p_merchant (&p, base);
+  res = run (tx_conn ((CtPgStore *) base->root),
+             "INSERT INTO card_spend (merchant_id, card_no, spend) VALUES ($3, $1, greatest ($2::bigint, 0))"
              " ON CONFLICT (merchant_id, card_no) DO UPDATE SET spend = greatest (card_spend.spend + $2::bigint, 0)"
              " RETURNING spend", &p, "spend", error);
   if (res == NULL)
@@ -3340,7 +3660,7 @@ pg_benefit_put (CtStore               *base,
   p_int (&p, b->discount);
   p_int (&p, b->points_multiplier_bp);
   p_int (&p, b->topup_bonus);
-  return run_done (tx_conn ((CtPgStore *) base),
+  return run_done (tx_conn ((CtPgStore *) base->root),
                    "INSERT INTO tx_benefits (tx_id, level, order_amount, discount, points_multiplier_bp, topup_bonus)"
                    " VALUES ($1, $2, $3, $4, $5, $6)", &p, "benefit", error);
 }
@@ -3356,6 +3676,9 @@ static const CtStoreBackend pg_backend = {
   .savepoint = pg_savepoint,
   .rollback_savepoint = pg_rollback_savepoint,
   .release_savepoint = pg_release_savepoint,
+  .merchant_add = pg_merchant_add,
+  .merchant_find = pg_merchant_find,
+  .merchant_list = pg_merchant_list,
   .get_merchant = pg_get_merchant,
   .set_merchant = pg_set_merchant,
   .list_packages = pg_list_packages,

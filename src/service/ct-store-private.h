@@ -43,7 +43,13 @@ typedef struct _CtStoreBackend CtStoreBackend;
 struct _CtStore
 {
   const CtStoreBackend *backend;
+  CtStore              *root;     /* the store opened: it owns the connections */
+  int64_t               merchant; /* the merchant every call acts inside; 0: all (listings) */
 };
+
+/* The first merchant, made by init: a store opened acts inside it until
+ * ct_store_for_merchant() says otherwise. */
+#define CT_STORE_FIRST_MERCHANT 1
 
 struct _CtStoreBackend
 {
@@ -58,6 +64,9 @@ struct _CtStoreBackend
   gboolean (*savepoint) (CtStore *store, GError **error);
   void (*rollback_savepoint) (CtStore *store);
   gboolean (*release_savepoint) (CtStore *store, GError **error);
+  gboolean (*merchant_add) (CtStore *store, const CtStoreMerchant *m, int64_t *out_id, GError **error);
+  gboolean (*merchant_find) (CtStore *store, const char *code, int64_t *out_id, GError **error);
+  GPtrArray * (*merchant_list) (CtStore *store, GError **error);
   gboolean (*get_merchant) (CtStore *store, CtStoreMerchant *out, GError **error);
   gboolean (*set_merchant) (CtStore *store, const CtStoreMerchant *m, GError **error);
   GPtrArray * (*list_packages) (CtStore *store, GError **error);
@@ -119,7 +128,7 @@ struct _CtStoreBackend
   gboolean (*wallet_settle) (CtStore *store, int64_t id, CtWalletOutcome outcome, int64_t next_at_ms, const char *reason, int64_t now_ms, GError **error);
   gboolean (*wallet_status) (CtStore *store, int64_t connector_id, int64_t since_ms, CtStoreWalletStatus *out, GError **error);
   gboolean (*member_link_put) (CtStore *store, const char *card_no, const guint8 token_hash[32], const guint8 *secret, gsize secret_len, int64_t now_ms, GError **error);
-  gboolean (*member_link_get) (CtStore *store, const guint8 token_hash[32], char **out_card_no, GBytes **out_secret, GError **error);
+  gboolean (*member_link_get) (CtStore *store, const guint8 token_hash[32], int64_t *out_merchant, char **out_card_no, GBytes **out_secret, GError **error);
   gboolean (*member_secret_get) (CtStore *store, const char *card_no, GBytes **out_secret, GError **error);
   gboolean (*member_code_take) (CtStore *store, const char *card_no, int64_t step, GError **error);
   gboolean (*redemption_put) (CtStore *store, int64_t tx_id, int64_t points, int64_t value, GError **error);

@@ -16,7 +16,11 @@
  * admin command line) and a pool of read connections for the worker
  * threads. WAL with synchronous=FULL, so a returned commit is on disk. */
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
+
+/* The merchant a statement acts inside is always its parameter ?99
+ * (bind_merchant()), whatever the other parameters are. */
+#define MERCHANT_PARAM 99
 
 typedef struct
 {
@@ -181,21 +185,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtSqliteStore, sqlite_store_destroy)
   "CREATE UNIQUE INDEX idempotency_key ON idempotency (till_id, key);" \
   "CREATE INDEX idempotency_time ON idempotency (created_at)"
 
-/* migrations[i] takes a database from version i + 1 to i + 2 (version 1
- * is the first one init made); `upgrade` applies the ones a database
- * lacks, in one transaction. Tables made when a database is opened (the
- * IF NOT EXISTS ones above) came before versions were counted. */
-static const char *const migrations[] = {
-  /* 1 → 2 */
-  CASHIERS_SQL,
-  /* 2 → 3 */
-  LEVELS_SQL ";" LEVELS_MAP_SQL,
-  /* 3 → 4 */
-  INDEXES_BY_DAY_SQL,
-};
-
-G_STATIC_ASSERT (G_N_ELEMENTS (migrations) + 1 == SCHEMA_VERSION);
-
 static const char schema_sql[] =
   "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
   "CREATE TABLE packages (id TEXT PRIMARY KEY, amount INTEGER NOT NULL,"
@@ -236,6 +225,112 @@ static const char schema_sql[] =
   SHIFTS_SQL ";"
   CASHIERS_SQL ";"
   LEVELS_SQL ";";
+
+/* Version 4 → 5: several merchants. The merchants and their settings get
+ * tables of their own; every row of a merchant's cards, accounts, ledger,
+ * packages, tills, managers, cashiers, imports, member links, shifts and audit log
+ * names its merchant, and whatever was unique in the service is unique
+ * within a merchant. The rows there were belong to the first merchant,
+ * "main" (the id wallet connectors had by default). */
+#define MERCHANTS_SQL \
+  "CREATE TABLE merchants (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE);" \
+  "INSERT INTO merchants VALUES (1, 'main');" \
+  "CREATE TABLE merchant_settings (merchant_id INTEGER NOT NULL, key TEXT NOT NULL," \
+  "  value TEXT NOT NULL, PRIMARY KEY (merchant_id, key)) WITHOUT ROWID;" \
+  "INSERT INTO merchant_settings SELECT 1, key, value FROM settings WHERE key <> 'schema_version';" \
+  "DELETE FROM settings WHERE key <> 'schema_version';" \
+  "CREATE TABLE packages_2 (merchant_id INTEGER NOT NULL, id TEXT NOT NULL, amount INTEGER NOT NULL," \
+  "  bonus INTEGER NOT NULL, bonus_bp INTEGER NOT NULL, position INTEGER NOT NULL," \
+  "  PRIMARY KEY (merchant_id, id));" \
+  "INSERT INTO packages_2 SELECT 1, id, amount, bonus, bonus_bp, position FROM packages;" \
+  "DROP TABLE packages; ALTER TABLE packages_2 RENAME TO packages;" \
+  "CREATE TABLE tills_2 (id INTEGER PRIMARY KEY, merchant_id INTEGER NOT NULL, store TEXT NOT NULL," \
+  "  name TEXT NOT NULL, token_hash BLOB NOT NULL UNIQUE, revoked INTEGER NOT NULL DEFAULT 0," \
+  "  UNIQUE (merchant_id, store, name));" \
+  "INSERT INTO tills_2 SELECT id, 1, store, name, token_hash, revoked FROM tills;" \
+  "DROP TABLE tills; ALTER TABLE tills_2 RENAME TO tills;" \
+  "CREATE TABLE managers_2 (merchant_id INTEGER NOT NULL, id TEXT NOT NULL, pin_hash TEXT NOT NULL," \
+  "  failures INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0," \
+  "  PRIMARY KEY (merchant_id, id));" \
+  "INSERT INTO managers_2 SELECT 1, id, pin_hash, failures, locked_until FROM managers;" \
+  "DROP TABLE managers; ALTER TABLE managers_2 RENAME TO managers;" \
+  "CREATE TABLE cashiers_2 (merchant_id INTEGER NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL," \
+  "  pin_hash TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (merchant_id, id)) WITHOUT ROWID;" \
+  "INSERT INTO cashiers_2 SELECT 1, id, name, pin_hash, created_at FROM cashiers;" \
+  "DROP TABLE cashiers; ALTER TABLE cashiers_2 RENAME TO cashiers;" \
+  "CREATE TABLE accounts_2 (merchant_id INTEGER NOT NULL, name TEXT NOT NULL, balance INTEGER NOT NULL," \
+  "  floor_zero INTEGER NOT NULL, CHECK (floor_zero = 0 OR balance >= 0)," \
+  "  PRIMARY KEY (merchant_id, name)) WITHOUT ROWID;" \
+  "INSERT INTO accounts_2 SELECT 1, name, balance, floor_zero FROM accounts;" \
+  "DROP TABLE accounts; ALTER TABLE accounts_2 RENAME TO accounts;" \
+  "CREATE TABLE cards_2 (merchant_id INTEGER NOT NULL, card_no TEXT NOT NULL, status TEXT NOT NULL," \
+  "  level TEXT, name TEXT, phone TEXT, balance INTEGER NOT NULL DEFAULT 0 CHECK (balance >= 0)," \
+  "  points INTEGER NOT NULL DEFAULT 0 CHECK (points >= 0)," \
+  "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (merchant_id, card_no))" \
+  "  WITHOUT ROWID;" \
+  "INSERT INTO cards_2 SELECT 1, card_no, status, level, name, phone, balance, points, created_at," \
+  "  updated_at FROM cards;" \
+  "DROP TABLE cards; ALTER TABLE cards_2 RENAME TO cards;" \
+  "CREATE INDEX cards_phone ON cards (merchant_id, phone);" \
+  "ALTER TABLE transactions ADD COLUMN merchant_id INTEGER NOT NULL DEFAULT 1;" \
+  "DROP INDEX transactions_card_day; DROP INDEX transactions_taken;" \
+  "CREATE INDEX transactions_card_day ON transactions (merchant_id, card_no, taken_at);" \
+  "CREATE INDEX transactions_taken ON transactions (merchant_id, taken_at);" \
+  "ALTER TABLE postings ADD COLUMN merchant_id INTEGER NOT NULL DEFAULT 1;" \
+  "ALTER TABLE card_events ADD COLUMN merchant_id INTEGER NOT NULL DEFAULT 1;" \
+  "DROP INDEX card_events_card;" \
+  "CREATE INDEX card_events_card ON card_events (merchant_id, card_no, id);" \
+  "CREATE TABLE import_batches_2 (merchant_id INTEGER NOT NULL, batch_id TEXT NOT NULL," \
+  "  rows_accepted INTEGER NOT NULL, rows_rejected INTEGER NOT NULL," \
+  "  total_balance INTEGER NOT NULL, total_points INTEGER NOT NULL," \
+  "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (merchant_id, batch_id))" \
+  "  WITHOUT ROWID;" \
+  "INSERT INTO import_batches_2 SELECT 1, * FROM import_batches;" \
+  "DROP TABLE import_batches; ALTER TABLE import_batches_2 RENAME TO import_batches;" \
+  "CREATE TABLE pin_guard_2 (merchant_id INTEGER NOT NULL, manager_id TEXT NOT NULL," \
+  "  failures INTEGER NOT NULL DEFAULT 0, lockouts INTEGER NOT NULL DEFAULT 0," \
+  "  last_failure_at INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0," \
+  "  pin_short INTEGER NOT NULL DEFAULT -1, PRIMARY KEY (merchant_id, manager_id)) WITHOUT ROWID;" \
+  "INSERT INTO pin_guard_2 SELECT 1, * FROM pin_guard;" \
+  "DROP TABLE pin_guard; ALTER TABLE pin_guard_2 RENAME TO pin_guard;" \
+  "ALTER TABLE audit ADD COLUMN merchant_id INTEGER NOT NULL DEFAULT 1;" \
+  "ALTER TABLE wallet_connectors ADD COLUMN merchant_id INTEGER NOT NULL DEFAULT 1;" \
+  "CREATE TABLE member_links_2 (merchant_id INTEGER NOT NULL, card_no TEXT NOT NULL," \
+  "  token_hash BLOB NOT NULL UNIQUE, secret BLOB NOT NULL, code_step INTEGER NOT NULL DEFAULT 0," \
+  "  created_at INTEGER NOT NULL, PRIMARY KEY (merchant_id, card_no)) WITHOUT ROWID;" \
+  "INSERT INTO member_links_2 SELECT 1, * FROM member_links;" \
+  "DROP TABLE member_links; ALTER TABLE member_links_2 RENAME TO member_links;" \
+  "ALTER TABLE shifts ADD COLUMN merchant_id INTEGER NOT NULL DEFAULT 1;" \
+  "DROP INDEX shifts_open; DROP INDEX shifts_till;" \
+  "CREATE UNIQUE INDEX shifts_open ON shifts (merchant_id, store, till) WHERE closed_at IS NULL;" \
+  "CREATE INDEX shifts_till ON shifts (merchant_id, store, till, opened_at)"
+
+/* migrations[i] takes a database from version i + 1 to i + 2 (version 1
+ * is the first one init made); `upgrade` applies the ones a database
+ * lacks, in one transaction. Tables that version 1 made when a database
+ * was opened (the IF NOT EXISTS ones above) come first. init makes
+ * schema_sql, the shape of version SCHEMA_SQL_VERSION, and applies the
+ * migrations after it, so new and upgraded ledgers have one shape. */
+static const char *const migrations[] = {
+  /* 1 → 2 */
+  CASHIERS_SQL,
+  /* 2 → 3 */
+  LEVELS_SQL ";" LEVELS_MAP_SQL,
+  /* 3 → 4 */
+  INDEXES_BY_DAY_SQL,
+  /* 4 → 5 */
+  MERCHANTS_SQL,
+};
+
+#define SCHEMA_SQL_VERSION 4
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) + 1 == SCHEMA_VERSION);
+
+/* A new merchant's ledger accounts: only the pool has a floor. */
+#define MERCHANT_ACCOUNTS_SQL \
+  "INSERT INTO accounts (merchant_id, name, balance, floor_zero) VALUES (?1, '@pool', 0, 1)," \
+  " (?1, '@cash', 0, 0), (?1, '@promo', 0, 0), (?1, '@legacy', 0, 0), (?1, '@wechat', 0, 0)," \
+  " (?1, '@alipay', 0, 0), (?1, '@bank_card', 0, 0), (?1, '@other', 0, 0)"
 
 /* Connections and statements */
 
@@ -365,6 +460,15 @@ col_text (sqlite3_stmt *st,
   return t != NULL ? g_strdup ((const char *) t) : NULL;
 }
 
+/* Binds the merchant of @base to the statement's ?99. */
+static void
+bind_merchant (sqlite3_stmt *st,
+               CtStore      *base)
+{
+  g_assert (sqlite3_bind_parameter_count (st) == MERCHANT_PARAM);
+  sqlite3_bind_int64 (st, MERCHANT_PARAM, base->merchant);
+}
+
 /* Runs a statement that returns no rows. */
 static gboolean
 step_done (Conn          *c,
@@ -433,31 +537,52 @@ setting_put_int (Conn        *c,
 
 static gboolean
 merchant_put (Conn                   *c,
+              int64_t                 merchant,
               const CtStoreMerchant  *m,
               GError                **error)
 {
   g_auto(GStrv) settings = ct_store_merchant_to_settings (m);
 
   for (guint i = 0; settings[i] != NULL; i += 2)
-    if (!setting_put (c, settings[i], settings[i + 1], error))
-      return FALSE;
+    {
+      sqlite3_stmt *st = prep (c, "INSERT INTO merchant_settings (merchant_id, key, value) VALUES (?1, ?2, ?3)"
+                                  " ON CONFLICT (merchant_id, key) DO UPDATE SET value = excluded.value", error);
+
+      if (st == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (st, 1, merchant);
+      bind_text (st, 2, settings[i]);
+      bind_text (st, 3, settings[i + 1]);
+      if (!step_done (c, st, "settings", error))
+        return FALSE;
+    }
   return TRUE;
 }
 
 static gboolean
 merchant_get (Conn             *c,
+              int64_t           merchant,
               CtStoreMerchant  *out,
               GError          **error)
 {
-  sqlite3_stmt *st = prep (c, "SELECT key, value FROM settings", error);
+  sqlite3_stmt *st = prep (c, "SELECT key, value FROM merchant_settings WHERE merchant_id = ?1"
+                              " UNION ALL SELECT '', code FROM merchants WHERE id = ?1", error);
   int rc;
 
   memset (out, 0, sizeof *out);
   if (st == NULL)
     return FALSE;
+  sqlite3_bind_int64 (st, 1, merchant);
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    ct_store_merchant_set_field (out, (const char *) sqlite3_column_text (st, 0),
-                                 (const char *) sqlite3_column_text (st, 1));
+    {
+      const char *key = (const char *) sqlite3_column_text (st, 0);
+      const char *value = (const char *) sqlite3_column_text (st, 1);
+
+      if (*key == '\0')
+        out->code = g_strdup (value);
+      else
+        ct_store_merchant_set_field (out, key, value);
+    }
   done (st);
   if (rc != SQLITE_DONE)
     {
@@ -491,6 +616,8 @@ store_new (const char *path)
   CtSqliteStore *store = g_new0 (CtSqliteStore, 1);
 
   store->parent.backend = &sqlite_backend;
+  store->parent.root = &store->parent;
+  store->parent.merchant = CT_STORE_FIRST_MERCHANT;
 
   store->path = g_strdup (path);
   store->serve_lock = -1;
@@ -501,6 +628,27 @@ store_new (const char *path)
   g_mutex_init (&store->checkpoint_lock);
   g_cond_init (&store->checkpoint_cond);
   return store;
+}
+
+static gboolean apply_migrations (Conn *c, int from, GError **error);
+
+/* The first merchant's id (when init names one) and settings. */
+static gboolean
+first_merchant_put (Conn                   *c,
+                    const CtStoreMerchant  *m,
+                    GError                **error)
+{
+  sqlite3_stmt *st = prep (c, "UPDATE merchants SET code = ?1 WHERE id = 1", error);
+
+  if (st == NULL)
+    return FALSE;
+  if (m->code != NULL)
+    {
+      bind_text (st, 1, m->code);
+      if (!step_done (c, st, "merchant", error))
+        return FALSE;
+    }
+  return merchant_put (c, CT_STORE_FIRST_MERCHANT, m, error);
 }
 
 CtStore *
@@ -524,8 +672,11 @@ ct_store_sqlite_create (const char        *path,
     return NULL;
   if (!conn_exec (store->writer, "BEGIN IMMEDIATE", error))
     return NULL;
+  /* The first version's schema and every migration since: one shape for
+   * new and upgraded databases. */
   if (!conn_exec (store->writer, schema_sql, error)
-      || !merchant_put (store->writer, merchant, error)
+      || !apply_migrations (store->writer, SCHEMA_SQL_VERSION, error)
+      || !first_merchant_put (store->writer, merchant, error)
       || !setting_put_int (store->writer, "schema_version", SCHEMA_VERSION, error)
       || !conn_exec (store->writer, "COMMIT", error))
     {
@@ -548,16 +699,7 @@ add_day_columns (Conn    *c,
   if (sqlite3_step (st) == SQLITE_ROW)
     have = sqlite3_column_int (st, 0) > 0;
   done (st);
-  if (have)
-    return TRUE;
-  if (!conn_exec (c, "BEGIN IMMEDIATE", error))
-    return FALSE;
-  if (!conn_exec (c, TX_DAY_COLUMNS_SQL, error) || !conn_exec (c, "COMMIT", error))
-    {
-      conn_exec (c, "ROLLBACK", NULL);
-      return FALSE;
-    }
-  return TRUE;
+  return have || conn_exec (c, TX_DAY_COLUMNS_SQL, error);
 }
 
 CtStore *
@@ -596,24 +738,27 @@ ct_store_sqlite_open (const char  *path,
   store->writer = conn_open (path, FALSE, error);
   if (store->writer == NULL)
     return NULL;
-  if (!merchant_get (store->writer, &m, error))
-    return NULL;
-  ct_store_merchant_clear (&m);
   if (schema_version (store->writer) != SCHEMA_VERSION)
     {
-      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_SCHEMA,
-                   "%s has schema version %d and this cardtill-service knows version %d: run "
-                   "`cardtill-service upgrade --db %s`, or the cardtill-service that wrote it",
-                   path, schema_version (store->writer), SCHEMA_VERSION, path);
+      int version = schema_version (store->writer);
+
+      if (version == 0)
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_INITIALIZED,
+                     "%s is not a cardtill ledger (run `cardtill-service init --db %s` for a new one)",
+                     path, path);
+      else if (version < SCHEMA_VERSION)
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_SCHEMA,
+                     "%s has schema version %d and this cardtill-service needs %d: run "
+                     "`cardtill-service upgrade --db %s` first", path, version, SCHEMA_VERSION, path);
+      else
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_SCHEMA,
+                     "%s has schema version %d, newer than this cardtill-service knows (%d): install "
+                     "the cardtill-service that upgraded it", path, version, SCHEMA_VERSION);
       return NULL;
     }
-  if (!conn_exec (store->writer, IMPORT_BATCHES_SQL, error)
-      || !conn_exec (store->writer, MANAGER_GUARD_SQL, error)
-      || !conn_exec (store->writer, WALLET_SQL, error)
-      || !conn_exec (store->writer, LOYALTY_SQL, error)
-      || !add_day_columns (store->writer, error)
-      || !conn_exec (store->writer, SHIFTS_SQL, error))
+  if (!merchant_get (store->writer, CT_STORE_FIRST_MERCHANT, &m, error))
     return NULL;
+  ct_store_merchant_clear (&m);
   for (guint i = 0; i < readers; i++)
     {
       Conn *c = conn_open (path, FALSE, error);
@@ -633,10 +778,44 @@ ct_store_sqlite_open (const char  *path,
   return (CtStore *) g_steal_pointer (&store);
 }
 
+static gboolean
+apply_migrations (Conn     *c,
+                  int       from,
+                  GError  **error)
+{
+  for (int v = from; v < SCHEMA_VERSION; v++)
+    if (!conn_exec (c, migrations[v - 1], error))
+      return FALSE;
+  return TRUE;
+}
+
+/* Brings a ledger of an older version to this one in one transaction:
+ * first the tables and columns that version 1 made as it was opened, then
+ * each migration. */
+static gboolean
+migrate (Conn     *c,
+         int       from,
+         GError  **error)
+{
+  if (!conn_exec (c, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (!add_day_columns (c, error)
+      || !conn_exec (c, IMPORT_BATCHES_SQL ";" MANAGER_GUARD_SQL ";" WALLET_SQL ";" LOYALTY_SQL ";" SHIFTS_SQL,
+                     error)
+      || !apply_migrations (c, from, error)
+      || !setting_put_int (c, "schema_version", SCHEMA_VERSION, error)
+      || !conn_exec (c, "COMMIT", error))
+    {
+      conn_exec (c, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * ct_store_sqlite_upgrade:
- * Brings the schema of the database at @path to this version in one
- * transaction; @out_from and @out_to tell what it did.
+ * Brings the ledger at @path to this version's schema; refuses while a
+ * service serves it.
  */
 gboolean
 ct_store_sqlite_upgrade (const char  *path,
@@ -644,10 +823,10 @@ ct_store_sqlite_upgrade (const char  *path,
                          int         *out_to,
                          GError     **error)
 {
-  g_autoptr(CtStore) opened = NULL;
+  g_autofree char *lock_path = g_strconcat (path, ".serve-lock", NULL);
   Conn *c;
-  int version;
-  gboolean ok = TRUE;
+  int version, lock = -1;
+  gboolean ok = FALSE;
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
@@ -655,38 +834,35 @@ ct_store_sqlite_upgrade (const char  *path,
                    "%s does not exist (run `cardtill-service init --db %s` first)", path, path);
       return FALSE;
     }
-  if ((c = conn_open (path, FALSE, error)) == NULL)
+  c = conn_open (path, FALSE, error);
+  if (c == NULL)
     return FALSE;
-  /* The migrations index taken_at, which the oldest databases get on open. */
-  if (schema_version (c) >= 1 && !add_day_columns (c, error))
-    {
-      conn_free (c);
-      return FALSE;
-    }
-  if (!conn_exec (c, "BEGIN IMMEDIATE", error))
-    {
-      conn_free (c);
-      return FALSE;
-    }
   version = schema_version (c);
   *out_from = version;
   *out_to = MAX (version, SCHEMA_VERSION);
-  if (version < 1 || version > SCHEMA_VERSION)
+  if (version == 0)
+    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_INITIALIZED, "%s is not a cardtill ledger", path);
+  else if (version > SCHEMA_VERSION)
+    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_SCHEMA,
+                 "%s has schema version %d, newer than this cardtill-service knows (%d)",
+                 path, version, SCHEMA_VERSION);
+  else if (version == SCHEMA_VERSION)
+    ok = TRUE;
+  else
     {
-      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_SCHEMA,
-                   version < 1 ? "%s has no cardtill schema to upgrade (version %d)"
-                               : "%s has schema version %d, newer than this cardtill-service knows (%d)",
-                   path, version, SCHEMA_VERSION);
-      ok = FALSE;
+      /* A serving process keeps statements of the old shape: it must stop
+       * first. */
+      lock = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (lock < 0 || flock (lock, LOCK_EX | LOCK_NB) != 0)
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED,
+                     "a cardtill-service is serving %s: stop it before the upgrade", path);
+      else
+        ok = migrate (c, version, error);
     }
-  for (int v = version; ok && v < SCHEMA_VERSION; v++)
-    ok = conn_exec (c, migrations[v - 1], error);
-  ok = ok && setting_put_int (c, "schema_version", SCHEMA_VERSION, error) && conn_exec (c, "COMMIT", error);
-  if (!ok)
-    conn_exec (c, "ROLLBACK", NULL);
   conn_free (c);
-  /* Opening makes the tables that are made on open and checks the rest. */
-  return ok && (opened = ct_store_sqlite_open (path, 0, error)) != NULL;
+  if (lock >= 0)
+    close (lock);
+  return ok;
 }
 
 /* Checkpoints copy the WAL into the database file and fsync it. Left to
@@ -725,7 +901,7 @@ checkpointer_main (gpointer data)
 static void
 sqlite_free (CtStore *base)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
 
   if (store == NULL)
     return;
@@ -756,7 +932,7 @@ static void
 sqlite_set_busy_timeout (CtStore *base,
                          guint    ms)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
 
   sqlite3_busy_timeout (store->writer->db, (int) MIN (ms, (guint) G_MAXINT));
 }
@@ -766,14 +942,14 @@ sqlite_set_busy_timeout (CtStore *base,
 static gint64
 sqlite_write_count (CtStore *base)
 {
-  return sqlite3_total_changes64 (((CtSqliteStore *) base)->writer->db);
+  return sqlite3_total_changes64 (((CtSqliteStore *) base->root)->writer->db);
 }
 
 static gboolean
 sqlite_begin (CtStore  *base,
               GError  **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   sqlite3_stmt *st;
 
   g_mutex_lock (&store->write_lock);
@@ -791,7 +967,7 @@ static gboolean
 sqlite_commit (CtStore  *base,
                GError  **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   sqlite3_stmt *st = prep (store->writer, "COMMIT", error);
 
   if (st == NULL || !step_done (store->writer, st, "commit", error))
@@ -807,7 +983,7 @@ sqlite_commit (CtStore  *base,
 static void
 sqlite_rollback (CtStore *base)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
 
   /* Only the thread inside the transaction may end it: after a failed
    * begin the writer may be another thread's (the wallet worker's). */
@@ -823,7 +999,7 @@ static gboolean
 sqlite_savepoint (CtStore  *base,
                   GError  **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   sqlite3_stmt *st = prep (store->writer, "SAVEPOINT request", error);
 
   return st != NULL && step_done (store->writer, st, "savepoint", error);
@@ -832,7 +1008,7 @@ sqlite_savepoint (CtStore  *base,
 static void
 sqlite_rollback_savepoint (CtStore *base)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   sqlite3_stmt *st = prep (store->writer, "ROLLBACK TO request", NULL);
 
   if (st != NULL)
@@ -843,7 +1019,7 @@ static gboolean
 sqlite_release_savepoint (CtStore  *base,
                           GError  **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   sqlite3_stmt *st = prep (store->writer, "RELEASE request", error);
 
   return st != NULL && step_done (store->writer, st, "release", error);
@@ -856,9 +1032,9 @@ sqlite_get_merchant (CtStore          *base,
                      CtStoreMerchant  *out,
                      GError          **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  gboolean ok = merchant_get (c, out, error);
+  gboolean ok = merchant_get (c, base->merchant, out, error);
 
   conn_give (store, c);
   return ok;
@@ -869,9 +1045,98 @@ sqlite_set_merchant (CtStore           *base,
                      const CtStoreMerchant  *m,
                      GError           **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
 
-  return merchant_put (store->writer, m, error);
+  return merchant_put (store->writer, base->merchant, m, error);
+}
+
+static gboolean
+sqlite_merchant_add (CtStore                *base,
+                     const CtStoreMerchant  *m,
+                     int64_t                *out_id,
+                     GError                **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "INSERT INTO merchants (code) VALUES (?1)", error);
+  int64_t id;
+
+  if (st == NULL)
+    return FALSE;
+  bind_text (st, 1, m->code);
+  if (!step_done (c, st, "merchant", error))
+    {
+      if (g_error_matches (*error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS))
+        {
+          g_clear_error (error);
+          g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS, "merchant %s already exists", m->code);
+        }
+      return FALSE;
+    }
+  id = sqlite3_last_insert_rowid (c->db);
+  st = prep (c, MERCHANT_ACCOUNTS_SQL, error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, id);
+  if (!step_done (c, st, "merchant accounts", error) || !merchant_put (c, id, m, error))
+    return FALSE;
+  *out_id = id;
+  return TRUE;
+}
+
+static gboolean
+sqlite_merchant_find (CtStore     *base,
+                      const char  *code,
+                      int64_t     *out_id,
+                      GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT id FROM merchants WHERE code = ?1", error);
+  int rc = SQLITE_ERROR;
+
+  if (st != NULL)
+    {
+      bind_text (st, 1, code);
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        *out_id = sqlite3_column_int64 (st, 0);
+      else if (rc == SQLITE_DONE)
+        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "there is no merchant %s", code);
+      else
+        db_error (c->db, rc, "merchant", error);
+      done (st);
+    }
+  conn_give (store, c);
+  return rc == SQLITE_ROW;
+}
+
+static GPtrArray *
+sqlite_merchant_list (CtStore  *base,
+                      GError  **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT id, code FROM merchants ORDER BY id", error);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_merchant_ref_free);
+  int rc = SQLITE_ERROR;
+
+  if (st != NULL)
+    {
+      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+        {
+          CtStoreMerchantRef *ref = g_new0 (CtStoreMerchantRef, 1);
+
+          ref->id = sqlite3_column_int64 (st, 0);
+          ref->code = col_text (st, 1);
+          g_ptr_array_add (list, ref);
+        }
+      done (st);
+      if (rc != SQLITE_DONE)
+        db_error (c->db, rc, "merchants", error);
+    }
+  conn_give (store, c);
+  return rc == SQLITE_DONE ? g_steal_pointer (&list) : NULL;
 }
 
 static void
@@ -885,15 +1150,18 @@ package_from_row (sqlite3_stmt *st,
 }
 
 static GPtrArray *
-packages_list (Conn    *c,
-               GError **error)
+packages_list (Conn     *c,
+               CtStore  *base,
+               GError  **error)
 {
-  sqlite3_stmt *st = prep (c, "SELECT id, amount, bonus, bonus_bp FROM packages ORDER BY position, id", error);
+  sqlite3_stmt *st = prep (c, "SELECT id, amount, bonus, bonus_bp FROM packages WHERE merchant_id = ?99"
+                              " ORDER BY position, id", error);
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_package_free);
   int rc;
 
   if (st == NULL)
     return NULL;
+  bind_merchant (st, base);
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
     {
       CtStorePackage *p = g_new0 (CtStorePackage, 1);
@@ -913,9 +1181,9 @@ static GPtrArray *
 sqlite_list_packages (CtStore  *base,
                       GError  **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  GPtrArray *list = packages_list (c, error);
+  GPtrArray *list = packages_list (c, base, error);
 
   conn_give (store, c);
   return list;
@@ -927,13 +1195,15 @@ sqlite_get_package (CtStore     *base,
                     CtStorePackage   *out,
                     GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
-  sqlite3_stmt *st = prep (store->writer, "SELECT id, amount, bonus, bonus_bp FROM packages WHERE id = ?1", error);
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  sqlite3_stmt *st = prep (store->writer, "SELECT id, amount, bonus, bonus_bp FROM packages"
+                                          " WHERE merchant_id = ?99 AND id = ?1", error);
   int rc;
 
   memset (out, 0, sizeof *out);
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, id);
   rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
@@ -954,15 +1224,17 @@ sqlite_put_package (CtStore          *base,
                     const CtStorePackage  *p,
                     GError          **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   sqlite3_stmt *st = prep (store->writer,
-                           "INSERT INTO packages (id, amount, bonus, bonus_bp, position) "
-                           "VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(position), 0) + 1 FROM packages)) "
-                           "ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, "
+                           "INSERT INTO packages (merchant_id, id, amount, bonus, bonus_bp, position) "
+                           "VALUES (?99, ?1, ?2, ?3, ?4, (SELECT coalesce(max(position), 0) + 1 FROM packages"
+                           " WHERE merchant_id = ?99)) "
+                           "ON CONFLICT (merchant_id, id) DO UPDATE SET amount = excluded.amount, "
                            "bonus = excluded.bonus, bonus_bp = excluded.bonus_bp", error);
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, p->id);
   sqlite3_bind_int64 (st, 2, p->amount);
   sqlite3_bind_int64 (st, 3, p->bonus);
@@ -989,11 +1261,12 @@ sqlite_remove_package (CtStore     *base,
                        const char  *id,
                        GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
-  sqlite3_stmt *st = prep (store->writer, "DELETE FROM packages WHERE id = ?1", error);
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  sqlite3_stmt *st = prep (store->writer, "DELETE FROM packages WHERE merchant_id = ?99 AND id = ?1", error);
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, id);
   return step_done (store->writer, st, "package", error)
       && expect_one_change (store->writer, "package", id, error);
@@ -1009,17 +1282,19 @@ sqlite_till_put (CtStore       *base,
                  gboolean       must_be_new,
                  GError       **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
   sqlite3_stmt *st;
   g_autofree char *label = g_strdup_printf ("%s/%s", store_name, name);
 
   if (must_be_new)
-    st = prep (c, "INSERT INTO tills (store, name, token_hash) VALUES (?1, ?2, ?3)", error);
+    st = prep (c, "INSERT INTO tills (merchant_id, store, name, token_hash) VALUES (?99, ?1, ?2, ?3)", error);
   else
-    st = prep (c, "UPDATE tills SET token_hash = ?3, revoked = 0 WHERE store = ?1 AND name = ?2", error);
+    st = prep (c, "UPDATE tills SET token_hash = ?3, revoked = 0 WHERE merchant_id = ?99 AND store = ?1"
+                  " AND name = ?2", error);
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, store_name);
   bind_text (st, 2, name);
   sqlite3_bind_blob (st, 3, token_hash, 32, SQLITE_TRANSIENT);
@@ -1041,19 +1316,21 @@ sqlite_till_revoke (CtStore     *base,
                     const char  *name,
                     GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
-  sqlite3_stmt *st = prep (c, "UPDATE tills SET revoked = 1 WHERE store = ?1 AND name = ?2", error);
+  sqlite3_stmt *st = prep (c, "UPDATE tills SET revoked = 1 WHERE merchant_id = ?99 AND store = ?1 AND name = ?2",
+                           error);
   g_autofree char *label = g_strdup_printf ("%s/%s", store_name, name);
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, store_name);
   bind_text (st, 2, name);
   return step_done (c, st, "till", error) && expect_one_change (c, "till", label, error);
 }
 
-/* Steps @st, a SELECT of id, store, name, revoked, into @out. */
+/* Steps @st, a SELECT of id, store, name, revoked, merchant_id, into @out. */
 static gboolean
 till_from_statement (Conn          *c,
                      sqlite3_stmt  *st,
@@ -1070,6 +1347,7 @@ till_from_statement (Conn          *c,
       out->store = col_text (st, 1);
       out->name = col_text (st, 2);
       out->revoked = sqlite3_column_int (st, 3) != 0;
+      out->merchant = sqlite3_column_int64 (st, 4);
       ok = TRUE;
     }
   else if (rc == SQLITE_DONE)
@@ -1086,9 +1364,10 @@ sqlite_till_by_token (CtStore       *base,
                       CtStoreTill   *out,
                       GError       **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  sqlite3_stmt *st = prep (c, "SELECT id, store, name, revoked FROM tills WHERE token_hash = ?1", error);
+  sqlite3_stmt *st = prep (c, "SELECT id, store, name, revoked, merchant_id FROM tills WHERE token_hash = ?1",
+                           error);
   gboolean ok = FALSE;
 
   memset (out, 0, sizeof *out);
@@ -1108,15 +1387,17 @@ sqlite_till_get (CtStore       *base,
                  CtStoreTill   *out,
                  GError       **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  sqlite3_stmt *st = prep (c, "SELECT id, store, name, revoked FROM tills WHERE store = ?1 AND name = ?2", error);
+  sqlite3_stmt *st = prep (c, "SELECT id, store, name, revoked, merchant_id FROM tills"
+                              " WHERE merchant_id = ?99 AND store = ?1 AND name = ?2", error);
   g_autofree char *not_found = g_strdup_printf ("there is no till %s/%s", store_name, name);
   gboolean ok = FALSE;
 
   memset (out, 0, sizeof *out);
   if (st != NULL)
     {
+      bind_merchant (st, base);
       bind_text (st, 1, store_name);
       bind_text (st, 2, name);
       ok = till_from_statement (c, st, not_found, out, error);
@@ -1132,16 +1413,17 @@ sqlite_manager_put (CtStore     *base,
                     int          must_be_new,
                     GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
   sqlite3_stmt *st;
 
   if (must_be_new)
-    st = prep (c, "INSERT INTO managers (id, pin_hash) VALUES (?1, ?2)", error);
+    st = prep (c, "INSERT INTO managers (merchant_id, id, pin_hash) VALUES (?99, ?1, ?2)", error);
   else
-    st = prep (c, "UPDATE managers SET pin_hash = ?2 WHERE id = ?1", error);
+    st = prep (c, "UPDATE managers SET pin_hash = ?2 WHERE merchant_id = ?99 AND id = ?1", error);
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, id);
   bind_text (st, 2, pin_hash);
   if (!step_done (c, st, "manager", error))
@@ -1161,28 +1443,31 @@ sqlite_manager_remove (CtStore     *base,
                        const char  *id,
                        GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
-  sqlite3_stmt *st = prep (c, "DELETE FROM managers WHERE id = ?1", error);
+  sqlite3_stmt *st = prep (c, "DELETE FROM managers WHERE merchant_id = ?99 AND id = ?1", error);
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, id);
   return step_done (c, st, "manager", error) && expect_one_change (c, "manager", id, error);
 }
 
 static gboolean
-manager_get (Conn        *c,
-             const char  *id,
-             CtStoreManager   *out,
-             GError     **error)
+manager_get (Conn            *c,
+             CtStore         *base,
+             const char      *id,
+             CtStoreManager  *out,
+             GError         **error)
 {
-  sqlite3_stmt *st = prep (c, "SELECT id, pin_hash FROM managers WHERE id = ?1", error);
+  sqlite3_stmt *st = prep (c, "SELECT id, pin_hash FROM managers WHERE merchant_id = ?99 AND id = ?1", error);
   int rc;
 
   memset (out, 0, sizeof *out);
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, id);
   rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
@@ -1207,9 +1492,9 @@ sqlite_manager_get (CtStore     *base,
                     CtStoreManager   *out,
                     GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  gboolean ok = manager_get (c, id, out, error);
+  gboolean ok = manager_get (c, base, id, out, error);
 
   conn_give (store, c);
   return ok;
@@ -1235,15 +1520,17 @@ sqlite_pin_guard_get (CtStore          *base,
                       CtStorePinGuard  *out,
                       GError          **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  sqlite3_stmt *st = prep (c, "SELECT " GUARD_COLUMNS " FROM pin_guard WHERE manager_id = ?1", error);
+  sqlite3_stmt *st = prep (c, "SELECT " GUARD_COLUMNS " FROM pin_guard WHERE merchant_id = ?99 AND manager_id = ?1",
+                           error);
   gboolean ok = FALSE;
   int rc;
 
   *out = (CtStorePinGuard) { .pin_short = -1 };
   if (st != NULL)
     {
+      bind_merchant (st, base);
       bind_text (st, 1, id);
       rc = sqlite3_step (st);
       if (rc == SQLITE_ROW)
@@ -1261,13 +1548,14 @@ sqlite_pin_guard_put (CtStore               *base,
                       const CtStorePinGuard *g,
                       GError               **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   sqlite3_stmt *st = prep (store->writer,
-                           "INSERT OR REPLACE INTO pin_guard (manager_id, " GUARD_COLUMNS ") "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
+                           "INSERT OR REPLACE INTO pin_guard (merchant_id, manager_id, " GUARD_COLUMNS ") "
+                           "VALUES (?99, ?1, ?2, ?3, ?4, ?5, ?6)", error);
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, id);
   sqlite3_bind_int (st, 2, g->failures);
   sqlite3_bind_int (st, 3, g->lockouts);
@@ -1281,17 +1569,19 @@ static GPtrArray *
 sqlite_manager_list (CtStore  *base,
                      GError  **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT m.id, coalesce (g.failures, 0), coalesce (g.lockouts, 0),"
                               " coalesce (g.last_failure_at, 0), coalesce (g.locked_until, 0), g.pin_short"
-                              " FROM managers m LEFT JOIN pin_guard g ON g.manager_id = m.id ORDER BY m.id",
+                              " FROM managers m LEFT JOIN pin_guard g ON g.merchant_id = m.merchant_id"
+                              " AND g.manager_id = m.id WHERE m.merchant_id = ?99 ORDER BY m.id",
                            error);
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_manager_info_free);
   int rc = SQLITE_DONE;
 
   if (st != NULL)
     {
+      bind_merchant (st, base);
       while ((rc = sqlite3_step (st)) == SQLITE_ROW)
         {
           CtStoreManagerInfo *info = g_new0 (CtStoreManagerInfo, 1);
@@ -1318,16 +1608,18 @@ sqlite_cashier_put (CtStore     *base,
                     gboolean     must_be_new,
                     GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
   sqlite3_stmt *st;
 
   if (must_be_new)
-    st = prep (c, "INSERT INTO cashiers (id, name, pin_hash, created_at) VALUES (?1, ?2, ?3, ?4)", error);
+    st = prep (c, "INSERT INTO cashiers (merchant_id, id, name, pin_hash, created_at)"
+                  " VALUES (?99, ?1, ?2, ?3, ?4)", error);
   else
-    st = prep (c, "UPDATE cashiers SET name = ?2, pin_hash = ?3 WHERE id = ?1", error);
+    st = prep (c, "UPDATE cashiers SET name = ?2, pin_hash = ?3 WHERE merchant_id = ?99 AND id = ?1", error);
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, id);
   bind_text (st, 2, name);
   bind_text (st, 3, pin_hash);
@@ -1350,12 +1642,13 @@ sqlite_cashier_remove (CtStore     *base,
                        const char  *id,
                        GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
-  sqlite3_stmt *st = prep (c, "DELETE FROM cashiers WHERE id = ?1", error);
+  sqlite3_stmt *st = prep (c, "DELETE FROM cashiers WHERE merchant_id = ?99 AND id = ?1", error);
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, id);
   return step_done (c, st, "cashier", error) && expect_one_change (c, "cashier", id, error);
 }
@@ -1366,15 +1659,16 @@ sqlite_cashier_get (CtStore         *base,
                     CtStoreCashier  *out,
                     GError         **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  sqlite3_stmt *st = prep (c, "SELECT id, name, pin_hash FROM cashiers WHERE id = ?1", error);
+  sqlite3_stmt *st = prep (c, "SELECT id, name, pin_hash FROM cashiers WHERE merchant_id = ?99 AND id = ?1", error);
   gboolean ok = FALSE;
   int rc;
 
   memset (out, 0, sizeof *out);
   if (st != NULL)
     {
+      bind_merchant (st, base);
       bind_text (st, 1, id);
       rc = sqlite3_step (st);
       if (rc == SQLITE_ROW)
@@ -1398,18 +1692,19 @@ static GPtrArray *
 sqlite_cashier_list (CtStore  *base,
                      GError  **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT k.id, k.name, coalesce (g.failures, 0), coalesce (g.lockouts, 0),"
                               " coalesce (g.last_failure_at, 0), coalesce (g.locked_until, 0), g.pin_short"
-                              " FROM cashiers k LEFT JOIN pin_guard g"
-                              " ON g.manager_id = '" CT_STORE_CASHIER_GUARD_PREFIX "' || k.id ORDER BY k.id",
-                           error);
+                              " FROM cashiers k LEFT JOIN pin_guard g ON g.merchant_id = k.merchant_id"
+                              " AND g.manager_id = '" CT_STORE_CASHIER_GUARD_PREFIX "' || k.id"
+                              " WHERE k.merchant_id = ?99 ORDER BY k.id", error);
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_cashier_free);
   int rc = SQLITE_DONE;
 
   if (st != NULL)
     {
+      bind_merchant (st, base);
       while ((rc = sqlite3_step (st)) == SQLITE_ROW)
         {
           CtStoreCashier *k = g_new0 (CtStoreCashier, 1);
@@ -1434,13 +1729,14 @@ sqlite_audit_add (CtStore       *base,
                   CtStoreAudit  *a,
                   GError       **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
-  sqlite3_stmt *st = prep (c, "INSERT INTO audit (created_at, store, till, manager, action, card_no, detail)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", error);
+  sqlite3_stmt *st = prep (c, "INSERT INTO audit (merchant_id, created_at, store, till, manager, action, card_no,"
+                              " detail) VALUES (?99, ?1, ?2, ?3, ?4, ?5, ?6, ?7)", error);
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   sqlite3_bind_int64 (st, 1, a->created_at);
   bind_text (st, 2, a->store);
   bind_text (st, 3, a->till);
@@ -1459,15 +1755,16 @@ sqlite_audit_list (CtStore  *base,
                    int64_t   since_ms,
                    GError  **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT id, created_at, store, till, manager, action, card_no, detail"
-                              " FROM audit WHERE created_at >= ?1 ORDER BY id", error);
+                              " FROM audit WHERE merchant_id = ?99 AND created_at >= ?1 ORDER BY id", error);
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_audit_free);
   int rc = SQLITE_DONE;
 
   if (st != NULL)
     {
+      bind_merchant (st, base);
       sqlite3_bind_int64 (st, 1, since_ms);
       while ((rc = sqlite3_step (st)) == SQLITE_ROW)
         {
@@ -1513,17 +1810,20 @@ card_from_row (sqlite3_stmt *st,
 }
 
 static gboolean
-card_get (Conn        *c,
-          const char  *card_no,
-          CtStoreCard      *out,
-          GError     **error)
+card_get (Conn         *c,
+          CtStore      *base,
+          const char   *card_no,
+          CtStoreCard  *out,
+          GError      **error)
 {
-  sqlite3_stmt *st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE card_no = ?1", error);
+  sqlite3_stmt *st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE merchant_id = ?99 AND card_no = ?1",
+                           error);
   int rc;
 
   memset (out, 0, sizeof *out);
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, card_no);
   rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
@@ -1545,9 +1845,9 @@ sqlite_card_get (CtStore     *base,
                  CtStoreCard      *out,
                  GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  gboolean ok = card_get (c, card_no, out, error);
+  gboolean ok = card_get (c, base, card_no, out, error);
 
   conn_give (store, c);
   return ok;
@@ -1558,13 +1858,14 @@ sqlite_card_insert (CtStore       *base,
                     const CtStoreCard  *card,
                     GError       **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
-  sqlite3_stmt *st = prep (c, "INSERT INTO cards (" CARD_COLUMNS ") "
-                              "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7)", error);
+  sqlite3_stmt *st = prep (c, "INSERT INTO cards (merchant_id, " CARD_COLUMNS ") "
+                              "VALUES (?99, ?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7)", error);
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, card->card_no);
   bind_text (st, 2, card->status);
   bind_text (st, 3, card->level);
@@ -1580,13 +1881,14 @@ sqlite_card_update (CtStore       *base,
                     const CtStoreCard  *card,
                     GError       **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "UPDATE cards SET status = ?2, level = ?3, name = ?4, phone = ?5, "
-                              "updated_at = ?6 WHERE card_no = ?1", error);
+                              "updated_at = ?6 WHERE merchant_id = ?99 AND card_no = ?1", error);
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, card->card_no);
   bind_text (st, 2, card->status);
   bind_text (st, 3, card->level);
@@ -1603,14 +1905,15 @@ sqlite_card_add_points (CtStore     *base,
                         int64_t     *out_points,
                         GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
-  sqlite3_stmt *st = prep (c, "UPDATE cards SET points = points + ?2 WHERE card_no = ?1 "
+  sqlite3_stmt *st = prep (c, "UPDATE cards SET points = points + ?2 WHERE merchant_id = ?99 AND card_no = ?1 "
                               "AND points + ?2 >= 0 RETURNING points", error);
   int rc;
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, card_no);
   sqlite3_bind_int64 (st, 2, delta);
   rc = sqlite3_step (st);
@@ -1638,13 +1941,14 @@ sqlite_card_event (CtStore     *base,
                    const char  *manager,
                    GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
-  sqlite3_stmt *st = prep (c, "INSERT INTO card_events (card_no, kind, detail, store, till, operator,"
-                              " manager, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", error);
+  sqlite3_stmt *st = prep (c, "INSERT INTO card_events (merchant_id, card_no, kind, detail, store, till, operator,"
+                              " manager, created_at) VALUES (?99, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", error);
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, card_no);
   bind_text (st, 2, kind);
   bind_text (st, 3, detail);
@@ -1664,7 +1968,7 @@ sqlite_post (CtStore          *base,
              guint             n_postings,
              GError          **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
   int64_t now = ct_store_now_ms ();
 
@@ -1678,13 +1982,14 @@ sqlite_post (CtStore          *base,
       /* The floor is part of the update itself, so the database refuses an
        * overdraft whatever the application thought the balance was. */
       if (p->account[0] == '@')
-        st = prep (c, "UPDATE accounts SET balance = balance + ?1 WHERE name = ?2 "
+        st = prep (c, "UPDATE accounts SET balance = balance + ?1 WHERE merchant_id = ?99 AND name = ?2 "
                       "AND (floor_zero = 0 OR balance + ?1 >= 0)", error);
       else
-        st = prep (c, "UPDATE cards SET balance = balance + ?1, updated_at = ?3 WHERE card_no = ?2 "
-                      "AND balance + ?1 >= 0", error);
+        st = prep (c, "UPDATE cards SET balance = balance + ?1, updated_at = ?3 WHERE merchant_id = ?99"
+                      " AND card_no = ?2 AND balance + ?1 >= 0", error);
       if (st == NULL)
         return FALSE;
+      bind_merchant (st, base);
       sqlite3_bind_int64 (st, 1, p->amount);
       bind_text (st, 2, p->account);
       if (p->account[0] != '@')
@@ -1708,12 +2013,12 @@ sqlite_tx_insert (CtStore          *base,
                   guint             n_postings,
                   GError          **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
-  sqlite3_stmt *st = prep (c, "INSERT INTO transactions (card_no, kind, delta, bonus, balance_after,"
+  sqlite3_stmt *st = prep (c, "INSERT INTO transactions (merchant_id, card_no, kind, delta, bonus, balance_after,"
                               " points_delta, points_after, store, till, operator, manager, reason,"
-                              " order_ref, refund_of, created_at, tender, shift_id, taken_at) VALUES (?1, ?2,"
-                              " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                              " order_ref, refund_of, created_at, tender, shift_id, taken_at) VALUES (?99, ?1,"
+                              " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                            error);
   int64_t sum = 0;
 
@@ -1723,6 +2028,7 @@ sqlite_tx_insert (CtStore          *base,
     sum += postings[i].amount;
   g_assert (sum == 0);
 
+  bind_merchant (st, base);
   bind_text (st, 1, tx->card_no);
   bind_text (st, 2, tx->kind);
   sqlite3_bind_int64 (st, 3, tx->delta);
@@ -1751,13 +2057,15 @@ sqlite_tx_insert (CtStore          *base,
     return FALSE;
   tx->id = sqlite3_last_insert_rowid (c->db);
 
-  st = prep (c, "INSERT INTO postings (tx_id, account, amount) VALUES (?1, ?2, ?3)", error);
-  if (st == NULL)
-    return FALSE;
   for (guint i = 0; i < n_postings; i++)
     {
       if (postings[i].amount == 0)
         continue;
+      st = prep (c, "INSERT INTO postings (merchant_id, tx_id, account, amount) VALUES (?99, ?1, ?2, ?3)",
+                 error);
+      if (st == NULL)
+        return FALSE;
+      bind_merchant (st, base);
       sqlite3_bind_int64 (st, 1, tx->id);
       bind_text (st, 2, postings[i].account);
       sqlite3_bind_int64 (st, 3, postings[i].amount);
@@ -1812,14 +2120,15 @@ sqlite_tx_get (CtStore  *base,
                CtStoreTx     *out,
                GError  **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
-  sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE id = ?1", error);
+  sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE merchant_id = ?99 AND id = ?1", error);
   int rc;
 
   memset (out, 0, sizeof *out);
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   sqlite3_bind_int64 (st, 1, id);
   rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
@@ -1839,12 +2148,14 @@ static gboolean
 sqlite_tx_refunded (CtStore *base,
                     int64_t  id)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
-  sqlite3_stmt *st = prep (store->writer, "SELECT 1 FROM transactions WHERE refund_of = ?1", NULL);
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  sqlite3_stmt *st = prep (store->writer, "SELECT 1 FROM transactions WHERE merchant_id = ?99 AND refund_of = ?1",
+                           NULL);
   gboolean found;
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   sqlite3_bind_int64 (st, 1, id);
   found = sqlite3_step (st) == SQLITE_ROW;
   done (st);
@@ -1853,6 +2164,7 @@ sqlite_tx_refunded (CtStore *base,
 
 static int64_t
 balance_get (Conn        *c,
+             CtStore     *base,
              const char  *account,
              GError     **error)
 {
@@ -1861,11 +2173,12 @@ balance_get (Conn        *c,
   int rc;
 
   if (account[0] == '@')
-    st = prep (c, "SELECT balance FROM accounts WHERE name = ?1", error);
+    st = prep (c, "SELECT balance FROM accounts WHERE merchant_id = ?99 AND name = ?1", error);
   else
-    st = prep (c, "SELECT balance FROM cards WHERE card_no = ?1", error);
+    st = prep (c, "SELECT balance FROM cards WHERE merchant_id = ?99 AND card_no = ?1", error);
   if (st == NULL)
     return -1;
+  bind_merchant (st, base);
   bind_text (st, 1, account);
   rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
@@ -1883,9 +2196,9 @@ sqlite_account_balance (CtStore     *base,
                         const char  *account,
                         GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  int64_t v = balance_get (c, account, error);
+  int64_t v = balance_get (c, base, account, error);
 
   conn_give (store, c);
   return v;
@@ -1906,7 +2219,7 @@ sqlite_claim_key (CtStore     *base,
                   const char  *key,
                   GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   char *name = claim_name (till_id, key);
   gboolean ok;
 
@@ -1924,7 +2237,7 @@ sqlite_unclaim_key (CtStore     *base,
                     int64_t      till_id,
                     const char  *key)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   g_autofree char *name = claim_name (till_id, key);
 
   g_mutex_lock (&store->claims_lock);
@@ -1942,7 +2255,7 @@ sqlite_key_get (CtStore          *base,
                 char            **out_body,
                 GError          **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "SELECT hash, status, body FROM idempotency WHERE till_id = ?1 AND key = ?2", error);
   int rc;
@@ -1979,7 +2292,7 @@ sqlite_key_put (CtStore       *base,
                 const char    *body,
                 GError       **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "INSERT INTO idempotency (till_id, key, hash, status, body, created_at) "
                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
@@ -2000,7 +2313,7 @@ sqlite_key_expire (CtStore  *base,
                    int64_t   older_than_ms,
                    GError  **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   sqlite3_stmt *st = prep (store->writer, "DELETE FROM idempotency WHERE created_at < ?1", error);
 
   if (st == NULL)
@@ -2018,7 +2331,7 @@ sqlite_find_cards (CtStore     *base,
                    guint        limit,
                    GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_card_free);
   sqlite3_stmt *st;
@@ -2026,14 +2339,15 @@ sqlite_find_cards (CtStore     *base,
   int rc = SQLITE_ERROR;
 
   if (phone != NULL)
-    st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE phone = ?1 "
-                  "OR (length (?1) = 4 AND substr (phone, -4) = ?1) "
+    st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE merchant_id = ?99 AND (phone = ?1 "
+                  "OR (length (?1) = 4 AND substr (phone, -4) = ?1)) "
                   "ORDER BY created_at, card_no LIMIT ?2", error);
   else
-    st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE instr(lower(name), lower(?1)) > 0 "
-                  "ORDER BY created_at, card_no LIMIT ?2", error);
+    st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE merchant_id = ?99"
+                  " AND instr(lower(name), lower(?1)) > 0 ORDER BY created_at, card_no LIMIT ?2", error);
   if (st != NULL)
     {
+      bind_merchant (st, base);
       bind_text (st, 1, phone != NULL ? phone : name);
       sqlite3_bind_int (st, 2, (int) limit);
       while ((rc = sqlite3_step (st)) == SQLITE_ROW)
@@ -2081,14 +2395,16 @@ sqlite_card_history (CtStore     *base,
                      guint        limit,
                      GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE card_no = ?1 AND id < ?2 "
-                              "AND taken_at >= ?3 AND taken_at < ?4 ORDER BY id DESC LIMIT ?5", error);
+  sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE merchant_id = ?99 AND card_no = ?1"
+                              " AND id < ?2 AND taken_at >= ?3 AND taken_at < ?4 ORDER BY id DESC LIMIT ?5",
+                           error);
   GPtrArray *list = NULL;
 
   if (st != NULL)
     {
+      bind_merchant (st, base);
       bind_text (st, 1, card_no);
       sqlite3_bind_int64 (st, 2, before_id > 0 ? before_id : G_MAXINT64);
       sqlite3_bind_int64 (st, 3, from_ms);
@@ -2110,15 +2426,16 @@ sqlite_store_day (CtStore     *base,
                   guint        limit,
                   GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE taken_at >= ?1 "
+  sqlite3_stmt *st = prep (c, "SELECT " TX_COLUMNS " FROM transactions WHERE merchant_id = ?99 AND taken_at >= ?1 "
                               "AND taken_at < ?2 AND store = ?3 AND (?4 IS NULL OR till = ?4) "
                               "AND +id > ?5 ORDER BY id LIMIT ?6", error);
   GPtrArray *list = NULL;
 
   if (st != NULL)
     {
+      bind_merchant (st, base);
       sqlite3_bind_int64 (st, 1, from_ms);
       sqlite3_bind_int64 (st, 2, to_ms);
       bind_text (st, 3, store_name);
@@ -2152,7 +2469,7 @@ sqlite_day_totals (CtStore     *base,
                    gboolean     by_till,
                    GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_day_totals_free);
   sqlite3_stmt *st;
@@ -2160,14 +2477,15 @@ sqlite_day_totals (CtStore     *base,
   int rc;
 
   if (by_till)
-    st = prep (c, "SELECT store, till," CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE taken_at >= ?1"
-                  " AND taken_at < ?2 AND (?3 IS NULL OR store = ?3) AND (?4 IS NULL OR till = ?4)"
-                  " GROUP BY store, till ORDER BY store, till", error);
+    st = prep (c, "SELECT store, till," CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE merchant_id = ?99"
+                  " AND taken_at >= ?1 AND taken_at < ?2 AND (?3 IS NULL OR store = ?3)"
+                  " AND (?4 IS NULL OR till = ?4) GROUP BY store, till ORDER BY store, till", error);
   else
-    st = prep (c, "SELECT ?3, ?4," CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE taken_at >= ?1"
-                  " AND taken_at < ?2 AND store = ?3 AND (?4 IS NULL OR till = ?4)", error);
+    st = prep (c, "SELECT ?3, ?4," CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE merchant_id = ?99"
+                  " AND taken_at >= ?1 AND taken_at < ?2 AND store = ?3 AND (?4 IS NULL OR till = ?4)", error);
   if (st != NULL)
     {
+      bind_merchant (st, base);
       sqlite3_bind_int64 (st, 1, from_ms);
       sqlite3_bind_int64 (st, 2, to_ms);
       bind_text (st, 3, store_name);
@@ -2193,7 +2511,7 @@ sqlite_ledger_check (CtStore        *base,
                      CtStoreLedgerCheck  *out,
                      GError        **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
   gboolean ok = FALSE;
   sqlite3_stmt *st;
@@ -2203,23 +2521,27 @@ sqlite_ledger_check (CtStore        *base,
   /* One read transaction so every figure comes from the same snapshot. */
   if (!conn_exec (c, "BEGIN", error))
     goto out;
-  st = prep (c, "SELECT (SELECT coalesce(sum(balance), 0) FROM cards),"
-                " (SELECT balance FROM accounts WHERE name = '@pool'),"
-                " (SELECT balance FROM accounts WHERE name = '@cash'),"
-                " (SELECT balance FROM accounts WHERE name = '@promo'),"
-                " (SELECT balance FROM accounts WHERE name = '@legacy'),"
-                " (SELECT coalesce(sum(amount), 0) FROM postings),"
-                " (SELECT balance FROM accounts WHERE name = '@wechat'),"
-                " (SELECT balance FROM accounts WHERE name = '@alipay'),"
-                " (SELECT balance FROM accounts WHERE name = '@bank_card'),"
-                " (SELECT balance FROM accounts WHERE name = '@other'),"
-                " (SELECT count(*) FROM (SELECT account, sum(amount) AS s FROM postings GROUP BY account) p"
-                "   LEFT JOIN cards ON cards.card_no = p.account LEFT JOIN accounts ON accounts.name = p.account"
+  st = prep (c, "SELECT (SELECT coalesce(sum(balance), 0) FROM cards WHERE merchant_id = ?99),"
+                " (SELECT balance FROM accounts WHERE merchant_id = ?99 AND name = '@pool'),"
+                " (SELECT balance FROM accounts WHERE merchant_id = ?99 AND name = '@cash'),"
+                " (SELECT balance FROM accounts WHERE merchant_id = ?99 AND name = '@promo'),"
+                " (SELECT balance FROM accounts WHERE merchant_id = ?99 AND name = '@legacy'),"
+                " (SELECT coalesce(sum(amount), 0) FROM postings WHERE merchant_id = ?99),"
+                " (SELECT balance FROM accounts WHERE merchant_id = ?99 AND name = '@wechat'),"
+                " (SELECT balance FROM accounts WHERE merchant_id = ?99 AND name = '@alipay'),"
+                " (SELECT balance FROM accounts WHERE merchant_id = ?99 AND name = '@bank_card'),"
+                " (SELECT balance FROM accounts WHERE merchant_id = ?99 AND name = '@other'),"
+                " (SELECT count(*) FROM (SELECT account, sum(amount) AS s FROM postings WHERE merchant_id = ?99"
+                "   GROUP BY account) p"
+                "   LEFT JOIN cards ON cards.merchant_id = ?99 AND cards.card_no = p.account"
+                "   LEFT JOIN accounts ON accounts.merchant_id = ?99 AND accounts.name = p.account"
                 "   WHERE coalesce(cards.balance, accounts.balance) IS NOT p.s)"
-                " + (SELECT count(*) FROM cards WHERE balance <> 0 AND card_no NOT IN (SELECT account FROM postings))",
+                " + (SELECT count(*) FROM cards WHERE merchant_id = ?99 AND balance <> 0"
+                "   AND card_no NOT IN (SELECT account FROM postings WHERE merchant_id = ?99))",
              error);
   if (st == NULL)
     goto rollback;
+  bind_merchant (st, base);
   rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
     {
@@ -2275,13 +2597,14 @@ sqlite_shift_open (CtStore       *base,
                    CtStoreShift  *shift,
                    GError       **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
-  sqlite3_stmt *st = prep (c, "INSERT INTO shifts (store, till, operator, float_amount, opened_at)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5)", error);
+  sqlite3_stmt *st = prep (c, "INSERT INTO shifts (merchant_id, store, till, operator, float_amount, opened_at)"
+                              " VALUES (?99, ?1, ?2, ?3, ?4, ?5)", error);
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, shift->store);
   bind_text (st, 2, shift->till);
   bind_text (st, 3, shift->operator_name);
@@ -2298,13 +2621,14 @@ sqlite_shift_close (CtStore             *base,
                     const CtStoreShift  *shift,
                     GError             **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "UPDATE shifts SET closed_at = ?2, closed_by = ?3, counted_cash = ?4"
-                              " WHERE id = ?1 AND closed_at IS NULL", error);
+                              " WHERE merchant_id = ?99 AND id = ?1 AND closed_at IS NULL", error);
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   sqlite3_bind_int64 (st, 1, shift->id);
   sqlite3_bind_int64 (st, 2, shift->closed_at);
   bind_text (st, 3, shift->closed_by);
@@ -2326,14 +2650,15 @@ sqlite_shift_get (CtStore       *base,
                   CtStoreShift  *out,
                   GError       **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  sqlite3_stmt *st = prep (c, "SELECT " SHIFT_COLUMNS " FROM shifts WHERE id = ?1", error);
+  sqlite3_stmt *st = prep (c, "SELECT " SHIFT_COLUMNS " FROM shifts WHERE merchant_id = ?99 AND id = ?1", error);
   int rc = SQLITE_ERROR;
 
   memset (out, 0, sizeof *out);
   if (st != NULL)
     {
+      bind_merchant (st, base);
       sqlite3_bind_int64 (st, 1, id);
       rc = sqlite3_step (st);
       if (rc == SQLITE_ROW)
@@ -2355,16 +2680,17 @@ sqlite_shift_at (CtStore     *base,
                  int64_t      at_ms,
                  GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  sqlite3_stmt *st = prep (c, "SELECT id FROM shifts WHERE store = ?1 AND till = ?2 AND opened_at <= ?3"
-                              " AND (closed_at IS NULL OR closed_at > ?3) ORDER BY opened_at DESC LIMIT 1",
-                           error);
+  sqlite3_stmt *st = prep (c, "SELECT id FROM shifts WHERE merchant_id = ?99 AND store = ?1 AND till = ?2"
+                              " AND opened_at <= ?3 AND (closed_at IS NULL OR closed_at > ?3)"
+                              " ORDER BY opened_at DESC LIMIT 1", error);
   int64_t id = -1;
   int rc;
 
   if (st != NULL)
     {
+      bind_merchant (st, base);
       bind_text (st, 1, store_name);
       bind_text (st, 2, till);
       sqlite3_bind_int64 (st, 3, at_ms);
@@ -2389,15 +2715,17 @@ sqlite_shift_list (CtStore     *base,
                    int64_t      to_ms,
                    GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  sqlite3_stmt *st = prep (c, "SELECT " SHIFT_COLUMNS " FROM shifts WHERE opened_at >= ?1 AND opened_at < ?2"
-                              " AND (?3 IS NULL OR store = ?3) AND (?4 IS NULL OR till = ?4) ORDER BY opened_at, id", error);
+  sqlite3_stmt *st = prep (c, "SELECT " SHIFT_COLUMNS " FROM shifts WHERE merchant_id = ?99 AND opened_at >= ?1"
+                              " AND opened_at < ?2 AND (?3 IS NULL OR store = ?3) AND (?4 IS NULL OR till = ?4)"
+                              " ORDER BY opened_at, id", error);
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_shift_free);
   int rc = SQLITE_ERROR;
 
   if (st != NULL)
     {
+      bind_merchant (st, base);
       sqlite3_bind_int64 (st, 1, from_ms);
       sqlite3_bind_int64 (st, 2, to_ms);
       bind_text (st, 3, store_name);
@@ -2423,13 +2751,15 @@ sqlite_shift_totals (CtStore           *base,
                      CtStoreDayTotals  *out,
                      GError           **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  sqlite3_stmt *st = prep (c, "SELECT" CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE shift_id = ?1", error);
+  sqlite3_stmt *st = prep (c, "SELECT" CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE merchant_id = ?99"
+                              " AND shift_id = ?1", error);
   int rc = SQLITE_ERROR;
 
   if (st != NULL)
     {
+      bind_merchant (st, base);
       sqlite3_bind_int64 (st, 1, shift_id);
       rc = sqlite3_step (st);
       if (rc == SQLITE_ROW)
@@ -2452,7 +2782,7 @@ sqlite_import_row (CtStore                 *base,
                    char                   **out_other_batch,
                    GError                 **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
   sqlite3_stmt *st;
   int64_t tx_id;
@@ -2460,11 +2790,12 @@ sqlite_import_row (CtStore                 *base,
   *out_other_batch = NULL;
   /* One insert with the opening balance rather than a card at 0 and a
    * posting that updates it: an import writes thousands of rows. */
-  st = prep (c, "INSERT INTO cards (card_no, status, level, name, phone, balance, points,"
-                " created_at, updated_at) VALUES (?1, 'active', ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
-                " ON CONFLICT (card_no) DO NOTHING", error);
+  st = prep (c, "INSERT INTO cards (merchant_id, card_no, status, level, name, phone, balance, points,"
+                " created_at, updated_at) VALUES (?99, ?1, 'active', ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+                " ON CONFLICT (merchant_id, card_no) DO NOTHING", error);
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, row->card_no);
   bind_text (st, 2, row->level);
   bind_text (st, 3, row->name);
@@ -2479,10 +2810,11 @@ sqlite_import_row (CtStore                 *base,
     {
       int rc;
 
-      st = prep (c, "SELECT order_ref FROM transactions WHERE card_no = ?1 AND kind = 'import'"
-                    " ORDER BY id LIMIT 1", error);
+      st = prep (c, "SELECT order_ref FROM transactions WHERE merchant_id = ?99 AND card_no = ?1"
+                    " AND kind = 'import' ORDER BY id LIMIT 1", error);
       if (st == NULL)
         return FALSE;
+      bind_merchant (st, base);
       bind_text (st, 1, row->card_no);
       rc = sqlite3_step (st);
       if (rc == SQLITE_ROW && sqlite3_column_type (st, 0) == SQLITE_TEXT)
@@ -2500,12 +2832,13 @@ sqlite_import_row (CtStore                 *base,
       return TRUE;
     }
 
-  st = prep (c, "INSERT INTO transactions (card_no, kind, delta, bonus, balance_after,"
+  st = prep (c, "INSERT INTO transactions (merchant_id, card_no, kind, delta, bonus, balance_after,"
                 " points_delta, points_after, store, till, operator, manager, reason, order_ref,"
-                " refund_of, created_at, taken_at) VALUES (?1, 'import', ?2, 0, ?2, ?3, ?3, ?4, ?5, ?6,"
+                " refund_of, created_at, taken_at) VALUES (?99, ?1, 'import', ?2, 0, ?2, ?3, ?3, ?4, ?5, ?6,"
                 " ?7, NULL, ?8, NULL, ?9, ?9)", error);
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, row->card_no);
   sqlite3_bind_int64 (st, 2, row->balance);
   sqlite3_bind_int64 (st, 3, row->points);
@@ -2522,10 +2855,11 @@ sqlite_import_row (CtStore                 *base,
   /* Both postings in one statement: legacy → card. */
   if (row->balance != 0)
     {
-      st = prep (c, "INSERT INTO postings (tx_id, account, amount) VALUES (?1, ?2, -?4), (?1, ?3, ?4)",
-                 error);
+      st = prep (c, "INSERT INTO postings (merchant_id, tx_id, account, amount)"
+                    " VALUES (?99, ?1, ?2, -?4), (?99, ?1, ?3, ?4)", error);
       if (st == NULL)
         return FALSE;
+      bind_merchant (st, base);
       sqlite3_bind_int64 (st, 1, tx_id);
       bind_text (st, 2, CT_ACCOUNT_LEGACY);
       bind_text (st, 3, row->card_no);
@@ -2543,7 +2877,7 @@ sqlite_import_finish (CtStore                   *base,
                       const CtStoreImportBatch  *counts,
                       GError                   **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
   sqlite3_stmt *st;
   int64_t now = ct_store_now_ms ();
@@ -2551,9 +2885,11 @@ sqlite_import_finish (CtStore                   *base,
   if (counts->total_balance != 0)
     {
       /* @legacy has no floor: it holds minus every opening balance. */
-      st = prep (c, "UPDATE accounts SET balance = balance - ?1 WHERE name = '@legacy'", error);
+      st = prep (c, "UPDATE accounts SET balance = balance - ?1 WHERE merchant_id = ?99 AND name = '@legacy'",
+                 error);
       if (st == NULL)
         return FALSE;
+      bind_merchant (st, base);
       sqlite3_bind_int64 (st, 1, counts->total_balance);
       if (!step_done (c, st, "import legacy account", error))
         return FALSE;
@@ -2563,9 +2899,9 @@ sqlite_import_finish (CtStore                   *base,
           return FALSE;
         }
     }
-  st = prep (c, "INSERT INTO import_batches (batch_id, rows_accepted, rows_rejected, total_balance,"
-                " total_points, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"
-                " ON CONFLICT (batch_id) DO UPDATE SET"
+  st = prep (c, "INSERT INTO import_batches (merchant_id, batch_id, rows_accepted, rows_rejected, total_balance,"
+                " total_points, created_at, updated_at) VALUES (?99, ?1, ?2, ?3, ?4, ?5, ?6, ?6)"
+                " ON CONFLICT (merchant_id, batch_id) DO UPDATE SET"
                 " rows_accepted = rows_accepted + excluded.rows_accepted,"
                 " rows_rejected = rows_rejected + excluded.rows_rejected,"
                 " total_balance = total_balance + excluded.total_balance,"
@@ -2573,6 +2909,7 @@ sqlite_import_finish (CtStore                   *base,
                 " updated_at = excluded.updated_at", error);
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, batch_id);
   sqlite3_bind_int64 (st, 2, counts->rows_accepted);
   sqlite3_bind_int64 (st, 3, counts->rows_rejected);
@@ -2588,15 +2925,16 @@ sqlite_import_batch_get (CtStore             *base,
                          CtStoreImportBatch  *out,
                          GError             **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT rows_accepted, rows_rejected, total_balance, total_points"
-                              " FROM import_batches WHERE batch_id = ?1", error);
+                              " FROM import_batches WHERE merchant_id = ?99 AND batch_id = ?1", error);
   int rc = SQLITE_ERROR;
 
   memset (out, 0, sizeof *out);
   if (st != NULL)
     {
+      bind_merchant (st, base);
       bind_text (st, 1, batch_id);
       rc = sqlite3_step (st);
       if (rc == SQLITE_ROW)
@@ -2623,11 +2961,11 @@ sqlite_wallet_connector_put (CtStore            *base,
                              CtWalletConnector  *c,
                              GError            **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *w = store->writer;
-  sqlite3_stmt *st = prep (w, "INSERT INTO wallet_connectors (merchant, kind, app_id, serial_no,"
+  sqlite3_stmt *st = prep (w, "INSERT INTO wallet_connectors (merchant_id, merchant, kind, app_id, serial_no,"
                               " private_key, public_key, template_id, gateway)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                              " VALUES (?99, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
                               " ON CONFLICT (merchant, kind) DO UPDATE SET app_id = excluded.app_id,"
                               " serial_no = excluded.serial_no, private_key = excluded.private_key,"
                               " public_key = excluded.public_key, template_id = excluded.template_id,"
@@ -2636,6 +2974,7 @@ sqlite_wallet_connector_put (CtStore            *base,
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, c->merchant);
   bind_text (st, 2, ct_wallet_kind_to_string (c->kind));
   bind_text (st, 3, c->app_id);
@@ -2662,15 +3001,16 @@ sqlite_wallet_connector_remove (CtStore       *base,
                                 CtWalletKind   kind,
                                 GError       **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *w = store->writer;
-  sqlite3_stmt *st = prep (w, "DELETE FROM wallet_connectors WHERE merchant = ?1 AND kind = ?2"
-                              " RETURNING id", error);
+  sqlite3_stmt *st = prep (w, "DELETE FROM wallet_connectors WHERE merchant_id = ?99 AND merchant = ?1"
+                              " AND kind = ?2 RETURNING id", error);
   int64_t id = 0;
   int rc;
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, merchant);
   bind_text (st, 2, ct_wallet_kind_to_string (kind));
   rc = sqlite3_step (st);
@@ -2707,15 +3047,17 @@ static GPtrArray *
 sqlite_wallet_connectors (CtStore  *base,
                           GError  **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT id, merchant, kind, app_id, serial_no, private_key, public_key,"
-                              " template_id, gateway FROM wallet_connectors ORDER BY id", error);
+                              " template_id, gateway FROM wallet_connectors"
+                              " WHERE ?99 = 0 OR merchant_id = ?99 ORDER BY id", error);
   GPtrArray *list = NULL;
   int rc = SQLITE_ERROR;
 
   if (st != NULL)
     {
+      bind_merchant (st, base);
       list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_wallet_connector_free);
       while ((rc = sqlite3_step (st)) == SQLITE_ROW)
         {
@@ -2754,7 +3096,7 @@ sqlite_wallet_enqueue (CtStore          *base,
                        int64_t           now_ms,
                        GError          **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *w = store->writer;
   sqlite3_stmt *st = prep (w, "INSERT INTO wallet_outbox (connector_id, card_no, method, request_no,"
                               " payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
@@ -2780,7 +3122,7 @@ sqlite_wallet_due (CtStore  *base,
                    int64_t   lease_until_ms,
                    GError  **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
   /* The head of each card's queue, and only when it is due: a message
    * waiting for its retry holds back the later ones of its card. Taking
@@ -2835,7 +3177,7 @@ sqlite_wallet_link_get (CtStore     *base,
                         char       **out,
                         GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT biz_card_no FROM wallet_cards WHERE connector_id = ?1"
                               " AND card_no = ?2", error);
@@ -2864,7 +3206,7 @@ sqlite_wallet_link_put (CtStore     *base,
                         const char  *biz_card_no,
                         GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *w = store->writer;
   sqlite3_stmt *st = prep (w, "INSERT INTO wallet_cards (connector_id, card_no, biz_card_no)"
                               " VALUES (?1, ?2, ?3) ON CONFLICT (connector_id, card_no)"
@@ -2887,7 +3229,7 @@ sqlite_wallet_settle (CtStore          *base,
                       int64_t           now_ms,
                       GError          **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *w = store->writer;
   sqlite3_stmt *st;
 
@@ -2926,7 +3268,7 @@ sqlite_wallet_status (CtStore              *base,
                       CtStoreWalletStatus  *out,
                       GError              **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
   sqlite3_stmt *st;
   int rc = SQLITE_ERROR;
@@ -2995,14 +3337,16 @@ sqlite_member_link_put (CtStore       *base,
                         int64_t        now_ms,
                         GError       **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
-  sqlite3_stmt *st = prep (c, "INSERT INTO member_links (card_no, token_hash, secret, code_step, created_at) "
-                              "VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT (card_no) DO UPDATE SET "
-                              "token_hash = excluded.token_hash, created_at = excluded.created_at", error);
+  sqlite3_stmt *st = prep (c, "INSERT INTO member_links (merchant_id, card_no, token_hash, secret, code_step,"
+                              " created_at) VALUES (?99, ?1, ?2, ?3, 0, ?4) ON CONFLICT (merchant_id, card_no)"
+                              " DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at",
+                           error);
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, card_no);
   sqlite3_bind_blob (st, 2, token_hash, 32, SQLITE_TRANSIENT);
   sqlite3_bind_blob (st, 3, secret, (int) secret_len, SQLITE_TRANSIENT);
@@ -3011,20 +3355,24 @@ sqlite_member_link_put (CtStore       *base,
 }
 
 static gboolean
-member_link_select (CtSqliteStore  *store,
+member_link_select (CtStore        *base,
                     const char     *sql,
                     const void     *key,
                     int             key_len,
+                    int64_t        *out_merchant,
                     char          **out_card_no,
                     GBytes        **out_secret,
                     GError        **error)
 {
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, sql, error);
   int rc = SQLITE_ERROR;
 
   if (st != NULL)
     {
+      if (sqlite3_bind_parameter_count (st) == MERCHANT_PARAM)
+        bind_merchant (st, base);
       if (key_len < 0)
         bind_text (st, 1, key);
       else
@@ -3036,6 +3384,8 @@ member_link_select (CtSqliteStore  *store,
             *out_card_no = col_text (st, 0);
           if (out_secret != NULL)
             *out_secret = g_bytes_new (sqlite3_column_blob (st, 1), sqlite3_column_bytes (st, 1));
+          if (out_merchant != NULL)
+            *out_merchant = sqlite3_column_int64 (st, 2);
         }
       else if (rc == SQLITE_DONE)
         g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no member link");
@@ -3050,13 +3400,14 @@ member_link_select (CtSqliteStore  *store,
 static gboolean
 sqlite_member_link_get (CtStore       *base,
                         const guint8   token_hash[32],
+                        int64_t       *out_merchant,
                         char         **out_card_no,
                         GBytes       **out_secret,
                         GError       **error)
 {
-  return member_link_select ((CtSqliteStore *) base,
-                             "SELECT card_no, secret FROM member_links WHERE token_hash = ?1",
-                             token_hash, 32, out_card_no, out_secret, error);
+  return member_link_select (base,
+                             "SELECT card_no, secret, merchant_id FROM member_links WHERE token_hash = ?1",
+                             token_hash, 32, out_merchant, out_card_no, out_secret, error);
 }
 
 static gboolean
@@ -3065,9 +3416,10 @@ sqlite_member_secret_get (CtStore     *base,
                           GBytes     **out_secret,
                           GError     **error)
 {
-  return member_link_select ((CtSqliteStore *) base,
-                             "SELECT card_no, secret FROM member_links WHERE card_no = ?1",
-                             card_no, -1, NULL, out_secret, error);
+  return member_link_select (base,
+                             "SELECT card_no, secret, merchant_id FROM member_links"
+                             " WHERE merchant_id = ?99 AND card_no = ?1",
+                             card_no, -1, NULL, NULL, out_secret, error);
 }
 
 static gboolean
@@ -3076,13 +3428,15 @@ sqlite_member_code_take (CtStore     *base,
                          int64_t      step,
                          GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
-  sqlite3_stmt *st = prep (c, "UPDATE member_links SET code_step = ?2 WHERE card_no = ?1 AND code_step < ?2", error);
+  sqlite3_stmt *st = prep (c, "UPDATE member_links SET code_step = ?2 WHERE merchant_id = ?99 AND card_no = ?1"
+                              " AND code_step < ?2", error);
   int rc;
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, card_no);
   sqlite3_bind_int64 (st, 2, step);
   rc = sqlite3_step (st);
@@ -3104,7 +3458,7 @@ sqlite_redemption_put (CtStore     *base,
                        int64_t      value,
                        GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "INSERT INTO redemptions (tx_id, points, value) VALUES (?1, ?2, ?3)", error);
 
@@ -3123,7 +3477,7 @@ sqlite_redemption_get (CtStore     *base,
                        int64_t     *out_value,
                        GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT points, value FROM redemptions WHERE tx_id = ?1", error);
   int rc = SQLITE_ERROR;
@@ -3154,14 +3508,16 @@ static GPtrArray *
 sqlite_level_list (CtStore  *base,
                    GError  **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  sqlite3_stmt *st = prep (c, "SELECT " LEVEL_COLUMNS " FROM levels ORDER BY min_spend, id", error);
+  sqlite3_stmt *st = prep (c, "SELECT " LEVEL_COLUMNS " FROM levels WHERE merchant_id = ?99 ORDER BY min_spend, id",
+                           error);
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_level_free);
   int rc = SQLITE_ERROR;
 
   if (st != NULL)
     {
+      bind_merchant (st, base);
       while ((rc = sqlite3_step (st)) == SQLITE_ROW)
         {
           CtStoreLevel *level = g_new0 (CtStoreLevel, 1);
@@ -3187,9 +3543,9 @@ sqlite_level_put (CtStore             *base,
                   const CtStoreLevel  *level,
                   GError             **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   sqlite3_stmt *st = prep (store->writer,
-                           "INSERT INTO levels (" LEVEL_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                           "INSERT INTO levels (merchant_id, " LEVEL_COLUMNS ") VALUES (?99, ?1, ?2, ?3, ?4, ?5, ?6)"
                            " ON CONFLICT (merchant_id, id) DO UPDATE SET name = excluded.name,"
                            " min_spend = excluded.min_spend, points_multiplier_bp = excluded.points_multiplier_bp,"
                            " discount_bp = excluded.discount_bp, topup_bonus_bp = excluded.topup_bonus_bp",
@@ -3197,6 +3553,7 @@ sqlite_level_put (CtStore             *base,
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, level->id);
   bind_text (st, 2, level->name);
   sqlite3_bind_int64 (st, 3, level->min_spend);
@@ -3211,11 +3568,12 @@ sqlite_level_remove (CtStore     *base,
                      const char  *id,
                      GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
-  sqlite3_stmt *st = prep (store->writer, "DELETE FROM levels WHERE id = ?1", error);
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  sqlite3_stmt *st = prep (store->writer, "DELETE FROM levels WHERE merchant_id = ?99 AND id = ?1", error);
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, id);
   return step_done (store->writer, st, "level", error)
       && expect_one_change (store->writer, "level", id, error);
@@ -3228,24 +3586,26 @@ sqlite_card_add_spend (CtStore     *base,
                        int64_t     *out_spend,
                        GError     **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
   /* No RETURNING: SQLite runs one through a temporary table of its own,
    * which cost more than the upsert and a read of the row together (33,000
    * instructions against 12,000 per payment). */
-  sqlite3_stmt *st = prep (c, "INSERT INTO card_spend (merchant_id, card_no, spend) VALUES (1, ?1, max (?2, 0))"
+  sqlite3_stmt *st = prep (c, "INSERT INTO card_spend (merchant_id, card_no, spend) VALUES (?99, ?1, max (?2, 0))"
                               " ON CONFLICT (merchant_id, card_no) DO UPDATE SET spend = max (spend + ?2, 0)", error);
   int rc;
 
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, card_no);
   sqlite3_bind_int64 (st, 2, delta);
   if (!step_done (c, st, "spend", error))
     return FALSE;
-  st = prep (c, "SELECT spend FROM card_spend WHERE merchant_id = 1 AND card_no = ?1", error);
+  st = prep (c, "SELECT spend FROM card_spend WHERE merchant_id = ?99 AND card_no = ?1", error);
   if (st == NULL)
     return FALSE;
+  bind_merchant (st, base);
   bind_text (st, 1, card_no);
   rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
@@ -3262,7 +3622,7 @@ sqlite_benefit_put (CtStore               *base,
                     const CtStoreBenefit  *b,
                     GError               **error)
 {
-  CtSqliteStore *store = (CtSqliteStore *) base;
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
   sqlite3_stmt *st = prep (store->writer,
                            "INSERT INTO tx_benefits (tx_id, level, order_amount, discount, points_multiplier_bp,"
                            " topup_bonus) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", error);
@@ -3290,6 +3650,9 @@ static const CtStoreBackend sqlite_backend = {
   .savepoint = sqlite_savepoint,
   .rollback_savepoint = sqlite_rollback_savepoint,
   .release_savepoint = sqlite_release_savepoint,
+  .merchant_add = sqlite_merchant_add,
+  .merchant_find = sqlite_merchant_find,
+  .merchant_list = sqlite_merchant_list,
   .get_merchant = sqlite_get_merchant,
   .set_merchant = sqlite_set_merchant,
   .list_packages = sqlite_list_packages,

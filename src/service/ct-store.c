@@ -23,6 +23,7 @@ ct_store_now_ms (void)
 void
 ct_store_merchant_clear (CtStoreMerchant *m)
 {
+  g_clear_pointer (&m->code, g_free);
   g_clear_pointer (&m->name, g_free);
   g_clear_pointer (&m->currency, g_free);
   g_clear_pointer (&m->topup_mode, g_free);
@@ -432,7 +433,70 @@ ct_store_free (CtStore *store)
 {
   if (store == NULL)
     return;
-  store->backend->free (store);
+  if (store->root != store)
+    g_free (store);
+  else
+    store->backend->free (store);
+}
+
+/**
+ * ct_store_for_merchant:
+ * A view of @store whose calls act inside @merchant (a number from
+ * ct_store_merchant_find(), a till or a member link). Free it with
+ * ct_store_free() before @store.
+ */
+CtStore *
+ct_store_for_merchant (CtStore *store,
+                       int64_t  merchant)
+{
+  CtStore *view;
+
+  g_return_val_if_fail (store != NULL && merchant >= 0, NULL);
+
+  view = g_new0 (CtStore, 1);
+  view->backend = store->backend;
+  view->root = store->root;
+  view->merchant = merchant;
+  return view;
+}
+
+int64_t
+ct_store_get_merchant_id (CtStore *store)
+{
+  return store->merchant;
+}
+
+gboolean
+ct_store_merchant_add (CtStore               *store,
+                       const CtStoreMerchant *m,
+                       int64_t               *out_id,
+                       GError               **error)
+{
+  g_return_val_if_fail (m != NULL && m->code != NULL, FALSE);
+  return store->backend->merchant_add (store, m, out_id, error);
+}
+
+gboolean
+ct_store_merchant_find (CtStore     *store,
+                        const char  *code,
+                        int64_t     *out_id,
+                        GError     **error)
+{
+  return store->backend->merchant_find (store, code, out_id, error);
+}
+
+GPtrArray *
+ct_store_merchant_list (CtStore  *store,
+                        GError  **error)
+{
+  return store->backend->merchant_list (store, error);
+}
+
+void
+ct_store_merchant_ref_free (CtStoreMerchantRef *ref)
+{
+  g_free (ref->code);
+  g_free (ref);
 }
 
 void
@@ -1158,11 +1222,12 @@ ct_store_member_link_put (CtStore       *store,
 gboolean
 ct_store_member_link_get (CtStore       *store,
                           const guint8   token_hash[32],
+                          int64_t       *out_merchant,
                           char         **out_card_no,
                           GBytes       **out_secret,
                           GError       **error)
 {
-  return store->backend->member_link_get (store, token_hash, out_card_no, out_secret, error);
+  return store->backend->member_link_get (store, token_hash, out_merchant, out_card_no, out_secret, error);
 }
 
 gboolean

@@ -92,6 +92,7 @@ typedef struct
   int64_t  points_redeem_max_bp; /* the largest share of a payment points may pay */
   int64_t  consent_over;         /* payments above it need the member's consent; 0 = off */
   gboolean require_shift;     /* money requests need an open shift */
+  char    *code;              /* the merchant's id on the command line ("main" for the first) */
 } CtStoreMerchant;
 
 typedef struct
@@ -172,7 +173,15 @@ typedef struct
   char    *store;
   char    *name;
   gboolean revoked;
+  int64_t  merchant;          /* the merchant the till sells for */
 } CtStoreTill;
+
+/* One merchant of the service: its number inside the database and its id. */
+typedef struct
+{
+  int64_t  id;
+  char    *code;
+} CtStoreMerchantRef;
 
 typedef struct
 {
@@ -308,6 +317,25 @@ void      ct_store_rollback          (CtStore *store);
 gboolean  ct_store_savepoint         (CtStore *store, GError **error);
 void      ct_store_rollback_savepoint(CtStore *store);
 gboolean  ct_store_release_savepoint (CtStore *store, GError **error);
+
+/* Several merchants. Every call on a store acts inside one merchant: the
+ * first one (made by init) for a store just opened, or the one of a view
+ * made by ct_store_for_merchant(). A view shares its store's connections
+ * and transaction, and is freed with ct_store_free() before its store.
+ * Cards, card numbers, accounts, packages, managers, tills, history,
+ * reports, imports and member links of one merchant are never seen
+ * through a view of another. */
+CtStore  *ct_store_for_merchant      (CtStore *store, int64_t merchant);
+int64_t   ct_store_get_merchant_id   (CtStore *store);
+/* Adds a merchant with @m's settings and its own ledger accounts (inside a
+ * write transaction); CT_STORE_ERROR_EXISTS when @m->code is taken. */
+gboolean  ct_store_merchant_add      (CtStore *store, const CtStoreMerchant *m, int64_t *out_id,
+                                      GError **error);
+/* CT_STORE_ERROR_NOT_FOUND for an unknown merchant id. */
+gboolean  ct_store_merchant_find     (CtStore *store, const char *code, int64_t *out_id,
+                                      GError **error);
+GPtrArray *ct_store_merchant_list    (CtStore *store, GError **error); /* of CtStoreMerchantRef*, by number */
+void      ct_store_merchant_ref_free (CtStoreMerchantRef *ref);
 
 /* Settings. */
 gboolean  ct_store_get_merchant      (CtStore *store, CtStoreMerchant *out, GError **error);
@@ -583,8 +611,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStoreWalletStatus, ct_store_wallet_status_cl
 gboolean  ct_store_member_link_put   (CtStore *store, const char *card_no, const guint8 token_hash[32],
                                       const guint8 *secret, gsize secret_len, int64_t now_ms,
                                       GError **error);
-gboolean  ct_store_member_link_get   (CtStore *store, const guint8 token_hash[32], char **out_card_no,
-                                      GBytes **out_secret, GError **error);
+/* Any merchant's link; @out_merchant tells whose card it is. */
+gboolean  ct_store_member_link_get   (CtStore *store, const guint8 token_hash[32], int64_t *out_merchant,
+                                      char **out_card_no, GBytes **out_secret, GError **error);
 gboolean  ct_store_member_secret_get (CtStore *store, const char *card_no, GBytes **out_secret,
                                       GError **error);
 gboolean  ct_store_member_code_take  (CtStore *store, const char *card_no, int64_t step,

@@ -418,7 +418,7 @@ ct_imports_read (CtService *svc,
 
   if (batch_id == NULL || !batch_id_valid (batch_id))
     return ct_reply_error (404, "not_found", "No such import batch");
-  if (!ct_store_import_batch_get (ct_service_get_store (svc), batch_id, &b, &error))
+  if (!ct_store_import_batch_get (call->store, batch_id, &b, &error))
     {
       if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND))
         return ct_reply_error (404, "not_found", "No import batch %s", batch_id);

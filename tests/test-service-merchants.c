@@ -1,0 +1,822 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-service-merchants"
+#include "config.h"
+
+#include <check.h>
+#include <curl/curl.h>
+#include <glib/gstdio.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ct-test-service.h"
+
+/* Several merchants in one service, over real HTTPS: the test service's
+ * merchant "main" and a second one, "shopb", with a till, a manager and a
+ * package of its own. A till acts inside its merchant only: the same card
+ * number may exist under both, and nothing of one merchant (cards, pool,
+ * packages, managers and their PIN locks, history, reports, imports) is
+ * seen or touched by the other's till. Also: the admin commands'
+ * --merchant, the ledger check per merchant, and the upgrade of a ledger
+ * written before several merchants. */
+
+static CtTestService *svc;
+static CtTestClient *cl;     /* main's till */
+static CtTestClient *cl_b;   /* shopb's till */
+static char *token_b;        /* its token */
+
+#define MGR "\"manager\":{\"id\":\"" CT_TEST_SERVICE_MANAGER_ID "\",\"pin\":\"" CT_TEST_SERVICE_MANAGER_PIN "\"}"
+#define MGR_B_PIN "135792"
+#define MGR_B "\"manager\":{\"id\":\"mb\",\"pin\":\"" MGR_B_PIN "\"}"
+
+static json_object *
+at (json_object *root,
+    const char  *path)
+{
+  g_auto(GStrv) parts = g_strsplit (path, ".", -1);
+  json_object *v = root;
+
+  for (guint i = 0; parts[i]; i++)
+    {
+      if (json_object_is_type (v, json_type_array))
+        v = json_object_array_get_idx (v, (gsize) g_ascii_strtoull (parts[i], NULL, 10));
+      else
+        ck_assert_msg (json_object_object_get_ex (v, parts[i], &v), "no %s in %s", path,
+                       json_object_to_json_string (root));
+    }
+  return v;
+}
+
+static int64_t
+int_at (const char *body,
+        const char *path)
+{
+  json_object *root = json_tokener_parse (body);
+  int64_t out;
+
+  ck_assert_msg (root != NULL, "not JSON: %s", body);
+  out = json_object_get_int64 (at (root, path));
+  json_object_put (root);
+  return out;
+}
+
+static char *
+str_at (const char *body,
+        const char *path)
+{
+  json_object *root = json_tokener_parse (body);
+  json_object *v;
+  char *out;
+
+  ck_assert_msg (root != NULL, "not JSON: %s", body);
+  v = at (root, path);
+  out = v != NULL ? g_strdup (json_object_get_string (v)) : NULL;
+  json_object_put (root);
+  return out;
+}
+
+static guint
+len_at (const char *body,
+        const char *path)
+{
+  json_object *root = json_tokener_parse (body);
+  guint n;
+
+  ck_assert_msg (root != NULL, "not JSON: %s", body);
+  n = (guint) json_object_array_length (at (root, path));
+  json_object_put (root);
+  return n;
+}
+
+static guint key_counter;
+
+static CtTestResponse *
+req_on (CtTestClient *client,
+        const char   *method,
+        const char   *path,
+        const char   *body)
+{
+  g_autofree char *key = g_strdup_printf ("mc-%u-%u", (guint) getpid (), ++key_counter);
+  g_autoptr(GError) error = NULL;
+  CtTestResponse *r;
+
+  r = ct_test_client_request (client, method, path, g_str_equal (method, "POST") ? key : NULL, body, &error);
+  ck_assert_msg (r != NULL, "%s %s: %s", method, path, error ? error->message : "");
+  return r;
+}
+
+#define expect_status(r, st, code) expect_status_ (r, st, code, __LINE__)
+
+static void
+expect_status_ (CtTestResponse *r,
+                long            status,
+                const char     *code,
+                int             line)
+{
+  g_autofree char *got = ct_test_response_error_code (r);
+
+  ck_assert_msg (r->status == status, "line %d: status %ld, wanted %ld: %s", line, r->status, status, r->body);
+  if (code != NULL)
+    ck_assert_msg (g_strcmp0 (got, code) == 0, "line %d: code %s, wanted %s", line, got, code);
+}
+
+/* Runs an admin command and insists on its exit status. */
+#define admin_ok(out, ...) ck_assert_int_eq (ct_test_service_admin (svc, out, __VA_ARGS__, NULL), 0)
+
+static char *
+pin_file (const char *pin)
+{
+  char *path = g_build_filename (ct_test_service_get_data_dir (svc), "pin-file", NULL);
+
+  ck_assert (g_file_set_contents (path, pin, -1, NULL));
+  return path;
+}
+
+static void
+setup (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *pins = NULL;
+
+  svc = ct_test_service_start (TRUE, &error);
+  ck_assert_msg (svc != NULL, "service did not start: %s", error ? error->message : "");
+  cl = ct_test_client_new (svc);
+  admin_ok (NULL, "merchant", "add", "--id", "shopb", "--name", "Shop B", "--timezone", "UTC");
+  admin_ok (&out, "till", "add", "--merchant", "shopb", "--store", "bs", "--name", "bt");
+  token = ct_test_last_line (out);
+  cl_b = ct_test_client_new_for_token (svc, token);
+  g_free (token_b);
+  token_b = g_strdup (token);
+  pins = pin_file (MGR_B_PIN);
+  admin_ok (NULL, "manager", "add", "--merchant", "shopb", "--id", "mb", "--pin-file", pins);
+  admin_ok (NULL, "package", "add", "--merchant", "shopb", "--id", "pb50", "--amount", "50.00", "--bonus", "5.00");
+}
+
+static void
+ledger_balanced (CtTestClient *client)
+{
+  g_autoptr(CtTestResponse) r = req_on (client, "GET", "/v1/ledger/check", NULL);
+
+  expect_status (r, 200, NULL);
+  ck_assert_int_eq (int_at (r->body, "sum"), 0);
+  ck_assert_msg (strstr (r->body, "\"balanced\":true") != NULL, "ledger not balanced: %s", r->body);
+}
+
+static void
+teardown (void)
+{
+  ledger_balanced (cl);
+  ledger_balanced (cl_b);
+  ct_test_client_free (cl);
+  ct_test_client_free (cl_b);
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  ct_test_service_free (svc);
+}
+
+static char *
+issue (CtTestClient *client,
+       const char   *card_no,
+       const char   *phone,
+       const char   *manager)
+{
+  g_autofree char *no = card_no ? g_strdup_printf ("\"card_no\":\"%s\",", card_no) : g_strdup ("");
+  g_autofree char *ph = phone ? g_strdup_printf ("\"%s\"", phone) : g_strdup ("null");
+  g_autofree char *body = g_strdup_printf ("{%s\"member\":{\"name\":\"Mia\",\"phone\":%s},\"operator\":\"op\",%s}",
+                                           no, ph, manager);
+  g_autoptr(CtTestResponse) r = req_on (client, "POST", "/v1/cards", body);
+
+  expect_status (r, 201, NULL);
+  return str_at (r->body, "card_no");
+}
+
+static CtTestResponse *
+card_post (CtTestClient *client,
+           const char   *card,
+           const char   *what,
+           const char   *body)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/%s", card, what);
+
+  return req_on (client, "POST", path, body);
+}
+
+static int64_t
+balance (CtTestClient *client,
+         const char   *card)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", card);
+  g_autoptr(CtTestResponse) r = req_on (client, "GET", path, NULL);
+
+  expect_status (r, 200, NULL);
+  return int_at (r->body, "balance");
+}
+
+static int64_t
+pool (CtTestClient *client)
+{
+  g_autoptr(CtTestResponse) r = req_on (client, "GET", "/v1/merchant", NULL);
+
+  expect_status (r, 200, NULL);
+  return int_at (r->body, "pool_balance");
+}
+
+START_TEST (test_merchants_one_card_number_under_two_merchants_keeps_two_cards)
+{
+  g_autofree char *no = issue (cl, NULL, NULL, MGR);
+  g_autofree char *same = issue (cl_b, no, NULL, MGR_B);
+  g_autofree char *pay_a_id = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+
+  ck_assert_str_eq (same, no);
+  r = card_post (cl, no, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
+  expect_status (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  /* Packages are the merchant's own: shopb has pb50, not p100. */
+  r = card_post (cl_b, no, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
+  expect_status (r, 404, "not_found");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_post (cl_b, no, "topups", "{\"package_id\":\"pb50\",\"operator\":\"op\"}");
+  expect_status (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (balance (cl, no), 11000);
+  ck_assert_int_eq (balance (cl_b, no), 5500);
+
+  /* Payments credit each merchant's own pool. */
+  r = card_post (cl, no, "payments", "{\"amount\":1000,\"operator\":\"op\"}");
+  expect_status (r, 201, NULL);
+  pay_a_id = str_at (r->body, "transaction.id");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_post (cl_b, no, "payments", "{\"amount\":500,\"operator\":\"op\"}");
+  expect_status (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (balance (cl, no), 10000);
+  ck_assert_int_eq (balance (cl_b, no), 5000);
+  ck_assert_int_eq (pool (cl), 1000);
+  ck_assert_int_eq (pool (cl_b), 500);
+
+  /* main's payment is no transaction of shopb's card of that number. */
+  {
+    g_autofree char *body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR_B "}", pay_a_id);
+
+    r = card_post (cl_b, no, "refunds", body);
+    expect_status (r, 404, "not_found");
+    g_clear_pointer (&r, ct_test_response_free);
+  }
+  ck_assert_int_eq (balance (cl_b, no), 5000);
+  ck_assert_int_eq (pool (cl), 1000);
+
+  /* Each till's history of the number is its merchant's card's. */
+  {
+    g_autofree char *path = g_strdup_printf ("/v1/cards/%s/transactions", no);
+
+    r = req_on (cl_b, "GET", path, NULL);
+    expect_status (r, 200, NULL);
+    ck_assert_int_eq (len_at (r->body, "transactions"), 2);
+    ck_assert_int_eq (int_at (r->body, "transactions.0.delta"), -500);
+    ck_assert_int_eq (int_at (r->body, "transactions.1.delta"), 5500);
+    g_clear_pointer (&r, ct_test_response_free);
+  }
+  /* The day's list and report of each merchant hold its own money only. */
+  r = req_on (cl_b, "GET", "/v1/transactions", NULL);
+  expect_status (r, 200, NULL);
+  ck_assert_int_eq (int_at (r->body, "totals.payments"), 500);
+  ck_assert_int_eq (int_at (r->body, "totals.topups"), 5000);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = req_on (cl, "GET", "/v1/transactions", NULL);
+  expect_status (r, 200, NULL);
+  ck_assert_int_eq (int_at (r->body, "totals.payments"), 1000);
+  ck_assert_int_eq (int_at (r->body, "totals.topups"), 10000);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = req_on (cl_b, "GET", "/v1/reports/day", NULL);
+  expect_status (r, 200, NULL);
+  ck_assert_msg (strstr (r->body, "\"s1\"") == NULL, "main's store in shopb's report: %s", r->body);
+  ck_assert_msg (strstr (r->body, "\"bs\"") != NULL, "%s", r->body);
+}
+END_TEST
+
+START_TEST (test_merchants_a_till_cannot_see_pay_refund_top_up_or_change_another_merchants_card)
+{
+  g_autofree char *only_a = issue (cl, NULL, "13912345678", MGR);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", only_a);
+  g_autofree char *history = g_strdup_printf ("/v1/cards/%s/transactions", only_a);
+  g_autofree char *tx = NULL;
+  g_autoptr(CtTestResponse) r = card_post (cl, only_a, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
+
+  expect_status (r, 201, NULL);
+  tx = str_at (r->body, "transaction.id");
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* To shopb's till, main's card is a card that does not exist. */
+  r = req_on (cl_b, "GET", path, NULL);
+  expect_status (r, 404, "card_not_found");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = req_on (cl_b, "GET", history, NULL);
+  expect_status (r, 404, "card_not_found");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_post (cl_b, only_a, "payments", "{\"amount\":100,\"operator\":\"op\"}");
+  expect_status (r, 404, "card_not_found");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_post (cl_b, only_a, "topups", "{\"package_id\":\"pb50\",\"operator\":\"op\"}");
+  expect_status (r, 404, "card_not_found");
+  g_clear_pointer (&r, ct_test_response_free);
+  {
+    g_autofree char *body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR_B "}", tx);
+
+    r = card_post (cl_b, only_a, "refunds", body);
+    expect_status (r, 404, "card_not_found");
+    g_clear_pointer (&r, ct_test_response_free);
+  }
+  r = card_post (cl_b, only_a, "adjustments", "{\"delta\":-100,\"reason\":\"x\"," MGR_B "}");
+  expect_status (r, 404, "card_not_found");
+  g_clear_pointer (&r, ct_test_response_free);
+  {
+    g_autofree char *patch = g_strdup_printf ("/v1/cards/%s", only_a);
+    g_autofree char *key = g_strdup_printf ("mc-patch-%u", (guint) getpid ());
+
+    r = ct_test_client_request (cl_b, "PATCH", patch, key, "{\"status\":\"frozen\"," MGR_B "}", NULL);
+    ck_assert_ptr_nonnull (r);
+    expect_status (r, 404, "card_not_found");
+    g_clear_pointer (&r, ct_test_response_free);
+  }
+  r = req_on (cl_b, "GET", "/v1/cards?phone=13912345678", NULL);
+  expect_status (r, 200, NULL);
+  ck_assert_int_eq (len_at (r->body, "cards"), 0);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = req_on (cl, "GET", "/v1/cards?phone=13912345678", NULL);
+  expect_status (r, 200, NULL);
+  ck_assert_int_eq (len_at (r->body, "cards"), 1);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* Nothing moved: main's card and pool are as they were. */
+  ck_assert_int_eq (balance (cl, only_a), 11000);
+  ck_assert_int_eq (pool (cl), 0);
+  r = req_on (cl, "GET", path, NULL);
+  ck_assert_msg (strstr (r->body, "\"status\":\"active\"") != NULL, "%s", r->body);
+}
+END_TEST
+
+START_TEST (test_merchants_managers_and_their_pin_locks_stay_in_their_merchant)
+{
+  g_autoptr(CtTestResponse) r = NULL;
+  g_autofree char *card = NULL;
+
+  /* main's manager is nobody at shopb, and the other way round. */
+  r = req_on (cl_b, "POST", "/v1/cards", "{\"member\":{\"name\":\"X\",\"phone\":null},\"operator\":\"op\"," MGR "}");
+  expect_status (r, 403, "forbidden");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = req_on (cl, "POST", "/v1/cards", "{\"member\":{\"name\":\"X\",\"phone\":null},\"operator\":\"op\"," MGR_B "}");
+  expect_status (r, 403, "forbidden");
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* Wrong PINs for "m1" at shopb lock shopb's "m1", not main's manager. */
+  for (int i = 0; i < 6; i++)
+    {
+      r = req_on (cl_b, "POST", "/v1/cards",
+                  "{\"member\":{\"name\":\"X\",\"phone\":null},\"operator\":\"op\","
+                  "\"manager\":{\"id\":\"m1\",\"pin\":\"000000\"}}");
+      ck_assert_msg (r->status == 403 || r->status == 429, "%ld: %s", r->status, r->body);
+      if (r->status == 429)
+        break;
+      g_clear_pointer (&r, ct_test_response_free);
+    }
+  ck_assert_ptr_nonnull (r);
+  expect_status (r, 429, "pin_locked");
+  g_clear_pointer (&r, ct_test_response_free);
+  card = issue (cl, NULL, NULL, MGR);
+  ck_assert_ptr_nonnull (card);
+  {
+    g_autofree char *out = NULL;
+
+    admin_ok (&out, "manager", "list", "--merchant", "shopb");
+    ck_assert_msg (strstr (out, "mb") != NULL && strstr (out, "m1") == NULL, "%s", out);
+    g_clear_pointer (&out, g_free);
+    admin_ok (&out, "manager", "list");
+    ck_assert_msg (strstr (out, "m1") != NULL && strstr (out, "locked") == NULL && strstr (out, "mb") == NULL,
+                   "%s", out);
+  }
+}
+END_TEST
+
+static CtTestResponse *
+import_rows (CtTestClient *client,
+             const char   *batch,
+             const char   *rows,
+             const char   *manager)
+{
+  g_autofree char *body = g_strdup_printf ("{\"batch_id\":\"%s\",\"rows\":[%s],%s}", batch, rows, manager);
+
+  return req_on (client, "POST", "/v1/imports", body);
+}
+
+#define ROW(line, no, balance) \
+  "{\"line\":" #line ",\"card_no\":\"" no "\",\"name\":\"N\",\"phone\":null,\"balance\":" #balance \
+  ",\"points\":0,\"level\":null}"
+
+START_TEST (test_merchants_imports_decide_card_exists_within_a_merchant)
+{
+  g_autoptr(CtTestResponse) r = import_rows (cl, "a1", ROW (2, "LEG7001", 300), MGR);
+
+  expect_status (r, 200, NULL);
+  ck_assert_msg (int_at (r->body, "accepted") == 1, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = import_rows (cl_b, "b0", ROW (2, "LEG7002", 200), MGR_B);
+  ck_assert_msg (int_at (r->body, "accepted") == 1, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* main's number is free at shopb, and so is main's batch id; shopb's own
+   * card is not. */
+  r = import_rows (cl_b, "a1", ROW (2, "LEG7001", 700) "," ROW (3, "LEG7002", 900), MGR_B);
+  expect_status (r, 200, NULL);
+  ck_assert_msg (int_at (r->body, "accepted") == 1, "%s", r->body);
+  ck_assert_int_eq (len_at (r->body, "rejected"), 1);
+  ck_assert_int_eq (int_at (r->body, "rejected.0.line"), 3);
+  ck_assert_msg (strstr (r->body, "card_exists") != NULL && strstr (r->body, "b0") != NULL, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (balance (cl_b, "LEG7001"), 700);
+  ck_assert_int_eq (balance (cl, "LEG7001"), 300);
+  ck_assert_int_eq (balance (cl_b, "LEG7002"), 200);
+  r = req_on (cl, "GET", "/v1/cards/LEG7002", NULL);
+  expect_status (r, 404, "card_not_found");
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* Each merchant's batch "a1" is its own. */
+  r = req_on (cl, "GET", "/v1/imports/a1", NULL);
+  expect_status (r, 200, NULL);
+  ck_assert_int_eq (int_at (r->body, "total_balance"), 300);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = req_on (cl_b, "GET", "/v1/imports/a1", NULL);
+  expect_status (r, 200, NULL);
+  ck_assert_int_eq (int_at (r->body, "total_balance"), 700);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = req_on (cl, "GET", "/v1/imports/b0", NULL);
+  expect_status (r, 404, NULL);
+}
+END_TEST
+
+START_TEST (test_merchants_admin_commands_take_merchant_and_refuse_an_unknown_one)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+
+  admin_ok (&out, "merchant", "list");
+  ck_assert_msg (strstr (out, "main  Test Shop") != NULL && strstr (out, "shopb  Shop B") != NULL, "%s", out);
+  g_clear_pointer (&out, g_free);
+  admin_ok (&out, "package", "list", "--merchant", "shopb");
+  ck_assert_msg (strstr (out, "pb50: 50.00 with bonus 5.00") != NULL && strstr (out, "p100") == NULL, "%s", out);
+  g_clear_pointer (&out, g_free);
+  admin_ok (&out, "package", "list");
+  ck_assert_msg (strstr (out, "p100") != NULL && strstr (out, "pb50") == NULL, "%s", out);
+  g_clear_pointer (&out, g_free);
+
+  /* merchant set changes that merchant only. */
+  admin_ok (NULL, "merchant", "set", "--merchant", "shopb", "--topup-mode", "any", "--merchant-name", "Shop Bee");
+  r = req_on (cl_b, "GET", "/v1/merchant", NULL);
+  ck_assert_msg (strstr (r->body, "\"name\":\"Shop Bee\"") != NULL && strstr (r->body, "\"timezone\":\"UTC\"") != NULL
+                 && strstr (r->body, "\"topup_mode\":\"any\"") != NULL, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = req_on (cl, "GET", "/v1/merchant", NULL);
+  ck_assert_msg (strstr (r->body, "\"name\":\"Test Shop\"") != NULL && strstr (r->body, "\"topup_mode\":\"fixed\"") != NULL,
+                 "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* Levels are the merchant's own too. */
+  admin_ok (NULL, "level", "add", "--merchant", "shopb", "--id", "gold", "--name", "Gold", "--min-spend", "100.00");
+  admin_ok (&out, "level", "list");
+  ck_assert_msg (strstr (out, "gold") == NULL, "%s", out);
+  g_clear_pointer (&out, g_free);
+  admin_ok (&out, "level", "list", "--merchant", "shopb");
+  ck_assert_msg (strstr (out, "gold: Gold") != NULL, "%s", out);
+  g_clear_pointer (&out, g_free);
+
+  /* An unknown merchant is a sentence and exit 2, and nothing is made. */
+  ck_assert_int_eq (ct_test_service_admin_full (svc, &out, &err, "till", "add", "--merchant", "nope", "--store", "x",
+                                                "--name", "y", NULL), 2);
+  ck_assert_msg (strstr (err, "there is no merchant nope") != NULL, "%s", err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  ck_assert_int_eq (ct_test_service_admin_full (svc, &out, &err, "ledger", "check", "--merchant", "nope", NULL), 2);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  ck_assert_int_eq (ct_test_service_admin_full (svc, &out, &err, "till", "add", "--store", "x", "--name", "y",
+                                                NULL), 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  /* A merchant id is taken once. */
+  ck_assert_int_eq (ct_test_service_admin_full (svc, &out, &err, "merchant", "add", "--id", "shopb",
+                                                "--name", "Again", NULL), 2);
+  ck_assert_msg (strstr (err, "merchant shopb already exists") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST (test_merchants_ledger_check_sums_each_merchant)
+{
+  g_autofree char *a = issue (cl, NULL, NULL, MGR);
+  g_autofree char *b = issue (cl_b, NULL, NULL, MGR_B);
+  g_autofree char *out = NULL;
+  g_autoptr(CtTestResponse) r = card_post (cl, a, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
+
+  expect_status (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_post (cl_b, b, "topups", "{\"package_id\":\"pb50\",\"operator\":\"op\"}");
+  expect_status (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* One line each without --merchant; one merchant's figures with it. */
+  admin_ok (&out, "ledger", "check");
+  ck_assert_msg (strstr (out, "main: cards 110.00, pool 0.00, sum 0.00: balanced") != NULL, "%s", out);
+  ck_assert_msg (strstr (out, "shopb: cards 55.00, pool 0.00, sum 0.00: balanced") != NULL, "%s", out);
+  g_clear_pointer (&out, g_free);
+  admin_ok (&out, "ledger", "check", "--merchant", "shopb");
+  ck_assert_msg (strstr (out, "cards: 55.00\n") != NULL && strstr (out, "cash: -50.00\n") != NULL
+                 && strstr (out, "balanced\n") != NULL, "%s", out);
+  r = req_on (cl_b, "GET", "/v1/ledger/check", NULL);
+  ck_assert_int_eq (int_at (r->body, "cards"), 5500);
+}
+END_TEST
+
+/* The upgrade of a ledger from before several merchants */
+
+/* The request whose answer the old ledger stored under "old-payment". */
+#define OLD_PAYMENT_PATH "/v1/cards/70001234/payments"
+#define OLD_PAYMENT_BODY "{\"amount\":3000,\"operator\":\"op\"}"
+
+static char *
+fixture (const char *token,
+         const char *pin_hash)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("CT_TOP_SRCDIR"), "tests", "fixtures", "store",
+                                            ct_test_store_is_pg () ? "ledger-schema2.pg.sql"
+                                                                   : "ledger-schema1.sqlite.sql", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr(GChecksum) identity = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree char *now = g_strdup_printf ("%" G_GINT64_FORMAT, g_get_real_time () / 1000);
+  const char *request = "POST\n" OLD_PAYMENT_PATH "\n" OLD_PAYMENT_BODY;
+  const char *from[] = { "@TOKEN_HEX@", "@PIN_HASH@", "@IDEM_HEX@", "@NOW_MS@" };
+  const char *to[4];
+
+  ck_assert (g_file_get_contents (path, &text, NULL, NULL));
+  g_checksum_update (sum, (const guchar *) token, strlen (token));
+  g_checksum_update (identity, (const guchar *) request, strlen (request));
+  to[0] = g_checksum_get_string (sum);
+  to[1] = pin_hash;
+  to[2] = g_checksum_get_string (identity);
+  to[3] = now;
+  for (gsize i = 0; i < G_N_ELEMENTS (from); i++)
+    {
+      g_auto(GStrv) parts = g_strsplit (text, from[i], -1);
+
+      g_free (text);
+      text = g_strjoinv (to[i], parts);
+    }
+  return g_steal_pointer (&text);
+}
+
+START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
+{
+  g_autofree char *dir = g_build_filename (ct_test_service_get_data_dir (svc), "old", NULL);
+  g_autofree char *location = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *pin_hash = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+
+  {
+    g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+    g_autoptr(GPtrArray) rows = ct_test_db_query (db, "SELECT pin_hash FROM managers WHERE id = 'm1'");
+
+    ck_assert_int_eq (rows->len, 1);
+    pin_hash = g_strdup (((char **) rows->pdata[0])[0]);
+  }
+  ck_assert_int_eq (g_mkdir_with_parents (dir, 0700), 0);
+  ck_assert (ct_test_store_new (dir, &location, &error));
+  sql = fixture (ct_test_service_get_token (svc), pin_hash);
+  {
+    g_autoptr(CtTestDb) db = ct_test_db_open (location);
+
+    ck_assert_int_ge (ct_test_db_exec (db, sql), 0);
+  }
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  ct_test_service_set_db (svc, location);
+
+  /* The old schema is refused until upgrade moves it. */
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "ledger", "check", NULL), 2);
+  admin_ok (&out, "upgrade");
+  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to 6" : "from version 1 to 5") != NULL,
+                 "%s", out);
+  g_clear_pointer (&out, g_free);
+  /* A card's transactions are indexed by merchant and day. */
+  {
+    g_autoptr(CtTestDb) db = ct_test_db_open (location);
+    g_autoptr(GPtrArray) index = ct_test_db_query (db, ct_test_store_is_pg ()
+                                                         ? "SELECT indexdef FROM pg_indexes"
+                                                           " WHERE indexname = 'transactions_card_day'"
+                                                         : "SELECT sql FROM sqlite_master"
+                                                           " WHERE name = 'transactions_card_day'");
+
+    ck_assert_uint_eq (index->len, 1);
+    ck_assert_msg (strstr (((char **) index->pdata[0])[0], "merchant_id, card_no, taken_at") != NULL, "%s",
+                   ((char **) index->pdata[0])[0]);
+  }
+  admin_ok (&out, "merchant", "list");
+  ck_assert_msg (g_str_equal (out, "main  Old Shop (CNY)\n"), "%s", out);
+  g_clear_pointer (&out, g_free);
+  admin_ok (&out, "ledger", "check");
+  ck_assert_msg (strstr (out, "cards: 80.00\n") != NULL && strstr (out, "pool: 30.00\n") != NULL
+                 && strstr (out, "balanced\n") != NULL, "%s", out);
+  g_clear_pointer (&out, g_free);
+  /* Levels came after the old schema: the card's level text became a
+   * level a manager gives, and its payments its spend. */
+  admin_ok (&out, "level", "list");
+  ck_assert_msg (strstr (out, "VIP: VIP, given by a manager only; discount 0 bp, points 10000 bp") != NULL, "%s", out);
+  g_clear_pointer (&out, g_free);
+  {
+    g_autoptr(CtTestDb) db = ct_test_db_open (location);
+    g_autoptr(GPtrArray) rows = ct_test_db_query (db, "SELECT spend FROM card_spend WHERE card_no = '70001234'");
+
+    ck_assert_uint_eq (rows->len, 1);
+    ck_assert_str_eq (((char **) rows->pdata[0])[0], "3000");
+  }
+  admin_ok (NULL, "level", "add", "--id", "VIP", "--name", "VIP", "--min-spend", "0", "--discount-bp", "500");
+  /* Cashiers came after the old schema too. */
+  {
+    g_autofree char *pins = pin_file ("135790");
+
+    admin_ok (NULL, "cashier", "add", "--id", "c1", "--name", "Bo", "--pin-file", pins);
+  }
+  admin_ok (NULL, "merchant", "add", "--id", "shopb", "--name", "Shop B");
+  admin_ok (&out, "till", "add", "--merchant", "shopb", "--store", "bs", "--name", "bt");
+
+  /* The old till keeps its token and finds the old card, money and all. */
+  ck_assert_msg (ct_test_service_restart (svc, &error), "%s", error ? error->message : "");
+  ct_test_client_free (cl);
+  ct_test_client_free (cl_b);
+  cl = ct_test_client_new (svc);
+  {
+    g_autofree char *token = ct_test_last_line (out);
+
+    cl_b = ct_test_client_new_for_token (svc, token);
+  }
+  ck_assert_int_eq (balance (cl, "70001234"), 8000);
+  ck_assert_int_eq (pool (cl), 3000);
+  /* The answer stored before the upgrade is replayed for its key. */
+  {
+    g_autoptr(GError) err = NULL;
+
+    r = ct_test_client_request (cl, "POST", OLD_PAYMENT_PATH, "old-payment", OLD_PAYMENT_BODY, &err);
+    ck_assert_msg (r != NULL, "%s", err ? err->message : "");
+    expect_status (r, 201, NULL);
+    ck_assert_str_eq (r->body, "{\"stored\":\"before the upgrade\"}");
+    ck_assert_str_eq (ct_test_response_header (r, "Idempotent-Replayed"), "true");
+    g_clear_pointer (&r, ct_test_response_free);
+  }
+  ck_assert_int_eq (balance (cl, "70001234"), 8000);
+  r = card_post (cl, "70001234", "payments", "{\"amount\":1000,\"operator\":\"op\"}");
+  expect_status (r, 201, NULL);
+  ck_assert_int_eq (int_at (r->body, "transaction.delta"), -950);
+  ck_assert_int_eq (int_at (r->body, "spend"), 3950);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_post (cl, "70001234", "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
+  expect_status (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (balance (cl, "70001234"), 18050);
+  r = req_on (cl, "POST", "/v1/cashiers/sign-in", "{\"cashier\":\"c1\",\"pin\":\"135790\"}");
+  expect_status (r, 200, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  /* A cashier of main is nobody at shopb. */
+  r = req_on (cl_b, "POST", "/v1/cashiers/sign-in", "{\"cashier\":\"c1\",\"pin\":\"135790\"}");
+  ck_assert_msg (r->status == 403, "%ld: %s", r->status, r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+  /* The new merchant starts empty. */
+  r = req_on (cl_b, "GET", "/v1/cards/70001234", NULL);
+  expect_status (r, 404, "card_not_found");
+  ck_assert_int_eq (pool (cl_b), 0);
+}
+END_TEST
+
+/* Moving a service of several merchants from SQLite to PostgreSQL */
+
+static char *pg_uri;
+
+/* The service on SQLite, with both merchants, whatever CT_TEST_PG says. */
+static void
+lite_setup (void)
+{
+  g_unsetenv ("CT_TEST_PG");
+  setup ();
+  g_setenv ("CT_TEST_PG", pg_uri, TRUE);
+}
+
+START_TEST (test_merchants_copy_to_postgresql_keeps_each_merchant_apart)
+{
+  g_autofree char *no = issue (cl, NULL, NULL, MGR);
+  g_autofree char *same = issue (cl_b, no, NULL, MGR_B);
+  g_autofree char *target = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtTestResponse) r = card_post (cl, no, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
+
+  expect_status (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_post (cl_b, same, "topups", "{\"package_id\":\"pb50\",\"operator\":\"op\"}");
+  expect_status (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_post (cl_b, same, "payments", "{\"amount\":500,\"operator\":\"op\"}");
+  expect_status (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+
+  ck_assert (ct_test_store_new (ct_test_service_get_data_dir (svc), &target, &error));
+  {
+    const char *argv[] = { ct_test_service_get_binary (), "copy", "--from", ct_test_service_get_db_path (svc),
+                           "--to", target, NULL };
+    int ws = 0;
+
+    ck_assert (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &ws,
+                             NULL));
+    ck_assert_msg (WEXITSTATUS (ws) == 0, "%s", out);
+  }
+  ck_assert_msg (strstr (out, "ledger check of main") != NULL && strstr (out, "ledger check of shopb") != NULL
+                 && strstr (out, "DIFFERENT") == NULL, "%s", out);
+
+  /* Both merchants' tills keep their tokens and their own cards. */
+  ct_test_service_set_db (svc, target);
+  ck_assert_msg (ct_test_service_restart (svc, &error), "%s", error ? error->message : "");
+  ct_test_client_free (cl);
+  ct_test_client_free (cl_b);
+  cl = ct_test_client_new (svc);
+  cl_b = ct_test_client_new_for_token (svc, token_b);
+  ck_assert_int_eq (balance (cl, no), 11000);
+  ck_assert_int_eq (balance (cl_b, no), 5000);
+  ck_assert_int_eq (pool (cl), 0);
+  ck_assert_int_eq (pool (cl_b), 500);
+  r = card_post (cl_b, no, "payments", "{\"amount\":100,\"operator\":\"op\"}");
+  expect_status (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (balance (cl_b, no), 4900);
+  ck_assert_int_eq (balance (cl, no), 11000);
+  g_clear_pointer (&out, g_free);
+  admin_ok (&out, "merchant", "list");
+  ck_assert_msg (strstr (out, "main  Test Shop") != NULL && strstr (out, "shopb  Shop B") != NULL, "%s", out);
+}
+END_TEST
+
+static Suite *
+merchants_suite (void)
+{
+  Suite *s = suite_create ("service-merchants");
+  struct
+  {
+    const char *name;
+    const TTest *tests[8];
+  } cases[] = {
+    { "isolation", { test_merchants_one_card_number_under_two_merchants_keeps_two_cards,
+                     test_merchants_a_till_cannot_see_pay_refund_top_up_or_change_another_merchants_card,
+                     test_merchants_managers_and_their_pin_locks_stay_in_their_merchant,
+                     test_merchants_imports_decide_card_exists_within_a_merchant } },
+    { "admin", { test_merchants_admin_commands_take_merchant_and_refuse_an_unknown_one,
+                 test_merchants_ledger_check_sums_each_merchant } },
+    { "upgrade", { test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant } },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TCase *tc = tcase_create (cases[i].name);
+
+      tcase_add_checked_fixture (tc, setup, teardown);
+      tcase_set_timeout (tc, 90);
+      for (int j = 0; cases[i].tests[j] != NULL; j++)
+        _tcase_add_test (tc, cases[i].tests[j], 0, 0, 0, 1);
+      suite_add_tcase (s, tc);
+    }
+  /* The copy needs a PostgreSQL cluster to copy to. */
+  pg_uri = g_strdup (g_getenv ("CT_TEST_PG"));
+  if (pg_uri != NULL)
+    {
+      TCase *tc = tcase_create ("copy");
+
+      tcase_add_checked_fixture (tc, lite_setup, teardown);
+      tcase_set_timeout (tc, 90);
+      tcase_add_test (tc, test_merchants_copy_to_postgresql_keeps_each_merchant_apart);
+      suite_add_tcase (s, tc);
+    }
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (merchants_suite ());
+  int failed;
+
+  curl_global_init (CURL_GLOBAL_DEFAULT);
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
