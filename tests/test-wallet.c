@@ -1464,6 +1464,86 @@ START_TEST (test_wallet_service_import_adjustment_and_freeze_reach_alipay)
 }
 END_TEST
 
+static gboolean
+tea_status_says (CtTestService *svc,
+                 const char    *text)
+{
+  g_autofree char *out = NULL;
+
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "wallet", "status", "--merchant", "tea", NULL), 0);
+  return strstr (out, text) != NULL;
+}
+
+START_TEST (test_wallet_service_sends_a_card_to_its_own_merchants_connector)
+{
+  g_autoptr(CtFakeWallet) main_gw = ct_fake_wallet_new (CT_FAKE_ALIPAY, "2021000000000001", app_pub, NULL,
+                                                        alipay_key, NULL);
+  g_autoptr(CtFakeWallet) tea_gw = ct_fake_wallet_new (CT_FAKE_ALIPAY, "2021000000000002", app_pub, NULL,
+                                                       alipay_key, NULL);
+  CtTestService *svc;
+  g_autoptr(CtTestClient) client = NULL;
+  g_autoptr(CtTestClient) tea = NULL;
+  g_autoptr(GPtrArray) main_records = NULL;
+  g_autoptr(GPtrArray) tea_records = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *card_no = NULL;
+  g_autofree char *main_tx = NULL;
+  g_autofree char *tea_tx = NULL;
+  g_autofree char *tea_status = NULL;
+  CtFakeWalletRecord *r;
+
+  ct_fake_wallet_start (main_gw);
+  ct_fake_wallet_start (tea_gw);
+  svc = service_with_wallets (main_gw, NULL);
+  client = ct_test_client_new (svc);
+  /* A second merchant with its own connector, till, manager and package. */
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "add", "--id", "tea", "--name", "Tea House",
+                                           "--timezone", "UTC", NULL), 0);
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "wallet", "add", "--merchant", "tea", "--kind", "alipay",
+                                           "--app-id", "2021000000000002", "--private-key", app_key,
+                                           "--alipay-public-key", alipay_pub,
+                                           "--template-id", "20261202000000000002",
+                                           "--gateway", ct_fake_wallet_url (tea_gw), NULL), 0);
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "till", "add", "--merchant", "tea", "--store", "t",
+                                           "--name", "t1", NULL), 0);
+  token = ct_test_last_line (out);
+  tea = ct_test_client_new_for_token (svc, token);
+  {
+    g_autofree char *pin = g_build_filename (ct_test_service_get_data_dir (svc), "tea-pin", NULL);
+
+    ck_assert (g_file_set_contents (pin, CT_TEST_SERVICE_MANAGER_PIN, -1, NULL));
+    ck_assert_int_eq (ct_test_service_admin (svc, NULL, "manager", "add", "--merchant", "tea",
+                                             "--id", CT_TEST_SERVICE_MANAGER_ID, "--pin-file", pin, NULL), 0);
+  }
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "package", "add", "--merchant", "tea", "--id", "t20",
+                                           "--amount", "20.00", "--bonus", "2.00", NULL), 0);
+
+  /* One card number under both merchants: each card goes to its own
+   * merchant's connector only. */
+  card_no = issue_card (client, NULL);
+  g_free (issue_card (tea, card_no));
+  main_tx = money (client, card_no, "topups", "{\"package_id\":\"p100\",\"operator\":\"amy\"}");
+  tea_tx = money (tea, card_no, "topups", "{\"package_id\":\"t20\",\"operator\":\"amy\"}");
+  WAIT_FOR (status_says (svc, "main alipay (2021000000000001): 0 waiting, 2 delivered today"));
+  WAIT_FOR (tea_status_says (svc, "tea alipay (2021000000000002): 0 waiting, 2 delivered today"));
+  ck_assert_int_eq (ct_test_service_admin (svc, &tea_status, "wallet", "status", "--merchant", "tea", NULL), 0);
+  ck_assert_msg (strstr (tea_status, "main alipay") == NULL, "%s", tea_status);
+
+  main_records = records_of (main_gw, card_no);
+  tea_records = records_of (tea_gw, card_no);
+  ck_assert_int_eq (main_records->len, 2);
+  ck_assert_int_eq (tea_records->len, 2);
+  r = main_records->pdata[1];
+  ck_assert_msg (g_str_has_prefix (r->request_no, "main:") && strstr (r->content, "\"balance\":\"110.00\"") != NULL,
+                 "%s %s", r->request_no, r->content);
+  r = tea_records->pdata[1];
+  ck_assert_msg (g_str_has_prefix (r->request_no, "tea:") && strstr (r->content, "\"balance\":\"22.00\"") != NULL,
+                 "%s %s", r->request_no, r->content);
+  ct_test_service_free (svc);
+}
+END_TEST
+
 START_TEST (test_wallet_two_workers_never_send_a_message_twice)
 {
   g_autoptr(CtFakeWallet) fake = ct_fake_wallet_new (CT_FAKE_WECHAT, "1900000001", mch_cert, MCH_SERIAL,
@@ -1579,6 +1659,7 @@ wallet_suite (void)
   tcase_add_test (service, test_wallet_service_mirrors_every_transaction_once_in_order);
   tcase_add_test (service, test_wallet_service_bad_answer_signature_and_refusal_show_in_status);
   tcase_add_test (service, test_wallet_service_import_adjustment_and_freeze_reach_alipay);
+  tcase_add_test (service, test_wallet_service_sends_a_card_to_its_own_merchants_connector);
   /* On PostgreSQL only what goes through the store runs again, and
    * several processes may share the database. */
   if (ct_test_store_is_pg ())
