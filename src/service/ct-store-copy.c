@@ -333,6 +333,39 @@ compare (sqlite3   *lite,
   return TRUE;
 }
 
+/* The ledger check of each merchant, on both sides; clears @equal when
+ * they differ or the copy does not balance. */
+static gboolean
+compare_ledger_checks (CtStore   *source,
+                       CtStore   *target,
+                       GString   *report,
+                       gboolean  *equal,
+                       GError   **error)
+{
+  g_autoptr(GPtrArray) merchants = ct_store_merchant_list (source, error);
+
+  if (merchants == NULL)
+    return FALSE;
+  for (guint i = 0; i < merchants->len; i++)
+    {
+      const CtStoreMerchantRef *ref = merchants->pdata[i];
+      g_autoptr(CtStore) from_view = ct_store_for_merchant (source, ref->id);
+      g_autoptr(CtStore) to_view = ct_store_for_merchant (target, ref->id);
+      CtStoreLedgerCheck from, to;
+
+      if (!ct_store_ledger_check (from_view, &from, error) || !ct_store_ledger_check (to_view, &to, error))
+        return FALSE;
+      g_string_append_printf (report, "ledger check of %s: sum %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT
+                              ", %s and %s\n", ref->code, from.sum, to.sum,
+                              from.balances_match ? "balanced" : "NOT BALANCED",
+                              to.balances_match ? "balanced" : "NOT BALANCED");
+      *equal = *equal && to.sum == 0 && to.postings_sum == 0 && to.balances_match && from.cards == to.cards
+               && from.pool == to.pool && from.cash == to.cash && from.promo == to.promo
+               && from.legacy == to.legacy;
+    }
+  return TRUE;
+}
+
 /**
  * ct_store_copy:
  * Copies the SQLite ledger at @from into the empty PostgreSQL database at
@@ -351,8 +384,6 @@ ct_store_copy (const char  *from,
   g_autoptr(CtStore) source = NULL;
   g_autoptr(CtStore) target = NULL;
   g_auto(CtStoreMerchant) merchant = { 0 };
-  g_autoptr(GPtrArray) merchants = NULL;
-  CtStoreLedgerCheck check_from, check_to;
   sqlite3 *lite = NULL;
   PGconn *pg = NULL;
   gboolean ok = FALSE, equal = FALSE;
@@ -456,26 +487,8 @@ ct_store_copy (const char  *from,
     goto out;
   source = ct_store_open (from, 0, error);
   target = source ? ct_store_open (to, 0, error) : NULL;
-  if (target == NULL || (merchants = ct_store_merchant_list (source, error)) == NULL)
+  if (target == NULL || !compare_ledger_checks (source, target, report, &equal, error))
     goto out;
-  /* The ledger check of each merchant, on both sides. */
-  for (guint i = 0; i < merchants->len; i++)
-    {
-      const CtStoreMerchantRef *ref = merchants->pdata[i];
-      g_autoptr(CtStore) from_view = ct_store_for_merchant (source, ref->id);
-      g_autoptr(CtStore) to_view = ct_store_for_merchant (target, ref->id);
-
-      if (!ct_store_ledger_check (from_view, &check_from, error) || !ct_store_ledger_check (to_view, &check_to, error))
-        goto out;
-      g_string_append_printf (report, "ledger check of %s: sum %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT
-                              ", %s and %s\n", ref->code, check_from.sum, check_to.sum,
-                              check_from.balances_match ? "balanced" : "NOT BALANCED",
-                              check_to.balances_match ? "balanced" : "NOT BALANCED");
-      equal = equal && check_to.sum == 0 && check_to.postings_sum == 0 && check_to.balances_match
-              && check_from.cards == check_to.cards && check_from.pool == check_to.pool
-              && check_from.cash == check_to.cash && check_from.promo == check_to.promo
-              && check_from.legacy == check_to.legacy;
-    }
   if (!equal)
     g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED,
                  "the copy does not match its source (see the lines marked DIFFERENT)");
