@@ -29,6 +29,7 @@ struct _CtCardView
   GtkLabel   *number_label;
 
   char       *barcode_text;
+  CtMerchant *merchant;     /* for the name and benefits of the card's level */
 };
 
 G_DEFINE_FINAL_TYPE (CtCardView, ct_card_view, ADW_TYPE_BIN)
@@ -39,6 +40,7 @@ ct_card_view_finalize (GObject *object)
   CtCardView *self = CT_CARD_VIEW (object);
 
   g_free (self->barcode_text);
+  g_clear_pointer (&self->merchant, ct_merchant_free);
 
   G_OBJECT_CLASS (ct_card_view_parent_class)->finalize (object);
 }
@@ -126,6 +128,30 @@ update_barcode (CtCardView *self,
 }
 
 /**
+ * ct_card_view_set_merchant:
+ * @merchant: (nullable): the merchant's settings, for the card's level
+ *
+ * The next ct_card_view_set_card() shows the card's level by its name,
+ * with what it gives.
+ */
+void
+ct_card_view_set_merchant (CtCardView       *self,
+                           const CtMerchant *merchant)
+{
+  g_return_if_fail (CT_IS_CARD_VIEW (self));
+
+  g_clear_pointer (&self->merchant, ct_merchant_free);
+  self->merchant = merchant != NULL ? ct_merchant_copy (merchant) : NULL;
+}
+
+const char *
+ct_card_view_get_details_text (CtCardView *self)
+{
+  g_return_val_if_fail (CT_IS_CARD_VIEW (self), NULL);
+  return gtk_label_get_label (self->details_label);
+}
+
+/**
  * ct_card_view_set_card:
  * @card: (nullable): the card to show
  * @refreshing: whether the fresh state is being fetched
@@ -182,13 +208,16 @@ ct_card_view_set_card (CtCardView   *self,
     }
   else
     {
+      const CtLevel *level = ct_merchant_find_level (self->merchant, card->level);
+      g_autofree char *level_text = level != NULL ? ct_format_level (level) : g_strdup (card->level);
+
       phone = ct_phone_mask (card->member_phone);
-      if (card->level != NULL && *card->level != '\0' && *phone != '\0')
-        details = g_strdup_printf ("%s · %s", phone, card->level);
+      if (level_text != NULL && *level_text != '\0' && *phone != '\0')
+        details = g_strdup_printf ("%s · %s", phone, level_text);
       else if (*phone != '\0')
         details = g_strdup (phone);
       else
-        details = g_strdup (card->level ? card->level : "");
+        details = g_strdup (level_text ? level_text : "");
 
       gtk_label_set_label (self->name_label,
                            card->member_name && *card->member_name ? card->member_name

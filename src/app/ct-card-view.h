@@ -16,7 +16,10 @@ void        ct_card_view_set_card         (CtCardView   *self,
                                            int           minor_units,
                                            const char   *currency,
                                            gboolean      refreshing);
+void        ct_card_view_set_merchant     (CtCardView   *self,
+                                           const CtMerchant *merchant);
 const char *ct_card_view_get_balance_text (CtCardView   *self);
+const char *ct_card_view_get_details_text (CtCardView   *self);
 const char *ct_card_view_get_status_text  (CtCardView   *self);
 const char *ct_card_view_get_freshness_text (CtCardView *self);
 

@@ -114,7 +114,10 @@ update_date_label (CtMembersPage *self)
 static void
 update_card (CtMembersPage *self)
 {
+  g_autoptr(CtMerchant) merchant = ct_session_dup_merchant (self->session);
+
   gtk_stack_set_visible_child_name (self->detail_stack, self->card ? "detail" : "none");
+  ct_card_view_set_merchant (self->card_view, merchant);
   ct_card_view_set_card (self->card_view, self->card,
                          ct_session_get_minor_units (self->session),
                          ct_session_get_currency (self->session), FALSE);

@@ -25,6 +25,7 @@ struct _CtPayPage
   int64_t        amount;
   gboolean       amount_ok;
   gboolean       busy;
+  int64_t        redeem_points; /* what the cashier typed, as the service would take it */
 
   GtkLabel      *card_label;
   GtkEntry      *amount_entry;
@@ -33,6 +34,9 @@ struct _CtPayPage
   GtkLabel      *summary_label;
   GtkLabel      *after_label;
   GtkLabel      *points_label;
+  GtkLabel      *benefit_label;
+  GtkWidget     *points_box;
+  GtkEntry      *points_entry;
   GtkLabel      *problem_label;
   GtkSpinner    *spinner;
   GtkButton     *confirm_button;
@@ -48,6 +52,137 @@ show_problem (CtPayPage  *self,
   gtk_widget_set_visible (GTK_WIDGET (self->problem_label), problem != NULL);
 }
 
+/* The points the cashier typed to redeem: 0 for none, -1 (with a
+ * sentence in @out_problem) when the service would refuse them. Sets
+ * @out_value to what they pay, at most the merchant's share of @due. */
+static int64_t
+points_to_redeem (CtPayPage        *self,
+                  const CtMerchant *merchant,
+                  const CtCard     *card,
+                  int64_t           due,
+                  int64_t          *out_value,
+                  char            **out_problem)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->points_entry));
+  guint64 points = 0;
+  int64_t value, max_value;
+
+  *out_value = 0;
+  if (text == NULL || *text == '\0')
+    return 0;
+  if (!g_ascii_string_to_unsigned (text, 10, 1, CT_MONEY_MAX, &points, NULL))
+    {
+      *out_problem = g_strdup (_("Points to use is a whole number of points."));
+      return -1;
+    }
+  if (points % merchant->points_redeem_rate != 0)
+    {
+      g_autofree char *step = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) merchant->points_redeem_rate);
+
+      *out_problem = g_strdup_printf (_("Points pay in steps of %s."), step);
+      return -1;
+    }
+  if (card != NULL && (int64_t) points > card->points)
+    {
+      g_autofree char *held = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) card->points);
+
+      *out_problem = g_strdup_printf (_("The card holds only %s points."), held);
+      return -1;
+    }
+  value = (int64_t) points / merchant->points_redeem_rate * ct_money_unit (merchant->minor_units);
+  max_value = ct_money_share_bp (due, merchant->points_redeem_max_bp);
+  if (value > max_value)
+    {
+      g_autofree char *max = ct_session_format_money (self->session, max_value);
+
+      *out_problem = g_strdup_printf (_("Points may pay at most %s of this payment."), max);
+      return -1;
+    }
+  *out_value = value;
+  return (int64_t) points;
+}
+
+/* What the card's level takes off and what points pay, before the cashier
+ * confirms, computed as the service will book it; FALSE when the payment
+ * cannot be made as it stands. */
+static gboolean
+show_split (CtPayPage        *self,
+            const CtMerchant *merchant,
+            const CtCard     *card,
+            gboolean          card_known,
+            int64_t           amount,
+            gboolean         *out_short)
+{
+  const CtLevel *level = card_known ? ct_merchant_find_level (merchant, card->level) : NULL;
+  g_autoptr(GString) benefit = g_string_new (NULL);
+  g_autofree char *problem = NULL;
+  int64_t value = 0, points = 0, discount_bp = level ? level->discount_bp : 0;
+  CtPaySplit split;
+
+  ct_pay_split_compute (amount, discount_bp, 0, merchant ? merchant->minor_units : 2, 0, 10000, &split);
+  if (merchant != NULL && merchant->points_redeem_rate > 0)
+    points = points_to_redeem (self, merchant, card_known ? card : NULL, split.due, &value, &problem);
+  ct_pay_split_compute (amount, discount_bp, value, merchant ? merchant->minor_units : 2,
+                        merchant ? merchant->points_per_unit : 0, level ? level->points_multiplier_bp : 10000,
+                        &split);
+  self->redeem_points = MAX (points, 0);
+
+  if (split.discount > 0)
+    {
+      g_autofree char *off = ct_session_format_money (self->session, split.discount);
+      g_string_append_printf (benefit, _("%s: %s off"), level->name, off);
+    }
+  if (value > 0)
+    {
+      g_autofree char *paid = ct_session_format_money (self->session, value);
+      g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) points);
+
+      if (benefit->len > 0)
+        g_string_append (benefit, " · ");
+      g_string_append_printf (benefit, g_dngettext (GETTEXT_PACKAGE, "%s point pays %s", "%s points pay %s",
+                                                    (gulong) MIN (points, G_MAXLONG)), count, paid);
+    }
+  if (problem != NULL)
+    show_problem (self, problem);
+  gtk_label_set_label (self->benefit_label, benefit->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->benefit_label), benefit->len > 0);
+
+  *out_short = card_known && split.from_balance > card->balance;
+  if (card_known && *out_short)
+    {
+      g_autofree char *shortfall = ct_session_format_money (self->session, split.from_balance - card->balance);
+      g_autofree char *msg = g_strdup_printf (_("Insufficient balance: %s short"), shortfall);
+
+      gtk_label_set_label (self->after_label, msg);
+      gtk_widget_add_css_class (GTK_WIDGET (self->after_label), "error");
+    }
+  else if (card_known)
+    {
+      g_autofree char *after = ct_session_format_money (self->session, card->balance - split.from_balance);
+      g_autofree char *pays = ct_session_format_money (self->session, split.from_balance);
+      g_autofree char *msg = split.from_balance != amount
+                               ? g_strdup_printf (_("The balance pays %s; balance after: %s"), pays, after)
+                               : g_strdup_printf (_("Balance after: %s"), after);
+
+      gtk_label_set_label (self->after_label, msg);
+    }
+
+  /* Points are earned by a payment that can be made. */
+  if (merchant != NULL && merchant->points_per_unit > 0 && !*out_short && problem == NULL
+      && !(card_known && card->status == CT_CARD_STATUS_FROZEN))
+    {
+      g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) split.points_earned);
+      g_autofree char *msg =
+        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Earns %s point", "Earns %s points",
+                                      (gulong) MIN (split.points_earned, G_MAXLONG)),
+                         count);
+
+      gtk_label_set_label (self->points_label, msg);
+      gtk_widget_set_visible (GTK_WIDGET (self->points_label), TRUE);
+    }
+  return problem == NULL;
+}
+
 static void
 update_summary (CtPayPage *self)
 {
@@ -58,12 +193,19 @@ update_summary (CtPayPage *self)
   int minor_units = merchant ? merchant->minor_units : 2;
   gboolean short_of_money = FALSE;
   gboolean frozen = card_known && card->status == CT_CARD_STATUS_FROZEN;
+  gboolean can_redeem = merchant != NULL && merchant->points_redeem_rate > 0 && card_known && card->points > 0;
 
   self->amount_ok = FALSE;
+  self->redeem_points = 0;
   gtk_label_set_label (self->after_label, "");
   gtk_label_set_label (self->points_label, "");
   gtk_widget_set_visible (GTK_WIDGET (self->points_label), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->benefit_label), FALSE);
   gtk_widget_remove_css_class (GTK_WIDGET (self->after_label), "error");
+  /* Points pay only where the merchant takes them and the card has some. */
+  gtk_widget_set_visible (GTK_WIDGET (self->points_box), can_redeem);
+  if (!can_redeem && *gtk_editable_get_text (GTK_EDITABLE (self->points_entry)) != '\0')
+    gtk_editable_set_text (GTK_EDITABLE (self->points_entry), "");
 
   if (text == NULL || *text == '\0')
     gtk_label_set_label (self->summary_label, _("Enter the amount."));
@@ -80,43 +222,8 @@ update_summary (CtPayPage *self)
           g_autofree char *summary = g_strdup_printf (_("Pay %s"), amount_text);
 
           self->amount = amount;
-          self->amount_ok = TRUE;
           gtk_label_set_label (self->summary_label, summary);
-
-          if (card_known)
-            {
-              if (amount > card->balance)
-                {
-                  g_autofree char *shortfall = ct_session_format_money (self->session, amount - card->balance);
-                  g_autofree char *msg = g_strdup_printf (_("Insufficient balance: %s short"), shortfall);
-
-                  short_of_money = TRUE;
-                  gtk_label_set_label (self->after_label, msg);
-                  gtk_widget_add_css_class (GTK_WIDGET (self->after_label), "error");
-                }
-              else
-                {
-                  g_autofree char *after = ct_session_format_money (self->session, card->balance - amount);
-                  g_autofree char *msg = g_strdup_printf (_("Balance after: %s"), after);
-
-                  gtk_label_set_label (self->after_label, msg);
-                }
-            }
-
-          /* Points are earned by a payment that can be made. */
-          if (merchant != NULL && merchant->points_per_unit > 0 && !short_of_money && !frozen)
-            {
-              int64_t points = ct_points_for_payment (amount, merchant->minor_units,
-                                                      merchant->points_per_unit);
-              g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) points);
-              g_autofree char *msg =
-                g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Earns %s point", "Earns %s points",
-                                              (gulong) MIN (points, G_MAXLONG)),
-                                 count);
-
-              gtk_label_set_label (self->points_label, msg);
-              gtk_widget_set_visible (GTK_WIDGET (self->points_label), TRUE);
-            }
+          self->amount_ok = show_split (self, merchant, card, card_known, amount, &short_of_money);
         }
     }
 
@@ -187,6 +294,7 @@ pay_cb (GObject      *object,
     {
       gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
       gtk_editable_set_text (GTK_EDITABLE (self->order_entry), "");
+      gtk_editable_set_text (GTK_EDITABLE (self->points_entry), "");
       ct_session_apply_receipt (self->session, receipt);
       return;
     }
@@ -197,6 +305,7 @@ pay_cb (GObject      *object,
                                       ct_session_get_card (self->session), self->amount, 0, NULL);
       gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
       gtk_editable_set_text (GTK_EDITABLE (self->order_entry), "");
+      gtk_editable_set_text (GTK_EDITABLE (self->points_entry), "");
       return;
     }
 
@@ -238,7 +347,8 @@ confirm_action (GtkWidget  *widget,
   member_code = g_strdup (ct_session_get_member_code (self->session));
   ct_session_forget_member_code (self->session);
   ct_client_pay_member_async (ct_session_get_client (self->session), card->card_no, self->amount,
-                              order && *order ? order : NULL, 0, member_code, self->cancellable,
+                              order && *order ? order : NULL, self->redeem_points, member_code,
+                              self->cancellable,
                               pay_cb, g_object_ref (self));
 }
 
@@ -255,6 +365,7 @@ cancel_action (GtkWidget  *widget,
   show_problem (self, NULL);
   gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
   gtk_editable_set_text (GTK_EDITABLE (self->order_entry), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->points_entry), "");
   gtk_widget_activate_action (widget, "win.page", "s", "scan");
 }
 
@@ -299,6 +410,9 @@ ct_pay_page_class_init (CtPayPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtPayPage, summary_label);
   gtk_widget_class_bind_template_child (widget_class, CtPayPage, after_label);
   gtk_widget_class_bind_template_child (widget_class, CtPayPage, points_label);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, benefit_label);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, points_box);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, points_entry);
   gtk_widget_class_bind_template_child (widget_class, CtPayPage, problem_label);
   gtk_widget_class_bind_template_child (widget_class, CtPayPage, spinner);
   gtk_widget_class_bind_template_child (widget_class, CtPayPage, confirm_button);
@@ -339,6 +453,7 @@ card_changed_cb (CtPayPage *self)
   had_focus = gtk_widget_has_focus (GTK_WIDGET (self->confirm_button));
   gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
   gtk_editable_set_text (GTK_EDITABLE (self->order_entry), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->points_entry), "");
   show_problem (self, NULL);
   update_summary (self);
   if (had_focus)
@@ -385,6 +500,23 @@ ct_pay_page_get_points (CtPayPage *self)
 {
   g_return_val_if_fail (CT_IS_PAY_PAGE (self), NULL);
   return gtk_label_get_label (self->points_label);
+}
+
+const char *
+ct_pay_page_get_benefit (CtPayPage *self)
+{
+  g_return_val_if_fail (CT_IS_PAY_PAGE (self), NULL);
+
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->benefit_label)))
+    return NULL;
+  return gtk_label_get_label (self->benefit_label);
+}
+
+GtkEntry *
+ct_pay_page_get_points_entry (CtPayPage *self)
+{
+  g_return_val_if_fail (CT_IS_PAY_PAGE (self), NULL);
+  return self->points_entry;
 }
 
 const char *

@@ -17,6 +17,8 @@ const char *ct_pay_page_get_summary      (CtPayPage *self);
 const char *ct_pay_page_get_after        (CtPayPage *self);
 const char *ct_pay_page_get_points       (CtPayPage *self);
 const char *ct_pay_page_get_problem      (CtPayPage *self);
+const char *ct_pay_page_get_benefit      (CtPayPage *self);
+GtkEntry   *ct_pay_page_get_points_entry (CtPayPage *self);
 gboolean    ct_pay_page_is_busy          (CtPayPage *self);
 
 G_END_DECLS

@@ -42,7 +42,9 @@ static void
 session_changed_cb (CtScanPage *self)
 {
   const CtCard *card = ct_session_get_card (self->session);
+  g_autoptr(CtMerchant) merchant = ct_session_dup_merchant (self->session);
 
+  ct_card_view_set_merchant (self->card_view, merchant);
   ct_card_view_set_card (self->card_view, card,
                          ct_session_get_minor_units (self->session),
                          ct_session_get_currency (self->session),

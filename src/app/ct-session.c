@@ -712,14 +712,34 @@ ct_session_pending_receipt (CtSession         *self,
   data->currency = g_strdup (merchant ? merchant->currency : "CNY");
 
   if (kind == CT_TRANSACTION_TOPUP)
-    data->balance_known = ct_money_add (amount, bonus, &delta, NULL);
+    {
+      const CtLevel *level = ct_merchant_find_level (merchant, card ? card->level : NULL);
+
+      /* A package's bonus gets the level's part when the service books it. */
+      if (level != NULL && merchant->topup_mode == CT_TOPUP_MODE_FIXED)
+        {
+          data->level = g_strdup (level->name);
+          data->level_bonus = ct_money_share_bp (amount, level->topup_bonus_bp);
+          data->bonus += data->level_bonus;
+        }
+      data->balance_known = ct_money_add (amount, data->bonus, &delta, NULL);
+    }
   else if (kind == CT_TRANSACTION_PAYMENT)
     {
-      delta = -amount;
+      /* The service applies the card's level when the till sends it: the
+       * receipt shows the discount and points as expected. */
+      const CtLevel *level = ct_merchant_find_level (merchant, card ? card->level : NULL);
+      CtPaySplit split;
+
+      ct_pay_split_compute (amount, level ? level->discount_bp : 0, 0, data->minor_units,
+                            merchant ? merchant->points_per_unit : 0,
+                            level ? level->points_multiplier_bp : 10000, &split);
+      data->amount = split.from_balance;
+      data->discount = split.discount;
+      data->level = level ? g_strdup (level->name) : NULL;
+      delta = -split.from_balance;
       data->balance_known = TRUE;
-      if (merchant != NULL)
-        data->points_delta = ct_points_for_payment (amount, merchant->minor_units,
-                                                    merchant->points_per_unit);
+      data->points_delta = split.points_earned;
     }
 
   if (card != NULL && card->fetched_at > 0 && data->balance_known)

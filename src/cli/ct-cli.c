@@ -647,6 +647,33 @@ ct_cli_print_card_body (CtCli       *cli,
   return TRUE;
 }
 
+
+/* What the member's level gave the request, as the service booked it. */
+static void
+print_level_applied (CtCli           *cli,
+                     const CtReceipt *r)
+{
+  g_autoptr(CtMerchant) merchant = cli->client != NULL ? ct_client_dup_merchant (cli->client) : NULL;
+  const char *level = ct_merchant_level_name (merchant, r->transaction->level);
+
+  if (r->transaction->discount > 0)
+    {
+      g_autofree char *discount = ct_cli_format_amount (cli, r->transaction->discount);
+      g_autofree char *order = ct_cli_format_amount (cli, -r->transaction->delta + r->transaction->discount
+                                                          + r->transaction->redeemed_value);
+
+      printf ("level %s: discount %s off the order of %s\n", level, discount, order);
+    }
+  if (r->transaction->level_bonus > 0)
+    {
+      g_autofree char *bonus = ct_cli_format_amount (cli, r->transaction->level_bonus);
+
+      printf ("level %s: bonus %s more\n", level, bonus);
+    }
+  if (r->level_up != NULL)
+    printf ("moved up to level %s\n", r->level_up);
+}
+
 gboolean
 ct_cli_print_receipt_body (CtCli       *cli,
                            const char  *body,
@@ -708,6 +735,7 @@ ct_cli_print_receipt_body (CtCli       *cli,
 
       printf ("%" G_GINT64_FORMAT " points paid %s\n", (gint64) r->redeemed_points, value);
     }
+  print_level_applied (cli, r);
   if (r->member_consent)
     printf ("member consent: payment code\n");
   printf ("transaction %s\n", r->transaction->id);

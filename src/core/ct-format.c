@@ -393,3 +393,60 @@ ct_format_parse_amount (const char  *text,
 
   return FALSE;
 }
+
+/* Basis points as a decimal without floating point: 1500 / 100 is "15",
+ * 250 / 100 "2.5", 15000 / 10000 "1.5". */
+static char *
+format_bp (int64_t bp,
+           int64_t per)
+{
+  int64_t whole = bp / per, rest = bp % per;
+  g_autofree char *digits = NULL;
+  int width = per == 100 ? 2 : 4;
+  char *end;
+
+  if (rest == 0)
+    return g_strdup_printf ("%" G_GINT64_FORMAT, whole);
+  digits = g_strdup_printf ("%0*" G_GINT64_FORMAT, width, rest);
+  for (end = digits + strlen (digits); end > digits && end[-1] == '0'; end--)
+    end[-1] = '\0';
+  return g_strdup_printf ("%" G_GINT64_FORMAT ".%s", whole, digits);
+}
+
+/**
+ * ct_format_level:
+ *
+ * Returns: a member's level with what it gives, for the till: "Gold ·
+ *   5% off · points ×1.5 · top-up bonus +2%".
+ */
+char *
+ct_format_level (const CtLevel *level)
+{
+  GString *out;
+
+  g_return_val_if_fail (level != NULL, NULL);
+
+  out = g_string_new (level->name);
+  if (level->discount_bp > 0)
+    {
+      g_autofree char *pct = format_bp (level->discount_bp, 100);
+
+      g_string_append (out, " · ");
+      g_string_append_printf (out, _("%s%% off"), pct);
+    }
+  if (level->points_multiplier_bp != 10000)
+    {
+      g_autofree char *times = format_bp (level->points_multiplier_bp, 10000);
+
+      g_string_append (out, " · ");
+      g_string_append_printf (out, _("points ×%s"), times);
+    }
+  if (level->topup_bonus_bp > 0)
+    {
+      g_autofree char *pct = format_bp (level->topup_bonus_bp, 100);
+
+      g_string_append (out, " · ");
+      g_string_append_printf (out, _("top-up bonus +%s%%"), pct);
+    }
+  return g_string_free (out, FALSE);
+}

@@ -23,6 +23,7 @@ void        ct_format_set_time_zone    (const char          *identifier);
 char       *ct_format_tender           (const char          *tender);
 const char *ct_format_transaction_kind (CtTransactionKind    kind);
 const char *ct_format_card_status      (CtCardStatus         status);
+char       *ct_format_level            (const CtLevel       *level);
 char       *ct_format_error            (const GError        *error);
 gboolean    ct_format_parse_amount     (const char          *text,
                                         int                  minor_units,

@@ -143,6 +143,7 @@ ct_transaction_copy (const CtTransaction *tx)
   copy->taken_at = g_strdup (tx->taken_at);
   copy->tender = g_strdup (tx->tender);
   copy->shift_id = g_strdup (tx->shift_id);
+  copy->level = g_strdup (tx->level);
   return copy;
 }
 
@@ -164,6 +165,7 @@ ct_transaction_free (CtTransaction *tx)
   g_free (tx->taken_at);
   g_free (tx->tender);
   g_free (tx->shift_id);
+  g_free (tx->level);
   g_free (tx);
 }
 
@@ -200,6 +202,24 @@ copy_ptr_array (GPtrArray      *array,
   return out;
 }
 
+static CtLevel *
+level_copy (const CtLevel *level)
+{
+  CtLevel *copy = g_memdup2 (level, sizeof *level);
+
+  copy->id = g_strdup (level->id);
+  copy->name = g_strdup (level->name);
+  return copy;
+}
+
+static void
+level_free (CtLevel *level)
+{
+  g_free (level->id);
+  g_free (level->name);
+  g_free (level);
+}
+
 CtMerchant *
 ct_merchant_copy (const CtMerchant *merchant)
 {
@@ -213,6 +233,7 @@ ct_merchant_copy (const CtMerchant *merchant)
   copy->timezone = g_strdup (merchant->timezone);
   copy->packages = copy_ptr_array (merchant->packages, (GBoxedCopyFunc) ct_package_copy,
                                    (GDestroyNotify) ct_package_free);
+  copy->levels = copy_ptr_array (merchant->levels, (GBoxedCopyFunc) level_copy, (GDestroyNotify) level_free);
   return copy;
 }
 
@@ -225,7 +246,32 @@ ct_merchant_free (CtMerchant *merchant)
   g_free (merchant->currency);
   g_free (merchant->timezone);
   g_clear_pointer (&merchant->packages, g_ptr_array_unref);
+  g_clear_pointer (&merchant->levels, g_ptr_array_unref);
   g_free (merchant);
+}
+
+const CtLevel *
+ct_merchant_find_level (const CtMerchant *merchant,
+                        const char       *level_id)
+{
+  for (guint i = 0; merchant != NULL && level_id != NULL && merchant->levels != NULL
+                    && i < merchant->levels->len; i++)
+    {
+      const CtLevel *level = g_ptr_array_index (merchant->levels, i);
+
+      if (strcmp (level->id, level_id) == 0)
+        return level;
+    }
+  return NULL;
+}
+
+const char *
+ct_merchant_level_name (const CtMerchant *merchant,
+                        const char       *level_id)
+{
+  const CtLevel *level = ct_merchant_find_level (merchant, level_id);
+
+  return level != NULL ? level->name : level_id;
 }
 
 const CtPackage *
@@ -260,6 +306,7 @@ ct_receipt_copy (const CtReceipt *receipt)
   copy->redeemed_points = receipt->redeemed_points;
   copy->redeemed_value = receipt->redeemed_value;
   copy->member_consent = receipt->member_consent;
+  copy->level_up = g_strdup (receipt->level_up);
   return copy;
 }
 
@@ -271,6 +318,7 @@ ct_receipt_free (CtReceipt *receipt)
   g_clear_pointer (&receipt->transaction, ct_transaction_free);
   g_clear_pointer (&receipt->card, ct_card_free);
   g_free (receipt->idempotency_key);
+  g_free (receipt->level_up);
   g_free (receipt);
 }
 
@@ -533,6 +581,29 @@ get_money (json_object  *obj,
   return get_int (obj, key, signed_ok ? -CT_MONEY_MAX : 0, CT_MONEY_MAX, out, error);
 }
 
+/* A field a service before it did not send: absent leaves 0. */
+static gboolean
+get_optional_int (json_object  *obj,
+                  const char   *key,
+                  int64_t       min,
+                  int64_t       max,
+                  int64_t      *out,
+                  GError      **error)
+{
+  if (!json_object_object_get_ex (obj, key, NULL))
+    return TRUE;
+  return get_int (obj, key, min, max, out, error);
+}
+
+static gboolean
+get_optional_money (json_object  *obj,
+                    const char   *key,
+                    int64_t      *out,
+                    GError      **error)
+{
+  return get_optional_int (obj, key, 0, CT_MONEY_MAX, out, error);
+}
+
 static CtCard *
 card_from_json (json_object  *obj,
                 GError      **error)
@@ -613,7 +684,12 @@ transaction_from_json (json_object  *obj,
       || !get_string (obj, "created_at", FALSE, &tx->created_at, error)
       || !get_optional_string (obj, "taken_at", &tx->taken_at, error)
       || !get_optional_string (obj, "tender", &tx->tender, error)
-      || !get_optional_string (obj, "shift_id", &tx->shift_id, error))
+      || !get_optional_string (obj, "shift_id", &tx->shift_id, error)
+      || !get_optional_string (obj, "level", &tx->level, error)
+      || !get_optional_money (obj, "discount", &tx->discount, error)
+      || !get_optional_money (obj, "level_bonus", &tx->level_bonus, error)
+      || !get_optional_int (obj, "redeemed_points", 0, CT_WIRE_COUNT_MAX, &tx->redeemed_points, error)
+      || !get_optional_money (obj, "redeemed_value", &tx->redeemed_value, error))
     return NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (kind_names); i++)
@@ -705,6 +781,38 @@ ct_wire_decode_card_list (const char  *body,
   return g_steal_pointer (&out);
 }
 
+/* The merchant's levels; a service before levels sends none. */
+static gboolean
+levels_from_json (json_object  *obj,
+                  GPtrArray    *levels,
+                  GError      **error)
+{
+  json_object *list = NULL;
+
+  if (!json_object_object_get_ex (obj, "levels", &list))
+    return TRUE;
+  if (!json_object_is_type (list, json_type_array))
+    return bad_answer (error, "\"levels\" is not an array");
+  for (size_t i = 0; i < json_object_array_length (list); i++)
+    {
+      json_object *l = json_object_array_get_idx (list, i);
+      CtLevel *level;
+
+      if (!json_object_is_type (l, json_type_object))
+        return bad_answer (error, "level is not an object");
+      level = g_new0 (CtLevel, 1);
+      g_ptr_array_add (levels, level);
+      if (!get_string (l, "id", FALSE, &level->id, error)
+          || !get_string (l, "name", FALSE, &level->name, error)
+          || !get_money (l, "min_spend", FALSE, &level->min_spend, error)
+          || !get_int (l, "discount_bp", 0, 10000, &level->discount_bp, error)
+          || !get_int (l, "points_multiplier_bp", 0, 100000, &level->points_multiplier_bp, error)
+          || !get_int (l, "topup_bonus_bp", 0, 100000, &level->topup_bonus_bp, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 CtMerchant *
 ct_wire_decode_merchant (const char  *body,
                          gsize        len,
@@ -721,6 +829,7 @@ ct_wire_decode_merchant (const char  *body,
     return NULL;
   m = g_new0 (CtMerchant, 1);
   m->packages = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_package_free);
+  m->levels = g_ptr_array_new_with_free_func ((GDestroyNotify) level_free);
   ok = get_string (obj, "name", FALSE, &m->name, error)
        && get_string (obj, "currency", FALSE, &m->currency, error)
        && get_int (obj, "minor_units", 0, CT_MONEY_MINOR_UNITS_MAX, &minor_units, error)
@@ -767,6 +876,10 @@ ct_wire_decode_merchant (const char  *body,
             g_ptr_array_add (m->packages, g_steal_pointer (&package));
         }
     }
+  if (ok)
+    ok = get_optional_int (obj, "points_redeem_rate", 0, CT_WIRE_COUNT_MAX, &m->points_redeem_rate, error)
+         && get_optional_int (obj, "points_redeem_max_bp", 0, 10000, &m->points_redeem_max_bp, error)
+         && levels_from_json (obj, m->levels, error);
   json_object_put (obj);
   if (!ok)
     return NULL;
@@ -810,6 +923,15 @@ ct_wire_decode_receipt (const char  *body,
       }
     receipt->member_consent = json_object_object_get_ex (obj, "consent", &consent)
                               && json_object_is_type (consent, json_type_string);
+    if (json_object_object_get_ex (obj, "level_up", &v) && json_object_is_type (v, json_type_object)
+        && json_object_object_get_ex (v, "name", &v) && json_object_is_type (v, json_type_string))
+      receipt->level_up = g_strdup (json_object_get_string (v));
+    /* A service before the transaction said so itself. */
+    if (receipt->transaction != NULL && receipt->transaction->redeemed_points == 0)
+      {
+        receipt->transaction->redeemed_points = receipt->redeemed_points;
+        receipt->transaction->redeemed_value = receipt->redeemed_value;
+      }
   }
   json_object_put (obj);
   if (receipt->card == NULL)

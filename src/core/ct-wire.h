@@ -146,6 +146,12 @@ typedef struct
   char              *taken_at;      /* when the customer paid (the till's clock); NULL from an older service */
   char              *tender;        /* top-ups and their voids: "cash", "wechat", ...; NULL otherwise */
   char              *shift_id;      /* the shift it was taken in, or NULL */
+  /* What the service applied (0 and NULL from a service before levels). */
+  char              *level;         /* the id of the level whose benefits applied, or NULL */
+  int64_t            discount;      /* a payment: what the level took off the order */
+  int64_t            level_bonus;   /* a top-up: the level's part of the bonus */
+  int64_t            redeemed_points; /* a payment: points that paid part of it */
+  int64_t            redeemed_value;  /* and what they paid */
 } CtTransaction;
 
 typedef struct
@@ -154,6 +160,17 @@ typedef struct
   int64_t  amount;
   int64_t  bonus;
 } CtPackage;
+
+/* A level by spend (docs/ledger.md, "Levels"), as GET /v1/merchant lists it. */
+typedef struct
+{
+  char    *id;
+  char    *name;
+  int64_t  min_spend;
+  int64_t  discount_bp;
+  int64_t  points_multiplier_bp;
+  int64_t  topup_bonus_bp;
+} CtLevel;
 
 typedef enum
 {
@@ -176,6 +193,9 @@ typedef struct
   int64_t      offline_card_cap;
   int64_t      pool_balance;
   gboolean     cashier_sign_in; /* cashiers exist: the till asks who is at it */
+  int64_t      points_redeem_rate;   /* points that pay one major unit; 0: points cannot pay */
+  int64_t      points_redeem_max_bp; /* the largest share of what is due points may pay */
+  GPtrArray   *levels;          /* element-type CtLevel, by min_spend; empty from an older service */
   gint64       fetched_at;      /* g_get_real_time() when it came */
 } CtMerchant;
 
@@ -189,6 +209,7 @@ typedef struct
   int64_t        redeemed_points; /* a payment: points that paid part of it (0: none) */
   int64_t        redeemed_value;  /* and what they paid, minor units */
   gboolean       member_consent;  /* a payment: the member's payment code was taken */
+  char          *level_up;        /* a payment: the name of the level it moved the card up to, or NULL */
 } CtReceipt;
 
 typedef struct
@@ -266,6 +287,13 @@ CtPackage     *ct_package_copy             (const CtPackage     *package);
 void           ct_package_free             (CtPackage           *package);
 CtMerchant    *ct_merchant_copy            (const CtMerchant    *merchant);
 void           ct_merchant_free            (CtMerchant          *merchant);
+/* The level @level_id names, or NULL (a card's level text that names no
+ * level gives no benefits). */
+const CtLevel *ct_merchant_find_level      (const CtMerchant    *merchant,
+                                            const char          *level_id);
+/* A card's level for a person to read: its name, or the text itself. */
+const char    *ct_merchant_level_name      (const CtMerchant    *merchant,
+                                            const char          *level_id);
 const CtPackage *ct_merchant_find_package  (const CtMerchant    *merchant,
                                             const char          *package_id);
 CtReceipt     *ct_receipt_copy             (const CtReceipt     *receipt);

@@ -34,6 +34,8 @@ ct_receipt_data_copy (const CtReceiptData *data)
   copy->transaction_id = g_strdup (data->transaction_id);
   copy->created_at = g_strdup (data->created_at);
   copy->currency = g_strdup (data->currency);
+  copy->level = g_strdup (data->level);
+  copy->level_up = g_strdup (data->level_up);
 
   return copy;
 }
@@ -55,6 +57,8 @@ ct_receipt_data_free (CtReceiptData *data)
   g_free (data->transaction_id);
   g_free (data->created_at);
   g_free (data->currency);
+  g_free (data->level);
+  g_free (data->level_up);
   g_free (data);
 }
 
@@ -102,6 +106,11 @@ ct_receipt_data_new_from_transaction (const CtTransaction *tx,
   data->pending = FALSE;
   data->minor_units = merchant ? merchant->minor_units : 2;
   data->currency = g_strdup (merchant ? merchant->currency : "CNY");
+  data->level = g_strdup (ct_merchant_level_name (merchant, tx->level));
+  data->discount = tx->discount;
+  data->level_bonus = tx->level_bonus;
+  data->redeemed_points = tx->redeemed_points;
+  data->redeemed_value = tx->redeemed_value;
 
   return data;
 }
@@ -117,11 +126,15 @@ CtReceiptData *
 ct_receipt_data_new_from_receipt (const CtReceipt  *receipt,
                                   const CtMerchant *merchant)
 {
+  CtReceiptData *data;
+
   g_return_val_if_fail (receipt != NULL && receipt->transaction != NULL, NULL);
 
-  return ct_receipt_data_new_from_transaction (receipt->transaction,
+  data = ct_receipt_data_new_from_transaction (receipt->transaction,
                                                receipt->card ? receipt->card->member_name : NULL,
                                                merchant);
+  data->level_up = g_strdup (receipt->level_up);
+  return data;
 }
 
 /**
@@ -203,6 +216,60 @@ ct_receipt_lines_add (GPtrArray  *lines,
   g_ptr_array_add (lines, line);
 }
 
+/* A value the service decides when the till sends a pending request: the
+ * receipt says it is expected. Takes @value. */
+static char *
+expected (const CtReceiptData *data,
+          char                *value)
+{
+  char *out;
+
+  if (!data->pending)
+    return value;
+  out = g_strdup_printf (_("%s (expected)"), value);
+  g_free (value);
+  return out;
+}
+
+/* A payment: the order, what the member's level took off it and what
+ * points paid, then what the card paid, and a level reached. */
+static void
+add_payment_lines (GPtrArray           *lines,
+                   const CtReceiptData *data)
+{
+  int mu = data->minor_units;
+  const char *cur = data->currency;
+
+  if (data->discount > 0 || data->redeemed_value > 0)
+    {
+      int64_t order = data->amount + data->discount + data->redeemed_value;
+
+      ct_receipt_lines_add (lines, _("Order total"), ct_format_money (order, mu, cur));
+    }
+  if (data->discount > 0)
+    {
+      g_autofree char *label = g_strdup_printf (_("Level discount (%s)"), data->level ? data->level : "");
+      g_autofree char *value = ct_format_money (data->discount, mu, cur);
+
+      ct_receipt_lines_add (lines, label, expected (data, g_strdup_printf ("-%s", value)));
+    }
+  if (data->redeemed_points > 0)
+    {
+      g_autofree char *value = ct_format_money (data->redeemed_value, mu, cur);
+      g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) data->redeemed_points);
+
+      ct_receipt_lines_add (lines, _("Points redeemed"),
+                            g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s point pays %s", "%s points pay %s",
+                                                          (gulong) MIN (data->redeemed_points, G_MAXLONG)),
+                                             count, value));
+    }
+  ct_receipt_lines_add (lines, _("Paid from card"), expected (data, ct_format_money (data->amount, mu, cur)));
+  if (data->level_up != NULL)
+    ct_receipt_lines_add (lines, _("New level"), g_strdup (data->level_up));
+  else if (data->level != NULL && data->discount == 0 && !data->pending)
+    ct_receipt_lines_add (lines, _("Level"), g_strdup (data->level));
+}
+
 /**
  * ct_receipt_lines:
  *
@@ -230,10 +297,17 @@ ct_receipt_lines (const CtReceiptData *data)
     case CT_TRANSACTION_TOPUP:
       ct_receipt_lines_add (lines, _("Paid in"), ct_format_money (data->amount, mu, cur));
       ct_receipt_lines_add (lines, _("Bonus"), ct_format_money (data->bonus, mu, cur));
+      if (data->level_bonus > 0)
+        {
+          g_autofree char *label = g_strdup_printf (_("Level bonus (%s)"), data->level ? data->level : "");
+          g_autofree char *value = ct_format_money (data->level_bonus, mu, cur);
+
+          ct_receipt_lines_add (lines, label, expected (data, g_strdup_printf (_("%s included"), value)));
+        }
       ct_receipt_lines_add (lines, _("Paid by"), ct_format_tender (data->tender));
       break;
     case CT_TRANSACTION_PAYMENT:
-      ct_receipt_lines_add (lines, _("Paid from card"), ct_format_money (data->amount, mu, cur));
+      add_payment_lines (lines, data);
       break;
     case CT_TRANSACTION_REFUND:
       ct_receipt_lines_add (lines, _("Refunded"), ct_format_money (data->amount, mu, cur));

@@ -35,6 +35,17 @@ typedef struct
   gboolean           pending;          /* queued in the outbox: "pending sync" */
   int                minor_units;
   char              *currency;
+  /* What the member's level and points gave it: the level's name, the
+   * discount off a payment's order, the level's part of a top-up's bonus,
+   * the points that paid part of a payment and what they paid, and the
+   * level a payment moved the card up to. While pending these are what
+   * the service is expected to apply when the till sends it. */
+  char              *level;
+  int64_t            discount;
+  int64_t            level_bonus;
+  int64_t            redeemed_points;
+  int64_t            redeemed_value;
+  char              *level_up;
 } CtReceiptData;
 
 /* One line of a receipt: a label on the left, its value on the right. */
