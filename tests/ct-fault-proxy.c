@@ -250,6 +250,7 @@ serve_conn (gpointer data)
       g_autoptr(GByteArray) out = g_byte_array_new ();
       gsize req_len = 0, resp_len = 0;
       Fault fault;
+      gboolean is_health;
       int up;
 
       if (!read_message (c->fd, in, &req_len, 200))
@@ -262,6 +263,20 @@ serve_conn (gpointer data)
           break;
         }
       fault = choose (self);
+      if (self->weights.hang)
+        {
+          /* Held until the till gives up and closes, or the proxy stops. */
+          while (!stopping (self))
+            {
+              struct pollfd p = { c->fd, POLLIN, 0 };
+              char sink[512];
+
+              if (poll (&p, 1, 200) > 0 && read (c->fd, sink, sizeof sink) <= 0)
+                break;
+            }
+          break;
+        }
+      is_health = req_len >= 15 && memcmp (in->data, "GET /v1/health", 14) == 0;
       if (fault == FAULT_RESET_BEFORE)
         {
           reset_close (c->fd);
@@ -321,6 +336,8 @@ serve_conn (gpointer data)
         }
       if (self->weights.delay_ms > 0)
         g_usleep ((gulong) self->weights.delay_ms * 1000);
+      if (self->weights.busy_ms > 0 && !is_health)
+        g_usleep ((gulong) self->weights.busy_ms * 1000);
       if (!write_all (c->fd, (const char *) out->data, resp_len))
         break;
     }

@@ -35,6 +35,10 @@ typedef struct
   guint delay_ms;      /* every passed answer waits this long (a slow link) */
   gboolean cut_on_accept; /* every new connection is closed at once, before a byte is read:
                            * a network that cuts a TLS handshake off */
+  gboolean hang;       /* every request is read and never answered nor forwarded: a frozen
+                        * service that still takes connections */
+  guint busy_ms;       /* every answer but GET /v1/health's waits this long: a busy service
+                        * whose health check stays quick */
 } CtFaultWeights;
 
 CtFaultProxy *ct_fault_proxy_new          (const char           *upstream_url,

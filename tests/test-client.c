@@ -829,6 +829,73 @@ START_TEST (test_client_cashier_signs_in_online_then_offline_from_a_slow_hash)
   ck_assert (ct_fault_proxy_set_offline (f->proxy, TRUE, NULL));
   none = sign_in (f, "c1", "135790", &error);
   ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNREACHABLE));
+/* A service that takes the connection and never answers (frozen) is known
+ * as offline within a few seconds, not at the request's ten-second timeout:
+ * the top-up is queued and the look-up comes from the cache. A service that
+ * is only slow (its health check quick) still answers online. */
+START_TEST (test_client_hung_service_is_offline_quickly_a_slow_one_answers)
+{
+  Fixture *f = fixture_new (10000);
+  g_autofree char *card_no = issue_card (f, "Hung", 0);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(CtMerchant) merchant = ct_client_dup_merchant (f->client);
+  CtFaultWeights hang = { .pass = 1, .hang = TRUE };
+  CtFaultWeights busy = { .pass = 1, .busy_ms = 3000 };
+  CtFaultWeights pass = { .pass = 1 };
+  const CtPackage *p100;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtReceipt) queued = NULL;
+  g_autoptr(CtReceipt) slow = NULL;
+  g_autoptr(CtCard) card = NULL;
+  Wait w = { loop, NULL };
+  guint settled = 0;
+  gint64 t0, took;
+
+  ck_assert_ptr_nonnull (merchant);
+  p100 = ct_merchant_find_package (merchant, "p100");
+  ck_assert_ptr_nonnull (p100);
+  /* A warm keep-alive connection: the frozen service holds it open. */
+  {
+    g_autoptr(CtAnswer) a = ct_client_card_lookup (f->client, card_no, NULL, &error);
+
+    ck_assert_msg (a != NULL && a->status == 200, "%s", error ? error->message : "");
+  }
+
+  ct_fault_proxy_set_weights (f->proxy, &hang);
+  t0 = g_get_monotonic_time ();
+  ct_client_topup_package_async (f->client, card_no, p100, NULL, on_done, &w);
+  queued = ct_client_topup_finish (f->client, wait_for (&w), &error);
+  took = (g_get_monotonic_time () - t0) / 1000;
+  g_clear_object (&w.result);
+  ck_assert_ptr_null (queued);
+  ck_assert_msg (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_QUEUED), "%s",
+                 error->message);
+  g_clear_error (&error);
+  /* About two seconds; the request's own timeout is ten. */
+  ck_assert_msg (took < 6000, "the hung service took %" G_GINT64_FORMAT " ms to decide", took);
+  {
+    g_autoptr(CtAnswer) a = NULL;
+
+    t0 = g_get_monotonic_time ();
+    a = ct_client_card_lookup (f->client, card_no, NULL, &error);
+    took = (g_get_monotonic_time () - t0) / 1000;
+    ck_assert_msg (a != NULL && a->not_sent, "%s", error ? error->message : "");
+    ck_assert_msg (took < 6000, "the look-up took %" G_GINT64_FORMAT " ms", took);
+  }
+
+  /* Slow but alive: the answer comes after three seconds, online. */
+  ct_fault_proxy_set_weights (f->proxy, &busy);
+  ck_assert (ct_client_sync (f->client, 20000, &settled, NULL, &error));
+  ck_assert_uint_eq (settled, 1);
+  ct_client_topup_package_async (f->client, card_no, p100, NULL, on_done, &w);
+  slow = ct_client_topup_finish (f->client, wait_for (&w), &error);
+  g_clear_object (&w.result);
+  ck_assert_msg (slow != NULL, "%s", error ? error->message : "");
+
+  ct_fault_proxy_set_weights (f->proxy, &pass);
+  card = fetch_card (f, card_no);
+  ck_assert_int_eq (card->balance, 22000);
+  assert_ledger_balanced (f);
   fixture_free (f);
 }
 END_TEST
@@ -841,6 +908,7 @@ client_suite (void)
 
   tcase_set_timeout (tc, 240);
   tcase_add_test (tc, test_client_offline_topup_is_queued_and_applied_once);
+  tcase_add_test (tc, test_client_hung_service_is_offline_quickly_a_slow_one_answers);
   tcase_add_test (tc, test_client_old_entry_is_not_replayed_ahead_of_a_new_request);
   tcase_add_test (tc, test_client_offline_payment_needs_caps);
   tcase_add_test (tc, test_client_refused_queued_request_needs_attention);

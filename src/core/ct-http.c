@@ -12,9 +12,21 @@
  * rather than buffered. */
 #define CT_HTTP_MAX_ANSWER (64 * 1024 * 1024)
 
+/* A service that took the connection but gives no byte of an answer is
+ * asked, on a second connection, whether it is alive: after
+ * CT_HTTP_PATIENCE_MS without an answer, GET /v1/health with
+ * CT_HTTP_PROBE_MS to answer. A frozen service (or a network that lost
+ * the way back) is then known within about two seconds, where the
+ * request's own timeout would hold the cashier for ten; a service that is
+ * only slow answers the probe and its request keeps the full timeout. */
+#define CT_HTTP_PATIENCE_MS 700
+#define CT_HTTP_PROBE_MS    1300
+
 struct _CtHttp
 {
+  CURLM      *multi;         /* the connection cache, shared by the two handles */
   CURL       *curl;
+  CURL       *probe;         /* the health probe, made when first needed */
   char       *base_url;
   char       *authority;     /* "host:port", for messages */
   char       *auth_header;
@@ -29,6 +41,8 @@ struct _CtHttp
   gboolean    replayed;
   int         retry_after;
   gboolean    too_large;
+  gboolean    answering;     /* a byte of the answer came */
+  gboolean    unresponsive;  /* the health probe got no answer either */
   char        errbuf[CURL_ERROR_SIZE];
 };
 
@@ -101,6 +115,7 @@ on_header (char   *data,
   g_autofree char *line = g_strndup (data, n);
   char *colon = strchr (line, ':');
 
+  self->answering = TRUE;
   if (colon != NULL)
     {
       char *value;
@@ -167,8 +182,13 @@ ct_http_new (const char  *base_url,
 
   self = g_new0 (CtHttp, 1);
   self->curl = curl_easy_init ();
-  if (self->curl == NULL)
+  self->multi = curl_multi_init ();
+  if (self->curl == NULL || self->multi == NULL)
     {
+      if (self->curl != NULL)
+        curl_easy_cleanup (self->curl);
+      if (self->multi != NULL)
+        curl_multi_cleanup (self->multi);
       g_free (self);
       g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_CONFIG, "Could not create an HTTP handle");
       return NULL;
@@ -200,6 +220,9 @@ ct_http_free (CtHttp *self)
   if (self == NULL)
     return;
   curl_easy_cleanup (self->curl);
+  if (self->probe != NULL)
+    curl_easy_cleanup (self->probe);
+  curl_multi_cleanup (self->multi);
   g_free (self->base_url);
   g_free (self->authority);
   if (self->auth_header)
@@ -269,6 +292,19 @@ set_failure (CtHttp      *self,
 {
   g_debug ("request to %s failed: %s (%d)", self->authority, detail, (int) code);
 
+  if (self->unresponsive)
+    {
+      if (self->bytes_out > 0)
+        g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_UNRESPONSIVE,
+                     "The card service at %s took the request but stopped answering (it does "
+                     "not answer a health check either); whether it was done is not known yet",
+                     self->authority);
+      else
+        g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_NOT_SENT,
+                     "The card service at %s takes connections but does not answer: check "
+                     "that it runs and that the network is up", self->authority);
+      return;
+    }
   if (self->bytes_out > 0)
     {
       g_set_error (error, CT_HTTP_ERROR, CT_HTTP_ERROR_UNKNOWN_OUTCOME,
@@ -320,6 +356,121 @@ set_failure (CtHttp      *self,
     }
 }
 
+/* What every connection to the service needs, the probe's too. */
+static void
+set_transport (CtHttp *self, CURL *handle)
+{
+  curl_easy_setopt (handle, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt (handle, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (handle, CURLOPT_FOLLOWLOCATION, 0L);
+  /* TLS 1.2 and newer only. With a public-key pin and no CA (a self-signed
+   * service), the pin is what verifies the peer; the name is still checked. */
+  curl_easy_setopt (handle, CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2);
+  curl_easy_setopt (handle, CURLOPT_SSL_VERIFYPEER,
+                    self->pin_pubkey != NULL && self->ca_file == NULL ? 0L : 1L);
+  curl_easy_setopt (handle, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt (handle, CURLOPT_CAINFO, self->ca_file);
+  curl_easy_setopt (handle, CURLOPT_PINNEDPUBLICKEY, self->pin_pubkey);
+  curl_easy_setopt (handle, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+}
+
+static size_t
+discard (char *data, size_t size, size_t nmemb, void *user_data)
+{
+  return size * nmemb;
+}
+
+static void
+start_probe (CtHttp *self)
+{
+  g_autofree char *url = g_strconcat (self->base_url, "/v1/health", NULL);
+
+  if (self->probe == NULL)
+    self->probe = curl_easy_init ();
+  if (self->probe == NULL)
+    return;
+  curl_easy_setopt (self->probe, CURLOPT_URL, url);
+  set_transport (self, self->probe);
+  curl_easy_setopt (self->probe, CURLOPT_HTTPGET, 1L);
+  curl_easy_setopt (self->probe, CURLOPT_CONNECTTIMEOUT_MS, (long) CT_HTTP_PROBE_MS);
+  curl_easy_setopt (self->probe, CURLOPT_TIMEOUT_MS, (long) CT_HTTP_PROBE_MS);
+  /* Its own connection: the request's is busy, and a stuck one must not be
+   * what the probe waits on. */
+  curl_easy_setopt (self->probe, CURLOPT_FRESH_CONNECT, 1L);
+  curl_easy_setopt (self->probe, CURLOPT_FORBID_REUSE, 1L);
+  curl_easy_setopt (self->probe, CURLOPT_WRITEFUNCTION, discard);
+  curl_multi_add_handle (self->multi, self->probe);
+}
+
+/* Runs the request on the handle's multi, beside a health probe when the
+ * service keeps silent (CT_HTTP_PATIENCE_MS). A probe that gets no answer
+ * ends the request as unresponsive; one that does lets it run its full
+ * timeout. */
+static CURLcode
+perform (CtHttp *self)
+{
+  gint64 started = g_get_monotonic_time ();
+  gboolean may_probe = self->timeout_ms > CT_HTTP_PATIENCE_MS + CT_HTTP_PROBE_MS;
+  gboolean probing = FALSE;
+  CURLcode result = CURLE_OK;
+  gboolean done = FALSE;
+
+  self->answering = FALSE;
+  self->unresponsive = FALSE;
+  curl_multi_add_handle (self->multi, self->curl);
+  while (!done)
+    {
+      CURLMsg *msg;
+      int running = 0;
+      int left = 0;
+
+      if (curl_multi_perform (self->multi, &running) != CURLM_OK)
+        {
+          result = CURLE_FAILED_INIT;
+          break;
+        }
+      while ((msg = curl_multi_info_read (self->multi, &left)) != NULL)
+        {
+          if (msg->msg != CURLMSG_DONE)
+            continue;
+          if (msg->easy_handle == self->curl)
+            {
+              result = msg->data.result;
+              done = TRUE;
+            }
+          else if (msg->easy_handle == self->probe)
+            {
+              long status = 0;
+
+              curl_easy_getinfo (self->probe, CURLINFO_RESPONSE_CODE, &status);
+              curl_multi_remove_handle (self->multi, self->probe);
+              probing = FALSE;
+              if (msg->data.result != CURLE_OK || status == 0)
+                {
+                  self->unresponsive = TRUE;
+                  result = CURLE_OPERATION_TIMEDOUT;
+                  done = TRUE;
+                }
+            }
+        }
+      if (done)
+        break;
+      if (may_probe && !self->answering
+          && g_get_monotonic_time () - started >= CT_HTTP_PATIENCE_MS * 1000)
+        {
+          /* Once per request: an answered probe means "alive, just slow". */
+          may_probe = FALSE;
+          probing = TRUE;
+          start_probe (self);
+        }
+      curl_multi_poll (self->multi, NULL, 0, 100, NULL);
+    }
+  if (probing)
+    curl_multi_remove_handle (self->multi, self->probe);
+  curl_multi_remove_handle (self->multi, self->curl);
+  return result;
+}
+
 gboolean
 ct_http_request (CtHttp        *self,
                  const char    *method,
@@ -366,17 +517,7 @@ ct_http_request (CtHttp        *self,
     }
 
   curl_easy_setopt (self->curl, CURLOPT_URL, url);
-  curl_easy_setopt (self->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt (self->curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (self->curl, CURLOPT_FOLLOWLOCATION, 0L);
-  /* TLS 1.2 and newer only. With a public-key pin and no CA (a self-signed
-   * service), the pin is what verifies the peer; the name is still checked. */
-  curl_easy_setopt (self->curl, CURLOPT_SSLVERSION, (long) CURL_SSLVERSION_TLSv1_2);
-  curl_easy_setopt (self->curl, CURLOPT_SSL_VERIFYPEER,
-                    self->pin_pubkey != NULL && self->ca_file == NULL ? 0L : 1L);
-  curl_easy_setopt (self->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt (self->curl, CURLOPT_CAINFO, self->ca_file);
-  curl_easy_setopt (self->curl, CURLOPT_PINNEDPUBLICKEY, self->pin_pubkey);
+  set_transport (self, self->curl);
   curl_easy_setopt (self->curl, CURLOPT_CONNECTTIMEOUT_MS, (long) self->connect_timeout_ms);
   curl_easy_setopt (self->curl, CURLOPT_TIMEOUT_MS, (long) self->timeout_ms);
   curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, headers);
@@ -388,7 +529,6 @@ ct_http_request (CtHttp        *self,
   curl_easy_setopt (self->curl, CURLOPT_DEBUGDATA, self);
   curl_easy_setopt (self->curl, CURLOPT_VERBOSE, 1L);
   curl_easy_setopt (self->curl, CURLOPT_ERRORBUFFER, self->errbuf);
-  curl_easy_setopt (self->curl, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
 
   if (g_ascii_strcasecmp (method, "GET") == 0)
     {
@@ -406,7 +546,7 @@ ct_http_request (CtHttp        *self,
                         g_ascii_strcasecmp (method, "POST") == 0 ? NULL : method);
     }
 
-  code = curl_easy_perform (self->curl);
+  code = perform (self);
   curl_slist_free_all (headers);
   curl_easy_setopt (self->curl, CURLOPT_HTTPHEADER, NULL);
 

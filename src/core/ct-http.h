@@ -6,7 +6,8 @@
 G_BEGIN_DECLS
 
 /* One HTTPS connection to the card service on libcurl: a reused easy
- * handle (keep-alive), connect and total timeouts, peer and host
+ * handle (keep-alive), connect and total timeouts, a quick health probe
+ * when the service keeps silent, peer and host
  * verification always on, optional CA file and public-key pin, http://
  * only to loopback. Not thread-safe: one CtHttp per thread at a time. */
 
@@ -22,6 +23,10 @@ typedef enum
   /* Bytes were sent but no complete answer came (reset, timeout, cut
    * answer): the outcome is unknown. */
   CT_HTTP_ERROR_UNKNOWN_OUTCOME,
+  /* Bytes were sent, no answer came, and the service did not answer a
+   * health check on another connection either: the outcome is unknown and
+   * waiting longer is unlikely to help (the service is down or hung). */
+  CT_HTTP_ERROR_UNRESPONSIVE,
   /* Bad URL or a plain http:// URL to a non-loopback host. */
   CT_HTTP_ERROR_CONFIG,
   /* The answer was larger than the till accepts. */

@@ -50,6 +50,7 @@ typedef enum
   ATTEMPT_NOT_STORED,    /* 401, 413, idempotency_key_missing: not applied, not stored */
   ATTEMPT_RETRY,         /* outcome unknown or the service asks to come back */
   ATTEMPT_NOT_SENT,      /* nothing reached the service */
+  ATTEMPT_UNRESPONSIVE,  /* sent, and the service stopped answering: outcome unknown */
   ATTEMPT_TLS,           /* certificate or pin refused; nothing sent */
 } AttemptKind;
 
@@ -399,9 +400,11 @@ attempt_send (CtSync              *self,
         out->kind = ATTEMPT_NOT_SENT;
       else if (g_error_matches (error, CT_HTTP_ERROR, CT_HTTP_ERROR_TLS))
         out->kind = ATTEMPT_TLS;
+      else if (g_error_matches (error, CT_HTTP_ERROR, CT_HTTP_ERROR_UNRESPONSIVE))
+        out->kind = ATTEMPT_UNRESPONSIVE;
       else
         out->kind = ATTEMPT_RETRY;
-      if (out->kind == ATTEMPT_RETRY || out->kind == ATTEMPT_NOT_SENT)
+      if (out->kind != ATTEMPT_TLS)
         emit (self, CT_SYNC_EVENT_OFFLINE, NULL);
       return;
     }
@@ -525,6 +528,7 @@ settle_background (CtSync               *self,
         }
       break;
     case ATTEMPT_RETRY:
+    case ATTEMPT_UNRESPONSIVE:
       ok = ct_outbox_record_attempt (self->outbox, e->id, TRUE,
                                      next_attempt_time (self, e->attempts + 1, a->retry_after),
                                      a->status, a->reason, error);
@@ -631,7 +635,8 @@ drain_worker (gpointer data)
                 g_error_free (local);
               g_mutex_unlock (&round->error_lock);
             }
-          if (a.kind == ATTEMPT_NOT_SENT || a.kind == ATTEMPT_TLS)
+          if (a.kind == ATTEMPT_NOT_SENT || a.kind == ATTEMPT_TLS
+              || a.kind == ATTEMPT_UNRESPONSIVE)
             g_atomic_int_set (&round->offline, 1);
           attempt_clear (&a);
 
@@ -1053,7 +1058,7 @@ clear_card_queue (CtSync               *self,
       left = settle_background (self, p, &a, NULL);
       if (!left)
         {
-          *out_offline = a.kind == ATTEMPT_NOT_SENT;
+          *out_offline = a.kind == ATTEMPT_NOT_SENT || a.kind == ATTEMPT_UNRESPONSIVE;
           g_free (*out_reason);
           *out_reason = g_strdup_printf ("an earlier request on this card is not settled yet "
                                          "(%s)", a.reason ? a.reason : "no answer");
@@ -1258,6 +1263,15 @@ settle_attempt (CtSync               *self,
                                 NULL);
       reason = g_strdup_printf ("outcome pending in the outbox: the service became unreachable "
                                 "after the request may have reached it (%s)", a->reason);
+      return answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, reason);
+    case ATTEMPT_UNRESPONSIVE:
+      /* The service took the request and went silent, a health check too:
+       * the cashier is not held for the full timeout; the outbox settles
+       * it with the same key. */
+      ct_outbox_record_attempt (self->outbox, e->id, TRUE,
+                                next_attempt_time (self, e->attempts + 1, -1), 0, a->reason,
+                                NULL);
+      reason = g_strdup_printf ("outcome pending in the outbox: %s", a->reason);
       return answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, reason);
     case ATTEMPT_RETRY:
     default:
