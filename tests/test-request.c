@@ -139,7 +139,7 @@ START_TEST (test_request_shift_and_outcome_wait_behind_no_card)
 {
   CtOutboxEntry entry = { .idempotency_key = (char *) "ct-1", .kind = CT_OUTBOX_KIND_PAYMENT };
   g_autoptr(CtRequest) open = ct_request_shift_open (20000, "ann");
-  g_autoptr(CtRequest) close = ct_request_shift_close (19950, "ann");
+  g_autoptr(CtRequest) close = ct_request_shift_close (NULL, 19950, "ann");
   g_autoptr(CtRequest) outcome = ct_request_outcome (&entry, "cash returned", "m1", "246813");
   g_autofree char *outcome_body = body_text (outcome);
   g_autofree char *want = ct_wire_encode_outcome ("-", "ct-1", "payment", "cash returned", "m1",
@@ -148,6 +148,11 @@ START_TEST (test_request_shift_and_outcome_wait_behind_no_card)
   ck_assert_str_eq (open->path, "/v1/shifts");
   ck_assert_int_eq (open->info.kind, CT_OUTBOX_KIND_SHIFT);
   ck_assert_str_eq (close->path, "/v1/shifts/current/close");
+  {
+    g_autoptr(CtRequest) by_id = ct_request_shift_close ("42", 100, "ann");
+
+    ck_assert_str_eq (by_id->path, "/v1/shifts/42/close");
+  }
   ck_assert_ptr_null (close->info.card_no);
   ck_assert_str_eq (outcome->path, "/v1/outcomes");
   ck_assert_int_eq (outcome->info.kind, CT_OUTBOX_KIND_OTHER);

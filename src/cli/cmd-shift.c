@@ -168,7 +168,7 @@ ct_cli_cmd_shift (CtCli  *cli,
   if (g_str_equal (what, "close") || g_str_equal (what, "handover"))
     {
       answer = send_request (client,
-                             ct_request_shift_close (counted, ct_client_get_operator (client)),
+                             ct_request_shift_close (NULL, counted, ct_client_get_operator (client)),
                              &error);
       if (answer == NULL)
         return ct_cli_finish_error (cli, error);

@@ -9,7 +9,8 @@
 #include "ct-client-shifts.h"
 
 /* Shifts and the day report for the app: typed calls over the client's
- * one request path (ct_client_request()), each on its own GTask worker.
+ * one request path (built in ct-request.c, sent with ct_client_send()),
+ * each on its own GTask worker.
  * The bodies come from the wire encoders that cardtill-cli uses too. */
 
 G_DEFINE_BOXED_TYPE (CtShift, ct_shift, ct_shift_copy, ct_shift_free)
@@ -118,17 +119,16 @@ pending_shift (const char *operator_name,
   return out;
 }
 
+/* Sends @request (taken), built by the request layer. */
 static CtAnswer *
-post_shift (CtClient      *client,
-            const char    *path,
-            char          *body_text,
-            GCancellable  *cancellable,
-            GError       **error)
+send_request (CtClient      *client,
+              CtRequest     *request,
+              GCancellable  *cancellable,
+              GError       **error)
 {
-  g_autoptr(GBytes) body = g_bytes_new_take (body_text, strlen (body_text));
-  CtRequestInfo info = { .kind = CT_OUTBOX_KIND_SHIFT };
+  g_autoptr(CtRequest) owned = request;
 
-  return ct_client_request (client, "POST", path, NULL, body, &info, cancellable, error);
+  return ct_client_send (client, owned, cancellable, error);
 }
 
 /* What an answer to opening or closing means: the shift, a pending one
@@ -160,7 +160,7 @@ shift_current_worker (GTask        *task,
   GError *error = NULL;
   CtShift *shift;
 
-  answer = ct_client_request (client, "GET", "/v1/shifts/current", NULL, NULL, NULL, cancellable, &error);
+  answer = send_request (client, ct_request_shift_show ("current"), cancellable, &error);
   if (answer == NULL || !ct_answer_to_error (answer, &error))
     {
       if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_NOT_FOUND))
@@ -232,8 +232,8 @@ open_shift (CtClient      *client,
 {
   g_autoptr(CtAnswer) answer = NULL;
 
-  answer = post_shift (client, "/v1/shifts", ct_wire_encode_shift_open (float_amount, operator_name),
-                       cancellable, error);
+  answer = send_request (client, ct_request_shift_open (float_amount, operator_name), cancellable,
+                         error);
   if (answer == NULL)
     return NULL;
   return shift_from_post (answer, pending_shift (operator_name, float_amount, 0, TRUE), error);
@@ -338,13 +338,13 @@ shift_close_worker (GTask        *task,
   CtClient *client = source_object;
   ShiftClose *op = task_data;
   g_autoptr(CtAnswer) answer = NULL;
-  g_autofree char *path = g_strdup_printf ("/v1/shifts/%s/close", op->id ? op->id : "current");
   ShiftClosed *out;
   GError *error = NULL;
   CtShift *closed;
 
-  answer = post_shift (client, path, ct_wire_encode_shift_close (op->counted_cash, op->operator_name),
-                       cancellable, &error);
+  answer = send_request (client,
+                         ct_request_shift_close (op->id, op->counted_cash, op->operator_name),
+                         cancellable, &error);
   closed = answer ? shift_from_post (answer, pending_shift (op->operator_name, 0, op->counted_cash, FALSE),
                                      &error)
                   : NULL;
@@ -429,11 +429,9 @@ reports_day_worker (GTask        *task,
 {
   const char *date = task_data;
   g_autoptr(CtAnswer) answer = NULL;
-  g_autofree char *path = NULL;
   GError *error = NULL;
 
-  path = date != NULL ? g_strdup_printf ("/v1/reports/day?date=%s", date) : g_strdup ("/v1/reports/day");
-  answer = ct_client_request (source_object, "GET", path, NULL, NULL, NULL, cancellable, &error);
+  answer = send_request (source_object, ct_request_day_summary (date), cancellable, &error);
   if (answer == NULL || !ct_answer_to_error (answer, &error))
     g_task_return_error (task, error);
   else if (answer->body == NULL || !ct_wire_check_object (g_bytes_get_data (answer->body, NULL),

@@ -334,10 +334,13 @@ ct_request_shift_open (int64_t     float_amount,
 }
 
 CtRequest *
-ct_request_shift_close (int64_t     counted_cash,
+ct_request_shift_close (const char *shift_id,
+                        int64_t     counted_cash,
                         const char *operator_name)
 {
-  return request_new ("POST", g_strdup ("/v1/shifts/current/close"),
+  g_autofree char *escaped = g_uri_escape_string (shift_id ? shift_id : "current", NULL, FALSE);
+
+  return request_new ("POST", g_strdup_printf ("/v1/shifts/%s/close", escaped),
                       ct_wire_encode_shift_close (counted_cash, operator_name),
                       CT_OUTBOX_KIND_SHIFT);
 }

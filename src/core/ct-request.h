@@ -123,8 +123,10 @@ CtRequest *ct_request_day_summary       (const char         *date);
 /* POST /v1/shifts: opens a shift for @cashier with @float_amount. */
 CtRequest *ct_request_shift_open        (int64_t             float_amount,
                                          const char         *cashier);
-/* POST /v1/shifts/current/close with the counted cash. */
-CtRequest *ct_request_shift_close       (int64_t             counted_cash,
+/* POST /v1/shifts/{id}/close with the counted cash; @shift_id NULL is
+ * "current", the till's open shift. */
+CtRequest *ct_request_shift_close       (const char         *shift_id,
+                                         int64_t             counted_cash,
                                          const char         *operator_name);
 /* GET /v1/shifts/{id} ("current": the till's open shift). */
 CtRequest *ct_request_shift_show        (const char         *shift_id);
