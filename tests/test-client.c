@@ -829,6 +829,10 @@ START_TEST (test_client_cashier_signs_in_online_then_offline_from_a_slow_hash)
   ck_assert (ct_fault_proxy_set_offline (f->proxy, TRUE, NULL));
   none = sign_in (f, "c1", "135790", &error);
   ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNREACHABLE));
+  fixture_free (f);
+}
+END_TEST
+
 /* A service that takes the connection and never answers (frozen) is known
  * as offline within a few seconds, not at the request's ten-second timeout:
  * the top-up is queued and the look-up comes from the cache. A service that
