@@ -519,8 +519,8 @@ START_TEST (test_app_reports_day_with_data)
   day_with_a_shift (till);
 
   keys_focus (GTK_WINDOW (till->window));
-  keys_press (XK_F12);
-  ck_assert_msg (wait_until (reports_loaded, till, 60000), "F12 did not show the day");
+  keys_chord (XK_Shift_L, XK_F12);
+  ck_assert_msg (wait_until (reports_loaded, till, 60000), "Shift+F12 did not show the day");
   page = reports_page (till);
   ck_assert_msg (ct_reports_page_get_problem (page) == NULL, "%s", ct_reports_page_get_problem (page));
   today = g_strdup (ct_reports_page_get_date (page));
@@ -603,7 +603,7 @@ START_TEST (test_app_shift_and_reports_in_chinese)
   ck_assert (wait_until (problem_shown, till, 10000));
   shot (till, "shift-open-zh_CN");
 
-  keys_press (XK_F12);
+  keys_chord (XK_Shift_L, XK_F12);
   ck_assert (wait_until (reports_loaded, till, 60000));
   shot (till, "reports-day-zh_CN");
 

@@ -24,7 +24,7 @@
  * store, till and connection state, and the keyboard-wedge rule that
  * tells a scanner's burst of keys from a person typing, wherever the
  * focus is. When the merchant has cashiers, the sign-in screen covers
- * the till until someone signs in, and again on Ctrl+L or after the idle
+ * the till until someone signs in, and again on F12, Ctrl+L or after the idle
  * minutes of the settings; the screens below keep what they held. */
 
 #define IDLE_CHECK_SECONDS 1
@@ -677,7 +677,6 @@ ct_window_class_init (CtWindowClass *klass)
     { GDK_KEY_F7, "sync" },
     { GDK_KEY_F8, "settings" },
     { GDK_KEY_F11, "shift" },
-    { GDK_KEY_F12, "reports" },
   };
 
   object_class->constructed = ct_window_constructed;
@@ -718,6 +717,11 @@ ct_window_class_init (CtWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_b, GDK_CONTROL_MASK, "win.adjust", NULL);
   gtk_widget_class_install_action (widget_class, "win.lock", NULL, lock_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.lock", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F12, 0, "win.lock", NULL);
+  /* Reports is the manager's screen beside the lock key. A function key,
+   * unlike Ctrl+letter, reaches the window from inside a field. */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F12, GDK_SHIFT_MASK,
+                                       "win.page", "s", "reports");
 
   for (guint i = 0; i < G_N_ELEMENTS (page_keys); i++)
     gtk_widget_class_add_binding_action (widget_class, page_keys[i].key, 0,
