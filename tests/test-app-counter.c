@@ -267,6 +267,23 @@ window_height_is (gpointer data)
 
 /* Every screen fits a small touch screen: the window's minimum size with
  * that screen shown is within it, and Pay's Confirm is on screen. */
+/* The screen's own scroller has nothing to scroll sideways: the screen
+ * fits the width the window gives it. */
+static void
+assert_no_sideways_scroll (GtkWidget  *page,
+                           const char *what)
+{
+  GtkWidget *scroller = gtk_widget_get_ancestor (page, GTK_TYPE_SCROLLED_WINDOW);
+  GtkAdjustment *h;
+
+  ck_assert_ptr_nonnull (scroller);
+  ct_screenshot_settle (100);
+  h = gtk_scrolled_window_get_hadjustment (GTK_SCROLLED_WINDOW (scroller));
+  ck_assert_msg (gtk_adjustment_get_upper (h) - gtk_adjustment_get_page_size (h) < 1,
+                 "%s scrolls %.0f px sideways", what,
+                 gtk_adjustment_get_upper (h) - gtk_adjustment_get_page_size (h));
+}
+
 START_TEST (test_app_counter_screens_fit_small_displays)
 {
   static const char *pages[] = { "scan", "topup", "pay", "members", "import", "sync", "settings", "shift", "reports",
@@ -324,9 +341,25 @@ START_TEST (test_app_counter_screens_fit_small_displays)
       }
       {
         g_autofree char *name = g_strdup_printf ("members-%dx%d", sizes[s][0], sizes[s][1]);
+        g_autofree char *detail = g_strdup_printf ("members-detail-%dx%d", sizes[s][0], sizes[s][1]);
+        GtkWidget *members = ct_window_get_page_widget (till->window, "members");
 
         ct_window_show_page (till->window, "members");
         save_png (till, NULL, name);
+        assert_no_sideways_scroll (members, name);
+        /* With a member's card, buttons and history on the right too. */
+        ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+        ck_assert (wait_until (members_idle, members, 20000));
+        save_png (till, NULL, detail);
+        assert_no_sideways_scroll (members, detail);
+        if (sizes[s][0] == 800)
+          {
+            /* Folded: back to the list and its search. */
+            ck_assert (gtk_widget_activate_action (members, "members.back", NULL));
+            ct_screenshot_settle (300);
+            save_png (till, NULL, "members-back-800x600");
+            assert_no_sideways_scroll (members, "members-back-800x600");
+          }
       }
     }
 

@@ -37,6 +37,9 @@ struct _CtMembersPage
   GtkLabel       *search_status;
   GtkListBox     *results_list;
   GtkStack       *detail_stack;
+  AdwLeaflet     *leaflet;
+  GtkWidget      *list_pane;
+  GtkWidget      *back_button;
   CtCardView     *card_view;
   GtkButton      *freeze_button;
   GtkMenuButton  *date_button;
@@ -118,6 +121,9 @@ update_card (CtMembersPage *self)
 
   gtk_stack_set_visible_child_name (self->detail_stack, self->card ? "detail" : "none");
   ct_card_view_set_merchant (self->card_view, merchant);
+  /* Folded (a narrow screen), the column shows the member once there is one. */
+  adw_leaflet_set_visible_child (self->leaflet, self->card ? GTK_WIDGET (self->detail_stack)
+                                                           : GTK_WIDGET (self->list_pane));
   ct_card_view_set_card (self->card_view, self->card,
                          ct_session_get_minor_units (self->session),
                          ct_session_get_currency (self->session), FALSE);
@@ -630,7 +636,10 @@ focus_search_action (GtkWidget  *widget,
                      const char *action_name,
                      GVariant   *param)
 {
-  gtk_widget_grab_focus (GTK_WIDGET (CT_MEMBERS_PAGE (widget)->search_entry));
+  CtMembersPage *self = CT_MEMBERS_PAGE (widget);
+
+  adw_leaflet_set_visible_child (self->leaflet, GTK_WIDGET (self->list_pane));
+  gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
 }
 
 static void
@@ -726,6 +735,8 @@ ct_members_page_class_init (CtMembersPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtMembersPage, search_status);
   gtk_widget_class_bind_template_child (widget_class, CtMembersPage, results_list);
   gtk_widget_class_bind_template_child (widget_class, CtMembersPage, detail_stack);
+  gtk_widget_class_bind_template_child (widget_class, CtMembersPage, list_pane);
+  gtk_widget_class_bind_template_child (widget_class, CtMembersPage, back_button);
   gtk_widget_class_bind_template_child (widget_class, CtMembersPage, card_view);
   gtk_widget_class_bind_template_child (widget_class, CtMembersPage, freeze_button);
   gtk_widget_class_bind_template_child (widget_class, CtMembersPage, date_button);
@@ -746,6 +757,8 @@ ct_members_page_class_init (CtMembersPageClass *klass)
   gtk_widget_class_install_action (widget_class, "members.use", NULL, use_action);
   gtk_widget_class_install_action (widget_class, "members.refund", "s", refund_action);
   gtk_widget_class_install_action (widget_class, "members.focus-search", NULL, focus_search_action);
+  /* Folded: from the member back to the list and the search. */
+  gtk_widget_class_install_action (widget_class, "members.back", NULL, focus_search_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Up, 0, "members.previous-day", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Down, 0, "members.next-day", NULL);
@@ -760,6 +773,9 @@ static void
 ct_members_page_init (CtMembersPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The bin's own child, not a template child: the bin unparents it. */
+  self->leaflet = ADW_LEAFLET (adw_bin_get_child (ADW_BIN (self)));
+  g_object_bind_property (self->leaflet, "folded", self->back_button, "visible", G_BINDING_SYNC_CREATE);
   gtk_widget_set_visible (GTK_WIDGET (self->results_list), FALSE);
   self->history = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_transaction_free);
   g_date_clear (&self->date, 1);
