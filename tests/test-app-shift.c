@@ -187,6 +187,30 @@ shift_page_shown (gpointer data)
 }
 
 /* F11, as the cashier reaches the screen. */
+/* Every screen has its row in the sidebar's list, shown, and the screen on
+ * display is the selected one. */
+static void
+assert_sidebar_lists_every_screen (Till       *till,
+                                   const char *current)
+{
+  static const char *const screens[] = {
+    "scan", "topup", "pay", "members", "import", "sync", "settings", "shift", "reports",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (screens); i++)
+    {
+      GtkWidget *row = find_widget (GTK_WIDGET (till->window), GTK_TYPE_LIST_BOX_ROW, screens[i]);
+
+      ck_assert_msg (row != NULL, "the sidebar has no row for %s", screens[i]);
+      ck_assert_msg (GTK_IS_LIST_BOX (gtk_widget_get_parent (row)), "the row for %s is not in the sidebar's list",
+                     screens[i]);
+      ck_assert_msg (gtk_widget_get_mapped (row), "the row for %s is not shown", screens[i]);
+      ck_assert_msg (gtk_list_box_row_is_selected (GTK_LIST_BOX_ROW (row)) == (g_strcmp0 (screens[i], current) == 0),
+                     "the row for %s is %sselected", screens[i],
+                     gtk_list_box_row_is_selected (GTK_LIST_BOX_ROW (row)) ? "" : "not ");
+    }
+}
+
 static void
 show_shift_page (Till *till)
 {
@@ -196,6 +220,7 @@ show_shift_page (Till *till)
   wait_shift_idle (till);
   /* The screen gives its field the focus once it is up. */
   ct_screenshot_settle (100);
+  assert_sidebar_lists_every_screen (till, "shift");
 }
 
 static CtDecoded *
