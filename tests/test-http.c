@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "ct-fault-proxy.h"
@@ -294,31 +295,40 @@ START_TEST (test_http_pin_alone_verifies_a_self_signed_service)
 }
 END_TEST
 
-START_TEST (test_http_refuses_tls_before_1_2)
+/* gnutls-serv --http on a free port of 127.0.0.1 with @cert and @key (and
+ * @priority when given), once it takes connections. Returns its URL. */
+static char *
+start_gnutls_serv (const char   *cert,
+                   const char   *key,
+                   const char   *priority,
+                   GSubprocess **out_serv)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) serv = NULL;
-  g_autoptr(CtHttp) http = NULL;
-  g_autofree char *cert = g_build_filename (ct_test_service_get_data_dir (https_svc), "cert.pem",
-                                            NULL);
-  g_autofree char *key = g_build_filename (ct_test_service_get_data_dir (https_svc), "key.pem",
-                                           NULL);
-  g_autofree char *port_text = NULL;
-  g_autofree char *url = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   GSocket *probe = NULL;
   guint16 port = listen_any (&probe);
   gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
   gboolean up = FALSE;
-  CtHttpResult r;
 
-  /* A free port for gnutls-serv, offering TLS 1.0 and 1.1 only. */
   g_object_unref (probe);
-  port_text = g_strdup_printf ("%u", port);
-  serv = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                           &error, "gnutls-serv", "--http", "-p", port_text, "--x509certfile",
-                           cert, "--x509keyfile", key, "--priority",
-                           "NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1", NULL);
-  ck_assert_msg (serv != NULL, "%s", error ? error->message : "");
+  g_ptr_array_add (argv, g_strdup ("gnutls-serv"));
+  g_ptr_array_add (argv, g_strdup ("--http"));
+  g_ptr_array_add (argv, g_strdup ("-p"));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", port));
+  g_ptr_array_add (argv, g_strdup ("--x509certfile"));
+  g_ptr_array_add (argv, g_strdup (cert));
+  g_ptr_array_add (argv, g_strdup ("--x509keyfile"));
+  g_ptr_array_add (argv, g_strdup (key));
+  if (priority != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("--priority"));
+      g_ptr_array_add (argv, g_strdup (priority));
+    }
+  g_ptr_array_add (argv, NULL);
+  *out_serv = g_subprocess_newv ((const char * const *) argv->pdata,
+                                 G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                 | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+  ck_assert_msg (*out_serv != NULL, "%s", error ? error->message : "");
   while (!up && g_get_monotonic_time () < deadline)
     {
       g_autoptr(GSocketClient) client = g_socket_client_new ();
@@ -330,16 +340,124 @@ START_TEST (test_http_refuses_tls_before_1_2)
         g_usleep (50 * 1000);
     }
   ck_assert (up);
+  return g_strdup_printf ("https://127.0.0.1:%u", port);
+}
 
-  url = g_strdup_printf ("https://127.0.0.1:%u", port);
+static void
+stop_gnutls_serv (GSubprocess *serv)
+{
+  g_subprocess_force_exit (serv);
+  g_subprocess_wait (serv, NULL, NULL);
+  g_object_unref (serv);
+}
+
+START_TEST (test_http_refuses_tls_before_1_2)
+{
+  g_autoptr(GError) error = NULL;
+  GSubprocess *serv = NULL;
+  g_autoptr(CtHttp) http = NULL;
+  g_autofree char *cert = g_build_filename (ct_test_service_get_data_dir (https_svc), "cert.pem",
+                                            NULL);
+  g_autofree char *key = g_build_filename (ct_test_service_get_data_dir (https_svc), "key.pem",
+                                           NULL);
+  /* gnutls-serv offering TLS 1.0 and 1.1 only. */
+  g_autofree char *url = start_gnutls_serv (cert, key, "NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1",
+                                            &serv);
+  CtHttpResult r;
+
   http = ct_http_new (url, "t", cert, NULL, 2000, 5000, &error);
   ck_assert_ptr_nonnull (http);
   ck_assert_msg (!ct_http_request (http, "GET", "/", NULL, NULL, &r, &error),
                  "a TLS 1.0/1.1 handshake was completed");
   ck_assert_msg (g_error_matches (error, CT_HTTP_ERROR, CT_HTTP_ERROR_TLS), "%s", error->message);
   ck_assert_msg (strstr (error->message, "TLS 1.2") != NULL, "%s", error->message);
-  g_subprocess_force_exit (serv);
-  g_subprocess_wait (serv, NULL, NULL);
+  stop_gnutls_serv (serv);
+}
+END_TEST
+
+static void
+certtool (const char *first,
+          ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  va_list args;
+  const char *arg;
+
+  g_ptr_array_add (argv, (gpointer) "certtool");
+  va_start (args, first);
+  for (arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_newv ((const char * const *) argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                            &error);
+  ck_assert_msg (proc != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (g_subprocess_wait_check (proc, NULL, &error), "certtool: %s", error->message);
+}
+
+/* A public CA (any CA of the system's directory) must not vouch for a
+ * service when the till names its store's CA: the CA file is trusted
+ * alone. The system's directory is played by a temporary one holding
+ * "Public CA", which signed the service's certificate. */
+START_TEST (test_http_ca_file_is_trusted_alone)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test-http-ca-XXXXXX", NULL);
+  g_autofree char *ca_dir = g_build_filename (dir, "certs", NULL);
+  g_autofree char *ca_key = g_build_filename (dir, "ca.key", NULL);
+  g_autofree char *ca_cert = g_build_filename (ca_dir, "public-ca.pem", NULL);
+  g_autofree char *ca_tmpl = g_build_filename (dir, "ca.tmpl", NULL);
+  g_autofree char *key = g_build_filename (dir, "service.key", NULL);
+  g_autofree char *cert = g_build_filename (dir, "service.pem", NULL);
+  g_autofree char *tmpl = g_build_filename (dir, "service.tmpl", NULL);
+  g_autofree char *url = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtHttp) system_only = NULL;
+  g_autoptr(CtHttp) store_ca = NULL;
+  GSubprocess *serv = NULL;
+  CtHttpResult r;
+
+  ck_assert_int_eq (g_mkdir (ca_dir, 0700), 0);
+  ck_assert (g_file_set_contents (ca_tmpl, "cn = Public CA\nca\ncert_signing_key\n"
+                                  "expiration_days = 2\n", -1, NULL));
+  ck_assert (g_file_set_contents (tmpl, "cn = 127.0.0.1\nip_address = 127.0.0.1\n"
+                                  "tls_www_server\nsigning_key\nencryption_key\n"
+                                  "expiration_days = 2\n", -1, NULL));
+  certtool ("--generate-privkey", "--key-type=ecdsa", "--outfile", ca_key, NULL);
+  certtool ("--generate-self-signed", "--load-privkey", ca_key, "--template", ca_tmpl,
+            "--outfile", ca_cert, NULL);
+  certtool ("--generate-privkey", "--key-type=ecdsa", "--outfile", key, NULL);
+  certtool ("--generate-certificate", "--load-privkey", key, "--load-ca-certificate",
+            ca_cert, "--load-ca-privkey", ca_key, "--template", tmpl, "--outfile", cert, NULL);
+  url = start_gnutls_serv (cert, key, NULL, &serv);
+
+  /* Without a CA file the system's directory is what vouches: the
+   * stand-in is read, and its CA accepted. */
+  system_only = ct_http_new (url, "t", NULL, NULL, 2000, 5000, &error);
+  ck_assert_ptr_nonnull (system_only);
+  ct_http_set_default_ca_path (system_only, ca_dir);
+  ck_assert_msg (ct_http_request (system_only, "GET", "/", NULL, NULL, &r, &error), "%s",
+                 error ? error->message : "");
+  ct_http_result_clear (&r);
+
+  /* With the store's CA file, the public CA beside it does not count. */
+  store_ca = ct_http_new (url, "t", ct_test_service_get_ca_file (https_svc), NULL, 2000, 5000,
+                          &error);
+  ck_assert_ptr_nonnull (store_ca);
+  ct_http_set_default_ca_path (store_ca, ca_dir);
+  ck_assert_msg (!ct_http_request (store_ca, "GET", "/", NULL, NULL, &r, &error),
+                 "a service signed by a CA outside the till's CA file was accepted");
+  ck_assert_msg (g_error_matches (error, CT_HTTP_ERROR, CT_HTTP_ERROR_TLS), "%s", error->message);
+  ck_assert_msg (strstr (error->message, "not signed by this till's CA") != NULL, "%s",
+                 error->message);
+  stop_gnutls_serv (serv);
+  for (const char *const *f = (const char *const[]) { ca_cert, ca_key, ca_tmpl, key, cert, tmpl, NULL };
+       *f != NULL; f++)
+    g_unlink (*f);
+  g_rmdir (ca_dir);
+  g_rmdir (dir);
 }
 END_TEST
 
@@ -362,6 +480,7 @@ http_suite (void)
   tcase_add_test (tc, test_http_handshake_cut_by_the_network_is_unreachable);
   tcase_add_test (tc, test_http_pin_alone_verifies_a_self_signed_service);
   tcase_add_test (tc, test_http_refuses_tls_before_1_2);
+  tcase_add_test (tc, test_http_ca_file_is_trusted_alone);
   suite_add_tcase (s, tc);
   return s;
 }

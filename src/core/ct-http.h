@@ -53,6 +53,10 @@ CtHttp  *ct_http_new          (const char    *base_url,
                                guint          timeout_ms,
                                GError       **error);
 void     ct_http_free         (CtHttp        *http);
+/* For tests: the CA directory trusted when there is no CA file (libcurl's
+ * built-in default otherwise). A CA file is always trusted alone. */
+void     ct_http_set_default_ca_path (CtHttp     *http,
+                                      const char *dir);
 
 /* Sends one request. @idempotency_key is sent as Idempotency-Key when
  * non-NULL; @body (nullable) is sent exactly. On success fills @out (the
