@@ -413,6 +413,26 @@ conn_open (const char  *path,
   return c;
 }
 
+/* Whether the parameters below the merchant's ?99 that @st uses are
+ * ?1..?N with none skipped, which done() relies on. */
+static gboolean
+low_params_contiguous (sqlite3_stmt *st)
+{
+  gboolean ended = FALSE;
+
+  if (sqlite3_bind_parameter_count (st) != MERCHANT_PARAM)
+    return TRUE;
+  for (int i = 1; i < MERCHANT_PARAM; i++)
+    {
+      gboolean used = sqlite3_bind_parameter_name (st, i) != NULL;
+
+      if (used && ended)
+        return FALSE;
+      ended = ended || !used;
+    }
+  return TRUE;
+}
+
 static sqlite3_stmt *
 prep (Conn        *c,
       const char  *sql,
@@ -429,15 +449,33 @@ prep (Conn        *c,
       db_error (c->db, rc, "prepare", error);
       return NULL;
     }
+  if (!low_params_contiguous (st))
+    {
+      sqlite3_finalize (st);
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED,
+                   "statement skips a parameter below ?%d: %s", MERCHANT_PARAM, sql);
+      return NULL;
+    }
   g_hash_table_insert (c->stmts, (gpointer) sql, st);
   return st;
 }
 
+/* Unbinds @st's parameters for its next use. A statement with the
+ * merchant's ?99 has 99 parameter slots: sqlite3_clear_bindings() walked
+ * all of them after every step, a tenth of a write's instructions. Its
+ * used ones are ?1..?N without a gap (prep() checks) and ?99. */
 static void
 done (sqlite3_stmt *st)
 {
   sqlite3_reset (st);
-  sqlite3_clear_bindings (st);
+  if (sqlite3_bind_parameter_count (st) != MERCHANT_PARAM)
+    {
+      sqlite3_clear_bindings (st);
+      return;
+    }
+  for (int i = 1; i < MERCHANT_PARAM && sqlite3_bind_parameter_name (st, i) != NULL; i++)
+    sqlite3_bind_null (st, i);
+  sqlite3_bind_null (st, MERCHANT_PARAM);
 }
 
 static void
