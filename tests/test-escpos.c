@@ -16,6 +16,7 @@
 #include "ct-printer.h"
 #include "ct-printer-render.h"
 #include "ct-receipt-data.h"
+#include "ct-report-lines.h"
 #include "ct-test-receipt.h"
 
 /* Renders, encodes and decodes @data; the decoded raster must be the
@@ -215,6 +216,44 @@ START_TEST (test_escpos_receipt_in_chinese)
 }
 END_TEST
 
+/* A shift report as the service answers it, with points redeemed and
+ * cash handed back through an outcome: both are lines of the report, and
+ * it prints inside the narrow roll. */
+START_TEST (test_escpos_shift_report_shows_points_and_outcome_cash)
+{
+  static const char body[] =
+    "{\"shift\":{\"id\":\"7\",\"store\":\"s1\",\"till\":\"t1\",\"status\":\"closed\",\"operator\":\"amy\","
+    "\"float\":20000,\"opened_at\":\"2026-12-02T01:00:00Z\",\"closed_at\":\"2026-12-02T09:00:00Z\","
+    "\"closed_by\":\"amy\",\"counted_cash\":27500},"
+    "\"report\":{\"count\":3,\"topups\":10000,\"bonus\":1000,\"payments\":11000,\"refunds\":0,\"voids\":0,"
+    "\"void_bonus\":0,\"adjustments\":0,\"imports\":0,\"points_redeemed\":300,\"redeemed_value\":300,"
+    "\"counts\":{\"topups\":1,\"payments\":2,\"refunds\":0,\"voids\":0,\"adjustments\":0,\"imports\":0,"
+    "\"points_redeemed\":2},\"tenders\":{\"cash\":{\"taken\":10000,\"given_back\":0,\"net\":10000}},"
+    "\"float\":20000,\"outcome_cash\":2500,\"expected_cash\":27500,\"counted_cash\":27500,\"variance\":0}}";
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(CtRaster) raster = NULL;
+  g_autofree char *title = NULL;
+  gboolean points = FALSE, outcome = FALSE;
+
+  lines = ct_report_shift_lines (body, sizeof body - 1, 2, "CNY", &title, NULL);
+  ck_assert_ptr_nonnull (lines);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const CtReceiptLine *line = g_ptr_array_index (lines, i);
+
+      if (g_str_equal (line->label, "Points redeemed"))
+        points = g_str_equal (line->value, "300 points in 2 payments: ¥3.00");
+      if (g_str_equal (line->label, "Cash handed back (outcomes)"))
+        outcome = g_str_equal (line->value, "-¥25.00") || g_str_equal (line->value, "−¥25.00");
+    }
+  ck_assert_msg (points, "no line of the points redeemed");
+  ck_assert_msg (outcome, "no line of the cash handed back");
+  raster = ct_render_lines (title, NULL, lines, CT_PAPER_58MM, NULL);
+  assert_shows (raster, "300 points in 2 payments: ¥3.00", FALSE);
+  ck_assert (ct_raster_ink_within (raster, CT_RENDER_MARGIN, 384 - CT_RENDER_MARGIN));
+}
+END_TEST
+
 START_TEST (test_escpos_bands_are_bounded)
 {
   g_autoptr(CtRaster) raster = ct_raster_new (384, 300);
@@ -337,6 +376,7 @@ escpos_suite (void)
   tcase_add_test (tc, test_escpos_pending_receipt_says_so);
   tcase_add_test (tc, test_escpos_test_page_shows_chinese);
   tcase_add_test (tc, test_escpos_receipt_in_chinese);
+  tcase_add_test (tc, test_escpos_shift_report_shows_points_and_outcome_cash);
   tcase_add_test (tc, test_escpos_bands_are_bounded);
   tcase_add_test (tc, test_escpos_status_bytes);
   tcase_add_test (tc, test_escpos_decoder_refuses_what_a_printer_would_not_take);

@@ -491,6 +491,99 @@ START_TEST (test_day_report_has_tills_stores_tenders_and_shifts)
 }
 END_TEST
 
+/* POST /v1/outcomes with @cash handed back (-1: not said), under @key. */
+static CtTestResponse *
+outcome (const char *key,
+         int64_t     cash)
+{
+  g_autofree char *c = cash >= 0 ? g_strdup_printf (",\"cash_given_back\":%" G_GINT64_FORMAT, cash) : g_strdup ("");
+  g_autofree char *body = g_strdup_printf ("{\"card_no\":\"C-1\",\"idempotency_key\":\"refused-1\","
+                                           "\"kind\":\"topup\",\"outcome\":\"cash returned\"%s," MGR "}", c);
+
+  return req_on (cl, "POST", "/v1/outcomes", key, body);
+}
+
+START_TEST (test_day_outcome_cash_leaves_the_expected_cash_of_the_open_shift)
+{
+  g_autofree char *card = issue_card ();
+  g_autofree char *shift = NULL, *close_path = NULL, *get_path = NULL, *sid = NULL, *none = NULL;
+  g_autoptr(CtTestResponse) before = NULL, plain = NULL, bad = NULL, o = NULL, again = NULL, c = NULL;
+  g_autoptr(CtTestResponse) late = NULL, g = NULL;
+
+  /* Without a shift open, the note is kept and belongs to no shift. */
+  before = outcome (NULL, 500);
+  expect_status (before, 201, NULL);
+  ck_assert_msg (strstr (before->body, "\"shift_id\":null") != NULL, "%s", before->body);
+  plain = outcome (NULL, -1);
+  expect_status (plain, 201, NULL);
+  bad = req ("POST", "/v1/outcomes",
+             "{\"card_no\":\"C-1\",\"idempotency_key\":\"k\",\"kind\":\"topup\",\"outcome\":\"x\","
+             "\"cash_given_back\":-5," MGR "}");
+  expect_status (bad, 422, "invalid_amount");
+
+  /* Float 200.00 + a cash top-up of 100.00 - 25.00 handed back = 275.00;
+   * the same outcome sent again (its key) is not counted twice. */
+  shift = open_shift (20000);
+  g_free (topup (card, "cash"));
+  o = outcome ("outcome-cash-1", 2500);
+  expect_status (o, 201, NULL);
+  sid = str_at (o->body, "shift_id");
+  ck_assert_str_eq (sid, shift);
+  again = outcome ("outcome-cash-1", 2500);
+  expect_status (again, 201, NULL);
+  close_path = g_strdup_printf ("/v1/shifts/%s/close", shift);
+  c = req ("POST", close_path, "{\"operator\":\"amy\",\"counted_cash\":27500}");
+  expect_status (c, 201, NULL);
+  ck_assert_int_eq (int_at (c->body, "report.outcome_cash"), 2500);
+  ck_assert_int_eq (int_at (c->body, "report.expected_cash"), 27500);
+  ck_assert_int_eq (int_at (c->body, "report.variance"), 0);
+
+  /* After the close, cash handed back is no longer the closed shift's. */
+  late = outcome (NULL, 1000);
+  expect_status (late, 201, NULL);
+  none = str_at (late->body, "shift_id");
+  ck_assert_ptr_null (none);
+  get_path = g_strdup_printf ("/v1/shifts/%s", shift);
+  g = req ("GET", get_path, NULL);
+  expect_status (g, 200, NULL);
+  ck_assert_int_eq (int_at (g->body, "report.expected_cash"), 27500);
+}
+END_TEST
+
+START_TEST (test_day_reports_count_points_redeemed)
+{
+  g_autofree char *card = issue_card ();
+  g_autofree char *shift = NULL, *path = NULL, *get_path = NULL;
+  g_autoptr(CtTestResponse) earn = NULL, redeem = NULL, g = NULL, rep = NULL;
+
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "set", "--points-redeem-rate", "100",
+                                           "--points-redeem-max-bp", "5000", NULL), 0);
+  shift = open_shift (0);
+  g_free (topup (card, "cash"));
+  path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  /* 100.00 paid earns 100 points; 100 of them pay 1.00 of the next 10.00. */
+  earn = req ("POST", path, "{\"amount\":10000,\"operator\":\"op\"}");
+  expect_status (earn, 201, NULL);
+  g_free (topup (card, "cash"));
+  redeem = req ("POST", path, "{\"amount\":1000,\"redeem_points\":100,\"operator\":\"op\"}");
+  expect_status (redeem, 201, NULL);
+
+  get_path = g_strdup_printf ("/v1/shifts/%s", shift);
+  g = req ("GET", get_path, NULL);
+  expect_status (g, 200, NULL);
+  ck_assert_int_eq (int_at (g->body, "report.counts.points_redeemed"), 1);
+  ck_assert_int_eq (int_at (g->body, "report.points_redeemed"), 100);
+  ck_assert_int_eq (int_at (g->body, "report.redeemed_value"), 100);
+  ck_assert_int_eq (int_at (g->body, "report.counts.payments"), 2);
+
+  rep = req ("GET", "/v1/reports/day", NULL);
+  expect_status (rep, 200, NULL);
+  ck_assert_int_eq (int_at (rep->body, "totals.points_redeemed"), 100);
+  ck_assert_int_eq (int_at (rep->body, "stores.0.tills.0.totals.counts.points_redeemed"), 1);
+  ck_assert_int_eq (int_at (rep->body, "shifts.0.report.redeemed_value"), 100);
+}
+END_TEST
+
 static Suite *
 day_suite (void)
 {
@@ -504,10 +597,11 @@ day_suite (void)
                    test_day_payments_carry_no_tender_and_history_shows_it } },
     { "shifts", { test_day_shift_report_counts_kinds_tenders_and_cash_variance,
                   test_day_shift_closed_twice_replays_for_its_key_and_is_refused_for_a_new_one,
-                  test_day_require_shift_refuses_money_without_an_open_shift } },
+                  test_day_require_shift_refuses_money_without_an_open_shift,
+                  test_day_outcome_cash_leaves_the_expected_cash_of_the_open_shift } },
     { "time", { test_day_taken_at_in_the_future_or_past_the_horizon_is_refused,
                 test_day_offline_sale_before_midnight_lands_on_the_earlier_day } },
-    { "report", { test_day_report_has_tills_stores_tenders_and_shifts } },
+    { "report", { test_day_report_has_tills_stores_tenders_and_shifts, test_day_reports_count_points_redeemed } },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -544,28 +544,37 @@ END_TEST
 #define OLD_PAYMENT_PATH "/v1/cards/70001234/payments"
 #define OLD_PAYMENT_BODY "{\"amount\":3000,\"operator\":\"op\"}"
 
+/* The SQL of an old ledger: @sqlite or @pg in tests/fixtures/store/ (by
+ * the store under test), with its tills' tokens (@token, @second_token) hashed
+ * in, the managers' @pin_hash, and the answer stored for the old
+ * payment's key. */
 static char *
-fixture (const char *token,
+fixture (const char *sqlite,
+         const char *pg,
+         const char *token,
+         const char *second_token,
          const char *pin_hash)
 {
   g_autofree char *path = g_build_filename (g_getenv ("CT_TOP_SRCDIR"), "tests", "fixtures", "store",
-                                            ct_test_store_is_pg () ? "ledger-schema2.pg.sql"
-                                                                   : "ledger-schema1.sqlite.sql", NULL);
+                                            ct_test_store_is_pg () ? pg : sqlite, NULL);
   g_autofree char *text = NULL;
   g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr(GChecksum) sum_b = g_checksum_new (G_CHECKSUM_SHA256);
   g_autoptr(GChecksum) identity = g_checksum_new (G_CHECKSUM_SHA256);
   g_autofree char *now = g_strdup_printf ("%" G_GINT64_FORMAT, g_get_real_time () / 1000);
   const char *request = "POST\n" OLD_PAYMENT_PATH "\n" OLD_PAYMENT_BODY;
-  const char *from[] = { "@TOKEN_HEX@", "@PIN_HASH@", "@IDEM_HEX@", "@NOW_MS@" };
-  const char *to[4];
+  const char *from[] = { "@TOKEN_HEX@", "@TOKEN_B_HEX@", "@PIN_HASH@", "@IDEM_HEX@", "@NOW_MS@" };
+  const char *to[5];
 
   ck_assert (g_file_get_contents (path, &text, NULL, NULL));
   g_checksum_update (sum, (const guchar *) token, strlen (token));
+  g_checksum_update (sum_b, (const guchar *) second_token, strlen (second_token));
   g_checksum_update (identity, (const guchar *) request, strlen (request));
   to[0] = g_checksum_get_string (sum);
-  to[1] = pin_hash;
-  to[2] = g_checksum_get_string (identity);
-  to[3] = now;
+  to[1] = g_checksum_get_string (sum_b);
+  to[2] = pin_hash;
+  to[3] = g_checksum_get_string (identity);
+  to[4] = now;
   for (gsize i = 0; i < G_N_ELEMENTS (from); i++)
     {
       g_auto(GStrv) parts = g_strsplit (text, from[i], -1);
@@ -576,15 +585,17 @@ fixture (const char *token,
   return g_steal_pointer (&text);
 }
 
-START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
+/* Stops the test service and puts it on a new ledger made from a fixture
+ * (fixture()); returns where the ledger is. */
+static char *
+load_old_ledger (const char *sqlite,
+                 const char *pg)
 {
   g_autofree char *dir = g_build_filename (ct_test_service_get_data_dir (svc), "old", NULL);
-  g_autofree char *location = NULL;
-  g_autofree char *sql = NULL;
-  g_autofree char *out = NULL;
   g_autofree char *pin_hash = NULL;
+  g_autofree char *sql = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(CtTestResponse) r = NULL;
+  char *location = NULL;
 
   {
     g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
@@ -595,7 +606,7 @@ START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
   }
   ck_assert_int_eq (g_mkdir_with_parents (dir, 0700), 0);
   ck_assert (ct_test_store_new (dir, &location, &error));
-  sql = fixture (ct_test_service_get_token (svc), pin_hash);
+  sql = fixture (sqlite, pg, ct_test_service_get_token (svc), token_b, pin_hash);
   {
     g_autoptr(CtTestDb) db = ct_test_db_open (location);
 
@@ -603,11 +614,20 @@ START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
   }
   ck_assert_int_eq (ct_test_service_stop (svc), 0);
   ct_test_service_set_db (svc, location);
+  return location;
+}
+
+START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
+{
+  g_autofree char *location = load_old_ledger ("ledger-schema1.sqlite.sql", "ledger-schema2.pg.sql");
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
 
   /* The old schema is refused until upgrade moves it. */
   ck_assert_int_eq (ct_test_service_admin (svc, NULL, "ledger", "check", NULL), 2);
   admin_ok (&out, "upgrade");
-  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to 6" : "from version 1 to 5") != NULL,
+  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to 7" : "from version 1 to 6") != NULL,
                  "%s", out);
   g_clear_pointer (&out, g_free);
   /* A card's transactions are indexed by merchant and day. */
@@ -699,6 +719,59 @@ START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
 }
 END_TEST
 
+/* A ledger of several merchants from before recorded outcomes could hand
+ * back cash (SQLite 5, PostgreSQL 6): after the upgrade, cash handed back
+ * at one merchant's till leaves that till's open shift, and the other
+ * merchant's till of the same store and name keeps its expected cash. */
+START_TEST (test_merchants_upgrade_adds_outcome_cash_to_each_merchants_shifts)
+{
+  g_autofree char *location = load_old_ledger ("ledger-schema5.sqlite.sql", "ledger-schema6.pg.sql");
+  g_autofree char *out = NULL, *err = NULL, *shift = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+
+  ck_assert_int_eq (ct_test_service_admin_full (svc, NULL, &err, "ledger", "check", NULL), 2);
+  ck_assert_msg (strstr (err, "upgrade") != NULL, "%s", err);
+  admin_ok (&out, "upgrade");
+  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 6 to 7" : "from version 5 to 6") != NULL,
+                 "%s", out);
+  g_clear_pointer (&out, g_free);
+  admin_ok (&out, "ledger", "check");
+  ck_assert_msg (strstr (out, "main: cards 110.00, pool 0.00, sum 0.00: balanced") != NULL
+                 && strstr (out, "tea: cards 0.00, pool 0.00, sum 0.00: balanced") != NULL, "%s", out);
+
+  ck_assert_msg (ct_test_service_restart (svc, &error), "%s", error ? error->message : "");
+  ct_test_client_free (cl);
+  ct_test_client_free (cl_b);
+  cl = ct_test_client_new (svc);
+  cl_b = ct_test_client_new_for_token (svc, token_b);
+  /* main's shift: float 200.00 and a cash top-up of 100.00. */
+  r = req_on (cl, "GET", "/v1/shifts/current", NULL);
+  expect_status (r, 200, NULL);
+  ck_assert_int_eq (int_at (r->body, "report.expected_cash"), 30000);
+  ck_assert_int_eq (int_at (r->body, "report.outcome_cash"), 0);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  r = req_on (cl, "POST", "/v1/outcomes", "{\"card_no\":\"70001234\",\"idempotency_key\":\"refused-1\","
+                                          "\"kind\":\"topup\",\"outcome\":\"cash returned\","
+                                          "\"cash_given_back\":2500," MGR "}");
+  expect_status (r, 201, NULL);
+  shift = str_at (r->body, "shift_id");
+  ck_assert_str_eq (shift, "1");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = req_on (cl, "GET", "/v1/shifts/current", NULL);
+  ck_assert_int_eq (int_at (r->body, "report.outcome_cash"), 2500);
+  ck_assert_int_eq (int_at (r->body, "report.expected_cash"), 27500);
+  g_clear_pointer (&r, ct_test_response_free);
+  /* tea's till s1/t1 has a shift of its own, untouched. */
+  r = req_on (cl_b, "GET", "/v1/shifts/current", NULL);
+  expect_status (r, 200, NULL);
+  ck_assert_int_eq (int_at (r->body, "shift.float"), 5000);
+  ck_assert_int_eq (int_at (r->body, "report.outcome_cash"), 0);
+  ck_assert_int_eq (int_at (r->body, "report.expected_cash"), 5000);
+}
+END_TEST
+
 /* Moving a service of several merchants from SQLite to PostgreSQL */
 
 static char *pg_uri;
@@ -727,6 +800,15 @@ START_TEST (test_merchants_copy_to_postgresql_keeps_each_merchant_apart)
   expect_status (r, 201, NULL);
   g_clear_pointer (&r, ct_test_response_free);
   r = card_post (cl_b, same, "payments", "{\"amount\":500,\"operator\":\"op\"}");
+  expect_status (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  /* Cash handed back through an outcome in shopb's open shift. */
+  r = req_on (cl_b, "POST", "/v1/shifts", "{\"operator\":\"bo\",\"float\":1000}");
+  expect_status (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = req_on (cl_b, "POST", "/v1/outcomes", "{\"card_no\":\"-\",\"idempotency_key\":\"refused-1\","
+                                            "\"kind\":\"topup\",\"outcome\":\"cash returned\","
+                                            "\"cash_given_back\":300," MGR_B "}");
   expect_status (r, 201, NULL);
   g_clear_pointer (&r, ct_test_response_free);
   ck_assert_int_eq (ct_test_service_stop (svc), 0);
@@ -760,6 +842,11 @@ START_TEST (test_merchants_copy_to_postgresql_keeps_each_merchant_apart)
   g_clear_pointer (&r, ct_test_response_free);
   ck_assert_int_eq (balance (cl_b, no), 4900);
   ck_assert_int_eq (balance (cl, no), 11000);
+  r = req_on (cl_b, "GET", "/v1/shifts/current", NULL);
+  expect_status (r, 200, NULL);
+  ck_assert_int_eq (int_at (r->body, "report.outcome_cash"), 300);
+  ck_assert_int_eq (int_at (r->body, "report.expected_cash"), 1000 - 300);
+  g_clear_pointer (&r, ct_test_response_free);
   g_clear_pointer (&out, g_free);
   admin_ok (&out, "merchant", "list");
   ck_assert_msg (strstr (out, "main  Test Shop") != NULL && strstr (out, "shopb  Shop B") != NULL, "%s", out);
@@ -781,7 +868,8 @@ merchants_suite (void)
                      test_merchants_imports_decide_card_exists_within_a_merchant } },
     { "admin", { test_merchants_admin_commands_take_merchant_and_refuse_an_unknown_one,
                  test_merchants_ledger_check_sums_each_merchant } },
-    { "upgrade", { test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant } },
+    { "upgrade", { test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant,
+                   test_merchants_upgrade_adds_outcome_cash_to_each_merchants_shifts } },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -88,6 +88,17 @@ add_totals (GPtrArray   *lines,
   add_kind (lines, _("Refunds"), totals, "refunds", mu, cur);
   add_kind (lines, _("Voids"), totals, "voids", mu, cur);
   add_kind (lines, _("Adjustments"), totals, "adjustments", mu, cur);
+  /* "300 points in 2 payments: ¥3.00": points that paid part of payments. */
+  if (int_member (totals, "points_redeemed") != 0)
+    {
+      g_autofree char *value = ct_format_money (int_member (totals, "redeemed_value"), mu, cur);
+      g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                                (gint64) int_member (member (totals, "counts"), "points_redeemed"));
+      g_autofree char *points = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) int_member (totals, "points_redeemed"));
+
+      ct_receipt_lines_add (lines, _("Points redeemed"),
+                            g_strdup_printf (_("%s points in %s payments: %s"), points, count, value));
+    }
   for (guint i = 0; i < G_N_ELEMENTS (tenders); i++)
     {
       json_object *t = member (by_tender, tenders[i]);
@@ -145,6 +156,9 @@ add_shift (GPtrArray   *lines,
     return;
   add_totals (lines, report, mu, cur);
   add_money (lines, _("Float"), int_member (report, "float"), mu, cur);
+  if (int_member (report, "outcome_cash") != 0)
+    ct_receipt_lines_add (lines, _("Cash handed back (outcomes)"),
+                          ct_format_signed_money (-int_member (report, "outcome_cash"), mu, cur));
   add_money (lines, _("Expected cash"), int_member (report, "expected_cash"), mu, cur);
   if (member (report, "counted_cash") != NULL)
     {

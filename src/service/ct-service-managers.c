@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "ct-money.h"
 #include "ct-service-auth.h"
 #include "ct-service.h"
 
@@ -251,7 +252,8 @@ ct_service_manager_record (CtStore       *store,
 }
 
 /* POST /v1/outcomes: a manager's note on a request the service refused,
- * kept in the audit log. */
+ * kept in the audit log, with the cash handed back from the drawer if
+ * any: the till's open shift then expects that much less cash. */
 
 typedef struct
 {
@@ -259,15 +261,36 @@ typedef struct
   const char *idempotency_key;
   const char *kind;
   const char *outcome;
+  int64_t     cash_given_back;
 } OutcomeReq;
+
+/* The cash left the drawer of the till's shift open now, if one is:
+ * returns that shift (0: none), or -1 when it could not be kept. */
+static int64_t
+outcome_cash (CtStore *store,
+              CtCall  *call,
+              int64_t  amount,
+              int64_t  at_ms)
+{
+  g_autoptr(GError) error = NULL;
+  int64_t shift_id = ct_store_shift_at (store, call->till.store, call->till.name, at_ms, &error);
+
+  if (shift_id > 0 && !ct_store_shift_outcome_cash (store, shift_id, amount, call->audit_id, at_ms, &error))
+    shift_id = -1;
+  if (shift_id < 0)
+    g_warning ("outcome cash: %s", error ? error->message : "unknown failure");
+  return shift_id;
+}
 
 CtReply *
 ct_service_parse_outcome (CtService *svc,
                           CtCall    *call)
 {
-  static const char * const known[] = { "card_no", "idempotency_key", "kind", "outcome", "manager", NULL };
+  static const char * const known[] = { "card_no", "idempotency_key", "kind", "outcome", "cash_given_back",
+                                        "manager", NULL };
   OutcomeReq *r;
   CtReply *reply = NULL;
+  gboolean has_cash = FALSE;
 
   if ((reply = ct_call_body_object (call)) != NULL
       || (reply = ct_json_refuse_unknown (call->json, "", known)) != NULL)
@@ -278,8 +301,11 @@ ct_service_parse_outcome (CtService *svc,
   if (!ct_json_get_string (call->json, "card_no", TRUE, 64, &r->card_no, &reply)
       || !ct_json_get_string (call->json, "idempotency_key", TRUE, 255, &r->idempotency_key, &reply)
       || !ct_json_get_string (call->json, "kind", TRUE, 32, &r->kind, &reply)
-      || !ct_json_get_string (call->json, "outcome", TRUE, 1000, &r->outcome, &reply))
+      || !ct_json_get_string (call->json, "outcome", TRUE, 1000, &r->outcome, &reply)
+      || !ct_json_get_int (call->json, "cash_given_back", FALSE, &has_cash, &r->cash_given_back, &reply))
     return reply;
+  if (r->cash_given_back < 0 || r->cash_given_back > CT_MONEY_MAX)
+    return ct_reply_error (422, "invalid_amount", "\"cash_given_back\" is an amount of 0 or more");
   return ct_call_take_manager (call);
 }
 
@@ -292,6 +318,7 @@ ct_service_apply_outcome (CtService             *svc,
   OutcomeReq *r = call->data;
   json_object *detail, *obj;
   g_autofree char *created_at = NULL;
+  int64_t shift_id = 0;
   int64_t at;
   char id[32];
   CtReply *reply;
@@ -302,10 +329,14 @@ ct_service_apply_outcome (CtService             *svc,
   json_object_object_add (detail, "idempotency_key", json_object_new_string (r->idempotency_key));
   json_object_object_add (detail, "kind", json_object_new_string (r->kind));
   json_object_object_add (detail, "outcome", json_object_new_string (r->outcome));
+  if (r->cash_given_back > 0)
+    json_object_object_add (detail, "cash_given_back", json_object_new_int64 (r->cash_given_back));
   at = audit (store, call, "outcome", r->card_no,
          g_strdup (json_object_to_json_string_ext (detail, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
   json_object_put (detail);
   if (call->audit_id == 0)
+    return ct_reply_error (500, "internal", "The service could not keep the outcome; nothing was changed");
+  if (r->cash_given_back > 0 && (shift_id = outcome_cash (store, call, r->cash_given_back, at)) < 0)
     return ct_reply_error (500, "internal", "The service could not keep the outcome; nothing was changed");
 
   created_at = ct_service_format_time (at);
@@ -313,5 +344,12 @@ ct_service_apply_outcome (CtService             *svc,
   obj = json_object_new_object ();
   json_object_object_add (obj, "audit_id", json_object_new_string (id));
   json_object_object_add (obj, "created_at", json_object_new_string (created_at));
+  if (shift_id > 0)
+    {
+      g_snprintf (id, sizeof id, "%" G_GINT64_FORMAT, shift_id);
+      json_object_object_add (obj, "shift_id", json_object_new_string (id));
+    }
+  else
+    json_object_object_add (obj, "shift_id", NULL);
   return ct_reply_new_json (201, obj);
 }

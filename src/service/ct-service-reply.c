@@ -467,12 +467,15 @@ ct_service_totals_to_json (const CtStoreDayTotals *t)
   json_object_object_add (o, "void_bonus", json_object_new_int64 (t->void_bonus));
   json_object_object_add (o, "adjustments", json_object_new_int64 (t->adjustments));
   json_object_object_add (o, "imports", json_object_new_int64 (t->imports));
+  json_object_object_add (o, "points_redeemed", json_object_new_int64 (t->points_redeemed));
+  json_object_object_add (o, "redeemed_value", json_object_new_int64 (t->redeemed_value));
   json_object_object_add (counts, "topups", json_object_new_int64 (t->topup_count));
   json_object_object_add (counts, "payments", json_object_new_int64 (t->payment_count));
   json_object_object_add (counts, "refunds", json_object_new_int64 (t->refund_count));
   json_object_object_add (counts, "voids", json_object_new_int64 (t->void_count));
   json_object_object_add (counts, "adjustments", json_object_new_int64 (t->adjustment_count));
   json_object_object_add (counts, "imports", json_object_new_int64 (t->import_count));
+  json_object_object_add (counts, "points_redeemed", json_object_new_int64 (t->redeem_count));
   json_object_object_add (o, "counts", counts);
   for (guint i = 0; i < CT_N_TENDERS; i++)
     json_object_object_add (tenders, ct_store_tender_to_string (i), totals_pair (t->taken[i], t->given_back[i]));

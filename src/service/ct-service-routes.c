@@ -142,6 +142,7 @@ static const char * const features[] = {
   "shifts",          /* /v1/shifts, shift_id on transactions, require_shift */
   "taken_at",        /* "taken_at" on money requests: the till's time decides the day and shift */
   "day_report",      /* GET /v1/reports/day with tenders and the day's shifts */
+  "outcome_cash",    /* POST /v1/outcomes takes cash_given_back, out of the shift's expected cash */
   NULL
 };
 

@@ -69,6 +69,7 @@ static const Table tables[] = {
     { I, T, T, I, I, I, I } },
   { "card_spend", "merchant_id, card_no, spend", { I, T, I } },
   { "tx_benefits", "tx_id, level, order_amount, discount, points_multiplier_bp, topup_bonus", { I, T, I, I, I, I } },
+  { "outcome_cash", "id, merchant_id, shift_id, amount, audit_id, created_at", { I, I, I, I, I, I } },
 };
 
 #undef T
@@ -82,6 +83,7 @@ static const char *const sequences[][2] = {
   { "tills", "tills_id_seq" },
   { "transactions", "transactions_id_seq" },
   { "shifts", "shifts_id_seq" },
+  { "outcome_cash", "outcome_cash_id_seq" },
   { "card_events", "card_events_id_seq" },
   { "wallet_connectors", "wallet_connectors_id_seq" },
   { "wallet_outbox", "wallet_outbox_id_seq" },

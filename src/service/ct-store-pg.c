@@ -30,7 +30,7 @@
  * and its commit fails with CT_STORE_ERROR_RETRY so the caller runs the
  * request again. */
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 #define SLOTS 64
 
 typedef struct _CtPgStore CtPgStore;
@@ -283,6 +283,12 @@ static const char *const migrations[] = {
   "  END LOOP;"
   "  RETURN true;"
   "END $$;",
+  /* 6 → 7: cash a manager handed back from a shift's drawer, recorded
+   * with an outcome (POST /v1/outcomes); it leaves the shift's expected
+   * cash. */
+  "CREATE TABLE outcome_cash (id bigserial PRIMARY KEY, merchant_id bigint NOT NULL, shift_id bigint NOT NULL,"
+  "  amount bigint NOT NULL CHECK (amount > 0), audit_id bigint, created_at bigint NOT NULL);"
+  "CREATE INDEX outcome_cash_shift ON outcome_cash (merchant_id, shift_id);",
 };
 
 /* A new merchant's ledger accounts, SLOTS rows each: only the pool has a
@@ -2768,6 +2774,30 @@ pg_shift_close (CtStore             *base,
 }
 
 static gboolean
+pg_shift_outcome_cash (CtStore  *base,
+                       int64_t   shift_id,
+                       int64_t   amount,
+                       int64_t   audit_id,
+                       int64_t   at_ms,
+                       GError  **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
+  Params p = { 0 };
+  int64_t n = 0;
+
+  p_int (&p, shift_id);
+  p_int (&p, amount);
+  if (audit_id > 0)
+    p_int (&p, audit_id);
+  else
+    p_text (&p, NULL);
+  p_int (&p, at_ms);
+  p_merchant (&p, base);
+  return run_count (c, "INSERT INTO outcome_cash (merchant_id, shift_id, amount, audit_id, created_at)"
+                       " VALUES ($5, $1, $2, $3, $4)", &p, "outcome cash", &n, error);
+}
+
+static gboolean
 pg_shift_get (CtStore       *base,
               int64_t        id,
               CtStoreShift  *out,
@@ -2880,11 +2910,15 @@ pg_shift_totals (CtStore           *base,
 
   p_int (&p, shift_id);
   p_merchant (&p, base);
-  res = run (c, "SELECT" CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE merchant_id = $2 AND shift_id = $1", &p,
-             "shift totals", error);
+  res = run (c, "SELECT" CT_STORE_DAY_TOTALS_SQL ","
+                " (SELECT coalesce (sum (amount), 0) FROM outcome_cash WHERE merchant_id = $2 AND shift_id = $1)"
+                " FROM transactions WHERE merchant_id = $2 AND shift_id = $1", &p, "shift totals", error);
   if (res != NULL)
     {
+      int64_t *fields[32];
+
       totals_from_row (res, 0, 0, out);
+      out->outcome_cash = col_int (res, 0, (int) ct_store_day_totals_fields (out, fields));
       PQclear (res);
     }
   conn_give (store, c);
@@ -3727,6 +3761,7 @@ static const CtStoreBackend pg_backend = {
   .shift_at = pg_shift_at,
   .shift_list = pg_shift_list,
   .shift_totals = pg_shift_totals,
+  .shift_outcome_cash = pg_shift_outcome_cash,
   .import_row = pg_import_row,
   .import_finish = pg_import_finish,
   .import_batch_get = pg_import_batch_get,

@@ -27,6 +27,9 @@ G_BEGIN_DECLS
   ", count (CASE WHEN kind = 'refund' AND tender IS NOT NULL THEN 1 END)" \
   ", count (CASE WHEN kind = 'adjustment' THEN 1 END)" \
   ", count (CASE WHEN kind = 'import' THEN 1 END)" \
+  ", count ((SELECT 1 FROM redemptions r WHERE r.tx_id = transactions.id))" \
+  ", coalesce (sum ((SELECT r.points FROM redemptions r WHERE r.tx_id = transactions.id)), 0)" \
+  ", coalesce (sum ((SELECT r.value FROM redemptions r WHERE r.tx_id = transactions.id)), 0)" \
   CT_STORE_TOTALS_TENDER_SQL ("cash") \
   CT_STORE_TOTALS_TENDER_SQL ("wechat") \
   CT_STORE_TOTALS_TENDER_SQL ("alipay") \
@@ -115,6 +118,7 @@ struct _CtStoreBackend
   int64_t (*shift_at) (CtStore *store, const char *store_name, const char *till, int64_t at_ms, GError **error);
   GPtrArray * (*shift_list) (CtStore *store, const char *store_name, const char *till, int64_t from_ms, int64_t to_ms, GError **error);
   gboolean (*shift_totals) (CtStore *store, int64_t shift_id, CtStoreDayTotals *out, GError **error);
+  gboolean (*shift_outcome_cash) (CtStore *store, int64_t shift_id, int64_t amount, int64_t audit_id, int64_t at_ms, GError **error);
   gboolean (*import_row) (CtStore *store, const CtStoreTx *origin, const CtStoreImportRow *row, CtStoreImportOutcome *out_outcome, char **out_other_batch, GError **error);
   gboolean (*import_finish) (CtStore *store, const char *batch_id, const CtStoreImportBatch *counts, GError **error);
   gboolean (*import_batch_get) (CtStore *store, const char *batch_id, CtStoreImportBatch *out, GError **error);

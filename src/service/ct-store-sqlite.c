@@ -16,7 +16,7 @@
  * admin command line) and a pool of read connections for the worker
  * threads. WAL with synchronous=FULL, so a returned commit is on disk. */
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 /* The merchant a statement acts inside is always its parameter ?99
  * (bind_merchant()), whatever the other parameters are. */
@@ -305,6 +305,15 @@ static const char schema_sql[] =
   "CREATE UNIQUE INDEX shifts_open ON shifts (merchant_id, store, till) WHERE closed_at IS NULL;" \
   "CREATE INDEX shifts_till ON shifts (merchant_id, store, till, opened_at)"
 
+/* Version 5 → 6: cash a manager handed back from a shift's drawer,
+ * recorded with an outcome (POST /v1/outcomes); it leaves the shift's
+ * expected cash. */
+#define OUTCOME_CASH_SQL \
+  "CREATE TABLE outcome_cash (id INTEGER PRIMARY KEY, merchant_id INTEGER NOT NULL," \
+  "  shift_id INTEGER NOT NULL, amount INTEGER NOT NULL CHECK (amount > 0), audit_id INTEGER," \
+  "  created_at INTEGER NOT NULL);" \
+  "CREATE INDEX outcome_cash_shift ON outcome_cash (merchant_id, shift_id)"
+
 /* migrations[i] takes a database from version i + 1 to i + 2 (version 1
  * is the first one init made); `upgrade` applies the ones a database
  * lacks, in one transaction. Tables that version 1 made when a database
@@ -320,6 +329,8 @@ static const char *const migrations[] = {
   INDEXES_BY_DAY_SQL,
   /* 4 → 5 */
   MERCHANTS_SQL,
+  /* 5 → 6 */
+  OUTCOME_CASH_SQL,
 };
 
 #define SCHEMA_SQL_VERSION 4
@@ -827,9 +838,13 @@ apply_migrations (Conn     *c,
   return TRUE;
 }
 
+/* The first version made with several merchants: it reshaped the tables
+ * that version 1 made as it was opened, so only older ledgers get those. */
+#define MERCHANTS_VERSION 5
+
 /* Brings a ledger of an older version to this one in one transaction:
- * first the tables and columns that version 1 made as it was opened, then
- * each migration. */
+ * first the tables and columns that version 1 made as it was opened (for a
+ * ledger from before several merchants), then each migration. */
 static gboolean
 migrate (Conn     *c,
          int       from,
@@ -837,9 +852,10 @@ migrate (Conn     *c,
 {
   if (!conn_exec (c, "BEGIN IMMEDIATE", error))
     return FALSE;
-  if (!add_day_columns (c, error)
-      || !conn_exec (c, IMPORT_BATCHES_SQL ";" MANAGER_GUARD_SQL ";" WALLET_SQL ";" LOYALTY_SQL ";" SHIFTS_SQL,
-                     error)
+  if ((from < MERCHANTS_VERSION
+       && (!add_day_columns (c, error)
+           || !conn_exec (c, IMPORT_BATCHES_SQL ";" MANAGER_GUARD_SQL ";" WALLET_SQL ";" LOYALTY_SQL ";"
+                          SHIFTS_SQL, error)))
       || !apply_migrations (c, from, error)
       || !setting_put_int (c, "schema_version", SCHEMA_VERSION, error)
       || !conn_exec (c, "COMMIT", error))
@@ -2683,6 +2699,30 @@ sqlite_shift_close (CtStore             *base,
 }
 
 static gboolean
+sqlite_shift_outcome_cash (CtStore  *base,
+                           int64_t   shift_id,
+                           int64_t   amount,
+                           int64_t   audit_id,
+                           int64_t   at_ms,
+                           GError  **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "INSERT INTO outcome_cash (merchant_id, shift_id, amount, audit_id, created_at)"
+                              " VALUES (?99, ?1, ?2, ?3, ?4)", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_merchant (st, base);
+  sqlite3_bind_int64 (st, 1, shift_id);
+  sqlite3_bind_int64 (st, 2, amount);
+  if (audit_id > 0)
+    sqlite3_bind_int64 (st, 3, audit_id);
+  sqlite3_bind_int64 (st, 4, at_ms);
+  return step_done (c, st, "outcome cash", error);
+}
+
+static gboolean
 sqlite_shift_get (CtStore       *base,
                   int64_t        id,
                   CtStoreShift  *out,
@@ -2791,17 +2831,24 @@ sqlite_shift_totals (CtStore           *base,
 {
   CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  sqlite3_stmt *st = prep (c, "SELECT" CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE merchant_id = ?99"
-                              " AND shift_id = ?1", error);
+  sqlite3_stmt *st = prep (c, "SELECT" CT_STORE_DAY_TOTALS_SQL ","
+                              " (SELECT coalesce (sum (amount), 0) FROM outcome_cash"
+                              "  WHERE merchant_id = ?99 AND shift_id = ?1)"
+                              " FROM transactions WHERE merchant_id = ?99 AND shift_id = ?1", error);
   int rc = SQLITE_ERROR;
 
   if (st != NULL)
     {
+      int64_t *fields[32];
+
       bind_merchant (st, base);
       sqlite3_bind_int64 (st, 1, shift_id);
       rc = sqlite3_step (st);
       if (rc == SQLITE_ROW)
-        totals_from_row (st, 0, out);
+        {
+          totals_from_row (st, 0, out);
+          out->outcome_cash = sqlite3_column_int64 (st, (int) ct_store_day_totals_fields (out, fields));
+        }
       done (st);
       if (rc != SQLITE_ROW)
         db_error (c->db, rc, "shift totals", error);
@@ -3739,6 +3786,7 @@ static const CtStoreBackend sqlite_backend = {
   .shift_at = sqlite_shift_at,
   .shift_list = sqlite_shift_list,
   .shift_totals = sqlite_shift_totals,
+  .shift_outcome_cash = sqlite_shift_outcome_cash,
   .import_row = sqlite_import_row,
   .import_finish = sqlite_import_finish,
   .import_batch_get = sqlite_import_batch_get,

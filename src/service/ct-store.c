@@ -923,7 +923,7 @@ ct_store_day_totals_free (CtStoreDayTotals *t)
 
 /**
  * ct_store_day_totals_fields:
- * @out: room for 25 pointers
+ * @out: room for 28 pointers
  *
  * Returns: how many of @t's fields CT_STORE_DAY_TOTALS_SQL fills, with
  *   their addresses in its column order in @out.
@@ -935,7 +935,7 @@ ct_store_day_totals_fields (CtStoreDayTotals *t,
   int64_t *fields[] = {
     &t->count, &t->topups, &t->bonus, &t->payments, &t->refunds, &t->adjustments, &t->imports,
     &t->voids, &t->void_bonus, &t->topup_count, &t->payment_count, &t->refund_count, &t->void_count,
-    &t->adjustment_count, &t->import_count,
+    &t->adjustment_count, &t->import_count, &t->redeem_count, &t->points_redeemed, &t->redeemed_value,
   };
   guint n = 0;
 
@@ -1037,6 +1037,20 @@ ct_store_shift_totals (CtStore          *store,
 {
   memset (out, 0, sizeof *out);
   return store->backend->shift_totals (store, shift_id, out, error);
+}
+
+gboolean
+ct_store_shift_outcome_cash (CtStore  *store,
+                             int64_t   shift_id,
+                             int64_t   amount,
+                             int64_t   audit_id,
+                             int64_t   at_ms,
+                             GError  **error)
+{
+  g_return_val_if_fail (store != NULL, FALSE);
+  g_return_val_if_fail (shift_id > 0 && amount > 0, FALSE);
+
+  return store->backend->shift_outcome_cash (store, shift_id, amount, audit_id, at_ms, error);
 }
 
 gboolean

@@ -459,8 +459,12 @@ typedef struct
   int64_t  void_count;
   int64_t  adjustment_count;
   int64_t  import_count;
+  int64_t  redeem_count;      /* payments that points paid part of */
+  int64_t  points_redeemed;   /* the points they took off cards */
+  int64_t  redeemed_value;    /* and the money those points paid */
   int64_t  taken[CT_N_TENDERS];      /* top-ups, bonus excluded, by how the customer paid */
   int64_t  given_back[CT_N_TENDERS]; /* voids, by the same tender */
+  int64_t  outcome_cash;      /* a shift's: cash handed back through recorded outcomes */
 } CtStoreDayTotals;
 
 void       ct_store_day_totals_free  (CtStoreDayTotals *t);
@@ -492,6 +496,11 @@ GPtrArray *ct_store_shift_list       (CtStore *store, const char *store_name, co
                                       GError **error); /* of CtStoreShift*, oldest first */
 gboolean  ct_store_shift_totals      (CtStore *store, int64_t shift_id, CtStoreDayTotals *out,
                                       GError **error);
+/* Cash a manager handed back from the drawer of @shift_id's till, as an
+ * outcome recorded at the service (@audit_id its audit entry): it leaves
+ * the shift's expected cash. */
+gboolean  ct_store_shift_outcome_cash (CtStore *store, int64_t shift_id, int64_t amount,
+                                       int64_t audit_id, int64_t at_ms, GError **error);
 
 /* Imports of opening balances. A row is a new card with its balance and an
  * import transaction legacy → card that carries the batch id in order_ref;
