@@ -427,6 +427,40 @@ START_TEST (test_cli_pay_with_points_and_the_members_code)
 }
 END_TEST
 
+/* A payment is one request: the merchant's settings stored within the
+ * hour do for its amount (minor units) and, offline, its rules; older ones
+ * are fetched again first. */
+START_TEST (test_cli_pay_spares_the_merchant_round_trip)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *no = issue (t, "Dora", "13800000009");
+  g_autofree char *cache = g_build_filename (t->dir, "data", "cache.db", NULL);
+  Run r = { 0 };
+  guint before;
+
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p100", NULL), 0);
+  before = ct_fault_proxy_get_requests (t->proxy);
+  ck_assert_int_eq (cli (t, &r, "pay", no, "1.50", NULL), 0);
+  ck_assert_msg (strstr (r.out, "balance 108.50") != NULL, "%s", r.out);
+  ck_assert_uint_eq (ct_fault_proxy_get_requests (t->proxy) - before, 1);
+
+  /* Settings two hours old: fetched again before the payment. */
+  {
+    g_autoptr(CtTestDb) db = ct_test_db_open (cache);
+    g_autofree char *sql = g_strdup_printf ("UPDATE merchant SET fetched_at = %" G_GINT64_FORMAT,
+                                            g_get_real_time () - (gint64) 2 * 3600 * G_USEC_PER_SEC);
+
+    ck_assert_int_eq (ct_test_db_exec (db, sql), 1);
+  }
+  before = ct_fault_proxy_get_requests (t->proxy);
+  ck_assert_int_eq (cli (t, &r, "pay", no, "1.50", NULL), 0);
+  ck_assert_msg (strstr (r.out, "balance 107.00") != NULL, "%s", r.out);
+  ck_assert_uint_eq (ct_fault_proxy_get_requests (t->proxy) - before, 2);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 START_TEST (test_cli_offline_topup_queued_then_synced)
 {
   Till *t = till_new (TRUE);
@@ -1448,6 +1482,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_money_commands);
   tcase_add_test (tc, test_cli_pay_with_points_and_the_members_code);
   tcase_add_test (tc, test_cli_offline_topup_queued_then_synced);
+  tcase_add_test (tc, test_cli_pay_spares_the_merchant_round_trip);
   tcase_add_test (tc, test_cli_kill9_in_payment_loop_loses_nothing_doubles_nothing);
   tcase_add_test (tc, test_cli_embedded_service_first_run_and_stop);
   tcase_add_test (tc, test_cli_needs_attention_resend_and_resolve);

@@ -60,6 +60,9 @@ ct_cli_cmd_pay (CtCli  *cli,
   if (redeem_text != NULL
       && !g_ascii_string_to_unsigned (redeem_text, 10, 1, G_MAXINT64, &redeem_points, NULL))
     return ct_cli_usage_error ("--redeem-points is a whole number of points, 1 or more");
+  /* A payment needs the merchant's minor units, and offline its rules:
+   * settings fetched within the hour do, without a round trip of their own. */
+  cli->merchant_max_age_s = 3600;
   client = ct_cli_get_client (cli, &error);
   if (client == NULL)
     return ct_cli_finish_error (cli, error);

@@ -58,6 +58,7 @@ ct_cli_open_client (CtCli     *cli,
       config->pin_pubkey = g_strdup (cli->pin_pubkey);
       config->data_dir = g_strdup (cli->data_dir);
       config->operator_name = g_strdup (cli->operator_name);
+      config->merchant_max_age_s = cli->merchant_max_age_s;
       if (!ct_client_config_fill_defaults (config, error))
         return NULL;
       /* Tests and impatient scripts can shorten the waits. */

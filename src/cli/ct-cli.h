@@ -33,6 +33,10 @@ struct _CtCli
   /* Added by the client core: */
   char     *operator_name;   /* --operator / CARDTILL_OPERATOR */
   gboolean  started;         /* client started (embedded service joined) */
+  /* Stored merchant settings younger than this spare the start its
+   * GET /v1/merchant (0: always fetched); set by a command before it opens
+   * the client. */
+  guint     merchant_max_age_s;
 };
 
 /* Every command is `int ct_cli_cmd_NAME (CtCli *cli, int argc, char **argv)`:

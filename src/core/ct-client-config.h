@@ -19,6 +19,9 @@ typedef struct
   guint  connect_timeout_ms; /* default 3000 */
   guint  request_timeout_ms; /* default 10000 */
   guint  queue_wait_ms;     /* how long a command waits before "queued"; default 30000 */
+  /* Start refreshes the merchant's settings (GET /v1/merchant) unless the
+   * stored ones are younger than this; 0 (the default): always. */
+  guint  merchant_max_age_s;
   /* Embedded mode: the first manager's PIN when this client creates the
    * service; NULL lets the client generate one (the CLI prints it once). */
   char  *first_manager_pin;

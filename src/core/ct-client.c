@@ -584,6 +584,21 @@ static gboolean
 fetch_merchant (CtClient *self, CtMerchant **out, GError **error);
 static void learn_time_zone (CtClient *self);
 
+static gboolean
+stored_merchant_fresh (CtClient *self)
+{
+  g_autoptr(CtMerchant) stored = NULL;
+  gint64 age;
+
+  if (self->config->merchant_max_age_s == 0)
+    return FALSE;
+  stored = ct_member_cache_load_merchant (self->cache);
+  if (stored == NULL)
+    return FALSE;
+  age = g_get_real_time () - stored->fetched_at;
+  return age >= 0 && age < (gint64) self->config->merchant_max_age_s * G_USEC_PER_SEC;
+}
+
 gboolean
 ct_client_start (CtClient      *self,
                  const char    *first_manager_pin,
@@ -642,8 +657,12 @@ ct_client_start (CtClient      *self,
     return FALSE;
 
   /* The merchant's settings feed the offline rules; offline, the stored
-   * ones stay. A refused token is worth saying at once. */
-  if (!fetch_merchant (self, NULL, &local))
+   * ones stay. A refused token is worth saying at once. A one-shot command
+   * content with recent stored settings saves the round trip (its own
+   * request says a refused token or certificate as well). */
+  if (stored_merchant_fresh (self))
+    learn_time_zone (self);
+  else if (!fetch_merchant (self, NULL, &local))
     {
       if (g_error_matches (local, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNAUTHORIZED)
           || g_error_matches (local, CT_CLIENT_ERROR, CT_CLIENT_ERROR_TLS)

@@ -54,6 +54,8 @@ ct_member_cache_open (const char  *path,
       return NULL;
     }
   sqlite3_busy_timeout (db, 10000);
+  /* No checkpoint at close, as the outbox (ct_outbox_open). */
+  sqlite3_db_config (db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
   /* A cache: losing the last write to a power cut costs a refresh, so
    * it does not pay for an fsync per card. */
   rc = sqlite3_exec (db,
