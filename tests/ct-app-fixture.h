@@ -5,6 +5,7 @@
 
 #include "ct-card-view.h"
 #include "ct-session.h"
+#include "ct-test-dialog.h"
 #include "ct-test-service.h"
 #include "ct-window.h"
 

@@ -5,38 +5,11 @@
 
 #include "ct-dialog.h"
 
-/* What every dialog of the till shares: finding one on screen (tests and
- * the walk-through), choosing a response as a click would, and forms a
- * cashier fills from the keyboard alone: Enter moves to the next field and
- * submits from the last; Tab from the last field goes to the button that
- * submits, never to Cancel. libadwaita 1.2's adw_message_dialog_response()
+/* What every dialog of the till shares: forms a cashier fills from the
+ * keyboard alone. Enter moves to the next field and submits from the
+ * last; Tab from the last field goes to the button that submits, never to
+ * Cancel. libadwaita 1.2's adw_message_dialog_response()
  * does not close the dialog, so submitting closes it here. */
-
-/**
- * ct_find_dialog:
- * @name: the widget name of a dialog
- *
- * Returns: (nullable) (transfer none): the message dialog of that name on
- *   screen (tests and the walk-through use it).
- */
-AdwMessageDialog *
-ct_find_dialog (const char *name)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-  guint n = g_list_model_get_n_items (toplevels);
-
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
-
-      if (ADW_IS_MESSAGE_DIALOG (window) &&
-          gtk_widget_get_visible (GTK_WIDGET (window)) &&
-          g_strcmp0 (gtk_widget_get_name (GTK_WIDGET (window)), name) == 0)
-        return ADW_MESSAGE_DIALOG (window);
-    }
-
-  return NULL;
-}
 
 static GtkWidget *
 find_button (GtkWidget  *widget,
@@ -59,32 +32,22 @@ find_button (GtkWidget  *widget,
 }
 
 /**
- * ct_dialog_choose:
+ * ct_dialog_get_response_button:
  * @response: a response id of @dialog
  *
- * Clicks the button of @response, exactly as a user would (the dialog
- * answers and closes). The walk-through and the tests use it.
- *
- * Returns: %FALSE when there is no such button or it is disabled.
+ * Returns: (nullable) (transfer none): the button that answers @response
+ *   (libadwaita 1.2 has no getter of its own).
  */
-gboolean
-ct_dialog_choose (AdwMessageDialog *dialog,
-                  const char       *response)
+GtkWidget *
+ct_dialog_get_response_button (AdwMessageDialog *dialog,
+                               const char       *response)
 {
-  GtkWidget *button;
+  g_return_val_if_fail (ADW_IS_MESSAGE_DIALOG (dialog), NULL);
 
-  g_return_val_if_fail (ADW_IS_MESSAGE_DIALOG (dialog), FALSE);
+  if (!adw_message_dialog_has_response (dialog, response))
+    return NULL;
 
-  if (!adw_message_dialog_has_response (dialog, response) ||
-      !adw_message_dialog_get_response_enabled (dialog, response))
-    return FALSE;
-
-  button = find_button (GTK_WIDGET (dialog), adw_message_dialog_get_response_label (dialog, response));
-  if (button == NULL)
-    return FALSE;
-
-  g_signal_emit_by_name (button, "clicked");
-  return TRUE;
+  return find_button (GTK_WIDGET (dialog), adw_message_dialog_get_response_label (dialog, response));
 }
 
 /**
@@ -162,8 +125,7 @@ field_key_pressed_cb (GtkEventControllerKey *controller,
     return FALSE;
 
   if (button == NULL && field->dialog != NULL)
-    button = find_button (GTK_WIDGET (field->dialog),
-                          adw_message_dialog_get_response_label (field->dialog, field->response));
+    button = ct_dialog_get_response_button (field->dialog, field->response);
   if (button == NULL || !gtk_widget_is_sensitive (button))
     return FALSE;
   gtk_widget_grab_focus (button);

@@ -5,20 +5,19 @@
 
 G_BEGIN_DECLS
 
-AdwMessageDialog *ct_find_dialog        (const char       *name);
-gboolean          ct_dialog_choose      (AdwMessageDialog *dialog,
-                                         const char       *response);
-gboolean          ct_dialog_submit      (AdwMessageDialog *dialog,
-                                         const char       *response);
-void              ct_dialog_form        (AdwMessageDialog *dialog,
-                                         const char       *response,
-                                         GtkWidget        *first_field,
-                                         ...) G_GNUC_NULL_TERMINATED;
+GtkWidget *ct_dialog_get_response_button (AdwMessageDialog *dialog,
+                                          const char       *response);
+gboolean   ct_dialog_submit              (AdwMessageDialog *dialog,
+                                          const char       *response);
+void       ct_dialog_form                (AdwMessageDialog *dialog,
+                                          const char       *response,
+                                          GtkWidget        *first_field,
+                                          ...) G_GNUC_NULL_TERMINATED;
 
-void              ct_screen_form        (GtkWidget        *owner,
-                                         const char       *action,
-                                         GtkWidget        *submit,
-                                         GtkWidget        *first_field,
-                                         ...) G_GNUC_NULL_TERMINATED;
+void       ct_screen_form                (GtkWidget        *owner,
+                                          const char       *action,
+                                          GtkWidget        *submit,
+                                          GtkWidget        *first_field,
+                                          ...) G_GNUC_NULL_TERMINATED;
 
 G_END_DECLS

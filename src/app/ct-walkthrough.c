@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "ct-demo-data.h"
+#include "ct-dialog.h"
 #include "ct-manager-actions.h"
 #include "ct-members-page.h"
 #include "ct-pay-page.h"
@@ -45,6 +46,8 @@ struct _Walk
   guint      step;
   gint64     deadline;
   guint      source;
+  AdwMessageDialog *dialog;    /* the last one the till opened (weak) */
+  gulong     toplevels_handler;
 };
 
 static void
@@ -53,6 +56,8 @@ walk_free (gpointer data)
   Walk *walk = data;
 
   g_clear_handle_id (&walk->source, g_source_remove);
+  g_clear_signal_handler (&walk->toplevels_handler, gtk_window_get_toplevels ());
+  g_clear_weak_pointer (&walk->dialog);
   g_clear_object (&walk->window);
   g_clear_object (&walk->session);
   g_free (walk->directory);
@@ -66,6 +71,36 @@ page (Walk       *walk,
       const char *name)
 {
   return ct_window_get_page_widget (walk->window, name);
+}
+
+/* The walk-through meets a dialog as the cashier does: the one the till
+ * opened last, in front of the window. */
+static void
+toplevels_changed_cb (GListModel *toplevels,
+                      guint       position,
+                      guint       removed,
+                      guint       added,
+                      Walk       *walk)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (window))
+        g_set_weak_pointer (&walk->dialog, ADW_MESSAGE_DIALOG (window));
+    }
+}
+
+static AdwMessageDialog *
+shown_dialog (Walk       *walk,
+              const char *name)
+{
+  if (walk->dialog == NULL ||
+      !gtk_widget_get_visible (GTK_WIDGET (walk->dialog)) ||
+      g_strcmp0 (gtk_widget_get_name (GTK_WIDGET (walk->dialog)), name) != 0)
+    return NULL;
+
+  return walk->dialog;
 }
 
 static gboolean
@@ -206,7 +241,7 @@ act_adjust_form (Walk *walk)
 
   ct_window_show_page (walk->window, "members");
   gtk_widget_activate_action (GTK_WIDGET (members), "members.adjust", NULL);
-  dialog = ct_find_dialog ("ct-adjust-dialog");
+  dialog = shown_dialog (walk, "ct-adjust-dialog");
   if (dialog != NULL)
     {
       GtkWidget *list = adw_message_dialog_get_extra_child (dialog);
@@ -226,7 +261,7 @@ act_adjust_form (Walk *walk)
 static GtkWidget *
 adjust_dialog (Walk *walk)
 {
-  return GTK_WIDGET (ct_find_dialog ("ct-adjust-dialog"));
+  return GTK_WIDGET (shown_dialog (walk, "ct-adjust-dialog"));
 }
 
 static gboolean
@@ -238,10 +273,10 @@ adjust_dialog_ready (Walk *walk)
 static void
 act_pin (Walk *walk)
 {
-  AdwMessageDialog *dialog = ct_find_dialog ("ct-adjust-dialog");
+  AdwMessageDialog *dialog = shown_dialog (walk, "ct-adjust-dialog");
 
   if (dialog != NULL)
-    ct_dialog_choose (dialog, "continue");
+    ct_dialog_submit (dialog, "continue");
 }
 
 static GtkWidget *
@@ -268,7 +303,7 @@ act_authorize (Walk *walk)
   CtPinDialog *dialog = ct_pin_dialog_find ();
 
   if (dialog != NULL)
-    ct_dialog_choose (ADW_MESSAGE_DIALOG (dialog), "authorize");
+    ct_dialog_submit (ADW_MESSAGE_DIALOG (dialog), "authorize");
 }
 
 static void
@@ -278,7 +313,7 @@ act_issue (Walk *walk)
 
   ct_window_show_page (walk->window, "members");
   gtk_widget_activate_action (page (walk, "members"), "members.issue", NULL);
-  dialog = ct_find_dialog ("ct-issue-dialog");
+  dialog = shown_dialog (walk, "ct-issue-dialog");
   if (dialog != NULL)
     {
       GtkWidget *list = adw_message_dialog_get_extra_child (dialog);
@@ -292,7 +327,7 @@ act_issue (Walk *walk)
           else if (g_strcmp0 (gtk_widget_get_name (w), "level") == 0)
             gtk_editable_set_text (GTK_EDITABLE (w), "Gold");
         }
-      ct_dialog_choose (dialog, "continue");
+      ct_dialog_submit (dialog, "continue");
     }
 }
 
@@ -305,14 +340,14 @@ issue_pin_ready (Walk *walk)
     return FALSE;
 
   ct_pin_dialog_fill (dialog, "manager", walk->manager_pin);
-  ct_dialog_choose (ADW_MESSAGE_DIALOG (dialog), "authorize");
+  ct_dialog_submit (ADW_MESSAGE_DIALOG (dialog), "authorize");
   return FALSE;
 }
 
 static GtkWidget *
 new_card_dialog (Walk *walk)
 {
-  return GTK_WIDGET (ct_find_dialog ("ct-new-card-dialog"));
+  return GTK_WIDGET (shown_dialog (walk, "ct-new-card-dialog"));
 }
 
 static gboolean
@@ -329,10 +364,10 @@ new_card_ready (Walk *walk)
 static void
 act_close_new_card (Walk *walk)
 {
-  AdwMessageDialog *dialog = ct_find_dialog ("ct-new-card-dialog");
+  AdwMessageDialog *dialog = shown_dialog (walk, "ct-new-card-dialog");
 
   if (dialog != NULL)
-    ct_dialog_choose (dialog, "close");
+    ct_dialog_submit (dialog, "close");
   ct_window_show_page (walk->window, "sync");
 }
 
@@ -523,6 +558,8 @@ ct_walkthrough_run_async (CtWindow            *window,
   walk->session = g_object_ref (ct_window_get_session (window));
   walk->directory = g_strdup (directory);
   walk->manager_pin = g_strdup (manager_pin);
+  walk->toplevels_handler = g_signal_connect (gtk_window_get_toplevels (), "items-changed",
+                                              G_CALLBACK (toplevels_changed_cb), walk);
   g_task_set_task_data (task, walk, walk_free);
   g_task_set_source_tag (task, ct_walkthrough_run_async);
 
