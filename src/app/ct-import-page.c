@@ -12,6 +12,7 @@
 #include "ct-format.h"
 #include "ct-dialog.h"
 #include "ct-import-page.h"
+#include "ct-import-preview-row.h"
 
 /* The Import screen (docs/import.md): choose a CSV export of the old card
  * system, see its encoding, its column mapping, a preview of the first rows
@@ -24,45 +25,6 @@
  * down (the manager's "first rejects"), each with its verdict. */
 #define PREVIEW_FIRST_ROWS 100
 #define PREVIEW_MORE_REJECTS 400
-
-/* One row of the preview table. */
-#define CT_TYPE_IMPORT_PREVIEW_ROW (ct_import_preview_row_get_type ())
-G_DECLARE_FINAL_TYPE (CtImportPreviewRow, ct_import_preview_row, CT, IMPORT_PREVIEW_ROW, GObject)
-
-struct _CtImportPreviewRow
-{
-  GObject   parent_instance;
-  guint64   line;
-  gboolean  accepted;
-  char     *card_no;
-  char     *name;
-  int64_t   balance;
-  char     *status;
-};
-
-G_DEFINE_FINAL_TYPE (CtImportPreviewRow, ct_import_preview_row, G_TYPE_OBJECT)
-
-static void
-ct_import_preview_row_finalize (GObject *object)
-{
-  CtImportPreviewRow *self = CT_IMPORT_PREVIEW_ROW (object);
-
-  g_free (self->card_no);
-  g_free (self->name);
-  g_free (self->status);
-  G_OBJECT_CLASS (ct_import_preview_row_parent_class)->finalize (object);
-}
-
-static void
-ct_import_preview_row_class_init (CtImportPreviewRowClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = ct_import_preview_row_finalize;
-}
-
-static void
-ct_import_preview_row_init (CtImportPreviewRow *self)
-{
-}
 
 struct _CtImportPage
 {
@@ -317,15 +279,7 @@ load_thread (GTask        *task,
       if (d->n_first < PREVIEW_FIRST_ROWS
           || (!item.accepted && d->rows->len < PREVIEW_FIRST_ROWS + PREVIEW_MORE_REJECTS))
         {
-          CtImportPreviewRow *row = g_object_new (CT_TYPE_IMPORT_PREVIEW_ROW, NULL);
-
-          row->line = item.line;
-          row->accepted = item.accepted;
-          row->card_no = g_strdup (item.card_no);
-          row->name = g_strdup (item.name);
-          row->balance = item.balance;
-          row->status = item.accepted ? g_strdup (_("OK")) : g_strdup (item.reason);
-          g_ptr_array_add (d->rows, row);
+          g_ptr_array_add (d->rows, ct_import_preview_row_new (&item));
           if (d->n_first < PREVIEW_FIRST_ROWS)
             d->n_first++;
         }
@@ -1020,24 +974,25 @@ preview_bind_cb (GtkSignalListItemFactory *factory,
   CtImportPreviewRow *row = gtk_list_item_get_item (item);
   GtkWidget *label = gtk_list_item_get_child (item);
   CtImportPage *self = g_object_get_data (G_OBJECT (factory), "page");
+  gboolean accepted = ct_import_preview_row_get_accepted (row);
   g_autofree char *text = NULL;
 
   switch ((PreviewColumn) GPOINTER_TO_INT (user_data))
     {
     case COLUMN_LINE:
-      text = g_strdup_printf ("%" G_GUINT64_FORMAT, row->line);
+      text = g_strdup_printf ("%" G_GUINT64_FORMAT, ct_import_preview_row_get_line (row));
       break;
     case COLUMN_CARD:
-      text = g_strdup (row->card_no);
+      text = g_strdup (ct_import_preview_row_get_card_no (row));
       break;
     case COLUMN_NAME:
-      text = g_strdup (row->name);
+      text = g_strdup (ct_import_preview_row_get_name (row));
       break;
     case COLUMN_BALANCE:
-      text = row->accepted ? money_text (self, row->balance) : g_strdup ("");
+      text = accepted ? money_text (self, ct_import_preview_row_get_balance (row)) : g_strdup ("");
       break;
     case COLUMN_STATUS:
-      text = g_strdup (row->status);
+      text = g_strdup (ct_import_preview_row_get_status (row));
       break;
     default:
       g_assert_not_reached ();
@@ -1045,7 +1000,7 @@ preview_bind_cb (GtkSignalListItemFactory *factory,
   gtk_label_set_text (GTK_LABEL (label), text ? text : "");
   if (GPOINTER_TO_INT (user_data) == COLUMN_STATUS)
     {
-      if (row->accepted)
+      if (accepted)
         {
           gtk_widget_remove_css_class (label, "error");
           gtk_widget_add_css_class (label, "success");
