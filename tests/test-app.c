@@ -27,10 +27,8 @@
 #include "ct-window.h"
 #include "ct-app-fixture.h"
 
-#ifdef CT_HAVE_XTEST
-# include <gdk/x11/gdkx.h>
-# include <X11/extensions/XTest.h>
-#endif
+#include <gdk/x11/gdkx.h>
+#include <X11/extensions/XTest.h>
 
 /* UI tests: the real window, driven through its actions and widgets,
  * against a real cardtill-service over HTTPS on 127.0.0.1. Each test
@@ -982,8 +980,6 @@ START_TEST (test_app_refused_queued_topup_needs_attention)
 }
 END_TEST
 
-
-#ifdef CT_HAVE_XTEST
 /* Real key events through the X server (XTest), so the time stamps are
  * the server's: a burst as fast as a scanner types is a scan, a person's
  * typing reaches the entry. Tolerant: a loaded machine may stretch the
@@ -1100,7 +1096,6 @@ START_TEST (test_app_real_typing_burst_is_a_scan_slow_typing_is_text)
   till_free (till);
 }
 END_TEST
-#endif
 
 
 static gboolean
@@ -1278,9 +1273,7 @@ app_suite (void)
   add_test (tc, test_app_refused_queued_topup_needs_attention);
   add_test (tc, test_app_card_read_from_photo);
   add_test (tc, test_app_demo_walkthrough_writes_every_screen);
-#ifdef CT_HAVE_XTEST
   add_test (tc, test_app_real_typing_burst_is_a_scan_slow_typing_is_text);
-#endif
   suite_add_tcase (s, tc);
 
   return s;

@@ -68,15 +68,9 @@ static const struct
   { "adjust", ct_cli_cmd_adjust },
   { "history", ct_cli_cmd_history },
   { "sync", ct_cli_cmd_sync },
-#ifdef CT_CLI_HAVE_SCANNER
   { "scanner", ct_cli_cmd_scanner },
-#endif
-#ifdef CT_CLI_HAVE_BARCODE
   { "barcode", ct_cli_cmd_barcode },
-#endif
-#ifdef CT_CLI_HAVE_IMPORT
   { "import", ct_cli_cmd_import },
-#endif
   { "printer", ct_cli_cmd_printer },
   { "receipt", ct_cli_cmd_receipt },
   { "shift", ct_cli_cmd_shift },
