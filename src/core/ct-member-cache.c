@@ -15,6 +15,8 @@ struct _CtMemberCache
   GMutex      lock;      /* cards, merchant */
   GMutex      db_lock;   /* db */
   sqlite3    *db;
+  /* Every settled request stores its card: prepared once, not per store. */
+  sqlite3_stmt *store_card;
   GHashTable *cards;     /* card_no -> CtCard */
   CtMerchant *merchant;
 };
@@ -116,6 +118,7 @@ ct_member_cache_close (CtMemberCache *self)
 {
   if (self == NULL)
     return;
+  sqlite3_finalize (self->store_card);
   sqlite3_close (self->db);
   g_hash_table_unref (self->cards);
   g_clear_pointer (&self->merchant, ct_merchant_free);
@@ -190,17 +193,21 @@ ct_member_cache_store (CtMemberCache  *self,
   json = ct_wire_encode_card (current ? current : card);
   fetched_at = current ? current->fetched_at : card->fetched_at;
   g_mutex_unlock (&self->lock);
-  rc = sqlite3_prepare_v2 (self->db,
-                           "INSERT OR REPLACE INTO cards (card_no, card, fetched_at) VALUES (?,?,?)",
-                           -1, &stmt, NULL);
+  rc = SQLITE_OK;
+  if (self->store_card == NULL)
+    rc = sqlite3_prepare_v3 (self->db,
+                             "INSERT OR REPLACE INTO cards (card_no, card, fetched_at) VALUES (?,?,?)",
+                             -1, SQLITE_PREPARE_PERSISTENT, &self->store_card, NULL);
+  stmt = self->store_card;
   if (rc == SQLITE_OK)
     {
       sqlite3_bind_text (stmt, 1, card->card_no, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (stmt, 2, json, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64 (stmt, 3, fetched_at);
       rc = sqlite3_step (stmt);
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
     }
-  sqlite3_finalize (stmt);
   if (rc != SQLITE_DONE)
     cache_error (self->db, rc, "storing a card", error);
   g_mutex_unlock (&self->db_lock);
