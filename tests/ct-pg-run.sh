@@ -46,8 +46,9 @@ as_owner "$pgbin/initdb" -D "$dir/data" -A trust -U cardtill -E UTF8 --no-sync >
 # cluster is thrown away, so it need not survive a power cut (fsync off);
 # the service's own durability is tested on SQLite and by kill -9 of
 # service processes, which PostgreSQL survives either way.
-# CT_PG_DURABLE=1 (the benchmark) keeps fsync on.
-settings="-c max_connections=300"
+# CT_PG_DURABLE=1 (the benchmark) keeps fsync on; CT_PG_SETTINGS adds
+# server settings ("-c name=value ...").
+settings="-c max_connections=300 ${CT_PG_SETTINGS:-}"
 if [ -z "${CT_PG_DURABLE:-}" ]; then
   settings="$settings -c fsync=off -c full_page_writes=off"
 else

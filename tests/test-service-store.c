@@ -375,6 +375,66 @@ START_TEST (test_answer_text_is_what_json_c_prints)
 }
 END_TEST
 
+/* Connections that credit the pool at the same moment, each holding its
+ * transaction open until all of them have posted. */
+typedef struct
+{
+  CtStore *store;
+  gint     posted;
+  gint     failed;
+} SlotRace;
+
+#define SLOT_RACE_CONNECTIONS 64
+
+static gpointer
+credit_and_hold (gpointer data)
+{
+  SlotRace *race = data;
+  CtStorePosting credit[] = { { CT_ACCOUNT_CASH, -1 }, { CT_ACCOUNT_POOL, 1 } };
+  gint64 deadline = g_get_monotonic_time () + 40 * G_USEC_PER_SEC;
+
+  ck_assert (ct_store_begin (race->store, NULL));
+  if (!ct_store_post (race->store, credit, 2, NULL))
+    {
+      g_atomic_int_inc (&race->failed);
+      ct_store_rollback (race->store);
+      return NULL;
+    }
+  g_atomic_int_inc (&race->posted);
+  while (g_atomic_int_get (&race->posted) + g_atomic_int_get (&race->failed) < SLOT_RACE_CONNECTIONS
+         && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  ck_assert (ct_store_commit (race->store, NULL));
+  return NULL;
+}
+
+START_TEST (test_store_connections_credit_slots_of_their_own)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) threads = g_ptr_array_new ();
+  SlotRace race = { 0 };
+
+  /* One writer batches its writes: there is no slot to share. */
+  if (ct_store_batches_writes (store))
+    return;
+  /* As many connections as slots, as two service processes of 32 have:
+   * a slot shared by two of them would hold the second one's credit until
+   * the first commits, here until the lock times out. The fixture's own
+   * connections would take two slots. */
+  g_clear_pointer (&store, ct_store_free);
+  race.store = ct_store_open (location, SLOT_RACE_CONNECTIONS, &error);
+  ck_assert_msg (race.store != NULL, "%s", error ? error->message : "");
+  for (guint i = 0; i < SLOT_RACE_CONNECTIONS; i++)
+    g_ptr_array_add (threads, g_thread_new ("credit", credit_and_hold, &race));
+  for (guint i = 0; i < threads->len; i++)
+    g_thread_join (threads->pdata[i]);
+  ck_assert_int_eq (race.failed, 0);
+  ck_assert_int_eq (race.posted, SLOT_RACE_CONNECTIONS);
+  ck_assert_int_eq (ct_store_account_balance (race.store, CT_ACCOUNT_POOL, NULL), SLOT_RACE_CONNECTIONS);
+  ct_store_free (race.store);
+}
+END_TEST
+
 static Suite *
 store_suite (void)
 {
@@ -398,6 +458,7 @@ store_suite (void)
   tcase_add_test (st, test_store_debits_never_go_below_zero);
   tcase_add_test (st, test_store_refund_of_is_unique);
   tcase_add_test (st, test_store_keys_claim_once);
+  tcase_add_test (st, test_store_connections_credit_slots_of_their_own);
   tcase_add_test (parse, test_day_range_follows_the_merchant_time_zone);
   tcase_add_test (parse, test_parsers_refuse_before_the_ledger_sees_a_request);
   suite_add_tcase (s, json);

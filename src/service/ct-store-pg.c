@@ -32,6 +32,7 @@
 
 #define SCHEMA_VERSION 7
 #define SLOTS 64
+#define SLOT_LOCK 7244 /* the advisory lock class of the slots */
 
 typedef struct _CtPgStore CtPgStore;
 
@@ -686,12 +687,36 @@ conn_set_lock_timeout (PgConn   *c,
   return exec_simple (c, sql, error);
 }
 
+/* Each connection credits its own slot of the split accounts. The slot is
+ * a session-level advisory lock, taken from the first free one, so no two
+ * connections of any process share a slot while there are at most SLOTS of
+ * them (a slot row shared by two connections makes each wait for the
+ * other's commit); the lock ends with the session, also when the process
+ * is killed. Past SLOTS connections, the backend's pid picks one. */
+static gboolean
+conn_claim_slot (PgConn   *c,
+                 GError  **error)
+{
+  PGresult *res = PQexec (c->pg, "SELECT coalesce ((SELECT s FROM generate_series (0, " G_STRINGIFY (SLOTS) " - 1) s"
+                                 " WHERE pg_try_advisory_lock (" G_STRINGIFY (SLOT_LOCK) ", s) LIMIT 1),"
+                                 " pg_backend_pid () % " G_STRINGIFY (SLOTS) ")");
+
+  if (PQresultStatus (res) != PGRES_TUPLES_OK)
+    {
+      pg_fail (c, res, "connect", error);
+      PQclear (res);
+      return FALSE;
+    }
+  c->slot = (int) col_int (res, 0, 0);
+  PQclear (res);
+  return TRUE;
+}
+
 static PgConn *
 conn_open (CtPgStore  *store,
            GError    **error)
 {
   PgConn *c = g_new0 (PgConn, 1);
-  PGresult *res;
 
   c->store = store;
   c->prepared = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
@@ -712,18 +737,11 @@ conn_open (CtPgStore  *store,
       conn_free (c);
       return NULL;
     }
-  /* Each connection credits its own slot of the split accounts, so two
-   * connections rarely write the same slot row. */
-  res = PQexec (c->pg, "SELECT pg_backend_pid ()");
-  if (PQresultStatus (res) != PGRES_TUPLES_OK)
+  if (!conn_claim_slot (c, error))
     {
-      pg_fail (c, res, "connect", error);
-      PQclear (res);
       conn_free (c);
       return NULL;
     }
-  c->slot = (int) (col_int (res, 0, 0) % SLOTS);
-  PQclear (res);
   return c;
 }
 
@@ -751,8 +769,8 @@ conn_give (CtPgStore *store,
     {
       PQreset (c->pg);
       g_hash_table_remove_all (c->prepared);
-      if (PQstatus (c->pg) == CONNECTION_OK)
-        conn_set_lock_timeout (c, store->lock_timeout_ms, NULL);
+      if (PQstatus (c->pg) == CONNECTION_OK && conn_set_lock_timeout (c, store->lock_timeout_ms, NULL))
+        conn_claim_slot (c, NULL);
     }
   g_async_queue_push (store->idle, c);
 }

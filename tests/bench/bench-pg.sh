@@ -13,7 +13,8 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${CT_TEST_PG:-}" ]; then
-  CT_PG_DURABLE=1 exec "$here/../ct-pg-run.sh" "$0" "$@"
+  CT_PG_DURABLE=1 CT_PG_SETTINGS="-c shared_preload_libraries=pg_stat_statements" \
+    exec "$here/../ct-pg-run.sh" "$0" "$@"
 fi
 
 build=$(cd "${1:?usage: bench-pg.sh BUILDDIR [SECONDS]}" && pwd)
@@ -34,6 +35,8 @@ query=${CT_TEST_PG#*\?}
 uri() { echo "postgresql:///$1?$query"; }
 psql_do() { "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 "$(uri "$1")" -c "$2"; }
 
+# What the machine does meanwhile: the figures swing with it.
+echo "load average before: $(cut -d ' ' -f 1-3 /proc/loadavg)"
 echo "== pgbench TPC-B, 32 clients, ${secs} s"
 psql_do postgres "CREATE DATABASE pgb"
 "$pgbin/pgbench" -q -i -s 32 "$(uri pgb)" >/dev/null 2>&1
@@ -104,13 +107,35 @@ function done(summary, latency, requests)
                          latency:percentile(99) / 1000))
 end
 LUA
+# Statements and commits per payment, counted by the server over the
+# window (pg_stat_statements counts each top-level statement; BEGIN,
+# SAVEPOINT and RELEASE travel in the round trip of the statement after
+# them).
+stats=0
+if psql_do cards "CREATE EXTENSION pg_stat_statements" 2>/dev/null; then
+  stats=1
+  psql_do cards "SELECT pg_stat_statements_reset ()" >/dev/null
+fi
+commits0=$("$pgbin/psql" -X -At "$db" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'cards'")
 wrk -t 2 -c 32 -d "${secs}s" -s "$work/pay.lua" "$base" > "$work/wrk.txt" 2>&1
 cat "$work/wrk.txt" | grep -E 'acknowledged|latency p|Requests/sec'
 acked=$(sed -n 's/^acknowledged \([0-9]*\).*/\1/p' "$work/wrk.txt")
 bad=$(sed -n 's/^acknowledged [0-9]* refused \([0-9]*\)/\1/p' "$work/wrk.txt")
+echo "load average after: $(cut -d ' ' -f 1-3 /proc/loadavg)"
 for p in $pids; do kill "$p"; done
 for p in $pids; do wait "$p" || true; done
 pids=""
+in_window=$("$pgbin/psql" -X -At "$db" -c "SELECT count (*) FROM transactions WHERE kind = 'payment'")
+commits=$("$pgbin/psql" -X -At "$db" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'cards'")
+echo "server transactions per payment (the token lookup is one): $(python3 -c "print('%.2f' % (($commits - $commits0) / max ($in_window, 1)))")"
+if [ "$stats" = 1 ]; then
+  "$pgbin/psql" -X -At "$db" -F ' ' -c "SELECT round (sum (s.calls)::numeric / greatest ($in_window, 1), 1),
+      round (sum (s.calls) FILTER (WHERE s.query !~* '^(BEGIN|SAVEPOINT|RELEASE)')::numeric / greatest ($in_window, 1), 1)
+      FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = 'cards'" |
+    while read -r all trips; do
+      echo "statements per payment: $all, round trips per payment: about $trips"
+    done
+fi
 
 in_ledger=$("$pgbin/psql" -X -At "$db" -c "SELECT count (*) FROM transactions WHERE kind = 'payment'")
 ct_rate=$(python3 -c "print('%.0f' % ($acked / $secs))")
