@@ -1172,6 +1172,52 @@ add_till (const char *store_name,
   return g_strdup (nl ? nl + 1 : out);
 }
 
+/* A payment by @c with @key: its status. */
+static long
+pay_on (CtTestClient *c,
+        const char   *card,
+        const char   *key)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  g_autoptr(CtTestResponse) r = ct_test_client_request (c, "POST", path, key, "{\"amount\":100,\"operator\":\"op\"}",
+                                                        NULL);
+
+  ck_assert (r != NULL);
+  return r->status;
+}
+
+/* A till's writes take the till from a cache of tokens; a new token or a
+ * revoke, made by the admin command in another process, still stops the
+ * next write, even on the connection that paid a moment before. */
+START_TEST (test_service_a_till_changed_by_another_process_writes_no_more)
+{
+  g_autofree char *card = issue_card ("Cached", NULL);
+  g_autofree char *old = add_till ("s1", "t5");
+  g_autofree char *out = NULL;
+  g_autoptr(CtTestClient) c_old = ct_test_client_new_for_token (svc, old);
+  g_autoptr(CtTestClient) c_new = NULL;
+  g_auto(GStrv) lines = NULL;
+  int64_t before;
+
+  topup (card, "p200");
+  before = balance_of (card);
+  ck_assert_int_eq (pay_on (c_old, card, "cache-1"), 201);
+  ck_assert_int_eq (pay_on (c_old, card, "cache-2"), 201); /* from the cache */
+
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "till", "token", "--store", "s1", "--name", "t5", NULL), 0);
+  lines = g_strsplit (g_strstrip (out), "\n", -1);
+  c_new = ct_test_client_new_for_token (svc, lines[g_strv_length (lines) - 1]);
+  ck_assert_int_eq (pay_on (c_old, card, "cache-3"), 401);
+  ck_assert_int_eq (pay_on (c_new, card, "cache-4"), 201);
+  ck_assert_int_eq (pay_on (c_new, card, "cache-5"), 201);
+
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "till", "revoke", "--store", "s1", "--name", "t5", NULL), 0);
+  ck_assert_int_eq (pay_on (c_new, card, "cache-6"), 401);
+  ck_assert_int_eq (pay_on (c_old, card, "cache-7"), 401);
+  ck_assert_int_eq (balance_of (card), before - 400);
+}
+END_TEST
+
 START_TEST (test_service_day_report_per_store_and_till)
 {
   g_autofree char *card = issue_card ("Report", NULL);
@@ -1838,6 +1884,7 @@ service_suite (void)
   struct { const char *name; const TTest *tests[16]; } cases[] = {
     { "auth", { test_service_health_needs_no_token, test_service_requests_without_a_valid_token_are_401,
                 test_service_reissued_token_replaces_the_old_one_and_revoke_disables,
+                test_service_a_till_changed_by_another_process_writes_no_more,
                 test_service_unknown_path_is_404_not_found } },
     { "merchant", { test_service_merchant_shows_settings_packages_and_pool } },
     { "cards", { test_service_issue_card_gets_a_luhn_number_under_the_prefix,

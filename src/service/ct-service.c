@@ -11,6 +11,7 @@
 #include "ct-service-auth.h"
 #include "ct-service-cert.h"
 #include "ct-service.h"
+#include "ct-till-cache.h"
 #include "ct-wallet-outbox.h"
 #include "ct-wallet-worker.h"
 
@@ -55,6 +56,7 @@ struct _CtService
   GPtrArray         *committers;
   CtWalletWorker    *wallet;
   GAsyncQueue       *jobs;
+  CtTillCache       *tills;   /* NULL unless the store batches writes and tracks tills */
   gint               active;
   gint               stopping;
   gint               large_bodies;
@@ -344,6 +346,37 @@ host_valid (const char *host)
   return TRUE;
 }
 
+/* The till behind @token. A write on a store with one writer may take it
+ * from the till cache: the committer checks it again inside the write's
+ * transaction when the store's tills changed since it was cached
+ * (till_still_valid()). Reads always ask the store. */
+static gboolean
+find_till (CtService   *svc,
+           CtCall      *call,
+           const char  *token,
+           GError     **error)
+{
+  gboolean cacheable = svc->tills != NULL && call->route != NULL && call->route->apply != NULL;
+  guint64 epoch = 0;
+
+  if (cacheable)
+    {
+      if (ct_till_cache_lookup (svc->tills, token, &call->till, call->till_hash, &call->till_epoch))
+        {
+          call->till_cached = TRUE;
+          return TRUE;
+        }
+      /* Before the read: a change the read misses moves the epoch on. */
+      epoch = ct_till_cache_epoch (svc->tills);
+    }
+  ct_auth_token_hash (token, call->till_hash);
+  if (!ct_store_till_by_token (svc->store, call->till_hash, &call->till, error))
+    return FALSE;
+  if (cacheable && !call->till.revoked)
+    ct_till_cache_add (svc->tills, epoch, token, &call->till, call->till_hash);
+  return TRUE;
+}
+
 static CtReply *
 check_headers (CtService             *svc,
                struct MHD_Connection *conn,
@@ -375,13 +408,11 @@ check_headers (CtService             *svc,
   if (auth == NULL || g_ascii_strncasecmp (auth, "Bearer ", 7) != 0)
     return ct_reply_error (401, "unauthorized", "Send the till's token as \"Authorization: Bearer TOKEN\"");
   {
-    guint8 hash[32];
     const char *token = auth + 7;
 
     while (*token == ' ')
       token++;
-    ct_auth_token_hash (token, hash);
-    if (!ct_store_till_by_token (svc->store, hash, &call->till, &error))
+    if (!find_till (svc, call, token, &error))
       {
         if (!g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND))
           g_warning ("token lookup: %s", error->message);
@@ -712,6 +743,40 @@ count_commit (CtService *svc,
   g_mutex_unlock (&svc->stats_lock);
 }
 
+/* Whether the till a write took from the till cache may still write. The
+ * group's transaction has read the tills version (apply_group()); when it
+ * moved since the till was cached, the till is read again here, inside the
+ * transaction, so a till revoked or given a new token (by any process)
+ * before this write writes nothing. FALSE with the answer set. */
+static gboolean
+till_still_valid (CtService *svc,
+                  CtCall    *call)
+{
+  g_auto(CtStoreTill) now = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  if (!call->till_cached || call->till_epoch == ct_till_cache_epoch (svc->tills))
+    return TRUE;
+  ct_reply_free (call->reply);
+  if (!ct_store_till_by_token (svc->store, call->till_hash, &now, &error))
+    {
+      if (!g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND))
+        {
+          call->reply = internal_error ("token lookup", error);
+          return FALSE;
+        }
+      call->reply = ct_reply_error (401, "unauthorized", "The till token is wrong or was replaced");
+      return FALSE;
+    }
+  if (now.revoked || now.id != call->till.id)
+    {
+      call->reply = ct_reply_error (401, "unauthorized", "Till %s/%s was revoked", now.store, now.name);
+      return FALSE;
+    }
+  call->reply = NULL;
+  return TRUE;
+}
+
 /* Runs @call with the settings of its merchant, read once per group for
  * each merchant in it (@settings: merchant number -> CtStoreMerchant);
  * FALSE as run_one(). */
@@ -725,6 +790,8 @@ run_in_group (CtService  *svc,
   CtStoreMerchant *m = g_hash_table_lookup (settings, &merchant);
   g_autoptr(GError) error = NULL;
 
+  if (!till_still_valid (svc, call))
+    return TRUE;
   if (m == NULL)
     {
       int64_t *key = g_new (int64_t, 1);
@@ -767,6 +834,17 @@ apply_group (CtService  *svc,
   *out_again = FALSE;
   if (!ct_store_begin (store, error))
     return FALSE;
+  if (svc->tills != NULL)
+    {
+      guint64 version;
+
+      if (!ct_store_tills_version (store, &version, error))
+        {
+          ct_store_rollback (store);
+          return FALSE;
+        }
+      ct_till_cache_sync (svc->tills, version);
+    }
   if (expire_due (svc))
     expire_keys (store);
   for (guint i = 0; i < batch->len; i++)
@@ -1068,6 +1146,8 @@ ct_service_new (const CtServiceOptions  *options,
     }
   if (options->busy_timeout_ms > 0)
     ct_store_set_busy_timeout (svc->store, options->busy_timeout_ms);
+  if (ct_store_batches_writes (svc->store) && ct_store_tracks_tills (svc->store))
+    svc->tills = ct_till_cache_new ();
 
   return svc;
 }
@@ -1235,6 +1315,7 @@ ct_service_free (CtService *svc)
   g_clear_pointer (&svc->wallet, ct_wallet_worker_free);
   g_clear_pointer (&svc->wallet_store, ct_store_free);
   ct_store_free (svc->store);
+  ct_till_cache_free (svc->tills);
   g_async_queue_unref (svc->jobs);
   g_hash_table_destroy (svc->rate);
   g_mutex_clear (&svc->rate_lock);

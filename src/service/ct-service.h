@@ -99,6 +99,9 @@ struct _CtCall
   GString         *body;
   json_object     *json;        /* the parsed body of a write */
   CtStoreTill           till;
+  gboolean         till_cached; /* taken from the till cache in @till_epoch */
+  guint64          till_epoch;
+  guint8           till_hash[32]; /* the token's SHA-256 */
   CtStore         *store;       /* the store as the till's merchant sees it */
   char            *idem_key;
   guint8           identity[32];

@@ -59,6 +59,7 @@ struct _CtStoreBackend
   const char *name;
   gboolean    batches_writes;
   gint64 (*write_count) (CtStore *store); /* optional */
+  gboolean (*tills_version) (CtStore *store, guint64 *out, GError **error); /* optional */
   void (*free) (CtStore *store);
   void (*set_busy_timeout) (CtStore *store, guint ms);
   gboolean (*begin) (CtStore *store, GError **error);

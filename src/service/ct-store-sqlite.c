@@ -48,6 +48,7 @@ struct _CtSqliteStore
   GMutex       write_lock;
   GMutex       claims_lock;
   GHashTable  *claims;
+  gint         till_changes; /* tills changed through this store's writer */
 };
 
 static void sqlite_free (CtStore *base);
@@ -999,6 +1000,29 @@ sqlite_write_count (CtStore *base)
   return sqlite3_total_changes64 (((CtSqliteStore *) base->root)->writer->db);
 }
 
+/* PRAGMA data_version moves when another connection, in this process or
+ * another, committed since the writer last looked; the writer's own till
+ * changes are counted beside it. */
+static gboolean
+sqlite_tills_version (CtStore  *base,
+                      guint64  *out,
+                      GError  **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  sqlite3_stmt *st = prep (store->writer, "PRAGMA data_version", error);
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    *out = ((guint64) sqlite3_column_int64 (st, 0) << 32) | (guint32) g_atomic_int_get (&store->till_changes);
+  done (st);
+  if (rc != SQLITE_ROW)
+    return db_error (store->writer->db, rc, "data version", error);
+  return TRUE;
+}
+
 static gboolean
 sqlite_begin (CtStore  *base,
               GError  **error)
@@ -1352,6 +1376,7 @@ sqlite_till_put (CtStore       *base,
   bind_text (st, 1, store_name);
   bind_text (st, 2, name);
   sqlite3_bind_blob (st, 3, token_hash, 32, SQLITE_TRANSIENT);
+  g_atomic_int_inc (&store->till_changes);
   if (!step_done (c, st, "till", error))
     {
       if (g_error_matches (*error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS))
@@ -1381,6 +1406,7 @@ sqlite_till_revoke (CtStore     *base,
   bind_merchant (st, base);
   bind_text (st, 1, store_name);
   bind_text (st, 2, name);
+  g_atomic_int_inc (&store->till_changes);
   return step_done (c, st, "till", error) && expect_one_change (c, "till", label, error);
 }
 
@@ -3727,6 +3753,7 @@ static const CtStoreBackend sqlite_backend = {
   .name = "sqlite",
   .batches_writes = TRUE,
   .write_count = sqlite_write_count,
+  .tills_version = sqlite_tills_version,
   .free = sqlite_free,
   .set_busy_timeout = sqlite_set_busy_timeout,
   .begin = sqlite_begin,

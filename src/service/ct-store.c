@@ -428,6 +428,21 @@ ct_store_write_count (CtStore *store)
   return store->backend->write_count != NULL ? store->backend->write_count (store) : -1;
 }
 
+gboolean
+ct_store_tracks_tills (CtStore *store)
+{
+  return store->backend->tills_version != NULL;
+}
+
+gboolean
+ct_store_tills_version (CtStore  *store,
+                        guint64  *out,
+                        GError  **error)
+{
+  g_return_val_if_fail (store->backend->tills_version != NULL, FALSE);
+  return store->backend->tills_version (store, out, error);
+}
+
 void
 ct_store_free (CtStore *store)
 {

@@ -303,6 +303,16 @@ gboolean  ct_store_batches_writes    (CtStore          *store);
 /* A count that grows with every row the writer inserts, updates or
  * deletes; -1 for a store that cannot tell. */
 gint64    ct_store_write_count       (CtStore          *store);
+/* Whether the store can say when its tills changed
+ * (ct_store_tills_version()). */
+gboolean  ct_store_tracks_tills      (CtStore          *store);
+/* Inside a write transaction of a store that batches writes: a number
+ * that differs from the one read in an earlier transaction whenever a
+ * till was added, given a new token, revoked or enabled in between, by
+ * this process or any other. It may also change without that. */
+gboolean  ct_store_tills_version     (CtStore          *store,
+                                      guint64          *out,
+                                      GError          **error);
 void      ct_store_free              (CtStore          *store);
 /* How long the writer waits for a lock held by another connection (an
  * admin command) before the write fails; 10 s by default. */
