@@ -7,7 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "ct-service-auth.h"
+#include "ct-sqlite-walbuf.h"
 #include "ct-service.h"
 #include "ct-test-service.h"
 #include "ct-store.h"
@@ -435,6 +441,96 @@ START_TEST (test_store_connections_credit_slots_of_their_own)
 }
 END_TEST
 
+/* This process's write system calls so far (/proc/self/io). */
+static guint64
+write_calls (void)
+{
+  g_autofree char *text = NULL;
+  const char *at;
+
+  ck_assert (g_file_get_contents ("/proc/self/io", &text, NULL, NULL));
+  at = strstr (text, "syscw: ");
+  ck_assert (at != NULL);
+  return g_ascii_strtoull (at + 7, NULL, 10);
+}
+
+/* Commits @rows rows of 1,000 bytes (about 4 rows a page) in one
+ * transaction through the store's VFS, as the store opens it. */
+static gboolean
+commit_rows (const char *path,
+             int         first,
+             int         rows)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int failed = 0;
+
+  /* Asserted once at the end: Check writes a record of every assertion,
+   * which would count as the process's writes. */
+  failed += sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, ct_sqlite_walbuf_vfs ()) != SQLITE_OK;
+  failed += sqlite3_exec (db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                              "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v BLOB);"
+                              "BEGIN", NULL, NULL, NULL) != SQLITE_OK;
+  failed += sqlite3_prepare_v2 (db, "INSERT INTO t VALUES (?1, zeroblob (1000))", -1, &st, NULL) != SQLITE_OK;
+  for (int i = first; i < first + rows && failed == 0; i++)
+    {
+      sqlite3_bind_int (st, 1, i);
+      failed += sqlite3_step (st) != SQLITE_DONE;
+      sqlite3_reset (st);
+    }
+  sqlite3_finalize (st);
+  failed += sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK;
+  /* Left open: the caller may be killed before it would close. */
+  return failed == 0;
+}
+
+static int
+count_rows (const char *path)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int n;
+
+  ck_assert_int_eq (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  ck_assert_int_eq (sqlite3_prepare_v2 (db, "SELECT count(*) FROM t", -1, &st, NULL), SQLITE_OK);
+  ck_assert_int_eq (sqlite3_step (st), SQLITE_ROW);
+  n = sqlite3_column_int (st, 0);
+  sqlite3_finalize (st);
+  sqlite3_close (db);
+  return n;
+}
+
+/* The store's VFS writes a commit's log frames with a few write calls,
+ * not two a page (about 120 here), and what it wrote is there for another
+ * connection and after the writer is killed without closing. 480 KiB of
+ * frames also go past the default VFS's 128 KiB limit for one write. */
+START_TEST (test_store_log_writes_are_gathered_and_durable)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ct-walbuf-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "t.db", NULL);
+  guint64 before;
+  pid_t pid;
+  int status = 0;
+
+  ck_assert (commit_rows (path, 0, 1));
+  before = write_calls ();
+  ck_assert (commit_rows (path, 1, 400));
+  ck_assert_msg (write_calls () - before < 20, "%" G_GUINT64_FORMAT " write calls", write_calls () - before);
+  ck_assert_int_eq (count_rows (path), 401);
+
+  pid = fork ();
+  if (pid == 0)
+    {
+      if (!commit_rows (path, 1000, 400))
+        _exit (1);
+      kill (getpid (), SIGKILL);
+    }
+  ck_assert_int_eq (waitpid (pid, &status, 0), pid);
+  ck_assert (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+  ck_assert_int_eq (count_rows (path), 801);
+}
+END_TEST
+
 static Suite *
 store_suite (void)
 {
@@ -459,6 +555,7 @@ store_suite (void)
   tcase_add_test (st, test_store_refund_of_is_unique);
   tcase_add_test (st, test_store_keys_claim_once);
   tcase_add_test (st, test_store_connections_credit_slots_of_their_own);
+  tcase_add_test (st, test_store_log_writes_are_gathered_and_durable);
   tcase_add_test (parse, test_day_range_follows_the_merchant_time_zone);
   tcase_add_test (parse, test_parsers_refuse_before_the_ledger_sees_a_request);
   suite_add_tcase (s, json);

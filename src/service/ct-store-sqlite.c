@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ct-money.h"
+#include "ct-sqlite-walbuf.h"
 #include "ct-store-private.h"
 #include "ct-store.h"
 
@@ -406,7 +407,10 @@ conn_open (const char  *path,
   /* Keyed by the SQL literal's address: every query is a string literal,
    * and hashing long SQL text on every call showed up in profiles. */
   c->stmts = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, finalize_stmt);
-  rc = sqlite3_open_v2 (path, &c->db, flags, NULL);
+  /* The log's writes gathered into one per commit (ct-sqlite-walbuf.c);
+   * sound because every connection syncs every commit (synchronous=FULL
+   * below). */
+  rc = sqlite3_open_v2 (path, &c->db, flags, ct_sqlite_walbuf_vfs ());
   if (rc != SQLITE_OK)
     {
       g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED, "cannot open %s: %s", path,
