@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "ct-client-private.h"
 #include "ct-client-shifts.h"
 
 /* Shifts and the day report for the app: typed calls over the client's
@@ -174,10 +175,7 @@ shift_current_worker (GTask        *task,
       return;
     }
   shift = shift_from_answer (answer->body, &error);
-  if (shift == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, shift, (GDestroyNotify) ct_shift_free);
+  ct_client_task_return (task, shift, (GDestroyNotify) ct_shift_free, error);
 }
 
 void
@@ -190,8 +188,7 @@ ct_client_shift_current_async (CtClient            *self,
 
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, ct_client_shift_current_async);
+  task = ct_client_task_new (self, ct_client_shift_current_async, cancellable, callback, user_data);
   g_task_run_in_thread (task, shift_current_worker);
 }
 
@@ -200,10 +197,7 @@ ct_client_shift_current_finish (CtClient      *self,
                                 GAsyncResult  *result,
                                 GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ct_client_shift_current_async, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return ct_client_task_finish (self, result, ct_client_shift_current_async, error);
 }
 
 /* POST /v1/shifts */
@@ -249,10 +243,7 @@ shift_open_worker (GTask        *task,
   GError *error = NULL;
   CtShift *shift = open_shift (source_object, op->operator_name, op->float_amount, cancellable, &error);
 
-  if (shift == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, shift, (GDestroyNotify) ct_shift_free);
+  ct_client_task_return (task, shift, (GDestroyNotify) ct_shift_free, error);
 }
 
 void
@@ -272,8 +263,7 @@ ct_client_shift_open_async (CtClient            *self,
   op = g_new0 (ShiftOpen, 1);
   op->operator_name = g_strdup (operator_name);
   op->float_amount = float_amount;
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, ct_client_shift_open_async);
+  task = ct_client_task_new (self, ct_client_shift_open_async, cancellable, callback, user_data);
   g_task_set_task_data (task, op, shift_open_free);
   g_task_run_in_thread (task, shift_open_worker);
 }
@@ -283,10 +273,7 @@ ct_client_shift_open_finish (CtClient      *self,
                              GAsyncResult  *result,
                              GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ct_client_shift_open_async, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return ct_client_task_finish (self, result, ct_client_shift_open_async, error);
 }
 
 /* POST /v1/shifts/{id}/close, and the handover's opening */
@@ -387,8 +374,7 @@ ct_client_shift_close_async (CtClient            *self,
   op->counted_cash = counted_cash;
   op->next_operator = g_strdup (next_operator);
   op->next_float = next_float;
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, ct_client_shift_close_async);
+  task = ct_client_task_new (self, ct_client_shift_close_async, cancellable, callback, user_data);
   g_task_set_task_data (task, op, shift_close_free);
   g_task_run_in_thread (task, shift_close_worker);
 }
@@ -402,12 +388,9 @@ ct_client_shift_close_finish (CtClient      *self,
   ShiftClosed *out;
   CtShift *closed;
 
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ct_client_shift_close_async, NULL);
-
   if (out_next != NULL)
     *out_next = NULL;
-  out = g_task_propagate_pointer (G_TASK (result), error);
+  out = ct_client_task_finish (self, result, ct_client_shift_close_async, error);
   if (out == NULL)
     return NULL;
   closed = g_steal_pointer (&out->closed);
@@ -470,8 +453,7 @@ ct_client_reports_day_async (CtClient            *self,
 
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, ct_client_reports_day_async);
+  task = ct_client_task_new (self, ct_client_reports_day_async, cancellable, callback, user_data);
   /* The date goes into a path: only YYYY-MM-DD goes there. */
   if (date != NULL && !is_date (date))
     {
@@ -488,8 +470,5 @@ ct_client_reports_day_finish (CtClient      *self,
                               GAsyncResult  *result,
                               GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ct_client_reports_day_async, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return ct_client_task_finish (self, result, ct_client_reports_day_async, error);
 }

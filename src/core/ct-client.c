@@ -8,6 +8,7 @@
 
 #include "ct-card-number.h"
 #include "ct-client.h"
+#include "ct-client-private.h"
 #include "ct-format.h"
 #include "ct-embedded.h"
 #include "ct-member-cache.h"
@@ -713,8 +714,7 @@ ct_client_start_async (CtClient            *self,
 
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, ct_client_start_async);
+  task = ct_client_task_new (self, ct_client_start_async, cancellable, callback, user_data);
   g_task_set_task_data (task, g_strdup (first_manager_pin), g_free);
   g_task_run_in_thread (task, start_thread);
 }
@@ -727,7 +727,7 @@ ct_client_start_finish (CtClient      *self,
 {
   char *pin;
 
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (ct_client_task_is_valid (self, result, ct_client_start_async), FALSE);
 
   pin = g_task_propagate_pointer (G_TASK (result), error);
   if (pin == NULL && g_task_had_error (G_TASK (result)))
@@ -1279,12 +1279,12 @@ get_entry (CtClient    *self,
 
 /* ---- the asynchronous calls: one worker each, on its own task data ----- */
 
-static GTask *
-client_task_new (CtClient            *self,
-                 gpointer             source_tag,
-                 GCancellable        *cancellable,
-                 GAsyncReadyCallback  callback,
-                 gpointer             user_data)
+GTask *
+ct_client_task_new (CtClient            *self,
+                    gpointer             source_tag,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
 
@@ -1304,7 +1304,7 @@ run_request (CtClient            *self,
              GAsyncReadyCallback  callback,
              gpointer             user_data)
 {
-  g_autoptr(GTask) task = client_task_new (self, source_tag, cancellable, callback, user_data);
+  g_autoptr(GTask) task = ct_client_task_new (self, source_tag, cancellable, callback, user_data);
 
   if (request == NULL)
     {
@@ -1315,12 +1315,12 @@ run_request (CtClient            *self,
   g_task_run_in_thread (task, worker);
 }
 
-/* Returns @result, or @error when it is NULL. */
-static void
-return_result (GTask          *task,
-               gpointer        result,
-               GDestroyNotify  result_free,
-               GError         *error)
+/* Returns @result, or @error (taken) when it is NULL. */
+void
+ct_client_task_return (GTask          *task,
+                       gpointer        result,
+                       GDestroyNotify  result_free,
+                       GError         *error)
 {
   if (result != NULL)
     g_task_return_pointer (task, result, result_free);
@@ -1328,16 +1328,24 @@ return_result (GTask          *task,
     g_task_return_error (task, error);
 }
 
-/* The result of a call started with @source_tag. */
-static gpointer
-finish_pointer (CtClient      *self,
-                GAsyncResult  *result,
-                gpointer       source_tag,
-                GError       **error)
+/* @result is a task of @self that the call of @source_tag made. */
+gboolean
+ct_client_task_is_valid (CtClient     *self,
+                         GAsyncResult *result,
+                         gpointer      source_tag)
 {
-  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+  return CT_IS_CLIENT (self) && g_task_is_valid (result, self) &&
+         g_task_get_source_tag (G_TASK (result)) == source_tag;
+}
+
+/* The result of a call started with @source_tag. */
+gpointer
+ct_client_task_finish (CtClient      *self,
+                       GAsyncResult  *result,
+                       gpointer       source_tag,
+                       GError       **error)
+{
+  g_return_val_if_fail (ct_client_task_is_valid (self, result, source_tag), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -1353,7 +1361,7 @@ merchant_worker (GTask        *task,
   CtMerchant *merchant = NULL;
 
   fetch_merchant (self, &merchant, &error);
-  return_result (task, merchant, (GDestroyNotify) ct_merchant_free, error);
+  ct_client_task_return (task, merchant, (GDestroyNotify) ct_merchant_free, error);
 }
 
 void
@@ -1366,7 +1374,7 @@ ct_client_merchant_async (CtClient            *self,
 
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  task = client_task_new (self, ct_client_merchant_async, cancellable, callback, user_data);
+  task = ct_client_task_new (self, ct_client_merchant_async, cancellable, callback, user_data);
   g_task_run_in_thread (task, merchant_worker);
 }
 
@@ -1375,7 +1383,23 @@ ct_client_merchant_finish (CtClient      *self,
                            GAsyncResult  *result,
                            GError       **error)
 {
-  return finish_pointer (self, result, ct_client_merchant_async, error);
+  return ct_client_task_finish (self, result, ct_client_merchant_async, error);
+}
+
+/* The body of a look-up's answer that must be a success (2xx); the cards
+ * it carries are learnt either way. */
+static GBytes *
+lookup_ok (CtClient      *self,
+           CtRequest     *request,
+           gboolean       list,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  g_autoptr(CtAnswer) answer = send_lookup (self, request, list, cancellable, error);
+
+  if (answer == NULL || !ct_answer_to_error (answer, error))
+    return NULL;
+  return g_bytes_ref (answer->body);
 }
 
 static void
@@ -1384,17 +1408,13 @@ card_show_worker (GTask        *task,
                   gpointer      task_data,
                   GCancellable *cancellable)
 {
-  CtClient *self = source;
-  CtRequest *request = task_data;
-  g_autoptr(CtAnswer) answer = NULL;
   GError *error = NULL;
+  g_autoptr(GBytes) body = lookup_ok (source, task_data, FALSE, cancellable, &error);
   CtCard *card = NULL;
 
-  answer = send_lookup (self, request, FALSE, cancellable, &error);
-  if (answer != NULL && ct_answer_to_error (answer, &error))
-    card = ct_wire_decode_card (g_bytes_get_data (answer->body, NULL),
-                                g_bytes_get_size (answer->body), &error);
-  return_result (task, card, (GDestroyNotify) ct_card_free, error);
+  if (body != NULL)
+    card = ct_wire_decode_card (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error);
+  ct_client_task_return (task, card, (GDestroyNotify) ct_card_free, error);
 }
 
 void
@@ -1419,7 +1439,7 @@ ct_client_card_show_finish (CtClient      *self,
                             GAsyncResult  *result,
                             GError       **error)
 {
-  return finish_pointer (self, result, ct_client_card_show_async, error);
+  return ct_client_task_finish (self, result, ct_client_card_show_async, error);
 }
 
 static void
@@ -1428,17 +1448,13 @@ card_find_worker (GTask        *task,
                   gpointer      task_data,
                   GCancellable *cancellable)
 {
-  CtClient *self = source;
-  CtRequest *request = task_data;
-  g_autoptr(CtAnswer) answer = NULL;
   GError *error = NULL;
+  g_autoptr(GBytes) body = lookup_ok (source, task_data, TRUE, cancellable, &error);
   GPtrArray *cards = NULL;
 
-  answer = send_lookup (self, request, TRUE, cancellable, &error);
-  if (answer != NULL && ct_answer_to_error (answer, &error))
-    cards = ct_wire_decode_card_list (g_bytes_get_data (answer->body, NULL),
-                                      g_bytes_get_size (answer->body), &error);
-  return_result (task, cards, (GDestroyNotify) g_ptr_array_unref, error);
+  if (body != NULL)
+    cards = ct_wire_decode_card_list (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error);
+  ct_client_task_return (task, cards, (GDestroyNotify) g_ptr_array_unref, error);
 }
 
 void
@@ -1464,7 +1480,7 @@ ct_client_card_find_finish (CtClient      *self,
                             GAsyncResult  *result,
                             GError       **error)
 {
-  return finish_pointer (self, result, ct_client_card_find_async, error);
+  return ct_client_task_finish (self, result, ct_client_card_find_async, error);
 }
 
 /* The worker of the card changes (issue, patch): the card they answer. */
@@ -1477,7 +1493,7 @@ card_change_worker (GTask        *task,
   GError *error = NULL;
   CtCard *card = send_for_card (source, task_data, cancellable, &error);
 
-  return_result (task, card, (GDestroyNotify) ct_card_free, error);
+  ct_client_task_return (task, card, (GDestroyNotify) ct_card_free, error);
 }
 
 void
@@ -1510,7 +1526,7 @@ ct_client_card_issue_finish (CtClient      *self,
                              GAsyncResult  *result,
                              GError       **error)
 {
-  return finish_pointer (self, result, ct_client_card_issue_async, error);
+  return ct_client_task_finish (self, result, ct_client_card_issue_async, error);
 }
 
 void
@@ -1540,7 +1556,7 @@ ct_client_card_patch_finish (CtClient      *self,
                              GAsyncResult  *result,
                              GError       **error)
 {
-  return finish_pointer (self, result, ct_client_card_patch_async, error);
+  return ct_client_task_finish (self, result, ct_client_card_patch_async, error);
 }
 
 /* The worker of the money calls (top-up, pay, refund, adjust): the receipt
@@ -1554,7 +1570,7 @@ money_worker (GTask        *task,
   GError *error = NULL;
   CtReceipt *receipt = send_for_receipt (source, task_data, cancellable, &error);
 
-  return_result (task, receipt, (GDestroyNotify) ct_receipt_free, error);
+  ct_client_task_return (task, receipt, (GDestroyNotify) ct_receipt_free, error);
 }
 
 void
@@ -1614,7 +1630,7 @@ ct_client_topup_finish (CtClient      *self,
                         GAsyncResult  *result,
                         GError       **error)
 {
-  return finish_pointer (self, result, ct_client_topup_async, error);
+  return ct_client_task_finish (self, result, ct_client_topup_async, error);
 }
 
 void
@@ -1666,7 +1682,7 @@ ct_client_pay_finish (CtClient      *self,
                       GAsyncResult  *result,
                       GError       **error)
 {
-  return finish_pointer (self, result, ct_client_pay_member_async, error);
+  return ct_client_task_finish (self, result, ct_client_pay_member_async, error);
 }
 
 void
@@ -1697,7 +1713,7 @@ ct_client_refund_finish (CtClient      *self,
                          GAsyncResult  *result,
                          GError       **error)
 {
-  return finish_pointer (self, result, ct_client_refund_async, error);
+  return ct_client_task_finish (self, result, ct_client_refund_async, error);
 }
 
 void
@@ -1729,7 +1745,7 @@ ct_client_adjust_finish (CtClient      *self,
                          GAsyncResult  *result,
                          GError       **error)
 {
-  return finish_pointer (self, result, ct_client_adjust_async, error);
+  return ct_client_task_finish (self, result, ct_client_adjust_async, error);
 }
 
 static void
@@ -1746,7 +1762,7 @@ history_worker (GTask        *task,
   if (body != NULL)
     page = ct_wire_decode_history (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
                                    &error);
-  return_result (task, page, (GDestroyNotify) ct_history_page_free, error);
+  ct_client_task_return (task, page, (GDestroyNotify) ct_history_page_free, error);
 }
 
 void
@@ -1776,7 +1792,7 @@ ct_client_history_finish (CtClient      *self,
                           GAsyncResult  *result,
                           GError       **error)
 {
-  return finish_pointer (self, result, ct_client_history_async, error);
+  return ct_client_task_finish (self, result, ct_client_history_async, error);
 }
 
 /**
@@ -1845,7 +1861,7 @@ day_report_worker (GTask        *task,
   GError *error = NULL;
   CtDayReport *report = ct_client_day_report (source, data->date, data->till, &error);
 
-  return_result (task, report, (GDestroyNotify) ct_day_report_free, error);
+  ct_client_task_return (task, report, (GDestroyNotify) ct_day_report_free, error);
 }
 
 void
@@ -1861,7 +1877,7 @@ ct_client_day_report_async (CtClient            *self,
 
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  task = client_task_new (self, ct_client_day_report_async, cancellable, callback, user_data);
+  task = ct_client_task_new (self, ct_client_day_report_async, cancellable, callback, user_data);
   data = g_new0 (DayReportData, 1);
   data->date = g_strdup (date);
   data->till = g_strdup (till);
@@ -1874,7 +1890,7 @@ ct_client_day_report_finish (CtClient      *self,
                              GAsyncResult  *result,
                              GError       **error)
 {
-  return finish_pointer (self, result, ct_client_day_report_async, error);
+  return ct_client_task_finish (self, result, ct_client_day_report_async, error);
 }
 
 static void
@@ -1903,7 +1919,7 @@ ct_client_sync_async (CtClient            *self,
 
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  task = client_task_new (self, ct_client_sync_async, cancellable, callback, user_data);
+  task = ct_client_task_new (self, ct_client_sync_async, cancellable, callback, user_data);
   g_task_run_in_thread (task, sync_worker);
 }
 
@@ -1915,9 +1931,7 @@ ct_client_sync_finish (CtClient      *self,
 {
   gssize settled;
 
-  g_return_val_if_fail (CT_IS_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ct_client_sync_async, FALSE);
+  g_return_val_if_fail (ct_client_task_is_valid (self, result, ct_client_sync_async), FALSE);
 
   settled = g_task_propagate_int (G_TASK (result), error);
   if (settled < 0)
@@ -1938,7 +1952,7 @@ outbox_list_worker (GTask        *task,
   GError *error = NULL;
   GPtrArray *list = ct_outbox_list (self->outbox, state, &error);
 
-  return_result (task, list, (GDestroyNotify) g_ptr_array_unref, error);
+  ct_client_task_return (task, list, (GDestroyNotify) g_ptr_array_unref, error);
 }
 
 void
@@ -1952,7 +1966,7 @@ ct_client_outbox_list_async (CtClient            *self,
 
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  task = client_task_new (self, ct_client_outbox_list_async, cancellable, callback, user_data);
+  task = ct_client_task_new (self, ct_client_outbox_list_async, cancellable, callback, user_data);
   g_task_set_task_data (task, GINT_TO_POINTER (state), NULL);
   g_task_run_in_thread (task, outbox_list_worker);
 }
@@ -1962,7 +1976,7 @@ ct_client_outbox_list_finish (CtClient      *self,
                               GAsyncResult  *result,
                               GError       **error)
 {
-  return finish_pointer (self, result, ct_client_outbox_list_async, error);
+  return ct_client_task_finish (self, result, ct_client_outbox_list_async, error);
 }
 
 GPtrArray *
@@ -2019,7 +2033,7 @@ run_attention (CtClient            *self,
                GAsyncReadyCallback  callback,
                gpointer             user_data)
 {
-  g_autoptr(GTask) task = client_task_new (self, source_tag, cancellable, callback, user_data);
+  g_autoptr(GTask) task = ct_client_task_new (self, source_tag, cancellable, callback, user_data);
 
   g_task_set_task_data (task, data, (GDestroyNotify) attention_data_free);
   g_task_run_in_thread (task, worker);
@@ -2161,7 +2175,7 @@ resend_worker (GTask        *task,
     answer = ct_client_send (self, request, cancellable, &error);
   if (answer != NULL)
     receipt = settle_resent (self, e, data, answer, &error);
-  return_result (task, receipt, (GDestroyNotify) ct_receipt_free, error);
+  ct_client_task_return (task, receipt, (GDestroyNotify) ct_receipt_free, error);
 }
 
 void
@@ -2203,7 +2217,7 @@ ct_client_resend_as_new_finish (CtClient      *self,
                                 GAsyncResult  *result,
                                 GError       **error)
 {
-  return finish_pointer (self, result, ct_client_resend_as_new_async, error);
+  return ct_client_task_finish (self, result, ct_client_resend_as_new_async, error);
 }
 
 static void
@@ -2246,7 +2260,7 @@ ct_client_resend_quote_finish (CtClient      *self,
                                GAsyncResult  *result,
                                GError       **error)
 {
-  return finish_pointer (self, result, ct_client_resend_quote_async, error);
+  return ct_client_task_finish (self, result, ct_client_resend_quote_async, error);
 }
 
 static void
@@ -2339,10 +2353,7 @@ ct_client_record_outcome_finish (CtClient      *self,
                                  GAsyncResult  *result,
                                  GError       **error)
 {
-  g_return_val_if_fail (CT_IS_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ct_client_record_outcome_async,
-                        FALSE);
+  g_return_val_if_fail (ct_client_task_is_valid (self, result, ct_client_record_outcome_async), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
@@ -2403,10 +2414,7 @@ sign_in_worker (GTask        *task,
     }
   else if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_FORBIDDEN))
     ct_cashier_book_forget (self->cashiers, self->service_id, data->cashier_id);
-  if (cashier != NULL)
-    g_task_return_pointer (task, cashier, (GDestroyNotify) ct_cashier_free);
-  else
-    g_task_return_error (task, g_steal_pointer (&error));
+  ct_client_task_return (task, cashier, (GDestroyNotify) ct_cashier_free, g_steal_pointer (&error));
 }
 
 void
@@ -2426,8 +2434,7 @@ ct_client_cashier_sign_in_async (CtClient            *self,
   data = g_new0 (SignIn, 1);
   data->cashier_id = g_strdup (cashier_id);
   data->pin = g_strdup (pin);
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, ct_client_cashier_sign_in_async);
+  task = ct_client_task_new (self, ct_client_cashier_sign_in_async, cancellable, callback, user_data);
   g_task_set_task_data (task, data, (GDestroyNotify) sign_in_free);
   g_task_run_in_thread (task, sign_in_worker);
 }
@@ -2437,9 +2444,5 @@ ct_client_cashier_sign_in_finish (CtClient      *self,
                                   GAsyncResult  *result,
                                   GError       **error)
 {
-  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ct_client_cashier_sign_in_async, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return ct_client_task_finish (self, result, ct_client_cashier_sign_in_async, error);
 }
