@@ -538,3 +538,25 @@ find_action_button (GtkWidget  *root,
     }
   return NULL;
 }
+
+/* Runs @suite (taken) in this process, since the window cannot cross a
+ * fork, with messages and amounts in English for the assertions; returns
+ * the exit status of main(). */
+int
+run_app_suite (Suite *suite)
+{
+  SRunner *runner;
+  int failed;
+
+  g_setenv ("LANGUAGE", "C", TRUE);
+  gtk_init ();
+  adw_init ();
+
+  runner = srunner_create (suite);
+  srunner_set_fork_status (runner, CK_NOFORK);
+  srunner_run_all (runner, CK_VERBOSE);
+  failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+
+  return failed == 0 ? 0 : 1;
+}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <adwaita.h>
+#include <check.h>
 
 #include "ct-card-view.h"
 #include "ct-session.h"
@@ -63,6 +64,7 @@ GtkWidget *    find_action_button (GtkWidget *root, const char *action_name);
 guint          count_windows (GType type);
 gboolean       scan_page_shown (gpointer data);
 gboolean       test_selected (const char *name);
+int            run_app_suite (Suite *suite);
 
 #define add_test(tc, test) \
   G_STMT_START { if (test_selected (#test)) tcase_add_test (tc, test); } G_STMT_END

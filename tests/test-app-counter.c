@@ -479,12 +479,6 @@ main (void)
 {
   Suite *s = suite_create ("app-counter");
   TCase *tc = tcase_create ("counter");
-  SRunner *runner;
-  int failed;
-
-  g_setenv ("LANGUAGE", "C", TRUE);
-  gtk_init ();
-  adw_init ();
 
   tcase_set_timeout (tc, 300);
   tcase_add_unchecked_fixture (tc, service_setup, service_teardown);
@@ -498,11 +492,5 @@ main (void)
   add_test (tc, test_app_counter_counter_details);
   suite_add_tcase (s, tc);
 
-  runner = srunner_create (s);
-  srunner_set_fork_status (runner, CK_NOFORK);
-  srunner_run_all (runner, CK_VERBOSE);
-  failed = srunner_ntests_failed (runner);
-  srunner_free (runner);
-
-  return failed == 0 ? 0 : 1;
+  return run_app_suite (s);
 }

@@ -207,23 +207,11 @@ main (void)
 {
   Suite *s = suite_create ("app-ime");
   TCase *tc = tcase_create ("ibus");
-  SRunner *runner;
-  int failed;
-
-  g_setenv ("LANGUAGE", "C", TRUE);
-  gtk_init ();
-  adw_init ();
 
   tcase_set_timeout (tc, 300);
   tcase_add_unchecked_fixture (tc, service_setup, service_teardown);
   tcase_add_test (tc, test_app_ime_pinyin_in_member_search_and_burst_still_a_scan);
   suite_add_tcase (s, tc);
 
-  runner = srunner_create (s);
-  srunner_set_fork_status (runner, CK_NOFORK);
-  srunner_run_all (runner, CK_VERBOSE);
-  failed = srunner_ntests_failed (runner);
-  srunner_free (runner);
-
-  return failed == 0 ? 0 : 1;
+  return run_app_suite (s);
 }

@@ -642,12 +642,6 @@ main (void)
 {
   Suite *s = suite_create ("app-shift");
   TCase *tc = tcase_create ("shift");
-  SRunner *runner;
-  int failed;
-
-  g_setenv ("LANGUAGE", "C", TRUE);
-  gtk_init ();
-  adw_init ();
 
   tcase_set_timeout (tc, 400);
   tcase_add_checked_fixture (tc, setup, teardown);
@@ -658,11 +652,5 @@ main (void)
   add_test (tc, test_app_shift_and_reports_in_chinese);
   suite_add_tcase (s, tc);
 
-  runner = srunner_create (s);
-  srunner_set_fork_status (runner, CK_NOFORK);
-  srunner_run_all (runner, CK_VERBOSE);
-  failed = srunner_ntests_failed (runner);
-  srunner_free (runner);
-
-  return failed == 0 ? 0 : 1;
+  return run_app_suite (s);
 }

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-app-members"
+
+#include "ct-barcode.h"
+#include "ct-card-view.h"
+#include "ct-format.h"
+#include "ct-phone.h"
+#include "ct-hid-decode.h"
+#include "ct-keypad.h"
+#include "ct-manager-actions.h"
+#include "ct-members-page.h"
+#include "ct-pay-page.h"
+#include "ct-pin-dialog.h"
+#include "ct-receipt-page.h"
+#include "ct-scan-page.h"
+#include "ct-screenshot.h"
+#include "ct-settings-page.h"
+#include "ct-sync-page.h"
+#include "ct-topup-page.h"
+#include "ct-app-fixture.h"
+
+#include <check.h>
+#include <adwaita.h>
+
+#include "ct-format.h"
+#include "ct-manager-actions.h"
+#include "ct-members-page.h"
+#include "ct-pin-dialog.h"
+#include "ct-receipt-page.h"
+#include "ct-app-fixture.h"
+
+/* The Members screen and its manager actions in the real window against a
+ * real cardtill-service: search by phone, the history by day, a balance
+ * adjusted (a wrong PIN first, an empty pool), a card issued, a payment
+ * refunded. */
+
+/* Manager actions */
+
+START_TEST (test_app_adjust_wrong_then_right_pin)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Adjust Member", phone, "p200");
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  AdwMessageDialog *form;
+  g_autofree char *text = NULL;
+
+  /* Spending fills the store's pool, which funds increases. */
+  pay_directly (till, card_no, 5000);
+
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.adjust", NULL));
+  form = ct_find_dialog ("ct-adjust-dialog");
+  ck_assert (form != NULL);
+  fill_named (GTK_WIDGET (form), "delta", "+12.00");
+  fill_named (GTK_WIDGET (form), "reason", "Goodwill");
+  save_png (till, GTK_WIDGET (form), "adjust-form");
+  ck_assert (ct_dialog_choose (form, "continue"));
+
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, "0000");
+  ck_assert_msg (wait_until (pin_dialog_with_problem, NULL, 15000), "no second PIN prompt");
+  ck_assert_str_eq (ct_pin_dialog_get_problem (ct_pin_dialog_find ()), "Wrong manager or PIN. Try again.");
+  save_png (till, GTK_WIDGET (ct_pin_dialog_find ()), "adjust-wrong-pin");
+
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (on_receipt, till, 15000), "no receipt after the right PIN");
+  text = receipt_text (till);
+  ck_assert_msg (strstr (text, "Balance Adjustment") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Change: +¥12.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Balance after: ¥192.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Reason: Goodwill") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Authorised by: m1") != NULL, "%s", text);
+  save_png (till, NULL, "adjust-receipt");
+
+  till_free (till);
+}
+END_TEST
+
+
+START_TEST (test_app_adjust_with_empty_pool_shows_pool_balance)
+{
+  g_autoptr(GError) error = NULL;
+  CtTestService *own = ct_test_service_start (TRUE, &error);
+  Till *till;
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = NULL;
+  CtMembersPage *members;
+  AdwMessageDialog *form;
+  AdwMessageDialog *problem;
+
+  /* A new merchant's card account is empty: no member has paid yet. */
+  ck_assert_msg (own != NULL, "%s", error ? error->message : "");
+  till = till_new_for (own, 3000);
+  card_no = issue_card (till, "Pool Member", phone, "p100");
+  members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.adjust", NULL));
+  form = ct_find_dialog ("ct-adjust-dialog");
+  ck_assert (form != NULL);
+
+  /* The reason is required. */
+  fill_named (GTK_WIDGET (form), "delta", "+5.00");
+  ck_assert (!ct_dialog_choose (form, "continue"));
+  fill_named (GTK_WIDGET (form), "reason", "Goodwill");
+  ck_assert (ct_dialog_choose (form, "continue"));
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+
+  ck_assert_msg (wait_until (problem_dialog_up, NULL, 15000), "no explanation shown");
+  problem = ct_find_dialog ("ct-problem-dialog");
+  ck_assert_str_eq (adw_message_dialog_get_heading (problem), "The Balance Was Not Changed");
+  ck_assert_msg (strstr (adw_message_dialog_get_body (problem), "it holds ¥0.00") != NULL,
+                 "%s", adw_message_dialog_get_body (problem));
+  save_png (till, GTK_WIDGET (problem), "adjust-pool-too-low");
+  ck_assert (ct_dialog_choose (problem, "close"));
+  ck_assert_str_eq (ct_card_view_get_balance_text (scan_card_view (till)), "¥110.00");
+
+  till_free (till);
+  ct_test_service_free (own);
+}
+END_TEST
+
+/* Members */
+
+START_TEST (test_app_search_by_phone_finds_member)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Phone Member", phone, "p100");
+  g_autofree char *dashed = NULL;
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "members"));
+  ct_members_page_search (members, phone);
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert_uint_eq (ct_members_page_get_n_results (members), 1);
+  ck_assert_str_eq (ct_members_page_get_status (members), "1 member found.");
+  ck_assert (ct_members_page_get_card (members) != NULL);
+  ck_assert_str_eq (ct_members_page_get_card (members)->card_no, card_no);
+  save_png (till, NULL, "members-search");
+
+  /* The same number typed with the country code and dashes. */
+  dashed = g_strdup_printf ("+86 %.3s-%.4s-%s", phone, phone + 3, phone + 7);
+  ct_members_page_search (members, dashed);
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert_uint_eq (ct_members_page_get_n_results (members), 1);
+  ck_assert_str_eq (ct_members_page_get_card (members)->card_no, card_no);
+
+  /* Its last four digits find it among others, by a masked phone. */
+  ct_members_page_search (members, phone + 7);
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert_uint_ge (ct_members_page_get_n_results (members), 1);
+
+  /* Part of the name finds the member too. */
+  ct_members_page_search (members, "phone memb");
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert_uint_ge (ct_members_page_get_n_results (members), 1);
+
+  /* Nobody has this phone. */
+  ct_members_page_search (members, "10000000000");
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert_uint_eq (ct_members_page_get_n_results (members), 0);
+  ck_assert_str_eq (ct_members_page_get_status (members), "No member found.");
+
+  till_free (till);
+}
+END_TEST
+
+START_TEST (test_app_history_pages_by_day)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "History Member", phone, "p100");
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  g_autofree char *today_text = NULL;
+  g_autofree char *yesterday_text = NULL;
+  const CtTransaction *newest;
+
+  pay_directly (till, card_no, 1000);
+  pay_directly (till, card_no, 250);
+
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+  ck_assert (wait_until (members_idle, members, 15000));
+
+  /* Today: the top-up and two payments, newest first. */
+  today_text = ct_members_page_get_date_text (members);
+  ck_assert_msg (g_str_has_prefix (today_text, "Today"), "%s", today_text);
+  ck_assert_uint_eq (ct_members_page_get_n_history (members), 3);
+  newest = ct_members_page_get_history_item (members, 0);
+  ck_assert_int_eq (newest->kind, CT_TRANSACTION_PAYMENT);
+  ck_assert_int_eq (newest->delta, -250);
+  ck_assert_int_eq (newest->balance_after, 11000 - 1000 - 250);
+  ck_assert_str_eq (newest->operator_name, "alice");
+  save_png (till, NULL, "members-history-today");
+
+  /* There is no tomorrow. */
+  ck_assert (!gtk_widget_activate_action (GTK_WIDGET (members), "members.next-day", NULL) ||
+             g_str_has_prefix (ct_members_page_get_date_text (members), "Today"));
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.previous-day", NULL));
+  ck_assert (wait_until (members_idle, members, 15000));
+  yesterday_text = ct_members_page_get_date_text (members);
+  ck_assert_msg (!g_str_has_prefix (yesterday_text, "Today"), "%s", yesterday_text);
+  /* A past day shows its date and weekday: "2026-11-22 Sun". */
+  ck_assert_msg (g_regex_match_simple ("^[0-9]{4}-[0-9]{2}-[0-9]{2} (Mon|Tue|Wed|Thu|Fri|Sat|Sun)$",
+                                       yesterday_text, 0, 0), "%s", yesterday_text);
+  ck_assert_uint_eq (ct_members_page_get_n_history (members), 0);
+  save_png (till, NULL, "members-history-yesterday");
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.next-day", NULL));
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert_uint_eq (ct_members_page_get_n_history (members), 3);
+
+  till_free (till);
+}
+END_TEST
+
+static gboolean
+new_card_dialog_up (gpointer data)
+{
+  return ct_find_dialog ("ct-new-card-dialog") != NULL;
+}
+
+START_TEST (test_app_issue_card_shows_qr_and_barcode)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  AdwMessageDialog *form;
+  AdwMessageDialog *done;
+  const CtCard *card;
+
+  ct_window_show_page (till->window, "members");
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.issue", NULL));
+  form = ct_find_dialog ("ct-issue-dialog");
+  ck_assert (form != NULL);
+  fill_named (GTK_WIDGET (form), "name", "New Member");
+  fill_named (GTK_WIDGET (form), "phone", phone);
+  ck_assert (ct_dialog_choose (form, "continue"));
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+
+  ck_assert_msg (wait_until (new_card_dialog_up, NULL, 15000), "no new-card dialog");
+  done = ct_find_dialog ("ct-new-card-dialog");
+  card = ct_session_get_card (till->session);
+  ck_assert (card != NULL);
+  ck_assert_uint_eq (strlen (card->card_no), 16);
+  ck_assert_str_eq (card->member_name, "New Member");
+  ck_assert_msg (strstr (adw_message_dialog_get_body (done), "New Member") != NULL, "%s",
+                 adw_message_dialog_get_body (done));
+  save_png (till, GTK_WIDGET (done), "issue-card");
+  ck_assert (ct_dialog_choose (done, "close"));
+
+  till_free (till);
+}
+END_TEST
+START_TEST (test_app_refund_payment_from_history)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Refund Member", phone, "p100");
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  const CtTransaction *payment;
+  g_autofree char *text = NULL;
+
+  pay_directly (till, card_no, 1000);
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+  ck_assert (wait_until (members_idle, members, 15000));
+  payment = ct_members_page_get_history_item (members, 0);
+  ck_assert (payment != NULL && payment->kind == CT_TRANSACTION_PAYMENT);
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", payment->id));
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (on_receipt, till, 15000), "no refund receipt");
+  text = receipt_text (till);
+  ck_assert_msg (strstr (text, "Refund Receipt") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Refunded: ¥10.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Balance after: ¥110.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Points: -10 (0)") != NULL, "%s", text);
+  save_png (till, NULL, "refund-receipt");
+
+  /* The history shows the refund, and the payment cannot be refunded twice. */
+  ct_window_show_page (till->window, "members");
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert_uint_eq (ct_members_page_get_n_history (members), 3);
+  ck_assert_int_eq (ct_members_page_get_history_item (members, 0)->kind, CT_TRANSACTION_REFUND);
+  save_png (till, NULL, "members-history-refund");
+
+  till_free (till);
+}
+END_TEST
+int
+main (void)
+{
+  Suite *s = suite_create ("app-members");
+  TCase *tc = tcase_create ("members");
+
+  tcase_set_timeout (tc, 120);
+  tcase_add_unchecked_fixture (tc, service_setup, service_teardown);
+  add_test (tc, test_app_adjust_wrong_then_right_pin);
+  add_test (tc, test_app_adjust_with_empty_pool_shows_pool_balance);
+  add_test (tc, test_app_search_by_phone_finds_member);
+  add_test (tc, test_app_history_pages_by_day);
+  add_test (tc, test_app_issue_card_shows_qr_and_barcode);
+  add_test (tc, test_app_refund_payment_from_history);
+  suite_add_tcase (s, tc);
+
+  return run_app_suite (s);
+}
