@@ -1,23 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #define G_LOG_DOMAIN "test-app-scan"
 
-#include "ct-barcode.h"
-#include "ct-card-view.h"
-#include "ct-format.h"
-#include "ct-phone.h"
-#include "ct-hid-decode.h"
-#include "ct-keypad.h"
-#include "ct-manager-actions.h"
-#include "ct-members-page.h"
-#include "ct-pay-page.h"
-#include "ct-pin-dialog.h"
-#include "ct-receipt-page.h"
-#include "ct-scan-page.h"
-#include "ct-screenshot.h"
-#include "ct-settings-page.h"
-#include "ct-sync-page.h"
-#include "ct-topup-page.h"
-#include "ct-app-fixture.h"
+#include "config.h"
 
 #include <check.h>
 #include <adwaita.h>
@@ -28,6 +12,7 @@
 #include "ct-pay-page.h"
 #include "ct-scan-page.h"
 #include "ct-screenshot.h"
+#include "ct-settings-page.h"
 #include "ct-app-fixture.h"
 
 #include <gdk/x11/gdkx.h>
