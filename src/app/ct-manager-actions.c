@@ -4,11 +4,14 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
+#include "ct-adjust-dialog.h"
 #include "ct-barcode-image.h"
+#include "ct-issue-dialog.h"
 #include "ct-format.h"
-#include "ct-phone.h"
 #include "ct-manager-actions.h"
+#include "ct-outcome-dialog.h"
 #include "ct-pin-dialog.h"
 
 /* Manager actions: each asks what to do, then the manager's PIN, then
@@ -384,106 +387,32 @@ op_ask_pin (ManagerOp  *op,
                            NULL, pin_cb, op);
 }
 
-/* The adjustment form: the change and its reason, then the PIN. */
-
-typedef struct
-{
-  ManagerOp        *op;
-  AdwMessageDialog *dialog;
-  GtkEditable      *delta_row;
-  GtkEditable *reason_row;
-  GtkLabel    *hint;
-} AdjustForm;
-
-static gboolean
-adjust_form_read (AdjustForm *form,
-                  int64_t    *out_delta,
-                  char      **out_problem)
-{
-  const char *delta_text = gtk_editable_get_text (form->delta_row);
-  const char *reason = gtk_editable_get_text (form->reason_row);
-
-  if (!ct_format_parse_amount (delta_text, ct_session_get_minor_units (form->op->session),
-                               TRUE, out_delta, out_problem))
-    return FALSE;
-
-  if (*out_delta == 0)
-    {
-      *out_problem = g_strdup (_("The change cannot be zero."));
-      return FALSE;
-    }
-
-  {
-    g_autofree char *stripped = g_strstrip (g_strdup (reason));
-
-    if (*stripped == '\0')
-      {
-        *out_problem = g_strdup (_("A reason is required."));
-        return FALSE;
-      }
-  }
-
-  return TRUE;
-}
+/* The adjustment form (CtAdjustDialog): the change and its reason, then
+ * the PIN. The operation rides on the dialog until it is submitted. */
 
 static void
-adjust_form_changed_cb (GtkEditable *row,
-                        AdjustForm  *form)
-{
-  AdwMessageDialog *dialog = form->dialog;
-  g_autofree char *problem = NULL;
-  int64_t delta = 0;
-  gboolean ok = adjust_form_read (form, &delta, &problem);
-
-  adw_message_dialog_set_response_enabled (dialog, "continue", ok);
-  gtk_label_set_label (form->hint, ok ? "" : (*gtk_editable_get_text (form->delta_row) ? problem : ""));
-}
-
-static void
-adjust_form_response_cb (AdwMessageDialog *dialog,
-                         const char       *response,
-                         AdjustForm       *form)
+adjust_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    gpointer          user_data)
 {
   g_autofree char *problem = NULL;
+  g_autofree char *amount = NULL;
   ManagerOp *op;
   int64_t delta = 0;
+  char *reason = NULL;
 
-  if (g_strcmp0 (response, "continue") != 0 || !adjust_form_read (form, &delta, &problem))
+  if (g_strcmp0 (response, "continue") != 0 ||
+      !ct_adjust_dialog_read (CT_ADJUST_DIALOG (dialog), &delta, &reason, &problem))
     return;
 
-  op = g_steal_pointer (&form->op);
-
+  op = g_object_steal_data (G_OBJECT (dialog), "ct-op");
   op->delta = delta;
-  op->reason = g_strstrip (g_strdup (gtk_editable_get_text (form->reason_row)));
-  {
-    g_autofree char *amount = ct_format_signed_money (delta, ct_session_get_minor_units (op->session),
-                                                      ct_session_get_currency (op->session));
-
-    op->body = g_strdup_printf (_("Change the balance of card %s by %s. Reason: %s"),
-                                op->card_no, amount, op->reason);
-  }
+  op->reason = reason;
+  amount = ct_format_signed_money (delta, ct_session_get_minor_units (op->session),
+                                   ct_session_get_currency (op->session));
+  op->body = g_strdup_printf (_("Change the balance of card %s by %s. Reason: %s"),
+                              op->card_no, amount, op->reason);
   op_ask_pin (op, NULL);
-}
-
-static void
-adjust_form_free (gpointer data)
-{
-  AdjustForm *form = data;
-
-  if (form->op != NULL)
-    op_free (form->op);
-  g_free (form);
-}
-
-static GtkWidget *
-entry_row (GtkWidget  *list,
-           const char *title)
-{
-  GtkWidget *row = adw_entry_row_new ();
-
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  gtk_list_box_append (GTK_LIST_BOX (list), row);
-  return row;
 }
 
 /**
@@ -498,58 +427,14 @@ ct_manager_adjust (GtkWidget  *parent,
                    CtSession  *session,
                    const char *card_no)
 {
-  GtkRoot *root = gtk_widget_get_root (parent);
-  AdjustForm *form = g_new0 (AdjustForm, 1);
-  GtkWidget *dialog;
-  GtkWidget *box;
-  GtkWidget *list;
-  GtkWidget *hint;
+  ManagerOp *op = op_new (OP_ADJUST, parent, session);
+  CtAdjustDialog *dialog = ct_adjust_dialog_new (parent, ct_session_get_minor_units (session));
 
-  form->op = op_new (OP_ADJUST, parent, session);
-  form->op->card_no = g_strdup (card_no);
-  form->op->heading = g_strdup (_("Adjust Balance"));
-
-  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                   _("Adjust Balance"),
-                                   _("Type the change with its sign: +10.00 adds, -10.00 takes away. "
-                                     "Increases come from the store's card account."));
-  gtk_widget_set_name (dialog, "ct-adjust-dialog");
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "continue", _("_Continue"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "continue",
-                                              ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "continue");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "continue", FALSE);
-
-  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  list = gtk_list_box_new ();
-  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (list, "boxed-list");
-  form->delta_row = GTK_EDITABLE (entry_row (list, _("Change (+ or −)")));
-  form->reason_row = GTK_EDITABLE (entry_row (list, _("Reason")));
-  gtk_widget_set_name (GTK_WIDGET (form->delta_row), "delta");
-  gtk_widget_set_name (GTK_WIDGET (form->reason_row), "reason");
-  gtk_box_append (GTK_BOX (box), list);
-  hint = gtk_label_new (NULL);
-  gtk_label_set_wrap (GTK_LABEL (hint), TRUE);
-  gtk_widget_add_css_class (hint, "error");
-  form->hint = GTK_LABEL (hint);
-  gtk_box_append (GTK_BOX (box), hint);
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
-
-  g_object_set_data_full (G_OBJECT (dialog), "ct-form", form, adjust_form_free);
-  form->dialog = ADW_MESSAGE_DIALOG (dialog);
-  g_signal_connect (form->delta_row, "changed", G_CALLBACK (adjust_form_changed_cb), form);
-  g_signal_connect (form->reason_row, "changed", G_CALLBACK (adjust_form_changed_cb), form);
-  g_signal_connect (dialog, "response", G_CALLBACK (adjust_form_response_cb), form);
-  ct_dialog_form (ADW_MESSAGE_DIALOG (dialog), "continue",
-                  GTK_WIDGET (form->delta_row), GTK_WIDGET (form->reason_row), NULL);
-
+  op->card_no = g_strdup (card_no);
+  op->heading = g_strdup (_("Adjust Balance"));
+  g_object_set_data_full (G_OBJECT (dialog), "ct-op", op, (GDestroyNotify) op_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (adjust_response_cb), NULL);
   gtk_window_present (GTK_WINDOW (dialog));
-  gtk_widget_grab_focus (GTK_WIDGET (form->delta_row));
 }
 
 /**
@@ -599,60 +484,27 @@ ct_manager_set_frozen (GtkWidget  *parent,
   op_ask_pin (op, NULL);
 }
 
-/* The card issue form: name, phone and level, then the PIN. */
-
-typedef struct
-{
-  ManagerOp        *op;
-  AdwMessageDialog *dialog;
-  GtkEditable      *name_row;
-  GtkEditable      *phone_row;
-  GtkEditable      *level_row;
-} IssueForm;
+/* The card issue form (CtIssueDialog): name, phone and level, then the
+ * PIN. */
 
 static void
-issue_form_free (gpointer data)
+issue_response_cb (AdwMessageDialog *dialog,
+                   const char       *response,
+                   gpointer          user_data)
 {
-  IssueForm *form = data;
+  ManagerOp *op;
+  char *name = NULL;
+  char *phone = NULL;
+  char *level = NULL;
 
-  if (form->op != NULL)
-    op_free (form->op);
-  g_free (form);
-}
+  if (g_strcmp0 (response, "continue") != 0 ||
+      !ct_issue_dialog_read (CT_ISSUE_DIALOG (dialog), &name, &phone, &level))
+    return;
 
-static void
-issue_form_changed_cb (GtkEditable *row,
-                       IssueForm   *form)
-{
-  const char *name = gtk_editable_get_text (form->name_row);
-  const char *phone = gtk_editable_get_text (form->phone_row);
-
-  g_autofree char *digits = ct_phone_normalize (phone, NULL);
-
-  /* The service stores a phone by the one rule of ct-phone.c; a number it
-   * would refuse cannot be sent. */
-  adw_message_dialog_set_response_enabled (form->dialog, "continue",
-                                           *name != '\0' && digits != NULL);
-}
-
-static void
-issue_form_response_cb (AdwMessageDialog *dialog,
-                        const char       *response,
-                        IssueForm        *form)
-{
-  ManagerOp *op = g_steal_pointer (&form->op);
-  const char *level;
-
-  if (g_strcmp0 (response, "continue") != 0)
-    {
-      op_free (op);
-      return;
-    }
-
-  op->name = g_strstrip (g_strdup (gtk_editable_get_text (form->name_row)));
-  op->phone = ct_phone_normalize (gtk_editable_get_text (form->phone_row), NULL);
-  level = gtk_editable_get_text (form->level_row);
-  op->level = *level != '\0' ? g_strstrip (g_strdup (level)) : NULL;
+  op = g_object_steal_data (G_OBJECT (dialog), "ct-op");
+  op->name = name;
+  op->phone = phone;
+  op->level = level;
   op->body = g_strdup_printf (_("A new card for %s (%s)."), op->name, op->phone);
   op_ask_pin (op, NULL);
 }
@@ -667,49 +519,13 @@ void
 ct_manager_issue_card (GtkWidget *parent,
                        CtSession *session)
 {
-  GtkRoot *root = gtk_widget_get_root (parent);
-  IssueForm *form = g_new0 (IssueForm, 1);
-  GtkWidget *dialog;
-  GtkWidget *list;
+  ManagerOp *op = op_new (OP_ISSUE, parent, session);
+  CtIssueDialog *dialog = ct_issue_dialog_new (parent);
 
-  form->op = op_new (OP_ISSUE, parent, session);
-  form->op->heading = g_strdup (_("Issue New Card"));
-
-  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                   _("Issue New Card"),
-                                   _("The card service chooses the card number."));
-  gtk_widget_set_name (dialog, "ct-issue-dialog");
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "continue", _("_Continue"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "continue",
-                                              ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "continue");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "continue", FALSE);
-
-  list = gtk_list_box_new ();
-  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (list, "boxed-list");
-  form->name_row = GTK_EDITABLE (entry_row (list, _("Name")));
-  form->phone_row = GTK_EDITABLE (entry_row (list, _("Phone")));
-  form->level_row = GTK_EDITABLE (entry_row (list, _("Level (optional)")));
-  gtk_widget_set_name (GTK_WIDGET (form->name_row), "name");
-  gtk_widget_set_name (GTK_WIDGET (form->phone_row), "phone");
-  gtk_widget_set_name (GTK_WIDGET (form->level_row), "level");
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), list);
-
-  form->dialog = ADW_MESSAGE_DIALOG (dialog);
-  g_object_set_data_full (G_OBJECT (dialog), "ct-form", form, issue_form_free);
-  g_signal_connect (form->name_row, "changed", G_CALLBACK (issue_form_changed_cb), form);
-  g_signal_connect (form->phone_row, "changed", G_CALLBACK (issue_form_changed_cb), form);
-  g_signal_connect (dialog, "response", G_CALLBACK (issue_form_response_cb), form);
-  ct_dialog_form (ADW_MESSAGE_DIALOG (dialog), "continue", GTK_WIDGET (form->name_row),
-                  GTK_WIDGET (form->phone_row), GTK_WIDGET (form->level_row), NULL);
-
+  op->heading = g_strdup (_("Issue New Card"));
+  g_object_set_data_full (G_OBJECT (dialog), "ct-op", op, (GDestroyNotify) op_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (issue_response_cb), NULL);
   gtk_window_present (GTK_WINDOW (dialog));
-  gtk_widget_grab_focus (GTK_WIDGET (form->name_row));
 }
 
 /**
@@ -732,24 +548,23 @@ ct_manager_resend (GtkWidget           *parent,
   op_ask_pin (op, NULL);
 }
 
+/* The outcome form (CtOutcomeDialog): the request it is for rides on
+ * the dialog. */
 typedef struct
 {
-  CtSession   *session;
-  GtkWidget   *parent;
-  gint64       entry_id;
-  GtkEditable *manager_row;
-  GtkEditable *pin_row;
-  GtkEditable *outcome_row;
-} OutcomeForm;
+  CtSession *session;
+  GtkWidget *parent;
+  gint64     entry_id;
+} Outcome;
 
 static void
-outcome_form_free (gpointer data)
+outcome_free (gpointer data)
 {
-  OutcomeForm *form = data;
+  Outcome *outcome = data;
 
-  g_clear_object (&form->session);
-  g_clear_object (&form->parent);
-  g_free (form);
+  g_clear_object (&outcome->session);
+  g_clear_object (&outcome->parent);
+  g_free (outcome);
 }
 
 static void
@@ -769,39 +584,25 @@ record_outcome_cb (GObject      *object,
 }
 
 static void
-outcome_changed_cb (GtkEditable *row,
-                    GtkWidget   *dialog)
-{
-  OutcomeForm *form = g_object_get_data (G_OBJECT (dialog), "ct-form");
-  g_autofree char *manager = g_strstrip (g_strdup (gtk_editable_get_text (form->manager_row)));
-  g_autofree char *outcome = g_strstrip (g_strdup (gtk_editable_get_text (form->outcome_row)));
-  const char *pin = gtk_editable_get_text (form->pin_row);
-
-  adw_message_dialog_set_response_enabled (ADW_MESSAGE_DIALOG (dialog), "record",
-                                           *manager != '\0' && *pin != '\0' && *outcome != '\0');
-}
-
-static void
 outcome_response_cb (AdwMessageDialog *dialog,
                      const char       *response,
-                     OutcomeForm      *form)
+                     gpointer          user_data)
 {
-  g_autofree char *manager = NULL;
-  g_autofree char *outcome = NULL;
+  Outcome *outcome = g_object_get_data (G_OBJECT (dialog), "ct-outcome");
+  g_autofree char *manager_id = NULL;
+  g_autofree char *pin = NULL;
+  g_autofree char *text = NULL;
 
-  if (g_strcmp0 (response, "record") != 0)
-    return;
-
-  manager = g_strstrip (g_strdup (gtk_editable_get_text (form->manager_row)));
-  outcome = g_strstrip (g_strdup (gtk_editable_get_text (form->outcome_row)));
-  if (*manager == '\0' || *outcome == '\0')
+  if (g_strcmp0 (response, "record") != 0 ||
+      !ct_outcome_dialog_read (CT_OUTCOME_DIALOG (dialog), &manager_id, &pin, &text))
     return;
 
   /* The outcome is recorded at the service, in its audit log, under the
    * manager's PIN; a wrong PIN leaves the request where it was. */
-  ct_client_record_outcome_authorized_async (ct_session_get_client (form->session), form->entry_id,
-                                             manager, gtk_editable_get_text (form->pin_row), outcome,
-                                             NULL, record_outcome_cb, g_object_ref (form->parent));
+  ct_client_record_outcome_authorized_async (ct_session_get_client (outcome->session), outcome->entry_id,
+                                             manager_id, pin, text,
+                                             NULL, record_outcome_cb, g_object_ref (outcome->parent));
+  memset (pin, 0, strlen (pin));
 }
 
 /**
@@ -816,52 +617,15 @@ ct_manager_record_outcome (GtkWidget           *parent,
                            CtSession           *session,
                            const CtOutboxEntry *entry)
 {
-  GtkRoot *root = gtk_widget_get_root (parent);
-  OutcomeForm *form = g_new0 (OutcomeForm, 1);
   GSettings *settings = ct_session_get_settings (session);
   g_autofree char *manager_id = settings ? g_settings_get_string (settings, "manager-id") : NULL;
-  GtkWidget *dialog;
-  GtkWidget *list;
+  CtOutcomeDialog *dialog = ct_outcome_dialog_new (parent, manager_id);
+  Outcome *outcome = g_new0 (Outcome, 1);
 
-  form->session = g_object_ref (session);
-  form->parent = g_object_ref (parent);
-  form->entry_id = entry->id;
-
-  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                   _("Record What Was Done"),
-                                   _("For example: cash returned to the customer. It is recorded at the card service under the manager's PIN, and the request is then taken off the list."));
-  gtk_widget_set_name (dialog, "ct-outcome-dialog");
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "record", _("_Record"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "record",
-                                              ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-
-  list = gtk_list_box_new ();
-  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (list, "boxed-list");
-  form->manager_row = GTK_EDITABLE (entry_row (list, _("Manager")));
-  form->pin_row = GTK_EDITABLE (adw_password_entry_row_new ());
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (form->pin_row), _("Manager PIN"));
-  gtk_list_box_append (GTK_LIST_BOX (list), GTK_WIDGET (form->pin_row));
-  form->outcome_row = GTK_EDITABLE (entry_row (list, _("What was done")));
-  gtk_widget_set_name (GTK_WIDGET (form->manager_row), "manager");
-  gtk_widget_set_name (GTK_WIDGET (form->pin_row), "pin");
-  gtk_widget_set_name (GTK_WIDGET (form->outcome_row), "outcome");
-  gtk_editable_set_text (form->manager_row, manager_id ? manager_id : "");
-  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), list);
-
-  g_object_set_data_full (G_OBJECT (dialog), "ct-form", form, outcome_form_free);
-  g_signal_connect_object (form->manager_row, "changed", G_CALLBACK (outcome_changed_cb), dialog, 0);
-  g_signal_connect_object (form->pin_row, "changed", G_CALLBACK (outcome_changed_cb), dialog, 0);
-  g_signal_connect_object (form->outcome_row, "changed", G_CALLBACK (outcome_changed_cb), dialog, 0);
-  outcome_changed_cb (NULL, dialog);
-  g_signal_connect (dialog, "response", G_CALLBACK (outcome_response_cb), form);
-  ct_dialog_form (ADW_MESSAGE_DIALOG (dialog), "record",
-                  GTK_WIDGET (form->manager_row), GTK_WIDGET (form->pin_row),
-                  GTK_WIDGET (form->outcome_row), NULL);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "record");
+  outcome->session = g_object_ref (session);
+  outcome->parent = g_object_ref (parent);
+  outcome->entry_id = entry->id;
+  g_object_set_data_full (G_OBJECT (dialog), "ct-outcome", outcome, outcome_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (outcome_response_cb), NULL);
   gtk_window_present (GTK_WINDOW (dialog));
 }
