@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ct-test-json.h"
 #include "ct-test-service.h"
 
 /* The cashier's day over real HTTPS: tenders kept apart in the ledger,
@@ -31,52 +32,6 @@ setup (void)
   cl = ct_test_client_new (svc);
 }
 
-static json_object *
-at (json_object *root,
-    const char  *path)
-{
-  g_auto(GStrv) parts = g_strsplit (path, ".", -1);
-  json_object *v = root;
-
-  for (guint i = 0; parts[i]; i++)
-    {
-      if (json_object_is_type (v, json_type_array))
-        v = json_object_array_get_idx (v, (gsize) g_ascii_strtoull (parts[i], NULL, 10));
-      else
-        ck_assert_msg (json_object_object_get_ex (v, parts[i], &v), "no %s in %s", path,
-                       json_object_to_json_string (root));
-    }
-  return v;
-}
-
-static int64_t
-int_at (const char *body,
-        const char *path)
-{
-  json_object *root = json_tokener_parse (body);
-  int64_t out;
-
-  ck_assert_msg (root != NULL, "not JSON: %s", body);
-  out = json_object_get_int64 (at (root, path));
-  json_object_put (root);
-  return out;
-}
-
-static char *
-str_at (const char *body,
-        const char *path)
-{
-  json_object *root = json_tokener_parse (body);
-  json_object *v;
-  char *out;
-
-  ck_assert_msg (root != NULL, "not JSON: %s", body);
-  v = at (root, path);
-  out = v != NULL ? g_strdup (json_object_get_string (v)) : NULL;
-  json_object_put (root);
-  return out;
-}
-
 static void
 teardown (void)
 {
@@ -84,7 +39,7 @@ teardown (void)
 
   ck_assert_ptr_nonnull (r);
   ck_assert_int_eq (r->status, 200);
-  ck_assert_int_eq (int_at (r->body, "sum"), 0);
+  ck_assert_int_eq (ct_test_json_int (r->body, "sum"), 0);
   ck_assert_msg (strstr (r->body, "\"balanced\":true") != NULL, "ledger not balanced: %s", r->body);
   ct_test_client_free (cl);
   ck_assert_int_eq (ct_test_service_stop (svc), 0);
@@ -142,7 +97,7 @@ issue_card (void)
                                      "{\"member\":{\"name\":\"Day\",\"phone\":null},\"operator\":\"op\"," MGR "}");
 
   expect_status (r, 201, NULL);
-  return str_at (r->body, "card_no");
+  return ct_test_json_str (r->body, "card_no");
 }
 
 /* A p100 top-up (100.00 + 10.00 bonus) by @tender (NULL: not said);
@@ -168,7 +123,7 @@ topup (const char *card,
   g_autoptr(CtTestResponse) r = topup_on (cl, card, tender, NULL);
 
   expect_status (r, 201, NULL);
-  return str_at (r->body, "transaction.id");
+  return ct_test_json_str (r->body, "transaction.id");
 }
 
 static CtTestResponse *
@@ -199,7 +154,7 @@ open_shift (int64_t float_amount)
   g_autoptr(CtTestResponse) r = req ("POST", "/v1/shifts", body);
 
   expect_status (r, 201, NULL);
-  return str_at (r->body, "shift.id");
+  return ct_test_json_str (r->body, "shift.id");
 }
 
 /* Tenders */
@@ -212,27 +167,27 @@ START_TEST (test_day_topup_tender_is_kept_in_its_own_account_and_a_void_gives_it
   g_autofree char *tx = NULL, *tender = NULL, *vtender = NULL, *ctender = NULL;
 
   expect_status (r, 201, NULL);
-  tender = str_at (r->body, "transaction.tender");
+  tender = ct_test_json_str (r->body, "transaction.tender");
   ck_assert_str_eq (tender, "wechat");
-  tx = str_at (r->body, "transaction.id");
+  tx = ct_test_json_str (r->body, "transaction.id");
   chk = req ("GET", "/v1/ledger/check", NULL);
-  ck_assert_int_eq (int_at (chk->body, "tenders.wechat"), -10000);
-  ck_assert_int_eq (int_at (chk->body, "cash"), 0);
-  ck_assert_int_eq (int_at (chk->body, "sum"), 0);
+  ck_assert_int_eq (ct_test_json_int (chk->body, "tenders.wechat"), -10000);
+  ck_assert_int_eq (ct_test_json_int (chk->body, "cash"), 0);
+  ck_assert_int_eq (ct_test_json_int (chk->body, "sum"), 0);
 
   /* The void gives the money back by WeChat, not from the drawer. */
   v = void_tx (card, tx);
   expect_status (v, 201, NULL);
-  vtender = str_at (v->body, "transaction.tender");
+  vtender = ct_test_json_str (v->body, "transaction.tender");
   ck_assert_str_eq (vtender, "wechat");
   chk2 = req ("GET", "/v1/ledger/check", NULL);
-  ck_assert_int_eq (int_at (chk2->body, "tenders.wechat"), 0);
-  ck_assert_int_eq (int_at (chk2->body, "cash"), 0);
+  ck_assert_int_eq (ct_test_json_int (chk2->body, "tenders.wechat"), 0);
+  ck_assert_int_eq (ct_test_json_int (chk2->body, "cash"), 0);
 
   /* No tender said is cash. */
   cash = topup_on (cl, card, NULL, NULL);
   expect_status (cash, 201, NULL);
-  ctender = str_at (cash->body, "transaction.tender");
+  ctender = ct_test_json_str (cash->body, "transaction.tender");
   ck_assert_str_eq (ctender, "cash");
 
   bad = topup_on (cl, card, "bitcoin", NULL);
@@ -259,9 +214,9 @@ START_TEST (test_day_payments_carry_no_tender_and_history_shows_it)
   ck_assert_msg (strstr (p->body, "\"tender\":null") != NULL, "%s", p->body);
   h = req ("GET", path, NULL);
   expect_status (h, 200, NULL);
-  t0 = str_at (h->body, "transactions.1.tender");
+  t0 = ct_test_json_str (h->body, "transactions.1.tender");
   ck_assert_str_eq (t0, "bank_card");
-  t1 = str_at (h->body, "transactions.0.taken_at");
+  t1 = ct_test_json_str (h->body, "transactions.0.taken_at");
   ck_assert_ptr_nonnull (t1);
 }
 END_TEST
@@ -285,7 +240,7 @@ START_TEST (test_day_shift_report_counts_kinds_tenders_and_cash_variance)
   g_free (topup (card, "alipay"));
   p = pay_on (cl, card, 1234);
   expect_status (p, 201, NULL);
-  sid = str_at (p->body, "transaction.shift_id");
+  sid = ct_test_json_str (p->body, "transaction.shift_id");
   ck_assert_str_eq (sid, shift);
   v = void_tx (card, void_me);
   expect_status (v, 201, NULL);
@@ -294,26 +249,26 @@ START_TEST (test_day_shift_report_counts_kinds_tenders_and_cash_variance)
    * 299.50 counted is 0.50 short. */
   c = req ("POST", close_path, "{\"operator\":\"amy\",\"counted_cash\":29950}");
   expect_status (c, 201, NULL);
-  status = str_at (c->body, "shift.status");
+  status = ct_test_json_str (c->body, "shift.status");
   ck_assert_str_eq (status, "closed");
-  ck_assert_int_eq (int_at (c->body, "report.counts.topups"), 3);
-  ck_assert_int_eq (int_at (c->body, "report.topups"), 30000);
-  ck_assert_int_eq (int_at (c->body, "report.bonus"), 3000);
-  ck_assert_int_eq (int_at (c->body, "report.counts.payments"), 1);
-  ck_assert_int_eq (int_at (c->body, "report.payments"), 1234);
-  ck_assert_int_eq (int_at (c->body, "report.counts.voids"), 1);
-  ck_assert_int_eq (int_at (c->body, "report.voids"), 10000);
-  ck_assert_int_eq (int_at (c->body, "report.tenders.cash.taken"), 20000);
-  ck_assert_int_eq (int_at (c->body, "report.tenders.cash.given_back"), 10000);
-  ck_assert_int_eq (int_at (c->body, "report.tenders.alipay.taken"), 10000);
-  ck_assert_int_eq (int_at (c->body, "report.expected_cash"), 30000);
-  ck_assert_int_eq (int_at (c->body, "report.counted_cash"), 29950);
-  ck_assert_int_eq (int_at (c->body, "report.variance"), -50);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.counts.topups"), 3);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.topups"), 30000);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.bonus"), 3000);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.counts.payments"), 1);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.payments"), 1234);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.counts.voids"), 1);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.voids"), 10000);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.tenders.cash.taken"), 20000);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.tenders.cash.given_back"), 10000);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.tenders.alipay.taken"), 10000);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.expected_cash"), 30000);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.counted_cash"), 29950);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.variance"), -50);
 
   g = req ("GET", get_path, NULL);
   expect_status (g, 200, NULL);
-  ck_assert_int_eq (int_at (g->body, "report.variance"), -50);
-  ck_assert_int_eq (int_at (g->body, "shift.float"), 20000);
+  ck_assert_int_eq (ct_test_json_int (g->body, "report.variance"), -50);
+  ck_assert_int_eq (ct_test_json_int (g->body, "shift.float"), 20000);
 }
 END_TEST
 
@@ -358,7 +313,7 @@ START_TEST (test_day_require_shift_refuses_money_without_an_open_shift)
   close_path = g_strdup_printf ("/v1/shifts/%s/close", shift);
   closed = req ("POST", close_path, "{\"operator\":\"amy\",\"counted_cash\":10000}");
   expect_status (closed, 201, NULL);
-  ck_assert_int_eq (int_at (closed->body, "report.variance"), 0);
+  ck_assert_int_eq (ct_test_json_int (closed->body, "report.variance"), 0);
   after = pay_on (cl, card, 100);
   expect_status (after, 409, "shift_required");
   ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "set", "--require-shift", "no", NULL), 0);
@@ -417,18 +372,18 @@ START_TEST (test_day_offline_sale_before_midnight_lands_on_the_earlier_day)
   ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "set", "--timezone", "Asia/Shanghai", NULL), 0);
   t = topup_on (cl, card, "cash", taken);
   expect_status (t, 201, NULL);
-  taken_back = str_at (t->body, "transaction.taken_at");
-  created = str_at (t->body, "transaction.created_at");
+  taken_back = ct_test_json_str (t->body, "transaction.taken_at");
+  created = ct_test_json_str (t->body, "transaction.created_at");
   ck_assert_msg (taken_back != NULL && strcmp (taken_back, created) != 0, "%s", t->body);
   d = req ("GET", p_day, NULL);
   n = req ("GET", p_today, NULL);
   ck_assert_msg (strstr (d->body, card) != NULL, "not on %s: %s", day, d->body);
   ck_assert_msg (strstr (n->body, card) == NULL, "on %s too: %s", today, n->body);
-  ck_assert_int_eq (int_at (d->body, "totals.topups"), 10000);
+  ck_assert_int_eq (ct_test_json_int (d->body, "totals.topups"), 10000);
   h = req ("GET", h_day, NULL);
   ck_assert_msg (strstr (h->body, "\"topup\"") != NULL, "history of %s: %s", day, h->body);
   rep = req ("GET", r_day, NULL);
-  ck_assert_int_eq (int_at (rep->body, "totals.topups"), 10000);
+  ck_assert_int_eq (ct_test_json_int (rep->body, "totals.topups"), 10000);
 }
 END_TEST
 
@@ -468,26 +423,26 @@ START_TEST (test_day_report_has_tills_stores_tenders_and_shifts)
   rep = req ("GET", "/v1/reports/day", NULL);
   expect_status (rep, 200, NULL);
   /* An imported opening balance belongs to the day it was imported. */
-  ck_assert_int_eq (int_at (rep->body, "totals.imports"), 4200);
-  store0 = str_at (rep->body, "stores.0.store");
+  ck_assert_int_eq (ct_test_json_int (rep->body, "totals.imports"), 4200);
+  store0 = ct_test_json_str (rep->body, "stores.0.store");
   ck_assert_str_eq (store0, "s1");
-  till0 = str_at (rep->body, "stores.0.tills.0.till");
-  till1 = str_at (rep->body, "stores.0.tills.1.till");
+  till0 = ct_test_json_str (rep->body, "stores.0.tills.0.till");
+  till1 = ct_test_json_str (rep->body, "stores.0.tills.1.till");
   ck_assert_str_eq (till0, "t1");
   ck_assert_str_eq (till1, "t2");
-  ck_assert_int_eq (int_at (rep->body, "stores.0.tills.0.totals.tenders.cash.taken"), 10000);
-  ck_assert_int_eq (int_at (rep->body, "stores.0.tills.0.totals.tenders.wechat.taken"), 0);
-  ck_assert_int_eq (int_at (rep->body, "stores.0.tills.1.totals.tenders.wechat.taken"), 10000);
-  ck_assert_int_eq (int_at (rep->body, "stores.0.tills.1.totals.payments"), 700);
-  ck_assert_int_eq (int_at (rep->body, "stores.0.totals.counts.topups"), 2);
-  ck_assert_int_eq (int_at (rep->body, "totals.bonus"), 2000);
-  sh_till = str_at (rep->body, "shifts.0.till");
+  ck_assert_int_eq (ct_test_json_int (rep->body, "stores.0.tills.0.totals.tenders.cash.taken"), 10000);
+  ck_assert_int_eq (ct_test_json_int (rep->body, "stores.0.tills.0.totals.tenders.wechat.taken"), 0);
+  ck_assert_int_eq (ct_test_json_int (rep->body, "stores.0.tills.1.totals.tenders.wechat.taken"), 10000);
+  ck_assert_int_eq (ct_test_json_int (rep->body, "stores.0.tills.1.totals.payments"), 700);
+  ck_assert_int_eq (ct_test_json_int (rep->body, "stores.0.totals.counts.topups"), 2);
+  ck_assert_int_eq (ct_test_json_int (rep->body, "totals.bonus"), 2000);
+  sh_till = ct_test_json_str (rep->body, "shifts.0.till");
   ck_assert_str_eq (sh_till, "t1");
-  ck_assert_int_eq (int_at (rep->body, "shifts.0.report.variance"), 100);
+  ck_assert_int_eq (ct_test_json_int (rep->body, "shifts.0.report.variance"), 100);
 
   list = req ("GET", "/v1/shifts?till=t1", NULL);
   expect_status (list, 200, NULL);
-  ck_assert_int_eq (int_at (list->body, "shifts.0.report.expected_cash"), 15000);
+  ck_assert_int_eq (ct_test_json_int (list->body, "shifts.0.report.expected_cash"), 15000);
 }
 END_TEST
 
@@ -527,26 +482,26 @@ START_TEST (test_day_outcome_cash_leaves_the_expected_cash_of_the_open_shift)
   g_free (topup (card, "cash"));
   o = outcome ("outcome-cash-1", 2500);
   expect_status (o, 201, NULL);
-  sid = str_at (o->body, "shift_id");
+  sid = ct_test_json_str (o->body, "shift_id");
   ck_assert_str_eq (sid, shift);
   again = outcome ("outcome-cash-1", 2500);
   expect_status (again, 201, NULL);
   close_path = g_strdup_printf ("/v1/shifts/%s/close", shift);
   c = req ("POST", close_path, "{\"operator\":\"amy\",\"counted_cash\":27500}");
   expect_status (c, 201, NULL);
-  ck_assert_int_eq (int_at (c->body, "report.outcome_cash"), 2500);
-  ck_assert_int_eq (int_at (c->body, "report.expected_cash"), 27500);
-  ck_assert_int_eq (int_at (c->body, "report.variance"), 0);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.outcome_cash"), 2500);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.expected_cash"), 27500);
+  ck_assert_int_eq (ct_test_json_int (c->body, "report.variance"), 0);
 
   /* After the close, cash handed back is no longer the closed shift's. */
   late = outcome (NULL, 1000);
   expect_status (late, 201, NULL);
-  none = str_at (late->body, "shift_id");
+  none = ct_test_json_str (late->body, "shift_id");
   ck_assert_ptr_null (none);
   get_path = g_strdup_printf ("/v1/shifts/%s", shift);
   g = req ("GET", get_path, NULL);
   expect_status (g, 200, NULL);
-  ck_assert_int_eq (int_at (g->body, "report.expected_cash"), 27500);
+  ck_assert_int_eq (ct_test_json_int (g->body, "report.expected_cash"), 27500);
 }
 END_TEST
 
@@ -571,16 +526,16 @@ START_TEST (test_day_reports_count_points_redeemed)
   get_path = g_strdup_printf ("/v1/shifts/%s", shift);
   g = req ("GET", get_path, NULL);
   expect_status (g, 200, NULL);
-  ck_assert_int_eq (int_at (g->body, "report.counts.points_redeemed"), 1);
-  ck_assert_int_eq (int_at (g->body, "report.points_redeemed"), 100);
-  ck_assert_int_eq (int_at (g->body, "report.redeemed_value"), 100);
-  ck_assert_int_eq (int_at (g->body, "report.counts.payments"), 2);
+  ck_assert_int_eq (ct_test_json_int (g->body, "report.counts.points_redeemed"), 1);
+  ck_assert_int_eq (ct_test_json_int (g->body, "report.points_redeemed"), 100);
+  ck_assert_int_eq (ct_test_json_int (g->body, "report.redeemed_value"), 100);
+  ck_assert_int_eq (ct_test_json_int (g->body, "report.counts.payments"), 2);
 
   rep = req ("GET", "/v1/reports/day", NULL);
   expect_status (rep, 200, NULL);
-  ck_assert_int_eq (int_at (rep->body, "totals.points_redeemed"), 100);
-  ck_assert_int_eq (int_at (rep->body, "stores.0.tills.0.totals.counts.points_redeemed"), 1);
-  ck_assert_int_eq (int_at (rep->body, "shifts.0.report.redeemed_value"), 100);
+  ck_assert_int_eq (ct_test_json_int (rep->body, "totals.points_redeemed"), 100);
+  ck_assert_int_eq (ct_test_json_int (rep->body, "stores.0.tills.0.totals.counts.points_redeemed"), 1);
+  ck_assert_int_eq (ct_test_json_int (rep->body, "shifts.0.report.redeemed_value"), 100);
 }
 END_TEST
 

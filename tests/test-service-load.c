@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ct-service.h"
+#include "ct-test-json.h"
 #include "ct-test-service.h"
 
 /* The service under concurrency and crashes: tills racing for one card's
@@ -31,38 +32,6 @@ setup (void)
   ck_assert_msg (svc != NULL, "service did not start: %s", error ? error->message : "");
 }
 
-static int64_t
-int_at (const char *body,
-        const char *a,
-        const char *b)
-{
-  json_object *root = json_tokener_parse (body), *v = NULL;
-  int64_t out;
-
-  ck_assert_msg (root && json_object_object_get_ex (root, a, &v), "%s", body);
-  if (b != NULL)
-    ck_assert_msg (json_object_object_get_ex (v, b, &v), "%s", body);
-  out = json_object_get_int64 (v);
-  json_object_put (root);
-  return out;
-}
-
-static char *
-str_at (const char *body,
-        const char *a,
-        const char *b)
-{
-  json_object *root = json_tokener_parse (body), *v = NULL;
-  char *out;
-
-  ck_assert_msg (root && json_object_object_get_ex (root, a, &v), "%s", body);
-  if (b != NULL)
-    ck_assert_msg (json_object_object_get_ex (v, b, &v), "%s", body);
-  out = g_strdup (json_object_get_string (v));
-  json_object_put (root);
-  return out;
-}
-
 static void
 assert_ledger_balanced (void)
 {
@@ -70,7 +39,7 @@ assert_ledger_balanced (void)
 
   ck_assert_ptr_nonnull (r);
   ck_assert_int_eq (r->status, 200);
-  ck_assert_int_eq (int_at (r->body, "sum", NULL), 0);
+  ck_assert_int_eq (ct_test_json_int (r->body, "sum"), 0);
   ck_assert_msg (strstr (r->body, "\"balanced\":true") != NULL, "%s", r->body);
 }
 
@@ -93,7 +62,7 @@ issue_with_balance (const char *name,
 
   ck_assert_ptr_nonnull (r);
   ck_assert_int_eq (r->status, 201);
-  card = str_at (r->body, "card_no", NULL);
+  card = ct_test_json_str (r->body, "card_no");
   for (int i = 0; i < topups; i++)
     {
       g_autofree char *path = g_strdup_printf ("/v1/cards/%s/topups", card);
@@ -113,7 +82,7 @@ balance (const char *card)
 
   ck_assert_ptr_nonnull (r);
   ck_assert_int_eq (r->status, 200);
-  return int_at (r->body, "balance", NULL);
+  return ct_test_json_int (r->body, "balance");
 }
 
 /* Racing tills */
@@ -332,7 +301,7 @@ START_TEST (test_service_racing_refunds_apply_once)
   g_autofree char *path = g_strdup_printf ("/v1/cards/%s/refunds", card);
   g_autoptr(CtTestResponse) paid = ct_test_http (svc, "POST", pay_path, "to-refund",
                                                  "{\"amount\":4000,\"operator\":\"op\"}", NULL);
-  g_autofree char *tx = str_at (paid->body, "transaction", "id");
+  g_autofree char *tx = ct_test_json_str (paid->body, "transaction.id");
   g_autofree char *body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
   Refunder refunders[8];
   GThread *threads[8];
@@ -499,7 +468,7 @@ loader_main (gpointer data)
       if (r->status == 201)
         {
           g_mutex_lock (l->lock);
-          g_ptr_array_add (l->acked, str_at (r->body, "transaction", "id"));
+          g_ptr_array_add (l->acked, ct_test_json_str (r->body, "transaction.id"));
           g_mutex_unlock (l->lock);
         }
     }

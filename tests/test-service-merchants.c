@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ct-test-json.h"
 #include "ct-test-service.h"
 
 /* Several merchants in one service, over real HTTPS: the test service's
@@ -30,52 +31,6 @@ static char *token_b;        /* its token */
 #define MGR_B_PIN "135792"
 #define MGR_B "\"manager\":{\"id\":\"mb\",\"pin\":\"" MGR_B_PIN "\"}"
 
-static json_object *
-at (json_object *root,
-    const char  *path)
-{
-  g_auto(GStrv) parts = g_strsplit (path, ".", -1);
-  json_object *v = root;
-
-  for (guint i = 0; parts[i]; i++)
-    {
-      if (json_object_is_type (v, json_type_array))
-        v = json_object_array_get_idx (v, (gsize) g_ascii_strtoull (parts[i], NULL, 10));
-      else
-        ck_assert_msg (json_object_object_get_ex (v, parts[i], &v), "no %s in %s", path,
-                       json_object_to_json_string (root));
-    }
-  return v;
-}
-
-static int64_t
-int_at (const char *body,
-        const char *path)
-{
-  json_object *root = json_tokener_parse (body);
-  int64_t out;
-
-  ck_assert_msg (root != NULL, "not JSON: %s", body);
-  out = json_object_get_int64 (at (root, path));
-  json_object_put (root);
-  return out;
-}
-
-static char *
-str_at (const char *body,
-        const char *path)
-{
-  json_object *root = json_tokener_parse (body);
-  json_object *v;
-  char *out;
-
-  ck_assert_msg (root != NULL, "not JSON: %s", body);
-  v = at (root, path);
-  out = v != NULL ? g_strdup (json_object_get_string (v)) : NULL;
-  json_object_put (root);
-  return out;
-}
-
 static guint
 len_at (const char *body,
         const char *path)
@@ -84,7 +39,7 @@ len_at (const char *body,
   guint n;
 
   ck_assert_msg (root != NULL, "not JSON: %s", body);
-  n = (guint) json_object_array_length (at (root, path));
+  n = (guint) json_object_array_length (ct_test_json_at (root, path));
   json_object_put (root);
   return n;
 }
@@ -161,7 +116,7 @@ ledger_balanced (CtTestClient *client)
   g_autoptr(CtTestResponse) r = req_on (client, "GET", "/v1/ledger/check", NULL);
 
   expect_status (r, 200, NULL);
-  ck_assert_int_eq (int_at (r->body, "sum"), 0);
+  ck_assert_int_eq (ct_test_json_int (r->body, "sum"), 0);
   ck_assert_msg (strstr (r->body, "\"balanced\":true") != NULL, "ledger not balanced: %s", r->body);
 }
 
@@ -189,7 +144,7 @@ issue (CtTestClient *client,
   g_autoptr(CtTestResponse) r = req_on (client, "POST", "/v1/cards", body);
 
   expect_status (r, 201, NULL);
-  return str_at (r->body, "card_no");
+  return ct_test_json_str (r->body, "card_no");
 }
 
 static CtTestResponse *
@@ -211,7 +166,7 @@ balance (CtTestClient *client,
   g_autoptr(CtTestResponse) r = req_on (client, "GET", path, NULL);
 
   expect_status (r, 200, NULL);
-  return int_at (r->body, "balance");
+  return ct_test_json_int (r->body, "balance");
 }
 
 static int64_t
@@ -220,7 +175,7 @@ pool (CtTestClient *client)
   g_autoptr(CtTestResponse) r = req_on (client, "GET", "/v1/merchant", NULL);
 
   expect_status (r, 200, NULL);
-  return int_at (r->body, "pool_balance");
+  return ct_test_json_int (r->body, "pool_balance");
 }
 
 START_TEST (test_merchants_one_card_number_under_two_merchants_keeps_two_cards)
@@ -247,7 +202,7 @@ START_TEST (test_merchants_one_card_number_under_two_merchants_keeps_two_cards)
   /* Payments credit each merchant's own pool. */
   r = card_post (cl, no, "payments", "{\"amount\":1000,\"operator\":\"op\"}");
   expect_status (r, 201, NULL);
-  pay_a_id = str_at (r->body, "transaction.id");
+  pay_a_id = ct_test_json_str (r->body, "transaction.id");
   g_clear_pointer (&r, ct_test_response_free);
   r = card_post (cl_b, no, "payments", "{\"amount\":500,\"operator\":\"op\"}");
   expect_status (r, 201, NULL);
@@ -275,20 +230,20 @@ START_TEST (test_merchants_one_card_number_under_two_merchants_keeps_two_cards)
     r = req_on (cl_b, "GET", path, NULL);
     expect_status (r, 200, NULL);
     ck_assert_int_eq (len_at (r->body, "transactions"), 2);
-    ck_assert_int_eq (int_at (r->body, "transactions.0.delta"), -500);
-    ck_assert_int_eq (int_at (r->body, "transactions.1.delta"), 5500);
+    ck_assert_int_eq (ct_test_json_int (r->body, "transactions.0.delta"), -500);
+    ck_assert_int_eq (ct_test_json_int (r->body, "transactions.1.delta"), 5500);
     g_clear_pointer (&r, ct_test_response_free);
   }
   /* The day's list and report of each merchant hold its own money only. */
   r = req_on (cl_b, "GET", "/v1/transactions", NULL);
   expect_status (r, 200, NULL);
-  ck_assert_int_eq (int_at (r->body, "totals.payments"), 500);
-  ck_assert_int_eq (int_at (r->body, "totals.topups"), 5000);
+  ck_assert_int_eq (ct_test_json_int (r->body, "totals.payments"), 500);
+  ck_assert_int_eq (ct_test_json_int (r->body, "totals.topups"), 5000);
   g_clear_pointer (&r, ct_test_response_free);
   r = req_on (cl, "GET", "/v1/transactions", NULL);
   expect_status (r, 200, NULL);
-  ck_assert_int_eq (int_at (r->body, "totals.payments"), 1000);
-  ck_assert_int_eq (int_at (r->body, "totals.topups"), 10000);
+  ck_assert_int_eq (ct_test_json_int (r->body, "totals.payments"), 1000);
+  ck_assert_int_eq (ct_test_json_int (r->body, "totals.topups"), 10000);
   g_clear_pointer (&r, ct_test_response_free);
   r = req_on (cl_b, "GET", "/v1/reports/day", NULL);
   expect_status (r, 200, NULL);
@@ -306,7 +261,7 @@ START_TEST (test_merchants_a_till_cannot_see_pay_refund_top_up_or_change_another
   g_autoptr(CtTestResponse) r = card_post (cl, only_a, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
 
   expect_status (r, 201, NULL);
-  tx = str_at (r->body, "transaction.id");
+  tx = ct_test_json_str (r->body, "transaction.id");
   g_clear_pointer (&r, ct_test_response_free);
 
   /* To shopb's till, main's card is a card that does not exist. */
@@ -420,19 +375,19 @@ START_TEST (test_merchants_imports_decide_card_exists_within_a_merchant)
   g_autoptr(CtTestResponse) r = import_rows (cl, "a1", ROW (2, "LEG7001", 300), MGR);
 
   expect_status (r, 200, NULL);
-  ck_assert_msg (int_at (r->body, "accepted") == 1, "%s", r->body);
+  ck_assert_msg (ct_test_json_int (r->body, "accepted") == 1, "%s", r->body);
   g_clear_pointer (&r, ct_test_response_free);
   r = import_rows (cl_b, "b0", ROW (2, "LEG7002", 200), MGR_B);
-  ck_assert_msg (int_at (r->body, "accepted") == 1, "%s", r->body);
+  ck_assert_msg (ct_test_json_int (r->body, "accepted") == 1, "%s", r->body);
   g_clear_pointer (&r, ct_test_response_free);
 
   /* main's number is free at shopb, and so is main's batch id; shopb's own
    * card is not. */
   r = import_rows (cl_b, "a1", ROW (2, "LEG7001", 700) "," ROW (3, "LEG7002", 900), MGR_B);
   expect_status (r, 200, NULL);
-  ck_assert_msg (int_at (r->body, "accepted") == 1, "%s", r->body);
+  ck_assert_msg (ct_test_json_int (r->body, "accepted") == 1, "%s", r->body);
   ck_assert_int_eq (len_at (r->body, "rejected"), 1);
-  ck_assert_int_eq (int_at (r->body, "rejected.0.line"), 3);
+  ck_assert_int_eq (ct_test_json_int (r->body, "rejected.0.line"), 3);
   ck_assert_msg (strstr (r->body, "card_exists") != NULL && strstr (r->body, "b0") != NULL, "%s", r->body);
   g_clear_pointer (&r, ct_test_response_free);
   ck_assert_int_eq (balance (cl_b, "LEG7001"), 700);
@@ -445,11 +400,11 @@ START_TEST (test_merchants_imports_decide_card_exists_within_a_merchant)
   /* Each merchant's batch "a1" is its own. */
   r = req_on (cl, "GET", "/v1/imports/a1", NULL);
   expect_status (r, 200, NULL);
-  ck_assert_int_eq (int_at (r->body, "total_balance"), 300);
+  ck_assert_int_eq (ct_test_json_int (r->body, "total_balance"), 300);
   g_clear_pointer (&r, ct_test_response_free);
   r = req_on (cl_b, "GET", "/v1/imports/a1", NULL);
   expect_status (r, 200, NULL);
-  ck_assert_int_eq (int_at (r->body, "total_balance"), 700);
+  ck_assert_int_eq (ct_test_json_int (r->body, "total_balance"), 700);
   g_clear_pointer (&r, ct_test_response_free);
   r = req_on (cl, "GET", "/v1/imports/b0", NULL);
   expect_status (r, 404, NULL);
@@ -534,7 +489,7 @@ START_TEST (test_merchants_ledger_check_sums_each_merchant)
   ck_assert_msg (strstr (out, "cards: 55.00\n") != NULL && strstr (out, "cash: -50.00\n") != NULL
                  && strstr (out, "balanced\n") != NULL, "%s", out);
   r = req_on (cl_b, "GET", "/v1/ledger/check", NULL);
-  ck_assert_int_eq (int_at (r->body, "cards"), 5500);
+  ck_assert_int_eq (ct_test_json_int (r->body, "cards"), 5500);
 }
 END_TEST
 
@@ -698,8 +653,8 @@ START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
   ck_assert_int_eq (balance (cl, "70001234"), 8000);
   r = card_post (cl, "70001234", "payments", "{\"amount\":1000,\"operator\":\"op\"}");
   expect_status (r, 201, NULL);
-  ck_assert_int_eq (int_at (r->body, "transaction.delta"), -950);
-  ck_assert_int_eq (int_at (r->body, "spend"), 3950);
+  ck_assert_int_eq (ct_test_json_int (r->body, "transaction.delta"), -950);
+  ck_assert_int_eq (ct_test_json_int (r->body, "spend"), 3950);
   g_clear_pointer (&r, ct_test_response_free);
   r = card_post (cl, "70001234", "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
   expect_status (r, 201, NULL);
@@ -748,27 +703,27 @@ START_TEST (test_merchants_upgrade_adds_outcome_cash_to_each_merchants_shifts)
   /* main's shift: float 200.00 and a cash top-up of 100.00. */
   r = req_on (cl, "GET", "/v1/shifts/current", NULL);
   expect_status (r, 200, NULL);
-  ck_assert_int_eq (int_at (r->body, "report.expected_cash"), 30000);
-  ck_assert_int_eq (int_at (r->body, "report.outcome_cash"), 0);
+  ck_assert_int_eq (ct_test_json_int (r->body, "report.expected_cash"), 30000);
+  ck_assert_int_eq (ct_test_json_int (r->body, "report.outcome_cash"), 0);
   g_clear_pointer (&r, ct_test_response_free);
 
   r = req_on (cl, "POST", "/v1/outcomes", "{\"card_no\":\"70001234\",\"idempotency_key\":\"refused-1\","
                                           "\"kind\":\"topup\",\"outcome\":\"cash returned\","
                                           "\"cash_given_back\":2500," MGR "}");
   expect_status (r, 201, NULL);
-  shift = str_at (r->body, "shift_id");
+  shift = ct_test_json_str (r->body, "shift_id");
   ck_assert_str_eq (shift, "1");
   g_clear_pointer (&r, ct_test_response_free);
   r = req_on (cl, "GET", "/v1/shifts/current", NULL);
-  ck_assert_int_eq (int_at (r->body, "report.outcome_cash"), 2500);
-  ck_assert_int_eq (int_at (r->body, "report.expected_cash"), 27500);
+  ck_assert_int_eq (ct_test_json_int (r->body, "report.outcome_cash"), 2500);
+  ck_assert_int_eq (ct_test_json_int (r->body, "report.expected_cash"), 27500);
   g_clear_pointer (&r, ct_test_response_free);
   /* tea's till s1/t1 has a shift of its own, untouched. */
   r = req_on (cl_b, "GET", "/v1/shifts/current", NULL);
   expect_status (r, 200, NULL);
-  ck_assert_int_eq (int_at (r->body, "shift.float"), 5000);
-  ck_assert_int_eq (int_at (r->body, "report.outcome_cash"), 0);
-  ck_assert_int_eq (int_at (r->body, "report.expected_cash"), 5000);
+  ck_assert_int_eq (ct_test_json_int (r->body, "shift.float"), 5000);
+  ck_assert_int_eq (ct_test_json_int (r->body, "report.outcome_cash"), 0);
+  ck_assert_int_eq (ct_test_json_int (r->body, "report.expected_cash"), 5000);
 }
 END_TEST
 
@@ -844,8 +799,8 @@ START_TEST (test_merchants_copy_to_postgresql_keeps_each_merchant_apart)
   ck_assert_int_eq (balance (cl, no), 11000);
   r = req_on (cl_b, "GET", "/v1/shifts/current", NULL);
   expect_status (r, 200, NULL);
-  ck_assert_int_eq (int_at (r->body, "report.outcome_cash"), 300);
-  ck_assert_int_eq (int_at (r->body, "report.expected_cash"), 1000 - 300);
+  ck_assert_int_eq (ct_test_json_int (r->body, "report.outcome_cash"), 300);
+  ck_assert_int_eq (ct_test_json_int (r->body, "report.expected_cash"), 1000 - 300);
   g_clear_pointer (&r, ct_test_response_free);
   g_clear_pointer (&out, g_free);
   admin_ok (&out, "merchant", "list");

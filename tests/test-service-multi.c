@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "ct-test-json.h"
 #include "ct-test-service.h"
 
 /* Three `cardtill-service serve` processes over one PostgreSQL database:
@@ -35,38 +36,6 @@ setup (void)
     }
 }
 
-static int64_t
-int_at (const char *body,
-        const char *a,
-        const char *b)
-{
-  json_object *root = json_tokener_parse (body), *v = NULL;
-  int64_t out;
-
-  ck_assert_msg (root && json_object_object_get_ex (root, a, &v), "%s", body);
-  if (b != NULL)
-    ck_assert_msg (json_object_object_get_ex (v, b, &v), "%s", body);
-  out = json_object_get_int64 (v);
-  json_object_put (root);
-  return out;
-}
-
-static char *
-str_at (const char *body,
-        const char *a,
-        const char *b)
-{
-  json_object *root = json_tokener_parse (body), *v = NULL;
-  char *out;
-
-  ck_assert_msg (root && json_object_object_get_ex (root, a, &v), "%s", body);
-  if (b != NULL)
-    ck_assert_msg (json_object_object_get_ex (v, b, &v), "%s", body);
-  out = g_strdup (json_object_get_string (v));
-  json_object_put (root);
-  return out;
-}
-
 static CtTestResponse *
 send_to (guint       proc,
          const char *method,
@@ -90,7 +59,7 @@ teardown (void)
         g_autoptr(CtTestResponse) r = send_to (i, "GET", "/v1/ledger/check", NULL, NULL);
 
         ck_assert_int_eq (r->status, 200);
-        ck_assert_int_eq (int_at (r->body, "sum", NULL), 0);
+        ck_assert_int_eq (ct_test_json_int (r->body, "sum"), 0);
         ck_assert_msg (strstr (r->body, "\"balanced\":true") != NULL, "%s", r->body);
       }
   for (guint i = N_PROC; i-- > 0;)
@@ -107,7 +76,7 @@ issue_with_balance (const char *name,
   char *card;
 
   ck_assert_int_eq (r->status, 201);
-  card = str_at (r->body, "card_no", NULL);
+  card = ct_test_json_str (r->body, "card_no");
   for (int i = 0; i < topups; i++)
     {
       g_autofree char *path = g_strdup_printf ("/v1/cards/%s/topups", card);
@@ -128,7 +97,7 @@ balance_on (guint       proc,
   g_autoptr(CtTestResponse) r = send_to (proc, "GET", path, NULL, NULL);
 
   ck_assert_int_eq (r->status, 200);
-  return int_at (r->body, "balance", NULL);
+  return ct_test_json_int (r->body, "balance");
 }
 
 /* Requests sent at once: one thread each, released together. */
@@ -278,7 +247,7 @@ START_TEST (test_multi_racing_refunds_apply_once)
   guint applied = 0;
 
   ck_assert_int_eq (paid->status, 201);
-  tx = str_at (paid->body, "transaction", "id");
+  tx = ct_test_json_str (paid->body, "transaction.id");
   for (guint i = 0; i < G_N_ELEMENTS (shots); i++)
     shots[i] = (Shot) { i % N_PROC, "POST", g_strdup_printf ("/v1/cards/%s/refunds", card),
                         g_strdup_printf ("refund-%u", i),
@@ -341,7 +310,7 @@ START_TEST (test_multi_concurrent_card_issues_get_unique_numbers)
   for (guint i = 0; i < G_N_ELEMENTS (shots); i++)
     {
       ck_assert_msg (shots[i].resp->status == 201, "%ld %s", shots[i].resp->status, shots[i].resp->body);
-      ck_assert (g_hash_table_add (numbers, str_at (shots[i].resp->body, "card_no", NULL)));
+      ck_assert (g_hash_table_add (numbers, ct_test_json_str (shots[i].resp->body, "card_no")));
     }
   ck_assert_uint_eq (g_hash_table_size (numbers), G_N_ELEMENTS (shots));
   /* A number given twice on purpose is refused whichever process sees it. */
@@ -384,16 +353,16 @@ START_TEST (test_multi_one_import_batch_to_several_processes_takes_each_row_once
   for (guint i = 0; i < N_PROC; i++)
     {
       ck_assert_msg (shots[i].resp->status == 200, "%ld %s", shots[i].resp->status, shots[i].resp->body);
-      ck_assert_int_eq (int_at (shots[i].resp->body, "accepted", NULL), 40);
+      ck_assert_int_eq (ct_test_json_int (shots[i].resp->body, "accepted"), 40);
     }
   batch = send_to (1, "GET", "/v1/imports/b1", NULL, NULL);
   ck_assert_int_eq (batch->status, 200);
-  ck_assert_int_eq (int_at (batch->body, "rows_accepted", NULL), 40);
-  ck_assert_int_eq (int_at (batch->body, "total_balance", NULL), total);
+  ck_assert_int_eq (ct_test_json_int (batch->body, "rows_accepted"), 40);
+  ck_assert_int_eq (ct_test_json_int (batch->body, "total_balance"), total);
   {
     g_autoptr(CtTestResponse) check = send_to (2, "GET", "/v1/ledger/check", NULL, NULL);
 
-    ck_assert_int_eq (int_at (check->body, "legacy", NULL), -total);
+    ck_assert_int_eq (ct_test_json_int (check->body, "legacy"), -total);
   }
   shots_clear (shots, N_PROC);
 }
@@ -435,7 +404,7 @@ loader_main (gpointer data)
       if (r->status == 201)
         {
           g_mutex_lock (l->lock);
-          g_ptr_array_add (l->acked, str_at (r->body, "transaction", "id"));
+          g_ptr_array_add (l->acked, ct_test_json_str (r->body, "transaction.id"));
           g_mutex_unlock (l->lock);
         }
     }
@@ -553,7 +522,7 @@ START_TEST (test_multi_copy_from_sqlite_keeps_tokens_keys_and_balances)
   path = g_strdup_printf ("/v1/cards/%s/payments", card);
   paid = send_to (0, "POST", path, "before-move", "{\"amount\":1234,\"operator\":\"op\"}");
   ck_assert_int_eq (paid->status, 201);
-  tx = str_at (paid->body, "transaction", "id");
+  tx = ct_test_json_str (paid->body, "transaction.id");
   g_free (path);
   path = g_strdup_printf ("/v1/cards/%s/refunds", card);
   refund_body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
@@ -585,10 +554,10 @@ START_TEST (test_multi_copy_from_sqlite_keeps_tokens_keys_and_balances)
   ck_assert_int_eq (balance_on (0, card), balance_before);
   after = send_to (0, "POST", path, "after-move", "{\"amount\":100,\"operator\":\"op\"}");
   ck_assert_int_eq (after->status, 201);
-  ck_assert (g_ascii_strtoll (str_at (after->body, "transaction", "id"), NULL, 10) > g_ascii_strtoll (tx, NULL, 10));
+  ck_assert (g_ascii_strtoll (ct_test_json_str (after->body, "transaction.id"), NULL, 10) > g_ascii_strtoll (tx, NULL, 10));
   ck_assert_int_eq (balance_on (0, card), balance_before - 100);
   card_after = send_to (0, "GET", "/v1/cards/7700000001", NULL, NULL);
-  ck_assert_int_eq (int_at (card_after->body, "balance", NULL), 999);
+  ck_assert_int_eq (ct_test_json_int (card_after->body, "balance"), 999);
 }
 END_TEST
 

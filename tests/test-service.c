@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ct-card-number.h"
+#include "ct-test-json.h"
 #include "ct-test-service.h"
 
 /* The card service's HTTP API (docs/api.md) over real HTTPS on 127.0.0.1:
@@ -45,36 +46,6 @@ parse (const char *body)
   return o;
 }
 
-static int64_t
-json_int_at (const char *body,
-             const char *path)
-{
-  json_object *root = parse (body), *v = root;
-  g_auto(GStrv) parts = g_strsplit (path, ".", -1);
-  int64_t out;
-
-  for (guint i = 0; parts[i]; i++)
-    ck_assert_msg (json_object_object_get_ex (v, parts[i], &v), "no %s in %s", path, body);
-  out = json_object_get_int64 (v);
-  json_object_put (root);
-  return out;
-}
-
-static char *
-json_str_at (const char *body,
-             const char *path)
-{
-  json_object *root = parse (body), *v = root;
-  g_auto(GStrv) parts = g_strsplit (path, ".", -1);
-  char *out;
-
-  for (guint i = 0; parts[i]; i++)
-    ck_assert_msg (json_object_object_get_ex (v, parts[i], &v), "no %s in %s", path, body);
-  out = v ? g_strdup (json_object_get_string (v)) : NULL;
-  json_object_put (root);
-  return out;
-}
-
 static void
 teardown (void)
 {
@@ -82,7 +53,7 @@ teardown (void)
 
   ck_assert_ptr_nonnull (r);
   ck_assert_int_eq (r->status, 200);
-  ck_assert_int_eq (json_int_at (r->body, "sum"), 0);
+  ck_assert_int_eq (ct_test_json_int (r->body, "sum"), 0);
   ck_assert_msg (strstr (r->body, "\"balanced\":true") != NULL, "ledger not balanced: %s", r->body);
   ct_test_client_free (cl);
   ck_assert_int_eq (ct_test_service_stop (svc), 0);
@@ -133,7 +104,7 @@ issue_card (const char *name,
                           name, phone ? "\"" : "", phone ? phone : "null", phone ? "\"" : "");
   r = req ("POST", "/v1/cards", body);
   expect_status (r, 201, NULL);
-  return json_str_at (r->body, "card_no");
+  return ct_test_json_str (r->body, "card_no");
 }
 
 static CtTestResponse *
@@ -165,7 +136,7 @@ pay (const char *card,
   g_autoptr(CtTestResponse) r = card_post (card, "payments", body);
 
   ck_assert_msg (r->status == want_status, "pay: %ld %s", r->status, r->body);
-  return r->status == 201 ? json_str_at (r->body, "transaction.id") : NULL;
+  return r->status == 201 ? ct_test_json_str (r->body, "transaction.id") : NULL;
 }
 
 static int64_t
@@ -175,7 +146,7 @@ balance_of (const char *card)
   g_autoptr(CtTestResponse) r = req ("GET", path, NULL);
 
   expect_status (r, 200, NULL);
-  return json_int_at (r->body, "balance");
+  return ct_test_json_int (r->body, "balance");
 }
 
 /* Health and auth */
@@ -254,16 +225,16 @@ START_TEST (test_service_merchant_shows_settings_packages_and_pool)
   ck_assert_msg (strstr (r->body, "\"name\":\"Test Shop\"") != NULL, "%s", r->body);
   ck_assert_msg (strstr (r->body, "\"topup_packages\":[{\"id\":\"p100\",\"amount\":10000,\"bonus\":1000},"
                                   "{\"id\":\"p200\",\"amount\":20000,\"bonus\":3000}]") != NULL, "%s", r->body);
-  ck_assert_int_eq (json_int_at (r->body, "minor_units"), 2);
-  ck_assert_int_eq (json_int_at (r->body, "pool_balance"), 0);
-  ck_assert_int_eq (json_int_at (r->body, "offline_payment_cap"), 0);
+  ck_assert_int_eq (ct_test_json_int (r->body, "minor_units"), 2);
+  ck_assert_int_eq (ct_test_json_int (r->body, "pool_balance"), 0);
+  ck_assert_int_eq (ct_test_json_int (r->body, "offline_payment_cap"), 0);
   ck_assert_msg (strstr (r->body, "\"timezone\":\"Asia/Shanghai\"") != NULL, "%s", r->body);
 
   card = issue_card ("Pool", NULL);
   topup (card, "p100");
   g_free (pay (card, 1234, 201));
   r2 = req ("GET", "/v1/merchant", NULL);
-  ck_assert_int_eq (json_int_at (r2->body, "pool_balance"), 1234);
+  ck_assert_int_eq (ct_test_json_int (r2->body, "pool_balance"), 1234);
 }
 END_TEST
 
@@ -425,8 +396,8 @@ START_TEST (test_service_wrong_pin_and_unknown_manager_get_one_403_message)
 
   expect_status (r1, 403, "forbidden");
   expect_status (r2, 403, "forbidden");
-  m1 = json_str_at (r1->body, "error.message");
-  m2 = json_str_at (r2->body, "error.message");
+  m1 = ct_test_json_str (r1->body, "error.message");
+  m2 = ct_test_json_str (r2->body, "error.message");
   ck_assert_str_eq (m1, m2);
   expect_status (r3, 400, "bad_request");
 }
@@ -521,7 +492,7 @@ START_TEST (test_service_cashier_add_list_sign_in_and_remove)
 
   ok = sign_in ("c7", "135790");
   expect_status (ok, 200, NULL);
-  name = json_str_at (ok->body, "cashier.name");
+  name = ct_test_json_str (ok->body, "cashier.name");
   ck_assert_str_eq (name, "王芳 Wang");
 
   /* An entry taken by a cashier who is removed before it reaches the
@@ -558,8 +529,8 @@ START_TEST (test_service_cashier_wrong_pins_lock_the_cashier_not_the_manager)
       expect_status (r, 403, "forbidden");
       if (i == 0)
         {
-          m1 = json_str_at (r->body, "error.message");
-          m2 = json_str_at (unknown->body, "error.message");
+          m1 = ct_test_json_str (r->body, "error.message");
+          m2 = ct_test_json_str (unknown->body, "error.message");
           ck_assert_str_eq (m1, m2);
         }
     }
@@ -604,16 +575,16 @@ START_TEST (test_service_topup_package_posts_amount_and_bonus)
   g_autoptr(CtTestResponse) chk = NULL;
 
   expect_status (r, 201, NULL);
-  ck_assert_int_eq (json_int_at (r->body, "transaction.delta"), 23000);
-  ck_assert_int_eq (json_int_at (r->body, "transaction.bonus"), 3000);
-  ck_assert_int_eq (json_int_at (r->body, "transaction.balance_after"), 23000);
-  ck_assert_int_eq (json_int_at (r->body, "card.balance"), 23000);
+  ck_assert_int_eq (ct_test_json_int (r->body, "transaction.delta"), 23000);
+  ck_assert_int_eq (ct_test_json_int (r->body, "transaction.bonus"), 3000);
+  ck_assert_int_eq (ct_test_json_int (r->body, "transaction.balance_after"), 23000);
+  ck_assert_int_eq (ct_test_json_int (r->body, "card.balance"), 23000);
   ck_assert_msg (strstr (r->body, "\"kind\":\"topup\"") && strstr (r->body, "\"store\":\"s1\",\"till\":\"t1\","
                                                                     "\"operator\":\"amy\",\"manager\":null"), "%s", r->body);
   chk = req ("GET", "/v1/ledger/check", NULL);
-  ck_assert_int_eq (json_int_at (chk->body, "cash"), -20000);
-  ck_assert_int_eq (json_int_at (chk->body, "promo"), -3000);
-  ck_assert_int_eq (json_int_at (chk->body, "cards"), 23000);
+  ck_assert_int_eq (ct_test_json_int (chk->body, "cash"), -20000);
+  ck_assert_int_eq (ct_test_json_int (chk->body, "promo"), -3000);
+  ck_assert_int_eq (ct_test_json_int (chk->body, "cards"), 23000);
 }
 END_TEST
 
@@ -652,8 +623,8 @@ START_TEST (test_service_topup_any_amount_mode)
   pkg = card_post (card, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
   str = card_post (card, "topups", "{\"amount\":\"1050\",\"operator\":\"op\"}");
   expect_status (ok, 201, NULL);
-  ck_assert_int_eq (json_int_at (ok->body, "transaction.bonus"), 0);
-  ck_assert_int_eq (json_int_at (ok->body, "card.balance"), 1050);
+  ck_assert_int_eq (ct_test_json_int (ok->body, "transaction.bonus"), 0);
+  ck_assert_int_eq (ct_test_json_int (ok->body, "card.balance"), 1050);
   expect_status (low, 422, "invalid_amount");
   expect_status (high, 422, "invalid_amount");
   expect_status (pkg, 422, "invalid_amount");
@@ -703,10 +674,10 @@ START_TEST (test_service_payment_moves_money_to_the_pool_and_earns_points)
   topup (card, "p100");
   r = card_post (card, "payments", "{\"amount\":2599,\"order_ref\":\"A-1\",\"operator\":\"op\"}");
   expect_status (r, 201, NULL);
-  ck_assert_int_eq (json_int_at (r->body, "transaction.delta"), -2599);
-  ck_assert_int_eq (json_int_at (r->body, "transaction.points_delta"), 25);
-  ck_assert_int_eq (json_int_at (r->body, "card.points"), 25);
-  ck_assert_int_eq (json_int_at (r->body, "card.balance"), 11000 - 2599);
+  ck_assert_int_eq (ct_test_json_int (r->body, "transaction.delta"), -2599);
+  ck_assert_int_eq (ct_test_json_int (r->body, "transaction.points_delta"), 25);
+  ck_assert_int_eq (ct_test_json_int (r->body, "card.points"), 25);
+  ck_assert_int_eq (ct_test_json_int (r->body, "card.balance"), 11000 - 2599);
   ck_assert_msg (strstr (r->body, "\"order_ref\":\"A-1\"") != NULL, "%s", r->body);
 }
 END_TEST
@@ -901,13 +872,13 @@ START_TEST (test_service_refund_of_a_payment_returns_money_and_points)
   body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
   r = card_post (card, "refunds", body);
   expect_status (r, 201, NULL);
-  ck_assert_int_eq (json_int_at (r->body, "transaction.delta"), 5000);
-  ck_assert_int_eq (json_int_at (r->body, "transaction.points_delta"), -50);
-  ck_assert_int_eq (json_int_at (r->body, "card.points"), 0);
-  ck_assert_int_eq (json_int_at (r->body, "card.balance"), 11000);
+  ck_assert_int_eq (ct_test_json_int (r->body, "transaction.delta"), 5000);
+  ck_assert_int_eq (ct_test_json_int (r->body, "transaction.points_delta"), -50);
+  ck_assert_int_eq (ct_test_json_int (r->body, "card.points"), 0);
+  ck_assert_int_eq (ct_test_json_int (r->body, "card.balance"), 11000);
   ck_assert_msg (strstr (r->body, "\"manager\":\"m1\"") != NULL, "%s", r->body);
   {
-    g_autofree char *ref = json_str_at (r->body, "transaction.refund_of");
+    g_autofree char *ref = ct_test_json_str (r->body, "transaction.refund_of");
     ck_assert_str_eq (ref, tx);
   }
   again = card_post (card, "refunds", body);
@@ -919,18 +890,18 @@ START_TEST (test_service_refund_of_a_topup_is_a_void)
 {
   g_autofree char *card = issue_card ("Void", NULL);
   g_autoptr(CtTestResponse) t = card_post (card, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
-  g_autofree char *tx = json_str_at (t->body, "transaction.id");
+  g_autofree char *tx = ct_test_json_str (t->body, "transaction.id");
   g_autofree char *body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
   g_autoptr(CtTestResponse) r = NULL, chk = NULL;
 
   expect_status (t, 201, NULL);
   r = card_post (card, "refunds", body);
   expect_status (r, 201, NULL);
-  ck_assert_int_eq (json_int_at (r->body, "transaction.delta"), -11000);
-  ck_assert_int_eq (json_int_at (r->body, "card.balance"), 0);
+  ck_assert_int_eq (ct_test_json_int (r->body, "transaction.delta"), -11000);
+  ck_assert_int_eq (ct_test_json_int (r->body, "card.balance"), 0);
   chk = req ("GET", "/v1/ledger/check", NULL);
-  ck_assert_int_eq (json_int_at (chk->body, "cash"), 0);
-  ck_assert_int_eq (json_int_at (chk->body, "promo"), 0);
+  ck_assert_int_eq (ct_test_json_int (chk->body, "cash"), 0);
+  ck_assert_int_eq (ct_test_json_int (chk->body, "promo"), 0);
 }
 END_TEST
 
@@ -938,7 +909,7 @@ START_TEST (test_service_void_needs_the_balance_still_there)
 {
   g_autofree char *card = issue_card ("Spent", NULL);
   g_autoptr(CtTestResponse) t = card_post (card, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
-  g_autofree char *tx = json_str_at (t->body, "transaction.id");
+  g_autofree char *tx = ct_test_json_str (t->body, "transaction.id");
   g_autofree char *body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
   g_autoptr(CtTestResponse) r = NULL;
 
@@ -951,8 +922,8 @@ START_TEST (test_service_void_needs_the_balance_still_there)
   expect_status (r, 409, "insufficient_balance");
   ck_assert_int_eq (balance_of (card), 10900);
   chk = req ("GET", "/v1/ledger/check", NULL);
-  ck_assert_int_eq (json_int_at (chk->body, "cash"), -10000);
-  ck_assert_int_eq (json_int_at (chk->body, "pool"), 100);
+  ck_assert_int_eq (ct_test_json_int (chk->body, "cash"), -10000);
+  ck_assert_int_eq (ct_test_json_int (chk->body, "pool"), 100);
 }
 END_TEST
 
@@ -997,7 +968,7 @@ START_TEST (test_service_refund_needs_the_pool_and_credits_a_frozen_card)
   expect_status (freeze, 200, NULL);
   r3 = card_post (a, "refunds", body);
   expect_status (r3, 201, NULL);
-  ck_assert_int_eq (json_int_at (r3->body, "card.balance"), 11000);
+  ck_assert_int_eq (ct_test_json_int (r3->body, "card.balance"), 11000);
 }
 END_TEST
 
@@ -1038,9 +1009,9 @@ START_TEST (test_service_history_is_newest_first_with_cursors)
     g_free (pay (card, 100 + i, 201));
   p1 = req ("GET", path, NULL);
   expect_status (p1, 200, NULL);
-  first = json_str_at (p1->body, "transactions");
+  first = ct_test_json_str (p1->body, "transactions");
   ck_assert_msg (strstr (p1->body, "\"delta\":-102") < strstr (p1->body, "\"delta\":-101"), "%s", p1->body);
-  cursor = json_str_at (p1->body, "next_cursor");
+  cursor = ct_test_json_str (p1->body, "next_cursor");
   ck_assert_ptr_nonnull (cursor);
   path2 = g_strdup_printf ("/v1/cards/%s/transactions?limit=2&cursor=%s", card, cursor);
   p2 = req ("GET", path2, NULL);
@@ -1077,7 +1048,7 @@ START_TEST (test_service_store_day_lists_and_totals)
   r = req ("GET", "/v1/transactions", NULL);
   expect_status (r, 200, NULL);
   {
-    g_autofree char *date = json_str_at (r->body, "date");
+    g_autofree char *date = ct_test_json_str (r->body, "date");
     ck_assert_str_eq (date, today);
   }
   ck_assert_msg (strstr (r->body, "\"store\":\"s1\"") != NULL, "%s", r->body);
@@ -1112,8 +1083,8 @@ START_TEST (test_service_store_day_pages_with_totals_of_the_whole_day)
       json_object *root, *list = NULL;
 
       expect_status (r, 200, NULL);
-      ck_assert_int_eq (json_int_at (r->body, "totals.count"), 6);
-      ck_assert_int_eq (json_int_at (r->body, "totals.payments"), 100 + 101 + 102 + 103 + 104);
+      ck_assert_int_eq (ct_test_json_int (r->body, "totals.count"), 6);
+      ck_assert_int_eq (ct_test_json_int (r->body, "totals.payments"), 100 + 101 + 102 + 103 + 104);
       root = parse (r->body);
       ck_assert (json_object_object_get_ex (root, "transactions", &list));
       ck_assert_int_le (json_object_array_length (list), 2);
@@ -1126,7 +1097,7 @@ START_TEST (test_service_store_day_pages_with_totals_of_the_whole_day)
         }
       json_object_put (root);
       g_clear_pointer (&cursor, g_free);
-      cursor = json_str_at (r->body, "next_cursor");
+      cursor = ct_test_json_str (r->body, "next_cursor");
       pages++;
     }
   while (cursor != NULL && pages < 10);
@@ -1233,9 +1204,9 @@ START_TEST (test_service_day_report_per_store_and_till)
   pay_as (east, card, 25);
   r = req ("GET", "/v1/reports/day", NULL);
   expect_status (r, 200, NULL);
-  ck_assert_int_eq (json_int_at (r->body, "totals.payments"), 575);
-  ck_assert_int_eq (json_int_at (r->body, "totals.topups"), 20000);
-  ck_assert_int_eq (json_int_at (r->body, "totals.count"), 5);
+  ck_assert_int_eq (ct_test_json_int (r->body, "totals.payments"), 575);
+  ck_assert_int_eq (ct_test_json_int (r->body, "totals.topups"), 20000);
+  ck_assert_int_eq (ct_test_json_int (r->body, "totals.count"), 5);
   root = parse (r->body);
   ck_assert (json_object_object_get_ex (root, "stores", &stores));
   ck_assert_int_eq (json_object_array_length (stores), 2);
@@ -1257,7 +1228,7 @@ START_TEST (test_service_day_report_per_store_and_till)
     g_autoptr(CtTestResponse) other = req ("GET", "/v1/transactions?store=s2", NULL);
 
     expect_status (other, 200, NULL);
-    ck_assert_int_eq (json_int_at (other->body, "totals.count"), 2);
+    ck_assert_int_eq (ct_test_json_int (other->body, "totals.count"), 2);
   }
   bad = req ("GET", "/v1/reports/day?date=2026-13-40", NULL);
   expect_status (bad, 400, "bad_request");
@@ -1577,7 +1548,7 @@ START_TEST (test_service_database_failure_is_500_and_not_stored)
   issued = ct_test_client_request (c, "POST", "/v1/cards", "i-1",
                                    "{\"member\":{\"name\":\"Busy\"},\"operator\":\"op\"," MGR "}", NULL);
   expect_status (issued, 201, NULL);
-  card = json_str_at (issued->body, "card_no");
+  card = ct_test_json_str (issued->body, "card_no");
   path = g_strdup_printf ("/v1/cards/%s/topups", card);
   /* Another connection holds the write lock longer than the service waits. */
   db = ct_test_db_open (ct_test_service_get_db_path (other));
@@ -1589,7 +1560,7 @@ START_TEST (test_service_database_failure_is_500_and_not_stored)
   retried = ct_test_client_request (c, "POST", path, "t-1", "{\"package_id\":\"p100\",\"operator\":\"op\"}", NULL);
   expect_status (retried, 201, NULL);
   ck_assert_ptr_null (ct_test_response_header (retried, "Idempotent-Replayed"));
-  ck_assert_int_eq (json_int_at (retried->body, "card.balance"), 11000);
+  ck_assert_int_eq (ct_test_json_int (retried->body, "card.balance"), 11000);
   g_clear_pointer (&c, ct_test_client_free);
   ct_test_service_free (other);
 }
@@ -1630,7 +1601,7 @@ START_TEST (test_service_sigterm_finishes_the_request_in_flight)
   g_thread_join (t);
   ck_assert_ptr_nonnull (f.resp);
   expect_status (f.resp, 201, NULL);
-  ck_assert_int_eq (json_int_at (f.resp->body, "card.balance"), 10900);
+  ck_assert_int_eq (ct_test_json_int (f.resp->body, "card.balance"), 10900);
   ct_test_response_free (f.resp);
   g_free (f.path);
   ck_assert_int_eq (ct_test_service_stop (svc), 0);
