@@ -126,6 +126,40 @@ cli (Till *t, Run *r, ...)
   return r->status;
 }
 
+/* Runs cardtill-cli with @input on its standard input (not a terminal). */
+static int
+cli_in (Till       *t,
+        Run        *r,
+        const char *input,
+        ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_auto(GStrv) env = till_env (t);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *a;
+  va_list args;
+
+  run_clear (r);
+  g_ptr_array_add (argv, (char *) cli_binary ());
+  va_start (args, input);
+  while ((a = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (char *) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_environ (launcher, env);
+  proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  ck_assert_msg (proc != NULL, "%s", error ? error->message : "");
+  ck_assert_msg (g_subprocess_communicate_utf8 (proc, input, NULL, &r->out, &r->err, &error),
+                 "%s", error ? error->message : "");
+  ck_assert (g_subprocess_get_if_exited (proc));
+  r->status = g_subprocess_get_exit_status (proc);
+  return r->status;
+}
+
 static const char *
 last_line (const char *text)
 {
@@ -456,6 +490,51 @@ START_TEST (test_cli_pay_spares_the_merchant_round_trip)
   ck_assert_int_eq (cli (t, &r, "pay", no, "1.50", NULL), 0);
   ck_assert_msg (strstr (r.out, "balance 107.00") != NULL, "%s", r.out);
   ck_assert_uint_eq (ct_fault_proxy_get_requests (t->proxy) - before, 2);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
+/* The member's PIN: set at issue and by a manager, typed by the member
+ * (standard input here, a prompt without echo on a terminal), never an
+ * argument; wrong, right, and locked. */
+START_TEST (test_cli_pay_with_the_members_pin)
+{
+  Till *t = till_new (FALSE);
+  g_autofree char *no = NULL;
+  Run r = { 0 };
+
+  ck_assert_int_eq (ct_test_service_admin (t->svc, NULL, "merchant", "set", "--consent-over", "50.00", NULL), 0);
+  ck_assert_msg (cli_in (t, &r, "482916\n", "card", "issue", "--name", "Eve", "--phone", "13800000011",
+                         "--manager", "m1", "--pin-file", t->pin_file, "--member-pin", NULL) == 0, "%s", r.err);
+  no = g_strdup (last_line (r.out));
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p200", NULL), 0);
+
+  /* Not a PIN, or a PIN given as an argument: nothing is sent. */
+  ck_assert_int_eq (cli_in (t, &r, "12ab\n", "pay", no, "60.00", "--member-pin", NULL), 1);
+  ck_assert_msg (strstr (r.err, "digits") != NULL, "%s", r.err);
+  ck_assert_int_eq (cli_in (t, &r, "", "pay", no, "60.00", "--member-pin", "482916", NULL), 1);
+
+  ck_assert_int_eq (cli_in (t, &r, "111111\n", "pay", no, "60.00", "--member-pin", NULL), 2);
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: member_pin_wrong: ") && strstr (r.err, "1 of 5"),
+                 "%s", r.err);
+  ck_assert_int_eq (cli_in (t, &r, "482916\n", "pay", no, "60.00", "--member-pin", NULL), 0);
+  ck_assert_msg (strstr (r.out, "member consent: member PIN") && strstr (r.out, "balance 170.00"), "%s", r.out);
+
+  /* Five wrong lock it; then the right one is refused too. */
+  for (int i = 0; i < 5; i++)
+    ck_assert_int_eq (cli_in (t, &r, "975310\n", "pay", no, "60.00", "--member-pin", NULL), 2);
+  ck_assert_msg (strstr (r.err, "locked for 5 minutes") != NULL, "%s", r.err);
+  ck_assert_int_eq (cli_in (t, &r, "482916\n", "pay", no, "60.00", "--member-pin", NULL), 2);
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: member_pin_locked: "), "%s", r.err);
+
+  /* A manager sets the PIN the member chose; it pays at once. */
+  ck_assert_msg (cli_in (t, &r, "739150\n", "card", "member-pin", no, "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL) == 0, "%s", r.err);
+  ck_assert_int_eq (cli_in (t, &r, "739150\n", "pay", no, "60.00", "--member-pin", NULL), 0);
+  ck_assert_msg (strstr (r.out, "balance 110.00"), "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "sync", "--status", NULL), 0);
+  ck_assert_msg (strstr (r.out, "Pending: 0") != NULL, "%s", r.out);
   run_clear (&r);
   till_free (t);
 }
@@ -1481,6 +1560,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_card_commands);
   tcase_add_test (tc, test_cli_money_commands);
   tcase_add_test (tc, test_cli_pay_with_points_and_the_members_code);
+  tcase_add_test (tc, test_cli_pay_with_the_members_pin);
   tcase_add_test (tc, test_cli_offline_topup_queued_then_synced);
   tcase_add_test (tc, test_cli_pay_spares_the_merchant_round_trip);
   tcase_add_test (tc, test_cli_kill9_in_payment_loop_loses_nothing_doubles_nothing);

@@ -159,7 +159,7 @@ assert_ledger_balanced (Fixture *f)
 static CtAnswer *
 pay (Fixture *f, const char *card_no, int64_t amount, const char *order_ref)
 {
-  g_autofree char *text = ct_wire_encode_payment (amount, order_ref, 0, NULL, "tester");
+  g_autofree char *text = ct_wire_encode_payment (amount, order_ref, 0, NULL, NULL, "tester");
   g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
   g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card_no);
   CtRequestInfo info = { .kind = CT_OUTBOX_KIND_PAYMENT, .card_no = card_no, .amount = amount,
@@ -618,7 +618,7 @@ START_TEST (test_client_rate_limit_is_waited_out)
   for (int i = 0; i < 15; i++)
     {
       g_autoptr(CtAnswer) a = NULL;
-      g_autofree char *text = ct_wire_encode_payment (100, NULL, 0, NULL, "t");
+      g_autofree char *text = ct_wire_encode_payment (100, NULL, 0, NULL, NULL, "t");
       g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
       CtRequestInfo info = { .kind = CT_OUTBOX_KIND_PAYMENT, .card_no = "NOPE1", .amount = 100 };
 
@@ -663,7 +663,7 @@ second_till (Fixture *f, char **out_dir)
 static CtAnswer *
 pay_on (CtClient *client, const char *card_no, int64_t amount)
 {
-  g_autofree char *text = ct_wire_encode_payment (amount, NULL, 0, NULL, "t");
+  g_autofree char *text = ct_wire_encode_payment (amount, NULL, 0, NULL, NULL, "t");
   g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
   g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card_no);
   CtRequestInfo info = { .kind = CT_OUTBOX_KIND_PAYMENT, .card_no = card_no, .amount = amount };

@@ -274,6 +274,177 @@ START_TEST (test_loyalty_payment_over_the_threshold_needs_the_members_code)
 }
 END_TEST
 
+/* A card issued with the member PIN @pin (NULL: none) and 200.00 + bonus
+ * on it, with consent needed above 50.00. */
+static char *
+issue_with_pin (const char *pin)
+{
+  g_autofree char *body = g_strdup_printf ("{\"member\":{\"name\":\"Pin\",\"phone\":\"13600000001\"},%s%s%s"
+                                           "\"operator\":\"op\"," MGR "}",
+                                           pin ? "\"member_pin\":\"" : "", pin ? pin : "", pin ? "\"," : "");
+  g_autoptr(CtTestResponse) r = req ("POST", "/v1/cards", body);
+  g_autoptr(CtTestResponse) topup = NULL;
+  char *card;
+
+  expect (r, 201, NULL);
+  card = json_str (r->body, "card_no");
+  topup = card_post (card, "topups", "{\"package_id\":\"p200\",\"operator\":\"op\"}");
+  expect (topup, 201, NULL);
+  merchant_set ("--consent-over", "50.00", NULL);
+  return card;
+}
+
+static CtTestResponse *
+pay_with_pin (const char *card,
+              int64_t     amount,
+              const char *pin)
+{
+  g_autofree char *body = g_strdup_printf ("{\"amount\":%" G_GINT64_FORMAT ",\"member_pin\":\"%s\",\"operator\":\"op\"}",
+                                           amount, pin);
+
+  return card_post (card, "payments", body);
+}
+
+static int64_t
+card_balance (const char *card)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", card);
+  g_autoptr(CtTestResponse) r = req ("GET", path, NULL);
+
+  expect (r, 200, NULL);
+  return json_int (r->body, "balance");
+}
+
+/* Every row of @sql's answer joined, to look for a PIN in it. */
+static char *
+db_text (const char *sql)
+{
+  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+  g_autoptr(GPtrArray) rows = ct_test_db_query (db, sql);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < rows->len; i++)
+    for (char **col = rows->pdata[i]; *col != NULL; col++)
+      g_string_append_printf (out, "%s|", *col);
+  return g_string_free (out, FALSE);
+}
+
+START_TEST (test_loyalty_member_pin_gives_consent_and_a_wrong_one_takes_nothing)
+{
+  g_autofree char *card = issue_with_pin ("482916");
+  g_autofree char *stored = NULL;
+  g_autofree char *events = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+
+  r = req ("GET", "/v1/health", NULL);
+  ck_assert_msg (strstr (r->body, "\"member_pin\"") != NULL, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* Over the threshold without consent: the sentence names the PIN. */
+  r = card_post (card, "payments", "{\"amount\":6000,\"operator\":\"op\"}");
+  expect (r, 403, "member_consent_required");
+  ck_assert_msg (strstr (r->body, "PIN") != NULL, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* A wrong PIN takes nothing and says how many tries are left. */
+  r = pay_with_pin (card, 6000, "111111");
+  expect (r, 403, "member_pin_wrong");
+  ck_assert_msg (strstr (r->body, "1 of 5") != NULL, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (card_balance (card), 23000);
+
+  /* The right one pays, and says how the member consented. */
+  r = pay_with_pin (card, 6000, "482916");
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "card.balance"), 23000 - 6000);
+  ck_assert_msg (strstr (r->body, "\"consent\":\"member_pin\"") != NULL, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* The right PIN forgot the wrong one: the next wrong one is 1 of 5. */
+  r = pay_with_pin (card, 100, "222222");
+  expect (r, 403, "member_pin_wrong");
+  ck_assert_msg (strstr (r->body, "1 of 5") != NULL, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* Not a PIN's shape, or a PIN and a code together: refused as bad. */
+  r = pay_with_pin (card, 6000, "48291");
+  expect (r, 400, "bad_request");
+  ck_assert_msg (strstr (r->body, "6 digits") != NULL, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_post (card, "payments", "{\"amount\":6000,\"member_pin\":\"482916\",\"member_code\":\"12345678\","
+                                   "\"operator\":\"op\"}");
+  expect (r, 400, "bad_request");
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (card_balance (card), 23000 - 6000);
+
+  /* Only a slow hash is kept; the PIN is in no table. */
+  stored = db_text ("SELECT pin_hash FROM member_pins");
+  ck_assert_msg (g_str_has_prefix (stored, "pbkdf2-sha256$") && strstr (stored, "482916") == NULL, "%s", stored);
+  events = db_text ("SELECT detail FROM card_events UNION ALL SELECT coalesce (detail, '') FROM audit");
+  ck_assert_msg (strstr (events, "482916") == NULL && strstr (events, "111111") == NULL, "%s", events);
+  assert_balanced ();
+}
+END_TEST
+
+START_TEST (test_loyalty_member_pin_locks_after_five_wrong_and_a_manager_sets_a_new_one)
+{
+  g_autofree char *card = issue_with_pin ("482916");
+  g_autofree char *plain = issue_with_pin (NULL);
+  g_autofree char *audit = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+
+  for (int i = 1; i <= 4; i++)
+    {
+      r = pay_with_pin (card, 6000, "975310");
+      expect (r, 403, "member_pin_wrong");
+      g_clear_pointer (&r, ct_test_response_free);
+    }
+  /* The fifth wrong PIN locks the card's PIN; then even the right one is
+   * refused, with the time to wait. */
+  r = pay_with_pin (card, 6000, "975310");
+  expect (r, 403, "member_pin_wrong");
+  ck_assert_msg (strstr (r->body, "locked for 5 minutes") != NULL, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = pay_with_pin (card, 6000, "482916");
+  expect (r, 429, "member_pin_locked");
+  ck_assert_msg (strstr (r->body, "payment code") != NULL, "%s", r->body);
+  ck_assert_int_gt (atoi (ct_test_response_header (r, "Retry-After")), 240);
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (card_balance (card), 23000);
+
+  /* Each refused PIN is in the audit log with the card, never the PIN. */
+  ck_assert_int_eq (ct_test_service_admin (svc, &audit, "audit", NULL), 0);
+  ck_assert_msg (strstr (audit, "member_pin_wrong") != NULL && strstr (audit, "member_pin_locked") != NULL
+                 && strstr (audit, card) != NULL && strstr (audit, "975310") == NULL, "%s", audit);
+
+  /* A manager sets the PIN the member chose: the lock is forgotten. */
+  path = g_strdup_printf ("/v1/cards/%s/member-pin", card);
+  r = req ("POST", path, "{\"member_pin\":\"739150\",\"operator\":\"op\"}");
+  expect (r, 400, "bad_request");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = req ("POST", path, "{\"member_pin\":\"73915a\",\"operator\":\"op\"," MGR "}");
+  expect (r, 400, "bad_request");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = req ("POST", path, "{\"member_pin\":\"739150\",\"operator\":\"op\"," MGR "}");
+  expect (r, 200, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = pay_with_pin (card, 6000, "482916");
+  expect (r, 403, "member_pin_wrong");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = pay_with_pin (card, 6000, "739150");
+  expect (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* A card without a PIN says so. */
+  r = pay_with_pin (plain, 6000, "482916");
+  expect (r, 403, "member_pin_not_set");
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (card_balance (plain), 23000);
+  assert_balanced ();
+}
+END_TEST
+
 /* `cardtill-service level ARGS`; the exit status, the output in @out. */
 static int
 level_cmd (char **out,
@@ -550,6 +721,13 @@ loyalty_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_loyalty_points_pay_part_of_a_payment_and_come_back_on_refund);
   tcase_add_test (tc, test_loyalty_payment_over_the_threshold_needs_the_members_code);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("member_pin");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_loyalty_member_pin_gives_consent_and_a_wrong_one_takes_nothing);
+  tcase_add_test (tc, test_loyalty_member_pin_locks_after_five_wrong_and_a_manager_sets_a_new_one);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("levels");

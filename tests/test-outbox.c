@@ -291,6 +291,13 @@ START_TEST (test_offline_payment_rules)
   g_clear_pointer (&reason, g_free);
   ck_assert (!ct_sync_offline_payment_allowed (m, NULL, 100, 0, now, &reason));
   g_clear_pointer (&reason, g_free);
+  /* Above the merchant's consent limit the member's PIN or code is the
+   * service's to check: never taken offline. */
+  m->consent_over = 2000;
+  ck_assert (ct_sync_offline_payment_allowed (m, fresh, 2000, 0, now, &reason));
+  ck_assert (!ct_sync_offline_payment_allowed (m, fresh, 2001, 0, now, &reason));
+  ck_assert_msg (strstr (reason, "PIN or payment code") != NULL, "%s", reason);
+  g_clear_pointer (&reason, g_free);
 }
 END_TEST
 

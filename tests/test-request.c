@@ -24,10 +24,10 @@ body_text (const CtRequest *request)
 START_TEST (test_request_payment_is_one_post_on_the_normalised_card)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(CtRequest) request = ct_request_payment (" vip-00123 ", 1250, "A-17", 0, NULL,
+  g_autoptr(CtRequest) request = ct_request_payment (" vip-00123 ", 1250, "A-17", 0, NULL, NULL,
                                                      "ann", &error);
   g_autofree char *body = NULL;
-  g_autofree char *want = ct_wire_encode_payment (1250, "A-17", 0, NULL, "ann");
+  g_autofree char *want = ct_wire_encode_payment (1250, "A-17", 0, NULL, NULL, "ann");
 
   ck_assert_msg (request != NULL, "%s", error ? error->message : "?");
   ck_assert_str_eq (request->method, "POST");
@@ -91,7 +91,7 @@ START_TEST (test_request_manager_calls_carry_kind_and_amount)
                                                        "246813", NULL);
   g_autoptr(CtRequest) refund = ct_request_refund ("AB1234", "tx-9", "ann", "m1", "246813", NULL);
   g_autoptr(CtRequest) freeze = ct_request_card_patch ("ab1234", &patch, "m1", "246813", NULL);
-  g_autoptr(CtRequest) issue = ct_request_card_issue ("Li", "13800138000", NULL, NULL, "ann",
+  g_autoptr(CtRequest) issue = ct_request_card_issue ("Li", "13800138000", NULL, NULL, NULL, "ann",
                                                       "m1", "246813", NULL);
 
   ck_assert_str_eq (adjust->path, "/v1/cards/AB1234/adjustments");

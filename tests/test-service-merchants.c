@@ -582,7 +582,7 @@ START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
   /* The old schema is refused until upgrade moves it. */
   ck_assert_int_eq (ct_test_service_admin (svc, NULL, "ledger", "check", NULL), 2);
   admin_ok (&out, "upgrade");
-  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to 7" : "from version 1 to 6") != NULL,
+  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to 8" : "from version 1 to 7") != NULL,
                  "%s", out);
   g_clear_pointer (&out, g_free);
   /* A card's transactions are indexed by merchant and day. */
@@ -663,6 +663,14 @@ START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
   r = req_on (cl, "POST", "/v1/cashiers/sign-in", "{\"cashier\":\"c1\",\"pin\":\"135790\"}");
   expect_status (r, 200, NULL);
   g_clear_pointer (&r, ct_test_response_free);
+  /* Member PINs came after the old schema: the old card takes one. */
+  r = card_post (cl, "70001234", "member-pin", "{\"member_pin\":\"620417\"," MGR "}");
+  expect_status (r, 200, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_post (cl, "70001234", "payments", "{\"amount\":50,\"member_pin\":\"620417\",\"operator\":\"op\"}");
+  expect_status (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_lt (balance (cl, "70001234"), 18050);
   /* A cashier of main is nobody at shopb. */
   r = req_on (cl_b, "POST", "/v1/cashiers/sign-in", "{\"cashier\":\"c1\",\"pin\":\"135790\"}");
   ck_assert_msg (r->status == 403, "%ld: %s", r->status, r->body);
@@ -688,7 +696,7 @@ START_TEST (test_merchants_upgrade_adds_outcome_cash_to_each_merchants_shifts)
   ck_assert_int_eq (ct_test_service_admin_full (svc, NULL, &err, "ledger", "check", NULL), 2);
   ck_assert_msg (strstr (err, "upgrade") != NULL, "%s", err);
   admin_ok (&out, "upgrade");
-  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 6 to 7" : "from version 5 to 6") != NULL,
+  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 6 to 8" : "from version 5 to 7") != NULL,
                  "%s", out);
   g_clear_pointer (&out, g_free);
   admin_ok (&out, "ledger", "check");
@@ -766,6 +774,9 @@ START_TEST (test_merchants_copy_to_postgresql_keeps_each_merchant_apart)
                                             "\"cash_given_back\":300," MGR_B "}");
   expect_status (r, 201, NULL);
   g_clear_pointer (&r, ct_test_response_free);
+  r = card_post (cl_b, same, "member-pin", "{\"member_pin\":\"508142\"," MGR_B "}");
+  expect_status (r, 200, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
   ck_assert_int_eq (ct_test_service_stop (svc), 0);
 
   ck_assert (ct_test_store_new (ct_test_service_get_data_dir (svc), &target, &error));
@@ -792,8 +803,12 @@ START_TEST (test_merchants_copy_to_postgresql_keeps_each_merchant_apart)
   ck_assert_int_eq (balance (cl_b, no), 5000);
   ck_assert_int_eq (pool (cl), 0);
   ck_assert_int_eq (pool (cl_b), 500);
-  r = card_post (cl_b, no, "payments", "{\"amount\":100,\"operator\":\"op\"}");
+  /* The member PIN came along, with its merchant's card only. */
+  r = card_post (cl_b, no, "payments", "{\"amount\":100,\"member_pin\":\"508142\",\"operator\":\"op\"}");
   expect_status (r, 201, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_post (cl, no, "payments", "{\"amount\":100,\"member_pin\":\"508142\",\"operator\":\"op\"}");
+  expect_status (r, 403, "member_pin_not_set");
   g_clear_pointer (&r, ct_test_response_free);
   ck_assert_int_eq (balance (cl_b, no), 4900);
   ck_assert_int_eq (balance (cl, no), 11000);

@@ -183,8 +183,8 @@ END_TEST
 
 START_TEST (test_wire_encodes_exact_bodies)
 {
-  g_autofree char *pay = ct_wire_encode_payment (1250, "A-1", 0, NULL, "ann");
-  g_autofree char *pay2 = ct_wire_encode_payment (1250, NULL, 0, NULL, "ann");
+  g_autofree char *pay = ct_wire_encode_payment (1250, "A-1", 0, NULL, NULL, "ann");
+  g_autofree char *pay2 = ct_wire_encode_payment (1250, NULL, 0, NULL, NULL, "ann");
   g_autofree char *topup = ct_wire_encode_topup_package ("p100", TRUE, 10000, 1000, NULL, "ann");
   g_autofree char *adjust = ct_wire_encode_adjustment (-1000, "broken \"card\"", "ann", "m1", "2468");
   CtCardPatch patch = { .status = CT_CARD_STATUS_CHANGE_FREEZE };

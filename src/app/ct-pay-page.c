@@ -347,7 +347,7 @@ confirm_action (GtkWidget  *widget,
   member_code = g_strdup (ct_session_get_member_code (self->session));
   ct_session_forget_member_code (self->session);
   ct_client_pay_member_async (ct_session_get_client (self->session), card->card_no, self->amount,
-                              order && *order ? order : NULL, self->redeem_points, member_code,
+                              order && *order ? order : NULL, self->redeem_points, member_code, NULL,
                               self->cancellable,
                               pay_cb, g_object_ref (self));
 }

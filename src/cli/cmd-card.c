@@ -71,6 +71,7 @@ card_issue (CtCli     *cli,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *pin = NULL;
+  g_autofree char *member_pin = NULL;
   g_autofree char *card_no = NULL;
   g_autofree char *phone_digits = NULL;
   g_autoptr(CtRequest) request = NULL;
@@ -84,7 +85,7 @@ card_issue (CtCli     *cli,
     return CT_EXIT_USAGE;
   if (args->positional->len != 1 || name == NULL || phone == NULL || manager == NULL)
     return ct_cli_usage_error ("card issue --name NAME --phone PHONE [--level L] [--card-no NO] "
-                               "--manager ID [--pin-file F]");
+                               "[--member-pin] --manager ID [--pin-file F]");
   if (ct_cli_args_get (args, "card-no") != NULL
       && (card_no = ct_request_card_number (ct_cli_args_get (args, "card-no"), &error)) == NULL)
     return ct_cli_report_error (cli, error);
@@ -94,10 +95,12 @@ card_issue (CtCli     *cli,
   pin = ct_cli_read_pin (cli, ct_cli_args_get (args, "pin-file"), &error);
   if (pin == NULL)
     return ct_cli_report_error (cli, error);
+  if (ct_cli_args_has (args, "member-pin") && (member_pin = ct_cli_read_member_pin (cli, &error)) == NULL)
+    return ct_cli_report_error (cli, error);
   client = ct_cli_get_client (cli, &error);
   if (client == NULL)
     return ct_cli_finish_error (cli, error);
-  request = ct_request_card_issue (name, phone_digits, ct_cli_args_get (args, "level"), card_no,
+  request = ct_request_card_issue (name, phone_digits, ct_cli_args_get (args, "level"), card_no, member_pin,
                                    ct_client_get_operator (client), manager, pin, &error);
   return ct_cli_send (cli, g_steal_pointer (&request), error, print_issued);
 }
@@ -149,13 +152,47 @@ card_patch (CtCli              *cli,
   return ct_cli_send (cli, g_steal_pointer (&request), error, ct_cli_print_card_body);
 }
 
+/* card member-pin NO: the PIN the member chose, typed by the member, set
+ * by a manager. */
+static int
+card_member_pin (CtCli     *cli,
+                 CtCliArgs *args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pin = NULL;
+  g_autofree char *member_pin = NULL;
+  g_autofree char *card_no = NULL;
+  g_autoptr(CtRequest) request = NULL;
+  const char *manager = ct_cli_args_get (args, "manager");
+  CtClient *client;
+
+  if (ct_cli_usage_missing (args, "card member-pin NO --manager ID", "WHAT", "NO", "manager",
+                            NULL) == CT_EXIT_USAGE)
+    return CT_EXIT_USAGE;
+  if (args->positional->len != 2 || manager == NULL)
+    return ct_cli_usage_error ("card member-pin NO --manager ID [--pin-file F]");
+  card_no = ct_request_card_number (g_ptr_array_index (args->positional, 1), &error);
+  if (card_no == NULL)
+    return ct_cli_report_error (cli, error);
+  pin = ct_cli_read_pin (cli, ct_cli_args_get (args, "pin-file"), &error);
+  if (pin == NULL)
+    return ct_cli_report_error (cli, error);
+  if ((member_pin = ct_cli_read_member_pin (cli, &error)) == NULL)
+    return ct_cli_report_error (cli, error);
+  client = ct_cli_get_client (cli, &error);
+  if (client == NULL)
+    return ct_cli_finish_error (cli, error);
+  request = ct_request_member_pin (card_no, member_pin, ct_client_get_operator (client), manager, pin, &error);
+  return ct_cli_send (cli, g_steal_pointer (&request), error, ct_cli_print_card_body);
+}
+
 int
 ct_cli_cmd_card (CtCli  *cli,
                  int     argc,
                  char  **argv)
 {
   static const char * const spec[] = { "name=", "phone=", "level=", "card-no=", "manager=",
-                                       "pin-file=", NULL };
+                                       "pin-file=", "member-pin", NULL };
   g_auto(CtCliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;
   const char *sub;
@@ -163,7 +200,7 @@ ct_cli_cmd_card (CtCli  *cli,
   if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
     return ct_cli_usage_error ("%s", error->message);
   if (args.positional->len < 1)
-    return ct_cli_usage_error ("card show|issue|freeze|unfreeze|edit ...");
+    return ct_cli_usage_error ("card show|issue|freeze|unfreeze|edit|member-pin ...");
   sub = g_ptr_array_index (args.positional, 0);
   if (strcmp (sub, "show") == 0)
     return card_show (cli, &args);
@@ -175,5 +212,7 @@ ct_cli_cmd_card (CtCli  *cli,
     return card_patch (cli, &args, CT_CARD_STATUS_CHANGE_UNFREEZE);
   if (strcmp (sub, "edit") == 0)
     return card_patch (cli, &args, CT_CARD_STATUS_CHANGE_NONE);
-  return ct_cli_usage_error ("card show|issue|freeze|unfreeze|edit ...: unknown \"%s\"", sub);
+  if (strcmp (sub, "member-pin") == 0)
+    return card_member_pin (cli, &args);
+  return ct_cli_usage_error ("card show|issue|freeze|unfreeze|edit|member-pin ...: unknown \"%s\"", sub);
 }

@@ -12,12 +12,13 @@ ct_cli_cmd_pay (CtCli  *cli,
                 int     argc,
                 char  **argv)
 {
-  static const char * const spec[] = { "order=", "redeem-points=", "member-code=", NULL };
+  static const char * const spec[] = { "order=", "redeem-points=", "member-code=", "member-pin", NULL };
   g_auto(CtCliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(CtRequest) request = NULL;
   g_autofree char *card_no = NULL;
   g_autofree char *scanned_code = NULL;
+  g_autofree char *member_pin = NULL;
   const char *member_code = NULL;
   const char *redeem_text;
   guint64 redeem_points = 0;
@@ -31,7 +32,7 @@ ct_cli_cmd_pay (CtCli  *cli,
                             NULL) == CT_EXIT_USAGE)
     return CT_EXIT_USAGE;
   if (args.positional->len != 2)
-    return ct_cli_usage_error ("pay NO AMOUNT [--order REF] [--redeem-points N] [--member-code CODE]");
+    return ct_cli_usage_error ("pay NO AMOUNT [--order REF] [--redeem-points N] [--member-code CODE | --member-pin]");
   no_text = g_ptr_array_index (args.positional, 0);
   /* A scanned member's payment code ("CTP1:<card>:<code>") names the card
    * and carries the member's consent. */
@@ -56,6 +57,14 @@ ct_cli_cmd_pay (CtCli  *cli,
         return ct_cli_usage_error ("--member-code is the %d digits under the member's payment QR code",
                                    CT_MEMBER_CODE_DIGITS);
     }
+  /* The member's PIN, which the member types: never an argument. */
+  if (ct_cli_args_has (&args, "member-pin"))
+    {
+      if (member_code != NULL)
+        return ct_cli_usage_error ("give the member's payment code or --member-pin, not both");
+      if ((member_pin = ct_cli_read_member_pin (cli, &error)) == NULL)
+        return ct_cli_report_error (cli, error);
+    }
   redeem_text = ct_cli_args_get (&args, "redeem-points");
   if (redeem_text != NULL
       && !g_ascii_string_to_unsigned (redeem_text, 10, 1, G_MAXINT64, &redeem_points, NULL))
@@ -72,7 +81,7 @@ ct_cli_cmd_pay (CtCli  *cli,
     return ct_cli_usage_error ("the payment amount must be more than 0");
 
   request = ct_request_payment (card_no, amount, ct_cli_args_get (&args, "order"),
-                                (int64_t) redeem_points, member_code,
+                                (int64_t) redeem_points, member_code, member_pin,
                                 ct_client_get_operator (client), &error);
   return ct_cli_send (cli, g_steal_pointer (&request), error, ct_cli_print_receipt_body);
 }

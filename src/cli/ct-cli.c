@@ -13,6 +13,7 @@
 #include "ct-cli-private.h"
 #include "ct-client.h"
 #include "ct-embedded.h"
+#include "ct-manager-pin.h"
 #include "ct-card-number.h"
 #include "ct-money.h"
 #include "ct-text.h"
@@ -117,6 +118,45 @@ ct_cli_minor_units (CtCli *cli)
   return m ? m->minor_units : 2;
 }
 
+/* A line of standard input without its end; on a terminal (@hidden)
+ * after @prompt and without echo. NULL for an empty line or none. */
+static char *
+read_line (gboolean    hidden,
+           const char *prompt)
+{
+  struct termios old, quiet;
+  char buf[128];
+  gboolean echo_off = FALSE;
+  char *nl;
+  char *line = NULL;
+
+  if (hidden)
+    {
+      fprintf (stderr, "%s", prompt);
+      fflush (stderr);
+      echo_off = tcgetattr (STDIN_FILENO, &old) == 0;
+      if (echo_off)
+        {
+          quiet = old;
+          quiet.c_lflag &= ~(tcflag_t) ECHO;
+          tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
+        }
+    }
+  if (fgets (buf, sizeof buf, stdin) == NULL)
+    buf[0] = '\0';
+  if (echo_off)
+    tcsetattr (STDIN_FILENO, TCSAFLUSH, &old);
+  if (hidden)
+    fputc ('\n', stderr);
+  nl = strpbrk (buf, "\r\n");
+  if (nl != NULL)
+    *nl = '\0';
+  if (buf[0] != '\0')
+    line = g_strdup (buf);
+  memset (buf, 0, sizeof buf);
+  return line;
+}
+
 char *
 ct_cli_read_pin (CtCli       *cli,
                  const char  *pin_file,
@@ -145,39 +185,47 @@ ct_cli_read_pin (CtCli       *cli,
 
   if (isatty (STDIN_FILENO))
     {
-      struct termios old, quiet;
-      char buf[128];
-      gboolean echo_off;
-      char *nl;
+      char *pin = read_line (TRUE, "Manager PIN: ");
 
-      fprintf (stderr, "Manager PIN: ");
-      fflush (stderr);
-      echo_off = tcgetattr (STDIN_FILENO, &old) == 0;
-      if (echo_off)
-        {
-          quiet = old;
-          quiet.c_lflag &= ~(tcflag_t) ECHO;
-          tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
-        }
-      if (fgets (buf, sizeof buf, stdin) == NULL)
-        buf[0] = '\0';
-      if (echo_off)
-        tcsetattr (STDIN_FILENO, TCSAFLUSH, &old);
-      fputc ('\n', stderr);
-      nl = strpbrk (buf, "\r\n");
-      if (nl != NULL)
-        *nl = '\0';
-      if (buf[0] != '\0')
-        {
-          char *pin = g_strdup (buf);
-
-          memset (buf, 0, sizeof buf);
-          return pin;
-        }
+      if (pin != NULL)
+        return pin;
     }
   g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
                        "A manager PIN is needed: give --pin-file FILE (or run on a terminal)");
   return NULL;
+}
+
+/**
+ * ct_cli_read_member_pin:
+ *
+ * The member's PIN, never from the command line (where every user of the
+ * machine could read it): typed on the terminal without echo, or the
+ * first line of standard input when that is not a terminal.
+ *
+ * Returns: (transfer full): the PIN, checked against the member PIN rule,
+ *   or %NULL with @error
+ */
+char *
+ct_cli_read_member_pin (CtCli   *cli,
+                        GError **error)
+{
+  g_autofree char *pin = NULL;
+  g_autoptr(GError) local = NULL;
+
+  pin = read_line (isatty (STDIN_FILENO), "Member PIN (the member types it): ");
+  if (pin == NULL)
+    {
+      g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                           "A member PIN is needed: the member types it on the terminal, or give it "
+                           "on standard input");
+      return NULL;
+    }
+  if (!ct_member_pin_check (pin, &local))
+    {
+      g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT, local->message);
+      return NULL;
+    }
+  return g_steal_pointer (&pin);
 }
 
 int
@@ -737,8 +785,10 @@ ct_cli_print_receipt_body (CtCli       *cli,
       printf ("%" G_GINT64_FORMAT " points paid %s\n", (gint64) r->redeemed_points, value);
     }
   print_level_applied (cli, r);
-  if (r->member_consent)
+  if (r->member_consent == CT_MEMBER_CONSENT_CODE)
     printf ("member consent: payment code\n");
+  else if (r->member_consent == CT_MEMBER_CONSENT_PIN)
+    printf ("member consent: member PIN\n");
   printf ("transaction %s\n", r->transaction->id);
   return TRUE;
 }

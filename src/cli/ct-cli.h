@@ -74,6 +74,10 @@ int               ct_cli_minor_units    (CtCli        *cli);
 char             *ct_cli_read_pin       (CtCli        *cli,
                                          const char   *pin_file,
                                          GError      **error);
+/* Reads a member PIN: a prompt without echo on a terminal, else the first
+ * line of stdin; never an argument. */
+char             *ct_cli_read_member_pin (CtCli       *cli,
+                                          GError     **error);
 /* Prints `cardtill-cli: CODE: message` on stderr and returns the exit
  * status for @error (CT_CLIENT_ERROR refusals 2, QUEUED 3, OFFLINE_REFUSED/
  * UNREACHABLE/TLS/BAD_ANSWER 5, INVALID_INPUT/usage 1, the rest 4). */

@@ -1515,7 +1515,7 @@ ct_client_card_issue_async (CtClient            *self,
   g_return_if_fail (CT_IS_CLIENT (self));
 
   operator_name = dup_operator (self);
-  request = ct_request_card_issue (member_name, member_phone, level, card_no, operator_name,
+  request = ct_request_card_issue (member_name, member_phone, level, card_no, NULL, operator_name,
                                    manager_id, manager_pin, &error);
   run_request (self, request, error, card_change_worker, ct_client_card_issue_async, cancellable,
                callback, user_data);
@@ -1642,7 +1642,7 @@ ct_client_pay_async (CtClient            *self,
                      GAsyncReadyCallback  callback,
                      gpointer             user_data)
 {
-  ct_client_pay_member_async (self, card_no, amount, order_ref, 0, NULL, cancellable, callback,
+  ct_client_pay_member_async (self, card_no, amount, order_ref, 0, NULL, NULL, cancellable, callback,
                               user_data);
 }
 
@@ -1650,8 +1650,10 @@ ct_client_pay_async (CtClient            *self,
  * ct_client_pay_member_async:
  * @redeem_points: points that pay part of the payment (0: none)
  * @member_code: (nullable): the member's dynamic payment code, their consent
+ * @member_pin: (nullable): the PIN the member typed, their consent
  *
- * A payment with the member's side of it; with either it is online-only.
+ * A payment with the member's side of it; with any of them it is
+ * online-only.
  */
 void
 ct_client_pay_member_async (CtClient            *self,
@@ -1660,6 +1662,7 @@ ct_client_pay_member_async (CtClient            *self,
                             const char          *order_ref,
                             int64_t              redeem_points,
                             const char          *member_code,
+                            const char          *member_pin,
                             GCancellable        *cancellable,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
@@ -1672,7 +1675,7 @@ ct_client_pay_member_async (CtClient            *self,
 
   operator_name = dup_operator (self);
   request = ct_request_payment (card_no ? card_no : "", amount, order_ref, redeem_points,
-                                member_code, operator_name, &error);
+                                member_code, member_pin, operator_name, &error);
   run_request (self, request, error, money_worker, ct_client_pay_member_async, cancellable,
                callback, user_data);
 }

@@ -185,6 +185,7 @@ void               ct_client_pay_async             (CtClient *self, const char *
 void               ct_client_pay_member_async      (CtClient *self, const char *card_no,
                                                     int64_t amount, const char *order_ref,
                                                     int64_t redeem_points, const char *member_code,
+                                                    const char *member_pin,
                                                     GCancellable *cancellable,
                                                     GAsyncReadyCallback callback, gpointer user_data);
 CtReceipt         *ct_client_pay_finish            (CtClient *self, GAsyncResult *result,

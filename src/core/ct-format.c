@@ -247,7 +247,13 @@ client_error_text (CtClientError code)
     case CT_CLIENT_ERROR_INSUFFICIENT_POINTS:
       return _("The card does not hold that many points.");
     case CT_CLIENT_ERROR_MEMBER_CONSENT_REQUIRED:
-      return _("This payment needs the member's consent: scan the payment code on the member's phone.");
+      return _("This payment needs the member's consent: the member types their PIN, or scan the payment code on the member's phone.");
+    case CT_CLIENT_ERROR_MEMBER_PIN_WRONG:
+      return _("The member's PIN is wrong. Ask the member to type it again.");
+    case CT_CLIENT_ERROR_MEMBER_PIN_LOCKED:
+      return _("The member's PIN is locked after too many wrong tries. Scan the payment code on the member's phone, or try again later.");
+    case CT_CLIENT_ERROR_MEMBER_PIN_NOT_SET:
+      return _("This card has no member PIN. Scan the payment code on the member's phone, or a manager can set a PIN.");
     case CT_CLIENT_ERROR_ALREADY_REFUNDED:
       return _("This transaction was already refunded.");
     case CT_CLIENT_ERROR_CARD_EXISTS:

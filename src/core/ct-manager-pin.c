@@ -100,3 +100,36 @@ ct_cashier_pin_check_new (const char  *pin,
 
   return pin_check_new (pin, TRUE, error);
 }
+
+/**
+ * ct_member_pin_check:
+ * @pin: a member PIN, to set or to pay with
+ *
+ * Returns: %TRUE when @pin is CT_MEMBER_PIN_DIGITS digits; otherwise
+ *   %FALSE with a sentence that says the rule.
+ */
+gboolean
+ct_member_pin_check (const char  *pin,
+                     GError     **error)
+{
+  gsize len;
+
+  g_return_val_if_fail (pin != NULL, FALSE);
+
+  len = strlen (pin);
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isdigit (pin[i]))
+      {
+        g_set_error_literal (error, CT_MANAGER_PIN_ERROR, CT_MANAGER_PIN_ERROR_NOT_DIGITS,
+                             _("A member PIN is made of digits only."));
+        return FALSE;
+      }
+  if (len != CT_MEMBER_PIN_DIGITS)
+    {
+      g_set_error (error, CT_MANAGER_PIN_ERROR,
+                   len < CT_MEMBER_PIN_DIGITS ? CT_MANAGER_PIN_ERROR_TOO_SHORT : CT_MANAGER_PIN_ERROR_TOO_LONG,
+                   _("A member PIN has %d digits."), CT_MEMBER_PIN_DIGITS);
+      return FALSE;
+    }
+  return TRUE;
+}

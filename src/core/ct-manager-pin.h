@@ -11,6 +11,10 @@ G_BEGIN_DECLS
 #define CT_MANAGER_PIN_MIN_DIGITS 6
 #define CT_MANAGER_PIN_MAX_DIGITS 32
 
+/* A member PIN (docs/api.md, "Member consent") is typed by the member on
+ * the till's keypad: exactly this many digits, like a bank card's. */
+#define CT_MEMBER_PIN_DIGITS 6
+
 #define CT_MANAGER_PIN_ERROR (ct_manager_pin_error_quark ())
 
 typedef enum
@@ -25,6 +29,8 @@ char     *ct_manager_pin_rule        (void);
 gboolean  ct_manager_pin_check_new   (const char  *pin,
                                       GError     **error);
 gboolean  ct_cashier_pin_check_new   (const char  *pin,
+                                      GError     **error);
+gboolean  ct_member_pin_check        (const char  *pin,
                                       GError     **error);
 
 G_END_DECLS

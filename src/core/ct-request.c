@@ -149,6 +149,7 @@ ct_request_card_issue (const char  *member_name,
                        const char  *member_phone,
                        const char  *level,
                        const char  *card_no,
+                       const char  *member_pin,
                        const char  *operator_name,
                        const char  *manager_id,
                        const char  *manager_pin,
@@ -161,7 +162,7 @@ ct_request_card_issue (const char  *member_name,
     return NULL;
   request = request_new ("POST", g_strdup ("/v1/cards"),
                          ct_wire_encode_card_issue (member_name, member_phone, level, card,
-                                                    operator_name, manager_id, manager_pin),
+                                                    member_pin, operator_name, manager_id, manager_pin),
                          CT_OUTBOX_KIND_CARD_ISSUE);
   take_card (request, g_steal_pointer (&card));
   return request;
@@ -178,6 +179,21 @@ ct_request_card_patch (const char         *card_no,
 
   return card_request_new ("PATCH", card_no, "",
                            ct_wire_encode_card_patch (patch, manager_id, manager_pin),
+                           CT_OUTBOX_KIND_CARD_PATCH, error);
+}
+
+CtRequest *
+ct_request_member_pin (const char  *card_no,
+                       const char  *member_pin,
+                       const char  *operator_name,
+                       const char  *manager_id,
+                       const char  *manager_pin,
+                       GError     **error)
+{
+  g_return_val_if_fail (member_pin != NULL, NULL);
+
+  return card_request_new ("POST", card_no, "/member-pin",
+                           ct_wire_encode_member_pin (member_pin, operator_name, manager_id, manager_pin),
                            CT_OUTBOX_KIND_CARD_PATCH, error);
 }
 
@@ -227,6 +243,7 @@ ct_request_payment (const char  *card_no,
                     const char  *order_ref,
                     int64_t      redeem_points,
                     const char  *member_code,
+                    const char  *member_pin,
                     const char  *operator_name,
                     GError     **error)
 {
@@ -234,7 +251,7 @@ ct_request_payment (const char  *card_no,
 
   request = card_request_new ("POST", card_no, "/payments",
                               ct_wire_encode_payment (amount, order_ref, redeem_points,
-                                                      member_code, operator_name),
+                                                      member_code, member_pin, operator_name),
                               CT_OUTBOX_KIND_PAYMENT, error);
   if (request == NULL)
     return NULL;

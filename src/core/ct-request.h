@@ -54,10 +54,12 @@ CtRequest *ct_request_card_find         (const char         *phone,
                                          const char         *name,
                                          GError            **error);
 /* POST /v1/cards (manager); @card_no NULL: the service issues a number. */
+/* @member_pin: (nullable): the PIN the member chose, if any. */
 CtRequest *ct_request_card_issue        (const char         *member_name,
                                          const char         *member_phone,
                                          const char         *level,
                                          const char         *card_no,
+                                         const char         *member_pin,
                                          const char         *operator_name,
                                          const char         *manager_id,
                                          const char         *manager_pin,
@@ -89,7 +91,16 @@ CtRequest *ct_request_payment           (const char         *card_no,
                                          const char         *order_ref,
                                          int64_t             redeem_points,
                                          const char         *member_code,
+                                         const char         *member_pin,
                                          const char         *operator_name,
+                                         GError            **error);
+/* POST /v1/cards/{no}/member-pin: the PIN the member chose, set by a
+ * manager. */
+CtRequest *ct_request_member_pin        (const char         *card_no,
+                                         const char         *member_pin,
+                                         const char         *operator_name,
+                                         const char         *manager_id,
+                                         const char         *manager_pin,
                                          GError            **error);
 /* POST /v1/cards/{no}/refunds (manager). */
 CtRequest *ct_request_refund            (const char         *card_no,

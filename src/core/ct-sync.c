@@ -462,11 +462,11 @@ attempt_send (CtSync              *self,
                   ? ATTEMPT_RETRY : ATTEMPT_REFUSED;
       break;
     case 429:
-      /* A locked manager PIN will not unlock by retrying the same PIN: the
-       * request was not applied and a manager has to try again. A rate
-       * limit is worth waiting for. */
-      out->kind = refusal->code == CT_CLIENT_ERROR_PIN_LOCKED ? ATTEMPT_NOT_STORED
-                                                               : ATTEMPT_RETRY;
+      /* A locked manager or member PIN will not unlock by retrying the
+       * same PIN: the request was not applied and a person has to try
+       * again. A rate limit is worth waiting for. */
+      out->kind = refusal->code == CT_CLIENT_ERROR_PIN_LOCKED
+                  || refusal->code == CT_CLIENT_ERROR_MEMBER_PIN_LOCKED ? ATTEMPT_NOT_STORED : ATTEMPT_RETRY;
       break;
     default:
       /* 5xx and anything unexpected: come back later with the key. */
@@ -854,6 +854,14 @@ ct_sync_offline_payment_allowed (const CtMerchant  *merchant,
                           "limit per payment");
       return FALSE;
     }
+  /* The member's consent (a PIN, a payment code) is checked by the service
+   * alone: above the merchant's limit for it a payment waits for it. */
+  if (merchant->consent_over > 0 && amount > merchant->consent_over)
+    {
+      *reason = g_strdup ("the service is unreachable and a payment this large needs the member's "
+                          "PIN or payment code, which only the service can check");
+      return FALSE;
+    }
   if (cached == NULL)
     {
       *reason = g_strdup ("the service is unreachable and this till has never seen the card");
@@ -979,9 +987,9 @@ handle_offline (CtSync               *self,
         /* The points and the code's single use are the service's to decide. */
         if (ct_wire_payment_needs_service (e->body))
           {
-            g_autofree char *reason = g_strdup_printf ("not done: a payment with points or the "
-                                                       "member's payment code needs the service, "
-                                                       "which is unreachable (%s)", why);
+            g_autofree char *reason = g_strdup_printf ("not done: a payment with points, the member's "
+                                                       "PIN or the member's payment code needs the "
+                                                       "service, which is unreachable (%s)", why);
             return answer_not_sent (self, e, CT_CLIENT_ERROR_UNREACHABLE, reason, error);
           }
 

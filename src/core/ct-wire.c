@@ -40,6 +40,9 @@ static const struct
   { CT_CLIENT_ERROR_INTERNAL, "internal" },
   { CT_CLIENT_ERROR_INSUFFICIENT_POINTS, "insufficient_points" },
   { CT_CLIENT_ERROR_MEMBER_CONSENT_REQUIRED, "member_consent_required" },
+  { CT_CLIENT_ERROR_MEMBER_PIN_WRONG, "member_pin_wrong" },
+  { CT_CLIENT_ERROR_MEMBER_PIN_LOCKED, "member_pin_locked" },
+  { CT_CLIENT_ERROR_MEMBER_PIN_NOT_SET, "member_pin_not_set" },
   { CT_CLIENT_ERROR_SHIFT_OPEN, "shift_open" },
   { CT_CLIENT_ERROR_SHIFT_CLOSED, "shift_closed" },
   { CT_CLIENT_ERROR_SHIFT_REQUIRED, "shift_required" },
@@ -879,6 +882,7 @@ ct_wire_decode_merchant (const char  *body,
   if (ok)
     ok = get_optional_int (obj, "points_redeem_rate", 0, CT_WIRE_COUNT_MAX, &m->points_redeem_rate, error)
          && get_optional_int (obj, "points_redeem_max_bp", 0, 10000, &m->points_redeem_max_bp, error)
+         && get_optional_int (obj, "consent_over", 0, CT_MONEY_MAX, &m->consent_over, error)
          && levels_from_json (obj, m->levels, error);
   json_object_put (obj);
   if (!ok)
@@ -921,8 +925,9 @@ ct_wire_decode_receipt (const char  *body,
         if (json_object_object_get_ex (redemption, "value", &v) && json_object_is_type (v, json_type_int))
           receipt->redeemed_value = json_object_get_int64 (v);
       }
-    receipt->member_consent = json_object_object_get_ex (obj, "consent", &consent)
-                              && json_object_is_type (consent, json_type_string);
+    if (json_object_object_get_ex (obj, "consent", &consent) && json_object_is_type (consent, json_type_string))
+      receipt->member_consent = g_str_equal (json_object_get_string (consent), "member_pin")
+                                ? CT_MEMBER_CONSENT_PIN : CT_MEMBER_CONSENT_CODE;
     if (json_object_object_get_ex (obj, "level_up", &v) && json_object_is_type (v, json_type_object)
         && json_object_object_get_ex (v, "name", &v) && json_object_is_type (v, json_type_string))
       receipt->level_up = g_strdup (json_object_get_string (v));
@@ -1124,6 +1129,7 @@ ct_wire_encode_payment (int64_t     amount,
                         const char *order_ref,
                         int64_t     redeem_points,
                         const char *member_code,
+                        const char *member_pin,
                         const char *operator_name)
 {
   json_object *obj = json_object_new_object ();
@@ -1137,6 +1143,8 @@ ct_wire_encode_payment (int64_t     amount,
     json_object_object_add (obj, "redeem_points", json_object_new_int64 (redeem_points));
   if (member_code != NULL)
     add_string (obj, "member_code", member_code);
+  if (member_pin != NULL)
+    add_string (obj, "member_pin", member_pin);
   add_string (obj, "operator", operator_name);
   return finish_object (obj);
 }
@@ -1145,9 +1153,9 @@ ct_wire_encode_payment (int64_t     amount,
  * ct_wire_payment_needs_service:
  * @body: a payment's request body
  *
- * A payment that redeems points or carries the member's payment code is
- * decided by the service (the points, the code's single use): it is never
- * taken offline.
+ * A payment that redeems points or carries the member's payment code or
+ * PIN is decided by the service (the points, the code's single use, the
+ * PIN, which only the service can check): it is never taken offline.
  *
  * Returns: whether the payment in @body is online-only
  */
@@ -1167,7 +1175,8 @@ ct_wire_payment_needs_service (GBytes *body)
   json_tokener_free (tok);
   needs = obj != NULL && json_object_is_type (obj, json_type_object)
           && (json_object_object_get_ex (obj, "redeem_points", NULL)
-              || json_object_object_get_ex (obj, "member_code", NULL));
+              || json_object_object_get_ex (obj, "member_code", NULL)
+              || json_object_object_get_ex (obj, "member_pin", NULL));
   json_object_put (obj);
   return needs;
 }
@@ -1319,6 +1328,7 @@ ct_wire_encode_card_issue (const char *member_name,
                            const char *member_phone,
                            const char *level,
                            const char *card_no,
+                           const char *member_pin,
                            const char *operator_name,
                            const char *manager_id,
                            const char *manager_pin)
@@ -1333,6 +1343,22 @@ ct_wire_encode_card_issue (const char *member_name,
     add_string (obj, "level", level);
   if (card_no != NULL)
     add_string (obj, "card_no", card_no);
+  if (member_pin != NULL)
+    add_string (obj, "member_pin", member_pin);
+  add_string (obj, "operator", operator_name);
+  add_manager (obj, manager_id, manager_pin);
+  return finish_object (obj);
+}
+
+char *
+ct_wire_encode_member_pin (const char *member_pin,
+                           const char *operator_name,
+                           const char *manager_id,
+                           const char *manager_pin)
+{
+  json_object *obj = json_object_new_object ();
+
+  add_string (obj, "member_pin", member_pin);
   add_string (obj, "operator", operator_name);
   add_manager (obj, manager_id, manager_pin);
   return finish_object (obj);

@@ -43,6 +43,9 @@ typedef enum
   CT_CLIENT_ERROR_INTERNAL,
   CT_CLIENT_ERROR_INSUFFICIENT_POINTS,
   CT_CLIENT_ERROR_MEMBER_CONSENT_REQUIRED,
+  CT_CLIENT_ERROR_MEMBER_PIN_WRONG,
+  CT_CLIENT_ERROR_MEMBER_PIN_LOCKED,
+  CT_CLIENT_ERROR_MEMBER_PIN_NOT_SET,
   CT_CLIENT_ERROR_SHIFT_OPEN,
   CT_CLIENT_ERROR_SHIFT_CLOSED,
   CT_CLIENT_ERROR_SHIFT_REQUIRED,
@@ -195,9 +198,18 @@ typedef struct
   gboolean     cashier_sign_in; /* cashiers exist: the till asks who is at it */
   int64_t      points_redeem_rate;   /* points that pay one major unit; 0: points cannot pay */
   int64_t      points_redeem_max_bp; /* the largest share of what is due points may pay */
+  int64_t      consent_over;    /* payments above it need the member's consent; 0: never */
   GPtrArray   *levels;          /* element-type CtLevel, by min_spend; empty from an older service */
   gint64       fetched_at;      /* g_get_real_time() when it came */
 } CtMerchant;
+
+/* How the member consented to a payment (docs/api.md, "Member consent"). */
+typedef enum
+{
+  CT_MEMBER_CONSENT_NONE,
+  CT_MEMBER_CONSENT_CODE,       /* the payment code on the member's page */
+  CT_MEMBER_CONSENT_PIN,        /* the member's PIN on the till's keypad */
+} CtMemberConsent;
 
 /* The answer to a money request: {"transaction","card"}. */
 typedef struct
@@ -208,7 +220,7 @@ typedef struct
   gboolean       replayed;      /* the service replayed a stored answer */
   int64_t        redeemed_points; /* a payment: points that paid part of it (0: none) */
   int64_t        redeemed_value;  /* and what they paid, minor units */
-  gboolean       member_consent;  /* a payment: the member's payment code was taken */
+  CtMemberConsent member_consent; /* a payment: how the member consented */
   char          *level_up;        /* a payment: the name of the level it moved the card up to, or NULL */
 } CtReceipt;
 
@@ -331,7 +343,7 @@ gboolean       ct_wire_decode_error        (int status, const char *body, gsize 
  * says the field is optional). */
 char          *ct_wire_encode_payment      (int64_t amount, const char *order_ref,
                                             int64_t redeem_points, const char *member_code,
-                                            const char *operator_name);
+                                            const char *member_pin, const char *operator_name);
 gboolean       ct_wire_payment_needs_service (GBytes *body);
 /* @tender: "cash", "wechat", "alipay", "bank_card" or "other"; NULL
  * leaves it out (the service takes cash). */
@@ -371,6 +383,11 @@ char          *ct_wire_encode_card_issue   (const char *member_name,
                                             const char *member_phone,
                                             const char *level,
                                             const char *card_no,
+                                            const char *member_pin,
+                                            const char *operator_name,
+                                            const char *manager_id,
+                                            const char *manager_pin);
+char          *ct_wire_encode_member_pin   (const char *member_pin,
                                             const char *operator_name,
                                             const char *manager_id,
                                             const char *manager_pin);

@@ -46,7 +46,6 @@ typedef struct
   char       *phone_digits;  /* owns the normalised phone that phone points to */
   int64_t     redeem_points;
   const char *member_code;
-  const char *member_pin;
 } Req;
 
 static void
@@ -261,6 +260,7 @@ record_event (CtStore     *store,
   if (json_object_deep_copy (call->json, &detail, NULL) != 0)
     detail = json_object_new_object ();
   json_object_object_del (detail, "manager");
+  json_object_object_del (detail, "member_pin");
   ok = ct_store_card_event (store, card_no, kind,
                             json_object_to_json_string_ext (detail, JSON_C_TO_STRING_PLAIN),
                             call->till.store, call->till.name, operator_name,
@@ -378,13 +378,14 @@ CtReply *
 ct_ledger_parse_issue (CtService *svc,
                        CtCall    *call)
 {
-  static const char * const known[] = { "member", "level", "card_no", "operator", "manager", NULL };
+  static const char * const known[] = { "member", "level", "card_no", "member_pin", "operator", "manager", NULL };
   CtReply *reply;
   Req *r = NULL;
 
   if ((reply = parse_common (call, known, &r, TRUE)) != NULL)
     return reply;
-  if ((reply = parse_member (call, r, TRUE)) != NULL || (reply = parse_level (call, r)) != NULL)
+  if ((reply = parse_member (call, r, TRUE)) != NULL || (reply = parse_level (call, r)) != NULL
+      || (reply = ct_call_take_member_pin (call, TRUE)) != NULL)
     return reply;
   if (!ct_json_get_string (call->json, "card_no", FALSE, 64, &r->card_no, &reply))
     return reply;
@@ -448,7 +449,8 @@ ct_ledger_apply_issue (CtService        *svc,
         }
     }
   call->card_no = g_strdup (card.card_no);
-  if (!record_event (store, call, card.card_no, "issue", r->operator_name, &error))
+  if (!record_event (store, call, card.card_no, "issue", r->operator_name, &error)
+      || !ct_call_put_member_pin (call, store, card.card_no, &error))
     return internal (error);
   member_url = ct_member_link_new (store, call, card.card_no, &error);
   if (member_url == NULL)
@@ -493,6 +495,46 @@ ct_ledger_apply_member_link (CtService             *svc,
   obj = json_object_new_object ();
   json_object_object_add (obj, "member_url", json_object_new_string (member_url));
   return ct_reply_new_json (201, obj);
+}
+
+/* POST /v1/cards/{no}/member-pin {"member_pin", "manager", "operator"?}:
+ * the member chose a new PIN (typed on the till's keypad); the wrong PINs
+ * and locks of the old one are forgotten. */
+
+CtReply *
+ct_ledger_parse_member_pin (CtService *svc,
+                            CtCall    *call)
+{
+  static const char * const known[] = { "member_pin", "operator", "manager", NULL };
+  CtReply *reply;
+  Req *r = NULL;
+
+  if ((reply = parse_common (call, known, &r, FALSE)) != NULL
+      || (reply = ct_call_take_member_pin (call, TRUE)) != NULL)
+    return reply;
+  if (call->member_pin == NULL)
+    return ct_reply_error (400, "bad_request", "\"member_pin\" is required");
+  return NULL;
+}
+
+CtReply *
+ct_ledger_apply_member_pin (CtService             *svc,
+                            CtStore               *store,
+                            const CtStoreMerchant *merchant,
+                            CtCall                *call)
+{
+  Req *r = call->data;
+  g_auto(CtStoreCard) card = { 0 };
+  g_autoptr(GError) error = NULL;
+  CtReply *reply;
+
+  if ((reply = load_card (call, store, merchant, &card)) != NULL
+      || (reply = ct_call_check_manager (call, store)) != NULL)
+    return reply;
+  if (!ct_call_put_member_pin (call, store, card.card_no, &error)
+      || !record_event (store, call, card.card_no, "member_pin", r->operator_name, &error))
+    return internal (error);
+  return card_reply (200, &card);
 }
 
 /* PATCH /v1/cards/{no} */
@@ -727,29 +769,39 @@ ct_ledger_parse_payment (CtService *svc,
       || !ct_json_get_string (call->json, "order_ref", FALSE, 128, &r->order_ref, &reply)
       || !ct_json_get_int (call->json, "redeem_points", FALSE, NULL, &r->redeem_points, &reply)
       || !ct_json_get_string (call->json, "member_code", FALSE, 16, &r->member_code, &reply)
-      || !ct_json_get_string (call->json, "member_pin", FALSE, 64, &r->member_pin, &reply))
+      || (reply = ct_call_take_member_pin (call, FALSE)) != NULL)
     return reply;
   if (r->redeem_points < 0)
     return ct_reply_error (422, "invalid_amount", "\"redeem_points\" is 0 or more");
-  if (r->member_pin != NULL)
-    return ct_reply_error (400, "bad_request",
-                           "\"member_pin\" is not taken by this service; the member's payment code gives consent");
+  if (r->member_code != NULL && call->member_pin != NULL)
+    return ct_reply_error (400, "bad_request", "A payment carries \"member_code\" or \"member_pin\", not both");
   return ct_ledger_parse_taken_at (call, &r->taken_at);
 }
 
 /* The member's consent to a payment above the merchant's consent_over: the
- * dynamic payment code from the member's page, good for one payment. A
- * code sent with a smaller payment is checked (and used) all the same. */
+ * dynamic payment code from the member's page, good for one payment, or
+ * the member's PIN typed on the till's keypad. A code or PIN sent with a
+ * smaller payment is checked (and a code used) all the same. *out_given
+ * names the consent given, or is NULL. */
 static CtReply *
-check_consent (CtStore               *store,
+check_consent (CtCall                *call,
+               CtStore               *store,
                const CtStoreMerchant *merchant,
                const CtStoreCard     *card,
                Req                   *r,
-               gboolean              *out_given)
+               const char           **out_given)
 {
   g_autoptr(GError) error = NULL;
+  CtReply *reply;
 
-  *out_given = FALSE;
+  *out_given = NULL;
+  if (call->member_pin != NULL)
+    {
+      if ((reply = ct_call_check_member_pin (call, store, card->card_no)) != NULL)
+        return reply;
+      *out_given = "member_pin";
+      return NULL;
+    }
   if (r->member_code != NULL)
     {
       if (!ct_member_code_check (store, card->card_no, r->member_code, &error))
@@ -760,7 +812,7 @@ check_consent (CtStore               *store,
                                  "The member's payment code is wrong, expired or was used; "
                                  "ask the member to show the code on their page again");
         }
-      *out_given = TRUE;
+      *out_given = "member_code";
       return NULL;
     }
   if (merchant->consent_over > 0 && r->amount > merchant->consent_over)
@@ -768,8 +820,8 @@ check_consent (CtStore               *store,
       g_autofree char *over = ct_money_format_plain (merchant->consent_over, merchant->minor_units);
 
       return ct_reply_error (403, "member_consent_required",
-                             "A payment above %s needs the member's consent: scan the payment code "
-                             "on the member's page", over);
+                             "A payment above %s needs the member's consent: the member's PIN on the till's "
+                             "keypad, or the payment code on the member's page", over);
     }
   return NULL;
 }
@@ -822,7 +874,7 @@ write_payment_applied (GString            *root,
                        const CtPaySplit   *split,
                        const CtStoreLevel *level,
                        int64_t             redeem_points,
-                       gboolean            consent,
+                       const char         *consent,
                        const SpendStep    *spend)
 {
   g_string_append_printf (root, ",\"amount\":%" G_GINT64_FORMAT ",\"discount\":%" G_GINT64_FORMAT,
@@ -832,7 +884,11 @@ write_payment_applied (GString            *root,
                             redeem_points, split->points_value);
   else
     g_string_append (root, ",\"redemption\":null");
-  g_string_append (root, consent ? ",\"consent\":\"member_code\"" : ",\"consent\":null");
+  g_string_append (root, ",\"consent\":");
+  if (consent != NULL)
+    ct_json_append_string (root, consent);
+  else
+    g_string_append (root, "null");
   ct_levels_write_applied (root, level);
   g_string_append_printf (root, ",\"spend\":%" G_GINT64_FORMAT ",\"level_up\":", spend->after);
   if (spend->reached == NULL)
@@ -862,7 +918,7 @@ ct_ledger_apply_payment (CtService        *svc,
   int64_t points, value = 0, discount_bp;
   CtPaySplit split;
   SpendStep spend = { 0 };
-  gboolean consent = FALSE;
+  const char *consent = NULL;
   GString *root = NULL;
   CtReply *reply;
 
@@ -870,7 +926,7 @@ ct_ledger_apply_payment (CtService        *svc,
     return reply;
   if (r->amount <= 0 || r->amount > CT_MONEY_MAX)
     return ct_reply_error (422, "invalid_amount", "A payment is a positive amount of at most 10^13 minor units");
-  if ((reply = check_consent (store, merchant, &card, r, &consent)) != NULL)
+  if ((reply = check_consent (call, store, merchant, &card, r, &consent)) != NULL)
     return reply;
   if (g_str_equal (card.status, "frozen"))
     return ct_reply_error (409, "card_frozen", "Card %s is frozen: no payments", card.card_no);

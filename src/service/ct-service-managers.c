@@ -135,7 +135,7 @@ ct_call_check_manager (CtCall  *call,
 }
 
 /* The request as the audit log keeps it: the body without the manager
- * and the PIN (never a PIN) and without import rows, cut to DETAIL_MAX
+ * and the PINs (never a PIN) and without import rows, cut to DETAIL_MAX
  * bytes. */
 static char *
 request_detail (CtCall *call)
@@ -148,6 +148,7 @@ request_detail (CtCall *call)
     return NULL;
   json_object_object_del (copy, "manager");
   json_object_object_del (copy, "pin");
+  json_object_object_del (copy, "member_pin");
   json_object_object_del (copy, "rows");
   text = json_object_to_json_string_ext (copy, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
   if (strlen (text) <= DETAIL_MAX)
@@ -163,20 +164,28 @@ request_detail (CtCall *call)
   return detail;
 }
 
-/* Returns the entry's time. */
-static int64_t
-audit (CtStore    *store,
-       CtCall     *call,
-       const char *action,
-       const char *card_no,
-       char       *detail)
+/**
+ * ct_service_audit:
+ * @manager: (nullable): the manager id given, if any
+ * @detail: (transfer full) (nullable): what the entry says
+ *
+ * Writes an entry of the audit log with @call's store and till and the
+ * time. Returns the entry's time.
+ */
+int64_t
+ct_service_audit (CtStore    *store,
+                  CtCall     *call,
+                  const char *manager,
+                  const char *action,
+                  const char *card_no,
+                  char       *detail)
 {
   g_autoptr(GError) error = NULL;
   CtStoreAudit entry = {
     .created_at = ct_store_now_ms (),
     .store = call->till.store,
     .till = call->till.name,
-    .manager = call->cashier ? NULL : call->manager_id,
+    .manager = (char *) manager,
     .action = (char *) action,
     .card_no = (char *) card_no,
     .detail = detail,
@@ -187,6 +196,16 @@ audit (CtStore    *store,
   call->audit_id = entry.id;
   g_free (detail);
   return entry.created_at;
+}
+
+static int64_t
+audit (CtStore    *store,
+       CtCall     *call,
+       const char *action,
+       const char *card_no,
+       char       *detail)
+{
+  return ct_service_audit (store, call, call->cashier ? NULL : call->manager_id, action, card_no, detail);
 }
 
 /**

@@ -43,6 +43,8 @@ static const CtRoute routes[] = {
     "import" },
   { "GET",   "/v1/imports/*",               FALSE, ct_imports_read, NULL, NULL },
   { "GET",   "/v1/ledger/check",            FALSE, read_ledger_check, NULL, NULL },
+  { "POST",  "/v1/cards/*/member-pin",      FALSE, NULL, ct_ledger_parse_member_pin, ct_ledger_apply_member_pin, 0,
+    "member_pin" },
   { "POST",  "/v1/cards/*/member-link",     FALSE, NULL, ct_ledger_parse_member_link, ct_ledger_apply_member_link, 0,
     "member_link" },
   { "POST",  "/v1/outcomes",                FALSE, NULL, ct_service_parse_outcome, ct_service_apply_outcome, 0, "outcome" },
@@ -136,6 +138,7 @@ static const char * const features[] = {
   "strict_fields",   /* unknown fields in a body are refused (400), never ignored */
   "points_redemption", /* "redeem_points" on a payment */
   "member_code",     /* "member_code" on a payment over the merchant's consent_over */
+  "member_pin",      /* "member_pin" on a payment and a card issue, POST /v1/cards/{no}/member-pin */
   "member_page",     /* "member_url" on a card issue, POST /v1/cards/{no}/member-link, GET /m/{token} */
   "outcomes",        /* POST /v1/outcomes: a manager's note on a refused request, in the audit log */
   "tenders",         /* "tender" on a top-up; money taken per tender in reports and ledger check */
@@ -587,6 +590,7 @@ ct_service_parse_body (const char *method,
   g_free (call.manager_id);
   g_free (call.manager_pin);
   g_free (call.guard_id);
+  g_free (call.member_pin);
   g_free (call.args[0]);
   g_free (call.args[1]);
   return reply;

@@ -123,6 +123,9 @@ call_free (CtCall *call)
   g_free (call->manager_pin);
   g_free (call->guard_id);
   g_free (call->manager_hash_checked);
+  g_free (call->member_pin);
+  g_free (call->member_pin_hash);
+  g_free (call->member_pin_card);
   g_free (call->card_no);
   if (call->data_free)
     call->data_free (call->data);
@@ -574,7 +577,10 @@ access_cb (void                  *cls,
   compute_identity (call);
   call->parse_reply = call->route->parse (svc, call);
   if (call->parse_reply == NULL)
-    ct_service_manager_verify (call->store, call);
+    {
+      ct_service_manager_verify (call->store, call);
+      ct_service_member_pin_prepare (call->store, call);
+    }
   /* A store that batches writes keeps claims beside its one writer and
    * takes them here; any other takes them in the request's transaction. */
   if (call->idem_key != NULL && ct_store_batches_writes (svc->store))
@@ -691,6 +697,7 @@ run_one (CtService             *svc,
   if (reply->status < 500)
     {
       ct_service_manager_record (store, call, reply);
+      ct_service_member_pin_record (store, call);
       if (call->idem_key != NULL && ct_reply_is_stored (reply)
           && !ct_store_key_put (store, call->till.id, call->idem_key, call->identity,
                                 reply->status, reply->body, &error))
@@ -879,6 +886,7 @@ run_batch (CtService *svc,
 
           g_clear_pointer (&call->reply, ct_reply_free);
           call->manager_outcome = CT_MANAGER_OUTCOME_NONE;
+          call->member_pin_outcome = CT_MANAGER_OUTCOME_NONE;
         }
       ok = apply_group (svc, batch, TRUE, &again, &error);
     }
@@ -926,6 +934,7 @@ run_alone (CtService *svc,
 
       g_clear_pointer (&call->reply, ct_reply_free);
       call->manager_outcome = CT_MANAGER_OUTCOME_NONE;
+      call->member_pin_outcome = CT_MANAGER_OUTCOME_NONE;
       ok = ct_store_begin (store, &error);
       if (ok)
         {

@@ -117,6 +117,15 @@ struct _CtCall
   gboolean         manager_verified;
   CtManagerOutcome manager_outcome;
   CtStorePinGuard  manager_guard; /* read by ct_call_check_manager() */
+  /* The member PIN a request carries (ct-service-member-pin.c): a payment
+   * checks it, a card issue or a PIN change sets it (member_pin_sets). */
+  char            *member_pin;
+  gboolean         member_pin_sets;
+  char            *member_pin_hash;      /* a new PIN's hash, or the stored hash it was checked against */
+  char            *member_pin_card;      /* the card the stored hash was read for */
+  gboolean         member_pin_verified;
+  CtManagerOutcome member_pin_outcome;
+  CtStorePinGuard  member_pin_guard;     /* read by ct_call_check_member_pin() */
   char            *card_no;     /* the card acted on, for the audit log */
   int64_t          audit_id;    /* the audit entry the request wrote, 0 if none yet */
 
@@ -233,6 +242,26 @@ void        ct_service_manager_verify (CtStore   *store,
 void        ct_service_manager_record (CtStore       *store,
                                        CtCall        *call,
                                        const CtReply *reply);
+int64_t     ct_service_audit          (CtStore       *store,
+                                       CtCall        *call,
+                                       const char    *manager,
+                                       const char    *action,
+                                       const char    *card_no,
+                                       char          *detail);
+/* Member PINs (ct-service-member-pin.c). */
+CtReply    *ct_call_take_member_pin   (CtCall      *call,
+                                       gboolean     sets);
+void        ct_service_member_pin_prepare (CtStore *store,
+                                           CtCall  *call);
+CtReply    *ct_call_check_member_pin  (CtCall      *call,
+                                       CtStore     *store,
+                                       const char  *card_no);
+gboolean    ct_call_put_member_pin    (CtCall      *call,
+                                       CtStore     *store,
+                                       const char  *card_no,
+                                       GError     **error);
+void        ct_service_member_pin_record (CtStore *store,
+                                          CtCall  *call);
 CtReply    *ct_service_parse_cashier_sign_in (CtService   *svc,
                                              CtCall      *call);
 CtReply    *ct_service_apply_cashier_sign_in (CtService             *svc,

@@ -64,6 +64,8 @@ static const Table tables[] = {
     { I, I, T, T, T, T, T, I, I, T, I, I } },
   { "wallet_cards", "connector_id, card_no, biz_card_no", { I, T, T } },
   { "member_links", "merchant_id, card_no, token_hash, secret, code_step, created_at", { I, T, X, X, I, I } },
+  { "member_pins", "merchant_id, card_no, pin_hash, failures, lockouts, last_failure_at, locked_until, updated_at",
+    { I, T, T, I, I, I, I, I } },
   { "redemptions", "tx_id, points, value", { I, I, I } },
   { "levels", "merchant_id, id, name, min_spend, points_multiplier_bp, discount_bp, topup_bonus_bp",
     { I, T, T, I, I, I, I } },
@@ -244,6 +246,7 @@ static const char *const lite_checks[] = {
   "SELECT 'tills', count (*), coalesce (max (id), 0) FROM tills",
   "SELECT 'managers', count (*) FROM managers",
   "SELECT 'cashiers', count (*) FROM cashiers",
+  "SELECT 'member_pins', count (*) FROM member_pins",
   "SELECT 'import_batches', count (*), coalesce (sum (total_balance), 0) FROM import_batches",
 };
 
@@ -260,6 +263,7 @@ static const char *const pg_checks[] = {
   "SELECT 'tills', count (*), coalesce (max (id), 0) FROM tills",
   "SELECT 'managers', count (*) FROM managers",
   "SELECT 'cashiers', count (*) FROM cashiers",
+  "SELECT 'member_pins', count (*) FROM member_pins",
   "SELECT 'import_batches', count (*), coalesce (sum (total_balance), 0) FROM import_batches",
 };
 

@@ -30,7 +30,7 @@
  * and its commit fails with CT_STORE_ERROR_RETRY so the caller runs the
  * request again. */
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 #define SLOTS 64
 #define SLOT_LOCK 7244 /* the advisory lock class of the slots */
 
@@ -290,6 +290,12 @@ static const char *const migrations[] = {
   "CREATE TABLE outcome_cash (id bigserial PRIMARY KEY, merchant_id bigint NOT NULL, shift_id bigint NOT NULL,"
   "  amount bigint NOT NULL CHECK (amount > 0), audit_id bigint, created_at bigint NOT NULL);"
   "CREATE INDEX outcome_cash_shift ON outcome_cash (merchant_id, shift_id);",
+  /* 7 → 8: the member's PIN of each card (a salted slow hash, never the
+   * PIN) with its guard against guessing, beside the card. */
+  "CREATE TABLE member_pins (merchant_id bigint NOT NULL, card_no text NOT NULL, pin_hash text NOT NULL,"
+  "  failures integer NOT NULL DEFAULT 0, lockouts integer NOT NULL DEFAULT 0,"
+  "  last_failure_at bigint NOT NULL DEFAULT 0, locked_until bigint NOT NULL DEFAULT 0,"
+  "  updated_at bigint NOT NULL, PRIMARY KEY (merchant_id, card_no));",
 };
 
 /* A new merchant's ledger accounts, SLOTS rows each: only the pool has a
@@ -3554,6 +3560,82 @@ pg_member_code_take (CtStore     *base,
   return ok;
 }
 
+/* Member PINs */
+
+static gboolean
+pg_member_pin_get (CtStore          *base,
+                   const char       *card_no,
+                   char            **out_hash,
+                   CtStorePinGuard  *out_guard,
+                   GError          **error)
+{
+  CtPgStore *store = (CtPgStore *) base->root;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+
+  *out_hash = NULL;
+  *out_guard = (CtStorePinGuard) { .pin_short = -1 };
+  p_text (&p, card_no);
+  p_merchant (&p, base);
+  /* Inside a request the row stays locked until the commit, so wrong PINs
+   * sent to several processes at once are all counted. */
+  res = run (c, c->in_tx ? "SELECT pin_hash, failures, lockouts, last_failure_at, locked_until FROM member_pins"
+                           " WHERE merchant_id = $2 AND card_no = $1 FOR UPDATE"
+                         : "SELECT pin_hash, failures, lockouts, last_failure_at, locked_until FROM member_pins"
+                           " WHERE merchant_id = $2 AND card_no = $1",
+             &p, "member PIN", error);
+  if (res != NULL && PQntuples (res) == 1)
+    {
+      *out_hash = col_text (res, 0, 0);
+      out_guard->failures = (int) col_int (res, 0, 1);
+      out_guard->lockouts = (int) col_int (res, 0, 2);
+      out_guard->last_failure_at = col_int (res, 0, 3);
+      out_guard->locked_until = col_int (res, 0, 4);
+    }
+  PQclear (res);
+  conn_give (store, c);
+  return res != NULL;
+}
+
+static gboolean
+pg_member_pin_put (CtStore     *base,
+                   const char  *card_no,
+                   const char  *pin_hash,
+                   int64_t      now_ms,
+                   GError     **error)
+{
+  Params p = { 0 };
+
+  p_text (&p, card_no);
+  p_text (&p, pin_hash);
+  p_int (&p, now_ms);
+  p_merchant (&p, base);
+  return run_done (tx_conn ((CtPgStore *) base->root),
+                   "INSERT INTO member_pins (merchant_id, card_no, pin_hash, updated_at) VALUES ($4, $1, $2, $3)"
+                   " ON CONFLICT (merchant_id, card_no) DO UPDATE SET pin_hash = $2, failures = 0, lockouts = 0,"
+                   " last_failure_at = 0, locked_until = 0, updated_at = $3", &p, "member PIN", error);
+}
+
+static gboolean
+pg_member_pin_guard_put (CtStore               *base,
+                         const char            *card_no,
+                         const CtStorePinGuard *g,
+                         GError               **error)
+{
+  Params p = { 0 };
+
+  p_text (&p, card_no);
+  p_int (&p, g->failures);
+  p_int (&p, g->lockouts);
+  p_int (&p, g->last_failure_at);
+  p_int (&p, g->locked_until);
+  p_merchant (&p, base);
+  return run_done (tx_conn ((CtPgStore *) base->root),
+                   "UPDATE member_pins SET failures = $2, lockouts = $3, last_failure_at = $4, locked_until = $5"
+                   " WHERE merchant_id = $6 AND card_no = $1", &p, "member PIN", error);
+}
+
 /* Points redeemed by a payment */
 
 static gboolean
@@ -3796,6 +3878,9 @@ static const CtStoreBackend pg_backend = {
   .member_link_get = pg_member_link_get,
   .member_secret_get = pg_member_secret_get,
   .member_code_take = pg_member_code_take,
+  .member_pin_get = pg_member_pin_get,
+  .member_pin_put = pg_member_pin_put,
+  .member_pin_guard_put = pg_member_pin_guard_put,
   .redemption_put = pg_redemption_put,
   .redemption_get = pg_redemption_get,
   .level_list = pg_level_list,

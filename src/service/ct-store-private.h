@@ -136,6 +136,9 @@ struct _CtStoreBackend
   gboolean (*member_link_get) (CtStore *store, const guint8 token_hash[32], int64_t *out_merchant, char **out_card_no, GBytes **out_secret, GError **error);
   gboolean (*member_secret_get) (CtStore *store, const char *card_no, GBytes **out_secret, GError **error);
   gboolean (*member_code_take) (CtStore *store, const char *card_no, int64_t step, GError **error);
+  gboolean (*member_pin_get) (CtStore *store, const char *card_no, char **out_hash, CtStorePinGuard *out_guard, GError **error);
+  gboolean (*member_pin_put) (CtStore *store, const char *card_no, const char *pin_hash, int64_t now_ms, GError **error);
+  gboolean (*member_pin_guard_put) (CtStore *store, const char *card_no, const CtStorePinGuard *guard, GError **error);
   gboolean (*redemption_put) (CtStore *store, int64_t tx_id, int64_t points, int64_t value, GError **error);
   gboolean (*redemption_get) (CtStore *store, int64_t tx_id, int64_t *out_points, int64_t *out_value, GError **error);
   GPtrArray * (*level_list) (CtStore *store, GError **error);

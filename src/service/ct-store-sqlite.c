@@ -17,7 +17,7 @@
  * admin command line) and a pool of read connections for the worker
  * threads. WAL with synchronous=FULL, so a returned commit is on disk. */
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 /* The merchant a statement acts inside is always its parameter ?99
  * (bind_merchant()), whatever the other parameters are. */
@@ -316,6 +316,14 @@ static const char schema_sql[] =
   "  created_at INTEGER NOT NULL);" \
   "CREATE INDEX outcome_cash_shift ON outcome_cash (merchant_id, shift_id)"
 
+/* Version 6 → 7: the member's PIN of each card (a salted slow hash, never
+ * the PIN) with its guard against guessing, beside the card. */
+#define MEMBER_PINS_SQL \
+  "CREATE TABLE member_pins (merchant_id INTEGER NOT NULL, card_no TEXT NOT NULL, pin_hash TEXT NOT NULL," \
+  "  failures INTEGER NOT NULL DEFAULT 0, lockouts INTEGER NOT NULL DEFAULT 0," \
+  "  last_failure_at INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0," \
+  "  updated_at INTEGER NOT NULL, PRIMARY KEY (merchant_id, card_no)) WITHOUT ROWID"
+
 /* migrations[i] takes a database from version i + 1 to i + 2 (version 1
  * is the first one init made); `upgrade` applies the ones a database
  * lacks, in one transaction. Tables that version 1 made when a database
@@ -333,6 +341,8 @@ static const char *const migrations[] = {
   MERCHANTS_SQL,
   /* 5 → 6 */
   OUTCOME_CASH_SQL,
+  /* 6 → 7 */
+  MEMBER_PINS_SQL,
 };
 
 #define SCHEMA_SQL_VERSION 4
@@ -3566,6 +3576,87 @@ sqlite_member_code_take (CtStore     *base,
   return TRUE;
 }
 
+/* Member PINs */
+
+static gboolean
+sqlite_member_pin_get (CtStore          *base,
+                       const char       *card_no,
+                       char            **out_hash,
+                       CtStorePinGuard  *out_guard,
+                       GError          **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT pin_hash, failures, lockouts, last_failure_at, locked_until FROM member_pins"
+                              " WHERE merchant_id = ?99 AND card_no = ?1", error);
+  gboolean ok = FALSE;
+  int rc;
+
+  *out_hash = NULL;
+  *out_guard = (CtStorePinGuard) { .pin_short = -1 };
+  if (st != NULL)
+    {
+      bind_merchant (st, base);
+      bind_text (st, 1, card_no);
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        {
+          *out_hash = col_text (st, 0);
+          out_guard->failures = sqlite3_column_int (st, 1);
+          out_guard->lockouts = sqlite3_column_int (st, 2);
+          out_guard->last_failure_at = sqlite3_column_int64 (st, 3);
+          out_guard->locked_until = sqlite3_column_int64 (st, 4);
+        }
+      ok = rc == SQLITE_ROW || rc == SQLITE_DONE || db_error (c->db, rc, "member PIN", error);
+      done (st);
+    }
+  conn_give (store, c);
+  return ok;
+}
+
+static gboolean
+sqlite_member_pin_put (CtStore     *base,
+                       const char  *card_no,
+                       const char  *pin_hash,
+                       int64_t      now_ms,
+                       GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  sqlite3_stmt *st = prep (store->writer,
+                           "INSERT OR REPLACE INTO member_pins (merchant_id, card_no, pin_hash, updated_at)"
+                           " VALUES (?99, ?1, ?2, ?3)", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_merchant (st, base);
+  bind_text (st, 1, card_no);
+  bind_text (st, 2, pin_hash);
+  sqlite3_bind_int64 (st, 3, now_ms);
+  return step_done (store->writer, st, "member PIN", error);
+}
+
+static gboolean
+sqlite_member_pin_guard_put (CtStore               *base,
+                             const char            *card_no,
+                             const CtStorePinGuard *g,
+                             GError               **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  sqlite3_stmt *st = prep (store->writer,
+                           "UPDATE member_pins SET failures = ?2, lockouts = ?3, last_failure_at = ?4,"
+                           " locked_until = ?5 WHERE merchant_id = ?99 AND card_no = ?1", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_merchant (st, base);
+  bind_text (st, 1, card_no);
+  sqlite3_bind_int (st, 2, g->failures);
+  sqlite3_bind_int (st, 3, g->lockouts);
+  sqlite3_bind_int64 (st, 4, g->last_failure_at);
+  sqlite3_bind_int64 (st, 5, g->locked_until);
+  return step_done (store->writer, st, "member PIN", error);
+}
+
 static gboolean
 sqlite_redemption_put (CtStore     *base,
                        int64_t      tx_id,
@@ -3834,6 +3925,9 @@ static const CtStoreBackend sqlite_backend = {
   .member_link_get = sqlite_member_link_get,
   .member_secret_get = sqlite_member_secret_get,
   .member_code_take = sqlite_member_code_take,
+  .member_pin_get = sqlite_member_pin_get,
+  .member_pin_put = sqlite_member_pin_put,
+  .member_pin_guard_put = sqlite_member_pin_guard_put,
   .redemption_put = sqlite_redemption_put,
   .redemption_get = sqlite_redemption_get,
   .level_list = sqlite_level_list,

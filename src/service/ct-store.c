@@ -1278,6 +1278,35 @@ ct_store_member_code_take (CtStore     *store,
 }
 
 gboolean
+ct_store_member_pin_get (CtStore          *store,
+                         const char       *card_no,
+                         char            **out_hash,
+                         CtStorePinGuard  *out_guard,
+                         GError          **error)
+{
+  return store->backend->member_pin_get (store, card_no, out_hash, out_guard, error);
+}
+
+gboolean
+ct_store_member_pin_put (CtStore     *store,
+                         const char  *card_no,
+                         const char  *pin_hash,
+                         int64_t      now_ms,
+                         GError     **error)
+{
+  return store->backend->member_pin_put (store, card_no, pin_hash, now_ms, error);
+}
+
+gboolean
+ct_store_member_pin_guard_put (CtStore               *store,
+                               const char            *card_no,
+                               const CtStorePinGuard *guard,
+                               GError               **error)
+{
+  return store->backend->member_pin_guard_put (store, card_no, guard, error);
+}
+
+gboolean
 ct_store_redemption_put (CtStore  *store,
                          int64_t   tx_id,
                          int64_t   points,

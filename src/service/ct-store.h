@@ -638,6 +638,21 @@ gboolean  ct_store_member_secret_get (CtStore *store, const char *card_no, GByte
 gboolean  ct_store_member_code_take  (CtStore *store, const char *card_no, int64_t step,
                                       GError **error);
 
+/* A card's member PIN (docs/api.md, "Member consent"): its salted slow
+ * hash and the guard against guessing it, one row a card. _get answers a
+ * NULL hash and a zero guard for a card without a PIN; inside a write
+ * transaction it holds the card's row until the commit (PostgreSQL), so
+ * wrong PINs sent to several processes at once are all counted. _put sets
+ * a new hash and forgets the wrong PINs and locks; _guard_put keeps the
+ * guard of a card that has a PIN (failures, lockouts, last_failure_at and
+ * locked_until; pin_short is not kept). */
+gboolean  ct_store_member_pin_get    (CtStore *store, const char *card_no, char **out_hash,
+                                      CtStorePinGuard *out_guard, GError **error);
+gboolean  ct_store_member_pin_put    (CtStore *store, const char *card_no, const char *pin_hash,
+                                      int64_t now_ms, GError **error);
+gboolean  ct_store_member_pin_guard_put (CtStore *store, const char *card_no, const CtStorePinGuard *guard,
+                                         GError **error);
+
 /* Points a payment redeemed and the value (minor units) they paid, funded
  * by promo; _get answers 0 and 0 for a payment without redemption. */
 gboolean  ct_store_redemption_put    (CtStore *store, int64_t tx_id, int64_t points, int64_t value,
