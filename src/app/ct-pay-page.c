@@ -8,6 +8,7 @@
 #include "ct-focus.h"
 #include "ct-format.h"
 #include "ct-keypad.h"
+#include "ct-member-pin-dialog.h"
 #include "ct-money.h"
 #include "ct-pay-page.h"
 
@@ -26,6 +27,8 @@ struct _CtPayPage
   gboolean       amount_ok;
   gboolean       busy;
   int64_t        redeem_points; /* what the cashier typed, as the service would take it */
+  gboolean       consent_asked; /* the payment on its way needs the member's consent */
+  gboolean       code_sent;     /* it carries the member's payment code */
 
   GtkLabel      *card_label;
   GtkEntry      *amount_entry;
@@ -275,6 +278,24 @@ set_busy (CtPayPage *self,
   update_summary (self);
 }
 
+static void ask_member_pin (CtPayPage *self, const char *problem);
+
+/* The member's consent, asked again: the service wants the member's PIN
+ * (none given yet, or a wrong one). FALSE for any other answer, and for a
+ * payment code refused (the cashier says so; the member may show it
+ * again). */
+static gboolean
+consent_needed (CtPayPage    *self,
+                const GError *error)
+{
+  if (!(g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_MEMBER_CONSENT_REQUIRED) && !self->code_sent)
+      && !g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_MEMBER_PIN_WRONG))
+    return FALSE;
+  ask_member_pin (self, error->code == CT_CLIENT_ERROR_MEMBER_PIN_WRONG
+                        ? _("That PIN is wrong. Please type it again.") : NULL);
+  return TRUE;
+}
+
 static void
 pay_cb (GObject      *object,
         GAsyncResult *result,
@@ -315,6 +336,16 @@ pay_cb (GObject      *object,
        * shortfall on screen is right. */
       ct_session_refresh_card (self->session);
     }
+  if (consent_needed (self, error))
+    return;
+  /* Only the service checks a member's PIN or payment code. */
+  if (self->consent_asked && (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNREACHABLE)
+                              || g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_OFFLINE_REFUSED)))
+    {
+      show_problem (self, _("This payment needs the member's PIN or payment code, which only the card "
+                            "service can check, and the service cannot be reached. Nothing was taken."));
+      return;
+    }
 
   {
     g_autofree char *problem = ct_format_error (error);
@@ -323,21 +354,17 @@ pay_cb (GObject      *object,
   }
 }
 
+/* Sends the payment on screen, with the member's @member_pin if given. */
 static void
-confirm_action (GtkWidget  *widget,
-                const char *action_name,
-                GVariant   *param)
+send_payment (CtPayPage  *self,
+              const char *member_pin)
 {
-  CtPayPage *self = CT_PAY_PAGE (widget);
   const CtCard *card = ct_session_get_card (self->session);
   const char *order = gtk_editable_get_text (GTK_EDITABLE (self->order_entry));
   g_autofree char *member_code = NULL;
 
-  update_summary (self);
   if (card == NULL || !self->amount_ok || self->busy)
     return;
-
-  show_problem (self, NULL);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   set_busy (self, TRUE);
@@ -346,10 +373,67 @@ confirm_action (GtkWidget  *widget,
    * the service takes each code once. */
   member_code = g_strdup (ct_session_get_member_code (self->session));
   ct_session_forget_member_code (self->session);
+  self->code_sent = member_code != NULL;
+  self->consent_asked |= member_code != NULL || member_pin != NULL;
   ct_client_pay_member_async (ct_session_get_client (self->session), card->card_no, self->amount,
-                              order && *order ? order : NULL, self->redeem_points, member_code, NULL,
-                              self->cancellable,
-                              pay_cb, g_object_ref (self));
+                              order && *order ? order : NULL, self->redeem_points, member_code,
+                              member_pin, self->cancellable, pay_cb, g_object_ref (self));
+}
+
+static void
+member_pin_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(CtPayPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pin = ct_member_pin_dialog_run_finish (result, &error);
+
+  if (pin == NULL)
+    {
+      g_autofree char *problem = NULL;
+      g_autoptr(GError) consent = g_error_new_literal (CT_CLIENT_ERROR, CT_CLIENT_ERROR_MEMBER_CONSENT_REQUIRED, "");
+
+      problem = ct_format_error (consent);
+      show_problem (self, problem);
+      return;
+    }
+  send_payment (self, pin);
+  memset (pin, 0, strlen (pin));
+}
+
+/* The member's PIN dialog, turned to the member: what they pay, and why
+ * the last PIN was refused. */
+static void
+ask_member_pin (CtPayPage  *self,
+                const char *problem)
+{
+  g_autofree char *amount = ct_session_format_money (self->session, self->amount);
+  g_autofree char *body = g_strdup_printf (_("Please type your card's PIN to pay %s. The cashier does not see it."),
+                                           amount);
+
+  ct_member_pin_dialog_run_async (GTK_WIDGET (self), body, problem, NULL, member_pin_cb, g_object_ref (self));
+}
+
+static void
+confirm_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *param)
+{
+  CtPayPage *self = CT_PAY_PAGE (widget);
+  g_autoptr(CtMerchant) merchant = ct_session_dup_merchant (self->session);
+
+  update_summary (self);
+  if (ct_session_get_card (self->session) == NULL || !self->amount_ok || self->busy)
+    return;
+  show_problem (self, NULL);
+  /* Over the merchant's limit the member types their PIN first, unless
+   * they showed their payment code. */
+  self->consent_asked = merchant != NULL && merchant->consent_over > 0 && self->amount > merchant->consent_over;
+  if (self->consent_asked && ct_session_get_member_code (self->session) == NULL)
+    ask_member_pin (self, NULL);
+  else
+    send_payment (self, NULL);
 }
 
 static void
