@@ -41,6 +41,8 @@ struct _CtFaultProxy
   GThread        *accept_thread;
   GPtrArray      *conn_threads;
   guint           requests;
+  guint           in_flight;     /* requests read and not answered (health checks aside) */
+  guint           max_in_flight;
   guint           faults;
   guint           connections;
   GHashTable     *active;        /* fds of the till's open connections */
@@ -231,6 +233,31 @@ stopping (CtFaultProxy *self)
   return s;
 }
 
+/* A request taken (*counted) until its answer goes back, or the
+ * connection ends. */
+static void
+in_flight_begin (CtFaultProxy *self,
+                 gboolean     *counted)
+{
+  g_mutex_lock (&self->lock);
+  self->in_flight++;
+  self->max_in_flight = MAX (self->max_in_flight, self->in_flight);
+  g_mutex_unlock (&self->lock);
+  *counted = TRUE;
+}
+
+static void
+in_flight_end (CtFaultProxy *self,
+               gboolean     *counted)
+{
+  if (!*counted)
+    return;
+  g_mutex_lock (&self->lock);
+  self->in_flight--;
+  g_mutex_unlock (&self->lock);
+  *counted = FALSE;
+}
+
 static gpointer
 serve_conn (gpointer data)
 {
@@ -244,6 +271,8 @@ serve_conn (gpointer data)
   static const char garbage[] =
     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 21\r\n\r\n"
     "{\"card_no\":\"8888\",\"st";
+
+  gboolean counted = FALSE;
 
   while (!stopping (self))
     {
@@ -277,6 +306,8 @@ serve_conn (gpointer data)
           break;
         }
       is_health = req_len >= 15 && memcmp (in->data, "GET /v1/health", 14) == 0;
+      if (!is_health)
+        in_flight_begin (self, &counted);
       if (fault == FAULT_RESET_BEFORE)
         {
           reset_close (c->fd);
@@ -291,6 +322,7 @@ serve_conn (gpointer data)
       if (fault == FAULT_GARBAGE_200)
         {
           g_byte_array_remove_range (in, 0, req_len);
+          in_flight_end (self, &counted);
           if (!write_all (c->fd, garbage, sizeof garbage - 1))
             break;
           continue;
@@ -338,9 +370,11 @@ serve_conn (gpointer data)
         g_usleep ((gulong) self->weights.delay_ms * 1000);
       if (self->weights.busy_ms > 0 && !is_health)
         g_usleep ((gulong) self->weights.busy_ms * 1000);
+      in_flight_end (self, &counted);
       if (!write_all (c->fd, (const char *) out->data, resp_len))
         break;
     }
+  in_flight_end (self, &counted);
   g_mutex_lock (&self->lock);
   g_hash_table_remove (self->active, GINT_TO_POINTER (original_fd));
   g_mutex_unlock (&self->lock);
@@ -502,6 +536,17 @@ ct_fault_proxy_get_requests (CtFaultProxy *self)
 
   g_mutex_lock (&self->lock);
   n = self->requests;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+guint
+ct_fault_proxy_get_max_in_flight (CtFaultProxy *self)
+{
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = self->max_in_flight;
   g_mutex_unlock (&self->lock);
   return n;
 }

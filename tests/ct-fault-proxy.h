@@ -58,6 +58,9 @@ gboolean      ct_fault_proxy_set_offline  (CtFaultProxy         *proxy,
 /* Counters: requests seen and faults injected. */
 guint         ct_fault_proxy_get_requests (CtFaultProxy         *proxy);
 guint         ct_fault_proxy_get_faults   (CtFaultProxy         *proxy);
+/* The most requests (health checks aside) that were in the proxy at once:
+ * forwarded or held, their answers not yet sent back. */
+guint         ct_fault_proxy_get_max_in_flight (CtFaultProxy    *proxy);
 /* Connections the till opened to the proxy. */
 guint         ct_fault_proxy_get_connections (CtFaultProxy      *proxy);
 void          ct_fault_proxy_free         (CtFaultProxy         *proxy);

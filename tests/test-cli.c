@@ -28,6 +28,7 @@ typedef struct
   char          *dir;       /* data dir and config home */
   char          *pin_file;  /* the manager's PIN */
   char          *bad_pin_file;
+  const char    *timeout_ms; /* CARDTILL_TIMEOUT_MS; NULL: 2000 */
 } Till;
 
 typedef struct
@@ -68,7 +69,7 @@ till_env (Till *t)
   env = g_environ_setenv (env, "CARDTILL_DATA_DIR", data, TRUE);
   env = g_environ_setenv (env, "XDG_CONFIG_HOME", config, TRUE);
   env = g_environ_setenv (env, "CARDTILL_QUEUE_WAIT_MS", "3000", TRUE);
-  env = g_environ_setenv (env, "CARDTILL_TIMEOUT_MS", "2000", TRUE);
+  env = g_environ_setenv (env, "CARDTILL_TIMEOUT_MS", t->timeout_ms ? t->timeout_ms : "2000", TRUE);
   if (t->svc != NULL)
     {
       env = g_environ_setenv (env, "CARDTILL_TOKEN", ct_test_service_get_token (t->svc), TRUE);
@@ -535,6 +536,42 @@ START_TEST (test_cli_pay_with_the_members_pin)
   ck_assert_msg (strstr (r.out, "balance 110.00"), "%s", r.out);
   ck_assert_int_eq (cli (t, &r, "sync", "--status", NULL), 0);
   ck_assert_msg (strstr (r.out, "Pending: 0") != NULL, "%s", r.out);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
+/* An import sends its next chunk while the service still holds the one
+ * before (a proxy holds every answer for a while): both cores work, the
+ * client's and the service's. Each chunk still settles once. */
+START_TEST (test_cli_import_sends_the_next_chunk_while_one_commits)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *csv = g_build_filename (t->dir, "members.csv", NULL);
+  g_autoptr(GString) rows = g_string_new ("card_no,name,phone,balance,points,level\n");
+  CtFaultWeights busy = { .pass = 1, .busy_ms = 600 };
+  Run r = { 0 };
+
+  /* Three chunks: 5,000 + 5,000 + 2,000 rows. */
+  for (guint i = 0; i < 12000; i++)
+    g_string_append_printf (rows, "PL%07u,Member %u,139%08u,1.00,0,\n", i, i, i);
+  ck_assert (g_file_set_contents (csv, rows->str, rows->len, NULL));
+  t->timeout_ms = "30000";
+  ct_fault_proxy_set_weights (t->proxy, &busy);
+  ck_assert_msg (cli (t, &r, "import", csv, "--manager", "m1", "--pin-file", t->pin_file,
+                      NULL) == 0, "%s", r.err);
+  ck_assert_uint_ge (ct_fault_proxy_get_max_in_flight (t->proxy), 2);
+  {
+    g_autoptr(CtTestResponse) resp = ct_test_http (t->svc, "GET", "/v1/ledger/check", NULL,
+                                                   NULL, NULL);
+    CtLedgerCheck check;
+
+    ck_assert (resp != NULL && resp->status == 200);
+    ck_assert (ct_wire_decode_ledger_check (resp->body, resp->body_len, &check, NULL));
+    ck_assert_int_eq (check.sum, 0);
+    /* Every row's 1.00 once. */
+    ck_assert_int_eq (check.cards, 12000 * 100);
+  }
   run_clear (&r);
   till_free (t);
 }
@@ -1563,6 +1600,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_pay_with_the_members_pin);
   tcase_add_test (tc, test_cli_offline_topup_queued_then_synced);
   tcase_add_test (tc, test_cli_pay_spares_the_merchant_round_trip);
+  tcase_add_test (tc, test_cli_import_sends_the_next_chunk_while_one_commits);
   tcase_add_test (tc, test_cli_kill9_in_payment_loop_loses_nothing_doubles_nothing);
   tcase_add_test (tc, test_cli_embedded_service_first_run_and_stop);
   tcase_add_test (tc, test_cli_needs_attention_resend_and_resolve);

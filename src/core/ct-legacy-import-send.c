@@ -180,40 +180,103 @@ out:
   return ok;
 }
 
-static gboolean
-send_chunk (CtClient                 *client,
-            const char               *batch_id,
-            guint                     chunk_no,
-            GBytes                   *body,
-            GArray                   *sent,
-            const CtImportCallbacks  *callbacks,
-            CtImportProgress         *progress,
-            GCancellable             *cancellable,
-            GError                  **error)
+/* Chunks sent at once: while the service commits one, it parses the next
+ * and this side reads the one after. Two keep both of a till's cores busy;
+ * more would only wait for the service's single committer. */
+#define CT_IMPORT_IN_FLIGHT 2
+
+typedef struct
 {
-  g_autoptr(CtAnswer) answer = NULL;
+  CtClient     *client;
+  const char   *batch_id;
+  guint         chunk_no;
+  GBytes       *body;
+  GArray       *sent;        /* SentRow */
+  GCancellable *cancellable;
+  /* Set by the sender, under the pipeline's lock. */
+  CtAnswer     *answer;
+  GError       *error;
+  gboolean      done;
+} Chunk;
+
+static void
+chunk_free (Chunk *chunk)
+{
+  g_bytes_unref (chunk->body);
+  g_array_unref (chunk->sent);
+  g_clear_pointer (&chunk->answer, ct_answer_free);
+  g_clear_error (&chunk->error);
+  g_free (chunk);
+}
+
+/* The chunks sent and not settled yet, oldest first, and the threads that
+ * send them. Each chunk still has its own key and outbox entry: one that a
+ * kill leaves unsettled is settled by the rerun, whatever its neighbours
+ * did. */
+typedef struct
+{
+  GThreadPool *senders;
+  GQueue       chunks;
+  GMutex       lock;
+  GCond        cond;
+} Pipeline;
+
+/* Sends a chunk under its key and waits for the answer; a key already
+ * bound to other bytes (a rerun with another PIN) sends it again under the
+ * fallback key (ct_import_chunk_key). In a sender thread. */
+static void
+send_chunk (gpointer data,
+            gpointer user_data)
+{
+  Chunk *chunk = data;
+  Pipeline *pipeline = user_data;
+  CtAnswer *answer = NULL;
+  GError *error = NULL;
 
   for (int attempt = 0; attempt < 2; attempt++)
     {
-      g_autofree char *key = ct_import_chunk_key (batch_id, chunk_no, body, attempt > 0);
-      g_autoptr(CtRequest) request = ct_request_import_chunk (body, key);
+      g_autofree char *key = ct_import_chunk_key (chunk->batch_id, chunk->chunk_no, chunk->body,
+                                                  attempt > 0);
+      g_autoptr(CtRequest) request = ct_request_import_chunk (chunk->body, key);
 
       g_clear_pointer (&answer, ct_answer_free);
-      answer = ct_client_send (client, request, cancellable, error);
+      answer = ct_client_send (chunk->client, request, chunk->cancellable, &error);
       if (answer == NULL)
-        return FALSE;
+        break;
       if (answer->status == 422 && g_strcmp0 (error_code_of (answer->body), "idempotency_key_reused") == 0)
         continue;
       break;
     }
 
+  g_mutex_lock (&pipeline->lock);
+  chunk->answer = answer;
+  chunk->error = error;
+  chunk->done = TRUE;
+  g_cond_broadcast (&pipeline->cond);
+  g_mutex_unlock (&pipeline->lock);
+}
+
+/* Settles a chunk from its answer, in the caller's thread (the callbacks'). */
+static gboolean
+settle_answer (Chunk                    *chunk,
+               const CtImportCallbacks  *callbacks,
+               CtImportProgress         *progress,
+               GError                  **error)
+{
+  CtAnswer *answer = chunk->answer;
+
+  if (answer == NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&chunk->error));
+      return FALSE;
+    }
   if (answer->queued || answer->not_sent)
     {
       if (callbacks != NULL && callbacks->on_unsettled != NULL)
         callbacks->on_unsettled (answer, callbacks->user_data);
       g_set_error (error, CT_CLIENT_ERROR,
                    answer->queued ? CT_CLIENT_ERROR_QUEUED : answer->reason_code,
-                   "Chunk %u of the import: %s", chunk_no,
+                   "Chunk %u of the import: %s", chunk->chunk_no,
                    answer->reason != NULL ? answer->reason : "no answer from the service");
       return FALSE;
     }
@@ -227,10 +290,82 @@ send_chunk (CtClient                 *client,
                    "The service answered an import chunk with status %d", answer->status);
       return FALSE;
     }
-  if (!settle_chunk (answer->body, sent, callbacks, progress, error))
+  if (!settle_chunk (answer->body, chunk->sent, callbacks, progress, error))
     return FALSE;
   progress->chunks++;
   return TRUE;
+}
+
+/* Waits for the oldest chunk's answer and settles it. */
+static gboolean
+settle_oldest (Pipeline                 *pipeline,
+               const CtImportCallbacks  *callbacks,
+               CtImportProgress         *progress,
+               GError                  **error)
+{
+  Chunk *chunk;
+  gboolean ok;
+
+  g_mutex_lock (&pipeline->lock);
+  chunk = g_queue_pop_head (&pipeline->chunks);
+  while (!chunk->done)
+    g_cond_wait (&pipeline->cond, &pipeline->lock);
+  g_mutex_unlock (&pipeline->lock);
+  ok = settle_answer (chunk, callbacks, progress, error);
+  chunk_free (chunk);
+  return ok;
+}
+
+/* Sends the chunk the chunker holds, then settles the oldest chunks until
+ * fewer than CT_IMPORT_IN_FLIGHT are out (@limit 0: all of them). */
+static gboolean
+pipeline_send (Pipeline                 *pipeline,
+               CtClient                 *client,
+               const char               *batch_id,
+               guint                     chunk_no,
+               CtImportChunker          *chunker,
+               GArray                  **sent,
+               guint                     limit,
+               const CtImportCallbacks  *callbacks,
+               CtImportProgress         *progress,
+               GCancellable             *cancellable,
+               GError                  **error)
+{
+  if (*sent != NULL && (*sent)->len > 0)
+    {
+      Chunk *chunk = g_new0 (Chunk, 1);
+
+      chunk->client = client;
+      chunk->batch_id = batch_id;
+      chunk->chunk_no = chunk_no;
+      chunk->body = ct_import_chunker_take (chunker);
+      chunk->sent = g_steal_pointer (sent);
+      chunk->cancellable = cancellable;
+      *sent = g_array_new (FALSE, FALSE, sizeof (SentRow));
+      g_array_set_clear_func (*sent, sent_row_clear);
+      g_mutex_lock (&pipeline->lock);
+      g_queue_push_tail (&pipeline->chunks, chunk);
+      g_mutex_unlock (&pipeline->lock);
+      g_thread_pool_push (pipeline->senders, chunk, NULL);
+    }
+  while (pipeline->chunks.length > 0 && pipeline->chunks.length >= limit)
+    if (!settle_oldest (pipeline, callbacks, progress, error))
+      return FALSE;
+  return TRUE;
+}
+
+/* After a failure: the chunks still out are waited for and settled as far
+ * as they go (the service may have applied them), their errors dropped. */
+static void
+pipeline_finish (Pipeline                *pipeline,
+                 const CtImportCallbacks *callbacks,
+                 CtImportProgress        *progress)
+{
+  while (pipeline->chunks.length > 0)
+    settle_oldest (pipeline, callbacks, progress, NULL);
+  g_thread_pool_free (pipeline->senders, FALSE, TRUE);
+  g_mutex_clear (&pipeline->lock);
+  g_cond_clear (&pipeline->cond);
 }
 
 static void
@@ -241,6 +376,79 @@ report_progress (CtLegacyImport          *import,
   progress->bytes_read = ct_legacy_import_get_bytes_read (import);
   if (callbacks != NULL && callbacks->on_progress != NULL)
     callbacks->on_progress (progress, callbacks->user_data);
+}
+
+/* Reads every row, counts the file's own rejections and, with a client,
+ * hands full chunks to the pipeline. */
+static gboolean
+read_rows (CtLegacyImport           *import,
+           CtClient                 *client,
+           Pipeline                 *pipeline,
+           CtImportChunker          *chunker,
+           const CtImportCallbacks  *callbacks,
+           CtImportProgress         *progress,
+           GCancellable             *cancellable,
+           GError                  **error)
+{
+  g_autoptr(GArray) sent = g_array_new (FALSE, FALSE, sizeof (SentRow));
+  g_autoptr(GError) local_error = NULL;
+  const char *batch_id = ct_legacy_import_get_batch_id (import);
+  CtImportItem item;
+  guint chunk_no = 0;
+
+  g_array_set_clear_func (sent, sent_row_clear);
+  while (ct_legacy_import_next (import, &item, cancellable, &local_error))
+    {
+      progress->rows++;
+      if (!item.accepted)
+        {
+          progress->rejected++;
+          /* A repeated card number is said once, on its group's line. */
+          if (callbacks != NULL && callbacks->on_reject != NULL && item.duplicate_of == 0)
+            callbacks->on_reject (item.line, item.card_no, item.code, item.reason,
+                                  callbacks->user_data);
+        }
+      else if (client == NULL)
+        {
+          progress->accepted++;
+          progress->total_balance += item.balance;
+          progress->total_points += item.points;
+        }
+      else
+        {
+          SentRow row;
+
+          if (!ct_import_chunker_add (chunker, &item))
+            {
+              if (!pipeline_send (pipeline, client, batch_id, ++chunk_no, chunker, &sent,
+                                  CT_IMPORT_IN_FLIGHT, callbacks, progress, cancellable, error))
+                return FALSE;
+              report_progress (import, callbacks, progress);
+              if (g_cancellable_set_error_if_cancelled (cancellable, error))
+                return FALSE;
+              if (!ct_import_chunker_add (chunker, &item))
+                g_assert_not_reached ();
+            }
+          row.line = item.line;
+          row.card_no = g_strdup (item.card_no);
+          row.balance = item.balance;
+          row.points = item.points;
+          g_array_append_val (sent, row);
+        }
+
+      if (progress->rows % 4096 == 0)
+        report_progress (import, callbacks, progress);
+    }
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (client != NULL
+      && !pipeline_send (pipeline, client, batch_id, ++chunk_no, chunker, &sent, 0, callbacks,
+                         progress, cancellable, error))
+    return FALSE;
+  return TRUE;
 }
 
 /**
@@ -268,91 +476,37 @@ ct_legacy_import_run (CtLegacyImport           *import,
                       GError                  **error)
 {
   g_autoptr(CtImportChunker) chunker = NULL;
-  g_autoptr(GArray) sent = g_array_new (FALSE, FALSE, sizeof (SentRow));
-  g_autoptr(GError) local_error = NULL;
-  const char *batch_id;
-  CtImportItem item;
-  guint chunk_no = 0;
+  Pipeline pipeline = { 0 };
+  gboolean ok;
 
   g_return_val_if_fail (import != NULL, FALSE);
   g_return_val_if_fail (out_progress != NULL, FALSE);
 
   memset (out_progress, 0, sizeof *out_progress);
   out_progress->size = ct_legacy_import_get_size (import);
-  batch_id = ct_legacy_import_get_batch_id (import);
-  g_array_set_clear_func (sent, sent_row_clear);
   if (client != NULL)
     {
       /* A chunk left in the outbox by an interrupted run is settled first,
        * with its own key and bytes, so that sending it again below meets a
        * settled key (answered by the service from its records). */
       ct_client_sync (client, 30000, NULL, cancellable, NULL);
-      chunker = ct_import_chunker_new (batch_id, ct_client_get_operator (client), manager_id,
+      chunker = ct_import_chunker_new (ct_legacy_import_get_batch_id (import),
+                                        ct_client_get_operator (client), manager_id,
                                         manager_pin);
+      g_mutex_init (&pipeline.lock);
+      g_cond_init (&pipeline.cond);
+      g_queue_init (&pipeline.chunks);
+      pipeline.senders = g_thread_pool_new (send_chunk, &pipeline, CT_IMPORT_IN_FLIGHT, FALSE,
+                                            NULL);
     }
 
-  while (ct_legacy_import_next (import, &item, cancellable, &local_error))
-    {
-      out_progress->rows++;
-      if (!item.accepted)
-        {
-          out_progress->rejected++;
-          /* A repeated card number is said once, on its group's line. */
-          if (callbacks != NULL && callbacks->on_reject != NULL && item.duplicate_of == 0)
-            callbacks->on_reject (item.line, item.card_no, item.code, item.reason,
-                                  callbacks->user_data);
-        }
-      else if (client == NULL)
-        {
-          out_progress->accepted++;
-          out_progress->total_balance += item.balance;
-          out_progress->total_points += item.points;
-        }
-      else
-        {
-          SentRow row;
-
-          if (!ct_import_chunker_add (chunker, &item))
-            {
-              g_autoptr(GBytes) body = ct_import_chunker_take (chunker);
-
-              if (!send_chunk (client, batch_id, ++chunk_no, body, sent, callbacks,
-                               out_progress, cancellable, error))
-                return FALSE;
-              g_array_set_size (sent, 0);
-              report_progress (import, callbacks, out_progress);
-              if (g_cancellable_set_error_if_cancelled (cancellable, error))
-                return FALSE;
-              if (!ct_import_chunker_add (chunker, &item))
-                g_assert_not_reached ();
-            }
-          row.line = item.line;
-          row.card_no = g_strdup (item.card_no);
-          row.balance = item.balance;
-          row.points = item.points;
-          g_array_append_val (sent, row);
-        }
-
-      if (out_progress->rows % 4096 == 0)
-        report_progress (import, callbacks, out_progress);
-    }
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-
-  if (client != NULL && ct_import_chunker_get_n_rows (chunker) > 0)
-    {
-      g_autoptr(GBytes) body = ct_import_chunker_take (chunker);
-
-      if (!send_chunk (client, batch_id, ++chunk_no, body, sent, callbacks, out_progress,
-                       cancellable, error))
-        return FALSE;
-      g_array_set_size (sent, 0);
-    }
-  report_progress (import, callbacks, out_progress);
-  return TRUE;
+  ok = read_rows (import, client, &pipeline, chunker, callbacks, out_progress, cancellable,
+                  error);
+  if (client != NULL)
+    pipeline_finish (&pipeline, callbacks, out_progress);
+  if (ok)
+    report_progress (import, callbacks, out_progress);
+  return ok;
 }
 
 /**

@@ -1330,6 +1330,11 @@ submit_round (CtSync               *self,
       return NULL;
     }
 
+  /* An import chunk has no card, so no order to keep, and its key makes a
+   * second copy in flight harmless (a drain in another process meets
+   * "request in progress"): the next chunk may go while this one commits. */
+  if (e->kind == CT_OUTBOX_KIND_IMPORT && e->card_no == NULL)
+    g_clear_pointer (&locker, send_unlock);
   attempt_send (self, e, &a);
   g_free (*last_reason);
   *last_reason = g_strdup (a.reason);
