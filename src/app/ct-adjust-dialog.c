@@ -40,22 +40,11 @@ update_response (CtAdjustDialog *self)
   gtk_label_set_label (self->hint_label, ok || *typed == '\0' ? "" : problem);
 }
 
-/* The cashier types the change first. */
-static void
-ct_adjust_dialog_map (GtkWidget *widget)
-{
-  CtAdjustDialog *self = CT_ADJUST_DIALOG (widget);
-
-  GTK_WIDGET_CLASS (ct_adjust_dialog_parent_class)->map (widget);
-  gtk_widget_grab_focus (GTK_WIDGET (self->delta_row));
-}
-
 static void
 ct_adjust_dialog_class_init (CtAdjustDialogClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
-  widget_class->map = ct_adjust_dialog_map;
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/cardtill/Cardtill/ct-adjust-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, CtAdjustDialog, delta_row);
   gtk_widget_class_bind_template_child (widget_class, CtAdjustDialog, reason_row);

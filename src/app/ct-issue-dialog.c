@@ -30,22 +30,10 @@ update_response (CtIssueDialog *self)
                                            ct_issue_dialog_read (self, NULL, NULL, NULL));
 }
 
-/* The cashier types the name first. */
-static void
-ct_issue_dialog_map (GtkWidget *widget)
-{
-  CtIssueDialog *self = CT_ISSUE_DIALOG (widget);
-
-  GTK_WIDGET_CLASS (ct_issue_dialog_parent_class)->map (widget);
-  gtk_widget_grab_focus (GTK_WIDGET (self->name_row));
-}
-
 static void
 ct_issue_dialog_class_init (CtIssueDialogClass *klass)
 {
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
-
-  widget_class->map = ct_issue_dialog_map;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/cardtill/Cardtill/ct-issue-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, CtIssueDialog, name_row);
