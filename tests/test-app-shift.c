@@ -8,8 +8,9 @@
  * opened with its float, a counted cash that is not an amount, the close
  * and its report on the receipt printer (a local network printer, its
  * bytes decoded), a handover, a shift closed twice, a shift opened
- * offline, and the day's report. Screenshots at 1024×600, in English
- * and in Chinese. */
+ * offline, the day's report, and cash a manager hands back for a refused
+ * request leaving the shift's expected cash. Screenshots at 1024×600, in
+ * English and in Chinese. */
 
 #include <check.h>
 #include <glib/gi18n.h>
@@ -25,6 +26,7 @@
 #include "ct-reports-page.h"
 #include "ct-screenshot.h"
 #include "ct-shift-page.h"
+#include "ct-sync-page.h"
 
 static CtPrinterListener *printer;
 
@@ -599,12 +601,159 @@ START_TEST (test_app_reports_day_with_data)
 }
 END_TEST
 
-/* Both screens in Chinese at 1024×600, to look at. */
-START_TEST (test_app_shift_and_reports_in_chinese)
+/* Cash handed back through a recorded outcome */
+
+static gboolean
+attention_is (gpointer data)
+{
+  Till *till = data;
+
+  return ct_client_get_attention_count (till->client) == GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (till->window),
+                                                                                               "want-attention"));
+}
+
+static void
+wait_attention (Till  *till,
+                guint  count)
+{
+  g_object_set_data (G_OBJECT (till->window), "want-attention", GUINT_TO_POINTER (count));
+  ck_assert_msg (wait_until (attention_is, till, 60000), "%u need attention, not %u",
+                 ct_client_get_attention_count (till->client), count);
+}
+
+static gboolean
+sync_idle (gpointer data)
+{
+  return !ct_sync_page_is_loading (CT_SYNC_PAGE (data));
+}
+
+static char *want_line;
+
+static gboolean
+report_has_line (gpointer data)
+{
+  g_autofree char *text = ct_shift_page_get_report_text (shift_page (data));
+
+  return !ct_shift_page_is_busy (shift_page (data)) && strstr (text, want_line) != NULL;
+}
+
+/* A top-up taken offline that the service refuses once it is back (the
+ * package changed meanwhile): one request needs attention. */
+static void
+refused_offline_topup (Till       *till,
+                       const char *card_no)
+{
+  g_autoptr(CtMerchant) merchant = ct_client_dup_merchant (till->client);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(CtReceipt) receipt = NULL;
+
+  ck_assert_int_eq (ct_test_service_stop (service), 0);
+  ct_client_topup_package_async (till->client, card_no, ct_merchant_find_package (merchant, "p100"), NULL,
+                                 async_done_cb, &result);
+  receipt = ct_client_topup_finish (till->client, wait_result (&result), NULL);
+  ck_assert_uint_eq (ct_client_get_pending_count (till->client), 1);
+  ck_assert_int_eq (ct_test_service_admin (service, NULL, "package", "remove", "--id", "p100", NULL), 0);
+  ck_assert_int_eq (ct_test_service_admin (service, NULL, "package", "add", "--id", "p100", "--amount", "100.00",
+                                           "--bonus", "20.00", NULL), 0);
+  ck_assert (ct_test_service_restart (service, NULL));
+  ck_assert (ct_client_sync (till->client, 30000, NULL, NULL, NULL));
+  wait_attention (till, 1);
+}
+
+/* The manager records the outcome of the refused top-up with 25.00 handed
+ * back from the drawer (@note: what was done); the Shift screen's expected
+ * cash is that much less. @suffix names the screenshots ("" or "-zh_CN"). */
+static void
+outcome_cash_in_the_shift (const char *note,
+                           const char *suffix)
+{
+  Till *till = small_till ();
+  CtSyncPage *sync = CT_SYNC_PAGE (ct_window_get_page_widget (till->window, "sync"));
+  AdwMessageDialog *dialog;
+  GtkWidget *hint;
+  g_autoptr(GAsyncResult) opened = NULL;
+  g_autoptr(CtShift) shift = NULL;
+  g_autoptr(CtShift) after = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *given = NULL;
+
+  /* Float 200.00 and a cash top-up of 100.00: 300.00 expected. */
+  ct_client_shift_open_async (till->client, "alice", 20000, NULL, async_done_cb, &opened);
+  shift = ct_client_shift_open_finish (till->client, wait_result (&opened), &error);
+  ck_assert_msg (shift != NULL && !shift->pending, "%s", error ? error->message : "pending");
+  card_no = issue_card (till, "Outcome Customer", phone, "p100");
+  refused_offline_topup (till, card_no);
+
+  ct_window_show_page (till->window, "sync");
+  ct_sync_page_reload (sync);
+  ck_assert (wait_until (sync_idle, sync, 60000));
+  ck_assert_uint_eq (ct_sync_page_get_n_attention (sync), 1);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (sync), "sync.record-outcome", "x",
+                                         (gint64) ct_sync_page_get_attention_entry (sync, 0)->id));
+  dialog = ct_find_dialog ("ct-outcome-dialog");
+  ck_assert (dialog != NULL);
+  fill_named (GTK_WIDGET (dialog), "manager", CT_TEST_SERVICE_MANAGER_ID);
+  fill_named (GTK_WIDGET (dialog), "pin", CT_TEST_SERVICE_MANAGER_PIN);
+  fill_named (GTK_WIDGET (dialog), "outcome", note);
+
+  /* An amount that does not parse: a sentence, and nothing can be sent. */
+  fill_named (GTK_WIDGET (dialog), "cash", "12.3.4");
+  hint = find_widget (GTK_WIDGET (dialog), GTK_TYPE_LABEL, "hint");
+  ck_assert (hint != NULL && gtk_widget_get_visible (hint));
+  {
+    g_autofree char *prefix = g_strdup_printf (_("Cash handed back: %s"), "");
+
+    ck_assert_msg (g_str_has_prefix (gtk_label_get_label (GTK_LABEL (hint)), prefix), "%s",
+                   gtk_label_get_label (GTK_LABEL (hint)));
+  }
+  ck_assert (!ct_dialog_choose (dialog, "record"));
+  name = g_strdup_printf ("sync-outcome-cash-wrong%s", suffix);
+  save_png (till, GTK_WIDGET (dialog), name);
+  g_clear_pointer (&name, g_free);
+
+  fill_named (GTK_WIDGET (dialog), "cash", "25.00");
+  ck_assert (!gtk_widget_get_visible (hint));
+  name = g_strdup_printf ("sync-outcome-cash%s", suffix);
+  save_png (till, GTK_WIDGET (dialog), name);
+  g_clear_pointer (&name, g_free);
+  ck_assert (ct_dialog_choose (dialog, "record"));
+  wait_attention (till, 0);
+
+  /* The Shift screen shows the cash handed back and 275.00 expected. */
+  after = service_shift (till);
+  ck_assert (after != NULL && after->open);
+  show_shift_page (till);
+  given = money (till, -2500, TRUE);
+  expected = money (till, 27500, FALSE);
+  want_line = g_strdup_printf ("%s: %s\n", _("Expected cash"), expected);
+  ck_assert_msg (wait_until (report_has_line, till, 60000), "“%s” is not in the shift's report", want_line);
+  {
+    g_autofree char *text = ct_shift_page_get_report_text (shift_page (till));
+
+    g_message ("%s", text);
+    assert_has (text, "%s: %s\n", _("Cash handed back (outcomes)"), given);
+  }
+  g_clear_pointer (&want_line, g_free);
+  name = g_strdup_printf ("shift-outcome-cash%s", suffix);
+  shot (till, name);
+
+  small_till_free (till);
+}
+
+START_TEST (test_app_shift_outcome_cash_leaves_the_expected_cash)
+{
+  outcome_cash_in_the_shift ("Cash returned to the customer", "");
+}
+END_TEST
+
+static void
+speak_chinese (void)
 {
   g_autofree char *localedir = g_build_filename (g_getenv ("CT_TOP_BUILDDIR"), "po", NULL);
-  Till *till;
-  CtShiftPage *page;
 
   g_setenv ("LANGUAGE", "zh_CN", TRUE);
   setlocale (LC_ALL, "C.UTF-8");
@@ -612,7 +761,23 @@ START_TEST (test_app_shift_and_reports_in_chinese)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   ck_assert_str_ne (_("No shift is open"), "No shift is open");
+}
 
+START_TEST (test_app_shift_outcome_cash_in_chinese)
+{
+  speak_chinese ();
+  outcome_cash_in_the_shift ("已将现金退还顾客", "-zh_CN");
+  g_setenv ("LANGUAGE", "C", TRUE);
+}
+END_TEST
+
+/* Both screens in Chinese at 1024×600, to look at. */
+START_TEST (test_app_shift_and_reports_in_chinese)
+{
+  Till *till;
+  CtShiftPage *page;
+
+  speak_chinese ();
   till = small_till ();
   day_with_a_shift (till);
   show_shift_page (till);
@@ -650,6 +815,8 @@ main (void)
   add_test (tc, test_app_shift_opened_offline_is_pending_then_sent);
   add_test (tc, test_app_reports_day_with_data);
   add_test (tc, test_app_shift_and_reports_in_chinese);
+  add_test (tc, test_app_shift_outcome_cash_leaves_the_expected_cash);
+  add_test (tc, test_app_shift_outcome_cash_in_chinese);
   suite_add_tcase (s, tc);
 
   return run_app_suite (s);

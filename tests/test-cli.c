@@ -1179,6 +1179,47 @@ raise_p100_bonus (Till *t, const char *no)
                                            "--amount", "100.00", "--bonus", "20.00", NULL), 0);
 }
 
+/* A manager hands cash back from the drawer for a refused request: the
+ * amount reaches the service with the outcome and leaves the expected cash
+ * of the till's open shift; an amount that does not parse sends nothing. */
+START_TEST (test_cli_resolve_with_cash_given_back_leaves_the_shift)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *no = issue (t, "Ivy", "13800000015");
+  g_autofree char *id = NULL;
+  Run r = { 0 };
+
+  ck_assert_msg (cli (t, &r, "--operator", "amy", "shift", "open", "--float", "200.00", NULL) == 0, "%s", r.err);
+  ck_assert_msg (cli (t, &r, "topup", no, "--package", "p100", NULL) == 0, "%s", r.err);
+  id = topup_needing_attention (t, no, "p100", freeze_elsewhere);
+  ck_assert_int_eq (cli (t, &r, "shift", "report", NULL), 0);
+  ck_assert_msg (strstr (r.out, "Expected cash: ¥300.00\n") != NULL, "%s", r.out);
+
+  ck_assert_int_eq (cli (t, &r, "sync", "--resolve", id, "--note", "cash returned", "--manager", "m1",
+                         "--pin-file", t->pin_file, "--cash-given-back", "12.3.4", NULL), 1);
+  ck_assert_msg (strstr (r.err, "--cash-given-back:") != NULL, "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "sync", "--resend", id, "--manager", "m1", "--pin-file", t->pin_file,
+                         "--cash-given-back", "1.00", NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "sync", "--status", NULL), 0);
+  ck_assert_msg (strstr (r.out, "Needs attention: 1") != NULL, "%s", r.out);
+
+  ck_assert_msg (cli (t, &r, "sync", "--resolve", id, "--note", "cash returned", "--manager", "m1",
+                      "--pin-file", t->pin_file, "--cash-given-back", "25.00", NULL) == 0, "%s", r.err);
+  ck_assert_msg (strstr (r.out, "25.00 cash handed back, out of shift ") != NULL, "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "shift", "report", NULL), 0);
+  ck_assert_msg (strstr (r.out, "Cash handed back (outcomes): -¥25.00\n") != NULL, "%s", r.out);
+  ck_assert_msg (strstr (r.out, "Expected cash: ¥275.00\n") != NULL, "%s", r.out);
+  {
+    g_autofree char *audit = NULL;
+
+    ck_assert_int_eq (ct_test_service_admin (t->svc, &audit, "audit", NULL), 0);
+    ck_assert_msg (strstr (audit, "\"cash_given_back\":2500") != NULL, "%s", audit);
+  }
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 START_TEST (test_cli_resend_refused_again_stays_in_view)
 {
   Till *t = till_new (TRUE);
@@ -1604,6 +1645,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_kill9_in_payment_loop_loses_nothing_doubles_nothing);
   tcase_add_test (tc, test_cli_embedded_service_first_run_and_stop);
   tcase_add_test (tc, test_cli_needs_attention_resend_and_resolve);
+  tcase_add_test (tc, test_cli_resolve_with_cash_given_back_leaves_the_shift);
   tcase_add_test (tc, test_cli_garbage_answers_are_not_results);
   tcase_add_test (tc, test_cli_locked_pin_is_reported_at_once);
   tcase_add_test (tc, test_cli_pin_prompt_on_a_terminal_does_not_echo);

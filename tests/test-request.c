@@ -140,9 +140,11 @@ START_TEST (test_request_shift_and_outcome_wait_behind_no_card)
   CtOutboxEntry entry = { .idempotency_key = (char *) "ct-1", .kind = CT_OUTBOX_KIND_PAYMENT };
   g_autoptr(CtRequest) open = ct_request_shift_open (20000, "ann");
   g_autoptr(CtRequest) close = ct_request_shift_close (NULL, 19950, "ann");
-  g_autoptr(CtRequest) outcome = ct_request_outcome (&entry, "cash returned", "m1", "246813");
+  g_autoptr(CtRequest) outcome = ct_request_outcome (&entry, "cash returned", 0, "m1", "246813");
+  g_autoptr(CtRequest) cash = ct_request_outcome (&entry, "cash returned", 2500, "m1", "246813");
   g_autofree char *outcome_body = body_text (outcome);
-  g_autofree char *want = ct_wire_encode_outcome ("-", "ct-1", "payment", "cash returned", "m1",
+  g_autofree char *cash_body = body_text (cash);
+  g_autofree char *want = ct_wire_encode_outcome ("-", "ct-1", "payment", "cash returned", 0, "m1",
                                                   "246813");
 
   ck_assert_str_eq (open->path, "/v1/shifts");
@@ -158,6 +160,11 @@ START_TEST (test_request_shift_and_outcome_wait_behind_no_card)
   ck_assert_int_eq (outcome->info.kind, CT_OUTBOX_KIND_OTHER);
   ck_assert_ptr_null (outcome->info.card_no);
   ck_assert_str_eq (outcome_body, want);
+  /* No cash handed back: the field is left out, as before it existed. */
+  ck_assert_ptr_null (strstr (outcome_body, "cash_given_back"));
+  ck_assert_msg (strstr (cash_body, "\"cash_given_back\":2500") != NULL, "%s", cash_body);
+  ck_assert_int_eq (cash->info.amount, 2500);
+  ck_assert_int_eq (cash->info.kind, CT_OUTBOX_KIND_OTHER);
 }
 END_TEST
 

@@ -592,15 +592,17 @@ outcome_response_cb (AdwMessageDialog *dialog,
   g_autofree char *manager_id = NULL;
   g_autofree char *pin = NULL;
   g_autofree char *text = NULL;
+  int64_t cash = 0;
 
   if (g_strcmp0 (response, "record") != 0 ||
-      !ct_outcome_dialog_read (CT_OUTCOME_DIALOG (dialog), &manager_id, &pin, &text))
+      !ct_outcome_dialog_read (CT_OUTCOME_DIALOG (dialog), &manager_id, &pin, &text, &cash))
     return;
 
   /* The outcome is recorded at the service, in its audit log, under the
-   * manager's PIN; a wrong PIN leaves the request where it was. */
+   * manager's PIN; a wrong PIN leaves the request where it was. The cash
+   * handed back leaves the expected cash of the till's open shift. */
   ct_client_record_outcome_authorized_async (ct_session_get_client (outcome->session), outcome->entry_id,
-                                             manager_id, pin, text,
+                                             manager_id, pin, text, cash,
                                              NULL, record_outcome_cb, g_object_ref (outcome->parent));
   memset (pin, 0, strlen (pin));
 }
@@ -619,7 +621,7 @@ ct_manager_record_outcome (GtkWidget           *parent,
 {
   GSettings *settings = ct_session_get_settings (session);
   g_autofree char *manager_id = settings ? g_settings_get_string (settings, "manager-id") : NULL;
-  CtOutcomeDialog *dialog = ct_outcome_dialog_new (parent, manager_id);
+  CtOutcomeDialog *dialog = ct_outcome_dialog_new (parent, manager_id, ct_session_get_minor_units (session));
   Outcome *outcome = g_new0 (Outcome, 1);
 
   outcome->session = g_object_ref (session);

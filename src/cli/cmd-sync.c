@@ -164,6 +164,27 @@ quote_accepted (CtCli         *cli,
   return now;
 }
 
+/* "Resolved #7: outcome recorded by manager m1 …": the note the till keeps,
+ * which says where the cash handed back went. */
+static void
+print_resolved (CtClient *client,
+                gint64    id)
+{
+  g_autoptr(GPtrArray) resolved = ct_client_outbox_list (client, CT_OUTBOX_STATE_RESOLVED, NULL);
+
+  for (guint i = 0; resolved != NULL && i < resolved->len; i++)
+    {
+      const CtOutboxEntry *e = g_ptr_array_index (resolved, i);
+
+      if (e->id == id)
+        {
+          printf ("Resolved #%" G_GINT64_FORMAT ": %s\n", id, e->reason ? e->reason : "");
+          return;
+        }
+    }
+  printf ("Resolved #%" G_GINT64_FORMAT "\n", id);
+}
+
 static int
 resolve (CtCli     *cli,
          CtClient  *client,
@@ -176,19 +197,28 @@ resolve (CtCli     *cli,
   const char *resolve_id = ct_cli_args_get (args, "resolve");
   const char *manager = ct_cli_args_get (args, "manager");
   const char *note = ct_cli_args_get (args, "note");
+  const char *cash_text = ct_cli_args_get (args, "cash-given-back");
   Waiter w = { 0 };
   gint64 id;
+  int64_t cash = 0;
   int status = CT_EXIT_OK;
 
   if (ct_cli_usage_missing (args, resend ? "sync --resend ID --manager M"
                                           : "sync --resolve ID --note TEXT --manager M",
                             "manager", resend ? NULL : "note", NULL) == CT_EXIT_USAGE)
     return CT_EXIT_USAGE;
-  if (manager == NULL || (resolve_id != NULL && (note == NULL || *note == '\0')))
+  if (manager == NULL || (resolve_id != NULL && (note == NULL || *note == '\0'))
+      || (resend != NULL && cash_text != NULL))
     return ct_cli_usage_error ("sync --resend ID --manager M [--pin-file F] [--accept-package] | "
-                               "sync --resolve ID --note TEXT --manager M [--pin-file F]");
+                               "sync --resolve ID --note TEXT --manager M [--cash-given-back A] [--pin-file F]");
   if (!g_ascii_string_to_signed (resend ? resend : resolve_id, 10, 1, G_MAXINT64, &id, NULL))
     return ct_cli_usage_error ("an entry id is a number from sync --status");
+  /* The cash handed back from the drawer leaves the shift's expected cash. */
+  if (cash_text != NULL)
+    {
+      if (!ct_cli_parse_amount (cli, cash_text, FALSE, &cash, &error))
+        return ct_cli_usage_error ("--cash-given-back: %s", error->message);
+    }
   /* Both a re-send and a recorded outcome are a manager's act. */
   pin = ct_cli_read_pin (cli, ct_cli_args_get (args, "pin-file"), &error);
   if (pin == NULL)
@@ -211,8 +241,7 @@ resolve (CtCli     *cli,
       ct_client_resend_accepting_async (client, id, manager, pin, accepted, NULL, on_done, &w);
     }
   else
-    ct_client_record_outcome_authorized_async (client, id, manager, pin, note, NULL, on_done,
-                                               &w);
+    ct_client_record_outcome_authorized_async (client, id, manager, pin, note, cash, NULL, on_done, &w);
   wait_result (context, &w);
   g_main_context_pop_thread_default (context);
 
@@ -236,7 +265,7 @@ resolve (CtCli     *cli,
   else if (!ct_client_record_outcome_finish (client, w.result, &error))
     status = ct_cli_report_error (cli, error);
   else
-    printf ("Resolved #%" G_GINT64_FORMAT "\n", id);
+    print_resolved (client, id);
   waiter_clear (&w);
   return status;
 }
@@ -246,7 +275,7 @@ ct_cli_cmd_sync (CtCli  *cli,
                  int     argc,
                  char  **argv)
 {
-  static const char * const spec[] = { "status", "all", "resend=", "resolve=", "note=",
+  static const char * const spec[] = { "status", "all", "resend=", "resolve=", "note=", "cash-given-back=",
                                        "manager=", "pin-file=", "accept-package", NULL };
   g_auto(CtCliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;

@@ -23,7 +23,7 @@ static const char usage_text[] =
   "  adjust NO DELTA --reason R --manager ID     (DELTA +10.00 / -10.00, or --delta=-10.00)\n"
   "  history NO [--date D | --from D --to D]\n"
   "  sync [--status [--all]] | sync --resend ID --manager M [--accept-package]\n"
-  "  sync --resolve ID --note T --manager M\n"
+  "  sync --resolve ID --note T --manager M [--cash-given-back A]\n"
   "  import FILE [--dry-run] [--encoding auto|utf-8|gb18030] [--map column=field ...] [--report FILE]\n"
   "  scanner list | scanner listen [--device VID:PID] | scanner replay FILE [...]\n"
   "  barcode decode IMAGE | barcode encode TEXT --format code128|qr|ean13 -o OUT.png\n"

@@ -1216,18 +1216,22 @@ ct_client_voided_bonus (CtClient             *self,
   return FALSE;
 }
 
-/* POST /v1/outcomes with the manager's PIN; the audit id on success. A
- * new key is used each time (a refused PIN is stored with its key). */
+/* POST /v1/outcomes with the manager's PIN; the audit id on success, and
+ * in *out_shift_id the shift whose drawer @cash_given_back left (NULL:
+ * none was open). A new key is used each time (a refused PIN is stored
+ * with its key). */
 static char *
 record_outcome_at_service (CtClient             *self,
                            const CtOutboxEntry  *e,
                            const char           *manager_id,
                            const char           *manager_pin,
                            const char           *outcome,
+                           int64_t               cash_given_back,
+                           char                **out_shift_id,
                            GCancellable         *cancellable,
                            GError              **error)
 {
-  g_autoptr(CtRequest) request = ct_request_outcome (e, outcome, manager_id, manager_pin);
+  g_autoptr(CtRequest) request = ct_request_outcome (e, outcome, cash_given_back, manager_id, manager_pin);
   g_autoptr(GBytes) body = send_ok (self, request, cancellable, error);
   g_autofree char *copy = NULL;
   json_object *obj, *v;
@@ -1243,6 +1247,9 @@ record_outcome_at_service (CtClient             *self,
   if (obj != NULL && json_object_object_get_ex (obj, "audit_id", &v)
       && json_object_is_type (v, json_type_string))
     audit_id = g_strdup (json_object_get_string (v));
+  if (obj != NULL && json_object_object_get_ex (obj, "shift_id", &v)
+      && json_object_is_type (v, json_type_string))
+    *out_shift_id = g_strdup (json_object_get_string (v));
   json_object_put (obj);
   if (audit_id == NULL)
     g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_BAD_ANSWER,
@@ -2000,6 +2007,7 @@ typedef struct
   char      *manager_pin;
   CtPackage *accepted;     /* re-send: the package terms the manager confirmed */
   char      *outcome;      /* record: what was done instead */
+  int64_t    cash_given_back; /* record: from the drawer, minor units (0: none) */
 } AttentionData;
 
 static void
@@ -2277,6 +2285,8 @@ record_outcome_worker (GTask        *task,
   g_autoptr(CtOutboxEntry) e = NULL;
   g_autofree char *note = NULL;
   g_autofree char *audit_id = NULL;
+  g_autofree char *shift_id = NULL;
+  g_autofree char *cash = NULL;
   GError *error = NULL;
 
   e = get_entry (self, data->entry_id, "Only a request that needs attention can be resolved",
@@ -2289,17 +2299,26 @@ record_outcome_worker (GTask        *task,
   if (data->manager_pin != NULL)
     {
       audit_id = record_outcome_at_service (self, e, data->manager_id, data->manager_pin,
-                                            data->outcome, cancellable, &error);
+                                            data->outcome, data->cash_given_back, &shift_id,
+                                            cancellable, &error);
       if (audit_id == NULL)
         {
           g_task_return_error (task, error);
           return;
         }
     }
-  note = g_strdup_printf ("outcome recorded by manager %s%s%s: %s; was: %s",
+  if (data->cash_given_back > 0)
+    {
+      g_autoptr(CtMerchant) merchant = self->cache ? ct_member_cache_load_merchant (self->cache) : NULL;
+      g_autofree char *amount = ct_money_format_plain (data->cash_given_back, merchant ? merchant->minor_units : 2);
+
+      cash = shift_id ? g_strdup_printf (" (%s cash handed back, out of shift %s)", amount, shift_id)
+                      : g_strdup_printf (" (%s cash handed back, no shift open)", amount);
+    }
+  note = g_strdup_printf ("outcome recorded by manager %s%s%s: %s%s; was: %s",
                           data->manager_id ? data->manager_id : "?",
                           audit_id ? " at the service, audit " : "", audit_id ? audit_id : "",
-                          data->outcome ? data->outcome : "", e->reason ? e->reason : "");
+                          data->outcome ? data->outcome : "", cash ? cash : "", e->reason ? e->reason : "");
   if (!ct_outbox_set_state (self->outbox, e->id, CT_OUTBOX_STATE_RESOLVED, e->last_status, NULL,
                             note, &error))
     {
@@ -2335,6 +2354,7 @@ ct_client_record_outcome_authorized_async (CtClient            *self,
                                            const char          *manager_id,
                                            const char          *manager_pin,
                                            const char          *outcome,
+                                           int64_t              cash_given_back,
                                            GCancellable        *cancellable,
                                            GAsyncReadyCallback  callback,
                                            gpointer             user_data)
@@ -2343,9 +2363,11 @@ ct_client_record_outcome_authorized_async (CtClient            *self,
 
   g_return_if_fail (CT_IS_CLIENT (self));
   g_return_if_fail (manager_pin != NULL);
+  g_return_if_fail (cash_given_back >= 0);
 
   data = attention_data_new (entry_id, manager_id, manager_pin);
   data->outcome = g_strdup (outcome);
+  data->cash_given_back = cash_given_back;
   /* Both forms share one source tag: ct_client_record_outcome_finish(). */
   run_attention (self, data, record_outcome_worker, ct_client_record_outcome_async, cancellable,
                  callback, user_data);

@@ -302,14 +302,18 @@ gboolean           ct_client_record_outcome_finish (CtClient *self, GAsyncResult
                                                     GError **error);
 /* The same, authorised by the manager's PIN and recorded at the service
  * (POST /v1/outcomes, kept in its audit log) before the entry is resolved
- * here. A refusal (wrong PIN: CT_CLIENT_ERROR_FORBIDDEN, PIN_LOCKED), an
- * unreachable service (UNREACHABLE) or an answer that did not come back
- * (QUEUED) leaves the entry in needs attention as it was. Finish with
+ * here; @cash_given_back (minor units, 0: none) is the cash the manager
+ * handed back from the drawer, which the service takes off the expected
+ * cash of the till's open shift. A refusal (wrong PIN:
+ * CT_CLIENT_ERROR_FORBIDDEN, PIN_LOCKED), an unreachable service
+ * (UNREACHABLE) or an answer that did not come back (QUEUED) leaves the
+ * entry in needs attention as it was. Finish with
  * ct_client_record_outcome_finish(). */
 void               ct_client_record_outcome_authorized_async (CtClient *self, gint64 entry_id,
                                                               const char *manager_id,
                                                               const char *manager_pin,
                                                               const char *outcome,
+                                                              int64_t cash_given_back,
                                                               GCancellable *cancellable,
                                                               GAsyncReadyCallback callback,
                                                               gpointer user_data);

@@ -373,17 +373,24 @@ ct_request_shift_show (const char *shift_id)
 CtRequest *
 ct_request_outcome (const CtOutboxEntry *entry,
                     const char          *outcome,
+                    int64_t              cash_given_back,
                     const char          *manager_id,
                     const char          *manager_pin)
 {
-  g_return_val_if_fail (entry != NULL, NULL);
+  CtRequest *request;
 
-  return request_new ("POST", g_strdup ("/v1/outcomes"),
-                      ct_wire_encode_outcome (entry->card_no ? entry->card_no : "-",
-                                              entry->idempotency_key,
-                                              ct_outbox_kind_to_string (entry->kind),
-                                              outcome ? outcome : "", manager_id, manager_pin),
-                      CT_OUTBOX_KIND_OTHER);
+  g_return_val_if_fail (entry != NULL, NULL);
+  g_return_val_if_fail (cash_given_back >= 0, NULL);
+
+  request = request_new ("POST", g_strdup ("/v1/outcomes"),
+                         ct_wire_encode_outcome (entry->card_no ? entry->card_no : "-",
+                                                 entry->idempotency_key,
+                                                 ct_outbox_kind_to_string (entry->kind),
+                                                 outcome ? outcome : "", cash_given_back, manager_id,
+                                                 manager_pin),
+                         CT_OUTBOX_KIND_OTHER);
+  request->info.amount = cash_given_back;
+  return request;
 }
 
 CtRequest *

@@ -141,10 +141,13 @@ CtRequest *ct_request_shift_close       (const char         *shift_id,
                                          const char         *operator_name);
 /* GET /v1/shifts/{id} ("current": the till's open shift). */
 CtRequest *ct_request_shift_show        (const char         *shift_id);
-/* POST /v1/outcomes: what a manager did instead of a refused request. A
- * note, not money: it waits behind nothing on the card. */
+/* POST /v1/outcomes: what a manager did instead of a refused request, and
+ * the cash handed back from the drawer for it (0: none), which the
+ * service takes off the till's open shift. Not a card's money: it waits
+ * behind nothing on the card. */
 CtRequest *ct_request_outcome           (const CtOutboxEntry *entry,
                                          const char          *outcome,
+                                         int64_t              cash_given_back,
                                          const char          *manager_id,
                                          const char          *manager_pin);
 /* POST /v1/cashiers/sign-in: a cashier's id and PIN, sent directly (a

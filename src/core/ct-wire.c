@@ -1294,6 +1294,7 @@ ct_wire_encode_outcome (const char *card_no,
                         const char *idempotency_key,
                         const char *kind,
                         const char *outcome,
+                        int64_t     cash_given_back,
                         const char *manager_id,
                         const char *manager_pin)
 {
@@ -1303,6 +1304,8 @@ ct_wire_encode_outcome (const char *card_no,
   add_string (obj, "idempotency_key", idempotency_key);
   add_string (obj, "kind", kind);
   add_string (obj, "outcome", outcome);
+  if (cash_given_back > 0)
+    json_object_object_add (obj, "cash_given_back", json_object_new_int64 (cash_given_back));
   add_manager (obj, manager_id, manager_pin);
   return finish_object (obj);
 }

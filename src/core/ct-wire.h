@@ -368,11 +368,13 @@ char          *ct_wire_encode_refund       (const char *transaction_id,
                                             const char *operator_name,
                                             const char *manager_id,
                                             const char *manager_pin);
-/* POST /v1/outcomes: what a manager did instead of a refused request. */
+/* POST /v1/outcomes: what a manager did instead of a refused request,
+ * with the cash handed back from the drawer (0: none, left out). */
 char          *ct_wire_encode_outcome      (const char *card_no,
                                             const char *idempotency_key,
                                             const char *kind,
                                             const char *outcome,
+                                            int64_t     cash_given_back,
                                             const char *manager_id,
                                             const char *manager_pin);
 char          *ct_wire_encode_adjustment   (int64_t delta, const char *reason,
