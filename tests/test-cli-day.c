@@ -142,6 +142,17 @@ START_TEST (test_cli_day_topup_tender_is_on_the_receipt)
 
   ck_assert_int_eq (cli (&r, "receipt", tx, NULL), 0);
   assert_has (r.out, "Paid by: WeChat Pay\n");
+  /* History says how, at the merchant's time (Asia/Shanghai), not UTC. */
+  ck_assert_int_eq (cli (&r, "history", card_no, NULL), 0);
+  assert_has (r.out, "paid by WeChat Pay");
+  {
+    g_autoptr(GTimeZone) zone = g_time_zone_new_identifier ("Asia/Shanghai");
+    g_autoptr(GDateTime) now = g_date_time_new_now (zone);
+    g_autofree char *day = g_date_time_format (now, "%Y-%m-%d ");
+
+    ck_assert_msg (g_str_has_prefix (r.out, day), "not the merchant's day %s:\n%s", day, r.out);
+    ck_assert_msg (strstr (r.out, "Z  topup") == NULL, "%s", r.out);
+  }
   ck_assert_int_eq (cli (&r, "topup", card_no, "--package", "p100", "--tender", "bitcoin", NULL), 1);
   assert_has (r.err, "--tender is cash, wechat, alipay, bank_card or other");
   run_clear (&r);

@@ -11,6 +11,7 @@
 
 #include "ct-cli.h"
 #include "ct-cli-private.h"
+#include "ct-format.h"
 #include "ct-client.h"
 #include "ct-embedded.h"
 #include "ct-manager-pin.h"
@@ -671,10 +672,15 @@ ct_cli_print_transaction (CtCli               *cli,
   g_autofree char *order_ref = ct_text_escape_controls (tx->order_ref);
   g_autofree char *reason = ct_text_escape_controls (tx->reason);
   g_autofree char *operator_name = ct_text_escape_controls (tx->operator_name);
+  /* When the customer paid, in the merchant's time zone; how, for top-ups
+   * and their voids. */
+  g_autofree char *when = ct_format_local_time (tx->taken_at ? tx->taken_at : tx->created_at, "%Y-%m-%d %H:%M:%S");
+  g_autofree char *tender = tx->tender ? ct_format_tender (tx->tender) : NULL;
 
-  printf ("%s  %-10s %12s  balance %12s  points %+" G_GINT64_FORMAT "  %s%s%s%s%s%s%s\n",
-          tx->created_at, ct_transaction_kind_to_string (tx->kind), delta, after,
+  printf ("%s  %-10s %12s  balance %12s  points %+" G_GINT64_FORMAT "  %s%s%s%s%s%s%s%s%s\n",
+          when ? when : tx->created_at, ct_transaction_kind_to_string (tx->kind), delta, after,
           (gint64) tx->points_delta, tx->id,
+          tender ? "  paid by " : "", tender ? tender : "",
           tx->order_ref ? "  order " : "", order_ref,
           tx->reason ? "  reason " : "", reason,
           tx->operator_name ? "  by " : "", operator_name);
