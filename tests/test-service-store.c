@@ -381,6 +381,79 @@ START_TEST (test_answer_text_is_what_json_c_prints)
 }
 END_TEST
 
+/* What a request reads back inside its transaction is what it wrote there,
+ * whatever the store read ahead or holds back for a later round trip. */
+START_TEST (test_store_reads_see_the_transaction_s_own_writes)
+{
+  CtStoreCard card = { (char *) "CARD-3", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
+  CtStorePosting credit[] = { { CT_ACCOUNT_CASH, -700 }, { "CARD-3", 700 } };
+  CtStoreLevel gold = { (char *) "gold", (char *) "Gold", 100, 10000, 500, 0 };
+  CtStoreMerchant m = { 0 };
+  g_auto(CtStoreCard) after = { 0 };
+  g_autoptr(GPtrArray) levels = NULL;
+  g_autofree char *body = NULL;
+  CtStoreKeyState state;
+  guint8 hash[32] = { 1 }, got[32];
+  guint status = 0;
+
+  if (ct_store_batches_writes (store))
+    ck_assert (ct_store_claim_key (store, 1, "own", NULL));
+  ck_assert (ct_store_begin (store, NULL));
+  if (!ct_store_batches_writes (store))
+    ck_assert (ct_store_claim_key (store, 1, "own", NULL));
+  ck_assert (ct_store_level_put (store, &gold, NULL));
+  levels = ct_store_level_list (store, NULL);
+  ck_assert_ptr_nonnull (levels);
+  ck_assert_uint_eq (levels->len, 1);
+  ck_assert (ct_store_key_put (store, 1, "own", hash, 201, "{}", NULL));
+  ck_assert (ct_store_key_get (store, 1, "own", &state, got, &status, &body, NULL));
+  ck_assert_int_eq (state, CT_STORE_KEY_DONE);
+  ck_assert_uint_eq (status, 201);
+  ck_assert (ct_store_card_insert (store, &card, NULL));
+  ck_assert (ct_store_post (store, credit, 2, NULL));
+  ck_assert (ct_store_card_get (store, "CARD-3", &after, NULL));
+  ck_assert_int_eq (after.balance, 700);
+  ct_store_card_clear (&after);
+  ck_assert (ct_store_card_add_points (store, "CARD-3", 9, NULL, NULL));
+  ck_assert (ct_store_card_get (store, "CARD-3", &after, NULL));
+  ck_assert_int_eq (after.balance, 700);
+  ck_assert_int_eq (after.points, 9);
+  ck_assert (ct_store_get_merchant (store, &m, NULL));
+  ck_assert (ct_store_commit (store, NULL));
+  ct_store_merchant_clear (&m);
+  ck_assert_int_eq (ct_store_account_balance (store, CT_ACCOUNT_CASH, NULL), -700);
+}
+END_TEST
+
+/* A write held back for the next round trip that fails fails its
+ * transaction: nothing of it stands. */
+START_TEST (test_store_a_failed_write_fails_the_commit)
+{
+  CtStoreCard card = { (char *) "CARD-4", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
+  CtStorePosting credit[] = { { CT_ACCOUNT_CASH, -300 }, { "CARD-4", 300 } };
+  guint8 hash[32] = { 2 };
+  g_autoptr(GError) error = NULL;
+  gboolean wrote;
+
+  ck_assert (ct_store_begin (store, NULL));
+  ck_assert (ct_store_card_insert (store, &card, NULL));
+  ck_assert (ct_store_post (store, credit, 2, NULL));
+  ck_assert (ct_store_key_put (store, 1, "twice", hash, 201, "{}", NULL));
+  /* The second answer for the same key breaks the unique constraint,
+   * here or at the commit. */
+  wrote = ct_store_key_put (store, 1, "twice", hash, 201, "{}", &error);
+  if (wrote)
+    ck_assert (!ct_store_commit (store, &error));
+  else
+    ct_store_rollback (store);
+  ck_assert_ptr_nonnull (error);
+  g_clear_error (&error);
+  ck_assert (!ct_store_card_get (store, "CARD-4", &(CtStoreCard) { 0 }, &error));
+  ck_assert (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND));
+  ck_assert_int_eq (ct_store_account_balance (store, CT_ACCOUNT_CASH, NULL), 0);
+}
+END_TEST
+
 /* Connections that credit the pool at the same moment, each holding its
  * transaction open until all of them have posted. */
 typedef struct
@@ -556,6 +629,8 @@ store_suite (void)
   tcase_add_test (st, test_store_keys_claim_once);
   tcase_add_test (st, test_store_connections_credit_slots_of_their_own);
   tcase_add_test (st, test_store_log_writes_are_gathered_and_durable);
+  tcase_add_test (st, test_store_reads_see_the_transaction_s_own_writes);
+  tcase_add_test (st, test_store_a_failed_write_fails_the_commit);
   tcase_add_test (parse, test_day_range_follows_the_merchant_time_zone);
   tcase_add_test (parse, test_parsers_refuse_before_the_ledger_sees_a_request);
   suite_add_tcase (s, json);

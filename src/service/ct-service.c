@@ -938,7 +938,9 @@ run_alone (CtService *svc,
       ok = ct_store_begin (store, &error);
       if (ok)
         {
-          ok = (call->idem_key == NULL || ct_store_claim_key (store, call->till.id, call->idem_key, &error))
+          /* Claimed inside the till's merchant: the claim reads that
+           * merchant's settings in the same round trip. */
+          ok = (call->idem_key == NULL || ct_store_claim_key (call->store, call->till.id, call->idem_key, &error))
                && ct_store_get_merchant (call->store, &merchant, &error);
           if (ok)
             {

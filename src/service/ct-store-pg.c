@@ -28,7 +28,14 @@
  * until the commit; every store call it makes meanwhile runs on that
  * connection. A deadlock or serialization failure marks the transaction,
  * and its commit fails with CT_STORE_ERROR_RETRY so the caller runs the
- * request again. */
+ * request again.
+ *
+ * Round trips are what a payment costs on a busy machine, so a request
+ * makes as few as it can (docs/performance.md): transaction control and
+ * writes whose answer nobody reads go with the next statement (libpq's
+ * pipeline mode), the claim of a key reads in its own round trip what the
+ * request reads next, and a card's update returns the row that the card
+ * read after a posting wants. */
 
 #define SCHEMA_VERSION 8
 #define SLOTS 64
@@ -43,7 +50,18 @@ typedef struct
   int         slot;       /* this connection's slot of the split accounts */
   gboolean    in_tx;
   gboolean    retry;      /* the transaction hit a deadlock or serialization failure */
-  GPtrArray  *deferred;   /* BEGIN, SAVEPOINT, RELEASE not sent yet (string literals) */
+  GPtrArray  *deferred;   /* Deferred: commands not sent yet */
+  PGresult   *card_after; /* the card row the last posting left, until the next statement */
+  int64_t     card_after_merchant;
+  /* Read with the claim of a key, in its round trip (pg_claim_key()); each
+   * answers one call of this transaction and goes at its end. */
+  int64_t     pre_merchant;
+  PGresult   *pre_settings;
+  PGresult   *pre_levels;
+  PGresult   *pre_connectors;
+  int64_t     pre_till;
+  char       *pre_key_name;
+  PGresult   *pre_key;
   GHashTable *prepared;   /* SQL literal -> statement name */
   guint       n_prepared;
 } PgConn;
@@ -493,52 +511,118 @@ pg_fail (PgConn      *c,
   return FALSE;
 }
 
+/* A command sent with the next round trip: transaction control (a string
+ * literal without parameters) or a write whose answer nobody reads (a
+ * prepared statement with copies of its parameters). */
+typedef struct
+{
+  const char *sql;
+  const char *name;  /* the prepared statement, or NULL */
+  const char *what;
+  int         n;
+  char      **values;
+} Deferred;
+
+static void
+deferred_free (Deferred *d)
+{
+  for (int i = 0; i < d->n; i++)
+    g_free (d->values[i]);
+  g_free (d->values);
+  g_free (d);
+}
+
+static gboolean
+deferred_is (PgConn     *c,
+             guint       i,
+             const char *sql)
+{
+  return i < c->deferred->len && g_str_equal (((Deferred *) c->deferred->pdata[i])->sql, sql);
+}
+
 /* Transaction control needs no answer before the next statement: BEGIN,
  * SAVEPOINT and RELEASE wait in @c->deferred and go in the same round trip
- * as the statement after them (libpq's pipeline mode), or in one simple
- * query with the next COMMIT or ROLLBACK TO. A payment saves three round
- * trips of about fifteen. */
+ * as the statement after them (libpq's pipeline mode). */
 static void
 defer (PgConn     *c,
        const char *sql)
 {
-  g_ptr_array_add (c->deferred, (gpointer) sql);
+  Deferred *d = g_new0 (Deferred, 1);
+
+  d->sql = d->what = sql;
+  g_ptr_array_add (c->deferred, d);
 }
 
-/* Sends the deferred commands and the prepared statement @name together;
- * the statement's result, or NULL with @error when a deferred command
- * failed. */
-static PGresult *
-exec_prepared (PgConn        *c,
-               const char    *name,
-               const Params  *p,
-               const char    *what,
-               GError       **error)
+/* One statement of a pipeline: a prepared one (@name, with @p) or one
+ * command without parameters (@sql). */
+typedef struct
 {
-  PGresult *res, *failed = NULL, *out = NULL;
+  const char   *name;
+  const char   *sql;
+  const Params *p;
+} Stmt;
+
+static gboolean
+send_stmt (PgConn      *c,
+           const Stmt  *st)
+{
+  if (st->name != NULL)
+    return PQsendQueryPrepared (c->pg, st->name, st->p ? st->p->n : 0, st->p ? st->p->v : NULL, NULL, NULL, 0) == 1;
+  return PQsendQueryParams (c->pg, st->sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
+}
+
+/* Sends the deferred commands, then @n statements, in one round trip, and
+ * fills @out with the statements' results. FALSE with @error when a
+ * deferred command failed (the ones after it did not run) or the
+ * connection did; a statement that failed has its result in @out. */
+static gboolean
+exec_pipeline (PgConn      *c,
+               const Stmt  *stmts,
+               guint        n,
+               PGresult   **out,
+               const char  *what,
+               GError     **error)
+{
+  PGresult *res, *failed = NULL;
+  const char *failed_what = what;
+  guint n_deferred = c->deferred->len;
   gboolean sent;
 
-  if (c->deferred->len == 0)
-    return PQexecPrepared (c->pg, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+  memset (out, 0, n * sizeof *out);
   sent = PQenterPipelineMode (c->pg) == 1;
-  for (guint i = 0; sent && i < c->deferred->len; i++)
-    sent = PQsendQueryParams (c->pg, c->deferred->pdata[i], 0, NULL, NULL, NULL, NULL, 0) == 1;
-  sent = sent && PQsendQueryPrepared (c->pg, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0) == 1
-         && PQpipelineSync (c->pg) == 1;
+  for (guint i = 0; sent && i < n_deferred; i++)
+    {
+      Deferred *d = c->deferred->pdata[i];
+      Stmt st = { d->name, d->sql, NULL };
+      Params p = { .n = d->n };
+
+      for (int k = 0; k < d->n; k++)
+        p.v[k] = d->values[k];
+      st.p = &p;
+      sent = send_stmt (c, &st);
+    }
+  for (guint i = 0; sent && i < n; i++)
+    sent = send_stmt (c, &stmts[i]);
+  sent = sent && PQpipelineSync (c->pg) == 1;
   if (sent)
     {
       /* One result and a NULL per command, then the sync. */
-      for (guint i = 0; i <= c->deferred->len; i++)
+      for (guint i = 0; i < n_deferred + n; i++)
         {
           res = PQgetResult (c->pg);
-          if (i < c->deferred->len)
+          if (i < n_deferred)
             {
-              if (PQresultStatus (res) != PGRES_COMMAND_OK && failed == NULL)
-                failed = g_steal_pointer (&res);
+              ExecStatusType st = PQresultStatus (res);
+
+              if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && failed == NULL)
+                {
+                  failed = g_steal_pointer (&res);
+                  failed_what = ((Deferred *) c->deferred->pdata[i])->what;
+                }
               PQclear (res);
             }
           else
-            out = res;
+            out[i - n_deferred] = res;
           res = PQgetResult (c->pg);
           g_assert (res == NULL);
         }
@@ -551,16 +635,46 @@ exec_prepared (PgConn        *c,
   g_ptr_array_set_size (c->deferred, 0);
   if (!sent || failed != NULL)
     {
-      pg_fail (c, failed, what, error);
+      pg_fail (c, failed, failed_what, error);
       PQclear (failed);
-      PQclear (out);
-      return NULL;
+      for (guint i = 0; i < n; i++)
+        g_clear_pointer (&out[i], PQclear);
+      return FALSE;
     }
-  return out;
+  return TRUE;
 }
 
-/* Runs @sql (a string literal: prepared once per connection, keyed by its
- * address) with @p; returns the result of a statement that succeeded. */
+/* The name of @sql (a string literal) prepared on @c: prepared once per
+ * connection, keyed by its address. */
+static const char *
+prepared_name (PgConn        *c,
+               const char    *sql,
+               const Params  *p,
+               const char    *what,
+               GError       **error)
+{
+  const char *name = g_hash_table_lookup (c->prepared, sql);
+  PGresult *res;
+  char *n;
+
+  if (name != NULL)
+    return name;
+  n = g_strdup_printf ("s%u", ++c->n_prepared);
+  res = PQprepare (c->pg, n, sql, p ? p->n : 0, NULL);
+  if (PQresultStatus (res) != PGRES_COMMAND_OK)
+    {
+      pg_fail (c, res, what, error);
+      PQclear (res);
+      g_free (n);
+      return NULL;
+    }
+  PQclear (res);
+  g_hash_table_insert (c->prepared, (gpointer) sql, n);
+  return n;
+}
+
+/* Runs @sql (a string literal) with @p; returns the result of a statement
+ * that succeeded. */
 static PGresult *
 run (PgConn        *c,
      const char    *sql,
@@ -568,29 +682,22 @@ run (PgConn        *c,
      const char    *what,
      GError       **error)
 {
-  const char *name = g_hash_table_lookup (c->prepared, sql);
+  const char *name = prepared_name (c, sql, p, what, error);
   PGresult *res;
   ExecStatusType st;
 
   if (name == NULL)
-    {
-      char *n = g_strdup_printf ("s%u", ++c->n_prepared);
-
-      res = PQprepare (c->pg, n, sql, p ? p->n : 0, NULL);
-      if (PQresultStatus (res) != PGRES_COMMAND_OK)
-        {
-          pg_fail (c, res, what, error);
-          PQclear (res);
-          g_free (n);
-          return NULL;
-        }
-      PQclear (res);
-      g_hash_table_insert (c->prepared, (gpointer) sql, n);
-      name = n;
-    }
-  res = exec_prepared (c, name, p, what, error);
-  if (res == NULL)
     return NULL;
+  g_clear_pointer (&c->card_after, PQclear);
+  if (c->deferred->len == 0)
+    res = PQexecPrepared (c->pg, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+  else
+    {
+      Stmt one = { name, NULL, p };
+
+      if (!exec_pipeline (c, &one, 1, &res, what, error))
+        return NULL;
+    }
   st = PQresultStatus (res);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
     {
@@ -612,6 +719,36 @@ run_done (PgConn        *c,
 
   PQclear (res);
   return res != NULL;
+}
+
+/* A write inside the transaction whose answer nobody reads waits and goes
+ * with the next round trip, as BEGIN does. It can only fail as the whole
+ * transaction fails: a failure shows with that next statement (or the
+ * commit), a deadlock as CT_STORE_ERROR_RETRY. */
+static gboolean
+run_later (PgConn        *c,
+           const char    *sql,
+           const Params  *p,
+           const char    *what,
+           GError       **error)
+{
+  const char *name;
+  Deferred *d;
+
+  if (!c->in_tx)
+    return run_done (c, sql, p, what, error);
+  if ((name = prepared_name (c, sql, p, what, error)) == NULL)
+    return FALSE;
+  d = g_new0 (Deferred, 1);
+  d->sql = sql;
+  d->name = name;
+  d->what = what;
+  d->n = p ? p->n : 0;
+  d->values = g_new0 (char *, d->n + 1);
+  for (int i = 0; i < d->n; i++)
+    d->values[i] = g_strdup (p->v[i]);
+  g_ptr_array_add (c->deferred, d);
+  return TRUE;
 }
 
 /* Runs @sql and counts the rows it changed or returned. */
@@ -636,31 +773,56 @@ run_count (PgConn        *c,
 }
 
 /* A statement without parameters nor preparation (transaction control,
- * schema). */
+ * schema); with commands deferred, one command. */
 static gboolean
 exec_simple (PgConn      *c,
              const char  *sql,
              GError     **error)
 {
-  g_autofree char *joined = NULL;
   PGresult *res;
+  ExecStatusType st;
+  gboolean ok;
 
+  g_clear_pointer (&c->card_after, PQclear);
   if (c->deferred->len > 0)
     {
-      g_ptr_array_add (c->deferred, (gpointer) sql);
-      g_ptr_array_add (c->deferred, NULL);
-      joined = g_strjoinv ("; ", (char **) c->deferred->pdata);
-      g_ptr_array_set_size (c->deferred, 0);
-      sql = joined;
-    }
-  res = PQexec (c->pg, sql);
-  ExecStatusType st = PQresultStatus (res);
-  gboolean ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+      Stmt one = { NULL, sql, NULL };
 
+      g_assert (strchr (sql, ';') == NULL);
+      if (!exec_pipeline (c, &one, 1, &res, sql, error))
+        return FALSE;
+    }
+  else
+    res = PQexec (c->pg, sql);
+  st = PQresultStatus (res);
+  ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
   if (!ok)
     pg_fail (c, res, sql, error);
   PQclear (res);
   return ok;
+}
+
+/* Drops what the claim read ahead: at the end of the transaction, and
+ * when the transaction writes what it read. */
+static void
+prefetch_clear (PgConn *c)
+{
+  g_clear_pointer (&c->pre_settings, PQclear);
+  g_clear_pointer (&c->pre_levels, PQclear);
+  g_clear_pointer (&c->pre_connectors, PQclear);
+  g_clear_pointer (&c->pre_key, PQclear);
+  g_clear_pointer (&c->pre_key_name, g_free);
+}
+
+/* Takes the result read ahead in @slot for @merchant, if there is one. */
+static PGresult *
+prefetch_take (PgConn    *c,
+               PGresult **slot,
+               int64_t    merchant)
+{
+  if (*slot == NULL || c->pre_merchant != merchant)
+    return NULL;
+  return g_steal_pointer (slot);
 }
 
 static void
@@ -670,6 +832,8 @@ conn_free (PgConn *c)
     return;
   g_hash_table_destroy (c->prepared);
   g_ptr_array_unref (c->deferred);
+  g_clear_pointer (&c->card_after, PQclear);
+  prefetch_clear (c);
   PQfinish (c->pg);
   g_free (c);
 }
@@ -726,7 +890,7 @@ conn_open (CtPgStore  *store,
 
   c->store = store;
   c->prepared = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
-  c->deferred = g_ptr_array_new ();
+  c->deferred = g_ptr_array_new_with_free_func ((GDestroyNotify) deferred_free);
   c->pg = PQconnectdb (store->uri);
   if (PQstatus (c->pg) != CONNECTION_OK)
     {
@@ -1082,6 +1246,8 @@ end_tx (CtPgStore *store,
 {
   c->in_tx = FALSE;
   g_ptr_array_set_size (c->deferred, 0);
+  g_clear_pointer (&c->card_after, PQclear);
+  prefetch_clear (c);
   g_private_set (&current_conn, NULL);
   conn_give (store, c);
 }
@@ -1095,7 +1261,7 @@ pg_rollback (CtStore *base)
   if (c == NULL || c->store != store)
     return;
   /* A transaction whose BEGIN is still deferred never reached the server. */
-  if (c->deferred->len > 0 && g_str_equal (c->deferred->pdata[0], "BEGIN"))
+  if (deferred_is (c, 0, "BEGIN"))
     g_ptr_array_set_size (c->deferred, 0);
   else
     {
@@ -1157,7 +1323,7 @@ pg_rollback_savepoint (CtStore *base)
   PgConn *c = tx_conn ((CtPgStore *) base->root);
 
   /* Nothing ran since the savepoint: there is nothing to undo. */
-  if (c->deferred->len > 0 && g_str_equal (c->deferred->pdata[c->deferred->len - 1], "SAVEPOINT request"))
+  if (c->deferred->len > 0 && deferred_is (c, c->deferred->len - 1, "SAVEPOINT request"))
     return;
   exec_simple (c, "ROLLBACK TO SAVEPOINT request", NULL);
 }
@@ -1170,6 +1336,17 @@ pg_release_savepoint (CtStore  *base,
   return TRUE;
 }
 
+/* The reads a request makes first, which the claim of its key sends in
+ * its own round trip (pg_claim_key()). */
+static const char SETTINGS_SQL[] = "SELECT key, value FROM merchant_settings WHERE merchant_id = $1"
+                                   " UNION ALL SELECT '', code FROM merchants WHERE id = $1";
+static const char KEY_SQL[] = "SELECT hash, status, body FROM idempotency WHERE till_id = $1 AND key = $2";
+#define LEVEL_COLUMNS "id, name, min_spend, points_multiplier_bp, discount_bp, topup_bonus_bp"
+static const char LEVELS_SQL[] = "SELECT " LEVEL_COLUMNS " FROM levels WHERE merchant_id = $1 ORDER BY min_spend, id";
+static const char CONNECTORS_SQL[] = "SELECT id, merchant, kind, app_id, serial_no, private_key, public_key,"
+                                     " template_id, gateway FROM wallet_connectors WHERE $1 = 0 OR merchant_id = $1"
+                                     " ORDER BY id";
+
 /* Merchant and packages */
 
 static gboolean
@@ -1180,6 +1357,7 @@ merchant_put (PgConn                 *c,
 {
   g_auto(GStrv) settings = ct_store_merchant_to_settings (m);
 
+  prefetch_clear (c);
   for (guint i = 0; settings[i] != NULL; i += 2)
     {
       Params p = { 0 };
@@ -1220,9 +1398,8 @@ merchant_get (PgConn           *c,
 
   memset (out, 0, sizeof *out);
   p_int (&p, merchant);
-  res = run (c, "SELECT key, value FROM merchant_settings WHERE merchant_id = $1"
-                " UNION ALL SELECT '', code FROM merchants WHERE id = $1", &p, "settings", error);
-  if (res == NULL)
+  if ((res = prefetch_take (c, &c->pre_settings, merchant)) == NULL
+      && (res = run (c, SETTINGS_SQL, &p, "settings", error)) == NULL)
     return FALSE;
   for (int i = 0; i < PQntuples (res); i++)
     {
@@ -1983,6 +2160,14 @@ pg_card_get (CtStore      *base,
   gboolean ok = FALSE;
 
   memset (out, 0, sizeof *out);
+  if (c->card_after != NULL && c->card_after_merchant == base->merchant
+      && g_str_equal (PQgetvalue (c->card_after, 0, 0), card_no))
+    {
+      card_from_row (c->card_after, 0, out);
+      g_clear_pointer (&c->card_after, PQclear);
+      conn_give (store, c);
+      return TRUE;
+    }
   p_text (&p, card_no);
   p_merchant (&p, base);
   res = run (c, "SELECT " CARD_COLUMNS " FROM cards WHERE merchant_id = $2 AND card_no = $1", &p, "card", error);
@@ -2110,6 +2295,7 @@ static gboolean
 post_one (PgConn                *c,
           CtStore               *base,
           const CtStorePosting  *posting,
+          PGresult             **out_card,
           GError               **error)
 {
   Params p = { 0 };
@@ -2121,15 +2307,28 @@ post_one (PgConn                *c,
   p_merchant (&p, base);
   if (posting->account[0] != '@')
     {
-      int64_t n = 0;
-
       /* The floor is part of the update itself, so the database refuses an
-       * overdraft whatever the application thought the balance was. */
+       * overdraft whatever the application thought the balance was. The
+       * row it leaves answers the card read that follows a posting. */
       p_int (&p, ct_store_now_ms ());
-      if (!run_count (c, "UPDATE cards SET balance = balance + $2, updated_at = $4 WHERE merchant_id = $3"
-                         " AND card_no = $1 AND balance + $2 >= 0", &p, "posting", &n, error))
+      res = run (c, "UPDATE cards SET balance = balance + $2, updated_at = $4 WHERE merchant_id = $3"
+                    " AND card_no = $1 AND balance + $2 >= 0 RETURNING " CARD_COLUMNS, &p, "posting", error);
+      if (res == NULL)
         return FALSE;
-      ok = n == 1;
+      ok = PQntuples (res) == 1;
+      if (ok && out_card != NULL)
+        {
+          g_clear_pointer (out_card, PQclear);
+          *out_card = res;
+        }
+      else
+        PQclear (res);
+    }
+  else if (posting->amount > 0)
+    {
+      /* A credit cannot be refused: it needs no answer. */
+      p_int (&p, c->slot);
+      return run_later (c, "SELECT ct_post_account ($3, $1, $4, $2)", &p, "posting", error);
     }
   else
     {
@@ -2153,6 +2352,7 @@ pg_post (CtStore               *base,
          GError               **error)
 {
   PgConn *c = tx_conn ((CtPgStore *) base->root);
+  PGresult *card = NULL;
 
   /* Cards first, then the split accounts: every transaction takes its row
    * locks in this one order, so a payment (card, then a pool slot) and a
@@ -2164,9 +2364,18 @@ pg_post (CtStore               *base,
 
         if (posting->amount == 0 || (posting->account[0] == '@') != (pass == 1))
           continue;
-        if (!post_one (c, base, posting, error))
-          return FALSE;
+        if (!post_one (c, base, posting, &card, error))
+          {
+            g_clear_pointer (&card, PQclear);
+            return FALSE;
+          }
       }
+  /* A posting's caller reads its card next (balance after, points): the
+   * row the update returned is that card as this transaction sees it,
+   * until another statement runs. */
+  g_clear_pointer (&c->card_after, PQclear);
+  c->card_after = card;
+  c->card_after_merchant = base->merchant;
   return TRUE;
 }
 
@@ -2205,7 +2414,7 @@ insert_postings (PgConn                *c,
   p_text (&p, accounts->str);
   p_text (&p, amounts->str);
   p_merchant (&p, base);
-  return run_done (c, "INSERT INTO postings (merchant_id, tx_id, account, amount)"
+  return run_later (c, "INSERT INTO postings (merchant_id, tx_id, account, amount)"
                       " SELECT $4, $1, a, m FROM unnest ($2::text[], $3::bigint[]) AS u (a, m)",
                    &p, "postings", error);
 }
@@ -2407,22 +2616,61 @@ pg_claim_key (CtStore     *base,
 {
   PgConn *c = tx_conn ((CtPgStore *) base->root);
   g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ":%s", till_id, key);
-  Params p = { 0 };
-  PGresult *res;
-  gboolean ok;
-
   /* A transaction-level lock: it ends with the commit or the rollback,
    * and with the connection of a process that died. */
-  p_text (&p, name);
-  res = run (c, "SELECT pg_try_advisory_xact_lock (hashtextextended ($1, 0))", &p, "idempotency claim", error);
-  if (res == NULL)
+  static const char * const sqls[] = {
+    "SELECT pg_try_advisory_xact_lock (hashtextextended ($1, 0))", KEY_SQL, SETTINGS_SQL, LEVELS_SQL,
+    CONNECTORS_SQL,
+  };
+  Params lock = { 0 }, kp = { 0 }, mp = { 0 };
+  const Params *ps[] = { &lock, &kp, &mp, &mp, &mp };
+  Stmt stmts[G_N_ELEMENTS (sqls)];
+  PGresult *res[G_N_ELEMENTS (sqls)];
+  gboolean ok;
+
+  p_text (&lock, name);
+  p_int (&kp, till_id);
+  p_text (&kp, key);
+  p_merchant (&mp, base);
+  for (guint i = 0; i < G_N_ELEMENTS (sqls); i++)
+    {
+      stmts[i] = (Stmt) { prepared_name (c, sqls[i], ps[i], "idempotency claim", error), NULL, ps[i] };
+      if (stmts[i].name == NULL)
+        return FALSE;
+    }
+  /* Behind the lock, in the same round trip, what the request reads first:
+   * its key's stored answer (read after the lock is held, so a request
+   * that held it before has committed), its merchant's settings, levels
+   * and wallet connectors. */
+  g_clear_pointer (&c->card_after, PQclear);
+  if (!exec_pipeline (c, stmts, G_N_ELEMENTS (sqls), res, "idempotency claim", error))
     return FALSE;
-  ok = col_bool (res, 0, 0);
-  PQclear (res);
+  ok = TRUE;
+  for (guint i = 0; ok && i < G_N_ELEMENTS (sqls); i++)
+    if (PQresultStatus (res[i]) != PGRES_TUPLES_OK)
+      ok = pg_fail (c, res[i], "idempotency claim", error);
+  if (ok && !col_bool (res[0], 0, 0))
+    {
+      ok = FALSE;
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_IN_PROGRESS,
+                   "key %s of till %" G_GINT64_FORMAT " is in progress", key, till_id);
+    }
+  PQclear (res[0]);
+  prefetch_clear (c);
   if (!ok)
-    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_IN_PROGRESS,
-                 "key %s of till %" G_GINT64_FORMAT " is in progress", key, till_id);
-  return ok;
+    {
+      for (guint i = 1; i < G_N_ELEMENTS (sqls); i++)
+        PQclear (res[i]);
+      return FALSE;
+    }
+  c->pre_till = till_id;
+  c->pre_key_name = g_strdup (key);
+  c->pre_key = res[1];
+  c->pre_merchant = base->merchant;
+  c->pre_settings = res[2];
+  c->pre_levels = res[3];
+  c->pre_connectors = res[4];
+  return TRUE;
 }
 
 static void
@@ -2450,9 +2698,12 @@ pg_key_get (CtStore          *base,
   *out_state = CT_STORE_KEY_NEW;
   p_int (&p, till_id);
   p_text (&p, key);
-  res = run (c, "SELECT hash, status, body FROM idempotency WHERE till_id = $1 AND key = $2",
-             &p, "idempotency", error);
-  if (res == NULL)
+  if (c->pre_key != NULL && c->pre_till == till_id && g_str_equal (c->pre_key_name, key))
+    {
+      res = g_steal_pointer (&c->pre_key);
+      g_clear_pointer (&c->pre_key_name, g_free);
+    }
+  else if ((res = run (c, KEY_SQL, &p, "idempotency", error)) == NULL)
     return FALSE;
   if (PQntuples (res) == 1)
     {
@@ -2482,7 +2733,11 @@ pg_key_put (CtStore       *base,
   p_int (&p, status);
   p_text (&p, body);
   p_int (&p, ct_store_now_ms ());
-  return run_done (tx_conn ((CtPgStore *) base->root),
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
+
+  /* Nothing reads it back in this transaction: it goes with the commit. */
+  prefetch_clear (c);
+  return run_later (c,
                    "INSERT INTO idempotency (till_id, key, hash, status, body, created_at)"
                    " VALUES ($1, $2, $3, $4, $5, $6)", &p, "idempotency", error);
 }
@@ -2494,9 +2749,11 @@ pg_key_expire (CtStore  *base,
 {
   Params p = { 0 };
 
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
+
+  prefetch_clear (c);
   p_int (&p, older_than_ms);
-  return run_done (tx_conn ((CtPgStore *) base->root), "DELETE FROM idempotency WHERE created_at < $1", &p,
-                   "idempotency", error);
+  return run_done (c, "DELETE FROM idempotency WHERE created_at < $1", &p, "idempotency", error);
 }
 
 /* Reads */
@@ -3038,7 +3295,7 @@ pg_import_finish (CtStore                   *base,
   Params p = { 0 };
 
   /* @legacy has no floor: it holds minus every opening balance. */
-  if (counts->total_balance != 0 && !post_one (c, base, &legacy, error))
+  if (counts->total_balance != 0 && !post_one (c, base, &legacy, NULL, error))
     return FALSE;
   p_text (&p, batch_id);
   p_int (&p, counts->rows_accepted);
@@ -3106,6 +3363,7 @@ pg_wallet_connector_put (CtStore            *base,
   Params p = { 0 };
   PGresult *res;
 
+  prefetch_clear (c);
   p_text (&p, wc->merchant);
   p_text (&p, ct_wallet_kind_to_string (wc->kind));
   p_text (&p, wc->app_id);
@@ -3142,6 +3400,7 @@ pg_wallet_connector_remove (CtStore       *base,
   PGresult *res;
   int64_t n = 0;
 
+  prefetch_clear (c);
   p_text (&p, merchant);
   p_text (&p, ct_wallet_kind_to_string (kind));
   p_merchant (&p, base);
@@ -3175,9 +3434,8 @@ pg_wallet_connectors (CtStore  *base,
   GPtrArray *list = NULL;
 
   p_merchant (&p, base);
-  res = run (c, "SELECT id, merchant, kind, app_id, serial_no, private_key, public_key,"
-                " template_id, gateway FROM wallet_connectors WHERE $1 = 0 OR merchant_id = $1 ORDER BY id", &p,
-             "wallet connectors", error);
+  if ((res = prefetch_take (c, &c->pre_connectors, base->merchant)) == NULL)
+    res = run (c, CONNECTORS_SQL, &p, "wallet connectors", error);
 
   if (res != NULL)
     {
@@ -3684,7 +3942,6 @@ pg_redemption_get (CtStore  *base,
 
 /* Levels */
 
-#define LEVEL_COLUMNS "id, name, min_spend, points_multiplier_bp, discount_bp, topup_bonus_bp"
 
 static GPtrArray *
 pg_level_list (CtStore  *base,
@@ -3697,8 +3954,8 @@ pg_level_list (CtStore  *base,
   GPtrArray *list = NULL;
 
   p_merchant (&p, base);
-  res = run (c, "SELECT " LEVEL_COLUMNS " FROM levels WHERE merchant_id = $1 ORDER BY min_spend, id", &p, "levels",
-             error);
+  if ((res = prefetch_take (c, &c->pre_levels, base->merchant)) == NULL)
+    res = run (c, LEVELS_SQL, &p, "levels", error);
 
   if (res != NULL)
     {
@@ -3734,8 +3991,11 @@ pg_level_put (CtStore             *base,
   p_int (&p, level->points_multiplier_bp);
   p_int (&p, level->discount_bp);
   p_int (&p, level->topup_bonus_bp);
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
+
+  prefetch_clear (c);
   p_merchant (&p, base);
-  return run_done (tx_conn ((CtPgStore *) base->root),
+  return run_done (c,
                    "INSERT INTO levels (merchant_id, " LEVEL_COLUMNS ") VALUES ($7, $1, $2, $3, $4, $5, $6)"
                    " ON CONFLICT (merchant_id, id) DO UPDATE SET name = excluded.name,"
                    " min_spend = excluded.min_spend, points_multiplier_bp = excluded.points_multiplier_bp,"
@@ -3750,10 +4010,12 @@ pg_level_remove (CtStore     *base,
 {
   Params p = { 0 };
 
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
+
+  prefetch_clear (c);
   p_text (&p, id);
   p_merchant (&p, base);
-  return change_one (tx_conn ((CtPgStore *) base->root), "DELETE FROM levels WHERE merchant_id = $2 AND id = $1", &p,
-                     "level", id, error);
+  return change_one (c, "DELETE FROM levels WHERE merchant_id = $2 AND id = $1", &p, "level", id, error);
 }
 
 static gboolean

@@ -107,34 +107,48 @@ function done(summary, latency, requests)
                          latency:percentile(99) / 1000))
 end
 LUA
-# Statements and commits per payment, counted by the server over the
-# window (pg_stat_statements counts each top-level statement; BEGIN,
-# SAVEPOINT and RELEASE travel in the round trip of the statement after
-# them).
+# Statements and server transactions per payment, counted by the server
+# over the window (pg_stat_statements counts each top-level statement).
 stats=0
 if psql_do cards "CREATE EXTENSION pg_stat_statements" 2>/dev/null; then
   stats=1
   psql_do cards "SELECT pg_stat_statements_reset ()" >/dev/null
 fi
 commits0=$("$pgbin/psql" -X -At "$db" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'cards'")
+# libpq sends each round trip with one send(); libmicrohttpd answers with
+# sendmsg(): the service processes' sendto calls over the window count
+# their round trips to the database (perf from linux-perf, when it may
+# trace).
+perf_pid=""
+if command -v perf >/dev/null 2>&1; then
+  perf stat -x, -e syscalls:sys_enter_sendto -p "$(echo $pids | tr ' ' ',')" -o "$work/perf.txt" \
+    -- sleep "$secs" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
 wrk -t 2 -c 32 -d "${secs}s" -s "$work/pay.lua" "$base" > "$work/wrk.txt" 2>&1
 cat "$work/wrk.txt" | grep -E 'acknowledged|latency p|Requests/sec'
 acked=$(sed -n 's/^acknowledged \([0-9]*\).*/\1/p' "$work/wrk.txt")
 bad=$(sed -n 's/^acknowledged [0-9]* refused \([0-9]*\)/\1/p' "$work/wrk.txt")
 echo "load average after: $(cut -d ' ' -f 1-3 /proc/loadavg)"
+sends=""
+if [ -n "$perf_pid" ] && wait "$perf_pid"; then
+  sends=$(sed -n 's/^\([0-9]*\),.*sys_enter_sendto.*/\1/p' "$work/perf.txt")
+fi
 for p in $pids; do kill "$p"; done
 for p in $pids; do wait "$p" || true; done
 pids=""
+if [ -n "$sends" ]; then
+  echo "round trips to the database per payment: $(python3 -c "print('%.1f' % ($sends / max ($acked, 1)))")" \
+       "(the service processes' sendto calls over the window, token lookup included)"
+fi
 in_window=$("$pgbin/psql" -X -At "$db" -c "SELECT count (*) FROM transactions WHERE kind = 'payment'")
 commits=$("$pgbin/psql" -X -At "$db" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'cards'")
 echo "server transactions per payment (the token lookup is one): $(python3 -c "print('%.2f' % (($commits - $commits0) / max ($in_window, 1)))")"
 if [ "$stats" = 1 ]; then
-  "$pgbin/psql" -X -At "$db" -F ' ' -c "SELECT round (sum (s.calls)::numeric / greatest ($in_window, 1), 1),
-      round (sum (s.calls) FILTER (WHERE s.query !~* '^(BEGIN|SAVEPOINT|RELEASE)')::numeric / greatest ($in_window, 1), 1)
-      FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = 'cards'" |
-    while read -r all trips; do
-      echo "statements per payment: $all, round trips per payment: about $trips"
-    done
+  per=$("$pgbin/psql" -X -At "$db" -c "SELECT round (sum (s.calls)::numeric / greatest ($in_window, 1), 1)
+      FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = 'cards'")
+  echo "statements per payment: $per (with the token lookup; BEGIN, SAVEPOINT, RELEASE and writes" \
+       "whose answer nobody reads travel in the round trip of the statement after them)"
 fi
 
 in_ledger=$("$pgbin/psql" -X -At "$db" -c "SELECT count (*) FROM transactions WHERE kind = 'payment'")
