@@ -267,6 +267,59 @@ START_TEST (test_app_member_pin_wrong_then_right_escape_and_lockout)
 }
 END_TEST
 
+/* The member chooses a new PIN on the Members screen (typed twice, a
+ * mismatch asked again), a manager authorises it, and it pays. */
+START_TEST (test_app_member_pin_set_on_the_members_screen)
+{
+  Till *till = small_till ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "New Pin", phone, "p200");
+  CtMemberPinDialog *dialog;
+  gpointer last = NULL;
+  CtPayPage *page;
+
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+  save_png (till, NULL, "member-pin-members-screen");
+  ck_assert (gtk_widget_activate_action (ct_window_get_page_widget (till->window, "members"), "members.member-pin",
+                                         NULL));
+  ck_assert (wait_until (dialog_up, NULL, 10000));
+  /* The PIN, another one (so the PIN is asked again from the start), then
+   * the PIN twice. */
+  for (int round = 0; round < 4; round++)
+    {
+      dialog = keypad_on_screen ();
+      touch_pin (dialog, round == 1 ? "111111" : "739150");
+      if (round == 0)
+        shot (till, "member-pin-new");
+      last = dialog;
+      g_object_add_weak_pointer (G_OBJECT (dialog), &last);
+      ck_assert (ct_dialog_choose (ADW_MESSAGE_DIALOG (dialog), "pay"));
+      if (round < 3)
+        ck_assert (wait_until (dialog_replaced, &last, 10000));
+      if (round == 1)
+        {
+          ck_assert_str_eq (ct_member_pin_dialog_get_problem (keypad_on_screen ()),
+                            "The two PINs differ. Please type the new PIN again.");
+          shot (till, "member-pin-new-differs");
+        }
+    }
+  ck_assert_ptr_null (keypad_on_screen ());
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert (wait_until (dialog_gone, NULL, 10000));
+
+  /* The new PIN pays. */
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "pay"));
+  page = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
+  pay (till, page, "60.00");
+  touch_pin (keypad_on_screen (), "739150");
+  ck_assert (ct_dialog_choose (ADW_MESSAGE_DIALOG (keypad_on_screen ()), "pay"));
+  ck_assert_msg (wait_until (on_receipt, till, 20000), "no receipt: %s", ct_pay_page_get_problem (page));
+  till_free (till);
+}
+END_TEST
+
 /* The keypad in Chinese at 1024×600, to look at. */
 START_TEST (test_app_member_pin_in_chinese)
 {
@@ -320,6 +373,7 @@ main (void)
   tcase_set_timeout (tc, 400);
   tcase_add_checked_fixture (tc, setup, teardown);
   add_test (tc, test_app_member_pin_wrong_then_right_escape_and_lockout);
+  add_test (tc, test_app_member_pin_set_on_the_members_screen);
   add_test (tc, test_app_member_pin_in_chinese);
   suite_add_tcase (s, tc);
 

@@ -11,6 +11,7 @@
 #include "ct-issue-dialog.h"
 #include "ct-format.h"
 #include "ct-manager-actions.h"
+#include "ct-member-pin-dialog.h"
 #include "ct-outcome-dialog.h"
 #include "ct-pin-dialog.h"
 
@@ -27,6 +28,7 @@ typedef enum
   OP_UNFREEZE,
   OP_ISSUE,
   OP_RESEND,
+  OP_MEMBER_PIN,
 } OpKind;
 
 typedef struct
@@ -44,6 +46,7 @@ typedef struct
   gint64      entry_id;
   char       *heading;
   char       *body;
+  char       *member_pin;  /* the member's new PIN, typed twice */
 } ManagerOp;
 
 static void op_ask_pin (ManagerOp  *op,
@@ -62,6 +65,9 @@ op_free (ManagerOp *op)
   g_free (op->level);
   g_free (op->heading);
   g_free (op->body);
+  if (op->member_pin != NULL)
+    memset (op->member_pin, 0, strlen (op->member_pin));
+  g_free (op->member_pin);
   g_free (op);
 }
 
@@ -116,6 +122,8 @@ op_failure_heading (ManagerOp *op)
       return _("The Card Was Not Unfrozen");
     case OP_ISSUE:
       return _("No Card Was Issued");
+    case OP_MEMBER_PIN:
+      return _("The Member's PIN Was Not Set");
     case OP_RESEND:
     default:
       return _("Nothing Was Sent");
@@ -317,6 +325,28 @@ issue_cb (GObject      *object,
 }
 
 static void
+member_pin_set_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  ManagerOp *op = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = ct_client_member_pin_finish (CT_CLIENT (object), result, &error);
+
+  if (card != NULL)
+    {
+      GtkRoot *root = gtk_widget_get_root (op->parent);
+
+      if (root != NULL)
+        gtk_widget_activate_action (GTK_WIDGET (root), "win.toast", "s", _("The member's PIN is set."));
+      op_free (op);
+      return;
+    }
+  if (!op_handle_error (op, error))
+    op_free (op);
+}
+
+static void
 op_send (ManagerOp  *op,
          const char *manager_id,
          const char *pin)
@@ -346,6 +376,10 @@ op_send (ManagerOp  *op,
       break;
     case OP_RESEND:
       ct_client_resend_as_new_async (client, op->entry_id, manager_id, pin, NULL, resend_cb, op);
+      break;
+    case OP_MEMBER_PIN:
+      ct_client_member_pin_async (client, op->card_no, op->member_pin, manager_id, pin, NULL,
+                                  member_pin_set_cb, op);
       break;
     default:
       g_assert_not_reached ();
@@ -630,4 +664,69 @@ ct_manager_record_outcome (GtkWidget           *parent,
   g_object_set_data_full (G_OBJECT (dialog), "ct-outcome", outcome, outcome_free);
   g_signal_connect (dialog, "response", G_CALLBACK (outcome_response_cb), NULL);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* A new member PIN: the member types it twice on the keypad turned to
+ * them, then a manager authorises it. */
+
+static void ask_new_member_pin (ManagerOp *op, const char *problem);
+
+static void
+new_member_pin_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  ManagerOp *op = user_data;
+  g_autofree char *pin = ct_member_pin_dialog_run_finish (result, NULL);
+
+  if (pin == NULL)
+    {
+      op_free (op);
+      return;
+    }
+  if (op->member_pin == NULL)
+    {
+      op->member_pin = g_steal_pointer (&pin);
+      ask_new_member_pin (op, NULL);
+      return;
+    }
+  if (!g_str_equal (op->member_pin, pin))
+    {
+      memset (op->member_pin, 0, strlen (op->member_pin));
+      g_clear_pointer (&op->member_pin, g_free);
+      memset (pin, 0, strlen (pin));
+      ask_new_member_pin (op, _("The two PINs differ. Please type the new PIN again."));
+      return;
+    }
+  memset (pin, 0, strlen (pin));
+  op_ask_pin (op, NULL);
+}
+
+static void
+ask_new_member_pin (ManagerOp  *op,
+                    const char *problem)
+{
+  ct_member_pin_dialog_run_async (op->parent,
+                                  op->member_pin == NULL ? _("Please type the new PIN for your card.")
+                                                         : _("Please type the same PIN again."),
+                                  problem, _("_Next"), NULL, new_member_pin_cb, op);
+}
+
+/**
+ * ct_manager_set_member_pin:
+ *
+ * The member chooses a new PIN for @card_no (docs/operations.md, "Member
+ * PINs"); a manager authorises it.
+ */
+void
+ct_manager_set_member_pin (GtkWidget  *parent,
+                           CtSession  *session,
+                           const char *card_no)
+{
+  ManagerOp *op = op_new (OP_MEMBER_PIN, parent, session);
+
+  op->card_no = g_strdup (card_no);
+  op->heading = g_strdup (_("Set Member PIN"));
+  op->body = g_strdup_printf (_("Card %s gets the PIN the member just typed."), card_no);
+  ask_new_member_pin (op, NULL);
 }

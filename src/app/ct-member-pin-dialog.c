@@ -10,7 +10,7 @@
 #include "ct-member-pin-dialog.h"
 
 /* The member's PIN (docs/operations.md, "Member PINs"), typed by the
- * member on the till: the dialog speaks to the member, shows only a dot
+ * member on the till, to pay or to choose a new one: the dialog speaks to the member, shows only a dot
  * for each digit, and takes the digits from its large keys (touch) or
  * from the number keys; Enter pays once all digits are in, Backspace
  * takes one back, Escape cancels. The PIN goes to the one payment it was
@@ -214,6 +214,8 @@ ct_member_pin_dialog_init (CtMemberPinDialog *self)
  * @parent: a widget of the window the dialog belongs to
  * @body: what the member consents to ("Type your PIN to pay ¥60.00.")
  * @problem: (nullable): why the last PIN was refused
+ * @confirm_label: (nullable): the button that takes the PIN ("_Pay" when
+ *   %NULL)
  *
  * Asks the member for their PIN. Cancelling is reported as
  * %G_IO_ERROR_CANCELLED.
@@ -222,6 +224,7 @@ void
 ct_member_pin_dialog_run_async (GtkWidget           *parent,
                                 const char          *body,
                                 const char          *problem,
+                                const char          *confirm_label,
                                 GCancellable        *cancellable,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
@@ -237,6 +240,8 @@ ct_member_pin_dialog_run_async (GtkWidget           *parent,
   g_task_set_source_tag (self->task, ct_member_pin_dialog_run_async);
   gtk_label_set_label (self->problem_label, problem ? problem : "");
   gtk_widget_set_visible (GTK_WIDGET (self->problem_label), problem != NULL);
+  if (confirm_label != NULL)
+    adw_message_dialog_set_response_label (ADW_MESSAGE_DIALOG (self), "pay", confirm_label);
   gtk_window_present (GTK_WINDOW (self));
 }
 

@@ -12,6 +12,7 @@ G_DECLARE_FINAL_TYPE (CtMemberPinDialog, ct_member_pin_dialog, CT, MEMBER_PIN_DI
 void                ct_member_pin_dialog_run_async   (GtkWidget            *parent,
                                                       const char           *body,
                                                       const char           *problem,
+                                                      const char           *confirm_label,
                                                       GCancellable         *cancellable,
                                                       GAsyncReadyCallback   callback,
                                                       gpointer              user_data);

@@ -135,6 +135,7 @@ update_card (CtMembersPage *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.adjust", self->card != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.freeze", self->card != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.member-pin", self->card != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.use", self->card != NULL);
 }
 
@@ -609,6 +610,17 @@ freeze_action (GtkWidget  *widget,
 }
 
 static void
+member_pin_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *param)
+{
+  CtMembersPage *self = CT_MEMBERS_PAGE (widget);
+
+  if (self->card != NULL)
+    ct_manager_set_member_pin (widget, self->session, self->card->card_no);
+}
+
+static void
 issue_action (GtkWidget  *widget,
               const char *action_name,
               GVariant   *param)
@@ -753,6 +765,7 @@ ct_members_page_class_init (CtMembersPageClass *klass)
   gtk_widget_class_install_action (widget_class, "members.today", NULL, today_action);
   gtk_widget_class_install_action (widget_class, "members.adjust", NULL, adjust_action);
   gtk_widget_class_install_action (widget_class, "members.freeze", NULL, freeze_action);
+  gtk_widget_class_install_action (widget_class, "members.member-pin", NULL, member_pin_action);
   gtk_widget_class_install_action (widget_class, "members.issue", NULL, issue_action);
   gtk_widget_class_install_action (widget_class, "members.use", NULL, use_action);
   gtk_widget_class_install_action (widget_class, "members.refund", "s", refund_action);

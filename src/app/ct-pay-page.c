@@ -412,7 +412,7 @@ ask_member_pin (CtPayPage  *self,
   g_autofree char *body = g_strdup_printf (_("Please type your card's PIN to pay %s. The cashier does not see it."),
                                            amount);
 
-  ct_member_pin_dialog_run_async (GTK_WIDGET (self), body, problem, NULL, member_pin_cb, g_object_ref (self));
+  ct_member_pin_dialog_run_async (GTK_WIDGET (self), body, problem, NULL, NULL, member_pin_cb, g_object_ref (self));
 }
 
 static void

@@ -1566,6 +1566,38 @@ ct_client_card_patch_finish (CtClient      *self,
   return ct_client_task_finish (self, result, ct_client_card_patch_async, error);
 }
 
+void
+ct_client_member_pin_async (CtClient            *self,
+                            const char          *card_no,
+                            const char          *member_pin,
+                            const char          *manager_id,
+                            const char          *manager_pin,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autofree char *operator_name = NULL;
+  GError *error = NULL;
+  CtRequest *request;
+
+  g_return_if_fail (CT_IS_CLIENT (self));
+  g_return_if_fail (member_pin != NULL);
+
+  operator_name = dup_operator (self);
+  request = ct_request_member_pin (card_no ? card_no : "", member_pin, operator_name, manager_id,
+                                   manager_pin, &error);
+  run_request (self, request, error, card_change_worker, ct_client_member_pin_async, cancellable,
+               callback, user_data);
+}
+
+CtCard *
+ct_client_member_pin_finish (CtClient      *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  return ct_client_task_finish (self, result, ct_client_member_pin_async, error);
+}
+
 /* The worker of the money calls (top-up, pay, refund, adjust): the receipt
  * of the request they built. */
 static void

@@ -152,6 +152,13 @@ void               ct_client_card_patch_async      (CtClient *self, const char *
                                                     GAsyncReadyCallback callback, gpointer user_data);
 CtCard            *ct_client_card_patch_finish     (CtClient *self, GAsyncResult *result,
                                                     GError **error);
+/* The PIN the member chose for their card, set by a manager. */
+void               ct_client_member_pin_async      (CtClient *self, const char *card_no,
+                                                    const char *member_pin, const char *manager_id,
+                                                    const char *manager_pin, GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+CtCard            *ct_client_member_pin_finish     (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
 
 /* Top-up of a package (fixed mode): @package is the one the customer was
  * shown (its amount and bonus are sent as "expect"). Offline it is queued:
