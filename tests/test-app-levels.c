@@ -185,6 +185,47 @@ START_TEST (test_app_levels_offline_receipt_says_the_benefit_is_expected)
 }
 END_TEST
 
+static gboolean
+offline_shown (gpointer data)
+{
+  Till *till = data;
+
+  return g_str_has_prefix (ct_window_get_connection_text (till->window), "Offline");
+}
+
+static gboolean
+pay_refused (gpointer data)
+{
+  CtPayPage *pay = data;
+
+  return !ct_pay_page_is_busy (pay) && ct_pay_page_get_problem (pay) != NULL;
+}
+
+/* Only the service holds the points: offline, a payment that redeems them
+ * is not taken, and the Pay screen says why. */
+START_TEST (test_app_levels_points_offline_are_refused_with_a_sentence)
+{
+  Till *till = small_till ();
+  g_autofree char *card_no = NULL;
+  CtPayPage *pay = gold_member_on_pay (till, &card_no);
+
+  ct_test_service_stop (service);
+  ct_session_refresh_card (till->session);
+  ck_assert_msg (wait_until (offline_shown, till, 30000), "header: %s", ct_window_get_connection_text (till->window));
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "20.00");
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_points_entry (pay)), "100");
+  ck_assert_ptr_null (ct_pay_page_get_problem (pay));
+  g_signal_emit_by_name (ct_pay_page_get_amount_entry (pay), "activate");
+  ck_assert_msg (wait_until (pay_refused, pay, 60000), "busy %d", ct_pay_page_is_busy (pay));
+  ck_assert_str_eq (ct_pay_page_get_problem (pay),
+                    "Paying with points needs the card service, and the service cannot be reached. "
+                    "Nothing was taken.");
+  ck_assert_str_eq (ct_window_get_page (till->window), "pay");
+  shot (till, "levels-points-offline");
+  till_free (till);
+}
+END_TEST
+
 /* The same screens in Chinese at 1024×600, to look at. */
 START_TEST (test_app_levels_in_chinese)
 {
@@ -227,6 +268,7 @@ main (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   add_test (tc, test_app_levels_card_view_pay_preview_and_receipt);
   add_test (tc, test_app_levels_offline_receipt_says_the_benefit_is_expected);
+  add_test (tc, test_app_levels_points_offline_are_refused_with_a_sentence);
   add_test (tc, test_app_levels_in_chinese);
   suite_add_tcase (s, tc);
 

@@ -462,6 +462,47 @@ START_TEST (test_cli_pay_with_points_and_the_members_code)
 }
 END_TEST
 
+/* The level's lines, as the service booked them, in what `pay` prints and
+ * in `receipt TX` afterwards: the move up with the payment that earns it,
+ * then the discount and the points that paid on the next one. (A stored
+ * transaction does not record the move up, so `receipt TX` cannot show it.) */
+START_TEST (test_cli_pay_and_receipt_show_the_level_and_points_used)
+{
+  Till *t = till_new (FALSE);
+  g_autofree char *no = issue (t, "Edith", "13800000011");
+  g_autofree char *tx = NULL;
+  Run r = { 0 };
+
+  ck_assert_int_eq (ct_test_service_admin (t->svc, NULL, "level", "add", "--id", "silver", "--name", "Silver",
+                                           "--min-spend", "50", "--discount-bp", "1000", NULL), 0);
+  ck_assert_int_eq (ct_test_service_admin (t->svc, NULL, "merchant", "set", "--points-redeem-rate", "100",
+                                           "--points-redeem-max-bp", "5000", NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p200", NULL), 0);
+
+  /* 100.00 spent reaches Silver (and earns 100 points): the payment that
+   * earns it says so. */
+  ck_assert_int_eq (cli (t, &r, "pay", no, "100.00", NULL), 0);
+  ck_assert_msg (strstr (r.out, "moved up to level Silver\n") != NULL && strstr (r.out, "discount") == NULL,
+                 "%s", r.out);
+
+  /* A 20.00 order: Silver takes 2.00 off, 100 points pay 1.00, the
+   * balance 17.00. */
+  ck_assert_int_eq (cli (t, &r, "pay", no, "20.00", "--redeem-points", "100", NULL), 0);
+  ck_assert_msg (strstr (r.out, "payment -17.00 on card ") != NULL
+                 && strstr (r.out, "100 points paid 1.00\n") != NULL
+                 && strstr (r.out, "level Silver: discount 2.00 off the order of 20.00\n") != NULL
+                 && strstr (r.out, "moved up") == NULL, "%s", r.out);
+  tx = g_strdup (last_line (r.out) + strlen ("transaction "));
+  ck_assert_int_eq (cli (t, &r, "receipt", tx, NULL), 0);
+  ck_assert_msg (strstr (r.out, "Order total: ¥20.00\n") != NULL
+                 && strstr (r.out, "Level discount (Silver): -¥2.00\n") != NULL
+                 && strstr (r.out, "Points redeemed: 100 points pay ¥1.00\n") != NULL
+                 && strstr (r.out, "Paid from card: ¥17.00\n") != NULL, "%s", r.out);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 /* A payment is one request: the merchant's settings stored within the
  * hour do for its amount (minor units) and, offline, its rules; older ones
  * are fetched again first. */
@@ -616,6 +657,9 @@ START_TEST (test_cli_offline_topup_queued_then_synced)
    * decide: not done offline, whatever the caps. */
   ck_assert_int_eq (cli (t, &r, "pay", no, "1.00", "--member-code", "12345678", NULL), 5);
   ck_assert_msg (strstr (r.err, "member's payment code needs the service") != NULL, "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "pay", no, "1.00", "--redeem-points", "100", NULL), 5);
+  ck_assert_msg (strstr (r.err, "a payment with points, the member's PIN or the member's payment code needs "
+                                "the service") != NULL, "%s", r.err);
   /* Needs the service: not done. */
   ck_assert_int_eq (cli (t, &r, "adjust", no, "+1.00", "--reason", "x", "--manager", "m1",
                          "--pin-file", t->pin_file, NULL), 5);
@@ -1638,6 +1682,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_card_commands);
   tcase_add_test (tc, test_cli_money_commands);
   tcase_add_test (tc, test_cli_pay_with_points_and_the_members_code);
+  tcase_add_test (tc, test_cli_pay_and_receipt_show_the_level_and_points_used);
   tcase_add_test (tc, test_cli_pay_with_the_members_pin);
   tcase_add_test (tc, test_cli_offline_topup_queued_then_synced);
   tcase_add_test (tc, test_cli_pay_spares_the_merchant_round_trip);

@@ -29,6 +29,7 @@ struct _CtPayPage
   int64_t        redeem_points; /* what the cashier typed, as the service would take it */
   gboolean       consent_asked; /* the payment on its way needs the member's consent */
   gboolean       code_sent;     /* it carries the member's payment code */
+  gboolean       points_sent;   /* it redeems points */
 
   GtkLabel      *card_label;
   GtkEntry      *amount_entry;
@@ -346,6 +347,14 @@ pay_cb (GObject      *object,
                             "service can check, and the service cannot be reached. Nothing was taken."));
       return;
     }
+  /* Only the service holds the points: a redemption is never taken offline. */
+  if (self->points_sent && (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_UNREACHABLE)
+                            || g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_OFFLINE_REFUSED)))
+    {
+      show_problem (self, _("Paying with points needs the card service, and the service cannot be reached. "
+                            "Nothing was taken."));
+      return;
+    }
 
   {
     g_autofree char *problem = ct_format_error (error);
@@ -374,6 +383,7 @@ send_payment (CtPayPage  *self,
   member_code = g_strdup (ct_session_get_member_code (self->session));
   ct_session_forget_member_code (self->session);
   self->code_sent = member_code != NULL;
+  self->points_sent = self->redeem_points > 0;
   self->consent_asked |= member_code != NULL || member_pin != NULL;
   ct_client_pay_member_async (ct_session_get_client (self->session), card->card_no, self->amount,
                               order && *order ? order : NULL, self->redeem_points, member_code,
