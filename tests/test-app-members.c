@@ -154,6 +154,25 @@ START_TEST (test_app_search_by_phone_finds_member)
 }
 END_TEST
 
+/* Whether a row under @root has a subtitle containing @text. */
+static gboolean
+row_subtitle_contains (GtkWidget  *root,
+                       const char *text)
+{
+  if (ADW_IS_ACTION_ROW (root))
+    {
+      const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (root));
+
+      if (subtitle != NULL && strstr (subtitle, text) != NULL)
+        return TRUE;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (row_subtitle_contains (child, text))
+      return TRUE;
+  return FALSE;
+}
+
 START_TEST (test_app_history_pages_by_day)
 {
   Till *till = till_new ();
@@ -180,6 +199,9 @@ START_TEST (test_app_history_pages_by_day)
   ck_assert_int_eq (newest->delta, -250);
   ck_assert_int_eq (newest->balance_after, 11000 - 1000 - 250);
   ck_assert_str_eq (newest->operator_name, "alice");
+  /* The top-up says how it was paid. */
+  ck_assert_str_eq (ct_members_page_get_history_item (members, 2)->tender, "cash");
+  ck_assert (row_subtitle_contains (GTK_WIDGET (members), "paid by Cash"));
   save_png (till, NULL, "members-history-today");
 
   /* There is no tomorrow. */

@@ -350,7 +350,11 @@ history_row_new (CtMembersPage       *self,
   int mu = ct_session_get_minor_units (self->session);
   const char *cur = ct_session_get_currency (self->session);
   GtkWidget *row = adw_action_row_new ();
-  g_autofree char *time = ct_format_local_time (tx->created_at, "%H:%M");
+  /* When the customer paid (the day the service files it under), in the
+   * merchant's time zone; an older service sends only its booking time. */
+  g_autofree char *time = ct_format_local_time (tx->taken_at ? tx->taken_at : tx->created_at, "%H:%M");
+  g_autofree char *tender = tx->tender ? ct_format_tender (tx->tender) : NULL;
+  g_autofree char *paid_by = tender ? g_strdup_printf (_("paid by %s"), tender) : NULL;
   g_autofree char *delta = ct_format_signed_money (tx->delta, mu, cur);
   g_autofree char *after = ct_format_money (tx->balance_after, mu, cur);
   g_autofree char *title = g_strdup_printf ("%s  %s", time, ct_format_transaction_kind (tx->kind));
@@ -360,12 +364,18 @@ history_row_new (CtMembersPage       *self,
   GtkWidget *amount;
   GtkWidget *balance;
 
-  if (tx->reason != NULL && *tx->reason != '\0')
-    subtitle = g_strdup_printf (_("%s · %s · %s"), tx->till ? tx->till : "",
-                                tx->operator_name ? tx->operator_name : "", tx->reason);
-  else
-    subtitle = g_strdup_printf (_("%s · %s"), tx->till ? tx->till : "",
-                                tx->operator_name ? tx->operator_name : "");
+  {
+    const char *parts[5] = { NULL, };
+    guint n = 0;
+
+    parts[n++] = tx->till ? tx->till : "";
+    parts[n++] = tx->operator_name ? tx->operator_name : "";
+    if (paid_by != NULL)
+      parts[n++] = paid_by;
+    if (tx->reason != NULL && *tx->reason != '\0')
+      parts[n++] = tx->reason;
+    subtitle = g_strjoinv (" · ", (char **) parts);
+  }
 
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
