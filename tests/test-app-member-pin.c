@@ -269,6 +269,28 @@ END_TEST
 
 /* The member chooses a new PIN on the Members screen (typed twice, a
  * mismatch asked again), a manager authorises it, and it pays. */
+/* Whether a label under @widget says @text (a toast, for instance). */
+static gboolean
+label_shown (GtkWidget  *widget,
+             const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (label_shown (child, text))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+member_pin_set_toast (gpointer data)
+{
+  Till *till = data;
+
+  return label_shown (GTK_WIDGET (till->window), "The member's PIN is set.");
+}
+
 START_TEST (test_app_member_pin_set_on_the_members_screen)
 {
   Till *till = small_till ();
@@ -307,6 +329,9 @@ START_TEST (test_app_member_pin_set_on_the_members_screen)
   ck_assert_ptr_null (keypad_on_screen ());
   answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
   ck_assert (wait_until (dialog_gone, NULL, 10000));
+  /* The PIN dialog closes when the manager's PIN is sent; the new member
+   * PIN is the service's once the till says so. */
+  ck_assert (wait_until (member_pin_set_toast, till, 20000));
 
   /* The new PIN pays. */
   scan_and_wait (till, card_no);
