@@ -44,6 +44,11 @@ typedef struct
   json_object      *json_rejects;  /* dry run with --json */
   gboolean          tty_progress;
   CtImportProgress  progress;
+  /* --json: the chunks left without an answer, described once every
+   * sender is done, so they come after every answer that did arrive
+   * (two chunks are in flight at once). */
+  GMutex            unsettled_lock;
+  GPtrArray        *unsettled;
 } ImportRun;
 
 static void
@@ -121,7 +126,9 @@ on_unsettled (const CtAnswer *answer,
   json_object_object_add (o, "code",
                           json_object_new_string (ct_client_error_code_to_string (
                             answer->queued ? CT_CLIENT_ERROR_QUEUED : answer->reason_code)));
-  printf ("%s\n", json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN));
+  g_mutex_lock (&run->unsettled_lock);
+  g_ptr_array_add (run->unsettled, g_strdup (json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN)));
+  g_mutex_unlock (&run->unsettled_lock);
   json_object_put (o);
 }
 
@@ -157,6 +164,11 @@ import_run_clear (ImportRun *run)
   g_clear_pointer (&run->report, ct_import_report_free);
   g_clear_error (&run->report_error);
   json_object_put (run->json_rejects);
+  if (run->unsettled != NULL)
+    {
+      g_ptr_array_unref (run->unsettled);
+      g_mutex_clear (&run->unsettled_lock);
+    }
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ImportRun, import_run_clear)
@@ -269,8 +281,12 @@ import_run (ImportRun  *run,
   run->tty_progress = !run->dry_run && !run->cli->json && isatty (STDERR_FILENO);
   if (run->dry_run && run->cli->json)
     run->json_rejects = json_object_new_array ();
+  g_mutex_init (&run->unsettled_lock);
+  run->unsettled = g_ptr_array_new_with_free_func (g_free);
   ok = ct_legacy_import_run (run->import, run->dry_run ? NULL : run->client, run->manager_id,
                              run->pin, &callbacks, &run->progress, NULL, error);
+  for (guint i = 0; i < run->unsettled->len; i++)
+    printf ("%s\n", (const char *) g_ptr_array_index (run->unsettled, i));
   if (run->tty_progress)
     fprintf (stderr, "\n");
   if (run->report != NULL && run->report_error == NULL)
