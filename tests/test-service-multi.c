@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include "ct-test-json.h"
@@ -491,15 +492,54 @@ END_TEST
 /* Moving a grown shop: SQLite to PostgreSQL */
 
 static int
-run_copy (const char  *from,
-          const char  *to,
-          char       **out)
+run_copy_full (const char  *from,
+               const char  *to,
+               char       **out,
+               char       **err)
 {
   const char *argv[] = { ct_test_service_get_binary (), "copy", "--from", from, "--to", to, NULL };
   int ws = 0;
 
-  ck_assert (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, out, NULL, &ws, NULL));
+  ck_assert (g_spawn_sync (NULL, (char **) argv, NULL, err ? 0 : G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, out,
+                           err, &ws, NULL));
   return WEXITSTATUS (ws);
+}
+
+/* Its exit status; a failure to copy prints what copy said. */
+static int
+run_copy (const char  *from,
+          const char  *to,
+          char       **out)
+{
+  g_autofree char *err = NULL;
+  int status = run_copy_full (from, to, out, &err);
+
+  if (status != 0)
+    g_printerr ("copy: %s%s\n", *out, err);
+  return status;
+}
+
+/* The number on the copy's "same: rows of TABLE N" line; -1 without one. */
+static int64_t
+copied_rows (const char *out,
+             const char *table)
+{
+  g_autofree char *line = g_strdup_printf ("same: rows of %s ", table);
+  const char *p = strstr (out, line);
+
+  return p ? g_ascii_strtoll (p + strlen (line), NULL, 10) : -1;
+}
+
+static void
+sqlite_exec (const char *path,
+             const char *sql)
+{
+  sqlite3 *db = NULL;
+  char *msg = NULL;
+
+  ck_assert_int_eq (sqlite3_open (path, &db), SQLITE_OK);
+  ck_assert_msg (sqlite3_exec (db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s: %s", sql, msg);
+  sqlite3_close (db);
 }
 
 START_TEST (test_multi_copy_from_sqlite_keeps_tokens_keys_and_balances)
@@ -509,7 +549,8 @@ START_TEST (test_multi_copy_from_sqlite_keeps_tokens_keys_and_balances)
   g_autofree char *card = NULL, *tx = NULL, *target = NULL, *out = NULL, *out2 = NULL;
   g_autofree char *path = NULL, *refund_body = NULL, *lite_db = NULL;
   g_autoptr(CtTestResponse) issued = NULL, paid = NULL, refunded = NULL, imported = NULL;
-  g_autoptr(CtTestResponse) replay = NULL, after = NULL, card_after = NULL;
+  g_autoptr(CtTestResponse) replay = NULL, after = NULL, card_after = NULL, wrong_pin = NULL;
+  g_autofree char *audit_out = NULL, *refund_path = NULL;
   int64_t balance_before;
 
   /* A shop on SQLite with a bit of everything in its ledger. */
@@ -519,6 +560,7 @@ START_TEST (test_multi_copy_from_sqlite_keeps_tokens_keys_and_balances)
   ck_assert_msg (procs[0] != NULL, "%s", error ? error->message : "");
   lite_db = g_strdup (ct_test_service_get_db_path (procs[0]));
   card = issue_with_balance ("moving", 2);
+  refund_path = g_strdup_printf ("/v1/cards/%s/refunds", card);
   path = g_strdup_printf ("/v1/cards/%s/payments", card);
   paid = send_to (0, "POST", path, "before-move", "{\"amount\":1234,\"operator\":\"op\"}");
   ck_assert_int_eq (paid->status, 201);
@@ -532,6 +574,9 @@ START_TEST (test_multi_copy_from_sqlite_keeps_tokens_keys_and_balances)
   path = g_strdup_printf ("/v1/cards/%s/payments", card);
   g_clear_pointer (&paid, ct_test_response_free);
   paid = send_to (0, "POST", path, "paid-before-move", "{\"amount\":500,\"operator\":\"op\"}");
+  wrong_pin = send_to (0, "POST", refund_path, "wrong-pin-before-move",
+                       "{\"transaction_id\":\"1\",\"operator\":\"op\",\"manager\":{\"id\":\"m1\",\"pin\":\"999999\"}}");
+  ck_assert_int_eq (wrong_pin->status, 403);
   imported = send_to (0, "POST", "/v1/imports", "import-before-move",
                       "{\"batch_id\":\"old\",\"rows\":[{\"line\":1,\"card_no\":\"7700000001\",\"balance\":999}]," MGR "}");
   ck_assert_int_eq (imported->status, 200);
@@ -542,7 +587,19 @@ START_TEST (test_multi_copy_from_sqlite_keeps_tokens_keys_and_balances)
   ck_assert (ct_test_store_new (ct_test_service_get_data_dir (procs[0]), &target, NULL));
   ck_assert_int_eq (run_copy (lite_db, target, &out), 0);
   ck_assert_msg (strstr (out, "both sides agree") != NULL && strstr (out, "DIFFERENT") == NULL, "%s", out);
+  /* Every table is counted on both sides, the manager's audit log and the
+   * count of his wrong PIN too. */
+  ck_assert_msg (copied_rows (out, "audit") >= 1 && copied_rows (out, "pin_guard") == 1
+                 && copied_rows (out, "postings") > 0 && copied_rows (out, "idempotency") > 0, "%s", out);
   ck_assert_int_eq (run_copy (lite_db, target, &out2), 2);
+  {
+    const char *argv[] = { ct_test_service_get_binary (), "audit", "--db", target, NULL };
+    int ws = 0;
+
+    ck_assert (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &audit_out, NULL,
+                             &ws, NULL));
+    ck_assert_msg (WEXITSTATUS (ws) == 0 && strstr (audit_out, card) != NULL, "%s", audit_out);
+  }
 
   /* The same till token and the same keys work against the new store. */
   ct_test_service_set_db (procs[0], target);
@@ -566,6 +623,33 @@ copy_teardown (void)
 {
   teardown ();
 }
+
+/* A column the copy does not know stops it before the target is touched:
+ * it would be left behind in silence otherwise. */
+START_TEST (test_multi_copy_refuses_a_column_it_does_not_carry)
+{
+  g_autofree char *pg = g_strdup (g_getenv ("CT_TEST_PG"));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *lite_db = NULL, *target = NULL, *out = NULL, *err = NULL, *out2 = NULL;
+
+  g_unsetenv ("CT_TEST_PG");
+  procs[0] = ct_test_service_start (FALSE, &error);
+  g_setenv ("CT_TEST_PG", pg, TRUE);
+  ck_assert_msg (procs[0] != NULL, "%s", error ? error->message : "");
+  lite_db = g_strdup (ct_test_service_get_db_path (procs[0]));
+  g_free (issue_with_balance ("unknown-column", 1));
+  ck_assert_int_eq (ct_test_service_stop (procs[0]), 0);
+  sqlite_exec (lite_db, "ALTER TABLE cards ADD COLUMN nickname TEXT");
+
+  ck_assert (ct_test_store_new (ct_test_service_get_data_dir (procs[0]), &target, NULL));
+  ck_assert_int_eq (run_copy_full (lite_db, target, &out, &err), 2);
+  ck_assert_msg (strstr (err, "cards.nickname") != NULL && strstr (err, "nothing was copied") != NULL, "%s", err);
+  /* The target is as it was: once the column is gone, the copy goes. */
+  sqlite_exec (lite_db, "ALTER TABLE cards DROP COLUMN nickname");
+  ck_assert_int_eq (run_copy (lite_db, target, &out2), 0);
+  ck_assert_int_eq (copied_rows (out2, "cards"), 1);
+}
+END_TEST
 
 START_TEST (test_multi_processes_share_one_port_with_reuse_port)
 {
@@ -617,6 +701,7 @@ multi_suite (void)
   tcase_add_checked_fixture (tc, NULL, copy_teardown);
   tcase_set_timeout (tc, 180);
   tcase_add_test (tc, test_multi_copy_from_sqlite_keeps_tokens_keys_and_balances);
+  tcase_add_test (tc, test_multi_copy_refuses_a_column_it_does_not_carry);
   tcase_add_test (tc, test_multi_processes_share_one_port_with_reuse_port);
   suite_add_tcase (s, tc);
   return s;

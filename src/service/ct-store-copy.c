@@ -72,12 +72,27 @@ static const Table tables[] = {
   { "card_spend", "merchant_id, card_no, spend", { I, T, I } },
   { "tx_benefits", "tx_id, level, order_amount, discount, points_multiplier_bp, topup_bonus", { I, T, I, I, I, I } },
   { "outcome_cash", "id, merchant_id, shift_id, amount, audit_id, created_at", { I, I, I, I, I, I } },
+  { "audit", "id, merchant_id, created_at, store, till, manager, action, card_no, detail",
+    { I, I, I, T, T, T, T, T, T } },
+  { "pin_guard", "merchant_id, manager_id, failures, lockouts, last_failure_at, locked_until, pin_short",
+    { I, T, I, I, I, I, I } },
 };
 
-#undef T
-#undef I
-#undef B
-#undef X
+/* The source's tables and columns that are not copied row by row, and
+ * why (a NULL column: the whole table). Any other table or column the copy
+ * does not name stops it before anything is written
+ * (check_source_coverage), so a table or column added to the schema later
+ * cannot be left behind in silence. */
+static const struct
+{
+  const char *table;
+  const char *column;
+  const char *why;
+} not_copied[] = {
+  { "accounts", NULL, "its balances go into each account's first slot" },
+  { "settings", NULL, "it holds the schema version alone; the target has its own" },
+  { "idempotency", "id", "SQLite's insertion order for expiry; PostgreSQL keys the table by till and key" },
+};
 
 /* Sequences to move past the copied ids. */
 static const char *const sequences[][2] = {
@@ -89,6 +104,7 @@ static const char *const sequences[][2] = {
   { "card_events", "card_events_id_seq" },
   { "wallet_connectors", "wallet_connectors_id_seq" },
   { "wallet_outbox", "wallet_outbox_id_seq" },
+  { "audit", "audit_id_seq" },
 };
 
 static gboolean
@@ -232,6 +248,123 @@ copy_table (sqlite3      *lite,
   return TRUE;
 }
 
+static const Table *
+find_table (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (tables); i++)
+    if (g_str_equal (tables[i].table, name))
+      return &tables[i];
+  return NULL;
+}
+
+static gboolean
+is_not_copied (const char *table,
+               const char *column)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (not_copied); i++)
+    if (g_str_equal (not_copied[i].table, table)
+        && (not_copied[i].column == NULL || g_strcmp0 (not_copied[i].column, column) == 0))
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether @column is one of the comma-separated names in @columns. */
+static gboolean
+names_column (const char *columns,
+              const char *column)
+{
+  g_auto(GStrv) names = g_strsplit (columns, ",", -1);
+
+  for (char **n = names; *n != NULL; n++)
+    if (g_str_equal (g_strstrip (*n), column))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+coverage_fail (const char  *side,
+               const char  *table,
+               const char  *column,
+               GError     **error)
+{
+  if (column == NULL)
+    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_SCHEMA,
+                 "the %s has a table %s that this copy does not carry; nothing was copied", side, table);
+  else
+    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_SCHEMA,
+                 "the %s has a column %s.%s that this copy does not carry; nothing was copied", side, table,
+                 column);
+  return FALSE;
+}
+
+/* Every table and column of the source is either copied or named in
+ * not_copied. */
+static gboolean
+check_source_coverage (sqlite3  *lite,
+                       GError  **error)
+{
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (lite, "SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info (m.name) p"
+                                " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, p.cid",
+                          -1, &st, NULL) != SQLITE_OK)
+    return lite_fail (lite, "the source's tables", error);
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      const char *table = (const char *) sqlite3_column_text (st, 0);
+      const char *column = (const char *) sqlite3_column_text (st, 1);
+      const Table *t = find_table (table);
+
+      if (t == NULL && !is_not_copied (table, NULL))
+        {
+          coverage_fail ("source", table, NULL, error);
+          sqlite3_finalize (st);
+          return FALSE;
+        }
+      if (t != NULL && !names_column (t->columns, column) && !is_not_copied (table, column))
+        {
+          coverage_fail ("source", table, column, error);
+          sqlite3_finalize (st);
+          return FALSE;
+        }
+    }
+  sqlite3_finalize (st);
+  if (rc != SQLITE_DONE)
+    return lite_fail (lite, "the source's tables", error);
+  return TRUE;
+}
+
+/* Every column of a copied table on the target is one the copy fills: a
+ * column left out would take its default without a word. */
+static gboolean
+check_target_coverage (PGconn  *pg,
+                       GError **error)
+{
+  PGresult *res;
+
+  res = PQexec (pg, "SELECT table_name, column_name FROM information_schema.columns"
+                    " WHERE table_schema = current_schema () ORDER BY 1, ordinal_position");
+  if (PQresultStatus (res) != PGRES_TUPLES_OK)
+    {
+      PQclear (res);
+      return pg_fail (pg, "the target's tables", error);
+    }
+  for (int row = 0; row < PQntuples (res); row++)
+    {
+      const Table *t = find_table (PQgetvalue (res, row, 0));
+
+      if (t != NULL && !names_column (t->columns, PQgetvalue (res, row, 1)))
+        {
+          coverage_fail ("target", t->table, PQgetvalue (res, row, 1), error);
+          PQclear (res);
+          return FALSE;
+        }
+    }
+  PQclear (res);
+  return TRUE;
+}
+
 /* The figures both sides must agree on, as lines of text. */
 static const char *const lite_checks[] = {
   "SELECT 'merchants', group_concat (id || '=' || code, ',') FROM (SELECT id, code FROM merchants ORDER BY id)",
@@ -310,6 +443,34 @@ pg_figure (PGconn      *pg,
     g_string_append_printf (out, "%s%s", i ? " " : "", PQgetvalue (res, 0, i));
   PQclear (res);
   return g_string_free (out, FALSE);
+}
+
+/* The rows of every copied table, counted on both sides. */
+static gboolean
+compare_row_counts (sqlite3   *lite,
+                    PGconn    *pg,
+                    GString   *report,
+                    gboolean  *equal,
+                    GError   **error)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (tables); i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT 'rows of %s', count (*) FROM %s", tables[i].table,
+                                              tables[i].table);
+      g_autofree char *a = lite_figure (lite, sql, error);
+      g_autofree char *b = a ? pg_figure (pg, sql, error) : NULL;
+
+      if (b == NULL)
+        return FALSE;
+      if (g_str_equal (a, b))
+        g_string_append_printf (report, "same: %s\n", a);
+      else
+        {
+          g_string_append_printf (report, "DIFFERENT: %s  |  %s\n", a, b);
+          *equal = FALSE;
+        }
+    }
+  return TRUE;
 }
 
 /* Compares the two ledgers; each figure goes to @report. */
@@ -408,17 +569,19 @@ ct_store_copy (const char  *from,
   if (source == NULL || !ct_store_get_merchant (source, &merchant, error))
     return FALSE;
   g_clear_pointer (&source, ct_store_free);
-  target = ct_store_create (to, &merchant, error);
-  if (target == NULL)
-    return FALSE;
-  g_clear_pointer (&target, ct_store_free);
-
   if (sqlite3_open_v2 (from, &lite, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
     {
       lite_fail (lite, "open", error);
       goto out;
     }
   sqlite3_busy_timeout (lite, CT_STORE_BUSY_TIMEOUT_MS);
+  if (!check_source_coverage (lite, error))
+    goto out;
+  target = ct_store_create (to, &merchant, error);
+  if (target == NULL)
+    goto out;
+  g_clear_pointer (&target, ct_store_free);
+
   pg = PQconnectdb (to);
   if (PQstatus (pg) != CONNECTION_OK)
     {
@@ -432,6 +595,8 @@ ct_store_copy (const char  *from,
       lite_fail (lite, "snapshot", error);
       goto out;
     }
+  if (!check_target_coverage (pg, error))
+    goto out;
   /* The target's first merchant, made by create, is replaced by the
    * source's merchants; each gets its split accounts. */
   if (!pg_exec (pg, "BEGIN; DELETE FROM merchant_settings; DELETE FROM account_slots; DELETE FROM merchants",
@@ -489,7 +654,7 @@ ct_store_copy (const char  *from,
     goto rollback;
 
   /* Both sides, figure by figure, from the same source snapshot. */
-  if (!compare (lite, pg, report, &equal, error))
+  if (!compare (lite, pg, report, &equal, error) || !compare_row_counts (lite, pg, report, &equal, error))
     goto out;
   source = ct_store_open (from, 0, error);
   target = source ? ct_store_open (to, 0, error) : NULL;
