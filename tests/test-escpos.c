@@ -219,7 +219,7 @@ END_TEST
 /* A shift report as the service answers it, with points redeemed and
  * cash handed back through an outcome: both are lines of the report, and
  * it prints inside the narrow roll. */
-START_TEST (test_escpos_shift_report_shows_points_and_outcome_cash)
+START_TEST (test_escpos_shift_report_shows_points_outcome_cash_and_split_rests)
 {
   static const char body[] =
     "{\"shift\":{\"id\":\"7\",\"store\":\"s1\",\"till\":\"t1\",\"status\":\"closed\",\"operator\":\"amy\","
@@ -229,11 +229,13 @@ START_TEST (test_escpos_shift_report_shows_points_and_outcome_cash)
     "\"void_bonus\":0,\"adjustments\":0,\"imports\":0,\"points_redeemed\":300,\"redeemed_value\":300,"
     "\"counts\":{\"topups\":1,\"payments\":2,\"refunds\":0,\"voids\":0,\"adjustments\":0,\"imports\":0,"
     "\"points_redeemed\":2},\"tenders\":{\"cash\":{\"taken\":10000,\"given_back\":0,\"net\":10000}},"
+    "\"rests\":{\"cash\":{\"taken\":0,\"given_back\":0,\"net\":0},"
+    "\"alipay\":{\"taken\":4000,\"given_back\":500,\"net\":3500}},"
     "\"float\":20000,\"outcome_cash\":2500,\"expected_cash\":27500,\"counted_cash\":27500,\"variance\":0}}";
   g_autoptr(GPtrArray) lines = NULL;
   g_autoptr(CtRaster) raster = NULL;
   g_autofree char *title = NULL;
-  gboolean points = FALSE, outcome = FALSE;
+  gboolean points = FALSE, outcome = FALSE, rest = FALSE, cash_rest = FALSE;
 
   lines = ct_report_shift_lines (body, sizeof body - 1, 2, "CNY", &title, NULL);
   ck_assert_ptr_nonnull (lines);
@@ -245,7 +247,14 @@ START_TEST (test_escpos_shift_report_shows_points_and_outcome_cash)
         points = g_str_equal (line->value, "300 points in 2 payments: ¥3.00");
       if (g_str_equal (line->label, "Cash handed back (outcomes)"))
         outcome = g_str_equal (line->value, "-¥25.00") || g_str_equal (line->value, "−¥25.00");
+      /* The rests of split payments, by the tender that took them. */
+      if (g_str_equal (line->label, "Split rest · Alipay"))
+        rest = strstr (line->value, "¥35.00") != NULL;
+      if (g_str_has_prefix (line->label, "Split rest · Cash"))
+        cash_rest = TRUE;
     }
+  ck_assert_msg (rest, "no line of the rest Alipay took");
+  ck_assert_msg (!cash_rest, "a line of a rest no tender took");
   ck_assert_msg (points, "no line of the points redeemed");
   ck_assert_msg (outcome, "no line of the cash handed back");
   raster = ct_render_lines (title, NULL, lines, CT_PAPER_58MM, NULL);
@@ -376,7 +385,7 @@ escpos_suite (void)
   tcase_add_test (tc, test_escpos_pending_receipt_says_so);
   tcase_add_test (tc, test_escpos_test_page_shows_chinese);
   tcase_add_test (tc, test_escpos_receipt_in_chinese);
-  tcase_add_test (tc, test_escpos_shift_report_shows_points_and_outcome_cash);
+  tcase_add_test (tc, test_escpos_shift_report_shows_points_outcome_cash_and_split_rests);
   tcase_add_test (tc, test_escpos_bands_are_bounded);
   tcase_add_test (tc, test_escpos_status_bytes);
   tcase_add_test (tc, test_escpos_decoder_refuses_what_a_printer_would_not_take);

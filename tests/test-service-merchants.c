@@ -582,7 +582,7 @@ START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
   /* The old schema is refused until upgrade moves it. */
   ck_assert_int_eq (ct_test_service_admin (svc, NULL, "ledger", "check", NULL), 2);
   admin_ok (&out, "upgrade");
-  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to 8" : "from version 1 to 7") != NULL,
+  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to 9" : "from version 1 to 8") != NULL,
                  "%s", out);
   g_clear_pointer (&out, g_free);
   /* A card's transactions are indexed by merchant and day. */
@@ -696,7 +696,7 @@ START_TEST (test_merchants_upgrade_adds_outcome_cash_to_each_merchants_shifts)
   ck_assert_int_eq (ct_test_service_admin_full (svc, NULL, &err, "ledger", "check", NULL), 2);
   ck_assert_msg (strstr (err, "upgrade") != NULL, "%s", err);
   admin_ok (&out, "upgrade");
-  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 6 to 8" : "from version 5 to 7") != NULL,
+  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 6 to 9" : "from version 5 to 8") != NULL,
                  "%s", out);
   g_clear_pointer (&out, g_free);
   admin_ok (&out, "ledger", "check");

@@ -109,6 +109,22 @@ add_totals (GPtrArray   *lines,
       name = ct_format_tender (tenders[i]);
       ct_receipt_lines_add (lines, name, ct_format_signed_money (int_member (t, "net"), mu, cur));
     }
+  /* The rests of split payments, which other tenders took (a service from
+   * before split payments has none). */
+  for (guint i = 0; i < G_N_ELEMENTS (tenders); i++)
+    {
+      json_object *t = member (member (totals, "rests"), tenders[i]);
+      g_autofree char *name = NULL;
+      g_autofree char *label = NULL;
+
+      if (t == NULL || (int_member (t, "taken") == 0 && int_member (t, "given_back") == 0))
+        continue;
+      name = ct_format_tender (tenders[i]);
+      /* TRANSLATORS: the rest of split payments taken by a tender, e.g. "Split rest · Cash" */
+      label = g_strdup_printf (_("Split rest · %s"), name);
+      ct_receipt_lines_add (lines, label,
+                            ct_format_signed_money (int_member (t, "net"), mu, cur));
+    }
 }
 
 static json_object *

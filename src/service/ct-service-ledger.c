@@ -46,6 +46,9 @@ typedef struct
   char       *phone_digits;  /* owns the normalised phone that phone points to */
   int64_t     redeem_points;
   const char *member_code;
+  gboolean    has_rest;      /* a split payment: another tender took the rest of the order */
+  int64_t     rest;
+  CtTender    rest_tender;
 } Req;
 
 static void
@@ -754,16 +757,49 @@ ct_ledger_apply_topup (CtService        *svc,
 
 /* POST /v1/cards/{no}/payments */
 
+/* Reads the optional "rest": {"amount", "tender"} of a split payment: the
+ * part of the order the card does not pay, taken by another tender. The
+ * amount's range is a business rule, checked after the card (422). */
+static CtReply *
+parse_rest (CtCall *call,
+            Req    *r)
+{
+  json_object *rest = NULL;
+  const char *tender = NULL;
+  CtReply *reply = NULL;
+
+  if (!json_object_object_get_ex (call->json, "rest", &rest) || rest == NULL)
+    return NULL;
+  if (!json_object_is_type (rest, json_type_object))
+    return ct_reply_error (400, "bad_request", "\"rest\" must be an object {\"amount\", \"tender\"}");
+  if ((reply = ct_json_refuse_unknown (rest, "rest.", (const char * const[]) { "amount", "tender", NULL })) != NULL)
+    return reply;
+  if (!json_object_object_get_ex (rest, "amount", NULL))
+    return ct_reply_error (400, "bad_request", "\"rest.amount\" is required");
+  if (!ct_json_get_int (rest, "amount", TRUE, NULL, &r->rest, &reply)
+      || !ct_json_get_string (rest, "tender", FALSE, 16, &tender, &reply))
+    return reply;
+  if (tender == NULL)
+    return ct_reply_error (400, "bad_request", "\"rest.tender\" is required");
+  if (!ct_store_tender_from_string (tender, &r->rest_tender))
+    return ct_reply_error (400, "bad_request",
+                           "\"rest.tender\" is \"cash\", \"wechat\", \"alipay\", \"bank_card\" or \"other\", not \"%s\"",
+                           tender);
+  r->has_rest = TRUE;
+  return NULL;
+}
+
 CtReply *
 ct_ledger_parse_payment (CtService *svc,
                          CtCall    *call)
 {
-  static const char * const known[] = { "amount", "order_ref", "redeem_points", "member_code", "member_pin", "taken_at",
-                                        "operator", NULL };
+  static const char * const known[] = { "amount", "order_ref", "redeem_points", "member_code", "member_pin", "rest",
+                                        "taken_at", "operator", NULL };
   CtReply *reply;
   Req *r = NULL;
 
-  if ((reply = parse_common (call, known, &r, TRUE)) != NULL)
+  if ((reply = parse_common (call, known, &r, TRUE)) != NULL
+      || (reply = parse_rest (call, r)) != NULL)
     return reply;
   if (!ct_json_get_int (call->json, "amount", TRUE, &r->has_amount, &r->amount, &reply)
       || !ct_json_get_string (call->json, "order_ref", FALSE, 128, &r->order_ref, &reply)
@@ -926,6 +962,9 @@ ct_ledger_apply_payment (CtService        *svc,
     return reply;
   if (r->amount <= 0 || r->amount > CT_MONEY_MAX)
     return ct_reply_error (422, "invalid_amount", "A payment is a positive amount of at most 10^13 minor units");
+  if (r->has_rest && (r->rest <= 0 || r->rest > CT_MONEY_MAX - r->amount))
+    return ct_reply_error (422, "invalid_amount",
+                           "\"rest.amount\" is a positive amount, and the order at most 10^13 minor units");
   if ((reply = check_consent (call, store, merchant, &card, r, &consent)) != NULL)
     return reply;
   if (g_str_equal (card.status, "frozen"))
@@ -968,6 +1007,11 @@ ct_ledger_apply_payment (CtService        *svc,
     tx.discount = split.discount;
     tx.redeemed_points = value > 0 ? r->redeem_points : 0;
     tx.redeemed_value = value;
+    if (r->has_rest)
+      {
+        tx.rest = r->rest;
+        tx.rest_tender = g_strdup (ct_store_tender_to_string (r->rest_tender));
+      }
     if ((reply = find_shift (store, merchant, &tx)) != NULL)
       return reply;
     root = post_answer (store, &tx, postings, value > 0 ? 3 : 2, points, &spend, &error);
@@ -1064,6 +1108,9 @@ ct_ledger_apply_refund (CtService        *svc,
         };
 
         tx.delta = amount;
+        /* The rest another tender took is given back by that tender. */
+        tx.rest = orig.rest;
+        tx.rest_tender = orig.rest > 0 ? g_strdup (orig.rest_tender) : NULL;
         reply = ct_ledger_post (store, merchant, call, &tx, postings, redeemed_value > 0 ? 3 : 2, -points, &error);
       }
     }

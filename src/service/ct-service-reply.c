@@ -244,6 +244,16 @@ ct_service_tx_to_json (const CtStoreTx *tx)
   json_object_object_add (obj, "level_bonus", json_object_new_int64 (tx->level_bonus));
   json_object_object_add (obj, "redeemed_points", json_object_new_int64 (tx->redeemed_points));
   json_object_object_add (obj, "redeemed_value", json_object_new_int64 (tx->redeemed_value));
+  if (tx->rest > 0 && tx->rest_tender != NULL)
+    {
+      json_object *rest = json_object_new_object ();
+
+      json_object_object_add (rest, "amount", json_object_new_int64 (tx->rest));
+      json_object_object_add (rest, "tender", json_object_new_string (tx->rest_tender));
+      json_object_object_add (obj, "rest", rest);
+    }
+  else
+    json_object_object_add (obj, "rest", NULL);
   return obj;
 }
 
@@ -431,6 +441,16 @@ ct_service_tx_write (GString         *out,
   append_int (out, "level_bonus", tx->level_bonus);
   append_int (out, "redeemed_points", tx->redeemed_points);
   append_int (out, "redeemed_value", tx->redeemed_value);
+  append_key (out, "rest");
+  if (tx->rest > 0 && tx->rest_tender != NULL)
+    {
+      g_string_append_c (out, '{');
+      append_int (out, "amount", tx->rest);
+      append_str (out, "tender", tx->rest_tender);
+      g_string_append_c (out, '}');
+    }
+  else
+    g_string_append (out, "null");
   g_string_append_c (out, '}');
 }
 
@@ -457,6 +477,7 @@ ct_service_totals_to_json (const CtStoreDayTotals *t)
   json_object *o = json_object_new_object ();
   json_object *counts = json_object_new_object ();
   json_object *tenders = json_object_new_object ();
+  json_object *rests = json_object_new_object ();
 
   json_object_object_add (o, "count", json_object_new_int64 (t->count));
   json_object_object_add (o, "topups", json_object_new_int64 (t->topups));
@@ -480,6 +501,12 @@ ct_service_totals_to_json (const CtStoreDayTotals *t)
   for (guint i = 0; i < CT_N_TENDERS; i++)
     json_object_object_add (tenders, ct_store_tender_to_string (i), totals_pair (t->taken[i], t->given_back[i]));
   json_object_object_add (o, "tenders", tenders);
+  /* The rests of split payments: money the till took by another tender
+   * for the part of an order the card did not hold, not card money. */
+  for (guint i = 0; i < CT_N_TENDERS; i++)
+    json_object_object_add (rests, ct_store_tender_to_string (i),
+                            totals_pair (t->rest_taken[i], t->rest_given_back[i]));
+  json_object_object_add (o, "rests", rests);
   return o;
 }
 

@@ -146,6 +146,7 @@ static const char * const features[] = {
   "taken_at",        /* "taken_at" on money requests: the till's time decides the day and shift */
   "day_report",      /* GET /v1/reports/day with tenders and the day's shifts */
   "outcome_cash",    /* POST /v1/outcomes takes cash_given_back, out of the shift's expected cash */
+  "split_payment",   /* a payment's "rest" {amount, tender}: another tender takes what the card does not hold */
   NULL
 };
 

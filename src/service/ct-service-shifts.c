@@ -65,8 +65,9 @@ shift_to_json (const CtStoreShift *s)
 }
 
 /* The shift's report: its totals, then the cash the drawer should hold
- * (the float, plus cash taken, less cash given back by voids and by
- * outcomes a manager recorded) against what was counted. */
+ * (the float, plus cash taken for top-ups and for the rests of split
+ * payments, less cash given back by voids, by refunds of split payments
+ * and by outcomes a manager recorded) against what was counted. */
 static json_object *
 shift_report (CtStore            *store,
               const CtStoreShift *s,
@@ -78,7 +79,8 @@ shift_report (CtStore            *store,
 
   if (!ct_store_shift_totals (store, s->id, &t, error))
     return NULL;
-  expected = s->float_amount + t.taken[CT_TENDER_CASH] - t.given_back[CT_TENDER_CASH] - t.outcome_cash;
+  expected = s->float_amount + t.taken[CT_TENDER_CASH] - t.given_back[CT_TENDER_CASH] - t.outcome_cash
+             + t.rest_taken[CT_TENDER_CASH] - t.rest_given_back[CT_TENDER_CASH];
   obj = ct_service_totals_to_json (&t);
   json_object_object_add (obj, "float", json_object_new_int64 (s->float_amount));
   json_object_object_add (obj, "outcome_cash", json_object_new_int64 (t.outcome_cash));

@@ -26,7 +26,7 @@ typedef struct
 {
   const char *table;
   const char *columns;     /* the same names on both sides */
-  ColType     types[20];
+  ColType     types[24];
 } Table;
 
 #define T COL_TEXT
@@ -45,8 +45,8 @@ static const Table tables[] = {
     { I, T, T, T, T, T, I, I, I, I } },
   { "transactions", "id, merchant_id, card_no, kind, delta, bonus, balance_after, points_delta, points_after,"
                     " store, till, operator, manager, reason, order_ref, refund_of, created_at, tender, shift_id,"
-                    " taken_at",
-    { I, I, T, T, I, I, I, I, I, T, T, T, T, T, T, I, I, T, I, I } },
+                    " taken_at, rest, rest_tender",
+    { I, I, T, T, I, I, I, I, I, T, T, T, T, T, T, I, I, T, I, I, I, T } },
   { "shifts", "id, merchant_id, store, till, operator, float_amount, opened_at, closed_at, closed_by, counted_cash",
     { I, I, T, T, T, I, I, I, T, I } },
   { "postings", "merchant_id, tx_id, account, amount", { I, I, T, I } },

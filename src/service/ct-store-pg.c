@@ -37,7 +37,7 @@
  * request reads next, and a card's update returns the row that the card
  * read after a posting wants. */
 
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 #define SLOTS 64
 #define SLOT_LOCK 7244 /* the advisory lock class of the slots */
 
@@ -314,6 +314,11 @@ static const char *const migrations[] = {
   "  failures integer NOT NULL DEFAULT 0, lockouts integer NOT NULL DEFAULT 0,"
   "  last_failure_at bigint NOT NULL DEFAULT 0, locked_until bigint NOT NULL DEFAULT 0,"
   "  updated_at bigint NOT NULL, PRIMARY KEY (merchant_id, card_no));",
+  /* 8 → 9: a split payment's rest, the part of the order another tender
+   * took when the card held too little, and that tender; a refund of it
+   * records the rest it gave back. */
+  "ALTER TABLE transactions ADD COLUMN rest bigint;"
+  "ALTER TABLE transactions ADD COLUMN rest_tender text;",
 };
 
 /* A new merchant's ledger accounts, SLOTS rows each: only the pool has a
@@ -329,10 +334,12 @@ G_STATIC_ASSERT (LATEST_VERSION == SCHEMA_VERSION);
 
 /* Parameters, as text */
 
+#define PARAMS_MAX 24
+
 typedef struct
 {
-  const char *v[20];
-  char        buf[20][72];
+  const char *v[PARAMS_MAX];
+  char        buf[PARAMS_MAX][72];
   int         n;
 } Params;
 
@@ -340,7 +347,7 @@ static void
 p_text (Params     *p,
         const char *s)
 {
-  g_assert (p->n < 20);
+  g_assert (p->n < PARAMS_MAX);
   p->v[p->n++] = s;
 }
 
@@ -348,7 +355,7 @@ static void
 p_int (Params  *p,
        int64_t  x)
 {
-  g_assert (p->n < 20);
+  g_assert (p->n < PARAMS_MAX);
   g_snprintf (p->buf[p->n], sizeof p->buf[p->n], "%" G_GINT64_FORMAT, x);
   p->v[p->n] = p->buf[p->n];
   p->n++;
@@ -369,7 +376,7 @@ p_hash (Params       *p,
 {
   char *b = p->buf[p->n];
 
-  g_assert (p->n < 20);
+  g_assert (p->n < PARAMS_MAX);
   b[0] = '\\';
   b[1] = 'x';
   for (int i = 0; i < 32; i++)
@@ -2459,11 +2466,17 @@ pg_tx_insert (CtStore               *base,
   else
     p_text (&p, NULL);
   p_int (&p, tx->taken_at != 0 ? tx->taken_at : tx->created_at);
+  if (tx->rest > 0)
+    p_int (&p, tx->rest);
+  else
+    p_text (&p, NULL);
+  p_text (&p, tx->rest > 0 ? tx->rest_tender : NULL);
   p_merchant (&p, base);
   res = run (c, "INSERT INTO transactions (merchant_id, card_no, kind, delta, bonus, balance_after, points_delta,"
                 " points_after, store, till, operator, manager, reason, order_ref, refund_of, created_at,"
-                " tender, shift_id, taken_at)"
-                " VALUES ($19, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+                " tender, shift_id, taken_at, rest, rest_tender)"
+                " VALUES ($21, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+                " $19, $20)"
                 " RETURNING id",
              &p, "transaction", error);
   if (res == NULL)
@@ -2480,7 +2493,8 @@ pg_tx_insert (CtStore               *base,
                    "coalesce ((SELECT b.discount FROM tx_benefits b WHERE b.tx_id = transactions.id), 0), " \
                    "coalesce ((SELECT b.topup_bonus FROM tx_benefits b WHERE b.tx_id = transactions.id), 0), " \
                    "coalesce ((SELECT r.points FROM redemptions r WHERE r.tx_id = transactions.id), 0), " \
-                   "coalesce ((SELECT r.value FROM redemptions r WHERE r.tx_id = transactions.id), 0)"
+                   "coalesce ((SELECT r.value FROM redemptions r WHERE r.tx_id = transactions.id), 0), " \
+                   "coalesce (rest, 0), rest_tender"
 
 static void
 tx_from_row (PGresult  *res,
@@ -2511,6 +2525,8 @@ tx_from_row (PGresult  *res,
   t->level_bonus = col_int (res, i, 21);
   t->redeemed_points = col_int (res, i, 22);
   t->redeemed_value = col_int (res, i, 23);
+  t->rest = col_int (res, i, 24);
+  t->rest_tender = col_text (res, i, 25);
 }
 
 static GPtrArray *
@@ -2864,7 +2880,7 @@ totals_from_row (PGresult         *res,
                  int               first,
                  CtStoreDayTotals *t)
 {
-  int64_t *fields[32];
+  int64_t *fields[CT_STORE_DAY_TOTALS_N];
   guint n = ct_store_day_totals_fields (t, fields);
 
   for (guint i = 0; i < n; i++)
@@ -3196,7 +3212,7 @@ pg_shift_totals (CtStore           *base,
                 " FROM transactions WHERE merchant_id = $2 AND shift_id = $1", &p, "shift totals", error);
   if (res != NULL)
     {
-      int64_t *fields[32];
+      int64_t *fields[CT_STORE_DAY_TOTALS_N];
 
       totals_from_row (res, 0, 0, out);
       out->outcome_cash = col_int (res, 0, (int) ct_store_day_totals_fields (out, fields));

@@ -11,6 +11,11 @@ G_BEGIN_DECLS
 #define CT_STORE_TOTALS_TENDER_SQL(name) \
   ", coalesce (sum (CASE WHEN kind = 'topup' AND coalesce (tender, 'cash') = '" name "' THEN delta - bonus END), 0)" \
   ", coalesce (sum (CASE WHEN kind = 'refund' AND tender = '" name "' THEN -delta - bonus END), 0)"
+/* The rest of a split payment, taken by another tender, and what its
+ * refund gave back by the same tender. */
+#define CT_STORE_TOTALS_REST_SQL(name) \
+  ", coalesce (sum (CASE WHEN kind = 'payment' AND rest_tender = '" name "' THEN rest END), 0)" \
+  ", coalesce (sum (CASE WHEN kind = 'refund' AND rest_tender = '" name "' THEN rest END), 0)"
 #define CT_STORE_DAY_TOTALS_SQL \
   " count (*)" \
   ", coalesce (sum (CASE WHEN kind = 'topup' THEN delta - bonus END), 0)" \
@@ -34,7 +39,12 @@ G_BEGIN_DECLS
   CT_STORE_TOTALS_TENDER_SQL ("wechat") \
   CT_STORE_TOTALS_TENDER_SQL ("alipay") \
   CT_STORE_TOTALS_TENDER_SQL ("bank_card") \
-  CT_STORE_TOTALS_TENDER_SQL ("other")
+  CT_STORE_TOTALS_TENDER_SQL ("other") \
+  CT_STORE_TOTALS_REST_SQL ("cash") \
+  CT_STORE_TOTALS_REST_SQL ("wechat") \
+  CT_STORE_TOTALS_REST_SQL ("alipay") \
+  CT_STORE_TOTALS_REST_SQL ("bank_card") \
+  CT_STORE_TOTALS_REST_SQL ("other")
 
 /* What a storage backend implements: one function per ct_store_*()
  * operation of ct-store.h, with the same contract, as the only door to its

@@ -17,7 +17,7 @@
  * admin command line) and a pool of read connections for the worker
  * threads. WAL with synchronous=FULL, so a returned commit is on disk. */
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 
 /* The merchant a statement acts inside is always its parameter ?99
  * (bind_merchant()), whatever the other parameters are. */
@@ -324,6 +324,13 @@ static const char schema_sql[] =
   "  last_failure_at INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0," \
   "  updated_at INTEGER NOT NULL, PRIMARY KEY (merchant_id, card_no)) WITHOUT ROWID"
 
+/* Version 7 → 8: a split payment's rest, the part of the order another
+ * tender took when the card held too little, and that tender; a refund
+ * of it records the rest it gave back. */
+#define SPLIT_PAYMENT_SQL \
+  "ALTER TABLE transactions ADD COLUMN rest INTEGER;" \
+  "ALTER TABLE transactions ADD COLUMN rest_tender TEXT"
+
 /* migrations[i] takes a database from version i + 1 to i + 2 (version 1
  * is the first one init made); `upgrade` applies the ones a database
  * lacks, in one transaction. Tables that version 1 made when a database
@@ -343,6 +350,8 @@ static const char *const migrations[] = {
   OUTCOME_CASH_SQL,
   /* 6 → 7 */
   MEMBER_PINS_SQL,
+  /* 7 → 8 */
+  SPLIT_PAYMENT_SQL,
 };
 
 #define SCHEMA_SQL_VERSION 4
@@ -2111,8 +2120,9 @@ sqlite_tx_insert (CtStore          *base,
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "INSERT INTO transactions (merchant_id, card_no, kind, delta, bonus, balance_after,"
                               " points_delta, points_after, store, till, operator, manager, reason,"
-                              " order_ref, refund_of, created_at, tender, shift_id, taken_at) VALUES (?99, ?1,"
-                              " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                              " order_ref, refund_of, created_at, tender, shift_id, taken_at, rest, rest_tender)"
+                              " VALUES (?99, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+                              " ?17, ?18, ?19, ?20)",
                            error);
   int64_t sum = 0;
 
@@ -2147,6 +2157,11 @@ sqlite_tx_insert (CtStore          *base,
   else
     sqlite3_bind_null (st, 17);
   sqlite3_bind_int64 (st, 18, tx->taken_at != 0 ? tx->taken_at : tx->created_at);
+  if (tx->rest > 0)
+    sqlite3_bind_int64 (st, 19, tx->rest);
+  else
+    sqlite3_bind_null (st, 19);
+  bind_text (st, 20, tx->rest > 0 ? tx->rest_tender : NULL);
   if (!step_done (c, st, "transaction", error))
     return FALSE;
   tx->id = sqlite3_last_insert_rowid (c->db);
@@ -2176,7 +2191,8 @@ sqlite_tx_insert (CtStore          *base,
                    "coalesce ((SELECT b.discount FROM tx_benefits b WHERE b.tx_id = transactions.id), 0), " \
                    "coalesce ((SELECT b.topup_bonus FROM tx_benefits b WHERE b.tx_id = transactions.id), 0), " \
                    "coalesce ((SELECT r.points FROM redemptions r WHERE r.tx_id = transactions.id), 0), " \
-                   "coalesce ((SELECT r.value FROM redemptions r WHERE r.tx_id = transactions.id), 0)"
+                   "coalesce ((SELECT r.value FROM redemptions r WHERE r.tx_id = transactions.id), 0), " \
+                   "coalesce (rest, 0), rest_tender"
 
 static void
 tx_from_row (sqlite3_stmt *st,
@@ -2206,6 +2222,8 @@ tx_from_row (sqlite3_stmt *st,
   t->level_bonus = sqlite3_column_int64 (st, 21);
   t->redeemed_points = sqlite3_column_int64 (st, 22);
   t->redeemed_value = sqlite3_column_int64 (st, 23);
+  t->rest = sqlite3_column_int64 (st, 24);
+  t->rest_tender = col_text (st, 25);
 }
 
 static gboolean
@@ -2547,7 +2565,7 @@ totals_from_row (sqlite3_stmt     *st,
                  int               first,
                  CtStoreDayTotals *t)
 {
-  int64_t *fields[32];
+  int64_t *fields[CT_STORE_DAY_TOTALS_N];
   guint n = ct_store_day_totals_fields (t, fields);
 
   for (guint i = 0; i < n; i++)
@@ -2879,7 +2897,7 @@ sqlite_shift_totals (CtStore           *base,
 
   if (st != NULL)
     {
-      int64_t *fields[32];
+      int64_t *fields[CT_STORE_DAY_TOTALS_N];
 
       bind_merchant (st, base);
       sqlite3_bind_int64 (st, 1, shift_id);

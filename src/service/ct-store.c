@@ -207,6 +207,7 @@ ct_store_tx_clear (CtStoreTx *t)
   g_clear_pointer (&t->reason, g_free);
   g_clear_pointer (&t->order_ref, g_free);
   g_clear_pointer (&t->tender, g_free);
+  g_clear_pointer (&t->rest_tender, g_free);
   g_clear_pointer (&t->level, g_free);
 }
 
@@ -938,7 +939,7 @@ ct_store_day_totals_free (CtStoreDayTotals *t)
 
 /**
  * ct_store_day_totals_fields:
- * @out: room for 28 pointers
+ * @out: room for CT_STORE_DAY_TOTALS_N pointers
  *
  * Returns: how many of @t's fields CT_STORE_DAY_TOTALS_SQL fills, with
  *   their addresses in its column order in @out.
@@ -961,6 +962,12 @@ ct_store_day_totals_fields (CtStoreDayTotals *t,
       out[n++] = &t->taken[i];
       out[n++] = &t->given_back[i];
     }
+  for (guint i = 0; i < CT_N_TENDERS; i++)
+    {
+      out[n++] = &t->rest_taken[i];
+      out[n++] = &t->rest_given_back[i];
+    }
+  g_assert (n == CT_STORE_DAY_TOTALS_N);
   return n;
 }
 
@@ -968,7 +975,7 @@ void
 ct_store_day_totals_add (CtStoreDayTotals       *sum,
                          const CtStoreDayTotals *t)
 {
-  int64_t *to[32], *from[32];
+  int64_t *to[CT_STORE_DAY_TOTALS_N], *from[CT_STORE_DAY_TOTALS_N];
   guint n = ct_store_day_totals_fields (sum, to);
 
   ct_store_day_totals_fields ((CtStoreDayTotals *) t, from);

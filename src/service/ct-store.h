@@ -135,6 +135,8 @@ typedef struct
   int64_t  refund_of;         /* 0 when none */
   int64_t  created_at;
   char    *tender;            /* top-ups and their voids; NULL otherwise */
+  int64_t  rest;              /* a split payment: the part another tender took (its refund: gave back); 0 */
+  char    *rest_tender;       /* and that tender; NULL when there is no rest */
   int64_t  shift_id;          /* 0 when taken outside a shift */
   int64_t  taken_at;          /* when the customer paid (the till's clock); the day it belongs to */
   /* What the card's level and points gave it, kept beside it (tx_benefits,
@@ -474,12 +476,17 @@ typedef struct
   int64_t  redeemed_value;    /* and the money those points paid */
   int64_t  taken[CT_N_TENDERS];      /* top-ups, bonus excluded, by how the customer paid */
   int64_t  given_back[CT_N_TENDERS]; /* voids, by the same tender */
+  int64_t  rest_taken[CT_N_TENDERS]; /* the rests of split payments, by the tender that took them */
+  int64_t  rest_given_back[CT_N_TENDERS]; /* the rests their refunds gave back, by the same tender */
   int64_t  outcome_cash;      /* a shift's: cash handed back through recorded outcomes */
 } CtStoreDayTotals;
 
 void       ct_store_day_totals_free  (CtStoreDayTotals *t);
 void       ct_store_day_totals_add   (CtStoreDayTotals *sum, const CtStoreDayTotals *t);
-/* The fields in the order of CT_STORE_DAY_TOTALS_SQL's columns. */
+/* The fields in the order of CT_STORE_DAY_TOTALS_SQL's columns: 18 by
+ * kind, then taken and given back per tender, then the rests of split
+ * payments taken and given back per tender. */
+#define CT_STORE_DAY_TOTALS_N (18 + 4 * CT_N_TENDERS)
 guint      ct_store_day_totals_fields (CtStoreDayTotals *t, int64_t *out[]);
 /* With @by_till one row per store and till that has transactions that day
  * (store, till order), for every store when @store_name is NULL; without,
