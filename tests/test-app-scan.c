@@ -8,12 +8,16 @@
 
 #include "ct-barcode.h"
 #include "ct-card-view.h"
+#include "ct-card-number.h"
 #include "ct-hid-decode.h"
+#include "ct-member-code.h"
 #include "ct-pay-page.h"
 #include "ct-scan-page.h"
 #include "ct-screenshot.h"
 #include "ct-settings-page.h"
 #include "ct-app-fixture.h"
+#include "ct-member-pin-dialog.h"
+#include "ct-test-json.h"
 
 #include <gdk/x11/gdkx.h>
 #include <X11/extensions/XTest.h>
@@ -151,6 +155,272 @@ START_TEST (test_app_scanned_member_code_names_the_card_and_is_kept_for_it)
   ck_assert_ptr_nonnull (ct_session_get_problem (till->session));
 
   till_free (till);
+}
+END_TEST
+
+/* The member's dynamic payment code as their page shows it now, the way
+ * its QR code holds it: "CTP1:<card>:<8 digits>". A manager reissues the
+ * member's link; the page's code comes from it. */
+static char *
+member_code_payload (const char *card_no)
+{
+  g_autoptr(CtTestClient) http = ct_test_client_new (service);
+  g_autofree char *link_path = g_strdup_printf ("/v1/cards/%s/member-link", card_no);
+  g_autofree char *key = g_strdup_printf ("scan-link-%s", card_no);
+  g_autoptr(CtTestResponse) link = NULL;
+  g_autoptr(CtTestResponse) answer = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *code_path = NULL;
+  g_autofree char *grouped = NULL;
+
+  link = ct_test_client_request (http, "POST", link_path, key,
+                                 "{\"manager\":{\"id\":\"" CT_TEST_SERVICE_MANAGER_ID "\",\"pin\":\""
+                                 CT_TEST_SERVICE_MANAGER_PIN "\"}}", NULL);
+  ck_assert (link != NULL && link->status == 201);
+  url = ct_test_json_str (link->body, "member_url");
+  ck_assert_ptr_nonnull (strstr (url, "/m/"));
+  code_path = g_strconcat (strstr (url, "/m/"), "/code", NULL);
+  answer = ct_test_http (service, "GET", code_path, NULL, NULL, NULL);
+  ck_assert (answer != NULL && answer->status == 200);
+  /* "1234 5678" on the page; the QR code holds the 8 digits. */
+  grouped = ct_test_json_str (answer->body, "code");
+  ck_assert (grouped != NULL && strlen (grouped) == 9);
+  return g_strdup_printf ("CTP1:%s:%.4s%s", card_no, grouped, grouped + 5);
+}
+
+/* A boot-keyboard scanner's reports for @text (digits, capitals, ':')
+ * then Enter, each key down then all keys up, as a USB scanner sends
+ * them. */
+static GPtrArray *
+keyboard_reports_for (const char *text)
+{
+  GPtrArray *reports = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  static const guint8 release[8] = { 0 };
+
+  for (const char *p = text; ; p++)
+    {
+      guint8 down[8] = { 0 };
+
+      if (*p == '\0')
+        down[2] = 0x28;                          /* Enter */
+      else if (*p >= '1' && *p <= '9')
+        down[2] = 0x1e + (*p - '1');
+      else if (*p == '0')
+        down[2] = 0x27;
+      else if (*p >= 'A' && *p <= 'Z')
+        {
+          down[0] = 0x02;                        /* left Shift */
+          down[2] = 0x04 + (*p - 'A');
+        }
+      else if (*p == ':')
+        {
+          down[0] = 0x02;
+          down[2] = 0x33;                        /* ';' key */
+        }
+      else
+        ck_abort_msg ("no key for '%c'", *p);
+      g_ptr_array_add (reports, g_bytes_new (down, sizeof down));
+      g_ptr_array_add (reports, g_bytes_new (release, sizeof release));
+      if (*p == '\0')
+        break;
+    }
+  return reports;
+}
+
+typedef enum
+{
+  CODE_BY_WEDGE,   /* a scanner that types, through the window's capture */
+  CODE_BY_USB,     /* a USB scanner's HID reports through the decoder */
+  CODE_BY_IMAGE,   /* a picture of the member's QR code */
+} CodePath;
+
+typedef struct
+{
+  Till       *till;
+  const char *card_no;
+  const char *code;
+} CodeKept;
+
+static gboolean
+code_kept_and_card_fresh (gpointer data)
+{
+  CodeKept *kept = data;
+  const CtCard *card = ct_session_get_card (kept->till->session);
+
+  return card_fresh (kept->till) && g_strcmp0 (card->card_no, kept->card_no) == 0 &&
+         g_strcmp0 (ct_session_get_member_code (kept->till->session), kept->code) == 0;
+}
+
+/* The member shows @payload on @path; the card comes up with its code
+ * kept for the next payment. */
+static void
+show_member_code (Till       *till,
+                  const char *payload,
+                  CodePath    path,
+                  const char *png,
+                  guint32    *time)
+{
+  g_autofree char *card_no = NULL;
+  g_autofree char *code = NULL;
+  CodeKept kept = { till, NULL, NULL };
+
+  ck_assert (ct_member_code_parse (payload, CT_CARD_NUMBER_DEFAULT_PREFIX, &card_no, &code, NULL));
+  kept.card_no = card_no;
+  kept.code = code;
+
+  switch (path)
+    {
+    case CODE_BY_WEDGE:
+      ct_window_show_page (till->window, "members");
+      ck_assert (wait_until (focus_editable, till, 10000));
+      *time += 10000;
+      feed_burst (till, payload, time, 4);
+      ck_assert (ct_window_wedge_key (till->window, GDK_KEY_Return, *time + 4, TRUE, FALSE, 0));
+      break;
+
+    case CODE_BY_USB:
+      {
+        g_autoptr(GPtrArray) reports = keyboard_reports_for (payload);
+        g_autoptr(CtHidDecoder) decoder = ct_hid_decoder_new (CT_HID_MODE_KEYBOARD);
+        g_autoptr(CtScan) scan = NULL;
+        g_autoptr(GError) error = NULL;
+
+        for (guint i = 0; i < reports->len && scan == NULL; i++)
+          {
+            gsize len;
+            const guint8 *bytes = g_bytes_get_data (g_ptr_array_index (reports, i), &len);
+
+            ck_assert_msg (ct_hid_decoder_feed (decoder, bytes, len, &scan, &error),
+                           "%s", error ? error->message : "");
+          }
+        ck_assert_msg (scan != NULL, "the reports did not make a scan");
+        ck_assert_str_eq (scan->text, payload);
+        /* What the application does with the reader's "scanned" signal. */
+        ct_window_show_page (till->window, "members");
+        ct_window_handle_scan (till->window, scan->text);
+      }
+      break;
+
+    case CODE_BY_IMAGE:
+      {
+        g_autoptr(GError) error = NULL;
+
+        if (!g_file_test (png, G_FILE_TEST_EXISTS))
+          ck_assert_msg (ct_barcode_encode_png (payload, zxing_BarcodeFormat_QRCode, 300, 300, png, &error),
+                         "%s", error ? error->message : "");
+        ct_window_show_page (till->window, "scan");
+        ct_scan_page_read_image (CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan")), png);
+      }
+      break;
+    }
+
+  ck_assert_msg (wait_until (code_kept_and_card_fresh, &kept, 15000),
+                 "the code did not bring the card up (%s)", ct_session_get_problem (till->session));
+  ck_assert_str_eq (ct_window_get_page (till->window), "scan");
+  ck_assert_ptr_null (ct_session_get_problem (till->session));
+}
+
+static gboolean
+member_keypad_up (gpointer data)
+{
+  AdwMessageDialog *dialog = ct_find_dialog ("member-pin");
+
+  return dialog != NULL && CT_IS_MEMBER_PIN_DIALOG (dialog);
+}
+
+static gboolean
+paid_or_refused (gpointer data)
+{
+  Till *till = data;
+  CtPayPage *pay = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
+
+  return on_receipt (till) || pay_refused (pay) || member_keypad_up (NULL);
+}
+
+/* Pays 60.00 (over the merchant's consent limit of 50.00) on the Pay
+ * screen with the code the member showed. */
+static void
+pay_over_the_limit (Till *till)
+{
+  CtPayPage *pay = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "pay"));
+  ck_assert_str_eq (ct_window_get_page (till->window), "pay");
+  ck_assert_ptr_nonnull (ct_session_get_member_code (till->session));
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "60.00");
+  g_signal_emit_by_name (ct_pay_page_get_amount_entry (pay), "activate");
+  ck_assert (wait_until (paid_or_refused, till, 15000));
+  /* The code is the consent: the member's keypad is not asked for. */
+  ck_assert (!member_keypad_up (NULL));
+  ck_assert_ptr_null (ct_session_get_member_code (till->session));
+}
+
+/* Every scanner path the till has: the member's payment code is the
+ * member's consent to one payment over the merchant's limit, and a second
+ * payment with the same code is refused, nothing taken. */
+static void
+member_code_pays_once (CodePath    path,
+                       const char *name)
+{
+  Till *till;
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = NULL;
+  g_autofree char *payload = NULL;
+  g_autofree char *png = NULL;
+  g_autofree char *png_name = NULL;
+  guint32 time = 300000;
+
+  ck_assert_int_eq (ct_test_service_admin (service, NULL, "merchant", "set", "--consent-over", "50.00", NULL), 0);
+  till = till_new ();
+  card_no = issue_card (till, "Code Member", phone, "p200");
+  payload = member_code_payload (card_no);
+  png = g_build_filename (till->data_dir, "member-code.png", NULL);
+
+  show_member_code (till, payload, path, png, &time);
+  pay_over_the_limit (till);
+  ck_assert_msg (on_receipt (till), "refused: %s",
+                 ct_pay_page_get_problem (CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"))));
+  {
+    g_autofree char *text = receipt_text (till);
+
+    ck_assert_msg (strstr (text, "Balance after: ¥170.00") != NULL, "%s", text);
+  }
+  png_name = g_strdup_printf ("pay-member-code-%s", name);
+  save_png (till, NULL, png_name);
+
+  /* The same code again, the same way: refused, nothing taken. */
+  show_member_code (till, payload, path, png, &time);
+  ck_assert_str_eq (ct_card_view_get_balance_text (scan_card_view (till)), "¥170.00");
+  pay_over_the_limit (till);
+  ck_assert (!on_receipt (till));
+  {
+    const char *problem = ct_pay_page_get_problem (CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay")));
+
+    ck_assert_msg (strstr (problem, "member's consent") != NULL, "%s", problem);
+  }
+  ct_session_refresh_card (till->session);
+  ck_assert (wait_until (card_fresh, till, 15000));
+  ck_assert_int_eq (ct_session_get_card (till->session)->balance, 17000);
+
+  ck_assert_int_eq (ct_test_service_admin (service, NULL, "merchant", "set", "--consent-over", "0", NULL), 0);
+  till_free (till);
+}
+
+START_TEST (test_app_member_code_by_wedge_pays_once)
+{
+  member_code_pays_once (CODE_BY_WEDGE, "wedge");
+}
+END_TEST
+
+START_TEST (test_app_member_code_by_usb_reports_pays_once)
+{
+  member_code_pays_once (CODE_BY_USB, "usb");
+}
+END_TEST
+
+START_TEST (test_app_member_code_by_image_pays_once)
+{
+  member_code_pays_once (CODE_BY_IMAGE, "image");
 }
 END_TEST
 
@@ -436,6 +706,9 @@ main (void)
   tcase_add_unchecked_fixture (tc, service_setup, service_teardown);
   add_test (tc, test_app_scan_by_wedge_burst_shows_member);
   add_test (tc, test_app_scanned_member_code_names_the_card_and_is_kept_for_it);
+  add_test (tc, test_app_member_code_by_wedge_pays_once);
+  add_test (tc, test_app_member_code_by_usb_reports_pays_once);
+  add_test (tc, test_app_member_code_by_image_pays_once);
   add_test (tc, test_app_scan_by_replayed_hid_reports);
   add_test (tc, test_app_cached_card_shows_at_once_marked_refreshing);
   add_test (tc, test_app_typed_card_number_with_bad_check_digit_is_refused);

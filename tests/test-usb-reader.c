@@ -536,6 +536,81 @@ START_TEST (test_usb_reader_pos_layout_from_device_descriptor)
 }
 END_TEST
 
+/* A member's dynamic payment code (a QR code holding
+ * "CTP1:<card>:<code>") read by a keyboard scanner (capitals and ':' with
+ * Shift) and, below, by a HID POS scanner: the reader hands the payload
+ * over whole, as the till's member-code parser wants it. */
+START_TEST (test_usb_reader_reads_member_payment_code)
+{
+  static const char payload[] = "CTP1:8888000012345674:20481632";
+  static const guint8 release[8] = { 0 };
+  Seen seen;
+  CtUsbScanner *scanner;
+  CtScan *scan;
+
+  mock_setup (keyboard_descriptors, FALSE);
+  seen_init (&seen);
+  scanner = start_scanner (0, 0, &seen);
+  ck_assert (wait_for (scanner, &seen, is_connected, GINT_TO_POINTER (TRUE)));
+  for (const char *p = payload; ; p++)
+    {
+      guint8 down[8] = { 0 };
+
+      if (*p == '\0')
+        down[2] = 0x28;
+      else if (*p >= '1' && *p <= '9')
+        down[2] = 0x1e + (*p - '1');
+      else if (*p == '0')
+        down[2] = 0x27;
+      else if (*p >= 'A' && *p <= 'Z')
+        down[0] = 0x02, down[2] = 0x04 + (*p - 'A');
+      else if (*p == ':')
+        down[0] = 0x20, down[2] = 0x33;          /* right Shift, ';' key */
+      queue_report (down, sizeof down);
+      queue_report (release, sizeof release);
+      if (*p == '\0')
+        break;
+    }
+  ck_assert_msg (wait_for (scanner, &seen, has_scans, GUINT_TO_POINTER (1)), "got %u scans", seen.scans->len);
+  scan = g_ptr_array_index (seen.scans, 0);
+  ck_assert_str_eq (scan->text, payload);
+  ck_assert_uint_eq (seen.problems->len, 0);
+
+  g_object_unref (scanner);
+  seen_clear (&seen);
+  mock_teardown ();
+}
+END_TEST
+
+START_TEST (test_usb_reader_reads_member_payment_code_pos)
+{
+  static const char payload[] = "CTP1:8888000012345674:20481632";
+  Seen seen;
+  CtUsbScanner *scanner;
+  CtScan *scan;
+
+  mock_setup (pos_descriptors, TRUE);
+  seen_init (&seen);
+  g_mutex_lock (&mock->lock);
+  mock->report_descriptor = pos25_report_descriptor;
+  mock->report_descriptor_length = sizeof pos25_report_descriptor;
+  g_mutex_unlock (&mock->lock);
+  scanner = start_scanner (0x0c2e, 0x0b62, &seen);
+  ck_assert (wait_for (scanner, &seen, is_connected, GINT_TO_POINTER (TRUE)));
+  queue_pos25 ("]Q1", payload);
+  ck_assert_msg (wait_for (scanner, &seen, has_scans, GUINT_TO_POINTER (1)), "got %u scans", seen.scans->len);
+  scan = g_ptr_array_index (seen.scans, 0);
+  ck_assert_int_eq (scan->mode, CT_HID_MODE_POS);
+  ck_assert_str_eq (scan->symbology, "]Q1");
+  ck_assert_str_eq (scan->text, payload);
+  ck_assert_uint_eq (seen.problems->len, 0);
+
+  g_object_unref (scanner);
+  seen_clear (&seen);
+  mock_teardown ();
+}
+END_TEST
+
 START_TEST (test_usb_reader_unplug_mid_scan_then_replug)
 {
   Seen seen;
@@ -892,6 +967,8 @@ usb_reader_suite (void)
   tcase_add_test (tc, test_usb_reader_keyboard_scanner_scans);
   tcase_add_test (tc, test_usb_reader_pos_scanner_mode_from_descriptor);
   tcase_add_test (tc, test_usb_reader_pos_layout_from_device_descriptor);
+  tcase_add_test (tc, test_usb_reader_reads_member_payment_code);
+  tcase_add_test (tc, test_usb_reader_reads_member_payment_code_pos);
   tcase_add_test (tc, test_usb_reader_unplug_mid_scan_then_replug);
   tcase_add_test (tc, test_usb_reader_replugged_as_new_device);
   tcase_add_test (tc, test_usb_reader_leaves_other_vendors_alone);
