@@ -345,6 +345,137 @@ START_TEST (test_app_member_pin_set_on_the_members_screen)
 }
 END_TEST
 
+static gboolean
+new_card_dialog_up (gpointer data)
+{
+  return ct_find_dialog ("ct-new-card-dialog") != NULL;
+}
+
+/* The member's PIN rows of the card issue form show dots only. */
+static void
+assert_masked (AdwMessageDialog *form,
+               const char       *name)
+{
+  GtkWidget *row = find_widget (GTK_WIDGET (form), ADW_TYPE_ENTRY_ROW, name);
+  GtkEditable *delegate;
+
+  ck_assert_msg (row != NULL, "no row %s", name);
+  delegate = gtk_editable_get_delegate (GTK_EDITABLE (row));
+  ck_assert (GTK_IS_TEXT (delegate));
+  ck_assert (!gtk_text_get_visibility (GTK_TEXT (delegate)));
+  ck_assert_int_eq (gtk_text_get_input_purpose (GTK_TEXT (delegate)), GTK_INPUT_PURPOSE_PIN);
+}
+
+/* The card issue form with the member's name and phone, and @pin and
+ * @again in its PIN rows. */
+static AdwMessageDialog *
+issue_form (Till       *till,
+            const char *phone)
+{
+  GtkWidget *members = ct_window_get_page_widget (till->window, "members");
+  AdwMessageDialog *form;
+
+  ct_window_show_page (till->window, "members");
+  ck_assert (gtk_widget_activate_action (members, "members.issue", NULL));
+  form = ct_find_dialog ("ct-issue-dialog");
+  ck_assert (form != NULL);
+  fill_named (GTK_WIDGET (form), "name", "Issued With Pin");
+  fill_named (GTK_WIDGET (form), "phone", phone);
+  return form;
+}
+
+static void
+fill_pins (AdwMessageDialog *form,
+           const char       *pin,
+           const char       *again)
+{
+  fill_named (GTK_WIDGET (form), "member-pin", pin);
+  fill_named (GTK_WIDGET (form), "member-pin-again", again);
+}
+
+/* The member chooses the card's PIN when the card is issued: typed twice
+ * in the issue form, shown as dots, held to the member PIN rule; the card
+ * is issued with it, and it pays over the merchant's consent limit. */
+START_TEST (test_app_member_pin_chosen_at_card_issue)
+{
+  Till *till = small_till ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = NULL;
+  AdwMessageDialog *form = issue_form (till, phone);
+  AdwMessageDialog *done;
+  CtPayPage *page;
+
+  assert_masked (form, "member-pin");
+  assert_masked (form, "member-pin-again");
+  /* No PIN is a card without one; a PIN half typed is not a mistake yet. */
+  ck_assert (adw_message_dialog_get_response_enabled (form, "continue"));
+  ck_assert (label_shown (GTK_WIDGET (form), "The member may choose a 6-digit PIN for paying with the card "
+                                             "and type it twice. Only dots show."));
+  fill_pins (form, "5821", "");
+  ck_assert (!adw_message_dialog_get_response_enabled (form, "continue"));
+  ck_assert (label_shown (GTK_WIDGET (form), "The member may choose a 6-digit PIN for paying with the card "
+                                             "and type it twice. Only dots show."));
+  /* The rule: six digits. */
+  fill_pins (form, "58a193", "");
+  ck_assert (!adw_message_dialog_get_response_enabled (form, "continue"));
+  ck_assert (label_shown (GTK_WIDGET (form), "A member PIN is made of digits only."));
+  fill_pins (form, "5821930", "5821930");
+  ck_assert (!adw_message_dialog_get_response_enabled (form, "continue"));
+  ck_assert (label_shown (GTK_WIDGET (form), "A member PIN has 6 digits."));
+  /* Twice the same. */
+  fill_pins (form, "582193", "582190");
+  ck_assert (!adw_message_dialog_get_response_enabled (form, "continue"));
+  ck_assert (label_shown (GTK_WIDGET (form), "The two PINs differ."));
+  save_png (till, GTK_WIDGET (form), "issue-form-member-pin-differs");
+  ck_assert (!ct_dialog_choose (form, "continue"));
+  fill_pins (form, "582193", "582193");
+  ck_assert (adw_message_dialog_get_response_enabled (form, "continue"));
+  save_png (till, GTK_WIDGET (form), "issue-form-member-pin");
+
+  ck_assert (ct_dialog_choose (form, "continue"));
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (new_card_dialog_up, NULL, 15000), "no new-card dialog");
+  done = ct_find_dialog ("ct-new-card-dialog");
+  ck_assert_msg (strstr (adw_message_dialog_get_body (done), "with the PIN the member chose") != NULL, "%s",
+                 adw_message_dialog_get_body (done));
+  ck_assert_str_eq (ct_session_get_card (till->session)->member_name, "Issued With Pin");
+  card_no = g_strdup (ct_session_get_card (till->session)->card_no);
+  ck_assert (ct_dialog_choose (done, "close"));
+
+  /* The card pays with the PIN the member chose, over the limit. */
+  {
+    g_autoptr(CtMerchant) merchant = ct_client_dup_merchant (till->client);
+    g_autoptr(GAsyncResult) topup = NULL;
+    g_autoptr(CtReceipt) receipt = NULL;
+    g_autoptr(GError) error = NULL;
+
+    ct_client_topup_package_async (till->client, card_no, ct_merchant_find_package (merchant, "p200"),
+                                   NULL, async_done_cb, &topup);
+    receipt = ct_client_topup_finish (till->client, wait_result (&topup), &error);
+    ck_assert_msg (receipt != NULL, "%s", error ? error->message : "");
+  }
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "pay"));
+  page = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
+  pay (till, page, "60.00");
+  touch_pin (keypad_on_screen (), "582193");
+  ck_assert (ct_dialog_choose (ADW_MESSAGE_DIALOG (keypad_on_screen ()), "pay"));
+  ck_assert_msg (wait_until (on_receipt, till, 20000), "no receipt: %s", ct_pay_page_get_problem (page));
+
+  /* Without a PIN the form issues a card as before: it has no PIN. */
+  g_free (phone);
+  phone = unique_phone ();
+  form = issue_form (till, phone);
+  ck_assert (ct_dialog_choose (form, "continue"));
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (new_card_dialog_up, NULL, 15000), "no new-card dialog");
+  done = ct_find_dialog ("ct-new-card-dialog");
+  ck_assert (strstr (adw_message_dialog_get_body (done), "with the PIN") == NULL);
+  ck_assert (ct_dialog_choose (done, "close"));
+  till_free (till);
+}
+END_TEST
+
 /* The keypad in Chinese at 1024×600, to look at. */
 START_TEST (test_app_member_pin_in_chinese)
 {
@@ -378,6 +509,19 @@ START_TEST (test_app_member_pin_in_chinese)
   ck_assert (ct_dialog_choose (ADW_MESSAGE_DIALOG (keypad_on_screen ()), "pay"));
   ck_assert_msg (wait_until (on_receipt, till, 20000), "no receipt: %s", ct_pay_page_get_problem (page));
 
+  /* The card issue form with the member's PIN rows. */
+  {
+    g_autofree char *phone = unique_phone ();
+    AdwMessageDialog *form = issue_form (till, phone);
+
+    fill_named (GTK_WIDGET (form), "name", "陈静");
+    save_png (till, GTK_WIDGET (form), "issue-form-member-pin-zh_CN");
+    fill_pins (form, "582193", "582190");
+    ck_assert (!label_shown (GTK_WIDGET (form), "The two PINs differ."));
+    save_png (till, GTK_WIDGET (form), "issue-form-member-pin-differs-zh_CN");
+    ck_assert (ct_dialog_choose (form, "cancel"));
+  }
+
   till_free (till);
   g_setenv ("LANGUAGE", "C", TRUE);
 }
@@ -399,6 +543,7 @@ main (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   add_test (tc, test_app_member_pin_wrong_then_right_escape_and_lockout);
   add_test (tc, test_app_member_pin_set_on_the_members_screen);
+  add_test (tc, test_app_member_pin_chosen_at_card_issue);
   add_test (tc, test_app_member_pin_in_chinese);
   suite_add_tcase (s, tc);
 

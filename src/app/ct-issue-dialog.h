@@ -13,6 +13,8 @@ CtIssueDialog *ct_issue_dialog_new  (GtkWidget      *parent);
 gboolean       ct_issue_dialog_read (CtIssueDialog  *self,
                                      char          **out_name,
                                      char          **out_phone,
-                                     char          **out_level);
+                                     char          **out_level,
+                                     char          **out_member_pin,
+                                     char          **out_problem);
 
 G_END_DECLS

@@ -263,8 +263,11 @@ show_new_card (ManagerOp    *op,
   g_autoptr(GdkTexture) qr = ct_barcode_image_texture (card->card_no, CT_BARCODE_IMAGE_QR, NULL);
   g_autoptr(GdkTexture) barcode = ct_barcode_image_texture (card->card_no, CT_BARCODE_IMAGE_CODE128, NULL);
   g_autofree char *number = ct_format_card_no (card->card_no);
-  g_autofree char *body = g_strdup_printf (_("Card %s for %s. The member scans the QR code to add the card to their phone."),
-                                           number, card->member_name ? card->member_name : "");
+  g_autofree char *body = op->member_pin != NULL
+                          ? g_strdup_printf (_("Card %s for %s, with the PIN the member chose. The member scans the QR code to add the card to their phone."),
+                                             number, card->member_name ? card->member_name : "")
+                          : g_strdup_printf (_("Card %s for %s. The member scans the QR code to add the card to their phone."),
+                                             number, card->member_name ? card->member_name : "");
   GtkWidget *dialog;
   GtkWidget *box;
   GtkWidget *picture;
@@ -371,8 +374,10 @@ op_send (ManagerOp  *op,
                                   NULL, patch_cb, op);
       break;
     case OP_ISSUE:
-      ct_client_card_issue_async (client, op->name, op->phone, op->level, NULL, manager_id, pin,
-                                  NULL, issue_cb, op);
+      /* The member's PIN goes with the issue (docs/api.md): the card is
+       * never issued without the PIN the member chose. */
+      ct_client_card_issue_with_pin_async (client, op->name, op->phone, op->level, NULL, op->member_pin,
+                                           manager_id, pin, NULL, issue_cb, op);
       break;
     case OP_RESEND:
       ct_client_resend_as_new_async (client, op->entry_id, manager_id, pin, NULL, resend_cb, op);
@@ -530,16 +535,20 @@ issue_response_cb (AdwMessageDialog *dialog,
   char *name = NULL;
   char *phone = NULL;
   char *level = NULL;
+  char *member_pin = NULL;
 
   if (g_strcmp0 (response, "continue") != 0 ||
-      !ct_issue_dialog_read (CT_ISSUE_DIALOG (dialog), &name, &phone, &level))
+      !ct_issue_dialog_read (CT_ISSUE_DIALOG (dialog), &name, &phone, &level, &member_pin, NULL))
     return;
 
   op = g_object_steal_data (G_OBJECT (dialog), "ct-op");
   op->name = name;
   op->phone = phone;
   op->level = level;
-  op->body = g_strdup_printf (_("A new card for %s (%s)."), op->name, op->phone);
+  op->member_pin = member_pin;
+  op->body = member_pin != NULL
+             ? g_strdup_printf (_("A new card for %s (%s), with the PIN the member chose."), op->name, op->phone)
+             : g_strdup_printf (_("A new card for %s (%s)."), op->name, op->phone);
   op_ask_pin (op, NULL);
 }
 

@@ -306,6 +306,23 @@ act_authorize (Walk *walk)
     ct_dialog_submit (ADW_MESSAGE_DIALOG (dialog), "authorize");
 }
 
+/* The form's rows by name, wherever they sit in it. */
+static void
+fill_issue_rows (GtkWidget *root)
+{
+  for (GtkWidget *w = gtk_widget_get_first_child (root); w != NULL; w = gtk_widget_get_next_sibling (w))
+    {
+      if (!GTK_IS_EDITABLE (w))
+        fill_issue_rows (w);
+      else if (g_strcmp0 (gtk_widget_get_name (w), "name") == 0)
+        gtk_editable_set_text (GTK_EDITABLE (w), "陈静");
+      else if (g_strcmp0 (gtk_widget_get_name (w), "phone") == 0)
+        gtk_editable_set_text (GTK_EDITABLE (w), "13655556666");
+      else if (g_strcmp0 (gtk_widget_get_name (w), "level") == 0)
+        gtk_editable_set_text (GTK_EDITABLE (w), "Gold");
+    }
+}
+
 static void
 act_issue (Walk *walk)
 {
@@ -316,17 +333,7 @@ act_issue (Walk *walk)
   dialog = shown_dialog (walk, "ct-issue-dialog");
   if (dialog != NULL)
     {
-      GtkWidget *list = adw_message_dialog_get_extra_child (dialog);
-
-      for (GtkWidget *w = gtk_widget_get_first_child (list); w != NULL; w = gtk_widget_get_next_sibling (w))
-        {
-          if (g_strcmp0 (gtk_widget_get_name (w), "name") == 0)
-            gtk_editable_set_text (GTK_EDITABLE (w), "陈静");
-          else if (g_strcmp0 (gtk_widget_get_name (w), "phone") == 0)
-            gtk_editable_set_text (GTK_EDITABLE (w), "13655556666");
-          else if (g_strcmp0 (gtk_widget_get_name (w), "level") == 0)
-            gtk_editable_set_text (GTK_EDITABLE (w), "Gold");
-        }
+      fill_issue_rows (adw_message_dialog_get_extra_child (dialog));
       ct_dialog_submit (dialog, "continue");
     }
 }

@@ -1515,6 +1515,23 @@ ct_client_card_issue_async (CtClient            *self,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
+  ct_client_card_issue_with_pin_async (self, member_name, member_phone, level, card_no, NULL,
+                                       manager_id, manager_pin, cancellable, callback, user_data);
+}
+
+void
+ct_client_card_issue_with_pin_async (CtClient            *self,
+                                     const char          *member_name,
+                                     const char          *member_phone,
+                                     const char          *level,
+                                     const char          *card_no,
+                                     const char          *member_pin,
+                                     const char          *manager_id,
+                                     const char          *manager_pin,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
   g_autofree char *operator_name = NULL;
   GError *error = NULL;
   CtRequest *request;
@@ -1522,7 +1539,7 @@ ct_client_card_issue_async (CtClient            *self,
   g_return_if_fail (CT_IS_CLIENT (self));
 
   operator_name = dup_operator (self);
-  request = ct_request_card_issue (member_name, member_phone, level, card_no, NULL, operator_name,
+  request = ct_request_card_issue (member_name, member_phone, level, card_no, member_pin, operator_name,
                                    manager_id, manager_pin, &error);
   run_request (self, request, error, card_change_worker, ct_client_card_issue_async, cancellable,
                callback, user_data);

@@ -141,6 +141,14 @@ void               ct_client_card_issue_async      (CtClient *self, const char *
                                                     const char *manager_id, const char *manager_pin,
                                                     GCancellable *cancellable,
                                                     GAsyncReadyCallback callback, gpointer user_data);
+/* The same with the card PIN the member chose (NULL: none); finished by
+ * ct_client_card_issue_finish(). */
+void               ct_client_card_issue_with_pin_async (CtClient *self, const char *member_name,
+                                                    const char *member_phone, const char *level,
+                                                    const char *card_no, const char *member_pin,
+                                                    const char *manager_id, const char *manager_pin,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
 CtCard            *ct_client_card_issue_finish     (CtClient *self, GAsyncResult *result,
                                                     GError **error);
 
