@@ -257,6 +257,51 @@ START_TEST (test_points_refund_never_below_zero)
 }
 END_TEST
 
+START_TEST (test_refund_parts_add_up_to_the_whole_refund)
+{
+  /* 10.00 paid: 9.00 from the balance, 1.00 by 100 points, 9 earned, and
+   * 5.00 more by another tender (a split payment). In
+   * three uneven parts, then whole: the same totals either way. */
+  const int64_t parts[] = { 333, 1, 666 };
+  int64_t before = 0, to_card = 0, to_promo = 0, back = 0, taken = 0, rest = 0;
+  CtRefundSplit whole;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (parts); i++)
+    {
+      CtRefundSplit split;
+
+      ct_refund_split_compute (1000, 100, 100, 9, 500, before, parts[i], &split);
+      ck_assert_int_eq (split.to_card + split.to_promo, parts[i]);
+      ck_assert_int_ge (split.to_promo, 0);
+      before += parts[i];
+      to_card += split.to_card;
+      to_promo += split.to_promo;
+      back += split.points_back;
+      taken += split.points_taken;
+      rest += split.rest_back;
+    }
+  ct_refund_split_compute (1000, 100, 100, 9, 500, 0, 1000, &whole);
+  ck_assert_int_eq (to_card, whole.to_card);
+  ck_assert_int_eq (to_card, 900);
+  ck_assert_int_eq (to_promo, 100);
+  ck_assert_int_eq (back, 100);
+  ck_assert_int_eq (taken, 9);
+  ck_assert_int_eq (whole.points_taken, 9);
+  ck_assert_int_eq (rest, 500);
+  ck_assert_int_eq (whole.rest_back, 500);
+
+  /* A third of 50 points earned: floor (50 × 1000 / 3000) = 16. */
+  ct_refund_split_compute (3000, 0, 0, 50, 0, 0, 1000, &whole);
+  ck_assert_int_eq (whole.to_card, 1000);
+  ck_assert_int_eq (whole.points_taken, 16);
+  /* The largest amounts do not overflow. */
+  ct_refund_split_compute (CT_MONEY_MAX, CT_MONEY_MAX / 2, CT_MONEY_MAX, CT_MONEY_MAX, 0, 0, CT_MONEY_MAX / 3,
+                           &whole);
+  ck_assert_int_eq (whole.points_taken, CT_MONEY_MAX / 3);
+  ck_assert_int_eq (whole.to_promo, CT_MONEY_MAX / 6);
+}
+END_TEST
+
 static Suite *
 money_suite (void)
 {
@@ -280,6 +325,7 @@ money_suite (void)
   tcase_add_test (tc, test_bonus_ratio_overflow_and_negative);
   tcase_add_test (tc, test_points_earned_for_whole_units);
   tcase_add_test (tc, test_points_refund_never_below_zero);
+  tcase_add_test (tc, test_refund_parts_add_up_to_the_whole_refund);
   suite_add_tcase (s, tc);
   return s;
 }

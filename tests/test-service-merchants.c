@@ -579,10 +579,28 @@ START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
   g_autoptr(GError) error = NULL;
   g_autoptr(CtTestResponse) r = NULL;
 
+  /* A 10.00 payment refunded whole before partial refunds (the ledger's
+   * balances stay as the fixture has them). */
+  {
+    g_autoptr(CtTestDb) db = ct_test_db_open (location);
+
+    ck_assert_int_eq (ct_test_db_exec (db, "INSERT INTO transactions (id, card_no, kind, delta, bonus, balance_after,"
+                                           " points_delta, points_after, store, till, operator, created_at, tender,"
+                                           " taken_at, refund_of)"
+                                           " VALUES (3, '70001234', 'payment', -1000, 0, 7000, 0, 0, 's1', 't1', 'op',"
+                                           " 1764547400000, NULL, 1764547400000, NULL),"
+                                           " (4, '70001234', 'refund', 1000, 0, 8000, 0, 0, 's1', 't1', 'op',"
+                                           " 1764547500000, NULL, 1764547500000, 3)"), 2);
+    ck_assert_int_eq (ct_test_db_exec (db, "INSERT INTO postings VALUES (3, '70001234', -1000), (3, '@pool', 1000),"
+                                           " (4, '@pool', -1000), (4, '70001234', 1000)"), 4);
+    if (ct_test_store_is_pg ())
+      ck_assert_int_ge (ct_test_db_exec (db, "SELECT setval ('transactions_id_seq', 4)"), 0);
+  }
+
   /* The old schema is refused until upgrade moves it. */
   ck_assert_int_eq (ct_test_service_admin (svc, NULL, "ledger", "check", NULL), 2);
   admin_ok (&out, "upgrade");
-  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to 9" : "from version 1 to 8") != NULL,
+  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to 10" : "from version 1 to 9") != NULL,
                  "%s", out);
   g_clear_pointer (&out, g_free);
   /* A card's transactions are indexed by merchant and day. */
@@ -679,6 +697,25 @@ START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
   r = req_on (cl_b, "GET", "/v1/cards/70001234", NULL);
   expect_status (r, 404, "card_not_found");
   ck_assert_int_eq (pool (cl_b), 0);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* Partial refunds came after the old schema: the payment refunded whole
+   * before stays refunded, the old 30.00 payment is refunded in parts. */
+  r = card_post (cl, "70001234", "refunds", "{\"transaction_id\":\"3\",\"operator\":\"op\"," MGR "}");
+  expect_status (r, 409, "already_refunded");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_post (cl, "70001234", "refunds", "{\"transaction_id\":\"2\",\"amount\":1000,\"operator\":\"op\"," MGR "}");
+  expect_status (r, 201, NULL);
+  ck_assert_int_eq (ct_test_json_int (r->body, "refunded"), 1000);
+  ck_assert_int_eq (ct_test_json_int (r->body, "total"), 3000);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_post (cl, "70001234", "refunds", "{\"transaction_id\":\"2\",\"operator\":\"op\"," MGR "}");
+  expect_status (r, 201, NULL);
+  ck_assert_int_eq (ct_test_json_int (r->body, "amount"), 2000);
+  g_clear_pointer (&r, ct_test_response_free);
+  g_clear_pointer (&out, g_free);
+  admin_ok (&out, "ledger", "check");
+  ck_assert_msg (strstr (out, "balanced") != NULL, "%s", out);
 }
 END_TEST
 
@@ -696,7 +733,7 @@ START_TEST (test_merchants_upgrade_adds_outcome_cash_to_each_merchants_shifts)
   ck_assert_int_eq (ct_test_service_admin_full (svc, NULL, &err, "ledger", "check", NULL), 2);
   ck_assert_msg (strstr (err, "upgrade") != NULL, "%s", err);
   admin_ok (&out, "upgrade");
-  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 6 to 9" : "from version 5 to 8") != NULL,
+  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 6 to 10" : "from version 5 to 9") != NULL,
                  "%s", out);
   g_clear_pointer (&out, g_free);
   admin_ok (&out, "ledger", "check");

@@ -231,26 +231,43 @@ START_TEST (test_store_debits_never_go_below_zero)
 }
 END_TEST
 
-START_TEST (test_store_refund_of_is_unique)
+START_TEST (test_store_refunds_never_give_back_more_than_the_transaction_took)
 {
   CtStoreCard card = { (char *) "CARD-2", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
   CtStoreTx tx = { 0 };
   CtStoreTx r1 = { 0 }, r2 = { 0 };
+  CtStoreTx read = { 0 };
   g_autoptr(GError) error = NULL;
+  int64_t before = -1, refunded = -1;
 
   tx.card_no = r1.card_no = r2.card_no = (char *) "CARD-2";
   tx.kind = (char *) "payment";
+  tx.delta = -1000;
   r1.kind = r2.kind = (char *) "refund";
   tx.store = r1.store = r2.store = (char *) "s";
   tx.till = r1.till = r2.till = (char *) "t";
   ck_assert (ct_store_begin (store, NULL));
   ck_assert (ct_store_card_insert (store, &card, NULL));
   ck_assert (ct_store_tx_insert (store, &tx, NULL, 0, NULL));
+  ck_assert (ct_store_tx_refunded (store, tx.id, &refunded, NULL));
+  ck_assert_int_eq (refunded, 0);
+  /* Two parts of one payment: both refunds name it. */
+  ck_assert (ct_store_refund_claim (store, tx.id, 1000, 600, &before, NULL));
+  ck_assert_int_eq (before, 0);
   r1.refund_of = r2.refund_of = tx.id;
   ck_assert (ct_store_tx_insert (store, &r1, NULL, 0, NULL));
-  ck_assert (ct_store_tx_refunded (store, tx.id));
-  ck_assert (!ct_store_tx_insert (store, &r2, NULL, 0, &error));
-  ck_assert (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS));
+  ck_assert (ct_store_refund_claim (store, tx.id, 1000, 300, &before, NULL));
+  ck_assert_int_eq (before, 600);
+  ck_assert (ct_store_tx_insert (store, &r2, NULL, 0, NULL));
+  /* 100 is left: 101 is refused and says what was given back. */
+  ck_assert (!ct_store_refund_claim (store, tx.id, 1000, 101, &before, &error));
+  ck_assert (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT));
+  ck_assert_int_eq (before, 900);
+  ck_assert (ct_store_tx_refunded (store, tx.id, &refunded, NULL));
+  ck_assert_int_eq (refunded, 900);
+  ck_assert (ct_store_tx_get (store, tx.id, &read, NULL));
+  ck_assert_int_eq (read.refunded, 900);
+  ct_store_tx_clear (&read);
   ct_store_rollback (store);
 }
 END_TEST
@@ -625,7 +642,7 @@ store_suite (void)
   tcase_add_checked_fixture (st, store_setup, store_teardown);
   tcase_add_test (st, test_store_create_refuses_an_existing_database);
   tcase_add_test (st, test_store_debits_never_go_below_zero);
-  tcase_add_test (st, test_store_refund_of_is_unique);
+  tcase_add_test (st, test_store_refunds_never_give_back_more_than_the_transaction_took);
   tcase_add_test (st, test_store_keys_claim_once);
   tcase_add_test (st, test_store_connections_credit_slots_of_their_own);
   tcase_add_test (st, test_store_log_writes_are_gathered_and_durable);

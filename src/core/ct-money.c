@@ -472,3 +472,52 @@ ct_pay_split_compute (int64_t     amount,
                                                                  MAX (points_per_unit, 0)),
                                           MAX (multiplier_bp, 0));
 }
+
+/* floor(@x × @part / @whole) for 0 <= @part <= @whole, without overflow. */
+static int64_t
+share_of (int64_t x,
+          int64_t part,
+          int64_t whole)
+{
+  if (whole <= 0 || x <= 0 || part <= 0)
+    return 0;
+  return (int64_t) ((unsigned __int128) x * (guint64) part / (guint64) whole);
+}
+
+/**
+ * ct_refund_split_compute:
+ * @total: what the payment took: its balance part plus what points paid
+ * @points_value: what points paid of it
+ * @redeemed_points: the points it redeemed
+ * @points_earned: the points its balance part earned
+ * @rest: what another tender took of the order (a split payment), or 0
+ * @before: what refunds of it gave back before this one
+ * @amount: what this refund gives back, 0 < @before + @amount <= @total
+ * @out: (out): the split
+ *
+ * Each share is counted on what the refunds have given back altogether,
+ * floor(share × refunded / total), less what the refunds before gave: the
+ * parts of a payment refunded in several refunds add up to its whole
+ * refund exactly, and the last part gives back all that is left.
+ */
+void
+ct_refund_split_compute (int64_t        total,
+                         int64_t        points_value,
+                         int64_t        redeemed_points,
+                         int64_t        points_earned,
+                         int64_t        rest,
+                         int64_t        before,
+                         int64_t        amount,
+                         CtRefundSplit *out)
+{
+  int64_t after = before + amount;
+
+  g_return_if_fail (out != NULL && before >= 0 && amount > 0 && after <= total);
+
+  out->amount = amount;
+  out->to_promo = share_of (points_value, after, total) - share_of (points_value, before, total);
+  out->to_card = amount - out->to_promo;
+  out->points_back = share_of (redeemed_points, after, total) - share_of (redeemed_points, before, total);
+  out->points_taken = share_of (points_earned, after, total) - share_of (points_earned, before, total);
+  out->rest_back = share_of (rest, after, total) - share_of (rest, before, total);
+}

@@ -96,4 +96,27 @@ void     ct_pay_split_compute    (int64_t             amount,
                                   int64_t             multiplier_bp,
                                   CtPaySplit         *out);
 
+/* What one refund of a payment gives back (docs/ledger.md, "Partial
+ * refunds"): a part of what the payment took, split between the balance
+ * and what points paid in the payment's own proportion, with the points
+ * given back and taken back in the same proportion. */
+typedef struct
+{
+  int64_t amount;         /* this refund: what it gives back, both parts */
+  int64_t to_card;        /* the balance's part, back onto the card */
+  int64_t to_promo;       /* what points paid, back to promo */
+  int64_t points_back;    /* redeemed points given back */
+  int64_t points_taken;   /* earned points taken back */
+  int64_t rest_back;      /* a split payment: the part of its rest given back by its tender */
+} CtRefundSplit;
+
+void     ct_refund_split_compute (int64_t             total,
+                                  int64_t             points_value,
+                                  int64_t             redeemed_points,
+                                  int64_t             points_earned,
+                                  int64_t             rest,
+                                  int64_t             before,
+                                  int64_t             amount,
+                                  CtRefundSplit      *out);
+
 G_END_DECLS

@@ -1044,15 +1044,87 @@ CtReply *
 ct_ledger_parse_refund (CtService *svc,
                         CtCall    *call)
 {
-  static const char * const known[] = { "transaction_id", "taken_at", "operator", "manager", NULL };
+  static const char * const known[] = { "transaction_id", "amount", "taken_at", "operator", "manager", NULL };
   CtReply *reply;
   Req *r = NULL;
 
   if ((reply = parse_common (call, known, &r, TRUE)) != NULL)
     return reply;
-  if (!ct_json_get_string (call->json, "transaction_id", TRUE, 32, &r->transaction_id, &reply))
+  if (!ct_json_get_string (call->json, "transaction_id", TRUE, 32, &r->transaction_id, &reply)
+      || !ct_json_get_int (call->json, "amount", FALSE, &r->has_amount, &r->amount, &reply))
     return reply;
   return ct_ledger_parse_taken_at (call, &r->taken_at);
+}
+
+/* What a refund of @orig may give back at most: a payment's balance part
+ * and what points paid of it, a top-up's amount and bonus. */
+static int64_t
+refund_total (const CtStoreTx *orig)
+{
+  if (g_str_equal (orig->kind, "payment"))
+    return -orig->delta + orig->redeemed_value;
+  return orig->delta;
+}
+
+/* The amount a refund gives back: the request's "amount", or all that is
+ * left; refused when nothing is left (409 already_refunded) or the amount
+ * is not a part of what is left (422 invalid_amount). A top-up is voided
+ * whole. */
+static CtReply *
+refund_amount (const CtStoreMerchant *merchant,
+               const Req             *r,
+               const CtStoreTx       *orig,
+               int64_t                total,
+               int64_t                refunded,
+               int64_t               *out_amount)
+{
+  int64_t left = total - refunded;
+  g_autofree char *left_text = ct_money_format_plain (left, merchant->minor_units);
+
+  if (left <= 0)
+    return ct_reply_error (409, "already_refunded", "Transaction %s was already refunded", r->transaction_id);
+  if (!r->has_amount)
+    {
+      *out_amount = left;
+      return NULL;
+    }
+  if (g_str_equal (orig->kind, "topup"))
+    {
+      if (r->amount != total)
+        return ct_reply_error (422, "invalid_amount", "A top-up is voided whole: %s", left_text);
+    }
+  else if (r->amount <= 0 || r->amount > left)
+    return ct_reply_error (422, "invalid_amount", "A refund of transaction %s gives back more than 0 and at most %s",
+                           r->transaction_id, left_text);
+  *out_amount = r->amount;
+  return NULL;
+}
+
+/* Posts a refund; its answer adds what it gave back of the transaction,
+ * and what the refunds of it gave back so far, of all it took. */
+static CtReply *
+post_refund (CtStore               *store,
+             const CtStoreMerchant *merchant,
+             CtStoreTx             *tx,
+             const CtStorePosting  *postings,
+             guint                  n_postings,
+             int64_t                points_delta,
+             int64_t                amount,
+             int64_t                refunded,
+             int64_t                total,
+             GError               **error)
+{
+  GString *out;
+  CtReply *refusal;
+
+  if ((refusal = find_shift (store, merchant, tx)) != NULL)
+    return refusal;
+  out = post_answer (store, tx, postings, n_postings, points_delta, NULL, error);
+  if (out == NULL)
+    return NULL;
+  g_string_append_printf (out, ",\"amount\":%" G_GINT64_FORMAT ",\"refunded\":%" G_GINT64_FORMAT
+                               ",\"total\":%" G_GINT64_FORMAT, amount, refunded, total);
+  return reply_from_text (201, out);
 }
 
 CtReply *
@@ -1067,6 +1139,7 @@ ct_ledger_apply_refund (CtService        *svc,
   g_auto(CtStoreTx) tx = { 0 };
   g_autoptr(GError) error = NULL;
   guint64 id = 0;
+  int64_t total, refunded = 0, amount = 0, before = 0;
   CtReply *reply;
 
   if ((reply = load_card (call, store, merchant, &card)) != NULL
@@ -1080,48 +1153,69 @@ ct_ledger_apply_refund (CtService        *svc,
     return ct_reply_error (404, "not_found", "Transaction %s is not a payment or top-up of card %s",
                            r->transaction_id, card.card_no);
 
-  if (ct_store_tx_refunded (store, orig.id))
-    return ct_reply_error (409, "already_refunded", "Transaction %s was already refunded", r->transaction_id);
+  total = refund_total (&orig);
+  if (!ct_store_tx_refunded (store, orig.id, &refunded, &error))
+    return internal (error);
+  /* The database decides what is left, whatever refunds of this
+   * transaction run at the same time, before the balances: a refund beyond
+   * what is left is always refused as such, never as short of pool. When
+   * another refund took a part first, what is left is asked again. */
+  for (;;)
+    {
+      if ((reply = refund_amount (merchant, r, &orig, total, refunded, &amount)) != NULL)
+        return reply;
+      if (ct_store_refund_claim (store, orig.id, total, amount, &before, &error))
+        break;
+      if (!g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT) || before <= refunded)
+        return internal (error);
+      g_clear_error (&error);
+      refunded = before;
+    }
 
   tx_fill (&tx, call, card.card_no, "refund", r->operator_name);
   tx.refund_of = orig.id;
   if (g_str_equal (orig.kind, "payment"))
     {
-      int64_t amount = -orig.delta;
-      int64_t redeemed_points = 0, redeemed_value = 0, spend = 0;
-      /* A payment that redeemed points took more than it earned: the net
-       * comes back; one that earned takes back what it earned, never below
-       * zero. */
-      int64_t points = orig.points_delta < 0 ? orig.points_delta
-                                             : ct_points_for_refund (orig.points_delta, card.points);
+      CtRefundSplit split = { 0 };
+      int64_t points, spend = 0;
 
-      if (!ct_store_redemption_get (store, orig.id, &redeemed_points, &redeemed_value, &error))
-        return internal (error);
+      /* Points come back in the refund's proportion: the redeemed ones
+       * given back, the earned ones taken back, never below zero. */
+      ct_refund_split_compute (total, orig.redeemed_value, orig.redeemed_points,
+                               orig.points_delta + orig.redeemed_points, orig.rest, before, amount, &split);
+      points = split.points_back - split.points_taken;
+      if (points < 0)
+        points = -ct_points_for_refund (-points, card.points);
       /* What comes back to the balance leaves the spend; the level stays. */
-      if (!ct_store_card_add_spend (store, card.card_no, -amount, &spend, &error))
+      if (!ct_store_card_add_spend (store, card.card_no, -split.to_card, &spend, &error))
         return internal (error);
       {
         CtStorePosting postings[] = {
-          { CT_ACCOUNT_POOL, -(amount + redeemed_value) },
-          { card.card_no, amount },
-          { CT_ACCOUNT_PROMO, redeemed_value },
+          { CT_ACCOUNT_POOL, -(split.to_card + split.to_promo) },
+          { card.card_no, split.to_card },
+          { CT_ACCOUNT_PROMO, split.to_promo },
         };
 
-        tx.delta = amount;
-        /* The rest another tender took is given back by that tender. */
-        tx.rest = orig.rest;
-        tx.rest_tender = orig.rest > 0 ? g_strdup (orig.rest_tender) : NULL;
-        reply = ct_ledger_post (store, merchant, call, &tx, postings, redeemed_value > 0 ? 3 : 2, -points, &error);
+        tx.delta = split.to_card;
+        /* The rest another tender took is given back by that tender, in
+         * the refund's proportion. */
+        if (split.rest_back > 0)
+          {
+            tx.rest = split.rest_back;
+            tx.rest_tender = g_strdup (orig.rest_tender);
+          }
+        reply = post_refund (store, merchant, &tx, postings, split.to_promo > 0 ? 3 : 2, points,
+                             amount, before + amount, total, &error);
       }
     }
   else
     {
       int64_t bonus = orig.bonus;
-      int64_t amount = orig.delta - bonus;
+      int64_t topup = orig.delta - bonus;
       CtTender tender = CT_TENDER_CASH;
       CtStorePosting postings[] = {
-        { card.card_no, -amount },
-        { NULL, amount },
+        { card.card_no, -topup },
+        { NULL, topup },
         { card.card_no, -bonus },
         { CT_ACCOUNT_PROMO, bonus },
       };
@@ -1134,15 +1228,12 @@ ct_ledger_apply_refund (CtService        *svc,
        * money given back from the bonus taken back. */
       tx.bonus = bonus;
       tx.delta = -orig.delta;
-      reply = ct_ledger_post (store, merchant, call, &tx, postings, G_N_ELEMENTS (postings), 0, &error);
+      reply = post_refund (store, merchant, &tx, postings, G_N_ELEMENTS (postings), 0,
+                           amount, before + amount, total, &error);
     }
   if (reply != NULL)
     return reply;
 
-  /* The unique index on refund_of decides which refund wins; it is checked
-   * before the balances so a second refund is always "already refunded". */
-  if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS))
-    return ct_reply_error (409, "already_refunded", "Transaction %s was already refunded", r->transaction_id);
   if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT))
     {
       if (g_str_equal (orig.kind, "payment"))

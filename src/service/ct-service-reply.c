@@ -254,6 +254,7 @@ ct_service_tx_to_json (const CtStoreTx *tx)
     }
   else
     json_object_object_add (obj, "rest", NULL);
+  json_object_object_add (obj, "refunded", json_object_new_int64 (tx->refunded));
   return obj;
 }
 
@@ -451,6 +452,7 @@ ct_service_tx_write (GString         *out,
     }
   else
     g_string_append (out, "null");
+  append_int (out, "refunded", tx->refunded);
   g_string_append_c (out, '}');
 }
 

@@ -147,6 +147,7 @@ static const char * const features[] = {
   "day_report",      /* GET /v1/reports/day with tenders and the day's shifts */
   "outcome_cash",    /* POST /v1/outcomes takes cash_given_back, out of the shift's expected cash */
   "split_payment",   /* a payment's "rest" {amount, tender}: another tender takes what the card does not hold */
+  "partial_refund",  /* "amount" on a refund of a payment; "refunded" on transactions */
   NULL
 };
 

@@ -67,6 +67,7 @@ static const Table tables[] = {
   { "member_pins", "merchant_id, card_no, pin_hash, failures, lockouts, last_failure_at, locked_until, updated_at",
     { I, T, T, I, I, I, I, I } },
   { "redemptions", "tx_id, points, value", { I, I, I } },
+  { "refund_totals", "tx_id, total, refunded", { I, I, I } },
   { "levels", "merchant_id, id, name, min_spend, points_multiplier_bp, discount_bp, topup_bonus_bp",
     { I, T, T, I, I, I, I } },
   { "card_spend", "merchant_id, card_no, spend", { I, T, I } },

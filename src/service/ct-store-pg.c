@@ -37,7 +37,7 @@
  * request reads next, and a card's update returns the row that the card
  * read after a posting wants. */
 
-#define SCHEMA_VERSION 9
+#define SCHEMA_VERSION 10
 #define SLOTS 64
 #define SLOT_LOCK 7244 /* the advisory lock class of the slots */
 
@@ -319,6 +319,19 @@ static const char *const migrations[] = {
    * records the rest it gave back. */
   "ALTER TABLE transactions ADD COLUMN rest bigint;"
   "ALTER TABLE transactions ADD COLUMN rest_tender text;",
+  /* 9 → 10: partial refunds. A payment may be refunded in parts, so
+   * refund_of is no longer unique; what refunds gave back of each
+   * transaction is kept in refund_totals, whose conditional upsert decides
+   * a race (the second waits for the first's row). Refunds from before
+   * were whole. */
+  "ALTER TABLE transactions DROP CONSTRAINT transactions_refund_of_key;"
+  "CREATE INDEX transactions_refund_of ON transactions (refund_of) WHERE refund_of IS NOT NULL;"
+  "CREATE TABLE refund_totals (tx_id bigint PRIMARY KEY, total bigint NOT NULL, refunded bigint NOT NULL,"
+  "  CHECK (refunded >= 0 AND refunded <= total));"
+  "INSERT INTO refund_totals (tx_id, total, refunded) SELECT id, t, t FROM"
+  "  (SELECT p.id, CASE p.kind WHEN 'payment' THEN -p.delta"
+  "     + coalesce ((SELECT r.value FROM redemptions r WHERE r.tx_id = p.id), 0) ELSE p.delta END AS t"
+  "   FROM transactions p WHERE p.id IN (SELECT refund_of FROM transactions WHERE kind = 'refund')) s;",
 };
 
 /* A new merchant's ledger accounts, SLOTS rows each: only the pool has a
@@ -2494,7 +2507,8 @@ pg_tx_insert (CtStore               *base,
                    "coalesce ((SELECT b.topup_bonus FROM tx_benefits b WHERE b.tx_id = transactions.id), 0), " \
                    "coalesce ((SELECT r.points FROM redemptions r WHERE r.tx_id = transactions.id), 0), " \
                    "coalesce ((SELECT r.value FROM redemptions r WHERE r.tx_id = transactions.id), 0), " \
-                   "coalesce (rest, 0), rest_tender"
+                   "coalesce (rest, 0), rest_tender, " \
+                   "coalesce ((SELECT f.refunded FROM refund_totals f WHERE f.tx_id = transactions.id), 0)"
 
 static void
 tx_from_row (PGresult  *res,
@@ -2527,6 +2541,7 @@ tx_from_row (PGresult  *res,
   t->redeemed_value = col_int (res, i, 23);
   t->rest = col_int (res, i, 24);
   t->rest_tender = col_text (res, i, 25);
+  t->refunded = col_int (res, i, 26);
 }
 
 static GPtrArray *
@@ -2575,21 +2590,68 @@ pg_tx_get (CtStore    *base,
 }
 
 static gboolean
-pg_tx_refunded (CtStore *base,
-                int64_t  id)
+pg_tx_refunded (CtStore  *base,
+                int64_t   id,
+                int64_t  *out_refunded,
+                GError  **error)
 {
   CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   Params p = { 0 };
-  int64_t n = 0;
+  PGresult *res;
 
+  *out_refunded = 0;
   p_int (&p, id);
-  p_merchant (&p, base);
-  if (!run_count (c, "SELECT 1 FROM transactions WHERE merchant_id = $2 AND refund_of = $1", &p, "refund", &n,
-                  NULL))
-    n = 0;
+  res = run (c, "SELECT refunded FROM refund_totals WHERE tx_id = $1", &p, "refunded", error);
+  if (res != NULL)
+    {
+      if (PQntuples (res) == 1)
+        *out_refunded = col_int (res, 0, 0);
+      PQclear (res);
+    }
   conn_give (store, c);
-  return n > 0;
+  return res != NULL;
+}
+
+/* One conditional upsert: the row's total is the limit, whoever wrote it
+ * first, and a refund racing another of the same transaction waits for
+ * its row and then sees what it gave back. No row back means the refund
+ * would pass the total. */
+static gboolean
+pg_refund_claim (CtStore  *base,
+                 int64_t   tx_id,
+                 int64_t   total,
+                 int64_t   amount,
+                 int64_t  *out_before,
+                 GError  **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
+  Params p = { 0 };
+  PGresult *res;
+  gboolean claimed;
+
+  *out_before = 0;
+  p_int (&p, tx_id);
+  p_int (&p, total);
+  p_int (&p, amount);
+  res = run (c, "INSERT INTO refund_totals AS f (tx_id, total, refunded) VALUES ($1, $2, $3)"
+                " ON CONFLICT (tx_id) DO UPDATE SET refunded = f.refunded + excluded.refunded"
+                " WHERE f.refunded + excluded.refunded <= f.total RETURNING f.refunded",
+             &p, "refund", error);
+  if (res == NULL)
+    return FALSE;
+  claimed = PQntuples (res) == 1;
+  if (claimed)
+    *out_before = col_int (res, 0, 0) - amount;
+  PQclear (res);
+  if (claimed)
+    return TRUE;
+  if (!pg_tx_refunded (base, tx_id, out_before, error))
+    return FALSE;
+  g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT,
+               "transaction %" G_GINT64_FORMAT " has %" G_GINT64_FORMAT " left to refund", tx_id,
+               total - *out_before);
+  return FALSE;
 }
 
 static int64_t
@@ -4122,6 +4184,7 @@ static const CtStoreBackend pg_backend = {
   .tx_insert = pg_tx_insert,
   .tx_get = pg_tx_get,
   .tx_refunded = pg_tx_refunded,
+  .refund_claim = pg_refund_claim,
   .account_balance = pg_account_balance,
   .claim_key = pg_claim_key,
   .unclaim_key = pg_unclaim_key,

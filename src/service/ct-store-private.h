@@ -111,7 +111,8 @@ struct _CtStoreBackend
   gboolean (*post) (CtStore *store, const CtStorePosting *postings, guint n_postings, GError **error);
   gboolean (*tx_insert) (CtStore *store, CtStoreTx *tx, const CtStorePosting *postings, guint n_postings, GError **error);
   gboolean (*tx_get) (CtStore *store, int64_t id, CtStoreTx *out, GError **error);
-  gboolean (*tx_refunded) (CtStore *store, int64_t id);
+  gboolean (*tx_refunded) (CtStore *store, int64_t id, int64_t *out_refunded, GError **error);
+  gboolean (*refund_claim) (CtStore *store, int64_t tx_id, int64_t total, int64_t amount, int64_t *out_before, GError **error);
   int64_t (*account_balance) (CtStore *store, const char *account, GError **error);
   gboolean (*claim_key) (CtStore *store, int64_t till_id, const char *key, GError **error);
   void (*unclaim_key) (CtStore *store, int64_t till_id, const char *key);

@@ -17,7 +17,7 @@
  * admin command line) and a pool of read connections for the worker
  * threads. WAL with synchronous=FULL, so a returned commit is on disk. */
 
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 
 /* The merchant a statement acts inside is always its parameter ?99
  * (bind_merchant()), whatever the other parameters are. */
@@ -331,6 +331,37 @@ static const char schema_sql[] =
   "ALTER TABLE transactions ADD COLUMN rest INTEGER;" \
   "ALTER TABLE transactions ADD COLUMN rest_tender TEXT"
 
+/* Version 8 → 9: partial refunds. A payment may be refunded in parts, so
+ * refund_of is no longer unique (the transactions table is made again
+ * without that constraint, which SQLite cannot drop); what refunds gave
+ * back of each transaction is kept in refund_totals, whose conditional
+ * update decides a race. Refunds from before were whole. */
+#define PARTIAL_REFUNDS_SQL \
+  "CREATE TABLE transactions_9 (id INTEGER PRIMARY KEY, card_no TEXT NOT NULL," \
+  "  kind TEXT NOT NULL, delta INTEGER NOT NULL, bonus INTEGER NOT NULL," \
+  "  balance_after INTEGER NOT NULL, points_delta INTEGER NOT NULL," \
+  "  points_after INTEGER NOT NULL, store TEXT NOT NULL, till TEXT NOT NULL," \
+  "  operator TEXT, manager TEXT, reason TEXT, order_ref TEXT, refund_of INTEGER," \
+  "  created_at INTEGER NOT NULL, tender TEXT, shift_id INTEGER, taken_at INTEGER," \
+  "  merchant_id INTEGER NOT NULL DEFAULT 1, rest INTEGER, rest_tender TEXT);" \
+  "INSERT INTO transactions_9 (" TX_9_COLUMNS ") SELECT " TX_9_COLUMNS " FROM transactions;" \
+  "DROP TABLE transactions;" \
+  "ALTER TABLE transactions_9 RENAME TO transactions;" \
+  "CREATE INDEX transactions_card_day ON transactions (merchant_id, card_no, taken_at);" \
+  "CREATE INDEX transactions_taken ON transactions (merchant_id, taken_at);" \
+  "CREATE INDEX transactions_shift ON transactions (shift_id) WHERE shift_id IS NOT NULL;" \
+  "CREATE INDEX transactions_refund_of ON transactions (refund_of) WHERE refund_of IS NOT NULL;" \
+  "CREATE TABLE refund_totals (tx_id INTEGER PRIMARY KEY, total INTEGER NOT NULL," \
+  "  refunded INTEGER NOT NULL, CHECK (refunded >= 0 AND refunded <= total));" \
+  "INSERT INTO refund_totals (tx_id, total, refunded) SELECT id, t, t FROM" \
+  "  (SELECT p.id, CASE p.kind WHEN 'payment' THEN -p.delta" \
+  "     + coalesce ((SELECT r.value FROM redemptions r WHERE r.tx_id = p.id), 0) ELSE p.delta END AS t" \
+  "   FROM transactions p WHERE p.id IN (SELECT refund_of FROM transactions WHERE kind = 'refund'))"
+
+#define TX_9_COLUMNS \
+  "id, card_no, kind, delta, bonus, balance_after, points_delta, points_after, store, till, operator," \
+  " manager, reason, order_ref, refund_of, created_at, tender, shift_id, taken_at, merchant_id, rest, rest_tender"
+
 /* migrations[i] takes a database from version i + 1 to i + 2 (version 1
  * is the first one init made); `upgrade` applies the ones a database
  * lacks, in one transaction. Tables that version 1 made when a database
@@ -352,6 +383,8 @@ static const char *const migrations[] = {
   MEMBER_PINS_SQL,
   /* 7 → 8 */
   SPLIT_PAYMENT_SQL,
+  /* 8 → 9 */
+  PARTIAL_REFUNDS_SQL,
 };
 
 #define SCHEMA_SQL_VERSION 4
@@ -2192,7 +2225,8 @@ sqlite_tx_insert (CtStore          *base,
                    "coalesce ((SELECT b.topup_bonus FROM tx_benefits b WHERE b.tx_id = transactions.id), 0), " \
                    "coalesce ((SELECT r.points FROM redemptions r WHERE r.tx_id = transactions.id), 0), " \
                    "coalesce ((SELECT r.value FROM redemptions r WHERE r.tx_id = transactions.id), 0), " \
-                   "coalesce (rest, 0), rest_tender"
+                   "coalesce (rest, 0), rest_tender, " \
+                   "coalesce ((SELECT f.refunded FROM refund_totals f WHERE f.tx_id = transactions.id), 0)"
 
 static void
 tx_from_row (sqlite3_stmt *st,
@@ -2224,6 +2258,7 @@ tx_from_row (sqlite3_stmt *st,
   t->redeemed_value = sqlite3_column_int64 (st, 23);
   t->rest = sqlite3_column_int64 (st, 24);
   t->rest_tender = col_text (st, 25);
+  t->refunded = sqlite3_column_int64 (st, 26);
 }
 
 static gboolean
@@ -2257,21 +2292,74 @@ sqlite_tx_get (CtStore  *base,
 }
 
 static gboolean
-sqlite_tx_refunded (CtStore *base,
-                    int64_t  id)
+sqlite_tx_refunded (CtStore  *base,
+                    int64_t   id,
+                    int64_t  *out_refunded,
+                    GError  **error)
 {
   CtSqliteStore *store = (CtSqliteStore *) base->root;
-  sqlite3_stmt *st = prep (store->writer, "SELECT 1 FROM transactions WHERE merchant_id = ?99 AND refund_of = ?1",
-                           NULL);
-  gboolean found;
+  Conn *c = conn_take (store);
+  sqlite3_stmt *st = prep (c, "SELECT refunded FROM refund_totals WHERE tx_id = ?1", error);
+  int rc = SQLITE_ERROR;
 
+  *out_refunded = 0;
+  if (st != NULL)
+    {
+      sqlite3_bind_int64 (st, 1, id);
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        *out_refunded = sqlite3_column_int64 (st, 0);
+      else if (rc != SQLITE_DONE)
+        db_error (c->db, rc, "refunded", error);
+      done (st);
+    }
+  conn_give (store, c);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+/* One conditional upsert: the row's total is the limit, whoever wrote it
+ * first. No row back means the refund would pass the total. */
+static gboolean
+sqlite_refund_claim (CtStore  *base,
+                     int64_t   tx_id,
+                     int64_t   total,
+                     int64_t   amount,
+                     int64_t  *out_before,
+                     GError  **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  Conn *c = store->writer;
+  sqlite3_stmt *st = prep (c, "INSERT INTO refund_totals (tx_id, total, refunded) VALUES (?1, ?2, ?3)"
+                              " ON CONFLICT (tx_id) DO UPDATE SET refunded = refunded + excluded.refunded"
+                              " WHERE refunded + excluded.refunded <= total RETURNING refunded", error);
+  int rc;
+
+  *out_before = 0;
   if (st == NULL)
     return FALSE;
-  bind_merchant (st, base);
-  sqlite3_bind_int64 (st, 1, id);
-  found = sqlite3_step (st) == SQLITE_ROW;
+  sqlite3_bind_int64 (st, 1, tx_id);
+  sqlite3_bind_int64 (st, 2, total);
+  sqlite3_bind_int64 (st, 3, amount);
+  rc = sqlite3_step (st);
+  if (rc == SQLITE_ROW)
+    {
+      *out_before = sqlite3_column_int64 (st, 0) - amount;
+      rc = sqlite3_step (st);
+    }
+  else if (rc == SQLITE_DONE)
+    {
+      done (st);
+      if (!sqlite_tx_refunded (base, tx_id, out_before, error))
+        return FALSE;
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT,
+                   "transaction %" G_GINT64_FORMAT " has %" G_GINT64_FORMAT " left to refund", tx_id,
+                   total - *out_before);
+      return FALSE;
+    }
   done (st);
-  return found;
+  if (rc != SQLITE_DONE)
+    return db_error (c->db, rc, "refund", error);
+  return TRUE;
 }
 
 static int64_t
@@ -3909,6 +3997,7 @@ static const CtStoreBackend sqlite_backend = {
   .tx_insert = sqlite_tx_insert,
   .tx_get = sqlite_tx_get,
   .tx_refunded = sqlite_tx_refunded,
+  .refund_claim = sqlite_refund_claim,
   .account_balance = sqlite_account_balance,
   .claim_key = sqlite_claim_key,
   .unclaim_key = sqlite_unclaim_key,

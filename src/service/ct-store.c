@@ -829,11 +829,42 @@ ct_store_tx_get (CtStore *store,
   return store->backend->tx_get (store, id, out, error);
 }
 
+/**
+ * ct_store_tx_refunded:
+ * Sets @out_refunded to what refunds have given back of transaction @id
+ * so far (0 when none).
+ */
 gboolean
-ct_store_tx_refunded (CtStore *store,
-                      int64_t  id)
+ct_store_tx_refunded (CtStore  *store,
+                      int64_t   id,
+                      int64_t  *out_refunded,
+                      GError  **error)
 {
-  return store->backend->tx_refunded (store, id);
+  return store->backend->tx_refunded (store, id, out_refunded, error);
+}
+
+/**
+ * ct_store_refund_claim:
+ * @total: what transaction @tx_id took, the most its refunds give back
+ * @amount: what this refund gives back
+ * @out_before: (out): what refunds had given back before this one
+ *
+ * Adds @amount to what refunds have given back of @tx_id, in the caller's
+ * transaction, with one conditional write that the database decides: a
+ * refund that would take the total beyond @total fails with
+ * CT_STORE_ERROR_INSUFFICIENT (and @out_before then says what is given
+ * back already), whatever refunds of it run at the same time.
+ */
+gboolean
+ct_store_refund_claim (CtStore  *store,
+                       int64_t   tx_id,
+                       int64_t   total,
+                       int64_t   amount,
+                       int64_t  *out_before,
+                       GError  **error)
+{
+  g_return_val_if_fail (amount > 0 && amount <= total, FALSE);
+  return store->backend->refund_claim (store, tx_id, total, amount, out_before, error);
 }
 
 int64_t

@@ -22,7 +22,9 @@ G_BEGIN_DECLS
  *    below zero, so two service processes can never overdraw a card.
  *    A refused ct_store_post() may have applied some of its postings: the
  *    caller rolls back its savepoint.
- *  - A refund is unique per refunded transaction (a unique index).
+ *  - What refunds have given back of a transaction never exceeds what it
+ *    took: ct_store_refund_claim() adds to its refunded total with one
+ *    conditional write, so two refunds racing cannot both have the rest.
  *  - An idempotency record is written in the same transaction as the ledger
  *    change it answers for. "In progress" claims are taken with
  *    ct_store_claim_key(); the SQLite store is written by one process, so
@@ -146,6 +148,7 @@ typedef struct
   int64_t  level_bonus;       /* a top-up: the level's part of the bonus */
   int64_t  redeemed_points;   /* a payment: points that paid part of it */
   int64_t  redeemed_value;    /* and what they paid */
+  int64_t  refunded;          /* a payment or top-up: what refunds gave back of it so far */
 } CtStoreTx;
 
 /* A cashier's shift on one till: open from opened_at until closed_at (0
@@ -409,7 +412,9 @@ gboolean  ct_store_post              (CtStore *store, const CtStorePosting *post
 gboolean  ct_store_tx_insert         (CtStore *store, CtStoreTx *tx, const CtStorePosting *postings,
                                       guint n_postings, GError **error);
 gboolean  ct_store_tx_get            (CtStore *store, int64_t id, CtStoreTx *out, GError **error);
-gboolean  ct_store_tx_refunded       (CtStore *store, int64_t id);
+gboolean  ct_store_tx_refunded       (CtStore *store, int64_t id, int64_t *out_refunded, GError **error);
+gboolean  ct_store_refund_claim      (CtStore *store, int64_t tx_id, int64_t total, int64_t amount,
+                                      int64_t *out_before, GError **error);
 int64_t   ct_store_account_balance   (CtStore *store, const char *account, GError **error);
 
 /* Idempotency records, scoped by till id. */
