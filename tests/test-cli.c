@@ -503,6 +503,61 @@ START_TEST (test_cli_pay_and_receipt_show_the_level_and_points_used)
 }
 END_TEST
 
+/* A split payment: a card short of the order pays what it holds and the
+ * rest is taken by another tender, said on the answer, the receipt, the
+ * history, the day report and the refund. */
+START_TEST (test_cli_pay_split_takes_the_rest_by_another_tender)
+{
+  Till *t = till_new (FALSE);
+  g_autofree char *no = issue (t, "Fay", "13800000021");
+  g_autofree char *tx = NULL;
+  Run r = { 0 };
+
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p100", NULL), 0);
+  /* Mistakes are said before anything is sent. */
+  ck_assert_int_eq (cli (t, &r, "pay", no, "150.00", "--rest", "40.00", NULL), 1);
+  ck_assert_msg (strstr (r.err, "--rest-tender") != NULL, "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "pay", no, "150.00", "--rest-tender", "bitcoin", NULL), 1);
+  ck_assert_msg (strstr (r.err, "bitcoin") != NULL, "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "pay", no, "150.00", "--rest-tender", "cash", "--rest", "150.00", NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "pay", no, "150.00", "--rest-tender", "cash", "--rest", "0", NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "pay", no, "150.00", "--rest-tender", "cash", "--rest", "4.005", NULL), 1);
+
+  /* A 150.00 order on 110.00: the card pays it all, 40.00 in cash. */
+  ck_assert_int_eq (cli (t, &r, "pay", no, "150.00", "--rest-tender", "cash", NULL), 0);
+  ck_assert_msg (strstr (r.out, "payment -110.00 on card ") != NULL && strstr (r.out, "balance 0.00") != NULL
+                 && strstr (r.out, "take the rest 40.00 by Cash\n") != NULL, "%s", r.out);
+  tx = g_strdup (last_line (r.out) + strlen ("transaction "));
+  ck_assert_int_eq (cli (t, &r, "receipt", tx, NULL), 0);
+  ck_assert_msg (strstr (r.out, "Order total: ¥150.00\n") != NULL && strstr (r.out, "Paid from card: ¥110.00\n") != NULL
+                 && strstr (r.out, "Rest paid by Cash: ¥40.00\n") != NULL, "%s", r.out);
+
+  /* An empty card has nothing to pay with. */
+  ck_assert_int_eq (cli (t, &r, "pay", no, "10.00", "--rest-tender", "cash", NULL), 1);
+  ck_assert_msg (strstr (r.err, "holds nothing") != NULL, "%s", r.err);
+
+  /* The rest said: the card pays the order less it. */
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p100", NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "pay", no, "50.00", "--rest-tender", "wechat", "--rest", "20.00", NULL), 0);
+  ck_assert_msg (strstr (r.out, "payment -30.00 on card ") != NULL
+                 && strstr (r.out, "take the rest 20.00 by WeChat Pay\n") != NULL, "%s", r.out);
+
+  ck_assert_int_eq (cli (t, &r, "history", no, NULL), 0);
+  ck_assert_msg (strstr (r.out, "rest 40.00 paid by Cash") != NULL
+                 && strstr (r.out, "rest 20.00 paid by WeChat Pay") != NULL, "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "report", "day", NULL), 0);
+  ck_assert_msg (strstr (r.out, "Split rest · Cash") != NULL && strstr (r.out, "Split rest · WeChat Pay") != NULL,
+                 "%s", r.out);
+
+  /* Its refund: the card's part back on the card, the rest back in cash. */
+  ck_assert_int_eq (cli (t, &r, "refund", no, tx, "--manager", "m1", "--pin-file", t->pin_file, NULL), 0);
+  ck_assert_msg (strstr (r.out, "refund 110.00 on card ") != NULL
+                 && strstr (r.out, "give back the rest 40.00 by Cash\n") != NULL, "%s", r.out);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 /* A payment is one request: the merchant's settings stored within the
  * hour do for its amount (minor units) and, offline, its rules; older ones
  * are fetched again first. */
@@ -1683,6 +1738,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_money_commands);
   tcase_add_test (tc, test_cli_pay_with_points_and_the_members_code);
   tcase_add_test (tc, test_cli_pay_and_receipt_show_the_level_and_points_used);
+  tcase_add_test (tc, test_cli_pay_split_takes_the_rest_by_another_tender);
   tcase_add_test (tc, test_cli_pay_with_the_members_pin);
   tcase_add_test (tc, test_cli_offline_topup_queued_then_synced);
   tcase_add_test (tc, test_cli_pay_spares_the_merchant_round_trip);

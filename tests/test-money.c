@@ -302,6 +302,28 @@ START_TEST (test_refund_parts_add_up_to_the_whole_refund)
 }
 END_TEST
 
+/* A split payment: the card's share is the most of the order its balance
+ * pays in full after the level's discount; the rest is another tender's. */
+START_TEST (test_split_card_share_is_what_the_balance_pays_in_full)
+{
+  /* No discount: the balance, or the whole order when it holds enough. */
+  ck_assert_int_eq (ct_pay_split_card_share (15000, 11000, 0), 11000);
+  ck_assert_int_eq (ct_pay_split_card_share (9000, 11000, 0), 9000);
+  ck_assert_int_eq (ct_pay_split_card_share (15000, 0, 0), 0);
+  /* 10 % off: a share of 10000 is due 9000, of 10001 due 9001; with
+   * 90.05 held the share is 100.05 (discount 10.00, due 90.05). */
+  ck_assert_int_eq (ct_pay_split_card_share (20000, 9000, 1000), 10000);
+  ck_assert_int_eq (ct_pay_split_card_share (20000, 9005, 1000), 10005);
+  {
+    int64_t share = ct_pay_split_card_share (20000, 9000, 1000);
+
+    ck_assert_int_le (share - ct_money_share_bp (share, 1000), 9000);
+    ck_assert_int_gt (share + 1 - ct_money_share_bp (share + 1, 1000), 9000);
+  }
+  ck_assert_int_eq (ct_pay_split_card_share (CT_MONEY_MAX, CT_MONEY_MAX - 1, 0), CT_MONEY_MAX - 1);
+}
+END_TEST
+
 static Suite *
 money_suite (void)
 {
@@ -326,6 +348,7 @@ money_suite (void)
   tcase_add_test (tc, test_points_earned_for_whole_units);
   tcase_add_test (tc, test_points_refund_never_below_zero);
   tcase_add_test (tc, test_refund_parts_add_up_to_the_whole_refund);
+  tcase_add_test (tc, test_split_card_share_is_what_the_balance_pays_in_full);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -676,11 +676,19 @@ ct_cli_print_transaction (CtCli               *cli,
    * and their voids. */
   g_autofree char *when = ct_format_local_time (tx->taken_at ? tx->taken_at : tx->created_at, "%Y-%m-%d %H:%M:%S");
   g_autofree char *tender = tx->tender ? ct_format_tender (tx->tender) : NULL;
+  /* A split payment: the rest another tender took (its refund: gave back). */
+  g_autofree char *rest_tender = tx->rest > 0 ? ct_format_tender (tx->rest_tender) : NULL;
+  g_autofree char *rest_amount = tx->rest > 0 ? ct_cli_format_amount (cli, tx->rest) : NULL;
+  g_autofree char *rest = tx->rest > 0 ? g_strdup_printf ("  rest %s %s %s", rest_amount,
+                                                          tx->kind == CT_TRANSACTION_REFUND ? "given back by"
+                                                                                            : "paid by",
+                                                          rest_tender)
+                                       : NULL;
 
-  printf ("%s  %-10s %12s  balance %12s  points %+" G_GINT64_FORMAT "  %s%s%s%s%s%s%s%s%s\n",
+  printf ("%s  %-10s %12s  balance %12s  points %+" G_GINT64_FORMAT "  %s%s%s%s%s%s%s%s%s%s\n",
           when ? when : tx->created_at, ct_transaction_kind_to_string (tx->kind), delta, after,
           (gint64) tx->points_delta, tx->id,
-          tender ? "  paid by " : "", tender ? tender : "",
+          tender ? "  paid by " : "", tender ? tender : "", rest ? rest : "",
           tx->order_ref ? "  order " : "", order_ref,
           tx->reason ? "  reason " : "", reason,
           tx->operator_name ? "  by " : "", operator_name);
@@ -789,6 +797,18 @@ ct_cli_print_receipt_body (CtCli       *cli,
       g_autofree char *value = ct_cli_format_amount (cli, r->redeemed_value);
 
       printf ("%" G_GINT64_FORMAT " points paid %s\n", (gint64) r->redeemed_points, value);
+    }
+  if (r->transaction->rest > 0)
+    {
+      g_autofree char *rest = ct_cli_format_amount (cli, r->transaction->rest);
+      g_autofree char *tender = ct_format_tender (r->transaction->rest_tender);
+
+      /* A split payment: the cashier takes the rest the other way; its
+       * refund hands it back that way. */
+      if (r->transaction->kind == CT_TRANSACTION_REFUND)
+        printf ("give back the rest %s by %s\n", rest, tender);
+      else
+        printf ("take the rest %s by %s\n", rest, tender);
     }
   print_level_applied (cli, r);
   if (r->member_consent == CT_MEMBER_CONSENT_CODE)

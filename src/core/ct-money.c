@@ -521,3 +521,41 @@ ct_refund_split_compute (int64_t        total,
   out->points_taken = share_of (points_earned, after, total) - share_of (points_earned, before, total);
   out->rest_back = share_of (rest, after, total) - share_of (rest, before, total);
 }
+
+/**
+ * ct_pay_split_card_share:
+ * @total: the order's total, >= 0
+ * @balance: what the card holds, >= 0
+ * @discount_bp: the member's level discount in basis points (0: none)
+ *
+ * A split payment: the card pays what it holds and another tender takes
+ * the rest. The card's share is the largest part of @total whose due,
+ * after the level's discount, the balance covers (the discount applies to
+ * the card's share only, as the service books it).
+ *
+ * Returns: the card's share of @total; the rest is @total minus it
+ */
+int64_t
+ct_pay_split_card_share (int64_t total,
+                         int64_t balance,
+                         int64_t discount_bp)
+{
+  int64_t lo = 0, hi;
+
+  g_return_val_if_fail (total >= 0 && balance >= 0, 0);
+
+  hi = total;
+  /* What a share of a pays is a - discount(a), which never falls as a
+   * grows: the largest share paid in full is found by halving. */
+  while (lo < hi)
+    {
+      int64_t mid = lo + (hi - lo + 1) / 2;
+      int64_t due = mid - MIN (ct_money_share_bp (mid, MAX (discount_bp, 0)), mid);
+
+      if (due <= balance)
+        lo = mid;
+      else
+        hi = mid - 1;
+    }
+  return lo;
+}

@@ -95,6 +95,9 @@ void     ct_pay_split_compute    (int64_t             amount,
                                   int64_t             points_per_unit,
                                   int64_t             multiplier_bp,
                                   CtPaySplit         *out);
+int64_t  ct_pay_split_card_share (int64_t             total,
+                                  int64_t             balance,
+                                  int64_t             discount_bp);
 
 /* What one refund of a payment gives back (docs/ledger.md, "Partial
  * refunds"): a part of what the payment took, split between the balance

@@ -247,11 +247,34 @@ ct_request_payment (const char  *card_no,
                     const char  *operator_name,
                     GError     **error)
 {
+  return ct_request_split_payment (card_no, amount, order_ref, redeem_points, member_code, member_pin, 0, NULL,
+                                   operator_name, error);
+}
+
+CtRequest *
+ct_request_split_payment (const char  *card_no,
+                          int64_t      amount,
+                          const char  *order_ref,
+                          int64_t      redeem_points,
+                          const char  *member_code,
+                          const char  *member_pin,
+                          int64_t      rest,
+                          const char  *rest_tender,
+                          const char  *operator_name,
+                          GError     **error)
+{
   CtRequest *request;
 
+  if (rest < 0 || (rest > 0 && !ct_wire_tender_is_valid (rest_tender)))
+    {
+      g_set_error (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                   "The rest of a split payment is a positive amount taken by cash, wechat, alipay, "
+                   "bank_card or other");
+      return NULL;
+    }
   request = card_request_new ("POST", card_no, "/payments",
-                              ct_wire_encode_payment (amount, order_ref, redeem_points,
-                                                      member_code, member_pin, operator_name),
+                              ct_wire_encode_split_payment (amount, order_ref, redeem_points, member_code,
+                                                            member_pin, rest, rest_tender, operator_name),
                               CT_OUTBOX_KIND_PAYMENT, error);
   if (request == NULL)
     return NULL;

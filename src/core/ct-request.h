@@ -94,6 +94,18 @@ CtRequest *ct_request_payment           (const char         *card_no,
                                          const char         *member_pin,
                                          const char         *operator_name,
                                          GError            **error);
+/* POST /v1/cards/{no}/payments of a split payment: the card pays
+ * @amount, @rest_tender ("cash", "wechat", ...) took @rest (> 0). */
+CtRequest *ct_request_split_payment     (const char         *card_no,
+                                         int64_t             amount,
+                                         const char         *order_ref,
+                                         int64_t             redeem_points,
+                                         const char         *member_code,
+                                         const char         *member_pin,
+                                         int64_t             rest,
+                                         const char         *rest_tender,
+                                         const char         *operator_name,
+                                         GError            **error);
 /* POST /v1/cards/{no}/member-pin: the PIN the member chose, set by a
  * manager. */
 CtRequest *ct_request_member_pin        (const char         *card_no,

@@ -147,6 +147,7 @@ ct_transaction_copy (const CtTransaction *tx)
   copy->tender = g_strdup (tx->tender);
   copy->shift_id = g_strdup (tx->shift_id);
   copy->level = g_strdup (tx->level);
+  copy->rest_tender = g_strdup (tx->rest_tender);
   return copy;
 }
 
@@ -169,6 +170,7 @@ ct_transaction_free (CtTransaction *tx)
   g_free (tx->tender);
   g_free (tx->shift_id);
   g_free (tx->level);
+  g_free (tx->rest_tender);
   g_free (tx);
 }
 
@@ -694,6 +696,19 @@ transaction_from_json (json_object  *obj,
       || !get_optional_int (obj, "redeemed_points", 0, CT_WIRE_COUNT_MAX, &tx->redeemed_points, error)
       || !get_optional_money (obj, "redeemed_value", &tx->redeemed_value, error))
     return NULL;
+  /* A split payment's rest (absent from a service before split payments). */
+  if (json_object_object_get_ex (obj, "rest", NULL))
+    {
+      gboolean is_null = FALSE;
+      json_object *rest = member (obj, "rest", json_type_object, TRUE, &is_null, error);
+
+      if (rest == NULL && !is_null)
+        return NULL;
+      if (rest != NULL
+          && (!get_money (rest, "amount", FALSE, &tx->rest, error)
+              || !get_string (rest, "tender", FALSE, &tx->rest_tender, error)))
+        return NULL;
+    }
 
   for (guint i = 0; i < G_N_ELEMENTS (kind_names); i++)
     {
@@ -1132,6 +1147,20 @@ ct_wire_encode_payment (int64_t     amount,
                         const char *member_pin,
                         const char *operator_name)
 {
+  return ct_wire_encode_split_payment (amount, order_ref, redeem_points, member_code, member_pin, 0, NULL,
+                                       operator_name);
+}
+
+char *
+ct_wire_encode_split_payment (int64_t     amount,
+                              const char *order_ref,
+                              int64_t     redeem_points,
+                              const char *member_code,
+                              const char *member_pin,
+                              int64_t     rest,
+                              const char *rest_tender,
+                              const char *operator_name)
+{
   json_object *obj = json_object_new_object ();
 
   json_object_object_add (obj, "amount", json_object_new_int64 (amount));
@@ -1145,6 +1174,15 @@ ct_wire_encode_payment (int64_t     amount,
     add_string (obj, "member_code", member_code);
   if (member_pin != NULL)
     add_string (obj, "member_pin", member_pin);
+  /* Only a split payment carries a rest: another tender took it. */
+  if (rest > 0 && rest_tender != NULL)
+    {
+      json_object *r = json_object_new_object ();
+
+      json_object_object_add (r, "amount", json_object_new_int64 (rest));
+      add_string (r, "tender", rest_tender);
+      json_object_object_add (obj, "rest", r);
+    }
   add_string (obj, "operator", operator_name);
   return finish_object (obj);
 }

@@ -155,6 +155,10 @@ typedef struct
   int64_t            level_bonus;   /* a top-up: the level's part of the bonus */
   int64_t            redeemed_points; /* a payment: points that paid part of it */
   int64_t            redeemed_value;  /* and what they paid */
+  /* A split payment: the part of the order another tender took (its
+   * refund: gave back); 0 and NULL otherwise or from an older service. */
+  int64_t            rest;
+  char              *rest_tender;
 } CtTransaction;
 
 typedef struct
@@ -344,6 +348,12 @@ gboolean       ct_wire_decode_error        (int status, const char *body, gsize 
 char          *ct_wire_encode_payment      (int64_t amount, const char *order_ref,
                                             int64_t redeem_points, const char *member_code,
                                             const char *member_pin, const char *operator_name);
+/* A split payment: the card pays @amount, @rest_tender took @rest (> 0)
+ * of the order; @rest 0 is a plain payment. */
+char          *ct_wire_encode_split_payment (int64_t amount, const char *order_ref,
+                                             int64_t redeem_points, const char *member_code,
+                                             const char *member_pin, int64_t rest,
+                                             const char *rest_tender, const char *operator_name);
 gboolean       ct_wire_payment_needs_service (GBytes *body);
 /* @tender: "cash", "wechat", "alipay", "bank_card" or "other"; NULL
  * leaves it out (the service takes cash). */

@@ -31,6 +31,7 @@ ct_receipt_data_copy (const CtReceiptData *data)
   copy->manager = g_strdup (data->manager);
   copy->reason = g_strdup (data->reason);
   copy->tender = g_strdup (data->tender);
+  copy->rest_tender = g_strdup (data->rest_tender);
   copy->transaction_id = g_strdup (data->transaction_id);
   copy->created_at = g_strdup (data->created_at);
   copy->currency = g_strdup (data->currency);
@@ -54,6 +55,7 @@ ct_receipt_data_free (CtReceiptData *data)
   g_free (data->manager);
   g_free (data->reason);
   g_free (data->tender);
+  g_free (data->rest_tender);
   g_free (data->transaction_id);
   g_free (data->created_at);
   g_free (data->currency);
@@ -111,6 +113,8 @@ ct_receipt_data_new_from_transaction (const CtTransaction *tx,
   data->level_bonus = tx->level_bonus;
   data->redeemed_points = tx->redeemed_points;
   data->redeemed_value = tx->redeemed_value;
+  data->rest = tx->rest > 0 && tx->rest_tender != NULL ? tx->rest : 0;
+  data->rest_tender = data->rest > 0 ? g_strdup (tx->rest_tender) : NULL;
 
   return data;
 }
@@ -141,15 +145,18 @@ ct_receipt_data_new_from_receipt (const CtReceipt  *receipt,
  * ct_receipt_data_opens_drawer:
  *
  * Returns: whether taking this transaction puts cash in the drawer: a
- *   top-up paid in cash. Payments, refunds and adjustments move only the
- *   card's balance, and a reprint never opens the drawer (the caller
- *   asks this only when the transaction is taken).
+ *   top-up paid in cash, or a split payment whose rest was taken in cash.
+ *   Other payments, refunds and adjustments move only the card's balance,
+ *   and a reprint never opens the drawer (the caller asks this only when
+ *   the transaction is taken).
  */
 gboolean
 ct_receipt_data_opens_drawer (const CtReceiptData *data)
 {
   g_return_val_if_fail (data != NULL, FALSE);
 
+  if (data->kind == CT_TRANSACTION_PAYMENT)
+    return data->rest > 0 && g_strcmp0 (data->rest_tender, "cash") == 0;
   return data->kind == CT_TRANSACTION_TOPUP
          && (data->tender == NULL || g_str_equal (data->tender, "cash"));
 }
@@ -240,9 +247,9 @@ add_payment_lines (GPtrArray           *lines,
   int mu = data->minor_units;
   const char *cur = data->currency;
 
-  if (data->discount > 0 || data->redeemed_value > 0)
+  if (data->discount > 0 || data->redeemed_value > 0 || data->rest > 0)
     {
-      int64_t order = data->amount + data->discount + data->redeemed_value;
+      int64_t order = data->amount + data->discount + data->redeemed_value + data->rest;
 
       ct_receipt_lines_add (lines, _("Order total"), ct_format_money (order, mu, cur));
     }
@@ -264,6 +271,13 @@ add_payment_lines (GPtrArray           *lines,
                                              count, value));
     }
   ct_receipt_lines_add (lines, _("Paid from card"), expected (data, ct_format_money (data->amount, mu, cur)));
+  if (data->rest > 0)
+    {
+      g_autofree char *tender = ct_format_tender (data->rest_tender);
+      g_autofree char *label = g_strdup_printf (_("Rest paid by %s"), tender);
+
+      ct_receipt_lines_add (lines, label, ct_format_money (data->rest, mu, cur));
+    }
   if (data->level_up != NULL)
     ct_receipt_lines_add (lines, _("New level"), g_strdup (data->level_up));
   else if (data->level != NULL && data->discount == 0 && !data->pending)
@@ -313,6 +327,13 @@ ct_receipt_lines (const CtReceiptData *data)
       ct_receipt_lines_add (lines, _("Refunded"), ct_format_money (data->amount, mu, cur));
       if (data->tender != NULL)
         ct_receipt_lines_add (lines, _("Given back by"), ct_format_tender (data->tender));
+      if (data->rest > 0)
+        {
+          g_autofree char *tender = ct_format_tender (data->rest_tender);
+          g_autofree char *label = g_strdup_printf (_("Rest given back by %s"), tender);
+
+          ct_receipt_lines_add (lines, label, ct_format_money (data->rest, mu, cur));
+        }
       break;
     case CT_TRANSACTION_ADJUSTMENT:
       ct_receipt_lines_add (lines, _("Change"), ct_format_signed_money (data->amount, mu, cur));

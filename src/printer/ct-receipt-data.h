@@ -46,6 +46,10 @@ typedef struct
   int64_t            redeemed_points;
   int64_t            redeemed_value;
   char              *level_up;
+  /* A split payment: the rest of the order another tender took (on its
+   * refund: gave back), and that tender; 0 and NULL otherwise. */
+  int64_t            rest;
+  char              *rest_tender;
 } CtReceiptData;
 
 /* One line of a receipt: a label on the left, its value on the right. */
