@@ -222,6 +222,16 @@ load_card (CtCall           *call,
   return NULL;
 }
 
+/* A closed card (replaced by another) takes no request but being looked
+ * up: 409 card_closed naming the card that replaced it. */
+static CtReply *
+refuse_closed (const CtStoreCard *card)
+{
+  if (g_strcmp0 (card->status, "closed") == 0)
+    return ct_reply_card_closed (card);
+  return NULL;
+}
+
 static CtReply *
 card_reply (guint         status,
             const CtStoreCard *card)
@@ -375,6 +385,45 @@ ct_ledger_post (CtStore               *store,
   return out != NULL ? reply_from_text (201, out) : NULL;
 }
 
+/* Inserts @card under @no (taken; 409 card_exists when the number is
+ * taken), or under a new number the service draws when @no is NULL. */
+static CtReply *
+insert_card (CtStore               *store,
+             const CtStoreMerchant *merchant,
+             CtStoreCard           *card,
+             char                  *no)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (no != NULL)
+    {
+      card->card_no = no;
+      if (!ct_store_card_insert (store, card, &error))
+        {
+          if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS))
+            return ct_reply_error (409, "card_exists", "Card %s already exists", card->card_no);
+          return internal (error);
+        }
+    }
+  else
+    {
+      g_autoptr(GRand) rand = g_rand_new ();
+
+      /* Random numbers under the issuer prefix; a collision just draws again. */
+      for (int attempt = 0;; attempt++)
+        {
+          g_clear_pointer (&card->card_no, g_free);
+          card->card_no = ct_card_number_generate (merchant->issuer_prefix, rand);
+          if (ct_store_card_insert (store, card, &error))
+            break;
+          if (!g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS) || attempt >= 50)
+            return internal (error);
+          g_clear_error (&error);
+        }
+    }
+  return NULL;
+}
+
 /* POST /v1/cards */
 
 CtReply *
@@ -425,32 +474,8 @@ ct_ledger_apply_issue (CtService        *svc,
   card.name = g_strdup (r->name);
   card.phone = g_strdup (r->phone);
   card.created_at = card.updated_at = ct_store_now_ms ();
-  if (no != NULL)
-    {
-      card.card_no = g_steal_pointer (&no);
-      if (!ct_store_card_insert (store, &card, &error))
-        {
-          if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS))
-            return ct_reply_error (409, "card_exists", "Card %s already exists", card.card_no);
-          return internal (error);
-        }
-    }
-  else
-    {
-      g_autoptr(GRand) rand = g_rand_new ();
-
-      /* Random numbers under the issuer prefix; a collision just draws again. */
-      for (int attempt = 0;; attempt++)
-        {
-          g_clear_pointer (&card.card_no, g_free);
-          card.card_no = ct_card_number_generate (merchant->issuer_prefix, rand);
-          if (ct_store_card_insert (store, &card, &error))
-            break;
-          if (!g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS) || attempt >= 50)
-            return internal (error);
-          g_clear_error (&error);
-        }
-    }
+  if ((reply = insert_card (store, merchant, &card, g_steal_pointer (&no))) != NULL)
+    return reply;
   call->card_no = g_strdup (card.card_no);
   if (!record_event (store, call, card.card_no, "issue", r->operator_name, &error)
       || !ct_call_put_member_pin (call, store, card.card_no, &error))
@@ -490,7 +515,8 @@ ct_ledger_apply_member_link (CtService             *svc,
   CtReply *reply;
 
   if ((reply = load_card (call, store, merchant, &card)) != NULL
-      || (reply = ct_call_check_manager (call, store)) != NULL)
+      || (reply = ct_call_check_manager (call, store)) != NULL
+      || (reply = refuse_closed (&card)) != NULL)
     return reply;
   member_url = ct_member_link_new (store, call, card.card_no, &error);
   if (member_url == NULL || !record_event (store, call, card.card_no, "member_link", r->operator_name, &error))
@@ -532,7 +558,8 @@ ct_ledger_apply_member_pin (CtService             *svc,
   CtReply *reply;
 
   if ((reply = load_card (call, store, merchant, &card)) != NULL
-      || (reply = ct_call_check_manager (call, store)) != NULL)
+      || (reply = ct_call_check_manager (call, store)) != NULL
+      || (reply = refuse_closed (&card)) != NULL)
     return reply;
   if (!ct_call_put_member_pin (call, store, card.card_no, &error)
       || !record_event (store, call, card.card_no, "member_pin", r->operator_name, &error))
@@ -573,7 +600,8 @@ ct_ledger_apply_patch (CtService        *svc,
   CtReply *reply;
 
   if ((reply = load_card (call, store, merchant, &card)) != NULL
-      || (reply = ct_call_check_manager (call, store)) != NULL)
+      || (reply = ct_call_check_manager (call, store)) != NULL
+      || (reply = refuse_closed (&card)) != NULL)
     return reply;
   if (r->has_name)
     {
@@ -665,7 +693,8 @@ ct_ledger_apply_topup (CtService        *svc,
   GString *root;
   CtReply *reply;
 
-  if ((reply = load_card (call, store, merchant, &card)) != NULL)
+  if ((reply = load_card (call, store, merchant, &card)) != NULL
+      || (reply = refuse_closed (&card)) != NULL)
     return reply;
 
   if (g_str_equal (merchant->topup_mode, "fixed"))
@@ -958,7 +987,8 @@ ct_ledger_apply_payment (CtService        *svc,
   GString *root = NULL;
   CtReply *reply;
 
-  if ((reply = load_card (call, store, merchant, &card)) != NULL)
+  if ((reply = load_card (call, store, merchant, &card)) != NULL
+      || (reply = refuse_closed (&card)) != NULL)
     return reply;
   if (r->amount <= 0 || r->amount > CT_MONEY_MAX)
     return ct_reply_error (422, "invalid_amount", "A payment is a positive amount of at most 10^13 minor units");
@@ -1143,7 +1173,8 @@ ct_ledger_apply_refund (CtService        *svc,
   CtReply *reply;
 
   if ((reply = load_card (call, store, merchant, &card)) != NULL
-      || (reply = ct_call_check_manager (call, store)) != NULL)
+      || (reply = ct_call_check_manager (call, store)) != NULL
+      || (reply = refuse_closed (&card)) != NULL)
     return reply;
 
   if (!g_ascii_string_to_unsigned (r->transaction_id, 10, 1, G_MAXINT64, &id, NULL)
@@ -1276,7 +1307,8 @@ ct_ledger_apply_adjustment (CtService        *svc,
   CtReply *reply;
 
   if ((reply = load_card (call, store, merchant, &card)) != NULL
-      || (reply = ct_call_check_manager (call, store)) != NULL)
+      || (reply = ct_call_check_manager (call, store)) != NULL
+      || (reply = refuse_closed (&card)) != NULL)
     return reply;
   if (r->delta == 0 || r->delta > CT_MONEY_MAX || r->delta < -CT_MONEY_MAX)
     return ct_reply_error (422, "invalid_amount", "An adjustment is a non-zero amount of at most 10^13 minor units");
@@ -1308,4 +1340,157 @@ ct_ledger_apply_adjustment (CtService        *svc,
       return ct_reply_error (409, "insufficient_balance", "Card %s does not hold that much", card.card_no);
     }
   return reply != NULL ? reply : internal (error);
+}
+
+/* POST /v1/cards/{no}/replace: a lost card (挂失补卡) replaced by a new
+ * card, in one transaction (docs/ledger.md, "Lost cards"). */
+
+CtReply *
+ct_ledger_parse_replace (CtService *svc,
+                         CtCall    *call)
+{
+  static const char * const known[] = { "new_card_no", "operator", "manager", NULL };
+  CtReply *reply;
+  Req *r = NULL;
+
+  if ((reply = parse_common (call, known, &r, FALSE)) != NULL)
+    return reply;
+  if (!ct_json_get_string (call->json, "new_card_no", FALSE, 64, &r->card_no, &reply))
+    return reply;
+  return NULL;
+}
+
+/* One side of the move: the transaction of @card_no, -@balance and
+ * -@points on the lost card, + on the new one. */
+static void
+replacement_tx (CtStoreTx  *tx,
+                CtCall     *call,
+                Req        *r,
+                const char *card_no,
+                int64_t     balance,
+                int64_t     points,
+                int64_t     balance_after,
+                int64_t     points_after,
+                char       *reason)
+{
+  tx_fill (tx, call, card_no, "replacement", r->operator_name);
+  tx->delta = balance;
+  tx->points_delta = points;
+  tx->balance_after = balance_after;
+  tx->points_after = points_after;
+  tx->reason = reason;
+}
+
+/* Records the change of both cards with who made it. */
+static gboolean
+record_replacement (CtStore     *store,
+                    CtCall      *call,
+                    Req         *r,
+                    const char  *old_no,
+                    const char  *new_no,
+                    GError     **error)
+{
+  const char *manager = call->manager_outcome == CT_MANAGER_OUTCOME_SUCCESS ? call->manager_id : NULL;
+  g_autofree char *out = g_strdup_printf ("{\"replaced_by\":\"%s\"}", new_no);
+  g_autofree char *in = g_strdup_printf ("{\"replaces\":\"%s\"}", old_no);
+
+  return ct_store_card_event (store, old_no, "replaced", out, call->till.store, call->till.name,
+                              r->operator_name, manager, error)
+         && ct_store_card_event (store, new_no, "replacement", in, call->till.store, call->till.name,
+                                 r->operator_name, manager, error);
+}
+
+CtReply *
+ct_ledger_apply_replace (CtService             *svc,
+                         CtStore               *store,
+                         const CtStoreMerchant *merchant,
+                         CtCall                *call)
+{
+  Req *r = call->data;
+  g_auto(CtStoreCard) old = { 0 };
+  g_auto(CtStoreCard) card = { 0 };
+  g_auto(CtStoreCard) closed = { 0 };
+  g_auto(CtStoreTx) tx_out = { 0 };
+  g_auto(CtStoreTx) tx_in = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *no = NULL;
+  GString *out;
+  CtReply *reply;
+
+  if ((reply = load_card (call, store, merchant, &old)) != NULL)
+    return reply;
+  if (r->card_no != NULL)
+    {
+      CtCardNumberKind kind;
+
+      no = ct_card_number_normalize (r->card_no, merchant->issuer_prefix, &kind, &error);
+      if (no == NULL)
+        return ct_reply_error (422, "invalid_card_no", "\"new_card_no\": %s", error->message);
+    }
+  if ((reply = ct_call_check_manager (call, store)) != NULL || (reply = refuse_closed (&old)) != NULL)
+    return reply;
+
+  /* The new card is the member's: same member, level and (below) money. */
+  card.status = g_strdup ("active");
+  card.level = g_strdup (old.level);
+  card.name = g_strdup (old.name);
+  card.phone = g_strdup (old.phone);
+  card.created_at = card.updated_at = ct_store_now_ms ();
+  if ((reply = insert_card (store, merchant, &card, g_steal_pointer (&no))) != NULL)
+    return reply;
+
+  /* Closing the lost card first holds its row: no payment on it can take
+   * what is being moved (PostgreSQL); its balance is read after. */
+  if (!ct_store_card_replace (store, old.card_no, card.card_no, card.created_at, &error))
+    {
+      if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS))
+        return ct_reply_error (409, "card_closed", "Card %s was replaced meanwhile", old.card_no);
+      return internal (error);
+    }
+  ct_store_card_clear (&old);
+  if (!ct_store_card_get (store, call->card_no, &old, &error))
+    return internal (error);
+
+  {
+    /* Card to card: the ledger's sum does not change. */
+    CtStorePosting postings[] = {
+      { old.card_no, -old.balance },
+      { card.card_no, old.balance },
+    };
+
+    replacement_tx (&tx_out, call, r, old.card_no, -old.balance, -old.points, 0, 0,
+                    g_strdup_printf ("Replaced by card %s", card.card_no));
+    replacement_tx (&tx_in, call, r, card.card_no, old.balance, old.points, old.balance, old.points,
+                    g_strdup_printf ("Replaces lost card %s", old.card_no));
+    if (!ct_store_post (store, postings, G_N_ELEMENTS (postings), &error)
+        || (old.points > 0
+            && (!ct_store_card_add_points (store, old.card_no, -old.points, NULL, &error)
+                || !ct_store_card_add_points (store, card.card_no, old.points, NULL, &error)))
+        || !ct_store_tx_insert (store, &tx_out, postings, G_N_ELEMENTS (postings), &error)
+        || !ct_store_tx_insert (store, &tx_in, NULL, 0, &error))
+      return internal (error);
+  }
+  ct_store_card_clear (&card);
+  if (!ct_store_card_get (store, tx_in.card_no, &card, &error)
+      || !ct_store_card_get (store, old.card_no, &closed, &error)
+      || !record_replacement (store, call, r, old.card_no, card.card_no, &error))
+    return internal (error);
+  /* The member's wallet: the new card opens with the balance, points and
+   * level, the lost one shows it is closed. */
+  if (!ct_wallet_outbox_card_changed (store, card.card_no, TRUE, &error)
+      || !ct_wallet_outbox_card_changed (store, closed.card_no, FALSE, &error))
+    return internal (error);
+  ct_service_audit (store, call, call->manager_id, call->route->action, closed.card_no,
+                    g_strdup_printf ("replaced by card %s; moved balance %" G_GINT64_FORMAT
+                                     ", points %" G_GINT64_FORMAT,
+                                     card.card_no, tx_in.delta, tx_in.points_delta));
+
+  out = g_string_sized_new (1024);
+  g_string_append (out, "{\"transaction\":");
+  ct_service_tx_write (out, &tx_in);
+  g_string_append (out, ",\"card\":");
+  ct_service_card_write (out, &card);
+  g_string_append (out, ",\"replaced\":");
+  ct_service_card_write (out, &closed);
+  return reply_from_text (201, out);
 }

@@ -21,6 +21,8 @@ CtReply *ct_ledger_apply_adjustment (CtService *svc, CtStore *store, const CtSto
 CtReply *ct_ledger_parse_member_link (CtService *svc, CtCall *call);
 CtReply *ct_ledger_parse_member_pin (CtService *svc, CtCall *call);
 CtReply *ct_ledger_apply_member_pin (CtService *svc, CtStore *store, const CtStoreMerchant *merchant, CtCall *call);
+CtReply *ct_ledger_parse_replace    (CtService *svc, CtCall *call);
+CtReply *ct_ledger_apply_replace    (CtService *svc, CtStore *store, const CtStoreMerchant *merchant, CtCall *call);
 CtReply *ct_ledger_apply_member_link (CtService *svc, CtStore *store, const CtStoreMerchant *merchant, CtCall *call);
 
 /* Posts a transaction and answers 201 {"transaction", "card"}; shared with

@@ -198,7 +198,32 @@ ct_service_card_to_json (const CtStoreCard *card)
   json_object_object_add (obj, "points", json_object_new_int64 (card->points));
   add_time (obj, "created_at", card->created_at);
   add_time (obj, "updated_at", card->updated_at);
+  json_object_object_add (obj, "replaced_by", string_or_null (card->replaced_by));
   return obj;
+}
+
+/**
+ * ct_reply_card_closed:
+ * 409 card_closed for a card replaced by another (docs/api.md, "Lost
+ * cards"): the error names the card that replaced it in "replaced_by", so
+ * a till can say which card the member holds now.
+ */
+CtReply *
+ct_reply_card_closed (const CtStoreCard *card)
+{
+  CtReply *r = ct_reply_error (409, "card_closed", "Card %s was replaced by card %s", card->card_no,
+                               card->replaced_by != NULL ? card->replaced_by : "-");
+  json_object *root = json_tokener_parse (r->body);
+  json_object *err = NULL;
+
+  if (root != NULL && json_object_object_get_ex (root, "error", &err))
+    {
+      json_object_object_add (err, "replaced_by", string_or_null (card->replaced_by));
+      g_free (r->body);
+      r->body = json_text (root);
+    }
+  json_object_put (root);
+  return r;
 }
 
 json_object *
@@ -404,6 +429,7 @@ ct_service_card_write (GString           *out,
   append_int (out, "points", card->points);
   append_time (out, "created_at", card->created_at);
   append_time (out, "updated_at", card->updated_at);
+  append_str (out, "replaced_by", card->replaced_by);
   g_string_append_c (out, '}');
 }
 

@@ -47,6 +47,8 @@ static const CtRoute routes[] = {
     "member_pin" },
   { "POST",  "/v1/cards/*/member-link",     FALSE, NULL, ct_ledger_parse_member_link, ct_ledger_apply_member_link, 0,
     "member_link" },
+  { "POST",  "/v1/cards/*/replace",         FALSE, NULL, ct_ledger_parse_replace, ct_ledger_apply_replace, 0,
+    "card_replace" },
   { "POST",  "/v1/outcomes",                FALSE, NULL, ct_service_parse_outcome, ct_service_apply_outcome, 0, "outcome" },
   { "POST",  "/v1/cashiers/sign-in",        FALSE, NULL, ct_service_parse_cashier_sign_in,
     ct_service_apply_cashier_sign_in, 0, "cashier_sign_in" },
@@ -148,6 +150,7 @@ static const char * const features[] = {
   "outcome_cash",    /* POST /v1/outcomes takes cash_given_back, out of the shift's expected cash */
   "split_payment",   /* a payment's "rest" {amount, tender}: another tender takes what the card does not hold */
   "partial_refund",  /* "amount" on a refund of a payment; "refunded" on transactions */
+  "card_replace",    /* POST /v1/cards/{no}/replace; a closed card's "replaced_by", 409 card_closed */
   NULL
 };
 

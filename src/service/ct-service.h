@@ -214,6 +214,7 @@ CtReply    *ct_reply_error          (guint        status,
                                      const char  *code,
                                      const char  *format,
                                      ...) G_GNUC_PRINTF (3, 4);
+CtReply    *ct_reply_card_closed    (const CtStoreCard *card);
 CtReply    *ct_reply_copy           (const CtReply *reply);
 void        ct_reply_free           (CtReply     *reply);
 gboolean    ct_reply_is_stored      (const CtReply *reply);

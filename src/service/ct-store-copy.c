@@ -41,8 +41,9 @@ static const Table tables[] = {
   { "tills", "id, merchant_id, store, name, token_hash, revoked", { I, I, T, T, X, B } },
   { "managers", "merchant_id, id, pin_hash, failures, locked_until", { I, T, T, I, I } },
   { "cashiers", "merchant_id, id, name, pin_hash, created_at", { I, T, T, T, I } },
-  { "cards", "merchant_id, card_no, status, level, name, phone, balance, points, created_at, updated_at",
-    { I, T, T, T, T, T, I, I, I, I } },
+  { "cards", "merchant_id, card_no, status, level, name, phone, balance, points, created_at, updated_at,"
+            " replaced_by",
+    { I, T, T, T, T, T, I, I, I, I, T } },
   { "transactions", "id, merchant_id, card_no, kind, delta, bonus, balance_after, points_delta, points_after,"
                     " store, till, operator, manager, reason, order_ref, refund_of, created_at, tender, shift_id,"
                     " taken_at, rest, rest_tender",

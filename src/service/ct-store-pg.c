@@ -37,7 +37,7 @@
  * request reads next, and a card's update returns the row that the card
  * read after a posting wants. */
 
-#define SCHEMA_VERSION 10
+#define SCHEMA_VERSION 11
 #define SLOTS 64
 #define SLOT_LOCK 7244 /* the advisory lock class of the slots */
 
@@ -332,6 +332,9 @@ static const char *const migrations[] = {
   "  (SELECT p.id, CASE p.kind WHEN 'payment' THEN -p.delta"
   "     + coalesce ((SELECT r.value FROM redemptions r WHERE r.tx_id = p.id), 0) ELSE p.delta END AS t"
   "   FROM transactions p WHERE p.id IN (SELECT refund_of FROM transactions WHERE kind = 'refund')) s;",
+  /* 10 → 11: a lost card replaced by another is closed and names the card
+   * that replaced it. */
+  "ALTER TABLE cards ADD COLUMN replaced_by text;",
 };
 
 /* A new merchant's ledger accounts, SLOTS rows each: only the pool has a
@@ -2135,6 +2138,8 @@ pg_audit_list (CtStore  *base,
 /* Cards */
 
 #define CARD_COLUMNS "card_no, status, level, name, phone, balance, points, created_at, updated_at"
+/* What a card is read with: its columns and the card that replaced it. */
+#define CARD_READ_COLUMNS CARD_COLUMNS ", replaced_by"
 
 static void
 card_from_row (PGresult    *res,
@@ -2150,6 +2155,7 @@ card_from_row (PGresult    *res,
   c->points = col_int (res, i, 6);
   c->created_at = col_int (res, i, 7);
   c->updated_at = col_int (res, i, 8);
+  c->replaced_by = col_text (res, i, 9);
 }
 
 static GPtrArray *
@@ -2190,7 +2196,7 @@ pg_card_get (CtStore      *base,
     }
   p_text (&p, card_no);
   p_merchant (&p, base);
-  res = run (c, "SELECT " CARD_COLUMNS " FROM cards WHERE merchant_id = $2 AND card_no = $1", &p, "card", error);
+  res = run (c, "SELECT " CARD_READ_COLUMNS " FROM cards WHERE merchant_id = $2 AND card_no = $1", &p, "card", error);
   if (res != NULL)
     {
       ok = PQntuples (res) == 1;
@@ -2251,6 +2257,54 @@ pg_card_update (CtStore            *base,
   return change_one (tx_conn ((CtPgStore *) base->root),
                      "UPDATE cards SET status = $2, level = $3, name = $4, phone = $5, updated_at = $6"
                      " WHERE merchant_id = $7 AND card_no = $1", &p, "card", card->card_no, error);
+}
+
+/* Closes the old card and moves the member's link, PIN and spend to the
+ * new one. The update of the old card's row holds it until the commit,
+ * so of two replacements of one card in two processes the second finds
+ * it closed. */
+static gboolean
+pg_card_replace (CtStore     *base,
+                 const char  *old_no,
+                 const char  *new_no,
+                 int64_t      now_ms,
+                 GError     **error)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
+  static const char *const moves[] = {
+    "UPDATE member_links SET card_no = $2 WHERE merchant_id = $3 AND card_no = $1",
+    "UPDATE member_pins SET card_no = $2 WHERE merchant_id = $3 AND card_no = $1",
+    "INSERT INTO card_spend (merchant_id, card_no, spend) SELECT $3, $2, spend FROM card_spend"
+    "  WHERE merchant_id = $3 AND card_no = $1 ON CONFLICT (merchant_id, card_no)"
+    "  DO UPDATE SET spend = card_spend.spend + excluded.spend",
+    "DELETE FROM card_spend WHERE merchant_id = $3 AND card_no = $1 AND $2::text IS NOT NULL",
+  };
+  Params p = { 0 };
+  int64_t n = 0;
+
+  p_text (&p, old_no);
+  p_text (&p, new_no);
+  p_int (&p, now_ms);
+  p_merchant (&p, base);
+  if (!run_count (c, "UPDATE cards SET status = 'closed', replaced_by = $2, updated_at = $3"
+                     " WHERE merchant_id = $4 AND card_no = $1 AND status <> 'closed'", &p, "card", &n, error))
+    return FALSE;
+  if (n == 0)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS, "card %s is closed", old_no);
+      return FALSE;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (moves); i++)
+    {
+      Params q = { 0 };
+
+      p_text (&q, old_no);
+      p_text (&q, new_no);
+      p_merchant (&q, base);
+      if (!run_done (c, moves[i], &q, "card", error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -2332,7 +2386,7 @@ post_one (PgConn                *c,
        * row it leaves answers the card read that follows a posting. */
       p_int (&p, ct_store_now_ms ());
       res = run (c, "UPDATE cards SET balance = balance + $2, updated_at = $4 WHERE merchant_id = $3"
-                    " AND card_no = $1 AND balance + $2 >= 0 RETURNING " CARD_COLUMNS, &p, "posting", error);
+                    " AND card_no = $1 AND balance + $2 >= 0 RETURNING " CARD_READ_COLUMNS, &p, "posting", error);
       if (res == NULL)
         return FALSE;
       ok = PQntuples (res) == 1;
@@ -2853,11 +2907,11 @@ pg_find_cards (CtStore     *base,
   p_int (&p, limit);
   p_merchant (&p, base);
   if (phone != NULL)
-    res = run (c, "SELECT " CARD_COLUMNS " FROM cards WHERE merchant_id = $3 AND (phone = $1"
+    res = run (c, "SELECT " CARD_READ_COLUMNS " FROM cards WHERE merchant_id = $3 AND (phone = $1"
                   " OR (length ($1) = 4 AND right (phone, 4) = $1)) ORDER BY created_at, card_no LIMIT $2",
                &p, "cards", error);
   else
-    res = run (c, "SELECT " CARD_COLUMNS " FROM cards WHERE merchant_id = $3"
+    res = run (c, "SELECT " CARD_READ_COLUMNS " FROM cards WHERE merchant_id = $3"
                   " AND strpos (lower (name), lower ($1)) > 0 ORDER BY created_at, card_no LIMIT $2", &p, "cards",
                error);
   if (res != NULL)
@@ -4178,6 +4232,7 @@ static const CtStoreBackend pg_backend = {
   .card_get = pg_card_get,
   .card_insert = pg_card_insert,
   .card_update = pg_card_update,
+  .card_replace = pg_card_replace,
   .card_add_points = pg_card_add_points,
   .card_event = pg_card_event,
   .post = pg_post,

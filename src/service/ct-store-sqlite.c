@@ -17,7 +17,7 @@
  * admin command line) and a pool of read connections for the worker
  * threads. WAL with synchronous=FULL, so a returned commit is on disk. */
 
-#define SCHEMA_VERSION 9
+#define SCHEMA_VERSION 10
 
 /* The merchant a statement acts inside is always its parameter ?99
  * (bind_merchant()), whatever the other parameters are. */
@@ -330,6 +330,10 @@ static const char schema_sql[] =
 #define SPLIT_PAYMENT_SQL \
   "ALTER TABLE transactions ADD COLUMN rest INTEGER;" \
   "ALTER TABLE transactions ADD COLUMN rest_tender TEXT"
+/* Version 9 → 10: a lost card replaced by another is closed and names
+ * the card that replaced it. */
+#define CARD_REPLACED_SQL \
+  "ALTER TABLE cards ADD COLUMN replaced_by TEXT"
 
 /* Version 8 → 9: partial refunds. A payment may be refunded in parts, so
  * refund_of is no longer unique (the transactions table is made again
@@ -385,6 +389,8 @@ static const char *const migrations[] = {
   SPLIT_PAYMENT_SQL,
   /* 8 → 9 */
   PARTIAL_REFUNDS_SQL,
+  /* 9 → 10 */
+  CARD_REPLACED_SQL,
 };
 
 #define SCHEMA_SQL_VERSION 4
@@ -1929,6 +1935,8 @@ sqlite_audit_list (CtStore  *base,
 /* Cards */
 
 #define CARD_COLUMNS "card_no, status, level, name, phone, balance, points, created_at, updated_at"
+/* What a card is read with: its columns and the card that replaced it. */
+#define CARD_READ_COLUMNS CARD_COLUMNS ", replaced_by"
 
 static void
 card_from_row (sqlite3_stmt *st,
@@ -1943,6 +1951,7 @@ card_from_row (sqlite3_stmt *st,
   c->points = sqlite3_column_int64 (st, 6);
   c->created_at = sqlite3_column_int64 (st, 7);
   c->updated_at = sqlite3_column_int64 (st, 8);
+  c->replaced_by = col_text (st, 9);
 }
 
 static gboolean
@@ -1952,7 +1961,7 @@ card_get (Conn         *c,
           CtStoreCard  *out,
           GError      **error)
 {
-  sqlite3_stmt *st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE merchant_id = ?99 AND card_no = ?1",
+  sqlite3_stmt *st = prep (c, "SELECT " CARD_READ_COLUMNS " FROM cards WHERE merchant_id = ?99 AND card_no = ?1",
                            error);
   int rc;
 
@@ -2032,6 +2041,55 @@ sqlite_card_update (CtStore       *base,
   bind_text (st, 5, card->phone);
   sqlite3_bind_int64 (st, 6, card->updated_at);
   return step_done (c, st, "card", error) && expect_one_change (c, "card", card->card_no, error);
+}
+
+/* Closes the old card and moves the member's link, PIN and spend to the
+ * new one, in the writer's transaction. */
+static gboolean
+sqlite_card_replace (CtStore     *base,
+                     const char  *old_no,
+                     const char  *new_no,
+                     int64_t      now_ms,
+                     GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  Conn *c = store->writer;
+  static const char *const moves[] = {
+    "UPDATE member_links SET card_no = ?2 WHERE merchant_id = ?99 AND card_no = ?1",
+    "UPDATE member_pins SET card_no = ?2 WHERE merchant_id = ?99 AND card_no = ?1",
+    "INSERT INTO card_spend (merchant_id, card_no, spend) SELECT ?99, ?2, spend FROM card_spend"
+    "  WHERE merchant_id = ?99 AND card_no = ?1 ON CONFLICT (merchant_id, card_no)"
+    "  DO UPDATE SET spend = spend + excluded.spend",
+    "DELETE FROM card_spend WHERE merchant_id = ?99 AND card_no = ?1",
+  };
+  sqlite3_stmt *st = prep (c, "UPDATE cards SET status = 'closed', replaced_by = ?2, updated_at = ?3"
+                              " WHERE merchant_id = ?99 AND card_no = ?1 AND status <> 'closed'", error);
+
+  if (st == NULL)
+    return FALSE;
+  bind_merchant (st, base);
+  bind_text (st, 1, old_no);
+  bind_text (st, 2, new_no);
+  sqlite3_bind_int64 (st, 3, now_ms);
+  if (!step_done (c, st, "card", error))
+    return FALSE;
+  if (sqlite3_changes (c->db) == 0)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_EXISTS, "card %s is closed", old_no);
+      return FALSE;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (moves); i++)
+    {
+      st = prep (c, moves[i], error);
+      if (st == NULL)
+        return FALSE;
+      bind_merchant (st, base);
+      bind_text (st, 1, old_no);
+      bind_text (st, 2, new_no);
+      if (!step_done (c, st, "card", error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -2539,11 +2597,11 @@ sqlite_find_cards (CtStore     *base,
   int rc = SQLITE_ERROR;
 
   if (phone != NULL)
-    st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE merchant_id = ?99 AND (phone = ?1 "
+    st = prep (c, "SELECT " CARD_READ_COLUMNS " FROM cards WHERE merchant_id = ?99 AND (phone = ?1 "
                   "OR (length (?1) = 4 AND substr (phone, -4) = ?1)) "
                   "ORDER BY created_at, card_no LIMIT ?2", error);
   else
-    st = prep (c, "SELECT " CARD_COLUMNS " FROM cards WHERE merchant_id = ?99"
+    st = prep (c, "SELECT " CARD_READ_COLUMNS " FROM cards WHERE merchant_id = ?99"
                   " AND instr(lower(name), lower(?1)) > 0 ORDER BY created_at, card_no LIMIT ?2", error);
   if (st != NULL)
     {
@@ -3991,6 +4049,7 @@ static const CtStoreBackend sqlite_backend = {
   .card_get = sqlite_card_get,
   .card_insert = sqlite_card_insert,
   .card_update = sqlite_card_update,
+  .card_replace = sqlite_card_replace,
   .card_add_points = sqlite_card_add_points,
   .card_event = sqlite_card_event,
   .post = sqlite_post,

@@ -186,6 +186,7 @@ ct_store_card_clear (CtStoreCard *c)
   g_clear_pointer (&c->level, g_free);
   g_clear_pointer (&c->name, g_free);
   g_clear_pointer (&c->phone, g_free);
+  g_clear_pointer (&c->replaced_by, g_free);
 }
 
 void
@@ -775,6 +776,16 @@ ct_store_card_update (CtStore      *store,
                       GError      **error)
 {
   return store->backend->card_update (store, card, error);
+}
+
+gboolean
+ct_store_card_replace (CtStore    *store,
+                       const char *old_no,
+                       const char *new_no,
+                       int64_t     now_ms,
+                       GError    **error)
+{
+  return store->backend->card_replace (store, old_no, new_no, now_ms, error);
 }
 
 gboolean

@@ -108,7 +108,7 @@ typedef struct
 typedef struct
 {
   char    *card_no;
-  char    *status;            /* "active" or "frozen" */
+  char    *status;            /* "active", "frozen" or "closed" */
   char    *level;             /* may be NULL */
   char    *name;
   char    *phone;
@@ -116,6 +116,7 @@ typedef struct
   int64_t  points;
   int64_t  created_at;        /* ms since the epoch, UTC */
   int64_t  updated_at;
+  char    *replaced_by;       /* a closed card: the card that replaced it; else NULL */
 } CtStoreCard;
 
 typedef struct
@@ -405,6 +406,15 @@ gboolean  ct_store_card_update       (CtStore *store, const CtStoreCard *card, G
 gboolean  ct_store_card_event        (CtStore *store, const char *card_no, const char *kind,
                                       const char *detail, const char *store_name, const char *till,
                                       const char *operator_name, const char *manager, GError **error);
+/* A lost card replaced (docs/ledger.md, "Lost cards"): closes @old_no with
+ * replaced_by @new_no (an existing card) and moves what is the member's
+ * and not money to @new_no: the member page link with its payment-code
+ * secret, the member PIN with its guard, and the spend. The balance and
+ * points move as postings and transactions of the caller. Fails with
+ * CT_STORE_ERROR_EXISTS when @old_no is closed already (another request
+ * closed it first). */
+gboolean  ct_store_card_replace      (CtStore *store, const char *old_no, const char *new_no,
+                                      int64_t now_ms, GError **error);
 gboolean  ct_store_card_add_points   (CtStore *store, const char *card_no, int64_t delta,
                                       int64_t *out_points, GError **error);
 gboolean  ct_store_post              (CtStore *store, const CtStorePosting *postings, guint n_postings,

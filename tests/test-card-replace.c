@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-card-replace"
+
+#include "config.h"
+
+#include <check.h>
+#include <json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct-test-service.h"
+
+/* A lost card replaced by a new one (挂失补卡) through a real
+ * cardtill-service: the money, points, level, spend, member PIN and member
+ * page move in one transaction, and the lost card refuses everything but
+ * being looked up. */
+
+#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}"
+
+static CtTestService *svc;
+static CtTestClient *client;
+
+static void
+setup (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  svc = ct_test_service_start (TRUE, &error);
+  ck_assert_msg (svc != NULL, "%s", error ? error->message : "?");
+  client = ct_test_client_new (svc);
+}
+
+static void
+teardown (void)
+{
+  g_clear_pointer (&client, ct_test_client_free);
+  g_clear_pointer (&svc, ct_test_service_free);
+}
+
+static CtTestResponse *
+req_key (const char *method,
+         const char *path,
+         const char *key,
+         const char *body)
+{
+  g_autoptr(GError) error = NULL;
+  CtTestResponse *r = ct_test_client_request (client, method, path, key, body, &error);
+
+  ck_assert_msg (r != NULL, "%s %s: %s", method, path, error ? error->message : "?");
+  return r;
+}
+
+static CtTestResponse *
+req (const char *method,
+     const char *path,
+     const char *body)
+{
+  static guint n;
+  g_autofree char *key = g_str_equal (method, "GET") ? NULL
+                         : g_strdup_printf ("rep-%u-%" G_GINT64_FORMAT, ++n, g_get_real_time ());
+
+  return req_key (method, path, key, body);
+}
+
+static void
+expect (CtTestResponse *r,
+        long            status,
+        const char     *code)
+{
+  g_autofree char *got = ct_test_response_error_code (r);
+
+  ck_assert_msg (r->status == status, "status %ld, wanted %ld: %s", r->status, status, r->body);
+  if (code != NULL)
+    ck_assert_msg (g_strcmp0 (got, code) == 0, "code %s, wanted %s: %s", got, code, r->body);
+}
+
+static json_object *
+json_at (json_object *root,
+         const char  *path)
+{
+  g_auto(GStrv) parts = g_strsplit (path, ".", -1);
+  json_object *v = root;
+
+  for (guint i = 0; parts[i] != NULL && v != NULL; i++)
+    if (!json_object_object_get_ex (v, parts[i], &v))
+      v = NULL;
+  return v;
+}
+
+/* The integer at a dotted @path ("card.points") of @body. */
+static int64_t
+json_int (const char *body,
+          const char *path)
+{
+  json_object *root = json_tokener_parse (body);
+  json_object *v = json_at (root, path);
+  int64_t out;
+
+  ck_assert_msg (v != NULL && json_object_is_type (v, json_type_int), "%s in %s", path, body);
+  out = json_object_get_int64 (v);
+  json_object_put (root);
+  return out;
+}
+
+/* The string at @path, or NULL for null or absent. */
+static char *
+json_str (const char *body,
+          const char *path)
+{
+  json_object *root = json_tokener_parse (body);
+  json_object *v = json_at (root, path);
+  char *out = NULL;
+
+  if (v != NULL && json_object_is_type (v, json_type_string))
+    out = g_strdup (json_object_get_string (v));
+  json_object_put (root);
+  return out;
+}
+
+static void
+expect_str (const char *body,
+            const char *path,
+            const char *want)
+{
+  g_autofree char *got = json_str (body, path);
+
+  ck_assert_msg (g_strcmp0 (got, want) == 0, "%s is %s, wanted %s: %s", path, got, want, body);
+}
+
+static CtTestResponse *
+card_req (const char *method,
+          const char *card,
+          const char *what,
+          const char *body)
+{
+  g_autofree char *path = what ? g_strdup_printf ("/v1/cards/%s/%s", card, what)
+                               : g_strdup_printf ("/v1/cards/%s", card);
+
+  return req (method, path, body);
+}
+
+static void
+assert_balanced (void)
+{
+  g_autoptr(CtTestResponse) check = req ("GET", "/v1/ledger/check", NULL);
+
+  expect (check, 200, NULL);
+  ck_assert_int_eq (json_int (check->body, "sum"), 0);
+  ck_assert_int_eq (json_int (check->body, "postings_sum"), 0);
+  ck_assert_msg (strstr (check->body, "\"balanced\":true") != NULL, "%s", check->body);
+}
+
+/* A card with 110.00 and a 10.00 payment on it: 100.00 and 10 points, a
+ * spend of 10.00, level "gold", member PIN 482916 and a member page. */
+static char *
+issue_spent (const char *phone,
+             char      **out_member_url)
+{
+  g_autofree char *body = g_strdup_printf ("{\"member\":{\"name\":\"Lost\",\"phone\":\"%s\"},\"level\":\"gold\","
+                                           "\"member_pin\":\"482916\",\"operator\":\"op\"," MGR "}", phone);
+  g_autoptr(CtTestResponse) r = req ("POST", "/v1/cards", body);
+  g_autoptr(CtTestResponse) topup = NULL;
+  g_autoptr(CtTestResponse) pay = NULL;
+  char *card;
+
+  expect (r, 201, NULL);
+  card = json_str (r->body, "card_no");
+  if (out_member_url != NULL)
+    *out_member_url = json_str (r->body, "member_url");
+  topup = card_req ("POST", card, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
+  expect (topup, 201, NULL);
+  pay = card_req ("POST", card, "payments", "{\"amount\":1000,\"operator\":\"op\"}");
+  expect (pay, 201, NULL);
+  ck_assert_int_eq (json_int (pay->body, "card.balance"), 10000);
+  ck_assert_int_eq (json_int (pay->body, "card.points"), 10);
+  return card;
+}
+
+static char *
+db_text (const char *sql)
+{
+  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+  g_autoptr(GPtrArray) rows = ct_test_db_query (db, sql);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < rows->len; i++)
+    for (char **col = rows->pdata[i]; *col != NULL; col++)
+      g_string_append_printf (out, "%s|", *col);
+  return g_string_free (out, FALSE);
+}
+
+START_TEST (test_card_replace_moves_everything_to_the_new_card_and_closes_the_old)
+{
+  g_autofree char *member_url = NULL;
+  g_autofree char *old = issue_spent ("13600000011", &member_url);
+  g_autofree char *new_no = NULL;
+  g_autofree char *spend = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *audit = NULL;
+  g_autofree char *page_path = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+
+  r = req ("GET", "/v1/health", NULL);
+  ck_assert_msg (strstr (r->body, "\"card_replace\"") != NULL, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* The lost card is frozen first (挂失), then replaced (补卡). */
+  r = card_req ("PATCH", old, NULL, "{\"status\":\"frozen\"," MGR "}");
+  expect (r, 200, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  r = card_req ("POST", old, "replace", "{\"operator\":\"op\"," MGR "}");
+  expect (r, 201, NULL);
+  new_no = json_str (r->body, "card.card_no");
+  ck_assert (new_no != NULL && strlen (new_no) == 16 && strcmp (new_no, old) != 0);
+  expect_str (r->body, "card.status", "active");
+  expect_str (r->body, "card.level", "gold");
+  expect_str (r->body, "card.member.name", "Lost");
+  expect_str (r->body, "card.member.phone", "13600000011");
+  expect_str (r->body, "card.replaced_by", NULL);
+  ck_assert_int_eq (json_int (r->body, "card.balance"), 10000);
+  ck_assert_int_eq (json_int (r->body, "card.points"), 10);
+  expect_str (r->body, "transaction.kind", "replacement");
+  expect_str (r->body, "transaction.card_no", new_no);
+  expect_str (r->body, "transaction.manager", "m1");
+  ck_assert_int_eq (json_int (r->body, "transaction.delta"), 10000);
+  ck_assert_int_eq (json_int (r->body, "transaction.points_delta"), 10);
+  expect_str (r->body, "replaced.card_no", old);
+  expect_str (r->body, "replaced.status", "closed");
+  expect_str (r->body, "replaced.replaced_by", new_no);
+  ck_assert_int_eq (json_int (r->body, "replaced.balance"), 0);
+  ck_assert_int_eq (json_int (r->body, "replaced.points"), 0);
+  g_clear_pointer (&r, ct_test_response_free);
+  assert_balanced ();
+
+  /* The lost card can be looked up, and says which card replaced it. */
+  r = card_req ("GET", old, NULL, NULL);
+  expect (r, 200, NULL);
+  expect_str (r->body, "status", "closed");
+  expect_str (r->body, "replaced_by", new_no);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_req ("GET", old, "transactions", NULL);
+  expect (r, 200, NULL);
+  ck_assert_msg (strstr (r->body, "\"kind\":\"replacement\"") && strstr (r->body, "\"delta\":-10000"), "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* Everything else on the lost card: 409 card_closed naming the new card. */
+  {
+    static const struct { const char *method, *what, *body; } refused[] = {
+      { "POST", "payments", "{\"amount\":100,\"operator\":\"op\"}" },
+      { "POST", "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}" },
+      { "POST", "adjustments", "{\"delta\":100,\"reason\":\"x\"," MGR "}" },
+      { "PATCH", NULL, "{\"status\":\"active\"," MGR "}" },
+      { "POST", "member-pin", "{\"member_pin\":\"739150\"," MGR "}" },
+      { "POST", "member-link", "{" MGR "}" },
+      { "POST", "replace", "{\"operator\":\"op\"," MGR "}" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+      {
+        r = card_req (refused[i].method, old, refused[i].what, refused[i].body);
+        expect (r, 409, "card_closed");
+        expect_str (r->body, "error.replaced_by", new_no);
+        ck_assert_msg (strstr (r->body, new_no) != NULL, "%s", r->body);
+        g_clear_pointer (&r, ct_test_response_free);
+      }
+  }
+
+  /* The member's PIN and page came along: the PIN gives consent on the new
+   * card, the old link shows the new card. */
+  {
+    g_autofree char *merchant_set = NULL;
+
+    ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "set", "--consent-over", "20.00", NULL), 0);
+    r = card_req ("POST", new_no, "payments", "{\"amount\":3000,\"member_pin\":\"482916\",\"operator\":\"op\"}");
+    expect (r, 201, NULL);
+    ck_assert_int_eq (json_int (r->body, "card.balance"), 7000);
+    g_clear_pointer (&r, ct_test_response_free);
+  }
+  page_path = g_strdup (strstr (member_url, "/m/"));
+  r = ct_test_http (svc, "GET", page_path, NULL, NULL, NULL);
+  ck_assert_msg (r != NULL && r->status == 200, "%ld", r ? r->status : 0);
+  ck_assert_msg (strstr (r->body, new_no + 12) != NULL, "the page does not show the new card %s", new_no);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* The spend moved with the card (levels go by it); the old card has none. */
+  sql = g_strdup_printf ("SELECT card_no, spend FROM card_spend WHERE card_no IN ('%s', '%s')", old, new_no);
+  spend = db_text (sql);
+  ck_assert_msg (strstr (spend, new_no) != NULL && strstr (spend, old) == NULL, "%s", spend);
+
+  /* Audited with the manager and both cards. */
+  ck_assert_int_eq (ct_test_service_admin (svc, &audit, "audit", NULL), 0);
+  ck_assert_msg (strstr (audit, "card_replace") != NULL && strstr (audit, new_no) != NULL, "%s", audit);
+  assert_balanced ();
+}
+END_TEST
+
+START_TEST (test_card_replace_retry_with_the_same_key_replays_and_makes_one_card)
+{
+  g_autofree char *old = issue_spent ("13600000012", NULL);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/replace", old);
+  g_autoptr(CtTestResponse) first = NULL;
+  g_autoptr(CtTestResponse) again = NULL;
+  g_autoptr(CtTestResponse) other = NULL;
+  g_autoptr(CtTestResponse) found = NULL;
+  const char *body = "{\"operator\":\"op\"," MGR "}";
+
+  first = req_key ("POST", path, "replace-once", body);
+  expect (first, 201, NULL);
+  again = req_key ("POST", path, "replace-once", body);
+  expect (again, 201, NULL);
+  ck_assert_str_eq (again->body, first->body);
+  ck_assert_str_eq (ct_test_response_header (again, "idempotent-replayed"), "true");
+
+  /* The same key with other bytes is another intent. */
+  other = req_key ("POST", path, "replace-once", "{\"operator\":\"op2\"," MGR "}");
+  expect (other, 422, "idempotency_key_reused");
+
+  /* One new card: the member has the closed card and one more. */
+  found = req ("GET", "/v1/cards?phone=13600000012", NULL);
+  expect (found, 200, NULL);
+  {
+    json_object *root = json_tokener_parse (found->body);
+    json_object *cards = json_at (root, "cards");
+
+    ck_assert_int_eq (json_object_array_length (cards), 2);
+    json_object_put (root);
+  }
+  assert_balanced ();
+}
+END_TEST
+
+START_TEST (test_card_replace_takes_the_new_number_given_and_refuses_bad_ones)
+{
+  g_autofree char *old = issue_spent ("13600000013", NULL);
+  g_autofree char *other = issue_spent ("13600000014", NULL);
+  g_autofree char *taken = g_strdup_printf ("{\"new_card_no\":\"%s\",\"operator\":\"op\"," MGR "}", other);
+  g_autoptr(CtTestResponse) r = NULL;
+
+  /* Refusals change nothing: a number in use, a bad number, a wrong PIN,
+   * no manager, an unknown field, an unknown card. */
+  r = card_req ("POST", old, "replace", taken);
+  expect (r, 409, "card_exists");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_req ("POST", old, "replace", "{\"new_card_no\":\"8888000000000001\",\"operator\":\"op\"," MGR "}");
+  expect (r, 422, "invalid_card_no");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_req ("POST", old, "replace",
+                "{\"new_card_no\":\"new-7\",\"operator\":\"op\",\"manager\":{\"id\":\"m1\",\"pin\":\"000000\"}}");
+  expect (r, 403, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_req ("POST", old, "replace", "{\"new_card_no\":\"new-7\",\"operator\":\"op\"}");
+  expect (r, 400, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_req ("POST", old, "replace", "{\"new_card_no\":\"new-7\",\"balance\":1," MGR "}");
+  expect (r, 400, "bad_request");
+  ck_assert_msg (strstr (r->body, "balance") != NULL, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_req ("POST", "NO-SUCH-CARD", "replace", "{" MGR "}");
+  expect (r, 404, "card_not_found");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_req ("GET", old, NULL, NULL);
+  expect_str (r->body, "status", "active");
+  ck_assert_int_eq (json_int (r->body, "balance"), 10000);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_req ("GET", "NEW-7", NULL, NULL);
+  expect (r, 404, "card_not_found");
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* A number of the member's new card, upper-cased like every number. */
+  r = card_req ("POST", old, "replace", "{\"new_card_no\":\"new-7\",\"operator\":\"op\"," MGR "}");
+  expect (r, 201, NULL);
+  expect_str (r->body, "card.card_no", "NEW-7");
+  ck_assert_int_eq (json_int (r->body, "card.balance"), 10000);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* A replacement card can itself be replaced; the chain stays balanced. */
+  r = card_req ("POST", "NEW-7", "replace", "{\"operator\":\"op\"," MGR "}");
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "card.points"), 10);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_req ("POST", old, "replace", "{\"operator\":\"op\"," MGR "}");
+  expect (r, 409, "card_closed");
+  expect_str (r->body, "error.replaced_by", "NEW-7");
+  g_clear_pointer (&r, ct_test_response_free);
+  assert_balanced ();
+}
+END_TEST
+
+START_TEST (test_card_replace_of_an_empty_card_moves_nothing_and_balances)
+{
+  g_autoptr(CtTestResponse) issued = req ("POST", "/v1/cards", "{\"member\":{\"name\":\"Empty\"},\"operator\":\"op\","
+                                                               MGR "}");
+  g_autofree char *card = json_str (issued->body, "card_no");
+  g_autoptr(CtTestResponse) r = NULL;
+
+  expect (issued, 201, NULL);
+  r = card_req ("POST", card, "replace", "{" MGR "}");
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "card.balance"), 0);
+  ck_assert_int_eq (json_int (r->body, "transaction.delta"), 0);
+  expect_str (r->body, "replaced.status", "closed");
+  assert_balanced ();
+}
+END_TEST
+
+START_TEST (test_card_replace_upgrade_adds_replaced_by_to_an_older_ledger)
+{
+  g_autofree char *old = issue_spent ("13600000015", NULL);
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+  gboolean pg = ct_test_store_is_pg ();
+
+  /* The ledger as the version before lost card replacement left it. */
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  {
+    g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+
+    ck_assert_int_ge (ct_test_db_exec (db, "ALTER TABLE cards DROP COLUMN replaced_by"), 0);
+    ck_assert_int_eq (ct_test_db_exec (db, pg ? "UPDATE schema_version SET version = 10"
+                                              : "UPDATE settings SET value = '9' WHERE key = 'schema_version'"), 1);
+  }
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "ledger", "check", NULL), 2);
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "upgrade", NULL), 0);
+  ck_assert_msg (strstr (out, pg ? "from version 10 to 11" : "from version 9 to 10") != NULL, "%s", out);
+  ck_assert_msg (ct_test_service_restart (svc, &error), "%s", error ? error->message : "");
+  ct_test_client_free (client);
+  client = ct_test_client_new (svc);
+
+  /* The card from before is there, not closed, and can be replaced. */
+  r = card_req ("GET", old, NULL, NULL);
+  expect (r, 200, NULL);
+  expect_str (r->body, "status", "active");
+  expect_str (r->body, "replaced_by", NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = card_req ("POST", old, "replace", "{" MGR "}");
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "card.balance"), 10000);
+  g_clear_pointer (&r, ct_test_response_free);
+  assert_balanced ();
+}
+END_TEST
+
+static Suite *
+card_replace_suite (void)
+{
+  Suite *s = suite_create ("card-replace");
+  TCase *tc = tcase_create ("service");
+
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_card_replace_moves_everything_to_the_new_card_and_closes_the_old);
+  tcase_add_test (tc, test_card_replace_retry_with_the_same_key_replays_and_makes_one_card);
+  tcase_add_test (tc, test_card_replace_takes_the_new_number_given_and_refuses_bad_ones);
+  tcase_add_test (tc, test_card_replace_of_an_empty_card_moves_nothing_and_balances);
+  tcase_add_test (tc, test_card_replace_upgrade_adds_replaced_by_to_an_older_ledger);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (card_replace_suite ());
+  int failed;
+
+  srunner_set_fork_status (sr, CK_NOFORK);
+  srunner_run_all (sr, CK_VERBOSE);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
