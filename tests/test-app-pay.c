@@ -5,6 +5,9 @@
 
 #include <check.h>
 #include <adwaita.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <X11/keysym.h>
 
 #include "ct-manager-actions.h"
 #include "ct-members-page.h"
@@ -51,13 +54,16 @@ START_TEST (test_app_pay_insufficient_balance_shows_shortfall)
 {
   Till *till = till_new ();
   g_autofree char *phone = unique_phone ();
-  g_autofree char *card_no = issue_card (till, "Short Member", phone, "p100");
+  /* An empty card: nothing to split, the shortfall alone (a card that
+   * holds some is offered a split payment, below). */
+  g_autofree char *card_no = issue_card (till, "Short Member", phone, NULL);
   CtPayPage *pay = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
 
   scan_and_wait (till, card_no);
   ct_window_show_page (till->window, "pay");
-  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "150.00");
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "40.00");
   ck_assert_str_eq (ct_pay_page_get_after (pay), "Insufficient balance: ¥40.00 short");
+  ck_assert_ptr_null (ct_pay_page_get_split_offer (pay));
   ck_assert (!gtk_widget_activate_action (GTK_WIDGET (pay), "pay.confirm", NULL) ||
              !ct_pay_page_is_busy (pay));
   ct_screenshot_settle (100);
@@ -65,6 +71,92 @@ START_TEST (test_app_pay_insufficient_balance_shows_shortfall)
   save_png (till, NULL, "pay-insufficient");
 
   till_free (till);
+}
+END_TEST
+
+/* A card short of the order: the Pay screen offers the split (the card
+ * pays what it holds, the rest by a tender chosen with one key), the
+ * cashier presses Alt+C and the receipt shows the rest taken in cash. */
+START_TEST (test_app_pay_split_offers_the_rest_by_a_tender_key)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Split Member", phone, "p100");
+  CtPayPage *pay = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
+  g_autofree char *text = NULL;
+
+  scan_and_wait (till, card_no);
+  ct_window_show_page (till->window, "pay");
+  /* Enough on the card: nothing is offered. */
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "100.00");
+  ck_assert_ptr_null (ct_pay_page_get_split_offer (pay));
+  ck_assert (!gtk_widget_activate_action (GTK_WIDGET (pay), "pay.split", "s", "cash") || !ct_pay_page_is_busy (pay));
+
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "150.00");
+  ck_assert_msg (g_strcmp0 (ct_pay_page_get_split_offer (pay), "Card pays ¥110.00, take the rest ¥40.00 by:") == 0,
+                 "offer: %s", ct_pay_page_get_split_offer (pay));
+  ck_assert_str_eq (ct_pay_page_get_after (pay), "Card pays ¥110.00, take the rest ¥40.00 by:");
+  /* Enter does not take less than the order: Confirm stays off. */
+  g_signal_emit_by_name (ct_pay_page_get_amount_entry (pay), "activate");
+  ck_assert (!ct_pay_page_is_busy (pay));
+  save_png (till, NULL, "pay-split-offer");
+
+  /* The cashier's key: Alt+C takes the rest in cash. */
+  keys_focus (GTK_WINDOW (till->window));
+  gtk_widget_grab_focus (GTK_WIDGET (ct_pay_page_get_amount_entry (pay)));
+  keys_chord (XK_Alt_L, XK_c);
+  ck_assert_msg (wait_until (on_receipt, till, 15000), "no receipt: %s", ct_pay_page_get_problem (pay));
+  text = receipt_text (till);
+  ck_assert_msg (strstr (text, "Order total: ¥150.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Paid from card: ¥110.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Rest paid by Cash: ¥40.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Balance after: ¥0.00") != NULL, "%s", text);
+  save_png (till, NULL, "pay-split-receipt");
+
+  till_free (till);
+}
+END_TEST
+
+/* The offer in Chinese, to look at. */
+START_TEST (test_app_pay_split_offer_in_chinese)
+{
+  g_autofree char *localedir = g_build_filename (g_getenv ("CT_TOP_BUILDDIR"), "po", NULL);
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = NULL;
+  Till *till;
+  CtPayPage *pay;
+
+  g_setenv ("LANGUAGE", "zh_CN", TRUE);
+  setlocale (LC_ALL, "C.UTF-8");
+  bindtextdomain (GETTEXT_PACKAGE, localedir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  ck_assert_str_ne (_("Card pays %s, take the rest %s by:"), "Card pays %s, take the rest %s by:");
+
+  till = till_new ();
+  gtk_window_set_default_size (GTK_WINDOW (till->window), 1024, 600);
+  card_no = issue_card (till, "王芳", phone, "p100");
+  pay = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
+  scan_and_wait (till, card_no);
+  ct_window_show_page (till->window, "pay");
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "150.00");
+  ck_assert_ptr_nonnull (ct_pay_page_get_split_offer (pay));
+  save_png (till, NULL, "pay-split-offer-zh_CN");
+  /* Alt+A is Alipay while the offer is up, though the amount's label
+   * has the same mnemonic. */
+  keys_focus (GTK_WINDOW (till->window));
+  gtk_widget_grab_focus (GTK_WIDGET (ct_pay_page_get_amount_entry (pay)));
+  keys_chord (XK_Alt_L, XK_a);
+  ck_assert_msg (wait_until (on_receipt, till, 15000), "no receipt: %s", ct_pay_page_get_problem (pay));
+  {
+    g_autofree char *text = receipt_text (till);
+
+    ck_assert_msg (strstr (text, "支付宝") != NULL, "%s", text);
+  }
+  save_png (till, NULL, "pay-split-receipt-zh_CN");
+
+  till_free (till);
+  g_setenv ("LANGUAGE", "C", TRUE);
 }
 END_TEST
 
@@ -122,6 +214,8 @@ main (void)
   add_test (tc, test_app_pay_shows_balance_after_points_and_receipt);
   add_test (tc, test_app_pay_insufficient_balance_shows_shortfall);
   add_test (tc, test_app_pay_frozen_card_refused);
+  add_test (tc, test_app_pay_split_offers_the_rest_by_a_tender_key);
+  add_test (tc, test_app_pay_split_offer_in_chinese);
   suite_add_tcase (s, tc);
 
   return run_app_suite (s);

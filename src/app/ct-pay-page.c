@@ -30,6 +30,14 @@ struct _CtPayPage
   gboolean       consent_asked; /* the payment on its way needs the member's consent */
   gboolean       code_sent;     /* it carries the member's payment code */
   gboolean       points_sent;   /* it redeems points */
+  /* A card short of the order: what it pays and the rest another tender
+   * takes, offered on screen; and the split of the payment on its way. */
+  gboolean       split_offered;
+  int64_t        split_share;
+  int64_t        split_rest;
+  int64_t        send_amount;   /* what the card pays in the payment on its way */
+  int64_t        send_rest;     /* 0, or the rest its tender takes */
+  char          *send_rest_tender;
 
   GtkLabel      *card_label;
   GtkEntry      *amount_entry;
@@ -42,6 +50,15 @@ struct _CtPayPage
   GtkWidget     *points_box;
   GtkEntry      *points_entry;
   GtkLabel      *problem_label;
+  GtkWidget     *split_box;
+  /* The labels whose mnemonics (Alt+A, Alt+O) the tender keys take while
+   * a split payment is offered, with their text with and without one. */
+  GtkLabel      *titles[3];
+  char          *title_text[3];
+  char          *title_plain[3];
+  GtkLabel      *amount_title;
+  GtkLabel      *order_title;
+  GtkLabel      *points_title;
   GtkSpinner    *spinner;
   GtkButton     *confirm_button;
 };
@@ -159,6 +176,28 @@ show_split (CtPayPage        *self,
 
       gtk_label_set_label (self->after_label, msg);
       gtk_widget_add_css_class (GTK_WIDGET (self->after_label), "error");
+      /* Split payment: the card pays what it holds, another tender the
+       * rest (without points: those the cashier takes off first). The
+       * offer takes the shortfall's line, so Confirm stays on a 600 px
+       * screen. */
+      if (value == 0 && problem == NULL && card->balance > 0 && card->status != CT_CARD_STATUS_FROZEN)
+        {
+          int64_t share = ct_pay_split_card_share (amount, card->balance, discount_bp);
+
+          if (share > 0 && share < amount)
+            {
+              g_autofree char *pays = ct_session_format_money (self->session, share - ct_money_share_bp (share, discount_bp));
+              g_autofree char *rest = ct_session_format_money (self->session, amount - share);
+              g_autofree char *offer = g_strdup_printf (_("Card pays %s, take the rest %s by:"), pays, rest);
+
+              self->split_offered = TRUE;
+              self->split_share = share;
+              self->split_rest = amount - share;
+              gtk_label_set_label (self->after_label, offer);
+              gtk_widget_remove_css_class (GTK_WIDGET (self->after_label), "error");
+              gtk_widget_set_visible (self->split_box, TRUE);
+            }
+        }
     }
   else if (card_known)
     {
@@ -187,6 +226,8 @@ show_split (CtPayPage        *self,
   return problem == NULL;
 }
 
+static void set_title_mnemonics (CtPayPage *self, gboolean on);
+
 static void
 update_summary (CtPayPage *self)
 {
@@ -201,6 +242,9 @@ update_summary (CtPayPage *self)
 
   self->amount_ok = FALSE;
   self->redeem_points = 0;
+  self->split_offered = FALSE;
+  self->split_share = self->split_rest = 0;
+  gtk_widget_set_visible (self->split_box, FALSE);
   gtk_label_set_label (self->after_label, "");
   gtk_label_set_label (self->points_label, "");
   gtk_widget_set_visible (GTK_WIDGET (self->points_label), FALSE);
@@ -253,6 +297,9 @@ update_summary (CtPayPage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "pay.confirm",
                                  card != NULL && self->amount_ok && !self->busy && !frozen &&
                                  !(short_of_money && !card->from_cache));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "pay.split",
+                                 card != NULL && self->amount_ok && self->split_offered && !self->busy && !frozen);
+  set_title_mnemonics (self, !self->split_offered);
 }
 
 static void
@@ -280,6 +327,8 @@ set_busy (CtPayPage *self,
 }
 
 static void ask_member_pin (CtPayPage *self, const char *problem);
+
+static void start_payment (CtPayPage *self, const CtMerchant *merchant);
 
 /* The member's consent, asked again: the service wants the member's PIN
  * (none given yet, or a wrong one). FALSE for any other answer, and for a
@@ -324,7 +373,7 @@ pay_cb (GObject      *object,
   if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_QUEUED))
     {
       ct_session_show_queued_receipt (self->session, CT_TRANSACTION_PAYMENT,
-                                      ct_session_get_card (self->session), self->amount, 0, NULL);
+                                      ct_session_get_card (self->session), self->send_amount, 0, NULL);
       gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
       gtk_editable_set_text (GTK_EDITABLE (self->order_entry), "");
       gtk_editable_set_text (GTK_EDITABLE (self->points_entry), "");
@@ -385,7 +434,15 @@ send_payment (CtPayPage  *self,
   self->code_sent = member_code != NULL;
   self->points_sent = self->redeem_points > 0;
   self->consent_asked |= member_code != NULL || member_pin != NULL;
-  ct_client_pay_member_async (ct_session_get_client (self->session), card->card_no, self->amount,
+  if (self->send_rest > 0)
+    {
+      self->points_sent = FALSE;
+      ct_client_pay_split_async (ct_session_get_client (self->session), card->card_no, self->send_amount,
+                                 order && *order ? order : NULL, member_code, member_pin, self->send_rest,
+                                 self->send_rest_tender, self->cancellable, pay_cb, g_object_ref (self));
+      return;
+    }
+  ct_client_pay_member_async (ct_session_get_client (self->session), card->card_no, self->send_amount,
                               order && *order ? order : NULL, self->redeem_points, member_code,
                               member_pin, self->cancellable, pay_cb, g_object_ref (self));
 }
@@ -418,7 +475,7 @@ static void
 ask_member_pin (CtPayPage  *self,
                 const char *problem)
 {
-  g_autofree char *amount = ct_session_format_money (self->session, self->amount);
+  g_autofree char *amount = ct_session_format_money (self->session, self->send_amount);
   g_autofree char *body = g_strdup_printf (_("Please type your card's PIN to pay %s. The cashier does not see it."),
                                            amount);
 
@@ -437,13 +494,44 @@ confirm_action (GtkWidget  *widget,
   if (ct_session_get_card (self->session) == NULL || !self->amount_ok || self->busy)
     return;
   show_problem (self, NULL);
-  /* Over the merchant's limit the member types their PIN first, unless
-   * they showed their payment code. */
-  self->consent_asked = merchant != NULL && merchant->consent_over > 0 && self->amount > merchant->consent_over;
+  self->send_amount = self->amount;
+  self->send_rest = 0;
+  g_clear_pointer (&self->send_rest_tender, g_free);
+  start_payment (self, merchant);
+}
+
+/* Over the merchant's limit the member types their PIN first, unless
+ * they showed their payment code; then the payment goes. */
+static void
+start_payment (CtPayPage        *self,
+               const CtMerchant *merchant)
+{
+  self->consent_asked = merchant != NULL && merchant->consent_over > 0 && self->send_amount > merchant->consent_over;
   if (self->consent_asked && ct_session_get_member_code (self->session) == NULL)
     ask_member_pin (self, NULL);
   else
     send_payment (self, NULL);
+}
+
+/* The cashier took the rest by @param's tender: the card pays what it
+ * holds, and the rest goes with the payment. */
+static void
+split_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *param)
+{
+  CtPayPage *self = CT_PAY_PAGE (widget);
+  g_autoptr(CtMerchant) merchant = ct_session_dup_merchant (self->session);
+
+  update_summary (self);
+  if (ct_session_get_card (self->session) == NULL || !self->amount_ok || !self->split_offered || self->busy)
+    return;
+  show_problem (self, NULL);
+  self->send_amount = self->split_share;
+  self->send_rest = self->split_rest;
+  g_free (self->send_rest_tender);
+  self->send_rest_tender = g_variant_dup_string (param, NULL);
+  start_payment (self, merchant);
 }
 
 static void
@@ -472,6 +560,12 @@ ct_pay_page_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), CT_TYPE_PAY_PAGE);
   g_clear_object (&self->session);
   g_clear_pointer (&self->card_no, g_free);
+  g_clear_pointer (&self->send_rest_tender, g_free);
+  for (guint i = 0; i < G_N_ELEMENTS (self->titles); i++)
+    {
+      g_clear_pointer (&self->title_text[i], g_free);
+      g_clear_pointer (&self->title_plain[i], g_free);
+    }
 
   G_OBJECT_CLASS (ct_pay_page_parent_class)->dispose (object);
 }
@@ -509,20 +603,117 @@ ct_pay_page_class_init (CtPayPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtPayPage, points_entry);
   gtk_widget_class_bind_template_child (widget_class, CtPayPage, problem_label);
   gtk_widget_class_bind_template_child (widget_class, CtPayPage, spinner);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, split_box);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, amount_title);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, order_title);
+  gtk_widget_class_bind_template_child (widget_class, CtPayPage, points_title);
   gtk_widget_class_bind_template_child (widget_class, CtPayPage, confirm_button);
   gtk_widget_class_bind_template_callback (widget_class, amount_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, amount_activate_cb);
 
   gtk_widget_class_install_action (widget_class, "pay.confirm", NULL, confirm_action);
   gtk_widget_class_install_action (widget_class, "pay.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "pay.split", "s", split_action);
+
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "pay.cancel", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, 0, "pay.confirm", NULL);
+}
+
+/* A label's text without its mnemonic: "_Amount to pay" is "Amount to
+ * pay", "消费金额(_A)" is "消费金额". */
+static char *
+strip_mnemonic (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if ((p[0] == '(' || g_str_has_prefix (p, "（")) && strstr (p, "_") != NULL)
+        {
+          const char *open_end = p[0] == '(' ? p + 1 : p + strlen ("（");
+          const char *close = open_end[0] == '_' && open_end[1] != '\0' ? open_end + 2 : NULL;
+
+          if (close != NULL && (close[0] == ')' || g_str_has_prefix (close, "）")))
+            {
+              p = close[0] == ')' ? close : close + strlen ("）") - 1;
+              continue;
+            }
+        }
+      if (p[0] == '_' && p[1] == '_')
+        {
+          g_string_append_c (out, '_');
+          p++;
+          continue;
+        }
+      if (p[0] == '_')
+        continue;
+      g_string_append_c (out, p[0]);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* While a split payment is offered, its tender keys are Alt+C/W/A/B/O:
+ * the labels give up their mnemonics (Alt+A, Alt+O), which GTK would
+ * otherwise take first; they come back with the offer's end. */
+static void
+set_title_mnemonics (CtPayPage *self,
+                     gboolean   on)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (self->titles); i++)
+    {
+      if (gtk_label_get_use_underline (self->titles[i]) == on)
+        continue;
+      gtk_label_set_use_underline (self->titles[i], on);
+      gtk_label_set_label (self->titles[i], on ? self->title_text[i] : self->title_plain[i]);
+    }
+}
+
+/* The rest's tender keys, taken before the labels' mnemonics see them
+ * (Alt+A is also "Amount to pay", Alt+O "Order reference") while a split
+ * payment is offered; otherwise they pass on. */
+static gboolean
+split_key_cb (GtkEventControllerKey *controller,
+              guint                  keyval,
+              guint                  keycode,
+              GdkModifierType        state,
+              CtPayPage             *self)
+{
+  static const struct
+  {
+    guint       keyval;
+    const char *tender;
+  } keys[] = {
+    { GDK_KEY_c, "cash" }, { GDK_KEY_w, "wechat" }, { GDK_KEY_a, "alipay" },
+    { GDK_KEY_b, "bank_card" }, { GDK_KEY_o, "other" },
+  };
+  guint lower = gdk_keyval_to_lower (keyval);
+
+  if ((state & (GDK_ALT_MASK | GDK_CONTROL_MASK | GDK_SUPER_MASK)) != GDK_ALT_MASK || !self->split_offered
+      || self->busy)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (lower == keys[i].keyval)
+      return gtk_widget_activate_action (GTK_WIDGET (self), "pay.split", "s", keys[i].tender);
+  return FALSE;
 }
 
 static void
 ct_pay_page_init (CtPayPage *self)
 {
+  GtkEventController *keys = gtk_event_controller_key_new ();
+
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (split_key_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), keys);
+  self->titles[0] = self->amount_title;
+  self->titles[1] = self->order_title;
+  self->titles[2] = self->points_title;
+  for (guint i = 0; i < G_N_ELEMENTS (self->titles); i++)
+    {
+      self->title_text[i] = g_strdup (gtk_label_get_label (self->titles[i]));
+      self->title_plain[i] = strip_mnemonic (self->title_text[i]);
+    }
   ct_keypad_set_target (self->keypad, GTK_EDITABLE (self->amount_entry));
 }
 
@@ -611,6 +802,18 @@ ct_pay_page_get_points_entry (CtPayPage *self)
 {
   g_return_val_if_fail (CT_IS_PAY_PAGE (self), NULL);
   return self->points_entry;
+}
+
+/* The split payment offered ("Card pays ¥110.00, take the rest ¥40.00
+ * by:"), or NULL. */
+const char *
+ct_pay_page_get_split_offer (CtPayPage *self)
+{
+  g_return_val_if_fail (CT_IS_PAY_PAGE (self), NULL);
+
+  if (!gtk_widget_get_visible (self->split_box))
+    return NULL;
+  return gtk_label_get_label (self->after_label);
 }
 
 const char *

@@ -16,6 +16,7 @@ GtkEntry   *ct_pay_page_get_amount_entry (CtPayPage *self);
 const char *ct_pay_page_get_summary      (CtPayPage *self);
 const char *ct_pay_page_get_after        (CtPayPage *self);
 const char *ct_pay_page_get_points       (CtPayPage *self);
+const char *ct_pay_page_get_split_offer (CtPayPage *self);
 const char *ct_pay_page_get_problem      (CtPayPage *self);
 const char *ct_pay_page_get_benefit      (CtPayPage *self);
 GtkEntry   *ct_pay_page_get_points_entry (CtPayPage *self);
