@@ -109,6 +109,55 @@ START_TEST (test_strict_json_parse_builds_what_it_validated)
 }
 END_TEST
 
+/* The values of the members named pin or member_pin in @text, joined by
+ * '|', as ct_strict_json_find_members() finds them. */
+static char *
+pins_found (const char *text)
+{
+  static const char * const keys[] = { "pin", "member_pin", NULL };
+  g_autoptr(GArray) spans = ct_strict_json_find_members (text, strlen (text), keys);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < spans->len; i++)
+    {
+      const CtJsonSpan *span = &g_array_index (spans, CtJsonSpan, i);
+
+      ck_assert (span->start <= span->end && span->end <= strlen (text));
+      if (i > 0)
+        g_string_append_c (out, '|');
+      g_string_append_len (out, text + span->start, span->end - span->start);
+    }
+  return g_string_free (out, FALSE);
+}
+
+#define ck_assert_pins(text, want) \
+  G_STMT_START { g_autofree char *got_ = pins_found (text); ck_assert_str_eq (got_, want); } G_STMT_END
+
+START_TEST (test_strict_json_finds_pin_values_even_in_refused_bodies)
+{
+  ck_assert_pins ("{\"amount\":300,\"operator\":\"op\"}", "");
+  ck_assert_pins ("{\"member_pin\":\"918273\",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}}",
+                  "\"918273\"|\"246813\"");
+  ck_assert_pins ("{ \"cashier\" : \"c1\" , \"pin\" : \"1234\" }", "\"1234\"");
+  /* Names and values that only look like a PIN member are not one. */
+  ck_assert_pins ("{\"op\":\"pin\",\"x\":[\"pin\",\"member_pin\"],\"pins\":\"1\",\"note\":\"\\\"pin\\\":\\\"9\\\"\"}",
+                  "");
+  /* An escaped name is the name it spells; a value of any type is taken
+   * whole. */
+  ck_assert_pins ("{\"p\\u0069n\":\"4321\"}", "\"4321\"");
+  ck_assert_pins ("{\"pin\":246813,\"member_pin\":[\"1\",{\"pin\":\"2\"}]}", "246813|[\"1\",{\"pin\":\"2\"}]");
+  ck_assert_pins ("{\"rows\":[{\"member_pin\":\"112233\"},{\"member_pin\":\"445566\"}]}",
+                  "\"112233\"|\"445566\"");
+  /* Bodies the strict parser refuses still have their PINs found. */
+  ck_assert_pins ("{\"amount\":1.5,\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}}", "\"246813\"");
+  ck_assert_pins ("{\"pin\":\"1\",\"pin\":\"2\"}", "\"1\"|\"2\"");
+  ck_assert_pins ("{\"pin\":\"12\\u00", "\"12\\u00");
+  ck_assert_pins ("{\"pin\":", "");
+  ck_assert_pins ("]]}}{\"pin\":\"7\"", "\"7\"");
+  ck_assert_pins ("", "");
+}
+END_TEST
+
 START_TEST (test_pin_hash_is_salted_and_verifies)
 {
   g_autofree char *h1 = ct_auth_pin_hash ("2468", NULL);
@@ -636,6 +685,7 @@ store_suite (void)
   tcase_add_test (json, test_strict_json_rejects_malformed_input);
   tcase_add_test (json, test_strict_json_limits_depth);
   tcase_add_test (json, test_strict_json_parse_builds_what_it_validated);
+  tcase_add_test (json, test_strict_json_finds_pin_values_even_in_refused_bodies);
   tcase_add_test (json, test_answer_text_is_what_json_c_prints);
   tcase_add_test (auth, test_pin_hash_is_salted_and_verifies);
   tcase_add_test (auth, test_tokens_are_random_and_hashed);

@@ -1264,6 +1264,144 @@ START_TEST (test_service_replay_is_byte_identical_and_marked)
 }
 END_TEST
 
+/* The stored identity of @key (hex), read behind the service. */
+static char *
+stored_identity (const char *key)
+{
+  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+  g_autofree char *sql = g_strdup_printf (ct_test_store_is_pg ()
+                                          ? "SELECT encode(hash, 'hex') FROM idempotency WHERE key = '%s'"
+                                          : "SELECT lower(hex(hash)) FROM idempotency WHERE key = '%s'", key);
+  g_autoptr(GPtrArray) rows = ct_test_db_query (db, sql);
+
+  ck_assert_msg (rows != NULL && rows->len == 1, "no stored identity for %s", key);
+  return g_strdup (((char **) rows->pdata[0])[0]);
+}
+
+/* What the identity was before PINs were left out of it: the SHA-256 of
+ * method, path and every byte of the body. */
+static char *
+identity_with_the_pins (const char *path,
+                        const char *body)
+{
+  g_autofree char *text = g_strdup_printf ("POST\n%s\n%s", path, body);
+
+  return g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);
+}
+
+/* No stored text of the database holds @pin: the stored answers, the audit
+ * log, the card events; and, on SQLite, no byte of its files. */
+static void
+assert_pin_is_not_stored (const char *pin)
+{
+  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+  const char *tables[][2] = { { "idempotency", "body" }, { "audit", "detail" }, { "card_events", "detail" } };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (tables); i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM %s WHERE %s LIKE '%%%s%%'",
+                                              tables[i][0], tables[i][1], pin);
+      g_autoptr(GPtrArray) rows = ct_test_db_query (db, sql);
+
+      ck_assert (rows != NULL && rows->len == 1);
+      ck_assert_msg (g_str_equal (((char **) rows->pdata[0])[0], "0"), "%s holds the PIN %s", tables[i][0], pin);
+    }
+  if (!ct_test_store_is_pg ())
+    {
+      const char *suffixes[] = { "", "-wal", "-journal" };
+
+      for (gsize i = 0; i < G_N_ELEMENTS (suffixes); i++)
+        {
+          g_autofree char *file = g_strconcat (ct_test_service_get_db_path (svc), suffixes[i], NULL);
+          g_autofree char *bytes = NULL;
+          gsize len = 0;
+
+          if (!g_file_get_contents (file, &bytes, &len, NULL))
+            continue;
+          for (gsize at = 0; at + strlen (pin) <= len; at++)
+            ck_assert_msg (memcmp (bytes + at, pin, strlen (pin)) != 0, "%s holds the PIN %s at byte %"
+                           G_GSIZE_FORMAT, file, pin, at);
+        }
+    }
+}
+
+/* A stored identity never derives from a PIN (a hash of a body with a
+ * short PIN in it gives the PIN away), so a retry whose PIN was typed
+ * again, right or wrong, is the same request: the stored answer, no
+ * conflict and nothing done twice. Any other byte still makes it
+ * another request. */
+START_TEST (test_service_pins_stay_out_of_the_request_identity)
+{
+  g_autofree char *card = issue_card ("Pin", NULL);
+  g_autofree char *pay_path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  g_autofree char *pin_path = g_strdup_printf ("/v1/cards/%s/member-pin", card);
+  g_autofree char *cashier = cashier_pin_file ("570314");
+  const char *set = "{\"member_pin\":\"918273\",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}}";
+  const char *set_again = "{\"member_pin\":\"918273\",\"manager\":{\"id\":\"m1\",\"pin\":\"999999\"}}";
+  const char *paid = "{\"amount\":300,\"member_pin\":\"918273\",\"operator\":\"op\"}";
+  const char *paid_again = "{\"amount\":300,\"member_pin\":\"111111\",\"operator\":\"op\"}";
+  const char *paid_wrong = "{\"amount\":300,\"member_pin\":\"444444\",\"operator\":\"op\"}";
+  const char *paid_more = "{\"amount\":301,\"member_pin\":\"918273\",\"operator\":\"op\"}";
+  const char *signed_in = "{\"cashier\":\"c5\",\"pin\":\"570314\"}";
+  const char *signed_in_again = "{\"cashier\":\"c5\",\"pin\":\"000000\"}";
+  g_autoptr(CtTestResponse) s1 = NULL, s2 = NULL, p1 = NULL, p2 = NULL, w1 = NULL, m1 = NULL, c1 = NULL, c2 = NULL;
+  g_autofree char *id_pay = NULL, *id_wrong = NULL, *id_set = NULL, *id_sign = NULL;
+  g_autofree char *old_pay = NULL, *old_set = NULL, *old_sign = NULL;
+
+  topup (card, "p100");
+  s1 = ct_test_client_request (cl, "POST", pin_path, "pin-set", set, NULL);
+  expect_status (s1, 200, NULL);
+  /* The manager's PIN typed again (wrongly): the stored answer, and no
+   * wrong PIN counted. */
+  s2 = ct_test_client_request (cl, "POST", pin_path, "pin-set", set_again, NULL);
+  expect_status (s2, 200, NULL);
+  ck_assert_str_eq (s1->body, s2->body);
+  ck_assert_str_eq (ct_test_response_header (s2, "Idempotent-Replayed"), "true");
+
+  p1 = ct_test_client_request (cl, "POST", pay_path, "pin-pay", paid, NULL);
+  expect_status (p1, 201, NULL);
+  p2 = ct_test_client_request (cl, "POST", pay_path, "pin-pay", paid_again, NULL);
+  expect_status (p2, 201, NULL);
+  ck_assert_str_eq (p1->body, p2->body);
+  ck_assert_str_eq (ct_test_response_header (p2, "Idempotent-Replayed"), "true");
+  ck_assert_int_eq (balance_of (card), 11000 - 300);
+  /* Another amount with the same key is another intent. */
+  m1 = ct_test_client_request (cl, "POST", pay_path, "pin-pay", paid_more, NULL);
+  expect_status (m1, 422, "idempotency_key_reused");
+  /* A wrong member PIN under a new key is refused and stored, under the
+   * identity of the right one. */
+  w1 = ct_test_client_request (cl, "POST", pay_path, "pin-wrong", paid_wrong, NULL);
+  expect_status (w1, 403, "member_pin_wrong");
+  ck_assert_int_eq (balance_of (card), 11000 - 300);
+
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "cashier", "add", "--id", "c5", "--name", "Lin",
+                                           "--pin-file", cashier, NULL), 0);
+  c1 = ct_test_client_request (cl, "POST", "/v1/cashiers/sign-in", "pin-sign", signed_in, NULL);
+  expect_status (c1, 200, NULL);
+  c2 = ct_test_client_request (cl, "POST", "/v1/cashiers/sign-in", "pin-sign", signed_in_again, NULL);
+  expect_status (c2, 200, NULL);
+  ck_assert_str_eq (c1->body, c2->body);
+  ck_assert_str_eq (ct_test_response_header (c2, "Idempotent-Replayed"), "true");
+
+  id_pay = stored_identity ("pin-pay");
+  id_wrong = stored_identity ("pin-wrong");
+  id_set = stored_identity ("pin-set");
+  id_sign = stored_identity ("pin-sign");
+  old_pay = identity_with_the_pins (pay_path, paid);
+  old_set = identity_with_the_pins (pin_path, set);
+  old_sign = identity_with_the_pins ("/v1/cashiers/sign-in", signed_in);
+  ck_assert_str_eq (id_pay, id_wrong);
+  ck_assert_str_ne (id_pay, old_pay);
+  ck_assert_str_ne (id_set, old_set);
+  ck_assert_str_ne (id_sign, old_sign);
+
+  assert_pin_is_not_stored ("918273");
+  assert_pin_is_not_stored ("444444");
+  assert_pin_is_not_stored ("246813");
+  assert_pin_is_not_stored ("570314");
+}
+END_TEST
+
 START_TEST (test_service_stored_refusals_replay_but_unstored_do_not)
 {
   g_autofree char *card = issue_card ("Refusal", NULL);
@@ -1888,6 +2026,7 @@ service_suite (void)
                    test_service_dates_follow_the_merchant_time_zone } },
     { "idempotency", { test_service_replay_is_byte_identical_and_marked,
                        test_service_stored_refusals_replay_but_unstored_do_not,
+                       test_service_pins_stay_out_of_the_request_identity,
                        test_service_unstored_answers_leave_the_key_free,
                        test_service_keys_are_scoped_to_the_till,
                        test_service_retry_while_running_is_request_in_progress,

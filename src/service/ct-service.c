@@ -11,6 +11,7 @@
 #include "ct-service-auth.h"
 #include "ct-service-cert.h"
 #include "ct-service.h"
+#include "ct-strict-json.h"
 #include "ct-till-cache.h"
 #include "ct-wallet-outbox.h"
 #include "ct-wallet-worker.h"
@@ -477,6 +478,17 @@ collect_query (void                *cls,
   return MHD_YES;
 }
 
+/* The members whose values are PINs: a manager's ("manager": {"pin"}), a
+ * cashier's ("pin") and a member's ("member_pin"), wherever they stand. */
+static const char * const pin_members[] = { "pin", "member_pin", NULL };
+
+/* The request's identity for its Idempotency-Key: the SHA-256 of the
+ * method, the path and the body's bytes, each PIN's value left out (a NUL
+ * byte in its place, which no JSON text holds). A stored identity so never
+ * derives from a PIN (a hash of a body with a short PIN in it would give
+ * the PIN away to whoever reads the table), and a retry whose PIN was typed
+ * again is the same request. A body without a PIN hashes as its raw
+ * bytes. */
 static void
 compute_identity (CtCall *call)
 {
@@ -488,7 +500,20 @@ compute_identity (CtCall *call)
   g_checksum_update (sum, (const guchar *) call->path, strlen (call->path));
   g_checksum_update (sum, (const guchar *) "\n", 1);
   if (call->body != NULL)
-    g_checksum_update (sum, (const guchar *) call->body->str, call->body->len);
+    {
+      g_autoptr(GArray) pins = ct_strict_json_find_members (call->body->str, call->body->len, pin_members);
+      gsize at = 0;
+
+      for (guint i = 0; i < pins->len; i++)
+        {
+          const CtJsonSpan *pin = &g_array_index (pins, CtJsonSpan, i);
+
+          g_checksum_update (sum, (const guchar *) call->body->str + at, pin->start - at);
+          g_checksum_update (sum, (const guchar *) "", 1);
+          at = pin->end;
+        }
+      g_checksum_update (sum, (const guchar *) call->body->str + at, call->body->len - at);
+    }
   g_checksum_get_digest (sum, call->identity, &len);
 }
 

@@ -416,3 +416,148 @@ ct_strict_json_parse (const char  *text,
   json_tokener_free (tok);
   return obj;
 }
+
+/* The secret values: a scan that never fails, so that a body the strict
+ * parser refuses has its secrets found all the same. */
+
+static void
+skip_string_lenient (Scanner *s)
+{
+  s->p++;
+  while (s->p < s->end && *s->p != '"')
+    s->p += *s->p == '\\' && s->end - s->p > 1 ? 2 : 1;
+  if (s->p < s->end)
+    s->p++;
+}
+
+static gboolean
+is_structural (char c)
+{
+  return c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == ':' || c == '"'
+         || c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void
+skip_value_lenient (Scanner *s)
+{
+  int depth = 0;
+
+  skip_ws (s);
+  if (s->p >= s->end)
+    return;
+  if (*s->p == '"')
+    {
+      skip_string_lenient (s);
+      return;
+    }
+  if (*s->p != '{' && *s->p != '[')
+    {
+      while (s->p < s->end && !is_structural (*s->p))
+        s->p++;
+      return;
+    }
+  while (s->p < s->end)
+    {
+      char c = *s->p;
+
+      if (c == '"')
+        {
+          skip_string_lenient (s);
+          continue;
+        }
+      s->p++;
+      if (c == '{' || c == '[')
+        depth++;
+      else if ((c == '}' || c == ']') && --depth == 0)
+        return;
+    }
+}
+
+/**
+ * ct_strict_json_find_members:
+ * @keys: the names looked for, NULL-terminated
+ *
+ * Finds the value of every object member named one of @keys, at any
+ * depth, as byte ranges of @text in order (a value inside another found
+ * value is part of it). The scan is lenient: a document that is not valid
+ * JSON is read as far as it can be, so that a refused body is covered too.
+ *
+ * Returns: (transfer full): a #CtJsonSpan array
+ */
+GArray *
+ct_strict_json_find_members (const char         *text,
+                             gsize               len,
+                             const char * const *keys)
+{
+  Scanner s = { text, text + len, 0 };
+  GArray *spans = g_array_new (FALSE, FALSE, sizeof (CtJsonSpan));
+  g_autoptr(GByteArray) stack = g_byte_array_new ();
+  g_autoptr(GString) key = g_string_new (NULL);
+  gboolean expect_key = FALSE;
+
+  g_return_val_if_fail (text != NULL || len == 0, spans);
+
+  while (s.p < s.end)
+    {
+      char c = *s.p;
+      char top = stack->len > 0 ? (char) stack->data[stack->len - 1] : '\0';
+
+      switch (c)
+        {
+        case '{':
+        case '[':
+          g_byte_array_append (stack, (const guint8 *) &c, 1);
+          expect_key = c == '{';
+          s.p++;
+          break;
+        case '}':
+        case ']':
+          if (stack->len > 0)
+            g_byte_array_set_size (stack, stack->len - 1);
+          expect_key = FALSE;
+          s.p++;
+          break;
+        case ',':
+          expect_key = top == '{';
+          s.p++;
+          break;
+        case '"':
+          if (expect_key && top == '{')
+            {
+              const char *start = s.p;
+
+              g_string_truncate (key, 0);
+              if (!parse_string (&s, key, NULL))
+                {
+                  /* Not a well-formed string: compare its raw bytes. */
+                  s.p = start;
+                  skip_string_lenient (&s);
+                  g_string_truncate (key, 0);
+                  g_string_append_len (key, start + 1, MAX (s.p - start - 2, 0));
+                }
+              expect_key = FALSE;
+              skip_ws (&s);
+              if (s.p < s.end && *s.p == ':')
+                {
+                  s.p++;
+                  skip_ws (&s);
+                  if (g_strv_contains (keys, key->str) && strlen (key->str) == key->len)
+                    {
+                      CtJsonSpan span = { s.p - text, 0 };
+
+                      skip_value_lenient (&s);
+                      span.end = s.p - text;
+                      g_array_append_val (spans, span);
+                    }
+                }
+            }
+          else
+            skip_string_lenient (&s);
+          break;
+        default:
+          s.p++;
+          break;
+        }
+    }
+  return spans;
+}

@@ -20,6 +20,13 @@ typedef enum
 
 #define CT_STRICT_JSON_MAX_DEPTH 32
 
+/* A byte range of a JSON text: [start, end). */
+typedef struct
+{
+  gsize start;
+  gsize end;
+} CtJsonSpan;
+
 GQuark       ct_strict_json_error_quark (void);
 
 gboolean     ct_strict_json_validate    (const char   *text,
@@ -28,5 +35,8 @@ gboolean     ct_strict_json_validate    (const char   *text,
 json_object *ct_strict_json_parse       (const char   *text,
                                          gsize         len,
                                          GError      **error);
+GArray      *ct_strict_json_find_members (const char         *text,
+                                          gsize               len,
+                                          const char * const *keys);
 
 G_END_DECLS
