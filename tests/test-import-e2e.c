@@ -487,10 +487,32 @@ START_TEST (test_import_e2e_wrong_pin_then_right_pin_imports)
   ck_assert_int_eq (run_cli (NULL, &err, bad_args), 2);
   ck_assert_msg (strstr (err, "forbidden") != NULL, "%s", err);
   assert_ledger_balanced (0);
-  /* The same chunk key now holds the refusal; the corrected PIN still
-   * imports, once. */
+  /* Another wrong PIN: the first key's stored refusal is passed over,
+   * the next key is refused anew. */
+  g_clear_pointer (&err, g_free);
+  ck_assert (g_file_set_contents (wrong, "1111\n", -1, NULL));
+  ck_assert_int_eq (run_cli (NULL, &err, bad_args), 2);
+  ck_assert_msg (strstr (err, "forbidden") != NULL, "%s", err);
+  assert_ledger_balanced (0);
+  /* The service leaves the PIN out of a request's identity, so the chunk
+   * keys now hold the refusals; the corrected PIN still imports, once,
+   * under the next key. */
   ck_assert_int_eq (run_cli (NULL, NULL, good_args), 0);
   assert_ledger_balanced (total);
+  ck_assert_int_eq (run_cli (NULL, NULL, good_args), 0);
+  assert_ledger_balanced (total);
+  /* One chunk, three keys, none derived from a PIN. */
+  {
+    g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (f.svc));
+    g_autoptr(GPtrArray) keys = ct_test_db_query (db, "SELECT key FROM idempotency WHERE key LIKE 'import:%' "
+                                                      "ORDER BY length(key), key");
+
+    ck_assert (keys != NULL);
+    ck_assert_int_eq (keys->len, 3);
+    ck_assert (g_str_has_suffix (((char **) keys->pdata[0])[0], ":1"));
+    ck_assert (g_str_has_suffix (((char **) keys->pdata[1])[0], ":1:2"));
+    ck_assert (g_str_has_suffix (((char **) keys->pdata[2])[0], ":1:3"));
+  }
 }
 END_TEST
 

@@ -25,39 +25,35 @@ sent_row_clear (gpointer data)
 
 /**
  * ct_import_chunk_key:
- * @fallback: the key for a chunk whose first key is already bound to other
- *   bytes
+ * @attempt: the key's number, from 1
  *
  * The Idempotency-Key of chunk @chunk (numbered from 1) of a batch:
- * import:<batch_id>:<chunk>. Each chunk carries the manager's PIN, so a
- * rerun after a wrong PIN sends other bytes under the same key, which the
- * service refuses (422 idempotency_key_reused) by design. Such a chunk is
- * sent again under import:<batch_id>:<chunk>:<16 hex digits of the body's
- * SHA-256>: the same bytes always get the same key, so that resend is still
- * idempotent, and rows are idempotent by (batch_id, card_no) in the service
- * whatever the key, so no row can go in twice.
+ * import:<batch_id>:<chunk>, then import:<batch_id>:<chunk>:<attempt>.
+ * Each chunk carries the manager's PIN, which the service leaves out of a
+ * request's identity, so a rerun after a wrong PIN gets the stored refusal
+ * back under the first key (a service from before that answers 422
+ * idempotency_key_reused). Such a chunk goes on to the next key, until one
+ * the service has not seen: the keys are the same on every rerun, so a
+ * chunk a kill left unsettled finds its answer, and rows are idempotent by
+ * (batch_id, card_no) in the service whatever the key, so no row can go
+ * in twice. No key derives from the PIN.
  */
 char *
 ct_import_chunk_key (const char *batch_id,
                      guint       chunk,
-                     GBytes     *body,
-                     gboolean    fallback)
+                     guint       attempt)
 {
-  g_autofree char *sum = NULL;
-
   g_return_val_if_fail (batch_id != NULL, NULL);
 
-  if (!fallback)
+  if (attempt <= 1)
     return g_strdup_printf ("import:%s:%u", batch_id, chunk);
-  sum = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, body);
-  sum[16] = '\0';
-  return g_strdup_printf ("import:%s:%u:%s", batch_id, chunk, sum);
+  return g_strdup_printf ("import:%s:%u:%u", batch_id, chunk, attempt);
 }
 
 static const char *
 error_code_of (GBytes *body)
 {
-  static const char *known[] = { "idempotency_key_reused", NULL };
+  static const char *known[] = { "idempotency_key_reused", "forbidden", NULL };
   g_autoptr(GString) text = NULL;
   json_object *root, *err = NULL, *code = NULL;
   const char *found = NULL;
@@ -221,9 +217,25 @@ typedef struct
   GCond        cond;
 } Pipeline;
 
-/* Sends a chunk under its key and waits for the answer; a key already
- * bound to other bytes (a rerun with another PIN) sends it again under the
- * fallback key (ct_import_chunk_key). In a sender thread. */
+/* How many keys a chunk goes through (ct_import_chunk_key): one rerun
+ * after a wrong PIN takes one more. */
+#define CT_IMPORT_CHUNK_KEYS 64
+
+/* Whether @answer was given for another try of the chunk, which a rerun
+ * passes over to the next key: a refused PIN replayed (a stored 403 says
+ * nothing about the rows) or a key bound to other bytes. */
+static gboolean
+answer_is_another_try (const CtAnswer *answer)
+{
+  const char *code = error_code_of (answer->body);
+
+  return (answer->status == 422 && g_strcmp0 (code, "idempotency_key_reused") == 0)
+         || (answer->status == 403 && answer->replayed && g_strcmp0 (code, "forbidden") == 0);
+}
+
+/* Sends a chunk under its key and waits for the answer; a key whose
+ * answer belongs to another try (a rerun with another PIN) sends it again
+ * under the next key (ct_import_chunk_key). In a sender thread. */
 static void
 send_chunk (gpointer data,
             gpointer user_data)
@@ -233,19 +245,15 @@ send_chunk (gpointer data,
   CtAnswer *answer = NULL;
   GError *error = NULL;
 
-  for (int attempt = 0; attempt < 2; attempt++)
+  for (guint attempt = 1; attempt <= CT_IMPORT_CHUNK_KEYS; attempt++)
     {
-      g_autofree char *key = ct_import_chunk_key (chunk->batch_id, chunk->chunk_no, chunk->body,
-                                                  attempt > 0);
+      g_autofree char *key = ct_import_chunk_key (chunk->batch_id, chunk->chunk_no, attempt);
       g_autoptr(CtRequest) request = ct_request_import_chunk (chunk->body, key);
 
       g_clear_pointer (&answer, ct_answer_free);
       answer = ct_client_send (chunk->client, request, chunk->cancellable, &error);
-      if (answer == NULL)
+      if (answer == NULL || !answer_is_another_try (answer))
         break;
-      if (answer->status == 422 && g_strcmp0 (error_code_of (answer->body), "idempotency_key_reused") == 0)
-        continue;
-      break;
     }
 
   g_mutex_lock (&pipeline->lock);

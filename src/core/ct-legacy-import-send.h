@@ -52,8 +52,7 @@ typedef struct
 
 char     *ct_import_chunk_key  (const char              *batch_id,
                                 guint                    chunk,
-                                GBytes                  *body,
-                                gboolean                 fallback);
+                                guint                    attempt);
 
 gboolean  ct_import_fetch_batch (CtClient               *client,
                                 const char             *batch_id,
