@@ -12,8 +12,10 @@
 #include "ct-manager-actions.h"
 #include "ct-members-page.h"
 #include "ct-pay-page.h"
+#include "ct-receipt-data.h"
 #include "ct-receipt-page.h"
 #include "ct-screenshot.h"
+#include "ct-session.h"
 #include "ct-app-fixture.h"
 
 /* The Pay screen in the real window against a real cardtill-service: the
@@ -74,6 +76,25 @@ START_TEST (test_app_pay_insufficient_balance_shows_shortfall)
 }
 END_TEST
 
+/* Whether a row under @root has a subtitle containing @text. */
+static gboolean
+row_subtitle_contains (GtkWidget  *root,
+                       const char *text)
+{
+  if (ADW_IS_ACTION_ROW (root))
+    {
+      const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (root));
+
+      if (subtitle != NULL && strstr (subtitle, text) != NULL)
+        return TRUE;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (row_subtitle_contains (child, text))
+      return TRUE;
+  return FALSE;
+}
+
 /* A card short of the order: the Pay screen offers the split (the card
  * pays what it holds, the rest by a tender chosen with one key), the
  * cashier presses Alt+C and the receipt shows the rest taken in cash. */
@@ -112,6 +133,36 @@ START_TEST (test_app_pay_split_offers_the_rest_by_a_tender_key)
   ck_assert_msg (strstr (text, "Rest paid by Cash: ¥40.00") != NULL, "%s", text);
   ck_assert_msg (strstr (text, "Balance after: ¥0.00") != NULL, "%s", text);
   save_png (till, NULL, "pay-split-receipt");
+
+  /* Queued offline, the receipt says the same, as expected. */
+  {
+    g_autoptr(CtReceiptData) data = ct_session_pending_receipt (till->session, CT_TRANSACTION_PAYMENT,
+                                                                ct_session_get_card (till->session), 0, 0, NULL);
+    g_autoptr(GPtrArray) lines = NULL;
+    g_autoptr(GString) pending = g_string_new (NULL);
+
+    data->amount = 2000;
+    data->rest = 500;
+    data->rest_tender = g_strdup ("bank_card");
+    lines = ct_receipt_lines (data);
+    for (guint i = 0; i < lines->len; i++)
+      {
+        CtReceiptLine *line = lines->pdata[i];
+
+        g_string_append_printf (pending, "%s: %s\n", line->label, line->value);
+      }
+    ck_assert_msg (strstr (pending->str, "Order total: ¥25.00\n") != NULL
+                   && strstr (pending->str, "Rest paid by Bank card: ¥5.00\n") != NULL
+                   && strstr (pending->str, "Transaction: pending sync") != NULL, "%s", pending->str);
+  }
+
+  /* The card's history says how the rest was paid. */
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+  ck_assert (wait_until (members_idle, ct_window_get_page_widget (till->window, "members"), 15000));
+  ck_assert_int_eq (ct_members_page_get_history_item (CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window,
+                                                                                                   "members")),
+                                                      0)->rest, 4000);
+  ck_assert (row_subtitle_contains (ct_window_get_page_widget (till->window, "members"), "rest ¥40.00 paid by Cash"));
 
   till_free (till);
 }

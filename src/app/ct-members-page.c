@@ -355,6 +355,14 @@ history_row_new (CtMembersPage       *self,
   g_autofree char *time = ct_format_local_time (tx->taken_at ? tx->taken_at : tx->created_at, "%H:%M");
   g_autofree char *tender = tx->tender ? ct_format_tender (tx->tender) : NULL;
   g_autofree char *paid_by = tender ? g_strdup_printf (_("paid by %s"), tender) : NULL;
+  /* A split payment: the rest another tender took (its refund: gave back). */
+  g_autofree char *rest_tender = tx->rest > 0 ? ct_format_tender (tx->rest_tender) : NULL;
+  g_autofree char *rest_money = tx->rest > 0 ? ct_format_money (tx->rest, mu, cur) : NULL;
+  g_autofree char *rest = tx->rest <= 0 ? NULL
+                          : tx->kind == CT_TRANSACTION_REFUND ? g_strdup_printf (_("rest %s given back by %s"), rest_money,
+                                                                                 rest_tender)
+                                                              : g_strdup_printf (_("rest %s paid by %s"), rest_money,
+                                                                                 rest_tender);
   g_autofree char *delta = ct_format_signed_money (tx->delta, mu, cur);
   g_autofree char *after = ct_format_money (tx->balance_after, mu, cur);
   g_autofree char *title = g_strdup_printf ("%s  %s", time, ct_format_transaction_kind (tx->kind));
@@ -365,13 +373,15 @@ history_row_new (CtMembersPage       *self,
   GtkWidget *balance;
 
   {
-    const char *parts[5] = { NULL, };
+    const char *parts[6] = { NULL, };
     guint n = 0;
 
     parts[n++] = tx->till ? tx->till : "";
     parts[n++] = tx->operator_name ? tx->operator_name : "";
     if (paid_by != NULL)
       parts[n++] = paid_by;
+    if (rest != NULL)
+      parts[n++] = rest;
     if (tx->reason != NULL && *tx->reason != '\0')
       parts[n++] = tx->reason;
     subtitle = g_strjoinv (" · ", (char **) parts);

@@ -372,8 +372,12 @@ pay_cb (GObject      *object,
 
   if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_QUEUED))
     {
-      ct_session_show_queued_receipt (self->session, CT_TRANSACTION_PAYMENT,
-                                      ct_session_get_card (self->session), self->send_amount, 0, NULL);
+      if (self->send_rest > 0)
+        ct_session_show_queued_split_receipt (self->session, ct_session_get_card (self->session),
+                                              self->send_amount, self->send_rest, self->send_rest_tender);
+      else
+        ct_session_show_queued_receipt (self->session, CT_TRANSACTION_PAYMENT,
+                                        ct_session_get_card (self->session), self->send_amount, 0, NULL);
       gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
       gtk_editable_set_text (GTK_EDITABLE (self->order_entry), "");
       gtk_editable_set_text (GTK_EDITABLE (self->points_entry), "");

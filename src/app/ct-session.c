@@ -829,6 +829,32 @@ ct_session_show_queued_receipt (CtSession         *self,
 }
 
 /**
+ * ct_session_show_queued_split_receipt:
+ * @amount: what the card pays
+ * @rest: what @rest_tender took of the order
+ *
+ * Like ct_session_show_queued_receipt() for a split payment the till
+ * queued: the receipt shows the rest taken by its tender too.
+ */
+void
+ct_session_show_queued_split_receipt (CtSession    *self,
+                                      const CtCard *card,
+                                      int64_t       amount,
+                                      int64_t       rest,
+                                      const char   *rest_tender)
+{
+  QueuedReceipt *queued = g_new0 (QueuedReceipt, 1);
+
+  g_return_if_fail (CT_IS_SESSION (self));
+
+  queued->session = g_object_ref (self);
+  queued->data = ct_session_pending_receipt (self, CT_TRANSACTION_PAYMENT, card, amount, 0, NULL);
+  queued->data->rest = rest;
+  queued->data->rest_tender = g_strdup (rest_tender);
+  ct_client_outbox_list_async (self->client, CT_OUTBOX_STATE_PENDING, NULL, queued_list_cb, queued);
+}
+
+/**
  * ct_session_apply_receipt:
  * @receipt: the service's answer to a money request
  *

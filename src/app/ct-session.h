@@ -58,6 +58,8 @@ CtReceiptData *ct_session_pending_receipt (CtSession         *self,
                                            int64_t            amount,
                                            int64_t            bonus,
                                            const char        *tender);
+void           ct_session_show_queued_split_receipt (CtSession *self, const CtCard *card, int64_t amount,
+                                                     int64_t rest, const char *rest_tender);
 void           ct_session_show_queued_receipt (CtSession     *self,
                                                CtTransactionKind kind,
                                                const CtCard  *card,
