@@ -1442,6 +1442,67 @@ count_of (const char *text, const char *needle)
   return n;
 }
 
+START_TEST (test_cli_card_replace_moves_the_money_and_the_old_card_names_the_new)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *old = NULL;
+  g_autofree char *new_no = NULL;
+  g_autofree char *wanted = NULL;
+  Run r = { 0 };
+
+  ck_assert_int_eq (ct_test_service_admin (t->svc, NULL, "merchant", "set",
+                                           "--offline-payment-cap", "50.00",
+                                           "--offline-card-cap", "100.00", NULL), 0);
+  ck_assert (ct_test_service_restart (t->svc, NULL));
+  ct_fault_proxy_set_upstream (t->proxy, ct_test_service_get_url (t->svc));
+  old = issue (t, "Lost", "13800000031");
+  ck_assert_int_eq (cli (t, &r, "topup", old, "--package", "p100", NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "pay", old, "10.00", NULL), 0);
+
+  /* Usage, a wrong PIN and a bad new number send nothing that changes. */
+  ck_assert_int_eq (cli (t, &r, "card", "replace", old, NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "card", "replace", old, "--manager", "m1", "--pin-file", t->bad_pin_file, NULL), 2);
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: forbidden: "), "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "card", "replace", old, "--new", "8888000000000001", "--manager", "m1",
+                         "--pin-file", t->pin_file, NULL), 2);
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: invalid_card_no: "), "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "card", "replace", old, "--new", "no", "--manager", "m1",
+                         "--pin-file", t->pin_file, NULL), 1);
+
+  /* The new card, with the money, printed; its number on the last line. */
+  ck_assert_msg (cli (t, &r, "card", "replace", old, "--new", "lost-2", "--manager", "m1",
+                      "--pin-file", t->pin_file, NULL) == 0, "%d %s %s", r.status, r.out, r.err);
+  new_no = g_strdup (last_line (r.out));
+  ck_assert_str_eq (new_no, "LOST-2");
+  ck_assert_msg (strstr (r.out, "Card      LOST-2") != NULL && strstr (r.out, "Balance   100.00") != NULL
+                 && strstr (r.out, "Points    10") != NULL && strstr (r.out, "Lost (13800000031)") != NULL, "%s", r.out);
+  wanted = g_strdup_printf ("Replaces lost card %s, now closed: moved 100.00 and 10 points", old);
+  ck_assert_msg (strstr (r.out, wanted) != NULL, "%s", r.out);
+
+  /* The lost card: shown as closed, naming the new card; refused with a
+   * sentence naming it. */
+  ck_assert_int_eq (cli (t, &r, "card", "show", old, NULL), 0);
+  ck_assert_msg (strstr (r.out, "Status    closed") != NULL
+                 && strstr (r.out, "Replaced  by card LOST-2: use the new card") != NULL, "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "pay", old, "1.00", NULL), 2);
+  ck_assert_msg (strstr (r.err, "cardtill-cli: card_closed: This card was replaced by card LOST-2: use the new card")
+                 != NULL, "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "card", "replace", old, "--manager", "m1", "--pin-file", t->pin_file, NULL), 2);
+  ck_assert_msg (strstr (r.err, "card_closed") != NULL && strstr (r.err, "LOST-2") != NULL, "%s", r.err);
+  ck_assert_int_eq (cli (t, &r, "history", old, NULL), 0);
+  ck_assert_msg (strstr (r.out, "replacement") != NULL || strstr (r.out, "Lost card replacement") != NULL, "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "pay", new_no, "1.00", NULL), 0);
+  ck_assert_msg (strstr (r.out, "99.00") != NULL, "%s", r.out);
+
+  /* Offline the till knows the lost card is closed. */
+  ck_assert (ct_fault_proxy_set_offline (t->proxy, TRUE, NULL));
+  ck_assert_int_eq (cli (t, &r, "pay", old, "1.00", NULL), 5);
+  ck_assert_msg (strstr (r.err, "replaced by card LOST-2") != NULL, "%s", r.err);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 START_TEST (test_cli_secrets_stay_private_and_readable_ones_are_warned)
 {
   Till *t = till_new (FALSE);
@@ -1759,6 +1820,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_resend_refused_again_stays_in_view);
   tcase_add_test (tc, test_cli_resend_of_changed_package_quotes_the_new_bonus);
   tcase_add_test (tc, test_cli_show_and_find_refresh_the_member_cache);
+  tcase_add_test (tc, test_cli_card_replace_moves_the_money_and_the_old_card_names_the_new);
   tcase_add_test (tc, test_cli_secrets_stay_private_and_readable_ones_are_warned);
   tcase_add_test (tc, test_cli_messages_a_cashier_can_act_on);
   tcase_add_test (tc, test_cli_orphaned_builtin_service_stops_by_itself);

@@ -214,6 +214,48 @@ START_TEST (test_wire_card_round_trips_for_the_cache)
 }
 END_TEST
 
+START_TEST (test_wire_closed_card_names_the_card_that_replaced_it)
+{
+  const char *closed = "{\"card_no\":\"8888000000000001\",\"status\":\"closed\",\"level\":null,"
+                       "\"member\":{\"name\":\"Alice\",\"phone\":null},\"balance\":0,\"points\":0,"
+                       "\"created_at\":\"2026-01-01T00:00:00.000Z\",\"updated_at\":\"2026-01-02T00:00:00.000Z\","
+                       "\"replaced_by\":\"NEW-1\"}";
+  const char *nameless = "{\"card_no\":\"8888000000000001\",\"status\":\"closed\",\"level\":null,"
+                         "\"member\":null,\"balance\":0,\"points\":0,"
+                         "\"created_at\":\"2026-01-01T00:00:00.000Z\",\"updated_at\":\"2026-01-02T00:00:00.000Z\","
+                         "\"replaced_by\":null}";
+  const char *refusal = "{\"error\":{\"code\":\"card_closed\",\"message\":\"Card 8888000000000001 was replaced\","
+                        "\"replaced_by\":\"NEW-1\"}}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = decode_card (closed, &error);
+  g_autoptr(CtCard) none = NULL;
+  g_autoptr(CtCard) again = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *body = ct_wire_encode_card_replace ("NEW-1", "ann", "m1", "2468");
+
+  ck_assert_ptr_nonnull (card);
+  ck_assert_int_eq (card->status, CT_CARD_STATUS_CLOSED);
+  ck_assert_str_eq (card->replaced_by, "NEW-1");
+  ck_assert_str_eq (ct_card_status_to_string (card->status), "closed");
+  /* The member cache keeps it closed, with the new number. */
+  text = ct_wire_encode_card (card);
+  again = decode_card (text, NULL);
+  ck_assert_ptr_nonnull (again);
+  ck_assert_int_eq (again->status, CT_CARD_STATUS_CLOSED);
+  ck_assert_str_eq (again->replaced_by, "NEW-1");
+  /* A closed card that names no new card is no valid answer. */
+  none = decode_card (nameless, &error);
+  ck_assert_ptr_null (none);
+  ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_BAD_ANSWER));
+  g_clear_error (&error);
+  /* A refusal on it is a sentence naming the new card. */
+  ck_assert (!ct_wire_decode_error (409, refusal, strlen (refusal), &error));
+  ck_assert (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CARD_CLOSED));
+  ck_assert_str_eq (error->message, "This card was replaced by card NEW-1: use the new card");
+  ck_assert_str_eq (body, "{\"new_card_no\":\"NEW-1\",\"operator\":\"ann\",\"manager\":{\"id\":\"m1\",\"pin\":\"2468\"}}");
+}
+END_TEST
+
 static Suite *
 wire_suite (void)
 {
@@ -230,6 +272,7 @@ wire_suite (void)
   tcase_add_test (tc, test_wire_error_carries_service_code_and_message);
   tcase_add_test (tc, test_wire_encodes_exact_bodies);
   tcase_add_test (tc, test_wire_card_round_trips_for_the_cache);
+  tcase_add_test (tc, test_wire_closed_card_names_the_card_that_replaced_it);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -115,6 +115,9 @@ describe_entry (CtSyncPage          *self,
     case CT_OUTBOX_KIND_CARD_PATCH:
       kind = _("Card change");
       break;
+    case CT_OUTBOX_KIND_CARD_REPLACE:
+      kind = _("Lost card replacement");
+      break;
     case CT_OUTBOX_KIND_IMPORT:
       kind = _("Import");
       break;

@@ -186,13 +186,70 @@ card_member_pin (CtCli     *cli,
   return ct_cli_send (cli, g_steal_pointer (&request), error, ct_cli_print_card_body);
 }
 
+static gboolean
+print_replaced (CtCli       *cli,
+                const char  *body,
+                gsize        len,
+                gboolean     print,
+                GError     **error)
+{
+  g_autoptr(CtCard) card = NULL;
+  g_autoptr(CtCard) replaced = NULL;
+  g_autofree char *moved = NULL;
+
+  if (!ct_wire_decode_card_replaced (body, len, &card, &replaced, error))
+    return FALSE;
+  if (!print)
+    return TRUE;
+  ct_cli_print_card (cli, card);
+  moved = ct_cli_format_amount (cli, card->balance);
+  printf ("Replaces lost card %s, now closed: moved %s and %" G_GINT64_FORMAT " points\n", replaced->card_no, moved,
+          (gint64) card->points);
+  /* Scripts take the new number from the last line. */
+  printf ("%s\n", card->card_no);
+  return TRUE;
+}
+
+/* card replace NO [--new NO2]: a lost card (挂失补卡) replaced by a new
+ * card for the same member, with its balance, points and level. */
+static int
+card_replace (CtCli     *cli,
+              CtCliArgs *args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pin = NULL;
+  g_autofree char *card_no = NULL;
+  g_autoptr(CtRequest) request = NULL;
+  const char *manager = ct_cli_args_get (args, "manager");
+  const char *new_no = ct_cli_args_get (args, "new");
+  CtClient *client;
+
+  if (ct_cli_usage_missing (args, "card replace NO --manager ID", "WHAT", "NO", "manager", NULL) == CT_EXIT_USAGE)
+    return CT_EXIT_USAGE;
+  if (args->positional->len != 2 || manager == NULL)
+    return ct_cli_usage_error ("card replace NO [--new NO] --manager ID [--pin-file F]");
+  card_no = ct_request_card_number (g_ptr_array_index (args->positional, 1), &error);
+  if (card_no == NULL)
+    return ct_cli_report_error (cli, error);
+  pin = ct_cli_read_pin (cli, ct_cli_args_get (args, "pin-file"), &error);
+  if (pin == NULL)
+    return ct_cli_report_error (cli, error);
+  client = ct_cli_get_client (cli, &error);
+  if (client == NULL)
+    return ct_cli_finish_error (cli, error);
+  request = ct_request_card_replace (card_no, new_no, ct_client_get_operator (client), manager, pin, &error);
+  if (request == NULL)
+    return ct_cli_report_error (cli, error);
+  return ct_cli_send (cli, g_steal_pointer (&request), error, print_replaced);
+}
+
 int
 ct_cli_cmd_card (CtCli  *cli,
                  int     argc,
                  char  **argv)
 {
   static const char * const spec[] = { "name=", "phone=", "level=", "card-no=", "manager=",
-                                       "pin-file=", "member-pin", NULL };
+                                       "pin-file=", "member-pin", "new=", NULL };
   g_auto(CtCliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;
   const char *sub;
@@ -200,7 +257,7 @@ ct_cli_cmd_card (CtCli  *cli,
   if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
     return ct_cli_usage_error ("%s", error->message);
   if (args.positional->len < 1)
-    return ct_cli_usage_error ("card show|issue|freeze|unfreeze|edit|member-pin ...");
+    return ct_cli_usage_error ("card show|issue|freeze|unfreeze|edit|member-pin|replace ...");
   sub = g_ptr_array_index (args.positional, 0);
   if (strcmp (sub, "show") == 0)
     return card_show (cli, &args);
@@ -214,5 +271,7 @@ ct_cli_cmd_card (CtCli  *cli,
     return card_patch (cli, &args, CT_CARD_STATUS_CHANGE_NONE);
   if (strcmp (sub, "member-pin") == 0)
     return card_member_pin (cli, &args);
-  return ct_cli_usage_error ("card show|issue|freeze|unfreeze|edit|member-pin ...: unknown \"%s\"", sub);
+  if (strcmp (sub, "replace") == 0)
+    return card_replace (cli, &args);
+  return ct_cli_usage_error ("card show|issue|freeze|unfreeze|edit|member-pin|replace ...: unknown \"%s\"", sub);
 }

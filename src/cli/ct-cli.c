@@ -661,6 +661,8 @@ ct_cli_print_card (CtCli        *cli,
   printf ("Balance   %s\n", balance);
   printf ("Points    %" G_GINT64_FORMAT "\n", (gint64) card->points);
   printf ("Since     %s\n", card->created_at);
+  if (card->status == CT_CARD_STATUS_CLOSED)
+    printf ("Replaced  by card %s: use the new card\n", card->replaced_by);
 }
 
 void

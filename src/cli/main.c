@@ -16,6 +16,7 @@ static const char usage_text[] =
   "  card issue --name N --phone P [--level L] [--card-no NO] --manager ID\n"
   "  card freeze|unfreeze NO --manager ID\n"
   "  card edit NO [--name N] [--phone P] [--level L] --manager ID\n"
+  "  card replace NO [--new NO2] --manager ID   (a lost card: a new card takes its money)\n"
   "  find --phone P | --name N\n"
   "  topup NO (--package ID | AMOUNT) [--tender cash|wechat|alipay|bank_card|other]\n"
   "  pay NO AMOUNT [--order REF] [--redeem-points N] [--member-code CODE | --member-pin]\n"

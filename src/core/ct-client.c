@@ -786,6 +786,7 @@ takes_money (CtOutboxKind kind)
       return TRUE;
     case CT_OUTBOX_KIND_CARD_ISSUE:
     case CT_OUTBOX_KIND_CARD_PATCH:
+    case CT_OUTBOX_KIND_CARD_REPLACE:
     case CT_OUTBOX_KIND_IMPORT:
     case CT_OUTBOX_KIND_OTHER:
     default:
@@ -1605,6 +1606,64 @@ ct_client_member_pin_async (CtClient            *self,
                                    manager_pin, &error);
   run_request (self, request, error, card_change_worker, ct_client_member_pin_async, cancellable,
                callback, user_data);
+}
+
+/* A lost card's replacement: both cards go to the member cache (the lost
+ * one closed, so the offline rules refuse it), and the new card is the
+ * answer. */
+static void
+card_replace_worker (GTask        *task,
+                     gpointer      source,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  CtClient *self = source;
+  GError *error = NULL;
+  g_autoptr(GBytes) body = send_ok (self, task_data, cancellable, &error);
+  CtCard *card = NULL;
+  g_autoptr(CtCard) replaced = NULL;
+
+  if (body != NULL
+      && ct_wire_decode_card_replaced (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &card, &replaced,
+                                       &error))
+    {
+      ct_member_cache_store (self->cache, replaced, NULL);
+      ct_member_cache_store (self->cache, card, NULL);
+      schedule (self, NOTIFY_CARD_UPDATED, 0, replaced);
+      schedule (self, NOTIFY_CARD_UPDATED, 0, card);
+    }
+  ct_client_task_return (task, card, (GDestroyNotify) ct_card_free, error);
+}
+
+void
+ct_client_card_replace_async (CtClient            *self,
+                              const char          *card_no,
+                              const char          *new_card_no,
+                              const char          *manager_id,
+                              const char          *manager_pin,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autofree char *operator_name = NULL;
+  GError *error = NULL;
+  CtRequest *request;
+
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  operator_name = dup_operator (self);
+  request = ct_request_card_replace (card_no ? card_no : "", new_card_no, operator_name, manager_id, manager_pin,
+                                     &error);
+  run_request (self, request, error, card_replace_worker, ct_client_card_replace_async, cancellable,
+               callback, user_data);
+}
+
+CtCard *
+ct_client_card_replace_finish (CtClient      *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  return ct_client_task_finish (self, result, ct_client_card_replace_async, error);
 }
 
 CtCard *

@@ -160,6 +160,16 @@ void               ct_client_card_patch_async      (CtClient *self, const char *
                                                     GAsyncReadyCallback callback, gpointer user_data);
 CtCard            *ct_client_card_patch_finish     (CtClient *self, GAsyncResult *result,
                                                     GError **error);
+/* POST /v1/cards/{no}/replace (manager): a lost card replaced by a new card
+ * (@new_card_no, or a number the service draws when NULL) for the same
+ * member, with its balance, points and level. Returns the new card. */
+void               ct_client_card_replace_async    (CtClient *self, const char *card_no,
+                                                    const char *new_card_no,
+                                                    const char *manager_id, const char *manager_pin,
+                                                    GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+CtCard            *ct_client_card_replace_finish   (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
 /* The PIN the member chose for their card, set by a manager. */
 void               ct_client_member_pin_async      (CtClient *self, const char *card_no,
                                                     const char *member_pin, const char *manager_id,

@@ -210,6 +210,8 @@ ct_format_transaction_kind (CtTransactionKind kind)
       return _("Adjustment");
     case CT_TRANSACTION_IMPORT:
       return _("Imported balance");
+    case CT_TRANSACTION_REPLACEMENT:
+      return _("Lost card replacement");
     default:
       return _("Other");
     }
@@ -224,6 +226,8 @@ ct_format_card_status (CtCardStatus status)
       return _("Active");
     case CT_CARD_STATUS_FROZEN:
       return _("Frozen");
+    case CT_CARD_STATUS_CLOSED:
+      return _("Replaced");
     default:
       return _("Unknown");
     }
@@ -240,6 +244,8 @@ client_error_text (CtClientError code)
       return _("That transaction or package does not exist any more.");
     case CT_CLIENT_ERROR_CARD_FROZEN:
       return _("This card is frozen. A manager can unfreeze it.");
+    case CT_CLIENT_ERROR_CARD_CLOSED:
+      return _("This card was lost and replaced by a new card. Look the member up and use the new card.");
     case CT_CLIENT_ERROR_INSUFFICIENT_BALANCE:
       return _("There is not enough balance on the card.");
     case CT_CLIENT_ERROR_INSUFFICIENT_POOL:

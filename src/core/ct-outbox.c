@@ -32,6 +32,7 @@ static const char * const kind_names[] = {
   [CT_OUTBOX_KIND_IMPORT] = "import",
   [CT_OUTBOX_KIND_OTHER] = "other",
   [CT_OUTBOX_KIND_SHIFT] = "shift",
+  [CT_OUTBOX_KIND_CARD_REPLACE] = "card_replace",
 };
 
 static const char * const state_names[] = {
@@ -52,7 +53,8 @@ gboolean
 ct_outbox_kind_is_online_only (CtOutboxKind kind)
 {
   return kind == CT_OUTBOX_KIND_REFUND || kind == CT_OUTBOX_KIND_ADJUSTMENT
-         || kind == CT_OUTBOX_KIND_CARD_ISSUE || kind == CT_OUTBOX_KIND_CARD_PATCH;
+         || kind == CT_OUTBOX_KIND_CARD_ISSUE || kind == CT_OUTBOX_KIND_CARD_PATCH
+         || kind == CT_OUTBOX_KIND_CARD_REPLACE;
 }
 
 static CtOutboxKind
@@ -120,6 +122,7 @@ ct_outbox_entry_balance_change (const CtOutboxEntry *entry,
     case CT_OUTBOX_KIND_REFUND:
     case CT_OUTBOX_KIND_CARD_ISSUE:
     case CT_OUTBOX_KIND_CARD_PATCH:
+    case CT_OUTBOX_KIND_CARD_REPLACE:
     case CT_OUTBOX_KIND_IMPORT:
     case CT_OUTBOX_KIND_OTHER:
     case CT_OUTBOX_KIND_SHIFT:

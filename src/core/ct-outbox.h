@@ -31,6 +31,7 @@ typedef enum
   CT_OUTBOX_KIND_IMPORT,
   CT_OUTBOX_KIND_OTHER,
   CT_OUTBOX_KIND_SHIFT,             /* opening or closing a shift: queued offline like a top-up */
+  CT_OUTBOX_KIND_CARD_REPLACE,      /* a lost card replaced by a new one: online only */
 } CtOutboxKind;
 
 typedef struct

@@ -198,6 +198,23 @@ ct_request_member_pin (const char  *card_no,
 }
 
 CtRequest *
+ct_request_card_replace (const char  *card_no,
+                         const char  *new_card_no,
+                         const char  *operator_name,
+                         const char  *manager_id,
+                         const char  *manager_pin,
+                         GError     **error)
+{
+  g_autofree char *new_no = NULL;
+
+  if (new_card_no != NULL && (new_no = ct_request_card_number (new_card_no, error)) == NULL)
+    return NULL;
+  return card_request_new ("POST", card_no, "/replace",
+                           ct_wire_encode_card_replace (new_no, operator_name, manager_id, manager_pin),
+                           CT_OUTBOX_KIND_CARD_REPLACE, error);
+}
+
+CtRequest *
 ct_request_topup_package (const char       *card_no,
                           const char       *package_id,
                           const CtPackage  *shown,

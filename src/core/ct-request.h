@@ -114,6 +114,14 @@ CtRequest *ct_request_member_pin        (const char         *card_no,
                                          const char         *manager_id,
                                          const char         *manager_pin,
                                          GError            **error);
+/* POST /v1/cards/{no}/replace (manager): a lost card replaced by a new one,
+ * numbered @new_card_no, or by the service when NULL. */
+CtRequest *ct_request_card_replace      (const char         *card_no,
+                                         const char         *new_card_no,
+                                         const char         *operator_name,
+                                         const char         *manager_id,
+                                         const char         *manager_pin,
+                                         GError            **error);
 /* POST /v1/cards/{no}/refunds (manager). */
 CtRequest *ct_request_refund            (const char         *card_no,
                                          const char         *transaction_id,

@@ -346,6 +346,13 @@ answer_valid (CtOutboxKind   kind,
     case CT_OUTBOX_KIND_CARD_PATCH:
       *out_card = ct_wire_decode_card (data, len, error);
       return *out_card != NULL;
+    case CT_OUTBOX_KIND_CARD_REPLACE:
+      {
+        g_autoptr(CtCard) replaced = NULL;
+
+        /* The new card; the closed one is learnt by the caller that asked. */
+        return ct_wire_decode_card_replaced (data, len, out_card, &replaced, error);
+      }
     case CT_OUTBOX_KIND_IMPORT:
     case CT_OUTBOX_KIND_OTHER:
     case CT_OUTBOX_KIND_SHIFT:
@@ -878,6 +885,11 @@ ct_sync_offline_payment_allowed (const CtMerchant  *merchant,
       *reason = g_strdup ("the service is unreachable and the card was frozen when last seen");
       return FALSE;
     }
+  if (cached->status == CT_CARD_STATUS_CLOSED)
+    {
+      *reason = g_strdup_printf ("the service is unreachable and the card was replaced by card %s", cached->replaced_by);
+      return FALSE;
+    }
   total = pending_other + amount;
   if (pending_other < 0 || total < pending_other)
     {
@@ -1015,6 +1027,7 @@ handle_offline (CtSync               *self,
     case CT_OUTBOX_KIND_ADJUSTMENT:
     case CT_OUTBOX_KIND_CARD_ISSUE:
     case CT_OUTBOX_KIND_CARD_PATCH:
+    case CT_OUTBOX_KIND_CARD_REPLACE:
     case CT_OUTBOX_KIND_IMPORT:
     case CT_OUTBOX_KIND_OTHER:
     default:

@@ -47,6 +47,7 @@ static const struct
   { CT_CLIENT_ERROR_SHIFT_CLOSED, "shift_closed" },
   { CT_CLIENT_ERROR_SHIFT_REQUIRED, "shift_required" },
   { CT_CLIENT_ERROR_INVALID_TAKEN_AT, "invalid_taken_at" },
+  { CT_CLIENT_ERROR_CARD_CLOSED, "card_closed" },
   { CT_CLIENT_ERROR_OTHER_REFUSAL, "refused" },
   { CT_CLIENT_ERROR_QUEUED, "queued" },
   { CT_CLIENT_ERROR_OFFLINE_REFUSED, "offline_refused" },
@@ -108,6 +109,7 @@ ct_card_copy (const CtCard *card)
   copy->member_phone = g_strdup (card->member_phone);
   copy->created_at = g_strdup (card->created_at);
   copy->updated_at = g_strdup (card->updated_at);
+  copy->replaced_by = g_strdup (card->replaced_by);
   return copy;
 }
 
@@ -122,6 +124,7 @@ ct_card_free (CtCard *card)
   g_free (card->member_phone);
   g_free (card->created_at);
   g_free (card->updated_at);
+  g_free (card->replaced_by);
   g_free (card);
 }
 
@@ -393,6 +396,7 @@ static const char * const kind_names[] = {
   [CT_TRANSACTION_REFUND] = "refund",
   [CT_TRANSACTION_ADJUSTMENT] = "adjustment",
   [CT_TRANSACTION_IMPORT] = "import",
+  [CT_TRANSACTION_REPLACEMENT] = "replacement",
 };
 
 const char *
@@ -406,7 +410,16 @@ ct_transaction_kind_to_string (CtTransactionKind kind)
 const char *
 ct_card_status_to_string (CtCardStatus status)
 {
-  return status == CT_CARD_STATUS_FROZEN ? "frozen" : "active";
+  switch (status)
+    {
+    case CT_CARD_STATUS_FROZEN:
+      return "frozen";
+    case CT_CARD_STATUS_CLOSED:
+      return "closed";
+    case CT_CARD_STATUS_ACTIVE:
+    default:
+      return "active";
+    }
 }
 
 /* ---- decoding ------------------------------------------------------ */
@@ -629,7 +642,8 @@ card_from_json (json_object  *obj,
       || !get_money (obj, "balance", FALSE, &card->balance, error)
       || !get_int (obj, "points", 0, CT_WIRE_COUNT_MAX, &card->points, error)
       || !get_string (obj, "created_at", FALSE, &card->created_at, error)
-      || !get_string (obj, "updated_at", FALSE, &card->updated_at, error))
+      || !get_string (obj, "updated_at", FALSE, &card->updated_at, error)
+      || !get_optional_string (obj, "replaced_by", &card->replaced_by, error))
     return NULL;
   if (card->card_no[0] == '\0')
     {
@@ -640,6 +654,8 @@ card_from_json (json_object  *obj,
     card->status = CT_CARD_STATUS_ACTIVE;
   else if (strcmp (status, "frozen") == 0)
     card->status = CT_CARD_STATUS_FROZEN;
+  else if (strcmp (status, "closed") == 0 && card->replaced_by != NULL && card->replaced_by[0] != '\0')
+    card->status = CT_CARD_STATUS_CLOSED;
   else
     {
       bad_answer (error, "unknown card status \"%s\"", status);
@@ -764,6 +780,32 @@ ct_wire_decode_card (const char  *body,
   card = card_from_json (obj, error);
   json_object_put (obj);
   return card;
+}
+
+gboolean
+ct_wire_decode_card_replaced (const char  *body,
+                              gsize        len,
+                              CtCard     **out_card,
+                              CtCard     **out_replaced,
+                              GError     **error)
+{
+  json_object *obj = parse_object (body, len, error);
+  json_object *card, *replaced;
+  g_autoptr(CtCard) new_card = NULL;
+  g_autoptr(CtCard) old_card = NULL;
+
+  if (obj == NULL)
+    return FALSE;
+  if ((card = member (obj, "card", json_type_object, FALSE, NULL, error)) != NULL
+      && (replaced = member (obj, "replaced", json_type_object, FALSE, NULL, error)) != NULL
+      && (new_card = card_from_json (card, error)) != NULL)
+    old_card = card_from_json (replaced, error);
+  json_object_put (obj);
+  if (old_card == NULL)
+    return FALSE;
+  *out_card = g_steal_pointer (&new_card);
+  *out_replaced = g_steal_pointer (&old_card);
+  return TRUE;
 }
 
 GPtrArray *
@@ -1101,6 +1143,18 @@ ct_wire_decode_error (int          status,
                    status, local->message);
       return FALSE;
     }
+  /* A closed card's refusal names the card that replaced it: the sentence
+   * is made here from "replaced_by", whatever the service's words. */
+  if (strcmp (code, "card_closed") == 0)
+    {
+      g_autofree char *replaced_by = NULL;
+
+      if (get_optional_string (e, "replaced_by", &replaced_by, NULL) && replaced_by != NULL)
+        {
+          g_free (message);
+          message = g_strdup_printf ("This card was replaced by card %s: use the new card", replaced_by);
+        }
+    }
   json_object_put (obj);
   g_set_error_literal (error, CT_CLIENT_ERROR, ct_client_error_code_from_string (code),
                        message);
@@ -1406,6 +1460,21 @@ ct_wire_encode_member_pin (const char *member_pin,
 }
 
 char *
+ct_wire_encode_card_replace (const char *new_card_no,
+                             const char *operator_name,
+                             const char *manager_id,
+                             const char *manager_pin)
+{
+  json_object *obj = json_object_new_object ();
+
+  if (new_card_no != NULL)
+    add_string (obj, "new_card_no", new_card_no);
+  add_string (obj, "operator", operator_name);
+  add_manager (obj, manager_id, manager_pin);
+  return finish_object (obj);
+}
+
+char *
 ct_wire_encode_card_patch (const CtCardPatch *patch,
                            const char        *manager_id,
                            const char        *manager_pin)
@@ -1460,5 +1529,6 @@ ct_wire_encode_card (const CtCard *card)
   json_object_object_add (obj, "points", json_object_new_int64 (card->points));
   add_string (obj, "created_at", card->created_at);
   add_string (obj, "updated_at", card->updated_at);
+  add_string (obj, "replaced_by", card->replaced_by);
   return finish_object (obj);
 }

@@ -50,6 +50,8 @@ typedef enum
   CT_CLIENT_ERROR_SHIFT_CLOSED,
   CT_CLIENT_ERROR_SHIFT_REQUIRED,
   CT_CLIENT_ERROR_INVALID_TAKEN_AT,
+  /* The card was lost and replaced by another (the message names it). */
+  CT_CLIENT_ERROR_CARD_CLOSED,
   /* A well-formed error answer with a code this till does not know. */
   CT_CLIENT_ERROR_OTHER_REFUSAL,
 
@@ -99,6 +101,7 @@ typedef enum
 {
   CT_CARD_STATUS_ACTIVE,
   CT_CARD_STATUS_FROZEN,
+  CT_CARD_STATUS_CLOSED,     /* lost and replaced: see replaced_by */
 } CtCardStatus;
 
 /* A card as the service last described it. */
@@ -113,6 +116,7 @@ typedef struct
   int64_t       points;
   char         *created_at;    /* RFC 3339 UTC, as sent */
   char         *updated_at;
+  char         *replaced_by;   /* nullable: the card that replaced a closed one */
   /* When this state came from the service (g_get_real_time(), µs), and
    * whether it was read from the member cache rather than a live answer. */
   gint64        fetched_at;
@@ -126,6 +130,7 @@ typedef enum
   CT_TRANSACTION_REFUND,
   CT_TRANSACTION_ADJUSTMENT,
   CT_TRANSACTION_IMPORT,
+  CT_TRANSACTION_REPLACEMENT,  /* a lost card's money moving to its new card */
 } CtTransactionKind;
 
 typedef struct
@@ -325,6 +330,9 @@ const char    *ct_card_status_to_string      (CtCardStatus      status);
 /* Decoders: body/len is the raw answer body (not NUL-terminated necessarily).
  * A body that is not a valid answer gives CT_CLIENT_ERROR_BAD_ANSWER. */
 CtCard        *ct_wire_decode_card         (const char *body, gsize len, GError **error);
+/* The answer of a lost card's replacement: the new card and the closed one. */
+gboolean       ct_wire_decode_card_replaced (const char *body, gsize len, CtCard **out_card,
+                                             CtCard **out_replaced, GError **error);
 GPtrArray     *ct_wire_decode_card_list    (const char *body, gsize len, GError **error);
 CtMerchant    *ct_wire_decode_merchant     (const char *body, gsize len, GError **error);
 CtReceipt     *ct_wire_decode_receipt      (const char *body, gsize len, GError **error);
@@ -400,6 +408,10 @@ char          *ct_wire_encode_card_issue   (const char *member_name,
                                             const char *manager_id,
                                             const char *manager_pin);
 char          *ct_wire_encode_member_pin   (const char *member_pin,
+                                            const char *operator_name,
+                                            const char *manager_id,
+                                            const char *manager_pin);
+char          *ct_wire_encode_card_replace (const char *new_card_no,
                                             const char *operator_name,
                                             const char *manager_id,
                                             const char *manager_pin);

@@ -179,6 +179,8 @@ ct_receipt_title (const CtReceiptData *data)
       return g_strdup (_("Refund Receipt"));
     case CT_TRANSACTION_ADJUSTMENT:
       return g_strdup (_("Balance Adjustment"));
+    case CT_TRANSACTION_REPLACEMENT:
+      return g_strdup (_("Lost Card Replacement"));
     case CT_TRANSACTION_IMPORT:
     default:
       return g_strdup (_("Receipt"));
@@ -337,6 +339,9 @@ ct_receipt_lines (const CtReceiptData *data)
       break;
     case CT_TRANSACTION_ADJUSTMENT:
       ct_receipt_lines_add (lines, _("Change"), ct_format_signed_money (data->amount, mu, cur));
+      break;
+    case CT_TRANSACTION_REPLACEMENT:
+      ct_receipt_lines_add (lines, _("Moved"), ct_format_signed_money (data->amount, mu, cur));
       break;
     case CT_TRANSACTION_IMPORT:
     default:
