@@ -323,6 +323,57 @@ START_TEST (test_cli_card_commands)
 }
 END_TEST
 
+/* A payment refunded in parts with --amount: each part says what is left,
+ * the history shows how much of the payment is refunded, and a part too
+ * large or a refund of a payment refunded in full is refused. */
+START_TEST (test_cli_refund_a_part_of_a_payment)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *no = issue (t, "Part", "13800000031");
+  g_autofree char *tx = NULL;
+  Run r = { 0 };
+
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p100", NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "--json", "pay", no, "50.00", NULL), 0);
+  {
+    json_object *o = parse_json (r.out);
+    json_object *txo, *id;
+
+    ck_assert (json_object_object_get_ex (o, "transaction", &txo));
+    ck_assert (json_object_object_get_ex (txo, "id", &id));
+    tx = g_strdup (json_object_get_string (id));
+    json_object_put (o);
+  }
+  /* Amounts that are no part are refused before anything is sent. */
+  ck_assert_int_eq (cli (t, &r, "refund", no, tx, "--amount", "0", "--manager", "m1", "--pin-file", t->pin_file,
+                         NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "refund", no, tx, "--amount", "1.234", "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL), 1);
+  ck_assert_int_eq (cli (t, &r, "refund", no, tx, "--amount", "12.50", "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL), 0);
+  ck_assert_msg (strstr (r.out, "refund 12.50 on card") != NULL && strstr (r.out, "balance 72.50") != NULL,
+                 "%s", r.out);
+  ck_assert_msg (strstr (r.out, "refunded 12.50 of 50.00; 37.50 left to refund") != NULL, "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "history", no, NULL), 0);
+  ck_assert_msg (strstr (r.out, "refunded 12.50 of 50.00") != NULL, "%s", r.out);
+  /* More than is left: refused by the service, which says what is left. */
+  ck_assert_int_eq (cli (t, &r, "refund", no, tx, "--amount", "40.00", "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL), 2);
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: invalid_amount: ") && strstr (r.err, "37.50") != NULL,
+                 "%s", r.err);
+  /* Without --amount: all that is left. */
+  ck_assert_int_eq (cli (t, &r, "refund", no, tx, "--manager", "m1", "--pin-file", t->pin_file, NULL), 0);
+  ck_assert_msg (strstr (r.out, "refund 37.50 on card") != NULL && strstr (r.out, "balance 110.00") != NULL,
+                 "%s", r.out);
+  ck_assert_msg (strstr (r.out, "refunded 50.00 of 50.00 in full") != NULL, "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "refund", no, tx, "--amount", "1.00", "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL), 2);
+  ck_assert (g_str_has_prefix (r.err, "cardtill-cli: already_refunded: "));
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 START_TEST (test_cli_money_commands)
 {
   Till *t = till_new (FALSE);
@@ -1797,6 +1848,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_usage_and_version);
   tcase_add_test (tc, test_cli_card_commands);
   tcase_add_test (tc, test_cli_money_commands);
+  tcase_add_test (tc, test_cli_refund_a_part_of_a_payment);
   tcase_add_test (tc, test_cli_pay_with_points_and_the_members_code);
   tcase_add_test (tc, test_cli_pay_and_receipt_show_the_level_and_points_used);
   tcase_add_test (tc, test_cli_pay_split_takes_the_rest_by_another_tender);

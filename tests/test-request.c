@@ -45,7 +45,7 @@ END_TEST
 START_TEST (test_request_bad_card_number_builds_nothing)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(CtRequest) request = ct_request_refund ("", "tx-1", "ann", "m1", "246813", &error);
+  g_autoptr(CtRequest) request = ct_request_refund ("", "tx-1", 0, "ann", "m1", "246813", &error);
   g_autoptr(GError) none = NULL;
   g_autoptr(CtRequest) nothing = ct_request_card_show (NULL, &none);
 
@@ -89,7 +89,10 @@ START_TEST (test_request_manager_calls_carry_kind_and_amount)
   CtCardPatch patch = { .status = CT_CARD_STATUS_CHANGE_FREEZE };
   g_autoptr(CtRequest) adjust = ct_request_adjustment ("AB1234", -300, "typo", "ann", "m1",
                                                        "246813", NULL);
-  g_autoptr(CtRequest) refund = ct_request_refund ("AB1234", "tx-9", "ann", "m1", "246813", NULL);
+  g_autoptr(CtRequest) refund = ct_request_refund ("AB1234", "tx-9", 0, "ann", "m1", "246813", NULL);
+  g_autoptr(CtRequest) part = ct_request_refund ("AB1234", "tx-9", 1250, "ann", "m1", "246813", NULL);
+  g_autoptr(GError) negative = NULL;
+  g_autoptr(CtRequest) none = ct_request_refund ("AB1234", "tx-9", -1, "ann", "m1", "246813", &negative);
   g_autoptr(CtRequest) freeze = ct_request_card_patch ("ab1234", &patch, "m1", "246813", NULL);
   g_autoptr(CtRequest) issue = ct_request_card_issue ("Li", "13800138000", NULL, NULL, NULL, "ann",
                                                       "m1", "246813", NULL);
@@ -99,6 +102,18 @@ START_TEST (test_request_manager_calls_carry_kind_and_amount)
   ck_assert_int_eq (adjust->info.amount, -300);
   ck_assert_str_eq (refund->path, "/v1/cards/AB1234/refunds");
   ck_assert_int_eq (refund->info.kind, CT_OUTBOX_KIND_REFUND);
+  /* A whole refund names no amount, a part names it; a negative one is
+   * built into nothing. */
+  {
+    g_autofree char *whole = g_strndup (g_bytes_get_data (refund->body, NULL), g_bytes_get_size (refund->body));
+    g_autofree char *some = g_strndup (g_bytes_get_data (part->body, NULL), g_bytes_get_size (part->body));
+
+    ck_assert_msg (strstr (whole, "\"amount\"") == NULL, "%s", whole);
+    ck_assert_msg (strstr (some, "\"amount\":1250") != NULL, "%s", some);
+    ck_assert_int_eq (part->info.amount, 1250);
+    ck_assert_ptr_null (none);
+    ck_assert_ptr_nonnull (negative);
+  }
   ck_assert_str_eq (freeze->method, "PATCH");
   ck_assert_str_eq (freeze->path, "/v1/cards/AB1234");
   ck_assert_int_eq (freeze->info.kind, CT_OUTBOX_KIND_CARD_PATCH);

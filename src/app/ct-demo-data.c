@@ -330,7 +330,7 @@ next_step (GTask *task)
       break;
     case 14:
       g_object_set_data (G_OBJECT (task), "ct-kind", GUINT_TO_POINTER (CT_TRANSACTION_REFUND));
-      ct_client_refund_async (state->client, state->cards[1], state->refundable,
+      ct_client_refund_async (state->client, state->cards[1], state->refundable, 0,
                               state->manager_id, state->manager_pin, NULL, receipt_cb, task);
       break;
     case 15:

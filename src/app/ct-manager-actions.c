@@ -364,7 +364,7 @@ op_send (ManagerOp  *op,
                               NULL, adjust_cb, op);
       break;
     case OP_REFUND:
-      ct_client_refund_async (client, op->card_no, op->transaction_id, manager_id, pin,
+      ct_client_refund_async (client, op->card_no, op->transaction_id, 0, manager_id, pin,
                               NULL, refund_cb, op);
       break;
     case OP_FREEZE:

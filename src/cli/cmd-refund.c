@@ -11,13 +11,14 @@ ct_cli_cmd_refund (CtCli  *cli,
                    int     argc,
                    char  **argv)
 {
-  static const char * const spec[] = { "manager=", "pin-file=", NULL };
+  static const char * const spec[] = { "amount=", "manager=", "pin-file=", NULL };
   g_auto(CtCliArgs) args = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(CtRequest) request = NULL;
   g_autofree char *card_no = NULL;
   g_autofree char *pin = NULL;
-  const char *manager;
+  const char *manager, *amount_text;
+  int64_t amount = 0;
   CtClient *client;
 
   if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
@@ -27,7 +28,8 @@ ct_cli_cmd_refund (CtCli  *cli,
                             NULL) == CT_EXIT_USAGE)
     return CT_EXIT_USAGE;
   if (args.positional->len != 2 || manager == NULL)
-    return ct_cli_usage_error ("refund NO TX_ID --manager ID [--pin-file F]");
+    return ct_cli_usage_error ("refund NO TX_ID [--amount A] --manager ID [--pin-file F] "
+                               "(A: a part of the payment; without it, all that is left)");
   card_no = ct_request_card_number (g_ptr_array_index (args.positional, 0), &error);
   if (card_no == NULL)
     return ct_cli_report_error (cli, error);
@@ -37,8 +39,18 @@ ct_cli_cmd_refund (CtCli  *cli,
   client = ct_cli_get_client (cli, &error);
   if (client == NULL)
     return ct_cli_finish_error (cli, error);
+  /* A part of a payment; without it the service gives back all that is
+   * left of it. */
+  amount_text = ct_cli_args_get (&args, "amount");
+  if (amount_text != NULL)
+    {
+      if (!ct_cli_parse_amount (cli, amount_text, FALSE, &amount, &error))
+        return ct_cli_report_error (cli, error);
+      if (amount <= 0)
+        return ct_cli_usage_error ("a refund's --amount is more than 0");
+    }
 
-  request = ct_request_refund (card_no, g_ptr_array_index (args.positional, 1),
+  request = ct_request_refund (card_no, g_ptr_array_index (args.positional, 1), amount,
                                ct_client_get_operator (client), manager, pin, &error);
   return ct_cli_send (cli, g_steal_pointer (&request), error, ct_cli_print_receipt_body);
 }

@@ -686,14 +686,24 @@ ct_cli_print_transaction (CtCli               *cli,
                                                                                             : "paid by",
                                                           rest_tender)
                                        : NULL;
+  g_autofree char *refunded = NULL;
 
-  printf ("%s  %-10s %12s  balance %12s  points %+" G_GINT64_FORMAT "  %s%s%s%s%s%s%s%s%s%s\n",
+  /* A payment refunded in part says how much of it. */
+  if (tx->kind == CT_TRANSACTION_PAYMENT && tx->refunded > 0)
+    {
+      g_autofree char *part = ct_cli_format_amount (cli, tx->refunded);
+      g_autofree char *total = ct_cli_format_amount (cli, -tx->delta + tx->redeemed_value);
+
+      refunded = g_strdup_printf ("  refunded %s of %s", part, total);
+    }
+  printf ("%s  %-10s %12s  balance %12s  points %+" G_GINT64_FORMAT "  %s%s%s%s%s%s%s%s%s%s%s\n",
           when ? when : tx->created_at, ct_transaction_kind_to_string (tx->kind), delta, after,
           (gint64) tx->points_delta, tx->id,
           tender ? "  paid by " : "", tender ? tender : "", rest ? rest : "",
           tx->order_ref ? "  order " : "", order_ref,
           tx->reason ? "  reason " : "", reason,
-          tx->operator_name ? "  by " : "", operator_name);
+          tx->operator_name ? "  by " : "", operator_name,
+          refunded ? refunded : "");
 }
 
 gboolean
@@ -813,6 +823,18 @@ ct_cli_print_receipt_body (CtCli       *cli,
         printf ("take the rest %s by %s\n", rest, tender);
     }
   print_level_applied (cli, r);
+  /* A refund of a payment says how much of it is refunded now. */
+  if (r->transaction->kind == CT_TRANSACTION_REFUND && r->refund_total > 0)
+    {
+      g_autofree char *refunded = ct_cli_format_amount (cli, r->refunded);
+      g_autofree char *total = ct_cli_format_amount (cli, r->refund_total);
+      g_autofree char *left = ct_cli_format_amount (cli, r->refund_total - r->refunded);
+
+      if (r->refunded < r->refund_total)
+        printf ("refunded %s of %s; %s left to refund\n", refunded, total, left);
+      else
+        printf ("refunded %s of %s in full\n", refunded, total);
+    }
   if (r->member_consent == CT_MEMBER_CONSENT_CODE)
     printf ("member consent: payment code\n");
   else if (r->member_consent == CT_MEMBER_CONSENT_PIN)

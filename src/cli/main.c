@@ -23,7 +23,7 @@ static const char usage_text[] =
   "      [--rest-tender cash|wechat|alipay|bank_card|other [--rest A]]\n"
   "    (split payment: AMOUNT is the order; the card pays what it holds, or AMOUNT\n"
   "     less --rest, and the rest is taken by --rest-tender)\n"
-  "  refund NO TX_ID --manager ID\n"
+  "  refund NO TX_ID [--amount A] --manager ID\n"
   "  adjust NO DELTA --reason R --manager ID     (DELTA +10.00 / -10.00, or --delta=-10.00)\n"
   "  history NO [--date D | --from D --to D]\n"
   "  sync [--status [--all]] | sync --resend ID --manager M [--accept-package]\n"

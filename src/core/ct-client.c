@@ -1842,6 +1842,7 @@ void
 ct_client_refund_async (CtClient            *self,
                         const char          *card_no,
                         const char          *transaction_id,
+                        int64_t              amount,
                         const char          *manager_id,
                         const char          *manager_pin,
                         GCancellable        *cancellable,
@@ -1855,7 +1856,7 @@ ct_client_refund_async (CtClient            *self,
   g_return_if_fail (CT_IS_CLIENT (self));
 
   operator_name = dup_operator (self);
-  request = ct_request_refund (card_no ? card_no : "", transaction_id, operator_name, manager_id,
+  request = ct_request_refund (card_no ? card_no : "", transaction_id, amount, operator_name, manager_id,
                                manager_pin, &error);
   run_request (self, request, error, money_worker, ct_client_refund_async, cancellable, callback,
                user_data);

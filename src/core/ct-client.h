@@ -226,7 +226,7 @@ CtReceipt         *ct_client_pay_finish            (CtClient *self, GAsyncResult
 
 /* Refund of a payment or a top-up (manager). */
 void               ct_client_refund_async          (CtClient *self, const char *card_no,
-                                                    const char *transaction_id,
+                                                    const char *transaction_id, int64_t amount,
                                                     const char *manager_id, const char *manager_pin,
                                                     GCancellable *cancellable,
                                                     GAsyncReadyCallback callback, gpointer user_data);

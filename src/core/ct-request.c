@@ -6,6 +6,7 @@
 
 #include "ct-card-number.h"
 #include "ct-cashier.h"
+#include "ct-money.h"
 #include "ct-request.h"
 
 /* Every request of the card service API (docs/api.md) is built here once:
@@ -304,15 +305,27 @@ ct_request_split_payment (const char  *card_no,
 CtRequest *
 ct_request_refund (const char  *card_no,
                    const char  *transaction_id,
+                   int64_t      amount,
                    const char  *operator_name,
                    const char  *manager_id,
                    const char  *manager_pin,
                    GError     **error)
 {
-  return card_request_new ("POST", card_no, "/refunds",
-                           ct_wire_encode_refund (transaction_id, operator_name, manager_id,
-                                                  manager_pin),
-                           CT_OUTBOX_KIND_REFUND, error);
+  CtRequest *request;
+
+  if (amount < 0 || amount > CT_MONEY_MAX)
+    {
+      g_set_error_literal (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                           "A refund's amount is more than 0 and at most 10^13 minor units");
+      return NULL;
+    }
+  request = card_request_new ("POST", card_no, "/refunds",
+                              ct_wire_encode_refund (transaction_id, amount, operator_name, manager_id,
+                                                     manager_pin),
+                              CT_OUTBOX_KIND_REFUND, error);
+  if (request != NULL)
+    request->info.amount = amount;
+  return request;
 }
 
 CtRequest *

@@ -122,9 +122,11 @@ CtRequest *ct_request_card_replace      (const char         *card_no,
                                          const char         *manager_id,
                                          const char         *manager_pin,
                                          GError            **error);
-/* POST /v1/cards/{no}/refunds (manager). */
+/* POST /v1/cards/{no}/refunds (manager): @amount is a part of a payment
+ * (minor units), 0 for all that is left of it. */
 CtRequest *ct_request_refund            (const char         *card_no,
                                          const char         *transaction_id,
+                                         int64_t             amount,
                                          const char         *operator_name,
                                          const char         *manager_id,
                                          const char         *manager_pin,

@@ -315,6 +315,9 @@ ct_receipt_copy (const CtReceipt *receipt)
   copy->redeemed_value = receipt->redeemed_value;
   copy->member_consent = receipt->member_consent;
   copy->level_up = g_strdup (receipt->level_up);
+  copy->refund_amount = receipt->refund_amount;
+  copy->refunded = receipt->refunded;
+  copy->refund_total = receipt->refund_total;
   return copy;
 }
 
@@ -710,7 +713,8 @@ transaction_from_json (json_object  *obj,
       || !get_optional_money (obj, "discount", &tx->discount, error)
       || !get_optional_money (obj, "level_bonus", &tx->level_bonus, error)
       || !get_optional_int (obj, "redeemed_points", 0, CT_WIRE_COUNT_MAX, &tx->redeemed_points, error)
-      || !get_optional_money (obj, "redeemed_value", &tx->redeemed_value, error))
+      || !get_optional_money (obj, "redeemed_value", &tx->redeemed_value, error)
+      || !get_optional_money (obj, "refunded", &tx->refunded, error))
     return NULL;
   /* A split payment's rest (absent from a service before split payments). */
   if (json_object_object_get_ex (obj, "rest", NULL))
@@ -985,6 +989,14 @@ ct_wire_decode_receipt (const char  *body,
     if (json_object_object_get_ex (obj, "consent", &consent) && json_object_is_type (consent, json_type_string))
       receipt->member_consent = g_str_equal (json_object_get_string (consent), "member_pin")
                                 ? CT_MEMBER_CONSENT_PIN : CT_MEMBER_CONSENT_CODE;
+    if (receipt->transaction != NULL && receipt->transaction->kind == CT_TRANSACTION_REFUND
+        && (!get_optional_money (obj, "amount", &receipt->refund_amount, error)
+            || !get_optional_money (obj, "refunded", &receipt->refunded, error)
+            || !get_optional_money (obj, "total", &receipt->refund_total, error)))
+      {
+        json_object_put (obj);
+        return NULL;
+      }
     if (json_object_object_get_ex (obj, "level_up", &v) && json_object_is_type (v, json_type_object)
         && json_object_object_get_ex (v, "name", &v) && json_object_is_type (v, json_type_string))
       receipt->level_up = g_strdup (json_object_get_string (v));
@@ -1369,6 +1381,7 @@ ct_wire_tender_is_valid (const char *text)
 
 char *
 ct_wire_encode_refund (const char *transaction_id,
+                       int64_t     amount,
                        const char *operator_name,
                        const char *manager_id,
                        const char *manager_pin)
@@ -1376,6 +1389,10 @@ ct_wire_encode_refund (const char *transaction_id,
   json_object *obj = json_object_new_object ();
 
   add_string (obj, "transaction_id", transaction_id);
+  /* A whole refund says no amount, so a service from before partial
+   * refunds takes it as it always did. */
+  if (amount > 0)
+    json_object_object_add (obj, "amount", json_object_new_int64 (amount));
   add_string (obj, "operator", operator_name);
   add_manager (obj, manager_id, manager_pin);
   return finish_object (obj);

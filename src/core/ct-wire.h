@@ -164,6 +164,7 @@ typedef struct
    * refund: gave back); 0 and NULL otherwise or from an older service. */
   int64_t            rest;
   char              *rest_tender;
+  int64_t            refunded;        /* a payment or top-up: what refunds gave back of it so far */
 } CtTransaction;
 
 typedef struct
@@ -231,6 +232,11 @@ typedef struct
   int64_t        redeemed_value;  /* and what they paid, minor units */
   CtMemberConsent member_consent; /* a payment: how the member consented */
   char          *level_up;        /* a payment: the name of the level it moved the card up to, or NULL */
+  /* A refund: what it gave back, what the refunds of that transaction gave
+   * back so far and what the transaction took (0 from an older service). */
+  int64_t        refund_amount;
+  int64_t        refunded;
+  int64_t        refund_total;
 } CtReceipt;
 
 typedef struct
@@ -382,7 +388,9 @@ char          *ct_wire_encode_shift_close  (int64_t counted_cash, const char *op
 char          *ct_wire_add_taken_at        (const char *body, gsize len, gint64 now_us);
 /* Whether @text names a tender the service knows. */
 gboolean       ct_wire_tender_is_valid     (const char *text);
+/* @amount: a part of the payment (minor units), or 0 for all that is left. */
 char          *ct_wire_encode_refund       (const char *transaction_id,
+                                            int64_t     amount,
                                             const char *operator_name,
                                             const char *manager_id,
                                             const char *manager_pin);
