@@ -418,12 +418,14 @@ START_TEST (test_card_replace_upgrade_adds_replaced_by_to_an_older_ledger)
     g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
 
     ck_assert_int_ge (ct_test_db_exec (db, "ALTER TABLE cards DROP COLUMN replaced_by"), 0);
+    /* and before payments kept the level they reached (the step after). */
+    ck_assert_int_ge (ct_test_db_exec (db, "ALTER TABLE transactions DROP COLUMN level_up"), 0);
     ck_assert_int_eq (ct_test_db_exec (db, pg ? "UPDATE schema_version SET version = 10"
                                               : "UPDATE settings SET value = '9' WHERE key = 'schema_version'"), 1);
   }
   ck_assert_int_eq (ct_test_service_admin (svc, NULL, "ledger", "check", NULL), 2);
   ck_assert_int_eq (ct_test_service_admin (svc, &out, "upgrade", NULL), 0);
-  ck_assert_msg (strstr (out, pg ? "from version 10 to 11" : "from version 9 to 10") != NULL, "%s", out);
+  ck_assert_msg (strstr (out, pg ? "from version 10 to 12" : "from version 9 to 11") != NULL, "%s", out);
   ck_assert_msg (ct_test_service_restart (svc, &error), "%s", error ? error->message : "");
   ct_test_client_free (client);
   client = ct_test_client_new (svc);

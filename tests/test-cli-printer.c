@@ -275,6 +275,37 @@ START_TEST (test_cli_printer_mistakes_are_sentences)
 }
 END_TEST
 
+/* A payment that moved the card up a level, printed again later from its
+ * transaction id: the app's lines, the new level among them, on paper. */
+START_TEST (test_cli_reprinted_payment_shows_the_level_it_reached)
+{
+  g_autofree char *card_no = issue_card ("Level Member");
+  g_autofree char *expected = NULL;
+  g_autofree char *tx = NULL;
+  g_autofree char *printed = g_build_filename (dir, "level.bin", NULL);
+  g_autofree char *printer = g_strdup_printf ("file:%s", printed);
+  g_autoptr(CtDecoded) d = NULL;
+  Run r = { 0 };
+
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "level", "add", "--id", "gold", "--name", "Gold 金卡",
+                                           "--min-spend", "50", NULL), 0);
+  ck_assert_int_eq (cli (&r, "topup", card_no, "--package", "p100", NULL), 0);
+  ck_assert_int_eq (cli (&r, "--json", "pay", card_no, "60.00", NULL), 0);
+  expected = app_lines (r.out);
+  ck_assert_msg (strstr (expected, "New level: Gold 金卡\n") != NULL, "%s", expected);
+  tx = transaction_id (r.out);
+
+  ck_assert_int_eq (cli (&r, "receipt", tx, NULL), 0);
+  ck_assert_str_eq (r.out, expected);
+  ck_assert_int_eq (cli (&r, "receipt", tx, "--print", "--printer", printer, NULL), 0);
+  d = decode_file (printed);
+  ck_assert (ct_raster_write_png (d->raster, "cli-receipt-level-up-58mm.png", NULL));
+  assert_shows (d->raster, "New level");
+  assert_shows (d->raster, "Gold 金卡");
+  run_clear (&r);
+}
+END_TEST
+
 static Suite *
 cli_printer_suite (void)
 {
@@ -285,6 +316,7 @@ cli_printer_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_cli_receipt_has_the_app_lines_and_prints_them);
   tcase_add_test (tc, test_cli_refund_receipt_on_58mm);
+  tcase_add_test (tc, test_cli_reprinted_payment_shows_the_level_it_reached);
   tcase_add_test (tc, test_cli_printer_test_page);
   tcase_add_test (tc, test_cli_printer_mistakes_are_sentences);
   suite_add_tcase (s, tc);

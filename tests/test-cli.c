@@ -515,13 +515,14 @@ END_TEST
 
 /* The level's lines, as the service booked them, in what `pay` prints and
  * in `receipt TX` afterwards: the move up with the payment that earns it,
- * then the discount and the points that paid on the next one. (A stored
- * transaction does not record the move up, so `receipt TX` cannot show it.) */
+ * then the discount and the points that paid on the next one. The service
+ * keeps the move up with its payment, so `receipt TX` shows it too. */
 START_TEST (test_cli_pay_and_receipt_show_the_level_and_points_used)
 {
   Till *t = till_new (FALSE);
   g_autofree char *no = issue (t, "Edith", "13800000011");
   g_autofree char *tx = NULL;
+  g_autofree char *up_tx = NULL;
   Run r = { 0 };
 
   ck_assert_int_eq (ct_test_service_admin (t->svc, NULL, "level", "add", "--id", "silver", "--name", "Silver",
@@ -535,6 +536,9 @@ START_TEST (test_cli_pay_and_receipt_show_the_level_and_points_used)
   ck_assert_int_eq (cli (t, &r, "pay", no, "100.00", NULL), 0);
   ck_assert_msg (strstr (r.out, "moved up to level Silver\n") != NULL && strstr (r.out, "discount") == NULL,
                  "%s", r.out);
+  up_tx = g_strdup (last_line (r.out) + strlen ("transaction "));
+  ck_assert_int_eq (cli (t, &r, "receipt", up_tx, NULL), 0);
+  ck_assert_msg (strstr (r.out, "New level: Silver\n") != NULL, "%s", r.out);
 
   /* A 20.00 order: Silver takes 2.00 off, 100 points pay 1.00, the
    * balance 17.00. */
@@ -548,7 +552,8 @@ START_TEST (test_cli_pay_and_receipt_show_the_level_and_points_used)
   ck_assert_msg (strstr (r.out, "Order total: ¥20.00\n") != NULL
                  && strstr (r.out, "Level discount (Silver): -¥2.00\n") != NULL
                  && strstr (r.out, "Points redeemed: 100 points pay ¥1.00\n") != NULL
-                 && strstr (r.out, "Paid from card: ¥17.00\n") != NULL, "%s", r.out);
+                 && strstr (r.out, "Paid from card: ¥17.00\n") != NULL
+                 && strstr (r.out, "New level") == NULL, "%s", r.out);
   run_clear (&r);
   till_free (t);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ct-test-json.h"
 #include "ct-test-service.h"
 
 /* Points that pay part of a payment, and the member's consent by the
@@ -559,6 +560,8 @@ START_TEST (test_loyalty_a_card_moves_up_with_the_payment_that_reaches_a_level_a
   ck_assert_int_eq (json_int (r->body, "spend"), 9900);
   ck_assert_msg (strstr (r->body, "\"level_up\":null") != NULL && strstr (r->body, "\"level\":null") != NULL,
                  "%s", r->body);
+  level = json_str (r->body, "transaction.level_up");
+  ck_assert_ptr_null (level);
   g_clear_pointer (&r, ct_test_response_free);
 
   /* The payment that reaches 100.00 moves the card up in its own answer. */
@@ -571,8 +574,28 @@ START_TEST (test_loyalty_a_card_moves_up_with_the_payment_that_reaches_a_level_a
   level = json_str (r->body, "level_up.name");
   ck_assert_str_eq (level, "Silver");
   g_clear_pointer (&level, g_free);
+  /* The transaction keeps the move up, in the answer and in the card's
+   * history afterwards, for a receipt printed again. */
+  level = json_str (r->body, "transaction.level_up");
+  ck_assert_str_eq (level, "silver");
+  g_clear_pointer (&level, g_free);
   tx_id = json_str (r->body, "transaction.id");
   g_clear_pointer (&r, ct_test_response_free);
+  {
+    g_autofree char *history = g_strdup_printf ("/v1/cards/%s/transactions", card);
+    g_autoptr(CtTestResponse) h = req ("GET", history, NULL);
+    g_autofree char *newest_id = NULL;
+    g_autofree char *newest = NULL;
+    g_autofree char *older = NULL;
+
+    expect (h, 200, NULL);
+    newest_id = ct_test_json_str (h->body, "transactions.0.id");
+    ck_assert_str_eq (newest_id, tx_id);
+    newest = ct_test_json_str (h->body, "transactions.0.level_up");
+    ck_assert_str_eq (newest, "silver");
+    older = ct_test_json_str (h->body, "transactions.1.level_up");
+    ck_assert_ptr_null (older);
+  }
 
   /* Refunded, the spend goes back below 100.00 and the level stays. */
   refund = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx_id);

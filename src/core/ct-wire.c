@@ -151,6 +151,7 @@ ct_transaction_copy (const CtTransaction *tx)
   copy->shift_id = g_strdup (tx->shift_id);
   copy->level = g_strdup (tx->level);
   copy->rest_tender = g_strdup (tx->rest_tender);
+  copy->level_up = g_strdup (tx->level_up);
   return copy;
 }
 
@@ -174,6 +175,7 @@ ct_transaction_free (CtTransaction *tx)
   g_free (tx->shift_id);
   g_free (tx->level);
   g_free (tx->rest_tender);
+  g_free (tx->level_up);
   g_free (tx);
 }
 
@@ -714,7 +716,8 @@ transaction_from_json (json_object  *obj,
       || !get_optional_money (obj, "level_bonus", &tx->level_bonus, error)
       || !get_optional_int (obj, "redeemed_points", 0, CT_WIRE_COUNT_MAX, &tx->redeemed_points, error)
       || !get_optional_money (obj, "redeemed_value", &tx->redeemed_value, error)
-      || !get_optional_money (obj, "refunded", &tx->refunded, error))
+      || !get_optional_money (obj, "refunded", &tx->refunded, error)
+      || !get_optional_string (obj, "level_up", &tx->level_up, error))
     return NULL;
   /* A split payment's rest (absent from a service before split payments). */
   if (json_object_object_get_ex (obj, "rest", NULL))

@@ -165,6 +165,7 @@ typedef struct
   int64_t            rest;
   char              *rest_tender;
   int64_t            refunded;        /* a payment or top-up: what refunds gave back of it so far */
+  char              *level_up;      /* a payment: the id of the level it moved the card up to, or NULL */
 } CtTransaction;
 
 typedef struct

@@ -115,6 +115,10 @@ ct_receipt_data_new_from_transaction (const CtTransaction *tx,
   data->redeemed_value = tx->redeemed_value;
   data->rest = tx->rest > 0 && tx->rest_tender != NULL ? tx->rest : 0;
   data->rest_tender = data->rest > 0 ? g_strdup (tx->rest_tender) : NULL;
+  /* The level the payment moved the card up to, as the service kept it
+   * with the transaction: a receipt printed again later shows it too. */
+  if (tx->level_up != NULL)
+    data->level_up = g_strdup (ct_merchant_level_name (merchant, tx->level_up));
 
   return data;
 }
@@ -137,7 +141,13 @@ ct_receipt_data_new_from_receipt (const CtReceipt  *receipt,
   data = ct_receipt_data_new_from_transaction (receipt->transaction,
                                                receipt->card ? receipt->card->member_name : NULL,
                                                merchant);
-  data->level_up = g_strdup (receipt->level_up);
+  /* The answer names the level; a service before transactions kept it
+   * says so only there. */
+  if (receipt->level_up != NULL)
+    {
+      g_free (data->level_up);
+      data->level_up = g_strdup (receipt->level_up);
+    }
   return data;
 }
 

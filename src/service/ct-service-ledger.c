@@ -321,6 +321,13 @@ post_answer (CtStore              *store,
   if (spend != NULL
       && !ct_levels_add_spend (store, spend->levels, &card, spend->delta, &spend->after, &spend->reached, error))
     return NULL;
+  /* The move up is kept with the payment that made it, for its receipt
+   * printed again later. */
+  if (spend != NULL && spend->reached != NULL)
+    {
+      g_free (tx->level_up);
+      tx->level_up = g_strdup (spend->reached->id);
+    }
   tx->balance_after = card.balance;
   tx->points_delta = points_delta;
   tx->points_after = card.points;

@@ -269,6 +269,7 @@ ct_service_tx_to_json (const CtStoreTx *tx)
   json_object_object_add (obj, "level_bonus", json_object_new_int64 (tx->level_bonus));
   json_object_object_add (obj, "redeemed_points", json_object_new_int64 (tx->redeemed_points));
   json_object_object_add (obj, "redeemed_value", json_object_new_int64 (tx->redeemed_value));
+  json_object_object_add (obj, "level_up", string_or_null (tx->level_up));
   if (tx->rest > 0 && tx->rest_tender != NULL)
     {
       json_object *rest = json_object_new_object ();
@@ -468,6 +469,7 @@ ct_service_tx_write (GString         *out,
   append_int (out, "level_bonus", tx->level_bonus);
   append_int (out, "redeemed_points", tx->redeemed_points);
   append_int (out, "redeemed_value", tx->redeemed_value);
+  append_str (out, "level_up", tx->level_up);
   append_key (out, "rest");
   if (tx->rest > 0 && tx->rest_tender != NULL)
     {

@@ -151,6 +151,7 @@ static const char * const features[] = {
   "split_payment",   /* a payment's "rest" {amount, tender}: another tender takes what the card does not hold */
   "partial_refund",  /* "amount" on a refund of a payment; "refunded" on transactions */
   "card_replace",    /* POST /v1/cards/{no}/replace; a closed card's "replaced_by", 409 card_closed */
+  "level_up",        /* transactions show "level_up": the level a payment moved its card up to */
   NULL
 };
 

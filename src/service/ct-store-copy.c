@@ -46,8 +46,8 @@ static const Table tables[] = {
     { I, T, T, T, T, T, I, I, I, I, T } },
   { "transactions", "id, merchant_id, card_no, kind, delta, bonus, balance_after, points_delta, points_after,"
                     " store, till, operator, manager, reason, order_ref, refund_of, created_at, tender, shift_id,"
-                    " taken_at, rest, rest_tender",
-    { I, I, T, T, I, I, I, I, I, T, T, T, T, T, T, I, I, T, I, I, I, T } },
+                    " taken_at, rest, rest_tender, level_up",
+    { I, I, T, T, I, I, I, I, I, T, T, T, T, T, T, I, I, T, I, I, I, T, T } },
   { "shifts", "id, merchant_id, store, till, operator, float_amount, opened_at, closed_at, closed_by, counted_cash",
     { I, I, T, T, T, I, I, I, T, I } },
   { "postings", "merchant_id, tx_id, account, amount", { I, I, T, I } },

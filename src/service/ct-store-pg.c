@@ -37,7 +37,7 @@
  * request reads next, and a card's update returns the row that the card
  * read after a posting wants. */
 
-#define SCHEMA_VERSION 11
+#define SCHEMA_VERSION 12
 #define SLOTS 64
 #define SLOT_LOCK 7244 /* the advisory lock class of the slots */
 
@@ -335,6 +335,10 @@ static const char *const migrations[] = {
   /* 10 → 11: a lost card replaced by another is closed and names the card
    * that replaced it. */
   "ALTER TABLE cards ADD COLUMN replaced_by text;",
+  /* 11 → 12: the level a payment moved its card up to, so a receipt
+   * printed again later still shows the move. Payments booked before it
+   * have none. */
+  "ALTER TABLE transactions ADD COLUMN level_up text;",
 };
 
 /* A new merchant's ledger accounts, SLOTS rows each: only the pool has a
@@ -2538,12 +2542,13 @@ pg_tx_insert (CtStore               *base,
   else
     p_text (&p, NULL);
   p_text (&p, tx->rest > 0 ? tx->rest_tender : NULL);
+  p_text (&p, tx->level_up);
   p_merchant (&p, base);
   res = run (c, "INSERT INTO transactions (merchant_id, card_no, kind, delta, bonus, balance_after, points_delta,"
                 " points_after, store, till, operator, manager, reason, order_ref, refund_of, created_at,"
-                " tender, shift_id, taken_at, rest, rest_tender)"
-                " VALUES ($21, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-                " $19, $20)"
+                " tender, shift_id, taken_at, rest, rest_tender, level_up)"
+                " VALUES ($22, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
+                " $19, $20, $21)"
                 " RETURNING id",
              &p, "transaction", error);
   if (res == NULL)
@@ -2562,7 +2567,8 @@ pg_tx_insert (CtStore               *base,
                    "coalesce ((SELECT r.points FROM redemptions r WHERE r.tx_id = transactions.id), 0), " \
                    "coalesce ((SELECT r.value FROM redemptions r WHERE r.tx_id = transactions.id), 0), " \
                    "coalesce (rest, 0), rest_tender, " \
-                   "coalesce ((SELECT f.refunded FROM refund_totals f WHERE f.tx_id = transactions.id), 0)"
+                   "coalesce ((SELECT f.refunded FROM refund_totals f WHERE f.tx_id = transactions.id), 0), " \
+                   "level_up"
 
 static void
 tx_from_row (PGresult  *res,
@@ -2596,6 +2602,7 @@ tx_from_row (PGresult  *res,
   t->rest = col_int (res, i, 24);
   t->rest_tender = col_text (res, i, 25);
   t->refunded = col_int (res, i, 26);
+  t->level_up = col_text (res, i, 27);
 }
 
 static GPtrArray *

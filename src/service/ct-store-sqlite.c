@@ -17,7 +17,7 @@
  * admin command line) and a pool of read connections for the worker
  * threads. WAL with synchronous=FULL, so a returned commit is on disk. */
 
-#define SCHEMA_VERSION 10
+#define SCHEMA_VERSION 11
 
 /* The merchant a statement acts inside is always its parameter ?99
  * (bind_merchant()), whatever the other parameters are. */
@@ -366,6 +366,12 @@ static const char schema_sql[] =
   "id, card_no, kind, delta, bonus, balance_after, points_delta, points_after, store, till, operator," \
   " manager, reason, order_ref, refund_of, created_at, tender, shift_id, taken_at, merchant_id, rest, rest_tender"
 
+/* Version 10 → 11: the level a payment moved its card up to, so a receipt
+ * printed again later still shows the move. Payments booked before it
+ * have none. */
+#define LEVEL_UP_SQL \
+  "ALTER TABLE transactions ADD COLUMN level_up TEXT"
+
 /* migrations[i] takes a database from version i + 1 to i + 2 (version 1
  * is the first one init made); `upgrade` applies the ones a database
  * lacks, in one transaction. Tables that version 1 made when a database
@@ -391,6 +397,8 @@ static const char *const migrations[] = {
   PARTIAL_REFUNDS_SQL,
   /* 9 → 10 */
   CARD_REPLACED_SQL,
+  /* 10 → 11 */
+  LEVEL_UP_SQL,
 };
 
 #define SCHEMA_SQL_VERSION 4
@@ -2211,9 +2219,10 @@ sqlite_tx_insert (CtStore          *base,
   Conn *c = store->writer;
   sqlite3_stmt *st = prep (c, "INSERT INTO transactions (merchant_id, card_no, kind, delta, bonus, balance_after,"
                               " points_delta, points_after, store, till, operator, manager, reason,"
-                              " order_ref, refund_of, created_at, tender, shift_id, taken_at, rest, rest_tender)"
+                              " order_ref, refund_of, created_at, tender, shift_id, taken_at, rest, rest_tender,"
+                              " level_up)"
                               " VALUES (?99, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-                              " ?17, ?18, ?19, ?20)",
+                              " ?17, ?18, ?19, ?20, ?21)",
                            error);
   int64_t sum = 0;
 
@@ -2253,6 +2262,7 @@ sqlite_tx_insert (CtStore          *base,
   else
     sqlite3_bind_null (st, 19);
   bind_text (st, 20, tx->rest > 0 ? tx->rest_tender : NULL);
+  bind_text (st, 21, tx->level_up);
   if (!step_done (c, st, "transaction", error))
     return FALSE;
   tx->id = sqlite3_last_insert_rowid (c->db);
@@ -2284,7 +2294,8 @@ sqlite_tx_insert (CtStore          *base,
                    "coalesce ((SELECT r.points FROM redemptions r WHERE r.tx_id = transactions.id), 0), " \
                    "coalesce ((SELECT r.value FROM redemptions r WHERE r.tx_id = transactions.id), 0), " \
                    "coalesce (rest, 0), rest_tender, " \
-                   "coalesce ((SELECT f.refunded FROM refund_totals f WHERE f.tx_id = transactions.id), 0)"
+                   "coalesce ((SELECT f.refunded FROM refund_totals f WHERE f.tx_id = transactions.id), 0), " \
+                   "level_up"
 
 static void
 tx_from_row (sqlite3_stmt *st,
@@ -2317,6 +2328,7 @@ tx_from_row (sqlite3_stmt *st,
   t->rest = sqlite3_column_int64 (st, 24);
   t->rest_tender = col_text (st, 25);
   t->refunded = sqlite3_column_int64 (st, 26);
+  t->level_up = col_text (st, 27);
 }
 
 static gboolean

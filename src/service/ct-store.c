@@ -210,6 +210,7 @@ ct_store_tx_clear (CtStoreTx *t)
   g_clear_pointer (&t->tender, g_free);
   g_clear_pointer (&t->rest_tender, g_free);
   g_clear_pointer (&t->level, g_free);
+  g_clear_pointer (&t->level_up, g_free);
 }
 
 void

@@ -150,6 +150,7 @@ typedef struct
   int64_t  redeemed_points;   /* a payment: points that paid part of it */
   int64_t  redeemed_value;    /* and what they paid */
   int64_t  refunded;          /* a payment or top-up: what refunds gave back of it so far */
+  char    *level_up;          /* a payment: the id of the level it moved the card up to, or NULL */
 } CtStoreTx;
 
 /* A cashier's shift on one till: open from opened_at until closed_at (0
