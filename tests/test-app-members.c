@@ -265,6 +265,37 @@ START_TEST (test_app_issue_card_shows_qr_and_barcode)
   till_free (till);
 }
 END_TEST
+static const char *
+named_text (GtkWidget  *root,
+            const char *name)
+{
+  GtkWidget *widget = find_widget (root, 0, name);
+
+  ck_assert_msg (widget != NULL && GTK_IS_EDITABLE (widget), "no field %s", name);
+  return gtk_editable_get_text (GTK_EDITABLE (widget));
+}
+
+static gboolean
+history_has_4 (gpointer data)
+{
+  return members_idle (data) && ct_members_page_get_n_history (data) == 4;
+}
+
+static guint
+count_action_buttons (GtkWidget  *root,
+                      const char *action_name)
+{
+  guint n = 0;
+
+  if (GTK_IS_ACTIONABLE (root) && gtk_widget_get_mapped (root)
+      && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action_name) == 0)
+    n++;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    n += count_action_buttons (child, action_name);
+  return n;
+}
+
 START_TEST (test_app_refund_payment_from_history)
 {
   Till *till = till_new ();
@@ -272,6 +303,7 @@ START_TEST (test_app_refund_payment_from_history)
   g_autofree char *card_no = issue_card (till, "Refund Member", phone, "p100");
   CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
   const CtTransaction *payment;
+  AdwMessageDialog *form;
   g_autofree char *text = NULL;
 
   pay_directly (till, card_no, 1000);
@@ -281,22 +313,56 @@ START_TEST (test_app_refund_payment_from_history)
   payment = ct_members_page_get_history_item (members, 0);
   ck_assert (payment != NULL && payment->kind == CT_TRANSACTION_PAYMENT);
 
+  /* The refund form offers all of the payment; a part is typed over it,
+   * and more than the payment is refused in the form. */
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", payment->id));
+  form = ct_find_dialog ("ct-refund-dialog");
+  ck_assert (form != NULL);
+  ck_assert_str_eq (named_text (GTK_WIDGET (form), "amount"), "10.00");
+  ck_assert (adw_message_dialog_get_response_enabled (form, "continue"));
+  fill_named (GTK_WIDGET (form), "amount", "10.01");
+  ck_assert (!adw_message_dialog_get_response_enabled (form, "continue"));
+  fill_named (GTK_WIDGET (form), "amount", "4.00");
+  ck_assert (adw_message_dialog_get_response_enabled (form, "continue"));
+  save_png (till, GTK_WIDGET (form), "refund-form");
+  ck_assert (ct_dialog_choose (form, "continue"));
   answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
   ck_assert_msg (wait_until (on_receipt, till, 15000), "no refund receipt");
   text = receipt_text (till);
   ck_assert_msg (strstr (text, "Refund Receipt") != NULL, "%s", text);
-  ck_assert_msg (strstr (text, "Refunded: ¥10.00") != NULL, "%s", text);
-  ck_assert_msg (strstr (text, "Balance after: ¥110.00") != NULL, "%s", text);
-  ck_assert_msg (strstr (text, "Points: -10 (0)") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Refunded: ¥4.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Balance after: ¥104.00") != NULL, "%s", text);
+  ck_assert_msg (strstr (text, "Points: -4 (6)") != NULL, "%s", text);
   save_png (till, NULL, "refund-receipt");
 
-  /* The history shows the refund, and the payment cannot be refunded twice. */
+  /* The history says how much of the payment is refunded, and offers the
+   * rest. */
   ct_window_show_page (till->window, "members");
   ck_assert (wait_until (members_idle, members, 15000));
   ck_assert_uint_eq (ct_members_page_get_n_history (members), 3);
   ck_assert_int_eq (ct_members_page_get_history_item (members, 0)->kind, CT_TRANSACTION_REFUND);
+  payment = ct_members_page_get_history_item (members, 1);
+  ck_assert (payment->kind == CT_TRANSACTION_PAYMENT && payment->refunded == 400);
+  ck_assert (row_subtitle_contains (GTK_WIDGET (members), "refunded ¥4.00 of ¥10.00"));
+  ck_assert (find_action_button (GTK_WIDGET (members), "members.refund") != NULL);
   save_png (till, NULL, "members-history-refund");
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", payment->id));
+  form = ct_find_dialog ("ct-refund-dialog");
+  ck_assert (form != NULL);
+  ck_assert_str_eq (named_text (GTK_WIDGET (form), "amount"), "6.00");
+  ck_assert (ct_dialog_choose (form, "continue"));
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (on_receipt, till, 15000), "no receipt for the rest");
+  g_free (text);
+  text = receipt_text (till);
+  ck_assert_msg (strstr (text, "Refunded: ¥6.00") != NULL && strstr (text, "Points: -6 (0)") != NULL, "%s", text);
+  ct_window_show_page (till->window, "members");
+  ck_assert (wait_until (history_has_4, members, 15000));
+  ck_assert (row_subtitle_contains (GTK_WIDGET (members), "refunded ¥10.00 of ¥10.00"));
+  /* Refunded in full: the top-up alone can still be voided. */
+  ck_assert (count_action_buttons (GTK_WIDGET (members), "members.refund") == 1);
+  save_png (till, NULL, "members-history-refunded");
 
   till_free (till);
 }
@@ -322,8 +388,10 @@ START_TEST (test_app_manager_forms_in_chinese)
   gtk_window_set_default_size (GTK_WINDOW (till->window), 1024, 600);
   members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
   card_no = issue_card (till, "Chinese Forms", phone, "p100");
+  pay_directly (till, card_no, 1000);
   scan_and_wait (till, card_no);
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+  ck_assert (wait_until (members_idle, members, 15000));
 
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.adjust", NULL));
   form = ct_find_dialog ("ct-adjust-dialog");
@@ -341,6 +409,15 @@ START_TEST (test_app_manager_forms_in_chinese)
   fill_named (GTK_WIDGET (form), "name", "陈静");
   fill_named (GTK_WIDGET (form), "phone", phone);
   save_png (till, GTK_WIDGET (form), "issue-form-zh_CN");
+  ck_assert (ct_dialog_choose (form, "cancel"));
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s",
+                                         ct_members_page_get_history_item (members, 0)->id));
+  form = ct_find_dialog ("ct-refund-dialog");
+  ck_assert (form != NULL);
+  ck_assert_str_eq (adw_message_dialog_get_heading (form), "消费退款");
+  fill_named (GTK_WIDGET (form), "amount", "20.00");
+  save_png (till, GTK_WIDGET (form), "refund-form-zh_CN");
   ck_assert (ct_dialog_choose (form, "cancel"));
 
   till_free (till);

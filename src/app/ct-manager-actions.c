@@ -14,6 +14,7 @@
 #include "ct-member-pin-dialog.h"
 #include "ct-outcome-dialog.h"
 #include "ct-pin-dialog.h"
+#include "ct-refund-dialog.h"
 
 /* Manager actions: each asks what to do, then the manager's PIN, then
  * sends one request. A wrong PIN asks again (a new request with a new
@@ -38,6 +39,8 @@ typedef struct
   CtSession  *session;
   char       *card_no;
   int64_t     delta;
+  int64_t     amount;      /* a refund: the part of the payment, 0 for all of it */
+  int64_t     whole;       /* a refund: the payment's total when nothing of it was refunded, else -1 */
   char       *reason;
   char       *transaction_id;
   char       *name;
@@ -364,7 +367,7 @@ op_send (ManagerOp  *op,
                               NULL, adjust_cb, op);
       break;
     case OP_REFUND:
-      ct_client_refund_async (client, op->card_no, op->transaction_id, 0, manager_id, pin,
+      ct_client_refund_async (client, op->card_no, op->transaction_id, op->amount, manager_id, pin,
                               NULL, refund_cb, op);
       break;
     case OP_FREEZE:
@@ -476,11 +479,48 @@ ct_manager_adjust (GtkWidget  *parent,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* What a payment took (its balance part and what points paid) and what
+ * refunds left of it; an older service does not say what was refunded. */
+static int64_t
+refund_left (const CtTransaction *payment)
+{
+  return MAX (-payment->delta + payment->redeemed_value - payment->refunded, 0);
+}
+
+/* The refund form of a payment (CtRefundDialog): how much, then the
+ * PIN. */
+static void
+refund_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    gpointer          user_data)
+{
+  g_autofree char *problem = NULL;
+  g_autofree char *amount_text = NULL;
+  ManagerOp *op;
+  int64_t amount = 0;
+
+  if (g_strcmp0 (response, "continue") != 0
+      || !ct_refund_dialog_read (CT_REFUND_DIALOG (dialog), &amount, &problem))
+    return;
+
+  op = g_object_steal_data (G_OBJECT (dialog), "ct-op");
+  /* All of a payment nothing was refunded of goes as a whole refund, which
+   * every service takes; a part names its amount. */
+  op->amount = amount == op->whole ? 0 : amount;
+  amount_text = ct_format_money (amount, ct_session_get_minor_units (op->session),
+                                 ct_session_get_currency (op->session));
+  g_free (op->body);
+  op->body = g_strdup_printf (_("Refund %s to card %s."), amount_text, op->card_no);
+  op_ask_pin (op, NULL);
+}
+
 /**
  * ct_manager_refund:
  * @transaction: a payment or top-up of the card, from its history
  *
- * Asks for the manager's PIN and refunds @transaction.
+ * A payment: asks how much of it to refund (all that is left at first),
+ * then the manager's PIN, and refunds it. A top-up is voided whole: the
+ * manager's PIN alone.
  */
 void
 ct_manager_refund (GtkWidget           *parent,
@@ -488,19 +528,43 @@ ct_manager_refund (GtkWidget           *parent,
                    const CtTransaction *transaction)
 {
   ManagerOp *op = op_new (OP_REFUND, parent, session);
-  g_autofree char *amount = ct_format_money (ABS (transaction->delta),
-                                             ct_session_get_minor_units (session),
-                                             ct_session_get_currency (session));
+  int mu = ct_session_get_minor_units (session);
+  const char *currency = ct_session_get_currency (session);
+  g_autofree char *amount = NULL;
   g_autofree char *when = ct_format_local_time (transaction->created_at, "%Y-%m-%d %H:%M");
+  CtRefundDialog *dialog;
+  int64_t total;
 
   op->card_no = g_strdup (transaction->card_no);
   op->transaction_id = g_strdup (transaction->id);
   op->heading = g_strdup (transaction->kind == CT_TRANSACTION_TOPUP ? _("Void Top-Up")
                                                                      : _("Refund Payment"));
-  op->body = g_strdup_printf (_("%s of %s on %s, card %s."),
-                              ct_format_transaction_kind (transaction->kind), amount, when,
-                              transaction->card_no);
-  op_ask_pin (op, NULL);
+  if (transaction->kind != CT_TRANSACTION_PAYMENT)
+    {
+      amount = ct_format_money (ABS (transaction->delta), mu, currency);
+      op->body = g_strdup_printf (_("%s of %s on %s, card %s."),
+                                  ct_format_transaction_kind (transaction->kind), amount, when,
+                                  transaction->card_no);
+      op_ask_pin (op, NULL);
+      return;
+    }
+
+  total = -transaction->delta + transaction->redeemed_value;
+  amount = ct_format_money (total, mu, currency);
+  if (transaction->refunded > 0)
+    {
+      g_autofree char *refunded = ct_format_money (transaction->refunded, mu, currency);
+
+      op->body = g_strdup_printf (_("Payment of %s on %s, card %s; %s of it is refunded already."),
+                                  amount, when, transaction->card_no, refunded);
+    }
+  else
+    op->body = g_strdup_printf (_("Payment of %s on %s, card %s."), amount, when, transaction->card_no);
+  op->whole = transaction->refunded == 0 ? total : -1;
+  dialog = ct_refund_dialog_new (parent, op->body, mu, refund_left (transaction));
+  g_object_set_data_full (G_OBJECT (dialog), "ct-op", op, (GDestroyNotify) op_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (refund_response_cb), NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /**

@@ -328,15 +328,20 @@ refund_action (GtkWidget  *widget,
     }
 }
 
+/* Whether nothing is left to refund of @tx: what the service says was
+ * given back of it, or, from a service before partial refunds, a refund of
+ * it that day (refunds were whole). */
 static gboolean
-is_refunded (CtMembersPage *self,
-             const char    *id)
+is_refunded (CtMembersPage       *self,
+             const CtTransaction *tx)
 {
+  if (tx->refunded > 0)
+    return tx->kind != CT_TRANSACTION_PAYMENT || tx->refunded >= -tx->delta + tx->redeemed_value;
   for (guint i = 0; i < self->history->len; i++)
     {
-      const CtTransaction *tx = g_ptr_array_index (self->history, i);
+      const CtTransaction *refund = g_ptr_array_index (self->history, i);
 
-      if (g_strcmp0 (tx->refund_of, id) == 0)
+      if (g_strcmp0 (refund->refund_of, tx->id) == 0)
         return TRUE;
     }
 
@@ -368,12 +373,22 @@ history_row_new (CtMembersPage       *self,
   g_autofree char *title = g_strdup_printf ("%s  %s", time, ct_format_transaction_kind (tx->kind));
   g_autofree char *after_text = g_strdup_printf (_("balance %s"), after);
   g_autofree char *subtitle = NULL;
+  g_autofree char *refunded = NULL;
   GtkWidget *box;
   GtkWidget *amount;
   GtkWidget *balance;
 
+  /* A payment refunded in part, or in parts, says how much of it. */
+  if (tx->kind == CT_TRANSACTION_PAYMENT && tx->refunded > 0)
+    {
+      g_autofree char *part = ct_format_money (tx->refunded, mu, cur);
+      g_autofree char *total = ct_format_money (-tx->delta + tx->redeemed_value, mu, cur);
+
+      refunded = g_strdup_printf (_("refunded %s of %s"), part, total);
+    }
+
   {
-    const char *parts[6] = { NULL, };
+    const char *parts[7] = { NULL, };
     guint n = 0;
 
     parts[n++] = tx->till ? tx->till : "";
@@ -382,6 +397,8 @@ history_row_new (CtMembersPage       *self,
       parts[n++] = paid_by;
     if (rest != NULL)
       parts[n++] = rest;
+    if (refunded != NULL)
+      parts[n++] = refunded;
     if (tx->reason != NULL && *tx->reason != '\0')
       parts[n++] = tx->reason;
     subtitle = g_strjoinv (" · ", (char **) parts);
@@ -406,7 +423,7 @@ history_row_new (CtMembersPage       *self,
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), box);
 
   if ((tx->kind == CT_TRANSACTION_PAYMENT || tx->kind == CT_TRANSACTION_TOPUP) &&
-      !is_refunded (self, tx->id))
+      !is_refunded (self, tx))
     {
       GtkWidget *button = gtk_button_new_with_label (tx->kind == CT_TRANSACTION_PAYMENT ? _("Refund…")
                                                                                        : _("Void…"));
