@@ -593,6 +593,13 @@ START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
                                            " 1764547500000, NULL, 1764547500000, 3)"), 2);
     ck_assert_int_eq (ct_test_db_exec (db, "INSERT INTO postings VALUES (3, '70001234', -1000), (3, '@pool', 1000),"
                                            " (4, '@pool', -1000), (4, '70001234', 1000)"), 4);
+    /* Phones typed before the one phone rule: dashes, spaces, +86, and one
+     * the rule does not take. */
+    ck_assert_int_eq (ct_test_db_exec (db, "INSERT INTO cards (card_no, status, level, name, phone, balance, points,"
+                                           " created_at, updated_at) VALUES"
+                                           " ('70005678', 'active', NULL, 'Dashed', '138-0013-8000', 0, 0, 1, 1),"
+                                           " ('70005679', 'active', NULL, 'Spaced', '+86 139 0000 1111', 0, 0, 1, 1),"
+                                           " ('70005680', 'active', NULL, 'Odd', 'ext. 12', 0, 0, 1, 1)"), 3);
     if (ct_test_store_is_pg ())
       ck_assert_int_ge (ct_test_db_exec (db, "SELECT setval ('transactions_id_seq', 4)"), 0);
   }
@@ -602,7 +609,20 @@ START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
   admin_ok (&out, "upgrade");
   ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to 12" : "from version 1 to 11") != NULL,
                  "%s", out);
+  ck_assert_msg (strstr (out, "wrote 2 stored phones in the phone rule's form") != NULL, "%s", out);
+  ck_assert_msg (strstr (out, "phone left as it is: card 70005680 (merchant main): \"ext. 12\"") != NULL, "%s", out);
   g_clear_pointer (&out, g_free);
+  {
+    g_autoptr(CtTestDb) db = ct_test_db_open (location);
+    g_autoptr(GPtrArray) rows = ct_test_db_query (db, "SELECT card_no, phone FROM cards"
+                                                      " WHERE card_no IN ('70005678', '70005679', '70005680')"
+                                                      " ORDER BY card_no");
+
+    ck_assert_uint_eq (rows->len, 3);
+    ck_assert_str_eq (((char **) rows->pdata[0])[1], "13800138000");
+    ck_assert_str_eq (((char **) rows->pdata[1])[1], "13900001111");
+    ck_assert_str_eq (((char **) rows->pdata[2])[1], "ext. 12");
+  }
   /* A card's transactions are indexed by merchant and day. */
   {
     g_autoptr(CtTestDb) db = ct_test_db_open (location);
@@ -716,6 +736,61 @@ START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
   g_clear_pointer (&out, g_free);
   admin_ok (&out, "ledger", "check");
   ck_assert_msg (strstr (out, "balanced") != NULL, "%s", out);
+  /* The dashed phone is found by the number in any form. */
+  r = req_on (cl, "GET", "/v1/cards?phone=13800138000", NULL);
+  expect_status (r, 200, NULL);
+  ck_assert_msg (strstr (r->body, "70005678") != NULL, "%s", r->body);
+}
+END_TEST
+
+/* A ledger at this schema version whose phones were written before the
+ * one phone rule (a hand edit, an older import): `upgrade` has no schema
+ * to change but writes every merchant's phones in the rule's form, leaves
+ * one it does not take as it is and says so, and a second run has nothing
+ * to do. */
+START_TEST (test_merchants_upgrade_normalises_stored_phones)
+{
+  g_autofree char *a = issue (cl, NULL, "13600000001", MGR);
+  g_autofree char *b = issue (cl_b, NULL, "13600000002", MGR_B);
+  g_autofree char *c = issue (cl, NULL, "13600000003", MGR);
+  g_autofree char *out = NULL;
+  g_autofree char *sql = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+
+  {
+    g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+
+    sql = g_strdup_printf ("UPDATE cards SET phone = CASE card_no WHEN '%s' THEN '(136) 0000-0001'"
+                           " WHEN '%s' THEN '0086 136.0000.0002' ELSE '12' END"
+                           " WHERE card_no IN ('%s', '%s', '%s')", a, b, a, b, c);
+    ck_assert_int_eq (ct_test_db_exec (db, sql), 3);
+  }
+  ck_assert_int_eq (ct_test_service_stop (svc), 0);
+  admin_ok (&out, "upgrade");
+  ck_assert_msg (strstr (out, "already; nothing to do") != NULL, "%s", out);
+  ck_assert_msg (strstr (out, "wrote 2 stored phones") != NULL, "%s", out);
+  {
+    g_autofree char *kept = g_strdup_printf ("phone left as it is: card %s (merchant main): \"12\"", c);
+
+    ck_assert_msg (strstr (out, kept) != NULL, "%s", out);
+  }
+  g_clear_pointer (&out, g_free);
+  admin_ok (&out, "upgrade");
+  ck_assert_msg (strstr (out, "wrote") == NULL && strstr (out, "phone left as it is") != NULL, "%s", out);
+
+  ck_assert_msg (ct_test_service_restart (svc, &error), "%s", error ? error->message : "");
+  ct_test_client_free (cl);
+  ct_test_client_free (cl_b);
+  cl = ct_test_client_new (svc);
+  cl_b = ct_test_client_new_for_token (svc, token_b);
+  r = req_on (cl, "GET", "/v1/cards?phone=136-0000-0001", NULL);
+  expect_status (r, 200, NULL);
+  ck_assert_msg (strstr (r->body, a) != NULL && strstr (r->body, "\"13600000001\"") != NULL, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = req_on (cl_b, "GET", "/v1/cards?phone=13600000002", NULL);
+  expect_status (r, 200, NULL);
+  ck_assert_msg (strstr (r->body, b) != NULL, "%s", r->body);
 }
 END_TEST
 
@@ -876,7 +951,8 @@ merchants_suite (void)
     { "admin", { test_merchants_admin_commands_take_merchant_and_refuse_an_unknown_one,
                  test_merchants_ledger_check_sums_each_merchant } },
     { "upgrade", { test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant,
-                   test_merchants_upgrade_adds_outcome_cash_to_each_merchants_shifts } },
+                   test_merchants_upgrade_adds_outcome_cash_to_each_merchants_shifts,
+                   test_merchants_upgrade_normalises_stored_phones } },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

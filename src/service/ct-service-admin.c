@@ -1596,24 +1596,37 @@ cmd_copy (int    argc,
   return CT_SERVICE_EXIT_OK;
 }
 
+static char *printable (const char *text);
+
 static int
 cmd_upgrade (int    argc,
              char **argv)
 {
   GOptionEntry entries[] = { DB_ENTRIES, { NULL } };
   g_autoptr(GError) error = NULL;
+  g_auto(CtStorePhoneReport) phones = { 0 };
   int status = 0, from = 0, to = 0;
 
   if (!parse_options (entries, &argc, &argv, "upgrade", &status))
     return status;
   if (!resolve_db ("upgrade", &status))
     return status;
-  if (!ct_store_upgrade (db_path, &from, &to, &error))
+  if (!ct_store_upgrade (db_path, &from, &to, &phones, &error))
     return fail_with (error);
   if (from == to)
     g_print ("the schema is at version %d already; nothing to do\n", to);
   else
     g_print ("upgraded the schema from version %d to %d\n", from, to);
+  /* The stored phones in the one phone rule's form; the ones it does not
+   * take are left as they are, for a manager to correct. */
+  if (phones.normalised > 0)
+    g_print ("wrote %u stored phones in the phone rule's form (digits only)\n", phones.normalised);
+  for (guint i = 0; i < phones.kept->len; i++)
+    {
+      g_autofree char *line = printable (phones.kept->pdata[i]);
+
+      g_print ("phone left as it is: %s\n", line);
+    }
   return CT_SERVICE_EXIT_OK;
 }
 

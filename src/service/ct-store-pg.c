@@ -1175,11 +1175,41 @@ ct_store_pg_open (const char  *uri,
  * Brings the schema of the database at @uri to this version, in one
  * transaction; @out_from and @out_to tell what it did.
  */
+/* The phones step of `upgrade`: every stored phone in the phone rule's
+ * form (ct_store_phone_upgrade()). */
+static gboolean
+normalize_phones (PgConn              *c,
+                  CtStorePhoneReport  *report,
+                  GError             **error)
+{
+  PGresult *res = run (c, "SELECT m.code, c.merchant_id, c.card_no, c.phone FROM cards c"
+                          " JOIN merchants m ON m.id = c.merchant_id"
+                          " WHERE c.phone IS NOT NULL ORDER BY c.merchant_id, c.card_no", NULL, "phones", error);
+  gboolean ok = res != NULL;
+
+  for (int i = 0; ok && i < PQntuples (res); i++)
+    {
+      g_autofree char *digits = ct_store_phone_upgrade (report, PQgetvalue (res, i, 0), PQgetvalue (res, i, 2),
+                                                        PQgetvalue (res, i, 3));
+      Params p = { 0 };
+
+      if (digits == NULL)
+        continue;
+      p_int (&p, col_int (res, i, 1));
+      p_text (&p, PQgetvalue (res, i, 2));
+      p_text (&p, digits);
+      ok = run_done (c, "UPDATE cards SET phone = $3 WHERE merchant_id = $1 AND card_no = $2", &p, "phone", error);
+    }
+  PQclear (res);
+  return ok;
+}
+
 gboolean
-ct_store_pg_upgrade (const char  *uri,
-                     int         *out_from,
-                     int         *out_to,
-                     GError     **error)
+ct_store_pg_upgrade (const char          *uri,
+                     int                 *out_from,
+                     int                 *out_to,
+                     CtStorePhoneReport  *out_phones,
+                     GError             **error)
 {
   g_autoptr(CtPgStore) store = store_new (uri, error);
   PgConn *c;
@@ -1208,7 +1238,10 @@ ct_store_pg_upgrade (const char  *uri,
                    store->where, version, SCHEMA_VERSION);
       goto fail;
     }
-  if (!apply_migrations (c, version, error) || !exec_simple (c, "COMMIT", error))
+  /* Phones stored before the one phone rule take its form, in the same
+   * transaction; a phone it does not take stays as it is and is reported. */
+  if (!apply_migrations (c, version, error) || !normalize_phones (c, out_phones, error)
+      || !exec_simple (c, "COMMIT", error))
     goto fail;
   return TRUE;
 

@@ -170,6 +170,7 @@ CtStore *ct_store_sqlite_open   (const char             *path,
 gboolean ct_store_sqlite_upgrade (const char             *path,
                                  int                    *out_from,
                                  int                    *out_to,
+                                 CtStorePhoneReport     *out_phones,
                                  GError                **error);
 CtStore *ct_store_pg_create     (const char             *uri,
                                  const CtStoreMerchant  *merchant,
@@ -180,6 +181,12 @@ CtStore *ct_store_pg_open       (const char             *uri,
 gboolean ct_store_pg_upgrade    (const char             *uri,
                                  int                    *out_from,
                                  int                    *out_to,
+                                 CtStorePhoneReport     *out_phones,
                                  GError                **error);
+
+char    *ct_store_phone_upgrade  (CtStorePhoneReport     *report,
+                                 const char             *merchant,
+                                 const char             *card_no,
+                                 const char             *phone);
 
 G_END_DECLS

@@ -937,16 +937,70 @@ migrate (Conn     *c,
   return TRUE;
 }
 
+/* The phones step of `upgrade`, in one transaction of its own: every
+ * stored phone in the phone rule's form (ct_store_phone_upgrade()). */
+static gboolean
+normalize_phones (Conn                *c,
+                  CtStorePhoneReport  *report,
+                  GError             **error)
+{
+  g_autoptr(GPtrArray) updates = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *st = NULL;
+  int rc;
+
+  if (!conn_exec (c, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  rc = sqlite3_prepare_v2 (c->db, "SELECT m.code, c.merchant_id, c.card_no, c.phone FROM cards c"
+                                  " JOIN merchants m ON m.id = c.merchant_id"
+                                  " WHERE c.phone IS NOT NULL ORDER BY c.merchant_id, c.card_no", -1, &st, NULL);
+  while (rc == SQLITE_OK && (rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      char *digits = ct_store_phone_upgrade (report, (const char *) sqlite3_column_text (st, 0),
+                                             (const char *) sqlite3_column_text (st, 2),
+                                             (const char *) sqlite3_column_text (st, 3));
+
+      if (digits != NULL)
+        {
+          /* merchant id, card number, new phone */
+          g_ptr_array_add (updates, g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) sqlite3_column_int64 (st, 1)));
+          g_ptr_array_add (updates, g_strdup ((const char *) sqlite3_column_text (st, 2)));
+          g_ptr_array_add (updates, digits);
+        }
+      rc = SQLITE_OK;
+    }
+  sqlite3_finalize (st);
+  st = NULL;
+  if (rc == SQLITE_DONE)
+    rc = sqlite3_prepare_v2 (c->db, "UPDATE cards SET phone = ?3 WHERE merchant_id = ?1 AND card_no = ?2", -1, &st,
+                             NULL);
+  for (guint i = 0; rc == SQLITE_OK && i < updates->len; i += 3)
+    {
+      sqlite3_bind_int64 (st, 1, g_ascii_strtoll (updates->pdata[i], NULL, 10));
+      sqlite3_bind_text (st, 2, updates->pdata[i + 1], -1, SQLITE_STATIC);
+      sqlite3_bind_text (st, 3, updates->pdata[i + 2], -1, SQLITE_STATIC);
+      rc = sqlite3_step (st) == SQLITE_DONE ? sqlite3_reset (st) : SQLITE_ERROR;
+    }
+  sqlite3_finalize (st);
+  if ((rc != SQLITE_OK && rc != SQLITE_DONE) || !conn_exec (c, "COMMIT", NULL))
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED, "stored phones: %s", sqlite3_errmsg (c->db));
+      conn_exec (c, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * ct_store_sqlite_upgrade:
  * Brings the ledger at @path to this version's schema; refuses while a
  * service serves it.
  */
 gboolean
-ct_store_sqlite_upgrade (const char  *path,
-                         int         *out_from,
-                         int         *out_to,
-                         GError     **error)
+ct_store_sqlite_upgrade (const char          *path,
+                         int                 *out_from,
+                         int                 *out_to,
+                         CtStorePhoneReport  *out_phones,
+                         GError             **error)
 {
   g_autofree char *lock_path = g_strconcat (path, ".serve-lock", NULL);
   Conn *c;
@@ -984,6 +1038,10 @@ ct_store_sqlite_upgrade (const char  *path,
       else
         ok = migrate (c, version, error);
     }
+  /* Phones stored before the one phone rule take its form; a phone it does
+   * not take stays as it is and is reported. */
+  if (ok)
+    ok = normalize_phones (c, out_phones, error);
   conn_free (c);
   if (lock >= 0)
     close (lock);

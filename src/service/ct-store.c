@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ct-money.h"
+#include "ct-phone.h"
 #include "ct-store-private.h"
 #include "ct-store.h"
 
@@ -401,16 +402,61 @@ ct_store_open (const char *location,
  * transaction; @out_from and @out_to are the versions before and after.
  */
 gboolean
-ct_store_upgrade (const char  *location,
-                  int         *out_from,
-                  int         *out_to,
-                  GError     **error)
+ct_store_upgrade (const char         *location,
+                  int                *out_from,
+                  int                *out_to,
+                  CtStorePhoneReport *out_phones,
+                  GError            **error)
 {
-  g_return_val_if_fail (location != NULL, FALSE);
+  g_return_val_if_fail (location != NULL && out_phones != NULL, FALSE);
 
+  out_phones->normalised = 0;
+  if (out_phones->kept == NULL)
+    out_phones->kept = g_ptr_array_new_with_free_func (g_free);
   if (ct_store_location_is_uri (location))
-    return ct_store_pg_upgrade (location, out_from, out_to, error);
-  return ct_store_sqlite_upgrade (location, out_from, out_to, error);
+    return ct_store_pg_upgrade (location, out_from, out_to, out_phones, error);
+  return ct_store_sqlite_upgrade (location, out_from, out_to, out_phones, error);
+}
+
+void
+ct_store_phone_report_clear (CtStorePhoneReport *report)
+{
+  g_clear_pointer (&report->kept, g_ptr_array_unref);
+  report->normalised = 0;
+}
+
+/**
+ * ct_store_phone_upgrade:
+ * @phone: a card's stored phone
+ *
+ * The upgrade step of stored phones, the same for every store: @phone in
+ * the one phone rule's form (ct_phone_normalize()). Returns the phone to
+ * store instead, counted in @report, or %NULL when it stays as it is:
+ * already in that form, or one the rule does not take, which @report
+ * lists with the reason.
+ */
+char *
+ct_store_phone_upgrade (CtStorePhoneReport *report,
+                        const char         *merchant,
+                        const char         *card_no,
+                        const char         *phone)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *digits = NULL;
+
+  if (phone == NULL || *phone == '\0')
+    return NULL;
+  digits = ct_phone_normalize (phone, &error);
+  if (digits == NULL)
+    {
+      g_ptr_array_add (report->kept, g_strdup_printf ("card %s (merchant %s): \"%s\": %s", card_no, merchant, phone,
+                                                      error->message));
+      return NULL;
+    }
+  if (g_str_equal (digits, phone))
+    return NULL;
+  report->normalised++;
+  return g_steal_pointer (&digits);
 }
 
 const char *

@@ -295,9 +295,22 @@ CtStore  *ct_store_create            (const char       *location,
 CtStore  *ct_store_open              (const char       *location,
                                       guint             connections,
                                       GError          **error);
+/* What `upgrade` did to the stored phones (docs/operations.md): how many
+ * it wrote in the phone rule's form, and a line for each it left as it
+ * is because the rule does not take it. */
+typedef struct
+{
+  guint      normalised;
+  GPtrArray *kept;              /* element-type utf8: "card NO (merchant M): \"TEXT\": why" */
+} CtStorePhoneReport;
+
+void      ct_store_phone_report_clear (CtStorePhoneReport *report);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtStorePhoneReport, ct_store_phone_report_clear)
+
 gboolean  ct_store_upgrade           (const char       *location,
                                       int              *out_from,
                                       int              *out_to,
+                                      CtStorePhoneReport *out_phones,
                                       GError          **error);
 /* Copies a SQLite ledger into an empty PostgreSQL database and compares
  * both sides; @report gets what was copied and each figure compared. */
