@@ -13,6 +13,7 @@
 #include "ct-members-page.h"
 #include "ct-pin-dialog.h"
 #include "ct-receipt-page.h"
+#include "ct-scan-page.h"
 #include "ct-app-fixture.h"
 
 /* The Members screen and its manager actions in the real window against a
@@ -367,6 +368,83 @@ START_TEST (test_app_refund_payment_from_history)
   till_free (till);
 }
 END_TEST
+/* A lost card (挂失补卡) from the Members screen: the form, a wrong PIN,
+ * then the new card with the money; the lost card scanned at the till is
+ * refused with a sentence naming the new card. */
+
+typedef struct
+{
+  Till       *till;
+  const char *old;
+} Replaced;
+
+static gboolean
+new_card_shown (gpointer data)
+{
+  Replaced *r = data;
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (r->till->window, "members"));
+  const CtCard *card = ct_members_page_get_card (members);
+
+  return card != NULL && g_strcmp0 (card->card_no, r->old) != 0 && members_idle (members);
+}
+
+START_TEST (test_app_lost_card_replaced_from_members_and_refused_at_the_till)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Lost Member", phone, "p100");
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  CtScanPage *scan = CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan"));
+  Replaced replaced = { till, card_no };
+  g_autofree char *new_no = NULL;
+  g_autofree char *wanted = NULL;
+  AdwMessageDialog *form;
+  const CtCard *card;
+
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert (find_action_button (GTK_WIDGET (members), "members.replace") != NULL);
+  save_png (till, NULL, "lost-card-members");
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.replace", NULL));
+  form = ct_find_dialog ("ct-replace-dialog");
+  ck_assert (form != NULL);
+  ck_assert_str_eq (adw_message_dialog_get_heading (form), "Lost Card");
+  ck_assert_msg (strstr (adw_message_dialog_get_body (form), "¥110.00") != NULL, "%s",
+                 adw_message_dialog_get_body (form));
+  /* A number that is not one cannot go on. */
+  fill_named (GTK_WIDGET (form), "new-card", "no!");
+  ck_assert (!ct_dialog_choose (form, "continue"));
+  save_png (till, GTK_WIDGET (form), "lost-card-form-bad-number");
+  fill_named (GTK_WIDGET (form), "new-card", "");
+  save_png (till, GTK_WIDGET (form), "lost-card-form");
+  ck_assert (ct_dialog_choose (form, "continue"));
+
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, "0000");
+  ck_assert_msg (wait_until (pin_dialog_with_problem, NULL, 15000), "no second PIN prompt");
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (new_card_shown, &replaced, 15000), "the new card is not shown");
+  card = ct_members_page_get_card (members);
+  new_no = g_strdup (card->card_no);
+  ck_assert_int_eq (card->balance, 11000);
+  ck_assert_int_eq (card->status, CT_CARD_STATUS_ACTIVE);
+  ck_assert_str_eq (card->member_name, "Lost Member");
+  /* The counter has the new card too. */
+  ck_assert_str_eq (ct_session_get_card (till->session)->card_no, new_no);
+  save_png (till, NULL, "lost-card-replaced");
+
+  /* The lost card at the till: refused, naming the new card. */
+  ct_window_handle_scan (till->window, card_no);
+  ck_assert_msg (wait_until (scan_problem_shown, scan, 15000), "no sentence for the lost card");
+  wanted = g_strdup_printf ("This card was replaced by card %s.", new_no);
+  ck_assert_msg (strstr (ct_scan_page_get_problem (scan), wanted) != NULL, "%s", ct_scan_page_get_problem (scan));
+  ck_assert_ptr_null (ct_session_get_card (till->session));
+  save_png (till, NULL, "lost-card-scanned");
+
+  till_free (till);
+}
+END_TEST
+
 /* The manager's forms in Chinese at 1024×600, to look at: every word of
  * them comes from the templates' translations. */
 START_TEST (test_app_manager_forms_in_chinese)
@@ -401,6 +479,14 @@ START_TEST (test_app_manager_forms_in_chinese)
   fill_named (GTK_WIDGET (form), "reason", "补偿");
   save_png (till, GTK_WIDGET (form), "adjust-form-zh_CN");
   ck_assert (ct_dialog_choose (form, "cancel"));
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.replace", NULL));
+  form = ct_find_dialog ("ct-replace-dialog");
+  ck_assert (form != NULL);
+  ck_assert_str_eq (adw_message_dialog_get_heading (form), "挂失补卡");
+  save_png (till, GTK_WIDGET (form), "lost-card-form-zh_CN");
+  ck_assert (ct_dialog_choose (form, "cancel"));
+  save_png (till, NULL, "members-zh_CN");
 
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.issue", NULL));
   form = ct_find_dialog ("ct-issue-dialog");
@@ -439,6 +525,7 @@ main (void)
   add_test (tc, test_app_history_pages_by_day);
   add_test (tc, test_app_issue_card_shows_qr_and_barcode);
   add_test (tc, test_app_refund_payment_from_history);
+  add_test (tc, test_app_lost_card_replaced_from_members_and_refused_at_the_till);
   add_test (tc, test_app_manager_forms_in_chinese);
   suite_add_tcase (s, tc);
 

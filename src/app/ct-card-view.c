@@ -226,7 +226,14 @@ ct_card_view_set_card (CtCardView   *self,
 
       status = g_strdup (ct_format_card_status (card->status));
       gtk_label_set_label (self->status_label, status);
-      if (card->status == CT_CARD_STATUS_FROZEN)
+      /* A closed card says which card replaced it. */
+      if (card->status == CT_CARD_STATUS_CLOSED && card->replaced_by != NULL)
+        {
+          g_free (status);
+          status = g_strdup_printf (_("Replaced by card %s"), card->replaced_by);
+          gtk_label_set_label (self->status_label, status);
+        }
+      if (card->status == CT_CARD_STATUS_FROZEN || card->status == CT_CARD_STATUS_CLOSED)
         gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "error");
       else
         gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "error");

@@ -12,9 +12,11 @@
 #include "ct-format.h"
 #include "ct-manager-actions.h"
 #include "ct-member-pin-dialog.h"
+#include "ct-members-page.h"
 #include "ct-outcome-dialog.h"
 #include "ct-pin-dialog.h"
 #include "ct-refund-dialog.h"
+#include "ct-replace-dialog.h"
 
 /* Manager actions: each asks what to do, then the manager's PIN, then
  * sends one request. A wrong PIN asks again (a new request with a new
@@ -30,6 +32,7 @@ typedef enum
   OP_ISSUE,
   OP_RESEND,
   OP_MEMBER_PIN,
+  OP_REPLACE,
 } OpKind;
 
 typedef struct
@@ -50,6 +53,7 @@ typedef struct
   char       *heading;
   char       *body;
   char       *member_pin;  /* the member's new PIN, typed twice */
+  char       *new_card_no; /* a replacement's number, or NULL: the service picks */
 } ManagerOp;
 
 static void op_ask_pin (ManagerOp  *op,
@@ -71,6 +75,7 @@ op_free (ManagerOp *op)
   if (op->member_pin != NULL)
     memset (op->member_pin, 0, strlen (op->member_pin));
   g_free (op->member_pin);
+  g_free (op->new_card_no);
   g_free (op);
 }
 
@@ -127,6 +132,8 @@ op_failure_heading (ManagerOp *op)
       return _("No Card Was Issued");
     case OP_MEMBER_PIN:
       return _("The Member's PIN Was Not Set");
+    case OP_REPLACE:
+      return _("The Card Was Not Replaced");
     case OP_RESEND:
     default:
       return _("Nothing Was Sent");
@@ -353,6 +360,36 @@ member_pin_set_cb (GObject      *object,
 }
 
 static void
+replace_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  ManagerOp *op = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = ct_client_card_replace_finish (CT_CLIENT (object), result, &error);
+
+  if (card != NULL)
+    {
+      const CtCard *current = ct_session_get_card (op->session);
+      GtkRoot *root = gtk_widget_get_root (op->parent);
+      g_autofree char *text = g_strdup_printf (_("Card %s replaces lost card %s."), card->card_no, op->card_no);
+
+      /* The member holds the new card now, at the counter and on the
+       * Members screen. */
+      if (current != NULL && g_strcmp0 (current->card_no, op->card_no) == 0)
+        ct_session_set_card (op->session, card);
+      if (CT_IS_MEMBERS_PAGE (op->parent))
+        ct_members_page_show_card (CT_MEMBERS_PAGE (op->parent), card);
+      if (root != NULL)
+        gtk_widget_activate_action (GTK_WIDGET (root), "win.toast", "s", text);
+      op_free (op);
+      return;
+    }
+  if (!op_handle_error (op, error))
+    op_free (op);
+}
+
+static void
 op_send (ManagerOp  *op,
          const char *manager_id,
          const char *pin)
@@ -388,6 +425,9 @@ op_send (ManagerOp  *op,
     case OP_MEMBER_PIN:
       ct_client_member_pin_async (client, op->card_no, op->member_pin, manager_id, pin, NULL,
                                   member_pin_set_cb, op);
+      break;
+    case OP_REPLACE:
+      ct_client_card_replace_async (client, op->card_no, op->new_card_no, manager_id, pin, NULL, replace_cb, op);
       break;
     default:
       g_assert_not_reached ();
@@ -585,6 +625,55 @@ ct_manager_set_frozen (GtkWidget  *parent,
     ? g_strdup_printf (_("Card %s will not pay or top up until it is unfrozen. Refunds still reach it."), card_no)
     : g_strdup_printf (_("Card %s will pay and top up again."), card_no);
   op_ask_pin (op, NULL);
+}
+
+/* The lost card form (CtReplaceDialog): the new card's number or none,
+ * then the PIN. */
+
+static void
+replace_response_cb (AdwMessageDialog *dialog,
+                     const char       *response,
+                     gpointer          user_data)
+{
+  g_autofree char *problem = NULL;
+  ManagerOp *op;
+  char *new_no = NULL;
+
+  if (g_strcmp0 (response, "continue") != 0
+      || !ct_replace_dialog_read (CT_REPLACE_DIALOG (dialog), &new_no, &problem))
+    return;
+
+  op = g_object_steal_data (G_OBJECT (dialog), "ct-op");
+  op->new_card_no = new_no;
+  op->body = new_no != NULL
+             ? g_strdup_printf (_("Card %s is closed and card %s takes its balance, points and level."),
+                                op->card_no, new_no)
+             : g_strdup_printf (_("Card %s is closed and a new card takes its balance, points and level."),
+                                op->card_no);
+  op_ask_pin (op, NULL);
+}
+
+/**
+ * ct_manager_replace_card:
+ * @card: the lost card
+ *
+ * Asks for the new card's number (or none, for one the service picks),
+ * then the manager's PIN, and replaces the lost card (挂失补卡).
+ */
+void
+ct_manager_replace_card (GtkWidget    *parent,
+                         CtSession    *session,
+                         const CtCard *card)
+{
+  ManagerOp *op = op_new (OP_REPLACE, parent, session);
+  CtReplaceDialog *dialog = ct_replace_dialog_new (parent, card, ct_session_get_minor_units (session),
+                                                   ct_session_get_currency (session));
+
+  op->card_no = g_strdup (card->card_no);
+  op->heading = g_strdup (_("Lost Card"));
+  g_object_set_data_full (G_OBJECT (dialog), "ct-op", op, (GDestroyNotify) op_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (replace_response_cb), NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* The card issue form (CtIssueDialog): name, phone and level, then the

@@ -21,6 +21,9 @@ void       ct_manager_set_frozen     (GtkWidget           *parent,
 void       ct_manager_set_member_pin (GtkWidget           *parent,
                                       CtSession           *session,
                                       const char          *card_no);
+void       ct_manager_replace_card   (GtkWidget           *parent,
+                                      CtSession           *session,
+                                      const CtCard        *card);
 void       ct_manager_issue_card     (GtkWidget           *parent,
                                       CtSession           *session);
 void       ct_manager_resend         (GtkWidget           *parent,

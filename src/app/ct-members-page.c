@@ -133,10 +133,16 @@ update_card (CtMembersPage *self)
                           self->card->status == CT_CARD_STATUS_FROZEN ? _("Un_freeze Card…")
                                                                       : _("_Freeze Card…"));
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.adjust", self->card != NULL);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.freeze", self->card != NULL);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.member-pin", self->card != NULL);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.use", self->card != NULL);
+  /* A closed card (lost and replaced) is only looked at. */
+  {
+    gboolean open = self->card != NULL && self->card->status != CT_CARD_STATUS_CLOSED;
+
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.adjust", open);
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.freeze", open);
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.member-pin", open);
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.use", open);
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.replace", open);
+  }
 }
 
 static GtkWidget *
@@ -658,6 +664,17 @@ member_pin_action (GtkWidget  *widget,
 }
 
 static void
+replace_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *param)
+{
+  CtMembersPage *self = CT_MEMBERS_PAGE (widget);
+
+  if (self->card != NULL && self->card->status != CT_CARD_STATUS_CLOSED)
+    ct_manager_replace_card (widget, self->session, self->card);
+}
+
+static void
 issue_action (GtkWidget  *widget,
               const char *action_name,
               GVariant   *param)
@@ -803,6 +820,7 @@ ct_members_page_class_init (CtMembersPageClass *klass)
   gtk_widget_class_install_action (widget_class, "members.adjust", NULL, adjust_action);
   gtk_widget_class_install_action (widget_class, "members.freeze", NULL, freeze_action);
   gtk_widget_class_install_action (widget_class, "members.member-pin", NULL, member_pin_action);
+  gtk_widget_class_install_action (widget_class, "members.replace", NULL, replace_action);
   gtk_widget_class_install_action (widget_class, "members.issue", NULL, issue_action);
   gtk_widget_class_install_action (widget_class, "members.use", NULL, use_action);
   gtk_widget_class_install_action (widget_class, "members.refund", "s", refund_action);

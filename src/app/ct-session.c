@@ -469,6 +469,24 @@ ct_session_clear_card (CtSession *self)
   ct_session_set_card (self, NULL);
 }
 
+/* A lost card that was replaced never goes on the counter: the cashier
+ * is told which card the member holds now. Closed is for good, so a
+ * cached closed card needs no look-up. */
+static gboolean
+refuse_closed (CtSession    *self,
+               const CtCard *card)
+{
+  g_autofree char *text = NULL;
+
+  if (card == NULL || card->status != CT_CARD_STATUS_CLOSED)
+    return FALSE;
+  text = g_strdup_printf (_("This card was replaced by card %s. Ask the member for the new card, or look the "
+                            "member up."), card->replaced_by);
+  ct_session_set_card (self, NULL);
+  set_problem (self, text);
+  return TRUE;
+}
+
 static void
 card_show_cb (GObject      *object,
               GAsyncResult *result,
@@ -488,6 +506,8 @@ card_show_cb (GObject      *object,
 
   if (card != NULL)
     {
+      if (refuse_closed (self, card))
+        return;
       set_problem (self, NULL);
       ct_session_set_card (self, card);
       return;
@@ -609,6 +629,8 @@ ct_session_scan (CtSession    *self,
     }
 
   cached = ct_client_cached_card (self->client, card_no);
+  if (refuse_closed (self, cached))
+    return TRUE;
   if (cached != NULL)
     {
       ct_session_set_card (self, cached);
