@@ -1464,6 +1464,70 @@ START_TEST (test_wallet_service_import_adjustment_and_freeze_reach_alipay)
 }
 END_TEST
 
+/* A lost card replaced (挂失补卡): Alipay opens the new card with the
+ * money and shows the lost one closed and empty; WeChat Pay gets both
+ * balances with the remark 补卡. */
+START_TEST (test_wallet_service_replacement_opens_the_new_card_and_closes_the_old)
+{
+  g_autoptr(CtFakeWallet) alipay = ct_fake_wallet_new (CT_FAKE_ALIPAY, "2021000000000001", app_pub, NULL,
+                                                       alipay_key, NULL);
+  g_autoptr(CtFakeWallet) wechat = ct_fake_wallet_new (CT_FAKE_WECHAT, "1900000001", mch_cert, MCH_SERIAL,
+                                                       platform_key, PLATFORM_SERIAL);
+  CtTestService *svc;
+  g_autoptr(CtTestClient) client = NULL;
+  g_autoptr(GPtrArray) old_records = NULL;
+  g_autoptr(GPtrArray) new_records = NULL;
+  g_autoptr(GPtrArray) old_wechat = NULL;
+  g_autoptr(GPtrArray) new_wechat = NULL;
+  g_autofree char *card_no = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *topup = NULL;
+  json_object *answer;
+  CtFakeWalletRecord *r;
+
+  ct_fake_wallet_start (alipay);
+  ct_fake_wallet_start (wechat);
+  svc = service_with_wallets (alipay, wechat);
+  client = ct_test_client_new (svc);
+
+  card_no = issue_card (client, NULL);
+  topup = money (client, card_no, "topups", "{\"package_id\":\"p100\",\"operator\":\"amy\"}");
+  path = g_strdup_printf ("/v1/cards/%s/replace", card_no);
+  answer = post_json (client, path, "{\"new_card_no\":\"NEW-9\",\"operator\":\"amy\"," MANAGER "}", 201);
+  json_object_put (answer);
+  WAIT_FOR (status_says (svc, "main alipay (2021000000000001): 0 waiting")
+            && status_says (svc, "main wechat (1900000001): 0 waiting"));
+
+  /* Alipay: the lost card was opened, topped up, then closed and emptied. */
+  old_records = records_of (alipay, card_no);
+  ck_assert_int_eq (old_records->len, 3);
+  r = old_records->pdata[2];
+  ck_assert_str_eq (r->method, CT_WALLET_METHOD_UPDATE);
+  ck_assert_msg (strstr (r->content, "CLOSED") && strstr (r->content, "\"balance\":\"0.00\""), "%s", r->content);
+  /* The new card opens with the money, points and level, then its update. */
+  new_records = records_of (alipay, "NEW-9");
+  ck_assert_int_eq (new_records->len, 2);
+  r = new_records->pdata[0];
+  ck_assert_str_eq (r->method, CT_WALLET_METHOD_OPEN);
+  ck_assert_str_eq (r->request_no, "open:NEW-9");
+  ck_assert_msg (strstr (r->content, "\"balance\":\"110.00\"") && strstr (r->content, "\"level\":\"银卡\""),
+                 "%s", r->content);
+  r = new_records->pdata[1];
+  ck_assert_str_eq (r->method, CT_WALLET_METHOD_UPDATE);
+  ck_assert_msg (strstr (r->content, "ACTIVE") && strstr (r->content, "\"balance\":\"110.00\""), "%s", r->content);
+
+  /* WeChat Pay: both codes' balances, with the remark. */
+  old_wechat = records_of (wechat, card_no);
+  r = old_wechat->pdata[old_wechat->len - 1];
+  ck_assert_msg (strstr (r->content, "\"balance\":0,") && strstr (r->content, "补卡"), "%s", r->content);
+  new_wechat = records_of (wechat, "NEW-9");
+  ck_assert_int_eq (new_wechat->len, 1);
+  r = new_wechat->pdata[0];
+  ck_assert_msg (strstr (r->content, "\"balance\":11000") && strstr (r->content, "补卡"), "%s", r->content);
+  ct_test_service_free (svc);
+}
+END_TEST
+
 static gboolean
 tea_status_says (CtTestService *svc,
                  const char    *text)
@@ -1659,6 +1723,7 @@ wallet_suite (void)
   tcase_add_test (service, test_wallet_service_mirrors_every_transaction_once_in_order);
   tcase_add_test (service, test_wallet_service_bad_answer_signature_and_refusal_show_in_status);
   tcase_add_test (service, test_wallet_service_import_adjustment_and_freeze_reach_alipay);
+  tcase_add_test (service, test_wallet_service_replacement_opens_the_new_card_and_closes_the_old);
   tcase_add_test (service, test_wallet_service_sends_a_card_to_its_own_merchants_connector);
   /* On PostgreSQL only what goes through the store runs again, and
    * several processes may share the database. */

@@ -1482,10 +1482,13 @@ ct_ledger_apply_replace (CtService             *svc,
       || !ct_store_card_get (store, old.card_no, &closed, &error)
       || !record_replacement (store, call, r, old.card_no, card.card_no, &error))
     return internal (error);
-  /* The member's wallet: the new card opens with the balance, points and
-   * level, the lost one shows it is closed. */
+  /* The member's wallet (docs/wallet.md): the new card opens with the
+   * balance, points and level, then each card's replacement goes out as
+   * its transaction: Alipay's card.update (the lost card CLOSED and empty),
+   * WeChat Pay's balance with the remark 补卡. */
   if (!ct_wallet_outbox_card_changed (store, card.card_no, TRUE, &error)
-      || !ct_wallet_outbox_card_changed (store, closed.card_no, FALSE, &error))
+      || !ct_wallet_outbox_ledger_tx (store, &tx_in, &card, &error)
+      || !ct_wallet_outbox_ledger_tx (store, &tx_out, &closed, &error))
     return internal (error);
   ct_service_audit (store, call, call->manager_id, call->route->action, closed.card_no,
                     g_strdup_printf ("replaced by card %s; moved balance %" G_GINT64_FORMAT

@@ -16,6 +16,8 @@ wechat_remark (const char *kind)
     return "退款";
   if (g_strcmp0 (kind, "import") == 0)
     return "开卡余额";
+  if (g_strcmp0 (kind, "replacement") == 0)
+    return "补卡";
   return "余额调整";
 }
 
