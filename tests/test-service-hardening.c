@@ -419,9 +419,11 @@ START_TEST (test_hardening_unknown_fields_are_refused_on_every_route)
   paid = json_string_at (payment->body, "transaction.id");
   ck_assert_int_eq (balance_of (c, card), 10000);
 
-  /* A partial refund this service does not know is not a whole refund… */
-  refund = g_strdup_printf ("{\"transaction_id\":\"%s\",\"amount\":300,\"operator\":\"op\"," MGR "}", paid);
-  expect_refused_naming (c, "POST", refunds, refund, "amount");
+  /* A refund to somewhere this service does not know is not a refund to
+   * the card… */
+  refund = g_strdup_printf ("{\"transaction_id\":\"%s\",\"refund_to\":\"bank\",\"operator\":\"op\"," MGR "}",
+                            paid);
+  expect_refused_naming (c, "POST", refunds, refund, "refund_to");
   /* …and a coupon it cannot take is not ignored. */
   expect_refused_naming (c, "POST", payments, "{\"amount\":100,\"coupon\":\"HALF\",\"operator\":\"op\"}",
                          "coupon");
