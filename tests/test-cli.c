@@ -604,6 +604,10 @@ START_TEST (test_cli_pay_split_takes_the_rest_by_another_tender)
   ck_assert_int_eq (cli (t, &r, "report", "day", NULL), 0);
   ck_assert_msg (strstr (r.out, "Split rest · Cash") != NULL && strstr (r.out, "Split rest · WeChat Pay") != NULL,
                  "%s", r.out);
+  /* The CSV adds the rests' net by tender after the columns it had. */
+  ck_assert_int_eq (cli (t, &r, "report", "day", "--csv", NULL), 0);
+  ck_assert_msg (strstr (r.out, ",rest_cash_net,rest_wechat_net,rest_alipay_net,rest_bank_card_net,rest_other_net\n")
+                 != NULL && strstr (r.out, ",40.00,20.00,0.00,0.00,0.00\n") != NULL, "%s", r.out);
 
   /* Its refund: the card's part back on the card, the rest back in cash. */
   ck_assert_int_eq (cli (t, &r, "refund", no, tx, "--manager", "m1", "--pin-file", t->pin_file, NULL), 0);

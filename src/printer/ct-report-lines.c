@@ -364,6 +364,14 @@ csv_row (int          mu,
 
       g_string_append_printf (out, ",%s", net);
     }
+  /* The rests of split payments, after the columns a spreadsheet knew. */
+  for (guint i = 0; i < G_N_ELEMENTS (tenders); i++)
+    {
+      g_autofree char *net = ct_money_format_plain (int_member (member (member (totals, "rests"), tenders[i]),
+                                                                    "net"), mu);
+
+      g_string_append_printf (out, ",%s", net);
+    }
   g_string_append_c (out, '\n');
 }
 
@@ -381,6 +389,8 @@ day_csv (int          mu,
     g_string_append_printf (out, ",%s_count,%s", kinds[i], kinds[i]);
   for (guint i = 0; i < G_N_ELEMENTS (tenders); i++)
     g_string_append_printf (out, ",%s_net", tenders[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (tenders); i++)
+    g_string_append_printf (out, ",rest_%s_net", tenders[i]);
   g_string_append_c (out, '\n');
   csv_row (mu, out, "day", NULL, NULL, member (root, "totals"));
   for (gsize i = 0; stores != NULL && i < json_object_array_length (stores); i++)
@@ -432,7 +442,8 @@ day_csv (int          mu,
  *
  * Returns: the day as CSV for a spreadsheet: one row for the day, each
  *   store and each till (counts and amounts by kind, net money by tender,
- *   amounts in major units), then a table of the shifts; NULL when @body
+ *   then the net rests of split payments by tender, amounts in major
+ *   units), then a table of the shifts; NULL when @body
  *   is not a report.
  */
 char *
