@@ -1300,6 +1300,29 @@ ct_client_task_new (CtClient            *self,
   return task;
 }
 
+/* The task of a call on @request (taken), or NULL when the request could
+ * not be built: then @error (taken) has gone to the callback. */
+static GTask *
+request_task (CtClient            *self,
+              CtRequest           *request,
+              GError              *error,
+              gpointer             source_tag,
+              GCancellable        *cancellable,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data)
+{
+  GTask *task = ct_client_task_new (self, source_tag, cancellable, callback, user_data);
+
+  if (request == NULL)
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return NULL;
+    }
+  g_task_set_task_data (task, request, (GDestroyNotify) ct_request_free);
+  return task;
+}
+
 /* Runs @worker on @request (taken) in a thread, or, when the request could
  * not be built, returns @error (taken) to the callback. */
 static void
@@ -1312,15 +1335,10 @@ run_request (CtClient            *self,
              GAsyncReadyCallback  callback,
              gpointer             user_data)
 {
-  g_autoptr(GTask) task = ct_client_task_new (self, source_tag, cancellable, callback, user_data);
+  g_autoptr(GTask) task = request_task (self, request, error, source_tag, cancellable, callback, user_data);
 
-  if (request == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_set_task_data (task, request, (GDestroyNotify) ct_request_free);
-  g_task_run_in_thread (task, worker);
+  if (task != NULL)
+    g_task_run_in_thread (task, worker);
 }
 
 /* Returns @result, or @error (taken) when it is NULL. */
@@ -1394,35 +1412,65 @@ ct_client_merchant_finish (CtClient      *self,
   return ct_client_task_finish (self, result, ct_client_merchant_async, error);
 }
 
-/* The body of a look-up's answer that must be a success (2xx); the cards
- * it carries are learnt either way. */
-static GBytes *
-lookup_ok (CtClient      *self,
-           CtRequest     *request,
-           gboolean       list,
-           GCancellable  *cancellable,
-           GError       **error)
+/* A look-up whose success (2xx) decodes to the call's result: one card,
+ * or a list of them. */
+typedef struct
 {
-  g_autoptr(CtAnswer) answer = send_lookup (self, request, list, cancellable, error);
+  gboolean         list;
+  gpointer       (*decode) (const char *body, gsize len, GError **error);
+  GDestroyNotify   result_free;
+} Lookup;
 
-  if (answer == NULL || !ct_answer_to_error (answer, error))
-    return NULL;
-  return g_bytes_ref (answer->body);
+static gpointer
+decode_card (const char *body, gsize len, GError **error)
+{
+  return ct_wire_decode_card (body, len, error);
 }
 
-static void
-card_show_worker (GTask        *task,
-                  gpointer      source,
-                  gpointer      task_data,
-                  GCancellable *cancellable)
+static gpointer
+decode_card_list (const char *body, gsize len, GError **error)
 {
-  GError *error = NULL;
-  g_autoptr(GBytes) body = lookup_ok (source, task_data, FALSE, cancellable, &error);
-  CtCard *card = NULL;
+  return ct_wire_decode_card_list (body, len, error);
+}
 
-  if (body != NULL)
-    card = ct_wire_decode_card (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error);
-  ct_client_task_return (task, card, (GDestroyNotify) ct_card_free, error);
+static const Lookup card_show_lookup = { FALSE, decode_card, (GDestroyNotify) ct_card_free };
+static const Lookup card_find_lookup = { TRUE, decode_card_list, (GDestroyNotify) g_ptr_array_unref };
+
+/* The worker of a look-up (run_lookup()): the answer must be a success,
+ * and the cards it carries are learnt either way. */
+static void
+lookup_worker (GTask        *task,
+               gpointer      source,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  const Lookup *lookup = g_object_get_data (G_OBJECT (task), "ct-lookup");
+  GError *error = NULL;
+  g_autoptr(CtAnswer) answer = send_lookup (source, task_data, lookup->list, cancellable, &error);
+  gpointer result = NULL;
+
+  if (answer != NULL && ct_answer_to_error (answer, &error))
+    result = lookup->decode (g_bytes_get_data (answer->body, NULL), g_bytes_get_size (answer->body), &error);
+  ct_client_task_return (task, result, lookup->result_free, error);
+}
+
+/* run_request() for a look-up. */
+static void
+run_lookup (CtClient            *self,
+            CtRequest           *request,
+            GError              *error,
+            const Lookup        *lookup,
+            gpointer             source_tag,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data)
+{
+  g_autoptr(GTask) task = request_task (self, request, error, source_tag, cancellable, callback, user_data);
+
+  if (task == NULL)
+    return;
+  g_object_set_data (G_OBJECT (task), "ct-lookup", (gpointer) lookup);
+  g_task_run_in_thread (task, lookup_worker);
 }
 
 void
@@ -1438,8 +1486,8 @@ ct_client_card_show_async (CtClient            *self,
   g_return_if_fail (CT_IS_CLIENT (self));
 
   request = ct_request_card_show (card_no ? card_no : "", &error);
-  run_request (self, request, error, card_show_worker, ct_client_card_show_async, cancellable,
-               callback, user_data);
+  run_lookup (self, request, error, &card_show_lookup, ct_client_card_show_async, cancellable,
+              callback, user_data);
 }
 
 CtCard *
@@ -1448,21 +1496,6 @@ ct_client_card_show_finish (CtClient      *self,
                             GError       **error)
 {
   return ct_client_task_finish (self, result, ct_client_card_show_async, error);
-}
-
-static void
-card_find_worker (GTask        *task,
-                  gpointer      source,
-                  gpointer      task_data,
-                  GCancellable *cancellable)
-{
-  GError *error = NULL;
-  g_autoptr(GBytes) body = lookup_ok (source, task_data, TRUE, cancellable, &error);
-  GPtrArray *cards = NULL;
-
-  if (body != NULL)
-    cards = ct_wire_decode_card_list (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error);
-  ct_client_task_return (task, cards, (GDestroyNotify) g_ptr_array_unref, error);
 }
 
 void
@@ -1479,8 +1512,8 @@ ct_client_card_find_async (CtClient            *self,
   g_return_if_fail (CT_IS_CLIENT (self));
 
   request = ct_request_card_find (phone, name, &error);
-  run_request (self, request, error, card_find_worker, ct_client_card_find_async, cancellable,
-               callback, user_data);
+  run_lookup (self, request, error, &card_find_lookup, ct_client_card_find_async, cancellable,
+              callback, user_data);
 }
 
 GPtrArray *
