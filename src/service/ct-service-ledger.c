@@ -232,6 +232,32 @@ refuse_closed (const CtStoreCard *card)
   return NULL;
 }
 
+/* The path's card for a manager's request, in the order of the checks:
+ * the card (load_card()), the manager (ct_call_check_manager()), then a
+ * closed card refused. */
+static CtReply *
+load_card_for_manager (CtCall                *call,
+                       CtStore               *store,
+                       const CtStoreMerchant *merchant,
+                       CtStoreCard           *card)
+{
+  CtReply *reply;
+
+  if ((reply = load_card (call, store, merchant, card)) != NULL
+      || (reply = ct_call_check_manager (call, store)) != NULL)
+    return reply;
+  return refuse_closed (card);
+}
+
+/* Puts a copy of @value in place of *@field. */
+static void
+replace_string (char       **field,
+                const char  *value)
+{
+  g_free (*field);
+  *field = g_strdup (value);
+}
+
 static CtReply *
 card_reply (guint         status,
             const CtStoreCard *card)
@@ -521,9 +547,7 @@ ct_ledger_apply_member_link (CtService             *svc,
   json_object *obj;
   CtReply *reply;
 
-  if ((reply = load_card (call, store, merchant, &card)) != NULL
-      || (reply = ct_call_check_manager (call, store)) != NULL
-      || (reply = refuse_closed (&card)) != NULL)
+  if ((reply = load_card_for_manager (call, store, merchant, &card)) != NULL)
     return reply;
   member_url = ct_member_link_new (store, call, card.card_no, &error);
   if (member_url == NULL || !record_event (store, call, card.card_no, "member_link", r->operator_name, &error))
@@ -564,9 +588,7 @@ ct_ledger_apply_member_pin (CtService             *svc,
   g_autoptr(GError) error = NULL;
   CtReply *reply;
 
-  if ((reply = load_card (call, store, merchant, &card)) != NULL
-      || (reply = ct_call_check_manager (call, store)) != NULL
-      || (reply = refuse_closed (&card)) != NULL)
+  if ((reply = load_card_for_manager (call, store, merchant, &card)) != NULL)
     return reply;
   if (!ct_call_put_member_pin (call, store, card.card_no, &error)
       || !record_event (store, call, card.card_no, "member_pin", r->operator_name, &error))
@@ -606,30 +628,16 @@ ct_ledger_apply_patch (CtService        *svc,
   g_autoptr(GError) error = NULL;
   CtReply *reply;
 
-  if ((reply = load_card (call, store, merchant, &card)) != NULL
-      || (reply = ct_call_check_manager (call, store)) != NULL
-      || (reply = refuse_closed (&card)) != NULL)
+  if ((reply = load_card_for_manager (call, store, merchant, &card)) != NULL)
     return reply;
   if (r->has_name)
-    {
-      g_free (card.name);
-      card.name = g_strdup (r->name);
-    }
+    replace_string (&card.name, r->name);
   if (r->has_phone)
-    {
-      g_free (card.phone);
-      card.phone = g_strdup (r->phone);
-    }
+    replace_string (&card.phone, r->phone);
   if (r->has_level)
-    {
-      g_free (card.level);
-      card.level = g_strdup (r->level);
-    }
+    replace_string (&card.level, r->level);
   if (r->status != NULL)
-    {
-      g_free (card.status);
-      card.status = g_strdup (r->status);
-    }
+    replace_string (&card.status, r->status);
   card.updated_at = ct_store_now_ms ();
   if (!ct_store_card_update (store, &card, &error)
       || !record_event (store, call, card.card_no, r->status != NULL ? r->status : "change",
@@ -1179,9 +1187,7 @@ ct_ledger_apply_refund (CtService        *svc,
   int64_t total, refunded = 0, amount = 0, before = 0;
   CtReply *reply;
 
-  if ((reply = load_card (call, store, merchant, &card)) != NULL
-      || (reply = ct_call_check_manager (call, store)) != NULL
-      || (reply = refuse_closed (&card)) != NULL)
+  if ((reply = load_card_for_manager (call, store, merchant, &card)) != NULL)
     return reply;
 
   if (!g_ascii_string_to_unsigned (r->transaction_id, 10, 1, G_MAXINT64, &id, NULL)
@@ -1313,9 +1319,7 @@ ct_ledger_apply_adjustment (CtService        *svc,
   g_autoptr(GError) error = NULL;
   CtReply *reply;
 
-  if ((reply = load_card (call, store, merchant, &card)) != NULL
-      || (reply = ct_call_check_manager (call, store)) != NULL
-      || (reply = refuse_closed (&card)) != NULL)
+  if ((reply = load_card_for_manager (call, store, merchant, &card)) != NULL)
     return reply;
   if (r->delta == 0 || r->delta > CT_MONEY_MAX || r->delta < -CT_MONEY_MAX)
     return ct_reply_error (422, "invalid_amount", "An adjustment is a non-zero amount of at most 10^13 minor units");
