@@ -191,7 +191,7 @@ db_text (const char *sql)
 
 START_TEST (test_card_replace_moves_everything_to_the_new_card_and_closes_the_old)
 {
-  g_autofree char *member_url = NULL;
+  g_autofree char *member_url = NULL, *new_url = NULL;
   g_autofree char *old = issue_spent ("13600000011", &member_url);
   g_autofree char *new_no = NULL;
   g_autofree char *spend = NULL;
@@ -230,6 +230,9 @@ START_TEST (test_card_replace_moves_everything_to_the_new_card_and_closes_the_ol
   expect_str (r->body, "replaced.replaced_by", new_no);
   ck_assert_int_eq (json_int (r->body, "replaced.balance"), 0);
   ck_assert_int_eq (json_int (r->body, "replaced.points"), 0);
+  new_url = json_str (r->body, "member_url");
+  ck_assert_msg (new_url != NULL && strstr (new_url, "/m/") != NULL && g_strcmp0 (new_url, member_url) != 0,
+                 "%s", r->body);
   g_clear_pointer (&r, ct_test_response_free);
   assert_balanced ();
 
@@ -266,8 +269,7 @@ START_TEST (test_card_replace_moves_everything_to_the_new_card_and_closes_the_ol
       }
   }
 
-  /* The member's PIN and page came along: the PIN gives consent on the new
-   * card, the old link shows the new card. */
+  /* The member's PIN came along: it gives consent on the new card. */
   {
     g_autofree char *merchant_set = NULL;
 
@@ -277,7 +279,14 @@ START_TEST (test_card_replace_moves_everything_to_the_new_card_and_closes_the_ol
     ck_assert_int_eq (json_int (r->body, "card.balance"), 7000);
     g_clear_pointer (&r, ct_test_response_free);
   }
+  /* The lost card's page link stopped with it (it may be printed on the
+   * card a finder holds); the new link shows the new card. */
   page_path = g_strdup (strstr (member_url, "/m/"));
+  r = ct_test_http (svc, "GET", page_path, NULL, NULL, NULL);
+  ck_assert_msg (r != NULL && r->status == 404, "%ld", r ? r->status : 0);
+  g_clear_pointer (&r, ct_test_response_free);
+  g_free (page_path);
+  page_path = g_strdup (strstr (new_url, "/m/"));
   r = ct_test_http (svc, "GET", page_path, NULL, NULL, NULL);
   ck_assert_msg (r != NULL && r->status == 200, "%ld", r ? r->status : 0);
   ck_assert_msg (strstr (r->body, new_no + 12) != NULL, "the page does not show the new card %s", new_no);

@@ -1425,6 +1425,7 @@ ct_ledger_apply_replace (CtService             *svc,
   g_auto(CtStoreTx) tx_in = { 0 };
   g_autoptr(GError) error = NULL;
   g_autofree char *no = NULL;
+  g_autofree char *member_url = NULL;
   GString *out;
   CtReply *reply;
 
@@ -1494,6 +1495,11 @@ ct_ledger_apply_replace (CtService             *svc,
       || !ct_wallet_outbox_ledger_tx (store, &tx_in, &card, &error)
       || !ct_wallet_outbox_ledger_tx (store, &tx_out, &closed, &error))
     return internal (error);
+  /* The member's page moves to a new link: the lost card's one (printed
+   * on it, perhaps) stopped with it, with its payment codes. */
+  member_url = ct_member_link_new (store, call, card.card_no, &error);
+  if (member_url == NULL)
+    return internal (error);
   ct_service_audit (store, call, call->manager_id, call->route->action, closed.card_no,
                     g_strdup_printf ("replaced by card %s; moved balance %" G_GINT64_FORMAT
                                      ", points %" G_GINT64_FORMAT,
@@ -1506,5 +1512,7 @@ ct_ledger_apply_replace (CtService             *svc,
   ct_service_card_write (out, &card);
   g_string_append (out, ",\"replaced\":");
   ct_service_card_write (out, &closed);
+  g_string_append (out, ",\"member_url\":");
+  ct_json_append_string (out, member_url);
   return reply_from_text (201, out);
 }

@@ -2296,8 +2296,8 @@ pg_card_update (CtStore            *base,
                      " WHERE merchant_id = $7 AND card_no = $1", &p, "card", card->card_no, error);
 }
 
-/* Closes the old card and moves the member's link, PIN and spend to the
- * new one. The update of the old card's row holds it until the commit,
+/* Closes the old card, ends its member link and moves the member's PIN
+ * and spend to the new one. The update of the old card's row holds it until the commit,
  * so of two replacements of one card in two processes the second finds
  * it closed. */
 static gboolean
@@ -2309,7 +2309,9 @@ pg_card_replace (CtStore     *base,
 {
   PgConn *c = tx_conn ((CtPgStore *) base->root);
   static const char *const moves[] = {
-    "UPDATE member_links SET card_no = $2 WHERE merchant_id = $3 AND card_no = $1",
+    /* The lost card's page link and payment-code secret stop; the
+     * replacement gives the new card its own (ct_member_link_new). */
+    "DELETE FROM member_links WHERE merchant_id = $3 AND card_no = $1 AND $2::text IS NOT NULL",
     "UPDATE member_pins SET card_no = $2 WHERE merchant_id = $3 AND card_no = $1",
     "INSERT INTO card_spend (merchant_id, card_no, spend) SELECT $3, $2, spend FROM card_spend"
     "  WHERE merchant_id = $3 AND card_no = $1 ON CONFLICT (merchant_id, card_no)"

@@ -2109,8 +2109,8 @@ sqlite_card_update (CtStore       *base,
   return step_done (c, st, "card", error) && expect_one_change (c, "card", card->card_no, error);
 }
 
-/* Closes the old card and moves the member's link, PIN and spend to the
- * new one, in the writer's transaction. */
+/* Closes the old card, ends its member link and moves the member's PIN
+ * and spend to the new one, in the writer's transaction. */
 static gboolean
 sqlite_card_replace (CtStore     *base,
                      const char  *old_no,
@@ -2121,7 +2121,9 @@ sqlite_card_replace (CtStore     *base,
   CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = store->writer;
   static const char *const moves[] = {
-    "UPDATE member_links SET card_no = ?2 WHERE merchant_id = ?99 AND card_no = ?1",
+    /* The lost card's page link and payment-code secret stop; the
+     * replacement gives the new card its own (ct_member_link_new). */
+    "DELETE FROM member_links WHERE merchant_id = ?99 AND card_no = ?1 AND ?2 IS NOT NULL",
     "UPDATE member_pins SET card_no = ?2 WHERE merchant_id = ?99 AND card_no = ?1",
     "INSERT INTO card_spend (merchant_id, card_no, spend) SELECT ?99, ?2, spend FROM card_spend"
     "  WHERE merchant_id = ?99 AND card_no = ?1 ON CONFLICT (merchant_id, card_no)"
