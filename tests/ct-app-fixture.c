@@ -71,6 +71,52 @@ save_png (Till       *till,
   ck_assert (g_file_test (path, G_FILE_TEST_IS_REGULAR));
 }
 
+/* No screen is cross-fading: neither the stacks that hold the page on
+ * show nor the window's first stack. */
+static gboolean
+no_transition (gpointer data)
+{
+  CtWindow *window = data;
+  GtkWidget *first = find_widget (GTK_WIDGET (window), GTK_TYPE_STACK, NULL);
+  GtkWidget *w = ct_window_get_page_widget (window, ct_window_get_page (window));
+
+  if (first == NULL || gtk_stack_get_transition_running (GTK_STACK (first)))
+    return FALSE;
+  for (; w != NULL; w = gtk_widget_get_parent (w))
+    if (GTK_IS_STACK (w) && gtk_stack_get_transition_running (GTK_STACK (w)))
+      return FALSE;
+  return TRUE;
+}
+
+void
+save_png_settled (Till       *till,
+                  const char *name)
+{
+  ck_assert (wait_until (no_transition, till->window, 10000));
+  save_png (till, NULL, name);
+}
+
+void
+till_show_at (Till *till,
+              int   width,
+              int   height)
+{
+  gtk_window_destroy (GTK_WINDOW (till->window));
+  till->window = ct_window_new (NULL, till->session);
+  gtk_window_set_default_size (GTK_WINDOW (till->window), width, height);
+  gtk_window_present (GTK_WINDOW (till->window));
+  ct_screenshot_settle (200);
+}
+
+Till *
+till_new_small (void)
+{
+  Till *till = till_new ();
+
+  till_show_at (till, 1024, 600);
+  return till;
+}
+
 void
 async_done_cb (GObject      *object,
                GAsyncResult *result,

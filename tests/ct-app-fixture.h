@@ -29,11 +29,17 @@ extern CtTestService *service;
 
 gboolean       wait_until (gboolean (*predicate) (gpointer), gpointer data, guint timeout_ms);
 void           save_png (Till *till, GtkWidget *widget, const char *name);
+/* The whole window, once the screens have stopped cross-fading. */
+void           save_png_settled (Till *till, const char *name);
 void           async_done_cb (GObject *object, GAsyncResult *result, gpointer user_data);
 gboolean       result_arrived (gpointer data);
 GAsyncResult * wait_result (GAsyncResult **slot);
 Till *         till_new_for (CtTestService *svc, guint queue_wait_ms);
 Till *         till_new (void);
+/* A new window for @till, @width × @height, on screen. */
+void           till_show_at (Till *till, int width, int height);
+/* till_new() on a 1024×600 display. */
+Till *         till_new_small (void);
 void           remove_tree (const char *path);
 void           till_free (Till *till);
 char *         issue_card (Till *till, const char *name, const char *phone, const char *topup_package);

@@ -38,41 +38,6 @@ teardown (void)
   service_teardown ();
 }
 
-/* The screen on show has finished cross-fading in. */
-static gboolean
-no_transition (gpointer data)
-{
-  CtWindow *window = data;
-  GtkWidget *w = ct_window_get_page_widget (window, ct_window_get_page (window));
-
-  while (w != NULL && !GTK_IS_STACK (w))
-    w = gtk_widget_get_parent (w);
-  return w != NULL && !gtk_stack_get_transition_running (GTK_STACK (w));
-}
-
-/* A screenshot once the screens have stopped cross-fading. */
-static void
-shot (Till       *till,
-      const char *name)
-{
-  ck_assert (wait_until (no_transition, till->window, 10000));
-  save_png (till, NULL, name);
-}
-
-/* A till on a 1024×600 display. */
-static Till *
-small_till (void)
-{
-  Till *till = till_new ();
-
-  gtk_window_destroy (GTK_WINDOW (till->window));
-  till->window = ct_window_new (NULL, till->session);
-  gtk_window_set_default_size (GTK_WINDOW (till->window), 1024, 600);
-  gtk_window_present (GTK_WINDOW (till->window));
-  ct_screenshot_settle (200);
-  return till;
-}
-
 /* A Gold member with 110.00 - 54.00 = 56.00 and 108 points (a 60.00
  * order: 10 % off, twice the points), on the Pay screen. */
 static CtPayPage *
@@ -100,7 +65,7 @@ card_balance_is (gpointer data)
 
 START_TEST (test_app_levels_card_view_pay_preview_and_receipt)
 {
-  Till *till = small_till ();
+  Till *till = till_new_small ();
   g_autofree char *card_no = NULL;
   g_autofree char *text = NULL;
   CtPayPage *pay;
@@ -136,7 +101,7 @@ START_TEST (test_app_levels_card_view_pay_preview_and_receipt)
   ck_assert_str_eq (ct_pay_page_get_benefit (pay), "Gold: ¥2.00 off · 100 points pay ¥1.00");
   ck_assert_str_eq (ct_pay_page_get_after (pay), "The balance pays ¥17.00; balance after: ¥39.00");
   ck_assert_str_eq (ct_pay_page_get_points (pay), "Earns 34 points");
-  shot (till, "levels-pay-preview");
+  save_png_settled (till, "levels-pay-preview");
 
   /* Confirmed: the service books what the screen showed. */
   g_signal_emit_by_name (ct_pay_page_get_amount_entry (pay), "activate");
@@ -148,10 +113,10 @@ START_TEST (test_app_levels_card_view_pay_preview_and_receipt)
                  && strstr (text, "Points redeemed: 100 points pay ¥1.00") != NULL
                  && strstr (text, "Paid from card: ¥17.00") != NULL
                  && strstr (text, "Points: -66 (42)") != NULL, "%s", text);
-  shot (till, "levels-pay-receipt");
+  save_png_settled (till, "levels-pay-receipt");
 
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "scan"));
-  shot (till, "levels-card-view");
+  save_png_settled (till, "levels-card-view");
   till_free (till);
 }
 END_TEST
@@ -160,7 +125,7 @@ END_TEST
  * the benefits of the card's level then: its receipt says so. */
 START_TEST (test_app_levels_offline_receipt_says_the_benefit_is_expected)
 {
-  Till *till = small_till ();
+  Till *till = till_new_small ();
   g_autofree char *card_no = NULL;
   g_autoptr(CtReceiptData) data = NULL;
   g_autoptr(GPtrArray) lines = NULL;
@@ -205,7 +170,7 @@ pay_refused (gpointer data)
  * is not taken, and the Pay screen says why. */
 START_TEST (test_app_levels_points_offline_are_refused_with_a_sentence)
 {
-  Till *till = small_till ();
+  Till *till = till_new_small ();
   g_autofree char *card_no = NULL;
   CtPayPage *pay = gold_member_on_pay (till, &card_no);
 
@@ -221,7 +186,7 @@ START_TEST (test_app_levels_points_offline_are_refused_with_a_sentence)
                     "Paying with points needs the card service, and the service cannot be reached. "
                     "Nothing was taken.");
   ck_assert_str_eq (ct_window_get_page (till->window), "pay");
-  shot (till, "levels-points-offline");
+  save_png_settled (till, "levels-points-offline");
   till_free (till);
 }
 END_TEST
@@ -241,17 +206,17 @@ START_TEST (test_app_levels_in_chinese)
   textdomain (GETTEXT_PACKAGE);
   ck_assert_str_ne (_("The balance pays %s; balance after: %s"), "The balance pays %s; balance after: %s");
 
-  till = small_till ();
+  till = till_new_small ();
   pay = gold_member_on_pay (till, &card_no);
   gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "20.00");
   gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_points_entry (pay)), "100");
   ck_assert_ptr_null (ct_pay_page_get_problem (pay));
-  shot (till, "levels-pay-preview-zh_CN");
+  save_png_settled (till, "levels-pay-preview-zh_CN");
   g_signal_emit_by_name (ct_pay_page_get_amount_entry (pay), "activate");
   ck_assert_msg (wait_until (on_receipt, till, 20000), "no receipt: %s", ct_pay_page_get_problem (pay));
-  shot (till, "levels-pay-receipt-zh_CN");
+  save_png_settled (till, "levels-pay-receipt-zh_CN");
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "scan"));
-  shot (till, "levels-card-view-zh_CN");
+  save_png_settled (till, "levels-card-view-zh_CN");
 
   till_free (till);
   g_setenv ("LANGUAGE", "C", TRUE);

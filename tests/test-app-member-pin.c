@@ -45,20 +45,6 @@ teardown (void)
   service_teardown ();
 }
 
-/* A till on a 1024×600 display. */
-static Till *
-small_till (void)
-{
-  Till *till = till_new ();
-
-  gtk_window_destroy (GTK_WINDOW (till->window));
-  till->window = ct_window_new (NULL, till->session);
-  gtk_window_set_default_size (GTK_WINDOW (till->window), 1024, 600);
-  gtk_window_present (GTK_WINDOW (till->window));
-  ct_screenshot_settle (200);
-  return till;
-}
-
 /* A member with 230.00 and the PIN MEMBER_PIN, on the Pay screen. */
 static CtPayPage *
 member_on_pay (Till  *till,
@@ -178,7 +164,7 @@ touch_pin (CtMemberPinDialog *dialog,
 
 START_TEST (test_app_member_pin_wrong_then_right_escape_and_lockout)
 {
-  Till *till = small_till ();
+  Till *till = till_new_small ();
   g_autofree char *card_no = NULL;
   g_autofree char *text = NULL;
   CtPayPage *page = member_on_pay (till, &card_no);
@@ -293,7 +279,7 @@ member_pin_set_toast (gpointer data)
 
 START_TEST (test_app_member_pin_set_on_the_members_screen)
 {
-  Till *till = small_till ();
+  Till *till = till_new_small ();
   g_autofree char *phone = unique_phone ();
   g_autofree char *card_no = issue_card (till, "New Pin", phone, "p200");
   CtMemberPinDialog *dialog;
@@ -398,7 +384,7 @@ fill_pins (AdwMessageDialog *form,
  * is issued with it, and it pays over the merchant's consent limit. */
 START_TEST (test_app_member_pin_chosen_at_card_issue)
 {
-  Till *till = small_till ();
+  Till *till = till_new_small ();
   g_autofree char *phone = unique_phone ();
   g_autofree char *card_no = NULL;
   AdwMessageDialog *form = issue_form (till, phone);
@@ -493,7 +479,7 @@ START_TEST (test_app_member_pin_in_chinese)
   textdomain (GETTEXT_PACKAGE);
   ck_assert_str_ne (_("That PIN is wrong. Please type it again."), "That PIN is wrong. Please type it again.");
 
-  till = small_till ();
+  till = till_new_small ();
   page = member_on_pay (till, &card_no);
   pay (till, page, "60.00");
   dialog = keypad_on_screen ();

@@ -40,11 +40,7 @@ small_till (void)
   g_settings_set_string (till->settings, "printer", address);
   g_settings_set_string (till->settings, "paper-width", "80");
   g_settings_set_boolean (till->settings, "auto-print", FALSE);
-  gtk_window_destroy (GTK_WINDOW (till->window));
-  till->window = ct_window_new (NULL, till->session);
-  gtk_window_set_default_size (GTK_WINDOW (till->window), 1024, 600);
-  gtk_window_present (GTK_WINDOW (till->window));
-  ct_screenshot_settle (200);
+  till_show_at (till, 1024, 600);
   return till;
 }
 
@@ -70,23 +66,6 @@ teardown (void)
 {
   g_clear_pointer (&printer, ct_printer_listener_free);
   service_teardown ();
-}
-
-static gboolean
-no_transition (gpointer data)
-{
-  GtkWidget *stack = find_widget (data, GTK_TYPE_STACK, NULL);
-
-  return stack != NULL && !gtk_stack_get_transition_running (GTK_STACK (stack));
-}
-
-/* A screenshot once the screens have stopped cross-fading. */
-static void
-shot (Till       *till,
-      const char *name)
-{
-  ck_assert (wait_until (no_transition, till->window, 10000));
-  save_png (till, NULL, name);
 }
 
 static CtShiftPage *
@@ -327,7 +306,7 @@ START_TEST (test_app_shift_open_wrong_count_close_and_print)
   show_shift_page (till);
   page = shift_page (till);
   ck_assert_str_eq (ct_shift_page_get_state_text (page), "No shift is open");
-  shot (till, "shift-none");
+  save_png_settled (till, "shift-none");
 
   /* The float typed, Enter: the shift is open at the service. */
   type_and_enter (till, ct_shift_page_get_entry (page, "float"), "200.00");
@@ -341,7 +320,7 @@ START_TEST (test_app_shift_open_wrong_count_close_and_print)
   /* A cash top-up of ¥100 (bonus ¥10) in the shift. */
   card_no = issue_card (till, "Shift Customer", phone, "p100");
   show_shift_page (till);
-  shot (till, "shift-open");
+  save_png_settled (till, "shift-open");
 
   /* A counted cash that is not an amount: a sentence, nothing sent. */
   type_and_enter (till, ct_shift_page_get_entry (page, "counted"), "12.3.4");
@@ -351,7 +330,7 @@ START_TEST (test_app_shift_open_wrong_count_close_and_print)
   still = service_shift (till);
   ck_assert (still->open);
   ck_assert_str_eq (ct_shift_page_get_state_text (page), "Shift of alice is open");
-  shot (till, "shift-wrong-counted");
+  save_png_settled (till, "shift-wrong-counted");
 
   /* ¥295 counted against ¥300 expected: the report says −¥5. */
   type_and_enter (till, ct_shift_page_get_entry (page, "counted"), "295.00");
@@ -372,7 +351,7 @@ START_TEST (test_app_shift_open_wrong_count_close_and_print)
   assert_has (report, "Counted cash: %s\n", counted);
   assert_has (report, "Variance: %s\n", variance);
   assert_has (report, "Top-ups: 1 × ");
-  shot (till, "shift-closed-report");
+  save_png_settled (till, "shift-closed-report");
 
   /* On the receipt printer: the report's title, its variance, a cut,
    * and never the drawer. */
@@ -429,7 +408,7 @@ START_TEST (test_app_shift_handover_then_closed_twice)
   ck_assert (now->open);
   ck_assert_str_eq (now->operator_name, "bob");
   ck_assert_int_eq (now->float_amount, 15000);
-  shot (till, "shift-handover");
+  save_png_settled (till, "shift-handover");
 
   /* Bob's shift is closed elsewhere (another request); closing it here
    * again is a sentence, and the screen shows it closed. */
@@ -440,7 +419,7 @@ START_TEST (test_app_shift_handover_then_closed_twice)
   ck_assert (wait_until (problem_shown, till, 60000));
   ck_assert_str_eq (ct_shift_page_get_problem (page), "This shift is already closed.");
   wait_state (till, "No shift is open");
-  shot (till, "shift-closed-twice");
+  save_png_settled (till, "shift-closed-twice");
 
   small_till_free (till);
 }
@@ -475,7 +454,7 @@ START_TEST (test_app_shift_opened_offline_is_pending_then_sent)
   ck_assert (shown != NULL && shown->open && shown->pending);
   ck_assert_uint_eq (ct_client_get_pending_count (till->client), 1);
   ck_assert_str_eq (ct_shift_page_get_state_text (page), "Shift of alice is open");
-  shot (till, "shift-pending");
+  save_png_settled (till, "shift-pending");
 
   /* Back online, the outbox sends it. */
   ck_assert (ct_test_service_restart (service, NULL));
@@ -561,13 +540,13 @@ START_TEST (test_app_reports_day_with_data)
   assert_has (text, "variance %s", variance);
   assert_has (text, "Shift 1 (alice");
   ck_assert (gtk_widget_is_sensitive (find_action_button (GTK_WIDGET (page), "reports.print")));
-  shot (till, "reports-day");
+  save_png_settled (till, "reports-day");
 
   /* The day before: nothing. */
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (page), "reports.previous-day", NULL));
   ck_assert (wait_until (reports_loaded, till, 60000));
   ck_assert_str_ne (ct_reports_page_get_date (page), today);
-  shot (till, "reports-empty-day");
+  save_png_settled (till, "reports-empty-day");
   empty = ct_reports_page_get_text (page);
   ck_assert_msg (strstr (empty, "Shift 1") == NULL && strstr (empty, "Top-ups: 0 × ") != NULL, "%s", empty);
 
@@ -578,7 +557,7 @@ START_TEST (test_app_reports_day_with_data)
     type_and_enter (till, ct_reports_page_get_date_entry (page), "2026-13-45");
     ck_assert (wait_until (reports_problem, till, 10000));
     ck_assert_str_eq (ct_reports_page_get_date (page), before);
-    shot (till, "reports-bad-date");
+    save_png_settled (till, "reports-bad-date");
   }
 
   /* Today typed, Enter; printed on the receipt printer. */
@@ -739,7 +718,7 @@ outcome_cash_in_the_shift (const char *note,
   }
   g_clear_pointer (&want_line, g_free);
   name = g_strdup_printf ("shift-outcome-cash%s", suffix);
-  shot (till, name);
+  save_png_settled (till, name);
 
   small_till_free (till);
 }
@@ -782,7 +761,7 @@ START_TEST (test_app_shift_and_reports_in_chinese)
   day_with_a_shift (till);
   show_shift_page (till);
   page = shift_page (till);
-  shot (till, "shift-closed-report-zh_CN");
+  save_png_settled (till, "shift-closed-report-zh_CN");
   type_and_enter (till, ct_shift_page_get_entry (page, "float"), "200");
   {
     g_autofree char *state = g_strdup_printf (_("Shift of %s is open"), "alice");
@@ -791,11 +770,11 @@ START_TEST (test_app_shift_and_reports_in_chinese)
   }
   type_and_enter (till, ct_shift_page_get_entry (page, "counted"), "1.2.3");
   ck_assert (wait_until (problem_shown, till, 10000));
-  shot (till, "shift-open-zh_CN");
+  save_png_settled (till, "shift-open-zh_CN");
 
   keys_chord (XK_Shift_L, XK_F12);
   ck_assert (wait_until (reports_loaded, till, 60000));
-  shot (till, "reports-day-zh_CN");
+  save_png_settled (till, "reports-day-zh_CN");
 
   small_till_free (till);
   g_setenv ("LANGUAGE", "C", TRUE);
