@@ -9,27 +9,10 @@
 
 #include "ct-client.h"
 #include "ct-client-config.h"
+#include "ct-test-tmpdir.h"
 
 /* The till's configuration: options, then the environment, then the ini
  * file; the README's examples; errors that name the line; the token file. */
-
-static char *tmpdir;
-
-static void
-setup (void)
-{
-  tmpdir = g_dir_make_tmp ("ct-config-XXXXXX", NULL);
-  ck_assert_ptr_nonnull (tmpdir);
-}
-
-static void
-teardown (void)
-{
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);
-
-  ck_assert_int_eq (system (cmd), 0);
-  g_clear_pointer (&tmpdir, g_free);
-}
 
 START_TEST (test_config_options_then_environment_then_ini)
 {
@@ -181,7 +164,7 @@ client_config_suite (void)
   Suite *s = suite_create ("client-config");
   TCase *tc = tcase_create ("client-config");
 
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tmpdir_setup, tmpdir_teardown);
   tcase_add_test (tc, test_config_options_then_environment_then_ini);
   tcase_add_test (tc, test_config_readme_examples_are_read_as_documented);
   tcase_add_test (tc, test_config_unknown_groups_and_keys_name_the_line);

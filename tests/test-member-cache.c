@@ -8,27 +8,10 @@
 #include <string.h>
 
 #include "ct-member-cache.h"
+#include "ct-test-tmpdir.h"
 
 /* The till's member cache: what it keeps across a restart and how fast a
  * scan finds a member. (The cache file's mode: test-outbox.) */
-
-static char *tmpdir;
-
-static void
-setup (void)
-{
-  tmpdir = g_dir_make_tmp ("ct-member-cache-XXXXXX", NULL);
-  ck_assert_ptr_nonnull (tmpdir);
-}
-
-static void
-teardown (void)
-{
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);
-
-  ck_assert_int_eq (system (cmd), 0);
-  g_clear_pointer (&tmpdir, g_free);
-}
 
 START_TEST (test_member_cache_survives_restart_and_keeps_newest)
 {
@@ -72,7 +55,7 @@ member_cache_suite (void)
   Suite *s = suite_create ("member-cache");
   TCase *tc = tcase_create ("member-cache");
 
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tmpdir_setup, tmpdir_teardown);
   tcase_add_test (tc, test_member_cache_survives_restart_and_keeps_newest);
   suite_add_tcase (s, tc);
   return s;

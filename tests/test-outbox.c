@@ -8,26 +8,9 @@
 #include <string.h>
 
 #include "ct-member-cache.h"
+#include "ct-test-tmpdir.h"
 #include "ct-outbox.h"
 #include "ct-sync.h"
-
-static char *tmpdir;
-
-static void
-setup (void)
-{
-  tmpdir = g_dir_make_tmp ("ct-outbox-XXXXXX", NULL);
-  ck_assert_ptr_nonnull (tmpdir);
-}
-
-static void
-teardown (void)
-{
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);
-
-  ck_assert_int_eq (system (cmd), 0);
-  g_clear_pointer (&tmpdir, g_free);
-}
 
 static CtOutbox *
 open_outbox (void)
@@ -334,7 +317,7 @@ outbox_suite (void)
   Suite *s = suite_create ("outbox");
   TCase *tc = tcase_create ("outbox");
 
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tmpdir_setup, tmpdir_teardown);
   tcase_add_test (tc, test_outbox_keeps_exact_bytes_across_reopen);
   tcase_add_test (tc, test_outbox_refuses_duplicate_key);
   tcase_add_test (tc, test_outbox_due_list_keeps_card_order);
