@@ -332,6 +332,7 @@ END_TEST
 
 typedef struct
 {
+  const char     *method;  /* NULL: POST */
   char           *path;
   char           *key;
   char           *body;
@@ -344,18 +345,40 @@ race_request (gpointer data)
   Racer *racer = data;
   g_autoptr(CtTestClient) c = ct_test_client_new (svc);
 
-  racer->resp = ct_test_client_request (c, "POST", racer->path, racer->key, racer->body, NULL);
+  g_atomic_pointer_set (&racer->resp, ct_test_client_request (c, racer->method ? racer->method : "POST",
+                                                             racer->path, racer->key, racer->body, NULL));
   return NULL;
+}
+
+static void
+racer_clear (Racer *racer)
+{
+  g_clear_pointer (&racer->resp, ct_test_response_free);
+  g_free (racer->path);
+  g_free (racer->key);
+  g_free (racer->body);
 }
 
 /* PostgreSQL: polls, with a deadline, until @n requests of the service
  * wait for the locks the test holds (seen from another connection: a
  * transaction keeps the first view of pg_stat_activity it took). */
 static void
+wait_for_lock_waiters_or_answer (guint  n,
+                                 Racer *racer);
+
+static void
 wait_for_lock_waiters (guint n)
 {
+  wait_for_lock_waiters_or_answer (n, NULL);
+}
+
+/* The same, or until @racer has its answer (it did not wait at all). */
+static void
+wait_for_lock_waiters_or_answer (guint  n,
+                                 Racer *racer)
+{
   g_autoptr(CtTestDb) watch = ct_test_db_open (ct_test_service_get_db_path (svc));
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
 
   for (;;)
     {
@@ -364,9 +387,10 @@ wait_for_lock_waiters (guint n)
                                                            " AND wait_event_type = 'Lock'");
 
       ck_assert (rows != NULL && rows->len == 1);
-      if (g_ascii_strtoull (((char **) rows->pdata[0])[0], NULL, 10) >= n)
+      if (g_ascii_strtoull (((char **) rows->pdata[0])[0], NULL, 10) >= n
+          || (racer != NULL && g_atomic_pointer_get (&racer->resp) != NULL))
         return;
-      ck_assert_msg (g_get_monotonic_time () < deadline, "the racing refunds never reached the database");
+      ck_assert_msg (g_get_monotonic_time () < deadline, "the racing requests never reached the database");
       g_usleep (20 * 1000);
     }
 }
@@ -392,6 +416,7 @@ race (const char *card,
     ct_test_db_hold_writes (db);
   for (guint i = 0; i < 2; i++)
     {
+      racers[i].method = NULL;
       racers[i].path = g_strdup_printf ("/v1/cards/%s/refunds", card);
       racers[i].key = new_key ();
       racers[i].body = amounts[i] > 0
@@ -473,6 +498,86 @@ START_TEST (test_refunds_two_racing_parts_never_pass_the_payment)
 }
 END_TEST
 
+/* A manager request on a card and the card's replacement in another
+ * process, both let go at once (PostgreSQL): @first waits for a manager
+ * row the test holds (after it read its card), the replacement by another
+ * manager for its card. Whichever is booked first, the lost card ends
+ * closed and empty and the ledger balanced. */
+static void
+race_with_replacement (const char *card,
+                       Racer      *first)
+{
+  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+  g_autofree char *pin_file = g_build_filename (ct_test_service_get_data_dir (svc), "m2-pin", NULL);
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s", card);
+  g_autoptr(CtTestResponse) after = NULL;
+  g_autofree char *status = NULL, *replaced_by = NULL;
+  Racer replace = { NULL, g_strdup_printf ("/v1/cards/%s/replace", card), new_key (),
+                    g_strdup ("{\"operator\":\"op\",\"manager\":{\"id\":\"m2\",\"pin\":\"135790\"}}"), NULL };
+  GThread *threads[2];
+
+  ck_assert (g_file_set_contents (pin_file, "135790\n", -1, NULL));
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "manager", "add", "--id", "m2", "--pin-file", pin_file, NULL), 0);
+  ck_assert (ct_test_db_exec (db, "BEGIN; SELECT * FROM pin_guard WHERE manager_id = 'm1' FOR UPDATE") >= 0);
+  threads[0] = g_thread_new ("first", race_request, first);
+  wait_for_lock_waiters (1);
+  threads[1] = g_thread_new ("replace", race_request, &replace);
+  /* The replacement waits for the card the first request holds (or, if it
+   * does not, is answered at once: what follows then shows the harm). */
+  wait_for_lock_waiters_or_answer (2, &replace);
+  ck_assert (ct_test_db_exec (db, "COMMIT") >= 0);
+  for (guint i = 0; i < 2; i++)
+    g_thread_join (threads[i]);
+  ck_assert_ptr_nonnull (first->resp);
+  ck_assert_msg (replace.resp != NULL && replace.resp->status == 201, "%s", replace.resp ? replace.resp->body : "");
+
+  after = req ("GET", path, NULL);
+  status = ct_test_json_str (after->body, "status");
+  replaced_by = ct_test_json_str (after->body, "replaced_by");
+  ck_assert_msg (g_strcmp0 (status, "closed") == 0 && replaced_by != NULL, "%s", after->body);
+  ck_assert_msg (ct_test_json_int (after->body, "balance") == 0, "the lost card holds money: %s", after->body);
+  ledger ("sum");
+  racer_clear (&replace);
+}
+
+START_TEST (test_refunds_a_refund_racing_a_replacement_leaves_no_money_on_the_lost_card)
+{
+  g_autofree char *card = issue ();
+  g_autofree char *tx = NULL;
+  Racer refund_racer = { NULL };
+
+  if (!ct_test_store_is_pg ())
+    return;   /* SQLite's one writer takes them in turn by itself. */
+  topup (card);
+  tx = pay (card, "{\"amount\":9000,\"operator\":\"op\"}");
+  refund_racer.path = g_strdup_printf ("/v1/cards/%s/refunds", card);
+  refund_racer.key = new_key ();
+  refund_racer.body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"amount\":3000,\"operator\":\"op\"," MGR "}",
+                                       tx);
+  race_with_replacement (card, &refund_racer);
+  /* The refund was booked before the replacement moved the balance. */
+  expect (refund_racer.resp, 201, NULL);
+  racer_clear (&refund_racer);
+}
+END_TEST
+
+START_TEST (test_refunds_a_change_racing_a_replacement_does_not_reopen_the_lost_card)
+{
+  g_autofree char *card = issue ();
+  Racer patch = { "PATCH", NULL };
+
+  if (!ct_test_store_is_pg ())
+    return;
+  topup (card);
+  patch.path = g_strdup_printf ("/v1/cards/%s", card);
+  patch.key = new_key ();
+  patch.body = g_strdup ("{\"member\":{\"name\":\"Renamed\"}," MGR "}");
+  race_with_replacement (card, &patch);
+  expect (patch.resp, 200, NULL);
+  racer_clear (&patch);
+}
+END_TEST
+
 static Suite *
 refunds_suite (void)
 {
@@ -486,6 +591,8 @@ refunds_suite (void)
   tcase_add_test (tc, test_refunds_a_top_up_is_voided_whole);
   tcase_add_test (tc, test_refunds_a_split_payment_gives_its_rest_back_in_proportion);
   tcase_add_test (tc, test_refunds_two_racing_parts_never_pass_the_payment);
+  tcase_add_test (tc, test_refunds_a_refund_racing_a_replacement_leaves_no_money_on_the_lost_card);
+  tcase_add_test (tc, test_refunds_a_change_racing_a_replacement_does_not_reopen_the_lost_card);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -2233,7 +2233,15 @@ pg_card_get (CtStore      *base,
     }
   p_text (&p, card_no);
   p_merchant (&p, base);
-  res = run (c, "SELECT " CARD_READ_COLUMNS " FROM cards WHERE merchant_id = $2 AND card_no = $1", &p, "card", error);
+  /* Inside a write, the card read is the card locked: what the request
+   * decides from it (closed or not, its points, its level) still holds
+   * when it writes, so a replacement, a change or a refund on the same
+   * card in another process waits for it instead of writing over it. A
+   * request locks one card, before any account slot. */
+  res = run (c, c->in_tx ? "SELECT " CARD_READ_COLUMNS " FROM cards WHERE merchant_id = $2 AND card_no = $1"
+                           " FOR NO KEY UPDATE"
+                         : "SELECT " CARD_READ_COLUMNS " FROM cards WHERE merchant_id = $2 AND card_no = $1",
+             &p, "card", error);
   if (res != NULL)
     {
       ok = PQntuples (res) == 1;
