@@ -1338,13 +1338,14 @@ START_TEST (test_service_pins_stay_out_of_the_request_identity)
   g_autofree char *cashier = cashier_pin_file ("570314");
   const char *set = "{\"member_pin\":\"918273\",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}}";
   const char *set_again = "{\"member_pin\":\"918273\",\"manager\":{\"id\":\"m1\",\"pin\":\"999999\"}}";
+  const char *set_other = "{\"member_pin\":\"527361\",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}}";
   const char *paid = "{\"amount\":300,\"member_pin\":\"918273\",\"operator\":\"op\"}";
   const char *paid_again = "{\"amount\":300,\"member_pin\":\"111111\",\"operator\":\"op\"}";
   const char *paid_wrong = "{\"amount\":300,\"member_pin\":\"444444\",\"operator\":\"op\"}";
   const char *paid_more = "{\"amount\":301,\"member_pin\":\"918273\",\"operator\":\"op\"}";
   const char *signed_in = "{\"cashier\":\"c5\",\"pin\":\"570314\"}";
   const char *signed_in_again = "{\"cashier\":\"c5\",\"pin\":\"000000\"}";
-  g_autoptr(CtTestResponse) s1 = NULL, s2 = NULL, p1 = NULL, p2 = NULL, w1 = NULL, m1 = NULL, c1 = NULL, c2 = NULL;
+  g_autoptr(CtTestResponse) s1 = NULL, s2 = NULL, s3 = NULL, p1 = NULL, p2 = NULL, w1 = NULL, m1 = NULL, c1 = NULL, c2 = NULL;
   g_autofree char *id_pay = NULL, *id_wrong = NULL, *id_set = NULL, *id_sign = NULL;
   g_autofree char *old_pay = NULL, *old_set = NULL, *old_sign = NULL;
 
@@ -1357,6 +1358,10 @@ START_TEST (test_service_pins_stay_out_of_the_request_identity)
   expect_status (s2, 200, NULL);
   ck_assert_str_eq (s1->body, s2->body);
   ck_assert_str_eq (ct_test_response_header (s2, "Idempotent-Replayed"), "true");
+  /* Another new PIN under the same key is another request: the member's
+   * PIN is what it stores, not who asks. */
+  s3 = ct_test_client_request (cl, "POST", pin_path, "pin-set", set_other, NULL);
+  expect_status (s3, 422, "idempotency_key_reused");
 
   p1 = ct_test_client_request (cl, "POST", pay_path, "pin-pay", paid, NULL);
   expect_status (p1, 201, NULL);
@@ -1396,6 +1401,7 @@ START_TEST (test_service_pins_stay_out_of_the_request_identity)
   ck_assert_str_ne (id_sign, old_sign);
 
   assert_pin_is_not_stored ("918273");
+  assert_pin_is_not_stored ("527361");
   assert_pin_is_not_stored ("444444");
   assert_pin_is_not_stored ("246813");
   assert_pin_is_not_stored ("570314");

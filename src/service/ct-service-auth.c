@@ -76,6 +76,20 @@ derive (const char   *pin,
   return gnutls_pbkdf2 (GNUTLS_MAC_SHA256, &key, &s, iterations, out, 32) == 0;
 }
 
+void
+ct_auth_pin_derive (const char   *pin,
+                    gsize         len,
+                    const guint8 *salt,
+                    gsize         salt_len,
+                    guint8        out[32])
+{
+  gnutls_datum_t key = { (unsigned char *) pin, (unsigned int) len };
+  gnutls_datum_t s = { (unsigned char *) salt, (unsigned int) salt_len };
+
+  if (gnutls_pbkdf2 (GNUTLS_MAC_SHA256, &key, &s, CT_PIN_ITERATIONS, out, 32) != 0)
+    g_error ("PBKDF2 is not available");
+}
+
 char *
 ct_auth_pin_hash (const char  *pin,
                   GError     **error)

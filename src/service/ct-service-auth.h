@@ -27,6 +27,14 @@ char     *ct_auth_pin_hash       (const char  *pin,
 gboolean  ct_auth_pin_verify     (const char  *pin,
                                   const char  *stored);
 gboolean  ct_auth_pin_valid      (const char  *pin);
+/* PBKDF2-HMAC-SHA256 of the @len bytes at @pin with @salt, at the stored
+ * PINs' cost: a value derived from a PIN is as slow to guess back as the
+ * PIN's stored hash. */
+void      ct_auth_pin_derive     (const char   *pin,
+                                  gsize         len,
+                                  const guint8 *salt,
+                                  gsize         salt_len,
+                                  guint8        out[32]);
 /* Spends the time of a PIN check on @pin without a manager to check it
  * against: an unknown id takes as long to refuse as a wrong PIN. */
 void      ct_auth_pin_verify_dummy (const char *pin);

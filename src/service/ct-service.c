@@ -482,17 +482,30 @@ collect_query (void                *cls,
  * cashier's ("pin") and a member's ("member_pin"), wherever they stand. */
 static const char * const pin_members[] = { "pin", "member_pin", NULL };
 
+/* Whether the member's PIN is what the request stores (a card issue, a new
+ * member PIN) rather than the member's consent to it. */
+static gboolean
+stores_member_pin (const CtCall *call)
+{
+  return call->route->action != NULL
+         && (g_str_equal (call->route->action, "issue") || g_str_equal (call->route->action, "member_pin"));
+}
+
 /* The request's identity for its Idempotency-Key: the SHA-256 of the
  * method, the path and the body's bytes, each PIN's value left out (a NUL
  * byte in its place, which no JSON text holds). A stored identity so never
- * derives from a PIN (a hash of a body with a short PIN in it would give
- * the PIN away to whoever reads the table), and a retry whose PIN was typed
- * again is the same request. A body without a PIN hashes as its raw
- * bytes. */
+ * derives from a PIN quickly (a hash of a body with a short PIN in it would
+ * give the PIN away to whoever reads the table), and a retry whose PIN was
+ * typed again is the same request. A PIN the request stores (the member's
+ * new PIN) is part of what it asks, so its slow hash, salted with the rest
+ * of the identity, goes in: a retry under the key with another new PIN is
+ * another request (422), and the identity is as slow to guess the PIN from
+ * as the PIN's stored hash. A body without a PIN hashes as its raw bytes. */
 static void
 compute_identity (CtCall *call)
 {
   g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr(GArray) pins = NULL;
   gsize len = 32;
 
   g_checksum_update (sum, (const guchar *) call->method, strlen (call->method));
@@ -501,9 +514,9 @@ compute_identity (CtCall *call)
   g_checksum_update (sum, (const guchar *) "\n", 1);
   if (call->body != NULL)
     {
-      g_autoptr(GArray) pins = ct_strict_json_find_members (call->body->str, call->body->len, pin_members);
       gsize at = 0;
 
+      pins = ct_strict_json_find_members (call->body->str, call->body->len, pin_members);
       for (guint i = 0; i < pins->len; i++)
         {
           const CtJsonSpan *pin = &g_array_index (pins, CtJsonSpan, i);
@@ -515,6 +528,28 @@ compute_identity (CtCall *call)
       g_checksum_update (sum, (const guchar *) call->body->str + at, call->body->len - at);
     }
   g_checksum_get_digest (sum, call->identity, &len);
+  if (pins == NULL || pins->len == 0 || !stores_member_pin (call))
+    return;
+
+  {
+    static const char * const member_pin[] = { "member_pin", NULL };
+    g_autoptr(GArray) new_pins = ct_strict_json_find_members (call->body->str, call->body->len, member_pin);
+    g_autoptr(GChecksum) outer = g_checksum_new (G_CHECKSUM_SHA256);
+
+    if (new_pins->len == 0)
+      return;
+    g_checksum_update (outer, call->identity, 32);
+    for (guint i = 0; i < new_pins->len; i++)
+      {
+        const CtJsonSpan *pin = &g_array_index (new_pins, CtJsonSpan, i);
+        guint8 derived[32];
+
+        ct_auth_pin_derive (call->body->str + pin->start, pin->end - pin->start, call->identity, 32, derived);
+        g_checksum_update (outer, derived, sizeof derived);
+      }
+    len = 32;
+    g_checksum_get_digest (outer, call->identity, &len);
+  }
 }
 
 static CtReply *
