@@ -82,7 +82,7 @@ ct_replace_dialog_new (GtkWidget    *parent,
                        "transient-for", GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                        NULL);
   body = g_strdup_printf (_("Card %s of %s is closed for good. A new card takes its balance (%s), its %s "
-                            "points, its level, the member's PIN and the member's page."),
+                            "points, its level and the member's PIN; the member's page moves to a new link."),
                           card->card_no, card->member_name ? card->member_name : "", balance, points);
   adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (self), body);
   return self;
