@@ -21,7 +21,8 @@ struct _CtSyncPage
   GPtrArray     *pending;     /* element-type CtOutboxEntry */
   GPtrArray     *attention;   /* element-type CtOutboxEntry */
   GCancellable  *cancellable;
-  guint          loads;
+  guint          generation;  /* of the last reload */
+  guint          loads;       /* of its two lists, still to come */
 
   GtkLabel      *state_label;
   GtkSpinner    *spinner;
@@ -287,25 +288,35 @@ show_lists (CtSyncPage *self)
   update_state (self);
 }
 
+/* One list of one reload, on its way back. */
+typedef struct
+{
+  CtSyncPage    *self;        /* owned */
+  CtOutboxState  state;
+  guint          generation;
+} ListLoad;
+
 static void
 list_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
 {
-  g_autoptr(CtSyncPage) self = user_data;
+  ListLoad *load = user_data;
+  CtSyncPage *self = load->self;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) entries = NULL;
-  CtOutboxState state = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (result), "ct-state"));
 
   entries = ct_client_outbox_list_finish (CT_CLIENT (object), result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
+  /* Only the last reload's lists count, whatever became of the ones
+   * before it (cancelled, or answered before they could be). */
+  if (load->generation != self->generation || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    goto out;
 
   if (entries == NULL)
     g_warning ("Could not read the outbox: %s", error->message);
 
   /* Keep the entries alive as long as rows point at them. */
-  if (state == CT_OUTBOX_STATE_PENDING)
+  if (load->state == CT_OUTBOX_STATE_PENDING)
     {
       g_clear_pointer (&self->pending, g_ptr_array_unref);
       self->pending = entries ? g_ptr_array_ref (entries) : NULL;
@@ -316,29 +327,26 @@ list_cb (GObject      *object,
       self->attention = entries ? g_ptr_array_ref (entries) : NULL;
     }
 
-  if (--self->loads == 0)
+  if (self->loads > 0 && --self->loads == 0)
     {
       gtk_spinner_stop (self->spinner);
       show_lists (self);
     }
+out:
+  g_object_unref (load->self);
+  g_free (load);
 }
 
 static void
-pending_list_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+load_list (CtSyncPage    *self,
+           CtOutboxState  state)
 {
-  g_object_set_data (G_OBJECT (result), "ct-state", GINT_TO_POINTER (CT_OUTBOX_STATE_PENDING));
-  list_cb (object, result, user_data);
-}
+  ListLoad *load = g_new0 (ListLoad, 1);
 
-static void
-attention_list_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_object_set_data (G_OBJECT (result), "ct-state", GINT_TO_POINTER (CT_OUTBOX_STATE_NEEDS_ATTENTION));
-  list_cb (object, result, user_data);
+  load->self = g_object_ref (self);
+  load->state = state;
+  load->generation = self->generation;
+  ct_client_outbox_list_async (ct_session_get_client (self->session), state, self->cancellable, list_cb, load);
 }
 
 /**
@@ -349,22 +357,18 @@ attention_list_cb (GObject      *object,
 void
 ct_sync_page_reload (CtSyncPage *self)
 {
-  CtClient *client;
-
   g_return_if_fail (CT_IS_SYNC_PAGE (self));
 
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
+  self->generation++;
   self->loads = 2;
   gtk_spinner_start (self->spinner);
 
-  client = ct_session_get_client (self->session);
-  ct_client_outbox_list_async (client, CT_OUTBOX_STATE_PENDING, self->cancellable,
-                               pending_list_cb, g_object_ref (self));
-  ct_client_outbox_list_async (client, CT_OUTBOX_STATE_NEEDS_ATTENTION, self->cancellable,
-                               attention_list_cb, g_object_ref (self));
+  load_list (self, CT_OUTBOX_STATE_PENDING);
+  load_list (self, CT_OUTBOX_STATE_NEEDS_ATTENTION);
 }
 
 static void
