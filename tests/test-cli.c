@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "ct-client.h"
@@ -1103,8 +1104,18 @@ START_TEST (test_cli_pin_prompt_on_a_terminal_does_not_echo)
 
   prompt = read_until (err_fd, "Manager PIN: ");
   ck_assert_msg (strstr (prompt, "Manager PIN: ") != NULL, "%s", prompt);
-  /* Echo is off once the prompt is out: the PIN typed must not come back. */
-  g_usleep (100 * 1000);
+  /* The PIN typed must not come back: type it once the CLI has turned
+   * the terminal's echo off (the master reads the terminal's settings). */
+  {
+    gint64 echo_deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+    struct termios tio;
+
+    while (tcgetattr (master, &tio) == 0 && (tio.c_lflag & ECHO) != 0)
+      {
+        ck_assert_msg (g_get_monotonic_time () < echo_deadline, "the PIN prompt left the echo on");
+        g_usleep (2000);
+      }
+  }
   ck_assert_int_eq (write (master, CT_TEST_SERVICE_MANAGER_PIN "\n", 7), 7);
   rest = read_until (err_fd, "\n");
   ck_assert_int_eq (waitpid (pid, &status, 0), pid);
