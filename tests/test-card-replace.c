@@ -8,147 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ct-test-service.h"
+#include "ct-test-ledger-fixture.h"
 
 /* A lost card replaced by a new one (挂失补卡) through a real
  * cardtill-service: the money, points, level, spend, member PIN and member
  * page move in one transaction, and the lost card refuses everything but
  * being looked up. */
-
-#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}"
-
-static CtTestService *svc;
-static CtTestClient *client;
-
-static void
-setup (void)
-{
-  g_autoptr(GError) error = NULL;
-
-  svc = ct_test_service_start (TRUE, &error);
-  ck_assert_msg (svc != NULL, "%s", error ? error->message : "?");
-  client = ct_test_client_new (svc);
-}
-
-static void
-teardown (void)
-{
-  g_clear_pointer (&client, ct_test_client_free);
-  g_clear_pointer (&svc, ct_test_service_free);
-}
-
-static CtTestResponse *
-req_key (const char *method,
-         const char *path,
-         const char *key,
-         const char *body)
-{
-  g_autoptr(GError) error = NULL;
-  CtTestResponse *r = ct_test_client_request (client, method, path, key, body, &error);
-
-  ck_assert_msg (r != NULL, "%s %s: %s", method, path, error ? error->message : "?");
-  return r;
-}
-
-static CtTestResponse *
-req (const char *method,
-     const char *path,
-     const char *body)
-{
-  static guint n;
-  g_autofree char *key = g_str_equal (method, "GET") ? NULL
-                         : g_strdup_printf ("rep-%u-%" G_GINT64_FORMAT, ++n, g_get_real_time ());
-
-  return req_key (method, path, key, body);
-}
-
-static void
-expect (CtTestResponse *r,
-        long            status,
-        const char     *code)
-{
-  g_autofree char *got = ct_test_response_error_code (r);
-
-  ck_assert_msg (r->status == status, "status %ld, wanted %ld: %s", r->status, status, r->body);
-  if (code != NULL)
-    ck_assert_msg (g_strcmp0 (got, code) == 0, "code %s, wanted %s: %s", got, code, r->body);
-}
-
-static json_object *
-json_at (json_object *root,
-         const char  *path)
-{
-  g_auto(GStrv) parts = g_strsplit (path, ".", -1);
-  json_object *v = root;
-
-  for (guint i = 0; parts[i] != NULL && v != NULL; i++)
-    if (!json_object_object_get_ex (v, parts[i], &v))
-      v = NULL;
-  return v;
-}
-
-/* The integer at a dotted @path ("card.points") of @body. */
-static int64_t
-json_int (const char *body,
-          const char *path)
-{
-  json_object *root = json_tokener_parse (body);
-  json_object *v = json_at (root, path);
-  int64_t out;
-
-  ck_assert_msg (v != NULL && json_object_is_type (v, json_type_int), "%s in %s", path, body);
-  out = json_object_get_int64 (v);
-  json_object_put (root);
-  return out;
-}
-
-/* The string at @path, or NULL for null or absent. */
-static char *
-json_str (const char *body,
-          const char *path)
-{
-  json_object *root = json_tokener_parse (body);
-  json_object *v = json_at (root, path);
-  char *out = NULL;
-
-  if (v != NULL && json_object_is_type (v, json_type_string))
-    out = g_strdup (json_object_get_string (v));
-  json_object_put (root);
-  return out;
-}
-
-static void
-expect_str (const char *body,
-            const char *path,
-            const char *want)
-{
-  g_autofree char *got = json_str (body, path);
-
-  ck_assert_msg (g_strcmp0 (got, want) == 0, "%s is %s, wanted %s: %s", path, got, want, body);
-}
-
-static CtTestResponse *
-card_req (const char *method,
-          const char *card,
-          const char *what,
-          const char *body)
-{
-  g_autofree char *path = what ? g_strdup_printf ("/v1/cards/%s/%s", card, what)
-                               : g_strdup_printf ("/v1/cards/%s", card);
-
-  return req (method, path, body);
-}
-
-static void
-assert_balanced (void)
-{
-  g_autoptr(CtTestResponse) check = req ("GET", "/v1/ledger/check", NULL);
-
-  expect (check, 200, NULL);
-  ck_assert_int_eq (json_int (check->body, "sum"), 0);
-  ck_assert_int_eq (json_int (check->body, "postings_sum"), 0);
-  ck_assert_msg (strstr (check->body, "\"balanced\":true") != NULL, "%s", check->body);
-}
 
 /* A card with 110.00 and a 10.00 payment on it: 100.00 and 10 points, a
  * spend of 10.00, level "gold", member PIN 482916 and a member page. */
@@ -174,19 +39,6 @@ issue_spent (const char *phone,
   ck_assert_int_eq (json_int (pay->body, "card.balance"), 10000);
   ck_assert_int_eq (json_int (pay->body, "card.points"), 10);
   return card;
-}
-
-static char *
-db_text (const char *sql)
-{
-  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
-  g_autoptr(GPtrArray) rows = ct_test_db_query (db, sql);
-  GString *out = g_string_new (NULL);
-
-  for (guint i = 0; i < rows->len; i++)
-    for (char **col = rows->pdata[i]; *col != NULL; col++)
-      g_string_append_printf (out, "%s|", *col);
-  return g_string_free (out, FALSE);
 }
 
 START_TEST (test_card_replace_moves_everything_to_the_new_card_and_closes_the_old)
@@ -314,15 +166,15 @@ START_TEST (test_card_replace_retry_with_the_same_key_replays_and_makes_one_card
   g_autoptr(CtTestResponse) found = NULL;
   const char *body = "{\"operator\":\"op\"," MGR "}";
 
-  first = req_key ("POST", path, "replace-once", body);
+  first = req_on (cl, "POST", path, "replace-once", body);
   expect (first, 201, NULL);
-  again = req_key ("POST", path, "replace-once", body);
+  again = req_on (cl, "POST", path, "replace-once", body);
   expect (again, 201, NULL);
   ck_assert_str_eq (again->body, first->body);
   ck_assert_str_eq (ct_test_response_header (again, "idempotent-replayed"), "true");
 
   /* The same key with other bytes is another intent. */
-  other = req_key ("POST", path, "replace-once", "{\"operator\":\"op2\"," MGR "}");
+  other = req_on (cl, "POST", path, "replace-once", "{\"operator\":\"op2\"," MGR "}");
   expect (other, 422, "idempotency_key_reused");
 
   /* One new card: the member has the closed card and one more. */
@@ -330,7 +182,7 @@ START_TEST (test_card_replace_retry_with_the_same_key_replays_and_makes_one_card
   expect (found, 200, NULL);
   {
     json_object *root = json_tokener_parse (found->body);
-    json_object *cards = json_at (root, "cards");
+    json_object *cards = ct_test_json_at (root, "cards");
 
     ck_assert_int_eq (json_object_array_length (cards), 2);
     json_object_put (root);
@@ -436,8 +288,8 @@ START_TEST (test_card_replace_upgrade_adds_replaced_by_to_an_older_ledger)
   ck_assert_int_eq (ct_test_service_admin (svc, &out, "upgrade", NULL), 0);
   ck_assert_msg (strstr (out, pg ? "from version 10 to 12" : "from version 9 to 11") != NULL, "%s", out);
   ck_assert_msg (ct_test_service_restart (svc, &error), "%s", error ? error->message : "");
-  ct_test_client_free (client);
-  client = ct_test_client_new (svc);
+  ct_test_client_free (cl);
+  cl = ct_test_client_new (svc);
 
   /* The card from before is there, not closed, and can be replaced. */
   r = card_req ("GET", old, NULL, NULL);
@@ -459,7 +311,7 @@ card_replace_suite (void)
   Suite *s = suite_create ("card-replace");
   TCase *tc = tcase_create ("service");
 
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, ledger_setup, ledger_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_card_replace_moves_everything_to_the_new_card_and_closes_the_old);
   tcase_add_test (tc, test_card_replace_retry_with_the_same_key_replays_and_makes_one_card);

@@ -10,95 +10,10 @@
 #include <string.h>
 
 #include "ct-test-json.h"
-#include "ct-test-service.h"
+#include "ct-test-ledger-fixture.h"
 
 /* Points that pay part of a payment, and the member's consent by the
  * dynamic payment code, through a real cardtill-service. */
-
-#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}"
-
-static CtTestService *svc;
-static CtTestClient *client;
-
-static void
-setup (void)
-{
-  g_autoptr(GError) error = NULL;
-
-  svc = ct_test_service_start (TRUE, &error);
-  ck_assert_msg (svc != NULL, "%s", error ? error->message : "?");
-  client = ct_test_client_new (svc);
-}
-
-static void
-teardown (void)
-{
-  g_clear_pointer (&client, ct_test_client_free);
-  g_clear_pointer (&svc, ct_test_service_free);
-}
-
-static CtTestResponse *
-req (const char *method,
-     const char *path,
-     const char *body)
-{
-  static guint n;
-  g_autofree char *key = g_str_equal (method, "GET") ? NULL
-                         : g_strdup_printf ("loy-%u-%" G_GINT64_FORMAT, ++n, g_get_real_time ());
-  g_autoptr(GError) error = NULL;
-  CtTestResponse *r = ct_test_client_request (client, method, path, key, body, &error);
-
-  ck_assert_msg (r != NULL, "%s %s: %s", method, path, error ? error->message : "?");
-  return r;
-}
-
-static void
-expect (CtTestResponse *r,
-        long            status,
-        const char     *code)
-{
-  g_autofree char *got = ct_test_response_error_code (r);
-
-  ck_assert_msg (r->status == status, "status %ld, wanted %ld: %s", r->status, status, r->body);
-  if (code != NULL)
-    ck_assert_msg (g_strcmp0 (got, code) == 0, "code %s, wanted %s: %s", got, code, r->body);
-}
-
-/* The integer at a dotted @path ("card.points") of @body. */
-static int64_t
-json_int (const char *body,
-          const char *path)
-{
-  json_object *root = json_tokener_parse (body);
-  json_object *v = root;
-  g_auto(GStrv) parts = g_strsplit (path, ".", -1);
-  int64_t out;
-
-  for (guint i = 0; parts[i] != NULL; i++)
-    ck_assert_msg (v != NULL && json_object_object_get_ex (v, parts[i], &v), "%s not in %s", path, body);
-  ck_assert_msg (json_object_is_type (v, json_type_int), "%s in %s", path, body);
-  out = json_object_get_int64 (v);
-  json_object_put (root);
-  return out;
-}
-
-static char *
-json_str (const char *body,
-          const char *path)
-{
-  json_object *root = json_tokener_parse (body);
-  json_object *v = root;
-  g_auto(GStrv) parts = g_strsplit (path, ".", -1);
-  char *out = NULL;
-
-  for (guint i = 0; parts[i] != NULL && v != NULL; i++)
-    if (!json_object_object_get_ex (v, parts[i], &v))
-      v = NULL;
-  if (v != NULL && json_object_is_type (v, json_type_string))
-    out = g_strdup (json_object_get_string (v));
-  json_object_put (root);
-  return out;
-}
 
 static char *
 issue (char **out_member_url)
@@ -112,28 +27,9 @@ issue (char **out_member_url)
   return json_str (r->body, "card_no");
 }
 
-static CtTestResponse *
-card_post (const char *card,
-           const char *what,
-           const char *body)
-{
-  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/%s", card, what);
-
-  return req ("POST", path, body);
-}
-
 /* `cardtill-service merchant set ARGS` on the test's database. */
 #define merchant_set(...) \
   ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "set", __VA_ARGS__), 0)
-
-static void
-assert_balanced (void)
-{
-  g_autoptr(CtTestResponse) check = req ("GET", "/v1/ledger/check", NULL);
-
-  expect (check, 200, NULL);
-  ck_assert_int_eq (json_int (check->body, "sum"), 0);
-}
 
 START_TEST (test_loyalty_points_pay_part_of_a_payment_and_come_back_on_refund)
 {
@@ -316,20 +212,6 @@ card_balance (const char *card)
   return json_int (r->body, "balance");
 }
 
-/* Every row of @sql's answer joined, to look for a PIN in it. */
-static char *
-db_text (const char *sql)
-{
-  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
-  g_autoptr(GPtrArray) rows = ct_test_db_query (db, sql);
-  GString *out = g_string_new (NULL);
-
-  for (guint i = 0; i < rows->len; i++)
-    for (char **col = rows->pdata[i]; *col != NULL; col++)
-      g_string_append_printf (out, "%s|", *col);
-  return g_string_free (out, FALSE);
-}
-
 START_TEST (test_loyalty_member_pin_gives_consent_and_a_wrong_one_takes_nothing)
 {
   g_autofree char *card = issue_with_pin ("482916");
@@ -476,14 +358,6 @@ patch_level (const char *card,
   g_autoptr(CtTestResponse) r = req ("PATCH", path, body);
 
   expect (r, 200, NULL);
-}
-
-static int64_t
-ledger_figure (const char *name)
-{
-  g_autoptr(CtTestResponse) r = req ("GET", "/v1/ledger/check", NULL);
-
-  return json_int (r->body, name);
 }
 
 START_TEST (test_loyalty_levels_are_added_listed_and_removed_and_bad_input_changes_nothing)
@@ -740,21 +614,21 @@ loyalty_suite (void)
   Suite *s = suite_create ("loyalty");
   TCase *tc = tcase_create ("service");
 
-  tcase_add_unchecked_fixture (tc, setup, teardown);
+  tcase_add_unchecked_fixture (tc, ledger_setup, ledger_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_loyalty_points_pay_part_of_a_payment_and_come_back_on_refund);
   tcase_add_test (tc, test_loyalty_payment_over_the_threshold_needs_the_members_code);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("member_pin");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, ledger_setup, ledger_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_loyalty_member_pin_gives_consent_and_a_wrong_one_takes_nothing);
   tcase_add_test (tc, test_loyalty_member_pin_locks_after_five_wrong_and_a_manager_sets_a_new_one);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("levels");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, ledger_setup, ledger_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_loyalty_levels_are_added_listed_and_removed_and_bad_input_changes_nothing);
   tcase_add_test (tc, test_loyalty_a_card_moves_up_with_the_payment_that_reaches_a_level_and_never_down);

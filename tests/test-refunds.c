@@ -8,76 +8,11 @@
 #include <string.h>
 
 #include "ct-test-json.h"
-#include "ct-test-service.h"
+#include "ct-test-ledger-fixture.h"
 
 /* Partial refunds of payments through a real cardtill-service, on the
  * store under test: parts until the payment is refunded in full, points
  * in proportion, and two refunds racing for the rest. */
-
-#define MGR "\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}"
-
-static CtTestService *svc;
-static CtTestClient *cl;
-
-static void
-setup (void)
-{
-  g_autoptr(GError) error = NULL;
-
-  svc = ct_test_service_start (TRUE, &error);
-  ck_assert_msg (svc != NULL, "%s", error ? error->message : "?");
-  cl = ct_test_client_new (svc);
-}
-
-static void
-teardown (void)
-{
-  g_clear_pointer (&cl, ct_test_client_free);
-  g_clear_pointer (&svc, ct_test_service_free);
-}
-
-static char *
-new_key (void)
-{
-  static guint n;
-
-  return g_strdup_printf ("ref-%u-%" G_GINT64_FORMAT, ++n, g_get_real_time ());
-}
-
-static CtTestResponse *
-req (const char *method,
-     const char *path,
-     const char *body)
-{
-  g_autofree char *key = g_str_equal (method, "GET") ? NULL : new_key ();
-  g_autoptr(GError) error = NULL;
-  CtTestResponse *r = ct_test_client_request (cl, method, path, key, body, &error);
-
-  ck_assert_msg (r != NULL, "%s %s: %s", method, path, error ? error->message : "?");
-  return r;
-}
-
-static void
-expect (CtTestResponse *r,
-        long            status,
-        const char     *code)
-{
-  g_autofree char *got = ct_test_response_error_code (r);
-
-  ck_assert_msg (r->status == status, "status %ld, wanted %ld: %s", r->status, status, r->body);
-  if (code != NULL)
-    ck_assert_msg (g_strcmp0 (got, code) == 0, "code %s, wanted %s: %s", got, code, r->body);
-}
-
-static CtTestResponse *
-card_post (const char *card,
-           const char *what,
-           const char *body)
-{
-  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/%s", card, what);
-
-  return req ("POST", path, body);
-}
 
 static char *
 issue (void)
@@ -87,14 +22,6 @@ issue (void)
 
   expect (r, 201, NULL);
   return ct_test_json_str (r->body, "card_no");
-}
-
-static void
-topup (const char *card)
-{
-  g_autoptr(CtTestResponse) r = card_post (card, "topups", "{\"package_id\":\"p100\",\"operator\":\"op\"}");
-
-  expect (r, 201, NULL);
 }
 
 /* Pays @amount; returns the payment's transaction id. */
@@ -119,16 +46,6 @@ refund (const char *card,
     : g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx_id);
 
   return card_post (card, "refunds", body);
-}
-
-static int64_t
-ledger (const char *what)
-{
-  g_autoptr(CtTestResponse) r = req ("GET", "/v1/ledger/check", NULL);
-
-  expect (r, 200, NULL);
-  ck_assert_int_eq (ct_test_json_int (r->body, "sum"), 0);
-  return ct_test_json_int (r->body, what);
 }
 
 /* The transaction @tx_id as the card's history shows it today. */
@@ -164,9 +81,9 @@ START_TEST (test_refunds_a_payment_is_refunded_in_parts_until_it_is_whole)
   g_clear_pointer (&r, ct_test_response_free);
 
   /* 110.00 on the card; 50.00 paid earns 50 points. */
-  topup (card);
+  g_free (topup (card, NULL));
   tx = pay (card, "{\"amount\":5000,\"operator\":\"op\"}");
-  pool_before = ledger ("pool");
+  pool_before = ledger_figure ("pool");
   ck_assert_int_eq (history_refunded (card, tx), 0);
 
   /* Amounts that are not a part of what is left, and amounts of the wrong
@@ -187,7 +104,7 @@ START_TEST (test_refunds_a_payment_is_refunded_in_parts_until_it_is_whole)
         g_clear_pointer (&r, ct_test_response_free);
       }
   }
-  ck_assert_int_eq (ledger ("pool"), pool_before);
+  ck_assert_int_eq (ledger_figure ("pool"), pool_before);
 
   /* 10.00 back: the card gets 10.00, 10 of the 50 points go. */
   r = refund (card, tx, 1000);
@@ -201,7 +118,7 @@ START_TEST (test_refunds_a_payment_is_refunded_in_parts_until_it_is_whole)
   ck_assert_int_eq (ct_test_json_int (r->body, "total"), 5000);
   g_clear_pointer (&r, ct_test_response_free);
   ck_assert_int_eq (history_refunded (card, tx), 1000);
-  ck_assert_int_eq (ledger ("pool"), pool_before - 1000);
+  ck_assert_int_eq (ledger_figure ("pool"), pool_before - 1000);
 
   /* 0.01 more: floor (50 × 1001 / 5000) is still 10 points. */
   r = refund (card, tx, 1);
@@ -226,7 +143,7 @@ START_TEST (test_refunds_a_payment_is_refunded_in_parts_until_it_is_whole)
   ck_assert_int_eq (ct_test_json_int (r->body, "refunded"), 5000);
   g_clear_pointer (&r, ct_test_response_free);
 
-  ck_assert_int_eq (ledger ("pool"), pool_before - 5000);
+  ck_assert_int_eq (ledger_figure ("pool"), pool_before - 5000);
   ck_assert_int_eq (history_refunded (card, tx), 5000);
   /* Refunded in full: any further part is already refunded. */
   r = refund (card, tx, 1);
@@ -235,7 +152,7 @@ START_TEST (test_refunds_a_payment_is_refunded_in_parts_until_it_is_whole)
   r = refund (card, tx, 0);
   expect (r, 409, "already_refunded");
   g_clear_pointer (&r, ct_test_response_free);
-  ck_assert_int_eq (ledger ("pool"), pool_before - 5000);
+  ck_assert_int_eq (ledger_figure ("pool"), pool_before - 5000);
 }
 END_TEST
 
@@ -250,12 +167,12 @@ START_TEST (test_refunds_points_come_back_in_proportion)
                                            "--points-redeem-max-bp", "5000", NULL), 0);
   /* 100.00 paid earns 100 points; 10.00 paid with 100 points: the balance
    * pays 9.00 and earns 9, promo pays 1.00. */
-  topup (card);
-  topup (card);
+  g_free (topup (card, NULL));
+  g_free (topup (card, NULL));
   g_free (pay (card, "{\"amount\":10000,\"operator\":\"op\"}"));
-  promo_before = ledger ("promo");
+  promo_before = ledger_figure ("promo");
   tx = pay (card, "{\"amount\":1000,\"redeem_points\":100,\"operator\":\"op\"}");
-  ck_assert_int_eq (ledger ("promo"), promo_before - 100);
+  ck_assert_int_eq (ledger_figure ("promo"), promo_before - 100);
 
   /* Half of it back: 4.50 to the card, 0.50 to promo, 50 of the redeemed
    * points back and floor (9 / 2) = 4 of the earned ones taken back. */
@@ -266,7 +183,7 @@ START_TEST (test_refunds_points_come_back_in_proportion)
   ck_assert_int_eq (ct_test_json_int (r->body, "card.points"), 9 + 46);
   ck_assert_int_eq (ct_test_json_int (r->body, "total"), 1000);
   g_clear_pointer (&r, ct_test_response_free);
-  ck_assert_int_eq (ledger ("promo"), promo_before - 50);
+  ck_assert_int_eq (ledger_figure ("promo"), promo_before - 50);
 
   /* The other half: the rest of both parts and of the points. */
   r = refund (card, tx, 500);
@@ -276,7 +193,7 @@ START_TEST (test_refunds_points_come_back_in_proportion)
   ck_assert_int_eq (ct_test_json_int (r->body, "card.points"), 100);
   ck_assert_int_eq (ct_test_json_int (r->body, "card.balance"), 22000 - 10000);
   g_clear_pointer (&r, ct_test_response_free);
-  ck_assert_int_eq (ledger ("promo"), promo_before);
+  ck_assert_int_eq (ledger_figure ("promo"), promo_before);
   ck_assert_int_eq (history_refunded (card, tx), 1000);
 }
 END_TEST
@@ -301,7 +218,7 @@ START_TEST (test_refunds_a_top_up_is_voided_whole)
   expect (r, 409, "already_refunded");
   g_clear_pointer (&r, ct_test_response_free);
   ck_assert_int_eq (history_refunded (card, tx), 11000);
-  ledger ("sum");
+  ledger_figure ("sum");
 }
 END_TEST
 
@@ -313,7 +230,7 @@ START_TEST (test_refunds_a_split_payment_gives_its_rest_back_in_proportion)
 
   /* 50.00 from the card and 20.00 in cash: half of the card's part back
    * gives half of the rest back by cash. */
-  topup (card);
+  g_free (topup (card, NULL));
   tx = pay (card, "{\"amount\":5000,\"rest\":{\"amount\":2000,\"tender\":\"cash\"},\"operator\":\"op\"}");
   r = refund (card, tx, 2500);
   expect (r, 201, NULL);
@@ -326,7 +243,7 @@ START_TEST (test_refunds_a_split_payment_gives_its_rest_back_in_proportion)
   ck_assert_int_eq (ct_test_json_int (r->body, "transaction.rest.amount"), 1000);
   ck_assert_int_eq (ct_test_json_int (r->body, "card.balance"), 11000);
   g_clear_pointer (&r, ct_test_response_free);
-  ledger ("sum");
+  ledger_figure ("sum");
 }
 END_TEST
 
@@ -459,9 +376,9 @@ START_TEST (test_refunds_two_racing_parts_never_pass_the_payment)
   int64_t pool_before;
   guint created = 0;
 
-  topup (card);
-  topup (card);
-  pool_before = ledger ("pool");
+  g_free (topup (card, NULL));
+  g_free (topup (card, NULL));
+  pool_before = ledger_figure ("pool");
   /* 30.00 and 30.00 of a 50.00 payment: one of them only. */
   for (guint round = 0; round < 3; round++)
     {
@@ -494,7 +411,7 @@ START_TEST (test_refunds_two_racing_parts_never_pass_the_payment)
     /* 220.00 less 3 × 20.00 kept, the 20.00 and 50.00 wholly refunded. */
     ck_assert_int_eq (ct_test_json_int (r->body, "balance"), 22000 - 3 * 2000);
   }
-  ck_assert_int_eq (ledger ("pool"), pool_before + 3 * 2000);
+  ck_assert_int_eq (ledger_figure ("pool"), pool_before + 3 * 2000);
 }
 END_TEST
 
@@ -536,7 +453,7 @@ race_with_replacement (const char *card,
   replaced_by = ct_test_json_str (after->body, "replaced_by");
   ck_assert_msg (g_strcmp0 (status, "closed") == 0 && replaced_by != NULL, "%s", after->body);
   ck_assert_msg (ct_test_json_int (after->body, "balance") == 0, "the lost card holds money: %s", after->body);
-  ledger ("sum");
+  ledger_figure ("sum");
   racer_clear (&replace);
 }
 
@@ -548,7 +465,7 @@ START_TEST (test_refunds_a_refund_racing_a_replacement_leaves_no_money_on_the_lo
 
   if (!ct_test_store_is_pg ())
     return;   /* SQLite's one writer takes them in turn by itself. */
-  topup (card);
+  g_free (topup (card, NULL));
   tx = pay (card, "{\"amount\":9000,\"operator\":\"op\"}");
   refund_racer.path = g_strdup_printf ("/v1/cards/%s/refunds", card);
   refund_racer.key = new_key ();
@@ -568,7 +485,7 @@ START_TEST (test_refunds_a_change_racing_a_replacement_does_not_reopen_the_lost_
 
   if (!ct_test_store_is_pg ())
     return;
-  topup (card);
+  g_free (topup (card, NULL));
   patch.path = g_strdup_printf ("/v1/cards/%s", card);
   patch.key = new_key ();
   patch.body = g_strdup ("{\"member\":{\"name\":\"Renamed\"}," MGR "}");
@@ -584,7 +501,7 @@ refunds_suite (void)
   Suite *s = suite_create ("refunds");
   TCase *tc = tcase_create ("partial");
 
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, ledger_setup, ledger_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_refunds_a_payment_is_refunded_in_parts_until_it_is_whole);
   tcase_add_test (tc, test_refunds_points_come_back_in_proportion);

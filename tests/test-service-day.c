@@ -10,85 +10,12 @@
 #include <unistd.h>
 
 #include "ct-test-json.h"
-#include "ct-test-service.h"
+#include "ct-test-ledger-fixture.h"
 
 /* The cashier's day over real HTTPS: tenders kept apart in the ledger,
  * shifts with their reports, require_shift, the till's time of a request
  * (taken_at) and the day report. Each test gets a fresh service; the
  * teardown checks that the ledger still sums to zero. */
-
-static CtTestService *svc;
-static CtTestClient *cl;
-
-#define MGR "\"manager\":{\"id\":\"" CT_TEST_SERVICE_MANAGER_ID "\",\"pin\":\"" CT_TEST_SERVICE_MANAGER_PIN "\"}"
-
-static void
-setup (void)
-{
-  g_autoptr(GError) error = NULL;
-
-  svc = ct_test_service_start (TRUE, &error);
-  ck_assert_msg (svc != NULL, "service did not start: %s", error ? error->message : "");
-  cl = ct_test_client_new (svc);
-}
-
-static void
-teardown (void)
-{
-  g_autoptr(CtTestResponse) r = ct_test_client_request (cl, "GET", "/v1/ledger/check", NULL, NULL, NULL);
-
-  ck_assert_ptr_nonnull (r);
-  ck_assert_int_eq (r->status, 200);
-  ck_assert_int_eq (ct_test_json_int (r->body, "sum"), 0);
-  ck_assert_msg (strstr (r->body, "\"balanced\":true") != NULL, "ledger not balanced: %s", r->body);
-  ct_test_client_free (cl);
-  ck_assert_int_eq (ct_test_service_stop (svc), 0);
-  ct_test_service_free (svc);
-}
-
-static guint key_counter;
-
-static CtTestResponse *
-req_on (CtTestClient *client,
-        const char   *method,
-        const char   *path,
-        const char   *key,
-        const char   *body)
-{
-  g_autofree char *made = g_strdup_printf ("day-%u-%u", (guint) getpid (), ++key_counter);
-  g_autoptr(GError) error = NULL;
-  CtTestResponse *r;
-
-  r = ct_test_client_request (client, method, path,
-                              g_str_equal (method, "POST") ? (key ? key : made) : NULL, body, &error);
-  ck_assert_msg (r != NULL, "%s %s: %s", method, path, error ? error->message : "");
-  return r;
-}
-
-static CtTestResponse *
-req (const char *method,
-     const char *path,
-     const char *body)
-{
-  return req_on (cl, method, path, NULL, body);
-}
-
-#define expect_status(r, st, code) expect_status_ (r, st, code, __LINE__)
-
-static void
-expect_status_ (CtTestResponse *r,
-                long            status,
-                const char     *code,
-                int             line)
-{
-  g_autofree char *got = ct_test_response_error_code (r);
-
-  ck_assert_msg (r->status == status, "line %d: status %ld, wanted %ld: %s", line, r->status, status, r->body);
-  if (code != NULL)
-    ck_assert_msg (g_strcmp0 (got, code) == 0, "line %d: code %s, wanted %s", line, got, code);
-  if (status >= 400)
-    ck_assert_msg (strstr (r->body, "\"message\":\"") != NULL, "line %d: no message: %s", line, r->body);
-}
 
 static char *
 issue_card (void)
@@ -96,34 +23,8 @@ issue_card (void)
   g_autoptr(CtTestResponse) r = req ("POST", "/v1/cards",
                                      "{\"member\":{\"name\":\"Day\",\"phone\":null},\"operator\":\"op\"," MGR "}");
 
-  expect_status (r, 201, NULL);
+  expect (r, 201, NULL);
   return ct_test_json_str (r->body, "card_no");
-}
-
-/* A p100 top-up (100.00 + 10.00 bonus) by @tender (NULL: not said);
- * returns the transaction's answer. */
-static CtTestResponse *
-topup_on (CtTestClient *client,
-          const char   *card,
-          const char   *tender,
-          const char   *taken_at)
-{
-  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/topups", card);
-  g_autofree char *t = tender ? g_strdup_printf (",\"tender\":\"%s\"", tender) : g_strdup ("");
-  g_autofree char *w = taken_at ? g_strdup_printf (",\"taken_at\":\"%s\"", taken_at) : g_strdup ("");
-  g_autofree char *body = g_strdup_printf ("{\"package_id\":\"p100\",\"operator\":\"op\"%s%s}", t, w);
-
-  return req_on (client, "POST", path, NULL, body);
-}
-
-static char *
-topup (const char *card,
-       const char *tender)
-{
-  g_autoptr(CtTestResponse) r = topup_on (cl, card, tender, NULL);
-
-  expect_status (r, 201, NULL);
-  return ct_test_json_str (r->body, "transaction.id");
 }
 
 static CtTestResponse *
@@ -153,7 +54,7 @@ open_shift (int64_t float_amount)
   g_autofree char *body = g_strdup_printf ("{\"operator\":\"amy\",\"float\":%" G_GINT64_FORMAT "}", float_amount);
   g_autoptr(CtTestResponse) r = req ("POST", "/v1/shifts", body);
 
-  expect_status (r, 201, NULL);
+  expect (r, 201, NULL);
   return ct_test_json_str (r->body, "shift.id");
 }
 
@@ -166,7 +67,7 @@ START_TEST (test_day_topup_tender_is_kept_in_its_own_account_and_a_void_gives_it
   g_autoptr(CtTestResponse) chk = NULL, chk2 = NULL, v = NULL, cash = NULL, bad = NULL, health = NULL;
   g_autofree char *tx = NULL, *tender = NULL, *vtender = NULL, *ctender = NULL;
 
-  expect_status (r, 201, NULL);
+  expect (r, 201, NULL);
   tender = ct_test_json_str (r->body, "transaction.tender");
   ck_assert_str_eq (tender, "wechat");
   tx = ct_test_json_str (r->body, "transaction.id");
@@ -177,7 +78,7 @@ START_TEST (test_day_topup_tender_is_kept_in_its_own_account_and_a_void_gives_it
 
   /* The void gives the money back by WeChat, not from the drawer. */
   v = void_tx (card, tx);
-  expect_status (v, 201, NULL);
+  expect (v, 201, NULL);
   vtender = ct_test_json_str (v->body, "transaction.tender");
   ck_assert_str_eq (vtender, "wechat");
   chk2 = req ("GET", "/v1/ledger/check", NULL);
@@ -186,12 +87,12 @@ START_TEST (test_day_topup_tender_is_kept_in_its_own_account_and_a_void_gives_it
 
   /* No tender said is cash. */
   cash = topup_on (cl, card, NULL, NULL);
-  expect_status (cash, 201, NULL);
+  expect (cash, 201, NULL);
   ctender = ct_test_json_str (cash->body, "transaction.tender");
   ck_assert_str_eq (ctender, "cash");
 
   bad = topup_on (cl, card, "bitcoin", NULL);
-  expect_status (bad, 400, "bad_request");
+  expect (bad, 400, "bad_request");
   ck_assert_msg (strstr (bad->body, "bitcoin") != NULL, "%s", bad->body);
 
   /* A till checks the service takes tenders before it offers them. */
@@ -210,10 +111,10 @@ START_TEST (test_day_payments_carry_no_tender_and_history_shows_it)
 
   g_free (topup (card, "bank_card"));
   p = pay_on (cl, card, 500);
-  expect_status (p, 201, NULL);
+  expect (p, 201, NULL);
   ck_assert_msg (strstr (p->body, "\"tender\":null") != NULL, "%s", p->body);
   h = req ("GET", path, NULL);
-  expect_status (h, 200, NULL);
+  expect (h, 200, NULL);
   t0 = ct_test_json_str (h->body, "transactions.1.tender");
   ck_assert_str_eq (t0, "bank_card");
   t1 = ct_test_json_str (h->body, "transactions.0.taken_at");
@@ -233,22 +134,22 @@ START_TEST (test_day_shift_report_counts_kinds_tenders_and_cash_variance)
   g_autoptr(CtTestResponse) again = NULL, p = NULL, v = NULL, c = NULL, g = NULL;
 
   again = req ("POST", "/v1/shifts", "{\"operator\":\"bob\",\"float\":0}");
-  expect_status (again, 409, "shift_open");
+  expect (again, 409, "shift_open");
 
   g_free (topup (card, "cash"));
   void_me = topup (card, "cash");
   g_free (topup (card, "alipay"));
   p = pay_on (cl, card, 1234);
-  expect_status (p, 201, NULL);
+  expect (p, 201, NULL);
   sid = ct_test_json_str (p->body, "transaction.shift_id");
   ck_assert_str_eq (sid, shift);
   v = void_tx (card, void_me);
-  expect_status (v, 201, NULL);
+  expect (v, 201, NULL);
 
   /* Float 200.00 + cash 200.00 - cash void 100.00 = 300.00 expected;
    * 299.50 counted is 0.50 short. */
   c = req ("POST", close_path, "{\"operator\":\"amy\",\"counted_cash\":29950}");
-  expect_status (c, 201, NULL);
+  expect (c, 201, NULL);
   status = ct_test_json_str (c->body, "shift.status");
   ck_assert_str_eq (status, "closed");
   ck_assert_int_eq (ct_test_json_int (c->body, "report.counts.topups"), 3);
@@ -266,7 +167,7 @@ START_TEST (test_day_shift_report_counts_kinds_tenders_and_cash_variance)
   ck_assert_int_eq (ct_test_json_int (c->body, "report.variance"), -50);
 
   g = req ("GET", get_path, NULL);
-  expect_status (g, 200, NULL);
+  expect (g, 200, NULL);
   ck_assert_int_eq (ct_test_json_int (g->body, "report.variance"), -50);
   ck_assert_int_eq (ct_test_json_int (g->body, "shift.float"), 20000);
 }
@@ -282,19 +183,19 @@ START_TEST (test_day_shift_closed_twice_replays_for_its_key_and_is_refused_for_a
   g_autoptr(CtTestResponse) second = req ("POST", close_path, body);
   g_autoptr(CtTestResponse) bad = NULL, after = NULL;
 
-  expect_status (first, 201, NULL);
-  expect_status (replay, 201, NULL);
+  expect (first, 201, NULL);
+  expect (replay, 201, NULL);
   ck_assert_str_eq (replay->body, first->body);
   ck_assert_str_eq (ct_test_response_header (replay, "idempotent-replayed"), "true");
-  expect_status (second, 409, "shift_closed");
+  expect (second, 409, "shift_closed");
 
   /* A new shift opens once the old one is closed; a count that is not an
    * integer amount is refused with a sentence and leaves it open. */
   g_free (open_shift (100));
   bad = req ("POST", "/v1/shifts", "{\"operator\":\"amy\",\"float\":\"12.50\"}");
-  expect_status (bad, 400, "bad_request");
+  expect (bad, 400, "bad_request");
   after = req ("POST", "/v1/shifts", "{\"operator\":\"amy\",\"float\":1}");
-  expect_status (after, 409, "shift_open");
+  expect (after, 409, "shift_open");
 }
 END_TEST
 
@@ -306,16 +207,16 @@ START_TEST (test_day_require_shift_refuses_money_without_an_open_shift)
 
   ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "set", "--require-shift", "yes", NULL), 0);
   refused = topup_on (cl, card, "cash", NULL);
-  expect_status (refused, 409, "shift_required");
+  expect (refused, 409, "shift_required");
   shift = open_shift (0);
   taken = topup_on (cl, card, "cash", NULL);
-  expect_status (taken, 201, NULL);
+  expect (taken, 201, NULL);
   close_path = g_strdup_printf ("/v1/shifts/%s/close", shift);
   closed = req ("POST", close_path, "{\"operator\":\"amy\",\"counted_cash\":10000}");
-  expect_status (closed, 201, NULL);
+  expect (closed, 201, NULL);
   ck_assert_int_eq (ct_test_json_int (closed->body, "report.variance"), 0);
   after = pay_on (cl, card, 100);
-  expect_status (after, 409, "shift_required");
+  expect (after, 409, "shift_required");
   ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "set", "--require-shift", "no", NULL), 0);
 }
 END_TEST
@@ -342,11 +243,11 @@ START_TEST (test_day_taken_at_in_the_future_or_past_the_horizon_is_refused)
   g_autoptr(CtTestResponse) b = topup_on (cl, card, NULL, "yesterday");
   g_autoptr(CtTestResponse) ok = topup_on (cl, card, NULL, skew);
 
-  expect_status (f, 422, "invalid_taken_at");
+  expect (f, 422, "invalid_taken_at");
   ck_assert_msg (strstr (f->body, "clock") != NULL, "%s", f->body);
-  expect_status (a, 422, "invalid_taken_at");
-  expect_status (b, 400, "bad_request");
-  expect_status (ok, 201, NULL);
+  expect (a, 422, "invalid_taken_at");
+  expect (b, 400, "bad_request");
+  expect (ok, 201, NULL);
 }
 END_TEST
 
@@ -371,7 +272,7 @@ START_TEST (test_day_offline_sale_before_midnight_lands_on_the_earlier_day)
 
   ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "set", "--timezone", "Asia/Shanghai", NULL), 0);
   t = topup_on (cl, card, "cash", taken);
-  expect_status (t, 201, NULL);
+  expect (t, 201, NULL);
   taken_back = ct_test_json_str (t->body, "transaction.taken_at");
   created = ct_test_json_str (t->body, "transaction.created_at");
   ck_assert_msg (taken_back != NULL && strcmp (taken_back, created) != 0, "%s", t->body);
@@ -406,22 +307,22 @@ START_TEST (test_day_report_has_tills_stores_tenders_and_shifts)
 
   shift = open_shift (5000);
   a = topup_on (cl, card, "cash", NULL);
-  expect_status (a, 201, NULL);
+  expect (a, 201, NULL);
   b = topup_on (t2, card, "wechat", NULL);
-  expect_status (b, 201, NULL);
+  expect (b, 201, NULL);
   c = pay_on (t2, card, 700);
-  expect_status (c, 201, NULL);
+  expect (c, 201, NULL);
   close_path = g_strdup_printf ("/v1/shifts/%s/close", shift);
   closed = req ("POST", close_path, "{\"operator\":\"amy\",\"counted_cash\":15100}");
-  expect_status (closed, 201, NULL);
+  expect (closed, 201, NULL);
 
   imp = req ("POST", "/v1/imports",
              "{\"batch_id\":\"day-1\",\"rows\":[{\"line\":2,\"card_no\":\"OLD-0001\",\"name\":\"Old\","
              "\"phone\":null,\"balance\":4200,\"points\":0,\"level\":null}]," MGR "}");
-  expect_status (imp, 200, NULL);
+  expect (imp, 200, NULL);
 
   rep = req ("GET", "/v1/reports/day", NULL);
-  expect_status (rep, 200, NULL);
+  expect (rep, 200, NULL);
   /* An imported opening balance belongs to the day it was imported. */
   ck_assert_int_eq (ct_test_json_int (rep->body, "totals.imports"), 4200);
   store0 = ct_test_json_str (rep->body, "stores.0.store");
@@ -441,7 +342,7 @@ START_TEST (test_day_report_has_tills_stores_tenders_and_shifts)
   ck_assert_int_eq (ct_test_json_int (rep->body, "shifts.0.report.variance"), 100);
 
   list = req ("GET", "/v1/shifts?till=t1", NULL);
-  expect_status (list, 200, NULL);
+  expect (list, 200, NULL);
   ck_assert_int_eq (ct_test_json_int (list->body, "shifts.0.report.expected_cash"), 15000);
 }
 END_TEST
@@ -467,40 +368,40 @@ START_TEST (test_day_outcome_cash_leaves_the_expected_cash_of_the_open_shift)
 
   /* Without a shift open, the note is kept and belongs to no shift. */
   before = outcome (NULL, 500);
-  expect_status (before, 201, NULL);
+  expect (before, 201, NULL);
   ck_assert_msg (strstr (before->body, "\"shift_id\":null") != NULL, "%s", before->body);
   plain = outcome (NULL, -1);
-  expect_status (plain, 201, NULL);
+  expect (plain, 201, NULL);
   bad = req ("POST", "/v1/outcomes",
              "{\"card_no\":\"C-1\",\"idempotency_key\":\"k\",\"kind\":\"topup\",\"outcome\":\"x\","
              "\"cash_given_back\":-5," MGR "}");
-  expect_status (bad, 422, "invalid_amount");
+  expect (bad, 422, "invalid_amount");
 
   /* Float 200.00 + a cash top-up of 100.00 - 25.00 handed back = 275.00;
    * the same outcome sent again (its key) is not counted twice. */
   shift = open_shift (20000);
   g_free (topup (card, "cash"));
   o = outcome ("outcome-cash-1", 2500);
-  expect_status (o, 201, NULL);
+  expect (o, 201, NULL);
   sid = ct_test_json_str (o->body, "shift_id");
   ck_assert_str_eq (sid, shift);
   again = outcome ("outcome-cash-1", 2500);
-  expect_status (again, 201, NULL);
+  expect (again, 201, NULL);
   close_path = g_strdup_printf ("/v1/shifts/%s/close", shift);
   c = req ("POST", close_path, "{\"operator\":\"amy\",\"counted_cash\":27500}");
-  expect_status (c, 201, NULL);
+  expect (c, 201, NULL);
   ck_assert_int_eq (ct_test_json_int (c->body, "report.outcome_cash"), 2500);
   ck_assert_int_eq (ct_test_json_int (c->body, "report.expected_cash"), 27500);
   ck_assert_int_eq (ct_test_json_int (c->body, "report.variance"), 0);
 
   /* After the close, cash handed back is no longer the closed shift's. */
   late = outcome (NULL, 1000);
-  expect_status (late, 201, NULL);
+  expect (late, 201, NULL);
   none = ct_test_json_str (late->body, "shift_id");
   ck_assert_ptr_null (none);
   get_path = g_strdup_printf ("/v1/shifts/%s", shift);
   g = req ("GET", get_path, NULL);
-  expect_status (g, 200, NULL);
+  expect (g, 200, NULL);
   ck_assert_int_eq (ct_test_json_int (g->body, "report.expected_cash"), 27500);
 }
 END_TEST
@@ -518,21 +419,21 @@ START_TEST (test_day_reports_count_points_redeemed)
   path = g_strdup_printf ("/v1/cards/%s/payments", card);
   /* 100.00 paid earns 100 points; 100 of them pay 1.00 of the next 10.00. */
   earn = req ("POST", path, "{\"amount\":10000,\"operator\":\"op\"}");
-  expect_status (earn, 201, NULL);
+  expect (earn, 201, NULL);
   g_free (topup (card, "cash"));
   redeem = req ("POST", path, "{\"amount\":1000,\"redeem_points\":100,\"operator\":\"op\"}");
-  expect_status (redeem, 201, NULL);
+  expect (redeem, 201, NULL);
 
   get_path = g_strdup_printf ("/v1/shifts/%s", shift);
   g = req ("GET", get_path, NULL);
-  expect_status (g, 200, NULL);
+  expect (g, 200, NULL);
   ck_assert_int_eq (ct_test_json_int (g->body, "report.counts.points_redeemed"), 1);
   ck_assert_int_eq (ct_test_json_int (g->body, "report.points_redeemed"), 100);
   ck_assert_int_eq (ct_test_json_int (g->body, "report.redeemed_value"), 100);
   ck_assert_int_eq (ct_test_json_int (g->body, "report.counts.payments"), 2);
 
   rep = req ("GET", "/v1/reports/day", NULL);
-  expect_status (rep, 200, NULL);
+  expect (rep, 200, NULL);
   ck_assert_int_eq (ct_test_json_int (rep->body, "totals.points_redeemed"), 100);
   ck_assert_int_eq (ct_test_json_int (rep->body, "stores.0.tills.0.totals.counts.points_redeemed"), 1);
   ck_assert_int_eq (ct_test_json_int (rep->body, "shifts.0.report.redeemed_value"), 100);
@@ -563,7 +464,7 @@ day_suite (void)
     {
       TCase *tc = tcase_create (cases[i].name);
 
-      tcase_add_checked_fixture (tc, setup, teardown);
+      tcase_add_checked_fixture (tc, ledger_setup, ledger_teardown);
       tcase_set_timeout (tc, 60);
       for (int j = 0; cases[i].tests[j] != NULL; j++)
         _tcase_add_test (tc, cases[i].tests[j], 0, 0, 0, 1);

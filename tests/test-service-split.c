@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "ct-test-json.h"
-#include "ct-test-service.h"
+#include "ct-test-ledger-fixture.h"
 
 /* Split payments over real HTTPS: a card short of the order pays what it
  * holds and another tender takes the rest ("rest": {"amount", "tender"}),
@@ -18,113 +18,14 @@
  * given back by its tender on a refund. Each test gets a fresh service;
  * the teardown checks that the ledger still sums to zero. */
 
-static CtTestService *svc;
-static CtTestClient *cl;
-
-#define MGR "\"manager\":{\"id\":\"" CT_TEST_SERVICE_MANAGER_ID "\",\"pin\":\"" CT_TEST_SERVICE_MANAGER_PIN "\"}"
-
-static void
-setup (void)
-{
-  g_autoptr(GError) error = NULL;
-
-  svc = ct_test_service_start (TRUE, &error);
-  ck_assert_msg (svc != NULL, "service did not start: %s", error ? error->message : "");
-  cl = ct_test_client_new (svc);
-}
-
-static void
-teardown (void)
-{
-  g_autoptr(CtTestResponse) r = ct_test_client_request (cl, "GET", "/v1/ledger/check", NULL, NULL, NULL);
-
-  ck_assert_ptr_nonnull (r);
-  ck_assert_int_eq (r->status, 200);
-  ck_assert_int_eq (ct_test_json_int (r->body, "sum"), 0);
-  ck_assert_msg (strstr (r->body, "\"balanced\":true") != NULL, "ledger not balanced: %s", r->body);
-  ct_test_client_free (cl);
-  ck_assert_int_eq (ct_test_service_stop (svc), 0);
-  ct_test_service_free (svc);
-}
-
-static guint key_counter;
-
-static CtTestResponse *
-req_on (CtTestClient *client,
-        const char   *method,
-        const char   *path,
-        const char   *key,
-        const char   *body)
-{
-  g_autofree char *made = g_strdup_printf ("split-%u-%u", (guint) getpid (), ++key_counter);
-  g_autoptr(GError) error = NULL;
-  CtTestResponse *r;
-
-  r = ct_test_client_request (client, method, path,
-                              g_str_equal (method, "POST") ? (key ? key : made) : NULL, body, &error);
-  ck_assert_msg (r != NULL, "%s %s: %s", method, path, error ? error->message : "");
-  return r;
-}
-
-static CtTestResponse *
-req (const char *method,
-     const char *path,
-     const char *body)
-{
-  return req_on (cl, method, path, NULL, body);
-}
-
-#define expect_status(r, st, code) expect_status_ (r, st, code, __LINE__)
-
-static void
-expect_status_ (CtTestResponse *r,
-                long            status,
-                const char     *code,
-                int             line)
-{
-  g_autofree char *got = ct_test_response_error_code (r);
-
-  ck_assert_msg (r->status == status, "line %d: status %ld, wanted %ld: %s", line, r->status, status, r->body);
-  if (code != NULL)
-    ck_assert_msg (g_strcmp0 (got, code) == 0, "line %d: code %s, wanted %s", line, got, code);
-  if (status >= 400)
-    ck_assert_msg (strstr (r->body, "\"message\":\"") != NULL, "line %d: no message: %s", line, r->body);
-}
-
 static char *
 issue_card (void)
 {
   g_autoptr(CtTestResponse) r = req ("POST", "/v1/cards",
                                      "{\"member\":{\"name\":\"Split\",\"phone\":null},\"operator\":\"op\"," MGR "}");
 
-  expect_status (r, 201, NULL);
+  expect (r, 201, NULL);
   return ct_test_json_str (r->body, "card_no");
-}
-
-/* A p100 top-up (100.00 + 10.00 bonus) by @tender (NULL: not said);
- * returns the transaction's answer. */
-static CtTestResponse *
-topup_on (CtTestClient *client,
-          const char   *card,
-          const char   *tender,
-          const char   *taken_at)
-{
-  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/topups", card);
-  g_autofree char *t = tender ? g_strdup_printf (",\"tender\":\"%s\"", tender) : g_strdup ("");
-  g_autofree char *w = taken_at ? g_strdup_printf (",\"taken_at\":\"%s\"", taken_at) : g_strdup ("");
-  g_autofree char *body = g_strdup_printf ("{\"package_id\":\"p100\",\"operator\":\"op\"%s%s}", t, w);
-
-  return req_on (client, "POST", path, NULL, body);
-}
-
-static char *
-topup (const char *card,
-       const char *tender)
-{
-  g_autoptr(CtTestResponse) r = topup_on (cl, card, tender, NULL);
-
-  expect_status (r, 201, NULL);
-  return ct_test_json_str (r->body, "transaction.id");
 }
 
 /* POST a payment of @amount on @card with @rest (JSON text of the "rest"
@@ -148,7 +49,7 @@ open_shift (int64_t float_amount)
   g_autofree char *body = g_strdup_printf ("{\"operator\":\"amy\",\"float\":%" G_GINT64_FORMAT "}", float_amount);
   g_autoptr(CtTestResponse) r = req ("POST", "/v1/shifts", body);
 
-  expect_status (r, 201, NULL);
+  expect (r, 201, NULL);
   return ct_test_json_str (r->body, "shift.id");
 }
 
@@ -158,7 +59,7 @@ balance_of (const char *card)
   g_autofree char *path = g_strdup_printf ("/v1/cards/%s", card);
   g_autoptr(CtTestResponse) r = req ("GET", path, NULL);
 
-  expect_status (r, 200, NULL);
+  expect (r, 200, NULL);
   return ct_test_json_int (r->body, "balance");
 }
 
@@ -174,7 +75,7 @@ START_TEST (test_split_payment_records_the_rest_by_its_tender_in_the_shift_and_d
   /* 110.00 on the card (100.00 + 10.00 bonus, cash); the order is 150.00. */
   g_free (topup (card, "cash"));
   p = pay_split (card, 11000, "{\"amount\":4000,\"tender\":\"cash\"}", NULL);
-  expect_status (p, 201, NULL);
+  expect (p, 201, NULL);
   ck_assert_int_eq (ct_test_json_int (p->body, "transaction.delta"), -11000);
   ck_assert_int_eq (ct_test_json_int (p->body, "transaction.rest.amount"), 4000);
   tender = ct_test_json_str (p->body, "transaction.rest.tender");
@@ -186,14 +87,14 @@ START_TEST (test_split_payment_records_the_rest_by_its_tender_in_the_shift_and_d
   /* A second one taken by Alipay, and a plain payment with no rest. */
   g_free (topup (card, "wechat"));
   p2 = pay_split (card, 5000, "{\"amount\":2500,\"tender\":\"alipay\"}", NULL);
-  expect_status (p2, 201, NULL);
+  expect (p2, 201, NULL);
   plain = pay_split (card, 1000, NULL, NULL);
-  expect_status (plain, 201, NULL);
+  expect (plain, 201, NULL);
   ck_assert_msg (strstr (plain->body, "\"rest\":null") != NULL, "%s", plain->body);
 
   /* History shows the rest with its tender (newest first). */
   hist = req ("GET", hist_path, NULL);
-  expect_status (hist, 200, NULL);
+  expect (hist, 200, NULL);
   kind = ct_test_json_str (hist->body, "transactions.1.kind");
   ck_assert_str_eq (kind, "payment");
   htender = ct_test_json_str (hist->body, "transactions.1.rest.tender");
@@ -202,7 +103,7 @@ START_TEST (test_split_payment_records_the_rest_by_its_tender_in_the_shift_and_d
 
   /* The drawer: float 50.00 + cash top-up 100.00 + cash rest 40.00. */
   closed = req ("POST", close_path, "{\"operator\":\"amy\",\"counted_cash\":19000}");
-  expect_status (closed, 201, NULL);
+  expect (closed, 201, NULL);
   ck_assert_int_eq (ct_test_json_int (closed->body, "report.payments"), 17000);
   ck_assert_int_eq (ct_test_json_int (closed->body, "report.counts.payments"), 3);
   ck_assert_int_eq (ct_test_json_int (closed->body, "report.rests.cash.taken"), 4000);
@@ -213,7 +114,7 @@ START_TEST (test_split_payment_records_the_rest_by_its_tender_in_the_shift_and_d
   ck_assert_int_eq (ct_test_json_int (closed->body, "report.variance"), 0);
 
   rep = req ("GET", "/v1/reports/day", NULL);
-  expect_status (rep, 200, NULL);
+  expect (rep, 200, NULL);
   ck_assert_int_eq (ct_test_json_int (rep->body, "totals.rests.cash.taken"), 4000);
   ck_assert_int_eq (ct_test_json_int (rep->body, "totals.rests.alipay.net"), 2500);
   ck_assert_int_eq (ct_test_json_int (rep->body, "stores.0.tills.0.totals.rests.cash.taken"), 4000);
@@ -232,18 +133,18 @@ START_TEST (test_split_payment_retried_with_its_key_is_replayed_and_taken_once)
 
   g_free (topup (card, "cash"));
   a = pay_split (card, 11000, "{\"amount\":900,\"tender\":\"bank_card\"}", key);
-  expect_status (a, 201, NULL);
+  expect (a, 201, NULL);
   b = pay_split (card, 11000, "{\"amount\":900,\"tender\":\"bank_card\"}", key);
-  expect_status (b, 201, NULL);
+  expect (b, 201, NULL);
   ck_assert_str_eq (ct_test_response_header (b, "Idempotent-Replayed"), "true");
   ck_assert_str_eq (a->body, b->body);
   /* The same key with another rest is another intent: refused. */
   other = pay_split (card, 11000, "{\"amount\":901,\"tender\":\"bank_card\"}", key);
-  expect_status (other, 422, "idempotency_key_reused");
+  expect (other, 422, "idempotency_key_reused");
 
   ck_assert_int_eq (balance_of (card), 0);
   rep = req ("GET", "/v1/reports/day", NULL);
-  expect_status (rep, 200, NULL);
+  expect (rep, 200, NULL);
   ck_assert_int_eq (ct_test_json_int (rep->body, "totals.rests.bank_card.taken"), 900);
   ck_assert_int_eq (ct_test_json_int (rep->body, "totals.counts.payments"), 1);
 }
@@ -260,15 +161,15 @@ START_TEST (test_split_payment_refund_gives_the_rest_back_by_its_tender)
 
   g_free (topup (card, "alipay"));
   p = pay_split (card, 6000, "{\"amount\":3000,\"tender\":\"cash\"}", NULL);
-  expect_status (p, 201, NULL);
+  expect (p, 201, NULL);
   tx = ct_test_json_str (p->body, "transaction.id");
   w = pay_split (card, 5000, "{\"amount\":700,\"tender\":\"wechat\"}", NULL);
-  expect_status (w, 201, NULL);
+  expect (w, 201, NULL);
   ck_assert_int_eq (balance_of (card), 0);
 
   body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
   rf = req ("POST", refund_path, body);
-  expect_status (rf, 201, NULL);
+  expect (rf, 201, NULL);
   /* The card gets its part back; the rest goes back in cash. */
   ck_assert_int_eq (ct_test_json_int (rf->body, "transaction.delta"), 6000);
   ck_assert_int_eq (ct_test_json_int (rf->body, "transaction.rest.amount"), 3000);
@@ -280,12 +181,12 @@ START_TEST (test_split_payment_refund_gives_the_rest_back_by_its_tender)
   wtx = ct_test_json_str (w->body, "transaction.id");
   body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", wtx);
   rf2 = req ("POST", refund_path, body);
-  expect_status (rf2, 201, NULL);
+  expect (rf2, 201, NULL);
   wtender = ct_test_json_str (rf2->body, "transaction.rest.tender");
   ck_assert_str_eq (wtender, "wechat");
 
   sh = req ("GET", shift_path, NULL);
-  expect_status (sh, 200, NULL);
+  expect (sh, 200, NULL);
   ck_assert_int_eq (ct_test_json_int (sh->body, "report.rests.cash.taken"), 3000);
   ck_assert_int_eq (ct_test_json_int (sh->body, "report.rests.cash.given_back"), 3000);
   ck_assert_int_eq (ct_test_json_int (sh->body, "report.rests.cash.net"), 0);
@@ -334,11 +235,11 @@ START_TEST (test_split_payment_with_a_bad_rest_is_refused_and_takes_nothing)
     }
   /* The card's part must still be what it holds. */
   short_card = pay_split (card, 11001, "{\"amount\":100,\"tender\":\"cash\"}", NULL);
-  expect_status (short_card, 409, "insufficient_balance");
+  expect (short_card, 409, "insufficient_balance");
 
   ck_assert_int_eq (balance_of (card), 11000);
   rep = req ("GET", "/v1/reports/day", NULL);
-  expect_status (rep, 200, NULL);
+  expect (rep, 200, NULL);
   ck_assert_int_eq (ct_test_json_int (rep->body, "totals.counts.payments"), 0);
   ck_assert_int_eq (ct_test_json_int (rep->body, "totals.rests.cash.taken"), 0);
 }
@@ -350,7 +251,7 @@ split_suite (void)
   Suite *s = suite_create ("service-split");
   TCase *tc = tcase_create ("split");
 
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, ledger_setup, ledger_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_split_payment_records_the_rest_by_its_tender_in_the_shift_and_day);
   tcase_add_test (tc, test_split_payment_retried_with_its_key_is_replayed_and_taken_once);
