@@ -20,6 +20,7 @@ ct_cli_cmd_adjust (CtCli  *cli,
   const char *manager, *reason, *delta_text;
   int64_t delta;
   CtClient *client;
+  int status;
 
   if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
     return ct_cli_usage_error ("%s", error->message);
@@ -37,15 +38,9 @@ ct_cli_cmd_adjust (CtCli  *cli,
   if (delta_text == NULL || manager == NULL || reason == NULL || *reason == '\0')
     return ct_cli_usage_error ("adjust NO DELTA --reason R --manager ID [--pin-file F] "
                                "(DELTA like +10.00 or -10.00, or --delta=-10.00)");
-  card_no = ct_request_card_number (g_ptr_array_index (args.positional, 0), &error);
-  if (card_no == NULL)
-    return ct_cli_report_error (cli, error);
-  pin = ct_cli_read_pin (cli, ct_cli_args_get (&args, "pin-file"), &error);
-  if (pin == NULL)
-    return ct_cli_report_error (cli, error);
-  client = ct_cli_get_client (cli, &error);
-  if (client == NULL)
-    return ct_cli_finish_error (cli, error);
+  status = ct_cli_take_card (cli, &args, 0, &card_no, &pin, &client);
+  if (status != CT_EXIT_OK)
+    return status;
   if (!ct_cli_parse_amount (cli, delta_text, TRUE, &delta, &error))
     return ct_cli_report_error (cli, error);
   if (delta == 0)

@@ -8,25 +8,6 @@
 #include "ct-cli-private.h"
 #include "ct-phone.h"
 
-static gboolean
-print_issued (CtCli       *cli,
-              const char  *body,
-              gsize        len,
-              gboolean     print,
-              GError     **error)
-{
-  g_autoptr(CtCard) card = ct_wire_decode_card (body, len, error);
-
-  if (card == NULL)
-    return FALSE;
-  if (!print)
-    return TRUE;
-  ct_cli_print_card (cli, card);
-  /* Scripts take the new number from the last line. */
-  printf ("%s\n", card->card_no);
-  return TRUE;
-}
-
 static int
 card_show (CtCli     *cli,
            CtCliArgs *args)
@@ -35,17 +16,15 @@ card_show (CtCli     *cli,
   g_autofree char *card_no = NULL;
   g_autoptr(CtAnswer) answer = NULL;
   CtClient *client;
+  int exit_code;
 
   if (ct_cli_usage_missing (args, "card show NO", "WHAT", "NO", NULL) == CT_EXIT_USAGE)
     return CT_EXIT_USAGE;
   if (args->positional->len != 2)
     return ct_cli_usage_error ("card show NO");
-  card_no = ct_request_card_number (g_ptr_array_index (args->positional, 1), &error);
-  if (card_no == NULL)
-    return ct_cli_report_error (cli, error);
-  client = ct_cli_get_client (cli, &error);
-  if (client == NULL)
-    return ct_cli_finish_error (cli, error);
+  exit_code = ct_cli_take_card (cli, args, 1, &card_no, NULL, &client);
+  if (exit_code != CT_EXIT_OK)
+    return exit_code;
   answer = ct_client_card_lookup (client, card_no, NULL, &error);
   if (answer == NULL)
     return ct_cli_finish_error (cli, error);
@@ -102,7 +81,7 @@ card_issue (CtCli     *cli,
     return ct_cli_finish_error (cli, error);
   request = ct_request_card_issue (name, phone_digits, ct_cli_args_get (args, "level"), card_no, member_pin,
                                    ct_client_get_operator (client), manager, pin, &error);
-  return ct_cli_send (cli, g_steal_pointer (&request), error, print_issued);
+  return ct_cli_send (cli, g_steal_pointer (&request), error, ct_cli_print_issued_body);
 }
 
 static int
@@ -118,6 +97,7 @@ card_patch (CtCli              *cli,
   CtCardPatch patch = { 0 };
   const char *manager = ct_cli_args_get (args, "manager");
   CtClient *client;
+  int exit_code;
 
   if (ct_cli_usage_missing (args, "card freeze|unfreeze|edit NO --manager ID", "WHAT", "NO",
                             "manager", NULL) == CT_EXIT_USAGE)
@@ -139,15 +119,9 @@ card_patch (CtCli              *cli,
         return ct_cli_usage_error ("%s", error->message);
       patch.member_phone = phone_digits;
     }
-  card_no = ct_request_card_number (g_ptr_array_index (args->positional, 1), &error);
-  if (card_no == NULL)
-    return ct_cli_report_error (cli, error);
-  pin = ct_cli_read_pin (cli, ct_cli_args_get (args, "pin-file"), &error);
-  if (pin == NULL)
-    return ct_cli_report_error (cli, error);
-  client = ct_cli_get_client (cli, &error);
-  if (client == NULL)
-    return ct_cli_finish_error (cli, error);
+  exit_code = ct_cli_take_card (cli, args, 1, &card_no, &pin, &client);
+  if (exit_code != CT_EXIT_OK)
+    return exit_code;
   request = ct_request_card_patch (card_no, &patch, manager, pin, &error);
   return ct_cli_send (cli, g_steal_pointer (&request), error, ct_cli_print_card_body);
 }
@@ -165,18 +139,16 @@ card_member_pin (CtCli     *cli,
   g_autoptr(CtRequest) request = NULL;
   const char *manager = ct_cli_args_get (args, "manager");
   CtClient *client;
+  int exit_code;
 
   if (ct_cli_usage_missing (args, "card member-pin NO --manager ID", "WHAT", "NO", "manager",
                             NULL) == CT_EXIT_USAGE)
     return CT_EXIT_USAGE;
   if (args->positional->len != 2 || manager == NULL)
     return ct_cli_usage_error ("card member-pin NO --manager ID [--pin-file F]");
-  card_no = ct_request_card_number (g_ptr_array_index (args->positional, 1), &error);
-  if (card_no == NULL)
-    return ct_cli_report_error (cli, error);
-  pin = ct_cli_read_pin (cli, ct_cli_args_get (args, "pin-file"), &error);
-  if (pin == NULL)
-    return ct_cli_report_error (cli, error);
+  exit_code = ct_cli_take_card (cli, args, 1, &card_no, &pin, NULL);
+  if (exit_code != CT_EXIT_OK)
+    return exit_code;
   if ((member_pin = ct_cli_read_member_pin (cli, &error)) == NULL)
     return ct_cli_report_error (cli, error);
   client = ct_cli_get_client (cli, &error);
@@ -223,20 +195,15 @@ card_replace (CtCli     *cli,
   const char *manager = ct_cli_args_get (args, "manager");
   const char *new_no = ct_cli_args_get (args, "new");
   CtClient *client;
+  int exit_code;
 
   if (ct_cli_usage_missing (args, "card replace NO --manager ID", "WHAT", "NO", "manager", NULL) == CT_EXIT_USAGE)
     return CT_EXIT_USAGE;
   if (args->positional->len != 2 || manager == NULL)
     return ct_cli_usage_error ("card replace NO [--new NO] --manager ID [--pin-file F]");
-  card_no = ct_request_card_number (g_ptr_array_index (args->positional, 1), &error);
-  if (card_no == NULL)
-    return ct_cli_report_error (cli, error);
-  pin = ct_cli_read_pin (cli, ct_cli_args_get (args, "pin-file"), &error);
-  if (pin == NULL)
-    return ct_cli_report_error (cli, error);
-  client = ct_cli_get_client (cli, &error);
-  if (client == NULL)
-    return ct_cli_finish_error (cli, error);
+  exit_code = ct_cli_take_card (cli, args, 1, &card_no, &pin, &client);
+  if (exit_code != CT_EXIT_OK)
+    return exit_code;
   request = ct_request_card_replace (card_no, new_no, ct_client_get_operator (client), manager, pin, &error);
   if (request == NULL)
     return ct_cli_report_error (cli, error);

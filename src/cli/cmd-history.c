@@ -20,6 +20,7 @@ ct_cli_cmd_history (CtCli  *cli,
   const char *date, *from, *to;
   guint pages = 0, shown = 0;
   CtClient *client;
+  int status;
 
   if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
     return ct_cli_usage_error ("%s", error->message);
@@ -33,12 +34,9 @@ ct_cli_cmd_history (CtCli  *cli,
     from = to = date;
   if ((from != NULL && !ct_cli_valid_date (from)) || (to != NULL && !ct_cli_valid_date (to)))
     return ct_cli_usage_error ("dates are YYYY-MM-DD");
-  card_no = ct_request_card_number (g_ptr_array_index (args.positional, 0), &error);
-  if (card_no == NULL)
-    return ct_cli_report_error (cli, error);
-  client = ct_cli_get_client (cli, &error);
-  if (client == NULL)
-    return ct_cli_finish_error (cli, error);
+  status = ct_cli_take_card (cli, &args, 0, &card_no, NULL, &client);
+  if (status != CT_EXIT_OK)
+    return status;
 
   /* Follow the cursors: each page's body on its own line with --json. */
   do
@@ -48,7 +46,6 @@ ct_cli_cmd_history (CtCli  *cli,
       g_autoptr(CtHistoryPage) page = NULL;
       gsize len = 0;
       const char *data;
-      int status;
 
       request = ct_request_history (card_no, from, to, cursor, 500, &error);
       if (request == NULL)

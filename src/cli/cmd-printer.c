@@ -55,6 +55,19 @@ ct_cli_parse_paper (const char *text,
   return ct_paper_from_mm ((guint) mm, out);
 }
 
+CtPrinter *
+ct_cli_take_printer (CtCliArgs  *args,
+                     CtPaper    *out_paper,
+                     GError    **error)
+{
+  if (!ct_cli_parse_paper (ct_cli_args_get (args, "paper"), out_paper))
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--paper is 58 or 80 (mm)");
+      return NULL;
+    }
+  return ct_cli_open_printer (ct_cli_args_get (args, "printer"), error);
+}
+
 /**
  * ct_cli_print_raster:
  *
@@ -172,9 +185,7 @@ printer_test (CtCli  *cli,
     return ct_cli_usage_help (printer_usage, error->message);
   if (args.positional->len != 0)
     return ct_cli_usage_help (printer_usage, "printer test takes no positional arguments");
-  if (!ct_cli_parse_paper (ct_cli_args_get (&args, "paper"), &paper))
-    return ct_cli_usage_help (printer_usage, "--paper is 58 or 80 (mm)");
-  printer = ct_cli_open_printer (ct_cli_args_get (&args, "printer"), &error);
+  printer = ct_cli_take_printer (&args, &paper, &error);
   if (printer == NULL)
     return ct_cli_usage_help (printer_usage, error->message);
 

@@ -133,15 +133,9 @@ ct_cli_cmd_receipt (CtCli  *cli,
     return ct_cli_usage_error ("a transaction id is a number, as history shows it");
   if ((ct_cli_args_get (&args, "printer") != NULL || ct_cli_args_get (&args, "paper") != NULL) && !print)
     return ct_cli_usage_error ("--printer and --paper go with --print");
-  if (print)
-    {
-      if (!ct_cli_parse_paper (ct_cli_args_get (&args, "paper"), &paper))
-        return ct_cli_usage_error ("--paper is 58 or 80 (mm)");
-      /* A wrong printer setting is found before anything is fetched. */
-      printer = ct_cli_open_printer (ct_cli_args_get (&args, "printer"), &error);
-      if (printer == NULL)
-        return ct_cli_usage_error ("%s", error->message);
-    }
+  /* A wrong printer setting is found before anything is fetched. */
+  if (print && (printer = ct_cli_take_printer (&args, &paper, &error)) == NULL)
+    return ct_cli_usage_error ("%s", error->message);
 
   client = ct_cli_get_client (cli, &error);
   if (client == NULL)

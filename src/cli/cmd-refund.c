@@ -20,6 +20,7 @@ ct_cli_cmd_refund (CtCli  *cli,
   const char *manager, *amount_text;
   int64_t amount = 0;
   CtClient *client;
+  int status;
 
   if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
     return ct_cli_usage_error ("%s", error->message);
@@ -30,15 +31,9 @@ ct_cli_cmd_refund (CtCli  *cli,
   if (args.positional->len != 2 || manager == NULL)
     return ct_cli_usage_error ("refund NO TX_ID [--amount A] --manager ID [--pin-file F] "
                                "(A: a part of the payment; without it, all that is left)");
-  card_no = ct_request_card_number (g_ptr_array_index (args.positional, 0), &error);
-  if (card_no == NULL)
-    return ct_cli_report_error (cli, error);
-  pin = ct_cli_read_pin (cli, ct_cli_args_get (&args, "pin-file"), &error);
-  if (pin == NULL)
-    return ct_cli_report_error (cli, error);
-  client = ct_cli_get_client (cli, &error);
-  if (client == NULL)
-    return ct_cli_finish_error (cli, error);
+  status = ct_cli_take_card (cli, &args, 0, &card_no, &pin, &client);
+  if (status != CT_EXIT_OK)
+    return status;
   /* A part of a payment; without it the service gives back all that is
    * left of it. */
   amount_text = ct_cli_args_get (&args, "amount");

@@ -48,14 +48,8 @@ ct_cli_cmd_report (CtCli  *cli,
     return ct_cli_usage_error ("dates are YYYY-MM-DD");
   if (csv && cli->json)
     return ct_cli_usage_error ("--csv and --json are two ways to print: choose one");
-  if (print)
-    {
-      if (!ct_cli_parse_paper (ct_cli_args_get (&args, "paper"), &paper))
-        return ct_cli_usage_error ("--paper is 58 or 80 (mm)");
-      printer = ct_cli_open_printer (ct_cli_args_get (&args, "printer"), &error);
-      if (printer == NULL)
-        return ct_cli_usage_error ("%s", error->message);
-    }
+  if (print && (printer = ct_cli_take_printer (&args, &paper, &error)) == NULL)
+    return ct_cli_usage_error ("%s", error->message);
 
   client = ct_cli_get_client (cli, &error);
   if (client == NULL)

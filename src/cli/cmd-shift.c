@@ -95,14 +95,8 @@ shift_report (CtCli     *cli,
 
   if (args->positional->len > 2 || (strcmp (id, "current") != 0 && strspn (id, "0123456789") != strlen (id)))
     return ct_cli_usage_error ("%s", shift_usage);
-  if (print)
-    {
-      if (!ct_cli_parse_paper (ct_cli_args_get (args, "paper"), &paper))
-        return ct_cli_usage_error ("--paper is 58 or 80 (mm)");
-      printer = ct_cli_open_printer (ct_cli_args_get (args, "printer"), &error);
-      if (printer == NULL)
-        return ct_cli_usage_error ("%s", error->message);
-    }
+  if (print && (printer = ct_cli_take_printer (args, &paper, &error)) == NULL)
+    return ct_cli_usage_error ("%s", error->message);
   answer = send_request (client, ct_request_shift_show (id), &error);
   if (answer == NULL)
     return ct_cli_finish_error (cli, error);

@@ -20,6 +20,7 @@ ct_cli_cmd_topup (CtCli  *cli,
   const char *package_id;
   const char *tender;
   CtClient *client;
+  int status;
 
   if (!ct_cli_args_parse (&args, argc, argv, spec, &error))
     return ct_cli_usage_error ("%s", error->message);
@@ -30,12 +31,9 @@ ct_cli_cmd_topup (CtCli  *cli,
   tender = ct_cli_args_get (&args, "tender");
   if (tender != NULL && !ct_wire_tender_is_valid (tender))
     return ct_cli_usage_error ("--tender is cash, wechat, alipay, bank_card or other, not \"%s\"", tender);
-  card_no = ct_request_card_number (g_ptr_array_index (args.positional, 0), &error);
-  if (card_no == NULL)
-    return ct_cli_report_error (cli, error);
-  client = ct_cli_get_client (cli, &error);
-  if (client == NULL)
-    return ct_cli_finish_error (cli, error);
+  status = ct_cli_take_card (cli, &args, 0, &card_no, NULL, &client);
+  if (status != CT_EXIT_OK)
+    return status;
   merchant = ct_client_dup_merchant (client);
 
   if (package_id != NULL)

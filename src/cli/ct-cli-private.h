@@ -21,6 +21,18 @@ int         ct_cli_usage_missing    (CtCliArgs      *args,
                                      const char     *usage,
                                      ...) G_GNUC_NULL_TERMINATED;
 
+/* The start of most card commands, in this order: the card number of the
+ * positional argument @index, the manager's PIN (--pin-file or a prompt)
+ * when @out_pin is not NULL, then the client when @out_client is not NULL.
+ * Returns CT_EXIT_OK, or the exit status of the first that failed (said on
+ * stderr). */
+int         ct_cli_take_card        (CtCli          *cli,
+                                     CtCliArgs      *args,
+                                     guint           index,
+                                     char          **out_card_no,
+                                     char          **out_pin,
+                                     CtClient      **out_client);
+
 /* Parses an amount in major units with the merchant's minor units. */
 gboolean    ct_cli_parse_amount     (CtCli          *cli,
                                      const char     *text,
@@ -59,6 +71,8 @@ void        ct_cli_print_transaction (CtCli               *cli,
                                       const CtTransaction *tx);
 /* Printers for ct_cli_finish_answer(). */
 gboolean    ct_cli_print_card_body    (CtCli *cli, const char *body, gsize len, gboolean print,
+                                       GError **error);
+gboolean    ct_cli_print_issued_body  (CtCli *cli, const char *body, gsize len, gboolean print,
                                        GError **error);
 gboolean    ct_cli_print_receipt_body (CtCli *cli, const char *body, gsize len, gboolean print,
                                        GError **error);

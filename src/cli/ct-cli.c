@@ -515,6 +515,26 @@ ct_cli_parse_amount (CtCli       *cli,
                          is_signed ? CT_MONEY_PARSE_SIGNED : CT_MONEY_PARSE_DEFAULT, out, error);
 }
 
+int
+ct_cli_take_card (CtCli      *cli,
+                  CtCliArgs  *args,
+                  guint       index,
+                  char      **out_card_no,
+                  char      **out_pin,
+                  CtClient  **out_client)
+{
+  g_autoptr(GError) error = NULL;
+
+  *out_card_no = ct_request_card_number (g_ptr_array_index (args->positional, index), &error);
+  if (*out_card_no == NULL)
+    return ct_cli_report_error (cli, error);
+  if (out_pin != NULL && (*out_pin = ct_cli_read_pin (cli, ct_cli_args_get (args, "pin-file"), &error)) == NULL)
+    return ct_cli_report_error (cli, error);
+  if (out_client != NULL && (*out_client = ct_cli_get_client (cli, &error)) == NULL)
+    return ct_cli_finish_error (cli, error);
+  return CT_EXIT_OK;
+}
+
 gboolean
 ct_cli_valid_date (const char *text)
 {
@@ -706,6 +726,27 @@ ct_cli_print_transaction (CtCli               *cli,
           refunded ? refunded : "");
 }
 
+/* A card answer; @with_number: its number again on a last line of its own. */
+static gboolean
+print_card_answer (CtCli       *cli,
+                   const char  *body,
+                   gsize        len,
+                   gboolean     print,
+                   gboolean     with_number,
+                   GError     **error)
+{
+  g_autoptr(CtCard) card = ct_wire_decode_card (body, len, error);
+
+  if (card == NULL)
+    return FALSE;
+  if (!print)
+    return TRUE;
+  ct_cli_print_card (cli, card);
+  if (with_number)
+    printf ("%s\n", card->card_no);
+  return TRUE;
+}
+
 gboolean
 ct_cli_print_card_body (CtCli       *cli,
                         const char  *body,
@@ -713,13 +754,18 @@ ct_cli_print_card_body (CtCli       *cli,
                         gboolean     print,
                         GError     **error)
 {
-  g_autoptr(CtCard) card = ct_wire_decode_card (body, len, error);
+  return print_card_answer (cli, body, len, print, FALSE, error);
+}
 
-  if (card == NULL)
-    return FALSE;
-  if (print)
-    ct_cli_print_card (cli, card);
-  return TRUE;
+/* A new card: scripts take its number from the last line. */
+gboolean
+ct_cli_print_issued_body (CtCli       *cli,
+                          const char  *body,
+                          gsize        len,
+                          gboolean     print,
+                          GError     **error)
+{
+  return print_card_answer (cli, body, len, print, TRUE, error);
 }
 
 

@@ -94,18 +94,6 @@ stream_add (CtCaptureStream *stream,
   g_array_append_val (stream->reports, report);
 }
 
-static int
-hex_value (char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Appends the bytes of one token of hex digits (even count). */
 static gboolean
 append_hex_token (GByteArray *out,
@@ -117,8 +105,8 @@ append_hex_token (GByteArray *out,
     return FALSE;
   for (gsize i = 0; i < n; i += 2)
     {
-      int hi = hex_value (token[i]);
-      int lo = hex_value (token[i + 1]);
+      int hi = g_ascii_xdigit_value (token[i]);
+      int lo = g_ascii_xdigit_value (token[i + 1]);
       guint8 b;
 
       if (hi < 0 || lo < 0)

@@ -42,18 +42,6 @@ fail (Scanner     *s,
   return FALSE;
 }
 
-static int
-hex_value (char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 static gboolean
 read_hex4 (Scanner  *s,
            gunichar *out)
@@ -64,7 +52,7 @@ read_hex4 (Scanner  *s,
     return FALSE;
   for (int i = 0; i < 4; i++)
     {
-      int h = hex_value (s->p[i]);
+      int h = g_ascii_xdigit_value (s->p[i]);
       if (h < 0)
         return FALSE;
       v = (v << 4) | (gunichar) h;

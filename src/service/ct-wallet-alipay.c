@@ -176,14 +176,6 @@ skip_value (const char *s,
   return 0;
 }
 
-static gboolean
-answer_error (GError     **error,
-              const char  *message)
-{
-  g_set_error_literal (error, CT_WALLET_ERROR, CT_WALLET_ERROR_ANSWER, message);
-  return FALSE;
-}
-
 gboolean
 ct_alipay_answer_split (const char   *raw,
                         gsize         len,
@@ -210,7 +202,7 @@ ct_alipay_answer_split (const char   *raw,
      * money in requests); duplicate keys and broken syntax are not. */
     if (!ct_strict_json_validate (raw, len, &local)
         && !g_error_matches (local, CT_STRICT_JSON_ERROR, CT_STRICT_JSON_ERROR_NUMBER))
-      return answer_error (error, "the answer is not well-formed JSON");
+      return ct_wallet_answer_error (error, "the answer is not well-formed JSON");
   }
 
   wanted = g_strdup_printf ("%s_response", method);
@@ -220,20 +212,20 @@ ct_alipay_answer_split (const char   *raw,
 
   i = skip_space (raw, len, 0);
   if (i >= len || raw[i] != '{')
-    return answer_error (error, "the answer is not a JSON object");
+    return ct_wallet_answer_error (error, "the answer is not a JSON object");
   i = skip_space (raw, len, i + 1);
   while (i < len && raw[i] != '}')
     {
       gsize key_start = i, key_end, value_start, value_end;
 
       if (raw[i] != '"' || (key_end = skip_string (raw, len, i)) == 0)
-        return answer_error (error, "the answer is not well-formed JSON");
+        return ct_wallet_answer_error (error, "the answer is not well-formed JSON");
       i = skip_space (raw, len, key_end);
       if (i >= len || raw[i] != ':')
-        return answer_error (error, "the answer is not well-formed JSON");
+        return ct_wallet_answer_error (error, "the answer is not well-formed JSON");
       value_start = skip_space (raw, len, i + 1);
       if ((value_end = skip_value (raw, len, value_start)) == 0)
-        return answer_error (error, "the answer is not well-formed JSON");
+        return ct_wallet_answer_error (error, "the answer is not well-formed JSON");
 
       {
         const char *key = raw + key_start + 1;
@@ -266,7 +258,7 @@ ct_alipay_answer_split (const char   *raw,
       member_len = fallback_len;
     }
   if (member == NULL || member[0] != '{')
-    return answer_error (error, "the answer has no response member");
+    return ct_wallet_answer_error (error, "the answer has no response member");
   *out_member = member;
   *out_member_len = member_len;
   *out_sign = NULL;

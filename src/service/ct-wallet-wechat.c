@@ -40,14 +40,6 @@ ct_wechat_authorization (CtWalletKey  *key,
                           mchid, nonce, signature, timestamp_s, serial_no);
 }
 
-static gboolean
-answer_error (GError     **error,
-              const char  *message)
-{
-  g_set_error_literal (error, CT_WALLET_ERROR, CT_WALLET_ERROR_ANSWER, message);
-  return FALSE;
-}
-
 gboolean
 ct_wechat_verify_answer (CtWalletPubkey              *platform_cert,
                          const CtWechatAnswerHeaders *headers,
@@ -64,13 +56,13 @@ ct_wechat_verify_answer (CtWalletPubkey              *platform_cert,
 
   if (headers->signature == NULL || headers->timestamp == NULL || headers->nonce == NULL
       || headers->serial == NULL)
-    return answer_error (error, "the answer is not signed (no Wechatpay-Signature headers)");
+    return ct_wallet_answer_error (error, "the answer is not signed (no Wechatpay-Signature headers)");
   serial = ct_wallet_pubkey_serial (platform_cert);
   if (serial != NULL && g_ascii_strcasecmp (serial, headers->serial) != 0)
-    return answer_error (error, "the answer is signed by another certificate than the platform certificate");
+    return ct_wallet_answer_error (error, "the answer is signed by another certificate than the platform certificate");
   if (!g_ascii_string_to_signed (headers->timestamp, 10, 0, G_MAXINT64, &ts, NULL)
       || ts < now_s - CT_WECHAT_ANSWER_SKEW_S || ts > now_s + CT_WECHAT_ANSWER_SKEW_S)
-    return answer_error (error, "the answer's Wechatpay-Timestamp is not within five minutes of now");
+    return ct_wallet_answer_error (error, "the answer's Wechatpay-Timestamp is not within five minutes of now");
   message = g_strdup_printf ("%s\n%s\n%.*s\n", headers->timestamp, headers->nonce,
                              (int) len, body != NULL ? body : "");
   return ct_wallet_verify (platform_cert, message, strlen (message), headers->signature, error);

@@ -279,3 +279,11 @@ ct_wechat_payload_update (const char         *out_request_no,
     }
   return to_text (root);
 }
+
+gboolean
+ct_wallet_answer_error (GError     **error,
+                        const char  *message)
+{
+  g_set_error_literal (error, CT_WALLET_ERROR, CT_WALLET_ERROR_ANSWER, message);
+  return FALSE;
+}

@@ -126,6 +126,10 @@ void         ct_wallet_message_free       (CtWalletMessage   *m);
 int          ct_wallet_message_compare    (gconstpointer      a,
                                            gconstpointer      b);
 const char  *ct_wallet_kind_to_string     (CtWalletKind       kind);
+/* Sets @error to CT_WALLET_ERROR_ANSWER with @message (a gateway's answer
+ * that is not what the protocol says) and returns FALSE. */
+gboolean     ct_wallet_answer_error       (GError           **error,
+                                           const char        *message);
 gboolean     ct_wallet_kind_from_string   (const char        *text,
                                            CtWalletKind      *out);
 
