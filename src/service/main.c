@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <sqlite3.h>
 
 #include "ct-service-admin.h"
 
@@ -11,5 +12,10 @@ main (int    argc,
       char **argv)
 {
   setlocale (LC_ALL, "");
+  /* SQLite's count of its own memory takes a process-wide mutex around
+   * every allocation and free (about 70 of each per payment, 11,000
+   * instructions); nothing here reads the count. Before any connection:
+   * it is refused once SQLite is initialized. */
+  sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
   return ct_service_admin_main (argc, argv);
 }
