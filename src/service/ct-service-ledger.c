@@ -325,7 +325,9 @@ typedef struct
  * when the store refused. The answer is written as text, not built as
  * json-c objects: this is every payment's and top-up's answer. A payment
  * books its @spend, and the card's move up with it, before the card is
- * answered. */
+ * answered. @before is the card read in this request's transaction, or
+ * NULL: then it is read after the postings; else it is brought to what
+ * the postings made of it (and is the card answered). */
 static GString *
 post_answer (CtStore              *store,
              CtStoreTx            *tx,
@@ -333,19 +335,27 @@ post_answer (CtStore              *store,
              guint                 n_postings,
              int64_t               points_delta,
              SpendStep            *spend,
+             CtStoreCard          *before,
              GError              **error)
 {
-  g_auto(CtStoreCard) card = { 0 };
+  g_auto(CtStoreCard) read = { 0 };
+  CtStoreCard *card = before;
   GString *out;
 
-  if (!ct_store_post (store, postings, n_postings, error))
+  if (before != NULL)
+    {
+      if (!ct_store_post_card (store, postings, n_postings, before, error))
+        return NULL;
+    }
+  else if (!ct_store_post (store, postings, n_postings, error)
+           || !ct_store_card_get (store, tx->card_no, &read, error))
     return NULL;
-  if (points_delta != 0 && !ct_store_card_add_points (store, tx->card_no, points_delta, NULL, error))
-    return NULL;
-  if (!ct_store_card_get (store, tx->card_no, &card, error))
+  else
+    card = &read;
+  if (points_delta != 0 && !ct_store_card_add_points (store, tx->card_no, points_delta, &card->points, error))
     return NULL;
   if (spend != NULL
-      && !ct_levels_add_spend (store, spend->levels, &card, spend->delta, &spend->after, &spend->reached, error))
+      && !ct_levels_add_spend (store, spend->levels, card, spend->delta, &spend->after, &spend->reached, error))
     return NULL;
   /* The move up is kept with the payment that made it, for its receipt
    * printed again later. */
@@ -354,17 +364,17 @@ post_answer (CtStore              *store,
       g_free (tx->level_up);
       tx->level_up = g_strdup (spend->reached->id);
     }
-  tx->balance_after = card.balance;
+  tx->balance_after = card->balance;
   tx->points_delta = points_delta;
-  tx->points_after = card.points;
+  tx->points_after = card->points;
   if (!ct_store_tx_insert (store, tx, postings, n_postings, error)
-      || !ct_wallet_outbox_ledger_tx (store, tx, &card, error))
+      || !ct_wallet_outbox_ledger_tx (store, tx, card, error))
     return NULL;
   out = g_string_sized_new (640);
   g_string_append (out, "{\"transaction\":");
   ct_service_tx_write (out, tx);
   g_string_append (out, ",\"card\":");
-  ct_service_card_write (out, &card);
+  ct_service_card_write (out, card);
   return out;
 }
 
@@ -414,7 +424,7 @@ ct_ledger_post (CtStore               *store,
 
   if ((refusal = find_shift (store, merchant, tx)) != NULL)
     return refusal;
-  out = post_answer (store, tx, postings, n_postings, points_delta, NULL, error);
+  out = post_answer (store, tx, postings, n_postings, points_delta, NULL, NULL, error);
   return out != NULL ? reply_from_text (201, out) : NULL;
 }
 
@@ -779,7 +789,7 @@ ct_ledger_apply_topup (CtService        *svc,
     tx.level_bonus = level_bonus;
     if ((reply = find_shift (store, merchant, &tx)) != NULL)
       return reply;
-    root = post_answer (store, &tx, postings, G_N_ELEMENTS (postings), 0, NULL, &error);
+    root = post_answer (store, &tx, postings, G_N_ELEMENTS (postings), 0, NULL, &card, &error);
   }
   if (root != NULL && level != NULL)
     {
@@ -1059,7 +1069,7 @@ ct_ledger_apply_payment (CtService        *svc,
       }
     if ((reply = find_shift (store, merchant, &tx)) != NULL)
       return reply;
-    root = post_answer (store, &tx, postings, value > 0 ? 3 : 2, points, &spend, &error);
+    root = post_answer (store, &tx, postings, value > 0 ? 3 : 2, points, &spend, &card, &error);
   }
   if (root == NULL && g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT))
     return ct_reply_error (409, "insufficient_balance", "Card %s does not hold enough", card.card_no);
@@ -1164,7 +1174,7 @@ post_refund (CtStore               *store,
 
   if ((refusal = find_shift (store, merchant, tx)) != NULL)
     return refusal;
-  out = post_answer (store, tx, postings, n_postings, points_delta, NULL, error);
+  out = post_answer (store, tx, postings, n_postings, points_delta, NULL, NULL, error);
   if (out == NULL)
     return NULL;
   g_string_append_printf (out, ",\"amount\":%" G_GINT64_FORMAT ",\"refunded\":%" G_GINT64_FORMAT

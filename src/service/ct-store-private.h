@@ -110,6 +110,8 @@ struct _CtStoreBackend
   gboolean (*card_add_points) (CtStore *store, const char *card_no, int64_t delta, int64_t *out_points, GError **error);
   gboolean (*card_event) (CtStore *store, const char *card_no, const char *kind, const char *detail, const char *store_name, const char *till, const char *operator_name, const char *manager, GError **error);
   gboolean (*post) (CtStore *store, const CtStorePosting *postings, guint n_postings, GError **error);
+  /* Optional: ct_store_post_card() without reading the card again. */
+  gboolean (*post_card) (CtStore *store, const CtStorePosting *postings, guint n_postings, CtStoreCard *card, GError **error);
   gboolean (*tx_insert) (CtStore *store, CtStoreTx *tx, const CtStorePosting *postings, guint n_postings, GError **error);
   gboolean (*tx_get) (CtStore *store, int64_t id, CtStoreTx *out, GError **error);
   gboolean (*tx_refunded) (CtStore *store, int64_t id, int64_t *out_refunded, GError **error);

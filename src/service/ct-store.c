@@ -869,6 +869,31 @@ ct_store_post (CtStore         *store,
 }
 
 gboolean
+ct_store_post_card (CtStore              *store,
+                    const CtStorePosting *postings,
+                    guint                 n_postings,
+                    CtStoreCard          *card,
+                    GError              **error)
+{
+  CtStoreCard fresh = { 0 };
+  char *no;
+
+  if (store->backend->post_card != NULL)
+    return store->backend->post_card (store, postings, n_postings, card, error);
+  if (!ct_store_post (store, postings, n_postings, error)
+      || !ct_store_card_get (store, card->card_no, &fresh, error))
+    return FALSE;
+  /* The card's number stays the caller's string: @postings may name the
+   * card's account with it. */
+  no = g_steal_pointer (&card->card_no);
+  ct_store_card_clear (card);
+  g_free (fresh.card_no);
+  fresh.card_no = no;
+  *card = fresh;
+  return TRUE;
+}
+
+gboolean
 ct_store_tx_insert (CtStore         *store,
                     CtStoreTx            *tx,
                     const CtStorePosting *postings,

@@ -433,6 +433,11 @@ gboolean  ct_store_card_add_points   (CtStore *store, const char *card_no, int64
                                       int64_t *out_points, GError **error);
 gboolean  ct_store_post              (CtStore *store, const CtStorePosting *postings, guint n_postings,
                                       GError **error);
+/* ct_store_post(), then @card, read before in the same write transaction,
+ * brought to what the store holds after it (its balance and updated_at);
+ * a store without a cheaper way reads the card again. */
+gboolean  ct_store_post_card         (CtStore *store, const CtStorePosting *postings, guint n_postings,
+                                      CtStoreCard *card, GError **error);
 gboolean  ct_store_tx_insert         (CtStore *store, CtStoreTx *tx, const CtStorePosting *postings,
                                       guint n_postings, GError **error);
 gboolean  ct_store_tx_get            (CtStore *store, int64_t id, CtStoreTx *out, GError **error);
