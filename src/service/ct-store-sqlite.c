@@ -1050,7 +1050,14 @@ ct_store_sqlite_upgrade (const char          *path,
 
 /* Checkpoints copy the WAL into the database file and fsync it. Left to
  * the writer they would stall a commit group now and then; in serve mode a
- * thread of its own does them (PASSIVE: it never blocks the writer). */
+ * thread of its own does them (PASSIVE: it never blocks the writer), every
+ * CHECKPOINT_INTERVAL_MS. A page the writes keep changing (a card's, the
+ * pool's, an index's last) is copied once per checkpoint however often it
+ * was written in between, so fewer checkpoints copy fewer pages; the log is
+ * synced at every commit either way, and the writer's wal_autocheckpoint
+ * bounds it. */
+#define CHECKPOINT_INTERVAL_MS 2000
+
 static gpointer
 checkpointer_main (gpointer data)
 {
@@ -1066,7 +1073,7 @@ checkpointer_main (gpointer data)
   g_mutex_lock (&store->checkpoint_lock);
   while (!store->checkpoint_stop)
     {
-      gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC / 2;
+      gint64 until = g_get_monotonic_time () + CHECKPOINT_INTERVAL_MS * G_TIME_SPAN_MILLISECOND;
 
       g_cond_wait_until (&store->checkpoint_cond, &store->checkpoint_lock, until);
       if (store->checkpoint_stop)
