@@ -170,6 +170,20 @@ respond (CtService             *svc,
     }
   if (g_atomic_int_get (&svc->stopping))
     MHD_add_response_header (resp, MHD_HTTP_HEADER_CONNECTION, "close");
+  /* A large body's slot is given back before its answer can reach the
+   * client: given back when the connection's request completed, the slot
+   * was sometimes still held when the client, answered, sent its next
+   * import chunk, which a 429 then stopped (two chunks are out at once). */
+  if (call != NULL && call->large_body)
+    {
+      if (call->body != NULL && call->body->allocated_len > CT_SERVICE_BODY_MAX)
+        {
+          g_string_free (call->body, TRUE);
+          call->body = g_string_new (NULL);
+        }
+      call->large_body = FALSE;
+      g_atomic_int_add (&svc->large_bodies, -1);
+    }
   ret = MHD_queue_response (conn, reply->status, resp);
   MHD_destroy_response (resp);
   if (call != NULL)
