@@ -398,6 +398,75 @@ START_TEST (test_parsers_refuse_before_the_ledger_sees_a_request)
 }
 END_TEST
 
+/* The import's rows are read from the body's text, not from json-c's tree:
+ * each shape refused names the row and field, as it did from the tree. */
+START_TEST (test_import_body_refusals_name_the_row_and_field)
+{
+#define IMPORT_BODY(rows) "{\"batch_id\":\"b1\",\"rows\":" rows ",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}}"
+  struct { const char *body, *says; } cases[] = {
+    { IMPORT_BODY ("[{\"line\":1,\"card_no\":\"X1\",\"balance\":0}]"), NULL },
+    { IMPORT_BODY ("[{\"line\":1,\"card_no\":\"X1\",\"balance\":5,\"points\":null,\"name\":null,\"phone\":\"\","
+                   "\"level\":\"gold\"},\n {\"card_no\":\"X2\",\"\\u006cine\":2,\"balance\":0,\"name\":\"A \\\"B\\\"\"}]"),
+      NULL },
+    { IMPORT_BODY ("[]"), "holds 1 to 5000 rows, not 0" },
+    { IMPORT_BODY ("{}"), "must be an array of rows" },
+    { "{\"batch_id\":\"b1\",\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}}", "must be an array of rows" },
+    { IMPORT_BODY ("[{\"line\":1,\"card_no\":\"X1\",\"balance\":0}, 7]"), "rows[1] must be an object" },
+    { IMPORT_BODY ("[{\"line\":1,\"card_no\":\"X1\",\"balance\":0,\"email\":{\"a\":[1]}}]"),
+      "rows[0].email" },
+    { IMPORT_BODY ("[{\"card_no\":\"X1\",\"balance\":0}]"), "rows[0].line is required" },
+    { IMPORT_BODY ("[{\"line\":null,\"card_no\":\"X1\",\"balance\":0}]"), "rows[0].line is required" },
+    { IMPORT_BODY ("[{\"line\":1,\"card_no\":\"X1\",\"balance\":\"5\"}]"), "rows[0].balance must be a JSON integer" },
+    { IMPORT_BODY ("[{\"line\":1,\"card_no\":\"X1\",\"balance\":0,\"points\":true}]"),
+      "rows[0].points must be a JSON integer" },
+    { IMPORT_BODY ("[{\"line\":1,\"card_no\":\"X1\",\"balance\":0,\"name\":5}]"),
+      "rows[0].name must be a string or null" },
+    { IMPORT_BODY ("[{\"line\":1,\"card_no\":\"X1\",\"balance\":0,\"level\":[\"a\"]}]"),
+      "rows[0].level must be a string or null" },
+    { IMPORT_BODY ("[{\"line\":1,\"card_no\":12,\"balance\":0}]"), "rows[0].card_no must be a string" },
+    { IMPORT_BODY ("[{\"line\":1,\"balance\":0}]"), "rows[0].card_no must be a string" },
+    { IMPORT_BODY ("[{\"line\":1,\"card_no\":\"X1\",\"balance\":0,\"line\":2}]"), "duplicate key" },
+    { IMPORT_BODY ("[{\"line\":1,\"card_no\":\"X1\",\"balance\":0,\"l\\u0069ne\":2}]"), "duplicate key" },
+    { IMPORT_BODY ("[{\"line\":1.5,\"card_no\":\"X1\",\"balance\":0}]"), "not an integer" },
+    { "{\"batch_id\":\"b1\",\"rows\":[],\"rows\":[{\"line\":1,\"card_no\":\"X1\",\"balance\":0}]}", "duplicate key" },
+    { "[1]", "must be a JSON object" },
+  };
+  g_autoptr(GString) many = g_string_new ("[");
+  g_autoptr(GString) long_card = g_string_new (NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(CtReply) r = ct_service_parse_body ("POST", "/v1/imports", cases[i].body, strlen (cases[i].body));
+
+      if (cases[i].says == NULL)
+        ck_assert_msg (r == NULL, "%s: %s", cases[i].body, r ? r->body : "");
+      else
+        ck_assert_msg (r != NULL && r->status == 400 && strstr (r->body, cases[i].says) != NULL, "%s: %s",
+                       cases[i].body, r ? r->body : "accepted");
+    }
+
+  /* 5,001 rows are one too many; a card number of 65 bytes too long. */
+  for (guint i = 0; i < 5001; i++)
+    g_string_append_printf (many, "%s{\"line\":%u,\"card_no\":\"X%u\",\"balance\":0}", i ? "," : "", i + 1, i);
+  g_string_append_c (many, ']');
+  {
+    g_autofree char *body = g_strdup_printf (IMPORT_BODY ("%s"), many->str);
+    g_autoptr(CtReply) r = ct_service_parse_body ("POST", "/v1/imports", body, strlen (body));
+
+    ck_assert_msg (r != NULL && strstr (r->body, "not 5001") != NULL, "%s", r ? r->body : "accepted");
+  }
+  g_string_append_printf (long_card, "[{\"line\":1,\"card_no\":\"%065d\",\"balance\":0}]", 0);
+  {
+    g_autofree char *body = g_strdup_printf (IMPORT_BODY ("%s"), long_card->str);
+    g_autoptr(CtReply) r = ct_service_parse_body ("POST", "/v1/imports", body, strlen (body));
+
+    ck_assert_msg (r != NULL && strstr (r->body, "rows[0].card_no is too long") != NULL, "%s",
+                   r ? r->body : "accepted");
+  }
+#undef IMPORT_BODY
+}
+END_TEST
+
 /* The answers of payments and top-ups are written as text: byte for byte
  * what json-c prints for the same card and transaction, whatever the
  * strings hold (quotes, backslashes, control characters, Chinese, NULL). */
@@ -687,6 +756,7 @@ store_suite (void)
   tcase_add_test (json, test_strict_json_parse_builds_what_it_validated);
   tcase_add_test (json, test_strict_json_finds_pin_values_even_in_refused_bodies);
   tcase_add_test (json, test_answer_text_is_what_json_c_prints);
+  tcase_add_test (json, test_import_body_refusals_name_the_row_and_field);
   tcase_add_test (auth, test_pin_hash_is_salted_and_verifies);
   tcase_add_test (auth, test_tokens_are_random_and_hashed);
   tcase_add_checked_fixture (st, store_setup, store_teardown);

@@ -192,12 +192,21 @@ parse_literal (Scanner    *s,
   return TRUE;
 }
 
+/* An object's key as written (between its quotes), or decoded when it
+ * has an escape. */
+typedef struct
+{
+  const char *str;
+  gsize       len;
+  GString    *decoded;
+} Key;
+
 static int
 compare_keys (gconstpointer a,
               gconstpointer b)
 {
-  const GString *ka = *(GString * const *) a;
-  const GString *kb = *(GString * const *) b;
+  const Key *ka = a;
+  const Key *kb = b;
   gsize n = MIN (ka->len, kb->len);
   int r = memcmp (ka->str, kb->str, n);
 
@@ -207,17 +216,28 @@ compare_keys (gconstpointer a,
 }
 
 static void
-free_key (gpointer key)
+clear_key (gpointer key)
 {
-  g_string_free (key, TRUE);
+  Key *k = key;
+
+  if (k->decoded != NULL)
+    g_string_free (k->decoded, TRUE);
 }
+
+/* Up to this many keys an object's keys are compared pairwise in place;
+ * beyond, sorted. An import row has 7: its keys cost no allocation. */
+#define SMALL_OBJECT_KEYS 16
 
 static gboolean
 parse_object (Scanner  *s,
               GError  **error)
 {
   const char *start = s->p;
-  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (free_key);
+  Key small[SMALL_OBJECT_KEYS];
+  g_autoptr(GArray) many = NULL;
+  Key *keys = small;
+  guint n = 0;
+  gboolean ok = FALSE;
 
   s->p++;
   skip_ws (s);
@@ -228,21 +248,50 @@ parse_object (Scanner  *s,
     }
   for (;;)
     {
-      GString *key;
+      const char *key_start;
+      Key key = { NULL, 0, NULL };
 
       skip_ws (s);
       if (s->p >= s->end || *s->p != '"')
-        return fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "expected a key", error);
-      key = g_string_new (NULL);
-      g_ptr_array_add (keys, key);
-      if (!parse_string (s, key, error))
-        return FALSE;
+        {
+          fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "expected a key", error);
+          goto out;
+        }
+      key_start = s->p;
+      if (!parse_string (s, NULL, error))
+        goto out;
+      key.str = key_start + 1;
+      key.len = s->p - key_start - 2;
+      if (memchr (key.str, '\\', key.len) != NULL)
+        {
+          /* Decoded, so that "a" and "\u0061" are the same key. */
+          Scanner again = { key_start, s->p, 0 };
+
+          key.decoded = g_string_new (NULL);
+          parse_string (&again, key.decoded, NULL);
+          key.str = key.decoded->str;
+          key.len = key.decoded->len;
+        }
+      if (n == SMALL_OBJECT_KEYS && many == NULL)
+        {
+          many = g_array_sized_new (FALSE, FALSE, sizeof (Key), 2 * SMALL_OBJECT_KEYS);
+          g_array_set_clear_func (many, clear_key);
+          g_array_append_vals (many, small, n);
+        }
+      if (many != NULL)
+        g_array_append_val (many, key);
+      else
+        small[n] = key;
+      n++;
       skip_ws (s);
       if (s->p >= s->end || *s->p != ':')
-        return fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "expected ':'", error);
+        {
+          fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "expected ':'", error);
+          goto out;
+        }
       s->p++;
       if (!parse_value (s, error))
-        return FALSE;
+        goto out;
       skip_ws (s);
       if (s->p < s->end && *s->p == ',')
         {
@@ -254,20 +303,42 @@ parse_object (Scanner  *s,
           s->p++;
           break;
         }
-      return fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "expected ',' or '}'", error);
+      fail (s, start, CT_STRICT_JSON_ERROR_SYNTAX, "expected ',' or '}'", error);
+      goto out;
     }
 
-  /* Sorting keeps a huge object O(n log n) instead of quadratic. */
-  g_ptr_array_sort (keys, compare_keys);
-  for (guint i = 1; i < keys->len; i++)
-    if (compare_keys (&keys->pdata[i - 1], &keys->pdata[i]) == 0)
-      {
-        GString *k = keys->pdata[i];
-        g_set_error (error, CT_STRICT_JSON_ERROR, CT_STRICT_JSON_ERROR_DUPLICATE_KEY,
-                     "duplicate key \"%s\"", k->str);
-        return FALSE;
-      }
-  return TRUE;
+  ok = TRUE;
+  if (many == NULL)
+    {
+      for (guint i = 1; i < n && ok; i++)
+        for (guint j = 0; j < i && ok; j++)
+          if (compare_keys (&small[i], &small[j]) == 0)
+            {
+              g_set_error (error, CT_STRICT_JSON_ERROR, CT_STRICT_JSON_ERROR_DUPLICATE_KEY,
+                           "duplicate key \"%.*s\"", (int) small[i].len, small[i].str);
+              ok = FALSE;
+            }
+    }
+  else
+    {
+      /* Sorting keeps a huge object O(n log n) instead of quadratic. */
+      keys = (Key *) (gpointer) many->data;
+      g_array_sort (many, compare_keys);
+      for (guint i = 1; i < n && ok; i++)
+        if (compare_keys (&keys[i - 1], &keys[i]) == 0)
+          {
+            g_set_error (error, CT_STRICT_JSON_ERROR, CT_STRICT_JSON_ERROR_DUPLICATE_KEY,
+                         "duplicate key \"%.*s\"", (int) keys[i].len, keys[i].str);
+            ok = FALSE;
+          }
+    }
+
+out:
+  /* The array's keys are cleared with it; the small ones here. */
+  if (many == NULL)
+    for (guint i = 0; i < n; i++)
+      clear_key (&small[i]);
+  return ok;
 }
 
 static gboolean
@@ -403,6 +474,28 @@ ct_strict_json_parse (const char  *text,
     }
   json_tokener_free (tok);
   return obj;
+}
+
+/**
+ * ct_strict_json_read_string:
+ * @text: the opening quote of a string of a text ct_strict_json_validate()
+ *   accepted
+ * @out: where the decoded string is appended
+ *
+ * Returns: the byte after the string's closing quote
+ */
+const char *
+ct_strict_json_read_string (const char *text,
+                            const char *end,
+                            GString    *out)
+{
+  Scanner s = { text, end, 0 };
+
+  g_return_val_if_fail (text < end && *text == '"', end);
+
+  if (!parse_string (&s, out, NULL))
+    return end;
+  return s.p;
 }
 
 /* The secret values: a scan that never fails, so that a body the strict

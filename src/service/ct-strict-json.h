@@ -35,6 +35,9 @@ gboolean     ct_strict_json_validate    (const char   *text,
 json_object *ct_strict_json_parse       (const char   *text,
                                          gsize         len,
                                          GError      **error);
+const char  *ct_strict_json_read_string (const char   *text,
+                                         const char   *end,
+                                         GString      *out);
 GArray      *ct_strict_json_find_members (const char         *text,
                                           gsize               len,
                                           const char * const *keys);
