@@ -641,6 +641,32 @@ bind_static (sqlite3_stmt *st,
     sqlite3_bind_text (st, i, s, -1, SQLITE_STATIC);
 }
 
+/* done() for a statement whose every parameter its one caller binds again
+ * on every use (a value or NULL): it is only reset, and keeps its values
+ * until they are bound again. Unbinding the ~60 parameters of a payment's
+ * statements one by one was 7,000 instructions of every payment; a caller
+ * that leaves a parameter unbound must use done(). */
+static void
+done_rebound (sqlite3_stmt *st)
+{
+  sqlite3_reset (st);
+}
+
+/* step_done() with done_rebound(). */
+static gboolean
+step_rebound (Conn          *c,
+              sqlite3_stmt  *st,
+              const char    *what,
+              GError       **error)
+{
+  int rc = sqlite3_step (st);
+
+  sqlite3_reset (st);
+  if (rc != SQLITE_DONE)
+    return db_error (c->db, rc, what, error);
+  return TRUE;
+}
+
 /* The connection for one call: the writer on the thread inside a write
  * transaction, so that the call sees that transaction's own changes; a
  * read connection on any other thread. Without read connections (the
@@ -2083,7 +2109,7 @@ card_get (Conn         *c,
   rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
     card_from_row (st, out);
-  done (st);
+  done_rebound (st);
   if (rc == SQLITE_ROW)
     return TRUE;
   if (rc == SQLITE_DONE)
@@ -2225,7 +2251,7 @@ sqlite_card_add_points (CtStore     *base,
   rc = sqlite3_step (st);
   if (rc == SQLITE_ROW && out_points != NULL)
     *out_points = sqlite3_column_int64 (st, 0);
-  done (st);
+  done_rebound (st);
   if (rc == SQLITE_ROW)
     return TRUE;
   if (rc == SQLITE_DONE)
@@ -2300,7 +2326,7 @@ post_at (CtStore               *base,
       bind_text (st, 2, p->account);
       if (p->account[0] != '@')
         sqlite3_bind_int64 (st, 3, now);
-      if (!step_done (c, st, "posting", error))
+      if (!step_rebound (c, st, "posting", error))
         return FALSE;
       if (sqlite3_changes (c->db) == 0)
         {
@@ -2399,7 +2425,7 @@ sqlite_tx_insert (CtStore          *base,
     sqlite3_bind_null (st, 19);
   bind_text (st, 20, tx->rest > 0 ? tx->rest_tender : NULL);
   bind_text (st, 21, tx->level_up);
-  if (!step_done (c, st, "transaction", error))
+  if (!step_rebound (c, st, "transaction", error))
     return FALSE;
   tx->id = sqlite3_last_insert_rowid (c->db);
 
@@ -2415,7 +2441,7 @@ sqlite_tx_insert (CtStore          *base,
       sqlite3_bind_int64 (st, 1, tx->id);
       bind_text (st, 2, postings[i].account);
       sqlite3_bind_int64 (st, 3, postings[i].amount);
-      if (!step_done (c, st, "posting", error))
+      if (!step_rebound (c, st, "posting", error))
         return FALSE;
     }
   return TRUE;
@@ -2683,7 +2709,7 @@ sqlite_key_get (CtStore          *base,
       *out_status = (guint) sqlite3_column_int (st, 1);
       *out_body = col_text (st, 2);
     }
-  done (st);
+  done_rebound (st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return db_error (c->db, rc, "idempotency", error);
   return TRUE;
@@ -2711,7 +2737,7 @@ sqlite_key_put (CtStore       *base,
   sqlite3_bind_int (st, 4, (int) status);
   bind_text (st, 5, body);
   sqlite3_bind_int64 (st, 6, ct_store_now_ms ());
-  return step_done (c, st, "idempotency", error);
+  return step_rebound (c, st, "idempotency", error);
 }
 
 static gboolean
@@ -3126,7 +3152,7 @@ sqlite_shift_at (CtStore     *base,
       sqlite3_bind_int64 (st, 3, at_ms);
       rc = sqlite3_step (st);
       id = rc == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : 0;
-      done (st);
+      done_rebound (st);
       if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         {
           db_error (c->db, rc, "shift", error);
@@ -3516,7 +3542,7 @@ sqlite_wallet_connectors (CtStore  *base,
           conn->gateway = col_text (st, 8);
           g_ptr_array_add (list, conn);
         }
-      done (st);
+      done_rebound (st);
       if (rc != SQLITE_DONE)
         {
           db_error (c->db, rc, "wallet connectors", error);
@@ -4050,7 +4076,7 @@ sqlite_level_list (CtStore  *base,
         }
       if (rc != SQLITE_DONE)
         db_error (c->db, rc, "levels", error);
-      done (st);
+      done_rebound (st);
     }
   conn_give (store, c);
   return rc == SQLITE_DONE ? g_steal_pointer (&list) : NULL;
@@ -4118,7 +4144,7 @@ sqlite_card_add_spend (CtStore     *base,
   bind_merchant (st, base);
   bind_text (st, 1, card_no);
   sqlite3_bind_int64 (st, 2, delta);
-  if (!step_done (c, st, "spend", error))
+  if (!step_rebound (c, st, "spend", error))
     return FALSE;
   st = prep (c, "SELECT spend FROM card_spend WHERE merchant_id = ?99 AND card_no = ?1", error);
   if (st == NULL)
@@ -4128,7 +4154,7 @@ sqlite_card_add_spend (CtStore     *base,
   rc = sqlite3_step (st);
   if (rc == SQLITE_ROW)
     *out_spend = sqlite3_column_int64 (st, 0);
-  done (st);
+  done_rebound (st);
   if (rc != SQLITE_ROW)
     return db_error (c->db, rc, "spend", error);
   return TRUE;
