@@ -181,9 +181,10 @@ END_TEST
 START_TEST (test_http_sends_key_and_sees_replay)
 {
   g_autoptr(CtHttp) http = https_client (ct_test_service_get_pin_pubkey (https_svc));
-  g_autofree char *body_text = ct_wire_encode_card_issue ("Bob", "13900000000", NULL, NULL, NULL, "t",
-                                                          CT_TEST_SERVICE_MANAGER_ID,
-                                                          CT_TEST_SERVICE_MANAGER_PIN);
+  const CtCardIssue issue = { .member_name = "Bob", .member_phone = "13900000000", .operator_name = "t",
+                              .manager_id = CT_TEST_SERVICE_MANAGER_ID,
+                              .manager_pin = CT_TEST_SERVICE_MANAGER_PIN };
+  g_autofree char *body_text = ct_wire_encode_card_issue (&issue);
   g_autoptr(GBytes) body = g_bytes_new (body_text, strlen (body_text));
   CtHttpResult r1, r2, r3;
 

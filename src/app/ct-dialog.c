@@ -214,3 +214,12 @@ ct_screen_form (GtkWidget  *owner,
   wire_fields (&proto, first_field, ap);
   va_end (ap);
 }
+
+void
+ct_list_box_clear (GtkListBox *list)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))) != NULL)
+    gtk_list_box_remove (list, child);
+}

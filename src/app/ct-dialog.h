@@ -20,4 +20,8 @@ void       ct_screen_form                (GtkWidget        *owner,
                                           GtkWidget        *first_field,
                                           ...) G_GNUC_NULL_TERMINATED;
 
+/* Removes every row of @list (gtk_list_box_remove_all() is newer than
+ * GTK 4.8). */
+void       ct_list_box_clear             (GtkListBox       *list);
+
 G_END_DECLS

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "ct-dialog.h"
 #include "ct-focus.h"
 #include "ct-card-view.h"
 #include "ct-format.h"
@@ -53,16 +54,6 @@ G_DEFINE_FINAL_TYPE (CtMembersPage, ct_members_page, ADW_TYPE_BIN)
 
 static void load_history (CtMembersPage *self);
 static void calendar_day_selected_cb (CtMembersPage *self);
-
-static void
-list_box_clear (GtkListBox *list)
-{
-  GtkWidget *child;
-
-  /* gtk_list_box_remove_all() is newer than GTK 4.8. */
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))) != NULL)
-    gtk_list_box_remove (list, child);
-}
 
 static void
 today (CtMembersPage *self,
@@ -209,7 +200,7 @@ find_cb (GObject      *object,
 
   self->searching = FALSE;
   g_clear_handle_id (&self->results_idle, g_source_remove);
-  list_box_clear (self->results_list);
+  ct_list_box_clear (self->results_list);
   g_clear_pointer (&self->results, g_ptr_array_unref);
 
   if (cards == NULL)
@@ -280,7 +271,7 @@ ct_members_page_search (CtMembersPage *self,
   /* The member found before is not the one being looked for now: their
    * details and the manager buttons for them go until the answer. */
   g_clear_handle_id (&self->results_idle, g_source_remove);
-  list_box_clear (self->results_list);
+  ct_list_box_clear (self->results_list);
   g_clear_pointer (&self->results, g_ptr_array_unref);
   self->results_shown = 0;
   gtk_widget_set_visible (GTK_WIDGET (self->results_list), FALSE);
@@ -446,7 +437,7 @@ history_row_new (CtMembersPage       *self,
 static void
 show_history (CtMembersPage *self)
 {
-  list_box_clear (self->history_list);
+  ct_list_box_clear (self->history_list);
 
   if (self->history->len == 0)
     {
@@ -513,7 +504,7 @@ load_history (CtMembersPage *self)
     g_cancellable_cancel (self->history_cancellable);
   g_clear_object (&self->history_cancellable);
   g_ptr_array_set_size (self->history, 0);
-  list_box_clear (self->history_list);
+  ct_list_box_clear (self->history_list);
   update_date_label (self);
 
   if (self->card == NULL)

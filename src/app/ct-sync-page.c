@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "ct-dialog.h"
 #include "ct-format.h"
 #include "ct-manager-actions.h"
 #include "ct-sync-page.h"
@@ -75,15 +76,6 @@ ct_connection_text (CtClient *client)
     }
 
   return g_string_free (text, FALSE);
-}
-
-static void
-list_box_clear (GtkListBox *list)
-{
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))) != NULL)
-    gtk_list_box_remove (list, child);
 }
 
 static char *
@@ -271,8 +263,8 @@ update_state (CtSyncPage *self)
 static void
 show_lists (CtSyncPage *self)
 {
-  list_box_clear (self->pending_list);
-  list_box_clear (self->attention_list);
+  ct_list_box_clear (self->pending_list);
+  ct_list_box_clear (self->attention_list);
 
   if (self->pending != NULL)
     for (guint i = 0; i < self->pending->len; i++)

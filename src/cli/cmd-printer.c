@@ -111,60 +111,37 @@ ct_cli_print_raster (CtPrinter      *printer,
   return CT_EXIT_OK;
 }
 
+static json_object *
+printer_to_json (gconstpointer device)
+{
+  const CtPrinterUsbInfo *info = device;
+  g_autofree char *address = g_strdup_printf ("usb:%04x:%04x", info->vendor_id, info->product_id);
+  json_object *o = ct_cli_usb_json ("printer", address, info->bus, info->address, info->interface_number);
+
+  json_object_object_add (o, "out_endpoint", json_object_new_int (info->out_endpoint));
+  json_object_object_add (o, "in_endpoint", info->in_endpoint ? json_object_new_int (info->in_endpoint) : NULL);
+  json_object_object_add (o, "manufacturer", info->manufacturer ? json_object_new_string (info->manufacturer) : NULL);
+  json_object_object_add (o, "product", info->product ? json_object_new_string (info->product) : NULL);
+  json_object_object_add (o, "generic_vendor", json_object_new_boolean (info->generic_vendor));
+  json_object_object_add (o, "accessible", json_object_new_boolean (info->accessible));
+  return o;
+}
+
+static char *
+printer_describe (gconstpointer device)
+{
+  return ct_printer_usb_info_describe (device);
+}
+
 static int
 printer_list (CtCli  *cli,
               int     argc,
               char  **argv)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) list = NULL;
-
   if (argc > 1)
     return ct_cli_usage_help (printer_usage, "printer list takes no arguments");
-
-  list = ct_printer_list_usb (&error);
-  if (list == NULL)
-    {
-      fprintf (stderr, "cardtill-cli: %s\n", error->message);
-      return CT_EXIT_LOCAL;
-    }
-
-  if (cli->json)
-    {
-      json_object *array = json_object_new_array ();
-
-      for (guint i = 0; i < list->len; i++)
-        {
-          CtPrinterUsbInfo *info = g_ptr_array_index (list, i);
-          json_object *o = json_object_new_object ();
-          g_autofree char *address = g_strdup_printf ("usb:%04x:%04x", info->vendor_id, info->product_id);
-
-          json_object_object_add (o, "printer", json_object_new_string (address));
-          json_object_object_add (o, "bus", json_object_new_int (info->bus));
-          json_object_object_add (o, "device", json_object_new_int (info->address));
-          json_object_object_add (o, "interface", json_object_new_int (info->interface_number));
-          json_object_object_add (o, "out_endpoint", json_object_new_int (info->out_endpoint));
-          json_object_object_add (o, "in_endpoint", info->in_endpoint ? json_object_new_int (info->in_endpoint) : NULL);
-          json_object_object_add (o, "manufacturer", info->manufacturer ? json_object_new_string (info->manufacturer) : NULL);
-          json_object_object_add (o, "product", info->product ? json_object_new_string (info->product) : NULL);
-          json_object_object_add (o, "generic_vendor", json_object_new_boolean (info->generic_vendor));
-          json_object_object_add (o, "accessible", json_object_new_boolean (info->accessible));
-          json_object_array_add (array, o);
-        }
-      printf ("%s\n", json_object_to_json_string_ext (array, JSON_C_TO_STRING_PLAIN));
-      json_object_put (array);
-      return CT_EXIT_OK;
-    }
-
-  if (list->len == 0)
-    printf ("No USB printers found.\n");
-  for (guint i = 0; i < list->len; i++)
-    {
-      g_autofree char *line = ct_printer_usb_info_describe (g_ptr_array_index (list, i));
-
-      printf ("%s\n", line);
-    }
-  return CT_EXIT_OK;
+  return ct_cli_print_devices (cli, ct_printer_list_usb, printer_to_json, printer_describe,
+                               "No USB printers found.");
 }
 
 static int

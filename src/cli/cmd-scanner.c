@@ -24,59 +24,36 @@ static const char scanner_usage[] =
   "FILE is a usbmon text capture, an hid-recorder recording or hex report lines\n"
   "(\"-\" reads standard input).\n";
 
+static json_object *
+scanner_to_json (gconstpointer device)
+{
+  const CtUsbDeviceInfo *info = device;
+  g_autofree char *id = g_strdup_printf ("%04x:%04x", info->vendor_id, info->product_id);
+  json_object *o = ct_cli_usb_json ("id", id, info->bus, info->address, info->interface_number);
+
+  json_object_object_add (o, "manufacturer", info->manufacturer ? json_object_new_string (info->manufacturer) : NULL);
+  json_object_object_add (o, "product", info->product ? json_object_new_string (info->product) : NULL);
+  json_object_object_add (o, "mode", json_object_new_string (ct_hid_mode_to_string (info->mode)));
+  json_object_object_add (o, "scanner_vendor", json_object_new_boolean (info->known_vendor));
+  json_object_object_add (o, "accessible", json_object_new_boolean (info->accessible));
+  return o;
+}
+
+static char *
+scanner_describe (gconstpointer device)
+{
+  return ct_usb_device_info_describe (device);
+}
+
 static int
 scanner_list (CtCli  *cli,
               int     argc,
               char  **argv)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) list = NULL;
-
   if (argc > 1)
     return ct_cli_usage_help (scanner_usage, "scanner list takes no arguments");
-
-  list = ct_usb_list_devices (&error);
-  if (list == NULL)
-    {
-      fprintf (stderr, "cardtill-cli: %s\n", error->message);
-      return CT_EXIT_LOCAL;
-    }
-
-  if (cli->json)
-    {
-      json_object *array = json_object_new_array ();
-
-      for (guint i = 0; i < list->len; i++)
-        {
-          CtUsbDeviceInfo *info = g_ptr_array_index (list, i);
-          json_object *o = json_object_new_object ();
-          g_autofree char *id = g_strdup_printf ("%04x:%04x", info->vendor_id, info->product_id);
-
-          json_object_object_add (o, "id", json_object_new_string (id));
-          json_object_object_add (o, "bus", json_object_new_int (info->bus));
-          json_object_object_add (o, "device", json_object_new_int (info->address));
-          json_object_object_add (o, "interface", json_object_new_int (info->interface_number));
-          json_object_object_add (o, "manufacturer", info->manufacturer ? json_object_new_string (info->manufacturer) : NULL);
-          json_object_object_add (o, "product", info->product ? json_object_new_string (info->product) : NULL);
-          json_object_object_add (o, "mode", json_object_new_string (ct_hid_mode_to_string (info->mode)));
-          json_object_object_add (o, "scanner_vendor", json_object_new_boolean (info->known_vendor));
-          json_object_object_add (o, "accessible", json_object_new_boolean (info->accessible));
-          json_object_array_add (array, o);
-        }
-      printf ("%s\n", json_object_to_json_string_ext (array, JSON_C_TO_STRING_PLAIN));
-      json_object_put (array);
-      return CT_EXIT_OK;
-    }
-
-  if (list->len == 0)
-    printf ("No USB HID devices found.\n");
-  for (guint i = 0; i < list->len; i++)
-    {
-      g_autofree char *line = ct_usb_device_info_describe (g_ptr_array_index (list, i));
-
-      printf ("%s\n", line);
-    }
-  return CT_EXIT_OK;
+  return ct_cli_print_devices (cli, ct_usb_list_devices, scanner_to_json, scanner_describe,
+                               "No USB HID devices found.");
 }
 
 typedef struct

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include <json.h>
+
 #include "ct-cli.h"
 #include "ct-client.h"
 
@@ -32,6 +34,23 @@ int         ct_cli_take_card        (CtCli          *cli,
                                      char          **out_card_no,
                                      char          **out_pin,
                                      CtClient      **out_client);
+
+/* `printer list` and `scanner list`: the devices @list_devices finds,
+ * with --json one array of @to_json's objects, else @describe's line for
+ * each (@none when there is none). */
+typedef GPtrArray *(*CtCliListDevices) (GError **error);
+int         ct_cli_print_devices    (CtCli             *cli,
+                                     CtCliListDevices   list_devices,
+                                     json_object      *(*to_json) (gconstpointer device),
+                                     char             *(*describe) (gconstpointer device),
+                                     const char        *none);
+/* A device's JSON object with its id under @id_key and where it is on the
+ * USB: "bus", "device", "interface". */
+json_object *ct_cli_usb_json         (const char     *id_key,
+                                     const char     *id,
+                                     int             bus,
+                                     int             device,
+                                     int             interface);
 
 /* Parses an amount in major units with the merchant's minor units. */
 gboolean    ct_cli_parse_amount     (CtCli          *cli,

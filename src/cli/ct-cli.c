@@ -535,6 +535,58 @@ ct_cli_take_card (CtCli      *cli,
   return CT_EXIT_OK;
 }
 
+int
+ct_cli_print_devices (CtCli              *cli,
+                      CtCliListDevices    list_devices,
+                      json_object      *(*to_json) (gconstpointer device),
+                      char             *(*describe) (gconstpointer device),
+                      const char         *none)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = list_devices (&error);
+
+  if (list == NULL)
+    {
+      fprintf (stderr, "cardtill-cli: %s\n", error->message);
+      return CT_EXIT_LOCAL;
+    }
+  if (cli->json)
+    {
+      json_object *array = json_object_new_array ();
+
+      for (guint i = 0; i < list->len; i++)
+        json_object_array_add (array, to_json (g_ptr_array_index (list, i)));
+      printf ("%s\n", json_object_to_json_string_ext (array, JSON_C_TO_STRING_PLAIN));
+      json_object_put (array);
+      return CT_EXIT_OK;
+    }
+  if (list->len == 0)
+    printf ("%s\n", none);
+  for (guint i = 0; i < list->len; i++)
+    {
+      g_autofree char *line = describe (g_ptr_array_index (list, i));
+
+      printf ("%s\n", line);
+    }
+  return CT_EXIT_OK;
+}
+
+json_object *
+ct_cli_usb_json (const char *id_key,
+                 const char *id,
+                 int         bus,
+                 int         device,
+                 int         interface)
+{
+  json_object *o = json_object_new_object ();
+
+  json_object_object_add (o, id_key, json_object_new_string (id));
+  json_object_object_add (o, "bus", json_object_new_int (bus));
+  json_object_object_add (o, "device", json_object_new_int (device));
+  json_object_object_add (o, "interface", json_object_new_int (interface));
+  return o;
+}
+
 gboolean
 ct_cli_valid_date (const char *text)
 {

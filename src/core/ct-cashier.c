@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ct-cashier.h"
+#include "ct-manager-pin.h"
 #include "ct-wire.h"
 
 CtCashier *
@@ -243,25 +244,13 @@ static gboolean
 hash_matches (const char *pin,
               const char *stored)
 {
-  g_auto(GStrv) parts = stored != NULL ? g_strsplit (stored, "$", -1) : NULL;
-  g_autofree guchar *salt = NULL;
-  g_autofree guchar *want = NULL;
-  gsize salt_len = 0, want_len = 0;
-  guint64 iterations;
-  guint8 got[32];
-  guint8 diff = 0;
+  g_auto(CtPinHash) h = { 0 };
+  guint8 got[CT_PIN_HASH_LEN];
 
-  if (parts == NULL || g_strv_length (parts) != 4 || !g_str_equal (parts[0], "pbkdf2-sha256"))
+  if (!ct_pin_hash_parse (stored, &h))
     return FALSE;
-  iterations = g_ascii_strtoull (parts[1], NULL, 10);
-  salt = g_base64_decode (parts[2], &salt_len);
-  want = g_base64_decode (parts[3], &want_len);
-  if (iterations < 1 || iterations > 10000000 || salt_len == 0 || want_len != sizeof got)
-    return FALSE;
-  pbkdf2_sha256 (pin, salt, salt_len, (guint) iterations, got);
-  for (gsize i = 0; i < sizeof got; i++)
-    diff |= got[i] ^ want[i];
-  return diff == 0;
+  pbkdf2_sha256 (pin, h.salt, h.salt_len, h.iterations, got);
+  return ct_pin_hash_equal (got, h.hash);
 }
 
 CtCashier *

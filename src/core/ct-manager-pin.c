@@ -133,3 +133,45 @@ ct_member_pin_check (const char  *pin,
     }
   return TRUE;
 }
+
+gboolean
+ct_pin_hash_parse (const char *stored,
+                   CtPinHash  *out)
+{
+  g_auto(GStrv) parts = stored != NULL ? g_strsplit (stored, "$", 4) : NULL;
+  g_autofree guchar *salt = NULL;
+  g_autofree guchar *hash = NULL;
+  gsize salt_len = 0, hash_len = 0;
+  guint64 iterations;
+
+  if (parts == NULL || g_strv_length (parts) != 4 || !g_str_equal (parts[0], "pbkdf2-sha256")
+      || !g_ascii_string_to_unsigned (parts[1], 10, 1, 10000000, &iterations, NULL))
+    return FALSE;
+  salt = g_base64_decode (parts[2], &salt_len);
+  hash = g_base64_decode (parts[3], &hash_len);
+  if (salt_len == 0 || hash_len != CT_PIN_HASH_LEN)
+    return FALSE;
+  out->iterations = (guint) iterations;
+  out->salt = g_steal_pointer (&salt);
+  out->salt_len = salt_len;
+  out->hash = g_steal_pointer (&hash);
+  return TRUE;
+}
+
+void
+ct_pin_hash_clear (CtPinHash *hash)
+{
+  g_clear_pointer (&hash->salt, g_free);
+  g_clear_pointer (&hash->hash, g_free);
+}
+
+gboolean
+ct_pin_hash_equal (const guint8 *a,
+                   const guint8 *b)
+{
+  guint8 diff = 0;
+
+  for (gsize i = 0; i < CT_PIN_HASH_LEN; i++)
+    diff |= a[i] ^ b[i];
+  return diff == 0;
+}

@@ -33,4 +33,28 @@ gboolean  ct_cashier_pin_check_new   (const char  *pin,
 gboolean  ct_member_pin_check        (const char  *pin,
                                       GError     **error);
 
+/* A stored PIN hash, "pbkdf2-sha256$ITERATIONS$SALT$HASH" (SALT and HASH
+ * in base64), as the service keeps its managers' and cashiers' PINs and
+ * a till its cashiers' for signing in offline. */
+#define CT_PIN_HASH_LEN 32
+
+typedef struct
+{
+  guint   iterations;
+  guchar *salt;
+  gsize   salt_len;
+  guchar *hash;   /* CT_PIN_HASH_LEN bytes */
+} CtPinHash;
+
+/* Reads @stored apart; FALSE when it is not such a hash (1 to 10,000,000
+ * iterations, a salt, a 32-byte hash). */
+gboolean  ct_pin_hash_parse          (const char     *stored,
+                                      CtPinHash      *out);
+void      ct_pin_hash_clear          (CtPinHash      *hash);
+/* Compares two hashes in a time that does not depend on where they differ. */
+gboolean  ct_pin_hash_equal          (const guint8   *a,
+                                      const guint8   *b);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtPinHash, ct_pin_hash_clear)
+
 G_END_DECLS

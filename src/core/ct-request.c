@@ -156,14 +156,16 @@ ct_request_card_issue (const char  *member_name,
                        const char  *manager_pin,
                        GError     **error)
 {
+  CtCardIssue issue = { .member_name = member_name, .member_phone = member_phone, .level = level,
+                       .member_pin = member_pin, .operator_name = operator_name,
+                       .manager_id = manager_id, .manager_pin = manager_pin };
   g_autofree char *card = NULL;
   CtRequest *request;
 
   if (card_no != NULL && (card = ct_request_card_number (card_no, error)) == NULL)
     return NULL;
-  request = request_new ("POST", g_strdup ("/v1/cards"),
-                         ct_wire_encode_card_issue (member_name, member_phone, level, card,
-                                                    member_pin, operator_name, manager_id, manager_pin),
+  issue.card_no = card;
+  request = request_new ("POST", g_strdup ("/v1/cards"), ct_wire_encode_card_issue (&issue),
                          CT_OUTBOX_KIND_CARD_ISSUE);
   take_card (request, g_steal_pointer (&card));
   return request;

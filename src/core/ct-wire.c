@@ -1439,29 +1439,22 @@ ct_wire_encode_adjustment (int64_t     delta,
 }
 
 char *
-ct_wire_encode_card_issue (const char *member_name,
-                           const char *member_phone,
-                           const char *level,
-                           const char *card_no,
-                           const char *member_pin,
-                           const char *operator_name,
-                           const char *manager_id,
-                           const char *manager_pin)
+ct_wire_encode_card_issue (const CtCardIssue *issue)
 {
   json_object *obj = json_object_new_object ();
   json_object *m = json_object_new_object ();
 
-  add_string (m, "name", member_name);
-  add_string (m, "phone", member_phone);
+  add_string (m, "name", issue->member_name);
+  add_string (m, "phone", issue->member_phone);
   json_object_object_add (obj, "member", m);
-  if (level != NULL)
-    add_string (obj, "level", level);
-  if (card_no != NULL)
-    add_string (obj, "card_no", card_no);
-  if (member_pin != NULL)
-    add_string (obj, "member_pin", member_pin);
-  add_string (obj, "operator", operator_name);
-  add_manager (obj, manager_id, manager_pin);
+  if (issue->level != NULL)
+    add_string (obj, "level", issue->level);
+  if (issue->card_no != NULL)
+    add_string (obj, "card_no", issue->card_no);
+  if (issue->member_pin != NULL)
+    add_string (obj, "member_pin", issue->member_pin);
+  add_string (obj, "operator", issue->operator_name);
+  add_manager (obj, issue->manager_id, issue->manager_pin);
   return finish_object (obj);
 }
 

@@ -291,6 +291,15 @@ typedef struct
   CtCardStatusChange  status;
 } CtCardPatch;
 
+/* A card issue (POST /v1/cards): the member's name and phone (null when
+ * NULL); the level, the card number and the member's PIN only when set. */
+typedef struct
+{
+  const char *member_name, *member_phone;
+  const char *level, *card_no, *member_pin;
+  const char *operator_name, *manager_id, *manager_pin;
+} CtCardIssue;
+
 GType          ct_card_get_type            (void) G_GNUC_CONST;
 GType          ct_transaction_get_type     (void) G_GNUC_CONST;
 GType          ct_package_get_type         (void) G_GNUC_CONST;
@@ -408,14 +417,7 @@ char          *ct_wire_encode_adjustment   (int64_t delta, const char *reason,
                                             const char *operator_name,
                                             const char *manager_id,
                                             const char *manager_pin);
-char          *ct_wire_encode_card_issue   (const char *member_name,
-                                            const char *member_phone,
-                                            const char *level,
-                                            const char *card_no,
-                                            const char *member_pin,
-                                            const char *operator_name,
-                                            const char *manager_id,
-                                            const char *manager_pin);
+char          *ct_wire_encode_card_issue   (const CtCardIssue *issue);
 char          *ct_wire_encode_member_pin   (const char *member_pin,
                                             const char *operator_name,
                                             const char *manager_id,

@@ -119,29 +119,14 @@ gboolean
 ct_auth_pin_verify (const char *pin,
                     const char *stored)
 {
-  g_auto(GStrv) parts = NULL;
-  g_autofree guchar *salt = NULL;
-  g_autofree guchar *want = NULL;
-  gsize salt_len = 0, want_len = 0;
-  guint64 iterations;
-  guint8 got[32];
-  guint8 diff = 0;
+  g_auto(CtPinHash) h = { 0 };
+  guint8 got[CT_PIN_HASH_LEN];
 
-  if (pin == NULL || stored == NULL)
+  if (pin == NULL || !ct_pin_hash_parse (stored, &h))
     return FALSE;
-  parts = g_strsplit (stored, "$", 4);
-  if (g_strv_length (parts) != 4 || !g_str_equal (parts[0], "pbkdf2-sha256")
-      || !g_ascii_string_to_unsigned (parts[1], 10, 1, 10000000, &iterations, NULL))
+  if (!derive (pin, h.salt, h.salt_len, h.iterations, got))
     return FALSE;
-  salt = g_base64_decode (parts[2], &salt_len);
-  want = g_base64_decode (parts[3], &want_len);
-  if (want_len != 32 || salt_len == 0)
-    return FALSE;
-  if (!derive (pin, salt, salt_len, (guint) iterations, got))
-    return FALSE;
-  for (int i = 0; i < 32; i++)
-    diff |= got[i] ^ want[i];
-  return diff == 0;
+  return ct_pin_hash_equal (got, h.hash);
 }
 
 static GMutex cache_lock;
