@@ -135,6 +135,8 @@ struct _CtStoreBackend
   gboolean (*shift_totals) (CtStore *store, int64_t shift_id, CtStoreDayTotals *out, GError **error);
   gboolean (*shift_outcome_cash) (CtStore *store, int64_t shift_id, int64_t amount, int64_t audit_id, int64_t at_ms, GError **error);
   gboolean (*import_row) (CtStore *store, const CtStoreTx *origin, const CtStoreImportRow *row, CtStoreImportOutcome *out_outcome, char **out_other_batch, GError **error);
+  /* Optional: several rows at once (ct_store_import_rows()). */
+  gboolean (*import_rows) (CtStore *store, const CtStoreTx *origin, const CtStoreImportRow *rows, guint n, CtStoreImportOutcome *outcomes, char **other_batches, GError **error);
   gboolean (*import_finish) (CtStore *store, const char *batch_id, const CtStoreImportBatch *counts, GError **error);
   gboolean (*import_batch_get) (CtStore *store, const char *batch_id, CtStoreImportBatch *out, GError **error);
   gboolean (*wallet_connector_put) (CtStore *store, CtWalletConnector *connector, GError **error);

@@ -1200,6 +1200,32 @@ ct_store_import_row (CtStore                *store,
   return store->backend->import_row (store, origin, row, out_outcome, out_other_batch, error);
 }
 
+/**
+ * ct_store_import_rows:
+ * @outcomes: (out caller-allocates): one per row
+ * @other_batches: (out caller-allocates): one per row, set (to free) for a
+ *   card that exists and that another batch imported
+ *
+ * ct_store_import_row() for each of @n rows, in one call: the card of
+ * every row first, then the transactions of those inserted.
+ */
+gboolean
+ct_store_import_rows (CtStore                *store,
+                      const CtStoreTx        *origin,
+                      const CtStoreImportRow *rows,
+                      guint                   n,
+                      CtStoreImportOutcome   *outcomes,
+                      char                  **other_batches,
+                      GError                **error)
+{
+  if (store->backend->import_rows != NULL)
+    return store->backend->import_rows (store, origin, rows, n, outcomes, other_batches, error);
+  for (guint i = 0; i < n; i++)
+    if (!store->backend->import_row (store, origin, &rows[i], &outcomes[i], &other_batches[i], error))
+      return FALSE;
+  return TRUE;
+}
+
 gboolean
 ct_store_import_finish (CtStore                  *store,
                         const char               *batch_id,

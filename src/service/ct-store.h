@@ -588,6 +588,10 @@ gboolean  ct_store_import_row        (CtStore *store, const CtStoreTx *origin,
                                       const CtStoreImportRow *row,
                                       CtStoreImportOutcome *out_outcome,
                                       char **out_other_batch, GError **error);
+gboolean  ct_store_import_rows       (CtStore *store, const CtStoreTx *origin,
+                                      const CtStoreImportRow *rows, guint n,
+                                      CtStoreImportOutcome *outcomes, char **other_batches,
+                                      GError **error);
 /* Debits @legacy once for the rows inserted and adds @counts to the
  * batch's running totals. */
 gboolean  ct_store_import_finish     (CtStore *store, const char *batch_id,

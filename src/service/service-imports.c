@@ -17,6 +17,7 @@
  * updates it, then a read back): each row is one ct_store_import_row() (the
  * card with its opening balance, one transaction and its postings), and the
  * legacy account is debited once per request by ct_store_import_finish().
+ * The rows go to the store together (ct_store_import_rows()).
  * Row idempotency needs no table of its own: the card's import transaction
  * carries the batch id in order_ref. */
 
@@ -569,47 +570,67 @@ ct_imports_apply (CtService             *svc,
       return ct_reply_error (500, "internal", "The service could not complete the import; nothing was changed");
     }
 
-  rejected = json_object_new_array ();
-  for (guint i = 0; i < r->n_rows && error == NULL; i++)
-    {
-      ImportRow *row = &r->rows[i];
-      CtStoreImportRow srow = { row->card_no, row->name, row->phone_digits, row->level, row->balance, row->points };
-      g_autofree char *other_batch = NULL;
-      CtStoreImportOutcome outcome;
+  /* The valid rows go to the store in one call (their cards, then their
+   * transactions, several to a statement); the answer lists the refused
+   * rows in the request's order. */
+  {
+    g_autofree CtStoreImportRow *srows = g_new (CtStoreImportRow, r->n_rows);
+    g_autofree CtStoreImportOutcome *outcomes = g_new (CtStoreImportOutcome, r->n_rows);
+    g_autofree char **others = g_new0 (char *, r->n_rows);
+    guint n = 0;
 
-      if (row->code != NULL)
+    for (guint i = 0; i < r->n_rows; i++)
+      if (r->rows[i].code == NULL)
         {
-          json_object_array_add (rejected, rejected_entry (row->line, row->code, row->message));
-          counts.rows_rejected++;
-          continue;
+          ImportRow *row = &r->rows[i];
+          CtStoreImportRow srow = { row->card_no, row->name, row->phone_digits, row->level, row->balance,
+                                    row->points };
+
+          srows[n++] = srow;
         }
-      if (!ct_store_import_row (store, &origin, &srow, &outcome, &other_batch, &error))
-        break;
-      switch (outcome)
-        {
-        case CT_STORE_IMPORT_INSERTED:
-          if (!ct_wallet_outbox_import (store, wallet, merchant, row->card_no, &error))
-            break;
-          counts.rows_accepted++;
-          counts.total_balance += row->balance;
-          counts.total_points += row->points;
-          break;
-        case CT_STORE_IMPORT_ALREADY_IN_BATCH:
-          break;
-        case CT_STORE_IMPORT_CARD_EXISTS:
+    if (n > 0)
+      ct_store_import_rows (store, &origin, srows, n, outcomes, others, &error);
+
+    rejected = json_object_new_array ();
+    for (guint i = 0, k = 0; i < r->n_rows && error == NULL; i++)
+      {
+        ImportRow *row = &r->rows[i];
+
+        if (row->code != NULL)
           {
-            g_autofree char *msg = other_batch != NULL
-              ? g_strdup_printf ("Card %s already exists: batch %s imported it", row->card_no, other_batch)
-              : g_strdup_printf ("Card %s already exists in this service", row->card_no);
-
-            json_object_array_add (rejected, rejected_entry (row->line, "card_exists", msg));
+            json_object_array_add (rejected, rejected_entry (row->line, row->code, row->message));
             counts.rows_rejected++;
+            continue;
           }
-          break;
-        default:
-          g_assert_not_reached ();
-        }
-    }
+        switch (outcomes[k])
+          {
+          case CT_STORE_IMPORT_INSERTED:
+            if (!ct_wallet_outbox_import (store, wallet, merchant, row->card_no, &error))
+              break;
+            counts.rows_accepted++;
+            counts.total_balance += row->balance;
+            counts.total_points += row->points;
+            break;
+          case CT_STORE_IMPORT_ALREADY_IN_BATCH:
+            break;
+          case CT_STORE_IMPORT_CARD_EXISTS:
+            {
+              g_autofree char *msg = others[k] != NULL
+                ? g_strdup_printf ("Card %s already exists: batch %s imported it", row->card_no, others[k])
+                : g_strdup_printf ("Card %s already exists in this service", row->card_no);
+
+              json_object_array_add (rejected, rejected_entry (row->line, "card_exists", msg));
+              counts.rows_rejected++;
+            }
+            break;
+          default:
+            g_assert_not_reached ();
+          }
+        k++;
+      }
+    for (guint k = 0; k < n; k++)
+      g_free (others[k]);
+  }
 
   if (error == NULL)
     ct_store_import_finish (store, r->batch_id, &counts, &error);
