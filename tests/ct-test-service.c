@@ -340,11 +340,11 @@ void
 ct_test_db_hold_writes (CtTestDb *db)
 {
   /* SQLite: the one write lock. PostgreSQL: every request these tests
-   * send reads its card after claiming its key (the claim reads the key's
-   * record in the same round trip), so it waits there with its key
-   * claimed, as a request held by another's row locks would. */
+   * send locks its card's row right after claiming its key (in the same
+   * round trip), so holding every card's row keeps it waiting there with
+   * its key claimed, as another request on the same card would. */
   if (db->pg != NULL)
-    g_assert (ct_test_db_exec (db, "BEGIN; LOCK TABLE cards IN ACCESS EXCLUSIVE MODE") >= 0);
+    g_assert (ct_test_db_exec (db, "BEGIN; SELECT 1 FROM cards FOR UPDATE") >= 0);
   else
     g_assert (ct_test_db_exec (db, "BEGIN IMMEDIATE") >= 0);
 }

@@ -589,6 +589,106 @@ START_TEST (test_store_a_failed_write_fails_the_commit)
 }
 END_TEST
 
+/* A write that names its card ahead of the claim (PostgreSQL reads it,
+ * locked, in the claim's round trip) gets the same answers as one that
+ * does not: the card after each of its own writes, a refusal that leaves
+ * nothing, the card again after its savepoint rolled back, its spend, and
+ * a transaction whose id it can answer with; and all of it is there
+ * after the commit. */
+START_TEST (test_store_reads_named_ahead_answer_as_reads_made_later)
+{
+  CtStoreCard card = { (char *) "CARD-5", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
+  CtStorePosting credit[] = { { CT_ACCOUNT_CASH, -1000 }, { "CARD-5", 1000 } };
+  CtStorePosting pay[] = { { "CARD-5", -300 }, { CT_ACCOUNT_POOL, 300 } };
+  CtStorePosting too_much[] = { { "CARD-5", -701 }, { CT_ACCOUNT_POOL, 701 } };
+  CtStoreAhead ahead = { NULL, "CARD-5", "s", "t", 1000 };
+  CtStoreTx top = { 0 }, tx = { 0 };
+  g_auto(CtStoreTx) read = { 0 };
+  g_auto(CtStoreCard) after = { 0 };
+  g_autoptr(GError) error = NULL;
+  CtStoreLedgerCheck check;
+  int64_t spend = -1, points = -1;
+
+  ck_assert (ct_store_begin (store, NULL));
+  ck_assert (ct_store_card_insert (store, &card, NULL));
+  ck_assert (ct_store_post (store, credit, 2, NULL));
+  top.card_no = (char *) "CARD-5";
+  top.kind = (char *) "topup";
+  top.delta = top.balance_after = 1000;
+  top.store = (char *) "s";
+  top.till = (char *) "t";
+  ck_assert (ct_store_tx_insert (store, &top, credit, 2, NULL));
+  ck_assert (ct_store_commit (store, NULL));
+
+  if (ct_store_batches_writes (store))
+    ck_assert (ct_store_claim_key (store, 1, "ahead", NULL));
+  ck_assert (ct_store_begin (store, NULL));
+  ct_store_read_ahead (store, &ahead);
+  if (!ct_store_batches_writes (store))
+    ck_assert (ct_store_claim_key (store, 1, "ahead", NULL));
+  ck_assert_int_eq (ct_store_shift_at (store, "s", "t", 1000, NULL), 0);
+  ck_assert (ct_store_card_get (store, "CARD-5", &after, NULL));
+  ck_assert_int_eq (after.balance, 1000);
+  ct_store_card_clear (&after);
+  ck_assert (ct_store_post (store, pay, 2, NULL));
+  ck_assert (ct_store_card_add_points (store, "CARD-5", 7, &points, NULL));
+  ck_assert_int_eq (points, 7);
+  ck_assert (ct_store_card_add_spend (store, "CARD-5", 300, &spend, NULL));
+  ck_assert_int_eq (spend, 300);
+  ck_assert (ct_store_card_get (store, "CARD-5", &after, NULL));
+  ck_assert_int_eq (after.balance, 700);
+  ck_assert_int_eq (after.points, 7);
+  ct_store_card_clear (&after);
+
+  /* Refused, and nothing of it stands once its savepoint is rolled back. */
+  ck_assert (ct_store_savepoint (store, NULL));
+  ck_assert (ct_store_card_add_spend (store, "CARD-5", 701, &spend, NULL));
+  ck_assert_int_eq (spend, 1001);
+  ck_assert (!ct_store_card_add_points (store, "CARD-5", -8, NULL, &error));
+  ck_assert (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT));
+  g_clear_error (&error);
+  ck_assert (!ct_store_post (store, too_much, 2, &error));
+  ck_assert (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT));
+  ct_store_rollback_savepoint (store);
+  ck_assert (ct_store_release_savepoint (store, NULL));
+  ck_assert (ct_store_card_get (store, "CARD-5", &after, NULL));
+  ck_assert_int_eq (after.balance, 700);
+  ck_assert_int_eq (after.points, 7);
+  ct_store_card_clear (&after);
+  ck_assert (ct_store_card_add_spend (store, "CARD-5", -100, &spend, NULL));
+  ck_assert_int_eq (spend, 200);
+
+  tx.card_no = (char *) "CARD-5";
+  tx.kind = (char *) "payment";
+  tx.delta = -300;
+  tx.balance_after = 700;
+  tx.points_delta = 7;
+  tx.points_after = 7;
+  tx.store = (char *) "s";
+  tx.till = (char *) "t";
+  tx.created_at = tx.taken_at = 1000;
+  ck_assert (ct_store_tx_insert (store, &tx, pay, 2, NULL));
+  ck_assert_int_gt (tx.id, 0);
+  ck_assert (ct_store_commit (store, NULL));
+
+  ck_assert (ct_store_tx_get (store, tx.id, &read, NULL));
+  ck_assert_str_eq (read.card_no, "CARD-5");
+  ck_assert_int_eq (read.delta, -300);
+  ck_assert_int_eq (read.balance_after, 700);
+  ck_assert (ct_store_card_get (store, "CARD-5", &after, NULL));
+  ck_assert_int_eq (after.balance, 700);
+  ck_assert_int_eq (after.points, 7);
+  ck_assert_int_eq (ct_store_account_balance (store, "CARD-5", NULL), 700);
+  ck_assert (ct_store_begin (store, NULL));
+  ck_assert (ct_store_card_add_spend (store, "CARD-5", 0, &spend, NULL));
+  ct_store_rollback (store);
+  ck_assert_int_eq (spend, 200);
+  ck_assert (ct_store_ledger_check (store, &check, NULL));
+  ck_assert_int_eq (check.sum, 0);
+  ck_assert (check.balances_match);
+}
+END_TEST
+
 /* Connections that credit the pool at the same moment, each holding its
  * transaction open until all of them have posted. */
 typedef struct
@@ -768,6 +868,7 @@ store_suite (void)
   tcase_add_test (st, test_store_log_writes_are_gathered_and_durable);
   tcase_add_test (st, test_store_reads_see_the_transaction_s_own_writes);
   tcase_add_test (st, test_store_a_failed_write_fails_the_commit);
+  tcase_add_test (st, test_store_reads_named_ahead_answer_as_reads_made_later);
   tcase_add_test (parse, test_day_range_follows_the_merchant_time_zone);
   tcase_add_test (parse, test_parsers_refuse_before_the_ledger_sees_a_request);
   suite_add_tcase (s, json);

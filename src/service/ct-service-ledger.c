@@ -195,6 +195,7 @@ ct_ledger_parse_taken_at (CtCall  *call,
     return ct_reply_error (422, "invalid_taken_at",
                            "\"taken_at\" %s is older than the %d days a request may wait to be sent", text,
                            CT_SERVICE_KEY_RETENTION_DAYS - 1);
+  call->taken_at = *out_ms;
   return NULL;
 }
 
@@ -278,7 +279,7 @@ tx_fill (CtStoreTx       *tx,
   tx->till = g_strdup (call->till.name);
   tx->operator_name = g_strdup (operator_name);
   tx->manager = call->manager_outcome == CT_MANAGER_OUTCOME_SUCCESS ? g_strdup (call->manager_id) : NULL;
-  tx->created_at = ct_store_now_ms ();
+  tx->created_at = call->now_ms != 0 ? call->now_ms : ct_store_now_ms ();
   tx->taken_at = ((Req *) call->data)->taken_at;
   if (tx->taken_at == 0)
     tx->taken_at = tx->created_at;

@@ -835,14 +835,12 @@ count_commit (CtService *svc,
  * transaction, so a till revoked or given a new token (by any process)
  * before this write writes nothing. FALSE with the answer set. */
 static gboolean
-till_still_valid (CtService *svc,
+till_check_again (CtService *svc,
                   CtCall    *call)
 {
   g_auto(CtStoreTill) now = { 0 };
   g_autoptr(GError) error = NULL;
 
-  if (!call->till_cached || call->till_epoch == ct_till_cache_epoch (svc->tills))
-    return TRUE;
   ct_reply_free (call->reply);
   if (!ct_store_till_by_token (svc->store, call->till_hash, &now, &error))
     {
@@ -861,6 +859,15 @@ till_still_valid (CtService *svc,
     }
   call->reply = NULL;
   return TRUE;
+}
+
+static gboolean
+till_still_valid (CtService *svc,
+                  CtCall    *call)
+{
+  if (!call->till_cached || call->till_epoch == ct_till_cache_epoch (svc->tills))
+    return TRUE;
+  return till_check_again (svc, call);
 }
 
 /* Runs @call with the settings of its merchant, read once per group for
@@ -996,9 +1003,32 @@ run_batch (CtService *svc,
     }
 }
 
+/* Names what a write in a transaction of its own reads after its claim,
+ * so that the store reads it in the claim's round trip: the till again
+ * when it came from the cache, the path's card, and the shift open on the
+ * till when the money was taken. */
+static void
+read_ahead (CtCall *call)
+{
+  CtStoreAhead ahead = { 0 };
+
+  if (call->till_cached)
+    ahead.till_hash = call->till_hash;
+  if (call->parse_reply == NULL && g_str_has_prefix (call->route->pattern, "/v1/cards/*/"))
+    {
+      ahead.card_no = call->args[0];
+      ahead.shift_store = call->till.store;
+      ahead.shift_till = call->till.name;
+      ahead.shift_at = call->taken_at != 0 ? call->taken_at : call->now_ms;
+    }
+  ct_store_read_ahead (call->store, &ahead);
+}
+
 /* One request in a transaction of its own: claim its key, replay or apply
  * it, commit. A deadlock or serialization failure rolls all of it back and
- * runs it again after a short random pause. */
+ * runs it again after a short random pause. A till taken from the cache
+ * is read again inside the transaction (in the claim's round trip), so a
+ * revoked till writes nothing. */
 static void
 run_alone (CtService *svc,
            CtCall    *call)
@@ -1014,16 +1044,19 @@ run_alone (CtService *svc,
       g_clear_pointer (&call->reply, ct_reply_free);
       call->manager_outcome = CT_MANAGER_OUTCOME_NONE;
       call->member_pin_outcome = CT_MANAGER_OUTCOME_NONE;
+      call->now_ms = ct_store_now_ms ();
       ok = ct_store_begin (store, &error);
       if (ok)
         {
+          read_ahead (call);
           /* Claimed inside the till's merchant: the claim reads that
            * merchant's settings in the same round trip. */
           ok = (call->idem_key == NULL || ct_store_claim_key (call->store, call->till.id, call->idem_key, &error))
                && ct_store_get_merchant (call->store, &merchant, &error);
           if (ok)
             {
-              run_one (svc, &merchant, call, TRUE);
+              if (!call->till_cached || till_check_again (svc, call))
+                run_one (svc, &merchant, call, TRUE);
               ok = ct_store_commit (store, &error);
             }
           else
@@ -1236,7 +1269,9 @@ ct_service_new (const CtServiceOptions  *options,
     }
   if (options->busy_timeout_ms > 0)
     ct_store_set_busy_timeout (svc->store, options->busy_timeout_ms);
-  if (ct_store_batches_writes (svc->store) && ct_store_tracks_tills (svc->store))
+  /* A store with one writer checks the cached tills when its tills
+   * changed; any other reads a cached till again with each write's claim. */
+  if (!ct_store_batches_writes (svc->store) || ct_store_tracks_tills (svc->store))
     svc->tills = ct_till_cache_new ();
 
   return svc;

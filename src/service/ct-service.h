@@ -126,6 +126,8 @@ struct _CtCall
   gboolean         member_pin_verified;
   CtManagerOutcome member_pin_outcome;
   CtStorePinGuard  member_pin_guard;     /* read by ct_call_check_member_pin() */
+  int64_t          taken_at;    /* a write's "taken_at" (ms), 0 when absent */
+  int64_t          now_ms;      /* when the write is applied, fixed for each attempt; 0: ask the clock */
   char            *card_no;     /* the card acted on, for the audit log */
   int64_t          audit_id;    /* the audit entry the request wrote, 0 if none yet */
 

@@ -62,6 +62,27 @@ typedef struct
   int64_t     pre_till;
   char       *pre_key_name;
   PGresult   *pre_key;
+  /* What the write named ahead of its claim (pg_read_ahead()), read in
+   * the claim's round trip; each answers the matching call only. */
+  gboolean    ahead_till;
+  guint8      ahead_till_hash[32];
+  char       *ahead_card_no;
+  char       *ahead_shift_store;
+  char       *ahead_shift_till;
+  int64_t     ahead_shift_at;
+  PGresult   *pre_till_row;
+  PGresult   *pre_shift;
+  /* The card this transaction holds locked (read FOR NO KEY UPDATE), as
+   * the transaction sees it: the store's own writes to it (a posting, its
+   * points, its spend) change this copy and go with the next round trip,
+   * since no other transaction can change the row before the commit. Any
+   * other write to a card drops it. */
+  gboolean    has_locked;
+  int64_t     locked_merchant;
+  CtStoreCard locked;
+  gboolean    has_spend;  /* the locked card's spend is known */
+  int64_t     spend;
+  int64_t     next_tx_id; /* a transaction id drawn with the claim, or 0 */
   GHashTable *prepared;   /* SQL literal -> statement name */
   guint       n_prepared;
 } PgConn;
@@ -852,6 +873,53 @@ prefetch_take (PgConn    *c,
   return g_steal_pointer (slot);
 }
 
+/* Forgets the card held locked: its row changed in a way the copy does
+ * not follow, or the transaction ended or rolled back to a savepoint. */
+static void
+locked_clear (PgConn *c)
+{
+  ct_store_card_clear (&c->locked);
+  c->has_locked = FALSE;
+  c->has_spend = FALSE;
+}
+
+/* Whether @card_no of the call's merchant is the card held locked. */
+static gboolean
+locked_is (PgConn     *c,
+           CtStore    *base,
+           const char *card_no)
+{
+  return c->has_locked && c->locked_merchant == base->merchant && g_str_equal (c->locked.card_no, card_no);
+}
+
+static void
+card_copy (CtStoreCard       *dst,
+           const CtStoreCard *src)
+{
+  *dst = *src;
+  dst->card_no = g_strdup (src->card_no);
+  dst->status = g_strdup (src->status);
+  dst->level = g_strdup (src->level);
+  dst->name = g_strdup (src->name);
+  dst->phone = g_strdup (src->phone);
+  dst->replaced_by = g_strdup (src->replaced_by);
+}
+
+/* Drops what was named or read ahead, and the card held, at the end of a
+ * transaction. */
+static void
+ahead_clear (PgConn *c)
+{
+  c->ahead_till = FALSE;
+  g_clear_pointer (&c->ahead_card_no, g_free);
+  g_clear_pointer (&c->ahead_shift_store, g_free);
+  g_clear_pointer (&c->ahead_shift_till, g_free);
+  g_clear_pointer (&c->pre_till_row, PQclear);
+  g_clear_pointer (&c->pre_shift, PQclear);
+  c->next_tx_id = 0;
+  locked_clear (c);
+}
+
 static void
 conn_free (PgConn *c)
 {
@@ -861,6 +929,7 @@ conn_free (PgConn *c)
   g_ptr_array_unref (c->deferred);
   g_clear_pointer (&c->card_after, PQclear);
   prefetch_clear (c);
+  ahead_clear (c);
   PQfinish (c->pg);
   g_free (c);
 }
@@ -1308,6 +1377,7 @@ end_tx (CtPgStore *store,
   g_ptr_array_set_size (c->deferred, 0);
   g_clear_pointer (&c->card_after, PQclear);
   prefetch_clear (c);
+  ahead_clear (c);
   g_private_set (&current_conn, NULL);
   conn_give (store, c);
 }
@@ -1385,6 +1455,10 @@ pg_rollback_savepoint (CtStore *base)
   /* Nothing ran since the savepoint: there is nothing to undo. */
   if (c->deferred->len > 0 && deferred_is (c, c->deferred->len - 1, "SAVEPOINT request"))
     return;
+  /* The card's row goes back to what it was at the savepoint, which the
+   * copy no longer says; the lock taken before it stays. */
+  locked_clear (c);
+  c->next_tx_id = 0;
   exec_simple (c, "ROLLBACK TO SAVEPOINT request", NULL);
 }
 
@@ -1396,6 +1470,9 @@ pg_release_savepoint (CtStore  *base,
   return TRUE;
 }
 
+#define CARD_COLUMNS "card_no, status, level, name, phone, balance, points, created_at, updated_at"
+#define CARD_READ_COLUMNS CARD_COLUMNS ", replaced_by"
+
 /* The reads a request makes first, which the claim of its key sends in
  * its own round trip (pg_claim_key()). */
 static const char SETTINGS_SQL[] = "SELECT key, value FROM merchant_settings WHERE merchant_id = $1"
@@ -1403,6 +1480,19 @@ static const char SETTINGS_SQL[] = "SELECT key, value FROM merchant_settings WHE
 static const char KEY_SQL[] = "SELECT hash, status, body FROM idempotency WHERE till_id = $1 AND key = $2";
 #define LEVEL_COLUMNS "id, name, min_spend, points_multiplier_bp, discount_bp, topup_bonus_bp"
 static const char LEVELS_SQL[] = "SELECT " LEVEL_COLUMNS " FROM levels WHERE merchant_id = $1 ORDER BY min_spend, id";
+static const char TILL_BY_HASH_SQL[] = "SELECT id, store, name, revoked, merchant_id FROM tills WHERE token_hash = $1";
+static const char SHIFT_AT_SQL[] = "SELECT id FROM shifts WHERE merchant_id = $4 AND store = $1 AND till = $2"
+                                   " AND opened_at <= $3 AND (closed_at IS NULL OR closed_at > $3)"
+                                   " ORDER BY opened_at DESC LIMIT 1";
+/* The path's card, locked, read ahead with the claim: only when the claim
+ * got its key's lock (the lock is taken again, which holds it once more),
+ * so a request that answers 409 request_in_progress never waits for the
+ * card. Then its spend, read after the card's lock is held, and an id for
+ * the transaction the request may record. */
+static const char CARD_AHEAD_SQL[] = "SELECT " CARD_READ_COLUMNS " FROM cards WHERE merchant_id = $2 AND card_no = $1"
+                                     " AND pg_try_advisory_xact_lock (hashtextextended ($3, 0)) FOR NO KEY UPDATE";
+static const char SPEND_SQL[] = "SELECT spend FROM card_spend WHERE merchant_id = $2 AND card_no = $1";
+static const char NEXT_TX_SQL[] = "SELECT nextval (pg_get_serial_sequence ('transactions', 'id'))";
 static const char CONNECTORS_SQL[] = "SELECT id, merchant, kind, app_id, serial_no, private_key, public_key,"
                                      " template_id, gateway FROM wallet_connectors WHERE $1 = 0 OR merchant_id = $1"
                                      " ORDER BY id";
@@ -1752,6 +1842,27 @@ pg_till_revoke (CtStore     *base,
                      &p, "till", label, error);
 }
 
+/* The one row of @res, a SELECT of id, store, name, revoked, merchant_id,
+ * into @out; CT_STORE_ERROR_NOT_FOUND without one. */
+static gboolean
+till_from_result (PGresult     *res,
+                  const char   *not_found,
+                  CtStoreTill  *out,
+                  GError      **error)
+{
+  if (PQntuples (res) != 1)
+    {
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "%s", not_found);
+      return FALSE;
+    }
+  out->id = col_int (res, 0, 0);
+  out->store = col_text (res, 0, 1);
+  out->name = col_text (res, 0, 2);
+  out->revoked = col_bool (res, 0, 3);
+  out->merchant = col_int (res, 0, 4);
+  return TRUE;
+}
+
 /* Runs @sql, a SELECT of id, store, name, revoked, merchant_id, into @out. */
 static gboolean
 till_select (CtPgStore    *store,
@@ -1769,17 +1880,7 @@ till_select (CtPgStore    *store,
   res = run (c, sql, p, "till", error);
   if (res != NULL)
     {
-      ok = PQntuples (res) == 1;
-      if (ok)
-        {
-          out->id = col_int (res, 0, 0);
-          out->store = col_text (res, 0, 1);
-          out->name = col_text (res, 0, 2);
-          out->revoked = col_bool (res, 0, 3);
-          out->merchant = col_int (res, 0, 4);
-        }
-      else
-        g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "%s", not_found);
+      ok = till_from_result (res, not_found, out, error);
       PQclear (res);
     }
   conn_give (store, c);
@@ -1795,9 +1896,22 @@ pg_till_by_token (CtStore       *base,
   Params p = { 0 };
 
   p_hash (&p, token_hash);
-  return till_select ((CtPgStore *) base->root,
-                      "SELECT id, store, name, revoked, merchant_id FROM tills WHERE token_hash = $1", &p,
-                      "unknown token", out, error);
+  CtPgStore *store = (CtPgStore *) base->root;
+  PgConn *c = g_private_get (&current_conn);
+
+  /* Read again with the claim of the write's key (pg_read_ahead()). */
+  if (c != NULL && c->store == store && c->pre_till_row != NULL
+      && memcmp (c->ahead_till_hash, token_hash, 32) == 0)
+    {
+      PGresult *res = g_steal_pointer (&c->pre_till_row);
+      gboolean ok;
+
+      memset (out, 0, sizeof *out);
+      ok = till_from_result (res, "unknown token", out, error);
+      PQclear (res);
+      return ok;
+    }
+  return till_select (store, TILL_BY_HASH_SQL, &p, "unknown token", out, error);
 }
 
 static gboolean
@@ -2174,9 +2288,7 @@ pg_audit_list (CtStore  *base,
 
 /* Cards */
 
-#define CARD_COLUMNS "card_no, status, level, name, phone, balance, points, created_at, updated_at"
 /* What a card is read with: its columns and the card that replaced it. */
-#define CARD_READ_COLUMNS CARD_COLUMNS ", replaced_by"
 
 static void
 card_from_row (PGresult    *res,
@@ -2223,6 +2335,12 @@ pg_card_get (CtStore      *base,
   gboolean ok = FALSE;
 
   memset (out, 0, sizeof *out);
+  if (c->in_tx && locked_is (c, base, card_no))
+    {
+      card_copy (out, &c->locked);
+      conn_give (store, c);
+      return TRUE;
+    }
   if (c->card_after != NULL && c->card_after_merchant == base->merchant
       && g_str_equal (PQgetvalue (c->card_after, 0, 0), card_no))
     {
@@ -2249,6 +2367,14 @@ pg_card_get (CtStore      *base,
         card_from_row (res, 0, out);
       else
         g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND, "no card %s", card_no);
+      if (ok && c->in_tx)
+        {
+          /* Locked now: the transaction's writes to it keep the copy. */
+          locked_clear (c);
+          card_copy (&c->locked, out);
+          c->has_locked = TRUE;
+          c->locked_merchant = base->merchant;
+        }
       PQclear (res);
     }
   conn_give (store, c);
@@ -2290,7 +2416,9 @@ pg_card_update (CtStore            *base,
                 const CtStoreCard  *card,
                 GError            **error)
 {
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
   Params p = { 0 };
+  CtStoreCard kept;
 
   p_text (&p, card->card_no);
   p_text (&p, card->status);
@@ -2299,9 +2427,23 @@ pg_card_update (CtStore            *base,
   p_text (&p, card->phone);
   p_int (&p, card->updated_at);
   p_merchant (&p, base);
-  return change_one (tx_conn ((CtPgStore *) base->root),
-                     "UPDATE cards SET status = $2, level = $3, name = $4, phone = $5, updated_at = $6"
-                     " WHERE merchant_id = $7 AND card_no = $1", &p, "card", card->card_no, error);
+  if (!locked_is (c, base, card->card_no))
+    return change_one (c, "UPDATE cards SET status = $2, level = $3, name = $4, phone = $5, updated_at = $6"
+                          " WHERE merchant_id = $7 AND card_no = $1", &p, "card", card->card_no, error);
+  /* The card held locked (a payment that moved it up a level): its row
+   * is there until the commit, and the copy takes the new fields. */
+  if (!run_later (c, "UPDATE cards SET status = $2, level = $3, name = $4, phone = $5, updated_at = $6"
+                     " WHERE merchant_id = $7 AND card_no = $1", &p, "card", error))
+    return FALSE;
+  card_copy (&kept, card);
+  kept.balance = c->locked.balance;
+  kept.points = c->locked.points;
+  kept.created_at = c->locked.created_at;
+  g_free (kept.replaced_by);
+  kept.replaced_by = g_strdup (c->locked.replaced_by);
+  ct_store_card_clear (&c->locked);
+  c->locked = kept;
+  return TRUE;
 }
 
 /* Closes the old card, ends its member link and moves the member's PIN
@@ -2333,6 +2475,7 @@ pg_card_replace (CtStore     *base,
   p_text (&p, new_no);
   p_int (&p, now_ms);
   p_merchant (&p, base);
+  locked_clear (c);
   if (!run_count (c, "UPDATE cards SET status = 'closed', replaced_by = $2, updated_at = $3"
                      " WHERE merchant_id = $4 AND card_no = $1 AND status <> 'closed'", &p, "card", &n, error))
     return FALSE;
@@ -2369,6 +2512,25 @@ pg_card_add_points (CtStore     *base,
   p_text (&p, card_no);
   p_int (&p, delta);
   p_merchant (&p, base);
+  if (locked_is (c, base, card_no))
+    {
+      /* The row is locked and the copy is what it holds: the answer is
+       * known, and the write goes with the next round trip. The floor
+       * stays the database's (CHECK points >= 0). */
+      if (c->locked.points + delta < 0)
+        {
+          g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT, "points of %s would go below zero",
+                       card_no);
+          return FALSE;
+        }
+      if (!run_later (c, "UPDATE cards SET points = points + $2 WHERE merchant_id = $3 AND card_no = $1", &p,
+                      "points", error))
+        return FALSE;
+      c->locked.points += delta;
+      if (out_points != NULL)
+        *out_points = c->locked.points;
+      return TRUE;
+    }
   res = run (c, "UPDATE cards SET points = points + $2 WHERE merchant_id = $3 AND card_no = $1"
                 " AND points + $2 >= 0"
                 " RETURNING points", &p, "points", error);
@@ -2426,6 +2588,28 @@ post_one (PgConn                *c,
   p_text (&p, posting->account);
   p_int (&p, posting->amount);
   p_merchant (&p, base);
+  if (posting->account[0] != '@' && locked_is (c, base, posting->account))
+    {
+      /* The card is locked and the copy is its row: whether the balance
+       * may go there is known here, and the update goes with the next
+       * round trip. The database still refuses an overdraft (CHECK balance
+       * >= 0): the commit would fail rather than take a card below zero. */
+      int64_t now = ct_store_now_ms ();
+
+      if (c->locked.balance + posting->amount < 0)
+        {
+          g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT, "account %s cannot go below zero",
+                       posting->account);
+          return FALSE;
+        }
+      p_int (&p, now);
+      if (!run_later (c, "UPDATE cards SET balance = balance + $2, updated_at = $4 WHERE merchant_id = $3"
+                         " AND card_no = $1", &p, "posting", error))
+        return FALSE;
+      c->locked.balance += posting->amount;
+      c->locked.updated_at = now;
+      return TRUE;
+    }
   if (posting->account[0] != '@')
     {
       /* The floor is part of the update itself, so the database refuses an
@@ -2587,6 +2771,22 @@ pg_tx_insert (CtStore               *base,
   p_text (&p, tx->rest > 0 ? tx->rest_tender : NULL);
   p_text (&p, tx->level_up);
   p_merchant (&p, base);
+  if (c->next_tx_id > 0)
+    {
+      /* The id was drawn with the claim: nothing waits for this insert's
+       * answer, so it goes with the next round trip. */
+      tx->id = c->next_tx_id;
+      c->next_tx_id = 0;
+      p_int (&p, tx->id);
+      if (!run_later (c, "INSERT INTO transactions (id, merchant_id, card_no, kind, delta, bonus, balance_after,"
+                         " points_delta, points_after, store, till, operator, manager, reason, order_ref, refund_of,"
+                         " created_at, tender, shift_id, taken_at, rest, rest_tender, level_up)"
+                         " VALUES ($23, $22, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
+                         " $17, $18, $19, $20, $21)",
+                      &p, "transaction", error))
+        return FALSE;
+      return insert_postings (c, base, tx->id, postings, n_postings, error);
+    }
   res = run (c, "INSERT INTO transactions (merchant_id, card_no, kind, delta, bonus, balance_after, points_delta,"
                 " points_after, store, till, operator, manager, reason, order_ref, refund_of, created_at,"
                 " tender, shift_id, taken_at, rest, rest_tender, level_up)"
@@ -2790,6 +2990,64 @@ pg_account_balance (CtStore     *base,
 
 /* Idempotency */
 
+static void card_from_row (PGresult *res, int i, CtStoreCard *c);
+
+/* Remembers what the write reads after its claim; pg_claim_key() reads it. */
+static void
+pg_read_ahead (CtStore            *base,
+               const CtStoreAhead *ahead)
+{
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
+
+  ahead_clear (c);
+  c->ahead_till = ahead->till_hash != NULL;
+  if (c->ahead_till)
+    memcpy (c->ahead_till_hash, ahead->till_hash, 32);
+  c->ahead_card_no = g_strdup (ahead->card_no);
+  if (ahead->shift_store != NULL && ahead->shift_till != NULL)
+    {
+      c->ahead_shift_store = g_strdup (ahead->shift_store);
+      c->ahead_shift_till = g_strdup (ahead->shift_till);
+      c->ahead_shift_at = ahead->shift_at;
+    }
+}
+
+/* The statements of a claim: its lock, then what the request reads first. */
+enum
+{
+  CLAIM_LOCK,
+  CLAIM_KEY,
+  CLAIM_SETTINGS,
+  CLAIM_LEVELS,
+  CLAIM_CONNECTORS,
+  CLAIM_TILL,
+  CLAIM_CARD,
+  CLAIM_SPEND,
+  CLAIM_TX_ID,
+  CLAIM_SHIFT,
+  N_CLAIM
+};
+
+/* Keeps what the claim read ahead for the calls that ask for it. */
+static void
+claim_keep_ahead (PgConn    *c,
+                  CtStore   *base,
+                  PGresult **res)
+{
+  c->pre_till_row = g_steal_pointer (&res[CLAIM_TILL]);
+  c->pre_shift = g_steal_pointer (&res[CLAIM_SHIFT]);
+  if (res[CLAIM_CARD] != NULL && PQntuples (res[CLAIM_CARD]) == 1)
+    {
+      card_from_row (res[CLAIM_CARD], 0, &c->locked);
+      c->has_locked = TRUE;
+      c->locked_merchant = base->merchant;
+      c->has_spend = res[CLAIM_SPEND] != NULL;
+      c->spend = c->has_spend && PQntuples (res[CLAIM_SPEND]) == 1 ? col_int (res[CLAIM_SPEND], 0, 0) : 0;
+    }
+  if (res[CLAIM_TX_ID] != NULL)
+    c->next_tx_id = col_int (res[CLAIM_TX_ID], 0, 0);
+}
+
 static gboolean
 pg_claim_key (CtStore     *base,
               int64_t      till_id,
@@ -2800,59 +3058,85 @@ pg_claim_key (CtStore     *base,
   g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ":%s", till_id, key);
   /* A transaction-level lock: it ends with the commit or the rollback,
    * and with the connection of a process that died. */
-  static const char * const sqls[] = {
-    "SELECT pg_try_advisory_xact_lock (hashtextextended ($1, 0))", KEY_SQL, SETTINGS_SQL, LEVELS_SQL,
-    CONNECTORS_SQL,
+  static const char * const sqls[N_CLAIM] = {
+    [CLAIM_LOCK] = "SELECT pg_try_advisory_xact_lock (hashtextextended ($1, 0))",
+    [CLAIM_KEY] = KEY_SQL,
+    [CLAIM_SETTINGS] = SETTINGS_SQL,
+    [CLAIM_LEVELS] = LEVELS_SQL,
+    [CLAIM_CONNECTORS] = CONNECTORS_SQL,
+    [CLAIM_TILL] = TILL_BY_HASH_SQL,
+    [CLAIM_CARD] = CARD_AHEAD_SQL,
+    [CLAIM_SPEND] = SPEND_SQL,
+    [CLAIM_TX_ID] = NEXT_TX_SQL,
+    [CLAIM_SHIFT] = SHIFT_AT_SQL,
   };
-  Params lock = { 0 }, kp = { 0 }, mp = { 0 };
-  const Params *ps[] = { &lock, &kp, &mp, &mp, &mp };
-  Stmt stmts[G_N_ELEMENTS (sqls)];
-  PGresult *res[G_N_ELEMENTS (sqls)];
+  Params lock = { 0 }, kp = { 0 }, mp = { 0 }, tp = { 0 }, cp = { 0 }, sp = { 0 }, shp = { 0 };
+  const Params *ps[N_CLAIM] = { &lock, &kp, &mp, &mp, &mp, &tp, &cp, &sp, NULL, &shp };
+  gboolean wanted[N_CLAIM] = { TRUE, TRUE, TRUE, TRUE, TRUE, c->ahead_till, c->ahead_card_no != NULL,
+                               c->ahead_card_no != NULL, c->ahead_card_no != NULL, c->ahead_shift_store != NULL };
+  Stmt stmts[N_CLAIM];
+  PGresult *got[N_CLAIM], *res[N_CLAIM] = { NULL };
+  guint n = 0;
   gboolean ok;
 
   p_text (&lock, name);
   p_int (&kp, till_id);
   p_text (&kp, key);
   p_merchant (&mp, base);
-  for (guint i = 0; i < G_N_ELEMENTS (sqls); i++)
-    {
-      stmts[i] = (Stmt) { prepared_name (c, sqls[i], ps[i], "idempotency claim", error), NULL, ps[i] };
-      if (stmts[i].name == NULL)
-        return FALSE;
-    }
+  if (c->ahead_till)
+    p_hash (&tp, c->ahead_till_hash);
+  p_text (&cp, c->ahead_card_no);
+  p_merchant (&cp, base);
+  p_text (&cp, name);
+  p_text (&sp, c->ahead_card_no);
+  p_merchant (&sp, base);
+  p_text (&shp, c->ahead_shift_store);
+  p_text (&shp, c->ahead_shift_till);
+  p_int (&shp, c->ahead_shift_at);
+  p_merchant (&shp, base);
+  for (guint i = 0; i < N_CLAIM; i++)
+    if (wanted[i])
+      {
+        stmts[n] = (Stmt) { prepared_name (c, sqls[i], ps[i], "idempotency claim", error), NULL, ps[i] };
+        if (stmts[n++].name == NULL)
+          return FALSE;
+      }
   /* Behind the lock, in the same round trip, what the request reads first:
    * its key's stored answer (read after the lock is held, so a request
    * that held it before has committed), its merchant's settings, levels
-   * and wallet connectors. */
+   * and wallet connectors, and what the write named ahead. */
   g_clear_pointer (&c->card_after, PQclear);
-  if (!exec_pipeline (c, stmts, G_N_ELEMENTS (sqls), res, "idempotency claim", error))
+  if (!exec_pipeline (c, stmts, n, got, "idempotency claim", error))
     return FALSE;
+  n = 0;
+  for (guint i = 0; i < N_CLAIM; i++)
+    if (wanted[i])
+      res[i] = got[n++];
   ok = TRUE;
-  for (guint i = 0; ok && i < G_N_ELEMENTS (sqls); i++)
-    if (PQresultStatus (res[i]) != PGRES_TUPLES_OK)
+  for (guint i = 0; ok && i < N_CLAIM; i++)
+    if (res[i] != NULL && PQresultStatus (res[i]) != PGRES_TUPLES_OK)
       ok = pg_fail (c, res[i], "idempotency claim", error);
-  if (ok && !col_bool (res[0], 0, 0))
+  if (ok && !col_bool (res[CLAIM_LOCK], 0, 0))
     {
       ok = FALSE;
       g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_IN_PROGRESS,
                    "key %s of till %" G_GINT64_FORMAT " is in progress", key, till_id);
     }
-  PQclear (res[0]);
   prefetch_clear (c);
-  if (!ok)
+  if (ok)
     {
-      for (guint i = 1; i < G_N_ELEMENTS (sqls); i++)
-        PQclear (res[i]);
-      return FALSE;
+      c->pre_till = till_id;
+      c->pre_key_name = g_strdup (key);
+      c->pre_key = g_steal_pointer (&res[CLAIM_KEY]);
+      c->pre_merchant = base->merchant;
+      c->pre_settings = g_steal_pointer (&res[CLAIM_SETTINGS]);
+      c->pre_levels = g_steal_pointer (&res[CLAIM_LEVELS]);
+      c->pre_connectors = g_steal_pointer (&res[CLAIM_CONNECTORS]);
+      claim_keep_ahead (c, base, res);
     }
-  c->pre_till = till_id;
-  c->pre_key_name = g_strdup (key);
-  c->pre_key = res[1];
-  c->pre_merchant = base->merchant;
-  c->pre_settings = res[2];
-  c->pre_levels = res[3];
-  c->pre_connectors = res[4];
-  return TRUE;
+  for (guint i = 0; i < N_CLAIM; i++)
+    g_clear_pointer (&res[i], PQclear);
+  return ok;
 }
 
 static void
@@ -3195,6 +3479,7 @@ pg_shift_open (CtStore       *base,
   Params p = { 0 };
   PGresult *res;
 
+  g_clear_pointer (&c->pre_shift, PQclear); /* what the claim read of shifts is old now */
   p_text (&p, shift->store);
   p_text (&p, shift->till);
   p_text (&p, shift->operator_name);
@@ -3219,6 +3504,7 @@ pg_shift_close (CtStore             *base,
   Params p = { 0 };
   int64_t n = 0;
 
+  g_clear_pointer (&c->pre_shift, PQclear); /* what the claim read of shifts is old now */
   p_int (&p, shift->id);
   p_int (&p, shift->closed_at);
   p_text (&p, shift->closed_by);
@@ -3310,9 +3596,11 @@ pg_shift_at (CtStore     *base,
   p_text (&p, till);
   p_int (&p, at_ms);
   p_merchant (&p, base);
-  res = run (c, "SELECT id FROM shifts WHERE merchant_id = $4 AND store = $1 AND till = $2 AND opened_at <= $3"
-                " AND (closed_at IS NULL OR closed_at > $3) ORDER BY opened_at DESC LIMIT 1",
-             &p, "shift", error);
+  if (c->in_tx && c->pre_shift != NULL && c->ahead_shift_at == at_ms && c->pre_merchant == base->merchant
+      && g_strcmp0 (c->ahead_shift_store, store_name) == 0 && g_strcmp0 (c->ahead_shift_till, till) == 0)
+    res = g_steal_pointer (&c->pre_shift); /* read with the claim */
+  else
+    res = run (c, SHIFT_AT_SQL, &p, "shift", error);
   if (res != NULL)
     {
       id = PQntuples (res) == 1 ? col_int (res, 0, 0) : 0;
@@ -4207,13 +4495,26 @@ pg_card_add_spend (CtStore     *base,
                    int64_t     *out_spend,
                    GError     **error)
 {
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
   Params p = { 0 };
   PGresult *res;
 
   p_text (&p, card_no);
   p_int (&p, delta);
   p_merchant (&p, base);
-  res = run (tx_conn ((CtPgStore *) base->root),
+  if (locked_is (c, base, card_no) && c->has_spend)
+    {
+      /* Read with the card's lock held: every write of a card's spend
+       * holds its card, so the sum is known here. */
+      if (!run_later (c, "INSERT INTO card_spend (merchant_id, card_no, spend) VALUES ($3, $1, greatest ($2::bigint, 0))"
+                         " ON CONFLICT (merchant_id, card_no) DO UPDATE SET spend = greatest (card_spend.spend + $2::bigint, 0)",
+                      &p, "spend", error))
+        return FALSE;
+      c->spend = MAX (c->spend + delta, 0);
+      *out_spend = c->spend;
+      return TRUE;
+    }
+  res = run (c,
              "INSERT INTO card_spend (merchant_id, card_no, spend) VALUES ($3, $1, greatest ($2::bigint, 0))"
              " ON CONFLICT (merchant_id, card_no) DO UPDATE SET spend = greatest (card_spend.spend + $2::bigint, 0)"
              " RETURNING spend", &p, "spend", error);
@@ -4293,6 +4594,7 @@ static const CtStoreBackend pg_backend = {
   .account_balance = pg_account_balance,
   .claim_key = pg_claim_key,
   .unclaim_key = pg_unclaim_key,
+  .read_ahead = pg_read_ahead,
   .key_get = pg_key_get,
   .key_put = pg_key_put,
   .key_expire = pg_key_expire,

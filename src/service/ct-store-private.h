@@ -119,6 +119,7 @@ struct _CtStoreBackend
   int64_t (*account_balance) (CtStore *store, const char *account, GError **error);
   gboolean (*claim_key) (CtStore *store, int64_t till_id, const char *key, GError **error);
   void (*unclaim_key) (CtStore *store, int64_t till_id, const char *key);
+  void (*read_ahead) (CtStore *store, const CtStoreAhead *ahead); /* optional */
   gboolean (*key_get) (CtStore *store, int64_t till_id, const char *key, CtStoreKeyState *out_state, guint8 out_hash[32], guint *out_status, char **out_body, GError **error);
   gboolean (*key_put) (CtStore *store, int64_t till_id, const char *key, const guint8 hash[32], guint status, const char *body, GError **error);
   gboolean (*key_expire) (CtStore *store, int64_t older_than_ms, GError **error);

@@ -477,6 +477,15 @@ ct_store_write_count (CtStore *store)
   return store->backend->write_count != NULL ? store->backend->write_count (store) : -1;
 }
 
+void
+ct_store_read_ahead (CtStore            *store,
+                     const CtStoreAhead *ahead)
+{
+  g_return_if_fail (store != NULL && ahead != NULL);
+  if (store->backend->read_ahead != NULL)
+    store->backend->read_ahead (store, ahead);
+}
+
 gboolean
 ct_store_tracks_tills (CtStore *store)
 {

@@ -461,6 +461,25 @@ typedef enum
 gboolean  ct_store_claim_key         (CtStore *store, int64_t till_id, const char *key,
                                       GError **error);
 void      ct_store_unclaim_key       (CtStore *store, int64_t till_id, const char *key);
+
+/* What a write will read after the claim of its key, named before the
+ * claim so that a store that pays for each round trip can read it in the
+ * claim's own (docs/performance.md): the till of the request's token
+ * (again, inside the transaction), the card of its path (locked, as
+ * ct_store_card_get() reads it in a write, with its spend), and the shift
+ * open on its till at @shift_at. Each is optional (NULL). The reads answer
+ * the matching calls of that transaction only; a store without the
+ * operation reads them when they are made. */
+typedef struct
+{
+  const guint8 *till_hash;
+  const char   *card_no;
+  const char   *shift_store;
+  const char   *shift_till;
+  int64_t       shift_at;
+} CtStoreAhead;
+
+void      ct_store_read_ahead        (CtStore *store, const CtStoreAhead *ahead);
 gboolean  ct_store_key_get           (CtStore *store, int64_t till_id, const char *key,
                                       CtStoreKeyState *out_state, guint8 out_hash[32],
                                       guint *out_status, char **out_body, GError **error);

@@ -35,14 +35,33 @@ query=${CT_TEST_PG#*\?}
 uri() { echo "postgresql:///$1?$query"; }
 psql_do() { "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 "$(uri "$1")" -c "$2"; }
 
+# CPU time (clock ticks) of processes: their own (@own) or that of the
+# children they reaped (@reaped), read from /proc/PID/stat.
+ticks() {
+  field=$1; shift
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] && sed 's/^.*) //' "/proc/$p/stat"
+  done | awk -v f="$field" '{ if (f == "own") t += $12 + $13; else t += $14 + $15 } END { print t + 0 }'
+}
+hz=$(getconf CLK_TCK)
+# The cluster's postmaster reaps pgbench's backends when they end: its
+# children's CPU time over pgbench's run is the database's work for it.
+pgdir=$(echo "$CT_TEST_PG" | sed -n 's/.*host=\([^&]*\).*/\1/p')
+postmaster=$(head -n 1 "$pgdir/data/postmaster.pid")
+per_tx_us() { python3 -c "print('%.0f' % ($1 * 1e6 / $hz / max ($2, 1)))"; }
+
 # What the machine does meanwhile: the figures swing with it.
 echo "load average before: $(cut -d ' ' -f 1-3 /proc/loadavg)"
 echo "== pgbench TPC-B, 32 clients, ${secs} s"
 psql_do postgres "CREATE DATABASE pgb"
 "$pgbin/pgbench" -q -i -s 32 "$(uri pgb)" >/dev/null 2>&1
-pgb_tps=$("$pgbin/pgbench" -n -c 32 -j 2 -T "$secs" "$(uri pgb)" 2>/dev/null \
-          | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1)
+pm0=$(ticks reaped "$postmaster")
+"$pgbin/pgbench" -n -c 32 -j 2 -T "$secs" "$(uri pgb)" > "$work/pgbench.txt" 2>/dev/null
+pm1=$(ticks reaped "$postmaster")
+pgb_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench.txt" | head -n 1)
+pgb_n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$work/pgbench.txt")
 echo "pgbench: $pgb_tps transactions/s"
+echo "pgbench: database CPU per transaction: $(per_tx_us $((pm1 - pm0)) "$pgb_n") µs"
 
 echo "== cardtill payments, 2 processes, 32 connections, ${secs} s"
 psql_do postgres "CREATE DATABASE cards"
@@ -125,7 +144,14 @@ if command -v perf >/dev/null 2>&1; then
     -- sleep "$secs" >/dev/null 2>&1 &
   perf_pid=$!
 fi
+# The service processes' connections stay open: their backends' CPU time
+# and the processes' own, over the window.
+backends=$("$pgbin/psql" -X -At "$db" -c "SELECT pid FROM pg_stat_activity WHERE datname = 'cards' AND pid <> pg_backend_pid ()")
+svc0=$(ticks own $pids)
+db0=$(ticks own $backends)
 wrk -t 2 -c 32 -d "${secs}s" -s "$work/pay.lua" "$base" > "$work/wrk.txt" 2>&1
+svc1=$(ticks own $pids)
+db1=$(ticks own $backends)
 cat "$work/wrk.txt" | grep -E 'acknowledged|latency p|Requests/sec'
 acked=$(sed -n 's/^acknowledged \([0-9]*\).*/\1/p' "$work/wrk.txt")
 bad=$(sed -n 's/^acknowledged [0-9]* refused \([0-9]*\)/\1/p' "$work/wrk.txt")
@@ -154,6 +180,8 @@ fi
 in_ledger=$("$pgbin/psql" -X -At "$db" -c "SELECT count (*) FROM transactions WHERE kind = 'payment'")
 ct_rate=$(python3 -c "print('%.0f' % ($acked / $secs))")
 echo "cardtill: $ct_rate payments/s ($acked acknowledged in $secs s, $bad not 201)"
+echo "cardtill: CPU per payment: service $(per_tx_us $((svc1 - svc0)) "$acked") µs," \
+     "database $(per_tx_us $((db1 - db0)) "$acked") µs"
 echo "ratio cardtill / pgbench: $(python3 -c "print('%.2f' % ($ct_rate / $pgb_tps))")"
 "$svc" ledger check --db "$db" | grep -E '^sum|balanced'
 if [ "$in_ledger" -lt "$acked" ]; then
