@@ -3363,7 +3363,8 @@ sqlite_import_row (CtStore                 *base,
   return *out_outcome != CT_STORE_IMPORT_INSERTED || import_tx (base, origin, row, error);
 }
 
-/* Rows whose transactions one statement inserts: each statement's own
+/* Rows whose cards (when none is taken) and transactions one statement
+ * inserts: each statement's own
  * work (its start, its end, binding and unbinding) was a fifth of an
  * imported row's instructions when each row had its own two. */
 #define IMPORT_GROUP 32
@@ -3474,6 +3475,106 @@ import_tx_group (CtStore                 *base,
   return TRUE;
 }
 
+/* SELECT card_no FROM cards … IN (IMPORT_GROUP numbers): ?1 the merchant,
+ * ?2.. the numbers. */
+static const char *
+import_exists_sql (void)
+{
+  static gsize made;
+  static char *sql;
+
+  if (g_once_init_enter (&made))
+    {
+      GString *text = g_string_new ("SELECT card_no FROM cards WHERE merchant_id = ?1 AND card_no IN (");
+
+      for (int i = 0; i < IMPORT_GROUP; i++)
+        g_string_append_printf (text, "%s?%d", i > 0 ? ", " : "", i + 2);
+      g_string_append_c (text, ')');
+      sql = g_string_free (text, FALSE);
+      g_once_init_leave (&made, 1);
+    }
+  return sql;
+}
+
+/* INSERT INTO cards … VALUES (…), … for IMPORT_GROUP rows: ?1 the merchant,
+ * ?2 the time, then card_no, level, name, phone, balance, points of each. */
+static const char *
+import_cards_sql (void)
+{
+  static gsize made;
+  static char *sql;
+
+  if (g_once_init_enter (&made))
+    {
+      GString *text = g_string_new ("INSERT INTO cards (merchant_id, card_no, status, level, name, phone, balance,"
+                                    " points, created_at, updated_at) VALUES ");
+
+      for (int i = 0; i < IMPORT_GROUP; i++)
+        {
+          int p = 3 + 6 * i;
+
+          g_string_append_printf (text, "%s(?1, ?%d, 'active', ?%d, ?%d, ?%d, ?%d, ?%d, ?2, ?2)",
+                                  i > 0 ? ", " : "", p, p + 1, p + 2, p + 3, p + 4, p + 5);
+        }
+      sql = g_string_free (text, FALSE);
+      g_once_init_leave (&made, 1);
+    }
+  return sql;
+}
+
+/* The cards of IMPORT_GROUP rows from @rows in one statement when none of
+ * their numbers is taken (*@out_all set), the usual case; otherwise
+ * nothing is written and each row goes through import_card(). */
+static gboolean
+import_card_group (CtStore                 *base,
+                   const CtStoreTx         *origin,
+                   const CtStoreImportRow  *rows,
+                   gboolean                *out_all,
+                   GError                 **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  Conn *c = store->writer;
+  sqlite3_stmt *st;
+  int rc;
+
+  *out_all = FALSE;
+  st = prep (c, import_exists_sql (), error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, base->merchant);
+  for (int i = 0; i < IMPORT_GROUP; i++)
+    bind_static (st, 2 + i, rows[i].card_no);
+  rc = sqlite3_step (st);
+  sqlite3_reset (st);
+  for (int i = 1; i <= 1 + IMPORT_GROUP; i++)
+    sqlite3_bind_null (st, i);
+  if (rc == SQLITE_ROW)
+    return TRUE; /* one is taken: row by row */
+  if (rc != SQLITE_DONE)
+    return db_error (c->db, rc, "import cards", error);
+
+  st = prep (c, import_cards_sql (), error);
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, base->merchant);
+  sqlite3_bind_int64 (st, 2, origin->created_at);
+  for (int i = 0; i < IMPORT_GROUP; i++)
+    {
+      int p = 3 + 6 * i;
+
+      bind_static (st, p, rows[i].card_no);
+      bind_static (st, p + 1, rows[i].level);
+      bind_static (st, p + 2, rows[i].name);
+      bind_static (st, p + 3, rows[i].phone);
+      sqlite3_bind_int64 (st, p + 4, rows[i].balance);
+      sqlite3_bind_int64 (st, p + 5, rows[i].points);
+    }
+  if (!step_import (c, st, 2 + 6 * IMPORT_GROUP, "import cards", error))
+    return FALSE;
+  *out_all = TRUE;
+  return TRUE;
+}
+
 static gboolean
 sqlite_import_rows (CtStore                 *base,
                     const CtStoreTx         *origin,
@@ -3486,13 +3587,22 @@ sqlite_import_rows (CtStore                 *base,
   g_autofree guint *inserted = g_new (guint, n);
   guint n_inserted = 0, i = 0;
 
-  for (guint k = 0; k < n; k++)
+  for (guint k = 0; k < n;)
     {
-      other_batches[k] = NULL;
-      if (!import_card (base, origin, &rows[k], &outcomes[k], &other_batches[k], error))
+      gboolean grouped = k + IMPORT_GROUP <= n, all = FALSE;
+
+      if (grouped && !import_card_group (base, origin, rows + k, &all, error))
         return FALSE;
-      if (outcomes[k] == CT_STORE_IMPORT_INSERTED)
-        inserted[n_inserted++] = k;
+      for (guint end = grouped ? k + IMPORT_GROUP : k + 1; k < end; k++)
+        {
+          other_batches[k] = NULL;
+          if (all)
+            outcomes[k] = CT_STORE_IMPORT_INSERTED;
+          else if (!import_card (base, origin, &rows[k], &outcomes[k], &other_batches[k], error))
+            return FALSE;
+          if (outcomes[k] == CT_STORE_IMPORT_INSERTED)
+            inserted[n_inserted++] = k;
+        }
     }
   for (; i + IMPORT_GROUP <= n_inserted; i += IMPORT_GROUP)
     if (!import_tx_group (base, origin, rows, inserted + i, error))
