@@ -34,8 +34,10 @@
  * makes as few as it can (docs/performance.md): transaction control and
  * writes whose answer nobody reads go with the next statement (libpq's
  * pipeline mode), the claim of a key reads in its own round trip what the
- * request reads next, and a card's update returns the row that the card
- * read after a posting wants. */
+ * request reads next (and what it named ahead: its till, its card locked,
+ * the card's spend, its shift, an id for its transaction), and the card
+ * held locked is kept as the transaction sees it, so that its postings,
+ * points and spend wait for the commit's round trip too. */
 
 #define SCHEMA_VERSION 12
 #define SLOTS 64
