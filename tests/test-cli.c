@@ -1549,6 +1549,12 @@ START_TEST (test_cli_card_replace_moves_the_money_and_the_old_card_names_the_new
                  && strstr (r.out, "Points    10") != NULL && strstr (r.out, "Lost (13800000031)") != NULL, "%s", r.out);
   wanted = g_strdup_printf ("Replaces lost card %s, now closed: moved 100.00 and 10 points", old);
   ck_assert_msg (strstr (r.out, wanted) != NULL, "%s", r.out);
+  /* The till that replaced it knows at once, offline, that the lost card
+   * is closed: the answer's closed card went to its member cache. */
+  ck_assert (ct_fault_proxy_set_offline (t->proxy, TRUE, NULL));
+  ck_assert_int_eq (cli (t, &r, "pay", old, "1.00", NULL), 5);
+  ck_assert_msg (strstr (r.err, "replaced by card LOST-2") != NULL, "%s", r.err);
+  ck_assert (ct_fault_proxy_set_offline (t->proxy, FALSE, NULL));
 
   /* The lost card: shown as closed, naming the new card; refused with a
    * sentence naming it. */

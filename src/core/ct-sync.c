@@ -63,6 +63,7 @@ typedef struct
   int          retry_after;
   char        *reason;
   CtCard      *card;       /* the card a valid 2xx answer carried */
+  CtCard      *closed;     /* and the lost card a replacement closed, or NULL */
 } Attempt;
 
 static void
@@ -71,6 +72,7 @@ attempt_clear (Attempt *a)
   g_clear_pointer (&a->body, g_bytes_unref);
   g_clear_pointer (&a->reason, g_free);
   g_clear_pointer (&a->card, ct_card_free);
+  g_clear_pointer (&a->closed, ct_card_free);
 }
 
 char *
@@ -323,6 +325,7 @@ static gboolean
 answer_valid (CtOutboxKind   kind,
               GBytes        *body,
               CtCard       **out_card,
+              CtCard       **out_closed,
               GError       **error)
 {
   gsize len;
@@ -347,12 +350,9 @@ answer_valid (CtOutboxKind   kind,
       *out_card = ct_wire_decode_card (data, len, error);
       return *out_card != NULL;
     case CT_OUTBOX_KIND_CARD_REPLACE:
-      {
-        g_autoptr(CtCard) replaced = NULL;
-
-        /* The new card; the closed one is learnt by the caller that asked. */
-        return ct_wire_decode_card_replaced (data, len, out_card, &replaced, error);
-      }
+      /* The new card, and the lost one now closed: the offline rules of
+       * this till refuse the lost card from now on, whoever asked. */
+      return ct_wire_decode_card_replaced (data, len, out_card, out_closed, error);
     case CT_OUTBOX_KIND_IMPORT:
     case CT_OUTBOX_KIND_OTHER:
     case CT_OUTBOX_KIND_SHIFT:
@@ -363,16 +363,21 @@ answer_valid (CtOutboxKind   kind,
     }
 }
 
-/* Caches the card a definitive answer carried and tells the listeners. */
+/* Caches the cards a definitive answer carried and tells the listeners. */
 static void
-learn_from_answer (CtSync       *self,
-                   const CtCard *card)
+learn_from_answer (CtSync        *self,
+                   const Attempt *a)
 {
-  if (card == NULL)
-    return;
-  if (self->cache != NULL)
-    ct_member_cache_store (self->cache, card, NULL);
-  emit (self, CT_SYNC_EVENT_CARD, card);
+  const CtCard *cards[] = { a->closed, a->card };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cards); i++)
+    {
+      if (cards[i] == NULL)
+        continue;
+      if (self->cache != NULL)
+        ct_member_cache_store (self->cache, cards[i], NULL);
+      emit (self, CT_SYNC_EVENT_CARD, cards[i]);
+    }
 }
 
 /* Sends @entry once and says what the answer means. No database change. */
@@ -426,7 +431,7 @@ attempt_send (CtSync              *self,
 
   if (result.status >= 200 && result.status < 300)
     {
-      if (answer_valid (entry->kind, out->body, &out->card, &error))
+      if (answer_valid (entry->kind, out->body, &out->card, &out->closed, &error))
         out->kind = ATTEMPT_DONE;
       else
         {
@@ -513,7 +518,7 @@ settle_background (CtSync               *self,
     case ATTEMPT_DONE:
       ok = ct_outbox_remove (self->outbox, e->id, error);
       if (ok)
-        learn_from_answer (self, a->card);
+        learn_from_answer (self, a);
       left = ok;
       break;
     case ATTEMPT_REFUSED:
@@ -1253,7 +1258,7 @@ settle_attempt (CtSync               *self,
       if (!ct_outbox_remove (self->outbox, e->id, &remove_error))
         g_warning ("%s", remove_error->message);
       if (a->kind == ATTEMPT_DONE)
-        learn_from_answer (self, a->card);
+        learn_from_answer (self, a);
       emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
       return answer_from_attempt (e, a);
     case ATTEMPT_NOT_STORED:
