@@ -1641,9 +1641,9 @@ ct_client_member_pin_async (CtClient            *self,
                callback, user_data);
 }
 
-/* A lost card's replacement: both cards go to the member cache (the lost
- * one closed, so the offline rules refuse it), and the new card is the
- * answer. */
+/* A lost card's replacement: the new card is the answer. The sync layer
+ * already put both cards into the member cache (the lost one closed, so the
+ * offline rules refuse it) when the answer arrived, for every caller. */
 static void
 card_replace_worker (GTask        *task,
                      gpointer      source,
@@ -1660,8 +1660,6 @@ card_replace_worker (GTask        *task,
       && ct_wire_decode_card_replaced (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &card, &replaced,
                                        &error))
     {
-      ct_member_cache_store (self->cache, replaced, NULL);
-      ct_member_cache_store (self->cache, card, NULL);
       schedule (self, NOTIFY_CARD_UPDATED, 0, replaced);
       schedule (self, NOTIFY_CARD_UPDATED, 0, card);
     }
