@@ -168,6 +168,81 @@ START_TEST (test_app_pay_split_offers_the_rest_by_a_tender_key)
 }
 END_TEST
 
+/* The labels of the buttons under @root that activate @action_name. */
+static void
+collect_action_labels (GtkWidget  *root,
+                       const char *action_name,
+                       GPtrArray  *labels)
+{
+  if (GTK_IS_ACTIONABLE (root)
+      && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action_name) == 0)
+    {
+      GtkWidget *label = find_widget (root, GTK_TYPE_LABEL, NULL);
+
+      ck_assert_ptr_nonnull (label);
+      g_ptr_array_add (labels, label);
+      return;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_action_labels (child, action_name, labels);
+}
+
+/* On an 800 px wide window the split offer's tender keys (and the
+ * top-up's) name each tender whole: the cashier reads "WeChat Pay", not
+ * "WeChat P…". */
+START_TEST (test_app_pay_split_tender_names_whole_at_800px)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Narrow Member", phone, "p100");
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+  CtPayPage *pay;
+  int window_width;
+
+  till_show_at (till, 800, 600);
+  pay = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
+  scan_and_wait (till, card_no);
+  ct_window_show_page (till->window, "pay");
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "150.00");
+  ck_assert_ptr_nonnull (ct_pay_page_get_split_offer (pay));
+  save_png_settled (till, "pay-split-offer-800");
+  window_width = gtk_widget_get_width (GTK_WIDGET (till->window));
+  ck_assert_int_le (window_width, 800);
+
+  collect_action_labels (GTK_WIDGET (pay), "pay.split", labels);
+  ck_assert_uint_eq (labels->len, 5);
+  /* The same names on the top-up's tender toggles. */
+  ct_window_show_page (till->window, "topup");
+  save_png_settled (till, "topup-tenders-800");
+  collect_action_labels (ct_window_get_page_widget (till->window, "topup"), "topup.tender", labels);
+  ck_assert_uint_eq (labels->len, 10);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      GtkLabel *label = labels->pdata[i];
+      PangoLayout *layout = gtk_label_get_layout (label);
+      int natural = 0, width = 0;
+      graphene_rect_t bounds;
+
+      gtk_widget_measure (GTK_WIDGET (label), GTK_ORIENTATION_HORIZONTAL, -1, NULL, &natural, NULL, NULL);
+      pango_layout_get_pixel_size (layout, &width, NULL);
+      ck_assert_msg (!pango_layout_is_ellipsized (layout), "\"%s\" is cut off", gtk_label_get_label (label));
+      ck_assert_msg (gtk_widget_get_width (GTK_WIDGET (label)) >= natural,
+                     "\"%s\" has %d px of the %d px it needs", gtk_label_get_label (label),
+                     gtk_widget_get_width (GTK_WIDGET (label)), natural);
+      ck_assert_msg (width <= gtk_widget_get_width (GTK_WIDGET (label)), "\"%s\" is drawn %d px wide in %d px",
+                     gtk_label_get_label (label), width, gtk_widget_get_width (GTK_WIDGET (label)));
+      /* And inside the window, not clipped by its edge. */
+      ck_assert (gtk_widget_compute_bounds (GTK_WIDGET (label), GTK_WIDGET (till->window), &bounds));
+      ck_assert_msg (bounds.origin.x >= 0 && bounds.origin.x + bounds.size.width <= window_width,
+                     "\"%s\" spans %g to %g px of a %d px window", gtk_label_get_label (label), bounds.origin.x,
+                     bounds.origin.x + bounds.size.width, window_width);
+    }
+
+  till_free (till);
+}
+END_TEST
+
 /* The offer in Chinese, to look at. */
 START_TEST (test_app_pay_split_offer_in_chinese)
 {
@@ -267,6 +342,7 @@ main (void)
   add_test (tc, test_app_pay_frozen_card_refused);
   add_test (tc, test_app_pay_split_offers_the_rest_by_a_tender_key);
   add_test (tc, test_app_pay_split_offer_in_chinese);
+  add_test (tc, test_app_pay_split_tender_names_whole_at_800px);
   suite_add_tcase (s, tc);
 
   return run_app_suite (s);
