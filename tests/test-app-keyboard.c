@@ -503,6 +503,168 @@ START_TEST (test_app_keyboard_escape_on_welcome_quits_cleanly)
 }
 END_TEST
 
+/* The shortcuts window lists what the keys do. A key it names for a
+ * window action must be bound to that action, and every key bound to one
+ * of those actions must be listed: a cashier who reads "F12" for Reports
+ * and presses it must not lock the till instead. */
+typedef struct
+{
+  const char *title;
+  const char *action;
+  const char *page;  /* the target of win.page, or NULL */
+} ListedAction;
+
+static const ListedAction listed_actions[] = {
+  { "Scan card", "win.page", "scan" },
+  { "Top up", "win.page", "topup" },
+  { "Pay", "win.page", "pay" },
+  { "Members", "win.page", "members" },
+  { "Import", "win.page", "import" },
+  { "Sync", "win.page", "sync" },
+  { "Settings", "win.page", "settings" },
+  { "Shift", "win.page", "shift" },
+  { "Reports", "win.page", "reports" },
+  { "Last receipt", "win.last-receipt", NULL },
+  { "Lock the till", "win.lock", NULL },
+  { "Adjust the balance of the card", "win.adjust", NULL },
+};
+
+static gboolean
+shortcut_does (GtkShortcut        *shortcut,
+               const ListedAction *listed)
+{
+  GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+  GVariant *args = gtk_shortcut_get_arguments (shortcut);
+
+  if (!GTK_IS_NAMED_ACTION (action)
+      || g_strcmp0 (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)), listed->action) != 0)
+    return FALSE;
+  if (listed->page == NULL)
+    return args == NULL;
+  return args != NULL && g_variant_is_of_type (args, G_VARIANT_TYPE_STRING)
+         && g_str_equal (g_variant_get_string (args, NULL), listed->page);
+}
+
+/* The window's own key bindings (its class's shortcut controller). */
+static GPtrArray *
+window_key_bindings (GtkWidget *window)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (window);
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (controller)); k++)
+        {
+          GtkShortcut *shortcut = g_list_model_get_item (G_LIST_MODEL (controller), k);
+
+          if (GTK_IS_KEYVAL_TRIGGER (gtk_shortcut_get_trigger (shortcut)))
+            g_ptr_array_add (out, shortcut);
+          else
+            g_object_unref (shortcut);
+        }
+    }
+  return out;
+}
+
+static GtkShortcut *
+binding_of (GPtrArray       *bindings,
+            guint            keyval,
+            GdkModifierType  mods)
+{
+  for (guint i = 0; i < bindings->len; i++)
+    {
+      GtkKeyvalTrigger *trigger = GTK_KEYVAL_TRIGGER (gtk_shortcut_get_trigger (bindings->pdata[i]));
+
+      if (gtk_keyval_trigger_get_keyval (trigger) == keyval
+          && gtk_keyval_trigger_get_modifiers (trigger) == mods)
+        return bindings->pdata[i];
+    }
+  return NULL;
+}
+
+START_TEST (test_app_keyboard_shortcuts_window_tells_the_truth)
+{
+  Till *till = till_new ();
+  g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource ("/io/github/cardtill/Cardtill/gtk/help-overlay.ui");
+  g_autoptr(GPtrArray) bindings = window_key_bindings (GTK_WIDGET (till->window));
+  GSList *objects = gtk_builder_get_objects (builder);
+  guint checked = 0;
+
+  ck_assert_uint_gt (bindings->len, 0);
+  for (guint a = 0; a < G_N_ELEMENTS (listed_actions); a++)
+    {
+      const ListedAction *listed = &listed_actions[a];
+      g_autofree char *accels = NULL;
+      g_auto(GStrv) each = NULL;
+
+      for (GSList *l = objects; l != NULL && accels == NULL; l = l->next)
+        {
+          g_autofree char *title = NULL;
+
+          if (!GTK_IS_SHORTCUTS_SHORTCUT (l->data))
+            continue;
+          g_object_get (l->data, "title", &title, NULL);
+          if (g_strcmp0 (title, listed->title) == 0)
+            g_object_get (l->data, "accelerator", &accels, NULL);
+        }
+      ck_assert_msg (accels != NULL, "the shortcuts window does not list \"%s\"", listed->title);
+
+      /* Each key listed does what the title says. */
+      each = g_strsplit (accels, " ", -1);
+      for (guint k = 0; each[k] != NULL; k++)
+        {
+          guint keyval;
+          GdkModifierType mods;
+          GtkShortcut *bound;
+
+          if (each[k][0] == '\0')
+            continue;
+          ck_assert_msg (gtk_accelerator_parse (each[k], &keyval, &mods), "%s: %s", listed->title, each[k]);
+          bound = binding_of (bindings, keyval, mods);
+          ck_assert_msg (bound != NULL, "\"%s\" lists %s, which the window does not bind", listed->title, each[k]);
+          ck_assert_msg (shortcut_does (bound, listed), "\"%s\" lists %s, which the window binds to %s",
+                         listed->title, each[k],
+                         gtk_shortcut_action_to_string (gtk_shortcut_get_action (bound)));
+          checked++;
+        }
+
+      /* Each key bound to it is listed. */
+      for (guint i = 0; i < bindings->len; i++)
+        {
+          GtkKeyvalTrigger *trigger = GTK_KEYVAL_TRIGGER (gtk_shortcut_get_trigger (bindings->pdata[i]));
+          g_autofree char *name = NULL;
+          gboolean listed_key = FALSE;
+
+          if (!shortcut_does (bindings->pdata[i], listed))
+            continue;
+          name = gtk_accelerator_name (gtk_keyval_trigger_get_keyval (trigger),
+                                       gtk_keyval_trigger_get_modifiers (trigger));
+          for (guint k = 0; each[k] != NULL; k++)
+            {
+              guint keyval;
+              GdkModifierType mods;
+
+              if (gtk_accelerator_parse (each[k], &keyval, &mods)
+                  && keyval == gtk_keyval_trigger_get_keyval (trigger)
+                  && mods == gtk_keyval_trigger_get_modifiers (trigger))
+                listed_key = TRUE;
+            }
+          ck_assert_msg (listed_key, "the window binds %s to \"%s\", the shortcuts window does not say so",
+                         name, listed->title);
+        }
+    }
+  ck_assert_uint_ge (checked, G_N_ELEMENTS (listed_actions));
+
+  g_slist_free (objects);
+  till_free (till);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -517,6 +679,7 @@ main (void)
   add_test (tc, test_app_keyboard_package_tiles_arrows_and_space);
   add_test (tc, test_app_keyboard_import_pin_enter_moves_on);
   add_test (tc, test_app_keyboard_escape_on_welcome_quits_cleanly);
+  add_test (tc, test_app_keyboard_shortcuts_window_tells_the_truth);
   suite_add_tcase (s, tc);
 
   return run_app_suite (s);
