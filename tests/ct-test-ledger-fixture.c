@@ -116,6 +116,29 @@ topup (const char *card,
   return ct_test_json_str (r->body, "transaction.id");
 }
 
+char *
+pay (const char *card,
+     const char *body)
+{
+  g_autoptr(CtTestResponse) r = card_post (card, "payments", body);
+
+  expect (r, 201, NULL);
+  return ct_test_json_str (r->body, "transaction.id");
+}
+
+CtTestResponse *
+refund (const char *card,
+        const char *tx_id,
+        int64_t     amount)
+{
+  g_autofree char *body = amount > 0
+    ? g_strdup_printf ("{\"transaction_id\":\"%s\",\"amount\":%" G_GINT64_FORMAT ",\"operator\":\"op\"," MGR "}",
+                       tx_id, amount)
+    : g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx_id);
+
+  return card_post (card, "refunds", body);
+}
+
 void
 expect_at (CtTestResponse *r,
            long            status,

@@ -59,6 +59,15 @@ CtTestResponse *topup_on        (CtTestClient *client,
 char           *topup           (const char   *card,
                                  const char   *tender);
 
+/* A payment on @card with @body, taken (201); returns its transaction id. */
+char           *pay             (const char   *card,
+                                 const char   *body);
+/* A refund of @tx_id on @card by the test's manager: @amount of it, or
+ * with @amount 0 all that is left; returns the answer. */
+CtTestResponse *refund          (const char   *card,
+                                 const char   *tx_id,
+                                 int64_t       amount);
+
 /* The answer has @status and, unless @code is NULL, that error code; a
  * refusal says a message too. A failure names the caller's line. */
 #define expect(r, status, code) expect_at (r, status, code, __LINE__)

@@ -305,6 +305,264 @@ START_TEST (test_card_replace_upgrade_adds_replaced_by_to_an_older_ledger)
 }
 END_TEST
 
+/* Replaces @card; returns the new card's number. */
+static char *
+replace (const char *card)
+{
+  g_autoptr(CtTestResponse) r = card_req ("POST", card, "replace", "{\"operator\":\"op\"," MGR "}");
+
+  expect (r, 201, NULL);
+  return json_str (r->body, "card.card_no");
+}
+
+/* In @card's history of today: how many refunds of @tx_id it shows, and,
+ * when @tx_id itself is there, what refunds gave back of it (else -1). */
+static guint
+history_of (const char *card,
+            const char *tx_id,
+            int64_t    *out_refunded)
+{
+  g_autoptr(CtTestResponse) r = card_req ("GET", card, "transactions", NULL);
+  json_object *root;
+  json_object *list;
+  guint refunds = 0;
+
+  expect (r, 200, NULL);
+  root = json_tokener_parse (r->body);
+  list = ct_test_json_at (root, "transactions");
+  *out_refunded = -1;
+  for (size_t i = 0; i < json_object_array_length (list); i++)
+    {
+      json_object *tx = json_object_array_get_idx (list, i);
+      json_object *v;
+      const char *id = json_object_object_get_ex (tx, "id", &v) ? json_object_get_string (v) : NULL;
+      const char *kind = json_object_object_get_ex (tx, "kind", &v) ? json_object_get_string (v) : NULL;
+      const char *of = json_object_object_get_ex (tx, "refund_of", &v) ? json_object_get_string (v) : NULL;
+
+      if (g_strcmp0 (id, tx_id) == 0)
+        *out_refunded = json_object_object_get_ex (tx, "refunded", &v) ? json_object_get_int64 (v) : 0;
+      if (g_strcmp0 (kind, "refund") == 0 && g_strcmp0 (of, tx_id) == 0)
+        refunds++;
+    }
+  json_object_put (root);
+  return refunds;
+}
+
+START_TEST (test_card_replace_a_payment_of_the_lost_card_is_refunded_onto_the_new_card)
+{
+  g_autofree char *old = issue_spent ("13600000016", NULL);
+  g_autofree char *tx = NULL;
+  g_autofree char *new_no = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+  int64_t pool_before, refunded;
+
+  r = req ("GET", "/v1/health", NULL);
+  ck_assert_msg (strstr (r->body, "\"refund_replaced\"") != NULL, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* 50.00 from the card (50 points) and 20.00 in cash; then the card is
+   * lost and replaced: 50.00 and 60 points on the new card. */
+  tx = pay (old, "{\"amount\":5000,\"rest\":{\"amount\":2000,\"tender\":\"cash\"},\"operator\":\"op\"}");
+  new_no = replace (old);
+  pool_before = ledger_figure ("pool");
+
+  /* The lost card still refuses, and names the card to refund on. */
+  r = refund (old, tx, 1000);
+  expect (r, 409, "card_closed");
+  expect_str (r->body, "error.replaced_by", new_no);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* Half on the new card: half the balance part back onto it, half the
+   * rest by cash, half the points taken back, as on the same card. */
+  r = refund (new_no, tx, 2500);
+  expect (r, 201, NULL);
+  expect_str (r->body, "transaction.kind", "refund");
+  expect_str (r->body, "transaction.card_no", new_no);
+  expect_str (r->body, "transaction.refund_of", tx);
+  ck_assert_int_eq (json_int (r->body, "transaction.delta"), 2500);
+  ck_assert_int_eq (json_int (r->body, "transaction.rest.amount"), 1000);
+  ck_assert_int_eq (json_int (r->body, "transaction.points_delta"), -25);
+  expect_str (r->body, "card.card_no", new_no);
+  ck_assert_int_eq (json_int (r->body, "card.balance"), 7500);
+  ck_assert_int_eq (json_int (r->body, "card.points"), 35);
+  ck_assert_int_eq (json_int (r->body, "amount"), 2500);
+  ck_assert_int_eq (json_int (r->body, "refunded"), 2500);
+  ck_assert_int_eq (json_int (r->body, "total"), 5000);
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (ledger_figure ("pool"), pool_before - 2500);
+
+  /* The rest, then nothing is left. */
+  r = refund (new_no, tx, 0);
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "transaction.delta"), 2500);
+  ck_assert_int_eq (json_int (r->body, "transaction.rest.amount"), 1000);
+  ck_assert_int_eq (json_int (r->body, "card.balance"), 10000);
+  ck_assert_int_eq (json_int (r->body, "card.points"), 10);
+  ck_assert_int_eq (json_int (r->body, "refunded"), 5000);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = refund (new_no, tx, 0);
+  expect (r, 409, "already_refunded");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = refund (new_no, tx, 1);
+  expect (r, 409, "already_refunded");
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (ledger_figure ("pool"), pool_before - 5000);
+
+  /* The new card's history shows both refunds; the lost card's shows the
+   * payment refunded in full, and the lost card stays closed and empty. */
+  ck_assert_uint_eq (history_of (new_no, tx, &refunded), 2);
+  ck_assert_uint_eq (history_of (old, tx, &refunded), 0);
+  ck_assert_int_eq (refunded, 5000);
+  r = card_req ("GET", old, NULL, NULL);
+  expect_str (r->body, "status", "closed");
+  ck_assert_int_eq (json_int (r->body, "balance"), 0);
+  ck_assert_int_eq (json_int (r->body, "points"), 0);
+  g_clear_pointer (&r, ct_test_response_free);
+  assert_balanced ();
+}
+END_TEST
+
+START_TEST (test_card_replace_a_chain_of_replacements_refunds_onto_the_last_card)
+{
+  g_autoptr(CtTestResponse) issued = req ("POST", "/v1/cards", "{\"member\":{\"name\":\"Chain\"},\"operator\":\"op\","
+                                                               MGR "}");
+  g_autofree char *a = json_str (issued->body, "card_no");
+  g_autofree char *b = NULL, *c = NULL;
+  g_autofree char *topup_a = NULL, *pay_a = NULL, *pay_b = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+  int64_t refunded;
+
+  /* A: 110.00 topped up, 30.00 paid; replaced by B, which pays 10.00 and
+   * is replaced by C, with 70.00. */
+  expect (issued, 201, NULL);
+  topup_a = topup (a, NULL);
+  pay_a = pay (a, "{\"amount\":3000,\"operator\":\"op\"}");
+  b = replace (a);
+  pay_b = pay (b, "{\"amount\":1000,\"operator\":\"op\"}");
+  c = replace (b);
+
+  /* B is closed too, and names C. */
+  r = refund (b, pay_a, 0);
+  expect (r, 409, "card_closed");
+  expect_str (r->body, "error.replaced_by", c);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* A's payment in two parts and B's whole, all onto C. */
+  r = refund (c, pay_a, 1000);
+  expect (r, 201, NULL);
+  expect_str (r->body, "transaction.card_no", c);
+  expect_str (r->body, "transaction.refund_of", pay_a);
+  ck_assert_int_eq (json_int (r->body, "card.balance"), 8000);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = refund (c, pay_a, 0);
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "refunded"), 3000);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = refund (c, pay_a, 0);
+  expect (r, 409, "already_refunded");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = refund (c, pay_b, 0);
+  expect (r, 201, NULL);
+  expect_str (r->body, "transaction.card_no", c);
+  ck_assert_int_eq (json_int (r->body, "card.balance"), 11000);
+  ck_assert_int_eq (json_int (r->body, "card.points"), 0);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* A's top-up is voided from C, where its money now is. */
+  r = refund (c, topup_a, 0);
+  expect (r, 201, NULL);
+  expect_str (r->body, "transaction.card_no", c);
+  ck_assert_int_eq (json_int (r->body, "transaction.delta"), -11000);
+  ck_assert_int_eq (json_int (r->body, "transaction.bonus"), 1000);
+  ck_assert_int_eq (json_int (r->body, "card.balance"), 0);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  ck_assert_uint_eq (history_of (c, pay_a, &refunded), 2);
+  ck_assert_uint_eq (history_of (c, topup_a, &refunded), 1);
+  ck_assert_uint_eq (history_of (a, pay_a, &refunded), 0);
+  ck_assert_int_eq (refunded, 3000);
+  assert_balanced ();
+}
+END_TEST
+
+START_TEST (test_card_replace_a_refund_names_no_other_members_or_merchants_transaction)
+{
+  g_autofree char *lost = issue_spent ("13600000017", NULL);
+  g_autofree char *other = issue_spent ("13600000018", NULL);
+  g_autofree char *lost_pay = pay (lost, "{\"amount\":500,\"operator\":\"op\"}");
+  g_autofree char *other_pay = pay (other, "{\"amount\":500,\"operator\":\"op\"}");
+  g_autofree char *new_no = replace (lost);
+  g_autofree char *pins = g_build_filename (ct_test_service_get_data_dir (svc), "mb-pin", NULL);
+  g_autofree char *out = NULL, *token = NULL, *b_card = NULL, *b_pay = NULL;
+  g_autoptr(CtTestClient) cl_b = NULL;
+  g_autoptr(CtTestResponse) r = NULL;
+
+  /* Another member's payment is not the new card's to refund, nor the new
+   * card's payment the other member's. */
+  r = refund (new_no, other_pay, 0);
+  expect (r, 404, "not_found");
+  g_clear_pointer (&r, ct_test_response_free);
+  r = refund (other, lost_pay, 0);
+  expect (r, 404, "not_found");
+  g_clear_pointer (&r, ct_test_response_free);
+
+  /* Another merchant with a card of the lost card's very number, and a
+   * payment on it: the new card is not its successor, and its merchant's
+   * till does not see this merchant's payment. */
+  ck_assert (g_file_set_contents (pins, "135792\n", -1, NULL));
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "add", "--id", "shopb", "--name", "Shop B",
+                                           "--timezone", "UTC", NULL), 0);
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "till", "add", "--merchant", "shopb", "--store", "bs",
+                                           "--name", "bt", NULL), 0);
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "manager", "add", "--merchant", "shopb", "--id", "mb",
+                                           "--pin-file", pins, NULL), 0);
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "package", "add", "--merchant", "shopb", "--id", "pb50",
+                                           "--amount", "50.00", "--bonus", "5.00", NULL), 0);
+  token = ct_test_last_line (out);
+  cl_b = ct_test_client_new_for_token (svc, token);
+  {
+    g_autofree char *body = g_strdup_printf ("{\"card_no\":\"%s\",\"member\":{\"name\":\"B\"},\"operator\":\"op\","
+                                             "\"manager\":{\"id\":\"mb\",\"pin\":\"135792\"}}", lost);
+    g_autofree char *topups = g_strdup_printf ("/v1/cards/%s/topups", lost);
+    g_autofree char *payments = g_strdup_printf ("/v1/cards/%s/payments", lost);
+
+    r = req_on (cl_b, "POST", "/v1/cards", NULL, body);
+    expect (r, 201, NULL);
+    g_clear_pointer (&r, ct_test_response_free);
+    r = req_on (cl_b, "POST", topups, NULL, "{\"package_id\":\"pb50\",\"operator\":\"op\"}");
+    expect (r, 201, NULL);
+    g_clear_pointer (&r, ct_test_response_free);
+    r = req_on (cl_b, "POST", payments, NULL, "{\"amount\":700,\"operator\":\"op\"}");
+    expect (r, 201, NULL);
+    b_pay = json_str (r->body, "transaction.id");
+    g_clear_pointer (&r, ct_test_response_free);
+  }
+  r = refund (new_no, b_pay, 0);
+  expect (r, 404, "not_found");
+  g_clear_pointer (&r, ct_test_response_free);
+  {
+    g_autofree char *body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\","
+                                             "\"manager\":{\"id\":\"mb\",\"pin\":\"135792\"}}", lost_pay);
+    g_autofree char *refunds = g_strdup_printf ("/v1/cards/%s/refunds", lost);
+
+    r = req_on (cl_b, "POST", refunds, NULL, body);
+    expect (r, 404, "not_found");
+    g_clear_pointer (&r, ct_test_response_free);
+  }
+
+  /* Nothing moved; the lost card's own payment still comes back onto the
+   * new card. */
+  r = card_req ("GET", new_no, NULL, NULL);
+  ck_assert_int_eq (json_int (r->body, "balance"), 9500);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = refund (new_no, lost_pay, 0);
+  expect (r, 201, NULL);
+  ck_assert_int_eq (json_int (r->body, "card.balance"), 10000);
+  g_clear_pointer (&r, ct_test_response_free);
+  assert_balanced ();
+}
+END_TEST
+
 static Suite *
 card_replace_suite (void)
 {
@@ -318,6 +576,9 @@ card_replace_suite (void)
   tcase_add_test (tc, test_card_replace_takes_the_new_number_given_and_refuses_bad_ones);
   tcase_add_test (tc, test_card_replace_of_an_empty_card_moves_nothing_and_balances);
   tcase_add_test (tc, test_card_replace_upgrade_adds_replaced_by_to_an_older_ledger);
+  tcase_add_test (tc, test_card_replace_a_payment_of_the_lost_card_is_refunded_onto_the_new_card);
+  tcase_add_test (tc, test_card_replace_a_chain_of_replacements_refunds_onto_the_last_card);
+  tcase_add_test (tc, test_card_replace_a_refund_names_no_other_members_or_merchants_transaction);
   suite_add_tcase (s, tc);
   return s;
 }

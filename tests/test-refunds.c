@@ -24,30 +24,6 @@ issue (void)
   return ct_test_json_str (r->body, "card_no");
 }
 
-/* Pays @amount; returns the payment's transaction id. */
-static char *
-pay (const char *card,
-     const char *body)
-{
-  g_autoptr(CtTestResponse) r = card_post (card, "payments", body);
-
-  expect (r, 201, NULL);
-  return ct_test_json_str (r->body, "transaction.id");
-}
-
-static CtTestResponse *
-refund (const char *card,
-        const char *tx_id,
-        int64_t     amount)
-{
-  g_autofree char *body = amount > 0
-    ? g_strdup_printf ("{\"transaction_id\":\"%s\",\"amount\":%" G_GINT64_FORMAT ",\"operator\":\"op\"," MGR "}",
-                       tx_id, amount)
-    : g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx_id);
-
-  return card_post (card, "refunds", body);
-}
-
 /* The transaction @tx_id as the card's history shows it today. */
 static int64_t
 history_refunded (const char *card,

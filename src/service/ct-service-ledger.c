@@ -1183,6 +1183,14 @@ post_refund (CtStore               *store,
   return reply_from_text (201, out);
 }
 
+static CtReply *
+refuse_not_refundable (const Req         *r,
+                       const CtStoreCard *card)
+{
+  return ct_reply_error (404, "not_found", "Transaction %s is not a payment or top-up of card %s or of a card it "
+                         "replaced", r->transaction_id, card->card_no);
+}
+
 CtReply *
 ct_ledger_apply_refund (CtService        *svc,
                         CtStore          *store,
@@ -1203,10 +1211,20 @@ ct_ledger_apply_refund (CtService        *svc,
 
   if (!g_ascii_string_to_unsigned (r->transaction_id, 10, 1, G_MAXINT64, &id, NULL)
       || !ct_store_tx_get (store, (int64_t) id, &orig, NULL)
-      || !g_str_equal (orig.card_no, card.card_no)
       || !(g_str_equal (orig.kind, "payment") || g_str_equal (orig.kind, "topup")))
-    return ct_reply_error (404, "not_found", "Transaction %s is not a payment or top-up of card %s",
-                           r->transaction_id, card.card_no);
+    return refuse_not_refundable (r, &card);
+  /* A payment or top-up of a card this one replaced (the member's lost
+   * card, or one before it) comes back onto the card the member holds
+   * now: the lost card is closed and takes no refund. */
+  if (!g_str_equal (orig.card_no, card.card_no))
+    {
+      gboolean replaced = FALSE;
+
+      if (!ct_store_card_replaced_into (store, orig.card_no, card.card_no, &replaced, &error))
+        return internal (error);
+      if (!replaced)
+        return refuse_not_refundable (r, &card);
+    }
 
   total = refund_total (&orig);
   if (!ct_store_tx_refunded (store, orig.id, &refunded, &error))

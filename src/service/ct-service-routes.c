@@ -152,6 +152,7 @@ static const char * const features[] = {
   "partial_refund",  /* "amount" on a refund of a payment; "refunded" on transactions */
   "card_replace",    /* POST /v1/cards/{no}/replace; a closed card's "replaced_by", 409 card_closed */
   "level_up",        /* transactions show "level_up": the level a payment moved its card up to */
+  "refund_replaced", /* a refund on a card names a payment or top-up of a card it replaced */
   NULL
 };
 

@@ -2499,6 +2499,39 @@ pg_card_replace (CtStore     *base,
   return TRUE;
 }
 
+/* No lock taken: a request locks one card (the one it books on), and a
+ * card's replaced_by, once set, never changes. */
+static gboolean
+pg_card_replaced_into (CtStore     *base,
+                       const char  *card_no,
+                       const char  *holder,
+                       gboolean    *out_replaced,
+                       GError     **error)
+{
+  CtPgStore *store = (CtPgStore *) base->root;
+  PgConn *c = conn_take (store);
+  Params p = { 0 };
+  PGresult *res;
+
+  *out_replaced = FALSE;
+  p_text (&p, card_no);
+  p_text (&p, holder);
+  p_merchant (&p, base);
+  /* UNION, not UNION ALL: a chain that came round again would end. */
+  res = run (c, "WITH RECURSIVE later (card_no) AS ("
+                " SELECT replaced_by FROM cards WHERE merchant_id = $3 AND card_no = $1"
+                " UNION SELECT cards.replaced_by FROM cards JOIN later"
+                "  ON cards.merchant_id = $3 AND cards.card_no = later.card_no)"
+                " SELECT 1 FROM later WHERE card_no = $2", &p, "card", error);
+  if (res != NULL)
+    {
+      *out_replaced = PQntuples (res) > 0;
+      PQclear (res);
+    }
+  conn_give (store, c);
+  return res != NULL;
+}
+
 static gboolean
 pg_card_add_points (CtStore     *base,
                     const char  *card_no,
@@ -4586,6 +4619,7 @@ static const CtStoreBackend pg_backend = {
   .card_insert = pg_card_insert,
   .card_update = pg_card_update,
   .card_replace = pg_card_replace,
+  .card_replaced_into = pg_card_replaced_into,
   .card_add_points = pg_card_add_points,
   .card_event = pg_card_event,
   .post = pg_post,

@@ -107,6 +107,7 @@ struct _CtStoreBackend
   gboolean (*card_insert) (CtStore *store, const CtStoreCard *card, GError **error);
   gboolean (*card_update) (CtStore *store, const CtStoreCard *card, GError **error);
   gboolean (*card_replace) (CtStore *store, const char *old_no, const char *new_no, int64_t now_ms, GError **error);
+  gboolean (*card_replaced_into) (CtStore *store, const char *card_no, const char *holder, gboolean *out_replaced, GError **error);
   gboolean (*card_add_points) (CtStore *store, const char *card_no, int64_t delta, int64_t *out_points, GError **error);
   gboolean (*card_event) (CtStore *store, const char *card_no, const char *kind, const char *detail, const char *store_name, const char *till, const char *operator_name, const char *manager, GError **error);
   gboolean (*post) (CtStore *store, const CtStorePosting *postings, guint n_postings, GError **error);

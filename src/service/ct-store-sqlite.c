@@ -2231,6 +2231,40 @@ sqlite_card_replace (CtStore     *base,
 }
 
 static gboolean
+sqlite_card_replaced_into (CtStore     *base,
+                           const char  *card_no,
+                           const char  *holder,
+                           gboolean    *out_replaced,
+                           GError     **error)
+{
+  CtSqliteStore *store = (CtSqliteStore *) base->root;
+  Conn *c = conn_take (store);
+  /* UNION, not UNION ALL: a chain that came round again would end. */
+  sqlite3_stmt *st = prep (c, "WITH RECURSIVE later (card_no) AS ("
+                              " SELECT replaced_by FROM cards WHERE merchant_id = ?99 AND card_no = ?1"
+                              " UNION SELECT cards.replaced_by FROM cards JOIN later"
+                              "  ON cards.merchant_id = ?99 AND cards.card_no = later.card_no)"
+                              " SELECT 1 FROM later WHERE card_no = ?2", error);
+  int rc = SQLITE_ERROR;
+
+  *out_replaced = FALSE;
+  if (st != NULL)
+    {
+      bind_merchant (st, base);
+      bind_text (st, 1, card_no);
+      bind_text (st, 2, holder);
+      rc = sqlite3_step (st);
+      if (rc == SQLITE_ROW)
+        *out_replaced = TRUE;
+      else if (rc != SQLITE_DONE)
+        db_error (c->db, rc, "card", error);
+      done (st);
+    }
+  conn_give (store, c);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+static gboolean
 sqlite_card_add_points (CtStore     *base,
                         const char  *card_no,
                         int64_t      delta,
@@ -4503,6 +4537,7 @@ static const CtStoreBackend sqlite_backend = {
   .card_insert = sqlite_card_insert,
   .card_update = sqlite_card_update,
   .card_replace = sqlite_card_replace,
+  .card_replaced_into = sqlite_card_replaced_into,
   .card_add_points = sqlite_card_add_points,
   .card_event = sqlite_card_event,
   .post = sqlite_post,

@@ -845,6 +845,18 @@ ct_store_card_replace (CtStore    *store,
 }
 
 gboolean
+ct_store_card_replaced_into (CtStore     *store,
+                             const char  *card_no,
+                             const char  *holder,
+                             gboolean    *out_replaced,
+                             GError     **error)
+{
+  g_return_val_if_fail (card_no != NULL && holder != NULL && out_replaced != NULL, FALSE);
+
+  return store->backend->card_replaced_into (store, card_no, holder, out_replaced, error);
+}
+
+gboolean
 ct_store_card_add_points (CtStore    *store,
                           const char *card_no,
                           int64_t     delta,

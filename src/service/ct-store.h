@@ -429,6 +429,12 @@ gboolean  ct_store_card_event        (CtStore *store, const char *card_no, const
  * closed it first). */
 gboolean  ct_store_card_replace      (CtStore *store, const char *old_no, const char *new_no,
                                       int64_t now_ms, GError **error);
+/* Sets *@out_replaced to whether @holder replaced @card_no, directly or
+ * through a chain of replacements (@card_no replaced by one that @holder
+ * replaced...), within the store's merchant. Reads without a lock: a
+ * card's replaced_by, once set, never changes. */
+gboolean  ct_store_card_replaced_into (CtStore *store, const char *card_no, const char *holder,
+                                       gboolean *out_replaced, GError **error);
 gboolean  ct_store_card_add_points   (CtStore *store, const char *card_no, int64_t delta,
                                       int64_t *out_points, GError **error);
 gboolean  ct_store_post              (CtStore *store, const CtStorePosting *postings, guint n_postings,
