@@ -8,6 +8,7 @@
 
 #include "ct-client-config.h"
 #include "ct-http.h"
+#include "ct-manager-pin.h"
 #include "ct-wire.h"
 
 CtClientConfig *
@@ -46,9 +47,7 @@ ct_client_config_free (CtClientConfig *config)
   if (config == NULL)
     return;
   g_free (config->service_url);
-  if (config->token != NULL)
-    memset (config->token, 0, strlen (config->token));
-  g_free (config->token);
+  ct_secret_free (config->token);
   g_free (config->token_file);
   g_free (config->ca_file);
   g_free (config->pin_pubkey);

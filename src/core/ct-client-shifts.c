@@ -184,12 +184,10 @@ ct_client_shift_current_async (CtClient            *self,
                                GAsyncReadyCallback  callback,
                                gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  task = ct_client_task_new (self, ct_client_shift_current_async, cancellable, callback, user_data);
-  g_task_run_in_thread (task, shift_current_worker);
+  ct_client_run_task (self, ct_client_shift_current_async, NULL, NULL, shift_current_worker, cancellable,
+                      callback, user_data);
 }
 
 CtShift *
@@ -254,7 +252,6 @@ ct_client_shift_open_async (CtClient            *self,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   ShiftOpen *op;
 
   g_return_if_fail (CT_IS_CLIENT (self));
@@ -263,9 +260,8 @@ ct_client_shift_open_async (CtClient            *self,
   op = g_new0 (ShiftOpen, 1);
   op->operator_name = g_strdup (operator_name);
   op->float_amount = float_amount;
-  task = ct_client_task_new (self, ct_client_shift_open_async, cancellable, callback, user_data);
-  g_task_set_task_data (task, op, shift_open_free);
-  g_task_run_in_thread (task, shift_open_worker);
+  ct_client_run_task (self, ct_client_shift_open_async, op, shift_open_free, shift_open_worker, cancellable,
+                      callback, user_data);
 }
 
 CtShift *
@@ -361,7 +357,6 @@ ct_client_shift_close_async (CtClient            *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   ShiftClose *op;
 
   g_return_if_fail (CT_IS_CLIENT (self));
@@ -374,9 +369,8 @@ ct_client_shift_close_async (CtClient            *self,
   op->counted_cash = counted_cash;
   op->next_operator = g_strdup (next_operator);
   op->next_float = next_float;
-  task = ct_client_task_new (self, ct_client_shift_close_async, cancellable, callback, user_data);
-  g_task_set_task_data (task, op, shift_close_free);
-  g_task_run_in_thread (task, shift_close_worker);
+  ct_client_run_task (self, ct_client_shift_close_async, op, shift_close_free, shift_close_worker,
+                      cancellable, callback, user_data);
 }
 
 CtShift *
@@ -449,20 +443,20 @@ ct_client_reports_day_async (CtClient            *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  task = ct_client_task_new (self, ct_client_reports_day_async, cancellable, callback, user_data);
   /* The date goes into a path: only YYYY-MM-DD goes there. */
   if (date != NULL && !is_date (date))
     {
+      g_autoptr(GTask) task = ct_client_task_new (self, ct_client_reports_day_async, cancellable, callback,
+                                                  user_data);
+
       g_task_return_new_error (task, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
                                "a date is YYYY-MM-DD");
       return;
     }
-  g_task_set_task_data (task, g_strdup (date), g_free);
-  g_task_run_in_thread (task, reports_day_worker);
+  ct_client_run_task (self, ct_client_reports_day_async, g_strdup (date), g_free, reports_day_worker,
+                      cancellable, callback, user_data);
 }
 
 GBytes *

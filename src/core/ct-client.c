@@ -10,6 +10,7 @@
 #include "ct-client.h"
 #include "ct-client-private.h"
 #include "ct-format.h"
+#include "ct-manager-pin.h"
 #include "ct-embedded.h"
 #include "ct-member-cache.h"
 #include "ct-money.h"
@@ -710,13 +711,10 @@ ct_client_start_async (CtClient            *self,
                        GAsyncReadyCallback  callback,
                        gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  task = ct_client_task_new (self, ct_client_start_async, cancellable, callback, user_data);
-  g_task_set_task_data (task, g_strdup (first_manager_pin), g_free);
-  g_task_run_in_thread (task, start_thread);
+  ct_client_run_task (self, ct_client_start_async, g_strdup (first_manager_pin), g_free, start_thread,
+                      cancellable, callback, user_data);
 }
 
 gboolean
@@ -1300,6 +1298,24 @@ ct_client_task_new (CtClient            *self,
   return task;
 }
 
+/* Starts the call of @source_tag: @worker runs in a thread on @task_data
+ * (taken, freed with @task_data_free; may be NULL). */
+void
+ct_client_run_task (CtClient            *self,
+                    gpointer             source_tag,
+                    gpointer             task_data,
+                    GDestroyNotify       task_data_free,
+                    GTaskThreadFunc      worker,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = ct_client_task_new (self, source_tag, cancellable, callback, user_data);
+
+  g_task_set_task_data (task, task_data, task_data_free);
+  g_task_run_in_thread (task, worker);
+}
+
 /* The task of a call on @request (taken), or NULL when the request could
  * not be built: then @error (taken) has gone to the callback. */
 static GTask *
@@ -1396,12 +1412,10 @@ ct_client_merchant_async (CtClient            *self,
                           GAsyncReadyCallback  callback,
                           gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  task = ct_client_task_new (self, ct_client_merchant_async, cancellable, callback, user_data);
-  g_task_run_in_thread (task, merchant_worker);
+  ct_client_run_task (self, ct_client_merchant_async, NULL, NULL, merchant_worker, cancellable, callback,
+                      user_data);
 }
 
 CtMerchant *
@@ -2057,17 +2071,15 @@ ct_client_day_report_async (CtClient            *self,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   DayReportData *data;
 
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  task = ct_client_task_new (self, ct_client_day_report_async, cancellable, callback, user_data);
   data = g_new0 (DayReportData, 1);
   data->date = g_strdup (date);
   data->till = g_strdup (till);
-  g_task_set_task_data (task, data, (GDestroyNotify) day_report_data_free);
-  g_task_run_in_thread (task, day_report_worker);
+  ct_client_run_task (self, ct_client_day_report_async, data, (GDestroyNotify) day_report_data_free,
+                      day_report_worker, cancellable, callback, user_data);
 }
 
 CtDayReport *
@@ -2100,12 +2112,9 @@ ct_client_sync_async (CtClient            *self,
                       GAsyncReadyCallback  callback,
                       gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  task = ct_client_task_new (self, ct_client_sync_async, cancellable, callback, user_data);
-  g_task_run_in_thread (task, sync_worker);
+  ct_client_run_task (self, ct_client_sync_async, NULL, NULL, sync_worker, cancellable, callback, user_data);
 }
 
 gboolean
@@ -2147,13 +2156,10 @@ ct_client_outbox_list_async (CtClient            *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  task = ct_client_task_new (self, ct_client_outbox_list_async, cancellable, callback, user_data);
-  g_task_set_task_data (task, GINT_TO_POINTER (state), NULL);
-  g_task_run_in_thread (task, outbox_list_worker);
+  ct_client_run_task (self, ct_client_outbox_list_async, GINT_TO_POINTER (state), NULL, outbox_list_worker,
+                      cancellable, callback, user_data);
 }
 
 GPtrArray *
@@ -2189,9 +2195,7 @@ static void
 attention_data_free (AttentionData *data)
 {
   g_free (data->manager_id);
-  if (data->manager_pin != NULL)
-    memset (data->manager_pin, 0, strlen (data->manager_pin));
-  g_free (data->manager_pin);
+  ct_secret_free (data->manager_pin);
   g_clear_pointer (&data->accepted, ct_package_free);
   g_free (data->outcome);
   g_free (data);
@@ -2208,21 +2212,6 @@ attention_data_new (gint64      entry_id,
   data->manager_id = g_strdup (manager_id);
   data->manager_pin = g_strdup (manager_pin);
   return data;
-}
-
-static void
-run_attention (CtClient            *self,
-               AttentionData       *data,
-               GTaskThreadFunc      worker,
-               gpointer             source_tag,
-               GCancellable        *cancellable,
-               GAsyncReadyCallback  callback,
-               gpointer             user_data)
-{
-  g_autoptr(GTask) task = ct_client_task_new (self, source_tag, cancellable, callback, user_data);
-
-  g_task_set_task_data (task, data, (GDestroyNotify) attention_data_free);
-  g_task_run_in_thread (task, worker);
 }
 
 /* The request that re-sends @e: its intent with the manager who re-sends
@@ -2394,8 +2383,8 @@ ct_client_resend_accepting_async (CtClient            *self,
   data = attention_data_new (entry_id, manager_id, manager_pin);
   data->accepted = accepted ? ct_package_copy (accepted) : NULL;
   /* Both re-sends share one source tag, so either finish takes them. */
-  run_attention (self, data, resend_worker, ct_client_resend_as_new_async, cancellable, callback,
-                 user_data);
+  ct_client_run_task (self, ct_client_resend_as_new_async, data, (GDestroyNotify) attention_data_free,
+                      resend_worker, cancellable, callback, user_data);
 }
 
 CtReceipt *
@@ -2437,8 +2426,9 @@ ct_client_resend_quote_async (CtClient            *self,
 {
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  run_attention (self, attention_data_new (entry_id, NULL, NULL), resend_quote_worker,
-                 ct_client_resend_quote_async, cancellable, callback, user_data);
+  ct_client_run_task (self, ct_client_resend_quote_async, attention_data_new (entry_id, NULL, NULL),
+                      (GDestroyNotify) attention_data_free, resend_quote_worker, cancellable, callback,
+                      user_data);
 }
 
 CtPackage *
@@ -2519,8 +2509,8 @@ ct_client_record_outcome_async (CtClient            *self,
 
   data = attention_data_new (entry_id, manager_id, NULL);
   data->outcome = g_strdup (outcome);
-  run_attention (self, data, record_outcome_worker, ct_client_record_outcome_async, cancellable,
-                 callback, user_data);
+  ct_client_run_task (self, ct_client_record_outcome_async, data, (GDestroyNotify) attention_data_free,
+                      record_outcome_worker, cancellable, callback, user_data);
 }
 
 void
@@ -2544,8 +2534,8 @@ ct_client_record_outcome_authorized_async (CtClient            *self,
   data->outcome = g_strdup (outcome);
   data->cash_given_back = cash_given_back;
   /* Both forms share one source tag: ct_client_record_outcome_finish(). */
-  run_attention (self, data, record_outcome_worker, ct_client_record_outcome_async, cancellable,
-                 callback, user_data);
+  ct_client_run_task (self, ct_client_record_outcome_async, data, (GDestroyNotify) attention_data_free,
+                      record_outcome_worker, cancellable, callback, user_data);
 }
 
 gboolean
@@ -2570,9 +2560,7 @@ static void
 sign_in_free (SignIn *data)
 {
   g_free (data->cashier_id);
-  if (data->pin != NULL)
-    memset (data->pin, 0, strlen (data->pin));
-  g_free (data->pin);
+  ct_secret_free (data->pin);
   g_free (data);
 }
 
@@ -2625,7 +2613,6 @@ ct_client_cashier_sign_in_async (CtClient            *self,
                                  GAsyncReadyCallback  callback,
                                  gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   SignIn *data;
 
   g_return_if_fail (CT_IS_CLIENT (self));
@@ -2634,9 +2621,8 @@ ct_client_cashier_sign_in_async (CtClient            *self,
   data = g_new0 (SignIn, 1);
   data->cashier_id = g_strdup (cashier_id);
   data->pin = g_strdup (pin);
-  task = ct_client_task_new (self, ct_client_cashier_sign_in_async, cancellable, callback, user_data);
-  g_task_set_task_data (task, data, (GDestroyNotify) sign_in_free);
-  g_task_run_in_thread (task, sign_in_worker);
+  ct_client_run_task (self, ct_client_cashier_sign_in_async, data, (GDestroyNotify) sign_in_free,
+                      sign_in_worker, cancellable, callback, user_data);
 }
 
 CtCashier *

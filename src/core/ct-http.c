@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ct-http.h"
+#include "ct-manager-pin.h"
 
 /* No honest answer of the API comes near this; a bigger one is refused
  * rather than buffered. */
@@ -226,9 +227,7 @@ ct_http_free (CtHttp *self)
   curl_multi_cleanup (self->multi);
   g_free (self->base_url);
   g_free (self->authority);
-  if (self->auth_header)
-    memset (self->auth_header, 0, strlen (self->auth_header));
-  g_free (self->auth_header);
+  ct_secret_free (self->auth_header);
   g_free (self->ca_file);
   g_free (self->default_ca_path);
   g_free (self->pin_pubkey);

@@ -165,6 +165,15 @@ ct_pin_hash_clear (CtPinHash *hash)
   g_clear_pointer (&hash->hash, g_free);
 }
 
+void
+ct_secret_free (char *secret)
+{
+  if (secret == NULL)
+    return;
+  memset (secret, 0, strlen (secret));
+  g_free (secret);
+}
+
 gboolean
 ct_pin_hash_equal (const guint8 *a,
                    const guint8 *b)

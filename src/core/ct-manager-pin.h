@@ -57,4 +57,8 @@ gboolean  ct_pin_hash_equal          (const guint8   *a,
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtPinHash, ct_pin_hash_clear)
 
+/* Frees a PIN, token or other secret text after overwriting it, so that
+ * it does not linger in freed memory; NULL is allowed. */
+void      ct_secret_free             (char           *secret);
+
 G_END_DECLS
