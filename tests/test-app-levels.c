@@ -121,6 +121,89 @@ START_TEST (test_app_levels_card_view_pay_preview_and_receipt)
 }
 END_TEST
 
+static gboolean
+card_emptied (gpointer data)
+{
+  Till *till = data;
+  const CtCard *card = ct_session_get_card (till->session);
+
+  /* 108 - 100 redeemed + 2 × 56 earned on the balance's part. */
+  return card != NULL && card->balance == 0 && card->points == 120;
+}
+
+/* Points the cashier typed count before the rest: a Gold member with
+ * 56.00 and 108 points orders 80.00 and redeems 100 points (1.00). The
+ * card's part is 63.33 (10 % off: 57.00 due, 56.00 from the balance and
+ * 1.00 from the points), another tender takes the other 16.67. */
+START_TEST (test_app_levels_split_offer_takes_the_points_first)
+{
+  Till *till = till_new_small ();
+  g_autofree char *card_no = NULL;
+  g_autofree char *text = NULL;
+  CtPayPage *pay = gold_member_on_pay (till, &card_no);
+
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "80.00");
+  ck_assert_msg (g_strcmp0 (ct_pay_page_get_split_offer (pay), "Card pays ¥56.00, take the rest ¥17.78 by:") == 0,
+                 "offer: %s", ct_pay_page_get_split_offer (pay));
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_points_entry (pay)), "100");
+  ck_assert_ptr_null (ct_pay_page_get_problem (pay));
+  ck_assert_msg (g_strcmp0 (ct_pay_page_get_split_offer (pay),
+                            "Card pays ¥56.00 + 100 points (¥1.00), take the rest ¥16.67 by:") == 0,
+                 "offer: %s", ct_pay_page_get_split_offer (pay));
+  /* The level takes its 10 % off the card's part alone. */
+  ck_assert_str_eq (ct_pay_page_get_benefit (pay), "Gold: ¥6.33 off · 100 points pay ¥1.00");
+  save_png_settled (till, "levels-split-offer-with-points");
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (pay), "pay.split", "s", "wechat"));
+  ck_assert_msg (wait_until (on_receipt, till, 20000), "no receipt: %s", ct_pay_page_get_problem (pay));
+  ck_assert (wait_until (card_emptied, till, 20000));
+  text = receipt_text (till);
+  ck_assert_msg (strstr (text, "Order total: ¥80.00") != NULL
+                 && strstr (text, "Level discount (Gold): -¥6.33") != NULL
+                 && strstr (text, "Points redeemed: 100 points pay ¥1.00") != NULL
+                 && strstr (text, "Paid from card: ¥56.00") != NULL
+                 && strstr (text, "Rest paid by WeChat Pay: ¥16.67") != NULL
+                 && strstr (text, "Balance after: ¥0.00") != NULL, "%s", text);
+  save_png_settled (till, "levels-split-receipt-with-points");
+  till_free (till);
+}
+END_TEST
+
+/* The service lets points pay at most their share of the card's part:
+ * with 1.10 on the card, 200 points (2.00) are more than half of the
+ * 3.10 the card's part would be due, and the cashier is told so; 100
+ * points fit and are offered. */
+START_TEST (test_app_levels_split_with_too_many_points_says_why)
+{
+  Till *till = till_new_small ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Gold Member", phone, "p100");
+  CtPayPage *pay;
+
+  /* 110.00 - 54.00 - 54.90 = 1.10, and 108 + 108 = 216 points. */
+  pay_directly (till, card_no, 6000);
+  pay_directly (till, card_no, 6100);
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "pay"));
+  pay = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
+
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (pay)), "10.00");
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_points_entry (pay)), "200");
+  ck_assert_ptr_null (ct_pay_page_get_split_offer (pay));
+  ck_assert_str_eq (ct_pay_page_get_problem (pay),
+                    "In a split payment, points may pay at most ¥1.55 of the card's part. Use fewer points, or none.");
+  ck_assert (!gtk_widget_activate_action (GTK_WIDGET (pay), "pay.split", "s", "cash") || !ct_pay_page_is_busy (pay));
+  save_png_settled (till, "levels-split-too-many-points");
+
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_points_entry (pay)), "100");
+  ck_assert_ptr_null (ct_pay_page_get_problem (pay));
+  ck_assert_msg (g_strcmp0 (ct_pay_page_get_split_offer (pay),
+                            "Card pays ¥1.10 + 100 points (¥1.00), take the rest ¥7.67 by:") == 0,
+                 "offer: %s", ct_pay_page_get_split_offer (pay));
+  till_free (till);
+}
+END_TEST
+
 /* A payment taken offline is booked by the service when it is sent, with
  * the benefits of the card's level then: its receipt says so. */
 START_TEST (test_app_levels_offline_receipt_says_the_benefit_is_expected)
@@ -234,6 +317,9 @@ main (void)
   add_test (tc, test_app_levels_card_view_pay_preview_and_receipt);
   add_test (tc, test_app_levels_offline_receipt_says_the_benefit_is_expected);
   add_test (tc, test_app_levels_points_offline_are_refused_with_a_sentence);
+  add_test (tc, test_app_levels_split_offer_takes_the_points_first);
+  add_test (tc, test_app_levels_split_with_too_many_points_says_why);
+  /* Last: the translations stay bound for the rest of the process. */
   add_test (tc, test_app_levels_in_chinese);
   suite_add_tcase (s, tc);
 

@@ -63,6 +63,28 @@ balance_of (const char *card)
   return ct_test_json_int (r->body, "balance");
 }
 
+/* Refunds the whole of payment @tx on @card and checks that the card
+ * gets @delta back and the customer @rest by @tender; returns the answer. */
+static CtTestResponse *
+refund_split (const char *card,
+              const char *tx,
+              int64_t     delta,
+              int64_t     rest,
+              const char *tender)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/refunds", card);
+  g_autofree char *body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
+  g_autofree char *given_by = NULL;
+  CtTestResponse *r = req ("POST", path, body);
+
+  expect (r, 201, NULL);
+  ck_assert_int_eq (ct_test_json_int (r->body, "transaction.delta"), delta);
+  ck_assert_int_eq (ct_test_json_int (r->body, "transaction.rest.amount"), rest);
+  given_by = ct_test_json_str (r->body, "transaction.rest.tender");
+  ck_assert_str_eq (given_by, tender);
+  return r;
+}
+
 START_TEST (test_split_payment_records_the_rest_by_its_tender_in_the_shift_and_day)
 {
   g_autofree char *card = issue_card ();
@@ -155,8 +177,7 @@ START_TEST (test_split_payment_refund_gives_the_rest_back_by_its_tender)
   g_autofree char *card = issue_card ();
   g_autofree char *shift = open_shift (0);
   g_autofree char *shift_path = g_strdup_printf ("/v1/shifts/%s", shift);
-  g_autofree char *refund_path = g_strdup_printf ("/v1/cards/%s/refunds", card);
-  g_autofree char *tx = NULL, *wtx = NULL, *body = NULL, *tender = NULL, *wtender = NULL;
+  g_autofree char *tx = NULL, *wtx = NULL;
   g_autoptr(CtTestResponse) p = NULL, w = NULL, rf = NULL, rf2 = NULL, sh = NULL;
 
   g_free (topup (card, "alipay"));
@@ -167,23 +188,12 @@ START_TEST (test_split_payment_refund_gives_the_rest_back_by_its_tender)
   expect (w, 201, NULL);
   ck_assert_int_eq (balance_of (card), 0);
 
-  body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx);
-  rf = req ("POST", refund_path, body);
-  expect (rf, 201, NULL);
   /* The card gets its part back; the rest goes back in cash. */
-  ck_assert_int_eq (ct_test_json_int (rf->body, "transaction.delta"), 6000);
-  ck_assert_int_eq (ct_test_json_int (rf->body, "transaction.rest.amount"), 3000);
-  tender = ct_test_json_str (rf->body, "transaction.rest.tender");
-  ck_assert_str_eq (tender, "cash");
+  rf = refund_split (card, tx, 6000, 3000, "cash");
   ck_assert_int_eq (ct_test_json_int (rf->body, "card.balance"), 6000);
 
-  g_free (body);
   wtx = ct_test_json_str (w->body, "transaction.id");
-  body = g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", wtx);
-  rf2 = req ("POST", refund_path, body);
-  expect (rf2, 201, NULL);
-  wtender = ct_test_json_str (rf2->body, "transaction.rest.tender");
-  ck_assert_str_eq (wtender, "wechat");
+  rf2 = refund_split (card, wtx, 5000, 700, "wechat");
 
   sh = req ("GET", shift_path, NULL);
   expect (sh, 200, NULL);
@@ -194,6 +204,53 @@ START_TEST (test_split_payment_refund_gives_the_rest_back_by_its_tender)
   ck_assert_int_eq (ct_test_json_int (sh->body, "report.refunds"), 11000);
   /* Float 0 + no cash top-up + 30.00 cash rest − 30.00 given back. */
   ck_assert_int_eq (ct_test_json_int (sh->body, "report.expected_cash"), 0);
+}
+END_TEST
+
+/* Points and a rest in one payment: the points pay part of the card's
+ * share, the balance the rest of that share, another tender the rest of
+ * the order; a refund gives each part back its own way. */
+START_TEST (test_split_payment_with_points_takes_them_off_the_cards_part)
+{
+  g_autofree char *card = issue_card ();
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/payments", card);
+  g_autofree char *tx = NULL;
+  g_autoptr(CtTestResponse) first = NULL, p = NULL, over = NULL, rf = NULL;
+
+  ck_assert_int_eq (ct_test_service_admin (svc, NULL, "merchant", "set", "--points-redeem-rate", "10",
+                                           "--points-redeem-max-bp", "5000", NULL), 0);
+  /* 110.00, then 50.00 paid: 60.00 and 50 points. */
+  g_free (topup (card, "cash"));
+  first = pay_split (card, 5000, NULL, NULL);
+  expect (first, 201, NULL);
+  ck_assert_int_eq (ct_test_json_int (first->body, "card.points"), 50);
+
+  /* An 80.00 order: 50 points pay 5.00 of the card's 65.00, the balance
+   * 60.00, cash the other 15.00. */
+  p = req_on (cl, "POST", path, NULL,
+              "{\"amount\":6500,\"redeem_points\":50,\"rest\":{\"amount\":1500,\"tender\":\"cash\"},"
+              "\"operator\":\"op\"}");
+  expect (p, 201, NULL);
+  ck_assert_int_eq (ct_test_json_int (p->body, "transaction.delta"), -6000);
+  ck_assert_int_eq (ct_test_json_int (p->body, "transaction.redeemed_value"), 500);
+  ck_assert_int_eq (ct_test_json_int (p->body, "transaction.rest.amount"), 1500);
+  ck_assert_int_eq (ct_test_json_int (p->body, "card.balance"), 0);
+  /* 50 - 50 redeemed + 60 earned on the balance's part. */
+  ck_assert_int_eq (ct_test_json_int (p->body, "card.points"), 60);
+  assert_balanced ();
+
+  /* Points are capped at half of the card's part, not of the order. */
+  g_free (topup (card, "cash"));
+  over = req_on (cl, "POST", path, NULL,
+                 "{\"amount\":1000,\"redeem_points\":60,\"rest\":{\"amount\":9000,\"tender\":\"cash\"},"
+                 "\"operator\":\"op\"}");
+  expect (over, 422, "invalid_amount");
+
+  tx = ct_test_json_str (p->body, "transaction.id");
+  rf = refund_split (card, tx, 6000, 1500, "cash");
+  /* 110.00 topped up again, 60.00 back; the 50 points back less the 60 earned. */
+  ck_assert_int_eq (ct_test_json_int (rf->body, "card.balance"), 17000);
+  ck_assert_int_eq (ct_test_json_int (rf->body, "card.points"), 50);
 }
 END_TEST
 
@@ -257,6 +314,7 @@ split_suite (void)
   tcase_add_test (tc, test_split_payment_retried_with_its_key_is_replayed_and_taken_once);
   tcase_add_test (tc, test_split_payment_refund_gives_the_rest_back_by_its_tender);
   tcase_add_test (tc, test_split_payment_with_a_bad_rest_is_refused_and_takes_nothing);
+  tcase_add_test (tc, test_split_payment_with_points_takes_them_off_the_cards_part);
   suite_add_tcase (s, tc);
   return s;
 }

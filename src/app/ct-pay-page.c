@@ -123,34 +123,20 @@ points_to_redeem (CtPayPage        *self,
   return (int64_t) points;
 }
 
-/* What the card's level takes off and what points pay, before the cashier
- * confirms, computed as the service will book it; FALSE when the payment
- * cannot be made as it stands. */
-static gboolean
-show_split (CtPayPage        *self,
-            const CtMerchant *merchant,
-            const CtCard     *card,
-            gboolean          card_known,
-            int64_t           amount,
-            gboolean         *out_short)
+/* What the member's level takes off (@discount) and what @points pay
+ * (@value), on the line above the balance. */
+static void
+show_benefit (CtPayPage     *self,
+              const CtLevel *level,
+              int64_t        discount,
+              int64_t        points,
+              int64_t        value)
 {
-  const CtLevel *level = card_known ? ct_merchant_find_level (merchant, card->level) : NULL;
   g_autoptr(GString) benefit = g_string_new (NULL);
-  g_autofree char *problem = NULL;
-  int64_t value = 0, points = 0, discount_bp = level ? level->discount_bp : 0;
-  CtPaySplit split;
 
-  ct_pay_split_compute (amount, discount_bp, 0, merchant ? merchant->minor_units : 2, 0, 10000, &split);
-  if (merchant != NULL && merchant->points_redeem_rate > 0)
-    points = points_to_redeem (self, merchant, card_known ? card : NULL, split.due, &value, &problem);
-  ct_pay_split_compute (amount, discount_bp, value, merchant ? merchant->minor_units : 2,
-                        merchant ? merchant->points_per_unit : 0, level ? level->points_multiplier_bp : 10000,
-                        &split);
-  self->redeem_points = MAX (points, 0);
-
-  if (split.discount > 0)
+  if (discount > 0)
     {
-      g_autofree char *off = ct_session_format_money (self->session, split.discount);
+      g_autofree char *off = ct_session_format_money (self->session, discount);
       g_string_append_printf (benefit, _("%s: %s off"), level->name, off);
     }
   if (value > 0)
@@ -163,10 +149,100 @@ show_split (CtPayPage        *self,
       g_string_append_printf (benefit, g_dngettext (GETTEXT_PACKAGE, "%s point pays %s", "%s points pay %s",
                                                     (gulong) MIN (points, G_MAXLONG)), count, paid);
     }
-  if (problem != NULL)
-    show_problem (self, problem);
   gtk_label_set_label (self->benefit_label, benefit->str);
   gtk_widget_set_visible (GTK_WIDGET (self->benefit_label), benefit->len > 0);
+}
+
+/* Split payment: the card pays what its balance and the points the
+ * cashier typed cover, another tender the rest. The points pay part of
+ * the card's share and, as the service books it, at most the merchant's
+ * share of what that part is due: points the share cannot take are said
+ * in a sentence rather than offered. The offer takes the shortfall's line,
+ * so Confirm stays on a 600 px screen. */
+static void
+offer_split (CtPayPage        *self,
+             const CtMerchant *merchant,
+             const CtCard     *card,
+             const CtLevel    *level,
+             int64_t           amount,
+             int64_t           points,
+             int64_t           value)
+{
+  int64_t discount_bp = level ? level->discount_bp : 0;
+  int64_t share = ct_pay_split_card_share (amount, card->balance + value, discount_bp);
+  int64_t due = share - ct_money_share_bp (share, discount_bp);
+  g_autofree char *rest = NULL;
+  g_autofree char *offer = NULL;
+
+  if (share <= 0 || share >= amount)
+    return;
+  if (value > 0 && value > ct_money_share_bp (due, merchant->points_redeem_max_bp))
+    {
+      g_autofree char *max = ct_session_format_money (self->session,
+                                                      ct_money_share_bp (due, merchant->points_redeem_max_bp));
+      g_autofree char *msg =
+        g_strdup_printf (_("In a split payment, points may pay at most %s of the card's part. "
+                           "Use fewer points, or none."), max);
+
+      show_problem (self, msg);
+      return;
+    }
+
+  rest = ct_session_format_money (self->session, amount - share);
+  if (value > 0)
+    {
+      g_autofree char *balance = ct_session_format_money (self->session, due - value);
+      g_autofree char *paid = ct_session_format_money (self->session, value);
+      g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) points);
+
+      offer = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Card pays %s + %s point (%s), take the rest %s by:",
+                                            "Card pays %s + %s points (%s), take the rest %s by:",
+                                            (gulong) MIN (points, G_MAXLONG)),
+                               balance, count, paid, rest);
+    }
+  else
+    {
+      g_autofree char *pays = ct_session_format_money (self->session, due);
+
+      offer = g_strdup_printf (_("Card pays %s, take the rest %s by:"), pays, rest);
+    }
+  self->split_offered = TRUE;
+  self->split_share = share;
+  self->split_rest = amount - share;
+  /* The level's discount is the card's part's alone, as the service books it. */
+  show_benefit (self, level, share - due, points, value);
+  gtk_label_set_label (self->after_label, offer);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->after_label), "error");
+  gtk_widget_set_visible (self->split_box, TRUE);
+}
+
+/* What the card's level takes off and what points pay, before the cashier
+ * confirms, computed as the service will book it; FALSE when the payment
+ * cannot be made as it stands. */
+static gboolean
+show_split (CtPayPage        *self,
+            const CtMerchant *merchant,
+            const CtCard     *card,
+            gboolean          card_known,
+            int64_t           amount,
+            gboolean         *out_short)
+{
+  const CtLevel *level = card_known ? ct_merchant_find_level (merchant, card->level) : NULL;
+  g_autofree char *problem = NULL;
+  int64_t value = 0, points = 0, discount_bp = level ? level->discount_bp : 0;
+  CtPaySplit split;
+
+  ct_pay_split_compute (amount, discount_bp, 0, merchant ? merchant->minor_units : 2, 0, 10000, &split);
+  if (merchant != NULL && merchant->points_redeem_rate > 0)
+    points = points_to_redeem (self, merchant, card_known ? card : NULL, split.due, &value, &problem);
+  ct_pay_split_compute (amount, discount_bp, value, merchant ? merchant->minor_units : 2,
+                        merchant ? merchant->points_per_unit : 0, level ? level->points_multiplier_bp : 10000,
+                        &split);
+  self->redeem_points = MAX (points, 0);
+
+  if (problem != NULL)
+    show_problem (self, problem);
+  show_benefit (self, level, split.discount, points, value);
 
   *out_short = card_known && split.from_balance > card->balance;
   if (card_known && *out_short)
@@ -176,28 +252,9 @@ show_split (CtPayPage        *self,
 
       gtk_label_set_label (self->after_label, msg);
       gtk_widget_add_css_class (GTK_WIDGET (self->after_label), "error");
-      /* Split payment: the card pays what it holds, another tender the
-       * rest (without points: those the cashier takes off first). The
-       * offer takes the shortfall's line, so Confirm stays on a 600 px
-       * screen. */
-      if (value == 0 && problem == NULL && card->balance > 0 && card->status != CT_CARD_STATUS_FROZEN)
-        {
-          int64_t share = ct_pay_split_card_share (amount, card->balance, discount_bp);
-
-          if (share > 0 && share < amount)
-            {
-              g_autofree char *pays = ct_session_format_money (self->session, share - ct_money_share_bp (share, discount_bp));
-              g_autofree char *rest = ct_session_format_money (self->session, amount - share);
-              g_autofree char *offer = g_strdup_printf (_("Card pays %s, take the rest %s by:"), pays, rest);
-
-              self->split_offered = TRUE;
-              self->split_share = share;
-              self->split_rest = amount - share;
-              gtk_label_set_label (self->after_label, offer);
-              gtk_widget_remove_css_class (GTK_WIDGET (self->after_label), "error");
-              gtk_widget_set_visible (self->split_box, TRUE);
-            }
-        }
+      if (problem == NULL && card->balance >= 0 && card->balance + value > 0
+          && card->status != CT_CARD_STATUS_FROZEN)
+        offer_split (self, merchant, card, level, amount, points, value);
     }
   else if (card_known)
     {
@@ -440,9 +497,9 @@ send_payment (CtPayPage  *self,
   self->consent_asked |= member_code != NULL || member_pin != NULL;
   if (self->send_rest > 0)
     {
-      self->points_sent = FALSE;
       ct_client_pay_split_async (ct_session_get_client (self->session), card->card_no, self->send_amount,
-                                 order && *order ? order : NULL, member_code, member_pin, self->send_rest,
+                                 order && *order ? order : NULL, self->redeem_points, member_code, member_pin,
+                                 self->send_rest,
                                  self->send_rest_tender, self->cancellable, pay_cb, g_object_ref (self));
       return;
     }

@@ -1842,17 +1842,20 @@ ct_client_pay_member_async (CtClient            *self,
 
 /**
  * ct_client_pay_split_async:
+ * @redeem_points: points that pay part of the card's share (0: none)
  * @rest: the part of the order @rest_tender took (> 0)
  * @rest_tender: "cash", "wechat", "alipay", "bank_card" or "other"
  *
- * A split payment: the card pays @amount, what it holds, and another
- * tender takes the rest, recorded with the payment.
+ * A split payment: the card pays @amount, what its balance and the
+ * points redeemed cover, and another tender takes the rest, recorded
+ * with the payment.
  */
 void
 ct_client_pay_split_async (CtClient            *self,
                            const char          *card_no,
                            int64_t              amount,
                            const char          *order_ref,
+                           int64_t              redeem_points,
                            const char          *member_code,
                            const char          *member_pin,
                            int64_t              rest,
@@ -1868,8 +1871,8 @@ ct_client_pay_split_async (CtClient            *self,
   g_return_if_fail (CT_IS_CLIENT (self));
 
   operator_name = dup_operator (self);
-  request = ct_request_split_payment (card_no ? card_no : "", amount, order_ref, 0, member_code, member_pin,
-                                      rest, rest_tender, operator_name, &error);
+  request = ct_request_split_payment (card_no ? card_no : "", amount, order_ref, redeem_points, member_code,
+                                      member_pin, rest, rest_tender, operator_name, &error);
   /* Finished like any payment (ct_client_pay_finish). */
   run_request (self, request, error, money_worker, ct_client_pay_member_async, cancellable,
                callback, user_data);

@@ -213,10 +213,12 @@ void               ct_client_pay_member_async      (CtClient *self, const char *
                                                     const char *member_pin,
                                                     GCancellable *cancellable,
                                                     GAsyncReadyCallback callback, gpointer user_data);
-/* A split payment: the card pays @amount, @rest_tender took @rest of the
- * order; finished with ct_client_pay_finish(). */
+/* A split payment: the card pays @amount (its balance and
+ * @redeem_points), @rest_tender took @rest of the order; finished with
+ * ct_client_pay_finish(). */
 void               ct_client_pay_split_async       (CtClient *self, const char *card_no,
                                                     int64_t amount, const char *order_ref,
+                                                    int64_t redeem_points,
                                                     const char *member_code, const char *member_pin,
                                                     int64_t rest, const char *rest_tender,
                                                     GCancellable *cancellable,
