@@ -142,6 +142,45 @@ parse_options (GOptionEntry *entries,
   return TRUE;
 }
 
+/* An id or a name given on the command line: 1 to @max bytes of UTF-8. */
+static gboolean
+text_ok (const char *text,
+         gsize       max)
+{
+  return text != NULL && *text != '\0' && strlen (text) <= max && g_utf8_validate (text, -1, NULL);
+}
+
+/* Takes the verb of "NOUN VERB [OPTION…]" off @argv, which must be one
+ * of @verbs (else a usage error names them, and @status is set); after
+ * it, @argv is the verb's own (argv[0] still the program) and
+ * @out_command "NOUN VERB", the command words for messages. */
+static gboolean
+take_verb (const char         *noun,
+           const char * const *verbs,
+           int                *argc,
+           char             ***argv,
+           const char        **out_verb,
+           char              **out_command,
+           int                *status)
+{
+  g_autoptr(GString) names = g_string_new (NULL);
+  guint n = g_strv_length ((char **) verbs);
+
+  if (*argc >= 2 && g_strv_contains (verbs, (*argv)[1]))
+    {
+      *out_verb = (*argv)[1];
+      *out_command = g_strdup_printf ("%s %s", noun, *out_verb);
+      (*argv)[1] = (*argv)[0];
+      (*argc)--;
+      (*argv)++;
+      return TRUE;
+    }
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (names, "%s%s", i == 0 ? "" : i + 1 < n ? ", " : " or ", verbs[i]);
+  *status = usage_error ("%s takes %s", noun, names->str);
+  return FALSE;
+}
+
 static gboolean
 parse_amount (const char *text,
               const char *option,
@@ -285,7 +324,7 @@ apply_merchant_options (CtStoreMerchant *m,
 {
   if (opt_name != NULL)
     {
-      if (*opt_name == '\0' || strlen (opt_name) > 200 || !g_utf8_validate (opt_name, -1, NULL))
+      if (!text_ok (opt_name, 200))
         {
           *status = usage_error ("--merchant-name must be 1 to 200 characters of text");
           return FALSE;
@@ -540,22 +579,16 @@ cmd_merchant (int    argc,
   g_auto(CtStoreMerchant) m = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(CtStore) store = NULL;
+  static const char * const verbs[] = { "add", "set", "show", "list", NULL };
   g_autofree char *command = NULL;
   const char *verb;
   int status = 0;
   gboolean show;
 
-  if (argc < 2 || (!g_str_equal (argv[1], "set") && !g_str_equal (argv[1], "show")
-                   && !g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "list")))
-    return usage_error ("merchant takes add, set, show or list");
-  verb = argv[1];
-  command = g_strdup_printf ("merchant %s", verb);
-  show = g_str_equal (verb, "show");
-  argv[1] = argv[0];
-  argc--;
-  argv++;
-  if (!parse_options (g_str_equal (verb, "add") ? add_entries : entries, &argc, &argv, command, &status))
+  if (!take_verb ("merchant", verbs, &argc, &argv, &verb, &command, &status)
+      || !parse_options (g_str_equal (verb, "add") ? add_entries : entries, &argc, &argv, command, &status))
     return status;
+  show = g_str_equal (verb, "show");
   if (g_str_equal (verb, "add"))
     return merchant_add (id);
   if (g_str_equal (verb, "list"))
@@ -608,20 +641,14 @@ cmd_till (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(CtStore) store = NULL;
   g_autofree char *token = NULL;
+  static const char * const verbs[] = { "add", "token", "revoke", "enable", NULL };
   g_autofree char *command = NULL;
   const char *verb;
   guint8 hash[32];
   int status = 0;
 
-  if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "token")
-                   && !g_str_equal (argv[1], "revoke") && !g_str_equal (argv[1], "enable")))
-    return usage_error ("till takes add, token, revoke or enable");
-  verb = argv[1];
-  command = g_strdup_printf ("till %s", verb);
-  argv[1] = argv[0];
-  argc--;
-  argv++;
-  if (!parse_options (entries, &argc, &argv, command, &status))
+  if (!take_verb ("till", verbs, &argc, &argv, &verb, &command, &status)
+      || !parse_options (entries, &argc, &argv, command, &status))
     return status;
   if (store_name == NULL || name == NULL || *store_name == '\0' || *name == '\0')
     return usage_error ("%s: --store and --name are required", command);
@@ -761,6 +788,7 @@ cmd_manager (int    argc,
   };
   g_autoptr(GError) error = NULL;
   g_autoptr(CtStore) store = NULL;
+  static const char * const verbs[] = { "add", "set-pin", "remove", "list", NULL };
   g_autofree char *command = NULL;
   g_autofree char *pin = NULL;
   g_autofree char *hash = NULL;
@@ -768,19 +796,12 @@ cmd_manager (int    argc,
   int status = 0;
   gboolean ok;
 
-  if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "set-pin")
-                   && !g_str_equal (argv[1], "remove") && !g_str_equal (argv[1], "list")))
-    return usage_error ("manager takes add, set-pin, remove or list");
-  verb = argv[1];
-  command = g_strdup_printf ("manager %s", verb);
-  argv[1] = argv[0];
-  argc--;
-  argv++;
-  if (!parse_options (entries, &argc, &argv, command, &status))
+  if (!take_verb ("manager", verbs, &argc, &argv, &verb, &command, &status)
+      || !parse_options (entries, &argc, &argv, command, &status))
     return status;
   if (g_str_equal (verb, "list"))
     return manager_list ();
-  if (id == NULL || *id == '\0' || strlen (id) > 64 || !g_utf8_validate (id, -1, NULL))
+  if (!text_ok (id, 64))
     return usage_error ("%s: --id (1 to 64 bytes) is required", command);
   if (g_str_equal (verb, "add") && g_str_has_prefix (id, CT_STORE_CASHIER_GUARD_PREFIX))
     return usage_error ("%s: a manager id may not start with \"" CT_STORE_CASHIER_GUARD_PREFIX "\"", command);
@@ -945,27 +966,21 @@ cmd_cashier (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(CtStore) store = NULL;
   g_auto(CtStoreCashier) old = { 0 };
+  static const char * const verbs[] = { "add", "set", "remove", "list", NULL };
   g_autofree char *command = NULL;
   g_autofree char *hash = NULL;
   const char *verb;
   int status = 0;
   gboolean ok;
 
-  if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "set")
-                   && !g_str_equal (argv[1], "remove") && !g_str_equal (argv[1], "list")))
-    return usage_error ("cashier takes add, set, remove or list");
-  verb = argv[1];
-  command = g_strdup_printf ("cashier %s", verb);
-  argv[1] = argv[0];
-  argc--;
-  argv++;
-  if (!parse_options (entries, &argc, &argv, command, &status))
+  if (!take_verb ("cashier", verbs, &argc, &argv, &verb, &command, &status)
+      || !parse_options (entries, &argc, &argv, command, &status))
     return status;
   if (g_str_equal (verb, "list"))
     return cashier_list ();
-  if (id == NULL || *id == '\0' || strlen (id) > 64 || !g_utf8_validate (id, -1, NULL))
+  if (!text_ok (id, 64))
     return usage_error ("%s: --id (1 to 64 bytes) is required", command);
-  if (name != NULL && (*name == '\0' || strlen (name) > 200 || !g_utf8_validate (name, -1, NULL)))
+  if (name != NULL && !text_ok (name, 200))
     return usage_error ("%s: --name is 1 to 200 bytes of UTF-8", command);
   if (g_str_equal (verb, "add") && name == NULL)
     return usage_error ("%s: --name is required", command);
@@ -1050,25 +1065,19 @@ cmd_package (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(CtStore) store = NULL;
   g_auto(CtStoreMerchant) m = { 0 };
+  static const char * const verbs[] = { "add", "remove", "list", NULL };
   g_autofree char *command = NULL;
   CtStorePackage p = { 0 };
   const char *verb;
   int status = 0;
   gboolean ok;
 
-  if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "remove")
-                   && !g_str_equal (argv[1], "list")))
-    return usage_error ("package takes add, remove or list");
-  verb = argv[1];
-  command = g_strdup_printf ("package %s", verb);
-  argv[1] = argv[0];
-  argc--;
-  argv++;
-  if (!parse_options (entries, &argc, &argv, command, &status))
+  if (!take_verb ("package", verbs, &argc, &argv, &verb, &command, &status)
+      || !parse_options (entries, &argc, &argv, command, &status))
     return status;
   if (g_str_equal (verb, "list"))
     return package_list ();
-  if (id == NULL || *id == '\0' || strlen (id) > 64 || !g_utf8_validate (id, -1, NULL))
+  if (!text_ok (id, 64))
     return usage_error ("%s: --id (1 to 64 bytes) is required", command);
   if (g_str_equal (verb, "add"))
     {
@@ -1138,7 +1147,7 @@ print_level (const CtStoreLevel *level,
 static gboolean
 level_text_ok (const char *text)
 {
-  if (text == NULL || *text == '\0' || strlen (text) > 64 || !g_utf8_validate (text, -1, NULL))
+  if (!text_ok (text, 64))
     return FALSE;
   for (const char *p = text; *p != '\0'; p++)
     if ((guchar) *p < 0x20 || *p == 0x7f)
@@ -1182,21 +1191,15 @@ cmd_level (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(CtStore) store = NULL;
   g_auto(CtStoreMerchant) m = { 0 };
+  static const char * const verbs[] = { "add", "list", "remove", NULL };
   g_autofree char *command = NULL;
   CtStoreLevel level = { 0 };
   const char *verb;
   int status = 0;
   gboolean ok;
 
-  if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "remove")
-                   && !g_str_equal (argv[1], "list")))
-    return usage_error ("level takes add, list or remove");
-  verb = argv[1];
-  command = g_strdup_printf ("level %s", verb);
-  argv[1] = argv[0];
-  argc--;
-  argv++;
-  if (!parse_options (entries, &argc, &argv, command, &status))
+  if (!take_verb ("level", verbs, &argc, &argv, &verb, &command, &status)
+      || !parse_options (entries, &argc, &argv, command, &status))
     return status;
   if (!g_str_equal (verb, "list") && !level_text_ok (id))
     return usage_error ("%s: --id (one line of 1 to 64 bytes) is required", command);
@@ -1489,18 +1492,16 @@ cmd_ledger (int    argc,
   g_autoptr(CtStore) store = NULL;
   g_autoptr(GPtrArray) merchants = NULL;
   g_auto(CtStoreMerchant) m = { 0 };
+  static const char * const verbs[] = { "check", NULL };
+  g_autofree char *command = NULL;
   CtStoreLedgerCheck check;
+  const char *verb;
   int status = 0;
   gboolean balanced;
 
-  if (argc < 2 || !g_str_equal (argv[1], "check"))
-    return usage_error ("ledger takes check");
-  argv[1] = argv[0];
-  argc--;
-  argv++;
-  if (!parse_options (entries, &argc, &argv, "ledger check", &status))
-    return status;
-  if ((store = open_store ("ledger check", &status)) == NULL)
+  if (!take_verb ("ledger", verbs, &argc, &argv, &verb, &command, &status)
+      || !parse_options (entries, &argc, &argv, command, &status)
+      || (store = open_store (command, &status)) == NULL)
     return status;
   /* Without --merchant, a service of several merchants gets a line each. */
   if (opt_merchant == NULL)
@@ -1869,20 +1870,14 @@ cmd_wallet (int    argc,
   g_autoptr(CtStore) store = NULL;
   g_autoptr(GPtrArray) connectors = NULL;
   g_auto(CtStoreMerchant) m = { 0 };
+  static const char * const verbs[] = { "add", "list", "remove", "status", NULL };
   g_autofree char *command = NULL;
   CtWalletKind k = CT_WALLET_ALIPAY;
   const char *verb;
   int status = 0;
 
-  if (argc < 2 || (!g_str_equal (argv[1], "add") && !g_str_equal (argv[1], "remove")
-                   && !g_str_equal (argv[1], "list") && !g_str_equal (argv[1], "status")))
-    return usage_error ("wallet takes add, list, remove or status");
-  verb = argv[1];
-  command = g_strdup_printf ("wallet %s", verb);
-  argv[1] = argv[0];
-  argc--;
-  argv++;
-  if (!parse_options (entries, &argc, &argv, command, &status))
+  if (!take_verb ("wallet", verbs, &argc, &argv, &verb, &command, &status)
+      || !parse_options (entries, &argc, &argv, command, &status))
     return status;
   if ((g_str_equal (verb, "add") || g_str_equal (verb, "remove")) && !ct_wallet_kind_from_string (kind, &k))
     return usage_error ("%s: --kind alipay or --kind wechat is required", command);

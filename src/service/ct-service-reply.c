@@ -608,6 +608,24 @@ ct_json_refuse_unknown (json_object        *obj,
   return NULL;
 }
 
+/* The member @key of @obj: TRUE with *out NULL when it is absent (or null)
+ * and not @required; FALSE with a 400 reply when it is required. */
+static gboolean
+json_member (json_object  *obj,
+             const char   *key,
+             gboolean      required,
+             json_object **out,
+             CtReply     **reply)
+{
+  *out = NULL;
+  if ((!json_object_object_get_ex (obj, key, out) || *out == NULL) && required)
+    {
+      *reply = ct_reply_error (400, "bad_request", "\"%s\" is required", key);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 ct_json_get_string (json_object  *obj,
                     const char   *key,
@@ -619,15 +637,10 @@ ct_json_get_string (json_object  *obj,
   json_object *v = NULL;
 
   *out = NULL;
-  if (!json_object_object_get_ex (obj, key, &v) || v == NULL)
-    {
-      if (required)
-        {
-          *reply = ct_reply_error (400, "bad_request", "\"%s\" is required", key);
-          return FALSE;
-        }
-      return TRUE;
-    }
+  if (!json_member (obj, key, required, &v, reply))
+    return FALSE;
+  if (v == NULL)
+    return TRUE;
   if (!json_object_is_type (v, json_type_string))
     {
       *reply = ct_reply_error (400, "bad_request", "\"%s\" must be a string", key);
@@ -660,15 +673,10 @@ ct_json_get_int (json_object  *obj,
   *out = 0;
   if (present != NULL)
     *present = FALSE;
-  if (!json_object_object_get_ex (obj, key, &v) || v == NULL)
-    {
-      if (required)
-        {
-          *reply = ct_reply_error (400, "bad_request", "\"%s\" is required", key);
-          return FALSE;
-        }
-      return TRUE;
-    }
+  if (!json_member (obj, key, required, &v, reply))
+    return FALSE;
+  if (v == NULL)
+    return TRUE;
   /* The strict validator already refused fractions, exponents and values
    * beyond int64, so an int here is exactly what the client wrote. */
   if (!json_object_is_type (v, json_type_int))

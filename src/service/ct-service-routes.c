@@ -330,6 +330,50 @@ read_find_cards (CtService *svc,
   return ct_reply_new_json (200, obj);
 }
 
+/* The ?limit= (1 to 500, 50 by default) and ?cursor= (0 when absent) of a
+ * paged list of transactions, or the reply that refuses them. */
+static CtReply *
+query_page (CtCall  *call,
+            guint64 *out_limit,
+            guint64 *out_cursor)
+{
+  const char *limit = query (call, "limit");
+  const char *cursor = query (call, "cursor");
+
+  *out_limit = 50;
+  *out_cursor = 0;
+  if (limit != NULL && !g_ascii_string_to_unsigned (limit, 10, 1, 500, out_limit, NULL))
+    return ct_reply_error (400, "bad_request", "\"limit\" is 1 to 500");
+  if (cursor != NULL && !g_ascii_string_to_unsigned (cursor, 10, 1, G_MAXINT64, out_cursor, NULL))
+    return ct_reply_error (400, "bad_request", "\"cursor\" is not one this service gave out");
+  return NULL;
+}
+
+/* One page of @txs, which the store was asked for with one more than
+ * @limit to tell whether another page exists: the first @limit as a JSON
+ * array, and in @out_next the next page's cursor (the last one's id), or
+ * NULL on the last page. */
+static json_object *
+tx_page (GPtrArray    *txs,
+         guint64       limit,
+         json_object **out_next)
+{
+  json_object *list = json_object_new_array ();
+
+  for (guint i = 0; i < txs->len && i < limit; i++)
+    json_object_array_add (list, ct_service_tx_to_json (txs->pdata[i]));
+  *out_next = NULL;
+  if (txs->len > limit)
+    {
+      CtStoreTx *last = txs->pdata[limit - 1];
+      char buf[32];
+
+      g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, last->id);
+      *out_next = json_object_new_string (buf);
+    }
+  return list;
+}
+
 static CtReply *
 read_card_history (CtService *svc,
                    CtCall    *call)
@@ -341,11 +385,9 @@ read_card_history (CtService *svc,
   g_autofree char *today = NULL;
   const char *from = query (call, "from");
   const char *to = query (call, "to");
-  const char *limit_text = query (call, "limit");
-  const char *cursor = query (call, "cursor");
-  int64_t from_ms, to_ms, ignored, before = 0;
-  guint64 limit = 50, c = 0;
-  json_object *obj, *list;
+  int64_t from_ms, to_ms, ignored;
+  guint64 limit, before;
+  json_object *obj, *next;
   CtReply *reply;
 
   if ((reply = path_card (svc, call, &m, &card)) != NULL)
@@ -360,34 +402,16 @@ read_card_history (CtService *svc,
     return ct_reply_error (400, "bad_request", "Dates are YYYY-MM-DD");
   if (from_ms >= to_ms)
     return ct_reply_error (400, "bad_request", "\"from\" must not be after \"to\"");
-  if (limit_text != NULL && !g_ascii_string_to_unsigned (limit_text, 10, 1, 500, &limit, NULL))
-    return ct_reply_error (400, "bad_request", "\"limit\" is 1 to 500");
-  if (cursor != NULL)
-    {
-      if (!g_ascii_string_to_unsigned (cursor, 10, 1, G_MAXINT64, &c, NULL))
-        return ct_reply_error (400, "bad_request", "\"cursor\" is not one this service gave out");
-      before = (int64_t) c;
-    }
+  if ((reply = query_page (call, &limit, &before)) != NULL)
+    return reply;
   /* One more than asked tells whether another page exists. */
-  txs = ct_store_card_history (call->store, card.card_no, from_ms, to_ms, before,
+  txs = ct_store_card_history (call->store, card.card_no, from_ms, to_ms, (int64_t) before,
                                (guint) limit + 1, &error);
   if (txs == NULL)
     return internal_read (error);
   obj = json_object_new_object ();
-  list = json_object_new_array ();
-  for (guint i = 0; i < txs->len && i < limit; i++)
-    json_object_array_add (list, ct_service_tx_to_json (txs->pdata[i]));
-  json_object_object_add (obj, "transactions", list);
-  if (txs->len > limit)
-    {
-      CtStoreTx *last = txs->pdata[limit - 1];
-      char buf[32];
-
-      g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, last->id);
-      json_object_object_add (obj, "next_cursor", json_object_new_string (buf));
-    }
-  else
-    json_object_object_add (obj, "next_cursor", NULL);
+  json_object_object_add (obj, "transactions", tx_page (txs, limit, &next));
+  json_object_object_add (obj, "next_cursor", next);
   return ct_reply_new_json (200, obj);
 }
 
@@ -422,11 +446,9 @@ read_store_day (CtService *svc,
   g_autofree char *date = NULL;
   const char *till = query (call, "till");
   const char *store_name = query (call, "store");
-  const char *limit_text = query (call, "limit");
-  const char *cursor = query (call, "cursor");
-  guint64 limit = 50, after = 0;
+  guint64 limit, after;
   int64_t from_ms, to_ms;
-  json_object *obj, *list;
+  json_object *obj, *next;
   CtReply *reply;
 
   if (!ct_store_get_merchant (store, &m, &error))
@@ -439,10 +461,8 @@ read_store_day (CtService *svc,
     return ct_reply_error (400, "bad_request", "\"store\" names a store of this merchant");
   if (till != NULL && (*till == '\0' || !g_utf8_validate (till, -1, NULL)))
     return ct_reply_error (400, "bad_request", "\"till\" names a till of this store");
-  if (limit_text != NULL && !g_ascii_string_to_unsigned (limit_text, 10, 1, 500, &limit, NULL))
-    return ct_reply_error (400, "bad_request", "\"limit\" is 1 to 500");
-  if (cursor != NULL && !g_ascii_string_to_unsigned (cursor, 10, 1, G_MAXINT64, &after, NULL))
-    return ct_reply_error (400, "bad_request", "\"cursor\" is not one this service gave out");
+  if ((reply = query_page (call, &limit, &after)) != NULL)
+    return reply;
   /* One more than asked tells whether another page exists. */
   txs = ct_store_store_day (store, store_name, till, from_ms, to_ms, (int64_t) after, (guint) limit + 1, &error);
   if (txs == NULL)
@@ -454,21 +474,9 @@ read_store_day (CtService *svc,
   obj = json_object_new_object ();
   json_object_object_add (obj, "date", json_object_new_string (date));
   json_object_object_add (obj, "store", json_object_new_string (store_name));
-  list = json_object_new_array ();
-  for (guint i = 0; i < txs->len && i < limit; i++)
-    json_object_array_add (list, ct_service_tx_to_json (txs->pdata[i]));
-  json_object_object_add (obj, "transactions", list);
+  json_object_object_add (obj, "transactions", tx_page (txs, limit, &next));
   json_object_object_add (obj, "totals", ct_service_totals_to_json (totals->pdata[0]));
-  if (txs->len > limit)
-    {
-      CtStoreTx *last = txs->pdata[limit - 1];
-      char buf[32];
-
-      g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, last->id);
-      json_object_object_add (obj, "next_cursor", json_object_new_string (buf));
-    }
-  else
-    json_object_object_add (obj, "next_cursor", NULL);
+  json_object_object_add (obj, "next_cursor", next);
   return ct_reply_new_json (200, obj);
 }
 
