@@ -6,7 +6,8 @@
  * against a real cardtill-service, a local network printer (a listener
  * that answers DLE EOT), and what it gets decoded: a receipt after each
  * transaction, the drawer only for a cash top-up, a printer fault as a
- * sentence on the receipt with "Print Again", F9 reprinting. */
+ * sentence on the receipt with "Print Again", F9 reprinting, and a copy
+ * printed again from the card's history. */
 
 #include <check.h>
 #include <gtk/gtk.h>
@@ -17,6 +18,7 @@
 #include "ct-escpos-decoder.h"
 #include "ct-printer-listener.h"
 #include "ct-printer-render.h"
+#include "ct-members-page.h"
 #include "ct-receipt-page.h"
 #include "ct-screenshot.h"
 #include "ct-session.h"
@@ -364,6 +366,65 @@ START_TEST (test_app_paper_out_is_a_sentence_and_print_again_prints_once)
 }
 END_TEST
 
+static gboolean
+history_loaded (gpointer data)
+{
+  CtMembersPage *page = data;
+
+  return !ct_members_page_is_loading (page) && ct_members_page_get_n_history (page) > 0;
+}
+
+/* A receipt printed again from the card's history on the Members screen:
+ * the printer gets the transaction's receipt with its amount, marked as a
+ * copy, and never opens the drawer. */
+START_TEST (test_app_history_row_reprints_its_receipt_as_a_copy)
+{
+  Till *till = till_new ();
+  g_autofree char *card_no = issue_card (till, "王五");
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  g_autoptr(CtRaster) mark = ct_render_text ("REPRINT", FALSE, NULL);
+  g_autoptr(CtRaster) amount = ct_render_text ("¥25.50", FALSE, NULL);
+  g_autoptr(CtDecoded) topup = NULL;
+  g_autoptr(CtDecoded) fresh = NULL;
+  g_autoptr(CtDecoded) copy = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = NULL;
+  const CtTransaction *tx;
+
+  ck_assert_ptr_nonnull (mark);
+  ck_assert_ptr_nonnull (amount);
+  take_topup (till, card_no);
+  topup = job (till, 1);
+  take_payment (till, card_no);
+  fresh = job (till, 2);
+  /* The receipt of the payment as it was taken is no copy. */
+  ck_assert (ct_raster_find (fresh->raster, amount, NULL, NULL));
+  ck_assert (!ct_raster_find (fresh->raster, mark, NULL, NULL));
+
+  ct_client_card_show_async (till->client, card_no, NULL, async_done_cb, &result);
+  card = ct_client_card_show_finish (till->client, wait_result (&result), &error);
+  ck_assert_msg (card != NULL, "%s", error ? error->message : "");
+  ct_window_show_page (till->window, "members");
+  ct_members_page_show_card (members, card);
+  ck_assert_msg (wait_until (history_loaded, members), "the card's history did not load");
+  tx = ct_members_page_get_history_item (members, 0);
+  ck_assert_int_eq (tx->kind, CT_TRANSACTION_PAYMENT);
+  ck_assert_int_eq (tx->delta, -2550);
+  save_png (till, "members-history-reprint");
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.reprint", "s", tx->id));
+  copy = job (till, 3);
+  ck_assert (ct_raster_write_png (copy->raster, "app-payment-reprint-80mm.png", NULL));
+  ck_assert (g_str_has_suffix (copy->ops->str, "raster cut"));
+  ck_assert_uint_eq (copy->drawer_kicks, 0);
+  ck_assert_msg (ct_raster_find (copy->raster, amount, NULL, NULL), "no “¥25.50” on the copy");
+  ck_assert_msg (ct_raster_find (copy->raster, mark, NULL, NULL), "no “REPRINT” on the copy");
+  ck_assert_uint_eq (ct_till_printer_get_printed (ct_session_get_printer (till->session)), 3);
+  till_free (till);
+}
+END_TEST
+
 static GtkWidget *
 find_group (GtkWidget  *widget,
             const char *title)
@@ -448,6 +509,7 @@ app_printer_suite (void)
   tcase_add_test (tc, test_app_topup_by_wechat_says_so_and_keeps_the_drawer_shut);
   tcase_add_test (tc, test_app_paper_out_is_a_sentence_and_print_again_prints_once);
   tcase_add_test (tc, test_app_settings_show_the_printer);
+  tcase_add_test (tc, test_app_history_row_reprints_its_receipt_as_a_copy);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -12,6 +12,8 @@
 #include "ct-phone.h"
 #include "ct-manager-actions.h"
 #include "ct-members-page.h"
+#include "ct-receipt-data.h"
+#include "ct-till-printer.h"
 
 /* Members: find a member by phone or name, see their card and its
  * history one day at a time (today first), and the manager actions. */
@@ -325,6 +327,42 @@ refund_action (GtkWidget  *widget,
     }
 }
 
+/* The receipt of a transaction in the card's history, printed again on
+ * the till's receipt printer as a copy (never the drawer): the way a
+ * fresh receipt goes, through the session's printer. */
+static void
+reprint_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *param)
+{
+  CtMembersPage *self = CT_MEMBERS_PAGE (widget);
+  CtTillPrinter *printer = ct_session_get_printer (self->session);
+  const char *id = g_variant_get_string (param, NULL);
+
+  if (printer == NULL || !ct_till_printer_is_set (printer))
+    {
+      gtk_widget_activate_action (widget, "win.toast", "s",
+                                  _("No receipt printer is set. Choose one in Settings (F8)."));
+      return;
+    }
+  for (guint i = 0; i < self->history->len; i++)
+    {
+      const CtTransaction *tx = g_ptr_array_index (self->history, i);
+
+      if (g_strcmp0 (tx->id, id) == 0)
+        {
+          g_autoptr(CtMerchant) merchant = ct_session_dup_merchant (self->session);
+          g_autoptr(CtReceiptData) data =
+            ct_receipt_data_new_from_transaction (tx, self->card ? self->card->member_name : NULL, merchant);
+
+          data->copy = TRUE;
+          ct_till_printer_reprint (printer, data);
+          gtk_widget_activate_action (widget, "win.toast", "s", _("Printing a copy of the receipt."));
+          return;
+        }
+    }
+}
+
 /* Whether nothing is left to refund of @tx: what the service says was
  * given back of it, or, from a service before partial refunds, a refund of
  * it that day (refunds were whole). */
@@ -418,6 +456,19 @@ history_row_new (CtMembersPage       *self,
   gtk_box_append (GTK_BOX (box), amount);
   gtk_box_append (GTK_BOX (box), balance);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), box);
+
+  {
+    GtkWidget *button = gtk_button_new_from_icon_name ("document-print-symbolic");
+
+    gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+    gtk_widget_set_tooltip_text (button, _("Print a copy of the receipt"));
+    gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    _("Print a copy of the receipt"), -1);
+    gtk_widget_add_css_class (button, "flat");
+    gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "members.reprint");
+    gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", tx->id);
+    adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+  }
 
   if ((tx->kind == CT_TRANSACTION_PAYMENT || tx->kind == CT_TRANSACTION_TOPUP) &&
       !is_refunded (self, tx))
@@ -815,6 +866,7 @@ ct_members_page_class_init (CtMembersPageClass *klass)
   gtk_widget_class_install_action (widget_class, "members.issue", NULL, issue_action);
   gtk_widget_class_install_action (widget_class, "members.use", NULL, use_action);
   gtk_widget_class_install_action (widget_class, "members.refund", "s", refund_action);
+  gtk_widget_class_install_action (widget_class, "members.reprint", "s", reprint_action);
   gtk_widget_class_install_action (widget_class, "members.focus-search", NULL, focus_search_action);
   /* Folded: from the member back to the list and the search. */
   gtk_widget_class_install_action (widget_class, "members.back", NULL, focus_search_action);

@@ -309,6 +309,10 @@ ct_receipt_lines (const CtReceiptData *data)
   int mu = data->minor_units;
   const char *cur = data->currency;
 
+  /* First, under the title: whoever reads it sees at once that it is not
+   * a receipt of a new transaction. */
+  if (data->copy)
+    ct_receipt_lines_add (lines, _("REPRINT"), g_strdup (_("copy")));
   ct_receipt_lines_add (lines, _("Store"), g_strdup (data->store ? data->store : ""));
   ct_receipt_lines_add (lines, _("Till"), g_strdup (data->till ? data->till : ""));
   ct_receipt_lines_add (lines, _("Operator"), g_strdup (data->operator_name ? data->operator_name : ""));

@@ -50,6 +50,9 @@ typedef struct
    * refund: gave back), and that tender; 0 and NULL otherwise. */
   int64_t            rest;
   char              *rest_tender;
+  /* Printed again later (from the card's history): the receipt says it
+   * is a copy, so that it is not taken for a second transaction. */
+  gboolean           copy;
 } CtReceiptData;
 
 /* One line of a receipt: a label on the left, its value on the right. */
