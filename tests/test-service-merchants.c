@@ -411,6 +411,61 @@ START_TEST (test_merchants_imports_decide_card_exists_within_a_merchant)
 }
 END_TEST
 
+/* The service inserts an import's cards several to a statement; one
+ * number taken in such a group (here by another batch of the merchant)
+ * must cost that row alone, the others of its group going in once, and a
+ * number taken at the other merchant none. 40 rows: a full group of 32
+ * and a rest. */
+START_TEST (test_merchants_a_taken_number_in_a_group_of_imported_rows_rejects_that_row_alone)
+{
+  g_autoptr(GString) rows = g_string_new (NULL);
+  g_autoptr(CtTestResponse) r = import_rows (cl, "t0", ROW (2, "LEG8010", 500), MGR);
+  int64_t total = 0;
+
+  expect_status (r, 200, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = import_rows (cl_b, "tb", ROW (2, "LEG8005", 900), MGR_B);
+  expect_status (r, 200, NULL);
+  g_clear_pointer (&r, ct_test_response_free);
+
+  for (int i = 0; i < 40; i++)
+    {
+      g_string_append_printf (rows, "%s{\"line\":%d,\"card_no\":\"LEG%04d\",\"name\":\"N\",\"phone\":null,"
+                              "\"balance\":%d,\"points\":0,\"level\":null}", i > 0 ? "," : "", i + 2,
+                              8000 + i, 100 + i);
+      if (i != 10)
+        total += 100 + i;
+    }
+  r = import_rows (cl, "t1", rows->str, MGR);
+  expect_status (r, 200, NULL);
+  ck_assert_msg (ct_test_json_int (r->body, "accepted") == 39, "%s", r->body);
+  ck_assert_int_eq (len_at (r->body, "rejected"), 1);
+  ck_assert_int_eq (ct_test_json_int (r->body, "rejected.0.line"), 12);
+  ck_assert_msg (strstr (r->body, "card_exists") != NULL && strstr (r->body, "t0") != NULL, "%s", r->body);
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (balance (cl, "LEG8010"), 500);
+  ck_assert_int_eq (balance (cl, "LEG8009"), 109);
+  ck_assert_int_eq (balance (cl, "LEG8011"), 111);
+  ck_assert_int_eq (balance (cl, "LEG8005"), 105);
+  ck_assert_int_eq (balance (cl_b, "LEG8005"), 900);
+  ck_assert_int_eq (balance (cl, "LEG8039"), 139);
+
+  /* The same batch again (a new key): every row is in already, nothing
+   * is booked twice. */
+  r = import_rows (cl, "t1", rows->str, MGR);
+  expect_status (r, 200, NULL);
+  ck_assert_int_eq (len_at (r->body, "rejected"), 1);
+  g_clear_pointer (&r, ct_test_response_free);
+  r = req_on (cl, "GET", "/v1/imports/t1", NULL);
+  expect_status (r, 200, NULL);
+  ck_assert_int_eq (ct_test_json_int (r->body, "rows_accepted"), 39);
+  ck_assert_int_eq (ct_test_json_int (r->body, "total_balance"), total);
+  g_clear_pointer (&r, ct_test_response_free);
+  ck_assert_int_eq (balance (cl, "LEG8020"), 120);
+  ledger_balanced (cl);
+}
+END_TEST
+
 START_TEST (test_merchants_admin_commands_take_merchant_and_refuse_an_unknown_one)
 {
   g_autofree char *out = NULL;
@@ -947,7 +1002,8 @@ merchants_suite (void)
     { "isolation", { test_merchants_one_card_number_under_two_merchants_keeps_two_cards,
                      test_merchants_a_till_cannot_see_pay_refund_top_up_or_change_another_merchants_card,
                      test_merchants_managers_and_their_pin_locks_stay_in_their_merchant,
-                     test_merchants_imports_decide_card_exists_within_a_merchant } },
+                     test_merchants_imports_decide_card_exists_within_a_merchant,
+                     test_merchants_a_taken_number_in_a_group_of_imported_rows_rejects_that_row_alone } },
     { "admin", { test_merchants_admin_commands_take_merchant_and_refuse_an_unknown_one,
                  test_merchants_ledger_check_sums_each_merchant } },
     { "upgrade", { test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant,

@@ -3509,27 +3509,6 @@ import_tx_group (CtStore                 *base,
   return TRUE;
 }
 
-/* SELECT card_no FROM cards … IN (IMPORT_GROUP numbers): ?1 the merchant,
- * ?2.. the numbers. */
-static const char *
-import_exists_sql (void)
-{
-  static gsize made;
-  static char *sql;
-
-  if (g_once_init_enter (&made))
-    {
-      GString *text = g_string_new ("SELECT card_no FROM cards WHERE merchant_id = ?1 AND card_no IN (");
-
-      for (int i = 0; i < IMPORT_GROUP; i++)
-        g_string_append_printf (text, "%s?%d", i > 0 ? ", " : "", i + 2);
-      g_string_append_c (text, ')');
-      sql = g_string_free (text, FALSE);
-      g_once_init_leave (&made, 1);
-    }
-  return sql;
-}
-
 /* INSERT INTO cards … VALUES (…), … for IMPORT_GROUP rows: ?1 the merchant,
  * ?2 the time, then card_no, level, name, phone, balance, points of each. */
 static const char *
@@ -3557,8 +3536,12 @@ import_cards_sql (void)
 }
 
 /* The cards of IMPORT_GROUP rows from @rows in one statement when none of
- * their numbers is taken (*@out_all set), the usual case; otherwise
- * nothing is written and each row goes through import_card(). */
+ * their numbers is taken (*@out_all set), the usual case. When one is,
+ * the statement fails on the cards' key and SQLite undoes what it wrote
+ * (a failed statement is rolled back, the transaction is not): nothing is
+ * written and each row goes through import_card(). The key's own check
+ * finds a taken number, so no lookup goes first (one was 5% of the
+ * committer's time per imported row). */
 static gboolean
 import_card_group (CtStore                 *base,
                    const CtStoreTx         *origin,
@@ -3572,21 +3555,6 @@ import_card_group (CtStore                 *base,
   int rc;
 
   *out_all = FALSE;
-  st = prep (c, import_exists_sql (), error);
-  if (st == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (st, 1, base->merchant);
-  for (int i = 0; i < IMPORT_GROUP; i++)
-    bind_static (st, 2 + i, rows[i].card_no);
-  rc = sqlite3_step (st);
-  sqlite3_reset (st);
-  for (int i = 1; i <= 1 + IMPORT_GROUP; i++)
-    sqlite3_bind_null (st, i);
-  if (rc == SQLITE_ROW)
-    return TRUE; /* one is taken: row by row */
-  if (rc != SQLITE_DONE)
-    return db_error (c->db, rc, "import cards", error);
-
   st = prep (c, import_cards_sql (), error);
   if (st == NULL)
     return FALSE;
@@ -3603,8 +3571,14 @@ import_card_group (CtStore                 *base,
       sqlite3_bind_int64 (st, p + 4, rows[i].balance);
       sqlite3_bind_int64 (st, p + 5, rows[i].points);
     }
-  if (!step_import (c, st, 2 + 6 * IMPORT_GROUP, "import cards", error))
-    return FALSE;
+  rc = sqlite3_step (st);
+  sqlite3_reset (st);
+  for (int i = 1; i <= 2 + 6 * IMPORT_GROUP; i++)
+    sqlite3_bind_null (st, i);
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    return TRUE; /* one is taken: row by row */
+  if (rc != SQLITE_DONE)
+    return db_error (c->db, rc, "import cards", error);
   *out_all = TRUE;
   return TRUE;
 }
