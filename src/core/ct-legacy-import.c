@@ -1008,31 +1008,55 @@ struct _CtImportChunker
   guint    n_rows;
 };
 
+/* The chunk's JSON is written without printf: a chunk of 5,000 rows made
+ * 10,000 formatted appends, a tenth of the client's time per row. */
 static void
 append_json_string (GString    *out,
                     const char *s)
 {
+  const char *run;
+
   if (s == NULL)
     {
-      g_string_append (out, "null");
+      g_string_append_len (out, "null", 4);
       return;
     }
   g_string_append_c (out, '"');
+  run = s;
   for (const char *p = s; *p; p++)
     {
       guchar c = (guchar) *p;
 
+      if (c != '"' && c != '\\' && c >= 0x20)
+        continue;
+      g_string_append_len (out, run, p - run);
+      run = p + 1;
       if (c == '"' || c == '\\')
         {
           g_string_append_c (out, '\\');
           g_string_append_c (out, (char) c);
         }
-      else if (c < 0x20)
-        g_string_append_printf (out, "\\u%04x", c);
       else
-        g_string_append_c (out, (char) c);
+        g_string_append_printf (out, "\\u%04x", c);
     }
+  g_string_append (out, run);
   g_string_append_c (out, '"');
+}
+
+static void
+append_int (GString *out,
+            int64_t  v)
+{
+  char buf[24];
+  char *p = buf + sizeof buf;
+  guint64 u = v < 0 ? -(guint64) v : (guint64) v;
+
+  do
+    *--p = (char) ('0' + u % 10);
+  while ((u /= 10) != 0);
+  if (v < 0)
+    *--p = '-';
+  g_string_append_len (out, p, buf + sizeof buf - p);
 }
 
 /**
@@ -1101,14 +1125,19 @@ ct_import_chunker_add (CtImportChunker    *self,
   before = self->rows->len;
   if (self->n_rows > 0)
     g_string_append_c (self->rows, ',');
-  g_string_append_printf (self->rows, "{\"line\":%" G_GUINT64_FORMAT ",\"card_no\":", item->line);
+  g_string_append (self->rows, "{\"line\":");
+  append_int (self->rows, (int64_t) item->line);
+  g_string_append (self->rows, ",\"card_no\":");
   append_json_string (self->rows, item->card_no);
   g_string_append (self->rows, ",\"name\":");
   append_json_string (self->rows, item->name);
   g_string_append (self->rows, ",\"phone\":");
   append_json_string (self->rows, item->phone);
-  g_string_append_printf (self->rows, ",\"balance\":%" G_GINT64_FORMAT ",\"points\":%"
-                          G_GINT64_FORMAT ",\"level\":", item->balance, item->points);
+  g_string_append (self->rows, ",\"balance\":");
+  append_int (self->rows, item->balance);
+  g_string_append (self->rows, ",\"points\":");
+  append_int (self->rows, item->points);
+  g_string_append (self->rows, ",\"level\":");
   append_json_string (self->rows, item->level);
   g_string_append_c (self->rows, '}');
 
