@@ -236,6 +236,21 @@ parse_json (const char *text)
   return o;
 }
 
+/* The transaction id in the --json answer of a money command. */
+static char *
+answer_tx_id (const char *out)
+{
+  json_object *o = parse_json (out);
+  json_object *txo, *id;
+  char *tx;
+
+  ck_assert (json_object_object_get_ex (o, "transaction", &txo));
+  ck_assert (json_object_object_get_ex (txo, "id", &id));
+  tx = g_strdup (json_object_get_string (id));
+  json_object_put (o);
+  return tx;
+}
+
 START_TEST (test_cli_usage_and_version)
 {
   Till *t = till_new (FALSE);
@@ -336,15 +351,7 @@ START_TEST (test_cli_refund_a_part_of_a_payment)
 
   ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p100", NULL), 0);
   ck_assert_int_eq (cli (t, &r, "--json", "pay", no, "50.00", NULL), 0);
-  {
-    json_object *o = parse_json (r.out);
-    json_object *txo, *id;
-
-    ck_assert (json_object_object_get_ex (o, "transaction", &txo));
-    ck_assert (json_object_object_get_ex (txo, "id", &id));
-    tx = g_strdup (json_object_get_string (id));
-    json_object_put (o);
-  }
+  tx = answer_tx_id (r.out);
   /* Amounts that are no part are refused before anything is sent. */
   ck_assert_int_eq (cli (t, &r, "refund", no, tx, "--amount", "0", "--manager", "m1", "--pin-file", t->pin_file,
                          NULL), 1);
@@ -392,15 +399,7 @@ START_TEST (test_cli_money_commands)
   ck_assert (g_str_has_prefix (r.err, "cardtill-cli: invalid_input: "));
 
   ck_assert_int_eq (cli (t, &r, "--json", "pay", no, "10.00", "--order", "O-1", NULL), 0);
-  {
-    json_object *o = parse_json (r.out);
-    json_object *txo, *id;
-
-    ck_assert (json_object_object_get_ex (o, "transaction", &txo));
-    ck_assert (json_object_object_get_ex (txo, "id", &id));
-    tx = g_strdup (json_object_get_string (id));
-    json_object_put (o);
-  }
+  tx = answer_tx_id (r.out);
   ck_assert_int_eq (cli (t, &r, "--json", "pay", no, "1,000.00", NULL), 2);
   ck_assert (strstr (r.out, "\"insufficient_balance\"") != NULL);
   ck_assert (g_str_has_prefix (r.err, "cardtill-cli: insufficient_balance: "));
@@ -1580,6 +1579,61 @@ START_TEST (test_cli_card_replace_moves_the_money_and_the_old_card_names_the_new
 }
 END_TEST
 
+/* A payment and a top-up taken on a card that was then lost: refunded on
+ * the card that replaced it, in parts, once; the lost card names it. */
+START_TEST (test_cli_refund_of_a_lost_cards_payment_goes_onto_the_new_card)
+{
+  Till *t = till_new (FALSE);
+  g_autofree char *old = issue (t, "Lost", "13800000032");
+  g_autofree char *topup_tx = NULL, *tx = NULL;
+  g_autofree char *wanted = NULL;
+  Run r = { 0 };
+
+  ck_assert_int_eq (cli (t, &r, "--json", "topup", old, "--package", "p100", NULL), 0);
+  topup_tx = answer_tx_id (r.out);
+  ck_assert_int_eq (cli (t, &r, "--json", "pay", old, "50.00", NULL), 0);
+  tx = answer_tx_id (r.out);
+  ck_assert_msg (cli (t, &r, "card", "replace", old, "--new", "lost-3", "--manager", "m1",
+                      "--pin-file", t->pin_file, NULL) == 0, "%d %s %s", r.status, r.out, r.err);
+
+  /* On the lost card: refused, naming the card to refund on. */
+  ck_assert_int_eq (cli (t, &r, "refund", old, tx, "--manager", "m1", "--pin-file", t->pin_file, NULL), 2);
+  ck_assert_msg (strstr (r.err, "card_closed") != NULL && strstr (r.err, "LOST-3") != NULL, "%s", r.err);
+
+  /* On the new card: a part, the rest, then nothing is left. */
+  ck_assert_int_eq (cli (t, &r, "refund", "LOST-3", tx, "--amount", "20.00", "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL), 0);
+  ck_assert_msg (strstr (r.out, "refund 20.00 on card LOST-3") != NULL && strstr (r.out, "balance 80.00") != NULL,
+                 "%s", r.out);
+  ck_assert_msg (strstr (r.out, "refunded 20.00 of 50.00; 30.00 left to refund") != NULL, "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "refund", "LOST-3", tx, "--manager", "m1", "--pin-file", t->pin_file, NULL), 0);
+  ck_assert_msg (strstr (r.out, "refund 30.00 on card LOST-3") != NULL && strstr (r.out, "balance 110.00") != NULL,
+                 "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "refund", "LOST-3", tx, "--manager", "m1", "--pin-file", t->pin_file, NULL), 2);
+  ck_assert_msg (g_str_has_prefix (r.err, "cardtill-cli: already_refunded: "), "%s", r.err);
+
+  /* The lost card's top-up is voided from the new card: the cash to hand
+   * back and the bonus, though the top-up is not in its history. */
+  ck_assert_int_eq (cli (t, &r, "refund", "LOST-3", topup_tx, "--manager", "m1", "--pin-file", t->pin_file,
+                         NULL), 0);
+  ck_assert_msg (strstr (r.out, "top-up voided on card LOST-3: hand back 100.00 in cash") != NULL
+                 && strstr (r.out, "bonus 10.00 taken back") != NULL && strstr (r.out, "balance 0.00") != NULL,
+                 "%s", r.out);
+
+  /* The new card's history lists the refunds and what they gave back. */
+  ck_assert_int_eq (cli (t, &r, "history", "LOST-3", NULL), 0);
+  wanted = g_strdup_printf ("refund of %s\n", tx);
+  ck_assert_msg (strstr (r.out, wanted) != NULL, "%s", r.out);
+  g_free (wanted);
+  wanted = g_strdup_printf ("refund of %s\n", topup_tx);
+  ck_assert_msg (strstr (r.out, wanted) != NULL, "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "history", old, NULL), 0);
+  ck_assert_msg (strstr (r.out, "refunded 50.00 of 50.00") != NULL, "%s", r.out);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 START_TEST (test_cli_secrets_stay_private_and_readable_ones_are_warned)
 {
   Till *t = till_new (FALSE);
@@ -1655,15 +1709,7 @@ START_TEST (test_cli_messages_a_cashier_can_act_on)
 
   /* A void: the cash to hand back and the bonus taken back. */
   ck_assert_int_eq (cli (t, &r, "--json", "topup", no, "--package", "p100", NULL), 0);
-  {
-    json_object *o = parse_json (r.out);
-    json_object *txo, *id;
-
-    ck_assert (json_object_object_get_ex (o, "transaction", &txo));
-    ck_assert (json_object_object_get_ex (txo, "id", &id));
-    tx = g_strdup (json_object_get_string (id));
-    json_object_put (o);
-  }
+  tx = answer_tx_id (r.out);
   ck_assert_int_eq (cli (t, &r, "refund", no, tx, "--manager", "m1", "--pin-file", t->pin_file,
                          NULL), 0);
   ck_assert_msg (strstr (r.out, "hand back 100.00 in cash") != NULL, "%s", r.out);
@@ -1899,6 +1945,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_resend_of_changed_package_quotes_the_new_bonus);
   tcase_add_test (tc, test_cli_show_and_find_refresh_the_member_cache);
   tcase_add_test (tc, test_cli_card_replace_moves_the_money_and_the_old_card_names_the_new);
+  tcase_add_test (tc, test_cli_refund_of_a_lost_cards_payment_goes_onto_the_new_card);
   tcase_add_test (tc, test_cli_secrets_stay_private_and_readable_ones_are_warned);
   tcase_add_test (tc, test_cli_messages_a_cashier_can_act_on);
   tcase_add_test (tc, test_cli_orphaned_builtin_service_stops_by_itself);

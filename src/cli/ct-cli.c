@@ -759,6 +759,9 @@ ct_cli_print_transaction (CtCli               *cli,
                                                           rest_tender)
                                        : NULL;
   g_autofree char *refunded = NULL;
+  /* A refund names what it gave back: on the card that replaced a lost
+   * one, that may be a transaction of the lost card. */
+  g_autofree char *refund_of = tx->refund_of ? g_strdup_printf ("  refund of %s", tx->refund_of) : NULL;
 
   /* A payment refunded in part says how much of it. */
   if (tx->kind == CT_TRANSACTION_PAYMENT && tx->refunded > 0)
@@ -768,14 +771,14 @@ ct_cli_print_transaction (CtCli               *cli,
 
       refunded = g_strdup_printf ("  refunded %s of %s", part, total);
     }
-  printf ("%s  %-10s %12s  balance %12s  points %+" G_GINT64_FORMAT "  %s%s%s%s%s%s%s%s%s%s%s\n",
+  printf ("%s  %-10s %12s  balance %12s  points %+" G_GINT64_FORMAT "  %s%s%s%s%s%s%s%s%s%s%s%s\n",
           when ? when : tx->created_at, ct_transaction_kind_to_string (tx->kind), delta, after,
           (gint64) tx->points_delta, tx->id,
           tender ? "  paid by " : "", tender ? tender : "", rest ? rest : "",
           tx->order_ref ? "  order " : "", order_ref,
           tx->reason ? "  reason " : "", reason,
           tx->operator_name ? "  by " : "", operator_name,
-          refunded ? refunded : "");
+          refunded ? refunded : "", refund_of ? refund_of : "");
 }
 
 /* A card answer; @with_number: its number again on a last line of its own. */

@@ -1175,7 +1175,16 @@ ct_client_voided_bonus (CtClient             *self,
   g_return_val_if_fail (CT_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (refund != NULL && out_bonus != NULL, FALSE);
 
-  /* Newest first: the top-up is usually on the first page. */
+  /* A service that names a void's tender records its bonus too; and the
+   * top-up may be a lost card's, not in the history of the card that
+   * replaced it. */
+  if (refund->tender != NULL)
+    {
+      *out_bonus = refund->bonus;
+      return TRUE;
+    }
+  /* An older service: newest first, the top-up is usually on the first
+   * page. */
   for (guint pages = 0; refund->refund_of != NULL && refund->card_no != NULL && pages < 20; pages++)
     {
       g_autoptr(CtRequest) request = NULL;

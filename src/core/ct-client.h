@@ -427,9 +427,10 @@ CtAnswer          *ct_client_card_search           (CtClient            *self,
                                                     GError             **error);
 
 /* For the receipt of a voided top-up (a refund with a negative delta): the
- * bonus of the top-up it voided, found in the card's history (blocking, at
- * most a few pages). The cash to hand back is then -delta - bonus. FALSE
- * with an error when the top-up cannot be found. */
+ * bonus of the top-up it voided, as the void records it, or from a service
+ * that does not, found in the card's history (blocking, at most a few
+ * pages). The cash to hand back is then -delta - bonus. FALSE with an
+ * error when the top-up cannot be found. */
 gboolean           ct_client_voided_bonus          (CtClient            *self,
                                                     const CtTransaction *refund,
                                                     int64_t             *out_bonus,
