@@ -445,6 +445,150 @@ START_TEST (test_app_lost_card_replaced_from_members_and_refused_at_the_till)
 }
 END_TEST
 
+/* Replaces @card_no by a new card, as a manager; returns its number. */
+static char *
+replace_directly (Till       *till,
+                  const char *card_no)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = NULL;
+
+  ct_client_card_replace_async (till->client, card_no, NULL, CT_TEST_SERVICE_MANAGER_ID,
+                                CT_TEST_SERVICE_MANAGER_PIN, NULL, async_done_cb, &result);
+  card = ct_client_card_replace_finish (till->client, wait_result (&result), &error);
+  ck_assert_msg (card != NULL, "%s", error ? error->message : "");
+  return g_strdup (card->card_no);
+}
+
+static CtCard *
+show_directly (Till       *till,
+               const char *card_no)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  CtCard *card;
+
+  ct_client_card_show_async (till->client, card_no, NULL, async_done_cb, &result);
+  card = ct_client_card_show_finish (till->client, wait_result (&result), &error);
+  ck_assert_msg (card != NULL, "%s", error ? error->message : "");
+  return card;
+}
+
+static gboolean
+refund_form_up (gpointer data)
+{
+  return ct_find_dialog ("ct-refund-dialog") != NULL;
+}
+
+/* The first transaction of @kind in the shown history. */
+static const CtTransaction *
+history_item_of_kind (CtMembersPage     *members,
+                      CtTransactionKind  kind)
+{
+  for (guint i = 0; i < ct_members_page_get_n_history (members); i++)
+    {
+      const CtTransaction *tx = ct_members_page_get_history_item (members, i);
+
+      if (tx->kind == kind)
+        return tx;
+    }
+  return NULL;
+}
+
+typedef struct
+{
+  CtMembersPage *members;
+  int64_t        refunded;
+} RefundedShown;
+
+static gboolean
+payment_refunded_shown (gpointer data)
+{
+  RefundedShown *shown = data;
+  const CtTransaction *payment;
+
+  if (!members_idle (shown->members))
+    return FALSE;
+  payment = history_item_of_kind (shown->members, CT_TRANSACTION_PAYMENT);
+  return payment != NULL && payment->refunded == shown->refunded;
+}
+
+/* The lost card's history, looked up on the Members screen, still offers
+ * Refund… on its payment: the money goes onto the card the member holds
+ * now, through two replacements. */
+START_TEST (test_app_refund_of_a_lost_cards_payment_goes_onto_the_new_card)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *lost = issue_card (till, "Twice Lost", phone, "p100");
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  RefundedShown shown = { members, 400 };
+  g_autofree char *middle = NULL, *holder = NULL, *text = NULL, *wanted = NULL;
+  g_autoptr(CtCard) lost_card = NULL;
+  g_autoptr(CtCard) held = NULL;
+  const CtTransaction *payment;
+  AdwMessageDialog *form;
+
+  pay_directly (till, lost, 1000);
+  middle = replace_directly (till, lost);
+  holder = replace_directly (till, middle);
+  lost_card = show_directly (till, lost);
+  ck_assert_int_eq (lost_card->status, CT_CARD_STATUS_CLOSED);
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "members"));
+  ct_members_page_show_card (members, lost_card);
+  ck_assert (wait_until (members_idle, members, 15000));
+  payment = history_item_of_kind (members, CT_TRANSACTION_PAYMENT);
+  ck_assert (payment != NULL);
+  ck_assert (find_action_button (GTK_WIDGET (members), "members.refund") != NULL);
+
+  /* The form names the card the refund goes onto: the last one. */
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", payment->id));
+  ck_assert_msg (wait_until (refund_form_up, NULL, 15000), "no refund form");
+  form = ct_find_dialog ("ct-refund-dialog");
+  wanted = g_strdup_printf ("the refund goes onto card %s", holder);
+  ck_assert_msg (strstr (adw_message_dialog_get_body (form), wanted) != NULL, "%s",
+                 adw_message_dialog_get_body (form));
+  ck_assert_str_eq (named_text (GTK_WIDGET (form), "amount"), "10.00");
+  fill_named (GTK_WIDGET (form), "amount", "4.00");
+  save_png (till, GTK_WIDGET (form), "refund-form-lost-card");
+  ck_assert (ct_dialog_choose (form, "continue"));
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (on_receipt, till, 15000), "no refund receipt");
+  text = receipt_text (till);
+  /* The receipt shows the card's last four digits. */
+  g_free (wanted);
+  wanted = g_strdup_printf ("Card: **** %s", holder + strlen (holder) - 4);
+  ck_assert_msg (strstr (text, "Refunded: ¥4.00") != NULL && strstr (text, wanted) != NULL
+                 && strstr (text, "Balance after: ¥104.00") != NULL, "%s", text);
+  save_png (till, NULL, "refund-receipt-lost-card");
+
+  /* The Members screen shows the card the member holds, with the money
+   * and the refund in its history. */
+  ct_window_show_page (till->window, "members");
+  ck_assert (wait_until (members_idle, members, 15000));
+  ck_assert_str_eq (ct_members_page_get_card (members)->card_no, holder);
+  ck_assert_int_eq (ct_members_page_get_card (members)->balance, 10400);
+  ck_assert (history_item_of_kind (members, CT_TRANSACTION_REFUND) != NULL);
+  save_png (till, NULL, "members-lost-card-refund-holder");
+
+  /* The lost card's history says how much of its payment is refunded,
+   * and offers the rest. */
+  g_clear_pointer (&lost_card, ct_card_free);
+  lost_card = show_directly (till, lost);
+  ct_members_page_show_card (members, lost_card);
+  ck_assert_msg (wait_until (payment_refunded_shown, &shown, 15000), "the lost card's history is not updated");
+  ck_assert (row_subtitle_contains (GTK_WIDGET (members), "refunded ¥4.00 of ¥10.00"));
+  ck_assert (find_action_button (GTK_WIDGET (members), "members.refund") != NULL);
+  save_png (till, NULL, "members-history-lost-card-refunded");
+  held = show_directly (till, holder);
+  ck_assert_int_eq (held->balance, 10400);
+
+  till_free (till);
+}
+END_TEST
+
 /* The manager's forms in Chinese at 1024×600, to look at: every word of
  * them comes from the templates' translations. */
 START_TEST (test_app_manager_forms_in_chinese)
@@ -526,6 +670,7 @@ main (void)
   add_test (tc, test_app_issue_card_shows_qr_and_barcode);
   add_test (tc, test_app_refund_payment_from_history);
   add_test (tc, test_app_lost_card_replaced_from_members_and_refused_at_the_till);
+  add_test (tc, test_app_refund_of_a_lost_cards_payment_goes_onto_the_new_card);
   add_test (tc, test_app_manager_forms_in_chinese);
   suite_add_tcase (s, tc);
 

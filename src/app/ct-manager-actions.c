@@ -54,6 +54,8 @@ typedef struct
   char       *body;
   char       *member_pin;  /* the member's new PIN, typed twice */
   char       *new_card_no; /* a replacement's number, or NULL: the service picks */
+  CtTransaction *transaction; /* a refund of a lost card's transaction, while the card it goes onto is looked up */
+  guint       hops;        /* the replacements followed so far */
 } ManagerOp;
 
 static void op_ask_pin (ManagerOp  *op,
@@ -76,6 +78,7 @@ op_free (ManagerOp *op)
     memset (op->member_pin, 0, strlen (op->member_pin));
   g_free (op->member_pin);
   g_free (op->new_card_no);
+  g_clear_pointer (&op->transaction, ct_transaction_free);
   g_free (op);
 }
 
@@ -222,8 +225,20 @@ refund_cb (GObject      *object,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(CtReceipt) receipt = ct_client_refund_finish (CT_CLIENT (object), result, &error);
+  ManagerOp *op = user_data;
 
-  receipt_done (user_data, receipt, error);
+  /* A lost card's transaction refunded onto the card that replaced it:
+   * the Members screen shows that card, where the money is now, as it
+   * does after the replacement itself. */
+  if (receipt != NULL && receipt->card != NULL && op->transaction != NULL && CT_IS_MEMBERS_PAGE (op->parent))
+    {
+      g_autoptr(CtMembersPage) members = CT_MEMBERS_PAGE (g_object_ref (op->parent));
+
+      receipt_done (op, receipt, NULL);
+      ct_members_page_show_card (members, receipt->card);
+      return;
+    }
+  receipt_done (op, receipt, error);
 }
 
 static void
@@ -554,37 +569,33 @@ refund_response_cb (AdwMessageDialog *dialog,
   op_ask_pin (op, NULL);
 }
 
-/**
- * ct_manager_refund:
- * @transaction: a payment or top-up of the card, from its history
- *
- * A payment: asks how much of it to refund (all that is left at first),
- * then the manager's PIN, and refunds it. A top-up is voided whole: the
- * manager's PIN alone.
- */
-void
-ct_manager_refund (GtkWidget           *parent,
-                   CtSession           *session,
-                   const CtTransaction *transaction)
+/* Asks how much of @transaction to refund onto op->card_no (a top-up: the
+ * PIN alone). */
+static void
+refund_ask (ManagerOp           *op,
+            const CtTransaction *transaction)
 {
-  ManagerOp *op = op_new (OP_REFUND, parent, session);
-  int mu = ct_session_get_minor_units (session);
-  const char *currency = ct_session_get_currency (session);
+  int mu = ct_session_get_minor_units (op->session);
+  const char *currency = ct_session_get_currency (op->session);
   g_autofree char *amount = NULL;
   g_autofree char *when = ct_format_local_time (transaction->created_at, "%Y-%m-%d %H:%M");
+  g_autofree char *taken = NULL;
   CtRefundDialog *dialog;
   int64_t total;
 
-  op->card_no = g_strdup (transaction->card_no);
   op->transaction_id = g_strdup (transaction->id);
   op->heading = g_strdup (transaction->kind == CT_TRANSACTION_TOPUP ? _("Void Top-Up")
                                                                      : _("Refund Payment"));
   if (transaction->kind != CT_TRANSACTION_PAYMENT)
     {
       amount = ct_format_money (ABS (transaction->delta), mu, currency);
-      op->body = g_strdup_printf (_("%s of %s on %s, card %s."),
-                                  ct_format_transaction_kind (transaction->kind), amount, when,
-                                  transaction->card_no);
+      taken = g_strdup_printf (_("%s of %s on %s, card %s."),
+                               ct_format_transaction_kind (transaction->kind), amount, when,
+                               transaction->card_no);
+      /* A lost card's top-up is taken off the card that has its money now. */
+      op->body = g_strcmp0 (op->card_no, transaction->card_no) == 0
+                 ? g_steal_pointer (&taken)
+                 : g_strdup_printf (_("%s The card was replaced: it is taken off card %s."), taken, op->card_no);
       op_ask_pin (op, NULL);
       return;
     }
@@ -600,11 +611,77 @@ ct_manager_refund (GtkWidget           *parent,
     }
   else
     op->body = g_strdup_printf (_("Payment of %s on %s, card %s."), amount, when, transaction->card_no);
+  if (g_strcmp0 (op->card_no, transaction->card_no) != 0)
+    {
+      g_autofree char *paid = g_steal_pointer (&op->body);
+
+      op->body = g_strdup_printf (_("%s The card was replaced: the refund goes onto card %s."), paid, op->card_no);
+    }
   op->whole = transaction->refunded == 0 ? total : -1;
-  dialog = ct_refund_dialog_new (parent, op->body, mu, refund_left (transaction));
+  dialog = ct_refund_dialog_new (op->parent, op->body, mu, refund_left (transaction));
   g_object_set_data_full (G_OBJECT (dialog), "ct-op", op, (GDestroyNotify) op_free);
   g_signal_connect (dialog, "response", G_CALLBACK (refund_response_cb), NULL);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* The card that replaced the one a refund's transaction was taken on: the
+ * refund goes onto the card the member holds now, at the end of the
+ * replacements. */
+static void
+refund_holder_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  ManagerOp *op = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = ct_client_card_show_finish (CT_CLIENT (object), result, &error);
+
+  if (card == NULL)
+    {
+      g_autofree char *text = ct_format_error (error);
+
+      ct_show_problem (op->parent, op_failure_heading (op), text);
+      op_free (op);
+      return;
+    }
+  g_free (op->card_no);
+  op->card_no = g_strdup (card->card_no);
+  /* A replacement card lost in its turn; a chain no till makes ends. */
+  if (card->status == CT_CARD_STATUS_CLOSED && card->replaced_by != NULL && ++op->hops < 32)
+    {
+      ct_client_card_show_async (CT_CLIENT (object), card->replaced_by, NULL, refund_holder_cb, op);
+      return;
+    }
+  refund_ask (op, op->transaction);
+}
+
+/**
+ * ct_manager_refund:
+ * @card: the card whose history shows @transaction
+ * @transaction: a payment or top-up of @card, from its history
+ *
+ * A payment: asks how much of it to refund (all that is left at first),
+ * then the manager's PIN, and refunds it. A top-up is voided whole: the
+ * manager's PIN alone. A closed card's transaction (the card was lost and
+ * replaced) is refunded onto the card that replaced it, at the end of the
+ * replacements.
+ */
+void
+ct_manager_refund (GtkWidget           *parent,
+                   CtSession           *session,
+                   const CtCard        *card,
+                   const CtTransaction *transaction)
+{
+  ManagerOp *op = op_new (OP_REFUND, parent, session);
+
+  op->card_no = g_strdup (transaction->card_no);
+  if (card != NULL && card->status == CT_CARD_STATUS_CLOSED && card->replaced_by != NULL)
+    {
+      op->transaction = ct_transaction_copy (transaction);
+      ct_client_card_show_async (ct_session_get_client (session), card->replaced_by, NULL, refund_holder_cb, op);
+      return;
+    }
+  refund_ask (op, transaction);
 }
 
 /**

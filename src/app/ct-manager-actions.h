@@ -13,6 +13,7 @@ void       ct_manager_adjust         (GtkWidget           *parent,
                                       const char          *card_no);
 void       ct_manager_refund         (GtkWidget           *parent,
                                       CtSession           *session,
+                                      const CtCard        *card,
                                       const CtTransaction *transaction);
 void       ct_manager_set_frozen     (GtkWidget           *parent,
                                       CtSession           *session,

@@ -321,7 +321,7 @@ refund_action (GtkWidget  *widget,
 
       if (g_strcmp0 (tx->id, id) == 0)
         {
-          ct_manager_refund (widget, self->session, tx);
+          ct_manager_refund (widget, self->session, self->card, tx);
           return;
         }
     }
