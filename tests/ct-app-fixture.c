@@ -167,6 +167,14 @@ Till *
 till_new_for (CtTestService *svc,
               guint          queue_wait_ms)
 {
+  return till_new_via (svc, NULL, queue_wait_ms);
+}
+
+Till *
+till_new_via (CtTestService *svc,
+              const char    *url,
+              guint          queue_wait_ms)
+{
   Till *till = g_new0 (Till, 1);
   g_autoptr(CtClientConfig) config = ct_client_config_new ();
   g_autoptr(GError) error = NULL;
@@ -176,7 +184,7 @@ till_new_for (CtTestService *svc,
   till->data_dir = g_dir_make_tmp ("cardtill-app-XXXXXX", &error);
   ck_assert_msg (till->data_dir != NULL, "%s", error ? error->message : "");
 
-  config->service_url = g_strdup (ct_test_service_get_url (svc));
+  config->service_url = g_strdup (url != NULL ? url : ct_test_service_get_url (svc));
   config->token = g_strdup (ct_test_service_get_token (svc));
   config->ca_file = g_strdup (ct_test_service_get_ca_file (svc));
   config->data_dir = g_strdup (till->data_dir);
@@ -390,6 +398,19 @@ fill_named (GtkWidget  *root,
         }
       fill_named (w, name, text);
     }
+}
+
+static gboolean
+dialog_up (gpointer data)
+{
+  return ct_find_dialog (data) != NULL;
+}
+
+AdwMessageDialog *
+wait_dialog (const char *name)
+{
+  ck_assert_msg (wait_until (dialog_up, (gpointer) name, 15000), "no %s on screen", name);
+  return ct_find_dialog (name);
 }
 
 gboolean

@@ -35,6 +35,8 @@ void           async_done_cb (GObject *object, GAsyncResult *result, gpointer us
 gboolean       result_arrived (gpointer data);
 GAsyncResult * wait_result (GAsyncResult **slot);
 Till *         till_new_for (CtTestService *svc, guint queue_wait_ms);
+/* A till of @svc that reaches it at @url (a proxy in front of it). */
+Till *         till_new_via (CtTestService *svc, const char *url, guint queue_wait_ms);
 Till *         till_new (void);
 /* A new window for @till, @width × @height, on screen. */
 void           till_show_at (Till *till, int width, int height);
@@ -56,6 +58,9 @@ gboolean       pin_dialog_with_problem (gpointer data);
 void           answer_pin (const char *manager, const char *pin);
 void           fill_named (GtkWidget *root, const char *name, const char *text);
 gboolean       problem_dialog_up (gpointer data);
+/* The message dialog named @name, once it is on screen (a form that
+ * asks the service first comes up after its answer). */
+AdwMessageDialog *wait_dialog (const char *name);
 gboolean       members_idle (gpointer data);
 void           service_setup (void);
 void           service_teardown (void);

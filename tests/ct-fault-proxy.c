@@ -166,6 +166,55 @@ read_message (int fd, GByteArray *buf, gsize *out_len, int timeout_ms)
     }
 }
 
+/* An older service: @feature is left out of the health answer's
+ * "features" in the first @len bytes of @answer, and its Content-Length
+ * says the new length. */
+static void
+hide_feature (GByteArray  *answer,
+              gsize       *len,
+              const char  *feature)
+{
+  const char *data = (const char *) answer->data;
+  const char *end = g_strstr_len (data, *len, "\r\n\r\n");
+  g_autofree char *quoted = g_strdup_printf ("\"%s\"", feature);
+  g_autoptr(GString) body = NULL;
+  g_autoptr(GString) message = g_string_new (NULL);
+  g_autofree char *head = NULL;
+  g_auto(GStrv) headers = NULL;
+  const char *at;
+  gsize pos, n = strlen (quoted);
+
+  if (end == NULL)
+    return;
+  body = g_string_new_len (end + 4, data + *len - (end + 4));
+  if ((at = strstr (body->str, quoted)) == NULL)
+    return;
+  pos = at - body->str;
+  if (body->str[pos + n] == ',')
+    n++;
+  else if (pos > 0 && body->str[pos - 1] == ',')
+    {
+      pos--;
+      n++;
+    }
+  g_string_erase (body, pos, n);
+
+  head = g_strndup (data, end - data);
+  headers = g_strsplit (head, "\r\n", -1);
+  for (guint i = 0; headers[i] != NULL; i++)
+    {
+      if (g_ascii_strncasecmp (headers[i], "content-length:", strlen ("content-length:")) == 0)
+        g_string_append_printf (message, "Content-Length: %" G_GSIZE_FORMAT "\r\n", body->len);
+      else
+        g_string_append_printf (message, "%s\r\n", headers[i]);
+    }
+  g_string_append (message, "\r\n");
+  g_string_append_len (message, body->str, body->len);
+  g_byte_array_remove_range (answer, 0, *len);
+  g_byte_array_prepend (answer, (const guint8 *) message->str, message->len);
+  *len = message->len;
+}
+
 static int
 connect_upstream (CtFaultProxy *self)
 {
@@ -366,6 +415,8 @@ serve_conn (gpointer data)
           c->fd = -1;
           break;
         }
+      if (is_health && self->weights.hide_feature != NULL)
+        hide_feature (out, &resp_len, self->weights.hide_feature);
       if (self->weights.delay_ms > 0)
         g_usleep ((gulong) self->weights.delay_ms * 1000);
       if (self->weights.busy_ms > 0 && !is_health)

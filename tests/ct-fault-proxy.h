@@ -39,6 +39,8 @@ typedef struct
                         * service that still takes connections */
   guint busy_ms;       /* every answer but GET /v1/health's waits this long: a busy service
                         * whose health check stays quick */
+  const char *hide_feature; /* left out of GET /v1/health's "features": a service from
+                             * before it (a string that outlives the proxy) */
 } CtFaultWeights;
 
 CtFaultProxy *ct_fault_proxy_new          (const char           *upstream_url,

@@ -15,6 +15,7 @@
 #include "ct-receipt-page.h"
 #include "ct-scan-page.h"
 #include "ct-app-fixture.h"
+#include "ct-fault-proxy.h"
 
 /* The Members screen and its manager actions in the real window against a
  * real cardtill-service: search by phone, the history by day, a balance
@@ -317,7 +318,7 @@ START_TEST (test_app_refund_payment_from_history)
   /* The refund form offers all of the payment; a part is typed over it,
    * and more than the payment is refused in the form. */
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", payment->id));
-  form = ct_find_dialog ("ct-refund-dialog");
+  form = wait_dialog ("ct-refund-dialog");
   ck_assert (form != NULL);
   ck_assert_str_eq (named_text (GTK_WIDGET (form), "amount"), "10.00");
   ck_assert (adw_message_dialog_get_response_enabled (form, "continue"));
@@ -349,7 +350,7 @@ START_TEST (test_app_refund_payment_from_history)
   save_png (till, NULL, "members-history-refund");
 
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", payment->id));
-  form = ct_find_dialog ("ct-refund-dialog");
+  form = wait_dialog ("ct-refund-dialog");
   ck_assert (form != NULL);
   ck_assert_str_eq (named_text (GTK_WIDGET (form), "amount"), "6.00");
   ck_assert (ct_dialog_choose (form, "continue"));
@@ -475,12 +476,6 @@ show_directly (Till       *till,
   return card;
 }
 
-static gboolean
-refund_form_up (gpointer data)
-{
-  return ct_find_dialog ("ct-refund-dialog") != NULL;
-}
-
 /* The first transaction of @kind in the shown history. */
 static const CtTransaction *
 history_item_of_kind (CtMembersPage     *members,
@@ -545,8 +540,7 @@ START_TEST (test_app_refund_of_a_lost_cards_payment_goes_onto_the_new_card)
 
   /* The form names the card the refund goes onto: the last one. */
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", payment->id));
-  ck_assert_msg (wait_until (refund_form_up, NULL, 15000), "no refund form");
-  form = ct_find_dialog ("ct-refund-dialog");
+  form = wait_dialog ("ct-refund-dialog");
   wanted = g_strdup_printf ("the refund goes onto card %s", holder);
   ck_assert_msg (strstr (adw_message_dialog_get_body (form), wanted) != NULL, "%s",
                  adw_message_dialog_get_body (form));
@@ -643,7 +637,7 @@ START_TEST (test_app_manager_forms_in_chinese)
 
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s",
                                          ct_members_page_get_history_item (members, 0)->id));
-  form = ct_find_dialog ("ct-refund-dialog");
+  form = wait_dialog ("ct-refund-dialog");
   ck_assert (form != NULL);
   ck_assert_str_eq (adw_message_dialog_get_heading (form), "消费退款");
   fill_named (GTK_WIDGET (form), "amount", "20.00");
@@ -652,6 +646,82 @@ START_TEST (test_app_manager_forms_in_chinese)
 
   till_free (till);
   g_setenv ("LANGUAGE", "C", TRUE);
+}
+END_TEST
+
+/* Whether a visible label under @root says @text. */
+static gboolean
+label_shows (GtkWidget  *root,
+             const char *text)
+{
+  if (GTK_IS_LABEL (root) && gtk_widget_get_visible (root)
+      && g_strcmp0 (gtk_label_get_label (GTK_LABEL (root)), text) == 0)
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (label_shows (child, text))
+      return TRUE;
+  return FALSE;
+}
+
+/* A card service from before partial refunds would give back all of a
+ * payment whatever part it was asked for: the till asks the service's
+ * features, and the refund form then offers the whole payment alone and
+ * says why. The older service is the test service behind a proxy that
+ * leaves "partial_refund" out of its health answer. */
+START_TEST (test_app_refund_offers_no_part_to_an_older_service)
+{
+  g_autoptr(GError) error = NULL;
+  CtTestService *own = ct_test_service_start (FALSE, &error);
+  CtFaultProxy *proxy;
+  CtFaultWeights weights = { .pass = 1, .hide_feature = "partial_refund" };
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = NULL;
+  g_autofree char *text = NULL;
+  const CtTransaction *payment;
+  CtMembersPage *members;
+  AdwMessageDialog *form;
+  GtkWidget *amount;
+  Till *till;
+
+  ck_assert_msg (own != NULL, "%s", error ? error->message : "");
+  proxy = ct_fault_proxy_new (ct_test_service_get_url (own), 1, &error);
+  ck_assert_msg (proxy != NULL, "%s", error ? error->message : "");
+  ct_fault_proxy_set_weights (proxy, &weights);
+  till = till_new_via (own, ct_fault_proxy_get_url (proxy), 3000);
+  members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  card_no = issue_card (till, "Older Service", phone, "p100");
+  pay_directly (till, card_no, 1000);
+  scan_and_wait (till, card_no);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.card-history", NULL));
+  ck_assert (wait_until (members_idle, members, 15000));
+  payment = ct_members_page_get_history_item (members, 0);
+  ck_assert (payment != NULL && payment->kind == CT_TRANSACTION_PAYMENT);
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", payment->id));
+  form = wait_dialog ("ct-refund-dialog");
+  amount = find_widget (GTK_WIDGET (form), 0, "amount");
+  ck_assert_ptr_nonnull (amount);
+  ck_assert_str_eq (gtk_editable_get_text (GTK_EDITABLE (amount)), "10.00");
+  ck_assert (!gtk_editable_get_editable (GTK_EDITABLE (amount)));
+  ck_assert_msg (label_shows (GTK_WIDGET (form), "This card service is older and refunds a payment only in full. "
+                                                  "Update it to refund a part."), "no sentence on the form");
+  /* A part is refused in the form even if it got there. */
+  gtk_editable_set_text (GTK_EDITABLE (amount), "4.00");
+  ck_assert (!adw_message_dialog_get_response_enabled (form, "continue"));
+  gtk_editable_set_text (GTK_EDITABLE (amount), "10.00");
+  ck_assert (adw_message_dialog_get_response_enabled (form, "continue"));
+  save_png (till, GTK_WIDGET (form), "refund-form-older-service");
+
+  ck_assert (ct_dialog_choose (form, "continue"));
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (on_receipt, till, 15000), "no refund receipt");
+  text = receipt_text (till);
+  ck_assert_msg (strstr (text, "Refunded: ¥10.00") != NULL, "%s", text);
+
+  till_free (till);
+  ct_fault_proxy_free (proxy);
+  ct_test_service_free (own);
 }
 END_TEST
 
@@ -669,6 +739,7 @@ main (void)
   add_test (tc, test_app_history_pages_by_day);
   add_test (tc, test_app_issue_card_shows_qr_and_barcode);
   add_test (tc, test_app_refund_payment_from_history);
+  add_test (tc, test_app_refund_offers_no_part_to_an_older_service);
   add_test (tc, test_app_lost_card_replaced_from_members_and_refused_at_the_till);
   add_test (tc, test_app_refund_of_a_lost_cards_payment_goes_onto_the_new_card);
   add_test (tc, test_app_manager_forms_in_chinese);

@@ -51,6 +51,7 @@ START_TEST (test_http_https_with_ca_and_pin_reaches_service)
   g_autoptr(GError) error = NULL;
   CtHttpResult r;
   g_autofree char *version = NULL;
+  g_auto(GStrv) features = NULL;
   gsize len;
   const char *data;
 
@@ -58,8 +59,18 @@ START_TEST (test_http_https_with_ca_and_pin_reaches_service)
                  error ? error->message : "");
   ck_assert_int_eq (r.status, 200);
   data = g_bytes_get_data (r.body, &len);
-  ck_assert (ct_wire_decode_health (data, len, &version, NULL));
+  ck_assert (ct_wire_decode_health (data, len, &version, &features, NULL));
+  /* What a till checks before it offers a part refund. */
+  ck_assert (g_strv_contains ((const char * const *) features, "partial_refund"));
   ct_http_result_clear (&r);
+  /* A service from before the list names no feature. */
+  {
+    static const char older[] = "{\"status\":\"ok\",\"version\":\"0.9\"}";
+    g_auto(GStrv) none = NULL;
+
+    ck_assert (ct_wire_decode_health (older, sizeof older - 1, NULL, &none, NULL));
+    ck_assert_uint_eq (g_strv_length (none), 0);
+  }
 
   ck_assert (ct_http_request (http, "GET", "/v1/merchant", NULL, NULL, &r, &error));
   ck_assert_int_eq (r.status, 200);

@@ -44,6 +44,7 @@ typedef struct
   int64_t     delta;
   int64_t     amount;      /* a refund: the part of the payment, 0 for all of it */
   int64_t     whole;       /* a refund: the payment's total when nothing of it was refunded, else -1 */
+  int64_t     left;        /* a refund: what is left of the payment to refund */
   char       *reason;
   char       *transaction_id;
   char       *name;
@@ -560,13 +561,40 @@ refund_response_cb (AdwMessageDialog *dialog,
 
   op = g_object_steal_data (G_OBJECT (dialog), "ct-op");
   /* All of a payment nothing was refunded of goes as a whole refund, which
-   * every service takes; a part names its amount. */
-  op->amount = amount == op->whole ? 0 : amount;
+   * every service takes; a part names its amount, to a service that takes
+   * parts only. */
+  op->amount = amount == op->whole || !ct_refund_dialog_takes_part (CT_REFUND_DIALOG (dialog)) ? 0 : amount;
   amount_text = ct_format_money (amount, ct_session_get_minor_units (op->session),
                                  ct_session_get_currency (op->session));
   g_free (op->body);
   op->body = g_strdup_printf (_("Refund %s to card %s."), amount_text, op->card_no);
   op_ask_pin (op, NULL);
+}
+
+/* The refund form, once the service said whether it takes a part of a
+ * payment. */
+static void
+refund_features_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  ManagerOp *op = user_data;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) features = ct_client_features_finish (CT_CLIENT (object), result, &error);
+  const char *no_partial = NULL;
+  CtRefundDialog *dialog;
+
+  if (features == NULL)
+    no_partial = _("The card service could not be asked whether it refunds part of a payment, "
+                   "so only all that is left of it can be refunded.");
+  else if (!g_strv_contains ((const char * const *) features, "partial_refund"))
+    no_partial = _("This card service is older and refunds a payment only in full. "
+                   "Update it to refund a part.");
+  dialog = ct_refund_dialog_new (op->parent, op->body, ct_session_get_minor_units (op->session), op->left,
+                                 no_partial);
+  g_object_set_data_full (G_OBJECT (dialog), "ct-op", op, (GDestroyNotify) op_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (refund_response_cb), NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* Asks how much of @transaction to refund onto op->card_no (a top-up: the
@@ -580,7 +608,6 @@ refund_ask (ManagerOp           *op,
   g_autofree char *amount = NULL;
   g_autofree char *when = ct_format_local_time (transaction->created_at, "%Y-%m-%d %H:%M");
   g_autofree char *taken = NULL;
-  CtRefundDialog *dialog;
   int64_t total;
 
   op->transaction_id = g_strdup (transaction->id);
@@ -618,10 +645,11 @@ refund_ask (ManagerOp           *op,
       op->body = g_strdup_printf (_("%s The card was replaced: the refund goes onto card %s."), paid, op->card_no);
     }
   op->whole = transaction->refunded == 0 ? total : -1;
-  dialog = ct_refund_dialog_new (op->parent, op->body, mu, refund_left (transaction));
-  g_object_set_data_full (G_OBJECT (dialog), "ct-op", op, (GDestroyNotify) op_free);
-  g_signal_connect (dialog, "response", G_CALLBACK (refund_response_cb), NULL);
-  gtk_window_present (GTK_WINDOW (dialog));
+  op->left = refund_left (transaction);
+  /* Whether the service takes a part decides what the form offers: one
+   * without partial refunds would give back all of the payment whatever
+   * part it was asked for. */
+  ct_client_features_async (ct_session_get_client (op->session), NULL, refund_features_cb, op);
 }
 
 /* The card that replaced the one a refund's transaction was taken on: the

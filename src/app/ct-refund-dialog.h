@@ -10,12 +10,14 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (CtRefundDialog, ct_refund_dialog, CT, REFUND_DIALOG, AdwMessageDialog)
 
-CtRefundDialog *ct_refund_dialog_new  (GtkWidget       *parent,
-                                       const char      *body,
-                                       int              minor_units,
-                                       int64_t          left);
-gboolean        ct_refund_dialog_read (CtRefundDialog  *self,
-                                       int64_t         *out_amount,
-                                       char           **out_problem);
+CtRefundDialog *ct_refund_dialog_new        (GtkWidget       *parent,
+                                             const char      *body,
+                                             int              minor_units,
+                                             int64_t          left,
+                                             const char      *no_partial);
+gboolean        ct_refund_dialog_takes_part (CtRefundDialog  *self);
+gboolean        ct_refund_dialog_read       (CtRefundDialog  *self,
+                                             int64_t         *out_amount,
+                                             char           **out_problem);
 
 G_END_DECLS

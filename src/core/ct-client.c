@@ -1435,6 +1435,57 @@ ct_client_merchant_finish (CtClient      *self,
   return ct_client_task_finish (self, result, ct_client_merchant_async, error);
 }
 
+/* GET /v1/health: the features the service names, for a till to check
+ * before it offers something that needs one. */
+static void
+features_worker (GTask        *task,
+                 gpointer      source,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  GError *error = NULL;
+  g_autoptr(GBytes) body = send_ok (source, task_data, cancellable, &error);
+  char **features = NULL;
+
+  if (body != NULL)
+    ct_wire_decode_health (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL, &features, &error);
+  ct_client_task_return (task, features, (GDestroyNotify) g_strfreev, error);
+}
+
+/**
+ * ct_client_features_async:
+ *
+ * Asks the service which features of the API it has beyond the first
+ * version ("partial_refund", "split_payment", …), as docs/api.md lists
+ * them. A service that lacks one refuses or misreads a request that
+ * needs it: ask before offering it.
+ */
+void
+ct_client_features_async (CtClient            *self,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_return_if_fail (CT_IS_CLIENT (self));
+
+  run_request (self, ct_request_health (), NULL, features_worker, ct_client_features_async, cancellable,
+               callback, user_data);
+}
+
+/**
+ * ct_client_features_finish:
+ *
+ * Returns: (transfer full): the features' names, or %NULL with @error
+ *   set when the service could not be asked
+ */
+char **
+ct_client_features_finish (CtClient      *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  return ct_client_task_finish (self, result, ct_client_features_async, error);
+}
+
 /* A look-up whose success (2xx) decodes to the call's result: one card,
  * or a list of them. */
 typedef struct

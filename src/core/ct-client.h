@@ -116,6 +116,11 @@ void               ct_client_merchant_async        (CtClient *self, GCancellable
 CtMerchant        *ct_client_merchant_finish       (CtClient *self, GAsyncResult *result,
                                                     GError **error);
 
+/* GET /v1/health: the names of the API features the service has. */
+void               ct_client_features_async        (CtClient *self, GCancellable *cancellable,
+                                                    GAsyncReadyCallback callback, gpointer user_data);
+char             **ct_client_features_finish       (CtClient *self, GAsyncResult *result,
+                                                    GError **error);
 /* Blocking form of ct_client_merchant_async(), for the CLI. */
 CtMerchant        *ct_client_fetch_merchant        (CtClient *self, GCancellable *cancellable,
                                                     GError **error);

@@ -120,6 +120,12 @@ ct_request_merchant (void)
 }
 
 CtRequest *
+ct_request_health (void)
+{
+  return get_new (g_strdup ("/v1/health"));
+}
+
+CtRequest *
 ct_request_card_show (const char  *card_no,
                       GError     **error)
 {

@@ -46,6 +46,7 @@ char      *ct_request_card_number       (const char         *text,
 
 /* GET /v1/merchant. */
 CtRequest *ct_request_merchant          (void);
+CtRequest *ct_request_health            (void);
 /* GET /v1/cards/{no}. */
 CtRequest *ct_request_card_show         (const char         *card_no,
                                          GError            **error);

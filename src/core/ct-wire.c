@@ -1092,26 +1092,64 @@ ct_wire_decode_ledger_check (const char     *body,
   return ok;
 }
 
+/* The names in a health answer's "features"; a service from before the
+ * list has none. */
+static gboolean
+get_features (json_object  *obj,
+              char       ***out,
+              GError      **error)
+{
+  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+  json_object *list;
+
+  if (json_object_object_get_ex (obj, "features", NULL))
+    {
+      if ((list = member (obj, "features", json_type_array, FALSE, NULL, error)) == NULL)
+        return FALSE;
+      for (size_t i = 0; i < json_object_array_length (list); i++)
+        {
+          json_object *name = json_object_array_get_idx (list, i);
+
+          if (!json_object_is_type (name, json_type_string))
+            return bad_answer (error, "a feature is not a string");
+          g_strv_builder_add (names, json_object_get_string (name));
+        }
+    }
+  *out = g_strv_builder_end (names);
+  return TRUE;
+}
+
+/**
+ * ct_wire_decode_health:
+ * @out_version: (out) (optional): the service's version
+ * @out_features: (out) (optional): what it has beyond the first version
+ *   of the API (none from a service before the list)
+ */
 gboolean
-ct_wire_decode_health (const char  *body,
-                       gsize        len,
-                       char       **out_version,
-                       GError     **error)
+ct_wire_decode_health (const char   *body,
+                       gsize         len,
+                       char        **out_version,
+                       char       ***out_features,
+                       GError      **error)
 {
   json_object *obj = parse_object (body, len, error);
   g_autofree char *status = NULL;
   g_autofree char *version = NULL;
+  g_auto(GStrv) features = NULL;
   gboolean ok;
 
   if (obj == NULL)
     return FALSE;
   ok = get_string (obj, "status", FALSE, &status, error)
-       && get_string (obj, "version", FALSE, &version, error);
+       && get_string (obj, "version", FALSE, &version, error)
+       && get_features (obj, &features, error);
   json_object_put (obj);
   if (ok && strcmp (status, "ok") != 0)
     ok = bad_answer (error, "health status \"%s\"", status);
   if (ok && out_version)
     *out_version = g_steal_pointer (&version);
+  if (ok && out_features)
+    *out_features = g_steal_pointer (&features);
   return ok;
 }
 

@@ -357,7 +357,8 @@ CtDayReport   *ct_wire_decode_day_report   (const char *body, gsize len, GError 
 gboolean       ct_wire_decode_ledger_check (const char *body, gsize len,
                                             CtLedgerCheck *out, GError **error);
 gboolean       ct_wire_decode_health       (const char *body, gsize len,
-                                            char **out_version, GError **error);
+                                            char **out_version, char ***out_features,
+                                            GError **error);
 /* TRUE when the body is exactly one complete JSON object (any content). */
 gboolean       ct_wire_check_object        (const char *body, gsize len, GError **error);
 /* Turns a non-2xx answer into a GError: the service's code and message when

@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   page = ct_wire_decode_history (body, size, NULL);
   report = ct_wire_decode_day_report (body, size, NULL);
   ct_wire_decode_ledger_check (body, size, &check, NULL);
-  ct_wire_decode_health (body, size, &version, NULL);
+  ct_wire_decode_health (body, size, &version, NULL, NULL);
   g_assert (!ct_wire_decode_error (409, body, size, &error));
   g_assert (error != NULL && error->domain == CT_CLIENT_ERROR);
   return 0;
