@@ -95,6 +95,39 @@ row_subtitle_contains (GtkWidget  *root,
   return FALSE;
 }
 
+/* The split's key taken, or its receipt already up. */
+static gboolean
+split_key_taken (gpointer data)
+{
+  Till *till = data;
+  CtPayPage *pay = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
+
+  return ct_pay_page_is_busy (pay) || on_receipt (till);
+}
+
+/* Presses Alt+@keysym on the Pay screen, as a cashier does, until the
+ * page takes it: on a loaded machine an XTest key sent right after the
+ * focus moved was once not seen at all (no payment, no problem). A key
+ * the page took makes it busy at once, and a busy page ignores another,
+ * so a second press can never take a second payment. */
+static void
+press_split_key (Till  *till,
+                 guint  keysym)
+{
+  CtPayPage *pay = CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay"));
+
+  for (guint attempt = 0; attempt < 3; attempt++)
+    {
+      keys_focus (GTK_WINDOW (till->window));
+      gtk_widget_grab_focus (GTK_WIDGET (ct_pay_page_get_amount_entry (pay)));
+      keys_chord (XK_Alt_L, keysym);
+      if (wait_until (split_key_taken, till, 5000))
+        return;
+    }
+  ck_abort_msg ("Alt+%s was not taken: split offer \"%s\"", gdk_keyval_name (keysym),
+                ct_pay_page_get_split_offer (pay));
+}
+
 /* A card short of the order: the Pay screen offers the split (the card
  * pays what it holds, the rest by a tender chosen with one key), the
  * cashier presses Alt+C and the receipt shows the rest taken in cash. */
@@ -123,10 +156,8 @@ START_TEST (test_app_pay_split_offers_the_rest_by_a_tender_key)
   save_png (till, NULL, "pay-split-offer");
 
   /* The cashier's key: Alt+C takes the rest in cash. */
-  keys_focus (GTK_WINDOW (till->window));
-  gtk_widget_grab_focus (GTK_WIDGET (ct_pay_page_get_amount_entry (pay)));
-  keys_chord (XK_Alt_L, XK_c);
-  ck_assert_msg (wait_until (on_receipt, till, 15000), "no receipt: %s", ct_pay_page_get_problem (pay));
+  press_split_key (till, XK_c);
+  ck_assert_msg (wait_until (on_receipt, till, 30000), "no receipt: %s", ct_pay_page_get_problem (pay));
   text = receipt_text (till);
   ck_assert_msg (strstr (text, "Order total: ¥150.00") != NULL, "%s", text);
   ck_assert_msg (strstr (text, "Paid from card: ¥110.00") != NULL, "%s", text);
@@ -270,10 +301,8 @@ START_TEST (test_app_pay_split_offer_in_chinese)
   save_png (till, NULL, "pay-split-offer-zh_CN");
   /* Alt+A is Alipay while the offer is up, though the amount's label
    * has the same mnemonic. */
-  keys_focus (GTK_WINDOW (till->window));
-  gtk_widget_grab_focus (GTK_WIDGET (ct_pay_page_get_amount_entry (pay)));
-  keys_chord (XK_Alt_L, XK_a);
-  ck_assert_msg (wait_until (on_receipt, till, 15000), "no receipt: %s", ct_pay_page_get_problem (pay));
+  press_split_key (till, XK_a);
+  ck_assert_msg (wait_until (on_receipt, till, 30000), "no receipt: %s", ct_pay_page_get_problem (pay));
   {
     g_autofree char *text = receipt_text (till);
 
