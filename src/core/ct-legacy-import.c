@@ -341,9 +341,19 @@ static char *
 cell_dup_stripped (CtCsvReader *reader,
                    int          column)
 {
+  const char *start, *end;
+
   if (column < 0)
     return g_strdup ("");
-  return g_strstrip (g_strdup (ct_csv_reader_get_field (reader, column)));
+  /* g_strstrip (g_strdup ()) without its three passes over the cell and
+   * its move of the rest: a tenth of the client's time per row. */
+  start = ct_csv_reader_get_field (reader, column);
+  while (g_ascii_isspace (*start))
+    start++;
+  end = start + strlen (start);
+  while (end > start && g_ascii_isspace (end[-1]))
+    end--;
+  return g_strndup (start, end - start);
 }
 
 /* A 64-bit hash of a card number (FNV-1a, then a finalising mix). */
@@ -710,6 +720,9 @@ fold_line_breaks (char *text)
   return g_strstrip (g_string_free (out, FALSE));
 }
 
+/* @too_long_reason is untranslated (N_()) and translated only for a row
+ * it rejects: gettext for every row's name and level was a twentieth of
+ * the client's time per row. */
 static gboolean
 check_text (CtLegacyImport  *self,
             CtImportItem    *item,
@@ -725,7 +738,7 @@ check_text (CtLegacyImport  *self,
   if (shown)
     item->name = text;
   if (g_utf8_strlen (text, -1) > (glong) max)
-    return take_reason (self, item, "invalid_text", g_strdup_printf (too_long_reason, max));
+    return take_reason (self, item, "invalid_text", g_strdup_printf (_(too_long_reason), max));
   if (*text == '\0')
     {
       g_clear_pointer (inout_text, g_free);
@@ -887,12 +900,12 @@ validate_row (CtLegacyImport *self,
     }
 
   /* Free text. */
-  if (!check_text (self, item, _("the name is longer than %u characters"), &self->name,
+  if (!check_text (self, item, N_("the name is longer than %u characters"), &self->name,
                    CT_IMPORT_NAME_MAX))
     return FALSE;
   item->name = self->name;
   self->level = cell_dup_stripped (reader, self->field_column[CT_IMPORT_FIELD_LEVEL]);
-  if (!check_text (self, item, _("the level is longer than %u characters"), &self->level,
+  if (!check_text (self, item, N_("the level is longer than %u characters"), &self->level,
                    CT_IMPORT_LEVEL_MAX))
     return FALSE;
 
