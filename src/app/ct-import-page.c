@@ -13,6 +13,7 @@
 #include "ct-dialog.h"
 #include "ct-import-page.h"
 #include "ct-import-preview-row.h"
+#include "ct-manager-pin.h"
 
 /* The Import screen (docs/import.md): choose a CSV export of the old card
  * system, see its encoding, its column mapping, a preview of the first rows
@@ -682,9 +683,7 @@ run_data_free (gpointer data)
   g_clear_object (&d->self);
   g_clear_object (&d->client);
   g_free (d->manager_id);
-  if (d->pin != NULL)
-    memset (d->pin, 0, strlen (d->pin));
-  g_free (d->pin);
+  ct_secret_free (d->pin);
   g_clear_pointer (&d->report, ct_import_report_free);
   if (d->report_path != NULL)
     g_unlink (d->report_path);

@@ -11,6 +11,7 @@
 #include "ct-issue-dialog.h"
 #include "ct-format.h"
 #include "ct-manager-actions.h"
+#include "ct-manager-pin.h"
 #include "ct-member-pin-dialog.h"
 #include "ct-members-page.h"
 #include "ct-outcome-dialog.h"
@@ -75,9 +76,7 @@ op_free (ManagerOp *op)
   g_free (op->level);
   g_free (op->heading);
   g_free (op->body);
-  if (op->member_pin != NULL)
-    memset (op->member_pin, 0, strlen (op->member_pin));
-  g_free (op->member_pin);
+  ct_secret_free (op->member_pin);
   g_free (op->new_card_no);
   g_clear_pointer (&op->transaction, ct_transaction_free);
   g_free (op);
@@ -959,8 +958,7 @@ new_member_pin_cb (GObject      *object,
     }
   if (!g_str_equal (op->member_pin, pin))
     {
-      memset (op->member_pin, 0, strlen (op->member_pin));
-      g_clear_pointer (&op->member_pin, g_free);
+      g_clear_pointer (&op->member_pin, ct_secret_free);
       memset (pin, 0, strlen (pin));
       ask_new_member_pin (op, _("The two PINs differ. Please type the new PIN again."));
       return;

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "ct-dialog.h"
+#include "ct-manager-pin.h"
 #include "ct-pin-dialog.h"
 
 /* Manager actions ask for the manager and PIN here. The PIN is only
@@ -37,9 +38,7 @@ pin_answer_free (gpointer data)
   PinAnswer *answer = data;
 
   g_free (answer->manager_id);
-  if (answer->pin != NULL)
-    memset (answer->pin, 0, strlen (answer->pin));
-  g_free (answer->pin);
+  ct_secret_free (answer->pin);
   g_free (answer);
 }
 

@@ -27,9 +27,7 @@ welcome_free (gpointer data)
 {
   Welcome *welcome = data;
 
-  if (welcome->pin != NULL)
-    memset (welcome->pin, 0, strlen (welcome->pin));
-  g_free (welcome->pin);
+  ct_secret_free (welcome->pin);
   g_free (welcome);
 }
 
@@ -48,9 +46,7 @@ pin_changed_cb (GtkEditable      *row,
   const char *pin = gtk_editable_get_text (row);
   gboolean ok = ct_manager_pin_check_new (pin, &error);
 
-  if (welcome->pin != NULL)
-    memset (welcome->pin, 0, strlen (welcome->pin));
-  g_free (welcome->pin);
+  ct_secret_free (welcome->pin);
   welcome->pin = g_strdup (pin);
 
   adw_message_dialog_set_response_enabled (dialog, "start", ok);

@@ -12,6 +12,7 @@
 #include "ct-cli.h"
 #include "ct-client.h"
 #include "ct-legacy-import-send.h"
+#include "ct-manager-pin.h"
 #include "ct-money.h"
 
 /* cardtill-cli import FILE [--dry-run] [--encoding auto|utf-8|gb18030]
@@ -157,9 +158,7 @@ import_run_clear (ImportRun *run)
   g_free (run->manager_id);
   g_free (run->pin_file);
   g_free (run->path);
-  if (run->pin != NULL)
-    memset (run->pin, 0, strlen (run->pin));
-  g_free (run->pin);
+  ct_secret_free (run->pin);
   g_clear_pointer (&run->import, ct_legacy_import_free);
   g_clear_pointer (&run->report, ct_import_report_free);
   g_clear_error (&run->report_error);
