@@ -50,13 +50,10 @@ ct_cashier_encode_sign_in (const char *cashier_id,
                            const char *pin)
 {
   json_object *obj = json_object_new_object ();
-  char *text;
 
   json_object_object_add (obj, "cashier", json_object_new_string (cashier_id));
   json_object_object_add (obj, "pin", json_object_new_string (pin));
-  text = g_strdup (json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put (obj);
-  return text;
+  return ct_wire_json_take_text (obj);
 }
 
 /**

@@ -1050,7 +1050,6 @@ body_with_manager (GBytes           *body,
   const char *data = g_bytes_get_data (body, &len);
   g_autofree char *text = g_strndup (data, len);
   json_object *obj = json_tokener_parse (text);
-  char *out;
 
   if (obj == NULL || !json_object_is_type (obj, json_type_object))
     {
@@ -1076,10 +1075,7 @@ body_with_manager (GBytes           *body,
       json_object_object_add (expect, "bonus", json_object_new_int64 (terms->bonus));
       json_object_object_add (obj, "expect", expect);
     }
-  out = g_strdup (json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN
-                                                       | JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put (obj);
-  return out;
+  return ct_wire_json_take_text (obj);
 }
 
 /* Every card a look-up answered goes to the member cache. */

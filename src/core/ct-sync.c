@@ -929,20 +929,32 @@ answer_from_attempt (const CtOutboxEntry *e,
   return ans;
 }
 
+/* An answer that is no reply of the service: @e's key, and why
+ * (@code, @reason). */
+static CtAnswer *
+answer_without_reply (const CtOutboxEntry *e,
+                      CtClientError        code,
+                      const char          *reason)
+{
+  CtAnswer *ans = g_new0 (CtAnswer, 1);
+
+  ans->idempotency_key = g_strdup (e->idempotency_key);
+  ans->reason_code = code;
+  ans->reason = g_strdup (reason);
+  return ans;
+}
+
 static CtAnswer *
 answer_queued (CtSync              *self,
                const CtOutboxEntry *e,
                CtClientError        code,
                const char          *reason)
 {
-  CtAnswer *ans = g_new0 (CtAnswer, 1);
+  CtAnswer *ans = answer_without_reply (e, code, reason);
 
   ct_outbox_mark_reported (self->outbox, e->id, NULL);
   ans->queued = TRUE;
   ans->outbox_id = e->id;
-  ans->idempotency_key = g_strdup (e->idempotency_key);
-  ans->reason_code = code;
-  ans->reason = g_strdup (reason);
   emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
   return ans;
 }
@@ -959,11 +971,8 @@ answer_not_sent (CtSync               *self,
   /* Nothing reached the service: the entry goes, nothing was done. */
   if (!ct_outbox_remove_unsent (self->outbox, e->id, error))
     return NULL;
-  ans = g_new0 (CtAnswer, 1);
+  ans = answer_without_reply (e, code, reason);
   ans->not_sent = TRUE;
-  ans->idempotency_key = g_strdup (e->idempotency_key);
-  ans->reason_code = code;
-  ans->reason = g_strdup (reason);
   emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
   return ans;
 }

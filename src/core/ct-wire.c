@@ -1216,8 +1216,8 @@ ct_wire_decode_error (int          status,
 
 /* ---- encoding ------------------------------------------------------ */
 
-static char *
-finish_object (json_object *obj)
+char *
+ct_wire_json_take_text (json_object *obj)
 {
   char *text = g_strdup (json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN
                                                               | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -1291,7 +1291,7 @@ ct_wire_encode_split_payment (int64_t     amount,
       json_object_object_add (obj, "rest", r);
     }
   add_string (obj, "operator", operator_name);
-  return finish_object (obj);
+  return ct_wire_json_take_text (obj);
 }
 
 /**
@@ -1348,7 +1348,7 @@ ct_wire_encode_topup_package (const char *package_id,
   if (tender != NULL)
     add_string (obj, "tender", tender);
   add_string (obj, "operator", operator_name);
-  return finish_object (obj);
+  return ct_wire_json_take_text (obj);
 }
 
 char *
@@ -1362,7 +1362,7 @@ ct_wire_encode_topup_amount (int64_t     amount,
   if (tender != NULL)
     add_string (obj, "tender", tender);
   add_string (obj, "operator", operator_name);
-  return finish_object (obj);
+  return ct_wire_json_take_text (obj);
 }
 
 char *
@@ -1373,7 +1373,7 @@ ct_wire_encode_shift_open (int64_t     float_amount,
 
   add_string (obj, "operator", operator_name);
   json_object_object_add (obj, "float", json_object_new_int64 (float_amount));
-  return finish_object (obj);
+  return ct_wire_json_take_text (obj);
 }
 
 char *
@@ -1384,7 +1384,7 @@ ct_wire_encode_shift_close (int64_t     counted_cash,
 
   add_string (obj, "operator", operator_name);
   json_object_object_add (obj, "counted_cash", json_object_new_int64 (counted_cash));
-  return finish_object (obj);
+  return ct_wire_json_take_text (obj);
 }
 
 char *
@@ -1405,11 +1405,11 @@ ct_wire_add_taken_at (const char *body,
       return NULL;
     }
   if (json_object_object_get_ex (obj, "taken_at", NULL))
-    return finish_object (obj);
+    return ct_wire_json_take_text (obj);
   seconds = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S");
   stamp = g_strdup_printf ("%s.%03dZ", seconds, (int) ((now_us / 1000) % 1000));
   add_string (obj, "taken_at", stamp);
-  return finish_object (obj);
+  return ct_wire_json_take_text (obj);
 }
 
 gboolean
@@ -1436,7 +1436,7 @@ ct_wire_encode_refund (const char *transaction_id,
     json_object_object_add (obj, "amount", json_object_new_int64 (amount));
   add_string (obj, "operator", operator_name);
   add_manager (obj, manager_id, manager_pin);
-  return finish_object (obj);
+  return ct_wire_json_take_text (obj);
 }
 
 char *
@@ -1457,7 +1457,7 @@ ct_wire_encode_outcome (const char *card_no,
   if (cash_given_back > 0)
     json_object_object_add (obj, "cash_given_back", json_object_new_int64 (cash_given_back));
   add_manager (obj, manager_id, manager_pin);
-  return finish_object (obj);
+  return ct_wire_json_take_text (obj);
 }
 
 char *
@@ -1473,7 +1473,7 @@ ct_wire_encode_adjustment (int64_t     delta,
   add_string (obj, "reason", reason);
   add_string (obj, "operator", operator_name);
   add_manager (obj, manager_id, manager_pin);
-  return finish_object (obj);
+  return ct_wire_json_take_text (obj);
 }
 
 char *
@@ -1493,7 +1493,7 @@ ct_wire_encode_card_issue (const CtCardIssue *issue)
     add_string (obj, "member_pin", issue->member_pin);
   add_string (obj, "operator", issue->operator_name);
   add_manager (obj, issue->manager_id, issue->manager_pin);
-  return finish_object (obj);
+  return ct_wire_json_take_text (obj);
 }
 
 char *
@@ -1507,7 +1507,7 @@ ct_wire_encode_member_pin (const char *member_pin,
   add_string (obj, "member_pin", member_pin);
   add_string (obj, "operator", operator_name);
   add_manager (obj, manager_id, manager_pin);
-  return finish_object (obj);
+  return ct_wire_json_take_text (obj);
 }
 
 char *
@@ -1522,7 +1522,7 @@ ct_wire_encode_card_replace (const char *new_card_no,
     add_string (obj, "new_card_no", new_card_no);
   add_string (obj, "operator", operator_name);
   add_manager (obj, manager_id, manager_pin);
-  return finish_object (obj);
+  return ct_wire_json_take_text (obj);
 }
 
 char *
@@ -1559,7 +1559,7 @@ ct_wire_encode_card_patch (const CtCardPatch *patch,
       break;
     }
   add_manager (obj, manager_id, manager_pin);
-  return finish_object (obj);
+  return ct_wire_json_take_text (obj);
 }
 
 char *
@@ -1581,5 +1581,5 @@ ct_wire_encode_card (const CtCard *card)
   add_string (obj, "created_at", card->created_at);
   add_string (obj, "updated_at", card->updated_at);
   add_string (obj, "replaced_by", card->replaced_by);
-  return finish_object (obj);
+  return ct_wire_json_take_text (obj);
 }

@@ -367,6 +367,12 @@ gboolean       ct_wire_check_object        (const char *body, gsize len, GError 
 gboolean       ct_wire_decode_error        (int status, const char *body, gsize len,
                                             GError **error);
 
+/* The compact text of @obj, which it takes (json_object_put): no spaces,
+ * "/" not escaped, as every body cardtill writes, the till's and the
+ * service's alike. */
+struct json_object;
+char          *ct_wire_json_take_text      (struct json_object *obj);
+
 /* Encoders: the exact body bytes of each POST/PATCH (NUL-terminated JSON).
  * Nullable arguments are left out of the body (or sent as null where §4
  * says the field is optional). */

@@ -11,6 +11,7 @@
 #include "ct-format.h"
 #include "ct-member-page.h"
 #include "ct-store.h"
+#include "ct-wire.h"
 #include "zxing-c.h"
 
 /*
@@ -286,7 +287,6 @@ ct_member_page_code_json (const char *code_payload,
   g_autofree char *qr = ct_member_page_qr_data_uri (code_payload, NULL);
   g_autofree char *grouped = group_code (code);
   json_object *obj;
-  char *out;
 
   if (qr == NULL)
     return NULL;
@@ -294,9 +294,7 @@ ct_member_page_code_json (const char *code_payload,
   json_object_object_add (obj, "qr", json_object_new_string (qr));
   json_object_object_add (obj, "code", json_object_new_string (grouped));
   json_object_object_add (obj, "next_in", json_object_new_int (MAX (seconds_left, 1)));
-  out = g_strdup (json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put (obj);
-  return out;
+  return ct_wire_json_take_text (obj);
 }
 
 static void

@@ -7,6 +7,7 @@
 
 #include "ct-strict-json.h"
 #include "ct-wallet-alipay.h"
+#include "ct-wire.h"
 
 #define ALIPAY_SUCCESS "10000"
 #define ALIPAY_BUSY    "20000"
@@ -382,7 +383,6 @@ ct_alipay_biz_content (const char  *method,
                        GError     **error)
 {
   json_object *obj;
-  char *text;
 
   if (g_str_equal (method, CT_WALLET_METHOD_OPEN))
     return g_strdup (payload);
@@ -401,10 +401,7 @@ ct_alipay_biz_content (const char  *method,
     }
   json_object_object_add (obj, "target_card_no", json_object_new_string (biz_card_no));
   json_object_object_add (obj, "target_card_no_type", json_object_new_string ("BIZ_CARD"));
-  text = g_strdup (json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN
-                                                        | JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put (obj);
-  return text;
+  return ct_wire_json_take_text (obj);
 }
 
 char *
@@ -417,7 +414,6 @@ ct_alipay_biz_open_for (const char  *template_id,
   json_object *obj = json_tokener_parse (payload);
   json_object *info = NULL;
   json_object *root, *ext;
-  char *text;
 
   if (obj == NULL || !json_object_object_get_ex (obj, "card_info", &info)
       || !json_object_is_type (info, json_type_object))
@@ -443,8 +439,5 @@ ct_alipay_biz_open_for (const char  *template_id,
   json_object_object_add (ext, "valid_date", json_object_new_string (CT_WALLET_VALID_DATE));
   json_object_object_add (root, "card_ext_info", ext);
   json_object_put (obj);
-  text = g_strdup (json_object_to_json_string_ext (root, JSON_C_TO_STRING_PLAIN
-                                                         | JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put (root);
-  return text;
+  return ct_wire_json_take_text (root);
 }

@@ -7,6 +7,7 @@
 
 #include "ct-money.h"
 #include "ct-wallet.h"
+#include "ct-wire.h"
 
 #define BEIJING_OFFSET_S (8 * 3600)
 
@@ -144,15 +145,6 @@ ct_wallet_alipay_trade_type (const char *tx_kind)
   return NULL;
 }
 
-static char *
-to_text (json_object *obj)
-{
-  char *text = g_strdup (json_object_to_json_string_ext (obj, JSON_C_TO_STRING_PLAIN
-                                                              | JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put (obj);
-  return text;
-}
-
 static void
 add_string (json_object *obj,
             const char  *key,
@@ -198,7 +190,7 @@ ct_alipay_payload_open (const char         *template_id,
   add_string (ext, "valid_date", CT_WALLET_VALID_DATE);
   add_card_state (ext, card);
   json_object_object_add (root, "card_ext_info", ext);
-  return to_text (root);
+  return ct_wire_json_take_text (root);
 }
 
 char *
@@ -222,7 +214,7 @@ ct_alipay_payload_sync (const char         *trade_no,
                                         card->minor_units));
   add_card_state (info, card);
   json_object_object_add (root, "card_info", info);
-  return to_text (root);
+  return ct_wire_json_take_text (root);
 }
 
 char *
@@ -246,9 +238,9 @@ ct_alipay_payload_update (int64_t             occur_ms,
     json_object *ext = json_object_new_object ();
 
     add_string (ext, "card_status", status);
-    add_string_take (root, "ext_info", to_text (ext));
+    add_string_take (root, "ext_info", ct_wire_json_take_text (ext));
   }
-  return to_text (root);
+  return ct_wire_json_take_text (root);
 }
 
 char *
@@ -277,7 +269,7 @@ ct_wechat_payload_update (const char         *out_request_no,
         add_string (bal, "balance_remark", remark);
       json_object_object_add (root, "balance_information", bal);
     }
-  return to_text (root);
+  return ct_wire_json_take_text (root);
 }
 
 gboolean
