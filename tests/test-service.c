@@ -1185,6 +1185,11 @@ START_TEST (test_service_a_till_changed_by_another_process_writes_no_more)
   ck_assert_int_eq (ct_test_service_admin (svc, NULL, "till", "revoke", "--store", "s1", "--name", "t5", NULL), 0);
   ck_assert_int_eq (pay_on (c_new, card, "cache-6"), 401);
   ck_assert_int_eq (pay_on (c_old, card, "cache-7"), 401);
+  /* The write that found the till revoked took its token out of the
+   * cache: a request without a key, refused before it reaches a write, is
+   * refused for its token first (401 comes before every other check). */
+  ck_assert_int_eq (pay_on (c_new, card, NULL), 401);
+  ck_assert_int_eq (pay_on (c_old, card, NULL), 401);
   ck_assert_int_eq (balance_of (card), before - 400);
 }
 END_TEST

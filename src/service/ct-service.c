@@ -833,7 +833,9 @@ count_commit (CtService *svc,
  * group's transaction has read the tills version (apply_group()); when it
  * moved since the till was cached, the till is read again here, inside the
  * transaction, so a till revoked or given a new token (by any process)
- * before this write writes nothing. FALSE with the answer set. */
+ * before this write writes nothing, and its token leaves the cache so that
+ * its next request is refused before anything else is checked. FALSE with
+ * the answer set. */
 static gboolean
 till_check_again (CtService *svc,
                   CtCall    *call)
@@ -849,11 +851,13 @@ till_check_again (CtService *svc,
           call->reply = internal_error ("token lookup", error);
           return FALSE;
         }
+      ct_till_cache_forget (svc->tills, call->till_hash);
       call->reply = ct_reply_error (401, "unauthorized", "The till token is wrong or was replaced");
       return FALSE;
     }
   if (now.revoked || now.id != call->till.id)
     {
+      ct_till_cache_forget (svc->tills, call->till_hash);
       call->reply = ct_reply_error (401, "unauthorized", "Till %s/%s was revoked", now.store, now.name);
       return FALSE;
     }

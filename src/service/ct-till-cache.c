@@ -132,3 +132,25 @@ ct_till_cache_sync (CtTillCache *cache,
     }
   g_mutex_unlock (&cache->lock);
 }
+
+static gboolean
+entry_has_hash (gpointer key,
+                gpointer value,
+                gpointer hash)
+{
+  const Entry *e = value;
+
+  return memcmp (e->hash, hash, 32) == 0;
+}
+
+/* Drops the entry of the token whose hash is @hash: a write found its
+ * till revoked or its token replaced, and the token's next request must
+ * ask the store rather than pass on the entry. */
+void
+ct_till_cache_forget (CtTillCache  *cache,
+                      const guint8  hash[32])
+{
+  g_mutex_lock (&cache->lock);
+  g_hash_table_foreach_remove (cache->entries, entry_has_hash, (gpointer) hash);
+  g_mutex_unlock (&cache->lock);
+}

@@ -29,5 +29,7 @@ void         ct_till_cache_add    (CtTillCache       *cache,
                                    const guint8       hash[32]);
 void         ct_till_cache_sync   (CtTillCache       *cache,
                                    guint64            version);
+void         ct_till_cache_forget (CtTillCache       *cache,
+                                   const guint8       hash[32]);
 
 G_END_DECLS
