@@ -666,6 +666,38 @@ END_TEST
 
 /* Payments */
 
+/* A till may send a card's number in another form than the stored one
+ * (lower case, full-width digits, spaces around it): the payment finds
+ * the card, and the card is the one that pays. */
+START_TEST (test_service_payment_on_a_number_in_another_form)
+{
+  g_autoptr(CtTestResponse) legacy = req ("POST", "/v1/cards",
+                                          "{\"member\":{\"name\":\"Form\"},\"card_no\":\"form-77\",\"operator\":\"op\"," MGR "}");
+  g_autofree char *issued = issue_card ("Wide", NULL);
+  g_autoptr(GString) wide = g_string_new (NULL);
+  g_autofree char *spaced = g_strdup_printf ("%%20%s%%20", issued);
+  g_autofree char *id = NULL;
+
+  expect_status (legacy, 201, NULL);
+  topup ("FORM-77", "p100");
+  topup (issued, "p100");
+  /* Full-width digits, percent-encoded UTF-8 in the path. */
+  for (const char *p = issued; *p != '\0'; p++)
+    g_string_append_printf (wide, "%%EF%%BC%%%02X", 0x90 + (*p - '0'));
+
+  id = pay ("form-77", 250, 201);
+  ck_assert_ptr_nonnull (id);
+  g_clear_pointer (&id, g_free);
+  id = pay (wide->str, 300, 201);
+  ck_assert_ptr_nonnull (id);
+  g_clear_pointer (&id, g_free);
+  id = pay (spaced, 400, 201);
+  ck_assert_ptr_nonnull (id);
+  ck_assert_int_eq (balance_of ("FORM-77"), 11000 - 250);
+  ck_assert_int_eq (balance_of (issued), 11000 - 700);
+}
+END_TEST
+
 START_TEST (test_service_payment_moves_money_to_the_pool_and_earns_points)
 {
   g_autofree char *card = issue_card ("Pay", NULL);
@@ -2022,7 +2054,8 @@ service_suite (void)
                    test_service_cashier_wrong_pins_lock_the_cashier_not_the_manager } },
     { "topup", { test_service_topup_package_posts_amount_and_bonus, test_service_topup_refusals_in_fixed_mode,
                  test_service_topup_any_amount_mode, test_service_removed_package_is_not_found } },
-    { "payment", { test_service_payment_moves_money_to_the_pool_and_earns_points, test_service_payment_refusals,
+    { "payment", { test_service_payment_moves_money_to_the_pool_and_earns_points,
+                   test_service_payment_on_a_number_in_another_form, test_service_payment_refusals,
                    test_service_insufficient_balance_code, test_service_numbers_must_be_json_integers,
                    test_service_check_order_key_then_size_then_body_then_card,
                    test_service_body_limit_is_64_kib_but_8_mib_for_imports } },

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "ct-card-number.h"
 #include "ct-service-auth.h"
 #include "ct-service-cert.h"
 #include "ct-service.h"
@@ -1015,12 +1016,19 @@ static void
 read_ahead (CtCall *call)
 {
   CtStoreAhead ahead = { 0 };
+  g_autofree char *card_no = NULL;
 
   if (call->till_cached)
     ahead.till_hash = call->till_hash;
-  if (call->parse_reply == NULL && g_str_has_prefix (call->route->pattern, "/v1/cards/*/"))
+  /* The number as the store keeps it (upper case, without spaces, ASCII
+   * for full-width): the request reads the card by that form. The issuer
+   * prefix, in the merchant's settings the claim has not read yet, only
+   * decides whether a check digit is checked, not the form; a number
+   * that is refused later was read ahead for nothing. */
+  if (call->parse_reply == NULL && g_str_has_prefix (call->route->pattern, "/v1/cards/*/")
+      && (card_no = ct_card_number_normalize (call->args[0], NULL, NULL, NULL)) != NULL)
     {
-      ahead.card_no = call->args[0];
+      ahead.card_no = card_no;
       ahead.shift_store = call->till.store;
       ahead.shift_till = call->till.name;
       ahead.shift_at = call->taken_at != 0 ? call->taken_at : call->now_ms;
