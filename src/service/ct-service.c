@@ -580,6 +580,23 @@ internal_error (const char *what,
   return ct_reply_error (500, "internal", "The service could not store the request; nothing was changed");
 }
 
+/* The answer to a transaction whose commit failed: nothing of it was
+ * stored. A balance floor the database enforces (a write deferred to the
+ * commit that would take a card or the pool below zero) is the
+ * till's insufficient balance; anything else is the service's failure.
+ * Both are logged with their cause. */
+static CtReply *
+commit_failed (GError *error)
+{
+  if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT))
+    {
+      g_warning ("commit refused by a balance floor, nothing was changed: %s", error->message);
+      return ct_reply_error (409, "insufficient_balance",
+                             "The card or the pool does not hold enough for this; nothing was changed");
+    }
+  return internal_error ("commit", error);
+}
+
 static CtReply *
 in_progress_reply (void)
 {
@@ -995,7 +1012,7 @@ run_batch (CtService *svc,
       if (!ok)
         {
           ct_reply_free (call->reply);
-          call->reply = internal_error ("commit", error);
+          call->reply = commit_failed (error);
         }
       /* Only now, with the group on disk, may the key be claimed again and
        * the answer go out. */
@@ -1089,7 +1106,7 @@ run_alone (CtService *svc,
       if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_IN_PROGRESS))
         call->reply = in_progress_reply ();
       else
-        call->reply = internal_error ("commit", error);
+        call->reply = commit_failed (error);
       break;
     }
   MHD_resume_connection (call->connection);

@@ -530,6 +530,31 @@ describe_uri (const char *uri)
   return text;
 }
 
+/* A CHECK constraint refused a write. The balance floors (a card's,
+ * the pool's slots) are what the service checks itself before it writes;
+ * one that still fires, from a write deferred to the commit, says the
+ * card or the pool holds too little (CT_STORE_ERROR_INSUFFICIENT). Any
+ * other rule the database enforces is named, as a failure. */
+static gboolean
+check_fail (PGresult    *res,
+            const char  *what,
+            GError     **error)
+{
+  const char *constraint = PQresultErrorField (res, PG_DIAG_CONSTRAINT_NAME);
+  const char *table = PQresultErrorField (res, PG_DIAG_TABLE_NAME);
+  g_autofree char *clean = one_line (PQresultErrorMessage (res));
+
+  if (g_strcmp0 (constraint, "cards_balance_check") == 0 || g_strcmp0 (constraint, "account_slots_check") == 0)
+    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT,
+                 "%s: the database refused to take a balance of %s below zero (%s): %s", what,
+                 table ? table : "a table", constraint, clean);
+  else
+    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_FAILED,
+                 "%s: the database refused a write that breaks its rule %s on %s: %s", what,
+                 constraint ? constraint : "(unnamed)", table ? table : "a table", clean);
+  return FALSE;
+}
+
 static gboolean
 pg_fail (PgConn      *c,
          PGresult    *res,
@@ -546,7 +571,7 @@ pg_fail (PgConn      *c,
       if (g_str_equal (state, "23505"))
         code = CT_STORE_ERROR_EXISTS;
       else if (g_str_equal (state, "23514"))
-        code = CT_STORE_ERROR_INSUFFICIENT;
+        return check_fail (res, what, error);
       else if (g_str_equal (state, "40001") || g_str_equal (state, "40P01"))
         {
           code = CT_STORE_ERROR_RETRY;
