@@ -382,6 +382,36 @@ START_TEST (test_cli_refund_a_part_of_a_payment)
 }
 END_TEST
 
+/* A service from before partial refunds (the test service behind a proxy
+ * that leaves "partial_refund" out of its health answer) would give back
+ * the whole payment for any --amount: the CLI asks first and refuses a
+ * part with a sentence; all of it is still refunded. */
+START_TEST (test_cli_refund_a_part_refused_by_an_older_service)
+{
+  Till *t = till_new (TRUE);
+  g_autofree char *no = issue (t, "Older", "13800000032");
+  g_autofree char *tx = NULL;
+  CtFaultWeights weights = { .pass = 1, .hide_feature = "partial_refund" };
+  Run r = { 0 };
+
+  ck_assert_int_eq (cli (t, &r, "topup", no, "--package", "p100", NULL), 0);
+  ck_assert_int_eq (cli (t, &r, "--json", "pay", no, "50.00", NULL), 0);
+  tx = answer_tx_id (r.out);
+  ct_fault_proxy_set_weights (t->proxy, &weights);
+  ck_assert_int_eq (cli (t, &r, "refund", no, tx, "--amount", "12.50", "--manager", "m1", "--pin-file",
+                         t->pin_file, NULL), 1);
+  ck_assert_msg (strstr (r.err, "This card service is older and refunds a payment only in full") != NULL, "%s",
+                 r.err);
+  ck_assert_int_eq (cli (t, &r, "card", "show", no, NULL), 0);
+  ck_assert_msg (strstr (r.out, "60.00") != NULL, "%s", r.out);
+  ck_assert_int_eq (cli (t, &r, "refund", no, tx, "--manager", "m1", "--pin-file", t->pin_file, NULL), 0);
+  ck_assert_msg (strstr (r.out, "refund 50.00 on card") != NULL && strstr (r.out, "balance 110.00") != NULL,
+                 "%s", r.out);
+  run_clear (&r);
+  till_free (t);
+}
+END_TEST
+
 START_TEST (test_cli_money_commands)
 {
   Till *t = till_new (FALSE);
@@ -1921,6 +1951,7 @@ cli_suite (void)
   tcase_add_test (tc, test_cli_card_commands);
   tcase_add_test (tc, test_cli_money_commands);
   tcase_add_test (tc, test_cli_refund_a_part_of_a_payment);
+  tcase_add_test (tc, test_cli_refund_a_part_refused_by_an_older_service);
   tcase_add_test (tc, test_cli_pay_with_points_and_the_members_code);
   tcase_add_test (tc, test_cli_pay_and_receipt_show_the_level_and_points_used);
   tcase_add_test (tc, test_cli_pay_split_takes_the_rest_by_another_tender);

@@ -17,6 +17,7 @@ ct_cli_cmd_refund (CtCli  *cli,
   g_autoptr(CtRequest) request = NULL;
   g_autofree char *card_no = NULL;
   g_autofree char *pin = NULL;
+  g_auto(GStrv) features = NULL;
   const char *manager, *amount_text;
   int64_t amount = 0;
   CtClient *client;
@@ -43,6 +44,18 @@ ct_cli_cmd_refund (CtCli  *cli,
         return ct_cli_report_error (cli, error);
       if (amount <= 0)
         return ct_cli_usage_error ("a refund's --amount is more than 0");
+      /* A service from before partial refunds would give back all of the
+       * payment whatever part it was asked for: it is asked first. */
+      features = ct_client_fetch_features (client, NULL, &error);
+      if (features == NULL)
+        return ct_cli_finish_error (cli, error);
+      if (!g_strv_contains ((const char * const *) features, "partial_refund"))
+        {
+          g_set_error_literal (&error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INVALID_INPUT,
+                               "This card service is older and refunds a payment only in full: leave out "
+                               "--amount to refund all that is left of it, or update the service");
+          return ct_cli_report_error (cli, error);
+        }
     }
 
   request = ct_request_refund (card_no, g_ptr_array_index (args.positional, 1), amount,

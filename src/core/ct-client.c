@@ -1431,6 +1431,32 @@ ct_client_merchant_finish (CtClient      *self,
   return ct_client_task_finish (self, result, ct_client_merchant_async, error);
 }
 
+/**
+ * ct_client_fetch_features:
+ *
+ * Blocking form of ct_client_features_async(), for the CLI.
+ *
+ * Returns: (transfer full): the features' names, or %NULL with @error
+ *   set when the service could not be asked
+ */
+char **
+ct_client_fetch_features (CtClient      *self,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  g_autoptr(CtRequest) request = ct_request_health ();
+  g_autoptr(GBytes) body = NULL;
+  char **features = NULL;
+
+  g_return_val_if_fail (CT_IS_CLIENT (self), NULL);
+
+  body = send_ok (self, request, cancellable, error);
+  if (body == NULL
+      || !ct_wire_decode_health (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL, &features, error))
+    return NULL;
+  return features;
+}
+
 /* GET /v1/health: the features the service names, for a till to check
  * before it offers something that needs one. */
 static void
@@ -1440,11 +1466,8 @@ features_worker (GTask        *task,
                  GCancellable *cancellable)
 {
   GError *error = NULL;
-  g_autoptr(GBytes) body = send_ok (source, task_data, cancellable, &error);
-  char **features = NULL;
+  char **features = ct_client_fetch_features (source, cancellable, &error);
 
-  if (body != NULL)
-    ct_wire_decode_health (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL, &features, &error);
   ct_client_task_return (task, features, (GDestroyNotify) g_strfreev, error);
 }
 
@@ -1464,8 +1487,8 @@ ct_client_features_async (CtClient            *self,
 {
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  run_request (self, ct_request_health (), NULL, features_worker, ct_client_features_async, cancellable,
-               callback, user_data);
+  ct_client_run_task (self, ct_client_features_async, NULL, NULL, features_worker, cancellable, callback,
+                      user_data);
 }
 
 /**

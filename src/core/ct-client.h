@@ -121,6 +121,8 @@ void               ct_client_features_async        (CtClient *self, GCancellable
                                                     GAsyncReadyCallback callback, gpointer user_data);
 char             **ct_client_features_finish       (CtClient *self, GAsyncResult *result,
                                                     GError **error);
+char             **ct_client_fetch_features        (CtClient *self, GCancellable *cancellable,
+                                                    GError **error);
 /* Blocking form of ct_client_merchant_async(), for the CLI. */
 CtMerchant        *ct_client_fetch_merchant        (CtClient *self, GCancellable *cancellable,
                                                     GError **error);
