@@ -176,6 +176,17 @@ if [ "$stats" = 1 ]; then
   echo "statements per payment: $per (with the token lookup; BEGIN, SAVEPOINT, RELEASE and writes" \
        "whose answer nobody reads travel in the round trip of the statement after them)"
 fi
+if [ "$stats" = 1 ]; then
+  echo "per statement (per payment: calls, database time in µs, rows):"
+  "$pgbin/psql" -X -At -F ' ' "$db" -c "SELECT round (s.calls::numeric / greatest ($in_window, 1), 2),
+      round ((s.total_exec_time * 1000 / greatest ($in_window, 1))::numeric, 1),
+      round (s.rows::numeric / greatest ($in_window, 1), 2), left (regexp_replace (s.query, '\s+', ' ', 'g'), 90)
+      FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = 'cards'
+      ORDER BY s.total_exec_time DESC LIMIT 14" | sed 's/^/  /'
+fi
+# An update that finds room on its row's page writes no index entry (HOT).
+echo "updates (all, HOT) by table: $("$pgbin/psql" -X -At -F ' ' "$db" -c "SELECT string_agg (relname || ' '
+    || n_tup_upd || ' ' || n_tup_hot_upd, ', ' ORDER BY relname) FROM pg_stat_user_tables WHERE n_tup_upd > 0")"
 
 in_ledger=$("$pgbin/psql" -X -At "$db" -c "SELECT count (*) FROM transactions WHERE kind = 'payment'")
 ct_rate=$(python3 -c "print('%.0f' % ($acked / $secs))")
