@@ -286,7 +286,7 @@ START_TEST (test_card_replace_upgrade_adds_replaced_by_to_an_older_ledger)
   }
   ck_assert_int_eq (ct_test_service_admin (svc, NULL, "ledger", "check", NULL), 2);
   ck_assert_int_eq (ct_test_service_admin (svc, &out, "upgrade", NULL), 0);
-  ck_assert_msg (strstr (out, pg ? "from version 10 to 12" : "from version 9 to 11") != NULL, "%s", out);
+  ck_assert_msg (strstr (out, pg ? "from version 10 to 13" : "from version 9 to 11") != NULL, "%s", out);
   ck_assert_msg (ct_test_service_restart (svc, &error), "%s", error ? error->message : "");
   ct_test_client_free (cl);
   cl = ct_test_client_new (svc);

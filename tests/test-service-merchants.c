@@ -662,7 +662,7 @@ START_TEST (test_merchants_upgrade_moves_an_old_ledger_into_the_first_merchant)
   /* The old schema is refused until upgrade moves it. */
   ck_assert_int_eq (ct_test_service_admin (svc, NULL, "ledger", "check", NULL), 2);
   admin_ok (&out, "upgrade");
-  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to 12" : "from version 1 to 11") != NULL,
+  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 2 to 13" : "from version 1 to 11") != NULL,
                  "%s", out);
   ck_assert_msg (strstr (out, "wrote 2 stored phones in the phone rule's form") != NULL, "%s", out);
   ck_assert_msg (strstr (out, "phone left as it is: card 70005680 (merchant main): \"ext. 12\"") != NULL, "%s", out);
@@ -863,7 +863,7 @@ START_TEST (test_merchants_upgrade_adds_outcome_cash_to_each_merchants_shifts)
   ck_assert_int_eq (ct_test_service_admin_full (svc, NULL, &err, "ledger", "check", NULL), 2);
   ck_assert_msg (strstr (err, "upgrade") != NULL, "%s", err);
   admin_ok (&out, "upgrade");
-  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 6 to 12" : "from version 5 to 11") != NULL,
+  ck_assert_msg (strstr (out, ct_test_store_is_pg () ? "from version 6 to 13" : "from version 5 to 11") != NULL,
                  "%s", out);
   g_clear_pointer (&out, g_free);
   admin_ok (&out, "ledger", "check");
