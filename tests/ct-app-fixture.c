@@ -627,3 +627,42 @@ run_app_suite (Suite *suite)
 
   return failed == 0 ? 0 : 1;
 }
+
+static void
+actions_in_view (GtkWidget  *page,
+                 GtkWidget  *root,
+                 const char *action_name,
+                 guint      *found)
+{
+  if (GTK_IS_ACTIONABLE (root) && gtk_widget_get_mapped (root)
+      && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action_name) == 0)
+    {
+      graphene_rect_t bounds;
+
+      ck_assert (gtk_widget_compute_bounds (root, page, &bounds));
+      ck_assert_msg (bounds.origin.y >= 0 && bounds.origin.y + bounds.size.height <= gtk_widget_get_height (page),
+                     "a %s key spans %g to %g px of a page %d px tall: the cashier must scroll to it",
+                     action_name, bounds.origin.y, bounds.origin.y + bounds.size.height,
+                     gtk_widget_get_height (page));
+      (*found)++;
+      return;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    actions_in_view (page, child, action_name, found);
+}
+
+/* Asserts that each of the @expected buttons of @action_name on @page
+ * stands whole inside the page as it is on screen: not below the fold of
+ * a scrolled window, where a cashier would have to scroll to reach it. */
+void
+assert_actions_in_view (GtkWidget  *page,
+                        const char *action_name,
+                        guint       expected)
+{
+  guint found = 0;
+
+  ct_screenshot_settle (100);
+  actions_in_view (page, page, action_name, &found);
+  ck_assert_msg (found == expected, "%u %s keys on screen, not %u", found, action_name, expected);
+}

@@ -73,6 +73,7 @@ void           keys_chord (guint modifier, guint keysym);
 GtkWidget *    find_widget (GtkWidget *root, GType type, const char *name);
 GtkWidget *    find_action_button (GtkWidget *root, const char *action_name);
 guint          count_windows (GType type);
+void           assert_actions_in_view (GtkWidget *page, const char *action_name, guint expected);
 gboolean       scan_page_shown (gpointer data);
 gboolean       test_selected (const char *name);
 int            run_app_suite (Suite *suite);

@@ -153,6 +153,11 @@ START_TEST (test_app_levels_split_offer_takes_the_points_first)
   /* The level takes its 10 % off the card's part alone. */
   ck_assert_str_eq (ct_pay_page_get_benefit (pay), "Gold: ¥6.33 off · 100 points pay ¥1.00");
   save_png_settled (till, "levels-split-offer-with-points");
+  /* At 1024 x 600, with the level's line and the points, the tender keys
+   * and Cancel stand in view, and so does Confirm (off while offered). */
+  assert_actions_in_view (GTK_WIDGET (pay), "pay.split", 5);
+  assert_actions_in_view (GTK_WIDGET (pay), "pay.cancel", 1);
+  assert_actions_in_view (GTK_WIDGET (pay), "pay.confirm", 1);
 
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (pay), "pay.split", "s", "wechat"));
   ck_assert_msg (wait_until (on_receipt, till, 20000), "no receipt: %s", ct_pay_page_get_problem (pay));
