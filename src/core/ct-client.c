@@ -713,8 +713,8 @@ ct_client_start_async (CtClient            *self,
 {
   g_return_if_fail (CT_IS_CLIENT (self));
 
-  ct_client_run_task (self, ct_client_start_async, g_strdup (first_manager_pin), g_free, start_thread,
-                      cancellable, callback, user_data);
+  ct_client_run_task (self, ct_client_start_async, g_strdup (first_manager_pin), (GDestroyNotify) ct_secret_free,
+                      start_thread, cancellable, callback, user_data);
 }
 
 gboolean
