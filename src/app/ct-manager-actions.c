@@ -572,6 +572,18 @@ refund_response_cb (AdwMessageDialog *dialog,
 
 /* The refund form, once the service said whether it takes a part of a
  * payment. */
+/* A refund's form comes up after the service answered (its features, the
+ * card that replaced a lost one). Until it does, the page that asked takes
+ * no second refund: a manager who clicks again on a slow service would
+ * otherwise get two forms for one payment. */
+#define REFUND_PENDING "ct-manager-refund-pending"
+
+static void
+refund_pending_end (ManagerOp *op)
+{
+  g_object_set_data (G_OBJECT (op->parent), REFUND_PENDING, NULL);
+}
+
 static void
 refund_features_cb (GObject      *object,
                     GAsyncResult *result,
@@ -583,6 +595,7 @@ refund_features_cb (GObject      *object,
   const char *no_partial = NULL;
   CtRefundDialog *dialog;
 
+  refund_pending_end (op);
   if (features == NULL)
     no_partial = _("The card service could not be asked whether it refunds part of a payment, "
                    "so only all that is left of it can be refunded.");
@@ -622,6 +635,7 @@ refund_ask (ManagerOp           *op,
       op->body = g_strcmp0 (op->card_no, transaction->card_no) == 0
                  ? g_steal_pointer (&taken)
                  : g_strdup_printf (_("%s The card was replaced: it is taken off card %s."), taken, op->card_no);
+      refund_pending_end (op);
       op_ask_pin (op, NULL);
       return;
     }
@@ -667,6 +681,7 @@ refund_holder_cb (GObject      *object,
     {
       g_autofree char *text = ct_format_error (error);
 
+      refund_pending_end (op);
       ct_show_problem (op->parent, op_failure_heading (op), text);
       op_free (op);
       return;
@@ -699,8 +714,12 @@ ct_manager_refund (GtkWidget           *parent,
                    const CtCard        *card,
                    const CtTransaction *transaction)
 {
-  ManagerOp *op = op_new (OP_REFUND, parent, session);
+  ManagerOp *op;
 
+  if (g_object_get_data (G_OBJECT (parent), REFUND_PENDING) != NULL)
+    return;
+  g_object_set_data (G_OBJECT (parent), REFUND_PENDING, GINT_TO_POINTER (1));
+  op = op_new (OP_REFUND, parent, session);
   op->card_no = g_strdup (transaction->card_no);
   if (card != NULL && card->status == CT_CARD_STATUS_CLOSED && card->replaced_by != NULL)
     {
