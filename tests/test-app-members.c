@@ -668,6 +668,57 @@ label_shows (GtkWidget  *root,
   return FALSE;
 }
 
+/* A card service from before lost cards' refunds would answer 404 for
+ * the lost card's payment on the new card: the till asks its features and
+ * says what the service lacks, and nothing moves. */
+START_TEST (test_app_refund_of_a_lost_cards_payment_needs_a_service_that_takes_it)
+{
+  g_autoptr(GError) error = NULL;
+  CtTestService *own = ct_test_service_start (FALSE, &error);
+  CtFaultProxy *proxy;
+  CtFaultWeights weights = { .pass = 1, .hide_feature = "refund_replaced" };
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *lost = NULL, *holder = NULL;
+  g_autoptr(CtCard) lost_card = NULL;
+  g_autoptr(CtCard) held = NULL;
+  const CtTransaction *payment;
+  CtMembersPage *members;
+  AdwMessageDialog *problem;
+  Till *till;
+
+  ck_assert_msg (own != NULL, "%s", error ? error->message : "");
+  proxy = ct_fault_proxy_new (ct_test_service_get_url (own), 1, &error);
+  ck_assert_msg (proxy != NULL, "%s", error ? error->message : "");
+  ct_fault_proxy_set_weights (proxy, &weights);
+  till = till_new_via (own, ct_fault_proxy_get_url (proxy), 3000);
+  members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  lost = issue_card (till, "Lost Elsewhere", phone, "p100");
+  pay_directly (till, lost, 1000);
+  holder = replace_directly (till, lost);
+  lost_card = show_directly (till, lost);
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "members"));
+  ct_members_page_show_card (members, lost_card);
+  ck_assert (wait_until (members_idle, members, 15000));
+  payment = history_item_of_kind (members, CT_TRANSACTION_PAYMENT);
+  ck_assert (payment != NULL);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", payment->id));
+  ck_assert_msg (wait_until (problem_dialog_up, NULL, 15000), "no sentence for an older service");
+  problem = ct_find_dialog ("ct-problem-dialog");
+  ck_assert_msg (strstr (adw_message_dialog_get_body (problem), "cannot refund a lost card's payment") != NULL,
+                 "%s", adw_message_dialog_get_body (problem));
+  ck_assert_ptr_null (ct_find_dialog ("ct-refund-dialog"));
+  save_png (till, GTK_WIDGET (problem), "refund-lost-card-older-service");
+  ck_assert (ct_dialog_choose (problem, "close"));
+  held = show_directly (till, holder);
+  ck_assert_int_eq (held->balance, 10000);
+
+  till_free (till);
+  ct_fault_proxy_free (proxy);
+  ct_test_service_free (own);
+}
+END_TEST
+
 /* A card service from before partial refunds would give back all of a
  * payment whatever part it was asked for: the till asks the service's
  * features, and the refund form then offers the whole payment alone and
@@ -744,6 +795,7 @@ main (void)
   add_test (tc, test_app_issue_card_shows_qr_and_barcode);
   add_test (tc, test_app_refund_payment_from_history);
   add_test (tc, test_app_refund_offers_no_part_to_an_older_service);
+  add_test (tc, test_app_refund_of_a_lost_cards_payment_needs_a_service_that_takes_it);
   add_test (tc, test_app_lost_card_replaced_from_members_and_refused_at_the_till);
   add_test (tc, test_app_refund_of_a_lost_cards_payment_goes_onto_the_new_card);
   add_test (tc, test_app_manager_forms_in_chinese);

@@ -58,6 +58,7 @@ typedef struct
   char       *new_card_no; /* a replacement's number, or NULL: the service picks */
   CtTransaction *transaction; /* a refund of a lost card's transaction, while the card it goes onto is looked up */
   guint       hops;        /* the replacements followed so far */
+  gboolean    replaced;    /* a refund onto the card that replaced the one the payment was taken on */
 } ManagerOp;
 
 static void op_ask_pin (ManagerOp  *op,
@@ -596,6 +597,16 @@ refund_features_cb (GObject      *object,
   CtRefundDialog *dialog;
 
   refund_pending_end (op);
+  /* A service from before lost cards' refunds would answer that the
+   * payment is not the new card's: say what it lacks instead. */
+  if (op->replaced && features != NULL && !g_strv_contains ((const char * const *) features, "refund_replaced"))
+    {
+      ct_show_problem (op->parent, op_failure_heading (op),
+                       _("This card service is older and cannot refund a lost card's payment onto the card "
+                         "that replaced it. Update it; nothing was refunded."));
+      op_free (op);
+      return;
+    }
   if (features == NULL)
     no_partial = _("The card service could not be asked whether it refunds part of a payment, "
                    "so only all that is left of it can be refunded.");
@@ -655,6 +666,7 @@ refund_ask (ManagerOp           *op,
     {
       g_autofree char *paid = g_steal_pointer (&op->body);
 
+      op->replaced = TRUE;
       op->body = g_strdup_printf (_("%s The card was replaced: the refund goes onto card %s."), paid, op->card_no);
     }
   op->whole = transaction->refunded == 0 ? total : -1;
