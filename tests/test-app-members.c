@@ -668,6 +668,40 @@ label_shows (GtkWidget  *root,
   return FALSE;
 }
 
+/* A lost card's top-up is voided on the card the member holds now: the
+ * till asks the service's features first, then the manager's PIN. */
+START_TEST (test_app_void_of_a_lost_cards_topup_takes_it_off_the_new_card)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *lost = issue_card (till, "Lost Top-Up", phone, "p100");
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  g_autofree char *holder = replace_directly (till, lost);
+  g_autoptr(CtCard) lost_card = show_directly (till, lost);
+  g_autoptr(CtCard) held = NULL;
+  const CtTransaction *topup;
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "members"));
+  ct_members_page_show_card (members, lost_card);
+  ck_assert (wait_until (members_idle, members, 15000));
+  topup = history_item_of_kind (members, CT_TRANSACTION_TOPUP);
+  ck_assert (topup != NULL);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", topup->id));
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (on_receipt, till, 15000), "no void receipt");
+  held = show_directly (till, holder);
+  ck_assert_int_eq (held->balance, 0);
+
+  till_free (till);
+}
+END_TEST
+
+static gboolean
+no_problem_dialog (gpointer data)
+{
+  return ct_find_dialog ("ct-problem-dialog") == NULL;
+}
+
 /* A card service from before lost cards' refunds would answer 404 for
  * the lost card's payment on the new card: the till asks its features and
  * says what the service lacks, and nothing moves. */
@@ -705,10 +739,22 @@ START_TEST (test_app_refund_of_a_lost_cards_payment_needs_a_service_that_takes_i
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", payment->id));
   ck_assert_msg (wait_until (problem_dialog_up, NULL, 15000), "no sentence for an older service");
   problem = ct_find_dialog ("ct-problem-dialog");
-  ck_assert_msg (strstr (adw_message_dialog_get_body (problem), "cannot refund a lost card's payment") != NULL,
+  ck_assert_msg (strstr (adw_message_dialog_get_body (problem), "cannot refund a lost card's payment or top-up") != NULL,
                  "%s", adw_message_dialog_get_body (problem));
   ck_assert_ptr_null (ct_find_dialog ("ct-refund-dialog"));
   save_png (till, GTK_WIDGET (problem), "refund-lost-card-older-service");
+  ck_assert (ct_dialog_choose (problem, "close"));
+  ck_assert (wait_until (no_problem_dialog, NULL, 15000));
+
+  /* Its top-up is not voided on the new card either. */
+  payment = history_item_of_kind (members, CT_TRANSACTION_TOPUP);
+  ck_assert (payment != NULL);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", payment->id));
+  ck_assert_msg (wait_until (problem_dialog_up, NULL, 15000), "no sentence for an older service's void");
+  problem = ct_find_dialog ("ct-problem-dialog");
+  ck_assert_msg (strstr (adw_message_dialog_get_body (problem), "cannot refund a lost card's payment or top-up")
+                 != NULL, "%s", adw_message_dialog_get_body (problem));
+  ck_assert_ptr_null (ct_pin_dialog_find ());
   ck_assert (ct_dialog_choose (problem, "close"));
   held = show_directly (till, holder);
   ck_assert_int_eq (held->balance, 10000);
@@ -796,6 +842,7 @@ main (void)
   add_test (tc, test_app_refund_payment_from_history);
   add_test (tc, test_app_refund_offers_no_part_to_an_older_service);
   add_test (tc, test_app_refund_of_a_lost_cards_payment_needs_a_service_that_takes_it);
+  add_test (tc, test_app_void_of_a_lost_cards_topup_takes_it_off_the_new_card);
   add_test (tc, test_app_lost_card_replaced_from_members_and_refused_at_the_till);
   add_test (tc, test_app_refund_of_a_lost_cards_payment_goes_onto_the_new_card);
   add_test (tc, test_app_manager_forms_in_chinese);

@@ -585,6 +585,37 @@ refund_pending_end (ManagerOp *op)
   g_object_set_data (G_OBJECT (op->parent), REFUND_PENDING, NULL);
 }
 
+/* A service from before lost cards' refunds would answer that the
+ * transaction is not the new card's: says what it lacks instead, and ends
+ * @op. */
+static gboolean
+refund_refused_as_replaced (ManagerOp          *op,
+                            const char * const *features)
+{
+  if (!op->replaced || features == NULL || g_strv_contains (features, "refund_replaced"))
+    return FALSE;
+  ct_show_problem (op->parent, op_failure_heading (op),
+                   _("This card service is older and cannot refund a lost card's payment or top-up onto "
+                     "the card that replaced it. Update it; nothing was refunded."));
+  op_free (op);
+  return TRUE;
+}
+
+/* A lost card's top-up, voided on the card that has its money now. */
+static void
+void_features_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  ManagerOp *op = user_data;
+  g_auto(GStrv) features = ct_client_features_finish (CT_CLIENT (object), result, NULL);
+
+  refund_pending_end (op);
+  if (refund_refused_as_replaced (op, (const char * const *) features))
+    return;
+  op_ask_pin (op, NULL);
+}
+
 static void
 refund_features_cb (GObject      *object,
                     GAsyncResult *result,
@@ -597,16 +628,8 @@ refund_features_cb (GObject      *object,
   CtRefundDialog *dialog;
 
   refund_pending_end (op);
-  /* A service from before lost cards' refunds would answer that the
-   * payment is not the new card's: say what it lacks instead. */
-  if (op->replaced && features != NULL && !g_strv_contains ((const char * const *) features, "refund_replaced"))
-    {
-      ct_show_problem (op->parent, op_failure_heading (op),
-                       _("This card service is older and cannot refund a lost card's payment onto the card "
-                         "that replaced it. Update it; nothing was refunded."));
-      op_free (op);
-      return;
-    }
+  if (refund_refused_as_replaced (op, (const char * const *) features))
+    return;
   if (features == NULL)
     no_partial = _("The card service could not be asked whether it refunds part of a payment, "
                    "so only all that is left of it can be refunded.");
@@ -642,10 +665,17 @@ refund_ask (ManagerOp           *op,
       taken = g_strdup_printf (_("%s of %s on %s, card %s."),
                                ct_format_transaction_kind (transaction->kind), amount, when,
                                transaction->card_no);
-      /* A lost card's top-up is taken off the card that has its money now. */
-      op->body = g_strcmp0 (op->card_no, transaction->card_no) == 0
+      /* A lost card's top-up is taken off the card that has its money now,
+       * by a service that takes it. */
+      op->replaced = g_strcmp0 (op->card_no, transaction->card_no) != 0;
+      op->body = !op->replaced
                  ? g_steal_pointer (&taken)
                  : g_strdup_printf (_("%s The card was replaced: it is taken off card %s."), taken, op->card_no);
+      if (op->replaced)
+        {
+          ct_client_features_async (ct_session_get_client (op->session), NULL, void_features_cb, op);
+          return;
+        }
       refund_pending_end (op);
       op_ask_pin (op, NULL);
       return;
