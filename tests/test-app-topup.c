@@ -98,6 +98,11 @@ START_TEST (test_app_topup_any_amount_enforces_limits)
   ck_assert_str_eq (ct_topup_page_get_summary (topup), "Top up ¥50.00");
   ck_assert_str_eq (ct_topup_page_get_after (topup), "Balance after: ¥50.00");
   save_png (till, NULL, "topup-any-amount");
+  /* At 1024 x 600 the keypad, the tenders, Cancel and Confirm all stand in
+   * view. */
+  assert_actions_in_view (GTK_WIDGET (topup), "topup.tender", 5);
+  assert_actions_in_view (GTK_WIDGET (topup), "topup.cancel", 1);
+  assert_actions_in_view (GTK_WIDGET (topup), "topup.confirm", 1);
 
   g_signal_emit_by_name (ct_topup_page_get_amount_entry (topup), "activate");
   ck_assert_msg (wait_until (on_receipt, till, 15000), "no receipt: %s", ct_topup_page_get_problem (topup));
