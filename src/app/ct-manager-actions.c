@@ -571,8 +571,6 @@ refund_response_cb (AdwMessageDialog *dialog,
   op_ask_pin (op, NULL);
 }
 
-/* The refund form, once the service said whether it takes a part of a
- * payment. */
 /* A refund's form comes up after the service answered (its features, the
  * card that replaced a lost one). Until it does, the page that asked takes
  * no second refund: a manager who clicks again on a slow service would
@@ -616,6 +614,9 @@ void_features_cb (GObject      *object,
   op_ask_pin (op, NULL);
 }
 
+/* The refund form, once the service said whether it takes a part of a
+ * payment (and, for a lost card's payment, a refund onto the card that
+ * replaced it). */
 static void
 refund_features_cb (GObject      *object,
                     GAsyncResult *result,
