@@ -737,6 +737,53 @@ START_TEST (test_service_a_check_refused_at_commit_is_answered)
 }
 END_TEST
 
+/* The merchant's pool is short: an adjustment's increase or a refund it
+ * cannot fund is the pool's refusal, insufficient_pool, however the store
+ * finds it: before the write (both stores), or on PostgreSQL by the
+ * database's own floor on the pool, in the write itself or in one deferred
+ * to the commit (a credit, turned below zero here by a trigger).
+ * Nothing is changed by any of them. */
+START_TEST (test_service_a_short_pool_is_the_pools_refusal)
+{
+  g_autofree char *card = issue_card ("Short", NULL);
+  g_autoptr(CtTestDb) db = NULL;
+  g_autoptr(CtTestResponse) up = NULL, paid = NULL, drawn = NULL, chk = NULL;
+  const char *floor_fn = "CREATE FUNCTION ct_test_pool_floor () RETURNS trigger LANGUAGE plpgsql"
+                         " AS $$ BEGIN NEW.balance := -1; RETURN NEW; END $$";
+
+  topup (card, "p100");
+  g_free (pay (card, 3000, 201));
+  up = card_post (card, "adjustments", "{\"delta\":3001,\"reason\":\"gift\"," MGR "}");
+  expect_status (up, 409, "insufficient_pool");
+  ck_assert_int_eq (balance_of (card), 8000);
+  if (!ct_test_store_is_pg ())
+    return;
+
+  db = ct_test_db_open (ct_test_service_get_db_path (svc));
+  ck_assert_int_ge (ct_test_db_exec (db, floor_fn), 0);
+  /* A payment's credit of the pool goes to the database with its
+   * commit. */
+  ck_assert_int_ge (ct_test_db_exec (db, "CREATE TRIGGER ct_test_pool_credit BEFORE UPDATE OF balance"
+                                         " ON account_slots FOR EACH ROW"
+                                         " WHEN (NEW.name = '@pool' AND NEW.balance > OLD.balance)"
+                                         " EXECUTE FUNCTION ct_test_pool_floor ()"), 0);
+  paid = card_post (card, "payments", "{\"amount\":100,\"operator\":\"op\"}");
+  expect_status (paid, 409, "insufficient_pool");
+  ck_assert_int_ge (ct_test_db_exec (db, "DROP TRIGGER ct_test_pool_credit ON account_slots"), 0);
+  /* An increase drawn on the pool, refused by the floor in the write. */
+  ck_assert_int_ge (ct_test_db_exec (db, "CREATE TRIGGER ct_test_pool_debit BEFORE UPDATE OF balance"
+                                         " ON account_slots FOR EACH ROW"
+                                         " WHEN (NEW.name = '@pool' AND NEW.balance < OLD.balance)"
+                                         " EXECUTE FUNCTION ct_test_pool_floor ()"), 0);
+  drawn = card_post (card, "adjustments", "{\"delta\":100,\"reason\":\"gift\"," MGR "}");
+  expect_status (drawn, 409, "insufficient_pool");
+  ck_assert_int_ge (ct_test_db_exec (db, "DROP TRIGGER ct_test_pool_debit ON account_slots"), 0);
+  ck_assert_int_eq (balance_of (card), 8000);
+  chk = req ("GET", "/v1/ledger/check", NULL);
+  ck_assert_int_eq (ct_test_json_int (chk->body, "pool"), 3000);
+}
+END_TEST
+
 START_TEST (test_service_payment_moves_money_to_the_pool_and_earns_points)
 {
   g_autofree char *card = issue_card ("Pay", NULL);
@@ -2095,7 +2142,8 @@ service_suite (void)
                  test_service_topup_any_amount_mode, test_service_removed_package_is_not_found } },
     { "payment", { test_service_payment_moves_money_to_the_pool_and_earns_points,
                    test_service_payment_on_a_number_in_another_form,
-                   test_service_a_check_refused_at_commit_is_answered, test_service_payment_refusals,
+                   test_service_a_check_refused_at_commit_is_answered,
+                   test_service_a_short_pool_is_the_pools_refusal, test_service_payment_refusals,
                    test_service_insufficient_balance_code, test_service_numbers_must_be_json_integers,
                    test_service_check_order_key_then_size_then_body_then_card,
                    test_service_body_limit_is_64_kib_but_8_mib_for_imports } },

@@ -70,9 +70,18 @@ req_new (CtCall *call)
   return r;
 }
 
+/* A write that failed. On PostgreSQL a write deferred to the next round
+ * trip may meet the pool's floor there, in whatever statement follows
+ * it: that is the merchant pool's refusal, whichever route it is. */
 static CtReply *
 internal (GError *error)
 {
+  if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT_POOL))
+    {
+      g_warning ("ledger: refused by the pool's floor, nothing was changed: %s", error->message);
+      return ct_reply_error (409, "insufficient_pool",
+                             "The merchant's card account holds too little for this; nothing was changed");
+    }
   g_warning ("ledger: %s", error ? error->message : "unknown failure");
   return ct_reply_error (500, "internal", "The service could not complete the request; nothing was changed");
 }

@@ -582,17 +582,25 @@ internal_error (const char *what,
 
 /* The answer to a transaction whose commit failed: nothing of it was
  * stored. A balance floor the database enforces (a write deferred to the
- * commit that would take a card or the pool below zero) is the
- * till's insufficient balance; anything else is the service's failure.
- * Both are logged with their cause. */
+ * commit that would take a card or the pool below zero) is answered as
+ * the refusal found before the write would be: the card's
+ * insufficient_balance, or the merchant pool's insufficient_pool (an
+ * increase or a refund drawn on the pool). Anything else is the service's
+ * failure. All are logged with their cause. */
 static CtReply *
 commit_failed (GError *error)
 {
+  if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT_POOL))
+    {
+      g_warning ("commit refused by the pool's floor, nothing was changed: %s", error->message);
+      return ct_reply_error (409, "insufficient_pool",
+                             "The merchant's card account holds too little for this; nothing was changed");
+    }
   if (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT))
     {
-      g_warning ("commit refused by a balance floor, nothing was changed: %s", error->message);
+      g_warning ("commit refused by a card's floor, nothing was changed: %s", error->message);
       return ct_reply_error (409, "insufficient_balance",
-                             "The card or the pool does not hold enough for this; nothing was changed");
+                             "The card does not hold enough for this; nothing was changed");
     }
   return internal_error ("commit", error);
 }

@@ -567,8 +567,11 @@ describe_uri (const char *uri)
 /* A CHECK constraint refused a write. The balance floors (a card's,
  * the pool's slots) are what the service checks itself before it writes;
  * one that still fires, from a write deferred to the commit, says the
- * card or the pool holds too little (CT_STORE_ERROR_INSUFFICIENT). Any
- * other rule the database enforces is named, as a failure. */
+ * card (CT_STORE_ERROR_INSUFFICIENT) or the merchant's pool
+ * (CT_STORE_ERROR_INSUFFICIENT_POOL) holds too little: the answer that
+ * follows names the one that is short, as a refusal found before the
+ * write does. Any other rule the database enforces is named, as a
+ * failure. */
 static gboolean
 check_fail (PGresult    *res,
             const char  *what,
@@ -578,7 +581,11 @@ check_fail (PGresult    *res,
   const char *table = PQresultErrorField (res, PG_DIAG_TABLE_NAME);
   g_autofree char *clean = one_line (PQresultErrorMessage (res));
 
-  if (g_strcmp0 (constraint, "cards_balance_check") == 0 || g_strcmp0 (constraint, "account_slots_check") == 0)
+  if (g_strcmp0 (constraint, "account_slots_check") == 0)
+    g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT_POOL,
+                 "%s: the database refused to take the merchant's pool below zero (%s): %s", what,
+                 constraint, clean);
+  else if (g_strcmp0 (constraint, "cards_balance_check") == 0)
     g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT,
                  "%s: the database refused to take a balance of %s below zero (%s): %s", what,
                  table ? table : "a table", constraint, clean);

@@ -48,6 +48,12 @@ typedef enum
   CT_STORE_ERROR_NOT_FOUND,
   CT_STORE_ERROR_EXISTS,
   CT_STORE_ERROR_INSUFFICIENT,
+  /* The merchant's pool (the one ledger account with a floor) would go
+   * below zero, found by the database's own floor where the store could
+   * not ask first: a write deferred to the commit. A debit the store asks
+   * about first is CT_STORE_ERROR_INSUFFICIENT, and the caller knows which
+   * account it debited. */
+  CT_STORE_ERROR_INSUFFICIENT_POOL,
   CT_STORE_ERROR_NOT_INITIALIZED,
   CT_STORE_ERROR_ALREADY_INITIALIZED,
   CT_STORE_ERROR_IN_PROGRESS,
