@@ -220,6 +220,24 @@ till_new (void)
   return till_new_for (service, 3000);
 }
 
+Till *
+till_new_behind_proxy (const CtFaultWeights *weights)
+{
+  g_autoptr(GError) error = NULL;
+  CtTestService *own = ct_test_service_start (FALSE, &error);
+  CtFaultProxy *proxy;
+  Till *till;
+
+  ck_assert_msg (own != NULL, "%s", error ? error->message : "");
+  proxy = ct_fault_proxy_new (ct_test_service_get_url (own), 1, &error);
+  ck_assert_msg (proxy != NULL, "%s", error ? error->message : "");
+  ct_fault_proxy_set_weights (proxy, weights);
+  till = till_new_via (own, ct_fault_proxy_get_url (proxy), 3000);
+  till->own_service = own;
+  till->proxy = proxy;
+  return till;
+}
+
 void
 remove_tree (const char *path)
 {
@@ -255,6 +273,8 @@ till_free (Till *till)
   g_clear_object (&till->settings);
   remove_tree (till->data_dir);
   g_free (till->data_dir);
+  g_clear_pointer (&till->proxy, ct_fault_proxy_free);
+  g_clear_pointer (&till->own_service, ct_test_service_free);
   g_free (till);
 }
 

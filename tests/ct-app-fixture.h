@@ -5,6 +5,7 @@
 #include <check.h>
 
 #include "ct-card-view.h"
+#include "ct-fault-proxy.h"
 #include "ct-session.h"
 #include "ct-test-dialog.h"
 #include "ct-test-service.h"
@@ -23,6 +24,8 @@ typedef struct
   CtSession *session;
   CtWindow  *window;
   char      *data_dir;
+  CtTestService *own_service;  /* till_new_behind_proxy(): its service and proxy */
+  CtFaultProxy  *proxy;
 } Till;
 
 extern CtTestService *service;
@@ -38,6 +41,10 @@ Till *         till_new_for (CtTestService *svc, guint queue_wait_ms);
 /* A till of @svc that reaches it at @url (a proxy in front of it). */
 Till *         till_new_via (CtTestService *svc, const char *url, guint queue_wait_ms);
 Till *         till_new (void);
+/* A till of a card service of its own that it reaches through a fault
+ * proxy answering as @weights say (an older service: .hide_feature);
+ * till_free() stops both. */
+Till *         till_new_behind_proxy (const CtFaultWeights *weights);
 /* A new window for @till, @width × @height, on screen. */
 void           till_show_at (Till *till, int width, int height);
 /* till_new() on a 1024×600 display. */

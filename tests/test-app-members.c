@@ -16,7 +16,6 @@
 #include "ct-scan-page.h"
 #include "ct-app-fixture.h"
 #include "ct-refund-dialog.h"
-#include "ct-fault-proxy.h"
 
 /* The Members screen and its manager actions in the real window against a
  * real cardtill-service: search by phone, the history by day, a balance
@@ -707,9 +706,6 @@ no_problem_dialog (gpointer data)
  * says what the service lacks, and nothing moves. */
 START_TEST (test_app_refund_of_a_lost_cards_payment_needs_a_service_that_takes_it)
 {
-  g_autoptr(GError) error = NULL;
-  CtTestService *own = ct_test_service_start (FALSE, &error);
-  CtFaultProxy *proxy;
   CtFaultWeights weights = { .pass = 1, .hide_feature = "refund_replaced" };
   g_autofree char *phone = unique_phone ();
   g_autofree char *lost = NULL, *holder = NULL;
@@ -720,11 +716,7 @@ START_TEST (test_app_refund_of_a_lost_cards_payment_needs_a_service_that_takes_i
   AdwMessageDialog *problem;
   Till *till;
 
-  ck_assert_msg (own != NULL, "%s", error ? error->message : "");
-  proxy = ct_fault_proxy_new (ct_test_service_get_url (own), 1, &error);
-  ck_assert_msg (proxy != NULL, "%s", error ? error->message : "");
-  ct_fault_proxy_set_weights (proxy, &weights);
-  till = till_new_via (own, ct_fault_proxy_get_url (proxy), 3000);
+  till = till_new_behind_proxy (&weights);
   members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
   lost = issue_card (till, "Lost Elsewhere", phone, "p100");
   pay_directly (till, lost, 1000);
@@ -760,8 +752,6 @@ START_TEST (test_app_refund_of_a_lost_cards_payment_needs_a_service_that_takes_i
   ck_assert_int_eq (held->balance, 10000);
 
   till_free (till);
-  ct_fault_proxy_free (proxy);
-  ct_test_service_free (own);
 }
 END_TEST
 
@@ -772,9 +762,6 @@ END_TEST
  * leaves "partial_refund" out of its health answer. */
 START_TEST (test_app_refund_offers_no_part_to_an_older_service)
 {
-  g_autoptr(GError) error = NULL;
-  CtTestService *own = ct_test_service_start (FALSE, &error);
-  CtFaultProxy *proxy;
   CtFaultWeights weights = { .pass = 1, .hide_feature = "partial_refund" };
   g_autofree char *phone = unique_phone ();
   g_autofree char *card_no = NULL;
@@ -785,11 +772,7 @@ START_TEST (test_app_refund_offers_no_part_to_an_older_service)
   GtkWidget *amount;
   Till *till;
 
-  ck_assert_msg (own != NULL, "%s", error ? error->message : "");
-  proxy = ct_fault_proxy_new (ct_test_service_get_url (own), 1, &error);
-  ck_assert_msg (proxy != NULL, "%s", error ? error->message : "");
-  ct_fault_proxy_set_weights (proxy, &weights);
-  till = till_new_via (own, ct_fault_proxy_get_url (proxy), 3000);
+  till = till_new_behind_proxy (&weights);
   members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
   card_no = issue_card (till, "Older Service", phone, "p100");
   pay_directly (till, card_no, 1000);
@@ -821,8 +804,6 @@ START_TEST (test_app_refund_offers_no_part_to_an_older_service)
   ck_assert_msg (strstr (text, "Refunded: ¥10.00") != NULL, "%s", text);
 
   till_free (till);
-  ct_fault_proxy_free (proxy);
-  ct_test_service_free (own);
 }
 END_TEST
 
