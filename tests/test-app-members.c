@@ -494,6 +494,25 @@ history_item_of_kind (CtMembersPage     *members,
   return NULL;
 }
 
+/* Looks @card up on the Members screen and asks Refund… (Void… for a
+ * top-up) of its first transaction of @kind. */
+static void
+refund_from_history (Till              *till,
+                     CtMembersPage     *members,
+                     const CtCard      *card,
+                     CtTransactionKind  kind)
+{
+  const CtTransaction *tx;
+
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "members"));
+  ct_members_page_show_card (members, card);
+  ck_assert (wait_until (members_idle, members, 15000));
+  tx = history_item_of_kind (members, kind);
+  ck_assert (tx != NULL);
+  ck_assert (find_action_button (GTK_WIDGET (members), "members.refund") != NULL);
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", tx->id));
+}
+
 typedef struct
 {
   CtMembersPage *members;
@@ -525,7 +544,6 @@ START_TEST (test_app_refund_of_a_lost_cards_payment_goes_onto_the_new_card)
   g_autofree char *middle = NULL, *holder = NULL, *text = NULL, *wanted = NULL;
   g_autoptr(CtCard) lost_card = NULL;
   g_autoptr(CtCard) held = NULL;
-  const CtTransaction *payment;
   AdwMessageDialog *form;
 
   pay_directly (till, lost, 1000);
@@ -534,15 +552,8 @@ START_TEST (test_app_refund_of_a_lost_cards_payment_goes_onto_the_new_card)
   lost_card = show_directly (till, lost);
   ck_assert_int_eq (lost_card->status, CT_CARD_STATUS_CLOSED);
 
-  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "members"));
-  ct_members_page_show_card (members, lost_card);
-  ck_assert (wait_until (members_idle, members, 15000));
-  payment = history_item_of_kind (members, CT_TRANSACTION_PAYMENT);
-  ck_assert (payment != NULL);
-  ck_assert (find_action_button (GTK_WIDGET (members), "members.refund") != NULL);
-
   /* The form names the card the refund goes onto: the last one. */
-  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", payment->id));
+  refund_from_history (till, members, lost_card, CT_TRANSACTION_PAYMENT);
   form = wait_dialog ("ct-refund-dialog");
   wanted = g_strdup_printf ("the refund goes onto card %s", holder);
   ck_assert_msg (strstr (adw_message_dialog_get_body (form), wanted) != NULL, "%s",
@@ -581,6 +592,74 @@ START_TEST (test_app_refund_of_a_lost_cards_payment_goes_onto_the_new_card)
   save_png (till, NULL, "members-history-lost-card-refunded");
   held = show_directly (till, holder);
   ck_assert_int_eq (held->balance, 10400);
+
+  till_free (till);
+}
+END_TEST
+
+/* The card a lost card's refund goes onto is lost and replaced in its
+ * turn while the refund form is open: the service refuses the refund as
+ * card_closed, and nothing is refunded. The till follows the card that
+ * replaced it, asks the PIN again saying which card the refund goes onto
+ * now, and refunds it there, once. */
+START_TEST (test_app_refund_follows_a_card_replaced_while_its_form_is_open)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *lost = issue_card (till, "Lost Again", phone, "p100");
+  CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
+  RefundedShown shown = { members, 400 };
+  g_autofree char *middle = NULL, *newest = NULL, *text = NULL, *wanted = NULL;
+  g_autoptr(CtCard) lost_card = NULL, middle_card = NULL, held = NULL;
+  AdwMessageDialog *form;
+  CtPinDialog *pin;
+
+  pay_directly (till, lost, 1000);
+  middle = replace_directly (till, lost);
+  lost_card = show_directly (till, lost);
+  refund_from_history (till, members, lost_card, CT_TRANSACTION_PAYMENT);
+  form = wait_dialog ("ct-refund-dialog");
+  wanted = g_strdup_printf ("the refund goes onto card %s", middle);
+  ck_assert_msg (strstr (adw_message_dialog_get_body (form), wanted) != NULL, "%s",
+                 adw_message_dialog_get_body (form));
+  fill_named (GTK_WIDGET (form), "amount", "4.00");
+
+  /* Meanwhile the member loses the new card too. */
+  newest = replace_directly (till, middle);
+  ck_assert (ct_dialog_choose (form, "continue"));
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (pin_dialog_with_problem, NULL, 15000), "no confirmation for the newest card");
+  pin = ct_pin_dialog_find ();
+  g_free (wanted);
+  wanted = g_strdup_printf ("Card %s was replaced by card %s in the meantime, and nothing was refunded.",
+                            middle, newest);
+  ck_assert_msg (strstr (ct_pin_dialog_get_problem (pin), wanted) != NULL, "%s", ct_pin_dialog_get_problem (pin));
+  g_free (wanted);
+  wanted = g_strdup_printf ("Refund ¥4.00 to card %s.", newest);
+  ck_assert_str_eq (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (pin)), wanted);
+  save_png (till, GTK_WIDGET (pin), "refund-card-replaced-while-open");
+  /* Nothing moved before the manager confirms. */
+  middle_card = show_directly (till, middle);
+  ck_assert_int_eq (middle_card->status, CT_CARD_STATUS_CLOSED);
+  held = show_directly (till, newest);
+  ck_assert_int_eq (held->balance, 10000);
+  g_clear_pointer (&held, ct_card_free);
+
+  answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
+  ck_assert_msg (wait_until (on_receipt, till, 15000), "no refund receipt");
+  text = receipt_text (till);
+  g_free (wanted);
+  wanted = g_strdup_printf ("Card: **** %s", newest + strlen (newest) - 4);
+  ck_assert_msg (strstr (text, "Refunded: ¥4.00") != NULL && strstr (text, wanted) != NULL
+                 && strstr (text, "Balance after: ¥104.00") != NULL, "%s", text);
+  held = show_directly (till, newest);
+  ck_assert_int_eq (held->balance, 10400);
+
+  /* Refunded once: the lost card's payment says 4.00 of it is back. */
+  ct_window_show_page (till->window, "members");
+  ct_members_page_show_card (members, lost_card);
+  ck_assert_msg (wait_until (payment_refunded_shown, &shown, 15000), "the lost card's history is not updated");
+  ck_assert (row_subtitle_contains (GTK_WIDGET (members), "refunded ¥4.00 of ¥10.00"));
 
   till_free (till);
 }
@@ -678,14 +757,8 @@ START_TEST (test_app_void_of_a_lost_cards_topup_takes_it_off_the_new_card)
   g_autofree char *holder = replace_directly (till, lost);
   g_autoptr(CtCard) lost_card = show_directly (till, lost);
   g_autoptr(CtCard) held = NULL;
-  const CtTransaction *topup;
 
-  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "members"));
-  ct_members_page_show_card (members, lost_card);
-  ck_assert (wait_until (members_idle, members, 15000));
-  topup = history_item_of_kind (members, CT_TRANSACTION_TOPUP);
-  ck_assert (topup != NULL);
-  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", topup->id));
+  refund_from_history (till, members, lost_card, CT_TRANSACTION_TOPUP);
   answer_pin (CT_TEST_SERVICE_MANAGER_ID, CT_TEST_SERVICE_MANAGER_PIN);
   ck_assert_msg (wait_until (on_receipt, till, 15000), "no void receipt");
   held = show_directly (till, holder);
@@ -723,12 +796,7 @@ START_TEST (test_app_refund_of_a_lost_cards_payment_needs_a_service_that_takes_i
   holder = replace_directly (till, lost);
   lost_card = show_directly (till, lost);
 
-  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.page", "s", "members"));
-  ct_members_page_show_card (members, lost_card);
-  ck_assert (wait_until (members_idle, members, 15000));
-  payment = history_item_of_kind (members, CT_TRANSACTION_PAYMENT);
-  ck_assert (payment != NULL);
-  ck_assert (gtk_widget_activate_action (GTK_WIDGET (members), "members.refund", "s", payment->id));
+  refund_from_history (till, members, lost_card, CT_TRANSACTION_PAYMENT);
   ck_assert_msg (wait_until (problem_dialog_up, NULL, 15000), "no sentence for an older service");
   problem = ct_find_dialog ("ct-problem-dialog");
   ck_assert_msg (strstr (adw_message_dialog_get_body (problem), "cannot refund a lost card's payment or top-up") != NULL,
@@ -826,6 +894,7 @@ main (void)
   add_test (tc, test_app_void_of_a_lost_cards_topup_takes_it_off_the_new_card);
   add_test (tc, test_app_lost_card_replaced_from_members_and_refused_at_the_till);
   add_test (tc, test_app_refund_of_a_lost_cards_payment_goes_onto_the_new_card);
+  add_test (tc, test_app_refund_follows_a_card_replaced_while_its_form_is_open);
   add_test (tc, test_app_manager_forms_in_chinese);
   suite_add_tcase (s, tc);
 

@@ -59,6 +59,9 @@ typedef struct
   CtTransaction *transaction; /* a refund of a lost card's transaction, while the card it goes onto is looked up */
   guint       hops;        /* the replacements followed so far */
   gboolean    replaced;    /* a refund onto the card that replaced the one the payment was taken on */
+  int64_t     shown;       /* a refund: the amount the manager agreed to, for a confirmation */
+  gboolean    void_topup;  /* a refund that voids a top-up */
+  char       *sent_to;     /* a refund refused as card_closed: the card it was sent to */
 } ManagerOp;
 
 static void op_ask_pin (ManagerOp  *op,
@@ -79,6 +82,7 @@ op_free (ManagerOp *op)
   g_free (op->body);
   ct_secret_free (op->member_pin);
   g_free (op->new_card_no);
+  g_free (op->sent_to);
   g_clear_pointer (&op->transaction, ct_transaction_free);
   g_free (op);
 }
@@ -219,6 +223,10 @@ adjust_cb (GObject      *object,
   receipt_done (user_data, receipt, error);
 }
 
+static void refund_moved_cb (GObject      *object,
+                             GAsyncResult *result,
+                             gpointer      user_data);
+
 static void
 refund_cb (GObject      *object,
            GAsyncResult *result,
@@ -228,10 +236,21 @@ refund_cb (GObject      *object,
   g_autoptr(CtReceipt) receipt = ct_client_refund_finish (CT_CLIENT (object), result, &error);
   ManagerOp *op = user_data;
 
+  /* The card the refund went to was lost and replaced while the form was
+   * open: the service refused it whole (card_closed), so nothing was
+   * refunded. The card that holds the money now is looked up, to the end
+   * of the replacements, and the manager confirms the refund onto it. */
+  if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CARD_CLOSED) && op->hops < 32)
+    {
+      g_free (op->sent_to);
+      op->sent_to = g_strdup (op->card_no);
+      ct_client_card_show_async (CT_CLIENT (object), op->card_no, NULL, refund_moved_cb, op);
+      return;
+    }
   /* A lost card's transaction refunded onto the card that replaced it:
    * the Members screen shows that card, where the money is now, as it
    * does after the replacement itself. */
-  if (receipt != NULL && receipt->card != NULL && op->transaction != NULL && CT_IS_MEMBERS_PAGE (op->parent))
+  if (receipt != NULL && receipt->card != NULL && op->replaced && CT_IS_MEMBERS_PAGE (op->parent))
     {
       g_autoptr(CtMembersPage) members = CT_MEMBERS_PAGE (g_object_ref (op->parent));
 
@@ -543,6 +562,20 @@ refund_left (const CtTransaction *payment)
   return MAX (-payment->delta + payment->redeemed_value - payment->refunded, 0);
 }
 
+/* What the PIN dialog says a refund does once its amount is known: how
+ * much goes back onto which card. */
+static void
+refund_set_body (ManagerOp *op)
+{
+  g_autofree char *amount = ct_format_money (op->shown, ct_session_get_minor_units (op->session),
+                                             ct_session_get_currency (op->session));
+
+  g_free (op->body);
+  op->body = op->void_topup
+             ? g_strdup_printf (_("Void the top-up of %s: it is taken off card %s."), amount, op->card_no)
+             : g_strdup_printf (_("Refund %s to card %s."), amount, op->card_no);
+}
+
 /* The refund form of a payment (CtRefundDialog): how much, then the
  * PIN. */
 static void
@@ -551,7 +584,6 @@ refund_response_cb (AdwMessageDialog *dialog,
                     gpointer          user_data)
 {
   g_autofree char *problem = NULL;
-  g_autofree char *amount_text = NULL;
   ManagerOp *op;
   int64_t amount = 0;
 
@@ -564,10 +596,8 @@ refund_response_cb (AdwMessageDialog *dialog,
    * every service takes; a part names its amount, to a service that takes
    * parts only. */
   op->amount = amount == op->whole || !ct_refund_dialog_takes_part (CT_REFUND_DIALOG (dialog)) ? 0 : amount;
-  amount_text = ct_format_money (amount, ct_session_get_minor_units (op->session),
-                                 ct_session_get_currency (op->session));
-  g_free (op->body);
-  op->body = g_strdup_printf (_("Refund %s to card %s."), amount_text, op->card_no);
+  op->shown = amount;
+  refund_set_body (op);
   op_ask_pin (op, NULL);
 }
 
@@ -644,6 +674,74 @@ refund_features_cb (GObject      *object,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* The PIN again for a refund whose card was lost and replaced while it
+ * was asked: says that nothing was refunded and which card it goes onto
+ * now. */
+static void
+refund_confirm_moved (ManagerOp *op)
+{
+  g_autofree char *problem = g_strdup_printf (_("Card %s was replaced by card %s in the meantime, and nothing "
+                                                "was refunded. Type the PIN again to refund onto card %s."),
+                                              op->sent_to, op->card_no, op->card_no);
+
+  refund_set_body (op);
+  op_ask_pin (op, problem);
+}
+
+static void
+refund_moved_features_cb (GObject      *object,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  ManagerOp *op = user_data;
+  g_auto(GStrv) features = ct_client_features_finish (CT_CLIENT (object), result, NULL);
+
+  if (refund_refused_as_replaced (op, (const char * const *) features))
+    return;
+  refund_confirm_moved (op);
+}
+
+/* The card a refund was refused on as closed (refund_cb), then each card
+ * that replaced it, to the one the member holds now. */
+static void
+refund_moved_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  ManagerOp *op = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtCard) card = ct_client_card_show_finish (CT_CLIENT (object), result, &error);
+  gboolean was_replaced = op->replaced;
+
+  if (card != NULL && card->status == CT_CARD_STATUS_CLOSED && card->replaced_by != NULL && ++op->hops < 32)
+    {
+      ct_client_card_show_async (CT_CLIENT (object), card->replaced_by, NULL, refund_moved_cb, op);
+      return;
+    }
+  /* No card to follow to: the refusal stands, and nothing was refunded. */
+  if (card != NULL && (card->status == CT_CARD_STATUS_CLOSED || g_strcmp0 (card->card_no, op->sent_to) == 0))
+    g_set_error_literal (&error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CARD_CLOSED, "");
+  if (error != NULL)
+    {
+      g_autofree char *text = ct_format_error (error);
+
+      ct_show_problem (op->parent, op_failure_heading (op), text);
+      op_free (op);
+      return;
+    }
+  g_free (op->card_no);
+  op->card_no = g_strdup (card->card_no);
+  op->replaced = TRUE;
+  /* A refund that was on the card its transaction was taken on goes onto
+   * another card now: the service must take that. */
+  if (!was_replaced)
+    {
+      ct_client_features_async (ct_session_get_client (op->session), NULL, refund_moved_features_cb, op);
+      return;
+    }
+  refund_confirm_moved (op);
+}
+
 /* Asks how much of @transaction to refund onto op->card_no (a top-up: the
  * PIN alone). */
 static void
@@ -662,6 +760,8 @@ refund_ask (ManagerOp           *op,
                                                                      : _("Refund Payment"));
   if (transaction->kind != CT_TRANSACTION_PAYMENT)
     {
+      op->void_topup = TRUE;
+      op->shown = ABS (transaction->delta);
       amount = ct_format_money (ABS (transaction->delta), mu, currency);
       taken = g_strdup_printf (_("%s of %s on %s, card %s."),
                                ct_format_transaction_kind (transaction->kind), amount, when,
