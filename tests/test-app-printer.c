@@ -327,14 +327,22 @@ START_TEST (test_app_topup_by_wechat_says_so_and_keeps_the_drawer_shut)
 }
 END_TEST
 
+/* A paper-out, then Print Again: the customer's first paper, with no
+ * copy mark. F9 then prints a copy, marked. A payment whose receipt ran
+ * out of paper reprinted by F9 is its first paper too, and the next F9 a
+ * copy. */
 START_TEST (test_app_paper_out_is_a_sentence_and_print_again_prints_once)
 {
   Till *till = till_new ();
   g_autofree char *card_no = issue_card (till, "李四");
+  g_autoptr(CtRaster) mark = ct_render_text ("REPRINT", FALSE, NULL);
   GtkWidget *receipt;
   g_autoptr(CtDecoded) refused = NULL;
   g_autoptr(CtDecoded) again = NULL;
   g_autoptr(CtDecoded) f9 = NULL;
+  g_autoptr(CtDecoded) paid_refused = NULL;
+  g_autoptr(CtDecoded) paid_first = NULL;
+  g_autoptr(CtDecoded) paid_copy = NULL;
 
   ct_printer_listener_answer (till->printer, 1, FALSE);
   take_topup (till, card_no);
@@ -353,15 +361,31 @@ START_TEST (test_app_paper_out_is_a_sentence_and_print_again_prints_once)
   ck_assert (g_str_has_prefix (again->ops->str, "status status init raster"));
   ck_assert (g_str_has_suffix (again->ops->str, "raster cut"));
   ck_assert_uint_eq (again->drawer_kicks, 0);
+  ck_assert_msg (!ct_raster_find (again->raster, mark, NULL, NULL), "the first paper is marked as a copy");
   ck_assert_ptr_null (problem_on_receipt (till));
   ck_assert_uint_eq (ct_printer_listener_connections (till->printer), 2);
 
-  /* F9 reprints the last receipt, never with the drawer. */
+  /* F9 reprints the last receipt as a copy, never with the drawer. */
   ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.last-receipt", NULL));
   f9 = job (till, 3);
   ck_assert_uint_eq (f9->drawer_kicks, 0);
   ck_assert_uint_eq (f9->cuts, 1);
+  ck_assert_msg (ct_raster_find (f9->raster, mark, NULL, NULL), "no “REPRINT” on F9's copy");
+  ck_assert (ct_raster_write_png (f9->raster, "app-f9-copy-80mm.png", NULL));
   ck_assert_str_eq (ct_window_get_page (till->window), "receipt");
+
+  /* The payment's own receipt runs out of paper: F9 prints its first
+   * paper, unmarked, and then a copy. */
+  ct_printer_listener_answer (till->printer, 1, FALSE);
+  take_payment (till, card_no);
+  paid_refused = job (till, 4);
+  ck_assert_str_eq (paid_refused->ops->str, "status status");
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.last-receipt", NULL));
+  paid_first = job (till, 5);
+  ck_assert_msg (!ct_raster_find (paid_first->raster, mark, NULL, NULL), "the payment's first paper is marked");
+  ck_assert (gtk_widget_activate_action (GTK_WIDGET (till->window), "win.last-receipt", NULL));
+  paid_copy = job (till, 6);
+  ck_assert_msg (ct_raster_find (paid_copy->raster, mark, NULL, NULL), "no “REPRINT” on the payment's copy");
   till_free (till);
 }
 END_TEST

@@ -15,7 +15,9 @@
  * first drawing loads fonts); the window only hears the outcome. A
  * failed job is not tried again by itself: "problem" holds the sentence
  * until the next job prints, and the cashier prints again when the
- * printer is ready. */
+ * printer is ready. A receipt printed again is marked as a copy once a
+ * paper of it has come out; until then (a paper-out, automatic printing
+ * off) it is the customer's first paper and is not. */
 
 typedef struct
 {
@@ -25,6 +27,7 @@ typedef struct
   char          *address;
   CtPaper        paper;
   gboolean       open_drawer;
+  gboolean       again;      /* a receipt printed again: a copy if it printed before */
 } TillJob;
 
 static void
@@ -49,6 +52,7 @@ struct _CtTillPrinter
   char         *problem;
   guint         printed;
   gboolean      busy;
+  CtReceiptData *last_printed; /* the receipt of the last job that printed one */
 };
 
 G_DEFINE_FINAL_TYPE (CtTillPrinter, ct_till_printer, G_TYPE_OBJECT)
@@ -87,16 +91,32 @@ set_busy (CtTillPrinter *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
 }
 
+/* Whether @a and @b are receipts of one transaction: the same request
+ * taken at the same moment (a pending one has no transaction id yet). */
+static gboolean
+same_receipt (const CtReceiptData *a,
+              const CtReceiptData *b)
+{
+  return a->kind == b->kind && a->amount == b->amount && g_strcmp0 (a->transaction_id, b->transaction_id) == 0
+         && g_strcmp0 (a->created_at, b->created_at) == 0 && g_strcmp0 (a->card_no, b->card_no) == 0;
+}
+
 static void
 print_done_cb (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
 {
   CtTillPrinter *self = CT_TILL_PRINTER (source);
+  TillJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
 
   if (g_task_propagate_boolean (G_TASK (result), &error))
     {
+      if (job->data != NULL)
+        {
+          g_clear_pointer (&self->last_printed, ct_receipt_data_free);
+          self->last_printed = ct_receipt_data_copy (job->data);
+        }
       self->printed++;
       set_problem (self, NULL);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PRINTED]);
@@ -147,14 +167,21 @@ static void
 send_next (CtTillPrinter *self)
 {
   g_autoptr(GTask) task = NULL;
+  TillJob *job;
 
   if (self->busy || g_queue_is_empty (&self->jobs))
     return;
 
+  job = g_queue_pop_head (&self->jobs);
+  /* Decided as the job starts, with every job before it done: a receipt
+   * asked again while its first paper was still on its way is a copy. */
+  if (job->again && job->data != NULL && self->last_printed != NULL
+      && same_receipt (job->data, self->last_printed))
+    job->data->copy = TRUE;
   set_busy (self, TRUE);
   task = g_task_new (self, self->cancellable, print_done_cb, NULL);
   g_task_set_source_tag (task, send_next);
-  g_task_set_task_data (task, g_queue_pop_head (&self->jobs), till_job_free);
+  g_task_set_task_data (task, job, till_job_free);
   g_task_run_in_thread (task, print_worker);
 }
 
@@ -173,12 +200,14 @@ queue (CtTillPrinter *self,
 static void
 queue_job (CtTillPrinter       *self,
            const CtReceiptData *data,
-           gboolean             open_drawer)
+           gboolean             open_drawer,
+           gboolean             again)
 {
   TillJob *job = g_new0 (TillJob, 1);
 
   job->data = data ? ct_receipt_data_copy (data) : NULL;
   job->open_drawer = open_drawer;
+  job->again = again;
   queue (self, job);
 }
 
@@ -241,13 +270,15 @@ ct_till_printer_taken (CtTillPrinter       *self,
   if (!ct_till_printer_is_set (self) || !g_settings_get_boolean (self->settings, "auto-print"))
     return;
   drawer = g_settings_get_boolean (self->settings, "open-drawer") && ct_receipt_data_opens_drawer (data);
-  queue_job (self, data, drawer);
+  queue_job (self, data, drawer, FALSE);
 }
 
 /**
  * ct_till_printer_reprint:
  *
- * Prints @data again, as the cashier asked: never the drawer.
+ * Prints @data again, as the cashier asked: never the drawer. Once a
+ * paper of @data has printed, this one says it is a copy; the first paper
+ * (after a paper-out, or with automatic printing off) does not.
  */
 void
 ct_till_printer_reprint (CtTillPrinter       *self,
@@ -256,7 +287,7 @@ ct_till_printer_reprint (CtTillPrinter       *self,
   g_return_if_fail (CT_IS_TILL_PRINTER (self));
   g_return_if_fail (data != NULL);
 
-  queue_job (self, data, FALSE);
+  queue_job (self, data, FALSE, TRUE);
 }
 
 void
@@ -264,7 +295,7 @@ ct_till_printer_test_page (CtTillPrinter *self)
 {
   g_return_if_fail (CT_IS_TILL_PRINTER (self));
 
-  queue_job (self, NULL, FALSE);
+  queue_job (self, NULL, FALSE, FALSE);
 }
 
 const char *
@@ -307,6 +338,7 @@ ct_till_printer_finalize (GObject *object)
   g_clear_object (&self->settings);
   g_clear_object (&self->cancellable);
   g_free (self->problem);
+  g_clear_pointer (&self->last_printed, ct_receipt_data_free);
 
   G_OBJECT_CLASS (ct_till_printer_parent_class)->finalize (object);
 }
