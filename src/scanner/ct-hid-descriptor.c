@@ -12,6 +12,47 @@
  * continuation flag. Only what the scanner code needs is interpreted; every
  * other item is skipped. */
 
+/* Reads the short item at *pos into its tag (the prefix without its size
+ * bits), its data size in bytes and its little-endian value, and moves *pos
+ * past it; long items are skipped.
+ *
+ * Returns: %FALSE at the end of the descriptor or where an item is cut short. */
+static gboolean
+next_item (const guint8 *d,
+           gsize         len,
+           gsize        *pos,
+           guint8       *tag,
+           gsize        *size,
+           guint32      *value)
+{
+  while (*pos < len)
+    {
+      guint8 prefix = d[*pos];
+      gsize n = prefix & 0x03;
+
+      if (prefix == 0xfe)
+        {
+          /* A long item: skip it. */
+          if (*pos + 1 >= len)
+            return FALSE;
+          *pos += 3 + d[*pos + 1];
+          continue;
+        }
+      if (n == 3)
+        n = 4;
+      if (*pos + 1 + n > len)
+        return FALSE;
+      *value = 0;
+      for (gsize k = 0; k < n; k++)
+        *value |= (guint32) d[*pos + 1 + k] << (8 * k);
+      *tag = prefix & 0xfc;
+      *size = n;
+      *pos += 1 + n;
+      return TRUE;
+    }
+  return FALSE;
+}
+
 /**
  * ct_hid_mode_from_report_descriptor:
  *
@@ -26,36 +67,18 @@ ct_hid_mode_from_report_descriptor (const guint8 *d,
 {
   gboolean keyboard = FALSE;
   gsize i = 0;
+  guint8 tag;
+  gsize size;
+  guint32 value;
 
-  while (i < len)
-    {
-      guint8 prefix = d[i];
-      gsize size = prefix & 0x03;
-      guint32 value = 0;
-
-      if (prefix == 0xfe)
-        {
-          /* A long item: skip it. */
-          if (i + 1 >= len)
-            break;
-          i += 3 + d[i + 1];
-          continue;
-        }
-      if (size == 3)
-        size = 4;
-      if (i + 1 + size > len)
-        break;
-      for (gsize k = 0; k < size; k++)
-        value |= (guint32) d[i + 1 + k] << (8 * k);
-      if ((prefix & 0xfc) == 0x04)
-        {
-          if ((value & 0xffff) == 0x8c)
-            return CT_HID_MODE_POS;
-          if ((value & 0xffff) == 0x07)
-            keyboard = TRUE;
-        }
-      i += 1 + size;
-    }
+  while (next_item (d, len, &i, &tag, &size, &value))
+    if (tag == 0x04)
+      {
+        if ((value & 0xffff) == 0x8c)
+          return CT_HID_MODE_POS;
+        if ((value & 0xffff) == 0x07)
+          keyboard = TRUE;
+      }
   return keyboard ? CT_HID_MODE_KEYBOARD : CT_HID_MODE_AUTO;
 }
 
@@ -148,6 +171,9 @@ ct_hid_pos_layout_from_descriptor (const guint8   *d,
   g_autofree PosFields *fields = g_new (PosFields, 256);
   gboolean uses_ids = FALSE;
   gsize i = 0;
+  guint8 tag;
+  gsize size;
+  guint32 value;
 
   g_return_val_if_fail (out_layout != NULL, FALSE);
 
@@ -159,28 +185,9 @@ ct_hid_pos_layout_from_descriptor (const guint8   *d,
         fields[r].symbology_bit[k] = CT_HID_POS_ABSENT;
     }
 
-  while (d != NULL && i < len)
+  while (d != NULL && next_item (d, len, &i, &tag, &size, &value))
     {
-      guint8 prefix = d[i];
-      gsize size = prefix & 0x03;
-      guint32 value = 0;
-
-      if (prefix == 0xfe)
-        {
-          if (i + 1 >= len)
-            break;
-          i += 3 + d[i + 1];
-          continue;
-        }
-      if (size == 3)
-        size = 4;
-      if (i + 1 + size > len)
-        break;
-      for (gsize k = 0; k < size; k++)
-        value |= (guint32) d[i + 1 + k] << (8 * k);
-      i += 1 + size;
-
-      switch (prefix & 0xfc)
+      switch (tag)
         {
         case 0x04: usage_page = value & 0xffff; break;
         case 0x74: report_size = value; break;
