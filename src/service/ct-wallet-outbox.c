@@ -31,122 +31,114 @@ snapshot (const CtStoreMerchant *merchant,
   };
 }
 
-static gboolean
-enqueue (CtStore                 *store,
-         const CtWalletConnector *c,
-         const char              *card_no,
-         const char              *method,
-         char                    *request_no,
-         char                    *payload,
-         GError                 **error)
+/* What one connector is sent about one change; method NULL: nothing. */
+typedef struct
 {
-  CtWalletMessage msg = { 0, c->id, (char *) card_no, (char *) method, request_no, payload, 0 };
-  gboolean ok = ct_store_wallet_enqueue (store, &msg, ct_store_now_ms (), error);
+  const char *method;
+  char       *request_no;
+  char       *payload;
+} Message;
 
-  g_free (request_no);
-  g_free (payload);
-  return ok;
-}
-
-gboolean
-ct_wallet_outbox_tx (CtStore                *store,
-                     GPtrArray              *connectors,
-                     const CtStoreMerchant  *merchant,
-                     const CtStoreTx        *tx,
-                     const CtStoreCard      *card,
-                     GError                **error)
+/* A money movement: Alipay consume.sync (card.update for an adjustment,
+ * which is no trade of the member's), WeChat's member code update. */
+static Message
+tx_message (const CtWalletConnector *c,
+            const CtStoreMerchant   *merchant,
+            const CtStoreTx         *tx,
+            const CtStoreCard       *card,
+            const CtWalletCard      *snap)
 {
-  CtWalletCard snap = snapshot (merchant, card);
+  const char *trade_type;
+  char *no;
 
-  for (guint i = 0; i < connectors->len; i++)
+  switch (c->kind)
     {
-      const CtWalletConnector *c = connectors->pdata[i];
-      gboolean ok;
-
-      switch (c->kind)
-        {
-        case CT_WALLET_ALIPAY:
-          {
-            const char *trade_type = ct_wallet_alipay_trade_type (tx->kind);
-
-            /* An adjustment is no trade of the member's: the card's new
-             * balance goes as a card update. */
-            if (trade_type == NULL)
-              ok = enqueue (store, c, card->card_no, CT_WALLET_METHOD_UPDATE,
-                            g_strdup_printf ("%s:%s:%" G_GINT64_FORMAT, tx->kind, c->merchant, tx->id),
-                            ct_alipay_payload_update (tx->created_at, &snap, merchant->timezone), error);
-            else
-              {
-                char *trade_no = ct_wallet_alipay_trade_no (c->merchant, tx->id);
-
-                ok = enqueue (store, c, card->card_no, CT_WALLET_METHOD_SYNC, trade_no,
-                              ct_alipay_payload_sync (trade_no, trade_type, tx->delta, tx->created_at,
-                                                      &snap, merchant->timezone), error);
-              }
-          }
-          break;
-        case CT_WALLET_WECHAT:
-          {
-            char *request_no = ct_wallet_wechat_request_no (c->merchant, tx->id);
-
-            ok = enqueue (store, c, card->card_no, CT_WALLET_METHOD_WECHAT, request_no,
-                          ct_wechat_payload_update (request_no, card->balance - tx->delta,
-                                                    wechat_remark (tx->kind), &snap), error);
-          }
-          break;
-        default:
-          g_assert_not_reached ();
-        }
-      if (!ok)
-        return FALSE;
+    case CT_WALLET_ALIPAY:
+      trade_type = ct_wallet_alipay_trade_type (tx->kind);
+      if (trade_type == NULL)
+        return (Message) {
+          CT_WALLET_METHOD_UPDATE,
+          g_strdup_printf ("%s:%s:%" G_GINT64_FORMAT, tx->kind, c->merchant, tx->id),
+          ct_alipay_payload_update (tx->created_at, snap, merchant->timezone),
+        };
+      no = ct_wallet_alipay_trade_no (c->merchant, tx->id);
+      return (Message) {
+        CT_WALLET_METHOD_SYNC, no,
+        ct_alipay_payload_sync (no, trade_type, tx->delta, tx->created_at, snap, merchant->timezone),
+      };
+    case CT_WALLET_WECHAT:
+      no = ct_wallet_wechat_request_no (c->merchant, tx->id);
+      return (Message) {
+        CT_WALLET_METHOD_WECHAT, no,
+        ct_wechat_payload_update (no, card->balance - tx->delta, wechat_remark (tx->kind), snap),
+      };
+    default:
+      g_assert_not_reached ();
     }
-  return TRUE;
 }
 
-gboolean
-ct_wallet_outbox_card (CtStore                *store,
-                       GPtrArray              *connectors,
-                       const CtStoreMerchant  *merchant,
-                       const CtStoreCard      *card,
-                       gboolean                issued,
-                       GError                **error)
+/* A card issued (Alipay card.open) or changed without money (Alipay
+ * card.update, WeChat's level). The member adds the WeChat card with its
+ * code: an issue has nothing to update there yet. */
+static Message
+card_message (const CtWalletConnector *c,
+              const CtStoreMerchant   *merchant,
+              const CtStoreCard       *card,
+              gboolean                 issued,
+              const CtWalletCard      *snap)
+{
+  char *no;
+
+  switch (c->kind)
+    {
+    case CT_WALLET_ALIPAY:
+      if (issued)
+        return (Message) {
+          CT_WALLET_METHOD_OPEN, ct_wallet_open_serial (card->card_no),
+          ct_alipay_payload_open (c->template_id, snap, merchant->timezone),
+        };
+      return (Message) {
+        CT_WALLET_METHOD_UPDATE,
+        g_strdup_printf ("update:%s:%" G_GINT64_FORMAT, card->card_no, card->updated_at),
+        ct_alipay_payload_update (card->updated_at, snap, merchant->timezone),
+      };
+    case CT_WALLET_WECHAT:
+      if (issued)
+        return (Message) { NULL, NULL, NULL };
+      /* A change has no transaction id: "<merchant>-c<time>-<card>". */
+      no = ct_wallet_wechat_clean (g_strdup_printf ("%s-c%" G_GINT64_FORMAT "-%s", c->merchant,
+                                                    card->updated_at, card->card_no));
+      return (Message) {
+        CT_WALLET_METHOD_WECHAT, no, ct_wechat_payload_update (no, card->balance, NULL, snap),
+      };
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Queues to every connector its message about @tx on @card, or about a
+ * change of @card itself when @tx is NULL. */
+static gboolean
+enqueue_all (CtStore                *store,
+             GPtrArray              *connectors,
+             const CtStoreMerchant  *merchant,
+             const CtStoreCard      *card,
+             const CtStoreTx        *tx,
+             gboolean                issued,
+             GError                **error)
 {
   CtWalletCard snap = snapshot (merchant, card);
 
   for (guint i = 0; i < connectors->len; i++)
     {
       const CtWalletConnector *c = connectors->pdata[i];
-      gboolean ok = TRUE;
+      Message m = tx ? tx_message (c, merchant, tx, card, &snap)
+                     : card_message (c, merchant, card, issued, &snap);
+      CtWalletMessage msg = { 0, c->id, (char *) card->card_no, (char *) m.method, m.request_no, m.payload, 0 };
+      gboolean ok = m.method == NULL || ct_store_wallet_enqueue (store, &msg, ct_store_now_ms (), error);
 
-      switch (c->kind)
-        {
-        case CT_WALLET_ALIPAY:
-          if (issued)
-            ok = enqueue (store, c, card->card_no, CT_WALLET_METHOD_OPEN,
-                          ct_wallet_open_serial (card->card_no),
-                          ct_alipay_payload_open (c->template_id, &snap, merchant->timezone), error);
-          else
-            ok = enqueue (store, c, card->card_no, CT_WALLET_METHOD_UPDATE,
-                          g_strdup_printf ("update:%s:%" G_GINT64_FORMAT, card->card_no, card->updated_at),
-                          ct_alipay_payload_update (card->updated_at, &snap, merchant->timezone), error);
-          break;
-        case CT_WALLET_WECHAT:
-          /* The member adds the WeChat card with its code; an issue has
-           * nothing to update yet, a change has its level. */
-          if (!issued)
-            {
-              /* A change has no transaction id: "<merchant>-c<time>-<card>". */
-              char *request_no = ct_wallet_wechat_clean (g_strdup_printf ("%s-c%" G_GINT64_FORMAT "-%s",
-                                                                          c->merchant, card->updated_at,
-                                                                          card->card_no));
-
-              ok = enqueue (store, c, card->card_no, CT_WALLET_METHOD_WECHAT, request_no,
-                            ct_wechat_payload_update (request_no, card->balance, NULL, &snap), error);
-            }
-          break;
-        default:
-          g_assert_not_reached ();
-        }
+      g_free (m.request_no);
+      g_free (m.payload);
       if (!ok)
         return FALSE;
     }
@@ -167,7 +159,7 @@ ct_wallet_outbox_import (CtStore                *store,
     return TRUE;
   if (!ct_store_card_get (store, card_no, &card, error))
     return FALSE;
-  if (!ct_wallet_outbox_card (store, connectors, merchant, &card, TRUE, error))
+  if (!enqueue_all (store, connectors, merchant, &card, NULL, TRUE, error))
     return FALSE;
   /* The import transaction is the card's only one. */
   history = ct_store_card_history (store, card_no, 0, G_MAXINT64, 0, 1, error);
@@ -175,7 +167,20 @@ ct_wallet_outbox_import (CtStore                *store,
     return FALSE;
   if (history->len == 0)
     return TRUE;
-  return ct_wallet_outbox_tx (store, connectors, merchant, history->pdata[0], &card, error);
+  return enqueue_all (store, connectors, merchant, &card, history->pdata[0], FALSE, error);
+}
+
+/* Looks the connectors up and, when there are any, the merchant. */
+static gboolean
+look_up (CtStore           *store,
+         GPtrArray        **connectors,
+         CtStoreMerchant   *merchant,
+         GError           **error)
+{
+  *connectors = ct_store_wallet_connectors (store, error);
+  if (*connectors == NULL)
+    return FALSE;
+  return (*connectors)->len == 0 || ct_store_get_merchant (store, merchant, error);
 }
 
 gboolean
@@ -184,15 +189,11 @@ ct_wallet_outbox_ledger_tx (CtStore            *store,
                             const CtStoreCard  *card,
                             GError            **error)
 {
-  g_autoptr(GPtrArray) connectors = ct_store_wallet_connectors (store, error);
+  g_autoptr(GPtrArray) connectors = NULL;
   g_auto(CtStoreMerchant) merchant = { 0 };
 
-  if (connectors == NULL)
-    return FALSE;
-  if (connectors->len == 0)
-    return TRUE;
-  return ct_store_get_merchant (store, &merchant, error)
-         && ct_wallet_outbox_tx (store, connectors, &merchant, tx, card, error);
+  return look_up (store, &connectors, &merchant, error)
+         && enqueue_all (store, connectors, &merchant, card, tx, FALSE, error);
 }
 
 gboolean
@@ -201,17 +202,15 @@ ct_wallet_outbox_card_changed (CtStore     *store,
                                gboolean     issued,
                                GError     **error)
 {
-  g_autoptr(GPtrArray) connectors = ct_store_wallet_connectors (store, error);
+  g_autoptr(GPtrArray) connectors = NULL;
   g_auto(CtStoreMerchant) merchant = { 0 };
   g_auto(CtStoreCard) card = { 0 };
 
-  if (connectors == NULL)
+  if (!look_up (store, &connectors, &merchant, error))
     return FALSE;
-  if (connectors->len == 0)
-    return TRUE;
-  return ct_store_get_merchant (store, &merchant, error)
-         && ct_store_card_get (store, card_no, &card, error)
-         && ct_wallet_outbox_card (store, connectors, &merchant, &card, issued, error);
+  return connectors->len == 0
+         || (ct_store_card_get (store, card_no, &card, error)
+             && enqueue_all (store, connectors, &merchant, &card, NULL, issued, error));
 }
 
 /* The worker's side. */

@@ -26,27 +26,8 @@ gboolean   ct_wallet_outbox_card_changed (CtStore              *store,
                                           GError              **error);
 
 /* The same with the connectors (ct_store_wallet_connectors()) looked up by
- * the caller, once for many changes (an import request); nothing is
- * written when there are none.
- *
- * A money movement: Alipay consume.sync (or card.update for an
- * adjustment), WeChat's member code update. Inside the ledger's write
- * transaction; @card is the card after @tx. */
-gboolean   ct_wallet_outbox_tx         (CtStore                *store,
-                                        GPtrArray              *connectors,
-                                        const CtStoreMerchant  *merchant,
-                                        const CtStoreTx        *tx,
-                                        const CtStoreCard      *card,
-                                        GError                **error);
-
-/* A card issued (Alipay card.open) or changed without money (a freeze, a
- * level change: Alipay card.update, WeChat's level). */
-gboolean   ct_wallet_outbox_card       (CtStore                *store,
-                                        GPtrArray              *connectors,
-                                        const CtStoreMerchant  *merchant,
-                                        const CtStoreCard      *card,
-                                        gboolean                issued,
-                                        GError                **error);
+ * the caller, once for many imported cards (an import request); nothing is
+ * written when there are none. */
 
 /* An imported card: card.open with its opening balance, then the import
  * transaction as an OPEN trade. */
