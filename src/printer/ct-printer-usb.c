@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ct-printer-transport.h"
+#include "ct-usb-device.h"
 
 /* USB receipt printers are found by their printer interface (class 7),
  * not by vendor: cheap ones carry the id of the USB chip they were built
@@ -30,10 +31,7 @@ static const guint16 generic_vendors[] = {
 gboolean
 ct_printer_is_generic_vendor (guint16 vendor_id)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (generic_vendors); i++)
-    if (generic_vendors[i] == vendor_id)
-      return TRUE;
-  return FALSE;
+  return ct_usb_vendor_in (vendor_id, generic_vendors, G_N_ELEMENTS (generic_vendors));
 }
 
 typedef struct
@@ -89,22 +87,6 @@ find_printer_interface (libusb_device    *device,
   return found;
 }
 
-static char *
-read_string (libusb_device_handle *handle,
-             guint8                index)
-{
-  unsigned char buf[256];
-  int n;
-
-  if (index == 0)
-    return NULL;
-  n = libusb_get_string_descriptor_ascii (handle, index, buf, sizeof buf - 1);
-  if (n <= 0)
-    return NULL;
-  buf[n] = '\0';
-  return g_strstrip (g_strdup ((const char *) buf));
-}
-
 void
 ct_printer_usb_info_free (CtPrinterUsbInfo *info)
 {
@@ -125,18 +107,16 @@ char *
 ct_printer_usb_info_describe (const CtPrinterUsbInfo *info)
 {
   g_autofree char *in = NULL;
+  g_autofree char *names = NULL;
 
   g_return_val_if_fail (info != NULL, NULL);
 
   in = info->in_endpoint ? g_strdup_printf ("IN 0x%02x", info->in_endpoint)
                          : g_strdup ("no IN (no status)");
-  return g_strdup_printf ("usb:%04x:%04x  bus %03u device %03u interface %u  %s%s%s  OUT 0x%02x %s%s%s",
+  names = ct_usb_names_text (info->manufacturer, info->product, "(names unreadable)");
+  return g_strdup_printf ("usb:%04x:%04x  bus %03u device %03u interface %u  %s  OUT 0x%02x %s%s%s",
                           info->vendor_id, info->product_id, info->bus, info->address,
-                          info->interface_number,
-                          info->manufacturer ? info->manufacturer : "",
-                          info->manufacturer && info->product ? " " : "",
-                          info->product ? info->product : (info->manufacturer ? "" : "(names unreadable)"),
-                          info->out_endpoint, in,
+                          info->interface_number, names, info->out_endpoint, in,
                           info->generic_vendor ? "  [generic chip vendor id]" : "",
                           info->accessible ? "" : "  [no permission: see the udev rule]");
 }
@@ -150,6 +130,30 @@ set_init_error (int      rc,
                libusb_strerror (rc));
 }
 
+static void
+add_printer (libusb_device                         *device,
+             const struct libusb_device_descriptor *desc,
+             gpointer                               user_data)
+{
+  GPtrArray *list = user_data;
+  PrinterInterface p;
+  CtPrinterUsbInfo *info;
+
+  if (!find_printer_interface (device, &p))
+    return;
+  info = g_new0 (CtPrinterUsbInfo, 1);
+  info->vendor_id = desc->idVendor;
+  info->product_id = desc->idProduct;
+  info->bus = libusb_get_bus_number (device);
+  info->address = libusb_get_device_address (device);
+  info->interface_number = p.interface_number;
+  info->out_endpoint = p.out_endpoint;
+  info->in_endpoint = p.in_endpoint;
+  info->generic_vendor = ct_printer_is_generic_vendor (desc->idVendor);
+  info->accessible = ct_usb_read_names (device, desc, &info->manufacturer, &info->product);
+  g_ptr_array_add (list, info);
+}
+
 /**
  * ct_printer_list_usb:
  *
@@ -160,52 +164,13 @@ GPtrArray *
 ct_printer_list_usb (GError **error)
 {
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_printer_usb_info_free);
-  libusb_context *usb = NULL;
-  libusb_device **devices = NULL;
-  ssize_t n;
-  int rc;
+  int rc = ct_usb_each_device (add_printer, list);
 
-  rc = libusb_init (&usb);
   if (rc != 0)
     {
       set_init_error (rc, error);
       return NULL;
     }
-
-  n = libusb_get_device_list (usb, &devices);
-  for (ssize_t i = 0; i < n; i++)
-    {
-      struct libusb_device_descriptor desc;
-      libusb_device_handle *handle = NULL;
-      PrinterInterface p;
-      CtPrinterUsbInfo *info;
-
-      if (libusb_get_device_descriptor (devices[i], &desc) != 0
-          || !find_printer_interface (devices[i], &p))
-        continue;
-
-      info = g_new0 (CtPrinterUsbInfo, 1);
-      info->vendor_id = desc.idVendor;
-      info->product_id = desc.idProduct;
-      info->bus = libusb_get_bus_number (devices[i]);
-      info->address = libusb_get_device_address (devices[i]);
-      info->interface_number = p.interface_number;
-      info->out_endpoint = p.out_endpoint;
-      info->in_endpoint = p.in_endpoint;
-      info->generic_vendor = ct_printer_is_generic_vendor (desc.idVendor);
-      if (libusb_open (devices[i], &handle) == 0)
-        {
-          info->accessible = TRUE;
-          info->manufacturer = read_string (handle, desc.iManufacturer);
-          info->product = read_string (handle, desc.iProduct);
-          libusb_close (handle);
-        }
-      g_ptr_array_add (list, info);
-    }
-  if (n >= 0)
-    libusb_free_device_list (devices, 1);
-  libusb_exit (usb);
-
   return g_steal_pointer (&list);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ct-usb-scanner-private.h"
+#include "ct-usb-device.h"
 
 /* Reads a USB barcode scanner directly with libusb, so that its codes do
  * not leak into other programs as keystrokes and the host keyboard layout
@@ -110,10 +111,7 @@ static const guint16 scanner_vendors[] = {
 gboolean
 ct_usb_is_known_scanner_vendor (guint16 vendor_id)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (scanner_vendors); i++)
-    if (scanner_vendors[i] == vendor_id)
-      return TRUE;
-  return FALSE;
+  return ct_usb_vendor_in (vendor_id, scanner_vendors, G_N_ELEMENTS (scanner_vendors));
 }
 
 /**
@@ -165,6 +163,7 @@ ct_usb_device_info_free (CtUsbDeviceInfo *info)
 char *
 ct_usb_device_info_describe (const CtUsbDeviceInfo *info)
 {
+  g_autofree char *names = NULL;
   const char *mode;
 
   g_return_val_if_fail (info != NULL, NULL);
@@ -183,13 +182,10 @@ ct_usb_device_info_describe (const CtUsbDeviceInfo *info)
       break;
     }
 
-  return g_strdup_printf ("%04x:%04x  bus %03u device %03u interface %u  %s%s%s  %s%s%s",
+  names = ct_usb_names_text (info->manufacturer, info->product, "(names unreadable)");
+  return g_strdup_printf ("%04x:%04x  bus %03u device %03u interface %u  %s  %s%s%s",
                           info->vendor_id, info->product_id, info->bus, info->address,
-                          info->interface_number,
-                          info->manufacturer ? info->manufacturer : "",
-                          info->manufacturer && info->product ? " " : "",
-                          info->product ? info->product : (info->manufacturer ? "" : "(names unreadable)"),
-                          mode,
+                          info->interface_number, names, mode,
                           info->known_vendor ? "  [scanner vendor]" : "",
                           info->accessible ? "" : "  [no permission: see the udev rule]");
 }
@@ -272,22 +268,6 @@ best_hid_interface (libusb_device *device,
   return FALSE;
 }
 
-static char *
-read_string (libusb_device_handle *handle,
-             guint8                index)
-{
-  unsigned char buf[256];
-  int n;
-
-  if (index == 0)
-    return NULL;
-  n = libusb_get_string_descriptor_ascii (handle, index, buf, sizeof buf - 1);
-  if (n <= 0)
-    return NULL;
-  buf[n] = '\0';
-  return g_strstrip (g_strdup ((const char *) buf));
-}
-
 /* Reads the interface's report descriptor from sysfs, which any user may
  * read and which needs no claim: the usbhid driver keeps the interface
  * while cardtill only lists it. "/sys/bus/usb/devices/1-2.3:1.0/" holds
@@ -344,6 +324,41 @@ mode_from_sysfs (libusb_device *device,
   return fallback;
 }
 
+static void
+add_hid_interfaces (libusb_device                         *device,
+                    const struct libusb_device_descriptor *desc,
+                    gpointer                               user_data)
+{
+  GPtrArray *list = user_data;
+  g_autoptr(GArray) interfaces = list_hid_interfaces (device);
+  g_autofree char *manufacturer = NULL;
+  g_autofree char *product = NULL;
+  gboolean accessible;
+
+  if (interfaces->len == 0)
+    return;
+  accessible = ct_usb_read_names (device, desc, &manufacturer, &product);
+  for (guint k = 0; k < interfaces->len; k++)
+    {
+      HidInterface *h = &g_array_index (interfaces, HidInterface, k);
+      CtUsbDeviceInfo *info = g_new0 (CtUsbDeviceInfo, 1);
+
+      info->vendor_id = desc->idVendor;
+      info->product_id = desc->idProduct;
+      info->bus = libusb_get_bus_number (device);
+      info->address = libusb_get_device_address (device);
+      info->interface_number = h->interface_number;
+      info->endpoint = h->endpoint;
+      info->max_packet_size = h->max_packet;
+      info->mode = h->mode;
+      info->known_vendor = ct_usb_is_known_scanner_vendor (desc->idVendor);
+      info->accessible = accessible;
+      info->manufacturer = g_strdup (manufacturer);
+      info->product = g_strdup (product);
+      g_ptr_array_add (list, info);
+    }
+}
+
 /**
  * ct_usb_list_devices:
  *
@@ -357,12 +372,8 @@ GPtrArray *
 ct_usb_list_devices (GError **error)
 {
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_usb_device_info_free);
-  libusb_context *usb = NULL;
-  libusb_device **devices = NULL;
-  ssize_t n;
-  int rc;
+  int rc = ct_usb_each_device (add_hid_interfaces, list);
 
-  rc = libusb_init (&usb);
   if (rc != 0)
     {
       g_set_error (error, CT_USB_ERROR, CT_USB_ERROR_UNAVAILABLE,
@@ -370,55 +381,6 @@ ct_usb_list_devices (GError **error)
                    libusb_strerror (rc));
       return NULL;
     }
-
-  n = libusb_get_device_list (usb, &devices);
-  for (ssize_t i = 0; i < n; i++)
-    {
-      struct libusb_device_descriptor desc;
-      libusb_device_handle *handle = NULL;
-      g_autoptr(GArray) interfaces = NULL;
-      g_autofree char *manufacturer = NULL;
-      g_autofree char *product = NULL;
-      gboolean accessible = FALSE;
-
-      if (libusb_get_device_descriptor (devices[i], &desc) != 0)
-        continue;
-      interfaces = list_hid_interfaces (devices[i]);
-      if (interfaces->len == 0)
-        continue;
-
-      rc = libusb_open (devices[i], &handle);
-      if (rc == 0)
-        {
-          accessible = TRUE;
-          manufacturer = read_string (handle, desc.iManufacturer);
-          product = read_string (handle, desc.iProduct);
-          libusb_close (handle);
-        }
-
-      for (guint k = 0; k < interfaces->len; k++)
-        {
-          HidInterface *h = &g_array_index (interfaces, HidInterface, k);
-          CtUsbDeviceInfo *info = g_new0 (CtUsbDeviceInfo, 1);
-
-          info->vendor_id = desc.idVendor;
-          info->product_id = desc.idProduct;
-          info->bus = libusb_get_bus_number (devices[i]);
-          info->address = libusb_get_device_address (devices[i]);
-          info->interface_number = h->interface_number;
-          info->endpoint = h->endpoint;
-          info->max_packet_size = h->max_packet;
-          info->mode = h->mode;
-          info->known_vendor = ct_usb_is_known_scanner_vendor (desc.idVendor);
-          info->accessible = accessible;
-          info->manufacturer = g_strdup (manufacturer);
-          info->product = g_strdup (product);
-          g_ptr_array_add (list, info);
-        }
-    }
-  if (devices != NULL)
-    libusb_free_device_list (devices, 1);
-  libusb_exit (usb);
   return g_steal_pointer (&list);
 }
 
@@ -709,6 +671,7 @@ try_open (CtUsbScanner *self)
       g_autofree char *key = NULL;
       g_autofree char *manufacturer = NULL;
       g_autofree char *product = NULL;
+      g_autofree char *names = NULL;
       OpenDevice *dev;
       HidInterface hid;
       guint8 iface, ep;
@@ -760,8 +723,8 @@ try_open (CtUsbScanner *self)
           continue;
         }
 
-      manufacturer = read_string (handle, desc.iManufacturer);
-      product = read_string (handle, desc.iProduct);
+      manufacturer = ct_usb_read_string (handle, desc.iManufacturer);
+      product = ct_usb_read_string (handle, desc.iProduct);
       mode = read_mode (handle, iface, mode, &layout, &has_layout);
 
       dev = g_new0 (OpenDevice, 1);
@@ -775,9 +738,8 @@ try_open (CtUsbScanner *self)
       ct_hid_decoder_set_suffix (dev->decoder, self->suffix);
       if (has_layout)
         ct_hid_decoder_set_pos_layout (dev->decoder, &layout);
-      dev->name = g_strdup_printf ("%s%s%s (%s)", manufacturer ? manufacturer : "",
-                                   manufacturer && product ? " " : "",
-                                   product ? product : (manufacturer ? "" : "USB scanner"), key);
+      names = ct_usb_names_text (manufacturer, product, "USB scanner");
+      dev->name = g_strdup_printf ("%s (%s)", names, key);
       dev->key = g_steal_pointer (&key);
       dev->buffer = g_malloc0 (dev->max_packet);
       dev->transfer = libusb_alloc_transfer (0);
