@@ -124,6 +124,7 @@ till_free (Till *till)
   g_clear_object (&till->session);
   g_clear_object (&till->client);
   g_settings_reset (till->settings, "printer");
+  g_settings_reset (till->settings, "till-name");
   g_clear_object (&till->settings);
   ct_printer_listener_free (till->printer);
   ct_test_service_free (till->svc);
@@ -400,7 +401,8 @@ history_loaded (gpointer data)
 
 /* A receipt printed again from the card's history on the Members screen:
  * the printer gets the transaction's receipt with its amount, marked as a
- * copy, and never opens the drawer. */
+ * copy, naming the store and till as the fresh one did, and never opens
+ * the drawer. */
 START_TEST (test_app_history_row_reprints_its_receipt_as_a_copy)
 {
   Till *till = till_new ();
@@ -408,6 +410,8 @@ START_TEST (test_app_history_row_reprints_its_receipt_as_a_copy)
   CtMembersPage *members = CT_MEMBERS_PAGE (ct_window_get_page_widget (till->window, "members"));
   g_autoptr(CtRaster) mark = ct_render_text ("REPRINT", FALSE, NULL);
   g_autoptr(CtRaster) amount = ct_render_text ("¥25.50", FALSE, NULL);
+  g_autoptr(CtRaster) store = ct_render_text ("Test Shop", FALSE, NULL);
+  g_autoptr(CtRaster) till_name = ct_render_text ("Counter 2", FALSE, NULL);
   g_autoptr(CtDecoded) topup = NULL;
   g_autoptr(CtDecoded) fresh = NULL;
   g_autoptr(CtDecoded) copy = NULL;
@@ -418,6 +422,7 @@ START_TEST (test_app_history_row_reprints_its_receipt_as_a_copy)
 
   ck_assert_ptr_nonnull (mark);
   ck_assert_ptr_nonnull (amount);
+  g_settings_set_string (till->settings, "till-name", "Counter 2");
   take_topup (till, card_no);
   topup = job (till, 1);
   take_payment (till, card_no);
@@ -425,6 +430,8 @@ START_TEST (test_app_history_row_reprints_its_receipt_as_a_copy)
   /* The receipt of the payment as it was taken is no copy. */
   ck_assert (ct_raster_find (fresh->raster, amount, NULL, NULL));
   ck_assert (!ct_raster_find (fresh->raster, mark, NULL, NULL));
+  ck_assert (ct_raster_find (fresh->raster, store, NULL, NULL));
+  ck_assert (ct_raster_find (fresh->raster, till_name, NULL, NULL));
 
   ct_client_card_show_async (till->client, card_no, NULL, async_done_cb, &result);
   card = ct_client_card_show_finish (till->client, wait_result (&result), &error);
@@ -444,6 +451,8 @@ START_TEST (test_app_history_row_reprints_its_receipt_as_a_copy)
   ck_assert_uint_eq (copy->drawer_kicks, 0);
   ck_assert_msg (ct_raster_find (copy->raster, amount, NULL, NULL), "no “¥25.50” on the copy");
   ck_assert_msg (ct_raster_find (copy->raster, mark, NULL, NULL), "no “REPRINT” on the copy");
+  ck_assert_msg (ct_raster_find (copy->raster, store, NULL, NULL), "no store name on the copy");
+  ck_assert_msg (ct_raster_find (copy->raster, till_name, NULL, NULL), "no till name on the copy");
   ck_assert_uint_eq (ct_till_printer_get_printed (ct_session_get_printer (till->session)), 3);
   till_free (till);
 }

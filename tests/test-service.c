@@ -238,6 +238,39 @@ START_TEST (test_service_merchant_shows_settings_packages_and_pool)
 }
 END_TEST
 
+/* The merchant answer names the asking till as its transactions do, so
+ * that a till tells its own transactions from another till's. */
+START_TEST (test_service_merchant_names_the_asking_till)
+{
+  g_autofree char *out = NULL, *token = NULL, *card = NULL, *tx_path = NULL;
+  g_autofree char *store = NULL, *till = NULL, *other_till = NULL, *tx_till = NULL;
+  g_autoptr(CtTestClient) other = NULL;
+  g_autoptr(CtTestResponse) mine = NULL, theirs = NULL, history = NULL;
+
+  mine = req ("GET", "/v1/merchant", NULL);
+  expect_status (mine, 200, NULL);
+  store = ct_test_json_str (mine->body, "store");
+  till = ct_test_json_str (mine->body, "till");
+  ck_assert_str_eq (store, CT_TEST_SERVICE_STORE);
+  ck_assert_str_eq (till, CT_TEST_SERVICE_TILL);
+  card = issue_card ("Named", NULL);
+  topup (card, "p100");
+  tx_path = g_strdup_printf ("/v1/cards/%s/transactions", card);
+  history = req ("GET", tx_path, NULL);
+  tx_till = ct_test_json_str (history->body, "transactions.0.till");
+  ck_assert_str_eq (tx_till, till);
+
+  ck_assert_int_eq (ct_test_service_admin (svc, &out, "till", "add", "--store", CT_TEST_SERVICE_STORE,
+                                           "--name", "t2", NULL), 0);
+  token = ct_test_last_line (out);
+  other = ct_test_client_new_for_token (svc, token);
+  theirs = ct_test_client_request (other, "GET", "/v1/merchant", NULL, NULL, NULL);
+  expect_status (theirs, 200, NULL);
+  other_till = ct_test_json_str (theirs->body, "till");
+  ck_assert_str_eq (other_till, "t2");
+}
+END_TEST
+
 /* Cards */
 
 START_TEST (test_service_issue_card_gets_a_luhn_number_under_the_prefix)
@@ -2124,7 +2157,8 @@ service_suite (void)
                 test_service_reissued_token_replaces_the_old_one_and_revoke_disables,
                 test_service_a_till_changed_by_another_process_writes_no_more,
                 test_service_unknown_path_is_404_not_found } },
-    { "merchant", { test_service_merchant_shows_settings_packages_and_pool } },
+    { "merchant", { test_service_merchant_shows_settings_packages_and_pool,
+                    test_service_merchant_names_the_asking_till } },
     { "cards", { test_service_issue_card_gets_a_luhn_number_under_the_prefix,
                  test_service_issue_card_with_a_given_number,
                  test_service_unknown_card_is_404_and_bad_check_digit_422,

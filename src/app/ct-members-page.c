@@ -356,6 +356,7 @@ reprint_action (GtkWidget  *widget,
             ct_receipt_data_new_from_transaction (tx, self->card ? self->card->member_name : NULL, merchant);
 
           data->copy = TRUE;
+          ct_session_name_receipt (self->session, data);
           ct_till_printer_reprint (printer, data);
           gtk_widget_activate_action (widget, "win.toast", "s", _("Printing a copy of the receipt."));
           return;

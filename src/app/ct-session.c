@@ -876,6 +876,44 @@ ct_session_show_queued_split_receipt (CtSession    *self,
   ct_client_outbox_list_async (self->client, CT_OUTBOX_STATE_PENDING, NULL, queued_list_cb, queued);
 }
 
+/* The service names a transaction's store and till by the names it
+ * keeps for them; the receipt shows them as this till calls them
+ * (Settings, or the merchant's name), as a pending receipt does. */
+static void
+receipt_take_names (CtSession     *self,
+                    CtReceiptData *data)
+{
+  g_free (data->store);
+  data->store = g_strdup (ct_session_get_store (self));
+  g_free (data->till);
+  data->till = g_strdup (ct_session_get_till (self));
+}
+
+/**
+ * ct_session_name_receipt:
+ * @data: a receipt built from a transaction of the card's history
+ *
+ * Names the store and till on @data as a fresh receipt does when the
+ * transaction was taken at this till (the service's merchant answer says
+ * how this till's transactions name it). Another till's transaction keeps
+ * the names the service has for that till: this till does not know what
+ * that one calls itself.
+ */
+void
+ct_session_name_receipt (CtSession     *self,
+                         CtReceiptData *data)
+{
+  g_autoptr(CtMerchant) merchant = NULL;
+
+  g_return_if_fail (CT_IS_SESSION (self));
+  g_return_if_fail (data != NULL);
+
+  merchant = ct_session_dup_merchant (self);
+  if (merchant != NULL && merchant->store != NULL && merchant->till != NULL
+      && g_strcmp0 (data->store, merchant->store) == 0 && g_strcmp0 (data->till, merchant->till) == 0)
+    receipt_take_names (self, data);
+}
+
 /**
  * ct_session_apply_receipt:
  * @receipt: the service's answer to a money request
@@ -897,12 +935,8 @@ ct_session_apply_receipt (CtSession       *self,
     ct_session_set_card (self, receipt->card);
 
   data = ct_receipt_data_new_from_receipt (receipt, merchant);
-  /* The service answers with ids; the receipt names the store and till
-   * as the pending ones do. */
-  g_free (data->store);
-  data->store = g_strdup (ct_session_get_store (self));
-  g_free (data->till);
-  data->till = g_strdup (ct_session_get_till (self));
+  /* The answer to this till's own request. */
+  receipt_take_names (self, data);
   if (receipt->card != NULL)
     {
       g_free (data->member_name);

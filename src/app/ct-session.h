@@ -68,4 +68,6 @@ void           ct_session_show_queued_receipt (CtSession     *self,
                                                const char    *tender);
 void           ct_session_apply_receipt   (CtSession         *self,
                                            const CtReceipt   *receipt);
+void           ct_session_name_receipt    (CtSession         *self,
+                                           CtReceiptData     *data);
 G_END_DECLS

@@ -241,6 +241,8 @@ ct_merchant_copy (const CtMerchant *merchant)
   copy->name = g_strdup (merchant->name);
   copy->currency = g_strdup (merchant->currency);
   copy->timezone = g_strdup (merchant->timezone);
+  copy->store = g_strdup (merchant->store);
+  copy->till = g_strdup (merchant->till);
   copy->packages = copy_ptr_array (merchant->packages, (GBoxedCopyFunc) ct_package_copy,
                                    (GDestroyNotify) ct_package_free);
   copy->levels = copy_ptr_array (merchant->levels, (GBoxedCopyFunc) level_copy, (GDestroyNotify) level_free);
@@ -255,6 +257,8 @@ ct_merchant_free (CtMerchant *merchant)
   g_free (merchant->name);
   g_free (merchant->currency);
   g_free (merchant->timezone);
+  g_free (merchant->store);
+  g_free (merchant->till);
   g_clear_pointer (&merchant->packages, g_ptr_array_unref);
   g_clear_pointer (&merchant->levels, g_ptr_array_unref);
   g_free (merchant);
@@ -947,6 +951,8 @@ ct_wire_decode_merchant (const char  *body,
     ok = get_optional_int (obj, "points_redeem_rate", 0, CT_WIRE_COUNT_MAX, &m->points_redeem_rate, error)
          && get_optional_int (obj, "points_redeem_max_bp", 0, 10000, &m->points_redeem_max_bp, error)
          && get_optional_int (obj, "consent_over", 0, CT_MONEY_MAX, &m->consent_over, error)
+         && get_optional_string (obj, "store", &m->store, error)
+         && get_optional_string (obj, "till", &m->till, error)
          && levels_from_json (obj, m->levels, error);
   json_object_put (obj);
   if (!ok)

@@ -211,6 +211,8 @@ typedef struct
   int64_t      points_redeem_max_bp; /* the largest share of what is due points may pay */
   int64_t      consent_over;    /* payments above it need the member's consent; 0: never */
   GPtrArray   *levels;          /* element-type CtLevel, by min_spend; empty from an older service */
+  char        *store;           /* the asking till's store and till as its transactions name them; */
+  char        *till;            /*   NULL from an older service */
   gint64       fetched_at;      /* g_get_real_time() when it came */
 } CtMerchant;
 

@@ -243,6 +243,11 @@ read_merchant (CtService *svc,
   json_object_object_add (obj, "pool_balance", json_object_new_int64 (pool));
   json_object_object_add (obj, "cashier_sign_in", json_object_new_boolean (cashiers->len > 0));
   json_object_object_add (obj, "levels", levels_to_json (levels));
+  /* The asking till as its transactions name it: a till tells its own
+   * transactions from another till's (a receipt printed again names this
+   * till's store and till as it calls them). */
+  json_object_object_add (obj, "store", json_object_new_string (call->till.store));
+  json_object_object_add (obj, "till", json_object_new_string (call->till.name));
   return ct_reply_new_json (200, obj);
 }
 
