@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ct-service-auth.h"
+#include "ct-sqlite-pcache.h"
 #include "ct-sqlite-walbuf.h"
 #include "ct-service.h"
 #include "ct-test-service.h"
@@ -839,6 +840,162 @@ START_TEST (test_store_log_writes_are_gathered_and_durable)
 }
 END_TEST
 
+static void
+exec_ok (sqlite3    *db,
+         const char *sql)
+{
+  char *msg = NULL;
+  int rc = sqlite3_exec (db, sql, NULL, NULL, &msg);
+
+  ck_assert_msg (rc == SQLITE_OK, "%s: %s", sql, msg != NULL ? msg : sqlite3_errstr (rc));
+}
+
+static char *
+text_of (sqlite3    *db,
+         const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  char *out;
+
+  ck_assert_int_eq (sqlite3_prepare_v2 (db, sql, -1, &st, NULL), SQLITE_OK);
+  ck_assert_int_eq (sqlite3_step (st), SQLITE_ROW);
+  out = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return out;
+}
+
+static void
+insert_rows (sqlite3 *db,
+             int      rows,
+             int      size)
+{
+  sqlite3_stmt *st = NULL;
+
+  ck_assert_int_eq (sqlite3_prepare_v2 (db, "INSERT INTO t (k, v) VALUES (randomblob (16), zeroblob (?1))",
+                                        -1, &st, NULL), SQLITE_OK);
+  for (int i = 0; i < rows; i++)
+    {
+      sqlite3_bind_int (st, 1, size);
+      ck_assert_int_eq (sqlite3_step (st), SQLITE_DONE);
+      sqlite3_reset (st);
+    }
+  sqlite3_finalize (st);
+}
+
+/* The page cache's wrapper (ct-sqlite-pcache.c): commits whose splits
+ * swapped pages through the far temporary number skip the truncation
+ * that would walk the whole cache, and the database stays sound through
+ * rollbacks of transactions that grew it. */
+START_TEST (test_store_page_cache_truncates_only_what_may_be_past_the_end)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ct-pcache-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "t.db", NULL);
+  g_autofree char *count = NULL;
+  g_autofree char *check = NULL;
+  g_autofree char *other_check = NULL;
+  sqlite3 *db = NULL, *other = NULL;
+  guint skipped0, far0, skipped1, far1;
+
+  ck_assert (ct_sqlite_pcache_install ());
+  ck_assert_int_eq (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                     ct_sqlite_walbuf_vfs ()), SQLITE_OK);
+  exec_ok (db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-32768;"
+               "CREATE TABLE t (id INTEGER PRIMARY KEY, k BLOB UNIQUE, v BLOB)");
+  /* A free list in no order, as the service's expiry leaves one. */
+  exec_ok (db, "BEGIN");
+  insert_rows (db, 3000, 100);
+  exec_ok (db, "COMMIT; DELETE FROM t WHERE id % 3 = 0");
+
+  ct_sqlite_pcache_counts (&skipped0, &far0);
+  for (int i = 0; i < 100; i++)
+    {
+      exec_ok (db, "BEGIN");
+      insert_rows (db, 20, 100);
+      exec_ok (db, "COMMIT");
+    }
+  ct_sqlite_pcache_counts (&skipped1, &far1);
+  ck_assert_uint_gt (far1 - far0, 0);
+  ck_assert_uint_ge (skipped1 - skipped0, 100);
+
+  /* Pages past the end of the file, rolled back: the next growth must not
+   * find them. */
+  exec_ok (db, "BEGIN");
+  insert_rows (db, 400, 3000);
+  exec_ok (db, "ROLLBACK; BEGIN; SAVEPOINT s");
+  insert_rows (db, 300, 3000);
+  exec_ok (db, "ROLLBACK TO s; RELEASE s");
+  insert_rows (db, 10, 500);
+  exec_ok (db, "COMMIT; BEGIN");
+  insert_rows (db, 300, 1000);
+  exec_ok (db, "COMMIT");
+  count = text_of (db, "SELECT count(*) || ' ' || sum(length (v)) FROM t");
+  ck_assert_str_eq (count, "4310 705000");
+  check = text_of (db, "PRAGMA integrity_check");
+  ck_assert_str_eq (check, "ok");
+  ck_assert_int_eq (sqlite3_open_v2 (path, &other, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  other_check = text_of (other, "PRAGMA integrity_check");
+  ck_assert_str_eq (other_check, "ok");
+  sqlite3_close (other);
+  sqlite3_close (db);
+}
+END_TEST
+
+static void
+move_page (const sqlite3_pcache_methods2 *m,
+           sqlite3_pcache                *cache,
+           unsigned                       from,
+           unsigned                       to)
+{
+  sqlite3_pcache_page *page = m->xFetch (cache, from, 0);
+
+  ck_assert (page != NULL);
+  m->xRekey (cache, page, from, to);
+  m->xUnpin (cache, page, 0);
+}
+
+/* What a truncation promises SQLite through the wrapper: every page at or
+ * past its limit is gone, whether it came there by a fetch or was given
+ * that number (a page left at the far number a split swaps through). */
+START_TEST (test_store_page_cache_drops_every_page_past_a_truncation)
+{
+  const sqlite3_pcache_methods2 *m = ct_sqlite_pcache_methods ();
+  const unsigned far = 262145;
+  sqlite3_pcache *cache;
+
+  ck_assert (ct_sqlite_pcache_install ());
+  ck_assert_int_eq (sqlite3_initialize (), SQLITE_OK);
+  cache = m->xCreate (4096, 64, 1);
+  ck_assert (cache != NULL);
+  m->xCachesize (cache, 100);
+  for (unsigned key = 1; key <= 10; key++)
+    {
+      sqlite3_pcache_page *page = m->xFetch (cache, key, 2);
+
+      ck_assert (page != NULL);
+      m->xUnpin (cache, page, 0);
+    }
+  /* A split's swap: nothing is left past page 10. */
+  move_page (m, cache, 4, far);
+  move_page (m, cache, 9, 4);
+  move_page (m, cache, far, 9);
+  m->xTruncate (cache, 11);
+  ck_assert_int_eq (m->xPagecount (cache), 10);
+
+  move_page (m, cache, 7, far);
+  m->xTruncate (cache, 11);
+  ck_assert_int_eq (m->xPagecount (cache), 9);
+  ck_assert (m->xFetch (cache, far, 0) == NULL);
+  m->xTruncate (cache, 6);
+  ck_assert_int_eq (m->xPagecount (cache), 5);
+  ck_assert (m->xFetch (cache, 8, 0) == NULL);
+
+  m->xUnpin (cache, m->xFetch (cache, 20, 2), 0);
+  m->xTruncate (cache, 15);
+  ck_assert_int_eq (m->xPagecount (cache), 5);
+  m->xDestroy (cache);
+}
+END_TEST
+
 static Suite *
 store_suite (void)
 {
@@ -866,6 +1023,8 @@ store_suite (void)
   tcase_add_test (st, test_store_keys_claim_once);
   tcase_add_test (st, test_store_connections_credit_slots_of_their_own);
   tcase_add_test (st, test_store_log_writes_are_gathered_and_durable);
+  tcase_add_test (st, test_store_page_cache_truncates_only_what_may_be_past_the_end);
+  tcase_add_test (st, test_store_page_cache_drops_every_page_past_a_truncation);
   tcase_add_test (st, test_store_reads_see_the_transaction_s_own_writes);
   tcase_add_test (st, test_store_a_failed_write_fails_the_commit);
   tcase_add_test (st, test_store_reads_named_ahead_answer_as_reads_made_later);
@@ -881,8 +1040,12 @@ store_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (store_suite ());
+  SRunner *sr;
   int failed;
+
+  /* Before SQLite starts, as the service's main() does. */
+  ct_sqlite_pcache_install ();
+  sr = srunner_create (store_suite ());
 
   srunner_run_all (sr, CK_NORMAL);
   failed = srunner_ntests_failed (sr);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ct-money.h"
+#include "ct-sqlite-pcache.h"
 #include "ct-sqlite-walbuf.h"
 #include "ct-store-private.h"
 #include "ct-store.h"
@@ -470,6 +471,9 @@ conn_open (const char  *path,
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   int rc;
 
+  /* A no-op after the first call, and too late (harmless) if something
+   * in this process opened a database before: main() installs it first. */
+  ct_sqlite_pcache_install ();
   /* Keyed by the SQL literal's address: every query is a string literal,
    * and hashing long SQL text on every call showed up in profiles. */
   c->stmts = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, finalize_stmt);

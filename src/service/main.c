@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "ct-service-admin.h"
+#include "ct-sqlite-pcache.h"
 
 int
 main (int    argc,
@@ -17,5 +18,8 @@ main (int    argc,
    * instructions); nothing here reads the count. Before any connection:
    * it is refused once SQLite is initialized. */
   sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+  /* Likewise before SQLite starts: commits without a scan of the whole
+   * page cache (ct-sqlite-pcache.c). */
+  ct_sqlite_pcache_install ();
   return ct_service_admin_main (argc, argv);
 }
