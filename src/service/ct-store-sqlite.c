@@ -656,6 +656,43 @@ done_rebound (sqlite3_stmt *st)
   sqlite3_reset (st);
 }
 
+/* Fills the item of a list from the statement's current row. */
+typedef void (*RowFunc) (sqlite3_stmt *st,
+                         gpointer      item);
+
+/* Steps @st to its end, each row an item of @size bytes that @from_row
+ * fills, then done().
+ *
+ * Returns: (transfer full): the items (freed with @free_item), or %NULL
+ *   with @error saying what @what could not be read. */
+static GPtrArray *
+collect_rows (Conn            *c,
+              sqlite3_stmt    *st,
+              gsize            size,
+              RowFunc          from_row,
+              GDestroyNotify   free_item,
+              const char      *what,
+              GError         **error)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func (free_item);
+  int rc;
+
+  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
+    {
+      gpointer item = g_malloc0 (size);
+
+      from_row (st, item);
+      g_ptr_array_add (list, item);
+    }
+  done (st);
+  if (rc != SQLITE_DONE)
+    {
+      db_error (c->db, rc, what, error);
+      return NULL;
+    }
+  return g_steal_pointer (&list);
+}
+
 /* step_done() with done_rebound(). */
 static gboolean
 step_rebound (Conn          *c,
@@ -1391,6 +1428,14 @@ sqlite_merchant_find (CtStore     *base,
   return rc == SQLITE_ROW;
 }
 
+static void
+merchant_ref_from_row (sqlite3_stmt       *st,
+                       CtStoreMerchantRef *ref)
+{
+  ref->id = sqlite3_column_int64 (st, 0);
+  ref->code = col_text (st, 1);
+}
+
 static GPtrArray *
 sqlite_merchant_list (CtStore  *base,
                       GError  **error)
@@ -1398,25 +1443,13 @@ sqlite_merchant_list (CtStore  *base,
   CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT id, code FROM merchants ORDER BY id", error);
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_merchant_ref_free);
-  int rc = SQLITE_ERROR;
+  GPtrArray *list = NULL;
 
   if (st != NULL)
-    {
-      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-        {
-          CtStoreMerchantRef *ref = g_new0 (CtStoreMerchantRef, 1);
-
-          ref->id = sqlite3_column_int64 (st, 0);
-          ref->code = col_text (st, 1);
-          g_ptr_array_add (list, ref);
-        }
-      done (st);
-      if (rc != SQLITE_DONE)
-        db_error (c->db, rc, "merchants", error);
-    }
+    list = collect_rows (c, st, sizeof (CtStoreMerchantRef), (RowFunc) merchant_ref_from_row,
+                         (GDestroyNotify) ct_store_merchant_ref_free, "merchants", error);
   conn_give (store, c);
-  return rc == SQLITE_DONE ? g_steal_pointer (&list) : NULL;
+  return list;
 }
 
 static void
@@ -1436,25 +1469,12 @@ packages_list (Conn     *c,
 {
   sqlite3_stmt *st = prep (c, "SELECT id, amount, bonus, bonus_bp FROM packages WHERE merchant_id = ?99"
                               " ORDER BY position, id", error);
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_package_free);
-  int rc;
 
   if (st == NULL)
     return NULL;
   bind_merchant (st, base);
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    {
-      CtStorePackage *p = g_new0 (CtStorePackage, 1);
-      package_from_row (st, p);
-      g_ptr_array_add (list, p);
-    }
-  done (st);
-  if (rc != SQLITE_DONE)
-    {
-      db_error (c->db, rc, "packages", error);
-      return NULL;
-    }
-  return g_steal_pointer (&list);
+  return collect_rows (c, st, sizeof (CtStorePackage), (RowFunc) package_from_row,
+                       (GDestroyNotify) ct_store_package_free, "packages", error);
 }
 
 static GPtrArray *
@@ -1847,6 +1867,14 @@ sqlite_pin_guard_put (CtStore               *base,
   return step_done (store->writer, st, "PIN guard", error);
 }
 
+static void
+manager_info_from_row (sqlite3_stmt       *st,
+                       CtStoreManagerInfo *info)
+{
+  info->id = col_text (st, 0);
+  guard_from_row (st, 1, &info->guard);
+}
+
 static GPtrArray *
 sqlite_manager_list (CtStore  *base,
                      GError  **error)
@@ -1858,28 +1886,16 @@ sqlite_manager_list (CtStore  *base,
                               " FROM managers m LEFT JOIN pin_guard g ON g.merchant_id = m.merchant_id"
                               " AND g.manager_id = m.id WHERE m.merchant_id = ?99 ORDER BY m.id",
                            error);
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_manager_info_free);
-  int rc = SQLITE_DONE;
+  GPtrArray *list = NULL;
 
   if (st != NULL)
     {
       bind_merchant (st, base);
-      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-        {
-          CtStoreManagerInfo *info = g_new0 (CtStoreManagerInfo, 1);
-
-          info->id = col_text (st, 0);
-          guard_from_row (st, 1, &info->guard);
-          g_ptr_array_add (list, info);
-        }
-      done (st);
+      list = collect_rows (c, st, sizeof (CtStoreManagerInfo), (RowFunc) manager_info_from_row,
+                           (GDestroyNotify) ct_store_manager_info_free, "managers", error);
     }
-  if (st != NULL && rc != SQLITE_DONE)
-    db_error (c->db, rc, "managers", error);
   conn_give (store, c);
-  if (st == NULL || rc != SQLITE_DONE)
-    return NULL;
-  return g_steal_pointer (&list);
+  return list;
 }
 
 static gboolean
@@ -1970,6 +1986,15 @@ sqlite_cashier_get (CtStore         *base,
   return ok;
 }
 
+static void
+cashier_from_row (sqlite3_stmt   *st,
+                  CtStoreCashier *k)
+{
+  k->id = col_text (st, 0);
+  k->name = col_text (st, 1);
+  guard_from_row (st, 2, &k->guard);
+}
+
 static GPtrArray *
 sqlite_cashier_list (CtStore  *base,
                      GError  **error)
@@ -1981,29 +2006,16 @@ sqlite_cashier_list (CtStore  *base,
                               " FROM cashiers k LEFT JOIN pin_guard g ON g.merchant_id = k.merchant_id"
                               " AND g.manager_id = '" CT_STORE_CASHIER_GUARD_PREFIX "' || k.id"
                               " WHERE k.merchant_id = ?99 ORDER BY k.id", error);
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_cashier_free);
-  int rc = SQLITE_DONE;
+  GPtrArray *list = NULL;
 
   if (st != NULL)
     {
       bind_merchant (st, base);
-      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-        {
-          CtStoreCashier *k = g_new0 (CtStoreCashier, 1);
-
-          k->id = col_text (st, 0);
-          k->name = col_text (st, 1);
-          guard_from_row (st, 2, &k->guard);
-          g_ptr_array_add (list, k);
-        }
-      done (st);
+      list = collect_rows (c, st, sizeof (CtStoreCashier), (RowFunc) cashier_from_row,
+                           (GDestroyNotify) ct_store_cashier_free, "cashiers", error);
     }
-  if (st != NULL && rc != SQLITE_DONE)
-    db_error (c->db, rc, "cashiers", error);
   conn_give (store, c);
-  if (st == NULL || rc != SQLITE_DONE)
-    return NULL;
-  return g_steal_pointer (&list);
+  return list;
 }
 
 static gboolean
@@ -2032,6 +2044,20 @@ sqlite_audit_add (CtStore       *base,
   return TRUE;
 }
 
+static void
+audit_from_row (sqlite3_stmt *st,
+                CtStoreAudit *a)
+{
+  a->id = sqlite3_column_int64 (st, 0);
+  a->created_at = sqlite3_column_int64 (st, 1);
+  a->store = col_text (st, 2);
+  a->till = col_text (st, 3);
+  a->manager = col_text (st, 4);
+  a->action = col_text (st, 5);
+  a->card_no = col_text (st, 6);
+  a->detail = col_text (st, 7);
+}
+
 static GPtrArray *
 sqlite_audit_list (CtStore  *base,
                    int64_t   since_ms,
@@ -2041,35 +2067,17 @@ sqlite_audit_list (CtStore  *base,
   Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT id, created_at, store, till, manager, action, card_no, detail"
                               " FROM audit WHERE merchant_id = ?99 AND created_at >= ?1 ORDER BY id", error);
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_audit_free);
-  int rc = SQLITE_DONE;
+  GPtrArray *list = NULL;
 
   if (st != NULL)
     {
       bind_merchant (st, base);
       sqlite3_bind_int64 (st, 1, since_ms);
-      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-        {
-          CtStoreAudit *a = g_new0 (CtStoreAudit, 1);
-
-          a->id = sqlite3_column_int64 (st, 0);
-          a->created_at = sqlite3_column_int64 (st, 1);
-          a->store = col_text (st, 2);
-          a->till = col_text (st, 3);
-          a->manager = col_text (st, 4);
-          a->action = col_text (st, 5);
-          a->card_no = col_text (st, 6);
-          a->detail = col_text (st, 7);
-          g_ptr_array_add (list, a);
-        }
-      done (st);
+      list = collect_rows (c, st, sizeof (CtStoreAudit), (RowFunc) audit_from_row,
+                           (GDestroyNotify) ct_store_audit_free, "audit", error);
     }
-  if (st != NULL && rc != SQLITE_DONE)
-    db_error (c->db, rc, "audit", error);
   conn_give (store, c);
-  if (st == NULL || rc != SQLITE_DONE)
-    return NULL;
-  return g_steal_pointer (&list);
+  return list;
 }
 
 /* Cards */
@@ -2803,10 +2811,8 @@ sqlite_find_cards (CtStore     *base,
 {
   CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_card_free);
+  GPtrArray *list = NULL;
   sqlite3_stmt *st;
-  gboolean ok = FALSE;
-  int rc = SQLITE_ERROR;
 
   if (phone != NULL)
     st = prep (c, "SELECT " CARD_READ_COLUMNS " FROM cards WHERE merchant_id = ?99 AND (phone = ?1 "
@@ -2820,40 +2826,11 @@ sqlite_find_cards (CtStore     *base,
       bind_merchant (st, base);
       bind_text (st, 1, phone != NULL ? phone : name);
       sqlite3_bind_int (st, 2, (int) limit);
-      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-        {
-          CtStoreCard *card = g_new0 (CtStoreCard, 1);
-          card_from_row (st, card);
-          g_ptr_array_add (list, card);
-        }
-      done (st);
-      ok = rc == SQLITE_DONE || db_error (c->db, rc, "cards", error);
+      list = collect_rows (c, st, sizeof (CtStoreCard), (RowFunc) card_from_row,
+                           (GDestroyNotify) ct_store_card_free, "cards", error);
     }
   conn_give (store, c);
-  return ok ? g_steal_pointer (&list) : NULL;
-}
-
-static GPtrArray *
-collect_tx (Conn          *c,
-            sqlite3_stmt  *st,
-            GError       **error)
-{
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_tx_free);
-  int rc;
-
-  while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-    {
-      CtStoreTx *t = g_new0 (CtStoreTx, 1);
-      tx_from_row (st, t);
-      g_ptr_array_add (list, t);
-    }
-  done (st);
-  if (rc != SQLITE_DONE)
-    {
-      db_error (c->db, rc, "transactions", error);
-      return NULL;
-    }
-  return g_steal_pointer (&list);
+  return list;
 }
 
 static GPtrArray *
@@ -2880,7 +2857,8 @@ sqlite_card_history (CtStore     *base,
       sqlite3_bind_int64 (st, 3, from_ms);
       sqlite3_bind_int64 (st, 4, to_ms);
       sqlite3_bind_int (st, 5, (int) limit);
-      list = collect_tx (c, st, error);
+      list = collect_rows (c, st, sizeof (CtStoreTx), (RowFunc) tx_from_row, (GDestroyNotify) ct_store_tx_free,
+                           "transactions", error);
     }
   conn_give (store, c);
   return list;
@@ -2912,7 +2890,8 @@ sqlite_store_day (CtStore     *base,
       bind_text (st, 4, till);
       sqlite3_bind_int64 (st, 5, after_id);
       sqlite3_bind_int64 (st, 6, limit);
-      list = collect_tx (c, st, error);
+      list = collect_rows (c, st, sizeof (CtStoreTx), (RowFunc) tx_from_row, (GDestroyNotify) ct_store_tx_free,
+                           "transactions", error);
     }
   conn_give (store, c);
   return list;
@@ -2930,6 +2909,16 @@ totals_from_row (sqlite3_stmt     *st,
     *fields[i] = sqlite3_column_int64 (st, first + (int) i);
 }
 
+/* A store's or till's totals: its store and till, then the totals. */
+static void
+place_totals_from_row (sqlite3_stmt     *st,
+                       CtStoreDayTotals *t)
+{
+  t->store = col_text (st, 0);
+  t->till = col_text (st, 1);
+  totals_from_row (st, 2, t);
+}
+
 static GPtrArray *
 sqlite_day_totals (CtStore     *base,
                    const char  *store_name,
@@ -2941,10 +2930,8 @@ sqlite_day_totals (CtStore     *base,
 {
   CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_day_totals_free);
+  GPtrArray *list = NULL;
   sqlite3_stmt *st;
-  gboolean ok = FALSE;
-  int rc;
 
   if (by_till)
     st = prep (c, "SELECT store, till," CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE merchant_id = ?99"
@@ -2960,20 +2947,11 @@ sqlite_day_totals (CtStore     *base,
       sqlite3_bind_int64 (st, 2, to_ms);
       bind_text (st, 3, store_name);
       bind_text (st, 4, till);
-      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-        {
-          CtStoreDayTotals *t = g_new0 (CtStoreDayTotals, 1);
-
-          t->store = col_text (st, 0);
-          t->till = col_text (st, 1);
-          totals_from_row (st, 2, t);
-          g_ptr_array_add (list, t);
-        }
-      done (st);
-      ok = rc == SQLITE_DONE || db_error (c->db, rc, "day totals", error);
+      list = collect_rows (c, st, sizeof (CtStoreDayTotals), (RowFunc) place_totals_from_row,
+                           (GDestroyNotify) ct_store_day_totals_free, "day totals", error);
     }
   conn_give (store, c);
-  return ok ? g_steal_pointer (&list) : NULL;
+  return list;
 }
 
 static gboolean
@@ -3214,8 +3192,7 @@ sqlite_shift_list (CtStore     *base,
   sqlite3_stmt *st = prep (c, "SELECT " SHIFT_COLUMNS " FROM shifts WHERE merchant_id = ?99 AND opened_at >= ?1"
                               " AND opened_at < ?2 AND (?3 IS NULL OR store = ?3) AND (?4 IS NULL OR till = ?4)"
                               " ORDER BY opened_at, id", error);
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_shift_free);
-  int rc = SQLITE_ERROR;
+  GPtrArray *list = NULL;
 
   if (st != NULL)
     {
@@ -3224,19 +3201,11 @@ sqlite_shift_list (CtStore     *base,
       sqlite3_bind_int64 (st, 2, to_ms);
       bind_text (st, 3, store_name);
       bind_text (st, 4, till);
-      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-        {
-          CtStoreShift *shift = g_new0 (CtStoreShift, 1);
-
-          shift_from_row (st, shift);
-          g_ptr_array_add (list, shift);
-        }
-      done (st);
-      if (rc != SQLITE_DONE)
-        db_error (c->db, rc, "shifts", error);
+      list = collect_rows (c, st, sizeof (CtStoreShift), (RowFunc) shift_from_row,
+                           (GDestroyNotify) ct_store_shift_free, "shifts", error);
     }
   conn_give (store, c);
-  return rc == SQLITE_DONE ? g_steal_pointer (&list) : NULL;
+  return list;
 }
 
 static gboolean
@@ -4339,6 +4308,18 @@ sqlite_redemption_get (CtStore     *base,
 
 #define LEVEL_COLUMNS "id, name, min_spend, points_multiplier_bp, discount_bp, topup_bonus_bp"
 
+static void
+level_from_row (sqlite3_stmt *st,
+                CtStoreLevel *level)
+{
+  level->id = col_text (st, 0);
+  level->name = col_text (st, 1);
+  level->min_spend = sqlite3_column_int64 (st, 2);
+  level->points_multiplier_bp = sqlite3_column_int64 (st, 3);
+  level->discount_bp = sqlite3_column_int64 (st, 4);
+  level->topup_bonus_bp = sqlite3_column_int64 (st, 5);
+}
+
 static GPtrArray *
 sqlite_level_list (CtStore  *base,
                    GError  **error)
@@ -4347,30 +4328,16 @@ sqlite_level_list (CtStore  *base,
   Conn *c = conn_take (store);
   sqlite3_stmt *st = prep (c, "SELECT " LEVEL_COLUMNS " FROM levels WHERE merchant_id = ?99 ORDER BY min_spend, id",
                            error);
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_level_free);
-  int rc = SQLITE_ERROR;
+  GPtrArray *list = NULL;
 
   if (st != NULL)
     {
       bind_merchant (st, base);
-      while ((rc = sqlite3_step (st)) == SQLITE_ROW)
-        {
-          CtStoreLevel *level = g_new0 (CtStoreLevel, 1);
-
-          level->id = col_text (st, 0);
-          level->name = col_text (st, 1);
-          level->min_spend = sqlite3_column_int64 (st, 2);
-          level->points_multiplier_bp = sqlite3_column_int64 (st, 3);
-          level->discount_bp = sqlite3_column_int64 (st, 4);
-          level->topup_bonus_bp = sqlite3_column_int64 (st, 5);
-          g_ptr_array_add (list, level);
-        }
-      if (rc != SQLITE_DONE)
-        db_error (c->db, rc, "levels", error);
-      done_rebound (st);
+      list = collect_rows (c, st, sizeof (CtStoreLevel), (RowFunc) level_from_row,
+                           (GDestroyNotify) ct_store_level_free, "levels", error);
     }
   conn_give (store, c);
-  return rc == SQLITE_DONE ? g_steal_pointer (&list) : NULL;
+  return list;
 }
 
 static gboolean
