@@ -1712,6 +1712,47 @@ pg_merchant_find (CtStore     *base,
   return ok;
 }
 
+/* Fills the item of a list from row @i of @res. */
+typedef void (*RowFunc) (PGresult *res,
+                         int       i,
+                         gpointer  item);
+
+/* Each row of @res an item of @size bytes that @from_row fills; @res is
+ * cleared.
+ *
+ * Returns: (transfer full) (nullable): the items (freed with @free_item),
+ *   or %NULL when @res is (the query failed and said so). */
+static GPtrArray *
+take_rows (PGresult       *res,
+           gsize           size,
+           RowFunc         from_row,
+           GDestroyNotify  free_item)
+{
+  GPtrArray *list;
+
+  if (res == NULL)
+    return NULL;
+  list = g_ptr_array_new_with_free_func (free_item);
+  for (int i = 0; i < PQntuples (res); i++)
+    {
+      gpointer item = g_malloc0 (size);
+
+      from_row (res, i, item);
+      g_ptr_array_add (list, item);
+    }
+  PQclear (res);
+  return list;
+}
+
+static void
+merchant_ref_from_row (PGresult           *res,
+                       int                 i,
+                       CtStoreMerchantRef *ref)
+{
+  ref->id = col_int (res, i, 0);
+  ref->code = col_text (res, i, 1);
+}
+
 static GPtrArray *
 pg_merchant_list (CtStore  *base,
                   GError  **error)
@@ -1719,21 +1760,9 @@ pg_merchant_list (CtStore  *base,
   CtPgStore *store = (CtPgStore *) base->root;
   PgConn *c = conn_take (store);
   PGresult *res = run (c, "SELECT id, code FROM merchants ORDER BY id", NULL, "merchants", error);
-  GPtrArray *list = NULL;
+  GPtrArray *list = take_rows (res, sizeof (CtStoreMerchantRef), (RowFunc) merchant_ref_from_row,
+                               (GDestroyNotify) ct_store_merchant_ref_free);
 
-  if (res != NULL)
-    {
-      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_merchant_ref_free);
-      for (int i = 0; i < PQntuples (res); i++)
-        {
-          CtStoreMerchantRef *ref = g_new0 (CtStoreMerchantRef, 1);
-
-          ref->id = col_int (res, i, 0);
-          ref->code = col_text (res, i, 1);
-          g_ptr_array_add (list, ref);
-        }
-      PQclear (res);
-    }
   conn_give (store, c);
   return list;
 }
@@ -1762,18 +1791,8 @@ pg_list_packages (CtStore  *base,
   p_merchant (&q, base);
   res = run (c, "SELECT id, amount, bonus, bonus_bp FROM packages WHERE merchant_id = $1 ORDER BY position, id",
              &q, "packages", error);
-  if (res != NULL)
-    {
-      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_package_free);
-      for (int i = 0; i < PQntuples (res); i++)
-        {
-          CtStorePackage *p = g_new0 (CtStorePackage, 1);
-
-          package_from_row (res, i, p);
-          g_ptr_array_add (list, p);
-        }
-      PQclear (res);
-    }
+  list = take_rows (res, sizeof (CtStorePackage), (RowFunc) package_from_row,
+                    (GDestroyNotify) ct_store_package_free);
   conn_give (store, c);
   return list;
 }
@@ -2146,6 +2165,15 @@ pg_pin_guard_put (CtStore               *base,
                    " locked_until = $5, pin_short = $6", &p, "PIN guard", error);
 }
 
+static void
+manager_info_from_row (PGresult           *res,
+                       int                 i,
+                       CtStoreManagerInfo *info)
+{
+  info->id = col_text (res, i, 0);
+  guard_from_row (res, i, 1, &info->guard);
+}
+
 static GPtrArray *
 pg_manager_list (CtStore  *base,
                  GError  **error)
@@ -2161,20 +2189,8 @@ pg_manager_list (CtStore  *base,
                 " coalesce (g.last_failure_at, 0), coalesce (g.locked_until, 0), g.pin_short"
                 " FROM managers m LEFT JOIN pin_guard g ON g.merchant_id = m.merchant_id AND g.manager_id = m.id"
                 " WHERE m.merchant_id = $1 ORDER BY m.id", &p, "managers", error);
-
-  if (res != NULL)
-    {
-      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_manager_info_free);
-      for (int i = 0; i < PQntuples (res); i++)
-        {
-          CtStoreManagerInfo *info = g_new0 (CtStoreManagerInfo, 1);
-
-          info->id = col_text (res, i, 0);
-          guard_from_row (res, i, 1, &info->guard);
-          g_ptr_array_add (list, info);
-        }
-      PQclear (res);
-    }
+  list = take_rows (res, sizeof (CtStoreManagerInfo), (RowFunc) manager_info_from_row,
+                    (GDestroyNotify) ct_store_manager_info_free);
   conn_give (store, c);
   return list;
 }
@@ -2257,6 +2273,16 @@ pg_cashier_get (CtStore         *base,
   return ok;
 }
 
+static void
+cashier_from_row (PGresult       *res,
+                  int             i,
+                  CtStoreCashier *k)
+{
+  k->id = col_text (res, i, 0);
+  k->name = col_text (res, i, 1);
+  guard_from_row (res, i, 2, &k->guard);
+}
+
 static GPtrArray *
 pg_cashier_list (CtStore  *base,
                  GError  **error)
@@ -2273,21 +2299,8 @@ pg_cashier_list (CtStore  *base,
                 " FROM cashiers k LEFT JOIN pin_guard g ON g.merchant_id = k.merchant_id"
                 " AND g.manager_id = '" CT_STORE_CASHIER_GUARD_PREFIX "' || k.id"
                 " WHERE k.merchant_id = $1 ORDER BY k.id", &p, "cashiers", error);
-
-  if (res != NULL)
-    {
-      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_cashier_free);
-      for (int i = 0; i < PQntuples (res); i++)
-        {
-          CtStoreCashier *k = g_new0 (CtStoreCashier, 1);
-
-          k->id = col_text (res, i, 0);
-          k->name = col_text (res, i, 1);
-          guard_from_row (res, i, 2, &k->guard);
-          g_ptr_array_add (list, k);
-        }
-      PQclear (res);
-    }
+  list = take_rows (res, sizeof (CtStoreCashier), (RowFunc) cashier_from_row,
+                    (GDestroyNotify) ct_store_cashier_free);
   conn_give (store, c);
   return list;
 }
@@ -2318,6 +2331,21 @@ pg_audit_add (CtStore       *base,
   return TRUE;
 }
 
+static void
+audit_from_row (PGresult     *res,
+                int           i,
+                CtStoreAudit *a)
+{
+  a->id = col_int (res, i, 0);
+  a->created_at = col_int (res, i, 1);
+  a->store = col_text (res, i, 2);
+  a->till = col_text (res, i, 3);
+  a->manager = col_text (res, i, 4);
+  a->action = col_text (res, i, 5);
+  a->card_no = col_text (res, i, 6);
+  a->detail = col_text (res, i, 7);
+}
+
 static GPtrArray *
 pg_audit_list (CtStore  *base,
                int64_t   since_ms,
@@ -2333,25 +2361,7 @@ pg_audit_list (CtStore  *base,
   p_merchant (&p, base);
   res = run (c, "SELECT id, created_at, store, till, manager, action, card_no, detail"
                 " FROM audit WHERE merchant_id = $2 AND created_at >= $1 ORDER BY id", &p, "audit", error);
-  if (res != NULL)
-    {
-      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_audit_free);
-      for (int i = 0; i < PQntuples (res); i++)
-        {
-          CtStoreAudit *a = g_new0 (CtStoreAudit, 1);
-
-          a->id = col_int (res, i, 0);
-          a->created_at = col_int (res, i, 1);
-          a->store = col_text (res, i, 2);
-          a->till = col_text (res, i, 3);
-          a->manager = col_text (res, i, 4);
-          a->action = col_text (res, i, 5);
-          a->card_no = col_text (res, i, 6);
-          a->detail = col_text (res, i, 7);
-          g_ptr_array_add (list, a);
-        }
-      PQclear (res);
-    }
+  list = take_rows (res, sizeof (CtStoreAudit), (RowFunc) audit_from_row, (GDestroyNotify) ct_store_audit_free);
   conn_give (store, c);
   return list;
 }
@@ -2375,21 +2385,6 @@ card_from_row (PGresult    *res,
   c->created_at = col_int (res, i, 7);
   c->updated_at = col_int (res, i, 8);
   c->replaced_by = col_text (res, i, 9);
-}
-
-static GPtrArray *
-collect_cards (PGresult *res)
-{
-  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_card_free);
-
-  for (int i = 0; i < PQntuples (res); i++)
-    {
-      CtStoreCard *card = g_new0 (CtStoreCard, 1);
-
-      card_from_row (res, i, card);
-      g_ptr_array_add (list, card);
-    }
-  return list;
 }
 
 static gboolean
@@ -2951,21 +2946,6 @@ tx_from_row (PGresult  *res,
   t->level_up = col_text (res, i, 27);
 }
 
-static GPtrArray *
-collect_tx (PGresult *res)
-{
-  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_tx_free);
-
-  for (int i = 0; i < PQntuples (res); i++)
-    {
-      CtStoreTx *t = g_new0 (CtStoreTx, 1);
-
-      tx_from_row (res, i, t);
-      g_ptr_array_add (list, t);
-    }
-  return list;
-}
-
 static gboolean
 pg_tx_get (CtStore    *base,
            int64_t     id,
@@ -3351,11 +3331,7 @@ pg_find_cards (CtStore     *base,
     res = run (c, "SELECT " CARD_READ_COLUMNS " FROM cards WHERE merchant_id = $3"
                   " AND strpos (lower (name), lower ($1)) > 0 ORDER BY created_at, card_no LIMIT $2", &p, "cards",
                error);
-  if (res != NULL)
-    {
-      list = collect_cards (res);
-      PQclear (res);
-    }
+  list = take_rows (res, sizeof (CtStoreCard), (RowFunc) card_from_row, (GDestroyNotify) ct_store_card_free);
   conn_give (store, c);
   return list;
 }
@@ -3383,11 +3359,7 @@ pg_card_history (CtStore     *base,
   p_merchant (&p, base);
   res = run (c, "SELECT " TX_COLUMNS " FROM transactions WHERE merchant_id = $6 AND card_no = $1 AND id < $2"
                 " AND taken_at >= $3 AND taken_at < $4 ORDER BY id DESC LIMIT $5", &p, "transactions", error);
-  if (res != NULL)
-    {
-      list = collect_tx (res);
-      PQclear (res);
-    }
+  list = take_rows (res, sizeof (CtStoreTx), (RowFunc) tx_from_row, (GDestroyNotify) ct_store_tx_free);
   conn_give (store, c);
   return list;
 }
@@ -3418,11 +3390,7 @@ pg_store_day (CtStore     *base,
   res = run (c, "SELECT " TX_COLUMNS " FROM transactions WHERE merchant_id = $7 AND taken_at >= $1 AND taken_at < $2"
                 " AND store = $3 AND ($4::text IS NULL OR till = $4) AND id > $5 ORDER BY id LIMIT $6",
              &p, "transactions", error);
-  if (res != NULL)
-    {
-      list = collect_tx (res);
-      PQclear (res);
-    }
+  list = take_rows (res, sizeof (CtStoreTx), (RowFunc) tx_from_row, (GDestroyNotify) ct_store_tx_free);
   conn_give (store, c);
   return list;
 }
@@ -3438,6 +3406,17 @@ totals_from_row (PGresult         *res,
 
   for (guint i = 0; i < n; i++)
     *fields[i] = col_int (res, row, first + (int) i);
+}
+
+/* A store's or till's totals: its store and till, then the totals. */
+static void
+place_totals_from_row (PGresult         *res,
+                       int               i,
+                       CtStoreDayTotals *t)
+{
+  t->store = col_text (res, i, 0);
+  t->till = col_text (res, i, 1);
+  totals_from_row (res, i, 2, t);
 }
 
 static GPtrArray *
@@ -3469,20 +3448,8 @@ pg_day_totals (CtStore     *base,
     res = run (c, "SELECT $3::text, $4::text," CT_STORE_DAY_TOTALS_SQL " FROM transactions WHERE merchant_id = $5"
                   " AND taken_at >= $1 AND taken_at < $2 AND store = $3 AND ($4::text IS NULL OR till = $4)", &p,
                "day totals", error);
-  if (res != NULL)
-    {
-      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_day_totals_free);
-      for (int i = 0; i < PQntuples (res); i++)
-        {
-          CtStoreDayTotals *t = g_new0 (CtStoreDayTotals, 1);
-
-          t->store = col_text (res, i, 0);
-          t->till = col_text (res, i, 1);
-          totals_from_row (res, i, 2, t);
-          g_ptr_array_add (list, t);
-        }
-      PQclear (res);
-    }
+  list = take_rows (res, sizeof (CtStoreDayTotals), (RowFunc) place_totals_from_row,
+                    (GDestroyNotify) ct_store_day_totals_free);
   conn_give (store, c);
   return list;
 }
@@ -3735,18 +3702,7 @@ pg_shift_list (CtStore     *base,
   res = run (c, "SELECT " SHIFT_COLUMNS " FROM shifts WHERE merchant_id = $5 AND opened_at >= $1 AND opened_at < $2"
                 " AND ($3::text IS NULL OR store = $3) AND ($4::text IS NULL OR till = $4)"
                 " ORDER BY opened_at, id", &p, "shifts", error);
-  if (res != NULL)
-    {
-      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_shift_free);
-      for (int i = 0; i < PQntuples (res); i++)
-        {
-          CtStoreShift *s = g_new0 (CtStoreShift, 1);
-
-          shift_from_row (res, i, s);
-          g_ptr_array_add (list, s);
-        }
-      PQclear (res);
-    }
+  list = take_rows (res, sizeof (CtStoreShift), (RowFunc) shift_from_row, (GDestroyNotify) ct_store_shift_free);
   conn_give (store, c);
   return list;
 }
@@ -4516,6 +4472,19 @@ pg_redemption_get (CtStore  *base,
 /* Levels */
 
 
+static void
+level_from_row (PGresult     *res,
+                int           i,
+                CtStoreLevel *level)
+{
+  level->id = col_text (res, i, 0);
+  level->name = col_text (res, i, 1);
+  level->min_spend = col_int (res, i, 2);
+  level->points_multiplier_bp = col_int (res, i, 3);
+  level->discount_bp = col_int (res, i, 4);
+  level->topup_bonus_bp = col_int (res, i, 5);
+}
+
 static GPtrArray *
 pg_level_list (CtStore  *base,
                GError  **error)
@@ -4529,24 +4498,7 @@ pg_level_list (CtStore  *base,
   p_merchant (&p, base);
   if ((res = prefetch_take (c, &c->pre_levels, base->merchant)) == NULL)
     res = run (c, LEVELS_SQL, &p, "levels", error);
-
-  if (res != NULL)
-    {
-      list = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_store_level_free);
-      for (int i = 0; i < PQntuples (res); i++)
-        {
-          CtStoreLevel *level = g_new0 (CtStoreLevel, 1);
-
-          level->id = col_text (res, i, 0);
-          level->name = col_text (res, i, 1);
-          level->min_spend = col_int (res, i, 2);
-          level->points_multiplier_bp = col_int (res, i, 3);
-          level->discount_bp = col_int (res, i, 4);
-          level->topup_bonus_bp = col_int (res, i, 5);
-          g_ptr_array_add (list, level);
-        }
-      PQclear (res);
-    }
+  list = take_rows (res, sizeof (CtStoreLevel), (RowFunc) level_from_row, (GDestroyNotify) ct_store_level_free);
   conn_give (store, c);
   return list;
 }
