@@ -76,11 +76,10 @@ CtAdjustDialog *
 ct_adjust_dialog_new (GtkWidget *parent,
                       int        minor_units)
 {
-  GtkRoot *root = parent != NULL ? gtk_widget_get_root (parent) : NULL;
   CtAdjustDialog *self;
 
   self = g_object_new (CT_TYPE_ADJUST_DIALOG,
-                       "transient-for", GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                       "transient-for", ct_window_of (parent),
                        NULL);
   self->minor_units = minor_units;
   update_response (self);

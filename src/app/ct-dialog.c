@@ -223,3 +223,62 @@ ct_list_box_clear (GtkListBox *list)
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))) != NULL)
     gtk_list_box_remove (list, child);
 }
+
+/**
+ * ct_window_of:
+ * @widget: (nullable): a widget, or %NULL
+ *
+ * Returns: (nullable) (transfer none): the window @widget stands in, for
+ *   a dialog to be transient for; %NULL without one.
+ */
+GtkWindow *
+ct_window_of (GtkWidget *widget)
+{
+  GtkRoot *root = widget != NULL ? gtk_widget_get_root (widget) : NULL;
+
+  return GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL;
+}
+
+/**
+ * ct_dialog_cancel_task:
+ * @task: where a dialog keeps the task it answers
+ *
+ * Answers the pending task, if any, with %G_IO_ERROR_CANCELLED (which
+ * callers do not show) and clears @task: a dialog closed or destroyed
+ * without its answer.
+ */
+void
+ct_dialog_cancel_task (GTask **task)
+{
+  g_autoptr(GTask) pending = g_steal_pointer (task);
+
+  if (pending != NULL)
+    g_task_return_new_error (pending, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+}
+
+/**
+ * ct_problem_label_set:
+ * @problem: (nullable): what went wrong, or %NULL to hide @label
+ *
+ * Shows @problem in a screen's or dialog's problem label.
+ */
+void
+ct_problem_label_set (GtkLabel   *label,
+                      const char *problem)
+{
+  gtk_label_set_label (label, problem ? problem : "");
+  gtk_widget_set_visible (GTK_WIDGET (label), problem != NULL);
+}
+
+/**
+ * ct_problem_label_get:
+ *
+ * Returns: (nullable): the problem @label shows, or %NULL when it is hidden.
+ */
+const char *
+ct_problem_label_get (GtkLabel *label)
+{
+  if (!gtk_widget_get_visible (GTK_WIDGET (label)))
+    return NULL;
+  return gtk_label_get_label (label);
+}

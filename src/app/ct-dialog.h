@@ -20,6 +20,12 @@ void       ct_screen_form                (GtkWidget        *owner,
                                           GtkWidget        *first_field,
                                           ...) G_GNUC_NULL_TERMINATED;
 
+GtkWindow *ct_window_of                  (GtkWidget        *widget);
+void       ct_dialog_cancel_task         (GTask           **task);
+void       ct_problem_label_set          (GtkLabel         *label,
+                                          const char       *problem);
+const char *ct_problem_label_get         (GtkLabel         *label);
+
 /* Removes every row of @list (gtk_list_box_remove_all() is newer than
  * GTK 4.8). */
 void       ct_list_box_clear             (GtkListBox       *list);

@@ -599,13 +599,12 @@ choose_action (GtkWidget  *widget,
                GVariant   *parameter)
 {
   CtImportPage *self = CT_IMPORT_PAGE (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
   GtkFileChooserNative *chooser;
   g_autoptr(GtkFileFilter) csv = gtk_file_filter_new ();
   g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
 
   chooser = gtk_file_chooser_native_new (_("Choose the Old System's Export"),
-                                         GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                         ct_window_of (widget),
                                          GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
   gtk_file_filter_set_name (csv, _("CSV files"));
   gtk_file_filter_add_pattern (csv, "*.csv");
@@ -645,13 +644,12 @@ save_report_action (GtkWidget  *widget,
                     GVariant   *parameter)
 {
   CtImportPage *self = CT_IMPORT_PAGE (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
   GtkFileChooserNative *chooser;
 
   if (self->report_path == NULL)
     return;
   chooser = gtk_file_chooser_native_new (_("Save the Report of Rejected Rows"),
-                                         GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                         ct_window_of (widget),
                                          GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), _("import-report.csv"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);

@@ -152,10 +152,9 @@ ct_issue_dialog_init (CtIssueDialog *self)
 CtIssueDialog *
 ct_issue_dialog_new (GtkWidget *parent)
 {
-  GtkRoot *root = parent != NULL ? gtk_widget_get_root (parent) : NULL;
 
   return g_object_new (CT_TYPE_ISSUE_DIALOG,
-                       "transient-for", GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                       "transient-for", ct_window_of (parent),
                        NULL);
 }
 

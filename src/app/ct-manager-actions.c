@@ -112,10 +112,9 @@ ct_show_problem (GtkWidget  *parent,
                  const char *heading,
                  const char *body)
 {
-  GtkRoot *root = gtk_widget_get_root (parent);
   GtkWidget *dialog;
 
-  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, heading, body);
+  dialog = adw_message_dialog_new (ct_window_of (parent), heading, body);
   gtk_widget_set_name (dialog, "ct-problem-dialog");
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
   adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
@@ -304,7 +303,6 @@ static void
 show_new_card (ManagerOp    *op,
                const CtCard *card)
 {
-  GtkRoot *root = gtk_widget_get_root (op->parent);
   g_autoptr(GdkTexture) qr = ct_barcode_image_texture (card->card_no, CT_BARCODE_IMAGE_QR, NULL);
   g_autoptr(GdkTexture) barcode = ct_barcode_image_texture (card->card_no, CT_BARCODE_IMAGE_CODE128, NULL);
   g_autofree char *number = ct_format_card_no (card->card_no);
@@ -317,7 +315,7 @@ show_new_card (ManagerOp    *op,
   GtkWidget *box;
   GtkWidget *picture;
 
-  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+  dialog = adw_message_dialog_new (ct_window_of (op->parent),
                                    _("New Card Issued"), body);
   gtk_widget_set_name (dialog, "ct-new-card-dialog");
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Done"));

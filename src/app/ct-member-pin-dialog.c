@@ -130,7 +130,7 @@ ct_member_pin_dialog_response (AdwMessageDialog *dialog,
   if (g_strcmp0 (response, "pay") == 0 && self->length == CT_MEMBER_PIN_DIGITS)
     g_task_return_pointer (task, g_strdup (self->digits), g_free);
   else
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+    ct_dialog_cancel_task (&task);
   wipe (self);
   update (self);
 }
@@ -140,12 +140,7 @@ ct_member_pin_dialog_dispose (GObject *object)
 {
   CtMemberPinDialog *self = CT_MEMBER_PIN_DIALOG (object);
 
-  if (self->task != NULL)
-    {
-      g_autoptr(GTask) task = g_steal_pointer (&self->task);
-
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
-    }
+  ct_dialog_cancel_task (&self->task);
   wipe (self);
 
   G_OBJECT_CLASS (ct_member_pin_dialog_parent_class)->dispose (object);
@@ -229,17 +224,15 @@ ct_member_pin_dialog_run_async (GtkWidget           *parent,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
-  GtkRoot *root = parent ? gtk_widget_get_root (parent) : NULL;
   CtMemberPinDialog *self;
 
   self = g_object_new (CT_TYPE_MEMBER_PIN_DIALOG,
-                       "transient-for", GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                       "transient-for", ct_window_of (parent),
                        "body", body,
                        NULL);
   self->task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (self->task, ct_member_pin_dialog_run_async);
-  gtk_label_set_label (self->problem_label, problem ? problem : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->problem_label), problem != NULL);
+  ct_problem_label_set (self->problem_label, problem);
   if (confirm_label != NULL)
     adw_message_dialog_set_response_label (ADW_MESSAGE_DIALOG (self), "pay", confirm_label);
   gtk_window_present (GTK_WINDOW (self));
@@ -273,7 +266,5 @@ ct_member_pin_dialog_get_problem (CtMemberPinDialog *self)
 {
   g_return_val_if_fail (CT_IS_MEMBER_PIN_DIALOG (self), NULL);
 
-  if (!gtk_widget_get_visible (GTK_WIDGET (self->problem_label)))
-    return NULL;
-  return gtk_label_get_label (self->problem_label);
+  return ct_problem_label_get (self->problem_label);
 }

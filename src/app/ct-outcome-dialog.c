@@ -107,11 +107,10 @@ ct_outcome_dialog_new (GtkWidget  *parent,
                        const char *manager_id,
                        int         minor_units)
 {
-  GtkRoot *root = parent != NULL ? gtk_widget_get_root (parent) : NULL;
   CtOutcomeDialog *self;
 
   self = g_object_new (CT_TYPE_OUTCOME_DIALOG,
-                       "transient-for", GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                       "transient-for", ct_window_of (parent),
                        NULL);
   self->minor_units = minor_units;
   gtk_editable_set_text (GTK_EDITABLE (self->manager_row), manager_id ? manager_id : "");

@@ -72,7 +72,7 @@ ct_pin_dialog_response (AdwMessageDialog *dialog,
       g_task_return_pointer (task, answer, pin_answer_free);
     }
   else
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+    ct_dialog_cancel_task (&task);
 }
 
 static void
@@ -80,12 +80,7 @@ ct_pin_dialog_dispose (GObject *object)
 {
   CtPinDialog *self = CT_PIN_DIALOG (object);
 
-  if (self->task != NULL)
-    {
-      g_autoptr(GTask) task = g_steal_pointer (&self->task);
-
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
-    }
+  ct_dialog_cancel_task (&self->task);
 
   G_OBJECT_CLASS (ct_pin_dialog_parent_class)->dispose (object);
 }
@@ -140,18 +135,16 @@ ct_pin_dialog_run_async (GtkWidget           *parent,
                          gpointer             user_data)
 {
   CtPinDialog *self;
-  GtkRoot *root = parent ? gtk_widget_get_root (parent) : NULL;
 
   self = g_object_new (CT_TYPE_PIN_DIALOG,
-                       "transient-for", GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                       "transient-for", ct_window_of (parent),
                        "heading", heading,
                        "body", body ? body : "",
                        NULL);
   self->task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (self->task, ct_pin_dialog_run_async);
 
-  gtk_label_set_label (self->problem_label, problem ? problem : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->problem_label), problem != NULL);
+  ct_problem_label_set (self->problem_label, problem);
   gtk_editable_set_text (GTK_EDITABLE (self->manager_row), manager_id ? manager_id : "");
 
   gtk_window_present (GTK_WINDOW (self));
@@ -223,7 +216,5 @@ ct_pin_dialog_get_problem (CtPinDialog *self)
 {
   g_return_val_if_fail (CT_IS_PIN_DIALOG (self), NULL);
 
-  if (!gtk_widget_get_visible (GTK_WIDGET (self->problem_label)))
-    return NULL;
-  return gtk_label_get_label (self->problem_label);
+  return ct_problem_label_get (self->problem_label);
 }

@@ -87,12 +87,11 @@ ct_refund_dialog_new (GtkWidget  *parent,
                       int64_t     left,
                       const char *no_partial)
 {
-  GtkRoot *root = parent != NULL ? gtk_widget_get_root (parent) : NULL;
   g_autofree char *all = ct_money_format_plain (left, minor_units);
   CtRefundDialog *self;
 
   self = g_object_new (CT_TYPE_REFUND_DIALOG,
-                       "transient-for", GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                       "transient-for", ct_window_of (parent),
                        "body", body,
                        NULL);
   self->minor_units = minor_units;

@@ -70,7 +70,6 @@ ct_replace_dialog_new (GtkWidget    *parent,
                        int           minor_units,
                        const char   *currency)
 {
-  GtkRoot *root = parent != NULL ? gtk_widget_get_root (parent) : NULL;
   g_autofree char *balance = ct_format_money (card->balance, minor_units, currency);
   /* The count is formatted first: G_GINT64_FORMAT cannot sit inside a
    * translatable string. */
@@ -79,7 +78,7 @@ ct_replace_dialog_new (GtkWidget    *parent,
   CtReplaceDialog *self;
 
   self = g_object_new (CT_TYPE_REPLACE_DIALOG,
-                       "transient-for", GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                       "transient-for", ct_window_of (parent),
                        NULL);
   body = g_strdup_printf (_("Card %s of %s is closed for good. A new card takes its balance (%s), its %s "
                             "points, its level and the member's PIN; the member's page moves to a new link."),

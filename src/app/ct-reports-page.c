@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ct-client-shifts.h"
+#include "ct-dialog.h"
 #include "ct-focus.h"
 #include "ct-format.h"
 #include "ct-print-lines.h"
@@ -44,8 +45,7 @@ static void
 set_problem (CtReportsPage *self,
              const char    *problem)
 {
-  gtk_label_set_label (self->problem_label, problem ? problem : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->problem_label), problem != NULL);
+  ct_problem_label_set (self->problem_label, problem);
 }
 
 /* Today in the merchant's time zone, as the service counts days. */
@@ -360,9 +360,7 @@ const char *
 ct_reports_page_get_problem (CtReportsPage *self)
 {
   g_return_val_if_fail (CT_IS_REPORTS_PAGE (self), NULL);
-  if (!gtk_widget_get_visible (GTK_WIDGET (self->problem_label)))
-    return NULL;
-  return gtk_label_get_label (self->problem_label);
+  return ct_problem_label_get (self->problem_label);
 }
 
 GtkEntry *

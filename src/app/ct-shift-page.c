@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "ct-client-shifts.h"
+#include "ct-dialog.h"
 #include "ct-focus.h"
 #include "ct-format.h"
 #include "ct-print-lines.h"
@@ -57,8 +58,7 @@ static void
 set_problem (CtShiftPage *self,
              const char  *problem)
 {
-  gtk_label_set_label (self->problem_label, problem ? problem : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->problem_label), problem != NULL);
+  ct_problem_label_set (self->problem_label, problem);
 }
 
 static void
@@ -538,9 +538,7 @@ const char *
 ct_shift_page_get_problem (CtShiftPage *self)
 {
   g_return_val_if_fail (CT_IS_SHIFT_PAGE (self), NULL);
-  if (!gtk_widget_get_visible (GTK_WIDGET (self->problem_label)))
-    return NULL;
-  return gtk_label_get_label (self->problem_label);
+  return ct_problem_label_get (self->problem_label);
 }
 
 gboolean

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "ct-dialog.h"
 #include "ct-sign-in-page.h"
 
 /* Who is at the till (docs/operations.md, "Cashiers"): the cashier id and
@@ -48,8 +49,7 @@ static void
 show_problem (CtSignInPage *self,
               const char   *text)
 {
-  gtk_label_set_label (self->problem_label, text != NULL ? text : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->problem_label), text != NULL);
+  ct_problem_label_set (self->problem_label, text);
 }
 
 static gboolean
@@ -225,9 +225,7 @@ ct_sign_in_page_get_problem (CtSignInPage *self)
 {
   g_return_val_if_fail (CT_IS_SIGN_IN_PAGE (self), NULL);
 
-  if (!gtk_widget_get_visible (GTK_WIDGET (self->problem_label)))
-    return NULL;
-  return gtk_label_get_label (self->problem_label);
+  return ct_problem_label_get (self->problem_label);
 }
 
 gboolean

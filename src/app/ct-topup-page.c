@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "ct-dialog.h"
 #include "ct-focus.h"
 #include "ct-format.h"
 #include "ct-keypad.h"
@@ -72,8 +73,7 @@ static void
 show_problem (CtTopupPage *self,
               const char  *problem)
 {
-  gtk_label_set_label (self->problem_label, problem ? problem : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->problem_label), problem != NULL);
+  ct_problem_label_set (self->problem_label, problem);
 }
 
 static char *
@@ -668,9 +668,7 @@ ct_topup_page_get_problem (CtTopupPage *self)
 {
   g_return_val_if_fail (CT_IS_TOPUP_PAGE (self), NULL);
 
-  if (!gtk_widget_get_visible (GTK_WIDGET (self->problem_label)))
-    return NULL;
-  return gtk_label_get_label (self->problem_label);
+  return ct_problem_label_get (self->problem_label);
 }
 
 guint
