@@ -339,7 +339,7 @@ reprint_action (GtkWidget  *widget,
   CtTillPrinter *printer = ct_session_get_printer (self->session);
   const char *id = g_variant_get_string (param, NULL);
 
-  if (printer == NULL || !ct_till_printer_is_set (printer))
+  if (!ct_till_printer_is_set (printer))
     {
       gtk_widget_activate_action (widget, "win.toast", "s",
                                   _("No receipt printer is set. Choose one in Settings (F8)."));

@@ -222,6 +222,29 @@ print_done_cb (GtkPrintOperation       *operation,
 }
 
 /**
+ * ct_print_lines_on_till:
+ * @widget: the widget asking (a till without a receipt printer is told
+ *   through its "win.toast")
+ * @printer: (nullable): the till's printer
+ * @lines: (element-type CtReceiptLine)
+ *
+ * Prints a report on the till's receipt printer.
+ */
+void
+ct_print_lines_on_till (GtkWidget     *widget,
+                        CtTillPrinter *printer,
+                        const char    *title,
+                        GPtrArray     *lines)
+{
+  if (!ct_till_printer_is_set (printer))
+    {
+      gtk_widget_activate_action (widget, "win.toast", "s", _("No receipt printer is set. Choose one in Settings."));
+      return;
+    }
+  ct_till_printer_print_report (printer, title, lines);
+}
+
+/**
  * ct_print_lines_dialog:
  * @widget: the widget asking (its window parents the dialog; a fault is
  *   told through its "win.toast")

@@ -3,6 +3,8 @@
 
 #include <gtk/gtk.h>
 
+#include "ct-till-printer.h"
+
 G_BEGIN_DECLS
 
 /* Lines of a receipt or report (CtReceiptLine: a label and its value) on
@@ -17,6 +19,10 @@ void     ct_print_lines_dialog     (GtkWidget    *widget,
                                     const char   *title,
                                     const char   *note,
                                     GPtrArray    *lines);
+void     ct_print_lines_on_till    (GtkWidget          *widget,
+                                    CtTillPrinter      *printer,
+                                    const char         *title,
+                                    GPtrArray          *lines);
 gboolean ct_print_lines_export_pdf (GtkWindow    *parent,
                                     const char   *title,
                                     const char   *note,

@@ -153,7 +153,7 @@ print_again_action (GtkWidget  *widget,
   CtTillPrinter *printer = ct_session_get_printer (self->session);
   const CtReceiptData *data = ct_session_get_last_receipt (self->session);
 
-  if (printer != NULL && data != NULL && ct_till_printer_is_set (printer)
+  if (data != NULL && ct_till_printer_is_set (printer)
       && !ct_till_printer_get_busy (printer))
     ct_till_printer_reprint (printer, data);
 }

@@ -78,7 +78,7 @@ update_actions (CtReportsPage *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "reports.print", shown);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "reports.print-receipt",
-                                 shown && printer != NULL && ct_till_printer_is_set (printer));
+                                 shown && ct_till_printer_is_set (printer));
 }
 
 static void
@@ -241,16 +241,9 @@ print_receipt_action (GtkWidget  *widget,
                       GVariant   *param)
 {
   CtReportsPage *self = CT_REPORTS_PAGE (widget);
-  CtTillPrinter *printer = ct_session_get_printer (self->session);
 
-  if (self->lines == NULL)
-    return;
-  if (printer == NULL || !ct_till_printer_is_set (printer))
-    {
-      gtk_widget_activate_action (widget, "win.toast", "s", _("No receipt printer is set. Choose one in Settings."));
-      return;
-    }
-  ct_till_printer_print_report (printer, self->title, self->lines);
+  if (self->lines != NULL)
+    ct_print_lines_on_till (widget, ct_session_get_printer (self->session), self->title, self->lines);
 }
 
 static void

@@ -213,7 +213,7 @@ print_test_page_action (GtkWidget  *widget,
   CtSettingsPage *self = CT_SETTINGS_PAGE (widget);
   CtTillPrinter *printer = ct_session_get_printer (self->session);
 
-  if (printer != NULL && ct_till_printer_is_set (printer))
+  if (ct_till_printer_is_set (printer))
     ct_till_printer_test_page (printer);
   update_printer_state (self);
 }

@@ -103,7 +103,7 @@ show_report (CtShiftPage *self)
   ct_lines_grid_fill (self->report_grid, self->report, NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "shift.print", shown);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "shift.print-receipt",
-                                 shown && printer != NULL && ct_till_printer_is_set (printer));
+                                 shown && ct_till_printer_is_set (printer));
 }
 
 /* The report of @shift from the service's answer, or none while the
@@ -410,16 +410,9 @@ print_receipt_action (GtkWidget  *widget,
                       GVariant   *param)
 {
   CtShiftPage *self = CT_SHIFT_PAGE (widget);
-  CtTillPrinter *printer = ct_session_get_printer (self->session);
 
-  if (self->report == NULL)
-    return;
-  if (printer == NULL || !ct_till_printer_is_set (printer))
-    {
-      gtk_widget_activate_action (widget, "win.toast", "s", _("No receipt printer is set. Choose one in Settings."));
-      return;
-    }
-  ct_till_printer_print_report (printer, self->report_name, self->report);
+  if (self->report != NULL)
+    ct_print_lines_on_till (widget, ct_session_get_printer (self->session), self->report_name, self->report);
 }
 
 static void

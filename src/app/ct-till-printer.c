@@ -237,6 +237,7 @@ ct_till_printer_print_report (CtTillPrinter *self,
 
 /**
  * ct_till_printer_is_set:
+ * @self: (nullable): the till's printer, %NULL on a till without one
  *
  * Returns: whether Settings names a receipt printer.
  */
@@ -245,6 +246,8 @@ ct_till_printer_is_set (CtTillPrinter *self)
 {
   g_autofree char *text = NULL;
 
+  if (self == NULL)
+    return FALSE;
   g_return_val_if_fail (CT_IS_TILL_PRINTER (self), FALSE);
 
   text = g_settings_get_string (self->settings, "printer");
