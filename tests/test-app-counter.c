@@ -284,6 +284,33 @@ assert_no_sideways_scroll (GtkWidget  *page,
                  gtk_adjustment_get_upper (h) - gtk_adjustment_get_page_size (h));
 }
 
+/* The member's card on the Members screen takes no focus: a selectable
+ * label would (in GTK 4.8 one the pointer selects must), and the folded
+ * screen gave it to the name, with a text caret in it. Tab passes the
+ * card by. */
+static void
+assert_card_view_takes_no_focus (Till       *till,
+                                 GtkWidget  *members,
+                                 const char *what)
+{
+  GtkWidget *view = find_widget (members, CT_TYPE_CARD_VIEW, NULL);
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (till->window));
+
+  ck_assert_ptr_nonnull (view);
+  ck_assert_msg (focus == NULL || !gtk_widget_is_ancestor (focus, view), "%s: the focus is on the card (%s)",
+                 what, G_OBJECT_TYPE_NAME (focus));
+  ck_assert_msg (!gtk_widget_child_focus (view, GTK_DIR_TAB_FORWARD), "%s: Tab stops on the card", what);
+}
+
+static gboolean
+focus_on_use (gpointer data)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (data));
+
+  return focus != NULL && GTK_IS_ACTIONABLE (focus)
+         && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (focus)), "members.use") == 0;
+}
+
 START_TEST (test_app_counter_screens_fit_small_displays)
 {
   static const char *pages[] = { "scan", "topup", "pay", "members", "import", "sync", "settings", "shift", "reports",
@@ -352,6 +379,11 @@ START_TEST (test_app_counter_screens_fit_small_displays)
         ck_assert (wait_until (members_idle, members, 20000));
         save_png (till, NULL, detail);
         assert_no_sideways_scroll (members, detail);
+        /* The focus goes to Use This Card (Enter), also where the card
+         * takes the list's place (folded). */
+        ck_assert_msg (wait_until (focus_on_use, till->window, 10000), "%s: the focus is not on Use This Card",
+                       detail);
+        assert_card_view_takes_no_focus (till, members, detail);
         if (sizes[s][0] == 800)
           {
             /* Folded: back to the list and its search. */

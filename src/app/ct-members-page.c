@@ -43,6 +43,7 @@ struct _CtMembersPage
   AdwLeaflet     *leaflet;
   GtkWidget      *list_pane;
   GtkWidget      *back_button;
+  GtkWidget      *use_button;
   CtCardView     *card_view;
   GtkButton      *freeze_button;
   GtkMenuButton  *date_button;
@@ -105,6 +106,18 @@ update_date_label (CtMembersPage *self)
   }
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "members.next-day",
                                  g_date_compare (&self->date, &now) < 0);
+}
+
+/* A member's card shown takes the focus to Use This Card, where the
+ * cashier's next key (Enter) belongs, not wherever the focus chain lands
+ * (on a narrow screen the card takes the place of the list and its
+ * search, and the focus went to the history's previous day). A card that
+ * cannot be used gives it to the way back to the list, or to the search.
+ * The card itself takes no focus: its labels are not selectable. */
+static void
+focus_card_soon (CtMembersPage *self)
+{
+  ct_focus_soon_first (self->use_button, self->back_button, GTK_WIDGET (self->search_entry), NULL);
 }
 
 static void
@@ -587,6 +600,7 @@ ct_members_page_show_card (CtMembersPage *self,
   today (self, &self->date);
   update_card (self);
   load_history (self);
+  focus_card_soon (self);
 }
 
 void
@@ -826,6 +840,8 @@ ct_members_page_map (GtkWidget *widget)
   GTK_WIDGET_CLASS (ct_members_page_parent_class)->map (widget);
   if (self->card == NULL)
     ct_focus_soon (GTK_WIDGET (self->search_entry));
+  else
+    focus_card_soon (self);
 }
 
 static void
@@ -846,6 +862,7 @@ ct_members_page_class_init (CtMembersPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CtMembersPage, detail_stack);
   gtk_widget_class_bind_template_child (widget_class, CtMembersPage, list_pane);
   gtk_widget_class_bind_template_child (widget_class, CtMembersPage, back_button);
+  gtk_widget_class_bind_template_child (widget_class, CtMembersPage, use_button);
   gtk_widget_class_bind_template_child (widget_class, CtMembersPage, card_view);
   gtk_widget_class_bind_template_child (widget_class, CtMembersPage, freeze_button);
   gtk_widget_class_bind_template_child (widget_class, CtMembersPage, date_button);
