@@ -241,6 +241,15 @@ ct_wedge_capture_key (CtWedgeCapture  *self,
   return taken;
 }
 
+/* The key event's time in milliseconds, or now when GTK gives no event. */
+static guint32
+key_time (GtkEventControllerKey *controller)
+{
+  GdkEvent *event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
+
+  return event ? gdk_event_get_time (event) : (guint32) (g_get_monotonic_time () / 1000);
+}
+
 static gboolean
 key_pressed_cb (GtkEventControllerKey *controller,
                 guint                  keyval,
@@ -248,8 +257,7 @@ key_pressed_cb (GtkEventControllerKey *controller,
                 GdkModifierType        state,
                 CtWedgeCapture        *self)
 {
-  GdkEvent *event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
-  guint32 time = event ? gdk_event_get_time (event) : (guint32) (g_get_monotonic_time () / 1000);
+  guint32 time = key_time (controller);
   gboolean repeat = self->down_keyval == keyval;
 
   /* GDK 4.8 has no repeat flag: a second press without a release is an
@@ -266,8 +274,7 @@ key_released_cb (GtkEventControllerKey *controller,
                  GdkModifierType        state,
                  CtWedgeCapture        *self)
 {
-  GdkEvent *event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
-  guint32 time = event ? gdk_event_get_time (event) : (guint32) (g_get_monotonic_time () / 1000);
+  guint32 time = key_time (controller);
 
   if (self->down_keyval == keyval)
     self->down_keyval = 0;
