@@ -123,6 +123,52 @@ process_cpu (GPid  pid,
   return TRUE;
 }
 
+/* CPU time (user + system, µs) of the service's threads by role, from
+ * /proc/PID/task: the committer (one on SQLite), libmicrohttpd's workers
+ * (the HTTP side: TLS, parsing, answers) and the rest (the checkpointer,
+ * the wallet worker, the main thread). */
+typedef struct
+{
+  gint64 committer_us;
+  gint64 workers_us;
+  gint64 other_us;
+} Threads;
+
+static void
+threads_cpu (GPid     pid,
+             Threads *out)
+{
+  g_autofree char *dir_path = g_strdup_printf ("/proc/%d/task", (int) pid);
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  long tck = sysconf (_SC_CLK_TCK);
+  const char *tid;
+
+  *out = (Threads) { 0 };
+  while (dir != NULL && (tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *stat_path = g_build_filename (dir_path, tid, "stat", NULL);
+      g_autofree char *text = NULL;
+      g_auto(GStrv) fields = NULL;
+      const char *open, *close;
+      gint64 us;
+
+      if (!g_file_get_contents (stat_path, &text, NULL, NULL)
+          || (open = strchr (text, '(')) == NULL || (close = strrchr (text, ')')) == NULL)
+        continue;
+      fields = g_strsplit (close + 2, " ", -1);
+      if (g_strv_length (fields) < 13)
+        continue;
+      us = (g_ascii_strtoll (fields[11], NULL, 10) + g_ascii_strtoll (fields[12], NULL, 10))
+           * G_USEC_PER_SEC / tck;
+      if (g_str_has_prefix (open + 1, "ct-committer"))
+        out->committer_us += us;
+      else if (g_str_has_prefix (open + 1, "MHD-worker"))
+        out->workers_us += us;
+      else
+        out->other_us += us;
+    }
+}
+
 /* Busy and total jiffies of the whole machine, from the "cpu" line. */
 static void
 machine_cpu (gint64 *busy,
@@ -334,10 +380,12 @@ main (int    argc,
       guint payments = 0, topups = 0, failures = 0, writes;
       gint64 t0, t1, busy0, busy1, total0, total1;
       Cpu c0 = { 0 }, c1 = { 0 };
+      Threads th0, th1;
       double secs, cpu_per, machine_busy, service_share;
 
       machine_cpu (&busy0, &total0);
       process_cpu (ct_test_service_get_pid (svc), &c0);
+      threads_cpu (ct_test_service_get_pid (svc), &th0);
       t0 = g_get_monotonic_time ();
       if (use_wrk)
         {
@@ -362,6 +410,7 @@ main (int    argc,
         }
       t1 = g_get_monotonic_time ();
       process_cpu (ct_test_service_get_pid (svc), &c1);
+      threads_cpu (ct_test_service_get_pid (svc), &th1);
       machine_cpu (&busy1, &total1);
 
       for (guint i = 0; i < n_tills && !use_wrk; i++)
@@ -395,6 +444,12 @@ main (int    argc,
       if (writes > 0)
         printf ("  service CPU per write: %.1f µs (user %.1f, sys %.1f)\n", cpu_per,
                 (double) (c1.user_us - c0.user_us) / writes, (double) (c1.sys_us - c0.sys_us) / writes);
+      /* By thread: the committer bounds the rate (docs/performance.md). */
+      if (writes > 0)
+        printf ("    committer %.1f µs, HTTP workers %.1f µs, other threads %.1f µs\n",
+                (double) (th1.committer_us - th0.committer_us) / writes,
+                (double) (th1.workers_us - th0.workers_us) / writes,
+                (double) (th1.other_us - th0.other_us) / writes);
       {
         g_autofree char *load = NULL;
 
