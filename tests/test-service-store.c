@@ -281,6 +281,42 @@ START_TEST (test_store_debits_never_go_below_zero)
 }
 END_TEST
 
+START_TEST (test_store_credits_follow_reads_and_savepoints)
+{
+  CtStoreCard card = { (char *) "CARD-9", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
+  CtStorePosting topup[] = { { CT_ACCOUNT_CASH, -1000 }, { "CARD-9", 1000 } };
+  CtStorePosting pay100[] = { { "CARD-9", -100 }, { CT_ACCOUNT_POOL, 100 } };
+  CtStorePosting pay200[] = { { "CARD-9", -200 }, { CT_ACCOUNT_POOL, 200 } };
+  CtStorePosting pay50[] = { { "CARD-9", -50 }, { CT_ACCOUNT_POOL, 50 } };
+  CtStorePosting pay25[] = { { "CARD-9", -25 }, { CT_ACCOUNT_POOL, 25 } };
+  CtStoreLedgerCheck check;
+
+  /* PostgreSQL holds a transaction's credits to the pool back and writes
+   * them summed: a read of the pool inside the transaction sees them, and
+   * a rollback to a savepoint takes back the ones made after it. */
+  ck_assert (ct_store_begin (store, NULL));
+  ck_assert (ct_store_card_insert (store, &card, NULL));
+  ck_assert (ct_store_post (store, topup, 2, NULL));
+  ck_assert (ct_store_post (store, pay100, 2, NULL));
+  ck_assert (ct_store_post (store, pay200, 2, NULL));
+  ck_assert_int_eq (ct_store_account_balance (store, CT_ACCOUNT_POOL, NULL), 300);
+  ck_assert (ct_store_post (store, pay100, 2, NULL));
+  ck_assert (ct_store_savepoint (store, NULL));
+  ck_assert (ct_store_post (store, pay50, 2, NULL));
+  ct_store_rollback_savepoint (store);
+  ck_assert (ct_store_release_savepoint (store, NULL));
+  ck_assert (ct_store_savepoint (store, NULL));
+  ck_assert (ct_store_post (store, pay25, 2, NULL));
+  ck_assert (ct_store_release_savepoint (store, NULL));
+  ck_assert (ct_store_commit (store, NULL));
+  ck_assert_int_eq (ct_store_account_balance (store, CT_ACCOUNT_POOL, NULL), 425);
+  ck_assert_int_eq (ct_store_account_balance (store, "CARD-9", NULL), 575);
+  ck_assert (ct_store_ledger_check (store, &check, NULL));
+  ck_assert_int_eq (check.sum, 0);
+  ck_assert_int_eq (check.pool, 425);
+}
+END_TEST
+
 START_TEST (test_store_refunds_never_give_back_more_than_the_transaction_took)
 {
   CtStoreCard card = { (char *) "CARD-2", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
@@ -545,6 +581,16 @@ START_TEST (test_store_reads_see_the_transaction_s_own_writes)
   ck_assert (ct_store_key_get (store, 1, "own", &state, got, &status, &body, NULL));
   ck_assert_int_eq (state, CT_STORE_KEY_DONE);
   ck_assert_uint_eq (status, 201);
+  /* The next claim of a group in the same transaction reads the levels as
+   * they are now, not as the first claim found them. */
+  if (!ct_store_batches_writes (store))
+    {
+      g_clear_pointer (&levels, g_ptr_array_unref);
+      ck_assert (ct_store_claim_key (store, 1, "own-next", NULL));
+      levels = ct_store_level_list (store, NULL);
+      ck_assert_ptr_nonnull (levels);
+      ck_assert_uint_eq (levels->len, 1);
+    }
   ck_assert (ct_store_card_insert (store, &card, NULL));
   ck_assert (ct_store_post (store, credit, 2, NULL));
   ck_assert (ct_store_card_get (store, "CARD-3", &after, NULL));
@@ -1019,6 +1065,7 @@ store_suite (void)
   tcase_add_checked_fixture (st, store_setup, store_teardown);
   tcase_add_test (st, test_store_create_refuses_an_existing_database);
   tcase_add_test (st, test_store_debits_never_go_below_zero);
+  tcase_add_test (st, test_store_credits_follow_reads_and_savepoints);
   tcase_add_test (st, test_store_refunds_never_give_back_more_than_the_transaction_took);
   tcase_add_test (st, test_store_keys_claim_once);
   tcase_add_test (st, test_store_connections_credit_slots_of_their_own);

@@ -30,14 +30,21 @@
  *  - SQLite has one writer. One committer takes every write waiting at that
  *    moment, runs each in its own savepoint inside one transaction and
  *    commits once: one fsync for the whole group.
- *  - PostgreSQL flushes the WAL of concurrent commits together by itself.
- *    A pool of committers runs one transaction per request, each on its own
- *    connection; a transaction that loses a deadlock or a serialization
- *    race is run again, so a till never sees one as a 500. */
+ *  - PostgreSQL: a few committers, each on a connection of its own, each
+ *    taking every write waiting at that moment into one transaction (in
+ *    card-number order, so that two groups lock cards in one order), with
+ *    each key claimed in the database. A group that does not stand (a
+ *    refusal after a write, a deadlock, a failed commit) runs again as
+ *    writes alone, a transaction each, and a transaction alone that loses
+ *    a deadlock or a serialization race is run again, so a till never
+ *    sees one as a 500. */
 
 G_DEFINE_QUARK (ct-service-error-quark, ct_service_error)
 
 #define BATCH_MAX 512
+/* PostgreSQL: the writes of one transaction at most. A group holds every
+ * card it locked until its commit. */
+#define GROUP_MAX 32
 #define EXPIRE_EVERY_MS (10 * 60 * 1000)
 #define RETRY_MAX 30
 
@@ -1033,25 +1040,32 @@ run_batch (CtService *svc,
     }
 }
 
-/* Names what a write in a transaction of its own reads after its claim,
- * so that the store reads it in the claim's round trip: the till again
- * when it came from the cache, the path's card, and the shift open on the
- * till when the money was taken. */
+/* The card a write's path names, in the form the store keeps it (upper
+ * case, without spaces, ASCII for full-width), or NULL. The issuer
+ * prefix, in the merchant's settings the claim has not read yet, only
+ * decides whether a check digit is checked, not the form; a number that
+ * is refused later was named for nothing. */
+static char *
+path_card_no (CtCall *call)
+{
+  if (call->parse_reply != NULL || !g_str_has_prefix (call->route->pattern, "/v1/cards/*/"))
+    return NULL;
+  return ct_card_number_normalize (call->args[0], NULL, NULL, NULL);
+}
+
+/* Names what a write in a transaction reads after its claim, so that the
+ * store reads it in the claim's round trip: the till again when it came
+ * from the cache, the path's card, and the shift open on the till when
+ * the money was taken. */
 static void
 read_ahead (CtCall *call)
 {
   CtStoreAhead ahead = { 0 };
-  g_autofree char *card_no = NULL;
+  g_autofree char *card_no = path_card_no (call);
 
   if (call->till_cached)
     ahead.till_hash = call->till_hash;
-  /* The number as the store keeps it (upper case, without spaces, ASCII
-   * for full-width): the request reads the card by that form. The issuer
-   * prefix, in the merchant's settings the claim has not read yet, only
-   * decides whether a check digit is checked, not the form; a number
-   * that is refused later was read ahead for nothing. */
-  if (call->parse_reply == NULL && g_str_has_prefix (call->route->pattern, "/v1/cards/*/")
-      && (card_no = ct_card_number_normalize (call->args[0], NULL, NULL, NULL)) != NULL)
+  if (card_no != NULL)
     {
       ahead.card_no = card_no;
       ahead.shift_store = call->till.store;
@@ -1059,6 +1073,30 @@ read_ahead (CtCall *call)
       ahead.shift_at = call->taken_at != 0 ? call->taken_at : call->now_ms;
     }
   ct_store_read_ahead (call->store, &ahead);
+}
+
+/* Forgets what an earlier attempt of @call answered or recorded. */
+static void
+call_reset (CtCall *call)
+{
+  g_clear_pointer (&call->reply, ct_reply_free);
+  call->manager_outcome = CT_MANAGER_OUTCOME_NONE;
+  call->member_pin_outcome = CT_MANAGER_OUTCOME_NONE;
+  call->now_ms = ct_store_now_ms ();
+}
+
+/* Claims @call's key and reads its merchant's settings, in one round
+ * trip with what read_ahead() named. */
+static gboolean
+claim (CtCall           *call,
+       CtStoreMerchant  *merchant,
+       GError          **error)
+{
+  read_ahead (call);
+  /* Claimed inside the till's merchant: the claim reads that merchant's
+   * settings in the same round trip. */
+  return (call->idem_key == NULL || ct_store_claim_key (call->store, call->till.id, call->idem_key, error))
+         && ct_store_get_merchant (call->store, merchant, error);
 }
 
 /* One request in a transaction of its own: claim its key, replay or apply
@@ -1078,18 +1116,11 @@ run_alone (CtService *svc,
       g_autoptr(GError) error = NULL;
       gboolean ok;
 
-      g_clear_pointer (&call->reply, ct_reply_free);
-      call->manager_outcome = CT_MANAGER_OUTCOME_NONE;
-      call->member_pin_outcome = CT_MANAGER_OUTCOME_NONE;
-      call->now_ms = ct_store_now_ms ();
+      call_reset (call);
       ok = ct_store_begin (store, &error);
       if (ok)
         {
-          read_ahead (call);
-          /* Claimed inside the till's merchant: the claim reads that
-           * merchant's settings in the same round trip. */
-          ok = (call->idem_key == NULL || ct_store_claim_key (call->store, call->till.id, call->idem_key, &error))
-               && ct_store_get_merchant (call->store, &merchant, &error);
+          ok = claim (call, &merchant, &error);
           if (ok)
             {
               if (!call->till_cached || till_check_again (svc, call))
@@ -1120,49 +1151,206 @@ run_alone (CtService *svc,
   MHD_resume_connection (call->connection);
 }
 
+/* Waits for a write, then takes every other one waiting at that moment
+ * into @batch, up to @max. FALSE once the stop marker was taken: @batch
+ * holds the writes before it. */
+static gboolean
+take_batch (CtService *svc,
+            GPtrArray *batch,
+            guint      max)
+{
+  CtCall *call = g_async_queue_pop (svc->jobs);
+
+  g_ptr_array_set_size (batch, 0);
+  if (call == &stop_marker)
+    return FALSE;
+  g_ptr_array_add (batch, call);
+  while (batch->len < max && (call = g_async_queue_try_pop (svc->jobs)) != NULL)
+    {
+      if (call == &stop_marker)
+        return FALSE;
+      g_ptr_array_add (batch, call);
+    }
+  return TRUE;
+}
+
 static gpointer
 committer_main (gpointer data)
 {
   CtService *svc = data;
   g_autoptr(GPtrArray) batch = g_ptr_array_new ();
-  gboolean stop = FALSE;
+  gboolean more = TRUE;
 
-  while (!stop)
+  while (more)
     {
-      CtCall *call = g_async_queue_pop (svc->jobs);
-
-      g_ptr_array_set_size (batch, 0);
-      if (call == &stop_marker)
+      more = take_batch (svc, batch, BATCH_MAX);
+      if (batch->len == 0)
         break;
-      g_ptr_array_add (batch, call);
-      while (batch->len < BATCH_MAX && (call = g_async_queue_try_pop (svc->jobs)) != NULL)
-        {
-          if (call == &stop_marker)
-            {
-              stop = TRUE;
-              break;
-            }
-          g_ptr_array_add (batch, call);
-        }
       run_batch (svc, batch);
     }
   return NULL;
 }
 
+/* A write of a group, with the card its path names. */
+typedef struct
+{
+  CtCall *call;
+  char   *card_no;
+  guint   order;
+  gboolean failed; /* answered as a failed commit: not to be run again */
+} Grouped;
+
+/* Cards in card-number order (writes naming none first), then in the
+ * order the writes came: two groups in two processes lock their cards in
+ * one order, so they wait for each other instead of deadlocking. */
+static gint
+grouped_cmp (gconstpointer a,
+             gconstpointer b)
+{
+  const Grouped *x = a, *y = b;
+  int c = g_strcmp0 (x->card_no, y->card_no);
+
+  if (c != 0)
+    return c;
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Runs the writes of @batch (sorted) in one transaction, without a
+ * savepoint each: every claim with its reads in one round trip, the
+ * writes that need no answer with the next claim, one commit. A key
+ * claimed by another transaction answers 409 request_in_progress and
+ * changes nothing. FALSE when the group must not stand: a request was
+ * refused after it had written something, a statement failed (a
+ * deadlock, a lock timeout) or the commit did; nothing of it was then
+ * kept. */
+static gboolean
+apply_pg_group (CtService *svc,
+                GArray    *batch)
+{
+  CtStore *store = svc->store;
+  g_autoptr(GError) error = NULL;
+
+  if (!ct_store_begin (store, &error))
+    return FALSE;
+  for (guint i = 0; i < batch->len; i++)
+    {
+      CtCall *call = g_array_index (batch, Grouped, i).call;
+      g_auto(CtStoreMerchant) merchant = { 0 };
+      gint64 writes = ct_store_write_count (store);
+
+      call_reset (call);
+      if (!claim (call, &merchant, &error))
+        {
+          /* A refused claim changed nothing; any other failure left the
+           * transaction aborted. */
+          if (!g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_IN_PROGRESS)
+              || ct_store_write_count (store) != writes)
+            {
+              ct_store_rollback (store);
+              return FALSE;
+            }
+          g_clear_error (&error);
+          call->reply = in_progress_reply ();
+          continue;
+        }
+      if (call->till_cached && !till_check_again (svc, call))
+        {
+          if (ct_store_write_count (store) != writes)
+            {
+              ct_store_rollback (store);
+              return FALSE;
+            }
+          continue;
+        }
+      if (!run_one (svc, &merchant, call, FALSE))
+        {
+          ct_store_rollback (store);
+          return FALSE;
+        }
+    }
+  if (ct_store_commit (store, &error))
+    return TRUE;
+  /* A commit that failed on its way (a lost connection) may have been
+   * applied: a write with a key finds its answer stored when it runs
+   * again, one without a key is answered as a failed commit. */
+  if (!g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_RETRY)
+      && !g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT))
+    for (guint i = 0; i < batch->len; i++)
+      {
+        CtCall *call = g_array_index (batch, Grouped, i).call;
+
+        if (call->idem_key == NULL)
+          {
+            ct_reply_free (call->reply);
+            call->reply = commit_failed (error);
+            g_array_index (batch, Grouped, i).failed = TRUE;
+          }
+      }
+  return FALSE;
+}
+
+/* A group of writes on PostgreSQL: one transaction for all of them, one
+ * commit (one flush of the log, one BEGIN and COMMIT, one snapshot and
+ * one look-up of each table instead of one per write). A group that does
+ * not stand runs again as writes alone, each in a transaction of its own
+ * with its deadlocks retried, so a till never sees the group's failure. */
+static void
+run_pg_group (CtService *svc,
+              GPtrArray *calls)
+{
+  g_autoptr(GArray) batch = g_array_sized_new (FALSE, FALSE, sizeof (Grouped), calls->len);
+  gboolean ok;
+
+  if (calls->len == 1)
+    {
+      run_alone (svc, calls->pdata[0]);
+      return;
+    }
+  for (guint i = 0; i < calls->len; i++)
+    {
+      Grouped g = { calls->pdata[i], path_card_no (calls->pdata[i]), i, FALSE };
+
+      g_array_append_val (batch, g);
+    }
+  g_array_sort (batch, grouped_cmp);
+  ok = apply_pg_group (svc, batch);
+  if (ok)
+    {
+      count_commit (svc, batch->len);
+      ct_wallet_worker_wake (svc->wallet);
+    }
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Grouped *g = &g_array_index (batch, Grouped, i);
+
+      g_free (g->card_no);
+      if (ok || g->failed)
+        MHD_resume_connection (g->call->connection);
+      else
+        run_alone (svc, g->call);
+    }
+}
+
+/* PostgreSQL: each committer has a connection of its own and takes every
+ * write waiting at that moment, up to GROUP_MAX, into one transaction. */
 static gpointer
-single_committer_main (gpointer data)
+group_committer_main (gpointer data)
 {
   CtService *svc = data;
-  CtCall *call;
+  g_autoptr(GPtrArray) batch = g_ptr_array_new ();
+  gboolean more = TRUE;
 
-  while ((call = g_async_queue_pop (svc->jobs)) != &stop_marker)
+  while (more)
     {
+      more = take_batch (svc, batch, GROUP_MAX);
+      if (batch->len == 0)
+        break;
       if (expire_due (svc) && ct_store_begin (svc->store, NULL))
         {
           expire_keys (svc->store);
           ct_store_commit (svc->store, NULL);
         }
-      run_alone (svc, call);
+      run_pg_group (svc, batch);
     }
   return NULL;
 }
@@ -1176,7 +1364,7 @@ committers_start (CtService *svc)
     g_ptr_array_add (svc->committers, g_thread_new ("ct-committer", committer_main, svc));
   else
     for (guint i = 0; i < svc->opts.connections; i++)
-      g_ptr_array_add (svc->committers, g_thread_new ("ct-committer", single_committer_main, svc));
+      g_ptr_array_add (svc->committers, g_thread_new ("ct-committer", group_committer_main, svc));
 }
 
 static void
@@ -1294,7 +1482,7 @@ ct_service_new (const CtServiceOptions  *options,
   if (ct_store_location_is_uri (svc->opts.db_path))
     {
       if (svc->opts.connections == 0)
-        svc->opts.connections = 16;
+        svc->opts.connections = CT_SERVICE_PG_COMMITTERS_DEFAULT;
       svc->store = ct_store_open (svc->opts.db_path, threads + svc->opts.connections, error);
     }
   else
@@ -1462,8 +1650,18 @@ ct_service_get_stats (CtService *svc,
                       guint64   *n_writes,
                       guint64   *n_commits)
 {
+  g_mutex_lock (&svc->stats_lock);
   *n_writes = svc->n_writes;
   *n_commits = svc->n_commits;
+  g_mutex_unlock (&svc->stats_lock);
+}
+
+guint
+ct_service_queued_writes (CtService *svc)
+{
+  gint n = g_async_queue_length (svc->jobs);
+
+  return n > 0 ? (guint) n : 0;
 }
 
 void

@@ -44,6 +44,9 @@ typedef enum
 #define CT_SERVICE_RATE_LIMIT_DEFAULT 50
 
 #define CT_SERVICE_CONNECTIONS_DEFAULT       4000
+/* PostgreSQL: committers per process, each with a connection of its own;
+ * each runs every write waiting at that moment in one transaction. */
+#define CT_SERVICE_PG_COMMITTERS_DEFAULT     4
 #define CT_SERVICE_PER_ADDRESS_DEFAULT       64
 #define CT_SERVICE_HANDSHAKE_TIMEOUT_DEFAULT 10
 #define CT_SERVICE_IDLE_TIMEOUT              120
@@ -183,7 +186,7 @@ typedef struct
   guint     per_address;       /* 0 = CT_SERVICE_PER_ADDRESS_DEFAULT */
   guint     handshake_timeout; /* seconds, 0 = CT_SERVICE_HANDSHAKE_TIMEOUT_DEFAULT */
   char     *public_url;        /* the member links' base URL; NULL: from the request's Host */
-  guint     connections;   /* PostgreSQL: committers, one connection each (0 = 16) */
+  guint     connections;   /* PostgreSQL: committers, one connection each (0 = CT_SERVICE_PG_COMMITTERS_DEFAULT) */
   gboolean  reuse_port;    /* several processes listen on one port */
 } CtServiceOptions;
 
@@ -198,10 +201,12 @@ const char *ct_service_get_url      (CtService   *svc);
 void        ct_service_stop         (CtService   *svc);
 void        ct_service_free         (CtService   *svc);
 CtStore    *ct_service_get_store    (CtService   *svc);
-/* Writes committed and commit groups (fsyncs) so far; read after stop. */
+/* Writes committed and commit groups (fsyncs) so far. */
 void        ct_service_get_stats    (CtService   *svc,
                                      guint64     *n_writes,
                                      guint64     *n_commits);
+/* Writes parsed and waiting for a committer. */
+guint       ct_service_queued_writes (CtService  *svc);
 
 /* Routing (ct-service-routes.c). */
 const CtRoute *ct_service_route     (const char  *method,

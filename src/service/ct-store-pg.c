@@ -26,7 +26,13 @@
  *
  * A thread inside ct_store_begin()/ct_store_commit() owns one connection
  * until the commit; every store call it makes meanwhile runs on that
- * connection. A deadlock or serialization failure marks the transaction,
+ * connection. The service runs a group of requests in one transaction
+ * (ct-service.c): the transaction counts what it wrote
+ * (ct_store_write_count()), so that a request refused after a write makes
+ * the group run again; the merchant's settings, levels and connectors are
+ * read by its first claim for the claims after it; and its credits to the
+ * connection's slots are summed and written once, before anything else
+ * touches a slot, before a savepoint and at the commit. A deadlock or serialization failure marks the transaction,
  * and its commit fails with CT_STORE_ERROR_RETRY so the caller runs the
  * request again.
  *
@@ -52,6 +58,7 @@ typedef struct
   int         slot;       /* this connection's slot of the split accounts */
   gboolean    in_tx;
   gboolean    retry;      /* the transaction hit a deadlock or serialization failure */
+  gint64      writes;     /* statements that wrote or failed, for pg_write_count() */
   GPtrArray  *deferred;   /* Deferred: commands not sent yet */
   PGresult   *card_after; /* the card row the last posting left, until the next statement */
   int64_t     card_after_merchant;
@@ -61,6 +68,14 @@ typedef struct
   PGresult   *pre_settings;
   PGresult   *pre_levels;
   PGresult   *pre_connectors;
+  /* The merchant's settings, levels and connectors as the first claim of
+   * the transaction read them, for the claims after it (a group of writes
+   * reads them once, as the SQLite store's group does); a write to any of
+   * them drops them. */
+  int64_t     tx_merchant;
+  PGresult   *tx_settings;
+  PGresult   *tx_levels;
+  PGresult   *tx_connectors;
   int64_t     pre_till;
   char       *pre_key_name;
   PGresult   *pre_key;
@@ -85,6 +100,12 @@ typedef struct
   gboolean    has_spend;  /* the locked card's spend is known */
   int64_t     spend;
   int64_t     next_tx_id; /* a transaction id drawn with the claim, or 0 */
+  /* Credits to this connection's slots not written yet (Credit), summed
+   * per account: a group of payments credits the pool's slot once, at
+   * its commit, instead of once each, every update a new version of one
+   * row the next update walks to. Written before anything else reads or
+   * writes a slot, before a savepoint and at the commit. */
+  GArray     *credits;
   GHashTable *prepared;   /* SQL literal -> statement name */
   guint       n_prepared;
 } PgConn;
@@ -607,6 +628,9 @@ pg_fail (PgConn      *c,
   int code = CT_STORE_ERROR_FAILED;
   g_autofree char *clean = one_line (msg);
 
+  /* A statement that failed left the transaction aborted: as far as a
+   * group of requests is concerned, it changed it. */
+  c->writes++;
   if (state != NULL)
     {
       if (g_str_equal (state, "23505"))
@@ -760,6 +784,92 @@ exec_pipeline (PgConn      *c,
   return TRUE;
 }
 
+typedef struct
+{
+  int64_t merchant;
+  char    account[32];
+  int64_t amount;
+} Credit;
+
+static gboolean run_later (PgConn *c, const char *sql, const Params *p, const char *what, GError **error);
+
+static const char CREDIT_SQL[] = "SELECT ct_post_account ($3, $1, $4, $2)";
+
+/* Writes the credits held back, with the next round trip. */
+static void
+credits_flush (PgConn *c)
+{
+  g_autoptr(GArray) credits = NULL;
+
+  if (c->credits->len == 0)
+    return;
+  /* Taken first: run_later() flushes before a statement on the slots. */
+  credits = g_steal_pointer (&c->credits);
+  c->credits = g_array_new (FALSE, FALSE, sizeof (Credit));
+  for (guint i = 0; i < credits->len; i++)
+    {
+      Credit *cr = &g_array_index (credits, Credit, i);
+      Params p = { 0 };
+
+      p_text (&p, cr->account);
+      p_int (&p, cr->amount);
+      p_int (&p, cr->merchant);
+      p_int (&p, c->slot);
+      /* It fails only as the transaction does: with the commit. */
+      run_later (c, CREDIT_SQL, &p, "posting", NULL);
+    }
+}
+
+/* Holds a credit to @account of @merchant back, added to the ones before
+ * it; FALSE for an account name too long to hold, which goes at once. */
+static gboolean
+credits_add (PgConn     *c,
+             int64_t     merchant,
+             const char *account,
+             int64_t     amount)
+{
+  if (strlen (account) >= sizeof ((Credit *) NULL)->account)
+    return FALSE;
+  c->writes++;
+  for (guint i = 0; i < c->credits->len; i++)
+    {
+      Credit *cr = &g_array_index (c->credits, Credit, i);
+
+      int64_t sum;
+
+      if (cr->merchant == merchant && g_str_equal (cr->account, account)
+          && !__builtin_add_overflow (cr->amount, amount, &sum))
+        {
+          cr->amount = sum;
+          return TRUE;
+        }
+    }
+  {
+    Credit cr = { merchant, "", amount };
+
+    g_strlcpy (cr.account, account, sizeof cr.account);
+    g_array_append_val (c->credits, cr);
+  }
+  return TRUE;
+}
+
+/* Whether @sql reads or writes the split accounts' slots: the credits
+ * held back go before it. */
+static gboolean
+sql_on_slots (const char *sql)
+{
+  return strstr (sql, "account_slots") != NULL || strstr (sql, "ct_post_account") != NULL;
+}
+
+/* Whether @sql may change a row: anything but a SELECT, and the SELECTs
+ * that call a function that writes. A SELECT … FOR UPDATE only locks. */
+static gboolean
+sql_writes (const char *sql)
+{
+  return !g_str_has_prefix (sql, "SELECT ") || strstr (sql, "ct_post_account") != NULL
+         || strstr (sql, "setval") != NULL;
+}
+
 /* The name of @sql (a string literal) prepared on @c: prepared once per
  * connection, keyed by its address. */
 static const char *
@@ -804,6 +914,10 @@ run (PgConn        *c,
 
   if (name == NULL)
     return NULL;
+  if (c->credits->len > 0 && sql_on_slots (sql))
+    credits_flush (c);
+  if (sql_writes (sql))
+    c->writes++;
   g_clear_pointer (&c->card_after, PQclear);
   if (c->deferred->len == 0)
     res = PQexecPrepared (c->pg, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
@@ -855,6 +969,9 @@ run_later (PgConn        *c,
     return run_done (c, sql, p, what, error);
   if ((name = prepared_name (c, sql, p, what, error)) == NULL)
     return FALSE;
+  if (c->credits->len > 0 && sql_on_slots (sql))
+    credits_flush (c);
+  c->writes++;
   d = g_new0 (Deferred, 1);
   d->sql = sql;
   d->name = name;
@@ -900,6 +1017,8 @@ exec_simple (PgConn      *c,
   gboolean ok;
 
   g_clear_pointer (&c->card_after, PQclear);
+  if (c->credits->len > 0 && sql_on_slots (sql))
+    credits_flush (c);
   if (c->deferred->len > 0)
     {
       Stmt one = { NULL, sql, NULL };
@@ -928,6 +1047,16 @@ prefetch_clear (PgConn *c)
   g_clear_pointer (&c->pre_connectors, PQclear);
   g_clear_pointer (&c->pre_key, PQclear);
   g_clear_pointer (&c->pre_key_name, g_free);
+}
+
+/* Drops the merchant's reads kept for the transaction's later claims: at
+ * its end, and when it writes one of them. */
+static void
+tx_reads_clear (PgConn *c)
+{
+  g_clear_pointer (&c->tx_settings, PQclear);
+  g_clear_pointer (&c->tx_levels, PQclear);
+  g_clear_pointer (&c->tx_connectors, PQclear);
 }
 
 /* Takes the result read ahead in @slot for @merchant, if there is one. */
@@ -995,8 +1124,10 @@ conn_free (PgConn *c)
     return;
   g_hash_table_destroy (c->prepared);
   g_ptr_array_unref (c->deferred);
+  g_array_unref (c->credits);
   g_clear_pointer (&c->card_after, PQclear);
   prefetch_clear (c);
+  tx_reads_clear (c);
   ahead_clear (c);
   PQfinish (c->pg);
   g_free (c);
@@ -1055,6 +1186,7 @@ conn_open (CtPgStore  *store,
   c->store = store;
   c->prepared = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   c->deferred = g_ptr_array_new_with_free_func ((GDestroyNotify) deferred_free);
+  c->credits = g_array_new (FALSE, FALSE, sizeof (Credit));
   c->pg = PQconnectdb (store->uri);
   if (PQstatus (c->pg) != CONNECTION_OK)
     {
@@ -1443,8 +1575,10 @@ end_tx (CtPgStore *store,
 {
   c->in_tx = FALSE;
   g_ptr_array_set_size (c->deferred, 0);
+  g_array_set_size (c->credits, 0);
   g_clear_pointer (&c->card_after, PQclear);
   prefetch_clear (c);
+  tx_reads_clear (c);
   ahead_clear (c);
   g_private_set (&current_conn, NULL);
   conn_give (store, c);
@@ -1487,6 +1621,7 @@ pg_commit (CtStore  *base,
                    "the transaction lost a lock race and was rolled back");
       return FALSE;
     }
+  credits_flush (c);
   if (!exec_simple (c, "COMMIT", &local))
     {
       exec_simple (c, "ROLLBACK", NULL);
@@ -1507,11 +1642,28 @@ tx_conn (CtPgStore *store)
   return c;
 }
 
+/* The statements of the transaction that wrote or failed so far: a
+ * request in a group that was refused after it changed something makes
+ * the group run again (ct_store_write_count()). -1 outside a transaction. */
+static gint64
+pg_write_count (CtStore *base)
+{
+  PgConn *c = g_private_get (&current_conn);
+
+  if (c == NULL || c->store != (CtPgStore *) base->root)
+    return -1;
+  return c->writes;
+}
+
 static gboolean
 pg_savepoint (CtStore  *base,
               GError  **error)
 {
-  defer (tx_conn ((CtPgStore *) base->root), "SAVEPOINT request");
+  PgConn *c = tx_conn ((CtPgStore *) base->root);
+
+  /* The credits before the savepoint stay whatever happens after it. */
+  credits_flush (c);
+  defer (c, "SAVEPOINT request");
   return TRUE;
 }
 
@@ -1520,6 +1672,8 @@ pg_rollback_savepoint (CtStore *base)
 {
   PgConn *c = tx_conn ((CtPgStore *) base->root);
 
+  /* The credits held back came after the savepoint. */
+  g_array_set_size (c->credits, 0);
   /* Nothing ran since the savepoint: there is nothing to undo. */
   if (c->deferred->len > 0 && deferred_is (c, c->deferred->len - 1, "SAVEPOINT request"))
     return;
@@ -1578,6 +1732,7 @@ merchant_put (PgConn                 *c,
   g_auto(GStrv) settings = ct_store_merchant_to_settings (m);
 
   prefetch_clear (c);
+  tx_reads_clear (c);
   for (guint i = 0; settings[i] != NULL; i += 2)
     {
       Params p = { 0 };
@@ -2729,14 +2884,17 @@ post_one (PgConn                *c,
     }
   else if (posting->amount > 0)
     {
-      /* A credit cannot be refused: it needs no answer. */
+      /* A credit cannot be refused: it needs no answer, and waits for
+       * the commit beside the transaction's other credits. */
+      if (credits_add (c, base->merchant, posting->account, posting->amount))
+        return TRUE;
       p_int (&p, c->slot);
-      return run_later (c, "SELECT ct_post_account ($3, $1, $4, $2)", &p, "posting", error);
+      return run_later (c, CREDIT_SQL, &p, "posting", error);
     }
   else
     {
       p_int (&p, c->slot);
-      res = run (c, "SELECT ct_post_account ($3, $1, $4, $2)", &p, "posting", error);
+      res = run (c, CREDIT_SQL, &p, "posting", error);
       if (res == NULL)
         return FALSE;
       ok = col_bool (res, 0, 0);
@@ -3155,7 +3313,10 @@ pg_claim_key (CtStore     *base,
   };
   Params lock = { 0 }, kp = { 0 }, mp = { 0 }, tp = { 0 }, cp = { 0 }, sp = { 0 }, shp = { 0 };
   const Params *ps[N_CLAIM] = { &lock, &kp, &mp, &mp, &mp, &tp, &cp, &sp, NULL, &shp };
-  gboolean wanted[N_CLAIM] = { TRUE, TRUE, TRUE, TRUE, TRUE, c->ahead_till, c->ahead_card_no != NULL,
+  /* A later claim of the transaction for the same merchant reads again
+   * neither its settings, nor its levels, nor its connectors. */
+  gboolean kept = c->tx_settings != NULL && c->tx_merchant == base->merchant;
+  gboolean wanted[N_CLAIM] = { TRUE, TRUE, !kept, !kept, !kept, c->ahead_till, c->ahead_card_no != NULL,
                                c->ahead_card_no != NULL, c->ahead_card_no != NULL, c->ahead_shift_store != NULL };
   Stmt stmts[N_CLAIM];
   PGresult *got[N_CLAIM], *res[N_CLAIM] = { NULL };
@@ -3212,9 +3373,17 @@ pg_claim_key (CtStore     *base,
       c->pre_key_name = g_strdup (key);
       c->pre_key = g_steal_pointer (&res[CLAIM_KEY]);
       c->pre_merchant = base->merchant;
-      c->pre_settings = g_steal_pointer (&res[CLAIM_SETTINGS]);
-      c->pre_levels = g_steal_pointer (&res[CLAIM_LEVELS]);
-      c->pre_connectors = g_steal_pointer (&res[CLAIM_CONNECTORS]);
+      if (!kept)
+        {
+          tx_reads_clear (c);
+          c->tx_merchant = base->merchant;
+          c->tx_settings = g_steal_pointer (&res[CLAIM_SETTINGS]);
+          c->tx_levels = g_steal_pointer (&res[CLAIM_LEVELS]);
+          c->tx_connectors = g_steal_pointer (&res[CLAIM_CONNECTORS]);
+        }
+      c->pre_settings = PQcopyResult (c->tx_settings, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+      c->pre_levels = PQcopyResult (c->tx_levels, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+      c->pre_connectors = PQcopyResult (c->tx_connectors, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
       claim_keep_ahead (c, base, res);
     }
   for (guint i = 0; i < N_CLAIM; i++)
@@ -3893,6 +4062,7 @@ pg_wallet_connector_put (CtStore            *base,
   PGresult *res;
 
   prefetch_clear (c);
+  tx_reads_clear (c);
   p_text (&p, wc->merchant);
   p_text (&p, ct_wallet_kind_to_string (wc->kind));
   p_text (&p, wc->app_id);
@@ -3930,6 +4100,7 @@ pg_wallet_connector_remove (CtStore       *base,
   int64_t n = 0;
 
   prefetch_clear (c);
+  tx_reads_clear (c);
   p_text (&p, merchant);
   p_text (&p, ct_wallet_kind_to_string (kind));
   p_merchant (&p, base);
@@ -4519,6 +4690,7 @@ pg_level_put (CtStore             *base,
   PgConn *c = tx_conn ((CtPgStore *) base->root);
 
   prefetch_clear (c);
+  tx_reads_clear (c);
   p_merchant (&p, base);
   return run_done (c,
                    "INSERT INTO levels (merchant_id, " LEVEL_COLUMNS ") VALUES ($7, $1, $2, $3, $4, $5, $6)"
@@ -4538,6 +4710,7 @@ pg_level_remove (CtStore     *base,
   PgConn *c = tx_conn ((CtPgStore *) base->root);
 
   prefetch_clear (c);
+  tx_reads_clear (c);
   p_text (&p, id);
   p_merchant (&p, base);
   return change_one (c, "DELETE FROM levels WHERE merchant_id = $2 AND id = $1", &p, "level", id, error);
@@ -4602,6 +4775,7 @@ pg_benefit_put (CtStore               *base,
 static const CtStoreBackend pg_backend = {
   .name = "postgresql",
   .batches_writes = FALSE,
+  .write_count = pg_write_count,
   .free = pg_free,
   .set_busy_timeout = pg_set_busy_timeout,
   .begin = pg_begin,

@@ -33,10 +33,11 @@ G_BEGIN_DECLS
  *  - ct_store_batches_writes() tells how the service shapes its commits:
  *    TRUE for a store with one writer connection (the service runs many
  *    requests in one transaction, one savepoint each), FALSE for a store
- *    that takes one transaction per request on a pool of connections.
- *    A store that batches may count the rows its writer changed
- *    (ct_store_write_count()): the service then runs a group without a
- *    savepoint per request and runs it again with them only when a
+ *    on a pool of connections, where each of a few committers runs the
+ *    requests waiting in one transaction and claims their keys in it.
+ *    A store may count what its transaction wrote (ct_store_write_count()):
+ *    the service then runs a group without a savepoint per request and
+ *    runs it again (with savepoints, or request by request) only when a
  *    refused request had written something.
  */
 
