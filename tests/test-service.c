@@ -780,7 +780,7 @@ START_TEST (test_service_a_short_pool_is_the_pools_refusal)
 {
   g_autofree char *card = issue_card ("Short", NULL);
   g_autoptr(CtTestDb) db = NULL;
-  g_autoptr(CtTestResponse) up = NULL, paid = NULL, drawn = NULL, chk = NULL;
+  g_autoptr(CtTestResponse) up = NULL, paid = NULL, down = NULL, drawn = NULL, chk = NULL;
   const char *floor_fn = "CREATE FUNCTION ct_test_pool_floor () RETURNS trigger LANGUAGE plpgsql"
                          " AS $$ BEGIN NEW.balance := -1; RETURN NEW; END $$";
 
@@ -794,14 +794,16 @@ START_TEST (test_service_a_short_pool_is_the_pools_refusal)
 
   db = ct_test_db_open (ct_test_service_get_db_path (svc));
   ck_assert_int_ge (ct_test_db_exec (db, floor_fn), 0);
-  /* A payment's credit of the pool goes to the database with its
-   * commit. */
+  /* A payment's or a decrease's credit of the pool goes to the database
+   * with the commit. */
   ck_assert_int_ge (ct_test_db_exec (db, "CREATE TRIGGER ct_test_pool_credit BEFORE UPDATE OF balance"
                                          " ON account_slots FOR EACH ROW"
                                          " WHEN (NEW.name = '@pool' AND NEW.balance > OLD.balance)"
                                          " EXECUTE FUNCTION ct_test_pool_floor ()"), 0);
   paid = card_post (card, "payments", "{\"amount\":100,\"operator\":\"op\"}");
   expect_status (paid, 409, "insufficient_pool");
+  down = card_post (card, "adjustments", "{\"delta\":-100,\"reason\":\"fix\"," MGR "}");
+  expect_status (down, 409, "insufficient_pool");
   ck_assert_int_ge (ct_test_db_exec (db, "DROP TRIGGER ct_test_pool_credit ON account_slots"), 0);
   /* An increase drawn on the pool, refused by the floor in the write. */
   ck_assert_int_ge (ct_test_db_exec (db, "CREATE TRIGGER ct_test_pool_debit BEFORE UPDATE OF balance"
