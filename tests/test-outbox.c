@@ -121,6 +121,59 @@ START_TEST (test_outbox_due_list_keeps_card_order)
 }
 END_TEST
 
+/* The counts the till shows after every request are kept, not counted
+ * again each time: they follow this connection's changes and another
+ * connection's (another till process on the same outbox). */
+START_TEST (test_outbox_counts_follow_every_change)
+{
+  CtOutbox *outbox = open_outbox ();
+  CtOutbox *other = open_outbox ();
+  gint64 a1, a2, b1, c1;
+  g_autoptr(CtOutboxEntry) first = NULL;
+
+  ck_assert_uint_eq (ct_outbox_count (outbox, CT_OUTBOX_STATE_PENDING), 0);
+  a1 = add (outbox, "a1", "A", CT_OUTBOX_KIND_TOPUP, 100);
+  a2 = add (outbox, "a2", "A", CT_OUTBOX_KIND_TOPUP, 100);
+  ck_assert_uint_eq (ct_outbox_count (outbox, CT_OUTBOX_STATE_PENDING), 2);
+  b1 = add (other, "b1", "B", CT_OUTBOX_KIND_PAYMENT, 5);
+  ck_assert_uint_eq (ct_outbox_count (outbox, CT_OUTBOX_STATE_PENDING), 3);
+  ck_assert_uint_eq (ct_outbox_count (other, CT_OUTBOX_STATE_PENDING), 3);
+
+  /* Queued offline: the attempt and the report in one commit. */
+  ck_assert (ct_outbox_record_queued (outbox, a2, 42, "offline", NULL));
+  first = ct_outbox_get (outbox, a2, NULL);
+  ck_assert_int_eq (first->attempts, 1);
+  ck_assert_int_eq (first->next_attempt_at, 42);
+  ck_assert (first->reported_queued);
+  ck_assert (!first->maybe_sent);
+  ck_assert_str_eq (first->reason, "offline");
+  g_clear_pointer (&first, ct_outbox_entry_free);
+
+  /* The oldest entry of a card ahead of another. */
+  first = ct_outbox_first_card_before (outbox, "A", a2, NULL);
+  ck_assert_ptr_nonnull (first);
+  ck_assert_int_eq (first->id, a1);
+  g_clear_pointer (&first, ct_outbox_entry_free);
+  ck_assert_ptr_null (ct_outbox_first_card_before (outbox, "A", a1, NULL));
+
+  ck_assert (ct_outbox_set_state (other, b1, CT_OUTBOX_STATE_NEEDS_ATTENTION, 422, NULL,
+                                  "refused", NULL));
+  ck_assert_uint_eq (ct_outbox_count (outbox, CT_OUTBOX_STATE_PENDING), 2);
+  ck_assert_uint_eq (ct_outbox_count (outbox, CT_OUTBOX_STATE_NEEDS_ATTENTION), 1);
+
+  /* Removed together, or not at all. */
+  c1 = add (outbox, "c1", "C", CT_OUTBOX_KIND_TOPUP, 100);
+  ck_assert (ct_outbox_remove_many (outbox, (gint64[]) { a1, c1 }, 2, NULL));
+  ck_assert_uint_eq (ct_outbox_count (outbox, CT_OUTBOX_STATE_PENDING), 1);
+  ck_assert_uint_eq (ct_outbox_count (other, CT_OUTBOX_STATE_PENDING), 1);
+  ck_assert (ct_outbox_remove (other, a2, NULL));
+  ck_assert_uint_eq (ct_outbox_count (outbox, CT_OUTBOX_STATE_PENDING), 0);
+  ck_assert_uint_eq (ct_outbox_count (outbox, CT_OUTBOX_STATE_NEEDS_ATTENTION), 1);
+  ct_outbox_close (other);
+  ct_outbox_close (outbox);
+}
+END_TEST
+
 START_TEST (test_outbox_entry_for_another_service_does_not_hold_a_card_back)
 {
   CtOutbox *outbox = open_outbox ();
@@ -321,6 +374,7 @@ outbox_suite (void)
   tcase_add_test (tc, test_outbox_keeps_exact_bytes_across_reopen);
   tcase_add_test (tc, test_outbox_refuses_duplicate_key);
   tcase_add_test (tc, test_outbox_due_list_keeps_card_order);
+  tcase_add_test (tc, test_outbox_counts_follow_every_change);
   tcase_add_test (tc, test_outbox_entry_for_another_service_does_not_hold_a_card_back);
   tcase_add_test (tc, test_outbox_refused_entry_goes_to_needs_attention_with_reason);
   tcase_add_test (tc, test_outbox_pending_payment_sum_per_card);

@@ -157,18 +157,13 @@ ct_member_cache_size (CtMemberCache *self)
   return n;
 }
 
-gboolean
-ct_member_cache_store (CtMemberCache  *self,
-                       const CtCard   *card,
-                       GError        **error)
+/* Puts @card in the index unless it holds a newer state of the card.
+ * Returns TRUE when the index changed. */
+static gboolean
+index_card (CtMemberCache *self,
+            const CtCard  *card)
 {
-  CtCard *old, *copy, *current;
-  gint64 fetched_at;
-  sqlite3_stmt *stmt = NULL;
-  g_autofree char *json = NULL;
-  int rc;
-
-  g_return_val_if_fail (self != NULL && card != NULL && card->card_no != NULL, FALSE);
+  CtCard *old, *copy;
 
   g_mutex_lock (&self->lock);
   old = g_hash_table_lookup (self->cards, card->card_no);
@@ -178,40 +173,113 @@ ct_member_cache_store (CtMemberCache  *self,
       && strcmp (old->updated_at, card->updated_at) > 0)
     {
       g_mutex_unlock (&self->lock);
-      return TRUE;
+      return FALSE;
     }
   copy = ct_card_copy (card);
   copy->from_cache = TRUE;
   g_hash_table_replace (self->cards, copy->card_no, copy);
   g_mutex_unlock (&self->lock);
+  return TRUE;
+}
 
-  /* Write what the index holds now: of two racing stores, the disk ends
-   * with the newest state whichever writes last. */
-  g_mutex_lock (&self->db_lock);
-  g_mutex_lock (&self->lock);
-  current = g_hash_table_lookup (self->cards, card->card_no);
-  json = ct_wire_encode_card (current ? current : card);
-  fetched_at = current ? current->fetched_at : card->fetched_at;
-  g_mutex_unlock (&self->lock);
-  rc = SQLITE_OK;
+/* Writes what the index holds now for each of @card_nos, in one commit:
+ * of two racing stores, the disk ends with the newest state whichever
+ * writes last. Caller holds db_lock. */
+static gboolean
+write_cards_locked (CtMemberCache      *self,
+                    const char * const *card_nos,
+                    guint               n,
+                    GError            **error)
+{
+  int rc = SQLITE_OK;
+  gboolean batch = n > 1;
+
   if (self->store_card == NULL)
     rc = sqlite3_prepare_v3 (self->db,
                              "INSERT OR REPLACE INTO cards (card_no, card, fetched_at) VALUES (?,?,?)",
                              -1, SQLITE_PREPARE_PERSISTENT, &self->store_card, NULL);
-  stmt = self->store_card;
-  if (rc == SQLITE_OK)
+  if (rc == SQLITE_OK && batch)
+    rc = sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL);
+  for (guint i = 0; rc == SQLITE_OK && i < n; i++)
     {
-      sqlite3_bind_text (stmt, 1, card->card_no, -1, SQLITE_TRANSIENT);
+      sqlite3_stmt *stmt = self->store_card;
+      g_autofree char *json = NULL;
+      gint64 fetched_at = 0;
+      CtCard *current;
+
+      g_mutex_lock (&self->lock);
+      current = g_hash_table_lookup (self->cards, card_nos[i]);
+      if (current != NULL)
+        {
+          json = ct_wire_encode_card (current);
+          fetched_at = current->fetched_at;
+        }
+      g_mutex_unlock (&self->lock);
+      if (json == NULL)
+        continue;
+      sqlite3_bind_text (stmt, 1, card_nos[i], -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (stmt, 2, json, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64 (stmt, 3, fetched_at);
       rc = sqlite3_step (stmt);
       sqlite3_reset (stmt);
       sqlite3_clear_bindings (stmt);
+      if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
     }
-  if (rc != SQLITE_DONE)
-    cache_error (self->db, rc, "storing a card", error);
+  if (batch && rc == SQLITE_OK)
+    rc = sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    {
+      cache_error (self->db, rc, "storing a card", error);
+      if (!sqlite3_get_autocommit (self->db))
+        sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ct_member_cache_store (CtMemberCache  *self,
+                       const CtCard   *card,
+                       GError        **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (self != NULL && card != NULL && card->card_no != NULL, FALSE);
+
+  if (!index_card (self, card))
+    return TRUE;
+  g_mutex_lock (&self->db_lock);
+  ok = write_cards_locked (self, (const char * const[]) { card->card_no }, 1, error);
   g_mutex_unlock (&self->db_lock);
-  return rc == SQLITE_DONE;
+  return ok;
+}
+
+gboolean
+ct_member_cache_store_many (CtMemberCache  *self,
+                            GPtrArray      *cards,
+                            GError        **error)
+{
+  g_autoptr(GPtrArray) card_nos = g_ptr_array_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  gboolean ok;
+
+  g_return_val_if_fail (self != NULL && cards != NULL, FALSE);
+
+  for (guint i = 0; i < cards->len; i++)
+    {
+      const CtCard *card = g_ptr_array_index (cards, i);
+
+      g_return_val_if_fail (card != NULL && card->card_no != NULL, FALSE);
+      if (index_card (self, card) && g_hash_table_add (seen, card->card_no))
+        g_ptr_array_add (card_nos, card->card_no);
+    }
+  if (card_nos->len == 0)
+    return TRUE;
+  g_mutex_lock (&self->db_lock);
+  ok = write_cards_locked (self, (const char * const *) card_nos->pdata, card_nos->len, error);
+  g_mutex_unlock (&self->db_lock);
+  return ok;
 }
 
 gboolean

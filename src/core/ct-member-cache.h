@@ -24,6 +24,11 @@ CtCard        *ct_member_cache_lookup         (CtMemberCache  *cache,
 gboolean       ct_member_cache_store          (CtMemberCache  *cache,
                                                const CtCard   *card,
                                                GError        **error);
+/* ct_member_cache_store() of each of @cards (element-type CtCard), the
+ * disk written in one commit. */
+gboolean       ct_member_cache_store_many     (CtMemberCache  *cache,
+                                               GPtrArray      *cards,
+                                               GError        **error);
 guint          ct_member_cache_size           (CtMemberCache  *cache);
 
 /* The last /v1/merchant answer, kept as the service sent it. */

@@ -20,6 +20,16 @@ struct _CtOutbox
   GMutex      lock;
   sqlite3    *db;
   GHashTable *statements;  /* SQL text -> sqlite3_stmt, prepared once */
+
+  /* The entries in each state, as last counted: the till asks after every
+   * request, and counting walks the index of every entry in that state (a
+   * queue of 10,000 top-ups counted 20,000 index entries per top-up). Kept
+   * up to date by this connection's own adds; any other change of state
+   * on this connection, or a commit by another one (PRAGMA data_version),
+   * counts again. */
+  gboolean    counts_valid;
+  gint64      counts_version;
+  guint       counts[CT_OUTBOX_STATE_RESOLVED + 1];
 };
 
 static const char * const kind_names[] = {
@@ -441,7 +451,11 @@ ct_outbox_add (CtOutbox       *self,
       rc = sqlite3_step (stmt);
     }
   if (rc == SQLITE_DONE)
-    entry->id = sqlite3_last_insert_rowid (self->db);
+    {
+      entry->id = sqlite3_last_insert_rowid (self->db);
+      if ((guint) entry->state < G_N_ELEMENTS (self->counts))
+        self->counts[entry->state]++;
+    }
   else
     db_error (self->db, rc, "saving a request (nothing was sent)", error);
   done_locked (stmt);
@@ -486,6 +500,36 @@ ct_outbox_remove (CtOutbox  *self,
   /* NORMAL (see ct_outbox_open): a lost removal means one replay. */
   ok = exec_locked (self, "DELETE FROM outbox WHERE id = ?", "removing a settled request",
                     error, 1, id);
+  self->counts_valid = FALSE;
+  g_mutex_unlock (&self->lock);
+  return ok;
+}
+
+gboolean
+ct_outbox_remove_many (CtOutbox      *self,
+                       const gint64  *ids,
+                       guint          n_ids,
+                       GError       **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (self != NULL && (ids != NULL || n_ids == 0), FALSE);
+
+  if (n_ids == 0)
+    return TRUE;
+  g_mutex_lock (&self->lock);
+  /* One commit for all of them, NORMAL like a single removal: the pages
+   * the removals share (the table's, the indexes') are written to the log
+   * once instead of once per entry. */
+  ok = exec_locked (self, "BEGIN IMMEDIATE", "removing settled requests", error, 0);
+  for (guint i = 0; ok && i < n_ids; i++)
+    ok = exec_locked (self, "DELETE FROM outbox WHERE id = ?", "removing a settled request",
+                      error, 1, ids[i]);
+  if (ok)
+    ok = exec_locked (self, "COMMIT", "removing settled requests", error, 0);
+  if (!ok && !sqlite3_get_autocommit (self->db))
+    exec_locked (self, "ROLLBACK", "removing settled requests", NULL, 0);
+  self->counts_valid = FALSE;
   g_mutex_unlock (&self->lock);
   return ok;
 }
@@ -504,6 +548,7 @@ ct_outbox_remove_unsent (CtOutbox  *self,
   pragma_locked (self, "PRAGMA synchronous=FULL");
   ok = exec_locked (self, "DELETE FROM outbox WHERE id = ?", "removing a request that was not sent",
                     error, 1, id);
+  self->counts_valid = FALSE;
   pragma_locked (self, "PRAGMA synchronous=NORMAL");
   g_mutex_unlock (&self->lock);
   return ok;
@@ -523,23 +568,30 @@ ct_outbox_mark_reported (CtOutbox  *self,
   return ok;
 }
 
-gboolean
-ct_outbox_record_attempt (CtOutbox    *self,
-                          gint64       id,
-                          gboolean     maybe_sent,
-                          gint64       next_attempt_at,
-                          int          last_status,
-                          const char  *reason,
-                          GError     **error)
+/* An attempt that did not settle entry @id; with @reported, the till told
+ * the user it is queued, in the same commit. */
+static gboolean
+record_attempt (CtOutbox    *self,
+                gint64       id,
+                gboolean     maybe_sent,
+                gint64       next_attempt_at,
+                int          last_status,
+                const char  *reason,
+                gboolean     reported,
+                GError     **error)
 {
   sqlite3_stmt *stmt = NULL;
   int rc;
 
   g_mutex_lock (&self->lock);
   rc = prepare_locked (self,
-                           "UPDATE outbox SET attempts = attempts + 1,"
-                           " maybe_sent = max(maybe_sent, ?), next_attempt_at = ?,"
-                           " last_status = ?, reason = ? WHERE id = ?", &stmt);
+                       reported
+                       ? "UPDATE outbox SET attempts = attempts + 1,"
+                         " maybe_sent = max(maybe_sent, ?), next_attempt_at = ?,"
+                         " last_status = ?, reason = ?, reported = 1 WHERE id = ?"
+                       : "UPDATE outbox SET attempts = attempts + 1,"
+                         " maybe_sent = max(maybe_sent, ?), next_attempt_at = ?,"
+                         " last_status = ?, reason = ? WHERE id = ?", &stmt);
   if (rc == SQLITE_OK)
     {
       sqlite3_bind_int (stmt, 1, maybe_sent ? 1 : 0);
@@ -554,6 +606,31 @@ ct_outbox_record_attempt (CtOutbox    *self,
     db_error (self->db, rc, "recording an attempt", error);
   g_mutex_unlock (&self->lock);
   return rc == SQLITE_DONE;
+}
+
+gboolean
+ct_outbox_record_attempt (CtOutbox    *self,
+                          gint64       id,
+                          gboolean     maybe_sent,
+                          gint64       next_attempt_at,
+                          int          last_status,
+                          const char  *reason,
+                          GError     **error)
+{
+  return record_attempt (self, id, maybe_sent, next_attempt_at, last_status, reason, FALSE,
+                         error);
+}
+
+gboolean
+ct_outbox_record_queued (CtOutbox    *self,
+                         gint64       id,
+                         gint64       next_attempt_at,
+                         const char  *reason,
+                         GError     **error)
+{
+  /* ct_outbox_record_attempt() and ct_outbox_mark_reported() in one
+   * commit: a request queued offline is both. */
+  return record_attempt (self, id, FALSE, next_attempt_at, 0, reason, TRUE, error);
 }
 
 gboolean
@@ -592,6 +669,7 @@ ct_outbox_set_state (CtOutbox       *self,
       rc = sqlite3_step (stmt);
     }
   done_locked (stmt);
+  self->counts_valid = FALSE;
   if (state == CT_OUTBOX_STATE_RESOLVED)
     pragma_locked (self, "PRAGMA synchronous=NORMAL");
   if (rc != SQLITE_DONE)
@@ -775,6 +853,27 @@ ct_outbox_list_card_before (CtOutbox    *self,
 }
 
 CtOutboxEntry *
+ct_outbox_first_card_before (CtOutbox    *self,
+                             const char  *card_no,
+                             gint64       before_id,
+                             GError     **error)
+{
+  g_autoptr(GPtrArray) list = NULL;
+
+  g_return_val_if_fail (self != NULL && card_no != NULL, NULL);
+
+  list = query_entries (self,
+                        "SELECT " ENTRY_COLUMNS " FROM outbox WHERE state = 'pending'"
+                        " AND card_no = ?1 AND id < ?2"
+                        " AND service_url IS (SELECT service_url FROM outbox WHERE id = ?2)"
+                        " ORDER BY id LIMIT 1",
+                        card_no, error, 1, before_id);
+  if (list == NULL || list->len == 0)
+    return NULL;
+  return ct_outbox_entry_copy (g_ptr_array_index (list, 0));
+}
+
+CtOutboxEntry *
 ct_outbox_get_by_key (CtOutbox    *self,
                       const char  *idempotency_key,
                       GError     **error)
@@ -876,16 +975,73 @@ ct_outbox_pending_payments (CtOutbox    *self,
   return TRUE;
 }
 
+/* PRAGMA data_version: changes when another connection committed. */
+static gboolean
+data_version_locked (CtOutbox *self,
+                     gint64   *out)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok = FALSE;
+
+  if (prepare_locked (self, "PRAGMA data_version", &stmt) == SQLITE_OK
+      && sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      *out = sqlite3_column_int64 (stmt, 0);
+      ok = TRUE;
+    }
+  done_locked (stmt);
+  return ok;
+}
+
 guint
 ct_outbox_count (CtOutbox      *self,
                  CtOutboxState  state)
 {
-  gint64 n = 0;
+  sqlite3_stmt *stmt = NULL;
+  gint64 version = 0;
+  guint counts[G_N_ELEMENTS (self->counts)] = { 0 };
+  guint n = 0;
+  int rc;
 
-  if (!query_int64 (self, "SELECT count(*) FROM outbox WHERE state = ?",
-                    ct_outbox_state_to_string (state), 0, 0, &n, NULL))
+  g_return_val_if_fail (self != NULL, 0);
+  if ((guint) state >= G_N_ELEMENTS (self->counts))
     return 0;
-  return (guint) n;
+
+  g_mutex_lock (&self->lock);
+  if (!data_version_locked (self, &version))
+    self->counts_valid = FALSE;
+  else if (self->counts_valid && version == self->counts_version)
+    {
+      n = self->counts[state];
+      g_mutex_unlock (&self->lock);
+      return n;
+    }
+  /* One walk of the index for every state at once. */
+  rc = prepare_locked (self, "SELECT state, count(*) FROM outbox GROUP BY state", &stmt);
+  if (rc == SQLITE_OK)
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+      {
+        const char *text = (const char *) sqlite3_column_text (stmt, 0);
+
+        for (guint i = 0; i < G_N_ELEMENTS (state_names); i++)
+          if (text != NULL && strcmp (text, state_names[i]) == 0)
+            counts[i] = (guint) sqlite3_column_int64 (stmt, 1);
+      }
+  done_locked (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      memcpy (self->counts, counts, sizeof counts);
+      self->counts_version = version;
+      self->counts_valid = TRUE;
+      n = counts[state];
+    }
+  else
+    {
+      db_error (self->db, rc, "counting requests", NULL);
+      self->counts_valid = FALSE;
+    }
+  g_mutex_unlock (&self->lock);
+  return n;
 }
 
 guint
@@ -903,6 +1059,8 @@ ct_outbox_expire (CtOutbox  *self,
                     " WHERE state = 'pending' AND created_at < ?",
                     "expiring old requests", error, 1, cutoff);
   n = ok ? (guint) sqlite3_changes (self->db) : 0;
+  if (n > 0)
+    self->counts_valid = FALSE;
   g_mutex_unlock (&self->lock);
   return n;
 }

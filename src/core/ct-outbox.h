@@ -93,6 +93,12 @@ gboolean       ct_outbox_add              (CtOutbox       *outbox,
 gboolean       ct_outbox_remove           (CtOutbox       *outbox,
                                            gint64          id,
                                            GError        **error);
+/* Removes several settled entries in one commit (NORMAL, as
+ * ct_outbox_remove()): all of them or, on an error, none. */
+gboolean       ct_outbox_remove_many      (CtOutbox       *outbox,
+                                           const gint64   *ids,
+                                           guint           n_ids,
+                                           GError        **error);
 /* Removes a request that never reached the service, durably (the till
  * told the customer it was not done). */
 gboolean       ct_outbox_remove_unsent    (CtOutbox       *outbox,
@@ -107,6 +113,14 @@ gboolean       ct_outbox_record_attempt   (CtOutbox       *outbox,
                                            gboolean        maybe_sent,
                                            gint64          next_attempt_at,
                                            int             last_status,
+                                           const char     *reason,
+                                           GError        **error);
+/* An attempt that never reached the service, of a request the till
+ * reports as queued: ct_outbox_record_attempt() (not sent, no status) and
+ * ct_outbox_mark_reported() in one commit. */
+gboolean       ct_outbox_record_queued    (CtOutbox       *outbox,
+                                           gint64          id,
+                                           gint64          next_attempt_at,
                                            const char     *reason,
                                            GError        **error);
 gboolean       ct_outbox_set_state        (CtOutbox       *outbox,
@@ -141,6 +155,11 @@ GPtrArray     *ct_outbox_list_card_before (CtOutbox       *outbox,
                                            const char     *card_no,
                                            gint64          before_id,
                                            GError        **error);
+/* The oldest of them, or NULL (no error) when none. */
+CtOutboxEntry *ct_outbox_first_card_before (CtOutbox      *outbox,
+                                            const char    *card_no,
+                                            gint64         before_id,
+                                            GError       **error);
 /* The entry holding @idempotency_key, or NULL (no error) when none. */
 CtOutboxEntry *ct_outbox_get_by_key       (CtOutbox       *outbox,
                                            const char     *idempotency_key,

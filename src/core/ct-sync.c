@@ -585,7 +585,8 @@ expire_old (CtSync  *self,
 typedef struct
 {
   CtSync     *sync;
-  GPtrArray  *work;        /* CtOutboxEntry, borrowed: one per card (or card-less) */
+  GPtrArray  *work;        /* one GPtrArray per card (or card-less entry): its
+                            * entries to send in order, borrowed */
   GHashTable *tried;       /* entry ids sent in this drain, under tried_lock */
   GMutex      tried_lock;
   gboolean    ignore_backoff;
@@ -594,7 +595,31 @@ typedef struct
   gint        offline;
   GMutex      error_lock;
   GError     *error;
+
+  GMutex      ack_lock;    /* guards what follows */
+  GArray     *ack_ids;     /* entries the service settled, not removed yet */
+  GPtrArray  *ack_cards;   /* the cards their answers carried (CtCard) */
 } DrainRound;
+
+/* Settled entries are removed from the outbox DRAIN_ACK_BATCH at a time,
+ * in one commit, and a card's next entry goes out without waiting for its
+ * predecessor's removal: the service has settled it, which is all the
+ * card's order needs. A removal lost to a crash or a power cut only means
+ * the entry is sent again with its key, and the service answers what it
+ * stored (docs/architecture.md). */
+#define DRAIN_ACK_BATCH 64
+
+static void
+round_fail (DrainRound *round,
+            GError     *local)
+{
+  g_mutex_lock (&round->error_lock);
+  if (round->error == NULL)
+    round->error = local;
+  else
+    g_error_free (local);
+  g_mutex_unlock (&round->error_lock);
+}
 
 /* Marks @id as tried in this drain; FALSE if it was already. */
 static gboolean
@@ -611,42 +636,112 @@ round_try (DrainRound *round,
   return fresh;
 }
 
+/* Writes the removals of the settled entries waiting, when there are at
+ * least @at_least, and then learns the cards their answers carried. */
+static void
+round_flush_acks (DrainRound *round,
+                  guint       at_least)
+{
+  CtSync *self = round->sync;
+  g_autoptr(GArray) ids = NULL;
+  g_autoptr(GPtrArray) cards = NULL;
+  GError *local = NULL;
+
+  g_mutex_lock (&round->ack_lock);
+  if (round->ack_ids->len > 0 && round->ack_ids->len >= at_least)
+    {
+      ids = round->ack_ids;
+      cards = round->ack_cards;
+      round->ack_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+      round->ack_cards = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_card_free);
+    }
+  g_mutex_unlock (&round->ack_lock);
+  if (ids == NULL)
+    return;
+
+  if (!ct_outbox_remove_many (self->outbox, (const gint64 *) (gpointer) ids->data, ids->len,
+                              &local))
+    {
+      round_fail (round, local);
+      return;
+    }
+  g_atomic_int_add (&round->settled, (gint) ids->len);
+  if (self->cache != NULL)
+    ct_member_cache_store_many (self->cache, cards, NULL);
+  for (guint i = 0; i < cards->len; i++)
+    emit (self, CT_SYNC_EVENT_CARD, g_ptr_array_index (cards, i));
+  emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
+}
+
+/* @e was settled by the service (@a, ATTEMPT_DONE): its removal waits for
+ * the next batch. */
+static void
+round_ack (DrainRound          *round,
+           const CtOutboxEntry *e,
+           Attempt             *a)
+{
+  guint waiting;
+
+  g_mutex_lock (&round->ack_lock);
+  g_array_append_val (round->ack_ids, e->id);
+  /* The lost card a replacement closed first, then the card, as
+   * learn_from_answer() stores them. */
+  if (a->closed != NULL)
+    g_ptr_array_add (round->ack_cards, g_steal_pointer (&a->closed));
+  if (a->card != NULL)
+    g_ptr_array_add (round->ack_cards, g_steal_pointer (&a->card));
+  waiting = round->ack_ids->len;
+  g_mutex_unlock (&round->ack_lock);
+  if (waiting >= DRAIN_ACK_BATCH)
+    round_flush_acks (round, DRAIN_ACK_BATCH);
+}
+
 static gpointer
 drain_worker (gpointer data)
 {
   DrainRound *round = data;
+  CtSync *self = round->sync;
 
   for (;;)
     {
       gint i = g_atomic_int_add (&round->next, 1);
-      g_autoptr(CtOutboxEntry) owned = NULL;
-      CtOutboxEntry *e;
+      GPtrArray *queue;
 
       if (i >= (gint) round->work->len || g_atomic_int_get (&round->offline))
         break;
-      e = g_ptr_array_index (round->work, i);
+      queue = g_ptr_array_index (round->work, i);
 
       /* A worker keeps to its card: once an entry settles, the card's next
        * one goes on the same connection, in order. */
-      while (e != NULL && !g_atomic_int_get (&round->offline))
+      for (guint j = 0; j < queue->len && !g_atomic_int_get (&round->offline); j++)
         {
+          CtOutboxEntry *e = g_ptr_array_index (queue, j);
           GError *local = NULL;
           gboolean left;
           Attempt a;
 
-          attempt_send (round->sync, e, &a);
-          left = settle_background (round->sync, e, &a, &local);
-          if (left)
-            g_atomic_int_inc (&round->settled);
-          if (local != NULL)
+          /* The first entry of each card was checked when the round was
+           * made. */
+          if (j > 0
+              && (is_claimed (self, e->id)
+                  || (!round->ignore_backoff && e->next_attempt_at > g_get_real_time ())
+                  || !round_try (round, e->id)))
+            break;
+
+          attempt_send (self, e, &a);
+          if (a.kind == ATTEMPT_DONE)
             {
-              g_mutex_lock (&round->error_lock);
-              if (round->error == NULL)
-                round->error = local;
-              else
-                g_error_free (local);
-              g_mutex_unlock (&round->error_lock);
+              round_ack (round, e, &a);
+              left = TRUE;
             }
+          else
+            {
+              left = settle_background (self, e, &a, &local);
+              if (left)
+                g_atomic_int_inc (&round->settled);
+            }
+          if (local != NULL)
+            round_fail (round, local);
           if (a.kind == ATTEMPT_NOT_SENT || a.kind == ATTEMPT_TLS
               || a.kind == ATTEMPT_UNRESPONSIVE)
             g_atomic_int_set (&round->offline, 1);
@@ -654,25 +749,80 @@ drain_worker (gpointer data)
 
           if (!left || e->card_no == NULL || local != NULL)
             break;
-          {
-            g_autofree char *card = g_strdup (e->card_no);
-
-            g_clear_pointer (&owned, ct_outbox_entry_free);
-            owned = ct_outbox_first_pending (round->sync->outbox, card, NULL);
-          }
-          e = owned;
-          if (e != NULL
-              && (!entry_is_ours (round->sync, e) || is_claimed (round->sync, e->id)
-                  || (!round->ignore_backoff && e->next_attempt_at > g_get_real_time ())
-                  || !round_try (round, e->id)))
-            e = NULL;
         }
     }
   return NULL;
 }
 
-/* Cards are independent: their first entries go out over several
- * connections at once (each worker takes its own pooled connection). */
+/* What a round may send, from this service's pending entries in the order
+ * they were taken (@pending): for each card, its entries in order, the
+ * first of them due; each card-less entry alone. Requests for another
+ * service (the till was pointed elsewhere) are another ledger's order and
+ * hold nothing back. A shift's opening or closing waits for everything
+ * taken before it and holds back everything taken after it, so the
+ * service books each sale into the shift it was taken in
+ * (ct_outbox_list_due() says the same of the first entries). */
+static GPtrArray *
+round_queues (DrainRound *round,
+              GPtrArray  *pending,
+              gint64      now)
+{
+  CtSync *self = round->sync;
+  GPtrArray *work = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  g_autoptr(GHashTable) cards = g_hash_table_new (g_str_hash, g_str_equal);
+  gint64 first_id = -1;
+  gint64 first_shift = G_MAXINT64;
+
+  for (guint i = 0; i < pending->len; i++)
+    {
+      CtOutboxEntry *e = g_ptr_array_index (pending, i);
+
+      if (!entry_is_ours (self, e))
+        continue;
+      if (first_id < 0)
+        first_id = e->id;
+      if (e->kind == CT_OUTBOX_KIND_SHIFT)
+        {
+          first_shift = e->id;
+          break;
+        }
+    }
+
+  for (guint i = 0; i < pending->len; i++)
+    {
+      CtOutboxEntry *e = g_ptr_array_index (pending, i);
+      GPtrArray *queue;
+      gboolean first_ok;
+
+      if (!entry_is_ours (self, e))
+        continue;
+      if (e->id > first_shift || (e->id == first_shift && e->id != first_id))
+        break;
+      if (e->card_no != NULL && g_hash_table_lookup_extended (cards, e->card_no, NULL,
+                                                              (gpointer *) &queue))
+        {
+          /* A card whose first entry may not go now sends none. */
+          if (queue != NULL)
+            g_ptr_array_add (queue, e);
+          continue;
+        }
+      first_ok = e->next_attempt_at <= now && !is_claimed (self, e->id)
+                 && round_try (round, e->id);
+      queue = NULL;
+      if (first_ok)
+        {
+          queue = g_ptr_array_new ();
+          g_ptr_array_add (queue, e);
+          g_ptr_array_add (work, queue);
+        }
+      if (e->card_no != NULL)
+        g_hash_table_insert (cards, e->card_no, queue);
+    }
+  return work;
+}
+
+/* Cards are independent: their entries go out over several connections at
+ * once (each worker takes its own pooled connection). */
 #define DRAIN_WORKERS 8
 
 static gboolean
@@ -694,48 +844,40 @@ drain_rounds (CtSync    *self,
     return FALSE;
 
   send_lock (self);
-  /* Each round sends the first pending entry of every card; settling one
-   * makes the card's next entry due, so go round until nothing moves. */
+  /* Each round sends every card's pending entries in order, each card on
+   * one worker; a card stops at an entry that does not settle, and a shift
+   * holds back what was taken after it, so go round until nothing moves. */
   while (ok && progress && !offline)
     {
-      g_autoptr(GPtrArray) due = NULL;
-      g_autoptr(GPtrArray) work = g_ptr_array_new ();
+      g_autoptr(GPtrArray) pending = NULL;
+      g_autoptr(GPtrArray) work = NULL;
       DrainRound round = { 0 };
       guint n_threads;
 
       progress = FALSE;
-      due = ct_outbox_list_due (self->outbox, ignore_backoff ? G_MAXINT64 : g_get_real_time (),
-                                error);
-      if (due == NULL)
+      /* Read once for the round: the send lock keeps every other sender
+       * away, and what is taken meanwhile comes after these entries. */
+      pending = ct_outbox_list (self->outbox, CT_OUTBOX_STATE_PENDING, error);
+      if (pending == NULL)
         {
           ok = FALSE;
           break;
         }
       round.sync = self;
-      round.work = work;
       round.tried = tried;
       round.ignore_backoff = ignore_backoff;
       g_mutex_init (&round.error_lock);
       g_mutex_init (&round.tried_lock);
-      for (guint i = 0; i < due->len; i++)
-        {
-          CtOutboxEntry *e = g_ptr_array_index (due, i);
-
-          if (!entry_is_ours (self, e) || is_claimed (self, e->id) || !round_try (&round, e->id))
-            continue;
-          g_ptr_array_add (work, e);
-        }
-      if (work->len == 0)
-        {
-          g_mutex_clear (&round.error_lock);
-          g_mutex_clear (&round.tried_lock);
-          break;
-        }
+      g_mutex_init (&round.ack_lock);
+      round.ack_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+      round.ack_cards = g_ptr_array_new_with_free_func ((GDestroyNotify) ct_card_free);
+      work = round_queues (&round, pending, ignore_backoff ? G_MAXINT64 : g_get_real_time ());
+      round.work = work;
 
       n_threads = MIN (DRAIN_WORKERS, work->len);
-      if (n_threads <= 1)
+      if (n_threads == 1)
         drain_worker (&round);
-      else
+      else if (n_threads > 1)
         {
           GThread *threads[DRAIN_WORKERS];
 
@@ -744,6 +886,10 @@ drain_rounds (CtSync    *self,
           for (guint t = 0; t < n_threads; t++)
             g_thread_join (threads[t]);
         }
+      round_flush_acks (&round, 0);
+      g_array_unref (round.ack_ids);
+      g_ptr_array_unref (round.ack_cards);
+      g_mutex_clear (&round.ack_lock);
       g_mutex_clear (&round.error_lock);
       g_mutex_clear (&round.tried_lock);
       settled += (guint) round.settled;
@@ -944,19 +1090,42 @@ answer_without_reply (const CtOutboxEntry *e,
   return ans;
 }
 
+/* The answer for @e, already marked as reported in the outbox. */
+static CtAnswer *
+answer_queued_marked (CtSync              *self,
+                      const CtOutboxEntry *e,
+                      CtClientError        code,
+                      const char          *reason)
+{
+  CtAnswer *ans = answer_without_reply (e, code, reason);
+
+  ans->queued = TRUE;
+  ans->outbox_id = e->id;
+  emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
+  return ans;
+}
+
 static CtAnswer *
 answer_queued (CtSync              *self,
                const CtOutboxEntry *e,
                CtClientError        code,
                const char          *reason)
 {
-  CtAnswer *ans = answer_without_reply (e, code, reason);
-
   ct_outbox_mark_reported (self->outbox, e->id, NULL);
-  ans->queued = TRUE;
-  ans->outbox_id = e->id;
-  emit (self, CT_SYNC_EVENT_OUTBOX_CHANGED, NULL);
-  return ans;
+  return answer_queued_marked (self, e, code, reason);
+}
+
+/* @e never reached the unreachable service and waits in the outbox: its
+ * attempt and its being reported in one commit. */
+static CtAnswer *
+answer_queued_offline (CtSync              *self,
+                       const CtOutboxEntry *e,
+                       const char          *why,
+                       const char          *reason)
+{
+  ct_outbox_record_queued (self->outbox, e->id, next_attempt_time (self, e->attempts + 1, -1),
+                           why, NULL);
+  return answer_queued_marked (self, e, CT_CLIENT_ERROR_QUEUED, reason);
 }
 
 static CtAnswer *
@@ -990,17 +1159,15 @@ handle_offline (CtSync               *self,
       {
         g_autofree char *reason = g_strdup_printf ("pending sync: the top-up is queued and will "
                                                    "be sent when the service is back (%s)", why);
-        ct_outbox_record_attempt (self->outbox, e->id, FALSE,
-                                  next_attempt_time (self, e->attempts + 1, -1), 0, why, NULL);
-        return answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, reason);
+
+        return answer_queued_offline (self, e, why, reason);
       }
     case CT_OUTBOX_KIND_SHIFT:
       {
         g_autofree char *reason = g_strdup_printf ("pending sync: the shift change is queued and "
                                                    "will be sent when the service is back (%s)", why);
-        ct_outbox_record_attempt (self->outbox, e->id, FALSE,
-                                  next_attempt_time (self, e->attempts + 1, -1), 0, why, NULL);
-        return answer_queued (self, e, CT_CLIENT_ERROR_QUEUED, reason);
+
+        return answer_queued_offline (self, e, why, reason);
       }
     case CT_OUTBOX_KIND_PAYMENT:
       {
@@ -1028,13 +1195,9 @@ handle_offline (CtSync               *self,
         /* The sum includes this payment, already in the outbox. */
         if (ct_sync_offline_payment_allowed (merchant, cached, e->amount, pending - e->amount,
                                              g_get_real_time (), &refusal))
-          {
-            ct_outbox_record_attempt (self->outbox, e->id, FALSE,
-                                      next_attempt_time (self, e->attempts + 1, -1), 0, why, NULL);
-            return answer_queued (self, e, CT_CLIENT_ERROR_QUEUED,
-                                  "pending sync: the service is unreachable; the payment was "
-                                  "taken within the merchant's offline limits");
-          }
+          return answer_queued_offline (self, e, why,
+                                        "pending sync: the service is unreachable; the payment "
+                                        "was taken within the merchant's offline limits");
         return answer_not_sent (self, e, CT_CLIENT_ERROR_OFFLINE_REFUSED, refusal, error);
       }
     case CT_OUTBOX_KIND_REFUND:
@@ -1063,23 +1226,28 @@ clear_card_queue (CtSync               *self,
                   char                **out_reason,
                   GError              **error)
 {
-  g_autoptr(GPtrArray) pending = NULL;
+  g_autoptr(CtOutboxEntry) p = NULL;
+  GError *local = NULL;
 
   *out_offline = FALSE;
-  if (e->card_no == NULL || ct_outbox_count_before (self->outbox, e->card_no, e->id, NULL) == 0)
+  if (e->card_no == NULL)
+    return TRUE;
+  /* The oldest one at a time: the first that does not settle ends it, and
+   * a card with a long queue offline is not read whole for each request. */
+  p = ct_outbox_first_card_before (self->outbox, e->card_no, e->id, &local);
+  if (p == NULL && local == NULL)
     return TRUE;
 
   /* An older entry past the replay horizon is not sent on its own, not even
    * to make way for this one: it goes to needs attention first, as in a
    * drain. */
-  if (!expire_old (self, error))
-    return FALSE;
-  pending = ct_outbox_list_card_before (self->outbox, e->card_no, e->id, error);
-  if (pending == NULL)
-    return FALSE;
-  for (guint i = 0; i < pending->len; i++)
+  if (local == NULL && expire_old (self, &local))
     {
-      CtOutboxEntry *p = g_ptr_array_index (pending, i);
+      g_clear_pointer (&p, ct_outbox_entry_free);
+      p = ct_outbox_first_card_before (self->outbox, e->card_no, e->id, &local);
+    }
+  while (p != NULL)
+    {
       Attempt a;
       gboolean left;
 
@@ -1101,6 +1269,13 @@ clear_card_queue (CtSync               *self,
           return FALSE;
         }
       attempt_clear (&a);
+      g_clear_pointer (&p, ct_outbox_entry_free);
+      p = ct_outbox_first_card_before (self->outbox, e->card_no, e->id, &local);
+    }
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
     }
   return TRUE;
 }
