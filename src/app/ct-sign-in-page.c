@@ -32,17 +32,10 @@ struct _CtSignInPage
 G_DEFINE_FINAL_TYPE (CtSignInPage, ct_sign_in_page, ADW_TYPE_BIN)
 
 enum {
-  PROP_0,
-  PROP_SESSION,
-  N_PROPS
-};
-
-enum {
   SIGNAL_SIGNED_IN,
   N_SIGNALS
 };
 
-static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void
@@ -251,56 +244,13 @@ ct_sign_in_page_dispose (GObject *object)
 }
 
 static void
-ct_sign_in_page_get_property (GObject    *object,
-                              guint       prop_id,
-                              GValue     *value,
-                              GParamSpec *pspec)
-{
-  CtSignInPage *self = CT_SIGN_IN_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_SESSION:
-      g_value_set_object (value, self->session);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-ct_sign_in_page_set_property (GObject      *object,
-                              guint         prop_id,
-                              const GValue *value,
-                              GParamSpec   *pspec)
-{
-  CtSignInPage *self = CT_SIGN_IN_PAGE (object);
-
-  switch (prop_id)
-    {
-    case PROP_SESSION:
-      self->session = g_value_dup_object (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 ct_sign_in_page_class_init (CtSignInPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = ct_sign_in_page_dispose;
-  object_class->get_property = ct_sign_in_page_get_property;
-  object_class->set_property = ct_sign_in_page_set_property;
   widget_class->map = ct_sign_in_page_map;
-
-  properties[PROP_SESSION] =
-    g_param_spec_object ("session", NULL, NULL, CT_TYPE_SESSION,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
    * CtSignInPage::signed-in:
@@ -332,7 +282,11 @@ ct_sign_in_page_init (CtSignInPage *self)
 GtkWidget *
 ct_sign_in_page_new (CtSession *session)
 {
+  CtSignInPage *self;
+
   g_return_val_if_fail (CT_IS_SESSION (session), NULL);
 
-  return g_object_new (CT_TYPE_SIGN_IN_PAGE, "session", session, NULL);
+  self = g_object_new (CT_TYPE_SIGN_IN_PAGE, NULL);
+  self->session = g_object_ref (session);
+  return GTK_WIDGET (self);
 }
