@@ -87,6 +87,18 @@ op_free (ManagerOp *op)
   g_free (op);
 }
 
+/* Tells what was done in the window the manager action started from (a
+ * toast), unless that window is gone. */
+static void
+op_toast (ManagerOp  *op,
+          const char *text)
+{
+  GtkRoot *root = gtk_widget_get_root (op->parent);
+
+  if (root != NULL)
+    gtk_widget_activate_action (GTK_WIDGET (root), "win.toast", "s", text);
+}
+
 static ManagerOp *
 op_new (OpKind      kind,
         GtkWidget  *parent,
@@ -283,14 +295,11 @@ patch_cb (GObject      *object,
   if (card != NULL)
     {
       const CtCard *current = ct_session_get_card (op->session);
-      GtkRoot *root = gtk_widget_get_root (op->parent);
 
       if (current != NULL && g_strcmp0 (current->card_no, card->card_no) == 0)
         ct_session_set_card (op->session, card);
-      if (root != NULL)
-        gtk_widget_activate_action (GTK_WIDGET (root), "win.toast", "s",
-                                    card->status == CT_CARD_STATUS_FROZEN ? _("The card is frozen.")
-                                                                          : _("The card is active again."));
+      op_toast (op, card->status == CT_CARD_STATUS_FROZEN ? _("The card is frozen.")
+                                                          : _("The card is active again."));
       op_free (op);
       return;
     }
@@ -381,10 +390,7 @@ member_pin_set_cb (GObject      *object,
 
   if (card != NULL)
     {
-      GtkRoot *root = gtk_widget_get_root (op->parent);
-
-      if (root != NULL)
-        gtk_widget_activate_action (GTK_WIDGET (root), "win.toast", "s", _("The member's PIN is set."));
+      op_toast (op, _("The member's PIN is set."));
       op_free (op);
       return;
     }
@@ -404,7 +410,6 @@ replace_cb (GObject      *object,
   if (card != NULL)
     {
       const CtCard *current = ct_session_get_card (op->session);
-      GtkRoot *root = gtk_widget_get_root (op->parent);
       g_autofree char *text = g_strdup_printf (_("Card %s replaces lost card %s."), card->card_no, op->card_no);
 
       /* The member holds the new card now, at the counter and on the
@@ -413,8 +418,7 @@ replace_cb (GObject      *object,
         ct_session_set_card (op->session, card);
       if (CT_IS_MEMBERS_PAGE (op->parent))
         ct_members_page_show_card (CT_MEMBERS_PAGE (op->parent), card);
-      if (root != NULL)
-        gtk_widget_activate_action (GTK_WIDGET (root), "win.toast", "s", text);
+      op_toast (op, text);
       op_free (op);
       return;
     }
