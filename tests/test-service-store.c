@@ -636,6 +636,44 @@ START_TEST (test_store_a_failed_write_fails_the_commit)
 }
 END_TEST
 
+/* A caller that logs a failed statement and carries on (an audit row, a
+ * PIN guard) must learn at the commit whether the transaction stands.
+ * SQLite undoes the failed statement alone; PostgreSQL aborts the whole
+ * transaction and answers its COMMIT with "ROLLBACK", without an error:
+ * that commit must fail, and may be run again. */
+START_TEST (test_store_a_commit_tells_whether_the_transaction_stands)
+{
+  CtStoreCard card = { (char *) "CARD-6", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
+  g_auto(CtStoreCard) read = { 0 };
+  g_autoptr(GError) error = NULL;
+  gboolean committed;
+  guint8 hash[32] = { 3 };
+
+  ck_assert (ct_store_begin (store, NULL));
+  ck_assert (ct_store_card_insert (store, &card, NULL));
+  ck_assert (ct_store_key_put (store, 1, "again", hash, 201, "{}", NULL));
+  /* The same key again breaks a unique constraint, here or with the next
+   * statement (which flushes it), and the caller goes on. */
+  ct_store_key_put (store, 1, "again", hash, 201, "{}", NULL);
+  ct_store_card_get (store, "CARD-7", &(CtStoreCard) { 0 }, NULL);
+  committed = ct_store_commit (store, &error);
+  if (ct_test_store_is_pg ())
+    {
+      ck_assert (!committed);
+      ck_assert_msg (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_RETRY), "%s",
+                     error ? error->message : "no error");
+    }
+  g_clear_error (&error);
+  if (committed)
+    ck_assert (ct_store_card_get (store, "CARD-6", &read, NULL));
+  else
+    {
+      ck_assert (!ct_store_card_get (store, "CARD-6", &read, &error));
+      ck_assert (g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_NOT_FOUND));
+    }
+}
+END_TEST
+
 /* A write that names its card ahead of the claim (PostgreSQL reads it,
  * locked, in the claim's round trip) gets the same answers as one that
  * does not: the card after each of its own writes, a refusal that leaves
@@ -1074,6 +1112,7 @@ store_suite (void)
   tcase_add_test (st, test_store_page_cache_drops_every_page_past_a_truncation);
   tcase_add_test (st, test_store_reads_see_the_transaction_s_own_writes);
   tcase_add_test (st, test_store_a_failed_write_fails_the_commit);
+  tcase_add_test (st, test_store_a_commit_tells_whether_the_transaction_stands);
   tcase_add_test (st, test_store_reads_named_ahead_answer_as_reads_made_later);
   tcase_add_test (parse, test_day_range_follows_the_merchant_time_zone);
   tcase_add_test (parse, test_parsers_refuse_before_the_ledger_sees_a_request);

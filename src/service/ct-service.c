@@ -1274,7 +1274,8 @@ apply_pg_group (CtService *svc,
    * applied: a write with a key finds its answer stored when it runs
    * again, one without a key is answered as a failed commit. */
   if (!g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_RETRY)
-      && !g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT))
+      && !g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT)
+      && !g_error_matches (error, CT_STORE_ERROR, CT_STORE_ERROR_INSUFFICIENT_POOL))
     for (guint i = 0; i < batch->len; i++)
       {
         CtCall *call = g_array_index (batch, Grouped, i).call;

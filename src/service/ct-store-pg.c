@@ -1033,6 +1033,19 @@ exec_simple (PgConn      *c,
   ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
   if (!ok)
     pg_fail (c, res, sql, error);
+  else if (g_str_equal (sql, "COMMIT") && !g_str_equal (PQcmdStatus (res), "COMMIT"))
+    {
+      /* PostgreSQL answers the COMMIT of a transaction that a failed
+       * statement aborted with "ROLLBACK" and no error. A caller that
+       * logged a failure and carried on (an audit row, a PIN guard) must
+       * not take that for a commit: nothing of the transaction stands,
+       * and it may run again. */
+      c->writes++;
+      g_set_error (error, CT_STORE_ERROR, CT_STORE_ERROR_RETRY,
+                   "%s: the database rolled the transaction back (%s): one of its statements had failed",
+                   c->store->where, PQcmdStatus (res));
+      ok = FALSE;
+    }
   PQclear (res);
   return ok;
 }
