@@ -781,20 +781,15 @@ static void
 session_card_cb (CtMembersPage *self)
 {
   const CtCard *card = ct_session_get_card (self->session);
-  const char *card_no = card != NULL ? card->card_no : NULL;
 
   /* Another card on the counter (a scan), or none after a sale: the
    * member shown here before is not the customer any more. A fresh
    * state of the same card is only an update. */
-  if (g_strcmp0 (card_no, self->counter_card_no) != 0)
+  if (ct_session_card_is_new (self->session, &self->counter_card_no)
+      && self->card != NULL && g_strcmp0 (self->counter_card_no, self->card->card_no) != 0)
     {
-      g_free (self->counter_card_no);
-      self->counter_card_no = g_strdup (card_no);
-      if (self->card != NULL && g_strcmp0 (card_no, self->card->card_no) != 0)
-        {
-          ct_members_page_show_card (self, NULL);
-          return;
-        }
+      ct_members_page_show_card (self, NULL);
+      return;
     }
   card_updated_cb (self, (CtCard *) card);
 }

@@ -784,17 +784,13 @@ ct_pay_page_init (CtPayPage *self)
 static void
 card_changed_cb (CtPayPage *self)
 {
-  const CtCard *card = ct_session_get_card (self->session);
-  const char *card_no = card != NULL ? card->card_no : NULL;
   gboolean had_focus;
 
-  if (g_strcmp0 (card_no, self->card_no) == 0)
+  if (!ct_session_card_is_new (self->session, &self->card_no))
     {
       update_summary (self);
       return;
     }
-  g_free (self->card_no);
-  self->card_no = g_strdup (card_no);
 
   had_focus = gtk_widget_has_focus (GTK_WIDGET (self->confirm_button));
   gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");

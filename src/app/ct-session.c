@@ -283,6 +283,33 @@ ct_session_get_card (CtSession *self)
   return self->card;
 }
 
+/**
+ * ct_session_card_is_new:
+ * @seen: (inout) (nullable): the card number a screen last saw on the
+ *   counter
+ *
+ * Tells another customer (another card on the counter, or none after a
+ * sale) from a fresh state of the same card.
+ *
+ * Returns: %TRUE when the counter's card is not *@seen, which then
+ *   follows it.
+ */
+gboolean
+ct_session_card_is_new (CtSession  *self,
+                        char      **seen)
+{
+  const char *card_no;
+
+  g_return_val_if_fail (CT_IS_SESSION (self), FALSE);
+
+  card_no = self->card != NULL ? self->card->card_no : NULL;
+  if (g_strcmp0 (card_no, *seen) == 0)
+    return FALSE;
+  g_free (*seen);
+  *seen = g_strdup (card_no);
+  return TRUE;
+}
+
 gboolean
 ct_session_get_refreshing (CtSession *self)
 {

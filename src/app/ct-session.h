@@ -25,6 +25,8 @@ CtClient            *ct_session_get_client       (CtSession      *self);
 GSettings           *ct_session_get_settings     (CtSession      *self);
 CtTillPrinter       *ct_session_get_printer      (CtSession      *self);
 const CtCard        *ct_session_get_card         (CtSession      *self);
+gboolean             ct_session_card_is_new      (CtSession      *self,
+                                                  char          **seen);
 gboolean             ct_session_get_refreshing   (CtSession      *self);
 const char          *ct_session_get_problem      (CtSession      *self);
 CtMerchant          *ct_session_dup_merchant     (CtSession      *self);
