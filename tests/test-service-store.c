@@ -646,16 +646,20 @@ START_TEST (test_store_a_commit_tells_whether_the_transaction_stands)
   CtStoreCard card = { (char *) "CARD-6", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
   g_auto(CtStoreCard) read = { 0 };
   g_autoptr(GError) error = NULL;
+  g_autofree char *body = NULL;
+  CtStoreKeyState state;
   gboolean committed;
-  guint8 hash[32] = { 3 };
+  guint8 hash[32] = { 3 }, got[32];
+  guint status = 0;
 
   ck_assert (ct_store_begin (store, NULL));
   ck_assert (ct_store_card_insert (store, &card, NULL));
   ck_assert (ct_store_key_put (store, 1, "again", hash, 201, "{}", NULL));
   /* The same key again breaks a unique constraint, here or with the next
-   * statement (which flushes it), and the caller goes on. */
+   * statement on stored answers (which flushes it), and the caller goes
+   * on. */
   ct_store_key_put (store, 1, "again", hash, 201, "{}", NULL);
-  ct_store_card_get (store, "CARD-7", &(CtStoreCard) { 0 }, NULL);
+  ct_store_key_get (store, 1, "other", &state, got, &status, &body, NULL);
   committed = ct_store_commit (store, &error);
   if (ct_test_store_is_pg ())
     {
@@ -674,6 +678,26 @@ START_TEST (test_store_a_commit_tells_whether_the_transaction_stands)
 }
 END_TEST
 
+/* Inserts @card and tops it up by @amount, committed. */
+static void
+top_up_card (CtStoreCard *card,
+             int64_t      amount)
+{
+  CtStorePosting credit[] = { { CT_ACCOUNT_CASH, -amount }, { card->card_no, amount } };
+  CtStoreTx top = { 0 };
+
+  ck_assert (ct_store_begin (store, NULL));
+  ck_assert (ct_store_card_insert (store, card, NULL));
+  ck_assert (ct_store_post (store, credit, 2, NULL));
+  top.card_no = card->card_no;
+  top.kind = (char *) "topup";
+  top.delta = top.balance_after = amount;
+  top.store = (char *) "s";
+  top.till = (char *) "t";
+  ck_assert (ct_store_tx_insert (store, &top, credit, 2, NULL));
+  ck_assert (ct_store_commit (store, NULL));
+}
+
 /* A write that names its card ahead of the claim (PostgreSQL reads it,
  * locked, in the claim's round trip) gets the same answers as one that
  * does not: the card after each of its own writes, a refusal that leaves
@@ -683,27 +707,17 @@ END_TEST
 START_TEST (test_store_reads_named_ahead_answer_as_reads_made_later)
 {
   CtStoreCard card = { (char *) "CARD-5", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
-  CtStorePosting credit[] = { { CT_ACCOUNT_CASH, -1000 }, { "CARD-5", 1000 } };
   CtStorePosting pay[] = { { "CARD-5", -300 }, { CT_ACCOUNT_POOL, 300 } };
   CtStorePosting too_much[] = { { "CARD-5", -701 }, { CT_ACCOUNT_POOL, 701 } };
   CtStoreAhead ahead = { NULL, "CARD-5", "s", "t", 1000 };
-  CtStoreTx top = { 0 }, tx = { 0 };
+  CtStoreTx tx = { 0 };
   g_auto(CtStoreTx) read = { 0 };
   g_auto(CtStoreCard) after = { 0 };
   g_autoptr(GError) error = NULL;
   CtStoreLedgerCheck check;
   int64_t spend = -1, points = -1;
 
-  ck_assert (ct_store_begin (store, NULL));
-  ck_assert (ct_store_card_insert (store, &card, NULL));
-  ck_assert (ct_store_post (store, credit, 2, NULL));
-  top.card_no = (char *) "CARD-5";
-  top.kind = (char *) "topup";
-  top.delta = top.balance_after = 1000;
-  top.store = (char *) "s";
-  top.till = (char *) "t";
-  ck_assert (ct_store_tx_insert (store, &top, credit, 2, NULL));
-  ck_assert (ct_store_commit (store, NULL));
+  top_up_card (&card, 1000);
 
   if (ct_store_batches_writes (store))
     ck_assert (ct_store_claim_key (store, 1, "ahead", NULL));
@@ -768,6 +782,101 @@ START_TEST (test_store_reads_named_ahead_answer_as_reads_made_later)
   ck_assert (ct_store_card_add_spend (store, "CARD-5", 0, &spend, NULL));
   ct_store_rollback (store);
   ck_assert_int_eq (spend, 200);
+  ck_assert (ct_store_ledger_check (store, &check, NULL));
+  ck_assert_int_eq (check.sum, 0);
+  ck_assert (check.balances_match);
+}
+END_TEST
+
+/* PostgreSQL sends a group's transaction rows, postings and stored
+ * answers as one insert each of many rows: a claim of a key the group
+ * answered already reads its answer, and every row is there after the
+ * commit, in as many statements as flushes. */
+START_TEST (test_store_group_inserts_go_as_one_statement_each)
+{
+  CtStoreCard card = { (char *) "CARD-6", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
+  CtStorePosting pay[] = { { "CARD-6", -100 }, { CT_ACCOUNT_POOL, 100 } };
+  CtStoreAhead ahead = { NULL, "CARD-6", NULL, NULL, 0 };
+  CtStoreTx tx[3] = { { 0 } };
+  g_autoptr(CtTestDb) db = NULL;
+  g_autoptr(GPtrArray) counts = NULL;
+  g_autofree char *body = NULL;
+  CtStoreKeyState state;
+  CtStoreLedgerCheck check;
+  guint8 hash[32] = { 6 }, got[32];
+  guint status = 0;
+
+  if (!ct_test_store_is_pg ())
+    return;
+  db = ct_test_db_open (location);
+  /* Each insert statement on the three tables counts its rows. */
+  ck_assert_int_ge (ct_test_db_exec (db, "CREATE TABLE test_inserts (tbl text, n bigint)"), 0);
+  ck_assert_int_ge (ct_test_db_exec (db, "CREATE FUNCTION test_count () RETURNS trigger LANGUAGE plpgsql AS $$"
+                                         " BEGIN INSERT INTO test_inserts SELECT TG_TABLE_NAME, count (*)"
+                                         " FROM new_rows; RETURN NULL; END $$"), 0);
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *tables[] = { "transactions", "postings", "idempotency" };
+      g_autofree char *sql = g_strdup_printf ("CREATE TRIGGER test_count_%s AFTER INSERT ON %s"
+                                              " REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT"
+                                              " EXECUTE FUNCTION test_count ()", tables[i], tables[i]);
+
+      ck_assert_int_ge (ct_test_db_exec (db, sql), 0);
+    }
+
+  top_up_card (&card, 1000);
+  ck_assert_int_eq (ct_test_db_exec (db, "DELETE FROM test_inserts"), 2);
+
+  /* Three payments in one transaction, as a group runs them. */
+  ck_assert (ct_store_begin (store, NULL));
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("group-%u", i);
+
+      ct_store_read_ahead (store, &ahead);
+      ck_assert (ct_store_claim_key (store, 1, key, NULL));
+      ck_assert (ct_store_key_get (store, 1, key, &state, got, &status, &body, NULL));
+      ck_assert_int_eq (state, CT_STORE_KEY_NEW);
+      g_clear_pointer (&body, g_free);
+      ck_assert (ct_store_post (store, pay, 2, NULL));
+      tx[i].card_no = (char *) "CARD-6";
+      tx[i].kind = (char *) "payment";
+      tx[i].delta = -100;
+      tx[i].balance_after = 900 - 100 * (int64_t) i;
+      tx[i].store = (char *) "s";
+      tx[i].till = (char *) "t";
+      tx[i].created_at = tx[i].taken_at = 1000 + i;
+      ck_assert (ct_store_tx_insert (store, &tx[i], pay, 2, NULL));
+      ck_assert_int_gt (tx[i].id, 0);
+      ck_assert (ct_store_key_put (store, 1, key, hash, 201, "{\"n\":\"\\\"a\\\\\"}", NULL));
+    }
+  /* The first key again, as a replay inside the group: its answer. */
+  ck_assert (ct_store_claim_key (store, 1, "group-0", NULL));
+  ck_assert (ct_store_key_get (store, 1, "group-0", &state, got, &status, &body, NULL));
+  ck_assert_int_eq (state, CT_STORE_KEY_DONE);
+  ck_assert_uint_eq (status, 201);
+  ck_assert_str_eq (body, "{\"n\":\"\\\"a\\\\\"}");
+  ck_assert (ct_store_commit (store, NULL));
+
+  counts = ct_test_db_query (db, "SELECT tbl, count (*), sum (n) FROM test_inserts GROUP BY tbl ORDER BY tbl");
+  ck_assert_uint_eq (counts->len, 3);
+  ck_assert_str_eq (((char **) counts->pdata[0])[0], "idempotency");
+  ck_assert_str_eq (((char **) counts->pdata[0])[1], "1");
+  ck_assert_str_eq (((char **) counts->pdata[0])[2], "3");
+  ck_assert_str_eq (((char **) counts->pdata[1])[0], "postings");
+  ck_assert_str_eq (((char **) counts->pdata[1])[1], "1");
+  ck_assert_str_eq (((char **) counts->pdata[1])[2], "6");
+  ck_assert_str_eq (((char **) counts->pdata[2])[0], "transactions");
+  ck_assert_str_eq (((char **) counts->pdata[2])[1], "1");
+  ck_assert_str_eq (((char **) counts->pdata[2])[2], "3");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_auto(CtStoreTx) read = { 0 };
+
+      ck_assert (ct_store_tx_get (store, tx[i].id, &read, NULL));
+      ck_assert_int_eq (read.balance_after, 900 - 100 * (int64_t) i);
+    }
+  ck_assert_int_eq (ct_store_account_balance (store, "CARD-6", NULL), 700);
   ck_assert (ct_store_ledger_check (store, &check, NULL));
   ck_assert_int_eq (check.sum, 0);
   ck_assert (check.balances_match);
@@ -1114,6 +1223,7 @@ store_suite (void)
   tcase_add_test (st, test_store_a_failed_write_fails_the_commit);
   tcase_add_test (st, test_store_a_commit_tells_whether_the_transaction_stands);
   tcase_add_test (st, test_store_reads_named_ahead_answer_as_reads_made_later);
+  tcase_add_test (st, test_store_group_inserts_go_as_one_statement_each);
   tcase_add_test (parse, test_day_range_follows_the_merchant_time_zone);
   tcase_add_test (parse, test_parsers_refuse_before_the_ledger_sees_a_request);
   suite_add_tcase (s, json);

@@ -32,7 +32,9 @@
  * the group run again; the merchant's settings, levels and connectors are
  * read by its first claim for the claims after it; and its credits to the
  * connection's slots are summed and written once, before anything else
- * touches a slot, before a savepoint and at the commit. A deadlock or serialization failure marks the transaction,
+ * touches a slot, before a savepoint and at the commit; its transaction
+ * rows, postings and stored answers are held back too and inserted as one
+ * statement each (Batch). A deadlock or serialization failure marks the transaction,
  * and its commit fails with CT_STORE_ERROR_RETRY so the caller runs the
  * request again.
  *
@@ -50,6 +52,18 @@
 #define SLOT_LOCK 7244 /* the advisory lock class of the slots */
 
 typedef struct _CtPgStore CtPgStore;
+
+/* The inserts each request of a group makes once, in the order they are
+ * sent (a posting names its transaction row). */
+typedef enum
+{
+  BATCH_TX,
+  BATCH_POSTINGS,
+  BATCH_KEY,
+  N_BATCH
+} BatchKind;
+
+#define BATCH_ROWS 32 /* rows a statement at most: a group's requests */
 
 typedef struct
 {
@@ -106,6 +120,11 @@ typedef struct
    * row the next update walks to. Written before anything else reads or
    * writes a slot, before a savepoint and at the commit. */
   GArray     *credits;
+  /* Rows held back for the group's inserts of many rows (Batch): each a
+   * Deferred of one row; and the statements of 2 to BATCH_ROWS rows,
+   * prepared on first use. */
+  GPtrArray  *batched[N_BATCH];
+  char       *batch_names[N_BATCH][BATCH_ROWS + 1];
   GHashTable *prepared;   /* SQL literal -> statement name */
   guint       n_prepared;
 } PgConn;
@@ -672,6 +691,25 @@ deferred_free (Deferred *d)
   g_free (d);
 }
 
+/* A prepared statement @name of @sql held back, with copies of @p. */
+static Deferred *
+deferred_new (const char   *sql,
+              const char   *name,
+              const char   *what,
+              const Params *p)
+{
+  Deferred *d = g_new0 (Deferred, 1);
+
+  d->sql = sql;
+  d->name = name;
+  d->what = what;
+  d->n = p ? p->n : 0;
+  d->values = g_new0 (char *, d->n + 1);
+  for (int i = 0; i < d->n; i++)
+    d->values[i] = g_strdup (p->v[i]);
+  return d;
+}
+
 static gboolean
 deferred_is (PgConn     *c,
              guint       i,
@@ -734,12 +772,13 @@ exec_pipeline (PgConn      *c,
     {
       Deferred *d = c->deferred->pdata[i];
       Stmt st = { d->name, d->sql, NULL };
-      Params p = { .n = d->n };
 
-      for (int k = 0; k < d->n; k++)
-        p.v[k] = d->values[k];
-      st.p = &p;
-      sent = send_stmt (c, &st);
+      /* Its values as they are: an insert of many rows has more than a
+       * Params holds. */
+      if (d->name != NULL)
+        sent = PQsendQueryPrepared (c->pg, d->name, d->n, (const char * const *) d->values, NULL, NULL, 0) == 1;
+      else
+        sent = send_stmt (c, &st);
     }
   for (guint i = 0; sent && i < n; i++)
     sent = send_stmt (c, &stmts[i]);
@@ -792,6 +831,7 @@ typedef struct
 } Credit;
 
 static gboolean run_later (PgConn *c, const char *sql, const Params *p, const char *what, GError **error);
+static gboolean batch_before (PgConn *c, const char *sql, GError **error);
 
 static const char CREDIT_SQL[] = "SELECT ct_post_account ($3, $1, $4, $2)";
 
@@ -912,7 +952,7 @@ run (PgConn        *c,
   PGresult *res;
   ExecStatusType st;
 
-  if (name == NULL)
+  if (name == NULL || !batch_before (c, sql, error))
     return NULL;
   if (c->credits->len > 0 && sql_on_slots (sql))
     credits_flush (c);
@@ -963,25 +1003,243 @@ run_later (PgConn        *c,
            GError       **error)
 {
   const char *name;
-  Deferred *d;
 
   if (!c->in_tx)
     return run_done (c, sql, p, what, error);
-  if ((name = prepared_name (c, sql, p, what, error)) == NULL)
+  if ((name = prepared_name (c, sql, p, what, error)) == NULL || !batch_before (c, sql, error))
     return FALSE;
   if (c->credits->len > 0 && sql_on_slots (sql))
     credits_flush (c);
   c->writes++;
-  d = g_new0 (Deferred, 1);
-  d->sql = sql;
-  d->name = name;
-  d->what = what;
-  d->n = p ? p->n : 0;
-  d->values = g_new0 (char *, d->n + 1);
-  for (int i = 0; i < d->n; i++)
-    d->values[i] = g_strdup (p->v[i]);
-  g_ptr_array_add (c->deferred, d);
+  g_ptr_array_add (c->deferred, deferred_new (sql, name, what, p));
   return TRUE;
+}
+
+/* The inserts a request of a group makes once: its transaction row, its
+ * postings, its key's stored answer. A group of requests holds their rows
+ * back, across its round trips, and sends each insert once with all of
+ * them (a statement of many rows costs the database one start and one
+ * round of locks on the table and its indexes, where each row cost one): before any other statement
+ * on their tables, before a savepoint, before a claim of a key whose
+ * answer waits among them, and with the commit. One row goes as the
+ * statement of one row (@one); a failure of either fails the transaction,
+ * like any write held back (run_later()). */
+typedef struct
+{
+  const char *one;  /* the statement for one row */
+  const char *head; /* for many: the head, each row, the tail */
+  const char *row;  /* a row, its parameters numbered as @one's */
+  const char *tail;
+  int         n;    /* parameters a row */
+} Batch;
+
+#define TX_INSERT_HEAD "INSERT INTO transactions (id, merchant_id, card_no, kind, delta, bonus, balance_after," \
+  " points_delta, points_after, store, till, operator, manager, reason, order_ref, refund_of," \
+  " created_at, tender, shift_id, taken_at, rest, rest_tender, level_up) VALUES "
+#define TX_INSERT_ROW "($23, $22, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16," \
+  " $17, $18, $19, $20, $21)"
+#define POSTINGS_HEAD "INSERT INTO postings (merchant_id, tx_id, account, amount)"
+#define KEY_INSERT_HEAD "INSERT INTO idempotency (till_id, key, hash, status, body, created_at) VALUES "
+#define KEY_INSERT_ROW "($1, $2, $3, $4, $5, $6)"
+
+static const Batch batches[N_BATCH] = {
+  [BATCH_TX] = { TX_INSERT_HEAD TX_INSERT_ROW, TX_INSERT_HEAD, TX_INSERT_ROW, "", 23 },
+  /* Each row is a transaction's postings, two arrays. */
+  [BATCH_POSTINGS] = { POSTINGS_HEAD " SELECT $4, $1, a, m FROM unnest ($2::text[], $3::bigint[]) AS u (a, m)",
+                       POSTINGS_HEAD " SELECT v.m, v.t, u.a, u.x FROM (VALUES ",
+                       "($4::bigint, $1::bigint, $2::text[], $3::bigint[])",
+                       ") AS v (m, t, a, x), unnest (v.a, v.x) AS u (a, x)", 4 },
+  [BATCH_KEY] = { KEY_INSERT_HEAD KEY_INSERT_ROW, KEY_INSERT_HEAD, KEY_INSERT_ROW, "", 6 },
+};
+
+/* Whether @sql names @table (a word of it, not a part of a longer name). */
+static gboolean
+names_table (const char *sql,
+             const char *table)
+{
+  size_t n = strlen (table);
+
+  for (const char *s = strstr (sql, table); s != NULL; s = strstr (s + 1, table))
+    if ((s == sql || !(g_ascii_isalnum (s[-1]) || s[-1] == '_')) && !(g_ascii_isalnum (s[n]) || s[n] == '_'))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+batch_pending (PgConn *c)
+{
+  for (guint k = 0; k < N_BATCH; k++)
+    if (c->batched[k]->len > 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* The statement inserting @rows rows of @k, prepared on @c. */
+static const char *
+batch_name (PgConn     *c,
+            BatchKind   k,
+            guint       rows,
+            const char *what,
+            GError    **error)
+{
+  const Batch *b = &batches[k];
+  g_autoptr(GString) sql = NULL;
+  PGresult *res;
+
+  if (c->batch_names[k][rows] != NULL)
+    return c->batch_names[k][rows];
+  sql = g_string_new (b->head);
+  for (guint r = 0; r < rows; r++)
+    {
+      if (r > 0)
+        g_string_append (sql, ", ");
+      for (const char *s = b->row; *s != '\0'; s++)
+        {
+          char *end;
+
+          if (*s != '$' || !g_ascii_isdigit (s[1]))
+            {
+              g_string_append_c (sql, *s);
+              continue;
+            }
+          g_string_append_printf (sql, "$%" G_GUINT64_FORMAT,
+                                  g_ascii_strtoull (s + 1, &end, 10) + (guint64) r * (guint64) b->n);
+          s = end - 1;
+        }
+    }
+  g_string_append (sql, b->tail);
+  c->batch_names[k][rows] = g_strdup_printf ("s%u", ++c->n_prepared);
+  res = PQprepare (c->pg, c->batch_names[k][rows], sql->str, 0, NULL);
+  if (PQresultStatus (res) != PGRES_COMMAND_OK)
+    {
+      pg_fail (c, res, what, error);
+      PQclear (res);
+      g_clear_pointer (&c->batch_names[k][rows], g_free);
+      return NULL;
+    }
+  PQclear (res);
+  return c->batch_names[k][rows];
+}
+
+/* Moves the rows held back into @c->deferred, a statement of up to
+ * BATCH_ROWS rows each, transaction rows first. */
+static gboolean
+batch_flush (PgConn  *c,
+             GError **error)
+{
+  gboolean ok = TRUE;
+
+  for (guint k = 0; k < N_BATCH; k++)
+    {
+      const Batch *b = &batches[k];
+      gsize len = 0;
+      Deferred **rows;
+
+      if (c->batched[k]->len == 0)
+        continue;
+      rows = (Deferred **) g_ptr_array_steal (c->batched[k], &len);
+      for (gsize first = 0; first < len; first += BATCH_ROWS)
+        {
+          gsize m = MIN (BATCH_ROWS, len - first);
+          const char *name = NULL;
+          Deferred *d;
+
+          if (m == 1)
+            {
+              g_ptr_array_add (c->deferred, rows[first]);
+              continue;
+            }
+          if (ok)
+            name = batch_name (c, k, m, rows[first]->what, error);
+          ok = name != NULL;
+          if (!ok)
+            {
+              /* The transaction failed: its rows go nowhere. */
+              for (gsize r = first; r < first + m; r++)
+                deferred_free (rows[r]);
+              continue;
+            }
+          d = g_new0 (Deferred, 1);
+          d->sql = b->head;
+          d->name = name;
+          d->what = rows[first]->what;
+          d->n = (int) m * b->n;
+          d->values = g_new0 (char *, d->n + 1);
+          for (gsize r = 0; r < m; r++)
+            {
+              memcpy (d->values + r * b->n, rows[first + r]->values, b->n * sizeof (char *));
+              g_free (rows[first + r]->values);
+              g_free (rows[first + r]);
+            }
+          g_ptr_array_add (c->deferred, d);
+        }
+      g_free (rows);
+    }
+  return ok;
+}
+
+/* Flushes the rows held back before @sql when it reads or writes their
+ * tables. */
+static gboolean
+batch_before (PgConn     *c,
+              const char *sql,
+              GError    **error)
+{
+  if (!batch_pending (c))
+    return TRUE;
+  if (!names_table (sql, "transactions") && !names_table (sql, "postings") && !names_table (sql, "idempotency"))
+    return TRUE;
+  return batch_flush (c, error);
+}
+
+/* Holds a row of @k back for the insert of many (outside a transaction,
+ * it goes at once). */
+static gboolean
+batch_later (PgConn        *c,
+             BatchKind      k,
+             const Params  *p,
+             const char    *what,
+             GError       **error)
+{
+  const Batch *b = &batches[k];
+  const char *name;
+
+  g_assert (p->n == b->n);
+  if (!c->in_tx)
+    return run_later (c, b->one, p, what, error);
+  if ((name = prepared_name (c, b->one, p, what, error)) == NULL)
+    return FALSE;
+  c->writes++;
+  g_ptr_array_add (c->batched[k], deferred_new (b->one, name, what, p));
+  return TRUE;
+}
+
+/* Whether the answer of @key on @till_id waits among the rows held back:
+ * a claim of it reads it. */
+static gboolean
+batch_holds_key (PgConn     *c,
+                 int64_t     till_id,
+                 const char *key)
+{
+  g_autofree char *till = g_strdup_printf ("%" G_GINT64_FORMAT, till_id);
+
+  for (guint i = 0; i < c->batched[BATCH_KEY]->len; i++)
+    {
+      Deferred *d = c->batched[BATCH_KEY]->pdata[i];
+
+      if (g_strcmp0 (d->values[0], till) == 0 && g_strcmp0 (d->values[1], key) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Drops the rows held back: at the end of the transaction, and at a
+ * rollback to the savepoint they all came after. */
+static void
+batch_clear (PgConn *c)
+{
+  for (guint k = 0; k < N_BATCH; k++)
+    g_ptr_array_set_size (c->batched[k], 0);
 }
 
 /* Runs @sql and counts the rows it changed or returned. */
@@ -1017,6 +1275,8 @@ exec_simple (PgConn      *c,
   gboolean ok;
 
   g_clear_pointer (&c->card_after, PQclear);
+  if (!batch_before (c, sql, error))
+    return FALSE;
   if (c->credits->len > 0 && sql_on_slots (sql))
     credits_flush (c);
   if (c->deferred->len > 0)
@@ -1138,6 +1398,12 @@ conn_free (PgConn *c)
   g_hash_table_destroy (c->prepared);
   g_ptr_array_unref (c->deferred);
   g_array_unref (c->credits);
+  for (guint k = 0; k < N_BATCH; k++)
+    {
+      g_ptr_array_unref (c->batched[k]);
+      for (guint r = 0; r <= BATCH_ROWS; r++)
+        g_free (c->batch_names[k][r]);
+    }
   g_clear_pointer (&c->card_after, PQclear);
   prefetch_clear (c);
   tx_reads_clear (c);
@@ -1200,6 +1466,8 @@ conn_open (CtPgStore  *store,
   c->prepared = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   c->deferred = g_ptr_array_new_with_free_func ((GDestroyNotify) deferred_free);
   c->credits = g_array_new (FALSE, FALSE, sizeof (Credit));
+  for (guint k = 0; k < N_BATCH; k++)
+    c->batched[k] = g_ptr_array_new_with_free_func ((GDestroyNotify) deferred_free);
   c->pg = PQconnectdb (store->uri);
   if (PQstatus (c->pg) != CONNECTION_OK)
     {
@@ -1589,6 +1857,7 @@ end_tx (CtPgStore *store,
   c->in_tx = FALSE;
   g_ptr_array_set_size (c->deferred, 0);
   g_array_set_size (c->credits, 0);
+  batch_clear (c);
   g_clear_pointer (&c->card_after, PQclear);
   prefetch_clear (c);
   tx_reads_clear (c);
@@ -1606,6 +1875,7 @@ pg_rollback (CtStore *base)
   if (c == NULL || c->store != store)
     return;
   /* A transaction whose BEGIN is still deferred never reached the server. */
+  batch_clear (c);
   if (deferred_is (c, 0, "BEGIN"))
     g_ptr_array_set_size (c->deferred, 0);
   else
@@ -1635,7 +1905,7 @@ pg_commit (CtStore  *base,
       return FALSE;
     }
   credits_flush (c);
-  if (!exec_simple (c, "COMMIT", &local))
+  if (!batch_flush (c, &local) || !exec_simple (c, "COMMIT", &local))
     {
       exec_simple (c, "ROLLBACK", NULL);
       end_tx (store, c);
@@ -1674,8 +1944,11 @@ pg_savepoint (CtStore  *base,
 {
   PgConn *c = tx_conn ((CtPgStore *) base->root);
 
-  /* The credits before the savepoint stay whatever happens after it. */
+  /* The credits and rows before the savepoint stay whatever happens
+   * after it. */
   credits_flush (c);
+  if (!batch_flush (c, error))
+    return FALSE;
   defer (c, "SAVEPOINT request");
   return TRUE;
 }
@@ -1685,8 +1958,9 @@ pg_rollback_savepoint (CtStore *base)
 {
   PgConn *c = tx_conn ((CtPgStore *) base->root);
 
-  /* The credits held back came after the savepoint. */
+  /* The credits and rows held back came after the savepoint. */
   g_array_set_size (c->credits, 0);
+  batch_clear (c);
   /* Nothing ran since the savepoint: there is nothing to undo. */
   if (c->deferred->len > 0 && deferred_is (c, c->deferred->len - 1, "SAVEPOINT request"))
     return;
@@ -2988,9 +3262,7 @@ insert_postings (PgConn                *c,
   p_text (&p, accounts->str);
   p_text (&p, amounts->str);
   p_merchant (&p, base);
-  return run_later (c, "INSERT INTO postings (merchant_id, tx_id, account, amount)"
-                      " SELECT $4, $1, a, m FROM unnest ($2::text[], $3::bigint[]) AS u (a, m)",
-                   &p, "postings", error);
+  return batch_later (c, BATCH_POSTINGS, &p, "postings", error);
 }
 
 static gboolean
@@ -3047,12 +3319,7 @@ pg_tx_insert (CtStore               *base,
       tx->id = c->next_tx_id;
       c->next_tx_id = 0;
       p_int (&p, tx->id);
-      if (!run_later (c, "INSERT INTO transactions (id, merchant_id, card_no, kind, delta, bonus, balance_after,"
-                         " points_delta, points_after, store, till, operator, manager, reason, order_ref, refund_of,"
-                         " created_at, tender, shift_id, taken_at, rest, rest_tender, level_up)"
-                         " VALUES ($23, $22, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
-                         " $17, $18, $19, $20, $21)",
-                      &p, "transaction", error))
+      if (!batch_later (c, BATCH_TX, &p, "transaction", error))
         return FALSE;
       return insert_postings (c, base, tx->id, postings, n_postings, error);
     }
@@ -3363,6 +3630,9 @@ pg_claim_key (CtStore     *base,
    * that held it before has committed), its merchant's settings, levels
    * and wallet connectors, and what the write named ahead. */
   g_clear_pointer (&c->card_after, PQclear);
+  /* A key claimed again in its group reads the answer the group wrote. */
+  if (batch_holds_key (c, till_id, key) && !batch_flush (c, error))
+    return FALSE;
   if (!exec_pipeline (c, stmts, n, got, "idempotency claim", error))
     return FALSE;
   n = 0;
@@ -3468,9 +3738,7 @@ pg_key_put (CtStore       *base,
 
   /* Nothing reads it back in this transaction: it goes with the commit. */
   prefetch_clear (c);
-  return run_later (c,
-                   "INSERT INTO idempotency (till_id, key, hash, status, body, created_at)"
-                   " VALUES ($1, $2, $3, $4, $5, $6)", &p, "idempotency", error);
+  return batch_later (c, BATCH_KEY, &p, "idempotency", error);
 }
 
 static gboolean
