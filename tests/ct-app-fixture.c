@@ -566,6 +566,40 @@ find_widget (GtkWidget  *root,
   return NULL;
 }
 
+/* Whether @match says yes to a widget under @root (not @root itself),
+ * looked for depth first. */
+gboolean
+any_widget (GtkWidget  *root,
+            gboolean  (*match) (GtkWidget *widget, const char *text),
+            const char *text)
+{
+  for (GtkWidget *w = gtk_widget_get_first_child (root); w != NULL; w = gtk_widget_get_next_sibling (w))
+    if (match (w, text) || any_widget (w, match, text))
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether @widget is a row whose subtitle contains @text. */
+static gboolean
+row_subtitle_has (GtkWidget  *widget,
+                  const char *text)
+{
+  const char *subtitle;
+
+  if (!ADW_IS_ACTION_ROW (widget))
+    return FALSE;
+  subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (widget));
+  return subtitle != NULL && strstr (subtitle, text) != NULL;
+}
+
+/* Whether a row under @root has @text in its subtitle. */
+gboolean
+row_subtitle_contains (GtkWidget  *root,
+                       const char *text)
+{
+  return any_widget (root, row_subtitle_has, text);
+}
+
 /* The windows of @type that exist (shown or not, not yet destroyed). */
 guint
 count_windows (GType type)

@@ -78,6 +78,9 @@ void           keys_type (const char *text, guint gap_ms);
 void           keys_press (guint keysym);
 void           keys_chord (guint modifier, guint keysym);
 GtkWidget *    find_widget (GtkWidget *root, GType type, const char *name);
+gboolean       any_widget (GtkWidget *root, gboolean (*match) (GtkWidget *widget, const char *text),
+                           const char *text);
+gboolean       row_subtitle_contains (GtkWidget *root, const char *text);
 GtkWidget *    find_action_button (GtkWidget *root, const char *action_name);
 guint          count_windows (GType type);
 void           assert_actions_in_view (GtkWidget *page, const char *action_name, guint expected);

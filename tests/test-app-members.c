@@ -156,25 +156,6 @@ START_TEST (test_app_search_by_phone_finds_member)
 }
 END_TEST
 
-/* Whether a row under @root has a subtitle containing @text. */
-static gboolean
-row_subtitle_contains (GtkWidget  *root,
-                       const char *text)
-{
-  if (ADW_IS_ACTION_ROW (root))
-    {
-      const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (root));
-
-      if (subtitle != NULL && strstr (subtitle, text) != NULL)
-        return TRUE;
-    }
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (row_subtitle_contains (child, text))
-      return TRUE;
-  return FALSE;
-}
-
 START_TEST (test_app_history_pages_by_day)
 {
   Till *till = till_new ();
@@ -731,19 +712,20 @@ START_TEST (test_app_manager_forms_in_chinese)
 }
 END_TEST
 
+static gboolean
+label_says (GtkWidget  *widget,
+            const char *text)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_get_visible (widget)
+         && g_strcmp0 (gtk_label_get_label (GTK_LABEL (widget)), text) == 0;
+}
+
 /* Whether a visible label under @root says @text. */
 static gboolean
 label_shows (GtkWidget  *root,
              const char *text)
 {
-  if (GTK_IS_LABEL (root) && gtk_widget_get_visible (root)
-      && g_strcmp0 (gtk_label_get_label (GTK_LABEL (root)), text) == 0)
-    return TRUE;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (label_shows (child, text))
-      return TRUE;
-  return FALSE;
+  return any_widget (root, label_says, text);
 }
 
 /* A lost card's top-up is voided on the card the member holds now: the

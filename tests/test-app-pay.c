@@ -76,25 +76,6 @@ START_TEST (test_app_pay_insufficient_balance_shows_shortfall)
 }
 END_TEST
 
-/* Whether a row under @root has a subtitle containing @text. */
-static gboolean
-row_subtitle_contains (GtkWidget  *root,
-                       const char *text)
-{
-  if (ADW_IS_ACTION_ROW (root))
-    {
-      const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (root));
-
-      if (subtitle != NULL && strstr (subtitle, text) != NULL)
-        return TRUE;
-    }
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (row_subtitle_contains (child, text))
-      return TRUE;
-  return FALSE;
-}
-
 /* The split's key taken, or its receipt already up. */
 static gboolean
 split_key_taken (gpointer data)
