@@ -987,6 +987,16 @@ apply_group (CtService  *svc,
   return ct_store_commit (store, error);
 }
 
+/* Forgets what an earlier attempt of @call answered or recorded. */
+static void
+call_reset (CtCall *call)
+{
+  g_clear_pointer (&call->reply, ct_reply_free);
+  call->manager_outcome = CT_MANAGER_OUTCOME_NONE;
+  call->member_pin_outcome = CT_MANAGER_OUTCOME_NONE;
+  call->now_ms = ct_store_now_ms ();
+}
+
 /* A savepoint per request copies every page the request changes into the
  * sub-journal, and releasing it frees the copies: a tenth of a write's
  * instructions. Where the store counts the rows it changed, a group runs
@@ -1004,13 +1014,7 @@ run_batch (CtService *svc,
   if (again)
     {
       for (guint i = 0; i < batch->len; i++)
-        {
-          CtCall *call = batch->pdata[i];
-
-          g_clear_pointer (&call->reply, ct_reply_free);
-          call->manager_outcome = CT_MANAGER_OUTCOME_NONE;
-          call->member_pin_outcome = CT_MANAGER_OUTCOME_NONE;
-        }
+        call_reset (batch->pdata[i]);
       ok = apply_group (svc, batch, TRUE, &again, &error);
     }
   if (ok)
@@ -1073,16 +1077,6 @@ read_ahead (CtCall *call)
       ahead.shift_at = call->taken_at != 0 ? call->taken_at : call->now_ms;
     }
   ct_store_read_ahead (call->store, &ahead);
-}
-
-/* Forgets what an earlier attempt of @call answered or recorded. */
-static void
-call_reset (CtCall *call)
-{
-  g_clear_pointer (&call->reply, ct_reply_free);
-  call->manager_outcome = CT_MANAGER_OUTCOME_NONE;
-  call->member_pin_outcome = CT_MANAGER_OUTCOME_NONE;
-  call->now_ms = ct_store_now_ms ();
 }
 
 /* Claims @call's key and reads its merchant's settings, in one round
