@@ -551,43 +551,27 @@ START_TEST (test_service_pg_group_answers_a_key_claimed_elsewhere_409_and_commit
 }
 END_TEST
 
-static int64_t
-ledger_field (const char *field)
-{
-  g_autoptr(CtTestResponse) r = ct_test_http (svc, "GET", "/v1/ledger/check", NULL, NULL, NULL);
-
-  ck_assert_int_eq (r->status, 200);
-  return ct_test_json_int (r->body, field);
-}
-
 START_TEST (test_service_pg_group_with_a_refusal_after_a_write_runs_its_requests_alone)
 {
   g_autofree char *held = issue_with_balance ("g2-held", 1);
   g_autofree char *a = issue_with_balance ("g2-a", 1);
-  g_autofree char *b = issue_with_balance ("g2-b", 0);
+  g_autofree char *b = issue_with_balance ("g2-b", 1);
   g_autofree char *c = issue_with_balance ("g2-c", 1);
-  g_autofree char *top_path = g_strdup_printf ("/v1/cards/%s/topups", b);
-  g_autoptr(CtTestResponse) top = ct_test_http (svc, "POST", top_path, "g2-b-top",
-                                                "{\"package_id\":\"p100\",\"operator\":\"op\"}", NULL);
-  g_autofree char *tx = ct_test_json_str (top->body, "transaction.id");
-  g_autoptr(CtTestResponse) spent = ct_test_http (svc, "POST", pay_path (b), "g2-b-pay",
-                                                  "{\"amount\":100,\"operator\":\"op\"}", NULL);
-  int64_t cash;
+  g_autoptr(CtTestDb) db = ct_test_db_open (ct_test_service_get_db_path (svc));
+  int64_t cards = db_count (db, "SELECT count (*) FROM cards");
   Group g = { 0 };
   Sent sent[3];
 
-  ck_assert_int_eq (spent->status, 201);
-  cash = ledger_field ("cash");
   group_hold (&g, held);
   sent_start (&sent[0], g.inproc, "POST", pay_path (a), "g2-a", g_strdup ("{\"amount\":100,\"operator\":\"op\"}"));
-  /* Voiding b's top-up gives the card's 100.00 back to the drawer before
-   * the 10.00 bonus, which b no longer holds, is refused. */
-  sent_start (&sent[1], g.inproc, "POST", g_strdup_printf ("/v1/cards/%s/refunds", b), "g2-void",
-              g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx));
+  /* A card issued with b's number: its insert is a write, then the
+   * number is refused as taken. */
+  sent_start (&sent[1], g.inproc, "POST", g_strdup ("/v1/cards"), "g2-issue",
+              g_strdup_printf ("{\"card_no\":\"%s\",\"member\":{\"name\":\"twin\"},\"operator\":\"op\"," MGR "}", b));
   sent_start (&sent[2], g.inproc, "POST", pay_path (c), "g2-c", g_strdup ("{\"amount\":100,\"operator\":\"op\"}"));
   group_release (&g, 3);
   ck_assert_int_eq (sent_join (&sent[0])->status, 201);
-  expect_answer (sent_join (&sent[1]), 409, "insufficient_balance");
+  expect_answer (sent_join (&sent[1]), 409, "card_exists");
   ck_assert_int_eq (sent_join (&sent[2])->status, 201);
   for (guint i = 0; i < 3; i++)
     ct_test_response_free (sent[i].resp);
@@ -595,9 +579,10 @@ START_TEST (test_service_pg_group_with_a_refusal_after_a_write_runs_its_requests
    * transaction each. */
   ck_assert_uint_eq (group_finish (&g), 1 + 3);
   ck_assert_int_eq (balance (a), 10900);
-  ck_assert_int_eq (balance (b), 10900);
+  ck_assert_int_eq (balance (b), 11000);
   ck_assert_int_eq (balance (c), 10900);
-  ck_assert_int_eq (ledger_field ("cash"), cash);
+  ck_assert_int_eq (db_count (db, "SELECT count (*) FROM cards"), cards);
+  assert_ledger_balanced ();
 }
 END_TEST
 
@@ -635,6 +620,137 @@ START_TEST (test_service_pg_group_that_deadlocks_runs_again)
   ck_assert_uint_eq (group_finish (&g), 1 + 2);
   ck_assert_int_eq (balance (a), 10900);
   ck_assert_int_eq (balance (c), 10900);
+}
+END_TEST
+
+/* A card for the group's blocker and two more, named as the group locks
+ * them: first, then last. */
+typedef struct
+{
+  char *held;
+  char *first;
+  char *last;
+} Cards;
+
+static void
+cards_issue (Cards      *cards,
+             const char *prefix)
+{
+  g_autofree char *held = g_strdup_printf ("%s-held", prefix);
+  g_autofree char *x_name = g_strdup_printf ("%s-a", prefix);
+  g_autofree char *y_name = g_strdup_printf ("%s-c", prefix);
+  char *x, *y;
+
+  cards->held = issue_with_balance (held, 1);
+  x = issue_with_balance (x_name, 1);
+  y = issue_with_balance (y_name, 1);
+  cards->first = strcmp (x, y) < 0 ? x : y;
+  cards->last = cards->first == x ? y : x;
+}
+
+static void
+cards_clear (Cards *cards)
+{
+  g_free (cards->held);
+  g_free (cards->first);
+  g_free (cards->last);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Cards, cards_clear)
+
+/* Another session of the test's database, holding @card's row locked
+ * until its ROLLBACK. */
+static CtTestDb *
+hold_card (const char *card)
+{
+  CtTestDb *db = ct_test_db_open (ct_test_service_get_db_path (svc));
+  g_autofree char *lock = g_strdup_printf ("BEGIN; SELECT 1 FROM cards WHERE card_no = '%s' FOR UPDATE", card);
+
+  ck_assert_int_ge (ct_test_db_exec (db, lock), 0);
+  return db;
+}
+
+/* Ends @other's transaction, so the group's two writes go on, and checks
+ * their answers and the commits @g made. */
+static void
+group_finish_two (Group    *g,
+                  CtTestDb *other,
+                  Sent      sent[2],
+                  long      status0,
+                  long      status1,
+                  guint64   commits)
+{
+  ck_assert_int_ge (ct_test_db_exec (other, "ROLLBACK"), 0);
+  ck_assert_int_eq (sent_join (&sent[0])->status, status0);
+  ck_assert_int_eq (sent_join (&sent[1])->status, status1);
+  for (guint i = 0; i < 2; i++)
+    ct_test_response_free (sent[i].resp);
+  ck_assert_uint_eq (group_finish (g), commits);
+}
+
+START_TEST (test_service_pg_group_runs_a_refund_alone_after_it)
+{
+  g_auto(Cards) cards = { 0 };
+  g_autofree char *tx = NULL;
+  g_autoptr(CtTestResponse) paid = NULL;
+  g_autoptr(CtTestDb) other = NULL;
+  int64_t slots;
+  Group g = { 0 };
+  Sent sent[2];
+
+  cards_issue (&cards, "g4");
+  paid = ct_test_http (svc, "POST", pay_path (cards.first), "g4-paid", "{\"amount\":100,\"operator\":\"op\"}", NULL);
+  ck_assert_int_eq (paid->status, 201);
+  tx = ct_test_json_str (paid->body, "transaction.id");
+  other = hold_card (cards.last);
+  slots = db_count (other, "SELECT count (*) FROM account_slots WHERE name = '@pool'");
+  group_hold (&g, cards.held);
+  /* The refund gives the payment back from the pool, which locks every
+   * slot of it; in the group it came first (its card does) and held the
+   * slots while the payment waited for its card below, so another group
+   * holding that card and wanting a slot would deadlock with it. */
+  sent_start (&sent[0], g.inproc, "POST", g_strdup_printf ("/v1/cards/%s/refunds", cards.first), "g4-refund",
+              g_strdup_printf ("{\"transaction_id\":\"%s\",\"operator\":\"op\"," MGR "}", tx));
+  sent_start (&sent[1], g.inproc, "POST", pay_path (cards.last), "g4-pay", g_strdup ("{\"amount\":100,\"operator\":\"op\"}"));
+  group_release (&g, 2);
+  wait_for_lock_waits (other, 1);
+  /* While the payment waits, nothing of the service holds a pool slot. */
+  ck_assert_int_eq (db_count (other, "SELECT count (*) FROM (SELECT 1 FROM account_slots WHERE name = '@pool'"
+                                     " FOR UPDATE SKIP LOCKED) s"), slots);
+  /* The blocker, the payment, then the refund. */
+  group_finish_two (&g, other, sent, 201, 201, 1 + 2);
+  ck_assert_int_eq (balance (cards.first), 11000);
+  ck_assert_int_eq (balance (cards.last), 10900);
+  assert_ledger_balanced ();
+}
+END_TEST
+
+START_TEST (test_service_pg_group_orders_a_card_change_by_its_card)
+{
+  g_auto(Cards) cards = { 0 };
+  g_autofree char *free_last = NULL;
+  g_autoptr(CtTestDb) other = NULL;
+  Group g = { 0 };
+  Sent sent[2];
+
+  cards_issue (&cards, "g5");
+  other = hold_card (cards.first);
+  group_hold (&g, cards.held);
+  /* A change of the later card (PATCH /v1/cards/{no}) takes its place
+   * after the payment on the first card: it had named no card and came
+   * first, holding its card while the payment waited. */
+  sent_start (&sent[0], g.inproc, "PATCH", g_strdup_printf ("/v1/cards/%s", cards.last), "g5-change",
+              g_strdup ("{\"status\":\"frozen\"," MGR "}"));
+  sent_start (&sent[1], g.inproc, "POST", pay_path (cards.first), "g5-pay", g_strdup ("{\"amount\":100,\"operator\":\"op\"}"));
+  group_release (&g, 2);
+  wait_for_lock_waits (other, 1);
+  free_last = g_strdup_printf ("SELECT count (*) FROM (SELECT 1 FROM cards WHERE card_no = '%s'"
+                               " FOR UPDATE SKIP LOCKED) s", cards.last);
+  ck_assert_int_eq (db_count (other, free_last), 1);
+  /* The blocker, then the group. */
+  group_finish_two (&g, other, sent, 200, 201, 1 + 1);
+  ck_assert_int_eq (balance (cards.first), 10900);
+  assert_ledger_balanced ();
 }
 END_TEST
 
@@ -871,6 +987,8 @@ load_suite (void)
       tcase_add_test (group, test_service_pg_group_answers_a_key_claimed_elsewhere_409_and_commits_the_rest);
       tcase_add_test (group, test_service_pg_group_with_a_refusal_after_a_write_runs_its_requests_alone);
       tcase_add_test (group, test_service_pg_group_that_deadlocks_runs_again);
+      tcase_add_test (group, test_service_pg_group_runs_a_refund_alone_after_it);
+      tcase_add_test (group, test_service_pg_group_orders_a_card_change_by_its_card);
       suite_add_tcase (s, group);
     }
   tcase_add_checked_fixture (crash, setup, teardown);

@@ -1044,15 +1044,18 @@ run_batch (CtService *svc,
     }
 }
 
-/* The card a write's path names, in the form the store keeps it (upper
- * case, without spaces, ASCII for full-width), or NULL. The issuer
- * prefix, in the merchant's settings the claim has not read yet, only
- * decides whether a check digit is checked, not the form; a number that
- * is refused later was named for nothing. */
+/* The card a write's path names (/v1/cards/{no} and below it), in the
+ * form the store keeps it (upper case, without spaces, ASCII for
+ * full-width), or NULL. The issuer prefix, in the merchant's settings
+ * the claim has not read yet, only decides whether a check digit is
+ * checked, not the form; a number that is refused later was named for
+ * nothing. */
 static char *
 path_card_no (CtCall *call)
 {
-  if (call->parse_reply != NULL || !g_str_has_prefix (call->route->pattern, "/v1/cards/*/"))
+  if (call->parse_reply != NULL
+      || (!g_str_has_prefix (call->route->pattern, "/v1/cards/*/")
+          && !g_str_equal (call->route->pattern, "/v1/cards/*")))
     return NULL;
   return ct_card_number_normalize (call->args[0], NULL, NULL, NULL);
 }
@@ -1065,7 +1068,9 @@ static void
 read_ahead (CtCall *call)
 {
   CtStoreAhead ahead = { 0 };
-  g_autofree char *card_no = path_card_no (call);
+  /* A change of the card itself (PATCH) reads it as before, at its own
+   * statement. */
+  g_autofree char *card_no = g_str_has_prefix (call->route->pattern, "/v1/cards/*/") ? path_card_no (call) : NULL;
 
   if (call->till_cached)
     ahead.till_hash = call->till_hash;
@@ -1284,29 +1289,14 @@ apply_pg_group (CtService *svc,
   return FALSE;
 }
 
-/* A group of writes on PostgreSQL: one transaction for all of them, one
- * commit (one flush of the log, one BEGIN and COMMIT, one snapshot and
- * one look-up of each table instead of one per write). A group that does
- * not stand runs again as writes alone, each in a transaction of its own
- * with its deadlocks retried, so a till never sees the group's failure. */
+/* Runs @batch, writes that each lock the card their path names at most,
+ * as one group in card-number order. */
 static void
-run_pg_group (CtService *svc,
-              GPtrArray *calls)
+run_sorted_group (CtService *svc,
+                  GArray    *batch)
 {
-  g_autoptr(GArray) batch = g_array_sized_new (FALSE, FALSE, sizeof (Grouped), calls->len);
   gboolean ok;
 
-  if (calls->len == 1)
-    {
-      run_alone (svc, calls->pdata[0]);
-      return;
-    }
-  for (guint i = 0; i < calls->len; i++)
-    {
-      Grouped g = { calls->pdata[i], path_card_no (calls->pdata[i]), i, FALSE };
-
-      g_array_append_val (batch, g);
-    }
   g_array_sort (batch, grouped_cmp);
   ok = apply_pg_group (svc, batch);
   if (ok)
@@ -1324,6 +1314,63 @@ run_pg_group (CtService *svc,
       else
         run_alone (svc, g->call);
     }
+}
+
+/* Whether @call locks more than the card its path names, so that it
+ * cannot take its place in a group's card-number order: a refund and an
+ * adjustment may debit the merchant's pool, which locks every slot of it
+ * (ct_post_account()), and two groups each holding the slots or a card
+ * the other waits for would deadlock; a replacement inserts a second
+ * card, an import many. Such a write runs alone, after the group. */
+static gboolean
+runs_alone (CtCall *call)
+{
+  static const char *const patterns[] = {
+    "/v1/cards/*/refunds", "/v1/cards/*/adjustments", "/v1/cards/*/replace", "/v1/imports",
+  };
+
+  if (call->parse_reply != NULL)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
+    if (g_str_equal (call->route->pattern, patterns[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* A group of writes on PostgreSQL: one transaction for all of them, one
+ * commit (one flush of the log, one BEGIN and COMMIT, one snapshot and
+ * one look-up of each table instead of one per write). A group that does
+ * not stand runs again as writes alone, each in a transaction of its own
+ * with its deadlocks retried, so a till never sees the group's failure. */
+static void
+run_pg_group (CtService *svc,
+              GPtrArray *calls)
+{
+  g_autoptr(GArray) batch = g_array_sized_new (FALSE, FALSE, sizeof (Grouped), calls->len);
+  g_autoptr(GPtrArray) alone = g_ptr_array_new ();
+
+  for (guint i = 0; i < calls->len; i++)
+    {
+      Grouped g = { calls->pdata[i], NULL, i, FALSE };
+
+      if (runs_alone (g.call))
+        {
+          g_ptr_array_add (alone, g.call);
+          continue;
+        }
+      g.card_no = path_card_no (g.call);
+      g_array_append_val (batch, g);
+    }
+  if (batch->len == 1)
+    {
+      g_free (g_array_index (batch, Grouped, 0).card_no);
+      run_alone (svc, g_array_index (batch, Grouped, 0).call);
+      g_array_set_size (batch, 0);
+    }
+  if (batch->len > 0)
+    run_sorted_group (svc, batch);
+  for (guint i = 0; i < alone->len; i++)
+    run_alone (svc, alone->pdata[i]);
 }
 
 /* PostgreSQL: each committer has a connection of its own and takes every
