@@ -788,6 +788,44 @@ START_TEST (test_store_reads_named_ahead_answer_as_reads_made_later)
 }
 END_TEST
 
+/* The database of the store, where each statement of @event on each of
+ * @tables (NULL-terminated) counts itself and its rows in test_inserts. */
+static CtTestDb *
+statements_counted (const char         *event,
+                    const char * const *tables)
+{
+  CtTestDb *db = ct_test_db_open (location);
+
+  ck_assert_int_ge (ct_test_db_exec (db, "CREATE TABLE IF NOT EXISTS test_inserts (tbl text, n bigint)"), 0);
+  ck_assert_int_ge (ct_test_db_exec (db, "CREATE OR REPLACE FUNCTION test_count () RETURNS trigger LANGUAGE plpgsql"
+                                         " AS $$ BEGIN INSERT INTO test_inserts SELECT TG_TABLE_NAME, count (*)"
+                                         " FROM new_rows; RETURN NULL; END $$"), 0);
+  for (guint i = 0; tables[i] != NULL; i++)
+    {
+      g_autofree char *sql = g_strdup_printf ("CREATE TRIGGER test_count_%s AFTER %s ON %s"
+                                              " REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT"
+                                              " EXECUTE FUNCTION test_count ()", tables[i], event, tables[i]);
+
+      ck_assert_int_ge (ct_test_db_exec (db, sql), 0);
+    }
+  return db;
+}
+
+/* Checks the row of @table in @counts: @statements statements of @rows
+ * rows in all. */
+static void
+assert_statements (GPtrArray  *counts,
+                   guint       i,
+                   const char *table,
+                   const char *statements,
+                   const char *rows)
+{
+  ck_assert_uint_gt (counts->len, i);
+  ck_assert_str_eq (((char **) counts->pdata[i])[0], table);
+  ck_assert_str_eq (((char **) counts->pdata[i])[1], statements);
+  ck_assert_str_eq (((char **) counts->pdata[i])[2], rows);
+}
+
 /* PostgreSQL sends a group's transaction rows, postings and stored
  * answers as one insert each of many rows: a claim of a key the group
  * answered already reads its answer, and every row is there after the
@@ -808,21 +846,8 @@ START_TEST (test_store_group_inserts_go_as_one_statement_each)
 
   if (!ct_test_store_is_pg ())
     return;
-  db = ct_test_db_open (location);
   /* Each insert statement on the three tables counts its rows. */
-  ck_assert_int_ge (ct_test_db_exec (db, "CREATE TABLE test_inserts (tbl text, n bigint)"), 0);
-  ck_assert_int_ge (ct_test_db_exec (db, "CREATE FUNCTION test_count () RETURNS trigger LANGUAGE plpgsql AS $$"
-                                         " BEGIN INSERT INTO test_inserts SELECT TG_TABLE_NAME, count (*)"
-                                         " FROM new_rows; RETURN NULL; END $$"), 0);
-  for (guint i = 0; i < 3; i++)
-    {
-      const char *tables[] = { "transactions", "postings", "idempotency" };
-      g_autofree char *sql = g_strdup_printf ("CREATE TRIGGER test_count_%s AFTER INSERT ON %s"
-                                              " REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT"
-                                              " EXECUTE FUNCTION test_count ()", tables[i], tables[i]);
-
-      ck_assert_int_ge (ct_test_db_exec (db, sql), 0);
-    }
+  db = statements_counted ("INSERT", (const char *[]) { "transactions", "postings", "idempotency", NULL });
 
   top_up_card (&card, 1000);
   ck_assert_int_eq (ct_test_db_exec (db, "DELETE FROM test_inserts"), 2);
@@ -860,15 +885,9 @@ START_TEST (test_store_group_inserts_go_as_one_statement_each)
 
   counts = ct_test_db_query (db, "SELECT tbl, count (*), sum (n) FROM test_inserts GROUP BY tbl ORDER BY tbl");
   ck_assert_uint_eq (counts->len, 3);
-  ck_assert_str_eq (((char **) counts->pdata[0])[0], "idempotency");
-  ck_assert_str_eq (((char **) counts->pdata[0])[1], "1");
-  ck_assert_str_eq (((char **) counts->pdata[0])[2], "3");
-  ck_assert_str_eq (((char **) counts->pdata[1])[0], "postings");
-  ck_assert_str_eq (((char **) counts->pdata[1])[1], "1");
-  ck_assert_str_eq (((char **) counts->pdata[1])[2], "6");
-  ck_assert_str_eq (((char **) counts->pdata[2])[0], "transactions");
-  ck_assert_str_eq (((char **) counts->pdata[2])[1], "1");
-  ck_assert_str_eq (((char **) counts->pdata[2])[2], "3");
+  assert_statements (counts, 0, "idempotency", "1", "3");
+  assert_statements (counts, 1, "postings", "1", "6");
+  assert_statements (counts, 2, "transactions", "1", "3");
   for (guint i = 0; i < 3; i++)
     {
       g_auto(CtStoreTx) read = { 0 };
@@ -877,6 +896,80 @@ START_TEST (test_store_group_inserts_go_as_one_statement_each)
       ck_assert_int_eq (read.balance_after, 900 - 100 * (int64_t) i);
     }
   ck_assert_int_eq (ct_store_account_balance (store, "CARD-6", NULL), 700);
+  ck_assert (ct_store_ledger_check (store, &check, NULL));
+  ck_assert_int_eq (check.sum, 0);
+  ck_assert (check.balances_match);
+}
+END_TEST
+
+/* PostgreSQL sends the balance updates of the cards a group holds locked,
+ * and their spends, as one statement each; a second write on a card of
+ * the group reads the row its first left, and goes in a statement after
+ * it (an UPDATE … FROM changes a row once a statement). */
+START_TEST (test_store_group_card_writes_go_as_one_statement_each)
+{
+  const char *nos[] = { "CARD-71", "CARD-72", "CARD-73" };
+  g_autoptr(CtTestDb) db = NULL;
+  g_autoptr(CtTestDb) spends = NULL;
+  g_autoptr(GPtrArray) counts = NULL;
+  CtStoreLedgerCheck check;
+  int64_t spend = -1;
+
+  if (!ct_test_store_is_pg ())
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (nos); i++)
+    {
+      CtStoreCard card = { (char *) nos[i], (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
+
+      top_up_card (&card, 1000);
+    }
+  db = statements_counted ("UPDATE", (const char *[]) { "cards", NULL });
+  /* An upsert fires its insert trigger once a statement, with the rows it
+   * inserted. */
+  spends = statements_counted ("INSERT", (const char *[]) { "card_spend", NULL });
+
+  /* Three payments on three cards, then a fourth on the first, in one
+   * transaction as a group runs them. */
+  ck_assert (ct_store_begin (store, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (nos) + 1; i++)
+    {
+      const char *no = nos[i % G_N_ELEMENTS (nos)];
+      CtStoreAhead ahead = { NULL, no, NULL, NULL, 0 };
+      CtStorePosting pay[] = { { no, -100 }, { CT_ACCOUNT_POOL, 100 } };
+      g_autofree char *key = g_strdup_printf ("cards-%u", i);
+      g_auto(CtStoreCard) card = { 0 };
+      CtStoreTx tx = { 0 };
+
+      ct_store_read_ahead (store, &ahead);
+      ck_assert (ct_store_claim_key (store, 1, key, NULL));
+      ck_assert (ct_store_card_get (store, no, &card, NULL));
+      ck_assert_int_eq (card.balance, i < G_N_ELEMENTS (nos) ? 1000 : 900);
+      ck_assert (ct_store_post (store, pay, 2, NULL));
+      ck_assert (ct_store_card_add_spend (store, no, 100, &spend, NULL));
+      ck_assert_int_eq (spend, i < G_N_ELEMENTS (nos) ? 100 : 200);
+      tx.card_no = (char *) no;
+      tx.kind = (char *) "payment";
+      tx.delta = -100;
+      tx.balance_after = card.balance - 100;
+      tx.store = (char *) "s";
+      tx.till = (char *) "t";
+      ck_assert (ct_store_tx_insert (store, &tx, pay, 2, NULL));
+    }
+  ck_assert (ct_store_commit (store, NULL));
+
+  /* The three rows before the fourth claim, then the fourth's (an
+   * update of a spend the group inserted). */
+  counts = ct_test_db_query (db, "SELECT tbl, count (*), sum (n) FROM test_inserts GROUP BY tbl ORDER BY tbl = 'cards'");
+  assert_statements (counts, 0, "card_spend", "2", "3");
+  assert_statements (counts, 1, "cards", "2", "4");
+  g_clear_pointer (&counts, g_ptr_array_unref);
+  counts = ct_test_db_query (db, "SELECT card_no, spend FROM card_spend WHERE card_no LIKE 'CARD-7_' ORDER BY card_no");
+  ck_assert_uint_eq (counts->len, 3);
+  for (guint i = 0; i < G_N_ELEMENTS (nos); i++)
+    {
+      ck_assert_str_eq (((char **) counts->pdata[i])[1], i == 0 ? "200" : "100");
+      ck_assert_int_eq (ct_store_account_balance (store, nos[i], NULL), i == 0 ? 800 : 900);
+    }
   ck_assert (ct_store_ledger_check (store, &check, NULL));
   ck_assert_int_eq (check.sum, 0);
   ck_assert (check.balances_match);
@@ -1224,6 +1317,7 @@ store_suite (void)
   tcase_add_test (st, test_store_a_commit_tells_whether_the_transaction_stands);
   tcase_add_test (st, test_store_reads_named_ahead_answer_as_reads_made_later);
   tcase_add_test (st, test_store_group_inserts_go_as_one_statement_each);
+  tcase_add_test (st, test_store_group_card_writes_go_as_one_statement_each);
   tcase_add_test (parse, test_day_range_follows_the_merchant_time_zone);
   tcase_add_test (parse, test_parsers_refuse_before_the_ledger_sees_a_request);
   suite_add_tcase (s, json);

@@ -53,13 +53,16 @@
 
 typedef struct _CtPgStore CtPgStore;
 
-/* The inserts each request of a group makes once, in the order they are
- * sent (a posting names its transaction row). */
+/* The writes each request of a group makes once, in the order they are
+ * sent (a posting names its transaction row): its inserts, then the
+ * update of the card it holds locked and of that card's spend. */
 typedef enum
 {
   BATCH_TX,
   BATCH_POSTINGS,
   BATCH_KEY,
+  BATCH_CARD,
+  BATCH_SPEND,
   N_BATCH
 } BatchKind;
 
@@ -1015,15 +1018,17 @@ run_later (PgConn        *c,
   return TRUE;
 }
 
-/* The inserts a request of a group makes once: its transaction row, its
- * postings, its key's stored answer. A group of requests holds their rows
- * back, across its round trips, and sends each insert once with all of
+/* The writes a request of a group makes once: its transaction row, its
+ * postings, its key's stored answer, the balance of the card it holds
+ * locked and that card's spend. A group of requests holds their rows
+ * back, across its round trips, and sends each write once with all of
  * them (a statement of many rows costs the database one start and one
- * round of locks on the table and its indexes, where each row cost one): before any other statement
- * on their tables, before a savepoint, before a claim of a key whose
- * answer waits among them, and with the commit. One row goes as the
- * statement of one row (@one); a failure of either fails the transaction,
- * like any write held back (run_later()). */
+ * round of locks on the table and its indexes, where each row cost one):
+ * before any other statement on their tables, before a savepoint, before
+ * a claim of a key whose answer or of a card whose row waits among them,
+ * and with the commit. One row goes as the statement of one row (@one);
+ * a failure of either fails the transaction, like any write held back
+ * (run_later()). */
 typedef struct
 {
   const char *one;  /* the statement for one row */
@@ -1031,6 +1036,10 @@ typedef struct
   const char *row;  /* a row, its parameters numbered as @one's */
   const char *tail;
   int         n;    /* parameters a row */
+  /* Rows that name a card ($1) of a merchant ($3), at most once a
+   * statement: an UPDATE … FROM changes a row once whatever number of
+   * rows of the FROM name it, and an upsert refuses a second. */
+  gboolean    a_card;
 } Batch;
 
 #define TX_INSERT_HEAD "INSERT INTO transactions (id, merchant_id, card_no, kind, delta, bonus, balance_after," \
@@ -1041,6 +1050,12 @@ typedef struct
 #define POSTINGS_HEAD "INSERT INTO postings (merchant_id, tx_id, account, amount)"
 #define KEY_INSERT_HEAD "INSERT INTO idempotency (till_id, key, hash, status, body, created_at) VALUES "
 #define KEY_INSERT_ROW "($1, $2, $3, $4, $5, $6)"
+/* The locked card's balance, as a delta (the database still refuses an
+ * overdraft: CHECK balance >= 0); its spend as the sum the locked card's
+ * copy knows, since every write of a card's spend holds its card. */
+#define CARD_BALANCE_SQL "UPDATE cards SET balance = balance + $2, updated_at = $4 WHERE merchant_id = $3 AND card_no = $1"
+#define SPEND_INSERT_HEAD "INSERT INTO card_spend (merchant_id, card_no, spend) VALUES "
+#define SPEND_UPSERT_TAIL " ON CONFLICT (merchant_id, card_no) DO UPDATE SET spend = excluded.spend"
 
 static const Batch batches[N_BATCH] = {
   [BATCH_TX] = { TX_INSERT_HEAD TX_INSERT_ROW, TX_INSERT_HEAD, TX_INSERT_ROW, "", 23 },
@@ -1050,6 +1065,12 @@ static const Batch batches[N_BATCH] = {
                        "($4::bigint, $1::bigint, $2::text[], $3::bigint[])",
                        ") AS v (m, t, a, x), unnest (v.a, v.x) AS u (a, x)", 4 },
   [BATCH_KEY] = { KEY_INSERT_HEAD KEY_INSERT_ROW, KEY_INSERT_HEAD, KEY_INSERT_ROW, "", 6 },
+  [BATCH_CARD] = { CARD_BALANCE_SQL,
+                   "UPDATE cards SET balance = cards.balance + v.d, updated_at = v.t FROM (VALUES ",
+                   "($3::bigint, $1::text, $2::bigint, $4::bigint)",
+                   ") AS v (m, n, d, t) WHERE cards.merchant_id = v.m AND cards.card_no = v.n", 4, TRUE },
+  [BATCH_SPEND] = { SPEND_INSERT_HEAD "($3, $1, $2)" SPEND_UPSERT_TAIL, SPEND_INSERT_HEAD,
+                    "($3::bigint, $1::text, $2::bigint)", SPEND_UPSERT_TAIL, 3, TRUE },
 };
 
 /* Whether @sql names @table (a word of it, not a part of a longer name). */
@@ -1121,11 +1142,13 @@ batch_name (PgConn     *c,
   return c->batch_names[k][rows];
 }
 
-/* Moves the rows held back into @c->deferred, a statement of up to
- * BATCH_ROWS rows each, transaction rows first. */
+/* Moves the rows of the kinds in @kinds (a bit each) held back into
+ * @c->deferred, a statement of up to BATCH_ROWS rows each, transaction
+ * rows first. */
 static gboolean
-batch_flush (PgConn  *c,
-             GError **error)
+batch_flush_kinds (PgConn  *c,
+                   guint    kinds,
+                   GError **error)
 {
   gboolean ok = TRUE;
 
@@ -1135,7 +1158,7 @@ batch_flush (PgConn  *c,
       gsize len = 0;
       Deferred **rows;
 
-      if (c->batched[k]->len == 0)
+      if (c->batched[k]->len == 0 || (kinds & (1u << k)) == 0)
         continue;
       rows = (Deferred **) g_ptr_array_steal (c->batched[k], &len);
       for (gsize first = 0; first < len; first += BATCH_ROWS)
@@ -1178,6 +1201,16 @@ batch_flush (PgConn  *c,
   return ok;
 }
 
+/* Moves every row held back into @c->deferred. */
+static gboolean
+batch_flush (PgConn  *c,
+             GError **error)
+{
+  return batch_flush_kinds (c, (1u << N_BATCH) - 1, error);
+}
+
+#define CARD_KINDS ((1u << BATCH_CARD) | (1u << BATCH_SPEND))
+
 /* Flushes the rows held back before @sql when it reads or writes their
  * tables. */
 static gboolean
@@ -1187,13 +1220,31 @@ batch_before (PgConn     *c,
 {
   if (!batch_pending (c))
     return TRUE;
-  if (!names_table (sql, "transactions") && !names_table (sql, "postings") && !names_table (sql, "idempotency"))
+  if (!names_table (sql, "transactions") && !names_table (sql, "postings") && !names_table (sql, "idempotency")
+      && !names_table (sql, "cards") && !names_table (sql, "card_spend"))
     return TRUE;
   return batch_flush (c, error);
 }
 
-/* Holds a row of @k back for the insert of many (outside a transaction,
- * it goes at once). */
+/* Whether a row of @card_no of @merchant waits among the rows of @k. */
+static gboolean
+batch_holds_card (PgConn     *c,
+                  BatchKind   k,
+                  const char *merchant,
+                  const char *card_no)
+{
+  for (guint i = 0; i < c->batched[k]->len; i++)
+    {
+      Deferred *d = c->batched[k]->pdata[i];
+
+      if (g_strcmp0 (d->values[0], card_no) == 0 && g_strcmp0 (d->values[2], merchant) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Holds a row of @k back for the statement of many (outside a
+ * transaction, it goes at once). */
 static gboolean
 batch_later (PgConn        *c,
              BatchKind      k,
@@ -1208,6 +1259,9 @@ batch_later (PgConn        *c,
   if (!c->in_tx)
     return run_later (c, b->one, p, what, error);
   if ((name = prepared_name (c, b->one, p, what, error)) == NULL)
+    return FALSE;
+  /* A card's second row goes in a statement after its first. */
+  if (b->a_card && batch_holds_card (c, k, p->v[2], p->v[0]) && !batch_flush_kinds (c, 1u << k, error))
     return FALSE;
   c->writes++;
   g_ptr_array_add (c->batched[k], deferred_new (b->one, name, what, p));
@@ -1958,12 +2012,19 @@ pg_rollback_savepoint (CtStore *base)
 {
   PgConn *c = tx_conn ((CtPgStore *) base->root);
 
+  gboolean held = batch_pending (c);
+
   /* The credits and rows held back came after the savepoint. */
   g_array_set_size (c->credits, 0);
   batch_clear (c);
-  /* Nothing ran since the savepoint: there is nothing to undo. */
+  /* Nothing ran since the savepoint: there is nothing to undo; but a
+   * card's row held back changed the copy of the card, which goes. */
   if (c->deferred->len > 0 && deferred_is (c, c->deferred->len - 1, "SAVEPOINT request"))
-    return;
+    {
+      if (held)
+        locked_clear (c);
+      return;
+    }
   /* The card's row goes back to what it was at the savepoint, which the
    * copy no longer says; the lock taken before it stays. */
   locked_clear (c);
@@ -3143,8 +3204,7 @@ post_one (PgConn                *c,
           return FALSE;
         }
       p_int (&p, now);
-      if (!run_later (c, "UPDATE cards SET balance = balance + $2, updated_at = $4 WHERE merchant_id = $3"
-                         " AND card_no = $1", &p, "posting", error))
+      if (!batch_later (c, BATCH_CARD, &p, "posting", error))
         return FALSE;
       c->locked.balance += posting->amount;
       c->locked.updated_at = now;
@@ -3630,8 +3690,14 @@ pg_claim_key (CtStore     *base,
    * that held it before has committed), its merchant's settings, levels
    * and wallet connectors, and what the write named ahead. */
   g_clear_pointer (&c->card_after, PQclear);
-  /* A key claimed again in its group reads the answer the group wrote. */
+  /* A key claimed again in its group reads the answer the group wrote, a
+   * card the row and spend the group left. */
   if (batch_holds_key (c, till_id, key) && !batch_flush (c, error))
+    return FALSE;
+  if (c->ahead_card_no != NULL
+      && (batch_holds_card (c, BATCH_CARD, mp.v[0], c->ahead_card_no)
+          || batch_holds_card (c, BATCH_SPEND, mp.v[0], c->ahead_card_no))
+      && !batch_flush_kinds (c, CARD_KINDS, error))
     return FALSE;
   if (!exec_pipeline (c, stmts, n, got, "idempotency claim", error))
     return FALSE;
@@ -5008,21 +5074,22 @@ pg_card_add_spend (CtStore     *base,
   Params p = { 0 };
   PGresult *res;
 
-  p_text (&p, card_no);
-  p_int (&p, delta);
-  p_merchant (&p, base);
   if (locked_is (c, base, card_no) && c->has_spend)
     {
       /* Read with the card's lock held: every write of a card's spend
-       * holds its card, so the sum is known here. */
-      if (!run_later (c, "INSERT INTO card_spend (merchant_id, card_no, spend) VALUES ($3, $1, greatest ($2::bigint, 0))"
-                         " ON CONFLICT (merchant_id, card_no) DO UPDATE SET spend = greatest (card_spend.spend + $2::bigint, 0)",
-                      &p, "spend", error))
-        return FALSE;
+       * holds its card, so the sum is known here, and written as it is. */
       c->spend = MAX (c->spend + delta, 0);
+      p_text (&p, card_no);
+      p_int (&p, c->spend);
+      p_merchant (&p, base);
+      if (!batch_later (c, BATCH_SPEND, &p, "spend", error))
+        return FALSE;
       *out_spend = c->spend;
       return TRUE;
     }
+  p_text (&p, card_no);
+  p_int (&p, delta);
+  p_merchant (&p, base);
   res = run (c,
              "INSERT INTO card_spend (merchant_id, card_no, spend) VALUES ($3, $1, greatest ($2::bigint, 0))"
              " ON CONFLICT (merchant_id, card_no) DO UPDATE SET spend = greatest (card_spend.spend + $2::bigint, 0)"
