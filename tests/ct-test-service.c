@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "ct-test-service.h"
+#include "ct-test-json.h"
 
 struct _CtTestService
 {
@@ -353,6 +354,40 @@ void
 ct_test_db_release (CtTestDb *db)
 {
   ct_test_db_exec (db, "ROLLBACK");
+}
+
+/* How many of the database's sessions wait for a lock (PostgreSQL). */
+static guint64
+lock_waiters (CtTestDb *watch)
+{
+  g_autoptr(GPtrArray) rows = ct_test_db_query (watch, "SELECT count(*) FROM pg_stat_activity"
+                                                       " WHERE datname = current_database()"
+                                                       " AND wait_event_type = 'Lock'");
+
+  g_assert (rows->len == 1);
+  return g_ascii_strtoull (((char **) rows->pdata[0])[0], NULL, 10);
+}
+
+gboolean
+ct_test_service_wait_for_held_writes (CtTestService *svc,
+                                      guint          n)
+{
+  g_autoptr(CtTestClient) c = ct_test_client_new (svc);
+  g_autoptr(CtTestDb) watch = NULL;
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+
+  if (ct_test_store_is_pg ())
+    watch = ct_test_db_open (ct_test_service_get_db_path (svc));
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autoptr(CtTestResponse) r = ct_test_client_request (c, "GET", "/v1/health", NULL, NULL, NULL);
+
+      if (r != NULL && r->status == 200 && ct_test_json_int (r->body, "writes_waiting") >= n
+          && (watch == NULL || lock_waiters (watch) >= n))
+        return TRUE;
+      g_usleep (10 * 1000);
+    }
+  return FALSE;
 }
 
 /* A service must not outlive a test that failed before stopping it. */

@@ -88,6 +88,12 @@ GPtrArray     *ct_test_db_query               (CtTestDb       *db,
  * ct_test_db_release(): the service's writes wait meanwhile. */
 void           ct_test_db_hold_writes         (CtTestDb       *db);
 void           ct_test_db_release             (CtTestDb       *db);
+/* Waits (up to two minutes) until @n writes are held up behind
+ * ct_test_db_hold_writes(): the service has taken them (GET /v1/health's
+ * writes_waiting) and, on PostgreSQL, they claimed their keys and wait for
+ * the card's lock. FALSE if they never got there. */
+gboolean       ct_test_service_wait_for_held_writes (CtTestService *svc,
+                                                     guint          n);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtTestDb, ct_test_db_close)
 

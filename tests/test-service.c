@@ -1666,7 +1666,7 @@ START_TEST (test_service_retry_while_running_is_request_in_progress)
   /* Holding the database's write locks keeps the first request in flight. */
   ct_test_db_hold_writes (db);
   t = g_thread_new ("slow", slow_request, &s);
-  g_usleep (G_USEC_PER_SEC); /* time for the first to be claimed and queued */
+  ck_assert_msg (ct_test_service_wait_for_held_writes (svc, 1), "the first request never reached the service");
   r = ct_test_client_request (cl, "POST", s.path, "slow-1", "{\"amount\":100,\"operator\":\"op\"}", NULL);
   expect_status (r, 409, "request_in_progress");
   ct_test_db_release (db);
@@ -1896,9 +1896,10 @@ START_TEST (test_service_sigterm_finishes_the_request_in_flight)
   f.path = g_strdup_printf ("/v1/cards/%s/payments", card);
   ct_test_db_hold_writes (db);
   t = g_thread_new ("flight", in_flight_request, &f);
-  g_usleep (G_USEC_PER_SEC); /* time for the request to be queued */
+  ck_assert_msg (ct_test_service_wait_for_held_writes (svc, 1), "the request never reached the service");
   kill (ct_test_service_get_pid (svc), SIGTERM);
-  g_usleep (400 * 1000);
+  /* Released before or after the service saw the signal, the request
+   * taken is finished either way. */
   ct_test_db_release (db);
   g_thread_join (t);
   ck_assert_ptr_nonnull (f.resp);

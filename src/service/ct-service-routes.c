@@ -168,6 +168,7 @@ read_health (CtService *svc,
   for (gsize i = 0; features[i] != NULL; i++)
     json_object_array_add (list, json_object_new_string (features[i]));
   json_object_object_add (obj, "features", list);
+  json_object_object_add (obj, "writes_waiting", json_object_new_int64 (ct_service_writes_waiting (svc)));
   return ct_reply_new_json (200, obj);
 }
 

@@ -73,6 +73,7 @@ struct _CtService
   gint               active;
   gint               stopping;
   gint               large_bodies;
+  gint               writes_waiting; /* handed to a committer, not yet answered */
   GMutex             rate_lock;
   GHashTable        *rate;
   GMutex             stats_lock;
@@ -655,8 +656,12 @@ access_cb (void                  *cls,
       /* Resumed by the committer: the answer is ready and on disk. Resumed
        * by the daemon's own shutdown instead, there is no answer: the write
        * was never applied, and closing tells the client so. */
+      g_atomic_int_add (&svc->writes_waiting, -1);
       if (call->reply == NULL)
-        return MHD_NO;
+        {
+          call->queued = FALSE;
+          return MHD_NO;
+        }
       return respond (svc, conn, call, call->reply);
     }
 
@@ -712,6 +717,7 @@ access_cb (void                  *cls,
     }
   call->connection = conn;
   call->queued = TRUE;
+  g_atomic_int_inc (&svc->writes_waiting);
   MHD_suspend_connection (conn);
   g_async_queue_push (svc->jobs, call);
   return MHD_YES;
@@ -1725,6 +1731,17 @@ guint
 ct_service_queued_writes (CtService *svc)
 {
   gint n = g_async_queue_length (svc->jobs);
+
+  return n > 0 ? (guint) n : 0;
+}
+
+/* Writes this process took and has not answered yet: queued for a
+ * committer or inside a commit. GET /v1/health reports it, so that an
+ * operator (or a test) sees writes held up behind a lock. */
+guint
+ct_service_writes_waiting (CtService *svc)
+{
+  gint n = g_atomic_int_get (&svc->writes_waiting);
 
   return n > 0 ? (guint) n : 0;
 }

@@ -207,6 +207,7 @@ void        ct_service_get_stats    (CtService   *svc,
                                      guint64     *n_commits);
 /* Writes parsed and waiting for a committer. */
 guint       ct_service_queued_writes (CtService  *svc);
+guint       ct_service_writes_waiting (CtService *svc);
 
 /* Routing (ct-service-routes.c). */
 const CtRoute *ct_service_route     (const char  *method,
