@@ -55,16 +55,27 @@ process_cpu_s (GPid pid)
   return stat_cpu_s (path);
 }
 
-/* The CPU time of the service's committer thread: every imported row goes
- * through it one after the other, so it bounds the import however many
- * processors there are. */
-static double
-committer_cpu_s (GPid pid)
+/* The service's committer thread: every imported row goes through it one
+ * after the other, so it bounds the import however many processors there
+ * are. Its CPU time (/proc/PID/task/TID/stat), and from its schedstat the
+ * time it ran and the time it waited for a processor: the rest of the wall
+ * time it was blocked, on the log's fsync or waiting for the next chunk. */
+typedef struct
+{
+  double cpu;      /* user + system */
+  double run;      /* schedstat: on a processor */
+  double runqueue; /* schedstat: runnable, waiting for a processor */
+} Committer;
+
+static void
+committer_read (GPid       pid,
+                Committer *out)
 {
   g_autofree char *dir = g_strdup_printf ("/proc/%d/task", (int) pid);
   g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
   const char *tid;
 
+  memset (out, 0, sizeof *out);
   while (d != NULL && (tid = g_dir_read_name (d)) != NULL)
     {
       g_autofree char *comm_path = g_build_filename (dir, tid, "comm", NULL);
@@ -73,11 +84,20 @@ committer_cpu_s (GPid pid)
       if (g_file_get_contents (comm_path, &comm, NULL, NULL) && g_str_has_prefix (comm, "ct-committer"))
         {
           g_autofree char *stat_path = g_build_filename (dir, tid, "stat", NULL);
+          g_autofree char *sched_path = g_build_filename (dir, tid, "schedstat", NULL);
+          g_autofree char *sched = NULL;
+          guint64 run = 0, runqueue = 0;
 
-          return stat_cpu_s (stat_path);
+          out->cpu = stat_cpu_s (stat_path);
+          if (g_file_get_contents (sched_path, &sched, NULL, NULL)
+              && sscanf (sched, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &run, &runqueue) == 2)
+            {
+              out->run = run / 1e9;
+              out->runqueue = runqueue / 1e9;
+            }
+          return;
         }
     }
-  return 0;
 }
 
 static double
@@ -211,7 +231,8 @@ bench_end_to_end (const char *dir,
   g_autofree char *cli = g_build_filename (g_getenv ("CT_TOP_BUILDDIR") ? g_getenv ("CT_TOP_BUILDDIR") : ".",
                                            "src", "cli", "cardtill-cli", NULL);
   struct rusage usage;
-  double service_cpu0, service_cpu1, committer_cpu0, committer_cpu1;
+  double service_cpu0, service_cpu1;
+  Committer committer0, committer1;
   gint64 start;
   double t;
   int status = 0;
@@ -221,7 +242,7 @@ bench_end_to_end (const char *dir,
   g_assert (g_file_set_contents (pin_file, CT_TEST_SERVICE_MANAGER_PIN "\n", -1, NULL));
 
   service_cpu0 = process_cpu_s (ct_test_service_get_pid (svc));
-  committer_cpu0 = committer_cpu_s (ct_test_service_get_pid (svc));
+  committer_read (ct_test_service_get_pid (svc), &committer0);
   start = g_get_monotonic_time ();
   pid = fork ();
   g_assert (pid >= 0);
@@ -243,7 +264,7 @@ bench_end_to_end (const char *dir,
     ;
   t = seconds_since (start);
   service_cpu1 = process_cpu_s (ct_test_service_get_pid (svc));
-  committer_cpu1 = committer_cpu_s (ct_test_service_get_pid (svc));
+  committer_read (ct_test_service_get_pid (svc), &committer1);
 
   printf ("end to end:        %u rows in %.2f s = %.0f rows/s (cardtill-cli exit %d)\n",
           rows, t, rows / t, WIFEXITED (status) ? WEXITSTATUS (status) : -1);
@@ -252,11 +273,27 @@ bench_end_to_end (const char *dir,
           usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6,
           usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6);
   printf ("service CPU:       %.2f s (user + system), of which its committer %.2f s\n", service_cpu1 - service_cpu0,
-          committer_cpu1 - committer_cpu0);
+          committer1.cpu - committer0.cpu);
+  if (committer1.run > 0)
+    printf ("committer:         ran %.2f s, waited %.2f s for a processor, blocked %.2f s (fsync, no chunk ready)\n",
+            committer1.run - committer0.run, committer1.runqueue - committer0.runqueue,
+            t - (committer1.run - committer0.run) - (committer1.runqueue - committer0.runqueue));
   printf ("ledger:            cards %s the file's total\n",
           ledger_cards (svc) == total ? "hold exactly" : "DO NOT hold");
   ct_test_service_free (svc);
   return t;
+}
+
+/* The first field of /proc/loadavg: the figures swing with the machine's
+ * load, so each run prints it beside them. */
+static double
+load_average (void)
+{
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
+    return -1;
+  return g_ascii_strtod (text, NULL);
 }
 
 static void
@@ -288,6 +325,7 @@ main (void)
   int64_t total;
   gint64 start = g_get_monotonic_time ();
   double yardstick, end_to_end;
+  double load_start = load_average ();
   GStatBuf st;
 
   path = generate (dir, rows, &total);
@@ -300,6 +338,7 @@ main (void)
   end_to_end = bench_end_to_end (dir, path, rows, total);
   if (yardstick > 0)
     printf ("end to end / sqlite3 .import: %.1fx (goal: at most 3x)\n", end_to_end / yardstick);
+  printf ("load average:      %.2f at the start, %.2f at the end\n", load_start, load_average ());
   remove_tree (dir);
   return 0;
 }
