@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "ct-csv.h"
@@ -143,6 +144,93 @@ START_TEST (test_csv_invalid_utf8_is_a_row_problem)
   g_autofree char *s = dump ("a,\xff\nb,c\n", -1, CT_CSV_ENCODING_UTF8, NULL);
 
   ck_assert_str_eq (s, "1:a|\xff !\n2:b|c\n");
+}
+END_TEST
+
+/* The reader's check of a field's text (ASCII 8 bytes at a time, GLib for
+ * the rest) gives GLib's verdict on every field: fields made of ASCII and
+ * the bytes that start, continue or spoil a sequence (overlong forms,
+ * surrogates, past U+10FFFF, cut sequences), at every offset. */
+START_TEST (test_csv_utf8_check_agrees_with_glib)
+{
+  static const guchar high[] = { 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xA0, 0xE4, 0xB8,
+                                 0xAD, 0xED, 0x9F, 0xEF, 0xF0, 0x90, 0xF4, 0x8F, 0xF5, 0xFF };
+  GRand *rand = g_rand_new_with_seed (17);
+  guint bad = 0;
+
+  for (guint i = 0; i < 20000; i++)
+    {
+      g_autoptr(GString) field = g_string_new (NULL);
+      g_autoptr(GString) data = NULL;
+      g_autoptr(CtCsvReader) reader = NULL;
+      guint len = g_rand_int_range (rand, 1, 40);
+      gboolean valid;
+
+      for (guint k = 0; k < len; k++)
+        {
+          if (g_rand_int_range (rand, 0, 4) == 0)
+            g_string_append_c (field, (char) high[g_rand_int_range (rand, 0, G_N_ELEMENTS (high))]);
+          else if (g_rand_int_range (rand, 0, 8) == 0)
+            g_string_append (field, "\xe4\xb8\xad"); /* 中, whole */
+          else
+            g_string_append_c (field, (char) g_rand_int_range (rand, 'a', 'z' + 1));
+        }
+      valid = g_utf8_validate_len (field->str, field->len, NULL);
+      bad += !valid;
+      data = g_string_new ("x,");
+      g_string_append_len (data, field->str, field->len);
+      g_string_append_c (data, '\n');
+      reader = ct_csv_reader_new_for_data (data->str, data->len, CT_CSV_ENCODING_UTF8);
+      ck_assert (ct_csv_reader_next (reader, NULL, NULL));
+      ck_assert_msg ((ct_csv_reader_get_problem (reader) == NULL) == valid, "field %u: GLib says %s",
+                     i, valid ? "valid" : "invalid");
+    }
+  /* Both verdicts were tried many times. */
+  ck_assert_uint_gt (bad, 1000);
+  ck_assert_uint_lt (bad, 19000);
+  g_rand_free (rand);
+}
+END_TEST
+
+/* The sniff counts lines only for an error: a bad byte or a NUL past the
+ * first blocks of the file is still named by its line. */
+START_TEST (test_csv_sniff_names_lines_past_the_first_block)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ct-csv-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "long.csv", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  const char *ends[] = { "\n", "\r\n", "\r" };
+
+  for (guint e = 0; e < G_N_ELEMENTS (ends); e++)
+    for (guint kind = 0; kind < 2; kind++)
+      {
+        g_autoptr(GString) data = g_string_new ("card_no,balance");
+        g_autoptr(GError) error = NULL;
+        g_autofree char *needle = NULL;
+        CtCsvSniff sniff;
+        guint line = 1;
+
+        g_string_append (data, ends[e]);
+        while (data->len < 700 * 1024)
+          {
+            g_string_append_printf (data, "C%06u,%u.00%s", line, line % 100, ends[e]);
+            line++;
+          }
+        line++;
+        /* A byte that is not UTF-8 (and, after "C", not GB18030 either),
+         * or a NUL. */
+        g_string_append_len (data, kind == 0 ? "C\xff,1.00" : "C\0,1.00", 7);
+        g_string_append (data, ends[e]);
+        g_string_append_printf (data, "C999999,1.00%s", ends[e]);
+        ck_assert (g_file_set_contents (path, data->str, data->len, NULL));
+
+        needle = g_strdup_printf ("Line %u ", line);
+        ck_assert (!ct_csv_sniff_file (file, kind == 0 ? CT_CSV_ENCODING_UTF8 : CT_CSV_ENCODING_AUTO, &sniff,
+                                       NULL, &error));
+        ck_assert_msg (strstr (error->message, needle) != NULL, "%s: %s", needle, error->message);
+        g_unlink (path);
+      }
+  g_rmdir (dir);
 }
 END_TEST
 
@@ -390,6 +478,7 @@ csv_suite (void)
   tcase_add_test (tc, test_csv_unclosed_quote_at_eof_names_its_line);
   tcase_add_test (tc, test_csv_text_after_closing_quote_is_a_row_problem);
   tcase_add_test (tc, test_csv_invalid_utf8_is_a_row_problem);
+  tcase_add_test (tc, test_csv_utf8_check_agrees_with_glib);
   tcase_add_test (tc, test_csv_record_too_long_is_refused);
   tcase_add_test (tc, test_csv_records_across_block_boundaries);
   tcase_add_test (tc, test_csv_gb18030_is_converted_to_utf8);
@@ -402,6 +491,7 @@ csv_suite (void)
   tcase_add_test (tc, test_csv_sniff_sha256_is_of_the_file_bytes);
   tcase_add_test (tc, test_csv_sniff_refuses_binary_utf16_and_unknown_encodings);
   tcase_add_test (tc, test_csv_sniff_forced_encoding_is_checked);
+  tcase_add_test (tc, test_csv_sniff_names_lines_past_the_first_block);
   tcase_add_test (tc, test_csv_encoding_names);
   suite_add_tcase (s, tc);
 

@@ -382,6 +382,43 @@ compare_u64 (gconstpointer a,
   return x < y ? -1 : x > y;
 }
 
+/* Sorts @a in place: a radix sort, 16 bits a pass, through a second array
+ * of the same size. g_array_sort() of a million hashes, a comparison
+ * function called for each of 20 million comparisons, was a fifth of
+ * the time the import reads the file before its first row is sent. */
+static void
+sort_u64 (GArray *a)
+{
+  g_autofree guint64 *tmp = g_new (guint64, MAX (a->len, 1));
+  g_autofree guint *count = g_new (guint, 65536);
+  guint64 *from = (guint64 *) (gpointer) a->data, *to = tmp;
+
+  for (guint shift = 0; shift < 64; shift += 16)
+    {
+      guint sum = 0;
+
+      memset (count, 0, 65536 * sizeof *count);
+      for (guint i = 0; i < a->len; i++)
+        count[(from[i] >> shift) & 0xffff]++;
+      for (guint d = 0; d < 65536; d++)
+        {
+          guint c = count[d];
+
+          count[d] = sum;
+          sum += c;
+        }
+      for (guint i = 0; i < a->len; i++)
+        to[count[(from[i] >> shift) & 0xffff]++] = from[i];
+      {
+        guint64 *t = from;
+
+        from = to;
+        to = t;
+      }
+    }
+  /* Four passes: the sorted values are back in @a. */
+}
+
 static gboolean
 is_candidate (CtLegacyImport *self,
               guint64         hash)
@@ -434,7 +471,7 @@ count_card_numbers (CtLegacyImport  *self,
     }
   g_clear_pointer (&reader, ct_csv_reader_free);
 
-  g_array_sort (hashes, compare_u64);
+  sort_u64 (hashes);
   for (guint i = 1; i < hashes->len; i++)
     {
       guint64 h = g_array_index (hashes, guint64, i);
