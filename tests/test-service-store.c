@@ -976,6 +976,50 @@ START_TEST (test_store_group_card_writes_go_as_one_statement_each)
 }
 END_TEST
 
+/* PostgreSQL reads a till and a shift once for the claims of a
+ * transaction that name the same ones (a group's requests): what another
+ * session commits meanwhile is for the next transaction, what the
+ * transaction writes itself is read again. */
+START_TEST (test_store_group_reads_its_till_and_shift_once)
+{
+  guint8 hash[32] = { 9, 9 };
+  CtStoreShift shift = { 0, (char *) "s9", (char *) "t9", (char *) "op", 0, 1000, 0, NULL, 0 };
+  g_autoptr(CtTestDb) other = NULL;
+
+  if (!ct_test_store_is_pg ())
+    return;
+  other = ct_test_db_open (location);
+  ck_assert (ct_store_begin (store, NULL));
+  ck_assert (ct_store_till_put (store, "s9", "t9", hash, TRUE, NULL));
+  ck_assert (ct_store_shift_open (store, &shift, NULL));
+  ck_assert (ct_store_commit (store, NULL));
+
+  ck_assert (ct_store_begin (store, NULL));
+  for (guint i = 0; i < 3; i++)
+    {
+      CtStoreAhead ahead = { hash, NULL, "s9", "t9", 5000 };
+      g_autofree char *key = g_strdup_printf ("till-%u", i);
+      g_auto(CtStoreTill) till = { 0 };
+
+      if (i == 1)
+        {
+          /* Another session revokes the till and closes the shift. */
+          ck_assert_int_eq (ct_test_db_exec (other, "UPDATE tills SET revoked = true WHERE name = 't9'"), 1);
+          ck_assert_int_eq (ct_test_db_exec (other, "UPDATE shifts SET closed_at = 2000 WHERE till = 't9'"), 1);
+        }
+      if (i == 2)
+        /* The transaction writes the till itself. */
+        ck_assert (ct_store_till_revoke (store, "s9", "t9", NULL));
+      ct_store_read_ahead (store, &ahead);
+      ck_assert (ct_store_claim_key (store, 1, key, NULL));
+      ck_assert (ct_store_till_by_token (store, hash, &till, NULL));
+      ck_assert_int_eq (till.revoked, i == 2);
+      ck_assert_int_eq (ct_store_shift_at (store, "s9", "t9", 5000, NULL), i == 2 ? 0 : shift.id);
+    }
+  ck_assert (ct_store_commit (store, NULL));
+}
+END_TEST
+
 /* Connections that credit the pool at the same moment, each holding its
  * transaction open until all of them have posted. */
 typedef struct
@@ -1318,6 +1362,7 @@ store_suite (void)
   tcase_add_test (st, test_store_reads_named_ahead_answer_as_reads_made_later);
   tcase_add_test (st, test_store_group_inserts_go_as_one_statement_each);
   tcase_add_test (st, test_store_group_card_writes_go_as_one_statement_each);
+  tcase_add_test (st, test_store_group_reads_its_till_and_shift_once);
   tcase_add_test (parse, test_day_range_follows_the_merchant_time_zone);
   tcase_add_test (parse, test_parsers_refuse_before_the_ledger_sees_a_request);
   suite_add_tcase (s, json);

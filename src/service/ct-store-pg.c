@@ -106,6 +106,16 @@ typedef struct
   int64_t     ahead_shift_at;
   PGresult   *pre_till_row;
   PGresult   *pre_shift;
+  /* The till and the shift as a claim of the transaction read them, for
+   * the later claims that name the same (a group's requests come from a
+   * few tills, at a few moments); a write to tills or shifts drops them. */
+  guint8      tx_till_hash[32];
+  PGresult   *tx_till_row;
+  int64_t     tx_shift_merchant;
+  char       *tx_shift_store;
+  char       *tx_shift_till;
+  int64_t     tx_shift_at;
+  PGresult   *tx_shift;
   /* The card this transaction holds locked (read FOR NO KEY UPDATE), as
    * the transaction sees it: the store's own writes to it (a posting, its
    * points, its spend) change this copy and go with the next round trip,
@@ -834,6 +844,7 @@ typedef struct
 } Credit;
 
 static gboolean run_later (PgConn *c, const char *sql, const Params *p, const char *what, GError **error);
+static void till_writes (PgConn *c, const char *sql);
 static gboolean batch_before (PgConn *c, const char *sql, GError **error);
 
 static const char CREDIT_SQL[] = "SELECT ct_post_account ($3, $1, $4, $2)";
@@ -960,7 +971,10 @@ run (PgConn        *c,
   if (c->credits->len > 0 && sql_on_slots (sql))
     credits_flush (c);
   if (sql_writes (sql))
-    c->writes++;
+    {
+      c->writes++;
+      till_writes (c, sql);
+    }
   g_clear_pointer (&c->card_after, PQclear);
   if (c->deferred->len == 0)
     res = PQexecPrepared (c->pg, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
@@ -1014,6 +1028,7 @@ run_later (PgConn        *c,
   if (c->credits->len > 0 && sql_on_slots (sql))
     credits_flush (c);
   c->writes++;
+  till_writes (c, sql);
   g_ptr_array_add (c->deferred, deferred_new (sql, name, what, p));
   return TRUE;
 }
@@ -1384,6 +1399,34 @@ tx_reads_clear (PgConn *c)
   g_clear_pointer (&c->tx_settings, PQclear);
   g_clear_pointer (&c->tx_levels, PQclear);
   g_clear_pointer (&c->tx_connectors, PQclear);
+}
+
+/* Drops the till and the shift kept for the transaction's later claims:
+ * at its end, and when it writes their tables. */
+static void
+tx_till_clear (PgConn *c)
+{
+  g_clear_pointer (&c->tx_till_row, PQclear);
+  g_clear_pointer (&c->tx_shift, PQclear);
+  g_clear_pointer (&c->tx_shift_store, g_free);
+  g_clear_pointer (&c->tx_shift_till, g_free);
+}
+
+/* A write of @sql to tills or shifts: what the transaction's claims kept
+ * of them is old. */
+static void
+till_writes (PgConn     *c,
+             const char *sql)
+{
+  if (names_table (sql, "tills") || names_table (sql, "shifts"))
+    tx_till_clear (c);
+}
+
+/* A copy of a result kept for the transaction, for a call to take. */
+static PGresult *
+kept_copy (PGresult *kept)
+{
+  return PQcopyResult (kept, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
 }
 
 /* Takes the result read ahead in @slot for @merchant, if there is one. */
@@ -1915,6 +1958,7 @@ end_tx (CtPgStore *store,
   g_clear_pointer (&c->card_after, PQclear);
   prefetch_clear (c);
   tx_reads_clear (c);
+  tx_till_clear (c);
   ahead_clear (c);
   g_private_set (&current_conn, NULL);
   conn_give (store, c);
@@ -3609,6 +3653,23 @@ enum
   N_CLAIM
 };
 
+/* Keeps the shift @res a claim read for the transaction's later claims
+ * of the same till at the same moment. */
+static void
+tx_shift_keep (PgConn   *c,
+               CtStore  *base,
+               PGresult *res)
+{
+  g_clear_pointer (&c->tx_shift, PQclear);
+  g_free (c->tx_shift_store);
+  g_free (c->tx_shift_till);
+  c->tx_shift = kept_copy (res);
+  c->tx_shift_merchant = base->merchant;
+  c->tx_shift_store = g_strdup (c->ahead_shift_store);
+  c->tx_shift_till = g_strdup (c->ahead_shift_till);
+  c->tx_shift_at = c->ahead_shift_at;
+}
+
 /* Keeps what the claim read ahead for the calls that ask for it. */
 static void
 claim_keep_ahead (PgConn    *c,
@@ -3656,8 +3717,15 @@ pg_claim_key (CtStore     *base,
   /* A later claim of the transaction for the same merchant reads again
    * neither its settings, nor its levels, nor its connectors. */
   gboolean kept = c->tx_settings != NULL && c->tx_merchant == base->merchant;
-  gboolean wanted[N_CLAIM] = { TRUE, TRUE, !kept, !kept, !kept, c->ahead_till, c->ahead_card_no != NULL,
-                               c->ahead_card_no != NULL, c->ahead_card_no != NULL, c->ahead_shift_store != NULL };
+  /* Nor the till or the shift an earlier claim read, when they are the
+   * same. */
+  gboolean till_kept = c->ahead_till && c->tx_till_row != NULL && memcmp (c->tx_till_hash, c->ahead_till_hash, 32) == 0;
+  gboolean shift_kept = c->ahead_shift_store != NULL && c->tx_shift != NULL && c->tx_shift_merchant == base->merchant
+                        && c->tx_shift_at == c->ahead_shift_at && g_str_equal (c->tx_shift_store, c->ahead_shift_store)
+                        && g_str_equal (c->tx_shift_till, c->ahead_shift_till);
+  gboolean wanted[N_CLAIM] = { TRUE, TRUE, !kept, !kept, !kept, c->ahead_till && !till_kept, c->ahead_card_no != NULL,
+                               c->ahead_card_no != NULL, c->ahead_card_no != NULL,
+                               c->ahead_shift_store != NULL && !shift_kept };
   Stmt stmts[N_CLAIM];
   PGresult *got[N_CLAIM], *res[N_CLAIM] = { NULL };
   guint n = 0;
@@ -3730,9 +3798,21 @@ pg_claim_key (CtStore     *base,
           c->tx_levels = g_steal_pointer (&res[CLAIM_LEVELS]);
           c->tx_connectors = g_steal_pointer (&res[CLAIM_CONNECTORS]);
         }
-      c->pre_settings = PQcopyResult (c->tx_settings, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
-      c->pre_levels = PQcopyResult (c->tx_levels, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
-      c->pre_connectors = PQcopyResult (c->tx_connectors, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+      c->pre_settings = kept_copy (c->tx_settings);
+      c->pre_levels = kept_copy (c->tx_levels);
+      c->pre_connectors = kept_copy (c->tx_connectors);
+      if (till_kept)
+        res[CLAIM_TILL] = kept_copy (c->tx_till_row);
+      else if (res[CLAIM_TILL] != NULL)
+        {
+          g_clear_pointer (&c->tx_till_row, PQclear);
+          c->tx_till_row = kept_copy (res[CLAIM_TILL]);
+          memcpy (c->tx_till_hash, c->ahead_till_hash, 32);
+        }
+      if (shift_kept)
+        res[CLAIM_SHIFT] = kept_copy (c->tx_shift);
+      else if (res[CLAIM_SHIFT] != NULL)
+        tx_shift_keep (c, base, res[CLAIM_SHIFT]);
       claim_keep_ahead (c, base, res);
     }
   for (guint i = 0; i < N_CLAIM; i++)
