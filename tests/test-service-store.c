@@ -607,6 +607,59 @@ START_TEST (test_store_reads_see_the_transaction_s_own_writes)
 }
 END_TEST
 
+/* The number of levels and of wallet connectors a read in the write
+ * transaction under way finds. */
+static void
+assert_lists (guint n_levels,
+              guint n_connectors)
+{
+  g_autoptr(GPtrArray) levels = ct_store_level_list (store, NULL);
+  g_autoptr(GPtrArray) connectors = ct_store_wallet_connectors (store, NULL);
+
+  ck_assert_ptr_nonnull (levels);
+  ck_assert_ptr_nonnull (connectors);
+  ck_assert_uint_eq (levels->len, n_levels);
+  ck_assert_uint_eq (connectors->len, n_connectors);
+}
+
+/* A write transaction reads the levels and the wallet connectors once for
+ * all its payments, and again after any change: one made in it, and one
+ * that another connection (the admin command) committed before it began. */
+START_TEST (test_store_levels_and_connectors_follow_every_change)
+{
+  CtStoreLevel silver = { (char *) "silver", (char *) "Silver", 50, 10000, 100, 0 };
+  CtStoreLevel gold = { (char *) "gold", (char *) "Gold", 100, 10000, 500, 0 };
+  CtWalletConnector alipay = { 0, (char *) "Shop", CT_WALLET_ALIPAY, (char *) "app", NULL, (char *) "/k",
+                               (char *) "/p", (char *) "tpl", (char *) "https://gw.invalid" };
+  g_autoptr(GError) error = NULL;
+  CtStore *other;
+
+  ck_assert (ct_store_begin (store, NULL));
+  assert_lists (0, 0);
+  ck_assert (ct_store_level_put (store, &silver, NULL));
+  assert_lists (1, 0);
+  ck_assert (ct_store_wallet_connector_put (store, &alipay, NULL));
+  assert_lists (1, 1);
+  ck_assert (ct_store_level_remove (store, "silver", NULL));
+  assert_lists (0, 1);
+  ck_assert (ct_store_wallet_connector_remove (store, "Shop", CT_WALLET_ALIPAY, NULL));
+  assert_lists (0, 0);
+  ck_assert (ct_store_commit (store, NULL));
+
+  other = ct_store_open (location, 0, &error);
+  ck_assert_msg (other != NULL, "%s", error ? error->message : "");
+  ck_assert (ct_store_begin (other, NULL));
+  ck_assert (ct_store_level_put (other, &gold, NULL));
+  ck_assert (ct_store_wallet_connector_put (other, &alipay, NULL));
+  ck_assert (ct_store_commit (other, NULL));
+  ct_store_free (other);
+
+  ck_assert (ct_store_begin (store, NULL));
+  assert_lists (1, 1);
+  ck_assert (ct_store_commit (store, NULL));
+}
+END_TEST
+
 /* A write held back for the next round trip that fails fails its
  * transaction: nothing of it stands. */
 START_TEST (test_store_a_failed_write_fails_the_commit)
@@ -1357,6 +1410,7 @@ store_suite (void)
   tcase_add_test (st, test_store_page_cache_truncates_only_what_may_be_past_the_end);
   tcase_add_test (st, test_store_page_cache_drops_every_page_past_a_truncation);
   tcase_add_test (st, test_store_reads_see_the_transaction_s_own_writes);
+  tcase_add_test (st, test_store_levels_and_connectors_follow_every_change);
   tcase_add_test (st, test_store_a_failed_write_fails_the_commit);
   tcase_add_test (st, test_store_a_commit_tells_whether_the_transaction_stands);
   tcase_add_test (st, test_store_reads_named_ahead_answer_as_reads_made_later);

@@ -51,6 +51,14 @@ struct _CtSqliteStore
   GMutex       claims_lock;
   GHashTable  *claims;
   gint         till_changes; /* tills changed through this store's writer */
+  /* The levels and the wallet connectors read inside the write transaction
+   * under way, by merchant (int64_t -> GPtrArray), forgotten when it ends:
+   * every payment of a group reads both. Only the admin commands change
+   * them, on this writer between transactions (or through these store
+   * calls, which forget the lists) or in another process, which cannot
+   * commit while this writer holds its transaction (BEGIN IMMEDIATE). */
+  GHashTable  *tx_levels;
+  GHashTable  *tx_connectors;
 };
 
 static void sqlite_free (CtStore *base);
@@ -849,6 +857,10 @@ store_new (const char *path)
   g_mutex_init (&store->claims_lock);
   g_mutex_init (&store->write_lock);
   store->claims = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  store->tx_levels = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                            (GDestroyNotify) g_ptr_array_unref);
+  store->tx_connectors = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                                (GDestroyNotify) g_ptr_array_unref);
   g_mutex_init (&store->checkpoint_lock);
   g_cond_init (&store->checkpoint_cond);
   return store;
@@ -1214,6 +1226,8 @@ sqlite_free (CtStore *base)
   g_async_queue_unref (store->readers);
   conn_free (store->writer);
   g_hash_table_destroy (store->claims);
+  g_hash_table_destroy (store->tx_levels);
+  g_hash_table_destroy (store->tx_connectors);
   g_mutex_clear (&store->claims_lock);
   g_mutex_clear (&store->write_lock);
   if (store->serve_lock >= 0)
@@ -1262,6 +1276,42 @@ sqlite_tills_version (CtStore  *base,
   return TRUE;
 }
 
+/* Forgets the lists read in the transaction that ends (tx_levels). */
+static void
+tx_lists_forget (CtSqliteStore *store)
+{
+  g_hash_table_remove_all (store->tx_levels);
+  g_hash_table_remove_all (store->tx_connectors);
+}
+
+/* The list @cache holds for @base's merchant when @c is the writer inside
+ * this thread's transaction, or NULL: then read it and tx_list_keep() it. */
+static GPtrArray *
+tx_list_get (CtSqliteStore *store,
+             Conn          *c,
+             GHashTable    *cache,
+             CtStore       *base)
+{
+  GPtrArray *list;
+
+  if (c != store->writer || g_atomic_pointer_get (&store->tx_thread) != g_thread_self ())
+    return NULL;
+  list = g_hash_table_lookup (cache, &base->merchant);
+  return list != NULL ? g_ptr_array_ref (list) : NULL;
+}
+
+static void
+tx_list_keep (CtSqliteStore *store,
+              Conn          *c,
+              GHashTable    *cache,
+              CtStore       *base,
+              GPtrArray     *list)
+{
+  if (list == NULL || c != store->writer || g_atomic_pointer_get (&store->tx_thread) != g_thread_self ())
+    return;
+  g_hash_table_insert (cache, g_memdup2 (&base->merchant, sizeof base->merchant), g_ptr_array_ref (list));
+}
+
 static gboolean
 sqlite_begin (CtStore  *base,
               GError  **error)
@@ -1276,6 +1326,7 @@ sqlite_begin (CtStore  *base,
       g_mutex_unlock (&store->write_lock);
       return FALSE;
     }
+  tx_lists_forget (store);
   g_atomic_pointer_set (&store->tx_thread, g_thread_self ());
   return TRUE;
 }
@@ -1292,6 +1343,7 @@ sqlite_commit (CtStore  *base,
       ct_store_rollback (&store->parent);
       return FALSE;
     }
+  tx_lists_forget (store);
   g_atomic_pointer_set (&store->tx_thread, NULL);
   g_mutex_unlock (&store->write_lock);
   return TRUE;
@@ -1308,6 +1360,7 @@ sqlite_rollback (CtStore *base)
     return;
   if (!sqlite3_get_autocommit (store->writer->db))
     conn_exec (store->writer, "ROLLBACK", NULL);
+  tx_lists_forget (store);
   g_atomic_pointer_set (&store->tx_thread, NULL);
   g_mutex_unlock (&store->write_lock);
 }
@@ -3695,6 +3748,7 @@ sqlite_wallet_connector_put (CtStore            *base,
                               " gateway = excluded.gateway RETURNING id", error);
   int rc;
 
+  tx_lists_forget (store);
   if (st == NULL)
     return FALSE;
   bind_merchant (st, base);
@@ -3731,6 +3785,7 @@ sqlite_wallet_connector_remove (CtStore       *base,
   int64_t id = 0;
   int rc;
 
+  tx_lists_forget (store);
   if (st == NULL)
     return FALSE;
   bind_merchant (st, base);
@@ -3772,12 +3827,18 @@ sqlite_wallet_connectors (CtStore  *base,
 {
   CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  sqlite3_stmt *st = prep (c, "SELECT id, merchant, kind, app_id, serial_no, private_key, public_key,"
-                              " template_id, gateway FROM wallet_connectors"
-                              " WHERE ?99 = 0 OR merchant_id = ?99 ORDER BY id", error);
-  GPtrArray *list = NULL;
+  GPtrArray *list = tx_list_get (store, c, store->tx_connectors, base);
+  sqlite3_stmt *st;
   int rc = SQLITE_ERROR;
 
+  if (list != NULL)
+    {
+      conn_give (store, c);
+      return list;
+    }
+  st = prep (c, "SELECT id, merchant, kind, app_id, serial_no, private_key, public_key,"
+                " template_id, gateway FROM wallet_connectors"
+                " WHERE ?99 = 0 OR merchant_id = ?99 ORDER BY id", error);
   if (st != NULL)
     {
       bind_merchant (st, base);
@@ -3808,6 +3869,7 @@ sqlite_wallet_connectors (CtStore  *base,
           db_error (c->db, rc, "wallet connectors", error);
           g_clear_pointer (&list, g_ptr_array_unref);
         }
+      tx_list_keep (store, c, store->tx_connectors, base, list);
     }
   conn_give (store, c);
   return list;
@@ -4326,15 +4388,21 @@ sqlite_level_list (CtStore  *base,
 {
   CtSqliteStore *store = (CtSqliteStore *) base->root;
   Conn *c = conn_take (store);
-  sqlite3_stmt *st = prep (c, "SELECT " LEVEL_COLUMNS " FROM levels WHERE merchant_id = ?99 ORDER BY min_spend, id",
-                           error);
-  GPtrArray *list = NULL;
+  GPtrArray *list = tx_list_get (store, c, store->tx_levels, base);
+  sqlite3_stmt *st;
 
+  if (list != NULL)
+    {
+      conn_give (store, c);
+      return list;
+    }
+  st = prep (c, "SELECT " LEVEL_COLUMNS " FROM levels WHERE merchant_id = ?99 ORDER BY min_spend, id", error);
   if (st != NULL)
     {
       bind_merchant (st, base);
       list = collect_rows (c, st, sizeof (CtStoreLevel), (RowFunc) level_from_row,
                            (GDestroyNotify) ct_store_level_free, "levels", error);
+      tx_list_keep (store, c, store->tx_levels, base, list);
     }
   conn_give (store, c);
   return list;
@@ -4362,6 +4430,7 @@ sqlite_level_put (CtStore             *base,
   sqlite3_bind_int64 (st, 4, level->points_multiplier_bp);
   sqlite3_bind_int64 (st, 5, level->discount_bp);
   sqlite3_bind_int64 (st, 6, level->topup_bonus_bp);
+  tx_lists_forget (store);
   return step_done (store->writer, st, "level", error);
 }
 
@@ -4373,6 +4442,7 @@ sqlite_level_remove (CtStore     *base,
   CtSqliteStore *store = (CtSqliteStore *) base->root;
   sqlite3_stmt *st = prep (store->writer, "DELETE FROM levels WHERE merchant_id = ?99 AND id = ?1", error);
 
+  tx_lists_forget (store);
   if (st == NULL)
     return FALSE;
   bind_merchant (st, base);
