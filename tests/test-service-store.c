@@ -45,6 +45,10 @@ START_TEST (test_strict_json_accepts_plain_json)
   ck_assert (valid ("{}"));
   ck_assert (valid (" {\"a\": [1, -2, 0, true, false, null, \"x\\u00e9\\n\"], \"b\": {\"c\": {}}} "));
   ck_assert (valid ("{\"max\":9223372036854775807,\"min\":-9223372036854775808}"));
+  /* 18 digits always fit and are not converted; 19 are. */
+  ck_assert (valid ("{\"a\":999999999999999999,\"b\":-999999999999999999,\"c\":-0}"));
+  ck_assert (!valid ("{\"a\":9999999999999999999}"));
+  ck_assert (!valid ("{\"a\":-9999999999999999999}"));
   ck_assert (valid ("{\"emoji\":\"\\ud83d\\ude00\",\"raw\":\"\xe4\xbd\xa0\"}"));
   ck_assert (valid ("{\"a\":1,\"A\":2}"));
 }
@@ -153,6 +157,10 @@ START_TEST (test_strict_json_finds_pin_values_even_in_refused_bodies)
   ck_assert_pins ("{\"amount\":1.5,\"manager\":{\"id\":\"m1\",\"pin\":\"246813\"}}", "\"246813\"");
   ck_assert_pins ("{\"pin\":\"1\",\"pin\":\"2\"}", "\"1\"|\"2\"");
   ck_assert_pins ("{\"pin\":\"12\\u00", "\"12\\u00");
+  /* A name that is not a well-formed string is compared as its bytes. */
+  ck_assert_pins ("{\"pin\":\"1\",\"p\x01n\":\"2\",\"pi\xffn\":\"3\"}", "\"1\"");
+  ck_assert_pins ("{\"p\\qn\":\"1\",\"member_pin\":\"2\"}", "\"2\"");
+  ck_assert_pins ("{\"pin", "");
   ck_assert_pins ("{\"pin\":", "");
   ck_assert_pins ("]]}}{\"pin\":\"7\"", "\"7\"");
   ck_assert_pins ("", "");
