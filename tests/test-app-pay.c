@@ -14,9 +14,11 @@
 #include "ct-pay-page.h"
 #include "ct-receipt-data.h"
 #include "ct-receipt-page.h"
+#include "ct-scan-page.h"
 #include "ct-screenshot.h"
 #include "ct-session.h"
 #include "ct-app-fixture.h"
+#include "ct-test-json.h"
 
 /* The Pay screen in the real window against a real cardtill-service: the
  * balance after and the points before Confirm, a shortfall, a frozen
@@ -347,6 +349,65 @@ START_TEST (test_app_pay_frozen_card_refused)
   till_free (till);
 }
 END_TEST
+/* The card on the counter, lost and replaced at another till meanwhile:
+ * the payment is refused, and the counter learns the card is closed and
+ * names the card that replaced it, instead of keeping the closed card
+ * there to be tried again. */
+typedef struct
+{
+  Till       *till;
+  CtPayPage  *pay;
+  CtScanPage *scan;
+  const char *new_no;
+} ReplacedElsewhere;
+
+static gboolean
+replaced_card_learnt (gpointer data)
+{
+  ReplacedElsewhere *r = data;
+  const char *problem = ct_scan_page_get_problem (r->scan);
+
+  return !ct_pay_page_is_busy (r->pay) && ct_pay_page_get_problem (r->pay) != NULL
+         && ct_session_get_card (r->till->session) == NULL
+         && problem != NULL && strstr (problem, r->new_no) != NULL;
+}
+
+START_TEST (test_app_pay_on_a_card_replaced_at_another_till)
+{
+  Till *till = till_new ();
+  g_autofree char *phone = unique_phone ();
+  g_autofree char *card_no = issue_card (till, "Replaced Member", phone, "p100");
+  g_autofree char *path = g_strdup_printf ("/v1/cards/%s/replace", card_no);
+  g_autofree char *new_no = NULL;
+  g_autoptr(CtTestClient) other_till = ct_test_client_new (service);
+  g_autoptr(CtTestResponse) replaced = NULL;
+  ReplacedElsewhere r = { till, CT_PAY_PAGE (ct_window_get_page_widget (till->window, "pay")),
+                          CT_SCAN_PAGE (ct_window_get_page_widget (till->window, "scan")), NULL };
+
+  scan_and_wait (till, card_no);
+  ct_window_show_page (till->window, "pay");
+  gtk_editable_set_text (GTK_EDITABLE (ct_pay_page_get_amount_entry (r.pay)), "10.00");
+
+  replaced = ct_test_client_request (other_till, "POST", path, "replace-elsewhere",
+                                     "{\"operator\":\"op\",\"manager\":{\"id\":\"" CT_TEST_SERVICE_MANAGER_ID
+                                     "\",\"pin\":\"" CT_TEST_SERVICE_MANAGER_PIN "\"}}", NULL);
+  ck_assert (replaced != NULL && replaced->status == 201);
+  new_no = ct_test_json_str (replaced->body, "card.card_no");
+  r.new_no = new_no;
+
+  g_signal_emit_by_name (ct_pay_page_get_amount_entry (r.pay), "activate");
+  ck_assert_msg (wait_until (replaced_card_learnt, &r, 15000), "pay: %s; scan: %s",
+                 ct_pay_page_get_problem (r.pay), ct_scan_page_get_problem (r.scan));
+  ck_assert_msg (strstr (ct_pay_page_get_problem (r.pay), new_no) != NULL, "%s",
+                 ct_pay_page_get_problem (r.pay));
+  ck_assert_str_ne (ct_window_get_page (till->window), "receipt");
+  save_png (till, NULL, "pay-card-replaced-elsewhere");
+  ct_window_show_page (till->window, "scan");
+  save_png (till, NULL, "scan-card-replaced-elsewhere");
+
+  till_free (till);
+}
+END_TEST
 int
 main (void)
 {
@@ -358,6 +419,7 @@ main (void)
   add_test (tc, test_app_pay_shows_balance_after_points_and_receipt);
   add_test (tc, test_app_pay_insufficient_balance_shows_shortfall);
   add_test (tc, test_app_pay_frozen_card_refused);
+  add_test (tc, test_app_pay_on_a_card_replaced_at_another_till);
   add_test (tc, test_app_pay_split_offers_the_rest_by_a_tender_key);
   add_test (tc, test_app_pay_split_offer_in_chinese);
   add_test (tc, test_app_pay_split_tender_names_whole_at_800px);

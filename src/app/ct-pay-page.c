@@ -441,12 +441,7 @@ pay_cb (GObject      *object,
       return;
     }
 
-  if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INSUFFICIENT_BALANCE))
-    {
-      /* The cached balance was out of date: fetch the real one so the
-       * shortfall on screen is right. */
-      ct_session_refresh_card (self->session);
-    }
+  ct_session_refresh_after_refusal (self->session, error);
   if (consent_needed (self, error))
     return;
   /* Only the service checks a member's PIN or payment code. */
@@ -796,7 +791,9 @@ card_changed_cb (CtPayPage *self)
   gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
   gtk_editable_set_text (GTK_EDITABLE (self->order_entry), "");
   gtk_editable_set_text (GTK_EDITABLE (self->points_entry), "");
-  show_problem (self, NULL);
+  /* A card that left the counter because the service closed it: the
+   * session says why (the card that replaced it). */
+  show_problem (self, ct_session_get_card (self->session) == NULL ? ct_session_get_problem (self->session) : NULL);
   update_summary (self);
   if (had_focus)
     gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));

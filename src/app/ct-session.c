@@ -509,8 +509,9 @@ refuse_closed (CtSession    *self,
     return FALSE;
   text = g_strdup_printf (_("This card was replaced by card %s. Ask the member for the new card, or look the "
                             "member up."), card->replaced_by);
-  ct_session_set_card (self, NULL);
+  /* The sentence first: a screen that sees the card leave shows why. */
   set_problem (self, text);
+  ct_session_set_card (self, NULL);
   return TRUE;
 }
 
@@ -580,6 +581,28 @@ ct_session_refresh_card (CtSession *self)
   set_refreshing (self, TRUE);
   ct_client_card_show_async (self->client, self->card->card_no, self->card_cancellable,
                              card_show_cb, g_object_ref (self));
+}
+
+/**
+ * ct_session_refresh_after_refusal:
+ * @error: why the service refused a request on the card on the counter
+ *
+ * A refusal that says the card changed since the counter read it (its
+ * balance is lower, it was frozen, or lost and replaced at another till)
+ * fetches the card again, so that the counter shows what the service
+ * holds: the real balance, the frozen card, or the number of the card
+ * that replaced it.
+ */
+void
+ct_session_refresh_after_refusal (CtSession    *self,
+                                  const GError *error)
+{
+  g_return_if_fail (CT_IS_SESSION (self));
+
+  if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_INSUFFICIENT_BALANCE)
+      || g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CARD_FROZEN)
+      || g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_CARD_CLOSED))
+    ct_session_refresh_card (self);
 }
 
 /**

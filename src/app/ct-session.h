@@ -38,6 +38,8 @@ gboolean             ct_session_scan             (CtSession      *self,
                                                   const char     *text,
                                                   CtScanSource    source);
 void                 ct_session_refresh_card     (CtSession      *self);
+void                 ct_session_refresh_after_refusal (CtSession    *self,
+                                                      const GError *error);
 void                 ct_session_set_card         (CtSession      *self,
                                                   const CtCard   *card);
 void                 ct_session_clear_card       (CtSession      *self);

@@ -410,6 +410,7 @@ topup_cb (GObject      *object,
     g_autofree char *problem = ct_format_error (error);
 
     show_problem (self, problem);
+    ct_session_refresh_after_refusal (self->session, error);
     if (g_error_matches (error, CT_CLIENT_ERROR, CT_CLIENT_ERROR_PACKAGE_CHANGED))
       {
         /* The store changed its packages: show the new list, so the
@@ -616,7 +617,9 @@ card_changed_cb (CtTopupPage *self)
        child = gtk_widget_get_next_sibling (child))
     gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (gtk_flow_box_child_get_child (GTK_FLOW_BOX_CHILD (child))),
                                   FALSE);
-  show_problem (self, NULL);
+  /* A card that left the counter because the service closed it: the
+   * session says why (the card that replaced it). */
+  show_problem (self, ct_session_get_card (self->session) == NULL ? ct_session_get_problem (self->session) : NULL);
   update_summary (self);
   if (had_focus && gtk_widget_get_visible (GTK_WIDGET (self->amount_box)))
     gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
