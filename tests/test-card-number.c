@@ -70,8 +70,18 @@ START_TEST (test_card_number_legacy_uppercased)
   /* 16 digits outside the prefix: legacy, no Luhn */
   g_autofree char *c = ct_card_number_normalize ("1234567812345678", PREFIX, &kind, NULL);
 
+  /* ASCII and full-width forms in one number, and ASCII around an
+   * ideographic space that is stripped. */
+  g_autofree char *d = ct_card_number_normalize ("vip-１２３a", PREFIX, NULL, NULL);
+  g_autofree char *e = ct_card_number_normalize ("\tm0001\xe3\x80\x80", PREFIX, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+
   ck_assert_str_eq (a, "VIP-00123");
   ck_assert_str_eq (b, "AB1234");
+  ck_assert_str_eq (d, "VIP-123A");
+  ck_assert_str_eq (e, "M0001");
+  ck_assert_ptr_null (ct_card_number_normalize ("m0001\xff", PREFIX, NULL, &error));
+  ck_assert (g_error_matches (error, CT_CARD_NUMBER_ERROR, CT_CARD_NUMBER_ERROR_SYNTAX));
   ck_assert_str_eq (c, "1234567812345678");
   ck_assert_int_eq (kind, CT_CARD_NUMBER_LEGACY);
 }
