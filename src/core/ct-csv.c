@@ -385,7 +385,7 @@ ct_csv_sniff_file (GFile          *file,
   if (in == NULL)
     return FALSE;
   /* GnuTLS's SHA-256 uses the processor's SHA instructions where it has
-   * them: GLib's took a third of the time of this pass over the file. */
+   * them; GLib's is software alone. */
   if (gnutls_hash_init (&sum, GNUTLS_DIG_SHA256) < 0)
     g_error ("SHA-256 is not available");
 
