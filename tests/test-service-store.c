@@ -1081,6 +1081,26 @@ START_TEST (test_store_group_reads_its_till_and_shift_once)
 }
 END_TEST
 
+/* A credit held back for the commit to an account the merchant does not
+ * have fails the commit and keeps nothing, as a credit sent at once
+ * does (PostgreSQL). */
+START_TEST (test_store_credit_to_no_account_fails_the_commit)
+{
+  CtStoreCard card = { (char *) "CARD-8", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
+  CtStorePosting credit[] = { { "CARD-8", -100 }, { "@nosuch", 100 } };
+  g_autoptr(GError) error = NULL;
+
+  if (!ct_test_store_is_pg ())
+    return;
+  top_up_card (&card, 1000);
+  ck_assert (ct_store_begin (store, NULL));
+  ck_assert (ct_store_post (store, credit, 2, NULL));
+  ck_assert (!ct_store_commit (store, &error));
+  ck_assert_msg (strstr (error->message, "no account @nosuch") != NULL, "%s", error->message);
+  ck_assert_int_eq (ct_store_account_balance (store, "CARD-8", NULL), 1000);
+}
+END_TEST
+
 /* Connections that credit the pool at the same moment, each holding its
  * transaction open until all of them have posted. */
 typedef struct
@@ -1425,6 +1445,7 @@ store_suite (void)
   tcase_add_test (st, test_store_group_inserts_go_as_one_statement_each);
   tcase_add_test (st, test_store_group_card_writes_go_as_one_statement_each);
   tcase_add_test (st, test_store_group_reads_its_till_and_shift_once);
+  tcase_add_test (st, test_store_credit_to_no_account_fails_the_commit);
   tcase_add_test (parse, test_day_range_follows_the_merchant_time_zone);
   tcase_add_test (parse, test_parsers_refuse_before_the_ledger_sees_a_request);
   suite_add_tcase (s, json);

@@ -848,6 +848,14 @@ static void till_writes (PgConn *c, const char *sql);
 static gboolean batch_before (PgConn *c, const char *sql, GError **error);
 
 static const char CREDIT_SQL[] = "SELECT ct_post_account ($3, $1, $4, $2)";
+/* A credit to the connection's own slot, without ct_post_account()'s
+ * PL/pgSQL call: the slot's update, and the same refusal when there is
+ * no such account (the text is no boolean, so the statement fails with
+ * it: "no account @x"). */
+static const char SLOT_CREDIT_SQL[] =
+  "WITH u AS (UPDATE account_slots SET balance = balance + $2::bigint"
+  "  WHERE merchant_id = $3 AND name = $1 AND slot = $4 RETURNING 1)"
+  " SELECT (CASE WHEN count (*) = 1 THEN 'true' ELSE 'no account ' || $1 END)::boolean FROM u";
 
 /* Writes the credits held back, with the next round trip. */
 static void
@@ -870,7 +878,7 @@ credits_flush (PgConn *c)
       p_int (&p, cr->merchant);
       p_int (&p, c->slot);
       /* It fails only as the transaction does: with the commit. */
-      run_later (c, CREDIT_SQL, &p, "posting", NULL);
+      run_later (c, SLOT_CREDIT_SQL, &p, "posting", NULL);
     }
 }
 
