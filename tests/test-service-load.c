@@ -736,9 +736,11 @@ START_TEST (test_service_pg_group_orders_a_card_change_by_its_card)
   cards_issue (&cards, "g5");
   other = hold_card (cards.first);
   group_hold (&g, cards.held);
-  /* A change of the later card (PATCH /v1/cards/{no}) takes its place
-   * after the payment on the first card: it had named no card and came
-   * first, holding its card while the payment waited. */
+  /* A change of the later card (PATCH /v1/cards/{no}) comes after the
+   * payment on the first card: it had named no card and came first,
+   * holding its card while the payment waited. Checking a manager's PIN,
+   * it locks the manager's guard row after its card, so it runs alone
+   * after the group (a commit of its own). */
   sent_start (&sent[0], g.inproc, "PATCH", g_strdup_printf ("/v1/cards/%s", cards.last), "g5-change",
               g_strdup ("{\"status\":\"frozen\"," MGR "}"));
   sent_start (&sent[1], g.inproc, "POST", pay_path (cards.first), "g5-pay", g_strdup ("{\"amount\":100,\"operator\":\"op\"}"));
@@ -747,8 +749,8 @@ START_TEST (test_service_pg_group_orders_a_card_change_by_its_card)
   free_last = g_strdup_printf ("SELECT count (*) FROM (SELECT 1 FROM cards WHERE card_no = '%s'"
                                " FOR UPDATE SKIP LOCKED) s", cards.last);
   ck_assert_int_eq (db_count (other, free_last), 1);
-  /* The blocker, then the group. */
-  group_finish_two (&g, other, sent, 200, 201, 1 + 1);
+  /* The blocker, the payment's group, then the change alone. */
+  group_finish_two (&g, other, sent, 200, 201, 1 + 1 + 1);
   ck_assert_int_eq (balance (cards.first), 10900);
   assert_ledger_balanced ();
 }

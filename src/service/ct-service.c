@@ -1330,7 +1330,11 @@ run_sorted_group (CtService *svc,
  * adjustment may debit the merchant's pool, which locks every slot of it
  * (ct_post_account()), and two groups each holding the slots or a card
  * the other waits for would deadlock; a replacement inserts a second
- * card, an import many. Such a write runs alone, after the group. */
+ * card, an import many; a write on a card that checks a manager's PIN
+ * locks the manager's PIN guard row after the card (a change of the card,
+ * a member link, a member PIN: two groups changing cards with one
+ * manager's PIN, each holding a card the other wants next, would wait for
+ * each other). Such a write runs alone, after the group. */
 static gboolean
 runs_alone (CtCall *call)
 {
@@ -1340,6 +1344,9 @@ runs_alone (CtCall *call)
 
   if (call->parse_reply != NULL)
     return FALSE;
+  /* A card's issue takes the guard before any card, and keeps its place. */
+  if (call->manager_state == CT_MANAGER_GIVEN && g_str_has_prefix (call->route->pattern, "/v1/cards/*"))
+    return TRUE;
   for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
     if (g_str_equal (call->route->pattern, patterns[i]))
       return TRUE;
