@@ -325,6 +325,51 @@ START_TEST (test_store_credits_follow_reads_and_savepoints)
 }
 END_TEST
 
+static void top_up_card (CtStoreCard *card, int64_t amount);
+
+/* PostgreSQL: a transaction that took a payment and then a top-up holds
+ * no pool slot before its commit: the top-up's debit of its tender, an
+ * account without a floor, waits with the credits. Holding a slot, a
+ * group waited for a later card of its own that a refund alone held,
+ * while the refund waited for every slot of the pool. */
+START_TEST (test_store_a_top_up_locks_no_pool_slot_before_the_commit)
+{
+  CtStoreCard a = { (char *) "CARD-71", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
+  CtStoreCard b = { (char *) "CARD-72", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
+  CtStorePosting pay[] = { { "CARD-71", -100 }, { CT_ACCOUNT_POOL, 100 } };
+  CtStorePosting top[] = { { CT_ACCOUNT_CASH, -300 }, { "CARD-72", 300 } };
+  CtStorePosting bonus[] = { { CT_ACCOUNT_PROMO, -30 }, { "CARD-72", 30 } };
+  const char *free_slots = "SELECT count (*) FROM (SELECT 1 FROM account_slots WHERE name = '@pool'"
+                           " FOR UPDATE SKIP LOCKED) s";
+  g_autoptr(CtTestDb) other = NULL;
+  g_autoptr(GPtrArray) all = NULL, free_now = NULL;
+  CtStoreLedgerCheck check;
+
+  if (!ct_test_store_is_pg ())
+    return;
+  top_up_card (&a, 1000);
+  top_up_card (&b, 1000);
+  other = ct_test_db_open (location);
+  all = ct_test_db_query (other, "SELECT count (*) FROM account_slots WHERE name = '@pool'");
+
+  ck_assert (ct_store_begin (store, NULL));
+  ck_assert (ct_store_post (store, pay, 2, NULL));
+  ck_assert (ct_store_post (store, top, 2, NULL));
+  ck_assert (ct_store_post (store, bonus, 2, NULL));
+  free_now = ct_test_db_query (other, free_slots);
+  ck_assert_str_eq (((char **) free_now->pdata[0])[0], ((char **) all->pdata[0])[0]);
+  ck_assert (ct_store_commit (store, NULL));
+
+  ck_assert_int_eq (ct_store_account_balance (store, "CARD-71", NULL), 900);
+  ck_assert_int_eq (ct_store_account_balance (store, "CARD-72", NULL), 1330);
+  ck_assert_int_eq (ct_store_account_balance (store, CT_ACCOUNT_CASH, NULL), -2300);
+  ck_assert_int_eq (ct_store_account_balance (store, CT_ACCOUNT_PROMO, NULL), -30);
+  ck_assert (ct_store_ledger_check (store, &check, NULL));
+  ck_assert_int_eq (check.sum, 0);
+  ck_assert_int_eq (check.pool, 100);
+}
+END_TEST
+
 START_TEST (test_store_refunds_never_give_back_more_than_the_transaction_took)
 {
   CtStoreCard card = { (char *) "CARD-2", (char *) "active", NULL, (char *) "n", NULL, 0, 0, 1, 1 };
@@ -1431,6 +1476,7 @@ store_suite (void)
   tcase_add_test (st, test_store_create_refuses_an_existing_database);
   tcase_add_test (st, test_store_debits_never_go_below_zero);
   tcase_add_test (st, test_store_credits_follow_reads_and_savepoints);
+  tcase_add_test (st, test_store_a_top_up_locks_no_pool_slot_before_the_commit);
   tcase_add_test (st, test_store_refunds_never_give_back_more_than_the_transaction_took);
   tcase_add_test (st, test_store_keys_claim_once);
   tcase_add_test (st, test_store_connections_credit_slots_of_their_own);

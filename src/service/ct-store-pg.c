@@ -3281,10 +3281,15 @@ post_one (PgConn                *c,
       else
         PQclear (res);
     }
-  else if (posting->amount > 0)
+  else if (posting->amount > 0 || strcmp (posting->account, CT_ACCOUNT_POOL) != 0)
     {
-      /* A credit cannot be refused: it needs no answer, and waits for
-       * the commit beside the transaction's other credits. */
+      /* A credit cannot be refused, nor can a debit of an account without
+       * a floor (every split account but the pool: a top-up's tender, a
+       * bonus's promotion): it needs no answer, and waits for the commit
+       * beside the transaction's other credits. Sent at once, it took the
+       * connection's pool slot with the credits held before it, so a
+       * group held that slot until its commit while a refund alone,
+       * holding a later card of the group, waited for every slot. */
       if (credits_add (c, base->merchant, posting->account, posting->amount))
         return TRUE;
       p_int (&p, c->slot);
