@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* SCHED_BATCH (sched.h) */
-#define _GNU_SOURCE
 #define G_LOG_DOMAIN "ct-service"
 #include "config.h"
 
@@ -8,7 +6,6 @@
 #include <gnutls/crypto.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -1563,27 +1560,6 @@ ct_service_new (const CtServiceOptions  *options,
   return svc;
 }
 
-/* Starts the daemon with its worker threads under SCHED_BATCH, which they
- * inherit from this thread (restored after): a worker woken by the
- * committer's resume of one of its connections then waits for a core
- * instead of preempting the committer, which resumes the rest of its
- * group in a row and has each worker answer several connections per
- * wake-up. The committers started before keep the usual policy. */
-static struct MHD_Daemon *
-start_workers_batch (unsigned int           flags,
-                     CtService             *svc,
-                     struct MHD_OptionItem *options)
-{
-  struct sched_param param = { 0 };
-  gboolean batch = sched_getscheduler (0) == SCHED_OTHER && sched_setscheduler (0, SCHED_BATCH, &param) == 0;
-  struct MHD_Daemon *daemon = MHD_start_daemon (flags, 0, NULL, NULL, access_cb, svc,
-                                                MHD_OPTION_ARRAY, options, MHD_OPTION_END);
-
-  if (batch)
-    sched_setscheduler (0, SCHED_OTHER, &param);
-  return daemon;
-}
-
 gboolean
 ct_service_start (CtService  *svc,
                   GError    **error)
@@ -1660,7 +1636,8 @@ ct_service_start (CtService  *svc,
         options[n++] = (struct MHD_OptionItem) { MHD_OPTION_HTTPS_PRIORITIES, 0, (void *) CT_SERVICE_TLS_PRIORITIES };
       }
     g_assert (n < G_N_ELEMENTS (options));
-    svc->daemon = start_workers_batch (flags, svc, options);
+    svc->daemon = MHD_start_daemon (flags, 0, NULL, NULL, access_cb, svc,
+                                    MHD_OPTION_ARRAY, options, MHD_OPTION_END);
   }
   if (svc->daemon == NULL)
     {
