@@ -1108,6 +1108,67 @@ START_TEST (test_client_drain_keeps_a_cards_entries_behind_a_shift_taken_before_
 }
 END_TEST
 
+/* Who heard the client's card-updated signal, and in which thread. */
+typedef struct
+{
+  GThread *main;
+  guint    in_main;
+  guint    elsewhere;
+} Heard;
+
+static void
+card_heard (CtClient *client,
+            CtCard   *card,
+            gpointer  data)
+{
+  Heard *heard = data;
+
+  if (g_thread_self () == heard->main)
+    heard->in_main++;
+  else
+    heard->elsewhere++;
+}
+
+typedef struct
+{
+  CtClient   *client;
+  const char *card_no;
+} Lookup;
+
+static gpointer
+lookup_thread (gpointer data)
+{
+  Lookup *lookup = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CtAnswer) answer = ct_client_card_lookup (lookup->client, lookup->card_no, NULL, &error);
+
+  ck_assert_msg (answer != NULL && answer->status == 200, "%s", error ? error->message : "no answer");
+  return NULL;
+}
+
+/* A worker learns a card while the thread of the client's context does
+ * not iterate it (a till's main thread between two iterations, busy with
+ * a screen): the news waits for that thread. Emitted in the worker, the
+ * screens listening would change there, beside the main thread. */
+START_TEST (test_client_signals_come_in_the_thread_of_its_context)
+{
+  Fixture *f = fixture_new (5000);
+  g_autofree char *card_no = issue_card (f, "Signals", 0);
+  Heard heard = { .main = g_thread_self () };
+  Lookup lookup = { f->client, card_no };
+
+  g_signal_connect (f->client, "card-updated", G_CALLBACK (card_heard), &heard);
+  g_thread_join (g_thread_new ("lookup", lookup_thread, &lookup));
+  ck_assert_uint_eq (heard.elsewhere, 0);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  ck_assert_uint_eq (heard.elsewhere, 0);
+  ck_assert_uint_ge (heard.in_main, 1);
+  g_signal_handlers_disconnect_by_data (f->client, &heard);
+  fixture_free (f);
+}
+END_TEST
+
 static Suite *
 client_suite (void)
 {
@@ -1128,6 +1189,11 @@ client_suite (void)
   tcase_add_test (tc, test_client_cashier_signs_in_online_then_offline_from_a_slow_hash);
   tcase_add_test (tc, test_client_lost_acknowledgements_replay_with_the_same_keys);
   tcase_add_test (tc, test_client_drain_keeps_a_cards_entries_behind_a_shift_taken_before_them);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("signals");
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_client_signals_come_in_the_thread_of_its_context);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -12,6 +12,7 @@
 #include "ct-format.h"
 #include "ct-manager-pin.h"
 #include "ct-embedded.h"
+#include "ct-main-context.h"
 #include "ct-member-cache.h"
 #include "ct-money.h"
 #include "ct-sync.h"
@@ -130,7 +131,7 @@ typedef enum
 
 typedef struct
 {
-  CtClient   *client;
+  GWeakRef    client;
   NotifyKind  kind;
   guint       prop_id;   /* NOTIFY_PROPERTY */
   CtCard     *card;      /* NOTIFY_CARD_UPDATED */
@@ -140,19 +141,24 @@ static gboolean
 deliver (gpointer data)
 {
   Notification *n = data;
+  g_autoptr(CtClient) client = g_weak_ref_get (&n->client);
+
+  /* Nobody can listen to a client that is gone. */
+  if (client == NULL)
+    return G_SOURCE_REMOVE;
 
   switch (n->kind)
     {
     case NOTIFY_PROPERTY:
-      g_object_notify_by_pspec (G_OBJECT (n->client), properties[n->prop_id]);
+      g_object_notify_by_pspec (G_OBJECT (client), properties[n->prop_id]);
       break;
     case NOTIFY_OUTBOX_CHANGED:
-      g_object_notify_by_pspec (G_OBJECT (n->client), properties[PROP_PENDING_COUNT]);
-      g_object_notify_by_pspec (G_OBJECT (n->client), properties[PROP_ATTENTION_COUNT]);
-      g_signal_emit (n->client, signals[SIGNAL_OUTBOX_CHANGED], 0);
+      g_object_notify_by_pspec (G_OBJECT (client), properties[PROP_PENDING_COUNT]);
+      g_object_notify_by_pspec (G_OBJECT (client), properties[PROP_ATTENTION_COUNT]);
+      g_signal_emit (client, signals[SIGNAL_OUTBOX_CHANGED], 0);
       break;
     case NOTIFY_CARD_UPDATED:
-      g_signal_emit (n->client, signals[SIGNAL_CARD_UPDATED], 0, n->card);
+      g_signal_emit (client, signals[SIGNAL_CARD_UPDATED], 0, n->card);
       break;
     default:
       g_assert_not_reached ();
@@ -165,12 +171,21 @@ notification_free (gpointer data)
 {
   Notification *n = data;
 
-  g_object_unref (n->client);
+  g_weak_ref_clear (&n->client);
   g_clear_pointer (&n->card, ct_card_free);
   g_free (n);
 }
 
-/* Delivers a notification in the client's context, whichever thread asks. */
+/* Delivers a notification in the client's context, whichever thread asks:
+ * at once in the thread iterating that context, else at that context's
+ * next iteration, never in a worker thread (a request's, the background
+ * sync's), where the session and the screens would change beside the main
+ * thread (a card set while a screen reads it, a page reloaded while the
+ * window is destroyed).
+ *
+ * A queued notification holds the client weakly: it does not keep the
+ * client and its stores open when nothing iterates the context (the CLI's
+ * calls), and is dropped when the client is gone. */
 static void
 schedule (CtClient     *self,
           NotifyKind    kind,
@@ -179,11 +194,19 @@ schedule (CtClient     *self,
 {
   Notification *n = g_new0 (Notification, 1);
 
-  n->client = g_object_ref (self);
+  g_weak_ref_init (&n->client, self);
   n->kind = kind;
   n->prop_id = prop_id;
   n->card = card ? ct_card_copy (card) : NULL;
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, deliver, n, notification_free);
+
+  if (g_main_context_is_owner (self->context))
+    {
+      deliver (n);
+      notification_free (n);
+      return;
+    }
+  ct_main_context_post (self->context, G_PRIORITY_DEFAULT, deliver, n, notification_free,
+                        "[ct-client] notification");
 }
 
 static void

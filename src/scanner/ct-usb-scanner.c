@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ct-usb-scanner-private.h"
+#include "ct-main-context.h"
 #include "ct-usb-device.h"
 
 /* Reads a USB barcode scanner directly with libusb, so that its codes do
@@ -454,22 +455,15 @@ post (CtUsbScanner *self,
       gboolean      connected)
 {
   Delivery *d = g_new0 (Delivery, 1);
-  GSource *source;
 
   d->self = g_object_ref (self);
   d->kind = kind;
   d->scan = scan;
   d->text = g_strdup (text);
   d->connected = connected;
-  /* Always through a source: g_main_context_invoke() would run the
-   * callback right here on the reader thread whenever the context happens
-   * not to be owned at this moment. */
-  source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_HIGH);
-  g_source_set_callback (source, deliver_cb, d, delivery_free);
-  g_source_set_static_name (source, "[ct-usb-scanner] deliver");
-  g_source_attach (source, self->context);
-  g_source_unref (source);
+  /* Never on the reader thread (see ct_main_context_post()). */
+  ct_main_context_post (self->context, G_PRIORITY_HIGH, deliver_cb, d, delivery_free,
+                        "[ct-usb-scanner] deliver");
 }
 
 static void
